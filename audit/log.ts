@@ -1,0 +1,165 @@
+import { asc, desc, gt, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { auditLog, type Database } from '../db/index.ts';
+import { canonicalJson, normalizeJson, sha256Hex } from './canonical.ts';
+
+/** prev_hash of the first row. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** Advisory-lock key that serialises appends, so two writers never chain onto the same row. */
+const AUDIT_LOCK_KEY = 0x41554454; // "AUDT"
+
+export const auditActorKinds = ['staff', 'trader', 'system', 'agent'] as const;
+export const auditOutcomes = ['ok', 'denied', 'error', 'pending_approval'] as const;
+
+export const auditEntrySchema = z.object({
+  occurredAt: z.date().optional(),
+  tenantId: z.uuid().nullish(),
+  actorKind: z.enum(auditActorKinds),
+  actorId: z.string().min(1).max(200).nullish(),
+  agent: z.string().min(1).max(100).nullish(),
+  action: z.string().min(1).max(200),
+  tool: z.string().min(1).max(200).nullish(),
+  args: z.unknown().optional(),
+  outcome: z.enum(auditOutcomes),
+  /** The result itself is not stored, only its SHA-256, so secrets in results stay out of the log. */
+  result: z.unknown().optional(),
+  durationMs: z.number().int().min(0).nullish(),
+  details: z.unknown().optional(),
+});
+export type AuditEntry = z.input<typeof auditEntrySchema>;
+
+export interface AppendedAuditRow {
+  readonly id: number;
+  readonly hash: string;
+}
+
+/** The fields the hash covers, in the form they are stored (so verify can recompute it). */
+interface HashedContent {
+  occurredAt: Date;
+  tenantId: string | null;
+  actorKind: string;
+  actorId: string | null;
+  agent: string | null;
+  action: string;
+  tool: string | null;
+  args: unknown;
+  outcome: string;
+  resultDigest: string | null;
+  durationMs: number | null;
+  details: unknown;
+}
+
+export function hashAuditRow(prevHash: string, content: HashedContent): string {
+  return sha256Hex(
+    `${prevHash}\n${canonicalJson({
+      ...content,
+      occurredAt: content.occurredAt.toISOString(),
+      args: content.args ?? null,
+      details: content.details ?? null,
+    })}`,
+  );
+}
+
+/** Appends one entry to the chain. Concurrent callers (any process) are serialised by the database. */
+export async function appendAudit(db: Database, entry: AuditEntry): Promise<AppendedAuditRow> {
+  const parsed = auditEntrySchema.parse(entry);
+  const content: HashedContent = {
+    occurredAt: parsed.occurredAt ?? new Date(),
+    tenantId: parsed.tenantId ?? null,
+    actorKind: parsed.actorKind,
+    actorId: parsed.actorId ?? null,
+    agent: parsed.agent ?? null,
+    action: parsed.action,
+    tool: parsed.tool ?? null,
+    args: normalizeJson(parsed.args) ?? null,
+    outcome: parsed.outcome,
+    resultDigest: parsed.result === undefined ? null : sha256Hex(canonicalJson(normalizeJson(parsed.result))),
+    durationMs: parsed.durationMs ?? null,
+    details: normalizeJson(parsed.details) ?? null,
+  };
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})`);
+    const [last] = await tx.select({ hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.id)).limit(1);
+    const prevHash = last?.hash ?? GENESIS_HASH;
+    const hash = hashAuditRow(prevHash, content);
+    const [row] = await tx
+      .insert(auditLog)
+      .values({ ...content, prevHash, hash })
+      .returning({ id: auditLog.id, hash: auditLog.hash });
+    if (!row) throw new Error('audit append returned no row');
+    return row;
+  });
+}
+
+export type AuditVerification =
+  | { readonly ok: true; readonly rowsChecked: number; readonly lastId: number | null; readonly lastHash: string }
+  | {
+      readonly ok: false;
+      readonly rowsChecked: number;
+      /** The first row at which the chain breaks. */
+      readonly badRowId: number;
+      readonly problem: 'altered' | 'missing-before' | 'chain-start-missing';
+      readonly message: string;
+    };
+
+/**
+ * Walks the whole chain in id order and reports the first row that was altered, or after
+ * which rows are missing. (Rows removed from the very end leave no trace in the chain
+ * itself; compare `lastHash` with a copy kept elsewhere to detect that.)
+ */
+export async function verifyAuditChain(db: Database, options: { batchSize?: number } = {}): Promise<AuditVerification> {
+  const batchSize = options.batchSize ?? 2000;
+  let expectedPrev = GENESIS_HASH;
+  let lastId: number | null = null;
+  let rowsChecked = 0;
+  for (;;) {
+    const rows = await db
+      .select()
+      .from(auditLog)
+      .where(lastId === null ? undefined : gt(auditLog.id, lastId))
+      .orderBy(asc(auditLog.id))
+      .limit(batchSize);
+    for (const row of rows) {
+      if (row.prevHash !== expectedPrev) {
+        const first = lastId === null;
+        return {
+          ok: false,
+          rowsChecked,
+          badRowId: row.id,
+          problem: first ? 'chain-start-missing' : 'missing-before',
+          message: first
+            ? `audit row ${row.id} does not start the chain: the rows before it were removed`
+            : `audit row ${row.id} does not follow row ${lastId}: a row between them was removed, or row ${lastId}'s hash was rewritten`,
+        };
+      }
+      const recomputed = hashAuditRow(row.prevHash, {
+        occurredAt: row.occurredAt,
+        tenantId: row.tenantId,
+        actorKind: row.actorKind,
+        actorId: row.actorId,
+        agent: row.agent,
+        action: row.action,
+        tool: row.tool,
+        args: row.args,
+        outcome: row.outcome,
+        resultDigest: row.resultDigest,
+        durationMs: row.durationMs,
+        details: row.details,
+      });
+      if (recomputed !== row.hash) {
+        return {
+          ok: false,
+          rowsChecked,
+          badRowId: row.id,
+          problem: 'altered',
+          message: `audit row ${row.id} was altered: its content no longer matches its hash`,
+        };
+      }
+      expectedPrev = row.hash;
+      lastId = row.id;
+      rowsChecked++;
+    }
+    if (rows.length < batchSize) return { ok: true, rowsChecked, lastId, lastHash: expectedPrev };
+  }
+}

@@ -1,0 +1,63 @@
+import { z } from 'zod';
+
+/** Boolean env values people actually type: true/false, 1/0, yes/no, on/off. */
+const envBoolean = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], {
+    error: 'expected true or false',
+  })
+  .transform((value) => ['true', '1', 'yes', 'on'].includes(value));
+
+const postgresUrl = z
+  .string()
+  .regex(/^postgres(ql)?:\/\/.+/, { error: 'expected a postgres:// or postgresql:// URL' });
+
+const masterKey = z
+  .string()
+  .regex(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/, {
+    error: 'expected 32 bytes as 64 hex characters or 44 base64 characters',
+  });
+
+/**
+ * Every setting the program reads, with its default. The README's configuration table is
+ * written from this list; keep the two in step.
+ */
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: z.coerce
+    .number({ error: 'expected an integer port' })
+    .int({ error: 'expected an integer port' })
+    .min(0, { error: 'expected a port between 0 and 65535' })
+    .max(65535, { error: 'expected a port between 0 and 65535' })
+    .default(3000),
+  DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: postgresUrl.optional(),
+  DATABASE_POOL_MAX: z.coerce
+    .number({ error: 'expected an integer' })
+    .int({ error: 'expected an integer' })
+    .min(1, { error: 'expected at least 1' })
+    .max(200, { error: 'expected at most 200' })
+    .default(10),
+  DATABASE_CONNECT_TIMEOUT_S: z.coerce
+    .number({ error: 'expected a number of seconds' })
+    .int({ error: 'expected an integer number of seconds' })
+    .min(1, { error: 'expected at least 1 second' })
+    .max(120, { error: 'expected at most 120 seconds' })
+    .default(10),
+  MASTER_KEY: masterKey.optional(),
+  DEMO_SEED: envBoolean.default(true),
+  SHUTDOWN_TIMEOUT_MS: z.coerce
+    .number({ error: 'expected milliseconds' })
+    .int({ error: 'expected an integer number of milliseconds' })
+    .min(100, { error: 'expected at least 100 ms' })
+    .max(600_000, { error: 'expected at most 600000 ms' })
+    .default(10_000),
+});
+
+export type EnvInput = z.input<typeof envSchema>;
+export type Env = z.output<typeof envSchema>;
+
+/** Variables whose values must never be echoed back, even in an error message. */
+export const secretVariables: ReadonlySet<string> = new Set(['MASTER_KEY', 'DATABASE_URL']);

@@ -1,0 +1,94 @@
+import path from 'node:path';
+import { envSchema, secretVariables, type Env } from './env.ts';
+
+export { envSchema, type Env } from './env.ts';
+
+export interface Config {
+  readonly nodeEnv: Env['NODE_ENV'];
+  readonly log: { readonly level: Env['LOG_LEVEL']; readonly format: Env['LOG_FORMAT'] };
+  readonly http: { readonly host: string; readonly port: number };
+  /** Absolute path of the data folder (embedded database, generated master key). */
+  readonly dataDir: string;
+  readonly database: {
+    /** Unset means the embedded PostgreSQL (PGlite) in `dataDir`. */
+    readonly url: string | undefined;
+    readonly poolMax: number;
+    readonly connectTimeoutS: number;
+  };
+  /** 32-byte key for AES-256-GCM, when given in the environment. */
+  readonly masterKey: Buffer | undefined;
+  /** Seed the demo company when `start` finds an empty embedded database. */
+  readonly demoSeed: boolean;
+  readonly shutdownTimeoutMs: number;
+}
+
+export interface ConfigProblem {
+  readonly variable: string;
+  readonly value: string | undefined;
+  readonly expected: string;
+}
+
+export class ConfigError extends Error {
+  readonly problems: readonly ConfigProblem[];
+  constructor(problems: readonly ConfigProblem[]) {
+    super(
+      `Invalid configuration:\n${problems
+        .map((p) => `  ${p.variable}=${p.value === undefined ? '(unset)' : JSON.stringify(p.value)}: ${p.expected}`)
+        .join('\n')}`,
+    );
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** Shows a value in an error without leaking it: secrets are masked, URL passwords hidden. */
+function displayValue(variable: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (variable === 'DATABASE_URL') return redactUrl(value);
+  if (secretVariables.has(variable)) return `<${value.length} characters, hidden>`;
+  return value;
+}
+
+/** Replaces the password of a connection URL with `***` (also for logs). */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]+:)[^@]*@/i, '$1***@');
+}
+
+/**
+ * Reads and validates every setting. Empty strings count as unset, so `PORT=` falls back to
+ * the default instead of failing.
+ */
+export function loadConfig(environment: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const raw: Record<string, string | undefined> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const value = environment[key];
+    raw[key] = value === undefined || value.trim() === '' ? undefined : value.trim();
+  }
+  const parsed = envSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const variable = String(issue.path[0] ?? '(environment)');
+      return { variable, value: displayValue(variable, raw[variable]), expected: issue.message };
+    });
+    throw new ConfigError(problems);
+  }
+  const env = parsed.data;
+  return {
+    nodeEnv: env.NODE_ENV,
+    log: { level: env.LOG_LEVEL, format: env.LOG_FORMAT },
+    http: { host: env.HOST, port: env.PORT },
+    dataDir: path.resolve(cwd, env.DATA_DIR),
+    database: {
+      url: env.DATABASE_URL,
+      poolMax: env.DATABASE_POOL_MAX,
+      connectTimeoutS: env.DATABASE_CONNECT_TIMEOUT_S,
+    },
+    masterKey: env.MASTER_KEY === undefined ? undefined : decodeMasterKey(env.MASTER_KEY),
+    demoSeed: env.DEMO_SEED,
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+  };
+}
+
+function decodeMasterKey(text: string): Buffer {
+  return /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
+}

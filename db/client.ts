@@ -1,0 +1,220 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { sql, type SQL } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import * as schema from './schema/index.ts';
+
+export type Schema = typeof schema;
+/** What every data-access function takes: either driver, or a transaction of either. */
+export type Database = PgDatabase<PgQueryResultHKT, Schema>;
+export type DatabaseDriver = 'postgres' | 'pglite';
+
+export interface DatabaseHandle {
+  readonly db: Database;
+  readonly driver: DatabaseDriver;
+  /** Where the data lives, safe to print (no password). */
+  readonly location: string;
+  /** Round-trip time of `select 1`, in milliseconds; throws when the database is gone. */
+  ping(): Promise<number>;
+  /**
+   * Runs `work` while holding a database-wide advisory lock, so several processes starting
+   * at once (e.g. workers running migrations) take turns.
+   */
+  withExclusiveLock<T>(lockKey: number, work: () => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** The database could not be opened or reached; the message says what to do. */
+export class DatabaseUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DatabaseUnavailableError';
+  }
+}
+
+export interface OpenDatabaseOptions {
+  /** A postgres:// URL; without it the embedded PGlite in `dataDir` is used. */
+  readonly url?: string | undefined;
+  readonly dataDir: string;
+  readonly poolMax?: number;
+  readonly connectTimeoutS?: number;
+  /** Embedded only: keep everything in memory (tests). */
+  readonly inMemory?: boolean;
+}
+
+export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
+  return options.url ? openPostgres(options.url, options) : openEmbedded(options);
+}
+
+async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<DatabaseHandle> {
+  const client = postgres(url, {
+    max: options.poolMax ?? 10,
+    connect_timeout: options.connectTimeoutS ?? 10,
+    idle_timeout: 30,
+    onnotice: () => {},
+    connection: { application_name: 'botcriptofy' },
+  });
+  const target = describePostgresUrl(url);
+  const db = drizzlePostgres(client, { schema, casing: 'snake_case' }) as unknown as Database;
+  const handle: DatabaseHandle = {
+    db,
+    driver: 'postgres',
+    location: `PostgreSQL at ${target}`,
+    async ping() {
+      const started = performance.now();
+      await client`select 1`;
+      return performance.now() - started;
+    },
+    async withExclusiveLock(lockKey, work) {
+      const reserved = await client.reserve();
+      try {
+        await reserved`select pg_advisory_lock(${lockKey})`;
+        try {
+          return await work();
+        } finally {
+          await reserved`select pg_advisory_unlock(${lockKey})`;
+        }
+      } finally {
+        reserved.release();
+      }
+    },
+    async close() {
+      await client.end({ timeout: 5 });
+    },
+  };
+  try {
+    await handle.ping();
+  } catch (error) {
+    await client.end({ timeout: 1 }).catch(() => {});
+    throw new DatabaseUnavailableError(
+      `Cannot connect to PostgreSQL at ${target}: ${errorText(error)}. ` +
+        'Check that the server is running and DATABASE_URL is right, or unset DATABASE_URL to use the embedded database.',
+      { cause: error },
+    );
+  }
+  return handle;
+}
+
+async function openEmbedded(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
+  let release = () => {};
+  let client: PGlite;
+  let location: string;
+  if (options.inMemory) {
+    client = await PGlite.create();
+    location = 'embedded PostgreSQL (in memory)';
+  } else {
+    const dir = path.join(options.dataDir, 'pglite');
+    location = `embedded PostgreSQL in ${dir}`;
+    fs.mkdirSync(options.dataDir, { recursive: true });
+    release = lockDataDir(options.dataDir);
+    try {
+      client = await PGlite.create(dir);
+      await client.query('select 1');
+    } catch (error) {
+      release();
+      throw new DatabaseUnavailableError(
+        `The embedded database in ${dir} cannot be opened (${errorText(error)}). ` +
+          'The folder looks damaged or was written by another program. Restore it from a backup, ' +
+          `or move it away (e.g. mv "${dir}" "${dir}.broken") and start again to create a fresh one.`,
+        { cause: error },
+      );
+    }
+  }
+  const db = drizzlePglite(client, { schema, casing: 'snake_case' }) as unknown as Database;
+  // PGlite is one connection in this process: queries already run one at a time, and the
+  // data-folder lock keeps other processes out, so the exclusive lock is a plain queue.
+  let queue: Promise<unknown> = Promise.resolve();
+  return {
+    db,
+    driver: 'pglite',
+    location,
+    async ping() {
+      const started = performance.now();
+      await client.query('select 1');
+      return performance.now() - started;
+    },
+    withExclusiveLock(_lockKey, work) {
+      const run = queue.then(work, work);
+      queue = run.catch(() => {});
+      return run;
+    },
+    async close() {
+      try {
+        await client.close();
+      } finally {
+        release();
+      }
+    },
+  };
+}
+
+/**
+ * PGlite must never be opened by two processes at once: that corrupts the folder. A lock
+ * file holding the owner's pid keeps the second one out; a stale file (dead pid) is taken over.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const lockPath = path.join(dataDir, 'pglite.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(lockPath, String(process.pid), { flag: 'wx' });
+      return () => fs.rmSync(lockPath, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number.parseInt(fs.readFileSync(lockPath, 'utf8'), 10);
+      if (Number.isInteger(owner) && owner !== process.pid && isProcessAlive(owner)) {
+        throw new DatabaseUnavailableError(
+          `The embedded database in ${dataDir} is in use by process ${owner}. ` +
+            'Stop that process first, or set DATA_DIR to another folder.',
+        );
+      }
+      fs.rmSync(lockPath, { force: true });
+    }
+  }
+  throw new DatabaseUnavailableError(`Could not lock the data folder ${dataDir}.`);
+}
+
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function describePostgresUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname || 'localhost'}:${parsed.port || '5432'}${parsed.pathname || ''}`;
+  } catch {
+    return '(unparseable DATABASE_URL)';
+  }
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof AggregateError && error.errors.length > 0) return errorText(error.errors[0]);
+  if (error instanceof Error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code && !error.message.includes(code) ? `${code}: ${error.message}` : error.message || String(code);
+  }
+  return String(error);
+}
+
+/** Rows of a raw query, the same shape for both drivers. */
+export async function queryRows<T extends Record<string, unknown>>(db: Database, query: SQL): Promise<T[]> {
+  const result = (await db.execute(query)) as unknown;
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}
+
+/** True when the table exists in the current schema. */
+export async function tableExists(db: Database, name: string, schemaName = 'public'): Promise<boolean> {
+  const rows = await queryRows<{ exists: boolean }>(
+    db,
+    sql`select exists (select 1 from information_schema.tables where table_schema = ${schemaName} and table_name = ${name}) as "exists"`,
+  );
+  return rows[0]?.exists === true;
+}

@@ -1,0 +1,25 @@
+export * from './schema/index.ts';
+export {
+  openDatabase,
+  queryRows,
+  tableExists,
+  DatabaseUnavailableError,
+  type Database,
+  type DatabaseDriver,
+  type DatabaseHandle,
+  type OpenDatabaseOptions,
+  type Schema,
+} from './client.ts';
+export { runMigrations, migrationStatus, migrationsFolder, type MigrationStatus } from './migrate.ts';
+export {
+  tenantScope,
+  assertTenantScope,
+  selectScoped,
+  getScoped,
+  insertScoped,
+  isTenantOwned,
+  TenantScopeError,
+  type TenantScope,
+  type TenantOwnedTable,
+} from './tenant-scope.ts';
+export { tenantData, type TenantData } from './tenant-data.ts';

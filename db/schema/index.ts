@@ -1,0 +1,6 @@
+export * from './tenancy.ts';
+export * from './trading.ts';
+export * from './billing.ts';
+export * from './company.ts';
+export * from './agents.ts';
+export * from './audit.ts';

@@ -1,0 +1,265 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  text,
+  unique,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import { createdAt, decimal, id, instant, updatedAt } from './columns.ts';
+import { tenants, users } from './tenancy.ts';
+
+// Units: `*Quote` columns are in the symbol's quote currency (USDT for the default
+// symbols), `*Base` columns in its base asset (BTC, ETH, ...). All are exact decimals.
+
+const tenantRef = () =>
+  uuid()
+    .notNull()
+    .references(() => tenants.id, { onDelete: 'cascade' });
+
+export const exchangeAccountStatuses = ['active', 'frozen', 'revoked'] as const;
+export const exchangeAccountStatus = pgEnum('exchange_account_status', exchangeAccountStatuses);
+
+/**
+ * A trader's exchange credentials. Key and secret are AES-256-GCM ciphertexts (see
+ * `secrets/`); only the last four characters of the key are kept in clear, for display.
+ */
+export const exchangeAccounts = pgTable(
+  'exchange_accounts',
+  {
+    id: id(),
+    tenantId: tenantRef(),
+    exchange: text().notNull().default('binance'),
+    label: text().notNull(),
+    apiKeyEncrypted: text().notNull(),
+    apiSecretEncrypted: text().notNull(),
+    passphraseEncrypted: text(),
+    apiKeyLast4: text().notNull(),
+    /** Testnet/sandbox endpoints; live endpoints need this false and live trading enabled. */
+    sandbox: boolean().notNull().default(true),
+    status: exchangeAccountStatus().notNull().default('active'),
+    frozenAt: instant(),
+    frozenReason: text(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('exchange_accounts_tenant_idx').on(t.tenantId)],
+);
+
+/**
+ * Strategy parameters. A row with no tenant holds the defaults everyone starts from; a
+ * trader's own row overrides them for that trader.
+ */
+export const strategies = pgTable(
+  'strategies',
+  {
+    id: id(),
+    tenantId: uuid().references(() => tenants.id, { onDelete: 'cascade' }),
+    name: text().notNull(),
+    description: text(),
+    parameters: jsonb().$type<Record<string, unknown>>().notNull(),
+    version: integer().notNull().default(1),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [unique('strategies_tenant_name_unique').on(t.tenantId, t.name).nullsNotDistinct()],
+);
+
+export const botModes = ['paper', 'live'] as const;
+export type BotMode = (typeof botModes)[number];
+export const botMode = pgEnum('bot_mode', botModes);
+
+export const botStatuses = ['stopped', 'starting', 'running', 'stopping', 'paused', 'error', 'frozen'] as const;
+export type BotStatus = (typeof botStatuses)[number];
+export const botStatus = pgEnum('bot_status', botStatuses);
+
+export const bots = pgTable(
+  'bots',
+  {
+    id: id(),
+    tenantId: tenantRef(),
+    name: text().notNull(),
+    strategyName: text().notNull(),
+    parameters: jsonb().$type<Record<string, unknown>>().notNull().default({}),
+    symbols: text().array().notNull(),
+    timeframe: text().notNull().default('5m'),
+    mode: botMode().notNull().default('paper'),
+    status: botStatus().notNull().default('stopped'),
+    exchangeAccountId: uuid().references(() => exchangeAccounts.id, { onDelete: 'set null' }),
+    /** Cash the bot may commit, in quote currency. */
+    stakeQuote: decimal().notNull(),
+    /** Paper wallet balance, in quote currency (live bots read the exchange). */
+    paperBalanceQuote: decimal(),
+    lastError: text(),
+    startedAt: instant(),
+    stoppedAt: instant(),
+    lastTickAt: instant(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('bots_tenant_idx').on(t.tenantId, t.status), index('bots_status_idx').on(t.status)],
+);
+
+export const orderSides = ['buy', 'sell'] as const;
+export const orderSide = pgEnum('order_side', orderSides);
+export const orderTypes = ['market', 'limit', 'stop_loss', 'take_profit'] as const;
+export const orderType = pgEnum('order_type', orderTypes);
+export const orderStatuses = ['new', 'open', 'partially_filled', 'filled', 'canceled', 'rejected', 'expired'] as const;
+export const orderStatus = pgEnum('order_status', orderStatuses);
+
+export const orders = pgTable(
+  'orders',
+  {
+    id: id(),
+    tenantId: tenantRef(),
+    botId: uuid()
+      .notNull()
+      .references(() => bots.id, { onDelete: 'cascade' }),
+    /** Our idempotency key, sent to the exchange; unique per bot so a retry never doubles an order. */
+    clientOrderId: text().notNull(),
+    exchangeOrderId: text(),
+    symbol: text().notNull(),
+    side: orderSide().notNull(),
+    type: orderType().notNull(),
+    status: orderStatus().notNull().default('new'),
+    amountBase: decimal().notNull(),
+    limitPriceQuote: decimal(),
+    filledBase: decimal().notNull().default('0'),
+    averagePriceQuote: decimal(),
+    feeQuote: decimal().notNull().default('0'),
+    /** Why the order was placed: entry, exit signal, stop loss, take profit, manual, forced exit. */
+    reason: text().notNull(),
+    rejectReason: text(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    unique('orders_bot_client_order_id_unique').on(t.botId, t.clientOrderId),
+    index('orders_tenant_time_idx').on(t.tenantId, t.createdAt),
+    index('orders_bot_time_idx').on(t.botId, t.createdAt),
+  ],
+);
+
+export const tradeStatuses = ['open', 'closed'] as const;
+export const tradeStatus = pgEnum('trade_status', tradeStatuses);
+
+/** A round trip (entry and exit), as freqtrade counts trades. Long-only spot. */
+export const trades = pgTable(
+  'trades',
+  {
+    id: id(),
+    tenantId: tenantRef(),
+    botId: uuid()
+      .notNull()
+      .references(() => bots.id, { onDelete: 'cascade' }),
+    symbol: text().notNull(),
+    status: tradeStatus().notNull().default('open'),
+    amountBase: decimal().notNull(),
+    openPriceQuote: decimal().notNull(),
+    closePriceQuote: decimal(),
+    feeQuote: decimal().notNull().default('0'),
+    /** Net of fees, in quote currency; set when closed. */
+    profitQuote: decimal(),
+    profitPct: decimal(),
+    exitReason: text(),
+    openedAt: instant().notNull(),
+    closedAt: instant(),
+  },
+  (t) => [
+    index('trades_tenant_closed_idx').on(t.tenantId, t.closedAt),
+    index('trades_bot_opened_idx').on(t.botId, t.openedAt),
+    index('trades_open_idx').on(t.status).where(sql`${t.status} = 'open'`),
+  ],
+);
+
+export const positions = pgTable(
+  'positions',
+  {
+    id: id(),
+    tenantId: tenantRef(),
+    botId: uuid()
+      .notNull()
+      .references(() => bots.id, { onDelete: 'cascade' }),
+    symbol: text().notNull(),
+    amountBase: decimal().notNull(),
+    averageEntryPriceQuote: decimal().notNull(),
+    stopLossPriceQuote: decimal(),
+    takeProfitPriceQuote: decimal(),
+    openedAt: instant().notNull(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [unique('positions_bot_symbol_unique').on(t.botId, t.symbol), index('positions_tenant_idx').on(t.tenantId)],
+);
+
+/**
+ * Market data cache. The primary key includes the open time so the table can become a
+ * TimescaleDB hypertable (see the custom migration) where that extension exists.
+ */
+export const candles = pgTable(
+  'candles',
+  {
+    exchange: text().notNull(),
+    symbol: text().notNull(),
+    timeframe: text().notNull(),
+    openTime: instant().notNull(),
+    open: decimal().notNull(),
+    high: decimal().notNull(),
+    low: decimal().notNull(),
+    close: decimal().notNull(),
+    volumeBase: decimal().notNull(),
+  },
+  (t) => [primaryKey({ name: 'candles_pk', columns: [t.exchange, t.symbol, t.timeframe, t.openTime] })],
+);
+
+export const backtestStatuses = ['queued', 'running', 'succeeded', 'failed'] as const;
+export const backtestStatus = pgEnum('backtest_status', backtestStatuses);
+
+export const backtests = pgTable(
+  'backtests',
+  {
+    id: id(),
+    tenantId: tenantRef(),
+    requestedByUserId: uuid().references(() => users.id, { onDelete: 'set null' }),
+    strategyName: text().notNull(),
+    parameters: jsonb().$type<Record<string, unknown>>().notNull().default({}),
+    symbol: text().notNull(),
+    timeframe: text().notNull(),
+    rangeStart: instant(),
+    rangeEnd: instant(),
+    feeRate: decimal().notNull(),
+    startingCashQuote: decimal().notNull(),
+    status: backtestStatus().notNull().default('queued'),
+    error: text(),
+    createdAt: createdAt(),
+    finishedAt: instant(),
+  },
+  (t) => [index('backtests_tenant_time_idx').on(t.tenantId, t.createdAt)],
+);
+
+export const backtestResults = pgTable('backtest_results', {
+  backtestId: uuid()
+    .primaryKey()
+    .references(() => backtests.id, { onDelete: 'cascade' }),
+  tenantId: tenantRef(),
+  candles: integer().notNull(),
+  closedTrades: integer().notNull(),
+  finalEquityQuote: decimal().notNull(),
+  totalReturnPct: decimal().notNull(),
+  maxDrawdownPct: decimal().notNull(),
+  winRatePct: decimal(),
+  profitFactor: decimal(),
+  sharpe: decimal(),
+  exposurePct: decimal(),
+  /** The full metrics object, the trade list and the equity curve as the engine produced them. */
+  metrics: jsonb().$type<Record<string, unknown>>().notNull(),
+  tradeList: jsonb().$type<unknown[]>().notNull(),
+  equityCurve: jsonb().$type<unknown[]>().notNull(),
+  elapsedMs: bigint({ mode: 'number' }),
+  createdAt: createdAt(),
+});
