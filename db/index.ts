@@ -23,3 +23,4 @@ export {
   type TenantOwnedTable,
 } from './tenant-scope.ts';
 export { tenantData, type TenantData } from './tenant-data.ts';
+export { listStaff, type StaffMember } from './staff.ts';

@@ -25,19 +25,28 @@ const redactPaths = [
  * Pretty, human logs on a terminal; one JSON object per line otherwise (files, containers,
  * CI), so log shippers can parse them.
  */
-export function createLogger(config: Pick<Config, 'log'>, destination?: NodeJS.WritableStream): Logger {
+export function createLogger(
+  config: Pick<Config, 'log'>,
+  options: { stream?: 'stdout' | 'stderr'; destination?: NodeJS.WritableStream } = {},
+): Logger {
+  const { stream = 'stdout', destination } = options;
+  const fd = stream === 'stdout' ? 1 : 2;
   const pretty =
-    config.log.format === 'pretty' || (config.log.format === 'auto' && destination === undefined && process.stdout.isTTY);
-  const options = {
+    config.log.format === 'pretty' ||
+    (config.log.format === 'auto' && destination === undefined && (fd === 1 ? process.stdout.isTTY : process.stderr.isTTY));
+  const pinoOptions = {
     level: config.log.level,
     redact: { paths: redactPaths, censor: '[redacted]' },
     base: { service: 'botcriptofy' },
   };
   if (pretty) {
     return pino({
-      ...options,
-      transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' } },
+      ...pinoOptions,
+      transport: {
+        target: 'pino-pretty',
+        options: { destination: fd, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' },
+      },
     });
   }
-  return destination ? pino(options, destination as pino.DestinationStream) : pino(options);
+  return pino(pinoOptions, (destination as pino.DestinationStream | undefined) ?? pino.destination({ fd, sync: fd === 2 }));
 }

@@ -1,0 +1,1 @@
+export { PLANS, monthlyRecurringCents, type PlanDefinition } from './plans.ts';

@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+// Entry point. Runs the TypeScript sources directly with Node's type stripping (Node >= 22.18).
+// When started by an older system Node, it hands over to the Node 22 that `npm install`
+// placed in node_modules (the `node` package), so the command works on a Node 20 machine.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const [major, minor] = process.versions.node.split('.').map(Number);
+const supported = major > 22 || (major === 22 && minor >= 18);
+if (!supported) {
+  const localNode = fileURLToPath(new URL('../node_modules/node/bin/node', import.meta.url));
+  if (process.env.BOTCRIPTOFY_REEXEC !== '1' && existsSync(localNode)) {
+    const child = spawn(localNode, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+      stdio: 'inherit',
+      env: { ...process.env, BOTCRIPTOFY_REEXEC: '1' },
+    });
+    // Pass stop signals on, so a supervisor's SIGTERM still shuts the real process down gracefully.
+    for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+    child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+  } else {
+    console.error(
+      `botcriptofy needs Node >= 22.18 (found ${process.version}). Run \`npm install\` in the checkout: it installs Node 22 into node_modules.`,
+    );
+    process.exit(1);
+  }
+} else {
+  const { main } = await import('../cli/main.ts');
+  await main(process.argv);
+}

@@ -1,0 +1,84 @@
+import { verifyAuditChain } from '../../audit/index.ts';
+import { listStaff } from '../../db/index.ts';
+import { DEFAULT_DEMO_SEED, DEFAULT_DEMO_TRADERS, seedDemoCompany } from '../../demo/index.ts';
+import { openRuntime, type Runtime } from '../runtime.ts';
+
+/** Opens the runtime, runs `work`, and always closes the database. */
+async function withRuntime<T>(work: (runtime: Runtime) => Promise<T>): Promise<T> {
+  const runtime = await openRuntime();
+  try {
+    return await work(runtime);
+  } finally {
+    await runtime.close();
+  }
+}
+
+export async function migrateCommand(): Promise<void> {
+  await withRuntime(async ({ database, migrations }) => {
+    console.log(
+      `Migrations on ${database.location}: ${migrations.applied} of ${migrations.expected} applied` +
+        (migrations.latest ? ` (latest ${migrations.latest})` : ''),
+    );
+  });
+}
+
+export async function seedCommand(options: { demo?: boolean; seed: number; asOf?: Date; traders: number }): Promise<void> {
+  if (!options.demo) throw new UsageError('Nothing to seed: pass --demo to create the demo company.');
+  await withRuntime(async ({ database, secretBox }) => {
+    const counts = await seedDemoCompany(database.db, {
+      secretBox,
+      seed: options.seed,
+      traders: options.traders,
+      ...(options.asOf ? { asOf: options.asOf } : {}),
+    });
+    console.log(
+      `Demo company seeded on ${database.location}: ${counts.staff} staff, ${counts.customers} traders, ` +
+        `${counts.subscriptions} subscriptions, ${counts.invoices} invoices, ${counts.bots} bots, ${counts.trades} trades, ` +
+        `${counts.supportTickets} tickets, ${counts.leads} leads.`,
+    );
+  });
+}
+export const seedDefaults = { seed: DEFAULT_DEMO_SEED, traders: DEFAULT_DEMO_TRADERS };
+
+export async function staffListCommand(options: { json?: boolean }): Promise<void> {
+  await withRuntime(async ({ database }) => {
+    const members = await listStaff(database.db);
+    if (options.json) {
+      console.log(JSON.stringify(members.map(({ name, email, department, role, title }) => ({ name, email, department, role, title }))));
+      return;
+    }
+    if (members.length === 0) {
+      console.log('No staff yet. Run `botcriptofy seed --demo` for the demo company.');
+      return;
+    }
+    const rows = members.map((m) => [m.name, m.email, m.department, m.role]);
+    printTable(['NAME', 'EMAIL', 'DEPARTMENT', 'ROLE'], rows);
+  });
+}
+
+export async function auditVerifyCommand(options: { json?: boolean }): Promise<void> {
+  await withRuntime(async ({ database }) => {
+    const result = await verifyAuditChain(database.db);
+    if (options.json) console.log(JSON.stringify(result));
+    else if (result.ok) {
+      console.log(`Audit chain OK: ${result.rowsChecked} rows verified${result.lastId ? `, last row ${result.lastId}` : ''}, head ${result.lastHash}`);
+    } else {
+      console.log(`Audit chain BROKEN at row ${result.badRowId}: ${result.message} (${result.rowsChecked} rows before it are intact)`);
+    }
+    if (!result.ok) process.exitCode = 1;
+  });
+}
+
+/** Wrong use of a command: printed with the command's help hint, exit code 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+function printTable(headers: string[], rows: string[][]): void {
+  const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
+  console.log([line(headers), ...rows.map(line)].join('\n'));
+}

@@ -1,0 +1,52 @@
+import { seedDemoCompany, isCompanyEmpty } from '../../demo/index.ts';
+import { createMetrics } from '../../observability/index.ts';
+import { createApp, startHttpServer } from '../../server/index.ts';
+import { openRuntime, VERSION } from '../runtime.ts';
+
+/** The main job: database, migrations, demo data on a new embedded database, HTTP server. */
+export async function startCommand(): Promise<void> {
+  const runtime = await openRuntime({ logStream: 'stdout' });
+  const { config, logger, database } = runtime;
+  logger.info({ database: database.location, migrations: runtime.migrations }, 'database ready');
+
+  if (database.driver === 'pglite' && config.demoSeed && (await isCompanyEmpty(database.db))) {
+    logger.info('empty embedded database: seeding the demo company (DEMO_SEED=false turns this off)');
+    const counts = await seedDemoCompany(database.db, { secretBox: runtime.secretBox });
+    logger.info({ traders: counts.customers, staff: counts.staff, trades: counts.trades }, 'demo company seeded');
+  }
+
+  const metrics = createMetrics();
+  const app = createApp({ database, metrics, logger, version: VERSION, startedAt: new Date() });
+  const server = await startHttpServer(app, config.http).catch(async (error: NodeJS.ErrnoException) => {
+    await runtime.close();
+    throw error.code === 'EADDRINUSE'
+      ? new Error(`Port ${config.http.port} on ${config.http.host} is already in use; set PORT to a free port.`)
+      : error;
+  });
+  logger.info({ url: server.url, version: VERSION }, `BotCriptoFy is up: ${server.url}/health`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    // A second signal (e.g. forwarded by the launcher as well) must not cut the drain short.
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: no new requests, finishing open ones');
+    const hardStop = setTimeout(() => {
+      logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown took too long, exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    hardStop.unref();
+    try {
+      await server.close(Math.max(100, config.shutdownTimeoutMs - 1000));
+      await runtime.close();
+      logger.info('stopped cleanly');
+      logger.flush();
+      process.exitCode = 0;
+    } catch (error) {
+      logger.error({ err: error }, 'error during shutdown');
+      process.exitCode = 1;
+    }
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}

@@ -1,0 +1,87 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { ConfigError } from '../config/index.ts';
+import { DatabaseUnavailableError } from '../db/index.ts';
+import { DatabaseNotEmptyError } from '../demo/index.ts';
+import { MissingMasterKeyError } from '../secrets/index.ts';
+import { auditVerifyCommand, migrateCommand, seedCommand, seedDefaults, staffListCommand, UsageError } from './commands/data.ts';
+import { startCommand } from './commands/start.ts';
+import { VERSION } from './runtime.ts';
+
+function integerOption(name: string) {
+  return (value: string) => {
+    if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${name} must be a whole number, got "${value}"`);
+    return Number(value);
+  };
+}
+
+function dateOption(value: string): Date {
+  const date = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(date.getTime())) {
+    throw new InvalidArgumentError(`expected a date such as 2026-11-01, got "${value}"`);
+  }
+  return date;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('botcriptofy')
+    .description('Autonomous company runtime for crypto trading: agents, trading engine, billing, audit.')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('start')
+    .description('Run everything on this machine: database and migrations, demo data on a new embedded database, HTTP server (/health, /metrics)')
+    .action(startCommand);
+
+  program.command('migrate').description('Apply pending database migrations and print the migration status').action(migrateCommand);
+
+  program
+    .command('seed')
+    .description('Fill an empty database with data')
+    .option('--demo', 'the demo company: CEO, staff in every department, 320 traders with 12+ months of history')
+    .option('--seed <number>', 'random seed (same seed and date, same company)', integerOption('--seed'), seedDefaults.seed)
+    .option('--as-of <date>', "the demo's today (default: today, UTC)", dateOption)
+    .option('--traders <number>', 'number of traders', integerOption('--traders'), seedDefaults.traders)
+    .action(seedCommand);
+
+  const staff = program.command('staff').description('Company staff');
+  staff
+    .command('list')
+    .description('List staff: name, email, department, role')
+    .option('--json', 'print one JSON array instead of a table')
+    .action(staffListCommand);
+
+  const audit = program.command('audit').description('The hash-chained audit log');
+  audit
+    .command('verify')
+    .description('Check the whole audit chain; names the first altered or missing row (exit 1 if broken)')
+    .option('--json', 'print the result as JSON')
+    .action(auditVerifyCommand);
+
+  return program;
+}
+
+/** Known failures get one clear line and an exit code; anything else is a bug and shows its stack. */
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exitCode = 2;
+    } else if (error instanceof UsageError) {
+      console.error(`${error.message}\n(run with --help for usage)`);
+      process.exitCode = 2;
+    } else if (
+      error instanceof DatabaseUnavailableError ||
+      error instanceof DatabaseNotEmptyError ||
+      error instanceof MissingMasterKeyError
+    ) {
+      console.error(`Error: ${error.message}`);
+      process.exitCode = 1;
+    } else {
+      console.error(error);
+      process.exitCode = 1;
+    }
+  }
+}

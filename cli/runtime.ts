@@ -1,0 +1,57 @@
+import { loadConfig, type Config } from '../config/index.ts';
+import { openDatabase, runMigrations, type DatabaseHandle, type MigrationStatus } from '../db/index.ts';
+import { createLogger, type Logger } from '../observability/index.ts';
+import { createSecretBox, resolveMasterKey, type SecretBox } from '../secrets/index.ts';
+import pkg from '../package.json' with { type: 'json' };
+
+export const VERSION: string = pkg.version;
+
+export interface Runtime {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly database: DatabaseHandle;
+  readonly secretBox: SecretBox;
+  readonly migrations: MigrationStatus;
+  close(): Promise<void>;
+}
+
+/**
+ * What every command that touches data needs: validated configuration, a logger, the
+ * database (opened and migrated) and the secret box. Logs go to stderr unless the command
+ * is a long-running service, so `--json` output on stdout stays clean.
+ */
+export async function openRuntime(options: { logStream?: 'stdout' | 'stderr' } = {}): Promise<Runtime> {
+  const config = loadConfig();
+  const logger = createLogger(config, { stream: options.logStream ?? 'stderr' });
+  const embedded = config.database.url === undefined;
+  const master = resolveMasterKey({ fromEnvironment: config.masterKey, embedded, dataDir: config.dataDir });
+  if (master.source === 'generated' || master.source === 'data-dir') {
+    logger.warn(
+      { path: master.path },
+      master.source === 'generated'
+        ? 'MASTER_KEY is not set: generated a demo key in the data folder. Set MASTER_KEY for real use.'
+        : 'MASTER_KEY is not set: using the demo key kept in the data folder. Set MASTER_KEY for real use.',
+    );
+  }
+  const database = await openDatabase({
+    url: config.database.url,
+    dataDir: config.dataDir,
+    poolMax: config.database.poolMax,
+    connectTimeoutS: config.database.connectTimeoutS,
+  });
+  try {
+    const migrations = await runMigrations(database);
+    logger.debug({ database: database.location, migrations }, 'database ready');
+    return {
+      config,
+      logger,
+      database,
+      secretBox: createSecretBox(master.key),
+      migrations,
+      close: () => database.close(),
+    };
+  } catch (error) {
+    await database.close().catch(() => {});
+    throw error;
+  }
+}

@@ -1,0 +1,33 @@
+import { asc, eq, sql } from 'drizzle-orm';
+import type { Database } from './client.ts';
+import { staff, users, type Department, type StaffRole } from './schema/index.ts';
+
+export interface StaffMember {
+  readonly staffId: string;
+  readonly userId: string;
+  readonly name: string;
+  readonly email: string;
+  readonly department: Department;
+  readonly role: StaffRole;
+  readonly title: string | null;
+}
+
+const departmentOrder = sql`array_position(array['ceo','finance','marketing','sales','security','support','audit','documents','settings','subscriptions']::department[], ${staff.department})`;
+const roleOrder = sql`array_position(array['ceo','admin','head','member']::staff_role[], ${staff.role})`;
+
+/** Everyone on staff, CEO first, then by department, role and name. */
+export async function listStaff(db: Database): Promise<StaffMember[]> {
+  return db
+    .select({
+      staffId: staff.id,
+      userId: users.id,
+      name: users.name,
+      email: users.email,
+      department: staff.department,
+      role: staff.role,
+      title: staff.title,
+    })
+    .from(staff)
+    .innerJoin(users, eq(users.id, staff.userId))
+    .orderBy(departmentOrder, roleOrder, asc(users.name));
+}

@@ -1,0 +1,2 @@
+export { createApp, checkHealth, type AppDependencies, type HealthReport } from './app.ts';
+export { startHttpServer, type RunningHttpServer } from './http.ts';
