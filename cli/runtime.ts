@@ -1,7 +1,7 @@
 import { loadConfig, type Config } from '../config/index.ts';
-import { openDatabase, runMigrations, type DatabaseHandle, type MigrationStatus } from '../db/index.ts';
+import { exchangeAccounts, openDatabase, runMigrations, type DatabaseHandle, type MigrationStatus } from '../db/index.ts';
 import { createLogger, type Logger } from '../observability/index.ts';
-import { createSecretBox, resolveMasterKey, type SecretBox } from '../secrets/index.ts';
+import { createSecretBox, resolveMasterKey, type MasterKeyResolution, type SecretBox } from '../secrets/index.ts';
 import pkg from '../package.json' with { type: 'json' };
 
 export const VERSION: string = pkg.version;
@@ -23,16 +23,6 @@ export interface Runtime {
 export async function openRuntime(options: { logStream?: 'stdout' | 'stderr' } = {}): Promise<Runtime> {
   const config = loadConfig();
   const logger = createLogger(config, { stream: options.logStream ?? 'stderr' });
-  const embedded = config.database.url === undefined;
-  const master = resolveMasterKey({ fromEnvironment: config.masterKey, embedded, dataDir: config.dataDir });
-  if (master.source === 'generated' || master.source === 'data-dir') {
-    logger.warn(
-      { path: master.path },
-      master.source === 'generated'
-        ? 'MASTER_KEY is not set: generated a demo key in the data folder. Set MASTER_KEY for real use.'
-        : 'MASTER_KEY is not set: using the demo key kept in the data folder. Set MASTER_KEY for real use.',
-    );
-  }
   const database = await openDatabase({
     url: config.database.url,
     dataDir: config.dataDir,
@@ -42,6 +32,14 @@ export async function openRuntime(options: { logStream?: 'stdout' | 'stderr' } =
   try {
     const migrations = await runMigrations(database);
     logger.debug({ database: database.location, migrations }, 'database ready');
+    // Resolved after the database opened, so a failed start leaves no new key file behind.
+    const master = resolveMasterKey({
+      fromEnvironment: config.masterKey,
+      embedded: database.driver === 'pglite',
+      dataDir: config.dataDir,
+      mayGenerate: !(await hasStoredSecrets(database)),
+    });
+    warnAboutMasterKey(logger, master);
     return {
       config,
       logger,
@@ -53,5 +51,22 @@ export async function openRuntime(options: { logStream?: 'stdout' | 'stderr' } =
   } catch (error) {
     await database.close().catch(() => {});
     throw error;
+  }
+}
+
+async function hasStoredSecrets(database: DatabaseHandle): Promise<boolean> {
+  return (await database.db.$count(exchangeAccounts)) > 0;
+}
+
+function warnAboutMasterKey(logger: Logger, master: MasterKeyResolution): void {
+  if (master.source === 'generated') {
+    logger.warn({ path: master.path }, 'MASTER_KEY is not set: generated a demo key in the data folder. Set MASTER_KEY for real use.');
+  } else if (master.source === 'data-dir') {
+    logger.warn({ path: master.path }, 'MASTER_KEY is not set: using the demo key kept in the data folder. Set MASTER_KEY for real use.');
+  } else if (master.path) {
+    logger.warn(
+      { path: master.path },
+      'MASTER_KEY is not set and the demo key file is gone, but exchange keys are stored: they cannot be read until MASTER_KEY (or the key file) is restored.',
+    );
   }
 }

@@ -246,19 +246,24 @@ export function generateDemoCompany(options: DemoOptions): DemoCompany {
       const voluntaryChurn = planId !== 'free' && roll < 0.03;
       if (endStatus === 'canceled' || voluntaryChurn || periodEnd.getTime() > asOf) {
         const endedAt = endStatus === 'canceled' ? new Date(periodStart.getTime() + 21 * DAY) : periodEnd;
+        if (endedAt.getTime() > asOf) {
+          // Still within the period (or Stripe's retries): the subscription has not ended yet.
+          push(endStatus === 'canceled' ? 'past_due' : 'active', periodEnd, { cancelAtPeriodEnd: endStatus !== 'canceled' });
+          return planId;
+        }
         push('canceled', periodEnd, { canceledAt: endedAt, endedAt, updatedAt: endedAt });
         data.subscriptionChanges.push({
           id: rng.uuid(), tenantId, subscriptionId, kind: 'canceled', fromPlanId: planId, toPlanId: null,
           mrrBeforeCents: mrr(planId, interval), mrrAfterCents: 0, occurredAt: endedAt,
         });
-        if (endedAt.getTime() > asOf) return planId;
         planId = 'free';
         interval = 'month';
         openSubscription(endedAt);
         continue;
       }
-      const upgrade = (planId === 'free' && roll < 0.05) || (planId === 'pro' && roll < 0.045);
-      const downgrade = planId === 'enterprise' && roll < 0.04;
+      const change = rng.next();
+      const upgrade = (planId === 'free' && change < 0.05) || (planId === 'pro' && change < 0.015);
+      const downgrade = planId === 'enterprise' && change < 0.03;
       if ((upgrade || downgrade) && interval === 'month') {
         const from = planId;
         planId = upgrade ? (planId === 'free' ? 'pro' : 'enterprise') : 'pro';

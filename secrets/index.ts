@@ -85,6 +85,8 @@ export function resolveMasterKey(options: {
   fromEnvironment: Buffer | undefined;
   embedded: boolean;
   dataDir: string;
+  /** False once secrets are stored: a new key could not open them, so none is made. */
+  mayGenerate?: boolean;
 }): MasterKeyResolution {
   if (options.fromEnvironment) return { key: options.fromEnvironment, source: 'environment' };
   if (!options.embedded) return { key: undefined, source: 'none' };
@@ -96,6 +98,7 @@ export function resolveMasterKey(options: {
     }
     return { key: Buffer.from(text, 'hex'), source: 'data-dir', path: keyPath };
   }
+  if (options.mayGenerate === false) return { key: undefined, source: 'none', path: keyPath };
   fs.mkdirSync(options.dataDir, { recursive: true });
   const key = crypto.randomBytes(32);
   fs.writeFileSync(keyPath, `${key.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });

@@ -1,0 +1,82 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, redactUrl } from '../config/index.ts';
+
+describe('configuration from the environment', () => {
+  it('has working defaults with nothing set', () => {
+    const config = loadConfig({}, '/srv/app');
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 3000 });
+    expect(config.dataDir).toBe(path.resolve('/srv/app', 'data'));
+    expect(config.database.url).toBeUndefined();
+    expect(config.masterKey).toBeUndefined();
+    expect(config.demoSeed).toBe(true);
+    expect(config.log.level).toBe('info');
+  });
+
+  it('treats empty values as unset', () => {
+    expect(loadConfig({ PORT: '', DATABASE_URL: '  ' }).http.port).toBe(3000);
+  });
+
+  it('parses every kind of value', () => {
+    const key = 'ab'.repeat(32);
+    const config = loadConfig({
+      PORT: '8080',
+      DATA_DIR: '/var/lib/bcf',
+      DATABASE_URL: 'postgres://u:p@db:5432/bcf',
+      MASTER_KEY: key,
+      DEMO_SEED: 'off',
+      LOG_FORMAT: 'json',
+    });
+    expect(config.http.port).toBe(8080);
+    expect(config.dataDir).toBe('/var/lib/bcf');
+    expect(config.database.url).toBe('postgres://u:p@db:5432/bcf');
+    expect(config.masterKey?.toString('hex')).toBe(key);
+    expect(config.demoSeed).toBe(false);
+    expect(config.log.format).toBe('json');
+  });
+
+  it('accepts a base64 master key', () => {
+    const key = Buffer.alloc(32, 7);
+    expect(loadConfig({ MASTER_KEY: key.toString('base64') }).masterKey).toEqual(key);
+  });
+
+  it('names the variable, the value and what is expected for each wrong value', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', LOG_LEVEL: 'loud', DEMO_SEED: 'maybe' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    expect(message).toContain('PORT="eighty": expected an integer port');
+    expect(message).toMatch(/LOG_LEVEL="loud": .*fatal.*silent/);
+    expect(message).toContain('DEMO_SEED="maybe": expected true or false');
+    expect((error as ConfigError).problems).toHaveLength(3);
+  });
+
+  it('rejects out-of-range numbers', () => {
+    expect(() => loadConfig({ PORT: '70000' })).toThrow('PORT="70000": expected a port between 0 and 65535');
+  });
+
+  it('never echoes secrets in its errors', () => {
+    const message = (() => {
+      try {
+        loadConfig({ MASTER_KEY: 'not-a-real-key-but-secret', DATABASE_URL: 'mysql://root:hunter2@db/x' });
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return '';
+    })();
+    expect(message).toContain('MASTER_KEY=');
+    expect(message).toContain('expected 32 bytes');
+    expect(message).not.toContain('not-a-real-key-but-secret');
+    expect(message).toContain('DATABASE_URL="mysql://root:***@db/x": expected a postgres:// or postgresql:// URL');
+    expect(message).not.toContain('hunter2');
+  });
+
+  it('redacts passwords in URLs', () => {
+    expect(redactUrl('postgres://user:s3cret@host:5432/db')).toBe('postgres://user:***@host:5432/db');
+    expect(redactUrl('postgres://host/db')).toBe('postgres://host/db');
+  });
+});
