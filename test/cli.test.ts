@@ -1,0 +1,167 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../db/index.ts';
+import { runCli, startCli } from './support/cli.ts';
+import { createTestDatabase, realPostgresAvailable, type TestDatabase } from './support/databases.ts';
+
+const tempDirs: string[] = [];
+function tempDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bcf-cli-'));
+  tempDirs.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('botcriptofy CLI: bad input stops with a clear message', () => {
+  it('names the variable, value and expectation of an invalid env value (exit 2)', async () => {
+    const dataDir = tempDir();
+    const result = await runCli(['migrate'], { DATA_DIR: dataDir, PORT: 'abc', DATABASE_POOL_MAX: '0' });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('PORT="abc": expected an integer port');
+    expect(result.stderr).toContain('DATABASE_POOL_MAX="0": expected at least 1');
+    expect(fs.readdirSync(dataDir)).toEqual([]); // nothing written
+  });
+
+  it('says which database is down, without the password, and writes nothing (exit 1)', async () => {
+    const dataDir = path.join(tempDir(), 'data');
+    const result = await runCli(['migrate'], {
+      DATA_DIR: dataDir,
+      DATABASE_URL: 'postgres://bcf:topsecret@127.0.0.1:1/bcf',
+      DATABASE_CONNECT_TIMEOUT_S: '2',
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('Cannot connect to PostgreSQL at 127.0.0.1:1/bcf');
+    expect(result.stderr).not.toContain('topsecret');
+    expect(fs.existsSync(dataDir)).toBe(false);
+  });
+
+  it('refuses a corrupt data folder with advice, leaving it as it was', async () => {
+    const dataDir = tempDir();
+    fs.mkdirSync(path.join(dataDir, 'pglite', 'global'), { recursive: true });
+    fs.writeFileSync(path.join(dataDir, 'pglite', 'PG_VERSION'), 'garbage\n');
+    fs.writeFileSync(path.join(dataDir, 'pglite', 'global', 'pg_control'), 'x');
+    const before = fs.readdirSync(dataDir).sort();
+    const result = await runCli(['staff', 'list'], { DATA_DIR: dataDir });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/embedded database in .*pglite cannot be opened/);
+    expect(result.stderr).toContain('move it away');
+    expect(fs.readdirSync(dataDir).sort()).toEqual(before); // no key file, no lock left behind
+  });
+
+  it('explains wrong usage', async () => {
+    const result = await runCli(['seed'], { DATA_DIR: tempDir() });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('pass --demo');
+    const help = await runCli(['audit', 'verify', '--help'], {});
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('first altered or missing row');
+  });
+});
+
+describe('botcriptofy CLI on the embedded database', () => {
+  const dataDir = tempDir();
+
+  it('seeds the demo company and lists its staff', async () => {
+    const seeded = await runCli(['seed', '--demo', '--traders', '30', '--as-of', '2026-11-01'], { DATA_DIR: dataDir });
+    expect(seeded.code, seeded.stderr).toBe(0);
+    expect(seeded.stdout).toContain('30 traders');
+    const listed = await runCli(['staff', 'list', '--json'], { DATA_DIR: dataDir });
+    expect(listed.code, listed.stderr).toBe(0);
+    const staff = JSON.parse(listed.stdout) as { name: string; email: string; department: string; role: string }[];
+    expect(staff[0]).toMatchObject({ department: 'ceo', role: 'ceo' });
+    expect(new Set(staff.map((member) => member.department)).size).toBe(10);
+    const table = await runCli(['staff', 'list'], { DATA_DIR: dataDir });
+    expect(table.stdout.split('\n')[0]).toMatch(/^NAME\s+EMAIL\s+DEPARTMENT\s+ROLE$/);
+  });
+
+  it('verifies the audit chain, then names the row altered in SQL', async () => {
+    const ok = await runCli(['audit', 'verify'], { DATA_DIR: dataDir });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/^Audit chain OK: 1 rows verified/);
+
+    const handle = await openDatabase({ dataDir });
+    await handle.db.execute(sql`alter table audit_log disable trigger audit_log_no_update_delete`);
+    await handle.db.execute(sql`update audit_log set outcome = 'denied' where id = 1`);
+    await handle.close();
+
+    const broken = await runCli(['audit', 'verify'], { DATA_DIR: dataDir });
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toContain('Audit chain BROKEN at row 1');
+  });
+
+  it('refuses a second process on the same data folder', async () => {
+    const lockPath = path.join(dataDir, 'pglite.lock');
+    fs.writeFileSync(lockPath, String(process.pid)); // this test process is alive
+    try {
+      const result = await runCli(['staff', 'list'], { DATA_DIR: dataDir });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`in use by process ${process.pid}`);
+    } finally {
+      fs.rmSync(lockPath);
+    }
+  });
+});
+
+describe('botcriptofy start', () => {
+  it('brings up /health on a fresh data folder with the demo company, and stops cleanly on SIGTERM', async () => {
+    const dataDir = path.join(tempDir(), 'fresh');
+    const server = await startCli(['start'], { DATA_DIR: dataDir, PORT: '0' }, (line) => line.includes('BotCriptoFy is up'));
+    const { url } = JSON.parse(server.line) as { url: string };
+    const health = await fetch(`${url}/health`);
+    expect(health.status).toBe(200);
+    const report = (await health.json()) as { status: string; database: { driver: string; ok: boolean }; migrations: { pending: number } };
+    expect(report).toMatchObject({ status: 'ok', database: { driver: 'pglite', ok: true }, migrations: { pending: 0 } });
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toContain('http_request_duration_seconds_bucket');
+    expect(metrics).toContain('process_resident_memory_bytes');
+    expect(server.output()).toContain('demo company seeded');
+
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    expect(server.output()).toContain('stopped cleanly');
+    expect(fs.existsSync(path.join(dataDir, 'pglite.lock'))).toBe(false);
+  });
+});
+
+describe.skipIf(!realPostgresAvailable)('botcriptofy CLI on a real PostgreSQL server', () => {
+  let test: TestDatabase;
+  beforeAll(async () => {
+    test = await createTestDatabase('postgres', { migrate: false });
+  });
+  afterAll(async () => {
+    await test?.dispose();
+  });
+
+  it('migrates, seeds, verifies, and names a row altered in SQL', async () => {
+    const env = { DATABASE_URL: test.url!, DATA_DIR: tempDir() };
+    const migrated = await runCli(['migrate'], env);
+    expect(migrated.code, migrated.stderr).toBe(0);
+    expect(migrated.stdout).toMatch(/2 of 2 applied|(\d+) of \1 applied/);
+    const seeded = await runCli(['seed', '--demo', '--traders', '10', '--as-of', '2026-11-01'], { ...env, MASTER_KEY: 'ab'.repeat(32) });
+    expect(seeded.code, seeded.stderr).toBe(0);
+    expect((await runCli(['audit', 'verify'], env)).stdout).toContain('Audit chain OK');
+    await test.handle.db.execute(sql`alter table audit_log disable trigger audit_log_no_update_delete`);
+    await test.handle.db.execute(sql`update audit_log set details = '{}' where id = 1`);
+    const broken = await runCli(['audit', 'verify', '--json'], env);
+    expect(broken.code).toBe(1);
+    expect(JSON.parse(broken.stdout)).toMatchObject({ ok: false, badRowId: 1, problem: 'altered' });
+  });
+
+  it('needs MASTER_KEY to store exchange keys on a real server', async () => {
+    const env = { DATABASE_URL: test.url!, DATA_DIR: tempDir() };
+    const fresh = await createTestDatabase('postgres');
+    try {
+      const result = await runCli(['seed', '--demo', '--traders', '10'], { ...env, DATABASE_URL: fresh.url! });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('MASTER_KEY is not set');
+      expect(await fresh.handle.db.execute(sql`select 1 from tenants limit 1`)).toHaveLength(0); // all or nothing
+    } finally {
+      await fresh.dispose();
+    }
+  });
+});
