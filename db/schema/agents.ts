@@ -1,6 +1,6 @@
 import { index, jsonb, pgEnum, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, id, instant } from './columns.ts';
-import { department, tenants, users } from './tenancy.ts';
+import { department, tenantRef, users } from './tenancy.ts';
 
 // Conversations and their messages live in Mastra's storage (same database); this module
 // holds what the company itself decides on.
@@ -15,9 +15,7 @@ export const approvals = pgTable(
   {
     id: id(),
     /** Whose data the action touches. */
-    tenantId: uuid()
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: tenantRef(),
     requestedByUserId: uuid().references(() => users.id, { onDelete: 'set null' }),
     agent: text(),
     tool: text().notNull(),

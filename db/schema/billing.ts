@@ -1,5 +1,4 @@
 import {
-  bigint,
   boolean,
   index,
   integer,
@@ -9,17 +8,10 @@ import {
   text,
   uuid,
 } from 'drizzle-orm/pg-core';
-import { createdAt, id, instant, updatedAt } from './columns.ts';
-import { tenants } from './tenancy.ts';
+import { cents, createdAt, id, instant, updatedAt } from './columns.ts';
+import { tenantRef } from './tenancy.ts';
 
 // Money is in integer cents of the row's currency (`*Cents`), as Stripe reports it.
-
-const tenantRef = () =>
-  uuid()
-    .notNull()
-    .references(() => tenants.id, { onDelete: 'cascade' });
-
-const cents = () => bigint({ mode: 'number' });
 
 export const planIds = ['free', 'pro', 'enterprise'] as const;
 export type PlanId = (typeof planIds)[number];

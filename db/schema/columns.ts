@@ -1,4 +1,4 @@
-import { numeric, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, numeric, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 /** Random UUID primary key; the demo seed supplies its own deterministic ids. */
 export const id = () => uuid().primaryKey().defaultRandom();
@@ -14,3 +14,6 @@ export const updatedAt = () => instant().notNull().defaultNow();
  * lost on the way; convert deliberately where arithmetic happens.
  */
 export const decimal = () => numeric();
+
+/** Integer cents of the row's currency (BRL centavos unless the row says otherwise). */
+export const cents = () => bigint({ mode: 'number' });

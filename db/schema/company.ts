@@ -1,6 +1,5 @@
 import { sql } from 'drizzle-orm';
 import {
-  bigint,
   index,
   integer,
   jsonb,
@@ -11,10 +10,8 @@ import {
   unique,
   uuid,
 } from 'drizzle-orm/pg-core';
-import { createdAt, decimal, id, instant, updatedAt } from './columns.ts';
-import { department, staff, tenants, users } from './tenancy.ts';
-
-const cents = () => bigint({ mode: 'number' });
+import { cents, createdAt, decimal, id, instant, updatedAt } from './columns.ts';
+import { department, staff, tenantRef, tenants, users } from './tenancy.ts';
 
 // --- Support (SAC) -------------------------------------------------------------------------
 
@@ -28,9 +25,7 @@ export const supportTickets = pgTable(
   {
     id: id(),
     /** The customer's tenant: a trader only ever sees its own tickets. */
-    tenantId: uuid()
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: tenantRef(),
     requesterUserId: uuid().references(() => users.id, { onDelete: 'set null' }),
     subject: text().notNull(),
     category: text().notNull().default('general'),
@@ -60,9 +55,7 @@ export const ticketMessages = pgTable(
     ticketId: uuid()
       .notNull()
       .references(() => supportTickets.id, { onDelete: 'cascade' }),
-    tenantId: uuid()
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: tenantRef(),
     authorKind: ticketAuthorKind().notNull(),
     authorUserId: uuid().references(() => users.id, { onDelete: 'set null' }),
     body: text().notNull(),

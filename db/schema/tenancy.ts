@@ -46,6 +46,12 @@ export const tenants = pgTable(
   (t) => [index('tenants_kind_idx').on(t.kind, t.createdAt)],
 );
 
+/** The owning tenant; rows go when the tenant is erased (LGPD). */
+export const tenantRef = () =>
+  uuid()
+    .notNull()
+    .references(() => tenants.id, { onDelete: 'cascade' });
+
 export const userStatuses = ['active', 'disabled'] as const;
 export const userStatus = pgEnum('user_status', userStatuses);
 

@@ -13,15 +13,10 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import { createdAt, decimal, id, instant, updatedAt } from './columns.ts';
-import { tenants, users } from './tenancy.ts';
+import { tenantRef, tenants, users } from './tenancy.ts';
 
 // Units: `*Quote` columns are in the symbol's quote currency (USDT for the default
 // symbols), `*Base` columns in its base asset (BTC, ETH, ...). All are exact decimals.
-
-const tenantRef = () =>
-  uuid()
-    .notNull()
-    .references(() => tenants.id, { onDelete: 'cascade' });
 
 export const exchangeAccountStatuses = ['active', 'frozen', 'revoked'] as const;
 export const exchangeAccountStatus = pgEnum('exchange_account_status', exchangeAccountStatuses);
@@ -106,6 +101,12 @@ export const bots = pgTable(
   (t) => [index('bots_tenant_idx').on(t.tenantId, t.status), index('bots_status_idx').on(t.status)],
 );
 
+/** The bot a row belongs to; its orders, trades and positions go with it. */
+const botRef = () =>
+  uuid()
+    .notNull()
+    .references(() => bots.id, { onDelete: 'cascade' });
+
 export const orderSides = ['buy', 'sell'] as const;
 export const orderSide = pgEnum('order_side', orderSides);
 export const orderTypes = ['market', 'limit', 'stop_loss', 'take_profit'] as const;
@@ -118,9 +119,7 @@ export const orders = pgTable(
   {
     id: id(),
     tenantId: tenantRef(),
-    botId: uuid()
-      .notNull()
-      .references(() => bots.id, { onDelete: 'cascade' }),
+    botId: botRef(),
     /** Our idempotency key, sent to the exchange; unique per bot so a retry never doubles an order. */
     clientOrderId: text().notNull(),
     exchangeOrderId: text(),
@@ -155,9 +154,7 @@ export const trades = pgTable(
   {
     id: id(),
     tenantId: tenantRef(),
-    botId: uuid()
-      .notNull()
-      .references(() => bots.id, { onDelete: 'cascade' }),
+    botId: botRef(),
     symbol: text().notNull(),
     status: tradeStatus().notNull().default('open'),
     amountBase: decimal().notNull(),
@@ -183,9 +180,7 @@ export const positions = pgTable(
   {
     id: id(),
     tenantId: tenantRef(),
-    botId: uuid()
-      .notNull()
-      .references(() => bots.id, { onDelete: 'cascade' }),
+    botId: botRef(),
     symbol: text().notNull(),
     amountBase: decimal().notNull(),
     averageEntryPriceQuote: decimal().notNull(),
