@@ -1,0 +1,4 @@
+export { allocateCandles, candlesFromRows, sliceCandles, type CandleSeries } from './candles.ts';
+export { CandleDataError, loadCandleFile, parseCandleCsv, parseFreqtradeJson } from './load.ts';
+export { detectGaps, inferTimeframeMs, type CandleGap } from './gaps.ts';
+export { msToTimeframe, timeframeSchema, timeframeToMs } from './timeframe.ts';
