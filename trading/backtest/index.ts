@@ -1,0 +1,8 @@
+export {
+  runBacktest,
+  type BacktestMetrics,
+  type BacktestOptions,
+  type BacktestResult,
+  type BacktestTrade,
+  type ExitReason,
+} from './engine.ts';

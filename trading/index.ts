@@ -1,0 +1,4 @@
+export * from './market-data/index.ts';
+export * from './indicators/index.ts';
+export * from './strategies/index.ts';
+export * from './backtest/index.ts';

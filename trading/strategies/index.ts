@@ -1,0 +1,11 @@
+export { ENTER, EXIT, HOLD, type Signal, type Strategy, type StrategyExits, type StrategyRunner } from './types.ts';
+export { bollingerReversion, emaCross, macdCross, rsiReference, rsiStrategy } from './catalogue.ts';
+export {
+  DEFAULT_STRATEGY,
+  STRATEGIES,
+  StrategyError,
+  describeParameters,
+  getStrategy,
+  parseParameterAssignments,
+  parseStrategyParameters,
+} from './registry.ts';

@@ -1,0 +1,34 @@
+import type { z } from 'zod';
+
+/** What a strategy asks for at a bar's close: enter a long position, exit it, or nothing. */
+export const ENTER = 1;
+export const EXIT = -1;
+export const HOLD = 0;
+export type Signal = typeof ENTER | typeof EXIT | typeof HOLD;
+
+/**
+ * A running strategy. It is fed one closed bar at a time and answers with a signal, so it
+ * can only ever know the past: look-ahead is impossible by construction. The same object
+ * drives backtests and live bots.
+ */
+export interface StrategyRunner {
+  next(open: number, high: number, low: number, close: number, volume: number): Signal;
+}
+
+export interface StrategyExits {
+  /** Close the position when price falls this many percent below the entry, or null. */
+  readonly stopLossPct: number | null;
+  /** Close the position when price rises this many percent above the entry, or null. */
+  readonly takeProfitPct: number | null;
+}
+
+export interface Strategy<P extends Record<string, number> = Record<string, number>> {
+  readonly name: string;
+  readonly description: string;
+  /** Every parameter with its range and default; unknown names are refused. */
+  readonly parameters: z.ZodType<P, Partial<P>>;
+  /** Bars the strategy needs before its first signal. */
+  warmupBars(params: P): number;
+  exits(params: P): StrategyExits;
+  create(params: P): StrategyRunner;
+}
