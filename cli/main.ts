@@ -5,6 +5,8 @@ import { DatabaseNotEmptyError } from '../demo/index.ts';
 import { MissingMasterKeyError } from '../secrets/index.ts';
 import { auditVerifyCommand, migrateCommand, seedCommand, seedDefaults, staffListCommand, UsageError } from './commands/data.ts';
 import { startCommand } from './commands/start.ts';
+import { backtestCommand, optimizeCommand } from './commands/trading.ts';
+import { CandleDataError, GridError, StrategyError } from '../trading/index.ts';
 import { VERSION } from './runtime.ts';
 
 function integerOption(name: string) {
@@ -58,7 +60,46 @@ export function buildProgram(): Command {
     .option('--json', 'print the result as JSON')
     .action(auditVerifyCommand);
 
+  const collect = (value: string, previous: string[]) => [...previous, value];
+  program
+    .command('backtest')
+    .description('Backtest a strategy on a candle file (CSV timestamp,open,high,low,close,volume or freqtrade JSON)')
+    .requiredOption('--strategy <name>', 'rsi, rsi-reference, macd-cross, ema-cross or bollinger-reversion')
+    .requiredOption('--data <file>', 'candle file')
+    .option('--param <name=value>', 'strategy parameter, repeatable (e.g. --param rsiBuy=35)', collect, [])
+    .option('--fee <fraction>', 'fee per side as a fraction of the notional', numberOption('--fee', 0, 0.1), 0.001)
+    .option('--cash <amount>', 'starting cash in quote currency', numberOption('--cash', 1, 1e12), 10_000)
+    .option('--slippage <fraction>', 'adverse price move on every fill', numberOption('--slippage', 0, 0.1), 0)
+    .option('--json', 'print one JSON object')
+    .option('--trade-list', 'include the trade list and equity curve (with --json)')
+    .action(backtestCommand);
+
+  program
+    .command('optimize')
+    .description('Backtest every combination of a parameter grid on all cores and rank the results')
+    .requiredOption('--strategy <name>', 'strategy to tune')
+    .requiredOption('--data <file>', 'candle file')
+    .requiredOption('--grid <spec>', "e.g. 'rsiBuy=30..45:5,rsiSell=55..70:5' (ranges from..to:step, lists a|b|c)")
+    .option('--param <name=value>', 'parameter held fixed, repeatable', collect, [])
+    .option('--metric <name>', 'ranking metric: totalReturnPct, finalEquity, sharpe, profitFactor, winRatePct, maxDrawdownPct', 'totalReturnPct')
+    .option('--workers <n>', 'worker threads (default: all cores)', integerOption('--workers'))
+    .option('--top <n>', 'rows to show', integerOption('--top'), 10)
+    .option('--fee <fraction>', 'fee per side', numberOption('--fee', 0, 0.1), 0.001)
+    .option('--cash <amount>', 'starting cash', numberOption('--cash', 1, 1e12), 10_000)
+    .option('--json', 'print one JSON object')
+    .action(optimizeCommand);
+
   return program;
+}
+
+function numberOption(name: string, min: number, max: number) {
+  return (value: string) => {
+    const parsed = Number(value);
+    if (value.trim() === '' || !Number.isFinite(parsed) || parsed < min || parsed > max) {
+      throw new InvalidArgumentError(`${name} must be a number from ${min} to ${max}, got "${value}"`);
+    }
+    return parsed;
+  };
 }
 
 /** Known failures get one clear line and an exit code; anything else is a bug and shows its stack. */
@@ -69,12 +110,13 @@ export async function main(argv: string[]): Promise<void> {
     if (error instanceof ConfigError) {
       console.error(error.message);
       process.exitCode = 2;
-    } else if (error instanceof UsageError) {
+    } else if (error instanceof UsageError || error instanceof StrategyError || error instanceof GridError) {
       console.error(`${error.message}\n(run with --help for usage)`);
       process.exitCode = 2;
     } else if (
       error instanceof DatabaseUnavailableError ||
       error instanceof DatabaseNotEmptyError ||
+      error instanceof CandleDataError ||
       error instanceof MissingMasterKeyError
     ) {
       console.error(`Error: ${error.message}`);

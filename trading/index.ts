@@ -2,3 +2,4 @@ export * from './market-data/index.ts';
 export * from './indicators/index.ts';
 export * from './strategies/index.ts';
 export * from './backtest/index.ts';
+export * from './optimize/index.ts';

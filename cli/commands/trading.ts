@@ -1,0 +1,147 @@
+import os from 'node:os';
+import {
+  detectGaps,
+  getStrategy,
+  inferTimeframeMs,
+  loadCandleFile,
+  optimize,
+  parseGrid,
+  parseParameterAssignments,
+  parseStrategyParameters,
+  rankingMetrics,
+  runBacktest,
+  type RankingMetric,
+} from '../../trading/index.ts';
+import { UsageError } from './data.ts';
+
+export interface BacktestCommandOptions {
+  strategy: string;
+  data: string;
+  param: string[];
+  fee: number;
+  cash: number;
+  slippage: number;
+  json?: boolean;
+  tradeList?: boolean;
+}
+
+/** Runs one backtest on a candle file; `elapsedMs` covers the backtest only, `loadMs` the file. */
+export async function backtestCommand(options: BacktestCommandOptions): Promise<void> {
+  const strategy = getStrategy(options.strategy);
+  const parameters = parseStrategyParameters(strategy, parseParameterAssignments(options.param));
+  const loadStarted = performance.now();
+  const series = loadCandleFile(options.data);
+  const loadMs = performance.now() - loadStarted;
+  const started = performance.now();
+  const result = runBacktest(series, strategy, parameters, { feeRate: options.fee, startingCash: options.cash, slippage: options.slippage });
+  const elapsedMs = performance.now() - started;
+  const timeframeMs = inferTimeframeMs(series);
+  const gaps = timeframeMs ? detectGaps(series, timeframeMs) : [];
+  const { tradeList, equityCurve, ...metrics } = result;
+  const summary = {
+    ...metrics,
+    elapsedMs: round(elapsedMs, 3),
+    loadMs: round(loadMs, 3),
+    candlesPerSecond: Math.round(series.length / (elapsedMs / 1000)),
+    from: new Date(series.time[0]!).toISOString(),
+    to: new Date(series.time[series.length - 1]!).toISOString(),
+    gaps: gaps.length,
+    missingBars: gaps.reduce((sum, gap) => sum + gap.missingBars, 0),
+    ...(options.tradeList ? { tradeList, equityCurve } : {}),
+  };
+  if (options.json) {
+    console.log(JSON.stringify(summary));
+    return;
+  }
+  const pct = (value: number | null) => (value === null ? '–' : `${value.toFixed(2)} %`);
+  console.log(
+    [
+      `Strategy        ${result.strategy} ${JSON.stringify(parameters)}`,
+      `Data            ${options.data}: ${series.length} candles, ${summary.from} → ${summary.to}${gaps.length ? `, ${summary.missingBars} missing bars in ${gaps.length} gaps` : ''}`,
+      `Trades          ${result.trades} closed${result.openQuantity > 0 ? ', 1 still open' : ''}${result.rejectedOrders ? `, ${result.rejectedOrders} buys rejected (cash)` : ''}`,
+      `Final equity    ${result.finalEquity.toFixed(2)} (from ${result.startingCash.toFixed(2)})`,
+      `Total return    ${pct(result.totalReturnPct)}`,
+      `Max drawdown    ${pct(result.maxDrawdownPct)}`,
+      `Win rate        ${pct(result.winRatePct)}`,
+      `Profit factor   ${result.profitFactor === null ? '–' : result.profitFactor.toFixed(3)}`,
+      `Sharpe          ${result.sharpe === null ? '–' : result.sharpe.toFixed(3)}`,
+      `Exposure        ${pct(result.exposurePct)}`,
+      `Fees paid       ${result.feesPaid.toFixed(2)}`,
+      `Time            ${summary.elapsedMs.toFixed(2)} ms backtest (${(summary.candlesPerSecond / 1e6).toFixed(1)} M candles/s), ${summary.loadMs.toFixed(1)} ms loading`,
+    ].join('\n'),
+  );
+}
+
+export interface OptimizeCommandOptions {
+  strategy: string;
+  data: string;
+  grid: string;
+  param: string[];
+  metric: string;
+  workers?: number;
+  top: number;
+  fee: number;
+  cash: number;
+  json?: boolean;
+}
+
+export async function optimizeCommand(options: OptimizeCommandOptions): Promise<void> {
+  if (!(rankingMetrics as readonly string[]).includes(options.metric)) {
+    throw new UsageError(`--metric must be one of ${rankingMetrics.join(', ')}; got "${options.metric}"`);
+  }
+  getStrategy(options.strategy);
+  const grid = parseGrid(options.grid);
+  const series = loadCandleFile(options.data);
+  const workers = options.workers ?? os.availableParallelism();
+  const showProgress = process.stderr.isTTY && !options.json;
+  const result = await optimize(series, {
+    strategy: options.strategy,
+    grid,
+    fixed: parseParameterAssignments(options.param),
+    metric: options.metric as RankingMetric,
+    workers,
+    backtest: { feeRate: options.fee, startingCash: options.cash },
+    ...(showProgress ? { onProgress: progressBar } : {}),
+  });
+  if (showProgress) process.stderr.write('\n');
+  if (result.evaluated === 0) {
+    throw new UsageError(`No combination of the grid is valid for ${options.strategy}: ${result.firstInvalidReason ?? ''}`);
+  }
+  const top = result.ranked.slice(0, options.top);
+  if (options.json) {
+    console.log(JSON.stringify({ ...result, ranked: top, workers }));
+    return;
+  }
+  console.log(
+    `${result.evaluated} combinations of ${options.strategy} on ${series.length} candles in ${(result.elapsedMs / 1000).toFixed(2)} s ` +
+      `with ${workers} worker${workers > 1 ? 's' : ''} (${(result.candlesPerSecond / 1e6).toFixed(1)} M candles/s)` +
+      (result.invalid ? `; ${result.invalid} skipped as invalid (${result.firstInvalidReason})` : ''),
+  );
+  const names = Object.keys(grid);
+  const header = ['#', ...names, options.metric, 'trades', 'return %', 'drawdown %', 'win %'];
+  const rows = top.map((entry, i) => [
+    String(i + 1),
+    ...names.map((name) => String(entry.parameters[name])),
+    format(entry.metrics[options.metric]),
+    String(entry.metrics['trades']),
+    format(entry.metrics['totalReturnPct']),
+    format(entry.metrics['maxDrawdownPct']),
+    format(entry.metrics['winRatePct']),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  for (const row of [header, ...rows]) console.log(row.map((cell, i) => cell.padStart(widths[i]!)).join('  '));
+}
+
+function progressBar(done: number, total: number): void {
+  const width = 30;
+  const filled = Math.round((done / total) * width);
+  process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`);
+}
+
+function format(value: number | null | undefined): string {
+  return value === null || value === undefined ? '–' : value.toFixed(2);
+}
+
+function round(value: number, decimals: number): number {
+  return Number(value.toFixed(decimals));
+}
