@@ -144,6 +144,9 @@ async function openEmbedded(options: OpenDatabaseOptions): Promise<DatabaseHandl
     },
     async close() {
       try {
+        // Flush the WAL now, so the next open starts from a clean checkpoint instead of
+        // replaying (which grows the engine's memory for good).
+        await client.query('checkpoint').catch(() => {});
         await client.close();
       } finally {
         release();

@@ -83,8 +83,8 @@ export async function seedDemoCompany(db: Database, options: SeedDemoOptions): P
     for (const [key, table] of insertionOrder) {
       const rows = company[key] as Record<string, unknown>[];
       counts[key] = rows.length;
-      for (let start = 0; start < rows.length; start += 500) {
-        await tx.insert(table).values(rows.slice(start, start + 500) as never);
+      for (let start = 0; start < rows.length; start += 100) {
+        await tx.insert(table).values(rows.slice(start, start + 100) as never);
       }
     }
     await appendAudit(tx, {

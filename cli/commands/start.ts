@@ -1,19 +1,25 @@
-import { seedDemoCompany, isCompanyEmpty } from '../../demo/index.ts';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { isCompanyEmpty } from '../../demo/index.ts';
 import { createMetrics } from '../../observability/index.ts';
 import { createApp, startHttpServer } from '../../server/index.ts';
 import { openRuntime, VERSION } from '../runtime.ts';
 
 /** The main job: database, migrations, demo data on a new embedded database, HTTP server. */
 export async function startCommand(): Promise<void> {
-  const runtime = await openRuntime({ logStream: 'stdout' });
+  let runtime = await openRuntime({ logStream: 'stdout' });
+  if (runtime.database.driver === 'pglite' && runtime.config.demoSeed && (await isCompanyEmpty(runtime.database.db))) {
+    runtime.logger.info('empty embedded database: seeding the demo company (DEMO_SEED=false turns this off)');
+    // Seeding in a short-lived child keeps its memory (the embedded engine's heap never
+    // shrinks) out of the long-running server. The child needs the data folder, so the
+    // database is closed meanwhile and opened again afterwards.
+    await runtime.close();
+    await seedInChildProcess();
+    runtime = await openRuntime({ logStream: 'stdout' });
+    runtime.logger.info('demo company seeded');
+  }
   const { config, logger, database } = runtime;
   logger.info({ database: database.location, migrations: runtime.migrations }, 'database ready');
-
-  if (database.driver === 'pglite' && config.demoSeed && (await isCompanyEmpty(database.db))) {
-    logger.info('empty embedded database: seeding the demo company (DEMO_SEED=false turns this off)');
-    const counts = await seedDemoCompany(database.db, { secretBox: runtime.secretBox });
-    logger.info({ traders: counts.customers, staff: counts.staff, trades: counts.trades }, 'demo company seeded');
-  }
 
   const metrics = createMetrics();
   const app = createApp({ database, metrics, logger, version: VERSION, startedAt: new Date() });
@@ -49,4 +55,13 @@ export async function startCommand(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+function seedInChildProcess(): Promise<void> {
+  const bin = fileURLToPath(new URL('../../bin/botcriptofy.js', import.meta.url));
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, 'seed', '--demo'], { stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`seeding the demo company failed (exit code ${code})`))));
+  });
 }

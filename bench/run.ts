@@ -1,0 +1,183 @@
+// `npm run bench`: measures the performance targets and rewrites BENCHMARKS.md.
+// Run on an otherwise idle machine; every figure is printed with how it was obtained.
+import fs from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { loadCandleFile, getStrategy, optimize, parseGrid, parseStrategyParameters, runBacktest } from '../trading/index.ts';
+import { openDatabase, runMigrations, tenantData, tenantScope, bots } from '../db/index.ts';
+import { seedDemoCompany } from '../demo/index.ts';
+import { createSecretBox } from '../secrets/index.ts';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import crypto from 'node:crypto';
+
+const DATA = fileURLToPath(new URL('../../shared/data/', import.meta.url));
+const lines: string[] = [];
+const out = (line = '') => {
+  lines.push(line);
+  console.log(line);
+};
+const gc = (globalThis as { gc?: () => void }).gc;
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function backtestThroughput() {
+  out('## Backtest throughput (target: ≥ 20 M candles/s per core, excluding file loading)');
+  out();
+  out('Each strategy runs 5 times to warm up the JIT, then 30 timed runs on one core; the table gives the median and the best. "Cold" is the very first run in the process (what a single CLI call sees).');
+  out();
+  out('| file | candles | strategy | trades | cold ms | median ms | median M candles/s | best M candles/s |');
+  out('|---|---:|---|---:|---:|---:|---:|---:|');
+  for (const file of ['binance_BTCUSDT_5m.csv', 'binance_BTCUSDT_1m.csv', 'binance_BTCUSDT_1h.csv']) {
+    const series = loadCandleFile(DATA + file);
+    for (const name of ['rsi-reference', 'rsi']) {
+      const strategy = getStrategy(name);
+      const params = parseStrategyParameters(strategy, {});
+      const coldStart = performance.now();
+      const first = runBacktest(series, strategy, params);
+      const cold = performance.now() - coldStart;
+      for (let i = 0; i < 5; i++) runBacktest(series, strategy, params);
+      const times: number[] = [];
+      for (let i = 0; i < 30; i++) {
+        const started = performance.now();
+        runBacktest(series, strategy, params);
+        times.push(performance.now() - started);
+      }
+      times.sort((a, b) => a - b);
+      const median = percentile(times, 50);
+      out(`| ${file} | ${series.length} | ${name} | ${first.trades} | ${cold.toFixed(2)} | ${median.toFixed(2)} | ${(series.length / median / 1000).toFixed(1)} | ${(series.length / times[0]! / 1000).toFixed(1)} |`);
+    }
+  }
+  out();
+}
+
+async function backtestMemory() {
+  out('## Backtest memory');
+  out();
+  out('Heap retained by one result (after a forced GC), against its number of trades: if the engine kept anything per candle the figure per trade would grow with the file; it stays the size of a trade record.');
+  out();
+  out('| file | candles | trades | retained heap | bytes per trade |');
+  out('|---|---:|---:|---:|---:|');
+  if (!gc) {
+    out('(skipped: run with node --expose-gc, as `npm run bench` does)');
+    return;
+  }
+  for (const [file, strategy, params] of [
+    ['binance_BTCUSDT_1h.csv', 'rsi-reference', {}],
+    ['binance_BTCUSDT_5m.csv', 'rsi-reference', {}],
+    ['binance_BTCUSDT_5m.csv', 'rsi', { rsiBuy: 48, rsiSell: 52 }],
+  ] as const) {
+    const series = loadCandleFile(DATA + file);
+    const s = getStrategy(strategy);
+    const p = parseStrategyParameters(s, params);
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const result = runBacktest(series, s, p);
+    gc();
+    const retained = process.memoryUsage().heapUsed - before;
+    out(`| ${file} (${strategy} ${JSON.stringify(params)}) | ${series.length} | ${result.trades} | ${(retained / 1024).toFixed(0)} KiB | ${(retained / Math.max(1, result.trades)).toFixed(0)} |`);
+  }
+  out();
+}
+
+async function optimizeScaling() {
+  out('## Parameter search scaling');
+  out();
+  const series = loadCandleFile(`${DATA}binance_BTCUSDT_5m.csv`);
+  const grid = 'rsiBuy=25..45:1,rsiSell=55..75:2,stopLossPct=2..5:1';
+  out(`\`optimize --strategy rsi --grid '${grid}'\` on binance_BTCUSDT_5m.csv (${series.length} candles), including worker start-up:`);
+  out();
+  out('| workers | combinations | seconds | M candles/s |');
+  out('|---:|---:|---:|---:|');
+  for (const workers of [1, 2]) {
+    const result = await optimize(series, { strategy: 'rsi', grid: parseGrid(grid), workers });
+    out(`| ${workers} | ${result.evaluated} | ${(result.elapsedMs / 1000).toFixed(2)} | ${(result.candlesPerSecond / 1e6).toFixed(1)} |`);
+  }
+  out();
+}
+
+async function apiAndDatabase() {
+  out('## API and database latency (targets: API p95 < 50 ms, database queries p95 < 10 ms, API memory < 512 MB)');
+  out();
+  const targets: { label: string; url?: string }[] = [{ label: 'embedded PGlite' }];
+  const pgUrl = process.env.BENCH_DATABASE_URL;
+  if (pgUrl) targets.push({ label: 'PostgreSQL 127.0.0.1', url: pgUrl });
+  out('| database | query | samples | p50 ms | p95 ms | p99 ms |');
+  out('|---|---|---:|---:|---:|---:|');
+  for (const target of targets) {
+    const handle = await openDatabase({ dataDir: '', inMemory: !target.url, url: target.url });
+    await runMigrations(handle);
+    await seedDemoCompany(handle.db, { secretBox: createSecretBox(crypto.randomBytes(32)), asOf: new Date('2026-11-01T00:00:00Z') });
+    const owners = await handle.db.selectDistinct({ tenantId: bots.tenantId }).from(bots).limit(50);
+    const measure = async (label: string, query: (i: number) => Promise<unknown>) => {
+      for (let i = 0; i < 50; i++) await query(i);
+      const times: number[] = [];
+      for (let i = 0; i < 1000; i++) {
+        const started = performance.now();
+        await query(i);
+        times.push(performance.now() - started);
+      }
+      times.sort((a, b) => a - b);
+      out(`| ${target.label} | ${label} | ${times.length} | ${percentile(times, 50).toFixed(2)} | ${percentile(times, 95).toFixed(2)} | ${percentile(times, 99).toFixed(2)} |`);
+    };
+    await measure("a trader's bots (tenant scope)", (i) => tenantData(handle.db, tenantScope(owners[i % owners.length]!.tenantId)).bots());
+    await measure("a trader's last 100 trades", (i) => tenantData(handle.db, tenantScope(owners[i % owners.length]!.tenantId)).trades({ limit: 100 }));
+    await handle.close();
+  }
+  out();
+  out('The API is a real `botcriptofy start` process (embedded database, demo company seeded), requested over loopback from this one; its memory is read from /proc.');
+  out();
+  out('| request | samples | p50 ms | p95 ms | p99 ms | API process RSS after |');
+  out('|---|---:|---:|---:|---:|---:|');
+  out(await apiLatency());
+  out();
+}
+
+async function apiLatency(): Promise<string> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bcf-bench-'));
+  const child = spawn(process.execPath, [fileURLToPath(new URL('../bin/botcriptofy.js', import.meta.url)), 'start'], {
+    env: { PATH: process.env.PATH, DATA_DIR: dataDir, PORT: '0', LOG_FORMAT: 'json' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let buffered = '';
+      child.stdout!.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString();
+        const match = /"url":"(http:[^"]+)"/.exec(buffered);
+        if (match) resolve(match[1]!);
+      });
+      child.on('exit', (code) => reject(new Error(`botcriptofy start exited with ${code}`)));
+    });
+    const times: number[] = [];
+    for (let i = 0; i < 2200; i++) {
+      const started = performance.now();
+      const response = await fetch(`${url}/health`);
+      await response.arrayBuffer();
+      if (i >= 200) times.push(performance.now() - started);
+    }
+    times.sort((a, b) => a - b);
+    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0);
+    return `| GET /health (database ping + migration status) | ${times.length} | ${percentile(times, 50).toFixed(2)} | ${percentile(times, 95).toFixed(2)} | ${percentile(times, 99).toFixed(2)} | ${(rssKb / 1024).toFixed(0)} MB |`;
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+const started = new Date();
+out('# Benchmarks');
+out();
+out(`Command: \`npm run bench\` (\`node --expose-gc bench/run.ts\`${process.env.BENCH_DATABASE_URL ? ', with BENCH_DATABASE_URL set' : ''}).`);
+out(`Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.availableParallelism()} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}.`);
+out(`Date: ${started.toISOString().slice(0, 10)}.`);
+out();
+await backtestThroughput();
+await backtestMemory();
+await optimizeScaling();
+await apiAndDatabase();
+out('Not measured yet: the paper bot runner target (1,000 bots, one tick each, < 1 s of CPU) waits for the bot runner.');
+fs.writeFileSync(new URL('../BENCHMARKS.md', import.meta.url), `${lines.join('\n')}\n`);
