@@ -99,12 +99,19 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
   return handle;
 }
 
+/**
+ * PostgreSQL's 128 MB of shared buffers would live in the engine's WASM heap, which never
+ * shrinks; the files sit in the OS page cache anyway, so a small buffer pool costs little
+ * and keeps the API process well under its memory target.
+ */
+const EMBEDDED_SETTINGS = ['shared_buffers=32MB'];
+
 async function openEmbedded(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
   let release = () => {};
   let client: PGlite;
   let location: string;
   if (options.inMemory) {
-    client = await PGlite.create();
+    client = await PGlite.create({ postgresqlconf: EMBEDDED_SETTINGS });
     location = 'embedded PostgreSQL (in memory)';
   } else {
     const dir = path.join(options.dataDir, 'pglite');
@@ -112,7 +119,7 @@ async function openEmbedded(options: OpenDatabaseOptions): Promise<DatabaseHandl
     fs.mkdirSync(options.dataDir, { recursive: true });
     release = lockDataDir(options.dataDir);
     try {
-      client = await PGlite.create(dir);
+      client = await PGlite.create(dir, { postgresqlconf: EMBEDDED_SETTINGS });
       await client.query('select 1');
     } catch (error) {
       release();
