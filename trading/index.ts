@@ -3,3 +3,4 @@ export * from './indicators/index.ts';
 export * from './strategies/index.ts';
 export * from './backtest/index.ts';
 export * from './optimize/index.ts';
+export * from './risk/index.ts';
