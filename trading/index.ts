@@ -4,3 +4,5 @@ export * from './strategies/index.ts';
 export * from './backtest/index.ts';
 export * from './optimize/index.ts';
 export * from './risk/index.ts';
+export * from './exchange/index.ts';
+export * from './runner/index.ts';

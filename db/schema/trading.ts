@@ -258,3 +258,44 @@ export const backtestResults = pgTable('backtest_results', {
   elapsedMs: bigint({ mode: 'number' }),
   createdAt: createdAt(),
 });
+
+/**
+ * The paper exchange's own book: what a real exchange would remember about the orders it
+ * received, kept apart from the bot's records (orders, trades, positions) so that after a
+ * crash the runner can ask "did the exchange get this order?" exactly as it would ask Binance.
+ */
+export const paperOrders = pgTable(
+  'paper_orders',
+  {
+    id: id(),
+    tenantId: tenantRef(),
+    botId: botRef(),
+    clientOrderId: text().notNull(),
+    symbol: text().notNull(),
+    side: orderSide().notNull(),
+    type: orderType().notNull(),
+    status: orderStatus().notNull(),
+    amountBase: decimal().notNull(),
+    limitPriceQuote: decimal(),
+    filledBase: decimal().notNull().default('0'),
+    averagePriceQuote: decimal(),
+    feeQuote: decimal().notNull().default('0'),
+    rejectReason: text(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [unique('paper_orders_bot_client_order_id_unique').on(t.botId, t.clientOrderId), index('paper_orders_open_idx').on(t.botId, t.status)],
+);
+
+/** The paper wallet of each bot, per asset (quote currency and base assets), exact decimals. */
+export const paperBalances = pgTable(
+  'paper_balances',
+  {
+    botId: botRef(),
+    tenantId: tenantRef(),
+    asset: text().notNull(),
+    amount: decimal().notNull(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ name: 'paper_balances_pk', columns: [t.botId, t.asset] })],
+);

@@ -1,0 +1,214 @@
+import crypto from 'node:crypto';
+import { and, eq, sql } from 'drizzle-orm';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import * as db from '../../db/index.ts';
+import { queryRows } from '../../db/index.ts';
+import {
+  BotRunner,
+  DEFAULT_RISK_LIMITS,
+  ExchangeUnavailableError,
+  PaperExchange,
+  ReplayMarketData,
+  candlesFromRows,
+  type BotEvent,
+  type BotRunnerDeps,
+  type Exchange,
+} from '../../trading/index.ts';
+import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
+
+const HOUR = 3_600_000;
+
+/** A choppy synthetic market, so an RSI(2) strategy trades often. */
+function market(): ReplayMarketData {
+  const rows: number[][] = [];
+  let price = 100;
+  let seed = 3;
+  const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  for (let i = 0; i < 400; i++) {
+    const open = price;
+    price *= 1 + (random() - 0.5) * 0.04;
+    rows.push([i * HOUR, open, Math.max(open, price) * 1.003, Math.min(open, price) * 0.997, price, 10]);
+  }
+  return new ReplayMarketData(new Map([['BTC/USDT', candlesFromRows(rows)]]), { barMs: HOUR, now: 40 * HOUR });
+}
+
+describe('paper bot runner', () => {
+  let test: TestDatabase;
+  let botId: string;
+  let tenantId: string;
+  let replay: ReplayMarketData;
+  let exchange: PaperExchange;
+  let events: BotEvent[];
+
+  beforeEach(async () => {
+    test = await createTestDatabase('pglite');
+    tenantId = crypto.randomUUID();
+    botId = crypto.randomUUID();
+    await test.handle.db.insert(db.tenants).values({ id: tenantId, kind: 'trader', name: 'Trader' });
+    await test.handle.db.insert(db.bots).values({
+      id: botId,
+      tenantId,
+      name: 'rsi fast',
+      strategyName: 'rsi',
+      parameters: { rsiPeriod: 2, rsiBuy: 30, rsiSell: 70 },
+      symbols: ['BTC/USDT'],
+      timeframe: '1h',
+      status: 'running',
+      stakeQuote: '1000',
+    });
+    replay = market();
+    exchange = new PaperExchange(test.handle.db, { botId, tenantId, market: replay, timeframe: '1h' });
+    await exchange.deposit('USDT', 1000);
+    events = [];
+  });
+  afterEach(async () => {
+    await test.dispose();
+  });
+
+  const deps = (overrides: Partial<BotRunnerDeps> = {}): BotRunnerDeps => ({
+    db: test.handle.db,
+    exchange,
+    limits: DEFAULT_RISK_LIMITS,
+    killSwitch: () => false,
+    onEvent: (event) => events.push(event),
+    retry: { attempts: 3, initialDelayMs: 1 },
+    ...overrides,
+  });
+
+  async function run(runner: BotRunner, bars: number): Promise<void> {
+    for (let i = 0; i < bars; i++) {
+      replay.now += HOUR;
+      await runner.tick();
+    }
+  }
+
+  /** The books must agree: bot records vs. the paper exchange's own book and wallet. */
+  async function expectConsistent(): Promise<{ filled: number }> {
+    const ours = await test.handle.db.select().from(db.orders).where(eq(db.orders.botId, botId));
+    const theirs = await test.handle.db.select().from(db.paperOrders).where(eq(db.paperOrders.botId, botId));
+    // Every order the exchange has is ours, once; no id was sent twice.
+    expect(new Set(theirs.map((o) => o.clientOrderId)).size).toBe(theirs.length);
+    for (const order of theirs) expect(ours.filter((o) => o.clientOrderId === order.clientOrderId)).toHaveLength(1);
+    const filled = ours.filter((o) => o.status === 'filled');
+    for (const order of filled) {
+      const twin = theirs.find((o) => o.clientOrderId === order.clientOrderId)!;
+      expect(twin.status).toBe('filled');
+      expect(Number(order.averagePriceQuote)).toBe(Number(twin.averagePriceQuote));
+    }
+    // Position = bought − sold.
+    const net = filled.reduce((sum, o) => sum + (o.side === 'buy' ? 1 : -1) * Number(o.filledBase), 0);
+    const position = await test.handle.db.select().from(db.positions).where(eq(db.positions.botId, botId));
+    expect(position.length ? Number(position[0]!.amountBase) : 0).toBeCloseTo(net, 9);
+    // Wallet = deposit − buys − fees + sells.
+    const cash = filled.reduce((sum, o) => {
+      const notional = Number(o.filledBase) * Number(o.averagePriceQuote);
+      return sum + (o.side === 'buy' ? -notional : notional) - Number(o.feeQuote);
+    }, 1000);
+    expect((await exchange.balances())['USDT']).toBeCloseTo(cash, 6);
+    // One trade per entry; closed trades = filled sells.
+    const tradeRows = await test.handle.db.select().from(db.trades).where(eq(db.trades.botId, botId));
+    expect(tradeRows).toHaveLength(filled.filter((o) => o.side === 'buy').length);
+    expect(tradeRows.filter((t) => t.status === 'closed')).toHaveLength(filled.filter((o) => o.side === 'sell').length);
+    return { filled: filled.length };
+  }
+
+  it('trades on paper, keeping the bot records and the paper account in agreement', async () => {
+    const runner = await BotRunner.load(deps(), botId);
+    await run(runner, 150);
+    const { filled } = await expectConsistent();
+    expect(filled).toBeGreaterThan(10);
+    expect(events.some((e) => e.type === 'trade_opened')).toBe(true);
+    expect(events.some((e) => e.type === 'trade_closed')).toBe(true);
+    const [bot] = await test.handle.db.select().from(db.bots).where(eq(db.bots.id, botId));
+    expect(bot!.lastTickAt).not.toBeNull();
+  });
+
+  it('a repeated tick on the same candle places nothing twice', async () => {
+    const runner = await BotRunner.load(deps(), botId);
+    await run(runner, 60);
+    const before = await test.handle.db.$count(db.orders);
+    await runner.tick();
+    await (await BotRunner.load(deps(), botId)).tick(); // a restarted process, same candle
+    expect(await test.handle.db.$count(db.orders)).toBe(before);
+    await expectConsistent();
+  });
+
+  it.each(['afterOrderRecorded', 'afterOrderPlaced'] as const)('survives a crash %s: no duplicate order, positions consistent after restart', async (point) => {
+    let armed = true;
+    const crashing = await BotRunner.load(deps({ crashPoints: { [point]: () => { if (armed) { armed = false; throw new Error('process killed'); } } } }), botId);
+    let crashed = false;
+    for (let i = 0; i < 120 && !crashed; i++) {
+      replay.now += HOUR;
+      await crashing.tick().catch((error: Error) => {
+        expect(error.message).toBe('process killed');
+        crashed = true;
+      });
+    }
+    expect(crashed).toBe(true);
+    const [stuck] = await test.handle.db.select().from(db.orders).where(and(eq(db.orders.botId, botId), eq(db.orders.status, 'new')));
+    expect(stuck).toBeDefined(); // the crash left an order half-done
+
+    const restarted = await BotRunner.load(deps(), botId);
+    await restarted.tick(); // same candle: reconcile, and do not act twice
+    const [after] = await test.handle.db.select().from(db.orders).where(eq(db.orders.id, stuck!.id));
+    expect(after!.status).toBe(point === 'afterOrderPlaced' ? 'filled' : 'canceled');
+    await run(restarted, 60);
+    await expectConsistent();
+  });
+
+  it('retries a flaky exchange, then pauses the bot with the reason and loses nothing', async () => {
+    let failures = 2;
+    const flaky: Exchange = Object.create(exchange) as Exchange;
+    flaky.placeOrder = async (request) => {
+      if (failures-- > 0) throw new ExchangeUnavailableError('binance: RequestTimeout');
+      return exchange.placeOrder(request);
+    };
+    const runner = await BotRunner.load(deps({ exchange: flaky }), botId);
+    await run(runner, 80);
+    expect(failures).toBeLessThan(0); // both failures were absorbed by retries
+    await expectConsistent();
+
+    flaky.placeOrder = async () => {
+      throw new ExchangeUnavailableError('binance: ECONNRESET');
+    };
+    let failed = false;
+    for (let i = 0; i < 100 && !failed; i++) {
+      replay.now += HOUR;
+      await runner.tick().catch(() => (failed = true));
+    }
+    expect(failed).toBe(true);
+    const [bot] = await test.handle.db.select().from(db.bots).where(eq(db.bots.id, botId));
+    expect(bot).toMatchObject({ status: 'paused' });
+    expect(bot!.lastError).toContain('ECONNRESET');
+    expect(events.some((e) => e.type === 'bot_paused')).toBe(true);
+    // The unsent order is reconciled on the next tick of a resumed bot.
+    await test.handle.db.update(db.bots).set({ status: 'running' }).where(eq(db.bots.id, botId));
+    await (await BotRunner.load(deps(), botId)).tick();
+    expect(await test.handle.db.$count(db.orders, eq(db.orders.status, 'new'))).toBe(0);
+    await expectConsistent();
+  });
+
+  it('refuses entries on the kill switch, records and audits the refusal', async () => {
+    const runner = await BotRunner.load(deps({ killSwitch: () => true }), botId);
+    await run(runner, 80);
+    const refused = await test.handle.db.select().from(db.orders).where(eq(db.orders.status, 'rejected'));
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused[0]!.rejectReason).toMatch(/^kill_switch/);
+    expect(await test.handle.db.$count(db.orders, eq(db.orders.status, 'filled'))).toBe(0);
+    const audited = await queryRows<{ n: number }>(test.handle.db, sql`select count(*)::int as n from audit_log where action = 'risk.refused'`);
+    expect(audited[0]!.n).toBe(refused.length);
+    expect(events.filter((e) => e.type === 'risk_refusal')).toHaveLength(refused.length);
+  });
+
+  it('pauses the bot when its daily loss limit is reached', async () => {
+    const runner = await BotRunner.load(deps({ limits: { ...DEFAULT_RISK_LIMITS, maxDailyLossPctPerBot: 0.01 } }), botId);
+    await test.handle.db.insert(db.trades).values({
+      tenantId, botId, symbol: 'BTC/USDT', status: 'closed', amountBase: '1', openPriceQuote: '100', closePriceQuote: '99',
+      profitQuote: '-1', openedAt: new Date(), closedAt: new Date(),
+    });
+    await run(runner, 80);
+    const [bot] = await test.handle.db.select().from(db.bots).where(eq(db.bots.id, botId));
+    expect(bot!.status).toBe('paused');
+    expect(bot!.lastError).toContain('risk limit');
+  });
+});

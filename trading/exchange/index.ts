@@ -1,0 +1,12 @@
+export {
+  ExchangeRejectedError,
+  ExchangeUnavailableError,
+  splitSymbol,
+  type Exchange,
+  type ExchangeOrder,
+  type ExchangeOrderRequest,
+  type MarketDataSource,
+  type OrderSide,
+} from './types.ts';
+export { PaperExchange, type PaperExchangeOptions } from './paper.ts';
+export { ReplayMarketData } from './replay-source.ts';

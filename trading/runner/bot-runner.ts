@@ -1,0 +1,325 @@
+import { and, eq, gte, inArray, sql } from 'drizzle-orm';
+import { appendAudit } from '../../audit/index.ts';
+import { bots, orders, positions, trades, type Database } from '../../db/index.ts';
+import { ExchangeRejectedError, ExchangeUnavailableError, splitSymbol, type Exchange, type ExchangeOrder } from '../exchange/index.ts';
+import { checkOrder, type RiskLimits } from '../risk/index.ts';
+import { ENTER, EXIT, getStrategy, parseStrategyParameters, type Strategy, type StrategyRunner } from '../strategies/index.ts';
+import { clientOrderIdFor } from './client-order-id.ts';
+import type { BotEvent } from './events.ts';
+import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry.ts';
+
+type BotRow = typeof bots.$inferSelect;
+type OrderRow = typeof orders.$inferSelect;
+type ExitReason = 'signal' | 'stop_loss' | 'take_profit';
+
+export interface BotRunnerDeps {
+  readonly db: Database;
+  readonly exchange: Exchange;
+  readonly limits: RiskLimits;
+  /** The global kill switch, read on every decision. */
+  readonly killSwitch: () => boolean | Promise<boolean>;
+  readonly onEvent?: (event: BotEvent) => void;
+  readonly retry?: RetryPolicy;
+  /**
+   * Test seams that stand for a crash between the steps of placing an order: they throw,
+   * and a fresh runner (a restarted process) must recover from the state left behind.
+   */
+  readonly crashPoints?: { afterOrderRecorded?: () => void; afterOrderPlaced?: () => void };
+}
+
+export interface TickReport {
+  readonly candles: number;
+  readonly ordersPlaced: number;
+  readonly refusals: number;
+  readonly recovered: number;
+}
+
+interface SymbolState {
+  readonly runner: StrategyRunner;
+  lastOpenTime: number;
+}
+
+/**
+ * Runs one bot: on each tick it reads the newly closed candles, feeds the strategy, checks
+ * stops, and turns a signal into an order through the risk gate. Every order is written to
+ * the database under a deterministic client order id before it is sent, so after a crash
+ * `tick()` first reconciles those rows with what the exchange actually has: nothing is
+ * placed twice and positions match the fills.
+ */
+export class BotRunner {
+  private readonly deps: BotRunnerDeps;
+  private bot: BotRow;
+  private readonly strategy: Strategy;
+  private readonly parameters: Record<string, number>;
+  private readonly symbols = new Map<string, SymbolState>();
+  private warmedUp = false;
+
+  constructor(deps: BotRunnerDeps, bot: BotRow) {
+    this.deps = deps;
+    this.bot = bot;
+    this.strategy = getStrategy(bot.strategyName);
+    this.parameters = parseStrategyParameters(this.strategy, bot.parameters);
+  }
+
+  static async load(deps: BotRunnerDeps, botId: string): Promise<BotRunner> {
+    const [bot] = await deps.db.select().from(bots).where(eq(bots.id, botId));
+    if (!bot) throw new Error(`bot ${botId} does not exist`);
+    return new BotRunner(deps, bot);
+  }
+
+  get botId(): string {
+    return this.bot.id;
+  }
+
+  /** Feeds history so indicators are ready; the newest closed candle is left for the first tick. */
+  private async warmUp(): Promise<void> {
+    const history = this.strategy.warmupBars(this.parameters) * 3 + 10;
+    for (const symbol of this.bot.symbols) {
+      const runner = this.strategy.create(this.parameters);
+      const candles = await withRetry(() => this.deps.exchange.fetchCandles(symbol, this.bot.timeframe, undefined, history), this.retry);
+      const feed = candles.slice(0, -1);
+      for (const c of feed) runner.next(c[1]!, c[2]!, c[3]!, c[4]!, c[5]!);
+      this.symbols.set(symbol, { runner, lastOpenTime: feed.at(-1)?.[0] ?? -1 });
+    }
+    this.warmedUp = true;
+  }
+
+  private get retry(): RetryPolicy {
+    return this.deps.retry ?? DEFAULT_RETRY;
+  }
+
+  async tick(): Promise<TickReport> {
+    const [fresh] = await this.deps.db.select().from(bots).where(eq(bots.id, this.bot.id));
+    if (!fresh) throw new Error(`bot ${this.bot.id} was deleted`);
+    this.bot = fresh;
+    const recovered = await this.reconcile();
+    if (this.bot.status !== 'running') return { candles: 0, ordersPlaced: 0, refusals: 0, recovered };
+    let candles = 0;
+    let ordersPlaced = 0;
+    let refusals = 0;
+    try {
+      if (!this.warmedUp) await this.warmUp();
+      for (const symbol of this.bot.symbols) {
+        const state = this.symbols.get(symbol)!;
+        const rows = await withRetry(() => this.deps.exchange.fetchCandles(symbol, this.bot.timeframe, state.lastOpenTime + 1, 1000), this.retry);
+        if (rows.length === 0) continue;
+        let signal = 0;
+        for (const c of rows) signal = state.runner.next(c[1]!, c[2]!, c[3]!, c[4]!, c[5]!);
+        candles += rows.length;
+        const latest = rows.at(-1)!;
+        state.lastOpenTime = latest[0]!;
+        const outcome = await this.decide(symbol, signal, latest);
+        if (outcome === 'placed') ordersPlaced++;
+        if (outcome === 'refused') refusals++;
+        if (this.bot.status !== 'running') break;
+      }
+      await this.deps.db.update(bots).set({ lastTickAt: new Date() }).where(eq(bots.id, this.bot.id));
+    } catch (error) {
+      // The exchange failing after the retries pauses the bot with the reason; nothing is lost:
+      // an order row left `new` is reconciled on the next tick.
+      if (error instanceof ExchangeUnavailableError || error instanceof ExchangeRejectedError) {
+        await this.pause(`exchange failure: ${error.message}`);
+      }
+      throw error;
+    }
+    return { candles, ordersPlaced, refusals, recovered };
+  }
+
+  private async decide(symbol: string, signal: number, latest: number[]): Promise<'placed' | 'refused' | 'none'> {
+    const [position] = await this.deps.db.select().from(positions).where(and(eq(positions.botId, this.bot.id), eq(positions.symbol, symbol)));
+    if (position) {
+      const stop = position.stopLossPriceQuote === null ? -1 : Number(position.stopLossPriceQuote);
+      const take = position.takeProfitPriceQuote === null ? Number.POSITIVE_INFINITY : Number(position.takeProfitPriceQuote);
+      const reason: ExitReason | null = latest[3]! <= stop ? 'stop_loss' : latest[2]! >= take ? 'take_profit' : signal === EXIT ? 'signal' : null;
+      if (reason) return this.placeOrder(symbol, 'sell', Number(position.amountBase), latest, reason);
+      return 'none';
+    }
+    if (signal !== ENTER) return 'none';
+    const { quote } = splitSymbol(symbol);
+    const price = latest[4]!;
+    const free = (await this.deps.exchange.balances())[quote] ?? 0;
+    const stake = Math.min(Number(this.bot.stakeQuote) / this.bot.symbols.length, free);
+    return this.placeOrder(symbol, 'buy', (0.95 * stake) / price, latest, 'entry');
+  }
+
+  private async placeOrder(symbol: string, side: 'buy' | 'sell', amountBase: number, latest: number[], reason: ExitReason | 'entry'): Promise<'placed' | 'refused' | 'none'> {
+    const clientOrderId = clientOrderIdFor(this.bot.id, symbol, latest[0]!, side);
+    const [already] = await this.deps.db.select({ id: orders.id }).from(orders).where(and(eq(orders.botId, this.bot.id), eq(orders.clientOrderId, clientOrderId)));
+    if (already) return 'none'; // this decision was taken before (e.g. before a restart)
+    const market = await withRetry(() => this.deps.exchange.marketRules(symbol), this.retry);
+    const decision = checkOrder(
+      { side, symbol, amountBase, priceQuote: latest[4]!, reducesPosition: side === 'sell' },
+      await this.riskState(),
+      this.deps.limits,
+      market,
+    );
+    const base = {
+      tenantId: this.bot.tenantId,
+      botId: this.bot.id,
+      clientOrderId,
+      symbol,
+      side,
+      type: 'market' as const,
+      reason,
+    };
+    if (!decision.allowed) {
+      await this.deps.db
+        .insert(orders)
+        .values({ ...base, status: 'rejected', amountBase: String(amountBase), rejectReason: `${decision.rule}: ${decision.reason}` })
+        .onConflictDoNothing();
+      await appendAudit(this.deps.db, {
+        tenantId: this.bot.tenantId,
+        actorKind: 'system',
+        actorId: `bot:${this.bot.id}`,
+        action: 'risk.refused',
+        args: { symbol, side, amountBase, rule: decision.rule },
+        outcome: 'denied',
+        details: { reason: decision.reason },
+      });
+      this.emit({ type: 'risk_refusal', botId: this.bot.id, tenantId: this.bot.tenantId, symbol, rule: decision.rule, reason: decision.reason });
+      if (decision.pauseBot) await this.pause(`risk limit: ${decision.reason}`);
+      return 'refused';
+    }
+    const [row] = await this.deps.db
+      .insert(orders)
+      .values({ ...base, status: 'new', amountBase: String(decision.amountBase) })
+      .onConflictDoNothing()
+      .returning();
+    if (!row) return 'none';
+    this.deps.crashPoints?.afterOrderRecorded?.();
+    const placed = await withRetry(
+      () => this.deps.exchange.placeOrder({ clientOrderId, symbol, side, type: 'market', amountBase: decision.amountBase }),
+      this.retry,
+    );
+    this.deps.crashPoints?.afterOrderPlaced?.();
+    await this.applyExchangeOrder(row, placed);
+    return 'placed';
+  }
+
+  /** Orders left `new` or `open` (a crash, a pending limit order): ask the exchange what happened. */
+  private async reconcile(): Promise<number> {
+    const pending = await this.deps.db
+      .select()
+      .from(orders)
+      .where(and(eq(orders.botId, this.bot.id), inArray(orders.status, ['new', 'open'])));
+    for (const row of pending) {
+      const found = await withRetry(() => this.deps.exchange.findOrder(row.symbol, row.clientOrderId), this.retry);
+      if (found) await this.applyExchangeOrder(row, found);
+      else
+        await this.deps.db
+          .update(orders)
+          .set({ status: 'canceled', rejectReason: 'never reached the exchange (process stopped before sending)', updatedAt: new Date() })
+          .where(and(eq(orders.id, row.id), eq(orders.status, 'new')));
+    }
+    return pending.length;
+  }
+
+  /** Records the exchange's answer once: the order row, and for a fill the trade and position. */
+  private async applyExchangeOrder(row: OrderRow, placed: ExchangeOrder): Promise<void> {
+    const events: BotEvent[] = [];
+    await this.deps.db.transaction(async (tx) => {
+      const status = placed.status === 'filled' ? 'filled' : placed.status === 'open' ? 'open' : placed.status;
+      const [updated] = await tx
+        .update(orders)
+        .set({
+          status,
+          exchangeOrderId: placed.exchangeOrderId,
+          filledBase: String(placed.filledBase),
+          averagePriceQuote: placed.averagePriceQuote === null ? null : String(placed.averagePriceQuote),
+          feeQuote: String(placed.feeQuote),
+          rejectReason: placed.rejectReason ?? null,
+          updatedAt: new Date(),
+        })
+        .where(and(eq(orders.id, row.id), inArray(orders.status, ['new', 'open'])))
+        .returning();
+      if (!updated || placed.status !== 'filled' || placed.averagePriceQuote === null) return;
+      const price = placed.averagePriceQuote;
+      const now = new Date();
+      if (row.side === 'buy') {
+        const exits = this.strategy.exits(this.parameters);
+        await tx.insert(positions).values({
+          tenantId: row.tenantId,
+          botId: row.botId,
+          symbol: row.symbol,
+          amountBase: String(placed.filledBase),
+          averageEntryPriceQuote: String(price),
+          stopLossPriceQuote: exits.stopLossPct === null ? null : String(price * (1 - exits.stopLossPct / 100)),
+          takeProfitPriceQuote: exits.takeProfitPct === null ? null : String(price * (1 + exits.takeProfitPct / 100)),
+          openedAt: now,
+        });
+        await tx.insert(trades).values({
+          tenantId: row.tenantId,
+          botId: row.botId,
+          symbol: row.symbol,
+          status: 'open',
+          amountBase: String(placed.filledBase),
+          openPriceQuote: String(price),
+          feeQuote: String(placed.feeQuote),
+          openedAt: now,
+        });
+        events.push({ type: 'trade_opened', botId: row.botId, tenantId: row.tenantId, symbol: row.symbol, amountBase: placed.filledBase, priceQuote: price });
+      } else {
+        const [open] = await tx
+          .select()
+          .from(trades)
+          .where(and(eq(trades.botId, row.botId), eq(trades.symbol, row.symbol), eq(trades.status, 'open')));
+        await tx.delete(positions).where(and(eq(positions.botId, row.botId), eq(positions.symbol, row.symbol)));
+        if (open) {
+          const fees = Number(open.feeQuote) + placed.feeQuote;
+          const cost = Number(open.amountBase) * Number(open.openPriceQuote);
+          const profit = placed.filledBase * price - cost - fees;
+          await tx
+            .update(trades)
+            .set({
+              status: 'closed',
+              closePriceQuote: String(price),
+              feeQuote: String(fees),
+              profitQuote: String(profit),
+              profitPct: String((profit / cost) * 100),
+              exitReason: row.reason,
+              closedAt: now,
+            })
+            .where(eq(trades.id, open.id));
+          const reason = row.reason === 'stop_loss' || row.reason === 'take_profit' ? row.reason : 'signal';
+          events.push({ type: 'trade_closed', botId: row.botId, tenantId: row.tenantId, symbol: row.symbol, amountBase: placed.filledBase, priceQuote: price, profitQuote: profit, reason });
+        }
+      }
+    });
+    for (const event of events) this.emit(event);
+  }
+
+  private async riskState() {
+    const startOfDay = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000);
+    const open = await this.deps.db.select().from(positions).where(eq(positions.botId, this.bot.id));
+    const realised = async (column: typeof trades.botId | typeof trades.tenantId, value: string) => {
+      const [row] = await this.deps.db
+        .select({ total: sql<string | null>`sum(${trades.profitQuote})` })
+        .from(trades)
+        .where(and(eq(column, value), eq(trades.status, 'closed'), gte(trades.closedAt, startOfDay)));
+      return Number(row?.total ?? 0);
+    };
+    let unrealised = 0;
+    for (const position of open) {
+      const price = await this.deps.exchange.lastPrice(position.symbol).catch(() => Number(position.averageEntryPriceQuote));
+      unrealised += Number(position.amountBase) * (price - Number(position.averageEntryPriceQuote));
+    }
+    const botRealised = await realised(trades.botId, this.bot.id);
+    return {
+      killSwitch: await this.deps.killSwitch(),
+      openPositionSymbols: open.map((position) => position.symbol),
+      botDailyPnlQuote: botRealised + unrealised,
+      botStakeQuote: Number(this.bot.stakeQuote),
+      tenantDailyPnlQuote: (await realised(trades.tenantId, this.bot.tenantId)) + unrealised,
+    };
+  }
+
+  private async pause(reason: string): Promise<void> {
+    await this.deps.db.update(bots).set({ status: 'paused', lastError: reason, updatedAt: new Date() }).where(eq(bots.id, this.bot.id));
+    this.bot = { ...this.bot, status: 'paused', lastError: reason };
+    this.emit({ type: 'bot_paused', botId: this.bot.id, tenantId: this.bot.tenantId, reason });
+  }
+
+  private emit(event: BotEvent): void {
+    this.deps.onEvent?.(event);
+  }
+}

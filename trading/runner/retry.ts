@@ -1,0 +1,23 @@
+import { ExchangeUnavailableError } from '../exchange/index.ts';
+
+export interface RetryPolicy {
+  readonly attempts: number;
+  /** Delay before the second attempt; doubles each time. */
+  readonly initialDelayMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 4, initialDelayMs: 250 };
+
+/** Retries transient exchange failures with exponential backoff; anything else fails at once. */
+export async function withRetry<T>(work: () => Promise<T>, policy: RetryPolicy = DEFAULT_RETRY): Promise<T> {
+  let delay = policy.initialDelayMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (!(error instanceof ExchangeUnavailableError) || attempt >= policy.attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay *= 2;
+    }
+  }
+}
