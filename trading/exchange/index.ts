@@ -10,3 +10,4 @@ export {
 } from './types.ts';
 export { PaperExchange, type PaperExchangeOptions } from './paper.ts';
 export { ReplayMarketData } from './replay-source.ts';
+export { CcxtExchange, type CcxtExchangeOptions } from './ccxt-exchange.ts';

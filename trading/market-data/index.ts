@@ -2,3 +2,4 @@ export { allocateCandles, candlesFromRows, sliceCandles, type CandleSeries } fro
 export { CandleDataError, loadCandleFile, parseCandleCsv, parseFreqtradeJson } from './load.ts';
 export { detectGaps, inferTimeframeMs, type CandleGap } from './gaps.ts';
 export { msToTimeframe, timeframeSchema, timeframeToMs } from './timeframe.ts';
+export { loadCachedCandles, syncCandles, upsertCandles, type CandleKey, type SyncReport } from './store.ts';

@@ -1,0 +1,168 @@
+import ccxt, { type Exchange as CcxtClient } from 'ccxt';
+import type { MarketRules } from '../risk/index.ts';
+import { timeframeToMs } from '../market-data/index.ts';
+import {
+  ExchangeRejectedError,
+  ExchangeUnavailableError,
+  type Exchange,
+  type ExchangeOrder,
+  type ExchangeOrderRequest,
+} from './types.ts';
+
+export interface CcxtExchangeOptions {
+  /** ccxt exchange id; Binance by default. */
+  readonly exchangeId?: string;
+  readonly apiKey?: string;
+  readonly secret?: string;
+  /**
+   * Real money only when true. False means the exchange's sandbox/testnet. Callers decide it
+   * from TRADING_MODE=live *and* the bot's own mode (see `resolveTradingVenue`).
+   */
+  readonly live: boolean;
+  readonly timeoutMs?: number;
+  /** Replaces the exchange's API base URLs (tests point them at a local server). */
+  readonly apiBaseUrl?: string;
+}
+
+/** A real exchange through ccxt: market data, orders with our client order ids, balances. */
+export class CcxtExchange implements Exchange {
+  readonly id: string;
+  readonly live: boolean;
+  private readonly client: CcxtClient;
+  private readonly timeframeCache = new Map<string, number>();
+
+  constructor(options: CcxtExchangeOptions) {
+    const exchangeId = options.exchangeId ?? 'binance';
+    const Client = (ccxt as unknown as Record<string, new (config: object) => CcxtClient>)[exchangeId];
+    if (!Client) throw new ExchangeRejectedError(`ccxt has no exchange "${exchangeId}"`);
+    this.id = exchangeId;
+    this.live = options.live;
+    this.client = new Client({
+      apiKey: options.apiKey,
+      secret: options.secret,
+      enableRateLimit: true,
+      timeout: options.timeoutMs ?? 10_000,
+      options: { defaultType: 'spot', fetchMarkets: { types: ['spot'] }, fetchCurrencies: false, adjustForTimeDifference: false },
+    });
+    if (!options.live) this.client.setSandboxMode(true);
+    if (options.apiBaseUrl) {
+      const api = this.client.urls['api'] as Record<string, string>;
+      for (const key of Object.keys(api)) api[key] = `${options.apiBaseUrl}/${key}`;
+    }
+  }
+
+  async fetchCandles(symbol: string, timeframe: string, sinceMs?: number, limit = 1000): Promise<number[][]> {
+    const rows = await this.call(() => this.client.fetchOHLCV(symbol, timeframe, sinceMs, limit));
+    // The exchange includes the bar still forming; strategies only ever see closed bars.
+    const barMs = this.barMs(timeframe);
+    const now = Date.now();
+    return (rows as number[][]).filter((row) => row[0]! + barMs <= now);
+  }
+
+  async lastPrice(symbol: string): Promise<number> {
+    const ticker = await this.call(() => this.client.fetchTicker(symbol));
+    if (typeof ticker.last !== 'number') throw new ExchangeUnavailableError(`${this.id} gave no last price for ${symbol}`);
+    return ticker.last;
+  }
+
+  async marketRules(symbol: string): Promise<MarketRules> {
+    await this.call(() => this.client.loadMarkets());
+    const market = this.client.markets?.[symbol];
+    if (!market) throw new ExchangeRejectedError(`${this.id} has no market ${symbol}`);
+    return {
+      minAmountBase: market.limits?.amount?.min ?? 0,
+      amountStepBase: typeof market.precision?.amount === 'number' ? market.precision.amount : 0,
+      minNotionalQuote: market.limits?.cost?.min ?? 0,
+    };
+  }
+
+  async placeOrder(request: ExchangeOrderRequest): Promise<ExchangeOrder> {
+    try {
+      const order = await this.call(() =>
+        this.client.createOrder(request.symbol, request.type, request.side, request.amountBase, request.limitPriceQuote, {
+          newClientOrderId: request.clientOrderId,
+          clientOrderId: request.clientOrderId,
+        }),
+      );
+      return this.toOrder(order, request.clientOrderId);
+    } catch (error) {
+      // A duplicate client order id means the exchange already has this order: return it.
+      if (error instanceof ExchangeRejectedError && /duplicate/i.test(error.message)) {
+        const existing = await this.findOrder(request.symbol, request.clientOrderId);
+        if (existing) return existing;
+      }
+      throw error;
+    }
+  }
+
+  async findOrder(symbol: string, clientOrderId: string): Promise<ExchangeOrder | undefined> {
+    try {
+      const order = await this.call(() => this.client.fetchOrder('', symbol, { origClientOrderId: clientOrderId, clientOrderId }));
+      return this.toOrder(order, clientOrderId);
+    } catch (error) {
+      if ((error as { cause?: unknown }).cause instanceof ccxt.OrderNotFound) return undefined;
+      throw error;
+    }
+  }
+
+  async cancelOrder(symbol: string, clientOrderId: string): Promise<ExchangeOrder | undefined> {
+    try {
+      const order = await this.call(() => this.client.cancelOrder('', symbol, { origClientOrderId: clientOrderId, clientOrderId }));
+      return this.toOrder(order, clientOrderId);
+    } catch (error) {
+      if ((error as { cause?: unknown }).cause instanceof ccxt.OrderNotFound) return undefined;
+      throw error;
+    }
+  }
+
+  async balances(): Promise<Record<string, number>> {
+    const balance = await this.call(() => this.client.fetchBalance());
+    const free = (balance as unknown as { free?: Record<string, number | undefined> }).free ?? {};
+    return Object.fromEntries(Object.entries(free).filter((entry): entry is [string, number] => typeof entry[1] === 'number'));
+  }
+
+  /** Maps ccxt's errors onto ours: network trouble is retryable, the rest is a refusal. */
+  private async call<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof ccxt.NetworkError) {
+        throw new ExchangeUnavailableError(`${this.id}: ${error.constructor.name}: ${error.message}`, { cause: error });
+      }
+      if (error instanceof ccxt.BaseError) {
+        throw new ExchangeRejectedError(`${this.id}: ${error.constructor.name}: ${error.message}`, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  private toOrder(order: Awaited<ReturnType<CcxtClient['fetchOrder']>>, clientOrderId: string): ExchangeOrder {
+    const status = order.status === 'closed' ? 'filled' : order.status === 'canceled' || order.status === 'expired' ? 'canceled' : order.status === 'rejected' ? 'rejected' : 'open';
+    const average = order.average ?? (order.filled ? order.price ?? null : null);
+    // Binance charges a buy's fee in the base asset: convert it at the fill price.
+    const [base, quote] = (order.symbol ?? '').split('/');
+    const fee = order.fee;
+    const feeQuote = !fee?.cost ? 0 : fee.currency === quote ? fee.cost : fee.currency === base && average ? fee.cost * average : 0;
+    return {
+      clientOrderId: order.clientOrderId ?? clientOrderId,
+      exchangeOrderId: String(order.id),
+      symbol: order.symbol ?? '',
+      side: order.side === 'sell' ? 'sell' : 'buy',
+      type: order.type === 'limit' ? 'limit' : 'market',
+      status,
+      amountBase: order.amount ?? 0,
+      filledBase: order.filled ?? 0,
+      averagePriceQuote: average,
+      feeQuote,
+    };
+  }
+
+  private barMs(timeframe: string): number {
+    let ms = this.timeframeCache.get(timeframe);
+    if (ms === undefined) {
+      ms = timeframeToMs(timeframe);
+      this.timeframeCache.set(timeframe, ms);
+    }
+    return ms;
+  }
+}

@@ -1,0 +1,114 @@
+import { and, asc, desc, eq, gte, lte, sql } from 'drizzle-orm';
+import { candles, type Database } from '../../db/index.ts';
+import type { MarketDataSource } from '../exchange/types.ts';
+import { allocateCandles, type CandleSeries } from './candles.ts';
+import { detectGaps, type CandleGap } from './gaps.ts';
+import { timeframeToMs } from './timeframe.ts';
+
+export interface CandleKey {
+  readonly exchange: string;
+  readonly symbol: string;
+  readonly timeframe: string;
+}
+
+/** Writes candles; a bar already cached is replaced by the newer copy, never duplicated. */
+export async function upsertCandles(db: Database, key: CandleKey, rows: readonly (readonly number[])[]): Promise<number> {
+  for (let start = 0; start < rows.length; start += 1000) {
+    const chunk = rows.slice(start, start + 1000).map((row) => ({
+      exchange: key.exchange,
+      symbol: key.symbol,
+      timeframe: key.timeframe,
+      openTime: new Date(row[0]!),
+      open: String(row[1]),
+      high: String(row[2]),
+      low: String(row[3]),
+      close: String(row[4]),
+      volumeBase: String(row[5]),
+    }));
+    await db
+      .insert(candles)
+      .values(chunk)
+      .onConflictDoUpdate({
+        target: [candles.exchange, candles.symbol, candles.timeframe, candles.openTime],
+        set: {
+          open: sql`excluded.open`,
+          high: sql`excluded.high`,
+          low: sql`excluded.low`,
+          close: sql`excluded.close`,
+          volumeBase: sql`excluded.volume_base`,
+        },
+      });
+  }
+  return rows.length;
+}
+
+/** Cached candles in [fromMs, toMs], as columns. */
+export async function loadCachedCandles(db: Database, key: CandleKey, range: { fromMs?: number; toMs?: number } = {}): Promise<CandleSeries> {
+  const rows = await db
+    .select()
+    .from(candles)
+    .where(
+      and(
+        eq(candles.exchange, key.exchange),
+        eq(candles.symbol, key.symbol),
+        eq(candles.timeframe, key.timeframe),
+        range.fromMs === undefined ? undefined : gte(candles.openTime, new Date(range.fromMs)),
+        range.toMs === undefined ? undefined : lte(candles.openTime, new Date(range.toMs)),
+      ),
+    )
+    .orderBy(asc(candles.openTime));
+  const series = allocateCandles(rows.length);
+  rows.forEach((row, i) => {
+    series.time[i] = row.openTime.getTime();
+    series.open[i] = Number(row.open);
+    series.high[i] = Number(row.high);
+    series.low[i] = Number(row.low);
+    series.close[i] = Number(row.close);
+    series.volume[i] = Number(row.volumeBase);
+  });
+  return series;
+}
+
+export interface SyncReport {
+  readonly fetched: number;
+  readonly pages: number;
+  /** Missing bars inside the cached range after the sync. */
+  readonly gaps: CandleGap[];
+}
+
+/**
+ * Brings the cache up to date from the exchange, a page at a time (the exchange client
+ * paces requests to its rate limit), resuming after the newest cached bar.
+ */
+export async function syncCandles(
+  db: Database,
+  source: MarketDataSource,
+  key: CandleKey,
+  options: { sinceMs: number; untilMs?: number; pageSize?: number },
+): Promise<SyncReport> {
+  const barMs = timeframeToMs(key.timeframe);
+  const pageSize = options.pageSize ?? 1000;
+  const [newest] = await db
+    .select({ openTime: candles.openTime })
+    .from(candles)
+    .where(and(eq(candles.exchange, key.exchange), eq(candles.symbol, key.symbol), eq(candles.timeframe, key.timeframe)))
+    .orderBy(desc(candles.openTime))
+    .limit(1);
+  let since = Math.max(options.sinceMs, newest ? newest.openTime.getTime() + barMs : options.sinceMs);
+  let fetched = 0;
+  let pages = 0;
+  for (;;) {
+    if (options.untilMs !== undefined && since > options.untilMs) break;
+    const page = (await source.fetchCandles(key.symbol, key.timeframe, since, pageSize)).filter(
+      (row) => options.untilMs === undefined || row[0]! <= options.untilMs,
+    );
+    pages++;
+    if (page.length === 0) break;
+    await upsertCandles(db, key, page);
+    fetched += page.length;
+    since = page.at(-1)![0]! + barMs;
+    if (page.length < pageSize) break;
+  }
+  const cached = await loadCachedCandles(db, key, { fromMs: options.sinceMs, ...(options.untilMs === undefined ? {} : { toMs: options.untilMs }) });
+  return { fetched, pages, gaps: detectGaps(cached, barMs) };
+}
