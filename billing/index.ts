@@ -1,1 +1,2 @@
 export { PLANS, monthlyRecurringCents, type PlanDefinition } from './plans.ts';
+export { checkBotStart, currentPlan, type Entitlement } from './entitlements.ts';

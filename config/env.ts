@@ -48,6 +48,8 @@ export const envSchema = z.object({
     .default(10),
   MASTER_KEY: masterKey.optional(),
   DEMO_SEED: envBoolean.default(true),
+  TRADING_MODE: z.enum(['paper', 'live'], { error: 'expected paper or live' }).default('paper'),
+  TRADING_KILL_SWITCH: envBoolean.default(false),
   SHUTDOWN_TIMEOUT_MS: z.coerce
     .number({ error: 'expected milliseconds' })
     .int({ error: 'expected an integer number of milliseconds' })

@@ -20,6 +20,12 @@ export interface Config {
   /** Seed the demo company when `start` finds an empty embedded database. */
   readonly demoSeed: boolean;
   readonly shutdownTimeoutMs: number;
+  readonly trading: {
+    /** `live` lets bots in live mode move real money; anything else keeps them on the sandbox. */
+    readonly mode: 'paper' | 'live';
+    /** Halts every new entry at once (exits still allowed). */
+    readonly killSwitch: boolean;
+  };
 }
 
 export interface ConfigProblem {
@@ -86,6 +92,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, cwd = p
     masterKey: env.MASTER_KEY === undefined ? undefined : decodeMasterKey(env.MASTER_KEY),
     demoSeed: env.DEMO_SEED,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    trading: { mode: env.TRADING_MODE, killSwitch: env.TRADING_KILL_SWITCH },
   };
 }
 

@@ -146,7 +146,7 @@ export const CONFIG_ENTRIES: readonly (readonly [string, string, readonly unknow
   ['trading.default_strategy', 'Strategy for new bots', ['rsi']],
   ['trading.loop_interval_seconds', 'Seconds between bot ticks', [15, 10]],
   ['trading.default_symbols', 'Symbols offered by default', [['BTC/USDT', 'ETH/USDT', 'SOL/USDT', 'MATIC/USDT'], ['BTC/USDT', 'ETH/USDT', 'SOL/USDT', 'POL/USDT']]],
-  ['trading.live_enabled', 'Live trading allowed at all', [false]],
+  ['trading.kill_switch', 'Halt every new entry of every bot (exits still run)', [false]],
   ['risk.max_daily_loss_pct', 'Daily loss that freezes a bot, percent of stake', [10, 5]],
   ['risk.max_open_positions_per_bot', 'Open positions per bot', [4]],
   ['risk.stop_loss_pct', 'Default stop loss, percent', [5, 3]],

@@ -1,0 +1,51 @@
+import { and, desc, eq, inArray, ne } from 'drizzle-orm';
+import { bots, subscriptions, type Database, type PlanId, type TenantScope } from '../db/index.ts';
+import { PLANS, type PlanDefinition } from './plans.ts';
+
+/** Subscriptions that still grant their plan (past_due keeps access while Stripe retries). */
+const GRANTING = ['active', 'trialing', 'past_due'] as const;
+
+/** The plan a tenant holds now; Free when it has no granting subscription. */
+export async function currentPlan(db: Database, scope: TenantScope): Promise<PlanDefinition> {
+  const [row] = await db
+    .select({ planId: subscriptions.planId })
+    .from(subscriptions)
+    .where(and(eq(subscriptions.tenantId, scope.tenantId), inArray(subscriptions.status, [...GRANTING])))
+    .orderBy(desc(subscriptions.startedAt))
+    .limit(1);
+  return PLANS[(row?.planId ?? 'free') as PlanId];
+}
+
+export type Entitlement = { readonly allowed: true } | { readonly allowed: false; readonly reason: string; readonly upgradeTo?: PlanId };
+
+function upgradeFor(plan: PlanDefinition, need: (candidate: PlanDefinition) => boolean): PlanId | undefined {
+  const order: PlanId[] = ['free', 'pro', 'enterprise'];
+  return order.slice(order.indexOf(plan.id) + 1).find((id) => need(PLANS[id]));
+}
+
+/** May this bot start running? Counts the tenant's other running bots against the plan. */
+export async function checkBotStart(
+  db: Database,
+  scope: TenantScope,
+  bot: { readonly id: string; readonly mode: 'paper' | 'live'; readonly symbols: readonly string[] },
+): Promise<Entitlement> {
+  const plan = await currentPlan(db, scope);
+  if (bot.mode === 'live' && !plan.limits.liveTradingAllowed) {
+    const upgradeTo = upgradeFor(plan, (p) => p.limits.liveTradingAllowed);
+    return { allowed: false, reason: `Live trading is not included in the ${plan.name} plan; upgrade to ${upgradeTo ? PLANS[upgradeTo].name : 'a paid plan'} to trade live.`, ...(upgradeTo ? { upgradeTo } : {}) };
+  }
+  if (bot.symbols.length > plan.limits.symbolsPerBot) {
+    const upgradeTo = upgradeFor(plan, (p) => p.limits.symbolsPerBot >= bot.symbols.length);
+    return { allowed: false, reason: `The ${plan.name} plan allows ${plan.limits.symbolsPerBot} symbol(s) per bot; this bot has ${bot.symbols.length}.`, ...(upgradeTo ? { upgradeTo } : {}) };
+  }
+  const running = await db.$count(bots, and(eq(bots.tenantId, scope.tenantId), eq(bots.status, 'running'), ne(bots.id, bot.id)));
+  if (running >= plan.limits.botsAllowed) {
+    const upgradeTo = upgradeFor(plan, (p) => p.limits.botsAllowed > running);
+    return {
+      allowed: false,
+      reason: `The ${plan.name} plan allows ${plan.limits.botsAllowed} running bot(s) and ${running} already run${upgradeTo ? `; upgrade to ${PLANS[upgradeTo].name} for more` : ''}.`,
+      ...(upgradeTo ? { upgradeTo } : {}),
+    };
+  }
+  return { allowed: true };
+}

@@ -1,0 +1,79 @@
+import crypto from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkBotStart, currentPlan } from '../../billing/index.ts';
+import * as db from '../../db/index.ts';
+import { tenantScope } from '../../db/index.ts';
+import { BotControlError, killSwitchEngaged, startBot, stopBot, tradingVenue } from '../../trading/index.ts';
+import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
+
+describe('starting bots: plan limits and live gating', () => {
+  let test: TestDatabase;
+  const free = crypto.randomUUID();
+  const pro = crypto.randomUUID();
+
+  async function trader(tenantId: string, planId: 'free' | 'pro' | null) {
+    await test.handle.db.insert(db.tenants).values({ id: tenantId, kind: 'trader', name: `t-${planId}` });
+    if (!planId) return;
+    const customerId = crypto.randomUUID();
+    await test.handle.db.insert(db.customers).values({ id: customerId, tenantId, email: `${tenantId}@example.com`, name: 'x' });
+    const now = new Date();
+    await test.handle.db.insert(db.subscriptions).values({ tenantId, customerId, planId, status: 'active', amountCents: planId === 'pro' ? 9990 : 0, currentPeriodStart: now, currentPeriodEnd: now, startedAt: now });
+  }
+  async function bot(tenantId: string, mode: 'paper' | 'live', symbols = ['BTC/USDT']) {
+    const [row] = await test.handle.db.insert(db.bots).values({ tenantId, name: 'b', strategyName: 'rsi', symbols, mode, stakeQuote: '100' }).returning();
+    return row!;
+  }
+
+  beforeAll(async () => {
+    test = await createTestDatabase('pglite');
+    await test.handle.db.insert(db.plans).values(
+      (['free', 'pro', 'enterprise'] as const).map((id) => ({ id, name: id, monthlyPriceCents: 0, yearlyPriceCents: 0, limits: { botsAllowed: 1, liveTradingAllowed: false, backtestsPerDay: 1, symbolsPerBot: 1, agentAccess: 'none' as const } })),
+    );
+    await trader(free, 'free');
+    await trader(pro, 'pro');
+  });
+  afterAll(async () => {
+    await test?.dispose();
+  });
+
+  it('reads the plan from the current subscription (Free without one)', async () => {
+    expect((await currentPlan(test.handle.db, tenantScope(pro))).id).toBe('pro');
+    const none = crypto.randomUUID();
+    await trader(none, null);
+    expect((await currentPlan(test.handle.db, tenantScope(none))).id).toBe('free');
+  });
+
+  it('refuses live trading on Free, naming the plan and the upgrade', async () => {
+    const live = await bot(free, 'live');
+    const decision = await checkBotStart(test.handle.db, tenantScope(free), live);
+    expect(decision).toMatchObject({ allowed: false, upgradeTo: 'pro' });
+    await expect(startBot(test.handle.db, tenantScope(free), live.id)).rejects.toThrow(/Live trading is not included in the Free plan; upgrade to Pro/);
+  });
+
+  it('counts running bots against the plan', async () => {
+    const first = await bot(free, 'paper');
+    const second = await bot(free, 'paper');
+    expect((await startBot(test.handle.db, tenantScope(free), first.id)).status).toBe('running');
+    await expect(startBot(test.handle.db, tenantScope(free), second.id)).rejects.toThrow(/Free plan allows 1 running bot\(s\) and 1 already run; upgrade to Pro/);
+    await stopBot(test.handle.db, tenantScope(free), first.id);
+    expect((await startBot(test.handle.db, tenantScope(free), second.id)).status).toBe('running');
+  });
+
+  it("never starts another trader's bot", async () => {
+    const theirs = await bot(pro, 'paper');
+    await expect(startBot(test.handle.db, tenantScope(free), theirs.id)).rejects.toBeInstanceOf(BotControlError);
+  });
+
+  it('sends live bots to the sandbox unless TRADING_MODE=live', () => {
+    expect(tradingVenue('paper', 'live')).toBe('paper');
+    expect(tradingVenue('live', 'paper')).toBe('sandbox');
+    expect(tradingVenue('live', 'live')).toBe('live');
+  });
+
+  it('reads the kill switch from the environment or the configuration entry', async () => {
+    expect(await killSwitchEngaged(test.handle.db, false)).toBe(false);
+    expect(await killSwitchEngaged(test.handle.db, true)).toBe(true);
+    await test.handle.db.insert(db.configEntries).values({ key: 'trading.kill_switch', value: true });
+    expect(await killSwitchEngaged(test.handle.db, false)).toBe(true);
+  });
+});
