@@ -77,3 +77,28 @@ describe('starting bots: plan limits and live gating', () => {
     expect(await killSwitchEngaged(test.handle.db, false)).toBe(true);
   });
 });
+
+describe('stored backtests', () => {
+  it('keeps request and result together, visible only to their tenant', async () => {
+    const { getStrategy, parseStrategyParameters, runBacktest, candlesFromRows, saveBacktest, getBacktest } = await import('../../trading/index.ts');
+    const test = await createTestDatabase('pglite');
+    try {
+      const owner = crypto.randomUUID();
+      const other = crypto.randomUUID();
+      await test.handle.db.insert(db.tenants).values([{ id: owner, kind: 'trader', name: 'a' }, { id: other, kind: 'trader', name: 'b' }]);
+      const rows = Array.from({ length: 300 }, (_, i) => [i * 60_000, 100 + Math.sin(i / 5) * 5, 106, 94, 100 + Math.sin((i + 1) / 5) * 5, 1]);
+      const strategy = getStrategy('rsi-reference');
+      const result = runBacktest(candlesFromRows(rows), strategy, parseStrategyParameters(strategy, {}));
+      const id = await saveBacktest(test.handle.db, tenantScope(owner), { symbol: 'BTC/USDT', timeframe: '1m', feeRate: 0.001, result, elapsedMs: 1 });
+      expect(result.trades).toBeGreaterThan(0);
+      const stored = await getBacktest(test.handle.db, tenantScope(owner), id);
+      expect(stored?.backtest).toMatchObject({ strategyName: 'rsi-reference', status: 'succeeded', symbol: 'BTC/USDT' });
+      expect(stored?.result).toMatchObject({ closedTrades: result.trades, candles: 300 });
+      expect(Number(stored!.result!.finalEquityQuote)).toBeCloseTo(result.finalEquity, 8);
+      expect(stored!.result!.tradeList).toHaveLength(result.trades);
+      expect(await getBacktest(test.handle.db, tenantScope(other), id)).toBeUndefined();
+    } finally {
+      await test.dispose();
+    }
+  });
+});

@@ -53,6 +53,7 @@ export class BotRunner {
   private readonly parameters: Record<string, number>;
   private readonly symbols = new Map<string, SymbolState>();
   private warmedUp = false;
+  private needsReconcile = true;
 
   constructor(deps: BotRunnerDeps, bot: BotRow) {
     this.deps = deps;
@@ -88,11 +89,21 @@ export class BotRunner {
     return this.deps.retry ?? DEFAULT_RETRY;
   }
 
-  async tick(): Promise<TickReport> {
-    const [fresh] = await this.deps.db.select().from(bots).where(eq(bots.id, this.bot.id));
-    if (!fresh) throw new Error(`bot ${this.bot.id} was deleted`);
-    this.bot = fresh;
-    const recovered = await this.reconcile();
+  /**
+   * One tick. `fresh` is the bot's current row when the caller already read it (a worker
+   * ticking many bots reads them in one query); `recordTick: false` leaves the lastTickAt
+   * write to that caller, which batches it.
+   */
+  async tick(fresh?: BotRow, options: { recordTick?: boolean } = {}): Promise<TickReport> {
+    if (fresh) this.bot = fresh;
+    else {
+      const [row] = await this.deps.db.select().from(bots).where(eq(bots.id, this.bot.id));
+      if (!row) throw new Error(`bot ${this.bot.id} was deleted`);
+      this.bot = row;
+    }
+    // Orders can only be left unfinished by a previous process or a failed send; both set
+    // the flag, so healthy ticks skip the query.
+    const recovered = this.needsReconcile ? await this.reconcile() : 0;
     if (this.bot.status !== 'running') return { candles: 0, ordersPlaced: 0, refusals: 0, recovered };
     let candles = 0;
     let ordersPlaced = 0;
@@ -113,8 +124,9 @@ export class BotRunner {
         if (outcome === 'refused') refusals++;
         if (this.bot.status !== 'running') break;
       }
-      await this.deps.db.update(bots).set({ lastTickAt: new Date() }).where(eq(bots.id, this.bot.id));
+      if (options.recordTick !== false) await this.deps.db.update(bots).set({ lastTickAt: new Date() }).where(eq(bots.id, this.bot.id));
     } catch (error) {
+      this.needsReconcile = true;
       // The exchange failing after the retries pauses the bot with the reason; nothing is lost:
       // an order row left `new` is reconciled on the next tick.
       if (error instanceof ExchangeUnavailableError || error instanceof ExchangeRejectedError) {
@@ -186,6 +198,7 @@ export class BotRunner {
       .onConflictDoNothing()
       .returning();
     if (!row) return 'none';
+    this.needsReconcile = true; // until the exchange's answer is recorded
     this.deps.crashPoints?.afterOrderRecorded?.();
     const placed = await withRetry(
       () => this.deps.exchange.placeOrder({ clientOrderId, symbol, side, type: 'market', amountBase: decision.amountBase }),
@@ -193,6 +206,7 @@ export class BotRunner {
     );
     this.deps.crashPoints?.afterOrderPlaced?.();
     await this.applyExchangeOrder(row, placed);
+    this.needsReconcile = placed.status === 'open';
     return 'placed';
   }
 
@@ -202,9 +216,13 @@ export class BotRunner {
       .select()
       .from(orders)
       .where(and(eq(orders.botId, this.bot.id), inArray(orders.status, ['new', 'open'])));
+    this.needsReconcile = false;
     for (const row of pending) {
       const found = await withRetry(() => this.deps.exchange.findOrder(row.symbol, row.clientOrderId), this.retry);
-      if (found) await this.applyExchangeOrder(row, found);
+      if (found) {
+        await this.applyExchangeOrder(row, found);
+        if (found.status === 'open') this.needsReconcile = true;
+      }
       else
         await this.deps.db
           .update(orders)
@@ -322,4 +340,28 @@ export class BotRunner {
   private emit(event: BotEvent): void {
     this.deps.onEvent?.(event);
   }
+}
+
+/**
+ * Ticks many bots the way a worker does: their rows in one query, each runner once, and
+ * one write for all the lastTickAt stamps. A failing bot does not stop the others.
+ */
+export async function tickBots(db: Database, runners: readonly BotRunner[]): Promise<{ ticked: number; failed: { botId: string; error: Error }[] }> {
+  if (runners.length === 0) return { ticked: 0, failed: [] };
+  const rows = await db.select().from(bots).where(inArray(bots.id, runners.map((runner) => runner.botId)));
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  const ticked: string[] = [];
+  const failed: { botId: string; error: Error }[] = [];
+  for (const runner of runners) {
+    const row = byId.get(runner.botId);
+    if (!row || row.status !== 'running') continue;
+    try {
+      await runner.tick(row, { recordTick: false });
+      ticked.push(row.id);
+    } catch (error) {
+      failed.push({ botId: row.id, error: error as Error });
+    }
+  }
+  if (ticked.length > 0) await db.update(bots).set({ lastTickAt: new Date() }).where(inArray(bots.id, ticked));
+  return { ticked: ticked.length, failed };
 }

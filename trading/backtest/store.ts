@@ -1,0 +1,65 @@
+import { eq } from 'drizzle-orm';
+import { backtestResults, backtests, getScoped, type Database, type TenantScope } from '../../db/index.ts';
+import type { BacktestResult } from './engine.ts';
+
+export interface BacktestRecordInput {
+  readonly symbol: string;
+  readonly timeframe: string;
+  readonly feeRate: number;
+  readonly requestedByUserId?: string;
+  readonly result: BacktestResult;
+  readonly elapsedMs: number;
+  readonly rangeStart?: Date;
+  readonly rangeEnd?: Date;
+}
+
+/** Stores a finished backtest (request and result together, or neither) for the tenant. */
+export async function saveBacktest(db: Database, scope: TenantScope, input: BacktestRecordInput): Promise<string> {
+  const { result } = input;
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(backtests)
+      .values({
+        tenantId: scope.tenantId,
+        requestedByUserId: input.requestedByUserId ?? null,
+        strategyName: result.strategy,
+        parameters: result.parameters,
+        symbol: input.symbol,
+        timeframe: input.timeframe,
+        rangeStart: input.rangeStart ?? null,
+        rangeEnd: input.rangeEnd ?? null,
+        feeRate: String(input.feeRate),
+        startingCashQuote: String(result.startingCash),
+        status: 'succeeded',
+        finishedAt: new Date(),
+      })
+      .returning({ id: backtests.id });
+    const { tradeList, equityCurve, strategy: _s, parameters: _p, ...metrics } = result;
+    await tx.insert(backtestResults).values({
+      backtestId: row!.id,
+      tenantId: scope.tenantId,
+      candles: result.candles,
+      closedTrades: result.trades,
+      finalEquityQuote: String(result.finalEquity),
+      totalReturnPct: String(result.totalReturnPct),
+      maxDrawdownPct: String(result.maxDrawdownPct),
+      winRatePct: result.winRatePct === null ? null : String(result.winRatePct),
+      profitFactor: result.profitFactor === null ? null : String(result.profitFactor),
+      sharpe: result.sharpe === null ? null : String(result.sharpe),
+      exposurePct: String(result.exposurePct),
+      metrics,
+      tradeList,
+      equityCurve,
+      elapsedMs: Math.round(input.elapsedMs),
+    });
+    return row!.id;
+  });
+}
+
+/** A stored backtest with its result, only if it belongs to the scope's tenant. */
+export async function getBacktest(db: Database, scope: TenantScope, backtestId: string) {
+  const backtest = await getScoped(db, scope, backtests, backtestId);
+  if (!backtest) return undefined;
+  const [result] = await db.select().from(backtestResults).where(eq(backtestResults.backtestId, backtest.id));
+  return { backtest, result };
+}
