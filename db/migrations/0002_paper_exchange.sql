@@ -22,6 +22,7 @@ CREATE TABLE "paper_orders" (
 	"average_price_quote" numeric,
 	"fee_quote" numeric DEFAULT '0' NOT NULL,
 	"reject_reason" text,
+	"market_time" timestamp with time zone,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "paper_orders_bot_client_order_id_unique" UNIQUE("bot_id","client_order_id")

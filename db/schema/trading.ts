@@ -281,6 +281,8 @@ export const paperOrders = pgTable(
     averagePriceQuote: decimal(),
     feeQuote: decimal().notNull().default('0'),
     rejectReason: text(),
+    /** Open time of the last closed bar when the order arrived: limit orders match bars after it. */
+    marketTime: instant(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

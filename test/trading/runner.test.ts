@@ -9,28 +9,16 @@ import {
   ExchangeUnavailableError,
   PaperExchange,
   ReplayMarketData,
-  candlesFromRows,
+  tickBots,
   type BotEvent,
   type BotRunnerDeps,
   type Exchange,
 } from '../../trading/index.ts';
-import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createTestDatabase, realPostgresAvailable, type TestDatabase } from '../support/databases.ts';
 
-const HOUR = 3_600_000;
-
-/** A choppy synthetic market, so an RSI(2) strategy trades often. */
-function market(): ReplayMarketData {
-  const rows: number[][] = [];
-  let price = 100;
-  let seed = 3;
-  const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
-  for (let i = 0; i < 400; i++) {
-    const open = price;
-    price *= 1 + (random() - 0.5) * 0.04;
-    rows.push([i * HOUR, open, Math.max(open, price) * 1.003, Math.min(open, price) * 0.997, price, 10]);
-  }
-  return new ReplayMarketData(new Map([['BTC/USDT', candlesFromRows(rows)]]), { barMs: HOUR, now: 40 * HOUR });
-}
+import { HOUR, syntheticMarket as market } from '../support/synthetic-market.ts';
 
 describe('paper bot runner', () => {
   let test: TestDatabase;
@@ -210,5 +198,105 @@ describe('paper bot runner', () => {
     const [bot] = await test.handle.db.select().from(db.bots).where(eq(db.bots.id, botId));
     expect(bot!.status).toBe('paused');
     expect(bot!.lastError).toContain('risk limit');
+  });
+
+  it('paper exchange: idempotent market orders, limit orders that fill when price crosses, refusals when the wallet is short', async () => {
+    const price = await replay.lastPrice('BTC/USDT');
+    const buy = { clientOrderId: 'paper-1', symbol: 'BTC/USDT', side: 'buy' as const, type: 'market' as const, amountBase: 1 };
+    const first = await exchange.placeOrder(buy);
+    expect(first).toMatchObject({ status: 'filled', filledBase: 1 });
+    expect(first.averagePriceQuote).toBeCloseTo(price * 1.0005, 9); // default slippage 0.05 %
+    expect((await exchange.placeOrder(buy)).exchangeOrderId).toBe(first.exchangeOrderId);
+    const wallet = await exchange.balances();
+    expect(wallet['BTC']).toBe(1);
+    expect(wallet['USDT']).toBeCloseTo(1000 - first.averagePriceQuote! * 1.001, 9);
+
+    const limit = await exchange.placeOrder({ clientOrderId: 'paper-2', symbol: 'BTC/USDT', side: 'sell', type: 'limit', amountBase: 0.5, limitPriceQuote: price * 1.02 });
+    expect(limit.status).toBe('open');
+    let filled: Awaited<ReturnType<typeof exchange.matchLimitOrders>> = [];
+    for (let i = 0; i < 100 && filled.length === 0; i++) {
+      replay.now += HOUR;
+      filled = await exchange.matchLimitOrders('BTC/USDT');
+    }
+    expect(filled[0]).toMatchObject({ clientOrderId: 'paper-2', status: 'filled' });
+    expect(filled[0]!.averagePriceQuote).toBeCloseTo(price * 1.02, 9);
+    expect((await exchange.balances())['BTC']).toBeCloseTo(0.5, 12);
+
+    const tooBig = await exchange.placeOrder({ clientOrderId: 'paper-3', symbol: 'BTC/USDT', side: 'buy', type: 'market', amountBase: 1000 });
+    expect(tooBig.status).toBe('rejected');
+    expect(tooBig.rejectReason).toMatch(/insufficient USDT/);
+  });
+
+  it('ticks many bots in one pass; a failing bot does not stop the others', async () => {
+    const second = crypto.randomUUID();
+    await test.handle.db.insert(db.bots).values({ id: second, tenantId, name: 'broken', strategyName: 'rsi', symbols: ['DOGE/USDT'], timeframe: '1h', status: 'running', stakeQuote: '10' });
+    const runners = [await BotRunner.load(deps(), botId), await BotRunner.load(deps(), second)];
+    replay.now += HOUR;
+    const report = await tickBots(test.handle.db, runners);
+    expect(report.ticked).toBe(1);
+    expect(report.failed.map((f) => f.botId)).toEqual([second]);
+    expect(report.failed[0]!.error.message).toContain('DOGE/USDT');
+    const [ticked] = await test.handle.db.select().from(db.bots).where(eq(db.bots.id, botId));
+    expect(ticked!.lastTickAt).not.toBeNull();
+  });
+});
+
+describe.skipIf(!realPostgresAvailable)('paper bot runner killed with SIGKILL mid-tick (real PostgreSQL)', () => {
+  it('restarts with no duplicate order and consistent books, kill after kill', async () => {
+    const test = await createTestDatabase('postgres');
+    try {
+      const tenantId = crypto.randomUUID();
+      const botId = crypto.randomUUID();
+      await test.handle.db.insert(db.tenants).values({ id: tenantId, kind: 'trader', name: 'Trader' });
+      await test.handle.db.insert(db.bots).values({
+        id: botId, tenantId, name: 'rsi fast', strategyName: 'rsi', parameters: { rsiPeriod: 2, rsiBuy: 30, rsiSell: 70 },
+        symbols: ['BTC/USDT'], timeframe: '1h', status: 'running', stakeQuote: '1000',
+      });
+      await new PaperExchange(test.handle.db, { botId, tenantId, market: market(), timeframe: '1h' }).deposit('USDT', 1000);
+      let bar = 40;
+      let seed = 11;
+      const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+      for (let round = 0; round < 6; round++) {
+        const child = spawn(process.execPath, [fileURLToPath(new URL('../support/runner-child.ts', import.meta.url))], {
+          env: { PATH: process.env.PATH, DATABASE_URL: test.url!, BOT_ID: botId, TENANT_ID: tenantId, START_BAR: String(bar) },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stderr = '';
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        // Let it run a little, then kill it at an arbitrary moment inside whatever it is doing.
+        await new Promise<void>((resolve, reject) => {
+          let seen = 0;
+          child.stdout.on('data', (chunk: Buffer) => {
+            for (const line of chunk.toString().split('\n')) {
+              const match = /^bar (\d+)$/.exec(line);
+              if (!match) continue;
+              bar = Number(match[1]) + 1;
+              if (++seen === 8) setTimeout(() => child.kill('SIGKILL'), Math.floor(random() * 15));
+            }
+          });
+          child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`child exited ${code}: ${stderr}`))));
+        });
+      }
+      const ours = await test.handle.db.select().from(db.orders).where(eq(db.orders.botId, botId));
+      const theirs = await test.handle.db.select().from(db.paperOrders).where(eq(db.paperOrders.botId, botId));
+      expect(new Set(theirs.map((o) => o.clientOrderId)).size).toBe(theirs.length);
+      // A last clean run reconciles whatever the final kill left behind.
+      const replay = market(bar);
+      const exchange = new PaperExchange(test.handle.db, { botId, tenantId, market: replay, timeframe: '1h' });
+      await (await BotRunner.load({ db: test.handle.db, exchange, limits: DEFAULT_RISK_LIMITS, killSwitch: () => false }, botId)).tick();
+      const settled = await test.handle.db.select().from(db.orders).where(eq(db.orders.botId, botId));
+      expect(settled.filter((o) => o.status === 'new')).toHaveLength(0);
+      for (const order of theirs) expect(settled.filter((o) => o.clientOrderId === order.clientOrderId)).toHaveLength(1);
+      const filled = settled.filter((o) => o.status === 'filled');
+      expect(filled.length).toBeGreaterThan(4);
+      const net = filled.reduce((sum, o) => sum + (o.side === 'buy' ? 1 : -1) * Number(o.filledBase), 0);
+      const position = await test.handle.db.select().from(db.positions).where(eq(db.positions.botId, botId));
+      expect(position.length ? Number(position[0]!.amountBase) : 0).toBeCloseTo(net, 9);
+      const cash = filled.reduce((sum, o) => sum + (o.side === 'buy' ? -1 : 1) * Number(o.filledBase) * Number(o.averagePriceQuote) - Number(o.feeQuote), 1000);
+      expect((await exchange.balances())['USDT']).toBeCloseTo(cash, 6);
+      expect(ours.length).toBeLessThanOrEqual(settled.length);
+    } finally {
+      await test.dispose();
+    }
   });
 });

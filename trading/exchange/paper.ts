@@ -65,6 +65,7 @@ export class PaperExchange implements Exchange {
     const existing = await this.findOrder(request.symbol, request.clientOrderId);
     if (existing) return existing;
     const lastPrice = await this.options.market.lastPrice(request.symbol);
+    const [lastBar] = request.type === 'limit' ? await this.options.market.fetchCandles(request.symbol, this.options.timeframe, undefined, 1) : [];
     return this.db.transaction(async (tx) => {
       const [row] = await tx
         .insert(paperOrders)
@@ -78,6 +79,7 @@ export class PaperExchange implements Exchange {
           status: 'open',
           amountBase: String(request.amountBase),
           limitPriceQuote: request.limitPriceQuote === undefined ? null : String(request.limitPriceQuote),
+          marketTime: lastBar ? new Date(lastBar[0]!) : null,
         })
         .onConflictDoNothing()
         .returning();
@@ -119,7 +121,8 @@ export class PaperExchange implements Exchange {
       .where(and(eq(paperOrders.botId, this.options.botId), eq(paperOrders.symbol, symbol), inArray(paperOrders.status, ['open']), eq(paperOrders.type, 'limit')));
     const filled: ExchangeOrder[] = [];
     for (const order of open) {
-      const bars = await this.options.market.fetchCandles(symbol, this.options.timeframe, order.createdAt.getTime());
+      const after = order.marketTime ? order.marketTime.getTime() + 1 : 0;
+      const bars = await this.options.market.fetchCandles(symbol, this.options.timeframe, after);
       const limit = Number(order.limitPriceQuote);
       const crossed = bars.some((bar) => (order.side === 'buy' ? bar[3]! <= limit : bar[2]! >= limit));
       if (!crossed) continue;

@@ -1,0 +1,17 @@
+import { ReplayMarketData, candlesFromRows } from '../../trading/index.ts';
+
+export const HOUR = 3_600_000;
+
+/** A choppy, deterministic market (hourly BTC/USDT) on which an RSI(2) strategy trades often. */
+export function syntheticMarket(startBar = 40): ReplayMarketData {
+  const rows: number[][] = [];
+  let price = 100;
+  let seed = 3;
+  const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  for (let i = 0; i < 600; i++) {
+    const open = price;
+    price *= 1 + (random() - 0.5) * 0.04;
+    rows.push([i * HOUR, open, Math.max(open, price) * 1.003, Math.min(open, price) * 0.997, price, 10]);
+  }
+  return new ReplayMarketData(new Map([['BTC/USDT', candlesFromRows(rows)]]), { barMs: HOUR, now: startBar * HOUR });
+}
