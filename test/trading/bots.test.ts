@@ -102,3 +102,32 @@ describe('stored backtests', () => {
     }
   });
 });
+
+describe('the exchange a bot trades on', () => {
+  it('paper for paper bots, sandbox for live bots unless TRADING_MODE=live, keys decrypted only for ccxt', async () => {
+    const { exchangeForBot, PaperExchange, CcxtExchange } = await import('../../trading/index.ts');
+    const { createSecretBox } = await import('../../secrets/index.ts');
+    const test = await createTestDatabase('pglite');
+    try {
+      const box = createSecretBox(crypto.randomBytes(32));
+      const tenantId = crypto.randomUUID();
+      await test.handle.db.insert(db.tenants).values({ id: tenantId, kind: 'trader', name: 'a' });
+      const [account] = await test.handle.db.insert(db.exchangeAccounts).values({
+        tenantId, label: 'main', apiKeyEncrypted: box.seal('KEY1234', `exchange_accounts:${tenantId}:api_key`),
+        apiSecretEncrypted: box.seal('SECRET', `exchange_accounts:${tenantId}:api_secret`), apiKeyLast4: '1234', sandbox: false,
+      }).returning();
+      const [paperBot] = await test.handle.db.insert(db.bots).values({ tenantId, name: 'p', strategyName: 'rsi', symbols: ['BTC/USDT'], stakeQuote: '1' }).returning();
+      const [liveBot] = await test.handle.db.insert(db.bots).values({ tenantId, name: 'l', strategyName: 'rsi', symbols: ['BTC/USDT'], stakeQuote: '1', mode: 'live', exchangeAccountId: account!.id }).returning();
+      expect(await exchangeForBot(test.handle.db, paperBot!, { tradingMode: 'live', secretBox: box })).toBeInstanceOf(PaperExchange);
+      const sandbox = await exchangeForBot(test.handle.db, liveBot!, { tradingMode: 'paper', secretBox: box });
+      expect(sandbox).toBeInstanceOf(CcxtExchange);
+      expect(sandbox.live).toBe(false);
+      expect((await exchangeForBot(test.handle.db, liveBot!, { tradingMode: 'live', secretBox: box })).live).toBe(true);
+      await expect(exchangeForBot(test.handle.db, liveBot!, { tradingMode: 'live', secretBox: createSecretBox(crypto.randomBytes(32)) })).rejects.toThrow(/Cannot decrypt/);
+      await test.handle.db.update(db.exchangeAccounts).set({ status: 'frozen' });
+      await expect(exchangeForBot(test.handle.db, liveBot!, { tradingMode: 'live', secretBox: box })).rejects.toThrow(/is frozen/);
+    } finally {
+      await test.dispose();
+    }
+  });
+});

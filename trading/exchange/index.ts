@@ -11,3 +11,4 @@ export {
 export { PaperExchange, type PaperExchangeOptions } from './paper.ts';
 export { ReplayMarketData } from './replay-source.ts';
 export { CcxtExchange, type CcxtExchangeOptions } from './ccxt-exchange.ts';
+export { exchangeForBot, type ExchangeForBotOptions } from './for-bot.ts';
