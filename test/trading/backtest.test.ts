@@ -172,6 +172,26 @@ describe.skipIf(!dataAvailable)('rsi-reference on the real Binance files', () =>
   });
 });
 
+describe.skipIf(!dataAvailable)('rsi-reference on the first 200 hours of binance_BTCUSDT_1h.csv, worked out by hand', () => {
+  // Worked out independently (a few lines of Python over the CSV, following the rules in the
+  // issue): RSI(14) first value 42.7453 at bar 14; first RSI < 40 at bar 42 (38.3981), so
+  // 0.95 × 10000 / close[42] is bought at bar 43's open 57949.27; RSI > 60 at bar 90, sold at
+  // bar 91's open 57688.37; bought again at bar 145 (58619.72), sold at bar 150 (60594.67).
+  it('has exactly those two trades and that final equity', () => {
+    const series = sliceCandles(loadCandleFile(`${DATA}binance_BTCUSDT_1h.csv`), 0, 200);
+    const result = runBacktest(series, reference, parseStrategyParameters(reference, {}));
+    expect(result.tradeList.map((t) => [t.entryIndex, t.entryPrice, t.exitIndex, t.exitPrice])).toEqual([
+      [43, 57949.27, 91, 57688.37],
+      [145, 58619.72, 150, 60594.67],
+    ]);
+    expect(result.tradeList[0]!.quantity).toBeCloseTo(0.1639364913483811, 15);
+    expect(result.tradeList[0]!.entryFee).toBeCloseTo(9.5, 10);
+    expect(result.tradeList[0]!.profit).toBeCloseTo(-61.72825956220004, 8);
+    expect(result.tradeList[1]!.profit).toBeCloseTo(298.90950844315194, 8);
+    expect(result.finalEquity).toBeCloseTo(10237.181248880952, 8);
+  });
+});
+
 describe('no strategy can look ahead', () => {
   // Same past, different futures: everything up to the cut must be identical.
   const n = 3000;
