@@ -95,19 +95,21 @@ export class CcxtExchange implements Exchange {
     }
   }
 
-  async findOrder(symbol: string, clientOrderId: string): Promise<ExchangeOrder | undefined> {
-    try {
-      const order = await this.call(() => this.client.fetchOrder('', symbol, { origClientOrderId: clientOrderId, clientOrderId }));
-      return this.toOrder(order, clientOrderId);
-    } catch (error) {
-      if ((error as { cause?: unknown }).cause instanceof ccxt.OrderNotFound) return undefined;
-      throw error;
-    }
+  findOrder(symbol: string, clientOrderId: string): Promise<ExchangeOrder | undefined> {
+    return this.orderByClientId(clientOrderId, (params) => this.client.fetchOrder('', symbol, params));
   }
 
-  async cancelOrder(symbol: string, clientOrderId: string): Promise<ExchangeOrder | undefined> {
+  cancelOrder(symbol: string, clientOrderId: string): Promise<ExchangeOrder | undefined> {
+    return this.orderByClientId(clientOrderId, (params) => this.client.cancelOrder('', symbol, params));
+  }
+
+  /** Looks an order up by our client id (Binance: origClientOrderId); undefined when unknown. */
+  private async orderByClientId(
+    clientOrderId: string,
+    request: (params: Record<string, string>) => ReturnType<CcxtClient['fetchOrder']>,
+  ): Promise<ExchangeOrder | undefined> {
     try {
-      const order = await this.call(() => this.client.cancelOrder('', symbol, { origClientOrderId: clientOrderId, clientOrderId }));
+      const order = await this.call(() => request({ origClientOrderId: clientOrderId, clientOrderId }));
       return this.toOrder(order, clientOrderId);
     } catch (error) {
       if ((error as { cause?: unknown }).cause instanceof ccxt.OrderNotFound) return undefined;

@@ -55,6 +55,23 @@ export function runSeries(values: ArrayLike<number>, indicator: { update(value: 
   return out;
 }
 
+/**
+ * Runs an indicator with several output lines (MACD, Bollinger) over a series; bars where it
+ * is still warming up are NaN in every line.
+ */
+export function runLines<K extends string>(
+  values: ArrayLike<number>,
+  indicator: { update(value: number): number; readonly value: Readonly<Record<K, number>> },
+  lines: readonly K[],
+): Record<K, Float64Array> {
+  const out = Object.fromEntries(lines.map((line) => [line, new Float64Array(values.length)])) as Record<K, Float64Array>;
+  for (let i = 0; i < values.length; i++) {
+    const ready = !Number.isNaN(indicator.update(values[i]!));
+    for (const line of lines) out[line][i] = ready ? indicator.value[line] : Number.NaN;
+  }
+  return out;
+}
+
 export function sma(values: ArrayLike<number>, period: number): Float64Array {
   return runSeries(values, new Sma(period));
 }

@@ -1,4 +1,4 @@
-import { assertPeriod, Ema, runSeries } from './moving-averages.ts';
+import { assertPeriod, Ema, runLines, runSeries } from './moving-averages.ts';
 
 // Seeding conventions:
 //   RSI(n)   Wilder's: the first value is at index n, from the simple means of the first n
@@ -96,13 +96,5 @@ export function macd(
   signalPeriod: number,
   options: MacdOptions = {},
 ): { macd: Float64Array; signal: Float64Array; histogram: Float64Array } {
-  const indicator = new Macd(fastPeriod, slowPeriod, signalPeriod, options);
-  const out = { macd: new Float64Array(closes.length), signal: new Float64Array(closes.length), histogram: new Float64Array(closes.length) };
-  for (let i = 0; i < closes.length; i++) {
-    const ready = !Number.isNaN(indicator.update(closes[i]!));
-    out.macd[i] = ready ? indicator.value.macd : Number.NaN;
-    out.signal[i] = ready ? indicator.value.signal : Number.NaN;
-    out.histogram[i] = ready ? indicator.value.histogram : Number.NaN;
-  }
-  return out;
+  return runLines(closes, new Macd(fastPeriod, slowPeriod, signalPeriod, options), ['macd', 'signal', 'histogram']);
 }

@@ -1,4 +1,4 @@
-import { assertPeriod } from './moving-averages.ts';
+import { assertPeriod, runLines } from './moving-averages.ts';
 
 // Seeding conventions:
 //   Bollinger(n, k)  middle = SMA(n), bands = middle ± k·σ with the population standard
@@ -50,15 +50,7 @@ export class Bollinger {
 }
 
 export function bollinger(closes: ArrayLike<number>, period: number, stdDevs: number): { lower: Float64Array; middle: Float64Array; upper: Float64Array } {
-  const indicator = new Bollinger(period, stdDevs);
-  const out = { lower: new Float64Array(closes.length), middle: new Float64Array(closes.length), upper: new Float64Array(closes.length) };
-  for (let i = 0; i < closes.length; i++) {
-    const ready = !Number.isNaN(indicator.update(closes[i]!));
-    out.lower[i] = ready ? indicator.value.lower : Number.NaN;
-    out.middle[i] = ready ? indicator.value.middle : Number.NaN;
-    out.upper[i] = ready ? indicator.value.upper : Number.NaN;
-  }
-  return out;
+  return runLines(closes, new Bollinger(period, stdDevs), ['lower', 'middle', 'upper']);
 }
 
 export class Atr {
