@@ -1,2 +1,15 @@
 export { PLANS, monthlyRecurringCents, type PlanDefinition } from './plans.ts';
 export { checkBotStart, currentPlan, type Entitlement } from './entitlements.ts';
+export {
+  financeSummary,
+  mrrMovements,
+  mrrSnapshot,
+  paymentRisk,
+  refundTotals,
+  revenueByPlan,
+  type FinanceSummary,
+  type MonthMovement,
+  type MrrSnapshot,
+  type PaymentRisk,
+  type PlanRevenue,
+} from './finance.ts';

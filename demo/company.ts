@@ -178,7 +178,8 @@ export function generateDemoCompany(options: DemoOptions): DemoCompany {
       periodStart = at;
       data.subscriptionChanges.push({
         id: rng.uuid(), tenantId, subscriptionId, kind: 'created', fromPlanId: null, toPlanId: planId,
-        mrrBeforeCents: 0, mrrAfterCents: mrr(planId, interval), occurredAt: at,
+        // A trial brings no revenue until it converts.
+        mrrBeforeCents: 0, mrrAfterCents: trial ? 0 : mrr(planId, interval), occurredAt: at,
       });
     };
     openSubscription(signup);
@@ -202,10 +203,11 @@ export function generateDemoCompany(options: DemoOptions): DemoCompany {
         const failed = rng.chance(0.07);
         const recovered = failed && rng.chance(0.6);
         const paid = !failed || recovered;
-        const open = failed && !recovered && asOf - periodStart.getTime() < 10 * DAY;
+        // Stripe retries for up to 3 weeks; until then the invoice stays open and the subscription past_due.
+        const open = failed && !recovered && asOf - periodStart.getTime() < 21 * DAY;
         const paidAt = paid ? new Date(periodStart.getTime() + (recovered ? rng.int(3, 7) * DAY : rng.int(1, 60) * 60_000)) : null;
         data.invoices.push({
-          id: invoiceId, tenantId, customerId, subscriptionId, number: `BCF-${++invoiceNumber}`,
+          id: invoiceId, tenantId, customerId, subscriptionId, planId, number: `BCF-${++invoiceNumber}`,
           status: paid ? 'paid' : open ? 'open' : 'uncollectible', amountDueCents: amount, amountPaidCents: paid ? amount : 0,
           periodStart, periodEnd, dueAt: periodStart, paidAt, attemptCount: failed ? (recovered ? 2 : 4) : 1,
           nextPaymentAttemptAt: open ? new Date(asOf + 2 * DAY) : null, createdAt: periodStart, updatedAt: paidAt ?? periodStart,

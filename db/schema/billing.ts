@@ -136,6 +136,8 @@ export const invoices = pgTable(
       .notNull()
       .references(() => customers.id, { onDelete: 'cascade' }),
     subscriptionId: uuid().references(() => subscriptions.id, { onDelete: 'set null' }),
+    /** The plan billed (from the invoice's price), so revenue stays with the plan sold even after a later change. */
+    planId: text().$type<PlanId>(),
     stripeInvoiceId: text().unique(),
     number: text(),
     status: invoiceStatus().notNull(),
