@@ -13,3 +13,6 @@ export {
   type PaymentRisk,
   type PlanRevenue,
 } from './finance.ts';
+export { parsePriceLookupKey, priceLookupKey } from './plans.ts';
+export { createStripeClient, type StripeClientOptions } from './stripe-client.ts';
+export { receiveStripeWebhook, webhookTestHooks, type WebhookResult } from './webhooks.ts';

@@ -43,3 +43,14 @@ export const PLANS: Readonly<Record<PlanId, PlanDefinition>> = {
 export function monthlyRecurringCents(amountCents: number, interval: 'month' | 'year'): number {
   return interval === 'year' ? Math.round(amountCents / 12) : amountCents;
 }
+
+/** Stripe price lookup key of a plan and interval: how `billing sync` finds its own prices. */
+export function priceLookupKey(planId: string, interval: 'month' | 'year'): string {
+  return `botcriptofy_${planId}_${interval}`;
+}
+
+/** The plan and interval a lookup key names, if it is one of ours. */
+export function parsePriceLookupKey(key: string | null | undefined): { planId: keyof typeof PLANS; interval: 'month' | 'year' } | undefined {
+  const match = /^botcriptofy_(free|pro|enterprise)_(month|year)$/.exec(key ?? '');
+  return match ? { planId: match[1] as keyof typeof PLANS, interval: match[2] as 'month' | 'year' } : undefined;
+}

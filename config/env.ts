@@ -50,6 +50,9 @@ export const envSchema = z.object({
   DEMO_SEED: envBoolean.default(true),
   TRADING_MODE: z.enum(['paper', 'live'], { error: 'expected paper or live' }).default('paper'),
   TRADING_KILL_SWITCH: envBoolean.default(false),
+  STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_[A-Za-z0-9_]+$/, { error: 'expected a Stripe secret key (sk_test_… or sk_live_…)' }).optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9_]+$/, { error: 'expected a webhook signing secret (whsec_…)' }).optional(),
+  STRIPE_API_URL: z.url({ error: 'expected a URL such as http://127.0.0.1:12111' }).optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce
     .number({ error: 'expected milliseconds' })
     .int({ error: 'expected an integer number of milliseconds' })
@@ -62,4 +65,4 @@ export type EnvInput = z.input<typeof envSchema>;
 export type Env = z.output<typeof envSchema>;
 
 /** Variables whose values must never be echoed back, even in an error message. */
-export const secretVariables: ReadonlySet<string> = new Set(['MASTER_KEY', 'DATABASE_URL']);
+export const secretVariables: ReadonlySet<string> = new Set(['MASTER_KEY', 'DATABASE_URL', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET']);

@@ -20,6 +20,12 @@ export interface Config {
   /** Seed the demo company when `start` finds an empty embedded database. */
   readonly demoSeed: boolean;
   readonly shutdownTimeoutMs: number;
+  readonly stripe: {
+    /** Unset: billing runs in local mode on the database alone. */
+    readonly secretKey: string | undefined;
+    readonly webhookSecret: string | undefined;
+    readonly apiUrl: string | undefined;
+  };
   readonly trading: {
     /** `live` lets bots in live mode move real money; anything else keeps them on the sandbox. */
     readonly mode: 'paper' | 'live';
@@ -93,6 +99,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, cwd = p
     demoSeed: env.DEMO_SEED,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     trading: { mode: env.TRADING_MODE, killSwitch: env.TRADING_KILL_SWITCH },
+    stripe: { secretKey: env.STRIPE_SECRET_KEY, webhookSecret: env.STRIPE_WEBHOOK_SECRET, apiUrl: env.STRIPE_API_URL },
   };
 }
 

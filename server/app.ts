@@ -1,9 +1,13 @@
 import { Hono } from 'hono';
+import type Stripe from 'stripe';
+import { receiveStripeWebhook } from '../billing/index.ts';
 import { migrationStatus, type DatabaseHandle, type MigrationStatus } from '../db/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 
 export interface AppDependencies {
   readonly database: DatabaseHandle;
+  /** Stripe webhook verification; absent when STRIPE_WEBHOOK_SECRET is not set. */
+  readonly stripeWebhooks?: { readonly stripe: Stripe; readonly secret: string };
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly version: string;
@@ -63,6 +67,20 @@ export function createApp(deps: AppDependencies): Hono {
   app.get('/metrics', async (c) => {
     const body = await deps.metrics.registry.metrics();
     return c.body(body, 200, { 'content-type': deps.metrics.registry.contentType });
+  });
+
+  app.post('/webhooks/stripe', async (c) => {
+    if (!deps.stripeWebhooks) {
+      return c.json({ received: false, error: 'Stripe webhooks are not configured on this server (set STRIPE_WEBHOOK_SECRET).' }, 503);
+    }
+    // The signature covers the exact bytes Stripe sent: read the raw body, never re-serialise it.
+    const result = await receiveStripeWebhook(deps.database.db, deps.stripeWebhooks.stripe, {
+      rawBody: await c.req.text(),
+      signature: c.req.header('stripe-signature'),
+      secret: deps.stripeWebhooks.secret,
+    });
+    if (result.status !== 200) deps.logger.warn({ status: result.status, error: result.body.error }, 'stripe webhook not accepted');
+    return c.json(result.body, result.status);
   });
 
   app.notFound((c) => c.json({ error: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` }, 404));

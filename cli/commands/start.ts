@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { createStripeClient } from '../../billing/index.ts';
 import { isCompanyEmpty } from '../../demo/index.ts';
 import { createMetrics } from '../../observability/index.ts';
 import { createApp, startHttpServer } from '../../server/index.ts';
@@ -22,7 +23,11 @@ export async function startCommand(): Promise<void> {
   logger.info({ database: database.location, migrations: runtime.migrations }, 'database ready');
 
   const metrics = createMetrics();
-  const app = createApp({ database, metrics, logger, version: VERSION, startedAt: new Date() });
+  const stripeWebhooks = config.stripe.webhookSecret
+    ? { stripe: createStripeClient({ secretKey: config.stripe.secretKey, apiUrl: config.stripe.apiUrl }), secret: config.stripe.webhookSecret }
+    : undefined;
+  if (!config.stripe.secretKey) logger.info('STRIPE_SECRET_KEY is not set: billing runs in local mode on the database (figures and plan limits work; Stripe operations say they need a key)');
+  const app = createApp({ database, metrics, logger, version: VERSION, startedAt: new Date(), ...(stripeWebhooks ? { stripeWebhooks } : {}) });
   const server = await startHttpServer(app, config.http).catch(async (error: NodeJS.ErrnoException) => {
     await runtime.close();
     throw error.code === 'EADDRINUSE'

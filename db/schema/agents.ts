@@ -1,4 +1,4 @@
-import { index, jsonb, pgEnum, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { index, integer, jsonb, pgEnum, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, id, instant } from './columns.ts';
 import { department, tenantRef, users } from './tenancy.ts';
 
@@ -33,4 +33,36 @@ export const approvals = pgTable(
     createdAt: createdAt(),
   },
   (t) => [index('approvals_status_idx').on(t.status, t.createdAt), index('approvals_tenant_idx').on(t.tenantId, t.createdAt)],
+);
+
+export const notificationStatuses = ['pending', 'sent', 'failed', 'skipped'] as const;
+export const notificationStatus = pgEnum('notification_status', notificationStatuses);
+
+/**
+ * The notification outbox: every message to a person (trade closed, payment failed,
+ * security alert, report) is written here in the same transaction as the event that caused
+ * it, and delivered later (Telegram) with retries; nothing is lost when delivery is down.
+ */
+export const notifications = pgTable(
+  'notifications',
+  {
+    id: id(),
+    /** Whose event it is (the trader's tenant, or the company). */
+    tenantId: tenantRef(),
+    /** A single person, or everyone in a department when null. */
+    recipientUserId: uuid().references(() => users.id, { onDelete: 'cascade' }),
+    recipientDepartment: department(),
+    /** payment_failed, trade_closed, stop_loss_hit, risk_refusal, security_alert, executive_report, ... */
+    type: text().notNull(),
+    payload: jsonb().$type<Record<string, unknown>>().notNull(),
+    /** Prevents the same event from being queued twice (e.g. a replayed webhook). */
+    dedupeKey: text().unique(),
+    status: notificationStatus().notNull().default('pending'),
+    attempts: integer().notNull().default(0),
+    nextAttemptAt: instant(),
+    lastError: text(),
+    sentAt: instant(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('notifications_pending_idx').on(t.status, t.nextAttemptAt), index('notifications_tenant_idx').on(t.tenantId, t.createdAt)],
 );

@@ -1,0 +1,22 @@
+import Stripe from 'stripe';
+
+export interface StripeClientOptions {
+  /** sk_live_… or sk_test_…; absent means billing runs in local mode. */
+  readonly secretKey: string | undefined;
+  /** Another API base (stripe-mock, a test server): `http://127.0.0.1:12111`. */
+  readonly apiUrl?: string | undefined;
+}
+
+/**
+ * The Stripe SDK, or undefined in local mode (no key). Webhook signatures are checked by the
+ * SDK even in local mode, so a client without a key is made for that purpose only.
+ */
+export function createStripeClient(options: StripeClientOptions): Stripe {
+  const config: ConstructorParameters<typeof Stripe>[1] = { maxNetworkRetries: 2, timeout: 20_000, appInfo: { name: 'botcriptofy' } };
+  if (options.apiUrl) {
+    const url = new URL(options.apiUrl);
+    Object.assign(config, { host: url.hostname, port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)), protocol: url.protocol.replace(':', '') });
+  }
+  // A key that cannot call the API: only webhook verification works with it.
+  return new Stripe(options.secretKey ?? 'sk_local_mode_no_api_access', config);
+}

@@ -1,0 +1,359 @@
+import { and, eq, inArray, isNotNull, ne, or, sql } from 'drizzle-orm';
+import type Stripe from 'stripe';
+import { appendAudit } from '../audit/index.ts';
+import {
+  customers,
+  invoices,
+  notifications,
+  payments,
+  plans,
+  refunds,
+  subscriptionChanges,
+  subscriptions,
+  users,
+  webhookEvents,
+  type Database,
+  type PlanId,
+} from '../db/index.ts';
+import { monthlyRecurringCents, parsePriceLookupKey, PLANS } from './plans.ts';
+import {
+  chargeSchema,
+  checkoutSessionSchema,
+  eventSchema,
+  invoiceSchema,
+  subscriptionSchema,
+  type StripeEvent,
+  type StripeInvoice,
+  type StripeSubscription,
+} from './stripe-objects.ts';
+
+export interface WebhookResult {
+  readonly status: 200 | 400 | 500;
+  readonly body: { readonly received: boolean; readonly duplicate?: boolean; readonly ignored?: boolean; readonly error?: string };
+}
+
+/** Seconds Stripe's signature timestamp may be off (the SDK's default). */
+const TOLERANCE_S = 300;
+const at = (secondsSinceEpoch: number | null | undefined) => (secondsSinceEpoch == null ? null : new Date(secondsSinceEpoch * 1000));
+
+/**
+ * Receives one Stripe webhook delivery. The signature is checked by the SDK; each event id
+ * takes effect once (a replay answers 200 and changes nothing); events are applied in one
+ * transaction, so a failure leaves nothing half-written and answers 500 for Stripe to retry;
+ * an event older than the state already mirrored does not overwrite it.
+ */
+export async function receiveStripeWebhook(
+  db: Database,
+  stripe: Stripe,
+  delivery: { rawBody: string; signature: string | undefined; secret: string },
+): Promise<WebhookResult> {
+  let event: StripeEvent;
+  try {
+    if (!delivery.signature) throw new Error('missing Stripe-Signature header');
+    const verified = stripe.webhooks.constructEvent(delivery.rawBody, delivery.signature, delivery.secret, TOLERANCE_S);
+    event = eventSchema.parse(verified);
+  } catch (error) {
+    return { status: 400, body: { received: false, error: `Webhook rejected: ${(error as Error).message}` } };
+  }
+  const known = handlers[event.type];
+  try {
+    const outcome = await db.transaction(async (tx) => {
+      // Claim the event id: a new row, or a row of an earlier failed attempt. A processed
+      // event claims nothing, and a concurrent delivery waits here for the first to finish.
+      const [claimed] = await tx
+        .insert(webhookEvents)
+        .values({ id: event.id, type: event.type, providerCreatedAt: at(event.created)!, payload: event, status: known ? 'processed' : 'ignored' })
+        .onConflictDoUpdate({
+          target: webhookEvents.id,
+          set: { attempts: sql`${webhookEvents.attempts} + 1`, status: known ? 'processed' : 'ignored', error: null, processedAt: new Date() },
+          setWhere: eq(webhookEvents.status, 'failed'),
+        })
+        .returning({ id: webhookEvents.id });
+      if (!claimed) return 'duplicate' as const;
+      if (!known) return 'ignored' as const;
+      await known(tx, event);
+      await tx.update(webhookEvents).set({ processedAt: new Date() }).where(eq(webhookEvents.id, event.id));
+      return 'processed' as const;
+    });
+    if (outcome === 'duplicate') return { status: 200, body: { received: true, duplicate: true } };
+    return { status: 200, body: { received: true, ...(outcome === 'ignored' ? { ignored: true } : {}) } };
+  } catch (error) {
+    // Nothing of the event was kept; note the failure (outside the rolled-back transaction)
+    // so operators see it, and let Stripe retry.
+    const message = (error as Error).message;
+    await db
+      .insert(webhookEvents)
+      .values({ id: event.id, type: event.type, providerCreatedAt: at(event.created)!, payload: event, status: 'failed', error: message })
+      .onConflictDoUpdate({ target: webhookEvents.id, set: { status: 'failed', error: message, attempts: sql`${webhookEvents.attempts} + 1` }, setWhere: eq(webhookEvents.status, 'failed') })
+      .catch(() => {});
+    return { status: 500, body: { received: false, error: `Handler failed, Stripe will retry: ${message}` } };
+  }
+}
+
+type Handler = (tx: Database, event: StripeEvent) => Promise<void>;
+
+const handlers: Record<string, Handler> = {
+  'checkout.session.completed': linkCheckoutCustomer,
+  'customer.subscription.created': (tx, event) => mirrorSubscription(tx, subscriptionSchema.parse(event.data.object), event),
+  'customer.subscription.updated': (tx, event) => mirrorSubscription(tx, subscriptionSchema.parse(event.data.object), event),
+  'customer.subscription.deleted': (tx, event) => mirrorSubscription(tx, subscriptionSchema.parse(event.data.object), event),
+  'invoice.finalized': (tx, event) => mirrorInvoice(tx, invoiceSchema.parse(event.data.object), event).then(() => {}),
+  'invoice.paid': paidInvoice,
+  'invoice.payment_failed': failedInvoicePayment,
+  'charge.refunded': refundedCharge,
+};
+
+/** Test seam: lets a test make a handler fail midway (after it has written something). */
+export const webhookTestHooks: { afterMirror?: (event: StripeEvent) => void } = {};
+
+async function tenantOfCustomer(tx: Database, stripeCustomerId: string, metadataTenantId?: string): Promise<{ tenantId: string; customerId: string }> {
+  const [customer] = await tx.select().from(customers).where(eq(customers.stripeCustomerId, stripeCustomerId));
+  if (customer) return { tenantId: customer.tenantId, customerId: customer.id };
+  if (metadataTenantId) {
+    const [byTenant] = await tx.select().from(customers).where(eq(customers.tenantId, metadataTenantId));
+    if (byTenant) {
+      await tx.update(customers).set({ stripeCustomerId, updatedAt: new Date() }).where(eq(customers.id, byTenant.id));
+      return { tenantId: byTenant.tenantId, customerId: byTenant.id };
+    }
+  }
+  // Not linked yet (checkout.session.completed may still be on its way): fail so Stripe retries.
+  throw new Error(`Stripe customer ${stripeCustomerId} is not linked to any trader yet`);
+}
+
+async function linkCheckoutCustomer(tx: Database, event: StripeEvent): Promise<void> {
+  const session = checkoutSessionSchema.parse(event.data.object);
+  const tenantId = session.client_reference_id ?? session.metadata['tenantId'];
+  if (!tenantId || !session.customer) return;
+  const [existing] = await tx.select().from(customers).where(eq(customers.tenantId, tenantId));
+  if (existing) {
+    await tx.update(customers).set({ stripeCustomerId: session.customer, updatedAt: new Date() }).where(eq(customers.id, existing.id));
+    return;
+  }
+  const [user] = await tx.select().from(users).where(eq(users.tenantId, tenantId)).limit(1);
+  await tx.insert(customers).values({
+    tenantId,
+    stripeCustomerId: session.customer,
+    email: session.customer_details?.email ?? user?.email ?? 'unknown@example.com',
+    name: session.customer_details?.name ?? user?.name ?? 'Trader',
+  });
+}
+
+async function planOfPrice(tx: Database, price: { id: string; lookup_key?: string | null | undefined }): Promise<PlanId> {
+  const fromKey = parsePriceLookupKey(price.lookup_key);
+  if (fromKey) return fromKey.planId;
+  const [plan] = await tx
+    .select({ id: plans.id })
+    .from(plans)
+    .where(or(eq(plans.stripeMonthlyPriceId, price.id), eq(plans.stripeYearlyPriceId, price.id)));
+  if (!plan) throw new Error(`Stripe price ${price.id} belongs to no plan (run \`botcriptofy billing sync\`)`);
+  return plan.id;
+}
+
+/** MRR a mirrored subscription brings: only active and past-due ones pay. */
+function mirroredMrr(row: { status: string; amountCents: number; interval: 'month' | 'year' } | undefined): number {
+  if (!row || !['active', 'past_due'].includes(row.status)) return 0;
+  return monthlyRecurringCents(row.amountCents, row.interval);
+}
+
+async function mirrorSubscription(tx: Database, sub: StripeSubscription, event: StripeEvent): Promise<void> {
+  const eventTime = at(event.created)!;
+  const { tenantId, customerId } = await tenantOfCustomer(tx, sub.customer, sub.metadata['tenantId']);
+  const item = sub.items.data[0]!;
+  const planId = await planOfPrice(tx, item.price);
+  const interval = item.price.recurring?.interval === 'year' ? 'year' : 'month';
+  const [existing] = await tx.select().from(subscriptions).where(eq(subscriptions.stripeSubscriptionId, sub.id)).for('update');
+  // Out of order: an event older than what is mirrored must not roll the state back.
+  if (existing?.stripeEventCreatedAt && existing.stripeEventCreatedAt > eventTime) return;
+  const values = {
+    tenantId,
+    customerId,
+    planId,
+    interval,
+    status: sub.status,
+    amountCents: (item.price.unit_amount ?? 0) * (item.quantity ?? 1),
+    currency: item.price.currency,
+    stripeSubscriptionId: sub.id,
+    currentPeriodStart: at(sub.current_period_start ?? item.current_period_start ?? sub.start_date)!,
+    currentPeriodEnd: at(sub.current_period_end ?? item.current_period_end ?? sub.start_date)!,
+    cancelAtPeriodEnd: sub.cancel_at_period_end,
+    trialEnd: at(sub.trial_end),
+    startedAt: at(sub.start_date)!,
+    canceledAt: at(sub.canceled_at),
+    endedAt: at(sub.ended_at),
+    stripeEventCreatedAt: eventTime,
+    updatedAt: new Date(),
+  } as const;
+  const [row] = existing
+    ? await tx.update(subscriptions).set(values).where(eq(subscriptions.id, existing.id)).returning()
+    : await tx.insert(subscriptions).values(values).returning();
+  const before = mirroredMrr(existing);
+  const after = mirroredMrr(row);
+  if (before !== after || !existing) {
+    const kind = !existing ? 'created' : after === 0 ? 'canceled' : before === 0 ? 'reactivated' : after > before ? 'upgraded' : 'downgraded';
+    await tx.insert(subscriptionChanges).values({
+      tenantId,
+      subscriptionId: row!.id,
+      kind,
+      fromPlanId: existing?.planId ?? null,
+      toPlanId: planId,
+      mrrBeforeCents: before,
+      mrrAfterCents: after,
+      occurredAt: eventTime,
+    });
+  }
+  webhookTestHooks.afterMirror?.(event);
+}
+
+async function mirrorInvoice(tx: Database, invoice: StripeInvoice, event: StripeEvent) {
+  const eventTime = at(event.created)!;
+  const { tenantId, customerId } = await tenantOfCustomer(tx, invoice.customer);
+  const stripeSubscriptionId = invoice.subscription ?? invoice.parent?.subscription_details?.subscription ?? null;
+  const [subscription] = stripeSubscriptionId
+    ? await tx.select({ id: subscriptions.id, planId: subscriptions.planId }).from(subscriptions).where(eq(subscriptions.stripeSubscriptionId, stripeSubscriptionId))
+    : [];
+  const line = invoice.lines.data[0];
+  const priceId = line?.price?.id ?? line?.pricing?.price_details?.price;
+  const planId = line?.price ? await planOfPrice(tx, line.price).catch(() => subscription?.planId ?? null) : priceId ? await planOfPrice(tx, { id: priceId }).catch(() => subscription?.planId ?? null) : (subscription?.planId ?? null);
+  const [existing] = await tx.select().from(invoices).where(eq(invoices.stripeInvoiceId, invoice.id)).for('update');
+  if (existing?.stripeEventCreatedAt && existing.stripeEventCreatedAt > eventTime) return { row: existing, tenantId, stale: true };
+  // A paid invoice stays paid whatever order the events come in.
+  const status = existing?.status === 'paid' && invoice.status !== 'paid' && invoice.status !== 'void' ? 'paid' : invoice.status;
+  const values = {
+    tenantId,
+    customerId,
+    subscriptionId: subscription?.id ?? null,
+    planId,
+    stripeInvoiceId: invoice.id,
+    number: invoice.number ?? null,
+    status,
+    currency: invoice.currency,
+    amountDueCents: invoice.amount_due,
+    amountPaidCents: Math.max(invoice.amount_paid, existing?.amountPaidCents ?? 0),
+    periodStart: at(invoice.period_start)!,
+    periodEnd: at(invoice.period_end)!,
+    dueAt: at(invoice.due_date),
+    paidAt: at(invoice.status_transitions.paid_at) ?? existing?.paidAt ?? null,
+    attemptCount: Math.max(invoice.attempt_count, existing?.attemptCount ?? 0),
+    nextPaymentAttemptAt: at(invoice.next_payment_attempt),
+    stripeEventCreatedAt: eventTime,
+    createdAt: at(invoice.created)!,
+    updatedAt: new Date(),
+  } as const;
+  const [row] = existing
+    ? await tx.update(invoices).set(values).where(eq(invoices.id, existing.id)).returning()
+    : await tx.insert(invoices).values(values).returning();
+  return { row: row!, tenantId, stale: false };
+}
+
+async function paidInvoice(tx: Database, event: StripeEvent): Promise<void> {
+  const invoice = invoiceSchema.parse(event.data.object);
+  const { row, tenantId } = await mirrorInvoice(tx, invoice, event);
+  await tx
+    .insert(payments)
+    .values({
+      tenantId,
+      invoiceId: row.id,
+      stripeChargeId: invoice.charge ?? `${invoice.id}:paid`,
+      stripePaymentIntentId: invoice.payment_intent ?? null,
+      status: 'succeeded',
+      currency: invoice.currency,
+      amountCents: invoice.amount_paid,
+      createdAt: at(invoice.status_transitions.paid_at) ?? at(event.created)!,
+    })
+    .onConflictDoNothing();
+}
+
+/**
+ * Dunning: record the failed attempt, tell the trader and Finance (through the outbox), keep
+ * Stripe's next retry date; after the final failure (no retry left) move the trader to Free.
+ */
+async function failedInvoicePayment(tx: Database, event: StripeEvent): Promise<void> {
+  const invoice = invoiceSchema.parse(event.data.object);
+  const { row, tenantId, stale } = await mirrorInvoice(tx, invoice, event);
+  await tx
+    .insert(payments)
+    .values({
+      tenantId,
+      invoiceId: row.id,
+      stripeChargeId: invoice.charge ?? `${invoice.id}:attempt:${invoice.attempt_count}`,
+      stripePaymentIntentId: invoice.payment_intent ?? null,
+      status: 'failed',
+      currency: invoice.currency,
+      amountCents: invoice.amount_due,
+      failureCode: 'payment_failed',
+      createdAt: at(event.created)!,
+    })
+    .onConflictDoNothing();
+  if (stale || row.status === 'paid') return;
+  const final = invoice.next_payment_attempt == null;
+  const payload = {
+    invoiceId: invoice.id,
+    number: invoice.number ?? null,
+    amountDueCents: invoice.amount_due,
+    currency: invoice.currency,
+    attempt: invoice.attempt_count,
+    nextPaymentAttemptAt: at(invoice.next_payment_attempt)?.toISOString() ?? null,
+    final,
+  };
+  const [trader] = await tx.select({ id: users.id }).from(users).where(eq(users.tenantId, tenantId)).limit(1);
+  await tx
+    .insert(notifications)
+    .values([
+      { tenantId, recipientUserId: trader?.id ?? null, type: 'payment_failed', payload, dedupeKey: `${event.id}:trader` },
+      { tenantId, recipientDepartment: 'finance' as const, type: 'payment_failed', payload, dedupeKey: `${event.id}:finance` },
+    ])
+    .onConflictDoNothing();
+  await appendAudit(tx, { tenantId, actorKind: 'system', actorId: 'stripe', action: 'billing.payment_failed', args: payload, outcome: 'ok' });
+  if (final) await downgradeToFree(tx, tenantId, row.subscriptionId, at(event.created)!, invoice.id);
+}
+
+async function downgradeToFree(tx: Database, tenantId: string, subscriptionId: string | null, when: Date, invoiceId: string): Promise<void> {
+  const paying = await tx
+    .select()
+    .from(subscriptions)
+    .where(and(eq(subscriptions.tenantId, tenantId), inArray(subscriptions.status, ['active', 'past_due', 'unpaid', 'trialing']), ne(subscriptions.planId, 'free')));
+  for (const sub of paying) {
+    await tx.update(subscriptions).set({ status: 'canceled', canceledAt: when, endedAt: when, updatedAt: new Date() }).where(eq(subscriptions.id, sub.id));
+    const before = mirroredMrr(sub);
+    if (before > 0) {
+      await tx.insert(subscriptionChanges).values({ tenantId, subscriptionId: sub.id, kind: 'canceled', fromPlanId: sub.planId, toPlanId: 'free', mrrBeforeCents: before, mrrAfterCents: 0, occurredAt: when });
+    }
+  }
+  const [hasFree] = await tx.select({ id: subscriptions.id }).from(subscriptions).where(and(eq(subscriptions.tenantId, tenantId), eq(subscriptions.planId, 'free'), eq(subscriptions.status, 'active')));
+  const [customer] = await tx.select({ id: customers.id }).from(customers).where(eq(customers.tenantId, tenantId));
+  if (!hasFree && customer) {
+    await tx.insert(subscriptions).values({
+      tenantId, customerId: customer.id, planId: 'free', interval: 'month', status: 'active', amountCents: PLANS.free.monthlyPriceCents,
+      currentPeriodStart: when, currentPeriodEnd: new Date(when.getTime() + 30 * 86_400_000), startedAt: when,
+    });
+  }
+  await appendAudit(tx, {
+    tenantId, actorKind: 'system', actorId: 'stripe', action: 'billing.downgraded_to_free', outcome: 'ok',
+    args: { invoiceId, subscriptionId, reason: 'final payment attempt failed' },
+  });
+}
+
+async function refundedCharge(tx: Database, event: StripeEvent): Promise<void> {
+  const charge = chargeSchema.parse(event.data.object);
+  const [payment] = await tx
+    .select()
+    .from(payments)
+    .where(or(eq(payments.stripeChargeId, charge.id), charge.payment_intent ? and(isNotNull(payments.stripePaymentIntentId), eq(payments.stripePaymentIntentId, charge.payment_intent)) : undefined))
+    .limit(1);
+  if (!payment) return; // a charge we never billed (e.g. made by hand in the dashboard)
+  await tx
+    .update(payments)
+    .set({
+      refundedCents: charge.amount_refunded,
+      status: charge.amount_refunded >= charge.amount ? 'refunded' : 'partially_refunded',
+      updatedAt: new Date(),
+    })
+    .where(eq(payments.id, payment.id));
+  const list = charge.refunds?.data.length
+    ? charge.refunds.data.map((refund) => ({ stripeRefundId: refund.id, amountCents: refund.amount, reason: refund.reason ?? null, createdAt: at(refund.created)! }))
+    : [{ stripeRefundId: `${charge.id}:${charge.amount_refunded}`, amountCents: charge.amount_refunded, reason: null, createdAt: at(event.created)! }];
+  await tx
+    .insert(refunds)
+    .values(list.map((refund) => ({ ...refund, tenantId: payment.tenantId, paymentId: payment.id, currency: charge.currency })))
+    .onConflictDoNothing();
+}
