@@ -1,5 +1,5 @@
-import { and, desc, eq, inArray, ne } from 'drizzle-orm';
-import { bots, subscriptions, type Database, type PlanId, type TenantScope } from '../db/index.ts';
+import { and, desc, eq, gte, inArray, ne } from 'drizzle-orm';
+import { backtests, bots, subscriptions, type Database, type PlanId, type TenantScope } from '../db/index.ts';
 import { PLANS, type PlanDefinition } from './plans.ts';
 
 /** Subscriptions that still grant their plan (past_due keeps access while Stripe retries). */
@@ -48,4 +48,18 @@ export async function checkBotStart(
     };
   }
   return { allowed: true };
+}
+
+/** May the tenant run another backtest today (UTC day)? */
+export async function checkBacktestQuota(db: Database, scope: TenantScope, now: Date = new Date()): Promise<Entitlement> {
+  const plan = await currentPlan(db, scope);
+  const startOfDay = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+  const today = await db.$count(backtests, and(eq(backtests.tenantId, scope.tenantId), gte(backtests.createdAt, startOfDay)));
+  if (today < plan.limits.backtestsPerDay) return { allowed: true };
+  const upgradeTo = upgradeFor(plan, (p) => p.limits.backtestsPerDay > today);
+  return {
+    allowed: false,
+    reason: `The ${plan.name} plan allows ${plan.limits.backtestsPerDay} backtests a day and ${today} ran today${upgradeTo ? `; upgrade to ${PLANS[upgradeTo].name} for more` : ''}.`,
+    ...(upgradeTo ? { upgradeTo } : {}),
+  };
 }

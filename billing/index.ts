@@ -1,5 +1,5 @@
 export { PLANS, monthlyRecurringCents, type PlanDefinition } from './plans.ts';
-export { checkBotStart, currentPlan, type Entitlement } from './entitlements.ts';
+export { checkBacktestQuota, checkBotStart, currentPlan, type Entitlement } from './entitlements.ts';
 export {
   financeSummary,
   mrrMovements,
@@ -16,3 +16,5 @@ export {
 export { parsePriceLookupKey, priceLookupKey } from './plans.ts';
 export { createStripeClient, type StripeClientOptions } from './stripe-client.ts';
 export { receiveStripeWebhook, webhookTestHooks, type WebhookResult } from './webhooks.ts';
+export { BillingError, BillingService, StripeNotConfiguredError, type CatalogSyncReport } from './service.ts';
+export { mirrorSubscriptionObject } from './mirror-helpers.ts';

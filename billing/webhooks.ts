@@ -94,9 +94,9 @@ type Handler = (tx: Database, event: StripeEvent) => Promise<void>;
 
 const handlers: Record<string, Handler> = {
   'checkout.session.completed': linkCheckoutCustomer,
-  'customer.subscription.created': (tx, event) => mirrorSubscription(tx, subscriptionSchema.parse(event.data.object), event),
-  'customer.subscription.updated': (tx, event) => mirrorSubscription(tx, subscriptionSchema.parse(event.data.object), event),
-  'customer.subscription.deleted': (tx, event) => mirrorSubscription(tx, subscriptionSchema.parse(event.data.object), event),
+  'customer.subscription.created': subscriptionEvent,
+  'customer.subscription.updated': subscriptionEvent,
+  'customer.subscription.deleted': subscriptionEvent,
   'invoice.finalized': (tx, event) => mirrorInvoice(tx, invoiceSchema.parse(event.data.object), event).then(() => {}),
   'invoice.paid': paidInvoice,
   'invoice.payment_failed': failedInvoicePayment,
@@ -155,8 +155,16 @@ function mirroredMrr(row: { status: string; amountCents: number; interval: 'mont
   return monthlyRecurringCents(row.amountCents, row.interval);
 }
 
-async function mirrorSubscription(tx: Database, sub: StripeSubscription, event: StripeEvent): Promise<void> {
-  const eventTime = at(event.created)!;
+async function subscriptionEvent(tx: Database, event: StripeEvent): Promise<void> {
+  await mirrorSubscription(tx, subscriptionSchema.parse(event.data.object), at(event.created)!);
+  webhookTestHooks.afterMirror?.(event);
+}
+
+/**
+ * Mirrors a Stripe subscription object as of `eventTime` (a webhook's `created`, or the
+ * moment an API call returned it), recording the MRR change it brings.
+ */
+export async function mirrorSubscription(tx: Database, sub: StripeSubscription, eventTime: Date): Promise<void> {
   const { tenantId, customerId } = await tenantOfCustomer(tx, sub.customer, sub.metadata['tenantId']);
   const item = sub.items.data[0]!;
   const planId = await planOfPrice(tx, item.price);
@@ -201,7 +209,6 @@ async function mirrorSubscription(tx: Database, sub: StripeSubscription, event: 
       occurredAt: eventTime,
     });
   }
-  webhookTestHooks.afterMirror?.(event);
 }
 
 async function mirrorInvoice(tx: Database, invoice: StripeInvoice, event: StripeEvent) {

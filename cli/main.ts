@@ -5,6 +5,8 @@ import { DatabaseNotEmptyError } from '../demo/index.ts';
 import { MissingMasterKeyError } from '../secrets/index.ts';
 import { auditVerifyCommand, migrateCommand, seedCommand, seedDefaults, staffListCommand, UsageError } from './commands/data.ts';
 import { startCommand } from './commands/start.ts';
+import { billingCustomerCommand, billingMrrCommand, billingSyncCommand } from './commands/billing.ts';
+import { BillingError, StripeNotConfiguredError } from '../billing/index.ts';
 import { backtestCommand, optimizeCommand } from './commands/trading.ts';
 import { CandleDataError, GridError, StrategyError } from '../trading/index.ts';
 import { VERSION } from './runtime.ts';
@@ -89,6 +91,16 @@ export function buildProgram(): Command {
     .option('--json', 'print one JSON object')
     .action(optimizeCommand);
 
+  const billing = program.command('billing').description('Plans, Stripe and the finance figures');
+  billing.command('sync').description('Create or update the plans\' products and prices on Stripe (idempotent, by lookup key)').action(billingSyncCommand);
+  billing
+    .command('mrr')
+    .description('MRR, ARR, movements, churn, ARPU, LTV, failed payments and refunds')
+    .option('--json', 'print one JSON object')
+    .option('--months <n>', 'months of history', integerOption('--months'), 12)
+    .action(billingMrrCommand);
+  billing.command('customer').description('A trader\'s plan, subscriptions and invoices').argument('<email>').option('--json', 'print one JSON object').action(billingCustomerCommand);
+
   return program;
 }
 
@@ -117,6 +129,8 @@ export async function main(argv: string[]): Promise<void> {
       error instanceof DatabaseUnavailableError ||
       error instanceof DatabaseNotEmptyError ||
       error instanceof CandleDataError ||
+      error instanceof StripeNotConfiguredError ||
+      error instanceof BillingError ||
       error instanceof MissingMasterKeyError
     ) {
       console.error(`Error: ${error.message}`);

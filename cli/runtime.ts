@@ -1,3 +1,4 @@
+import { BillingService } from '../billing/index.ts';
 import { loadConfig, type Config } from '../config/index.ts';
 import { exchangeAccounts, openDatabase, runMigrations, type DatabaseHandle, type MigrationStatus } from '../db/index.ts';
 import { createLogger, type Logger } from '../observability/index.ts';
@@ -31,6 +32,7 @@ export async function openRuntime(options: { logStream?: 'stdout' | 'stderr' } =
   });
   try {
     const migrations = await runMigrations(database);
+    await new BillingService(database.db, undefined).ensurePlanRows();
     logger.debug({ database: database.location, migrations }, 'database ready');
     // Resolved after the database opened, so a failed start leaves no new key file behind.
     const master = resolveMasterKey({

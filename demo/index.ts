@@ -84,7 +84,9 @@ export async function seedDemoCompany(db: Database, options: SeedDemoOptions): P
       const rows = company[key] as Record<string, unknown>[];
       counts[key] = rows.length;
       for (let start = 0; start < rows.length; start += 100) {
-        await tx.insert(table).values(rows.slice(start, start + 100) as never);
+        // Plans may already be there (written from code at start); the rest must be new.
+        const insert = tx.insert(table).values(rows.slice(start, start + 100) as never);
+        await (key === 'plans' ? insert.onConflictDoNothing() : insert);
       }
     }
     await appendAudit(tx, {

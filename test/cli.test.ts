@@ -79,6 +79,22 @@ describe('botcriptofy CLI on the embedded database', () => {
     expect(table.stdout.split('\n')[0]).toMatch(/^NAME\s+EMAIL\s+DEPARTMENT\s+ROLE$/);
   });
 
+  it('reports the finance figures and a customer, and says what needs Stripe', async () => {
+    const mrr = await runCli(['billing', 'mrr', '--json', '--months', '6'], { DATA_DIR: dataDir });
+    expect(mrr.code, mrr.stderr).toBe(0);
+    const summary = JSON.parse(mrr.stdout) as { mrrCents: number; arrCents: number; months: unknown[] };
+    expect(summary.mrrCents).toBeGreaterThan(0);
+    expect(summary.arrCents).toBe(summary.mrrCents * 12);
+    expect(summary.months).toHaveLength(6);
+    const staff = JSON.parse((await runCli(['staff', 'list', '--json'], { DATA_DIR: dataDir })).stdout) as { email: string }[];
+    const customer = await runCli(['billing', 'customer', staff[0]!.email, '--json'], { DATA_DIR: dataDir });
+    expect(customer.code, customer.stderr).toBe(0);
+    expect(JSON.parse(customer.stdout)).toMatchObject({ email: staff[0]!.email, plan: 'free' });
+    const sync = await runCli(['billing', 'sync'], { DATA_DIR: dataDir });
+    expect(sync.code).toBe(1);
+    expect(sync.stderr).toContain('billing sync needs Stripe: set STRIPE_SECRET_KEY');
+  });
+
   it('verifies the audit chain, then names the row altered in SQL', async () => {
     const ok = await runCli(['audit', 'verify'], { DATA_DIR: dataDir });
     expect(ok.code, ok.stderr).toBe(0);

@@ -131,3 +131,22 @@ describe('the exchange a bot trades on', () => {
     }
   });
 });
+
+describe('backtests per day', () => {
+  it('counts today’s backtests against the plan and names the upgrade', async () => {
+    const { checkBacktestQuota } = await import('../../billing/index.ts');
+    const test = await createTestDatabase('pglite');
+    try {
+      const tenantId = crypto.randomUUID();
+      await test.handle.db.insert(db.tenants).values({ id: tenantId, kind: 'trader', name: 'a' });
+      const run = () => test.handle.db.insert(db.backtests).values({ tenantId, strategyName: 'rsi', symbol: 'BTC/USDT', timeframe: '1h', feeRate: '0.001', startingCashQuote: '10000' });
+      for (let i = 0; i < 4; i++) await run();
+      expect(await checkBacktestQuota(test.handle.db, tenantScope(tenantId))).toEqual({ allowed: true });
+      await run();
+      expect(await checkBacktestQuota(test.handle.db, tenantScope(tenantId))).toMatchObject({ allowed: false, upgradeTo: 'pro', reason: expect.stringContaining('Free plan allows 5 backtests a day') });
+      expect(await checkBacktestQuota(test.handle.db, tenantScope(tenantId), new Date(Date.now() + 86_400_000))).toEqual({ allowed: true });
+    } finally {
+      await test.dispose();
+    }
+  });
+});
