@@ -4,7 +4,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { BotRunner, DEFAULT_RISK_LIMITS, tickBots, PaperExchange, ReplayMarketData, loadCandleFile, getStrategy, optimize, parseGrid, parseStrategyParameters, runBacktest } from '../trading/index.ts';
-import { openDatabase, runMigrations, tenantData, tenantScope, bots, tenants } from '../db/index.ts';
+import { eq, sql } from 'drizzle-orm';
+import { Writable } from 'node:stream';
+import { BillingService, createStripeClient, financeSummary } from '../billing/index.ts';
+import { openDatabase, queryRows, runMigrations, tenantData, tenantScope, bots, customers, tenants, webhookEvents } from '../db/index.ts';
+import { createApp } from '../server/index.ts';
+import { createLogger, createMetrics } from '../observability/index.ts';
 import { seedDemoCompany } from '../demo/index.ts';
 import { createSecretBox } from '../secrets/index.ts';
 import { spawn } from 'node:child_process';
@@ -208,6 +213,83 @@ async function paperRunner() {
   await handle.close();
 }
 
+async function billingFigures() {
+  out('## Billing (targets: webhooks ≥ 500 verified events/s on the embedded database; finance figures < 200 ms for the demo company, < 2 s for 100,000 subscriptions)');
+  out();
+  const handle = await openDatabase({ dataDir: '', inMemory: true });
+  await runMigrations(handle);
+  const asOf = new Date('2026-11-01T00:00:00Z');
+  await seedDemoCompany(handle.db, { secretBox: createSecretBox(crypto.randomBytes(32)), asOf });
+  const time = async (work: () => Promise<unknown>, runs = 5) => {
+    await work();
+    const times: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const t = performance.now();
+      await work();
+      times.push(performance.now() - t);
+    }
+    return times.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
+  };
+  const demoMs = await time(() => financeSummary(handle.db, { asOf, months: 12 }));
+
+  // Webhooks: signed invoice.paid events for linked customers, one in ten a replay.
+  const secret = 'whsec_bench';
+  const stripe = createStripeClient({ secretKey: undefined });
+  const linked = await handle.db.select({ tenantId: customers.tenantId, id: customers.id }).from(customers).limit(200);
+  for (const [i, c] of linked.entries()) await handle.db.update(customers).set({ stripeCustomerId: `cus_bench_${i}` }).where(eq(customers.id, c.id));
+  const app = createApp({ database: handle, metrics: createMetrics({ defaultMetrics: false }), logger: createLogger({ log: { level: 'silent', format: 'json' } }, { destination: new Writable({ write: (_c, _e, done) => done() }) }), version: 'bench', startedAt: new Date(), stripeWebhooks: { stripe, secret } });
+  const t0 = Math.floor(asOf.getTime() / 1000);
+  const bodies = Array.from({ length: 2000 }, (_, i) => {
+    const n = i % 10 === 9 ? i - 1 : i; // every tenth delivery repeats the previous event
+    return JSON.stringify({
+      id: `evt_bench_${n}`, object: 'event', type: 'invoice.paid', created: t0 + n,
+      data: { object: { id: `in_bench_${n}`, object: 'invoice', customer: `cus_bench_${n % linked.length}`, status: 'paid', currency: 'brl', amount_due: 9990, amount_paid: 9990, attempt_count: 1, period_start: t0, period_end: t0 + 2_592_000, created: t0 + n, status_transitions: { paid_at: t0 + n }, lines: { data: [] } } },
+    });
+  });
+  const signed = bodies.map((body) => ({ body, header: stripe.webhooks.generateTestHeaderString({ payload: body, secret }) }));
+  const started = performance.now();
+  for (const { body, header } of signed) {
+    const response = await app.request('/webhooks/stripe', { method: 'POST', body, headers: { 'stripe-signature': header } });
+    if (response.status !== 200) throw new Error(`webhook answered ${response.status}`);
+  }
+  const perSecond = signed.length / ((performance.now() - started) / 1000);
+  const processed = await handle.db.$count(webhookEvents);
+  await handle.close();
+
+  // 100,000 subscriptions generated in SQL: a change log, monthly invoices and payments.
+  const big = await openDatabase({ dataDir: '', inMemory: true });
+  await runMigrations(big);
+  await new BillingService(big.db, undefined).ensurePlanRows();
+  await big.db.execute(sql`insert into tenants (id, kind, name, created_at) select md5('t' || g)::uuid, 'trader', 'Trader ' || g, now() from generate_series(1, 100000) g`);
+  await big.db.execute(sql`insert into customers (id, tenant_id, email, name) select md5('c' || g)::uuid, md5('t' || g)::uuid, 'u' || g || '@example.com', 'Trader ' || g from generate_series(1, 100000) g`);
+  await big.db.execute(sql`insert into subscriptions (id, tenant_id, customer_id, plan_id, interval, status, amount_cents, current_period_start, current_period_end, started_at, ended_at)
+    select md5('s' || g)::uuid, md5('t' || g)::uuid, md5('c' || g)::uuid, case when g % 4 = 0 then 'enterprise' else 'pro' end, case when g % 5 = 0 then 'year'::billing_interval else 'month' end,
+      case when g % 7 = 0 then 'canceled'::subscription_status when g % 31 = 0 then 'past_due' else 'active' end,
+      case when g % 4 = 0 then (case when g % 5 = 0 then 499900 else 49990 end) else (case when g % 5 = 0 then 99900 else 9990 end) end,
+      ${asOf.toISOString()}::timestamptz - interval '10 days', ${asOf.toISOString()}::timestamptz + interval '20 days',
+      ${asOf.toISOString()}::timestamptz - (g % 365) * interval '1 day', case when g % 7 = 0 then ${asOf.toISOString()}::timestamptz - (g % 30) * interval '1 day' end
+    from generate_series(1, 100000) g`);
+  await big.db.execute(sql`insert into subscription_changes (tenant_id, subscription_id, kind, mrr_before_cents, mrr_after_cents, occurred_at)
+    select tenant_id, id, 'created', 0, case when interval = 'year' then round(amount_cents / 12.0) else amount_cents end, started_at from subscriptions`);
+  await big.db.execute(sql`insert into subscription_changes (tenant_id, subscription_id, kind, mrr_before_cents, mrr_after_cents, occurred_at)
+    select tenant_id, id, 'canceled', case when interval = 'year' then round(amount_cents / 12.0) else amount_cents end, 0, ended_at from subscriptions where ended_at is not null`);
+  await big.db.execute(sql`insert into invoices (tenant_id, customer_id, subscription_id, plan_id, status, amount_due_cents, amount_paid_cents, period_start, period_end, paid_at, attempt_count, created_at)
+    select s.tenant_id, s.customer_id, s.id, s.plan_id, 'paid', s.amount_cents, s.amount_cents, m, m + interval '1 month', m + interval '1 hour', 1, m
+    from subscriptions s, generate_series(0, 2) k, lateral (select ${asOf.toISOString()}::timestamptz - k * interval '1 month' as m) t where m >= s.started_at`);
+  await big.db.execute(sql`insert into payments (tenant_id, invoice_id, status, amount_cents, created_at) select tenant_id, id, 'succeeded', amount_paid_cents, paid_at from invoices`);
+  await big.db.execute(sql`analyze`);
+  const counts = await queryRows<{ subs: number; changes: number; invoices: number }>(big.db, sql`select (select count(*)::int from subscriptions) subs, (select count(*)::int from subscription_changes) changes, (select count(*)::int from invoices) invoices`);
+  const bigMs = await time(() => financeSummary(big.db, { asOf, months: 12 }), 3);
+  await big.close();
+
+  out('| measure | result |');
+  out('|---|---:|');
+  out(`| finance summary, demo company (12 months, 320 traders), median of 5, embedded | ${demoMs.toFixed(0)} ms |`);
+  out(`| finance summary, ${counts[0]!.subs} subscriptions, ${counts[0]!.changes} changes, ${counts[0]!.invoices} invoices, median of 3, embedded | ${bigMs.toFixed(0)} ms |`);
+  out(`| webhook ingestion: ${signed.length} signed invoice.paid deliveries (10 % replays), one at a time, verified and mirrored, embedded | ${perSecond.toFixed(0)} events/s (${processed} distinct events stored) |`);
+  out();
+}
+
 const started = new Date();
 out('# Benchmarks');
 out();
@@ -216,7 +298,7 @@ out(`Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.availableParallelism
 out(`Date: ${started.toISOString().slice(0, 10)}.`);
 out();
 // BENCH_ONLY=backtest,runner (names below) runs a subset and leaves BENCHMARKS.md alone.
-const sections = { backtest: backtestThroughput, memory: backtestMemory, optimize: optimizeScaling, api: apiAndDatabase, runner: paperRunner };
+const sections = { backtest: backtestThroughput, memory: backtestMemory, optimize: optimizeScaling, api: apiAndDatabase, runner: paperRunner, billing: billingFigures };
 const only = process.env.BENCH_ONLY?.split(',');
 for (const [name, run] of Object.entries(sections)) if (!only || only.includes(name)) await run();
 if (!only) fs.writeFileSync(new URL('../BENCHMARKS.md', import.meta.url), `${lines.join('\n')}\n`);

@@ -9,8 +9,9 @@ import { queryRows, type Database } from '../db/index.ts';
 // - Movements come from `subscription_changes` (MRR before → after each change), classified
 //   per change: new (0 → > 0), expansion (up, was > 0), contraction (down, stays > 0),
 //   churned (> 0 → 0). Ending MRR of a month = the sum of every change up to its end.
-// - Paying customer: a tenant whose MRR is above zero. Customer churn rate of a month =
-//   customers who went from paying to 0 in it ÷ paying customers at its start.
+// - Paying customer: a tenant whose MRR is above zero at a month's end. Customer churn rate
+//   of a month = changes that took a paying subscription to 0 in it ÷ paying customers at
+//   its start.
 // - ARPU = MRR ÷ paying customers. LTV estimate = ARPU ÷ average monthly customer churn
 //   rate of the last (up to) 6 months; none when nobody churned.
 // - Revenue is cash: invoices paid in the month, by the plan on the invoice. Refunds by the
@@ -69,70 +70,81 @@ export interface MonthMovement {
 
 /** MRR movements and customer churn per calendar month (UTC) from `from` to `to`. */
 export async function mrrMovements(db: Database, range: { from: Date; to: Date }): Promise<MonthMovement[]> {
-  const rows = await queryRows<{
-    month: string;
-    new_cents: string;
-    expansion_cents: string;
-    contraction_cents: string;
-    churned_cents: string;
-    ending_mrr: string;
-    paying_start: string;
-    paying_end: string;
-    churned_customers: string;
-  }>(
+  // One pass over the change log per query; months without changes carry the totals over.
+  const moves = await queryRows<{ month: string; new_cents: string; expansion_cents: string; contraction_cents: string; churned_cents: string; churned_customers: string }>(
     db,
-    sql`with months as (
-          select generate_series(date_trunc('month', ${range.from.toISOString()}::timestamptz at time zone 'UTC'),
-                                 date_trunc('month', ${range.to.toISOString()}::timestamptz at time zone 'UTC'),
-                                 interval '1 month') as month_start
-        ),
-        changes as (
-          select tenant_id, occurred_at at time zone 'UTC' as at, mrr_before_cents as before, mrr_after_cents as after
-          from subscription_changes
-        ),
-        -- A tenant pays at an instant when the sum of its MRR changes before it is above zero.
-        paying as (
-          select m.month_start,
-            (select count(*) from (select tenant_id from changes where at < m.month_start
-                                   group by tenant_id having sum(after - before) > 0) t) as paying_start,
-            (select count(*) from (select tenant_id from changes where at < m.month_start + interval '1 month'
-                                   group by tenant_id having sum(after - before) > 0) t) as paying_end
-          from months m
-        )
-        select to_char(m.month_start, 'YYYY-MM') as month,
-          coalesce(sum(c.after - c.before) filter (where c.before = 0 and c.after > 0), 0) as new_cents,
-          coalesce(sum(c.after - c.before) filter (where c.before > 0 and c.after > c.before), 0) as expansion_cents,
-          coalesce(sum(c.before - c.after) filter (where c.after > 0 and c.after < c.before), 0) as contraction_cents,
-          coalesce(sum(c.before) filter (where c.before > 0 and c.after = 0), 0) as churned_cents,
-          (select coalesce(sum(after - before), 0) from changes where at < m.month_start + interval '1 month') as ending_mrr,
-          p.paying_start, p.paying_end,
-          count(*) filter (where c.before > 0 and c.after = 0) as churned_customers
-        from months m
-        join paying p on p.month_start = m.month_start
-        left join changes c on c.at >= m.month_start and c.at < m.month_start + interval '1 month'
-        group by m.month_start, p.paying_start, p.paying_end
-        order by m.month_start`,
+    sql`select to_char(date_trunc('month', occurred_at at time zone 'UTC'), 'YYYY-MM') as month,
+          coalesce(sum(mrr_after_cents - mrr_before_cents) filter (where mrr_before_cents = 0 and mrr_after_cents > 0), 0) as new_cents,
+          coalesce(sum(mrr_after_cents - mrr_before_cents) filter (where mrr_before_cents > 0 and mrr_after_cents > mrr_before_cents), 0) as expansion_cents,
+          coalesce(sum(mrr_before_cents - mrr_after_cents) filter (where mrr_after_cents > 0 and mrr_after_cents < mrr_before_cents), 0) as contraction_cents,
+          coalesce(sum(mrr_before_cents) filter (where mrr_before_cents > 0 and mrr_after_cents = 0), 0) as churned_cents,
+          count(*) filter (where mrr_before_cents > 0 and mrr_after_cents = 0) as churned_customers
+        from subscription_changes
+        where occurred_at >= ${range.from.toISOString()}::timestamptz - interval '1 month' and occurred_at < ${range.to.toISOString()}::timestamptz + interval '1 month'
+        group by 1`,
   );
-  return rows.map((row) => {
-    const moves = {
-      newCents: Number(row.new_cents),
-      expansionCents: Number(row.expansion_cents),
-      contractionCents: Number(row.contraction_cents),
-      churnedCents: Number(row.churned_cents),
-    };
-    const payingAtStart = Number(row.paying_start);
-    const churnedCustomers = Number(row.churned_customers);
-    return {
-      month: row.month,
-      ...moves,
-      netCents: moves.newCents + moves.expansionCents - moves.contractionCents - moves.churnedCents,
-      endingMrrCents: Number(row.ending_mrr),
+  // Running totals over all history: MRR at each month's end, and paying customers, counted as
+  // tenants whose MRR crosses zero (+1 when they start paying, −1 when they stop).
+  const totals = await queryRows<{ month: string; ending_mrr: string; paying_at_end: string }>(
+    db,
+    sql`with tenant_month as (
+          select tenant_id, date_trunc('month', occurred_at at time zone 'UTC') as month, sum(mrr_after_cents - mrr_before_cents) as delta
+          from subscription_changes group by 1, 2
+        ),
+        tenant_running as (
+          select month, delta, sum(delta) over (partition by tenant_id order by month) as after_month from tenant_month
+        ),
+        monthly as (
+          select month, sum(delta) as delta,
+            sum(case when after_month - delta <= 0 and after_month > 0 then 1 when after_month - delta > 0 and after_month <= 0 then -1 else 0 end) as flips
+          from tenant_running group by month
+        )
+        select to_char(month, 'YYYY-MM') as month, sum(delta) over (order by month) as ending_mrr, sum(flips) over (order by month) as paying_at_end
+        from monthly order by month`,
+  );
+  const movesByMonth = new Map(moves.map((row) => [row.month, row]));
+  const out: MonthMovement[] = [];
+  let totalIndex = 0;
+  let endingMrrCents = 0;
+  let paying = 0;
+  const advance = (untilMonth: string) => {
+    while (totalIndex < totals.length && totals[totalIndex]!.month <= untilMonth) {
+      endingMrrCents = Number(totals[totalIndex]!.ending_mrr);
+      paying = Number(totals[totalIndex]!.paying_at_end);
+      totalIndex++;
+    }
+  };
+  const cursor = new Date(Date.UTC(range.from.getUTCFullYear(), range.from.getUTCMonth(), 1));
+  const last = monthKey(range.to);
+  advance(monthKey(new Date(Date.UTC(cursor.getUTCFullYear(), cursor.getUTCMonth() - 1, 1))));
+  for (let month = monthKey(cursor); month <= last; cursor.setUTCMonth(cursor.getUTCMonth() + 1), month = monthKey(cursor)) {
+    const payingAtStart = paying;
+    advance(month);
+    const row = movesByMonth.get(month);
+    const newCents = Number(row?.new_cents ?? 0);
+    const expansionCents = Number(row?.expansion_cents ?? 0);
+    const contractionCents = Number(row?.contraction_cents ?? 0);
+    const churnedCents = Number(row?.churned_cents ?? 0);
+    const churnedCustomers = Number(row?.churned_customers ?? 0);
+    out.push({
+      month,
+      newCents,
+      expansionCents,
+      contractionCents,
+      churnedCents,
+      netCents: newCents + expansionCents - contractionCents - churnedCents,
+      endingMrrCents,
       payingAtStart,
-      payingAtEnd: Number(row.paying_end),
+      payingAtEnd: paying,
       churnedCustomers,
       customerChurnRatePct: payingAtStart > 0 ? (churnedCustomers / payingAtStart) * 100 : null,
-    };
-  });
+    });
+  }
+  return out;
+}
+
+function monthKey(date: Date): string {
+  return `${date.getUTCFullYear()}-${String(date.getUTCMonth() + 1).padStart(2, '0')}`;
 }
 
 export interface PaymentRisk {

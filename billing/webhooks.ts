@@ -2,6 +2,7 @@ import { and, eq, inArray, isNotNull, ne, or, sql } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import { appendAudit } from '../audit/index.ts';
 import {
+  queryRows,
   customers,
   invoices,
   notifications,
@@ -62,7 +63,7 @@ export async function receiveStripeWebhook(
       // event claims nothing, and a concurrent delivery waits here for the first to finish.
       const [claimed] = await tx
         .insert(webhookEvents)
-        .values({ id: event.id, type: event.type, providerCreatedAt: at(event.created)!, payload: event, status: known ? 'processed' : 'ignored' })
+        .values({ id: event.id, type: event.type, providerCreatedAt: at(event.created)!, payload: event, status: known ? 'processed' : 'ignored', processedAt: new Date() })
         .onConflictDoUpdate({
           target: webhookEvents.id,
           set: { attempts: sql`${webhookEvents.attempts} + 1`, status: known ? 'processed' : 'ignored', error: null, processedAt: new Date() },
@@ -72,7 +73,6 @@ export async function receiveStripeWebhook(
       if (!claimed) return 'duplicate' as const;
       if (!known) return 'ignored' as const;
       await known(tx, event);
-      await tx.update(webhookEvents).set({ processedAt: new Date() }).where(eq(webhookEvents.id, event.id));
       return 'processed' as const;
     });
     if (outcome === 'duplicate') return { status: 200, body: { received: true, duplicate: true } };
@@ -97,7 +97,9 @@ const handlers: Record<string, Handler> = {
   'customer.subscription.created': subscriptionEvent,
   'customer.subscription.updated': subscriptionEvent,
   'customer.subscription.deleted': subscriptionEvent,
-  'invoice.finalized': (tx, event) => mirrorInvoice(tx, invoiceSchema.parse(event.data.object), event).then(() => {}),
+  'invoice.finalized': async (tx, event) => {
+    await mirrorInvoice(tx, invoiceSchema.parse(event.data.object), event);
+  },
   'invoice.paid': paidInvoice,
   'invoice.payment_failed': failedInvoicePayment,
   'charge.refunded': refundedCharge,
@@ -211,63 +213,98 @@ export async function mirrorSubscription(tx: Database, sub: StripeSubscription, 
   }
 }
 
-async function mirrorInvoice(tx: Database, invoice: StripeInvoice, event: StripeEvent) {
-  const eventTime = at(event.created)!;
-  const { tenantId, customerId } = await tenantOfCustomer(tx, invoice.customer);
+interface PaymentFact {
+  readonly key: string;
+  readonly paymentIntentId: string | null;
+  readonly status: 'succeeded' | 'failed';
+  readonly amountCents: number;
+  readonly at: Date;
+}
+
+interface MirroredInvoice {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly status: string;
+  readonly subscriptionId: string | null;
+}
+
+/**
+ * Mirrors an invoice (and the payment attempt it reports) in one statement: the customer,
+ * subscription and plan are looked up inside it, and the upsert only applies when the event
+ * is not older than the mirrored state. A paid invoice stays paid whatever order events come
+ * in. When nothing was written (unknown customer, or a stale event) the slower path below
+ * tells which.
+ */
+async function mirrorInvoice(tx: Database, invoice: StripeInvoice, event: StripeEvent, payment?: PaymentFact): Promise<{ row: MirroredInvoice; tenantId: string; stale: boolean }> {
+  const eventTime = at(event.created)!.toISOString();
   const stripeSubscriptionId = invoice.subscription ?? invoice.parent?.subscription_details?.subscription ?? null;
-  const [subscription] = stripeSubscriptionId
-    ? await tx.select({ id: subscriptions.id, planId: subscriptions.planId }).from(subscriptions).where(eq(subscriptions.stripeSubscriptionId, stripeSubscriptionId))
-    : [];
   const line = invoice.lines.data[0];
-  const priceId = line?.price?.id ?? line?.pricing?.price_details?.price;
-  const planId = line?.price ? await planOfPrice(tx, line.price).catch(() => subscription?.planId ?? null) : priceId ? await planOfPrice(tx, { id: priceId }).catch(() => subscription?.planId ?? null) : (subscription?.planId ?? null);
-  const [existing] = await tx.select().from(invoices).where(eq(invoices.stripeInvoiceId, invoice.id)).for('update');
-  if (existing?.stripeEventCreatedAt && existing.stripeEventCreatedAt > eventTime) return { row: existing, tenantId, stale: true };
-  // A paid invoice stays paid whatever order the events come in.
-  const status = existing?.status === 'paid' && invoice.status !== 'paid' && invoice.status !== 'void' ? 'paid' : invoice.status;
-  const values = {
-    tenantId,
-    customerId,
-    subscriptionId: subscription?.id ?? null,
-    planId,
-    stripeInvoiceId: invoice.id,
-    number: invoice.number ?? null,
-    status,
-    currency: invoice.currency,
-    amountDueCents: invoice.amount_due,
-    amountPaidCents: Math.max(invoice.amount_paid, existing?.amountPaidCents ?? 0),
-    periodStart: at(invoice.period_start)!,
-    periodEnd: at(invoice.period_end)!,
-    dueAt: at(invoice.due_date),
-    paidAt: at(invoice.status_transitions.paid_at) ?? existing?.paidAt ?? null,
-    attemptCount: Math.max(invoice.attempt_count, existing?.attemptCount ?? 0),
-    nextPaymentAttemptAt: at(invoice.next_payment_attempt),
-    stripeEventCreatedAt: eventTime,
-    createdAt: at(invoice.created)!,
-    updatedAt: new Date(),
-  } as const;
-  const [row] = existing
-    ? await tx.update(invoices).set(values).where(eq(invoices.id, existing.id)).returning()
-    : await tx.insert(invoices).values(values).returning();
-  return { row: row!, tenantId, stale: false };
+  const planFromKey = parsePriceLookupKey(line?.price?.lookup_key)?.planId ?? null;
+  const priceId = line?.price?.id ?? line?.pricing?.price_details?.price ?? null;
+  const iso = (seconds: number | null | undefined) => at(seconds)?.toISOString() ?? null;
+  const [row] = await queryRows<{ id: string; tenant_id: string; status: string; subscription_id: string | null }>(
+    tx,
+    sql`with c as (select id, tenant_id from customers where stripe_customer_id = ${invoice.customer}),
+        s as (select id, plan_id from subscriptions where stripe_subscription_id = ${stripeSubscriptionId}),
+        up as (
+          insert into invoices (tenant_id, customer_id, subscription_id, plan_id, stripe_invoice_id, number, status, currency,
+            amount_due_cents, amount_paid_cents, period_start, period_end, due_at, paid_at, attempt_count, next_payment_attempt_at,
+            stripe_event_created_at, created_at, updated_at)
+          select c.tenant_id, c.id, (select id from s),
+            coalesce(${planFromKey}, (select id from plans where ${priceId}::text is not null and (stripe_monthly_price_id = ${priceId} or stripe_yearly_price_id = ${priceId})), (select plan_id from s)),
+            ${invoice.id}, ${invoice.number ?? null}, ${invoice.status}::invoice_status, ${invoice.currency}, ${invoice.amount_due}, ${invoice.amount_paid},
+            ${iso(invoice.period_start)}, ${iso(invoice.period_end)}, ${iso(invoice.due_date)}, ${iso(invoice.status_transitions.paid_at)},
+            ${invoice.attempt_count}, ${iso(invoice.next_payment_attempt)}, ${eventTime}, ${iso(invoice.created)}, now()
+          from c
+          on conflict (stripe_invoice_id) do update set
+            subscription_id = coalesce(excluded.subscription_id, invoices.subscription_id),
+            plan_id = coalesce(excluded.plan_id, invoices.plan_id),
+            number = coalesce(excluded.number, invoices.number),
+            status = case when invoices.status = 'paid' and excluded.status not in ('paid', 'void') then invoices.status else excluded.status end,
+            amount_due_cents = excluded.amount_due_cents,
+            amount_paid_cents = greatest(excluded.amount_paid_cents, invoices.amount_paid_cents),
+            period_start = excluded.period_start, period_end = excluded.period_end, due_at = excluded.due_at,
+            paid_at = coalesce(excluded.paid_at, invoices.paid_at),
+            attempt_count = greatest(excluded.attempt_count, invoices.attempt_count),
+            next_payment_attempt_at = excluded.next_payment_attempt_at,
+            stripe_event_created_at = excluded.stripe_event_created_at,
+            updated_at = now()
+          where invoices.stripe_event_created_at is null or invoices.stripe_event_created_at <= excluded.stripe_event_created_at
+          returning id, tenant_id, status, subscription_id
+        ),
+        pay as (
+          insert into payments (tenant_id, invoice_id, stripe_charge_id, stripe_payment_intent_id, status, currency, amount_cents, failure_code, created_at)
+          select up.tenant_id, up.id, ${payment?.key ?? null}, ${payment?.paymentIntentId ?? null}, ${payment?.status ?? 'succeeded'}::payment_status,
+            ${invoice.currency}, ${payment?.amountCents ?? 0}, ${payment?.status === 'failed' ? 'payment_failed' : null}, ${payment?.at.toISOString() ?? eventTime}
+          from up where ${payment ? 1 : 0} = 1
+          on conflict (stripe_charge_id) do nothing
+        )
+        select id, tenant_id, status, subscription_id from up`,
+  );
+  if (row) return { row: { id: row.id, tenantId: row.tenant_id, status: row.status, subscriptionId: row.subscription_id }, tenantId: row.tenant_id, stale: false };
+  // Nothing written: the customer is not linked yet (throws: Stripe retries), or the event is stale.
+  const { tenantId } = await tenantOfCustomer(tx, invoice.customer);
+  const [existing] = await tx.select().from(invoices).where(eq(invoices.stripeInvoiceId, invoice.id));
+  if (!existing) throw new Error(`invoice ${invoice.id} could not be mirrored`);
+  if (payment) {
+    // The attempt happened even if the event came late.
+    await tx
+      .insert(payments)
+      .values({ tenantId, invoiceId: existing.id, stripeChargeId: payment.key, stripePaymentIntentId: payment.paymentIntentId, status: payment.status, currency: invoice.currency, amountCents: payment.amountCents, createdAt: payment.at })
+      .onConflictDoNothing();
+  }
+  return { row: { id: existing.id, tenantId, status: existing.status, subscriptionId: existing.subscriptionId }, tenantId, stale: true };
 }
 
 async function paidInvoice(tx: Database, event: StripeEvent): Promise<void> {
   const invoice = invoiceSchema.parse(event.data.object);
-  const { row, tenantId } = await mirrorInvoice(tx, invoice, event);
-  await tx
-    .insert(payments)
-    .values({
-      tenantId,
-      invoiceId: row.id,
-      stripeChargeId: invoice.charge ?? `${invoice.id}:paid`,
-      stripePaymentIntentId: invoice.payment_intent ?? null,
-      status: 'succeeded',
-      currency: invoice.currency,
-      amountCents: invoice.amount_paid,
-      createdAt: at(invoice.status_transitions.paid_at) ?? at(event.created)!,
-    })
-    .onConflictDoNothing();
+  await mirrorInvoice(tx, invoice, event, {
+    key: invoice.charge ?? `${invoice.id}:paid`,
+    paymentIntentId: invoice.payment_intent ?? null,
+    status: 'succeeded',
+    amountCents: invoice.amount_paid,
+    at: at(invoice.status_transitions.paid_at) ?? at(event.created)!,
+  });
 }
 
 /**
@@ -276,21 +313,13 @@ async function paidInvoice(tx: Database, event: StripeEvent): Promise<void> {
  */
 async function failedInvoicePayment(tx: Database, event: StripeEvent): Promise<void> {
   const invoice = invoiceSchema.parse(event.data.object);
-  const { row, tenantId, stale } = await mirrorInvoice(tx, invoice, event);
-  await tx
-    .insert(payments)
-    .values({
-      tenantId,
-      invoiceId: row.id,
-      stripeChargeId: invoice.charge ?? `${invoice.id}:attempt:${invoice.attempt_count}`,
-      stripePaymentIntentId: invoice.payment_intent ?? null,
-      status: 'failed',
-      currency: invoice.currency,
-      amountCents: invoice.amount_due,
-      failureCode: 'payment_failed',
-      createdAt: at(event.created)!,
-    })
-    .onConflictDoNothing();
+  const { row, tenantId, stale } = await mirrorInvoice(tx, invoice, event, {
+    key: invoice.charge ?? `${invoice.id}:attempt:${invoice.attempt_count}`,
+    paymentIntentId: invoice.payment_intent ?? null,
+    status: 'failed',
+    amountCents: invoice.amount_due,
+    at: at(event.created)!,
+  });
   if (stale || row.status === 'paid') return;
   const final = invoice.next_payment_attempt == null;
   const payload = {
