@@ -72,3 +72,13 @@ function warnAboutMasterKey(logger: Logger, master: MasterKeyResolution): void {
     );
   }
 }
+
+/** Opens the runtime, runs `work`, and always closes the database. */
+export async function withRuntime<T>(work: (runtime: Runtime) => Promise<T>): Promise<T> {
+  const runtime = await openRuntime();
+  try {
+    return await work(runtime);
+  } finally {
+    await runtime.close();
+  }
+}

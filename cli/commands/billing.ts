@@ -1,20 +1,12 @@
 import { desc, eq, sql } from 'drizzle-orm';
 import { BillingService, createStripeClient, currentPlan, financeSummary } from '../../billing/index.ts';
 import { customers, invoices, payments, subscriptions, tenantScope, users } from '../../db/index.ts';
-import { openRuntime, type Runtime } from '../runtime.ts';
+import { withRuntime } from '../runtime.ts';
 import { UsageError } from './data.ts';
 
 const brl = new Intl.NumberFormat('pt-BR', { style: 'currency', currency: 'BRL' });
 export const formatCents = (cents: number) => brl.format(cents / 100);
 
-async function withRuntime<T>(work: (runtime: Runtime) => Promise<T>): Promise<T> {
-  const runtime = await openRuntime();
-  try {
-    return await work(runtime);
-  } finally {
-    await runtime.close();
-  }
-}
 
 export async function billingSyncCommand(): Promise<void> {
   await withRuntime(async ({ config, database }) => {

@@ -1,17 +1,8 @@
 import { verifyAuditChain } from '../../audit/index.ts';
 import { listStaff } from '../../db/index.ts';
 import { DEFAULT_DEMO_SEED, DEFAULT_DEMO_TRADERS, seedDemoCompany } from '../../demo/index.ts';
-import { openRuntime, type Runtime } from '../runtime.ts';
+import { withRuntime } from '../runtime.ts';
 
-/** Opens the runtime, runs `work`, and always closes the database. */
-async function withRuntime<T>(work: (runtime: Runtime) => Promise<T>): Promise<T> {
-  const runtime = await openRuntime();
-  try {
-    return await work(runtime);
-  } finally {
-    await runtime.close();
-  }
-}
 
 export async function migrateCommand(): Promise<void> {
   await withRuntime(async ({ database, migrations }) => {
