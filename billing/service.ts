@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray, isNotNull } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import { appendAudit } from '../audit/index.ts';
-import { customers, plans, subscriptions, users, type Database, type PlanId, type TenantScope } from '../db/index.ts';
+import { customers, payments, plans, subscriptions, users, type Database, type PlanId, type TenantScope } from '../db/index.ts';
 import { PLANS, priceLookupKey } from './plans.ts';
 import { mirrorSubscriptionObject } from './mirror-helpers.ts';
 
@@ -200,6 +200,21 @@ export class BillingService {
     const current = await this.currentStripeSubscription(scope);
     await mirrorSubscriptionObject(this.db, await stripe.subscriptions.update(current.stripeSubscriptionId!, { cancel_at_period_end: true }));
     await appendAudit(this.db, { tenantId: scope.tenantId, actorKind: actor.kind, actorId: actor.id ?? null, action: 'billing.cancel_at_period_end', outcome: 'ok', args: { planId: current.planId } });
+  }
+
+  /** Refunds a payment (whole or part) on Stripe; the charge.refunded webhook mirrors it. */
+  async refund(paymentId: string, amountCents: number | undefined, reason: string, actor: { kind: 'staff' | 'trader' | 'system'; id?: string }): Promise<{ refundId: string; amountCents: number }> {
+    const stripe = this.requireStripe('A refund');
+    const [payment] = await this.db.select().from(payments).where(eq(payments.id, paymentId));
+    if (!payment || payment.status === 'failed') throw new BillingError(`No refundable payment ${paymentId}.`);
+    const refundable = payment.amountCents - payment.refundedCents;
+    const amount = amountCents ?? refundable;
+    if (amount <= 0 || amount > refundable) throw new BillingError(`Can refund at most ${refundable} centavos of this payment.`);
+    const target = payment.stripeChargeId?.startsWith('ch_') ? { charge: payment.stripeChargeId } : payment.stripePaymentIntentId ? { payment_intent: payment.stripePaymentIntentId } : undefined;
+    if (!target) throw new BillingError('This payment has no Stripe charge to refund (it was recorded in local mode).');
+    const refund = await stripe.refunds.create({ ...target, amount, reason: 'requested_by_customer', metadata: { note: reason } }, { idempotencyKey: `refund-${paymentId}-${amount}-${payment.refundedCents}` });
+    await appendAudit(this.db, { tenantId: payment.tenantId, actorKind: actor.kind, actorId: actor.id ?? null, action: 'billing.refund', outcome: 'ok', args: { paymentId, amountCents: amount, reason } });
+    return { refundId: refund.id, amountCents: amount };
   }
 
   async resume(scope: TenantScope, actor: { kind: 'staff' | 'trader' | 'system'; id?: string }): Promise<void> {

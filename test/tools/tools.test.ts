@@ -1,0 +1,125 @@
+import crypto from 'node:crypto';
+import { and, eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BillingService } from '../../billing/index.ts';
+import * as db from '../../db/index.ts';
+import { listStaff, queryRows } from '../../db/index.ts';
+import { seedDemoCompany } from '../../demo/index.ts';
+import { createSecretBox } from '../../secrets/index.ts';
+import { TOOLS, TOOL_POLICY, decideApproval, invokeTool, listPendingApprovals, type Actor, type ToolContext } from '../../tools/index.ts';
+import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
+
+describe('tool layer: policy, tenant scope, approvals, audit', () => {
+  let test: TestDatabase;
+  let ctxFor: (actor: Actor) => ToolContext;
+  const staff: Record<string, Actor> = {};
+  const traders: { actor: Actor; email: string; tenantId: string }[] = [];
+  const now = new Date('2026-11-01T12:00:00Z');
+
+  beforeAll(async () => {
+    test = await createTestDatabase('pglite');
+    await seedDemoCompany(test.handle.db, { secretBox: createSecretBox(crypto.randomBytes(32)), asOf: new Date('2026-11-01T00:00:00Z'), traders: 40 });
+    const billing = new BillingService(test.handle.db, undefined);
+    ctxFor = (actor) => ({ db: test.handle.db, actor, agent: 'test', billing, now: () => now });
+    for (const member of await listStaff(test.handle.db)) {
+      const [row] = await test.handle.db.select().from(db.staff).where(eq(db.staff.id, member.staffId));
+      const actor: Actor = { kind: 'staff', userId: member.userId, staffId: member.staffId, tenantId: row!.tenantId, department: member.department, role: member.role, name: member.name };
+      staff[`${member.department}:${member.role}`] ??= actor;
+    }
+    const rows = await test.handle.db
+      .select({ userId: db.users.id, tenantId: db.users.tenantId, email: db.users.email, name: db.users.name })
+      .from(db.users)
+      .innerJoin(db.tenants, eq(db.tenants.id, db.users.tenantId))
+      .where(and(eq(db.tenants.kind, 'trader'), sql`exists (select 1 from bots b where b.tenant_id = ${db.users.tenantId})`))
+      .limit(2);
+    for (const r of rows) traders.push({ actor: { kind: 'trader', userId: r.userId, tenantId: r.tenantId, name: r.name }, email: r.email, tenantId: r.tenantId });
+  });
+  afterAll(async () => {
+    await test?.dispose();
+  });
+
+  const auditRows = (tool: string) => queryRows<{ outcome: string; actor_id: string }>(test.handle.db, sql`select outcome, actor_id from audit_log where tool = ${tool} order by id`);
+
+  it('has a policy for every tool, and describes each in one line', () => {
+    for (const [name, tool] of TOOLS) {
+      expect(TOOL_POLICY[name], name).toBeDefined();
+      expect(tool.description.length).toBeLessThan(120);
+      expect(tool.description).not.toContain('\n');
+    }
+  });
+
+  it('answers a department question with validated data, audited', async () => {
+    const outcome = await invokeTool(TOOLS, ctxFor(staff['finance:member']!), 'revenue_summary', { months: 3 });
+    expect(outcome.ok).toBe(true);
+    expect(outcome.ok && 'result' in outcome && (outcome.result as { mrrCents: number }).mrrCents).toBeGreaterThan(0);
+    expect((await auditRows('revenue_summary')).map((r) => r.outcome)).toEqual(['ok']);
+  });
+
+  it('refuses a marketing staffer asking for a refund (RBAC in code), and audits the refusal', async () => {
+    const [payment] = await test.handle.db.select().from(db.payments).where(eq(db.payments.status, 'succeeded')).limit(1);
+    const outcome = await invokeTool(TOOLS, ctxFor(staff['marketing:member']!), 'refund_payment', { paymentId: payment!.id, reason: 'cliente pediu' });
+    expect(outcome).toMatchObject({ ok: false, error: 'forbidden' });
+    expect(await listPendingApprovals(test.handle.db)).toHaveLength(3); // only the demo's own
+    expect((await auditRows('refund_payment')).map((r) => r.outcome)).toEqual(['denied']);
+  });
+
+  it("never lets a trader read another trader's data", async () => {
+    const [a, b] = traders;
+    const own = await invokeTool(TOOLS, ctxFor(a!.actor), 'bots_overview', {});
+    expect(own.ok).toBe(true);
+    const other = await invokeTool(TOOLS, ctxFor(a!.actor), 'bots_overview', { email: b!.email });
+    expect(other).toMatchObject({ ok: false, error: 'forbidden' });
+    const staffOnly = await invokeTool(TOOLS, ctxFor(a!.actor), 'revenue_summary', {});
+    expect(staffOnly).toMatchObject({ ok: false, error: 'forbidden' });
+    const theirBot = (await test.handle.db.select().from(db.bots).where(eq(db.bots.tenantId, b!.tenantId)))[0]!;
+    const stop = await invokeTool(TOOLS, ctxFor(a!.actor), 'stop_bot', { botId: theirBot.id });
+    expect(stop.ok).toBe(false);
+    const [unchanged] = await test.handle.db.select().from(db.bots).where(eq(db.bots.id, theirBot.id));
+    expect(unchanged!.status).toBe(theirBot.status);
+  });
+
+  it('rejects malformed and unknown calls with a clear message', async () => {
+    expect(await invokeTool(TOOLS, ctxFor(staff['finance:member']!), 'revenue_summary', { months: 'three' })).toMatchObject({ ok: false, error: 'invalid_arguments', message: expect.stringContaining('months') });
+    expect(await invokeTool(TOOLS, ctxFor(staff['finance:member']!), 'revenue_summary', { months: 3, extra: 1 })).toMatchObject({ ok: false, error: 'invalid_arguments' });
+    expect(await invokeTool(TOOLS, ctxFor(staff['ceo:ceo']!), 'refund_everything', {})).toMatchObject({ ok: false, error: 'unknown_tool' });
+  });
+
+  it('turns a refund into a pending approval that only the Finance head or CEO can decide, executed once', async () => {
+    const [payment] = await test.handle.db.select().from(db.payments).where(eq(db.payments.status, 'succeeded')).limit(1);
+    const requested = await invokeTool(TOOLS, ctxFor(staff['finance:member']!), 'refund_payment', { paymentId: payment!.id, reason: 'cobrança duplicada' });
+    expect(requested).toMatchObject({ ok: true, pendingApproval: { approverDepartment: 'finance' } });
+    const approvalId = (requested as { pendingApproval: { id: string } }).pendingApproval.id;
+    const [row] = await test.handle.db.select().from(db.approvals).where(eq(db.approvals.id, approvalId));
+    expect(row).toMatchObject({ status: 'pending', tenantId: payment!.tenantId, tool: 'refund_payment' });
+
+    const base = { db: test.handle.db, agent: 'test', billing: new BillingService(test.handle.db, undefined), now: () => now };
+    expect(await decideApproval(TOOLS, base, staff['marketing:head']!, approvalId, 'approve')).toMatchObject({ decided: false });
+    expect(await decideApproval(TOOLS, base, staff['finance:member']!, approvalId, 'approve')).toMatchObject({ decided: false });
+    const [first, second] = await Promise.all([
+      decideApproval(TOOLS, base, staff['finance:head']!, approvalId, 'approve'),
+      decideApproval(TOOLS, base, staff['ceo:ceo']!, approvalId, 'approve'),
+    ]);
+    const decided = [first, second].filter((d) => d.decided);
+    expect(decided).toHaveLength(1); // pressed twice, by two people: one execution
+    // In local mode the refund itself cannot reach Stripe: the approval records the failure clearly.
+    expect(decided[0]).toMatchObject({ status: 'failed' });
+    const [after] = await test.handle.db.select().from(db.approvals).where(eq(db.approvals.id, approvalId));
+    expect(after!.status).toBe('failed');
+    expect(JSON.stringify(after!.result)).toContain('STRIPE_SECRET_KEY');
+    expect(await decideApproval(TOOLS, base, staff['ceo:ceo']!, approvalId, 'approve')).toMatchObject({ decided: false, status: 'failed' });
+  });
+
+  it('gives the CEO one snapshot of every department', async () => {
+    const outcome = await invokeTool(TOOLS, ctxFor(staff['ceo:ceo']!), 'company_kpis', {});
+    expect(outcome.ok).toBe(true);
+    const kpis = (outcome as { result: { finance: { mrrCents: number }; support: { openTickets: number }; approvals: { pending: number } } }).result;
+    expect(kpis.finance.mrrCents).toBeGreaterThan(0);
+    expect(kpis.approvals.pending).toBeGreaterThanOrEqual(3);
+    expect(await invokeTool(TOOLS, ctxFor(staff['finance:head']!), 'company_kpis', {})).toMatchObject({ ok: false, error: 'forbidden' });
+  });
+
+  it('keeps the audit chain intact through all of it', async () => {
+    const outcome = await invokeTool(TOOLS, ctxFor(staff['audit:member']!), 'verify_audit_chain', {});
+    expect(outcome).toMatchObject({ ok: true, result: { ok: true } });
+  });
+});

@@ -1,0 +1,90 @@
+import { and, desc, eq, gte, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { verifyAuditChain } from '../../audit/index.ts';
+import { financeSummary } from '../../billing/index.ts';
+import { auditLog, queryRows } from '../../db/index.ts';
+import { defineTool } from '../types.ts';
+
+export const auditTools = [
+  defineTool({
+    name: 'query_audit_log',
+    description: 'Recent audit log entries, optionally for one tool or outcome, newest first.',
+    domain: 'audit',
+    effect: 'read',
+    input: z.strictObject({ tool: z.string().max(100).optional(), outcome: z.enum(['ok', 'denied', 'error', 'pending_approval']).optional(), hours: z.number().int().min(1).max(24 * 90).default(24), limit: z.number().int().min(1).max(100).default(20) }),
+    output: z.object({ entries: z.array(z.object({ id: z.number(), at: z.string(), actor: z.string().nullable(), agent: z.string().nullable(), action: z.string(), tool: z.string().nullable(), outcome: z.string() })) }),
+    async execute(ctx, input) {
+      const since = new Date(ctx.now().getTime() - input.hours * 3_600_000);
+      const rows = await ctx.db
+        .select()
+        .from(auditLog)
+        .where(and(gte(auditLog.occurredAt, since), input.tool ? eq(auditLog.tool, input.tool) : undefined, input.outcome ? eq(auditLog.outcome, input.outcome) : undefined))
+        .orderBy(desc(auditLog.id))
+        .limit(input.limit);
+      return { entries: rows.map((r) => ({ id: r.id, at: r.occurredAt.toISOString(), actor: r.actorId, agent: r.agent, action: r.action, tool: r.tool, outcome: r.outcome })) };
+    },
+  }),
+  defineTool({
+    name: 'verify_audit_chain',
+    description: 'Check the whole audit chain; reports the first altered or missing row.',
+    domain: 'audit',
+    effect: 'read',
+    input: z.strictObject({}),
+    output: z.object({ ok: z.boolean(), rowsChecked: z.number(), badRowId: z.number().nullable(), message: z.string() }),
+    async execute(ctx) {
+      const result = await verifyAuditChain(ctx.db);
+      return result.ok
+        ? { ok: true, rowsChecked: result.rowsChecked, badRowId: null, message: `intact, ${result.rowsChecked} rows` }
+        : { ok: false, rowsChecked: result.rowsChecked, badRowId: result.badRowId, message: result.message };
+    },
+  }),
+];
+
+export const companyTools = [
+  defineTool({
+    name: 'company_kpis',
+    description: "One snapshot of every department's key figures (CEO).",
+    domain: 'company',
+    effect: 'read',
+    input: z.strictObject({}),
+    output: z.object({
+      finance: z.object({ mrrCents: z.number(), arrCents: z.number(), payingCustomers: z.number(), failedPayments30d: z.number(), atRiskCents: z.number() }),
+      trading: z.object({ runningBots: z.number(), closedTrades30d: z.number(), profit30dQuote: z.number() }),
+      support: z.object({ openTickets: z.number(), overdueTickets: z.number() }),
+      sales: z.object({ openLeads: z.number(), won30d: z.number() }),
+      marketing: z.object({ activeCampaigns: z.number() }),
+      security: z.object({ highSeverityEvents24h: z.number() }),
+      approvals: z.object({ pending: z.number() }),
+    }),
+    async execute(ctx) {
+      const now = ctx.now();
+      const summary = await financeSummary(ctx.db, { asOf: now, months: 1 });
+      const iso = (ms: number) => new Date(now.getTime() - ms).toISOString();
+      const [row] = await queryRows<Record<string, string | null>>(
+        ctx.db,
+        sql`select
+          (select count(*) from bots where status = 'running') as running_bots,
+          (select count(*) from trades where status = 'closed' and closed_at >= ${iso(30 * 86_400_000)}::timestamptz) as closed_trades,
+          (select coalesce(sum(profit_quote), 0)::text from trades where status = 'closed' and closed_at >= ${iso(30 * 86_400_000)}::timestamptz) as profit,
+          (select count(*) from support_tickets where status in ('open', 'pending', 'escalated')) as open_tickets,
+          (select count(*) from support_tickets where status in ('open', 'pending', 'escalated') and sla_due_at < ${now.toISOString()}::timestamptz) as overdue_tickets,
+          (select count(*) from leads where stage in ('new', 'contacted', 'qualified', 'proposal')) as open_leads,
+          (select count(*) from leads where stage = 'won' and updated_at >= ${iso(30 * 86_400_000)}::timestamptz) as won_leads,
+          (select count(*) from campaigns where status = 'active') as active_campaigns,
+          (select count(*) from security_events where severity in ('high', 'critical') and occurred_at >= ${iso(86_400_000)}::timestamptz) as security_high,
+          (select count(*) from approvals where status = 'pending') as pending_approvals,
+          (select count(*) from payments where status = 'failed' and created_at >= ${iso(30 * 86_400_000)}::timestamptz) as failed_payments`,
+      );
+      const n = (key: string) => Number(row?.[key] ?? 0);
+      return {
+        finance: { mrrCents: summary.mrrCents, arrCents: summary.arrCents, payingCustomers: summary.payingCustomers, failedPayments30d: n('failed_payments'), atRiskCents: summary.payments.atRiskCents },
+        trading: { runningBots: n('running_bots'), closedTrades30d: n('closed_trades'), profit30dQuote: Math.round(n('profit') * 100) / 100 },
+        support: { openTickets: n('open_tickets'), overdueTickets: n('overdue_tickets') },
+        sales: { openLeads: n('open_leads'), won30d: n('won_leads') },
+        marketing: { activeCampaigns: n('active_campaigns') },
+        security: { highSeverityEvents24h: n('security_high') },
+        approvals: { pending: n('pending_approvals') },
+      };
+    },
+  }),
+];

@@ -1,0 +1,109 @@
+import { desc, eq, inArray } from 'drizzle-orm';
+import { z } from 'zod';
+import { PLANS, currentPlan, financeSummary, paymentRisk } from '../../billing/index.ts';
+import { payments, selectScoped, subscriptions, users } from '../../db/index.ts';
+import { ToolRefusal, traderScope } from '../scope.ts';
+import { defineTool } from '../types.ts';
+
+const planId = z.enum(['free', 'pro', 'enterprise']);
+
+export const billingTools = [
+  defineTool({
+    name: 'revenue_summary',
+    description: 'MRR, ARR, paying customers, ARPU, churn and LTV, with MRR movements of the last months.',
+    domain: 'billing',
+    effect: 'read',
+    input: z.strictObject({ months: z.number().int().min(1).max(24).default(3) }),
+    output: z.object({
+      mrrCents: z.number(), arrCents: z.number(), payingCustomers: z.number(), arpuCents: z.number(), averageChurnRatePct: z.number().nullable(), ltvCents: z.number().nullable(),
+      months: z.array(z.object({ month: z.string(), newCents: z.number(), expansionCents: z.number(), contractionCents: z.number(), churnedCents: z.number(), endingMrrCents: z.number() })),
+    }),
+    async execute(ctx, input) {
+      const s = await financeSummary(ctx.db, { asOf: ctx.now(), months: input.months });
+      return {
+        mrrCents: s.mrrCents, arrCents: s.arrCents, payingCustomers: s.payingCustomers, arpuCents: s.arpuCents,
+        averageChurnRatePct: s.averageChurnRatePct === null ? null : Math.round(s.averageChurnRatePct * 100) / 100, ltvCents: s.ltvCents,
+        months: s.months.map(({ month, newCents, expansionCents, contractionCents, churnedCents, endingMrrCents }) => ({ month, newCents, expansionCents, contractionCents, churnedCents, endingMrrCents })),
+      };
+    },
+  }),
+  defineTool({
+    name: 'failed_payments',
+    description: 'Failed payments of the last N days, the amount still at risk and the most recent failures.',
+    domain: 'billing',
+    effect: 'read',
+    input: z.strictObject({ days: z.number().int().min(1).max(365).default(30) }),
+    output: z.object({ failedPayments: z.number(), failedAmountCents: z.number(), atRiskCents: z.number(), pastDueSubscriptions: z.number(), recent: z.array(z.object({ paymentId: z.string(), email: z.string(), amountCents: z.number(), at: z.string() })) }),
+    async execute(ctx, input) {
+      const to = ctx.now();
+      const risk = await paymentRisk(ctx.db, { from: new Date(to.getTime() - input.days * 86_400_000), to });
+      const recent = await ctx.db
+        .select({ id: payments.id, email: users.email, amount: payments.amountCents, at: payments.createdAt })
+        .from(payments)
+        .innerJoin(users, eq(users.tenantId, payments.tenantId))
+        .where(eq(payments.status, 'failed'))
+        .orderBy(desc(payments.createdAt))
+        .limit(5);
+      return { ...risk, recent: recent.map((r) => ({ paymentId: r.id, email: r.email, amountCents: r.amount, at: r.at.toISOString() })) };
+    },
+  }),
+  defineTool({
+    name: 'refund_payment',
+    description: 'Refund a payment (needs approval by the Finance head or the CEO).',
+    domain: 'billing',
+    effect: 'approval',
+    approverDepartment: 'finance',
+    input: z.strictObject({ paymentId: z.uuid(), amountCents: z.number().int().positive().optional(), reason: z.string().min(3).max(300) }),
+    output: z.object({ refundId: z.string(), amountCents: z.number() }),
+    summarize: (input) => `Refund ${input.amountCents === undefined ? 'the whole payment' : `${(input.amountCents / 100).toFixed(2)} BRL`} of payment ${input.paymentId}: ${input.reason}`,
+    async tenantOf(ctx, input) {
+      const [payment] = await ctx.db.select({ tenantId: payments.tenantId }).from(payments).where(eq(payments.id, input.paymentId));
+      if (!payment) throw new ToolRefusal('not_found', `No payment ${input.paymentId}.`);
+      return payment.tenantId;
+    },
+    execute: (ctx, input) => ctx.billing.refund(input.paymentId, input.amountCents, input.reason, { kind: 'system', id: ctx.actor.kind === 'system' ? ctx.actor.name : undefined }),
+  }),
+  defineTool({
+    name: 'list_plans',
+    description: 'The plans with monthly and yearly prices and their limits.',
+    domain: 'subscriptions',
+    effect: 'read',
+    input: z.strictObject({}),
+    output: z.object({ plans: z.array(z.object({ id: z.string(), name: z.string(), monthlyPriceCents: z.number(), yearlyPriceCents: z.number(), botsAllowed: z.number(), liveTradingAllowed: z.boolean(), backtestsPerDay: z.number(), symbolsPerBot: z.number() })) }),
+    async execute() {
+      return { plans: Object.values(PLANS).map((p) => ({ id: p.id, name: p.name, monthlyPriceCents: p.monthlyPriceCents, yearlyPriceCents: p.yearlyPriceCents, ...p.limits })) };
+    },
+  }),
+  defineTool({
+    name: 'subscription_status',
+    description: "A trader's plan and subscription: status, price, renewal date, cancellation.",
+    domain: 'subscriptions',
+    effect: 'read',
+    input: z.strictObject({ email: z.email().optional() }),
+    output: z.object({ plan: z.string(), status: z.string().nullable(), amountCents: z.number(), interval: z.string().nullable(), renewsAt: z.string().nullable(), cancelAtPeriodEnd: z.boolean() }),
+    async execute(ctx, input) {
+      const scope = await traderScope(ctx, input.email);
+      const plan = await currentPlan(ctx.db, scope);
+      const [sub] = await selectScoped(ctx.db, scope, subscriptions, { where: inArray(subscriptions.status, ['active', 'trialing', 'past_due']), orderBy: desc(subscriptions.startedAt), limit: 1 });
+      return { plan: plan.id, status: sub?.status ?? null, amountCents: sub?.amountCents ?? 0, interval: sub?.interval ?? null, renewsAt: sub?.currentPeriodEnd.toISOString() ?? null, cancelAtPeriodEnd: sub?.cancelAtPeriodEnd ?? false };
+    },
+  }),
+  defineTool({
+    name: 'change_plan',
+    description: "Move a trader to another plan (needs approval by the Subscriptions head or the CEO).",
+    domain: 'subscriptions',
+    effect: 'approval',
+    approverDepartment: 'subscriptions',
+    input: z.strictObject({ email: z.email(), planId, interval: z.enum(['month', 'year']).default('month') }),
+    output: z.object({ email: z.string(), planId: z.string() }),
+    summarize: (input) => `Move ${input.email} to ${PLANS[input.planId].name} (${input.interval === 'year' ? 'yearly' : 'monthly'})`,
+    async tenantOf(ctx, input) {
+      return (await traderScope(ctx, input.email)).tenantId;
+    },
+    async execute(ctx, input) {
+      await ctx.billing.changePlan(await traderScope(ctx, input.email), { planId: input.planId, interval: input.interval }, { kind: 'system' });
+      return { email: input.email, planId: input.planId };
+    },
+  }),
+];
+

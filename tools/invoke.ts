@@ -1,0 +1,104 @@
+import { appendAudit } from '../audit/index.ts';
+import { approvals } from '../db/index.ts';
+import { mayCall } from './policy.ts';
+import { ToolRefusal } from './scope.ts';
+import type { Actor, ToolContext, ToolDefinition } from './types.ts';
+
+export type ToolOutcome =
+  | { readonly ok: true; readonly tool: string; readonly result: unknown; readonly durationMs: number }
+  | { readonly ok: true; readonly tool: string; readonly pendingApproval: { readonly id: string; readonly summary: string; readonly approverDepartment: string }; readonly message: string; readonly durationMs: number }
+  | { readonly ok: false; readonly tool: string; readonly error: 'unknown_tool' | 'forbidden' | 'invalid_arguments' | 'not_found' | 'failed'; readonly message: string; readonly durationMs: number };
+
+export function actorId(actor: Actor): string {
+  return actor.kind === 'system' ? `system:${actor.name}` : actor.userId;
+}
+
+function auditActorKind(actor: Actor): 'staff' | 'trader' | 'system' {
+  return actor.kind;
+}
+
+/**
+ * The only way anything calls a tool: look it up, check the policy, validate the arguments,
+ * turn side effects into approvals, run it with a validated result, and audit every outcome.
+ */
+export async function invokeTool(
+  catalogue: ReadonlyMap<string, ToolDefinition>,
+  ctx: ToolContext,
+  name: string,
+  rawArgs: unknown,
+  options: { approved?: boolean } = {},
+): Promise<ToolOutcome> {
+  const started = performance.now();
+  const elapsed = () => Math.round((performance.now() - started) * 100) / 100;
+  const audit = (outcome: 'ok' | 'denied' | 'error' | 'pending_approval', extra: { result?: unknown; details?: unknown; tenantId?: string | null } = {}) =>
+    appendAudit(ctx.db, {
+      tenantId: extra.tenantId ?? (ctx.actor.kind === 'system' ? null : ctx.actor.tenantId),
+      actorKind: auditActorKind(ctx.actor),
+      actorId: actorId(ctx.actor),
+      agent: ctx.agent ?? null,
+      action: 'tool.call',
+      tool: name,
+      args: rawArgs ?? null,
+      outcome,
+      ...(extra.result === undefined ? {} : { result: extra.result }),
+      durationMs: Math.round(elapsed()),
+      ...(extra.details === undefined ? {} : { details: extra.details }),
+    });
+
+  const tool = catalogue.get(name);
+  if (!tool) {
+    await audit('denied', { details: { reason: 'unknown tool' } });
+    return { ok: false, tool: name, error: 'unknown_tool', message: `There is no tool called ${name}.`, durationMs: elapsed() };
+  }
+  const permission = mayCall(ctx.actor, name);
+  if (!permission.allowed) {
+    await audit('denied', { details: { reason: permission.reason } });
+    return { ok: false, tool: name, error: 'forbidden', message: `Not allowed: ${permission.reason}.`, durationMs: elapsed() };
+  }
+  const parsed = tool.input.safeParse(rawArgs ?? {});
+  if (!parsed.success) {
+    const message = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'arguments'}: ${issue.message}`).join('; ');
+    await audit('error', { details: { reason: 'invalid arguments', message } });
+    return { ok: false, tool: name, error: 'invalid_arguments', message: `Invalid arguments for ${name}: ${message}`, durationMs: elapsed() };
+  }
+  try {
+    if (tool.effect === 'approval' && !options.approved) {
+      const tenantId = tool.tenantOf ? await tool.tenantOf(ctx, parsed.data) : ctx.actor.kind === 'system' ? null : ctx.actor.tenantId;
+      if (!tenantId) throw new ToolRefusal('not_found', 'No account to act on.');
+      const summary = tool.summarize?.(parsed.data) ?? name;
+      const [row] = await ctx.db
+        .insert(approvals)
+        .values({
+          tenantId,
+          requestedByUserId: ctx.actor.kind === 'system' ? null : ctx.actor.userId,
+          agent: ctx.agent ?? null,
+          tool: name,
+          args: parsed.data as Record<string, unknown>,
+          summary,
+          approverDepartment: tool.approverDepartment ?? 'ceo',
+          expiresAt: new Date(ctx.now().getTime() + 48 * 3_600_000),
+        })
+        .returning({ id: approvals.id });
+      await audit('pending_approval', { tenantId, details: { approvalId: row!.id } });
+      const approver = tool.approverDepartment ?? 'ceo';
+      return {
+        ok: true,
+        tool: name,
+        pendingApproval: { id: row!.id, summary, approverDepartment: approver },
+        message: `Awaiting approval by the ${approver} head or the CEO (approval ${row!.id}): ${summary}.`,
+        durationMs: elapsed(),
+      };
+    }
+    const result = tool.output.parse(await tool.execute(ctx, parsed.data));
+    await audit('ok', { result });
+    return { ok: true, tool: name, result, durationMs: elapsed() };
+  } catch (error) {
+    if (error instanceof ToolRefusal) {
+      await audit('denied', { details: { reason: error.message } });
+      return { ok: false, tool: name, error: error.code, message: error.message, durationMs: elapsed() };
+    }
+    const message = (error as Error).message;
+    await audit('error', { details: { error: message } });
+    return { ok: false, tool: name, error: 'failed', message: `${name} failed: ${message}`, durationMs: elapsed() };
+  }
+}

@@ -1,0 +1,50 @@
+import type { Department, StaffRole } from '../db/index.ts';
+import type { Actor } from './types.ts';
+
+/**
+ * Which departments may call which tools; the CEO may call everything, a trader only the
+ * tools listed for traders (and only on their own data, see the scope in each tool). Roles
+ * refine it: `approval` tools can be requested by members, decided only by heads and the CEO.
+ */
+export const TOOL_POLICY: Readonly<Record<string, { readonly departments: readonly Department[]; readonly traders?: boolean }>> = {
+  // trading
+  bots_overview: { departments: ['finance', 'security', 'support'], traders: true },
+  trading_pnl: { departments: ['finance', 'security', 'support'], traders: true },
+  open_positions: { departments: ['security', 'support'], traders: true },
+  risk_status: { departments: ['security', 'support'], traders: true },
+  stop_bot: { departments: ['security', 'support'], traders: true },
+  start_bot: { departments: ['support'], traders: true },
+  // billing and subscriptions
+  revenue_summary: { departments: ['finance', 'subscriptions'] },
+  failed_payments: { departments: ['finance', 'subscriptions'] },
+  refund_payment: { departments: ['finance'] },
+  list_plans: { departments: ['subscriptions', 'sales', 'support', 'finance'], traders: true },
+  subscription_status: { departments: ['subscriptions', 'support', 'finance'], traders: true },
+  change_plan: { departments: ['subscriptions'] },
+  // audit
+  query_audit_log: { departments: ['audit', 'security'] },
+  verify_audit_chain: { departments: ['audit', 'security', 'settings'] },
+  // company
+  company_kpis: { departments: [] },
+};
+
+export type PolicyDecision = { readonly allowed: true } | { readonly allowed: false; readonly reason: string };
+
+export function mayCall(actor: Actor, tool: string): PolicyDecision {
+  const rule = TOOL_POLICY[tool];
+  if (!rule) return { allowed: false, reason: `no policy allows ${tool}` };
+  if (actor.kind === 'system') return { allowed: true };
+  if (actor.kind === 'trader') {
+    return rule.traders ? { allowed: true } : { allowed: false, reason: `${tool} is not available to traders` };
+  }
+  if (actor.department === 'ceo' || actor.role === 'ceo' || actor.role === 'admin') return { allowed: true };
+  if (rule.departments.includes(actor.department)) return { allowed: true };
+  return { allowed: false, reason: `the ${actor.department} department may not use ${tool}` };
+}
+
+/** Who may decide a pending approval of `department`: its head, the CEO, an admin. */
+export function mayDecide(actor: Actor, department: Department): boolean {
+  if (actor.kind !== 'staff') return false;
+  const roles: readonly StaffRole[] = ['ceo', 'admin'];
+  return roles.includes(actor.role) || (actor.role === 'head' && actor.department === department);
+}

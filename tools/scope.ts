@@ -1,0 +1,31 @@
+import { eq, sql } from 'drizzle-orm';
+import { tenantScope, users, type TenantScope } from '../db/index.ts';
+import type { ToolContext } from './types.ts';
+
+/** A refusal the tool layer reports as such (not as a failure of the tool). */
+export class ToolRefusal extends Error {
+  readonly code: 'forbidden' | 'not_found';
+  constructor(code: 'forbidden' | 'not_found', message: string) {
+    super(message);
+    this.name = 'ToolRefusal';
+    this.code = code;
+  }
+}
+
+/**
+ * The tenant a tool acts on. A trader always gets their own, and asking for anyone else's
+ * (by email) is refused; staff name the trader by email.
+ */
+export async function traderScope(ctx: ToolContext, email: string | undefined): Promise<TenantScope> {
+  if (ctx.actor.kind === 'trader') {
+    if (email) {
+      const [own] = await ctx.db.select({ email: users.email }).from(users).where(eq(users.id, ctx.actor.userId));
+      if (own?.email.toLowerCase() !== email.toLowerCase()) throw new ToolRefusal('forbidden', "A trader can only see their own account.");
+    }
+    return tenantScope(ctx.actor.tenantId);
+  }
+  if (!email) throw new ToolRefusal('not_found', 'Say which trader (their email).');
+  const [user] = await ctx.db.select({ tenantId: users.tenantId }).from(users).where(sql`lower(${users.email}) = lower(${email})`);
+  if (!user) throw new ToolRefusal('not_found', `No trader with the email ${email}.`);
+  return tenantScope(user.tenantId);
+}

@@ -1,0 +1,49 @@
+import type { z } from 'zod';
+import type { BillingService } from '../billing/index.ts';
+import type { Database, Department, StaffRole } from '../db/index.ts';
+
+/** Who is asking. Authority is decided from this, never from what a prompt says. */
+export type Actor =
+  | { readonly kind: 'staff'; readonly userId: string; readonly staffId: string; readonly tenantId: string; readonly department: Department; readonly role: StaffRole; readonly name: string }
+  | { readonly kind: 'trader'; readonly userId: string; readonly tenantId: string; readonly name: string }
+  | { readonly kind: 'system'; readonly name: string };
+
+export interface ToolContext {
+  readonly db: Database;
+  readonly actor: Actor;
+  /** The agent that chose the tool, when an agent did. */
+  readonly agent?: string | undefined;
+  readonly billing: BillingService;
+  readonly now: () => Date;
+}
+
+/**
+ * - `read`: no side effect.
+ * - `write`: a reversible change inside the company's own data (a ticket answer, a lead's stage).
+ * - `approval`: moves money, trades live, changes plans or locks accounts: it becomes a pending
+ *   approval and runs only once a person allowed to decide approves it.
+ */
+export type ToolEffect = 'read' | 'write' | 'approval';
+
+export interface ToolDefinition<I = unknown, O = unknown> {
+  /** snake_case, what the model calls. */
+  readonly name: string;
+  /** One line a 0.6B model can follow. */
+  readonly description: string;
+  readonly domain: 'trading' | 'billing' | 'subscriptions' | 'audit' | 'security' | 'support' | 'sales' | 'marketing' | 'documents' | 'settings' | 'company';
+  readonly input: z.ZodType<I>;
+  readonly output: z.ZodType<O>;
+  readonly effect: ToolEffect;
+  /** For `approval` tools: whose head (or the CEO) decides. */
+  readonly approverDepartment?: Department;
+  /** For `approval` tools: the one-line summary shown to the deciders. */
+  summarize?(input: I): string;
+  /** For `approval` tools: the tenant whose data the action touches. */
+  tenantOf?(ctx: ToolContext, input: I): Promise<string>;
+  execute(ctx: ToolContext, input: I): Promise<O>;
+}
+
+/** Erases a tool's generic types for the catalogue. */
+export function defineTool<I, O>(tool: ToolDefinition<I, O>): ToolDefinition<unknown, unknown> {
+  return tool as unknown as ToolDefinition<unknown, unknown>;
+}
