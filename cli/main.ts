@@ -5,6 +5,7 @@ import { DatabaseNotEmptyError } from '../demo/index.ts';
 import { MissingMasterKeyError } from '../secrets/index.ts';
 import { auditVerifyCommand, migrateCommand, seedCommand, seedDefaults, staffListCommand, UsageError } from './commands/data.ts';
 import { startCommand } from './commands/start.ts';
+import { approvalsDecideCommand, approvalsListCommand } from './commands/approvals.ts';
 import { billingCustomerCommand, billingMrrCommand, billingSyncCommand } from './commands/billing.ts';
 import { BillingError, StripeNotConfiguredError } from '../billing/index.ts';
 import { backtestCommand, optimizeCommand } from './commands/trading.ts';
@@ -100,6 +101,23 @@ export function buildProgram(): Command {
     .option('--months <n>', 'months of history', integerOption('--months'), 12)
     .action(billingMrrCommand);
   billing.command('customer').description('A trader\'s plan, subscriptions and invoices').argument('<email>').option('--json', 'print one JSON object').action(billingCustomerCommand);
+
+  const approvalsCommand = program.command('approvals').description('Pending human decisions on risky actions (refunds, plan changes, freezes, live trading)');
+  approvalsCommand.command('list').description('Pending approvals').option('--json', 'print one JSON array').action(approvalsListCommand);
+  approvalsCommand
+    .command('approve')
+    .description('Approve and execute once (as the CEO unless --as names the department head)')
+    .argument('<id>')
+    .option('--as <email>', 'who decides')
+    .option('--note <text>', 'a note kept with the decision')
+    .action((id: string, options: { as?: string; note?: string }) => approvalsDecideCommand('approve', id, options));
+  approvalsCommand
+    .command('reject')
+    .description('Reject without executing')
+    .argument('<id>')
+    .option('--as <email>', 'who decides')
+    .option('--note <text>', 'a note kept with the decision')
+    .action((id: string, options: { as?: string; note?: string }) => approvalsDecideCommand('reject', id, options));
 
   return program;
 }

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -93,6 +94,15 @@ describe('botcriptofy CLI on the embedded database', () => {
     const sync = await runCli(['billing', 'sync'], { DATA_DIR: dataDir });
     expect(sync.code).toBe(1);
     expect(sync.stderr).toContain('billing sync needs Stripe: set STRIPE_SECRET_KEY');
+  });
+
+  it('lists pending approvals and refuses to decide an unknown one', async () => {
+    const listed = await runCli(['approvals', 'list', '--json'], { DATA_DIR: dataDir });
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(Array.isArray(JSON.parse(listed.stdout))).toBe(true);
+    const unknown = await runCli(['approvals', 'approve', crypto.randomUUID()], { DATA_DIR: dataDir });
+    expect(unknown.code).toBe(1);
+    expect(unknown.stdout).toContain('Not decided: No approval');
   });
 
   it('verifies the audit chain, then names the row altered in SQL', async () => {

@@ -7,8 +7,9 @@ import type { Actor, ToolContext, ToolDefinition } from './types.ts';
 
 export type ApprovalRow = typeof approvals.$inferSelect;
 
-export async function listPendingApprovals(db: Database): Promise<ApprovalRow[]> {
-  return db.select().from(approvals).where(eq(approvals.status, 'pending')).orderBy(asc(approvals.createdAt));
+/** Approvals still waiting for a decision (not yet expired). */
+export async function listPendingApprovals(db: Database, now: Date = new Date()): Promise<ApprovalRow[]> {
+  return db.select().from(approvals).where(and(eq(approvals.status, 'pending'), gt(approvals.expiresAt, now))).orderBy(asc(approvals.createdAt));
 }
 
 export type DecisionResult =

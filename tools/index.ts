@@ -13,3 +13,4 @@ export { actorId, invokeTool, type ToolOutcome } from './invoke.ts';
 export { TOOL_POLICY, mayCall, mayDecide } from './policy.ts';
 export { ToolRefusal, traderScope } from './scope.ts';
 export { defineTool, type Actor, type ToolContext, type ToolDefinition, type ToolEffect } from './types.ts';
+export { actorForEmail, ceoEmail } from './actors.ts';

@@ -59,7 +59,7 @@ describe('tool layer: policy, tenant scope, approvals, audit', () => {
     const [payment] = await test.handle.db.select().from(db.payments).where(eq(db.payments.status, 'succeeded')).limit(1);
     const outcome = await invokeTool(TOOLS, ctxFor(staff['marketing:member']!), 'refund_payment', { paymentId: payment!.id, reason: 'cliente pediu' });
     expect(outcome).toMatchObject({ ok: false, error: 'forbidden' });
-    expect(await listPendingApprovals(test.handle.db)).toHaveLength(3); // only the demo's own
+    expect(await listPendingApprovals(test.handle.db, now)).toHaveLength(3); // only the demo's own
     expect((await auditRows('refund_payment')).map((r) => r.outcome)).toEqual(['denied']);
   });
 

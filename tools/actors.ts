@@ -1,0 +1,25 @@
+import { eq, sql } from 'drizzle-orm';
+import { staff, tenants, users, type Database } from '../db/index.ts';
+import type { Actor } from './types.ts';
+
+/** The actor behind an email: a staff member, or a trader. */
+export async function actorForEmail(db: Database, email: string): Promise<Actor | undefined> {
+  const [row] = await db
+    .select({ userId: users.id, tenantId: users.tenantId, name: users.name, kind: tenants.kind, staffId: staff.id, department: staff.department, role: staff.role })
+    .from(users)
+    .innerJoin(tenants, eq(tenants.id, users.tenantId))
+    .leftJoin(staff, eq(staff.userId, users.id))
+    .where(sql`lower(${users.email}) = lower(${email})`);
+  if (!row) return undefined;
+  if (row.staffId && row.department && row.role) {
+    return { kind: 'staff', userId: row.userId, staffId: row.staffId, tenantId: row.tenantId, department: row.department, role: row.role, name: row.name };
+  }
+  if (row.kind === 'trader') return { kind: 'trader', userId: row.userId, tenantId: row.tenantId, name: row.name };
+  return undefined;
+}
+
+/** The CEO (the default person for CLI commands that act as someone). */
+export async function ceoEmail(db: Database): Promise<string | undefined> {
+  const [row] = await db.select({ email: users.email }).from(staff).innerJoin(users, eq(users.id, staff.userId)).where(eq(staff.role, 'ceo')).limit(1);
+  return row?.email;
+}
