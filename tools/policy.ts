@@ -14,6 +14,7 @@ export const TOOL_POLICY: Readonly<Record<string, { readonly departments: readon
   risk_status: { departments: ['security', 'support'], traders: true },
   stop_bot: { departments: ['security', 'support'], traders: true },
   start_bot: { departments: ['support'], traders: true },
+  run_backtest: { departments: ['support'], traders: true },
   // billing and subscriptions
   revenue_summary: { departments: ['finance', 'subscriptions'] },
   failed_payments: { departments: ['finance', 'subscriptions'] },

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { BillingService } from '../billing/index.ts';
 import type { Database, Department, StaffRole } from '../db/index.ts';
+import type { MarketDataSource } from '../trading/index.ts';
 
 /** Who is asking. Authority is decided from this, never from what a prompt says. */
 export type Actor =
@@ -15,6 +16,8 @@ export interface ToolContext {
   readonly agent?: string | undefined;
   readonly billing: BillingService;
   readonly now: () => Date;
+  /** Where missing candles are fetched from (an exchange); without it only the cache is used. */
+  readonly marketData?: MarketDataSource | undefined;
 }
 
 /**

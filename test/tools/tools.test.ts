@@ -118,6 +118,29 @@ describe('tool layer: policy, tenant scope, approvals, audit', () => {
     expect(await invokeTool(TOOLS, ctxFor(staff['finance:head']!), 'company_kpis', {})).toMatchObject({ ok: false, error: 'forbidden' });
   });
 
+  it("runs and stores backtests for a trader until the plan's daily limit, then names the upgrade", async () => {
+    const { upsertCandles } = await import('../../trading/index.ts');
+    const rows = Array.from({ length: 24 * 40 }, (_, i) => {
+      const t = now.getTime() - (24 * 40 - i) * 3_600_000;
+      const close = 100 + 10 * Math.sin(i / 6);
+      return [t, close - 0.5, close + 1, close - 1.5, close, 10];
+    });
+    await upsertCandles(test.handle.db, { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' }, rows);
+    const tenantId = crypto.randomUUID();
+    const userId = crypto.randomUUID();
+    await test.handle.db.insert(db.tenants).values({ id: tenantId, kind: 'trader', name: 'Nova' });
+    await test.handle.db.insert(db.users).values({ id: userId, tenantId, email: 'nova@example.com', name: 'Nova' });
+    const trader: Actor = { kind: 'trader', userId, tenantId, name: 'Nova' };
+    for (let i = 0; i < 5; i++) {
+      const outcome = await invokeTool(TOOLS, ctxFor(trader), 'run_backtest', { days: 30 });
+      expect(outcome.ok, JSON.stringify(outcome)).toBe(true);
+      expect((outcome as { result: { candles: number; trades: number } }).result).toMatchObject({ candles: 720 });
+    }
+    const refused = await invokeTool(TOOLS, ctxFor(trader), 'run_backtest', { days: 30 });
+    expect(refused).toMatchObject({ ok: false, error: 'forbidden', message: expect.stringContaining('Free plan allows 5 backtests a day') });
+    expect(await test.handle.db.$count(db.backtests, eq(db.backtests.tenantId, tenantId))).toBe(5);
+  });
+
   it('keeps the audit chain intact through all of it', async () => {
     const outcome = await invokeTool(TOOLS, ctxFor(staff['audit:member']!), 'verify_audit_chain', {});
     expect(outcome).toMatchObject({ ok: true, result: { ok: true } });

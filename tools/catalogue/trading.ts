@@ -1,8 +1,9 @@
 import { and, desc, eq, gte, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { bots, positions, queryRows, selectScoped, trades } from '../../db/index.ts';
-import { startBot, stopBot } from '../../trading/index.ts';
-import { traderScope } from '../scope.ts';
+import { ToolRefusal, traderScope } from '../scope.ts';
+import { checkBacktestQuota } from '../../billing/index.ts';
+import { getStrategy, loadCachedCandles, parseStrategyParameters, runBacktest, saveBacktest, startBot, stopBot, syncCandles, timeframeToMs } from '../../trading/index.ts';
 import { defineTool } from '../types.ts';
 
 const traderEmail = z.email().optional().describe("the trader's email (staff only; traders see their own account)");
@@ -99,6 +100,52 @@ export const tradingTools = [
     async execute(ctx, input) {
       const bot = await startBot(ctx.db, await traderScope(ctx, input.email), input.botId);
       return { botId: bot.id, status: bot.status };
+    },
+  }),
+  defineTool({
+    name: 'run_backtest',
+    description: 'Backtest a strategy on recent candles of a symbol and store the result (plan limits apply).',
+    domain: 'trading',
+    effect: 'write',
+    input: z.strictObject({
+      strategy: z.enum(['rsi', 'rsi-reference', 'macd-cross', 'ema-cross', 'bollinger-reversion']).default('rsi'),
+      symbol: z.string().regex(/^[A-Z0-9]+\/[A-Z0-9]+$/, { error: 'expected a symbol such as BTC/USDT' }).default('BTC/USDT'),
+      timeframe: z.enum(['5m', '15m', '1h', '4h', '1d']).default('1h'),
+      days: z.number().int().min(1).max(365).default(30),
+      email: traderEmail,
+    }),
+    output: z.object({ backtestId: z.string(), strategy: z.string(), symbol: z.string(), candles: z.number(), trades: z.number(), finalEquity: z.number(), totalReturnPct: z.number(), maxDrawdownPct: z.number(), winRatePct: z.number().nullable() }),
+    async execute(ctx, input) {
+      const scope = await traderScope(ctx, input.email);
+      const quota = await checkBacktestQuota(ctx.db, scope, ctx.now());
+      if (!quota.allowed) throw new ToolRefusal('forbidden', quota.reason);
+      const key = { exchange: 'binance', symbol: input.symbol, timeframe: input.timeframe };
+      const toMs = ctx.now().getTime();
+      const fromMs = toMs - input.days * 86_400_000;
+      if (ctx.marketData) await syncCandles(ctx.db, ctx.marketData, key, { sinceMs: fromMs });
+      let series = await loadCachedCandles(ctx.db, key, { fromMs, toMs });
+      if (series.length === 0 && !ctx.marketData) {
+        // No exchange at hand: use the newest cached stretch of the same length.
+        const all = await loadCachedCandles(ctx.db, key);
+        const bars = Math.ceil((input.days * 86_400_000) / timeframeToMs(input.timeframe));
+        series = { ...all, length: Math.min(bars, all.length), time: all.time.subarray(-bars), open: all.open.subarray(-bars), high: all.high.subarray(-bars), low: all.low.subarray(-bars), close: all.close.subarray(-bars), volume: all.volume.subarray(-bars) };
+      }
+      const strategy = getStrategy(input.strategy);
+      const parameters = parseStrategyParameters(strategy, {});
+      if (series.length <= strategy.warmupBars(parameters)) throw new ToolRefusal('not_found', `Not enough ${input.timeframe} candles of ${input.symbol} to backtest (have ${series.length}).`);
+      const started = performance.now();
+      const result = runBacktest(series, strategy, parameters);
+      const backtestId = await saveBacktest(ctx.db, scope, {
+        symbol: input.symbol, timeframe: input.timeframe, feeRate: 0.001, result, elapsedMs: performance.now() - started,
+        rangeStart: new Date(series.time[0]!), rangeEnd: new Date(series.time[series.length - 1]!),
+        ...(ctx.actor.kind === 'system' ? {} : { requestedByUserId: ctx.actor.userId }),
+      });
+      const round = (value: number) => Math.round(value * 100) / 100;
+      return {
+        backtestId, strategy: result.strategy, symbol: input.symbol, candles: result.candles, trades: result.trades,
+        finalEquity: round(result.finalEquity), totalReturnPct: round(result.totalReturnPct), maxDrawdownPct: round(result.maxDrawdownPct),
+        winRatePct: result.winRatePct === null ? null : round(result.winRatePct),
+      };
     },
   }),
 ];
