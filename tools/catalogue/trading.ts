@@ -9,6 +9,22 @@ import { defineTool } from '../types.ts';
 const traderEmail = z.email().optional().describe("the trader's email (staff only; traders see their own account)");
 const botRow = z.object({ id: z.string(), name: z.string(), strategy: z.string(), symbols: z.array(z.string()), mode: z.string(), status: z.string(), stakeQuote: z.string() });
 
+/** A write tool that starts or stops one of the scoped trader's bots. */
+function botControlTool(name: string, description: string, action: typeof startBot) {
+  return defineTool({
+    name,
+    description,
+    domain: 'trading',
+    effect: 'write',
+    input: z.strictObject({ botId: z.uuid(), email: traderEmail }),
+    output: z.object({ botId: z.string(), status: z.string() }),
+    async execute(ctx, input) {
+      const bot = await action(ctx.db, await traderScope(ctx, input.email), input.botId);
+      return { botId: bot.id, status: bot.status };
+    },
+  });
+}
+
 export const tradingTools = [
   defineTool({
     name: 'bots_overview',
@@ -78,30 +94,8 @@ export const tradingTools = [
       };
     },
   }),
-  defineTool({
-    name: 'stop_bot',
-    description: "Stop one of a trader's bots by its id.",
-    domain: 'trading',
-    effect: 'write',
-    input: z.strictObject({ botId: z.uuid(), email: traderEmail }),
-    output: z.object({ botId: z.string(), status: z.string() }),
-    async execute(ctx, input) {
-      const bot = await stopBot(ctx.db, await traderScope(ctx, input.email), input.botId);
-      return { botId: bot.id, status: bot.status };
-    },
-  }),
-  defineTool({
-    name: 'start_bot',
-    description: "Start one of a trader's bots by its id (plan limits apply).",
-    domain: 'trading',
-    effect: 'write',
-    input: z.strictObject({ botId: z.uuid(), email: traderEmail }),
-    output: z.object({ botId: z.string(), status: z.string() }),
-    async execute(ctx, input) {
-      const bot = await startBot(ctx.db, await traderScope(ctx, input.email), input.botId);
-      return { botId: bot.id, status: bot.status };
-    },
-  }),
+  botControlTool('stop_bot', "Stop one of a trader's bots by its id.", stopBot),
+  botControlTool('start_bot', "Start one of a trader's bots by its id (plan limits apply).", startBot),
   defineTool({
     name: 'run_backtest',
     description: 'Backtest a strategy on recent candles of a symbol and store the result (plan limits apply).',
