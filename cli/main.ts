@@ -5,6 +5,7 @@ import { DatabaseNotEmptyError } from '../demo/index.ts';
 import { MissingMasterKeyError } from '../secrets/index.ts';
 import { auditVerifyCommand, migrateCommand, seedCommand, seedDefaults, staffListCommand, UsageError } from './commands/data.ts';
 import { startCommand } from './commands/start.ts';
+import { askCommand } from './commands/ask.ts';
 import { approvalsDecideCommand, approvalsListCommand } from './commands/approvals.ts';
 import { billingCustomerCommand, billingMrrCommand, billingSyncCommand } from './commands/billing.ts';
 import { BillingError, StripeNotConfiguredError } from '../billing/index.ts';
@@ -101,6 +102,16 @@ export function buildProgram(): Command {
     .option('--months <n>', 'months of history', integerOption('--months'), 12)
     .action(billingMrrCommand);
   billing.command('customer').description('A trader\'s plan, subscriptions and invoices').argument('<email>').option('--json', 'print one JSON object').action(billingCustomerCommand);
+
+  program
+    .command('ask')
+    .description('One turn with an agent, as a staff member (default: the CEO); offline router until the model is connected')
+    .argument('<agent>', 'ceo, finance/financeiro, sales/vendas, support/sac, audit/auditoria, ...')
+    .argument('<message>', 'what to ask, in Portuguese or English')
+    .option('--as <email>', 'who is asking')
+    .option('--offline', 'answer without the model')
+    .option('--json', 'print one JSON object: agent, answer, toolCalls, mode, grounded, elapsedMs')
+    .action(askCommand);
 
   const approvalsCommand = program.command('approvals').description('Pending human decisions on risky actions (refunds, plan changes, freezes, live trading)');
   approvalsCommand.command('list').description('Pending approvals').option('--json', 'print one JSON array').action(approvalsListCommand);

@@ -96,6 +96,17 @@ describe('botcriptofy CLI on the embedded database', () => {
     expect(sync.stderr).toContain('billing sync needs Stripe: set STRIPE_SECRET_KEY');
   });
 
+  it('answers `ask` offline with the JSON shape the agents will keep', async () => {
+    const result = await runCli(['ask', 'financeiro', 'qual o MRR?', '--offline', '--json'], { DATA_DIR: dataDir });
+    expect(result.code, result.stderr).toBe(0);
+    const turn = JSON.parse(result.stdout) as Record<string, unknown>;
+    expect(turn).toMatchObject({ agent: 'finance', mode: 'offline', grounded: true, toolCalls: [{ tool: 'revenue_summary', ok: true }] });
+    expect(typeof turn['elapsedMs']).toBe('number');
+    const unknown = await runCli(['ask', 'nobody', 'oi'], { DATA_DIR: dataDir });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('Unknown agent "nobody"');
+  });
+
   it('lists pending approvals and refuses to decide an unknown one', async () => {
     const listed = await runCli(['approvals', 'list', '--json'], { DATA_DIR: dataDir });
     expect(listed.code, listed.stderr).toBe(0);

@@ -72,7 +72,7 @@ export const companyTools = [
           (select count(*) from leads where stage = 'won' and updated_at >= ${iso(30 * 86_400_000)}::timestamptz) as won_leads,
           (select count(*) from campaigns where status = 'active') as active_campaigns,
           (select count(*) from security_events where severity in ('high', 'critical') and occurred_at >= ${iso(86_400_000)}::timestamptz) as security_high,
-          (select count(*) from approvals where status = 'pending') as pending_approvals,
+          (select count(*) from approvals where status = 'pending' and expires_at > ${now.toISOString()}::timestamptz) as pending_approvals,
           (select count(*) from payments where status = 'failed' and created_at >= ${iso(30 * 86_400_000)}::timestamptz) as failed_payments`,
       );
       const n = (key: string) => Number(row?.[key] ?? 0);
