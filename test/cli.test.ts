@@ -119,7 +119,7 @@ describe('botcriptofy CLI on the embedded database', () => {
   it('verifies the audit chain, then names the row altered in SQL', async () => {
     const ok = await runCli(['audit', 'verify'], { DATA_DIR: dataDir });
     expect(ok.code, ok.stderr).toBe(0);
-    expect(ok.stdout).toMatch(/^Audit chain OK: 1 rows verified/);
+    expect(ok.stdout).toMatch(/^Audit chain OK: 2 rows verified/); // the seed, and the `ask` above (every tool call is audited)
 
     const handle = await openDatabase({ dataDir });
     await handle.db.execute(sql`alter table audit_log disable trigger audit_log_no_update_delete`);
