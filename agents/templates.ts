@@ -47,6 +47,15 @@ const TEMPLATES: Record<string, (r: Result, l: Locale) => string> = {
     const head = t(l, `Resultado de hoje: ${quote(r['todayProfitQuote'] as number, l)}.`, `Today's result: ${quote(r['todayProfitQuote'] as number, l)}.`);
     return attention.length === 0 ? `${head} ${t(l, 'Nenhum robô precisa de atenção.', 'No bot needs attention.')}` : [head, ...attention.map((b) => `- ${b['name']}: ${b['status']}${b['reason'] ? ` (${b['reason']})` : ''}`)].join('\n');
   },
+  recent_security_events: (r, l) => {
+    const byType = Object.entries(r['byType'] as Record<string, number>).map(([type, n]) => `${type} ${int(n, l)}`).join(', ');
+    return t(l, `${int(r['total'] as number, l)} eventos de segurança no período${byType ? `: ${byType}` : ''}.`, `${int(r['total'] as number, l)} security events in the period${byType ? `: ${byType}` : ''}.`);
+  },
+  detect_anomalies: (r, l) => {
+    const findings = r['findings'] as Result[];
+    if (findings.length === 0) return t(l, 'Nenhuma anomalia encontrada.', 'No anomalies found.');
+    return findings.map((f) => `- ${f['kind']}: ${f['email'] ?? '?'} ${t(l, 'de', 'from')} ${f['ip'] ?? '?'} (${int(f['count'] as number, l)}×)`).join('\n');
+  },
   verify_audit_chain: (r, l) => (r['ok'] ? t(l, `Trilha de auditoria íntegra: ${int(r['rowsChecked'] as number, l)} registros verificados.`, `Audit trail intact: ${int(r['rowsChecked'] as number, l)} rows verified.`) : t(l, `Trilha de auditoria QUEBRADA no registro ${r['badRowId']}: ${r['message']}`, `Audit trail BROKEN at row ${r['badRowId']}: ${r['message']}`)),
   query_audit_log: (r, l) => {
     const entries = r['entries'] as Result[];

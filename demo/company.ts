@@ -145,7 +145,7 @@ export function generateDemoCompany(options: DemoOptions): DemoCompany {
   }
 
   // --- Traders: accounts, 12+ months of billing, bots ------------------------------------
-  const traderTenants: { tenantId: string; userId: string; planId: PlanId; name: string }[] = [];
+  const traderTenants: { tenantId: string; userId: string; planId: PlanId; name: string; email: string }[] = [];
   let invoiceNumber = 1000;
   for (let t = 0; t < options.traders; t++) {
     const tenantId = rng.uuid();
@@ -158,7 +158,7 @@ export function generateDemoCompany(options: DemoOptions): DemoCompany {
     const customerId = rng.uuid();
     data.customers.push({ id: customerId, tenantId, email: who.email, name: who.name, createdAt: signup });
     const planId = simulateBilling(tenantId, customerId, signup);
-    traderTenants.push({ tenantId, userId, planId, name: who.name });
+    traderTenants.push({ tenantId, userId, planId, name: who.name, email: who.email });
     if (rng.chance(0.6)) addBots(tenantId, planId);
   }
 
@@ -497,16 +497,19 @@ export function generateDemoCompany(options: DemoOptions): DemoCompany {
   }
 
   // --- Approvals waiting for people ---------------------------------------------------------
-  const paidTrader = traderTenants.find((trader) => trader.planId !== 'free') ?? traderTenants[0]!;
-  const proposals = [
-    ['finance', 'refund_payment', { reason: 'cobrança duplicada', amountCents: 9_990 }, 'Reembolso de R$ 99,90 por cobrança duplicada'],
-    ['subscriptions', 'change_plan', { toPlanId: 'enterprise' }, 'Upgrade para Enterprise'],
-    ['security', 'freeze_api_key', { reason: 'acesso de IP novo (RU)' }, 'Congelar chave de API após acessos suspeitos'],
-  ] as const;
-  for (const [department, tool, args, summary] of proposals) {
+  const paidTrader =
+    traderTenants.find((trader) => trader.planId !== 'free' && data.payments.some((p) => p.tenantId === trader.tenantId && p.status === 'succeeded')) ?? traderTenants[0]!;
+  // The same arguments the tools take, so each approval can be executed as it stands.
+  const paidPayment = data.payments.find((payment) => payment.tenantId === paidTrader.tenantId && payment.status === 'succeeded');
+  const proposals: [Department, string, Record<string, unknown>, string, string][] = [
+    ...(paidPayment ? [['finance', 'refund_payment', { paymentId: paidPayment.id, amountCents: paidPayment.amountCents, reason: 'cobrança duplicada' }, `Reembolso de R$ ${((paidPayment.amountCents ?? 0) / 100).toFixed(2).replace('.', ',')} por cobrança duplicada`, paidTrader.tenantId] as [Department, string, Record<string, unknown>, string, string]] : []),
+    ['subscriptions', 'change_plan', { email: paidTrader.email, planId: 'enterprise', interval: 'month' }, `Mover ${paidTrader.email} para o Enterprise`, paidTrader.tenantId],
+    ['security', 'freeze_api_key', { email: target.email, reason: 'acesso de IP novo (RU)' }, `Congelar as chaves de ${target.email} após 14 logins falhos vindos da Rússia`, target.tenantId],
+  ];
+  for (const [department, tool, args, summary, tenantId] of proposals) {
     const createdAt = new Date(asOf - rng.int(1, 20) * HOUR);
     data.approvals.push({
-      id: rng.uuid(), tenantId: department === 'security' ? target.tenantId : paidTrader.tenantId, requestedByUserId: staffOf(department).userId,
+      id: rng.uuid(), tenantId, requestedByUserId: staffOf(department).userId,
       agent: department, tool, args, summary, approverDepartment: department, status: 'pending',
       expiresAt: new Date(createdAt.getTime() + 2 * DAY), createdAt,
     });

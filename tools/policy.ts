@@ -22,6 +22,10 @@ export const TOOL_POLICY: Readonly<Record<string, { readonly departments: readon
   list_plans: { departments: ['subscriptions', 'sales', 'support', 'finance'], traders: true },
   subscription_status: { departments: ['subscriptions', 'support', 'finance'], traders: true },
   change_plan: { departments: ['subscriptions'] },
+  // security
+  recent_security_events: { departments: ['security', 'audit'] },
+  detect_anomalies: { departments: ['security'] },
+  freeze_api_key: { departments: ['security'] },
   // audit
   query_audit_log: { departments: ['audit', 'security'] },
   verify_audit_chain: { departments: ['audit', 'security', 'settings'] },

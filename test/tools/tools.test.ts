@@ -141,6 +141,25 @@ describe('tool layer: policy, tenant scope, approvals, audit', () => {
     expect(await test.handle.db.$count(db.backtests, eq(db.backtests.tenantId, tenantId))).toBe(5);
   });
 
+  it('finds the brute-force burst of the demo, and freezes keys only after the Security head approves', async () => {
+    const found = await invokeTool(TOOLS, ctxFor(staff['security:member']!), 'detect_anomalies', { hours: 96 });
+    expect(found.ok).toBe(true);
+    const findings = (found as { result: { findings: { kind: string; ip: string | null; count: number; email: string | null }[] } }).result.findings;
+    const burst = findings.find((f) => f.kind === 'brute_force');
+    expect(burst).toMatchObject({ ip: '45.155.205.17', count: 14 });
+
+    // The demo already holds the pending freeze for that trader, with executable arguments.
+    const pending = (await listPendingApprovals(test.handle.db, now)).find((a) => a.tool === 'freeze_api_key')!;
+    expect(pending.args).toMatchObject({ email: burst!.email });
+    const [account] = await test.handle.db.insert(db.exchangeAccounts).values({ tenantId: pending.tenantId, label: 'main', apiKeyEncrypted: 'x', apiSecretEncrypted: 'y', apiKeyLast4: 'abcd' }).returning();
+    const base = { db: test.handle.db, agent: 'test', billing: new BillingService(test.handle.db, undefined), now: () => now };
+    expect(await decideApproval(TOOLS, base, staff['security:member']!, pending.id, 'approve')).toMatchObject({ decided: false });
+    const decided = await decideApproval(TOOLS, base, staff['security:head']!, pending.id, 'approve');
+    expect(decided).toMatchObject({ decided: true, status: 'executed' });
+    const [frozen] = await test.handle.db.select().from(db.exchangeAccounts).where(eq(db.exchangeAccounts.id, account!.id));
+    expect(frozen).toMatchObject({ status: 'frozen', frozenReason: 'acesso de IP novo (RU)' });
+  });
+
   it('keeps the audit chain intact through all of it', async () => {
     const outcome = await invokeTool(TOOLS, ctxFor(staff['audit:member']!), 'verify_audit_chain', {});
     expect(outcome).toMatchObject({ ok: true, result: { ok: true } });

@@ -1,0 +1,94 @@
+import { and, desc, eq, gte, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { bots, exchangeAccounts, queryRows, securityEvents } from '../../db/index.ts';
+import { ToolRefusal, traderScope } from '../scope.ts';
+import { defineTool } from '../types.ts';
+
+export const securityTools = [
+  defineTool({
+    name: 'recent_security_events',
+    description: 'Security events of the last N hours: counts by type and severity, and the latest ones.',
+    domain: 'security',
+    effect: 'read',
+    input: z.strictObject({ hours: z.number().int().min(1).max(24 * 30).default(24), severity: z.enum(['info', 'low', 'medium', 'high', 'critical']).optional() }),
+    output: z.object({ total: z.number(), byType: z.record(z.string(), z.number()), latest: z.array(z.object({ type: z.string(), severity: z.string(), ip: z.string().nullable(), country: z.string().nullable(), at: z.string() })) }),
+    async execute(ctx, input) {
+      const since = new Date(ctx.now().getTime() - input.hours * 3_600_000);
+      const where = and(gte(securityEvents.occurredAt, since), input.severity ? eq(securityEvents.severity, input.severity) : undefined);
+      const counts = await ctx.db.select({ type: securityEvents.type, n: sql<number>`count(*)::int` }).from(securityEvents).where(where).groupBy(securityEvents.type);
+      const latest = await ctx.db.select().from(securityEvents).where(where).orderBy(desc(securityEvents.occurredAt)).limit(10);
+      return {
+        total: counts.reduce((sum, c) => sum + c.n, 0),
+        byType: Object.fromEntries(counts.map((c) => [c.type, c.n])),
+        latest: latest.map((e) => ({ type: e.type, severity: e.severity, ip: e.ip, country: e.country, at: e.occurredAt.toISOString() })),
+      };
+    },
+  }),
+  defineTool({
+    name: 'detect_anomalies',
+    description: 'Find brute-force logins, logins from new countries and withdrawal attempts in the last N hours.',
+    domain: 'security',
+    effect: 'read',
+    input: z.strictObject({ hours: z.number().int().min(1).max(24 * 30).default(24), bruteForceThreshold: z.number().int().min(2).max(100).default(5) }),
+    output: z.object({ findings: z.array(z.object({ kind: z.enum(['brute_force', 'new_country', 'withdrawal_attempt']), email: z.string().nullable(), ip: z.string().nullable(), count: z.number(), firstAt: z.string(), lastAt: z.string() })) }),
+    async execute(ctx, input) {
+      const since = new Date(ctx.now().getTime() - input.hours * 3_600_000).toISOString();
+      // Brute force: at least `threshold` failed logins from one IP inside any 10-minute window.
+      const rows = await queryRows<{ kind: 'brute_force' | 'new_country' | 'withdrawal_attempt'; email: string | null; ip: string | null; n: number; first_at: string; last_at: string }>(
+        ctx.db,
+        sql`with failed as (
+              select e.ip, e.user_id, e.occurred_at,
+                count(*) over (partition by e.ip order by e.occurred_at range between interval '10 minutes' preceding and current row) as in_window
+              from security_events e where e.type = 'login_failed' and e.occurred_at >= ${since}::timestamptz
+            )
+            select 'brute_force' as kind, max(u.email) as email, f.ip, count(*)::int as n, min(f.occurred_at)::text as first_at, max(f.occurred_at)::text as last_at
+            from failed f left join users u on u.id = f.user_id
+            where f.ip in (select ip from failed where in_window >= ${input.bruteForceThreshold})
+            group by f.ip
+            union all
+            select 'new_country', u.email, e.ip, count(*)::int, min(e.occurred_at)::text, max(e.occurred_at)::text
+            from security_events e left join users u on u.id = e.user_id
+            where e.type = 'new_ip' and e.occurred_at >= ${since}::timestamptz
+              and e.country is not null and not exists (
+                select 1 from security_events p where p.user_id = e.user_id and p.type = 'login_succeeded' and p.country = e.country and p.occurred_at < e.occurred_at)
+            group by u.email, e.ip
+            union all
+            select 'withdrawal_attempt', u.email, e.ip, count(*)::int, min(e.occurred_at)::text, max(e.occurred_at)::text
+            from security_events e left join users u on u.id = e.user_id
+            where e.type = 'withdrawal_attempt' and e.occurred_at >= ${since}::timestamptz
+            group by u.email, e.ip`,
+      );
+      return { findings: rows.map((r) => ({ kind: r.kind, email: r.email, ip: r.ip, count: r.n, firstAt: new Date(r.first_at).toISOString(), lastAt: new Date(r.last_at).toISOString() })) };
+    },
+  }),
+  defineTool({
+    name: 'freeze_api_key',
+    description: "Freeze a trader's exchange API keys and stop their live bots (needs approval by the Security head or the CEO).",
+    domain: 'security',
+    effect: 'approval',
+    approverDepartment: 'security',
+    input: z.strictObject({ email: z.email(), reason: z.string().min(3).max(300) }),
+    output: z.object({ frozenAccounts: z.number(), frozenBots: z.number() }),
+    summarize: (input) => `Freeze the exchange keys of ${input.email}: ${input.reason}`,
+    async tenantOf(ctx, input) {
+      return (await traderScope(ctx, input.email)).tenantId;
+    },
+    async execute(ctx, input) {
+      const scope = await traderScope(ctx, input.email);
+      return ctx.db.transaction(async (tx) => {
+        const accounts = await tx
+          .update(exchangeAccounts)
+          .set({ status: 'frozen', frozenAt: ctx.now(), frozenReason: input.reason, updatedAt: ctx.now() })
+          .where(and(eq(exchangeAccounts.tenantId, scope.tenantId), eq(exchangeAccounts.status, 'active')))
+          .returning({ id: exchangeAccounts.id });
+        const frozenBots = await tx
+          .update(bots)
+          .set({ status: 'frozen', lastError: `frozen by Security: ${input.reason}`, updatedAt: ctx.now() })
+          .where(and(eq(bots.tenantId, scope.tenantId), eq(bots.mode, 'live')))
+          .returning({ id: bots.id });
+        if (accounts.length === 0 && frozenBots.length === 0) throw new ToolRefusal('not_found', `${input.email} has no active exchange key or live bot to freeze.`);
+        return { frozenAccounts: accounts.length, frozenBots: frozenBots.length };
+      });
+    },
+  }),
+];
