@@ -45,6 +45,8 @@ const ROUTES: readonly Route[] = [
   { agents: ['support', 'security'], tool: 'open_positions', patterns: [/posi[çc](ão|ões) abertas?/i, /open positions?/i], args: emailArg },
   { agents: ['support', 'security', 'finance', 'ceo'], tool: 'trading_pnl', patterns: [/\b(lucro|preju[ií]zo|pnl|p&l|resultado)\b/i, /\bprofit\b|\bperformance\b/i], args: (t) => ({ ...emailArg(t), ...daysArg(t) }) },
   { agents: ['support', 'security', 'finance', 'ceo'], tool: 'bots_overview', patterns: [/\b(robôs?|robos?|bots?)\b/i], args: emailArg },
+  { agents: ['support', 'ceo'], tool: 'open_tickets', patterns: [/tickets?|chamados?/i, /\bsla\b/i], args: emailArg },
+  { agents: ['support', 'sales', 'documents'], tool: 'search_knowledge_base', patterns: [/^(como|how|o que|what|onde|where|posso|can i|por que|why)\b/i, /base de conhecimento|knowledge base|artigo|article|pol[ií]tica|policy/i], args: (t) => ({ query: t.replace(/[?!.]/g, ' ').trim().slice(0, 200) }) },
   { agents: ['security', 'ceo'], tool: 'detect_anomalies', patterns: [/anomalias?|suspeit|for[çc]a bruta|brute.?force/i, /anomal(y|ies)|suspicious/i] },
   { agents: ['security', 'audit', 'ceo'], tool: 'recent_security_events', patterns: [/eventos? de seguran[çc]a|alertas? de seguran[çc]a/i, /security (events?|alerts?)/i], args: (t) => (/\b(semana|week)\b/i.test(t) ? { hours: 168 } : {}) },
   { agents: ['audit', 'security', 'settings', 'ceo'], tool: 'verify_audit_chain', patterns: [/(verifi|checa|confer).*(auditoria|audit|cadeia)/i, /(integridade|integrity).*(auditoria|audit|log)/i, /verify .*audit/i] },

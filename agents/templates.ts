@@ -47,6 +47,15 @@ const TEMPLATES: Record<string, (r: Result, l: Locale) => string> = {
     const head = t(l, `Resultado de hoje: ${quote(r['todayProfitQuote'] as number, l)}.`, `Today's result: ${quote(r['todayProfitQuote'] as number, l)}.`);
     return attention.length === 0 ? `${head} ${t(l, 'Nenhum robô precisa de atenção.', 'No bot needs attention.')}` : [head, ...attention.map((b) => `- ${b['name']}: ${b['status']}${b['reason'] ? ` (${b['reason']})` : ''}`)].join('\n');
   },
+  search_knowledge_base: (r, l) => {
+    const articles = r['articles'] as Result[];
+    return articles.length === 0 ? t(l, 'Nada encontrado na base de conhecimento.', 'Nothing found in the knowledge base.') : articles.map((a) => `- ${a['title']}: ${a['excerpt']}`).join('\n');
+  },
+  open_tickets: (r, l) => {
+    const tickets = r['tickets'] as Result[];
+    const head = t(l, `${int(r['total'] as number, l)} tickets abertos, ${int(r['overdue'] as number, l)} fora do SLA.`, `${int(r['total'] as number, l)} open tickets, ${int(r['overdue'] as number, l)} past SLA.`);
+    return [head, ...tickets.map((tk) => `- [${tk['priority']}] ${tk['subject']} (${tk['status']}${tk['overdue'] ? t(l, ', atrasado', ', overdue') : ''})`)].join('\n');
+  },
   recent_security_events: (r, l) => {
     const byType = Object.entries(r['byType'] as Record<string, number>).map(([type, n]) => `${type} ${int(n, l)}`).join(', ');
     return t(l, `${int(r['total'] as number, l)} eventos de segurança no período${byType ? `: ${byType}` : ''}.`, `${int(r['total'] as number, l)} security events in the period${byType ? `: ${byType}` : ''}.`);

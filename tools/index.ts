@@ -1,12 +1,13 @@
 import { auditTools, companyTools } from './catalogue/audit-company.ts';
 import { billingTools } from './catalogue/billing.ts';
 import { securityTools } from './catalogue/security.ts';
+import { supportTools } from './catalogue/support.ts';
 import { tradingTools } from './catalogue/trading.ts';
 import type { ToolDefinition } from './types.ts';
 
 /** Every tool by name: the typed, audited, permission-checked surface agents act through. */
 export const TOOLS: ReadonlyMap<string, ToolDefinition> = new Map(
-  [...tradingTools, ...billingTools, ...securityTools, ...auditTools, ...companyTools].map((tool) => [tool.name, tool]),
+  [...tradingTools, ...billingTools, ...securityTools, ...supportTools, ...auditTools, ...companyTools].map((tool) => [tool.name, tool]),
 );
 
 export { decideApproval, listPendingApprovals, type ApprovalRow, type DecisionResult } from './approvals.ts';

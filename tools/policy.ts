@@ -26,6 +26,12 @@ export const TOOL_POLICY: Readonly<Record<string, { readonly departments: readon
   recent_security_events: { departments: ['security', 'audit'] },
   detect_anomalies: { departments: ['security'] },
   freeze_api_key: { departments: ['security'] },
+  // support
+  search_knowledge_base: { departments: ['support', 'sales', 'documents'], traders: true },
+  open_tickets: { departments: ['support'], traders: true },
+  open_ticket: { departments: ['support'], traders: true },
+  answer_ticket: { departments: ['support'] },
+  escalate_ticket: { departments: ['support'] },
   // audit
   query_audit_log: { departments: ['audit', 'security'] },
   verify_audit_chain: { departments: ['audit', 'security', 'settings'] },

@@ -1,0 +1,115 @@
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { queryRows, supportTickets, ticketMessages, type TenantScope } from '../../db/index.ts';
+import { ToolRefusal, traderScope } from '../scope.ts';
+import { defineTool, type ToolContext } from '../types.ts';
+
+const SLA_HOURS = { urgent: 2, high: 8, normal: 24, low: 72 } as const;
+
+/** The ticket, if the actor may touch it: staff any, a trader only their own. */
+async function ticketFor(ctx: ToolContext, ticketId: string) {
+  const [ticket] = await ctx.db.select().from(supportTickets).where(eq(supportTickets.id, ticketId));
+  if (!ticket || (ctx.actor.kind === 'trader' && ticket.tenantId !== ctx.actor.tenantId)) throw new ToolRefusal('not_found', `No ticket ${ticketId}.`);
+  return ticket;
+}
+
+export const supportTools = [
+  defineTool({
+    name: 'search_knowledge_base',
+    description: 'Search the published help articles and policies; returns titles and short excerpts.',
+    domain: 'support',
+    effect: 'read',
+    input: z.strictObject({ query: z.string().min(2).max(200) }),
+    output: z.object({ articles: z.array(z.object({ slug: z.string(), title: z.string(), excerpt: z.string() })) }),
+    async execute(ctx, input) {
+      // Same expression as the GIN index on document_versions, so the search uses it.
+      const rows = await queryRows<{ slug: string; title: string; body: string }>(
+        ctx.db,
+        sql`select d.slug, v.title, v.body from documents d
+            join document_versions v on v.document_id = d.id and v.version = d.current_version
+            where d.status = 'published'
+              and to_tsvector('simple', v.title || ' ' || v.body) @@ websearch_to_tsquery('simple', ${input.query})
+            order by ts_rank(to_tsvector('simple', v.title || ' ' || v.body), websearch_to_tsquery('simple', ${input.query})) desc
+            limit 5`,
+      );
+      return { articles: rows.map((r) => ({ slug: r.slug, title: r.title, excerpt: r.body.split('\n')[0]!.slice(0, 240) })) };
+    },
+  }),
+  defineTool({
+    name: 'open_tickets',
+    description: 'Open, pending and escalated tickets with their SLA (one trader by email, or all).',
+    domain: 'support',
+    effect: 'read',
+    input: z.strictObject({ email: z.email().optional(), limit: z.number().int().min(1).max(50).default(10) }),
+    output: z.object({ total: z.number(), overdue: z.number(), tickets: z.array(z.object({ id: z.string(), subject: z.string(), status: z.string(), priority: z.string(), slaDueAt: z.string(), overdue: z.boolean() })) }),
+    async execute(ctx, input) {
+      const scope: TenantScope | undefined = ctx.actor.kind === 'trader' || input.email ? await traderScope(ctx, input.email) : undefined;
+      const rows = await ctx.db
+        .select()
+        .from(supportTickets)
+        .where(and(inArray(supportTickets.status, ['open', 'pending', 'escalated']), scope ? eq(supportTickets.tenantId, scope.tenantId) : undefined))
+        .orderBy(asc(supportTickets.slaDueAt));
+      const now = ctx.now().getTime();
+      const tickets = rows.map((t) => ({ id: t.id, subject: t.subject, status: t.status, priority: t.priority, slaDueAt: t.slaDueAt.toISOString(), overdue: t.slaDueAt.getTime() < now }));
+      return { total: tickets.length, overdue: tickets.filter((t) => t.overdue).length, tickets: tickets.slice(0, input.limit) };
+    },
+  }),
+  defineTool({
+    name: 'open_ticket',
+    description: "Open a support ticket for the trader asking (or for a trader by email).",
+    domain: 'support',
+    effect: 'write',
+    input: z.strictObject({ subject: z.string().min(3).max(200), message: z.string().min(1).max(4000), priority: z.enum(['low', 'normal', 'high', 'urgent']).default('normal'), email: z.email().optional() }),
+    output: z.object({ ticketId: z.string(), slaDueAt: z.string() }),
+    async execute(ctx, input) {
+      const scope = await traderScope(ctx, input.email);
+      const slaDueAt = new Date(ctx.now().getTime() + SLA_HOURS[input.priority] * 3_600_000);
+      return ctx.db.transaction(async (tx) => {
+        const [ticket] = await tx
+          .insert(supportTickets)
+          .values({ tenantId: scope.tenantId, requesterUserId: ctx.actor.kind === 'trader' ? ctx.actor.userId : null, subject: input.subject, priority: input.priority, channel: 'agent', slaDueAt, createdAt: ctx.now() })
+          .returning({ id: supportTickets.id });
+        await tx.insert(ticketMessages).values({ ticketId: ticket!.id, tenantId: scope.tenantId, authorKind: ctx.actor.kind === 'trader' ? 'customer' : 'staff', authorUserId: ctx.actor.kind === 'system' ? null : ctx.actor.userId, body: input.message, createdAt: ctx.now() });
+        return { ticketId: ticket!.id, slaDueAt: slaDueAt.toISOString() };
+      });
+    },
+  }),
+  defineTool({
+    name: 'answer_ticket',
+    description: 'Reply to a ticket; the first reply stops the first-response SLA clock.',
+    domain: 'support',
+    effect: 'write',
+    input: z.strictObject({ ticketId: z.uuid(), message: z.string().min(1).max(4000) }),
+    output: z.object({ ticketId: z.string(), status: z.string() }),
+    async execute(ctx, input) {
+      const ticket = await ticketFor(ctx, input.ticketId);
+      const status = ctx.actor.kind === 'trader' ? 'open' : 'pending';
+      await ctx.db.transaction(async (tx) => {
+        await tx.insert(ticketMessages).values({ ticketId: ticket.id, tenantId: ticket.tenantId, authorKind: ctx.actor.kind === 'trader' ? 'customer' : 'staff', authorUserId: ctx.actor.kind === 'system' ? null : ctx.actor.userId, body: input.message, createdAt: ctx.now() });
+        await tx
+          .update(supportTickets)
+          .set({ status, firstResponseAt: ticket.firstResponseAt ?? (ctx.actor.kind === 'staff' ? ctx.now() : null), updatedAt: ctx.now() })
+          .where(eq(supportTickets.id, ticket.id));
+      });
+      return { ticketId: ticket.id, status };
+    },
+  }),
+  defineTool({
+    name: 'escalate_ticket',
+    description: 'Escalate a ticket to the support head with a reason; raises its priority.',
+    domain: 'support',
+    effect: 'write',
+    input: z.strictObject({ ticketId: z.uuid(), reason: z.string().min(3).max(500) }),
+    output: z.object({ ticketId: z.string(), status: z.string(), priority: z.string() }),
+    async execute(ctx, input) {
+      const ticket = await ticketFor(ctx, input.ticketId);
+      const priority = ticket.priority === 'urgent' || ticket.priority === 'high' ? 'urgent' : 'high';
+      await ctx.db.transaction(async (tx) => {
+        await tx.update(supportTickets).set({ status: 'escalated', priority, updatedAt: ctx.now() }).where(eq(supportTickets.id, ticket.id));
+        await tx.insert(ticketMessages).values({ ticketId: ticket.id, tenantId: ticket.tenantId, authorKind: 'agent', body: `Escalated: ${input.reason}`, createdAt: ctx.now() });
+      });
+      return { ticketId: ticket.id, status: 'escalated', priority };
+    },
+  }),
+];
+
