@@ -1,10 +1,12 @@
+import { formatBrlCents } from '../billing/index.ts';
+
 // Deterministic answers from tool results: what staff get when the model is offline, and
 // the fallback when a model's answer states a number no tool produced.
 
 type Locale = 'pt-BR' | 'en';
 type Result = Record<string, unknown>;
 
-const money = (cents: number, locale: Locale) => new Intl.NumberFormat(locale === 'en' ? 'en-US' : 'pt-BR', { style: 'currency', currency: 'BRL' }).format(cents / 100);
+const money = formatBrlCents;
 const quote = (value: number, locale: Locale) => `${new Intl.NumberFormat(locale === 'en' ? 'en-US' : 'pt-BR', { maximumFractionDigits: 2 }).format(value)} USDT`;
 const pct = (value: number | null, locale: Locale) => (value === null ? '–' : `${new Intl.NumberFormat(locale === 'en' ? 'en-US' : 'pt-BR', { maximumFractionDigits: 2 }).format(value)} %`);
 const int = (value: number, locale: Locale) => new Intl.NumberFormat(locale === 'en' ? 'en-US' : 'pt-BR').format(value);

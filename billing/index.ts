@@ -18,3 +18,4 @@ export { createStripeClient, type StripeClientOptions } from './stripe-client.ts
 export { receiveStripeWebhook, webhookTestHooks, type WebhookResult } from './webhooks.ts';
 export { BillingError, BillingService, StripeNotConfiguredError, type CatalogSyncReport } from './service.ts';
 export { mirrorSubscriptionObject } from './mirror-helpers.ts';
+export { formatBrlCents } from './format.ts';

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type * as schema from '../db/index.ts';
-import { departments, type Department, type PlanId } from '../db/index.ts';
+import { TICKET_SLA_HOURS, departments, type Department, type PlanId } from '../db/index.ts';
 import { PLANS, monthlyRecurringCents } from '../billing/index.ts';
 import type { SecretBox } from '../secrets/index.ts';
 import {
@@ -64,7 +64,6 @@ export interface DemoOptions {
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-const SLA_HOURS = { urgent: 2, high: 8, normal: 24, low: 72 } as const;
 const FEE_RATE = 0.001;
 
 function addMonths(date: Date, months: number): Date {
@@ -369,9 +368,9 @@ export function generateDemoCompany(options: DemoOptions): DemoCompany {
     const status = ageHours < 48
       ? rng.weighted([['open', 50], ['pending', 25], ['escalated', 10], ['resolved', 15]] as const)
       : rng.weighted([['resolved', 60], ['closed', 35], ['escalated', 5]] as const);
-    const slaDueAt = new Date(createdAt.getTime() + SLA_HOURS[priority] * HOUR);
+    const slaDueAt = new Date(createdAt.getTime() + TICKET_SLA_HOURS[priority] * HOUR);
     const responded = status !== 'open' || rng.chance(0.3);
-    const firstResponseAt = responded ? new Date(createdAt.getTime() + rng.float(0.1, SLA_HOURS[priority] * 1.3) * HOUR) : null;
+    const firstResponseAt = responded ? new Date(createdAt.getTime() + rng.float(0.1, TICKET_SLA_HOURS[priority] * 1.3) * HOUR) : null;
     const resolvedAt = status === 'resolved' || status === 'closed' ? new Date(createdAt.getTime() + rng.int(2, 96) * HOUR) : null;
     const ticketId = rng.uuid();
     const agent = staffOf('support');

@@ -1,11 +1,10 @@
 import { desc, eq, sql } from 'drizzle-orm';
-import { BillingService, createStripeClient, currentPlan, financeSummary } from '../../billing/index.ts';
+import { BillingService, createStripeClient, currentPlan, financeSummary, formatBrlCents } from '../../billing/index.ts';
 import { customers, invoices, payments, subscriptions, tenantScope, users } from '../../db/index.ts';
 import { withRuntime } from '../runtime.ts';
 import { UsageError } from './data.ts';
+import { printTable } from '../table.ts';
 
-const brl = new Intl.NumberFormat('pt-BR', { style: 'currency', currency: 'BRL' });
-export const formatCents = (cents: number) => brl.format(cents / 100);
 
 
 export async function billingSyncCommand(): Promise<void> {
@@ -27,16 +26,15 @@ export async function billingMrrCommand(options: { json?: boolean; months: numbe
       return;
     }
     const pct = (value: number | null) => (value === null ? '–' : `${value.toFixed(2)} %`);
-    console.log(`MRR ${formatCents(summary.mrrCents)} · ARR ${formatCents(summary.arrCents)} · ${summary.payingCustomers} paying customers · ARPU ${formatCents(summary.arpuCents)}`);
-    console.log(`Average monthly churn ${pct(summary.averageChurnRatePct)} · LTV ${summary.ltvCents === null ? '–' : formatCents(summary.ltvCents)}`);
+    console.log(`MRR ${formatBrlCents(summary.mrrCents)} · ARR ${formatBrlCents(summary.arrCents)} · ${summary.payingCustomers} paying customers · ARPU ${formatBrlCents(summary.arpuCents)}`);
+    console.log(`Average monthly churn ${pct(summary.averageChurnRatePct)} · LTV ${summary.ltvCents === null ? '–' : formatBrlCents(summary.ltvCents)}`);
     console.log(
-      `Failed payments ${summary.payments.failedPayments} (${formatCents(summary.payments.failedAmountCents)}) · at risk ${formatCents(summary.payments.atRiskCents)} · past due ${summary.payments.pastDueSubscriptions} · refunds ${summary.refunds.count} (${formatCents(summary.refunds.amountCents)})`,
+      `Failed payments ${summary.payments.failedPayments} (${formatBrlCents(summary.payments.failedAmountCents)}) · at risk ${formatBrlCents(summary.payments.atRiskCents)} · past due ${summary.payments.pastDueSubscriptions} · refunds ${summary.refunds.count} (${formatBrlCents(summary.refunds.amountCents)})`,
     );
     console.log('');
     const header = ['month', 'new', 'expansion', 'contraction', 'churned', 'ending MRR', 'churn'];
-    const rows = summary.months.map((m) => [m.month, formatCents(m.newCents), formatCents(m.expansionCents), formatCents(m.contractionCents), formatCents(m.churnedCents), formatCents(m.endingMrrCents), pct(m.customerChurnRatePct)]);
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-    for (const row of [header, ...rows]) console.log(row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '));
+    const rows = summary.months.map((m) => [m.month, formatBrlCents(m.newCents), formatBrlCents(m.expansionCents), formatBrlCents(m.contractionCents), formatBrlCents(m.churnedCents), formatBrlCents(m.endingMrrCents), pct(m.customerChurnRatePct)]);
+    printTable(header, rows, (column) => column > 0);
   });
 }
 
@@ -64,7 +62,7 @@ export async function billingCustomerCommand(email: string, options: { json?: bo
       return;
     }
     console.log(`${view.name} <${view.email}> · plan ${plan.name} · Stripe customer ${view.stripeCustomerId ?? '(none, local mode)'} · failed payments ${failed}`);
-    for (const s of view.subscriptions) console.log(`  subscription ${s.planId}/${s.interval} ${s.status} ${formatCents(s.amountCents)} from ${s.startedAt.slice(0, 10)}${s.endedAt ? ` to ${s.endedAt.slice(0, 10)}` : ''}${s.cancelAtPeriodEnd ? ' (cancels at period end)' : ''}`);
-    for (const i of view.invoices) console.log(`  invoice ${i.number ?? '-'} ${i.status} ${formatCents(i.amountDueCents)} on ${i.createdAt.slice(0, 10)}`);
+    for (const s of view.subscriptions) console.log(`  subscription ${s.planId}/${s.interval} ${s.status} ${formatBrlCents(s.amountCents)} from ${s.startedAt.slice(0, 10)}${s.endedAt ? ` to ${s.endedAt.slice(0, 10)}` : ''}${s.cancelAtPeriodEnd ? ' (cancels at period end)' : ''}`);
+    for (const i of view.invoices) console.log(`  invoice ${i.number ?? '-'} ${i.status} ${formatBrlCents(i.amountDueCents)} on ${i.createdAt.slice(0, 10)}`);
   });
 }

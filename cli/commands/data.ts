@@ -2,6 +2,7 @@ import { verifyAuditChain } from '../../audit/index.ts';
 import { listStaff } from '../../db/index.ts';
 import { DEFAULT_DEMO_SEED, DEFAULT_DEMO_TRADERS, seedDemoCompany } from '../../demo/index.ts';
 import { withRuntime } from '../runtime.ts';
+import { printTable } from '../table.ts';
 
 
 export async function migrateCommand(): Promise<void> {
@@ -66,10 +67,4 @@ export class UsageError extends Error {
     super(message);
     this.name = 'UsageError';
   }
-}
-
-function printTable(headers: string[], rows: string[][]): void {
-  const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => (row[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
-  console.log([line(headers), ...rows.map(line)].join('\n'));
 }

@@ -13,6 +13,7 @@ import {
   type RankingMetric,
 } from '../../trading/index.ts';
 import { UsageError } from './data.ts';
+import { printTable } from '../table.ts';
 
 export interface BacktestCommandOptions {
   strategy: string;
@@ -128,8 +129,7 @@ export async function optimizeCommand(options: OptimizeCommandOptions): Promise<
     format(entry.metrics['maxDrawdownPct']),
     format(entry.metrics['winRatePct']),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  for (const row of [header, ...rows]) console.log(row.map((cell, i) => cell.padStart(widths[i]!)).join('  '));
+  printTable(header, rows, () => true);
 }
 
 function progressBar(done: number, total: number): void {

@@ -20,6 +20,9 @@ export const ticketStatus = pgEnum('ticket_status', ticketStatuses);
 export const ticketPriorities = ['low', 'normal', 'high', 'urgent'] as const;
 export const ticketPriority = pgEnum('ticket_priority', ticketPriorities);
 
+/** First-response SLA of each priority, in hours. */
+export const TICKET_SLA_HOURS: Readonly<Record<(typeof ticketPriorities)[number], number>> = { urgent: 2, high: 8, normal: 24, low: 72 };
+
 export const supportTickets = pgTable(
   'support_tickets',
   {

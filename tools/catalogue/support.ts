@@ -1,10 +1,9 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { queryRows, supportTickets, ticketMessages, type TenantScope } from '../../db/index.ts';
+import { TICKET_SLA_HOURS, queryRows, supportTickets, ticketMessages, type TenantScope } from '../../db/index.ts';
 import { ToolRefusal, traderScope } from '../scope.ts';
 import { defineTool, type ToolContext } from '../types.ts';
 
-const SLA_HOURS = { urgent: 2, high: 8, normal: 24, low: 72 } as const;
 
 /** The ticket, if the actor may touch it: staff any, a trader only their own. */
 async function ticketFor(ctx: ToolContext, ticketId: string) {
@@ -63,7 +62,7 @@ export const supportTools = [
     output: z.object({ ticketId: z.string(), slaDueAt: z.string() }),
     async execute(ctx, input) {
       const scope = await traderScope(ctx, input.email);
-      const slaDueAt = new Date(ctx.now().getTime() + SLA_HOURS[input.priority] * 3_600_000);
+      const slaDueAt = new Date(ctx.now().getTime() + TICKET_SLA_HOURS[input.priority] * 3_600_000);
       return ctx.db.transaction(async (tx) => {
         const [ticket] = await tx
           .insert(supportTickets)

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { bots, positions, queryRows, selectScoped, trades } from '../../db/index.ts';
 import { ToolRefusal, traderScope } from '../scope.ts';
 import { checkBacktestQuota } from '../../billing/index.ts';
-import { getStrategy, loadCachedCandles, parseStrategyParameters, runBacktest, saveBacktest, startBot, stopBot, syncCandles, timeframeToMs } from '../../trading/index.ts';
+import { getStrategy, loadCachedCandles, parseStrategyParameters, runBacktest, saveBacktest, sliceCandles, startBot, stopBot, syncCandles, timeframeToMs } from '../../trading/index.ts';
 import { defineTool } from '../types.ts';
 
 const traderEmail = z.email().optional().describe("the trader's email (staff only; traders see their own account)");
@@ -122,7 +122,7 @@ export const tradingTools = [
         // No exchange at hand: use the newest cached stretch of the same length.
         const all = await loadCachedCandles(ctx.db, key);
         const bars = Math.ceil((input.days * 86_400_000) / timeframeToMs(input.timeframe));
-        series = { ...all, length: Math.min(bars, all.length), time: all.time.subarray(-bars), open: all.open.subarray(-bars), high: all.high.subarray(-bars), low: all.low.subarray(-bars), close: all.close.subarray(-bars), volume: all.volume.subarray(-bars) };
+        series = sliceCandles(all, all.length - bars);
       }
       const strategy = getStrategy(input.strategy);
       const parameters = parseStrategyParameters(strategy, {});
