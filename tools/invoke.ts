@@ -13,10 +13,6 @@ export function actorId(actor: Actor): string {
   return actor.kind === 'system' ? `system:${actor.name}` : actor.userId;
 }
 
-function auditActorKind(actor: Actor): 'staff' | 'trader' | 'system' {
-  return actor.kind;
-}
-
 /**
  * The only way anything calls a tool: look it up, check the policy, validate the arguments,
  * turn side effects into approvals, run it with a validated result, and audit every outcome.
@@ -33,7 +29,7 @@ export async function invokeTool(
   const audit = (outcome: 'ok' | 'denied' | 'error' | 'pending_approval', extra: { result?: unknown; details?: unknown; tenantId?: string | null } = {}) =>
     appendAudit(ctx.db, {
       tenantId: extra.tenantId ?? (ctx.actor.kind === 'system' ? null : ctx.actor.tenantId),
-      actorKind: auditActorKind(ctx.actor),
+      actorKind: ctx.actor.kind,
       actorId: actorId(ctx.actor),
       agent: ctx.agent ?? null,
       action: 'tool.call',

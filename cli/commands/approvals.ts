@@ -31,7 +31,7 @@ export async function approvalsDecideCommand(decision: 'approve' | 'reject', id:
       return;
     }
     const detail = result.outcome && !result.outcome.ok ? `: ${result.outcome.message}` : '';
-    console.log(`Approval ${id} ${result.status} by ${decider.kind === 'system' ? decider.name : decider.name}${detail}`);
+    console.log(`Approval ${id} ${result.status} by ${decider.name}${detail}`);
     if (result.status === 'failed') process.exitCode = 1;
   });
 }
