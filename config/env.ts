@@ -53,6 +53,21 @@ export const envSchema = z.object({
   STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_[A-Za-z0-9_]+$/, { error: 'expected a Stripe secret key (sk_test_… or sk_live_…)' }).optional(),
   STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9_]+$/, { error: 'expected a webhook signing secret (whsec_…)' }).optional(),
   STRIPE_API_URL: z.url({ error: 'expected a URL such as http://127.0.0.1:12111' }).optional(),
+  OLLAMA_HOST: z.url({ error: 'expected a URL such as http://127.0.0.1:11434' }).default('http://127.0.0.1:11434'),
+  OLLAMA_MODEL: z.string().regex(/^[\w./:-]+$/, { error: 'expected a model name such as qwen3:0.6b' }).default('qwen3:0.6b'),
+  /** Per-agent models, e.g. `ceo=qwen3:4b,finance=qwen3:1.7b`. */
+  OLLAMA_AGENT_MODELS: z
+    .string()
+    .regex(/^\s*[a-z]+\s*=\s*[\w./:-]+\s*(,\s*[a-z]+\s*=\s*[\w./:-]+\s*)*$/, { error: 'expected agent=model pairs separated by commas, e.g. ceo=qwen3:4b,finance=qwen3:1.7b' })
+    .transform((text) => Object.fromEntries(text.split(',').map((pair) => pair.split('=').map((part) => part.trim()) as [string, string])))
+    .optional(),
+  /** Longest wait for one model call; past it the turn is answered without the model. */
+  OLLAMA_TIMEOUT_MS: z.coerce
+    .number({ error: 'expected milliseconds' })
+    .int({ error: 'expected an integer number of milliseconds' })
+    .min(100, { error: 'expected at least 100 ms' })
+    .max(600_000, { error: 'expected at most 600000 ms' })
+    .default(30_000),
   SHUTDOWN_TIMEOUT_MS: z.coerce
     .number({ error: 'expected milliseconds' })
     .int({ error: 'expected an integer number of milliseconds' })

@@ -26,6 +26,13 @@ export interface Config {
     readonly webhookSecret: string | undefined;
     readonly apiUrl: string | undefined;
   };
+  readonly ollama: {
+    readonly host: string;
+    readonly model: string;
+    /** Agent name → model, overriding `model` for that agent. */
+    readonly agentModels: Readonly<Record<string, string>>;
+    readonly timeoutMs: number;
+  };
   readonly trading: {
     /** `live` lets bots in live mode move real money; anything else keeps them on the sandbox. */
     readonly mode: 'paper' | 'live';
@@ -98,6 +105,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, cwd = p
     masterKey: env.MASTER_KEY === undefined ? undefined : decodeMasterKey(env.MASTER_KEY),
     demoSeed: env.DEMO_SEED,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    ollama: { host: env.OLLAMA_HOST.replace(/\/+$/, ''), model: env.OLLAMA_MODEL, agentModels: env.OLLAMA_AGENT_MODELS ?? {}, timeoutMs: env.OLLAMA_TIMEOUT_MS },
     trading: { mode: env.TRADING_MODE, killSwitch: env.TRADING_KILL_SWITCH },
     stripe: { secretKey: env.STRIPE_SECRET_KEY, webhookSecret: env.STRIPE_WEBHOOK_SECRET, apiUrl: env.STRIPE_API_URL },
   };

@@ -1,4 +1,4 @@
-import { index, integer, jsonb, pgEnum, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { index, integer, jsonb, pgEnum, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, id, instant } from './columns.ts';
 import { department, tenantRef, users } from './tenancy.ts';
 
@@ -66,3 +66,42 @@ export const notifications = pgTable(
   },
   (t) => [index('notifications_pending_idx').on(t.status, t.nextAttemptAt), index('notifications_tenant_idx').on(t.tenantId, t.createdAt)],
 );
+
+// Mastra's conversation memory (db/mastra-memory.ts): one thread per person, channel and agent.
+
+export const mastraThreads = pgTable(
+  'mastra_threads',
+  {
+    id: text().primaryKey(),
+    /** Whose conversation: a staff member's or trader's user id. */
+    resourceId: text().notNull(),
+    title: text(),
+    metadata: jsonb().$type<Record<string, unknown>>(),
+    createdAt: timestamp({ withTimezone: true, mode: 'date', precision: 3 }).notNull(),
+    updatedAt: timestamp({ withTimezone: true, mode: 'date', precision: 3 }).notNull(),
+  },
+  (t) => [index().on(t.resourceId, t.updatedAt)],
+);
+
+export const mastraMessages = pgTable(
+  'mastra_messages',
+  {
+    id: text().primaryKey(),
+    threadId: text().notNull(),
+    resourceId: text(),
+    role: text().notNull(),
+    type: text().notNull().default('text'),
+    /** Mastra's message content (format 2: parts, tool invocations, metadata). */
+    content: jsonb().notNull(),
+    createdAt: timestamp({ withTimezone: true, mode: 'date', precision: 3 }).notNull(),
+  },
+  (t) => [index().on(t.threadId, t.createdAt), index().on(t.resourceId, t.createdAt)],
+);
+
+export const mastraResources = pgTable('mastra_resources', {
+  id: text().primaryKey(),
+  workingMemory: text(),
+  metadata: jsonb().$type<Record<string, unknown>>(),
+  createdAt: timestamp({ withTimezone: true, mode: 'date', precision: 3 }).notNull(),
+  updatedAt: timestamp({ withTimezone: true, mode: 'date', precision: 3 }).notNull(),
+});
