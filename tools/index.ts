@@ -1,13 +1,17 @@
 import { auditTools, companyTools } from './catalogue/audit-company.ts';
 import { billingTools } from './catalogue/billing.ts';
+import { documentTools } from './catalogue/documents.ts';
+import { marketingTools } from './catalogue/marketing.ts';
+import { salesTools } from './catalogue/sales.ts';
 import { securityTools } from './catalogue/security.ts';
+import { settingsTools } from './catalogue/settings.ts';
 import { supportTools } from './catalogue/support.ts';
 import { tradingTools } from './catalogue/trading.ts';
 import type { ToolDefinition } from './types.ts';
 
 /** Every tool by name: the typed, audited, permission-checked surface agents act through. */
 export const TOOLS: ReadonlyMap<string, ToolDefinition> = new Map(
-  [...tradingTools, ...billingTools, ...securityTools, ...supportTools, ...auditTools, ...companyTools].map((tool) => [tool.name, tool]),
+  [...tradingTools, ...billingTools, ...securityTools, ...supportTools, ...salesTools, ...marketingTools, ...documentTools, ...settingsTools, ...auditTools, ...companyTools].map((tool) => [tool.name, tool]),
 );
 
 export { decideApproval, listPendingApprovals, type ApprovalRow, type DecisionResult } from './approvals.ts';

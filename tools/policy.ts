@@ -35,6 +35,25 @@ export const TOOL_POLICY: Readonly<Record<string, { readonly departments: readon
   // audit
   query_audit_log: { departments: ['audit', 'security'] },
   verify_audit_chain: { departments: ['audit', 'security', 'settings'] },
+  // sales
+  sales_funnel: { departments: ['sales', 'marketing'] },
+  list_leads: { departments: ['sales'] },
+  update_lead_stage: { departments: ['sales'] },
+  schedule_follow_up: { departments: ['sales'] },
+  // marketing
+  campaign_performance: { departments: ['marketing', 'finance'] },
+  list_influencers: { departments: ['marketing'] },
+  pause_campaign: { departments: ['marketing'] },
+  // documents: every department reads the company's documents; Documents publishes them
+  search_documents: { departments: ['documents', 'finance', 'marketing', 'sales', 'security', 'support', 'audit', 'settings', 'subscriptions'] },
+  get_document: { departments: ['documents', 'finance', 'marketing', 'sales', 'security', 'support', 'audit', 'settings', 'subscriptions'] },
+  document_history: { departments: ['documents', 'audit'] },
+  publish_document: { departments: ['documents'] },
+  // settings (values of secret keys are never returned; changes need the Settings head)
+  get_config: { departments: ['settings', 'security', 'audit'] },
+  config_history: { departments: ['settings', 'audit'] },
+  set_config: { departments: ['settings'] },
+  rollback_config: { departments: ['settings'] },
   // company
   company_kpis: { departments: [] },
 };

@@ -1,0 +1,328 @@
+import crypto from 'node:crypto';
+import { eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BillingService } from '../../billing/index.ts';
+import * as db from '../../db/index.ts';
+import { listStaff, queryRows } from '../../db/index.ts';
+import { seedDemoCompany } from '../../demo/index.ts';
+import { createSecretBox } from '../../secrets/index.ts';
+import { TOOLS, decideApproval, invokeTool, listPendingApprovals, type Actor, type ToolContext, type ToolOutcome } from '../../tools/index.ts';
+import { killSwitchEngaged } from '../../trading/index.ts';
+import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
+
+/** The result of a successful call (fails the test with the outcome otherwise). */
+function resultOf<T>(outcome: ToolOutcome): T {
+  if (!outcome.ok || !('result' in outcome)) throw new Error(`expected a result: ${JSON.stringify(outcome)}`);
+  return outcome.result as T;
+}
+
+describe('sales, marketing, documents and settings tools on the demo company', () => {
+  let test: TestDatabase;
+  let ctxFor: (actor: Actor) => ToolContext;
+  let base: Omit<ToolContext, 'actor'>;
+  const staff: Record<string, Actor & { kind: 'staff' }> = {};
+  const emails: Record<string, string> = {};
+  let trader: Actor;
+  const now = new Date('2026-11-01T12:00:00Z');
+  const since = (days: number) => new Date(now.getTime() - days * 86_400_000).toISOString();
+  const call = (who: string, tool: string, args: unknown) => invokeTool(TOOLS, ctxFor(staff[who]!), tool, args);
+
+  beforeAll(async () => {
+    test = await createTestDatabase('pglite');
+    await seedDemoCompany(test.handle.db, { secretBox: createSecretBox(crypto.randomBytes(32)), asOf: new Date('2026-11-01T00:00:00Z'), traders: 40 });
+    base = { db: test.handle.db, agent: 'test', billing: new BillingService(test.handle.db, undefined), now: () => now };
+    ctxFor = (actor) => ({ ...base, actor });
+    for (const member of await listStaff(test.handle.db)) {
+      const [row] = await test.handle.db.select().from(db.staff).where(eq(db.staff.id, member.staffId));
+      const key = `${member.department}:${member.role}`;
+      if (staff[key]) continue;
+      staff[key] = { kind: 'staff', userId: member.userId, staffId: member.staffId, tenantId: row!.tenantId, department: member.department, role: member.role, name: member.name };
+      emails[key] = member.email;
+    }
+    const [t] = await queryRows<{ user_id: string; tenant_id: string; name: string }>(
+      test.handle.db,
+      sql`select u.id as user_id, u.tenant_id, u.name from users u join tenants t on t.id = u.tenant_id where t.kind = 'trader' limit 1`,
+    );
+    trader = { kind: 'trader', userId: t!.user_id, tenantId: t!.tenant_id, name: t!.name };
+  });
+  afterAll(async () => {
+    await test?.dispose();
+  });
+
+  describe('sales', () => {
+    it('sales_funnel: leads per stage, conversion and won value match SQL', async () => {
+      const funnel = resultOf<{ createdLeads: number; byStage: Record<string, number>; conversionPct: number | null; winRatePct: number | null; wonInPeriod: number; wonMonthlyValueCents: number; openLeads: number; openPipelineCents: number; bySource: { leads: number }[] }>(
+        await call('sales:member', 'sales_funnel', { days: 90 }),
+      );
+      const stages = await queryRows<{ stage: string; n: number }>(test.handle.db, sql`select stage::text, count(*)::int as n from leads where created_at >= ${since(90)}::timestamptz group by stage`);
+      const expected = Object.fromEntries(stages.map((s) => [s.stage, Number(s.n)]));
+      for (const stage of db.leadStages) expect(funnel.byStage[stage], stage).toBe(expected[stage] ?? 0);
+      const created = stages.reduce((sum, s) => sum + Number(s.n), 0);
+      expect(funnel.createdLeads).toBe(created);
+      expect(created).toBeGreaterThan(20);
+      expect(funnel.conversionPct).toBe(Math.round(((expected['won'] ?? 0) / created) * 10_000) / 100);
+      expect(funnel.winRatePct).toBe(Math.round(((expected['won'] ?? 0) / ((expected['won'] ?? 0) + (expected['lost'] ?? 0))) * 10_000) / 100);
+      const [won] = await queryRows<{ n: number; cents: string }>(
+        test.handle.db,
+        sql`select count(*)::int as n, coalesce(sum(estimated_monthly_value_cents), 0)::text as cents from leads where stage = 'won' and updated_at >= ${since(90)}::timestamptz`,
+      );
+      expect(funnel.wonInPeriod).toBe(Number(won!.n));
+      expect(funnel.wonMonthlyValueCents).toBe(Number(won!.cents));
+      expect(funnel.wonMonthlyValueCents).toBeGreaterThan(0);
+      const [open] = await queryRows<{ n: number; cents: string }>(
+        test.handle.db,
+        sql`select count(*)::int as n, sum(estimated_monthly_value_cents)::text as cents from leads where stage not in ('won', 'lost')`,
+      );
+      expect(funnel.openLeads).toBe(Number(open!.n));
+      expect(funnel.openPipelineCents).toBe(Number(open!.cents));
+      expect(funnel.bySource.reduce((sum, s) => sum + s.leads, 0)).toBe(created);
+      // Marketing reads the funnel too; support does not.
+      expect((await call('marketing:member', 'sales_funnel', {})).ok).toBe(true);
+      expect(await call('support:member', 'sales_funnel', {})).toMatchObject({ ok: false, error: 'forbidden' });
+    });
+
+    it('list_leads: by stage and by owner, best score first, limited', async () => {
+      const proposals = resultOf<{ total: number; leads: { stage: string; score: number }[] }>(await call('sales:member', 'list_leads', { stage: 'proposal', limit: 5 }));
+      const [count] = await queryRows<{ n: number }>(test.handle.db, sql`select count(*)::int as n from leads where stage = 'proposal'`);
+      expect(proposals.total).toBe(Number(count!.n));
+      expect(proposals.leads).toHaveLength(Math.min(5, proposals.total));
+      expect(proposals.leads.every((l) => l.stage === 'proposal')).toBe(true);
+      expect(proposals.leads.map((l) => l.score)).toEqual([...proposals.leads.map((l) => l.score)].sort((a, b) => b - a));
+
+      const [owner] = await queryRows<{ email: string; n: number }>(
+        test.handle.db,
+        sql`select u.email, count(*)::int as n from leads l join staff s on s.id = l.owner_staff_id join users u on u.id = s.user_id group by u.email order by n desc limit 1`,
+      );
+      const owned = resultOf<{ total: number; leads: { owner: string | null }[] }>(await call('sales:head', 'list_leads', { owner: owner!.email, limit: 50 }));
+      expect(owned.total).toBe(Number(owner!.n));
+      expect(new Set(owned.leads.map((l) => l.owner)).size).toBe(1);
+
+      const due = resultOf<{ total: number; leads: { nextFollowUpAt: string | null; stage: string }[] }>(await call('sales:member', 'list_leads', { followUpDue: true, limit: 50 }));
+      const [dueCount] = await queryRows<{ n: number }>(
+        test.handle.db,
+        sql`select count(*)::int as n from leads where stage in ('new', 'contacted', 'qualified', 'proposal') and next_follow_up_at <= ${now.toISOString()}::timestamptz`,
+      );
+      expect(due.total).toBe(Number(dueCount!.n));
+      expect(due.leads.every((l) => l.nextFollowUpAt !== null && new Date(l.nextFollowUpAt) <= now)).toBe(true);
+      expect(await call('sales:member', 'list_leads', { owner: 'ninguem@example.com' })).toMatchObject({ ok: false, error: 'not_found' });
+    });
+
+    it('update_lead_stage and schedule_follow_up: written, audited, refused where they should be', async () => {
+      const [lead] = await test.handle.db.select().from(db.leads).where(eq(db.leads.stage, 'qualified')).limit(1);
+      const moved = await call('sales:member', 'update_lead_stage', { email: lead!.email.toUpperCase(), stage: 'proposal' });
+      expect(resultOf(moved)).toEqual({ leadId: lead!.id, email: lead!.email, from: 'qualified', to: 'proposal' });
+      const [after] = await test.handle.db.select().from(db.leads).where(eq(db.leads.id, lead!.id));
+      expect(after!.stage).toBe('proposal');
+      expect(after!.notes).toContain('qualified → proposal');
+      expect(await call('sales:member', 'update_lead_stage', { email: lead!.email, stage: 'lost' })).toMatchObject({ ok: false, message: expect.stringContaining('reason') });
+      expect(await call('sales:member', 'update_lead_stage', { email: lead!.email, stage: 'proposal' })).toMatchObject({ ok: false, message: expect.stringContaining('already') });
+      expect(await call('sales:member', 'update_lead_stage', { email: lead!.email, stage: 'vendido' })).toMatchObject({ ok: false, error: 'invalid_arguments' });
+      expect(await call('marketing:member', 'update_lead_stage', { email: lead!.email, stage: 'won' })).toMatchObject({ ok: false, error: 'forbidden' });
+      const lost = await call('sales:member', 'update_lead_stage', { email: lead!.email, stage: 'lost', reason: 'preço' });
+      expect(lost.ok).toBe(true);
+      const [lostRow] = await test.handle.db.select().from(db.leads).where(eq(db.leads.id, lead!.id));
+      expect(lostRow).toMatchObject({ stage: 'lost', lostReason: 'preço', nextFollowUpAt: null });
+
+      const [open] = await test.handle.db.select().from(db.leads).where(eq(db.leads.stage, 'contacted')).limit(1);
+      const scheduled = resultOf<{ nextFollowUpAt: string }>(await call('sales:member', 'schedule_follow_up', { email: open!.email, inDays: 3, note: 'ligar de manhã' }));
+      expect(scheduled.nextFollowUpAt).toBe(new Date(now.getTime() + 3 * 86_400_000).toISOString());
+      expect(await call('sales:member', 'schedule_follow_up', { email: lead!.email })).toMatchObject({ ok: false, message: expect.stringContaining('lost') });
+      const audit = await queryRows<{ outcome: string }>(test.handle.db, sql`select outcome from audit_log where tool = 'update_lead_stage' order by id`);
+      expect(audit.map((a) => a.outcome)).toEqual(['ok', 'denied', 'denied', 'error', 'denied', 'ok']);
+    });
+  });
+
+  describe('marketing', () => {
+    it('campaign_performance: spend, leads, conversions and cost per lead match SQL', async () => {
+      const perf = resultOf<{ totals: { campaigns: number; spentCents: number; leads: number; conversions: number; costPerLeadCents: number | null }; campaigns: { id: string; spentCents: number; leads: number; costPerLeadCents: number | null; costPerConversionCents: number | null }[] }>(
+        await call('marketing:member', 'campaign_performance', { days: 365 }),
+      );
+      const rows = await queryRows<{ id: string; spent: string; signups: number; conversions: number }>(
+        test.handle.db,
+        sql`select id, spent_cents::text as spent, signups, conversions from campaigns
+            where status in ('active', 'paused', 'finished') and starts_at <= ${now.toISOString()}::timestamptz and ends_at >= ${since(365)}::timestamptz`,
+      );
+      const spent = rows.reduce((sum, r) => sum + Number(r.spent), 0);
+      const leads = rows.reduce((sum, r) => sum + Number(r.signups), 0);
+      expect(perf.totals).toMatchObject({ campaigns: rows.length, spentCents: spent, leads, conversions: rows.reduce((sum, r) => sum + Number(r.conversions), 0), costPerLeadCents: Math.round(spent / leads) });
+      expect(rows.length).toBeGreaterThan(5);
+      for (const campaign of perf.campaigns) {
+        const row = rows.find((r) => r.id === campaign.id)!;
+        expect(campaign.spentCents).toBe(Number(row.spent));
+        expect(campaign.leads).toBe(Number(row.signups));
+        expect(campaign.costPerLeadCents).toBe(row.signups === 0 ? null : Math.round(Number(row.spent) / Number(row.signups)));
+      }
+      expect(perf.campaigns.map((c) => c.spentCents)).toEqual([...perf.campaigns.map((c) => c.spentCents)].sort((a, b) => b - a));
+      const active = resultOf<{ campaigns: { status: string }[] }>(await call('marketing:member', 'campaign_performance', { status: 'active' }));
+      expect(active.campaigns.every((c) => c.status === 'active')).toBe(true);
+      expect((await call('finance:member', 'campaign_performance', {})).ok).toBe(true);
+      expect(await call('sales:member', 'campaign_performance', {})).toMatchObject({ ok: false, error: 'forbidden' });
+    });
+
+    it('list_influencers: each with the results of their campaigns', async () => {
+      const list = resultOf<{ total: number; influencers: { handle: string; followers: number; commissionPct: number; campaigns: number; spentCents: number; conversions: number }[] }>(
+        await call('marketing:head', 'list_influencers', { limit: 50 }),
+      );
+      const rows = await queryRows<{ handle: string; followers: number; commission: string; n: number; spent: string; conversions: string }>(
+        test.handle.db,
+        sql`select i.handle, i.followers, i.commission_pct::text as commission, count(c.id)::int as n, coalesce(sum(c.spent_cents), 0)::text as spent, coalesce(sum(c.conversions), 0)::text as conversions
+            from influencers i left join campaigns c on c.influencer_id = i.id group by i.id`,
+      );
+      expect(list.total).toBe(rows.length);
+      expect(list.influencers).toHaveLength(rows.length);
+      for (const influencer of list.influencers) {
+        const row = rows.find((r) => r.handle === influencer.handle)!;
+        expect(influencer).toMatchObject({ followers: Number(row.followers), commissionPct: Number(row.commission), campaigns: Number(row.n), spentCents: Number(row.spent), conversions: Number(row.conversions) });
+      }
+      expect(list.influencers.some((i) => i.campaigns > 0)).toBe(true);
+      const active = resultOf<{ influencers: { status: string }[] }>(await call('marketing:head', 'list_influencers', { status: 'active' }));
+      expect(active.influencers.every((i) => i.status === 'active')).toBe(true);
+    });
+
+    it('pause_campaign: pauses an active campaign once; others may not', async () => {
+      const [campaign] = await test.handle.db.select().from(db.campaigns).where(eq(db.campaigns.status, 'active')).limit(1);
+      expect(await call('sales:head', 'pause_campaign', { campaign: campaign!.id })).toMatchObject({ ok: false, error: 'forbidden' });
+      const paused = resultOf<{ previousStatus: string; status: string; spentCents: number }>(await call('marketing:member', 'pause_campaign', { campaign: campaign!.id, reason: 'custo por lead alto' }));
+      expect(paused).toMatchObject({ previousStatus: 'active', status: 'paused', spentCents: campaign!.spentCents });
+      const [after] = await test.handle.db.select().from(db.campaigns).where(eq(db.campaigns.id, campaign!.id));
+      expect(after!.status).toBe('paused');
+      expect(await call('marketing:member', 'pause_campaign', { campaign: campaign!.id })).toMatchObject({ ok: false, message: expect.stringContaining('paused') });
+      expect(await call('marketing:member', 'pause_campaign', { campaign: 'Campanha que não existe' })).toMatchObject({ ok: false, error: 'not_found' });
+      expect(await call('marketing:member', 'pause_campaign', {})).toMatchObject({ ok: false, error: 'invalid_arguments' });
+    });
+  });
+
+  describe('documents', () => {
+    it('search_documents: full text, and accent-free words as staff type them', async () => {
+      const found = resultOf<{ documents: { slug: string; version: number }[] }>(await call('documents:member', 'search_documents', { query: 'reembolso' }));
+      const expected = await queryRows<{ slug: string }>(
+        test.handle.db,
+        sql`select d.slug from documents d join document_versions v on v.document_id = d.id and v.version = d.current_version
+            where to_tsvector('simple', v.title || ' ' || v.body) @@ websearch_to_tsquery('simple', 'reembolso')`,
+      );
+      expect(found.documents.map((d) => d.slug).sort()).toEqual(expected.map((e) => e.slug).sort().slice(0, 5));
+      expect(found.documents.map((d) => d.slug)).toContain('politica-de-reembolso');
+      const plain = resultOf<{ documents: { slug: string }[] }>(await call('sales:member', 'search_documents', { query: 'politica de gestao risco' }));
+      expect(plain.documents.map((d) => d.slug)).toEqual(['politica-de-risco']);
+      const contracts = resultOf<{ documents: { slug: string }[] }>(await call('sales:member', 'search_documents', { query: 'contrato', category: 'contract' }));
+      expect(contracts.documents.map((d) => d.slug).sort()).toEqual(['contrato-enterprise', 'contrato-influenciador']);
+      expect(await invokeTool(TOOLS, ctxFor(trader), 'search_documents', { query: 'contrato' })).toMatchObject({ ok: false, error: 'forbidden' });
+      expect(await call('documents:member', 'search_documents', { query: 'x' })).toMatchObject({ ok: false, error: 'invalid_arguments' });
+    });
+
+    it('document_history and get_document: every version, newest first', async () => {
+      const history = resultOf<{ currentVersion: number; versions: { version: number; sha256: string; author: string | null }[] }>(await call('audit:member', 'document_history', { slug: 'politica-de-reembolso' }));
+      const versions = await queryRows<{ version: number; sha256: string }>(
+        test.handle.db,
+        sql`select v.version, v.sha256 from document_versions v join documents d on d.id = v.document_id where d.slug = 'politica-de-reembolso' order by v.version desc`,
+      );
+      expect(history.versions.map((v) => [v.version, v.sha256])).toEqual(versions.map((v) => [Number(v.version), v.sha256]));
+      expect(history.currentVersion).toBe(Number(versions[0]!.version));
+      expect(history.versions.every((v) => v.author !== null)).toBe(true);
+      const first = resultOf<{ version: number; body: string }>(await call('support:member', 'get_document', { slug: 'politica-de-reembolso', version: 1 }));
+      expect(first.version).toBe(1);
+      expect(first.body).toContain('7 dias');
+      expect(await call('documents:member', 'document_history', { slug: 'nao-existe' })).toMatchObject({ ok: false, error: 'not_found' });
+      expect(await call('sales:member', 'document_history', { slug: 'politica-de-reembolso' })).toMatchObject({ ok: false, error: 'forbidden' });
+    });
+
+    it('publish_document: a new version, the older ones kept, identical text refused', async () => {
+      const [before] = await test.handle.db.select().from(db.documents).where(eq(db.documents.slug, 'procedimento-sla'));
+      const body = 'Urgente: 1 hora. Alta: 8 horas. Normal: 24 horas. Baixa: 72 horas.';
+      const published = resultOf<{ version: number; created: boolean }>(await call('documents:head', 'publish_document', { slug: 'procedimento-sla', body, changeNote: 'SLA urgente de 1 hora' }));
+      expect(published).toMatchObject({ version: before!.currentVersion + 1, created: false });
+      const [after] = await test.handle.db.select().from(db.documents).where(eq(db.documents.slug, 'procedimento-sla'));
+      expect(after!.currentVersion).toBe(before!.currentVersion + 1);
+      expect(await test.handle.db.$count(db.documentVersions, eq(db.documentVersions.documentId, before!.id))).toBe(before!.currentVersion + 1);
+      const found = resultOf<{ documents: { slug: string; version: number }[] }>(await call('support:member', 'search_documents', { query: '1 hora' }));
+      expect(found.documents[0]).toMatchObject({ slug: 'procedimento-sla', version: after!.currentVersion });
+      expect(await call('documents:head', 'publish_document', { slug: 'procedimento-sla', body })).toMatchObject({ ok: false, message: expect.stringContaining('identical') });
+      expect(await call('support:head', 'publish_document', { slug: 'procedimento-sla', body: `${body} Editado.` })).toMatchObject({ ok: false, error: 'forbidden' });
+      expect(await call('documents:head', 'publish_document', { slug: 'guia-novo', body: 'Um guia novo para traders.' })).toMatchObject({ ok: false, error: 'not_found' });
+      const created = resultOf<{ version: number; created: boolean }>(await call('documents:head', 'publish_document', { slug: 'guia-novo', body: 'Um guia novo para traders.', title: 'Guia novo', category: 'kb' }));
+      expect(created).toMatchObject({ version: 1, created: true });
+    });
+  });
+
+  describe('settings', () => {
+    it('get_config and config_history: values and versions, secrets never shown', async () => {
+      const kill = resultOf<{ entries: { key: string; value: unknown; version: number }[] }>(await call('settings:member', 'get_config', { key: 'trading.kill_switch' }));
+      expect(kill.entries).toEqual([expect.objectContaining({ key: 'trading.kill_switch', value: false, version: 1 })]);
+      const loose = resultOf<{ entries: { key: string }[] }>(await call('security:member', 'get_config', { key: 'kill switch' }));
+      expect(loose.entries.map((e) => e.key)).toEqual(['trading.kill_switch']);
+      const risk = resultOf<{ entries: { key: string }[] }>(await call('settings:member', 'get_config', { prefix: 'risk' }));
+      expect(risk.entries.map((e) => e.key)).toEqual(['risk.max_daily_loss_pct', 'risk.max_open_positions_per_bot', 'risk.stop_loss_pct']);
+      const all = resultOf<{ entries: unknown[] }>(await call('settings:member', 'get_config', {}));
+      expect(all.entries).toHaveLength(await test.handle.db.$count(db.configEntries));
+
+      await test.handle.db.insert(db.configEntries).values({ key: 'telegram.bot_token', value: '123456:SECRET-TOKEN', version: 2 });
+      await test.handle.db.insert(db.configEntryVersions).values([{ key: 'telegram.bot_token', version: 1, value: 'old:SECRET' }, { key: 'telegram.bot_token', version: 2, value: '123456:SECRET-TOKEN' }]);
+      const secret = await call('settings:head', 'get_config', { prefix: 'telegram' });
+      expect(JSON.stringify(secret)).not.toContain('SECRET');
+      expect(resultOf<{ entries: { value: unknown; secret: boolean }[] }>(secret).entries).toEqual([expect.objectContaining({ value: '[redacted]', secret: true })]);
+      const secretHistory = await call('settings:head', 'config_history', { key: 'telegram.bot_token' });
+      expect(secretHistory.ok).toBe(true);
+      expect(JSON.stringify(secretHistory)).not.toContain('SECRET');
+      expect(await call('settings:head', 'set_config', { key: 'telegram.bot_token', value: 'x', reason: 'trocar token' })).toMatchObject({ ok: false, error: 'forbidden' });
+
+      const history = resultOf<{ currentVersion: number; versions: { version: number; value: unknown; changedBy: string | null }[] }>(await call('audit:member', 'config_history', { key: 'risk.stop_loss_pct' }));
+      expect(history).toMatchObject({ currentVersion: 2, versions: [{ version: 2, value: 3 }, { version: 1, value: 5 }] });
+      expect(history.versions[0]!.changedBy).not.toBeNull();
+      expect(await call('sales:member', 'get_config', { key: 'trading.kill_switch' })).toMatchObject({ ok: false, error: 'forbidden' });
+    });
+
+    it('set_config: only Settings asks, only its head or the CEO approves, executed once, honoured by the engine', async () => {
+      const pendingBefore = (await listPendingApprovals(test.handle.db, now)).length;
+      expect(await call('sales:head', 'set_config', { key: 'trading.kill_switch', value: true, reason: 'mercado caindo' })).toMatchObject({ ok: false, error: 'forbidden' });
+      // Impossible changes are refused before anybody is asked to approve them.
+      expect(await call('settings:member', 'set_config', { key: 'trading.kill_switch', value: 'sim', reason: 'mercado caindo' })).toMatchObject({ ok: false, error: 'forbidden', message: expect.stringContaining('trading.kill_switch') });
+      expect(await call('settings:member', 'set_config', { key: 'trading.kill_switch', value: false, reason: 'mercado caindo' })).toMatchObject({ ok: false, message: expect.stringContaining('already') });
+      expect(await call('settings:member', 'set_config', { key: 'reports.timezone', value: 3, reason: 'fuso' })).toMatchObject({ ok: false, error: 'forbidden' });
+      expect(await call('settings:member', 'set_config', { key: 'risk.stop_loss_pct', value: -1, reason: 'teste' })).toMatchObject({ ok: false, error: 'forbidden' });
+      expect(await call('settings:member', 'set_config', { key: 'trading.kil_switch', value: true, reason: 'mercado caindo' })).toMatchObject({ ok: false, error: 'not_found', message: expect.stringContaining('trading.kill_switch') });
+      expect(await call('settings:member', 'set_config', { key: 'trading.kill_switch', value: true })).toMatchObject({ ok: false, error: 'invalid_arguments', message: expect.stringContaining('reason') });
+      expect(await call('settings:member', 'set_config', { key: 'trading.kill_switch', value: true, reason: 'mercado caindo', force: true })).toMatchObject({ ok: false, error: 'invalid_arguments' });
+      expect((await listPendingApprovals(test.handle.db, now)).length).toBe(pendingBefore);
+
+      const requested = await call('settings:member', 'set_config', { key: 'trading.kill_switch', value: true, reason: 'mercado caindo 20%' });
+      expect(requested).toMatchObject({ ok: true, pendingApproval: { approverDepartment: 'settings', summary: expect.stringContaining('trading.kill_switch') } });
+      const approvalId = (requested as { pendingApproval: { id: string } }).pendingApproval.id;
+      const [entryBefore] = await test.handle.db.select().from(db.configEntries).where(eq(db.configEntries.key, 'trading.kill_switch'));
+      expect(entryBefore).toMatchObject({ value: false, version: 1 });
+      expect(await killSwitchEngaged(test.handle.db, false)).toBe(false);
+
+      expect(await decideApproval(TOOLS, base, staff['settings:member']!, approvalId, 'approve')).toMatchObject({ decided: false });
+      expect(await decideApproval(TOOLS, base, staff['security:head']!, approvalId, 'approve')).toMatchObject({ decided: false });
+      const [first, second] = await Promise.all([
+        decideApproval(TOOLS, base, staff['settings:head']!, approvalId, 'approve'),
+        decideApproval(TOOLS, base, staff['ceo:ceo']!, approvalId, 'approve'),
+      ]);
+      const decided = [first, second].filter((d) => d.decided);
+      expect(decided).toHaveLength(1);
+      expect(decided[0]).toMatchObject({ status: 'executed', outcome: { ok: true, result: { key: 'trading.kill_switch', previousValue: false, value: true, version: 2 } } });
+
+      const [entry] = await test.handle.db.select().from(db.configEntries).where(eq(db.configEntries.key, 'trading.kill_switch'));
+      expect(entry).toMatchObject({ value: true, version: 2, updatedByUserId: staff['settings:member']!.userId });
+      const versions = await test.handle.db.select().from(db.configEntryVersions).where(eq(db.configEntryVersions.key, 'trading.kill_switch'));
+      expect(versions.map((v) => [v.version, v.value])).toEqual([[1, false], [2, true]]);
+      expect(versions[1]).toMatchObject({ changedByUserId: staff['settings:member']!.userId, reason: 'mercado caindo 20%' });
+      expect(await killSwitchEngaged(test.handle.db, false)).toBe(true);
+      expect(await decideApproval(TOOLS, base, staff['ceo:ceo']!, approvalId, 'approve')).toMatchObject({ decided: false, status: 'executed' });
+    });
+
+    it('rollback_config: back to an older version, as a new version, after approval', async () => {
+      const requested = await call('settings:head', 'rollback_config', { key: 'risk.stop_loss_pct', version: 1, reason: 'stop de 3% dispara demais' });
+      expect(requested).toMatchObject({ ok: true, pendingApproval: { approverDepartment: 'settings' } });
+      const approvalId = (requested as { pendingApproval: { id: string } }).pendingApproval.id;
+      expect(await decideApproval(TOOLS, base, staff['settings:head']!, approvalId, 'approve')).toMatchObject({ decided: true, status: 'executed' });
+      const [entry] = await test.handle.db.select().from(db.configEntries).where(eq(db.configEntries.key, 'risk.stop_loss_pct'));
+      expect(entry).toMatchObject({ value: 5, version: 3 });
+      expect(await call('settings:head', 'rollback_config', { key: 'risk.stop_loss_pct', version: 9, reason: 'teste' })).toMatchObject({ ok: false, error: 'not_found' });
+      expect(await call('settings:head', 'rollback_config', { key: 'risk.stop_loss_pct', version: 1, reason: 'de novo' })).toMatchObject({ ok: false, message: expect.stringContaining('already') });
+    });
+  });
+
+  it('keeps the audit chain intact through all of it', async () => {
+    expect(await call('audit:member', 'verify_audit_chain', {})).toMatchObject({ ok: true, result: { ok: true } });
+  });
+});
