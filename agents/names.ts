@@ -18,3 +18,6 @@ export function agentByName(name: string): Department | undefined {
   const key = name.trim().toLowerCase();
   return ALIASES[key] ?? (departments as readonly string[]).find((d) => d === key) as Department | undefined;
 }
+
+/** The ten agents, one per department, in the order lists show them. */
+export const AGENT_NAMES: readonly Department[] = departments;

@@ -1,4 +1,4 @@
-import { BillingService } from '../billing/index.ts';
+import { BillingService, createStripeClient } from '../billing/index.ts';
 import { loadConfig, type Config } from '../config/index.ts';
 import { exchangeAccounts, openDatabase, runMigrations, type DatabaseHandle, type MigrationStatus } from '../db/index.ts';
 import { createLogger, type Logger } from '../observability/index.ts';
@@ -13,6 +13,8 @@ export interface Runtime {
   readonly database: DatabaseHandle;
   readonly secretBox: SecretBox;
   readonly migrations: MigrationStatus;
+  /** Billing on Stripe when STRIPE_SECRET_KEY is set, in local mode otherwise. */
+  readonly billing: BillingService;
   close(): Promise<void>;
 }
 
@@ -48,6 +50,7 @@ export async function openRuntime(options: { logStream?: 'stdout' | 'stderr' } =
       database,
       secretBox: createSecretBox(master.key),
       migrations,
+      billing: new BillingService(database.db, config.stripe.secretKey ? createStripeClient({ secretKey: config.stripe.secretKey, apiUrl: config.stripe.apiUrl }) : undefined),
       close: () => database.close(),
     };
   } catch (error) {

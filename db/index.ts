@@ -24,3 +24,4 @@ export {
 } from './tenant-scope.ts';
 export { tenantData, type TenantData } from './tenant-data.ts';
 export { listStaff, type StaffMember } from './staff.ts';
+export { PostgresMemoryStorage } from './mastra-memory.ts';

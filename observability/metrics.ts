@@ -7,6 +7,10 @@ export interface Metrics {
   readonly databaseUp: Gauge;
   readonly migrationsPending: Gauge;
   readonly auditAppends: Counter<'outcome'>;
+  readonly agentTurns: Counter<'agent' | 'mode'>;
+  readonly agentModelCalls: Counter<'agent'>;
+  readonly agentUngroundedAnswers: Counter<'agent'>;
+  readonly agentTurnOverhead: Histogram<'agent'>;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -36,6 +40,31 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       name: 'audit_appends_total',
       help: 'Audit log entries appended, by outcome recorded in the entry.',
       labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    agentTurns: new Counter({
+      name: 'agent_turns_total',
+      help: 'Agent turns answered, by agent and mode (ollama: the model answered; offline: router and templates).',
+      labelNames: ['agent', 'mode'],
+      registers: [registry],
+    }),
+    agentModelCalls: new Counter({
+      name: 'agent_model_calls_total',
+      help: 'Calls to the local model, by agent.',
+      labelNames: ['agent'],
+      registers: [registry],
+    }),
+    agentUngroundedAnswers: new Counter({
+      name: 'agent_ungrounded_answers_total',
+      help: 'Model answers that stated figures no tool of the turn produced, replaced by a rendering of the tool results.',
+      labelNames: ['agent'],
+      registers: [registry],
+    }),
+    agentTurnOverhead: new Histogram({
+      name: 'agent_turn_overhead_seconds',
+      help: 'Time of a turn outside the model (routing, tools, audit, memory, grounding).',
+      labelNames: ['agent'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25],
       registers: [registry],
     }),
   };

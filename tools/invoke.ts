@@ -98,3 +98,19 @@ export async function invokeTool(
     return { ok: false, tool: name, error: 'failed', message: `${name} failed: ${message}`, durationMs: elapsed() };
   }
 }
+
+/**
+ * Audits what an agent decided outside a tool call (a delegation to another agent, an answer
+ * replaced because it stated figures no tool produced), under the same actor.
+ */
+export async function auditAgentEvent(ctx: ToolContext, action: 'agent.delegate' | 'agent.ungrounded_answer', details: Record<string, unknown>, outcome: 'ok' | 'denied' = 'ok'): Promise<void> {
+  await appendAudit(ctx.db, {
+    tenantId: ctx.actor.kind === 'system' ? null : ctx.actor.tenantId,
+    actorKind: ctx.actor.kind,
+    actorId: actorId(ctx.actor),
+    agent: ctx.agent ?? null,
+    action,
+    outcome,
+    details,
+  });
+}

@@ -1,4 +1,3 @@
-import { BillingService, createStripeClient } from '../../billing/index.ts';
 import { TOOLS, actorForEmail, ceoEmail, decideApproval, listPendingApprovals } from '../../tools/index.ts';
 import { withRuntime } from '../runtime.ts';
 import { UsageError } from './data.ts';
@@ -19,12 +18,11 @@ export async function approvalsListCommand(options: { json?: boolean }): Promise
 }
 
 export async function approvalsDecideCommand(decision: 'approve' | 'reject', id: string, options: { as?: string; note?: string }): Promise<void> {
-  await withRuntime(async ({ config, database }) => {
+  await withRuntime(async ({ database, billing }) => {
     const email = options.as ?? (await ceoEmail(database.db));
     const decider = email ? await actorForEmail(database.db, email) : undefined;
     if (!decider) throw new UsageError(`No staff member ${email ?? '(no CEO in the database)'}; pass --as EMAIL.`);
-    const stripe = config.stripe.secretKey ? createStripeClient({ secretKey: config.stripe.secretKey, apiUrl: config.stripe.apiUrl }) : undefined;
-    const result = await decideApproval(TOOLS, { db: database.db, billing: new BillingService(database.db, stripe), now: () => new Date() }, decider, id, decision, options.note);
+    const result = await decideApproval(TOOLS, { db: database.db, billing, now: () => new Date() }, decider, id, decision, options.note);
     if (!result.decided) {
       console.log(`Not decided: ${result.reason}`);
       process.exitCode = 1;

@@ -1,22 +1,29 @@
-import { agentByName, answerOffline } from '../../agents/index.ts';
-import { BillingService } from '../../billing/index.ts';
+import { agentByName, AGENT_NAMES, runTurn } from '../../agents/index.ts';
 import { actorForEmail, ceoEmail } from '../../tools/index.ts';
+import { agentRuntime } from '../agent-runtime.ts';
 import { withRuntime } from '../runtime.ts';
 import { UsageError } from './data.ts';
 
 /**
- * One turn with an agent as a staff member (default: the CEO). Until the Ollama agents land,
- * every turn is answered by the offline router, and the answer says so.
+ * One turn with an agent as a staff member (default: the CEO): through the local model when
+ * Ollama answers, through the router and templates otherwise (or with --offline).
  */
 export async function askCommand(agentName: string, message: string, options: { as?: string; offline?: boolean; json?: boolean }): Promise<void> {
   const agent = agentByName(agentName);
-  if (!agent) throw new UsageError(`Unknown agent "${agentName}". Agents: ceo, finance (financeiro), marketing, sales (vendas), security (segurança), support (sac), audit (auditoria), documents (documentos), settings (configurações), subscriptions (assinaturas).`);
+  if (!agent) throw new UsageError(`Unknown agent "${agentName}". Agents: ${AGENT_NAMES.join(', ')} (pt-BR names work too: financeiro, vendas, segurança, sac, auditoria, documentos, configurações, assinaturas).`);
   if (message.trim() === '') throw new UsageError('Say something to the agent.');
-  await withRuntime(async ({ database }) => {
+  if (message.length > 4_000) throw new UsageError(`The message has ${message.length} characters; the limit is 4000.`);
+  await withRuntime(async (runtime) => {
+    const { database, billing } = runtime;
     const email = options.as ?? (await ceoEmail(database.db));
     const actor = email ? await actorForEmail(database.db, email) : undefined;
     if (!actor) throw new UsageError(`No staff member or trader ${email ?? '(no CEO in the database)'}; pass --as EMAIL.`);
-    const turn = await answerOffline({ db: database.db, actor, billing: new BillingService(database.db, undefined), now: () => new Date() }, agent, message, options.offline ? 'offline' : 'not connected');
-    console.log(options.json ? JSON.stringify(turn) : turn.answer);
+    const turn = await runTurn(agentRuntime(runtime), { agent, message, ctx: { db: database.db, actor, billing, now: () => new Date() }, channel: 'cli', offline: options.offline ?? false });
+    if (options.json) {
+      const { agent: name, answer, toolCalls, mode, grounded, answerFrom, modelCalls, modelMs, elapsedMs } = turn;
+      console.log(JSON.stringify({ agent: name, answer, toolCalls, mode, grounded, answerFrom, modelCalls, modelMs, elapsedMs }));
+    } else {
+      console.log(turn.answer);
+    }
   });
 }

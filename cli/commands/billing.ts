@@ -1,5 +1,5 @@
 import { desc, eq, sql } from 'drizzle-orm';
-import { BillingService, createStripeClient, currentPlan, financeSummary, formatBrlCents } from '../../billing/index.ts';
+import { currentPlan, financeSummary, formatBrlCents } from '../../billing/index.ts';
 import { customers, invoices, payments, subscriptions, tenantScope, users } from '../../db/index.ts';
 import { withRuntime } from '../runtime.ts';
 import { UsageError } from './data.ts';
@@ -8,9 +8,8 @@ import { printTable } from '../table.ts';
 
 
 export async function billingSyncCommand(): Promise<void> {
-  await withRuntime(async ({ config, database }) => {
-    const stripe = config.stripe.secretKey ? createStripeClient({ secretKey: config.stripe.secretKey, apiUrl: config.stripe.apiUrl }) : undefined;
-    const report = await new BillingService(database.db, stripe).syncCatalog();
+  await withRuntime(async ({ billing }) => {
+    const report = await billing.syncCatalog();
     for (const product of report.products) console.log(`product ${product.planId}: ${product.productId}${product.created ? ' (created)' : ''}`);
     for (const price of report.prices) console.log(`price ${price.lookupKey}: ${price.priceId}${price.created ? ' (created)' : ''}`);
   });

@@ -1,0 +1,164 @@
+import type { Mastra } from '@mastra/core';
+import { RequestContext } from '@mastra/core/request-context';
+import type { Logger, Metrics } from '../observability/index.ts';
+import { auditAgentEvent, invokeTool, TOOLS, type ToolContext, type ToolOutcome } from '../tools/index.ts';
+import { checkGrounding } from './grounding.ts';
+import { TURN_KEY, type TurnState } from './mastra-tools.ts';
+import { describeError, type ModelGateway, type ModelMeter } from './model.ts';
+import { answerOffline, type OfflineReason, type TurnResult } from './offline-turn.ts';
+import { detectLocale, routeMessage, type AgentName } from './router.ts';
+import { renderToolResult } from './templates.ts';
+
+export interface AgentRuntime {
+  readonly mastra: Mastra;
+  readonly gateway: ModelGateway;
+  readonly logger: Logger;
+  readonly metrics?: Metrics | undefined;
+}
+
+export interface TurnRequest {
+  readonly agent: AgentName;
+  readonly message: string;
+  /** Who asks, with the database and services the tools use. */
+  readonly ctx: ToolContext;
+  /** Where the conversation happens (cli, telegram): one memory thread per person, channel and agent. */
+  readonly channel?: string;
+  /** Answer with the router and templates without asking the model. */
+  readonly offline?: boolean;
+}
+
+/** Model calls a turn may make: a tool call, one repair, the answer, one spare. */
+export const MAX_STEPS = 4;
+/** Delegations the CEO agent may make in one turn; delegated agents cannot delegate. */
+export const MAX_DELEGATIONS = 3;
+
+interface TurnFrame {
+  readonly outcomes: ToolOutcome[];
+  readonly toolCalls: { tool: string; ok: boolean }[];
+  readonly meter: ModelMeter;
+  invalidCalls: number;
+  delegations: number;
+  stop?: { reason: 'invalid_arguments'; message: string; tool: string };
+}
+
+/**
+ * One turn of an agent: the model (through Mastra) chooses tools and writes the answer; the
+ * tool layer enforces authority; the answer is checked against the tool results. When the
+ * model is down, missing or slow, the router and templates answer and say so.
+ */
+export async function runTurn(runtime: AgentRuntime, request: TurnRequest): Promise<TurnResult> {
+  const started = performance.now();
+  const result = await turn(runtime, request, 0, started);
+  runtime.metrics?.agentTurns.inc({ agent: request.agent, mode: result.mode });
+  runtime.metrics?.agentModelCalls.inc({ agent: request.agent }, result.modelCalls);
+  runtime.metrics?.agentTurnOverhead.observe({ agent: request.agent }, Math.max(0, result.elapsedMs - result.modelMs) / 1000);
+  return result;
+}
+
+async function turn(runtime: AgentRuntime, request: TurnRequest, depth: number, started: number): Promise<TurnResult> {
+  const { agent, message } = request;
+  const ctx: ToolContext = { ...request.ctx, agent };
+  const elapsed = () => Math.round((performance.now() - started) * 100) / 100;
+  const offline = async (reason: OfflineReason) => ({ ...(await answerOffline(ctx, agent, message, reason)), elapsedMs: elapsed() });
+  if (request.offline) return offline('not used');
+  const status = await runtime.gateway.status();
+  if (status.state !== 'ready') {
+    runtime.logger.warn({ agent, reason: status.message }, 'model unavailable; answering offline');
+    return offline(status.state === 'missing' ? 'missing' : 'offline');
+  }
+
+  const frame: TurnFrame = { outcomes: [], toolCalls: [], meter: { calls: 0, ms: 0 }, invalidCalls: 0, delegations: 0 };
+  const abort = new AbortController();
+  const state: TurnState = {
+    meter: frame.meter,
+    callTool: async (name, args) => {
+      const outcome = await invokeTool(TOOLS, ctx, name, args);
+      frame.outcomes.push(outcome);
+      frame.toolCalls.push({ tool: name, ok: outcome.ok });
+      if (!outcome.ok && outcome.error === 'invalid_arguments') {
+        frame.invalidCalls += 1;
+        // One repair: the first malformed call goes back to the model; the second ends the turn.
+        if (frame.invalidCalls > 1) {
+          frame.stop = { reason: 'invalid_arguments', message: outcome.message, tool: name };
+          abort.abort();
+        }
+      }
+      return outcome;
+    },
+    delegate: async (department, question) => {
+      if (depth > 0 || agent !== 'ceo') return { error: 'Only the CEO agent delegates, and only one level deep.' };
+      if (frame.delegations >= MAX_DELEGATIONS) return { error: `At most ${MAX_DELEGATIONS} departments per question; answer with what you have.` };
+      frame.delegations += 1;
+      await auditAgentEvent(ctx, 'agent.delegate', { to: department, question });
+      const nested = await turn(runtime, { ...request, agent: department, message: question, channel: `${request.channel ?? 'cli'}:via-ceo` }, depth + 1, performance.now());
+      frame.meter.calls += nested.modelCalls;
+      frame.meter.ms += nested.modelMs;
+      frame.toolCalls.push(...nested.toolCalls.map((call) => ({ tool: `${department}/${call.tool}`, ok: call.ok })));
+      frame.outcomes.push(...nested.outcomes);
+      return { department, answer: nested.answer };
+    },
+  };
+  const requestContext = new RequestContext();
+  requestContext.set(TURN_KEY, state);
+  const who = ctx.actor.kind === 'system' ? `system:${ctx.actor.name}` : ctx.actor.userId;
+  const timeoutMs = runtime.gateway.settings.timeoutMs;
+
+  let text: string;
+  try {
+    const output = await runtime.mastra.getAgentById(agent).generate(message, {
+      maxSteps: MAX_STEPS,
+      requestContext,
+      abortSignal: abort.signal,
+      memory: { thread: `${request.channel ?? 'cli'}:${who}:${agent}`, resource: who },
+      modelSettings: { temperature: 0, maxRetries: 0, timeout: { stepMs: timeoutMs, totalMs: timeoutMs * MAX_STEPS } },
+      providerOptions: { ollama: { think: false } },
+    });
+    if (output.error) throw output.error;
+    text = stripThinking(output.text ?? '');
+  } catch (error) {
+    if (frame.stop) return withFrame(frame, { agent, answer: invalidArgumentsAnswer(message, frame.stop), mode: 'ollama', grounded: true, answerFrom: 'template', elapsedMs: elapsed() });
+    runtime.gateway.forgetStatus();
+    const reason = describeError(error);
+    runtime.logger.warn({ agent, reason }, 'model call failed; answering offline');
+    return { ...(await offline(/tim(ed|e)\s?out/i.test(reason) ? 'timed out' : 'offline')), modelCalls: frame.meter.calls, modelMs: round(frame.meter.ms) };
+  }
+
+  const sources = frame.outcomes.map((o) => ('result' in o ? o.result : o.message));
+  const verdict = checkGrounding(text, sources, [message, new Date(ctx.now()).toISOString().slice(0, 10)]);
+  if (text && verdict.grounded) return withFrame(frame, { agent, answer: text, mode: 'ollama', grounded: true, answerFrom: 'model', elapsedMs: elapsed() });
+
+  if (!verdict.grounded) {
+    runtime.metrics?.agentUngroundedAnswers.inc({ agent });
+    runtime.logger.warn({ agent, unsupported: verdict.unsupported }, 'answer stated figures no tool produced; replaced by the tool results');
+    await auditAgentEvent(ctx, 'agent.ungrounded_answer', { unsupported: verdict.unsupported, tools: frame.toolCalls.map((c) => c.tool) });
+  }
+  const locale = detectLocale(message);
+  if (frame.outcomes.length > 0) {
+    return withFrame(frame, { agent, answer: renderOutcomes(frame.outcomes, locale), mode: 'ollama', grounded: verdict.grounded, answerFrom: 'template', elapsedMs: elapsed() });
+  }
+  // No tool ran: answer as the router would, from a tool result.
+  const fallback = routeMessage(agent, message) ? await answerOffline(ctx, agent, message, 'unverified') : undefined;
+  const answer = fallback?.answer.replace(/^\(.*?\)\n?/, '') ?? (locale === 'en' ? 'I could not check those figures with a tool; please ask again more specifically.' : 'Não consegui conferir esses números com uma ferramenta; pergunte de novo de forma mais específica.');
+  return { agent, answer, toolCalls: fallback?.toolCalls ?? [], mode: 'ollama', grounded: verdict.grounded, answerFrom: 'template', modelCalls: frame.meter.calls, modelMs: round(frame.meter.ms), outcomes: [], elapsedMs: elapsed() };
+}
+
+function withFrame(frame: TurnFrame, result: Omit<TurnResult, 'toolCalls' | 'modelCalls' | 'modelMs' | 'outcomes'>): TurnResult {
+  return { ...result, toolCalls: frame.toolCalls, modelCalls: frame.meter.calls, modelMs: round(frame.meter.ms), outcomes: frame.outcomes };
+}
+
+function renderOutcomes(outcomes: readonly ToolOutcome[], locale: 'pt-BR' | 'en'): string {
+  return outcomes.map((o) => ('result' in o ? renderToolResult(o.tool, o.result, locale) : o.message)).join('\n');
+}
+
+function invalidArgumentsAnswer(message: string, stop: { message: string; tool: string }): string {
+  return detectLocale(message) === 'en'
+    ? `I could not call ${stop.tool} with valid arguments (${stop.message}). Please rephrase with the exact details (an e-mail, an id, a number of days).`
+    : `Não consegui chamar ${stop.tool} com argumentos válidos (${stop.message}). Reformule com os dados exatos (um e-mail, um id, um número de dias).`;
+}
+
+/** qwen3 may still emit an empty or non-empty think block; it is never part of the answer. */
+function stripThinking(text: string): string {
+  return text.replace(/<think>[\s\S]*?<\/think>/g, '').trim();
+}
+
+const round = (ms: number) => Math.round(ms * 100) / 100;

@@ -1,0 +1,10 @@
+import { ModelGateway, type AgentRuntime } from '../agents/index.ts';
+import { createMastra } from '../mastra.config.ts';
+import type { Metrics } from '../observability/index.ts';
+import type { Runtime } from './runtime.ts';
+
+/** The agents over an open runtime: the model gateway and the one Mastra instance. */
+export function agentRuntime(runtime: Runtime, metrics?: Metrics): AgentRuntime {
+  const gateway = new ModelGateway(runtime.config.ollama);
+  return { mastra: createMastra({ db: runtime.database.db, gateway, logger: runtime.logger }), gateway, logger: runtime.logger, metrics };
+}

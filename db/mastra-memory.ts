@@ -1,0 +1,245 @@
+import type { MastraDBMessage } from '@mastra/core/agent';
+import type { StorageThreadType } from '@mastra/core/memory';
+import {
+  MemoryStorage,
+  type StorageListMessagesInput,
+  type StorageListMessagesOutput,
+  type StorageListThreadsInput,
+  type StorageListThreadsOutput,
+  type StorageResourceType,
+} from '@mastra/core/storage';
+import { and, asc, desc, eq, gt, gte, inArray, lt, lte, sql, type SQL } from 'drizzle-orm';
+import type { Database } from './client.ts';
+import { mastraMessages, mastraResources, mastraThreads } from './schema/index.ts';
+
+type MessageRow = typeof mastraMessages.$inferSelect;
+type ThreadRow = typeof mastraThreads.$inferSelect;
+
+const toThread = (row: ThreadRow): StorageThreadType => ({
+  id: row.id,
+  resourceId: row.resourceId,
+  createdAt: row.createdAt,
+  updatedAt: row.updatedAt,
+  ...(row.title === null ? {} : { title: row.title }),
+  ...(row.metadata === null ? {} : { metadata: row.metadata }),
+});
+
+const toMessage = (row: MessageRow): MastraDBMessage =>
+  ({
+    id: row.id,
+    threadId: row.threadId,
+    role: row.role,
+    type: row.type,
+    content: row.content,
+    createdAt: row.createdAt,
+    ...(row.resourceId === null ? {} : { resourceId: row.resourceId }),
+  }) as MastraDBMessage;
+
+const pageOf = (page: number, perPageInput: number | false | undefined, fallback: number) => {
+  const perPage = perPageInput === false ? Number.MAX_SAFE_INTEGER : (perPageInput ?? fallback);
+  if (page < 0) throw new Error('page must be >= 0');
+  if (perPage < 0) throw new Error('perPage must be >= 0');
+  return { perPage, offset: perPageInput === false ? 0 : page * perPage, perPageForResponse: perPageInput === false ? (false as const) : perPage };
+};
+
+/**
+ * Mastra's conversation memory in the company's own database (both the embedded PGlite and a
+ * PostgreSQL server, through drizzle), in tables the migrations create: threads, messages and
+ * resources. Observational memory is not supported (the agents don't use it).
+ */
+export class PostgresMemoryStorage extends MemoryStorage {
+  readonly #db: Database;
+
+  constructor(db: Database) {
+    super();
+    this.#db = db;
+  }
+
+  async dangerouslyClearAll(): Promise<void> {
+    await this.#db.delete(mastraMessages);
+    await this.#db.delete(mastraThreads);
+    await this.#db.delete(mastraResources);
+  }
+
+  async getThreadById({ threadId, resourceId }: { threadId: string; resourceId?: string }): Promise<StorageThreadType | null> {
+    const [row] = await this.#db.select().from(mastraThreads).where(eq(mastraThreads.id, threadId));
+    if (!row || (resourceId !== undefined && row.resourceId !== resourceId)) return null;
+    return toThread(row);
+  }
+
+  async saveThread({ thread }: { thread: StorageThreadType }): Promise<StorageThreadType> {
+    const values = {
+      id: thread.id,
+      resourceId: thread.resourceId,
+      title: thread.title ?? null,
+      metadata: thread.metadata ?? null,
+      createdAt: new Date(thread.createdAt),
+      updatedAt: new Date(thread.updatedAt),
+    };
+    await this.#db
+      .insert(mastraThreads)
+      .values(values)
+      .onConflictDoUpdate({ target: mastraThreads.id, set: { resourceId: values.resourceId, title: values.title, metadata: values.metadata, updatedAt: values.updatedAt } });
+    return thread;
+  }
+
+  async updateThread({ id, title, metadata }: { id: string; title?: string; metadata?: Record<string, unknown> }): Promise<StorageThreadType> {
+    const existing = await this.getThreadById({ threadId: id });
+    if (!existing) throw new Error(`Thread with id ${id} not found`);
+    const [row] = await this.#db
+      .update(mastraThreads)
+      .set({ ...(title === undefined ? {} : { title }), metadata: { ...existing.metadata, ...metadata }, updatedAt: new Date() })
+      .where(eq(mastraThreads.id, id))
+      .returning();
+    return toThread(row!);
+  }
+
+  async deleteThread({ threadId }: { threadId: string }): Promise<void> {
+    await this.#db.transaction(async (tx) => {
+      await tx.delete(mastraMessages).where(eq(mastraMessages.threadId, threadId));
+      await tx.delete(mastraThreads).where(eq(mastraThreads.id, threadId));
+    });
+  }
+
+  async listThreads(args: StorageListThreadsInput): Promise<StorageListThreadsOutput> {
+    const { page = 0, perPage: perPageInput, orderBy, filter } = args;
+    const { field, direction } = this.parseOrderBy(orderBy);
+    this.validateMetadataKeys(filter?.metadata);
+    const { perPage, offset, perPageForResponse } = pageOf(page, perPageInput, 100);
+    const conditions: SQL[] = [];
+    if (filter?.resourceId) conditions.push(eq(mastraThreads.resourceId, filter.resourceId));
+    for (const [key, value] of Object.entries(filter?.metadata ?? {})) conditions.push(sql`${mastraThreads.metadata} -> ${key} = ${JSON.stringify(value)}::jsonb`);
+    const where = conditions.length > 0 ? and(...conditions) : undefined;
+    const column = field === 'updatedAt' ? mastraThreads.updatedAt : mastraThreads.createdAt;
+    const [count] = await this.#db.select({ n: sql<number>`count(*)::int` }).from(mastraThreads).where(where);
+    const rows = perPage === 0 ? [] : await this.#db.select().from(mastraThreads).where(where).orderBy(direction === 'ASC' ? asc(column) : desc(column), asc(mastraThreads.id)).limit(perPage).offset(offset);
+    const total = count?.n ?? 0;
+    return { threads: rows.map(toThread), total, page, perPage: perPageForResponse, hasMore: offset + rows.length < total };
+  }
+
+  async saveMessages({ messages }: { messages: MastraDBMessage[] }): Promise<{ messages: MastraDBMessage[] }> {
+    if (messages.length === 0) return { messages };
+    const rows = messages.map((message) => ({
+      id: message.id,
+      threadId: message.threadId ?? '',
+      resourceId: message.resourceId ?? null,
+      role: message.role,
+      type: message.type ?? 'text',
+      content: message.content as unknown,
+      createdAt: new Date(message.createdAt),
+    }));
+    const threadIds = [...new Set(rows.map((row) => row.threadId).filter(Boolean))];
+    await this.#db.transaction(async (tx) => {
+      await tx
+        .insert(mastraMessages)
+        .values(rows)
+        .onConflictDoUpdate({
+          target: mastraMessages.id,
+          set: { threadId: sql`excluded.thread_id`, resourceId: sql`excluded.resource_id`, role: sql`excluded.role`, type: sql`excluded.type`, content: sql`excluded.content` },
+        });
+      if (threadIds.length > 0) await tx.update(mastraThreads).set({ updatedAt: new Date() }).where(inArray(mastraThreads.id, threadIds));
+    });
+    return { messages };
+  }
+
+  async updateMessages({ messages }: { messages: (Partial<Omit<MastraDBMessage, 'createdAt'>> & { id: string })[] }): Promise<MastraDBMessage[]> {
+    const updated: MastraDBMessage[] = [];
+    await this.#db.transaction(async (tx) => {
+      for (const update of messages) {
+        const [row] = await tx.select().from(mastraMessages).where(eq(mastraMessages.id, update.id));
+        if (!row) continue;
+        let content = row.content as Record<string, unknown>;
+        if (update.content !== undefined) {
+          const next = update.content as unknown as Record<string, unknown>;
+          content = { ...content, ...next };
+          if (content['metadata'] && next['metadata']) content['metadata'] = { ...(row.content as Record<string, Record<string, unknown>>)['metadata'], ...(next['metadata'] as Record<string, unknown>) };
+        }
+        const [saved] = await tx
+          .update(mastraMessages)
+          .set({
+            content,
+            ...(update.role === undefined ? {} : { role: update.role }),
+            ...(update.type === undefined ? {} : { type: update.type }),
+            ...(update.threadId === undefined ? {} : { threadId: update.threadId }),
+            ...(update.resourceId === undefined ? {} : { resourceId: update.resourceId ?? null }),
+          })
+          .where(eq(mastraMessages.id, update.id))
+          .returning();
+        const touched = [...new Set([row.threadId, saved!.threadId])];
+        await tx.update(mastraThreads).set({ updatedAt: new Date() }).where(inArray(mastraThreads.id, touched));
+        updated.push(toMessage(saved!));
+      }
+    });
+    return updated;
+  }
+
+  override async deleteMessages(messageIds: string[]): Promise<void> {
+    if (messageIds.length === 0) return;
+    await this.#db.transaction(async (tx) => {
+      const removed = await tx.delete(mastraMessages).where(inArray(mastraMessages.id, messageIds)).returning({ threadId: mastraMessages.threadId });
+      const threadIds = [...new Set(removed.map((row) => row.threadId))];
+      if (threadIds.length > 0) await tx.update(mastraThreads).set({ updatedAt: new Date() }).where(inArray(mastraThreads.id, threadIds));
+    });
+  }
+
+  async listMessagesById({ messageIds }: { messageIds: string[] }): Promise<{ messages: MastraDBMessage[] }> {
+    if (messageIds.length === 0) return { messages: [] };
+    const rows = await this.#db.select().from(mastraMessages).where(inArray(mastraMessages.id, messageIds)).orderBy(asc(mastraMessages.createdAt));
+    return { messages: rows.map(toMessage) };
+  }
+
+  async listMessages(args: StorageListMessagesInput): Promise<StorageListMessagesOutput> {
+    const { threadId, resourceId, include, filter, perPage: perPageInput, page = 0, orderBy } = args;
+    const threadIds = Array.isArray(threadId) ? threadId : [threadId];
+    if (threadIds.length === 0 || threadIds.some((id) => !id.trim())) throw new Error('threadId must be a non-empty string or array of non-empty strings');
+    if (filter?.metadata !== undefined) throw new Error('filtering messages by metadata is not supported by this storage');
+    const { field, direction } = this.parseOrderBy(orderBy, 'ASC');
+    const { perPage, offset, perPageForResponse } = pageOf(page, perPageInput, 40);
+    const conditions: SQL[] = [inArray(mastraMessages.threadId, threadIds)];
+    if (resourceId) conditions.push(eq(mastraMessages.resourceId, resourceId));
+    const range = filter?.dateRange;
+    if (range?.start) conditions.push((range.startExclusive ? gt : gte)(mastraMessages.createdAt, new Date(range.start)));
+    if (range?.end) conditions.push((range.endExclusive ? lt : lte)(mastraMessages.createdAt, new Date(range.end)));
+    const where = and(...conditions);
+    const order = direction === 'ASC' ? [asc(mastraMessages.createdAt), asc(mastraMessages.id)] : [desc(mastraMessages.createdAt), desc(mastraMessages.id)];
+    void field; // messages only sort by time
+    const [count] = await this.#db.select({ n: sql<number>`count(*)::int` }).from(mastraMessages).where(where);
+    const total = perPage === 0 ? 0 : (count?.n ?? 0);
+    const rows = perPage === 0 ? [] : await this.#db.select().from(mastraMessages).where(where).orderBy(...order).limit(perPage).offset(offset);
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    for (const item of include ?? []) {
+      const [target] = await this.#db.select().from(mastraMessages).where(eq(mastraMessages.id, item.id));
+      if (!target || (resourceId && target.resourceId !== resourceId)) continue;
+      const sameThread = and(eq(mastraMessages.threadId, target.threadId), resourceId ? eq(mastraMessages.resourceId, resourceId) : undefined);
+      const before = await this.#db.select().from(mastraMessages).where(and(sameThread, lte(mastraMessages.createdAt, target.createdAt))).orderBy(desc(mastraMessages.createdAt), desc(mastraMessages.id)).limit((item.withPreviousMessages ?? 0) + 1);
+      const after = item.withNextMessages ? await this.#db.select().from(mastraMessages).where(and(sameThread, gt(mastraMessages.createdAt, target.createdAt))).orderBy(asc(mastraMessages.createdAt)).limit(item.withNextMessages) : [];
+      for (const row of [target, ...before, ...after]) byId.set(row.id, row);
+    }
+    const sorted = [...byId.values()].sort((a, b) => (a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id)) * (direction === 'ASC' ? 1 : -1));
+    return { messages: sorted.map(toMessage), total, page, perPage: perPageForResponse, hasMore: offset + rows.length < total };
+  }
+
+  override async getResourceById({ resourceId }: { resourceId: string }): Promise<StorageResourceType | null> {
+    const [row] = await this.#db.select().from(mastraResources).where(eq(mastraResources.id, resourceId));
+    return row ? { id: row.id, createdAt: row.createdAt, updatedAt: row.updatedAt, ...(row.workingMemory === null ? {} : { workingMemory: row.workingMemory }), ...(row.metadata === null ? {} : { metadata: row.metadata }) } : null;
+  }
+
+  override async saveResource({ resource }: { resource: StorageResourceType }): Promise<StorageResourceType> {
+    const values = { id: resource.id, workingMemory: resource.workingMemory ?? null, metadata: resource.metadata ?? null, createdAt: new Date(resource.createdAt), updatedAt: new Date(resource.updatedAt) };
+    await this.#db.insert(mastraResources).values(values).onConflictDoUpdate({ target: mastraResources.id, set: { workingMemory: values.workingMemory, metadata: values.metadata, updatedAt: values.updatedAt } });
+    return resource;
+  }
+
+  override async updateResource({ resourceId, workingMemory, metadata }: { resourceId: string; workingMemory?: string; metadata?: Record<string, unknown> }): Promise<StorageResourceType> {
+    const existing = await this.getResourceById({ resourceId });
+    const now = new Date();
+    const resource: StorageResourceType = {
+      id: resourceId,
+      createdAt: existing?.createdAt ?? now,
+      updatedAt: now,
+      ...((workingMemory ?? existing?.workingMemory) === undefined ? {} : { workingMemory: workingMemory ?? existing?.workingMemory }),
+      metadata: { ...existing?.metadata, ...metadata },
+    };
+    return this.saveResource({ resource });
+  }
+}
