@@ -8,3 +8,4 @@ export { ModelGateway, type ModelMeter, type ModelSettings, type ModelState } fr
 export { AGENT_TITLES, instructionsFor } from './profiles.ts';
 export { MAX_DELEGATIONS, MAX_STEPS, runTurn, type AgentRuntime, type TurnRequest } from './turn.ts';
 export { AGENT_NAMES } from './names.ts';
+export { AGENT_TOOLSETS, agentUsesTool } from './toolsets.ts';
