@@ -69,20 +69,33 @@ async function turn(runtime: AgentRuntime, request: TurnRequest, depth: number, 
 
   const frame: TurnFrame = { outcomes: [], toolCalls: [], meter: { calls: 0, ms: 0 }, invalidCalls: 0, delegations: 0 };
   const abort = new AbortController();
+  // One repair: the first malformed or unknown call goes back to the model with the reason;
+  // the second ends the turn with a clean error.
+  const badCall = (tool: string, message: string) => {
+    frame.invalidCalls += 1;
+    if (frame.invalidCalls > 1) {
+      frame.stop = { reason: 'invalid_arguments', message, tool };
+      abort.abort();
+    }
+  };
+  const known = new Set(Object.keys(await runtime.mastra.getAgentById(agent).listTools()));
+  // Mastra answers a call to a tool the agent doesn't have by itself; it is audited here.
+  const onStepFinish = async (step: { toolCalls?: readonly unknown[] }) => {
+    for (const call of step.toolCalls ?? []) {
+      const name = toolNameOf(call);
+      if (!name || known.has(name)) continue;
+      frame.toolCalls.push({ tool: name, ok: false });
+      await auditAgentEvent(ctx, 'agent.unknown_tool', { tool: name }, 'denied');
+      badCall(name, `there is no tool called ${name}`);
+    }
+  };
   const state: TurnState = {
     meter: frame.meter,
     callTool: async (name, args) => {
       const outcome = await invokeTool(TOOLS, ctx, name, args);
       frame.outcomes.push(outcome);
       frame.toolCalls.push({ tool: name, ok: outcome.ok });
-      if (!outcome.ok && outcome.error === 'invalid_arguments') {
-        frame.invalidCalls += 1;
-        // One repair: the first malformed call goes back to the model; the second ends the turn.
-        if (frame.invalidCalls > 1) {
-          frame.stop = { reason: 'invalid_arguments', message: outcome.message, tool: name };
-          abort.abort();
-        }
-      }
+      if (!outcome.ok && outcome.error === 'invalid_arguments') badCall(name, outcome.message);
       return outcome;
     },
     delegate: async (department, question) => {
@@ -109,19 +122,23 @@ async function turn(runtime: AgentRuntime, request: TurnRequest, depth: number, 
       maxSteps: MAX_STEPS,
       requestContext,
       abortSignal: abort.signal,
+      onStepFinish,
       memory: { thread: `${request.channel ?? 'cli'}:${who}:${agent}`, resource: who },
       modelSettings: { temperature: 0, maxRetries: 0, timeout: { stepMs: timeoutMs, totalMs: timeoutMs * MAX_STEPS } },
       providerOptions: { ollama: { think: false } },
     });
-    if (output.error) throw output.error;
+    if (output.error && !frame.stop) throw output.error;
     text = stripThinking(output.text ?? '');
   } catch (error) {
-    if (frame.stop) return withFrame(frame, { agent, answer: invalidArgumentsAnswer(message, frame.stop), mode: 'ollama', grounded: true, answerFrom: 'template', elapsedMs: elapsed() });
-    runtime.gateway.forgetStatus();
-    const reason = describeError(error);
-    runtime.logger.warn({ agent, reason }, 'model call failed; answering offline');
-    return { ...(await offline(/tim(ed|e)\s?out/i.test(reason) ? 'timed out' : 'offline')), modelCalls: frame.meter.calls, modelMs: round(frame.meter.ms) };
+    if (!frame.stop) {
+      runtime.gateway.forgetStatus();
+      const reason = describeError(error);
+      runtime.logger.warn({ agent, reason }, 'model call failed; answering offline');
+      return { ...(await offline(/tim(ed|e)\s?out/i.test(reason) ? 'timed out' : 'offline')), modelCalls: frame.meter.calls, modelMs: round(frame.meter.ms) };
+    }
+    text = '';
   }
+  if (frame.stop) return withFrame(frame, { agent, answer: invalidArgumentsAnswer(message, frame.stop), mode: 'ollama', grounded: true, answerFrom: 'template', elapsedMs: elapsed() });
 
   const sources = frame.outcomes.map((o) => ('result' in o ? o.result : o.message));
   const verdict = checkGrounding(text, sources, [message, new Date(ctx.now()).toISOString().slice(0, 10)]);
@@ -159,6 +176,11 @@ function invalidArgumentsAnswer(message: string, stop: { message: string; tool: 
 /** qwen3 may still emit an empty or non-empty think block; it is never part of the answer. */
 function stripThinking(text: string): string {
   return text.replace(/<think>[\s\S]*?<\/think>/g, '').trim();
+}
+
+function toolNameOf(call: unknown): string | undefined {
+  const c = call as { toolName?: string; payload?: { toolName?: string } };
+  return c.payload?.toolName ?? c.toolName;
 }
 
 const round = (ms: number) => Math.round(ms * 100) / 100;

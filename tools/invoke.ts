@@ -103,7 +103,7 @@ export async function invokeTool(
  * Audits what an agent decided outside a tool call (a delegation to another agent, an answer
  * replaced because it stated figures no tool produced), under the same actor.
  */
-export async function auditAgentEvent(ctx: ToolContext, action: 'agent.delegate' | 'agent.ungrounded_answer', details: Record<string, unknown>, outcome: 'ok' | 'denied' = 'ok'): Promise<void> {
+export async function auditAgentEvent(ctx: ToolContext, action: 'agent.delegate' | 'agent.ungrounded_answer' | 'agent.unknown_tool', details: Record<string, unknown>, outcome: 'ok' | 'denied' = 'ok'): Promise<void> {
   await appendAudit(ctx.db, {
     tenantId: ctx.actor.kind === 'system' ? null : ctx.actor.tenantId,
     actorKind: ctx.actor.kind,
