@@ -9,3 +9,4 @@ export { AGENT_TITLES, instructionsFor } from './profiles.ts';
 export { MAX_DELEGATIONS, MAX_STEPS, runTurn, type AgentRuntime, type TurnRequest } from './turn.ts';
 export { AGENT_NAMES } from './names.ts';
 export { AGENT_TOOLSETS, agentUsesTool } from './toolsets.ts';
+export { CHARS_PER_TOKEN, promptFootprint, type PromptFootprint } from './footprint.ts';

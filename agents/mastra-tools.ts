@@ -104,6 +104,19 @@ const askDepartment = createTool({
   execute: async (input, context) => turnOf(context?.requestContext).delegate(input.department, input.question),
 });
 
+/**
+ * The tool definitions as they reach Ollama for an agent (name, description, JSON Schema),
+ * to measure what each agent's prompt costs.
+ */
+export function toolDefinitionsFor(agent: AgentName): { name: string; description: string; parameters: Record<string, unknown> }[] {
+  const defs = AGENT_TOOLSETS[agent].map((name) => {
+    const tool = TOOLS.get(name)!;
+    return { name, description: tool.description, parameters: compactSchema(z.toJSONSchema(tool.input, { io: 'input', unrepresentable: 'any' })) };
+  });
+  if (agent === 'ceo') defs.push({ name: askDepartment.id, description: askDepartment.description, parameters: compactSchema(z.toJSONSchema(delegateInput, { io: 'input' })) });
+  return defs;
+}
+
 /** Each agent's Mastra tools: its catalogue tools, and the delegation for the CEO. */
 export function mastraToolsFor(agent: AgentName): Record<string, ReturnType<typeof mastraTool> | typeof askDepartment> {
   const tools: Record<string, ReturnType<typeof mastraTool> | typeof askDepartment> = {};

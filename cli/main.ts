@@ -6,6 +6,7 @@ import { MissingMasterKeyError } from '../secrets/index.ts';
 import { auditVerifyCommand, migrateCommand, seedCommand, seedDefaults, staffListCommand, UsageError } from './commands/data.ts';
 import { startCommand } from './commands/start.ts';
 import { askCommand } from './commands/ask.ts';
+import { agentsCommand, modelPullCommand, modelStatusCommand } from './commands/agents.ts';
 import { approvalsDecideCommand, approvalsListCommand } from './commands/approvals.ts';
 import { billingCustomerCommand, billingMrrCommand, billingSyncCommand } from './commands/billing.ts';
 import { BillingError, StripeNotConfiguredError } from '../billing/index.ts';
@@ -105,13 +106,18 @@ export function buildProgram(): Command {
 
   program
     .command('ask')
-    .description('One turn with an agent, as a staff member (default: the CEO); offline router until the model is connected')
+    .description('One turn with an agent, as a staff member (default: the CEO): the local model when Ollama answers, the offline router otherwise')
     .argument('<agent>', 'ceo, finance/financeiro, sales/vendas, support/sac, audit/auditoria, ...')
     .argument('<message>', 'what to ask, in Portuguese or English')
     .option('--as <email>', 'who is asking')
     .option('--offline', 'answer without the model')
-    .option('--json', 'print one JSON object: agent, answer, toolCalls, mode, grounded, elapsedMs')
+    .option('--json', 'print one JSON object: agent, answer, toolCalls, mode, grounded, answerFrom, modelCalls, modelMs, elapsedMs')
     .action(askCommand);
+
+  program.command('agents').description('The ten agents, their model and their tools').option('--json', 'print one JSON array').action(agentsCommand);
+  const model = program.command('model').description('The local model on Ollama (OLLAMA_HOST, OLLAMA_MODEL)');
+  model.command('status').description('Whether Ollama answers and has the configured models').option('--json', 'print one JSON object').action(modelStatusCommand);
+  model.command('pull').description('Pull the configured models into Ollama, with progress').option('--model <name>', 'pull this model instead').action(modelPullCommand);
 
   const approvalsCommand = program.command('approvals').description('Pending human decisions on risky actions (refunds, plan changes, freezes, live trading)');
   approvalsCommand.command('list').description('Pending approvals').option('--json', 'print one JSON array').action(approvalsListCommand);

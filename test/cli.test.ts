@@ -6,6 +6,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../db/index.ts';
 import { runCli, startCli } from './support/cli.ts';
+import { lastMessage, startFakeOllama, toolResults } from './support/fake-ollama.ts';
 import { createTestDatabase, realPostgresAvailable, type TestDatabase } from './support/databases.ts';
 
 const tempDirs: string[] = [];
@@ -129,6 +130,54 @@ describe('botcriptofy CLI on the embedded database', () => {
     const broken = await runCli(['audit', 'verify'], { DATA_DIR: dataDir });
     expect(broken.code).toBe(1);
     expect(broken.stdout).toContain('Audit chain BROKEN at row 1');
+  });
+
+  it('answers `ask` through Ollama (scripted server) with the JSON shape, and offline when it is down', async () => {
+    const fake = await startFakeOllama((request) => {
+      if (lastMessage(request).role === 'user') return { toolCalls: [{ name: 'revenue_summary', arguments: {} }] };
+      const [result] = toolResults(request) as { payingCustomers: number }[];
+      return { content: `We have ${result!.payingCustomers} paying customers.` };
+    });
+    try {
+      const result = await runCli(['ask', 'finance', 'how many paying customers?', '--json'], { DATA_DIR: dataDir, OLLAMA_HOST: fake.url });
+      expect(result.code, result.stderr).toBe(0);
+      const turn = JSON.parse(result.stdout) as Record<string, unknown>;
+      expect(turn).toMatchObject({ agent: 'finance', mode: 'ollama', grounded: true, answerFrom: 'model', modelCalls: 2, toolCalls: [{ tool: 'revenue_summary', ok: true }] });
+      expect(turn['answer']).toMatch(/^We have \d+ paying customers\.$/);
+      expect(typeof turn['elapsedMs']).toBe('number');
+    } finally {
+      await fake.close();
+    }
+    const down = await runCli(['ask', 'finance', 'what is the MRR?', '--json'], { DATA_DIR: dataDir, OLLAMA_HOST: 'http://127.0.0.1:9' });
+    expect(down.code, down.stderr).toBe(0);
+    expect(JSON.parse(down.stdout)).toMatchObject({ mode: 'offline', toolCalls: [{ tool: 'revenue_summary', ok: true }] });
+    expect(JSON.parse(down.stdout).answer).toMatch(/^\(model offline: answered without it\)/);
+  });
+
+  it('lists the agents with their tools, and reports and pulls the model', async () => {
+    const listed = await runCli(['agents', '--json'], { DATA_DIR: dataDir });
+    expect(listed.code, listed.stderr).toBe(0);
+    const agents = JSON.parse(listed.stdout) as { agent: string; tools: { name: string }[]; promptTokensEstimate: number }[];
+    expect(agents.map((a) => a.agent)).toEqual(['ceo', 'finance', 'marketing', 'sales', 'security', 'support', 'audit', 'documents', 'settings', 'subscriptions']);
+    for (const a of agents) {
+      expect(a.tools.length, a.agent).toBeGreaterThanOrEqual(4);
+      expect(a.tools.length, a.agent).toBeLessThanOrEqual(8);
+      expect(a.promptTokensEstimate, a.agent).toBeLessThan(1_500);
+    }
+    const fake = await startFakeOllama(() => ({ content: 'ok' }), { models: [] });
+    try {
+      const missing = await runCli(['model', 'status'], { DATA_DIR: dataDir, OLLAMA_HOST: fake.url });
+      expect(missing.code).toBe(1);
+      expect(missing.stdout).toContain('model qwen3:0.6b not pulled');
+      const pulled = await runCli(['model', 'pull'], { DATA_DIR: dataDir, OLLAMA_HOST: fake.url });
+      expect(pulled.code, pulled.stderr).toBe(0);
+      expect(pulled.stderr).toContain('qwen3:0.6b: 50% of 523 MB');
+      expect(pulled.stdout).toContain('qwen3:0.6b is ready.');
+      const ready = await runCli(['model', 'status', '--json'], { DATA_DIR: dataDir, OLLAMA_HOST: fake.url });
+      expect(JSON.parse(ready.stdout)).toMatchObject({ state: 'ready', model: 'qwen3:0.6b' });
+    } finally {
+      await fake.close();
+    }
   });
 
   it('refuses a second process on the same data folder', async () => {
