@@ -5,7 +5,8 @@ import { renderToolResult } from './templates.ts';
 export interface TurnResult {
   readonly agent: AgentName;
   readonly answer: string;
-  readonly toolCalls: { readonly tool: string; readonly ok: boolean }[];
+  /** Each tool call of the turn, with the arguments it was given. */
+  readonly toolCalls: { readonly tool: string; readonly ok: boolean; readonly args?: unknown }[];
   readonly mode: 'ollama' | 'offline';
   /**
    * Whether the answer's figures all come from tool results of this turn. False when the model
@@ -52,5 +53,5 @@ export async function answerOffline(ctx: ToolContext, agent: AgentName, message:
   }
   const outcome = await invokeTool(TOOLS, { ...ctx, agent }, route.tool, route.args);
   const body = outcome.ok ? ('result' in outcome ? renderToolResult(route.tool, outcome.result, locale) : outcome.message) : outcome.message;
-  return { agent, answer: `${notice}\n${body}`, toolCalls: [{ tool: route.tool, ok: outcome.ok }], mode: 'offline', grounded: true, answerFrom: 'template', modelCalls: 0, modelMs: 0, outcomes: [outcome], elapsedMs: elapsed() };
+  return { agent, answer: `${notice}\n${body}`, toolCalls: [{ tool: route.tool, ok: outcome.ok, args: route.args }], mode: 'offline', grounded: true, answerFrom: 'template', modelCalls: 0, modelMs: 0, outcomes: [outcome], elapsedMs: elapsed() };
 }

@@ -34,7 +34,7 @@ export const MAX_DELEGATIONS = 3;
 
 interface TurnFrame {
   readonly outcomes: ToolOutcome[];
-  readonly toolCalls: { tool: string; ok: boolean }[];
+  readonly toolCalls: { tool: string; ok: boolean; args?: unknown }[];
   readonly meter: ModelMeter;
   invalidCalls: number;
   delegations: number;
@@ -94,7 +94,7 @@ async function turn(runtime: AgentRuntime, request: TurnRequest, depth: number, 
     callTool: async (name, args) => {
       const outcome = await invokeTool(TOOLS, ctx, name, args);
       frame.outcomes.push(outcome);
-      frame.toolCalls.push({ tool: name, ok: outcome.ok });
+      frame.toolCalls.push({ tool: name, ok: outcome.ok, args });
       if (!outcome.ok && outcome.error === 'invalid_arguments') badCall(name, outcome.message);
       return outcome;
     },
@@ -106,7 +106,7 @@ async function turn(runtime: AgentRuntime, request: TurnRequest, depth: number, 
       const nested = await turn(runtime, { ...request, agent: department, message: question, channel: `${request.channel ?? 'cli'}:via-ceo` }, depth + 1, performance.now());
       frame.meter.calls += nested.modelCalls;
       frame.meter.ms += nested.modelMs;
-      frame.toolCalls.push(...nested.toolCalls.map((call) => ({ tool: `${department}/${call.tool}`, ok: call.ok })));
+      frame.toolCalls.push(...nested.toolCalls.map((call) => ({ ...call, tool: `${department}/${call.tool}` })));
       frame.outcomes.push(...nested.outcomes);
       return { department, answer: nested.answer };
     },

@@ -119,7 +119,7 @@ describe('agents on the scripted Ollama server', () => {
     plan.set(message, [{ name: 'refund_payment', arguments: { paymentId: payment!.id, reason: 'cliente pediu' } }]);
     const pendingBefore = await test.handle.db.$count(db.approvals, eq(db.approvals.tool, 'refund_payment'));
     const turn = await ask('finance', message, staff['marketing:member']!);
-    expect(turn.toolCalls).toEqual([{ tool: 'refund_payment', ok: false }]);
+    expect(turn.toolCalls).toMatchObject([{ tool: 'refund_payment', ok: false }]);
     expect(turn.answer).toMatch(/not allowed|may not/i);
     expect(await test.handle.db.$count(db.approvals, eq(db.approvals.tool, 'refund_payment'))).toBe(pendingBefore);
     expect((await auditFor('refund_payment')).at(-1)).toMatchObject({ outcome: 'denied', agent: 'finance', actor_id: (staff['marketing:member'] as { userId: string }).userId });
@@ -141,7 +141,7 @@ describe('agents on the scripted Ollama server', () => {
     };
     try {
       const turn = await ask('support', message, staff['support:member']!);
-      expect(turn.toolCalls).toEqual([{ tool: 'open_tickets', ok: true }, { tool: 'refund_payment', ok: false }]);
+      expect(turn.toolCalls).toMatchObject([{ tool: 'open_tickets', ok: true }, { tool: 'refund_payment', ok: false }]);
       expect(await test.handle.db.$count(db.approvals)).toBe(approvalsBefore);
       const [refunded] = await test.handle.db.select({ status: db.payments.status }).from(db.payments).where(eq(db.payments.id, payment!.id));
       expect(refunded!.status).toBe('succeeded');
@@ -164,13 +164,13 @@ describe('agents on the scripted Ollama server', () => {
     };
     try {
       const fixed = await ask('finance', repaired, staff['finance:head']!);
-      expect(fixed.toolCalls).toEqual([{ tool: 'trading_pnl', ok: false }, { tool: 'trading_pnl', ok: true }]);
+      expect(fixed.toolCalls).toMatchObject([{ tool: 'trading_pnl', ok: false }, { tool: 'trading_pnl', ok: true }]);
       expect(fixed).toMatchObject({ grounded: true, answerFrom: 'model', modelCalls: 3 });
 
       fake.script = (request) => ({ toolCalls: [{ name: 'trading_pnl', arguments: { days: lastMessage(request).role === 'user' ? 'alguns' : -3 } }] });
       const before = fake.chats.length;
       const failed = await ask('finance', 'Lucro em alguns dias?', staff['finance:head']!);
-      expect(failed.toolCalls).toEqual([{ tool: 'trading_pnl', ok: false }, { tool: 'trading_pnl', ok: false }]);
+      expect(failed.toolCalls).toMatchObject([{ tool: 'trading_pnl', ok: false }, { tool: 'trading_pnl', ok: false }]);
       expect(failed.answer).toMatch(/Não consegui chamar trading_pnl com argumentos válidos/);
       expect(fake.chats.length - before).toBe(2);
       expect((await auditFor('trading_pnl')).filter((r) => r.outcome === 'error').length).toBe(3);
@@ -183,7 +183,7 @@ describe('agents on the scripted Ollama server', () => {
     fake.script = (request) => (lastMessage(request).role === 'user' ? { toolCalls: [{ name: 'delete_everything', arguments: {} }] } : { toolCalls: [{ name: 'drop_database', arguments: {} }] });
     try {
       const turn = await ask('finance', 'apague tudo', staff['finance:head']!);
-      expect(turn.toolCalls).toEqual([{ tool: 'delete_everything', ok: false }, { tool: 'drop_database', ok: false }]);
+      expect(turn.toolCalls).toMatchObject([{ tool: 'delete_everything', ok: false }, { tool: 'drop_database', ok: false }]);
       expect(turn.answer).toMatch(/drop_database/);
       expect(fake.chats.at(-1)!.messages.some((m) => m.role === 'tool' && /delete_everything" not found/.test(m.content))).toBe(true);
     } finally {
@@ -213,7 +213,7 @@ describe('agents on the scripted Ollama server', () => {
     plan.set(message, [{ name: 'bots_overview', arguments: { email: b!.email } }]);
     const theirBots = await test.handle.db.select({ name: db.bots.name }).from(db.bots).where(eq(db.bots.tenantId, (b!.actor as { tenantId: string }).tenantId));
     const turn = await ask('support', message, a!.actor);
-    expect(turn.toolCalls).toEqual([{ tool: 'bots_overview', ok: false }]);
+    expect(turn.toolCalls).toMatchObject([{ tool: 'bots_overview', ok: false }]);
     for (const bot of theirBots) expect(turn.answer).not.toContain(bot.name);
   });
 
@@ -221,7 +221,7 @@ describe('agents on the scripted Ollama server', () => {
     const message = 'Como está o financeiro este mês?';
     plan.set(message, [{ name: 'ask_department', arguments: { department: 'finance', question: 'Qual é o MRR atual?' } }]);
     const turn = await ask('ceo', message);
-    expect(turn.toolCalls).toEqual([{ tool: 'finance/revenue_summary', ok: true }]);
+    expect(turn.toolCalls).toMatchObject([{ tool: 'finance/revenue_summary', ok: true }]);
     expect(turn).toMatchObject({ grounded: true, modelCalls: 4 });
     expect((await queryRows<{ n: number }>(test.handle.db, sql`select count(*)::int as n from audit_log where action = 'agent.delegate'`))[0]!.n).toBe(1);
 
@@ -262,7 +262,7 @@ describe('agents on the scripted Ollama server', () => {
         const turn = await ask('finance', message, staff['finance:head']!);
         expect(turn.mode).toBe('offline');
         expect(turn.answer).toMatch(/^\(model timed out/);
-        expect(turn.toolCalls).toEqual([{ tool: 'revenue_summary', ok: true }]);
+        expect(turn.toolCalls).toMatchObject([{ tool: 'revenue_summary', ok: true }]);
         expect(turn.elapsedMs).toBeLessThan(2_400);
       } finally {
         fake.delayMs = 0;
