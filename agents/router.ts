@@ -1,4 +1,6 @@
 import type { Department } from '../db/index.ts';
+import { TOOL_POLICY } from '../tools/policy.ts';
+import { agentUsesTool } from './toolsets.ts';
 
 /** The ten agents, one per department (the CEO's is `ceo`). */
 export type AgentName = Department;
@@ -9,58 +11,460 @@ export interface RoutedRequest {
   readonly args: Record<string, unknown>;
 }
 
-interface Route {
-  readonly agents: readonly AgentName[];
-  readonly tool: string;
-  /** pt-BR and English phrasings; the first that matches wins. */
-  readonly patterns: readonly RegExp[];
-  readonly args?: (text: string) => Record<string, unknown>;
+/** A message as the routes see it: folded (lower case, no accents) plus what was found in it. */
+interface Message {
+  /** As typed (names, bodies and reasons are taken from here). */
+  readonly raw: string;
+  /** Lower case without accents: "Posições" → "posicoes". Patterns are written against this. */
+  readonly text: string;
+  readonly email?: string | undefined;
+  readonly uuid?: string | undefined;
+  /** A setting key such as trading.kill_switch (the kill switch also by name). */
+  readonly configKey?: string | undefined;
+  /** A document slug such as politica-de-reembolso. */
+  readonly slug?: string | undefined;
 }
 
+interface Route {
+  readonly tool: string;
+  readonly when: (m: Message) => boolean;
+  readonly args?: (m: Message) => Record<string, unknown>;
+}
+
+// --- What is recognised in a message ---------------------------------------------------------
+
+export const fold = (text: string) => text.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
+
 const EMAIL = /[\w.+-]+@[\w-]+(?:\.[\w-]+)+/;
-const emailArg = (text: string) => {
-  const email = EMAIL.exec(text)?.[0];
-  return email ? { email } : {};
-};
-const daysArg = (text: string) => {
-  const match = /(\d{1,3})\s*(?:dias?|days?)/i.exec(text);
+const UUID = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/i;
+/** word.word, not part of an email or a domain. */
+const CONFIG_KEY = /(?<![\w@.-])([a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)+)(?![\w@-]|\.[a-z0-9])/;
+const KILL_SWITCH = /kill.?switch|botao de (emergencia|panico)|parada de emergencia|emergency stop/;
+const SLUG = /(?<![\w@.-])([a-z0-9]+(?:-[a-z0-9]+)+)(?![\w@-]|\.[a-z0-9])/g;
+/** Hyphenated words that are not document slugs. */
+const NOT_SLUGS = new Set(['follow-up', 'follow-ups', 'e-mail', 'e-mails', 'check-in', 'pt-br', 'sign-up', 'sign-ups', 'log-in', 'on-line', 'off-line', 'google-ads', 'kill-switch', 'co-founder', 'bem-vindo', 'take-profit', 'stop-loss', 'bate-papo', 'to-do']);
+
+function slugIn(text: string): string | undefined {
+  for (const match of text.matchAll(SLUG)) {
+    const candidate = match[1]!;
+    if (!NOT_SLUGS.has(candidate) && /[a-z]{2}/.test(candidate) && !UUID.test(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/**
+ * Settings named in words instead of by key (pt-BR and English). Only phrases that name one
+ * setting unambiguously; anything else needs the key itself.
+ */
+const SETTING_NAMES: readonly (readonly [string, RegExp])[] = [
+  ['trading.loop_interval_seconds', /\b(loop interval|intervalo (do|de) (loop|ciclo|tick)|tick interval)\b/],
+  ['trading.default_symbols', /\b((simbolos|pares|moedas) (padrao|default)|default (symbols|pairs))\b/],
+  ['trading.default_strategy', /\b(estrategia padrao|default strategy)\b/],
+  ['risk.stop_loss_pct', /\b(stop.?loss (padrao|default|configurado)|default stop.?loss)\b/],
+  ['risk.max_daily_loss_pct', /\b(limite de perda diaria|perda (diaria )?maxima|max(imum)? daily loss|daily loss limit)\b/],
+  ['risk.max_open_positions_per_bot', /\b(posicoes (abertas )?por (robo|bot)|(open )?positions per bot)\b/],
+  ['agents.model', /\b(modelo (dos|que os|de) agentes|modelo (do|de) ia|agents?'? model|model (of )?the agents|llm model|ollama model|modelo (do )?ollama)\b/],
+  ['agents.max_steps', /\b(passos (dos|por) agentes?|max(imum)? steps|agent steps)\b/],
+  ['reports.daily_time', /\b(horario do relatorio|hora do relatorio|report time|daily report time)\b/],
+  ['reports.timezone', /\b(fuso( horario)?|time ?zone)\b/],
+  ['security.brute_force_threshold', /\b(limite de forca bruta|brute.?force threshold)\b/],
+];
+
+function read(raw: string): Message {
+  const text = fold(raw);
+  return {
+    raw,
+    text,
+    email: EMAIL.exec(raw)?.[0],
+    uuid: UUID.exec(raw)?.[0]?.toLowerCase(),
+    configKey: CONFIG_KEY.exec(text.replace(EMAIL, ' '))?.[1] ?? (KILL_SWITCH.test(text) ? 'trading.kill_switch' : SETTING_NAMES.find(([, pattern]) => pattern.test(text))?.[0]),
+    slug: slugIn(text.replace(EMAIL, ' ').replace(UUID, ' ')),
+  };
+}
+
+const any = (text: string, ...patterns: RegExp[]) => patterns.some((p) => p.test(text));
+
+const BOT = /\b(robos?|bots?|robots?)\b/;
+const CAMPAIGN = /\bcampanh\w*|\bcampaigns?\b|\banuncios?\b|\bads\b|google.?ads/;
+const INFLUENCER = /\binfluenc\w*|\bparceir[oa]s?\b|\bafiliad[oa]s?\b|\bcreators?\b|\byoutubers?\b/;
+const LEAD = /\bleads?\b|\bprospect\w*|\bdeals?\b|\boportunidades?\b/;
+const DOCUMENT = /\b(documentos?|docs?|documents?|politicas?|policy|policies|contratos?|contracts?|templates?|modelo de|procedimentos?|procedures?|termos?|terms|lgpd|privacidade|privacy|manua(l|is)|guias?|guides?|regulamentos?|normas?)\b/;
+const PLAN = /\b(free|gratis|gratuito|pro|enterprise|plano|planos|plan|plans)\b/;
+const TOOL_NAMES = Object.keys(TOOL_POLICY);
+
+// --- Arguments --------------------------------------------------------------------------------
+
+const emailArg = (m: Message) => (m.email ? { email: m.email } : {});
+
+function daysArg(m: Message): { days?: number } {
+  const match = /(\d{1,3})\s*(?:dias?|days?)\b/.exec(m.text);
   if (match) return { days: Number(match[1]) };
-  if (/\b(semana|week)\b/i.test(text)) return { days: 7 };
-  if (/\b(hoje|today|dia|day)\b/i.test(text)) return { days: 1 };
-  if (/\b(ano|year)\b/i.test(text)) return { days: 365 };
+  if (/\b(semana|week|semanal|weekly)\b/.test(m.text)) return { days: 7 };
+  if (/\b(mes|month|mensal|monthly)\b/.test(m.text)) return { days: 30 };
+  if (/\b(trimestre|quarter)\b/.test(m.text)) return { days: 90 };
+  if (/\b(ano|year)\b/.test(m.text)) return { days: 365 };
+  if (/\b(hoje|today|ultimo dia|last day)\b/.test(m.text)) return { days: 1 };
   return {};
-};
+}
+
+function hoursArg(m: Message): { hours?: number } {
+  const hours = /(\d{1,4})\s*(?:h|hs|hrs?|horas?|hours?)\b/.exec(m.text);
+  if (hours) return { hours: Number(hours[1]) };
+  const days = /(\d{1,3})\s*(?:dias?|days?)\b/.exec(m.text);
+  if (days) return { hours: Number(days[1]) * 24 };
+  if (/\b(semana|week)\b/.test(m.text)) return { hours: 168 };
+  if (/\b(mes|month)\b/.test(m.text)) return { hours: 720 };
+  if (/\b(hoje|today|ontem|yesterday)\b/.test(m.text)) return { hours: /\b(ontem|yesterday)\b/.test(m.text) ? 48 : 24 };
+  return {};
+}
+
+/** Why, when the message says it: after a comma or dash, or after "porque"/"because". */
+function reasonIn(m: Message): string | undefined {
+  const explicit = /\b(?:porque|pois|because|motivo:?|reason:?|por causa d[eoa]|due to)\s+(.{3,})$/i.exec(m.raw)?.[1];
+  const after = explicit ?? /[,;–—]\s*(.{3,})$/.exec(m.raw)?.[1] ?? / - (.{3,})$/.exec(m.raw)?.[1];
+  return after?.trim().slice(0, 300);
+}
+const reasonArg = (m: Message) => reasonIn(m) ?? m.raw.trim().slice(0, 300);
+
+/** Words that carry no subject, dropped from search queries. */
+const STOPWORDS = new Set(
+  ('a o as os um uma de da do das dos e em no na nos nas para pra pro por com sem sobre que qual quais quem onde cade como tem temos ter algum alguma ' +
+    'me mostra mostre procura procure procurar busca busque buscar acha achar encontra encontrar ver veja manda envia preciso quero queria ' +
+    'cliente clientes perguntando perguntou pergunta quer saber duvida sobre ta esta está the an of to for on in about with and or is are do does ' +
+    'we you i my our me find search show send get look where what how can any there have has customer asks asking wants know please pls doc docs ' +
+    'documento documentos document documents').split(' '),
+);
+function queryArg(m: Message): { query: string } {
+  const words = m.raw.replace(EMAIL, ' ').replace(/[?!.,;:"()]/g, ' ').split(/\s+/).filter((w) => w && !STOPWORDS.has(fold(w)));
+  return { query: (words.length > 0 ? words.join(' ') : m.raw.replace(/[?!.]/g, ' ').trim()).slice(0, 200) };
+}
+
+const STAGES: readonly (readonly [string, RegExp])[] = [
+  ['won', /\b(ganh[oa]s?|ganhamos|ganhou|fech(ou|amos|ad[oa]s?)|won|win|wins|closed|convertid[oa]s?|converteu|vendid[oa])\b/],
+  ['lost', /\b(perdid[oa]s?|perdemos|perdeu|desisti\w*|lost|churned)\b/],
+  ['proposal', /\b(propostas?|proposals?)\b/],
+  ['qualified', /\b(qualificad[oa]s?|qualified)\b/],
+  ['contacted', /\b(contatad[oa]s?|contactad[oa]s?|contacted|em contato)\b/],
+  ['new', /\b(nov[oa]s?|new)\b/],
+];
+const stageOf = (text: string) => STAGES.find(([, pattern]) => pattern.test(text))?.[0];
+
+function planArgs(m: Message): Record<string, unknown> {
+  const planId = /\benterprise\b/.test(m.text) ? 'enterprise' : /\b(free|gratis|gratuito)\b/.test(m.text) ? 'free' : /\bpro\b(?!\s+plano?\b)/.test(m.text) ? 'pro' : undefined;
+  const interval = /\b(anual|anualmente|yearly|annual|annually|ano|year)\b/.test(m.text) ? 'year' : undefined;
+  return { ...emailArg(m), ...(planId ? { planId } : {}), ...(interval ? { interval } : {}) };
+}
+
+const CHANNELS: readonly (readonly [string, RegExp])[] = [
+  ['instagram', /\b(instagram|insta)\b/], ['youtube', /\byoutube\b/], ['tiktok', /\btik.?tok\b/], ['telegram', /\btelegram\b/],
+  ['google-ads', /\bgoogle.?ads\b/], ['email', /\be-?mail\b/], ['twitter', /\b(twitter|x\.com)\b/],
+];
+const channelOf = (text: string) => CHANNELS.find(([, pattern]) => pattern.test(text))?.[0];
+
+function campaignArgs(m: Message): Record<string, unknown> {
+  const status = /\b(ativ[oa]s?|active|rodando|running|no ar|live)\b/.test(m.text) ? 'active' : /\b(pausad[oa]s?|paused)\b/.test(m.text) ? 'paused' : /\b(finalizad[oa]s?|encerrad[oa]s?|terminad[oa]s?|finished|ended)\b/.test(m.text) ? 'finished' : undefined;
+  const channel = channelOf(m.text.replace(EMAIL, ' '));
+  return { ...daysArg(m), ...(status ? { status } : {}), ...(channel ? { channel } : {}) };
+}
+
+const FILLER = /\s+(agora|ja|now|please|pls|por favor|imediatamente|asap|hoje|today)$/i;
+/** The campaign's name: after "campanha"/"campaign", or between the verb and "campaign". */
+function campaignNameArg(m: Message): Record<string, unknown> {
+  const after = /\b(?:campanha|campaign)\s+(?:d[aoe]s?\s+|chamada\s+|called\s+|named\s+)?(.+?)(?:[,;!?]|\.(?:\s|$)|$)/i.exec(m.raw)?.[1];
+  const before = /\b(?:pause|stop|halt|suspend|kill|end)\s+(?:the\s+|our\s+)?(.+?)\s+campaign\b/i.exec(m.raw)?.[1];
+  let name = (after && after.trim().length >= 2 ? after : before)?.trim();
+  while (name && FILLER.test(name)) name = name.replace(FILLER, '');
+  const reason = reasonIn(m);
+  return { ...(name ? { campaign: name.slice(0, 200) } : {}), ...(reason ? { reason } : {}) };
+}
+
+function configValueIn(m: Message): unknown {
+  if (m.configKey === 'trading.kill_switch') return !/\b(desliga\w*|desativ\w*|turn (it )?off|switch (it )?off|disable|deactivate|release|solta|libera)\b/.test(m.text);
+  const matches = [...m.raw.matchAll(/(?:\bpara\b|\bpra\b|\bto\b|=|\bem\b|\bas\b)\s*("[^"]*"|'[^']*'|[^\s,;]+)/gi)];
+  const token = matches.at(-1)?.[1];
+  if (token === undefined) return undefined;
+  if (/^["'].*["']$/.test(token)) return token.slice(1, -1);
+  if (/^-?\d+(?:[.,]\d+)?$/.test(token)) return Number(token.replace(',', '.'));
+  const word = fold(token);
+  if (['true', 'sim', 'on', 'ligado', 'yes'].includes(word)) return true;
+  if (['false', 'nao', 'off', 'desligado', 'no'].includes(word)) return false;
+  try {
+    return JSON.parse(token) as unknown;
+  } catch {
+    return token;
+  }
+}
+
+function configPrefix(text: string): string | undefined {
+  const prefixes: readonly (readonly [string, RegExp])[] = [
+    ['risk', /\b(risco|riscos|risk)\b/], ['trading', /\btrading\b/], ['reports', /\b(relatorios?|reports?)\b/], ['notifications', /\b(notificac\w*|notifications?)\b/],
+    ['agents', /\b(agentes?|agents?)\b/], ['billing', /\b(cobrancas?|billing)\b/], ['security', /\b(seguranca|security)\b/], ['support', /\b(suporte|support|sac)\b/],
+  ];
+  return prefixes.find(([, pattern]) => pattern.test(text))?.[0];
+}
+
+function auditArgs(m: Message): Record<string, unknown> {
+  const outcome = /\b(negad[oa]s?|denied|recusad[oa]s?|bloquead[oa]s?|blocked|refused)\b/.test(m.text) ? 'denied'
+    : /\b(pendentes?|pending|aguardando)\b/.test(m.text) ? 'pending_approval'
+    : /\b(erros?|errors?|falh\w*|failed)\b/.test(m.text) ? 'error' : undefined;
+  const tool = TOOL_NAMES.find((name) => m.text.includes(name));
+  return { ...(outcome ? { outcome } : {}), ...(tool ? { tool } : {}), ...hoursArg(m) };
+}
+
+function ticketReplyArgs(m: Message): Record<string, unknown> {
+  const said = /\b(?:dizendo|falando|informando|saying|telling (?:them|him|her)|with the message|com a mensagem|mensagem|message)[:\s]+(.+)$/i.exec(m.raw)?.[1]
+    ?? /:\s*(.+)$/.exec(m.raw)?.[1]
+    ?? m.raw.split(UUID)[1]?.replace(/^[\s,.;:-]+/, '');
+  return { ticketId: m.uuid, message: (said && said.trim().length > 0 ? said : m.raw).trim().slice(0, 4000) };
+}
+
+function documentBody(m: Message): string | undefined {
+  const afterSlug = m.slug ? m.raw.slice(fold(m.raw).indexOf(m.slug) + m.slug.length) : m.raw;
+  return /:\s*([\s\S]{10,})$/.exec(afterSlug)?.[1]?.trim();
+}
+
+function followUpDays(m: Message): number | undefined {
+  const n = /(\d{1,2})\s*(?:dias?|days?)\b/.exec(m.text);
+  if (n) return Number(n[1]);
+  if (/\b(amanha|tomorrow)\b/.test(m.text)) return 1;
+  if (/(semana que vem|proxima semana|next week|in a week|daqui (a )?uma semana)/.test(m.text)) return 7;
+  if (/(mes que vem|proximo mes|next month)/.test(m.text)) return 30;
+  if (/\b(hoje|today)\b/.test(m.text)) return 0;
+  return undefined;
+}
+
+// --- Routes -------------------------------------------------------------------------------------
 
 /**
  * Common requests of each department, recognised without the model (pt-BR and English).
- * Order matters: more specific routes first.
+ * Order matters: actions (a verb with what they act on) first, then the reads of a specific
+ * domain, then the generic ones (bots, tickets, how-to questions), then the CEO's catch-all.
  */
 const ROUTES: readonly Route[] = [
-  { agents: ['ceo'], tool: 'company_kpis', patterns: [/\bkpis?\b/i, /resumo (da empresa|executivo|geral)/i, /como (está|vai) a empresa/i, /company (snapshot|overview|kpis?)/i, /how is the company/i, /panorama/i] },
-  { agents: ['finance', 'subscriptions', 'ceo'], tool: 'failed_payments', patterns: [/pagamentos? (com )?(falh|recusad)/i, /inadimpl/i, /failed payments?/i, /payments? (that )?failed/i, /dunning|cobran[çc]as? (com )?falh/i] },
-  { agents: ['finance', 'subscriptions', 'ceo'], tool: 'revenue_summary', patterns: [/\bmrr\b|\barr\b/i, /receita|faturamento/i, /\brevenue\b/i, /\bchurn\b/i, /\barpu\b|\bltv\b/i] },
-  { agents: ['subscriptions', 'support', 'finance'], tool: 'subscription_status', patterns: [/(assinatura|plano) d[oae]s? .*@/i, /subscription (of|for) .*@/i, /(status|situação) .*(assinatura|subscription)/i], args: emailArg },
-  { agents: ['subscriptions', 'sales', 'support', 'finance'], tool: 'list_plans', patterns: [/\bplanos\b|pre[çc]os? dos planos/i, /\b(plans|pricing|prices)\b/i, /quanto custa/i, /how much (is|does)/i] },
-  { agents: ['support', 'security', 'finance', 'ceo'], tool: 'risk_status', patterns: [/(risco|risk).*@/i, /(robôs?|bots?) (pausad|parad|com erro|congelad)/i, /(paused|stopped|frozen|failing) bots?/i], args: emailArg },
-  { agents: ['support', 'security'], tool: 'open_positions', patterns: [/posi[çc](ão|ões) abertas?/i, /open positions?/i], args: emailArg },
-  { agents: ['support', 'security', 'finance', 'ceo'], tool: 'trading_pnl', patterns: [/\b(lucro|preju[ií]zo|pnl|p&l|resultado)\b/i, /\bprofit\b|\bperformance\b/i], args: (t) => ({ ...emailArg(t), ...daysArg(t) }) },
-  { agents: ['support', 'security', 'finance', 'ceo'], tool: 'bots_overview', patterns: [/\b(robôs?|robos?|bots?)\b/i], args: emailArg },
-  { agents: ['support', 'ceo'], tool: 'open_tickets', patterns: [/tickets?|chamados?/i, /\bsla\b/i], args: emailArg },
-  { agents: ['support', 'sales', 'documents'], tool: 'search_knowledge_base', patterns: [/^(como|how|o que|what|onde|where|posso|can i|por que|why)\b/i, /base de conhecimento|knowledge base|artigo|article|pol[ií]tica|policy/i], args: (t) => ({ query: t.replace(/[?!.]/g, ' ').trim().slice(0, 200) }) },
-  { agents: ['security', 'ceo'], tool: 'detect_anomalies', patterns: [/anomalias?|suspeit|for[çc]a bruta|brute.?force/i, /anomal(y|ies)|suspicious/i] },
-  { agents: ['security', 'audit', 'ceo'], tool: 'recent_security_events', patterns: [/eventos? de seguran[çc]a|alertas? de seguran[çc]a/i, /security (events?|alerts?)/i], args: (t) => (/\b(semana|week)\b/i.test(t) ? { hours: 168 } : {}) },
-  { agents: ['audit', 'security', 'settings', 'ceo'], tool: 'verify_audit_chain', patterns: [/(verifi|checa|confer).*(auditoria|audit|cadeia)/i, /(integridade|integrity).*(auditoria|audit|log)/i, /verify .*audit/i] },
-  { agents: ['audit', 'security', 'ceo'], tool: 'query_audit_log', patterns: [/(log|trilha|registro)s? de auditoria/i, /audit (log|trail)/i, /(últimas|recent) (ações|actions|eventos|events)/i, /negad[oa]s?|denied/i], args: (t) => ({ ...(/negad|denied/i.test(t) ? { outcome: 'denied' } : {}), ...(/\b(semana|week)\b/i.test(t) ? { hours: 168 } : {}) }) },
+  {
+    tool: 'company_kpis',
+    when: (m) => any(m.text, /\bkpis?\b/, /resumo (geral|executivo|da empresa)/, /como (esta|vai|anda|ta) a empresa/, /\bcomo (estamos|vamos|andamos)\b/, /company (snapshot|overview|kpis?)/, /how is the company/, /\bhow (are|r) we (doing|going)\b/, /\b(snapshot|overview|panorama|visao geral|resumo)\b.*\b(empresa|company|business|negocio)\b/, /\bpanorama\b/),
+  },
+  // Settings: a key (or the kill switch) with what to do to it.
+  {
+    tool: 'rollback_config',
+    when: (m) => !!m.configKey && /\b(rollback|roll ?back|revert\w*|volta|voltar|volte|desfaz\w*|restaur\w*|restore)\b/.test(m.text),
+    args: (m) => ({ key: m.configKey, ...(/(?:versao|version|\bv)\s*(\d+)/.exec(m.text) ? { version: Number(/(?:versao|version|\bv)\s*(\d+)/.exec(m.text)![1]) } : {}), reason: reasonArg(m) }),
+  },
+  {
+    tool: 'set_config',
+    when: (m) => !!m.configKey && /\b(set|change|update|turn (it )?(on|off)|(?<!kill.?)switch (it )?(on|off)|enable|disable|engage|activate|deactivate|raise|lower|increase|decrease|liga|ligue|ligar|ativa|ative|ativar|aciona|acione|acionar|desliga|desligue|desligar|desativa|desative|desativar|muda|mude|mudar|altera|altere|alterar|ajusta|ajuste|ajustar|define|defina|definir|coloca|coloque|colocar|seta|setar|aumenta|aumente|aumentar|diminui|diminua|diminuir|reduz|reduza|reduzir|sobe|suba)\b/.test(m.text),
+    args: (m) => {
+      const value = configValueIn(m);
+      return { key: m.configKey, ...(value === undefined ? {} : { value }), reason: reasonArg(m) };
+    },
+  },
+  {
+    tool: 'config_history',
+    when: (m) => !!m.configKey && /(historic\w*|history|alterac\w*|mudanc\w*|changes|changed|modified|quem (mudou|alterou|mexeu|trocou|ligou|desligou)|who (changed|modified|set|touched|turned)|versoes|versions|\blog\b)/.test(m.text),
+    args: (m) => ({ key: m.configKey }),
+  },
+  {
+    tool: 'verify_audit_chain',
+    when: (m) =>
+      any(m.text, /\b(verifi\w*|checa\w*|checar|check\w*|confer\w*|valid\w*)\b.*\b(auditoria|audit|cadeia|trilha|chain|hash\w*)/, /(verify|check) .*audit/) ||
+      (/\b(integr\w*|intact\w*|tamper\w*|adulter\w*|violad\w*|violat\w*|corromp\w*|corrupt\w*|quebrad[oa]|alter(ou|aram|ad[oa]s?|ed)|modific\w*|mexeu|mexeram|apag\w*|delet\w*|edit(ed|ou|aram))/.test(m.text) && /(auditoria|audit|cadeia|trilha|chain|\blogs?\b)/.test(m.text)),
+  },
+  {
+    tool: 'get_config',
+    when: (m) => !!m.configKey || /\b(configs?|configurac\w*|configurad[oa]s?|settings?|parametros?|parameters?)\b/.test(m.text),
+    args: (m) => {
+      if (m.configKey) return { key: m.configKey };
+      const prefix = configPrefix(m.text);
+      return prefix ? { prefix } : {};
+    },
+  },
+  // Documents: a slug or a kind of document, with what to do.
+  {
+    tool: 'publish_document',
+    when: (m) => (!!m.slug || DOCUMENT.test(m.text)) && /\b(publica\w*|publique|publish\w*|nova versao|new version)\b/.test(m.text),
+    args: (m) => {
+      const body = documentBody(m);
+      return { ...(m.slug ? { slug: m.slug } : {}), ...(body ? { body } : {}) };
+    },
+  },
+  {
+    tool: 'document_history',
+    when: (m) => (!!m.slug || DOCUMENT.test(m.text)) && /(historic\w*|history|versoes|versions|o que mudou|what changed|mudanc\w*|changes|changed|alterac\w*|alterad[oa]|revisoes|revisions|atualizad[oa]|updated|modified|modificad[oa])/.test(m.text),
+    args: (m) => (m.slug ? { slug: m.slug } : {}),
+  },
+  {
+    tool: 'get_document',
+    when: (m) => !!m.slug && !m.email && (DOCUMENT.test(m.text) || /\b(texto|text|conteudo|content|abre|abrir|abra|open|pull up|mostra\w*|show|ler|leia|read|ver|see|versao|version|atual|current)\b/.test(m.text)),
+    args: (m) => {
+      const version = /(?:versao|version|\bv)\s*(\d+)/.exec(m.text)?.[1];
+      return { slug: m.slug, ...(version ? { version: Number(version) } : {}) };
+    },
+  },
+  // Actions on one payment, account, bot or ticket (named by id or email).
+  {
+    tool: 'refund_payment',
+    when: (m) => !!m.uuid && /\b(reembols\w*|estorn\w*|devolv\w*|devolu\w*|refund\w*|chargeback)/.test(m.text),
+    args: (m) => ({ paymentId: m.uuid, reason: reasonArg(m) }),
+  },
+  {
+    tool: 'freeze_api_key',
+    when: (m) => !!m.email && /\b(congel\w*|bloque\w*|freez\w*|froze|block\w*|revog\w*|revok\w*|suspend\w*)/.test(m.text) && /\b(chaves?|keys?|api|conta|account|corretora|exchange)\b/.test(m.text),
+    args: (m) => ({ email: m.email, reason: reasonArg(m) }),
+  },
+  {
+    tool: 'stop_bot',
+    when: (m) => !!m.uuid && BOT.test(m.text) && /\b(para|pare|parar|paralis\w*|desliga\w*|stop\w*|halt|kill|encerr\w*|interromp\w*)\b/.test(m.text),
+    args: (m) => ({ botId: m.uuid, ...emailArg(m) }),
+  },
+  {
+    tool: 'escalate_ticket',
+    when: (m) => !!m.uuid && /\b(escal\w*|encaminh\w*|repass\w*|sobe (pro|para o))/.test(m.text),
+    args: (m) => ({ ticketId: m.uuid, reason: reasonArg(m) }),
+  },
+  {
+    tool: 'answer_ticket',
+    when: (m) => !!m.uuid && /\b(respond\w*|responde\w*|resposta|reply|answer\w*)\b/.test(m.text),
+    args: ticketReplyArgs,
+  },
+  // Sales and subscriptions: one person by email.
+  {
+    tool: 'update_lead_stage',
+    when: (m) => !!m.email && !!stageOf(m.text) && !/\b(plano|plan|assinatura|subscription)\b/.test(m.text),
+    args: (m) => {
+      const stage = stageOf(m.text)!;
+      const reason = stage === 'lost' ? (/\b(?:por|porque|because|due to|reason:?|motivo:?)\s+(.{2,})$/i.exec(m.raw)?.[1] ?? reasonIn(m)) : undefined;
+      return { email: m.email, stage, ...(reason ? { reason: reason.trim().slice(0, 300) } : {}) };
+    },
+  },
+  {
+    tool: 'change_plan',
+    when: (m) => !!m.email && PLAN.test(m.text) && /\b(muda\w*|mude|move|mover|moves|troca\w*|troque|passa\w*|upgrade|downgrade|migra\w*|switch|change|altera\w*|coloca\w*|rebaixa\w*)\b/.test(m.text),
+    args: planArgs,
+  },
+  {
+    tool: 'schedule_follow_up',
+    when: (m) => !!m.email && /(follow.?up|\bretorno\b|retornar|\bliga(r)? (para|pra)|agend\w*|schedule|remind\w*|lembr\w*|call back|recontat\w*|check in with|touch base)/.test(m.text),
+    args: (m) => {
+      const inDays = followUpDays(m);
+      return { email: m.email, ...(inDays === undefined ? {} : { inDays }) };
+    },
+  },
+  {
+    tool: 'pause_campaign',
+    when: (m) => CAMPAIGN.test(m.text) && (/\b(pausa|pausar|pause|pausem|pausar|suspende\w*|suspenda|suspend|parar|pare|desliga\w*|desativ\w*|encerr\w*|interromp\w*|stop|halt|kill|turn off)\b/.test(m.text) || /^\s*para\b/.test(m.text)),
+    args: campaignNameArg,
+  },
+  // Finance.
+  {
+    tool: 'failed_payments',
+    when: (m) => any(m.text,
+      /pagamentos? (com )?(falh|recusad|negad)|pagamentos? que falharam/, /inadimpl/, /failed (payments?|cards?|charges?|renewals?|invoices?|billing)/, /payments? (that )?failed/, /\bdunning\b/,
+      /\b(cobrancas?|renovac\w*|faturas?|cartao|cartoes|boletos?|renewals?|charges?)\b.*\b(falh\w*|recusad\w*|negad\w*|failed|declined)/, /\b(falh\w*|recusad\w*)\b.*\b(pagamentos?|cobrancas?|renovac\w*|cartao|cartoes)\b/,
+      /\bem atraso\b|past.?due|\bat risk\b|em risco/),
+    args: daysArg,
+  },
+  { tool: 'revenue_summary', when: (m) => /\bmrr\b|\barr\b|receita|faturamento|faturamos|\brevenue\b|\bchurn\b|\barpu\b|\bltv\b|recorrente|recurring/.test(m.text) },
+  // Sales.
+  {
+    tool: 'sales_funnel',
+    when: (m) =>
+      any(m.text, /\bfunil\b|\bfunnel\b|\bpipeline\b|win rate|taxa de (conversao|ganho|fechamento)|conversion rate|close rate|(quantos|quantas|how many) (leads|deals|negocios|vendas|oportunidades)|\b(deals?|negocios|vendas) (fechad\w*|ganh\w*|closed|won)|(closed|won) deals|lead sources?|origem dos leads|de onde vem/) ||
+      (!CAMPAIGN.test(m.text) && !INFLUENCER.test(m.text) && (/\b(convers\w*|convert\w*|origem|origens|sources?|canal|canais|channels?)\b.*\bleads?\b/.test(m.text) || /\bleads?\b.*\b(convers\w*|convert\w*|origem|origens|sources?|canal|canais|channels?)\b/.test(m.text))),
+    args: daysArg,
+  },
+  {
+    tool: 'list_leads',
+    when: (m) => (LEAD.test(m.text) && !CAMPAIGN.test(m.text) && (!!stageOf(m.text) || /\b(lista\w*|list|lsit|quais|which|show|mostra\w*|meus|minhas|my|top|melhores|best|quentes|hot|score)\b/.test(m.text))) || /follow.?ups?|retornos? (de hoje|pendentes|atrasad\w*)|proximos contatos/.test(m.text),
+    args: (m) => {
+      const stage = LEAD.test(m.text) ? stageOf(m.text) : undefined;
+      const followUpDue = /follow.?ups?|retornos?|proximos contatos/.test(m.text);
+      return { ...(stage ? { stage } : {}), ...(followUpDue ? { followUpDue } : {}), ...(m.email ? { owner: m.email } : {}) };
+    },
+  },
+  { tool: 'search_documents', when: (m) => DOCUMENT.test(m.text), args: queryArg },
+  // Marketing.
+  {
+    tool: 'list_influencers',
+    when: (m) => INFLUENCER.test(m.text),
+    args: (m) => {
+      const status = /\b(ativ[oa]s?|active)\b/.test(m.text) ? 'active' : /\b(pausad[oa]s?|paused)\b/.test(m.text) ? 'paused' : /\b(encerrad[oa]s?|ended|ex-)\b/.test(m.text) ? 'ended' : undefined;
+      const platform = channelOf(m.text);
+      return { ...(status ? { status } : {}), ...(platform ? { platform } : {}) };
+    },
+  },
+  {
+    tool: 'campaign_performance',
+    when: (m) => CAMPAIGN.test(m.text) || /custo por (lead|conversao|aquisicao|cadastro)|cost per (lead|conversion|acquisition|signup)|\b(cpl|cpa|ctr|cac|roas)\b|\bverba\b|\bbudget\b|\bgast\w*|\bspend\w*|\bspent\b|marketing spend/.test(m.text),
+    args: campaignArgs,
+  },
+  // A customer's plan, then the plans.
+  {
+    tool: 'subscription_status',
+    when: (m) => (!!m.email && /\b(plano|plan|plans|assinat\w*|subscri\w*|cancel\w*|renov\w*|renew\w*|pag(a|ando|ou|o)|paid|paying|pays|cobrad\w*|billed|trial|vence|venceu|expira\w*|expires?)\b/.test(m.text)) || /(status|situacao) .*(assinatura|subscription)/.test(m.text),
+    args: emailArg,
+  },
+  {
+    tool: 'list_plans',
+    when: (m) => any(m.text, /\bplanos\b|\bplans\b/, /\bprecos?\b|\bpricing\b|\bprices?\b/, /quanto custa/, /how much (is|does|do|are)\b/, /\bplano (pro|free|enterprise|gratis|gratuito)\b/, /\b(pro|free|enterprise) plan\b/, /limites? (do|dos|de) planos?|plan limits/),
+  },
+  // Trading, for a trader by email (or the platform).
+  {
+    tool: 'risk_status',
+    when: (m) => any(m.text, /\b(risco|risk)\b.*@/, /(paused|stopped|frozen|failing) bots?/) ||
+      (BOT.test(m.text) && /\b(pausad\w*|parad[oa]s?|com erro|erros?|errors?|congelad\w*|frozen|paused|stopped|failing|falhando|travad\w*|stuck|problemas?|problems?|issues?|attention|atencao)\b/.test(m.text)),
+    args: emailArg,
+  },
+  { tool: 'open_positions', when: (m) => /posic(ao|oes)( abertas?)?|open positions?|open trades?|operac(ao|oes) abertas?|\bexposure\b|exposic\w*/.test(m.text), args: emailArg },
+  {
+    tool: 'trading_pnl',
+    when: (m) => /\b(lucr\w*|preju\w*|pnl|p&l|profit\w*|rentabilidade|resultado|performance)\b/.test(m.text) ||
+      /\b(making|make|made|earn\w*|ganhando|ganhamos|perdendo) (money|dinheiro)\b/.test(m.text) ||
+      (/\b(quanto|how much)\b/.test(m.text) && (BOT.test(m.text) || !!m.email || /\b(trading|trades?|operac\w*)\b/.test(m.text)) && /\b(ganh\w*|make|made|earn\w*|rend\w*|perd\w*|lost|lose)\b/.test(m.text)),
+    args: (m) => ({ ...emailArg(m), ...daysArg(m) }),
+  },
+  { tool: 'bots_overview', when: (m) => BOT.test(m.text), args: emailArg },
+  // Security and audit.
+  {
+    tool: 'detect_anomalies',
+    when: (m) => /anomal\w*|suspeit\w*|suspicious|forca bruta|brute.?force|\bataques?\b|\battacks?\b|invas\w*|intrus\w*|takeover|logins? (estranh|esquisit|falh)\w*|failed logins?|login attempts?|tentativas? de (login|acesso)/.test(m.text) ||
+      (/\b(estranh\w*|esquisit\w*|weird|odd|unusual|incomu\w*|anormal\w*|fora do (normal|comum))\b/.test(m.text) && /\b(acess\w*|access\w*|logins?|entradas?|sign.?ins?|ips?)\b/.test(m.text)),
+    args: hoursArg,
+  },
+  {
+    tool: 'recent_security_events',
+    when: (m) => /eventos? (de )?seguranca|alertas?|security (events?|alerts?|incidents?)|incidentes?|incidents?|\bseguranca\b|\bsecurity\b/.test(m.text),
+    args: (m) => {
+      const severity = /\b(critic\w*)\b/.test(m.text) ? 'critical' : /\b(graves?|high|alta)\b/.test(m.text) ? 'high' : undefined;
+      return { ...hoursArg(m), ...(severity ? { severity } : {}) };
+    },
+  },
+  {
+    tool: 'query_audit_log',
+    when: (m) => any(m.text, /(logs?|trilha|registros?) (de|da) auditoria|audit (log|trail)|\bauditoria\b|\baudit\b/, /(ultimas|recent) (acoes|actions|eventos|events)/, /\b(negad[oa]s?|denied|recusad[oa]s?)\b/) ||
+      (TOOL_NAMES.some((name) => m.text.includes(name)) && /\b(logs?|registros?|entries|chamadas|calls|called|chamou|chamaram|usos?|uses|used|usou|usaram|rodou|ran|execuc\w*|execut\w*|pedidos?|requests?|quem|who)\b/.test(m.text)),
+    args: auditArgs,
+  },
+  // Support.
+  { tool: 'open_tickets', when: (m) => /\btickets?\b|\bchamados?\b|\bsla\b|atendimentos? (abertos|pendentes|atrasad\w*)|fila (do sac|de atendimento)|support queue/.test(m.text), args: emailArg },
+  {
+    tool: 'search_knowledge_base',
+    when: (m) => /\b(como|how|o que|what is|what's the|whats the|onde|where|posso|can i|can we|por que|why|duvidas?|pergunt\w*|asks?|asking|quer saber|wants to know|artigos?|articles?|base de conhecimento|knowledge base|politicas?|policy|faq|tutorial|passo a passo)\b/.test(m.text),
+    args: queryArg,
+  },
+  // The CEO's catch-all: a question about the company as a whole.
+  { tool: 'company_kpis', when: (m) => /\b(empresa|company|business|negocio|numeros|numbers|indicadores|metricas|metrics|overview|snapshot|resum\w*|summary|panorama|reuniao|board|conselho|daily (brief|digest|report))\b/.test(m.text) },
 ];
 
 /**
- * Maps a message to a tool without the model. `agent` restricts the routes to that agent's
- * duties (the CEO may use every route). Undefined when nothing matches.
+ * Maps a message to a tool without the model. A department agent only reaches the tools of
+ * its set (AGENT_TOOLSETS); the CEO reaches every route. Undefined when nothing matches.
  */
 export function routeMessage(agent: AgentName, text: string): RoutedRequest | undefined {
+  const message = read(text);
   for (const route of ROUTES) {
-    if (agent !== 'ceo' && !route.agents.includes(agent)) continue;
-    if (route.patterns.some((pattern) => pattern.test(text))) return { agent, tool: route.tool, args: route.args?.(text) ?? {} };
+    if (!agentUsesTool(agent, route.tool)) continue;
+    if (route.when(message)) return { agent, tool: route.tool, args: route.args?.(message) ?? {} };
   }
   return undefined;
 }
