@@ -15,6 +15,9 @@ import { mastraMessages, mastraResources, mastraThreads } from './schema/index.t
 type MessageRow = typeof mastraMessages.$inferSelect;
 type ThreadRow = typeof mastraThreads.$inferSelect;
 
+const THREAD_CACHE_MS = 60_000;
+const THREAD_CACHE_SIZE = 5_000;
+
 const toThread = (row: ThreadRow): StorageThreadType => ({
   id: row.id,
   resourceId: row.resourceId,
@@ -49,22 +52,41 @@ const pageOf = (page: number, perPageInput: number | false | undefined, fallback
  */
 export class PostgresMemoryStorage extends MemoryStorage {
   readonly #db: Database;
+  /**
+   * Mastra reads a thread several times per turn; threads change only through this class, so
+   * they are kept for a short while (another process writing the same thread is seen after
+   * THREAD_CACHE_MS at worst: threads are per person, channel and agent).
+   */
+  readonly #threads = new Map<string, { at: number; thread: StorageThreadType }>();
 
   constructor(db: Database) {
     super();
     this.#db = db;
   }
 
+  #remember(thread: StorageThreadType): StorageThreadType {
+    this.#threads.set(thread.id, { at: Date.now(), thread });
+    if (this.#threads.size > THREAD_CACHE_SIZE) this.#threads.delete(this.#threads.keys().next().value!);
+    return thread;
+  }
+
   async dangerouslyClearAll(): Promise<void> {
+    this.#threads.clear();
     await this.#db.delete(mastraMessages);
     await this.#db.delete(mastraThreads);
     await this.#db.delete(mastraResources);
   }
 
   async getThreadById({ threadId, resourceId }: { threadId: string; resourceId?: string }): Promise<StorageThreadType | null> {
-    const [row] = await this.#db.select().from(mastraThreads).where(eq(mastraThreads.id, threadId));
-    if (!row || (resourceId !== undefined && row.resourceId !== resourceId)) return null;
-    return toThread(row);
+    const cached = this.#threads.get(threadId);
+    let thread = cached && Date.now() - cached.at < THREAD_CACHE_MS ? cached.thread : undefined;
+    if (!thread) {
+      const [row] = await this.#db.select().from(mastraThreads).where(eq(mastraThreads.id, threadId));
+      if (!row) return null;
+      thread = this.#remember(toThread(row));
+    }
+    if (resourceId !== undefined && thread.resourceId !== resourceId) return null;
+    return { ...thread, ...(thread.metadata ? { metadata: { ...thread.metadata } } : {}) };
   }
 
   async saveThread({ thread }: { thread: StorageThreadType }): Promise<StorageThreadType> {
@@ -80,6 +102,7 @@ export class PostgresMemoryStorage extends MemoryStorage {
       .insert(mastraThreads)
       .values(values)
       .onConflictDoUpdate({ target: mastraThreads.id, set: { resourceId: values.resourceId, title: values.title, metadata: values.metadata, updatedAt: values.updatedAt } });
+    this.#remember(thread);
     return thread;
   }
 
@@ -91,10 +114,11 @@ export class PostgresMemoryStorage extends MemoryStorage {
       .set({ ...(title === undefined ? {} : { title }), metadata: { ...existing.metadata, ...metadata }, updatedAt: new Date() })
       .where(eq(mastraThreads.id, id))
       .returning();
-    return toThread(row!);
+    return this.#remember(toThread(row!));
   }
 
   async deleteThread({ threadId }: { threadId: string }): Promise<void> {
+    this.#threads.delete(threadId);
     await this.#db.transaction(async (tx) => {
       await tx.delete(mastraMessages).where(eq(mastraMessages.threadId, threadId));
       await tx.delete(mastraThreads).where(eq(mastraThreads.id, threadId));
@@ -128,17 +152,19 @@ export class PostgresMemoryStorage extends MemoryStorage {
       content: message.content as unknown,
       createdAt: new Date(message.createdAt),
     }));
-    const threadIds = [...new Set(rows.map((row) => row.threadId).filter(Boolean))];
-    await this.#db.transaction(async (tx) => {
-      await tx
-        .insert(mastraMessages)
-        .values(rows)
-        .onConflictDoUpdate({
-          target: mastraMessages.id,
-          set: { threadId: sql`excluded.thread_id`, resourceId: sql`excluded.resource_id`, role: sql`excluded.role`, type: sql`excluded.type`, content: sql`excluded.content` },
-        });
-      if (threadIds.length > 0) await tx.update(mastraThreads).set({ updatedAt: new Date() }).where(inArray(mastraThreads.id, threadIds));
-    });
+    // One statement (atomic on its own): upsert the messages and touch their threads.
+    const values = sql.join(
+      rows.map((row) => sql`(${row.id}, ${row.threadId}, ${row.resourceId}, ${row.role}, ${row.type}, ${JSON.stringify(row.content)}::jsonb, ${row.createdAt.toISOString()}::timestamptz)`),
+      sql`, `,
+    );
+    await this.#db.execute(sql`
+      with saved as (
+        insert into mastra_messages (id, thread_id, resource_id, role, type, content, created_at) values ${values}
+        on conflict (id) do update set thread_id = excluded.thread_id, resource_id = excluded.resource_id, role = excluded.role, type = excluded.type, content = excluded.content
+        returning thread_id
+      )
+      update mastra_threads set updated_at = now() where id in (select thread_id from saved)`);
+    for (const threadId of new Set(rows.map((row) => row.threadId))) this.#threads.delete(threadId);
     return { messages };
   }
 
@@ -203,9 +229,10 @@ export class PostgresMemoryStorage extends MemoryStorage {
     const where = and(...conditions);
     const order = direction === 'ASC' ? [asc(mastraMessages.createdAt), asc(mastraMessages.id)] : [desc(mastraMessages.createdAt), desc(mastraMessages.id)];
     void field; // messages only sort by time
-    const [count] = await this.#db.select({ n: sql<number>`count(*)::int` }).from(mastraMessages).where(where);
-    const total = perPage === 0 ? 0 : (count?.n ?? 0);
-    const rows = perPage === 0 ? [] : await this.#db.select().from(mastraMessages).where(where).orderBy(...order).limit(perPage).offset(offset);
+    // The page and the total in one query (the window count sees every matching row).
+    const page_ = perPage === 0 ? [] : await this.#db.select({ row: mastraMessages, total: sql<number>`count(*) over ()`.mapWith(Number) }).from(mastraMessages).where(where).orderBy(...order).limit(perPage).offset(offset);
+    const rows = page_.map((r) => r.row);
+    const total = perPage === 0 ? 0 : (page_[0]?.total ?? (offset > 0 ? (await this.#db.$count(mastraMessages, where)) : 0));
     const byId = new Map(rows.map((row) => [row.id, row]));
     for (const item of include ?? []) {
       const [target] = await this.#db.select().from(mastraMessages).where(eq(mastraMessages.id, item.id));

@@ -1,0 +1,82 @@
+import crypto from 'node:crypto';
+import { Writable } from 'node:stream';
+import { eq } from 'drizzle-orm';
+import { AGENT_NAMES, CHARS_PER_TOKEN, ModelGateway, promptFootprint, runTurn, type AgentName } from '../agents/index.ts';
+import { BillingService } from '../billing/index.ts';
+import { listStaff, openDatabase, runMigrations, staff as staffTable } from '../db/index.ts';
+import { seedDemoCompany } from '../demo/index.ts';
+import { loadEvalMessages } from '../eval/messages.ts';
+import { evaluateOffline } from '../eval/offline.ts';
+import { createMastra } from '../mastra.config.ts';
+import { createLogger } from '../observability/index.ts';
+import { createSecretBox } from '../secrets/index.ts';
+import { startFakeOllama } from '../test/support/fake-ollama.ts';
+import { perfectModel } from '../test/support/perfect-model.ts';
+import type { Actor } from '../tools/index.ts';
+
+const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+
+/**
+ * Agent turns on the embedded database and the demo company, against the scripted Ollama
+ * server (instant answers), so what is timed is everything but the model: Mastra, memory,
+ * routing, tools, audit, grounding. Model time is measured inside the model calls and
+ * subtracted.
+ */
+export async function agentTurns(out: (line?: string) => void): Promise<void> {
+  out('## Agent turns (targets: overhead excluding the model p95 < 20 ms; ≤ 2 model calls for a department question; instructions + tool schemas < 1,500 tokens per agent; offline router ≥ 90 %)');
+  out();
+  const messages = await loadEvalMessages();
+  const handle = await openDatabase({ dataDir: '', inMemory: true });
+  await runMigrations(handle);
+  await seedDemoCompany(handle.db, { secretBox: createSecretBox(crypto.randomBytes(32)) });
+  const fake = await startFakeOllama(perfectModel(messages));
+  const quiet = createLogger({ log: { level: 'silent', format: 'json' } }, { destination: new Writable({ write: (_c, _e, done) => done() }) });
+  const gateway = new ModelGateway({ host: fake.url, model: 'qwen3:0.6b', agentModels: {}, timeoutMs: 10_000 });
+  const runtime = { mastra: createMastra({ db: handle.db, gateway, logger: quiet }), gateway, logger: quiet };
+  const heads = new Map<string, Actor>();
+  for (const member of await listStaff(handle.db)) {
+    const [row] = await handle.db.select().from(staffTable).where(eq(staffTable.id, member.staffId));
+    if (member.role === 'head' || member.role === 'ceo') heads.set(member.department, { kind: 'staff', userId: member.userId, staffId: member.staffId, tenantId: row!.tenantId, department: member.department, role: member.role, name: member.name });
+  }
+  const billing = new BillingService(handle.db, undefined);
+  const ctxFor = (agent: AgentName) => ({ db: handle.db, actor: heads.get(agent)!, billing, now: () => new Date() });
+
+  // Warm-up: one pass over the set (JIT, prepared plans, memory threads exist).
+  for (const m of messages) await runTurn(runtime, { agent: m.agent, message: m.message, ctx: ctxFor(m.agent), channel: 'bench' });
+  const rows = new Map<string, { overhead: number[]; offline: number[]; calls: number[] }>();
+  for (let round = 0; round < 3; round++) {
+    for (const m of messages) {
+      const turn = await runTurn(runtime, { agent: m.agent, message: m.message, ctx: ctxFor(m.agent), channel: 'bench' });
+      if (turn.mode !== 'ollama') throw new Error(`${m.id} answered offline`);
+      const offline = await runTurn(runtime, { agent: m.agent, message: m.message, ctx: ctxFor(m.agent), channel: 'bench', offline: true });
+      const row = rows.get(m.agent) ?? { overhead: [], offline: [], calls: [] };
+      row.overhead.push(turn.elapsedMs - turn.modelMs);
+      row.offline.push(offline.elapsedMs);
+      row.calls.push(turn.modelCalls);
+      rows.set(m.agent, row);
+    }
+  }
+  await fake.close();
+  await handle.close();
+
+  out(`Embedded PGlite in memory, demo company (320 traders), the ${messages.length} messages of eval/messages.jsonl asked by each department's head, 3 timed rounds after one warm-up round, against the scripted Ollama server (a "model" that picks the labelled tool and quotes the result, so the CEO's department questions go through a delegation). Overhead = turn time − time inside model calls: Mastra, conversation memory (read and write), tool layer with audit, grounding. Offline = the same message answered by the router and templates. Tokens are estimated at ${CHARS_PER_TOKEN} characters per token (conservative for Qwen's tokenizer).`);
+  out();
+  out('| agent | turns | overhead p50 ms | overhead p95 ms | model calls (max) | offline p95 ms | prompt + tool schemas (tokens, est.) | tools |');
+  out('|---|---:|---:|---:|---:|---:|---:|---:|');
+  const all: number[] = [];
+  for (const agent of AGENT_NAMES) {
+    const row = rows.get(agent);
+    if (!row) continue;
+    const overhead = [...row.overhead].sort((a, b) => a - b);
+    const offline = [...row.offline].sort((a, b) => a - b);
+    all.push(...overhead);
+    const footprint = promptFootprint(agent);
+    out(`| ${agent} | ${overhead.length} | ${percentile(overhead, 50).toFixed(1)} | ${percentile(overhead, 95).toFixed(1)} | ${Math.max(...row.calls)} | ${percentile(offline, 95).toFixed(1)} | ${footprint.estimatedTokens} | ${footprint.tools.length} |`);
+  }
+  all.sort((a, b) => a - b);
+  out(`| all | ${all.length} | ${percentile(all, 50).toFixed(1)} | ${percentile(all, 95).toFixed(1)} | | | | |`);
+  out();
+  const router = evaluateOffline(messages);
+  out(`Offline router accuracy on the evaluation set: ${(router.overall.accuracy * 100).toFixed(1)} % (${router.overall.correct}/${router.overall.total}); pt-BR ${(router.byLocale['pt-BR'].accuracy * 100).toFixed(1)} %, English ${(router.byLocale.en.accuracy * 100).toFixed(1)} %.`);
+  out();
+}
