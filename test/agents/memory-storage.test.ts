@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MastraDBMessage } from '@mastra/core/agent';
+import { PostgresMemoryStorage } from '../../db/index.ts';
+import { createTestDatabase, testDrivers, type TestDatabase } from '../support/databases.ts';
+
+const message = (id: string, threadId: string, at: number, text: string, role: 'user' | 'assistant' = 'user'): MastraDBMessage =>
+  ({ id, threadId, resourceId: 'u1', role, type: 'text', createdAt: new Date(Date.UTC(2026, 10, 1, 12, 0, at)), content: { format: 2, parts: [{ type: 'text', text }], content: text } }) as MastraDBMessage;
+
+describe.each(testDrivers)('Mastra memory storage on %s', (driver) => {
+  let test: TestDatabase;
+  let store: PostgresMemoryStorage;
+  beforeAll(async () => {
+    test = await createTestDatabase(driver);
+    store = new PostgresMemoryStorage(test.handle.db);
+  });
+  afterAll(async () => {
+    await test?.dispose();
+  });
+
+  it('keeps threads, messages in time order, pages, neighbours and updates', async () => {
+    const created = new Date('2026-11-01T12:00:00Z');
+    await store.saveThread({ thread: { id: 't1', resourceId: 'u1', title: 'cli', createdAt: created, updatedAt: created, metadata: { channel: 'cli' } } });
+    await store.saveThread({ thread: { id: 't2', resourceId: 'u2', createdAt: created, updatedAt: created } });
+    expect(await store.getThreadById({ threadId: 't1' })).toMatchObject({ id: 't1', resourceId: 'u1', title: 'cli', metadata: { channel: 'cli' } });
+    expect(await store.getThreadById({ threadId: 't1', resourceId: 'someone-else' })).toBeNull();
+    await store.saveMessages({ messages: [1, 2, 3, 4, 5].map((i) => message(`m${i}`, 't1', i, `texto ${i} ção`, i % 2 ? 'user' : 'assistant')) });
+
+    const last3 = await store.listMessages({ threadId: 't1', perPage: 3, orderBy: { field: 'createdAt', direction: 'DESC' } });
+    expect(last3.messages.map((m) => m.id)).toEqual(['m5', 'm4', 'm3']);
+    expect(last3).toMatchObject({ total: 5, hasMore: true });
+    expect((last3.messages[0]!.content as { parts: { text: string }[] }).parts[0]!.text).toBe('texto 5 ção');
+    expect(last3.messages[0]!.createdAt).toEqual(new Date(Date.UTC(2026, 10, 1, 12, 0, 5)));
+
+    const around = await store.listMessages({ threadId: 't1', perPage: 0, include: [{ id: 'm3', withPreviousMessages: 1, withNextMessages: 1 }] });
+    expect(around.messages.map((m) => m.id)).toEqual(['m2', 'm3', 'm4']);
+    const ranged = await store.listMessages({ threadId: 't1', perPage: false, filter: { dateRange: { start: new Date(Date.UTC(2026, 10, 1, 12, 0, 2)), startExclusive: true } } });
+    expect(ranged.messages.map((m) => m.id)).toEqual(['m3', 'm4', 'm5']);
+
+    // Saving again updates in place (Mastra re-saves messages it completes).
+    await store.saveMessages({ messages: [message('m5', 't1', 5, 'texto 5 final')] });
+    const [updated] = (await store.listMessagesById({ messageIds: ['m5'] })).messages;
+    expect((updated!.content as { parts: { text: string }[] }).parts[0]!.text).toBe('texto 5 final');
+    await store.updateMessages({ messages: [{ id: 'm5', content: { metadata: { grounded: true } } as never }] });
+    expect(((await store.listMessagesById({ messageIds: ['m5'] })).messages[0]!.content as { metadata?: unknown }).metadata).toEqual({ grounded: true });
+
+    await store.deleteMessages(['m1']);
+    expect((await store.listMessages({ threadId: 't1' })).total).toBe(4);
+    const threads = await store.listThreads({ filter: { resourceId: 'u1' } });
+    expect(threads.threads.map((t) => t.id)).toEqual(['t1']);
+    expect((await store.getThreadById({ threadId: 't1' }))!.updatedAt.getTime()).toBeGreaterThan(created.getTime());
+    await store.deleteThread({ threadId: 't1' });
+    expect(await store.getThreadById({ threadId: 't1' })).toBeNull();
+    expect((await store.listMessages({ threadId: 't1' })).total).toBe(0);
+  });
+
+  it('keeps resources (working memory) by id', async () => {
+    await store.updateResource({ resourceId: 'u9', workingMemory: 'prefere português', metadata: { a: 1 } });
+    await store.updateResource({ resourceId: 'u9', metadata: { b: 2 } });
+    expect(await store.getResourceById({ resourceId: 'u9' })).toMatchObject({ workingMemory: 'prefere português', metadata: { a: 1, b: 2 } });
+  });
+});
