@@ -469,9 +469,25 @@ export function routeMessage(agent: AgentName, text: string): RoutedRequest | un
   return undefined;
 }
 
+const PT_WORDS = new Set(
+  ('o a os as um uma de do da dos das que qual quais quanto quantos quantas como esta estao sao para pra pro com nao meu minha meus minhas eu voce ' +
+    'hoje ontem amanha receita pagamentos pagamento conta mostra mostre lista e no na nos nas em ta tem temos teve esse essa esses essas isso aquele ' +
+    'dia dias semana mes ultimos ultimas ultimo ultima agora favor cliente clientes quem onde cade quero preciso faz muda mude marca agenda volta liga ' +
+    'desliga publica procura busca buscar algum alguma ja tudo todos todas qualquer sobre seu sua nosso nossa deles ele ela foi vai tao estamos').split(' '),
+);
+const EN_WORDS = new Set(
+  ('the what which how is are of for with my today show list give me any do does did we our you have has who when where why can to on in at from by ' +
+    'per this last next new all about please pls set move stop pause refund find search open roll back version history status change up was were ' +
+    'many there it its be been some get tell let and or so if not right now week month year yearly monthly annual customer top').split(' '),
+);
+
 /** Whether the text is Portuguese (most staff) or English, for the reply. */
 export function detectLocale(text: string): 'pt-BR' | 'en' {
-  const pt = (text.match(/\b(o|a|os|as|um|uma|de|do|da|dos|das|que|qual|quais|quanto|como|está|são|para|com|não|meu|minha|eu|você|hoje|receita|pagamentos?|conta|mostra|lista)\b|[ãõçáéíóúâê]/gi) ?? []).length;
-  const en = (text.match(/\b(the|what|which|how|is|are|of|for|with|my|today|show|list|give|me)\b/gi) ?? []).length;
+  // The request, not a text it carries ("publish kb-x: <Portuguese body>"), and no emails, ids, slugs or keys.
+  const request = /^(.{8,}?):\s+(.{20,})$/s.exec(text)?.[1] ?? text;
+  const words = fold(request.replace(EMAIL, ' ').replace(UUID, ' ')).replace(/[a-z0-9_]+(?:[.-][a-z0-9_]+)+/g, ' ').split(/[^a-z']+/).filter(Boolean);
+  const accents = (request.match(/[ãõçáéíóúâêô]/gi) ?? []).length;
+  const pt = words.filter((w) => PT_WORDS.has(w)).length + accents;
+  const en = words.filter((w) => EN_WORDS.has(w) || /^(what|who|where|how)'s$/.test(w)).length;
   return en > pt ? 'en' : 'pt-BR';
 }

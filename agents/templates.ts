@@ -12,6 +12,70 @@ const pct = (value: number | null, locale: Locale) => (value === null ? '–' : 
 const int = (value: number, locale: Locale) => new Intl.NumberFormat(locale === 'en' ? 'en-US' : 'pt-BR').format(value);
 const t = (locale: Locale, pt: string, en: string) => (locale === 'en' ? en : pt);
 
+const STAGE_PT: Readonly<Record<string, string>> = { new: 'novo', contacted: 'contatado', qualified: 'qualificado', proposal: 'proposta', won: 'ganho', lost: 'perdido' };
+const stage = (value: unknown, l: Locale) => (l === 'en' ? String(value) : STAGE_PT[String(value)] ?? String(value));
+const day = (iso: unknown) => (typeof iso === 'string' ? iso.slice(0, 10) : '–');
+const cents = (value: unknown, l: Locale) => (typeof value === 'number' ? money(value, l) : '–');
+const shown = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
+
+const configChange = (r: Result, l: Locale) => t(l, `${r['key']}: ${shown(r['previousValue'])} → ${shown(r['value'])} (versão ${r['version']}).`, `${r['key']}: ${shown(r['previousValue'])} → ${shown(r['value'])} (version ${r['version']}).`);
+
+/** Sales, marketing, documents and settings. */
+const DOMAIN_TEMPLATES: Record<string, (r: Result, l: Locale) => string> = {
+  sales_funnel: (r, l) => {
+    const s = r['byStage'] as Record<string, number>;
+    const stages = (['new', 'contacted', 'qualified', 'proposal', 'won', 'lost'] as const).map((k) => `${stage(k, l)} ${int(s[k] ?? 0, l)}`).join(', ');
+    const sources = (r['bySource'] as Result[]).slice(0, 3).map((x) => `${x['source']} ${int(x['leads'] as number, l)}`).join(', ');
+    return [
+      t(l, `Funil dos últimos ${int(r['days'] as number, l)} dias: ${int(r['createdLeads'] as number, l)} leads (${stages}).`, `Funnel of the last ${int(r['days'] as number, l)} days: ${int(r['createdLeads'] as number, l)} leads (${stages}).`),
+      t(l, `Conversão ${pct(r['conversionPct'] as number | null, l)}, taxa de ganho ${pct(r['winRatePct'] as number | null, l)}. Ganhos no período: ${int(r['wonInPeriod'] as number, l)} (${money(r['wonMonthlyValueCents'] as number, l)}/mês).`,
+        `Conversion ${pct(r['conversionPct'] as number | null, l)}, win rate ${pct(r['winRatePct'] as number | null, l)}. Won in the period: ${int(r['wonInPeriod'] as number, l)} (${money(r['wonMonthlyValueCents'] as number, l)}/month).`),
+      t(l, `Em aberto: ${int(r['openLeads'] as number, l)} leads, ${money(r['openPipelineCents'] as number, l)}/mês.${sources ? ` Principais origens: ${sources}.` : ''}`, `Open: ${int(r['openLeads'] as number, l)} leads, ${money(r['openPipelineCents'] as number, l)}/month.${sources ? ` Top sources: ${sources}.` : ''}`),
+    ].join('\n');
+  },
+  list_leads: (r, l) => {
+    const leads = r['leads'] as Result[];
+    const head = t(l, `${int(r['total'] as number, l)} leads encontrados.`, `${int(r['total'] as number, l)} leads found.`);
+    return [head, ...leads.map((x) => `- ${x['name']} <${x['email']}> (${stage(x['stage'], l)}, score ${int(x['score'] as number, l)}, ${money(x['estimatedMonthlyValueCents'] as number, l)}${t(l, '/mês', '/month')}${x['nextFollowUpAt'] ? `, follow-up ${day(x['nextFollowUpAt'])}` : ''}${x['owner'] ? `, ${x['owner']}` : ''})`)].join('\n');
+  },
+  update_lead_stage: (r, l) => t(l, `Lead ${r['email']}: ${stage(r['from'], l)} → ${stage(r['to'], l)}.`, `Lead ${r['email']}: ${stage(r['from'], l)} → ${stage(r['to'], l)}.`),
+  schedule_follow_up: (r, l) => t(l, `Follow-up com ${r['email']} agendado para ${day(r['nextFollowUpAt'])}.`, `Follow-up with ${r['email']} scheduled for ${day(r['nextFollowUpAt'])}.`),
+  campaign_performance: (r, l) => {
+    const total = r['totals'] as Result;
+    const head = t(l,
+      `${int(total['campaigns'] as number, l)} campanhas nos últimos ${int(r['days'] as number, l)} dias: gasto ${money(total['spentCents'] as number, l)}, ${int(total['leads'] as number, l)} leads, ${int(total['conversions'] as number, l)} conversões, custo por lead ${cents(total['costPerLeadCents'], l)}.`,
+      `${int(total['campaigns'] as number, l)} campaigns in the last ${int(r['days'] as number, l)} days: spent ${money(total['spentCents'] as number, l)}, ${int(total['leads'] as number, l)} leads, ${int(total['conversions'] as number, l)} conversions, cost per lead ${cents(total['costPerLeadCents'], l)}.`);
+    return [head, ...(r['campaigns'] as Result[]).map((c) => `- ${c['name']} (${c['channel']}, ${c['status']}): ${money(c['spentCents'] as number, l)}, ${int(c['leads'] as number, l)} leads, ${int(c['conversions'] as number, l)} ${t(l, 'conversões', 'conversions')}, CPL ${cents(c['costPerLeadCents'], l)}`)].join('\n');
+  },
+  list_influencers: (r, l) => {
+    const list = r['influencers'] as Result[];
+    if (list.length === 0) return t(l, 'Nenhum influenciador encontrado.', 'No influencers found.');
+    return [t(l, `${int(r['total'] as number, l)} influenciadores.`, `${int(r['total'] as number, l)} influencers.`),
+      ...list.map((i) => `- ${i['handle']} (${i['platform']}, ${int(i['followers'] as number, l)} ${t(l, 'seguidores', 'followers')}, ${pct(i['commissionPct'] as number, l)}, ${i['status']}): ${int(i['campaigns'] as number, l)} ${t(l, 'campanhas', 'campaigns')}, ${money(i['spentCents'] as number, l)}, ${int(i['conversions'] as number, l)} ${t(l, 'conversões', 'conversions')}`)].join('\n');
+  },
+  pause_campaign: (r, l) => t(l, `Campanha ${r['name']} pausada (estava ${r['previousStatus']}); gasto ${money(r['spentCents'] as number, l)} de ${money(r['budgetCents'] as number, l)}.`, `Campaign ${r['name']} paused (was ${r['previousStatus']}); spent ${money(r['spentCents'] as number, l)} of ${money(r['budgetCents'] as number, l)}.`),
+  search_documents: (r, l) => {
+    const docs = r['documents'] as Result[];
+    return docs.length === 0 ? t(l, 'Nenhum documento encontrado.', 'No documents found.') : docs.map((d) => `- ${d['title']} [${d['slug']}] v${d['version']}: ${d['excerpt']}`).join('\n');
+  },
+  get_document: (r, l) => `${r['title']} [${r['slug']}] ${t(l, 'versão', 'version')} ${r['version']}/${r['currentVersion']} (${day(r['createdAt'])}):\n${r['body']}`,
+  document_history: (r, l) => [
+    t(l, `${r['title']} [${r['slug']}]: versão atual ${r['currentVersion']}.`, `${r['title']} [${r['slug']}]: current version ${r['currentVersion']}.`),
+    ...(r['versions'] as Result[]).map((v) => `- v${v['version']} ${day(v['createdAt'])}${v['author'] ? ` ${v['author']}` : ''}${v['changeNote'] ? `: ${v['changeNote']}` : ''}`),
+  ].join('\n'),
+  publish_document: (r, l) => (r['created'] ? t(l, `Documento ${r['slug']} criado e publicado (versão 1).`, `Document ${r['slug']} created and published (version 1).`) : t(l, `Publicada a versão ${r['version']} de ${r['slug']}.`, `Published version ${r['version']} of ${r['slug']}.`)),
+  get_config: (r, l) => {
+    const entries = r['entries'] as Result[];
+    return entries.length === 0 ? t(l, 'Nenhuma configuração encontrada.', 'No settings found.') : entries.map((e) => `- ${e['key']} = ${e['secret'] ? t(l, '[oculto]', '[hidden]') : shown(e['value'])} (v${e['version']}, ${day(e['updatedAt'])})`).join('\n');
+  },
+  config_history: (r, l) => [
+    t(l, `${r['key']}: versão atual ${r['currentVersion']}.`, `${r['key']}: current version ${r['currentVersion']}.`),
+    ...(r['versions'] as Result[]).map((v) => `- v${v['version']} ${day(v['at'])}: ${shown(v['value'])}${v['changedBy'] ? ` (${v['changedBy']}${v['reason'] ? `: ${v['reason']}` : ''})` : ''}`),
+  ].join('\n'),
+  set_config: (r, l) => configChange(r, l),
+  rollback_config: (r, l) => configChange(r, l),
+};
+
 const TEMPLATES: Record<string, (r: Result, l: Locale) => string> = {
   company_kpis: (r, l) => {
     const f = r['finance'] as Result, tr = r['trading'] as Result, s = r['support'] as Result, sa = r['sales'] as Result, se = r['security'] as Result, a = r['approvals'] as Result;
@@ -72,6 +136,7 @@ const TEMPLATES: Record<string, (r: Result, l: Locale) => string> = {
     const entries = r['entries'] as Result[];
     return entries.length === 0 ? t(l, 'Nenhum registro no período.', 'No entries in that period.') : entries.map((e) => `#${e['id']} ${String(e['at']).slice(0, 16).replace('T', ' ')} ${e['tool'] ?? e['action']} → ${e['outcome']}`).join('\n');
   },
+  ...DOMAIN_TEMPLATES,
 };
 
 /** A plain rendering of a tool result in the staff member's language. */

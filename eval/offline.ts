@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { routeMessage, type AgentName } from '../agents/router.ts';
+import { detectLocale, routeMessage, type AgentName } from '../agents/router.ts';
 import type { EvalMessage } from './messages.ts';
 
 export interface Accuracy {
@@ -33,6 +33,8 @@ export interface OfflineEvaluation {
   readonly byLocale: Readonly<Record<EvalMessage['locale'], Accuracy>>;
   /** Of the messages with expected arguments whose tool was right: every expected argument present and equal. */
   readonly args: Accuracy;
+  /** The reply's language guessed right (detectLocale). */
+  readonly localeDetection: Accuracy;
   readonly misses: readonly EvalMiss[];
   readonly argsMisses: readonly ArgsMiss[];
 }
@@ -71,6 +73,7 @@ export function evaluateOffline(messages: readonly EvalMessage[]): OfflineEvalua
     byAgent: tally(results.map((r) => ({ key: r.m.agent, ok: r.ok }))),
     byLocale: { 'pt-BR': accuracy(0, 0), en: accuracy(0, 0), ...tally(results.map((r) => ({ key: r.m.locale, ok: r.ok }))) },
     args: accuracy(withArgs.length - argsMisses.length, withArgs.length),
+    localeDetection: accuracy(messages.filter((m) => detectLocale(m.message) === m.locale).length, messages.length),
     misses: results.filter((r) => !r.ok).map((r) => ({ id: r.m.id, agent: r.m.agent, locale: r.m.locale, message: r.m.message, expected: r.m.tool, got: r.got })),
     argsMisses,
   };
@@ -81,7 +84,7 @@ const pct = (a: Accuracy) => `${(a.accuracy * 100).toFixed(1)} % (${a.correct}/$
 /** A plain-text report of an evaluation, for the terminal. */
 export function formatEvaluation(evaluation: OfflineEvaluation, title = 'offline router'): string {
   return [
-    `${title}: ${pct(evaluation.overall)} right tool; arguments ${pct(evaluation.args)}`,
+    `${title}: ${pct(evaluation.overall)} right tool; arguments ${pct(evaluation.args)}; reply language ${pct(evaluation.localeDetection)}`,
     `  by locale: ${Object.entries(evaluation.byLocale).map(([locale, a]) => `${locale} ${pct(a)}`).join(', ')}`,
     ...Object.entries(evaluation.byAgent).map(([agent, a]) => `  ${agent.padEnd(14)} ${pct(a)}`),
     ...evaluation.misses.map((m) => `  miss ${m.id}: "${m.message}" → ${m.got ?? 'nothing'} (expected ${m.expected})`),

@@ -43,5 +43,6 @@ describe('evaluation set', () => {
     for (const [agent, accuracy] of Object.entries(evaluation.byAgent)) expect(accuracy.accuracy, agent).toBeGreaterThanOrEqual(0.75);
     expect(evaluation.byLocale['pt-BR'].accuracy).toBeGreaterThanOrEqual(0.85);
     expect(evaluation.byLocale.en.accuracy).toBeGreaterThanOrEqual(0.85);
+    expect(evaluation.localeDetection.accuracy).toBeGreaterThanOrEqual(0.95);
   });
 });

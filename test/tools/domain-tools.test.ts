@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BillingService } from '../../billing/index.ts';
+import { answerOffline, routeMessage } from '../../agents/index.ts';
+import { BillingService, formatBrlCents } from '../../billing/index.ts';
 import * as db from '../../db/index.ts';
 import { listStaff, queryRows } from '../../db/index.ts';
 import { seedDemoCompany } from '../../demo/index.ts';
@@ -319,7 +320,37 @@ describe('sales, marketing, documents and settings tools on the demo company', (
       expect(entry).toMatchObject({ value: 5, version: 3 });
       expect(await call('settings:head', 'rollback_config', { key: 'risk.stop_loss_pct', version: 9, reason: 'teste' })).toMatchObject({ ok: false, error: 'not_found' });
       expect(await call('settings:head', 'rollback_config', { key: 'risk.stop_loss_pct', version: 1, reason: 'de novo' })).toMatchObject({ ok: false, message: expect.stringContaining('already') });
+      // Without a version: the one before the current (3 → 2, the value 3 again).
+      const previous = await call('settings:head', 'rollback_config', { key: 'risk.stop_loss_pct', reason: 'voltar ao 3%' });
+      expect(previous).toMatchObject({ ok: true, pendingApproval: { summary: expect.stringContaining('previous version') } });
+      expect(await decideApproval(TOOLS, base, staff['ceo:ceo']!, (previous as { pendingApproval: { id: string } }).pendingApproval.id, 'approve')).toMatchObject({ status: 'executed', outcome: { result: { previousValue: 5, value: 3, version: 4 } } });
+      expect(await call('settings:head', 'rollback_config', { key: 'trading.default_strategy', reason: 'teste' })).toMatchObject({ ok: false, message: expect.stringContaining('only one version') });
     });
+  });
+
+  it('answers staff without the model, in their language, with the figures of the tool result', async () => {
+    type R = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const cases: [string, Parameters<typeof answerOffline>[1], string, string, (r: R) => string][] = [
+      ['sales:member', 'sales', 'como ta o funil esse mes?', 'sales_funnel', (r) => `${formatBrlCents(r['openPipelineCents'], 'pt-BR')}/mês`],
+      ['sales:member', 'sales', 'lsit new leads', 'list_leads', (r) => `${r['total']} leads found.`],
+      ['marketing:member', 'marketing', 'cost per lead on tiktok?', 'campaign_performance', (r) => `spent ${formatBrlCents(r['totals']['spentCents'], 'en')}`],
+      ['marketing:member', 'marketing', 'lista os influenciadores ativos', 'list_influencers', (r) => r['influencers'][0]['handle']],
+      ['documents:member', 'documents', 'historico da politica-de-risco', 'document_history', (r) => `versão atual ${r['currentVersion']}`],
+      ['documents:member', 'documents', 'buscar documentos sobre reembolso', 'search_documents', () => '[politica-de-reembolso]'],
+      ['settings:member', 'settings', 'what is the stop loss default?', 'get_config', (r) => `risk.stop_loss_pct = ${r['entries'][0]['value']}`],
+    ];
+    for (const [who, agent, message, tool, figure] of cases) {
+      const turn = await answerOffline(ctxFor(staff[who]!), agent, message);
+      expect(turn.toolCalls.map((c) => [c.tool, c.ok]), message).toEqual([[tool, true]]);
+      const result = resultOf<R>(await call(who, tool, routeMessage(agent, message)!.args));
+      expect(turn.answer, message).toContain(figure(result));
+    }
+    const change = await answerOffline(ctxFor(staff['settings:member']!), 'settings', 'muda o risk.max_daily_loss_pct para 4, perdas altas');
+    expect(change.answer).toContain('Awaiting approval by the settings head');
+    const [approval] = (await listPendingApprovals(test.handle.db, now)).filter((a) => a.tool === 'set_config');
+    expect(approval!.args).toEqual({ key: 'risk.max_daily_loss_pct', value: 4, reason: 'perdas altas' });
+    const refused = await answerOffline(ctxFor(staff['marketing:head']!), 'marketing', 'pausa a campanha Black Friday Cripto');
+    expect(refused.toolCalls.map((c) => [c.tool, c.ok])).toEqual([['pause_campaign', false]]);
   });
 
   it('keeps the audit chain intact through all of it', async () => {

@@ -177,25 +177,31 @@ export const settingsTools = [
   }),
   defineTool({
     name: 'rollback_config',
-    description: 'Put a setting back to the value of an earlier version (needs approval by the Settings head or the CEO).',
+    description: 'Put a setting back to an earlier version, by default the previous one (needs Settings head approval).',
     domain: 'settings',
     effect: 'approval',
     approverDepartment: 'settings',
-    input: z.strictObject({ key: configKey, version: z.number().int().min(1), reason: z.string().min(3).max(300) }),
+    input: z.strictObject({ key: configKey, version: z.number().int().min(1).optional().describe('default: the version before the current one'), reason: z.string().min(3).max(300) }),
     output: changeResult,
-    summarize: (input) => `Roll ${input.key} back to version ${input.version}: ${input.reason}`,
+    summarize: (input) => `Roll ${input.key} back to ${input.version === undefined ? 'its previous version' : `version ${input.version}`}: ${input.reason}`,
     async tenantOf(ctx, input) {
-      await checkConfigChange(ctx, input.key, await versionValue(ctx, input.key, input.version));
+      const { value } = await rollbackTarget(ctx, input.key, input.version);
+      await checkConfigChange(ctx, input.key, value);
       return companyTenant(ctx);
     },
     async execute(ctx, input) {
-      return applyConfigChange(ctx, input.key, await versionValue(ctx, input.key, input.version), `rollback to version ${input.version}: ${input.reason}`);
+      const { version, value } = await rollbackTarget(ctx, input.key, input.version);
+      return applyConfigChange(ctx, input.key, value, `rollback to version ${version}: ${input.reason}`);
     },
   }),
 ];
 
-async function versionValue(ctx: ToolContext, key: string, version: number): Promise<ConfigValue> {
+/** The version to go back to (default: the one before the current) and its value. */
+async function rollbackTarget(ctx: ToolContext, key: string, requested: number | undefined): Promise<{ version: number; value: ConfigValue }> {
+  const entry = await entryFor(ctx, key);
+  const version = requested ?? entry.version - 1;
+  if (version < 1) throw new ToolRefusal('not_found', `${key} has only one version; there is nothing to go back to.`);
   const [row] = await ctx.db.select({ value: configEntryVersions.value }).from(configEntryVersions).where(and(eq(configEntryVersions.key, key), eq(configEntryVersions.version, version)));
   if (!row) throw new ToolRefusal('not_found', `${key} has no version ${version}.`);
-  return row.value as ConfigValue;
+  return { version, value: row.value as ConfigValue };
 }
