@@ -190,6 +190,9 @@ describe('sales, marketing, documents and settings tools on the demo company', (
       expect(await call('marketing:member', 'pause_campaign', { campaign: campaign!.id })).toMatchObject({ ok: false, message: expect.stringContaining('paused') });
       expect(await call('marketing:member', 'pause_campaign', { campaign: 'Campanha que não existe' })).toMatchObject({ ok: false, error: 'not_found' });
       expect(await call('marketing:member', 'pause_campaign', {})).toMatchObject({ ok: false, error: 'invalid_arguments' });
+      // Named as staff type it: any case, no accents, part of the name.
+      await test.handle.db.insert(db.campaigns).values({ name: 'PROMOÇÃO Ação Única 2026', channel: 'instagram', status: 'active', budgetCents: 100_000, spentCents: 20_000 });
+      expect(await call('marketing:member', 'pause_campaign', { campaign: 'promocao acao unica' })).toMatchObject({ ok: true, result: { name: 'PROMOÇÃO Ação Única 2026', status: 'paused' } });
     });
   });
 

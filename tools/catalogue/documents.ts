@@ -3,14 +3,10 @@ import { and, desc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { documentStatuses, documentVersions, documents, queryRows, staff, users } from '../../db/index.ts';
 import { ToolRefusal } from '../scope.ts';
+import { containing, fold, foldSql } from './fold.ts';
 import { defineTool, type ToolContext } from '../types.ts';
 
 const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{1,80}$/, 'a document slug such as politica-de-reembolso');
-const ACCENTED = 'áàâãäéèêëíìîïóòôõöúùûüçñ';
-const PLAIN = 'aaaaaeeeeiiiiooooouuuucn';
-/** Lower case without accents, in SQL, so "politica" finds "Política". */
-const folded = (expression: ReturnType<typeof sql>) => sql`translate(lower(${expression}), ${ACCENTED}, ${PLAIN})`;
-const fold = (text: string) => text.toLowerCase().normalize('NFD').replace(/[\u0300-\u036f]/g, '');
 
 async function documentBySlug(ctx: ToolContext, documentSlug: string) {
   const [document] = await ctx.db.select().from(documents).where(eq(documents.slug, documentSlug));
@@ -44,13 +40,13 @@ export const documentTools = [
         // Nothing exact (staff often type without accents): every word as an accent-free substring.
         const words = fold(input.query).split(/[^a-z0-9]+/).filter((w) => w.length >= 3).slice(0, 6);
         if (words.length > 0) {
-          const text = folded(sql`v.title || ' ' || v.body || ' ' || d.slug`);
+          const text = foldSql(sql`v.title || ' ' || v.body || ' ' || d.slug`);
           rows = await queryRows<Hit>(
             ctx.db,
             sql`select d.slug, v.title, d.category, d.department::text, d.status::text, v.version, v.body, d.updated_at::text
                 from documents d join document_versions v on v.document_id = d.id and v.version = d.current_version
                 where d.status <> 'archived' ${category}
-                  and ${sql.join(words.map((w) => sql`${text} like ${`%${w}%`}`), sql` and `)}
+                  and ${sql.join(words.map((w) => sql`${text} like ${containing(w)}`), sql` and `)}
                 order by d.updated_at desc, d.slug
                 limit ${input.limit}`,
           );

@@ -2,6 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { campaigns, queryRows } from '../../db/index.ts';
 import { ToolRefusal } from '../scope.ts';
+import { containing, fold, foldSql } from './fold.ts';
 import { defineTool, type ToolContext } from '../types.ts';
 
 const DAY = 86_400_000;
@@ -21,8 +22,8 @@ const campaignFigures = z.object({
 async function campaignFor(ctx: ToolContext, ref: string) {
   const exact = z.uuid().safeParse(ref).success
     ? await ctx.db.select().from(campaigns).where(eq(campaigns.id, ref))
-    : await ctx.db.select().from(campaigns).where(sql`lower(${campaigns.name}) = lower(${ref})`);
-  const rows = exact.length > 0 ? exact : await ctx.db.select().from(campaigns).where(sql`${campaigns.name} ilike ${`%${ref.replace(/[%_\\]/g, (c) => `\\${c}`)}%`}`);
+    : await ctx.db.select().from(campaigns).where(sql`${foldSql(sql`${campaigns.name}`)} = ${fold(ref)}`);
+  const rows = exact.length > 0 ? exact : await ctx.db.select().from(campaigns).where(sql`${foldSql(sql`${campaigns.name}`)} like ${containing(fold(ref))}`);
   const live = rows.filter((c) => c.status === 'active' || c.status === 'scheduled');
   const candidates = live.length > 0 ? live : rows;
   if (candidates.length === 0) throw new ToolRefusal('not_found', `No campaign called ${ref}.`);

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { AGENT_TOOLSETS } from '../agents/index.ts';
+import { departments } from '../db/index.ts';
+import { TOOLS, TOOL_POLICY } from '../tools/index.ts';
+
+describe("each agent's tool set", () => {
+  it('gives every agent 4–8 real tools, each one its department may call', () => {
+    for (const agent of departments) {
+      const tools = AGENT_TOOLSETS[agent];
+      expect(tools.length, agent).toBeGreaterThanOrEqual(4);
+      expect(tools.length, agent).toBeLessThanOrEqual(8);
+      expect(new Set(tools).size, agent).toBe(tools.length);
+      for (const tool of tools) {
+        expect(TOOLS.has(tool), `${agent}: ${tool}`).toBe(true);
+        if (agent !== 'ceo') expect(TOOL_POLICY[tool]!.departments, `${agent}: ${tool}`).toContain(agent);
+      }
+    }
+  });
+
+  it('leaves the CEO room for its delegation tool (7 at most with it)', () => {
+    expect(AGENT_TOOLSETS.ceo).toContain('company_kpis');
+    expect(AGENT_TOOLSETS.ceo.length).toBeLessThanOrEqual(6);
+  });
+
+  it('puts every catalogue tool in some staff agent set, except those only traders need', () => {
+    const used = new Set(Object.values(AGENT_TOOLSETS).flat());
+    const unused = [...TOOLS.keys()].filter((tool) => !used.has(tool));
+    // Traders start bots, run backtests and open tickets themselves (Telegram and the API).
+    expect(unused.sort()).toEqual(['open_ticket', 'run_backtest', 'start_bot']);
+  });
+});
