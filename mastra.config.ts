@@ -1,6 +1,7 @@
 import { Mastra } from '@mastra/core';
 import { Agent } from '@mastra/core/agent';
 import { MastraLogger } from '@mastra/core/logger';
+import { ToolCallFilter } from '@mastra/core/processors';
 import { MastraCompositeStore } from '@mastra/core/storage';
 import { Memory } from '@mastra/memory';
 import { AGENT_NAMES, ModelGateway, instructionsFor, mastraToolsFor, turnOf, type AgentName } from './agents/index.ts';
@@ -52,6 +53,9 @@ export function createMastra({ db, gateway, logger }: MastraOptions): Mastra {
       model: ({ requestContext }) => gateway.chatModel(name as AgentName, turnOf(requestContext).meter),
       tools: mastraToolsFor(name),
       memory,
+      // Earlier turns' tool calls and results stay out of the prompt: they cost a small model
+      // its context, and their figures are stale (grounding accepts only this turn's results).
+      inputProcessors: [new ToolCallFilter()],
     });
   }
   return new Mastra({

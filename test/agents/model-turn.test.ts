@@ -234,9 +234,13 @@ describe('agents on the scripted Ollama server', () => {
   });
 
   it('remembers the conversation per person, channel and agent, in PostgreSQL', async () => {
+    plan.set('Quais são os planos?', [{ name: 'list_plans', arguments: {} }]);
+    await ask('subscriptions', 'Quais são os planos?', staff['subscriptions:head']!);
     await ask('subscriptions', 'Oi, sou a Ana do financeiro', staff['subscriptions:head']!);
     await ask('subscriptions', 'Quem sou eu?', staff['subscriptions:head']!);
     expect(fake.chats.at(-1)!.messages.some((m) => m.role === 'user' && m.content === 'Oi, sou a Ana do financeiro')).toBe(true);
+    // Earlier turns' tool results (the plans asked first) are not replayed: their figures are stale.
+    expect(fake.chats.at(-1)!.messages.filter((m) => m.role === 'tool')).toEqual([]);
     const rows = await queryRows<{ n: number }>(test.handle.db, sql`select count(*)::int as n from mastra_messages m join mastra_threads t on t.id = m.thread_id where t.resource_id = ${(staff['subscriptions:head'] as { userId: string }).userId}`);
     expect(rows[0]!.n).toBeGreaterThanOrEqual(4);
     // Another person's thread does not see it.
