@@ -1,15 +1,15 @@
 import { Mastra } from '@mastra/core';
 import { Agent } from '@mastra/core/agent';
 import { MastraLogger } from '@mastra/core/logger';
-import { ToolCallFilter } from '@mastra/core/processors';
 import { MastraCompositeStore } from '@mastra/core/storage';
-import { Memory } from '@mastra/memory';
 import { AGENT_NAMES, ModelGateway, instructionsFor, mastraToolsFor, turnOf, type AgentName } from './agents/index.ts';
 import { PostgresMemoryStorage, type Database } from './db/index.ts';
 import type { Logger } from './observability/index.ts';
 
 // The one Mastra instance: the ten agents on the local Ollama model, their tools, and Mastra
-// storage (conversation memory) in the company's own PostgreSQL, embedded or server.
+// storage in the company's own PostgreSQL, embedded or server: conversation memory (threads
+// and messages; a turn reads and writes them itself, see agents/conversation.ts) and, as
+// workflows land, their snapshots.
 
 export interface MastraOptions {
   readonly db: Database;
@@ -38,11 +38,7 @@ class PinoMastraLogger extends MastraLogger {
   }
 }
 
-/** How many earlier messages of the same conversation the model sees. */
-export const MEMORY_LAST_MESSAGES = 6;
-
 export function createMastra({ db, gateway, logger }: MastraOptions): Mastra {
-  const memory = new Memory({ options: { lastMessages: MEMORY_LAST_MESSAGES, semanticRecall: false, generateTitle: false } });
   const agents: Record<string, Agent> = {};
   for (const name of AGENT_NAMES) {
     agents[name] = new Agent({
@@ -52,10 +48,6 @@ export function createMastra({ db, gateway, logger }: MastraOptions): Mastra {
       // The model is chosen per turn so that each turn meters its own calls.
       model: ({ requestContext }) => gateway.chatModel(name as AgentName, turnOf(requestContext).meter),
       tools: mastraToolsFor(name),
-      memory,
-      // Earlier turns' tool calls and results stay out of the prompt: they cost a small model
-      // its context, and their figures are stale (grounding accepts only this turn's results).
-      inputProcessors: [new ToolCallFilter()],
     });
   }
   return new Mastra({

@@ -2,14 +2,17 @@ import type { Mastra } from '@mastra/core';
 import { RequestContext } from '@mastra/core/request-context';
 import type { Logger, Metrics } from '../observability/index.ts';
 import { auditAgentEvent, invokeTool, TOOLS, type ToolContext, type ToolOutcome } from '../tools/index.ts';
+import { recallConversation, rememberTurn, type ConversationKey, type RememberedMessage } from './conversation.ts';
 import { checkGrounding } from './grounding.ts';
 import { TURN_KEY, type TurnState } from './mastra-tools.ts';
 import { describeError, type ModelGateway, type ModelMeter } from './model.ts';
 import { answerOffline, type OfflineReason, type TurnResult } from './offline-turn.ts';
 import { detectLocale, routeMessage, type AgentName } from './router.ts';
 import { renderToolResult } from './templates.ts';
+import { AGENT_TOOLSETS } from './toolsets.ts';
 
 export interface AgentRuntime {
+  /** The Mastra instance with the ten agents and its storage (conversation memory). */
   readonly mastra: Mastra;
   readonly gateway: ModelGateway;
   readonly logger: Logger;
@@ -55,7 +58,20 @@ export async function runTurn(runtime: AgentRuntime, request: TurnRequest): Prom
   return result;
 }
 
+/** A turn with its conversation: recalled before, and the answer given remembered after. */
 async function turn(runtime: AgentRuntime, request: TurnRequest, depth: number, started: number): Promise<TurnResult> {
+  const { actor } = request.ctx;
+  const who = actor.kind === 'system' ? `system:${actor.name}` : actor.userId;
+  const channel = request.channel ?? 'cli';
+  const conversation: ConversationKey = { threadId: `${channel}:${who}:${request.agent}`, resourceId: who, channel, agent: request.agent };
+  const memory = await runtime.mastra.getStorage()?.getStore('memory');
+  const history = memory ? await recallConversation(memory, conversation) : [];
+  const result = await answer(runtime, request, depth, started, history);
+  if (memory) await rememberTurn(memory, conversation, request.message, result.answer);
+  return { ...result, elapsedMs: round(performance.now() - started) };
+}
+
+async function answer(runtime: AgentRuntime, request: TurnRequest, depth: number, started: number, history: readonly RememberedMessage[]): Promise<TurnResult> {
   const { agent, message } = request;
   const ctx: ToolContext = { ...request.ctx, agent };
   const elapsed = () => Math.round((performance.now() - started) * 100) / 100;
@@ -78,7 +94,7 @@ async function turn(runtime: AgentRuntime, request: TurnRequest, depth: number, 
       abort.abort();
     }
   };
-  const known = new Set(Object.keys(await runtime.mastra.getAgentById(agent).listTools()));
+  const known = toolNames(agent);
   // Mastra answers a call to a tool the agent doesn't have by itself; it is audited here.
   const onStepFinish = async (step: { toolCalls?: readonly unknown[] }) => {
     for (const call of step.toolCalls ?? []) {
@@ -113,17 +129,15 @@ async function turn(runtime: AgentRuntime, request: TurnRequest, depth: number, 
   };
   const requestContext = new RequestContext();
   requestContext.set(TURN_KEY, state);
-  const who = ctx.actor.kind === 'system' ? `system:${ctx.actor.name}` : ctx.actor.userId;
   const timeoutMs = runtime.gateway.settings.timeoutMs;
 
   let text: string;
   try {
-    const output = await runtime.mastra.getAgentById(agent).generate(message, {
+    const output = await runtime.mastra.getAgentById(agent).generate([...history, { role: 'user' as const, content: message }], {
       maxSteps: MAX_STEPS,
       requestContext,
       abortSignal: abort.signal,
       onStepFinish,
-      memory: { thread: `${request.channel ?? 'cli'}:${who}:${agent}`, resource: who },
       modelSettings: { temperature: 0, maxRetries: 0, timeout: { stepMs: timeoutMs, totalMs: timeoutMs * MAX_STEPS } },
       providerOptions: { ollama: { think: false } },
     });
@@ -155,8 +169,13 @@ async function turn(runtime: AgentRuntime, request: TurnRequest, depth: number, 
   }
   // No tool ran: answer as the router would, from a tool result.
   const fallback = routeMessage(agent, message) ? await answerOffline(ctx, agent, message, 'unverified') : undefined;
-  const answer = fallback?.answer.replace(/^\(.*?\)\n?/, '') ?? (locale === 'en' ? 'I could not check those figures with a tool; please ask again more specifically.' : 'Não consegui conferir esses números com uma ferramenta; pergunte de novo de forma mais específica.');
-  return { agent, answer, toolCalls: fallback?.toolCalls ?? [], mode: 'ollama', grounded: verdict.grounded, answerFrom: 'template', modelCalls: frame.meter.calls, modelMs: round(frame.meter.ms), outcomes: [], elapsedMs: elapsed() };
+  const fallbackAnswer = fallback?.answer.replace(/^\(.*?\)\n?/, '') ?? (locale === 'en' ? 'I could not check those figures with a tool; please ask again more specifically.' : 'Não consegui conferir esses números com uma ferramenta; pergunte de novo de forma mais específica.');
+  return { agent, answer: fallbackAnswer, toolCalls: fallback?.toolCalls ?? [], mode: 'ollama', grounded: verdict.grounded, answerFrom: 'template', modelCalls: frame.meter.calls, modelMs: round(frame.meter.ms), outcomes: [], elapsedMs: elapsed() };
+}
+
+/** The tools an agent has in Mastra: its catalogue set, and the CEO's delegation. */
+function toolNames(agent: AgentName): ReadonlySet<string> {
+  return new Set([...AGENT_TOOLSETS[agent], ...(agent === 'ceo' ? ['ask_department'] : [])]);
 }
 
 function withFrame(frame: TurnFrame, result: Omit<TurnResult, 'toolCalls' | 'modelCalls' | 'modelMs' | 'outcomes'>): TurnResult {

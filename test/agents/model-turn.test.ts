@@ -202,6 +202,11 @@ describe('agents on the scripted Ollama server', () => {
       expect(turn.answer).toMatch(/^MRR R\$/);
       const counted = (await metrics.agentUngroundedAnswers.get()).values.find((v) => v.labels.agent === 'finance');
       expect(counted?.value).toBe(1);
+      // The conversation remembers what was said to the person, never the invented figure.
+      await ask('finance', 'obrigado', staff['finance:head']!);
+      const prompt = fake.chats.at(-1)!.messages;
+      expect(prompt.some((m) => m.content.includes('98.765.432'))).toBe(false);
+      expect(prompt.some((m) => m.role === 'assistant' && m.content.startsWith('MRR R$'))).toBe(true);
     } finally {
       fake.script = defaultScript;
     }
