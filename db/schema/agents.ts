@@ -1,4 +1,4 @@
-import { index, integer, jsonb, pgEnum, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, index, integer, jsonb, pgEnum, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, id, instant } from './columns.ts';
 import { department, tenantRef, users } from './tenancy.ts';
 
@@ -61,10 +61,32 @@ export const notifications = pgTable(
     attempts: integer().notNull().default(0),
     nextAttemptAt: instant(),
     lastError: text(),
+    /** While a sender holds the row: another sender may take it over only after this instant. */
+    claimedUntil: instant(),
+    /** The Telegram message it became, once sent (for edits and audits). */
+    telegramMessageId: bigint({ mode: 'number' }),
     sentAt: instant(),
     createdAt: createdAt(),
   },
   (t) => [index('notifications_pending_idx').on(t.status, t.nextAttemptAt), index('notifications_tenant_idx').on(t.tenantId, t.createdAt)],
+);
+
+export const notificationLevels = ['on', 'silent', 'off'] as const;
+export type NotificationLevel = (typeof notificationLevels)[number];
+export const notificationLevel = pgEnum('notification_level', notificationLevels);
+
+/** Per person and notification type: on, silent (no sound) or off. Absent means on. */
+export const notificationPreferences = pgTable(
+  'notification_preferences',
+  {
+    userId: uuid()
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    type: text().notNull(),
+    level: notificationLevel().notNull(),
+    updatedAt: instant().notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.type] })],
 );
 
 // Mastra's conversation memory (db/mastra-memory.ts): one thread per person, channel and agent.
