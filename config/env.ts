@@ -68,6 +68,15 @@ export const envSchema = z.object({
     .min(100, { error: 'expected at least 100 ms' })
     .max(600_000, { error: 'expected at most 600000 ms' })
     .default(30_000),
+  TELEGRAM_BOT_TOKEN: z.string().regex(/^\d+:[A-Za-z0-9_-]{20,}$/, { error: 'expected a bot token from @BotFather (123456:ABC…)' }).optional(),
+  TELEGRAM_API_ROOT: z.url({ error: 'expected a URL such as https://api.telegram.org' }).default('https://api.telegram.org'),
+  /** Set: Telegram pushes updates to this public URL (…/telegram/webhook); unset: long polling. */
+  TELEGRAM_WEBHOOK_URL: z.url({ error: 'expected the public https URL Telegram should call' }).optional(),
+  /** Checked against the X-Telegram-Bot-Api-Secret-Token header in webhook mode. */
+  TELEGRAM_WEBHOOK_SECRET: z.string().regex(/^[A-Za-z0-9_-]{16,256}$/, { error: 'expected 16–256 letters, digits, _ or -' }).optional(),
+  /** Outgoing messages per second, over all chats and per chat (Telegram's limits: ~30 and 1). */
+  TELEGRAM_RATE_PER_S: z.coerce.number({ error: 'expected a number' }).positive({ error: 'expected more than 0' }).max(1000, { error: 'expected at most 1000' }).default(30),
+  TELEGRAM_CHAT_RATE_PER_S: z.coerce.number({ error: 'expected a number' }).positive({ error: 'expected more than 0' }).max(100, { error: 'expected at most 100' }).default(1),
   SHUTDOWN_TIMEOUT_MS: z.coerce
     .number({ error: 'expected milliseconds' })
     .int({ error: 'expected an integer number of milliseconds' })
@@ -80,4 +89,4 @@ export type EnvInput = z.input<typeof envSchema>;
 export type Env = z.output<typeof envSchema>;
 
 /** Variables whose values must never be echoed back, even in an error message. */
-export const secretVariables: ReadonlySet<string> = new Set(['MASTER_KEY', 'DATABASE_URL', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET']);
+export const secretVariables: ReadonlySet<string> = new Set(['MASTER_KEY', 'DATABASE_URL', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'TELEGRAM_BOT_TOKEN', 'TELEGRAM_WEBHOOK_SECRET']);

@@ -33,6 +33,16 @@ export interface Config {
     readonly agentModels: Readonly<Record<string, string>>;
     readonly timeoutMs: number;
   };
+  readonly telegram: {
+    /** Unset: the Telegram door is off. */
+    readonly botToken: string | undefined;
+    readonly apiRoot: string;
+    /** Set: webhook mode on the HTTP server; unset: long polling. */
+    readonly webhookUrl: string | undefined;
+    readonly webhookSecret: string | undefined;
+    readonly ratePerS: number;
+    readonly chatRatePerS: number;
+  };
   readonly trading: {
     /** `live` lets bots in live mode move real money; anything else keeps them on the sandbox. */
     readonly mode: 'paper' | 'live';
@@ -106,6 +116,14 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, cwd = p
     demoSeed: env.DEMO_SEED,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     ollama: { host: env.OLLAMA_HOST.replace(/\/+$/, ''), model: env.OLLAMA_MODEL, agentModels: env.OLLAMA_AGENT_MODELS ?? {}, timeoutMs: env.OLLAMA_TIMEOUT_MS },
+    telegram: {
+      botToken: env.TELEGRAM_BOT_TOKEN,
+      apiRoot: env.TELEGRAM_API_ROOT.replace(/\/+$/, ''),
+      webhookUrl: env.TELEGRAM_WEBHOOK_URL,
+      webhookSecret: env.TELEGRAM_WEBHOOK_SECRET,
+      ratePerS: env.TELEGRAM_RATE_PER_S,
+      chatRatePerS: env.TELEGRAM_CHAT_RATE_PER_S,
+    },
     trading: { mode: env.TRADING_MODE, killSwitch: env.TRADING_KILL_SWITCH },
     stripe: { secretKey: env.STRIPE_SECRET_KEY, webhookSecret: env.STRIPE_WEBHOOK_SECRET, apiUrl: env.STRIPE_API_URL },
   };
