@@ -1,10 +1,9 @@
-import { and, eq, inArray, isNotNull, ne, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, ne, or, sql, type SQL } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import { appendAudit } from '../audit/index.ts';
 import {
   queryRows,
   customers,
-  invoices,
   notifications,
   payments,
   plans,
@@ -39,9 +38,10 @@ const at = (secondsSinceEpoch: number | null | undefined) => (secondsSinceEpoch 
 
 /**
  * Receives one Stripe webhook delivery. The signature is checked by the SDK; each event id
- * takes effect once (a replay answers 200 and changes nothing); events are applied in one
- * transaction, so a failure leaves nothing half-written and answers 500 for Stripe to retry;
- * an event older than the state already mirrored does not overwrite it.
+ * takes effect once (a replay answers 200 and changes nothing); the claim of the event id and
+ * its effects commit together (one statement, or one transaction when a handler needs
+ * several), so a failure leaves nothing half-written and answers 500 for Stripe to retry; an
+ * event older than the state already mirrored does not overwrite it.
  */
 export async function receiveStripeWebhook(
   db: Database,
@@ -56,30 +56,14 @@ export async function receiveStripeWebhook(
   } catch (error) {
     return { status: 400, body: { received: false, error: `Webhook rejected: ${(error as Error).message}` } };
   }
-  const known = handlers[event.type];
   try {
-    const outcome = await db.transaction(async (tx) => {
-      // Claim the event id: a new row, or a row of an earlier failed attempt. A processed
-      // event claims nothing, and a concurrent delivery waits here for the first to finish.
-      const [claimed] = await tx
-        .insert(webhookEvents)
-        .values({ id: event.id, type: event.type, providerCreatedAt: at(event.created)!, payload: event, status: known ? 'processed' : 'ignored', processedAt: new Date() })
-        .onConflictDoUpdate({
-          target: webhookEvents.id,
-          set: { attempts: sql`${webhookEvents.attempts} + 1`, status: known ? 'processed' : 'ignored', error: null, processedAt: new Date() },
-          setWhere: eq(webhookEvents.status, 'failed'),
-        })
-        .returning({ id: webhookEvents.id });
-      if (!claimed) return 'duplicate' as const;
-      if (!known) return 'ignored' as const;
-      await known(tx, event);
-      return 'processed' as const;
-    });
+    // The verified body is the event's JSON: stored as it came, not serialised again.
+    const outcome = await (handlers[event.type] ?? ignoreEvent)(db, { event, payload: delivery.rawBody });
     if (outcome === 'duplicate') return { status: 200, body: { received: true, duplicate: true } };
     return { status: 200, body: { received: true, ...(outcome === 'ignored' ? { ignored: true } : {}) } };
   } catch (error) {
-    // Nothing of the event was kept; note the failure (outside the rolled-back transaction)
-    // so operators see it, and let Stripe retry.
+    // Nothing of the event was kept; note the failure (outside the rolled-back work) so
+    // operators see it, and let Stripe retry.
     const message = (error as Error).message;
     await db
       .insert(webhookEvents)
@@ -90,19 +74,57 @@ export async function receiveStripeWebhook(
   }
 }
 
-type Handler = (tx: Database, event: StripeEvent) => Promise<void>;
+interface Received {
+  readonly event: StripeEvent;
+  /** The event's JSON as delivered (what `webhook_events.payload` keeps). */
+  readonly payload: string;
+}
+
+type Outcome = 'processed' | 'duplicate' | 'ignored';
+
+/**
+ * Applies one event and claims its id atomically with the effects: in a single statement
+ * (atomic by itself), or in a transaction that claims first.
+ */
+type Handler = (db: Database, received: Received) => Promise<Outcome>;
+
+/**
+ * The claim of an event id (when `onlyIf` holds): a new row, or the row of an earlier failed
+ * attempt. A processed event claims nothing, and a concurrent delivery of the same event waits
+ * on the row until the first one commits or rolls back. Returns the id when claimed.
+ */
+function claimEvent({ event, payload }: Received, status: 'processed' | 'ignored', onlyIf?: SQL): SQL {
+  return sql`insert into webhook_events (id, type, provider_created_at, payload, status, processed_at)
+    select ${event.id}, ${event.type}, ${at(event.created)!.toISOString()}::timestamptz, ${payload}::jsonb, ${status}::webhook_event_status, now()
+    ${onlyIf ? sql`where ${onlyIf}` : sql``}
+    on conflict (id) do update set attempts = webhook_events.attempts + 1, status = excluded.status, error = null, processed_at = excluded.processed_at
+    where webhook_events.status = 'failed'
+    returning id`;
+}
+
+/** An event type nothing reacts to: stored (once) and acknowledged. */
+const ignoreEvent: Handler = async (db, received) => ((await queryRows(db, claimEvent(received, 'ignored'))).length > 0 ? 'ignored' : 'duplicate');
+
+/** A handler of several statements: the claim and its effects in one transaction. */
+function inTransaction(apply: (tx: Database, event: StripeEvent) => Promise<void>): Handler {
+  return (db, received) =>
+    db.transaction(async (tx) => {
+      if ((await queryRows(tx, claimEvent(received, 'processed'))).length === 0) return 'duplicate';
+      await apply(tx, received.event);
+      return 'processed';
+    });
+}
 
 const handlers: Record<string, Handler> = {
-  'checkout.session.completed': linkCheckoutCustomer,
-  'customer.subscription.created': subscriptionEvent,
-  'customer.subscription.updated': subscriptionEvent,
-  'customer.subscription.deleted': subscriptionEvent,
-  'invoice.finalized': async (tx, event) => {
-    await mirrorInvoice(tx, invoiceSchema.parse(event.data.object), event);
-  },
+  'checkout.session.completed': inTransaction(linkCheckoutCustomer),
+  'customer.subscription.created': inTransaction(subscriptionEvent),
+  'customer.subscription.updated': inTransaction(subscriptionEvent),
+  'customer.subscription.deleted': inTransaction(subscriptionEvent),
+  // One statement each: the claim, the invoice and its payment.
+  'invoice.finalized': async (db, received) => ((await mirrorInvoice(db, received, invoiceSchema.parse(received.event.data.object))) ? 'processed' : 'duplicate'),
   'invoice.paid': paidInvoice,
-  'invoice.payment_failed': failedInvoicePayment,
-  'charge.refunded': refundedCharge,
+  'invoice.payment_failed': (db, received) => db.transaction((tx) => failedInvoicePayment(tx, received)),
+  'charge.refunded': inTransaction(refundedCharge),
 };
 
 /** Test seam: lets a test make a handler fail midway (after it has written something). */
@@ -226,101 +248,128 @@ interface MirroredInvoice {
   readonly tenantId: string;
   readonly status: string;
   readonly subscriptionId: string | null;
+  /** The event was older than the mirrored state, which it left as it was. */
+  readonly stale: boolean;
 }
 
 /**
- * Mirrors an invoice (and the payment attempt it reports) in one statement: the customer,
- * subscription and plan are looked up inside it, and the upsert only applies when the event
- * is not older than the mirrored state. A paid invoice stays paid whatever order events come
- * in. When nothing was written (unknown customer, or a stale event) the slower path below
- * tells which.
+ * The upsert of an invoice: every column keeps its value when the mirrored invoice is newer
+ * than the event (an older event changes nothing), so the row always comes back (with a
+ * `stale` flag) and a late payment attempt can still be recorded against it in the same
+ * statement, even when a concurrent delivery inserted the invoice a moment before.
  */
-async function mirrorInvoice(tx: Database, invoice: StripeInvoice, event: StripeEvent, payment?: PaymentFact): Promise<{ row: MirroredInvoice; tenantId: string; stale: boolean }> {
+const FRESH = 'invoices.stripe_event_created_at is null or invoices.stripe_event_created_at <= excluded.stripe_event_created_at';
+const INVOICE_UPDATES = sql.raw(
+  Object.entries({
+    subscription_id: 'coalesce(excluded.subscription_id, invoices.subscription_id)',
+    plan_id: 'coalesce(excluded.plan_id, invoices.plan_id)',
+    number: 'coalesce(excluded.number, invoices.number)',
+    // A paid invoice stays paid whatever order events come in.
+    status: "case when invoices.status = 'paid' and excluded.status not in ('paid', 'void') then invoices.status else excluded.status end",
+    amount_due_cents: 'excluded.amount_due_cents',
+    amount_paid_cents: 'greatest(excluded.amount_paid_cents, invoices.amount_paid_cents)',
+    period_start: 'excluded.period_start',
+    period_end: 'excluded.period_end',
+    due_at: 'excluded.due_at',
+    paid_at: 'coalesce(excluded.paid_at, invoices.paid_at)',
+    attempt_count: 'greatest(excluded.attempt_count, invoices.attempt_count)',
+    next_payment_attempt_at: 'excluded.next_payment_attempt_at',
+    stripe_event_created_at: 'excluded.stripe_event_created_at',
+    updated_at: 'now()',
+  })
+    .map(([column, value]) => `${column} = case when ${FRESH} then ${value} else invoices.${column} end`)
+    .join(', '),
+);
+
+/**
+ * Claims the event and mirrors its invoice (and the payment attempt it reports) in one
+ * statement, so it needs no transaction of its own: the customer, subscription and plan are
+ * looked up inside it, and nothing is written unless the customer is linked and the event
+ * claimed. A stale event (older than the mirrored invoice) leaves the invoice as it is, but
+ * its payment attempt is still recorded. Undefined when the event was already processed;
+ * throws (Stripe retries) while the customer is not linked.
+ */
+async function mirrorInvoice(db: Database, received: Received, invoice: StripeInvoice, payment?: PaymentFact): Promise<MirroredInvoice | undefined> {
+  const { event } = received;
   const eventTime = at(event.created)!.toISOString();
   const stripeSubscriptionId = invoice.subscription ?? invoice.parent?.subscription_details?.subscription ?? null;
   const line = invoice.lines.data[0];
   const planFromKey = parsePriceLookupKey(line?.price?.lookup_key)?.planId ?? null;
   const priceId = line?.price?.id ?? line?.pricing?.price_details?.price ?? null;
   const iso = (seconds: number | null | undefined) => at(seconds)?.toISOString() ?? null;
-  const [row] = await queryRows<{ id: string; tenant_id: string; status: string; subscription_id: string | null }>(
-    tx,
+  // Only the lookups this invoice needs.
+  const subscription = stripeSubscriptionId ? sql`(select id from subscriptions where stripe_subscription_id = ${stripeSubscriptionId})` : sql`null::uuid`;
+  const plan = planFromKey
+    ? sql`${planFromKey}::text`
+    : sql`coalesce(${priceId ? sql`(select id from plans where stripe_monthly_price_id = ${priceId} or stripe_yearly_price_id = ${priceId}), ` : sql``}${stripeSubscriptionId ? sql`(select plan_id from subscriptions where stripe_subscription_id = ${stripeSubscriptionId})` : sql`null::text`})`;
+  const [row] = await queryRows<{ linked: boolean; id: string | null; tenant_id: string; status: string; subscription_id: string | null; stale: boolean }>(
+    db,
     sql`with c as (select id, tenant_id from customers where stripe_customer_id = ${invoice.customer}),
-        s as (select id, plan_id from subscriptions where stripe_subscription_id = ${stripeSubscriptionId}),
+        claim as (${claimEvent(received, 'processed', sql`exists (select 1 from c)`)}),
         up as (
           insert into invoices (tenant_id, customer_id, subscription_id, plan_id, stripe_invoice_id, number, status, currency,
             amount_due_cents, amount_paid_cents, period_start, period_end, due_at, paid_at, attempt_count, next_payment_attempt_at,
             stripe_event_created_at, created_at, updated_at)
-          select c.tenant_id, c.id, (select id from s),
-            coalesce(${planFromKey}, (select id from plans where ${priceId}::text is not null and (stripe_monthly_price_id = ${priceId} or stripe_yearly_price_id = ${priceId})), (select plan_id from s)),
+          select c.tenant_id, c.id, ${subscription}, ${plan},
             ${invoice.id}, ${invoice.number ?? null}, ${invoice.status}::invoice_status, ${invoice.currency}, ${invoice.amount_due}, ${invoice.amount_paid},
-            ${iso(invoice.period_start)}, ${iso(invoice.period_end)}, ${iso(invoice.due_date)}, ${iso(invoice.status_transitions.paid_at)},
-            ${invoice.attempt_count}, ${iso(invoice.next_payment_attempt)}, ${eventTime}, ${iso(invoice.created)}, now()
-          from c
-          on conflict (stripe_invoice_id) do update set
-            subscription_id = coalesce(excluded.subscription_id, invoices.subscription_id),
-            plan_id = coalesce(excluded.plan_id, invoices.plan_id),
-            number = coalesce(excluded.number, invoices.number),
-            status = case when invoices.status = 'paid' and excluded.status not in ('paid', 'void') then invoices.status else excluded.status end,
-            amount_due_cents = excluded.amount_due_cents,
-            amount_paid_cents = greatest(excluded.amount_paid_cents, invoices.amount_paid_cents),
-            period_start = excluded.period_start, period_end = excluded.period_end, due_at = excluded.due_at,
-            paid_at = coalesce(excluded.paid_at, invoices.paid_at),
-            attempt_count = greatest(excluded.attempt_count, invoices.attempt_count),
-            next_payment_attempt_at = excluded.next_payment_attempt_at,
-            stripe_event_created_at = excluded.stripe_event_created_at,
-            updated_at = now()
-          where invoices.stripe_event_created_at is null or invoices.stripe_event_created_at <= excluded.stripe_event_created_at
-          returning id, tenant_id, status, subscription_id
-        ),
+            ${iso(invoice.period_start)}::timestamptz, ${iso(invoice.period_end)}::timestamptz, ${iso(invoice.due_date)}::timestamptz, ${iso(invoice.status_transitions.paid_at)}::timestamptz,
+            ${invoice.attempt_count}, ${iso(invoice.next_payment_attempt)}::timestamptz, ${eventTime}::timestamptz, ${iso(invoice.created)}::timestamptz, now()
+          from c where exists (select 1 from claim)
+          on conflict (stripe_invoice_id) do update set ${INVOICE_UPDATES}
+          returning id, tenant_id, status, subscription_id, stripe_event_created_at > ${eventTime}::timestamptz as stale
+        )${
+          payment
+            ? sql`,
         pay as (
           insert into payments (tenant_id, invoice_id, stripe_charge_id, stripe_payment_intent_id, status, currency, amount_cents, failure_code, created_at)
-          select up.tenant_id, up.id, ${payment?.key ?? null}, ${payment?.paymentIntentId ?? null}, ${payment?.status ?? 'succeeded'}::payment_status,
-            ${invoice.currency}, ${payment?.amountCents ?? 0}, ${payment?.status === 'failed' ? 'payment_failed' : null}, ${payment?.at.toISOString() ?? eventTime}
-          from up where ${payment ? 1 : 0} = 1
+          select up.tenant_id, up.id, ${payment.key}, ${payment.paymentIntentId}, ${payment.status}::payment_status,
+            ${invoice.currency}, ${payment.amountCents}, ${payment.status === 'failed' ? 'payment_failed' : null}, ${payment.at.toISOString()}::timestamptz
+          from up
           on conflict (stripe_charge_id) do nothing
-        )
-        select id, tenant_id, status, subscription_id from up`,
+        )`
+            : sql``
+        }
+        select exists (select 1 from c) as linked, up.* from (select 1) one left join up on true`,
   );
-  if (row) return { row: { id: row.id, tenantId: row.tenant_id, status: row.status, subscriptionId: row.subscription_id }, tenantId: row.tenant_id, stale: false };
-  // Nothing written: the customer is not linked yet (throws: Stripe retries), or the event is stale.
-  const { tenantId } = await tenantOfCustomer(tx, invoice.customer);
-  const [existing] = await tx.select().from(invoices).where(eq(invoices.stripeInvoiceId, invoice.id));
-  if (!existing) throw new Error(`invoice ${invoice.id} could not be mirrored`);
-  if (payment) {
-    // The attempt happened even if the event came late.
-    await tx
-      .insert(payments)
-      .values({ tenantId, invoiceId: existing.id, stripeChargeId: payment.key, stripePaymentIntentId: payment.paymentIntentId, status: payment.status, currency: invoice.currency, amountCents: payment.amountCents, createdAt: payment.at })
-      .onConflictDoNothing();
-  }
-  return { row: { id: existing.id, tenantId, status: existing.status, subscriptionId: existing.subscriptionId }, tenantId, stale: true };
+  if (row?.id) return { id: row.id, tenantId: row.tenant_id, status: row.status, subscriptionId: row.subscription_id, stale: row.stale };
+  if (row?.linked) return undefined; // claimed before: a replay
+  const [seen] = await db.select({ status: webhookEvents.status }).from(webhookEvents).where(eq(webhookEvents.id, event.id));
+  if (seen && seen.status !== 'failed') return undefined;
+  // Not linked yet (checkout.session.completed may still be on its way): fail so Stripe retries.
+  throw new Error(`Stripe customer ${invoice.customer} is not linked to any trader yet`);
 }
 
-async function paidInvoice(tx: Database, event: StripeEvent): Promise<void> {
+async function paidInvoice(db: Database, received: Received): Promise<Outcome> {
+  const { event } = received;
   const invoice = invoiceSchema.parse(event.data.object);
-  await mirrorInvoice(tx, invoice, event, {
+  const mirrored = await mirrorInvoice(db, received, invoice, {
     key: invoice.charge ?? `${invoice.id}:paid`,
     paymentIntentId: invoice.payment_intent ?? null,
     status: 'succeeded',
     amountCents: invoice.amount_paid,
     at: at(invoice.status_transitions.paid_at) ?? at(event.created)!,
   });
+  return mirrored ? 'processed' : 'duplicate';
 }
 
 /**
  * Dunning: record the failed attempt, tell the trader and Finance (through the outbox), keep
  * Stripe's next retry date; after the final failure (no retry left) move the trader to Free.
+ * Several statements: runs in a transaction.
  */
-async function failedInvoicePayment(tx: Database, event: StripeEvent): Promise<void> {
+async function failedInvoicePayment(tx: Database, received: Received): Promise<Outcome> {
+  const { event } = received;
   const invoice = invoiceSchema.parse(event.data.object);
-  const { row, tenantId, stale } = await mirrorInvoice(tx, invoice, event, {
+  const row = await mirrorInvoice(tx, received, invoice, {
     key: invoice.charge ?? `${invoice.id}:attempt:${invoice.attempt_count}`,
     paymentIntentId: invoice.payment_intent ?? null,
     status: 'failed',
     amountCents: invoice.amount_due,
     at: at(event.created)!,
   });
-  if (stale || row.status === 'paid') return;
+  if (!row) return 'duplicate';
+  if (row.stale || row.status === 'paid') return 'processed';
+  const { tenantId } = row;
   const final = invoice.next_payment_attempt == null;
   const payload = {
     invoiceId: invoice.id,
@@ -341,6 +390,7 @@ async function failedInvoicePayment(tx: Database, event: StripeEvent): Promise<v
     .onConflictDoNothing();
   await appendAudit(tx, { tenantId, actorKind: 'system', actorId: 'stripe', action: 'billing.payment_failed', args: payload, outcome: 'ok' });
   if (final) await downgradeToFree(tx, tenantId, row.subscriptionId, at(event.created)!, invoice.id);
+  return 'processed';
 }
 
 async function downgradeToFree(tx: Database, tenantId: string, subscriptionId: string | null, when: Date, invoiceId: string): Promise<void> {

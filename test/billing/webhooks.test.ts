@@ -174,6 +174,39 @@ describe.each(testDrivers)('POST /webhooks/stripe on %s', (driver) => {
     expect((await test.handle.db.select().from(db.invoices))[0]!.status).toBe('paid');
   });
 
+  it('mirrors an invoice event in one statement: once however often it is replayed, never back in time, retried until the customer is linked', async () => {
+    const paid = event('invoice.paid', invoiceObject({ status: 'paid', amount_paid: 9_990, status_transitions: { paid_at: T0 + 60 }, charge: 'ch_9' }), T0 + 60);
+    const early = await deliver(paid); // the customer is not linked yet
+    expect(early.status).toBe(500);
+    expect(await count('invoices')).toBe(0);
+    expect(await count('payments')).toBe(0);
+    const [noted] = await test.handle.db.select().from(db.webhookEvents).where(eq(db.webhookEvents.id, paid.id));
+    expect(noted).toMatchObject({ status: 'failed', error: expect.stringContaining('not linked') });
+
+    await link();
+    const answers = await Promise.all(Array.from({ length: 100 }, () => deliver(paid)));
+    expect(answers.every((answer) => answer.status === 200)).toBe(true);
+    expect((await Promise.all(answers.map((answer) => answer.json() as Promise<{ duplicate?: boolean }>))).filter((body) => !body.duplicate)).toHaveLength(1);
+    expect(await count('invoices')).toBe(1);
+    expect(await count('payments')).toBe(1);
+    const [done] = await test.handle.db.select().from(db.webhookEvents).where(eq(db.webhookEvents.id, paid.id));
+    expect(done).toMatchObject({ status: 'processed', attempts: 2, error: null });
+    expect(done!.payload).toMatchObject({ id: paid.id, type: 'invoice.paid' });
+
+    // Older events change nothing on the invoice; a late failed attempt is still recorded.
+    expect((await deliver(event('invoice.finalized', invoiceObject({ number: 'BCF-OLD', amount_due: 1 }), T0 + 30))).status).toBe(200);
+    expect((await deliver(event('invoice.payment_failed', invoiceObject({ attempt_count: 2, charge: 'ch_8' }), T0 + 40))).status).toBe(200);
+    const [invoice] = await test.handle.db.select().from(db.invoices);
+    expect(invoice).toMatchObject({ status: 'paid', number: 'BCF-0001', amountDueCents: 9_990, amountPaidCents: 9_990, attemptCount: 1 });
+    expect(invoice!.stripeEventCreatedAt?.getTime()).toBe((T0 + 60) * 1000);
+    expect(await count("payments where status = 'failed' and stripe_charge_id = 'ch_8'")).toBe(1);
+    expect(await count('notifications')).toBe(0);
+
+    // A newer event applies.
+    expect((await deliver(event('invoice.finalized', invoiceObject({ status: 'paid', amount_paid: 9_990, number: 'BCF-NEW' }), T0 + 90))).status).toBe(200);
+    expect((await test.handle.db.select().from(db.invoices))[0]).toMatchObject({ status: 'paid', number: 'BCF-NEW' });
+  });
+
   it('stores and acknowledges unknown event types', async () => {
     const response = await deliver(event('customer.tax_id.created', { id: 'txi_1' }));
     expect(response.status).toBe(200);

@@ -1,0 +1,72 @@
+import { eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as db from '../db/index.ts';
+import { openDatabase, queryRows, runMigrations, type DatabaseHandle } from '../db/index.ts';
+
+// The embedded database runs drizzle's queries as named prepared statements (db/client.ts):
+// results, errors and transactions must be exactly what PGlite gives without them.
+describe('embedded database queries through prepared statements', () => {
+  let handle: DatabaseHandle;
+  const tenantId = crypto.randomUUID();
+
+  beforeAll(async () => {
+    handle = await openDatabase({ dataDir: '', inMemory: true });
+    await runMigrations(handle);
+    await handle.db.insert(db.tenants).values({ id: tenantId, kind: 'trader', name: 'Ana' });
+  });
+  afterAll(() => handle.close());
+
+  it('returns the same values on the first run and on later ones', async () => {
+    const read = () => handle.db.select().from(db.tenants).where(eq(db.tenants.id, tenantId));
+    const first = await read();
+    const again = await read();
+    expect(again).toEqual(first);
+    expect(first[0]!.createdAt).toBeInstanceOf(Date);
+    const [row] = await queryRows<{ at: string; n: number; j: { a: number[] }; t: string[]; nothing: null }>(
+      handle.db,
+      sql`select ${'2026-11-01T00:00:00Z'}::timestamptz as at, ${41}::int + 1 as n, ${JSON.stringify({ a: [1, 2] })}::jsonb as j, ${'{x,y}'}::text[] as t, ${null}::text as nothing`,
+    );
+    expect(row).toEqual({ at: '2026-11-01 00:00:00+00', n: 42, j: { a: [1, 2] }, t: ['x', 'y'], nothing: null });
+  });
+
+  it('keeps working past the number of statements it keeps prepared', async () => {
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 300; i++) {
+        const [row] = await queryRows<{ n: number }>(handle.db, sql`select ${sql.raw(String(i))} + ${round}::int as n`);
+        expect(row!.n).toBe(i + round);
+      }
+    }
+  });
+
+  it('reports errors as before, and a failed transaction leaves nothing behind', async () => {
+    const insert = () => handle.db.insert(db.tenants).values({ id: tenantId, kind: 'trader', name: 'again' });
+    await expect(insert()).rejects.toMatchObject({ cause: expect.objectContaining({ code: '23505' }) });
+    await expect(insert()).rejects.toMatchObject({ cause: expect.objectContaining({ code: '23505' }) });
+    const other = crypto.randomUUID();
+    await expect(
+      handle.db.transaction(async (tx) => {
+        await tx.insert(db.tenants).values({ id: other, kind: 'trader', name: 'Bia' });
+        await tx.insert(db.tenants).values({ id: tenantId, kind: 'trader', name: 'duplicate' });
+      }),
+    ).rejects.toThrow();
+    expect(await handle.db.select().from(db.tenants).where(eq(db.tenants.id, other))).toEqual([]);
+    await handle.db.transaction(async (tx) => {
+      await tx.insert(db.tenants).values({ id: other, kind: 'trader', name: 'Bia' });
+    });
+    expect(await handle.db.$count(db.tenants)).toBe(2);
+  });
+
+  it('prepares a statement again when its table changes shape', async () => {
+    await handle.db.execute(sql`create table prepared_probe (a int)`);
+    await handle.db.execute(sql`insert into prepared_probe values (1)`);
+    const read = () => queryRows<Record<string, number>>(handle.db, sql`select * from prepared_probe`);
+    expect(await read()).toEqual([{ a: 1 }]);
+    await handle.db.execute(sql`alter table prepared_probe add column b int default 2`);
+    expect(await read()).toEqual([{ a: 1, b: 2 }]);
+    // Inside a transaction the refusal aborts it (as on a real server); the next one works.
+    await handle.db.execute(sql`alter table prepared_probe add column c int default 3`);
+    const inTransaction = () => handle.db.transaction((tx) => queryRows<Record<string, number>>(tx, sql`select * from prepared_probe`));
+    await expect(inTransaction()).rejects.toMatchObject({ cause: expect.objectContaining({ code: '0A000' }) });
+    expect(await inTransaction()).toEqual([{ a: 1, b: 2, c: 3 }]);
+  });
+});
