@@ -77,6 +77,23 @@ export const envSchema = z.object({
   /** Outgoing messages per second, over all chats and per chat (Telegram's limits: ~30 and 1). */
   TELEGRAM_RATE_PER_S: z.coerce.number({ error: 'expected a number' }).positive({ error: 'expected more than 0' }).max(1000, { error: 'expected at most 1000' }).default(30),
   TELEGRAM_CHAT_RATE_PER_S: z.coerce.number({ error: 'expected a number' }).positive({ error: 'expected more than 0' }).max(100, { error: 'expected at most 100' }).default(1),
+  /** Set: jobs run on BullMQ over this Redis, shared by every worker; unset: in this process. */
+  REDIS_URL: z.string().regex(/^rediss?:\/\/.+/, { error: 'expected a redis:// or rediss:// URL' }).optional(),
+  SCHEDULE_TIMEZONE: z
+    .string()
+    .refine((zone) => {
+      try {
+        new Intl.DateTimeFormat('en-US', { timeZone: zone });
+        return true;
+      } catch {
+        return false;
+      }
+    }, { error: 'expected an IANA time zone such as America/Sao_Paulo' })
+    .default('America/Sao_Paulo'),
+  BOT_TICK_INTERVAL_S: z.coerce.number({ error: 'expected seconds' }).int({ error: 'expected whole seconds' }).min(1, { error: 'expected at least 1 second' }).max(3600, { error: 'expected at most 3600 seconds' }).default(10),
+  /** A worker's hold on a bot lapses after this unless renewed; another worker then takes over. */
+  BOT_LOCK_TTL_MS: z.coerce.number({ error: 'expected milliseconds' }).int({ error: 'expected milliseconds' }).min(1000, { error: 'expected at least 1000 ms' }).max(600_000, { error: 'expected at most 600000 ms' }).default(30_000),
+  WORKER_CONCURRENCY: z.coerce.number({ error: 'expected an integer' }).int({ error: 'expected an integer' }).min(1, { error: 'expected at least 1' }).max(256, { error: 'expected at most 256' }).default(8),
   SHUTDOWN_TIMEOUT_MS: z.coerce
     .number({ error: 'expected milliseconds' })
     .int({ error: 'expected an integer number of milliseconds' })
@@ -89,4 +106,4 @@ export type EnvInput = z.input<typeof envSchema>;
 export type Env = z.output<typeof envSchema>;
 
 /** Variables whose values must never be echoed back, even in an error message. */
-export const secretVariables: ReadonlySet<string> = new Set(['MASTER_KEY', 'DATABASE_URL', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'TELEGRAM_BOT_TOKEN', 'TELEGRAM_WEBHOOK_SECRET']);
+export const secretVariables: ReadonlySet<string> = new Set(['MASTER_KEY', 'DATABASE_URL', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'TELEGRAM_BOT_TOKEN', 'TELEGRAM_WEBHOOK_SECRET', 'REDIS_URL']);

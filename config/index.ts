@@ -43,6 +43,14 @@ export interface Config {
     readonly ratePerS: number;
     readonly chatRatePerS: number;
   };
+  readonly jobs: {
+    /** Unset: the in-process job runner (one machine). */
+    readonly redisUrl: string | undefined;
+    readonly timezone: string;
+    readonly botTickIntervalS: number;
+    readonly botLockTtlMs: number;
+    readonly concurrency: number;
+  };
   readonly trading: {
     /** `live` lets bots in live mode move real money; anything else keeps them on the sandbox. */
     readonly mode: 'paper' | 'live';
@@ -73,7 +81,7 @@ export class ConfigError extends Error {
 /** Shows a value in an error without leaking it: secrets are masked, URL passwords hidden. */
 function displayValue(variable: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  if (variable === 'DATABASE_URL') return redactUrl(value);
+  if (variable === 'DATABASE_URL' || variable === 'REDIS_URL') return redactUrl(value);
   if (secretVariables.has(variable)) return `<${value.length} characters, hidden>`;
   return value;
 }
@@ -124,6 +132,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, cwd = p
       ratePerS: env.TELEGRAM_RATE_PER_S,
       chatRatePerS: env.TELEGRAM_CHAT_RATE_PER_S,
     },
+    jobs: { redisUrl: env.REDIS_URL, timezone: env.SCHEDULE_TIMEZONE, botTickIntervalS: env.BOT_TICK_INTERVAL_S, botLockTtlMs: env.BOT_LOCK_TTL_MS, concurrency: env.WORKER_CONCURRENCY },
     trading: { mode: env.TRADING_MODE, killSwitch: env.TRADING_KILL_SWITCH },
     stripe: { secretKey: env.STRIPE_SECRET_KEY, webhookSecret: env.STRIPE_WEBHOOK_SECRET, apiUrl: env.STRIPE_API_URL },
   };

@@ -127,3 +127,17 @@ export const mastraResources = pgTable('mastra_resources', {
   createdAt: timestamp({ withTimezone: true, mode: 'date', precision: 3 }).notNull(),
   updatedAt: timestamp({ withTimezone: true, mode: 'date', precision: 3 }).notNull(),
 });
+
+/** Mastra workflow snapshots (db/mastra-workflows.ts): a run resumes from here after a crash. */
+export const mastraWorkflowSnapshots = pgTable(
+  'mastra_workflow_snapshots',
+  {
+    workflowName: text().notNull(),
+    runId: text().notNull(),
+    resourceId: text(),
+    snapshot: jsonb().notNull(),
+    createdAt: timestamp({ withTimezone: true, mode: 'date', precision: 3 }).notNull(),
+    updatedAt: timestamp({ withTimezone: true, mode: 'date', precision: 3 }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.workflowName, t.runId] }), index().on(t.runId), index().on(t.createdAt)],
+);

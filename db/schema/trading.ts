@@ -1,17 +1,5 @@
 import { sql } from 'drizzle-orm';
-import {
-  bigint,
-  boolean,
-  index,
-  integer,
-  jsonb,
-  pgEnum,
-  pgTable,
-  primaryKey,
-  text,
-  unique,
-  uuid,
-} from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, jsonb, pgEnum, pgTable, primaryKey, text, unique, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, decimal, id, instant, updatedAt } from './columns.ts';
 import { tenantRef, tenants, users } from './tenancy.ts';
 
@@ -95,10 +83,34 @@ export const bots = pgTable(
     startedAt: instant(),
     stoppedAt: instant(),
     lastTickAt: instant(),
+    /**
+     * Fencing: raised each time a worker takes the bot over. A worker acts (ticks, orders) only
+     * while this still equals the epoch it got, so one that lost its lock stops at once.
+     */
+    ownerEpoch: bigint({ mode: 'number' }).notNull().default(0),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [index('bots_tenant_idx').on(t.tenantId, t.status), index('bots_status_idx').on(t.status)],
+);
+
+/**
+ * One row per bot and tick interval, written when a worker processes that tick: the
+ * database's guarantee that a tick runs once per interval however many workers there are.
+ */
+export const botTicks = pgTable(
+  'bot_ticks',
+  {
+    botId: uuid()
+      .notNull()
+      .references(() => bots.id, { onDelete: 'cascade' }),
+    /** Start of the interval (UTC), e.g. every 10 s. */
+    slotAt: instant().notNull(),
+    workerId: text().notNull(),
+    ownerEpoch: bigint({ mode: 'number' }).notNull(),
+    processedAt: instant().notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.botId, t.slotAt] }), index('bot_ticks_processed_idx').on(t.processedAt)],
 );
 
 /** The bot a row belongs to; its orders, trades and positions go with it. */
