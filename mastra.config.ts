@@ -3,13 +3,13 @@ import { Agent } from '@mastra/core/agent';
 import { MastraLogger } from '@mastra/core/logger';
 import { MastraCompositeStore } from '@mastra/core/storage';
 import { AGENT_NAMES, ModelGateway, instructionsFor, mastraToolsFor, turnOf, type AgentName } from './agents/index.ts';
-import { PostgresMemoryStorage, type Database } from './db/index.ts';
+import { PostgresMemoryStorage, PostgresWorkflowsStorage, type Database } from './db/index.ts';
 import type { Logger } from './observability/index.ts';
 
 // The one Mastra instance: the ten agents on the local Ollama model, their tools, and Mastra
 // storage in the company's own PostgreSQL, embedded or server: conversation memory (threads
-// and messages; a turn reads and writes them itself, see agents/conversation.ts) and, as
-// workflows land, their snapshots.
+// and messages; a turn reads and writes them itself, see agents/conversation.ts) and workflow
+// snapshots (db/mastra-workflows.ts: a run resumes from its last completed step after a crash).
 
 export interface MastraOptions {
   readonly db: Database;
@@ -52,7 +52,7 @@ export function createMastra({ db, gateway, logger }: MastraOptions): Mastra {
   }
   return new Mastra({
     agents,
-    storage: new MastraCompositeStore({ id: 'botcriptofy', domains: { memory: new PostgresMemoryStorage(db) } }),
+    storage: new MastraCompositeStore({ id: 'botcriptofy', domains: { memory: new PostgresMemoryStorage(db), workflows: new PostgresWorkflowsStorage(db) } }),
     logger: new PinoMastraLogger(logger),
   });
 }

@@ -25,3 +25,4 @@ export {
 export { tenantData, type TenantData } from './tenant-data.ts';
 export { listStaff, type StaffMember } from './staff.ts';
 export { PostgresMemoryStorage } from './mastra-memory.ts';
+export { PostgresWorkflowsStorage } from './mastra-workflows.ts';

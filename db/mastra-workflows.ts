@@ -1,0 +1,183 @@
+import type { StepResult, WorkflowRunState } from '@mastra/core/workflows';
+import {
+  WorkflowsStorage,
+  createEmptyWorkflowSnapshot,
+  matchesExpectedWorkflowStatus,
+  mergeWorkflowStepResult,
+  normalizePerPage,
+  type StorageListWorkflowRunsInput,
+  type UpdateWorkflowStateOptions,
+  type WorkflowRun,
+  type WorkflowRuns,
+} from '@mastra/core/storage';
+import { and, desc, eq, gte, lte, sql, type SQL } from 'drizzle-orm';
+import type { Database } from './client.ts';
+import { mastraWorkflowSnapshots } from './schema/index.ts';
+
+type SnapshotRow = typeof mastraWorkflowSnapshots.$inferSelect;
+
+const toRun = (row: SnapshotRow): WorkflowRun => ({
+  workflowName: row.workflowName,
+  runId: row.runId,
+  snapshot: row.snapshot as WorkflowRunState,
+  createdAt: row.createdAt,
+  updatedAt: row.updatedAt,
+  ...(row.resourceId === null ? {} : { resourceId: row.resourceId }),
+});
+
+/**
+ * Mastra's workflow snapshots in the company's own database (PGlite or a PostgreSQL server,
+ * through drizzle), table `mastra_workflow_snapshots`: a run's state after every step, so a
+ * run cut short by a crash is restarted from its last completed step by any process.
+ *
+ * Concurrent updates are safe across processes: a step result or a state change is merged
+ * into the stored snapshot inside one transaction that holds the row lock (`for update`), so
+ * two parallel steps, or two processes resuming the same run, never lose each other's writes,
+ * and `expectedStatus` is a true compare-and-set (Mastra relies on it to let only one caller
+ * resume a suspended run).
+ */
+export class PostgresWorkflowsStorage extends WorkflowsStorage {
+  readonly #db: Database;
+
+  constructor(db: Database) {
+    super();
+    this.#db = db;
+  }
+
+  supportsConcurrentUpdates(): boolean {
+    return true;
+  }
+
+  async dangerouslyClearAll(): Promise<void> {
+    await this.#db.delete(mastraWorkflowSnapshots);
+  }
+
+  /** Loads the run's snapshot under a row lock, lets `change` rewrite it, and stores it. */
+  async #locked<T>(workflowName: string, runId: string, change: (snapshot: WorkflowRunState) => { snapshot?: WorkflowRunState; value: T }, missing: T): Promise<T> {
+    return this.#db.transaction(async (tx) => {
+      const key = and(eq(mastraWorkflowSnapshots.workflowName, workflowName), eq(mastraWorkflowSnapshots.runId, runId));
+      const [row] = await tx.select({ snapshot: mastraWorkflowSnapshots.snapshot }).from(mastraWorkflowSnapshots).where(key).for('update');
+      if (!row) return missing;
+      const current = (row.snapshot as WorkflowRunState | null) ?? createEmptyWorkflowSnapshot(runId);
+      if (!current.context) throw new Error(`Snapshot not found for runId ${runId}`);
+      const { snapshot, value } = change(current);
+      if (snapshot) await tx.update(mastraWorkflowSnapshots).set({ snapshot, updatedAt: new Date() }).where(key);
+      return value;
+    });
+  }
+
+  async updateWorkflowResults({ workflowName, runId, stepId, result, requestContext }: {
+    workflowName: string;
+    runId: string;
+    stepId: string;
+    result: StepResult<any, any, any, any>;
+    requestContext: Record<string, any>;
+  }): Promise<Record<string, StepResult<any, any, any, any>>> {
+    return this.#locked(
+      workflowName,
+      runId,
+      (snapshot) => {
+        // Merges in place (foreach outputs element by element) and returns a copy of the context.
+        const context = mergeWorkflowStepResult({ snapshot, stepId, result, requestContext });
+        return { snapshot, value: context };
+      },
+      {},
+    );
+  }
+
+  async updateWorkflowState({ workflowName, runId, opts }: { workflowName: string; runId: string; opts: UpdateWorkflowStateOptions }): Promise<WorkflowRunState | undefined> {
+    const { expectedStatus, ...state } = opts;
+    return this.#locked<WorkflowRunState | undefined>(
+      workflowName,
+      runId,
+      (snapshot) => {
+        if (!matchesExpectedWorkflowStatus(snapshot.status, expectedStatus)) return { value: undefined };
+        const next = { ...snapshot, ...state } as WorkflowRunState;
+        return { snapshot: next, value: next };
+      },
+      undefined,
+    );
+  }
+
+  async persistWorkflowSnapshot({ workflowName, runId, resourceId, snapshot, createdAt, updatedAt }: {
+    workflowName: string;
+    runId: string;
+    resourceId?: string;
+    snapshot: WorkflowRunState;
+    createdAt?: Date;
+    updatedAt?: Date;
+  }): Promise<void> {
+    const now = new Date();
+    const t = mastraWorkflowSnapshots;
+    await this.#db
+      .insert(t)
+      .values({ workflowName, runId, resourceId: resourceId ?? null, snapshot, createdAt: createdAt ?? now, updatedAt: updatedAt ?? now })
+      .onConflictDoUpdate({
+        target: [t.workflowName, t.runId],
+        set: {
+          snapshot: sql`excluded.snapshot`,
+          resourceId: sql`coalesce(excluded.resource_id, ${t.resourceId})`,
+          // The first save's creation time stays unless the caller names another.
+          ...(createdAt ? { createdAt: sql`excluded.created_at` } : {}),
+          updatedAt: sql`excluded.updated_at`,
+        },
+      });
+  }
+
+  async loadWorkflowSnapshot({ workflowName, runId }: { workflowName: string; runId: string }): Promise<WorkflowRunState | null> {
+    const [row] = await this.#db
+      .select({ snapshot: mastraWorkflowSnapshots.snapshot })
+      .from(mastraWorkflowSnapshots)
+      .where(and(eq(mastraWorkflowSnapshots.workflowName, workflowName), eq(mastraWorkflowSnapshots.runId, runId)));
+    return (row?.snapshot as WorkflowRunState | null | undefined) ?? null;
+  }
+
+  async listWorkflowRuns(args: StorageListWorkflowRunsInput = {}): Promise<WorkflowRuns> {
+    const { workflowName, fromDate, toDate, perPage, page, resourceId, threadId, status } = args;
+    if (page !== undefined && page < 0) throw new Error('page must be >= 0');
+    const t = mastraWorkflowSnapshots;
+    const conditions: SQL[] = [];
+    if (workflowName) conditions.push(eq(t.workflowName, workflowName));
+    if (status) conditions.push(sql`${t.snapshot} ->> 'status' = ${status}`);
+    if (fromDate) conditions.push(gte(t.createdAt, fromDate));
+    if (toDate) conditions.push(lte(t.createdAt, toDate));
+    if (resourceId) conditions.push(eq(t.resourceId, resourceId));
+    if (threadId) {
+      // The two places Mastra keeps a run's thread (see getSnapshotMemoryInfo).
+      conditions.push(sql`(
+        ${t.snapshot} #>> '{context,input,messageListState,memoryInfo,threadId}' = ${threadId}
+        or exists (select 1 from jsonb_each(case when jsonb_typeof(${t.snapshot} -> 'context') = 'object' then ${t.snapshot} -> 'context' else '{}'::jsonb end) step
+                   where step.value ->> 'status' = 'suspended'
+                     and step.value #>> '{suspendPayload,__streamState,messageList,memoryInfo,threadId}' = ${threadId}))`);
+    }
+    const where = conditions.length > 0 ? and(...conditions) : undefined;
+    const paged = perPage !== undefined && page !== undefined;
+    const size = paged ? normalizePerPage(perPage, Number.MAX_SAFE_INTEGER) : undefined;
+    if (size === 0) return { runs: [], total: await this.#db.$count(t, where) };
+    // The page and the total in one query (the window count sees every matching row).
+    const rows = await this.#db
+      .select({ row: t, total: sql<number>`count(*) over ()`.mapWith(Number) })
+      .from(t)
+      .where(where)
+      .orderBy(desc(t.createdAt), desc(t.runId))
+      .limit(size ?? Number.MAX_SAFE_INTEGER)
+      .offset(paged ? page * size! : 0);
+    const total = rows[0]?.total ?? (paged && page > 0 ? await this.#db.$count(t, where) : 0);
+    return { runs: rows.map((r) => toRun(r.row)), total };
+  }
+
+  async getWorkflowRunById({ runId, workflowName }: { runId: string; workflowName?: string }): Promise<WorkflowRun | null> {
+    const t = mastraWorkflowSnapshots;
+    const [row] = await this.#db
+      .select()
+      .from(t)
+      .where(and(eq(t.runId, runId), workflowName ? eq(t.workflowName, workflowName) : undefined))
+      .orderBy(desc(t.createdAt))
+      .limit(1);
+    return row ? toRun(row) : null;
+  }
+
+  async deleteWorkflowRunById({ runId, workflowName }: { runId: string; workflowName: string }): Promise<void> {
+    await this.#db.delete(mastraWorkflowSnapshots).where(and(eq(mastraWorkflowSnapshots.workflowName, workflowName), eq(mastraWorkflowSnapshots.runId, runId)));
+  }
+}
