@@ -110,8 +110,11 @@ const TEMPLATES: Record<string, (r: Result, l: Locale) => string> = {
   },
   risk_status: (r, l) => {
     const attention = r['attention'] as Result[];
-    const head = t(l, `Resultado de hoje: ${quote(r['todayProfitQuote'] as number, l)}.`, `Today's result: ${quote(r['todayProfitQuote'] as number, l)}.`);
-    return attention.length === 0 ? `${head} ${t(l, 'Nenhum robô precisa de atenção.', 'No bot needs attention.')}` : [head, ...attention.map((b) => `- ${b['name']}: ${b['status']}${b['reason'] ? ` (${b['reason']})` : ''}`)].join('\n');
+    const total = (r['attentionTotal'] as number | undefined) ?? attention.length;
+    const head = t(l, `Resultado de hoje: ${quote(r['todayProfitQuote'] as number, l)}; ${int((r['runningBots'] as number | undefined) ?? 0, l)} robôs rodando.`, `Today's result: ${quote(r['todayProfitQuote'] as number, l)}; ${int((r['runningBots'] as number | undefined) ?? 0, l)} bots running.`);
+    if (total === 0) return `${head} ${t(l, 'Nenhum robô precisa de atenção.', 'No bot needs attention.')}`;
+    const more = total > attention.length ? [t(l, `… e mais ${int(total - attention.length, l)}.`, `… and ${int(total - attention.length, l)} more.`)] : [];
+    return [head, t(l, `${int(total, l)} robôs precisam de atenção:`, `${int(total, l)} bots need attention:`), ...attention.map((b) => `- ${b['name']}: ${b['status']}${b['reason'] ? ` (${b['reason']})` : ''}`), ...more].join('\n');
   },
   search_knowledge_base: (r, l) => {
     const articles = r['articles'] as Result[];
@@ -129,7 +132,9 @@ const TEMPLATES: Record<string, (r: Result, l: Locale) => string> = {
   detect_anomalies: (r, l) => {
     const findings = r['findings'] as Result[];
     if (findings.length === 0) return t(l, 'Nenhuma anomalia encontrada.', 'No anomalies found.');
-    return findings.map((f) => `- ${f['kind']}: ${f['email'] ?? '?'} ${t(l, 'de', 'from')} ${f['ip'] ?? '?'} (${int(f['count'] as number, l)}×)`).join('\n');
+    return findings.map((f) => (f['kind'] === 'order_burst'
+      ? `- order_burst: ${f['email'] ?? '?'}, ${t(l, 'robô', 'bot')} ${f['botId'] ?? '?'} (${int(f['count'] as number, l)} ${t(l, 'ordens', 'orders')})`
+      : `- ${f['kind']}: ${f['email'] ?? '?'} ${t(l, 'de', 'from')} ${f['ip'] ?? '?'} (${int(f['count'] as number, l)}×)`)).join('\n');
   },
   verify_audit_chain: (r, l) => (r['ok'] ? t(l, `Trilha de auditoria íntegra: ${int(r['rowsChecked'] as number, l)} registros verificados.`, `Audit trail intact: ${int(r['rowsChecked'] as number, l)} rows verified.`) : t(l, `Trilha de auditoria QUEBRADA no registro ${r['badRowId']}: ${r['message']}`, `Audit trail BROKEN at row ${r['badRowId']}: ${r['message']}`)),
   query_audit_log: (r, l) => {

@@ -4,6 +4,10 @@ import { bots, exchangeAccounts, queryRows, securityEvents } from '../../db/inde
 import { ToolRefusal, traderScope } from '../scope.ts';
 import { defineTool } from '../types.ts';
 
+/** What detect_anomalies reports; the incident-response workflow reacts to each kind. */
+export const ANOMALY_KINDS = ['brute_force', 'new_country', 'api_key_new_country', 'withdrawal_attempt', 'order_burst'] as const;
+export type AnomalyKind = (typeof ANOMALY_KINDS)[number];
+
 export const securityTools = [
   defineTool({
     name: 'recent_security_events',
@@ -26,39 +30,70 @@ export const securityTools = [
   }),
   defineTool({
     name: 'detect_anomalies',
-    description: 'Find brute-force logins, logins from new countries and withdrawal attempts in the last N hours.',
+    description: 'Brute-force logins, logins or API keys from new countries, withdrawal attempts, order bursts (last N hours).',
     domain: 'security',
     effect: 'read',
-    input: z.strictObject({ hours: z.number().int().min(1).max(24 * 30).default(24), bruteForceThreshold: z.number().int().min(2).max(100).default(5) }),
-    output: z.object({ findings: z.array(z.object({ kind: z.enum(['brute_force', 'new_country', 'withdrawal_attempt']), email: z.string().nullable(), ip: z.string().nullable(), count: z.number(), firstAt: z.string(), lastAt: z.string() })) }),
+    input: z.strictObject({
+      hours: z.number().int().min(1).max(24 * 30).default(24),
+      bruteForceThreshold: z.number().int().min(2).max(100).default(5),
+      /** Orders one bot may place inside any 10 minutes before it counts as a burst. */
+      orderBurstThreshold: z.number().int().min(2).max(10_000).default(20),
+    }),
+    output: z.object({
+      findings: z.array(z.object({
+        kind: z.enum(ANOMALY_KINDS), email: z.string().nullable(), ip: z.string().nullable(), count: z.number(), firstAt: z.string(), lastAt: z.string(),
+        /** The bot, for an order burst. */
+        botId: z.string().nullable().default(null),
+      })),
+    }),
     async execute(ctx, input) {
       const since = new Date(ctx.now().getTime() - input.hours * 3_600_000).toISOString();
       // Brute force: at least `threshold` failed logins from one IP inside any 10-minute window.
-      const rows = await queryRows<{ kind: 'brute_force' | 'new_country' | 'withdrawal_attempt'; email: string | null; ip: string | null; n: number; first_at: string; last_at: string }>(
+      const rows = await queryRows<{ kind: AnomalyKind; email: string | null; ip: string | null; n: number; first_at: string; last_at: string; bot_id: string | null }>(
         ctx.db,
         sql`with failed as (
               select e.ip, e.user_id, e.occurred_at,
                 count(*) over (partition by e.ip order by e.occurred_at range between interval '10 minutes' preceding and current row) as in_window
               from security_events e where e.type = 'login_failed' and e.occurred_at >= ${since}::timestamptz
             )
-            select 'brute_force' as kind, max(u.email) as email, f.ip, count(*)::int as n, min(f.occurred_at)::text as first_at, max(f.occurred_at)::text as last_at
+            , burst as (
+              select o.bot_id, o.tenant_id, o.created_at,
+                count(*) over (partition by o.bot_id order by o.created_at range between interval '10 minutes' preceding and current row) as in_window
+              from orders o where o.created_at >= ${since}::timestamptz
+            )
+            select 'brute_force' as kind, max(u.email) as email, f.ip, count(*)::int as n, min(f.occurred_at)::text as first_at, max(f.occurred_at)::text as last_at, null::text as bot_id
             from failed f left join users u on u.id = f.user_id
             where f.ip in (select ip from failed where in_window >= ${input.bruteForceThreshold})
             group by f.ip
             union all
-            select 'new_country', u.email, e.ip, count(*)::int, min(e.occurred_at)::text, max(e.occurred_at)::text
+            select 'new_country', u.email, e.ip, count(*)::int, min(e.occurred_at)::text, max(e.occurred_at)::text, null
             from security_events e left join users u on u.id = e.user_id
             where e.type = 'new_ip' and e.occurred_at >= ${since}::timestamptz
               and e.country is not null and not exists (
                 select 1 from security_events p where p.user_id = e.user_id and p.type = 'login_succeeded' and p.country = e.country and p.occurred_at < e.occurred_at)
             group by u.email, e.ip
             union all
-            select 'withdrawal_attempt', u.email, e.ip, count(*)::int, min(e.occurred_at)::text, max(e.occurred_at)::text
+            -- An exchange API key used from a country its owner has never logged in or traded from.
+            select 'api_key_new_country', u.email, e.ip, count(*)::int, min(e.occurred_at)::text, max(e.occurred_at)::text, null
+            from security_events e left join users u on u.id = e.user_id
+            where e.type = 'api_key_used' and e.occurred_at >= ${since}::timestamptz and e.country is not null
+              and exists (select 1 from security_events p where p.user_id = e.user_id and p.type in ('login_succeeded', 'api_key_used') and p.occurred_at < e.occurred_at)
+              and not exists (
+                select 1 from security_events p where p.user_id = e.user_id and p.type in ('login_succeeded', 'api_key_used') and p.country = e.country and p.occurred_at < e.occurred_at)
+            group by u.email, e.ip
+            union all
+            select 'withdrawal_attempt', u.email, e.ip, count(*)::int, min(e.occurred_at)::text, max(e.occurred_at)::text, null
             from security_events e left join users u on u.id = e.user_id
             where e.type = 'withdrawal_attempt' and e.occurred_at >= ${since}::timestamptz
-            group by u.email, e.ip`,
+            group by u.email, e.ip
+            union all
+            -- A bot placing many orders within any 10 minutes (a runaway loop or a hijacked account).
+            select 'order_burst', (select email from users where tenant_id = b.tenant_id order by created_at limit 1), null, count(*)::int, min(b.created_at)::text, max(b.created_at)::text, b.bot_id::text
+            from burst b
+            where b.bot_id in (select bot_id from burst where in_window >= ${input.orderBurstThreshold})
+            group by b.bot_id, b.tenant_id`,
       );
-      return { findings: rows.map((r) => ({ kind: r.kind, email: r.email, ip: r.ip, count: r.n, firstAt: new Date(r.first_at).toISOString(), lastAt: new Date(r.last_at).toISOString() })) };
+      return { findings: rows.map((r) => ({ kind: r.kind, email: r.email, ip: r.ip, count: r.n, firstAt: new Date(r.first_at).toISOString(), lastAt: new Date(r.last_at).toISOString(), botId: r.bot_id })) };
     },
   }),
   defineTool({

@@ -1,12 +1,13 @@
 import { and, desc, eq, gte, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { bots, positions, queryRows, selectScoped, trades } from '../../db/index.ts';
+import { bots, getScoped, paperBalances, positions, queryRows, selectScoped, trades } from '../../db/index.ts';
 import { ToolRefusal, traderScope } from '../scope.ts';
 import { checkBacktestQuota } from '../../billing/index.ts';
-import { getStrategy, loadCachedCandles, parseStrategyParameters, runBacktest, saveBacktest, sliceCandles, startBot, stopBot, syncCandles, timeframeToMs } from '../../trading/index.ts';
+import { BotRunner, getStrategy, loadCachedCandles, parseStrategyParameters, runBacktest, saveBacktest, sliceCandles, splitSymbol, startBot, stopBot, syncCandles, timeframeToMs } from '../../trading/index.ts';
 import { defineTool } from '../types.ts';
 
 const traderEmail = z.email().optional().describe("the trader's email (staff only; traders see their own account)");
+const symbol = z.string().regex(/^[A-Z0-9]{2,12}\/[A-Z0-9]{2,12}$/, { error: 'expected a symbol such as BTC/USDT' });
 const botRow = z.object({ id: z.string(), name: z.string(), strategy: z.string(), symbols: z.array(z.string()), mode: z.string(), status: z.string(), stakeQuote: z.string() });
 
 /** A write tool that starts or stops one of the scoped trader's bots. */
@@ -78,18 +79,43 @@ export const tradingTools = [
   }),
   defineTool({
     name: 'risk_status',
-    description: "A trader's bots that are paused, in error or frozen, with the reason, and today's realised result.",
+    description: "Paused, failing or frozen bots and today's result: one trader's, or the platform's (staff, no email).",
     domain: 'trading',
     effect: 'read',
     input: z.strictObject({ email: traderEmail }),
-    output: z.object({ attention: z.array(z.object({ botId: z.string(), name: z.string(), status: z.string(), reason: z.string().nullable() })), todayProfitQuote: z.number() }),
+    output: z.object({
+      attention: z.array(z.object({ botId: z.string(), name: z.string(), status: z.string(), reason: z.string().nullable() })),
+      /** Every bot needing attention (the list shows at most 20 on the platform). */
+      attentionTotal: z.number(),
+      runningBots: z.number(),
+      todayProfitQuote: z.number(),
+    }),
     async execute(ctx, input) {
-      const scope = await traderScope(ctx, input.email);
-      const troubled = await selectScoped(ctx.db, scope, bots, { where: inArray(bots.status, ['paused', 'error', 'frozen']) });
       const start = new Date(Math.floor(ctx.now().getTime() / 86_400_000) * 86_400_000);
+      if (ctx.actor.kind !== 'trader' && !input.email) {
+        // The platform at a glance (staff only: a trader always gets their own account).
+        const [row] = await queryRows<{ running: string; attention: string; profit: string | null }>(
+          ctx.db,
+          sql`select (select count(*) from bots where status = 'running') as running,
+                (select count(*) from bots where status in ('paused', 'error', 'frozen')) as attention,
+                (select sum(profit_quote)::text from trades where status = 'closed' and closed_at >= ${start.toISOString()}::timestamptz) as profit`,
+        );
+        const troubled = await ctx.db.select().from(bots).where(inArray(bots.status, ['paused', 'error', 'frozen'])).orderBy(desc(bots.updatedAt)).limit(20);
+        return {
+          attention: troubled.map((b) => ({ botId: b.id, name: b.name, status: b.status, reason: b.lastError })),
+          attentionTotal: Number(row?.attention ?? 0),
+          runningBots: Number(row?.running ?? 0),
+          todayProfitQuote: Math.round(Number(row?.profit ?? 0) * 100) / 100,
+        };
+      }
+      const scope = await traderScope(ctx, input.email);
+      const own = await selectScoped(ctx.db, scope, bots);
+      const troubled = own.filter((b) => b.status === 'paused' || b.status === 'error' || b.status === 'frozen');
       const today = await selectScoped(ctx.db, scope, trades, { where: and(eq(trades.status, 'closed'), gte(trades.closedAt, start)), orderBy: desc(trades.closedAt) });
       return {
         attention: troubled.map((b) => ({ botId: b.id, name: b.name, status: b.status, reason: b.lastError })),
+        attentionTotal: troubled.length,
+        runningBots: own.filter((b) => b.status === 'running').length,
         todayProfitQuote: Math.round(today.reduce((sum, t) => sum + Number(t.profitQuote ?? 0), 0) * 100) / 100,
       };
     },
@@ -140,6 +166,97 @@ export const tradingTools = [
         finalEquity: round(result.finalEquity), totalReturnPct: round(result.totalReturnPct), maxDrawdownPct: round(result.maxDrawdownPct),
         winRatePct: result.winRatePct === null ? null : round(result.winRatePct),
       };
+    },
+  }),
+  defineTool({
+    name: 'pnl_by_period',
+    description: "Closed trades' profit per day, week or month, newest first, for one trader or the whole platform.",
+    domain: 'trading',
+    effect: 'read',
+    input: z.strictObject({ period: z.enum(['day', 'week', 'month']).default('day'), count: z.number().int().min(1).max(60).default(7), email: traderEmail }),
+    output: z.object({
+      period: z.string(),
+      rows: z.array(z.object({ start: z.string(), closedTrades: z.number(), wins: z.number(), profitQuote: z.number() })),
+      totalProfitQuote: z.number(),
+    }),
+    async execute(ctx, input) {
+      const tenantFilter = ctx.actor.kind === 'trader' || input.email ? (await traderScope(ctx, input.email)).tenantId : null;
+      // Periods in UTC: the current one and the count − 1 before it, empty ones included.
+      const unit = sql.raw(`'${input.period}'`);
+      const rows = await queryRows<{ start: string; n: string; wins: string; profit: string | null }>(
+        ctx.db,
+        sql`with periods as (
+              select generate_series(date_trunc(${unit}, ${ctx.now().toISOString()}::timestamptz at time zone 'UTC') - ${`${input.count - 1} ${input.period}`}::interval,
+                                     date_trunc(${unit}, ${ctx.now().toISOString()}::timestamptz at time zone 'UTC'), ${`1 ${input.period}`}::interval) as start
+            )
+            select to_char(p.start, 'YYYY-MM-DD') as start, count(t.id)::bigint as n,
+                   count(t.id) filter (where t.profit_quote > 0)::bigint as wins, sum(t.profit_quote)::text as profit
+            from periods p
+            left join trades t on t.status = 'closed'
+              and date_trunc(${unit}, t.closed_at at time zone 'UTC') = p.start
+              ${tenantFilter ? sql`and t.tenant_id = ${tenantFilter}` : sql``}
+            group by p.start order by p.start desc`,
+      );
+      const round = (value: number) => Math.round(value * 100) / 100;
+      const out = rows.map((r) => ({ start: r.start, closedTrades: Number(r.n), wins: Number(r.wins), profitQuote: round(Number(r.profit ?? 0)) }));
+      return { period: input.period, rows: out, totalProfitQuote: round(out.reduce((sum, r) => sum + r.profitQuote, 0)) };
+    },
+  }),
+  defineTool({
+    name: 'bot_balances',
+    description: "A trader's wallet per bot: the paper wallet of paper bots, the exchange account of live bots.",
+    domain: 'trading',
+    effect: 'read',
+    input: z.strictObject({ email: traderEmail }),
+    output: z.object({
+      bots: z.array(z.object({ botId: z.string(), name: z.string(), mode: z.string(), status: z.string(), stakeQuote: z.string(), assets: z.record(z.string(), z.number()).nullable(), note: z.string().nullable() })),
+    }),
+    async execute(ctx, input) {
+      const scope = await traderScope(ctx, input.email);
+      const rows = await selectScoped(ctx.db, scope, bots, { orderBy: bots.createdAt });
+      const wallets = await selectScoped(ctx.db, scope, paperBalances);
+      const out = [];
+      for (const bot of rows) {
+        let assets: Record<string, number> | null = null;
+        let note: string | null = null;
+        if (bot.mode === 'paper') {
+          const own = wallets.filter((w) => w.botId === bot.id);
+          const quote = bot.symbols[0] ? splitSymbol(bot.symbols[0]).quote : 'USDT';
+          assets = own.length > 0 ? Object.fromEntries(own.map((w) => [w.asset, Number(w.amount)])) : { [quote]: Number(bot.paperBalanceQuote ?? bot.stakeQuote) };
+        } else if (!ctx.trading) {
+          note = 'the exchange account is not reachable from here';
+        } else {
+          try {
+            const exchange = await ctx.trading.exchangeFor(bot);
+            const all = await Promise.race([exchange.balances(), new Promise<never>((_r, reject) => setTimeout(() => reject(new Error('timed out')), 5_000).unref())]);
+            assets = Object.fromEntries(Object.entries(all).filter(([, amount]) => amount > 0));
+          } catch (error) {
+            note = `the exchange did not answer (${(error as Error).message.slice(0, 120)})`;
+          }
+        }
+        out.push({ botId: bot.id, name: bot.name, mode: bot.mode, status: bot.status, stakeQuote: bot.stakeQuote, assets, note });
+      }
+      return { bots: out };
+    },
+  }),
+  defineTool({
+    name: 'force_exit',
+    description: "Close a trader's bot's open positions now with market sells (one symbol, or all of the bot's).",
+    domain: 'trading',
+    effect: 'write',
+    input: z.strictObject({ botId: z.uuid(), symbol: symbol.optional(), email: traderEmail }),
+    output: z.object({
+      botId: z.string(),
+      exits: z.array(z.object({ symbol: z.string(), outcome: z.string(), amountBase: z.string(), priceQuote: z.string().nullable(), profitQuote: z.string().nullable(), reason: z.string().nullable() })),
+    }),
+    async execute(ctx, input) {
+      const scope = await traderScope(ctx, input.email);
+      const bot = await getScoped(ctx.db, scope, bots, input.botId);
+      if (!bot) throw new ToolRefusal('not_found', `No bot ${input.botId} in this account.`);
+      if (bot.status === 'frozen') throw new ToolRefusal('forbidden', 'This bot is frozen by Security; its positions cannot be traded until the freeze is lifted.');
+      if (!ctx.trading) throw new Error('the trading engine is not available here');
+      const runner = new BotRunner({ db: ctx.db, exchange: await ctx.trading.exchangeFor(bot), limits: ctx.trading.limits, killSwitch: () => ctx.trading!.killSwitch() }, bot);
+      return { botId: bot.id, exits: await runner.forceExit(input.symbol) };
     },
   }),
 ];
