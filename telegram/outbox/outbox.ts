@@ -1,0 +1,501 @@
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
+import { notificationPreferences, notifications, queryRows, staff, telegramLinks, users, type Database, type Department, type NotificationLevel } from '../../db/index.ts';
+import { LimiterAbortedError, LimiterDeadlineError } from './limiter.ts';
+import { TelegramSendError, type TelegramSender } from './telegram-sender.ts';
+import { InvalidNotificationError, renderNotification, type RenderedMessage } from './templates.ts';
+import type { Locale } from './format.ts';
+
+export interface OutboxSenderOptions {
+  readonly db: Database;
+  readonly sender: TelegramSender;
+  /** Rows held at once by this sender (claimed, waiting for a slot or in flight). Default: 2 s of the global rate, at least 10. */
+  readonly batchSize?: number;
+  /** Rows of one recipient claimed at once. Default: 2 s of the per-chat rate, at least 1. */
+  readonly perRecipient?: number;
+  /** How long a claim keeps other senders off a row. Default 60 s. */
+  readonly leaseMs?: number;
+  /** Margin kept between the end of a send (request timeout included) and the end of the lease. Default 2 s. */
+  readonly leaseSafetyMs?: number;
+  /** How often an idle sender looks for due rows. Default 1 s. */
+  readonly pollIntervalMs?: number;
+  /** Retry delays after a failed send: base × 2^(attempt−1), ±20 % jitter, capped. */
+  readonly backoff?: { readonly baseMs?: number; readonly maxMs?: number };
+  /** Telegram unreachable: everything waits this long, doubling per consecutive outage, capped. */
+  readonly outagePause?: { readonly baseMs?: number; readonly maxMs?: number };
+  readonly logger?: Logger;
+  /** Registers telegram_notifications_total{type,outcome} and telegram_rate_limited_total here. */
+  readonly metricsRegistry?: Registry;
+  /** A different message for some rows (the bot's own approval keyboards, say); undefined = the templates. */
+  readonly render?: (row: ClaimedNotification, locale: Locale) => RenderedMessage | undefined;
+}
+
+export interface ClaimedNotification {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly recipientUserId: string | null;
+  readonly recipientDepartment: Department | null;
+  readonly type: string;
+  readonly payload: Record<string, unknown>;
+  readonly dedupeKey: string | null;
+  readonly attempts: number;
+  /** The lease as the database wrote it: every later write of this sender is fenced on it. */
+  readonly claimToken: string;
+}
+
+export type Outcome = 'sent' | 'skipped' | 'failed' | 'retry' | 'rate_limited' | 'released' | 'fanned_out' | 'lease_lost';
+
+export interface OutboxReport {
+  claimed: number;
+  sent: number;
+  skipped: number;
+  failed: number;
+  retry: number;
+  rateLimited: number;
+  released: number;
+  fannedOut: number;
+  leaseLost: number;
+}
+
+const emptyReport = (): OutboxReport => ({ claimed: 0, sent: 0, skipped: 0, failed: 0, retry: 0, rateLimited: 0, released: 0, fannedOut: 0, leaseLost: 0 });
+const reportKey: Record<Outcome, keyof OutboxReport> = {
+  sent: 'sent',
+  skipped: 'skipped',
+  failed: 'failed',
+  retry: 'retry',
+  rate_limited: 'rateLimited',
+  released: 'released',
+  fanned_out: 'fannedOut',
+  lease_lost: 'leaseLost',
+};
+
+interface Recipient {
+  readonly chatId: bigint | null;
+  readonly locale: Locale;
+  readonly active: boolean;
+  readonly levels: Map<string, NotificationLevel>;
+}
+
+/**
+ * Delivers the `notifications` outbox to Telegram.
+ *
+ * **Claiming.** A sender takes due rows (pending, `nextAttemptAt` passed, no live lease) by
+ * setting `claimedUntil = now() + lease` in one statement (`for update skip locked`, and the
+ * conditions re-checked on the locked row), at most `perRecipient` rows per person and none
+ * for a person whose rows another sender holds. Every later write of that row (sent, failed,
+ * retry, release) is fenced on the exact `claimedUntil` it wrote, so a sender that lost its
+ * lease can never overwrite the row. A slot is only taken while the lease still covers the
+ * whole request (its timeout included) plus a margin; otherwise the row is released for
+ * the next claim. Several senders (processes, machines) therefore never send the same row.
+ *
+ * **Never lost.** Rows leave `pending` only as sent, skipped (preference off, no linked
+ * chat) or failed (Telegram refused the message for good: 403, 400; or an invalid payload).
+ * Telegram down, 5xx, timeouts: the row stays pending with `attempts`, `lastError` and an
+ * exponential `nextAttemptAt`, for as long as it takes. A sender that dies leaves its rows
+ * to be claimed again when their lease ends.
+ *
+ * **Never twice, and the one window.** A row is marked sent by a single-row UPDATE issued
+ * the moment Telegram's answer arrives (nothing else runs in between; the answer is not
+ * batched). If the process dies after Telegram accepted the message and before that UPDATE
+ * commits — one database round trip, about a millisecond — the row is still pending and
+ * will be sent again after its lease: at-least-once in that window, never lost. A graceful
+ * stop finishes every request in flight and marks it before returning, so restarts and
+ * deploys do not open the window; only a hard crash during those milliseconds can.
+ */
+export class OutboxSender {
+  private readonly db: Database;
+  private readonly sender: TelegramSender;
+  private readonly batchSize: number;
+  private readonly perRecipient: number;
+  private readonly leaseMs: number;
+  private readonly leaseSafetyMs: number;
+  private readonly pollIntervalMs: number;
+  private readonly backoffBaseMs: number;
+  private readonly backoffMaxMs: number;
+  private readonly outageBaseMs: number;
+  private readonly outageMaxMs: number;
+  private readonly logger: Logger | undefined;
+  private readonly renderOverride: OutboxSenderOptions['render'];
+  private readonly counters: { outcomes: Counter<'type' | 'outcome'>; rateLimited: Counter } | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+  private stopController = new AbortController();
+  private loopPromise: Promise<void> | undefined;
+  private wakeUp: (() => void) | undefined;
+  private consecutiveOutages = 0;
+  /** Totals since construction. */
+  readonly totals: OutboxReport = emptyReport();
+
+  constructor(options: OutboxSenderOptions) {
+    this.db = options.db;
+    this.sender = options.sender;
+    this.batchSize = options.batchSize ?? Math.max(10, Math.ceil(options.sender.limiter.ratePerS * 2));
+    this.perRecipient = options.perRecipient ?? Math.max(1, Math.ceil(options.sender.limiter.chatRatePerS * 2));
+    this.leaseMs = options.leaseMs ?? 60_000;
+    this.leaseSafetyMs = options.leaseSafetyMs ?? 2_000;
+    this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
+    this.backoffBaseMs = options.backoff?.baseMs ?? 2_000;
+    this.backoffMaxMs = options.backoff?.maxMs ?? 10 * 60_000;
+    this.outageBaseMs = options.outagePause?.baseMs ?? 1_000;
+    this.outageMaxMs = options.outagePause?.maxMs ?? 30_000;
+    this.logger = options.logger;
+    this.renderOverride = options.render;
+    if (this.leaseMs <= this.sender.maxCallMs + this.leaseSafetyMs) {
+      throw new RangeError(`leaseMs (${this.leaseMs}) must exceed the request timeout (${this.sender.maxCallMs}) plus the safety margin (${this.leaseSafetyMs})`);
+    }
+    if (options.metricsRegistry) {
+      this.counters = {
+        outcomes: new Counter({
+          name: 'telegram_notifications_total',
+          help: 'Outbox rows handled by this process, by notification type and outcome (sent, skipped, failed, retry, rate_limited, released, fanned_out, lease_lost).',
+          labelNames: ['type', 'outcome'],
+          registers: [options.metricsRegistry],
+        }),
+        rateLimited: new Counter({ name: 'telegram_rate_limited_total', help: '429 answers from Telegram.', registers: [options.metricsRegistry] }),
+      };
+    }
+  }
+
+  /** Rows this sender holds right now. */
+  get holding(): number {
+    return this.inFlight.size;
+  }
+
+  get running(): boolean {
+    return this.loopPromise !== undefined;
+  }
+
+  /** Starts the delivery loop (returns at once). */
+  start(): void {
+    if (this.loopPromise) return;
+    this.stopController = new AbortController();
+    this.loopPromise = this.loop().catch((error: unknown) => {
+      this.logger?.error({ err: error }, 'telegram outbox loop crashed');
+    });
+  }
+
+  /** Producers in this process may call this after queuing, to skip the poll interval. */
+  wake(): void {
+    this.wakeUp?.();
+  }
+
+  /**
+   * Graceful stop: claims nothing more, releases the rows still waiting for a slot (another
+   * sender may take them at once), and waits for the requests in flight to be answered and
+   * recorded (at most `timeoutMs`; default: the request timeout plus 5 s).
+   */
+  async stop(options: { timeoutMs?: number } = {}): Promise<void> {
+    if (!this.loopPromise) return;
+    this.stopController.abort();
+    this.wakeUp?.();
+    const timeoutMs = options.timeoutMs ?? this.sender.maxCallMs + 5_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+    const drained = (async () => {
+      await this.loopPromise;
+      while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+      return 'drained' as const;
+    })();
+    const result = await Promise.race([drained, timeout]);
+    clearTimeout(timer);
+    if (result === 'timeout') this.logger?.warn({ holding: this.inFlight.size }, 'telegram outbox stopped before every request in flight was answered');
+    this.loopPromise = undefined;
+  }
+
+  /**
+   * One round for a job runner (BullMQ): claims up to a batch of due rows, delivers them
+   * within the limits and returns when each is recorded.
+   */
+  async runOnce(): Promise<OutboxReport> {
+    const report = emptyReport();
+    const room = this.batchSize - this.inFlight.size;
+    if (room <= 0) return report;
+    const tasks = await this.claimAndDispatch(room, report);
+    await Promise.allSettled(tasks);
+    return report;
+  }
+
+  private async loop(): Promise<void> {
+    const signal = this.stopController.signal;
+    let lastClaim = 0;
+    while (!signal.aborted) {
+      const pausedUntil = this.sender.limiter.pausedUntil;
+      if (pausedUntil > 0) {
+        await this.idle(pausedUntil - this.sender.limiter.now());
+        continue;
+      }
+      const room = this.batchSize - this.inFlight.size;
+      const now = Date.now();
+      let claimed = 0;
+      if (room > 0 && (room >= Math.ceil(this.batchSize / 4) || now - lastClaim >= this.pollIntervalMs)) {
+        lastClaim = now;
+        try {
+          claimed = (await this.claimAndDispatch(room)).length;
+        } catch (error) {
+          this.logger?.error({ err: error }, 'telegram outbox: claiming rows failed (database unavailable?)');
+        }
+      }
+      if (claimed === 0 || claimed >= room) await this.idle(this.pollIntervalMs);
+    }
+  }
+
+  /** Waits for the poll interval, a finished row, a wake() or stop(). */
+  private idle(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wakeUp = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(1, ms));
+      this.wakeUp = done;
+    });
+  }
+
+  private async claimAndDispatch(limit: number, report?: OutboxReport): Promise<Promise<void>[]> {
+    const leaseStart = this.sender.limiter.now();
+    const rows = await this.claim(limit);
+    if (rows.length === 0) return [];
+    this.count(report, 'claimed', rows.length);
+    // The slot must be granted early enough for the request (timeout included) and the
+    // final write to finish inside the lease.
+    const slotDeadline = leaseStart + this.leaseMs - this.sender.maxCallMs - this.leaseSafetyMs;
+    const userRows = rows.filter((row) => row.recipientUserId !== null);
+    const recipients = userRows.length > 0 ? await this.recipients(userRows) : new Map<string, Recipient>();
+    const tasks: Promise<void>[] = [];
+    for (const row of rows) {
+      const task = this.deliver(row, row.recipientUserId ? recipients.get(row.recipientUserId) : undefined, slotDeadline)
+        .then((outcome) => this.record(report, row, outcome))
+        .catch((error: unknown) => {
+          this.logger?.error({ err: error, notificationId: row.id }, 'telegram outbox: recording a delivery failed; the row will be retried after its lease');
+        })
+        .finally(() => {
+          this.inFlight.delete(task);
+          this.wakeUp?.();
+        });
+      this.inFlight.add(task);
+      tasks.push(task);
+    }
+    return tasks;
+  }
+
+  private count(report: OutboxReport | undefined, key: keyof OutboxReport, n = 1): void {
+    this.totals[key] += n;
+    if (report) report[key] += n;
+  }
+
+  private record(report: OutboxReport | undefined, row: ClaimedNotification, outcome: Outcome): void {
+    this.count(report, reportKey[outcome]);
+    this.counters?.outcomes.inc({ type: row.type, outcome });
+    if (outcome === 'rate_limited') this.counters?.rateLimited.inc();
+  }
+
+  /** Claims up to `limit` due rows; see the class comment. */
+  async claim(limit: number): Promise<ClaimedNotification[]> {
+    const rows = await queryRows<{
+      id: string;
+      tenant_id: string;
+      recipient_user_id: string | null;
+      recipient_department: Department | null;
+      type: string;
+      payload: Record<string, unknown> | string;
+      dedupe_key: string | null;
+      attempts: number | string;
+      claim_token: string;
+    }>(
+      this.db,
+      sql`with busy as (
+            select distinct coalesce(recipient_user_id::text, recipient_department::text, '') as k
+            from notifications where status = 'pending' and claimed_until > now()
+          ),
+          due as (
+            select n.id, n.created_at,
+                   row_number() over (partition by coalesce(n.recipient_user_id::text, n.recipient_department::text, '') order by n.created_at, n.id) as rn
+            from notifications n
+            where n.status = 'pending'
+              and (n.next_attempt_at is null or n.next_attempt_at <= now())
+              and (n.claimed_until is null or n.claimed_until <= now())
+              and not exists (select 1 from busy b where b.k = coalesce(n.recipient_user_id::text, n.recipient_department::text, ''))
+          ),
+          chosen as (
+            select n.id from notifications n join due d on d.id = n.id
+            where d.rn <= ${this.perRecipient}
+              and n.status = 'pending'
+              and (n.next_attempt_at is null or n.next_attempt_at <= now())
+              and (n.claimed_until is null or n.claimed_until <= now())
+            order by d.created_at, d.id
+            limit ${limit}
+            for update of n skip locked
+          )
+          update notifications n set claimed_until = now() + ${this.leaseMs}::int * interval '1 millisecond'
+          from chosen where n.id = chosen.id
+          returning n.id, n.tenant_id, n.recipient_user_id, n.recipient_department, n.type, n.payload, n.dedupe_key, n.attempts,
+                    n.claimed_until::text as claim_token`,
+    );
+    return rows.map((row) => ({
+      id: row.id,
+      tenantId: row.tenant_id,
+      recipientUserId: row.recipient_user_id,
+      recipientDepartment: row.recipient_department,
+      type: row.type,
+      payload: typeof row.payload === 'string' ? (JSON.parse(row.payload) as Record<string, unknown>) : row.payload,
+      dedupeKey: row.dedupe_key,
+      attempts: Number(row.attempts),
+      claimToken: row.claim_token,
+    }));
+  }
+
+  /** Chat, language, status and notification settings of the people in a batch, in two queries. */
+  private async recipients(rows: readonly ClaimedNotification[]): Promise<Map<string, Recipient>> {
+    const ids = [...new Set(rows.map((row) => row.recipientUserId!))];
+    const people = await this.db
+      .select({ id: users.id, locale: users.locale, status: users.status, chatId: telegramLinks.chatId })
+      .from(users)
+      .leftJoin(telegramLinks, and(eq(telegramLinks.userId, users.id), isNull(telegramLinks.unlinkedAt)))
+      .where(inArray(users.id, ids));
+    const types = [...new Set(rows.map((row) => row.type)), '*'];
+    const levels = await this.db
+      .select()
+      .from(notificationPreferences)
+      .where(and(inArray(notificationPreferences.userId, ids), inArray(notificationPreferences.type, types)));
+    const out = new Map<string, Recipient>();
+    for (const person of people) {
+      out.set(person.id, { chatId: person.chatId, locale: person.locale, active: person.status === 'active', levels: new Map() });
+    }
+    for (const level of levels) out.get(level.userId)?.levels.set(level.type, level.level);
+    return out;
+  }
+
+  private async deliver(row: ClaimedNotification, recipient: Recipient | undefined, slotDeadline: number): Promise<Outcome> {
+    if (row.recipientUserId === null) return this.fanOut(row);
+    if (!recipient) return this.finish(row, { status: 'skipped', lastError: 'recipient no longer exists' });
+    if (!recipient.active) return this.finish(row, { status: 'skipped', lastError: 'recipient is disabled' });
+    if (recipient.chatId === null) return this.finish(row, { status: 'skipped', lastError: 'no linked Telegram chat' });
+    const level = recipient.levels.get(row.type) ?? recipient.levels.get('*') ?? 'on';
+    if (level === 'off') return this.finish(row, { status: 'skipped', lastError: `notifications of type ${row.type} are off for this person` });
+    let message: RenderedMessage;
+    try {
+      message = this.renderOverride?.(row, recipient.locale) ?? renderNotification(row.type, row.payload, recipient.locale);
+    } catch (error) {
+      if (!(error instanceof InvalidNotificationError)) throw error;
+      return this.finish(row, { status: 'failed', lastError: error.message.slice(0, 500) });
+    }
+    try {
+      const sent = await this.sender.sendMessage(recipient.chatId, message.text, {
+        parseMode: message.parseMode,
+        replyMarkup: message.replyMarkup,
+        silent: level === 'silent',
+        deadline: slotDeadline,
+        signal: this.stopController.signal,
+      });
+      this.consecutiveOutages = 0;
+      // Recorded at once: this write is the only thing between Telegram's answer and "sent".
+      return await this.finish(row, { status: 'sent', sentAt: new Date(), telegramMessageId: sent.message_id, attempts: row.attempts + 1, lastError: null });
+    } catch (error) {
+      if (error instanceof LimiterDeadlineError) {
+        return this.finish(row, { status: 'pending', claimedUntil: null }, Math.max(0, error.earliest - this.sender.limiter.now()), 'released');
+      }
+      if (error instanceof LimiterAbortedError) return this.finish(row, { status: 'pending', claimedUntil: null }, undefined, 'released');
+      if (!(error instanceof TelegramSendError)) throw error;
+      const failure = error.failure;
+      switch (failure.kind) {
+        case 'rate_limited':
+          this.logger?.warn({ notificationId: row.id, retryAfterS: failure.retryAfterS, global: failure.global }, 'telegram 429: waiting retry_after');
+          return this.finish(row, { status: 'pending', claimedUntil: null, lastError: failure.description.slice(0, 500) }, failure.retryAfterS * 1000, 'rate_limited');
+        case 'permanent':
+          this.logger?.warn({ notificationId: row.id, code: failure.code, reason: failure.description }, 'telegram refused a notification for good');
+          return this.finish(row, { status: 'failed', attempts: row.attempts + 1, lastError: failure.description.slice(0, 500) });
+        case 'transient': {
+          const attempts = row.attempts + 1;
+          if (failure.outage) this.onOutage();
+          const delay = Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** Math.min(attempts - 1, 30)) * (0.8 + Math.random() * 0.4);
+          this.logger?.warn({ notificationId: row.id, attempts, retryInMs: Math.round(delay), reason: failure.description }, 'telegram send failed; will retry');
+          return this.finish(row, { status: 'pending', claimedUntil: null, attempts, lastError: failure.description.slice(0, 500) }, Math.round(delay), 'retry');
+        }
+      }
+    }
+  }
+
+  private onOutage(): void {
+    this.consecutiveOutages++;
+    const pause = Math.min(this.outageMaxMs, this.outageBaseMs * 2 ** Math.min(this.consecutiveOutages - 1, 20));
+    this.sender.limiter.pauseAll(this.sender.limiter.now() + pause);
+  }
+
+  /** Writes the row's outcome, fenced on this sender's lease. */
+  private async finish(
+    row: ClaimedNotification,
+    set: Partial<typeof notifications.$inferInsert>,
+    retryInMs?: number,
+    outcome?: Outcome,
+  ): Promise<Outcome> {
+    const values: Record<string, unknown> = { ...set };
+    if (set.status !== 'pending') values.claimedUntil = null;
+    if (retryInMs !== undefined) values.nextAttemptAt = sql`now() + ${Math.max(0, Math.ceil(retryInMs))}::int * interval '1 millisecond'`;
+    const updated = await this.db
+      .update(notifications)
+      .set(values)
+      .where(and(eq(notifications.id, row.id), eq(notifications.status, 'pending'), sql`${notifications.claimedUntil} = ${row.claimToken}::timestamptz`))
+      .returning({ id: notifications.id });
+    if (updated.length === 0) {
+      this.logger?.error({ notificationId: row.id, status: set.status }, 'telegram outbox: lease lost before the outcome was recorded');
+      return 'lease_lost';
+    }
+    return outcome ?? (set.status as Outcome);
+  }
+
+  /**
+   * A department row becomes one row per linked, active staff member of the department
+   * (dedupe key `<parent key or id>:user:<user id>`, so a repeated fan-out adds nothing), in
+   * the same transaction that marks the department row done (`sent`, no message id of its
+   * own; `skipped` when nobody in the department has linked Telegram).
+   */
+  private async fanOut(row: ClaimedNotification): Promise<Outcome> {
+    const department = row.recipientDepartment;
+    if (!department) return this.finish(row, { status: 'failed', lastError: 'no recipient (neither a user nor a department)' });
+    return this.db.transaction(async (tx) => {
+      const members = await tx
+        .selectDistinct({ userId: staff.userId })
+        .from(staff)
+        .innerJoin(users, eq(users.id, staff.userId))
+        .innerJoin(telegramLinks, and(eq(telegramLinks.userId, staff.userId), isNull(telegramLinks.unlinkedAt)))
+        .where(and(eq(staff.department, department), eq(users.status, 'active')));
+      if (members.length > 0) {
+        await tx
+          .insert(notifications)
+          .values(
+            members.map((member) => ({
+              tenantId: row.tenantId,
+              recipientUserId: member.userId,
+              type: row.type,
+              payload: row.payload,
+              dedupeKey: `${row.dedupeKey ?? row.id}:user:${member.userId}`,
+            })),
+          )
+          .onConflictDoNothing();
+      }
+      const [done] = await tx
+        .update(notifications)
+        .set(
+          members.length > 0
+            ? { status: 'sent', sentAt: new Date(), claimedUntil: null, lastError: null }
+            : { status: 'skipped', claimedUntil: null, lastError: `nobody in ${department} has linked Telegram` },
+        )
+        .where(and(eq(notifications.id, row.id), eq(notifications.status, 'pending'), sql`${notifications.claimedUntil} = ${row.claimToken}::timestamptz`))
+        .returning({ id: notifications.id });
+      if (!done) {
+        tx.rollback();
+      }
+      return members.length > 0 ? ('fanned_out' as const) : ('skipped' as const);
+    }).catch((error: unknown) => {
+      if ((error as Error).name === 'TransactionRollbackError') return 'lease_lost' as const;
+      throw error;
+    });
+  }
+
+  /** Convenience for tests and tools: the rows still due or held (not sent, skipped or failed). */
+  async pendingCount(): Promise<number> {
+    const [row] = await queryRows<{ n: string | number }>(this.db, sql`select count(*) as n from notifications where status = 'pending'`);
+    return Number(row?.n ?? 0);
+  }
+}

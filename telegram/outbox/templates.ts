@@ -1,0 +1,273 @@
+import { z } from 'zod';
+import {
+  escapeHtml as h,
+  formatBase,
+  formatDateTime,
+  formatMoneyCents,
+  formatPct,
+  formatPrice,
+  formatQuote,
+  splitPair,
+  type Locale,
+} from './format.ts';
+
+// Every notification type, the payload it carries (checked when it is queued and again when
+// it is rendered) and its text in pt-BR and English. Figures come from the payload only:
+// money as integer cents (`…Cents`), trading amounts as exact decimal strings.
+
+const decimal = z.string().regex(/^-?\d+(\.\d+)?$/, 'an exact decimal string such as "12.34"');
+const uuidish = z.string().min(1).max(200);
+
+const tradeBase = {
+  botId: uuidish,
+  botName: z.string().max(200).optional(),
+  tradeId: uuidish.optional(),
+  symbol: z.string().min(1).max(40),
+  amountBase: decimal,
+};
+
+export const payloadSchemas = {
+  /** billing/webhooks.ts writes this one. */
+  payment_failed: z.object({
+    invoiceId: z.string(),
+    number: z.string().nullable().optional(),
+    amountDueCents: z.number().int(),
+    currency: z.string().min(3).max(3),
+    attempt: z.number().int().nonnegative(),
+    nextPaymentAttemptAt: z.string().nullable().optional(),
+    final: z.boolean(),
+    customerName: z.string().optional(),
+  }),
+  trade_opened: z.object({ ...tradeBase, priceQuote: decimal }),
+  trade_closed: z.object({
+    ...tradeBase,
+    openPriceQuote: decimal.optional(),
+    closePriceQuote: decimal,
+    profitQuote: decimal,
+    profitPct: decimal.optional(),
+    reason: z.string().max(40),
+  }),
+  stop_loss_hit: z.object({
+    ...tradeBase,
+    openPriceQuote: decimal.optional(),
+    closePriceQuote: decimal,
+    profitQuote: decimal,
+    profitPct: decimal.optional(),
+    reason: z.string().max(40).optional(),
+  }),
+  risk_refusal: z.object({ botId: uuidish, botName: z.string().max(200).optional(), symbol: z.string().max(40), rule: z.string().max(80), reason: z.string().max(500) }),
+  bot_paused: z.object({ botId: uuidish, botName: z.string().max(200).optional(), reason: z.string().max(500) }),
+  security_alert: z.object({
+    severity: z.enum(['low', 'medium', 'high', 'critical']),
+    title: z.string().min(1).max(200),
+    detail: z.string().max(2000).optional(),
+    eventId: z.string().optional(),
+  }),
+  executive_report: z.object({
+    period: z.enum(['daily', 'weekly', 'monthly']),
+    /** The report as written from the tools' figures (plain text; lines kept). */
+    body: z.string().min(1).max(3500),
+    asOf: z.string().optional(),
+  }),
+  approval_requested: z.object({
+    approvalId: uuidish,
+    tool: z.string().max(100),
+    summary: z.string().max(1000),
+    requestedBy: z.string().max(200).optional(),
+    expiresAt: z.string().optional(),
+  }),
+  approval_decided: z.object({
+    approvalId: uuidish,
+    summary: z.string().max(1000),
+    decision: z.enum(['approved', 'rejected', 'expired', 'executed', 'failed']),
+    decidedBy: z.string().max(200).optional(),
+    note: z.string().max(1000).optional(),
+  }),
+  /** Free text for anything else (already written for its reader). */
+  message: z.object({ text: z.string().min(1).max(4000) }),
+} as const;
+
+export type NotificationType = keyof typeof payloadSchemas;
+export const notificationTypes = Object.keys(payloadSchemas) as NotificationType[];
+export type NotificationPayload<T extends NotificationType> = z.infer<(typeof payloadSchemas)[T]>;
+
+export function isNotificationType(type: string): type is NotificationType {
+  return Object.hasOwn(payloadSchemas, type);
+}
+
+export interface RenderedMessage {
+  readonly text: string;
+  readonly parseMode: 'HTML';
+  readonly replyMarkup?: { inline_keyboard: { text: string; callback_data: string }[][] };
+}
+
+/** Inline buttons of an approval; the bot's callback handler reads `approval:<id>:approve|reject`. */
+export function approvalCallbackData(approvalId: string, decision: 'approve' | 'reject'): string {
+  return `approval:${approvalId}:${decision}`;
+}
+
+type Renderer<T extends NotificationType> = (payload: NotificationPayload<T>, locale: Locale) => RenderedMessage;
+
+const html = (text: string, replyMarkup?: RenderedMessage['replyMarkup']): RenderedMessage => (replyMarkup ? { text, parseMode: 'HTML', replyMarkup } : { text, parseMode: 'HTML' });
+const pt = (locale: Locale) => locale !== 'en';
+const botLabel = (p: { botName?: string | undefined; botId: string }) => h(p.botName ?? p.botId.slice(0, 8));
+
+const EXIT_REASONS: Record<string, [string, string]> = {
+  signal: ['sinal de saída', 'exit signal'],
+  exit_signal: ['sinal de saída', 'exit signal'],
+  stop_loss: ['stop loss', 'stop loss'],
+  take_profit: ['take profit', 'take profit'],
+  forced: ['saída forçada', 'forced exit'],
+  manual: ['manual', 'manual'],
+};
+const reasonText = (reason: string | undefined, locale: Locale) => {
+  const known = reason ? EXIT_REASONS[reason] : undefined;
+  return known ? known[pt(locale) ? 0 : 1] : h(reason ?? '');
+};
+
+function closedTrade(p: NotificationPayload<'trade_closed'> | NotificationPayload<'stop_loss_hit'>, locale: Locale, stopLoss: boolean): RenderedMessage {
+  const { base, quote } = splitPair(p.symbol);
+  const gain = !p.profitQuote.startsWith('-') && !/^0+(\.0+)?$/.test(p.profitQuote);
+  const icon = stopLoss ? '🛑' : gain ? '✅' : '🔻';
+  const pct = p.profitPct !== undefined ? ` (${formatPct(p.profitPct, locale)})` : '';
+  const lines = pt(locale)
+    ? [
+        `${icon} <b>${stopLoss ? 'Stop loss atingido' : 'Operação encerrada'}</b> — ${h(p.symbol)}`,
+        `Robô: ${botLabel(p)}`,
+        `Quantidade: ${formatBase(p.amountBase, base, locale)}`,
+        ...(p.openPriceQuote ? [`Entrada: ${formatPrice(p.openPriceQuote, quote, locale)}`] : []),
+        `Saída: ${formatPrice(p.closePriceQuote, quote, locale)}`,
+        `Resultado: <b>${formatQuote(p.profitQuote, quote, locale, true)}</b>${pct}`,
+        ...(!stopLoss && p.reason ? [`Motivo: ${reasonText(p.reason, locale)}`] : []),
+      ]
+    : [
+        `${icon} <b>${stopLoss ? 'Stop loss hit' : 'Trade closed'}</b> — ${h(p.symbol)}`,
+        `Bot: ${botLabel(p)}`,
+        `Amount: ${formatBase(p.amountBase, base, locale)}`,
+        ...(p.openPriceQuote ? [`Entry: ${formatPrice(p.openPriceQuote, quote, locale)}`] : []),
+        `Exit: ${formatPrice(p.closePriceQuote, quote, locale)}`,
+        `Result: <b>${formatQuote(p.profitQuote, quote, locale, true)}</b>${pct}`,
+        ...(!stopLoss && p.reason ? [`Reason: ${reasonText(p.reason, locale)}`] : []),
+      ];
+  return html(lines.join('\n'));
+}
+
+const SEVERITY: Record<string, [string, string, string]> = {
+  low: ['ℹ️', 'baixa', 'low'],
+  medium: ['⚠️', 'média', 'medium'],
+  high: ['🚨', 'alta', 'high'],
+  critical: ['🚨', 'CRÍTICA', 'CRITICAL'],
+};
+
+const PERIODS: Record<string, [string, string]> = { daily: ['diário', 'Daily'], weekly: ['semanal', 'Weekly'], monthly: ['mensal', 'Monthly'] };
+const DECISIONS: Record<string, [string, string]> = {
+  approved: ['✅ Aprovado', '✅ Approved'],
+  executed: ['✅ Aprovado e executado', '✅ Approved and executed'],
+  rejected: ['❌ Rejeitado', '❌ Rejected'],
+  expired: ['⌛ Expirado', '⌛ Expired'],
+  failed: ['⚠️ Aprovado, mas a execução falhou', '⚠️ Approved, but it failed to run'],
+};
+
+export const renderers: { [T in NotificationType]: Renderer<T> } = {
+  payment_failed: (p, locale) => {
+    const amount = formatMoneyCents(p.amountDueCents, p.currency, locale);
+    const invoice = h(p.number ?? p.invoiceId);
+    const next = p.nextPaymentAttemptAt ? formatDateTime(p.nextPaymentAttemptAt, locale) : null;
+    const who = p.customerName ? ` — ${h(p.customerName)}` : '';
+    if (pt(locale)) {
+      return html(
+        [
+          `💳 <b>Pagamento não aprovado</b>${who}`,
+          `Fatura ${invoice}: ${amount} (tentativa ${p.attempt})`,
+          p.final ? 'Foi a última tentativa: a assinatura volta para o plano Free.' : next ? `Nova tentativa em ${next}.` : 'Atualize a forma de pagamento para evitar o cancelamento.',
+        ].join('\n'),
+      );
+    }
+    return html(
+      [
+        `💳 <b>Payment declined</b>${who}`,
+        `Invoice ${invoice}: ${amount} (attempt ${p.attempt})`,
+        p.final ? 'That was the last attempt: the subscription moves to the Free plan.' : next ? `Next attempt on ${next}.` : 'Update the payment method to avoid cancellation.',
+      ].join('\n'),
+    );
+  },
+  trade_opened: (p, locale) => {
+    const { base, quote } = splitPair(p.symbol);
+    return html(
+      (pt(locale)
+        ? [`📈 <b>Operação aberta</b> — ${h(p.symbol)}`, `Robô: ${botLabel(p)}`, `Compra: ${formatBase(p.amountBase, base, locale)} a ${formatPrice(p.priceQuote, quote, locale)}`]
+        : [`📈 <b>Trade opened</b> — ${h(p.symbol)}`, `Bot: ${botLabel(p)}`, `Bought ${formatBase(p.amountBase, base, locale)} at ${formatPrice(p.priceQuote, quote, locale)}`]
+      ).join('\n'),
+    );
+  },
+  trade_closed: (p, locale) => closedTrade(p, locale, false),
+  stop_loss_hit: (p, locale) => closedTrade(p, locale, true),
+  risk_refusal: (p, locale) =>
+    html(
+      (pt(locale)
+        ? [`🛡️ <b>Ordem recusada pelo controle de risco</b> — ${h(p.symbol)}`, `Robô: ${botLabel(p)}`, `Regra: ${h(p.rule)}`, `Motivo: ${h(p.reason)}`]
+        : [`🛡️ <b>Order refused by the risk gate</b> — ${h(p.symbol)}`, `Bot: ${botLabel(p)}`, `Rule: ${h(p.rule)}`, `Reason: ${h(p.reason)}`]
+      ).join('\n'),
+    ),
+  bot_paused: (p, locale) =>
+    html((pt(locale) ? [`⏸️ <b>Robô pausado</b>: ${botLabel(p)}`, `Motivo: ${h(p.reason)}`] : [`⏸️ <b>Bot paused</b>: ${botLabel(p)}`, `Reason: ${h(p.reason)}`]).join('\n')),
+  security_alert: (p, locale) => {
+    const [icon, ptLevel, enLevel] = SEVERITY[p.severity]!;
+    return html(
+      [
+        `${icon} <b>${pt(locale) ? `Alerta de segurança (${ptLevel})` : `Security alert (${enLevel})`}</b>`,
+        h(p.title),
+        ...(p.detail ? [h(p.detail)] : []),
+      ].join('\n'),
+    );
+  },
+  executive_report: (p, locale) => {
+    const [ptName, enName] = PERIODS[p.period]!;
+    const when = p.asOf ? ` — ${formatDateTime(p.asOf, locale)}` : '';
+    return html([`📊 <b>${pt(locale) ? `Relatório executivo ${ptName}` : `${enName} executive report`}</b>${when}`, '', h(p.body)].join('\n'));
+  },
+  approval_requested: (p, locale) => {
+    const expires = p.expiresAt ? formatDateTime(p.expiresAt, locale, true) : null;
+    const lines = pt(locale)
+      ? ['🔐 <b>Aprovação necessária</b>', h(p.summary), `Ação: <code>${h(p.tool)}</code>`, ...(p.requestedBy ? [`Pedido por: ${h(p.requestedBy)}`] : []), ...(expires ? [`Expira em ${expires}`] : [])]
+      : ['🔐 <b>Approval needed</b>', h(p.summary), `Action: <code>${h(p.tool)}</code>`, ...(p.requestedBy ? [`Requested by: ${h(p.requestedBy)}`] : []), ...(expires ? [`Expires ${expires}`] : [])];
+    return html(lines.join('\n'), {
+      inline_keyboard: [
+        [
+          { text: pt(locale) ? '✅ Aprovar' : '✅ Approve', callback_data: approvalCallbackData(p.approvalId, 'approve') },
+          { text: pt(locale) ? '❌ Rejeitar' : '❌ Reject', callback_data: approvalCallbackData(p.approvalId, 'reject') },
+        ],
+      ],
+    });
+  },
+  approval_decided: (p, locale) => {
+    const [ptText, enText] = DECISIONS[p.decision]!;
+    const by = p.decidedBy ? (pt(locale) ? ` por ${h(p.decidedBy)}` : ` by ${h(p.decidedBy)}`) : '';
+    return html([`<b>${pt(locale) ? ptText : enText}</b>${by}`, h(p.summary), ...(p.note ? [`“${h(p.note)}”`] : [])].join('\n'));
+  },
+  message: (p) => html(h(p.text)),
+};
+
+export class InvalidNotificationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidNotificationError';
+  }
+}
+
+/** Checks a payload against its type's schema; unknown types are refused. */
+export function parsePayload(type: string, payload: unknown): Record<string, unknown> {
+  if (!isNotificationType(type)) throw new InvalidNotificationError(`unknown notification type "${type}" (known: ${notificationTypes.join(', ')})`);
+  const parsed = payloadSchemas[type].safeParse(payload);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(payload)'}: ${issue.message}`).join('; ');
+    throw new InvalidNotificationError(`invalid ${type} payload: ${problems}`);
+  }
+  return parsed.data as Record<string, unknown>;
+}
+
+/** The message for a notification row, in the reader's language. */
+export function renderNotification(type: string, payload: unknown, locale: Locale = 'pt-BR'): RenderedMessage {
+  const parsed = parsePayload(type, payload);
+  return (renderers[type as NotificationType] as Renderer<NotificationType>)(parsed as never, locale);
+}

@@ -1,0 +1,434 @@
+import crypto from 'node:crypto';
+import { eq, sql } from 'drizzle-orm';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import * as db from '../../db/index.ts';
+import { openDatabase, queryRows, type Database, type DatabaseHandle, type Department } from '../../db/index.ts';
+import {
+  enqueueNotification,
+  formatMoneyCents,
+  getNotificationPreferences,
+  InvalidNotificationError,
+  notifyBotEvent,
+  OutboxSender,
+  RateLimiter,
+  renderNotification,
+  setNotificationPreference,
+  TelegramSender,
+  type OutboxSenderOptions,
+} from '../../telegram/outbox/index.ts';
+import { createTestDatabase, testDrivers, type TestDatabase } from '../support/databases.ts';
+import { answers, observedRates, startTelegramEmulator, type TelegramEmulator } from '../support/telegram-emulator.ts';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 20_000, what = 'condition'): Promise<void> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+async function statusCounts(x: Database): Promise<Record<string, number>> {
+  const rows = await queryRows<{ status: string; n: string | number }>(x, sql`select status::text as status, count(*) as n from notifications group by 1`);
+  return Object.fromEntries(rows.map((row) => [row.status, Number(row.n)]));
+}
+
+describe('notification texts', () => {
+  it('payment_failed in pt-BR and English, money from integer cents', () => {
+    const payload = { invoiceId: 'in_1', number: 'BCF-0001', amountDueCents: 9_990, currency: 'brl', attempt: 1, nextPaymentAttemptAt: '2026-10-04T12:00:00.000Z', final: false };
+    const ptText = renderNotification('payment_failed', payload).text;
+    expect(ptText).toContain('R$\u00a099,90');
+    expect(ptText).toContain('BCF-0001');
+    expect(ptText).toContain('04/10/2026');
+    const enText = renderNotification('payment_failed', { ...payload, final: true }, 'en').text;
+    expect(enText).toContain('R$99.90');
+    expect(enText).toContain('Free plan');
+  });
+
+  it('formats large and negative cents exactly (no floating point)', () => {
+    expect(formatMoneyCents(123_456_789_012_345, 'BRL', 'pt-BR')).toBe('R$\u00a01.234.567.890.123,45');
+    expect(formatMoneyCents(-5, 'brl', 'en')).toBe('-R$0.05');
+  });
+
+  it('trades: exact decimals, quote currency, signed result', () => {
+    const text = renderNotification('stop_loss_hit', {
+      botId: crypto.randomUUID(),
+      botName: 'rsi BTC/USDT',
+      symbol: 'BTC/USDT',
+      amountBase: '0.01450000',
+      openPriceQuote: '65432.10',
+      closePriceQuote: '63469.137',
+      profitQuote: '-28.4628955',
+      profitPct: '-3.0000',
+    }).text;
+    expect(text).toContain('Stop loss atingido');
+    expect(text).toContain('0,0145 BTC');
+    expect(text).toContain('65.432,10 USDT');
+    expect(text).toContain('-28,46 USDT');
+    expect(text).toContain('-3,00 %');
+    const opened = renderNotification('trade_opened', { botId: 'b', symbol: 'POL/USDT', amountBase: '1500', priceQuote: '0.41237' }, 'en').text;
+    expect(opened).toContain('1,500 POL at 0.41237 USDT');
+  });
+
+  it('escapes HTML from payloads, and refuses unknown types and bad payloads', () => {
+    expect(renderNotification('security_alert', { severity: 'high', title: '<script>x</script> & co' }).text).toContain('&lt;script&gt;x&lt;/script&gt; &amp; co');
+    expect(() => renderNotification('nope', {})).toThrow(InvalidNotificationError);
+    expect(() => renderNotification('payment_failed', { amountDueCents: 99.9 })).toThrow(/invalid payment_failed payload/);
+  });
+
+  it('approval requests carry Approve/Reject buttons', () => {
+    const message = renderNotification('approval_requested', { approvalId: 'ap1', tool: 'refund_payment', summary: 'Reembolso de R$ 99,90' });
+    expect(message.replyMarkup?.inline_keyboard[0]?.map((b) => b.callback_data)).toEqual(['approval:ap1:approve', 'approval:ap1:reject']);
+  });
+});
+
+describe('RateLimiter', () => {
+  it('spaces grants: at most ratePerS overall and chatRatePerS per chat in any second', async () => {
+    const times: { chat: string; at: number }[] = [];
+    const limiter = new RateLimiter({ ratePerS: 50, chatRatePerS: 5, onGrant: (chat, at) => times.push({ chat, at }) });
+    await Promise.all(Array.from({ length: 60 }, (_, i) => limiter.acquire(`c${i % 6}`)));
+    expect(times).toHaveLength(60);
+    for (let i = 1; i < times.length; i++) expect(times[i]!.at - times[i - 1]!.at).toBeGreaterThanOrEqual(20 - 1e-6);
+    for (let c = 0; c < 6; c++) {
+      const mine = times.filter((t) => t.chat === `c${c}`);
+      for (let i = 1; i < mine.length; i++) expect(mine[i]!.at - mine[i - 1]!.at).toBeGreaterThanOrEqual(200 - 1e-6);
+    }
+    // 60 grants to 6 chats at 5/s each: ~1.8 s (the per-chat limit binds, not the global one).
+    expect(times.at(-1)!.at - times[0]!.at).toBeGreaterThanOrEqual(1_800 - 1e-6);
+  });
+
+  it('a busy chat does not hold up the others; pauses and deadlines are honoured', async () => {
+    const limiter = new RateLimiter({ ratePerS: 100, chatRatePerS: 1 });
+    await limiter.acquire('a');
+    const started = limiter.now();
+    const order: string[] = [];
+    const a = limiter.acquire('a').then(() => order.push('a'));
+    const b = limiter.acquire('b').then(() => order.push('b'));
+    await Promise.all([a, b]);
+    expect(order).toEqual(['b', 'a']);
+    expect(limiter.now() - started).toBeGreaterThanOrEqual(990);
+    limiter.pauseChat('c', limiter.now() + 300);
+    await expect(limiter.acquire('c', { deadline: limiter.now() + 100 })).rejects.toThrow(/deadline/);
+    const before = limiter.now();
+    await limiter.acquire('c');
+    expect(limiter.now() - before).toBeGreaterThanOrEqual(290);
+    const controller = new AbortController();
+    limiter.pauseAll(limiter.now() + 5_000);
+    const waiting = limiter.acquire('d', { signal: controller.signal });
+    controller.abort();
+    await expect(waiting).rejects.toThrow(/stopped/);
+  });
+});
+
+describe.each(testDrivers)('telegram outbox on %s', (driver) => {
+  let test: TestDatabase;
+  let x: Database;
+  let emulator: TelegramEmulator;
+  const senders: OutboxSender[] = [];
+  const extraHandles: DatabaseHandle[] = [];
+  const companyId = crypto.randomUUID();
+  let chatSeq = 0;
+
+  beforeEach(async () => {
+    test = await createTestDatabase(driver);
+    x = test.handle.db;
+    await x.insert(db.tenants).values({ id: companyId, kind: 'company', name: 'BotCriptoFy' });
+    emulator = await startTelegramEmulator();
+  });
+  afterEach(async () => {
+    await Promise.all(senders.splice(0).map((sender) => sender.stop({ timeoutMs: 5_000 })));
+    await emulator.close();
+    await Promise.all(extraHandles.splice(0).map((handle) => handle.close()));
+    await test.dispose();
+  });
+
+  async function person(options: { linked?: boolean; department?: Department; locale?: 'pt-BR' | 'en'; tenantId?: string } = {}): Promise<{ userId: string; chatId: string }> {
+    const tenantId = options.tenantId ?? companyId;
+    const [user] = await x
+      .insert(db.users)
+      .values({ tenantId, email: `${crypto.randomUUID()}@example.com`, name: 'Pessoa', locale: options.locale ?? 'pt-BR' })
+      .returning();
+    if (options.department) await x.insert(db.staff).values({ userId: user!.id, tenantId, department: options.department });
+    const chatId = String(700_000 + ++chatSeq);
+    if (options.linked ?? true) await x.insert(db.telegramLinks).values({ userId: user!.id, telegramUserId: BigInt(chatId), chatId: BigInt(chatId) });
+    return { userId: user!.id, chatId };
+  }
+
+  function outbox(options: Partial<OutboxSenderOptions> & { ratePerS?: number; chatRatePerS?: number; database?: Database } = {}): OutboxSender {
+    const limiter = new RateLimiter({ ratePerS: options.ratePerS ?? 200, chatRatePerS: options.chatRatePerS ?? 50 });
+    const sender = new TelegramSender({ botToken: emulator.token, apiRoot: emulator.apiRoot, limiter, requestTimeoutMs: 2_000 });
+    const created = new OutboxSender({
+      db: options.database ?? x,
+      sender,
+      leaseMs: 8_000,
+      leaseSafetyMs: 500,
+      pollIntervalMs: 40,
+      backoff: { baseMs: 100, maxMs: 800 },
+      outagePause: { baseMs: 100, maxMs: 400 },
+      ...options,
+    });
+    senders.push(created);
+    return created;
+  }
+
+  const note = (userId: string, text: string, extra: { dedupeKey?: string } = {}) =>
+    enqueueNotification(x, { tenantId: companyId, to: { userId }, type: 'message', payload: { text }, ...extra });
+
+  it('delivers a payment_failed in the reader’s language and records the message id', async () => {
+    const ana = await person();
+    const john = await person({ locale: 'en' });
+    const payload = { invoiceId: 'in_1', number: 'BCF-0001', amountDueCents: 9_990, currency: 'brl', attempt: 2, nextPaymentAttemptAt: null, final: false };
+    await enqueueNotification(x, { tenantId: companyId, to: { userId: ana.userId }, type: 'payment_failed', payload, dedupeKey: 'evt_1:trader' });
+    await enqueueNotification(x, { tenantId: companyId, to: { userId: john.userId }, type: 'payment_failed', payload, dedupeKey: 'evt_1:john' });
+    expect((await enqueueNotification(x, { tenantId: companyId, to: { userId: ana.userId }, type: 'payment_failed', payload, dedupeKey: 'evt_1:trader' })).created).toBe(false);
+    const sender = outbox();
+    const report = await sender.runOnce();
+    expect(report).toMatchObject({ claimed: 2, sent: 2 });
+    const delivered = emulator.delivered();
+    expect(delivered.find((m) => m.chatId === ana.chatId)?.text).toContain('Pagamento não aprovado');
+    expect(delivered.find((m) => m.chatId === ana.chatId)?.text).toContain('R$\u00a099,90 (tentativa 2)');
+    expect(delivered.find((m) => m.chatId === john.chatId)?.text).toContain('Payment declined');
+    const rows = await x.select().from(db.notifications);
+    for (const row of rows) {
+      expect(row).toMatchObject({ status: 'sent', attempts: 1, claimedUntil: null, lastError: null });
+      expect(row.telegramMessageId).toBeGreaterThan(0);
+      expect(row.sentAt).toBeInstanceOf(Date);
+    }
+  });
+
+  it('nothing is lost while Telegram is down: rows stay pending with backoff, then go out once', async () => {
+    const people = await Promise.all(Array.from({ length: 5 }, () => person()));
+    for (let i = 0; i < 30; i++) await note(people[i % 5]!.userId, `down-${i}`);
+    const downUntil = Date.now() + 1_500;
+    emulator.behaviour = ({ index }) => (Date.now() < downUntil ? (index % 2 ? answers.badGateway : 'reset') : undefined);
+    const sender = outbox();
+    sender.start();
+    await waitFor(async () => Date.now() > downUntil - 200, 5_000);
+    const during = await statusCounts(x);
+    expect(during.sent ?? 0).toBe(0);
+    expect(during.pending).toBe(30);
+    const [failing] = await queryRows<{ attempts: number; last_error: string | null; next_attempt_at: string | null }>(x, sql`select attempts, last_error, next_attempt_at::text from notifications where attempts > 0 limit 1`);
+    expect(failing?.last_error).toMatch(/502|ECONNRESET|socket|reset/i);
+    expect(failing?.next_attempt_at).not.toBeNull();
+    await waitFor(async () => (await statusCounts(x)).sent === 30, 20_000, 'all 30 sent');
+    const texts = emulator.delivered().map((m) => m.text);
+    expect(texts).toHaveLength(30);
+    expect(new Set(texts).size).toBe(30);
+    const [retried] = await queryRows<{ n: string | number }>(x, sql`select count(*) as n from notifications where attempts > 1`);
+    expect(Number(retried?.n)).toBeGreaterThan(0);
+  });
+
+  it('two senders at once never send the same row', async () => {
+    const people = await Promise.all(Array.from({ length: 20 }, () => person()));
+    for (let i = 0; i < 200; i++) await note(people[i % 20]!.userId, `dup-${i}`);
+    let second = x;
+    if (test.url) {
+      const handle = await openDatabase({ url: test.url, dataDir: '', poolMax: 4 });
+      extraHandles.push(handle);
+      second = handle.db;
+    }
+    const a = outbox({ batchSize: 30, perRecipient: 3 });
+    const b = outbox({ batchSize: 30, perRecipient: 3, database: second });
+    a.start();
+    b.start();
+    await waitFor(async () => (await statusCounts(x)).sent === 200, 30_000, 'all 200 sent');
+    await Promise.all([a.stop(), b.stop()]);
+    const texts = emulator.delivered().map((m) => m.text);
+    expect(texts).toHaveLength(200);
+    expect(new Set(texts).size).toBe(200);
+    expect(a.totals.sent + b.totals.sent).toBe(200);
+    expect(a.totals.leaseLost + b.totals.leaseLost).toBe(0);
+    expect(a.totals.sent).toBeGreaterThan(0);
+    expect(b.totals.sent).toBeGreaterThan(0);
+  });
+
+  it('rows of a sender that died are taken over when its lease ends, not before', async () => {
+    const p = await person();
+    for (let i = 0; i < 3; i++) await note(p.userId, `orphan-${i}`);
+    const dead = outbox({ leaseMs: 3_000, leaseSafetyMs: 200, perRecipient: 5 });
+    const claimed = await dead.claim(10); // claims, then "crashes" before sending
+    expect(claimed).toHaveLength(3);
+    const claimedAt = Date.now();
+    const survivor = outbox();
+    survivor.start();
+    await sleep(1_500);
+    expect(emulator.delivered()).toHaveLength(0);
+    await waitFor(async () => (await statusCounts(x)).sent === 3, 10_000, 'orphans sent');
+    expect(Date.now() - claimedAt).toBeGreaterThanOrEqual(2_900);
+    expect(emulator.delivered().map((m) => m.text).sort()).toEqual(['orphan-0', 'orphan-1', 'orphan-2']);
+  });
+
+  it('429: nothing more to that chat before retry_after, other chats carry on', async () => {
+    const slow = await person();
+    const other = await person();
+    let refused = 0;
+    emulator.behaviour = ({ chatId, method }) => (method === 'sendMessage' && chatId === slow.chatId && refused++ < 1 ? answers.tooMany(1) : undefined);
+    for (let i = 0; i < 3; i++) await note(slow.userId, `slow-${i}`);
+    for (let i = 0; i < 3; i++) await note(other.userId, `other-${i}`);
+    const sender = outbox({ chatRatePerS: 10 });
+    sender.start();
+    await waitFor(async () => (await statusCounts(x)).sent === 6, 15_000, 'all 6 sent');
+    const toSlow = emulator.requests.filter((r) => r.chatId === slow.chatId);
+    const limited = toSlow.find((r) => r.status === 429)!;
+    expect(limited).toBeDefined();
+    for (const r of toSlow.filter((r) => r.at > limited.at)) expect(r.at - limited.at).toBeGreaterThanOrEqual(995);
+    const toOther = emulator.requests.filter((r) => r.chatId === other.chatId && r.status === 200);
+    expect(toOther.some((r) => r.at > limited.at && r.at < limited.at + 900)).toBe(true);
+    expect(new Set(emulator.delivered().map((m) => m.text)).size).toBe(6);
+    expect(emulator.delivered()).toHaveLength(6);
+    expect(sender.totals.rateLimited).toBe(1);
+  });
+
+  it('429 on two chats at once: the whole bot waits retry_after', async () => {
+    const people = await Promise.all(Array.from({ length: 4 }, () => person()));
+    let refused = 0;
+    emulator.behaviour = ({ method }) => (method === 'sendMessage' && refused++ < 2 ? answers.tooMany(1) : undefined);
+    for (const p of people) for (let i = 0; i < 2; i++) await note(p.userId, `g-${p.chatId}-${i}`);
+    // One request at a time (200 ms apart), so none is already on its way when the 429 arrives.
+    const sender = outbox({ ratePerS: 5, chatRatePerS: 10 });
+    sender.start();
+    await waitFor(async () => (await statusCounts(x)).sent === 8, 15_000, 'all 8 sent');
+    const second429 = emulator.requests.filter((r) => r.status === 429)[1]!;
+    const afterIt = emulator.requests.filter((r) => r.at > second429.at);
+    expect(afterIt.length).toBeGreaterThan(0);
+    for (const r of afterIt) expect(r.at - second429.at).toBeGreaterThanOrEqual(995);
+    expect(emulator.delivered()).toHaveLength(8);
+  });
+
+  it('steady state within the limits gets no 429 from a Telegram that enforces them', async () => {
+    emulator.limits = { ratePerS: 25, chatRatePerS: 3, retryAfterS: 1 };
+    const people = await Promise.all(Array.from({ length: 10 }, () => person()));
+    for (let i = 0; i < 100; i++) await note(people[i % 10]!.userId, `steady-${i}`);
+    const sender = outbox({ ratePerS: 25, chatRatePerS: 3 });
+    const started = Date.now();
+    sender.start();
+    await waitFor(async () => (await statusCounts(x)).sent === 100, 20_000, 'all 100 sent');
+    const seconds = (Date.now() - started) / 1000;
+    expect(emulator.requests.filter((r) => r.status === 429)).toHaveLength(0);
+    const rates = observedRates(emulator.requests);
+    expect(rates.maxPerSecond).toBeLessThanOrEqual(26);
+    expect(rates.maxPerChatPerSecond).toBeLessThanOrEqual(3);
+    expect(seconds).toBeGreaterThan(3.5); // 100 messages at 25/s cannot take less than ~4 s
+    expect(seconds).toBeLessThan(8);
+  });
+
+  it('preferences: off is skipped, silent has no sound, * applies to types without their own setting', async () => {
+    const ana = await person();
+    await setNotificationPreference(x, ana.userId, 'trade_opened', 'off');
+    await setNotificationPreference(x, ana.userId, 'risk_refusal', 'silent');
+    await setNotificationPreference(x, ana.userId, '*', 'off');
+    await setNotificationPreference(x, ana.userId, 'message', 'on');
+    const levels = await getNotificationPreferences(x, ana.userId);
+    expect(levels).toMatchObject({ trade_opened: 'off', risk_refusal: 'silent', message: 'on', payment_failed: 'off' });
+    await enqueueNotification(x, { tenantId: companyId, to: { userId: ana.userId }, type: 'trade_opened', payload: { botId: 'b1', symbol: 'BTC/USDT', amountBase: '0.01', priceQuote: '65000' } });
+    await enqueueNotification(x, { tenantId: companyId, to: { userId: ana.userId }, type: 'risk_refusal', payload: { botId: 'b1', symbol: 'BTC/USDT', rule: 'max_daily_loss', reason: 'perda diária de 5 %' } });
+    await enqueueNotification(x, { tenantId: companyId, to: { userId: ana.userId }, type: 'security_alert', payload: { severity: 'low', title: 'login' } });
+    await note(ana.userId, 'loud');
+    const report = await outbox({ perRecipient: 10 }).runOnce();
+    expect(report).toMatchObject({ sent: 2, skipped: 2 });
+    const delivered = emulator.delivered();
+    expect(delivered.find((m) => m.text.includes('risco'))?.disableNotification).toBe(true);
+    expect(delivered.find((m) => m.text === 'loud')?.disableNotification).toBe(false);
+    const skipped = await x.select().from(db.notifications).where(eq(db.notifications.status, 'skipped'));
+    expect(skipped.map((row) => row.type).sort()).toEqual(['security_alert', 'trade_opened']);
+    expect(skipped[0]!.lastError).toMatch(/off/);
+  });
+
+  it('a department notification reaches each linked staff member of it once', async () => {
+    const head = await person({ department: 'finance' });
+    const member = await person({ department: 'finance', locale: 'en' });
+    await person({ department: 'finance', linked: false });
+    const support = await person({ department: 'support' });
+    const payload = { invoiceId: 'in_9', amountDueCents: 49_990, currency: 'brl', attempt: 1, final: false };
+    await enqueueNotification(x, { tenantId: companyId, to: { department: 'finance' }, type: 'payment_failed', payload, dedupeKey: 'evt_9:finance' });
+    const sender = outbox();
+    sender.start();
+    await waitFor(async () => (await statusCounts(x)).sent === 3, 10_000, 'fan-out sent');
+    await sleep(300);
+    const delivered = emulator.delivered();
+    expect(delivered.map((m) => m.chatId).sort()).toEqual([head.chatId, member.chatId].sort());
+    expect(delivered.find((m) => m.chatId === member.chatId)?.text).toContain('R$499.90');
+    expect(delivered.some((m) => m.chatId === support.chatId)).toBe(false);
+    const rows = await x.select().from(db.notifications);
+    const parent = rows.find((row) => row.recipientDepartment === 'finance')!;
+    expect(parent).toMatchObject({ status: 'sent', telegramMessageId: null });
+    expect(rows.filter((row) => row.recipientUserId).map((row) => row.dedupeKey).sort()).toEqual([`evt_9:finance:user:${head.userId}`, `evt_9:finance:user:${member.userId}`].sort());
+    // A department where nobody linked Telegram: skipped, with the reason.
+    await enqueueNotification(x, { tenantId: companyId, to: { department: 'audit' }, type: 'security_alert', payload: { severity: 'medium', title: 'x' } });
+    await waitFor(async () => (await statusCounts(x)).skipped === 1, 5_000, 'audit skipped');
+  });
+
+  it('permanent refusals (403 blocked, 400 chat not found) fail at once, without retries', async () => {
+    const blocked = await person();
+    const gone = await person();
+    const fine = await person();
+    const unlinked = await person({ linked: false });
+    emulator.behaviour = ({ chatId }) => (chatId === blocked.chatId ? answers.blocked : chatId === gone.chatId ? answers.chatNotFound : undefined);
+    await note(blocked.userId, 'to blocked');
+    await note(gone.userId, 'to gone');
+    await note(fine.userId, 'to fine');
+    await note(unlinked.userId, 'to nobody');
+    const sender = outbox();
+    sender.start();
+    await waitFor(async () => {
+      const counts = await statusCounts(x);
+      return counts.failed === 2 && counts.sent === 1 && counts.skipped === 1;
+    }, 10_000, 'outcomes');
+    await sleep(500);
+    expect(emulator.requests.filter((r) => r.chatId === blocked.chatId)).toHaveLength(1);
+    expect(emulator.requests.filter((r) => r.chatId === gone.chatId)).toHaveLength(1);
+    const failed = await x.select().from(db.notifications).where(eq(db.notifications.status, 'failed'));
+    expect(failed.map((row) => row.lastError).sort()).toEqual(['400 Bad Request: chat not found', '403 Forbidden: bot was blocked by the user']);
+    expect(failed.every((row) => row.attempts === 1 && row.nextAttemptAt === null)).toBe(true);
+    const [skipped] = await x.select().from(db.notifications).where(eq(db.notifications.status, 'skipped'));
+    expect(skipped?.lastError).toMatch(/no linked Telegram chat/);
+  });
+
+  it('a graceful stop records what is in flight and releases what waits for a slot', async () => {
+    const p = await person();
+    for (let i = 0; i < 5; i++) await note(p.userId, `drain-${i}`);
+    const sender = outbox({ chatRatePerS: 1, perRecipient: 5 });
+    sender.start();
+    await waitFor(() => emulator.delivered().length === 1, 5_000, 'first message');
+    await sender.stop();
+    const rows = await x.select().from(db.notifications);
+    expect(rows.filter((row) => row.status === 'sent')).toHaveLength(1);
+    const pending = rows.filter((row) => row.status === 'pending');
+    expect(pending).toHaveLength(4);
+    expect(pending.every((row) => row.claimedUntil === null)).toBe(true);
+    // Another sender picks them up straight away.
+    const next = outbox({ chatRatePerS: 20 });
+    next.start();
+    await waitFor(async () => (await statusCounts(x)).sent === 5, 10_000, 'rest sent');
+    expect(new Set(emulator.delivered().map((m) => m.text)).size).toBe(5);
+  });
+
+  it('trading events become the trader’s notifications with exact figures, once', async () => {
+    const traderId = crypto.randomUUID();
+    await x.insert(db.tenants).values({ id: traderId, kind: 'trader', name: 'Ana' });
+    const ana = await person({ tenantId: traderId });
+    const [bot] = await x.insert(db.bots).values({ tenantId: traderId, name: 'RSI BTC', strategyName: 'rsi', symbols: ['BTC/USDT'], stakeQuote: '1000' }).returning();
+    await x.insert(db.trades).values({
+      tenantId: traderId, botId: bot!.id, symbol: 'BTC/USDT', status: 'closed', amountBase: '0.0145', openPriceQuote: '65432.1', closePriceQuote: '63469.137',
+      feeQuote: '1.8', profitQuote: '-30.262895', profitPct: '-3.19', exitReason: 'stop_loss', openedAt: new Date(Date.now() - 3_600_000), closedAt: new Date(),
+    });
+    const event = { type: 'trade_closed', botId: bot!.id, tenantId: traderId, symbol: 'BTC/USDT', amountBase: 0.0145, priceQuote: 63469.137, profitQuote: -30.262895, reason: 'stop_loss' } as const;
+    expect((await notifyBotEvent(x, event))[0]?.created).toBe(true);
+    expect((await notifyBotEvent(x, event))[0]?.created).toBe(false);
+    await outbox().runOnce();
+    const [message] = emulator.delivered();
+    expect(message?.chatId).toBe(ana.chatId);
+    expect(message?.text).toContain('Stop loss atingido');
+    expect(message?.text).toContain('RSI BTC');
+    expect(message?.text).toContain('-30,26 USDT');
+    expect(message?.text).toContain('(-3,19 %)');
+  });
+
+  it('refuses bad notifications at the producer', async () => {
+    const p = await person();
+    await expect(enqueueNotification(x, { tenantId: companyId, to: { userId: p.userId }, type: 'payment_failed', payload: { amountDueCents: '99,90' } })).rejects.toThrow(/invalid payment_failed payload/);
+    await expect(enqueueNotification(x, { tenantId: companyId, to: { userId: 'not-a-uuid' }, type: 'message', payload: { text: 'x' } })).rejects.toThrow();
+    await expect(setNotificationPreference(x, p.userId, 'bogus' as never, 'off')).rejects.toThrow();
+  });
+});
