@@ -3,8 +3,11 @@ import { Agent } from '@mastra/core/agent';
 import { MastraLogger } from '@mastra/core/logger';
 import { MastraCompositeStore } from '@mastra/core/storage';
 import { AGENT_NAMES, ModelGateway, instructionsFor, mastraToolsFor, turnOf, type AgentName } from './agents/index.ts';
+import { BillingService } from './billing/index.ts';
 import { PostgresMemoryStorage, PostgresWorkflowsStorage, type Database } from './db/index.ts';
-import type { Logger } from './observability/index.ts';
+import type { Logger, Metrics } from './observability/index.ts';
+import type { MarketDataSource } from './trading/index.ts';
+import { createWorkflows } from './workflows/index.ts';
 
 // The one Mastra instance: the ten agents on the local Ollama model, their tools, and Mastra
 // storage in the company's own PostgreSQL, embedded or server: conversation memory (threads
@@ -15,6 +18,13 @@ export interface MastraOptions {
   readonly db: Database;
   readonly gateway: ModelGateway;
   readonly logger: Logger;
+  /** What the workflows bill through (local mode without it). */
+  readonly billing?: BillingService | undefined;
+  readonly metrics?: Metrics | undefined;
+  /** The workflows' clock (tests pin it). */
+  readonly now?: (() => Date) | undefined;
+  /** Where workflow backtests fetch candles (only the cache without it). */
+  readonly marketData?: MarketDataSource | undefined;
 }
 
 /** Mastra's logger interface over the process's pino logger. */
@@ -38,7 +48,7 @@ class PinoMastraLogger extends MastraLogger {
   }
 }
 
-export function createMastra({ db, gateway, logger }: MastraOptions): Mastra {
+export function createMastra({ db, gateway, logger, billing, metrics, now, marketData }: MastraOptions): Mastra {
   const agents: Record<string, Agent> = {};
   for (const name of AGENT_NAMES) {
     agents[name] = new Agent({
@@ -52,6 +62,7 @@ export function createMastra({ db, gateway, logger }: MastraOptions): Mastra {
   }
   return new Mastra({
     agents,
+    workflows: createWorkflows({ db, gateway, logger, metrics, billing: billing ?? new BillingService(db, undefined), now: now ?? (() => new Date()), marketData }),
     storage: new MastraCompositeStore({ id: 'botcriptofy', domains: { memory: new PostgresMemoryStorage(db), workflows: new PostgresWorkflowsStorage(db) } }),
     logger: new PinoMastraLogger(logger),
   });

@@ -10,7 +10,7 @@ import {
   type WorkflowRun,
   type WorkflowRuns,
 } from '@mastra/core/storage';
-import { and, desc, eq, gte, lte, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, lt, lte, sql, type SQL } from 'drizzle-orm';
 import type { Database } from './client.ts';
 import { mastraWorkflowSnapshots } from './schema/index.ts';
 
@@ -122,6 +122,35 @@ export class PostgresWorkflowsStorage extends WorkflowsStorage {
           updatedAt: sql`excluded.updated_at`,
         },
       });
+  }
+
+  /**
+   * Creates a run's first snapshot unless the run already exists, in one statement: of several
+   * processes starting the same run id at once, exactly one gets true and runs it.
+   */
+  async claimNewRun({ workflowName, runId, resourceId, snapshot }: { workflowName: string; runId: string; resourceId?: string; snapshot: WorkflowRunState }): Promise<boolean> {
+    const now = new Date();
+    const rows = await this.#db
+      .insert(mastraWorkflowSnapshots)
+      .values({ workflowName, runId, resourceId: resourceId ?? null, snapshot, createdAt: now, updatedAt: now })
+      .onConflictDoNothing()
+      .returning({ runId: mastraWorkflowSnapshots.runId });
+    return rows.length > 0;
+  }
+
+  /**
+   * Takes over a run in one of `statuses` that nobody has written since `updatedBefore` (its
+   * process died): the first caller bumps its update time and gets true; the others, and any
+   * run still being written, get false.
+   */
+  async claimStaleRun({ workflowName, runId, updatedBefore, statuses }: { workflowName: string; runId: string; updatedBefore: Date; statuses: readonly string[] }): Promise<boolean> {
+    const t = mastraWorkflowSnapshots;
+    const rows = await this.#db
+      .update(t)
+      .set({ updatedAt: new Date() })
+      .where(and(eq(t.workflowName, workflowName), eq(t.runId, runId), lt(t.updatedAt, updatedBefore), inArray(sql<string>`${t.snapshot} ->> 'status'`, [...statuses])))
+      .returning({ runId: t.runId });
+    return rows.length > 0;
   }
 
   async loadWorkflowSnapshot({ workflowName, runId }: { workflowName: string; runId: string }): Promise<WorkflowRunState | null> {

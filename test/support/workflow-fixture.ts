@@ -1,0 +1,48 @@
+import crypto from 'node:crypto';
+import { Writable } from 'node:stream';
+import type { Mastra } from '@mastra/core';
+import { ModelGateway } from '../../agents/index.ts';
+import { BillingService } from '../../billing/index.ts';
+import type { Database } from '../../db/index.ts';
+import { seedDemoCompany } from '../../demo/index.ts';
+import { createMastra } from '../../mastra.config.ts';
+import { createLogger, createMetrics, type Metrics } from '../../observability/index.ts';
+import { createSecretBox } from '../../secrets/index.ts';
+import { actorForEmail, ceoEmail, type Actor, type ToolContext } from '../../tools/index.ts';
+
+// A demo company and the runtime the workflows run in, for the workflow tests: Mastra with
+// the agents, the workflows and our storage; the model on a scripted Ollama server (or none).
+
+export const DEMO_AS_OF = new Date('2026-11-01T00:00:00Z');
+/** The instant the tests run at: noon of the demo's day. */
+export const NOW = new Date('2026-11-01T12:00:00Z');
+
+export const silentLogger = createLogger({ log: { level: 'silent', format: 'json' } }, { destination: new Writable({ write: (_c, _e, done) => done() }) });
+
+export async function seedDemo(db: Database, traders = 40): Promise<void> {
+  await seedDemoCompany(db, { secretBox: createSecretBox(crypto.randomBytes(32)), asOf: DEMO_AS_OF, traders });
+}
+
+export interface WorkflowRuntime {
+  readonly mastra: Mastra;
+  readonly gateway: ModelGateway;
+  readonly metrics: Metrics;
+  readonly billing: BillingService;
+  /** A tool context as `actor`, at NOW. */
+  ctxFor(actor: Actor): ToolContext;
+}
+
+/** A fresh Mastra instance over `db` (as a restarted process would build it). */
+export function workflowRuntime(db: Database, options: { ollamaUrl?: string; now?: () => Date; timeoutMs?: number } = {}): WorkflowRuntime {
+  // Port 9 (discard) refuses connections: the model is "down" unless a scripted server is given.
+  const gateway = new ModelGateway({ host: options.ollamaUrl ?? 'http://127.0.0.1:9', model: 'qwen3:0.6b', agentModels: {}, timeoutMs: options.timeoutMs ?? 2_000 });
+  const metrics = createMetrics({ defaultMetrics: false });
+  const billing = new BillingService(db, undefined);
+  const now = options.now ?? (() => NOW);
+  const mastra = createMastra({ db, gateway, logger: silentLogger, metrics, billing, now });
+  return { mastra, gateway, metrics, billing, ctxFor: (actor) => ({ db, actor, billing, now }) };
+}
+
+export async function ceoActor(db: Database): Promise<Actor> {
+  return (await actorForEmail(db, (await ceoEmail(db))!))!;
+}

@@ -1,0 +1,53 @@
+import type { Mastra } from '@mastra/core';
+import type { WorkflowDeps } from './deps.ts';
+import { createExecutiveReportWorkflow, EXECUTIVE_REPORT, type ReportOutput } from './executive-report.ts';
+import { runOnce, type RunOutcome } from './runs.ts';
+
+// The company's workflows: typed graphs of Mastra steps over the tool layer, resumable from
+// their snapshots (db/mastra-workflows.ts) after a crash, with side effects keyed so that a
+// resumed run never repeats them. `createMastra` (mastra.config.ts) registers them; the job
+// layer schedules them (executive reports, dunning checks, anomaly scans) and calls
+// `recoverInterruptedRuns` / `resumeDueRuns`.
+
+export type { WorkflowDeps } from './deps.ts';
+export { EXECUTIVE_REPORT, reportInputSchema, reportOutputSchema, type ReportInput, type ReportOutput } from './executive-report.ts';
+export { renderReport, type ReportFigures } from './report-template.ts';
+export { DEFAULT_STALE_MS, recoverInterruptedRuns, resumeDueRuns, runOnce, type RunOutcome, type Wake } from './runs.ts';
+
+/** Every workflow, by id, built over the runtime's services. */
+export function createWorkflows(deps: WorkflowDeps) {
+  return {
+    [EXECUTIVE_REPORT]: createExecutiveReportWorkflow(deps),
+  };
+}
+
+export const WORKFLOW_IDS = [EXECUTIVE_REPORT] as const;
+
+export class WorkflowRunError extends Error {
+  readonly outcome: RunOutcome;
+  constructor(message: string, outcome: RunOutcome) {
+    super(message);
+    this.name = 'WorkflowRunError';
+    this.outcome = outcome;
+  }
+}
+
+/**
+ * Writes (and with `send`, queues for the CEO) the executive report. `runId` makes it happen
+ * once: the job layer passes one per period and day (`executive-report:daily:2026-11-01`), so
+ * several workers firing the same schedule deliver one report.
+ */
+export async function runExecutiveReport(
+  mastra: Mastra,
+  options: { period: 'daily' | 'weekly'; asOf?: Date; locale?: 'pt-BR' | 'en'; send?: boolean; useModel?: boolean; runId?: string },
+): Promise<ReportOutput & { runId: string }> {
+  const asOf = options.asOf ?? new Date();
+  const runId = options.runId ?? `${EXECUTIVE_REPORT}:${options.period}:${asOf.toISOString()}:${crypto.randomUUID().slice(0, 8)}`;
+  const outcome = await runOnce<ReportOutput>(mastra, EXECUTIVE_REPORT, {
+    runId,
+    resourceId: 'ceo',
+    inputData: { period: options.period, asOf: asOf.toISOString(), ...(options.locale ? { locale: options.locale } : {}), send: options.send ?? false, useModel: options.useModel ?? true },
+  });
+  if (outcome.status !== 'success' || !outcome.result) throw new WorkflowRunError(`executive report ${runId} ${outcome.status}${outcome.error ? `: ${outcome.error}` : ''}`, outcome);
+  return { ...outcome.result, runId };
+}

@@ -1,0 +1,59 @@
+import { and, asc, eq } from 'drizzle-orm';
+import { notifications, staff, tenants, users, type Database, type Department } from '../db/index.ts';
+
+// Notifications from workflows go into the outbox (`notifications`), which Telegram delivers
+// with retries. Every one carries a dedupe key derived from the run and the event, so a
+// resumed run that repeats a step queues nothing twice. Payloads follow the outbox's types
+// (telegram/outbox/templates.ts): security_alert, executive_report, approval_requested, message.
+
+export interface Notice {
+  /** Whose event it is (a trader's tenant, or the company's). */
+  readonly tenantId: string;
+  readonly to: { readonly userId: string } | { readonly department: Department };
+  readonly type: 'security_alert' | 'executive_report' | 'approval_requested' | 'message' | 'payment_failed';
+  readonly payload: Record<string, unknown>;
+  readonly dedupeKey: string;
+}
+
+/** Queues a notification once per dedupe key; returns its row id and whether this call queued it. */
+export async function notify(db: Database, notice: Notice): Promise<{ id: string; created: boolean }> {
+  const [row] = await db
+    .insert(notifications)
+    .values({
+      tenantId: notice.tenantId,
+      recipientUserId: 'userId' in notice.to ? notice.to.userId : null,
+      recipientDepartment: 'department' in notice.to ? notice.to.department : null,
+      type: notice.type,
+      payload: notice.payload,
+      dedupeKey: notice.dedupeKey,
+    })
+    .onConflictDoNothing({ target: notifications.dedupeKey })
+    .returning({ id: notifications.id });
+  if (row) return { id: row.id, created: true };
+  const [existing] = await db.select({ id: notifications.id }).from(notifications).where(eq(notifications.dedupeKey, notice.dedupeKey));
+  return { id: existing!.id, created: false };
+}
+
+export interface CompanyPeople {
+  readonly companyTenantId: string;
+  readonly ceo: { readonly userId: string; readonly email: string; readonly name: string; readonly locale: 'pt-BR' | 'en' } | undefined;
+}
+
+/** The company's tenant and its CEO (reports and incident alerts go to them). */
+export async function companyPeople(db: Database): Promise<CompanyPeople> {
+  const [company] = await db.select({ id: tenants.id }).from(tenants).where(eq(tenants.kind, 'company')).orderBy(asc(tenants.createdAt)).limit(1);
+  if (!company) throw new Error('no company tenant: seed the company first (botcriptofy seed --demo)');
+  const [ceo] = await db
+    .select({ userId: users.id, email: users.email, name: users.name, locale: users.locale })
+    .from(staff)
+    .innerJoin(users, eq(users.id, staff.userId))
+    .where(and(eq(staff.role, 'ceo'), eq(users.tenantId, company.id)))
+    .limit(1);
+  return { companyTenantId: company.id, ceo };
+}
+
+/** The one user of a trader's tenant (traders are 1:1). */
+export async function traderUser(db: Database, tenantId: string): Promise<{ userId: string; email: string; locale: 'pt-BR' | 'en' } | undefined> {
+  const [row] = await db.select({ userId: users.id, email: users.email, locale: users.locale }).from(users).where(eq(users.tenantId, tenantId)).orderBy(asc(users.createdAt)).limit(1);
+  return row;
+}
