@@ -65,8 +65,8 @@ export const payloadSchemas = {
   }),
   executive_report: z.object({
     period: z.enum(['daily', 'weekly', 'monthly']),
-    /** The report as written from the tools' figures (plain text; lines kept). */
-    body: z.string().min(1).max(3500),
+    /** The report as written from the tools' figures (plain text; lines kept; clipped to one message). */
+    body: z.string().min(1).max(100_000),
     asOf: z.string().optional(),
   }),
   approval_requested: z.object({
@@ -84,7 +84,7 @@ export const payloadSchemas = {
     note: z.string().max(1000).optional(),
   }),
   /** Free text for anything else (already written for its reader). */
-  message: z.object({ text: z.string().min(1).max(4000) }),
+  message: z.object({ text: z.string().min(1).max(100_000) }),
 } as const;
 
 export type NotificationType = keyof typeof payloadSchemas;
@@ -104,6 +104,20 @@ export interface RenderedMessage {
 /** Inline buttons of an approval; the bot's callback handler reads `approval:<id>:approve|reject`. */
 export function approvalCallbackData(approvalId: string, decision: 'approve' | 'reject'): string {
   return `approval:${approvalId}:${decision}`;
+}
+
+/** Telegram's limit is 4,096 characters of text; headers take the rest of this margin. */
+const BODY_MAX = 3_800;
+
+/** Cuts at a line (or word) boundary under `max` characters and says so. */
+export function clipText(text: string, max = BODY_MAX, locale: Locale = 'pt-BR'): string {
+  if (text.length <= max) return text;
+  const note = locale === 'en' ? '\n… (cut: too long for one message)' : '\n… (cortado: longo demais para uma mensagem)';
+  const room = text.slice(0, max - note.length);
+  const line = room.lastIndexOf('\n');
+  const word = room.lastIndexOf(' ');
+  const cut = line > room.length * 0.8 ? line : word > room.length * 0.8 ? word : room.length;
+  return `${room.slice(0, cut).trimEnd()}${note}`;
 }
 
 type Renderer<T extends NotificationType> = (payload: NotificationPayload<T>, locale: Locale) => RenderedMessage;
@@ -224,7 +238,7 @@ export const renderers: { [T in NotificationType]: Renderer<T> } = {
   executive_report: (p, locale) => {
     const [ptName, enName] = PERIODS[p.period]!;
     const when = p.asOf ? ` — ${formatDateTime(p.asOf, locale)}` : '';
-    return html([`📊 <b>${pt(locale) ? `Relatório executivo ${ptName}` : `${enName} executive report`}</b>${when}`, '', h(p.body)].join('\n'));
+    return html([`📊 <b>${pt(locale) ? `Relatório executivo ${ptName}` : `${enName} executive report`}</b>${when}`, '', h(clipText(p.body, BODY_MAX, locale))].join('\n'));
   },
   approval_requested: (p, locale) => {
     const expires = p.expiresAt ? formatDateTime(p.expiresAt, locale, true) : null;
@@ -245,7 +259,7 @@ export const renderers: { [T in NotificationType]: Renderer<T> } = {
     const by = p.decidedBy ? (pt(locale) ? ` por ${h(p.decidedBy)}` : ` by ${h(p.decidedBy)}`) : '';
     return html([`<b>${pt(locale) ? ptText : enText}</b>${by}`, h(p.summary), ...(p.note ? [`“${h(p.note)}”`] : [])].join('\n'));
   },
-  message: (p) => html(h(p.text)),
+  message: (p, locale) => html(h(clipText(p.text, BODY_MAX + 200, locale))),
 };
 
 export class InvalidNotificationError extends Error {

@@ -77,6 +77,14 @@ describe('notification texts', () => {
     expect(() => renderNotification('payment_failed', { amountDueCents: 99.9 })).toThrow(/invalid payment_failed payload/);
   });
 
+  it('long reports are cut at a line to fit one Telegram message', () => {
+    const body = Array.from({ length: 400 }, (_, i) => `Linha ${i}: receita R$ 1.000,00`).join('\n');
+    const text = renderNotification('executive_report', { period: 'daily', body }).text;
+    expect(text.length).toBeLessThan(4_096);
+    expect(text).toContain('(cortado: longo demais para uma mensagem)');
+    expect(text).toMatch(/R\$ 1\.000,00\n… \(cortado/);
+  });
+
   it('approval requests carry Approve/Reject buttons', () => {
     const message = renderNotification('approval_requested', { approvalId: 'ap1', tool: 'refund_payment', summary: 'Reembolso de R$ 99,90' });
     expect(message.replyMarkup?.inline_keyboard[0]?.map((b) => b.callback_data)).toEqual(['approval:ap1:approve', 'approval:ap1:reject']);
