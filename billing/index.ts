@@ -19,3 +19,4 @@ export { receiveStripeWebhook, webhookTestHooks, type WebhookResult } from './we
 export { BillingError, BillingService, StripeNotConfiguredError, type CatalogSyncReport } from './service.ts';
 export { mirrorSubscriptionObject } from './mirror-helpers.ts';
 export { formatBrlCents } from './format.ts';
+export { downgradeToFree, mirroredMrr, paymentFailedKey, queuePaymentFailedNotices, type PaymentFailedPayload } from './dunning.ts';

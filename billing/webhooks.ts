@@ -1,10 +1,9 @@
-import { and, eq, inArray, isNotNull, ne, or, sql, type SQL } from 'drizzle-orm';
+import { and, eq, isNotNull, or, sql, type SQL } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import { appendAudit } from '../audit/index.ts';
 import {
   queryRows,
   customers,
-  notifications,
   payments,
   plans,
   refunds,
@@ -15,7 +14,8 @@ import {
   type Database,
   type PlanId,
 } from '../db/index.ts';
-import { monthlyRecurringCents, parsePriceLookupKey, PLANS } from './plans.ts';
+import { downgradeToFree, mirroredMrr, queuePaymentFailedNotices } from './dunning.ts';
+import { parsePriceLookupKey } from './plans.ts';
 import {
   chargeSchema,
   checkoutSessionSchema,
@@ -171,12 +171,6 @@ async function planOfPrice(tx: Database, price: { id: string; lookup_key?: strin
     .where(or(eq(plans.stripeMonthlyPriceId, price.id), eq(plans.stripeYearlyPriceId, price.id)));
   if (!plan) throw new Error(`Stripe price ${price.id} belongs to no plan (run \`botcriptofy billing sync\`)`);
   return plan.id;
-}
-
-/** MRR a mirrored subscription brings: only active and past-due ones pay. */
-function mirroredMrr(row: { status: string; amountCents: number; interval: 'month' | 'year' } | undefined): number {
-  if (!row || !['active', 'past_due'].includes(row.status)) return 0;
-  return monthlyRecurringCents(row.amountCents, row.interval);
 }
 
 async function subscriptionEvent(tx: Database, event: StripeEvent): Promise<void> {
@@ -380,43 +374,10 @@ async function failedInvoicePayment(tx: Database, received: Received): Promise<O
     nextPaymentAttemptAt: at(invoice.next_payment_attempt)?.toISOString() ?? null,
     final,
   };
-  const [trader] = await tx.select({ id: users.id }).from(users).where(eq(users.tenantId, tenantId)).limit(1);
-  await tx
-    .insert(notifications)
-    .values([
-      { tenantId, recipientUserId: trader?.id ?? null, type: 'payment_failed', payload, dedupeKey: `${event.id}:trader` },
-      { tenantId, recipientDepartment: 'finance' as const, type: 'payment_failed', payload, dedupeKey: `${event.id}:finance` },
-    ])
-    .onConflictDoNothing();
+  await queuePaymentFailedNotices(tx, tenantId, payload);
   await appendAudit(tx, { tenantId, actorKind: 'system', actorId: 'stripe', action: 'billing.payment_failed', args: payload, outcome: 'ok' });
-  if (final) await downgradeToFree(tx, tenantId, row.subscriptionId, at(event.created)!, invoice.id);
+  if (final) await downgradeToFree(tx, { tenantId, subscriptionId: row.subscriptionId, when: at(event.created)!, invoiceId: invoice.id, by: 'stripe' });
   return 'processed';
-}
-
-async function downgradeToFree(tx: Database, tenantId: string, subscriptionId: string | null, when: Date, invoiceId: string): Promise<void> {
-  const paying = await tx
-    .select()
-    .from(subscriptions)
-    .where(and(eq(subscriptions.tenantId, tenantId), inArray(subscriptions.status, ['active', 'past_due', 'unpaid', 'trialing']), ne(subscriptions.planId, 'free')));
-  for (const sub of paying) {
-    await tx.update(subscriptions).set({ status: 'canceled', canceledAt: when, endedAt: when, updatedAt: new Date() }).where(eq(subscriptions.id, sub.id));
-    const before = mirroredMrr(sub);
-    if (before > 0) {
-      await tx.insert(subscriptionChanges).values({ tenantId, subscriptionId: sub.id, kind: 'canceled', fromPlanId: sub.planId, toPlanId: 'free', mrrBeforeCents: before, mrrAfterCents: 0, occurredAt: when });
-    }
-  }
-  const [hasFree] = await tx.select({ id: subscriptions.id }).from(subscriptions).where(and(eq(subscriptions.tenantId, tenantId), eq(subscriptions.planId, 'free'), eq(subscriptions.status, 'active')));
-  const [customer] = await tx.select({ id: customers.id }).from(customers).where(eq(customers.tenantId, tenantId));
-  if (!hasFree && customer) {
-    await tx.insert(subscriptions).values({
-      tenantId, customerId: customer.id, planId: 'free', interval: 'month', status: 'active', amountCents: PLANS.free.monthlyPriceCents,
-      currentPeriodStart: when, currentPeriodEnd: new Date(when.getTime() + 30 * 86_400_000), startedAt: when,
-    });
-  }
-  await appendAudit(tx, {
-    tenantId, actorKind: 'system', actorId: 'stripe', action: 'billing.downgraded_to_free', outcome: 'ok',
-    args: { invoiceId, subscriptionId, reason: 'final payment attempt failed' },
-  });
 }
 
 async function refundedCharge(tx: Database, event: StripeEvent): Promise<void> {

@@ -1,0 +1,82 @@
+import { and, eq, inArray, ne } from 'drizzle-orm';
+import { appendAudit } from '../audit/index.ts';
+import { customers, notifications, subscriptionChanges, subscriptions, users, type Database } from '../db/index.ts';
+import { monthlyRecurringCents, PLANS } from './plans.ts';
+
+// The pieces of dunning both the Stripe webhook (billing/webhooks.ts, as each event arrives)
+// and the dunning workflow (workflows/dunning.ts, following the retries over days) use. Each
+// is idempotent, so whichever path comes first does the work and the other changes nothing.
+
+/** What the trader and Finance are told about one failed attempt (the outbox's payment_failed payload). */
+export interface PaymentFailedPayload {
+  /** Stripe's invoice id (ours when the invoice never went through Stripe). */
+  readonly invoiceId: string;
+  readonly number: string | null;
+  readonly amountDueCents: number;
+  readonly currency: string;
+  readonly attempt: number;
+  readonly nextPaymentAttemptAt: string | null;
+  /** No retry left: the subscription moves to Free. */
+  readonly final: boolean;
+}
+
+/** MRR a mirrored subscription brings: only active and past-due ones pay. */
+export function mirroredMrr(row: { status: string; amountCents: number; interval: 'month' | 'year' } | undefined): number {
+  if (!row || !['active', 'past_due'].includes(row.status)) return 0;
+  return monthlyRecurringCents(row.amountCents, row.interval);
+}
+
+/** The dedupe key of the notices about one failed attempt of one invoice. */
+export function paymentFailedKey(invoiceId: string, attempt: number, recipient: 'trader' | 'finance'): string {
+  return `payment_failed:${invoiceId}:${attempt}:${recipient}`;
+}
+
+/** Tells the trader and Finance about a failed attempt, once per invoice and attempt. Returns how many were queued now. */
+export async function queuePaymentFailedNotices(tx: Database, tenantId: string, payload: PaymentFailedPayload): Promise<number> {
+  const [trader] = await tx.select({ id: users.id }).from(users).where(eq(users.tenantId, tenantId)).limit(1);
+  const queued = await tx
+    .insert(notifications)
+    .values([
+      { tenantId, recipientUserId: trader?.id ?? null, type: 'payment_failed', payload: { ...payload }, dedupeKey: paymentFailedKey(payload.invoiceId, payload.attempt, 'trader') },
+      { tenantId, recipientDepartment: 'finance' as const, type: 'payment_failed', payload: { ...payload }, dedupeKey: paymentFailedKey(payload.invoiceId, payload.attempt, 'finance') },
+    ])
+    .onConflictDoNothing()
+    .returning({ id: notifications.id });
+  return queued.length;
+}
+
+/**
+ * Moves a trader to Free after the last failed attempt: paying subscriptions canceled (with
+ * their MRR change recorded), a Free subscription started, audited. Run inside a transaction.
+ * A second call finds nothing to change, writes nothing and returns false.
+ */
+export async function downgradeToFree(tx: Database, options: { tenantId: string; subscriptionId: string | null; when: Date; invoiceId: string; by: string }): Promise<boolean> {
+  const { tenantId, subscriptionId, when, invoiceId, by } = options;
+  const paying = await tx
+    .select()
+    .from(subscriptions)
+    .where(and(eq(subscriptions.tenantId, tenantId), inArray(subscriptions.status, ['active', 'past_due', 'unpaid', 'trialing']), ne(subscriptions.planId, 'free')))
+    .for('update');
+  for (const sub of paying) {
+    await tx.update(subscriptions).set({ status: 'canceled', canceledAt: when, endedAt: when, updatedAt: new Date() }).where(eq(subscriptions.id, sub.id));
+    const before = mirroredMrr(sub);
+    if (before > 0) {
+      await tx.insert(subscriptionChanges).values({ tenantId, subscriptionId: sub.id, kind: 'canceled', fromPlanId: sub.planId, toPlanId: 'free', mrrBeforeCents: before, mrrAfterCents: 0, occurredAt: when });
+    }
+  }
+  const [hasFree] = await tx.select({ id: subscriptions.id }).from(subscriptions).where(and(eq(subscriptions.tenantId, tenantId), eq(subscriptions.planId, 'free'), eq(subscriptions.status, 'active')));
+  const [customer] = await tx.select({ id: customers.id }).from(customers).where(eq(customers.tenantId, tenantId));
+  const startsFree = !hasFree && customer !== undefined;
+  if (startsFree) {
+    await tx.insert(subscriptions).values({
+      tenantId, customerId: customer.id, planId: 'free', interval: 'month', status: 'active', amountCents: PLANS.free.monthlyPriceCents,
+      currentPeriodStart: when, currentPeriodEnd: new Date(when.getTime() + 30 * 86_400_000), startedAt: when,
+    });
+  }
+  if (paying.length === 0 && !startsFree) return false;
+  await appendAudit(tx, {
+    tenantId, actorKind: 'system', actorId: by, action: 'billing.downgraded_to_free', outcome: 'ok',
+    args: { invoiceId, subscriptionId, reason: 'final payment attempt failed' },
+  });
+  return true;
+}
