@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { Hono } from 'hono';
 import type Stripe from 'stripe';
 import { receiveStripeWebhook } from '../billing/index.ts';
@@ -8,6 +9,8 @@ export interface AppDependencies {
   readonly database: DatabaseHandle;
   /** Stripe webhook verification; absent when STRIPE_WEBHOOK_SECRET is not set. */
   readonly stripeWebhooks?: { readonly stripe: Stripe; readonly secret: string };
+  /** Telegram webhook mode: the secret Telegram sends back, and where an update goes. */
+  readonly telegramWebhook?: { readonly secret: string; handle(update: unknown): Promise<boolean> } | undefined;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly version: string;
@@ -81,6 +84,26 @@ export function createApp(deps: AppDependencies): Hono {
     });
     if (result.status !== 200) deps.logger.warn({ status: result.status, error: result.body.error }, 'stripe webhook not accepted');
     return c.json(result.body, result.status);
+  });
+
+  app.post('/telegram/webhook', async (c) => {
+    const hook = deps.telegramWebhook;
+    if (!hook) return c.json({ error: 'not_found', message: 'The Telegram webhook is not enabled on this server (TELEGRAM_WEBHOOK_URL).' }, 404);
+    // Telegram echoes the secret given to setWebhook; anything else is not Telegram.
+    const given = Buffer.from(c.req.header('x-telegram-bot-api-secret-token') ?? '');
+    const expected = Buffer.from(hook.secret);
+    if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) {
+      deps.logger.warn('telegram webhook: wrong or missing secret token');
+      return c.json({ error: 'unauthorized' }, 401);
+    }
+    let update: unknown;
+    try {
+      update = await c.req.json();
+    } catch {
+      return c.json({ error: 'bad_request', message: 'expected a JSON update' }, 400);
+    }
+    // Accepted at once; the update is handled in the background (an agent may take seconds).
+    return (await hook.handle(update)) ? c.json({ ok: true }) : c.json({ error: 'bad_request', message: 'not a Telegram update' }, 400);
   });
 
   app.notFound((c) => c.json({ error: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` }, 404));

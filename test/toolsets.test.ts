@@ -25,7 +25,8 @@ describe("each agent's tool set", () => {
   it('puts every catalogue tool in some staff agent set, except those only traders need', () => {
     const used = new Set(Object.values(AGENT_TOOLSETS).flat());
     const unused = [...TOOLS.keys()].filter((tool) => !used.has(tool));
-    // Traders start bots, run backtests and open tickets themselves (Telegram and the API).
-    expect(unused.sort()).toEqual(['open_ticket', 'run_backtest', 'start_bot']);
+    // Traders start bots, run backtests, open tickets, read their wallets and periods, and
+    // force exits themselves (Telegram and the API).
+    expect(unused.sort()).toEqual(['bot_balances', 'force_exit', 'open_ticket', 'pnl_by_period', 'run_backtest', 'start_bot']);
   });
 });

@@ -18,5 +18,5 @@ export { decideApproval, listPendingApprovals, type ApprovalRow, type DecisionRe
 export { actorId, auditAgentEvent, invokeTool, type ToolOutcome } from './invoke.ts';
 export { TOOL_POLICY, mayCall, mayDecide } from './policy.ts';
 export { ToolRefusal, traderScope } from './scope.ts';
-export { defineTool, type Actor, type ToolContext, type ToolDefinition, type ToolEffect } from './types.ts';
+export { defineTool, type Actor, type ToolContext, type ToolDefinition, type ToolEffect, type TradingAccess } from './types.ts';
 export { actorForEmail, ceoEmail } from './actors.ts';

@@ -15,6 +15,10 @@ export const TOOL_POLICY: Readonly<Record<string, { readonly departments: readon
   stop_bot: { departments: ['security', 'support'], traders: true },
   start_bot: { departments: ['support'], traders: true },
   run_backtest: { departments: ['support'], traders: true },
+  // what a trader's Telegram commands need (/daily /weekly /monthly, /balance, /forceexit)
+  pnl_by_period: { departments: ['finance', 'security', 'support'], traders: true },
+  bot_balances: { departments: ['security', 'support'], traders: true },
+  force_exit: { departments: ['security'], traders: true },
   // billing and subscriptions
   revenue_summary: { departments: ['finance', 'subscriptions'] },
   failed_payments: { departments: ['finance', 'subscriptions'] },

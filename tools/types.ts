@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { BillingService } from '../billing/index.ts';
-import type { Database, Department, StaffRole } from '../db/index.ts';
-import type { MarketDataSource } from '../trading/index.ts';
+import type { bots, Database, Department, StaffRole } from '../db/index.ts';
+import type { Exchange, MarketDataSource, RiskLimits } from '../trading/index.ts';
 
 /** Who is asking. Authority is decided from this, never from what a prompt says. */
 export type Actor =
@@ -18,6 +18,15 @@ export interface ToolContext {
   readonly now: () => Date;
   /** Where missing candles are fetched from (an exchange); without it only the cache is used. */
   readonly marketData?: MarketDataSource | undefined;
+  /** The trading engine, for tools that place orders on a bot's account (force_exit); absent: they say so. */
+  readonly trading?: TradingAccess | undefined;
+}
+
+/** How a tool reaches a bot's exchange: paper or live per the bot's mode and TRADING_MODE. */
+export interface TradingAccess {
+  exchangeFor(bot: typeof bots.$inferSelect): Promise<Exchange>;
+  readonly limits: RiskLimits;
+  killSwitch(): Promise<boolean>;
 }
 
 /**

@@ -36,7 +36,7 @@ export const tradingTools = [
     output: z.object({ bots: z.array(botRow), running: z.number() }),
     async execute(ctx, input) {
       const scope = await traderScope(ctx, input.email);
-      const rows = await selectScoped(ctx.db, scope, bots, { orderBy: bots.createdAt });
+      const rows = await selectScoped(ctx.db, scope, bots, { orderBy: [bots.createdAt, bots.id] });
       return {
         bots: rows.map((b) => ({ id: b.id, name: b.name, strategy: b.strategyName, symbols: b.symbols, mode: b.mode, status: b.status, stakeQuote: b.stakeQuote })),
         running: rows.filter((b) => b.status === 'running').length,
@@ -213,7 +213,7 @@ export const tradingTools = [
     }),
     async execute(ctx, input) {
       const scope = await traderScope(ctx, input.email);
-      const rows = await selectScoped(ctx.db, scope, bots, { orderBy: bots.createdAt });
+      const rows = await selectScoped(ctx.db, scope, bots, { orderBy: [bots.createdAt, bots.id] });
       const wallets = await selectScoped(ctx.db, scope, paperBalances);
       const out = [];
       for (const bot of rows) {

@@ -4,13 +4,13 @@ import { bots, orders, positions, trades, type Database } from '../../db/index.t
 import { ExchangeRejectedError, ExchangeUnavailableError, splitSymbol, type Exchange, type ExchangeOrder } from '../exchange/index.ts';
 import { checkOrder, type RiskLimits } from '../risk/index.ts';
 import { ENTER, EXIT, getStrategy, parseStrategyParameters, type Strategy, type StrategyRunner } from '../strategies/index.ts';
-import { clientOrderIdFor } from './client-order-id.ts';
+import { clientOrderIdFor, forceExitOrderIdFor } from './client-order-id.ts';
 import type { BotEvent } from './events.ts';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry.ts';
 
 type BotRow = typeof bots.$inferSelect;
 type OrderRow = typeof orders.$inferSelect;
-type ExitReason = 'signal' | 'stop_loss' | 'take_profit';
+type ExitReason = 'signal' | 'stop_loss' | 'take_profit' | 'forced';
 
 export interface BotRunnerDeps {
   readonly db: Database;
@@ -25,6 +25,35 @@ export interface BotRunnerDeps {
    * and a fresh runner (a restarted process) must recover from the state left behind.
    */
   readonly crashPoints?: { afterOrderRecorded?: () => void; afterOrderPlaced?: () => void };
+  /**
+   * Fencing for workers that share bots: the owner epoch this runner's worker got when it took
+   * the bot. Ticks and new orders are refused (StaleOwnerError) once the bot's epoch moved on.
+   */
+  readonly fence?: { readonly epoch: number };
+}
+
+/** This runner's worker no longer owns the bot: another took it over. */
+export class StaleOwnerError extends Error {
+  readonly botId: string;
+  constructor(botId: string, epoch: number, current: number | undefined) {
+    super(`bot ${botId} is owned by epoch ${current ?? '?'} now, not ${epoch}: this worker lost it`);
+    this.name = 'StaleOwnerError';
+    this.botId = botId;
+  }
+}
+
+/** What became of one position a forced exit tried to close. */
+export interface ForcedExit {
+  readonly symbol: string;
+  /**
+   * `already`: this position's exit order was filled by an earlier call (a second press);
+   * `refused`: the risk gate said no; `rejected`: the exchange did; `open`: not filled yet.
+   */
+  readonly outcome: 'filled' | 'open' | 'rejected' | 'refused' | 'already';
+  readonly amountBase: string;
+  readonly priceQuote: string | null;
+  readonly profitQuote: string | null;
+  readonly reason: string | null;
 }
 
 export interface TickReport {
@@ -101,6 +130,7 @@ export class BotRunner {
       if (!row) throw new Error(`bot ${this.bot.id} was deleted`);
       this.bot = row;
     }
+    this.assertOwner(this.bot.ownerEpoch);
     // Orders can only be left unfinished by a previous process or a failed send; both set
     // the flag, so healthy ticks skip the query.
     const recovered = this.needsReconcile ? await this.reconcile() : 0;
@@ -154,8 +184,8 @@ export class BotRunner {
     return this.placeOrder(symbol, 'buy', (0.95 * stake) / price, latest, 'entry');
   }
 
-  private async placeOrder(symbol: string, side: 'buy' | 'sell', amountBase: number, latest: number[], reason: ExitReason | 'entry'): Promise<'placed' | 'refused' | 'none'> {
-    const clientOrderId = clientOrderIdFor(this.bot.id, symbol, latest[0]!, side);
+  private async placeOrder(symbol: string, side: 'buy' | 'sell', amountBase: number, latest: number[], reason: ExitReason | 'entry', orderId?: string): Promise<'placed' | 'refused' | 'none'> {
+    const clientOrderId = orderId ?? clientOrderIdFor(this.bot.id, symbol, latest[0]!, side);
     const [already] = await this.deps.db.select({ id: orders.id }).from(orders).where(and(eq(orders.botId, this.bot.id), eq(orders.clientOrderId, clientOrderId)));
     if (already) return 'none'; // this decision was taken before (e.g. before a restart)
     const market = await withRetry(() => this.deps.exchange.marketRules(symbol), this.retry);
@@ -192,11 +222,7 @@ export class BotRunner {
       if (decision.pauseBot) await this.pause(`risk limit: ${decision.reason}`);
       return 'refused';
     }
-    const [row] = await this.deps.db
-      .insert(orders)
-      .values({ ...base, status: 'new', amountBase: String(decision.amountBase) })
-      .onConflictDoNothing()
-      .returning();
+    const [row] = await this.recordOrder({ ...base, status: 'new', amountBase: String(decision.amountBase) });
     if (!row) return 'none';
     this.needsReconcile = true; // until the exchange's answer is recorded
     this.deps.crashPoints?.afterOrderRecorded?.();
@@ -208,6 +234,45 @@ export class BotRunner {
     await this.applyExchangeOrder(row, placed);
     this.needsReconcile = placed.status === 'open';
     return 'placed';
+  }
+
+  /**
+   * Closes the bot's open positions now (or the one in `symbol`) with market sells, whatever
+   * the strategy says and whether the bot runs or not: the trader's /forceexit. Each exit goes
+   * through the risk gate (exits are never blocked by loss limits or the kill switch) and is
+   * recorded like any other order, under an id derived from the position, so it is placed once.
+   */
+  async forceExit(symbol?: string): Promise<ForcedExit[]> {
+    const [fresh] = await this.deps.db.select().from(bots).where(eq(bots.id, this.bot.id));
+    if (fresh) this.bot = fresh;
+    if (this.needsReconcile) await this.reconcile();
+    const held = await this.deps.db
+      .select()
+      .from(positions)
+      .where(and(eq(positions.botId, this.bot.id), ...(symbol ? [eq(positions.symbol, symbol)] : [])));
+    const exits: ForcedExit[] = [];
+    for (const position of held) {
+      const orderId = forceExitOrderIdFor(this.bot.id, position.symbol, position.openedAt);
+      const price = await withRetry(() => this.deps.exchange.lastPrice(position.symbol), this.retry);
+      const bar = [Date.now(), price, price, price, price, 0];
+      const placed = await this.placeOrder(position.symbol, 'sell', Number(position.amountBase), bar, 'forced', orderId);
+      const [order] = await this.deps.db.select().from(orders).where(and(eq(orders.botId, this.bot.id), eq(orders.clientOrderId, orderId)));
+      const [trade] = order?.status === 'filled'
+        ? await this.deps.db.select().from(trades).where(and(eq(trades.botId, this.bot.id), eq(trades.symbol, position.symbol), eq(trades.exitReason, 'forced'))).orderBy(sql`${trades.closedAt} desc`).limit(1)
+        : [];
+      const status = order?.status;
+      const outcome: ForcedExit['outcome'] =
+        placed === 'refused' ? 'refused' : status === 'rejected' ? 'rejected' : status === 'filled' ? (placed === 'none' ? 'already' : 'filled') : 'open';
+      exits.push({
+        symbol: position.symbol,
+        outcome,
+        amountBase: position.amountBase,
+        priceQuote: order?.averagePriceQuote ?? null,
+        profitQuote: trade?.profitQuote ?? null,
+        reason: order?.rejectReason ?? null,
+      });
+    }
+    return exits;
   }
 
   /** Orders left `new` or `open` (a crash, a pending limit order): ask the exchange what happened. */
@@ -298,7 +363,7 @@ export class BotRunner {
               closedAt: now,
             })
             .where(eq(trades.id, open.id));
-          const reason = row.reason === 'stop_loss' || row.reason === 'take_profit' ? row.reason : 'signal';
+          const reason = row.reason === 'stop_loss' || row.reason === 'take_profit' || row.reason === 'forced' ? row.reason : 'signal';
           events.push({ type: 'trade_closed', botId: row.botId, tenantId: row.tenantId, symbol: row.symbol, amountBase: placed.filledBase, priceQuote: price, profitQuote: profit, reason });
         }
       }
@@ -335,6 +400,21 @@ export class BotRunner {
     await this.deps.db.update(bots).set({ status: 'paused', lastError: reason, updatedAt: new Date() }).where(eq(bots.id, this.bot.id));
     this.bot = { ...this.bot, status: 'paused', lastError: reason };
     this.emit({ type: 'bot_paused', botId: this.bot.id, tenantId: this.bot.tenantId, reason });
+  }
+
+  private assertOwner(epoch: number | undefined): void {
+    if (this.deps.fence && epoch !== this.deps.fence.epoch) throw new StaleOwnerError(this.bot.id, this.deps.fence.epoch, epoch);
+  }
+
+  /** Writes the order about to be sent; with a fence, only while this worker still owns the bot. */
+  private recordOrder(values: typeof orders.$inferInsert) {
+    if (!this.deps.fence) return this.deps.db.insert(orders).values(values).onConflictDoNothing().returning();
+    return this.deps.db.transaction(async (tx) => {
+      // The row lock orders this check against a takeover raising the epoch.
+      const [current] = await tx.select({ epoch: bots.ownerEpoch }).from(bots).where(eq(bots.id, this.bot.id)).for('update');
+      this.assertOwner(current?.epoch);
+      return tx.insert(orders).values(values).onConflictDoNothing().returning();
+    });
   }
 
   private emit(event: BotEvent): void {

@@ -1,0 +1,190 @@
+import { and, eq, inArray, isNotNull, like } from 'drizzle-orm';
+import type { Telegram } from 'telegraf';
+import { z } from 'zod';
+import { approvals, notifications, users, type Database, type Locale } from '../db/index.ts';
+import type { Logger } from '../observability/index.ts';
+import { decideApproval, listPendingApprovals, mayDecide, TOOLS, type ApprovalRow, type ToolContext } from '../tools/index.ts';
+import { linkedDeciders, linkedUsers, type LinkedPerson } from './identity.ts';
+import { enqueueNotification, renderNotification } from './outbox/index.ts';
+import { t } from './texts.ts';
+
+// Risky tool calls wait in `approvals`; here they reach the people who may decide them (the
+// department's head, the CEO, admins) as outbox notifications with Approve/Reject buttons,
+// once per approval and person (dedupe key `approval:<id>:<userId>`). A press decides through
+// decideApproval, which executes at most once however many presses race.
+
+export interface ApprovalServices {
+  readonly db: Database;
+  readonly telegram: Telegram;
+  readonly logger: Logger;
+  /** Everything a decided tool needs to run (billing, trading, market data), without an actor. */
+  readonly toolContext: Omit<ToolContext, 'actor'>;
+  /** Tells the outbox there is something to send now (skips its poll interval). */
+  readonly wakeOutbox?: () => void;
+}
+
+/** `approval:<uuid>:approve|reject`, as the outbox's approval_requested message writes it. */
+export const approvalButton = z
+  .string()
+  .max(64)
+  .regex(/^approval:[0-9a-f-]{36}:(approve|reject)$/)
+  .transform((data) => {
+    const [, approvalId, decision] = data.split(':') as [string, string, 'approve' | 'reject'];
+    return { approvalId, decision };
+  })
+  .pipe(z.object({ approvalId: z.uuid(), decision: z.enum(['approve', 'reject']) }));
+
+const announcementKey = (approvalId: string, userId: string) => `approval:${approvalId}:${userId}`;
+
+/**
+ * Queues an approval_requested message for every linked person allowed to decide each pending
+ * approval (all of them, or those in `onlyIds`) who has not been sent one yet. Returns how
+ * many messages were queued. Safe to run from any number of processes at once.
+ */
+export async function announcePendingApprovals(services: ApprovalServices, onlyIds?: readonly string[]): Promise<number> {
+  const { db } = services;
+  const now = services.toolContext.now();
+  let pending = await listPendingApprovals(db, now);
+  if (onlyIds) pending = pending.filter((a) => onlyIds.includes(a.id));
+  let queued = 0;
+  const requesters = await requesterNames(db, pending);
+  const decidersByDepartment = new Map<string, LinkedPerson[]>();
+  for (const approval of pending) {
+    let deciders = decidersByDepartment.get(approval.approverDepartment);
+    if (!deciders) {
+      deciders = (await linkedDeciders(db, approval.approverDepartment)).filter((p) => mayDecide(p.actor, approval.approverDepartment));
+      decidersByDepartment.set(approval.approverDepartment, deciders);
+    }
+    for (const decider of deciders) {
+      const requestedBy = approval.requestedByUserId ? requesters.get(approval.requestedByUserId) : approval.agent ? `${approval.agent} agent` : undefined;
+      const { created } = await enqueueNotification(db, {
+        tenantId: approval.tenantId,
+        to: { userId: decider.userId },
+        type: 'approval_requested',
+        payload: { approvalId: approval.id, tool: approval.tool, summary: approval.summary.slice(0, 1000), ...(requestedBy ? { requestedBy } : {}), expiresAt: approval.expiresAt.toISOString() },
+        dedupeKey: announcementKey(approval.id, decider.userId),
+      });
+      if (created) queued++;
+    }
+  }
+  if (queued > 0) services.wakeOutbox?.();
+  return queued;
+}
+
+async function requesterNames(db: Database, pending: readonly ApprovalRow[]): Promise<Map<string, string>> {
+  const ids = [...new Set(pending.flatMap((a) => (a.requestedByUserId ? [a.requestedByUserId] : [])))];
+  if (ids.length === 0) return new Map();
+  const rows = await db.select({ id: users.id, name: users.name }).from(users).where(inArray(users.id, ids));
+  return new Map(rows.map((r) => [r.id, r.name]));
+}
+
+export interface ButtonPress {
+  /** Who pressed, when linked. */
+  readonly person: LinkedPerson | undefined;
+  readonly locale: Locale;
+  /** The message that carried the button. */
+  readonly chatId: number | undefined;
+  readonly messageId: number | undefined;
+  /** Answers the press (the small notice on the presser's screen). */
+  answer(text: string, alert?: boolean): Promise<void>;
+}
+
+/**
+ * An Approve or Reject press. Only a linked person whom the policy lets decide may; the
+ * decision is taken once (a second press, or a second person, is told who decided); the
+ * message, and every other decider's copy, is edited to show the decision; the requester
+ * is told through the outbox.
+ */
+export async function onApprovalButton(services: ApprovalServices, press: ButtonPress, choice: { approvalId: string; decision: 'approve' | 'reject' }): Promise<void> {
+  const { db, logger } = services;
+  const { locale, person } = press;
+  if (!person || person.actor.kind !== 'staff') {
+    await press.answer(t(locale, 'Você não pode decidir aprovações.', 'You may not decide approvals.'), true);
+    return;
+  }
+  const result = await decideApproval(TOOLS, services.toolContext, person.actor, choice.approvalId, choice.decision);
+  const [approval] = await db.select().from(approvals).where(eq(approvals.id, choice.approvalId));
+  if (!approval) {
+    await press.answer(t(locale, 'Esta aprovação não existe mais.', 'This approval no longer exists.'), true);
+    return;
+  }
+  if (!result.decided) {
+    if (result.status === undefined) {
+      // Not allowed to decide: said to the presser only; the message stays as it is.
+      await press.answer(t(locale, `Não: só o responsável de ${approval.approverDepartment} ou o CEO pode decidir esta aprovação.`, `No: only the ${approval.approverDepartment} head or the CEO may decide this approval.`), true);
+      return;
+    }
+    const decidedBy = approval.decidedByUserId ? await nameOf(db, approval.decidedByUserId) : undefined;
+    await press.answer(decidedBy ? t(locale, `Já decidida por ${decidedBy} (${statusWord(approval.status, 'pt-BR')}).`, `Already decided by ${decidedBy} (${statusWord(approval.status, 'en')}).`) : t(locale, `Esta aprovação já está ${statusWord(result.status, 'pt-BR')}.`, `This approval is already ${statusWord(result.status, 'en')}.`));
+    await showDecision(services, approval, press, decidedBy);
+    return;
+  }
+  const failure = result.outcome && !result.outcome.ok ? result.outcome.message : undefined;
+  await press.answer(
+    result.status === 'executed' ? t(locale, 'Aprovada e executada.', 'Approved and executed.') : result.status === 'rejected' ? t(locale, 'Rejeitada.', 'Rejected.') : t(locale, `Aprovada, mas a execução falhou: ${failure ?? ''}`, `Approved, but it failed: ${failure ?? ''}`),
+    result.status === 'failed',
+  );
+  await showDecision(services, approval, press, person.actor.name, failure);
+  if (approval.requestedByUserId && approval.requestedByUserId !== person.userId) {
+    await enqueueNotification(db, {
+      tenantId: approval.tenantId,
+      to: { userId: approval.requestedByUserId },
+      type: 'approval_decided',
+      payload: { approvalId: approval.id, summary: approval.summary.slice(0, 1000), decision: result.status, decidedBy: person.actor.name, ...(failure ? { note: failure.slice(0, 1000) } : {}) },
+      dedupeKey: `approval:${approval.id}:decided`,
+    });
+    services.wakeOutbox?.();
+  }
+  logger.info({ approvalId: approval.id, status: result.status, decidedBy: person.userId }, 'approval decided on Telegram');
+}
+
+async function nameOf(db: Database, userId: string): Promise<string | undefined> {
+  const [row] = await db.select({ name: users.name }).from(users).where(eq(users.id, userId));
+  return row?.name;
+}
+
+function statusWord(status: string, locale: Locale): string {
+  const words: Record<string, [string, string]> = {
+    approved: ['aprovada', 'approved'], executed: ['aprovada e executada', 'approved and executed'], failed: ['aprovada, com falha na execução', 'approved, failed to run'],
+    rejected: ['rejeitada', 'rejected'], expired: ['expirada', 'expired'], pending: ['pendente', 'pending'],
+  };
+  const word = words[status];
+  return word ? (locale === 'en' ? word[1] : word[0]) : status;
+}
+
+/** Replaces the buttons of every copy of the request (each decider's, and the pressed one) with the decision. */
+async function showDecision(services: ApprovalServices, approval: ApprovalRow, pressed: ButtonPress, decidedBy: string | undefined, note?: string): Promise<void> {
+  const { db, telegram, logger } = services;
+  const decision = (['executed', 'failed', 'rejected', 'expired', 'approved'] as const).find((s) => s === approval.status) ?? (approval.status === 'pending' ? 'expired' : 'approved');
+  const copies = await db
+    .select({ userId: notifications.recipientUserId, messageId: notifications.telegramMessageId })
+    .from(notifications)
+    .where(and(like(notifications.dedupeKey, `approval:${approval.id}:%`), eq(notifications.type, 'approval_requested'), isNotNull(notifications.telegramMessageId)));
+  const people = new Map((await linkedUsers(db, copies.flatMap((c) => (c.userId ? [c.userId] : [])))).map((p) => [p.userId, p]));
+  const targets: { chatId: number; messageId: number; locale: Locale }[] = [];
+  for (const copy of copies) {
+    const reader = copy.userId ? people.get(copy.userId) : undefined;
+    if (reader && copy.messageId !== null) targets.push({ chatId: reader.chatId, messageId: copy.messageId, locale: reader.locale });
+  }
+  if (pressed.chatId !== undefined && pressed.messageId !== undefined && !targets.some((x) => x.chatId === pressed.chatId && x.messageId === pressed.messageId)) {
+    targets.push({ chatId: pressed.chatId, messageId: pressed.messageId, locale: pressed.person?.locale ?? pressed.locale });
+  }
+  for (const target of targets) {
+    const message = renderNotification('approval_decided', { approvalId: approval.id, summary: approval.summary.slice(0, 1000), decision, ...(decidedBy ? { decidedBy } : {}), ...(note ? { note: note.slice(0, 1000) } : {}) }, target.locale);
+    await telegram
+      .editMessageText(target.chatId, target.messageId, undefined, message.text, { parse_mode: 'HTML', reply_markup: { inline_keyboard: [] } })
+      .catch((error: unknown) => logger.debug({ err: error, approvalId: approval.id }, 'could not edit an approval message (deleted, or already showing the decision)'));
+  }
+}
+
+/** The pending approvals a person may decide, newest last (for /approvals). */
+export async function pendingFor(services: ApprovalServices, person: LinkedPerson): Promise<ApprovalRow[]> {
+  const pending = await listPendingApprovals(services.db, services.toolContext.now());
+  return pending.filter((a) => mayDecide(person.actor, a.approverDepartment));
+}
+
+/** The approval_requested card (text and buttons) for one approval, in a reader's language. */
+export async function approvalCard(db: Database, approval: ApprovalRow, locale: Locale) {
+  const requestedBy = approval.requestedByUserId ? await nameOf(db, approval.requestedByUserId) : undefined;
+  return renderNotification('approval_requested', { approvalId: approval.id, tool: approval.tool, summary: approval.summary.slice(0, 1000), ...(requestedBy ? { requestedBy } : {}), expiresAt: approval.expiresAt.toISOString() }, locale);
+}

@@ -1,0 +1,510 @@
+import { Telegraf, type Context } from 'telegraf';
+import type { CallbackQuery, Message, Update, User } from 'telegraf/types';
+import { z } from 'zod';
+import type { AgentRuntime } from '../agents/index.ts';
+import type { BillingService } from '../billing/index.ts';
+import type { Database, Locale } from '../db/index.ts';
+import type { Logger } from '../observability/index.ts';
+import type { ToolContext, TradingAccess } from '../tools/index.ts';
+import type { MarketDataSource } from '../trading/index.ts';
+import { askableAgents, homeAgent, mayAsk } from './access.ts';
+import { announcePendingApprovals, approvalButton, approvalCard, onApprovalButton, pendingFor, type ApprovalServices } from './approvals.ts';
+import { groupDepartment, linkedPerson, redeemLinkCode, unlinkTelegram, type LinkedPerson } from './identity.ts';
+import { escapeMarkdown as md, markdownToTelegramHtml } from './markdown.ts';
+import type { TelegramDelivery } from './outbox/index.ts';
+import { describe, Poller, type PollerOptions } from './poller.ts';
+import { sendHtml, sendMarkdown, telegrafOutgoing, updateTiming, withTyping, type OutgoingMessages, type UpdateTiming } from './send.ts';
+import type { Session } from './session.ts';
+import { agentTurn, askCommand, decidesApprovals, MAX_MESSAGE_CHARS, reportCommand, type AgentTurnDeps } from './staff.ts';
+import { departmentName, failureText, linkFailureText, replyLocale, staffHelp, t, telegramLocale, textOnlyText, tooLongText, traderHelp, unknownCommandText, unknownPersonText } from './texts.ts';
+import {
+  backtestCommand, balanceCommand, botControlCommand, botsCommand, forceExitCommand, forceExitData, forceExitDecision, periodCommand, planCommand, profitCommand, statusCommand,
+} from './trader.ts';
+
+export interface TelegramDoorOptions {
+  readonly botToken: string;
+  /** Telegram's API root (TELEGRAM_API_ROOT), or the emulator's in tests. */
+  readonly apiRoot: string;
+  readonly db: Database;
+  readonly billing: BillingService;
+  readonly agents: AgentRuntime;
+  readonly logger: Logger;
+  /** Webhook mode: Telegram pushes updates to `url` with `secret` in X-Telegram-Bot-Api-Secret-Token. Absent: long polling. */
+  readonly webhook?: { readonly url: string; readonly secret: string } | undefined;
+  /** The outbox and its rate-limited sender: replies then share Telegram's limits with notifications, and approvals are delivered. */
+  readonly delivery?: TelegramDelivery | undefined;
+  readonly trading?: TradingAccess | undefined;
+  readonly marketData?: MarketDataSource | undefined;
+  readonly now?: () => Date;
+  /** How often pending approvals made elsewhere (CLI, API, jobs) are looked for; 0: never. Default 15 s. */
+  readonly approvalsEveryMs?: number;
+  readonly poll?: PollerOptions;
+  /** Updates handled at once (all chats); past it, polling waits. Default 32. */
+  readonly maxConcurrentUpdates?: number;
+  /** Each handled update's timing (receipt, last reply, model time): metrics and benchmarks. */
+  readonly onUpdateHandled?: (timing: UpdateTiming) => void;
+}
+
+interface ParsedCommand {
+  readonly name: string;
+  readonly mention: string | undefined;
+  readonly rest: string;
+  readonly valid: boolean;
+}
+
+/** `/name[@bot] rest`; a text starting with "/" and a letter that does not fit is an invalid command. */
+export function parseCommand(text: string): ParsedCommand | undefined {
+  const match = /^\/([A-Za-z0-9_]{1,64})(?:@([A-Za-z0-9_]{3,64}))?(?:\s+([\s\S]*))?$/.exec(text);
+  if (match) return { name: match[1]!.toLowerCase(), mention: match[2], rest: (match[3] ?? '').trim(), valid: true };
+  const loose = /^\/([A-Za-z][A-Za-z0-9_]{0,31})/.exec(text);
+  return loose ? { name: loose[1]!.toLowerCase(), mention: undefined, rest: '', valid: false } : undefined;
+}
+
+const linkCode = z.string().regex(/^[A-Za-z0-9-]{6,64}$/);
+const webhookUpdate = z.looseObject({ update_id: z.number().int().nonnegative() });
+
+const STAFF_COMMANDS = new Set(['ask', 'report', 'approvals']);
+const TRADER_COMMANDS = new Set(['status', 'profit', 'daily', 'weekly', 'monthly', 'balance', 'bots', 'startbot', 'stopbot', 'forceexit', 'backtest', 'plan']);
+/** People who wrote without being linked: told once a day at most. */
+const STRANGER_QUIET_MS = 24 * 3_600_000;
+const MAX_REMEMBERED = 10_000;
+/** Wrong link codes allowed per Telegram account in LINK_WINDOW_MS before it is ignored. */
+const LINK_ATTEMPTS = 5;
+const LINK_WINDOW_MS = 15 * 60_000;
+/** Updates of one chat waiting behind the one being handled; more are dropped (a flood). */
+const MAX_QUEUED_PER_CHAT = 20;
+
+/**
+ * The Telegram door: staff talk to their agents, traders control their bots, deciders approve
+ * with buttons. Nobody is served until linked; groups only when registered for a department.
+ * Updates are handled concurrently across chats and in order within one chat.
+ */
+export class TelegramDoor {
+  readonly bot: Telegraf;
+  readonly mode: 'polling' | 'webhook';
+  private readonly options: TelegramDoorOptions;
+  private readonly logger: Logger;
+  private readonly out: OutgoingMessages;
+  private readonly now: () => Date;
+  private readonly approvals: ApprovalServices;
+  private readonly poller: Poller | undefined;
+  private readonly chains = new Map<string, { tail: Promise<void>; queued: number }>();
+  private readonly tasks = new Set<Promise<void>>();
+  private readonly slotWaiters: (() => void)[] = [];
+  private active = 0;
+  private readonly strangers = new Map<number, number>();
+  private readonly linkFailures = new Map<number, { count: number; since: number }>();
+  private readonly recentUpdates = new Set<number>();
+  private readonly answeredForceExits = new Set<string>();
+  private approvalsTimer: NodeJS.Timeout | undefined;
+  private started = false;
+  private stopped = false;
+
+  constructor(options: TelegramDoorOptions) {
+    this.options = options;
+    this.logger = options.logger;
+    this.now = options.now ?? (() => new Date());
+    this.mode = options.webhook ? 'webhook' : 'polling';
+    // Handlers are bounded by the agents' own timeouts; telegraf's 90 s cut-off only logs.
+    this.bot = new Telegraf(options.botToken, { telegram: { apiRoot: options.apiRoot, webhookReply: false }, handlerTimeout: 10 * 60_000 });
+    const sender = options.delivery?.sender;
+    this.out = sender
+      ? { sendMessage: (chatId, text, extra) => sender.withRetryOn429(() => sender.sendMessage(chatId, text, extra)) }
+      : telegrafOutgoing(this.bot.telegram);
+    this.approvals = {
+      db: options.db,
+      telegram: this.bot.telegram,
+      logger: options.logger,
+      toolContext: this.toolContextBase(),
+      ...(options.delivery ? { wakeOutbox: () => options.delivery!.outbox.wake() } : {}),
+    };
+    this.bot.use((ctx) => this.route(ctx));
+    this.bot.catch((error, ctx) => this.onError(error, ctx));
+    this.poller = this.mode === 'polling' ? new Poller(this.bot.telegram, this.logger, (update) => this.accept(update), options.poll) : undefined;
+  }
+
+  /** For the HTTP server in webhook mode: the secret to check and where to hand the update. */
+  get webhook(): { readonly secret: string; handle(body: unknown): Promise<boolean> } | undefined {
+    const hook = this.options.webhook;
+    if (!hook) return undefined;
+    return {
+      secret: hook.secret,
+      handle: async (body) => {
+        const parsed = webhookUpdate.safeParse(body);
+        if (!parsed.success) return false;
+        await this.accept(parsed.data as unknown as Update);
+        return true;
+      },
+    };
+  }
+
+  /** Polling: starts the loop. Webhook: registers the URL with Telegram. Returns at once. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    try {
+      this.bot.botInfo = await this.bot.telegram.getMe();
+    } catch (error) {
+      this.logger.warn({ reason: describe(error) }, 'Telegram getMe failed; will retry on the first update');
+    }
+    if (this.options.webhook) {
+      const { url, secret } = this.options.webhook;
+      await this.bot.telegram
+        .setWebhook(url, { secret_token: secret, allowed_updates: ['message', 'edited_message', 'callback_query', 'my_chat_member'], drop_pending_updates: false })
+        .then(() => this.logger.info({ url }, 'Telegram webhook registered'))
+        .catch((error: unknown) => this.logger.error({ reason: describe(error) }, 'could not register the Telegram webhook; updates will not arrive until it is'));
+    } else {
+      await this.bot.telegram.deleteWebhook({ drop_pending_updates: false }).catch((error: unknown) => this.logger.warn({ reason: describe(error) }, 'deleteWebhook failed'));
+      this.poller!.start();
+    }
+    const every = this.options.approvalsEveryMs ?? 15_000;
+    if (every > 0) {
+      this.approvalsTimer = setInterval(() => void this.announceApprovals(), every);
+      this.approvalsTimer.unref();
+    }
+    this.logger.info({ mode: this.mode, bot: this.bot.botInfo?.username }, 'Telegram door open');
+  }
+
+  /**
+   * Graceful stop: no new updates; the ones being handled finish (up to `timeoutMs`); in
+   * polling mode Telegram is told what was handled, so a restart does not answer twice.
+   */
+  async stop(timeoutMs = 10_000): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.approvalsTimer) clearInterval(this.approvalsTimer);
+    await this.poller?.stop();
+    const drained = await this.idle(timeoutMs);
+    if (!drained) this.logger.warn({ inFlight: this.tasks.size }, 'Telegram door stopped with updates still being handled');
+    if (drained) await this.poller?.confirm();
+  }
+
+  /** Waits until no update is being handled; false when `timeoutMs` passed first. */
+  async idle(timeoutMs = 30_000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.tasks.size > 0) {
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled([...this.tasks]), new Promise((resolve) => (timer = setTimeout(resolve, left)))]);
+      clearTimeout(timer);
+    }
+    return true;
+  }
+
+  /** Queues pending approvals for their deciders (once each); also runs on a timer. */
+  async announceApprovals(onlyIds?: readonly string[]): Promise<number> {
+    try {
+      return await announcePendingApprovals(this.approvals, onlyIds);
+    } catch (error) {
+      this.logger.error({ err: error }, 'announcing pending approvals failed');
+      return 0;
+    }
+  }
+
+  /**
+   * Takes one update (from the poller or the webhook): waits while too many are in hand,
+   * then queues it behind its chat's earlier updates and returns without waiting for it.
+   */
+  async accept(update: Update): Promise<void> {
+    if (this.stopped) return;
+    if (this.recentUpdates.has(update.update_id)) return; // a webhook delivery retried
+    this.recentUpdates.add(update.update_id);
+    if (this.recentUpdates.size > MAX_REMEMBERED) this.recentUpdates.delete(this.recentUpdates.values().next().value!);
+    const timing: UpdateTiming = { updateId: update.update_id, receivedAt: performance.now(), kind: 'other', modelMs: 0, replies: 0 };
+    const key = chatKeyOf(update);
+    const chain = this.chains.get(key) ?? { tail: Promise.resolve(), queued: 0 };
+    if (chain.queued >= MAX_QUEUED_PER_CHAT) {
+      this.logger.warn({ chat: key }, 'Telegram chat flooding: update dropped');
+      return;
+    }
+    while (this.active >= (this.options.maxConcurrentUpdates ?? 32)) await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+    this.active++;
+    chain.queued++;
+    const run = () => updateTiming.run(timing, () => this.bot.handleUpdate(update));
+    const task = chain.tail.then(run, run).then(
+      () => undefined,
+      (error: unknown) => this.logger.error({ err: error, updateId: update.update_id }, 'Telegram update failed'),
+    ).finally(() => {
+      chain.queued--;
+      this.active--;
+      this.slotWaiters.shift()?.();
+      if (this.chains.get(key) === chain && chain.queued === 0) this.chains.delete(key);
+      this.tasks.delete(task);
+      this.options.onUpdateHandled?.(timing);
+    });
+    chain.tail = task;
+    this.chains.set(key, chain);
+    this.tasks.add(task);
+  }
+
+  private toolContextBase(): Omit<ToolContext, 'actor'> {
+    return { db: this.options.db, billing: this.options.billing, now: this.now, marketData: this.options.marketData, trading: this.options.trading };
+  }
+
+  private session(person: LinkedPerson, chatId: number, locale: Locale): Session {
+    return {
+      person,
+      locale,
+      chatId,
+      tools: { ...this.toolContextBase(), actor: person.actor },
+      reply: (markdown, keyboard) => sendMarkdown(this.out, chatId, markdown, keyboard, this.logger),
+      typing: (work) => withTyping(this.bot.telegram, chatId, work),
+    };
+  }
+
+  private get turnDeps(): AgentTurnDeps {
+    return { agents: this.options.agents, onPendingApprovals: async (ids) => void (await this.announceApprovals(ids)) };
+  }
+
+  private setKind(kind: string): void {
+    const timing = updateTiming.getStore();
+    if (timing) timing.kind = kind;
+  }
+
+  // ---- routing
+
+  private async route(ctx: Context): Promise<void> {
+    const update = ctx.update;
+    if ('callback_query' in update) return this.onCallback(ctx, update.callback_query);
+    if ('message' in update) return this.onMessage(update.message);
+    // Edited messages, channel posts, membership changes, …: nothing to answer.
+    this.setKind('ignored');
+  }
+
+  private async onMessage(message: Message): Promise<void> {
+    const from = message.from;
+    if (!from || from.is_bot || message.chat.type === 'channel') return this.setKind('ignored');
+    const text = 'text' in message && typeof message.text === 'string' ? message.text : undefined;
+    if (message.chat.type !== 'private') return this.onGroupMessage(message, from, text);
+    const chatId = message.chat.id;
+    const command = text ? parseCommand(text) : undefined;
+    const person = await linkedPerson(this.options.db, from.id);
+    if (command?.name === 'start' && command.valid) return this.onStart(from, chatId, person, command.rest);
+    if (!person) return this.onStranger(from, chatId);
+    const locale = replyLocale(command ? command.rest : text, person.locale);
+    const session = this.session(person, chatId, locale);
+    if (text === undefined) {
+      this.setKind('non-text');
+      await session.reply(textOnlyText(locale));
+      return;
+    }
+    if (text.length > MAX_MESSAGE_CHARS) {
+      this.setKind('too-long');
+      await session.reply(tooLongText(text.length, locale));
+      return;
+    }
+    if (command) {
+      if (command.mention && this.bot.botInfo && command.mention.toLowerCase() !== this.bot.botInfo.username.toLowerCase()) return this.setKind('ignored');
+      return this.onCommand(session, command);
+    }
+    if (person.actor.kind === 'staff') {
+      this.setKind('agent');
+      return agentTurn(session, this.turnDeps, homeAgent(person.actor), text, 'telegram');
+    }
+    // A trader's question goes to Support, whose tools see only the trader's own data.
+    this.setKind('agent');
+    return agentTurn(session, this.turnDeps, 'support', text, 'telegram');
+  }
+
+  private async onCommand(session: Session, command: ParsedCommand): Promise<void> {
+    const { person, locale } = session;
+    this.setKind(`/${command.valid ? command.name : 'invalid'}`);
+    if (!command.valid) return void (await session.reply(unknownCommandText(command.name, locale)));
+    const args = command.rest === '' ? [] : command.rest.split(/\s+/);
+    if (command.name === 'help') return this.help(session);
+    if (command.name === 'unlink') {
+      await unlinkTelegram(this.options.db, { telegramUserId: person.telegramUserId }, this.now());
+      await session.reply(t(locale, 'Conta desconectada. Para conectar de novo, peça um novo código.', 'Account disconnected. To connect again, ask for a new code.'));
+      return;
+    }
+    if (person.actor.kind === 'staff') {
+      if (command.name === 'ask') return askCommand(session, this.turnDeps, command.rest, 'telegram');
+      if (command.name === 'report') return reportCommand(session);
+      if (command.name === 'approvals') return this.approvalsCommand(session);
+      if (TRADER_COMMANDS.has(command.name)) return void (await session.reply(t(locale, `/${command.name} é um comando dos clientes (traders). Envie /help.`, `/${command.name} is a command for traders. Send /help.`)));
+    } else {
+      if (STAFF_COMMANDS.has(command.name)) return void (await session.reply(t(locale, `/${command.name} é para a equipe. Envie /help para ver seus comandos.`, `/${command.name} is for staff. Send /help to see your commands.`)));
+      if (args.length > 6) return void (await session.reply(t(locale, 'Argumentos demais. Envie /help.', 'Too many arguments. Send /help.')));
+      switch (command.name) {
+        case 'status': return statusCommand(session);
+        case 'profit': return profitCommand(session, args);
+        case 'daily': case 'weekly': case 'monthly': return periodCommand(session, command.name, args);
+        case 'balance': return balanceCommand(session);
+        case 'bots': return botsCommand(session);
+        case 'startbot': case 'stopbot': return botControlCommand(session, command.name, args);
+        case 'forceexit': return forceExitCommand(session, args);
+        case 'backtest': return backtestCommand(session, args);
+        case 'plan': return planCommand(session);
+      }
+    }
+    await session.reply(unknownCommandText(command.name, locale));
+  }
+
+  private async help(session: Session): Promise<void> {
+    const { actor } = session.person;
+    if (actor.kind === 'trader') return void (await session.reply(traderHelp(session.locale)));
+    const reports = actor.role === 'ceo' || actor.role === 'admin' || actor.department === 'ceo';
+    await session.reply(staffHelp(session.locale, homeAgent(actor as Extract<typeof actor, { kind: 'staff' }>), askableAgents(actor), decidesApprovals(session), reports));
+  }
+
+  private async approvalsCommand(session: Session): Promise<void> {
+    const pending = await pendingFor(this.approvals, session.person);
+    if (pending.length === 0) return void (await session.reply(t(session.locale, 'Nenhuma aprovação pendente para você.', 'No pending approvals for you.')));
+    const shown = pending.slice(-10);
+    if (pending.length > shown.length) await session.reply(t(session.locale, `${pending.length} pendentes; as 10 mais recentes:`, `${pending.length} pending; the 10 most recent:`));
+    for (const approval of shown) {
+      const card = await approvalCard(this.options.db, approval, session.locale);
+      await sendHtml(this.out, session.chatId, card.text, card.replyMarkup);
+    }
+  }
+
+  // ---- strangers and linking
+
+  private async onStranger(from: User, chatId: number): Promise<void> {
+    this.setKind('stranger');
+    const now = Date.now();
+    const last = this.strangers.get(from.id);
+    if (last !== undefined && now - last < STRANGER_QUIET_MS) return;
+    this.strangers.delete(from.id);
+    this.strangers.set(from.id, now);
+    if (this.strangers.size > MAX_REMEMBERED) this.strangers.delete(this.strangers.keys().next().value!);
+    await sendMarkdown(this.out, chatId, unknownPersonText(telegramLocale(from.language_code)), undefined, this.logger);
+  }
+
+  private async onStart(from: User, chatId: number, person: LinkedPerson | undefined, rest: string): Promise<void> {
+    this.setKind('/start');
+    const code = rest.split(/\s+/)[0] ?? '';
+    if (code === '') {
+      if (person) return this.help(this.session(person, chatId, person.locale));
+      return this.onStranger(from, chatId);
+    }
+    const locale = person?.locale ?? telegramLocale(from.language_code);
+    const failures = this.linkFailures.get(from.id);
+    const now = Date.now();
+    if (failures && now - failures.since < LINK_WINDOW_MS && failures.count >= LINK_ATTEMPTS) {
+      if (failures.count === LINK_ATTEMPTS) {
+        failures.count++;
+        await sendMarkdown(this.out, chatId, linkFailureText('throttled', locale), undefined, this.logger);
+      }
+      return;
+    }
+    const fail = async (reason: Parameters<typeof linkFailureText>[0]) => {
+      const entry = failures && now - failures.since < LINK_WINDOW_MS ? failures : { count: 0, since: now };
+      entry.count++;
+      this.linkFailures.set(from.id, entry);
+      if (this.linkFailures.size > MAX_REMEMBERED) this.linkFailures.delete(this.linkFailures.keys().next().value!);
+      await sendMarkdown(this.out, chatId, linkFailureText(reason, locale), undefined, this.logger);
+    };
+    if (!linkCode.safeParse(code).success) return fail('malformed');
+    const result = await redeemLinkCode(this.options.db, code, { userId: from.id, chatId, username: from.username }, this.now());
+    if (!result.ok) return fail(result.reason);
+    this.linkFailures.delete(from.id);
+    this.strangers.delete(from.id);
+    const linked = result.person;
+    const l = linked.locale;
+    const who = linked.actor.kind === 'staff'
+      ? t(l, `${md(linked.actor.name)} (${departmentName(linked.actor.department, l)}, ${roleName(linked.actor.role, l)})`, `${md(linked.actor.name)} (${departmentName(linked.actor.department, l)}, ${roleName(linked.actor.role, l)})`)
+      : md(linked.actor.name);
+    const session = this.session(linked, chatId, l);
+    await session.reply(t(l, `✅ Conectado como ${who}.`, `✅ Linked as ${who}.`));
+    await this.help(session);
+  }
+
+  // ---- groups
+
+  private async onGroupMessage(message: Message, from: User, text: string | undefined): Promise<void> {
+    this.setKind('group');
+    const department = await groupDepartment(this.options.db, message.chat.id);
+    if (!department || text === undefined) return this.setKind('ignored');
+    const person = await linkedPerson(this.options.db, from.id);
+    if (!person || person.actor.kind !== 'staff') return this.setKind('ignored');
+    const username = this.bot.botInfo?.username;
+    const command = parseCommand(text);
+    const mention = username ? new RegExp(`@${username}\\b`, 'i') : undefined;
+    const repliesToBot = 'reply_to_message' in message && message.reply_to_message?.from?.id === this.bot.botInfo?.id;
+    const addressed = command ? command.valid && (!command.mention || command.mention.toLowerCase() === username?.toLowerCase()) : (mention?.test(text) ?? false) || repliesToBot;
+    if (!addressed) return this.setKind('ignored');
+    const locale = replyLocale(command ? command.rest : text, person.locale);
+    const session = this.session(person, message.chat.id, locale);
+    if (text.length > MAX_MESSAGE_CHARS) return void (await session.reply(tooLongText(text.length, locale)));
+    const channel = `telegram-group:${message.chat.id}`;
+    if (command?.name === 'ask') return askCommand(session, this.turnDeps, command.rest, channel);
+    if (command) {
+      await session.reply(t(locale, `Neste grupo: escreva para @${md(username ?? 'bot')} ou use /ask DEPARTAMENTO pergunta.`, `In this group: mention @${md(username ?? 'bot')} or use /ask DEPARTMENT question.`));
+      return;
+    }
+    const question = mention ? text.replace(mention, '').trim() : text.trim();
+    if (question === '') return;
+    const decision = mayAsk(person.actor, department);
+    if (!decision.allowed) {
+      await session.reply(t(locale, `🚫 Seu cargo não permite perguntar ao agente de ${departmentName(department, locale)}.`, `🚫 Your role does not allow asking the ${departmentName(department, locale)} agent.`));
+      return;
+    }
+    this.setKind('agent');
+    await agentTurn(session, this.turnDeps, department, question, channel);
+  }
+
+  // ---- buttons
+
+  private async onCallback(ctx: Context, query: CallbackQuery): Promise<void> {
+    this.setKind('callback');
+    const data = 'data' in query ? query.data : undefined;
+    const person = await linkedPerson(this.options.db, query.from.id);
+    const locale = person?.locale ?? telegramLocale(query.from.language_code) ?? 'pt-BR';
+    const chatId = query.message?.chat.id;
+    const messageId = query.message?.message_id;
+    const answer = async (text: string, alert = false) => {
+      await ctx.answerCbQuery(text.slice(0, 200), { show_alert: alert }).catch((error: unknown) => this.logger.debug({ reason: describe(error) }, 'answerCallbackQuery failed'));
+    };
+    const approval = approvalButton.safeParse(data);
+    if (approval.success) {
+      this.setKind('approval');
+      return onApprovalButton(this.approvals, { person, locale, chatId, messageId, answer }, approval.data);
+    }
+    const exit = forceExitData.safeParse(data);
+    if (exit.success) {
+      this.setKind('forceexit');
+      if (!person || person.actor.kind !== 'trader' || chatId === undefined || messageId === undefined) return answer(t(locale, 'Este botão não é para você.', 'This button is not for you.'), true);
+      const key = `${chatId}:${messageId}`;
+      if (this.answeredForceExits.has(key)) return answer(t(locale, 'Já respondido.', 'Already answered.'));
+      this.answeredForceExits.add(key);
+      if (this.answeredForceExits.size > MAX_REMEMBERED) this.answeredForceExits.delete(this.answeredForceExits.values().next().value!);
+      const session = this.session(person, chatId, person.locale);
+      await answer(exit.data.confirmed ? t(locale, 'Enviando a saída…', 'Sending the exit…') : t(locale, 'Cancelado.', 'Cancelled.'));
+      const text = await session.typing(() => forceExitDecision(session, exit.data));
+      await this.bot.telegram
+        .editMessageText(chatId, messageId, undefined, markdownToTelegramHtml(text), { parse_mode: 'HTML', reply_markup: { inline_keyboard: [] } })
+        .catch(async () => void (await session.reply(text)));
+      return;
+    }
+    await answer(t(locale, 'Este botão não vale mais.', 'This button is no longer valid.'));
+  }
+
+  private async onError(error: unknown, ctx: Context): Promise<void> {
+    this.logger.error({ err: error, updateId: ctx.update.update_id }, 'error handling a Telegram update');
+    const update = ctx.update;
+    try {
+      if ('callback_query' in update) {
+        await ctx.answerCbQuery(failureText('pt-BR').slice(0, 200)).catch(() => {});
+      } else if ('message' in update && update.message.chat.type === 'private') {
+        const person = await linkedPerson(this.options.db, update.message.from?.id ?? 0).catch(() => undefined);
+        if (person) await sendMarkdown(this.out, update.message.chat.id, failureText(person.locale));
+      }
+    } catch (reportError) {
+      this.logger.warn({ reason: describe(reportError) }, 'could not tell the user about the error');
+    }
+  }
+}
+
+function chatKeyOf(update: Update): string {
+  if ('message' in update) return `chat:${update.message.chat.id}`;
+  if ('callback_query' in update) return `press:${update.callback_query.from.id}`;
+  return `update:${update.update_id}`;
+}
+
+function roleName(role: string, locale: Locale): string {
+  const names: Record<string, [string, string]> = { member: ['membro', 'member'], head: ['responsável', 'head'], ceo: ['CEO', 'CEO'], admin: ['administrador', 'admin'] };
+  const name = names[role];
+  return name ? (locale === 'en' ? name[1] : name[0]) : role;
+}

@@ -1,0 +1,224 @@
+import crypto from 'node:crypto';
+import { and, eq, gt, inArray, isNull, or, sql } from 'drizzle-orm';
+import { appendAudit } from '../audit/index.ts';
+import { staff, telegramGroups, telegramLinkCodes, telegramLinks, tenants, users, type Database, type Department, type Locale } from '../db/index.ts';
+import type { Actor } from '../tools/index.ts';
+
+// Who is on the other side of a chat. Nobody is served until linked: a one-time code, issued
+// to a staff member or a trader, is sent as `/start CODE` in a private chat. Only the code's
+// SHA-256 is stored; a code works once, before its expiry, and a newer code replaces older ones.
+
+/** Crockford's base32: no I, L, O or U, so a code read aloud or retyped survives. */
+const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+/** 12 characters × 5 bits = 60 bits: out of reach of guessing, short enough to type. */
+export const LINK_CODE_LENGTH = 12;
+export const DEFAULT_LINK_CODE_TTL_HOURS = 24;
+
+/** A linked person: who they are for the tool layer, and where to reach them. */
+export interface LinkedPerson {
+  readonly actor: Extract<Actor, { kind: 'staff' | 'trader' }>;
+  readonly userId: string;
+  readonly email: string;
+  readonly locale: Locale;
+  readonly chatId: number;
+  readonly telegramUserId: number;
+}
+
+export class TelegramIdentityError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TelegramIdentityError';
+  }
+}
+
+export function normalizeLinkCode(code: string): string {
+  return code.replace(/[\s-]/g, '').toUpperCase();
+}
+
+export function hashLinkCode(code: string): string {
+  return crypto.createHash('sha256').update(normalizeLinkCode(code)).digest('hex');
+}
+
+function newCode(): string {
+  const bytes = crypto.randomBytes(LINK_CODE_LENGTH);
+  let code = '';
+  for (const byte of bytes) code += ALPHABET[byte & 31];
+  return code;
+}
+
+export interface IssuedLinkCode {
+  /** Shown once, never stored. */
+  readonly code: string;
+  readonly expiresAt: Date;
+  readonly userId: string;
+  readonly name: string;
+  readonly kind: 'staff' | 'trader';
+}
+
+/**
+ * A one-time code for `/start CODE`, for the user with this email (a staff member when `kind`
+ * is 'staff', a trader when 'trader'). Earlier unused codes of the same person stop working.
+ */
+export async function issueLinkCode(
+  db: Database,
+  options: { email: string; kind: 'staff' | 'trader'; ttlHours?: number; now?: Date },
+): Promise<IssuedLinkCode> {
+  const ttlHours = options.ttlHours ?? DEFAULT_LINK_CODE_TTL_HOURS;
+  if (!Number.isFinite(ttlHours) || ttlHours <= 0 || ttlHours > 24 * 30) throw new TelegramIdentityError(`--ttl-hours must be between 1 and 720, got ${ttlHours}.`);
+  const now = options.now ?? new Date();
+  const [user] = await db
+    .select({ id: users.id, name: users.name, status: users.status, tenantKind: tenants.kind, staffId: staff.id })
+    .from(users)
+    .innerJoin(tenants, eq(tenants.id, users.tenantId))
+    .leftJoin(staff, eq(staff.userId, users.id))
+    .where(sql`lower(${users.email}) = lower(${options.email})`);
+  if (!user) throw new TelegramIdentityError(`No user with the email ${options.email}.`);
+  if (user.status !== 'active') throw new TelegramIdentityError(`${options.email} is disabled.`);
+  if (options.kind === 'staff' && !user.staffId) throw new TelegramIdentityError(`${options.email} is not a staff member (for a trader use: botcriptofy telegram link-code --email ${options.email}).`);
+  if (options.kind === 'trader' && user.tenantKind !== 'trader') throw new TelegramIdentityError(`${options.email} is not a trader (for staff use: botcriptofy staff invite --email ${options.email}).`);
+  const code = newCode();
+  const expiresAt = new Date(now.getTime() + ttlHours * 3_600_000);
+  await db.transaction(async (tx) => {
+    await tx.update(telegramLinkCodes).set({ usedAt: now }).where(and(eq(telegramLinkCodes.userId, user.id), isNull(telegramLinkCodes.usedAt)));
+    await tx.insert(telegramLinkCodes).values({ userId: user.id, codeHash: hashLinkCode(code), expiresAt });
+  });
+  await appendAudit(db, { actorKind: 'system', actorId: 'cli', action: 'telegram.link_code_issued', outcome: 'ok', details: { userId: user.id, expiresAt: expiresAt.toISOString() } });
+  return { code, expiresAt, userId: user.id, name: user.name, kind: user.staffId ? 'staff' : 'trader' };
+}
+
+export type RedeemResult =
+  | { readonly ok: true; readonly person: LinkedPerson }
+  | { readonly ok: false; readonly reason: 'invalid' | 'expired' | 'used' | 'inactive' };
+
+/**
+ * Links the Telegram account that sent `/start CODE` to the code's user. The code is claimed by
+ * one conditional update, so two chats racing with the same code link at most one. A person
+ * keeps one live link, and a Telegram account links one person: older links are closed.
+ */
+export async function redeemLinkCode(
+  db: Database,
+  code: string,
+  telegram: { userId: number; chatId: number; username?: string | undefined },
+  now: Date = new Date(),
+): Promise<RedeemResult> {
+  const hash = hashLinkCode(code);
+  const outcome = await db.transaction(async (tx): Promise<{ userId: string } | { reason: 'invalid' | 'expired' | 'used' | 'inactive' }> => {
+    const [claimed] = await tx
+      .update(telegramLinkCodes)
+      .set({ usedAt: now })
+      .where(and(eq(telegramLinkCodes.codeHash, hash), isNull(telegramLinkCodes.usedAt), gt(telegramLinkCodes.expiresAt, now)))
+      .returning({ userId: telegramLinkCodes.userId });
+    if (!claimed) {
+      const [row] = await tx.select({ usedAt: telegramLinkCodes.usedAt }).from(telegramLinkCodes).where(eq(telegramLinkCodes.codeHash, hash));
+      return { reason: !row ? 'invalid' : row.usedAt ? 'used' : 'expired' };
+    }
+    const [user] = await tx.select({ status: users.status }).from(users).where(eq(users.id, claimed.userId));
+    if (user?.status !== 'active') return { reason: 'inactive' };
+    await tx
+      .update(telegramLinks)
+      .set({ unlinkedAt: now })
+      .where(and(isNull(telegramLinks.unlinkedAt), or(eq(telegramLinks.userId, claimed.userId), eq(telegramLinks.telegramUserId, BigInt(telegram.userId)))));
+    await tx.insert(telegramLinks).values({ userId: claimed.userId, telegramUserId: BigInt(telegram.userId), chatId: BigInt(telegram.chatId), username: telegram.username ?? null, linkedAt: now });
+    return { userId: claimed.userId };
+  });
+  if ('reason' in outcome) {
+    await appendAudit(db, { actorKind: 'system', actorId: `telegram:${telegram.userId}`, action: 'telegram.link', outcome: 'denied', details: { reason: outcome.reason } });
+    return { ok: false, reason: outcome.reason };
+  }
+  const person = await linkedPerson(db, telegram.userId);
+  if (!person) return { ok: false, reason: 'inactive' };
+  await appendAudit(db, { tenantId: person.actor.tenantId, actorKind: person.actor.kind, actorId: person.userId, action: 'telegram.link', outcome: 'ok', details: { telegramUserId: telegram.userId } });
+  return { ok: true, person };
+}
+
+/** Closes the live link of a Telegram account or of a user; returns how many were closed. */
+export async function unlinkTelegram(db: Database, who: { telegramUserId: number } | { userId: string } | { email: string }, now: Date = new Date()): Promise<number> {
+  let condition;
+  if ('telegramUserId' in who) condition = eq(telegramLinks.telegramUserId, BigInt(who.telegramUserId));
+  else if ('userId' in who) condition = eq(telegramLinks.userId, who.userId);
+  else {
+    const [user] = await db.select({ id: users.id }).from(users).where(sql`lower(${users.email}) = lower(${who.email})`);
+    if (!user) throw new TelegramIdentityError(`No user with the email ${who.email}.`);
+    condition = eq(telegramLinks.userId, user.id);
+  }
+  const closed = await db.update(telegramLinks).set({ unlinkedAt: now }).where(and(isNull(telegramLinks.unlinkedAt), condition)).returning({ userId: telegramLinks.userId });
+  for (const row of closed) await appendAudit(db, { actorKind: 'system', actorId: 'telegram', action: 'telegram.unlink', outcome: 'ok', details: { userId: row.userId } });
+  return closed.length;
+}
+
+const personColumns = {
+  userId: users.id,
+  email: users.email,
+  name: users.name,
+  locale: users.locale,
+  status: users.status,
+  tenantId: users.tenantId,
+  tenantKind: tenants.kind,
+  staffId: staff.id,
+  department: staff.department,
+  role: staff.role,
+  chatId: telegramLinks.chatId,
+  telegramUserId: telegramLinks.telegramUserId,
+};
+
+type PersonRow = Awaited<ReturnType<typeof peopleQuery>>[number];
+
+function toPerson(row: PersonRow): LinkedPerson | undefined {
+  if (row.status !== 'active') return undefined;
+  const base = { userId: row.userId, email: row.email, locale: row.locale, chatId: Number(row.chatId), telegramUserId: Number(row.telegramUserId) };
+  if (row.staffId && row.department && row.role) {
+    return { ...base, actor: { kind: 'staff', userId: row.userId, staffId: row.staffId, tenantId: row.tenantId, department: row.department, role: row.role, name: row.name } };
+  }
+  if (row.tenantKind === 'trader') return { ...base, actor: { kind: 'trader', userId: row.userId, tenantId: row.tenantId, name: row.name } };
+  return undefined;
+}
+
+function peopleQuery(db: Database) {
+  return db
+    .select(personColumns)
+    .from(telegramLinks)
+    .innerJoin(users, eq(users.id, telegramLinks.userId))
+    .innerJoin(tenants, eq(tenants.id, users.tenantId))
+    .leftJoin(staff, eq(staff.userId, users.id));
+}
+
+/** The person a Telegram account is linked to, if any (and still active). */
+export async function linkedPerson(db: Database, telegramUserId: number): Promise<LinkedPerson | undefined> {
+  const [row] = await peopleQuery(db).where(and(eq(telegramLinks.telegramUserId, BigInt(telegramUserId)), isNull(telegramLinks.unlinkedAt)));
+  return row ? toPerson(row) : undefined;
+}
+
+/** Linked people by user id (for telling a requester, or editing everyone's copy). */
+export async function linkedUsers(db: Database, userIds: readonly string[]): Promise<LinkedPerson[]> {
+  if (userIds.length === 0) return [];
+  const rows = await peopleQuery(db).where(and(inArray(telegramLinks.userId, [...userIds]), isNull(telegramLinks.unlinkedAt)));
+  return rows.map((row) => toPerson(row)).filter((p): p is LinkedPerson => p !== undefined);
+}
+
+/** Linked staff who may decide an approval of `department`: its head, the CEO, admins. */
+export async function linkedDeciders(db: Database, department: Department): Promise<LinkedPerson[]> {
+  const rows = await peopleQuery(db).where(
+    and(isNull(telegramLinks.unlinkedAt), or(inArray(staff.role, ['ceo', 'admin']), and(eq(staff.role, 'head'), eq(staff.department, department)))),
+  );
+  return rows.map((row) => toPerson(row)).filter((p): p is LinkedPerson => p !== undefined);
+}
+
+/** Registers (or re-activates) a group chat for a department; other groups are ignored. */
+export async function registerGroup(db: Database, chatId: number, department: Department, title?: string): Promise<void> {
+  await db
+    .insert(telegramGroups)
+    .values({ chatId: BigInt(chatId), department, title: title ?? null, active: true })
+    .onConflictDoUpdate({ target: telegramGroups.chatId, set: { department, active: true, ...(title ? { title } : {}) } });
+  await appendAudit(db, { actorKind: 'system', actorId: 'cli', action: 'telegram.register_group', outcome: 'ok', details: { chatId, department } });
+}
+
+export async function unregisterGroup(db: Database, chatId: number): Promise<boolean> {
+  const rows = await db.update(telegramGroups).set({ active: false }).where(eq(telegramGroups.chatId, BigInt(chatId))).returning({ chatId: telegramGroups.chatId });
+  return rows.length > 0;
+}
+
+/** The department a group chat is registered for, when it is registered and active. */
+export async function groupDepartment(db: Database, chatId: number): Promise<Department | undefined> {
+  const [row] = await db.select({ department: telegramGroups.department }).from(telegramGroups).where(and(eq(telegramGroups.chatId, BigInt(chatId)), eq(telegramGroups.active, true)));
+  return row?.department;
+}

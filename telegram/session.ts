@@ -1,0 +1,27 @@
+import type { Locale } from '../db/index.ts';
+import { invokeTool, TOOLS, type ToolContext, type ToolOutcome } from '../tools/index.ts';
+import type { LinkedPerson } from './identity.ts';
+import type { InlineKeyboard } from './send.ts';
+
+/** One linked person's request being answered: who, in which language, and how to reply. */
+export interface Session {
+  readonly person: LinkedPerson;
+  readonly locale: Locale;
+  readonly chatId: number;
+  /** The person as the tool layer sees them (their actor, the database and services). */
+  readonly tools: ToolContext;
+  reply(markdown: string, keyboard?: InlineKeyboard): Promise<number[]>;
+  /** Runs slow work with "typing…" shown. */
+  typing<T>(work: () => Promise<T>): Promise<T>;
+}
+
+export type ToolCall<T> = { readonly ok: true; readonly result: T } | { readonly ok: false; readonly message: string; readonly error: string };
+
+/** A tool call as the person, through the tool layer (policy, scope, validation, audit). */
+export async function callTool<T>(session: Pick<Session, 'tools'>, name: string, args: Record<string, unknown>): Promise<ToolCall<T>> {
+  const outcome: ToolOutcome = await invokeTool(TOOLS, session.tools, name, args);
+  if (outcome.ok && 'result' in outcome) return { ok: true, result: outcome.result as T };
+  if (outcome.ok) return { ok: false, error: 'pending_approval', message: outcome.message };
+  // "start_bot failed: Your Free plan …" reads better without the tool's name.
+  return { ok: false, error: outcome.error, message: outcome.message.replace(new RegExp(`^${name} failed: `), '') };
+}

@@ -1,0 +1,93 @@
+import { z } from 'zod';
+import { agentByName, renderToolResult, runTurn, type AgentName, type AgentRuntime } from '../agents/index.ts';
+import { mayDecide } from '../tools/index.ts';
+import { askableAgents, mayAsk } from './access.ts';
+import { escapeMarkdown as md } from './markdown.ts';
+import { updateTiming } from './send.ts';
+import { callTool, type Session } from './session.ts';
+import { departmentName, t } from './texts.ts';
+
+// A staff member's side of the door: free text to their department's agent, /ask to another
+// one when their role allows it, /report for the CEO, and the pending approvals they decide.
+
+export const MAX_MESSAGE_CHARS = 4_000;
+
+/** `/ask DEPARTMENT message`: a department name (pt-BR or English) and something to ask. */
+export const askArgs = z.object({
+  department: z.string().min(1).max(40),
+  message: z.string().trim().min(1).max(MAX_MESSAGE_CHARS),
+});
+
+export interface AgentTurnDeps {
+  readonly agents: AgentRuntime;
+  /** Approvals the turn created, to announce to their deciders at once. */
+  onPendingApprovals(ids: readonly string[]): Promise<void>;
+}
+
+/**
+ * One turn of an agent for the person in this chat (memory per person, channel and agent is
+ * kept by runTurn); "typing…" meanwhile; the answer split and sent in Markdown.
+ */
+export async function agentTurn(session: Session, deps: AgentTurnDeps, agent: AgentName, message: string, channel: string, heading?: string): Promise<void> {
+  const turn = await session.typing(() => runTurn(deps.agents, { agent, message, ctx: session.tools, channel }));
+  const timing = updateTiming.getStore();
+  if (timing) timing.modelMs += turn.modelMs;
+  await session.reply(heading ? `**${heading}:**\n${turn.answer}` : turn.answer);
+  const pending = turn.outcomes.flatMap((o) => ('pendingApproval' in o ? [o.pendingApproval.id] : []));
+  if (pending.length > 0) await deps.onPendingApprovals(pending);
+}
+
+export async function askCommand(session: Session, deps: AgentTurnDeps, rest: string, channel: string): Promise<void> {
+  const { locale, person } = session;
+  const [, department = '', message = ''] = /^\s*(\S+)\s*([\s\S]*)$/.exec(rest) ?? [];
+  const parsed = askArgs.safeParse({ department, message });
+  if (!parsed.success) {
+    await session.reply(t(locale, 'Uso: /ask DEPARTAMENTO pergunta — ex.: /ask financeiro qual o MRR?', 'Usage: /ask DEPARTMENT question — e.g. /ask finance what is the MRR?'));
+    return;
+  }
+  const agent = agentByName(parsed.data.department);
+  if (!agent) {
+    await session.reply(t(locale, `Não conheço o departamento "${md(parsed.data.department.slice(0, 40))}". Departamentos: ${listOf(askableAgents(person.actor), locale)}.`, `I don't know the department "${md(parsed.data.department.slice(0, 40))}". Departments: ${listOf(askableAgents(person.actor), locale)}.`));
+    return;
+  }
+  const decision = mayAsk(person.actor, agent);
+  if (!decision.allowed) {
+    const allowed = listOf(askableAgents(person.actor), locale);
+    const name = departmentName(agent, locale);
+    await session.reply(
+      decision.reason === 'ceo_only'
+        ? t(locale, `O agente do CEO atende só o CEO e os administradores. Você pode perguntar a: ${allowed}.`, `The CEO agent serves only the CEO and admins. You may ask: ${allowed}.`)
+        : decision.reason === 'not_staff'
+          ? t(locale, '/ask é para a equipe. Envie /help para ver seus comandos.', '/ask is for staff. Send /help to see your commands.')
+          : t(locale, `🚫 Seu cargo não permite perguntar ao agente de ${name}. Você pode perguntar a: ${allowed}.`, `🚫 Your role does not allow asking the ${name} agent. You may ask: ${allowed}.`),
+    );
+    return;
+  }
+  const heading = agent === homeOf(session) ? undefined : departmentName(agent, locale);
+  await agentTurn(session, deps, agent, parsed.data.message, channel, heading);
+}
+
+function homeOf(session: Session): AgentName | undefined {
+  return session.person.actor.kind === 'staff' ? session.person.actor.department : undefined;
+}
+
+function listOf(agents: readonly AgentName[], locale: 'pt-BR' | 'en'): string {
+  return agents.map((a) => departmentName(a, locale)).join(', ');
+}
+
+/** /report: the company's figures now, from the KPI tool (the CEO and admins). */
+export async function reportCommand(session: Session): Promise<void> {
+  const { locale } = session;
+  const call = await callTool<unknown>(session, 'company_kpis', {});
+  if (!call.ok) {
+    await session.reply(call.error === 'forbidden' ? t(locale, '/report é para o CEO e os administradores.', '/report is for the CEO and admins.') : `⚠️ ${md(call.message)}`);
+    return;
+  }
+  await session.reply(`📊 **${t(locale, 'Indicadores da empresa', 'Company KPIs')}**\n${md(renderToolResult('company_kpis', call.result, locale))}`);
+}
+
+/** Whether a person decides any approvals (for /help). */
+export function decidesApprovals(session: Session): boolean {
+  const { actor } = session.person;
+  return actor.kind === 'staff' && (actor.role === 'ceo' || actor.role === 'admin' || (actor.role === 'head' && mayDecide(actor, actor.department)));
+}

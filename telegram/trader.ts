@@ -1,0 +1,302 @@
+import { z } from 'zod';
+import { formatBrlCents } from '../billing/index.ts';
+import type { Locale } from '../db/index.ts';
+import { STRATEGIES } from '../trading/index.ts';
+import { escapeMarkdown as md } from './markdown.ts';
+import type { InlineKeyboard } from './send.ts';
+import { callTool, type Session } from './session.ts';
+import { t } from './texts.ts';
+
+// A trader's commands (freqtrade's, where they exist). Every figure comes from a tool called
+// as the trader, so the tool layer's scope is what keeps one trader out of another's data.
+
+type Bot = { id: string; name: string; strategy: string; symbols: string[]; mode: string; status: string; stakeQuote: string };
+type Position = { botId: string; symbol: string; amountBase: string; entryPriceQuote: string; stopLossQuote: string | null; takeProfitQuote: string | null };
+
+const numberFormat = (locale: Locale, digits: number) => new Intl.NumberFormat(locale === 'en' ? 'en-US' : 'pt-BR', { maximumFractionDigits: digits, minimumFractionDigits: Math.min(digits, 2) });
+const quote = (value: number | string, locale: Locale, signed = false) => {
+  const n = Number(value);
+  return `${signed && n > 0 ? '+' : ''}${numberFormat(locale, 2).format(n)}`;
+};
+const price = (value: string | null, locale: Locale) => (value === null ? '–' : numberFormat(locale, Number(value) >= 100 ? 2 : 6).format(Number(value)));
+const amount = (value: string | number, locale: Locale) => new Intl.NumberFormat(locale === 'en' ? 'en-US' : 'pt-BR', { maximumFractionDigits: 8 }).format(Number(value));
+const pct = (value: number | null, locale: Locale, signed = false) => (value === null ? '–' : `${signed && value > 0 ? '+' : ''}${numberFormat(locale, 2).format(value)} %`);
+const shortId = (id: string) => id.slice(0, 8);
+
+const STATUS: Record<string, [string, string, string]> = {
+  running: ['▶️', 'rodando', 'running'],
+  stopped: ['⏹', 'parado', 'stopped'],
+  paused: ['⏸', 'pausado', 'paused'],
+  error: ['⚠️', 'com erro', 'error'],
+  frozen: ['🧊', 'congelado', 'frozen'],
+};
+const statusText = (status: string, locale: Locale) => {
+  const s = STATUS[status];
+  return s ? `${s[0]} ${locale === 'en' ? s[2] : s[1]}` : md(status);
+};
+
+// ---- argument schemas (everything a user types is checked before anything runs)
+
+/** A bot as the user names it: its number in /bots, its id, or the start of its id. */
+const botRef = z.string().regex(/^(\d{1,3}|[0-9a-f]{4}[0-9a-f-]{0,32})$/i);
+const symbolArg = z
+  .string()
+  .max(24)
+  .transform((value) => value.toUpperCase().replace(/[-_]/, '/'))
+  .transform((value) => (value.includes('/') ? value : value.replace(/^([A-Z0-9]{2,12}?)(USDT|USDC|BUSD|FDUSD|BRL|BTC|ETH|BNB|EUR)$/, '$1/$2')))
+  .pipe(z.string().regex(/^[A-Z0-9]{2,12}\/[A-Z0-9]{2,12}$/));
+const days = z.coerce.number().int().min(1).max(365);
+const periods = z.coerce.number().int().min(1).max(60);
+
+export const traderArgs = {
+  profit: z.tuple([days.optional()]),
+  period: z.tuple([periods.optional()]),
+  bot: z.tuple([botRef]),
+  forceexit: z.union([z.tuple([botRef]), z.tuple([botRef, symbolArg])]),
+  backtest: z.union([
+    z.tuple([z.string()]),
+    z.tuple([z.string(), symbolArg]),
+    z.tuple([z.string(), symbolArg, z.enum(['5m', '15m', '1h', '4h', '1d'])]),
+    z.tuple([z.string(), symbolArg, z.enum(['5m', '15m', '1h', '4h', '1d']), days]),
+  ]),
+};
+
+export function usage(command: string, locale: Locale): string {
+  const lines: Record<string, [string, string]> = {
+    profit: ['Uso: /profit [dias] — ex.: /profit 30', 'Usage: /profit [days] — e.g. /profit 30'],
+    daily: ['Uso: /daily [n] (1 a 60)', 'Usage: /daily [n] (1 to 60)'],
+    weekly: ['Uso: /weekly [n] (1 a 60)', 'Usage: /weekly [n] (1 to 60)'],
+    monthly: ['Uso: /monthly [n] (1 a 60)', 'Usage: /monthly [n] (1 to 60)'],
+    startbot: ['Uso: /startbot N — o número do robô em /bots, ou o id dele', 'Usage: /startbot N — the bot\'s number in /bots, or its id'],
+    stopbot: ['Uso: /stopbot N — o número do robô em /bots, ou o id dele', 'Usage: /stopbot N — the bot\'s number in /bots, or its id'],
+    forceexit: ['Uso: /forceexit N [PAR] — ex.: /forceexit 1 BTC/USDT', 'Usage: /forceexit N [SYMBOL] — e.g. /forceexit 1 BTC/USDT'],
+    backtest: [`Uso: /backtest ESTRATÉGIA PAR [TIMEFRAME] [DIAS] — ex.: /backtest rsi BTC/USDT 1h 30. Estratégias: ${[...STRATEGIES.keys()].join(', ')}`, `Usage: /backtest STRATEGY SYMBOL [TIMEFRAME] [DAYS] — e.g. /backtest rsi BTC/USDT 1h 30. Strategies: ${[...STRATEGIES.keys()].join(', ')}`],
+  };
+  const line = lines[command];
+  return line ? t(locale, line[0], line[1]) : '';
+}
+
+const failed = (session: Session, message: string) => session.reply(`⚠️ ${md(message)}`);
+
+// ---- the commands
+
+async function listBots(session: Session): Promise<Bot[] | undefined> {
+  const call = await callTool<{ bots: Bot[]; running: number }>(session, 'bots_overview', {});
+  if (!call.ok) {
+    await failed(session, call.message);
+    return undefined;
+  }
+  return call.result.bots;
+}
+
+/** The trader's bot named by a number, an id or an id prefix; replies and returns undefined when none (or several) match. */
+async function resolveBot(session: Session, ref: string): Promise<{ bot: Bot; index: number } | undefined> {
+  const list = await listBots(session);
+  if (!list) return undefined;
+  const { locale } = session;
+  let matches: number[];
+  if (/^\d{1,3}$/.test(ref)) matches = Number(ref) >= 1 && Number(ref) <= list.length ? [Number(ref) - 1] : [];
+  else {
+    const needle = ref.toLowerCase().replace(/-/g, '');
+    matches = list.flatMap((bot, i) => (bot.id.replace(/-/g, '').startsWith(needle) ? [i] : []));
+  }
+  if (matches.length === 1) return { bot: list[matches[0]!]!, index: matches[0]! };
+  await session.reply(
+    matches.length === 0
+      ? t(locale, `Nenhum robô seu corresponde a "${md(ref)}". Veja /bots.`, `None of your bots matches "${md(ref)}". See /bots.`)
+      : t(locale, `Mais de um robô começa com "${md(ref)}"; use mais caracteres do id ou o número em /bots.`, `More than one bot starts with "${md(ref)}"; use more of the id or the number in /bots.`),
+  );
+  return undefined;
+}
+
+export async function botsCommand(session: Session): Promise<void> {
+  const { locale } = session;
+  const list = await listBots(session);
+  if (!list) return;
+  if (list.length === 0) {
+    await session.reply(t(locale, 'Você ainda não tem robôs.', 'You have no bots yet.'));
+    return;
+  }
+  const running = list.filter((b) => b.status === 'running').length;
+  const lines = list.map((b, i) => `${i + 1}. \`${shortId(b.id)}\` **${md(b.name)}** — ${md(b.strategy)} · ${md(b.symbols.join(', '))} · ${b.mode === 'live' ? t(locale, 'real', 'live') : t(locale, 'simulado', 'paper')} · ${statusText(b.status, locale)}`);
+  await session.reply([t(locale, `🤖 **Seus robôs** (${list.length}, ${running} rodando)`, `🤖 **Your bots** (${list.length}, ${running} running)`), ...lines, '', t(locale, 'Use /startbot N ou /stopbot N com o número da lista.', 'Use /startbot N or /stopbot N with the number from this list.')].join('\n'));
+}
+
+export async function statusCommand(session: Session): Promise<void> {
+  const { locale } = session;
+  const call = await callTool<{ positions: Position[] }>(session, 'open_positions', {});
+  if (!call.ok) return void (await failed(session, call.message));
+  const positions = call.result.positions;
+  if (positions.length === 0) {
+    await session.reply(t(locale, '📭 Nenhuma posição aberta.', '📭 No open positions.'));
+    return;
+  }
+  const list = (await listBots(session)) ?? [];
+  const lines = positions.map((p) => {
+    const index = list.findIndex((b) => b.id === p.botId);
+    const bot = list[index];
+    const label = bot ? `${t(locale, 'robô', 'bot')} ${index + 1} \`${shortId(bot.id)}\` ${md(bot.name)}` : `\`${shortId(p.botId)}\``;
+    return `• **${md(p.symbol)}** — ${label}\n  ${amount(p.amountBase, locale)} @ ${price(p.entryPriceQuote, locale)} · SL ${price(p.stopLossQuote, locale)} · TP ${price(p.takeProfitQuote, locale)}`;
+  });
+  await session.reply([t(locale, `📈 **Posições abertas** (${positions.length})`, `📈 **Open positions** (${positions.length})`), ...lines].join('\n'));
+}
+
+export async function profitCommand(session: Session, args: readonly string[]): Promise<void> {
+  const { locale } = session;
+  const parsed = traderArgs.profit.safeParse(args);
+  if (!parsed.success) return void (await session.reply(usage('profit', locale)));
+  const window = parsed.data[0] ?? 365;
+  const call = await callTool<{ days: number; closedTrades: number; wins: number; profitQuote: number; winRatePct: number | null }>(session, 'trading_pnl', { days: window });
+  if (!call.ok) return void (await failed(session, call.message));
+  const r = call.result;
+  await session.reply(
+    [
+      t(locale, `💰 **Resultado — últimos ${r.days} dias**`, `💰 **Profit — last ${r.days} days**`),
+      t(locale, `Operações fechadas: ${r.closedTrades} (${r.wins} com lucro, ${pct(r.winRatePct, locale)})`, `Closed trades: ${r.closedTrades} (${r.wins} winners, ${pct(r.winRatePct, locale)})`),
+      t(locale, `Resultado: ${quote(r.profitQuote, locale, true)} USDT`, `Result: ${quote(r.profitQuote, locale, true)} USDT`),
+    ].join('\n'),
+  );
+}
+
+export async function periodCommand(session: Session, command: 'daily' | 'weekly' | 'monthly', args: readonly string[]): Promise<void> {
+  const { locale } = session;
+  const parsed = traderArgs.period.safeParse(args);
+  if (!parsed.success) return void (await session.reply(usage(command, locale)));
+  const period = command === 'daily' ? 'day' : command === 'weekly' ? 'week' : 'month';
+  const count = parsed.data[0] ?? (period === 'day' ? 7 : period === 'week' ? 8 : 6);
+  const call = await callTool<{ rows: { start: string; closedTrades: number; profitQuote: number }[]; totalProfitQuote: number }>(session, 'pnl_by_period', { period, count });
+  if (!call.ok) return void (await failed(session, call.message));
+  const titles: Record<string, [string, string]> = { day: ['📅 **Resultado por dia**', '📅 **Daily profit**'], week: ['📅 **Resultado por semana**', '📅 **Weekly profit**'], month: ['📅 **Resultado por mês**', '📅 **Monthly profit**'] };
+  const [ptTitle, enTitle] = titles[period]!;
+  const lines = call.result.rows.map((r) => `${r.start}: ${quote(r.profitQuote, locale, true)} USDT (${r.closedTrades} ${t(locale, r.closedTrades === 1 ? 'operação' : 'operações', r.closedTrades === 1 ? 'trade' : 'trades')})`);
+  await session.reply([`${t(locale, ptTitle, enTitle)} (UTC)`, ...lines, t(locale, `Total: ${quote(call.result.totalProfitQuote, locale, true)} USDT`, `Total: ${quote(call.result.totalProfitQuote, locale, true)} USDT`)].join('\n'));
+}
+
+export async function balanceCommand(session: Session): Promise<void> {
+  const { locale } = session;
+  const call = await callTool<{ bots: { botId: string; name: string; mode: string; stakeQuote: string; assets: Record<string, number> | null; note: string | null }[] }>(session, 'bot_balances', {});
+  if (!call.ok) return void (await failed(session, call.message));
+  if (call.result.bots.length === 0) return void (await session.reply(t(locale, 'Você ainda não tem robôs.', 'You have no bots yet.')));
+  const lines = call.result.bots.map((b, i) => {
+    const assets = b.assets ? Object.entries(b.assets).map(([asset, value]) => `${amount(value, locale)} ${md(asset)}`).join(' · ') || '0' : t(locale, `indisponível (${md(b.note ?? '')})`, `unavailable (${md(b.note ?? '')})`);
+    return `${i + 1}. \`${shortId(b.botId)}\` ${md(b.name)} (${b.mode === 'live' ? t(locale, 'real', 'live') : t(locale, 'simulado', 'paper')}): ${assets}`;
+  });
+  await session.reply([t(locale, '💼 **Carteira por robô**', '💼 **Wallet per bot**'), ...lines].join('\n'));
+}
+
+export async function botControlCommand(session: Session, command: 'startbot' | 'stopbot', args: readonly string[]): Promise<void> {
+  const { locale } = session;
+  const parsed = traderArgs.bot.safeParse(args);
+  if (!parsed.success) return void (await session.reply(usage(command, locale)));
+  const found = await resolveBot(session, parsed.data[0]);
+  if (!found) return;
+  const call = await callTool<{ botId: string; status: string }>(session, command === 'startbot' ? 'start_bot' : 'stop_bot', { botId: found.bot.id });
+  if (!call.ok) return void (await failed(session, call.message));
+  const label = `${found.index + 1} \`${shortId(found.bot.id)}\` ${md(found.bot.name)}`;
+  await session.reply(command === 'startbot' ? t(locale, `▶️ Robô ${label} ligado.`, `▶️ Bot ${label} started.`) : t(locale, `⏹ Robô ${label} parado.`, `⏹ Bot ${label} stopped.`));
+}
+
+export async function backtestCommand(session: Session, args: readonly string[]): Promise<void> {
+  const { locale } = session;
+  const parsed = traderArgs.backtest.safeParse(args);
+  if (!parsed.success || !STRATEGIES.has(parsed.data[0].toLowerCase())) return void (await session.reply(usage('backtest', locale)));
+  const [strategy, symbol, timeframe, window] = parsed.data;
+  const request = { strategy: strategy.toLowerCase(), ...(symbol ? { symbol } : {}), ...(timeframe ? { timeframe } : {}), ...(window ? { days: window } : {}) };
+  const call = await session.typing(() =>
+    callTool<{ strategy: string; symbol: string; candles: number; trades: number; finalEquity: number; totalReturnPct: number; maxDrawdownPct: number; winRatePct: number | null }>(session, 'run_backtest', request),
+  );
+  if (!call.ok) return void (await failed(session, call.message));
+  const r = call.result;
+  await session.reply(
+    [
+      t(locale, `🧪 **Backtest ${md(r.strategy)} em ${md(r.symbol)}** (${timeframe ?? '1h'}, ${window ?? 30} dias, ${r.candles} candles)`, `🧪 **Backtest ${md(r.strategy)} on ${md(r.symbol)}** (${timeframe ?? '1h'}, ${window ?? 30} days, ${r.candles} candles)`),
+      t(locale, `Operações: ${r.trades} · acerto ${pct(r.winRatePct, locale)}`, `Trades: ${r.trades} · win rate ${pct(r.winRatePct, locale)}`),
+      t(locale, `Retorno: ${pct(r.totalReturnPct, locale, true)} · drawdown máximo ${pct(r.maxDrawdownPct, locale)}`, `Return: ${pct(r.totalReturnPct, locale, true)} · max drawdown ${pct(r.maxDrawdownPct, locale)}`),
+      t(locale, `Patrimônio final: ${quote(r.finalEquity, locale)} (de 10.000)`, `Final equity: ${quote(r.finalEquity, locale)} (from 10,000)`),
+    ].join('\n'),
+  );
+}
+
+export async function planCommand(session: Session): Promise<void> {
+  const { locale } = session;
+  const status = await callTool<{ plan: string; status: string | null; amountCents: number; interval: string | null; renewsAt: string | null; cancelAtPeriodEnd: boolean }>(session, 'subscription_status', {});
+  if (!status.ok) return void (await failed(session, status.message));
+  const plans = await callTool<{ plans: { id: string; name: string; monthlyPriceCents: number; botsAllowed: number; liveTradingAllowed: boolean; backtestsPerDay: number; symbolsPerBot: number }[] }>(session, 'list_plans', {});
+  const s = status.result;
+  const current = plans.ok ? plans.result.plans.find((p) => p.id === s.plan) : undefined;
+  const name = current?.name ?? s.plan;
+  const price = s.amountCents > 0 ? `, ${formatBrlCents(s.amountCents, locale)}/${s.interval === 'year' ? t(locale, 'ano', 'year') : t(locale, 'mês', 'month')}` : '';
+  const renews = s.renewsAt ? (s.cancelAtPeriodEnd ? t(locale, `, termina em ${s.renewsAt.slice(0, 10)}`, `, ends on ${s.renewsAt.slice(0, 10)}`) : t(locale, `, renova em ${s.renewsAt.slice(0, 10)}`, `, renews on ${s.renewsAt.slice(0, 10)}`)) : '';
+  const lines = [t(locale, `📦 **Seu plano: ${md(name)}** (${md(s.status ?? 'sem assinatura')}${price}${renews})`, `📦 **Your plan: ${md(name)}** (${md(s.status ?? 'no subscription')}${price}${renews})`)];
+  if (current) {
+    lines.push(t(locale,
+      `Limites: ${current.botsAllowed} robôs, ${current.symbolsPerBot} pares por robô, ${current.backtestsPerDay} backtests por dia, ${current.liveTradingAllowed ? 'operação real permitida' : 'só simulado'}.`,
+      `Limits: ${current.botsAllowed} bots, ${current.symbolsPerBot} symbols per bot, ${current.backtestsPerDay} backtests a day, ${current.liveTradingAllowed ? 'live trading allowed' : 'paper only'}.`));
+  }
+  if (plans.ok) {
+    lines.push('', t(locale, 'Planos:', 'Plans:'), ...plans.result.plans.map((p) => `• ${md(p.name)}: ${p.monthlyPriceCents ? `${formatBrlCents(p.monthlyPriceCents, locale)}/${t(locale, 'mês', 'month')}` : t(locale, 'grátis', 'free')} — ${p.botsAllowed} ${t(locale, 'robôs', 'bots')}, ${p.liveTradingAllowed ? t(locale, 'operação real', 'live trading') : t(locale, 'só simulado', 'paper only')}`));
+  }
+  await session.reply(lines.join('\n'));
+}
+
+// ---- /forceexit: a confirmation first; the button carries the bot and the symbol.
+
+/** `fx:<bot id without dashes>:<symbol or *>:<y|n>`: at most 64 bytes, as Telegram allows. */
+export const forceExitData = z
+  .string()
+  .max(64)
+  .regex(/^fx:[0-9a-f]{32}:([A-Z0-9]{2,12}\/[A-Z0-9]{2,12}|\*):[yn]$/)
+  .transform((data) => {
+    const [, hex, symbol, answer] = data.split(':') as [string, string, string, string];
+    const botId = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+    return { botId, symbol: symbol === '*' ? undefined : symbol, confirmed: answer === 'y' };
+  });
+
+const forceExitButton = (botId: string, symbol: string | undefined, answer: 'y' | 'n') => `fx:${botId.replace(/-/g, '')}:${symbol ?? '*'}:${answer}`;
+
+export async function forceExitCommand(session: Session, args: readonly string[]): Promise<void> {
+  const { locale } = session;
+  const parsed = traderArgs.forceexit.safeParse(args);
+  if (!parsed.success) return void (await session.reply(usage('forceexit', locale)));
+  const [ref, symbol] = parsed.data;
+  const found = await resolveBot(session, ref);
+  if (!found) return;
+  const call = await callTool<{ positions: Position[] }>(session, 'open_positions', {});
+  if (!call.ok) return void (await failed(session, call.message));
+  const open = call.result.positions.filter((p) => p.botId === found.bot.id && (!symbol || p.symbol === symbol));
+  const label = `${found.index + 1} \`${shortId(found.bot.id)}\` ${md(found.bot.name)}`;
+  if (open.length === 0) {
+    await session.reply(symbol ? t(locale, `O robô ${label} não tem posição aberta em ${md(symbol)}.`, `Bot ${label} has no open position in ${md(symbol)}.`) : t(locale, `O robô ${label} não tem posições abertas.`, `Bot ${label} has no open positions.`));
+    return;
+  }
+  const keyboard: InlineKeyboard = {
+    inline_keyboard: [[
+      { text: t(locale, '✅ Confirmar saída', '✅ Confirm exit'), callback_data: forceExitButton(found.bot.id, symbol, 'y') },
+      { text: t(locale, 'Cancelar', 'Cancel'), callback_data: forceExitButton(found.bot.id, symbol, 'n') },
+    ]],
+  };
+  const lines = open.map((p) => `• **${md(p.symbol)}**: ${amount(p.amountBase, locale)} @ ${price(p.entryPriceQuote, locale)}`);
+  await session.reply([t(locale, `⚠️ Fechar agora, a mercado, as posições do robô ${label}?`, `⚠️ Close bot ${label}'s positions now, at market?`), ...lines].join('\n'), keyboard);
+}
+
+/** The text that replaces the confirmation once the trader answered. */
+export async function forceExitDecision(session: Session, choice: { botId: string; symbol: string | undefined; confirmed: boolean }): Promise<string> {
+  const { locale } = session;
+  if (!choice.confirmed) return t(locale, 'Saída forçada cancelada. Nada foi vendido.', 'Forced exit cancelled. Nothing was sold.');
+  const call = await callTool<{ exits: { symbol: string; outcome: string; amountBase: string; priceQuote: string | null; profitQuote: string | null; reason: string | null }[] }>(session, 'force_exit', { botId: choice.botId, ...(choice.symbol ? { symbol: choice.symbol } : {}) });
+  if (!call.ok) return `⚠️ ${md(call.message)}`;
+  if (call.result.exits.length === 0) return t(locale, 'Nenhuma posição aberta para fechar (já foi fechada?).', 'No open position to close (already closed?).');
+  const lines = call.result.exits.map((e) => {
+    switch (e.outcome) {
+      case 'filled':
+        return t(locale, `✅ **${md(e.symbol)}** vendido: ${amount(e.amountBase, locale)} @ ${price(e.priceQuote, locale)}${e.profitQuote ? `, resultado ${quote(e.profitQuote, locale, true)} USDT` : ''}`, `✅ **${md(e.symbol)}** sold: ${amount(e.amountBase, locale)} @ ${price(e.priceQuote, locale)}${e.profitQuote ? `, result ${quote(e.profitQuote, locale, true)} USDT` : ''}`);
+      case 'already':
+        return t(locale, `**${md(e.symbol)}**: a ordem de saída já tinha sido enviada.`, `**${md(e.symbol)}**: the exit order had already been sent.`);
+      case 'open':
+        return t(locale, `⏳ **${md(e.symbol)}**: ordem enviada, aguardando execução.`, `⏳ **${md(e.symbol)}**: order sent, waiting for the fill.`);
+      default:
+        return t(locale, `⚠️ **${md(e.symbol)}**: não vendido (${md(e.reason ?? e.outcome)}).`, `⚠️ **${md(e.symbol)}**: not sold (${md(e.reason ?? e.outcome)}).`);
+    }
+  });
+  return lines.join('\n');
+}
