@@ -1,0 +1,137 @@
+import crypto from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { sql } from 'drizzle-orm';
+import { afterAll, describe, expect, it } from 'vitest';
+import * as db from '../../db/index.ts';
+import { queryRows } from '../../db/index.ts';
+import { createLogger } from '../../observability/index.ts';
+import { BotRunner, DEFAULT_RISK_LIMITS, PaperExchange, StaleOwnerError } from '../../trading/index.ts';
+import { BotWorker, RedisBotLocks } from '../../workers/index.ts';
+import { createTestDatabase, realPostgresAvailable, type TestDatabase } from '../support/databases.ts';
+import { REDIS_URL, redisAvailable } from '../support/redis.ts';
+import { HOUR, syntheticMarket } from '../support/synthetic-market.ts';
+
+const CHILD = fileURLToPath(new URL('../support/worker-child.ts', import.meta.url));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const silent = createLogger({ log: { level: 'silent', format: 'json' } }, { destination: new Writable({ write: (_c, _e, done) => done() }) });
+const ready = !realPostgresAvailable || !redisAvailable ? 'needs PostgreSQL and Redis on 127.0.0.1' : '';
+if (ready) console.log(`scale-out tests skipped: ${ready}`);
+
+async function seedBots(test: TestDatabase, count: number): Promise<string[]> {
+  const tenantId = crypto.randomUUID();
+  await test.handle.db.insert(db.tenants).values({ id: tenantId, kind: 'trader', name: 'Scale' });
+  const rows = await test.handle.db
+    .insert(db.bots)
+    // Thresholds differ from bot to bot, so they don't all trade on the same bar.
+    .values(Array.from({ length: count }, (_, i) => ({ tenantId, name: `bot ${i}`, strategyName: 'rsi', parameters: { rsiPeriod: 14, rsiBuy: 20 + (i % 25), rsiSell: 55 + (i % 25) }, symbols: ['BTC/USDT'], timeframe: '1h', status: 'running' as const, stakeQuote: '1000' })))
+    .returning({ id: db.bots.id });
+  const replay = syntheticMarket(40);
+  for (const row of rows) await new PaperExchange(test.handle.db, { botId: row.id, tenantId, market: replay, timeframe: '1h' }).deposit('USDT', 1000);
+  return rows.map((r) => r.id);
+}
+
+describe.skipIf(ready !== '')('bot ticks across worker processes (PostgreSQL + Redis)', () => {
+  const databases: TestDatabase[] = [];
+  const children: ChildProcess[] = [];
+  afterAll(async () => {
+    for (const child of children) child.kill('SIGKILL');
+    for (const test of databases) await test.dispose();
+  });
+
+  it('three workers, 200 paper bots: each tick once per interval, none lost to a SIGKILLed worker beyond its lock TTL, no order twice', async () => {
+    const test = await createTestDatabase('postgres');
+    databases.push(test);
+    await seedBots(test, 200);
+    const intervalMs = 1_000;
+    const ttlMs = 3_000;
+    const prefix = `bcf-scale-${crypto.randomUUID().slice(0, 8)}`;
+    const t0 = (Math.floor(Date.now() / intervalMs) + 4) * intervalMs;
+    const ids = [0, 1, 2].map((i) => `w${i}-${crypto.randomUUID().slice(0, 6)}`);
+    const start = (id: string) =>
+      new Promise<ChildProcess>((resolve, reject) => {
+        const child = spawn(process.execPath, [CHILD], {
+          env: { ...process.env, DATABASE_URL: test.url!, REDIS_URL, PREFIX: prefix, INTERVAL_MS: String(intervalMs), TTL_MS: String(ttlMs), T0: String(t0), WORKER_ID: id },
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        children.push(child);
+        child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve(child));
+        child.on('error', reject);
+      });
+    const workers = await Promise.all(ids.map(start));
+
+    // Run 20 slots, kill the busiest worker without warning, run to 70 slots, stop the others gracefully.
+    await sleep(t0 - Date.now() + 20 * intervalMs);
+    const [busiest] = await queryRows<{ worker_id: string; bots: number }>(test.handle.db, sql`select worker_id, count(distinct bot_id)::int as bots from bot_ticks group by worker_id order by 2 desc limit 1`);
+    const victim = ids.indexOf(busiest!.worker_id);
+    expect(busiest!.bots).toBeGreaterThan(30);
+    const killedAt = Date.now();
+    workers[victim]!.kill('SIGKILL');
+    await sleep(t0 + 70 * intervalMs - Date.now());
+    const survivors = workers.filter((_, i) => i !== victim);
+    for (const child of survivors) child.kill('SIGTERM');
+    await Promise.all(survivors.map((child) => new Promise((resolve) => child.on('close', resolve))));
+
+    const perBot = await queryRows<{ bot_id: string; ticks: number; first: string; last: string; workers: number }>(
+      test.handle.db,
+      sql`select bot_id, count(*)::int as ticks, min(slot_at)::text as first, max(slot_at)::text as last, count(distinct worker_id)::int as workers from bot_ticks where slot_at >= ${new Date(t0).toISOString()}::timestamptz group by bot_id`,
+    );
+    expect(perBot).toHaveLength(200);
+    // Missed slots: only the killed worker's bots, only until their locks lapsed and were taken.
+    const maxGap = Math.ceil((ttlMs + 3 * intervalMs) / intervalMs);
+    for (const row of perBot) {
+      expect(row.ticks, row.bot_id).toBeGreaterThanOrEqual(60);
+      expect(row.ticks, row.bot_id).toBeLessThanOrEqual(71);
+    }
+    const gaps = await queryRows<{ bot_id: string; gap: number }>(
+      test.handle.db,
+      sql`select bot_id, max(gap)::int as gap from (select bot_id, (extract(epoch from slot_at - lag(slot_at) over (partition by bot_id order by slot_at)) * 1000 / ${intervalMs})::int as gap from bot_ticks where slot_at >= ${new Date(t0).toISOString()}::timestamptz) g group by bot_id`,
+    );
+    for (const row of gaps) expect(row.gap ?? 1, row.bot_id).toBeLessThanOrEqual(maxGap);
+    // The killed worker's bots were taken over by the others (a new epoch each).
+    const victimBots = await queryRows<{ bot_id: string }>(test.handle.db, sql`select distinct bot_id from bot_ticks where worker_id = ${ids[victim]!}`);
+    const after = await queryRows<{ bot_id: string }>(test.handle.db, sql`select distinct bot_id from bot_ticks where worker_id <> ${ids[victim]!} and slot_at > ${new Date(killedAt + ttlMs + 3 * intervalMs).toISOString()}::timestamptz`);
+    const continued = new Set(after.map((row) => row.bot_id));
+    for (const { bot_id } of victimBots) expect(continued.has(bot_id), bot_id).toBe(true);
+    const epochs = await queryRows<{ n: number }>(test.handle.db, sql`select count(*)::int as n from bots where owner_epoch > 1`);
+    expect(epochs[0]!.n).toBeGreaterThanOrEqual(victimBots.length);
+    // No order twice: one row per client order id, in our books and at the (paper) exchange.
+    const duplicates = await queryRows<{ n: number }>(test.handle.db, sql`select count(*)::int as n from (select bot_id, client_order_id from paper_orders group by 1, 2 having count(*) > 1) d`);
+    expect(duplicates[0]!.n).toBe(0);
+    const orders = await queryRows<{ n: number }>(test.handle.db, sql`select count(*)::int as n from orders`);
+    expect(orders[0]!.n).toBeGreaterThan(0);
+    expect(Date.now() - killedAt).toBeGreaterThan(ttlMs);
+  }, 150_000);
+
+  it('a worker that lost its lock stops acting at once (fencing)', async () => {
+    const test = await createTestDatabase('postgres');
+    databases.push(test);
+    const [botId] = await seedBots(test, 1);
+    const prefix = `bcf-fence-${crypto.randomUUID().slice(0, 8)}`;
+    const replay = syntheticMarket(40);
+    const runnerFor = async (bot: typeof db.bots.$inferSelect, epoch: number) =>
+      new BotRunner({ db: test.handle.db, exchange: new PaperExchange(test.handle.db, { botId: bot.id, tenantId: bot.tenantId, market: replay, timeframe: '1h' }), limits: DEFAULT_RISK_LIMITS, killSwitch: () => false, fence: { epoch } }, bot);
+    const lost: string[] = [];
+    const a = new BotWorker({ db: test.handle.db, locks: new RedisBotLocks({ url: REDIS_URL, workerId: 'a', ttlMs: 500, prefix }), workerId: 'a', intervalMs: 1000, lockTtlMs: 500, logger: silent, runnerFor, onLost: (id) => lost.push(id) });
+    const b = new BotWorker({ db: test.handle.db, locks: new RedisBotLocks({ url: REDIS_URL, workerId: 'b', ttlMs: 500, prefix }), workerId: 'b', intervalMs: 1000, lockTtlMs: 500, logger: silent, runnerFor });
+    replay.now = 41 * HOUR;
+    expect(await a.round(1_000_000)).toEqual({ ticked: 1, skipped: 0 });
+    // A stalls (no heartbeat) past its TTL; B takes the bot with a new epoch.
+    await sleep(700);
+    replay.now = 42 * HOUR;
+    expect(await b.round(1_001_000)).toEqual({ ticked: 1, skipped: 0 });
+    // A wakes up for the next slot: it renews, finds the lock gone, and does nothing.
+    replay.now = 43 * HOUR;
+    expect(await a.round(1_002_000)).toEqual({ ticked: 0, skipped: 0 });
+    expect(lost).toEqual([botId]);
+    // Even a runner kept by mistake is refused by the epoch check.
+    const [row] = await test.handle.db.select().from(db.bots);
+    const stale = await runnerFor(row!, row!.ownerEpoch - 1);
+    await expect(stale.tick(row!)).rejects.toBeInstanceOf(StaleOwnerError);
+    const ticks = await queryRows<{ worker_id: string }>(test.handle.db, sql`select worker_id from bot_ticks order by slot_at`);
+    expect(ticks.map((t) => t.worker_id)).toEqual(['a', 'b']);
+    await a.stop();
+    await b.stop();
+  });
+});

@@ -1,0 +1,202 @@
+import { eq, inArray, sql } from 'drizzle-orm';
+import { bots, queryRows, type Database } from '../db/index.ts';
+import type { Logger } from '../observability/index.ts';
+import { StaleOwnerError, type BotRunner } from '../trading/index.ts';
+import type { BotLocks } from './locks.ts';
+
+type BotRow = typeof bots.$inferSelect;
+
+/** How far (in slots) a worker may fall behind before it skips to the present. */
+const MAX_LAG_SLOTS = 3;
+
+/** At most this many bots are handed back per round when a worker holds more than its share. */
+const REBALANCE_PER_ROUND = 25;
+
+export interface BotWorkerOptions {
+  readonly db: Database;
+  readonly locks: BotLocks;
+  /** Unique per process; also the lock token. */
+  readonly workerId: string;
+  /** Each running bot is ticked once per interval (slot), by its owner. */
+  readonly intervalMs: number;
+  readonly lockTtlMs: number;
+  /** Bots ticked at the same time within a round (they wait on the database and the exchange). */
+  readonly concurrency?: number;
+  /** Builds the runner for a bot this worker just took, fenced by `epoch`. */
+  runnerFor(bot: BotRow, epoch: number): Promise<BotRunner>;
+  readonly logger: Logger;
+  /** Called at the start of each round with its slot (tests move a replay clock with it). */
+  readonly onRound?: (slotAt: number) => void;
+  readonly onTakeover?: (botId: string) => void;
+  readonly onLost?: (botId: string) => void;
+  readonly onTick?: (botId: string, ok: boolean) => void;
+  readonly onMissedSlots?: (count: number) => void;
+}
+
+interface Owned {
+  readonly runner: BotRunner;
+  readonly epoch: number;
+}
+
+/**
+ * Owns a share of the running bots and ticks each once per interval. Ownership is a lock per
+ * bot (TTL, renewed by heartbeat) plus an epoch in the bots row raised at every takeover:
+ * the runner refuses to act for an older epoch, and each tick is written to bot_ticks under
+ * (bot, slot) only while the epoch holds, so a slot is processed once whatever the number of
+ * workers. A bot stays with its worker while it lives (its runner keeps indicator state).
+ */
+export class BotWorker {
+  readonly #options: BotWorkerOptions;
+  readonly #owned = new Map<string, Owned>();
+  #timer: NodeJS.Timeout | undefined;
+  #renewTimer: NodeJS.Timeout | undefined;
+  #round: Promise<unknown> = Promise.resolve();
+  #stopped = true;
+  #nextSlot: number | undefined;
+
+  constructor(options: BotWorkerOptions) {
+    this.#options = options;
+  }
+
+  get ownedBots(): readonly string[] {
+    return [...this.#owned.keys()];
+  }
+
+  start(): void {
+    this.#stopped = false;
+    // Announce this worker before its first round, so workers starting together share fairly.
+    void this.#options.locks.heartbeat().catch(() => {});
+    this.#schedule();
+    this.#renewTimer = setInterval(() => void this.#renew().catch((error) => this.#options.logger.warn({ err: error }, 'lock renewal failed')), Math.max(200, Math.floor(this.#options.lockTtlMs / 3)));
+  }
+
+  /**
+   * Rounds follow the slots. A round that overruns its interval delays the next one instead of
+   * skipping it (the slot is processed late, once); a worker more than MAX_LAG_SLOTS behind
+   * jumps to the current slot and counts the slots it missed.
+   */
+  #schedule(): void {
+    if (this.#stopped) return;
+    const { intervalMs } = this.#options;
+    const current = Math.floor(Date.now() / intervalMs) * intervalMs;
+    let next = this.#nextSlot ?? current + intervalMs;
+    if (current - next > MAX_LAG_SLOTS * intervalMs) {
+      this.#options.logger.warn({ worker: this.#options.workerId, missedSlots: (current - next) / intervalMs }, 'bot worker fell behind; skipping to the current slot');
+      this.#options.onMissedSlots?.((current - next) / intervalMs);
+      next = current;
+    }
+    this.#nextSlot = next + intervalMs;
+    this.#timer = setTimeout(() => {
+      this.#round = this.round(next)
+        .catch((error) => this.#options.logger.error({ err: error }, 'bot worker round failed'))
+        .finally(() => this.#schedule());
+    }, Math.max(0, next - Date.now()));
+  }
+
+  /** Renews this worker's locks; bots whose lock was lost are dropped at once. */
+  async #renew(): Promise<void> {
+    const ids = [...this.#owned.keys()];
+    const kept = await this.#options.locks.renew(ids);
+    for (const id of ids) if (!kept.has(id)) this.#drop(id, 'lock lost');
+  }
+
+  #drop(botId: string, reason: string): void {
+    if (!this.#owned.delete(botId)) return;
+    this.#options.logger.warn({ botId, reason, worker: this.#options.workerId }, 'stopped acting for a bot');
+    this.#options.onLost?.(botId);
+  }
+
+  /** One slot: heartbeat, renew, share out the running bots, tick the owned ones once. */
+  async round(slotAt: number): Promise<{ ticked: number; skipped: number }> {
+    const { db, locks, workerId } = this.#options;
+    this.#options.onRound?.(slotAt);
+    const alive = await locks.heartbeat();
+    await this.#renew();
+    const running = await db.select().from(bots).where(eq(bots.status, 'running'));
+    const runningIds = new Set(running.map((bot) => bot.id));
+    for (const id of [...this.#owned.keys()]) {
+      if (!runningIds.has(id)) {
+        this.#owned.delete(id);
+        await locks.release(id);
+      }
+    }
+    // A fair share: ceil(running / live workers); bots of a dead worker are free after its TTL.
+    const share = Math.ceil(running.length / Math.max(1, alive));
+    // Above its share (another worker joined), hand a few bots back each round for others to take.
+    for (const id of [...this.#owned.keys()].slice(share + 1).slice(0, REBALANCE_PER_ROUND)) {
+      this.#owned.delete(id);
+      await locks.release(id);
+    }
+    for (const bot of shuffle(running.filter((b) => !this.#owned.has(b.id)))) {
+      if (this.#owned.size >= share) break;
+      if (!(await locks.acquire(bot.id))) continue;
+      const [taken] = await db.update(bots).set({ ownerEpoch: sql`${bots.ownerEpoch} + 1` }).where(eq(bots.id, bot.id)).returning();
+      if (!taken) {
+        await locks.release(bot.id);
+        continue;
+      }
+      this.#owned.set(bot.id, { runner: await this.#options.runnerFor(taken, taken.ownerEpoch), epoch: taken.ownerEpoch });
+      this.#options.onTakeover?.(bot.id);
+    }
+
+    const slot = new Date(slotAt).toISOString();
+    const fresh = this.#owned.size === 0 ? [] : await db.select().from(bots).where(inArray(bots.id, [...this.#owned.keys()]));
+    let ticked = 0;
+    let skipped = 0;
+    const done: string[] = [];
+    const tickOne = async (row: BotRow) => {
+      const owned = this.#owned.get(row.id);
+      if (!owned) return;
+      if (row.ownerEpoch !== owned.epoch) {
+        this.#drop(row.id, 'taken over');
+        return;
+      }
+      // The slot is claimed in the database only while this epoch still owns the bot.
+      const claimed = await queryRows<{ bot_id: string }>(db, sql`
+        insert into bot_ticks (bot_id, slot_at, worker_id, owner_epoch)
+        select ${row.id}::uuid, ${slot}::timestamptz, ${workerId}, ${owned.epoch}
+        where exists (select 1 from bots where id = ${row.id}::uuid and owner_epoch = ${owned.epoch} and status = 'running')
+        on conflict do nothing
+        returning bot_id`);
+      if (claimed.length === 0) {
+        skipped += 1;
+        return;
+      }
+      try {
+        await owned.runner.tick(row, { recordTick: false });
+        ticked += 1;
+        done.push(row.id);
+        this.#options.onTick?.(row.id, true);
+      } catch (error) {
+        if (error instanceof StaleOwnerError) this.#drop(row.id, 'taken over');
+        else this.#options.logger.warn({ botId: row.id, err: error }, 'bot tick failed');
+        this.#options.onTick?.(row.id, false);
+      }
+    };
+    const queue = [...fresh];
+    const lanes = Array.from({ length: Math.min(this.#options.concurrency ?? 8, queue.length) }, async () => {
+      for (let row = queue.shift(); row; row = queue.shift()) await tickOne(row);
+    });
+    await Promise.all(lanes);
+    if (done.length > 0) await db.update(bots).set({ lastTickAt: new Date(slotAt) }).where(inArray(bots.id, done));
+    return { ticked, skipped };
+  }
+
+  /** Stops ticking, finishes the round in progress and hands the bots back at once. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    clearInterval(this.#renewTimer);
+    await this.#round;
+    for (const id of [...this.#owned.keys()]) await this.#options.locks.release(id).catch(() => {});
+    this.#owned.clear();
+  }
+}
+
+function shuffle<T>(items: T[]): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+  return items;
+}
