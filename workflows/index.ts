@@ -1,5 +1,6 @@
 import type { Mastra } from '@mastra/core';
 import type { WorkflowDeps } from './deps.ts';
+import { createDunningWorkflow, DUNNING } from './dunning.ts';
 import { createExecutiveReportWorkflow, EXECUTIVE_REPORT, type ReportOutput } from './executive-report.ts';
 import { runOnce, type RunOutcome } from './runs.ts';
 
@@ -10,6 +11,7 @@ import { runOnce, type RunOutcome } from './runs.ts';
 // `recoverInterruptedRuns` / `resumeDueRuns`.
 
 export type { WorkflowDeps } from './deps.ts';
+export { DUNNING, dunningCheck, startDunning } from './dunning.ts';
 export { EXECUTIVE_REPORT, reportInputSchema, reportOutputSchema, type ReportInput, type ReportOutput } from './executive-report.ts';
 export { renderReport, type ReportFigures } from './report-template.ts';
 export { DEFAULT_STALE_MS, recoverInterruptedRuns, resumeDueRuns, runOnce, type RunOutcome, type Wake } from './runs.ts';
@@ -18,10 +20,11 @@ export { DEFAULT_STALE_MS, recoverInterruptedRuns, resumeDueRuns, runOnce, type 
 export function createWorkflows(deps: WorkflowDeps) {
   return {
     [EXECUTIVE_REPORT]: createExecutiveReportWorkflow(deps),
+    [DUNNING]: createDunningWorkflow(deps),
   };
 }
 
-export const WORKFLOW_IDS = [EXECUTIVE_REPORT] as const;
+export const WORKFLOW_IDS = [EXECUTIVE_REPORT, DUNNING] as const;
 
 export class WorkflowRunError extends Error {
   readonly outcome: RunOutcome;

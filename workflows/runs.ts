@@ -101,6 +101,13 @@ async function recoverRun<T>(mastra: Mastra, workflowId: string, runId: string, 
   const snapshot = await (await mastra.getStorage()?.getStore('workflows'))?.loadWorkflowSnapshot({ workflowName: workflowId, runId });
   if (!snapshot) return undefined;
   if (store && !(await store.claimStaleRun({ workflowName: workflowId, runId, updatedBefore: new Date(Date.now() - staleAfterMs), statuses: ['pending', 'running'] }))) return undefined;
+  // Claimed for a resume by a process that died before the resumed step finished: suspended
+  // again, so that `resumeDueRuns` wakes it as before.
+  const waiting = waitingSteps(snapshot);
+  if (waiting.length > 0) {
+    await (await mastra.getStorage()?.getStore('workflows'))?.updateWorkflowState({ workflowName: workflowId, runId, opts: { status: 'suspended', expectedStatus: 'running' } });
+    return { runId, status: 'suspended', waiting };
+  }
   const run = await mastra.getWorkflow(workflowId).createRun({ runId });
   // Claimed but never started: start it with the input kept in the claim.
   const started = Object.keys(snapshot.context ?? {}).some((key) => key !== 'input');
@@ -159,6 +166,10 @@ export async function resumeDueRuns(mastra: Mastra, deps: Pick<WorkflowDeps, 'db
     if (!byTime && !byApproval) continue;
     try {
       const run = await mastra.getWorkflow(item.workflowId).createRun({ runId: item.runId });
+      // Mastra's engine skips writing 'running' snapshots of a run it saw suspend itself; a run
+      // resumed by the process that suspended it would then keep no progress until it ends.
+      // Forget that, so a resumed run is written step by step as in any other process.
+      (run.executionEngine as { clearLastPersistedStatus?: (runId: string) => void }).clearLastPersistedStatus?.(item.runId);
       outcomes.push(outcomeOf(item.runId, await run.resume({ step: item.step, resumeData: { wokenAt: now.toISOString() } as never })));
     } catch (error) {
       // Another worker resumed it first, or it moved on: nothing to do here.

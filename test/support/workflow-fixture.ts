@@ -1,9 +1,11 @@
 import crypto from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { Mastra } from '@mastra/core';
+import type { WorkflowRunState } from '@mastra/core/workflows';
+import { and, eq } from 'drizzle-orm';
 import { ModelGateway } from '../../agents/index.ts';
 import { BillingService } from '../../billing/index.ts';
-import type { Database } from '../../db/index.ts';
+import { mastraWorkflowSnapshots, type Database } from '../../db/index.ts';
 import { seedDemoCompany } from '../../demo/index.ts';
 import { createMastra } from '../../mastra.config.ts';
 import { createLogger, createMetrics, type Metrics } from '../../observability/index.ts';
@@ -45,4 +47,29 @@ export function workflowRuntime(db: Database, options: { ollamaUrl?: string; now
 
 export async function ceoActor(db: Database): Promise<Actor> {
   return (await actorForEmail(db, (await ceoEmail(db))!))!;
+}
+
+/**
+ * Records every snapshot the run persists (deep copies), so a test can put one back: what a
+ * process killed right after a step's side effect, before its snapshot was written, leaves.
+ */
+export async function recordSnapshots(mastra: Mastra): Promise<{ runId: string; snapshot: WorkflowRunState }[]> {
+  const store = (await mastra.getStorage()!.getStore('workflows'))!;
+  const recorded: { runId: string; snapshot: WorkflowRunState }[] = [];
+  const persist = store.persistWorkflowSnapshot.bind(store);
+  store.persistWorkflowSnapshot = async (args) => {
+    recorded.push({ runId: args.runId, snapshot: structuredClone(args.snapshot) });
+    return persist(args);
+  };
+  return recorded;
+}
+
+/** Puts back the last snapshot of `runId` taken before `step` had finished, as a crash would have left it. */
+export async function rewindBefore(db: Database, recorded: readonly { runId: string; snapshot: WorkflowRunState }[], workflowName: string, runId: string, step: string): Promise<void> {
+  const before = recorded.filter((r) => r.runId === runId && (r.snapshot.context as Record<string, { status?: string }>)[step]?.status !== 'success').at(-1);
+  if (!before) throw new Error(`no snapshot of ${runId} before ${step}`);
+  await db
+    .update(mastraWorkflowSnapshots)
+    .set({ snapshot: { ...before.snapshot, status: 'running' }, updatedAt: new Date(Date.now() - 3_600_000) })
+    .where(and(eq(mastraWorkflowSnapshots.workflowName, workflowName), eq(mastraWorkflowSnapshots.runId, runId)));
 }

@@ -3,10 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatBrlCents } from '../../billing/index.ts';
 import * as db from '../../db/index.ts';
 import { invokeTool, TOOLS, type Actor } from '../../tools/index.ts';
-import { runExecutiveReport, type ReportOutput } from '../../workflows/index.ts';
+import { EXECUTIVE_REPORT, recoverInterruptedRuns, runExecutiveReport, type ReportOutput } from '../../workflows/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { lastMessage, startFakeOllama, type FakeOllama, type OllamaChatRequest, type ScriptedReply } from '../support/fake-ollama.ts';
-import { ceoActor, NOW, seedDemo, workflowRuntime, type WorkflowRuntime } from '../support/workflow-fixture.ts';
+import { ceoActor, NOW, recordSnapshots, rewindBefore, seedDemo, workflowRuntime, type WorkflowRuntime } from '../support/workflow-fixture.ts';
 
 const int = (n: number, locale: 'pt-BR' | 'en' = 'pt-BR') => new Intl.NumberFormat(locale === 'en' ? 'en-US' : 'pt-BR').format(n);
 const usdt = (n: number, locale: 'pt-BR' | 'en' = 'pt-BR') => `${new Intl.NumberFormat(locale === 'en' ? 'en-US' : 'pt-BR', { maximumFractionDigits: 2 }).format(n)} USDT`;
@@ -94,6 +94,17 @@ describe('executive-report workflow on the demo company', () => {
     const rows = await test.handle.db.select().from(db.notifications).where(eq(db.notifications.type, 'executive_report'));
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ recipientUserId: (ceo as { userId: string }).userId, payload: { period: 'weekly', body: report.text, asOf: NOW.toISOString() }, dedupeKey: 'executive_report:weekly-test' });
+  });
+
+  it('killed after queuing the report, before its snapshot was written: resumed, it queues nothing more', async () => {
+    const runtime = workflowRuntime(test.handle.db);
+    const recorded = await recordSnapshots(runtime.mastra);
+    const report = await runExecutiveReport(runtime.mastra, { period: 'daily', asOf: NOW, send: true, runId: 'daily-crash' });
+    expect(report.delivery).toMatchObject({ queued: true, duplicate: false });
+    await rewindBefore(test.handle.db, recorded, EXECUTIVE_REPORT, 'daily-crash', 'deliver');
+    const [recovered] = await recoverInterruptedRuns(workflowRuntime(test.handle.db).mastra, [EXECUTIVE_REPORT], { staleAfterMs: 0 });
+    expect(recovered).toMatchObject({ runId: 'daily-crash', status: 'success', result: { text: report.text, delivery: { queued: true, duplicate: true, notificationId: report.delivery.notificationId } } });
+    expect(await test.handle.db.$count(db.notifications, eq(db.notifications.dedupeKey, 'executive_report:daily-crash'))).toBe(1);
   });
 
   it('with the model: the CEO agent writes the summary from the figures, with no tools offered', async () => {
