@@ -5,6 +5,8 @@ import { DatabaseNotEmptyError } from '../demo/index.ts';
 import { MissingMasterKeyError } from '../secrets/index.ts';
 import { auditVerifyCommand, migrateCommand, seedCommand, seedDefaults, staffListCommand, UsageError } from './commands/data.ts';
 import { startCommand } from './commands/start.ts';
+import { workerCommand } from './commands/worker.ts';
+import { statusCommand } from './commands/status.ts';
 import { askCommand } from './commands/ask.ts';
 import { agentsCommand, modelPullCommand, modelStatusCommand } from './commands/agents.ts';
 import { approvalsDecideCommand, approvalsListCommand } from './commands/approvals.ts';
@@ -40,6 +42,8 @@ export function buildProgram(): Command {
     .description('Run everything on this machine: database and migrations, demo data on a new embedded database, HTTP server (/health, /metrics)')
     .action(startCommand);
 
+  program.command('worker').description('Only workers (bot ticks, job queues, schedules): no HTTP, no Telegram; run several against the same PostgreSQL and Redis').action(workerCommand);
+  program.command('status').description('Workers, queues and bots at a glance').option('--json', 'print one JSON object').action(statusCommand);
   program.command('migrate').description('Apply pending database migrations and print the migration status').action(migrateCommand);
 
   program

@@ -11,6 +11,14 @@ export interface Metrics {
   readonly agentModelCalls: Counter<'agent'>;
   readonly agentUngroundedAnswers: Counter<'agent'>;
   readonly agentTurnOverhead: Histogram<'agent'>;
+  readonly jobQueueDepth: Gauge<'queue' | 'state'>;
+  readonly jobLatency: Histogram<'queue'>;
+  readonly jobFailures: Counter<'queue' | 'final'>;
+  readonly botTicks: Counter<'outcome'>;
+  readonly botLockTakeovers: Counter;
+  readonly botLocksLost: Counter;
+  readonly botMissedSlots: Counter;
+  readonly workflowRuns: Counter<'workflow' | 'status'>;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -67,5 +75,13 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25],
       registers: [registry],
     }),
+    jobQueueDepth: new Gauge({ name: 'job_queue_depth', help: 'Jobs per queue and state (waiting, delayed, active, failed), read at each scrape.', labelNames: ['queue', 'state'], registers: [registry] }),
+    jobLatency: new Histogram({ name: 'job_latency_seconds', help: 'From a job being due to it finishing, per queue.', labelNames: ['queue'], buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60], registers: [registry] }),
+    jobFailures: new Counter({ name: 'job_failures_total', help: 'Failed job attempts per queue; final="true" when no retry is left.', labelNames: ['queue', 'final'], registers: [registry] }),
+    botTicks: new Counter({ name: 'bot_ticks_total', help: 'Bot ticks run by this worker, by outcome (ok, failed).', labelNames: ['outcome'], registers: [registry] }),
+    botLockTakeovers: new Counter({ name: 'bot_lock_takeovers_total', help: 'Bots this worker took (first start, a dead worker\'s, or rebalanced).', registers: [registry] }),
+    botLocksLost: new Counter({ name: 'bot_locks_lost_total', help: 'Bots this worker stopped acting for because its lock lapsed or another took over.', registers: [registry] }),
+    botMissedSlots: new Counter({ name: 'bot_missed_slots_total', help: 'Tick intervals skipped because this worker fell more than 3 intervals behind.', registers: [registry] }),
+    workflowRuns: new Counter({ name: 'workflow_runs_total', help: 'Workflow runs by workflow and final status.', labelNames: ['workflow', 'status'], registers: [registry] }),
   };
 }

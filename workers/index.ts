@@ -1,2 +1,3 @@
 export { BotWorker, type BotWorkerOptions } from './bot-worker.ts';
-export { LocalBotLocks, RedisBotLocks, type BotLocks } from './locks.ts';
+export { LocalBotLocks, RedisBotLocks, workerHeartbeats, type BotLocks } from './locks.ts';
+export { createWorkerService, type ScheduledTask, type WorkerService, type WorkerServiceOptions } from './service.ts';

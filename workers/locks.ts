@@ -86,3 +86,18 @@ export class LocalBotLocks implements BotLocks {
     this.#held.clear();
   }
 }
+
+/** Workers that announced themselves, with their last heartbeat (ms since the epoch). */
+export async function workerHeartbeats(url: string, prefix = 'botcriptofy'): Promise<{ workerId: string; lastSeenMs: number }[]> {
+  const redis = new Redis(url, { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    const flat = await redis.zrange(`${prefix}:workers`, '0', '-1', 'WITHSCORES');
+    const out: { workerId: string; lastSeenMs: number }[] = [];
+    for (let i = 0; i < flat.length; i += 2) out.push({ workerId: flat[i]!, lastSeenMs: Number(flat[i + 1]) });
+    return out;
+  } finally {
+    redis.disconnect();
+  }
+}

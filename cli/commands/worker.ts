@@ -1,0 +1,37 @@
+import { createMetrics } from '../../observability/index.ts';
+import { createWorkerService } from '../../workers/index.ts';
+import { openRuntime } from '../runtime.ts';
+import { scheduledTasks } from '../tasks.ts';
+
+/**
+ * Only workers: bot ticks and job queues, no HTTP server and no Telegram. Run as many as
+ * needed against the same PostgreSQL and Redis (REDIS_URL); each bot is ticked by one of them.
+ */
+export async function workerCommand(): Promise<void> {
+  const runtime = await openRuntime({ logStream: 'stdout' });
+  const { config, logger, database } = runtime;
+  if (!config.jobs.redisUrl) logger.warn('REDIS_URL is not set: jobs run in this process only; start one worker per database (or set REDIS_URL to run several)');
+  const metrics = createMetrics();
+  const service = createWorkerService({ config, db: database.db, logger, metrics, secretBox: runtime.secretBox, tasks: scheduledTasks(runtime) });
+  await service.start();
+  logger.info({ workerId: service.workerId }, 'worker ready');
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'worker stopping: finishing running jobs, handing bots back');
+    const hardStop = setTimeout(() => process.exit(1), config.shutdownTimeoutMs);
+    hardStop.unref();
+    try {
+      await service.stop(Math.max(200, config.shutdownTimeoutMs - 1_000));
+      await runtime.close();
+      logger.info('worker stopped cleanly');
+      logger.flush();
+    } catch (error) {
+      logger.error({ err: error }, 'error while stopping the worker');
+      process.exitCode = 1;
+    }
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}

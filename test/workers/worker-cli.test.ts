@@ -1,0 +1,39 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli, startCli } from '../support/cli.ts';
+import { createTestDatabase, realPostgresAvailable, type TestDatabase } from '../support/databases.ts';
+import { REDIS_URL, redisAvailable } from '../support/redis.ts';
+
+const missing = !realPostgresAvailable || !redisAvailable;
+if (missing) console.log('worker CLI test skipped: needs PostgreSQL and Redis on 127.0.0.1');
+
+describe.skipIf(missing)('botcriptofy worker and status (PostgreSQL + Redis)', () => {
+  let test: TestDatabase;
+  afterAll(async () => {
+    await test?.dispose();
+  });
+
+  it('runs a worker that `status` sees with its bots, and stops it cleanly on SIGTERM', async () => {
+    test = await createTestDatabase('postgres', { migrate: false });
+    const env = { DATABASE_URL: test.url!, REDIS_URL, MASTER_KEY: 'cd'.repeat(32), BOT_TICK_INTERVAL_S: '1', BOT_LOCK_TTL_MS: '3000', LOG_LEVEL: 'info' };
+    const seeded = await runCli(['seed', '--demo', '--traders', '10', '--as-of', '2026-11-01'], env);
+    expect(seeded.code, seeded.stderr).toBe(0);
+    const worker = await startCli(['worker'], env, (line) => line.includes('worker ready'));
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 3_500));
+      const status = await runCli(['status', '--json'], env);
+      expect(status.code, status.stderr).toBe(0);
+      const summary = JSON.parse(status.stdout) as { jobs: string; workers: { alive: boolean; bots: number }[]; queues: Record<string, unknown>; bots: Record<string, number> };
+      expect(summary.jobs).toBe('bullmq');
+      expect(summary.workers.filter((w) => w.alive)).toHaveLength(1);
+      expect(Object.keys(summary.queues)).toEqual(['bot-ticks', 'reports', 'notifications', 'webhooks', 'agent-tasks']);
+      expect(Object.values(summary.bots).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+      const table = await runCli(['status'], env);
+      expect(table.stdout).toContain('BullMQ on Redis');
+      expect(table.stdout).toMatch(/WORKER\s+STATE/);
+    } finally {
+      worker.child.kill('SIGTERM');
+    }
+    expect(await worker.exited).toBe(0);
+    expect(worker.output()).toContain('worker stopped cleanly');
+  }, 120_000);
+});

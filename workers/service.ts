@@ -1,0 +1,119 @@
+import crypto from 'node:crypto';
+import os from 'node:os';
+import type { Config } from '../config/index.ts';
+import type { Database } from '../db/index.ts';
+import { createJobs, QUEUES, type JobHandler, type Jobs, type QueueName, type Repeat } from '../jobs/index.ts';
+import type { Logger, Metrics } from '../observability/index.ts';
+import type { SecretBox } from '../secrets/index.ts';
+import { BotRunner, DEFAULT_RISK_LIMITS, exchangeForBot, killSwitchEngaged, type BotEvent } from '../trading/index.ts';
+import { BotWorker } from './bot-worker.ts';
+import { LocalBotLocks, RedisBotLocks } from './locks.ts';
+
+/** A recurring piece of work: what runs, on which queue, on which schedule. */
+export interface ScheduledTask {
+  readonly queue: QueueName;
+  /** Unique schedule key; declared by every worker, fired once per occurrence across them. */
+  readonly key: string;
+  readonly repeat: Repeat;
+  readonly handler: JobHandler;
+}
+
+export interface WorkerServiceOptions {
+  readonly config: Config;
+  readonly db: Database;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly secretBox: SecretBox;
+  /** Schedules beyond the bot ticks (reports, outbox, scans), from the modules that own them. */
+  readonly tasks?: readonly ScheduledTask[];
+  /** Trading events (trade opened/closed, stop loss, risk refusal), e.g. for notifications. */
+  readonly onBotEvent?: (event: BotEvent) => void;
+}
+
+export interface WorkerService {
+  readonly workerId: string;
+  readonly jobs: Jobs;
+  readonly bots: BotWorker;
+  start(): Promise<void>;
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+/**
+ * Everything a worker runs: the bot ticks (its share of the running bots) and the job queues
+ * with their schedules. `botcriptofy worker` runs only this; `botcriptofy start` runs it next
+ * to the HTTP server and Telegram. With REDIS_URL, any number of workers share the work.
+ */
+export function createWorkerService(options: WorkerServiceOptions): WorkerService {
+  const { config, db, logger, metrics } = options;
+  const workerId = `${os.hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`;
+  const jobs = createJobs({
+    redisUrl: config.jobs.redisUrl,
+    events: {
+      onCompleted: (job, ms) => metrics.jobLatency.observe({ queue: job.queue }, ms / 1000),
+      onFailed: (job, error, willRetry) => {
+        metrics.jobFailures.inc({ queue: job.queue, final: String(!willRetry) });
+        logger.warn({ queue: job.queue, job: job.name, attempt: job.attempt, willRetry, err: error }, 'job failed');
+      },
+    },
+  });
+  const locks = config.jobs.redisUrl ? new RedisBotLocks({ url: config.jobs.redisUrl, workerId, ttlMs: config.jobs.botLockTtlMs }) : new LocalBotLocks();
+  const killSwitch = () => killSwitchEngaged(db, config.trading.killSwitch);
+  const bots = new BotWorker({
+    db,
+    locks,
+    workerId,
+    intervalMs: config.jobs.botTickIntervalS * 1000,
+    lockTtlMs: config.jobs.botLockTtlMs,
+    concurrency: config.jobs.concurrency,
+    logger,
+    runnerFor: async (bot, epoch) =>
+      new BotRunner(
+        { db, exchange: await exchangeForBot(db, bot, { tradingMode: config.trading.mode, secretBox: options.secretBox }), limits: DEFAULT_RISK_LIMITS, killSwitch, fence: { epoch }, ...(options.onBotEvent ? { onEvent: options.onBotEvent } : {}) },
+        bot,
+      ),
+    onTakeover: () => metrics.botLockTakeovers.inc(),
+    onLost: () => metrics.botLocksLost.inc(),
+    onTick: (_botId, ok) => metrics.botTicks.inc({ outcome: ok ? 'ok' : 'failed' }),
+    onMissedSlots: (count) => metrics.botMissedSlots.inc(count),
+  });
+  let depthTimer: NodeJS.Timeout | undefined;
+  const readDepths = async () => {
+    for (const queue of QUEUES) {
+      const counts = await jobs.counts(queue);
+      for (const state of ['waiting', 'delayed', 'active', 'failed'] as const) metrics.jobQueueDepth.set({ queue, state }, counts[state]);
+    }
+  };
+
+  return {
+    workerId,
+    jobs,
+    bots,
+    async start() {
+      const byQueue = new Map<QueueName, Map<string, JobHandler>>();
+      for (const task of options.tasks ?? []) {
+        const handlers = byQueue.get(task.queue) ?? new Map<string, JobHandler>();
+        handlers.set(task.key, task.handler);
+        byQueue.set(task.queue, handlers);
+      }
+      for (const [queue, handlers] of byQueue) {
+        // A schedule's occurrences are jobs named after its key.
+        jobs.work(queue, async (job) => {
+          const handler = handlers.get(job.name);
+          if (!handler) throw new Error(`no handler for ${queue}/${job.name} in this worker`);
+          await handler(job);
+        }, { concurrency: config.jobs.concurrency });
+      }
+      for (const task of options.tasks ?? []) await jobs.schedule(task.queue, task.key, task.repeat, task.key, {});
+      bots.start();
+      depthTimer = setInterval(() => void readDepths().catch(() => {}), 5_000);
+      depthTimer.unref();
+      logger.info({ workerId, jobs: jobs.kind, tickIntervalS: config.jobs.botTickIntervalS, schedules: (options.tasks ?? []).map((t) => t.key) }, 'worker started');
+    },
+    async stop(timeoutMs = 10_000) {
+      clearInterval(depthTimer);
+      await bots.stop();
+      await jobs.close(timeoutMs);
+      await locks.close();
+    },
+  };
+}
