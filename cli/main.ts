@@ -7,6 +7,7 @@ import { auditVerifyCommand, migrateCommand, seedCommand, seedDefaults, staffLis
 import { startCommand } from './commands/start.ts';
 import { workerCommand } from './commands/worker.ts';
 import { statusCommand } from './commands/status.ts';
+import { staffInviteCommand, telegramLinkCodeCommand, telegramRegisterGroupCommand, telegramUnlinkCommand, telegramUnregisterGroupCommand } from './commands/telegram.ts';
 import { askCommand } from './commands/ask.ts';
 import { agentsCommand, modelPullCommand, modelStatusCommand } from './commands/agents.ts';
 import { approvalsDecideCommand, approvalsListCommand } from './commands/approvals.ts';
@@ -61,6 +62,31 @@ export function buildProgram(): Command {
     .description('List staff: name, email, department, role')
     .option('--json', 'print one JSON array instead of a table')
     .action(staffListCommand);
+  staff
+    .command('invite')
+    .description('A one-time Telegram code for a staff member: they send /start CODE to the bot (only its SHA-256 is stored)')
+    .requiredOption('--email <email>', "the staff member's email")
+    .option('--ttl-hours <hours>', 'hours the code stays valid (1–720)', integerOption('--ttl-hours'), 24)
+    .option('--json', 'print one JSON object')
+    .action(staffInviteCommand);
+
+  const telegram = program.command('telegram').description('The Telegram door: link codes, links, registered groups');
+  telegram
+    .command('link-code')
+    .description("A one-time Telegram code for a trader's account: they send /start CODE to the bot")
+    .requiredOption('--email <email>', "the trader's email")
+    .option('--ttl-hours <hours>', 'hours the code stays valid (1–720)', integerOption('--ttl-hours'), 24)
+    .option('--json', 'print one JSON object')
+    .action(telegramLinkCodeCommand);
+  telegram.command('unlink').description('Disconnect a person from Telegram (they need a new code to link again)').requiredOption('--email <email>', 'whose link').action(telegramUnlinkCommand);
+  telegram
+    .command('register-group')
+    .description("Let a group chat talk to a department's agent (other groups are ignored)")
+    .argument('<chat-id>', 'the group chat id, e.g. -1001234567890')
+    .argument('<department>', 'finance/financeiro, sales/vendas, support/sac, ...')
+    .option('--title <title>', 'a name to remember the group by')
+    .action(telegramRegisterGroupCommand);
+  telegram.command('unregister-group').description('Stop answering in a group chat').argument('<chat-id>').action(telegramUnregisterGroupCommand);
 
   const audit = program.command('audit').description('The hash-chained audit log');
   audit

@@ -10,7 +10,7 @@ export interface AppDependencies {
   /** Stripe webhook verification; absent when STRIPE_WEBHOOK_SECRET is not set. */
   readonly stripeWebhooks?: { readonly stripe: Stripe; readonly secret: string };
   /** Telegram webhook mode: the secret Telegram sends back, and where an update goes. */
-  readonly telegramWebhook?: { readonly secret: string; handle(update: unknown): Promise<boolean> } | undefined;
+  readonly telegramWebhook?: { readonly secret: string; handle(update: unknown): Promise<'accepted' | 'invalid' | 'unavailable'> } | undefined;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly version: string;
@@ -103,7 +103,10 @@ export function createApp(deps: AppDependencies): Hono {
       return c.json({ error: 'bad_request', message: 'expected a JSON update' }, 400);
     }
     // Accepted at once; the update is handled in the background (an agent may take seconds).
-    return (await hook.handle(update)) ? c.json({ ok: true }) : c.json({ error: 'bad_request', message: 'not a Telegram update' }, 400);
+    const outcome = await hook.handle(update);
+    if (outcome === 'invalid') return c.json({ error: 'bad_request', message: 'not a Telegram update' }, 400);
+    if (outcome === 'unavailable') return c.json({ error: 'unavailable', message: 'shutting down; Telegram will retry' }, 503);
+    return c.json({ ok: true });
   });
 
   app.notFound((c) => c.json({ error: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` }, 404));

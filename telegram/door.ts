@@ -45,6 +45,12 @@ export interface TelegramDoorOptions {
   readonly onUpdateHandled?: (timing: UpdateTiming) => void;
 }
 
+/** What the HTTP server needs in webhook mode. */
+export interface TelegramWebhook {
+  readonly secret: string;
+  handle(update: unknown): Promise<'accepted' | 'invalid' | 'unavailable'>;
+}
+
 interface ParsedCommand {
   readonly name: string;
   readonly mention: string | undefined;
@@ -124,16 +130,18 @@ export class TelegramDoor {
   }
 
   /** For the HTTP server in webhook mode: the secret to check and where to hand the update. */
-  get webhook(): { readonly secret: string; handle(body: unknown): Promise<boolean> } | undefined {
+  get webhook(): TelegramWebhook | undefined {
     const hook = this.options.webhook;
     if (!hook) return undefined;
     return {
       secret: hook.secret,
       handle: async (body) => {
+        // While stopping, Telegram is asked to come back later (it retries) rather than told "done".
+        if (this.stopped) return 'unavailable';
         const parsed = webhookUpdate.safeParse(body);
-        if (!parsed.success) return false;
+        if (!parsed.success) return 'invalid';
         await this.accept(parsed.data as unknown as Update);
-        return true;
+        return 'accepted';
       },
     };
   }

@@ -1,6 +1,7 @@
 // The Telegram door: staff chat with their agents, traders control their bots, deciders
 // approve with buttons. The outbox (notifications, limits) and charts live in ./outbox and ./charts.
-export { TelegramDoor, parseCommand, type TelegramDoorOptions } from './door.ts';
+export { TelegramDoor, parseCommand, type TelegramDoorOptions, type TelegramWebhook } from './door.ts';
+export { createTelegramService, type TelegramService } from './service.ts';
 export { mayAsk, askableAgents, homeAgent, type AskDecision } from './access.ts';
 export {
   issueLinkCode,

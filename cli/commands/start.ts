@@ -4,6 +4,8 @@ import { createStripeClient } from '../../billing/index.ts';
 import { isCompanyEmpty } from '../../demo/index.ts';
 import { createMetrics } from '../../observability/index.ts';
 import { createApp, startHttpServer } from '../../server/index.ts';
+import { createTelegramService } from '../../telegram/index.ts';
+import { agentRuntime } from '../agent-runtime.ts';
 import { openRuntime, VERSION } from '../runtime.ts';
 
 /** The main job: database, migrations, demo data on a new embedded database, HTTP server. */
@@ -27,7 +29,15 @@ export async function startCommand(): Promise<void> {
     ? { stripe: createStripeClient({ secretKey: config.stripe.secretKey, apiUrl: config.stripe.apiUrl }), secret: config.stripe.webhookSecret }
     : undefined;
   if (!config.stripe.secretKey) logger.info('STRIPE_SECRET_KEY is not set: billing runs in local mode on the database (figures and plan limits work; Stripe operations say they need a key)');
-  const app = createApp({ database, metrics, logger, version: VERSION, startedAt: new Date(), ...(stripeWebhooks ? { stripeWebhooks } : {}) });
+  let telegram;
+  try {
+    telegram = createTelegramService({ config, db: database.db, billing: runtime.billing, agents: agentRuntime(runtime, metrics), logger, secretBox: runtime.secretBox, metricsRegistry: metrics.registry });
+  } catch (error) {
+    await runtime.close();
+    throw error;
+  }
+  if (!telegram) logger.info('TELEGRAM_BOT_TOKEN is not set: the Telegram door is off');
+  const app = createApp({ database, metrics, logger, version: VERSION, startedAt: new Date(), ...(stripeWebhooks ? { stripeWebhooks } : {}), telegramWebhook: telegram?.webhook });
   const server = await startHttpServer(app, config.http).catch(async (error: NodeJS.ErrnoException) => {
     await runtime.close();
     throw error.code === 'EADDRINUSE'
@@ -35,6 +45,7 @@ export async function startCommand(): Promise<void> {
       : error;
   });
   logger.info({ url: server.url, version: VERSION }, `BotCriptoFy is up: ${server.url}/health`);
+  await telegram?.start();
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -48,7 +59,8 @@ export async function startCommand(): Promise<void> {
     }, config.shutdownTimeoutMs);
     hardStop.unref();
     try {
-      await server.close(Math.max(100, config.shutdownTimeoutMs - 1000));
+      await telegram?.stop(Math.max(200, config.shutdownTimeoutMs / 2));
+      await server.close(Math.max(100, config.shutdownTimeoutMs / 2 - 1000));
       await runtime.close();
       logger.info('stopped cleanly');
       logger.flush();
