@@ -20,3 +20,4 @@ export { TOOL_POLICY, mayCall, mayDecide } from './policy.ts';
 export { ToolRefusal, traderScope } from './scope.ts';
 export { defineTool, type Actor, type ToolContext, type ToolDefinition, type ToolEffect, type TradingAccess } from './types.ts';
 export { actorForEmail, ceoEmail } from './actors.ts';
+export { ANOMALY_KINDS, type AnomalyKind } from './catalogue/security.ts';

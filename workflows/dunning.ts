@@ -2,9 +2,9 @@ import type { Mastra } from '@mastra/core';
 import { createStep, createWorkflow } from '@mastra/core/workflows';
 import { and, eq, gt, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { appendAudit } from '../audit/index.ts';
 import { downgradeToFree, formatBrlCents, queuePaymentFailedNotices } from '../billing/index.ts';
-import { invoices, mastraWorkflowSnapshots, queryRows, type Database } from '../db/index.ts';
+import { invoices, mastraWorkflowSnapshots, type Database } from '../db/index.ts';
+import { auditOnce } from './audit.ts';
 import type { WorkflowDeps } from './deps.ts';
 import { companyPeople, notify, traderUser } from './notify.ts';
 import { resumeDueRuns, runOnce, type RunOutcome } from './runs.ts';
@@ -66,13 +66,6 @@ function noticeOf(invoice: InvoiceState) {
     invoiceId: invoice.ref, number: invoice.number, amountDueCents: invoice.amountDueCents, currency: invoice.currency,
     attempt: invoice.attempt, nextPaymentAttemptAt: invoice.nextPaymentAttemptAt, final: isFinal(invoice),
   };
-}
-
-/** Audits once per key: a resumed step that already audited writes nothing more. */
-async function auditOnce(db: Database, key: string, entry: Parameters<typeof appendAudit>[1]): Promise<void> {
-  const [seen] = await queryRows(db, sql`select 1 from audit_log where action = ${entry.action} and details ->> 'key' = ${key} limit 1`);
-  if (seen) return;
-  await appendAudit(db, { ...entry, details: { ...(entry.details as Record<string, unknown> | undefined), key } });
 }
 
 export function createDunningWorkflow(deps: WorkflowDeps) {

@@ -2,6 +2,7 @@ import type { Mastra } from '@mastra/core';
 import type { WorkflowDeps } from './deps.ts';
 import { createDunningWorkflow, DUNNING } from './dunning.ts';
 import { createExecutiveReportWorkflow, EXECUTIVE_REPORT, type ReportOutput } from './executive-report.ts';
+import { createIncidentResponseWorkflow, INCIDENT_RESPONSE } from './incident-response.ts';
 import { runOnce, type RunOutcome } from './runs.ts';
 
 // The company's workflows: typed graphs of Mastra steps over the tool layer, resumable from
@@ -12,6 +13,7 @@ import { runOnce, type RunOutcome } from './runs.ts';
 
 export type { WorkflowDeps } from './deps.ts';
 export { DUNNING, dunningCheck, startDunning } from './dunning.ts';
+export { findingSchema, incidentKey, INCIDENT_RESPONSE, respondToIncident, scanForIncidents, type Finding } from './incident-response.ts';
 export { EXECUTIVE_REPORT, reportInputSchema, reportOutputSchema, type ReportInput, type ReportOutput } from './executive-report.ts';
 export { renderReport, type ReportFigures } from './report-template.ts';
 export { DEFAULT_STALE_MS, recoverInterruptedRuns, resumeDueRuns, runOnce, type RunOutcome, type Wake } from './runs.ts';
@@ -21,10 +23,11 @@ export function createWorkflows(deps: WorkflowDeps) {
   return {
     [EXECUTIVE_REPORT]: createExecutiveReportWorkflow(deps),
     [DUNNING]: createDunningWorkflow(deps),
+    [INCIDENT_RESPONSE]: createIncidentResponseWorkflow(deps),
   };
 }
 
-export const WORKFLOW_IDS = [EXECUTIVE_REPORT, DUNNING] as const;
+export const WORKFLOW_IDS = [EXECUTIVE_REPORT, DUNNING, INCIDENT_RESPONSE] as const;
 
 export class WorkflowRunError extends Error {
   readonly outcome: RunOutcome;

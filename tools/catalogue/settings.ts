@@ -33,6 +33,8 @@ const CONFIG_RULES: Readonly<Record<string, z.ZodType>> = {
   'risk.max_open_positions_per_bot': z.number().int().min(1).max(50),
   'risk.stop_loss_pct': z.number().gt(0).max(50),
   'security.brute_force_threshold': z.number().int().min(2).max(100),
+  /** Critical incidents (withdrawal attempts) freeze the keys without waiting for a person. */
+  'security.auto_freeze': z.boolean(),
   'agents.max_steps': z.number().int().min(1).max(20),
   'reports.daily_time': z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time like 08:00'),
   'notifications.per_chat_per_second': z.number().gt(0).max(30),

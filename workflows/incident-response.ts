@@ -1,0 +1,276 @@
+import crypto from 'node:crypto';
+import type { Mastra } from '@mastra/core';
+import { createStep, createWorkflow } from '@mastra/core/workflows';
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { approvals, bots, configEntries, exchangeAccounts, queryRows, users, type Database } from '../db/index.ts';
+import { ANOMALY_KINDS, invokeTool, TOOLS } from '../tools/index.ts';
+import { auditOnce } from './audit.ts';
+import { toolContext, type WorkflowDeps } from './deps.ts';
+import { companyPeople, notify } from './notify.ts';
+import { approvalState, resumeDueRuns, runOnce, type RunOutcome } from './runs.ts';
+
+// incident-response: a security anomaly (what detect_anomalies finds) → containment → Security
+// and the CEO told → the decision awaited → audited.
+//
+//   assess ─ contain ─ notify ─ await-decision (suspends while an approval is pending) ─ close
+//
+// Containment by kind:
+// - order_burst: the bot is stopped at once (stop_bot is a plain write: stopping only halts
+//   new orders; the trader can start it again).
+// - withdrawal_attempt, api_key_new_country: the trader's exchange keys are frozen (and live
+//   bots with them) through freeze_api_key, which is an approval tool: the workflow requests
+//   it and waits for the Security head or the CEO. Only when the setting
+//   `security.auto_freeze` is true are critical incidents (withdrawal attempts) frozen at once,
+//   by the system with approved semantics; the audit log records it as the workflow's call.
+// - brute_force, new_country: no account action (nothing says the account is taken over);
+//   Security and the CEO are alerted and decide.
+//
+// Every side effect is keyed by the incident: the freeze request is found again by the
+// incident key in its reason, notices have dedupe keys, the audit entry is written once.
+
+export const INCIDENT_RESPONSE = 'incident-response';
+
+export const findingSchema = z.object({
+  kind: z.enum(ANOMALY_KINDS),
+  email: z.string().nullable(),
+  ip: z.string().nullable(),
+  count: z.number(),
+  firstAt: z.string(),
+  lastAt: z.string(),
+  botId: z.string().nullable().default(null),
+});
+export type Finding = z.infer<typeof findingSchema>;
+
+const SEVERITY: Readonly<Record<Finding['kind'], 'medium' | 'high' | 'critical'>> = {
+  brute_force: 'high',
+  new_country: 'medium',
+  api_key_new_country: 'high',
+  withdrawal_attempt: 'critical',
+  order_burst: 'high',
+};
+
+const assessment = z.object({
+  key: z.string(),
+  finding: findingSchema,
+  severity: z.enum(['medium', 'high', 'critical']),
+  tenantId: z.string().nullable(),
+  email: z.string().nullable(),
+  action: z.enum(['stop_bot', 'freeze_api_key', 'none']),
+  automatic: z.boolean(),
+  why: z.string(),
+});
+type Assessment = z.infer<typeof assessment>;
+
+const containment = assessment.extend({
+  status: z.enum(['done', 'awaiting_approval', 'not_needed', 'failed']),
+  approvalId: z.string().nullable(),
+  detail: z.string(),
+});
+type Containment = z.infer<typeof containment>;
+
+const decided = containment.extend({ decision: z.enum(['done', 'approved', 'rejected', 'expired', 'failed', 'not_needed']) });
+
+/** The incident's identity: the same finding seen by two scans is one incident. */
+export function incidentKey(finding: Finding): string {
+  const subject = finding.kind === 'order_burst' ? finding.botId : `${finding.email ?? ''}|${finding.ip ?? ''}`;
+  return crypto.createHash('sha256').update(`${finding.kind}|${subject}|${finding.firstAt}`).digest('hex').slice(0, 16);
+}
+
+async function autoFreezeAllowed(db: Database): Promise<boolean> {
+  const [entry] = await db.select({ value: configEntries.value }).from(configEntries).where(eq(configEntries.key, 'security.auto_freeze'));
+  return entry?.value === true;
+}
+
+const TITLES: Readonly<Record<Finding['kind'], string>> = {
+  brute_force: 'Tentativas de login em massa (força bruta)',
+  new_country: 'Login de um país novo',
+  api_key_new_country: 'Chave de API usada de um país novo',
+  withdrawal_attempt: 'Tentativa de saque',
+  order_burst: 'Rajada de ordens de um robô',
+};
+
+export function createIncidentResponseWorkflow(deps: WorkflowDeps) {
+  const assess = createStep({
+    id: 'assess',
+    description: 'who is affected, how serious it is, and which containment applies',
+    inputSchema: findingSchema,
+    outputSchema: assessment,
+    execute: async ({ inputData: finding }): Promise<Assessment> => {
+      const key = incidentKey(finding);
+      const severity = SEVERITY[finding.kind];
+      let tenantId: string | null = null;
+      let email = finding.email;
+      if (finding.kind === 'order_burst' && finding.botId) {
+        const [bot] = await deps.db.select({ tenantId: bots.tenantId }).from(bots).where(eq(bots.id, finding.botId));
+        tenantId = bot?.tenantId ?? null;
+      } else if (email) {
+        const [user] = await deps.db.select({ tenantId: users.tenantId }).from(users).where(sql`lower(${users.email}) = lower(${email})`);
+        tenantId = user?.tenantId ?? null;
+      }
+      if (tenantId && !email) {
+        const [user] = await deps.db.select({ email: users.email }).from(users).where(eq(users.tenantId, tenantId)).limit(1);
+        email = user?.email ?? null;
+      }
+      const base = { key, finding, severity, tenantId, email, automatic: false };
+      if (finding.kind === 'order_burst') {
+        return finding.botId && tenantId
+          ? { ...base, action: 'stop_bot', automatic: true, why: `${finding.count} orders within minutes: the bot is stopped until someone looks` }
+          : { ...base, action: 'none', why: 'the bot is gone' };
+      }
+      if (finding.kind === 'withdrawal_attempt' || finding.kind === 'api_key_new_country') {
+        if (!tenantId || !email) return { ...base, action: 'none', why: 'no trader account behind it' };
+        const [keys] = await queryRows<{ n: number }>(
+          deps.db,
+          sql`select (select count(*) from exchange_accounts where tenant_id = ${tenantId} and status = 'active')::int + (select count(*) from bots where tenant_id = ${tenantId} and mode = 'live' and status <> 'frozen')::int as n`,
+        );
+        if (!keys?.n) return { ...base, action: 'none', why: 'no active exchange key or live bot to freeze' };
+        const automatic = severity === 'critical' && (await autoFreezeAllowed(deps.db));
+        return { ...base, action: 'freeze_api_key', automatic, why: automatic ? 'critical, and security.auto_freeze is on: frozen at once' : 'freezing keys needs the Security head or the CEO' };
+      }
+      return { ...base, action: 'none', why: 'no sign the account was taken over: alert only' };
+    },
+  });
+
+  const contain = createStep({
+    id: 'contain',
+    description: 'stop the bot, or freeze the keys (at once when allowed, otherwise request the approval)',
+    inputSchema: assessment,
+    outputSchema: containment,
+    execute: async ({ inputData: a }): Promise<Containment> => {
+      const ctx = toolContext(deps, INCIDENT_RESPONSE, deps.now());
+      if (a.action === 'none') return { ...a, status: 'not_needed', approvalId: null, detail: a.why };
+      if (a.action === 'stop_bot') {
+        const [bot] = await deps.db.select({ status: bots.status }).from(bots).where(eq(bots.id, a.finding.botId!));
+        if (bot && (bot.status === 'stopped' || bot.status === 'frozen')) return { ...a, status: 'done', approvalId: null, detail: `the bot is ${bot.status}` };
+        const outcome = await invokeTool(TOOLS, ctx, 'stop_bot', { botId: a.finding.botId, email: a.email });
+        return outcome.ok ? { ...a, status: 'done', approvalId: null, detail: 'bot stopped' } : { ...a, status: 'failed', approvalId: null, detail: 'message' in outcome ? outcome.message : 'stop failed' };
+      }
+      // freeze_api_key: the incident's request is found again (a resumed run asks once), or an
+      // agent's pending request for the same trader is joined rather than doubled.
+      const [existing] = await deps.db
+        .select({ id: approvals.id, status: approvals.status })
+        .from(approvals)
+        .where(and(eq(approvals.tool, 'freeze_api_key'), sql`lower(${approvals.args} ->> 'email') = lower(${a.email})`, sql`(${approvals.args} ->> 'reason' like ${`%[incident:${a.key}]%`} or ${approvals.status} = 'pending')`))
+        .orderBy(sql`${approvals.createdAt} desc`)
+        .limit(1);
+      if (existing) return { ...a, status: existing.status === 'executed' ? 'done' : 'awaiting_approval', approvalId: existing.id, detail: `freeze request ${existing.id} (${existing.status})` };
+      const args = { email: a.email, reason: `${TITLES[a.finding.kind]} de ${a.finding.ip ?? '?'} (${a.finding.count}×) [incident:${a.key}]` };
+      if (a.automatic) {
+        const [frozen] = await deps.db.select({ n: sql<number>`count(*)::int` }).from(exchangeAccounts).where(and(eq(exchangeAccounts.tenantId, a.tenantId!), eq(exchangeAccounts.status, 'frozen'), sql`${exchangeAccounts.frozenReason} like ${`%[incident:${a.key}]%`}`));
+        if (frozen?.n) return { ...a, status: 'done', approvalId: null, detail: 'keys already frozen for this incident' };
+        const outcome = await invokeTool(TOOLS, ctx, 'freeze_api_key', args, { approved: true });
+        return outcome.ok ? { ...a, status: 'done', approvalId: null, detail: `keys frozen: ${JSON.stringify('result' in outcome ? outcome.result : {})}` } : { ...a, status: 'failed', approvalId: null, detail: 'message' in outcome ? outcome.message : 'freeze failed' };
+      }
+      const outcome = await invokeTool(TOOLS, ctx, 'freeze_api_key', args);
+      if (outcome.ok && 'pendingApproval' in outcome) return { ...a, status: 'awaiting_approval', approvalId: outcome.pendingApproval.id, detail: outcome.message };
+      return { ...a, status: 'failed', approvalId: null, detail: 'message' in outcome ? outcome.message : 'freeze request failed' };
+    },
+  });
+
+  const notifyStep = createStep({
+    id: 'notify',
+    description: 'alert Security and the CEO (and ask the approvers when a freeze waits for them)',
+    inputSchema: containment,
+    outputSchema: containment,
+    execute: async ({ inputData: c }) => {
+      const { companyTenantId, ceo } = await companyPeople(deps.db);
+      const containmentText = {
+        done: `Contenção feita: ${c.detail}.`,
+        awaiting_approval: `Congelamento das chaves aguardando aprovação do chefe de Segurança ou do CEO (aprovação ${c.approvalId}).`,
+        not_needed: `Sem ação na conta: ${c.detail}.`,
+        failed: `A contenção falhou: ${c.detail}.`,
+      }[c.status];
+      const detail = [
+        `${c.email ?? 'conta desconhecida'}${c.finding.ip ? `, IP ${c.finding.ip}` : ''}${c.finding.botId ? `, robô ${c.finding.botId}` : ''}: ${c.finding.count} ocorrências entre ${c.finding.firstAt.slice(0, 16).replace('T', ' ')} e ${c.finding.lastAt.slice(0, 16).replace('T', ' ')} UTC.`,
+        containmentText,
+        `Incidente ${c.key}.`,
+      ].join('\n');
+      const alert = { severity: c.severity, title: TITLES[c.finding.kind], detail };
+      const tenantId = c.tenantId ?? companyTenantId;
+      await notify(deps.db, { tenantId, to: { department: 'security' }, type: 'security_alert', payload: alert, dedupeKey: `incident:${c.key}:security` });
+      await notify(deps.db, { tenantId, to: ceo ? { userId: ceo.userId } : { department: 'ceo' }, type: 'security_alert', payload: alert, dedupeKey: `incident:${c.key}:ceo` });
+      if (c.status === 'awaiting_approval' && c.approvalId) {
+        const [approval] = await deps.db.select({ summary: approvals.summary, expiresAt: approvals.expiresAt }).from(approvals).where(eq(approvals.id, c.approvalId));
+        await notify(deps.db, {
+          tenantId, to: { department: 'security' }, type: 'approval_requested', dedupeKey: `approval_requested:${c.approvalId}`,
+          payload: { approvalId: c.approvalId, tool: 'freeze_api_key', summary: approval?.summary ?? c.detail, requestedBy: `workflow:${INCIDENT_RESPONSE}`, ...(approval ? { expiresAt: approval.expiresAt.toISOString() } : {}) },
+        });
+      }
+      return c;
+    },
+  });
+
+  const awaitDecision = createStep({
+    id: 'await-decision',
+    description: 'wait for the freeze approval to be decided (or to expire)',
+    inputSchema: containment,
+    outputSchema: decided,
+    resumeSchema: z.object({ wokenAt: z.string() }),
+    suspendSchema: z.object({ wake: z.object({ approvalId: z.string(), reason: z.string() }) }),
+    execute: async ({ inputData: c, suspend }) => {
+      if (c.status !== 'awaiting_approval' || !c.approvalId) return { ...c, decision: c.status === 'not_needed' ? ('not_needed' as const) : c.status === 'failed' ? ('failed' as const) : ('done' as const) };
+      const state = await approvalState(deps, c.approvalId);
+      if (state.status === 'pending' || state.status === 'approved') return suspend({ wake: { approvalId: c.approvalId, reason: 'the Security head or the CEO decides the freeze' } });
+      const decision = state.status === 'executed' ? ('approved' as const) : state.status === 'rejected' ? ('rejected' as const) : state.status === 'expired' ? ('expired' as const) : ('failed' as const);
+      return { ...c, decision };
+    },
+  });
+
+  const close = createStep({
+    id: 'close',
+    description: 'audit the incident and tell Security how it ended (once)',
+    inputSchema: decided,
+    outputSchema: decided,
+    execute: async ({ inputData: d, runId }) => {
+      const { companyTenantId } = await companyPeople(deps.db);
+      await auditOnce(deps.db, `${INCIDENT_RESPONSE}:${runId}`, {
+        tenantId: d.tenantId, actorKind: 'system', actorId: `workflow:${INCIDENT_RESPONSE}`, action: 'security.incident', outcome: d.decision === 'failed' ? 'error' : 'ok',
+        args: { incident: d.key, kind: d.finding.kind, severity: d.severity, email: d.email, ip: d.finding.ip, botId: d.finding.botId, action: d.action, automatic: d.automatic, decision: d.decision, approvalId: d.approvalId },
+      });
+      if (d.approvalId) {
+        const text = {
+          approved: `Incidente ${d.key}: chaves de ${d.email} congeladas após aprovação.`,
+          rejected: `Incidente ${d.key}: o congelamento das chaves de ${d.email} foi rejeitado; nada foi congelado.`,
+          expired: `Incidente ${d.key}: a aprovação para congelar as chaves de ${d.email} expirou sem decisão; nada foi congelado. Reavalie.`,
+          failed: `Incidente ${d.key}: o congelamento aprovado das chaves de ${d.email} falhou; verifique.`,
+          done: `Incidente ${d.key}: chaves de ${d.email} congeladas.`,
+          not_needed: `Incidente ${d.key} encerrado.`,
+        }[d.decision];
+        await notify(deps.db, { tenantId: d.tenantId ?? companyTenantId, to: { department: 'security' }, type: 'message', payload: { text }, dedupeKey: `incident:${d.key}:outcome` });
+      }
+      return d;
+    },
+  });
+
+  return createWorkflow({ id: INCIDENT_RESPONSE, description: 'Security anomaly → containment (approval where configured) → Security and the CEO alerted → audit', inputSchema: findingSchema, outputSchema: decided })
+    .then(assess)
+    .then(contain)
+    .then(notifyStep)
+    .then(awaitDecision)
+    .then(close)
+    .commit();
+}
+
+/** Starts (once per incident) the response to one finding. */
+export function respondToIncident(mastra: Mastra, finding: Finding): Promise<RunOutcome> {
+  const parsed = findingSchema.parse(finding);
+  return runOnce(mastra, INCIDENT_RESPONSE, { runId: `${INCIDENT_RESPONSE}:${parsed.kind}:${incidentKey(parsed)}`, inputData: parsed });
+}
+
+/**
+ * The anomaly scan the job layer schedules: detect_anomalies over the last `hours` (as the
+ * system, audited), one incident run per finding (a finding seen again joins its run), and
+ * the runs whose approval was decided woken up.
+ */
+export async function scanForIncidents(mastra: Mastra, deps: WorkflowDeps, options: { hours?: number } = {}): Promise<{ findings: number; runs: RunOutcome[]; resumed: RunOutcome[] }> {
+  const [threshold] = await deps.db.select({ value: configEntries.value }).from(configEntries).where(inArray(configEntries.key, ['security.brute_force_threshold']));
+  const args = { hours: options.hours ?? 24, ...(typeof threshold?.value === 'number' ? { bruteForceThreshold: threshold.value } : {}) };
+  const outcome = await invokeTool(TOOLS, toolContext(deps, INCIDENT_RESPONSE, deps.now()), 'detect_anomalies', args);
+  if (!outcome.ok || !('result' in outcome)) throw new Error(`detect_anomalies failed: ${'message' in outcome ? outcome.message : 'no result'}`);
+  const { findings } = outcome.result as { findings: Finding[] };
+  const runs: RunOutcome[] = [];
+  for (const finding of findings) runs.push(await respondToIncident(mastra, finding));
+  const resumed = await resumeDueRuns(mastra, deps, [INCIDENT_RESPONSE]);
+  return { findings: findings.length, runs, resumed };
+}
