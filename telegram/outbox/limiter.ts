@@ -2,11 +2,13 @@
  * Telegram's outgoing limits, enforced before a request leaves the process: at most
  * `ratePerS` messages per second for the whole bot and `chatRatePerS` per chat.
  *
- * Both limits are kept as minimum spacings between the moments a send is granted
- * (1000 / ratePerS ms overall, 1000 / chatRatePerS ms per chat), so any 1-second window
- * holds at most `ratePerS` sends overall and `chatRatePerS` per chat, with no bursts for
- * Telegram's flood control to punish. Waiting senders are served first come, first served
- * among those whose chat is free: a chat that must wait never holds up the others.
+ * Each limit is a sliding window over the moments sends are granted: at most N = ⌊rate⌋
+ * (at least 1) grants in any N / rate seconds plus `jitterMs`, and grants at least
+ * 1 / rate apart (no bursts for Telegram's flood control to punish). The `jitterMs`
+ * (default 25 ms) is how much later one request may reach Telegram than the next one without
+ * Telegram counting N + 1 in its own one-second window; it costs 2.4 % of the rate at 30/s.
+ * Waiting senders are served first come, first served among those whose chat is free: a
+ * chat that must wait never holds up the others.
  *
  * A 429 pauses its chat (and the whole bot when the flood limit is global) for Telegram's
  * `retry_after`; nothing is granted to a paused chat until then.
@@ -17,6 +19,8 @@ export interface RateLimiterOptions {
   readonly chatRatePerS: number;
   /** Clock in milliseconds (tests); defaults to performance.now() on the epoch scale. */
   readonly now?: () => number;
+  /** Allowance for requests reaching Telegram unevenly late (ms). Default 25. */
+  readonly jitterMs?: number;
   /** Told of every grant, at the instant it is made (metrics, tests). */
   readonly onGrant?: (chat: string, at: number) => void;
 }
@@ -54,6 +58,33 @@ interface Waiter {
   readonly onAbort: () => void;
 }
 
+/** At most `count` grants in any `windowMs`, and at least `spacingMs` apart. */
+class Window {
+  readonly count: number;
+  readonly windowMs: number;
+  readonly spacingMs: number;
+  constructor(ratePerS: number, jitterMs: number) {
+    this.count = Math.max(1, Math.floor(ratePerS));
+    this.windowMs = (this.count * 1000) / ratePerS + jitterMs;
+    this.spacingMs = 1000 / ratePerS;
+  }
+  /** Earliest next grant after the grants in `times` (oldest first, at most `count` kept). */
+  next(times: readonly number[]): number {
+    if (times.length === 0) return 0;
+    const bySpacing = times[times.length - 1]! + this.spacingMs;
+    return times.length >= this.count ? Math.max(bySpacing, times[times.length - this.count]! + this.windowMs) : bySpacing;
+  }
+  record(times: number[], at: number): void {
+    times.push(at);
+    if (times.length > this.count) times.splice(0, times.length - this.count);
+  }
+}
+
+interface ChatState {
+  readonly times: number[];
+  pausedUntil: number;
+}
+
 const epochOffset = Date.now() - performance.now();
 const defaultNow = () => epochOffset + performance.now();
 
@@ -62,13 +93,11 @@ export class RateLimiter {
   readonly chatRatePerS: number;
   readonly now: () => number;
   private readonly onGrant: ((chat: string, at: number) => void) | undefined;
-  private readonly globalSpacingMs: number;
-  private readonly chatSpacingMs: number;
-  /** Earliest instant of the next global grant. */
-  private globalNext = 0;
+  private readonly global: Window;
+  private readonly perChat: Window;
+  private readonly globalTimes: number[] = [];
   private globalPausedUntil = 0;
-  /** Per chat: earliest instant of its next grant (spacing or pause, whichever is later). */
-  private readonly chatNext = new Map<string, number>();
+  private readonly chats = new Map<string, ChatState>();
   private readonly waiters: Waiter[] = [];
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
@@ -79,8 +108,9 @@ export class RateLimiter {
     if (!(options.ratePerS > 0) || !(options.chatRatePerS > 0)) throw new RangeError('rates must be positive');
     this.ratePerS = options.ratePerS;
     this.chatRatePerS = options.chatRatePerS;
-    this.globalSpacingMs = 1000 / options.ratePerS;
-    this.chatSpacingMs = 1000 / options.chatRatePerS;
+    const jitterMs = options.jitterMs ?? 25;
+    this.global = new Window(options.ratePerS, jitterMs);
+    this.perChat = new Window(options.chatRatePerS, jitterMs);
     this.now = options.now ?? defaultNow;
     this.onGrant = options.onGrant;
   }
@@ -112,7 +142,8 @@ export class RateLimiter {
 
   /** Nothing goes to `chat` before `untilMs` (a 429 for that chat). */
   pauseChat(chat: string, untilMs: number): void {
-    this.chatNext.set(chat, Math.max(this.chatNext.get(chat) ?? 0, untilMs));
+    const state = this.chatState(chat);
+    state.pausedUntil = Math.max(state.pausedUntil, untilMs);
     this.pump();
   }
 
@@ -129,7 +160,25 @@ export class RateLimiter {
 
   /** Earliest instant a message to `chat` could be granted, ignoring other waiters. */
   readyAt(chat: string): number {
-    return Math.max(this.now(), this.globalNext, this.globalPausedUntil, this.chatNext.get(chat) ?? 0);
+    return Math.max(this.now(), this.globalReady(), this.chatReady(chat));
+  }
+
+  private globalReady(): number {
+    return Math.max(this.global.next(this.globalTimes), this.globalPausedUntil);
+  }
+
+  private chatReady(chat: string): number {
+    const state = this.chats.get(chat);
+    return state ? Math.max(this.perChat.next(state.times), state.pausedUntil) : 0;
+  }
+
+  private chatState(chat: string): ChatState {
+    let state = this.chats.get(chat);
+    if (!state) {
+      state = { times: [], pausedUntil: 0 };
+      this.chats.set(chat, state);
+    }
+    return state;
   }
 
   /** How many senders are waiting for a slot. */
@@ -148,20 +197,20 @@ export class RateLimiter {
       const now = this.now();
       // Waiters whose deadline can no longer be met give up now, not at the deadline.
       for (const waiter of [...this.waiters]) {
-        const earliest = Math.max(now, this.globalPausedUntil, this.chatNext.get(waiter.chat) ?? 0);
+        const earliest = Math.max(now, this.globalPausedUntil, this.chatReady(waiter.chat));
         if (earliest > waiter.deadline) {
           this.remove(waiter);
           waiter.reject(new LimiterDeadlineError(earliest));
         }
       }
       if (this.waiters.length === 0) break;
-      const globalReady = Math.max(this.globalNext, this.globalPausedUntil);
+      const globalReady = this.globalReady();
       if (globalReady <= now) {
-        const next = this.waiters.find((waiter) => (this.chatNext.get(waiter.chat) ?? 0) <= now);
+        const next = this.waiters.find((waiter) => this.chatReady(waiter.chat) <= now);
         if (next) {
           this.remove(next);
-          this.globalNext = now + this.globalSpacingMs;
-          this.chatNext.set(next.chat, now + this.chatSpacingMs);
+          this.global.record(this.globalTimes, now);
+          this.perChat.record(this.chatState(next.chat).times, now);
           this.granted++;
           this.onGrant?.(next.chat, now);
           next.resolve();
@@ -169,7 +218,7 @@ export class RateLimiter {
         }
       }
       let wakeAt = Infinity;
-      for (const waiter of this.waiters) wakeAt = Math.min(wakeAt, Math.max(globalReady, this.chatNext.get(waiter.chat) ?? 0));
+      for (const waiter of this.waiters) wakeAt = Math.min(wakeAt, Math.max(globalReady, this.chatReady(waiter.chat)));
       this.arm(wakeAt);
       return;
     }
@@ -191,10 +240,13 @@ export class RateLimiter {
     }, Math.max(0, Math.ceil(at - this.now())));
   }
 
-  /** Chats whose spacing has passed need no entry (keeps the map small with many chats). */
+  /** Chats whose window has passed need no entry (keeps the map small with many chats). */
   private forgetIdleChats(): void {
-    if (this.chatNext.size < 10_000) return;
+    if (this.chats.size < 10_000) return;
     const now = this.now();
-    for (const [chat, next] of this.chatNext) if (next <= now) this.chatNext.delete(chat);
+    for (const [chat, state] of this.chats) {
+      const last = state.times[state.times.length - 1] ?? 0;
+      if (state.pausedUntil <= now && last + this.perChat.windowMs <= now) this.chats.delete(chat);
+    }
   }
 }

@@ -10,9 +10,9 @@ import type { Locale } from './format.ts';
 export interface OutboxSenderOptions {
   readonly db: Database;
   readonly sender: TelegramSender;
-  /** Rows held at once by this sender (claimed, waiting for a slot or in flight). Default: 2 s of the global rate, at least 10. */
+  /** Rows held at once by this sender (claimed, waiting for a slot or in flight). Default: 10 s of the global rate, at least 10. */
   readonly batchSize?: number;
-  /** Rows of one recipient claimed at once. Default: 2 s of the per-chat rate, at least 1. */
+  /** Rows of one recipient claimed at once. Default: 5 s of the per-chat rate, at least 1. */
   readonly perRecipient?: number;
   /** How long a claim keeps other senders off a row. Default 60 s. */
   readonly leaseMs?: number;
@@ -81,9 +81,9 @@ interface Recipient {
  * Delivers the `notifications` outbox to Telegram.
  *
  * **Claiming.** A sender takes due rows (pending, `nextAttemptAt` passed, no live lease) by
- * setting `claimedUntil = now() + lease` in one statement (`for update skip locked`, and the
- * conditions re-checked on the locked row), at most `perRecipient` rows per person and none
- * for a person whose rows another sender holds. Every later write of that row (sent, failed,
+ * setting `claimedUntil = now() + lease` in one conditional UPDATE (a row another sender
+ * claimed meanwhile fails the re-checked conditions once its lock is released), at most
+ * `perRecipient` rows per person and none for a person whose rows another sender holds. Every later write of that row (sent, failed,
  * retry, release) is fenced on the exact `claimedUntil` it wrote, so a sender that lost its
  * lease can never overwrite the row. A slot is only taken while the lease still covers the
  * whole request (its timeout included) plus a margin; otherwise the row is released for
@@ -123,14 +123,15 @@ export class OutboxSender {
   private loopPromise: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
   private consecutiveOutages = 0;
+  private woken = false;
   /** Totals since construction. */
   readonly totals: OutboxReport = emptyReport();
 
   constructor(options: OutboxSenderOptions) {
     this.db = options.db;
     this.sender = options.sender;
-    this.batchSize = options.batchSize ?? Math.max(10, Math.ceil(options.sender.limiter.ratePerS * 2));
-    this.perRecipient = options.perRecipient ?? Math.max(1, Math.ceil(options.sender.limiter.chatRatePerS * 2));
+    this.batchSize = options.batchSize ?? Math.max(10, Math.ceil(options.sender.limiter.ratePerS * 10));
+    this.perRecipient = options.perRecipient ?? Math.max(1, Math.ceil(options.sender.limiter.chatRatePerS * 5));
     this.leaseMs = options.leaseMs ?? 60_000;
     this.leaseSafetyMs = options.leaseSafetyMs ?? 2_000;
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
@@ -176,6 +177,7 @@ export class OutboxSender {
 
   /** Producers in this process may call this after queuing, to skip the poll interval. */
   wake(): void {
+    this.woken = true;
     this.wakeUp?.();
   }
 
@@ -215,27 +217,38 @@ export class OutboxSender {
     return report;
   }
 
+  /**
+   * Keeps the limiter fed without claiming more often than needed (on the embedded database
+   * a claim blocks this thread for a few milliseconds): a claim when fewer than `lowWater`
+   * rows are waiting for a slot, of up to `claimSize` rows; when nothing was due, the next
+   * look is after the poll interval (or a wake(), or a finished row).
+   */
   private async loop(): Promise<void> {
     const signal = this.stopController.signal;
-    let lastClaim = 0;
+    const claimSize = Math.max(10, Math.ceil(this.sender.limiter.ratePerS * 5));
+    const lowWater = Math.max(5, Math.ceil(this.sender.limiter.ratePerS * 2));
+    let nothingDueSince = 0;
     while (!signal.aborted) {
       const pausedUntil = this.sender.limiter.pausedUntil;
       if (pausedUntil > 0) {
         await this.idle(pausedUntil - this.sender.limiter.now());
         continue;
       }
-      const room = this.batchSize - this.inFlight.size;
-      const now = Date.now();
-      let claimed = 0;
-      if (room > 0 && (room >= Math.ceil(this.batchSize / 4) || now - lastClaim >= this.pollIntervalMs)) {
-        lastClaim = now;
+      const room = Math.min(claimSize, this.batchSize - this.inFlight.size);
+      const hungry = this.sender.limiter.waiting < lowWater;
+      const lookAgain = this.woken || Date.now() - nothingDueSince >= this.pollIntervalMs;
+      this.woken = false;
+      if (room > 0 && hungry && lookAgain) {
+        let claimed = 0;
         try {
           claimed = (await this.claimAndDispatch(room)).length;
         } catch (error) {
           this.logger?.error({ err: error }, 'telegram outbox: claiming rows failed (database unavailable?)');
         }
+        nothingDueSince = claimed === 0 ? Date.now() : 0;
+        if (claimed > 0) continue;
       }
-      if (claimed === 0 || claimed >= room) await this.idle(this.pollIntervalMs);
+      await this.idle(this.pollIntervalMs);
     }
   }
 
@@ -265,7 +278,10 @@ export class OutboxSender {
     const tasks: Promise<void>[] = [];
     for (const row of rows) {
       const task = this.deliver(row, row.recipientUserId ? recipients.get(row.recipientUserId) : undefined, slotDeadline)
-        .then((outcome) => this.record(report, row, outcome))
+        .then((outcome) => {
+          if (outcome === 'fanned_out') this.woken = true; // its per-person rows are due now
+          this.record(report, row, outcome);
+        })
         .catch((error: unknown) => {
           this.logger?.error({ err: error, notificationId: row.id }, 'telegram outbox: recording a delivery failed; the row will be retried after its lease');
         })
@@ -304,6 +320,8 @@ export class OutboxSender {
       claim_token: string;
     }>(
       this.db,
+      // Fairness: at most perRecipient rows per person, oldest first, none for a person whose
+      // rows are held. Plain (non-locking) CTEs keep the plan a single scan of the pending rows.
       sql`with busy as (
             select distinct coalesce(recipient_user_id::text, recipient_department::text, '') as k
             from notifications where status = 'pending' and claimed_until > now()
@@ -318,17 +336,15 @@ export class OutboxSender {
               and not exists (select 1 from busy b where b.k = coalesce(n.recipient_user_id::text, n.recipient_department::text, ''))
           ),
           chosen as (
-            select n.id from notifications n join due d on d.id = n.id
-            where d.rn <= ${this.perRecipient}
-              and n.status = 'pending'
-              and (n.next_attempt_at is null or n.next_attempt_at <= now())
-              and (n.claimed_until is null or n.claimed_until <= now())
-            order by d.created_at, d.id
-            limit ${limit}
-            for update of n skip locked
+            select id from due where rn <= ${this.perRecipient} order by created_at, id limit ${limit}
           )
+          -- Conditional update: a row another claimer took meanwhile no longer matches (the
+          -- conditions are re-checked on the row once its lock is free), so nobody gets it twice.
           update notifications n set claimed_until = now() + ${this.leaseMs}::int * interval '1 millisecond'
-          from chosen where n.id = chosen.id
+          from chosen
+          where n.id = chosen.id and n.status = 'pending'
+            and (n.next_attempt_at is null or n.next_attempt_at <= now())
+            and (n.claimed_until is null or n.claimed_until <= now())
           returning n.id, n.tenant_id, n.recipient_user_id, n.recipient_department, n.type, n.payload, n.dedupe_key, n.attempts,
                     n.claimed_until::text as claim_token`,
     );

@@ -106,6 +106,14 @@ describe('RateLimiter', () => {
     expect(times.at(-1)!.at - times[0]!.at).toBeGreaterThanOrEqual(1_800 - 1e-6);
   });
 
+  it('leaves room for network jitter: at most N grants in any second plus jitterMs', async () => {
+    const times: number[] = [];
+    const limiter = new RateLimiter({ ratePerS: 20, chatRatePerS: 20, jitterMs: 40, onGrant: (_chat, at) => times.push(at) });
+    await Promise.all(Array.from({ length: 45 }, (_, i) => limiter.acquire(`c${i}`)));
+    for (let i = 20; i < times.length; i++) expect(times[i]! - times[i - 20]!).toBeGreaterThanOrEqual(1_040 - 1e-6);
+    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(50 - 1e-6);
+  });
+
   it('a busy chat does not hold up the others; pauses and deadlines are honoured', async () => {
     const limiter = new RateLimiter({ ratePerS: 100, chatRatePerS: 1 });
     await limiter.acquire('a');
@@ -305,7 +313,7 @@ describe.each(testDrivers)('telegram outbox on %s', (driver) => {
   });
 
   it('steady state within the limits gets no 429 from a Telegram that enforces them', async () => {
-    emulator.limits = { ratePerS: 25, chatRatePerS: 3, retryAfterS: 1 };
+    emulator.limits = { ratePerS: 25, chatRatePerS: 3, retryAfterS: 1, toleranceMs: 0 };
     const people = await Promise.all(Array.from({ length: 10 }, () => person()));
     for (let i = 0; i < 100; i++) await note(people[i % 10]!.userId, `steady-${i}`);
     const sender = outbox({ ratePerS: 25, chatRatePerS: 3 });
