@@ -1,5 +1,6 @@
 import type { Mastra } from '@mastra/core';
 import type { WorkflowDeps } from './deps.ts';
+import { BOT_ONBOARDING, createBotOnboardingWorkflow } from './bot-onboarding.ts';
 import { createDunningWorkflow, DUNNING } from './dunning.ts';
 import { createExecutiveReportWorkflow, EXECUTIVE_REPORT, type ReportOutput } from './executive-report.ts';
 import { createIncidentResponseWorkflow, INCIDENT_RESPONSE } from './incident-response.ts';
@@ -12,6 +13,7 @@ import { runOnce, type RunOutcome } from './runs.ts';
 // `recoverInterruptedRuns` / `resumeDueRuns`.
 
 export type { WorkflowDeps } from './deps.ts';
+export { BOT_ONBOARDING, MAX_BACKTEST_DRAWDOWN_PCT, MIN_LIVE_BACKTEST_RETURN_PCT, onboardBot, onboardingRequestSchema, resumeDecidedOnboardings, type OnboardingRequest } from './bot-onboarding.ts';
 export { DUNNING, dunningCheck, startDunning } from './dunning.ts';
 export { findingSchema, incidentKey, INCIDENT_RESPONSE, respondToIncident, scanForIncidents, type Finding } from './incident-response.ts';
 export { EXECUTIVE_REPORT, reportInputSchema, reportOutputSchema, type ReportInput, type ReportOutput } from './executive-report.ts';
@@ -24,10 +26,11 @@ export function createWorkflows(deps: WorkflowDeps) {
     [EXECUTIVE_REPORT]: createExecutiveReportWorkflow(deps),
     [DUNNING]: createDunningWorkflow(deps),
     [INCIDENT_RESPONSE]: createIncidentResponseWorkflow(deps),
+    [BOT_ONBOARDING]: createBotOnboardingWorkflow(deps),
   };
 }
 
-export const WORKFLOW_IDS = [EXECUTIVE_REPORT, DUNNING, INCIDENT_RESPONSE] as const;
+export const WORKFLOW_IDS = [EXECUTIVE_REPORT, DUNNING, INCIDENT_RESPONSE, BOT_ONBOARDING] as const;
 
 export class WorkflowRunError extends Error {
   readonly outcome: RunOutcome;

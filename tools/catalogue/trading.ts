@@ -132,6 +132,8 @@ export const tradingTools = [
       symbol: z.string().regex(/^[A-Z0-9]+\/[A-Z0-9]+$/, { error: 'expected a symbol such as BTC/USDT' }).default('BTC/USDT'),
       timeframe: z.enum(['5m', '15m', '1h', '4h', '1d']).default('1h'),
       days: z.number().int().min(1).max(365).default(30),
+      /** The strategy's parameters (its defaults for any left out). */
+      parameters: z.record(z.string(), z.number()).optional(),
       email: traderEmail,
     }),
     output: z.object({ backtestId: z.string(), strategy: z.string(), symbol: z.string(), candles: z.number(), trades: z.number(), finalEquity: z.number(), totalReturnPct: z.number(), maxDrawdownPct: z.number(), winRatePct: z.number().nullable() }),
@@ -151,7 +153,12 @@ export const tradingTools = [
         series = sliceCandles(all, all.length - bars);
       }
       const strategy = getStrategy(input.strategy);
-      const parameters = parseStrategyParameters(strategy, {});
+      let parameters: Record<string, number>;
+      try {
+        parameters = parseStrategyParameters(strategy, input.parameters ?? {});
+      } catch (error) {
+        throw new ToolRefusal('forbidden', (error as Error).message);
+      }
       if (series.length <= strategy.warmupBars(parameters)) throw new ToolRefusal('not_found', `Not enough ${input.timeframe} candles of ${input.symbol} to backtest (have ${series.length}).`);
       const started = performance.now();
       const result = runBacktest(series, strategy, parameters);

@@ -1,0 +1,246 @@
+import crypto from 'node:crypto';
+import type { Mastra } from '@mastra/core';
+import { createStep, createWorkflow } from '@mastra/core/workflows';
+import { and, desc, eq, gte, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { checkBotStart, currentPlan } from '../billing/index.ts';
+import { approvals, backtestResults, backtests, bots, exchangeAccounts, tenantScope, users } from '../db/index.ts';
+import { invokeTool, TOOLS } from '../tools/index.ts';
+import { DEFAULT_RISK_LIMITS, getStrategy, parseStrategyParameters, STRATEGIES, type RiskLimits } from '../trading/index.ts';
+import { auditOnce } from './audit.ts';
+import { toolContext, type WorkflowDeps } from './deps.ts';
+import { notify } from './notify.ts';
+import { approvalState, resumeDueRuns, runOnce, type RunOutcome } from './runs.ts';
+
+// bot-onboarding: a trader asks for a new bot → it is created stopped → backtested on recent
+// candles (run_backtest, as the trader's request) → reviewed against the plan (bots, symbols,
+// live trading) and the risk limits → approved (at once for paper; by a person for live, through
+// the approvals table) → started (start_bot) → the trader told.
+//
+//   create-bot ─ backtest ─ risk-review ─ approval (suspends for live) ─ start ─ notify
+//
+// The bot's id comes from the request id, so the bot is created once; a backtest already
+// stored for this request is reused; the live approval is found again by the bot's id; the
+// start is a no-op on a running bot; the notice has a dedupe key.
+
+export const BOT_ONBOARDING = 'bot-onboarding';
+
+/** A backtest losing more than this from a peak fails the review. */
+export const MAX_BACKTEST_DRAWDOWN_PCT = 30;
+/** A live bot's backtest must not lose more than this over the period. */
+export const MIN_LIVE_BACKTEST_RETURN_PCT = -5;
+
+export const onboardingRequestSchema = z.object({
+  /** The request's own id (a Telegram message, an API call): one bot per request. */
+  requestId: z.string().min(1).max(200),
+  email: z.email(),
+  name: z.string().min(1).max(100),
+  strategy: z.string().refine((name) => STRATEGIES.has(name), { error: `a strategy: ${[...STRATEGIES.keys()].join(', ')}` }),
+  parameters: z.record(z.string(), z.number()).default({}),
+  symbols: z.array(z.string().regex(/^[A-Z0-9]+\/[A-Z0-9]+$/)).min(1).max(20),
+  timeframe: z.enum(['5m', '15m', '1h', '4h', '1d']).default('1h'),
+  mode: z.enum(['paper', 'live']).default('paper'),
+  /** Cash the bot may commit, in quote currency (USDT). */
+  stakeQuote: z.number().positive(),
+  /** Days of recent candles to backtest on. */
+  backtestDays: z.number().int().min(7).max(365).default(30),
+  /** When the trader asked (ISO): backtests stored since then belong to this request. */
+  requestedAt: z.string(),
+});
+export type OnboardingRequest = z.input<typeof onboardingRequestSchema>;
+
+const created = onboardingRequestSchema.extend({ botId: z.string(), tenantId: z.string(), userId: z.string(), locale: z.enum(['pt-BR', 'en']) });
+const backtestSummary = z.object({ symbol: z.string(), backtestId: z.string().nullable(), candles: z.number(), trades: z.number(), totalReturnPct: z.number().nullable(), maxDrawdownPct: z.number().nullable(), winRatePct: z.number().nullable(), error: z.string().nullable() });
+const backtested = created.extend({ backtests: z.array(backtestSummary) });
+const reviewed = backtested.extend({ passed: z.boolean(), reasons: z.array(z.string()), plan: z.string() });
+const approved = reviewed.extend({ decision: z.enum(['automatic', 'approved', 'rejected', 'expired', 'refused', 'failed']), approvalId: z.string().nullable() });
+const finished = approved.extend({ status: z.string(), started: z.boolean() });
+
+/** A stable UUID from the request id: asking twice creates one bot. */
+function botIdFor(requestId: string): string {
+  const hex = crypto.createHash('sha256').update(`bot-onboarding:${requestId}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((Number.parseInt(hex.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${hex.slice(18, 20)}-${hex.slice(20, 32)}`;
+}
+
+export function createBotOnboardingWorkflow(deps: WorkflowDeps & { riskLimits?: RiskLimits }) {
+  const limits = deps.riskLimits ?? DEFAULT_RISK_LIMITS;
+
+  const createBot = createStep({
+    id: 'create-bot',
+    description: 'the bot, stopped, in the trader’s account (once per request)',
+    inputSchema: onboardingRequestSchema,
+    outputSchema: created,
+    execute: async ({ inputData: r }) => {
+      const [user] = await deps.db.select({ id: users.id, tenantId: users.tenantId, locale: users.locale }).from(users).where(sql`lower(${users.email}) = lower(${r.email})`);
+      if (!user) throw new Error(`no trader with the email ${r.email}`);
+      const parameters = parseStrategyParameters(getStrategy(r.strategy), r.parameters);
+      const botId = botIdFor(r.requestId);
+      const [account] = r.mode === 'live'
+        ? await deps.db.select({ id: exchangeAccounts.id }).from(exchangeAccounts).where(and(eq(exchangeAccounts.tenantId, user.tenantId), eq(exchangeAccounts.status, 'active'))).orderBy(desc(exchangeAccounts.createdAt)).limit(1)
+        : [];
+      await deps.db
+        .insert(bots)
+        .values({ id: botId, tenantId: user.tenantId, name: r.name, strategyName: r.strategy, parameters, symbols: r.symbols, timeframe: r.timeframe, mode: r.mode, status: 'stopped', stakeQuote: String(r.stakeQuote), exchangeAccountId: account?.id ?? null })
+        .onConflictDoNothing();
+      return { ...r, parameters, botId, tenantId: user.tenantId, userId: user.id, locale: user.locale };
+    },
+  });
+
+  const backtest = createStep({
+    id: 'backtest',
+    description: 'backtest the strategy on recent candles of each symbol (run_backtest)',
+    inputSchema: created,
+    outputSchema: backtested,
+    execute: async ({ inputData: b }) => {
+      const ctx = toolContext(deps, BOT_ONBOARDING, deps.now());
+      const results: z.infer<typeof backtestSummary>[] = [];
+      for (const symbol of b.symbols) {
+        // Stored already for this request (the step is running again after a crash): reuse it.
+        const [stored] = await deps.db
+          .select({ id: backtests.id, candles: backtestResults.candles, trades: backtestResults.closedTrades, ret: backtestResults.totalReturnPct, dd: backtestResults.maxDrawdownPct, win: backtestResults.winRatePct })
+          .from(backtests)
+          .innerJoin(backtestResults, eq(backtestResults.backtestId, backtests.id))
+          .where(and(eq(backtests.tenantId, b.tenantId), eq(backtests.strategyName, b.strategy), eq(backtests.symbol, symbol), eq(backtests.timeframe, b.timeframe), gte(backtests.createdAt, new Date(b.requestedAt)), sql`${backtests.parameters} = ${JSON.stringify(b.parameters)}::jsonb`))
+          .orderBy(desc(backtests.createdAt))
+          .limit(1);
+        if (stored) {
+          results.push({ symbol, backtestId: stored.id, candles: stored.candles, trades: stored.trades, totalReturnPct: Number(stored.ret), maxDrawdownPct: Number(stored.dd), winRatePct: stored.win === null ? null : Number(stored.win), error: null });
+          continue;
+        }
+        const outcome = await invokeTool(TOOLS, ctx, 'run_backtest', { strategy: b.strategy, symbol, timeframe: b.timeframe, days: b.backtestDays, parameters: b.parameters, email: b.email });
+        if (outcome.ok && 'result' in outcome) {
+          const r = outcome.result as { backtestId: string; candles: number; trades: number; totalReturnPct: number; maxDrawdownPct: number; winRatePct: number | null };
+          results.push({ symbol, backtestId: r.backtestId, candles: r.candles, trades: r.trades, totalReturnPct: r.totalReturnPct, maxDrawdownPct: r.maxDrawdownPct, winRatePct: r.winRatePct, error: null });
+        } else {
+          results.push({ symbol, backtestId: null, candles: 0, trades: 0, totalReturnPct: null, maxDrawdownPct: null, winRatePct: null, error: 'message' in outcome ? outcome.message : 'no result' });
+        }
+      }
+      return { ...b, backtests: results };
+    },
+  });
+
+  const riskReview = createStep({
+    id: 'risk-review',
+    description: 'plan entitlements (bots, symbols, live trading), risk limits and the backtest',
+    inputSchema: backtested,
+    outputSchema: reviewed,
+    execute: async ({ inputData: b }) => {
+      const scope = tenantScope(b.tenantId);
+      const plan = await currentPlan(deps.db, scope);
+      const reasons: string[] = [];
+      const entitlement = await checkBotStart(deps.db, scope, { id: b.botId, mode: b.mode, symbols: b.symbols });
+      if (!entitlement.allowed) reasons.push(entitlement.reason);
+      if (b.stakeQuote > limits.maxPositionQuote) reasons.push(`The stake ${b.stakeQuote} USDT is above the ${limits.maxPositionQuote} USDT a bot may hold in one position.`);
+      if (b.symbols.length > limits.maxOpenPositions) reasons.push(`${b.symbols.length} symbols: a bot may hold at most ${limits.maxOpenPositions} positions at once.`);
+      for (const t of b.backtests) {
+        if (t.error) reasons.push(`No backtest of ${t.symbol}: ${t.error}`);
+        else if (t.maxDrawdownPct !== null && t.maxDrawdownPct > MAX_BACKTEST_DRAWDOWN_PCT) reasons.push(`The backtest of ${t.symbol} fell ${t.maxDrawdownPct} % from a peak (at most ${MAX_BACKTEST_DRAWDOWN_PCT} %).`);
+        else if (b.mode === 'live' && t.totalReturnPct !== null && t.totalReturnPct < MIN_LIVE_BACKTEST_RETURN_PCT) reasons.push(`The backtest of ${t.symbol} returned ${t.totalReturnPct} % (live bots need at least ${MIN_LIVE_BACKTEST_RETURN_PCT} %).`);
+      }
+      if (b.mode === 'live') {
+        const [bot] = await deps.db.select({ account: bots.exchangeAccountId }).from(bots).where(eq(bots.id, b.botId));
+        if (!bot?.account) reasons.push('A live bot needs an active exchange API key; connect one first.');
+      }
+      return { ...b, passed: reasons.length === 0, reasons, plan: plan.id };
+    },
+  });
+
+  const approval = createStep({
+    id: 'approval',
+    description: 'paper: approved at once; live: a person decides (the approvals table)',
+    inputSchema: reviewed,
+    outputSchema: approved,
+    resumeSchema: z.object({ wokenAt: z.string() }),
+    suspendSchema: z.object({ wake: z.object({ approvalId: z.string(), reason: z.string() }) }),
+    execute: async ({ inputData: r, suspend }) => {
+      if (!r.passed) return { ...r, decision: 'refused' as const, approvalId: null };
+      if (r.mode === 'paper') return { ...r, decision: 'automatic' as const, approvalId: null };
+      // Found again by the bot (a resumed run asks once).
+      const [existing] = await deps.db.select({ id: approvals.id }).from(approvals).where(and(eq(approvals.tool, 'start_bot'), sql`${approvals.args} ->> 'botId' = ${r.botId}`)).orderBy(desc(approvals.createdAt)).limit(1);
+      let approvalId = existing?.id;
+      if (!approvalId) {
+        const best = r.backtests.map((t) => `${t.symbol} ${t.totalReturnPct ?? '?'} % (queda máx. ${t.maxDrawdownPct ?? '?'} %)`).join(', ');
+        const summary = `Iniciar em modo REAL o robô "${r.name}" de ${r.email} (${r.strategy}, ${r.symbols.join(', ')}, ${r.stakeQuote} USDT); backtest de ${r.backtestDays} dias: ${best}`;
+        const [row] = await deps.db
+          .insert(approvals)
+          .values({ tenantId: r.tenantId, requestedByUserId: r.userId, agent: `workflow:${BOT_ONBOARDING}`, tool: 'start_bot', args: { botId: r.botId, email: r.email }, summary: summary.slice(0, 1000), approverDepartment: 'security', expiresAt: new Date(deps.now().getTime() + 48 * 3_600_000) })
+          .returning({ id: approvals.id });
+        approvalId = row!.id;
+      }
+      // Audited and announced once, even when the run stopped between asking and announcing.
+      await auditOnce(deps.db, `approval:${approvalId}`, { tenantId: r.tenantId, actorKind: 'system', actorId: `workflow:${BOT_ONBOARDING}`, action: 'tool.call', tool: 'start_bot', args: { botId: r.botId, email: r.email }, outcome: 'pending_approval', details: { approvalId } });
+      const [asked] = await deps.db.select({ summary: approvals.summary, expiresAt: approvals.expiresAt }).from(approvals).where(eq(approvals.id, approvalId));
+      await notify(deps.db, {
+        tenantId: r.tenantId, to: { department: 'security' }, type: 'approval_requested', dedupeKey: `approval_requested:${approvalId}`,
+        payload: { approvalId, tool: 'start_bot', summary: asked!.summary, requestedBy: r.email, expiresAt: asked!.expiresAt.toISOString() },
+      });
+      const state = await approvalState(deps, approvalId);
+      if (state.status === 'pending' || state.status === 'approved') return suspend({ wake: { approvalId, reason: 'a person decides live trading' } });
+      const decision = state.status === 'executed' ? ('approved' as const) : state.status === 'rejected' ? ('rejected' as const) : state.status === 'expired' ? ('expired' as const) : ('failed' as const);
+      return { ...r, decision, approvalId };
+    },
+  });
+
+  const start = createStep({
+    id: 'start',
+    description: 'start the bot (start_bot; already running after a live approval)',
+    inputSchema: approved,
+    outputSchema: finished,
+    execute: async ({ inputData: a }) => {
+      const [bot] = await deps.db.select({ status: bots.status }).from(bots).where(eq(bots.id, a.botId));
+      if (a.decision !== 'automatic' && a.decision !== 'approved') {
+        const why = a.decision === 'refused' ? a.reasons.join(' ') : `live trading ${a.decision}`;
+        await deps.db.update(bots).set({ lastError: `onboarding: ${why}`.slice(0, 1000), updatedAt: deps.now() }).where(and(eq(bots.id, a.botId), eq(bots.status, 'stopped')));
+        return { ...a, status: bot?.status ?? 'stopped', started: false };
+      }
+      if (bot?.status === 'running') return { ...a, status: 'running', started: true };
+      const outcome = await invokeTool(TOOLS, toolContext(deps, BOT_ONBOARDING, deps.now()), 'start_bot', { botId: a.botId, email: a.email });
+      if (outcome.ok && 'result' in outcome) return { ...a, status: (outcome.result as { status: string }).status, started: true };
+      return { ...a, decision: 'failed' as const, reasons: [...a.reasons, 'message' in outcome ? outcome.message : 'start failed'], status: bot?.status ?? 'stopped', started: false };
+    },
+  });
+
+  const tell = createStep({
+    id: 'notify',
+    description: 'tell the trader how it went (once), and audit it',
+    inputSchema: finished,
+    outputSchema: finished,
+    execute: async ({ inputData: f, runId }) => {
+      const en = f.locale === 'en';
+      const tests = f.backtests.filter((t) => !t.error).map((t) => `${t.symbol}: ${t.totalReturnPct} % ${en ? 'return' : 'de retorno'}, ${en ? 'max drawdown' : 'queda máxima'} ${t.maxDrawdownPct} %, ${t.trades} ${en ? 'trades' : 'operações'}`).join('; ');
+      const text = f.started
+        ? en
+          ? `Your bot "${f.name}" (${f.strategy}, ${f.mode}) is running. Backtest over ${f.backtestDays} days — ${tests}.`
+          : `Seu robô "${f.name}" (${f.strategy}, ${f.mode === 'live' ? 'real' : 'simulado'}) está rodando. Backtest de ${f.backtestDays} dias — ${tests}.`
+        : en
+          ? `Your bot "${f.name}" was not started: ${f.decision === 'refused' ? f.reasons.join(' ') : `live trading ${f.decision}.`}${tests ? ` Backtest — ${tests}.` : ''}`
+          : `Seu robô "${f.name}" não foi iniciado: ${f.decision === 'refused' ? f.reasons.join(' ') : { approved: 'aprovado', rejected: 'a operação real foi recusada.', expired: 'a aprovação expirou sem decisão.', failed: `falha ao iniciar. ${f.reasons.join(' ')}`, automatic: '' }[f.decision]}${tests ? ` Backtest — ${tests}.` : ''}`;
+      await notify(deps.db, { tenantId: f.tenantId, to: { userId: f.userId }, type: 'message', payload: { text: text.slice(0, 4000) }, dedupeKey: `${BOT_ONBOARDING}:${f.requestId}:trader` });
+      await auditOnce(deps.db, `${BOT_ONBOARDING}:${runId}`, {
+        tenantId: f.tenantId, actorKind: 'system', actorId: `workflow:${BOT_ONBOARDING}`, action: 'trading.bot_onboarded', outcome: f.started ? 'ok' : 'denied',
+        args: { botId: f.botId, mode: f.mode, decision: f.decision, approvalId: f.approvalId, reasons: f.reasons, backtests: f.backtests.map((t) => t.backtestId) },
+      });
+      return f;
+    },
+  });
+
+  return createWorkflow({ id: BOT_ONBOARDING, description: 'New bot → backtest → risk review → approval (paper automatic, live by a person) → start', inputSchema: onboardingRequestSchema, outputSchema: finished })
+    .then(createBot)
+    .then(backtest)
+    .then(riskReview)
+    .then(approval)
+    .then(start)
+    .then(tell)
+    .commit();
+}
+
+/** Onboards the bot a trader asked for (once per request id). */
+export function onboardBot(mastra: Mastra, request: Omit<OnboardingRequest, 'requestedAt'> & { requestedAt?: string }, now: Date = new Date()): Promise<RunOutcome> {
+  const parsed = onboardingRequestSchema.parse({ requestedAt: now.toISOString(), ...request });
+  return runOnce(mastra, BOT_ONBOARDING, { runId: `${BOT_ONBOARDING}:${parsed.requestId}`, resourceId: parsed.email, inputData: parsed });
+}
+
+/** Wakes the onboardings whose live approval was decided (the job layer schedules it). */
+export function resumeDecidedOnboardings(mastra: Mastra, deps: Pick<WorkflowDeps, 'db' | 'now' | 'logger'>): Promise<RunOutcome[]> {
+  return resumeDueRuns(mastra, deps, [BOT_ONBOARDING]);
+}
