@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNotNull, like } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, like, or } from 'drizzle-orm';
 import type { Telegram } from 'telegraf';
 import { z } from 'zod';
 import { approvals, notifications, users, type Database, type Locale } from '../db/index.ts';
@@ -47,6 +47,12 @@ export async function announcePendingApprovals(services: ApprovalServices, onlyI
   let pending = await listPendingApprovals(db, now);
   if (onlyIds) pending = pending.filter((a) => onlyIds.includes(a.id));
   let queued = 0;
+  if (pending.length === 0) return 0;
+  // Who was already asked (one query), so a periodic run over many pending approvals stays cheap.
+  const prefixes = pending.map((a) => `approval:${a.id}:%`);
+  const asked = new Set(
+    (await db.select({ key: notifications.dedupeKey }).from(notifications).where(and(eq(notifications.type, 'approval_requested'), or(...prefixes.map((prefix) => like(notifications.dedupeKey, prefix)))))).map((row) => row.key),
+  );
   const requesters = await requesterNames(db, pending);
   const decidersByDepartment = new Map<string, LinkedPerson[]>();
   for (const approval of pending) {
@@ -56,6 +62,7 @@ export async function announcePendingApprovals(services: ApprovalServices, onlyI
       decidersByDepartment.set(approval.approverDepartment, deciders);
     }
     for (const decider of deciders) {
+      if (asked.has(announcementKey(approval.id, decider.userId))) continue;
       const requestedBy = approval.requestedByUserId ? requesters.get(approval.requestedByUserId) : approval.agent ? `${approval.agent} agent` : undefined;
       const { created } = await enqueueNotification(db, {
         tenantId: approval.tenantId,

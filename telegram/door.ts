@@ -1,3 +1,4 @@
+import { Counter, Histogram, type Registry } from 'prom-client';
 import { Telegraf, type Context } from 'telegraf';
 import type { CallbackQuery, Message, Update, User } from 'telegraf/types';
 import { z } from 'zod';
@@ -43,6 +44,8 @@ export interface TelegramDoorOptions {
   readonly maxConcurrentUpdates?: number;
   /** Each handled update's timing (receipt, last reply, model time): metrics and benchmarks. */
   readonly onUpdateHandled?: (timing: UpdateTiming) => void;
+  /** Where telegram_updates_total and telegram_reply_seconds are registered (/metrics). */
+  readonly metricsRegistry?: Registry | undefined;
 }
 
 /** What the HTTP server needs in webhook mode. */
@@ -71,6 +74,8 @@ const webhookUpdate = z.looseObject({ update_id: z.number().int().nonnegative() 
 
 const STAFF_COMMANDS = new Set(['ask', 'report', 'approvals']);
 const TRADER_COMMANDS = new Set(['status', 'profit', 'daily', 'weekly', 'monthly', 'balance', 'bots', 'startbot', 'stopbot', 'forceexit', 'backtest', 'plan']);
+/** Command names kept as metric labels (anything else is counted as /other). */
+const KNOWN_COMMANDS = new Set([...STAFF_COMMANDS, ...TRADER_COMMANDS, 'start', 'help', 'unlink', 'invalid']);
 /** People who wrote without being linked: told once a day at most. */
 const STRANGER_QUIET_MS = 24 * 3_600_000;
 const MAX_REMEMBERED = 10_000;
@@ -103,6 +108,7 @@ export class TelegramDoor {
   private readonly recentUpdates = new Set<number>();
   private readonly answeredForceExits = new Set<string>();
   private approvalsTimer: NodeJS.Timeout | undefined;
+  private readonly metrics: { updates: Counter<'kind'>; reply: Histogram<'kind'> } | undefined;
   private started = false;
   private stopped = false;
 
@@ -126,6 +132,19 @@ export class TelegramDoor {
     };
     this.bot.use((ctx) => this.route(ctx));
     this.bot.catch((error, ctx) => this.onError(error, ctx));
+    const registry = options.metricsRegistry;
+    this.metrics = registry
+      ? {
+          updates: new Counter({ name: 'telegram_updates_total', help: 'Telegram updates handled, by kind (a command, agent, callback, stranger, ignored, …).', labelNames: ['kind'], registers: [registry] }),
+          reply: new Histogram({
+            name: 'telegram_reply_seconds',
+            help: 'Time from an update received to its last reply sent, excluding time inside model calls.',
+            labelNames: ['kind'],
+            buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+            registers: [registry],
+          }),
+        }
+      : undefined;
     this.poller = this.mode === 'polling' ? new Poller(this.bot.telegram, this.logger, (update) => this.accept(update), options.poll) : undefined;
   }
 
@@ -239,6 +258,9 @@ export class TelegramDoor {
       this.slotWaiters.shift()?.();
       if (this.chains.get(key) === chain && chain.queued === 0) this.chains.delete(key);
       this.tasks.delete(task);
+      const kind = timing.kind.startsWith('/') && !KNOWN_COMMANDS.has(timing.kind.slice(1)) ? '/other' : timing.kind;
+      this.metrics?.updates.inc({ kind });
+      if (timing.repliedAt !== undefined) this.metrics?.reply.observe({ kind }, Math.max(0, timing.repliedAt - timing.receivedAt - timing.modelMs) / 1000);
       this.options.onUpdateHandled?.(timing);
     });
     chain.tail = task;

@@ -48,6 +48,7 @@ export function createTelegramService(options: {
     agents: options.agents,
     logger,
     delivery,
+    ...(options.metricsRegistry ? { metricsRegistry: options.metricsRegistry } : {}),
     webhook: telegram.webhookUrl && telegram.webhookSecret ? { url: telegram.webhookUrl, secret: telegram.webhookSecret } : undefined,
     trading: {
       exchangeFor: (bot) => exchangeForBot(db, bot, { tradingMode: config.trading.mode, secretBox: options.secretBox }),
@@ -58,6 +59,7 @@ export function createTelegramService(options: {
   return {
     door,
     delivery,
+    ...(options.metricsRegistry ? { metricsRegistry: options.metricsRegistry } : {}),
     webhook: door.webhook,
     async start() {
       delivery.outbox.start();

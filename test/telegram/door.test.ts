@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import { Registry } from 'prom-client';
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelGateway, type AgentRuntime } from '../../agents/index.ts';
@@ -51,6 +52,7 @@ describe('the Telegram door', () => {
   const staff: Record<string, Extract<Actor, { kind: 'staff' }> & { email: string }> = {};
   let nextUserId = 1000;
   const chats = new Map<string, TelegramChat>();
+  const registry = new Registry();
   const market: MarketDataSource & { prices: Map<string, number> } = {
     prices: new Map(),
     async fetchCandles() {
@@ -141,6 +143,7 @@ describe('the Telegram door', () => {
       },
       approvalsEveryMs: 0,
       poll: { idleMs: 10 },
+      metricsRegistry: registry,
     });
     await door.start();
   }, 180_000);
@@ -573,6 +576,13 @@ describe('the Telegram door', () => {
       await carla.send('/ask finance what is the current MRR please?');
       expect((await carla.reply()).plain).toMatch(/Your role does not allow asking the Finance agent/);
     });
+  });
+
+  it('counts updates and reply times for /metrics', async () => {
+    const text = await registry.metrics();
+    expect(text).toMatch(/telegram_updates_total\{kind="\/status"\} \d+/);
+    expect(text).toMatch(/telegram_updates_total\{kind="stranger"\} \d+/);
+    expect(text).toMatch(/telegram_reply_seconds_count\{kind="agent"\} \d+/);
   });
 
   describe('webhook mode', () => {
