@@ -14,6 +14,7 @@ import { approvalsDecideCommand, approvalsListCommand } from './commands/approva
 import { billingCustomerCommand, billingMrrCommand, billingSyncCommand } from './commands/billing.ts';
 import { BillingError, StripeNotConfiguredError } from '../billing/index.ts';
 import { backtestCommand, optimizeCommand } from './commands/trading.ts';
+import { reportCommand } from './commands/report.ts';
 import { CandleDataError, GridError, StrategyError } from '../trading/index.ts';
 import { VERSION } from './runtime.ts';
 
@@ -143,6 +144,16 @@ export function buildProgram(): Command {
     .option('--offline', 'answer without the model')
     .option('--json', 'print one JSON object: agent, answer, toolCalls, mode, grounded, answerFrom, modelCalls, modelMs, elapsedMs')
     .action(askCommand);
+
+  program
+    .command('report')
+    .description("The executive report now: each department's figures from the tools, the CEO agent's summary (a template's when the model is away)")
+    .option('--period <period>', 'daily or weekly', 'daily')
+    .option('--send', "also queue it for the CEO (Telegram)")
+    .option('--json', 'print one JSON object: period, asOf, runId, text, figures, summaryFrom, fallback, grounded, modelCalls, modelMs, delivery, elapsedMs')
+    .option('--offline', 'write the summary without the model')
+    .option('--lang <locale>', "pt-BR or en (default: the CEO's language)")
+    .action(reportCommand);
 
   program.command('agents').description('The ten agents, their model and their tools').option('--json', 'print one JSON array').action(agentsCommand);
   const model = program.command('model').description('The local model on Ollama (OLLAMA_HOST, OLLAMA_MODEL)');

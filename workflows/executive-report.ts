@@ -98,9 +98,13 @@ function systemStep(deps: WorkflowDeps) {
     outputSchema: systemSchema,
     execute: async ({ inputData }): Promise<SystemHealth> => {
       const asOf = new Date(inputData.asOf);
-      const started = performance.now();
-      await deps.db.execute(sql`select 1`);
-      const databaseMs = Math.round((performance.now() - started) * 10) / 10;
+      // The best of three round trips: the other departments' queries run at the same time.
+      let databaseMs = Number.POSITIVE_INFINITY;
+      for (let i = 0; i < 3; i++) {
+        const started = performance.now();
+        await deps.db.execute(sql`select 1`);
+        databaseMs = Math.min(databaseMs, Math.round((performance.now() - started) * 10) / 10);
+      }
       const [pending] = await deps.db
         .select({ n: sql<number>`count(*)::int`, oldest: min(approvals.createdAt) })
         .from(approvals)
