@@ -167,13 +167,9 @@ export function createBotOnboardingWorkflow(deps: WorkflowDeps & { riskLimits?: 
           .returning({ id: approvals.id });
         approvalId = row!.id;
       }
-      // Audited and announced once, even when the run stopped between asking and announcing.
+      // Audited once, even when the run stopped between asking and auditing. The Telegram layer
+      // announces pending approvals to the people who may decide them.
       await auditOnce(deps.db, `approval:${approvalId}`, { tenantId: r.tenantId, actorKind: 'system', actorId: `workflow:${BOT_ONBOARDING}`, action: 'tool.call', tool: 'start_bot', args: { botId: r.botId, email: r.email }, outcome: 'pending_approval', details: { approvalId } });
-      const [asked] = await deps.db.select({ summary: approvals.summary, expiresAt: approvals.expiresAt }).from(approvals).where(eq(approvals.id, approvalId));
-      await notify(deps.db, {
-        tenantId: r.tenantId, to: { department: 'security' }, type: 'approval_requested', dedupeKey: `approval_requested:${approvalId}`,
-        payload: { approvalId, tool: 'start_bot', summary: asked!.summary, requestedBy: r.email, expiresAt: asked!.expiresAt.toISOString() },
-      });
       const state = await approvalState(deps, approvalId);
       if (state.status === 'pending' || state.status === 'approved') return suspend({ wake: { approvalId, reason: 'a person decides live trading' } });
       const decision = state.status === 'executed' ? ('approved' as const) : state.status === 'rejected' ? ('rejected' as const) : state.status === 'expired' ? ('expired' as const) : ('failed' as const);

@@ -145,6 +145,13 @@ export const reportOutputSchema = summarySchema.extend({
 });
 export type ReportOutput = z.infer<typeof reportOutputSchema>;
 
+/** At most `max` characters, cut at a line. */
+function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max - 1);
+  return `${cut.slice(0, Math.max(cut.lastIndexOf('\n'), 0) || cut.length)}…`;
+}
+
 export function createExecutiveReportWorkflow(deps: WorkflowDeps) {
   const departments = (['finance', 'trading', 'security', 'support', 'sales', 'marketing', 'audit'] as const).map((d) => departmentStep(deps, d));
   const figuresSchema = z.object(Object.fromEntries([...departments.map((step) => [step.id, step.outputSchema]), ['system', systemSchema]]));
@@ -189,7 +196,8 @@ export function createExecutiveReportWorkflow(deps: WorkflowDeps) {
           tenantId: companyTenantId,
           to: ceo ? { userId: ceo.userId } : { department: 'ceo' },
           type: 'executive_report',
-          payload: { period: input.period, body: inputData.text, asOf: input.asOf },
+          // The outbox writes its own title line above the body.
+          payload: { period: input.period, body: clip(inputData.text.slice(inputData.text.indexOf('\n\n') + 2), 3_500), asOf: input.asOf },
           dedupeKey: `executive_report:${runId}`,
         });
         delivery = { queued: true, notificationId: queued.id, duplicate: !queued.created };

@@ -170,7 +170,7 @@ export function createIncidentResponseWorkflow(deps: WorkflowDeps) {
 
   const notifyStep = createStep({
     id: 'notify',
-    description: 'alert Security and the CEO (and ask the approvers when a freeze waits for them)',
+    description: 'alert Security and the CEO (the approvers see a pending freeze in the alert and on Telegram)',
     inputSchema: containment,
     outputSchema: containment,
     execute: async ({ inputData: c }) => {
@@ -190,13 +190,6 @@ export function createIncidentResponseWorkflow(deps: WorkflowDeps) {
       const tenantId = c.tenantId ?? companyTenantId;
       await notify(deps.db, { tenantId, to: { department: 'security' }, type: 'security_alert', payload: alert, dedupeKey: `incident:${c.key}:security` });
       await notify(deps.db, { tenantId, to: ceo ? { userId: ceo.userId } : { department: 'ceo' }, type: 'security_alert', payload: alert, dedupeKey: `incident:${c.key}:ceo` });
-      if (c.status === 'awaiting_approval' && c.approvalId) {
-        const [approval] = await deps.db.select({ summary: approvals.summary, expiresAt: approvals.expiresAt }).from(approvals).where(eq(approvals.id, c.approvalId));
-        await notify(deps.db, {
-          tenantId, to: { department: 'security' }, type: 'approval_requested', dedupeKey: `approval_requested:${c.approvalId}`,
-          payload: { approvalId: c.approvalId, tool: 'freeze_api_key', summary: approval?.summary ?? c.detail, requestedBy: `workflow:${INCIDENT_RESPONSE}`, ...(approval ? { expiresAt: approval.expiresAt.toISOString() } : {}) },
-        });
-      }
       return c;
     },
   });

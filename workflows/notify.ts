@@ -1,35 +1,27 @@
 import { and, asc, eq } from 'drizzle-orm';
 import { notifications, staff, tenants, users, type Database, type Department } from '../db/index.ts';
+// The outbox's producer helper itself (not the outbox's index, which loads the Telegram client).
+import { enqueueNotification } from '../telegram/outbox/enqueue.ts';
 
 // Notifications from workflows go into the outbox (`notifications`), which Telegram delivers
 // with retries. Every one carries a dedupe key derived from the run and the event, so a
-// resumed run that repeats a step queues nothing twice. Payloads follow the outbox's types
-// (telegram/outbox/templates.ts): security_alert, executive_report, approval_requested, message.
+// resumed run that repeats a step queues nothing twice. The outbox checks each payload
+// against its type when it is queued (telegram/outbox/templates.ts). Approval requests are
+// announced to the people who may decide them by the Telegram layer (announcePendingApprovals).
 
 export interface Notice {
   /** Whose event it is (a trader's tenant, or the company's). */
   readonly tenantId: string;
   readonly to: { readonly userId: string } | { readonly department: Department };
-  readonly type: 'security_alert' | 'executive_report' | 'approval_requested' | 'message' | 'payment_failed';
+  readonly type: 'security_alert' | 'executive_report' | 'message';
   readonly payload: Record<string, unknown>;
   readonly dedupeKey: string;
 }
 
 /** Queues a notification once per dedupe key; returns its row id and whether this call queued it. */
 export async function notify(db: Database, notice: Notice): Promise<{ id: string; created: boolean }> {
-  const [row] = await db
-    .insert(notifications)
-    .values({
-      tenantId: notice.tenantId,
-      recipientUserId: 'userId' in notice.to ? notice.to.userId : null,
-      recipientDepartment: 'department' in notice.to ? notice.to.department : null,
-      type: notice.type,
-      payload: notice.payload,
-      dedupeKey: notice.dedupeKey,
-    })
-    .onConflictDoNothing({ target: notifications.dedupeKey })
-    .returning({ id: notifications.id });
-  if (row) return { id: row.id, created: true };
+  const queued = await enqueueNotification(db, notice);
+  if (queued.created && queued.id) return { id: queued.id, created: true };
   const [existing] = await db.select({ id: notifications.id }).from(notifications).where(eq(notifications.dedupeKey, notice.dedupeKey));
   return { id: existing!.id, created: false };
 }

@@ -80,7 +80,7 @@ describe('incident-response workflow', () => {
     expect(await accountStatus(eva.accountId)).toBe('active');
     const key = /\[incident:([0-9a-f]+)\]/.exec(String(approval!.args['reason']))![1]!;
     expect((await notes(`incident:${key}:%`)).map((n) => n.payload['severity'])).toEqual(['critical', 'critical']);
-    expect(await notes(`approval_requested:${approvalId}`)).toMatchObject([{ type: 'approval_requested', recipient_department: 'security', payload: { approvalId, tool: 'freeze_api_key' } }]);
+    expect((await notes(`incident:${key}:security`))[0]!.payload['detail']).toContain(`aguardando aprovação do chefe de Segurança ou do CEO (aprovação ${approvalId})`);
 
     // Killed right after requesting the freeze, before that was written: resumed, it finds its request.
     await rewindBefore(test.handle.db, recorded, INCIDENT_RESPONSE, run.runId, 'contain');
