@@ -40,7 +40,7 @@ export interface TelegramDoorOptions {
   /** How often pending approvals made elsewhere (CLI, API, jobs) are looked for; 0: never. Default 15 s. */
   readonly approvalsEveryMs?: number;
   readonly poll?: PollerOptions;
-  /** Updates handled at once (all chats); past it, polling waits. Default 32. */
+  /** Updates handled at once (all chats); with 8 times as many waiting, polling waits. Default 32. */
   readonly maxConcurrentUpdates?: number;
   /** Each handled update's timing (receipt, last reply, model time): metrics and benchmarks. */
   readonly onUpdateHandled?: (timing: UpdateTiming) => void;
@@ -101,8 +101,11 @@ export class TelegramDoor {
   private readonly poller: Poller | undefined;
   private readonly chains = new Map<string, { tail: Promise<void>; queued: number }>();
   private readonly tasks = new Set<Promise<void>>();
-  private readonly slotWaiters: (() => void)[] = [];
-  private active = 0;
+  private readonly runWaiters: (() => void)[] = [];
+  private readonly pendingWaiters: (() => void)[] = [];
+  /** Updates being handled now, and updates taken but not finished (running or queued). */
+  private running = 0;
+  private pending = 0;
   private readonly strangers = new Map<number, number>();
   private readonly linkFailures = new Map<number, { count: number; since: number }>();
   private readonly recentUpdates = new Set<number>();
@@ -159,8 +162,7 @@ export class TelegramDoor {
         if (this.stopped) return 'unavailable';
         const parsed = webhookUpdate.safeParse(body);
         if (!parsed.success) return 'invalid';
-        await this.accept(parsed.data as unknown as Update);
-        return 'accepted';
+        return (await this.accept(parsed.data as unknown as Update)) ? 'accepted' : 'unavailable';
       },
     };
   }
@@ -230,12 +232,17 @@ export class TelegramDoor {
   }
 
   /**
-   * Takes one update (from the poller or the webhook): waits while too many are in hand,
-   * then queues it behind its chat's earlier updates and returns without waiting for it.
+   * Takes one update (from the poller or the webhook): waits while too many are in hand
+   * (back-pressure), then queues it behind its chat's earlier updates and returns without
+   * waiting for it. False when the door is stopping (the update was not taken: the poller
+   * keeps it unconfirmed, the webhook answers 503, so Telegram delivers it again later).
    */
-  async accept(update: Update): Promise<void> {
-    if (this.stopped) return;
-    if (this.recentUpdates.has(update.update_id)) return; // a webhook delivery retried
+  async accept(update: Update): Promise<boolean> {
+    if (this.stopped) return false;
+    if (this.recentUpdates.has(update.update_id)) return true; // a webhook delivery retried
+    const limit = this.options.maxConcurrentUpdates ?? 32;
+    while (this.pending >= limit * 8) await new Promise<void>((resolve) => this.pendingWaiters.push(resolve));
+    if (this.stopped) return false;
     this.recentUpdates.add(update.update_id);
     if (this.recentUpdates.size > MAX_REMEMBERED) this.recentUpdates.delete(this.recentUpdates.values().next().value!);
     const timing: UpdateTiming = { updateId: update.update_id, receivedAt: performance.now(), kind: 'other', modelMs: 0, replies: 0 };
@@ -243,29 +250,38 @@ export class TelegramDoor {
     const chain = this.chains.get(key) ?? { tail: Promise.resolve(), queued: 0 };
     if (chain.queued >= MAX_QUEUED_PER_CHAT) {
       this.logger.warn({ chat: key }, 'Telegram chat flooding: update dropped');
-      return;
+      return true;
     }
-    while (this.active >= (this.options.maxConcurrentUpdates ?? 32)) await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
-    this.active++;
     chain.queued++;
-    const run = () => updateTiming.run(timing, () => this.bot.handleUpdate(update));
-    const task = chain.tail.then(run, run).then(
-      () => undefined,
-      (error: unknown) => this.logger.error({ err: error, updateId: update.update_id }, 'Telegram update failed'),
-    ).finally(() => {
-      chain.queued--;
-      this.active--;
-      this.slotWaiters.shift()?.();
-      if (this.chains.get(key) === chain && chain.queued === 0) this.chains.delete(key);
-      this.tasks.delete(task);
-      const kind = timing.kind.startsWith('/') && !KNOWN_COMMANDS.has(timing.kind.slice(1)) ? '/other' : timing.kind;
-      this.metrics?.updates.inc({ kind });
-      if (timing.repliedAt !== undefined) this.metrics?.reply.observe({ kind }, Math.max(0, timing.repliedAt - timing.receivedAt - timing.modelMs) / 1000);
-      this.options.onUpdateHandled?.(timing);
-    });
-    chain.tail = task;
+    this.pending++;
     this.chains.set(key, chain);
+    // In order within the chat (after its previous update), at most `limit` running at once.
+    const task = chain.tail
+      .then(async () => {
+        while (this.running >= limit) await new Promise<void>((resolve) => this.runWaiters.push(resolve));
+        this.running++;
+        try {
+          await updateTiming.run(timing, () => this.bot.handleUpdate(update));
+        } finally {
+          this.running--;
+          this.runWaiters.shift()?.();
+        }
+      })
+      .catch((error: unknown) => this.logger.error({ err: error, updateId: update.update_id }, 'Telegram update failed'))
+      .finally(() => {
+        chain.queued--;
+        this.pending--;
+        this.pendingWaiters.shift()?.();
+        if (this.chains.get(key) === chain && chain.queued === 0) this.chains.delete(key);
+        this.tasks.delete(task);
+        const kind = timing.kind.startsWith('/') && !KNOWN_COMMANDS.has(timing.kind.slice(1)) ? '/other' : timing.kind;
+        this.metrics?.updates.inc({ kind });
+        if (timing.repliedAt !== undefined) this.metrics?.reply.observe({ kind }, Math.max(0, timing.repliedAt - timing.receivedAt - timing.modelMs) / 1000);
+        this.options.onUpdateHandled?.(timing);
+      });
+    chain.tail = task;
     this.tasks.add(task);
+    return true;
   }
 
   private toolContextBase(): Omit<ToolContext, 'actor'> {

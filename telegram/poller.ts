@@ -23,21 +23,22 @@ const sleep = (ms: number, signal: AbortSignal) =>
 /**
  * Long polling, with telegraf's client: one getUpdates at a time; each update is handed to
  * `accept`, which may wait (back-pressure) but not for the update's handling, so a slow agent
- * turn in one chat never holds up the others. Network failures and 5xx back off and retry; a
+ * turn in one chat never holds up the others. The offset (what Telegram may forget) only
+ * moves past updates that were taken. Network failures and 5xx back off and retry; a
  * 429 waits retry_after; 409 (a webhook is set, or another poller runs) waits and retries; a
  * rejected token (401) stops polling with one error line.
  */
 export class Poller {
   private readonly telegram: Telegram;
   private readonly logger: Logger;
-  private readonly accept: (update: Update) => Promise<void>;
+  private readonly accept: (update: Update) => Promise<boolean>;
   private readonly options: Required<PollerOptions>;
   private readonly abort = new AbortController();
   private loop: Promise<void> | undefined;
   /** The next update id to ask for (everything before it is confirmed to Telegram on the next call). */
   offset = 0;
 
-  constructor(telegram: Telegram, logger: Logger, accept: (update: Update) => Promise<void>, options: PollerOptions = {}) {
+  constructor(telegram: Telegram, logger: Logger, accept: (update: Update) => Promise<boolean>, options: PollerOptions = {}) {
     this.telegram = telegram;
     this.logger = logger;
     this.accept = accept;
@@ -75,8 +76,9 @@ export class Poller {
         continue;
       }
       for (const update of updates) {
+        // Not taken (stopping): left unconfirmed, so Telegram hands it out again after a restart.
+        if (!(await this.accept(update))) break;
         if (update.update_id >= this.offset) this.offset = update.update_id + 1;
-        await this.accept(update);
       }
       if (updates.length === 0 && performance.now() - started < this.options.idleMs) await sleep(this.options.idleMs, signal);
     }

@@ -381,6 +381,16 @@ describe('the Telegram door', () => {
       expect((await a.reply()).plain).toContain(`Operações fechadas: ${pnl!.n}`);
     });
 
+    it('answers one chat in order, even when its messages arrive together', async () => {
+      const a = chats.get('traderA')!;
+      a.skip();
+      await Promise.all([a.send('/plan'), sleep(2).then(() => a.send('/bots')), sleep(4).then(() => a.send('/profit 7'))]);
+      const [first, second, third] = await a.replies(3);
+      expect(first!.plain).toMatch(/Seu plano/);
+      expect(second!.plain).toMatch(/Seus robôs/);
+      expect(third!.plain).toMatch(/últimos 7 dias/);
+    });
+
     it('starts and stops bots, with the plan limits', async () => {
       const [tenant] = await database.insert(db.tenants).values({ kind: 'trader', name: 'Free Trader' }).returning();
       const [user] = await database.insert(db.users).values({ tenantId: tenant!.id, email: 'free.trader@example.com', name: 'Free Trader' }).returning();
