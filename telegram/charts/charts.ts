@@ -1,8 +1,8 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { financeSummary, type FinanceSummary } from '../../billing/finance.ts';
-import { backtestResults, backtests, bots, getScoped, queryRows, assertTenantScope, type Database, type TenantScope } from '../../db/index.ts';
+import { backtestResults, backtests, bots, getScoped, queryRows, assertTenantScope, tenantScope, type Database, type TenantScope } from '../../db/index.ts';
 import { centsToDecimal, formatMoneyCents, formatPct, formatQuote, numberToDecimal, splitPair, type Locale } from '../outbox/format.ts';
-import { svgToPng, type RenderOptions } from './render.ts';
+import { svgToPng, svgToPngAsync, type RenderOptions } from './render.ts';
 import { chartSvg } from './svg.ts';
 
 export class ChartDataError extends Error {
@@ -118,6 +118,11 @@ function returnPct(start: string, final: string): string | null {
 }
 
 export function renderEquityChart(curve: EquityCurve, options: ChartOptions = {}): RenderedChart {
+  const { svg, caption } = equitySvg(curve, options);
+  return { svg, caption, png: svgToPng(svg, options) };
+}
+
+function equitySvg(curve: EquityCurve, options: ChartOptions): { svg: string; caption: string } {
   const locale = options.locale ?? 'pt-BR';
   const en = locale === 'en';
   const final = curve.points.at(-1)?.equityQuote ?? curve.startQuote;
@@ -147,11 +152,16 @@ export function renderEquityChart(curve: EquityCurve, options: ChartOptions = {}
     emptyText: en ? 'No closed trades yet' : 'Nenhuma operação encerrada ainda',
   });
   const caption = `${en ? 'Equity' : 'Capital'} — ${curve.title}: ${summary}, ${trades}`;
-  return { svg, png: svgToPng(svg, options), caption };
+  return { svg, caption };
 }
 
 /** Monthly revenue (bars) and MRR at each month's end (line), in BRL, for the CEO. */
 export function renderRevenueChart(months: readonly RevenueMonth[], options: ChartOptions & { currency?: string } = {}): RenderedChart {
+  const { svg, caption } = revenueSvg(months, options);
+  return { svg, caption, png: svgToPng(svg, options) };
+}
+
+function revenueSvg(months: readonly RevenueMonth[], options: ChartOptions & { currency?: string }): { svg: string; caption: string } {
   const locale = options.locale ?? 'pt-BR';
   const en = locale === 'en';
   const currency = options.currency ?? 'BRL';
@@ -181,7 +191,7 @@ export function renderRevenueChart(months: readonly RevenueMonth[], options: Cha
     emptyText: en ? 'No data' : 'Sem dados',
   });
   const caption = last ? `${en ? 'Revenue and MRR' : 'Receita e MRR'}: ${subtitle}` : en ? 'Revenue and MRR' : 'Receita e MRR';
-  return { svg, png: svgToPng(svg, options), caption };
+  return { svg, caption };
 }
 
 /** The CEO's chart straight from the billing mirror (financeSummary over `months`). */
@@ -193,4 +203,28 @@ export async function revenueChart(db: Database, options: ChartOptions & { month
 /** A trader's bot chart, scoped to that trader. */
 export async function equityChart(db: Database, scope: TenantScope, botId: string, options: ChartOptions = {}): Promise<RenderedChart> {
   return renderEquityChart(await botEquityCurve(db, scope, botId), options);
+}
+
+/** What a `chart` notification asks for (see the outbox's `chart` type). */
+export type ChartRequest =
+  | { readonly kind: 'revenue_mrr'; readonly months?: number | undefined; readonly asOf?: string | undefined }
+  | { readonly kind: 'bot_equity'; readonly botId: string }
+  | { readonly kind: 'backtest_equity'; readonly backtestId: string };
+
+/**
+ * Renders a requested chart with the rasterising off the event loop (the outbox uses this so
+ * a chart never delays the messages around it). Bot and backtest charts read only
+ * `tenantId`'s data.
+ */
+export async function renderChartRequest(db: Database, tenantId: string, request: ChartRequest, options: ChartOptions = {}): Promise<RenderedChart> {
+  let built: { svg: string; caption: string };
+  if (request.kind === 'revenue_mrr') {
+    const summary = await financeSummary(db, { months: request.months ?? 12, ...(request.asOf ? { asOf: new Date(request.asOf) } : {}) });
+    built = revenueSvg(revenueMonths(summary), options);
+  } else if (request.kind === 'bot_equity') {
+    built = equitySvg(await botEquityCurve(db, tenantScope(tenantId), request.botId), options);
+  } else {
+    built = equitySvg(await backtestEquityCurve(db, tenantScope(tenantId), request.backtestId), options);
+  }
+  return { ...built, png: await svgToPngAsync(built.svg, options) };
 }

@@ -6,6 +6,8 @@ export {
   renderRevenueChart,
   revenueChart,
   equityChart,
+  renderChartRequest,
+  type ChartRequest,
   ChartDataError,
   type EquityCurve,
   type RevenueMonth,
@@ -13,4 +15,4 @@ export {
   type ChartOptions,
 } from './charts.ts';
 export { chartSvg, niceTicks, escapeXml, CHART_FONT_FAMILY, type ChartSpec, type Series, type Point } from './svg.ts';
-export { svgToPng, pngSize, fontSetup, type FontSetup, type RenderOptions } from './render.ts';
+export { svgToPng, svgToPngAsync, pngSize, fontSetup, type FontSetup, type RenderOptions } from './render.ts';

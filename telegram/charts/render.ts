@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { Resvg } from '@resvg/resvg-js';
+import { Resvg, renderAsync, type ResvgRenderOptions } from '@resvg/resvg-js';
 
 // SVG → PNG with resvg (a Rust renderer shipped prebuilt in the npm package: nothing is
 // downloaded at install or run time). Text needs a font file: DejaVu Sans is looked for in
@@ -74,15 +74,23 @@ export interface RenderOptions {
   readonly noFonts?: boolean;
 }
 
-/** Renders an SVG to PNG bytes. */
-export function svgToPng(svg: string, options: RenderOptions = {}): Buffer {
+function resvgOptions(options: RenderOptions): ResvgRenderOptions {
   const fonts = options.noFonts ? { fontFiles: [], fontDirs: [], anyFont: false } : fontSetup(options.fontDirs ?? []);
   const font =
     fonts.fontFiles.length > 0
       ? { loadSystemFonts: false, fontFiles: [...fonts.fontFiles], defaultFontFamily: 'DejaVu Sans' }
       : { loadSystemFonts: !options.noFonts, fontDirs: [...fonts.fontDirs] };
-  const resvg = new Resvg(svg, { fitTo: { mode: 'original' }, background: '#ffffff', font });
-  return resvg.render().asPng();
+  return { fitTo: { mode: 'original' }, background: '#ffffff', font };
+}
+
+/** Renders an SVG to PNG bytes (on this thread: tens of milliseconds for a chart). */
+export function svgToPng(svg: string, options: RenderOptions = {}): Buffer {
+  return new Resvg(svg, resvgOptions(options)).render().asPng();
+}
+
+/** The same on libuv's thread pool, leaving the event loop (and Telegram's timing) alone. */
+export async function svgToPngAsync(svg: string, options: RenderOptions = {}): Promise<Buffer> {
+  return (await renderAsync(svg, resvgOptions(options))).asPng();
 }
 
 /** PNG width and height from its IHDR chunk; throws when the bytes are not a PNG. */

@@ -4,7 +4,8 @@ import { Counter, type Registry } from 'prom-client';
 import { notificationPreferences, notifications, queryRows, staff, telegramLinks, users, type Database, type Department, type NotificationLevel } from '../../db/index.ts';
 import { LimiterAbortedError, LimiterDeadlineError } from './limiter.ts';
 import { TelegramSendError, type TelegramSender } from './telegram-sender.ts';
-import { InvalidNotificationError, renderNotification, type RenderedMessage } from './templates.ts';
+import { ChartDataError, renderChartRequest, type ChartRequest } from '../charts/charts.ts';
+import { InvalidNotificationError, parsePayload, renderNotification, type RenderedMessage } from './templates.ts';
 import type { Locale } from './format.ts';
 
 export interface OutboxSenderOptions {
@@ -389,21 +390,23 @@ export class OutboxSender {
     if (recipient.chatId === null) return this.finish(row, { status: 'skipped', lastError: 'no linked Telegram chat' });
     const level = recipient.levels.get(row.type) ?? recipient.levels.get('*') ?? 'on';
     if (level === 'off') return this.finish(row, { status: 'skipped', lastError: `notifications of type ${row.type} are off for this person` });
-    let message: RenderedMessage;
+    const common = { silent: level === 'silent', deadline: slotDeadline, signal: this.stopController.signal };
+    let send: () => Promise<{ message_id: number }>;
     try {
-      message = this.renderOverride?.(row, recipient.locale) ?? renderNotification(row.type, row.payload, recipient.locale);
+      if (row.type === 'chart') {
+        // Drawn before a slot is taken (the rasterising runs off the event loop).
+        const chart = await renderChartRequest(this.db, row.tenantId, parsePayload('chart', row.payload) as ChartRequest, { locale: recipient.locale });
+        send = () => this.sender.sendPhoto(recipient.chatId!, chart.png, { ...common, caption: chart.caption.slice(0, 1024) });
+      } else {
+        const message: RenderedMessage = this.renderOverride?.(row, recipient.locale) ?? renderNotification(row.type, row.payload, recipient.locale);
+        send = () => this.sender.sendMessage(recipient.chatId!, message.text, { ...common, parseMode: message.parseMode, replyMarkup: message.replyMarkup });
+      }
     } catch (error) {
-      if (!(error instanceof InvalidNotificationError)) throw error;
+      if (!(error instanceof InvalidNotificationError) && !(error instanceof ChartDataError)) throw error;
       return this.finish(row, { status: 'failed', lastError: error.message.slice(0, 500) });
     }
     try {
-      const sent = await this.sender.sendMessage(recipient.chatId, message.text, {
-        parseMode: message.parseMode,
-        replyMarkup: message.replyMarkup,
-        silent: level === 'silent',
-        deadline: slotDeadline,
-        signal: this.stopController.signal,
-      });
+      const sent = await send();
       this.consecutiveOutages = 0;
       // Recorded at once: this write is the only thing between Telegram's answer and "sent".
       return await this.finish(row, { status: 'sent', sentAt: new Date(), telegramMessageId: sent.message_id, attempts: row.attempts + 1, lastError: null });

@@ -83,6 +83,12 @@ export const payloadSchemas = {
     decidedBy: z.string().max(200).optional(),
     note: z.string().max(1000).optional(),
   }),
+  /** A chart, drawn when it is sent and delivered as a photo with its caption. */
+  chart: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('revenue_mrr'), months: z.number().int().min(1).max(36).optional(), asOf: z.string().optional() }),
+    z.object({ kind: z.literal('bot_equity'), botId: z.uuid() }),
+    z.object({ kind: z.literal('backtest_equity'), backtestId: z.uuid() }),
+  ]),
   /** Free text for anything else (already written for its reader). */
   message: z.object({ text: z.string().min(1).max(100_000) }),
 } as const;
@@ -259,6 +265,7 @@ export const renderers: { [T in NotificationType]: Renderer<T> } = {
     const by = p.decidedBy ? (pt(locale) ? ` por ${h(p.decidedBy)}` : ` by ${h(p.decidedBy)}`) : '';
     return html([`<b>${pt(locale) ? ptText : enText}</b>${by}`, h(p.summary), ...(p.note ? [`“${h(p.note)}”`] : [])].join('\n'));
   },
+  chart: (p, locale) => html(p.kind === 'revenue_mrr' ? (pt(locale) ? '📊 Gráfico de receita e MRR' : '📊 Revenue and MRR chart') : pt(locale) ? '📈 Curva de capital' : '📈 Equity curve'),
   message: (p, locale) => html(h(clipText(p.text, BODY_MAX + 200, locale))),
 };
 

@@ -441,6 +441,24 @@ describe.each(testDrivers)('telegram outbox on %s', (driver) => {
     expect(message?.text).toContain('(-3,19 %)');
   });
 
+  it('a chart notification is drawn at send time and goes out as a photo; another tenant’s bot is refused', async () => {
+    const ceo = await person();
+    await enqueueNotification(x, { tenantId: companyId, to: { userId: ceo.userId }, type: 'chart', payload: { kind: 'revenue_mrr', months: 6 } });
+    const traderId = crypto.randomUUID();
+    await x.insert(db.tenants).values({ id: traderId, kind: 'trader', name: 'Bia' });
+    const [bot] = await x.insert(db.bots).values({ tenantId: traderId, name: 'Bia bot', strategyName: 'rsi', symbols: ['ETH/USDT'], stakeQuote: '500' }).returning();
+    // Queued under the company's tenant, so the trader's bot is not found there.
+    await enqueueNotification(x, { tenantId: companyId, to: { userId: ceo.userId }, type: 'chart', payload: { kind: 'bot_equity', botId: bot!.id } });
+    const report = await outbox({ perRecipient: 5 }).runOnce();
+    expect(report).toMatchObject({ sent: 1, failed: 1 });
+    expect(emulator.photos).toHaveLength(1);
+    expect(emulator.photos[0]!.png.subarray(1, 4).toString('latin1')).toBe('PNG');
+    expect(emulator.photos[0]!.caption).toMatch(/^Receita e MRR/);
+    const rows = await x.select().from(db.notifications);
+    expect(rows.find((row) => row.status === 'sent')?.telegramMessageId).toBeGreaterThan(0);
+    expect(rows.find((row) => row.status === 'failed')?.lastError).toMatch(/not found/);
+  });
+
   it('refuses bad notifications at the producer', async () => {
     const p = await person();
     await expect(enqueueNotification(x, { tenantId: companyId, to: { userId: p.userId }, type: 'payment_failed', payload: { amountDueCents: '99,90' } })).rejects.toThrow(/invalid payment_failed payload/);
