@@ -14,12 +14,12 @@ import { groupDepartment, linkedPerson, redeemLinkCode, unlinkTelegram, type Lin
 import { escapeMarkdown as md, markdownToTelegramHtml } from './markdown.ts';
 import type { TelegramDelivery } from './outbox/index.ts';
 import { describe, Poller, type PollerOptions } from './poller.ts';
-import { sendHtml, sendMarkdown, telegrafOutgoing, updateTiming, withTyping, type OutgoingMessages, type UpdateTiming } from './send.ts';
+import { sendHtml, sendMarkdown, sendPhoto, telegrafOutgoing, updateTiming, withTyping, type OutgoingMessages, type UpdateTiming } from './send.ts';
 import type { Session } from './session.ts';
 import { agentTurn, askCommand, decidesApprovals, MAX_MESSAGE_CHARS, reportCommand, type AgentTurnDeps } from './staff.ts';
 import { departmentName, failureText, linkFailureText, replyLocale, staffHelp, t, telegramLocale, textOnlyText, tooLongText, traderHelp, unknownCommandText, unknownPersonText } from './texts.ts';
 import {
-  backtestCommand, balanceCommand, botControlCommand, botsCommand, forceExitCommand, forceExitData, forceExitDecision, periodCommand, planCommand, profitCommand, statusCommand,
+  backtestCommand, balanceCommand, botControlCommand, botsCommand, chartCommand, forceExitCommand, forceExitData, forceExitDecision, periodCommand, planCommand, profitCommand, statusCommand,
 } from './trader.ts';
 
 export interface TelegramDoorOptions {
@@ -73,7 +73,7 @@ const linkCode = z.string().regex(/^[A-Za-z0-9-]{6,64}$/);
 const webhookUpdate = z.looseObject({ update_id: z.number().int().nonnegative() });
 
 const STAFF_COMMANDS = new Set(['ask', 'report', 'approvals']);
-const TRADER_COMMANDS = new Set(['status', 'profit', 'daily', 'weekly', 'monthly', 'balance', 'bots', 'startbot', 'stopbot', 'forceexit', 'backtest', 'plan']);
+const TRADER_COMMANDS = new Set(['status', 'profit', 'daily', 'weekly', 'monthly', 'balance', 'bots', 'startbot', 'stopbot', 'forceexit', 'backtest', 'plan', 'chart']);
 /** Command names kept as metric labels (anything else is counted as /other). */
 const KNOWN_COMMANDS = new Set([...STAFF_COMMANDS, ...TRADER_COMMANDS, 'start', 'help', 'unlink', 'invalid']);
 /** People who wrote without being linked: told once a day at most. */
@@ -124,7 +124,10 @@ export class TelegramDoor {
     this.bot = new Telegraf(options.botToken, { telegram: { apiRoot: options.apiRoot, webhookReply: false }, handlerTimeout: 10 * 60_000 });
     const sender = options.delivery?.sender;
     this.out = sender
-      ? { sendMessage: (chatId, text, extra) => sender.withRetryOn429(() => sender.sendMessage(chatId, text, extra)) }
+      ? {
+          sendMessage: (chatId, text, extra) => sender.withRetryOn429(() => sender.sendMessage(chatId, text, extra)),
+          sendPhoto: (chatId, png, caption) => sender.withRetryOn429(() => sender.sendPhoto(chatId, png, { caption: caption.slice(0, 1024) })),
+        }
       : telegrafOutgoing(this.bot.telegram);
     this.approvals = {
       db: options.db,
@@ -295,6 +298,7 @@ export class TelegramDoor {
       chatId,
       tools: { ...this.toolContextBase(), actor: person.actor },
       reply: (markdown, keyboard) => sendMarkdown(this.out, chatId, markdown, keyboard, this.logger),
+      photo: (png, caption) => sendPhoto(this.out, chatId, png, caption),
       typing: (work) => withTyping(this.bot.telegram, chatId, work),
     };
   }
@@ -382,6 +386,7 @@ export class TelegramDoor {
         case 'forceexit': return forceExitCommand(session, args);
         case 'backtest': return backtestCommand(session, args);
         case 'plan': return planCommand(session);
+        case 'chart': return chartCommand(session, args);
       }
     }
     await session.reply(unknownCommandText(command.name, locale));

@@ -16,6 +16,7 @@ export type InlineKeyboard = { readonly inline_keyboard: readonly (readonly Inli
  */
 export interface OutgoingMessages {
   sendMessage(chatId: number, text: string, options: { parseMode?: 'HTML'; replyMarkup?: InlineKeyboard }): Promise<{ message_id: number }>;
+  sendPhoto(chatId: number, png: Buffer, caption: string): Promise<{ message_id: number }>;
 }
 
 /** Per-update measurements (AsyncLocalStorage): when it arrived, when the last reply left, model time. */
@@ -34,21 +35,26 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** telegraf's client, waiting out `retry_after` on a 429 (at most twice). */
 export function telegrafOutgoing(telegram: Telegram): OutgoingMessages {
-  return {
-    async sendMessage(chatId, text, options) {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await telegram.sendMessage(chatId, text, {
-            ...(options.parseMode ? { parse_mode: options.parseMode } : {}),
-            ...(options.replyMarkup ? { reply_markup: options.replyMarkup as never } : {}),
-            link_preview_options: { is_disabled: true },
-          });
-        } catch (error) {
-          if (!(error instanceof TelegramError) || error.code !== 429 || attempt >= 3) throw error;
-          await sleep(Math.min(60, Number(error.parameters?.retry_after ?? 1)) * 1000);
-        }
+  const retrying = async <T>(send: () => Promise<T>): Promise<T> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await send();
+      } catch (error) {
+        if (!(error instanceof TelegramError) || error.code !== 429 || attempt >= 3) throw error;
+        await sleep(Math.min(60, Number(error.parameters?.retry_after ?? 1)) * 1000);
       }
-    },
+    }
+  };
+  return {
+    sendMessage: (chatId, text, options) =>
+      retrying(() =>
+        telegram.sendMessage(chatId, text, {
+          ...(options.parseMode ? { parse_mode: options.parseMode } : {}),
+          ...(options.replyMarkup ? { reply_markup: options.replyMarkup as never } : {}),
+          link_preview_options: { is_disabled: true },
+        }),
+      ),
+    sendPhoto: (chatId, png, caption) => retrying(() => telegram.sendPhoto(chatId, { source: png, filename: 'chart.png' }, { caption: caption.slice(0, 1024) })),
   };
 }
 
@@ -95,6 +101,16 @@ export async function sendHtml(out: OutgoingMessages, chatId: number, html: stri
     timing.replies += 1;
   }
   return sent.message_id;
+}
+
+/** Sends a chart; counts as a reply for the update's timing. */
+export async function sendPhoto(out: OutgoingMessages, chatId: number, png: Buffer, caption: string): Promise<void> {
+  await out.sendPhoto(chatId, png, caption.slice(0, 1024));
+  const timing = updateTiming.getStore();
+  if (timing) {
+    timing.repliedAt = performance.now();
+    timing.replies += 1;
+  }
 }
 
 /**

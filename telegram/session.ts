@@ -11,6 +11,8 @@ export interface Session {
   /** The person as the tool layer sees them (their actor, the database and services). */
   readonly tools: ToolContext;
   reply(markdown: string, keyboard?: InlineKeyboard): Promise<number[]>;
+  /** Sends a PNG (a chart) as a photo with a plain-text caption. */
+  photo(png: Buffer, caption: string): Promise<void>;
   /** Runs slow work with "typing…" shown. */
   typing<T>(work: () => Promise<T>): Promise<T>;
 }

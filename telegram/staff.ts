@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { agentByName, renderToolResult, runTurn, type AgentName, type AgentRuntime } from '../agents/index.ts';
-import { mayDecide } from '../tools/index.ts';
+import { mayCall, mayDecide } from '../tools/index.ts';
+import { revenueChart } from './charts/index.ts';
 import { askableAgents, mayAsk } from './access.ts';
 import { escapeMarkdown as md } from './markdown.ts';
 import { updateTiming } from './send.ts';
@@ -84,6 +85,11 @@ export async function reportCommand(session: Session): Promise<void> {
     return;
   }
   await session.reply(`📊 **${t(locale, 'Indicadores da empresa', 'Company KPIs')}**\n${md(renderToolResult('company_kpis', call.result, locale))}`);
+  // The revenue and MRR chart, for those whose policy shows them revenue.
+  if (mayCall(session.person.actor, 'revenue_summary').allowed) {
+    const chart = await session.typing(() => revenueChart(session.tools.db, { locale, months: 12 }));
+    await session.photo(chart.png, chart.caption);
+  }
 }
 
 /** Whether a person decides any approvals (for /help). */

@@ -60,7 +60,7 @@ export function staffHelp(locale: Locale, home: AgentName, askable: readonly Age
         '',
         others ? `/ask DEPARTMENT question — another department's agent (${others})` : '/ask DEPARTMENT question — another department (your role allows only your own)',
         ...(decides ? ['/approvals — pending approvals you decide, with buttons'] : []),
-        ...(reports ? ['/report — company KPIs now'] : []),
+        ...(reports ? ['/report — company KPIs now, with the revenue and MRR chart'] : []),
         '/unlink — disconnect this Telegram account',
         '/help — this message',
       ]
@@ -69,7 +69,7 @@ export function staffHelp(locale: Locale, home: AgentName, askable: readonly Age
         '',
         others ? `/ask DEPARTAMENTO pergunta — o agente de outro departamento (${others})` : '/ask DEPARTAMENTO pergunta — outro departamento (seu cargo só permite o seu)',
         ...(decides ? ['/approvals — aprovações pendentes que você decide, com botões'] : []),
-        ...(reports ? ['/report — indicadores da empresa agora'] : []),
+        ...(reports ? ['/report — indicadores da empresa agora, com o gráfico de receita e MRR'] : []),
         '/unlink — desconectar esta conta do Telegram',
         '/help — esta mensagem',
       ];
@@ -88,6 +88,7 @@ export function traderHelp(locale: Locale): string {
         '/startbot N · /stopbot N — start or stop a bot (number from /bots or its id)',
         '/forceexit N [SYMBOL] — close a bot\'s positions now (asks to confirm)',
         '/backtest STRATEGY SYMBOL [TIMEFRAME] [DAYS] — e.g. /backtest rsi BTC/USDT 1h 30',
+        '/chart N — the equity chart of bot N',
         '/plan — your plan and its limits',
         '/unlink — disconnect this Telegram account',
         'Anything else you write goes to Support.',
@@ -102,6 +103,7 @@ export function traderHelp(locale: Locale): string {
         '/startbot N · /stopbot N — liga ou desliga um robô (número do /bots ou o id)',
         '/forceexit N [PAR] — fecha as posições de um robô agora (pede confirmação)',
         '/backtest ESTRATÉGIA PAR [TIMEFRAME] [DIAS] — ex.: /backtest rsi BTC/USDT 1h 30',
+        '/chart N — o gráfico de patrimônio do robô N',
         '/plan — seu plano e os limites',
         '/unlink — desconectar esta conta do Telegram',
         'O que mais você escrever vai para o SAC.',

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { formatBrlCents } from '../billing/index.ts';
 import type { Locale } from '../db/index.ts';
+import { tenantScope } from '../db/index.ts';
 import { STRATEGIES } from '../trading/index.ts';
+import { equityChart } from './charts/index.ts';
 import { escapeMarkdown as md } from './markdown.ts';
 import type { InlineKeyboard } from './send.ts';
 import { callTool, type Session } from './session.ts';
@@ -69,6 +71,7 @@ export function usage(command: string, locale: Locale): string {
     monthly: ['Uso: /monthly [n] (1 a 60)', 'Usage: /monthly [n] (1 to 60)'],
     startbot: ['Uso: /startbot N — o número do robô em /bots, ou o id dele', 'Usage: /startbot N — the bot\'s number in /bots, or its id'],
     stopbot: ['Uso: /stopbot N — o número do robô em /bots, ou o id dele', 'Usage: /stopbot N — the bot\'s number in /bots, or its id'],
+    chart: ['Uso: /chart N — o gráfico de patrimônio do robô N de /bots', 'Usage: /chart N — the equity chart of bot N in /bots'],
     forceexit: ['Uso: /forceexit N [PAR] — ex.: /forceexit 1 BTC/USDT', 'Usage: /forceexit N [SYMBOL] — e.g. /forceexit 1 BTC/USDT'],
     backtest: [`Uso: /backtest ESTRATÉGIA PAR [TIMEFRAME] [DIAS] — ex.: /backtest rsi BTC/USDT 1h 30. Estratégias: ${[...STRATEGIES.keys()].join(', ')}`, `Usage: /backtest STRATEGY SYMBOL [TIMEFRAME] [DAYS] — e.g. /backtest rsi BTC/USDT 1h 30. Strategies: ${[...STRATEGIES.keys()].join(', ')}`],
   };
@@ -237,6 +240,17 @@ export async function planCommand(session: Session): Promise<void> {
     lines.push('', t(locale, 'Planos:', 'Plans:'), ...plans.result.plans.map((p) => `• ${md(p.name)}: ${p.monthlyPriceCents ? `${formatBrlCents(p.monthlyPriceCents, locale)}/${t(locale, 'mês', 'month')}` : t(locale, 'grátis', 'free')} — ${p.botsAllowed} ${t(locale, 'robôs', 'bots')}, ${p.liveTradingAllowed ? t(locale, 'operação real', 'live trading') : t(locale, 'só simulado', 'paper only')}`));
   }
   await session.reply(lines.join('\n'));
+}
+
+/** /chart N: the bot's equity curve (stake + closed trades' profit) as a photo, from the trader's own data. */
+export async function chartCommand(session: Session, args: readonly string[]): Promise<void> {
+  const { locale, person } = session;
+  const parsed = traderArgs.bot.safeParse(args);
+  if (!parsed.success) return void (await session.reply(usage('chart', locale)));
+  const found = await resolveBot(session, parsed.data[0]);
+  if (!found || person.actor.kind !== 'trader') return;
+  const chart = await session.typing(() => equityChart(session.tools.db, tenantScope(person.actor.tenantId), found.bot.id, { locale }));
+  await session.photo(chart.png, chart.caption);
 }
 
 // ---- /forceexit: a confirmation first; the button carries the bot and the symbol.

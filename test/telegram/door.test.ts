@@ -304,6 +304,10 @@ describe('the Telegram door', () => {
       expect(audit).toEqual({ agent: 'ceo', actor_id: ceo.userId });
       await chat.send('/report');
       expect((await chat.reply()).plain).toMatch(/Indicadores da empresa[\s\S]*MRR/);
+      await settle();
+      const photo = emulator.photos.find((p) => p.chatId === String(chat.chatId));
+      expect(photo?.png.subarray(1, 4).toString()).toBe('PNG');
+      expect(photo?.caption).toMatch(/MRR/);
     });
 
     it('splits an answer over 4,096 characters without breaking words or entities', async () => {
@@ -379,6 +383,19 @@ describe('the Telegram door', () => {
       const [pnl] = await queryRows<{ n: string }>(database, sql`select count(*)::text as n from trades where tenant_id = ${traderA.tenantId} and status = 'closed' and closed_at >= now() - interval '365 days'`);
       await a.send('/profit');
       expect((await a.reply()).plain).toContain(`Operações fechadas: ${pnl!.n}`);
+    });
+
+    it("sends a bot's equity chart as a photo, for the trader's own bots only", async () => {
+      const a = chats.get('traderA')!;
+      a.skip();
+      const photosBefore = emulator.photos.length;
+      await a.send('/chart 1');
+      await settle();
+      const photo = emulator.photos.slice(photosBefore).find((p) => p.chatId === String(a.chatId));
+      expect(photo?.png.subarray(1, 4).toString()).toBe('PNG');
+      await a.send(`/chart ${positionsB[0]!.botId.slice(0, 8)}`);
+      expect((await a.reply()).plain).toMatch(/Nenhum robô seu corresponde/);
+      expect(emulator.photos.slice(photosBefore)).toHaveLength(1);
     });
 
     it('answers one chat in order, even when its messages arrive together', async () => {
