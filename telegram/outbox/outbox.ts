@@ -82,9 +82,9 @@ interface Recipient {
  * Delivers the `notifications` outbox to Telegram.
  *
  * **Claiming.** A sender takes due rows (pending, `nextAttemptAt` passed, no live lease) by
- * setting `claimedUntil = now() + lease` in one conditional UPDATE (a row another sender
- * claimed meanwhile fails the re-checked conditions once its lock is released), at most
- * `perRecipient` rows per person and none for a person whose rows another sender holds. Every later write of that row (sent, failed,
+ * setting `claimedUntil = now() + lease` in one statement (`for update skip locked`, the
+ * conditions checked on the locked row), at most `perRecipient` rows per person and none
+ * for a person whose rows another sender holds. Every later write of that row (sent, failed,
  * retry, release) is fenced on the exact `claimedUntil` it wrote, so a sender that lost its
  * lease can never overwrite the row. A slot is only taken while the lease still covers the
  * whole request (its timeout included) plus a margin; otherwise the row is released for
@@ -322,7 +322,7 @@ export class OutboxSender {
     }>(
       this.db,
       // Fairness: at most perRecipient rows per person, oldest first, none for a person whose
-      // rows are held. Plain (non-locking) CTEs keep the plan a single scan of the pending rows.
+      // rows are held; the ranking is one scan of the pending rows, the locking only of the picked ones.
       sql`with busy as (
             select distinct coalesce(recipient_user_id::text, recipient_department::text, '') as k
             from notifications where status = 'pending' and claimed_until > now()
@@ -337,15 +337,18 @@ export class OutboxSender {
               and not exists (select 1 from busy b where b.k = coalesce(n.recipient_user_id::text, n.recipient_department::text, ''))
           ),
           chosen as (
-            select id from due where rn <= ${this.perRecipient} order by created_at, id limit ${limit}
+            -- The few rows picked, locked without waiting: a row another claimer is taking is
+            -- skipped (no blocking, no deadlock), and the conditions are checked on the row.
+            select n.id from notifications n
+            where n.id in (select id from due where rn <= ${this.perRecipient} order by created_at, id limit ${limit})
+              and n.status = 'pending'
+              and (n.next_attempt_at is null or n.next_attempt_at <= now())
+              and (n.claimed_until is null or n.claimed_until <= now())
+            for update of n skip locked
           )
-          -- Conditional update: a row another claimer took meanwhile no longer matches (the
-          -- conditions are re-checked on the row once its lock is free), so nobody gets it twice.
           update notifications n set claimed_until = now() + ${this.leaseMs}::int * interval '1 millisecond'
           from chosen
-          where n.id = chosen.id and n.status = 'pending'
-            and (n.next_attempt_at is null or n.next_attempt_at <= now())
-            and (n.claimed_until is null or n.claimed_until <= now())
+          where n.id = chosen.id
           returning n.id, n.tenant_id, n.recipient_user_id, n.recipient_department, n.type, n.payload, n.dedupe_key, n.attempts,
                     n.claimed_until::text as claim_token`,
     );
