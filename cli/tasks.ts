@@ -1,10 +1,65 @@
+import type { Mastra } from '@mastra/core';
+import type { OutboxSender } from '../telegram/index.ts';
+import { dunningCheck, recoverInterruptedRuns, resumeDueRuns, runExecutiveReport, scanForIncidents, WORKFLOW_IDS } from '../workflows/index.ts';
 import type { ScheduledTask } from '../workers/index.ts';
+import type { AgentRuntime } from '../agents/index.ts';
 import type { Runtime } from './runtime.ts';
 
+/** The calendar date in a time zone (the report's run id: one report per period and day). */
+export function localDate(at: Date, timezone: string): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+}
+
 /**
- * The company's recurring work, declared by every worker (schedules fire once across them):
- * filled in by the modules that own each piece as they land.
+ * The company's recurring work. Every worker declares the same schedules; each occurrence
+ * runs once across them (BullMQ job schedulers, or the one in-process runner), and the work
+ * itself is keyed (run ids, dedupe keys) so a repeated occurrence changes nothing.
  */
-export function scheduledTasks(_runtime: Runtime): ScheduledTask[] {
-  return [];
+export function scheduledTasks(runtime: Runtime, agents: AgentRuntime, options: { outbox?: OutboxSender } = {}): ScheduledTask[] {
+  const { config, database, logger } = runtime;
+  const mastra: Mastra = agents.mastra;
+  const timezone = config.jobs.timezone;
+  const deps = { db: database.db, billing: runtime.billing, gateway: agents.gateway, logger, now: () => new Date() };
+  const report = (period: 'daily' | 'weekly') => async () => {
+    const now = new Date();
+    const { runId } = await runExecutiveReport(mastra, { period, send: true, asOf: now, runId: `executive-report:${period}:${localDate(now, timezone)}` });
+    logger.info({ runId }, `${period} executive report delivered to the outbox`);
+  };
+  const tasks: ScheduledTask[] = [
+    { queue: 'reports', key: 'executive-report-daily', repeat: { cron: '0 8 * * *', timezone }, handler: report('daily') },
+    { queue: 'reports', key: 'executive-report-weekly', repeat: { cron: '0 8 * * 1', timezone }, handler: report('weekly') },
+    {
+      queue: 'webhooks',
+      key: 'dunning-check',
+      repeat: { everyMs: 15 * 60_000 },
+      handler: async () => {
+        const { started, resumed } = await dunningCheck(mastra, deps);
+        if (started.length + resumed.length > 0) logger.info({ started: started.length, resumed: resumed.length }, 'dunning runs started or resumed');
+      },
+    },
+    {
+      queue: 'agent-tasks',
+      key: 'anomaly-scan',
+      repeat: { everyMs: 5 * 60_000 },
+      handler: async () => {
+        const { findings, runs } = await scanForIncidents(mastra, deps, { hours: 1 });
+        if (findings > 0) logger.warn({ findings, incidents: runs.length }, 'security anomalies found; incident response running');
+      },
+    },
+    {
+      // Runs abandoned by a crashed process are taken up again; waits that are over resume.
+      queue: 'agent-tasks',
+      key: 'workflow-recovery',
+      repeat: { everyMs: 60_000 },
+      handler: async () => {
+        await recoverInterruptedRuns(mastra, WORKFLOW_IDS);
+        await resumeDueRuns(mastra, deps, WORKFLOW_IDS);
+      },
+    },
+  ];
+  if (options.outbox) {
+    const outbox = options.outbox;
+    tasks.push({ queue: 'notifications', key: 'outbox-drain', repeat: { everyMs: 1_000 }, handler: async () => void (await outbox.runOnce()) });
+  }
+  return tasks;
 }

@@ -25,3 +25,5 @@ export { announcePendingApprovals, approvalButton } from './approvals.ts';
 export { splitMessage, TELEGRAM_TEXT_LIMIT } from './split.ts';
 export { escapeHtml, escapeMarkdown, markdownToPlainText, markdownToTelegramHtml } from './markdown.ts';
 export { sendMarkdown, type OutgoingMessages, type UpdateTiming, type InlineKeyboard } from './send.ts';
+export * from './outbox/index.ts';
+export * from './charts/index.ts';

@@ -4,7 +4,9 @@ import { createStripeClient } from '../../billing/index.ts';
 import { isCompanyEmpty } from '../../demo/index.ts';
 import { createMetrics } from '../../observability/index.ts';
 import { createApp, startHttpServer } from '../../server/index.ts';
-import { createTelegramService } from '../../telegram/index.ts';
+import { createTelegramService, notifyBotEvent } from '../../telegram/index.ts';
+import { createWorkerService } from '../../workers/index.ts';
+import { scheduledTasks } from '../tasks.ts';
 import { agentRuntime } from '../agent-runtime.ts';
 import { openRuntime, VERSION } from '../runtime.ts';
 
@@ -29,9 +31,10 @@ export async function startCommand(): Promise<void> {
     ? { stripe: createStripeClient({ secretKey: config.stripe.secretKey, apiUrl: config.stripe.apiUrl }), secret: config.stripe.webhookSecret }
     : undefined;
   if (!config.stripe.secretKey) logger.info('STRIPE_SECRET_KEY is not set: billing runs in local mode on the database (figures and plan limits work; Stripe operations say they need a key)');
+  const agents = agentRuntime(runtime, metrics);
   let telegram;
   try {
-    telegram = createTelegramService({ config, db: database.db, billing: runtime.billing, agents: agentRuntime(runtime, metrics), logger, secretBox: runtime.secretBox, metricsRegistry: metrics.registry });
+    telegram = createTelegramService({ config, db: database.db, billing: runtime.billing, agents, logger, secretBox: runtime.secretBox, metricsRegistry: metrics.registry });
   } catch (error) {
     await runtime.close();
     throw error;
@@ -46,6 +49,18 @@ export async function startCommand(): Promise<void> {
   });
   logger.info({ url: server.url, version: VERSION }, `BotCriptoFy is up: ${server.url}/health`);
   await telegram?.start();
+  // This process is also a worker: its share of the bot ticks and the schedules (reports,
+  // dunning, anomaly scans, workflow recovery). The outbox is delivered by Telegram above.
+  const worker = createWorkerService({
+    config,
+    db: database.db,
+    logger,
+    metrics,
+    secretBox: runtime.secretBox,
+    tasks: scheduledTasks(runtime, agents),
+    onBotEvent: (event) => void notifyBotEvent(database.db, event).catch((error: unknown) => logger.warn({ err: error }, 'could not queue a trading notification')),
+  });
+  await worker.start();
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -59,7 +74,8 @@ export async function startCommand(): Promise<void> {
     }, config.shutdownTimeoutMs);
     hardStop.unref();
     try {
-      await telegram?.stop(Math.max(200, config.shutdownTimeoutMs / 2));
+      await worker.stop(Math.max(200, config.shutdownTimeoutMs / 3));
+      await telegram?.stop(Math.max(200, config.shutdownTimeoutMs / 3));
       await server.close(Math.max(100, config.shutdownTimeoutMs / 2 - 1000));
       await runtime.close();
       logger.info('stopped cleanly');

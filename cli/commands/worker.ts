@@ -1,5 +1,7 @@
 import { createMetrics } from '../../observability/index.ts';
+import { createTelegramDelivery, notifyBotEvent } from '../../telegram/index.ts';
 import { createWorkerService } from '../../workers/index.ts';
+import { agentRuntime } from '../agent-runtime.ts';
 import { openRuntime } from '../runtime.ts';
 import { scheduledTasks } from '../tasks.ts';
 
@@ -12,7 +14,18 @@ export async function workerCommand(): Promise<void> {
   const { config, logger, database } = runtime;
   if (!config.jobs.redisUrl) logger.warn('REDIS_URL is not set: jobs run in this process only; start one worker per database (or set REDIS_URL to run several)');
   const metrics = createMetrics();
-  const service = createWorkerService({ config, db: database.db, logger, metrics, secretBox: runtime.secretBox, tasks: scheduledTasks(runtime) });
+  // Outgoing notifications are delivered by workers (a schedule, once across them); the
+  // Telegram door itself (incoming updates) runs only in `start`.
+  const delivery = createTelegramDelivery(config.telegram, database.db, { logger });
+  const service = createWorkerService({
+    config,
+    db: database.db,
+    logger,
+    metrics,
+    secretBox: runtime.secretBox,
+    tasks: scheduledTasks(runtime, agentRuntime(runtime, metrics), delivery ? { outbox: delivery.outbox } : {}),
+    onBotEvent: (event) => void notifyBotEvent(database.db, event).catch((error: unknown) => logger.warn({ err: error }, 'could not queue a trading notification')),
+  });
   await service.start();
   logger.info({ workerId: service.workerId }, 'worker ready');
   let stopping = false;
