@@ -87,7 +87,8 @@ const systemSchema = z.object({
   oldestApprovalHours: z.number().nullable(),
   outboxPending: z.number(),
   outboxFailed: z.number(),
-  model: z.enum(['ready', 'missing', 'down']),
+  /** Not checked when the report was asked for without the model. */
+  model: z.enum(['ready', 'missing', 'down', 'not checked']),
 });
 
 function systemStep(deps: WorkflowDeps) {
@@ -112,7 +113,7 @@ function systemStep(deps: WorkflowDeps) {
       const [outbox] = await deps.db
         .select({ pending: sql<number>`count(*) filter (where ${notifications.status} = 'pending')::int`, failed: sql<number>`count(*) filter (where ${notifications.status} = 'failed')::int` })
         .from(notifications);
-      const model = inputData.useModel ? (await deps.gateway.status()).state : 'ready';
+      const model = inputData.useModel ? (await deps.gateway.status()).state : ('not checked' as const);
       const oldest = pending?.oldest ? new Date(pending.oldest) : null;
       return {
         databaseMs,

@@ -39,7 +39,7 @@ export interface SystemHealth {
   oldestApprovalHours: number | null;
   outboxPending: number;
   outboxFailed: number;
-  model: 'ready' | 'missing' | 'down';
+  model: 'ready' | 'missing' | 'down' | 'not checked';
 }
 
 const t = (l: Locale, pt: string, en: string) => (l === 'en' ? en : pt);
@@ -134,7 +134,7 @@ export function renderSections(f: ReportFigures, period: Period, l: Locale): str
         : `${unavailable(l)}.`),
   );
   const s = f.system;
-  const model = { ready: t(l, 'pronto', 'ready'), missing: t(l, 'não instalado', 'not installed'), down: 'offline' }[s.model];
+  const model = { ready: t(l, 'pronto', 'ready'), missing: t(l, 'não instalado', 'not installed'), down: 'offline', 'not checked': t(l, 'não consultado', 'not checked') }[s.model];
   lines.push(
     `⚙️ ${t(l, 'Sistema', 'System')}: ` +
       t(l, `banco respondeu em ${int(s.databaseMs, l)} ms; ${int(s.pendingApprovals, l)} aprovações pendentes${s.oldestApprovalHours === null ? '' : ` (a mais antiga há ${int(s.oldestApprovalHours, l)} h)`}; notificações na fila ${int(s.outboxPending, l)}, com falha ${int(s.outboxFailed, l)}; modelo ${model}.`,

@@ -111,7 +111,12 @@ async function recoverRun<T>(mastra: Mastra, workflowId: string, runId: string, 
   const run = await mastra.getWorkflow(workflowId).createRun({ runId });
   // Claimed but never started: start it with the input kept in the claim.
   const started = Object.keys(snapshot.context ?? {}).some((key) => key !== 'input');
-  if (snapshot.status === 'pending' && !started) return outcomeOf<T>(runId, await run.start({ inputData: (snapshot.context as { input?: unknown }).input as never }));
+  if (snapshot.status === 'pending' && !started) {
+    const input = (snapshot.context as { input?: unknown }).input;
+    // A run created but never started outside runOnce has no input to start it with.
+    if (input === undefined) return undefined;
+    return outcomeOf<T>(runId, await run.start({ inputData: input as never }));
+  }
   return outcomeOf<T>(runId, await run.restart());
 }
 
