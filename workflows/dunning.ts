@@ -152,7 +152,7 @@ export function createDunningWorkflow(deps: WorkflowDeps) {
         });
       }
       const financeText = {
-        recovered: `Cobrança recuperada: fatura ${label} (${amount}) paga na tentativa ${invoice.attempt + 1}.`,
+        recovered: `Cobrança recuperada: fatura ${label} (${amount}) paga depois de falhar.`,
         final: `Cobrança encerrada sem pagamento: fatura ${label} (${amount}) após ${invoice.attempt} tentativas; ${trader?.email ?? 'o trader'} ${inputData.downgraded ? 'foi movido' : 'já estava'} no plano Free.`,
         void: `Cobrança encerrada: a fatura ${label} (${amount}) foi anulada.`,
       }[outcome];
