@@ -9,7 +9,8 @@ import { companyPeople, notify } from './notify.ts';
 import { renderHighlights, renderReport, type Locale, type Period, type ReportFigures, type SystemHealth } from './report-template.ts';
 
 // executive-report: each department's figures from the tool layer, in parallel; the CEO
-// agent's summary of those figures (grounded, or the template's); delivery to the CEO.
+// agent's summary of those figures (grounded, or the template's); delivery to the CEO: the
+// text, then the revenue and MRR chart (an outbox `chart` row the Telegram sender draws).
 //
 //   input ─┬─ finance ────┐
 //          ├─ trading ────┤
@@ -142,7 +143,7 @@ const summarySchema = z.object({
 export const reportOutputSchema = summarySchema.extend({
   period: z.enum(['daily', 'weekly']),
   asOf: z.string(),
-  delivery: z.object({ queued: z.boolean(), notificationId: z.string().nullable(), duplicate: z.boolean() }),
+  delivery: z.object({ queued: z.boolean(), notificationId: z.string().nullable(), chartNotificationId: z.string().nullable(), duplicate: z.boolean() }),
 });
 export type ReportOutput = z.infer<typeof reportOutputSchema>;
 
@@ -190,7 +191,7 @@ export function createExecutiveReportWorkflow(deps: WorkflowDeps) {
     outputSchema: reportOutputSchema,
     execute: async ({ inputData, getInitData, runId }) => {
       const input = getInitData<ReportInput>();
-      let delivery: ReportOutput['delivery'] = { queued: false, notificationId: null, duplicate: false };
+      let delivery: ReportOutput['delivery'] = { queued: false, notificationId: null, chartNotificationId: null, duplicate: false };
       if (input.send) {
         const { companyTenantId, ceo } = await companyPeople(deps.db);
         const queued = await notify(deps.db, {
@@ -201,7 +202,15 @@ export function createExecutiveReportWorkflow(deps: WorkflowDeps) {
           payload: { period: input.period, body: clip(inputData.text.slice(inputData.text.indexOf('\n\n') + 2), 3_500), asOf: input.asOf },
           dedupeKey: `executive_report:${runId}`,
         });
-        delivery = { queued: true, notificationId: queued.id, duplicate: !queued.created };
+        // Then the revenue and MRR chart, drawn by the outbox when it sends it.
+        const chart = await notify(deps.db, {
+          tenantId: companyTenantId,
+          to: ceo ? { userId: ceo.userId } : { department: 'ceo' },
+          type: 'chart',
+          payload: { kind: 'revenue_mrr', months: input.period === 'daily' ? 6 : 12, asOf: input.asOf },
+          dedupeKey: `executive_report:${runId}:chart`,
+        });
+        delivery = { queued: true, notificationId: queued.id, chartNotificationId: chart.id, duplicate: !queued.created };
       }
       return { ...inputData, period: input.period, asOf: input.asOf, delivery };
     },

@@ -13,7 +13,7 @@ export interface Notice {
   /** Whose event it is (a trader's tenant, or the company's). */
   readonly tenantId: string;
   readonly to: { readonly userId: string } | { readonly department: Department };
-  readonly type: 'security_alert' | 'executive_report' | 'message';
+  readonly type: 'security_alert' | 'executive_report' | 'chart' | 'message';
   readonly payload: Record<string, unknown>;
   readonly dedupeKey: string;
 }

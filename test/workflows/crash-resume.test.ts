@@ -61,6 +61,7 @@ async function resumeAndCheck(database: Database, ollamaUrl: string): Promise<vo
   // Nothing left to recover; asking again changes nothing.
   expect(await recoverInterruptedRuns(runtime.mastra, [EXECUTIVE_REPORT], { staleAfterMs: 0 })).toEqual([]);
   expect(await database.$count(db.notifications, eq(db.notifications.type, 'executive_report'))).toBe(1);
+  expect(await database.$count(db.notifications, eq(db.notifications.type, 'chart'))).toBe(1);
 }
 
 function scriptedModel() {

@@ -96,6 +96,8 @@ describe('executive-report workflow on the demo company', () => {
     // The outbox writes the title itself: the body starts with the summary.
     expect(rows[0]).toMatchObject({ recipientUserId: (ceo as { userId: string }).userId, payload: { period: 'weekly', body: report.text.split('\n\n').slice(1).join('\n\n'), asOf: NOW.toISOString() }, dedupeKey: 'executive_report:weekly-test' });
     expect((rows[0]!.payload as { body: string }).body).toMatch(/^\(model offline: automatic summary from the figures\)\nMRR stands at/);
+    const charts = await test.handle.db.select().from(db.notifications).where(eq(db.notifications.type, 'chart'));
+    expect(charts).toMatchObject([{ id: report.delivery.chartNotificationId, recipientUserId: (ceo as { userId: string }).userId, payload: { kind: 'revenue_mrr', months: 12, asOf: NOW.toISOString() }, dedupeKey: 'executive_report:weekly-test:chart' }]);
   });
 
   it('killed after queuing the report, before its snapshot was written: resumed, it queues nothing more', async () => {
@@ -107,6 +109,7 @@ describe('executive-report workflow on the demo company', () => {
     const [recovered] = await recoverInterruptedRuns(workflowRuntime(test.handle.db).mastra, [EXECUTIVE_REPORT], { staleAfterMs: 0 });
     expect(recovered).toMatchObject({ runId: 'daily-crash', status: 'success', result: { text: report.text, delivery: { queued: true, duplicate: true, notificationId: report.delivery.notificationId } } });
     expect(await test.handle.db.$count(db.notifications, eq(db.notifications.dedupeKey, 'executive_report:daily-crash'))).toBe(1);
+    expect(await test.handle.db.$count(db.notifications, eq(db.notifications.dedupeKey, 'executive_report:daily-crash:chart'))).toBe(1);
   });
 
   it('with the model: the CEO agent writes the summary from the figures, with no tools offered', async () => {
