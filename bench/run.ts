@@ -13,6 +13,9 @@ import { createLogger, createMetrics } from '../observability/index.ts';
 import { seedDemoCompany } from '../demo/index.ts';
 import { agentTurns } from './agents.ts';
 import { workerThroughput } from './workers.ts';
+import { telegramLatency } from './telegram.ts';
+import { outboxBurst } from './telegram-outbox.ts';
+import { reportLatency } from './report.ts';
 import { createSecretBox } from '../secrets/index.ts';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -300,7 +303,7 @@ out(`Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.availableParallelism
 out(`Date: ${started.toISOString().slice(0, 10)}.`);
 out();
 // BENCH_ONLY=backtest,runner (names below) runs a subset and leaves BENCHMARKS.md alone.
-const sections = { backtest: backtestThroughput, memory: backtestMemory, optimize: optimizeScaling, api: apiAndDatabase, runner: paperRunner, billing: billingFigures, agents: () => agentTurns(out), workers: () => workerThroughput(out) };
+const sections = { backtest: backtestThroughput, memory: backtestMemory, optimize: optimizeScaling, api: apiAndDatabase, runner: paperRunner, billing: billingFigures, agents: () => agentTurns(out), workers: () => workerThroughput(out), telegram: () => telegramLatency(out), outbox: () => outboxBurst(out), report: () => reportLatency(out) };
 const only = process.env.BENCH_ONLY?.split(',');
 for (const [name, run] of Object.entries(sections)) if (!only || only.includes(name)) await run();
 if (!only) fs.writeFileSync(new URL('../BENCHMARKS.md', import.meta.url), `${lines.join('\n')}\n`);

@@ -1,6 +1,6 @@
 import type { Mastra } from '@mastra/core';
 import type { OutboxSender } from '../telegram/index.ts';
-import { dunningCheck, recoverInterruptedRuns, resumeDueRuns, runExecutiveReport, scanForIncidents, WORKFLOW_IDS } from '../workflows/index.ts';
+import { DUNNING, EXECUTIVE_REPORT, INCIDENT_RESPONSE, dunningCheck, recoverInterruptedRuns, resumeDueRuns, runExecutiveReport, scanForIncidents, WORKFLOW_IDS, type RunOutcome } from '../workflows/index.ts';
 import type { ScheduledTask } from '../workers/index.ts';
 import type { AgentRuntime } from '../agents/index.ts';
 import type { Runtime } from './runtime.ts';
@@ -20,10 +20,20 @@ export function scheduledTasks(runtime: Runtime, agents: AgentRuntime, options: 
   const mastra: Mastra = agents.mastra;
   const timezone = config.jobs.timezone;
   const deps = { db: database.db, billing: runtime.billing, gateway: agents.gateway, logger, now: () => new Date() };
+  // workflow_runs_total: how each run the schedules drive ended (or where it waits).
+  const counted = (outcomes: readonly RunOutcome[], workflow?: string) => {
+    for (const outcome of outcomes) agents.metrics?.workflowRuns.inc({ workflow: workflow ?? WORKFLOW_IDS.find((id) => outcome.runId.startsWith(id)) ?? 'unknown', status: outcome.status });
+  };
   const report = (period: 'daily' | 'weekly') => async () => {
     const now = new Date();
-    const { runId } = await runExecutiveReport(mastra, { period, send: true, asOf: now, runId: `executive-report:${period}:${localDate(now, timezone)}` });
-    logger.info({ runId }, `${period} executive report delivered to the outbox`);
+    try {
+      const { runId } = await runExecutiveReport(mastra, { period, send: true, asOf: now, runId: `executive-report:${period}:${localDate(now, timezone)}` });
+      counted([{ runId, status: 'success' }], EXECUTIVE_REPORT);
+      logger.info({ runId }, `${period} executive report delivered to the outbox`);
+    } catch (error) {
+      counted([{ runId: '', status: 'failed' }], EXECUTIVE_REPORT);
+      throw error;
+    }
   };
   const tasks: ScheduledTask[] = [
     { queue: 'reports', key: 'executive-report-daily', repeat: { cron: '0 8 * * *', timezone }, handler: report('daily') },
@@ -34,6 +44,7 @@ export function scheduledTasks(runtime: Runtime, agents: AgentRuntime, options: 
       repeat: { everyMs: 15 * 60_000 },
       handler: async () => {
         const { started, resumed } = await dunningCheck(mastra, deps);
+        counted([...started, ...resumed], DUNNING);
         if (started.length + resumed.length > 0) logger.info({ started: started.length, resumed: resumed.length }, 'dunning runs started or resumed');
       },
     },
@@ -42,7 +53,8 @@ export function scheduledTasks(runtime: Runtime, agents: AgentRuntime, options: 
       key: 'anomaly-scan',
       repeat: { everyMs: 5 * 60_000 },
       handler: async () => {
-        const { findings, runs } = await scanForIncidents(mastra, deps, { hours: 1 });
+        const { findings, runs, resumed } = await scanForIncidents(mastra, deps, { hours: 1 });
+        counted([...runs, ...resumed], INCIDENT_RESPONSE);
         if (findings > 0) logger.warn({ findings, incidents: runs.length }, 'security anomalies found; incident response running');
       },
     },
@@ -52,8 +64,8 @@ export function scheduledTasks(runtime: Runtime, agents: AgentRuntime, options: 
       key: 'workflow-recovery',
       repeat: { everyMs: 60_000 },
       handler: async () => {
-        await recoverInterruptedRuns(mastra, WORKFLOW_IDS);
-        await resumeDueRuns(mastra, deps, WORKFLOW_IDS);
+        counted(await recoverInterruptedRuns(mastra, WORKFLOW_IDS));
+        counted(await resumeDueRuns(mastra, deps, WORKFLOW_IDS));
       },
     },
   ];
