@@ -1,9 +1,8 @@
 import crypto from 'node:crypto';
 import { Writable } from 'node:stream';
-import { eq } from 'drizzle-orm';
 import { AGENT_NAMES, CHARS_PER_TOKEN, ModelGateway, promptFootprint, runTurn, type AgentName } from '../agents/index.ts';
 import { BillingService } from '../billing/index.ts';
-import { listStaff, openDatabase, runMigrations, staff as staffTable } from '../db/index.ts';
+import { openDatabase, runMigrations } from '../db/index.ts';
 import { seedDemoCompany } from '../demo/index.ts';
 import { loadEvalMessages } from '../eval/messages.ts';
 import { evaluateOffline } from '../eval/offline.ts';
@@ -12,7 +11,7 @@ import { createLogger } from '../observability/index.ts';
 import { createSecretBox } from '../secrets/index.ts';
 import { startFakeOllama } from '../test/support/fake-ollama.ts';
 import { perfectModel } from '../test/support/perfect-model.ts';
-import type { Actor } from '../tools/index.ts';
+import { departmentHeads } from '../tools/index.ts';
 
 const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 
@@ -33,11 +32,7 @@ export async function agentTurns(out: (line?: string) => void): Promise<void> {
   const quiet = createLogger({ log: { level: 'silent', format: 'json' } }, { destination: new Writable({ write: (_c, _e, done) => done() }) });
   const gateway = new ModelGateway({ host: fake.url, model: 'qwen3:0.6b', agentModels: {}, timeoutMs: 10_000 });
   const runtime = { mastra: createMastra({ db: handle.db, gateway, logger: quiet }), gateway, logger: quiet };
-  const heads = new Map<string, Actor>();
-  for (const member of await listStaff(handle.db)) {
-    const [row] = await handle.db.select().from(staffTable).where(eq(staffTable.id, member.staffId));
-    if (member.role === 'head' || member.role === 'ceo') heads.set(member.department, { kind: 'staff', userId: member.userId, staffId: member.staffId, tenantId: row!.tenantId, department: member.department, role: member.role, name: member.name });
-  }
+  const heads = await departmentHeads(handle.db);
   const billing = new BillingService(handle.db, undefined);
   const ctxFor = (agent: AgentName) => ({ db: handle.db, actor: heads.get(agent)!, billing, now: () => new Date() });
 

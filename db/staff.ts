@@ -5,6 +5,8 @@ import { staff, users, type Department, type StaffRole } from './schema/index.ts
 export interface StaffMember {
   readonly staffId: string;
   readonly userId: string;
+  /** The company's tenant (staff belong to it). */
+  readonly tenantId: string;
   readonly name: string;
   readonly email: string;
   readonly department: Department;
@@ -21,6 +23,7 @@ export async function listStaff(db: Database): Promise<StaffMember[]> {
     .select({
       staffId: staff.id,
       userId: users.id,
+      tenantId: staff.tenantId,
       name: users.name,
       email: users.email,
       department: staff.department,

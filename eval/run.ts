@@ -7,13 +7,12 @@ import { Writable } from 'node:stream';
 import { ModelGateway, type AgentName } from '../agents/index.ts';
 import { BillingService } from '../billing/index.ts';
 import { loadConfig } from '../config/index.ts';
-import { listStaff, openDatabase, runMigrations, staff as staffTable } from '../db/index.ts';
+import { openDatabase, runMigrations } from '../db/index.ts';
 import { seedDemoCompany } from '../demo/index.ts';
 import { createMastra } from '../mastra.config.ts';
 import { createLogger } from '../observability/index.ts';
 import { createSecretBox } from '../secrets/index.ts';
-import type { Actor } from '../tools/index.ts';
-import { eq } from 'drizzle-orm';
+import { departmentHeads } from '../tools/index.ts';
 import { loadEvalMessages } from './messages.ts';
 import { evaluateModel, summarizeModel } from './model.ts';
 import { evaluateOffline, formatEvaluation } from './offline.ts';
@@ -40,12 +39,7 @@ if (status.state !== 'ready') {
   const quiet = createLogger({ log: { level: 'silent', format: 'json' } }, { destination: new Writable({ write: (_c, _e, done) => done() }) });
   const runtime = { mastra: createMastra({ db: handle.db, gateway, logger: quiet }), gateway, logger: quiet };
   // Each message is asked by the head of the agent's department (the CEO for the ceo agent).
-  const heads = new Map<string, Actor>();
-  for (const member of await listStaff(handle.db)) {
-    const [row] = await handle.db.select().from(staffTable).where(eq(staffTable.id, member.staffId));
-    const actor: Actor = { kind: 'staff', userId: member.userId, staffId: member.staffId, tenantId: row!.tenantId, department: member.department, role: member.role, name: member.name };
-    if (member.role === 'head' || member.role === 'ceo') heads.set(member.department, actor);
-  }
+  const heads = await departmentHeads(handle.db);
   const billing = new BillingService(handle.db, undefined);
   const results = await evaluateModel(runtime, chosen, (agent: AgentName) => ({ db: handle.db, actor: heads.get(agent)!, billing, now: () => new Date() }), (r, i) => {
     process.stderr.write(`${String(i + 1).padStart(3)}/${chosen.length} ${r.id.padEnd(18)} ${r.toolCorrect ? 'ok ' : 'MISS'} ${r.expectedTool} ← ${r.calledTool ?? '(none)'}${r.mode === 'offline' ? ' [offline]' : ''} ${r.elapsedMs.toFixed(0)} ms\n`);

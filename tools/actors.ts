@@ -1,5 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
-import { staff, tenants, users, type Database } from '../db/index.ts';
+import { listStaff, staff, tenants, users, type Database, type Department, type StaffMember } from '../db/index.ts';
 import type { Actor } from './types.ts';
 
 /** The actor behind an email: a staff member, or a trader. */
@@ -16,6 +16,18 @@ export async function actorForEmail(db: Database, email: string): Promise<Actor 
   }
   if (row.kind === 'trader') return { kind: 'trader', userId: row.userId, tenantId: row.tenantId, name: row.name };
   return undefined;
+}
+
+/** A staff member as the actor of a tool call. */
+export function staffActor(member: StaffMember): Extract<Actor, { kind: 'staff' }> {
+  return { kind: 'staff', userId: member.userId, staffId: member.staffId, tenantId: member.tenantId, department: member.department, role: member.role, name: member.name };
+}
+
+/** Each department's head (the CEO for `ceo`): who asks in evaluations and benchmarks. */
+export async function departmentHeads(db: Database): Promise<Map<Department, Actor>> {
+  const heads = new Map<Department, Actor>();
+  for (const member of await listStaff(db)) if (member.role === 'head' || member.role === 'ceo') heads.set(member.department, staffActor(member));
+  return heads;
 }
 
 /** The CEO (the default person for CLI commands that act as someone). */

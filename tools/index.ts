@@ -19,5 +19,5 @@ export { actorId, auditAgentEvent, invokeTool, type ToolOutcome } from './invoke
 export { TOOL_POLICY, mayCall, mayDecide } from './policy.ts';
 export { ToolRefusal, traderScope } from './scope.ts';
 export { defineTool, type Actor, type ToolContext, type ToolDefinition, type ToolEffect, type TradingAccess } from './types.ts';
-export { actorForEmail, ceoEmail } from './actors.ts';
+export { actorForEmail, ceoEmail, departmentHeads, staffActor } from './actors.ts';
 export { ANOMALY_KINDS, type AnomalyKind } from './catalogue/security.ts';

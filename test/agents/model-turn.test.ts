@@ -10,7 +10,7 @@ import { seedDemoCompany } from '../../demo/index.ts';
 import { createMastra } from '../../mastra.config.ts';
 import { createLogger, createMetrics, type Metrics } from '../../observability/index.ts';
 import { createSecretBox } from '../../secrets/index.ts';
-import { actorForEmail, ceoEmail, type Actor, type ToolContext } from '../../tools/index.ts';
+import { actorForEmail, ceoEmail, staffActor, type Actor, type ToolContext } from '../../tools/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { lastMessage, startFakeOllama, toolResults, type OllamaChatRequest, type ScriptedReply, type FakeOllama } from '../support/fake-ollama.ts';
 
@@ -59,10 +59,7 @@ describe('agents on the scripted Ollama server', () => {
     const billing = new BillingService(test.handle.db, undefined);
     ctxFor = (actor) => ({ db: test.handle.db, actor, billing, now: () => now });
     ceo = (await actorForEmail(test.handle.db, (await ceoEmail(test.handle.db))!))!;
-    for (const member of await listStaff(test.handle.db)) {
-      const [row] = await test.handle.db.select().from(db.staff).where(eq(db.staff.id, member.staffId));
-      staff[`${member.department}:${member.role}`] ??= { kind: 'staff', userId: member.userId, staffId: member.staffId, tenantId: row!.tenantId, department: member.department, role: member.role, name: member.name };
-    }
+    for (const member of await listStaff(test.handle.db)) staff[`${member.department}:${member.role}`] ??= staffActor(member);
     const rows = await test.handle.db
       .select({ userId: db.users.id, tenantId: db.users.tenantId, email: db.users.email, name: db.users.name })
       .from(db.users)

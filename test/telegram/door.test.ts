@@ -17,7 +17,7 @@ import { issueLinkCode, mayAsk, registerGroup, TelegramDoor, unlinkTelegram } fr
 import { createTelegramDelivery, type TelegramDelivery } from '../../telegram/outbox/index.ts';
 import { DEFAULT_RISK_LIMITS, loadCandleFile, PaperExchange, upsertCandles, type MarketDataSource } from '../../trading/index.ts';
 import { createMetrics } from '../../observability/index.ts';
-import type { Actor } from '../../tools/index.ts';
+import { staffActor, type Actor } from '../../tools/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { lastMessage, startFakeOllama, toolResults, type FakeOllama, type OllamaChatRequest, type ScriptedReply } from '../support/fake-ollama.ts';
 import { TelegramChat } from '../support/telegram-chat.ts';
@@ -114,10 +114,7 @@ describe('the Telegram door', () => {
     // Replies follow the person's language: everyone here reads Portuguese unless a test says otherwise.
     await database.update(db.users).set({ locale: 'pt-BR' });
     await upsertCandles(database, { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' }, rows);
-    for (const member of await listStaff(database)) {
-      const [row] = await database.select().from(db.staff).where(eq(db.staff.id, member.staffId));
-      staff[`${member.department}:${member.role}`] ??= { kind: 'staff', userId: member.userId, staffId: member.staffId, tenantId: row!.tenantId, department: member.department, role: member.role, name: member.name, email: member.email };
-    }
+    for (const member of await listStaff(database)) staff[`${member.department}:${member.role}`] ??= { ...staffActor(member), email: member.email };
     fake = await startFakeOllama(script);
     const gateway = new ModelGateway({ host: fake.url, model: 'qwen3:0.6b', agentModels: {}, timeoutMs: 5_000 });
     agents = { mastra: createMastra({ db: database, gateway, logger: silent }), gateway, logger: silent };

@@ -7,7 +7,7 @@ import * as db from '../../db/index.ts';
 import { listStaff, queryRows } from '../../db/index.ts';
 import { seedDemoCompany } from '../../demo/index.ts';
 import { createSecretBox } from '../../secrets/index.ts';
-import { TOOLS, decideApproval, invokeTool, listPendingApprovals, type Actor, type ToolContext, type ToolOutcome } from '../../tools/index.ts';
+import { TOOLS, decideApproval, invokeTool, listPendingApprovals, staffActor, type Actor, type ToolContext, type ToolOutcome } from '../../tools/index.ts';
 import { killSwitchEngaged } from '../../trading/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
 
@@ -34,10 +34,9 @@ describe('sales, marketing, documents and settings tools on the demo company', (
     base = { db: test.handle.db, agent: 'test', billing: new BillingService(test.handle.db, undefined), now: () => now };
     ctxFor = (actor) => ({ ...base, actor });
     for (const member of await listStaff(test.handle.db)) {
-      const [row] = await test.handle.db.select().from(db.staff).where(eq(db.staff.id, member.staffId));
       const key = `${member.department}:${member.role}`;
       if (staff[key]) continue;
-      staff[key] = { kind: 'staff', userId: member.userId, staffId: member.staffId, tenantId: row!.tenantId, department: member.department, role: member.role, name: member.name };
+      staff[key] = staffActor(member);
       emails[key] = member.email;
     }
     const [t] = await queryRows<{ user_id: string; tenant_id: string; name: string }>(

@@ -6,7 +6,7 @@ import * as db from '../../db/index.ts';
 import { listStaff, queryRows } from '../../db/index.ts';
 import { seedDemoCompany } from '../../demo/index.ts';
 import { createSecretBox } from '../../secrets/index.ts';
-import { TOOLS, TOOL_POLICY, decideApproval, invokeTool, listPendingApprovals, type Actor, type ToolContext } from '../../tools/index.ts';
+import { TOOLS, TOOL_POLICY, decideApproval, invokeTool, listPendingApprovals, staffActor, type Actor, type ToolContext } from '../../tools/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
 
 describe('tool layer: policy, tenant scope, approvals, audit', () => {
@@ -21,11 +21,7 @@ describe('tool layer: policy, tenant scope, approvals, audit', () => {
     await seedDemoCompany(test.handle.db, { secretBox: createSecretBox(crypto.randomBytes(32)), asOf: new Date('2026-11-01T00:00:00Z'), traders: 40 });
     const billing = new BillingService(test.handle.db, undefined);
     ctxFor = (actor) => ({ db: test.handle.db, actor, agent: 'test', billing, now: () => now });
-    for (const member of await listStaff(test.handle.db)) {
-      const [row] = await test.handle.db.select().from(db.staff).where(eq(db.staff.id, member.staffId));
-      const actor: Actor = { kind: 'staff', userId: member.userId, staffId: member.staffId, tenantId: row!.tenantId, department: member.department, role: member.role, name: member.name };
-      staff[`${member.department}:${member.role}`] ??= actor;
-    }
+    for (const member of await listStaff(test.handle.db)) staff[`${member.department}:${member.role}`] ??= staffActor(member);
     const rows = await test.handle.db
       .select({ userId: db.users.id, tenantId: db.users.tenantId, email: db.users.email, name: db.users.name })
       .from(db.users)
