@@ -3,7 +3,7 @@ export { answerOffline, type OfflineReason, type TurnResult } from './offline-tu
 export { detectLocale, routeMessage, type AgentName, type RoutedRequest } from './router.ts';
 export { renderToolResult } from './templates.ts';
 export { checkGrounding, type GroundingVerdict } from './grounding.ts';
-export { mastraToolsFor, turnOf, TURN_KEY, type TurnState } from './mastra-tools.ts';
+export { agentToolNames, mastraToolsFor, toolDefinitionsFor, turnOf, TURN_KEY, type TurnState } from './mastra-tools.ts';
 export { ModelGateway, type ModelMeter, type ModelSettings, type ModelState } from './model.ts';
 export { AGENT_TITLES, instructionsFor } from './profiles.ts';
 export { MAX_DELEGATIONS, MAX_STEPS, runTurn, type AgentRuntime, type TurnRequest } from './turn.ts';

@@ -104,27 +104,34 @@ const askDepartment = createTool({
   execute: async (input, context) => turnOf(context?.requestContext).delegate(input.department, input.question),
 });
 
+/** Every tool name an agent has in Mastra: its catalogue set, and the CEO's delegation. */
+export function agentToolNames(agent: AgentName): readonly string[] {
+  return agent === 'ceo' ? [...AGENT_TOOLSETS[agent], askDepartment.id] : AGENT_TOOLSETS[agent];
+}
+
 /**
  * The tool definitions as they reach Ollama for an agent (name, description, JSON Schema),
  * to measure what each agent's prompt costs.
  */
 export function toolDefinitionsFor(agent: AgentName): { name: string; description: string; parameters: Record<string, unknown> }[] {
-  const defs = AGENT_TOOLSETS[agent].map((name) => {
+  return agentToolNames(agent).map((name) => {
+    if (name === askDepartment.id) return { name, description: askDepartment.description, parameters: compactSchema(z.toJSONSchema(delegateInput, { io: 'input' })) };
     const tool = TOOLS.get(name)!;
     return { name, description: tool.description, parameters: compactSchema(z.toJSONSchema(tool.input, { io: 'input', unrepresentable: 'any' })) };
   });
-  if (agent === 'ceo') defs.push({ name: askDepartment.id, description: askDepartment.description, parameters: compactSchema(z.toJSONSchema(delegateInput, { io: 'input' })) });
-  return defs;
 }
 
 /** Each agent's Mastra tools: its catalogue tools, and the delegation for the CEO. */
 export function mastraToolsFor(agent: AgentName): Record<string, ReturnType<typeof mastraTool> | typeof askDepartment> {
   const tools: Record<string, ReturnType<typeof mastraTool> | typeof askDepartment> = {};
-  for (const name of AGENT_TOOLSETS[agent]) {
+  for (const name of agentToolNames(agent)) {
+    if (name === askDepartment.id) {
+      tools[name] = askDepartment;
+      continue;
+    }
     const tool = TOOLS.get(name);
     if (!tool) throw new Error(`agent ${agent} lists unknown tool ${name}`);
     tools[name] = mastraTool(tool);
   }
-  if (agent === 'ceo') tools['ask_department'] = askDepartment;
   return tools;
 }

@@ -4,12 +4,11 @@ import type { Logger, Metrics } from '../observability/index.ts';
 import { auditAgentEvent, invokeTool, TOOLS, type ToolContext, type ToolOutcome } from '../tools/index.ts';
 import { recallConversation, rememberTurn, type ConversationKey, type RememberedMessage } from './conversation.ts';
 import { checkGrounding } from './grounding.ts';
-import { TURN_KEY, type TurnState } from './mastra-tools.ts';
+import { agentToolNames, TURN_KEY, type TurnState } from './mastra-tools.ts';
 import { describeError, type ModelGateway, type ModelMeter } from './model.ts';
 import { answerOffline, type OfflineReason, type TurnResult } from './offline-turn.ts';
 import { detectLocale, routeMessage, type AgentName } from './router.ts';
 import { renderToolResult } from './templates.ts';
-import { AGENT_TOOLSETS } from './toolsets.ts';
 
 export interface AgentRuntime {
   /** The Mastra instance with the ten agents and its storage (conversation memory). */
@@ -94,7 +93,7 @@ async function answer(runtime: AgentRuntime, request: TurnRequest, depth: number
       abort.abort();
     }
   };
-  const known = toolNames(agent);
+  const known = new Set(agentToolNames(agent));
   // Mastra answers a call to a tool the agent doesn't have by itself; it is audited here.
   const onStepFinish = async (step: { toolCalls?: readonly unknown[] }) => {
     for (const call of step.toolCalls ?? []) {
@@ -171,11 +170,6 @@ async function answer(runtime: AgentRuntime, request: TurnRequest, depth: number
   const fallback = routeMessage(agent, message) ? await answerOffline(ctx, agent, message, 'unverified') : undefined;
   const fallbackAnswer = fallback?.answer.replace(/^\(.*?\)\n?/, '') ?? (locale === 'en' ? 'I could not check those figures with a tool; please ask again more specifically.' : 'Não consegui conferir esses números com uma ferramenta; pergunte de novo de forma mais específica.');
   return { agent, answer: fallbackAnswer, toolCalls: fallback?.toolCalls ?? [], mode: 'ollama', grounded: verdict.grounded, answerFrom: 'template', modelCalls: frame.meter.calls, modelMs: round(frame.meter.ms), outcomes: [], elapsedMs: elapsed() };
-}
-
-/** The tools an agent has in Mastra: its catalogue set, and the CEO's delegation. */
-function toolNames(agent: AgentName): ReadonlySet<string> {
-  return new Set([...AGENT_TOOLSETS[agent], ...(agent === 'ceo' ? ['ask_department'] : [])]);
 }
 
 function withFrame(frame: TurnFrame, result: Omit<TurnResult, 'toolCalls' | 'modelCalls' | 'modelMs' | 'outcomes'>): TurnResult {

@@ -1,4 +1,4 @@
-import { AGENT_NAMES, AGENT_TITLES, ModelGateway, promptFootprint } from '../../agents/index.ts';
+import { AGENT_NAMES, AGENT_TITLES, ModelGateway, promptFootprint, toolDefinitionsFor } from '../../agents/index.ts';
 import { TOOLS } from '../../tools/index.ts';
 import { loadConfig } from '../../config/index.ts';
 import { printTable } from '../table.ts';
@@ -14,7 +14,7 @@ export async function agentsCommand(options: { json?: boolean }): Promise<void> 
       agent,
       title: AGENT_TITLES[agent],
       model: gateway.modelFor(agent),
-      tools: footprint.tools.map((name) => ({ name, effect: TOOLS.get(name)?.effect ?? 'delegate', description: TOOLS.get(name)?.description ?? "Ask a department's agent a question and get its answer." })),
+      tools: toolDefinitionsFor(agent).map(({ name, description }) => ({ name, effect: TOOLS.get(name)?.effect ?? 'delegate', description })),
       promptTokensEstimate: footprint.estimatedTokens,
     };
   });
