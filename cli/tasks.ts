@@ -1,7 +1,8 @@
 import type { Mastra } from '@mastra/core';
-import type { OutboxSender } from '../telegram/index.ts';
+import type { Metrics } from '../observability/index.ts';
+import { notifyBotEvent, type OutboxSender } from '../telegram/index.ts';
 import { DUNNING, EXECUTIVE_REPORT, INCIDENT_RESPONSE, dunningCheck, recoverInterruptedRuns, resumeDueRuns, runExecutiveReport, scanForIncidents, WORKFLOW_IDS, type RunOutcome } from '../workflows/index.ts';
-import type { ScheduledTask } from '../workers/index.ts';
+import { createWorkerService, type ScheduledTask, type WorkerService } from '../workers/index.ts';
 import type { AgentRuntime } from '../agents/index.ts';
 import type { Runtime } from './runtime.ts';
 
@@ -74,4 +75,22 @@ export function scheduledTasks(runtime: Runtime, agents: AgentRuntime, options: 
     tasks.push({ queue: 'notifications', key: 'outbox-drain', repeat: { everyMs: 1_000 }, handler: async () => void (await outbox.runOnce()) });
   }
   return tasks;
+}
+
+/**
+ * This process as a worker (both `start` and `worker`): its share of the bot ticks, the
+ * company's schedules, and trading events queued as notifications. With `outbox`, it also
+ * delivers them (in `start`, the Telegram service does).
+ */
+export function companyWorker(runtime: Runtime, agents: AgentRuntime, metrics: Metrics, options: { outbox?: OutboxSender } = {}): WorkerService {
+  const { config, database, logger } = runtime;
+  return createWorkerService({
+    config,
+    db: database.db,
+    logger,
+    metrics,
+    secretBox: runtime.secretBox,
+    tasks: scheduledTasks(runtime, agents, options),
+    onBotEvent: (event) => void notifyBotEvent(database.db, event).catch((error: unknown) => logger.warn({ err: error }, 'could not queue a trading notification')),
+  });
 }

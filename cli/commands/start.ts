@@ -4,9 +4,8 @@ import { createStripeClient } from '../../billing/index.ts';
 import { isCompanyEmpty } from '../../demo/index.ts';
 import { createMetrics } from '../../observability/index.ts';
 import { createApp, startHttpServer } from '../../server/index.ts';
-import { createTelegramService, notifyBotEvent } from '../../telegram/index.ts';
-import { createWorkerService } from '../../workers/index.ts';
-import { scheduledTasks } from '../tasks.ts';
+import { createTelegramService } from '../../telegram/index.ts';
+import { companyWorker } from '../tasks.ts';
 import { agentRuntime } from '../agent-runtime.ts';
 import { openRuntime, VERSION } from '../runtime.ts';
 
@@ -51,15 +50,7 @@ export async function startCommand(): Promise<void> {
   await telegram?.start();
   // This process is also a worker: its share of the bot ticks and the schedules (reports,
   // dunning, anomaly scans, workflow recovery). The outbox is delivered by Telegram above.
-  const worker = createWorkerService({
-    config,
-    db: database.db,
-    logger,
-    metrics,
-    secretBox: runtime.secretBox,
-    tasks: scheduledTasks(runtime, agents),
-    onBotEvent: (event) => void notifyBotEvent(database.db, event).catch((error: unknown) => logger.warn({ err: error }, 'could not queue a trading notification')),
-  });
+  const worker = companyWorker(runtime, agents, metrics);
   await worker.start();
 
   let stopping = false;

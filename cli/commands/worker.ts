@@ -1,9 +1,8 @@
 import { createMetrics } from '../../observability/index.ts';
-import { createTelegramDelivery, notifyBotEvent } from '../../telegram/index.ts';
-import { createWorkerService } from '../../workers/index.ts';
+import { createTelegramDelivery } from '../../telegram/index.ts';
 import { agentRuntime } from '../agent-runtime.ts';
 import { openRuntime } from '../runtime.ts';
-import { scheduledTasks } from '../tasks.ts';
+import { companyWorker } from '../tasks.ts';
 
 /**
  * Only workers: bot ticks and job queues, no HTTP server and no Telegram. Run as many as
@@ -17,15 +16,7 @@ export async function workerCommand(): Promise<void> {
   // Outgoing notifications are delivered by workers (a schedule, once across them); the
   // Telegram door itself (incoming updates) runs only in `start`.
   const delivery = createTelegramDelivery(config.telegram, database.db, { logger });
-  const service = createWorkerService({
-    config,
-    db: database.db,
-    logger,
-    metrics,
-    secretBox: runtime.secretBox,
-    tasks: scheduledTasks(runtime, agentRuntime(runtime, metrics), delivery ? { outbox: delivery.outbox } : {}),
-    onBotEvent: (event) => void notifyBotEvent(database.db, event).catch((error: unknown) => logger.warn({ err: error }, 'could not queue a trading notification')),
-  });
+  const service = companyWorker(runtime, agentRuntime(runtime, metrics), metrics, delivery ? { outbox: delivery.outbox } : {});
   await service.start();
   logger.info({ workerId: service.workerId }, 'worker ready');
   let stopping = false;
