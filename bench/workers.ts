@@ -3,27 +3,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
-import * as db from '../db/index.ts';
-import { openDatabase, queryRows, runMigrations, type Database } from '../db/index.ts';
+import { openDatabase, queryRows, runMigrations } from '../db/index.ts';
 import { createLogger } from '../observability/index.ts';
-import { BotRunner, DEFAULT_RISK_LIMITS, PaperExchange } from '../trading/index.ts';
 import { BotWorker, LocalBotLocks } from '../workers/index.ts';
+import { fencedPaperRunner, NO_LOSS_LIMITS, seedPaperBots } from '../test/support/paper-bots.ts';
 import { HOUR, syntheticMarket } from '../test/support/synthetic-market.ts';
 
 const CHILD = fileURLToPath(new URL('../test/support/worker-child.ts', import.meta.url));
 const quiet = createLogger({ log: { level: 'silent', format: 'json' } }, { destination: new Writable({ write: (_c, _e, done) => done() }) });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function seedBots(database: Database, count: number): Promise<void> {
-  const tenantId = crypto.randomUUID();
-  await database.insert(db.tenants).values({ id: tenantId, kind: 'trader', name: 'Bench' });
-  const rows = await database
-    .insert(db.bots)
-    .values(Array.from({ length: count }, (_, i) => ({ tenantId, name: `bot ${i}`, strategyName: 'rsi', parameters: { rsiPeriod: 14, rsiBuy: 20 + (i % 25), rsiSell: 55 + (i % 25) }, symbols: ['BTC/USDT'], timeframe: '1h', status: 'running' as const, stakeQuote: '1000' })))
-    .returning({ id: db.bots.id });
-  const replay = syntheticMarket(40);
-  for (const row of rows) await new PaperExchange(database, { botId: row.id, tenantId, market: replay, timeframe: '1h' }).deposit('USDT', 1000);
-}
 
 /**
  * Bot ticks a worker sustains: 1,000 paper bots (RSI with thresholds spread so they don't all
@@ -35,7 +23,7 @@ export async function workerThroughput(out: (line?: string) => void): Promise<vo
   out();
   const handle = await openDatabase({ dataDir: '', inMemory: true });
   await runMigrations(handle);
-  await seedBots(handle.db, 1000);
+  await seedPaperBots(handle.db, 1000);
   const replay = syntheticMarket(40);
   const worker = new BotWorker({
     db: handle.db,
@@ -44,8 +32,7 @@ export async function workerThroughput(out: (line?: string) => void): Promise<vo
     intervalMs: 10_000,
     lockTtlMs: 30_000,
     logger: quiet,
-    runnerFor: async (bot, epoch) =>
-      new BotRunner({ db: handle.db, exchange: new PaperExchange(handle.db, { botId: bot.id, tenantId: bot.tenantId, market: replay, timeframe: '1h' }), limits: { ...DEFAULT_RISK_LIMITS, maxDailyLossQuotePerTenant: 1e12, maxDailyLossPctPerBot: 100 }, killSwitch: () => false, fence: { epoch } }, bot),
+    runnerFor: fencedPaperRunner(handle.db, replay, { limits: NO_LOSS_LIMITS }),
   });
   replay.now = 40 * HOUR;
   await worker.round(0); // takes the bots and warms their strategies up
@@ -82,7 +69,7 @@ export async function workerThroughput(out: (line?: string) => void): Promise<vo
     await server.db.execute(sql`drop schema if exists drizzle cascade`);
     await server.db.execute(sql`create schema public`);
     await runMigrations(server);
-    await seedBots(server.db, 1000);
+    await seedPaperBots(server.db, 1000);
     const prefix = `bcf-bench-${crypto.randomUUID().slice(0, 8)}`;
     const t0 = Date.now();
     const children: ChildProcess[] = [];

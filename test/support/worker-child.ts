@@ -4,8 +4,8 @@
 import { Writable } from 'node:stream';
 import { openDatabase } from '../../db/index.ts';
 import { createLogger } from '../../observability/index.ts';
-import { BotRunner, DEFAULT_RISK_LIMITS, PaperExchange } from '../../trading/index.ts';
 import { BotWorker, RedisBotLocks } from '../../workers/index.ts';
+import { fencedPaperRunner, NO_LOSS_LIMITS } from './paper-bots.ts';
 import { HOUR, syntheticMarket } from './synthetic-market.ts';
 
 const { DATABASE_URL, REDIS_URL, PREFIX, INTERVAL_MS, TTL_MS, T0, WORKER_ID } = process.env;
@@ -25,8 +25,7 @@ const worker = new BotWorker({
   onRound: (slotAt) => {
     replay.now = (40 + Math.max(0, Math.round((slotAt - Number(T0)) / intervalMs))) * HOUR;
   },
-  runnerFor: async (bot, epoch) =>
-    new BotRunner({ db: handle.db, exchange: new PaperExchange(handle.db, { botId: bot.id, tenantId: bot.tenantId, market: replay, timeframe: bot.timeframe }), limits: { ...DEFAULT_RISK_LIMITS, maxDailyLossQuotePerTenant: 1e12, maxDailyLossPctPerBot: 100 }, killSwitch: () => false, fence: { epoch }, retry: { attempts: 2, initialDelayMs: 1 } }, bot),
+  runnerFor: fencedPaperRunner(handle.db, replay, { limits: NO_LOSS_LIMITS, retry: { attempts: 2, initialDelayMs: 1 } }),
 });
 worker.start();
 process.stdout.write('ready\n');

@@ -7,9 +7,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as db from '../../db/index.ts';
 import { queryRows } from '../../db/index.ts';
 import { createLogger } from '../../observability/index.ts';
-import { BotRunner, DEFAULT_RISK_LIMITS, PaperExchange, StaleOwnerError } from '../../trading/index.ts';
+import { StaleOwnerError } from '../../trading/index.ts';
 import { BotWorker, RedisBotLocks } from '../../workers/index.ts';
 import { createTestDatabase, realPostgresAvailable, type TestDatabase } from '../support/databases.ts';
+import { fencedPaperRunner, seedPaperBots } from '../support/paper-bots.ts';
 import { REDIS_URL, redisAvailable } from '../support/redis.ts';
 import { HOUR, syntheticMarket } from '../support/synthetic-market.ts';
 
@@ -18,19 +19,6 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const silent = createLogger({ log: { level: 'silent', format: 'json' } }, { destination: new Writable({ write: (_c, _e, done) => done() }) });
 const ready = !realPostgresAvailable || !redisAvailable ? 'needs PostgreSQL and Redis on 127.0.0.1' : '';
 if (ready) console.log(`scale-out tests skipped: ${ready}`);
-
-async function seedBots(test: TestDatabase, count: number): Promise<string[]> {
-  const tenantId = crypto.randomUUID();
-  await test.handle.db.insert(db.tenants).values({ id: tenantId, kind: 'trader', name: 'Scale' });
-  const rows = await test.handle.db
-    .insert(db.bots)
-    // Thresholds differ from bot to bot, so they don't all trade on the same bar.
-    .values(Array.from({ length: count }, (_, i) => ({ tenantId, name: `bot ${i}`, strategyName: 'rsi', parameters: { rsiPeriod: 14, rsiBuy: 20 + (i % 25), rsiSell: 55 + (i % 25) }, symbols: ['BTC/USDT'], timeframe: '1h', status: 'running' as const, stakeQuote: '1000' })))
-    .returning({ id: db.bots.id });
-  const replay = syntheticMarket(40);
-  for (const row of rows) await new PaperExchange(test.handle.db, { botId: row.id, tenantId, market: replay, timeframe: '1h' }).deposit('USDT', 1000);
-  return rows.map((r) => r.id);
-}
 
 describe.skipIf(ready !== '')('bot ticks across worker processes (PostgreSQL + Redis)', () => {
   const databases: TestDatabase[] = [];
@@ -43,7 +31,7 @@ describe.skipIf(ready !== '')('bot ticks across worker processes (PostgreSQL + R
   it('three workers, 200 paper bots: each tick once per interval, none lost to a SIGKILLed worker beyond its lock TTL, no order twice', async () => {
     const test = await createTestDatabase('postgres');
     databases.push(test);
-    await seedBots(test, 200);
+    await seedPaperBots(test.handle.db, 200);
     const intervalMs = 1_000;
     const ttlMs = 3_000;
     const prefix = `bcf-scale-${crypto.randomUUID().slice(0, 8)}`;
@@ -107,11 +95,10 @@ describe.skipIf(ready !== '')('bot ticks across worker processes (PostgreSQL + R
   it('a worker that lost its lock stops acting at once (fencing)', async () => {
     const test = await createTestDatabase('postgres');
     databases.push(test);
-    const [botId] = await seedBots(test, 1);
+    const [botId] = await seedPaperBots(test.handle.db, 1);
     const prefix = `bcf-fence-${crypto.randomUUID().slice(0, 8)}`;
     const replay = syntheticMarket(40);
-    const runnerFor = async (bot: typeof db.bots.$inferSelect, epoch: number) =>
-      new BotRunner({ db: test.handle.db, exchange: new PaperExchange(test.handle.db, { botId: bot.id, tenantId: bot.tenantId, market: replay, timeframe: '1h' }), limits: DEFAULT_RISK_LIMITS, killSwitch: () => false, fence: { epoch } }, bot);
+    const runnerFor = fencedPaperRunner(test.handle.db, replay);
     const lost: string[] = [];
     const a = new BotWorker({ db: test.handle.db, locks: new RedisBotLocks({ url: REDIS_URL, workerId: 'a', ttlMs: 500, prefix }), workerId: 'a', intervalMs: 1000, lockTtlMs: 500, logger: silent, runnerFor, onLost: (id) => lost.push(id) });
     const b = new BotWorker({ db: test.handle.db, locks: new RedisBotLocks({ url: REDIS_URL, workerId: 'b', ttlMs: 500, prefix }), workerId: 'b', intervalMs: 1000, lockTtlMs: 500, logger: silent, runnerFor });
