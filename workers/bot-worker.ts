@@ -113,9 +113,10 @@ export class BotWorker {
     const alive = await locks.heartbeat();
     await this.#renew();
     const running = await db.select().from(bots).where(eq(bots.status, 'running'));
-    const runningIds = new Set(running.map((bot) => bot.id));
+    // The rows this round works from; a bot taken below is replaced by its row with the new epoch.
+    const rows = new Map(running.map((bot) => [bot.id, bot]));
     for (const id of [...this.#owned.keys()]) {
-      if (!runningIds.has(id)) {
+      if (!rows.has(id)) {
         this.#owned.delete(id);
         await locks.release(id);
       }
@@ -135,12 +136,13 @@ export class BotWorker {
         await locks.release(bot.id);
         continue;
       }
+      rows.set(taken.id, taken);
       this.#owned.set(bot.id, { runner: await this.#options.runnerFor(taken, taken.ownerEpoch), epoch: taken.ownerEpoch });
       this.#options.onTakeover?.(bot.id);
     }
 
     const slot = new Date(slotAt).toISOString();
-    const fresh = this.#owned.size === 0 ? [] : await db.select().from(bots).where(inArray(bots.id, [...this.#owned.keys()]));
+    const fresh = [...this.#owned.keys()].flatMap((id) => rows.get(id) ?? []);
     let ticked = 0;
     let skipped = 0;
     const done: string[] = [];
