@@ -16,6 +16,19 @@ import { mastraWorkflowSnapshots } from './schema/index.ts';
 
 type SnapshotRow = typeof mastraWorkflowSnapshots.$inferSelect;
 
+/**
+ * The workflows Mastra runs inside every `agent.generate` (its agentic loop). Mastra saves a
+ * "pending" snapshot of each at the start of a turn and deletes both at the end, only so that
+ * a tool call suspended for Mastra's own tool approval could be resumed; our agents never
+ * suspend (approvals are the tool layer's, in our own table), so these snapshots live in this
+ * process's memory instead of costing five statements a turn. Names as in @mastra/core's
+ * loop/workflows (not exported).
+ */
+const TURN_SCOPED_WORKFLOWS: ReadonlySet<string> = new Set(['agentic-loop', 'executionWorkflow']);
+/** Turn-scoped snapshots kept at most (a turn cut short never deletes its own; the oldest go first). */
+const TURN_SCOPED_MAX = 1_000;
+const turnKey = (workflowName: string, runId: string) => `${workflowName}\u0000${runId}`;
+
 const toRun = (row: SnapshotRow): WorkflowRun => ({
   workflowName: row.workflowName,
   runId: row.runId,
@@ -38,6 +51,8 @@ const toRun = (row: SnapshotRow): WorkflowRun => ({
  */
 export class PostgresWorkflowsStorage extends WorkflowsStorage {
   readonly #db: Database;
+  /** Snapshots of the agent loop's own workflows, by workflow name and run id (see TURN_SCOPED_WORKFLOWS). */
+  readonly #turnScoped = new Map<string, WorkflowRun>();
 
   constructor(db: Database) {
     super();
@@ -54,6 +69,13 @@ export class PostgresWorkflowsStorage extends WorkflowsStorage {
 
   /** Loads the run's snapshot under a row lock, lets `change` rewrite it, and stores it. */
   async #locked<T>(workflowName: string, runId: string, change: (snapshot: WorkflowRunState) => { snapshot?: WorkflowRunState; value: T }, missing: T): Promise<T> {
+    if (TURN_SCOPED_WORKFLOWS.has(workflowName)) {
+      const run = this.#turnScoped.get(turnKey(workflowName, runId));
+      if (!run) return missing;
+      const { snapshot, value } = change(run.snapshot);
+      if (snapshot) this.#turnScoped.set(turnKey(workflowName, runId), { ...run, snapshot, updatedAt: new Date() });
+      return value;
+    }
     return this.#db.transaction(async (tx) => {
       const key = and(eq(mastraWorkflowSnapshots.workflowName, workflowName), eq(mastraWorkflowSnapshots.runId, runId));
       const [row] = await tx.select({ snapshot: mastraWorkflowSnapshots.snapshot }).from(mastraWorkflowSnapshots).where(key).for('update');
@@ -108,6 +130,14 @@ export class PostgresWorkflowsStorage extends WorkflowsStorage {
     updatedAt?: Date;
   }): Promise<void> {
     const now = new Date();
+    if (TURN_SCOPED_WORKFLOWS.has(workflowName)) {
+      const key = turnKey(workflowName, runId);
+      const earlier = this.#turnScoped.get(key);
+      this.#turnScoped.delete(key);
+      this.#turnScoped.set(key, { workflowName, runId, snapshot, createdAt: createdAt ?? earlier?.createdAt ?? now, updatedAt: updatedAt ?? now, ...((resourceId ?? earlier?.resourceId) === undefined ? {} : { resourceId: resourceId ?? earlier?.resourceId }) });
+      if (this.#turnScoped.size > TURN_SCOPED_MAX) this.#turnScoped.delete(this.#turnScoped.keys().next().value!);
+      return;
+    }
     const t = mastraWorkflowSnapshots;
     await this.#db
       .insert(t)
@@ -154,6 +184,7 @@ export class PostgresWorkflowsStorage extends WorkflowsStorage {
   }
 
   async loadWorkflowSnapshot({ workflowName, runId }: { workflowName: string; runId: string }): Promise<WorkflowRunState | null> {
+    if (TURN_SCOPED_WORKFLOWS.has(workflowName)) return this.#turnScoped.get(turnKey(workflowName, runId))?.snapshot ?? null;
     const [row] = await this.#db
       .select({ snapshot: mastraWorkflowSnapshots.snapshot })
       .from(mastraWorkflowSnapshots)
@@ -196,6 +227,7 @@ export class PostgresWorkflowsStorage extends WorkflowsStorage {
   }
 
   async getWorkflowRunById({ runId, workflowName }: { runId: string; workflowName?: string }): Promise<WorkflowRun | null> {
+    if (workflowName && TURN_SCOPED_WORKFLOWS.has(workflowName)) return this.#turnScoped.get(turnKey(workflowName, runId)) ?? null;
     const t = mastraWorkflowSnapshots;
     const [row] = await this.#db
       .select()
@@ -207,6 +239,10 @@ export class PostgresWorkflowsStorage extends WorkflowsStorage {
   }
 
   async deleteWorkflowRunById({ runId, workflowName }: { runId: string; workflowName: string }): Promise<void> {
+    if (TURN_SCOPED_WORKFLOWS.has(workflowName)) {
+      this.#turnScoped.delete(turnKey(workflowName, runId));
+      return;
+    }
     await this.#db.delete(mastraWorkflowSnapshots).where(and(eq(mastraWorkflowSnapshots.workflowName, workflowName), eq(mastraWorkflowSnapshots.runId, runId)));
   }
 }
