@@ -1,6 +1,6 @@
-import { asc, desc, gt, sql } from 'drizzle-orm';
+import { asc, gt, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { auditLog, type Database } from '../db/index.ts';
+import { auditLog, runsStatementsOneAtATime, type Database } from '../db/index.ts';
 import { canonicalJson, normalizeJson, sha256Hex } from './canonical.ts';
 
 /** prev_hash of the first row. */
@@ -50,15 +50,18 @@ interface HashedContent {
   details: unknown;
 }
 
+/** The text a row's hash covers after its predecessor's hash and a newline. */
+function hashedText(content: HashedContent): string {
+  return canonicalJson({
+    ...content,
+    occurredAt: content.occurredAt.toISOString(),
+    args: content.args ?? null,
+    details: content.details ?? null,
+  });
+}
+
 export function hashAuditRow(prevHash: string, content: HashedContent): string {
-  return sha256Hex(
-    `${prevHash}\n${canonicalJson({
-      ...content,
-      occurredAt: content.occurredAt.toISOString(),
-      args: content.args ?? null,
-      details: content.details ?? null,
-    })}`,
-  );
+  return sha256Hex(`${prevHash}\n${hashedText(content)}`);
 }
 
 /** Appends one entry to the chain. Concurrent callers (any process) are serialised by the database. */
@@ -78,18 +81,24 @@ export async function appendAudit(db: Database, entry: AuditEntry): Promise<Appe
     durationMs: parsed.durationMs ?? null,
     details: normalizeJson(parsed.details) ?? null,
   };
-  return db.transaction(async (tx) => {
-    await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})`);
-    const [last] = await tx.select({ hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.id)).limit(1);
-    const prevHash = last?.hash ?? GENESIS_HASH;
-    const hash = hashAuditRow(prevHash, content);
-    const [row] = await tx
+  // The row chains onto the newest one inside the insert itself: its prev_hash is read and its
+  // hash computed (SHA-256 of the same text hashAuditRow hashes) by the same statement, which
+  // sees one snapshot. Statements that run one at a time need nothing more; elsewhere two
+  // writers are serialised by an advisory lock taken first, in the same transaction.
+  const newest = sql`coalesce((select ${auditLog.hash} from ${auditLog} order by ${auditLog.id} desc limit 1), ${GENESIS_HASH})`;
+  const insert = (target: Database) =>
+    target
       .insert(auditLog)
-      .values({ ...content, prevHash, hash })
+      .values({ ...content, prevHash: newest, hash: sql`encode(sha256(convert_to(${newest} || ${`\n${hashedText(content)}`}, 'UTF8')), 'hex')` })
       .returning({ id: auditLog.id, hash: auditLog.hash });
-    if (!row) throw new Error('audit append returned no row');
-    return row;
-  });
+  const [row] = runsStatementsOneAtATime(db)
+    ? await insert(db)
+    : await db.transaction(async (tx) => {
+        await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})`);
+        return insert(tx);
+      });
+  if (!row) throw new Error('audit append returned no row');
+  return row;
 }
 
 export type AuditVerification =

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PGlite, parse as pgliteResults, protocol, type QueryOptions, type Results, type Transaction } from '@electric-sql/pglite';
-import { sql, type SQL } from 'drizzle-orm';
+import { is, sql, type SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePglite, PgliteDatabase } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import * as schema from './schema/index.ts';
@@ -335,6 +335,15 @@ function errorText(error: unknown): string {
     return code && !error.message.includes(code) ? `${code}: ${error.message}` : error.message || String(code);
   }
   return String(error);
+}
+
+/**
+ * True for the embedded database itself (not a transaction in it): one connection that runs
+ * one statement at a time, and transactions exclusively, so a single statement never
+ * interleaves with another writer and needs no lock of its own.
+ */
+export function runsStatementsOneAtATime(db: Database): boolean {
+  return is(db, PgliteDatabase);
 }
 
 /** Rows of a raw query, the same shape for both drivers. */

@@ -2,6 +2,7 @@ export * from './schema/index.ts';
 export {
   openDatabase,
   queryRows,
+  runsStatementsOneAtATime,
   tableExists,
   DatabaseUnavailableError,
   type Database,

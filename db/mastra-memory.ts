@@ -9,7 +9,7 @@ import {
   type StorageResourceType,
 } from '@mastra/core/storage';
 import { and, asc, desc, eq, gt, gte, inArray, lt, lte, sql, type SQL } from 'drizzle-orm';
-import type { Database } from './client.ts';
+import { queryRows, type Database } from './client.ts';
 import { mastraMessages, mastraResources, mastraThreads } from './schema/index.ts';
 
 type MessageRow = typeof mastraMessages.$inferSelect;
@@ -157,14 +157,21 @@ export class PostgresMemoryStorage extends MemoryStorage {
       rows.map((row) => sql`(${row.id}, ${row.threadId}, ${row.resourceId}, ${row.role}, ${row.type}, ${JSON.stringify(row.content)}::jsonb, ${row.createdAt.toISOString()}::timestamptz)`),
       sql`, `,
     );
-    await this.#db.execute(sql`
+    const touched = await queryRows<{ id: string; updated_at: string | Date }>(
+      this.#db,
+      sql`
       with saved as (
         insert into mastra_messages (id, thread_id, resource_id, role, type, content, created_at) values ${values}
         on conflict (id) do update set thread_id = excluded.thread_id, resource_id = excluded.resource_id, role = excluded.role, type = excluded.type, content = excluded.content
         returning thread_id
       )
-      update mastra_threads set updated_at = now() where id in (select thread_id from saved)`);
-    for (const threadId of new Set(rows.map((row) => row.threadId))) this.#threads.delete(threadId);
+      update mastra_threads set updated_at = now() where id in (select thread_id from saved) returning id, updated_at`,
+    );
+    // The touched threads stay cached with their new update time (the next turn needs no read).
+    for (const { id, updated_at } of touched) {
+      const cached = this.#threads.get(id);
+      if (cached) this.#threads.set(id, { at: cached.at, thread: { ...cached.thread, updatedAt: new Date(updated_at) } });
+    }
     return { messages };
   }
 

@@ -52,7 +52,7 @@ const toRun = (row: SnapshotRow): WorkflowRun => ({
 export class PostgresWorkflowsStorage extends WorkflowsStorage {
   readonly #db: Database;
   /** Snapshots of the agent loop's own workflows, by workflow name and run id (see TURN_SCOPED_WORKFLOWS). */
-  readonly #turnScoped = new Map<string, WorkflowRun>();
+  readonly #turnScoped = new Map<string, WorkflowRun & { snapshot: WorkflowRunState }>();
 
   constructor(db: Database) {
     super();

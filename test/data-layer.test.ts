@@ -175,6 +175,26 @@ describe.each(testDrivers)('audit log on %s', (driver) => {
     expect(result).toMatchObject({ ok: true, rowsChecked: 1 });
   });
 
+  it('chains rows whose text is not ASCII, and rows appended inside a transaction, rolled back or not', async () => {
+    // The hash is computed by the database on append and by JavaScript on verify: the two
+    // must agree on every character, quotes, newlines and 4-byte UTF-8 included.
+    await appendAudit(test.handle.db, { actorKind: 'staff', actorId: 'u-2', action: 'tool.call', tool: 'search_documents', outcome: 'ok', args: { query: 'ação "política"\nde reembolso 📈 — ½ R$ 1.234,56' }, details: { note: 'naïve café ✓' } });
+    await test.handle.db.transaction(async (tx) => {
+      await appendAudit(tx, { actorKind: 'system', actorId: 'system:test', action: 'committed', outcome: 'ok' });
+    });
+    await expect(
+      test.handle.db.transaction(async (tx) => {
+        await appendAudit(tx, { actorKind: 'system', actorId: 'system:test', action: 'rolled.back', outcome: 'ok' });
+        throw new Error('undo');
+      }),
+    ).rejects.toThrow('undo');
+    await appendAudit(test.handle.db, { actorKind: 'system', actorId: 'system:test', action: 'after.rollback', outcome: 'ok' });
+    const result = await verifyAuditChain(test.handle.db);
+    expect(result).toMatchObject({ ok: true, rowsChecked: 4 });
+    const actions = await queryRows<{ action: string }>(test.handle.db, sql`select action from audit_log order by id`);
+    expect(actions.map((row) => row.action)).toEqual(['tool.call', 'tool.call', 'committed', 'after.rollback']);
+  });
+
   it('keeps the chain valid with 50 concurrent writers', async () => {
     const before = await verifyAuditChain(test.handle.db);
     await Promise.all(
