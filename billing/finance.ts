@@ -31,22 +31,20 @@ const MRR_EXPR = sql`case when s.interval = 'year' then round(s.amount_cents / 1
 
 /** MRR now, from the current state of each subscription. */
 export async function mrrSnapshot(db: Database, at: Date = new Date()): Promise<MrrSnapshot> {
-  const rows = await queryRows<{ plan_id: string; mrr: string; customers: string }>(
+  // Per plan, and (the grouping set with no plan) over all plans: a customer paying for two
+  // plans counts once there.
+  const rows = await queryRows<{ plan_id: string | null; mrr: string; customers: string }>(
     db,
     sql`select s.plan_id, sum(${MRR_EXPR})::bigint as mrr, count(distinct s.tenant_id)::bigint as customers
         from subscriptions s
         where s.status in ('active', 'past_due') and s.started_at <= ${at.toISOString()} and (s.ended_at is null or s.ended_at > ${at.toISOString()})
           and s.amount_cents > 0
-        group by s.plan_id order by s.plan_id`,
+        group by grouping sets ((s.plan_id), ()) order by s.plan_id nulls last`,
   );
-  const [paying] = await queryRows<{ n: string }>(
-    db,
-    sql`select count(distinct s.tenant_id)::bigint as n from subscriptions s
-        where s.status in ('active', 'past_due') and s.started_at <= ${at.toISOString()} and (s.ended_at is null or s.ended_at > ${at.toISOString()}) and s.amount_cents > 0`,
-  );
-  const byPlan = rows.map((row) => ({ planId: row.plan_id, mrrCents: Number(row.mrr), customers: Number(row.customers) }));
+  const paying = rows.find((row) => row.plan_id === null);
+  const byPlan = rows.filter((row) => row.plan_id !== null).map((row) => ({ planId: row.plan_id!, mrrCents: Number(row.mrr), customers: Number(row.customers) }));
   const mrrCents = byPlan.reduce((sum, plan) => sum + plan.mrrCents, 0);
-  const payingCustomers = Number(paying?.n ?? 0);
+  const payingCustomers = Number(paying?.customers ?? 0);
   return { mrrCents, arrCents: mrrCents * 12, payingCustomers, arpuCents: payingCustomers ? Math.round(mrrCents / payingCustomers) : 0, byPlan };
 }
 
@@ -156,23 +154,29 @@ export interface PaymentRisk {
   readonly pastDueSubscriptions: number;
 }
 
+/** Still due on open invoices whose payment failed at least once, and how many they are. */
+export async function amountAtRisk(db: Database): Promise<{ atRiskCents: number; invoicesAtRisk: number }> {
+  const [risk] = await queryRows<{ n: string; amount: string }>(
+    db,
+    sql`select count(*)::bigint as n, coalesce(sum(amount_due_cents - amount_paid_cents), 0)::bigint as amount from invoices
+        where status = 'open' and attempt_count > 0 and exists (select 1 from payments p where p.invoice_id = invoices.id and p.status = 'failed')`,
+  );
+  return { atRiskCents: Number(risk?.amount ?? 0), invoicesAtRisk: Number(risk?.n ?? 0) };
+}
+
 export async function paymentRisk(db: Database, range: { from: Date; to: Date }): Promise<PaymentRisk> {
   const [failed] = await queryRows<{ n: string; amount: string }>(
     db,
     sql`select count(*)::bigint as n, coalesce(sum(amount_cents), 0)::bigint as amount from payments
         where status = 'failed' and created_at >= ${range.from.toISOString()} and created_at < ${range.to.toISOString()}`,
   );
-  const [risk] = await queryRows<{ n: string; amount: string }>(
-    db,
-    sql`select count(*)::bigint as n, coalesce(sum(amount_due_cents - amount_paid_cents), 0)::bigint as amount from invoices
-        where status = 'open' and attempt_count > 0 and exists (select 1 from payments p where p.invoice_id = invoices.id and p.status = 'failed')`,
-  );
+  const risk = await amountAtRisk(db);
   const [pastDue] = await queryRows<{ n: string }>(db, sql`select count(*)::bigint as n from subscriptions where status = 'past_due'`);
   return {
     failedPayments: Number(failed?.n ?? 0),
     failedAmountCents: Number(failed?.amount ?? 0),
-    atRiskCents: Number(risk?.amount ?? 0),
-    invoicesAtRisk: Number(risk?.n ?? 0),
+    atRiskCents: risk.atRiskCents,
+    invoicesAtRisk: risk.invoicesAtRisk,
     pastDueSubscriptions: Number(pastDue?.n ?? 0),
   };
 }
@@ -205,33 +209,42 @@ export async function refundTotals(db: Database, range: { from: Date; to: Date }
   return { count: Number(row?.n ?? 0), amountCents: Number(row?.amount ?? 0) };
 }
 
-export interface FinanceSummary extends MrrSnapshot {
+export interface MrrSummary extends MrrSnapshot {
   readonly asOf: string;
   readonly months: readonly MonthMovement[];
   /** Average monthly customer churn of the last (up to) 6 months with paying customers. */
   readonly averageChurnRatePct: number | null;
   /** ARPU ÷ average monthly churn rate; null when nobody churned. */
   readonly ltvCents: number | null;
+}
+
+export interface FinanceSummary extends MrrSummary {
   readonly payments: PaymentRisk;
   readonly revenue: readonly PlanRevenue[];
   readonly refunds: { readonly count: number; readonly amountCents: number };
 }
 
+const monthsRange = (asOf: Date, monthCount: number) => ({ from: new Date(Date.UTC(asOf.getUTCFullYear(), asOf.getUTCMonth() - (monthCount - 1), 1)), to: asOf });
+
+/** MRR now, its movements over the last `months` months, churn and LTV (what revenue_summary reports). */
+export async function mrrSummary(db: Database, options: { asOf?: Date; months?: number } = {}): Promise<MrrSummary> {
+  const asOf = options.asOf ?? new Date();
+  const [snapshot, months] = await Promise.all([mrrSnapshot(db, asOf), mrrMovements(db, monthsRange(asOf, options.months ?? 12))]);
+  const rates = months.map((m) => m.customerChurnRatePct).filter((rate): rate is number => rate !== null).slice(-6);
+  const averageChurnRatePct = rates.length ? rates.reduce((a, b) => a + b, 0) / rates.length : null;
+  const ltvCents = averageChurnRatePct ? Math.round(snapshot.arpuCents / (averageChurnRatePct / 100)) : null;
+  return { ...snapshot, asOf: asOf.toISOString(), months, averageChurnRatePct, ltvCents };
+}
+
 /** Everything the finance, subscriptions and ceo agents report, for the last `months` months. */
 export async function financeSummary(db: Database, options: { asOf?: Date; months?: number } = {}): Promise<FinanceSummary> {
   const asOf = options.asOf ?? new Date();
-  const monthCount = options.months ?? 12;
-  const from = new Date(Date.UTC(asOf.getUTCFullYear(), asOf.getUTCMonth() - (monthCount - 1), 1));
-  const range = { from, to: asOf };
-  const [snapshot, months, payments, revenue, refunds] = await Promise.all([
-    mrrSnapshot(db, asOf),
-    mrrMovements(db, range),
+  const range = monthsRange(asOf, options.months ?? 12);
+  const [summary, payments, revenue, refunds] = await Promise.all([
+    mrrSummary(db, { asOf, months: options.months ?? 12 }),
     paymentRisk(db, range),
     revenueByPlan(db, range),
     refundTotals(db, range),
   ]);
-  const rates = months.map((m) => m.customerChurnRatePct).filter((rate): rate is number => rate !== null).slice(-6);
-  const averageChurnRatePct = rates.length ? rates.reduce((a, b) => a + b, 0) / rates.length : null;
-  const ltvCents = averageChurnRatePct ? Math.round(snapshot.arpuCents / (averageChurnRatePct / 100)) : null;
-  return { ...snapshot, asOf: asOf.toISOString(), months, averageChurnRatePct, ltvCents, payments, revenue, refunds };
+  return { ...summary, payments, revenue, refunds };
 }

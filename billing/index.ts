@@ -1,7 +1,9 @@
 export { PLANS, monthlyRecurringCents, type PlanDefinition } from './plans.ts';
 export { checkBacktestQuota, checkBotStart, currentPlan, type Entitlement } from './entitlements.ts';
 export {
+  amountAtRisk,
   financeSummary,
+  mrrSummary,
   mrrMovements,
   mrrSnapshot,
   paymentRisk,
@@ -10,6 +12,7 @@ export {
   type FinanceSummary,
   type MonthMovement,
   type MrrSnapshot,
+  type MrrSummary,
   type PaymentRisk,
   type PlanRevenue,
 } from './finance.ts';

@@ -1,7 +1,7 @@
 import { and, desc, eq, gte, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { verifyAuditChain } from '../../audit/index.ts';
-import { financeSummary } from '../../billing/index.ts';
+import { amountAtRisk, mrrSnapshot } from '../../billing/index.ts';
 import { auditLog, queryRows } from '../../db/index.ts';
 import { defineTool } from '../types.ts';
 
@@ -58,7 +58,7 @@ export const companyTools = [
     }),
     async execute(ctx) {
       const now = ctx.now();
-      const summary = await financeSummary(ctx.db, { asOf: now, months: 1 });
+      const [mrr, risk] = await Promise.all([mrrSnapshot(ctx.db, now), amountAtRisk(ctx.db)]);
       const iso = (ms: number) => new Date(now.getTime() - ms).toISOString();
       const [row] = await queryRows<Record<string, string | null>>(
         ctx.db,
@@ -77,7 +77,7 @@ export const companyTools = [
       );
       const n = (key: string) => Number(row?.[key] ?? 0);
       return {
-        finance: { mrrCents: summary.mrrCents, arrCents: summary.arrCents, payingCustomers: summary.payingCustomers, failedPayments30d: n('failed_payments'), atRiskCents: summary.payments.atRiskCents },
+        finance: { mrrCents: mrr.mrrCents, arrCents: mrr.arrCents, payingCustomers: mrr.payingCustomers, failedPayments30d: n('failed_payments'), atRiskCents: risk.atRiskCents },
         trading: { runningBots: n('running_bots'), closedTrades30d: n('closed_trades'), profit30dQuote: Math.round(n('profit') * 100) / 100 },
         support: { openTickets: n('open_tickets'), overdueTickets: n('overdue_tickets') },
         sales: { openLeads: n('open_leads'), won30d: n('won_leads') },

@@ -1,6 +1,6 @@
 import { desc, eq, inArray } from 'drizzle-orm';
 import { z } from 'zod';
-import { PLANS, currentPlan, financeSummary, paymentRisk } from '../../billing/index.ts';
+import { PLANS, currentPlan, mrrSummary, paymentRisk } from '../../billing/index.ts';
 import { payments, selectScoped, subscriptions, users } from '../../db/index.ts';
 import { ToolRefusal, traderScope } from '../scope.ts';
 import { defineTool } from '../types.ts';
@@ -19,7 +19,7 @@ export const billingTools = [
       months: z.array(z.object({ month: z.string(), newCents: z.number(), expansionCents: z.number(), contractionCents: z.number(), churnedCents: z.number(), endingMrrCents: z.number() })),
     }),
     async execute(ctx, input) {
-      const s = await financeSummary(ctx.db, { asOf: ctx.now(), months: input.months });
+      const s = await mrrSummary(ctx.db, { asOf: ctx.now(), months: input.months });
       return {
         mrrCents: s.mrrCents, arrCents: s.arrCents, payingCustomers: s.payingCustomers, arpuCents: s.arpuCents,
         averageChurnRatePct: s.averageChurnRatePct === null ? null : Math.round(s.averageChurnRatePct * 100) / 100, ltvCents: s.ltvCents,
