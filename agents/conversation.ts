@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type { MastraDBMessage } from '@mastra/core/agent';
 import type { MemoryStorage } from '@mastra/core/storage';
+import { PostgresMemoryStorage } from '../db/index.ts';
 
 // Conversation memory, kept in Mastra's storage (threads and messages, in the company's
 // PostgreSQL) but written by the turn itself rather than by Mastra's memory processors, for
@@ -30,9 +31,11 @@ function textOf(message: MastraDBMessage): string {
 
 /** The last messages of the conversation, oldest first: what the person asked and was told. */
 export async function recallConversation(store: MemoryStorage, key: ConversationKey, limit = HISTORY_MESSAGES): Promise<RememberedMessage[]> {
-  const { messages } = await store.listMessages({ threadId: key.threadId, resourceId: key.resourceId, perPage: limit, orderBy: { field: 'createdAt', direction: 'DESC' } });
+  const messages =
+    store instanceof PostgresMemoryStorage
+      ? await store.recentMessages({ threadId: key.threadId, resourceId: key.resourceId, limit })
+      : (await store.listMessages({ threadId: key.threadId, resourceId: key.resourceId, perPage: limit, orderBy: { field: 'createdAt', direction: 'DESC' } })).messages.reverse();
   return messages
-    .reverse()
     .filter((message) => message.role === 'user' || message.role === 'assistant')
     .map((message): RememberedMessage => (message.role === 'user' ? { role: 'user', content: textOf(message) } : { role: 'assistant', content: textOf(message) }))
     .filter((message) => message.content !== '');

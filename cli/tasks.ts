@@ -1,4 +1,5 @@
 import type { Mastra } from '@mastra/core';
+import { maintainEmbeddedDatabase } from '../db/index.ts';
 import type { Metrics } from '../observability/index.ts';
 import { notifyBotEvent, type OutboxSender } from '../telegram/index.ts';
 import { DUNNING, EXECUTIVE_REPORT, INCIDENT_RESPONSE, dunningCheck, recoverInterruptedRuns, resumeDueRuns, runExecutiveReport, scanForIncidents, WORKFLOW_IDS, type RunOutcome } from '../workflows/index.ts';
@@ -70,6 +71,17 @@ export function scheduledTasks(runtime: Runtime, agents: AgentRuntime, options: 
       },
     },
   ];
+  if (database.driver === 'pglite') {
+    tasks.push({
+      queue: 'agent-tasks',
+      key: 'embedded-database-maintenance',
+      repeat: { everyMs: 60 * 60_000 },
+      handler: async () => {
+        const ms = await maintainEmbeddedDatabase(database);
+        logger.info({ ms }, 'embedded database vacuumed and analyzed');
+      },
+    });
+  }
   if (options.outbox) {
     const outbox = options.outbox;
     tasks.push({ queue: 'notifications', key: 'outbox-drain', repeat: { everyMs: 1_000 }, handler: async () => void (await outbox.runOnce()) });

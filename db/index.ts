@@ -11,6 +11,7 @@ export {
   type OpenDatabaseOptions,
   type Schema,
 } from './client.ts';
+export { analyzeDatabase, maintainEmbeddedDatabase } from './maintenance.ts';
 export { runMigrations, migrationStatus, migrationsFolder, type MigrationStatus } from './migrate.ts';
 export {
   tenantScope,

@@ -253,6 +253,20 @@ export class PostgresMemoryStorage extends MemoryStorage {
     return { messages: sorted.map(toMessage), total, page, perPage: perPageForResponse, hasMore: offset + rows.length < total };
   }
 
+  /**
+   * The last `limit` messages of a thread, oldest first: what a turn recalls. Unlike
+   * listMessages it counts nothing, so it costs the same however long the thread has grown.
+   */
+  async recentMessages({ threadId, resourceId, limit }: { threadId: string; resourceId?: string; limit: number }): Promise<MastraDBMessage[]> {
+    // The thread alone in SQL: read backwards off the (thread, time, id) index whatever the
+    // planner knows; a thread is one person's, so the owner check costs nothing here.
+    const rows = await this.#db.select().from(mastraMessages).where(eq(mastraMessages.threadId, threadId)).orderBy(desc(mastraMessages.createdAt), desc(mastraMessages.id)).limit(limit);
+    return rows
+      .filter((row) => resourceId === undefined || row.resourceId === resourceId)
+      .reverse()
+      .map(toMessage);
+  }
+
   override async getResourceById({ resourceId }: { resourceId: string }): Promise<StorageResourceType | null> {
     const [row] = await this.#db.select().from(mastraResources).where(eq(mastraResources.id, resourceId));
     return row ? { id: row.id, createdAt: row.createdAt, updatedAt: row.updatedAt, ...(row.workingMemory === null ? {} : { workingMemory: row.workingMemory }), ...(row.metadata === null ? {} : { metadata: row.metadata }) } : null;

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import { appendAudit } from '../audit/index.ts';
 import * as schema from '../db/index.ts';
-import { queryRows, type Database } from '../db/index.ts';
+import { analyzeDatabase, queryRows, type Database } from '../db/index.ts';
 import type { SecretBox } from '../secrets/index.ts';
 import { generateDemoCompany, type DemoCompany } from './company.ts';
 
@@ -97,6 +97,8 @@ export async function seedDemoCompany(db: Database, options: SeedDemoOptions): P
       details: counts,
     });
   });
+  // Thousands of rows just arrived: the planner needs to know before the first question.
+  await analyzeDatabase(db);
   return counts;
 }
 

@@ -245,6 +245,29 @@ describe.each(testDrivers)('audit log on %s', (driver) => {
   });
 });
 
+describe.each(testDrivers)('database maintenance on %s', (driver) => {
+  it('gives the planner statistics after a bulk load; vacuums the embedded database, leaves a server to autovacuum', async () => {
+    const test = await createTestDatabase(driver);
+    try {
+      const reltuples = async () => (await queryRows<{ n: number }>(test.handle.db, sql`select reltuples::float8 as n from pg_class where oid = 'leads'::regclass`))[0]!.n;
+      await test.handle.db.execute(sql`insert into leads (name, email, source) select 'Lead ' || i, 'lead' || i || '@example.com', 'organic' from generate_series(1, 500) i`);
+      expect(await reltuples()).toBeLessThan(500); // never analyzed: -1 (or a stale 0)
+      await db.analyzeDatabase(test.handle.db);
+      expect(await reltuples()).toBe(500);
+      await test.handle.db.execute(sql`delete from leads where email like 'lead%@example.com'`);
+      const ms = await db.maintainEmbeddedDatabase(test.handle);
+      if (driver === 'pglite') {
+        expect(ms).toBeGreaterThanOrEqual(0);
+        expect(await reltuples()).toBe(0);
+      } else {
+        expect(ms).toBeUndefined();
+      }
+    } finally {
+      await test.dispose();
+    }
+  });
+});
+
 describe.each(testDrivers)('demo company on %s', (driver) => {
   it('is seeded whole or not at all', async () => {
     const test = await createTestDatabase(driver);

@@ -117,7 +117,8 @@ export const mastraMessages = pgTable(
     content: jsonb().notNull(),
     createdAt: timestamp({ withTimezone: true, mode: 'date', precision: 3 }).notNull(),
   },
-  (t) => [index().on(t.threadId, t.createdAt), index().on(t.resourceId, t.createdAt)],
+  // (thread, time, id): a thread's newest or oldest messages in the order they are listed, read straight off the index.
+  (t) => [index().on(t.threadId, t.createdAt, t.id), index().on(t.resourceId, t.createdAt)],
 );
 
 export const mastraResources = pgTable('mastra_resources', {

@@ -31,6 +31,10 @@ describe.each(testDrivers)('Mastra memory storage on %s', (driver) => {
     expect((last3.messages[0]!.content as { parts: { text: string }[] }).parts[0]!.text).toBe('texto 5 ção');
     expect(last3.messages[0]!.createdAt).toEqual(new Date(Date.UTC(2026, 10, 1, 12, 0, 5)));
 
+    // What a turn recalls: the last messages, oldest first, only the person's own.
+    expect((await store.recentMessages({ threadId: 't1', resourceId: 'u1', limit: 3 })).map((m) => m.id)).toEqual(['m3', 'm4', 'm5']);
+    expect(await store.recentMessages({ threadId: 't1', resourceId: 'u2', limit: 3 })).toEqual([]);
+
     const around = await store.listMessages({ threadId: 't1', perPage: 0, include: [{ id: 'm3', withPreviousMessages: 1, withNextMessages: 1 }] });
     expect(around.messages.map((m) => m.id)).toEqual(['m2', 'm3', 'm4']);
     const ranged = await store.listMessages({ threadId: 't1', perPage: false, filter: { dateRange: { start: new Date(Date.UTC(2026, 10, 1, 12, 0, 2)), startExclusive: true } } });

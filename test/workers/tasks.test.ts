@@ -36,7 +36,7 @@ it('declares the company schedules and each runs: reports queued once per day, a
   const gateway = new ModelGateway(config.ollama);
   const agents = { mastra: createMastra({ db: test.handle.db, gateway, logger: silent, billing, metrics }), gateway, logger: silent, metrics };
   const tasks = scheduledTasks(runtime, agents);
-  expect(tasks.map((t) => `${t.queue}/${t.key}`)).toEqual(['reports/executive-report-daily', 'reports/executive-report-weekly', 'webhooks/dunning-check', 'agent-tasks/anomaly-scan', 'agent-tasks/workflow-recovery']);
+  expect(tasks.map((t) => `${t.queue}/${t.key}`)).toEqual(['reports/executive-report-daily', 'reports/executive-report-weekly', 'webhooks/dunning-check', 'agent-tasks/anomaly-scan', 'agent-tasks/workflow-recovery', 'agent-tasks/embedded-database-maintenance']);
   expect(tasks[0]!.repeat).toEqual({ cron: '0 8 * * *', timezone: 'America/Sao_Paulo' });
   expect(tasks[1]!.repeat).toEqual({ cron: '0 8 * * 1', timezone: 'America/Sao_Paulo' });
 
@@ -48,6 +48,7 @@ it('declares the company schedules and each runs: reports queued once per day, a
   await run('anomaly-scan');
   await run('dunning-check');
   await run('workflow-recovery');
+  await run('embedded-database-maintenance');
   const runs = (await metrics.workflowRuns.get()).values;
   expect(runs.find((v) => v.labels.workflow === 'executive-report' && v.labels.status === 'success')?.value).toBe(2);
   const scans = await test.handle.db.select().from(db.auditLog).where(eq(db.auditLog.tool, 'detect_anomalies'));
