@@ -103,8 +103,14 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
  * PostgreSQL's 128 MB of shared buffers would live in the engine's WASM heap, which never
  * shrinks; the files sit in the OS page cache anyway, so a small buffer pool costs little
  * and keeps the API process well under its memory target.
+ *
+ * Prepared statements (below) are planned at every execution: a generic plan is kept until
+ * the table's statistics change, which without autovacuum is the next scheduled analyze, so
+ * a plan made while a table was tiny (a sequential scan for "the newest audit row") would
+ * otherwise stay while the table grows, each run slower than the last. Parsing is still
+ * saved; planning these statements costs a few tens of microseconds.
  */
-const EMBEDDED_SETTINGS = ['shared_buffers=32MB'];
+const EMBEDDED_SETTINGS = ['shared_buffers=32MB', 'plan_cache_mode=force_custom_plan'];
 
 async function openEmbedded(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
   let release = () => {};

@@ -1,5 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appendAudit } from '../audit/index.ts';
 import * as db from '../db/index.ts';
 import { openDatabase, queryRows, runMigrations, type DatabaseHandle } from '../db/index.ts';
 
@@ -68,5 +69,16 @@ describe('embedded database queries through prepared statements', () => {
     const inTransaction = () => handle.db.transaction((tx) => queryRows<Record<string, number>>(tx, sql`select * from prepared_probe`));
     await expect(inTransaction()).rejects.toMatchObject({ cause: expect.objectContaining({ code: '0A000' }) });
     expect(await inTransaction()).toEqual([{ a: 1, b: 2, c: 3 }]);
+  });
+  it('plans each run for the table as it is now, not as it was when first prepared', async () => {
+    // A table analyzed while tiny, then grown: a kept generic plan would still scan it whole.
+    await handle.db.execute(sql`analyze audit_log`);
+    for (let i = 0; i < 300; i++) await appendAudit(handle.db, { actorKind: 'system', actorId: 'system:test', action: 'grow', outcome: 'ok' });
+    const plans = await queryRows<{ generic: number; custom: number }>(
+      handle.db,
+      sql`select coalesce(sum(generic_plans), 0)::int as generic, coalesce(sum(custom_plans), 0)::int as custom from pg_prepared_statements where statement like 'insert into "audit_log"%'`,
+    );
+    expect(plans[0]).toEqual({ generic: 0, custom: expect.any(Number) });
+    expect(plans[0]!.custom).toBeGreaterThanOrEqual(300);
   });
 });
