@@ -238,5 +238,7 @@ export const securityEvents = pgTable(
     index('security_events_time_idx').on(t.occurredAt),
     index('security_events_tenant_time_idx').on(t.tenantId, t.occurredAt),
     index('security_events_type_time_idx').on(t.type, t.occurredAt),
+    // A person's own history (where they logged in or used a key from before), for the anomaly scan.
+    index('security_events_user_type_time_idx').on(t.userId, t.type, t.occurredAt),
   ],
 );

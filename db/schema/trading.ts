@@ -154,6 +154,8 @@ export const orders = pgTable(
     unique('orders_bot_client_order_id_unique').on(t.botId, t.clientOrderId),
     index('orders_tenant_time_idx').on(t.tenantId, t.createdAt),
     index('orders_bot_time_idx').on(t.botId, t.createdAt),
+    // The anomaly scan's order bursts: every bot's orders of the last hours.
+    index('orders_time_idx').on(t.createdAt),
   ],
 );
 

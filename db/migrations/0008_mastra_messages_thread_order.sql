@@ -1,2 +1,0 @@
-DROP INDEX "mastra_messages_thread_id_created_at_index";--> statement-breakpoint
-CREATE INDEX "mastra_messages_thread_id_created_at_id_index" ON "mastra_messages" USING btree ("thread_id","created_at","id");
