@@ -2,14 +2,19 @@ import crypto from 'node:crypto';
 import { Writable } from 'node:stream';
 import { AGENT_NAMES, CHARS_PER_TOKEN, ModelGateway, promptFootprint, runTurn, type AgentName } from '../agents/index.ts';
 import { BillingService } from '../billing/index.ts';
-import { openDatabase, runMigrations } from '../db/index.ts';
+import { openDatabase, PostgresWorkflowsStorage, runMigrations, type Database } from '../db/index.ts';
 import { seedDemoCompany } from '../demo/index.ts';
 import { loadEvalMessages } from '../eval/messages.ts';
 import { evaluateOffline } from '../eval/offline.ts';
 import { createMastra } from '../mastra.config.ts';
 import { createLogger } from '../observability/index.ts';
 import { createSecretBox } from '../secrets/index.ts';
-import { startFakeOllama } from '../test/support/fake-ollama.ts';
+import { Mastra } from '@mastra/core';
+import { Agent } from '@mastra/core/agent';
+import { MastraCompositeStore } from '@mastra/core/storage';
+import { createTool } from '@mastra/core/tools';
+import { z } from 'zod';
+import { lastMessage, startFakeOllama } from '../test/support/fake-ollama.ts';
 import { perfectModel } from '../test/support/perfect-model.ts';
 import { departmentHeads } from '../tools/index.ts';
 
@@ -52,6 +57,7 @@ export async function agentTurns(out: (line?: string) => void): Promise<void> {
     }
   }
   await fake.close();
+  const floor = await mastraLoopAlone(handle.db);
   await handle.close();
 
   out(`Embedded PGlite in memory, demo company (320 traders), the ${messages.length} messages of eval/messages.jsonl asked by each department's head, 3 timed rounds after one warm-up round, against the scripted Ollama server (a "model" that picks the labelled tool and quotes the result, so the CEO's department questions go through a delegation). Overhead = turn time − time inside model calls: Mastra, conversation memory (read and write), tool layer with audit, grounding. Offline = the same message answered by the router and templates. Tokens are estimated at ${CHARS_PER_TOKEN} characters per token (conservative for Qwen's tokenizer).`);
@@ -70,8 +76,39 @@ export async function agentTurns(out: (line?: string) => void): Promise<void> {
   }
   all.sort((a, b) => a - b);
   out(`| all | ${all.length} | ${percentile(all, 50).toFixed(1)} | ${percentile(all, 95).toFixed(1)} | | | | |`);
+  out(`| Mastra's agent loop alone | ${floor.length} | ${percentile(floor, 50).toFixed(1)} | ${percentile(floor, 95).toFixed(1)} | 2 | | | 1 |`);
+  out();
+  out("The last row is the floor under every turn: a bare Mastra agent with one tool that does nothing, no memory, no database queries, the same metered model and scripted server (tool call, then answer), timed the same way in the same process. What the product adds to it (memory, the tool layer with its audit row, the tools' queries, grounding, delegation for the CEO) is the difference.");
   out();
   const router = evaluateOffline(messages);
   out(`Offline router accuracy on the evaluation set: ${(router.overall.accuracy * 100).toFixed(1)} % (${router.overall.correct}/${router.overall.total}); pt-BR ${(router.byLocale['pt-BR'].accuracy * 100).toFixed(1)} %, English ${(router.byLocale.en.accuracy * 100).toFixed(1)} %.`);
   out();
+}
+
+/**
+ * Mastra's own cost per turn: a bare agent with a no-op tool answering through the same
+ * metered model and a scripted server (a tool call, then the answer), overhead timed as above.
+ */
+async function mastraLoopAlone(db: Database, turns = 600): Promise<number[]> {
+  const fake = await startFakeOllama((request) => (lastMessage(request).role === 'user' ? { toolCalls: [{ name: 'noop', arguments: {} }] } : { content: 'Feito: 42.' }));
+  const gateway = new ModelGateway({ host: fake.url, model: 'qwen3:0.6b', agentModels: {}, timeoutMs: 10_000 });
+  const meter = { calls: 0, ms: 0 };
+  const agent = new Agent({
+    id: 'bare',
+    name: 'bare',
+    instructions: 'Answer with the tool result.',
+    model: () => gateway.chatModel('support', meter),
+    tools: { noop: createTool({ id: 'noop', description: 'Does nothing.', inputSchema: z.object({}), execute: async () => ({ value: 42 }) }) },
+  });
+  // The same workflows storage as the product's: the loop's own snapshots stay in memory.
+  new Mastra({ agents: { bare: agent }, storage: new MastraCompositeStore({ id: 'bench-bare', domains: { workflows: new PostgresWorkflowsStorage(db) } }) });
+  const overhead: number[] = [];
+  for (let i = 0; i < turns + 100; i++) {
+    meter.ms = 0;
+    const started = performance.now();
+    await agent.generate([{ role: 'user', content: 'ping' }], { maxSteps: 4, modelSettings: { temperature: 0, maxRetries: 0 }, providerOptions: { ollama: { think: false } } });
+    if (i >= 100) overhead.push(performance.now() - started - meter.ms);
+  }
+  await fake.close();
+  return overhead.sort((a, b) => a - b);
 }
