@@ -17,6 +17,17 @@ type ThreadRow = typeof mastraThreads.$inferSelect;
 
 const THREAD_CACHE_MS = 60_000;
 const THREAD_CACHE_SIZE = 5_000;
+/** Newest messages kept per recently used thread (a turn recalls six). */
+const TAIL_SIZE = 20;
+
+/** A thread's newest messages, oldest first; `whole` when they are all the thread has. */
+interface ThreadTail {
+  readonly at: number;
+  readonly whole: boolean;
+  readonly messages: readonly MastraDBMessage[];
+}
+
+const byTime = (a: MastraDBMessage, b: MastraDBMessage) => new Date(a.createdAt).getTime() - new Date(b.createdAt).getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 const toThread = (row: ThreadRow): StorageThreadType => ({
   id: row.id,
@@ -58,6 +69,11 @@ export class PostgresMemoryStorage extends MemoryStorage {
    * THREAD_CACHE_MS at worst: threads are per person, channel and agent).
    */
   readonly #threads = new Map<string, { at: number; thread: StorageThreadType }>();
+  /**
+   * The newest messages of recently used threads, as read and then as written here, so the
+   * next turn's recall reads nothing; like threads, re-read after THREAD_CACHE_MS.
+   */
+  readonly #tails = new Map<string, ThreadTail>();
 
   constructor(db: Database) {
     super();
@@ -72,6 +88,7 @@ export class PostgresMemoryStorage extends MemoryStorage {
 
   async dangerouslyClearAll(): Promise<void> {
     this.#threads.clear();
+    this.#tails.clear();
     await this.#db.delete(mastraMessages);
     await this.#db.delete(mastraThreads);
     await this.#db.delete(mastraResources);
@@ -119,6 +136,7 @@ export class PostgresMemoryStorage extends MemoryStorage {
 
   async deleteThread({ threadId }: { threadId: string }): Promise<void> {
     this.#threads.delete(threadId);
+    this.#tails.delete(threadId);
     await this.#db.transaction(async (tx) => {
       await tx.delete(mastraMessages).where(eq(mastraMessages.threadId, threadId));
       await tx.delete(mastraThreads).where(eq(mastraThreads.id, threadId));
@@ -167,10 +185,19 @@ export class PostgresMemoryStorage extends MemoryStorage {
       )
       update mastra_threads set updated_at = now() where id in (select thread_id from saved) returning id, updated_at`,
     );
-    // The touched threads stay cached with their new update time (the next turn needs no read).
+    // The touched threads stay cached with their new update time, and their tails with the
+    // new messages (the next turn needs no read).
     for (const { id, updated_at } of touched) {
       const cached = this.#threads.get(id);
       if (cached) this.#threads.set(id, { at: cached.at, thread: { ...cached.thread, updatedAt: new Date(updated_at) } });
+    }
+    for (const threadId of new Set(rows.map((row) => row.threadId))) {
+      const tail = this.#tails.get(threadId);
+      if (!tail) continue;
+      const saved = rows.filter((row) => row.threadId === threadId).map((row) => toMessage({ ...row, content: JSON.parse(JSON.stringify(row.content)) as unknown }));
+      const savedIds = new Set(saved.map((message) => message.id));
+      const merged = [...tail.messages.filter((message) => !savedIds.has(message.id)), ...saved].sort(byTime);
+      this.#tails.set(threadId, { at: tail.at, whole: tail.whole && merged.length <= TAIL_SIZE, messages: merged.slice(-TAIL_SIZE) });
     }
     return { messages };
   }
@@ -199,6 +226,7 @@ export class PostgresMemoryStorage extends MemoryStorage {
           .where(eq(mastraMessages.id, update.id))
           .returning();
         const touched = [...new Set([row.threadId, saved!.threadId])];
+        for (const threadId of touched) this.#tails.delete(threadId);
         await tx.update(mastraThreads).set({ updatedAt: new Date() }).where(inArray(mastraThreads.id, touched));
         updated.push(toMessage(saved!));
       }
@@ -211,6 +239,7 @@ export class PostgresMemoryStorage extends MemoryStorage {
     await this.#db.transaction(async (tx) => {
       const removed = await tx.delete(mastraMessages).where(inArray(mastraMessages.id, messageIds)).returning({ threadId: mastraMessages.threadId });
       const threadIds = [...new Set(removed.map((row) => row.threadId))];
+      for (const threadId of threadIds) this.#tails.delete(threadId);
       if (threadIds.length > 0) await tx.update(mastraThreads).set({ updatedAt: new Date() }).where(inArray(mastraThreads.id, threadIds));
     });
   }
@@ -255,16 +284,21 @@ export class PostgresMemoryStorage extends MemoryStorage {
 
   /**
    * The last `limit` messages of a thread, oldest first: what a turn recalls. Unlike
-   * listMessages it counts nothing, so it costs the same however long the thread has grown.
+   * listMessages it counts nothing, so it costs the same however long the thread has grown,
+   * and a thread used recently is answered from its cached tail.
    */
   async recentMessages({ threadId, resourceId, limit }: { threadId: string; resourceId?: string; limit: number }): Promise<MastraDBMessage[]> {
-    // The thread alone in SQL: read backwards off the (thread, time, id) index whatever the
-    // planner knows; a thread is one person's, so the owner check costs nothing here.
-    const rows = await this.#db.select().from(mastraMessages).where(eq(mastraMessages.threadId, threadId)).orderBy(desc(mastraMessages.createdAt), desc(mastraMessages.id)).limit(limit);
-    return rows
-      .filter((row) => resourceId === undefined || row.resourceId === resourceId)
-      .reverse()
-      .map(toMessage);
+    let tail = this.#tails.get(threadId);
+    if (!tail || Date.now() - tail.at >= THREAD_CACHE_MS || (!tail.whole && tail.messages.length < limit)) {
+      // The thread alone in SQL: read backwards off the (thread, time, id) index whatever the
+      // planner knows; a thread is one person's, so the owner check costs nothing here.
+      const size = Math.max(limit, TAIL_SIZE);
+      const rows = await this.#db.select().from(mastraMessages).where(eq(mastraMessages.threadId, threadId)).orderBy(desc(mastraMessages.createdAt), desc(mastraMessages.id)).limit(size);
+      tail = { at: Date.now(), whole: rows.length < size, messages: rows.reverse().map(toMessage) };
+      this.#tails.set(threadId, tail);
+      if (this.#tails.size > THREAD_CACHE_SIZE) this.#tails.delete(this.#tails.keys().next().value!);
+    }
+    return tail.messages.slice(-limit).filter((message) => resourceId === undefined || message.resourceId === resourceId);
   }
 
   override async getResourceById({ resourceId }: { resourceId: string }): Promise<StorageResourceType | null> {

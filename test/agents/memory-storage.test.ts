@@ -57,6 +57,31 @@ describe.each(testDrivers)('Mastra memory storage on %s', (driver) => {
     expect((await store.listMessages({ threadId: 't1' })).total).toBe(0);
   });
 
+  it("answers a thread's newest messages from its cached tail, as the table holds them through saves, updates and deletes", async () => {
+    const fromTable = async (limit: number) => (await store.listMessages({ threadId: 't3', perPage: limit, orderBy: { field: 'createdAt', direction: 'DESC' } })).messages.reverse();
+    const same = async (limit: number) => {
+      const recent = await store.recentMessages({ threadId: 't3', resourceId: 'u1', limit });
+      expect(recent.map((m) => [m.id, m.role, (m.content as { parts: { text: string }[] }).parts[0]!.text])).toEqual((await fromTable(limit)).map((m) => [m.id, m.role, (m.content as { parts: { text: string }[] }).parts[0]!.text]));
+      return recent;
+    };
+    await store.saveThread({ thread: { id: 't3', resourceId: 'u1', createdAt: new Date(), updatedAt: new Date() } });
+    expect(await same(6)).toEqual([]);
+    await store.saveMessages({ messages: [message('n1', 't3', 1, 'um'), message('n2', 't3', 2, 'dois', 'assistant')] });
+    expect((await same(6)).map((m) => m.id)).toEqual(['n1', 'n2']);
+    // More than the tail keeps, some saved out of order, one saved again with new text.
+    await store.saveMessages({ messages: Array.from({ length: 24 }, (_, i) => message(`n${30 - i}`, 't3', 30 - i, `mensagem ${30 - i}`, i % 2 ? 'user' : 'assistant')) });
+    await store.saveMessages({ messages: [message('n30', 't3', 30, 'trinta, corrigida', 'assistant')] });
+    expect((await same(6)).map((m) => m.id)).toEqual(['n25', 'n26', 'n27', 'n28', 'n29', 'n30']);
+    await same(20);
+    await same(40);
+    await store.updateMessages({ messages: [{ id: 'n29', content: { parts: [{ type: 'text', text: 'editada' }] } as never }] });
+    await same(6);
+    await store.deleteMessages(['n30', 'n28']);
+    expect((await same(6)).map((m) => m.id)).toEqual(['n23', 'n24', 'n25', 'n26', 'n27', 'n29']);
+    // Another person's thread id never shows them this one's messages.
+    expect(await store.recentMessages({ threadId: 't3', resourceId: 'u2', limit: 6 })).toEqual([]);
+  });
+
   it('keeps resources (working memory) by id', async () => {
     await store.updateResource({ resourceId: 'u9', workingMemory: 'prefere português', metadata: { a: 1 } });
     await store.updateResource({ resourceId: 'u9', metadata: { b: 2 } });
