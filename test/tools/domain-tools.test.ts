@@ -330,6 +330,39 @@ describe('sales, marketing, documents and settings tools on the demo company', (
     });
   });
 
+  describe('company', () => {
+    it("company_kpis: every department's figure counted again from the rows", async () => {
+      const kpis = resultOf<Record<string, Record<string, number>>>(await call('ceo:ceo', 'company_kpis', {}));
+      const rows = <T,>(q: ReturnType<typeof sql>) => queryRows<T & Record<string, unknown>>(test.handle.db, q);
+      const after = (at: string | Date | null, days: number) => at !== null && new Date(at).getTime() >= now.getTime() - days * 86_400_000;
+      const trades = (await rows<{ status: string; closed_at: string | null; profit_quote: string | null }>(sql`select status::text, closed_at, profit_quote::text from trades`)).filter((t) => t.status === 'closed' && after(t.closed_at, 30));
+      const bots = await rows<{ status: string }>(sql`select status::text from bots`);
+      const tickets = (await rows<{ status: string; sla_due_at: string | null }>(sql`select status::text, sla_due_at from support_tickets`)).filter((t) => ['open', 'pending', 'escalated'].includes(t.status));
+      const leads = await rows<{ stage: string; updated_at: string }>(sql`select stage::text, updated_at from leads`);
+      const campaigns = await rows<{ status: string }>(sql`select status::text from campaigns`);
+      const events = await rows<{ severity: string; occurred_at: string }>(sql`select severity::text, occurred_at from security_events`);
+      const approvals = await rows<{ status: string; expires_at: string }>(sql`select status::text, expires_at from approvals`);
+      const payments = await rows<{ status: string; created_at: string }>(sql`select status::text, created_at from payments`);
+      expect(kpis['trading']).toEqual({
+        runningBots: bots.filter((b) => b.status === 'running').length,
+        closedTrades30d: trades.length,
+        profit30dQuote: Math.round(trades.reduce((sum, t) => sum + Number(t.profit_quote ?? 0), 0) * 100) / 100,
+      });
+      expect(kpis['trading']!['closedTrades30d']).toBeGreaterThan(0);
+      expect(kpis['support']).toEqual({ openTickets: tickets.length, overdueTickets: tickets.filter((t) => t.sla_due_at !== null && new Date(t.sla_due_at) < now).length });
+      expect(kpis['sales']).toEqual({
+        openLeads: leads.filter((l) => ['new', 'contacted', 'qualified', 'proposal'].includes(l.stage)).length,
+        won30d: leads.filter((l) => l.stage === 'won' && after(l.updated_at, 30)).length,
+      });
+      expect(kpis['marketing']).toEqual({ activeCampaigns: campaigns.filter((c) => c.status === 'active').length });
+      expect(kpis['security']).toEqual({ highSeverityEvents24h: events.filter((e) => ['high', 'critical'].includes(e.severity) && after(e.occurred_at, 1)).length });
+      expect(kpis['approvals']!['pending']).toBe(approvals.filter((a) => a.status === 'pending' && new Date(a.expires_at) > now).length);
+      expect(kpis['finance']!['failedPayments30d']).toBe(payments.filter((p) => p.status === 'failed' && after(p.created_at, 30)).length);
+      const summary = resultOf<{ mrrCents: number; arrCents: number; payingCustomers: number }>(await call('finance:head', 'revenue_summary', {}));
+      expect(kpis['finance']).toMatchObject({ mrrCents: summary.mrrCents, arrCents: summary.arrCents, payingCustomers: summary.payingCustomers });
+    });
+  });
+
   it('answers staff without the model, in their language, with the figures of the tool result', async () => {
     type R = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     const cases: [string, Parameters<typeof answerOffline>[1], string, string, (r: R) => string][] = [

@@ -62,10 +62,14 @@ export const companyTools = [
       const iso = (ms: number) => new Date(now.getTime() - ms).toISOString();
       const [row] = await queryRows<Record<string, string | null>>(
         ctx.db,
-        sql`select
+        // The month's closed trades are read once for both their count and their profit.
+        sql`with closed as (
+          select count(*) as n, coalesce(sum(profit_quote), 0)::text as profit from trades where status = 'closed' and closed_at >= ${iso(30 * 86_400_000)}::timestamptz
+        )
+        select
           (select count(*) from bots where status = 'running') as running_bots,
-          (select count(*) from trades where status = 'closed' and closed_at >= ${iso(30 * 86_400_000)}::timestamptz) as closed_trades,
-          (select coalesce(sum(profit_quote), 0)::text from trades where status = 'closed' and closed_at >= ${iso(30 * 86_400_000)}::timestamptz) as profit,
+          closed.n as closed_trades,
+          closed.profit as profit,
           (select count(*) from support_tickets where status in ('open', 'pending', 'escalated')) as open_tickets,
           (select count(*) from support_tickets where status in ('open', 'pending', 'escalated') and sla_due_at < ${now.toISOString()}::timestamptz) as overdue_tickets,
           (select count(*) from leads where stage in ('new', 'contacted', 'qualified', 'proposal')) as open_leads,
@@ -73,7 +77,8 @@ export const companyTools = [
           (select count(*) from campaigns where status = 'active') as active_campaigns,
           (select count(*) from security_events where severity in ('high', 'critical') and occurred_at >= ${iso(86_400_000)}::timestamptz) as security_high,
           (select count(*) from approvals where status = 'pending' and expires_at > ${now.toISOString()}::timestamptz) as pending_approvals,
-          (select count(*) from payments where status = 'failed' and created_at >= ${iso(30 * 86_400_000)}::timestamptz) as failed_payments`,
+          (select count(*) from payments where status = 'failed' and created_at >= ${iso(30 * 86_400_000)}::timestamptz) as failed_payments
+        from closed`,
       );
       const n = (key: string) => Number(row?.[key] ?? 0);
       return {
