@@ -8,6 +8,10 @@ import { PostgresMemoryStorage } from '../db/index.ts';
 // two reasons: what is remembered is the answer the person actually received (a model answer
 // replaced by the grounding check is never remembered), and a turn stays cheap (one read,
 // one write, instead of Mastra's processor chain, which cost ~15 ms a turn here).
+//
+// The write happens just after the answer is handed back (the door sends it first): the next
+// recall of the same thread waits for it, and `settleConversations` waits for all of them
+// before a process closes its database.
 
 /** How many earlier messages of the same conversation the model sees. */
 export const HISTORY_MESSAGES = 6;
@@ -31,6 +35,7 @@ function textOf(message: MastraDBMessage): string {
 
 /** The last messages of the conversation, oldest first: what the person asked and was told. */
 export async function recallConversation(store: MemoryStorage, key: ConversationKey, limit = HISTORY_MESSAGES): Promise<RememberedMessage[]> {
+  await pendingWrites.get(store)?.get(key.threadId);
   const messages =
     store instanceof PostgresMemoryStorage
       ? await store.recentMessages({ threadId: key.threadId, resourceId: key.resourceId, limit })
@@ -59,4 +64,31 @@ export async function rememberTurn(store: MemoryStorage, key: ConversationKey, q
     await store.saveThread({ thread: { id: key.threadId, resourceId: key.resourceId, title: `${key.agent} on ${key.channel}`, createdAt: at, updatedAt: at, metadata: { channel: key.channel, agent: key.agent } } });
   }
   await store.saveMessages({ messages: [textMessage(key, 'user', question, at), textMessage(key, 'assistant', answer, nextStamp())] });
+}
+
+/** Conversation writes still under way, per store and thread (each thread's in order). */
+const pendingWrites = new WeakMap<MemoryStorage, Map<string, Promise<void>>>();
+
+/**
+ * Remembers a turn after the caller has moved on: writes of one thread run in order, the next
+ * recall of that thread waits for them, and a failed write is reported to `onError` (the
+ * answer was already given; only the memory of it is lost).
+ */
+export function rememberTurnLater(store: MemoryStorage, key: ConversationKey, question: string, answer: string, onError: (error: unknown) => void): void {
+  let writes = pendingWrites.get(store);
+  if (!writes) pendingWrites.set(store, (writes = new Map()));
+  const threadWrites = writes;
+  const write: Promise<void> = (threadWrites.get(key.threadId) ?? Promise.resolve())
+    .then(() => rememberTurn(store, key, question, answer))
+    .catch(onError)
+    .finally(() => {
+      if (threadWrites.get(key.threadId) === write) threadWrites.delete(key.threadId);
+    });
+  threadWrites.set(key.threadId, write);
+}
+
+/** Waits for every conversation write under way in this store (before its database closes). */
+export async function settleConversations(store: MemoryStorage): Promise<void> {
+  const writes = pendingWrites.get(store);
+  while (writes && writes.size > 0) await Promise.all(writes.values());
 }

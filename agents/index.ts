@@ -6,7 +6,7 @@ export { checkGrounding, type GroundingVerdict } from './grounding.ts';
 export { agentToolNames, mastraToolsFor, toolDefinitionsFor, turnOf, TURN_KEY, type TurnState } from './mastra-tools.ts';
 export { ModelGateway, type ModelMeter, type ModelSettings, type ModelState } from './model.ts';
 export { AGENT_TITLES, instructionsFor } from './profiles.ts';
-export { MAX_DELEGATIONS, MAX_STEPS, runTurn, type AgentRuntime, type TurnRequest } from './turn.ts';
+export { MAX_DELEGATIONS, MAX_STEPS, runTurn, settleTurns, type AgentRuntime, type TurnRequest } from './turn.ts';
 export { AGENT_NAMES } from './names.ts';
 export { AGENT_TOOLSETS, agentUsesTool } from './toolsets.ts';
 export { CHARS_PER_TOKEN, promptFootprint, type PromptFootprint } from './footprint.ts';

@@ -2,7 +2,7 @@ import type { Mastra } from '@mastra/core';
 import { RequestContext } from '@mastra/core/request-context';
 import type { Logger, Metrics } from '../observability/index.ts';
 import { auditAgentEvent, invokeTool, TOOLS, type ToolContext, type ToolOutcome } from '../tools/index.ts';
-import { recallConversation, rememberTurn, type ConversationKey, type RememberedMessage } from './conversation.ts';
+import { recallConversation, rememberTurn, rememberTurnLater, settleConversations, type ConversationKey, type RememberedMessage } from './conversation.ts';
 import { checkGrounding } from './grounding.ts';
 import { agentToolNames, TURN_KEY, type TurnState } from './mastra-tools.ts';
 import { describeError, type ModelGateway, type ModelMeter } from './model.ts';
@@ -66,8 +66,23 @@ async function turn(runtime: AgentRuntime, request: TurnRequest, depth: number, 
   const memory = await runtime.mastra.getStorage()?.getStore('memory');
   const history = memory ? await recallConversation(memory, conversation) : [];
   const result = await answer(runtime, request, depth, started, history);
-  if (memory) await rememberTurn(memory, conversation, request.message, result.answer);
+  if (memory) {
+    const onError = (error: unknown) => runtime.logger.warn({ agent: request.agent, thread: conversation.threadId, reason: describeError(error) }, 'could not remember the conversation turn');
+    // A department's answer to the CEO is part of the CEO's turn; the person's own turn is
+    // remembered once its answer has been handed back.
+    if (depth > 0) await rememberTurn(memory, conversation, request.message, result.answer).catch(onError);
+    else rememberTurnLater(memory, conversation, request.message, result.answer, onError);
+  }
   return { ...result, elapsedMs: round(performance.now() - started) };
+}
+
+/**
+ * Waits for the conversation writes of turns already answered: before the database closes,
+ * and where the next step reads the conversation itself.
+ */
+export async function settleTurns(runtime: Pick<AgentRuntime, 'mastra'>): Promise<void> {
+  const memory = await runtime.mastra.getStorage()?.getStore('memory');
+  if (memory) await settleConversations(memory);
 }
 
 async function answer(runtime: AgentRuntime, request: TurnRequest, depth: number, started: number, history: readonly RememberedMessage[]): Promise<TurnResult> {

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { Writable } from 'node:stream';
-import { AGENT_NAMES, CHARS_PER_TOKEN, ModelGateway, promptFootprint, runTurn, type AgentName } from '../agents/index.ts';
+import { AGENT_NAMES, CHARS_PER_TOKEN, ModelGateway, promptFootprint, runTurn, settleTurns, type AgentName } from '../agents/index.ts';
 import { BillingService } from '../billing/index.ts';
 import { openDatabase, PostgresWorkflowsStorage, runMigrations, type Database } from '../db/index.ts';
 import { seedDemoCompany } from '../demo/index.ts';
@@ -42,17 +42,23 @@ export async function agentTurns(out: (line?: string) => void): Promise<void> {
   const ctxFor = (agent: AgentName) => ({ db: handle.db, actor: heads.get(agent)!, billing, now: () => new Date() });
 
   // Warm-up: one pass over the set (JIT, prepared plans, memory threads exist).
-  for (const m of messages) await runTurn(runtime, { agent: m.agent, message: m.message, ctx: ctxFor(m.agent), channel: 'bench' });
+  // Each turn's conversation write (made once the answer is handed back) lands before the next turn starts, outside the timing.
+  const turn = async (m: (typeof messages)[number], offline = false) => {
+    const result = await runTurn(runtime, { agent: m.agent, message: m.message, ctx: ctxFor(m.agent), channel: 'bench', offline });
+    await settleTurns(runtime);
+    return result;
+  };
+  for (const m of messages) await turn(m);
   const rows = new Map<string, { overhead: number[]; offline: number[]; calls: number[] }>();
   for (let round = 0; round < 3; round++) {
     for (const m of messages) {
-      const turn = await runTurn(runtime, { agent: m.agent, message: m.message, ctx: ctxFor(m.agent), channel: 'bench' });
-      if (turn.mode !== 'ollama') throw new Error(`${m.id} answered offline`);
-      const offline = await runTurn(runtime, { agent: m.agent, message: m.message, ctx: ctxFor(m.agent), channel: 'bench', offline: true });
+      const online = await turn(m);
+      if (online.mode !== 'ollama') throw new Error(`${m.id} answered offline`);
+      const offline = await turn(m, true);
       const row = rows.get(m.agent) ?? { overhead: [], offline: [], calls: [] };
-      row.overhead.push(turn.elapsedMs - turn.modelMs);
+      row.overhead.push(online.elapsedMs - online.modelMs);
       row.offline.push(offline.elapsedMs);
-      row.calls.push(turn.modelCalls);
+      row.calls.push(online.modelCalls);
       rows.set(m.agent, row);
     }
   }
@@ -60,7 +66,7 @@ export async function agentTurns(out: (line?: string) => void): Promise<void> {
   const floor = await mastraLoopAlone(handle.db);
   await handle.close();
 
-  out(`Embedded PGlite in memory, demo company (320 traders), the ${messages.length} messages of eval/messages.jsonl asked by each department's head, 3 timed rounds after one warm-up round, against the scripted Ollama server (a "model" that picks the labelled tool and quotes the result, so the CEO's department questions go through a delegation). Overhead = turn time − time inside model calls: Mastra, conversation memory (read and write), tool layer with audit, grounding. Offline = the same message answered by the router and templates. Tokens are estimated at ${CHARS_PER_TOKEN} characters per token (conservative for Qwen's tokenizer).`);
+  out(`Embedded PGlite in memory, demo company (320 traders), the ${messages.length} messages of eval/messages.jsonl asked by each department's head, 3 timed rounds after one warm-up round, against the scripted Ollama server (a "model" that picks the labelled tool and quotes the result, so the CEO's department questions go through a delegation). Overhead = turn time (until the answer is handed back) − time inside model calls: Mastra, recalling the conversation, tool layer with audit, grounding; the conversation is written just after the answer is handed back (a door sends the reply first), and that write finishes before the next turn starts, outside the timing. Offline = the same message answered by the router and templates. Tokens are estimated at ${CHARS_PER_TOKEN} characters per token (conservative for Qwen's tokenizer).`);
   out();
   out('| agent | turns | overhead p50 ms | overhead p95 ms | model calls (max) | offline p95 ms | prompt + tool schemas (tokens, est.) | tools |');
   out('|---|---:|---:|---:|---:|---:|---:|---:|');

@@ -1,4 +1,4 @@
-import { runTurn, type AgentName, type AgentRuntime } from '../agents/index.ts';
+import { runTurn, settleTurns, type AgentName, type AgentRuntime } from '../agents/index.ts';
 import type { ToolContext } from '../tools/index.ts';
 import type { EvalMessage } from './messages.ts';
 
@@ -65,6 +65,7 @@ export async function evaluateModel(runtime: AgentRuntime, messages: readonly Ev
     results.push(result);
     onCase?.(result, index);
   }
+  await settleTurns(runtime);
   return results;
 }
 

@@ -2,7 +2,7 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 import { Telegraf, type Context } from 'telegraf';
 import type { CallbackQuery, Message, Update, User } from 'telegraf/types';
 import { z } from 'zod';
-import type { AgentRuntime } from '../agents/index.ts';
+import { settleTurns, type AgentRuntime } from '../agents/index.ts';
 import type { BillingService } from '../billing/index.ts';
 import type { Database, Locale } from '../db/index.ts';
 import type { Logger } from '../observability/index.ts';
@@ -209,6 +209,8 @@ export class TelegramDoor {
     const drained = await this.idle(timeoutMs);
     if (!drained) this.logger.warn({ inFlight: this.tasks.size }, 'Telegram door stopped with updates still being handled');
     if (drained) await this.poller?.confirm();
+    // Conversations answered are written after their replies went out; they land before the database closes.
+    await settleTurns(this.options.agents);
   }
 
   /** Waits until no update is being handled; false when `timeoutMs` passed first. */

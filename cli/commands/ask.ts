@@ -1,4 +1,4 @@
-import { agentByName, AGENT_NAMES, runTurn } from '../../agents/index.ts';
+import { agentByName, AGENT_NAMES, runTurn, settleTurns } from '../../agents/index.ts';
 import { actorForEmail, ceoEmail } from '../../tools/index.ts';
 import { agentRuntime } from '../agent-runtime.ts';
 import { withRuntime } from '../runtime.ts';
@@ -18,12 +18,14 @@ export async function askCommand(agentName: string, message: string, options: { 
     const email = options.as ?? (await ceoEmail(database.db));
     const actor = email ? await actorForEmail(database.db, email) : undefined;
     if (!actor) throw new UsageError(`No staff member or trader ${email ?? '(no CEO in the database)'}; pass --as EMAIL.`);
-    const turn = await runTurn(agentRuntime(runtime), { agent, message, ctx: { db: database.db, actor, billing, now: () => new Date() }, channel: 'cli', offline: options.offline ?? false });
+    const agents = agentRuntime(runtime);
+    const turn = await runTurn(agents, { agent, message, ctx: { db: database.db, actor, billing, now: () => new Date() }, channel: 'cli', offline: options.offline ?? false });
     if (options.json) {
       const { agent: name, answer, toolCalls, mode, grounded, answerFrom, modelCalls, modelMs, elapsedMs } = turn;
       console.log(JSON.stringify({ agent: name, answer, toolCalls, mode, grounded, answerFrom, modelCalls, modelMs, elapsedMs }));
     } else {
       console.log(turn.answer);
     }
+    await settleTurns(agents);
   });
 }

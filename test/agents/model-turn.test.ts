@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { Writable } from 'node:stream';
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ModelGateway, runTurn, type AgentName, type AgentRuntime } from '../../agents/index.ts';
+import { ModelGateway, runTurn, settleTurns, type AgentName, type AgentRuntime } from '../../agents/index.ts';
 import { BillingService } from '../../billing/index.ts';
 import * as db from '../../db/index.ts';
 import { listStaff, queryRows } from '../../db/index.ts';
@@ -69,6 +69,7 @@ describe('agents on the scripted Ollama server', () => {
     for (const r of rows) traders.push({ actor: { kind: 'trader', userId: r.userId, tenantId: r.tenantId, name: r.name }, email: r.email });
   }, 120_000);
   afterAll(async () => {
+    if (runtime) await settleTurns(runtime);
     await fake?.close();
     await test?.dispose();
   });
@@ -243,8 +244,10 @@ describe('agents on the scripted Ollama server', () => {
     expect(fake.chats.at(-1)!.messages.some((m) => m.role === 'user' && m.content === 'Oi, sou a Ana do financeiro')).toBe(true);
     // Earlier turns' tool results (the plans asked first) are not replayed: their figures are stale.
     expect(fake.chats.at(-1)!.messages.filter((m) => m.role === 'tool')).toEqual([]);
+    // Each turn is written once its answer is handed back; settled, all three are there.
+    await settleTurns(runtime);
     const rows = await queryRows<{ n: number }>(test.handle.db, sql`select count(*)::int as n from mastra_messages m join mastra_threads t on t.id = m.thread_id where t.resource_id = ${(staff['subscriptions:head'] as { userId: string }).userId}`);
-    expect(rows[0]!.n).toBeGreaterThanOrEqual(4);
+    expect(rows[0]!.n).toBeGreaterThanOrEqual(6);
     // Another person's thread does not see it.
     await ask('subscriptions', 'Quem sou eu?', staff['subscriptions:member']!);
     expect(fake.chats.at(-1)!.messages.some((m) => m.content === 'Oi, sou a Ana do financeiro')).toBe(false);
