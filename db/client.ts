@@ -103,14 +103,8 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
  * PostgreSQL's 128 MB of shared buffers would live in the engine's WASM heap, which never
  * shrinks; the files sit in the OS page cache anyway, so a small buffer pool costs little
  * and keeps the API process well under its memory target.
- *
- * Prepared statements (below) are planned at every execution: a generic plan is kept until
- * the table's statistics change, which without autovacuum is the next scheduled analyze, so
- * a plan made while a table was tiny (a sequential scan for "the newest audit row") would
- * otherwise stay while the table grows, each run slower than the last. Parsing is still
- * saved; planning these statements costs a few tens of microseconds.
  */
-const EMBEDDED_SETTINGS = ['shared_buffers=32MB', 'plan_cache_mode=force_custom_plan'];
+const EMBEDDED_SETTINGS = ['shared_buffers=32MB'];
 
 async function openEmbedded(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
   let release = () => {};
@@ -170,6 +164,15 @@ async function openEmbedded(options: OpenDatabaseOptions): Promise<DatabaseHandl
 
 /** Query texts the embedded engine keeps prepared; past this the least recently used is closed. */
 const PREPARED_MAX = 128;
+/**
+ * Runs after which a statement is prepared afresh. PostgreSQL keeps a statement's generic
+ * plan until the table's statistics change, which without autovacuum means the next
+ * scheduled analyze: a plan made while a table was tiny (a sequential scan for "the newest
+ * audit row") would stay while the table grows, each run slower than the last. A statement
+ * prepared again is planned for the table as it is then. (Planning at every run instead
+ * halves the webhook throughput: its one-statement upsert is costly to plan.)
+ */
+const REPLAN_AFTER_RUNS = 250;
 /** Plain data statements are prepared; DDL, transaction control and settings run as before. */
 const PREPARABLE = /^\s*\(?\s*(select|insert|update|delete|with)\b/i;
 /** Types drizzle reads as text (it passes identity parsers for them with every query). */
@@ -188,7 +191,7 @@ type ParserMap = Record<number | string, (value: string, typeId?: number) => unk
  * other methods) goes to PGlite unchanged.
  */
 function withPreparedStatements(client: PGlite): PGlite {
-  const statements = new Map<string, { readonly name: string; readonly paramTypes: number[] }>();
+  const statements = new Map<string, { readonly name: string; readonly paramTypes: number[]; runs: number }>();
   let created = 0;
   // drizzle's identity parsers over PGlite's, looked up through the prototype (so a later
   // refreshArrayTypes() still shows).
@@ -223,9 +226,12 @@ function withPreparedStatements(client: PGlite): PGlite {
 
   async function run(query: string, params: unknown[], options: QueryOptions | undefined, inTransaction: boolean, retried = false): Promise<Results> {
     let statement = statements.get(query);
-    if (statement) {
-      statements.delete(query); // most recently used last
-    } else {
+    if (statement) statements.delete(query); // most recently used last
+    if (statement && statement.runs >= REPLAN_AFTER_RUNS) {
+      unused.push(statement.name);
+      statement = undefined;
+    }
+    if (!statement) {
       if (statements.size >= PREPARED_MAX) {
         const [oldest, { name }] = statements.entries().next().value!;
         statements.delete(oldest);
@@ -233,9 +239,10 @@ function withPreparedStatements(client: PGlite): PGlite {
       }
       const name = `bcf_${++created}`;
       const messages = [...unused.splice(0).map((closed) => serialize.close({ type: 'S', name: closed })), serialize.parse({ name, text: query }), serialize.describe({ type: 'S', name }), serialize.sync()];
-      statement = { name, paramTypes: pgliteResults.parseDescribeStatementResults(await send(messages, query, params, options)) };
+      statement = { name, paramTypes: pgliteResults.parseDescribeStatementResults(await send(messages, query, params, options)), runs: 0 };
     }
     statements.set(query, statement);
+    statement.runs += 1;
     const { paramTypes } = statement;
     const values = params.map((param, i) => {
       if (param === null || param === undefined) return null;
