@@ -248,6 +248,9 @@ describe('agents on the scripted Ollama server', () => {
     await settleTurns(runtime);
     const rows = await queryRows<{ n: number }>(test.handle.db, sql`select count(*)::int as n from mastra_messages m join mastra_threads t on t.id = m.thread_id where t.resource_id = ${(staff['subscriptions:head'] as { userId: string }).userId}`);
     expect(rows[0]!.n).toBeGreaterThanOrEqual(6);
+    // Mastra's agent loop keeps its own snapshots in memory (db/mastra-workflows.ts): turns write none.
+    const snapshots = await queryRows<{ n: number }>(test.handle.db, sql`select count(*)::int as n from mastra_workflow_snapshots`);
+    expect(snapshots[0]!.n).toBe(0);
     // Another person's thread does not see it.
     await ask('subscriptions', 'Quem sou eu?', staff['subscriptions:member']!);
     expect(fake.chats.at(-1)!.messages.some((m) => m.content === 'Oi, sou a Ana do financeiro')).toBe(false);

@@ -3,7 +3,8 @@ import { MastraCompositeStore } from '@mastra/core/storage';
 import { createStep, createWorkflow, type WorkflowRunState } from '@mastra/core/workflows';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { PostgresWorkflowsStorage } from '../../db/index.ts';
+import { inArray } from 'drizzle-orm';
+import { mastraWorkflowSnapshots, PostgresWorkflowsStorage } from '../../db/index.ts';
 import { createTestDatabase, testDrivers, type TestDatabase } from '../support/databases.ts';
 
 const snapshotOf = (runId: string, status: WorkflowRunState['status'], context: Record<string, unknown> = {}): WorkflowRunState =>
@@ -55,6 +56,21 @@ describe.each(testDrivers)('Mastra workflow storage on %s', (driver) => {
     expect(await store.getWorkflowRunById({ runId: 'r2' })).toBeNull();
     await store.dangerouslyClearAll();
     expect((await store.listWorkflowRuns()).total).toBe(0);
+  });
+
+  it("keeps the agent loop's own snapshots in memory: found, updated and deleted as any run, never written", async () => {
+    const rows = async () => (await test.handle.db.select().from(mastraWorkflowSnapshots).where(inArray(mastraWorkflowSnapshots.workflowName, ['agentic-loop', 'executionWorkflow']))).length;
+    await store.persistWorkflowSnapshot({ workflowName: 'agentic-loop', runId: 'turn-1', resourceId: 'u1', snapshot: snapshotOf('turn-1', 'pending') });
+    await store.persistWorkflowSnapshot({ workflowName: 'executionWorkflow', runId: 'turn-1', snapshot: snapshotOf('turn-1', 'pending') });
+    expect(await store.loadWorkflowSnapshot({ workflowName: 'agentic-loop', runId: 'turn-1' })).toMatchObject({ status: 'pending' });
+    expect(await store.getWorkflowRunById({ runId: 'turn-1', workflowName: 'executionWorkflow' })).toMatchObject({ workflowName: 'executionWorkflow', runId: 'turn-1' });
+    expect(await store.updateWorkflowResults({ workflowName: 'agentic-loop', runId: 'turn-1', stepId: 's', result: success(7), requestContext: {} })).toMatchObject({ s: { output: 7 } });
+    expect(await store.updateWorkflowState({ workflowName: 'agentic-loop', runId: 'turn-1', opts: { status: 'running', expectedStatus: 'pending' } as never })).toMatchObject({ status: 'running' });
+    expect(await rows()).toBe(0);
+    await store.deleteWorkflowRunById({ runId: 'turn-1', workflowName: 'agentic-loop' });
+    await store.deleteWorkflowRunById({ runId: 'turn-1', workflowName: 'executionWorkflow' });
+    expect(await store.loadWorkflowSnapshot({ workflowName: 'agentic-loop', runId: 'turn-1' })).toBeNull();
+    expect(await store.getWorkflowRunById({ runId: 'turn-1', workflowName: 'executionWorkflow' })).toBeNull();
   });
 
   it('finds runs by the thread kept in a suspended step or the durable loop input', async () => {
