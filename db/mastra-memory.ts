@@ -74,6 +74,8 @@ export class PostgresMemoryStorage extends MemoryStorage {
    * next turn's recall reads nothing; like threads, re-read after THREAD_CACHE_MS.
    */
   readonly #tails = new Map<string, ThreadTail>();
+  /** Bumped by every change to a thread's messages: a tail read while one lands is not kept. */
+  #changes = 0;
 
   constructor(db: Database) {
     super();
@@ -89,6 +91,7 @@ export class PostgresMemoryStorage extends MemoryStorage {
   async dangerouslyClearAll(): Promise<void> {
     this.#threads.clear();
     this.#tails.clear();
+    this.#changes++;
     await this.#db.delete(mastraMessages);
     await this.#db.delete(mastraThreads);
     await this.#db.delete(mastraResources);
@@ -137,6 +140,7 @@ export class PostgresMemoryStorage extends MemoryStorage {
   async deleteThread({ threadId }: { threadId: string }): Promise<void> {
     this.#threads.delete(threadId);
     this.#tails.delete(threadId);
+    this.#changes++;
     await this.#db.transaction(async (tx) => {
       await tx.delete(mastraMessages).where(eq(mastraMessages.threadId, threadId));
       await tx.delete(mastraThreads).where(eq(mastraThreads.id, threadId));
@@ -175,6 +179,7 @@ export class PostgresMemoryStorage extends MemoryStorage {
       rows.map((row) => sql`(${row.id}, ${row.threadId}, ${row.resourceId}, ${row.role}, ${row.type}, ${JSON.stringify(row.content)}::jsonb, ${row.createdAt.toISOString()}::timestamptz)`),
       sql`, `,
     );
+    this.#changes++;
     const touched = await queryRows<{ id: string; updated_at: string | Date }>(
       this.#db,
       sql`
@@ -226,6 +231,7 @@ export class PostgresMemoryStorage extends MemoryStorage {
           .where(eq(mastraMessages.id, update.id))
           .returning();
         const touched = [...new Set([row.threadId, saved!.threadId])];
+        this.#changes++;
         for (const threadId of touched) this.#tails.delete(threadId);
         await tx.update(mastraThreads).set({ updatedAt: new Date() }).where(inArray(mastraThreads.id, touched));
         updated.push(toMessage(saved!));
@@ -239,6 +245,7 @@ export class PostgresMemoryStorage extends MemoryStorage {
     await this.#db.transaction(async (tx) => {
       const removed = await tx.delete(mastraMessages).where(inArray(mastraMessages.id, messageIds)).returning({ threadId: mastraMessages.threadId });
       const threadIds = [...new Set(removed.map((row) => row.threadId))];
+      this.#changes++;
       for (const threadId of threadIds) this.#tails.delete(threadId);
       if (threadIds.length > 0) await tx.update(mastraThreads).set({ updatedAt: new Date() }).where(inArray(mastraThreads.id, threadIds));
     });
@@ -293,10 +300,13 @@ export class PostgresMemoryStorage extends MemoryStorage {
       // The thread alone in SQL: read backwards off the (thread, time, id) index whatever the
       // planner knows; a thread is one person's, so the owner check costs nothing here.
       const size = Math.max(limit, TAIL_SIZE);
+      const changesBefore = this.#changes;
       const rows = await this.#db.select().from(mastraMessages).where(eq(mastraMessages.threadId, threadId)).orderBy(desc(mastraMessages.createdAt), desc(mastraMessages.id)).limit(size);
       tail = { at: Date.now(), whole: rows.length < size, messages: rows.reverse().map(toMessage) };
-      this.#tails.set(threadId, tail);
-      if (this.#tails.size > THREAD_CACHE_SIZE) this.#tails.delete(this.#tails.keys().next().value!);
+      if (this.#changes === changesBefore) {
+        this.#tails.set(threadId, tail);
+        if (this.#tails.size > THREAD_CACHE_SIZE) this.#tails.delete(this.#tails.keys().next().value!);
+      }
     }
     return tail.messages.slice(-limit).filter((message) => resourceId === undefined || message.resourceId === resourceId);
   }
