@@ -4,8 +4,8 @@ import type { Database } from '../../db/index.ts';
 import { BotRunner, DEFAULT_RISK_LIMITS, PaperExchange, type ReplayMarketData, type RiskLimits, type RetryPolicy } from '../../trading/index.ts';
 import { syntheticMarket } from './synthetic-market.ts';
 
-// Many paper bots for the worker tests and benchmarks, and the fenced runner a worker builds
-// for each of them.
+// Paper bots for the runner and worker tests and benchmarks, and the fenced runner a worker
+// builds for each of them.
 
 /** Daily loss limits out of the way: these runs measure ticking, not the risk gate. */
 export const NO_LOSS_LIMITS: RiskLimits = { ...DEFAULT_RISK_LIMITS, maxDailyLossQuotePerTenant: 1e12, maxDailyLossPctPerBot: 100 };
@@ -24,6 +24,21 @@ export async function seedPaperBots(database: Database, count: number): Promise<
   const replay = syntheticMarket(40);
   for (const row of rows) await new PaperExchange(database, { botId: row.id, tenantId, market: replay, timeframe: '1h' }).deposit('USDT', 1000);
   return rows.map((r) => r.id);
+}
+
+/**
+ * One fast RSI bot (period 2, so it trades within a few bars) on BTC/USDT 1h in a trader's
+ * account of its own, its paper wallet holding 1,000 USDT, on a replayed synthetic market.
+ */
+export async function seedFastPaperBot(database: Database): Promise<{ tenantId: string; botId: string; replay: ReplayMarketData; exchange: PaperExchange }> {
+  const tenantId = crypto.randomUUID();
+  const botId = crypto.randomUUID();
+  await database.insert(db.tenants).values({ id: tenantId, kind: 'trader', name: 'Trader' });
+  await database.insert(db.bots).values({ id: botId, tenantId, name: 'rsi fast', strategyName: 'rsi', parameters: { rsiPeriod: 2, rsiBuy: 30, rsiSell: 70 }, symbols: ['BTC/USDT'], timeframe: '1h', status: 'running', stakeQuote: '1000' });
+  const replay = syntheticMarket();
+  const exchange = new PaperExchange(database, { botId, tenantId, market: replay, timeframe: '1h' });
+  await exchange.deposit('USDT', 1000);
+  return { tenantId, botId, replay, exchange };
 }
 
 /** A worker's `runnerFor`: a paper runner on the replayed market, fenced by the epoch it got. */

@@ -6,7 +6,8 @@ import * as db from '../../db/index.ts';
 import { invokeTool, TOOLS, type Actor, type ToolContext } from '../../tools/index.ts';
 import { BotRunner, DEFAULT_RISK_LIMITS, PaperExchange, ReplayMarketData, type BotEvent, type BotRunnerDeps } from '../../trading/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
-import { HOUR, syntheticMarket as market } from '../support/synthetic-market.ts';
+import { seedFastPaperBot } from '../support/paper-bots.ts';
+import { HOUR } from '../support/synthetic-market.ts';
 
 // A forced exit (a trader's /forceexit): market sells of the bot's positions now, through the
 // risk gate, recorded like any order, placed once however often it is asked for.
@@ -21,13 +22,7 @@ describe('forced exit', () => {
 
   beforeEach(async () => {
     test = await createTestDatabase('pglite');
-    tenantId = crypto.randomUUID();
-    botId = crypto.randomUUID();
-    await test.handle.db.insert(db.tenants).values({ id: tenantId, kind: 'trader', name: 'Trader' });
-    await test.handle.db.insert(db.bots).values({ id: botId, tenantId, name: 'rsi fast', strategyName: 'rsi', parameters: { rsiPeriod: 2, rsiBuy: 30, rsiSell: 70 }, symbols: ['BTC/USDT'], timeframe: '1h', status: 'running', stakeQuote: '1000' });
-    replay = market();
-    exchange = new PaperExchange(test.handle.db, { botId, tenantId, market: replay, timeframe: '1h' });
-    await exchange.deposit('USDT', 1000);
+    ({ tenantId, botId, replay, exchange } = await seedFastPaperBot(test.handle.db));
     events = [];
   });
   afterEach(async () => {

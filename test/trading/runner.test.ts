@@ -18,6 +18,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase, realPostgresAvailable, type TestDatabase } from '../support/databases.ts';
 
+import { seedFastPaperBot } from '../support/paper-bots.ts';
 import { HOUR, syntheticMarket as market } from '../support/synthetic-market.ts';
 
 describe('paper bot runner', () => {
@@ -30,23 +31,7 @@ describe('paper bot runner', () => {
 
   beforeEach(async () => {
     test = await createTestDatabase('pglite');
-    tenantId = crypto.randomUUID();
-    botId = crypto.randomUUID();
-    await test.handle.db.insert(db.tenants).values({ id: tenantId, kind: 'trader', name: 'Trader' });
-    await test.handle.db.insert(db.bots).values({
-      id: botId,
-      tenantId,
-      name: 'rsi fast',
-      strategyName: 'rsi',
-      parameters: { rsiPeriod: 2, rsiBuy: 30, rsiSell: 70 },
-      symbols: ['BTC/USDT'],
-      timeframe: '1h',
-      status: 'running',
-      stakeQuote: '1000',
-    });
-    replay = market();
-    exchange = new PaperExchange(test.handle.db, { botId, tenantId, market: replay, timeframe: '1h' });
-    await exchange.deposit('USDT', 1000);
+    ({ tenantId, botId, replay, exchange } = await seedFastPaperBot(test.handle.db));
     events = [];
   });
   afterEach(async () => {
