@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { Writable } from 'node:stream';
-import { and, eq, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelGateway, runTurn, settleTurns, type AgentName, type AgentRuntime } from '../../agents/index.ts';
 import { BillingService } from '../../billing/index.ts';
@@ -11,6 +11,7 @@ import { createMastra } from '../../mastra.config.ts';
 import { createLogger, createMetrics, type Metrics } from '../../observability/index.ts';
 import { createSecretBox } from '../../secrets/index.ts';
 import { actorForEmail, ceoEmail, staffActor, type Actor, type ToolContext } from '../../tools/index.ts';
+import { tradersWithBots } from '../support/demo-traders.ts';
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { lastMessage, startFakeOllama, toolResults, type OllamaChatRequest, type ScriptedReply, type FakeOllama } from '../support/fake-ollama.ts';
 
@@ -60,13 +61,7 @@ describe('agents on the scripted Ollama server', () => {
     ctxFor = (actor) => ({ db: test.handle.db, actor, billing, now: () => now });
     ceo = (await actorForEmail(test.handle.db, (await ceoEmail(test.handle.db))!))!;
     for (const member of await listStaff(test.handle.db)) staff[`${member.department}:${member.role}`] ??= staffActor(member);
-    const rows = await test.handle.db
-      .select({ userId: db.users.id, tenantId: db.users.tenantId, email: db.users.email, name: db.users.name })
-      .from(db.users)
-      .innerJoin(db.tenants, eq(db.tenants.id, db.users.tenantId))
-      .where(and(eq(db.tenants.kind, 'trader'), sql`exists (select 1 from bots b where b.tenant_id = ${db.users.tenantId})`))
-      .limit(2);
-    for (const r of rows) traders.push({ actor: { kind: 'trader', userId: r.userId, tenantId: r.tenantId, name: r.name }, email: r.email });
+    traders.push(...(await tradersWithBots(test.handle.db, 2)));
   }, 120_000);
   afterAll(async () => {
     if (runtime) await settleTurns(runtime);

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { and, eq, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BillingService } from '../../billing/index.ts';
 import * as db from '../../db/index.ts';
@@ -7,6 +7,7 @@ import { listStaff, queryRows } from '../../db/index.ts';
 import { seedDemoCompany } from '../../demo/index.ts';
 import { createSecretBox } from '../../secrets/index.ts';
 import { TOOLS, TOOL_POLICY, decideApproval, invokeTool, listPendingApprovals, staffActor, type Actor, type ToolContext } from '../../tools/index.ts';
+import { tradersWithBots } from '../support/demo-traders.ts';
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
 
 describe('tool layer: policy, tenant scope, approvals, audit', () => {
@@ -22,13 +23,7 @@ describe('tool layer: policy, tenant scope, approvals, audit', () => {
     const billing = new BillingService(test.handle.db, undefined);
     ctxFor = (actor) => ({ db: test.handle.db, actor, agent: 'test', billing, now: () => now });
     for (const member of await listStaff(test.handle.db)) staff[`${member.department}:${member.role}`] ??= staffActor(member);
-    const rows = await test.handle.db
-      .select({ userId: db.users.id, tenantId: db.users.tenantId, email: db.users.email, name: db.users.name })
-      .from(db.users)
-      .innerJoin(db.tenants, eq(db.tenants.id, db.users.tenantId))
-      .where(and(eq(db.tenants.kind, 'trader'), sql`exists (select 1 from bots b where b.tenant_id = ${db.users.tenantId})`))
-      .limit(2);
-    for (const r of rows) traders.push({ actor: { kind: 'trader', userId: r.userId, tenantId: r.tenantId, name: r.name }, email: r.email, tenantId: r.tenantId });
+    traders.push(...(await tradersWithBots(test.handle.db, 2)));
   });
   afterAll(async () => {
     await test?.dispose();
