@@ -171,12 +171,13 @@ export class PostgresMemoryStorage extends MemoryStorage {
       resourceId: message.resourceId ?? null,
       role: message.role,
       type: message.type ?? 'text',
-      content: message.content as unknown,
+      /** The content as stored (jsonb), also what the cached tail keeps. */
+      contentJson: JSON.stringify(message.content),
       createdAt: new Date(message.createdAt),
     }));
     // One statement (atomic on its own): upsert the messages and touch their threads.
     const values = sql.join(
-      rows.map((row) => sql`(${row.id}, ${row.threadId}, ${row.resourceId}, ${row.role}, ${row.type}, ${JSON.stringify(row.content)}::jsonb, ${row.createdAt.toISOString()}::timestamptz)`),
+      rows.map((row) => sql`(${row.id}, ${row.threadId}, ${row.resourceId}, ${row.role}, ${row.type}, ${row.contentJson}::jsonb, ${row.createdAt.toISOString()}::timestamptz)`),
       sql`, `,
     );
     this.#changes++;
@@ -199,7 +200,7 @@ export class PostgresMemoryStorage extends MemoryStorage {
     for (const threadId of new Set(rows.map((row) => row.threadId))) {
       const tail = this.#tails.get(threadId);
       if (!tail) continue;
-      const saved = rows.filter((row) => row.threadId === threadId).map((row) => toMessage({ ...row, content: JSON.parse(JSON.stringify(row.content)) as unknown }));
+      const saved = rows.filter((row) => row.threadId === threadId).map((row) => toMessage({ ...row, content: JSON.parse(row.contentJson) as unknown }));
       const savedIds = new Set(saved.map((message) => message.id));
       const merged = [...tail.messages.filter((message) => !savedIds.has(message.id)), ...saved].sort(byTime);
       this.#tails.set(threadId, { at: tail.at, whole: tail.whole && merged.length <= TAIL_SIZE, messages: merged.slice(-TAIL_SIZE) });
