@@ -25,6 +25,8 @@ export interface MastraOptions {
   readonly now?: (() => Date) | undefined;
   /** Where workflow backtests fetch candles (only the cache without it). */
   readonly marketData?: MarketDataSource | undefined;
+  /** Configured secret values: a model text quoting one is never shown (the answer gate). */
+  readonly secrets?: readonly string[] | undefined;
 }
 
 /** Mastra's logger interface over the process's pino logger. */
@@ -48,7 +50,7 @@ class PinoMastraLogger extends MastraLogger {
   }
 }
 
-export function createMastra({ db, gateway, logger, billing, metrics, now, marketData }: MastraOptions): Mastra {
+export function createMastra({ db, gateway, logger, billing, metrics, now, marketData, secrets }: MastraOptions): Mastra {
   const agents: Record<string, Agent> = {};
   for (const name of AGENT_NAMES) {
     agents[name] = new Agent({
@@ -62,7 +64,7 @@ export function createMastra({ db, gateway, logger, billing, metrics, now, marke
   }
   return new Mastra({
     agents,
-    workflows: createWorkflows({ db, gateway, logger, metrics, billing: billing ?? new BillingService(db, undefined), now: now ?? (() => new Date()), marketData }),
+    workflows: createWorkflows({ db, gateway, logger, metrics, billing: billing ?? new BillingService(db, undefined), now: now ?? (() => new Date()), marketData, secrets }),
     storage: new MastraCompositeStore({ id: 'botcriptofy', domains: { memory: new PostgresMemoryStorage(db), workflows: new PostgresWorkflowsStorage(db) } }),
     logger: new PinoMastraLogger(logger),
   });

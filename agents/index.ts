@@ -1,8 +1,10 @@
 export { agentByName } from './names.ts';
-export { answerOffline, type OfflineReason, type TurnResult } from './offline-turn.ts';
+export { answerOffline, type AnswerRejection, type OfflineReason, type TurnResult, type TurnToolCall } from './offline-turn.ts';
 export { detectLocale, routeMessage, type AgentName, type RoutedRequest } from './router.ts';
 export { renderToolResult } from './templates.ts';
 export { checkGrounding, type GroundingVerdict } from './grounding.ts';
+export { ANSWER_RULES, claimsEffect, gateAnswer, MAX_ANSWER_CHARS, type GateInput, type GateReason, type GateRule, type GateVerdict } from './answer-gate.ts';
+export { reportActions, requestedAction, type ActionReport, type ActionStatus } from './actions.ts';
 export { agentToolNames, mastraToolsFor, toolDefinitionsFor, turnOf, TURN_KEY, type TurnState } from './mastra-tools.ts';
 export { ModelGateway, type ModelMeter, type ModelSettings, type ModelState } from './model.ts';
 export { AGENT_TITLES, instructionsFor } from './profiles.ts';

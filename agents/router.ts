@@ -1,5 +1,5 @@
 import type { Department } from '../db/index.ts';
-import { TOOL_POLICY } from '../tools/policy.ts';
+import { TOOL_POLICY, TOOLS } from '../tools/index.ts';
 import { agentUsesTool } from './toolsets.ts';
 
 /** The ten agents, one per department (the CEO's is `ceo`). */
@@ -91,6 +91,8 @@ const LEAD = /\bleads?\b|\bprospect\w*|\bdeals?\b|\boportunidades?\b/;
 const DOCUMENT = /\b(documentos?|docs?|documents?|politicas?|policy|policies|contratos?|contracts?|templates?|modelo de|procedimentos?|procedures?|termos?|terms|lgpd|privacidade|privacy|manua(l|is)|guias?|guides?|regulamentos?|normas?)\b/;
 const PLAN = /\b(free|gratis|gratuito|pro|enterprise|plano|planos|plan|plans)\b/;
 const TOOL_NAMES = Object.keys(TOOL_POLICY);
+/** Routes to these change something or ask for an approval (the catalogue's write and approval tools). */
+const ACTION_TOOLS: ReadonlySet<string> = new Set([...TOOLS.values()].filter((tool) => tool.effect !== 'read').map((tool) => tool.name));
 
 // --- Arguments --------------------------------------------------------------------------------
 
@@ -456,14 +458,42 @@ const ROUTES: readonly Route[] = [
   { tool: 'company_kpis', when: (m) => /\b(empresa|company|business|negocio|numeros|numbers|indicadores|metricas|metrics|overview|snapshot|resum\w*|summary|panorama|reuniao|board|conselho|daily (brief|digest|report))\b/.test(m.text) },
 ];
 
+// An imperative at the start of the message or of a clause ("ok, liga…", "pls flip…").
+const LEAD_IN = String.raw`(?:^|[,;.!?]\s*|\b(?:pls|please|por favor|favor|pode|podes|poderia|voce pode|vc pode|consegue|can you|could you|would you|go ahead and|just|ja|agora|now)\s+)`;
+const IMPERATIVES = [
+  'liga', 'ligue', 'ativa', 'ative', 'aciona', 'acione', 'desliga', 'desligue', 'desativa', 'desative', 'pausa', 'pause', 'pausar', 'para', 'pare', 'suspende', 'suspenda',
+  'reembolsa', 'reembolse', 'estorna', 'estorne', 'devolve', 'devolva', 'muda', 'mude', 'troca', 'troque', 'altera', 'altere', 'ajusta', 'ajuste', 'define', 'defina', 'coloca', 'coloque',
+  'congela', 'congele', 'bloqueia', 'bloqueie', 'revoga', 'revogue', 'publica', 'publique', 'agenda', 'agende', 'marca', 'marque', 'responde', 'responda', 'escala', 'escale', 'encaminha', 'encaminhe',
+  'move', 'mova', 'cancela', 'cancele', 'sobe', 'suba', 'aumenta', 'aumente', 'diminui', 'diminua', 'reduz', 'reduza', 'reverte', 'reverta', 'volta', 'volte', 'desfaz', 'desfaca', 'inicia', 'inicie', 'fecha', 'feche',
+  'turn', 'switch', 'flip', 'enable', 'disable', 'activate', 'deactivate', 'stop', 'halt', 'kill', 'refund', 'change', 'set', 'update', 'freeze', 'block', 'revoke', 'publish', 'schedule',
+  'reply', 'respond', 'escalate', 'bump', 'upgrade', 'downgrade', 'cancel', 'raise', 'lower', 'increase', 'decrease', 'give back', 'roll back', 'rollback', 'revert', 'undo', 'mark', 'start', 'close',
+];
+const IMPERATIVE = new RegExp(`${LEAD_IN}(?:${IMPERATIVES.join('|')})\\b`);
+const QUESTION = /\?|^\s*(o que|oq|qual|quais|quanto|quantos|quantas|quando|quem|como|onde|cade|por que|porque|sera que|what|whats|what's|which|how|when|who|where|why|is|are|does|do|did|has|have|was|were)\b/;
+
+/** Whether the message opens (or a clause of it opens) with an imperative: it asks for an action. */
+export function opensWithImperative(text: string): boolean {
+  return IMPERATIVE.test(fold(text).trim());
+}
+
+/**
+ * A question is never routed to a tool that changes something; an action needs an
+ * imperative ("liga o kill switch", "can you pause…?"), otherwise the read answers it.
+ */
+function mayRouteToAction(message: Message): boolean {
+  return IMPERATIVE.test(message.text.trim()) || !QUESTION.test(message.text.trim());
+}
+
 /**
  * Maps a message to a tool without the model. A department agent only reaches the tools of
  * its set (AGENT_TOOLSETS); the CEO reaches every route. Undefined when nothing matches.
  */
 export function routeMessage(agent: AgentName, text: string): RoutedRequest | undefined {
   const message = read(text);
+  const actionsAllowed = mayRouteToAction(message);
   for (const route of ROUTES) {
     if (!agentUsesTool(agent, route.tool)) continue;
+    if (!actionsAllowed && ACTION_TOOLS.has(route.tool)) continue;
     if (route.when(message)) return { agent, tool: route.tool, args: route.args?.(message) ?? {} };
   }
   return undefined;
@@ -473,21 +503,32 @@ const PT_WORDS = new Set(
   ('o a os as um uma de do da dos das que qual quais quanto quantos quantas como esta estao sao para pra pro com nao meu minha meus minhas eu voce ' +
     'hoje ontem amanha receita pagamentos pagamento conta mostra mostre lista e no na nos nas em ta tem temos teve esse essa esses essas isso aquele ' +
     'dia dias semana mes ultimos ultimas ultimo ultima agora favor cliente clientes quem onde cade quero preciso faz muda mude marca agenda volta liga ' +
-    'desliga publica procura busca buscar algum alguma ja tudo todos todas qualquer sobre seu sua nosso nossa deles ele ela foi vai tao estamos').split(' '),
+    'desliga publica procura busca buscar algum alguma ja tudo todos todas qualquer sobre seu sua nosso nossa deles ele ela foi vai tao estamos ' +
+    'vc vcs q tb tbm pq ne blz msm oq hj qto qtos qnts ficou ser estou aqui mas porque tambem muito mais menos ainda so depois antes ate ' +
+    'pelo pela pelos pelas num numa dele dela voces obrigado oi ola').split(' '),
 );
 const EN_WORDS = new Set(
   ('the what which how is are of for with my today show list give me any do does did we our you have has who when where why can to on in at from by ' +
     'per this last next new all about please pls set move stop pause refund find search open roll back version history status change up was were ' +
-    'many there it its be been some get tell let and or so if not right now week month year yearly monthly annual customer top').split(' '),
+    'many there it its be been some get tell let and or so if not right now week month year yearly monthly annual customer top ' +
+    'i us your their they them that those these will would should could just still only also very really than then into over off flip bump ' +
+    'lately yesterday much paying customers payments failed weird stuff whats hows thats isnt dont doesnt gonna wanna thanks hey hi').split(' '),
 );
+
+/** How many Portuguese and English marker words (and accented letters, for Portuguese) a text has. */
+export function localeScores(text: string): { pt: number; en: number } {
+  const words = fold(text.replace(EMAIL, ' ').replace(UUID, ' ')).replace(/[a-z0-9_]+(?:[.-][a-z0-9_]+)+/g, ' ').split(/[^a-z']+/).filter(Boolean);
+  const accents = (text.match(/[ãõçáéíóúâêô]/gi) ?? []).length;
+  return {
+    pt: words.filter((w) => PT_WORDS.has(w)).length + accents,
+    en: words.filter((w) => EN_WORDS.has(w) || /^(what|who|where|how|it|that|there)'s$/.test(w) || /^\w+n't$/.test(w)).length,
+  };
+}
 
 /** Whether the text is Portuguese (most staff) or English, for the reply. */
 export function detectLocale(text: string): 'pt-BR' | 'en' {
   // The request, not a text it carries ("publish kb-x: <Portuguese body>"), and no emails, ids, slugs or keys.
   const request = /^(.{8,}?):\s+(.{20,})$/s.exec(text)?.[1] ?? text;
-  const words = fold(request.replace(EMAIL, ' ').replace(UUID, ' ')).replace(/[a-z0-9_]+(?:[.-][a-z0-9_]+)+/g, ' ').split(/[^a-z']+/).filter(Boolean);
-  const accents = (request.match(/[ãõçáéíóúâêô]/gi) ?? []).length;
-  const pt = words.filter((w) => PT_WORDS.has(w)).length + accents;
-  const en = words.filter((w) => EN_WORDS.has(w) || /^(what|who|where|how)'s$/.test(w)).length;
+  const { pt, en } = localeScores(request);
   return en > pt ? 'en' : 'pt-BR';
 }

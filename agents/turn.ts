@@ -1,14 +1,16 @@
 import type { Mastra } from '@mastra/core';
 import { RequestContext } from '@mastra/core/request-context';
+import { canonicalJson, normalizeJson } from '../audit/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
-import { auditAgentEvent, invokeTool, TOOLS, type ToolContext, type ToolOutcome } from '../tools/index.ts';
+import { auditAgentEvent, invokeTool, toolNameForAudit, TOOLS, type ToolContext, type ToolOutcome } from '../tools/index.ts';
+import { reportActions } from './actions.ts';
+import { gateAnswer } from './answer-gate.ts';
 import { recallConversation, rememberTurn, rememberTurnLater, settleConversations, type ConversationKey, type RememberedMessage } from './conversation.ts';
 import { checkGrounding } from './grounding.ts';
 import { agentToolNames, TURN_KEY, type TurnState } from './mastra-tools.ts';
 import { describeError, type ModelGateway, type ModelMeter } from './model.ts';
-import { answerOffline, type OfflineReason, type TurnResult } from './offline-turn.ts';
+import { answerOffline, joinAnswer, renderReads, type OfflineReason, type TurnResult, type TurnToolCall } from './offline-turn.ts';
 import { detectLocale, routeMessage, type AgentName } from './router.ts';
-import { renderToolResult } from './templates.ts';
 
 export interface AgentRuntime {
   /** The Mastra instance with the ten agents and its storage (conversation memory). */
@@ -16,6 +18,8 @@ export interface AgentRuntime {
   readonly gateway: ModelGateway;
   readonly logger: Logger;
   readonly metrics?: Metrics | undefined;
+  /** Configured secret values (keys, tokens, passwords): an answer quoting one is never shown. */
+  readonly secrets?: readonly string[] | undefined;
 }
 
 export interface TurnRequest {
@@ -36,10 +40,13 @@ export const MAX_DELEGATIONS = 3;
 
 interface TurnFrame {
   readonly outcomes: ToolOutcome[];
-  readonly toolCalls: { tool: string; ok: boolean; args?: unknown }[];
+  readonly toolCalls: TurnToolCall[];
   readonly meter: ModelMeter;
+  /** Each distinct call (tool and canonical arguments) and its outcome. */
+  readonly calls: Map<string, ToolOutcome>;
   invalidCalls: number;
   delegations: number;
+  repeatedCalls: number;
   stop?: { reason: 'invalid_arguments'; message: string; tool: string };
 }
 
@@ -97,7 +104,7 @@ async function answer(runtime: AgentRuntime, request: TurnRequest, depth: number
     return offline(status.state === 'missing' ? 'missing' : 'offline');
   }
 
-  const frame: TurnFrame = { outcomes: [], toolCalls: [], meter: { calls: 0, ms: 0 }, invalidCalls: 0, delegations: 0 };
+  const frame: TurnFrame = { outcomes: [], toolCalls: [], meter: { calls: 0, ms: 0 }, invalidCalls: 0, delegations: 0, repeatedCalls: 0, calls: new Map() };
   const abort = new AbortController();
   // One repair: the first malformed or unknown call goes back to the model with the reason;
   // the second ends the turn with a clean error.
@@ -113,18 +120,27 @@ async function answer(runtime: AgentRuntime, request: TurnRequest, depth: number
   const onStepFinish = async (step: { toolCalls?: readonly unknown[] }) => {
     for (const call of step.toolCalls ?? []) {
       const name = toolNameOf(call);
-      if (!name || known.has(name)) continue;
-      frame.toolCalls.push({ tool: name, ok: false });
-      await auditAgentEvent(ctx, 'agent.unknown_tool', { tool: name }, 'denied');
-      badCall(name, `there is no tool called ${name}`);
+      if (name !== undefined && known.has(name)) continue;
+      const shown = toolNameForAudit(name ?? '');
+      frame.toolCalls.push({ tool: shown, ok: false, by: 'model' });
+      await auditAgentEvent(ctx, 'agent.unknown_tool', { tool: shown }, 'denied');
+      badCall(shown, `there is no tool called ${shown}`);
     }
   };
   const state: TurnState = {
     meter: frame.meter,
     callTool: async (name, args) => {
+      // A small model repeats the same call; it runs once and the model gets the same outcome.
+      const key = `${name}\n${canonicalJson(normalizeJson(args ?? {}))}`;
+      const earlier = frame.calls.get(key);
+      if (earlier) {
+        frame.repeatedCalls += 1;
+        return earlier;
+      }
       const outcome = await invokeTool(TOOLS, ctx, name, args);
+      frame.calls.set(key, outcome);
       frame.outcomes.push(outcome);
-      frame.toolCalls.push({ tool: name, ok: outcome.ok, args });
+      frame.toolCalls.push({ tool: name, ok: outcome.ok, args, by: 'model' });
       if (!outcome.ok && outcome.error === 'invalid_arguments') badCall(name, outcome.message);
       return outcome;
     },
@@ -138,6 +154,7 @@ async function answer(runtime: AgentRuntime, request: TurnRequest, depth: number
       frame.meter.ms += nested.modelMs;
       frame.toolCalls.push(...nested.toolCalls.map((call) => ({ ...call, tool: `${department}/${call.tool}` })));
       frame.outcomes.push(...nested.outcomes);
+      frame.repeatedCalls += nested.repeatedCalls;
       return { department, answer: nested.answer };
     },
   };
@@ -162,41 +179,63 @@ async function answer(runtime: AgentRuntime, request: TurnRequest, depth: number
       runtime.gateway.forgetStatus();
       const reason = describeError(error);
       runtime.logger.warn({ agent, reason }, 'model call failed; answering offline');
-      return { ...(await offline(/tim(ed|e)\s?out/i.test(reason) ? 'timed out' : 'offline')), modelCalls: frame.meter.calls, modelMs: round(frame.meter.ms) };
+      const fallback = await offline(/tim(ed|e)\s?out/i.test(reason) ? 'timed out' : 'offline');
+      return { ...fallback, modelCalls: frame.meter.calls, modelMs: round(frame.meter.ms) };
     }
     text = '';
   }
-  if (frame.stop) return withFrame(frame, { agent, answer: invalidArgumentsAnswer(message, frame.stop), mode: 'ollama', grounded: true, answerFrom: 'template', elapsedMs: elapsed() });
+  const locale = detectLocale(message);
+  const actions = reportActions(agent, message, frame.outcomes, locale);
+  if (frame.stop) {
+    const body = invalidArgumentsAnswer(locale, frame.stop);
+    return withFrame(frame, { agent, answer: joinAnswer(body, actions.filter((a) => a.status !== 'refused' || a.tool !== frame.stop!.tool)), mode: 'ollama', grounded: true, answerFrom: 'template', actions, elapsedMs: elapsed() });
+  }
 
-  const sources = frame.outcomes.map((o) => ('result' in o ? o.result : o.message));
+  const sources = frame.outcomes.map((o) => ('result' in o ? o.result : 'pendingApproval' in o ? o.pendingApproval : o.message));
   const verdict = checkGrounding(text, sources, [message, new Date(ctx.now()).toISOString().slice(0, 10)]);
-  if (text && verdict.grounded) return withFrame(frame, { agent, answer: text, mode: 'ollama', grounded: true, answerFrom: 'model', elapsedMs: elapsed() });
+  const gate = verdict.grounded ? gateAnswer({ answer: text, locale, outcomes: frame.outcomes, secrets: runtime.secrets }) : undefined;
+  if (gate?.ok) return withFrame(frame, { agent, answer: joinAnswer(text, actions), mode: 'ollama', grounded: true, answerFrom: 'model', actions, elapsedMs: elapsed() });
 
+  // The model's answer is never shown: say why (audit, metric, log), then answer from the tools.
+  const rejectedBecause = gate && !gate.ok ? gate.reason : 'ungrounded';
+  runtime.metrics?.agentRejectedAnswers.inc({ agent, reason: rejectedBecause });
   if (!verdict.grounded) {
     runtime.metrics?.agentUngroundedAnswers.inc({ agent });
     runtime.logger.warn({ agent, unsupported: verdict.unsupported }, 'answer stated figures no tool produced; replaced by the tool results');
-    await auditAgentEvent(ctx, 'agent.ungrounded_answer', { unsupported: verdict.unsupported, tools: frame.toolCalls.map((c) => c.tool) });
+    await auditAgentEvent(ctx, 'agent.ungrounded_answer', { unsupported: verdict.unsupported.slice(0, 20), tools: frame.toolCalls.map((c) => c.tool) });
+  } else if (gate && !gate.ok) {
+    runtime.logger.warn({ agent, reason: gate.reason, detail: gate.detail }, 'model answer failed the answer gate; replaced by the tool results');
+    await auditAgentEvent(ctx, 'agent.rejected_answer', { reason: gate.reason, detail: gate.detail, chars: text.length, tools: frame.toolCalls.map((c) => c.tool) });
   }
-  const locale = detectLocale(message);
   if (frame.outcomes.length > 0) {
-    return withFrame(frame, { agent, answer: renderOutcomes(frame.outcomes, locale), mode: 'ollama', grounded: verdict.grounded, answerFrom: 'template', elapsedMs: elapsed() });
+    return withFrame(frame, { agent, answer: joinAnswer(renderReads(frame.outcomes, locale), actions), mode: 'ollama', grounded: verdict.grounded, answerFrom: 'template', rejectedBecause, actions, elapsedMs: elapsed() });
   }
-  // No tool ran: answer as the router would, from a tool result.
+  // No tool ran: the router stands in for the model (its calls are marked as the router's).
   const fallback = routeMessage(agent, message) ? await answerOffline(ctx, agent, message, 'unverified') : undefined;
-  const fallbackAnswer = fallback?.answer.replace(/^\(.*?\)\n?/, '') ?? (locale === 'en' ? 'I could not check those figures with a tool; please ask again more specifically.' : 'Não consegui conferir esses números com uma ferramenta; pergunte de novo de forma mais específica.');
-  return { agent, answer: fallbackAnswer, toolCalls: fallback?.toolCalls ?? [], mode: 'ollama', grounded: verdict.grounded, answerFrom: 'template', modelCalls: frame.meter.calls, modelMs: round(frame.meter.ms), outcomes: [], elapsedMs: elapsed() };
+  if (fallback) {
+    return {
+      ...fallback,
+      answer: fallback.answer.replace(/^\(.*?\)\n?/, ''),
+      toolCalls: [...frame.toolCalls, ...fallback.toolCalls],
+      mode: 'ollama',
+      grounded: verdict.grounded,
+      rejectedBecause,
+      repeatedCalls: frame.repeatedCalls,
+      modelCalls: frame.meter.calls,
+      modelMs: round(frame.meter.ms),
+      elapsedMs: elapsed(),
+    };
+  }
+  const body = locale === 'en' ? 'I could not answer that with a tool; please ask again more specifically.' : 'Não consegui responder isso com uma ferramenta; pergunte de novo de forma mais específica.';
+  return withFrame(frame, { agent, answer: joinAnswer(body, actions), mode: 'ollama', grounded: verdict.grounded, answerFrom: 'template', rejectedBecause, actions, elapsedMs: elapsed() });
 }
 
-function withFrame(frame: TurnFrame, result: Omit<TurnResult, 'toolCalls' | 'modelCalls' | 'modelMs' | 'outcomes'>): TurnResult {
-  return { ...result, toolCalls: frame.toolCalls, modelCalls: frame.meter.calls, modelMs: round(frame.meter.ms), outcomes: frame.outcomes };
+function withFrame(frame: TurnFrame, result: Omit<TurnResult, 'toolCalls' | 'modelCalls' | 'modelMs' | 'outcomes' | 'repeatedCalls'>): TurnResult {
+  return { ...result, toolCalls: frame.toolCalls, repeatedCalls: frame.repeatedCalls, modelCalls: frame.meter.calls, modelMs: round(frame.meter.ms), outcomes: frame.outcomes };
 }
 
-function renderOutcomes(outcomes: readonly ToolOutcome[], locale: 'pt-BR' | 'en'): string {
-  return outcomes.map((o) => ('result' in o ? renderToolResult(o.tool, o.result, locale) : o.message)).join('\n');
-}
-
-function invalidArgumentsAnswer(message: string, stop: { message: string; tool: string }): string {
-  return detectLocale(message) === 'en'
+function invalidArgumentsAnswer(locale: 'pt-BR' | 'en', stop: { message: string; tool: string }): string {
+  return locale === 'en'
     ? `I could not call ${stop.tool} with valid arguments (${stop.message}). Please rephrase with the exact details (an e-mail, an id, a number of days).`
     : `Não consegui chamar ${stop.tool} com argumentos válidos (${stop.message}). Reformule com os dados exatos (um e-mail, um id, um número de dias).`;
 }

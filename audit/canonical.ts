@@ -7,9 +7,26 @@ import crypto from 'node:crypto';
  */
 export function normalizeJson(value: unknown): unknown {
   if (value === undefined) return undefined;
-  return JSON.parse(
-    JSON.stringify(value, (_key, item: unknown) => (typeof item === 'bigint' ? item.toString() : item)),
-  ) as unknown;
+  const text = JSON.stringify(value, (_key, item: unknown) => (typeof item === 'bigint' ? item.toString() : item));
+  const parsed = JSON.parse(text) as unknown;
+  return STORABLE_ESCAPE.test(text) ? storableJson(parsed) : parsed;
+}
+
+// PostgreSQL stores neither NUL nor a lone surrogate (in text or jsonb); both are written out
+// as their escape, so what a model or caller sent is kept readable instead of failing the insert.
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const STORABLE_ESCAPE = /\\u0000|\\ud[89a-f][0-9a-f]{2}/i;
+
+/** A string PostgreSQL can store: NUL and lone surrogates become their \uXXXX escape text. */
+export function storableText(text: string): string {
+  return text.replace(UNSTORABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+function storableJson(value: unknown): unknown {
+  if (typeof value === 'string') return storableText(value);
+  if (Array.isArray(value)) return value.map(storableJson);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [storableText(k), storableJson(v)]));
+  return value;
 }
 
 /** JSON with object keys sorted at every depth (jsonb does not keep key order). */

@@ -1,5 +1,7 @@
 export {
   appendAudit,
+  boundAuditJson,
+  MAX_AUDIT_JSON_CHARS,
   verifyAuditChain,
   hashAuditRow,
   auditEntrySchema,
@@ -10,4 +12,4 @@ export {
   type AppendedAuditRow,
   type AuditVerification,
 } from './log.ts';
-export { canonicalJson, normalizeJson, sha256Hex } from './canonical.ts';
+export { canonicalJson, normalizeJson, sha256Hex, storableText } from './canonical.ts';

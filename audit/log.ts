@@ -1,7 +1,7 @@
 import { gt, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { auditLog, queryRows, runsStatementsOneAtATime, type Database } from '../db/index.ts';
-import { canonicalJson, normalizeJson, sha256Hex } from './canonical.ts';
+import { canonicalJson, normalizeJson, sha256Hex, storableText } from './canonical.ts';
 
 /** prev_hash of the first row. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -64,6 +64,21 @@ export function hashAuditRow(prevHash: string, content: HashedContent): string {
   return sha256Hex(`${prevHash}\n${hashedText(content)}`);
 }
 
+/** Longest arguments or details kept whole in a row, as canonical JSON characters. */
+export const MAX_AUDIT_JSON_CHARS = 4_096;
+
+/**
+ * Arguments and details as they are kept: whole up to MAX_AUDIT_JSON_CHARS, beyond that their
+ * first characters with the length and SHA-256 of the whole (a model or a caller can send a
+ * megabyte; the log keeps what identifies it, not all of it).
+ */
+export function boundAuditJson(value: unknown): unknown {
+  if (value === undefined || value === null) return value;
+  const text = canonicalJson(value);
+  if (text.length <= MAX_AUDIT_JSON_CHARS) return value;
+  return { truncated: true, chars: text.length, sha256: sha256Hex(text), head: text.slice(0, MAX_AUDIT_JSON_CHARS) };
+}
+
 /** Appends one entry to the chain. Concurrent callers (any process) are serialised by the database. */
 export async function appendAudit(db: Database, entry: AuditEntry): Promise<AppendedAuditRow> {
   const parsed = auditEntrySchema.parse(entry);
@@ -71,15 +86,15 @@ export async function appendAudit(db: Database, entry: AuditEntry): Promise<Appe
     occurredAt: parsed.occurredAt ?? new Date(),
     tenantId: parsed.tenantId ?? null,
     actorKind: parsed.actorKind,
-    actorId: parsed.actorId ?? null,
-    agent: parsed.agent ?? null,
-    action: parsed.action,
-    tool: parsed.tool ?? null,
-    args: normalizeJson(parsed.args) ?? null,
+    actorId: parsed.actorId == null ? null : storableText(parsed.actorId),
+    agent: parsed.agent == null ? null : storableText(parsed.agent),
+    action: storableText(parsed.action),
+    tool: parsed.tool == null ? null : storableText(parsed.tool),
+    args: boundAuditJson(normalizeJson(parsed.args)) ?? null,
     outcome: parsed.outcome,
     resultDigest: parsed.result === undefined ? null : sha256Hex(canonicalJson(normalizeJson(parsed.result))),
     durationMs: parsed.durationMs ?? null,
-    details: normalizeJson(parsed.details) ?? null,
+    details: boundAuditJson(normalizeJson(parsed.details)) ?? null,
   };
   // The row chains onto the newest one inside the insert itself: its prev_hash is read and its
   // hash computed (SHA-256 of the same text hashAuditRow hashes) by the same statement, which

@@ -6,5 +6,5 @@ import type { Runtime } from './runtime.ts';
 /** The agents over an open runtime: the model gateway and the one Mastra instance. */
 export function agentRuntime(runtime: Runtime, metrics?: Metrics): AgentRuntime {
   const gateway = new ModelGateway(runtime.config.ollama);
-  return { mastra: createMastra({ db: runtime.database.db, gateway, logger: runtime.logger, billing: runtime.billing, metrics }), gateway, logger: runtime.logger, metrics };
+  return { mastra: createMastra({ db: runtime.database.db, gateway, logger: runtime.logger, billing: runtime.billing, metrics, secrets: runtime.secrets }), gateway, logger: runtime.logger, metrics, secrets: runtime.secrets };
 }

@@ -1,5 +1,5 @@
 import { BillingService, createStripeClient } from '../billing/index.ts';
-import { loadConfig, type Config } from '../config/index.ts';
+import { configuredSecrets, loadConfig, type Config } from '../config/index.ts';
 import { exchangeAccounts, openDatabase, runMigrations, type DatabaseHandle, type MigrationStatus } from '../db/index.ts';
 import { createLogger, type Logger } from '../observability/index.ts';
 import { createSecretBox, resolveMasterKey, type MasterKeyResolution, type SecretBox } from '../secrets/index.ts';
@@ -15,6 +15,8 @@ export interface Runtime {
   readonly migrations: MigrationStatus;
   /** Billing on Stripe when STRIPE_SECRET_KEY is set, in local mode otherwise. */
   readonly billing: BillingService;
+  /** Every configured secret value, the master key in use included (never to be written out). */
+  readonly secrets: readonly string[];
   close(): Promise<void>;
 }
 
@@ -49,6 +51,7 @@ export async function openRuntime(options: { logStream?: 'stdout' | 'stderr' } =
       logger,
       database,
       secretBox: createSecretBox(master.key),
+      secrets: [...new Set([...configuredSecrets(config), ...(master.key ? [master.key.toString('hex'), master.key.toString('base64')] : [])])],
       migrations,
       billing: new BillingService(database.db, config.stripe.secretKey ? createStripeClient({ secretKey: config.stripe.secretKey, apiUrl: config.stripe.apiUrl }) : undefined),
       close: () => database.close(),

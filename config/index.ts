@@ -138,6 +138,31 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, cwd = p
   };
 }
 
+/**
+ * The configured secret values as they could be written out (keys, tokens, webhook secrets,
+ * passwords inside database and Redis URLs): agents' answers quoting one are never shown.
+ */
+export function configuredSecrets(config: Config): string[] {
+  const urlPassword = (url: string | undefined) => {
+    if (!url) return undefined;
+    try {
+      return decodeURIComponent(new URL(url).password) || undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const values = [
+    config.stripe.secretKey,
+    config.stripe.webhookSecret,
+    config.telegram.botToken,
+    config.telegram.webhookSecret,
+    urlPassword(config.database.url),
+    urlPassword(config.jobs.redisUrl),
+    ...(config.masterKey ? [config.masterKey.toString('hex'), config.masterKey.toString('base64')] : []),
+  ];
+  return values.filter((value): value is string => typeof value === 'string' && value.length >= 8);
+}
+
 function decodeMasterKey(text: string): Buffer {
   return /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
 }

@@ -10,6 +10,7 @@ export interface Metrics {
   readonly agentTurns: Counter<'agent' | 'mode'>;
   readonly agentModelCalls: Counter<'agent'>;
   readonly agentUngroundedAnswers: Counter<'agent'>;
+  readonly agentRejectedAnswers: Counter<'agent' | 'reason'>;
   readonly agentTurnOverhead: Histogram<'agent'>;
   readonly jobQueueDepth: Gauge<'queue' | 'state'>;
   readonly jobLatency: Histogram<'queue'>;
@@ -66,6 +67,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       name: 'agent_ungrounded_answers_total',
       help: 'Model answers that stated figures no tool of the turn produced, replaced by a rendering of the tool results.',
       labelNames: ['agent'],
+      registers: [registry],
+    }),
+    agentRejectedAnswers: new Counter({
+      name: 'agent_rejected_answers_total',
+      help: 'Model answers never shown because they failed a check (the answer gate\'s rules, or ungrounded figures), by agent and reason; each was replaced by a rendering of the tool results.',
+      labelNames: ['agent', 'reason'],
       registers: [registry],
     }),
     agentTurnOverhead: new Histogram({

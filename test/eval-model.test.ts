@@ -44,10 +44,13 @@ it('scores a perfect model at 100 %, grounded, within the call budget', async ()
   const gateway = new ModelGateway({ host: fake.url, model: 'qwen3:0.6b', agentModels: {}, timeoutMs: 5_000 });
   const runtime = { mastra: createMastra({ db: test.handle.db, gateway, logger: silent }), gateway, logger: silent };
   const results = await evaluateModel(runtime, messages, contextFor);
-  const misses = results.filter((r) => !r.toolCorrect || !r.groundedByModel);
+  const misses = results.filter((r) => !r.toolCorrect || r.answer !== 'kept' || !r.argsValid || r.fallback);
   expect(misses, JSON.stringify(misses, null, 1)).toEqual([]);
-  const { overall, perAgent } = summarizeModel(results);
-  expect(overall).toMatchObject({ cases: messages.length, toolAccuracy: 1, groundedRate: 1, offline: 0 });
+  const { overall, perAgent, perLocale } = summarizeModel(results);
+  expect(overall).toMatchObject({ cases: messages.length, toolAccuracy: 1, validArgsRate: 1, answersKept: messages.length, replaced: {}, fallbackRate: 0, repeatedCalls: 0 });
+  // Every action asked for is reported by the code.
+  if (overall.actionHonesty !== null) expect(overall.actionHonesty).toBe(1);
   expect(perAgent).toHaveLength(10);
-  for (const row of perAgent) expect(row.maxModelCalls, row.agent).toBeLessThanOrEqual(row.agent === 'ceo' ? 4 : 2);
+  expect(perLocale.map((row) => row.group).sort()).toEqual(['en', 'pt-BR']);
+  for (const row of perAgent) expect(row.maxModelCalls, row.group).toBeLessThanOrEqual(row.group === 'ceo' ? 4 : 2);
 });

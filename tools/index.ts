@@ -15,7 +15,7 @@ export const TOOLS: ReadonlyMap<string, ToolDefinition> = new Map(
 );
 
 export { decideApproval, listPendingApprovals, type ApprovalRow, type DecisionResult } from './approvals.ts';
-export { actorId, auditAgentEvent, invokeTool, type ToolOutcome } from './invoke.ts';
+export { actorId, auditAgentEvent, invokeTool, toolNameForAudit, type ToolOutcome } from './invoke.ts';
 export { TOOL_POLICY, mayCall, mayDecide } from './policy.ts';
 export { ToolRefusal, traderScope } from './scope.ts';
 export { defineTool, type Actor, type ToolContext, type ToolDefinition, type ToolEffect, type TradingAccess } from './types.ts';

@@ -9,6 +9,16 @@ export type ToolOutcome =
   | { readonly ok: true; readonly tool: string; readonly pendingApproval: { readonly id: string; readonly summary: string; readonly approverDepartment: string }; readonly message: string; readonly durationMs: number }
   | { readonly ok: false; readonly tool: string; readonly error: 'unknown_tool' | 'forbidden' | 'invalid_arguments' | 'not_found' | 'failed'; readonly message: string; readonly durationMs: number };
 
+/**
+ * A tool name as the audit log keeps it: a name a model made up may hold control characters,
+ * path tricks or a megabyte of text; it is kept escaped (JSON string escapes) and cut to 100
+ * characters, so it is readable, storable and never ends the turn.
+ */
+export function toolNameForAudit(name: string): string {
+  const escaped = JSON.stringify(String(name)).slice(1, -1);
+  return escaped.length <= 100 ? (escaped || '(empty)') : `${escaped.slice(0, 99)}…`;
+}
+
 export function actorId(actor: Actor): string {
   return actor.kind === 'system' ? `system:${actor.name}` : actor.userId;
 }
@@ -33,7 +43,7 @@ export async function invokeTool(
       actorId: actorId(ctx.actor),
       agent: ctx.agent ?? null,
       action: 'tool.call',
-      tool: name,
+      tool: toolNameForAudit(name),
       args: rawArgs ?? null,
       outcome,
       ...(extra.result === undefined ? {} : { result: extra.result }),
@@ -44,7 +54,7 @@ export async function invokeTool(
   const tool = catalogue.get(name);
   if (!tool) {
     await audit('denied', { details: { reason: 'unknown tool' } });
-    return { ok: false, tool: name, error: 'unknown_tool', message: `There is no tool called ${name}.`, durationMs: elapsed() };
+    return { ok: false, tool: name, error: 'unknown_tool', message: `There is no tool called ${toolNameForAudit(name)}.`, durationMs: elapsed() };
   }
   const permission = mayCall(ctx.actor, name);
   if (!permission.allowed) {
@@ -103,7 +113,7 @@ export async function invokeTool(
  * Audits what an agent decided outside a tool call (a delegation to another agent, an answer
  * replaced because it stated figures no tool produced), under the same actor.
  */
-export async function auditAgentEvent(ctx: ToolContext, action: 'agent.delegate' | 'agent.ungrounded_answer' | 'agent.unknown_tool', details: Record<string, unknown>, outcome: 'ok' | 'denied' = 'ok'): Promise<void> {
+export async function auditAgentEvent(ctx: ToolContext, action: 'agent.delegate' | 'agent.ungrounded_answer' | 'agent.unknown_tool' | 'agent.rejected_answer' | 'agent.repeated_call', details: Record<string, unknown>, outcome: 'ok' | 'denied' = 'ok'): Promise<void> {
   await appendAudit(ctx.db, {
     tenantId: ctx.actor.kind === 'system' ? null : ctx.actor.tenantId,
     actorKind: ctx.actor.kind,

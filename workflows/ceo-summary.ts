@@ -1,6 +1,6 @@
 import type { Mastra } from '@mastra/core';
 import { RequestContext } from '@mastra/core/request-context';
-import { checkGrounding, TURN_KEY, type TurnState } from '../agents/index.ts';
+import { checkGrounding, gateAnswer, TURN_KEY, type GateReason, type TurnState } from '../agents/index.ts';
 import { auditAgentEvent } from '../tools/index.ts';
 import type { WorkflowDeps } from './deps.ts';
 import { toolContext } from './deps.ts';
@@ -20,6 +20,8 @@ export interface CeoSummary {
   readonly fallback?: SummaryFallback | undefined;
   readonly grounded: boolean;
   readonly unsupported: readonly string[];
+  /** The answer gate's rule the model's text failed, when it did (the template took its place). */
+  readonly rejectedBecause?: GateReason | undefined;
   readonly modelCalls: number;
   readonly modelMs: number;
 }
@@ -123,9 +125,18 @@ export async function writeCeoSummary(
   const verdict = checkGrounding(text, [facts, options.figures], [options.asOf.toISOString().slice(0, 10)]);
   if (!verdict.grounded) {
     deps.metrics?.agentUngroundedAnswers.inc({ agent: 'ceo' });
+    deps.metrics?.agentRejectedAnswers.inc({ agent: 'ceo', reason: 'ungrounded' });
     deps.logger.warn({ unsupported: verdict.unsupported }, 'executive report: the summary stated figures no tool produced; replaced by the template');
     await auditAgentEvent({ ...toolContext(deps, options.workflowId, options.asOf), agent: 'ceo' }, 'agent.ungrounded_answer', { unsupported: verdict.unsupported, workflow: options.workflowId });
     return { fallback: 'unverified', grounded: false, unsupported: verdict.unsupported, modelCalls: meter.calls, modelMs: Math.round(meter.ms) };
+  }
+  // No tools ran: any claim of an action is unbacked; the language is the report's.
+  const gate = gateAnswer({ answer: text, locale: options.locale, outcomes: [], secrets: deps.secrets });
+  if (!gate.ok) {
+    deps.metrics?.agentRejectedAnswers.inc({ agent: 'ceo', reason: gate.reason });
+    deps.logger.warn({ reason: gate.reason, detail: gate.detail }, 'executive report: the summary failed the answer gate; replaced by the template');
+    await auditAgentEvent({ ...toolContext(deps, options.workflowId, options.asOf), agent: 'ceo' }, 'agent.rejected_answer', { reason: gate.reason, detail: gate.detail, workflow: options.workflowId });
+    return { fallback: 'unverified', grounded: true, unsupported: [], rejectedBecause: gate.reason, modelCalls: meter.calls, modelMs: Math.round(meter.ms) };
   }
   return { text, grounded: true, unsupported: [], modelCalls: meter.calls, modelMs: Math.round(meter.ms) };
 }

@@ -16,6 +16,8 @@ export interface WorkflowDeps {
   readonly now: () => Date;
   /** Where backtests fetch missing candles; only the candle cache without it. */
   readonly marketData?: MarketDataSource | undefined;
+  /** Configured secret values, never to appear in a model-written text. */
+  readonly secrets?: readonly string[] | undefined;
 }
 
 /** The actor a workflow acts as: the system, named after the workflow (it shows in the audit log). */

@@ -1,3 +1,4 @@
+import { routeMessage } from '../../agents/index.ts';
 import type { EvalMessage } from '../../eval/messages.ts';
 import { lastMessage, toolResults, type ChatScript } from './fake-ollama.ts';
 
@@ -18,10 +19,17 @@ export function perfectModel(messages: readonly EvalMessage[]): ChatScript {
       if (!offered && request.tools?.some((t) => t.function.name === 'ask_department')) {
         return { toolCalls: [{ name: 'ask_department', arguments: { department: departmentOf(expected.tool), question: expected.message } }] };
       }
-      return { toolCalls: [{ name: expected.tool, arguments: expected.args ?? {} }] };
+      // The labelled arguments, completed by what the router reads from the message (a query, an id).
+      const routed = routeMessage(expected.agent, expected.message);
+      const args = { ...(routed?.tool === expected.tool ? routed.args : {}), ...expected.args };
+      return { toolCalls: [{ name: expected.tool, arguments: args }] };
     }
+    // It answers in the language of the question, and claims nothing it did not do.
+    const question = [...request.messages].reverse().find((m) => m.role === 'user')?.content ?? '';
+    const en = byText.get(question)?.locale === 'en';
     const figures = toolResults(request).flatMap((r) => numbersIn(r)).slice(0, 2);
-    return { content: figures.length > 0 ? `Resultado: ${figures.join(' e ')}.` : 'Feito.' };
+    if (figures.length > 0) return { content: en ? `The tool reports ${figures.join(' and ')}.` : `A ferramenta informa ${figures.join(' e ')}.` };
+    return { content: en ? 'Here is what the tool returned for this request.' : 'Aqui está o que a ferramenta retornou para este pedido.' };
   };
 }
 

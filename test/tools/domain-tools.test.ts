@@ -381,11 +381,15 @@ describe('sales, marketing, documents and settings tools on the demo company', (
       expect(turn.answer, message).toContain(figure(result));
     }
     const change = await answerOffline(ctxFor(staff['settings:member']!), 'settings', 'muda o risk.max_daily_loss_pct para 4, perdas altas');
-    expect(change.answer).toContain('Awaiting approval by the settings head');
+    // Said by the code, in the language of the request: not done yet, who decides, which approval.
     const [approval] = (await listPendingApprovals(test.handle.db, now)).filter((a) => a.tool === 'set_config');
+    expect(change.actions).toMatchObject([{ tool: 'set_config', status: 'awaiting_approval', approvalId: approval!.id }]);
+    expect(change.answer).toContain(`⏳ Ainda não feito: aguardando aprovação do responsável de Configurações ou do CEO (aprovação ${approval!.id})`);
     expect(approval!.args).toEqual({ key: 'risk.max_daily_loss_pct', value: 4, reason: 'perdas altas' });
     const refused = await answerOffline(ctxFor(staff['marketing:head']!), 'marketing', 'pausa a campanha Black Friday Cripto');
     expect(refused.toolCalls.map((c) => [c.tool, c.ok])).toEqual([['pause_campaign', false]]);
+    expect(refused.actions).toMatchObject([{ tool: 'pause_campaign', status: 'refused' }]);
+    expect(refused.answer).toContain('⛔ Não feito (pause_campaign');
   });
 
   it('keeps the audit chain intact through all of it', async () => {

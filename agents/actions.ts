@@ -1,0 +1,130 @@
+import { TOOLS, type ToolOutcome } from '../tools/index.ts';
+import type { Locale } from './answer-gate.ts';
+import { opensWithImperative, routeMessage, type AgentName } from './router.ts';
+import { renderToolResult } from './templates.ts';
+import { AGENT_TOOLSETS } from './toolsets.ts';
+
+// Actions are reported by the code, never left to the model: whenever a turn changed
+// something, created an approval, was refused, or was asked for an action it did not take,
+// the person gets a line written here from the tool outcome itself.
+
+export type ActionStatus = 'done' | 'awaiting_approval' | 'refused' | 'not_done';
+
+export interface ActionReport {
+  /** The tool that acted (or that would act, for `not_done` when it is known). */
+  readonly tool: string | undefined;
+  readonly status: ActionStatus;
+  readonly approvalId?: string | undefined;
+  /** The line the person reads, in their language. */
+  readonly text: string;
+}
+
+const t = (locale: Locale, pt: string, en: string) => (locale === 'en' ? en : pt);
+
+const DEPARTMENT_PT: Readonly<Record<string, string>> = {
+  ceo: 'CEO', finance: 'Financeiro', marketing: 'Marketing', sales: 'Vendas', security: 'Segurança', support: 'SAC',
+  audit: 'Auditoria', documents: 'Documentos', settings: 'Configurações', subscriptions: 'Assinaturas',
+};
+
+/** What each action does and how to ask for it, for the "not done" line. */
+const HOW_TO: Readonly<Record<string, { readonly pt: readonly [string, string]; readonly en: readonly [string, string] }>> = {
+  refund_payment: { pt: ['reembolsar um pagamento', 'reembolse o pagamento <id>, motivo: …'], en: ['refund a payment', 'refund payment <id>, reason: …'] },
+  change_plan: { pt: ['mudar o plano de um cliente', 'mude o plano de <email> para pro'], en: ["change a customer's plan", 'move <email> to the pro plan'] },
+  freeze_api_key: { pt: ['congelar as chaves de API de alguém', 'congele as chaves de <email>, motivo: …'], en: ["freeze someone's API keys", 'freeze the API keys of <email>, reason: …'] },
+  set_config: { pt: ['mudar uma configuração', 'mude trading.kill_switch para true'], en: ['change a setting', 'set trading.kill_switch to true'] },
+  rollback_config: { pt: ['desfazer uma mudança de configuração', 'reverta <chave> para a versão 2'], en: ['undo a setting change', 'roll back <key> to version 2'] },
+  publish_document: { pt: ['publicar um documento', 'publique <slug>: <texto>'], en: ['publish a document', 'publish <slug>: <text>'] },
+  pause_campaign: { pt: ['pausar uma campanha', 'pause a campanha <nome>'], en: ['pause a campaign', 'pause the <name> campaign'] },
+  update_lead_stage: { pt: ['mudar a etapa de um lead', 'marque o lead <email> como ganho'], en: ["change a lead's stage", 'mark lead <email> as won'] },
+  schedule_follow_up: { pt: ['agendar um follow-up', 'agende follow-up com <email> em 3 dias'], en: ['schedule a follow-up', 'schedule a follow-up with <email> in 3 days'] },
+  answer_ticket: { pt: ['responder um ticket', 'responda o ticket <id>: <mensagem>'], en: ['reply to a ticket', 'reply to ticket <id>: <message>'] },
+  escalate_ticket: { pt: ['escalar um ticket', 'escale o ticket <id>, motivo: …'], en: ['escalate a ticket', 'escalate ticket <id>, reason: …'] },
+  open_ticket: { pt: ['abrir um ticket', 'abra um ticket: <assunto>'], en: ['open a ticket', 'open a ticket: <subject>'] },
+  stop_bot: { pt: ['parar um robô', 'pare o robô <id>'], en: ['stop a bot', 'stop bot <id>'] },
+  start_bot: { pt: ['iniciar um robô', 'inicie o robô <id>'], en: ['start a bot', 'start bot <id>'] },
+  run_backtest: { pt: ['rodar um backtest', 'backtest <estratégia> em BTC/USDT 1h'], en: ['run a backtest', 'backtest <strategy> on BTC/USDT 1h'] },
+  force_exit: { pt: ['fechar uma posição', 'feche a posição do robô <id>'], en: ['close a position', 'close the position of bot <id>'] },
+};
+
+export const effectOf = (tool: string) => TOOLS.get(tool)?.effect ?? 'read';
+
+/** The agent's tools that change something or ask for an approval. */
+export function actionToolsOf(agent: AgentName): string[] {
+  const tools = agent === 'ceo' ? [] : AGENT_TOOLSETS[agent];
+  return tools.filter((tool) => effectOf(tool) !== 'read');
+}
+
+/**
+ * Whether the message asks for an action, and which tool would do it when the router knows:
+ * the router maps it to a write or approval tool, or it opens with an imperative and the
+ * agent has action tools. A question ("what's the threshold set to?") is not a request.
+ */
+export function requestedAction(agent: AgentName, message: string): { readonly tool: string | undefined } | undefined {
+  const route = routeMessage(agent, message);
+  if (route && effectOf(route.tool) !== 'read') return { tool: route.tool };
+  return opensWithImperative(message) ? { tool: undefined } : undefined;
+}
+
+const REFUSAL_PT: Readonly<Record<string, string>> = {
+  forbidden: 'sem permissão', invalid_arguments: 'dados inválidos', not_found: 'não encontrado', failed: 'falhou', unknown_tool: 'ferramenta inexistente',
+};
+const REFUSAL_EN: Readonly<Record<string, string>> = {
+  forbidden: 'not allowed', invalid_arguments: 'invalid details', not_found: 'not found', failed: 'failed', unknown_tool: 'no such tool',
+};
+
+/** The code-written line for one outcome of an action tool. */
+function reportOutcome(outcome: ToolOutcome, locale: Locale): ActionReport {
+  if (!outcome.ok) {
+    const why = (locale === 'en' ? REFUSAL_EN : REFUSAL_PT)[outcome.error] ?? outcome.error;
+    return { tool: outcome.tool, status: 'refused', text: t(locale, `⛔ Não feito (${outcome.tool}, ${why}): ${outcome.message}`, `⛔ Not done (${outcome.tool}, ${why}): ${outcome.message}`) };
+  }
+  if ('pendingApproval' in outcome) {
+    const { id, summary, approverDepartment } = outcome.pendingApproval;
+    const who = approverDepartment === 'ceo' ? 'CEO' : t(locale, `responsável de ${DEPARTMENT_PT[approverDepartment] ?? approverDepartment} ou do CEO`, `${approverDepartment} head or the CEO`);
+    return {
+      tool: outcome.tool,
+      status: 'awaiting_approval',
+      approvalId: id,
+      text: t(locale, `⏳ Ainda não feito: aguardando aprovação do ${who} (aprovação ${id}): ${summary}.`, `⏳ Not done yet: awaiting approval by the ${who} (approval ${id}): ${summary}.`),
+    };
+  }
+  return { tool: outcome.tool, status: 'done', text: t(locale, `✅ Feito: ${renderToolResult(outcome.tool, outcome.result, locale)}`, `✅ Done: ${renderToolResult(outcome.tool, outcome.result, locale)}`) };
+}
+
+/**
+ * What this turn's action tools did, one line per tool (a later success of the same tool
+ * replaces an earlier failure: a repaired call), or, when an action was asked for and no
+ * action tool ran, an explicit "not done" with how to ask for it.
+ */
+export function reportActions(agent: AgentName, message: string, outcomes: readonly ToolOutcome[], locale: Locale): ActionReport[] {
+  const byTool = new Map<string, ToolOutcome[]>();
+  for (const outcome of outcomes) {
+    if (effectOf(outcome.tool) === 'read') continue;
+    byTool.set(outcome.tool, [...(byTool.get(outcome.tool) ?? []), outcome]);
+  }
+  const reports: ActionReport[] = [];
+  for (const list of byTool.values()) {
+    const succeeded = list.filter((o) => o.ok);
+    for (const outcome of succeeded.length > 0 ? succeeded : [list.at(-1)!]) reports.push(reportOutcome(outcome, locale));
+  }
+  if (reports.length > 0) return reports;
+  const asked = requestedAction(agent, message);
+  if (!asked) return [];
+  return [{ tool: asked.tool, status: 'not_done', text: notDoneText(agent, asked.tool, locale) }];
+}
+
+function notDoneText(agent: AgentName, tool: string | undefined, locale: Locale): string {
+  const head = t(locale, '⚠️ Nada foi feito: nenhuma ação foi executada neste pedido.', '⚠️ Nothing was done: no action was carried out for this request.');
+  const how = (name: string) => {
+    const entry = HOW_TO[name];
+    if (!entry) return undefined;
+    const [what, example] = locale === 'en' ? entry.en : entry.pt;
+    return t(locale, `para ${what}, peça "${example}"`, `to ${what}, ask "${example}"`);
+  };
+  const candidates = tool ? [tool] : actionToolsOf(agent);
+  const ways = candidates.map(how).filter((line): line is string => !!line);
+  if (ways.length === 0) {
+    return `${head} ${t(locale, 'Este agente só consulta; peça a ação ao departamento responsável.', 'This agent only reads; ask the department in charge for the action.')}`;
+  }
+  return `${head} ${t(locale, 'Para fazer', 'To do it')}: ${ways.slice(0, 3).join('; ')}.`;
+}
