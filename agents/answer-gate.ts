@@ -170,8 +170,8 @@ function unbackedClaim({ answer, outcomes }: GateInput): string | undefined {
 /** The rules, in the order they are checked; the first that fails names the reason. */
 export const ANSWER_RULES: readonly GateRule[] = [
   { reason: 'empty', description: 'there is an answer at all', check: ({ answer }) => (answer.trim() === '' ? 'empty answer' : undefined) },
-  { reason: 'unprintable', description: 'printable text made of words (no control characters, random bytes or broken characters)', check: unprintable },
   { reason: 'markup', description: 'no tool-call syntax, JSON, code blocks, HTML or chat-template residue', check: markup },
+  { reason: 'unprintable', description: 'printable text made of words (no control characters, random bytes or broken characters)', check: unprintable },
   { reason: 'too_long', description: `at most ${MAX_ANSWER_CHARS} characters`, check: tooLong },
   { reason: 'repeated', description: 'no sentence, line or phrase repeated', check: repeated },
   { reason: 'secret', description: 'no secret-shaped string (Stripe keys, webhook secrets, bot tokens, key material, URL passwords) and no configured secret value', check: secret },

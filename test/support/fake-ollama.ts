@@ -24,7 +24,9 @@ export interface OllamaChatRequest {
 export type ScriptedReply =
   | { readonly content: string }
   | { readonly toolCalls: readonly { name: string; arguments: Record<string, unknown> | string }[] }
-  | { readonly status: number; readonly error: string };
+  | { readonly status: number; readonly error: string }
+  /** Streams the first part of an answer, then goes silent until the client gives up. */
+  | { readonly stall: string };
 
 export type ChatScript = (request: OllamaChatRequest) => ScriptedReply | Promise<ScriptedReply>;
 
@@ -65,6 +67,12 @@ export async function startFakeOllama(script: ChatScript, options: { models?: st
         if (res.destroyed) return;
         const reply = await state.script(request);
         if ('status' in reply) return json(reply.status, { error: reply.error });
+        if ('stall' in reply) {
+          res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+          res.write(`${JSON.stringify({ model: request.model, created_at: new Date().toISOString(), message: { role: 'assistant', content: reply.stall }, done: false })}\n`);
+          await new Promise<void>((resolve) => res.once('close', () => resolve()));
+          return;
+        }
         const message = 'content' in reply
           ? { role: 'assistant', content: reply.content }
           : { role: 'assistant', content: '', tool_calls: reply.toolCalls.map((call) => ({ function: { name: call.name, arguments: call.arguments } })) };
