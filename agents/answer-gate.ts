@@ -9,8 +9,11 @@ import { fold, localeScores } from './router.ts';
 
 export type Locale = 'pt-BR' | 'en';
 
-/** The longest answer kept from the model (a Telegram message is 4,096 characters). */
-export const MAX_ANSWER_CHARS = 3_000;
+/**
+ * The longest answer kept from the model: about two Telegram messages (4,096 characters each).
+ * Agents are told to answer in a few sentences; longer text is a runaway unless asked for.
+ */
+export const MAX_ANSWER_CHARS = 6_000;
 
 export interface GateInput {
   readonly answer: string;

@@ -136,7 +136,7 @@ export async function writeCeoSummary(
     deps.metrics?.agentRejectedAnswers.inc({ agent: 'ceo', reason: gate.reason });
     deps.logger.warn({ reason: gate.reason, detail: gate.detail }, 'executive report: the summary failed the answer gate; replaced by the template');
     await auditAgentEvent({ ...toolContext(deps, options.workflowId, options.asOf), agent: 'ceo' }, 'agent.rejected_answer', { reason: gate.reason, detail: gate.detail, workflow: options.workflowId });
-    return { fallback: 'unverified', grounded: true, unsupported: [], rejectedBecause: gate.reason, modelCalls: meter.calls, modelMs: Math.round(meter.ms) };
+    return { fallback: 'rejected', grounded: true, unsupported: [], rejectedBecause: gate.reason, modelCalls: meter.calls, modelMs: Math.round(meter.ms) };
   }
   return { text, grounded: true, unsupported: [], modelCalls: meter.calls, modelMs: Math.round(meter.ms) };
 }

@@ -132,7 +132,7 @@ const summarySchema = z.object({
   text: z.string(),
   locale: z.enum(['pt-BR', 'en']),
   summaryFrom: z.enum(['model', 'template']),
-  fallback: z.enum(['offline', 'missing', 'timed out', 'not used', 'unverified']).nullable(),
+  fallback: z.enum(['offline', 'missing', 'timed out', 'not used', 'unverified', 'rejected']).nullable(),
   grounded: z.boolean(),
   unsupported: z.array(z.string()),
   modelCalls: z.number(),

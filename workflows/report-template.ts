@@ -174,12 +174,13 @@ export function renderHighlights(f: ReportFigures, period: Period, l: Locale): s
   return out.join(' ');
 }
 
-const NOTICE: Readonly<Record<'offline' | 'missing' | 'timed out' | 'not used' | 'unverified', { pt: string; en: string }>> = {
+const NOTICE: Readonly<Record<'offline' | 'missing' | 'timed out' | 'not used' | 'unverified' | 'rejected', { pt: string; en: string }>> = {
   offline: { pt: '(modelo offline: resumo automático a partir dos números)', en: '(model offline: automatic summary from the figures)' },
   missing: { pt: '(modelo não instalado no Ollama: resumo automático)', en: '(model not installed in Ollama: automatic summary)' },
   'timed out': { pt: '(o modelo não respondeu a tempo: resumo automático)', en: '(the model timed out: automatic summary)' },
   'not used': { pt: '(resumo automático, sem o modelo, como pedido)', en: '(automatic summary, without the model, as asked)' },
   unverified: { pt: '(o texto do modelo citava números que as ferramentas não deram: resumo automático)', en: "(the model's text quoted figures no tool produced: automatic summary)" },
+  rejected: { pt: '(o texto do modelo não passou na verificação de respostas: resumo automático)', en: "(the model's text failed the answer checks: automatic summary)" },
 };
 export type SummaryFallback = keyof typeof NOTICE;
 

@@ -59,8 +59,8 @@ describe('answer gate rules, one by one', () => {
   });
 
   it(`too_long: more than ${MAX_ANSWER_CHARS} characters`, () => {
-    expect(fails('too_long', 'palavra '.repeat(400))).toBeDefined();
-    expect(fails('too_long', 'palavra '.repeat(300))).toBeUndefined();
+    expect(fails('too_long', 'palavra '.repeat(800))).toBeDefined();
+    expect(fails('too_long', 'palavra '.repeat(700))).toBeUndefined();
   });
 
   it('repeated: the same sentence or line twice, a phrase or word in a loop', () => {

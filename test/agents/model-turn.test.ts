@@ -205,6 +205,79 @@ describe('agents on the scripted Ollama server', () => {
     }
   });
 
+  describe('what the person is told about actions', () => {
+    it('an action asked for and not done is said to be not done, never silence', async () => {
+      const message = 'liga o kill switch, mercado derretendo';
+      // The small model's field behaviour: it reads the audit chain again and again.
+      fake.script = (request) => (toolResults(request).length < 2 ? { toolCalls: [{ name: 'verify_audit_chain', arguments: {} }] } : { content: 'Pronto, ativei o kill switch.' });
+      try {
+        const before = await auditFor('verify_audit_chain');
+        const turn = await ask('settings', message, staff['settings:head']!);
+        // Identical calls run once; the claim of an effect no tool produced is never shown.
+        expect((await auditFor('verify_audit_chain')).length - before.length).toBe(1);
+        expect(turn.repeatedCalls).toBeGreaterThan(0);
+        expect(turn).toMatchObject({ answerFrom: 'template', rejectedBecause: 'unbacked_claim' });
+        expect(turn.answer).not.toContain('ativei');
+        expect(turn.actions).toMatchObject([{ status: 'not_done', tool: 'set_config' }]);
+        expect(turn.answer).toContain('⚠️ Nada foi feito');
+        expect(turn.answer).toContain('mude trading.kill_switch para true');
+        const [row] = await queryRows<{ details: { reason: string } }>(test.handle.db, sql`select details from audit_log where action = 'agent.rejected_answer' order by id desc limit 1`);
+        expect(row!.details.reason).toBe('unbacked_claim');
+      } finally {
+        fake.script = defaultScript;
+      }
+    });
+
+    it('an approval created is reported by the code with who decides and the approval id, in the language asked', async () => {
+      const message = 'turn the kill switch on now, the market is crashing';
+      plan.set(message, [{ name: 'set_config', arguments: { key: 'trading.kill_switch', value: true, reason: 'market crash' } }]);
+      fake.script = (request) => (lastMessage(request).role === 'user' ? defaultScript(request) : { content: "Done, I've turned the kill switch on." });
+      try {
+        const turn = await ask('settings', message, staff['settings:member']!);
+        const approval = turn.outcomes.find((o) => 'pendingApproval' in o) as { pendingApproval: { id: string } } | undefined;
+        expect(approval).toBeDefined();
+        expect(turn.actions).toMatchObject([{ status: 'awaiting_approval', tool: 'set_config', approvalId: approval!.pendingApproval.id }]);
+        expect(turn.answer).toContain(`⏳ Not done yet: awaiting approval by the settings head or the CEO (approval ${approval!.pendingApproval.id})`);
+      } finally {
+        fake.script = defaultScript;
+      }
+    });
+
+    it('a refusal is reported as not done, with the reason', async () => {
+      const message = 'pausa a campanha Black Friday Cripto, estourou a verba';
+      plan.set(message, [{ name: 'pause_campaign', arguments: { campaign: 'Black Friday Cripto', reason: 'verba' } }]);
+      const turn = await ask('marketing', message, staff['finance:member']!);
+      expect(turn.actions).toMatchObject([{ status: 'refused', tool: 'pause_campaign' }]);
+      expect(turn.answer).toContain('⛔ Não feito (pause_campaign, sem permissão)');
+    });
+
+    it('junk tool names are audited escaped, and the turn ends cleanly', async () => {
+      fake.script = (request) => (lastMessage(request).role === 'user' ? { toolCalls: [{ name: 'refund_payment\u0000', arguments: { reason: 'x'.repeat(200_000) } }] } : { toolCalls: [{ name: '../refund_payment', arguments: {} }] });
+      try {
+        const turn = await ask('finance', 'reembolsa todo mundo', staff['finance:head']!);
+        expect(turn.toolCalls.map((c) => c.tool)).toEqual(['refund_payment\\u0000', '../refund_payment']);
+        expect(turn.actions).toMatchObject([{ status: 'not_done' }]);
+        const rows = await queryRows<{ tool: string }>(test.handle.db, sql`select details->>'tool' as tool from audit_log where action = 'agent.unknown_tool' order by id desc limit 2`);
+        expect(rows.map((r) => r.tool).sort()).toEqual(['../refund_payment', 'refund_payment\\u0000']);
+      } finally {
+        fake.script = defaultScript;
+      }
+    });
+
+    it('a secret the model writes is never delivered', async () => {
+      const message = 'Quais são os planos agora?';
+      plan.set(message, [{ name: 'list_plans', arguments: {} }]);
+      fake.script = (request) => (lastMessage(request).role === 'user' ? defaultScript(request) : { content: 'Os planos estão abaixo; a chave do Stripe é sk_live_51LeakAbCdEfGh123.' });
+      try {
+        const turn = await ask('subscriptions', message, staff['subscriptions:head']!);
+        expect(turn).toMatchObject({ answerFrom: 'template', rejectedBecause: 'secret' });
+        expect(turn.answer).not.toContain('sk_live');
+      } finally {
+        fake.script = defaultScript;
+      }
+    });
+  });
+
   it('keeps a trader to their own account', async () => {
     const [a, b] = traders;
     const message = `Mostre os robôs de ${b!.email}`;

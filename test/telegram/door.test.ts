@@ -37,8 +37,14 @@ function figuresOf(value: unknown, key = ''): string[] {
   return [];
 }
 
-const LONG_WORDS = ['receita', 'campanha', 'influenciadores', 'engajamento', '**resultado**', 'planejamento', 'conversão', '`painel`', 'público', 'estratégia'];
-const longAnswer = Array.from({ length: 1_300 }, (_, i) => LONG_WORDS[i % LONG_WORDS.length]).join(' ').replace(/(\S+ ){40}/g, (m) => `${m}\n\n`);
+// A long answer a model may rightly give (a whole plan): no sentence repeats (the word lists'
+// lengths are coprime), Portuguese throughout, with bold and code entities, under the answer
+// gate's bound and over Telegram's 4,096 characters.
+const SUBJECTS = ['A campanha', 'O **resultado**', 'A estratégia', 'O `painel`', 'O público', 'A conversão', 'O planejamento'];
+const VERBS = ['depende de', 'melhora com', 'cresce com', 'precisa de', 'aparece no', 'muda com', 'acompanha o', 'vem de', 'pede mais', 'segue o', 'combina com'];
+const OBJECTS = ['engajamento', 'influenciadores', 'receita recorrente', 'conteúdo semanal', 'anúncios', 'vídeos curtos', 'parceiros', 'webinars', 'cupons', 'indicações', 'e-mails', 'lives', 'artigos'];
+const TAILS = ['nesta fase', 'no trimestre', 'para os traders', 'com o time', 'sem pressa'];
+const longAnswer = Array.from({ length: 95 }, (_, i) => `${SUBJECTS[i % 7]} ${VERBS[i % 11]} ${OBJECTS[i % 13]} ${TAILS[i % 5]}.${i % 6 === 5 ? '\n\n' : ' '}`).join('').trim();
 
 describe('the Telegram door', () => {
   let test: TestDatabase;
@@ -307,13 +313,29 @@ describe('the Telegram door', () => {
       expect(photo?.caption).toMatch(/MRR/);
     });
 
+    it('never delivers a claim of an action no tool took; says that nothing was done', async () => {
+      const chat = chats.get('carla')!;
+      const message = 'ativa o modo turbo das campanhas';
+      fake.script = (request) => (lastMessage(request).role === 'user' && lastMessage(request).content === message ? { content: 'Pronto, ativei o modo turbo em todas as campanhas!' } : script(request));
+      try {
+        await chat.send(message);
+        const reply = await chat.reply();
+        expect(reply.plain).not.toContain('ativei');
+        expect(reply.plain).toContain('⚠️ Nada foi feito');
+        const [row] = await queryRows<{ details: { reason: string } }>(database, sql`select details from audit_log where action = 'agent.rejected_answer' order by id desc limit 1`);
+        expect(row!.details.reason).toBe('unbacked_claim');
+      } finally {
+        fake.script = script;
+      }
+    });
+
     it('splits an answer over 4,096 characters without breaking words or entities', async () => {
       const chat = chats.get('carla')!;
       await chat.send('Escreva o plano de marketing completo');
       await settle();
       const parts = chat.fresh();
-      expect(longAnswer.length).toBeGreaterThan(9_000);
-      expect(parts.length).toBeGreaterThanOrEqual(3);
+      expect(longAnswer.length).toBeGreaterThan(4_096);
+      expect(parts.length).toBeGreaterThanOrEqual(2);
       for (const part of parts) {
         expect(part.plain.length).toBeLessThanOrEqual(4_096);
         expect(part.text).not.toMatch(/\*\*|`/); // every entity rendered whole, none cut open
@@ -525,7 +547,7 @@ describe('the Telegram door', () => {
       const versionsBefore = await database.$count(db.configEntryVersions);
       await requester.send(message);
       const answer = await requester.reply();
-      expect(answer.plain).toMatch(/approval/i);
+      expect(answer.plain).toMatch(/⏳ Ainda não feito: aguardando aprovação do responsável de Configurações ou do CEO \(aprovação [0-9a-f-]{36}\)/);
       const [approval] = await database.select().from(db.approvals).where(and(eq(db.approvals.tool, 'set_config'), eq(db.approvals.status, 'pending')));
       expect(approval).toBeDefined();
 

@@ -140,6 +140,22 @@ describe('executive-report workflow on the demo company', () => {
     expect(await online.metrics.registry.getSingleMetricAsString('agent_ungrounded_answers_total')).toContain('agent="ceo"');
   });
 
+  it.each([
+    ['a claim of an action', 'Pronto, pausei as campanhas e reembolsei os clientes atrasados.', 'unbacked_claim'],
+    ['the wrong language', 'The business did well this week and the team should keep going with the current plan.', 'wrong_language'],
+    ['raw JSON', '{"summary": "O negócio foi bem', 'markup'],
+    ['a secret', 'Tudo certo; a chave do Stripe é sk_live_51ReportLeakAbCdEf.', 'secret'],
+  ])('a summary with %s fails the answer gate: audited, counted, and the template writes it', async (_what, content, reason) => {
+    fake.script = (): ScriptedReply => ({ content });
+    const report = await runExecutiveReport(online.mastra, { period: 'daily', asOf: NOW });
+    expect(report).toMatchObject({ summaryFrom: 'template', fallback: 'rejected', grounded: true });
+    expect(report.text).not.toContain(content.slice(0, 20));
+    expect(report.text).toContain('(o texto do modelo não passou na verificação de respostas: resumo automático)');
+    const rows = await test.handle.db.select({ details: db.auditLog.details }).from(db.auditLog).where(eq(db.auditLog.action, 'agent.rejected_answer'));
+    expect(rows.at(-1)!.details).toMatchObject({ reason, workflow: 'executive-report' });
+    expect(await online.metrics.registry.getSingleMetricAsString('agent_rejected_answers_total')).toContain(`reason="${reason}"`);
+  });
+
   it('a model that does not answer in time: the template report, saying so', async () => {
     fake.script = () => new Promise<ScriptedReply>((resolve) => setTimeout(() => resolve({ content: 'tarde demais' }), 5_000));
     const slow = workflowRuntime(test.handle.db, { ollamaUrl: fake.url, timeoutMs: 300 });
