@@ -2,6 +2,7 @@ import type { MastraModelConfig } from '@mastra/core/llm';
 import { Ollama } from 'ollama';
 import { createOllama } from 'ollama-ai-provider-v2';
 import type { AgentName } from './router.ts';
+import { withStructuredTools, type ToolMode } from './structured-tools.ts';
 
 export interface ModelSettings {
   /** Ollama's address, e.g. http://127.0.0.1:11434. */
@@ -11,6 +12,10 @@ export interface ModelSettings {
   readonly agentModels: Readonly<Record<string, string>>;
   /** Longest wait for one model call. */
   readonly timeoutMs: number;
+  /** How agents choose tools (native when unset). */
+  readonly toolMode?: ToolMode | undefined;
+  /** Agent → tool mode, overriding `toolMode` for that agent. */
+  readonly agentToolModes?: Readonly<Record<string, ToolMode>> | undefined;
 }
 
 export type ModelState =
@@ -48,6 +53,10 @@ export class ModelGateway {
     return this.settings.agentModels[agent] ?? this.settings.model;
   }
 
+  toolModeFor(agent: AgentName): ToolMode {
+    return this.settings.agentToolModes?.[agent] ?? this.settings.toolMode ?? 'native';
+  }
+
   /**
    * Whether Ollama answers and has the configured models. Cached for a few seconds so a busy
    * channel doesn't ask before every message; a failed turn clears it.
@@ -81,7 +90,8 @@ export class ModelGateway {
   chatModel(agent: AgentName, meter: ModelMeter): MastraModelConfig {
     // The provider's copy of the AI SDK spec types is a different package instance from
     // Mastra's; the runtime contract (specificationVersion v4) is the same.
-    return metered(this.#provider(this.modelFor(agent)), meter) as unknown as MastraModelConfig;
+    const model = this.#provider(this.modelFor(agent));
+    return metered(this.toolModeFor(agent) === 'structured' ? withStructuredTools(model) : model, meter) as unknown as MastraModelConfig;
   }
 
   /** Pulls a model, reporting progress (bytes done of total) as Ollama streams it. */

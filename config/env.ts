@@ -61,6 +61,17 @@ export const envSchema = z.object({
     .regex(/^\s*[a-z]+\s*=\s*[\w./:-]+\s*(,\s*[a-z]+\s*=\s*[\w./:-]+\s*)*$/, { error: 'expected agent=model pairs separated by commas, e.g. ceo=qwen3:4b,finance=qwen3:1.7b' })
     .transform((text) => Object.fromEntries(text.split(',').map((pair) => pair.split('=').map((part) => part.trim()) as [string, string])))
     .optional(),
+  /**
+   * How agents choose tools: `native` (Ollama's tool calling) or `structured` (the reply is
+   * constrained by a JSON Schema of the agent's tools; see agents/structured-tools.ts).
+   */
+  AGENT_TOOL_MODE: z.enum(['native', 'structured'], { error: 'expected native or structured' }).default('native'),
+  /** Per-agent tool modes, e.g. `ceo=native,finance=structured`. */
+  AGENT_TOOL_MODES: z
+    .string()
+    .regex(/^\s*[a-z]+\s*=\s*(native|structured)\s*(,\s*[a-z]+\s*=\s*(native|structured)\s*)*$/, { error: 'expected agent=native|structured pairs separated by commas, e.g. ceo=native,finance=structured' })
+    .transform((text) => Object.fromEntries(text.split(',').map((pair) => pair.split('=').map((part) => part.trim()) as [string, 'native' | 'structured'])))
+    .optional(),
   /** Longest wait for one model call; past it the turn is answered without the model. */
   OLLAMA_TIMEOUT_MS: z.coerce
     .number({ error: 'expected milliseconds' })

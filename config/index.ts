@@ -32,6 +32,9 @@ export interface Config {
     /** Agent name → model, overriding `model` for that agent. */
     readonly agentModels: Readonly<Record<string, string>>;
     readonly timeoutMs: number;
+    /** How agents choose tools, and per-agent exceptions. */
+    readonly toolMode: 'native' | 'structured';
+    readonly agentToolModes: Readonly<Record<string, 'native' | 'structured'>>;
   };
   readonly telegram: {
     /** Unset: the Telegram door is off. */
@@ -123,7 +126,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, cwd = p
     masterKey: env.MASTER_KEY === undefined ? undefined : decodeMasterKey(env.MASTER_KEY),
     demoSeed: env.DEMO_SEED,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
-    ollama: { host: env.OLLAMA_HOST.replace(/\/+$/, ''), model: env.OLLAMA_MODEL, agentModels: env.OLLAMA_AGENT_MODELS ?? {}, timeoutMs: env.OLLAMA_TIMEOUT_MS },
+    ollama: { host: env.OLLAMA_HOST.replace(/\/+$/, ''), model: env.OLLAMA_MODEL, agentModels: env.OLLAMA_AGENT_MODELS ?? {}, timeoutMs: env.OLLAMA_TIMEOUT_MS, toolMode: env.AGENT_TOOL_MODE, agentToolModes: env.AGENT_TOOL_MODES ?? {} },
     telegram: {
       botToken: env.TELEGRAM_BOT_TOKEN,
       apiRoot: env.TELEGRAM_API_ROOT.replace(/\/+$/, ''),

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, redactUrl } from '../config/index.ts';
+import { ConfigError, configuredSecrets, loadConfig, redactUrl } from '../config/index.ts';
 
 describe('configuration from the environment', () => {
   it('has working defaults with nothing set', () => {
@@ -78,5 +78,18 @@ describe('configuration from the environment', () => {
   it('redacts passwords in URLs', () => {
     expect(redactUrl('postgres://user:s3cret@host:5432/db')).toBe('postgres://user:***@host:5432/db');
     expect(redactUrl('postgres://host/db')).toBe('postgres://host/db');
+  });
+
+  it('reads the agents\' tool mode, per agent too, and rejects anything else', () => {
+    expect(loadConfig({}).ollama).toMatchObject({ toolMode: 'native', agentToolModes: {} });
+    expect(loadConfig({ AGENT_TOOL_MODE: 'structured', AGENT_TOOL_MODES: 'ceo=native, finance=structured' }).ollama).toMatchObject({ toolMode: 'structured', agentToolModes: { ceo: 'native', finance: 'structured' } });
+    expect(() => loadConfig({ AGENT_TOOL_MODE: 'json' })).toThrow('AGENT_TOOL_MODE="json": expected native or structured');
+    expect(() => loadConfig({ AGENT_TOOL_MODES: 'ceo=grammar' })).toThrow(/AGENT_TOOL_MODES="ceo=grammar": expected agent=native\|structured pairs/);
+  });
+
+  it('lists the configured secrets for the answer gate, passwords inside URLs included', () => {
+    const key = Buffer.alloc(32, 7);
+    const secrets = configuredSecrets(loadConfig({ STRIPE_SECRET_KEY: 'sk_test_abcdefgh12345678', TELEGRAM_BOT_TOKEN: '123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ', DATABASE_URL: 'postgres://app:s3cr3t-pass@db/app', MASTER_KEY: key.toString('hex') }));
+    expect(secrets).toEqual(expect.arrayContaining(['sk_test_abcdefgh12345678', '123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ', 's3cr3t-pass', key.toString('hex'), key.toString('base64')]));
   });
 });

@@ -40,8 +40,8 @@ afterAll(async () => {
   await test?.dispose();
 });
 
-it('scores a perfect model at 100 %, grounded, within the call budget', async () => {
-  const gateway = new ModelGateway({ host: fake.url, model: 'qwen3:0.6b', agentModels: {}, timeoutMs: 5_000 });
+it.each(['native', 'structured'] as const)('scores a perfect model at 100 %, grounded, within the call budget (%s tool choice)', async (toolMode) => {
+  const gateway = new ModelGateway({ host: fake.url, model: 'qwen3:0.6b', agentModels: {}, timeoutMs: 5_000, toolMode });
   const runtime = { mastra: createMastra({ db: test.handle.db, gateway, logger: silent }), gateway, logger: silent };
   const results = await evaluateModel(runtime, messages, contextFor);
   const misses = results.filter((r) => !r.toolCorrect || r.answer !== 'kept' || !r.argsValid || r.fallback);
@@ -53,4 +53,8 @@ it('scores a perfect model at 100 %, grounded, within the call budget', async ()
   expect(perAgent).toHaveLength(10);
   expect(perLocale.map((row) => row.group).sort()).toEqual(['en', 'pt-BR']);
   for (const row of perAgent) expect(row.maxModelCalls, row.group).toBeLessThanOrEqual(row.group === 'ceo' ? 4 : 2);
+  // Structured: the tools travel as the reply's schema (one branch per tool), never as native tools.
+  const last = fake.chats.at(-1)!;
+  if (toolMode === 'structured') expect(last.tools).toBeUndefined();
+  else expect(last.format).toBeUndefined();
 });

@@ -205,6 +205,29 @@ describe('agents on the scripted Ollama server', () => {
     }
   });
 
+  it('structured tool choice: the reply is constrained by a schema of the agent\'s tools, and answers the same way', async () => {
+    const gateway = new ModelGateway({ host: fake.url, model: 'qwen3:0.6b', agentModels: {}, timeoutMs: 1_500, toolMode: 'native', agentToolModes: { subscriptions: 'structured' } });
+    const structured: AgentRuntime = { ...runtime, gateway, mastra: createMastra({ db: test.handle.db, gateway, logger: silent }) };
+    const message = 'Quais planos vocês têm hoje?';
+    plan.set(message, [{ name: 'list_plans', arguments: {} }]);
+    const before = fake.chats.length;
+    const turn = await runTurn(structured, { agent: 'subscriptions', message, ctx: ctxFor(staff['subscriptions:head']!), channel: 'test' });
+    expect(turn).toMatchObject({ mode: 'ollama', answerFrom: 'model', toolCalls: [{ tool: 'list_plans', ok: true, by: 'model' }], modelCalls: 2 });
+    const first = fake.chats[before]!;
+    expect(first.tools).toBeUndefined();
+    const branches = (first.format as { anyOf: { properties: { tool?: { enum: string[] }; arguments?: unknown; answer?: unknown } }[] }).anyOf;
+    expect(branches.flatMap((b) => b.properties.tool?.enum ?? []).sort()).toEqual(['change_plan', 'failed_payments', 'list_plans', 'revenue_summary', 'subscription_status']);
+    expect(branches.find((b) => b.properties.tool?.enum[0] === 'subscription_status')!.properties.arguments).toMatchObject({ properties: { email: { type: 'string' } } });
+    expect(branches.some((b) => b.properties.answer)).toBe(true);
+    expect(first.messages[0]!.content).toContain('Reply with exactly one JSON object.');
+    // Another agent in the same runtime keeps native tool calling.
+    plan.set('Qual é o MRR hoje?', [{ name: 'revenue_summary', arguments: {} }]);
+    const next = fake.chats.length;
+    await runTurn(structured, { agent: 'finance', message: 'Qual é o MRR hoje?', ctx: ctxFor(staff['finance:head']!), channel: 'test' });
+    expect(fake.chats[next]!.tools!.map((t) => t.function.name)).toContain('revenue_summary');
+    expect(fake.chats[next]!.format).toBeUndefined();
+  });
+
   describe('what the person is told about actions', () => {
     it('an action asked for and not done is said to be not done, never silence', async () => {
       const message = 'liga o kill switch, mercado derretendo';

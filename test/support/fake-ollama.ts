@@ -18,6 +18,8 @@ export interface OllamaChatRequest {
   readonly tools?: readonly { type: 'function'; function: { name: string; description: string; parameters: unknown } }[];
   readonly stream?: boolean;
   readonly think?: boolean;
+  /** A JSON Schema the reply must match (structured tool choice), or "json". */
+  readonly format?: unknown;
   readonly options?: Record<string, unknown>;
 }
 
@@ -65,7 +67,10 @@ export async function startFakeOllama(script: ChatScript, options: { models?: st
         if (!state.models.includes(request.model)) return json(404, { error: `model "${request.model}" not found, try pulling it first` });
         if (state.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, state.delayMs));
         if (res.destroyed) return;
-        const reply = await state.script(request);
+        const structured = structuredTools(request.format);
+        // Scripts see the tools offered either way; in structured mode they are the schema's branches.
+        const raw = await state.script(structured && !request.tools ? { ...request, tools: structured.map((name) => ({ type: 'function' as const, function: { name, description: '', parameters: {} } })) } : request);
+        const reply = structured ? constrain(raw, structured) : raw;
         if ('status' in reply) return json(reply.status, { error: reply.error });
         if ('stall' in reply) {
           res.writeHead(200, { 'content-type': 'application/x-ndjson' });
@@ -102,6 +107,29 @@ export async function startFakeOllama(script: ChatScript, options: { models?: st
     set delayMs(value) { state.delayMs = value; },
     close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };
+}
+
+/** The tool names a structured-output schema allows (agents/structured-tools.ts), or undefined. */
+function structuredTools(format: unknown): string[] | undefined {
+  const branches = (format as { anyOf?: { properties?: { tool?: { enum?: string[] } } }[] } | undefined)?.anyOf;
+  if (!Array.isArray(branches)) return undefined;
+  return branches.flatMap((branch) => branch.properties?.tool?.enum ?? []);
+}
+
+/**
+ * What Ollama's grammar lets through for a structured request: one JSON object, a tool call
+ * (only a name of the schema: a name outside it cannot be generated, so the first allowed
+ * name comes out instead; the arguments are not checked against their schema here) or an answer.
+ */
+function constrain(reply: ScriptedReply, tools: readonly string[]): ScriptedReply {
+  if ('toolCalls' in reply) {
+    const call = reply.toolCalls[0]!;
+    const args = typeof call.arguments === 'string' ? {} : call.arguments;
+    return { content: JSON.stringify({ tool: tools.includes(call.name) ? call.name : tools[0], arguments: args }) };
+  }
+  if ('content' in reply) return { content: JSON.stringify({ answer: reply.content }) };
+  if ('stall' in reply) return { stall: '{"answer": "' };
+  return reply;
 }
 
 function pull(request: { model?: string; name?: string; stream?: boolean }, res: http.ServerResponse, models: string[]) {
