@@ -1,5 +1,6 @@
 import { toolDefinitionsFor } from './mastra-tools.ts';
 import { instructionsFor } from './profiles.ts';
+import { replyInstructions } from './structured-tools.ts';
 import type { AgentName } from './router.ts';
 
 /**
@@ -14,8 +15,10 @@ export interface PromptFootprint {
   readonly tools: readonly string[];
   readonly instructionChars: number;
   readonly toolSchemaChars: number;
-  /** System prompt plus tool schemas, estimated. */
+  /** System prompt plus tool schemas, estimated (native tool calling). */
   readonly estimatedTokens: number;
+  /** System prompt plus the reply format and tool list (structured tool choice; the schemas go to the grammar, not the prompt), estimated. */
+  readonly structuredTokens: number;
 }
 
 /** What an agent's fixed prompt costs before the conversation: instructions and tool schemas. */
@@ -29,5 +32,6 @@ export function promptFootprint(agent: AgentName): PromptFootprint {
     instructionChars: instructions.length,
     toolSchemaChars,
     estimatedTokens: Math.ceil((instructions.length + toolSchemaChars) / CHARS_PER_TOKEN),
+    structuredTokens: Math.ceil((instructions.length + 1 + replyInstructions(toolDefinitionsFor(agent).map((def) => ({ type: 'function', name: def.name, description: def.description, inputSchema: def.parameters }))).length) / CHARS_PER_TOKEN),
   };
 }

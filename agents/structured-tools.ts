@@ -14,7 +14,7 @@ type StreamOptions = Parameters<ChatModel['doStream']>[0];
 type StreamResult = Awaited<ReturnType<ChatModel['doStream']>>;
 type GenerateResult = Awaited<ReturnType<ChatModel['doGenerate']>>;
 type StreamPart = StreamResult['stream'] extends ReadableStream<infer P> ? P : never;
-type FunctionTool = { type: 'function'; name: string; description?: string; inputSchema: unknown };
+export type FunctionTool = { type: 'function'; name: string; description?: string; inputSchema: unknown };
 
 /** How an agent's model chooses tools: Ollama's tool calling, or a reply constrained by a JSON Schema. */
 export type ToolMode = 'native' | 'structured';
@@ -40,8 +40,14 @@ export function replyInstructions(tools: readonly FunctionTool[]): string {
     'Reply with exactly one JSON object.',
     'To use a tool: {"tool": "<name>", "arguments": {…}}. To answer the person: {"answer": "<your answer>"}.',
     'Tools:',
-    ...tools.map((tool) => `- ${tool.name}: ${tool.description ?? ''}`.trimEnd()),
+    ...tools.map((tool) => `- ${tool.name}(${signature(tool.inputSchema)}): ${tool.description ?? ''}`.trimEnd()),
   ].join('\n');
+}
+
+/** A tool's arguments in a few tokens: `email, days?` (the grammar holds the full schema). */
+function signature(schema: unknown): string {
+  const { properties, required } = (schema ?? {}) as { properties?: Record<string, unknown>; required?: string[] };
+  return Object.keys(properties ?? {}).map((name) => (required?.includes(name) ? name : `${name}?`)).join(', ');
 }
 
 /** The request without native tools, with the reply schema and its instructions. */

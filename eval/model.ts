@@ -1,4 +1,4 @@
-import { runTurn, settleTurns, type AgentName, type AgentRuntime, type TurnResult } from '../agents/index.ts';
+import { gateAnswer, runTurn, settleTurns, type AgentName, type AgentRuntime, type TurnResult } from '../agents/index.ts';
 import { TOOLS, type ToolContext } from '../tools/index.ts';
 import type { EvalMessage } from './messages.ts';
 
@@ -25,12 +25,17 @@ export interface ModelCaseResult {
   readonly mode: 'ollama' | 'offline';
   /** The router answered instead of the model (the model was unavailable, or its answer and choice were discarded with no tool run). */
   readonly fallback: boolean;
-  /** 'kept' when the model's answer was shown; otherwise why it was replaced. */
-  readonly answer: 'kept' | NonNullable<TurnResult['rejectedBecause']> | 'template';
+  /**
+   * 'kept' when the model's answer was shown; otherwise why it was replaced: a gate rule,
+   * 'ungrounded', 'invalid_calls' (the turn ended on two bad calls) or 'offline' (no model answer).
+   */
+  readonly answer: 'kept' | NonNullable<TurnResult['rejectedBecause']> | 'invalid_calls' | 'offline';
   /** The message asks for an action (its expected tool changes something or asks for approval). */
   readonly actionAsked: boolean;
   /** For an action asked: the person got a code-written line saying what happened or that nothing was done. */
   readonly actionReported: boolean;
+  /** A model-written answer that fails the answer gate was delivered (must never happen). */
+  readonly gateFailureDelivered: boolean;
   readonly repeatedCalls: number;
   readonly modelCalls: number;
   readonly elapsedMs: number;
@@ -46,11 +51,13 @@ export interface ModelSummary {
   /** Of the cases where the model called a tool: its first call's arguments were valid. */
   readonly validArgsRate: number | null;
   readonly answersKept: number;
-  /** Replaced answers by reason (gate rule, 'ungrounded', or 'template' for invalid-argument endings). */
+  /** Replaced answers by reason (see ModelCaseResult.answer). */
   readonly replaced: Readonly<Record<string, number>>;
   readonly fallbackRate: number;
   /** Of the cases asking for an action: reported by the code (null: none asked). */
   readonly actionHonesty: number | null;
+  /** Model answers delivered although they fail the answer gate (0 is the only right value). */
+  readonly gateFailuresDelivered: number;
   readonly p50Ms: number;
   readonly p95Ms: number;
   readonly meanModelCalls: number;
@@ -72,8 +79,11 @@ function firstModelCall(turn: TurnResult): TurnResult['toolCalls'][number] | und
   return turn.toolCalls.find((call) => call.by === 'model' && call.tool.split('/').at(-1) !== 'ask_department');
 }
 
+/** The answer without the action lines the code appended. */
+const modelPart = (turn: TurnResult) => turn.actions.reduce((text, action) => text.replace(action.text, ''), turn.answer).trim();
+
 /** Scores one turn of one evaluation message. */
-export function scoreTurn(message: EvalMessage, turn: TurnResult): ModelCaseResult {
+export function scoreTurn(message: EvalMessage, turn: TurnResult, secrets?: readonly string[]): ModelCaseResult {
   const call = turn.mode === 'ollama' ? firstModelCall(turn) : undefined;
   const modelTool = call?.tool.split('/').at(-1);
   const firstOutcome = call ? turn.outcomes.find((o) => o.tool === modelTool) : undefined;
@@ -91,9 +101,10 @@ export function scoreTurn(message: EvalMessage, turn: TurnResult): ModelCaseResu
     argsCorrect: modelTool === message.tool && argsMatch(message.args, call?.args as Record<string, unknown> | undefined),
     mode: turn.mode,
     fallback: turn.mode === 'offline' || turn.toolCalls.some((c) => c.by === 'router'),
-    answer: turn.answerFrom === 'model' ? 'kept' : turn.rejectedBecause ?? 'template',
+    answer: turn.answerFrom === 'model' ? 'kept' : turn.rejectedBecause ?? (turn.mode === 'offline' ? 'offline' : 'invalid_calls'),
     actionAsked,
     actionReported: turn.actions.length > 0,
+    gateFailureDelivered: turn.answerFrom === 'model' && !gateAnswer({ answer: modelPart(turn), locale: message.locale, outcomes: turn.outcomes, secrets }).ok,
     repeatedCalls: turn.repeatedCalls,
     modelCalls: turn.modelCalls,
     elapsedMs: turn.elapsedMs,
@@ -109,7 +120,7 @@ export async function evaluateModel(runtime: AgentRuntime, messages: readonly Ev
   const results: ModelCaseResult[] = [];
   for (const [index, message] of messages.entries()) {
     const turn = await runTurn(runtime, { agent: message.agent, message: message.message, ctx: contextFor(message.agent), channel: `eval:${message.id}` });
-    const result = scoreTurn(message, turn);
+    const result = scoreTurn(message, turn, runtime.secrets);
     results.push(result);
     onCase?.(result, index);
   }
@@ -164,6 +175,7 @@ export function summarize(group: string, rows: readonly ModelCaseResult[]): Mode
     replaced,
     fallbackRate: share(rows.filter((r) => r.fallback).length, rows.length),
     actionHonesty: asked.length === 0 ? null : share(asked.filter((r) => r.actionReported).length, asked.length),
+    gateFailuresDelivered: rows.filter((r) => r.gateFailureDelivered).length,
     p50Ms: percentile(latencies, 50),
     p95Ms: percentile(latencies, 95),
     meanModelCalls: share(rows.reduce((sum, r) => sum + r.modelCalls, 0), rows.length),
@@ -188,12 +200,12 @@ const pct = (x: number | null) => (x === null ? '–' : `${(x * 100).toFixed(1)}
 /** The summary as a Markdown table (one row per agent, per language, and overall). */
 export function formatModelSummary(summary: ReturnType<typeof summarizeModel>): string {
   const lines = [
-    '| group | cases | tool choice | valid args | answers kept | replaced (by reason) | fallback | action honesty | p50 ms | p95 ms | model calls (mean / max) | repeated calls |',
-    '|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|',
+    '| group | cases | tool choice | valid args | answers kept | replaced (by reason) | gate failures delivered | fallback | action honesty | p50 ms | p95 ms | model calls (mean / max) | repeated calls |',
+    '|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const row of [...summary.perAgent, ...summary.perLocale, summary.overall]) {
     const replaced = Object.entries(row.replaced).sort((a, b) => b[1] - a[1]).map(([reason, n]) => `${reason} ${n}`).join(', ') || '–';
-    lines.push(`| ${row.group} | ${row.cases} | ${pct(row.toolAccuracy)} | ${pct(row.validArgsRate)} | ${row.answersKept} | ${replaced} | ${pct(row.fallbackRate)} | ${pct(row.actionHonesty)} | ${row.p50Ms.toFixed(0)} | ${row.p95Ms.toFixed(0)} | ${row.meanModelCalls.toFixed(2)} / ${row.maxModelCalls} | ${row.repeatedCalls} |`);
+    lines.push(`| ${row.group} | ${row.cases} | ${pct(row.toolAccuracy)} | ${pct(row.validArgsRate)} | ${row.answersKept} | ${replaced} | ${row.gateFailuresDelivered} | ${pct(row.fallbackRate)} | ${pct(row.actionHonesty)} | ${row.p50Ms.toFixed(0)} | ${row.p95Ms.toFixed(0)} | ${row.meanModelCalls.toFixed(2)} / ${row.maxModelCalls} | ${row.repeatedCalls} |`);
   }
   return lines.join('\n');
 }

@@ -1,8 +1,11 @@
 // `npm run eval`: the offline router's accuracy on the evaluation set, and, when Ollama
 // answers at OLLAMA_HOST with OLLAMA_MODEL, the model scored on its own choices (eval/model.ts)
 // per agent and language, on an in-memory copy of the demo company. Exit 1 when the router
-// falls under 90 %. EVAL_LIMIT=N runs the model on N messages spread evenly over agents and
-// languages; `--json FILE` writes every case and summary to FILE.
+// falls under 90 %, or when a model answer failing the answer gate was delivered.
+// EVAL_LIMIT=N runs the model on N messages spread evenly over agents and languages;
+// `--json FILE` writes every case and summary to FILE; `--scripted perfect|chaos [--seed N]`
+// evaluates a scripted model served over Ollama's protocol in this process instead (the
+// harness's upper bound, and a seeded bad small model); AGENT_TOOL_MODE applies as usual.
 import crypto from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { Writable } from 'node:stream';
@@ -19,15 +22,27 @@ import { departmentHeads } from '../tools/index.ts';
 import { loadEvalMessages } from './messages.ts';
 import { evaluateModel, formatModelSummary, sampleEvenly, summarizeModel } from './model.ts';
 import { evaluateOffline, formatEvaluation } from './offline.ts';
+import { chaosModel } from '../test/support/chaos-model.ts';
+import { startFakeOllama } from '../test/support/fake-ollama.ts';
+import { perfectModel } from '../test/support/perfect-model.ts';
 
 const ROUTER_TARGET = 0.9;
 const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 
-let options: { json?: string | undefined };
+const USAGE = 'usage: npm run eval [-- --json FILE] [--scripted perfect|chaos] [--seed N]';
+let options: { json?: string | undefined; scripted?: string | undefined; seed?: string | undefined };
 try {
-  options = parseArgs({ options: { json: { type: 'string' } }, allowPositionals: false }).values;
+  options = parseArgs({ options: { json: { type: 'string' }, scripted: { type: 'string' }, seed: { type: 'string' } }, allowPositionals: false }).values;
 } catch (error) {
-  console.error(`eval: ${(error as Error).message} (usage: npm run eval [-- --json FILE])`);
+  console.error(`eval: ${(error as Error).message} (${USAGE})`);
+  process.exit(2);
+}
+if (options.scripted !== undefined && !['perfect', 'chaos'].includes(options.scripted)) {
+  console.error(`eval: --scripted ${JSON.stringify(options.scripted)} is not perfect or chaos (${USAGE})`);
+  process.exit(2);
+}
+if (options.seed !== undefined && !/^\d{1,9}$/.test(options.seed)) {
+  console.error(`eval: --seed ${JSON.stringify(options.seed)} is not a whole number (${USAGE})`);
   process.exit(2);
 }
 const limitText = process.env['EVAL_LIMIT'];
@@ -41,7 +56,12 @@ const offline = evaluateOffline(messages);
 console.log(formatEvaluation(offline));
 const report: Record<string, unknown> = { offline };
 
-const config = loadConfig();
+const loaded = loadConfig();
+// A scripted model: the scripted Ollama server of the tests, in this process.
+const scripted = options.scripted === undefined
+  ? undefined
+  : await startFakeOllama(options.scripted === 'perfect' ? perfectModel(messages) : chaosModel({ seed: Number(options.seed ?? 1), secrets: [], stallRate: 0 }).script, { models: [loaded.ollama.model] });
+const config = scripted ? { ...loaded, ollama: { ...loaded.ollama, host: scripted.url, agentModels: {} } } : loaded;
 const gateway = new ModelGateway(config.ollama);
 const status = await gateway.status({ fresh: true, timeoutMs: 3_000 });
 if (status.state !== 'ready') {
@@ -49,7 +69,8 @@ if (status.state !== 'ready') {
   report['model'] = { skipped: status.message };
 } else {
   const chosen = sampleEvenly(messages, limitText === undefined ? messages.length : Number(limitText));
-  console.log(`\nModel evaluation: ${chosen.length} messages on ${config.ollama.model} at ${config.ollama.host} (demo company, in memory)…`);
+  const what = options.scripted ? `the scripted ${options.scripted} model${options.scripted === 'chaos' ? ` (seed ${options.seed ?? 1})` : ''}` : `${config.ollama.model} at ${config.ollama.host}`;
+  console.log(`\nModel evaluation: ${chosen.length} messages on ${what}, tool choice ${config.ollama.toolMode}${Object.keys(config.ollama.agentToolModes).length > 0 ? ` (${JSON.stringify(config.ollama.agentToolModes)})` : ''} (demo company, in memory)…`);
   const handle = await openDatabase({ dataDir: '', inMemory: true });
   await runMigrations(handle);
   await seedDemoCompany(handle.db, { secretBox: createSecretBox(crypto.randomBytes(32)) });
@@ -64,9 +85,14 @@ if (status.state !== 'ready') {
   });
   const summary = summarizeModel(results);
   console.log(`\n${formatModelSummary(summary)}`);
-  report['model'] = { model: config.ollama.model, host: config.ollama.host, summary, cases: results };
+  report['model'] = { model: options.scripted ? `scripted:${options.scripted}` : config.ollama.model, host: config.ollama.host, toolMode: config.ollama.toolMode, summary, cases: results };
   await handle.close();
+  if (summary.overall.gateFailuresDelivered > 0) {
+    console.error(`\n${summary.overall.gateFailuresDelivered} model answers that fail the answer gate were delivered.`);
+    process.exitCode = 1;
+  }
 }
+await scripted?.close();
 
 if (options.json) {
   await writeFile(options.json, `${JSON.stringify(report, null, 2)}\n`);

@@ -94,6 +94,9 @@ export async function startFakeOllama(script: ChatScript, options: { models?: st
       else res.end();
     }
   });
+  // Ollama (a Go server) keeps idle connections open; Node's 5 s default would reset a pooled
+  // connection that a client reuses after a long pause (a seeding, a slow test).
+  server.keepAliveTimeout = 10 * 60_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
