@@ -68,7 +68,7 @@ export async function agentTurns(out: (line?: string) => void): Promise<void> {
 
   out(`Embedded PGlite in memory, demo company (320 traders), the ${messages.length} messages of eval/messages.jsonl asked by each department's head, 3 timed rounds after one warm-up round, against the scripted Ollama server (a "model" that picks the labelled tool and quotes the result, so the CEO's department questions go through a delegation). Overhead = turn time (until the answer is handed back) − time inside model calls: Mastra, recalling the conversation, tool layer with audit, grounding; the conversation is written just after the answer is handed back (a door sends the reply first), and that write finishes before the next turn starts, outside the timing. Offline = the same message answered by the router and templates. Tokens are estimated at ${CHARS_PER_TOKEN} characters per token (conservative for Qwen's tokenizer).`);
   out();
-  out('| agent | turns | overhead p50 ms | overhead p95 ms | model calls (max) | offline p95 ms | prompt + tool schemas (tokens, est.) | tools |');
+  out('| agent | turns | overhead p50 ms | overhead p95 ms | model calls (max) | offline p95 ms | prompt + tool schemas, native (tokens, est.) | prompt + tool list, structured (tokens, est.) | tools |');
   out('|---|---:|---:|---:|---:|---:|---:|---:|');
   const all: number[] = [];
   for (const agent of AGENT_NAMES) {
@@ -78,11 +78,11 @@ export async function agentTurns(out: (line?: string) => void): Promise<void> {
     const offline = [...row.offline].sort((a, b) => a - b);
     all.push(...overhead);
     const footprint = promptFootprint(agent);
-    out(`| ${agent} | ${overhead.length} | ${percentile(overhead, 50).toFixed(1)} | ${percentile(overhead, 95).toFixed(1)} | ${Math.max(...row.calls)} | ${percentile(offline, 95).toFixed(1)} | ${footprint.estimatedTokens} | ${footprint.tools.length} |`);
+    out(`| ${agent} | ${overhead.length} | ${percentile(overhead, 50).toFixed(1)} | ${percentile(overhead, 95).toFixed(1)} | ${Math.max(...row.calls)} | ${percentile(offline, 95).toFixed(1)} | ${footprint.estimatedTokens} | ${footprint.structuredTokens} | ${footprint.tools.length} |`);
   }
   all.sort((a, b) => a - b);
-  out(`| all | ${all.length} | ${percentile(all, 50).toFixed(1)} | ${percentile(all, 95).toFixed(1)} | | | | |`);
-  out(`| Mastra's agent loop alone | ${floor.length} | ${percentile(floor, 50).toFixed(1)} | ${percentile(floor, 95).toFixed(1)} | 2 | | | 1 |`);
+  out(`| all | ${all.length} | ${percentile(all, 50).toFixed(1)} | ${percentile(all, 95).toFixed(1)} | | | | | |`);
+  out(`| Mastra's agent loop alone | ${floor.length} | ${percentile(floor, 50).toFixed(1)} | ${percentile(floor, 95).toFixed(1)} | 2 | | | | 1 |`);
   out();
   out("The last row is the floor under every turn: a bare Mastra agent with one tool that does nothing, no memory, no database queries, the same metered model and scripted server (tool call, then answer), timed the same way in the same process. What the product adds to it (memory, the tool layer with its audit row, the tools' queries, grounding, delegation for the CEO) is the difference.");
   out();

@@ -12,6 +12,7 @@ import { createApp } from '../server/index.ts';
 import { createLogger, createMetrics } from '../observability/index.ts';
 import { seedDemoCompany } from '../demo/index.ts';
 import { agentTurns } from './agents.ts';
+import { chaosTurns } from './chaos.ts';
 import { workerThroughput } from './workers.ts';
 import { telegramLatency } from './telegram.ts';
 import { outboxBurst } from './telegram-outbox.ts';
@@ -303,7 +304,7 @@ out(`Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.availableParallelism
 out(`Date: ${started.toISOString().slice(0, 10)}.`);
 out();
 // BENCH_ONLY=backtest,runner (names below) runs a subset and leaves BENCHMARKS.md alone.
-const sections = { backtest: backtestThroughput, memory: backtestMemory, optimize: optimizeScaling, api: apiAndDatabase, runner: paperRunner, billing: billingFigures, agents: () => agentTurns(out), workers: () => workerThroughput(out), telegram: () => telegramLatency(out), outbox: () => outboxBurst(out), report: () => reportLatency(out) };
+const sections = { backtest: backtestThroughput, memory: backtestMemory, optimize: optimizeScaling, api: apiAndDatabase, runner: paperRunner, billing: billingFigures, agents: () => agentTurns(out), chaos: () => chaosTurns(out), workers: () => workerThroughput(out), telegram: () => telegramLatency(out), outbox: () => outboxBurst(out), report: () => reportLatency(out) };
 const only = process.env.BENCH_ONLY?.split(',');
 for (const [name, run] of Object.entries(sections)) if (!only || only.includes(name)) await run();
 if (!only) fs.writeFileSync(new URL('../BENCHMARKS.md', import.meta.url), `${lines.join('\n')}\n`);
