@@ -59,10 +59,12 @@ export function actionToolsOf(agent: AgentName): string[] {
  * the router maps it to a write or approval tool, or it opens with an imperative and the
  * agent has action tools. A question ("what's the threshold set to?") is not a request.
  */
-export function requestedAction(agent: AgentName, message: string): { readonly tool: string | undefined } | undefined {
+export function requestedAction(agent: AgentName, message: string): { readonly tool: string | undefined; readonly offered?: boolean } | undefined {
   const route = routeMessage(agent, message);
   if (route && effectOf(route.tool) !== 'read') return { tool: route.tool };
-  return opensWithImperative(message) ? { tool: undefined } : undefined;
+  if (opensWithImperative(message)) return { tool: undefined };
+  // Said as a statement or a question ("o lead X desistiu"): the read answers it and the action is offered.
+  return route?.offer ? { tool: route.offer, offered: true } : undefined;
 }
 
 const REFUSAL_PT: Readonly<Record<string, string>> = {
@@ -110,7 +112,13 @@ export function reportActions(agent: AgentName, message: string, outcomes: reado
   if (reports.length > 0) return reports;
   const asked = requestedAction(agent, message);
   if (!asked) return [];
-  return [{ tool: asked.tool, status: 'not_done', text: notDoneText(agent, asked.tool, locale) }];
+  return [{ tool: asked.tool, status: 'not_done', text: asked.offered ? offerText(asked.tool!, locale) : notDoneText(agent, asked.tool, locale) }];
+}
+
+function offerText(tool: string, locale: Locale): string {
+  const entry = HOW_TO[tool];
+  const [what, example] = entry ? (locale === 'en' ? entry.en : entry.pt) : [tool, tool];
+  return t(locale, `ℹ️ Nada foi alterado. Se quiser ${what}, peça diretamente: "${example}".`, `ℹ️ Nothing was changed. If you want to ${what}, ask for it directly: "${example}".`);
 }
 
 function notDoneText(agent: AgentName, tool: string | undefined, locale: Locale): string {

@@ -11,6 +11,8 @@ const quote = (value: number, locale: Locale) => `${new Intl.NumberFormat(locale
 const pct = (value: number | null, locale: Locale) => (value === null ? '–' : `${new Intl.NumberFormat(locale === 'en' ? 'en-US' : 'pt-BR', { maximumFractionDigits: 2 }).format(value)} %`);
 const int = (value: number, locale: Locale) => new Intl.NumberFormat(locale === 'en' ? 'en-US' : 'pt-BR').format(value);
 const t = (locale: Locale, pt: string, en: string) => (locale === 'en' ? en : pt);
+/** A window as a person reads it: "24 h", "7 dias" / "7 days", "48 h". */
+const window = (value: unknown, unit: 'h' | 'd', l: Locale) => (typeof value !== 'number' ? '–' : unit === 'h' ? (value % 24 === 0 && value >= 48 ? `${value / 24} ${t(l, 'dias', 'days')}` : `${value} h`) : `${value} ${value === 1 ? t(l, 'dia', 'day') : t(l, 'dias', 'days')}`);
 
 const STAGE_PT: Readonly<Record<string, string>> = { new: 'novo', contacted: 'contatado', qualified: 'qualificado', proposal: 'proposta', won: 'ganho', lost: 'perdido' };
 const stage = (value: unknown, l: Locale) => (l === 'en' ? String(value) : STAGE_PT[String(value)] ?? String(value));
@@ -72,6 +74,22 @@ const DOMAIN_TEMPLATES: Record<string, (r: Result, l: Locale) => string> = {
     t(l, `${r['key']}: versão atual ${r['currentVersion']}.`, `${r['key']}: current version ${r['currentVersion']}.`),
     ...(r['versions'] as Result[]).map((v) => `- v${v['version']} ${day(v['at'])}: ${shown(v['value'])}${v['changedBy'] ? ` (${v['changedBy']}${v['reason'] ? `: ${v['reason']}` : ''})` : ''}`),
   ].join('\n'),
+  // Actions: what changed, in words (the approval and refusal lines come from agents/actions.ts).
+  stop_bot: (r, l) => t(l, `Robô ${r['botId']} parado (status: ${r['status']}).`, `Bot ${r['botId']} stopped (status: ${r['status']}).`),
+  start_bot: (r, l) => t(l, `Robô ${r['botId']} iniciado (status: ${r['status']}).`, `Bot ${r['botId']} started (status: ${r['status']}).`),
+  answer_ticket: (r, l) => t(l, `Resposta enviada no ticket ${r['ticketId']} (status: ${r['status']}).`, `Reply sent on ticket ${r['ticketId']} (status: ${r['status']}).`),
+  escalate_ticket: (r, l) => t(l, `Ticket ${r['ticketId']} escalado (status: ${r['status']}, prioridade ${r['priority']}).`, `Ticket ${r['ticketId']} escalated (status: ${r['status']}, priority ${r['priority']}).`),
+  open_ticket: (r, l) => t(l, `Ticket ${r['ticketId']} aberto; prazo de resposta ${String(r['slaDueAt']).slice(0, 16).replace('T', ' ')} UTC.`, `Ticket ${r['ticketId']} opened; reply due ${String(r['slaDueAt']).slice(0, 16).replace('T', ' ')} UTC.`),
+  freeze_api_key: (r, l) => t(l, `Chaves congeladas: ${int(r['frozenAccounts'] as number, l)} contas de corretora, ${int(r['frozenBots'] as number, l)} robôs parados.`, `Keys frozen: ${int(r['frozenAccounts'] as number, l)} exchange accounts, ${int(r['frozenBots'] as number, l)} bots stopped.`),
+  refund_payment: (r, l) => t(l, `Reembolso ${r['refundId']} de ${cents(r['amountCents'], l)} feito.`, `Refund ${r['refundId']} of ${cents(r['amountCents'], l)} made.`),
+  change_plan: (r, l) => t(l, `${r['email']} agora está no plano ${r['planId']}.`, `${r['email']} is now on the ${r['planId']} plan.`),
+  run_backtest: (r, l) => t(l,
+    `Backtest ${r['strategy']} em ${r['symbol']} (${int(r['candles'] as number, l)} candles): ${int(r['trades'] as number, l)} operações, retorno ${pct(r['totalReturnPct'] as number, l)}, rebaixamento máximo ${pct(r['maxDrawdownPct'] as number, l)}, acerto ${pct(r['winRatePct'] as number | null, l)}.`,
+    `Backtest ${r['strategy']} on ${r['symbol']} (${int(r['candles'] as number, l)} candles): ${int(r['trades'] as number, l)} trades, return ${pct(r['totalReturnPct'] as number, l)}, max drawdown ${pct(r['maxDrawdownPct'] as number, l)}, win rate ${pct(r['winRatePct'] as number | null, l)}.`),
+  force_exit: (r, l) => [t(l, `Saídas do robô ${r['botId']}:`, `Exits of bot ${r['botId']}:`), ...(r['exits'] as Result[]).map((e) => `- ${e['symbol']}: ${e['outcome']} ${e['amountBase']}${e['priceQuote'] ? ` @ ${e['priceQuote']}` : ''}${e['reason'] ? ` (${e['reason']})` : ''}`)].join('\n'),
+  pnl_by_period: (r, l) => [t(l, `Resultado por ${r['period'] === 'day' ? 'dia' : r['period'] === 'week' ? 'semana' : 'mês'}: total ${quote(r['totalProfitQuote'] as number, l)}.`, `Result per ${r['period']}: total ${quote(r['totalProfitQuote'] as number, l)}.`),
+    ...(r['rows'] as Result[]).map((row) => `- ${row['start']}: ${int(row['closedTrades'] as number, l)} ${t(l, 'operações', 'trades')}, ${quote(row['profitQuote'] as number, l)}`)].join('\n'),
+  bot_balances: (r, l) => (r['bots'] as Result[]).map((b) => `- ${b['name']} (${b['mode']}, ${b['status']}): ${b['assets'] ? Object.entries(b['assets'] as Record<string, number>).map(([asset, n]) => `${new Intl.NumberFormat(l === 'en' ? 'en-US' : 'pt-BR', { maximumFractionDigits: 8 }).format(n)} ${asset}`).join(', ') : (b['note'] ?? '–')}`).join('\n') || t(l, 'Nenhum robô.', 'No bots.'),
   set_config: (r, l) => configChange(r, l),
   rollback_config: (r, l) => configChange(r, l),
 };
@@ -90,8 +108,8 @@ const TEMPLATES: Record<string, (r: Result, l: Locale) => string> = {
     t(l, `MRR ${money(r['mrrCents'] as number, l)}, ARR ${money(r['arrCents'] as number, l)}, ${int(r['payingCustomers'] as number, l)} clientes pagantes, ARPU ${money(r['arpuCents'] as number, l)}, churn médio ${pct(r['averageChurnRatePct'] as number | null, l)}.`,
       `MRR ${money(r['mrrCents'] as number, l)}, ARR ${money(r['arrCents'] as number, l)}, ${int(r['payingCustomers'] as number, l)} paying customers, ARPU ${money(r['arpuCents'] as number, l)}, average churn ${pct(r['averageChurnRatePct'] as number | null, l)}.`),
   failed_payments: (r, l) =>
-    t(l, `${int(r['failedPayments'] as number, l)} pagamentos falharam (${money(r['failedAmountCents'] as number, l)}); em risco: ${money(r['atRiskCents'] as number, l)}; assinaturas em atraso: ${int(r['pastDueSubscriptions'] as number, l)}.`,
-      `${int(r['failedPayments'] as number, l)} payments failed (${money(r['failedAmountCents'] as number, l)}); at risk: ${money(r['atRiskCents'] as number, l)}; past-due subscriptions: ${int(r['pastDueSubscriptions'] as number, l)}.`),
+    t(l, `Nos últimos ${window(r['days'], 'd', l)}: ${int(r['failedPayments'] as number, l)} pagamentos falharam (${money(r['failedAmountCents'] as number, l)}); em risco: ${money(r['atRiskCents'] as number, l)}; assinaturas em atraso: ${int(r['pastDueSubscriptions'] as number, l)}.`,
+      `In the last ${window(r['days'], 'd', l)}: ${int(r['failedPayments'] as number, l)} payments failed (${money(r['failedAmountCents'] as number, l)}); at risk: ${money(r['atRiskCents'] as number, l)}; past-due subscriptions: ${int(r['pastDueSubscriptions'] as number, l)}.`),
   list_plans: (r, l) =>
     (r['plans'] as Result[]).map((p) => `${p['name']}: ${money(p['monthlyPriceCents'] as number, l)}${t(l, '/mês', '/month')}, ${int(p['botsAllowed'] as number, l)} ${t(l, 'robôs', 'bots')}, ${p['liveTradingAllowed'] ? t(l, 'operação real', 'live trading') : t(l, 'só simulado', 'paper only')}`).join('\n'),
   subscription_status: (r, l) =>
@@ -127,26 +145,30 @@ const TEMPLATES: Record<string, (r: Result, l: Locale) => string> = {
   },
   recent_security_events: (r, l) => {
     const byType = Object.entries(r['byType'] as Record<string, number>).map(([type, n]) => `${type} ${int(n, l)}`).join(', ');
-    return t(l, `${int(r['total'] as number, l)} eventos de segurança no período${byType ? `: ${byType}` : ''}.`, `${int(r['total'] as number, l)} security events in the period${byType ? `: ${byType}` : ''}.`);
+    return t(l, `${int(r['total'] as number, l)} eventos de segurança nas últimas ${window(r['hours'], 'h', l)}${byType ? `: ${byType}` : ''}.`, `${int(r['total'] as number, l)} security events in the last ${window(r['hours'], 'h', l)}${byType ? `: ${byType}` : ''}.`);
   },
   detect_anomalies: (r, l) => {
     const findings = r['findings'] as Result[];
-    if (findings.length === 0) return t(l, 'Nenhuma anomalia encontrada.', 'No anomalies found.');
-    return findings.map((f) => (f['kind'] === 'order_burst'
+    const head = t(l, `Nas últimas ${window(r['hours'], 'h', l)}:`, `In the last ${window(r['hours'], 'h', l)}:`);
+    if (findings.length === 0) return t(l, `Nenhuma anomalia nas últimas ${window(r['hours'], 'h', l)} (só esse período foi verificado).`, `No anomalies in the last ${window(r['hours'], 'h', l)} (only that period was checked).`);
+    return [head, ...findings.map((f) => (f['kind'] === 'order_burst'
       ? `- order_burst: ${f['email'] ?? '?'}, ${t(l, 'robô', 'bot')} ${f['botId'] ?? '?'} (${int(f['count'] as number, l)} ${t(l, 'ordens', 'orders')})`
-      : `- ${f['kind']}: ${f['email'] ?? '?'} ${t(l, 'de', 'from')} ${f['ip'] ?? '?'} (${int(f['count'] as number, l)}×)`)).join('\n');
+      : `- ${f['kind']}: ${f['email'] ?? '?'} ${t(l, 'de', 'from')} ${f['ip'] ?? '?'} (${int(f['count'] as number, l)}×)`))].join('\n');
   },
   verify_audit_chain: (r, l) => (r['ok'] ? t(l, `Trilha de auditoria íntegra: ${int(r['rowsChecked'] as number, l)} registros verificados.`, `Audit trail intact: ${int(r['rowsChecked'] as number, l)} rows verified.`) : t(l, `Trilha de auditoria QUEBRADA no registro ${r['badRowId']}: ${r['message']}`, `Audit trail BROKEN at row ${r['badRowId']}: ${r['message']}`)),
   query_audit_log: (r, l) => {
     const entries = r['entries'] as Result[];
-    return entries.length === 0 ? t(l, 'Nenhum registro no período.', 'No entries in that period.') : entries.map((e) => `#${e['id']} ${String(e['at']).slice(0, 16).replace('T', ' ')} ${e['tool'] ?? e['action']} → ${e['outcome']}`).join('\n');
+    return entries.length === 0 ? t(l, `Nenhum registro nas últimas ${window(r['hours'], 'h', l)}.`, `No entries in the last ${window(r['hours'], 'h', l)}.`) : entries.map((e) => `#${e['id']} ${String(e['at']).slice(0, 16).replace('T', ' ')} ${e['tool'] ?? e['action']} → ${e['outcome']}`).join('\n');
   },
   ...DOMAIN_TEMPLATES,
 };
 
-/** A plain rendering of a tool result in the staff member's language. */
+/** A plain rendering of a tool result in the staff member's language (every catalogue tool has a template). */
 export function renderToolResult(tool: string, result: unknown, locale: Locale): string {
   const template = TEMPLATES[tool];
   if (template && result && typeof result === 'object') return template(result as Result, locale);
-  return JSON.stringify(result);
+  return t(locale, `${tool}: concluído.`, `${tool}: done.`);
 }
+
+/** Tools that have a template (a test keeps it equal to the catalogue). */
+export const TEMPLATED_TOOLS: readonly string[] = Object.keys(TEMPLATES);

@@ -14,10 +14,14 @@ export const evalMessageSchema = z.strictObject({
   tool: z.string().min(2).max(60),
   /** Arguments the call must carry (a partial match: other arguments may be there too). */
   args: z.record(z.string(), z.unknown()).optional(),
+  /** Held out: never looked at while changing the router (eval/heldout.jsonl marks half its lines). */
+  heldout: z.boolean().optional(),
 });
 export type EvalMessage = z.infer<typeof evalMessageSchema>;
 
 export const DEFAULT_MESSAGES_FILE = new URL('./messages.jsonl', import.meta.url);
+/** Messages written after the router, by someone who had not read it; half of them held out. */
+export const HELDOUT_MESSAGES_FILE = new URL('./heldout.jsonl', import.meta.url);
 
 export class EvalFileError extends Error {
   readonly source: string;

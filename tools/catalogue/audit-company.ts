@@ -12,7 +12,7 @@ export const auditTools = [
     domain: 'audit',
     effect: 'read',
     input: z.strictObject({ tool: z.string().max(100).optional(), outcome: z.enum(['ok', 'denied', 'error', 'pending_approval']).optional(), hours: z.number().int().min(1).max(24 * 90).default(24), limit: z.number().int().min(1).max(100).default(20) }),
-    output: z.object({ entries: z.array(z.object({ id: z.number(), at: z.string(), actor: z.string().nullable(), agent: z.string().nullable(), action: z.string(), tool: z.string().nullable(), outcome: z.string() })) }),
+    output: z.object({ hours: z.number(), entries: z.array(z.object({ id: z.number(), at: z.string(), actor: z.string().nullable(), agent: z.string().nullable(), action: z.string(), tool: z.string().nullable(), outcome: z.string() })) }),
     async execute(ctx, input) {
       const since = new Date(ctx.now().getTime() - input.hours * 3_600_000);
       const rows = await ctx.db
@@ -21,7 +21,7 @@ export const auditTools = [
         .where(and(gte(auditLog.occurredAt, since), input.tool ? eq(auditLog.tool, input.tool) : undefined, input.outcome ? eq(auditLog.outcome, input.outcome) : undefined))
         .orderBy(desc(auditLog.id))
         .limit(input.limit);
-      return { entries: rows.map((r) => ({ id: r.id, at: r.occurredAt.toISOString(), actor: r.actorId, agent: r.agent, action: r.action, tool: r.tool, outcome: r.outcome })) };
+      return { hours: input.hours, entries: rows.map((r) => ({ id: r.id, at: r.occurredAt.toISOString(), actor: r.actorId, agent: r.agent, action: r.action, tool: r.tool, outcome: r.outcome })) };
     },
   }),
   defineTool({

@@ -33,7 +33,7 @@ export const billingTools = [
     domain: 'billing',
     effect: 'read',
     input: z.strictObject({ days: z.number().int().min(1).max(365).default(30) }),
-    output: z.object({ failedPayments: z.number(), failedAmountCents: z.number(), atRiskCents: z.number(), pastDueSubscriptions: z.number(), recent: z.array(z.object({ paymentId: z.string(), email: z.string(), amountCents: z.number(), at: z.string() })) }),
+    output: z.object({ days: z.number(), failedPayments: z.number(), failedAmountCents: z.number(), atRiskCents: z.number(), pastDueSubscriptions: z.number(), recent: z.array(z.object({ paymentId: z.string(), email: z.string(), amountCents: z.number(), at: z.string() })) }),
     async execute(ctx, input) {
       const to = ctx.now();
       const risk = await paymentRisk(ctx.db, { from: new Date(to.getTime() - input.days * 86_400_000), to });
@@ -44,7 +44,7 @@ export const billingTools = [
         .where(eq(payments.status, 'failed'))
         .orderBy(desc(payments.createdAt))
         .limit(5);
-      return { ...risk, recent: recent.map((r) => ({ paymentId: r.id, email: r.email, amountCents: r.amount, at: r.at.toISOString() })) };
+      return { days: input.days, ...risk, recent: recent.map((r) => ({ paymentId: r.id, email: r.email, amountCents: r.amount, at: r.at.toISOString() })) };
     },
   }),
   defineTool({

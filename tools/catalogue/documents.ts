@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { documentStatuses, documentVersions, documents, queryRows, staff, users } from '../../db/index.ts';
 import { ToolRefusal } from '../scope.ts';
 import { containing, fold, foldSql } from './fold.ts';
+import { rankByMeaning } from './text-search.ts';
 import { defineTool, type ToolContext } from '../types.ts';
 
 const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{1,80}$/, 'a document slug such as politica-de-reembolso');
@@ -15,6 +16,36 @@ async function documentBySlug(ctx: ToolContext, documentSlug: string) {
 }
 
 type Hit = { slug: string; title: string; category: string; department: string; status: string; version: number; body: string; updated_at: string };
+
+/** Current versions of the documents that are not archived (a company has dozens to hundreds). */
+export async function currentDocuments(ctx: ToolContext, options: { category?: string | undefined; publishedOnly?: boolean } = {}): Promise<Hit[]> {
+  const category = options.category ? sql`and d.category = ${options.category}` : sql``;
+  const status = options.publishedOnly ? sql`d.status = 'published'` : sql`d.status <> 'archived'`;
+  return queryRows<Hit>(
+    ctx.db,
+    sql`select d.slug, v.title, d.category, d.department::text, d.status::text, v.version, v.body, d.updated_at::text
+        from documents d join document_versions v on v.document_id = d.id and v.version = d.current_version
+        where ${status} ${category}`,
+  );
+}
+
+/** The document a call names: by slug, or by its name in words (the best match by meaning). */
+async function namedDocument(ctx: ToolContext, input: { slug?: string | undefined; title?: string | undefined }) {
+  if (input.slug) return documentBySlug(ctx, input.slug);
+  const [best] = rankByMeaning(input.title ?? '', await currentDocuments(ctx), 1);
+  if (!best) throw new ToolRefusal('not_found', `No document matches "${input.title}"; search_documents lists them.`);
+  return documentBySlug(ctx, best.slug);
+}
+
+/** One document named by slug or by its name in words. */
+const documentRef = {
+  slug: slug.optional(),
+  title: z.string().min(2).max(200).optional().describe("the document's name in words, when the slug is not known"),
+};
+const namesDocument = (input: { slug?: string | undefined; title?: string | undefined }) => input.slug !== undefined || input.title !== undefined;
+const NAME_IT = { message: 'name the document: slug or title', path: ['slug'] };
+const getDocumentInput = z.strictObject({ ...documentRef, version: z.number().int().min(1).optional() }).refine(namesDocument, NAME_IT);
+const documentHistoryInput = z.strictObject(documentRef).refine(namesDocument, NAME_IT);
 
 export const documentTools = [
   defineTool({
@@ -52,6 +83,8 @@ export const documentTools = [
           );
         }
       }
+      // Still nothing: by meaning, in either language ("the privacy policy", "chave vazada").
+      if (rows.length === 0) rows = rankByMeaning(input.query, await currentDocuments(ctx, { category: input.category }), input.limit);
       return {
         documents: rows.map((r) => ({
           slug: r.slug, title: r.title, category: r.category, department: r.department, status: r.status, version: Number(r.version),
@@ -62,31 +95,31 @@ export const documentTools = [
   }),
   defineTool({
     name: 'get_document',
-    description: 'The text of one document (by slug), its current version or an older one.',
+    description: 'The text of one document (by slug or name), its current version or an older one.',
     domain: 'documents',
     effect: 'read',
-    input: z.strictObject({ slug, version: z.number().int().min(1).optional() }),
+    input: getDocumentInput,
     output: z.object({ slug: z.string(), title: z.string(), status: z.string(), version: z.number(), currentVersion: z.number(), body: z.string(), sha256: z.string(), createdAt: z.string() }),
     async execute(ctx, input) {
-      const document = await documentBySlug(ctx, input.slug);
+      const document = await namedDocument(ctx, input);
       const version = input.version ?? document.currentVersion;
       const [row] = await ctx.db.select().from(documentVersions).where(and(eq(documentVersions.documentId, document.id), eq(documentVersions.version, version)));
-      if (!row) throw new ToolRefusal('not_found', `${input.slug} has no version ${version} (current: ${document.currentVersion}).`);
+      if (!row) throw new ToolRefusal('not_found', `${document.slug} has no version ${version} (current: ${document.currentVersion}).`);
       return { slug: document.slug, title: row.title, status: document.status, version, currentVersion: document.currentVersion, body: row.body.slice(0, 4000), sha256: row.sha256, createdAt: row.createdAt.toISOString() };
     },
   }),
   defineTool({
     name: 'document_history',
-    description: 'Every version of one document (by slug), newest first: author, date, change note.',
+    description: 'Every version of one document (by slug or name), newest first: author, date, change note.',
     domain: 'documents',
     effect: 'read',
-    input: z.strictObject({ slug }),
+    input: documentHistoryInput,
     output: z.object({
       slug: z.string(), title: z.string(), status: z.string(), currentVersion: z.number(),
       versions: z.array(z.object({ version: z.number(), title: z.string(), author: z.string().nullable(), changeNote: z.string().nullable(), sha256: z.string(), chars: z.number(), createdAt: z.string() })),
     }),
     async execute(ctx, input) {
-      const document = await documentBySlug(ctx, input.slug);
+      const document = await namedDocument(ctx, input);
       const rows = await ctx.db
         .select({ version: documentVersions, author: users.name })
         .from(documentVersions)

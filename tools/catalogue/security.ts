@@ -15,13 +15,14 @@ export const securityTools = [
     domain: 'security',
     effect: 'read',
     input: z.strictObject({ hours: z.number().int().min(1).max(24 * 30).default(24), severity: z.enum(['info', 'low', 'medium', 'high', 'critical']).optional() }),
-    output: z.object({ total: z.number(), byType: z.record(z.string(), z.number()), latest: z.array(z.object({ type: z.string(), severity: z.string(), ip: z.string().nullable(), country: z.string().nullable(), at: z.string() })) }),
+    output: z.object({ hours: z.number(), total: z.number(), byType: z.record(z.string(), z.number()), latest: z.array(z.object({ type: z.string(), severity: z.string(), ip: z.string().nullable(), country: z.string().nullable(), at: z.string() })) }),
     async execute(ctx, input) {
       const since = new Date(ctx.now().getTime() - input.hours * 3_600_000);
       const where = and(gte(securityEvents.occurredAt, since), input.severity ? eq(securityEvents.severity, input.severity) : undefined);
       const counts = await ctx.db.select({ type: securityEvents.type, n: sql<number>`count(*)::int` }).from(securityEvents).where(where).groupBy(securityEvents.type);
       const latest = await ctx.db.select().from(securityEvents).where(where).orderBy(desc(securityEvents.occurredAt)).limit(10);
       return {
+        hours: input.hours,
         total: counts.reduce((sum, c) => sum + c.n, 0),
         byType: Object.fromEntries(counts.map((c) => [c.type, c.n])),
         latest: latest.map((e) => ({ type: e.type, severity: e.severity, ip: e.ip, country: e.country, at: e.occurredAt.toISOString() })),
@@ -40,6 +41,8 @@ export const securityTools = [
       orderBurstThreshold: z.number().int().min(2).max(10_000).default(20),
     }),
     output: z.object({
+      /** The window looked at: "none" means none in these hours, not none ever. */
+      hours: z.number(),
       findings: z.array(z.object({
         kind: z.enum(ANOMALY_KINDS), email: z.string().nullable(), ip: z.string().nullable(), count: z.number(), firstAt: z.string(), lastAt: z.string(),
         /** The bot, for an order burst. */
@@ -93,7 +96,7 @@ export const securityTools = [
             where b.bot_id in (select bot_id from burst where in_window >= ${input.orderBurstThreshold})
             group by b.bot_id, b.tenant_id`,
       );
-      return { findings: rows.map((r) => ({ kind: r.kind, email: r.email, ip: r.ip, count: r.n, firstAt: new Date(r.first_at).toISOString(), lastAt: new Date(r.last_at).toISOString(), botId: r.bot_id })) };
+      return { hours: input.hours, findings: rows.map((r) => ({ kind: r.kind, email: r.email, ip: r.ip, count: r.n, firstAt: new Date(r.first_at).toISOString(), lastAt: new Date(r.last_at).toISOString(), botId: r.bot_id })) };
     },
   }),
   defineTool({

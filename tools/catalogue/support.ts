@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { TICKET_SLA_HOURS, queryRows, supportTickets, ticketMessages, type TenantScope } from '../../db/index.ts';
 import { ToolRefusal, traderScope } from '../scope.ts';
 import { defineTool, type ToolContext } from '../types.ts';
+import { currentDocuments } from './documents.ts';
+import { rankByMeaning } from './text-search.ts';
 
 
 /** The ticket, if the actor may touch it: staff any, a trader only their own. */
@@ -31,7 +33,9 @@ export const supportTools = [
             order by ts_rank(to_tsvector('simple', v.title || ' ' || v.body), websearch_to_tsquery('simple', ${input.query})) desc
             limit 5`,
       );
-      return { articles: rows.map((r) => ({ slug: r.slug, title: r.title, excerpt: r.body.split('\n')[0]!.slice(0, 240) })) };
+      // Nothing word for word (typos, accents, the other language): by meaning.
+      const found = rows.length > 0 ? rows : rankByMeaning(input.query, await currentDocuments(ctx, { publishedOnly: true }), 5);
+      return { articles: found.map((r) => ({ slug: r.slug, title: r.title, excerpt: r.body.split('\n')[0]!.slice(0, 240) })) };
     },
   }),
   defineTool({
