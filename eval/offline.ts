@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { detectLocale, routeMessage, type AgentName } from '../agents/router.ts';
+import { TOOLS } from '../tools/index.ts';
 import type { EvalMessage } from './messages.ts';
 
 export interface Accuracy {
@@ -37,6 +38,8 @@ export interface OfflineEvaluation {
   readonly localeDetection: Accuracy;
   readonly misses: readonly EvalMiss[];
   readonly argsMisses: readonly ArgsMiss[];
+  /** Messages that ask for a read and were routed to a tool that changes something (must be none). */
+  readonly readsRoutedToWrites: readonly EvalMiss[];
 }
 
 function tally(pairs: readonly { key: string; ok: boolean }[]): Record<string, Accuracy> {
@@ -49,6 +52,9 @@ function tally(pairs: readonly { key: string; ok: boolean }[]): Record<string, A
   }
   return Object.fromEntries([...counts].map(([key, c]) => [key, accuracy(c.correct, c.total)]));
 }
+
+const effect = (tool: string) => TOOLS.get(tool)?.effect ?? 'read';
+const miss = (r: { m: EvalMessage; got: string | null }): EvalMiss => ({ id: r.m.id, agent: r.m.agent, locale: r.m.locale, message: r.m.message, expected: r.m.tool, got: r.got });
 
 const accuracy = (correct: number, total: number): Accuracy => ({ correct, total, accuracy: total === 0 ? 1 : correct / total });
 
@@ -74,20 +80,25 @@ export function evaluateOffline(messages: readonly EvalMessage[]): OfflineEvalua
     byLocale: { 'pt-BR': accuracy(0, 0), en: accuracy(0, 0), ...tally(results.map((r) => ({ key: r.m.locale, ok: r.ok }))) },
     args: accuracy(withArgs.length - argsMisses.length, withArgs.length),
     localeDetection: accuracy(messages.filter((m) => detectLocale(m.message) === m.locale).length, messages.length),
-    misses: results.filter((r) => !r.ok).map((r) => ({ id: r.m.id, agent: r.m.agent, locale: r.m.locale, message: r.m.message, expected: r.m.tool, got: r.got })),
+    misses: results.filter((r) => !r.ok).map(miss),
     argsMisses,
+    readsRoutedToWrites: results.filter((r) => effect(r.m.tool) === 'read' && r.got !== null && effect(r.got) !== 'read').map(miss),
   };
 }
 
 const pct = (a: Accuracy) => `${(a.accuracy * 100).toFixed(1)} % (${a.correct}/${a.total})`;
 
-/** A plain-text report of an evaluation, for the terminal. */
-export function formatEvaluation(evaluation: OfflineEvaluation, title = 'offline router'): string {
+/**
+ * A plain-text report of an evaluation, for the terminal. `details: false` leaves out the
+ * misses (for the held-out part: looking at them would make it a development set).
+ */
+export function formatEvaluation(evaluation: OfflineEvaluation, title = 'offline router', options: { details?: boolean } = {}): string {
+  const details = options.details ?? true;
   return [
-    `${title}: ${pct(evaluation.overall)} right tool; arguments ${pct(evaluation.args)}; reply language ${pct(evaluation.localeDetection)}`,
+    `${title}: ${pct(evaluation.overall)} right tool; arguments ${pct(evaluation.args)}; reply language ${pct(evaluation.localeDetection)}; reads routed to writes: ${evaluation.readsRoutedToWrites.length}`,
     `  by locale: ${Object.entries(evaluation.byLocale).map(([locale, a]) => `${locale} ${pct(a)}`).join(', ')}`,
     ...Object.entries(evaluation.byAgent).map(([agent, a]) => `  ${agent.padEnd(14)} ${pct(a)}`),
-    ...evaluation.misses.map((m) => `  miss ${m.id}: "${m.message}" → ${m.got ?? 'nothing'} (expected ${m.expected})`),
-    ...evaluation.argsMisses.map((m) => `  args ${m.id}: expected ${JSON.stringify(m.expected)}, got ${JSON.stringify(m.got)}`),
+    ...(details ? evaluation.misses.map((m) => `  miss ${m.id}: "${m.message}" → ${m.got ?? 'nothing'} (expected ${m.expected})`) : []),
+    ...(details ? evaluation.argsMisses.map((m) => `  args ${m.id}: expected ${JSON.stringify(m.expected)}, got ${JSON.stringify(m.got)}`) : []),
   ].join('\n');
 }

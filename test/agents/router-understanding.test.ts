@@ -1,0 +1,169 @@
+import { describe, expect, it } from 'vitest';
+import { reportActions, requestedAction, routeMessage } from '../../agents/index.ts';
+import { IntentModel, trainingMessages } from '../../agents/intent-model.ts';
+import { TEMPLATED_TOOLS } from '../../agents/templates.ts';
+import { amountCentsIn, dueInDays, windowIn } from '../../agents/when.ts';
+import { HELDOUT_MESSAGES_FILE, loadEvalMessages } from '../../eval/messages.ts';
+import { meaningScore, queryTerms, rankByMeaning } from '../../tools/catalogue/text-search.ts';
+import { TOOLS } from '../../tools/index.ts';
+
+// What the router understands without the model, rule by rule: windows, days ahead and
+// amounts exactly; a write only on an imperative; documents by meaning; an intent model
+// that stays out of what it has never seen.
+
+const NOW = new Date('2026-12-01T12:00:00Z'); // a Tuesday
+
+describe('windows looked back over', () => {
+  it.each([
+    ['lista os pagtos q falharam ontem', { days: 2, hours: 48 }],
+    ['failed payments yesterday', { days: 2, hours: 48 }],
+    ['hoje', { days: 1, hours: 24 }],
+    ['essa semana', { days: 7, hours: 168 }],
+    ['last 2 weeks', { days: 14, hours: 336 }],
+    ['duas semanas', { days: 14, hours: 336 }],
+    ['ultimos 3 meses', { days: 90, months: 3 }],
+    ['last 6 months', { days: 180, months: 6 }],
+    ['last six months', { days: 180, months: 6 }],
+    ['mrr do semestre', { days: 180, months: 6 }],
+    ['last quarter', { days: 90, months: 3 }],
+    ['ultimas 6 horas', { days: 1, hours: 6 }],
+    ['nos últimos 30 dias', { days: 30, hours: 720 }],
+    ['este ano', { days: 365, months: 12 }],
+  ])('"%s" → %j', (text, window) => {
+    expect(windowIn(text)).toEqual(window);
+  });
+
+  it('finds no window where none is named, and no "1 day" in "and"', () => {
+    expect(windowIn('qual o MRR?')).toBeUndefined();
+    expect(windowIn('show me the spend and conversions per campaign for the last 30 days')).toEqual({ days: 30, hours: 720 });
+  });
+
+  it('routes the window into the tool arguments', () => {
+    expect(routeMessage('finance', 'lista os pagtos q falharam ontem', NOW)).toMatchObject({ tool: 'failed_payments', args: { days: 2 } });
+    expect(routeMessage('finance', 'MRR dos últimos 6 meses', NOW)).toMatchObject({ tool: 'revenue_summary', args: { months: 6 } });
+    expect(routeMessage('security', 'any weird logins or api key stuff lately?? last week', NOW)).toMatchObject({ tool: 'detect_anomalies', args: { hours: 168 } });
+  });
+});
+
+describe('days ahead', () => {
+  it.each([
+    ['liga pra ele na sexta', 'pt-BR', 3],
+    ['daqui a 2 semanas', 'pt-BR', 14],
+    ['in 2 weeks', 'en', 14],
+    ['em 3 dias', 'pt-BR', 3],
+    ['amanhã', 'pt-BR', 1],
+    ['tomorrow', 'en', 1],
+    ['semana que vem', 'pt-BR', 7],
+    ['next week', 'en', 7],
+    ['on December 20', 'en', 19],
+  ] as const)('"%s" → in %i days', (text, locale, days) => {
+    expect(dueInDays(text, NOW, locale)).toBe(days);
+  });
+
+  it('schedules the follow-up on the day named', () => {
+    expect(routeMessage('sales', 'agenda follow-up com ana@example.com na sexta', NOW)).toMatchObject({ tool: 'schedule_follow_up', args: { email: 'ana@example.com', inDays: 3 } });
+    expect(routeMessage('sales', 'schedule a follow up with joe@example.com in 2 weeks', NOW)).toMatchObject({ tool: 'schedule_follow_up', args: { inDays: 14 } });
+  });
+});
+
+describe('amounts', () => {
+  it.each([
+    ['devolve R$50 do pagamento', 5_000],
+    ['R$ 49,90', 4_990],
+    ['1.250 reais', 125_000],
+    ['R$1.250,00', 125_000],
+    ['refund 19.90 BRL', 1_990],
+  ])('"%s" → %i cents', (text, cents) => {
+    expect(amountCentsIn(text)).toBe(cents);
+  });
+
+  it('a partial refund carries its amount; a refund without one is the whole payment', () => {
+    const id = '6f1c0f49-3f5e-4a51-9d7c-1a2b3c4d5e6f';
+    expect(routeMessage('finance', `give back R$50 of payment ${id}, partial refund`, NOW)).toMatchObject({ tool: 'refund_payment', args: { paymentId: id, amountCents: 5_000 } });
+    expect(routeMessage('finance', `reembolsa o pagamento ${id}, cobrança duplicada`, NOW)!.args).not.toHaveProperty('amountCents');
+  });
+});
+
+describe('reads are never routed to writes', () => {
+  it.each([
+    ['settings', "what's the brute force threshold set to?", 'get_config'],
+    ['settings', 'o kill switch tá ligado?', 'get_config'],
+    ['settings', 'is the kill switch on or off rn?', 'get_config'],
+    ['marketing', 'did someone already pause the Black Friday campaign?', 'campaign_performance'],
+  ])('%s: "%s" → %s', (agent, message, tool) => {
+    const routed = routeMessage(agent as never, message, NOW);
+    expect(routed?.tool).toBe(tool);
+    expect(TOOLS.get(routed!.tool)!.effect).toBe('read');
+  });
+
+  it('an imperative reaches the write, with its value', () => {
+    expect(routeMessage('settings', 'flip trading.kill_switch on', NOW)).toMatchObject({ tool: 'set_config', args: { key: 'trading.kill_switch', value: true } });
+    expect(routeMessage('settings', 'liga o kill switch, mercado derretendo', NOW)).toMatchObject({ tool: 'set_config', args: { key: 'trading.kill_switch', value: true } });
+    expect(routeMessage('marketing', "pause Indique e Ganhe asap, budget's blown", NOW)).toMatchObject({ tool: 'pause_campaign', args: { campaign: 'Indique e Ganhe' } });
+  });
+
+  it('a statement that resembles an action answers the read and offers the action, in the language asked', () => {
+    const message = 'o lead caio.moreira@gmail.com desistiu, perdido por preço';
+    expect(routeMessage('sales', message, NOW)).toMatchObject({ tool: 'list_leads', offer: 'update_lead_stage' });
+    expect(requestedAction('sales', message)).toEqual({ tool: 'update_lead_stage', offered: true });
+    const [line] = reportActions('sales', message, [], 'pt-BR');
+    expect(line).toMatchObject({ status: 'not_done', tool: 'update_lead_stage' });
+    expect(line!.text).toContain('Nada foi alterado');
+  });
+
+  it('no message of the evaluation sets that expects a read is routed to a write', async () => {
+    const all = [...(await loadEvalMessages()), ...(await loadEvalMessages(HELDOUT_MESSAGES_FILE))];
+    const readToWrite = all.filter((m) => TOOLS.get(m.tool)!.effect === 'read' && TOOLS.get(routeMessage(m.agent, m.message, NOW)?.tool ?? m.tool)!.effect !== 'read');
+    expect(readToWrite.map((m) => m.id)).toEqual([]);
+  });
+});
+
+describe('documents by meaning', () => {
+  const docs = [
+    { slug: 'politica-de-privacidade', title: 'Política de Privacidade', body: 'Como tratamos dados pessoais (LGPD).' },
+    { slug: 'procedimento-chave-vazada', title: 'Procedimento: chave de API vazada', body: 'Congele as chaves e avise o cliente.' },
+    { slug: 'politica-de-reembolso', title: 'Política de Reembolso', body: 'Reembolsos em até 7 dias.' },
+    { slug: 'termos-de-uso', title: 'Termos de Uso', body: 'Regras de uso da plataforma.' },
+  ];
+  it.each([
+    ['the privacy policy', 'politica-de-privacidade'],
+    ['leaked API key procedure', 'procedimento-chave-vazada'],
+    ['procedimento de chave vazada', 'procedimento-chave-vazada'],
+    ['refund rules', 'politica-de-reembolso'],
+    ['politica de reembolsos', 'politica-de-reembolso'],
+    ['terms of use', 'termos-de-uso'],
+  ])('"%s" → %s', (query, slug) => {
+    expect(rankByMeaning(query, docs, 1).map((d) => d.slug)).toEqual([slug]);
+  });
+  it('finds nothing for what no document is about', () => {
+    expect(rankByMeaning('receita de bolo de chocolate', docs, 3)).toEqual([]);
+    expect(queryTerms('o que é que')).toEqual([]);
+    expect(meaningScore(queryTerms('privacy'), docs[0]!)).toBe(3);
+  });
+});
+
+describe('intent model', () => {
+  it('is trained on the labelled messages and never on held-out ones', async () => {
+    const trained = new Set(trainingMessages().map((m) => m.message));
+    const heldout = (await loadEvalMessages(HELDOUT_MESSAGES_FILE)).filter((m) => m.heldout);
+    expect(heldout.length).toBeGreaterThanOrEqual(50);
+    for (const m of heldout) expect(trained.has(m.message), m.id).toBe(false);
+  });
+
+  it('routes typo-ridden reads it has no rule for, and nothing it has never seen', () => {
+    const model = new IntentModel([
+      { message: 'quanto faturamos de recorrente?', tool: 'revenue_summary' },
+      { message: 'qual o mrr atual', tool: 'revenue_summary' },
+      { message: 'pagamentos que falharam', tool: 'failed_payments' },
+      { message: 'cartões recusados ontem', tool: 'failed_payments' },
+    ]);
+    expect(model.classify('qnts pagamentos falhara?', ['revenue_summary', 'failed_payments'])).toMatchObject({ tool: 'failed_payments' });
+    expect(model.classify('escreva um poema', ['revenue_summary', 'failed_payments'])!.support).toBe(0);
+    expect(routeMessage('finance', 'escreva um poema', NOW)).toBeUndefined();
+    expect(routeMessage('finance', 'tell me a joke', NOW)).toBeUndefined();
+  });
+});
+
+it('every catalogue tool has an answer template (no raw JSON answers)', () => {
+  expect([...TOOLS.keys()].filter((tool) => !TEMPLATED_TOOLS.includes(tool))).toEqual([]);
+});
