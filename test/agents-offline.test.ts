@@ -82,6 +82,6 @@ describe('an offline turn against the demo company', () => {
     expect(english.answer).toContain('model offline');
     const unknown = await answerOffline(ctx, 'finance', 'escreva um poema');
     expect(unknown.toolCalls).toEqual([]);
-    expect(unknown.answer).toContain('Sem o modelo');
+    expect(unknown.answer).toContain('Sem o modelo não consigo fazer isso. Aqui eu consigo: MRR, ARR e churn');
   });
 });
