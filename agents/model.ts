@@ -12,7 +12,7 @@ export interface ModelSettings {
   readonly agentModels: Readonly<Record<string, string>>;
   /** Longest wait for one model call. */
   readonly timeoutMs: number;
-  /** How agents choose tools (native when unset). */
+  /** How agents choose tools (native when unset here; the configuration's default is structured). */
   readonly toolMode?: ToolMode | undefined;
   /** Agent → tool mode, overriding `toolMode` for that agent. */
   readonly agentToolModes?: Readonly<Record<string, ToolMode>> | undefined;

@@ -142,7 +142,7 @@ export function buildProgram(): Command {
     .argument('<message>', 'what to ask, in Portuguese or English')
     .option('--as <email>', 'who is asking')
     .option('--offline', 'answer without the model')
-    .option('--json', 'print one JSON object: agent, answer, toolCalls, mode, grounded, answerFrom, modelCalls, modelMs, elapsedMs')
+    .option('--json', 'print one JSON object: agent, answer, toolCalls, mode, grounded, answerFrom, rejectedBecause, actions, repeatedCalls, modelCalls, modelMs, elapsedMs')
     .action(askCommand);
 
   program

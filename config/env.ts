@@ -65,7 +65,7 @@ export const envSchema = z.object({
    * How agents choose tools: `native` (Ollama's tool calling) or `structured` (the reply is
    * constrained by a JSON Schema of the agent's tools; see agents/structured-tools.ts).
    */
-  AGENT_TOOL_MODE: z.enum(['native', 'structured'], { error: 'expected native or structured' }).default('native'),
+  AGENT_TOOL_MODE: z.enum(['native', 'structured'], { error: 'expected native or structured' }).default('structured'),
   /** Per-agent tool modes, e.g. `ceo=native,finance=structured`. */
   AGENT_TOOL_MODES: z
     .string()

@@ -144,7 +144,20 @@ describe('botcriptofy CLI on the embedded database', () => {
       const turn = JSON.parse(result.stdout) as Record<string, unknown>;
       expect(turn).toMatchObject({ agent: 'finance', mode: 'ollama', grounded: true, answerFrom: 'model', modelCalls: 2, toolCalls: [{ tool: 'revenue_summary', ok: true }] });
       expect(turn['answer']).toMatch(/^We have \d+ paying customers\.$/);
+      expect(turn).toMatchObject({ rejectedBecause: null, actions: [], repeatedCalls: 0 });
       expect(typeof turn['elapsedMs']).toBe('number');
+      // The default tool choice is structured: a reply schema, no native tool list.
+      expect(fake.chats[0]!.tools).toBeUndefined();
+      expect(JSON.stringify(fake.chats[0]!.format)).toContain('"revenue_summary"');
+
+      // A claim of an action nobody took never reaches the person; the code says what happened.
+      fake.script = () => ({ content: 'Pronto, ativei o kill switch.' });
+      const claimed = await runCli(['ask', 'settings', 'liga o kill switch agora, mercado derretendo', '--json'], { DATA_DIR: dataDir, OLLAMA_HOST: fake.url });
+      expect(claimed.code, claimed.stderr).toBe(0);
+      const honest = JSON.parse(claimed.stdout) as { answer: string; rejectedBecause: string; actions: { tool: string; status: string }[]; toolCalls: { tool: string; by: string }[] };
+      expect(honest).toMatchObject({ answerFrom: 'template', rejectedBecause: 'unbacked_claim', actions: [{ tool: 'set_config', status: 'awaiting_approval' }], toolCalls: [{ tool: 'set_config', by: 'router' }] });
+      expect(honest.answer).not.toContain('ativei');
+      expect(honest.answer).toContain('⏳ Ainda não feito: aguardando aprovação');
     } finally {
       await fake.close();
     }

@@ -81,7 +81,7 @@ describe('configuration from the environment', () => {
   });
 
   it('reads the agents\' tool mode, per agent too, and rejects anything else', () => {
-    expect(loadConfig({}).ollama).toMatchObject({ toolMode: 'native', agentToolModes: {} });
+    expect(loadConfig({}).ollama).toMatchObject({ toolMode: 'structured', agentToolModes: {} });
     expect(loadConfig({ AGENT_TOOL_MODE: 'structured', AGENT_TOOL_MODES: 'ceo=native, finance=structured' }).ollama).toMatchObject({ toolMode: 'structured', agentToolModes: { ceo: 'native', finance: 'structured' } });
     expect(() => loadConfig({ AGENT_TOOL_MODE: 'json' })).toThrow('AGENT_TOOL_MODE="json": expected native or structured');
     expect(() => loadConfig({ AGENT_TOOL_MODES: 'ceo=grammar' })).toThrow(/AGENT_TOOL_MODES="ceo=grammar": expected agent=native\|structured pairs/);

@@ -21,8 +21,8 @@ export async function askCommand(agentName: string, message: string, options: { 
     const agents = agentRuntime(runtime);
     const turn = await runTurn(agents, { agent, message, ctx: { db: database.db, actor, billing, now: () => new Date() }, channel: 'cli', offline: options.offline ?? false });
     if (options.json) {
-      const { agent: name, answer, toolCalls, mode, grounded, answerFrom, modelCalls, modelMs, elapsedMs } = turn;
-      console.log(JSON.stringify({ agent: name, answer, toolCalls, mode, grounded, answerFrom, modelCalls, modelMs, elapsedMs }));
+      const { agent: name, answer, toolCalls, mode, grounded, answerFrom, rejectedBecause, actions, repeatedCalls, modelCalls, modelMs, elapsedMs } = turn;
+      console.log(JSON.stringify({ agent: name, answer, toolCalls, mode, grounded, answerFrom, rejectedBecause: rejectedBecause ?? null, actions: actions.map(({ tool, status, approvalId }) => ({ tool: tool ?? null, status, approvalId: approvalId ?? null })), repeatedCalls, modelCalls, modelMs, elapsedMs }));
     } else {
       console.log(turn.answer);
     }
