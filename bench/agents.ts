@@ -35,7 +35,8 @@ export async function agentTurns(out: (line?: string) => void): Promise<void> {
   await seedDemoCompany(handle.db, { secretBox: createSecretBox(crypto.randomBytes(32)) });
   const fake = await startFakeOllama(perfectModel(messages));
   const quiet = createLogger({ log: { level: 'silent', format: 'json' } }, { destination: new Writable({ write: (_c, _e, done) => done() }) });
-  const gateway = new ModelGateway({ host: fake.url, model: 'qwen3:0.6b', agentModels: {}, timeoutMs: 10_000 });
+  // The production default: structured tool choice (config AGENT_TOOL_MODE).
+  const gateway = new ModelGateway({ host: fake.url, model: 'qwen3:0.6b', agentModels: {}, timeoutMs: 10_000, toolMode: 'structured' });
   const runtime = { mastra: createMastra({ db: handle.db, gateway, logger: quiet }), gateway, logger: quiet };
   const heads = await departmentHeads(handle.db);
   const billing = new BillingService(handle.db, undefined);
@@ -66,10 +67,10 @@ export async function agentTurns(out: (line?: string) => void): Promise<void> {
   const floor = await mastraLoopAlone(handle.db);
   await handle.close();
 
-  out(`Embedded PGlite in memory, demo company (320 traders), the ${messages.length} messages of eval/messages.jsonl asked by each department's head, 3 timed rounds after one warm-up round, against the scripted Ollama server (a "model" that picks the labelled tool and quotes the result, so the CEO's department questions go through a delegation). Overhead = turn time (until the answer is handed back) − time inside model calls: Mastra, recalling the conversation, tool layer with audit, grounding; the conversation is written just after the answer is handed back (a door sends the reply first), and that write finishes before the next turn starts, outside the timing. Offline = the same message answered by the router and templates. Tokens are estimated at ${CHARS_PER_TOKEN} characters per token (conservative for Qwen's tokenizer).`);
+  out(`Embedded PGlite in memory, demo company (320 traders), the ${messages.length} messages of eval/messages.jsonl asked by each department's head, 3 timed rounds after one warm-up round, against the scripted Ollama server (a "model" that picks the labelled tool and quotes the result, so the CEO's department questions go through a delegation), with structured tool choice (the default; the server plays Ollama's grammar). Overhead = turn time (until the answer is handed back) − time inside model calls: Mastra, recalling the conversation, tool layer with audit, grounding, the answer gate and the action report; the conversation is written just after the answer is handed back (a door sends the reply first), and that write finishes before the next turn starts, outside the timing. Offline = the same message answered by the router and templates. Tokens are estimated at ${CHARS_PER_TOKEN} characters per token (conservative for Qwen's tokenizer).`);
   out();
   out('| agent | turns | overhead p50 ms | overhead p95 ms | model calls (max) | offline p95 ms | prompt + tool schemas, native (tokens, est.) | prompt + tool list, structured (tokens, est.) | tools |');
-  out('|---|---:|---:|---:|---:|---:|---:|---:|');
+  out('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   const all: number[] = [];
   for (const agent of AGENT_NAMES) {
     const row = rows.get(agent);
