@@ -4,7 +4,7 @@ import { AGENT_NAMES, CHARS_PER_TOKEN, ModelGateway, promptFootprint, runTurn, s
 import { BillingService } from '../billing/index.ts';
 import { openDatabase, PostgresWorkflowsStorage, runMigrations, type Database } from '../db/index.ts';
 import { seedDemoCompany } from '../demo/index.ts';
-import { loadEvalMessages } from '../eval/messages.ts';
+import { HELDOUT_MESSAGES_FILE, loadEvalMessages } from '../eval/messages.ts';
 import { evaluateOffline } from '../eval/offline.ts';
 import { createMastra } from '../mastra.config.ts';
 import { createLogger } from '../observability/index.ts';
@@ -88,7 +88,11 @@ export async function agentTurns(out: (line?: string) => void): Promise<void> {
   out("The last row is the floor under every turn: a bare Mastra agent with one tool that does nothing, no memory, no database queries, the same metered model and scripted server (tool call, then answer), timed the same way in the same process. What the product adds to it (memory, the tool layer with its audit row, the tools' queries, grounding, delegation for the CEO) is the difference.");
   out();
   const router = evaluateOffline(messages);
-  out(`Offline router accuracy on the evaluation set: ${(router.overall.accuracy * 100).toFixed(1)} % (${router.overall.correct}/${router.overall.total}); pt-BR ${(router.byLocale['pt-BR'].accuracy * 100).toFixed(1)} %, English ${(router.byLocale.en.accuracy * 100).toFixed(1)} %.`);
+  const later = await loadEvalMessages(HELDOUT_MESSAGES_FILE);
+  const heldout = evaluateOffline(later.filter((m) => m.heldout));
+  const development = evaluateOffline(later.filter((m) => !m.heldout));
+  const share = (a: { accuracy: number; correct: number; total: number }) => `${(a.accuracy * 100).toFixed(1)} % (${a.correct}/${a.total})`;
+  out(`Offline router accuracy: eval/messages.jsonl (written with the router) ${share(router.overall)}; eval/heldout.jsonl development half ${share(development.overall)}; held-out half (never looked at for fixes) ${share(heldout.overall)}; reads routed to writes ${router.readsRoutedToWrites.length + development.readsRoutedToWrites.length + heldout.readsRoutedToWrites.length}.`);
   out();
 }
 
