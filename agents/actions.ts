@@ -74,14 +74,33 @@ const REFUSAL_EN: Readonly<Record<string, string>> = {
   forbidden: 'not allowed', invalid_arguments: 'invalid details', not_found: 'not found', failed: 'failed', unknown_tool: 'no such tool',
 };
 
+/**
+ * Why the tool layer refused, in the person's language where the layer itself wrote it
+ * (policy, argument validation); a tool's own reason is quoted as it is.
+ */
+export function refusalDetail(outcome: Extract<ToolOutcome, { ok: false }>, locale: Locale): string {
+  if (locale === 'en') return outcome.message;
+  const department = /^Not allowed: the (\w+) department may not use (\w+)\.$/.exec(outcome.message);
+  if (department) return `o departamento ${DEPARTMENT_PT[department[1]!] ?? department[1]} não pode usar ${department[2]}.`;
+  const trader = /^Not allowed: (\w+) is not available to traders\.$/.exec(outcome.message);
+  if (trader) return `${trader[1]} não está disponível para traders.`;
+  const invalid = /^Invalid arguments for \w+: (.*)$/.exec(outcome.message);
+  if (invalid) {
+    const fields = [...new Set(invalid[1]!.split('; ').map((issue) => issue.split(':')[0]!.trim()).filter(Boolean))];
+    return `confira ${fields.length === 1 ? 'o campo' : 'os campos'} ${fields.join(', ')}.`;
+  }
+  return outcome.message;
+}
+
 /** The code-written line for one outcome of an action tool. */
 function reportOutcome(outcome: ToolOutcome, locale: Locale): ActionReport {
   if (!outcome.ok) {
     const why = (locale === 'en' ? REFUSAL_EN : REFUSAL_PT)[outcome.error] ?? outcome.error;
-    return { tool: outcome.tool, status: 'refused', text: t(locale, `⛔ Não feito (${outcome.tool}, ${why}): ${outcome.message}`, `⛔ Not done (${outcome.tool}, ${why}): ${outcome.message}`) };
+    return { tool: outcome.tool, status: 'refused', text: t(locale, `⛔ Não feito (${outcome.tool}, ${why}): ${refusalDetail(outcome, locale)}`, `⛔ Not done (${outcome.tool}, ${why}): ${outcome.message}`) };
   }
   if ('pendingApproval' in outcome) {
-    const { id, summary, approverDepartment } = outcome.pendingApproval;
+    const { id, approverDepartment, args } = outcome.pendingApproval;
+    const summary = TOOLS.get(outcome.tool)?.summarize?.(args, locale) ?? outcome.pendingApproval.summary;
     const who = approverDepartment === 'ceo' ? 'CEO' : t(locale, `responsável de ${DEPARTMENT_PT[approverDepartment] ?? approverDepartment} ou do CEO`, `${approverDepartment} head or the CEO`);
     return {
       tool: outcome.tool,

@@ -1,5 +1,5 @@
 import { TOOLS, invokeTool, type ToolContext, type ToolOutcome } from '../tools/index.ts';
-import { effectOf, reportActions, type ActionReport } from './actions.ts';
+import { effectOf, refusalDetail, reportActions, type ActionReport } from './actions.ts';
 import type { GateReason } from './answer-gate.ts';
 import { detectLocale, routeMessage, type AgentName } from './router.ts';
 import { renderToolResult } from './templates.ts';
@@ -111,7 +111,7 @@ export async function answerOffline(ctx: ToolContext, agent: AgentName, message:
 export function renderReads(outcomes: readonly ToolOutcome[], locale: 'pt-BR' | 'en'): string {
   return outcomes
     .filter((o) => effectOf(o.tool) === 'read')
-    .map((o) => ('result' in o ? renderToolResult(o.tool, o.result, locale) : o.message))
+    .map((o) => ('result' in o ? renderToolResult(o.tool, o.result, locale) : o.ok ? o.message : locale === 'en' ? o.message : `Não consegui consultar (${o.tool}): ${refusalDetail(o, locale)}`))
     .join('\n');
 }
 

@@ -252,7 +252,7 @@ function followUpDays(m: Message): number | undefined {
 const ROUTES: readonly Route[] = [
   {
     tool: 'company_kpis',
-    when: (m) => any(m.text, /\bkpis?\b/, /resumo (geral|executivo|da empresa)/, /como (esta|vai|anda|ta) a empresa/, /\bcomo (estamos|vamos|andamos)\b/, /company (snapshot|overview|kpis?)/, /how is the company/, /\bhow (are|r) we (doing|going)\b/, /\b(snapshot|overview|panorama|visao geral|resumo)\b.*\b(empresa|company|business|negocio)\b/, /\bpanorama\b/),
+    when: (m) => any(m.text, /\bkpis?\b/, /resumo (geral|executivo|da empresa|rapido)/, /como (tao|estao|andam|vao) as coisas/, /(todos os|cada) (setores|departamentos|areas)|(all|every) (departments?|teams?|areas)/, /como (esta|vai|anda|ta) a empresa/, /\bcomo (estamos|vamos|andamos)\b/, /company (snapshot|overview|kpis?)/, /how is the company/, /\bhow (are|r) we (doing|going)\b/, /\b(snapshot|overview|panorama|visao geral|resumo)\b.*\b(empresa|company|business|negocio)\b/, /\bpanorama\b/),
   },
   // Settings: a key (or the kill switch) with what to do to it.
   {
@@ -270,7 +270,7 @@ const ROUTES: readonly Route[] = [
   },
   {
     tool: 'config_history',
-    when: (m) => !!m.configKey && /(historic\w*|history|alterac\w*|mudanc\w*|changes|changed|modified|quem (mudou|alterou|mexeu|trocou|ligou|desligou)|who (changed|modified|set|touched|turned)|versoes|versions|\blog\b)/.test(m.text),
+    when: (m) => !!m.configKey && /(historic\w*|history|alterac\w*|mudanc\w*|changes|changed|modified|quem (mudou|alterou|mexeu|trocou|ligou|desligou)|who (changed|modified|set|touched|turned|did)|last change|when did .+ change|quando (mudou|mudaram|foi alterad\w*)|versoes|versions|\blog\b)/.test(m.text),
     args: (m) => ({ key: m.configKey }),
   },
   {
@@ -291,7 +291,7 @@ const ROUTES: readonly Route[] = [
   // Documents: a slug or a kind of document, with what to do.
   {
     tool: 'publish_document',
-    when: (m) => (!!m.slug || DOCUMENT.test(m.text)) && /\b(publica\w*|publique|publish\w*|nova versao|new version)\b/.test(m.text),
+    when: (m) => (!!m.slug || DOCUMENT.test(m.text)) && /\b(publica\w*|publique|publish\w*|nova versao|new version|push (a |the )?(new |updated )?(version|update)|sobe (a |uma )?(nova versao|atualizacao|versao nova))\b/.test(m.text),
     args: (m) => {
       const body = documentBody(m);
       return { ...(m.slug ? { slug: m.slug } : {}), ...(body ? { body } : {}) };
@@ -299,13 +299,13 @@ const ROUTES: readonly Route[] = [
   },
   {
     tool: 'document_history',
-    when: (m) => (!!m.slug || DOCUMENT.test(m.text)) && /(historic\w*|history|versoes|versions|o que mudou|what changed|mudanc\w*|changes|changed|alterac\w*|alterad[oa]|revisoes|revisions|atualizad[oa]|updated|modified|modificad[oa]|edit(ed|ou|ado|ada|aram|ion)|quem (escreveu|editou|mexeu)|who (wrote|edited|touched))/.test(m.text),
+    when: (m) => (!!m.slug || DOCUMENT.test(m.text)) && /(historic\w*|history|versoes|versions|o que mudou|o q mudou|oq mudou|ao longo do tempo|over time|what changed|mudanc\w*|changes|changed|alterac\w*|alterad[oa]|revisoes|revisions|atualizad[oa]|updated|modified|modificad[oa]|edit(ed|ou|ado|ada|aram|ion)|quem (escreveu|editou|mexeu)|who (wrote|edited|touched))/.test(m.text),
     args: (m) => (m.slug ? { slug: m.slug } : { title: queryArg(m).query }),
   },
   {
     tool: 'get_document',
     when: (m) => !m.email && ((!!m.slug && (DOCUMENT.test(m.text) || /\b(texto|text|conteudo|content|abre|abrir|abra|open|pull up|mostra\w*|show|ler|leia|read|ver|see|versao|version|atual|current)\b/.test(m.text)))
-      || (!m.slug && DOCUMENT.test(m.text) && /\b(texto (d[aoe]|completo)|full text|the text of|conteudo d[aoe]|abre|abrir|abra|open|pull up|bring up|leia|read me|me manda o|send me the)\b/.test(m.text))),
+      || (!m.slug && DOCUMENT.test(m.text) && /\b(texto (d[aoe]|completo)|full text|the text of|conteudo d[aoe]|abre|abrir|abra|open|pull up|bring up|leia|read me|me manda o|send me the|what does the .+ say|o que (diz|fala) (o|a))\b/.test(m.text))),
     args: (m) => {
       const version = /(?:versao|version|\bv)\s*(\d+)/.exec(m.text)?.[1];
       return { ...(m.slug ? { slug: m.slug } : { title: queryArg(m).query }), ...(version ? { version: Number(version) } : {}) };
@@ -384,7 +384,8 @@ const ROUTES: readonly Route[] = [
   // Finance.
   {
     tool: 'failed_payments',
-    when: (m) => any(m.text,
+    // Platform-wide: a message about one customer (an e-mail) is their subscription's status.
+    when: (m) => !m.email && any(m.text,
       /pagamentos? (com )?(falh|recusad|negad)|pagamentos? que falharam/, /inadimpl/, /failed (payments?|cards?|charges?|renewals?|invoices?|billing)/, /payments? (that )?failed/, /\bdunning\b/,
       /\b(cobrancas?|renovac\w*|faturas?|cartao|cartoes|boletos?|renewals?|charges?)\b.*\b(falh\w*|recusad\w*|negad\w*|failed|declined)/, /\b(falh\w*|recusad\w*)\b.*\b(pagamentos?|cobrancas?|renovac\w*|cartao|cartoes)\b/,
       /\bem atraso\b|past.?due|\bat risk\b|em risco/, /\b(card )?declin\w*|\bchargebacks?\b|\bestornos? de cartao\b|cartoes? recusad\w*|recusas? de cartao/),
@@ -412,7 +413,8 @@ const ROUTES: readonly Route[] = [
   // Marketing.
   {
     tool: 'list_influencers',
-    when: (m) => INFLUENCER.test(m.text),
+    // "are the influencer campaigns paying off? cost per lead" is about the campaigns' results.
+    when: (m) => INFLUENCER.test(m.text) && !/custo por|cost per|\b(cpl|cpa|roi|roas)\b|paying off|retorno|valendo a pena|worth it/.test(m.text),
     args: (m) => {
       const status = /\b(ativ[oa]s?|active)\b/.test(m.text) ? 'active' : /\b(pausad[oa]s?|paused)\b/.test(m.text) ? 'paused' : /\b(encerrad[oa]s?|ended|ex-)\b/.test(m.text) ? 'ended' : undefined;
       const platform = channelOf(m.text);
@@ -445,7 +447,7 @@ const ROUTES: readonly Route[] = [
   {
     tool: 'trading_pnl',
     when: (m) => /\b(lucr\w*|preju\w*|pnl|p&l|profit\w*|rentabilidade|resultado|performance)\b/.test(m.text) ||
-      /\b(making|make|made|earn\w*|ganhando|ganhamos|perdendo) (money|dinheiro)\b/.test(m.text) ||
+      /\b(making|make|made|earn\w*|ganhando|ganhamos|perdendo|losing|lose) (money|dinheiro|grana)\b/.test(m.text) || /\b(ganhando ou perdendo|making or losing|winning or losing)\b/.test(m.text) ||
       (/\b(quanto|how much)\b/.test(m.text) && (BOT.test(m.text) || !!m.email || /\b(trading|trades?|operac\w*)\b/.test(m.text)) && /\b(ganh\w*|make|made|earn\w*|rend\w*|perd\w*|lost|lose)\b/.test(m.text)),
     args: (m) => ({ ...emailArg(m), ...daysArg(m) }),
   },
@@ -494,7 +496,7 @@ const IMPERATIVES = [
   'faz', 'faca', 'fazer', 'passa', 'passe', 'manda', 'mande', 'envia', 'envie', 'cria', 'crie', 'abre', 'abra', 'create', 'open', 'send', 'move', 'put', 'follow up', 'follow-up', 'remind', 'lembra', 'lembre',
   'new version', 'nova versao', 'cap', 'limit', 'limita', 'lock', 'tranca', 'trava', 'rebaixa', 'rebaixe', 'reativa', 'reative', 'retoma', 'retome', 'resume', 'publicar', 'reembolsar', 'estornar', 'devolver',
   'pausar', 'parar', 'mudar', 'trocar', 'alterar', 'ajustar', 'congelar', 'bloquear', 'agendar', 'responder', 'escalar', 'cancelar', 'ativar', 'desativar', 'ligar', 'desligar', 'reverter', 'marcar', 'mover',
-  'passar', 'colocar', 'subir', 'baixar', 'rebaixar', 'iniciar', 'fechar', 'refund', 'call',
+  'passar', 'colocar', 'subir', 'baixar', 'rebaixar', 'iniciar', 'fechar', 'refund', 'call', 'answer', 'push',
 ];
 const IMPERATIVE = new RegExp(`${LEAD_IN}(?:${IMPERATIVES.join('|')})\\b`);
 

@@ -3,7 +3,7 @@ import { RequestContext } from '@mastra/core/request-context';
 import { canonicalJson, normalizeJson } from '../audit/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import { auditAgentEvent, invokeTool, toolNameForAudit, TOOLS, type ToolContext, type ToolOutcome } from '../tools/index.ts';
-import { reportActions } from './actions.ts';
+import { refusalDetail, reportActions } from './actions.ts';
 import { gateAnswer } from './answer-gate.ts';
 import { recallConversation, rememberTurn, rememberTurnLater, settleConversations, type ConversationKey, type RememberedMessage } from './conversation.ts';
 import { checkGrounding } from './grounding.ts';
@@ -235,9 +235,11 @@ function withFrame(frame: TurnFrame, result: Omit<TurnResult, 'toolCalls' | 'mod
 }
 
 function invalidArgumentsAnswer(locale: 'pt-BR' | 'en', stop: { message: string; tool: string }): string {
-  return locale === 'en'
-    ? `I could not call ${stop.tool} with valid arguments (${stop.message}). Please rephrase with the exact details (an e-mail, an id, a number of days).`
-    : `Não consegui chamar ${stop.tool} com argumentos válidos (${stop.message}). Reformule com os dados exatos (um e-mail, um id, um número de dias).`;
+  if (locale === 'en') return `I could not call ${stop.tool} with valid arguments (${stop.message}). Please rephrase with the exact details (an e-mail, an id, a number of days).`;
+  const detail = /^there is no tool called /.test(stop.message)
+    ? `não existe a ferramenta ${stop.tool}`
+    : refusalDetail({ ok: false, tool: stop.tool, error: 'invalid_arguments', message: stop.message, durationMs: 0 }, 'pt-BR').replace(/\.$/, '');
+  return `Não consegui chamar ${stop.tool} com argumentos válidos (${detail}). Reformule com os dados exatos (um e-mail, um id, um número de dias).`;
 }
 
 /** qwen3 may still emit an empty or non-empty think block; it is never part of the answer. */

@@ -20,6 +20,8 @@ export const evalMessageSchema = z.strictObject({
 export type EvalMessage = z.infer<typeof evalMessageSchema>;
 
 export const DEFAULT_MESSAGES_FILE = new URL('./messages.jsonl', import.meta.url);
+/** More phrasings written after the router, by someone who had not read it: training for its intent model only. */
+export const TRAINING_MESSAGES_FILE = new URL('./training.jsonl', import.meta.url);
 /** Messages written after the router, by someone who had not read it; half of them held out. */
 export const HELDOUT_MESSAGES_FILE = new URL('./heldout.jsonl', import.meta.url);
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AGENT_TOOLSETS } from '../agents/index.ts';
 import { departments } from '../db/index.ts';
-import { EvalFileError, HELDOUT_MESSAGES_FILE, loadEvalMessages, parseEvalMessages } from '../eval/messages.ts';
+import { EvalFileError, HELDOUT_MESSAGES_FILE, loadEvalMessages, parseEvalMessages, TRAINING_MESSAGES_FILE } from '../eval/messages.ts';
 import { evaluateOffline, formatEvaluation } from '../eval/offline.ts';
 
 describe('evaluation set', () => {
@@ -58,8 +58,16 @@ describe('messages written after the router (eval/heldout.jsonl)', () => {
         expect(group.filter((m) => m.heldout).length * 2, `${agent} ${locale}`).toBe(group.length);
       }
     }
-    const earlier = new Set((await loadEvalMessages()).map((m) => m.message.toLowerCase()));
+    const earlier = new Set([...(await loadEvalMessages()), ...(await loadEvalMessages(TRAINING_MESSAGES_FILE))].map((m) => m.message.toLowerCase()));
     for (const m of later) expect(earlier.has(m.message.toLowerCase()), m.id).toBe(false);
+  });
+
+  it('training messages (eval/training.jsonl) are valid, balanced and never marked held out', async () => {
+    const training = await loadEvalMessages(TRAINING_MESSAGES_FILE);
+    expect(training.length).toBeGreaterThanOrEqual(150);
+    for (const agent of departments) for (const locale of ['pt-BR', 'en'] as const) expect(training.filter((m) => m.agent === agent && m.locale === locale).length, `${agent} ${locale}`).toBeGreaterThanOrEqual(8);
+    expect(training.filter((m) => m.heldout)).toEqual([]);
+    expect(evaluateOffline(training).readsRoutedToWrites).toEqual([]);
   });
 
   it('the router keeps its held-out score (88.3 % when measured; target 90 %) and never routes a read to a write', async () => {

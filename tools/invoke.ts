@@ -6,7 +6,7 @@ import type { Actor, ToolContext, ToolDefinition } from './types.ts';
 
 export type ToolOutcome =
   | { readonly ok: true; readonly tool: string; readonly result: unknown; readonly durationMs: number }
-  | { readonly ok: true; readonly tool: string; readonly pendingApproval: { readonly id: string; readonly summary: string; readonly approverDepartment: string }; readonly message: string; readonly durationMs: number }
+  | { readonly ok: true; readonly tool: string; readonly pendingApproval: { readonly id: string; readonly summary: string; readonly approverDepartment: string; readonly args: unknown }; readonly message: string; readonly durationMs: number }
   | { readonly ok: false; readonly tool: string; readonly error: 'unknown_tool' | 'forbidden' | 'invalid_arguments' | 'not_found' | 'failed'; readonly message: string; readonly durationMs: number };
 
 /**
@@ -71,7 +71,7 @@ export async function invokeTool(
     if (tool.effect === 'approval' && !options.approved) {
       const tenantId = tool.tenantOf ? await tool.tenantOf(ctx, parsed.data) : ctx.actor.kind === 'system' ? null : ctx.actor.tenantId;
       if (!tenantId) throw new ToolRefusal('not_found', 'No account to act on.');
-      const summary = tool.summarize?.(parsed.data) ?? name;
+      const summary = tool.summarize?.(parsed.data, 'en') ?? name;
       const [row] = await ctx.db
         .insert(approvals)
         .values({
@@ -90,7 +90,7 @@ export async function invokeTool(
       return {
         ok: true,
         tool: name,
-        pendingApproval: { id: row!.id, summary, approverDepartment: approver },
+        pendingApproval: { id: row!.id, summary, approverDepartment: approver, args: parsed.data },
         message: `Awaiting approval by the ${approver} head or the CEO (approval ${row!.id}): ${summary}.`,
         durationMs: elapsed(),
       };

@@ -48,8 +48,8 @@ export interface ToolDefinition<I = unknown, O = unknown> {
   readonly effect: ToolEffect;
   /** For `approval` tools: whose head (or the CEO) decides. */
   readonly approverDepartment?: Department;
-  /** For `approval` tools: the one-line summary shown to the deciders. */
-  summarize?(input: I): string;
+  /** For `approval` tools: the one-line summary shown to the deciders and the requester, in their language. */
+  summarize?(input: I, locale: 'pt-BR' | 'en'): string;
   /** For `approval` tools: the tenant whose data the action touches. */
   tenantOf?(ctx: ToolContext, input: I): Promise<string>;
   execute(ctx: ToolContext, input: I): Promise<O>;

@@ -9,7 +9,7 @@ import type { ToolOutcome } from '../../tools/index.ts';
 const read: ToolOutcome = { ok: true, tool: 'revenue_summary', result: { mrrCents: 1_234_567, payingCustomers: 212 }, durationMs: 1 };
 const hashRead: ToolOutcome = { ok: true, tool: 'verify_audit_chain', result: { ok: true, rowsChecked: 10, lastHash: 'a3f1c2d4e5b6978812345678abcdef0123456789abcdef0123456789abcdef01' }, durationMs: 1 };
 const configChanged: ToolOutcome = { ok: true, tool: 'set_config', result: { key: 'trading.kill_switch', previousValue: false, value: true, version: 3 }, durationMs: 1 };
-const approvalCreated: ToolOutcome = { ok: true, tool: 'refund_payment', pendingApproval: { id: '6f1c0f49-3f5e-4a51-9d7c-1a2b3c4d5e6f', summary: 'Refund', approverDepartment: 'finance' }, message: 'Awaiting approval', durationMs: 1 };
+const approvalCreated: ToolOutcome = { ok: true, tool: 'refund_payment', pendingApproval: { id: '6f1c0f49-3f5e-4a51-9d7c-1a2b3c4d5e6f', summary: 'Refund', approverDepartment: 'finance', args: {} }, message: 'Awaiting approval', durationMs: 1 };
 const refused: ToolOutcome = { ok: false, tool: 'set_config', error: 'forbidden', message: 'Not allowed', durationMs: 1 };
 
 const input = (answer: string, extra: Partial<GateInput> = {}): GateInput => ({ answer, locale: 'pt-BR', outcomes: [read], ...extra });

@@ -113,7 +113,7 @@ describe('agents on the scripted Ollama server', () => {
     const pendingBefore = await test.handle.db.$count(db.approvals, eq(db.approvals.tool, 'refund_payment'));
     const turn = await ask('finance', message, staff['marketing:member']!);
     expect(turn.toolCalls).toMatchObject([{ tool: 'refund_payment', ok: false }]);
-    expect(turn.answer).toMatch(/not allowed|may not/i);
+    expect(turn.answer).toContain('⛔ Não feito (refund_payment, sem permissão): o departamento Marketing não pode usar refund_payment.');
     expect(await test.handle.db.$count(db.approvals, eq(db.approvals.tool, 'refund_payment'))).toBe(pendingBefore);
     expect((await auditFor('refund_payment')).at(-1)).toMatchObject({ outcome: 'denied', agent: 'finance', actor_id: (staff['marketing:member'] as { userId: string }).userId });
   });

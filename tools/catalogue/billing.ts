@@ -1,6 +1,6 @@
 import { desc, eq, inArray } from 'drizzle-orm';
 import { z } from 'zod';
-import { PLANS, currentPlan, mrrSummary, paymentRisk } from '../../billing/index.ts';
+import { PLANS, currentPlan, formatBrlCents, mrrSummary, paymentRisk } from '../../billing/index.ts';
 import { payments, selectScoped, subscriptions, users } from '../../db/index.ts';
 import { ToolRefusal, traderScope } from '../scope.ts';
 import { defineTool } from '../types.ts';
@@ -55,7 +55,9 @@ export const billingTools = [
     approverDepartment: 'finance',
     input: z.strictObject({ paymentId: z.uuid(), amountCents: z.number().int().positive().optional(), reason: z.string().min(3).max(300) }),
     output: z.object({ refundId: z.string(), amountCents: z.number() }),
-    summarize: (input) => `Refund ${input.amountCents === undefined ? 'the whole payment' : `${(input.amountCents / 100).toFixed(2)} BRL`} of payment ${input.paymentId}: ${input.reason}`,
+    summarize: (input, locale) => locale === 'en'
+      ? `Refund ${input.amountCents === undefined ? 'the whole payment' : formatBrlCents(input.amountCents, 'en')} of payment ${input.paymentId}: ${input.reason}`
+      : `Reembolsar ${input.amountCents === undefined ? 'o pagamento inteiro' : formatBrlCents(input.amountCents, 'pt-BR')} do pagamento ${input.paymentId}: ${input.reason}`,
     async tenantOf(ctx, input) {
       const [payment] = await ctx.db.select({ tenantId: payments.tenantId }).from(payments).where(eq(payments.id, input.paymentId));
       if (!payment) throw new ToolRefusal('not_found', `No payment ${input.paymentId}.`);
@@ -96,7 +98,9 @@ export const billingTools = [
     approverDepartment: 'subscriptions',
     input: z.strictObject({ email: z.email(), planId, interval: z.enum(['month', 'year']).default('month') }),
     output: z.object({ email: z.string(), planId: z.string() }),
-    summarize: (input) => `Move ${input.email} to ${PLANS[input.planId].name} (${input.interval === 'year' ? 'yearly' : 'monthly'})`,
+    summarize: (input, locale) => locale === 'en'
+      ? `Move ${input.email} to ${PLANS[input.planId].name} (${input.interval === 'year' ? 'yearly' : 'monthly'})`
+      : `Passar ${input.email} para o ${PLANS[input.planId].name} (${input.interval === 'year' ? 'anual' : 'mensal'})`,
     async tenantOf(ctx, input) {
       return (await traderScope(ctx, input.email)).tenantId;
     },

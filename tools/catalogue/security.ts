@@ -107,7 +107,7 @@ export const securityTools = [
     approverDepartment: 'security',
     input: z.strictObject({ email: z.email(), reason: z.string().min(3).max(300) }),
     output: z.object({ frozenAccounts: z.number(), frozenBots: z.number() }),
-    summarize: (input) => `Freeze the exchange keys of ${input.email}: ${input.reason}`,
+    summarize: (input, locale) => (locale === 'en' ? `Freeze the exchange keys of ${input.email}: ${input.reason}` : `Congelar as chaves de corretora de ${input.email}: ${input.reason}`),
     async tenantOf(ctx, input) {
       return (await traderScope(ctx, input.email)).tenantId;
     },

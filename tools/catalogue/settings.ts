@@ -112,6 +112,7 @@ async function applyConfigChange(ctx: ToolContext, key: string, value: ConfigVal
 
 const changeResult = z.object({ key: z.string(), previousValue: z.json(), value: z.json(), version: z.number() });
 const KILL_SWITCH_NOTE = ' (true halts every new entry of every bot; exits still run)';
+const KILL_SWITCH_NOTE_PT = ' (true bloqueia toda nova entrada de todos os robôs; saídas continuam)';
 
 export const settingsTools = [
   defineTool({
@@ -169,7 +170,9 @@ export const settingsTools = [
     approverDepartment: 'settings',
     input: z.strictObject({ key: configKey, value: configValue, reason: z.string().min(3).max(300) }),
     output: changeResult,
-    summarize: (input) => `Set ${input.key} to ${JSON.stringify(input.value)}${input.key === 'trading.kill_switch' ? KILL_SWITCH_NOTE : ''}: ${input.reason}`,
+    summarize: (input, locale) => locale === 'en'
+      ? `Set ${input.key} to ${JSON.stringify(input.value)}${input.key === 'trading.kill_switch' ? KILL_SWITCH_NOTE : ''}: ${input.reason}`
+      : `Mudar ${input.key} para ${JSON.stringify(input.value)}${input.key === 'trading.kill_switch' ? KILL_SWITCH_NOTE_PT : ''}: ${input.reason}`,
     async tenantOf(ctx, input) {
       // Asked before the approval is queued, so nobody is asked to approve an impossible change.
       await checkConfigChange(ctx, input.key, input.value);
@@ -185,7 +188,9 @@ export const settingsTools = [
     approverDepartment: 'settings',
     input: z.strictObject({ key: configKey, version: z.number().int().min(1).optional().describe('default: the version before the current one'), reason: z.string().min(3).max(300) }),
     output: changeResult,
-    summarize: (input) => `Roll ${input.key} back to ${input.version === undefined ? 'its previous version' : `version ${input.version}`}: ${input.reason}`,
+    summarize: (input, locale) => locale === 'en'
+      ? `Roll ${input.key} back to ${input.version === undefined ? 'its previous version' : `version ${input.version}`}: ${input.reason}`
+      : `Voltar ${input.key} para ${input.version === undefined ? 'a versão anterior' : `a versão ${input.version}`}: ${input.reason}`,
     async tenantOf(ctx, input) {
       const { value } = await rollbackTarget(ctx, input.key, input.version);
       await checkConfigChange(ctx, input.key, value);
