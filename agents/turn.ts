@@ -211,7 +211,7 @@ async function answer(runtime: AgentRuntime, request: TurnRequest, depth: number
     return withFrame(frame, { agent, answer: joinAnswer(renderReads(frame.outcomes, locale), actions), mode: 'ollama', grounded: verdict.grounded, answerFrom: 'template', rejectedBecause, actions, elapsedMs: elapsed() });
   }
   // No tool ran: the router stands in for the model (its calls are marked as the router's).
-  const fallback = routeMessage(agent, message) ? await answerOffline(ctx, agent, message, 'unverified') : undefined;
+  const fallback = routeMessage(agent, message, ctx.now()) ? await answerOffline(ctx, agent, message, 'unverified') : undefined;
   if (fallback) {
     return {
       ...fallback,
