@@ -172,13 +172,19 @@ function campaignArgs(m: Message): Record<string, unknown> {
   return { ...daysArg(m), ...(status ? { status } : {}), ...(channel ? { channel } : {}) };
 }
 
-const FILLER = /\s+(agora|ja|now|please|pls|por favor|imediatamente|asap|hoje|today)$/i;
+const FILLER = /\s+(agora|ja|now|please|pls|pfv|plz|por favor|imediatamente|asap|rn|hoje|today)$/i;
+const ONLY_FILLER = /^(agora|ja|now|please|pls|pfv|plz|por favor|imediatamente|asap|rn|hoje|today)$/i;
+/** A name without the "agora pfv" a person adds after it; undefined when nothing else is left. */
+function withoutFiller(text: string | undefined): string | undefined {
+  let name = text?.trim();
+  while (name && FILLER.test(name)) name = name.replace(FILLER, '');
+  return name && !ONLY_FILLER.test(name) && name.length >= 2 ? name : undefined;
+}
 /** The campaign's name: after "campanha"/"campaign", or between the verb and "campaign". */
 function campaignNameArg(m: Message): Record<string, unknown> {
-  const after = /\b(?:campanha|campaign)\s+(?:d[aoe]s?\s+|chamada\s+|called\s+|named\s+)?(.+?)(?:[,;!?]|\.(?:\s|$)|$)/i.exec(m.raw)?.[1];
-  const before = /\b(?:pause|stop|halt|suspend|kill|end)\s+(?:the\s+|our\s+)?(.+?)\s+campaign\b/i.exec(m.raw)?.[1];
-  let name = (after && after.trim().length >= 2 ? after : before)?.trim();
-  while (name && FILLER.test(name)) name = name.replace(FILLER, '');
+  const after = withoutFiller(/\b(?:campanha|campaign)\s+(?:d[aoe]s?\s+|chamada\s+|called\s+|named\s+)?(.+?)(?:[,;!?]|\.(?:\s|$)|$)/i.exec(m.raw)?.[1]);
+  const before = withoutFiller(/\b(?:pause|stop|halt|suspend|kill|end)\s+(?:the\s+|our\s+)?(.+?)\s+campaign\b/i.exec(m.raw)?.[1]);
+  const name = after ?? before;
   const reason = reasonIn(m);
   return { ...(name ? { campaign: name.slice(0, 200) } : {}), ...(reason ? { reason } : {}) };
 }
@@ -353,7 +359,7 @@ const ROUTES: readonly Route[] = [
   },
   {
     tool: 'change_plan',
-    when: (m) => !!m.email && PLAN.test(m.text) && /\b(muda\w*|mude|move|mover|moves|troca\w*|troque|passa\w*|upgrade|downgrade|migra\w*|switch|change|altera\w*|coloca\w*|rebaixa\w*)\b/.test(m.text),
+    when: (m) => !!m.email && PLAN.test(m.text) && /\b(muda\w*|mude|move|mover|moves|troca\w*|troque|passa\w*|upgrade|downgrade|migra\w*|switch|change|altera\w*|coloca\w*|rebaixa\w*|bump|put)\b/.test(m.text),
     args: planArgs,
   },
   {
@@ -369,9 +375,7 @@ const ROUTES: readonly Route[] = [
     tool: 'pause_campaign',
     when: (m) => !CAMPAIGN.test(m.text) && !BOT.test(m.text) && !m.configKey && !m.uuid && /^\s*(?:(?:pls|please|por favor|favor)\s+)?(pausa|pause|pausar|suspende|suspenda|suspend)\s+\S/.test(m.text),
     args: (m) => {
-      const name = /^\s*(?:(?:pls|please|por favor|favor)\s+)?(?:pausa|pause|pausar|suspende|suspenda|suspend)\s+(?:a |o |the |our )?(.+?)(?:[,;!?]|\.(?:\s|$)|$)/i.exec(m.raw)?.[1]?.trim();
-      let campaign = name;
-      while (campaign && FILLER.test(campaign)) campaign = campaign.replace(FILLER, '');
+      const campaign = withoutFiller(/^\s*(?:(?:pls|please|por favor|favor)\s+)?(?:pausa|pause|pausar|suspende|suspenda|suspend)\s+(?:a |o |the |our )?(.+?)(?:[,;!?]|\.(?:\s|$)|$)/i.exec(m.raw)?.[1]);
       const reason = reasonIn(m);
       return { ...(campaign ? { campaign: campaign.slice(0, 200) } : {}), ...(reason ? { reason } : {}) };
     },
@@ -391,7 +395,7 @@ const ROUTES: readonly Route[] = [
       /\bem atraso\b|past.?due|\bat risk\b|em risco/, /\b(card )?declin\w*|\bchargebacks?\b|\bestornos? de cartao\b|cartoes? recusad\w*|recusas? de cartao/),
     args: daysArg,
   },
-  { tool: 'revenue_summary', when: (m) => /\bmrr\b|\barr\b|receita|faturamento|faturamos|\brevenue\b|\bchurn\b|\barpu\b|\bltv\b|recorrente|recurring/.test(m.text), args: monthsArg },
+  { tool: 'revenue_summary', when: (m) => /\bmrr\b|\barr\b|receita|faturamento|faturamos|\brevenue\b|\bchurn\b|\barpu\b|\bltv\b|recorrente|recurring|paying (customers|users|clients)|clientes pagantes|\bassinantes\b|\bsubscribers\b|quantos (clientes )?(pagam|pagantes)/.test(m.text), args: monthsArg },
   // Sales.
   {
     tool: 'sales_funnel',
@@ -475,12 +479,14 @@ const ROUTES: readonly Route[] = [
   },
   // Support.
   { tool: 'open_tickets', when: (m) => /\btickets?\b|\bchamados?\b|\bsla\b|atendimentos? (abertos|pendentes|atrasad\w*)|fila (do sac|de atendimento)|support queue/.test(m.text), args: emailArg },
+  // How many customers the company has: the CEO's snapshot (paying customers among its figures).
+  { tool: 'company_kpis', when: (m) => /\b(quantos|how many) (clientes|traders|usuarios|contas|customers|users|accounts)\b/.test(m.text) && !m.email },
   {
     tool: 'search_knowledge_base',
     when: (m) => /\b(como|how|o que|what is|what's the|whats the|onde|where|posso|can i|can we|por que|why|duvidas?|pergunt\w*|asks?|asking|quer saber|wants to know|artigos?|articles?|base de conhecimento|knowledge base|politicas?|policy|faq|tutorial|passo a passo)\b/.test(m.text),
     args: queryArg,
   },
-  // The CEO's catch-all: a question about the company as a whole.
+  // The CEO's catch-all: a question about the company as a whole (how many customers it has, too).
   { tool: 'company_kpis', when: (m) => /\b(empresa|company|business|negocio|numeros|numbers|indicadores|metricas|metrics|overview|snapshot|resum\w*|summary|panorama|reuniao|board|conselho|daily (brief|digest|report))\b/.test(m.text) },
 ];
 

@@ -164,6 +164,21 @@ describe('intent model', () => {
   });
 });
 
+describe("the issue's field reports, one by one", () => {
+  it.each([
+    ['finance', 'how many paying customers do we have right now', 'revenue_summary', {}],
+    ['ceo', 'How many traders do we have?', 'company_kpis', {}],
+    ['subscriptions', 'bump ana@example.com to enterprise', 'change_plan', { email: 'ana@example.com', planId: 'enterprise' }],
+    ['security', 'any weird logins or api key stuff lately??', 'detect_anomalies', { hours: 168 }],
+    ['marketing', 'pausa o Halving Watch do youtube, estourou a verba', 'pause_campaign', { campaign: 'Halving Watch do youtube', reason: 'estourou a verba' }],
+    ['marketing', 'pause the Halving Watch campaign pls, creative is wrong', 'pause_campaign', { campaign: 'Halving Watch', reason: 'creative is wrong' }],
+    ['subscriptions', 'what does the enterprise plan include?', 'list_plans', {}],
+    ['audit', 'quem mexeu no kill switch?', 'config_history', { key: 'trading.kill_switch' }],
+  ] as const)('%s: "%s" → %s %j', (agent, message, tool, args) => {
+    expect(routeMessage(agent, message, NOW)).toMatchObject({ tool, args });
+  });
+});
+
 it('every catalogue tool has an answer template (no raw JSON answers)', () => {
   expect([...TOOLS.keys()].filter((tool) => !TEMPLATED_TOOLS.includes(tool))).toEqual([]);
 });
