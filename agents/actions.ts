@@ -59,12 +59,35 @@ export function actionToolsOf(agent: AgentName): string[] {
  * the router maps it to a write or approval tool, or it opens with an imperative and the
  * agent has action tools. A question ("what's the threshold set to?") is not a request.
  */
-export function requestedAction(agent: AgentName, message: string): { readonly tool: string | undefined; readonly offered?: boolean } | undefined {
+export function requestedAction(agent: AgentName, message: string): { readonly tool: string | undefined; readonly offered?: boolean; readonly args?: Record<string, unknown> | undefined } | undefined {
   const route = routeMessage(agent, message);
-  if (route && effectOf(route.tool) !== 'read') return { tool: route.tool };
+  if (route && effectOf(route.tool) !== 'read') return { tool: route.tool, args: route.args };
   if (opensWithImperative(message)) return { tool: undefined };
   // Said as a statement or a question ("o lead X desistiu"): the read answers it and the action is offered.
-  return route?.offer ? { tool: route.offer, offered: true } : undefined;
+  return route?.offer ? { tool: route.offer, offered: true, args: route.offerArgs } : undefined;
+}
+
+/**
+ * An example request for a tool, with what the message named in place of the placeholders
+ * ("mude security.brute_force_threshold para <valor>" rather than the generic example).
+ */
+function exampleFor(tool: string, locale: Locale, args: Record<string, unknown> | undefined): [string, string] | undefined {
+  const entry = HOW_TO[tool];
+  if (!entry) return undefined;
+  const [what, example] = locale === 'en' ? entry.en : entry.pt;
+  if (tool === 'set_config' && typeof args?.['key'] === 'string' && args['key'] !== 'trading.kill_switch') {
+    return [what, locale === 'en' ? `set ${args['key']} to <value>` : `mude ${args['key']} para <valor>`];
+  }
+  if (tool === 'update_lead_stage' && typeof args?.['stage'] === 'string' && typeof args['email'] === 'string') {
+    const stage = locale === 'en' ? args['stage'] : ({ new: 'novo', contacted: 'contatado', qualified: 'qualificado', proposal: 'proposta', won: 'ganho', lost: 'perdido' } as Record<string, string>)[args['stage']] ?? args['stage'];
+    return [what, locale === 'en' ? `mark lead ${args['email']} as ${stage}` : `marque o lead ${args['email']} como ${stage}`];
+  }
+  const filled = example
+    .replace('<email>', typeof args?.['email'] === 'string' ? args['email'] : '<email>')
+    .replace('<id>', String(args?.['paymentId'] ?? args?.['ticketId'] ?? args?.['botId'] ?? '<id>'))
+    .replace(/<chave>|<key>/, typeof args?.['key'] === 'string' ? args['key'] : locale === 'en' ? '<key>' : '<chave>')
+    .replace(/<nome>|<name>/, typeof args?.['campaign'] === 'string' ? args['campaign'] : locale === 'en' ? '<name>' : '<nome>');
+  return [what, filled];
 }
 
 const REFUSAL_PT: Readonly<Record<string, string>> = {
@@ -131,21 +154,20 @@ export function reportActions(agent: AgentName, message: string, outcomes: reado
   if (reports.length > 0) return reports;
   const asked = requestedAction(agent, message);
   if (!asked) return [];
-  return [{ tool: asked.tool, status: 'not_done', text: asked.offered ? offerText(asked.tool!, locale) : notDoneText(agent, asked.tool, locale) }];
+  return [{ tool: asked.tool, status: 'not_done', text: asked.offered ? offerText(asked.tool!, locale, asked.args) : notDoneText(agent, asked.tool, locale, asked.args) }];
 }
 
-function offerText(tool: string, locale: Locale): string {
-  const entry = HOW_TO[tool];
-  const [what, example] = entry ? (locale === 'en' ? entry.en : entry.pt) : [tool, tool];
+function offerText(tool: string, locale: Locale, args: Record<string, unknown> | undefined): string {
+  const [what, example] = exampleFor(tool, locale, args) ?? [tool, tool];
   return t(locale, `ℹ️ Nada foi alterado. Se quiser ${what}, peça diretamente: "${example}".`, `ℹ️ Nothing was changed. If you want to ${what}, ask for it directly: "${example}".`);
 }
 
-function notDoneText(agent: AgentName, tool: string | undefined, locale: Locale): string {
+function notDoneText(agent: AgentName, tool: string | undefined, locale: Locale, args: Record<string, unknown> | undefined): string {
   const head = t(locale, '⚠️ Nada foi feito: nenhuma ação foi executada neste pedido.', '⚠️ Nothing was done: no action was carried out for this request.');
   const how = (name: string) => {
-    const entry = HOW_TO[name];
-    if (!entry) return undefined;
-    const [what, example] = locale === 'en' ? entry.en : entry.pt;
+    const found = exampleFor(name, locale, name === tool ? args : undefined);
+    if (!found) return undefined;
+    const [what, example] = found;
     return t(locale, `para ${what}, peça "${example}"`, `to ${what}, ask "${example}"`);
   };
   const candidates = tool ? [tool] : actionToolsOf(agent);

@@ -13,6 +13,8 @@ export interface RoutedRequest {
   readonly args: Record<string, unknown>;
   /** An action the message resembled but did not ask for with an imperative: offered, not done. */
   readonly offer?: string | undefined;
+  /** The arguments that action would have had (to word the offer with the message's own key, e-mail, id). */
+  readonly offerArgs?: Record<string, unknown> | undefined;
 }
 
 /** A message as the routes see it: folded (lower case, no accents) plus what was found in it. */
@@ -527,18 +529,22 @@ export function routeMessage(agent: AgentName, text: string, now: Date = new Dat
   const message = read(text, now);
   const actionsAllowed = mayRouteToAction(message);
   let offer: string | undefined;
+  let offerArgs: Record<string, unknown> | undefined;
   for (const route of ROUTES) {
     if (!agentUsesTool(agent, route.tool)) continue;
     if (!actionsAllowed && ACTION_TOOLS.has(route.tool)) {
-      if (route.when(message)) offer ??= route.tool;
+      if (!offer && route.when(message)) {
+        offer = route.tool;
+        offerArgs = route.args?.(message) ?? {};
+      }
       continue;
     }
-    if (route.when(message)) return { agent, tool: route.tool, args: route.args?.(message) ?? {}, ...(offer ? { offer } : {}) };
+    if (route.when(message)) return { agent, tool: route.tool, args: route.args?.(message) ?? {}, ...(offer ? { offer, offerArgs } : {}) };
   }
   // No rule: the intent model, among the agent's read tools only, when it is fairly sure.
   const reads = TOOL_NAMES.filter((tool) => !ACTION_TOOLS.has(tool) && agentUsesTool(agent, tool) && TOOLS.has(tool));
   const guess = intentModel().classify(text, reads);
-  if (guess && guess.probability >= INTENT_MIN_PROBABILITY && guess.support >= INTENT_MIN_SUPPORT) return { agent, tool: guess.tool, args: ROUTES.find((route) => route.tool === guess.tool && route.args)?.args?.(message) ?? {}, ...(offer ? { offer } : {}) };
+  if (guess && guess.probability >= INTENT_MIN_PROBABILITY && guess.support >= INTENT_MIN_SUPPORT) return { agent, tool: guess.tool, args: ROUTES.find((route) => route.tool === guess.tool && route.args)?.args?.(message) ?? {}, ...(offer ? { offer, offerArgs } : {}) };
   return undefined;
 }
 

@@ -105,10 +105,14 @@ describe('reads are never routed to writes', () => {
   it('a statement that resembles an action answers the read and offers the action, in the language asked', () => {
     const message = 'o lead caio.moreira@gmail.com desistiu, perdido por preço';
     expect(routeMessage('sales', message, NOW)).toMatchObject({ tool: 'list_leads', offer: 'update_lead_stage' });
-    expect(requestedAction('sales', message)).toEqual({ tool: 'update_lead_stage', offered: true });
+    expect(requestedAction('sales', message)).toMatchObject({ tool: 'update_lead_stage', offered: true, args: { email: 'caio.moreira@gmail.com', stage: 'lost' } });
     const [line] = reportActions('sales', message, [], 'pt-BR');
     expect(line).toMatchObject({ status: 'not_done', tool: 'update_lead_stage' });
     expect(line!.text).toContain('Nada foi alterado');
+    expect(line!.text).toContain('marque o lead caio.moreira@gmail.com como perdido');
+    // A question about a setting offers the change of that setting, not a generic one.
+    const [offer] = reportActions('settings', "what's the brute force threshold set to?", [], 'en');
+    expect(offer!.text).toBe('ℹ️ Nothing was changed. If you want to change a setting, ask for it directly: "set security.brute_force_threshold to <value>".');
   });
 
   it('no message of the evaluation sets that expects a read is routed to a write', async () => {
