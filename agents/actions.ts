@@ -56,8 +56,9 @@ export function actionToolsOf(agent: AgentName): string[] {
 
 /**
  * Whether the message asks for an action, and which tool would do it when the router knows:
- * the router maps it to a write or approval tool, or it opens with an imperative and the
- * agent has action tools. A question ("what's the threshold set to?") is not a request.
+ * the router maps it to a write or approval tool, or it opens with an imperative the router
+ * could not map (tool unknown). A question or statement that only resembles an action ("what's
+ * the threshold set to?", "o lead X desistiu") is not a request: the action is offered.
  */
 export function requestedAction(agent: AgentName, message: string): { readonly tool: string | undefined; readonly offered?: boolean; readonly args?: Record<string, unknown> | undefined } | undefined {
   const route = routeMessage(agent, message);
