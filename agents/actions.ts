@@ -98,6 +98,24 @@ const REFUSAL_EN: Readonly<Record<string, string>> = {
   forbidden: 'not allowed', invalid_arguments: 'invalid details', not_found: 'not found', failed: 'failed', unknown_tool: 'no such tool',
 };
 
+/** The tools' most frequent refusals in Portuguese (others are quoted as the tool wrote them). */
+const REFUSALS_PT: readonly (readonly [RegExp, (m: RegExpExecArray) => string])[] = [
+  [/^No payment (\S+)\.$/, (m) => `pagamento ${m[1]} não encontrado.`],
+  [/^No ticket (\S+)\.$/, (m) => `ticket ${m[1]} não encontrado.`],
+  [/^No bot (\S+) in this account\.$/, (m) => `robô ${m[1]} não encontrado nesta conta.`],
+  [/^No lead with the email (\S+)\.$/, (m) => `nenhum lead com o e-mail ${m[1]}.`],
+  [/^No trader with the email (\S+)\.$/, (m) => `nenhum trader com o e-mail ${m[1]}.`],
+  [/^No staff member with the email (\S+)\.$/, (m) => `nenhum funcionário com o e-mail ${m[1]}.`],
+  [/^No campaign called (.+)\.$/, (m) => `nenhuma campanha chamada ${m[1]}.`],
+  [/^No document ([a-z0-9-]+);/, (m) => `documento ${m[1]} não encontrado.`],
+  [/^No setting ([\w.]+) \(did you mean (.+)\?\)\.$/, (m) => `a configuração ${m[1]} não existe (quis dizer ${m[2]}?).`],
+  [/^No setting ([\w.]+)\.$/, (m) => `a configuração ${m[1]} não existe.`],
+  [/^([\w.]+) is already (.+?); nothing to change\.$/, (m) => `${m[1]} já está em ${m[2]}; nada a mudar.`],
+  [/^Say which trader \(their email\)\.$/, () => 'diga qual trader (o e-mail).'],
+  [/^A trader can only see their own account\.$/, () => 'um trader só vê a própria conta.'],
+  [/^No account to act on\.$/, () => 'nenhuma conta para agir.'],
+];
+
 /**
  * Why the tool layer refused, in the person's language where the layer itself wrote it
  * (policy, argument validation); a tool's own reason is quoted as it is.
@@ -108,6 +126,10 @@ export function refusalDetail(outcome: Extract<ToolOutcome, { ok: false }>, loca
   if (department) return `o departamento ${DEPARTMENT_PT[department[1]!] ?? department[1]} não pode usar ${department[2]}.`;
   const trader = /^Not allowed: (\w+) is not available to traders\.$/.exec(outcome.message);
   if (trader) return `${trader[1]} não está disponível para traders.`;
+  for (const [pattern, pt] of REFUSALS_PT) {
+    const match = pattern.exec(outcome.message);
+    if (match) return pt(match);
+  }
   const invalid = /^Invalid arguments for \w+: (.*)$/.exec(outcome.message);
   if (invalid) {
     const fields = [...new Set(invalid[1]!.split('; ').map((issue) => issue.split(':')[0]!.trim()).filter(Boolean))];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { reportActions, requestedAction, routeMessage } from '../../agents/index.ts';
+import { refusalDetail, reportActions, requestedAction, routeMessage } from '../../agents/index.ts';
 import { IntentModel, trainingMessages } from '../../agents/intent-model.ts';
 import { TEMPLATED_TOOLS } from '../../agents/templates.ts';
 import { amountCentsIn, dueInDays, windowIn } from '../../agents/when.ts';
@@ -181,6 +181,15 @@ describe("the issue's field reports, one by one", () => {
   ] as const)('%s: "%s" → %s %j', (agent, message, tool, args) => {
     expect(routeMessage(agent, message, NOW)).toMatchObject({ tool, args });
   });
+});
+
+it('reports the tool layer\'s and the tools\' usual refusals in Portuguese', () => {
+  const refusal = (error: 'forbidden' | 'not_found' | 'invalid_arguments', message: string) => refusalDetail({ ok: false, tool: 'x', error, message, durationMs: 0 }, 'pt-BR');
+  expect(refusal('forbidden', 'Not allowed: the marketing department may not use refund_payment.')).toBe('o departamento Marketing não pode usar refund_payment.');
+  expect(refusal('invalid_arguments', 'Invalid arguments for set_config: key: Invalid input; value: Invalid input')).toBe('confira os campos key, value.');
+  expect(refusal('not_found', 'No payment 6f1c0f49-3f5e-4a51-9d7c-1a2b3c4d5e6f.')).toBe('pagamento 6f1c0f49-3f5e-4a51-9d7c-1a2b3c4d5e6f não encontrado.');
+  expect(refusal('not_found', 'trading.kill_switch is already false; nothing to change.')).toBe('trading.kill_switch já está em false; nada a mudar.');
+  expect(refusal('not_found', 'Something only a tool says.')).toBe('Something only a tool says.');
 });
 
 it('every catalogue tool has an answer template (no raw JSON answers)', () => {
