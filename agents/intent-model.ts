@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 
 // The router's second opinion: a small multinomial naive Bayes over character n-grams (they
 // survive typos and abbreviations: "pagtos", "qto", "cancelamentos") and words, trained when
-// the process starts from the labelled staff messages — eval/messages.jsonl, eval/training.jsonl
-// and the lines of eval/heldout.jsonl not marked held out (those are never trained on, so the
-// evaluation can report a score on messages the router has never seen). ~460 short messages
+// the process starts from the labelled staff messages — eval/messages.jsonl, eval/training.jsonl,
+// eval/training2.jsonl and the lines of eval/heldout.jsonl not marked held out (those are never trained on, so the
+// evaluation can report a score on messages the router has never seen). ~620 short messages
 // train in a few milliseconds. It only picks among read tools: an action always needs a rule.
 
 const FUNCTION_WORDS = new Set(
@@ -105,7 +105,7 @@ export function trainingMessages(): LabelledMessage[] {
       return [];
     }
   };
-  return [...lines('messages.jsonl'), ...lines('training.jsonl'), ...lines('heldout.jsonl')]
+  return [...lines('messages.jsonl'), ...lines('training.jsonl'), ...lines('training2.jsonl'), ...lines('heldout.jsonl')]
     .map((line) => JSON.parse(line) as { message: string; tool: string; heldout?: boolean })
     .filter((m) => m.heldout !== true)
     .map(({ message, tool }) => ({ message, tool }));

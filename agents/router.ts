@@ -73,7 +73,8 @@ const SETTING_NAMES: readonly (readonly [string, RegExp])[] = [
   ['risk.max_open_positions_per_bot', /\b(posicoes (abertas )?por (robo|bot)|(open )?positions per bot)\b/],
   ['agents.model', /\b(modelo (dos|que os|de) agentes|modelo (do|de) ia|agents?'? model|model (of )?the agents|llm model|ollama model|modelo (do )?ollama)\b/],
   ['agents.max_steps', /\b(passos (dos|por) agentes?|max(imum)? steps|agent steps)\b/],
-  ['reports.daily_time', /\b(horario do relatorio|hora do relatorio|report time|daily report time)\b/],
+  ['reports.daily_time', /\b(horario do relatorio|hora do relatorio|report time|daily report time)\b|what time .*\breport|que horas? .*\brelatorio/],
+  ['support.sla_hours', /\b(sla hours|horas de sla|prazos? de sla|sla do (suporte|sac|atendimento)|support sla)\b/],
   ['reports.timezone', /\b(fuso( horario)?|time ?zone)\b/],
   ['security.brute_force_threshold', /\b(limite de forca bruta|brute.?force threshold)\b/],
 ];
@@ -95,7 +96,7 @@ const any = (text: string, ...patterns: RegExp[]) => patterns.some((p) => p.test
 
 const BOT = /\b(robos?|bots?|robots?)\b/;
 const CAMPAIGN = /\bcampanh\w*|\bcampaigns?\b|\banuncios?\b|\bads\b|google.?ads/;
-const INFLUENCER = /\binfluenc\w*|\bparceir[oa]s?\b|\bafiliad[oa]s?\b|\bcreators?\b|\byoutubers?\b/;
+const INFLUENCER = /\binfluenc\w*|\bparceir[oa]s?\b|\bafiliad[oa]s?\b|\bcreators?\b|\byoutubers?\b|\bcomiss\w*|\bcommissions?\b|\bseguidores\b|\bfollowers\b|(^|\s)@[a-z0-9_]{3,}\b/;
 const LEAD = /\bleads?\b|\bprospect\w*|\bdeals?\b|\boportunidades?\b/;
 const DOCUMENT = /\b(documentos?|docs?|documents?|politicas?|policy|policies|contratos?|contracts?|templates?|modelo de|procedimentos?|procedures?|termos?|terms|lgpd|privacidade|privacy|manua(l|is)|guias?|guides?|regulamentos?|normas?)\b/;
 const PLAN = /\b(free|gratis|gratuito|pro|enterprise|plano|planos|plan|plans)\b/;
@@ -265,7 +266,7 @@ const ROUTES: readonly Route[] = [
   // Settings: a key (or the kill switch) with what to do to it.
   {
     tool: 'rollback_config',
-    when: (m) => !!m.configKey && /\b(rollback|roll ?back|revert\w*|volta|voltar|volte|desfaz\w*|restaur\w*|restore)\b/.test(m.text),
+    when: (m) => !!m.configKey && (/\b(rollback|roll ?back|revert\w*|volta|voltar|volte|desfaz\w*|restaur\w*|restore)\b/.test(m.text) || /\broll\b.+\bback\b/.test(m.text)),
     args: (m) => ({ key: m.configKey, ...(/(?:versao|version|\bv)\s*(\d+)/.exec(m.text) ? { version: Number(/(?:versao|version|\bv)\s*(\d+)/.exec(m.text)![1]) } : {}), reason: reasonArg(m) }),
   },
   {
@@ -278,7 +279,7 @@ const ROUTES: readonly Route[] = [
   },
   {
     tool: 'config_history',
-    when: (m) => !!m.configKey && /(historic\w*|history|alterac\w*|mudanc\w*|changes|changed|modified|quem (mudou|alterou|mexeu|trocou|ligou|desligou)|who (changed|modified|set|touched|turned|did)|last change|when did .+ change|quando (mudou|mudaram|foi alterad\w*)|versoes|versions|\blog\b)/.test(m.text),
+    when: (m) => !!m.configKey && /(historic\w*|history|alterac\w*|mudanc\w*|changes|changed|modified|quem (mudou|alterou|mexeu|trocou|ligou|desligou)|who (changed|modified|set|touched|turned|did)|last change|when did .+ change|quando (mudou|mudaram|foi alterad\w*)|antes de (mudar|mudarem|alterar|alterarem)|qual era|what was .+ before|\bever\b|alguma vez|ja foi (ligad|alterad|mudad)\w*|versoes|versions|\blog\b)/.test(m.text),
     args: (m) => ({ key: m.configKey }),
   },
   {
@@ -289,7 +290,7 @@ const ROUTES: readonly Route[] = [
   },
   {
     tool: 'get_config',
-    when: (m) => !!m.configKey || /\b(configs?|configurac\w*|configurad[oa]s?|settings?|parametros?|parameters?)\b/.test(m.text),
+    when: (m) => !!m.configKey || /\b(configs?|configurac\w*|configurad[oa]s?|settings?|parametros?|parameters?)\b/.test(m.text) || /\b(everything|tudo|all) (under|em|de|do|da|in)\b/.test(m.text) && !!configPrefix(m.text),
     args: (m) => {
       if (m.configKey) return { key: m.configKey };
       const prefix = configPrefix(m.text);
@@ -307,13 +308,14 @@ const ROUTES: readonly Route[] = [
   },
   {
     tool: 'document_history',
-    when: (m) => (!!m.slug || DOCUMENT.test(m.text)) && /(historic\w*|history|versoes|versions|o que mudou|o q mudou|oq mudou|ao longo do tempo|over time|what changed|mudanc\w*|changes|changed|alterac\w*|alterad[oa]|revisoes|revisions|atualizad[oa]|updated|modified|modificad[oa]|edit(ed|ou|ado|ada|aram|ion)|quem (escreveu|editou|mexeu)|who (wrote|edited|touched))/.test(m.text),
+    when: (m) => (!!m.slug || DOCUMENT.test(m.text)) && /(historic\w*|history|versoes|versions|o que mudou|o q mudou|oq mudou|ao longo do tempo|over time|what changed|mudanc\w*|changes|changed|alterac\w*|alterad[oa]|revisoes|revisions|atualizad[oa]|updated|modified|modificad[oa]|edit(ed|ou|ado|ada|aram|ion)|quem (escreveu|editou|mexeu)|who (wrote|edited|touched)|revis(ed|ad[oa]|ao|oes)|quantas vezes|how many times|qdo saiu|quando saiu|when was .+ (published|released)|ultima versao|last version)/.test(m.text),
     args: (m) => (m.slug ? { slug: m.slug } : { title: queryArg(m).query }),
   },
   {
     tool: 'get_document',
     when: (m) => !m.email && ((!!m.slug && (DOCUMENT.test(m.text) || /\b(texto|text|conteudo|content|abre|abrir|abra|open|pull up|mostra\w*|show|ler|leia|read|ver|see|versao|version|atual|current)\b/.test(m.text)))
-      || (!m.slug && DOCUMENT.test(m.text) && /\b(texto (d[aoe]|completo)|full text|the text of|conteudo d[aoe]|abre|abrir|abra|open|pull up|bring up|leia|read me|me manda o|send me the|what does the .+ say|o que (diz|fala) (o|a))\b/.test(m.text))),
+      || (!m.slug && DOCUMENT.test(m.text) && /\b(texto (d[aoe]|completo)|full text|the text of|conteudo d[aoe]|abre|abrir|abra|open|pull up|bring up|leia|read me|me manda o|send me the|what does the .+ say|o que (diz|fala) (o|a))\b/.test(m.text))
+      || (!m.slug && DOCUMENT.test(m.text) && /\b(versao|version|v)\s*\d+\b/.test(m.text) && !/\b(publica\w*|publish\w*)\b/.test(m.text))),
     args: (m) => {
       const version = /(?:versao|version|\bv)\s*(\d+)/.exec(m.text)?.[1];
       return { ...(m.slug ? { slug: m.slug } : { title: queryArg(m).query }), ...(version ? { version: Number(version) } : {}) };
@@ -400,9 +402,10 @@ const ROUTES: readonly Route[] = [
   { tool: 'revenue_summary', when: (m) => /\bmrr\b|\barr\b|receita|faturamento|faturamos|\brevenue\b|\bchurn\b|\barpu\b|\bltv\b|recorrente|recurring|paying (customers|users|clients)|clientes pagantes|\bassinantes\b|\bsubscribers\b|quantos (clientes )?(pagam|pagantes)/.test(m.text), args: monthsArg },
   // Sales.
   {
+    // A win rate is the sales funnel's unless it is the bots' (trades).
     tool: 'sales_funnel',
-    when: (m) =>
-      any(m.text, /\bfunil\b|\bfunnel\b|\bpipeline\b|win rate|taxa de (conversao|ganho|fechamento)|conversion rate|close rate|(quantos|quantas|how many) (leads|deals|negocios|vendas|oportunidades)|\b(deals?|negocios|vendas) (fechad\w*|ganh\w*|closed|won)|(closed|won) deals|lead sources?|origem dos leads|de onde vem/) ||
+    when: (m) => (/win rate|taxa de (ganho|acerto)/.test(m.text) && !BOT.test(m.text) && !/\b(trad\w*|operac\w*|platform|plataforma)\b/.test(m.text)) ||
+      any(m.text, /\bfunil\b|\bfunnel\b|\bpipeline\b|taxa de (conversao|fechamento)|conversion rate|close rate|(quantos|quantas|how many) (leads|deals|negocios|vendas|oportunidades)|\b(deals?|negocios|vendas) (fechad\w*|ganh\w*|closed|won)|(closed|won) deals|lead sources?|origem dos leads|de onde vem/) ||
       (!CAMPAIGN.test(m.text) && !INFLUENCER.test(m.text) && (/\b(convers\w*|convert\w*|origem|origens|sources?|canal|canais|channels?)\b.*\bleads?\b/.test(m.text) || /\bleads?\b.*\b(convers\w*|convert\w*|origem|origens|sources?|canal|canais|channels?)\b/.test(m.text))),
     args: daysArg,
   },
@@ -420,7 +423,7 @@ const ROUTES: readonly Route[] = [
   {
     tool: 'list_influencers',
     // "are the influencer campaigns paying off? cost per lead" is about the campaigns' results.
-    when: (m) => INFLUENCER.test(m.text) && !/custo por|cost per|\b(cpl|cpa|roi|roas)\b|paying off|retorno|valendo a pena|worth it/.test(m.text),
+    when: (m) => INFLUENCER.test(m.text) && !/custo por|cost per|\b(cpl|cpa|roi|roas)\b|paying off|retorno|valendo a pena|worth it|\bgast\w*|\bspen[dt]\w*|\bleads?\b/.test(m.text),
     args: (m) => {
       const status = /\b(ativ[oa]s?|active)\b/.test(m.text) ? 'active' : /\b(pausad[oa]s?|paused)\b/.test(m.text) ? 'paused' : /\b(encerrad[oa]s?|ended|ex-)\b/.test(m.text) ? 'ended' : undefined;
       const platform = channelOf(m.text);
@@ -440,7 +443,7 @@ const ROUTES: readonly Route[] = [
   },
   {
     tool: 'list_plans',
-    when: (m) => any(m.text, /\bplanos\b|\bplans\b/, /\bprecos?\b|\bpricing\b|\bprices?\b/, /quanto custa/, /how much (is|does|do|are)\b/, /\bplano (pro|free|enterprise|gratis|gratuito)\b/, /\b(pro|free|enterprise) plan\b/, /limites? (do|dos|de) planos?|plan limits/),
+    when: (m) => any(m.text, /\bplanos\b|\bplans\b/, /\bprecos?\b|\bpricing\b|\bprices?\b/, /\b(pro|free|enterprise|gratis)\b.*\b(vs|versus|x|inclui|include|includes|diferenca|difference|compared?)\b.*\b(pro|free|enterprise|gratis)\b/, /\b(pro|free|enterprise)\b.*\b(include|includes|inclui|incluem|vem com|comes with)\b/, /quanto custa/, /how much (is|does|do|are)\b/, /\bplano (pro|free|enterprise|gratis|gratuito)\b/, /\b(pro|free|enterprise) plan\b/, /limites? (do|dos|de) planos?|plan limits/),
   },
   // Trading, for a trader by email (or the platform).
   {
@@ -452,16 +455,17 @@ const ROUTES: readonly Route[] = [
   { tool: 'open_positions', when: (m) => /posic(ao|oes)( abertas?)?|open positions?|open trades?|operac(ao|oes) abertas?|\bexposure\b|exposic\w*/.test(m.text), args: emailArg },
   {
     tool: 'trading_pnl',
-    when: (m) => /\b(lucr\w*|preju\w*|pnl|p&l|profit\w*|rentabilidade|resultado|performance)\b/.test(m.text) ||
+    when: (m) => /\b(lucr\w*|preju\w*|pnl|p&l|profit\w*|rentabilidade|resultado|performance)\b/.test(m.text) || (/win rate|taxa de (ganho|acerto)/.test(m.text) && (BOT.test(m.text) || /\b(trad\w*|operac\w*|platform|plataforma)\b/.test(m.text))) ||
       /\b(making|make|made|earn\w*|ganhando|ganhamos|perdendo|losing|lose) (money|dinheiro|grana)\b/.test(m.text) || /\b(ganhando ou perdendo|making or losing|winning or losing)\b/.test(m.text) ||
       (/\b(quanto|how much)\b/.test(m.text) && (BOT.test(m.text) || !!m.email || /\b(trading|trades?|operac\w*)\b/.test(m.text)) && /\b(ganh\w*|make|made|earn\w*|rend\w*|perd\w*|lost|lose)\b/.test(m.text)),
     args: (m) => ({ ...emailArg(m), ...daysArg(m) }),
   },
-  { tool: 'bots_overview', when: (m) => BOT.test(m.text), args: emailArg },
+  // A bot firing orders nonstop is an anomaly (an order burst), not the bots' list.
+  { tool: 'bots_overview', when: (m) => BOT.test(m.text) && !/ordens? sem parar|disparando ordens?|disparando ordem|order bursts?|spamming orders|too many orders|ordens demais/.test(m.text), args: emailArg },
   // Security and audit.
   {
     tool: 'detect_anomalies',
-    when: (m) => /anomal\w*|suspeit\w*|suspicious|forca bruta|brute.?force|\bataques?\b|\battacks?\b|invas\w*|intrus\w*|takeover|logins? (estranh|esquisit|falh)\w*|failed logins?|login attempts?|tentativas? de (login|acesso)/.test(m.text) ||
+    when: (m) => /ordens? sem parar|disparando ordens?|disparando ordem|order bursts?|spamming orders|too many orders|ordens demais|tentativas? de saque|withdrawal attempts?|saques? suspeit\w*|anomal\w*|suspeit\w*|suspicious|forca bruta|brute.?force|\bataques?\b|\battacks?\b|invas\w*|intrus\w*|takeover|logins? (estranh|esquisit|falh)\w*|failed logins?|login attempts?|tentativas? de (login|acesso)/.test(m.text) ||
       (/\b(estranh\w*|esquisit\w*|weird|odd|unusual|incomu\w*|anormal\w*|fora do (normal|comum))\b/.test(m.text) && /\b(acess\w*|access\w*|logins?|entradas?|sign.?ins?|ips?)\b/.test(m.text)),
     args: hoursArg,
   },
@@ -476,7 +480,8 @@ const ROUTES: readonly Route[] = [
   {
     tool: 'query_audit_log',
     when: (m) => any(m.text, /(logs?|trilha|registros?) (de|da) auditoria|audit (log|trail)|\bauditoria\b|\baudit\b/, /(ultimas|recent) (acoes|actions|eventos|events)/, /\b(negad[oa]s?|denied|recusad[oa]s?)\b/) ||
-      (TOOL_NAMES.some((name) => m.text.includes(name)) && /\b(logs?|registros?|entries|chamadas|calls|called|chamou|chamaram|usos?|uses|used|usou|usaram|rodou|ran|execuc\w*|execut\w*|pedidos?|requests?|quem|who)\b/.test(m.text)),
+      (TOOL_NAMES.some((name) => m.text.includes(name)) && /\b(logs?|registros?|entries|chamadas|calls|called|chamou|chamaram|usos?|uses|used|usou|usaram|rodou|ran|execuc\w*|execut\w*|pedidos?|requests?|quem|who)\b/.test(m.text)) ||
+      (/\blogs?\b/.test(m.text) && TOOL_WORDS.some(([, pattern]) => pattern.test(m.text))),
     args: auditArgs,
   },
   // Support.
@@ -504,7 +509,7 @@ const IMPERATIVES = [
   'faz', 'faca', 'fazer', 'passa', 'passe', 'manda', 'mande', 'envia', 'envie', 'cria', 'crie', 'abre', 'abra', 'create', 'open', 'send', 'move', 'put', 'follow up', 'follow-up', 'remind', 'lembra', 'lembre',
   'new version', 'nova versao', 'cap', 'limit', 'limita', 'lock', 'tranca', 'trava', 'rebaixa', 'rebaixe', 'reativa', 'reative', 'retoma', 'retome', 'resume', 'publicar', 'reembolsar', 'estornar', 'devolver',
   'pausar', 'parar', 'mudar', 'trocar', 'alterar', 'ajustar', 'congelar', 'bloquear', 'agendar', 'responder', 'escalar', 'cancelar', 'ativar', 'desativar', 'ligar', 'desligar', 'reverter', 'marcar', 'mover',
-  'passar', 'colocar', 'subir', 'baixar', 'rebaixar', 'iniciar', 'fechar', 'refund', 'call', 'answer', 'push',
+  'passar', 'colocar', 'subir', 'baixar', 'rebaixar', 'iniciar', 'fechar', 'refund', 'call', 'answer', 'push', 'roll',
 ];
 const IMPERATIVE = new RegExp(`${LEAD_IN}(?:${IMPERATIVES.join('|')})\\b`);
 

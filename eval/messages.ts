@@ -22,6 +22,8 @@ export type EvalMessage = z.infer<typeof evalMessageSchema>;
 export const DEFAULT_MESSAGES_FILE = new URL('./messages.jsonl', import.meta.url);
 /** More phrasings written after the router, by someone who had not read it: training for its intent model only. */
 export const TRAINING_MESSAGES_FILE = new URL('./training.jsonl', import.meta.url);
+/** Harder phrasings (look-alike tools, reads worded with action words), written the same way. */
+export const TRAINING2_MESSAGES_FILE = new URL('./training2.jsonl', import.meta.url);
 /** Messages written after the router, by someone who had not read it; half of them held out. */
 export const HELDOUT_MESSAGES_FILE = new URL('./heldout.jsonl', import.meta.url);
 

@@ -19,7 +19,7 @@ import { createMastra } from '../mastra.config.ts';
 import { createLogger } from '../observability/index.ts';
 import { createSecretBox } from '../secrets/index.ts';
 import { departmentHeads } from '../tools/index.ts';
-import { HELDOUT_MESSAGES_FILE, loadEvalMessages, TRAINING_MESSAGES_FILE } from './messages.ts';
+import { HELDOUT_MESSAGES_FILE, loadEvalMessages, TRAINING2_MESSAGES_FILE, TRAINING_MESSAGES_FILE } from './messages.ts';
 import { evaluateModel, formatModelSummary, sampleEvenly, summarizeModel } from './model.ts';
 import { evaluateOffline, formatEvaluation } from './offline.ts';
 import { chaosModel } from '../test/support/chaos-model.ts';
@@ -57,13 +57,15 @@ const later = await loadEvalMessages(HELDOUT_MESSAGES_FILE);
 // someone who had not read it: its development half may be looked at, its held-out half never.
 const offline = evaluateOffline(messages);
 const training = evaluateOffline(await loadEvalMessages(TRAINING_MESSAGES_FILE));
+const training2 = evaluateOffline(await loadEvalMessages(TRAINING2_MESSAGES_FILE));
 const development = evaluateOffline(later.filter((m) => !m.heldout));
 const heldout = evaluateOffline(later.filter((m) => m.heldout));
 console.log(formatEvaluation(offline, 'offline router, eval/messages.jsonl (written with the router; trains its intent model)'));
 console.log(`\n${formatEvaluation(training, 'offline router, eval/training.jsonl (written after it, trains the intent model)')}`);
+console.log(`\n${formatEvaluation(training2, 'offline router, eval/training2.jsonl (look-alike tools, written after it, trains the intent model)')}`);
 console.log(`\n${formatEvaluation(development, 'offline router, eval/heldout.jsonl development half (trains the intent model)')}`);
 console.log(`\n${formatEvaluation(heldout, 'offline router, eval/heldout.jsonl held-out half (never looked at for fixes)', { details: false })}`);
-const report: Record<string, unknown> = { offline, training, development, heldout: { overall: heldout.overall, byAgent: heldout.byAgent, byLocale: heldout.byLocale, args: heldout.args, readsRoutedToWrites: heldout.readsRoutedToWrites.length } };
+const report: Record<string, unknown> = { offline, training, training2, development, heldout: { overall: heldout.overall, byAgent: heldout.byAgent, byLocale: heldout.byLocale, args: heldout.args, readsRoutedToWrites: heldout.readsRoutedToWrites.length } };
 
 const loaded = loadConfig();
 // A scripted model: the scripted Ollama server of the tests, in this process.
@@ -112,7 +114,7 @@ if (offline.overall.accuracy < ROUTER_TARGET) {
   process.exitCode = 1;
 }
 if (heldout.overall.accuracy < ROUTER_TARGET) console.error(`\nOn held-out messages the router is at ${pct(heldout.overall.accuracy)}, under the ${pct(ROUTER_TARGET)} target.`);
-const readsToWrites = [offline, training, development, heldout].reduce((sum, e) => sum + e.readsRoutedToWrites.length, 0);
+const readsToWrites = [offline, training, training2, development, heldout].reduce((sum, e) => sum + e.readsRoutedToWrites.length, 0);
 if (readsToWrites > 0) {
   console.error(`\n${readsToWrites} messages asking for a read were routed to a tool that changes something.`);
   process.exitCode = 1;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AGENT_TOOLSETS } from '../agents/index.ts';
 import { departments } from '../db/index.ts';
-import { EvalFileError, HELDOUT_MESSAGES_FILE, loadEvalMessages, parseEvalMessages, TRAINING_MESSAGES_FILE } from '../eval/messages.ts';
+import { EvalFileError, HELDOUT_MESSAGES_FILE, loadEvalMessages, parseEvalMessages, TRAINING2_MESSAGES_FILE, TRAINING_MESSAGES_FILE } from '../eval/messages.ts';
 import { evaluateOffline, formatEvaluation } from '../eval/offline.ts';
 
 describe('evaluation set', () => {
@@ -58,22 +58,22 @@ describe('messages written after the router (eval/heldout.jsonl)', () => {
         expect(group.filter((m) => m.heldout).length * 2, `${agent} ${locale}`).toBe(group.length);
       }
     }
-    const earlier = new Set([...(await loadEvalMessages()), ...(await loadEvalMessages(TRAINING_MESSAGES_FILE))].map((m) => m.message.toLowerCase()));
+    const earlier = new Set([...(await loadEvalMessages()), ...(await loadEvalMessages(TRAINING_MESSAGES_FILE)), ...(await loadEvalMessages(TRAINING2_MESSAGES_FILE))].map((m) => m.message.toLowerCase()));
     for (const m of later) expect(earlier.has(m.message.toLowerCase()), m.id).toBe(false);
   });
 
-  it('training messages (eval/training.jsonl) are valid, balanced and never marked held out', async () => {
-    const training = await loadEvalMessages(TRAINING_MESSAGES_FILE);
-    expect(training.length).toBeGreaterThanOrEqual(150);
-    for (const agent of departments) for (const locale of ['pt-BR', 'en'] as const) expect(training.filter((m) => m.agent === agent && m.locale === locale).length, `${agent} ${locale}`).toBeGreaterThanOrEqual(8);
+  it.each([['training.jsonl', TRAINING_MESSAGES_FILE, 150], ['training2.jsonl', TRAINING2_MESSAGES_FILE, 120]] as const)('training messages (eval/%s) are valid, balanced and never marked held out', async (_name, file, least) => {
+    const training = await loadEvalMessages(file);
+    expect(training.length).toBeGreaterThanOrEqual(least);
+    for (const agent of departments) for (const locale of ['pt-BR', 'en'] as const) expect(training.filter((m) => m.agent === agent && m.locale === locale).length, `${agent} ${locale}`).toBeGreaterThanOrEqual(6);
     expect(training.filter((m) => m.heldout)).toEqual([]);
     expect(evaluateOffline(training).readsRoutedToWrites).toEqual([]);
   });
 
-  it('the router keeps its held-out score (88.3 % when measured; target 90 %) and never routes a read to a write', async () => {
+  it('the router keeps its held-out score (91.7 % when measured; target 90 %) and never routes a read to a write', async () => {
     const later = await loadEvalMessages(HELDOUT_MESSAGES_FILE);
     const heldout = evaluateOffline(later.filter((m) => m.heldout));
-    expect(heldout.overall.accuracy).toBeGreaterThanOrEqual(0.85);
+    expect(heldout.overall.accuracy).toBeGreaterThanOrEqual(0.9);
     expect(heldout.readsRoutedToWrites).toEqual([]);
     expect(evaluateOffline(later.filter((m) => !m.heldout)).readsRoutedToWrites).toEqual([]);
   });
