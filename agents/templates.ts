@@ -11,8 +11,17 @@ const quote = (value: number, locale: Locale) => `${new Intl.NumberFormat(locale
 const pct = (value: number | null, locale: Locale) => (value === null ? '–' : `${new Intl.NumberFormat(locale === 'en' ? 'en-US' : 'pt-BR', { maximumFractionDigits: 2 }).format(value)} %`);
 const int = (value: number, locale: Locale) => new Intl.NumberFormat(locale === 'en' ? 'en-US' : 'pt-BR').format(value);
 const t = (locale: Locale, pt: string, en: string) => (locale === 'en' ? en : pt);
-/** A window as a person reads it: "24 h", "7 dias" / "7 days", "48 h". */
-const window = (value: unknown, unit: 'h' | 'd', l: Locale) => (typeof value !== 'number' ? '–' : unit === 'h' ? (value % 24 === 0 && value >= 48 ? `${value / 24} ${t(l, 'dias', 'days')}` : `${value} h`) : `${value} ${value === 1 ? t(l, 'dia', 'day') : t(l, 'dias', 'days')}`);
+/**
+ * The window a result covers, as a phrase: "nas últimas 24 h", "nos últimos 7 dias", "no último
+ * dia" / "in the last 24 h", "in the last 7 days". Whole days from 48 h on.
+ */
+function lastWindow(value: unknown, unit: 'h' | 'd', l: Locale): string {
+  if (typeof value !== 'number') return t(l, 'no período', 'in the period');
+  const days = unit === 'd' ? value : value % 24 === 0 && value >= 48 ? value / 24 : undefined;
+  if (days === undefined) return t(l, `nas últimas ${value} h`, `in the last ${value} h`);
+  return days === 1 ? t(l, 'no último dia', 'in the last day') : t(l, `nos últimos ${days} dias`, `in the last ${days} days`);
+}
+const capitalized = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
 const STAGE_PT: Readonly<Record<string, string>> = { new: 'novo', contacted: 'contatado', qualified: 'qualificado', proposal: 'proposta', won: 'ganho', lost: 'perdido' };
 const stage = (value: unknown, l: Locale) => (l === 'en' ? String(value) : STAGE_PT[String(value)] ?? String(value));
@@ -108,8 +117,8 @@ const TEMPLATES: Record<string, (r: Result, l: Locale) => string> = {
     t(l, `MRR ${money(r['mrrCents'] as number, l)}, ARR ${money(r['arrCents'] as number, l)}, ${int(r['payingCustomers'] as number, l)} clientes pagantes, ARPU ${money(r['arpuCents'] as number, l)}, churn médio ${pct(r['averageChurnRatePct'] as number | null, l)}.`,
       `MRR ${money(r['mrrCents'] as number, l)}, ARR ${money(r['arrCents'] as number, l)}, ${int(r['payingCustomers'] as number, l)} paying customers, ARPU ${money(r['arpuCents'] as number, l)}, average churn ${pct(r['averageChurnRatePct'] as number | null, l)}.`),
   failed_payments: (r, l) =>
-    t(l, `Nos últimos ${window(r['days'], 'd', l)}: ${int(r['failedPayments'] as number, l)} pagamentos falharam (${money(r['failedAmountCents'] as number, l)}); em risco: ${money(r['atRiskCents'] as number, l)}; assinaturas em atraso: ${int(r['pastDueSubscriptions'] as number, l)}.`,
-      `In the last ${window(r['days'], 'd', l)}: ${int(r['failedPayments'] as number, l)} payments failed (${money(r['failedAmountCents'] as number, l)}); at risk: ${money(r['atRiskCents'] as number, l)}; past-due subscriptions: ${int(r['pastDueSubscriptions'] as number, l)}.`),
+    t(l, `${capitalized(lastWindow(r['days'], 'd', l))}: ${int(r['failedPayments'] as number, l)} pagamentos falharam (${money(r['failedAmountCents'] as number, l)}); em risco: ${money(r['atRiskCents'] as number, l)}; assinaturas em atraso: ${int(r['pastDueSubscriptions'] as number, l)}.`,
+      `${capitalized(lastWindow(r['days'], 'd', l))}: ${int(r['failedPayments'] as number, l)} payments failed (${money(r['failedAmountCents'] as number, l)}); at risk: ${money(r['atRiskCents'] as number, l)}; past-due subscriptions: ${int(r['pastDueSubscriptions'] as number, l)}.`),
   list_plans: (r, l) =>
     (r['plans'] as Result[]).map((p) => `${p['name']}: ${money(p['monthlyPriceCents'] as number, l)}${t(l, '/mês', '/month')}, ${int(p['botsAllowed'] as number, l)} ${t(l, 'robôs', 'bots')}, ${p['liveTradingAllowed'] ? t(l, 'operação real', 'live trading') : t(l, 'só simulado', 'paper only')}`).join('\n'),
   subscription_status: (r, l) =>
@@ -145,20 +154,20 @@ const TEMPLATES: Record<string, (r: Result, l: Locale) => string> = {
   },
   recent_security_events: (r, l) => {
     const byType = Object.entries(r['byType'] as Record<string, number>).map(([type, n]) => `${type} ${int(n, l)}`).join(', ');
-    return t(l, `${int(r['total'] as number, l)} eventos de segurança nas últimas ${window(r['hours'], 'h', l)}${byType ? `: ${byType}` : ''}.`, `${int(r['total'] as number, l)} security events in the last ${window(r['hours'], 'h', l)}${byType ? `: ${byType}` : ''}.`);
+    return t(l, `${int(r['total'] as number, l)} eventos de segurança ${lastWindow(r['hours'], 'h', l)}${byType ? `: ${byType}` : ''}.`, `${int(r['total'] as number, l)} security events ${lastWindow(r['hours'], 'h', l)}${byType ? `: ${byType}` : ''}.`);
   },
   detect_anomalies: (r, l) => {
     const findings = r['findings'] as Result[];
-    const head = t(l, `Nas últimas ${window(r['hours'], 'h', l)}:`, `In the last ${window(r['hours'], 'h', l)}:`);
-    if (findings.length === 0) return t(l, `Nenhuma anomalia nas últimas ${window(r['hours'], 'h', l)} (só esse período foi verificado).`, `No anomalies in the last ${window(r['hours'], 'h', l)} (only that period was checked).`);
-    return [head, ...findings.map((f) => (f['kind'] === 'order_burst'
+    const period = lastWindow(r['hours'], 'h', l);
+    if (findings.length === 0) return t(l, `Nenhuma anomalia ${period} (só esse período foi verificado).`, `No anomalies ${period} (only that period was checked).`);
+    return [`${capitalized(period)}:`, ...findings.map((f) => (f['kind'] === 'order_burst'
       ? `- order_burst: ${f['email'] ?? '?'}, ${t(l, 'robô', 'bot')} ${f['botId'] ?? '?'} (${int(f['count'] as number, l)} ${t(l, 'ordens', 'orders')})`
       : `- ${f['kind']}: ${f['email'] ?? '?'} ${t(l, 'de', 'from')} ${f['ip'] ?? '?'} (${int(f['count'] as number, l)}×)`))].join('\n');
   },
   verify_audit_chain: (r, l) => (r['ok'] ? t(l, `Trilha de auditoria íntegra: ${int(r['rowsChecked'] as number, l)} registros verificados.`, `Audit trail intact: ${int(r['rowsChecked'] as number, l)} rows verified.`) : t(l, `Trilha de auditoria QUEBRADA no registro ${r['badRowId']}: ${r['message']}`, `Audit trail BROKEN at row ${r['badRowId']}: ${r['message']}`)),
   query_audit_log: (r, l) => {
     const entries = r['entries'] as Result[];
-    return entries.length === 0 ? t(l, `Nenhum registro nas últimas ${window(r['hours'], 'h', l)}.`, `No entries in the last ${window(r['hours'], 'h', l)}.`) : entries.map((e) => `#${e['id']} ${String(e['at']).slice(0, 16).replace('T', ' ')} ${e['tool'] ?? e['action']} → ${e['outcome']}`).join('\n');
+    return entries.length === 0 ? t(l, `Nenhum registro ${lastWindow(r['hours'], 'h', l)}.`, `No entries ${lastWindow(r['hours'], 'h', l)}.`) : entries.map((e) => `#${e['id']} ${String(e['at']).slice(0, 16).replace('T', ' ')} ${e['tool'] ?? e['action']} → ${e['outcome']}`).join('\n');
   },
   ...DOMAIN_TEMPLATES,
 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { refusalDetail, reportActions, requestedAction, routeMessage } from '../../agents/index.ts';
+import { refusalDetail, renderToolResult, reportActions, requestedAction, routeMessage } from '../../agents/index.ts';
 import { IntentModel, trainingMessages } from '../../agents/intent-model.ts';
 import { TEMPLATED_TOOLS } from '../../agents/templates.ts';
 import { amountCentsIn, dueInDays, windowIn } from '../../agents/when.ts';
@@ -193,6 +193,13 @@ it('reports the tool layer\'s and the tools\' usual refusals in Portuguese', () 
   expect(refusal('forbidden', 'The Free plan allows 3 backtests a day and 3 ran today; upgrade to Pro for more.')).toBe('o plano Free permite 3 backtests por dia e 3 já rodaram hoje; mude para o Pro para ter mais.');
   expect(refusal('not_found', 'No setting risk.foo (did you mean risk.stop_loss_pct?).')).toBe('a configuração risk.foo não existe (quis dizer risk.stop_loss_pct?).');
   expect(refusal('not_found', 'Something only a tool says.')).toBe('Something only a tool says.');
+});
+
+it('answers say the window they looked at, in words', () => {
+  expect(renderToolResult('detect_anomalies', { hours: 168, findings: [] }, 'pt-BR')).toBe('Nenhuma anomalia nos últimos 7 dias (só esse período foi verificado).');
+  expect(renderToolResult('detect_anomalies', { hours: 24, findings: [] }, 'en')).toBe('No anomalies in the last 24 h (only that period was checked).');
+  expect(renderToolResult('query_audit_log', { hours: 48, entries: [] }, 'pt-BR')).toBe('Nenhum registro nos últimos 2 dias.');
+  expect(renderToolResult('failed_payments', { days: 1, failedPayments: 0, failedAmountCents: 0, atRiskCents: 0, pastDueSubscriptions: 0 }, 'pt-BR')).toMatch(/^No último dia: 0 pagamentos falharam/);
 });
 
 it('every catalogue tool has an answer template (no raw JSON answers)', () => {
