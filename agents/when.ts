@@ -36,7 +36,7 @@ export interface Window {
 
 const NAMED_WINDOWS: readonly (readonly [RegExp, Window])[] = [
   [/\b(ontem|yesterday|anteontem)\b/, { days: 2, hours: 48 }], // yesterday is whole only in the last 48 h
-  [/\b(hoje|today|hj|agora ha pouco|24 ?h)\b/, { days: 1, hours: 24 }],
+  [/\b(hoje|today|hj|agora ha pouco|24 ?h|ultimo dia|last day|past day)\b/, { days: 1, hours: 24 }],
   [/\b(quinzena|fortnight)\b/, { days: 14 }],
   // "lately" is not "the last hour": a week, said in the answer.
   [/\b(lately|recently|recent|recentemente|ultimamente|ultimos tempos)\b/, { days: 7, hours: 168 }],
