@@ -1,4 +1,4 @@
-import { TOOLS, type ToolOutcome } from '../tools/index.ts';
+import { changesSomething, TOOLS, type ToolOutcome } from '../tools/index.ts';
 import type { Locale } from './answer-gate.ts';
 import { opensWithImperative, routeMessage, type AgentName } from './router.ts';
 import { renderToolResult } from './templates.ts';
@@ -46,12 +46,10 @@ const HOW_TO: Readonly<Record<string, { readonly pt: readonly [string, string]; 
   force_exit: { pt: ['fechar uma posição', 'feche a posição do robô <id>'], en: ['close a position', 'close the position of bot <id>'] },
 };
 
-export const effectOf = (tool: string) => TOOLS.get(tool)?.effect ?? 'read';
-
 /** The agent's tools that change something or ask for an approval. */
 export function actionToolsOf(agent: AgentName): string[] {
   const tools = agent === 'ceo' ? [] : AGENT_TOOLSETS[agent];
-  return tools.filter((tool) => effectOf(tool) !== 'read');
+  return tools.filter(changesSomething);
 }
 
 /**
@@ -62,7 +60,7 @@ export function actionToolsOf(agent: AgentName): string[] {
  */
 export function requestedAction(agent: AgentName, message: string): { readonly tool: string | undefined; readonly offered?: boolean; readonly args?: Record<string, unknown> | undefined } | undefined {
   const route = routeMessage(agent, message);
-  if (route && effectOf(route.tool) !== 'read') return { tool: route.tool, args: route.args };
+  if (route && changesSomething(route.tool)) return { tool: route.tool, args: route.args };
   if (opensWithImperative(message)) return { tool: undefined };
   // Said as a statement or a question ("o lead X desistiu"): the read answers it and the action is offered.
   return route?.offer ? { tool: route.offer, offered: true, args: route.offerArgs } : undefined;
@@ -190,7 +188,7 @@ function reportOutcome(outcome: ToolOutcome, locale: Locale): ActionReport {
 export function reportActions(agent: AgentName, message: string, outcomes: readonly ToolOutcome[], locale: Locale): ActionReport[] {
   const byTool = new Map<string, ToolOutcome[]>();
   for (const outcome of outcomes) {
-    if (effectOf(outcome.tool) === 'read') continue;
+    if (!changesSomething(outcome.tool)) continue;
     byTool.set(outcome.tool, [...(byTool.get(outcome.tool) ?? []), outcome]);
   }
   const reports: ActionReport[] = [];

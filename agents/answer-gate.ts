@@ -1,4 +1,4 @@
-import { TOOLS, type ToolOutcome } from '../tools/index.ts';
+import { changesSomething, type ToolOutcome } from '../tools/index.ts';
 import { fold, localeScores } from './router.ts';
 
 // The answer gate: what a model's answer must be before anyone reads it. It runs after the
@@ -162,7 +162,7 @@ export function claimsEffect(text: string): boolean {
 
 /** Outcomes of this turn that changed something or created an approval. */
 export function effectOutcomes(outcomes: readonly ToolOutcome[]): ToolOutcome[] {
-  return outcomes.filter((o) => o.ok && (TOOLS.get(o.tool)?.effect ?? 'read') !== 'read');
+  return outcomes.filter((o) => o.ok && changesSomething(o.tool));
 }
 
 function unbackedClaim({ answer, outcomes }: GateInput): string | undefined {

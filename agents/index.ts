@@ -7,7 +7,7 @@ export { ANSWER_RULES, claimsEffect, gateAnswer, MAX_ANSWER_CHARS, type GateInpu
 export { refusalDetail, reportActions, requestedAction, type ActionReport, type ActionStatus } from './actions.ts';
 export { agentToolNames, mastraToolsFor, toolDefinitionsFor, turnOf, TURN_KEY, type TurnState } from './mastra-tools.ts';
 export { ModelGateway, type ModelMeter, type ModelSettings, type ModelState } from './model.ts';
-export { readStructuredReply, replySchema, type ToolMode } from './structured-tools.ts';
+export type { ToolMode } from './structured-tools.ts';
 export { AGENT_TITLES, instructionsFor } from './profiles.ts';
 export { MAX_DELEGATIONS, MAX_STEPS, runTurn, settleTurns, type AgentRuntime, type TurnRequest } from './turn.ts';
 export { AGENT_NAMES } from './names.ts';

@@ -1,5 +1,5 @@
-import { TOOLS, invokeTool, type ToolContext, type ToolOutcome } from '../tools/index.ts';
-import { effectOf, refusalDetail, reportActions, type ActionReport } from './actions.ts';
+import { changesSomething, TOOLS, invokeTool, type ToolContext, type ToolOutcome } from '../tools/index.ts';
+import { refusalDetail, reportActions, type ActionReport } from './actions.ts';
 import type { GateReason } from './answer-gate.ts';
 import { detectLocale, routeMessage, type AgentName } from './router.ts';
 import { renderToolResult } from './templates.ts';
@@ -110,7 +110,7 @@ export async function answerOffline(ctx: ToolContext, agent: AgentName, message:
 /** The read tools' results in the person's language; action tools are reported by `reportActions`. */
 export function renderReads(outcomes: readonly ToolOutcome[], locale: 'pt-BR' | 'en'): string {
   return outcomes
-    .filter((o) => effectOf(o.tool) === 'read')
+    .filter((o) => !changesSomething(o.tool))
     .map((o) => ('result' in o ? renderToolResult(o.tool, o.result, locale) : o.ok ? o.message : locale === 'en' ? o.message : `Não consegui consultar (${o.tool}): ${refusalDetail(o, locale)}`))
     .join('\n');
 }

@@ -1,5 +1,5 @@
 import type { Department } from '../db/index.ts';
-import { TOOL_POLICY, TOOLS } from '../tools/index.ts';
+import { changesSomething, TOOL_POLICY, TOOLS } from '../tools/index.ts';
 import { intentModel } from './intent-model.ts';
 import { amountCentsIn, dueInDays, windowIn } from './when.ts';
 import { agentUsesTool } from './toolsets.ts';
@@ -95,14 +95,17 @@ function read(raw: string, now: Date): Message {
 const any = (text: string, ...patterns: RegExp[]) => patterns.some((p) => p.test(text));
 
 const BOT = /\b(robos?|bots?|robots?)\b/;
+/** A bot firing orders nonstop: an anomaly (an order burst), not the bots' list. */
+const ORDER_BURST = /ordens? sem parar|disparando ordens?|disparando ordem|order bursts?|spamming orders|too many orders|ordens demais/;
+const WIN_RATE = /win rate|taxa de (ganho|acerto)/;
+/** The message is about the bots' trading (a win rate is then the trades', not the sales funnel's). */
+const aboutTrading = (m: { text: string }) => BOT.test(m.text) || /\b(trad\w*|operac\w*|platform|plataforma)\b/.test(m.text);
 const CAMPAIGN = /\bcampanh\w*|\bcampaigns?\b|\banuncios?\b|\bads\b|google.?ads/;
 const INFLUENCER = /\binfluenc\w*|\bparceir[oa]s?\b|\bafiliad[oa]s?\b|\bcreators?\b|\byoutubers?\b|\bcomiss\w*|\bcommissions?\b|\bseguidores\b|\bfollowers\b|(^|\s)@[a-z0-9_]{3,}\b/;
 const LEAD = /\bleads?\b|\bprospect\w*|\bdeals?\b|\boportunidades?\b/;
 const DOCUMENT = /\b(documentos?|docs?|documents?|politicas?|policy|policies|contratos?|contracts?|templates?|modelo de|procedimentos?|procedures?|termos?|terms|lgpd|privacidade|privacy|manua(l|is)|guias?|guides?|regulamentos?|normas?)\b/;
 const PLAN = /\b(free|gratis|gratuito|pro|enterprise|plano|planos|plan|plans)\b/;
 const TOOL_NAMES = Object.keys(TOOL_POLICY);
-/** Routes to these change something or ask for an approval (the catalogue's write and approval tools). */
-const ACTION_TOOLS: ReadonlySet<string> = new Set([...TOOLS.values()].filter((tool) => tool.effect !== 'read').map((tool) => tool.name));
 
 // --- Arguments --------------------------------------------------------------------------------
 
@@ -175,8 +178,9 @@ function campaignArgs(m: Message): Record<string, unknown> {
   return { ...daysArg(m), ...(status ? { status } : {}), ...(channel ? { channel } : {}) };
 }
 
-const FILLER = /\s+(agora|ja|now|please|pls|pfv|plz|por favor|imediatamente|asap|rn|hoje|today)$/i;
-const ONLY_FILLER = /^(agora|ja|now|please|pls|pfv|plz|por favor|imediatamente|asap|rn|hoje|today)$/i;
+const FILLER_WORDS = 'agora|ja|now|please|pls|pfv|plz|por favor|imediatamente|asap|rn|hoje|today';
+const FILLER = new RegExp(`\\s+(${FILLER_WORDS})$`, 'i');
+const ONLY_FILLER = new RegExp(`^(${FILLER_WORDS})$`, 'i');
 /** A name without the "agora pfv" a person adds after it; undefined when nothing else is left. */
 function withoutFiller(text: string | undefined): string | undefined {
   let name = text?.trim();
@@ -404,7 +408,7 @@ const ROUTES: readonly Route[] = [
   {
     // A win rate is the sales funnel's unless it is the bots' (trades).
     tool: 'sales_funnel',
-    when: (m) => (/win rate|taxa de (ganho|acerto)/.test(m.text) && !BOT.test(m.text) && !/\b(trad\w*|operac\w*|platform|plataforma)\b/.test(m.text)) ||
+    when: (m) => (WIN_RATE.test(m.text) && !aboutTrading(m)) ||
       any(m.text, /\bfunil\b|\bfunnel\b|\bpipeline\b|taxa de (conversao|fechamento)|conversion rate|close rate|(quantos|quantas|how many) (leads|deals|negocios|vendas|oportunidades)|\b(deals?|negocios|vendas) (fechad\w*|ganh\w*|closed|won)|(closed|won) deals|lead sources?|origem dos leads|de onde vem/) ||
       (!CAMPAIGN.test(m.text) && !INFLUENCER.test(m.text) && (/\b(convers\w*|convert\w*|origem|origens|sources?|canal|canais|channels?)\b.*\bleads?\b/.test(m.text) || /\bleads?\b.*\b(convers\w*|convert\w*|origem|origens|sources?|canal|canais|channels?)\b/.test(m.text))),
     args: daysArg,
@@ -455,17 +459,17 @@ const ROUTES: readonly Route[] = [
   { tool: 'open_positions', when: (m) => /posic(ao|oes)( abertas?)?|open positions?|open trades?|operac(ao|oes) abertas?|\bexposure\b|exposic\w*/.test(m.text), args: emailArg },
   {
     tool: 'trading_pnl',
-    when: (m) => /\b(lucr\w*|preju\w*|pnl|p&l|profit\w*|rentabilidade|resultado|performance)\b/.test(m.text) || (/win rate|taxa de (ganho|acerto)/.test(m.text) && (BOT.test(m.text) || /\b(trad\w*|operac\w*|platform|plataforma)\b/.test(m.text))) ||
+    when: (m) => /\b(lucr\w*|preju\w*|pnl|p&l|profit\w*|rentabilidade|resultado|performance)\b/.test(m.text) || (WIN_RATE.test(m.text) && aboutTrading(m)) ||
       /\b(making|make|made|earn\w*|ganhando|ganhamos|perdendo|losing|lose) (money|dinheiro|grana)\b/.test(m.text) || /\b(ganhando ou perdendo|making or losing|winning or losing)\b/.test(m.text) ||
       (/\b(quanto|how much)\b/.test(m.text) && (BOT.test(m.text) || !!m.email || /\b(trading|trades?|operac\w*)\b/.test(m.text)) && /\b(ganh\w*|make|made|earn\w*|rend\w*|perd\w*|lost|lose)\b/.test(m.text)),
     args: (m) => ({ ...emailArg(m), ...daysArg(m) }),
   },
   // A bot firing orders nonstop is an anomaly (an order burst), not the bots' list.
-  { tool: 'bots_overview', when: (m) => BOT.test(m.text) && !/ordens? sem parar|disparando ordens?|disparando ordem|order bursts?|spamming orders|too many orders|ordens demais/.test(m.text), args: emailArg },
+  { tool: 'bots_overview', when: (m) => BOT.test(m.text) && !ORDER_BURST.test(m.text), args: emailArg },
   // Security and audit.
   {
     tool: 'detect_anomalies',
-    when: (m) => /ordens? sem parar|disparando ordens?|disparando ordem|order bursts?|spamming orders|too many orders|ordens demais|tentativas? de saque|withdrawal attempts?|saques? suspeit\w*|anomal\w*|suspeit\w*|suspicious|forca bruta|brute.?force|\bataques?\b|\battacks?\b|invas\w*|intrus\w*|takeover|logins? (estranh|esquisit|falh)\w*|failed logins?|login attempts?|tentativas? de (login|acesso)/.test(m.text) ||
+    when: (m) => ORDER_BURST.test(m.text) || /tentativas? de saque|withdrawal attempts?|saques? suspeit\w*|anomal\w*|suspeit\w*|suspicious|forca bruta|brute.?force|\bataques?\b|\battacks?\b|invas\w*|intrus\w*|takeover|logins? (estranh|esquisit|falh)\w*|failed logins?|login attempts?|tentativas? de (login|acesso)/.test(m.text) ||
       (/\b(estranh\w*|esquisit\w*|weird|odd|unusual|incomu\w*|anormal\w*|fora do (normal|comum))\b/.test(m.text) && /\b(acess\w*|access\w*|logins?|entradas?|sign.?ins?|ips?)\b/.test(m.text)),
     args: hoursArg,
   },
@@ -537,7 +541,7 @@ export function routeMessage(agent: AgentName, text: string, now: Date = new Dat
   let offerArgs: Record<string, unknown> | undefined;
   for (const route of ROUTES) {
     if (!agentUsesTool(agent, route.tool)) continue;
-    if (!actionsAllowed && ACTION_TOOLS.has(route.tool)) {
+    if (!actionsAllowed && changesSomething(route.tool)) {
       if (!offer && route.when(message)) {
         offer = route.tool;
         offerArgs = route.args?.(message) ?? {};
@@ -547,7 +551,7 @@ export function routeMessage(agent: AgentName, text: string, now: Date = new Dat
     if (route.when(message)) return { agent, tool: route.tool, args: route.args?.(message) ?? {}, ...(offer ? { offer, offerArgs } : {}) };
   }
   // No rule: the intent model, among the agent's read tools only, when it is fairly sure.
-  const reads = TOOL_NAMES.filter((tool) => !ACTION_TOOLS.has(tool) && agentUsesTool(agent, tool) && TOOLS.has(tool));
+  const reads = TOOL_NAMES.filter((tool) => TOOLS.has(tool) && !changesSomething(tool) && agentUsesTool(agent, tool));
   const guess = intentModel().classify(text, reads);
   if (guess && guess.probability >= INTENT_MIN_PROBABILITY && guess.support >= INTENT_MIN_SUPPORT) return { agent, tool: guess.tool, args: ROUTES.find((route) => route.tool === guess.tool && route.args)?.args?.(message) ?? {}, ...(offer ? { offer, offerArgs } : {}) };
   return undefined;

@@ -47,7 +47,8 @@ interface TurnFrame {
   invalidCalls: number;
   delegations: number;
   repeatedCalls: number;
-  stop?: { reason: 'invalid_arguments'; message: string; tool: string };
+  /** Why the turn ended before the model answered: a second unknown tool or malformed call. */
+  stop?: { reason: 'invalid_arguments' | 'unknown_tool'; message: string; tool: string };
 }
 
 /**
@@ -108,10 +109,10 @@ async function answer(runtime: AgentRuntime, request: TurnRequest, depth: number
   const abort = new AbortController();
   // One repair: the first malformed or unknown call goes back to the model with the reason;
   // the second ends the turn with a clean error.
-  const badCall = (tool: string, message: string) => {
+  const badCall = (reason: 'invalid_arguments' | 'unknown_tool', tool: string, message: string) => {
     frame.invalidCalls += 1;
     if (frame.invalidCalls > 1) {
-      frame.stop = { reason: 'invalid_arguments', message, tool };
+      frame.stop = { reason, message, tool };
       abort.abort();
     }
   };
@@ -124,7 +125,7 @@ async function answer(runtime: AgentRuntime, request: TurnRequest, depth: number
       const shown = toolNameForAudit(name ?? '');
       frame.toolCalls.push({ tool: shown, ok: false, by: 'model' });
       await auditAgentEvent(ctx, 'agent.unknown_tool', { tool: shown }, 'denied');
-      badCall(shown, `there is no tool called ${shown}`);
+      badCall('unknown_tool', shown, `there is no tool called ${shown}`);
     }
   };
   const state: TurnState = {
@@ -141,7 +142,7 @@ async function answer(runtime: AgentRuntime, request: TurnRequest, depth: number
       frame.calls.set(key, outcome);
       frame.outcomes.push(outcome);
       frame.toolCalls.push({ tool: name, ok: outcome.ok, args, by: 'model' });
-      if (!outcome.ok && outcome.error === 'invalid_arguments') badCall(name, outcome.message);
+      if (!outcome.ok && outcome.error === 'invalid_arguments') badCall('invalid_arguments', name, outcome.message);
       return outcome;
     },
     delegate: async (department, question) => {
@@ -234,9 +235,9 @@ function withFrame(frame: TurnFrame, result: Omit<TurnResult, 'toolCalls' | 'mod
   return { ...result, toolCalls: frame.toolCalls, repeatedCalls: frame.repeatedCalls, modelCalls: frame.meter.calls, modelMs: round(frame.meter.ms), outcomes: frame.outcomes };
 }
 
-function invalidArgumentsAnswer(locale: 'pt-BR' | 'en', stop: { message: string; tool: string }): string {
+function invalidArgumentsAnswer(locale: 'pt-BR' | 'en', stop: NonNullable<TurnFrame['stop']>): string {
   if (locale === 'en') return `I could not call ${stop.tool} with valid arguments (${stop.message}). Please rephrase with the exact details (an e-mail, an id, a number of days).`;
-  const detail = /^there is no tool called /.test(stop.message)
+  const detail = stop.reason === 'unknown_tool'
     ? `não existe a ferramenta ${stop.tool}`
     : refusalDetail({ ok: false, tool: stop.tool, error: 'invalid_arguments', message: stop.message, durationMs: 0 }, 'pt-BR').replace(/\.$/, '');
   return `Não consegui chamar ${stop.tool} com argumentos válidos (${detail}). Reformule com os dados exatos (um e-mail, um id, um número de dias).`;

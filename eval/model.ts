@@ -1,5 +1,5 @@
 import { gateAnswer, runTurn, settleTurns, type AgentName, type AgentRuntime, type TurnResult } from '../agents/index.ts';
-import { TOOLS, type ToolContext } from '../tools/index.ts';
+import { changesSomething, TOOLS, type ToolContext } from '../tools/index.ts';
 import type { EvalMessage } from './messages.ts';
 
 // The model's half of the evaluation, scored on what the model itself did: the first tool
@@ -79,8 +79,8 @@ function firstModelCall(turn: TurnResult): TurnResult['toolCalls'][number] | und
   return turn.toolCalls.find((call) => call.by === 'model' && call.tool.split('/').at(-1) !== 'ask_department');
 }
 
-/** The answer without the action lines the code appended. */
-const modelPart = (turn: TurnResult) => turn.actions.reduce((text, action) => text.replace(action.text, ''), turn.answer).trim();
+/** The answer without the action lines the code appended (what the gate judged). */
+export const modelPart = (turn: TurnResult) => turn.actions.reduce((text, action) => text.replace(action.text, ''), turn.answer).trim();
 
 /** Scores one turn of one evaluation message. */
 export function scoreTurn(message: EvalMessage, turn: TurnResult, secrets?: readonly string[]): ModelCaseResult {
@@ -89,7 +89,7 @@ export function scoreTurn(message: EvalMessage, turn: TurnResult, secrets?: read
   const firstOutcome = call ? turn.outcomes.find((o) => o.tool === modelTool) : undefined;
   // Valid: a catalogue tool whose arguments passed validation (refused for other reasons counts as valid).
   const argsValid = call === undefined ? undefined : TOOLS.has(modelTool ?? '') && firstOutcome !== undefined && (firstOutcome.ok || firstOutcome.error !== 'invalid_arguments');
-  const actionAsked = (TOOLS.get(message.tool)?.effect ?? 'read') !== 'read';
+  const actionAsked = changesSomething(message.tool);
   return {
     id: message.id,
     agent: message.agent,

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { detectLocale, routeMessage, type AgentName } from '../agents/router.ts';
-import { TOOLS } from '../tools/index.ts';
+import { changesSomething } from '../tools/index.ts';
 import type { EvalMessage } from './messages.ts';
 
 export interface Accuracy {
@@ -53,7 +53,6 @@ function tally(pairs: readonly { key: string; ok: boolean }[]): Record<string, A
   return Object.fromEntries([...counts].map(([key, c]) => [key, accuracy(c.correct, c.total)]));
 }
 
-const effect = (tool: string) => TOOLS.get(tool)?.effect ?? 'read';
 const miss = (r: { m: EvalMessage; got: string | null }): EvalMiss => ({ id: r.m.id, agent: r.m.agent, locale: r.m.locale, message: r.m.message, expected: r.m.tool, got: r.got });
 
 const accuracy = (correct: number, total: number): Accuracy => ({ correct, total, accuracy: total === 0 ? 1 : correct / total });
@@ -82,7 +81,7 @@ export function evaluateOffline(messages: readonly EvalMessage[]): OfflineEvalua
     localeDetection: accuracy(messages.filter((m) => detectLocale(m.message) === m.locale).length, messages.length),
     misses: results.filter((r) => !r.ok).map(miss),
     argsMisses,
-    readsRoutedToWrites: results.filter((r) => effect(r.m.tool) === 'read' && r.got !== null && effect(r.got) !== 'read').map(miss),
+    readsRoutedToWrites: results.filter((r) => !changesSomething(r.m.tool) && r.got !== null && changesSomething(r.got)).map(miss),
   };
 }
 

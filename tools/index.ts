@@ -14,6 +14,15 @@ export const TOOLS: ReadonlyMap<string, ToolDefinition> = new Map(
   [...tradingTools, ...billingTools, ...securityTools, ...supportTools, ...salesTools, ...marketingTools, ...documentTools, ...settingsTools, ...auditTools, ...companyTools].map((tool) => [tool.name, tool]),
 );
 
+/**
+ * Whether a tool changes something or asks for an approval (effect `write` or `approval`);
+ * false for reads and for names that are no tool. The one test every layer uses.
+ */
+export function changesSomething(tool: string): boolean {
+  const effect = TOOLS.get(tool)?.effect;
+  return effect !== undefined && effect !== 'read';
+}
+
 export { decideApproval, listPendingApprovals, type ApprovalRow, type DecisionResult } from './approvals.ts';
 export { actorId, auditAgentEvent, invokeTool, toolNameForAudit, type ToolOutcome } from './invoke.ts';
 export { TOOL_POLICY, mayCall, mayDecide } from './policy.ts';

@@ -9,6 +9,7 @@ import * as db from '../../db/index.ts';
 import { queryRows } from '../../db/index.ts';
 import { seedDemoCompany } from '../../demo/index.ts';
 import { loadEvalMessages } from '../../eval/messages.ts';
+import { modelPart } from '../../eval/model.ts';
 import { createMastra } from '../../mastra.config.ts';
 import { createLogger, createMetrics, type Metrics } from '../../observability/index.ts';
 import { createSecretBox } from '../../secrets/index.ts';
@@ -53,8 +54,6 @@ afterAll(async () => {
   await test?.dispose();
 });
 
-/** The answer without the action lines the code appended (those are checked apart). */
-const modelPart = (turn: TurnResult) => turn.actions.reduce((text, action) => text.replace(action.text, ''), turn.answer).trim();
 /**
  * Rules every answer meets, whoever wrote it. Templates quote data as it is (setting values as
  * JSON, English tool messages), so markup, language, length and repetition are checked on

@@ -53,21 +53,25 @@ export interface Searchable {
   readonly slug: string;
 }
 
-/**
- * How well a document matches: each query term found in the title or slug counts 3, in the
- * body 1. 0 when nothing matched. A term matches a word of the text starting with one of its stems.
- */
+/** A document's stems: of its title and slug (they weigh 3), and of its body (1). */
+interface DocumentStems {
+  readonly head: ReadonlySet<string>;
+  readonly body: ReadonlySet<string>;
+}
+
+const stemsOf = (text: string) => new Set(fold(text).split(/[^a-z0-9]+/).filter((w) => w.length >= 2).map(stem));
+const documentStems = (doc: Searchable): DocumentStems => ({ head: stemsOf(`${doc.title} ${doc.slug.replace(/-/g, ' ')}`), body: stemsOf(doc.body) });
+
+/** Where a term is found: 3 in the title or slug, 1 in the body, 0 nowhere. A term matches a word starting with one of its stems. */
+function termWeight(term: ReadonlySet<string>, stems: DocumentStems): 0 | 1 | 3 {
+  if ([...term].some((s) => stems.head.has(s))) return 3;
+  return [...term].some((s) => stems.body.has(s)) ? 1 : 0;
+}
+
+/** How well a document matches: the sum of its terms' weights (0 when nothing matched). */
 export function meaningScore(terms: readonly Set<string>[], doc: Searchable): number {
-  if (terms.length === 0) return 0;
-  const stemsOf = (text: string) => new Set(fold(text).split(/[^a-z0-9]+/).filter((w) => w.length >= 2).map(stem));
-  const head = stemsOf(`${doc.title} ${doc.slug.replace(/-/g, ' ')}`);
-  const body = stemsOf(doc.body);
-  let score = 0;
-  for (const term of terms) {
-    if ([...term].some((s) => head.has(s))) score += 3;
-    else if ([...term].some((s) => body.has(s))) score += 1;
-  }
-  return score;
+  const stems = documentStems(doc);
+  return terms.reduce((sum, term) => sum + termWeight(term, stems), 0);
 }
 
 /**
@@ -78,7 +82,11 @@ export function rankByMeaning<T extends Searchable>(query: string, docs: readonl
   const terms = queryTerms(query);
   if (terms.length === 0) return [];
   const scored = docs
-    .map((doc) => ({ doc, score: meaningScore(terms, doc), inHead: terms.filter((t) => meaningScore([t], doc) === 3).length, found: terms.filter((t) => meaningScore([t], doc) > 0).length }))
+    .map((doc) => {
+      const stems = documentStems(doc);
+      const weights = terms.map((term) => termWeight(term, stems));
+      return { doc, score: weights.reduce<number>((a, b) => a + b, 0), inHead: weights.filter((w) => w === 3).length, found: weights.filter((w) => w > 0).length };
+    })
     .filter((s) => s.inHead > 0 && s.found * 2 >= terms.length)
     .sort((a, b) => b.score - a.score || a.doc.slug.localeCompare(b.doc.slug));
   return scored.slice(0, limit).map((s) => s.doc);
