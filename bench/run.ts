@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { BotRunner, DEFAULT_RISK_LIMITS, tickBots, PaperExchange, ReplayMarketData, loadCandleFile, getStrategy, optimize, parseGrid, parseStrategyParameters, runBacktest } from '../trading/index.ts';
+import { BUNDLED_CANDLES_DIR, BotRunner, DEFAULT_RISK_LIMITS, tickBots, PaperExchange, ReplayMarketData, loadCandleFile, getStrategy, optimize, parseGrid, parseStrategyParameters, runBacktest } from '../trading/index.ts';
 import { eq, sql } from 'drizzle-orm';
 import { Writable } from 'node:stream';
 import { BillingService, createStripeClient, financeSummary } from '../billing/index.ts';
@@ -22,7 +22,9 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import crypto from 'node:crypto';
 
-const DATA = fileURLToPath(new URL('../../shared/data/', import.meta.url));
+// The candles that ship with the repository (candles/); BENCH_DATA_DIR points at a folder of
+// larger files with the same names to measure on more bars.
+const DATA = process.env.BENCH_DATA_DIR ? path.resolve(process.env.BENCH_DATA_DIR) + path.sep : BUNDLED_CANDLES_DIR;
 const lines: string[] = [];
 const out = (line = '') => {
   lines.push(line);

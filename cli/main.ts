@@ -118,6 +118,7 @@ export function buildProgram(): Command {
     .requiredOption('--grid <spec>', "e.g. 'rsiBuy=30..45:5,rsiSell=55..70:5' (ranges from..to:step, lists a|b|c)")
     .option('--param <name=value>', 'parameter held fixed, repeatable', collect, [])
     .option('--metric <name>', 'ranking metric: totalReturnPct, finalEquity, sharpe, profitFactor, winRatePct, maxDrawdownPct', 'totalReturnPct')
+    .option('--min-trades <n>', 'rank only combinations that closed at least n trades (default: 10)')
     .option('--workers <n>', 'worker threads (default: all cores)', integerOption('--workers'))
     .option('--top <n>', 'rows to show', integerOption('--top'), 10)
     .option('--fee <fraction>', 'fee per side', numberOption('--fee', 0, 0.1), 0.001)

@@ -2,6 +2,7 @@ import { BillingService, createStripeClient } from '../billing/index.ts';
 import { configuredSecrets, loadConfig, type Config } from '../config/index.ts';
 import { exchangeAccounts, openDatabase, runMigrations, type DatabaseHandle, type MigrationStatus } from '../db/index.ts';
 import { createLogger, type Logger } from '../observability/index.ts';
+import { createPaperMarkets, type PaperMarkets } from '../trading/index.ts';
 import { createSecretBox, resolveMasterKey, type MasterKeyResolution, type SecretBox } from '../secrets/index.ts';
 import pkg from '../package.json' with { type: 'json' };
 
@@ -17,6 +18,8 @@ export interface Runtime {
   readonly billing: BillingService;
   /** Every configured secret value, the master key in use included (never to be written out). */
   readonly secrets: readonly string[];
+  /** Where paper bots get prices (decided once, at the first worker's start). */
+  readonly paperMarkets: PaperMarkets;
   close(): Promise<void>;
 }
 
@@ -25,7 +28,7 @@ export interface Runtime {
  * database (opened and migrated) and the secret box. Logs go to stderr unless the command
  * is a long-running service, so `--json` output on stdout stays clean.
  */
-export async function openRuntime(options: { logStream?: 'stdout' | 'stderr' } = {}): Promise<Runtime> {
+export async function openRuntime(options: { logStream?: 'stdout' | 'stderr'; shareEmbedded?: boolean } = {}): Promise<Runtime> {
   const config = loadConfig();
   const logger = createLogger(config, { stream: options.logStream ?? 'stderr' });
   const database = await openDatabase({
@@ -38,6 +41,8 @@ export async function openRuntime(options: { logStream?: 'stdout' | 'stderr' } =
     const migrations = await runMigrations(database);
     await new BillingService(database.db, undefined).ensurePlanRows();
     logger.debug({ database: database.location, migrations }, 'database ready');
+    // The long-running processes serve the embedded database to the machine's other commands.
+    if (options.shareEmbedded && database.share) logger.info({ socket: await database.share() }, 'embedded database shared with this machine\'s other botcriptofy commands');
     // Resolved after the database opened, so a failed start leaves no new key file behind.
     const master = resolveMasterKey({
       fromEnvironment: config.masterKey,
@@ -53,6 +58,7 @@ export async function openRuntime(options: { logStream?: 'stdout' | 'stderr' } =
       secretBox: createSecretBox(master.key),
       secrets: [...new Set([...configuredSecrets(config), ...(master.key ? [master.key.toString('hex'), master.key.toString('base64')] : [])])],
       migrations,
+      paperMarkets: createPaperMarkets({ setting: config.trading.paperMarket, embedded: config.database.url === undefined }),
       billing: new BillingService(database.db, config.stripe.secretKey ? createStripeClient({ secretKey: config.stripe.secretKey, apiUrl: config.stripe.apiUrl }) : undefined),
       close: () => database.close(),
     };

@@ -102,6 +102,7 @@ export function companyWorker(runtime: Runtime, agents: AgentRuntime, metrics: M
     logger,
     metrics,
     secretBox: runtime.secretBox,
+    paperMarkets: runtime.paperMarkets,
     tasks: scheduledTasks(runtime, agents, options),
     onBotEvent: (event) => void notifyBotEvent(database.db, event).catch((error: unknown) => logger.warn({ err: error }, 'could not queue a trading notification')),
   });

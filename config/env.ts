@@ -50,6 +50,8 @@ export const envSchema = z.object({
   DEMO_SEED: envBoolean.default(true),
   TRADING_MODE: z.enum(['paper', 'live'], { error: 'expected paper or live' }).default('paper'),
   TRADING_KILL_SWITCH: envBoolean.default(false),
+  /** Where paper bots get prices (trading/exchange/paper-markets.ts). */
+  PAPER_MARKET: z.enum(['auto', 'exchange', 'replay'], { error: 'expected auto, exchange or replay' }).default('auto'),
   STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_[A-Za-z0-9_]+$/, { error: 'expected a Stripe secret key (sk_test_… or sk_live_…)' }).optional(),
   STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9_]+$/, { error: 'expected a webhook signing secret (whsec_…)' }).optional(),
   STRIPE_API_URL: z.url({ error: 'expected a URL such as http://127.0.0.1:12111' }).optional(),

@@ -59,6 +59,11 @@ export interface Config {
     readonly mode: 'paper' | 'live';
     /** Halts every new entry at once (exits still allowed). */
     readonly killSwitch: boolean;
+    /**
+     * Paper bots' prices: `exchange`, `replay` (the bundled candles, looped in real time) or
+     * `auto` (the replay on the embedded database when Binance cannot be reached at start).
+     */
+    readonly paperMarket: 'auto' | 'exchange' | 'replay';
   };
 }
 
@@ -136,7 +141,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, cwd = p
       chatRatePerS: env.TELEGRAM_CHAT_RATE_PER_S,
     },
     jobs: { redisUrl: env.REDIS_URL, timezone: env.SCHEDULE_TIMEZONE, botTickIntervalS: env.BOT_TICK_INTERVAL_S, botLockTtlMs: env.BOT_LOCK_TTL_MS, concurrency: env.WORKER_CONCURRENCY },
-    trading: { mode: env.TRADING_MODE, killSwitch: env.TRADING_KILL_SWITCH },
+    trading: { mode: env.TRADING_MODE, killSwitch: env.TRADING_KILL_SWITCH, paperMarket: env.PAPER_MARKET },
     stripe: { secretKey: env.STRIPE_SECRET_KEY, webhookSecret: env.STRIPE_WEBHOOK_SECRET, apiUrl: env.STRIPE_API_URL },
   };
 }

@@ -7,6 +7,7 @@ import { drizzle as drizzlePglite, PgliteDatabase } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import * as schema from './schema/index.ts';
+import { serveEmbedded, socketPathFor, type SharedEmbeddedServer } from './shared-embedded.ts';
 
 export type Schema = typeof schema;
 /** What every data-access function takes: either driver, or a transaction of either. */
@@ -25,6 +26,11 @@ export interface DatabaseHandle {
    * at once (e.g. workers running migrations) take turns.
    */
   withExclusiveLock<T>(lockKey: number, work: () => Promise<T>): Promise<T>;
+  /**
+   * Embedded database in a folder only: serve it to this machine's other processes (see
+   * db/shared-embedded.ts) until close; returns the socket's path.
+   */
+  share?(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -47,23 +53,42 @@ export interface OpenDatabaseOptions {
 }
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
-  return options.url ? openPostgres(options.url, options) : openEmbedded(options);
+  if (options.url) return openPostgres(options.url, options);
+  const owner = options.inMemory ? undefined : sharingOwner(options.dataDir);
+  return owner ? openShared(owner, options) : openEmbedded(options);
 }
 
-async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<DatabaseHandle> {
-  const client = postgres(url, {
-    max: options.poolMax ?? 10,
-    connect_timeout: options.connectTimeoutS ?? 10,
-    idle_timeout: 30,
-    onnotice: () => {},
-    connection: { application_name: 'botcriptofy' },
+/** The embedded database in a folder another process holds and serves: a client of its socket. */
+function openShared(owner: { pid: number; socketPath: string }, options: OpenDatabaseOptions): Promise<DatabaseHandle> {
+  const dir = path.join(options.dataDir, 'pglite');
+  return openPostgres(undefined, options, {
+    // Named statements would live in the one backend every client shares, and clash.
+    client: postgres({ path: owner.socketPath, database: 'postgres', username: 'postgres', max: Math.min(options.poolMax ?? 4, 4), prepare: false, connect_timeout: options.connectTimeoutS ?? 10, idle_timeout: 20, onnotice: () => {} }),
+    location: `embedded PostgreSQL in ${dir}, served by process ${owner.pid}`,
+    unreachable: `The embedded database in ${dir} is held by process ${owner.pid}, which did not answer on ${owner.socketPath}`,
   });
-  const target = describePostgresUrl(url);
+}
+
+async function openPostgres(
+  url: string | undefined,
+  options: OpenDatabaseOptions,
+  shared?: { client: postgres.Sql; location: string; unreachable: string },
+): Promise<DatabaseHandle> {
+  const client =
+    shared?.client ??
+    postgres(url!, {
+      max: options.poolMax ?? 10,
+      connect_timeout: options.connectTimeoutS ?? 10,
+      idle_timeout: 30,
+      onnotice: () => {},
+      connection: { application_name: 'botcriptofy' },
+    });
+  const target = url ? describePostgresUrl(url) : '';
   const db = drizzlePostgres(client, { schema, casing: 'snake_case' }) as unknown as Database;
   const handle: DatabaseHandle = {
     db,
     driver: 'postgres',
-    location: `PostgreSQL at ${target}`,
+    location: shared?.location ?? `PostgreSQL at ${target}`,
     async ping() {
       const started = performance.now();
       await client`select 1`;
@@ -90,6 +115,7 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
     await handle.ping();
   } catch (error) {
     await client.end({ timeout: 1 }).catch(() => {});
+    if (shared) throw new DatabaseUnavailableError(`${shared.unreachable} (${errorText(error)}). Stop that process, or wait for it to finish starting.`, { cause: error });
     throw new DatabaseUnavailableError(
       `Cannot connect to PostgreSQL at ${target}: ${errorText(error)}. ` +
         'Check that the server is running and DATABASE_URL is right, or unset DATABASE_URL to use the embedded database.',
@@ -135,10 +161,23 @@ async function openEmbedded(options: OpenDatabaseOptions): Promise<DatabaseHandl
   // PGlite is one connection in this process: queries already run one at a time, and the
   // data-folder lock keeps other processes out, so the exclusive lock is a plain queue.
   let queue: Promise<unknown> = Promise.resolve();
+  let server: SharedEmbeddedServer | undefined;
   return {
     db,
     driver: 'pglite',
     location,
+    ...(options.inMemory
+      ? {}
+      : {
+          async share() {
+            server ??= await serveEmbedded(client, socketPathFor(options.dataDir));
+            // Other processes find the socket through the lock file.
+            const lockPath = path.join(options.dataDir, 'pglite.lock');
+            fs.writeFileSync(`${lockPath}.${process.pid}`, `${process.pid}\n${server.socketPath}\n`);
+            fs.renameSync(`${lockPath}.${process.pid}`, lockPath);
+            return server.socketPath;
+          },
+        }),
     async ping() {
       const started = performance.now();
       await client.query('select 1');
@@ -150,6 +189,7 @@ async function openEmbedded(options: OpenDatabaseOptions): Promise<DatabaseHandl
       return run;
     },
     async close() {
+      await server?.stop().catch(() => {});
       try {
         // Flush the WAL now, so the next open starts from a clean checkpoint instead of
         // replaying (which grows the engine's memory for good).
@@ -313,14 +353,28 @@ function lockDataDir(dataDir: string): () => void {
       const owner = Number.parseInt(fs.readFileSync(lockPath, 'utf8'), 10);
       if (Number.isInteger(owner) && owner !== process.pid && isProcessAlive(owner)) {
         throw new DatabaseUnavailableError(
-          `The embedded database in ${dataDir} is in use by process ${owner}. ` +
-            'Stop that process first, or set DATA_DIR to another folder.',
+          `The embedded database in ${dataDir} is in use by process ${owner}, which does not share it ` +
+            '(only `start` and `worker` do). Wait for it to finish, or set DATA_DIR to another folder.',
         );
       }
       fs.rmSync(lockPath, { force: true });
     }
   }
   throw new DatabaseUnavailableError(`Could not lock the data folder ${dataDir}.`);
+}
+
+/** The process holding the embedded database in `dataDir` and serving it, if one does. */
+function sharingOwner(dataDir: string): { pid: number; socketPath: string } | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(dataDir, 'pglite.lock'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const [pidText, socketPath] = text.split('\n');
+  const pid = Number.parseInt(pidText ?? '', 10);
+  if (!Number.isInteger(pid) || pid === process.pid || !isProcessAlive(pid) || !socketPath || !fs.existsSync(socketPath)) return undefined;
+  return { pid, socketPath };
 }
 
 function isProcessAlive(pid: number): boolean {

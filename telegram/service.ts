@@ -5,7 +5,7 @@ import { ConfigError, type Config } from '../config/index.ts';
 import type { Database } from '../db/index.ts';
 import type { Logger } from '../observability/index.ts';
 import type { SecretBox } from '../secrets/index.ts';
-import { DEFAULT_RISK_LIMITS, exchangeForBot, killSwitchEngaged } from '../trading/index.ts';
+import { DEFAULT_RISK_LIMITS, exchangeForBot, killSwitchEngaged, type PaperMarkets } from '../trading/index.ts';
 import { TelegramDoor, type TelegramWebhook } from './door.ts';
 import { createTelegramDelivery, type TelegramDelivery } from './outbox/index.ts';
 
@@ -31,6 +31,8 @@ export function createTelegramService(options: {
   agents: AgentRuntime;
   logger: Logger;
   secretBox: SecretBox;
+  /** Where paper bots get prices (the same choice as the workers'). */
+  paperMarkets?: PaperMarkets;
   metricsRegistry?: Registry;
 }): TelegramService | undefined {
   const { config, db, logger } = options;
@@ -51,7 +53,10 @@ export function createTelegramService(options: {
     ...(options.metricsRegistry ? { metricsRegistry: options.metricsRegistry } : {}),
     webhook: telegram.webhookUrl && telegram.webhookSecret ? { url: telegram.webhookUrl, secret: telegram.webhookSecret } : undefined,
     trading: {
-      exchangeFor: (bot) => exchangeForBot(db, bot, { tradingMode: config.trading.mode, secretBox: options.secretBox }),
+      exchangeFor: (bot) => {
+        const paperMarket = options.paperMarkets?.marketFor(bot.timeframe);
+        return exchangeForBot(db, bot, { tradingMode: config.trading.mode, secretBox: options.secretBox, ...(paperMarket ? { paperMarket, sandboxAsPaper: true } : {}) });
+      },
       limits: DEFAULT_RISK_LIMITS,
       killSwitch: () => killSwitchEngaged(db, config.trading.killSwitch),
     },

@@ -207,9 +207,9 @@ describe('botcriptofy CLI on the embedded database', () => {
 });
 
 describe('botcriptofy start', () => {
-  it('brings up /health on a fresh data folder with the demo company, and stops cleanly on SIGTERM', async () => {
+  it('brings up /health on a fresh data folder with the demo company, serves the other commands meanwhile, and stops cleanly on SIGTERM', async () => {
     const dataDir = path.join(tempDir(), 'fresh');
-    const server = await startCli(['start'], { DATA_DIR: dataDir, PORT: '0' }, (line) => line.includes('BotCriptoFy is up'));
+    const server = await startCli(['start'], { DATA_DIR: dataDir, PORT: '0', BOT_TICK_INTERVAL_S: '2' }, (line) => line.includes('BotCriptoFy is up'));
     const { url } = JSON.parse(server.line) as { url: string };
     const health = await fetch(`${url}/health`);
     expect(health.status).toBe(200);
@@ -219,6 +219,32 @@ describe('botcriptofy start', () => {
     expect(metrics).toContain('http_request_duration_seconds_bucket');
     expect(metrics).toContain('process_resident_memory_bytes');
     expect(server.output()).toContain('demo company seeded');
+    expect(server.output()).toContain("embedded database shared with this machine's other botcriptofy commands");
+
+    // While it runs, every other command works against it (through its socket), several at once.
+    const env = { DATA_DIR: dataDir };
+    const staffList = await runCli(['staff', 'list', '--json'], env);
+    expect(staffList.code, staffList.stderr).toBe(0);
+    const someone = (JSON.parse(staffList.stdout) as { email: string; department: string }[]).find((member) => member.department === 'support')!;
+    const [status, executive, ask, approvals, invite, audit] = await Promise.all([
+      runCli(['status', '--json'], env),
+      runCli(['report', '--offline', '--json'], env),
+      runCli(['ask', 'financeiro', 'qual o MRR?', '--offline', '--json'], env),
+      runCli(['approvals', 'list', '--json'], env),
+      runCli(['staff', 'invite', '--email', someone.email, '--json'], env),
+      runCli(['audit', 'verify', '--json'], env),
+    ]);
+    for (const [name, result] of Object.entries({ status, executive, ask, approvals, invite, audit })) expect(result.code, `${name}: ${result.stderr}`).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ jobs: 'in-process', bots: { running: expect.any(Number) } });
+    // status sees the running server's worker once it has ticked bots (every 2 s here).
+    await expect
+      .poll(async () => (JSON.parse((await runCli(['status', '--json'], env)).stdout) as { workers: { alive: boolean }[] }).workers.some((worker) => worker.alive), { timeout: 30_000, interval: 500 })
+      .toBe(true);
+    expect((JSON.parse(executive.stdout) as { text: string }).text).toMatch(/MRR/);
+    expect((JSON.parse(ask.stdout) as { toolCalls: { ok: boolean }[] }).toolCalls[0]).toMatchObject({ ok: true });
+    expect(JSON.parse(invite.stdout)).toMatchObject({ code: expect.any(String) });
+    expect(JSON.parse(audit.stdout)).toMatchObject({ ok: true });
+    expect((await fetch(`${url}/health`)).status).toBe(200);
 
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);

@@ -5,7 +5,7 @@ import type { Database } from '../db/index.ts';
 import { createJobs, QUEUES, type JobHandler, type Jobs, type QueueName, type Repeat } from '../jobs/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import type { SecretBox } from '../secrets/index.ts';
-import { BotRunner, DEFAULT_RISK_LIMITS, exchangeForBot, killSwitchEngaged, type BotEvent } from '../trading/index.ts';
+import { BotRunner, DEFAULT_RISK_LIMITS, exchangeForBot, killSwitchEngaged, type BotEvent, type PaperMarkets } from '../trading/index.ts';
 import { BotWorker } from './bot-worker.ts';
 import { LocalBotLocks, RedisBotLocks } from './locks.ts';
 
@@ -24,6 +24,8 @@ export interface WorkerServiceOptions {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly secretBox: SecretBox;
+  /** Where paper bots get prices; without it, the exchange. */
+  readonly paperMarkets?: PaperMarkets;
   /** Schedules beyond the bot ticks (reports, outbox, scans), from the modules that own them. */
   readonly tasks?: readonly ScheduledTask[];
   /** Trading events (trade opened/closed, stop loss, risk refusal), e.g. for notifications. */
@@ -58,6 +60,10 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
   });
   const locks = config.jobs.redisUrl ? new RedisBotLocks({ url: config.jobs.redisUrl, workerId, ttlMs: config.jobs.botLockTtlMs }) : new LocalBotLocks();
   const killSwitch = () => killSwitchEngaged(db, config.trading.killSwitch);
+  const paperExchangeOptions = (timeframe: string) => {
+    const paperMarket = options.paperMarkets?.marketFor(timeframe);
+    return { tradingMode: config.trading.mode, secretBox: options.secretBox, ...(paperMarket ? { paperMarket, sandboxAsPaper: true } : {}) };
+  };
   const bots = new BotWorker({
     db,
     locks,
@@ -68,7 +74,7 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
     logger,
     runnerFor: async (bot, epoch) =>
       new BotRunner(
-        { db, exchange: await exchangeForBot(db, bot, { tradingMode: config.trading.mode, secretBox: options.secretBox }), limits: DEFAULT_RISK_LIMITS, killSwitch, fence: { epoch }, ...(options.onBotEvent ? { onEvent: options.onBotEvent } : {}) },
+        { db, exchange: await exchangeForBot(db, bot, paperExchangeOptions(bot.timeframe)), limits: DEFAULT_RISK_LIMITS, killSwitch, fence: { epoch }, ...(options.onBotEvent ? { onEvent: options.onBotEvent } : {}) },
         bot,
       ),
     onTakeover: () => metrics.botLockTakeovers.inc(),
@@ -104,6 +110,8 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
         }, { concurrency: config.jobs.concurrency });
       }
       for (const task of options.tasks ?? []) await jobs.schedule(task.queue, task.key, task.repeat, task.key, {});
+      const paperMarket = await options.paperMarkets?.decide();
+      if (paperMarket?.source === 'replay') logger.warn({ reason: paperMarket.reason }, `${paperMarket.reason}: paper and testnet bots trade a replayed market (the Binance candles in candles/, looped in real time; PAPER_MARKET=exchange turns this off)`);
       bots.start();
       depthTimer = setInterval(() => void readDepths().catch(() => {}), 5_000);
       depthTimer.unref();

@@ -11,7 +11,7 @@ import { openRuntime, VERSION } from '../runtime.ts';
 
 /** The main job: database, migrations, demo data on a new embedded database, HTTP server. */
 export async function startCommand(): Promise<void> {
-  let runtime = await openRuntime({ logStream: 'stdout' });
+  let runtime = await openRuntime({ logStream: 'stdout', shareEmbedded: true });
   if (runtime.database.driver === 'pglite' && runtime.config.demoSeed && (await isCompanyEmpty(runtime.database.db))) {
     runtime.logger.info('empty embedded database: seeding the demo company (DEMO_SEED=false turns this off)');
     // Seeding in a short-lived child keeps its memory (the embedded engine's heap never
@@ -19,7 +19,7 @@ export async function startCommand(): Promise<void> {
     // database is closed meanwhile and opened again afterwards.
     await runtime.close();
     await seedInChildProcess();
-    runtime = await openRuntime({ logStream: 'stdout' });
+    runtime = await openRuntime({ logStream: 'stdout', shareEmbedded: true });
     runtime.logger.info('demo company seeded');
   }
   const { config, logger, database } = runtime;
@@ -33,7 +33,7 @@ export async function startCommand(): Promise<void> {
   const agents = agentRuntime(runtime, metrics);
   let telegram;
   try {
-    telegram = createTelegramService({ config, db: database.db, billing: runtime.billing, agents, logger, secretBox: runtime.secretBox, metricsRegistry: metrics.registry });
+    telegram = createTelegramService({ config, db: database.db, billing: runtime.billing, agents, logger, secretBox: runtime.secretBox, paperMarkets: runtime.paperMarkets, metricsRegistry: metrics.registry });
   } catch (error) {
     await runtime.close();
     throw error;

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import {
+  DEFAULT_MIN_TRADES,
   detectGaps,
   getStrategy,
   inferTimeframeMs,
@@ -79,6 +80,8 @@ export interface OptimizeCommandOptions {
   grid: string;
   param: string[];
   metric: string;
+  /** From `--min-trades`: a string when typed, a number when a caller passes one; default DEFAULT_MIN_TRADES. */
+  minTrades?: string | number;
   workers?: number;
   top: number;
   fee: number;
@@ -90,6 +93,8 @@ export async function optimizeCommand(options: OptimizeCommandOptions): Promise<
   if (!(rankingMetrics as readonly string[]).includes(options.metric)) {
     throw new UsageError(`--metric must be one of ${rankingMetrics.join(', ')}; got "${options.metric}"`);
   }
+  const metric = options.metric as RankingMetric;
+  const minTrades = parseMinTrades(options.minTrades);
   getStrategy(options.strategy);
   const grid = parseGrid(options.grid);
   const series = loadCandleFile(options.data);
@@ -99,7 +104,8 @@ export async function optimizeCommand(options: OptimizeCommandOptions): Promise<
     strategy: options.strategy,
     grid,
     fixed: parseParameterAssignments(options.param),
-    metric: options.metric as RankingMetric,
+    metric,
+    minTrades,
     workers,
     backtest: { feeRate: options.fee, startingCash: options.cash },
     ...(showProgress ? { onProgress: progressBar } : {}),
@@ -118,18 +124,54 @@ export async function optimizeCommand(options: OptimizeCommandOptions): Promise<
       `with ${workers} worker${workers > 1 ? 's' : ''} (${(result.candlesPerSecond / 1e6).toFixed(1)} M candles/s)` +
       (result.invalid ? `; ${result.invalid} skipped as invalid (${result.firstInvalidReason})` : ''),
   );
+  if (result.ranked.length === 0) {
+    console.log(
+      `No combination made at least ${minTrades} trade${minTrades === 1 ? '' : 's'}: all ${result.tooFewTrades} set aside, the most was ${result.mostTrades}; ` +
+        `lower --min-trades (e.g. --min-trades ${result.mostTrades}) to rank them.`,
+    );
+    return;
+  }
+  if (minTrades > 0) {
+    console.log(
+      `Ranked ${result.ranked.length} by ${metricLabels[metric]}; ${result.tooFewTrades} set aside for fewer than ${minTrades} trades (--min-trades ${minTrades})`,
+    );
+  }
+  // The ranking metric comes first, labelled like the other figures, and is not repeated among them.
+  const others = tableFigures.filter((figure) => figure !== metric);
   const names = Object.keys(grid);
-  const header = ['#', ...names, options.metric, 'trades', 'return %', 'drawdown %', 'win %'];
+  const header = ['#', ...names, metricLabels[metric], 'trades', ...others.map((figure) => metricLabels[figure])];
   const rows = top.map((entry, i) => [
     String(i + 1),
     ...names.map((name) => String(entry.parameters[name])),
-    format(entry.metrics[options.metric]),
+    format(entry.metrics[metric]),
     String(entry.metrics['trades']),
-    format(entry.metrics['totalReturnPct']),
-    format(entry.metrics['maxDrawdownPct']),
-    format(entry.metrics['winRatePct']),
+    ...others.map((figure) => format(entry.metrics[figure])),
   ]);
   printTable(header, rows, () => true);
+}
+
+/** Column titles of the ranking metrics, as the table prints them. */
+const metricLabels: Record<RankingMetric, string> = {
+  totalReturnPct: 'return %',
+  finalEquity: 'final equity',
+  sharpe: 'sharpe',
+  profitFactor: 'profit factor',
+  winRatePct: 'win %',
+  maxDrawdownPct: 'drawdown %',
+};
+
+/** Figures every table shows after the trades, besides the ranking metric. */
+const tableFigures: readonly RankingMetric[] = ['totalReturnPct', 'maxDrawdownPct', 'winRatePct'];
+
+/** `--min-trades`: a whole number, 0 or more; anything else is a usage error (exit 2). */
+export function parseMinTrades(value: string | number | undefined): number {
+  if (value === undefined) return DEFAULT_MIN_TRADES;
+  const text = String(value).trim();
+  const parsed = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(parsed)) {
+    throw new UsageError(`--min-trades must be a whole number, 0 or more; got "${value}"`);
+  }
+  return parsed;
 }
 
 function progressBar(done: number, total: number): void {

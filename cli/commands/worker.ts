@@ -9,7 +9,7 @@ import { companyWorker } from '../tasks.ts';
  * needed against the same PostgreSQL and Redis (REDIS_URL); each bot is ticked by one of them.
  */
 export async function workerCommand(): Promise<void> {
-  const runtime = await openRuntime({ logStream: 'stdout' });
+  const runtime = await openRuntime({ logStream: 'stdout', shareEmbedded: true });
   const { config, logger, database } = runtime;
   if (!config.jobs.redisUrl) logger.warn('REDIS_URL is not set: jobs run in this process only; start one worker per database (or set REDIS_URL to run several)');
   const metrics = createMetrics();

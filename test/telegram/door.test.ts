@@ -1,5 +1,4 @@
 import crypto from 'node:crypto';
-import path from 'node:path';
 import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import { and, eq, sql } from 'drizzle-orm';
@@ -15,7 +14,7 @@ import { createSecretBox } from '../../secrets/index.ts';
 import { createApp } from '../../server/index.ts';
 import { issueLinkCode, mayAsk, registerGroup, TelegramDoor, unlinkTelegram } from '../../telegram/index.ts';
 import { createTelegramDelivery, type TelegramDelivery } from '../../telegram/outbox/index.ts';
-import { DEFAULT_RISK_LIMITS, loadCandleFile, PaperExchange, upsertCandles, type MarketDataSource } from '../../trading/index.ts';
+import { BUNDLED_CANDLES_DIR, DEFAULT_RISK_LIMITS, loadCandleFile, PaperExchange, upsertCandles, type MarketDataSource } from '../../trading/index.ts';
 import { createMetrics } from '../../observability/index.ts';
 import { staffActor, type Actor } from '../../tools/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
@@ -115,7 +114,7 @@ describe('the Telegram door', () => {
     test = await createTestDatabase('pglite');
     database = test.handle.db;
     await seedDemoCompany(database, { secretBox: createSecretBox(crypto.randomBytes(32)), traders: 40 });
-    const candles = loadCandleFile(path.resolve(import.meta.dirname, '../../../shared/data/binance_BTCUSDT_1h.csv'));
+    const candles = loadCandleFile(`${BUNDLED_CANDLES_DIR}binance_BTCUSDT_1h.csv`);
     const rows = Array.from({ length: 2_000 }, (_, k) => candles.length - 2_000 + k).map((i) => [candles.time[i]!, candles.open[i]!, candles.high[i]!, candles.low[i]!, candles.close[i]!, candles.volume[i]!]);
     // Replies follow the person's language: everyone here reads Portuguese unless a test says otherwise.
     await database.update(db.users).set({ locale: 'pt-BR' });

@@ -12,8 +12,7 @@ import {
   type CandleSeries,
 } from '../../trading/index.ts';
 
-const DATA = fileURLToPath(new URL('../../../shared/data/', import.meta.url));
-const dataAvailable = fs.existsSync(DATA);
+const DATA = fileURLToPath(new URL('../../candles/', import.meta.url));
 
 /** Bars from [open, close] pairs; high/low are the larger/smaller of the two unless given. */
 function bars(rows: readonly (readonly [number, number, number?, number?])[]): CandleSeries {
@@ -156,8 +155,8 @@ function plainRsiReference(series: CandleSeries, feeRate = 0.001, startingCash =
   return { trades, finalEquity: cash + held * closes.at(-1)! };
 }
 
-describe.skipIf(!dataAvailable)('rsi-reference on the real Binance files', () => {
-  const files = dataAvailable ? fs.readdirSync(DATA).filter((name) => name.endsWith('.csv')) : [];
+describe('rsi-reference on the Binance files in candles/', () => {
+  const files = fs.readdirSync(DATA).filter((name) => name.endsWith('.csv'));
 
   it.each(files)('%s: every trade and the final equity agree with a plain reading of the rules', (file) => {
     const series = loadCandleFile(DATA + file);
@@ -172,23 +171,23 @@ describe.skipIf(!dataAvailable)('rsi-reference on the real Binance files', () =>
   });
 });
 
-describe.skipIf(!dataAvailable)('rsi-reference on the first 200 hours of binance_BTCUSDT_1h.csv, worked out by hand', () => {
+describe('rsi-reference on the first 200 hours of candles/binance_BTCUSDT_1h.csv, worked out by hand', () => {
   // Worked out independently (a few lines of Python over the CSV, following the rules in the
-  // issue): RSI(14) first value 42.7453 at bar 14; first RSI < 40 at bar 42 (38.3981), so
-  // 0.95 × 10000 / close[42] is bought at bar 43's open 57949.27; RSI > 60 at bar 90, sold at
-  // bar 91's open 57688.37; bought again at bar 145 (58619.72), sold at bar 150 (60594.67).
+  // issue): RSI(14) first value 65.2582 at bar 14; first RSI < 40 at bar 60 (31.7452), so
+  // 0.95 × 10000 / close[60] is bought at bar 61's open 43702.89; RSI > 60 at bar 88 (62.8835),
+  // sold at bar 89's open 44051.1; bought again at bar 170 (43632), sold at bar 181 (44636).
   it('has exactly those two trades and that final equity', () => {
     const series = sliceCandles(loadCandleFile(`${DATA}binance_BTCUSDT_1h.csv`), 0, 200);
     const result = runBacktest(series, reference, parseStrategyParameters(reference, {}));
     expect(result.tradeList.map((t) => [t.entryIndex, t.entryPrice, t.exitIndex, t.exitPrice])).toEqual([
-      [43, 57949.27, 91, 57688.37],
-      [145, 58619.72, 150, 60594.67],
+      [61, 43702.89, 89, 44051.1],
+      [170, 43632, 181, 44636],
     ]);
-    expect(result.tradeList[0]!.quantity).toBeCloseTo(0.1639364913483811, 15);
-    expect(result.tradeList[0]!.entryFee).toBeCloseTo(9.5, 10);
-    expect(result.tradeList[0]!.profit).toBeCloseTo(-61.72825956220004, 8);
-    expect(result.tradeList[1]!.profit).toBeCloseTo(298.90950844315194, 8);
-    expect(result.finalEquity).toBeCloseTo(10237.181248880952, 8);
+    expect(result.tradeList[0]!.quantity).toBeCloseTo(0.21737697835932096, 15);
+    expect(result.tradeList[0]!.entryFee).toBeCloseTo(9.500002173769785, 10);
+    expect(result.tradeList[0]!.profit).toBeCloseTo(56.617140449323415, 8);
+    expect(result.tradeList[1]!.profit).toBeCloseTo(200.51127202271527, 8);
+    expect(result.finalEquity).toBeCloseTo(10257.128412472039, 8);
   });
 });
 

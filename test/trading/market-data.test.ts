@@ -13,8 +13,7 @@ import {
   timeframeToMs,
 } from '../../trading/index.ts';
 
-const DATA = fileURLToPath(new URL('../../../shared/data/', import.meta.url));
-const dataAvailable = fs.existsSync(DATA);
+const DATA = fileURLToPath(new URL('../../candles/', import.meta.url));
 
 describe('candle files', () => {
   it('parses CSV into columns, with or without a header', () => {
@@ -57,21 +56,31 @@ describe('candle files', () => {
   });
 });
 
-describe.skipIf(!dataAvailable)('gaps in the real data (as SOURCES.md documents them)', () => {
-  it('finds the 177 missing 5m bars in 6 gaps of BTC/USDT', () => {
-    const series = loadCandleFile(`${DATA}binance_BTCUSDT_5m.csv`);
-    expect(series.length).toBe(65_741);
-    expect(inferTimeframeMs(series)).toBe(300_000);
-    const gaps = detectGaps(series, 300_000);
-    expect(gaps).toHaveLength(6);
-    expect(gaps.reduce((sum, gap) => sum + gap.missingBars, 0)).toBe(177);
-    const longest = gaps.reduce((a, b) => (b.before - b.after > a.before - a.after ? b : a));
-    expect(longest.before - longest.after).toBe(285 * 60_000); // the longest: bars 4 h 45 min apart
-    expect(longest.missingBars).toBe(56);
+describe('gaps in the Binance files in candles/', () => {
+  it('the shipped files have none (as candles/SOURCES.md says) and are the documented sizes', () => {
+    for (const [file, timeframeMs, rows] of [
+      ['binance_BTCUSDT_1m.csv', 60_000, 41_761],
+      ['binance_BTCUSDT_5m.csv', 300_000, 8_352],
+      ['binance_BTCUSDT_15m.csv', 900_000, 34_945],
+      ['binance_BTCUSDT_1h.csv', 3_600_000, 8_736],
+    ] as const) {
+      const series = loadCandleFile(DATA + file);
+      expect(series.length, file).toBe(rows);
+      expect(inferTimeframeMs(series), file).toBe(timeframeMs);
+      expect(detectGaps(series, timeframeMs), file).toEqual([]);
+    }
   });
 
-  it('finds no gap in the 1m file', () => {
-    const series = loadCandleFile(`${DATA}binance_BTCUSDT_1m.csv`);
-    expect(detectGaps(series, 60_000)).toEqual([]);
+  it('finds gaps cut into the 5m file: how many, where and how long', () => {
+    const lines = fs.readFileSync(`${DATA}binance_BTCUSDT_5m.csv`, 'utf8').trim().split('\n');
+    // Drop bars 100–156 (57 bars, 4 h 45 min of market like an exchange outage) and 2000–2002.
+    const cut = lines.filter((_, k) => !((k - 1 >= 100 && k - 1 <= 156) || (k - 1 >= 2000 && k - 1 <= 2002)));
+    const series = parseCandleCsv(`${cut.join('\n')}\n`, 'cut.csv');
+    expect(series.length).toBe(8_352 - 60);
+    expect(inferTimeframeMs(series)).toBe(300_000);
+    const gaps = detectGaps(series, 300_000);
+    expect(gaps).toHaveLength(2);
+    expect(gaps.map((gap) => gap.missingBars)).toEqual([57, 3]);
+    expect(gaps[0]!.before - gaps[0]!.after).toBe(58 * 300_000); // the bars on each side are 4 h 50 min apart
   });
 });

@@ -1,23 +1,20 @@
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as db from '../../db/index.ts';
 import { listStaff, queryRows } from '../../db/index.ts';
 import { decideApproval, TOOLS, type Actor } from '../../tools/index.ts';
-import { upsertCandles } from '../../trading/index.ts';
+import { bundledCandles, upsertCandles } from '../../trading/index.ts';
 import { BOT_ONBOARDING, onboardBot, recoverInterruptedRuns, resumeDecidedOnboardings } from '../../workflows/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { NOW, recordSnapshots, rewindBefore, seedDemo, silentLogger, workflowRuntime } from '../support/workflow-fixture.ts';
 
-// Bot onboarding end to end on the demo company, backtesting on real Binance candles (the
-// newest 60 days of ../shared/data kept in the candle cache).
+// Bot onboarding end to end on the demo company, backtesting on the candles that ship in
+// candles/ (the newest 60 days kept in the candle cache: real BTC/USDT, ETH generated from it).
 
-const DATA = new URL('../../../shared/data/', import.meta.url);
-
-function tailCandles(file: string, rows: number): number[][] {
-  const lines = fs.readFileSync(new URL(file, DATA), 'utf8').trim().split('\n').slice(1);
-  return lines.slice(-rows).map((line) => line.split(',').map(Number));
+function tailCandles(symbol: string, rows: number): number[][] {
+  const series = bundledCandles(symbol, '1h')!;
+  return Array.from({ length: rows }, (_, k) => series.length - rows + k).map((i) => [series.time[i]!, series.open[i]!, series.high[i]!, series.low[i]!, series.close[i]!, series.volume[i]!]);
 }
 
 describe('bot-onboarding workflow', () => {
@@ -29,8 +26,8 @@ describe('bot-onboarding workflow', () => {
   beforeAll(async () => {
     test = await createTestDatabase('pglite');
     await seedDemo(test.handle.db);
-    await upsertCandles(test.handle.db, { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' }, tailCandles('binance_BTCUSDT_1h.csv', 24 * 60));
-    await upsertCandles(test.handle.db, { exchange: 'binance', symbol: 'ETH/USDT', timeframe: '1h' }, tailCandles('binance_ETHUSDT_1h.csv', 24 * 60));
+    await upsertCandles(test.handle.db, { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' }, tailCandles('BTC/USDT', 24 * 60));
+    await upsertCandles(test.handle.db, { exchange: 'binance', symbol: 'ETH/USDT', timeframe: '1h' }, tailCandles('ETH/USDT', 24 * 60));
     const head = (await listStaff(test.handle.db)).find((s) => s.department === 'security' && s.role === 'head')!;
     const [row] = await test.handle.db.select().from(db.staff).where(eq(db.staff.id, head.staffId));
     securityHead = { kind: 'staff', userId: head.userId, staffId: head.staffId, tenantId: row!.tenantId, department: 'security', role: 'head', name: head.name };
@@ -98,7 +95,7 @@ describe('bot-onboarding workflow', () => {
     const runtime = workflowRuntime(test.handle.db, { now: () => clock.now });
     const recorded = await recordSnapshots(runtime.mastra);
     const lara = await trader('lara', 'pro', true);
-    const outcome = await onboardBot(runtime.mastra, request(lara.email, 'req-lara-live', { mode: 'live', symbols: ['BTC/USDT', 'ETH/USDT'] }), NOW);
+    const outcome = await onboardBot(runtime.mastra, request(lara.email, 'req-lara-live', { mode: 'live', strategy: 'ema-cross', symbols: ['BTC/USDT', 'ETH/USDT'] }), NOW);
     expect(outcome).toMatchObject({ status: 'suspended', waiting: [{ step: 'approval', wake: { approvalId: expect.any(String) } }] });
     const approvalId = outcome.waiting![0]!.wake.approvalId!;
     const [approval] = await test.handle.db.select().from(db.approvals).where(eq(db.approvals.id, approvalId));
@@ -119,13 +116,13 @@ describe('bot-onboarding workflow', () => {
     const resumed = await resumeDecidedOnboardings(runtime.mastra, deps());
     expect(resumed).toMatchObject([{ status: 'success', result: { decision: 'approved', started: true, status: 'running', approvalId } }]);
     expect((await botsOf(lara.tenantId))[0]).toMatchObject({ status: 'running', mode: 'live' });
-    expect((await messages(lara.tenantId))[0]!.payload.text).toContain('(rsi, real) está rodando');
+    expect((await messages(lara.tenantId))[0]!.payload.text).toContain('(ema-cross, real) está rodando');
   });
 
   it('live rejected: the bot stays stopped and the trader is told', async () => {
     const { mastra, billing } = workflowRuntime(test.handle.db, { now: () => clock.now });
     const mara = await trader('mara', 'pro', true);
-    const outcome = await onboardBot(mastra, request(mara.email, 'req-mara-live', { mode: 'live' }), NOW);
+    const outcome = await onboardBot(mastra, request(mara.email, 'req-mara-live', { mode: 'live', strategy: 'ema-cross' }), NOW);
     await decideApproval(TOOLS, { db: test.handle.db, billing, now: () => clock.now }, securityHead, outcome.waiting![0]!.wake.approvalId!, 'reject', 'backtest curto demais');
     const [resumed] = await resumeDecidedOnboardings(mastra, deps());
     expect(resumed).toMatchObject({ status: 'success', result: { decision: 'rejected', started: false } });

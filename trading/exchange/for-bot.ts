@@ -11,6 +11,11 @@ export interface ExchangeForBotOptions {
   readonly secretBox: SecretBox;
   /** Market data for paper bots; by default the exchange's public API through ccxt. */
   readonly paperMarket?: MarketDataSource;
+  /**
+   * Sandbox (testnet) bots trade the paper exchange over `paperMarket` too: set when paper
+   * bots trade the replayed market because no exchange can be reached — no testnet can be.
+   */
+  readonly sandboxAsPaper?: boolean;
   /** Test seam: replaces the exchange's API base URL. */
   readonly apiBaseUrl?: string;
 }
@@ -18,11 +23,11 @@ export interface ExchangeForBotOptions {
 /**
  * The exchange a bot trades on. Paper bots: the paper exchange over real market data.
  * Live-mode bots: their own exchange account through ccxt, on the sandbox/testnet unless
- * TRADING_MODE=live. API keys are decrypted here, handed to ccxt, and go nowhere else.
+ * TRADING_MODE=live (or on the paper exchange with `sandboxAsPaper`; real money never is). API keys are decrypted here, handed to ccxt, and go nowhere else.
  */
 export async function exchangeForBot(db: Database, bot: typeof bots.$inferSelect, options: ExchangeForBotOptions): Promise<Exchange> {
   const venue = tradingVenue(bot.mode, options.tradingMode);
-  if (venue === 'paper') {
+  if (venue === 'paper' || (venue === 'sandbox' && options.sandboxAsPaper && options.paperMarket)) {
     const market = options.paperMarket ?? new CcxtExchange({ live: true, ...(options.apiBaseUrl ? { apiBaseUrl: options.apiBaseUrl } : {}) });
     return new PaperExchange(db, { botId: bot.id, tenantId: bot.tenantId, market, timeframe: bot.timeframe });
   }

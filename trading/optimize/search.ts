@@ -8,12 +8,23 @@ import type { WorkerInput, WorkerMessage } from './worker.ts';
 export const rankingMetrics = ['totalReturnPct', 'finalEquity', 'sharpe', 'profitFactor', 'winRatePct', 'maxDrawdownPct'] as const;
 export type RankingMetric = (typeof rankingMetrics)[number];
 
+/**
+ * Combinations that closed fewer trades than this are left out of the ranking by default:
+ * a handful of trades says more about luck than about the parameters.
+ */
+export const DEFAULT_MIN_TRADES = 10;
+
 export interface OptimizeOptions {
   readonly strategy: string;
   readonly grid: ParameterGrid;
   /** Parameters held fixed for every combination (e.g. from --param). */
   readonly fixed?: Record<string, number>;
   readonly metric?: RankingMetric;
+  /**
+   * Rank only combinations that closed at least this many trades (default
+   * DEFAULT_MIN_TRADES); the others are counted in `tooFewTrades`. 0 ranks every one.
+   */
+  readonly minTrades?: number;
   readonly workers: number;
   readonly backtest?: BacktestOptions;
   readonly onProgress?: (done: number, total: number) => void;
@@ -26,10 +37,19 @@ export interface RankedResult {
 
 export interface OptimizeResult {
   readonly combinations: number;
+  /** Combinations backtested (valid ones), ranked or not. */
   readonly evaluated: number;
   /** Combinations refused by the strategy's parameter rules (e.g. rsiBuy ≥ rsiSell). */
   readonly invalid: number;
   readonly firstInvalidReason?: string;
+  readonly metric: RankingMetric;
+  /** The minimum number of closed trades a combination needed to be ranked. */
+  readonly minTrades: number;
+  /** Backtested combinations set aside for closing fewer than `minTrades` trades. */
+  readonly tooFewTrades: number;
+  /** The most trades any evaluated combination closed (0 when none was evaluated). */
+  readonly mostTrades: number;
+  /** Best first: the evaluated combinations with at least `minTrades` trades. */
   readonly ranked: RankedResult[];
   readonly elapsedMs: number;
   /** Candles backtested per second, all workers together. */
@@ -42,6 +62,9 @@ const BATCH = 8;
 export async function optimize(series: CandleSeries, options: OptimizeOptions): Promise<OptimizeResult> {
   getStrategy(options.strategy); // fail fast on an unknown name
   const metric = options.metric ?? 'totalReturnPct';
+  if (!rankingMetrics.includes(metric)) throw new RangeError(`metric must be one of ${rankingMetrics.join(', ')}; got "${String(metric)}"`);
+  const minTrades = options.minTrades ?? DEFAULT_MIN_TRADES;
+  if (!Number.isSafeInteger(minTrades) || minTrades < 0) throw new RangeError(`minTrades must be a whole number, 0 or more; got ${minTrades}`);
   const total = countCombinations(options.grid);
   const columns = shareColumns(series);
   const started = performance.now();
@@ -83,9 +106,10 @@ export async function optimize(series: CandleSeries, options: OptimizeOptions): 
   );
 
   const elapsedMs = performance.now() - started;
+  const ranked = results.filter((entry) => (entry.metrics['trades'] ?? 0) >= minTrades);
   // Lower is better only for drawdown; null metrics (e.g. no trades) rank last.
   const direction = metric === 'maxDrawdownPct' ? 1 : -1;
-  results.sort((a, b) => {
+  ranked.sort((a, b) => {
     const x = a.metrics[metric] ?? null;
     const y = b.metrics[metric] ?? null;
     if (x === null || y === null) return x === null ? (y === null ? 0 : 1) : -1;
@@ -96,7 +120,11 @@ export async function optimize(series: CandleSeries, options: OptimizeOptions): 
     evaluated: results.length,
     invalid,
     ...(firstInvalidReason ? { firstInvalidReason } : {}),
-    ranked: results,
+    metric,
+    minTrades,
+    tooFewTrades: results.length - ranked.length,
+    mostTrades: results.reduce((most, entry) => Math.max(most, entry.metrics['trades'] ?? 0), 0),
+    ranked,
     elapsedMs,
     candlesPerSecond: (results.length * series.length) / (elapsedMs / 1000),
   };

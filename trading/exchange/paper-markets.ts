@@ -1,0 +1,68 @@
+import { BundledReplayMarket } from './bundled-replay.ts';
+import { CcxtExchange } from './ccxt-exchange.ts';
+import type { MarketDataSource } from './types.ts';
+
+/** Where paper bots get prices: `exchange` (Binance's public API), `replay` (candles/), or `auto`. */
+export type PaperMarketSetting = 'auto' | 'exchange' | 'replay';
+export type PaperMarketSource = 'exchange' | 'replay';
+
+export interface PaperMarkets {
+  /** Decides once (probing the exchange for `auto`) and remembers; later calls return the same. */
+  decide(): Promise<{ source: PaperMarketSource; reason: string }>;
+  /** The market for a paper bot of `timeframe`: the replay when decided so, else undefined (the exchange). */
+  marketFor(timeframe: string): MarketDataSource | undefined;
+}
+
+export interface PaperMarketsOptions {
+  readonly setting: PaperMarketSetting;
+  /**
+   * `auto` falls back to the replay only on the embedded database — the laptop demo. On a
+   * real PostgreSQL a trader's paper results must come from the real market, so there `auto`
+   * means the exchange even when it cannot be reached (the bots then pause and say why).
+   */
+  readonly embedded: boolean;
+  /** Resolves when the exchange answers; by default one candle of BTC/USDT through ccxt. */
+  readonly probe?: () => Promise<unknown>;
+  readonly now?: () => number;
+}
+
+export function createPaperMarkets(options: PaperMarketsOptions): PaperMarkets {
+  let decision: Promise<{ source: PaperMarketSource; reason: string }> | undefined;
+  let source: PaperMarketSource | undefined;
+  const replays = new Map<string, BundledReplayMarket>();
+  const probe = options.probe ?? (() => new CcxtExchange({ live: true, timeoutMs: 5_000 }).fetchCandles('BTC/USDT', '1h', undefined, 1));
+  const decide = async (): Promise<{ source: PaperMarketSource; reason: string }> => {
+    if (options.setting === 'replay') return { source: 'replay', reason: 'PAPER_MARKET=replay' };
+    if (options.setting === 'exchange') return { source: 'exchange', reason: 'PAPER_MARKET=exchange' };
+    if (!options.embedded) return { source: 'exchange', reason: 'PAPER_MARKET=auto on PostgreSQL always uses the exchange' };
+    try {
+      await probe();
+      return { source: 'exchange', reason: 'the exchange answered' };
+    } catch (error) {
+      return { source: 'replay', reason: `no route to Binance (${firstLine(error)})` };
+    }
+  };
+  return {
+    decide() {
+      decision ??= decide().then((result) => {
+        source = result.source;
+        return result;
+      });
+      return decision;
+    },
+    marketFor(timeframe) {
+      if (source !== 'replay') return undefined;
+      let market = replays.get(timeframe);
+      if (!market) {
+        market = new BundledReplayMarket({ timeframe, ...(options.now ? { now: options.now } : {}) });
+        replays.set(timeframe, market);
+      }
+      return market;
+    },
+  };
+}
+
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split('\n')[0]!.slice(0, 120);
+}
