@@ -25,6 +25,8 @@ if (!supported) {
     process.exit(1);
   }
 } else {
+  // Settings from ./.env (see .env.example); variables already in the environment win.
+  if (process.env.BOTCRIPTOFY_NO_ENV_FILE !== '1' && existsSync('.env')) process.loadEnvFile('.env');
   const { main } = await import('../cli/main.ts');
   await main(process.argv);
 }

@@ -1,6 +1,7 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, configuredSecrets, loadConfig, redactUrl } from '../config/index.ts';
+import { ConfigError, configuredSecrets, envSchema, loadConfig, redactUrl } from '../config/index.ts';
 
 describe('configuration from the environment', () => {
   it('has working defaults with nothing set', () => {
@@ -91,5 +92,19 @@ describe('configuration from the environment', () => {
     const key = Buffer.alloc(32, 7);
     const secrets = configuredSecrets(loadConfig({ STRIPE_SECRET_KEY: 'sk_test_abcdefgh12345678', TELEGRAM_BOT_TOKEN: '123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ', DATABASE_URL: 'postgres://app:s3cr3t-pass@db/app', MASTER_KEY: key.toString('hex') }));
     expect(secrets).toEqual(expect.arrayContaining(['sk_test_abcdefgh12345678', '123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ', 's3cr3t-pass', key.toString('hex'), key.toString('base64')]));
+  });
+});
+
+describe('.env.example', () => {
+  it('lists every setting the program reads, each with its default (or empty when it has none)', () => {
+    const text = fs.readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
+    const lines = new Map(text.split('\n').filter((line) => /^[A-Z_]+=/.test(line)).map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+    const defaults = envSchema.parse({});
+    for (const key of Object.keys(envSchema.shape)) {
+      expect(lines.has(key), `${key} missing from .env.example`).toBe(true);
+      const fallback = (defaults as Record<string, unknown>)[key];
+      expect(lines.get(key), key).toBe(fallback === undefined ? '' : String(fallback));
+    }
+    expect([...lines.keys()].filter((key) => !(key in envSchema.shape))).toEqual([]);
   });
 });

@@ -11,7 +11,8 @@ export interface CliResult {
 
 /** Environment for a CLI run: no inherited settings, only what the test gives. */
 export function cliEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, HOME: process.env.HOME, LOG_FORMAT: 'json', ...extra };
+  // A developer's own ./.env must not leak into the tests.
+  return { PATH: process.env.PATH, HOME: process.env.HOME, LOG_FORMAT: 'json', BOTCRIPTOFY_NO_ENV_FILE: '1', ...extra };
 }
 
 /** Runs `botcriptofy ARGS` as a real process, with the Node running the tests. */
