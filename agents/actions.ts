@@ -99,6 +99,7 @@ const REFUSAL_EN: Readonly<Record<string, string>> = {
 /** The tools' most frequent refusals in Portuguese (others are quoted as the tool wrote them). */
 const REFUSALS_PT: readonly (readonly [RegExp, (m: RegExpExecArray) => string])[] = [
   [/^No payment (\S+)\.$/, (m) => `pagamento ${m[1]} não encontrado.`],
+  [/^(A refund|Changing plans) needs Stripe: set STRIPE_SECRET_KEY/, (m) => `${m[1] === 'A refund' ? 'reembolsos precisam' : 'mudanças de plano precisam'} do Stripe: defina STRIPE_SECRET_KEY (sem ela o faturamento roda em modo local e nada é cobrado nem reembolsado).`],
   [/^No ticket (\S+)\.$/, (m) => `ticket ${m[1]} não encontrado.`],
   [/^No bot (\S+) in this account\.$/, (m) => `robô ${m[1]} não encontrado nesta conta.`],
   [/^No lead with the email (\S+)\.$/, (m) => `nenhum lead com o e-mail ${m[1]}.`],

@@ -11,6 +11,7 @@ import { staffInviteCommand, telegramLinkCodeCommand, telegramRegisterGroupComma
 import { askCommand } from './commands/ask.ts';
 import { agentsCommand, modelPullCommand, modelStatusCommand } from './commands/agents.ts';
 import { approvalsDecideCommand, approvalsListCommand } from './commands/approvals.ts';
+import { botsCreateCommand, botsForceExitCommand, botsListCommand, botsShowCommand, botsStartCommand, botsStopCommand } from './commands/bots.ts';
 import { billingCustomerCommand, billingMrrCommand, billingSyncCommand } from './commands/billing.ts';
 import { BillingError, StripeNotConfiguredError } from '../billing/index.ts';
 import { backtestCommand, optimizeCommand } from './commands/trading.ts';
@@ -162,7 +163,7 @@ export function buildProgram(): Command {
   model.command('pull').description('Pull the configured models into Ollama, with progress').option('--model <name>', 'pull this model instead').action(modelPullCommand);
 
   const approvalsCommand = program.command('approvals').description('Pending human decisions on risky actions (refunds, plan changes, freezes, live trading)');
-  approvalsCommand.command('list').description('Pending approvals').option('--json', 'print one JSON array').action(approvalsListCommand);
+  approvalsCommand.command('list').description('Pending approvals (or, with --failed, approved ones whose action failed, with why)').option('--failed', 'approved but failed: retry after fixing the cause').option('--json', 'print one JSON array').action(approvalsListCommand);
   approvalsCommand
     .command('approve')
     .description('Approve and execute once (as the CEO unless --as names the department head)')
@@ -177,6 +178,61 @@ export function buildProgram(): Command {
     .option('--as <email>', 'who decides')
     .option('--note <text>', 'a note kept with the decision')
     .action((id: string, options: { as?: string; note?: string }) => approvalsDecideCommand('reject', id, options));
+  approvalsCommand
+    .command('retry')
+    .description('Run a failed approval again once its cause is fixed (a new decision, audited)')
+    .argument('<id>')
+    .option('--as <email>', 'who decides')
+    .option('--note <text>', 'a note kept with the decision')
+    .action((id: string, options: { as?: string; note?: string }) => approvalsDecideCommand('retry', id, options));
+
+  // Usage errors of the bots commands (a missing argument, an unknown option) exit 2, like UsageError.
+  const bots = program
+    .command('bots')
+    .description("Trading bots through the tool layer, as a staff member (default: the CEO) or a trader (--as): list, show, create, start, stop, force exits")
+    .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
+  const asOption = ['--as <email>', 'act as this staff member or trader (default: the CEO)'] as const;
+  bots
+    .command('list')
+    .description("Bots with owner, strategy, symbols, mode and status: every trader's for staff, a trader's own with --as")
+    .option('--status <status>', 'only this status: stopped, starting, running, stopping, paused, error, frozen')
+    .option('--tenant <email>', "only this trader's bots")
+    .option('--limit <n>', 'at most this many bots, oldest first (1–1000)', '100')
+    .option(...asOption)
+    .option('--json', 'print one JSON object: bots, total, byStatus')
+    .action(botsListCommand);
+  bots.command('show').description('One bot: owner, strategy and parameters, status, open positions, trades').argument('[id]', "the bot's id").option(...asOption).option('--json', 'print one JSON object: bot, positions, trades').action(botsShowCommand);
+  bots
+    .command('create')
+    .description("Create a bot, stopped, in a trader's account (paper unless --mode live)")
+    .option('--name <name>', "the bot's name")
+    .option('--strategy <name>', 'rsi, rsi-reference, macd-cross, ema-cross or bollinger-reversion')
+    .option('--symbols <list>', 'comma-separated, e.g. BTC/USDT,ETH/USDT')
+    .option('--timeframe <tf>', '5m, 15m, 1h, 4h or 1d')
+    .option('--stake <amount>', 'cash the bot may commit, in the quote currency', '100')
+    .option('--mode <mode>', 'paper or live', 'paper')
+    .option('--param <name=value>', 'strategy parameter, repeatable (e.g. --param rsiBuy=35)', collect, [])
+    .option('--tenant <email>', 'the trader whose bot it is (staff)')
+    .option(...asOption)
+    .option('--json', 'print one JSON object: bot')
+    .action(botsCreateCommand);
+  bots
+    .command('start')
+    .description('Start a bot (plan limits apply); a live-mode bot only with --confirm-live')
+    .argument('[id]', "the bot's id")
+    .option('--confirm-live', 'confirm starting a live-mode bot (it trades on the exchange account)')
+    .option(...asOption)
+    .option('--json', 'print one JSON object: botId, name, mode, previousStatus, status')
+    .action(botsStartCommand);
+  bots.command('stop').description('Stop a bot (open positions are kept)').argument('[id]', "the bot's id").option(...asOption).option('--json', 'print one JSON object: botId, name, mode, previousStatus, status').action(botsStopCommand);
+  bots
+    .command('forceexit')
+    .description("Sell a bot's open positions now, at market, through the risk gate (one symbol with --symbol)")
+    .argument('[id]', "the bot's id")
+    .option('--symbol <symbol>', 'only this symbol, e.g. BTC/USDT')
+    .option(...asOption)
+    .option('--json', 'print one JSON object: botId, exits')
+    .action(botsForceExitCommand);
 
   return program;
 }

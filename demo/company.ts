@@ -486,7 +486,9 @@ export function generateDemoCompany(options: DemoOptions): DemoCompany {
       details: {}, occurredAt: new Date(asOf - rng.int(0, 90 * 24 * 60) * 60_000),
     });
   }
-  const target = rng.pick(traderTenants);
+  // The brute-force target has an exchange key, so the proposed freeze has something to freeze.
+  const withKey = new Set(data.exchangeAccounts.map((account) => account.tenantId));
+  const target = rng.pick(traderTenants.filter((trader) => withKey.has(trader.tenantId)).concat(withKey.size === 0 ? traderTenants : []));
   const burstAt = asOf - rng.int(1, 3) * DAY;
   for (let i = 0; i < 14; i++) {
     data.securityEvents.push({
@@ -496,14 +498,14 @@ export function generateDemoCompany(options: DemoOptions): DemoCompany {
   }
 
   // --- Approvals waiting for people ---------------------------------------------------------
+  // Each can be carried out on the demo as it stands (local mode: no refunds or plan changes,
+  // which need Stripe; the tools refuse to propose those without a key).
   const paidTrader =
     traderTenants.find((trader) => trader.planId !== 'free' && data.payments.some((p) => p.tenantId === trader.tenantId && p.status === 'succeeded')) ?? traderTenants[0]!;
-  // The same arguments the tools take, so each approval can be executed as it stands.
-  const paidPayment = data.payments.find((payment) => payment.tenantId === paidTrader.tenantId && payment.status === 'succeeded');
   const proposals: [Department, string, Record<string, unknown>, string, string][] = [
-    ...(paidPayment ? [['finance', 'refund_payment', { paymentId: paidPayment.id, amountCents: paidPayment.amountCents, reason: 'cobrança duplicada' }, `Reembolso de R$ ${((paidPayment.amountCents ?? 0) / 100).toFixed(2).replace('.', ',')} por cobrança duplicada`, paidTrader.tenantId] as [Department, string, Record<string, unknown>, string, string]] : []),
-    ['subscriptions', 'change_plan', { email: paidTrader.email, planId: 'enterprise', interval: 'month' }, `Mover ${paidTrader.email} para o Enterprise`, paidTrader.tenantId],
     ['security', 'freeze_api_key', { email: target.email, reason: 'acesso de IP novo (RU)' }, `Congelar as chaves de ${target.email} após 14 logins falhos vindos da Rússia`, target.tenantId],
+    ['settings', 'set_config', { key: 'security.brute_force_threshold', value: 3, reason: 'ataque de força bruta vindo da Rússia' }, 'Mudar security.brute_force_threshold para 3: ataque de força bruta vindo da Rússia', companyId],
+    ['settings', 'rollback_config', { key: 'risk.max_daily_loss_pct', reason: 'o limite de 5 % pausou robôs demais' }, 'Voltar risk.max_daily_loss_pct para a versão anterior: o limite de 5 % pausou robôs demais', companyId],
   ];
   for (const [department, tool, args, summary, tenantId] of proposals) {
     const createdAt = new Date(asOf - rng.int(1, 20) * HOUR);

@@ -1,4 +1,5 @@
-import { and, asc, eq, gt } from 'drizzle-orm';
+import { and, asc, desc, eq, gt } from 'drizzle-orm';
+import { z } from 'zod';
 import { appendAudit } from '../audit/index.ts';
 import { approvals, type Database } from '../db/index.ts';
 import { actorId, invokeTool, type ToolOutcome } from './invoke.ts';
@@ -11,6 +12,19 @@ export type ApprovalRow = typeof approvals.$inferSelect;
 export async function listPendingApprovals(db: Database, now: Date = new Date()): Promise<ApprovalRow[]> {
   return db.select().from(approvals).where(and(eq(approvals.status, 'pending'), gt(approvals.expiresAt, now))).orderBy(asc(approvals.createdAt));
 }
+
+/** Approved, but the action failed (with why, in `result.error`); they may be retried until they expire. */
+export async function listFailedApprovals(db: Database, now: Date = new Date()): Promise<ApprovalRow[]> {
+  return db.select().from(approvals).where(and(eq(approvals.status, 'failed'), gt(approvals.expiresAt, now))).orderBy(desc(approvals.executedAt));
+}
+
+/** Why a failed approval failed, as its execution recorded it. */
+export function failureReason(approval: ApprovalRow): string | null {
+  const error = (approval.result as { error?: unknown } | null)?.error;
+  return approval.status === 'failed' && typeof error === 'string' ? error : null;
+}
+
+const approvalIdSchema = z.uuid();
 
 export type DecisionResult =
   | { readonly decided: true; readonly status: 'executed' | 'failed' | 'rejected'; readonly outcome?: ToolOutcome }
@@ -28,6 +42,7 @@ export async function decideApproval(
   decision: 'approve' | 'reject',
   note?: string,
 ): Promise<DecisionResult> {
+  if (!approvalIdSchema.safeParse(approvalId).success) return { decided: false, reason: `No approval ${approvalId} (an approval id is a UUID such as 0b6c3f0e-…; \`approvals list\` shows them).` };
   const [approval] = await ctx.db.select().from(approvals).where(eq(approvals.id, approvalId));
   if (!approval) return { decided: false, reason: `No approval ${approvalId}.` };
   if (!mayDecide(decider, approval.approverDepartment)) {
@@ -46,12 +61,49 @@ export async function decideApproval(
   }
   await appendAudit(ctx.db, { tenantId: claimed.tenantId, actorKind: decider.kind, actorId: actorId(decider), action: 'approval.decide', tool: claimed.tool, args: { approvalId, decision }, outcome: 'ok' });
   if (decision === 'reject') return { decided: true, status: 'rejected' };
-  // Runs as the system on behalf of the requester, with the decider recorded in the audit.
-  const outcome = await invokeTool(catalogue, { ...ctx, actor: { kind: 'system', name: `approval:${approvalId}` } }, claimed.tool, claimed.args, { approved: true });
+  return { decided: true, ...(await execute(catalogue, ctx, claimed)) };
+}
+
+/**
+ * Runs a failed approval again once its cause is fixed (a key set, a setting corrected): a new
+ * decision by someone who may decide it, audited as `approval.retry`, claimed by one
+ * conditional update like the first, so it still executes at most once at a time.
+ */
+export async function retryApproval(
+  catalogue: ReadonlyMap<string, ToolDefinition>,
+  ctx: Omit<ToolContext, 'actor'>,
+  decider: Actor,
+  approvalId: string,
+  note?: string,
+): Promise<DecisionResult> {
+  if (!approvalIdSchema.safeParse(approvalId).success) return { decided: false, reason: `No approval ${approvalId} (an approval id is a UUID such as 0b6c3f0e-…; \`approvals list --failed\` shows them).` };
+  const [approval] = await ctx.db.select().from(approvals).where(eq(approvals.id, approvalId));
+  if (!approval) return { decided: false, reason: `No approval ${approvalId}.` };
+  if (!mayDecide(decider, approval.approverDepartment)) {
+    await appendAudit(ctx.db, { tenantId: approval.tenantId, actorKind: decider.kind, actorId: actorId(decider), action: 'approval.retry', tool: approval.tool, args: { approvalId }, outcome: 'denied' });
+    return { decided: false, reason: `Only the ${approval.approverDepartment} head or the CEO may decide this.` };
+  }
+  const [claimed] = await ctx.db
+    .update(approvals)
+    .set({ status: 'approved', decidedByUserId: decider.kind === 'system' ? null : decider.userId, decidedAt: ctx.now(), decisionNote: note ?? approval.decisionNote })
+    .where(and(eq(approvals.id, approvalId), eq(approvals.status, 'failed'), gt(approvals.expiresAt, ctx.now())))
+    .returning();
+  if (!claimed) {
+    const [current] = await ctx.db.select().from(approvals).where(eq(approvals.id, approvalId));
+    if (current!.status === 'failed') return { decided: false, reason: 'This approval has expired; ask for a new one.', status: 'expired' };
+    return { decided: false, reason: `Only a failed approval can be retried; this one is ${current!.status}.`, status: current!.status };
+  }
+  await appendAudit(ctx.db, { tenantId: claimed.tenantId, actorKind: decider.kind, actorId: actorId(decider), action: 'approval.retry', tool: claimed.tool, args: { approvalId, previousError: failureReason(approval) }, outcome: 'ok' });
+  return { decided: true, ...(await execute(catalogue, ctx, claimed)) };
+}
+
+/** Runs an approved action as the system on behalf of the requester (the decider is in the audit). */
+async function execute(catalogue: ReadonlyMap<string, ToolDefinition>, ctx: Omit<ToolContext, 'actor'>, claimed: ApprovalRow): Promise<{ status: 'executed' | 'failed'; outcome: ToolOutcome }> {
+  const outcome = await invokeTool(catalogue, { ...ctx, actor: { kind: 'system', name: `approval:${claimed.id}` } }, claimed.tool, claimed.args, { approved: true });
   const status = outcome.ok ? 'executed' : 'failed';
   await ctx.db
     .update(approvals)
     .set({ status, executedAt: ctx.now(), result: outcome.ok && 'result' in outcome ? (outcome.result as object) : { error: outcome.ok ? null : outcome.message } })
-    .where(eq(approvals.id, approvalId));
-  return { decided: true, status, outcome };
+    .where(eq(approvals.id, claimed.id));
+  return { status, outcome };
 }

@@ -7,7 +7,7 @@ import type { Actor, ToolContext, ToolDefinition } from './types.ts';
 export type ToolOutcome =
   | { readonly ok: true; readonly tool: string; readonly result: unknown; readonly durationMs: number }
   | { readonly ok: true; readonly tool: string; readonly pendingApproval: { readonly id: string; readonly summary: string; readonly approverDepartment: string; readonly args: unknown }; readonly message: string; readonly durationMs: number }
-  | { readonly ok: false; readonly tool: string; readonly error: 'unknown_tool' | 'forbidden' | 'invalid_arguments' | 'not_found' | 'failed'; readonly message: string; readonly durationMs: number };
+  | { readonly ok: false; readonly tool: string; readonly error: 'unknown_tool' | 'forbidden' | 'invalid_arguments' | 'not_found' | 'unavailable' | 'failed'; readonly message: string; readonly durationMs: number };
 
 /**
  * A tool name as the audit log keeps it: a name a model made up may hold control characters,

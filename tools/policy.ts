@@ -19,6 +19,10 @@ export const TOOL_POLICY: Readonly<Record<string, { readonly departments: readon
   pnl_by_period: { departments: ['finance', 'security', 'support'], traders: true },
   bot_balances: { departments: ['security', 'support'], traders: true },
   force_exit: { departments: ['security'], traders: true },
+  // the operators' bot commands (botcriptofy bots …): the platform's bots, one bot, a new bot
+  list_bots: { departments: ['finance', 'security', 'support'], traders: true },
+  bot_details: { departments: ['finance', 'security', 'support'], traders: true },
+  create_bot: { departments: ['support'], traders: true },
   // billing and subscriptions
   revenue_summary: { departments: ['finance', 'subscriptions'] },
   failed_payments: { departments: ['finance', 'subscriptions'] },

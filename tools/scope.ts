@@ -4,8 +4,9 @@ import type { ToolContext } from './types.ts';
 
 /** A refusal the tool layer reports as such (not as a failure of the tool). */
 export class ToolRefusal extends Error {
-  readonly code: 'forbidden' | 'not_found';
-  constructor(code: 'forbidden' | 'not_found', message: string) {
+  /** forbidden: not this person's; not_found: no such thing; unavailable: not in this deployment (e.g. no Stripe key). */
+  readonly code: 'forbidden' | 'not_found' | 'unavailable';
+  constructor(code: 'forbidden' | 'not_found' | 'unavailable', message: string) {
     super(message);
     this.name = 'ToolRefusal';
     this.code = code;

@@ -184,7 +184,7 @@ describe("the issue's field reports, one by one", () => {
 });
 
 it('reports the tool layer\'s and the tools\' usual refusals in Portuguese', () => {
-  const refusal = (error: 'forbidden' | 'not_found' | 'invalid_arguments', message: string) => refusalDetail({ ok: false, tool: 'x', error, message, durationMs: 0 }, 'pt-BR');
+  const refusal = (error: 'forbidden' | 'not_found' | 'unavailable' | 'invalid_arguments', message: string) => refusalDetail({ ok: false, tool: 'x', error, message, durationMs: 0 }, 'pt-BR');
   expect(refusal('forbidden', 'Not allowed: the marketing department may not use refund_payment.')).toBe('o departamento Marketing não pode usar refund_payment.');
   expect(refusal('invalid_arguments', 'Invalid arguments for set_config: key: Invalid input; value: Invalid input')).toBe('confira os campos key, value.');
   expect(refusal('not_found', 'No payment 6f1c0f49-3f5e-4a51-9d7c-1a2b3c4d5e6f.')).toBe('pagamento 6f1c0f49-3f5e-4a51-9d7c-1a2b3c4d5e6f não encontrado.');
@@ -192,6 +192,7 @@ it('reports the tool layer\'s and the tools\' usual refusals in Portuguese', () 
   expect(refusal('not_found', 'Black Friday Cripto is finished; only active or scheduled campaigns can be paused.')).toBe('Black Friday Cripto está finished; só campanhas ativas ou agendadas podem ser pausadas.');
   expect(refusal('forbidden', 'The Free plan allows 3 backtests a day and 3 ran today; upgrade to Pro for more.')).toBe('o plano Free permite 3 backtests por dia e 3 já rodaram hoje; mude para o Pro para ter mais.');
   expect(refusal('not_found', 'No setting risk.foo (did you mean risk.stop_loss_pct?).')).toBe('a configuração risk.foo não existe (quis dizer risk.stop_loss_pct?).');
+  expect(refusal('unavailable', 'A refund needs Stripe: set STRIPE_SECRET_KEY (billing runs in local mode; nothing is charged or refunded).')).toBe('reembolsos precisam do Stripe: defina STRIPE_SECRET_KEY (sem ela o faturamento roda em modo local e nada é cobrado nem reembolsado).');
   expect(refusal('not_found', 'Something only a tool says.')).toBe('Something only a tool says.');
 });
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { PLANS, currentPlan, formatBrlCents, mrrSummary, paymentRisk } from '../../billing/index.ts';
 import { payments, selectScoped, subscriptions, users } from '../../db/index.ts';
 import { ToolRefusal, traderScope } from '../scope.ts';
-import { defineTool } from '../types.ts';
+import { defineTool, type ToolContext } from '../types.ts';
 
 const planId = z.enum(['free', 'pro', 'enterprise']);
 
@@ -59,6 +59,7 @@ export const billingTools = [
       ? `Refund ${input.amountCents === undefined ? 'the whole payment' : formatBrlCents(input.amountCents, 'en')} of payment ${input.paymentId}: ${input.reason}`
       : `Reembolsar ${input.amountCents === undefined ? 'o pagamento inteiro' : formatBrlCents(input.amountCents, 'pt-BR')} do pagamento ${input.paymentId}: ${input.reason}`,
     async tenantOf(ctx, input) {
+      requireStripe(ctx, 'A refund');
       const [payment] = await ctx.db.select({ tenantId: payments.tenantId }).from(payments).where(eq(payments.id, input.paymentId));
       if (!payment) throw new ToolRefusal('not_found', `No payment ${input.paymentId}.`);
       return payment.tenantId;
@@ -102,6 +103,7 @@ export const billingTools = [
       ? `Move ${input.email} to ${PLANS[input.planId].name} (${input.interval === 'year' ? 'yearly' : 'monthly'})`
       : `Passar ${input.email} para o ${PLANS[input.planId].name} (${input.interval === 'year' ? 'anual' : 'mensal'})`,
     async tenantOf(ctx, input) {
+      requireStripe(ctx, 'Changing plans');
       return (await traderScope(ctx, input.email)).tenantId;
     },
     async execute(ctx, input) {
@@ -111,3 +113,10 @@ export const billingTools = [
   }),
 ];
 
+/**
+ * Asked before an approval is queued: in local mode (no STRIPE_SECRET_KEY) nothing can be
+ * charged or refunded, so nobody is asked to approve what could only fail.
+ */
+function requireStripe(ctx: ToolContext, operation: string): void {
+  if (ctx.billing.localMode) throw new ToolRefusal('unavailable', `${operation} needs Stripe: set STRIPE_SECRET_KEY (billing runs in local mode; nothing is charged or refunded).`);
+}

@@ -1,14 +1,57 @@
-import { and, desc, eq, gte, inArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { bots, getScoped, paperBalances, positions, queryRows, selectScoped, trades } from '../../db/index.ts';
+import { botModes, bots, botStatuses, exchangeAccounts, getScoped, insertScoped, paperBalances, positions, queryRows, selectScoped, tenants, tenantScope, trades, users, type Database, type TenantScope } from '../../db/index.ts';
 import { ToolRefusal, traderScope } from '../scope.ts';
 import { checkBacktestQuota } from '../../billing/index.ts';
-import { BotRunner, getStrategy, loadCachedCandles, parseStrategyParameters, runBacktest, saveBacktest, sliceCandles, splitSymbol, startBot, stopBot, syncCandles, timeframeToMs } from '../../trading/index.ts';
-import { defineTool } from '../types.ts';
+import { BotRunner, getStrategy, loadCachedCandles, parseStrategyParameters, runBacktest, saveBacktest, sliceCandles, splitSymbol, startBot, STRATEGIES, stopBot, syncCandles, timeframeToMs } from '../../trading/index.ts';
+import { defineTool, type ToolContext } from '../types.ts';
 
 const traderEmail = z.email().optional().describe("the trader's email (staff only; traders see their own account)");
 const symbol = z.string().regex(/^[A-Z0-9]{2,12}\/[A-Z0-9]{2,12}$/, { error: 'expected a symbol such as BTC/USDT' });
 const botRow = z.object({ id: z.string(), name: z.string(), strategy: z.string(), symbols: z.array(z.string()), mode: z.string(), status: z.string(), stakeQuote: z.string() });
+
+/** A bot as the operators' tools show it: with its owner (the trader's email) and its times. */
+const listedBot = botRow.extend({
+  owner: z.string().nullable(),
+  timeframe: z.string(),
+  lastError: z.string().nullable(),
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  lastTickAt: z.string().nullable(),
+});
+const detailedBot = listedBot.extend({ parameters: z.record(z.string(), z.unknown()), stoppedAt: z.string().nullable(), hasExchangeAccount: z.boolean() });
+type BotSelect = typeof bots.$inferSelect;
+const iso = (value: Date | null) => (value ? value.toISOString() : null);
+const listed = (b: BotSelect, owner: string | null) => ({
+  id: b.id, name: b.name, owner, strategy: b.strategyName, symbols: b.symbols, timeframe: b.timeframe, mode: b.mode, status: b.status, stakeQuote: b.stakeQuote,
+  lastError: b.lastError, createdAt: b.createdAt.toISOString(), startedAt: iso(b.startedAt), lastTickAt: iso(b.lastTickAt),
+});
+const detailed = (b: BotSelect, owner: string | null) => ({ ...listed(b, owner), parameters: b.parameters, stoppedAt: iso(b.stoppedAt), hasExchangeAccount: b.exchangeAccountId !== null });
+
+/** Each tenant's trader: the email of its first user (a trader's account has one). */
+async function ownerEmails(db: Database, tenantIds: readonly string[]): Promise<Map<string, string>> {
+  const owners = new Map<string, string>();
+  if (tenantIds.length === 0) return owners;
+  const rows = await db.select({ tenantId: users.tenantId, email: users.email }).from(users).where(inArray(users.tenantId, [...new Set(tenantIds)])).orderBy(asc(users.createdAt), asc(users.id));
+  for (const row of rows) if (!owners.has(row.tenantId)) owners.set(row.tenantId, row.email);
+  return owners;
+}
+
+/**
+ * One bot and the tenant it belongs to. A trader finds only their own; staff name the trader
+ * by email, or give only the id (any trader's bot: the policy already allowed them the tool).
+ */
+async function findBot(ctx: ToolContext, botId: string, email: string | undefined): Promise<{ bot: BotSelect; scope: TenantScope }> {
+  if (ctx.actor.kind === 'trader' || email) {
+    const scope = await traderScope(ctx, email);
+    const bot = await getScoped(ctx.db, scope, bots, botId);
+    if (!bot) throw new ToolRefusal('not_found', `No bot ${botId} in this account.`);
+    return { bot, scope };
+  }
+  const [bot] = await ctx.db.select().from(bots).where(eq(bots.id, botId));
+  if (!bot) throw new ToolRefusal('not_found', `No bot ${botId}.`);
+  return { bot, scope: tenantScope(bot.tenantId) };
+}
 
 /** A write tool that starts or stops one of the scoped trader's bots. */
 function botControlTool(name: string, description: string, action: typeof startBot) {
@@ -41,6 +84,106 @@ export const tradingTools = [
         bots: rows.map((b) => ({ id: b.id, name: b.name, strategy: b.strategyName, symbols: b.symbols, mode: b.mode, status: b.status, stakeQuote: b.stakeQuote })),
         running: rows.filter((b) => b.status === 'running').length,
       };
+    },
+  }),
+  defineTool({
+    name: 'list_bots',
+    description: "List bots with owner, strategy, symbols, mode and status: one trader's, or every trader's (staff, no email); optionally only one status.",
+    domain: 'trading',
+    effect: 'read',
+    input: z.strictObject({
+      status: z.enum(botStatuses).optional().describe('only bots in this status'),
+      email: traderEmail,
+      limit: z.number().int().min(1).max(1000).default(100).describe('at most this many bots, oldest first'),
+    }),
+    output: z.object({ bots: z.array(listedBot), total: z.number(), byStatus: z.record(z.string(), z.number()) }),
+    async execute(ctx, input) {
+      const statusFilter = input.status ? eq(bots.status, input.status) : undefined;
+      const order = [asc(bots.createdAt), asc(bots.id)];
+      let rows: BotSelect[];
+      let counts: { status: string; n: number }[];
+      if (ctx.actor.kind === 'trader' || input.email) {
+        const scope = await traderScope(ctx, input.email);
+        rows = await selectScoped(ctx.db, scope, bots, { ...(statusFilter ? { where: statusFilter } : {}), orderBy: order, limit: input.limit });
+        counts = await ctx.db.select({ status: bots.status, n: sql<number>`count(*)::int` }).from(bots).where(eq(bots.tenantId, scope.tenantId)).groupBy(bots.status);
+      } else {
+        // The platform (staff only: a trader always gets their own account).
+        rows = await ctx.db.select().from(bots).where(statusFilter).orderBy(...order).limit(input.limit);
+        counts = await ctx.db.select({ status: bots.status, n: sql<number>`count(*)::int` }).from(bots).groupBy(bots.status);
+      }
+      const owners = await ownerEmails(ctx.db, rows.map((b) => b.tenantId));
+      const byStatus = Object.fromEntries(counts.map((c) => [c.status, Number(c.n)]));
+      const total = input.status ? (byStatus[input.status] ?? 0) : Object.values(byStatus).reduce((sum, n) => sum + n, 0);
+      return { bots: rows.map((b) => listed(b, owners.get(b.tenantId) ?? null)), total, byStatus };
+    },
+  }),
+  defineTool({
+    name: 'bot_details',
+    description: 'One bot by its id: owner, strategy and parameters, symbols, mode, status, open positions and closed trades.',
+    domain: 'trading',
+    effect: 'read',
+    input: z.strictObject({ botId: z.uuid(), email: traderEmail }),
+    output: z.object({
+      bot: detailedBot,
+      positions: z.array(z.object({ symbol: z.string(), amountBase: z.string(), entryPriceQuote: z.string(), stopLossQuote: z.string().nullable(), takeProfitQuote: z.string().nullable(), openedAt: z.string() })),
+      trades: z.object({ open: z.number(), closed: z.number(), wins: z.number(), profitQuote: z.number() }),
+    }),
+    async execute(ctx, input) {
+      const { bot, scope } = await findBot(ctx, input.botId, input.email);
+      const owners = await ownerEmails(ctx.db, [bot.tenantId]);
+      const held = await selectScoped(ctx.db, scope, positions, { where: eq(positions.botId, bot.id), orderBy: asc(positions.symbol) });
+      const [row] = await queryRows<{ open: number; closed: number; wins: number; profit: string | null }>(
+        ctx.db,
+        sql`select count(*) filter (where status = 'open')::int as open, count(*) filter (where status = 'closed')::int as closed,
+                   count(*) filter (where status = 'closed' and profit_quote > 0)::int as wins, sum(profit_quote) filter (where status = 'closed')::text as profit
+            from trades where tenant_id = ${scope.tenantId} and bot_id = ${bot.id}`,
+      );
+      return {
+        bot: detailed(bot, owners.get(bot.tenantId) ?? null),
+        positions: held.map((p) => ({ symbol: p.symbol, amountBase: p.amountBase, entryPriceQuote: p.averageEntryPriceQuote, stopLossQuote: p.stopLossPriceQuote, takeProfitQuote: p.takeProfitPriceQuote, openedAt: p.openedAt.toISOString() })),
+        trades: { open: Number(row?.open ?? 0), closed: Number(row?.closed ?? 0), wins: Number(row?.wins ?? 0), profitQuote: Math.round(Number(row?.profit ?? 0) * 100) / 100 },
+      };
+    },
+  }),
+  defineTool({
+    name: 'create_bot',
+    description: "Create a bot, stopped, in a trader's account (paper by default; start it with start_bot).",
+    domain: 'trading',
+    effect: 'write',
+    input: z.strictObject({
+      name: z.string().trim().min(1).max(100),
+      strategy: z.string().refine((name) => STRATEGIES.has(name), { error: `a strategy: ${[...STRATEGIES.keys()].join(', ')}` }),
+      symbols: z.array(symbol).min(1).max(20).refine((list) => new Set(list).size === list.length, { error: 'each symbol once' }),
+      timeframe: z.enum(['5m', '15m', '1h', '4h', '1d']).default('1h'),
+      /** Cash the bot may commit, in quote currency (USDT). */
+      stakeQuote: z.number().positive().max(1_000_000_000),
+      mode: z.enum(botModes).default('paper'),
+      /** The strategy's parameters (its defaults for any left out). */
+      parameters: z.record(z.string(), z.number()).optional(),
+      email: traderEmail,
+    }),
+    output: z.object({ bot: detailedBot }),
+    async execute(ctx, input) {
+      const scope = await traderScope(ctx, input.email);
+      const [tenant] = await ctx.db.select({ kind: tenants.kind }).from(tenants).where(eq(tenants.id, scope.tenantId));
+      if (tenant?.kind !== 'trader') throw new ToolRefusal('forbidden', `${input.email ?? 'This account'} is not a trader's account; bots belong to traders.`);
+      let parameters: Record<string, number>;
+      try {
+        parameters = parseStrategyParameters(getStrategy(input.strategy), input.parameters ?? {});
+      } catch (error) {
+        throw new ToolRefusal('forbidden', (error as Error).message);
+      }
+      // A live bot trades on the trader's newest active exchange account (as the onboarding does).
+      const [account] = input.mode === 'live'
+        ? await selectScoped(ctx.db, scope, exchangeAccounts, { where: eq(exchangeAccounts.status, 'active'), orderBy: desc(exchangeAccounts.createdAt), limit: 1 })
+        : [];
+      if (input.mode === 'live' && !account) throw new ToolRefusal('forbidden', 'A live bot needs an active exchange API key; connect one first.');
+      const [bot] = await insertScoped(ctx.db, scope, bots, {
+        name: input.name, strategyName: input.strategy, parameters, symbols: input.symbols, timeframe: input.timeframe, mode: input.mode,
+        status: 'stopped', stakeQuote: String(input.stakeQuote), exchangeAccountId: account?.id ?? null,
+      });
+      const owners = await ownerEmails(ctx.db, [scope.tenantId]);
+      return { bot: detailed(bot!, owners.get(scope.tenantId) ?? null) };
     },
   }),
   defineTool({

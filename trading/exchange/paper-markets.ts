@@ -62,7 +62,9 @@ export function createPaperMarkets(options: PaperMarketsOptions): PaperMarkets {
   };
 }
 
+/** The network cause when there is one ("getaddrinfo ENOTFOUND api.binance.com"), else the first line. */
 function firstLine(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
-  return text.split('\n')[0]!.slice(0, 120);
+  const cause = /getaddrinfo \w+ [\w.-]+|\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH)\b|timed? ?out/i.exec(text);
+  return cause ? cause[0] : text.split('\n')[0]!.slice(0, 120);
 }
