@@ -2,20 +2,35 @@ export { PLANS, monthlyRecurringCents, type PlanDefinition } from './plans.ts';
 export { checkBacktestQuota, checkBotStart, currentPlan, type Entitlement } from './entitlements.ts';
 export {
   amountAtRisk,
+  arpuCents,
+  arrCents,
+  calendarMonths,
+  customerChurnPct,
+  DAY_MS,
+  FINANCE_FIGURES,
+  FINANCE_WINDOWS,
+  financeFigures,
   financeSummary,
-  mrrSummary,
+  lastDays,
+  ltvCents,
+  monthlyChurnPct,
+  mrrAt,
   mrrMovements,
-  mrrSnapshot,
+  netNewMrrCents,
   paymentRisk,
   refundTotals,
   revenueByPlan,
+  revenueChurnPct,
+  type FigureDefinition,
+  type FinanceFigures,
   type FinanceSummary,
   type MonthMovement,
+  type MrrMovement,
   type MrrSnapshot,
-  type MrrSummary,
   type PaymentRisk,
   type PlanRevenue,
-} from './finance.ts';
+  type Window,
+} from './figures.ts';
 export { parsePriceLookupKey, priceLookupKey } from './plans.ts';
 export { createStripeClient, type StripeClientOptions } from './stripe-client.ts';
 export { receiveStripeWebhook, webhookTestHooks, type WebhookResult } from './webhooks.ts';

@@ -50,6 +50,8 @@ export interface DemoCompany {
   configEntryVersions: Insert<typeof schema.configEntryVersions>[];
   securityEvents: Insert<typeof schema.securityEvents>[];
   approvals: Insert<typeof schema.approvals>[];
+  /** Each bot's paper wallet: its stake plus what its trades made, less what its open positions hold. */
+  paperBalances: Insert<typeof schema.paperBalances>[];
 }
 
 export interface DemoOptions {
@@ -93,6 +95,7 @@ export function generateDemoCompany(options: DemoOptions): DemoCompany {
     invoices: [], payments: [], refunds: [], strategies: [], exchangeAccounts: [], bots: [], orders: [],
     trades: [], positions: [], supportTickets: [], ticketMessages: [], leads: [], influencers: [], campaigns: [],
     documents: [], documentVersions: [], configEntries: [], configEntryVersions: [], securityEvents: [], approvals: [],
+    paperBalances: [],
   };
   const usedEmails = new Set<string>();
   const person = (domain: string) => {
@@ -316,6 +319,14 @@ export function generateDemoCompany(options: DemoOptions): DemoCompany {
   }
 
   function addTrades(tenantId: string, botId: string, symbols: string[], stake: number, from: number, running: boolean) {
+    // The paper wallet the trades leave behind, so a bot can go on trading where they stop
+    // (computed, no random draws: the rest of the company stays the same).
+    let cashQuote = stake;
+    const heldBase = new Map<string, number>();
+    const addWallet = () => {
+      data.paperBalances.push({ botId, tenantId, asset: 'USDT', amount: cashQuote.toFixed(8), updatedAt: new Date(asOf) });
+      for (const [symbol, amount] of heldBase) data.paperBalances.push({ botId, tenantId, asset: symbol.split('/')[0]!, amount: amount.toFixed(8), updatedAt: new Date(asOf) });
+    };
     const count = rng.int(4, 40);
     let clock = from + rng.int(1, 48) * HOUR;
     let orderSeq = 0;
@@ -339,6 +350,8 @@ export function generateDemoCompany(options: DemoOptions): DemoCompany {
           id: rng.uuid(), tenantId, botId, symbol, amountBase: amount.toFixed(8), averageEntryPriceQuote: quote(entry),
           stopLossPriceQuote: quote(entry * 0.97), takeProfitPriceQuote: quote(entry * 1.02), openedAt, updatedAt: openedAt,
         });
+        cashQuote -= amount * entry * (1 + FEE_RATE);
+        heldBase.set(symbol, (heldBase.get(symbol) ?? 0) + amount);
         break;
       }
       const outcome = rng.weighted([['take_profit', 45], ['exit_signal', 30], ['stop_loss', 25]] as const);
@@ -354,8 +367,10 @@ export function generateDemoCompany(options: DemoOptions): DemoCompany {
         profitQuote: profit.toFixed(8), profitPct: ((profit / (amount * entry)) * 100).toFixed(4),
         exitReason: outcome, openedAt, closedAt,
       });
+      cashQuote += profit;
       clock = closedAt.getTime() + rng.int(1, 72) * HOUR;
     }
+    addWallet();
   }
 
   // --- Support tickets --------------------------------------------------------------------

@@ -29,6 +29,7 @@ const insertionOrder: readonly (readonly [keyof DemoCompany, PgTable])[] = [
   ['orders', schema.orders],
   ['trades', schema.trades],
   ['positions', schema.positions],
+  ['paperBalances', schema.paperBalances],
   ['supportTickets', schema.supportTickets],
   ['ticketMessages', schema.ticketMessages],
   ['leads', schema.leads],

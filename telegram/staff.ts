@@ -87,7 +87,8 @@ export async function reportCommand(session: Session): Promise<void> {
   await session.reply(`📊 **${t(locale, 'Indicadores da empresa', 'Company KPIs')}**\n${md(renderToolResult('company_kpis', call.result, locale))}`);
   // The revenue and MRR chart, for those whose policy shows them revenue.
   if (mayCall(session.person.actor, 'revenue_summary').allowed) {
-    const chart = await session.typing(() => revenueChart(session.tools.db, { locale, months: 12 }));
+    // As of the same instant as the KPIs above, so both show the same MRR.
+    const chart = await session.typing(() => revenueChart(session.tools.db, { locale, months: 12, asOf: session.tools.now() }));
     await session.photo(chart.png, chart.caption);
   }
 }

@@ -26,7 +26,8 @@ describe("each agent's tool set", () => {
     const used = new Set(Object.values(AGENT_TOOLSETS).flat());
     const unused = [...TOOLS.keys()].filter((tool) => !used.has(tool));
     // Traders start bots, run backtests, open tickets, read their wallets and periods, and
-    // force exits themselves (Telegram and the API).
-    expect(unused.sort()).toEqual(['bot_balances', 'force_exit', 'open_ticket', 'pnl_by_period', 'run_backtest', 'start_bot']);
+    // force exits themselves (Telegram and the API). Operators list, inspect and create bots
+    // with `botcriptofy bots` (list_bots, bot_details, create_bot), not through an agent.
+    expect(unused.sort()).toEqual(['bot_balances', 'bot_details', 'create_bot', 'force_exit', 'list_bots', 'open_ticket', 'pnl_by_period', 'run_backtest', 'start_bot']);
   });
 });

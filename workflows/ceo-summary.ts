@@ -4,7 +4,7 @@ import { checkGrounding, gateAnswer, TURN_KEY, type GateReason, type TurnState }
 import { auditAgentEvent } from '../tools/index.ts';
 import type { WorkflowDeps } from './deps.ts';
 import { toolContext } from './deps.ts';
-import { anomalyCounts, currentMonth, netMovementCents, type Locale, type Period, type ReportFigures, type SummaryFallback } from './report-template.ts';
+import { anomalyCounts, type Locale, type Period, type ReportFigures, type SummaryFallback } from './report-template.ts';
 
 // The CEO agent writes the report's summary in one model call, from a small set of figures
 // the workflow hands it (no tools: the numbers are already there). Every number it writes is
@@ -29,7 +29,6 @@ export interface CeoSummary {
 /** The few figures the model sees, in the units a reader uses (reais, USDT, percent). */
 export function summaryFacts(f: ReportFigures, period: Period, asOf: Date): Record<string, unknown> {
   const revenue = f.finance.revenue_summary;
-  const month = currentMonth(revenue);
   const reais = (cents: number | null | undefined) => (cents == null ? null : Math.round(cents) / 100);
   return {
     period,
@@ -37,12 +36,16 @@ export function summaryFacts(f: ReportFigures, period: Period, asOf: Date): Reco
     mrr_brl: reais(revenue?.mrrCents),
     arr_brl: reais(revenue?.arrCents),
     paying_customers: revenue?.payingCustomers ?? null,
-    net_mrr_change_this_month_brl: month ? reais(netMovementCents(month)) : null,
-    failed_payments: f.finance.failed_payments?.failedPayments ?? null,
+    // The report's period (1 or 7 days), as every flow below; churn over the standard 30 days.
+    window_days: period === 'daily' ? 1 : 7,
+    net_new_mrr_in_window_brl: reais(revenue?.netNewMrr.netNewCents),
+    churn_window_days: revenue?.churnWindowDays ?? null,
+    customer_churn_30d_pct: revenue?.customerChurn30dPct ?? null,
+    failed_payments_in_window: f.finance.failed_payments?.failedPayments ?? null,
     at_risk_brl: reais(f.finance.failed_payments?.atRiskCents),
-    closed_trades: f.trading.trading_pnl?.closedTrades ?? null,
-    trading_result_usdt: f.trading.trading_pnl?.profitQuote ?? null,
-    win_rate_pct: f.trading.trading_pnl?.winRatePct ?? null,
+    closed_trades_in_window: f.trading.trading_pnl?.closedTrades ?? null,
+    trading_result_in_window_usdt: f.trading.trading_pnl?.profitQuote ?? null,
+    win_rate_in_window_pct: f.trading.trading_pnl?.winRatePct ?? null,
     running_bots: f.trading.risk_status?.runningBots ?? null,
     bots_needing_attention: f.trading.risk_status?.attentionTotal ?? null,
     security_events: f.security.recent_security_events?.total ?? null,
@@ -59,9 +62,11 @@ export function summaryFacts(f: ReportFigures, period: Period, asOf: Date): Reco
 
 function instructionsFor(period: Period, locale: Locale): string {
   const pt = period === 'daily' ? 'diário' : 'semanal';
+  const windowEn = period === 'daily' ? 'the last 24 h' : 'the last 7 days';
+  const windowPt = period === 'daily' ? 'as últimas 24 h' : 'os últimos 7 dias';
   return locale === 'en'
-    ? `You write the summary of BotCriptoFy's ${period} executive report for the CEO. Use only the figures in the JSON, written as they are (money in reais, R$). 3 to 5 short sentences: how the business did and what needs attention. No title, no list, no other numbers.`
-    : `Você escreve o resumo do relatório executivo ${pt} da BotCriptoFy para o CEO. Use só os números do JSON, escritos como estão (dinheiro em reais, R$). De 3 a 5 frases curtas: como foi o negócio e o que pede atenção. Sem título, sem lista, sem outros números.`;
+    ? `You write the summary of BotCriptoFy's ${period} executive report for the CEO. Use only the figures in the JSON, written as they are (money in reais, R$). Say each figure's window: MRR, ARR and paying customers are now; the *_in_window figures cover ${windowEn}; churn covers 30 days. 3 to 5 short sentences: how the business did and what needs attention. No title, no list, no other numbers.`
+    : `Você escreve o resumo do relatório executivo ${pt} da BotCriptoFy para o CEO. Use só os números do JSON, escritos como estão (dinheiro em reais, R$). Diga a janela de cada número: MRR, ARR e clientes pagantes são de agora; os *_in_window cobrem ${windowPt}; o churn cobre 30 dias. De 3 a 5 frases curtas: como foi o negócio e o que pede atenção. Sem título, sem lista, sem outros números.`;
 }
 
 function describeError(error: unknown): string {

@@ -42,7 +42,9 @@ export type ReportInput = z.infer<typeof reportInputSchema>;
 
 /** The tool calls behind each department's figures, for a period. */
 const DEPARTMENT_CALLS: Readonly<Record<Exclude<keyof ReportFigures, 'system'>, (period: Period) => Record<string, Record<string, unknown>>>> = {
-  finance: (p) => ({ revenue_summary: { months: p === 'daily' ? 1 : 2 }, failed_payments: { days: days(p) } }),
+  // MRR, ARR, ARPU and paying customers now; churn over its standard 30 days and LTV over 90
+  // (the same on both reports); net new MRR and failed payments over the report's period.
+  finance: (p) => ({ revenue_summary: { months: 1, days: days(p) }, failed_payments: { days: days(p) } }),
   trading: (p) => ({ trading_pnl: { days: days(p) }, risk_status: {} }),
   security: (p) => ({ recent_security_events: { hours: days(p) * 24 }, detect_anomalies: { hours: days(p) * 24 } }),
   support: () => ({ open_tickets: { limit: 5 } }),

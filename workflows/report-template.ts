@@ -1,4 +1,5 @@
 import { formatBrlCents } from '../billing/index.ts';
+import { windowTag } from '../figures/index.ts';
 
 // The executive report written from the tools' figures alone. It is the whole report when the
 // model is away (or wrote a figure no tool produced), and the figures part of it always: the
@@ -19,9 +20,15 @@ export interface ReportFigures {
   readonly system: SystemHealth;
 }
 
+/** revenue_summary's result (billing/figures.ts): MRR, ARR, ARPU and paying customers now; churn 30 d; LTV from churn 90 d; net new MRR of the report's period. */
 export interface RevenueSummary {
-  mrrCents: number; arrCents: number; payingCustomers: number; arpuCents: number; averageChurnRatePct: number | null; ltvCents: number | null;
-  months: { month: string; newCents: number; expansionCents: number; contractionCents: number; churnedCents: number; endingMrrCents: number }[];
+  asOf: string;
+  churnWindowDays: number; ltvChurnWindowDays: number;
+  mrrCents: number; arrCents: number; payingCustomers: number; arpuCents: number;
+  customerChurn30dPct: number | null; customersLost30d: number; payingCustomers30dAgo: number; revenueChurn30dPct: number | null;
+  monthlyChurn90dPct: number | null; ltvCents: number | null;
+  netNewMrr: { days: number; newCents: number; expansionCents: number; contractionCents: number; churnedCents: number; netNewCents: number };
+  months: { month: string; newCents: number; expansionCents: number; contractionCents: number; churnedCents: number; netNewCents: number; endingMrrCents: number; customerChurnPct: number | null }[];
 }
 export interface FailedPayments { failedPayments: number; failedAmountCents: number; atRiskCents: number; pastDueSubscriptions: number }
 export interface TradingPnl { days: number; closedTrades: number; wins: number; profitQuote: number; winRatePct: number | null }
@@ -50,15 +57,6 @@ const pct = (value: number | null, l: Locale) => (value === null ? '–' : `${nf
 const usdt = (value: number, l: Locale) => `${nf(l).format(value)} USDT`;
 const unavailable = (l: Locale) => t(l, 'indisponível (a ferramenta falhou)', 'unavailable (the tool failed)');
 
-/** The month's movements: the last month of revenue_summary. */
-export function currentMonth(revenue: RevenueSummary | null): RevenueSummary['months'][number] | undefined {
-  return revenue?.months[revenue.months.length - 1];
-}
-
-export function netMovementCents(month: RevenueSummary['months'][number]): number {
-  return month.newCents + month.expansionCents - month.contractionCents - month.churnedCents;
-}
-
 export function anomalyCounts(anomalies: Anomalies | null): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const finding of anomalies?.findings ?? []) counts[finding.kind] = (counts[finding.kind] ?? 0) + 1;
@@ -76,18 +74,22 @@ export function renderSections(f: ReportFigures, period: Period, l: Locale): str
   const lines: string[] = [];
   const revenue = f.finance.revenue_summary;
   const failed = f.finance.failed_payments;
+  // Every figure says its window: "agora"/"now", the standard 30 d and 90 d, or the report's period.
   lines.push(
     `💰 ${t(l, 'Financeiro', 'Finance')}: ` +
-      (revenue ? t(l, `MRR ${money(revenue.mrrCents, l)}, ARR ${money(revenue.arrCents, l)}, ARPU ${money(revenue.arpuCents, l)}`, `MRR ${money(revenue.mrrCents, l)}, ARR ${money(revenue.arrCents, l)}, ARPU ${money(revenue.arpuCents, l)}`) + (revenue.ltvCents === null ? '' : `, LTV ${money(revenue.ltvCents, l)}`) + '.' : `${unavailable(l)}.`) +
+      (revenue
+        ? `MRR ${money(revenue.mrrCents, l)}, ARR ${money(revenue.arrCents, l)}, ARPU ${money(revenue.arpuCents, l)} (${t(l, 'agora', 'now')})` +
+          (revenue.ltvCents === null ? '' : `; LTV ${money(revenue.ltvCents, l)} (ARPU ÷ churn ${windowTag(revenue.ltvChurnWindowDays)} ÷ 3)`) + '.'
+        : `${unavailable(l)}.`) +
       (failed ? ' ' + t(l, `Pagamentos falhos em ${window}: ${int(failed.failedPayments, l)} (${money(failed.failedAmountCents, l)}); em risco: ${money(failed.atRiskCents, l)}.`, `Failed payments in ${window}: ${int(failed.failedPayments, l)} (${money(failed.failedAmountCents, l)}); at risk: ${money(failed.atRiskCents, l)}.`) : ''),
   );
-  const month = currentMonth(revenue);
+  const net = revenue?.netNewMrr;
   lines.push(
     `🧾 ${t(l, 'Assinaturas', 'Subscriptions')}: ` +
       (revenue
-        ? t(l, `${int(revenue.payingCustomers, l)} clientes pagantes, churn médio ${pct(revenue.averageChurnRatePct, l)}`, `${int(revenue.payingCustomers, l)} paying customers, average churn ${pct(revenue.averageChurnRatePct, l)}`) +
-          (month
-            ? t(l, `; em ${month.month}: novos ${money(month.newCents, l)}, expansão ${money(month.expansionCents, l)}, contração ${money(month.contractionCents, l)}, cancelados ${money(month.churnedCents, l)} (líquido ${money(netMovementCents(month), l)})`, `; in ${month.month}: new ${money(month.newCents, l)}, expansion ${money(month.expansionCents, l)}, contraction ${money(month.contractionCents, l)}, churned ${money(month.churnedCents, l)} (net ${money(netMovementCents(month), l)})`)
+        ? t(l, `${int(revenue.payingCustomers, l)} clientes pagantes (agora); churn ${windowTag(revenue.churnWindowDays)}: ${pct(revenue.customerChurn30dPct, l)} dos clientes, ${pct(revenue.revenueChurn30dPct, l)} da receita`, `${int(revenue.payingCustomers, l)} paying customers (now); churn ${windowTag(revenue.churnWindowDays)}: ${pct(revenue.customerChurn30dPct, l)} of customers, ${pct(revenue.revenueChurn30dPct, l)} of revenue`) +
+          (net
+            ? t(l, `; MRR líquido novo em ${window}: ${money(net.netNewCents, l)} (novos ${money(net.newCents, l)}, expansão ${money(net.expansionCents, l)}, contração ${money(net.contractionCents, l)}, cancelados ${money(net.churnedCents, l)})`, `; net new MRR in ${window}: ${money(net.netNewCents, l)} (new ${money(net.newCents, l)}, expansion ${money(net.expansionCents, l)}, contraction ${money(net.contractionCents, l)}, churned ${money(net.churnedCents, l)})`)
             : '') +
           (failed ? t(l, `; ${int(failed.pastDueSubscriptions, l)} em atraso`, `; ${int(failed.pastDueSubscriptions, l)} past due`) : '') + '.'
         : `${unavailable(l)}.`),
@@ -97,7 +99,7 @@ export function renderSections(f: ReportFigures, period: Period, l: Locale): str
   lines.push(
     `📈 Trading: ` +
       (pnl ? t(l, `${int(pnl.closedTrades, l)} operações fechadas em ${window}, ${int(pnl.wins, l)} com lucro (${pct(pnl.winRatePct, l)}), resultado ${usdt(pnl.profitQuote, l)}.`, `${int(pnl.closedTrades, l)} trades closed in ${window}, ${int(pnl.wins, l)} winners (${pct(pnl.winRatePct, l)}), result ${usdt(pnl.profitQuote, l)}.`) : `${unavailable(l)}.`) +
-      (risk ? ' ' + t(l, `${int(risk.runningBots, l)} robôs rodando, ${int(risk.attentionTotal, l)} precisam de atenção; resultado de hoje ${usdt(risk.todayProfitQuote, l)}.`, `${int(risk.runningBots, l)} bots running, ${int(risk.attentionTotal, l)} need attention; today's result ${usdt(risk.todayProfitQuote, l)}.`) : ''),
+      (risk ? ' ' + t(l, `${int(risk.runningBots, l)} robôs rodando, ${int(risk.attentionTotal, l)} precisam de atenção; resultado de hoje (desde 00:00 UTC) ${usdt(risk.todayProfitQuote, l)}.`, `${int(risk.runningBots, l)} bots running, ${int(risk.attentionTotal, l)} need attention; today's result (since 00:00 UTC) ${usdt(risk.todayProfitQuote, l)}.`) : ''),
   );
   const events = f.security.recent_security_events;
   const anomalies = f.security.detect_anomalies;
@@ -151,11 +153,8 @@ export function renderHighlights(f: ReportFigures, period: Period, l: Locale): s
   const window = period === 'daily' ? t(l, 'nas últimas 24 h', 'in the last 24 h') : t(l, 'nos últimos 7 dias', 'in the last 7 days');
   const out: string[] = [];
   const revenue = f.finance.revenue_summary;
-  const month = currentMonth(revenue);
   if (revenue) {
-    out.push(month
-      ? t(l, `O MRR está em ${money(revenue.mrrCents, l)}, com variação líquida de ${money(netMovementCents(month), l)} em ${month.month}.`, `MRR stands at ${money(revenue.mrrCents, l)}, a net change of ${money(netMovementCents(month), l)} in ${month.month}.`)
-      : t(l, `O MRR está em ${money(revenue.mrrCents, l)}.`, `MRR stands at ${money(revenue.mrrCents, l)}.`));
+    out.push(t(l, `O MRR está em ${money(revenue.mrrCents, l)}, com variação líquida de ${money(revenue.netNewMrr.netNewCents, l)} ${window}; churn ${windowTag(revenue.churnWindowDays)} de ${pct(revenue.customerChurn30dPct, l)} dos clientes.`, `MRR stands at ${money(revenue.mrrCents, l)}, a net change of ${money(revenue.netNewMrr.netNewCents, l)} ${window}; churn ${windowTag(revenue.churnWindowDays)} ${pct(revenue.customerChurn30dPct, l)} of customers.`));
   }
   const failed = f.finance.failed_payments;
   if (failed && failed.failedPayments > 0) out.push(t(l, `${int(failed.failedPayments, l)} pagamentos falharam ${window}, com ${money(failed.atRiskCents, l)} em risco.`, `${int(failed.failedPayments, l)} payments failed ${window}, with ${money(failed.atRiskCents, l)} at risk.`));

@@ -1,9 +1,9 @@
 import { desc, eq, sql } from 'drizzle-orm';
-import { currentPlan, financeSummary, formatBrlCents } from '../../billing/index.ts';
+import { currentPlan, FINANCE_FIGURES, FINANCE_WINDOWS, financeSummary, formatBrlCents, type FinanceSummary } from '../../billing/index.ts';
 import { customers, invoices, payments, subscriptions, tenantScope, users } from '../../db/index.ts';
 import { withRuntime } from '../runtime.ts';
 import { UsageError } from './data.ts';
-import { printTable } from '../table.ts';
+import { formatTable } from '../table.ts';
 
 
 
@@ -21,20 +21,38 @@ export async function billingMrrCommand(options: { json?: boolean; months: numbe
     const summary = await financeSummary(database.db, { months: options.months });
     const elapsedMs = performance.now() - started;
     if (options.json) {
-      console.log(JSON.stringify({ ...summary, elapsedMs: Number(elapsedMs.toFixed(1)) }));
+      console.log(JSON.stringify({ ...summary, definitions: FINANCE_FIGURES, elapsedMs: Number(elapsedMs.toFixed(1)) }));
       return;
     }
-    const pct = (value: number | null) => (value === null ? '–' : `${value.toFixed(2)} %`);
-    console.log(`MRR ${formatBrlCents(summary.mrrCents)} · ARR ${formatBrlCents(summary.arrCents)} · ${summary.payingCustomers} paying customers · ARPU ${formatBrlCents(summary.arpuCents)}`);
-    console.log(`Average monthly churn ${pct(summary.averageChurnRatePct)} · LTV ${summary.ltvCents === null ? '–' : formatBrlCents(summary.ltvCents)}`);
-    console.log(
-      `Failed payments ${summary.payments.failedPayments} (${formatBrlCents(summary.payments.failedAmountCents)}) · at risk ${formatBrlCents(summary.payments.atRiskCents)} · past due ${summary.payments.pastDueSubscriptions} · refunds ${summary.refunds.count} (${formatBrlCents(summary.refunds.amountCents)})`,
-    );
-    console.log('');
-    const header = ['month', 'new', 'expansion', 'contraction', 'churned', 'ending MRR', 'churn'];
-    const rows = summary.months.map((m) => [m.month, formatBrlCents(m.newCents), formatBrlCents(m.expansionCents), formatBrlCents(m.contractionCents), formatBrlCents(m.churnedCents), formatBrlCents(m.endingMrrCents), pct(m.customerChurnRatePct)]);
-    printTable(header, rows, (column) => column > 0);
+    console.log(renderFinanceSummary(summary));
   });
+}
+
+/**
+ * What `billing mrr` prints: every figure with its window ("now", "30 d", "90 d", each calendar
+ * month), then the definitions (billing/figures.ts).
+ */
+export function renderFinanceSummary(summary: FinanceSummary): string {
+  const pct = (value: number | null) => (value === null ? '–' : `${value.toFixed(2)} %`);
+  const brl = (cents: number) => formatBrlCents(cents);
+  const churn = FINANCE_WINDOWS.churnDays;
+  const ltvDays = FINANCE_WINDOWS.ltvChurnDays;
+  const m30 = summary.last30d;
+  const m90 = summary.last90d;
+  const lines = [
+    `Finance figures as of ${summary.asOf.slice(0, 16).replace('T', ' ')} UTC`,
+    `Now: MRR ${brl(summary.mrrCents)} · ARR ${brl(summary.arrCents)} · ${summary.payingCustomers} paying customers · ARPU ${brl(summary.arpuCents)}`,
+    `Last ${churn} d: customer churn ${pct(summary.customerChurnPct)} (${m30.customersLost} of ${m30.payingAtStart} paying ${churn} d ago) · revenue churn ${pct(summary.revenueChurnPct)} · net new MRR ${brl(summary.netNewMrrCents)} (new ${brl(m30.newCents)}, expansion ${brl(m30.expansionCents)}, contraction ${brl(m30.contractionCents)}, churned ${brl(m30.churnedCents)})`,
+    `LTV ${summary.ltvCents === null ? '– (nobody churned in 90 d)' : brl(summary.ltvCents)} = ARPU ÷ monthly churn ${pct(summary.monthlyChurn90dPct)} (churn ${ltvDays} d ${pct(m90.customerChurnPct)} ÷ 3: ${m90.customersLost} of ${m90.payingAtStart})`,
+    `Failed payments, last ${FINANCE_WINDOWS.failedPaymentsDays} d: ${summary.payments.failedPayments} (${brl(summary.payments.failedAmountCents)}) · now: at risk ${brl(summary.payments.atRiskCents)}, past due ${summary.payments.pastDueSubscriptions} · refunds in the ${summary.months.length} months below: ${summary.refunds.count} (${brl(summary.refunds.amountCents)})`,
+    '',
+    `Per calendar month (UTC; ${summary.months.at(-1)?.month ?? 'the last'} to date): MRR movements, MRR at the month's end, customer churn of the month`,
+  ];
+  const header = ['month', 'new', 'expansion', 'contraction', 'churned', 'net new', 'ending MRR', 'churn'];
+  const rows = summary.months.map((m) => [m.month, brl(m.newCents), brl(m.expansionCents), brl(m.contractionCents), brl(m.churnedCents), brl(m.netNewCents), brl(m.endingMrrCents), pct(m.customerChurnPct)]);
+  lines.push(formatTable(header, rows, (column) => column > 0), '', 'Definitions (billing/figures.ts):');
+  for (const d of FINANCE_FIGURES) lines.push(`  ${d.label}: ${d.formula}. Window: ${d.window}.`);
+  return lines.join('\n');
 }
 
 export async function billingCustomerCommand(email: string, options: { json?: boolean }): Promise<void> {

@@ -1,5 +1,5 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
-import { financeSummary, type FinanceSummary } from '../../billing/finance.ts';
+import { arrCents, financeSummary, type FinanceSummary } from '../../billing/index.ts';
 import { backtestResults, backtests, bots, getScoped, queryRows, assertTenantScope, tenantScope, type Database, type TenantScope } from '../../db/index.ts';
 import { centsToDecimal, formatMoneyCents, formatPct, formatQuote, numberToDecimal, splitPair, type Locale } from '../outbox/format.ts';
 import { svgToPng, svgToPngAsync, type RenderOptions } from './render.ts';
@@ -71,7 +71,10 @@ export async function backtestEquityCurve(db: Database, scope: TenantScope, back
   return { title: `${row.strategy} ${row.symbol} (backtest)`, quote: splitPair(row.symbol).quote || 'USDT', startQuote: trimDecimal(row.cash), points, closedTrades: row.trades, openPositions: 0, basis: 'backtest' };
 }
 
-/** Per month: MRR at the month's end and cash revenue collected in it, in integer cents. */
+/**
+ * Per calendar month: MRR at the month's end (the current month: at the chart's instant) and
+ * cash revenue collected in it, in integer cents, from the finance figures (billing/figures.ts).
+ */
 export interface RevenueMonth {
   readonly month: string;
   readonly mrrCents: number;
@@ -156,12 +159,12 @@ function equitySvg(curve: EquityCurve, options: ChartOptions): { svg: string; ca
 }
 
 /** Monthly revenue (bars) and MRR at each month's end (line), in BRL, for the CEO. */
-export function renderRevenueChart(months: readonly RevenueMonth[], options: ChartOptions & { currency?: string } = {}): RenderedChart {
+export function renderRevenueChart(months: readonly RevenueMonth[], options: ChartOptions & { currency?: string; asOf?: Date } = {}): RenderedChart {
   const { svg, caption } = revenueSvg(months, options);
   return { svg, caption, png: svgToPng(svg, options) };
 }
 
-function revenueSvg(months: readonly RevenueMonth[], options: ChartOptions & { currency?: string }): { svg: string; caption: string } {
+function revenueSvg(months: readonly RevenueMonth[], options: ChartOptions & { currency?: string; asOf?: Date }): { svg: string; caption: string } {
   const locale = options.locale ?? 'pt-BR';
   const en = locale === 'en';
   const currency = options.currency ?? 'BRL';
@@ -170,10 +173,12 @@ function revenueSvg(months: readonly RevenueMonth[], options: ChartOptions & { c
   const labels = months.map((m) => monthName.format(new Date(`${m.month}-01T00:00:00Z`)).replace(' de ', '/').replace('.', ''));
   const last = months.at(-1);
   const totalRevenueCents = months.reduce((sum, m) => sum + m.revenueCents, 0);
+  // MRR and ARR at the end of the last month shown (to date for the current one); revenue over all of them.
+  const when = options.asOf ? (en ? options.asOf.toISOString().slice(0, 10) : options.asOf.toISOString().slice(0, 10).split('-').reverse().join('/')) : labels.at(-1);
   const subtitle = last
     ? en
-      ? `MRR ${formatMoneyCents(last.mrrCents, currency, locale)} · ARR ${formatMoneyCents(last.mrrCents * 12, currency, locale)} · revenue in the period ${formatMoneyCents(totalRevenueCents, currency, locale)}`
-      : `MRR ${formatMoneyCents(last.mrrCents, currency, locale)} · ARR ${formatMoneyCents(last.mrrCents * 12, currency, locale)} · receita no período ${formatMoneyCents(totalRevenueCents, currency, locale)}`
+      ? `MRR ${formatMoneyCents(last.mrrCents, currency, locale)} · ARR ${formatMoneyCents(arrCents(last.mrrCents), currency, locale)} (${when}) · cash revenue in ${months.length} months ${formatMoneyCents(totalRevenueCents, currency, locale)}`
+      : `MRR ${formatMoneyCents(last.mrrCents, currency, locale)} · ARR ${formatMoneyCents(arrCents(last.mrrCents), currency, locale)} (${when}) · receita (caixa) em ${months.length} meses ${formatMoneyCents(totalRevenueCents, currency, locale)}`
     : '';
   const svg = chartSvg({
     title: en ? `Revenue and MRR — last ${months.length} months` : `Receita e MRR — últimos ${months.length} meses`,
@@ -187,7 +192,7 @@ function revenueSvg(months: readonly RevenueMonth[], options: ChartOptions & { c
       { label: en ? 'Revenue (cash)' : 'Receita (caixa)', kind: 'bar', color: '#2563eb', points: months.map((m, i) => ({ x: i, y: m.revenueCents })) },
       { label: 'MRR', kind: 'line', color: '#059669', points: months.map((m, i) => ({ x: i, y: m.mrrCents })) },
     ],
-    footer: en ? `${currency}; MRR at each month's end (yearly plans ÷ 12); revenue = invoices paid in the month` : `${currency}; MRR no fim de cada mês (planos anuais ÷ 12); receita = faturas pagas no mês`,
+    footer: en ? `${currency}; MRR at each month's end, this month's to date (yearly plans ÷ 12); revenue = invoices paid in the month` : `${currency}; MRR no fim de cada mês, o deste mês até agora (planos anuais ÷ 12); receita = faturas pagas no mês`,
     emptyText: en ? 'No data' : 'Sem dados',
   });
   const caption = last ? `${en ? 'Revenue and MRR' : 'Receita e MRR'}: ${subtitle}` : en ? 'Revenue and MRR' : 'Receita e MRR';
@@ -197,7 +202,7 @@ function revenueSvg(months: readonly RevenueMonth[], options: ChartOptions & { c
 /** The CEO's chart straight from the billing mirror (financeSummary over `months`). */
 export async function revenueChart(db: Database, options: ChartOptions & { months?: number; asOf?: Date } = {}): Promise<RenderedChart> {
   const summary = await financeSummary(db, { months: options.months ?? 12, ...(options.asOf ? { asOf: options.asOf } : {}) });
-  return renderRevenueChart(revenueMonths(summary), options);
+  return renderRevenueChart(revenueMonths(summary), { ...options, asOf: new Date(summary.asOf) });
 }
 
 /** A trader's bot chart, scoped to that trader. */
@@ -220,7 +225,7 @@ export async function renderChartRequest(db: Database, tenantId: string, request
   let built: { svg: string; caption: string };
   if (request.kind === 'revenue_mrr') {
     const summary = await financeSummary(db, { months: request.months ?? 12, ...(request.asOf ? { asOf: new Date(request.asOf) } : {}) });
-    built = revenueSvg(revenueMonths(summary), options);
+    built = revenueSvg(revenueMonths(summary), { ...options, asOf: new Date(summary.asOf) });
   } else if (request.kind === 'bot_equity') {
     built = equitySvg(await botEquityCurve(db, tenantScope(tenantId), request.botId), options);
   } else {

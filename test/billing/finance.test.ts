@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { financeSummary, mrrMovements, mrrSnapshot, paymentRisk, refundTotals, revenueByPlan } from '../../billing/index.ts';
+import { calendarMonths, financeSummary, lastDays, mrrAt, mrrMovements, paymentRisk, refundTotals, revenueByPlan } from '../../billing/index.ts';
 import * as db from '../../db/index.ts';
 import { createTestDatabase, testDrivers, type TestDatabase } from '../support/databases.ts';
 
@@ -14,11 +14,16 @@ import { createTestDatabase, testDrivers, type TestDatabase } from '../support/d
 // E  2026-01-02 Free (0 → 0, no effect)
 //
 // MRR now = A 49,990 + B 8,325 + D 9,990 = 68,305; ARR = 819,660; paying = 3; ARPU = 22,768 (68,305 / 3 rounded)
-// Jan: new 18,315 (A + B); ending 68,305 (C 49,990 + 18,315); paying 1 → 3; churn 0 %
-// Feb: expansion 40,000, contraction 40,000; net 0; ending 68,305; paying 3 → 3; churn 0 %
-// Mar: new 9,990 (D), churned 9,990 (C); ending 68,305; paying 3 → 3; 1 churned of 3 = 33.33 %
-// LTV = ARPU / mean churn (0 + 0 + 33.33 %) / 3 = 22,768 / 0.11111 = 204,912
-// Failed payments Jan–Mar: A's first attempt 9,990 (then paid) and D's 9,990 = 2, 19,980; at risk: D's 9,990
+// Jan: new 18,315 (A + B); MRR 49,990 → 68,305; paying 1 → 3 (won A, B); churn 0 %
+// Feb: expansion 40,000, contraction 40,000; net 0; MRR 68,305 → 68,305; paying 3 → 3; churn 0 %;
+//   revenue churn 40,000 / 68,305 = 58.56 %
+// Mar (to the 31st, 23:59:59): new 9,990 (D), churned 9,990 (C); net 0; paying 3 → 3 (lost C, won D):
+//   churn 1 / 3 = 33.33 %; revenue churn 9,990 / 68,305 = 14.63 %
+// Last 30 days to Mar 31 23:59:59 (from Mar 1 23:59:59): the same as March (C lost of A, B, C)
+// Last 90 days (from Dec 31 23:59:59): paying 1 (C) → 3; lost C: churn 100 %, monthly 33.33 %;
+//   LTV = ARPU ÷ monthly churn = 22,768 × 3 × 1 / 1 = 68,304
+// Failed payments Jan–Mar: A's first attempt 9,990 (then paid) and D's 9,990 = 2, 19,980; at risk: D's 9,990;
+//   in the last 30 days only D's
 // Revenue (paid invoices by date and invoiced plan): Jan Ent 49,990 (C), Pro 109,890 (A 9,990 + B 99,900);
 //   Feb Ent 99,980 (A, C); Mar Ent 49,990 (A), Pro 9,990 (C)
 
@@ -95,7 +100,7 @@ describe.each(testDrivers)('finance figures on %s (hand-computed fixture)', (dri
   const quarter = { from: new Date('2026-01-01T00:00:00Z'), to: new Date('2026-03-31T23:59:59Z') };
 
   it('MRR, ARR, paying customers, ARPU and MRR by plan now', async () => {
-    expect(await mrrSnapshot(test.handle.db, quarter.to)).toEqual({
+    expect(await mrrAt(test.handle.db, quarter.to)).toEqual({
       mrrCents: 68_305,
       arrCents: 819_660,
       payingCustomers: 3,
@@ -107,14 +112,17 @@ describe.each(testDrivers)('finance figures on %s (hand-computed fixture)', (dri
     });
   });
 
-  it('new, expansion, contraction and churned MRR and customer churn per month', async () => {
-    const months = await mrrMovements(test.handle.db, quarter);
-    expect(months.map(({ customerChurnRatePct: _r, ...m }) => m)).toEqual([
-      { month: '2026-01', newCents: 18_315, expansionCents: 0, contractionCents: 0, churnedCents: 0, netCents: 18_315, endingMrrCents: 68_305, payingAtStart: 1, payingAtEnd: 3, churnedCustomers: 0 },
-      { month: '2026-02', newCents: 0, expansionCents: 40_000, contractionCents: 40_000, churnedCents: 0, netCents: 0, endingMrrCents: 68_305, payingAtStart: 3, payingAtEnd: 3, churnedCustomers: 0 },
-      { month: '2026-03', newCents: 9_990, expansionCents: 0, contractionCents: 0, churnedCents: 9_990, netCents: 0, endingMrrCents: 68_305, payingAtStart: 3, payingAtEnd: 3, churnedCustomers: 1 },
+  it('new, expansion, contraction and churned MRR and customer and revenue churn per month', async () => {
+    const months = await mrrMovements(test.handle.db, calendarMonths(quarter.to, 3));
+    const iso = (s: string) => new Date(s).toISOString();
+    expect(months).toEqual([
+      { from: iso('2026-01-01T00:00:00Z'), to: iso('2026-02-01T00:00:00Z'), newCents: 18_315, expansionCents: 0, contractionCents: 0, churnedCents: 0, netNewCents: 18_315, mrrAtStartCents: 49_990, mrrAtEndCents: 68_305, payingAtStart: 1, payingAtEnd: 3, customersLost: 0, customersWon: 2, customerChurnPct: 0, revenueChurnPct: 0 },
+      { from: iso('2026-02-01T00:00:00Z'), to: iso('2026-03-01T00:00:00Z'), newCents: 0, expansionCents: 40_000, contractionCents: 40_000, churnedCents: 0, netNewCents: 0, mrrAtStartCents: 68_305, mrrAtEndCents: 68_305, payingAtStart: 3, payingAtEnd: 3, customersLost: 0, customersWon: 0, customerChurnPct: 0, revenueChurnPct: 58.56 },
+      { from: iso('2026-03-01T00:00:00Z'), to: quarter.to.toISOString(), newCents: 9_990, expansionCents: 0, contractionCents: 0, churnedCents: 9_990, netNewCents: 0, mrrAtStartCents: 68_305, mrrAtEndCents: 68_305, payingAtStart: 3, payingAtEnd: 3, customersLost: 1, customersWon: 1, customerChurnPct: 33.33, revenueChurnPct: 14.63 },
     ]);
-    expect(months.map((m) => m.customerChurnRatePct)).toEqual([0, 0, expect.closeTo(100 / 3, 10)]);
+    // Overlapping windows of any length in the same statement: the quarter as one window.
+    const [whole] = await mrrMovements(test.handle.db, [quarter]);
+    expect(whole).toMatchObject({ newCents: 28_305, expansionCents: 40_000, contractionCents: 40_000, churnedCents: 9_990, netNewCents: 18_315, payingAtStart: 1, payingAtEnd: 3, customersLost: 1, customersWon: 3, customerChurnPct: 100 });
   });
 
   it('failed payments, amounts at risk, revenue by plan and refunds', async () => {
@@ -129,11 +137,17 @@ describe.each(testDrivers)('finance figures on %s (hand-computed fixture)', (dri
     expect(await refundTotals(test.handle.db, quarter)).toEqual({ count: 1, amountCents: 9_990 });
   });
 
-  it('LTV from ARPU and the average monthly churn', async () => {
+  it('churn and net new MRR of the last 30 days, LTV from the last 90 days, failed payments of the last 30 days', async () => {
     const summary = await financeSummary(test.handle.db, { asOf: quarter.to, months: 3 });
     expect(summary.months.map((m) => m.month)).toEqual(['2026-01', '2026-02', '2026-03']);
-    expect(summary.averageChurnRatePct).toBeCloseTo(100 / 9, 10);
-    expect(summary.ltvCents).toBe(204_912);
+    expect(summary.months.map((m) => m.endingMrrCents)).toEqual([68_305, 68_305, 68_305]);
+    expect(summary.last30d).toMatchObject({ from: lastDays(quarter.to, 30).from.toISOString(), payingAtStart: 3, customersLost: 1, newCents: 9_990, churnedCents: 9_990 });
+    expect(summary).toMatchObject({ customerChurnPct: 33.33, revenueChurnPct: 14.63, netNewMrrCents: 0 });
+    expect(summary.last90d).toMatchObject({ payingAtStart: 1, customersLost: 1, customerChurnPct: 100 });
+    expect(summary.monthlyChurn90dPct).toBe(33.33);
+    expect(summary.ltvCents).toBe(68_304);
+    expect(summary.payments).toEqual({ failedPayments: 1, failedAmountCents: 9_990, atRiskCents: 9_990, invoicesAtRisk: 1, pastDueSubscriptions: 1 });
+    expect(summary.refunds).toEqual({ count: 1, amountCents: 9_990 });
   });
 });
 
@@ -150,6 +164,12 @@ describe('finance figures on the demo company', () => {
       expect(summary.mrrCents).toBeGreaterThan(1_000_000);
       expect(lastFullMonth.endingMrrCents).toBe(summary.mrrCents);
       expect(lastFullMonth.payingAtEnd).toBe(summary.payingCustomers);
+      // Each window's end is the next one's start; MRR at the end − at the start is the net new MRR.
+      for (const m of summary.months) expect(m.mrrAtEndCents - m.mrrAtStartCents).toBe(m.netNewCents);
+      for (const [a, b] of summary.months.slice(1).map((m, i) => [summary.months[i]!, m] as const)) expect([b.mrrAtStartCents, b.payingAtStart]).toEqual([a.mrrAtEndCents, a.payingAtEnd]);
+      expect(summary.last30d.mrrAtEndCents).toBe(summary.mrrCents);
+      expect(summary.last30d.payingAtEnd).toBe(summary.payingCustomers);
+      expect(summary.last30d.payingAtEnd).toBe(summary.last30d.payingAtStart - summary.last30d.customersLost + summary.last30d.customersWon);
       expect(summary.months).toHaveLength(12);
       expect(summary.payments.failedPayments).toBeGreaterThan(0);
       expect(summary.revenue.length).toBeGreaterThan(12);

@@ -330,6 +330,69 @@ describe('sales, marketing, documents and settings tools on the demo company', (
     });
   });
 
+  describe("trading: the operators' bot tools (botcriptofy bots)", () => {
+    type Listed = { bots: { id: string; owner: string | null; status: string; mode: string }[]; total: number; byStatus: Record<string, number> };
+    const traderEmail = async (actor: Actor) => (await test.handle.db.select({ email: db.users.email }).from(db.users).where(eq(db.users.id, (actor as { userId: string }).userId)))[0]!.email;
+
+    it('list_bots: every trader\'s bots for staff, by status; only their own for a trader; refused to other departments', async () => {
+      const all = resultOf<Listed>(await call('support:member', 'list_bots', { limit: 1000 }));
+      const [counts] = await queryRows<{ n: number; running: number; owners: number }>(test.handle.db, sql`select count(*)::int as n, count(*) filter (where status = 'running')::int as running, count(distinct tenant_id)::int as owners from bots`);
+      expect(all.total).toBe(counts!.n);
+      expect(all.bots).toHaveLength(counts!.n);
+      expect(all.byStatus['running']).toBe(counts!.running);
+      expect(new Set(all.bots.map((b) => b.owner)).size).toBe(counts!.owners);
+      const running = resultOf<Listed>(await call('security:member', 'list_bots', { status: 'running', limit: 3 }));
+      expect(running.bots).toHaveLength(3);
+      expect(running.total).toBe(counts!.running);
+      expect(running.bots.every((b) => b.status === 'running')).toBe(true);
+      const email = await traderEmail(trader);
+      const own = resultOf<Listed>(await invokeTool(TOOLS, ctxFor(trader), 'list_bots', {}));
+      expect(own.bots.length).toBe(await test.handle.db.$count(db.bots, eq(db.bots.tenantId, (trader as { tenantId: string }).tenantId)));
+      expect(own.bots.every((b) => b.owner === email)).toBe(true);
+      const other = all.bots.find((b) => b.owner !== email)!;
+      expect(await invokeTool(TOOLS, ctxFor(trader), 'list_bots', { email: other.owner })).toMatchObject({ ok: false, error: 'forbidden' });
+      expect(await call('marketing:head', 'list_bots', {})).toMatchObject({ ok: false, error: 'forbidden', message: 'Not allowed: the marketing department may not use list_bots.' });
+    });
+
+    it("bot_details: any trader's bot for staff, only their own for a trader, with positions and trades counted", async () => {
+      const [held] = await queryRows<{ bot_id: string; tenant_id: string }>(test.handle.db, sql`select bot_id, tenant_id from positions limit 1`);
+      const details = resultOf<{ bot: { id: string; owner: string }; positions: { symbol: string }[]; trades: { open: number; closed: number } }>(await call('security:member', 'bot_details', { botId: held!.bot_id }));
+      expect(details.bot.id).toBe(held!.bot_id);
+      expect(details.positions.length).toBe(await test.handle.db.$count(db.positions, eq(db.positions.botId, held!.bot_id)));
+      expect(details.trades.closed).toBe(await test.handle.db.$count(db.trades, sql`${db.trades.botId} = ${held!.bot_id} and ${db.trades.status} = 'closed'`));
+      const owner = { kind: 'trader' as const, userId: (await test.handle.db.select().from(db.users).where(eq(db.users.email, details.bot.owner)))[0]!.id, tenantId: held!.tenant_id, name: 'owner' };
+      expect(resultOf<{ bot: { id: string } }>(await invokeTool(TOOLS, ctxFor(owner), 'bot_details', { botId: held!.bot_id })).bot.id).toBe(held!.bot_id);
+      const stranger = trader.kind === 'trader' && trader.tenantId !== held!.tenant_id ? trader : undefined;
+      if (stranger) expect(await invokeTool(TOOLS, ctxFor(stranger), 'bot_details', { botId: held!.bot_id })).toMatchObject({ ok: false, error: 'not_found' });
+      expect(await call('support:member', 'bot_details', { botId: crypto.randomUUID() })).toMatchObject({ ok: false, error: 'not_found' });
+    });
+
+    it("create_bot: a stopped bot in the trader's own account, validated, audited; staff name the trader", async () => {
+      const args = { name: 'tool bot', strategy: 'rsi', symbols: ['BTC/USDT'], timeframe: '1h', stakeQuote: 150, parameters: { rsiBuy: 33 } };
+      const created = resultOf<{ bot: { id: string; status: string; mode: string; owner: string; parameters: Record<string, number> } }>(await invokeTool(TOOLS, ctxFor(trader), 'create_bot', args));
+      expect(created.bot).toMatchObject({ status: 'stopped', mode: 'paper', owner: await traderEmail(trader), parameters: { rsiBuy: 33, rsiSell: 60 } });
+      const [row] = await test.handle.db.select().from(db.bots).where(eq(db.bots.id, created.bot.id));
+      expect(row).toMatchObject({ tenantId: (trader as { tenantId: string }).tenantId, strategyName: 'rsi', symbols: ['BTC/USDT'], timeframe: '1h', stakeQuote: '150', exchangeAccountId: null });
+      const [audited] = await queryRows<{ outcome: string; actor_id: string }>(test.handle.db, sql`select outcome::text, actor_id from audit_log where tool = 'create_bot' order by id desc limit 1`);
+      expect(audited).toEqual({ outcome: 'ok', actor_id: (trader as { userId: string }).userId });
+      expect(await call('support:member', 'create_bot', args)).toMatchObject({ ok: false, error: 'not_found', message: 'Say which trader (their email).' });
+      expect(resultOf<{ bot: { owner: string } }>(await call('support:member', 'create_bot', { ...args, email: await traderEmail(trader) })).bot.owner).toBe(await traderEmail(trader));
+      expect(await call('support:member', 'create_bot', { ...args, email: emails['finance:head'] })).toMatchObject({ ok: false, error: 'forbidden' });
+      expect(await call('marketing:head', 'create_bot', { ...args, email: await traderEmail(trader) })).toMatchObject({ ok: false, error: 'forbidden' });
+      expect(await invokeTool(TOOLS, ctxFor(trader), 'create_bot', { ...args, strategy: 'nope' })).toMatchObject({ ok: false, error: 'invalid_arguments' });
+      expect(await invokeTool(TOOLS, ctxFor(trader), 'create_bot', { ...args, symbols: ['BTCUSDT'] })).toMatchObject({ ok: false, error: 'invalid_arguments' });
+      expect(await invokeTool(TOOLS, ctxFor(trader), 'create_bot', { ...args, parameters: { nope: 1 } })).toMatchObject({ ok: false, error: 'forbidden' });
+      // A live bot needs the trader's active exchange key (and starting it is a separate step).
+      const [keyless] = await queryRows<{ user_id: string; tenant_id: string }>(test.handle.db, sql`select u.id as user_id, u.tenant_id from users u join tenants t on t.id = u.tenant_id where t.kind = 'trader' and not exists (select 1 from exchange_accounts a where a.tenant_id = u.tenant_id and a.status = 'active') limit 1`);
+      const noKey: Actor = { kind: 'trader', userId: keyless!.user_id, tenantId: keyless!.tenant_id, name: 'no key' };
+      expect(await invokeTool(TOOLS, ctxFor(noKey), 'create_bot', { ...args, mode: 'live' })).toMatchObject({ ok: false, error: 'forbidden', message: 'A live bot needs an active exchange API key; connect one first.' });
+      const [keyed] = await queryRows<{ user_id: string; tenant_id: string; account: string }>(test.handle.db, sql`select u.id as user_id, u.tenant_id, a.id as account from users u join exchange_accounts a on a.tenant_id = u.tenant_id and a.status = 'active' limit 1`);
+      const live = resultOf<{ bot: { id: string; mode: string; status: string; hasExchangeAccount: boolean } }>(await invokeTool(TOOLS, ctxFor({ kind: 'trader', userId: keyed!.user_id, tenantId: keyed!.tenant_id, name: 'keyed' }), 'create_bot', { ...args, mode: 'live' }));
+      expect(live.bot).toMatchObject({ mode: 'live', status: 'stopped', hasExchangeAccount: true });
+      expect((await test.handle.db.select().from(db.bots).where(eq(db.bots.id, live.bot.id)))[0]!.exchangeAccountId).toBe(keyed!.account);
+    });
+  });
+
   describe('company', () => {
     it("company_kpis: every department's figure counted again from the rows", async () => {
       const kpis = resultOf<Record<string, Record<string, number>>>(await call('ceo:ceo', 'company_kpis', {}));

@@ -1,8 +1,9 @@
 import { and, desc, eq, gte, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { verifyAuditChain } from '../../audit/index.ts';
-import { amountAtRisk, mrrSnapshot } from '../../billing/index.ts';
+import { FINANCE_WINDOWS, financeFigures, lastDays, paymentRisk } from '../../billing/index.ts';
 import { auditLog, queryRows } from '../../db/index.ts';
+import { botCounts, tradingPnl, TRADING_WINDOWS } from '../../figures/index.ts';
 import { defineTool } from '../types.ts';
 
 export const auditTools = [
@@ -43,13 +44,15 @@ export const auditTools = [
 export const companyTools = [
   defineTool({
     name: 'company_kpis',
-    description: "One snapshot of every department's key figures (CEO).",
+    description: "One snapshot of every department's key figures (CEO): MRR, ARR and paying customers now, churn and net new MRR of the last 30 days, trading of the last 30 days.",
     domain: 'company',
     effect: 'read',
     input: z.strictObject({}),
     output: z.object({
-      finance: z.object({ mrrCents: z.number(), arrCents: z.number(), payingCustomers: z.number(), failedPayments30d: z.number(), atRiskCents: z.number() }),
-      trading: z.object({ runningBots: z.number(), closedTrades30d: z.number(), profit30dQuote: z.number() }),
+      /** The windows of the figures below, so an answer may say them: 30 days (churn, net new MRR, failed payments, trading, won leads), 24 hours (security). */
+      windowDays: z.number(), securityWindowHours: z.number(),
+      finance: z.object({ mrrCents: z.number(), arrCents: z.number(), payingCustomers: z.number(), customerChurn30dPct: z.number().nullable(), netNewMrr30dCents: z.number(), failedPayments30d: z.number(), atRiskCents: z.number() }),
+      trading: z.object({ runningBots: z.number(), closedTrades30d: z.number(), profit30dQuote: z.number(), winRate30dPct: z.number().nullable() }),
       support: z.object({ openTickets: z.number(), overdueTickets: z.number() }),
       sales: z.object({ openLeads: z.number(), won30d: z.number() }),
       marketing: z.object({ activeCampaigns: z.number() }),
@@ -58,32 +61,34 @@ export const companyTools = [
     }),
     async execute(ctx) {
       const now = ctx.now();
-      const [mrr, risk] = await Promise.all([mrrSnapshot(ctx.db, now), amountAtRisk(ctx.db)]);
+      // The finance and trading figures through their one definition each (billing/figures.ts, figures/trading.ts).
+      const [finance, payments, pnl, bots] = await Promise.all([
+        financeFigures(ctx.db, { asOf: now, months: 1 }),
+        paymentRisk(ctx.db, lastDays(now, FINANCE_WINDOWS.failedPaymentsDays)),
+        tradingPnl(ctx.db, lastDays(now, TRADING_WINDOWS.pnlDays)),
+        botCounts(ctx.db),
+      ]);
       const iso = (ms: number) => new Date(now.getTime() - ms).toISOString();
       const [row] = await queryRows<Record<string, string | null>>(
         ctx.db,
-        // The month's closed trades are read once for both their count and their profit.
-        sql`with closed as (
-          select count(*) as n, coalesce(sum(profit_quote), 0)::text as profit from trades where status = 'closed' and closed_at >= ${iso(30 * 86_400_000)}::timestamptz
-        )
-        select
-          (select count(*) from bots where status = 'running') as running_bots,
-          closed.n as closed_trades,
-          closed.profit as profit,
+        sql`select
           (select count(*) from support_tickets where status in ('open', 'pending', 'escalated')) as open_tickets,
           (select count(*) from support_tickets where status in ('open', 'pending', 'escalated') and sla_due_at < ${now.toISOString()}::timestamptz) as overdue_tickets,
           (select count(*) from leads where stage in ('new', 'contacted', 'qualified', 'proposal')) as open_leads,
           (select count(*) from leads where stage = 'won' and updated_at >= ${iso(30 * 86_400_000)}::timestamptz) as won_leads,
           (select count(*) from campaigns where status = 'active') as active_campaigns,
           (select count(*) from security_events where severity in ('high', 'critical') and occurred_at >= ${iso(86_400_000)}::timestamptz) as security_high,
-          (select count(*) from approvals where status = 'pending' and expires_at > ${now.toISOString()}::timestamptz) as pending_approvals,
-          (select count(*) from payments where status = 'failed' and created_at >= ${iso(30 * 86_400_000)}::timestamptz) as failed_payments
-        from closed`,
+          (select count(*) from approvals where status = 'pending' and expires_at > ${now.toISOString()}::timestamptz) as pending_approvals`,
       );
       const n = (key: string) => Number(row?.[key] ?? 0);
       return {
-        finance: { mrrCents: mrr.mrrCents, arrCents: mrr.arrCents, payingCustomers: mrr.payingCustomers, failedPayments30d: n('failed_payments'), atRiskCents: risk.atRiskCents },
-        trading: { runningBots: n('running_bots'), closedTrades30d: n('closed_trades'), profit30dQuote: Math.round(n('profit') * 100) / 100 },
+        windowDays: FINANCE_WINDOWS.churnDays, securityWindowHours: 24,
+        finance: {
+          mrrCents: finance.mrrCents, arrCents: finance.arrCents, payingCustomers: finance.payingCustomers,
+          customerChurn30dPct: finance.customerChurnPct, netNewMrr30dCents: finance.netNewMrrCents,
+          failedPayments30d: payments.failedPayments, atRiskCents: payments.atRiskCents,
+        },
+        trading: { runningBots: bots.runningBots, closedTrades30d: pnl.closedTrades, profit30dQuote: pnl.profitQuote, winRate30dPct: pnl.winRatePct },
         support: { openTickets: n('open_tickets'), overdueTickets: n('overdue_tickets') },
         sales: { openLeads: n('open_leads'), won30d: n('won_leads') },
         marketing: { activeCampaigns: n('active_campaigns') },

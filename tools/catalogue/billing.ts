@@ -1,6 +1,6 @@
 import { desc, eq, inArray } from 'drizzle-orm';
 import { z } from 'zod';
-import { PLANS, currentPlan, formatBrlCents, mrrSummary, paymentRisk } from '../../billing/index.ts';
+import { FINANCE_WINDOWS, PLANS, currentPlan, financeFigures, formatBrlCents, lastDays, paymentRisk } from '../../billing/index.ts';
 import { payments, selectScoped, subscriptions, users } from '../../db/index.ts';
 import { ToolRefusal, traderScope } from '../scope.ts';
 import { defineTool, type ToolContext } from '../types.ts';
@@ -10,20 +10,35 @@ const planId = z.enum(['free', 'pro', 'enterprise']);
 export const billingTools = [
   defineTool({
     name: 'revenue_summary',
-    description: 'MRR, ARR, paying customers, ARPU, churn and LTV, with MRR movements of the last months.',
+    description: 'MRR, ARR, paying customers and ARPU now; customer and revenue churn of the last 30 days; LTV (ARPU ÷ the last 90 days\' churn ÷ 3); net new MRR of the last N days; MRR movements per month.',
     domain: 'billing',
     effect: 'read',
-    input: z.strictObject({ months: z.number().int().min(1).max(24).default(3) }),
+    input: z.strictObject({
+      months: z.number().int().min(1).max(24).default(3).describe('calendar months of MRR movements to list'),
+      days: z.number().int().min(1).max(365).default(FINANCE_WINDOWS.churnDays).describe('the window of the net new MRR, in days'),
+    }),
     output: z.object({
-      mrrCents: z.number(), arrCents: z.number(), payingCustomers: z.number(), arpuCents: z.number(), averageChurnRatePct: z.number().nullable(), ltvCents: z.number().nullable(),
-      months: z.array(z.object({ month: z.string(), newCents: z.number(), expansionCents: z.number(), contractionCents: z.number(), churnedCents: z.number(), endingMrrCents: z.number() })),
+      asOf: z.string(),
+      /** The windows of the churn figures and of LTV's churn, in days (so an answer may say them). */
+      churnWindowDays: z.number(), ltvChurnWindowDays: z.number(),
+      mrrCents: z.number(), arrCents: z.number(), payingCustomers: z.number(), arpuCents: z.number(),
+      customerChurn30dPct: z.number().nullable(), customersLost30d: z.number(), payingCustomers30dAgo: z.number(), revenueChurn30dPct: z.number().nullable(),
+      monthlyChurn90dPct: z.number().nullable(), ltvCents: z.number().nullable(),
+      netNewMrr: z.object({ days: z.number(), newCents: z.number(), expansionCents: z.number(), contractionCents: z.number(), churnedCents: z.number(), netNewCents: z.number() }),
+      months: z.array(z.object({ month: z.string(), newCents: z.number(), expansionCents: z.number(), contractionCents: z.number(), churnedCents: z.number(), netNewCents: z.number(), endingMrrCents: z.number(), customerChurnPct: z.number().nullable() })),
     }),
     async execute(ctx, input) {
-      const s = await mrrSummary(ctx.db, { asOf: ctx.now(), months: input.months });
+      const asOf = ctx.now();
+      const f = await financeFigures(ctx.db, { asOf, months: input.months, extraWindows: [lastDays(asOf, input.days)] });
+      const window = f.extra[0]!;
       return {
-        mrrCents: s.mrrCents, arrCents: s.arrCents, payingCustomers: s.payingCustomers, arpuCents: s.arpuCents,
-        averageChurnRatePct: s.averageChurnRatePct === null ? null : Math.round(s.averageChurnRatePct * 100) / 100, ltvCents: s.ltvCents,
-        months: s.months.map(({ month, newCents, expansionCents, contractionCents, churnedCents, endingMrrCents }) => ({ month, newCents, expansionCents, contractionCents, churnedCents, endingMrrCents })),
+        asOf: f.asOf,
+        churnWindowDays: FINANCE_WINDOWS.churnDays, ltvChurnWindowDays: FINANCE_WINDOWS.ltvChurnDays,
+        mrrCents: f.mrrCents, arrCents: f.arrCents, payingCustomers: f.payingCustomers, arpuCents: f.arpuCents,
+        customerChurn30dPct: f.customerChurnPct, customersLost30d: f.last30d.customersLost, payingCustomers30dAgo: f.last30d.payingAtStart, revenueChurn30dPct: f.revenueChurnPct,
+        monthlyChurn90dPct: f.monthlyChurn90dPct, ltvCents: f.ltvCents,
+        netNewMrr: { days: input.days, newCents: window.newCents, expansionCents: window.expansionCents, contractionCents: window.contractionCents, churnedCents: window.churnedCents, netNewCents: window.netNewCents },
+        months: f.months.map((m) => ({ month: m.month, newCents: m.newCents, expansionCents: m.expansionCents, contractionCents: m.contractionCents, churnedCents: m.churnedCents, netNewCents: m.netNewCents, endingMrrCents: m.endingMrrCents, customerChurnPct: m.customerChurnPct })),
       };
     },
   }),
@@ -32,11 +47,10 @@ export const billingTools = [
     description: 'Failed payments of the last N days, the amount still at risk and the most recent failures.',
     domain: 'billing',
     effect: 'read',
-    input: z.strictObject({ days: z.number().int().min(1).max(365).default(30) }),
+    input: z.strictObject({ days: z.number().int().min(1).max(365).default(FINANCE_WINDOWS.failedPaymentsDays) }),
     output: z.object({ days: z.number(), failedPayments: z.number(), failedAmountCents: z.number(), atRiskCents: z.number(), pastDueSubscriptions: z.number(), recent: z.array(z.object({ paymentId: z.string(), email: z.string(), amountCents: z.number(), at: z.string() })) }),
     async execute(ctx, input) {
-      const to = ctx.now();
-      const risk = await paymentRisk(ctx.db, { from: new Date(to.getTime() - input.days * 86_400_000), to });
+      const risk = await paymentRisk(ctx.db, lastDays(ctx.now(), input.days));
       const recent = await ctx.db
         .select({ id: payments.id, email: users.email, amount: payments.amountCents, at: payments.createdAt })
         .from(payments)
