@@ -83,6 +83,7 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
     onMissedSlots: (count) => metrics.botMissedSlots.inc(count),
   });
   let depthTimer: NodeJS.Timeout | undefined;
+  let stopped = false;
   const readDepths = async () => {
     for (const queue of QUEUES) {
       const counts = await jobs.counts(queue);
@@ -111,6 +112,7 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
       }
       for (const task of options.tasks ?? []) await jobs.schedule(task.queue, task.key, task.repeat, task.key, {});
       const paperMarket = await options.paperMarkets?.decide();
+      if (stopped) return; // stopped while asking the exchange: start nothing
       if (paperMarket?.source === 'replay') logger.warn({ reason: paperMarket.reason }, `${paperMarket.reason}: paper and testnet bots trade a replayed market (the Binance candles in candles/, looped in real time; PAPER_MARKET=exchange turns this off)`);
       bots.start();
       depthTimer = setInterval(() => void readDepths().catch(() => {}), 5_000);
@@ -118,6 +120,7 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
       logger.info({ workerId, jobs: jobs.kind, tickIntervalS: config.jobs.botTickIntervalS, schedules: (options.tasks ?? []).map((t) => t.key) }, 'worker started');
     },
     async stop(timeoutMs = 10_000) {
+      stopped = true;
       clearInterval(depthTimer);
       await bots.stop();
       await jobs.close(timeoutMs);

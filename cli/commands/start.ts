@@ -46,12 +46,9 @@ export async function startCommand(): Promise<void> {
       ? new Error(`Port ${config.http.port} on ${config.http.host} is already in use; set PORT to a free port.`)
       : error;
   });
-  logger.info({ url: server.url, version: VERSION }, `BotCriptoFy is up: ${server.url}/health`);
-  await telegram?.start();
   // This process is also a worker: its share of the bot ticks and the schedules (reports,
-  // dunning, anomaly scans, workflow recovery). The outbox is delivered by Telegram above.
+  // dunning, anomaly scans, workflow recovery). The outbox is delivered by Telegram below.
   const worker = companyWorker(runtime, agents, metrics);
-  await worker.start();
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -77,8 +74,12 @@ export async function startCommand(): Promise<void> {
       process.exitCode = 1;
     }
   };
+  // Stop signals are handled from here on, while Telegram and the worker are still starting.
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  logger.info({ url: server.url, version: VERSION }, `BotCriptoFy is up: ${server.url}/health`);
+  await telegram?.start();
+  if (!stopping) await worker.start();
 }
 
 function seedInChildProcess(): Promise<void> {
