@@ -81,7 +81,7 @@ export function renderSections(f: ReportFigures, period: Period, l: Locale): str
         ? `MRR ${money(revenue.mrrCents, l)}, ARR ${money(revenue.arrCents, l)}, ARPU ${money(revenue.arpuCents, l)} (${t(l, 'agora', 'now')})` +
           (revenue.ltvCents === null ? '' : `; LTV ${money(revenue.ltvCents, l)} (ARPU ÷ churn ${windowTag(revenue.ltvChurnWindowDays)} ÷ 3)`) + '.'
         : `${unavailable(l)}.`) +
-      (failed ? ' ' + t(l, `Pagamentos falhos em ${window}: ${int(failed.failedPayments, l)} (${money(failed.failedAmountCents, l)}); em risco: ${money(failed.atRiskCents, l)}.`, `Failed payments in ${window}: ${int(failed.failedPayments, l)} (${money(failed.failedAmountCents, l)}); at risk: ${money(failed.atRiskCents, l)}.`) : ''),
+      (failed ? ' ' + t(l, `Pagamentos falhos em ${window}: ${int(failed.failedPayments, l)} (${money(failed.failedAmountCents, l)}); em risco agora: ${money(failed.atRiskCents, l)}.`, `Failed payments in ${window}: ${int(failed.failedPayments, l)} (${money(failed.failedAmountCents, l)}); at risk now: ${money(failed.atRiskCents, l)}.`) : ''),
   );
   const net = revenue?.netNewMrr;
   lines.push(
@@ -91,7 +91,7 @@ export function renderSections(f: ReportFigures, period: Period, l: Locale): str
           (net
             ? t(l, `; MRR líquido novo em ${window}: ${money(net.netNewCents, l)} (novos ${money(net.newCents, l)}, expansão ${money(net.expansionCents, l)}, contração ${money(net.contractionCents, l)}, cancelados ${money(net.churnedCents, l)})`, `; net new MRR in ${window}: ${money(net.netNewCents, l)} (new ${money(net.newCents, l)}, expansion ${money(net.expansionCents, l)}, contraction ${money(net.contractionCents, l)}, churned ${money(net.churnedCents, l)})`)
             : '') +
-          (failed ? t(l, `; ${int(failed.pastDueSubscriptions, l)} em atraso`, `; ${int(failed.pastDueSubscriptions, l)} past due`) : '') + '.'
+          (failed ? t(l, `; em atraso agora: ${int(failed.pastDueSubscriptions, l)}`, `; past due now: ${int(failed.pastDueSubscriptions, l)}`) : '') + '.'
         : `${unavailable(l)}.`),
   );
   const pnl = f.trading.trading_pnl;
@@ -157,7 +157,7 @@ export function renderHighlights(f: ReportFigures, period: Period, l: Locale): s
     out.push(t(l, `O MRR está em ${money(revenue.mrrCents, l)}, com variação líquida de ${money(revenue.netNewMrr.netNewCents, l)} ${window}; churn ${windowTag(revenue.churnWindowDays)} de ${pct(revenue.customerChurn30dPct, l)} dos clientes.`, `MRR stands at ${money(revenue.mrrCents, l)}, a net change of ${money(revenue.netNewMrr.netNewCents, l)} ${window}; churn ${windowTag(revenue.churnWindowDays)} ${pct(revenue.customerChurn30dPct, l)} of customers.`));
   }
   const failed = f.finance.failed_payments;
-  if (failed && failed.failedPayments > 0) out.push(t(l, `${int(failed.failedPayments, l)} pagamentos falharam ${window}, com ${money(failed.atRiskCents, l)} em risco.`, `${int(failed.failedPayments, l)} payments failed ${window}, with ${money(failed.atRiskCents, l)} at risk.`));
+  if (failed && failed.failedPayments > 0) out.push(t(l, `${int(failed.failedPayments, l)} pagamentos falharam ${window}; em risco agora: ${money(failed.atRiskCents, l)}.`, `${int(failed.failedPayments, l)} payments failed ${window}; at risk now: ${money(failed.atRiskCents, l)}.`));
   const pnl = f.trading.trading_pnl;
   if (pnl) out.push(t(l, `Os robôs fecharam ${int(pnl.closedTrades, l)} operações ${window}, resultado de ${usdt(pnl.profitQuote, l)}.`, `Bots closed ${int(pnl.closedTrades, l)} trades ${window}, a result of ${usdt(pnl.profitQuote, l)}.`));
   const attention: string[] = [];

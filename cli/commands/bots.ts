@@ -41,6 +41,16 @@ class Refused extends Error {
   }
 }
 
+/** The tool layer turned the call into a pending approval: nothing done yet; a person decides (`approvals`). */
+class AwaitingApproval extends Error {
+  readonly approval: { readonly id: string; readonly summary: string; readonly approverDepartment: string };
+  constructor(message: string, approval: { readonly id: string; readonly summary: string; readonly approverDepartment: string }) {
+    super(message);
+    this.name = 'AwaitingApproval';
+    this.approval = approval;
+  }
+}
+
 function botId(id: string | undefined): string {
   if (id === undefined || id.trim() === '') throw new UsageError('Which bot? Pass its id (see `botcriptofy bots list`).');
   if (!uuid.safeParse(id.trim()).success) throw new UsageError(`"${id}" is not a bot id: expected a UUID such as 1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b (see \`botcriptofy bots list\`).`);
@@ -70,12 +80,17 @@ async function asPerson(options: Common, work: (call: <T>(tool: string, args: Re
     const call = async <T>(tool: string, args: Record<string, unknown>): Promise<T> => {
       const outcome: ToolOutcome = await invokeTool(TOOLS, ctx, tool, args);
       if (!outcome.ok) throw new Refused(tool, outcome.error, outcome.message);
-      if ('pendingApproval' in outcome) throw new Refused(tool, 'awaiting_approval', outcome.message);
+      if ('pendingApproval' in outcome) throw new AwaitingApproval(outcome.message, outcome.pendingApproval);
       return outcome.result as T;
     };
     try {
       await work(call, actor);
     } catch (error) {
+      if (error instanceof AwaitingApproval) {
+        const { id, summary, approverDepartment } = error.approval;
+        console.log(options.json ? JSON.stringify({ ok: true, pendingApproval: { id, summary, approverDepartment } }) : `Not done yet: ${error.message}`);
+        return;
+      }
       if (!(error instanceof Refused)) throw error;
       if (options.json) console.log(JSON.stringify({ ok: false, tool: error.tool, error: error.code, message: error.message }));
       console.error(`Error: ${error.message.replace(/\s+/g, ' ').trim()}`);

@@ -398,7 +398,9 @@ describe('sales, marketing, documents and settings tools on the demo company', (
       const kpis = resultOf<Record<string, Record<string, number>>>(await call('ceo:ceo', 'company_kpis', {}));
       const rows = <T,>(q: ReturnType<typeof sql>) => queryRows<T & Record<string, unknown>>(test.handle.db, q);
       const after = (at: string | Date | null, days: number) => at !== null && new Date(at).getTime() >= now.getTime() - days * 86_400_000;
-      const trades = (await rows<{ status: string; closed_at: string | null; profit_quote: string | null }>(sql`select status::text, closed_at, profit_quote::text from trades`)).filter((t) => t.status === 'closed' && after(t.closed_at, 30));
+      // The trading and finance figures' windows are [now − 30 d, now) (billing/figures.ts, figures/trading.ts).
+      const within = (at: string | Date | null, days: number) => after(at, days) && new Date(at!).getTime() < now.getTime();
+      const trades = (await rows<{ status: string; closed_at: string | null; profit_quote: string | null }>(sql`select status::text, closed_at, profit_quote::text from trades`)).filter((t) => t.status === 'closed' && within(t.closed_at, 30));
       const bots = await rows<{ status: string }>(sql`select status::text from bots`);
       const tickets = (await rows<{ status: string; sla_due_at: string | null }>(sql`select status::text, sla_due_at from support_tickets`)).filter((t) => ['open', 'pending', 'escalated'].includes(t.status));
       const leads = await rows<{ stage: string; updated_at: string }>(sql`select stage::text, updated_at from leads`);
@@ -410,6 +412,7 @@ describe('sales, marketing, documents and settings tools on the demo company', (
         runningBots: bots.filter((b) => b.status === 'running').length,
         closedTrades30d: trades.length,
         profit30dQuote: Math.round(trades.reduce((sum, t) => sum + Number(t.profit_quote ?? 0), 0) * 100) / 100,
+        winRate30dPct: Math.round((trades.filter((t) => Number(t.profit_quote) > 0).length / trades.length) * 1000) / 10,
       });
       expect(kpis['trading']!['closedTrades30d']).toBeGreaterThan(0);
       expect(kpis['support']).toEqual({ openTickets: tickets.length, overdueTickets: tickets.filter((t) => t.sla_due_at !== null && new Date(t.sla_due_at) < now).length });
@@ -420,9 +423,10 @@ describe('sales, marketing, documents and settings tools on the demo company', (
       expect(kpis['marketing']).toEqual({ activeCampaigns: campaigns.filter((c) => c.status === 'active').length });
       expect(kpis['security']).toEqual({ highSeverityEvents24h: events.filter((e) => ['high', 'critical'].includes(e.severity) && after(e.occurred_at, 1)).length });
       expect(kpis['approvals']!['pending']).toBe(approvals.filter((a) => a.status === 'pending' && new Date(a.expires_at) > now).length);
-      expect(kpis['finance']!['failedPayments30d']).toBe(payments.filter((p) => p.status === 'failed' && after(p.created_at, 30)).length);
-      const summary = resultOf<{ mrrCents: number; arrCents: number; payingCustomers: number }>(await call('finance:head', 'revenue_summary', {}));
-      expect(kpis['finance']).toMatchObject({ mrrCents: summary.mrrCents, arrCents: summary.arrCents, payingCustomers: summary.payingCustomers });
+      expect(kpis['finance']!['failedPayments30d']).toBe(payments.filter((p) => p.status === 'failed' && within(p.created_at, 30)).length);
+      const summary = resultOf<{ mrrCents: number; arrCents: number; payingCustomers: number; customerChurn30dPct: number | null; netNewMrr: { netNewCents: number } }>(await call('finance:head', 'revenue_summary', {}));
+      expect(kpis['finance']).toMatchObject({ mrrCents: summary.mrrCents, arrCents: summary.arrCents, payingCustomers: summary.payingCustomers, customerChurn30dPct: summary.customerChurn30dPct, netNewMrr30dCents: summary.netNewMrr.netNewCents });
+      expect(kpis).toMatchObject({ windowDays: 30, securityWindowHours: 24 });
     });
   });
 

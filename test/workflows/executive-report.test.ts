@@ -28,7 +28,7 @@ describe('executive-report workflow on the demo company', () => {
     online = workflowRuntime(test.handle.db, { ollamaUrl: fake.url });
     ceo = await ceoActor(test.handle.db);
     const calls: [string, Record<string, unknown>][] = [
-      ['revenue_summary', { months: 1 }], ['failed_payments', { days: 1 }], ['trading_pnl', { days: 1 }], ['risk_status', {}],
+      ['revenue_summary', { months: 1, days: 1 }], ['failed_payments', { days: 1 }], ['trading_pnl', { days: 1 }], ['risk_status', {}],
       ['recent_security_events', { hours: 24 }], ['detect_anomalies', { hours: 24 }], ['open_tickets', { limit: 5 }],
       ['sales_funnel', { days: 1 }], ['campaign_performance', { days: 1 }],
     ];
@@ -68,8 +68,8 @@ describe('executive-report workflow on the demo company', () => {
     const text = report.text;
     for (const piece of [
       `MRR ${formatBrlCents(revenue.mrrCents)}`, `ARR ${formatBrlCents(revenue.arrCents)}`, `ARPU ${formatBrlCents(revenue.arpuCents)}`,
-      `${int(revenue.payingCustomers)} clientes pagantes`, `Pagamentos falhos em 24 h: ${int(failed.failedPayments)}`, `em risco: ${formatBrlCents(failed.atRiskCents)}`,
-      `${int(failed.pastDueSubscriptions)} em atraso`,
+      `${int(revenue.payingCustomers)} clientes pagantes`, `Pagamentos falhos em 24 h: ${int(failed.failedPayments)}`, `em risco agora: ${formatBrlCents(failed.atRiskCents)}`,
+      `em atraso agora: ${int(failed.pastDueSubscriptions)}`,
       `${int(pnl.closedTrades)} operações fechadas em 24 h, ${int(pnl.wins)} com lucro`, `resultado ${usdt(pnl.profitQuote)}`,
       `${int(risk.runningBots)} robôs rodando, ${int(risk.attentionTotal)} precisam de atenção`,
       `${int(events.total)} eventos em 24 h`, `${int(tickets.total)} tickets abertos, ${int(tickets.overdue)} fora do SLA`,

@@ -44,7 +44,7 @@ export const auditTools = [
 export const companyTools = [
   defineTool({
     name: 'company_kpis',
-    description: "One snapshot of every department's key figures (CEO): MRR, ARR and paying customers now, churn and net new MRR of the last 30 days, trading of the last 30 days.",
+    description: "One snapshot of every department's key figures, each with its window: now, 30 days, 24 h (CEO).",
     domain: 'company',
     effect: 'read',
     input: z.strictObject({}),

@@ -10,7 +10,7 @@ const planId = z.enum(['free', 'pro', 'enterprise']);
 export const billingTools = [
   defineTool({
     name: 'revenue_summary',
-    description: 'MRR, ARR, paying customers and ARPU now; customer and revenue churn of the last 30 days; LTV (ARPU ÷ the last 90 days\' churn ÷ 3); net new MRR of the last N days; MRR movements per month.',
+    description: 'MRR, ARR, paying customers and ARPU now; churn of 30 days; LTV (churn of 90 days); net new MRR of N days.',
     domain: 'billing',
     effect: 'read',
     input: z.strictObject({

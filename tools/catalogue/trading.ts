@@ -88,7 +88,7 @@ export const tradingTools = [
   }),
   defineTool({
     name: 'list_bots',
-    description: "List bots with owner, strategy, symbols, mode and status: one trader's, or every trader's (staff, no email); optionally only one status.",
+    description: "Bots with owner, strategy, symbols, mode and status: one trader's, or every trader's (staff, no email).",
     domain: 'trading',
     effect: 'read',
     input: z.strictObject({
