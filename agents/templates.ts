@@ -139,8 +139,24 @@ const TEMPLATES: Record<string, (r: Result, l: Locale) => string> = {
     return [t(l, `${int(bots.length, l)} robôs, ${int(r['running'] as number, l)} rodando.`, `${int(bots.length, l)} bots, ${int(r['running'] as number, l)} running.`), ...bots.map((b) => `- ${b['name']} (${b['strategy']}, ${(b['symbols'] as string[]).join(', ')}, ${b['mode']}): ${b['status']}`)].join('\n');
   },
   trading_pnl: (r, l) =>
-    t(l, `${int(r['closedTrades'] as number, l)} operações fechadas em ${int(r['days'] as number, l)} dias, ${int(r['wins'] as number, l)} com lucro (${pct(r['winRatePct'] as number | null, l)}), resultado ${quote(r['profitQuote'] as number, l)}.`,
-      `${int(r['closedTrades'] as number, l)} trades closed in ${int(r['days'] as number, l)} days, ${int(r['wins'] as number, l)} winners (${pct(r['winRatePct'] as number | null, l)}), result ${quote(r['profitQuote'] as number, l)}.`),
+    t(l, `${capitalized(lastWindow(r['days'], 'd', l))}: ${int(r['closedTrades'] as number, l)} operações fechadas, ${int(r['wins'] as number, l)} com lucro (${pct(r['winRatePct'] as number | null, l)}), resultado ${quote(r['profitQuote'] as number, l)}.`,
+      `${capitalized(lastWindow(r['days'], 'd', l))}: ${int(r['closedTrades'] as number, l)} trades closed, ${int(r['wins'] as number, l)} winners (${pct(r['winRatePct'] as number | null, l)}), result ${quote(r['profitQuote'] as number, l)}.`),
+  list_bots: (r, l) => {
+    const listed = r['bots'] as Result[];
+    const byStatus = Object.entries(r['byStatus'] as Record<string, number>).map(([status, n]) => `${int(n, l)} ${status}`).join(', ');
+    return [t(l, `${int(r['total'] as number, l)} robôs (${byStatus || 'nenhum'}).`, `${int(r['total'] as number, l)} bots (${byStatus || 'none'}).`), ...listed.map((b) => `- ${b['name']} (${b['strategy']}, ${(b['symbols'] as string[]).join(', ')}, ${b['timeframe']}, ${b['mode']}): ${b['status']}${b['owner'] ? ` — ${b['owner']}` : ''}`)].join('\n');
+  },
+  bot_details: (r, l) => {
+    const bot = r['bot'] as Result;
+    const held = r['trades'] as Result;
+    return t(l,
+      `${bot['name']} (${bot['strategy']}, ${(bot['symbols'] as string[]).join(', ')}, ${bot['mode']}): ${bot['status']}. Operações: ${int(held['open'] as number, l)} abertas, ${int(held['closed'] as number, l)} fechadas, ${int(held['wins'] as number, l)} com lucro, resultado ${quote(held['profitQuote'] as number, l)}.`,
+      `${bot['name']} (${bot['strategy']}, ${(bot['symbols'] as string[]).join(', ')}, ${bot['mode']}): ${bot['status']}. Trades: ${int(held['open'] as number, l)} open, ${int(held['closed'] as number, l)} closed, ${int(held['wins'] as number, l)} winners, result ${quote(held['profitQuote'] as number, l)}.`);
+  },
+  create_bot: (r, l) => {
+    const bot = r['bot'] as Result;
+    return t(l, `Robô ${bot['name']} criado (${bot['id']}), parado até ser iniciado.`, `Bot ${bot['name']} created (${bot['id']}), stopped until started.`);
+  },
   open_positions: (r, l) => {
     const positions = r['positions'] as Result[];
     return positions.length === 0 ? t(l, 'Nenhuma posição aberta.', 'No open positions.') : positions.map((p) => `- ${p['symbol']}: ${p['amountBase']} @ ${p['entryPriceQuote']}`).join('\n');

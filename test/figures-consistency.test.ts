@@ -23,8 +23,7 @@ import { ceoActor, DEMO_AS_OF, seedDemo, workflowRuntime, type WorkflowRuntime }
 // figures/trading.ts compute for that window, and print the window next to it.
 //
 // The instant asked about is two days after the demo's date: the demo closes some trades up
-// to 36 h after it, and at a real "now" nothing has closed later than now. (The trading_pnl
-// and risk_status tools count trades closed after their instant too; the last test shows it.)
+// to 36 h after it, and at a real "now" nothing has closed later than now.
 const NOW = new Date(DEMO_AS_OF.getTime() + 2 * 86_400_000);
 
 const brl = (cents: number) => formatBrlCents(cents, 'pt-BR');
@@ -185,13 +184,10 @@ describe('one value per figure and window on every surface (demo company)', () =
   });
 });
 
-describe('known divergence (tools/catalogue/trading.ts, owned elsewhere)', () => {
-  // trading_pnl sums trades closed since `now − days` with no end, so a run whose instant is in
-  // the past (a report resumed after a crash, or the demo's own date) also counts trades closed
-  // after it. The fix is one line there: return { days: input.days, ...(await tradingPnl(ctx.db,
-  // lastDays(ctx.now(), input.days), tenantFilter)) }. When it lands this test starts failing:
-  // delete it.
-  it.fails('trading_pnl at the demo date agrees with tradingPnl over [asOf − 1 d, asOf)', async () => {
+describe('trading figures at a past instant', () => {
+  // The trading tools count only trades closed before their instant, like every figure: at
+  // a past instant (a report resumed after a crash, or the demo's own date) too.
+  it('trading_pnl at the demo date agrees with tradingPnl over [asOf − 1 d, asOf)', async () => {
     const test = await createTestDatabase('pglite');
     try {
       await seedDemo(test.handle.db, 40);

@@ -547,7 +547,7 @@ describe('the Telegram door', () => {
       await requester.send(message);
       const answer = await requester.reply();
       expect(answer.plain).toMatch(/⏳ Ainda não feito: aguardando aprovação do responsável de Configurações ou do CEO \(aprovação [0-9a-f-]{36}\)/);
-      const [approval] = await database.select().from(db.approvals).where(and(eq(db.approvals.tool, 'set_config'), eq(db.approvals.status, 'pending')));
+      const [approval] = await database.select().from(db.approvals).where(and(eq(db.approvals.tool, 'set_config'), eq(db.approvals.status, 'pending'), sql`${db.approvals.args}->>'key' = 'trading.kill_switch'`));
       expect(approval).toBeDefined();
 
       const card = await head.reply();

@@ -449,7 +449,7 @@ describe('sales, marketing, documents and settings tools on the demo company', (
     }
     const change = await answerOffline(ctxFor(staff['settings:member']!), 'settings', 'muda o risk.max_daily_loss_pct para 4, perdas altas');
     // Said by the code, in the language of the request: not done yet, who decides, which approval.
-    const [approval] = (await listPendingApprovals(test.handle.db, now)).filter((a) => a.tool === 'set_config');
+    const [approval] = (await listPendingApprovals(test.handle.db, now)).filter((a) => a.tool === 'set_config' && (a.args as { key?: string }).key === 'risk.max_daily_loss_pct');
     expect(change.actions).toMatchObject([{ tool: 'set_config', status: 'awaiting_approval', approvalId: approval!.id }]);
     expect(change.answer).toContain(`⏳ Ainda não feito: aguardando aprovação do responsável de Configurações ou do CEO (aprovação ${approval!.id})`);
     expect(approval!.args).toEqual({ key: 'risk.max_daily_loss_pct', value: 4, reason: 'perdas altas' });

@@ -1,3 +1,4 @@
+import type Stripe from 'stripe';
 import crypto from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,7 +78,11 @@ describe('tool layer: policy, tenant scope, approvals, audit', () => {
 
   it('turns a refund into a pending approval that only the Finance head or CEO can decide, executed once', async () => {
     const [payment] = await test.handle.db.select().from(db.payments).where(eq(db.payments.status, 'succeeded')).limit(1);
-    const requested = await invokeTool(TOOLS, ctxFor(staff['finance:member']!), 'refund_payment', { paymentId: payment!.id, reason: 'cobrança duplicada' });
+    // In local mode nobody is asked to approve a refund that could only fail.
+    expect(await invokeTool(TOOLS, ctxFor(staff['finance:member']!), 'refund_payment', { paymentId: payment!.id, reason: 'cobrança duplicada' })).toMatchObject({ ok: false, error: 'unavailable' });
+    // With a Stripe key configured the request is queued (the client is not called until the refund runs).
+    const configured = { ...ctxFor(staff['finance:member']!), billing: new BillingService(test.handle.db, {} as Stripe) };
+    const requested = await invokeTool(TOOLS, configured, 'refund_payment', { paymentId: payment!.id, reason: 'cobrança duplicada' });
     expect(requested).toMatchObject({ ok: true, pendingApproval: { approverDepartment: 'finance' } });
     const approvalId = (requested as { pendingApproval: { id: string } }).pendingApproval.id;
     const [row] = await test.handle.db.select().from(db.approvals).where(eq(db.approvals.id, approvalId));
@@ -92,7 +97,7 @@ describe('tool layer: policy, tenant scope, approvals, audit', () => {
     ]);
     const decided = [first, second].filter((d) => d.decided);
     expect(decided).toHaveLength(1); // pressed twice, by two people: one execution
-    // In local mode the refund itself cannot reach Stripe: the approval records the failure clearly.
+    // Decided where the key is missing (e.g. removed since), the refund cannot reach Stripe: the approval records the failure clearly.
     expect(decided[0]).toMatchObject({ status: 'failed' });
     const [after] = await test.handle.db.select().from(db.approvals).where(eq(db.approvals.id, approvalId));
     expect(after!.status).toBe('failed');

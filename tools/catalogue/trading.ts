@@ -1,6 +1,7 @@
-import { and, asc, desc, eq, gte, inArray, sql } from 'drizzle-orm';
+import { asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { botModes, bots, botStatuses, exchangeAccounts, getScoped, insertScoped, paperBalances, positions, queryRows, selectScoped, tenants, tenantScope, trades, users, type Database, type TenantScope } from '../../db/index.ts';
+import { botModes, bots, botStatuses, exchangeAccounts, getScoped, insertScoped, paperBalances, positions, queryRows, selectScoped, tenants, tenantScope, users, type Database, type TenantScope } from '../../db/index.ts';
+import { botCounts, lastDays, todayUtc, tradingPnl } from '../../figures/index.ts';
 import { ToolRefusal, traderScope } from '../scope.ts';
 import { checkBacktestQuota } from '../../billing/index.ts';
 import { BotRunner, getStrategy, loadCachedCandles, parseStrategyParameters, runBacktest, saveBacktest, sliceCandles, splitSymbol, startBot, STRATEGIES, stopBot, syncCandles, timeframeToMs } from '../../trading/index.ts';
@@ -194,17 +195,8 @@ export const tradingTools = [
     input: z.strictObject({ email: traderEmail, days: z.number().int().min(1).max(365).default(30) }),
     output: z.object({ days: z.number(), closedTrades: z.number(), wins: z.number(), profitQuote: z.number(), winRatePct: z.number().nullable() }),
     async execute(ctx, input) {
-      const since = new Date(ctx.now().getTime() - input.days * 86_400_000);
       const tenantFilter = ctx.actor.kind === 'trader' || input.email ? (await traderScope(ctx, input.email)).tenantId : null;
-      const [row] = await queryRows<{ n: string; wins: string; profit: string | null }>(
-        ctx.db,
-        sql`select count(*)::bigint as n, count(*) filter (where profit_quote > 0)::bigint as wins, sum(profit_quote)::text as profit
-            from trades where status = 'closed' and closed_at >= ${since.toISOString()}::timestamptz
-            ${tenantFilter ? sql`and tenant_id = ${tenantFilter}` : sql``}`,
-      );
-      const closed = Number(row?.n ?? 0);
-      const wins = Number(row?.wins ?? 0);
-      return { days: input.days, closedTrades: closed, wins, profitQuote: Math.round(Number(row?.profit ?? 0) * 100) / 100, winRatePct: closed ? Math.round((wins / closed) * 1000) / 10 : null };
+      return { days: input.days, ...(await tradingPnl(ctx.db, lastDays(ctx.now(), input.days), tenantFilter)) };
     },
   }),
   defineTool({
@@ -234,32 +226,26 @@ export const tradingTools = [
       todayProfitQuote: z.number(),
     }),
     async execute(ctx, input) {
-      const start = new Date(Math.floor(ctx.now().getTime() / 86_400_000) * 86_400_000);
+      const today = todayUtc(ctx.now());
       if (ctx.actor.kind !== 'trader' && !input.email) {
         // The platform at a glance (staff only: a trader always gets their own account).
-        const [row] = await queryRows<{ running: string; attention: string; profit: string | null }>(
-          ctx.db,
-          sql`select (select count(*) from bots where status = 'running') as running,
-                (select count(*) from bots where status in ('paused', 'error', 'frozen')) as attention,
-                (select sum(profit_quote)::text from trades where status = 'closed' and closed_at >= ${start.toISOString()}::timestamptz) as profit`,
-        );
+        const counts = await botCounts(ctx.db);
         const troubled = await ctx.db.select().from(bots).where(inArray(bots.status, ['paused', 'error', 'frozen'])).orderBy(desc(bots.updatedAt)).limit(20);
         return {
           attention: troubled.map((b) => ({ botId: b.id, name: b.name, status: b.status, reason: b.lastError })),
-          attentionTotal: Number(row?.attention ?? 0),
-          runningBots: Number(row?.running ?? 0),
-          todayProfitQuote: Math.round(Number(row?.profit ?? 0) * 100) / 100,
+          attentionTotal: counts.attention,
+          runningBots: counts.runningBots,
+          todayProfitQuote: (await tradingPnl(ctx.db, today)).profitQuote,
         };
       }
       const scope = await traderScope(ctx, input.email);
       const own = await selectScoped(ctx.db, scope, bots);
       const troubled = own.filter((b) => b.status === 'paused' || b.status === 'error' || b.status === 'frozen');
-      const today = await selectScoped(ctx.db, scope, trades, { where: and(eq(trades.status, 'closed'), gte(trades.closedAt, start)), orderBy: desc(trades.closedAt) });
       return {
         attention: troubled.map((b) => ({ botId: b.id, name: b.name, status: b.status, reason: b.lastError })),
         attentionTotal: troubled.length,
         runningBots: own.filter((b) => b.status === 'running').length,
-        todayProfitQuote: Math.round(today.reduce((sum, t) => sum + Number(t.profitQuote ?? 0), 0) * 100) / 100,
+        todayProfitQuote: (await tradingPnl(ctx.db, today, scope.tenantId)).profitQuote,
       };
     },
   }),
