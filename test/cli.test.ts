@@ -209,7 +209,8 @@ describe('botcriptofy CLI on the embedded database', () => {
 describe('botcriptofy start', () => {
   it('brings up /health on a fresh data folder with the demo company, serves the other commands meanwhile, and stops cleanly on SIGTERM', async () => {
     const dataDir = path.join(tempDir(), 'fresh');
-    const server = await startCli(['start'], { DATA_DIR: dataDir, PORT: '0', BOT_TICK_INTERVAL_S: '2' }, (line) => line.includes('BotCriptoFy is up'));
+    // The replayed market, as on a machine without a route to Binance (auto chooses it there).
+    const server = await startCli(['start'], { DATA_DIR: dataDir, PORT: '0', BOT_TICK_INTERVAL_S: '2', PAPER_MARKET: 'replay' }, (line) => line.includes('BotCriptoFy is up'));
     const { url } = JSON.parse(server.line) as { url: string };
     const health = await fetch(`${url}/health`);
     expect(health.status).toBe(200);
@@ -236,6 +237,7 @@ describe('botcriptofy start', () => {
     ]);
     for (const [name, result] of Object.entries({ status, executive, ask, approvals, invite, audit })) expect(result.code, `${name}: ${result.stderr}`).toBe(0);
     expect(JSON.parse(status.stdout)).toMatchObject({ jobs: 'in-process', bots: { running: expect.any(Number) } });
+    await expect.poll(() => server.output()).toContain('PAPER_MARKET=replay: paper and testnet bots trade a replayed market');
     // status sees the running server's worker once it has ticked bots (every 2 s here).
     await expect
       .poll(async () => (JSON.parse((await runCli(['status', '--json'], env)).stdout) as { workers: { alive: boolean }[] }).workers.some((worker) => worker.alive), { timeout: 30_000, interval: 500 })
