@@ -19,7 +19,7 @@ import type { Session } from './session.ts';
 import { agentTurn, askCommand, decidesApprovals, MAX_MESSAGE_CHARS, reportCommand, type AgentTurnDeps } from './staff.ts';
 import { departmentName, failureText, linkFailureText, replyLocale, staffHelp, t, telegramLocale, textOnlyText, tooLongText, traderHelp, unknownCommandText, unknownPersonText } from './texts.ts';
 import {
-  backtestCommand, balanceCommand, botControlCommand, botsCommand, chartCommand, forceExitCommand, forceExitData, forceExitDecision, periodCommand, planCommand, profitCommand, statusCommand,
+  backtestCommand, balanceCommand, botControlCommand, botsCommand, chartCommand, forceExitCommand, forceExitData, forceExitDecision, startLiveData, startLiveDecision, periodCommand, planCommand, profitCommand, statusCommand,
 } from './trader.ts';
 
 export interface TelegramDoorOptions {
@@ -109,7 +109,7 @@ export class TelegramDoor {
   private readonly strangers = new Map<number, number>();
   private readonly linkFailures = new Map<number, { count: number; since: number }>();
   private readonly recentUpdates = new Set<number>();
-  private readonly answeredForceExits = new Set<string>();
+  private readonly answeredConfirmations = new Set<string>();
   private approvalsTimer: NodeJS.Timeout | undefined;
   private readonly metrics: { updates: Counter<'kind'>; reply: Histogram<'kind'> } | undefined;
   private started = false;
@@ -515,22 +515,26 @@ export class TelegramDoor {
       this.setKind('approval');
       return onApprovalButton(this.approvals, { person, locale, chatId, messageId, answer }, approval.data);
     }
-    const exit = forceExitData.safeParse(data);
-    if (exit.success) {
-      this.setKind('forceexit');
+    // A trader's own confirmation (a forced exit, a live bot's start): answered once, then the
+    // confirmation message is replaced by what happened.
+    const confirmation = async (kind: string, confirmed: boolean, acknowledgement: [string, string], decide: (session: Session) => Promise<string>) => {
+      this.setKind(kind);
       if (!person || person.actor.kind !== 'trader' || chatId === undefined || messageId === undefined) return answer(t(locale, 'Este botão não é para você.', 'This button is not for you.'), true);
       const key = `${chatId}:${messageId}`;
-      if (this.answeredForceExits.has(key)) return answer(t(locale, 'Já respondido.', 'Already answered.'));
-      this.answeredForceExits.add(key);
-      if (this.answeredForceExits.size > MAX_REMEMBERED) this.answeredForceExits.delete(this.answeredForceExits.values().next().value!);
+      if (this.answeredConfirmations.has(key)) return answer(t(locale, 'Já respondido.', 'Already answered.'));
+      this.answeredConfirmations.add(key);
+      if (this.answeredConfirmations.size > MAX_REMEMBERED) this.answeredConfirmations.delete(this.answeredConfirmations.values().next().value!);
       const session = this.session(person, chatId, person.locale);
-      await answer(exit.data.confirmed ? t(locale, 'Enviando a saída…', 'Sending the exit…') : t(locale, 'Cancelado.', 'Cancelled.'));
-      const text = await session.typing(() => forceExitDecision(session, exit.data));
+      await answer(confirmed ? t(locale, ...acknowledgement) : t(locale, 'Cancelado.', 'Cancelled.'));
+      const text = await session.typing(() => decide(session));
       await this.bot.telegram
         .editMessageText(chatId, messageId, undefined, markdownToTelegramHtml(text), { parse_mode: 'HTML', reply_markup: { inline_keyboard: [] } })
         .catch(async () => void (await session.reply(text)));
-      return;
-    }
+    };
+    const live = startLiveData.safeParse(data);
+    if (live.success) return confirmation('startlive', live.data.confirmed, ['Ligando…', 'Starting…'], (session) => startLiveDecision(session, live.data));
+    const exit = forceExitData.safeParse(data);
+    if (exit.success) return confirmation('forceexit', exit.data.confirmed, ['Enviando a saída…', 'Sending the exit…'], (session) => forceExitDecision(session, exit.data));
     await answer(t(locale, 'Este botão não vale mais.', 'This button is no longer valid.'));
   }
 

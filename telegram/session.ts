@@ -20,8 +20,8 @@ export interface Session {
 export type ToolCall<T> = { readonly ok: true; readonly result: T } | { readonly ok: false; readonly message: string; readonly error: string };
 
 /** A tool call as the person, through the tool layer (policy, scope, validation, audit). */
-export async function callTool<T>(session: Pick<Session, 'tools'>, name: string, args: Record<string, unknown>): Promise<ToolCall<T>> {
-  const outcome: ToolOutcome = await invokeTool(TOOLS, session.tools, name, args);
+export async function callTool<T>(session: Pick<Session, 'tools'>, name: string, args: Record<string, unknown>, options: { liveTradingConfirmed?: boolean } = {}): Promise<ToolCall<T>> {
+  const outcome: ToolOutcome = await invokeTool(TOOLS, options.liveTradingConfirmed ? { ...session.tools, liveTradingConfirmed: true } : session.tools, name, args);
   if (outcome.ok && 'result' in outcome) return { ok: true, result: outcome.result as T };
   if (outcome.ok) return { ok: false, error: 'pending_approval', message: outcome.message };
   // "start_bot failed: Your Free plan …" reads better without the tool's name.

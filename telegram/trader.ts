@@ -193,9 +193,20 @@ export async function botControlCommand(session: Session, command: 'startbot' | 
   if (!parsed.success) return void (await session.reply(usage(command, locale)));
   const found = await resolveBot(session, parsed.data[0]);
   if (!found) return;
+  const label = `${found.index + 1} \`${shortId(found.bot.id)}\` ${md(found.bot.name)}`;
+  if (command === 'startbot' && found.bot.mode === 'live' && found.bot.status !== 'running') {
+    // Real money: the trader confirms with a button first (the tool would otherwise ask Security).
+    const keyboard: InlineKeyboard = {
+      inline_keyboard: [[
+        { text: t(locale, '✅ Ligar com dinheiro real', '✅ Start with real money'), callback_data: startLiveButton(found.bot.id, 'y') },
+        { text: t(locale, 'Cancelar', 'Cancel'), callback_data: startLiveButton(found.bot.id, 'n') },
+      ]],
+    };
+    await session.reply(t(locale, `⚠️ O robô ${label} opera em modo **real**: ligar agora põe dinheiro de verdade em jogo. Confirma?`, `⚠️ Bot ${label} trades in **live** mode: starting it now puts real money at stake. Confirm?`), keyboard);
+    return;
+  }
   const call = await callTool<{ botId: string; status: string }>(session, command === 'startbot' ? 'start_bot' : 'stop_bot', { botId: found.bot.id });
   if (!call.ok) return void (await failed(session, call.message));
-  const label = `${found.index + 1} \`${shortId(found.bot.id)}\` ${md(found.bot.name)}`;
   await session.reply(command === 'startbot' ? t(locale, `▶️ Robô ${label} ligado.`, `▶️ Bot ${label} started.`) : t(locale, `⏹ Robô ${label} parado.`, `⏹ Bot ${label} stopped.`));
 }
 
@@ -251,6 +262,29 @@ export async function chartCommand(session: Session, args: readonly string[]): P
   if (!found || person.actor.kind !== 'trader') return;
   const chart = await session.typing(() => equityChart(session.tools.db, tenantScope(person.actor.tenantId), found.bot.id, { locale }));
   await session.photo(chart.png, chart.caption);
+}
+
+// ---- /startbot of a live bot: the trader's own confirmation, then the tool, marked as confirmed.
+
+/** `sl:<bot id without dashes>:<y|n>`. */
+export const startLiveData = z
+  .string()
+  .max(64)
+  .regex(/^sl:[0-9a-f]{32}:[yn]$/)
+  .transform((data) => {
+    const [, hex, answer] = data.split(':') as [string, string, string];
+    return { botId: `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`, confirmed: answer === 'y' };
+  });
+
+const startLiveButton = (botId: string, answer: 'y' | 'n') => `sl:${botId.replace(/-/g, '')}:${answer}`;
+
+/** The text that replaces the confirmation once the trader answered. */
+export async function startLiveDecision(session: Session, choice: { botId: string; confirmed: boolean }): Promise<string> {
+  const { locale } = session;
+  if (!choice.confirmed) return t(locale, 'Cancelado. O robô continua parado.', 'Cancelled. The bot stays stopped.');
+  const call = await callTool<{ botId: string; status: string }>(session, 'start_bot', { botId: choice.botId }, { liveTradingConfirmed: true });
+  if (!call.ok) return `⚠️ ${md(call.message)}`;
+  return t(locale, `▶️ Robô \`${shortId(call.result.botId)}\` ligado em modo real.`, `▶️ Bot \`${shortId(call.result.botId)}\` started in live mode.`);
 }
 
 // ---- /forceexit: a confirmation first; the button carries the bot and the symbol.

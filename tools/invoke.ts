@@ -68,7 +68,7 @@ export async function invokeTool(
     return { ok: false, tool: name, error: 'invalid_arguments', message: `Invalid arguments for ${name}: ${message}`, durationMs: elapsed() };
   }
   try {
-    if (tool.effect === 'approval' && !options.approved) {
+    if (!options.approved && (tool.effect === 'approval' || (await tool.needsApproval?.(ctx, parsed.data)))) {
       const tenantId = tool.tenantOf ? await tool.tenantOf(ctx, parsed.data) : ctx.actor.kind === 'system' ? null : ctx.actor.tenantId;
       if (!tenantId) throw new ToolRefusal('not_found', 'No account to act on.');
       const summary = tool.summarize?.(parsed.data, 'en') ?? name;
@@ -96,7 +96,7 @@ export async function invokeTool(
       };
     }
     const result = tool.output.parse(await tool.execute(ctx, parsed.data));
-    await audit('ok', { result });
+    await audit('ok', { result, ...(ctx.liveTradingConfirmed && tool.needsApproval ? { details: { liveTradingConfirmedBy: 'the person themselves' } } : {}) });
     return { ok: true, tool: name, result, durationMs: elapsed() };
   } catch (error) {
     if (error instanceof ToolRefusal) {

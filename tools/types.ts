@@ -18,6 +18,12 @@ export interface ToolContext {
   readonly now: () => Date;
   /** Where missing candles are fetched from (an exchange); without it only the cache is used. */
   readonly marketData?: MarketDataSource | undefined;
+  /**
+   * Set by a door only after the person confirmed, themselves, that live trading may start
+   * (Telegram's confirm button, the CLI's --confirm-live). A model's tool call never carries
+   * it, so an agent that starts a live bot gets an approval for a person to decide.
+   */
+  readonly liveTradingConfirmed?: boolean;
   /** The trading engine, for tools that place orders on a bot's account (force_exit); absent: they say so. */
   readonly trading?: TradingAccess | undefined;
 }
@@ -52,6 +58,11 @@ export interface ToolDefinition<I = unknown, O = unknown> {
   summarize?(input: I, locale: 'pt-BR' | 'en'): string;
   /** For `approval` tools: the tenant whose data the action touches. */
   tenantOf?(ctx: ToolContext, input: I): Promise<string>;
+  /**
+   * For `write` tools that need a person's decision only sometimes (starting a live bot):
+   * true queues an approval, exactly as an `approval` tool does, instead of acting.
+   */
+  needsApproval?(ctx: ToolContext, input: I): Promise<boolean>;
   execute(ctx: ToolContext, input: I): Promise<O>;
 }
 

@@ -70,15 +70,17 @@ function symbolOption(name: string, value: string): string {
 }
 
 /** Opens the runtime, resolves --as (default: the CEO) and runs `work` with a tool context as that person. */
-async function asPerson(options: Common, work: (call: <T>(tool: string, args: Record<string, unknown>) => Promise<T>, actor: Actor) => Promise<void>): Promise<void> {
+type Call = <T>(tool: string, args: Record<string, unknown>, extra?: { liveTradingConfirmed?: boolean }) => Promise<T>;
+
+async function asPerson(options: Common, work: (call: Call, actor: Actor) => Promise<void>): Promise<void> {
   const as = emailOption('--as', options.as);
   await withRuntime(async (runtime) => {
     const who = as ?? (await ceoEmail(runtime.database.db));
     const actor = who ? await actorForEmail(runtime.database.db, who) : undefined;
     if (!actor) throw new UsageError(`No staff member or trader ${who ?? '(no CEO in the database)'}; pass --as EMAIL.`);
     const ctx: ToolContext = { db: runtime.database.db, actor, billing: runtime.billing, now: () => new Date(), trading: tradingAccess(runtime) };
-    const call = async <T>(tool: string, args: Record<string, unknown>): Promise<T> => {
-      const outcome: ToolOutcome = await invokeTool(TOOLS, ctx, tool, args);
+    const call: Call = async <T>(tool: string, args: Record<string, unknown>, extra: { liveTradingConfirmed?: boolean } = {}): Promise<T> => {
+      const outcome: ToolOutcome = await invokeTool(TOOLS, extra.liveTradingConfirmed ? { ...ctx, liveTradingConfirmed: true } : ctx, tool, args);
       if (!outcome.ok) throw new Refused(tool, outcome.error, outcome.message);
       if ('pendingApproval' in outcome) throw new AwaitingApproval(outcome.message, outcome.pendingApproval);
       return outcome.result as T;
@@ -203,15 +205,17 @@ export async function botsStartCommand(id: string | undefined, options: Common &
   const botIdArg = botId(id);
   await asPerson(options, async (call, actor) => {
     const details = await call<BotDetails>('bot_details', { botId: botIdArg });
-    // start_bot asks no approval for a live bot, so the person must say so here, every time.
-    if (details.bot.mode === 'live' && details.bot.status !== 'running' && !options.confirmLive) {
+    // A live bot starts only by a person: its owner confirming here (--confirm-live, every
+    // time), or, when staff ask, an approval the Security head or the CEO decides.
+    const live = details.bot.mode === 'live' && details.bot.status !== 'running';
+    if (live && !options.confirmLive) {
       throw new Refused(
         'start_bot',
         'needs_confirmation',
-        `Bot ${label(details.bot)} is in live mode: starting it trades on ${details.bot.owner ?? "the trader"}'s exchange account (real money when TRADING_MODE=live). Nothing was started; run again with --confirm-live to confirm.`,
+        `Bot ${label(details.bot)} is in live mode: starting it trades on ${details.bot.owner ?? "the trader"}'s exchange account (real money when TRADING_MODE=live). Nothing was started; run again with --confirm-live to confirm (staff: that asks the Security head or the CEO to approve).`,
       );
     }
-    const result = await call<{ botId: string; status: string }>('start_bot', { botId: details.bot.id, ...ownerArg(actor, details) });
+    const result = await call<{ botId: string; status: string }>('start_bot', { botId: details.bot.id, ...ownerArg(actor, details) }, { liveTradingConfirmed: live && actor.kind === 'trader' });
     if (options.json) return void console.log(JSON.stringify({ botId: result.botId, name: details.bot.name, mode: details.bot.mode, previousStatus: details.bot.status, status: result.status }));
     console.log(details.bot.status === 'running' ? `Bot ${label(details.bot)} was already running.` : `Started bot ${label(details.bot)} (${details.bot.mode}): ${result.status}.`);
   });

@@ -157,14 +157,18 @@ describe('botcriptofy bots', { timeout: 300_000 }, () => {
     expect(again.stdout).toBe(`Started bot ${bot.id} "CLI test bot" (paper): running.\n`);
   });
 
-  it('starts a live-mode bot only with --confirm-live', async () => {
+  it('starts a live-mode bot only by a person: its owner with --confirm-live, or staff through an approval', async () => {
     expect(json(await bots('stop', liveBot.id, '--as', people['security:member']!, '--json'))).toMatchObject({ botId: liveBot.id, mode: 'live', status: 'stopped' });
     const { name } = json<Details>(await bots('show', liveBot.id, '--json')).bot;
     const unconfirmed = await bots('start', liveBot.id, '--json');
-    refused(unconfirmed, `Bot ${liveBot.id} "${name}" is in live mode: starting it trades on ${liveBot.owner}'s exchange account (real money when TRADING_MODE=live). Nothing was started; run again with --confirm-live to confirm.`);
+    refused(unconfirmed, `Bot ${liveBot.id} "${name}" is in live mode: starting it trades on ${liveBot.owner}'s exchange account (real money when TRADING_MODE=live). Nothing was started; run again with --confirm-live to confirm (staff: that asks the Security head or the CEO to approve).`);
     expect(JSON.parse(unconfirmed.stdout)).toMatchObject({ ok: false, error: 'needs_confirmation' });
     expect(json<Details>(await bots('show', liveBot.id, '--json')).bot.status).toBe('stopped');
-    expect(json(await bots('start', liveBot.id, '--confirm-live', '--json'))).toMatchObject({ botId: liveBot.id, mode: 'live', previousStatus: 'stopped', status: 'running' });
+    // Staff (the CEO by default) confirming is a request: an approval for a person to decide.
+    expect(json(await bots('start', liveBot.id, '--confirm-live', '--json'))).toMatchObject({ ok: true, pendingApproval: { approverDepartment: 'security', summary: `Start bot ${liveBot.id} in LIVE mode (real money)` } });
+    expect(json<Details>(await bots('show', liveBot.id, '--json')).bot.status).toBe('stopped');
+    // The owner confirming starts it.
+    expect(json(await bots('start', liveBot.id, '--confirm-live', '--as', liveBot.owner, '--json'))).toMatchObject({ botId: liveBot.id, mode: 'live', previousStatus: 'stopped', status: 'running' });
   });
 
   it('forces the exit of an open position once', async () => {

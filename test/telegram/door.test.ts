@@ -448,6 +448,37 @@ describe('the Telegram door', () => {
       expect(rows).toEqual([{ name: 'first', status: 'stopped' }, { name: 'second', status: 'running' }]);
     });
 
+    it('starts a live bot only after its owner confirms with the button; cancelling starts nothing', async () => {
+      const [tenant] = await database.insert(db.tenants).values({ kind: 'trader', name: 'Live Trader' }).returning();
+      const [user] = await database.insert(db.users).values({ tenantId: tenant!.id, email: 'live.trader@example.com', name: 'Live Trader', locale: 'pt-BR' }).returning();
+      const [customer] = await database.insert(db.customers).values({ tenantId: tenant!.id, email: user!.email, name: 'Live Trader' }).returning();
+      await database.insert(db.subscriptions).values({ tenantId: tenant!.id, customerId: customer!.id, planId: 'pro', interval: 'month', status: 'active', amountCents: 9_990, currentPeriodStart: new Date(Date.now() - 86_400_000), currentPeriodEnd: new Date(Date.now() + 29 * 86_400_000), startedAt: new Date(Date.now() - 86_400_000) });
+      const [account] = await database.insert(db.exchangeAccounts).values({ tenantId: tenant!.id, label: 'binance', apiKeyEncrypted: 'x', apiSecretEncrypted: 'y', apiKeyLast4: '9f2c', sandbox: true }).returning();
+      const [bot] = await database.insert(db.bots).values({ tenantId: tenant!.id, name: 'real', strategyName: 'rsi', parameters: {}, symbols: ['BTC/USDT'], timeframe: '1h', mode: 'live', status: 'stopped', exchangeAccountId: account!.id, stakeQuote: '100' }).returning();
+      const chat = person('live');
+      await link(chat, user!.email, 'trader');
+      const status = async () => (await database.select().from(db.bots).where(eq(db.bots.id, bot!.id)))[0]!.status;
+
+      await chat.send('/startbot 1');
+      const cancelled = await chat.reply();
+      expect(cancelled.plain).toMatch(/opera em modo real: ligar agora põe dinheiro de verdade em jogo/);
+      expect(cancelled.buttons.map((b) => b.text)).toEqual(['✅ Ligar com dinheiro real', 'Cancelar']);
+      await chat.press(cancelled.buttons[1]!.callback_data, cancelled.messageId);
+      await settle();
+      expect(chat.all().find((m) => m.messageId === cancelled.messageId)!.plain).toMatch(/Cancelado\. O robô continua parado/);
+      expect(await status()).toBe('stopped');
+
+      await chat.send('/startbot 1');
+      const confirm = await chat.reply();
+      await chat.press(confirm.buttons[0]!.callback_data, confirm.messageId);
+      await chat.press(confirm.buttons[0]!.callback_data, confirm.messageId);
+      await settle();
+      expect(chat.all().find((m) => m.messageId === confirm.messageId)!.plain).toMatch(/ligado em modo real/);
+      expect(await status()).toBe('running');
+      const [audited] = await database.select().from(db.auditLog).where(and(eq(db.auditLog.tool, 'start_bot'), eq(db.auditLog.outcome, 'ok'), eq(db.auditLog.tenantId, tenant!.id)));
+      expect(audited!.details).toMatchObject({ liveTradingConfirmedBy: 'the person themselves' });
+    });
+
     it('runs a backtest through the tool layer', async () => {
       const a = chats.get('traderA')!;
       await a.send('/backtest rsi btcusdt 1h 30');

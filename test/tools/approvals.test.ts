@@ -83,4 +83,37 @@ describe('approvals that can be completed', () => {
     const later = { ...base, now: () => new Date(now.getTime() + 49 * 3_600_000) };
     expect(await retryApproval(TOOLS, later, staff['ceo:ceo']!, approvalId)).toMatchObject({ decided: false, status: 'expired', reason: 'This approval has expired; ask for a new one.' });
   });
+
+  it('a live bot starts only by a person: its owner confirming at a door, or an approval when anyone else (an agent) asks', async () => {
+    const [bot] = await queryRows<{ id: string; tenant_id: string; user_id: string; name: string; email: string }>(
+      test.handle.db,
+      sql`select b.id, b.tenant_id, u.id as user_id, u.name, u.email from bots b join users u on u.tenant_id = b.tenant_id join exchange_accounts a on a.id = b.exchange_account_id
+          where b.mode = 'live' and a.status = 'active' order by b.id limit 1`,
+    );
+    await test.handle.db.update(db.bots).set({ status: 'stopped' }).where(eq(db.bots.id, bot!.id));
+    const owner: Actor = { kind: 'trader', userId: bot!.user_id, tenantId: bot!.tenant_id, name: bot!.name };
+    const status = async () => (await test.handle.db.select().from(db.bots).where(eq(db.bots.id, bot!.id)))[0]!.status;
+
+    // What an agent's call looks like (no confirmation can come from a model): an approval.
+    const asked = await invokeTool(TOOLS, { ...base, actor: owner, agent: 'support' }, 'start_bot', { botId: bot!.id });
+    expect(asked).toMatchObject({ ok: true, pendingApproval: { approverDepartment: 'security', summary: `Start bot ${bot!.id} in LIVE mode (real money)` } });
+    expect(await status()).toBe('stopped');
+    const approvalId = (asked as { pendingApproval: { id: string } }).pendingApproval.id;
+    expect(await decideApproval(TOOLS, base, staff['support:head']!, approvalId, 'approve')).toMatchObject({ decided: false });
+    expect(await decideApproval(TOOLS, base, staff['security:head']!, approvalId, 'approve')).toMatchObject({ decided: true, status: 'executed' });
+    expect(await status()).toBe('running');
+
+    // The owner's own confirmation at a door starts it at once, and the audit says so.
+    await test.handle.db.update(db.bots).set({ status: 'stopped' }).where(eq(db.bots.id, bot!.id));
+    expect(await invokeTool(TOOLS, { ...base, actor: owner, liveTradingConfirmed: true }, 'start_bot', { botId: bot!.id })).toMatchObject({ ok: true, result: { status: 'running' } });
+    const [audited] = await test.handle.db.select().from(db.auditLog).where(and(eq(db.auditLog.tool, 'start_bot'), eq(db.auditLog.outcome, 'ok'))).orderBy(sql`${db.auditLog.id} desc`).limit(1);
+    expect(audited!.details).toMatchObject({ liveTradingConfirmedBy: 'the person themselves' });
+
+    // A paper bot needs nothing of the kind.
+    const [paper] = await test.handle.db.select().from(db.bots).where(and(eq(db.bots.mode, 'paper'), eq(db.bots.status, 'stopped'))).limit(1);
+    const paperOwner = await queryRows<{ id: string; name: string }>(test.handle.db, sql`select id, name from users where tenant_id = ${paper!.tenantId} limit 1`);
+    const started = await invokeTool(TOOLS, { ...base, actor: { kind: 'trader', userId: paperOwner[0]!.id, tenantId: paper!.tenantId, name: paperOwner[0]!.name } }, 'start_bot', { botId: paper!.id });
+    expect(started.ok && !('pendingApproval' in started)).toBe(true);
+  });
 });
+

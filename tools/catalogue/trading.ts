@@ -55,7 +55,7 @@ async function findBot(ctx: ToolContext, botId: string, email: string | undefine
 }
 
 /** A write tool that starts or stops one of the scoped trader's bots. */
-function botControlTool(name: string, description: string, action: typeof startBot) {
+function botControlTool(name: 'start_bot' | 'stop_bot', description: string, action: typeof startBot) {
   return defineTool({
     name,
     description,
@@ -63,11 +63,39 @@ function botControlTool(name: string, description: string, action: typeof startB
     effect: 'write',
     input: z.strictObject({ botId: z.uuid(), email: traderEmail }),
     output: z.object({ botId: z.string(), status: z.string() }),
+    ...(name === 'start_bot'
+      ? {
+          // Live trading starts only by a person: the owner's own confirmation at a door, or an
+          // approval by the Security head or the CEO when anyone else (an agent) asks.
+          approverDepartment: 'security' as const,
+          summarize: (input: { botId: string }, locale: 'pt-BR' | 'en') => (locale === 'en' ? `Start bot ${input.botId} in LIVE mode (real money)` : `Iniciar o robô ${input.botId} em modo REAL (dinheiro de verdade)`),
+          tenantOf: async (ctx: ToolContext, input: { botId: string; email?: string | undefined }) => (await botScope(ctx, input)).tenantId,
+          needsApproval: async (ctx: ToolContext, input: { botId: string; email?: string | undefined }) => {
+            if (ctx.liveTradingConfirmed) return false;
+            const [bot] = await ctx.db.select({ mode: bots.mode, status: bots.status }).from(bots).where(eq(bots.id, input.botId));
+            return bot?.mode === 'live' && bot.status !== 'running';
+          },
+        }
+      : {}),
     async execute(ctx, input) {
-      const bot = await action(ctx.db, await traderScope(ctx, input.email), input.botId);
+      const bot = await action(ctx.db, await botScope(ctx, input), input.botId);
       return { botId: bot.id, status: bot.status };
     },
   });
+}
+
+/**
+ * The account a bot control acts on: the trader's (or the one staff name). An approved action
+ * runs as the system with the requester's arguments, which name no one when a trader asked
+ * for their own bot: then the bot's own account.
+ */
+async function botScope(ctx: ToolContext, input: { botId: string; email?: string | undefined }): Promise<TenantScope> {
+  if (ctx.actor.kind === 'system' && !input.email) {
+    const [bot] = await ctx.db.select({ tenantId: bots.tenantId }).from(bots).where(eq(bots.id, input.botId));
+    if (!bot) throw new ToolRefusal('not_found', `No bot ${input.botId}.`);
+    return tenantScope(bot.tenantId);
+  }
+  return traderScope(ctx, input.email);
 }
 
 export const tradingTools = [
