@@ -5,7 +5,7 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../db/index.ts';
-import { runCli, startCli } from './support/cli.ts';
+import { cliEnv, runCli, startCli } from './support/cli.ts';
 import { lastMessage, startFakeOllama, toolResults } from './support/fake-ollama.ts';
 import { createTestDatabase, realPostgresAvailable, type TestDatabase } from './support/databases.ts';
 
@@ -253,6 +253,55 @@ describe('botcriptofy start', () => {
     expect(server.output()).toContain('stopped cleanly');
     expect(fs.existsSync(path.join(dataDir, 'pglite.lock'))).toBe(false);
   });
+});
+
+describe('the README\'s `npm start` under a supervisor', () => {
+  const REPO = path.resolve(import.meta.dirname, '..');
+  /** `npm start` as a supervisor runs it; resolves once the server is up, with the server's pid (from the lock file). */
+  async function npmStart(dataDir: string) {
+    const { spawn } = await import('node:child_process');
+    const npm = spawn('npm', ['start'], { cwd: REPO, env: cliEnv({ DATA_DIR: dataDir, PORT: '0', DEMO_SEED: 'false', PAPER_MARKET: 'replay' }), stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((resolve) => npm.on('close', (code) => resolve(code)));
+    let output = '';
+    await new Promise<void>((resolve, reject) => {
+      npm.stdout!.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('worker started')) resolve();
+      });
+      npm.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      void exited.then(() => reject(new Error(`npm start ended before the server was up:\n${output}`)));
+    });
+    const serverPid = Number.parseInt(fs.readFileSync(path.join(dataDir, 'pglite.lock'), 'utf8'), 10);
+    return { npm, exited, serverPid, output: () => output };
+  }
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it('SIGTERM to npm stops the server gracefully: no process left, the data folder unlocked', async () => {
+    const dataDir = path.join(tempDir(), 'npm-term');
+    const run = await npmStart(dataDir);
+    expect(alive(run.serverPid)).toBe(true);
+    run.npm.kill('SIGTERM');
+    await run.exited;
+    await expect.poll(() => alive(run.serverPid), { timeout: 15_000, interval: 100 }).toBe(false);
+    expect(run.output()).toContain('stopped cleanly');
+    expect(fs.existsSync(path.join(dataDir, 'pglite.lock'))).toBe(false);
+  }, 90_000);
+
+  it('npm killed outright (SIGKILL, no signal passed on): the orphaned server notices and stops gracefully', async () => {
+    const dataDir = path.join(tempDir(), 'npm-kill');
+    const run = await npmStart(dataDir);
+    run.npm.kill('SIGKILL');
+    await run.exited;
+    await expect.poll(() => alive(run.serverPid), { timeout: 15_000, interval: 100 }).toBe(false);
+    expect(fs.existsSync(path.join(dataDir, 'pglite.lock'))).toBe(false);
+  }, 90_000);
 });
 
 describe.skipIf(!realPostgresAvailable)('botcriptofy CLI on a real PostgreSQL server', () => {

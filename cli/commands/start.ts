@@ -7,6 +7,7 @@ import { createApp, startHttpServer } from '../../server/index.ts';
 import { createTelegramService } from '../../telegram/index.ts';
 import { companyWorker } from '../tasks.ts';
 import { agentRuntime } from '../agent-runtime.ts';
+import { stopWhenOrphaned } from '../lifecycle.ts';
 import { openRuntime, VERSION } from '../runtime.ts';
 
 /** The main job: database, migrations, demo data on a new embedded database, HTTP server. */
@@ -77,6 +78,7 @@ export async function startCommand(): Promise<void> {
   // Stop signals are handled from here on, while Telegram and the worker are still starting.
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  stopWhenOrphaned(() => void shutdown('launcher exited'));
   logger.info({ url: server.url, version: VERSION }, `BotCriptoFy is up: ${server.url}/health`);
   await telegram?.start();
   if (!stopping) await worker.start();
@@ -90,3 +92,4 @@ function seedInChildProcess(): Promise<void> {
     child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`seeding the demo company failed (exit code ${code})`))));
   });
 }
+

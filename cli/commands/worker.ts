@@ -1,6 +1,7 @@
 import { createMetrics } from '../../observability/index.ts';
 import { createTelegramDelivery } from '../../telegram/index.ts';
 import { agentRuntime } from '../agent-runtime.ts';
+import { stopWhenOrphaned } from '../lifecycle.ts';
 import { openRuntime } from '../runtime.ts';
 import { companyWorker } from '../tasks.ts';
 
@@ -17,8 +18,6 @@ export async function workerCommand(): Promise<void> {
   // Telegram door itself (incoming updates) runs only in `start`.
   const delivery = createTelegramDelivery(config.telegram, database.db, { logger });
   const service = companyWorker(runtime, agentRuntime(runtime, metrics), metrics, delivery ? { outbox: delivery.outbox } : {});
-  await service.start();
-  logger.info({ workerId: service.workerId }, 'worker ready');
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -36,6 +35,10 @@ export async function workerCommand(): Promise<void> {
       process.exitCode = 1;
     }
   };
+  // Handled before starting, so a signal while the worker starts (asking the exchange) stops it cleanly.
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  stopWhenOrphaned(() => void shutdown('launcher exited'));
+  await service.start();
+  if (!stopping) logger.info({ workerId: service.workerId }, 'worker ready');
 }
