@@ -177,19 +177,26 @@ export class BotWorker {
     };
     const queue = [...fresh];
     const lanes = Array.from({ length: Math.min(this.#options.concurrency ?? 8, queue.length) }, async () => {
-      for (let row = queue.shift(); row; row = queue.shift()) await tickOne(row);
+      // A stopping worker starts no further tick (the ones under way finish or are cut short).
+      for (let row = queue.shift(); row && !this.#stopped; row = queue.shift()) await tickOne(row);
     });
     await Promise.all(lanes);
     if (done.length > 0) await db.update(bots).set({ lastTickAt: new Date(slotAt) }).where(inArray(bots.id, done));
     return { ticked, skipped };
   }
 
-  /** Stops ticking, finishes the round in progress and hands the bots back at once. */
-  async stop(): Promise<void> {
+  /**
+   * Stops ticking and hands the bots back. The round in progress gets at most `graceMs` to
+   * finish (a tick waiting on an unreachable exchange is not waited out); every write a late
+   * tick could still make is fenced by the bot's epoch and the tick slot.
+   */
+  async stop(graceMs = 5_000): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
     clearInterval(this.#renewTimer);
-    await this.#round;
+    let grace: NodeJS.Timeout | undefined;
+    await Promise.race([this.#round, new Promise<void>((resolve) => (grace = setTimeout(resolve, graceMs)))]);
+    clearTimeout(grace);
     for (const id of [...this.#owned.keys()]) await this.#options.locks.release(id).catch(() => {});
     this.#owned.clear();
   }

@@ -5,7 +5,7 @@ import type { Database } from '../db/index.ts';
 import { createJobs, QUEUES, type JobHandler, type Jobs, type QueueName, type Repeat } from '../jobs/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import type { SecretBox } from '../secrets/index.ts';
-import { BotRunner, DEFAULT_RISK_LIMITS, exchangeForBot, killSwitchEngaged, type BotEvent, type PaperMarkets } from '../trading/index.ts';
+import { BotRunner, DEFAULT_RETRY, DEFAULT_RISK_LIMITS, exchangeForBot, killSwitchEngaged, type BotEvent, type PaperMarkets } from '../trading/index.ts';
 import { BotWorker } from './bot-worker.ts';
 import { LocalBotLocks, RedisBotLocks } from './locks.ts';
 
@@ -74,7 +74,7 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
     logger,
     runnerFor: async (bot, epoch) =>
       new BotRunner(
-        { db, exchange: await exchangeForBot(db, bot, paperExchangeOptions(bot.timeframe)), limits: DEFAULT_RISK_LIMITS, killSwitch, fence: { epoch }, ...(options.onBotEvent ? { onEvent: options.onBotEvent } : {}) },
+        { db, exchange: await exchangeForBot(db, bot, paperExchangeOptions(bot.timeframe)), limits: DEFAULT_RISK_LIMITS, killSwitch, fence: { epoch }, retry: { ...DEFAULT_RETRY, signal: stopping.signal }, ...(options.onBotEvent ? { onEvent: options.onBotEvent } : {}) },
         bot,
       ),
     onTakeover: () => metrics.botLockTakeovers.inc(),
@@ -84,6 +84,8 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
   });
   let depthTimer: NodeJS.Timeout | undefined;
   let stopped = false;
+  // Aborted at stop: exchange retries give up at once instead of backing off.
+  const stopping = new AbortController();
   const readDepths = async () => {
     for (const queue of QUEUES) {
       const counts = await jobs.counts(queue);
@@ -121,8 +123,9 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
     },
     async stop(timeoutMs = 10_000) {
       stopped = true;
+      stopping.abort();
       clearInterval(depthTimer);
-      await bots.stop();
+      await bots.stop(Math.max(100, timeoutMs / 2));
       await jobs.close(timeoutMs);
       await locks.close();
     },

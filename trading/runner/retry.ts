@@ -4,6 +4,8 @@ export interface RetryPolicy {
   readonly attempts: number;
   /** Delay before the second attempt; doubles each time. */
   readonly initialDelayMs: number;
+  /** Aborted when the process stops: no further attempt, no waiting out the backoff. */
+  readonly signal?: AbortSignal;
 }
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 4, initialDelayMs: 250 };
@@ -15,8 +17,17 @@ export async function withRetry<T>(work: () => Promise<T>, policy: RetryPolicy =
     try {
       return await work();
     } catch (error) {
-      if (!(error instanceof ExchangeUnavailableError) || attempt >= policy.attempts) throw error;
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      if (!(error instanceof ExchangeUnavailableError) || attempt >= policy.attempts || policy.signal?.aborted) throw error;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, delay);
+        function done() {
+          clearTimeout(timer);
+          policy.signal?.removeEventListener('abort', done);
+          resolve();
+        }
+        policy.signal?.addEventListener('abort', done, { once: true });
+      });
+      if (policy.signal?.aborted) throw error;
       delay *= 2;
     }
   }
