@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ConfigError } from '../config/index.ts';
 import { DatabaseUnavailableError } from '../db/index.ts';
 import { DatabaseNotEmptyError } from '../demo/index.ts';
@@ -38,7 +38,10 @@ export function buildProgram(): Command {
   const program = new Command('botcriptofy')
     .description('Autonomous company runtime for crypto trading: agents, trading engine, billing, audit.')
     .version(VERSION)
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    // The parser's own errors (unknown option, missing argument, a bad value) are usage errors:
+    // thrown to main(), which exits 2 as for every other usage error. Inherited by every command.
+    .exitOverride();
 
   program
     .command('start')
@@ -186,11 +189,9 @@ export function buildProgram(): Command {
     .option('--note <text>', 'a note kept with the decision')
     .action((id: string, options: { as?: string; note?: string }) => approvalsDecideCommand('retry', id, options));
 
-  // Usage errors of the bots commands (a missing argument, an unknown option) exit 2, like UsageError.
   const bots = program
     .command('bots')
-    .description("Trading bots through the tool layer, as a staff member (default: the CEO) or a trader (--as): list, show, create, start, stop, force exits")
-    .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
+    .description("Trading bots through the tool layer, as a staff member (default: the CEO) or a trader (--as): list, show, create, start, stop, force exits");
   const asOption = ['--as <email>', 'act as this staff member or trader (default: the CEO)'] as const;
   bots
     .command('list')
@@ -252,7 +253,10 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
   } catch (error) {
-    if (error instanceof ConfigError) {
+    if (error instanceof CommanderError) {
+      // Already printed by commander (with the help hint); --help and --version end here too.
+      process.exitCode = error.exitCode === 0 ? 0 : 2;
+    } else if (error instanceof ConfigError) {
       console.error(error.message);
       process.exitCode = 2;
     } else if (error instanceof UsageError || error instanceof StrategyError || error instanceof GridError) {

@@ -20,6 +20,17 @@ afterAll(() => {
 });
 
 describe('botcriptofy CLI: bad input stops with a clear message', () => {
+  it('the parser\'s own errors are usage errors too (exit 2, one line and the help hint); --help and --version exit 0', async () => {
+    const env = { DATA_DIR: tempDir() };
+    for (const args of [['backtest', '--strategy', 'rsi', '--data', 'candles/binance_BTCUSDT_1h.csv', '--fee', '-1'], ['backtest', '--strategy', 'rsi', '--data', 'x.csv', '--cash', 'abc'], ['nope'], ['staff', 'invite'], ['seed', '--demo', '--seed', 'x']]) {
+      const result = await runCli(args, env);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr, args.join(' ')).toMatch(/^error: .+\n\(run with --help for usage\)/);
+    }
+    expect((await runCli(['--version'], env)).code).toBe(0);
+    expect((await runCli(['approvals', '--help'], env)).code).toBe(0);
+  });
+
   it('names the variable, value and expectation of an invalid env value (exit 2)', async () => {
     const dataDir = tempDir();
     const result = await runCli(['migrate'], { DATA_DIR: dataDir, PORT: 'abc', DATABASE_POOL_MAX: '0' });

@@ -2,7 +2,6 @@ import { AGENT_NAMES, AGENT_TITLES, ModelGateway, promptFootprint, toolDefinitio
 import { TOOLS } from '../../tools/index.ts';
 import { loadConfig } from '../../config/index.ts';
 import { printTable } from '../table.ts';
-import { UsageError } from './data.ts';
 
 /** The ten agents with their model and tools; needs neither the database nor Ollama. */
 export async function agentsCommand(options: { json?: boolean }): Promise<void> {
@@ -45,7 +44,12 @@ export async function modelPullCommand(options: { model?: string }): Promise<voi
   const gateway = new ModelGateway(ollama);
   const models = options.model ? [options.model] : [...new Set([ollama.model, ...Object.values(ollama.agentModels)])];
   const status = await gateway.status({ fresh: true, timeoutMs: 3_000 });
-  if (status.state === 'down') throw new UsageError(`${status.message}. Start Ollama (https://ollama.com) and try again.`);
+  if (status.state === 'down') {
+    // A runtime failure (exit 1), not a usage error: the command was right, Ollama is not there.
+    console.error(`Error: ${status.message}. Start Ollama (https://ollama.com), or set OLLAMA_HOST to where it runs, and try again.`);
+    process.exitCode = 1;
+    return;
+  }
   for (const model of models) {
     const progress = progressPrinter(model);
     await gateway.pull(model, progress.update);
