@@ -2,6 +2,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ConfigError } from '../config/index.ts';
 import { DatabaseUnavailableError } from '../db/index.ts';
 import { DatabaseNotEmptyError } from '../demo/index.ts';
+import { RedisUnavailableError } from '../jobs/index.ts';
 import { MissingMasterKeyError } from '../secrets/index.ts';
 import { auditVerifyCommand, migrateCommand, seedCommand, seedDefaults, staffListCommand, UsageError } from './commands/data.ts';
 import { startCommand } from './commands/start.ts';
@@ -268,7 +269,8 @@ export async function main(argv: string[]): Promise<void> {
       error instanceof CandleDataError ||
       error instanceof StripeNotConfiguredError ||
       error instanceof BillingError ||
-      error instanceof MissingMasterKeyError
+      error instanceof MissingMasterKeyError ||
+      error instanceof RedisUnavailableError
     ) {
       console.error(`Error: ${error.message}`);
       process.exitCode = 1;

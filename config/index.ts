@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { envSchema, secretVariables, type Env } from './env.ts';
 
@@ -86,6 +88,13 @@ export class ConfigError extends Error {
   }
 }
 
+/** An IPv4 or IPv6 address, or a host name (RFC 1123 labels); "999.1.1.1" is neither. */
+function isHostAddress(host: string): boolean {
+  if (net.isIP(host) !== 0) return true;
+  if (/^[\d.]+$/.test(host)) return false; // digits and dots only: meant as IPv4, and not one
+  return host.length <= 253 && host.split('.').every((label) => /^[a-z\d]([a-z\d-]{0,61}[a-z\d])?$/i.test(label));
+}
+
 /** Shows a value in an error without leaking it: secrets are masked, URL passwords hidden. */
 function displayValue(variable: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
@@ -118,11 +127,22 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, cwd = p
     throw new ConfigError(problems);
   }
   const env = parsed.data;
+  // Rules across variables, and values only the machine can judge: checked here, before any
+  // command creates a file or opens a database.
+  const problems: ConfigProblem[] = [];
+  if (env.TELEGRAM_WEBHOOK_URL && !env.TELEGRAM_WEBHOOK_SECRET) {
+    problems.push({ variable: 'TELEGRAM_WEBHOOK_SECRET', value: undefined, expected: 'required when TELEGRAM_WEBHOOK_URL is set: 16–256 letters, digits, _ or - (Telegram sends it back in X-Telegram-Bot-Api-Secret-Token)' });
+  }
+  if (!isHostAddress(env.HOST)) problems.push({ variable: 'HOST', value: env.HOST, expected: 'expected an IP address (127.0.0.1, 0.0.0.0, ::) or a host name' });
+  const dataDir = path.resolve(cwd, env.DATA_DIR);
+  const existing = fs.statSync(dataDir, { throwIfNoEntry: false });
+  if (existing && !existing.isDirectory()) problems.push({ variable: 'DATA_DIR', value: env.DATA_DIR, expected: `expected a folder (or a path to create one), but ${dataDir} is a file` });
+  if (problems.length > 0) throw new ConfigError(problems);
   return {
     nodeEnv: env.NODE_ENV,
     log: { level: env.LOG_LEVEL, format: env.LOG_FORMAT },
     http: { host: env.HOST, port: env.PORT },
-    dataDir: path.resolve(cwd, env.DATA_DIR),
+    dataDir,
     database: {
       url: env.DATABASE_URL,
       poolMax: env.DATABASE_POOL_MAX,

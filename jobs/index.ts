@@ -12,3 +12,4 @@ export { QUEUES, type Job, type JobEvents, type JobHandler, type JobOptions, typ
 export function createJobs(options: { redisUrl: string | undefined; prefix?: string; events?: JobEvents }): Jobs {
   return options.redisUrl ? new BullMqJobs({ url: options.redisUrl, ...(options.prefix ? { prefix: options.prefix } : {}), ...(options.events ? { events: options.events } : {}) }) : new InProcessJobs(options.events);
 }
+export { assertRedisReachable, RedisUnavailableError } from './reachable.ts';

@@ -20,6 +20,27 @@ afterAll(() => {
 });
 
 describe('botcriptofy CLI: bad input stops with a clear message', () => {
+  it('bad configuration and an unreachable Redis are one line each, found before anything is written', async () => {
+    const dataDir = path.join(tempDir(), 'untouched');
+    const cases: [Record<string, string>, number, RegExp][] = [
+      [{ HOST: '999.1.1.1' }, 2, /HOST="999\.1\.1\.1": expected an IP address/],
+      [{ TELEGRAM_BOT_TOKEN: '123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ', TELEGRAM_WEBHOOK_URL: 'https://bot.example.com/telegram/webhook' }, 2, /TELEGRAM_WEBHOOK_SECRET=\(unset\): required when TELEGRAM_WEBHOOK_URL is set/],
+      [{ REDIS_URL: 'redis://127.0.0.1:9' }, 1, /^Error: Cannot reach Redis at 127\.0\.0\.1:9 \(REDIS_URL\): ECONNREFUSED/],
+    ];
+    for (const [env, code, message] of cases) {
+      const result = await runCli(['start'], { DATA_DIR: dataDir, PORT: '0', ...env });
+      expect(result.code, JSON.stringify(env)).toBe(code);
+      expect(result.stderr, JSON.stringify(env)).toMatch(message);
+      expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
+      expect(fs.existsSync(dataDir), JSON.stringify(env)).toBe(false); // no key, no database
+    }
+    const file = path.join(tempDir(), 'a-file');
+    fs.writeFileSync(file, 'x');
+    const onFile = await runCli(['status'], { DATA_DIR: file });
+    expect(onFile.code).toBe(2);
+    expect(onFile.stderr).toMatch(/DATA_DIR=".*a-file": expected a folder/);
+  });
+
   it('the parser\'s own errors are usage errors too (exit 2, one line and the help hint); --help and --version exit 0', async () => {
     const env = { DATA_DIR: tempDir() };
     for (const args of [['backtest', '--strategy', 'rsi', '--data', 'candles/binance_BTCUSDT_1h.csv', '--fee', '-1'], ['backtest', '--strategy', 'rsi', '--data', 'x.csv', '--cash', 'abc'], ['nope'], ['staff', 'invite'], ['seed', '--demo', '--seed', 'x']]) {

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -106,5 +107,24 @@ describe('.env.example', () => {
       expect(lines.get(key), key).toBe(fallback === undefined ? '' : String(fallback));
     }
     expect([...lines.keys()].filter((key) => !(key in envSchema.shape))).toEqual([]);
+  });
+});
+
+describe('rules across variables and values only the machine can judge, checked before anything is touched', () => {
+  it('refuses a webhook without its secret, an address that is none, and a DATA_DIR that is a file — all at once', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bcf-config-'));
+    fs.writeFileSync(path.join(dir, 'afile'), 'x');
+    let error: unknown;
+    try {
+      loadConfig({ TELEGRAM_WEBHOOK_URL: 'https://bot.example.com/telegram/webhook', HOST: '999.1.1.1', DATA_DIR: 'afile' }, dir);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.map((p) => p.variable)).toEqual(['TELEGRAM_WEBHOOK_SECRET', 'HOST', 'DATA_DIR']);
+    expect((error as Error).message).toContain(`DATA_DIR="afile": expected a folder (or a path to create one), but ${path.join(dir, 'afile')} is a file`);
+    for (const host of ['127.0.0.1', '0.0.0.0', '::', '::1', 'localhost', 'api.example.com', 'my-host']) expect(loadConfig({ HOST: host }, dir).http.host).toBe(host);
+    for (const host of ['999.1.1.1', '1.2.3', 'bad_host', '-x.com']) expect(() => loadConfig({ HOST: host }, dir), host).toThrow(ConfigError);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });

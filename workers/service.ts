@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import os from 'node:os';
 import type { Config } from '../config/index.ts';
 import type { Database } from '../db/index.ts';
-import { createJobs, QUEUES, type JobHandler, type Jobs, type QueueName, type Repeat } from '../jobs/index.ts';
+import { assertRedisReachable, createJobs, QUEUES, type JobHandler, type Jobs, type QueueName, type Repeat } from '../jobs/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import type { SecretBox } from '../secrets/index.ts';
 import { BotRunner, DEFAULT_RETRY, DEFAULT_RISK_LIMITS, exchangeForBot, killSwitchEngaged, type BotEvent, type PaperMarkets } from '../trading/index.ts';
@@ -98,6 +98,7 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
     jobs,
     bots,
     async start() {
+      if (config.jobs.redisUrl) await assertRedisReachable(config.jobs.redisUrl);
       const byQueue = new Map<QueueName, Map<string, JobHandler>>();
       for (const task of options.tasks ?? []) {
         const handlers = byQueue.get(task.queue) ?? new Map<string, JobHandler>();

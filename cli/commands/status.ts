@@ -1,9 +1,10 @@
-import { sql } from 'drizzle-orm';
 import { queryRows } from '../../db/index.ts';
+import { assertRedisReachable } from '../../jobs/index.ts';
 import { BullMqJobs, QUEUES, type QueueCounts } from '../../jobs/index.ts';
 import { workerHeartbeats } from '../../workers/index.ts';
 import { withRuntime } from '../runtime.ts';
 import { printTable } from '../table.ts';
+import { sql } from 'drizzle-orm';
 
 /** Workers, queues and bots at a glance, from Redis (when configured) and the database. */
 export async function statusCommand(options: { json?: boolean }): Promise<void> {
@@ -21,6 +22,7 @@ export async function statusCommand(options: { json?: boolean }): Promise<void> 
     let workers: { workerId: string; lastSeenMs: number; alive: boolean; bots: number }[] = [];
     const queues: Record<string, QueueCounts | null> = {};
     if (config.jobs.redisUrl) {
+      await assertRedisReachable(config.jobs.redisUrl);
       const beats = await workerHeartbeats(config.jobs.redisUrl);
       workers = beats.map((b) => ({ ...b, alive: Date.now() - b.lastSeenMs < config.jobs.botLockTtlMs, bots: ticking.find((t) => t.worker_id === b.workerId)?.bots ?? 0 }));
       const jobs = new BullMqJobs({ url: config.jobs.redisUrl });
