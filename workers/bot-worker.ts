@@ -52,6 +52,8 @@ export class BotWorker {
   #renewTimer: NodeJS.Timeout | undefined;
   #round: Promise<unknown> = Promise.resolve();
   #stopped = true;
+  /** Set by stop(): the round under way starts no further tick. */
+  #stopping = false;
   #nextSlot: number | undefined;
 
   constructor(options: BotWorkerOptions) {
@@ -64,6 +66,7 @@ export class BotWorker {
 
   start(): void {
     this.#stopped = false;
+    this.#stopping = false;
     // Announce this worker before its first round, so workers starting together share fairly.
     void this.#options.locks.heartbeat().catch(() => {});
     this.#schedule();
@@ -178,7 +181,7 @@ export class BotWorker {
     const queue = [...fresh];
     const lanes = Array.from({ length: Math.min(this.#options.concurrency ?? 8, queue.length) }, async () => {
       // A stopping worker starts no further tick (the ones under way finish or are cut short).
-      for (let row = queue.shift(); row && !this.#stopped; row = queue.shift()) await tickOne(row);
+      for (let row = queue.shift(); row && !this.#stopping; row = queue.shift()) await tickOne(row);
     });
     await Promise.all(lanes);
     if (done.length > 0) await db.update(bots).set({ lastTickAt: new Date(slotAt) }).where(inArray(bots.id, done));
@@ -192,6 +195,7 @@ export class BotWorker {
    */
   async stop(graceMs = 5_000): Promise<void> {
     this.#stopped = true;
+    this.#stopping = true;
     clearTimeout(this.#timer);
     clearInterval(this.#renewTimer);
     let grace: NodeJS.Timeout | undefined;

@@ -8,7 +8,7 @@ import * as db from '../../db/index.ts';
 import { queryRows } from '../../db/index.ts';
 import { createLogger } from '../../observability/index.ts';
 import { StaleOwnerError } from '../../trading/index.ts';
-import { BotWorker, RedisBotLocks } from '../../workers/index.ts';
+import { BotWorker, LocalBotLocks, RedisBotLocks } from '../../workers/index.ts';
 import { createTestDatabase, realPostgresAvailable, type TestDatabase } from '../support/databases.ts';
 import { fencedPaperRunner, seedPaperBots } from '../support/paper-bots.ts';
 import { REDIS_URL, redisAvailable } from '../support/redis.ts';
@@ -120,5 +120,25 @@ describe.skipIf(ready !== '')('bot ticks across worker processes (PostgreSQL + R
     expect(ticks.map((t) => t.worker_id)).toEqual(['a', 'b']);
     await a.stop();
     await b.stop();
+  });
+});
+
+describe('stopping a worker whose ticks hang (an exchange that never answers)', () => {
+  it('gives the round in progress its grace period and starts no further tick', async () => {
+    const test = await createTestDatabase('pglite');
+    try {
+      await seedPaperBots(test.handle.db, 4);
+      let started = 0;
+      let tickStarted!: () => void;
+      const firstTick = new Promise<void>((resolve) => (tickStarted = resolve));
+      const hanging = { tick: () => ((started += 1), tickStarted(), new Promise<never>(() => {})) };
+      const worker = new BotWorker({ db: test.handle.db, locks: new LocalBotLocks(), workerId: 'w', intervalMs: 60_000, lockTtlMs: 30_000, concurrency: 1, logger: silent, runnerFor: async () => hanging as never });
+      void worker.round(Date.now());
+      await firstTick;
+      await worker.stop(20); // returns although the tick never will
+      expect(started).toBe(1); // one lane, stopping: the other three bots were not ticked
+    } finally {
+      await test.dispose();
+    }
   });
 });
