@@ -5,7 +5,7 @@ import { ConfigError, type Config } from '../config/index.ts';
 import type { Database } from '../db/index.ts';
 import type { Logger } from '../observability/index.ts';
 import type { SecretBox } from '../secrets/index.ts';
-import { DEFAULT_RISK_LIMITS, exchangeForBot, killSwitchEngaged, type PaperMarkets } from '../trading/index.ts';
+import { DEFAULT_RISK_LIMITS, exchangeForBot, killSwitchEngaged, paperMarketOptions, type PaperMarkets } from '../trading/index.ts';
 import { TelegramDoor, type TelegramWebhook } from './door.ts';
 import { createTelegramDelivery, type TelegramDelivery } from './outbox/index.ts';
 
@@ -53,10 +53,7 @@ export function createTelegramService(options: {
     ...(options.metricsRegistry ? { metricsRegistry: options.metricsRegistry } : {}),
     webhook: telegram.webhookUrl && telegram.webhookSecret ? { url: telegram.webhookUrl, secret: telegram.webhookSecret } : undefined,
     trading: {
-      exchangeFor: (bot) => {
-        const paperMarket = options.paperMarkets?.marketFor(bot.timeframe);
-        return exchangeForBot(db, bot, { tradingMode: config.trading.mode, secretBox: options.secretBox, ...(paperMarket ? { paperMarket, sandboxAsPaper: true } : {}) });
-      },
+      exchangeFor: (bot) => exchangeForBot(db, bot, { tradingMode: config.trading.mode, secretBox: options.secretBox, ...paperMarketOptions(options.paperMarkets, bot.timeframe) }),
       limits: DEFAULT_RISK_LIMITS,
       killSwitch: () => killSwitchEngaged(db, config.trading.killSwitch),
     },

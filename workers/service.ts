@@ -5,7 +5,7 @@ import type { Database } from '../db/index.ts';
 import { assertRedisReachable, createJobs, QUEUES, type JobHandler, type Jobs, type QueueName, type Repeat } from '../jobs/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import type { SecretBox } from '../secrets/index.ts';
-import { BotRunner, DEFAULT_RETRY, DEFAULT_RISK_LIMITS, exchangeForBot, killSwitchEngaged, type BotEvent, type PaperMarkets } from '../trading/index.ts';
+import { BotRunner, DEFAULT_RETRY, DEFAULT_RISK_LIMITS, exchangeForBot, killSwitchEngaged, paperMarketOptions, type BotEvent, type PaperMarkets } from '../trading/index.ts';
 import { BotWorker } from './bot-worker.ts';
 import { LocalBotLocks, RedisBotLocks } from './locks.ts';
 
@@ -60,10 +60,7 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
   });
   const locks = config.jobs.redisUrl ? new RedisBotLocks({ url: config.jobs.redisUrl, workerId, ttlMs: config.jobs.botLockTtlMs }) : new LocalBotLocks();
   const killSwitch = () => killSwitchEngaged(db, config.trading.killSwitch);
-  const paperExchangeOptions = (timeframe: string) => {
-    const paperMarket = options.paperMarkets?.marketFor(timeframe);
-    return { tradingMode: config.trading.mode, secretBox: options.secretBox, ...(paperMarket ? { paperMarket, sandboxAsPaper: true } : {}) };
-  };
+  const paperExchangeOptions = (timeframe: string) => ({ tradingMode: config.trading.mode, secretBox: options.secretBox, ...paperMarketOptions(options.paperMarkets, timeframe) });
   const bots = new BotWorker({
     db,
     locks,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { botStatuses } from '../../db/index.ts';
 import { TOOLS, actorForEmail, ceoEmail, invokeTool, type Actor, type ToolContext, type ToolOutcome, type TradingAccess } from '../../tools/index.ts';
-import { DEFAULT_RISK_LIMITS, exchangeForBot, getStrategy, killSwitchEngaged, parseParameterAssignments, parseStrategyParameters } from '../../trading/index.ts';
+import { DEFAULT_RISK_LIMITS, exchangeForBot, getStrategy, killSwitchEngaged, paperMarketOptions, parseParameterAssignments, parseStrategyParameters } from '../../trading/index.ts';
 import { withRuntime, type Runtime } from '../runtime.ts';
 import { printTable } from '../table.ts';
 import { UsageError } from './data.ts';
@@ -107,8 +107,7 @@ function tradingAccess(runtime: Runtime): TradingAccess {
   return {
     async exchangeFor(bot) {
       await runtime.paperMarkets.decide();
-      const paperMarket = runtime.paperMarkets.marketFor(bot.timeframe);
-      return exchangeForBot(database.db, bot, { tradingMode: config.trading.mode, secretBox: runtime.secretBox, ...(paperMarket ? { paperMarket, sandboxAsPaper: true } : {}) });
+      return exchangeForBot(database.db, bot, { tradingMode: config.trading.mode, secretBox: runtime.secretBox, ...paperMarketOptions(runtime.paperMarkets, bot.timeframe) });
     },
     limits: DEFAULT_RISK_LIMITS,
     killSwitch: () => killSwitchEngaged(database.db, config.trading.killSwitch),

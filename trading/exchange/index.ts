@@ -13,4 +13,4 @@ export { ReplayMarketData } from './replay-source.ts';
 export { CcxtExchange, type CcxtExchangeOptions } from './ccxt-exchange.ts';
 export { exchangeForBot, type ExchangeForBotOptions } from './for-bot.ts';
 export { BundledReplayMarket } from './bundled-replay.ts';
-export { createPaperMarkets, type PaperMarkets, type PaperMarketSetting, type PaperMarketSource } from './paper-markets.ts';
+export { createPaperMarkets, paperMarketOptions, type PaperMarkets, type PaperMarketSetting, type PaperMarketSource } from './paper-markets.ts';

@@ -68,3 +68,12 @@ function firstLine(error: unknown): string {
   const cause = /getaddrinfo \w+ [\w.-]+|\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH)\b|timed? ?out/i.exec(text);
   return cause ? cause[0] : text.split('\n')[0]!.slice(0, 120);
 }
+
+/**
+ * What exchangeForBot needs to know of the paper market for a bot of `timeframe`: nothing
+ * while paper bots use the exchange; the replay (for testnet bots too) when decided so.
+ */
+export function paperMarketOptions(markets: PaperMarkets | undefined, timeframe: string): { paperMarket?: MarketDataSource; sandboxAsPaper?: boolean } {
+  const paperMarket = markets?.marketFor(timeframe);
+  return paperMarket ? { paperMarket, sandboxAsPaper: true } : {};
+}
