@@ -96,13 +96,15 @@ interface Recipient {
  * exponential `nextAttemptAt`, for as long as it takes. A sender that dies leaves its rows
  * to be claimed again when their lease ends.
  *
- * **Never twice, and the one window.** A row is marked sent by a single-row UPDATE issued
- * the moment Telegram's answer arrives (nothing else runs in between; the answer is not
- * batched). If the process dies after Telegram accepted the message and before that UPDATE
- * commits — one database round trip, about a millisecond — the row is still pending and
- * will be sent again after its lease: at-least-once in that window, never lost. A graceful
- * stop finishes every request in flight and marks it before returning, so restarts and
- * deploys do not open the window; only a hard crash during those milliseconds can.
+ * **Twice only where Telegram's answer is lost.** A row is marked sent by a single-row UPDATE
+ * issued the moment Telegram's answer arrives (nothing else runs in between; the answer is
+ * not batched). A message can reach a person twice in exactly two ways, both at-least-once
+ * rather than lost: (1) the request failed after Telegram may have accepted it — a timeout,
+ * a connection cut mid-request — and is retried (counted in
+ * `telegram_outbox_maybe_delivered_total`); (2) Telegram accepted it but that UPDATE could not
+ * be recorded — the process died, or the database was unreachable, between the answer and
+ * the commit — and the row is sent again when its lease ends. A graceful stop finishes every
+ * request in flight and marks it before returning, so restarts and deploys open neither.
  */
 export class OutboxSender {
   private readonly db: Database;
@@ -118,7 +120,7 @@ export class OutboxSender {
   private readonly outageMaxMs: number;
   private readonly logger: Logger | undefined;
   private readonly renderOverride: OutboxSenderOptions['render'];
-  private readonly counters: { outcomes: Counter<'type' | 'outcome'>; rateLimited: Counter } | undefined;
+  private readonly counters: { outcomes: Counter<'type' | 'outcome'>; rateLimited: Counter; maybeDelivered: Counter<'type'> } | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private stopController = new AbortController();
   private loopPromise: Promise<void> | undefined;
@@ -154,6 +156,12 @@ export class OutboxSender {
           registers: [options.metricsRegistry],
         }),
         rateLimited: new Counter({ name: 'telegram_rate_limited_total', help: '429 answers from Telegram.', registers: [options.metricsRegistry] }),
+        maybeDelivered: new Counter({
+          name: 'telegram_outbox_maybe_delivered_total',
+          help: 'Sends that failed after Telegram may have accepted the message (a timeout, a connection cut mid-request); each is retried and may reach the person twice.',
+          labelNames: ['type'],
+          registers: [options.metricsRegistry],
+        }),
       };
     }
   }
@@ -430,6 +438,10 @@ export class OutboxSender {
         case 'transient': {
           const attempts = row.attempts + 1;
           if (failure.outage) this.onOutage();
+          if (failure.maybeDelivered) {
+            this.counters?.maybeDelivered.inc({ type: row.type });
+            this.logger?.warn({ notificationId: row.id, reason: failure.description }, 'telegram may have accepted a notification whose send failed; the retry may deliver it twice');
+          }
           const delay = Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** Math.min(attempts - 1, 30)) * (0.8 + Math.random() * 0.4);
           this.logger?.warn({ notificationId: row.id, attempts, retryInMs: Math.round(delay), reason: failure.description }, 'telegram send failed; will retry');
           return this.finish(row, { status: 'pending', claimedUntil: null, attempts, lastError: failure.description.slice(0, 500) }, Math.round(delay), 'retry');

@@ -14,7 +14,16 @@ import { RateLimiter, type AcquireOptions } from './limiter.ts';
 export type SendFailure =
   | { readonly kind: 'rate_limited'; readonly retryAfterS: number; readonly global: boolean; readonly description: string }
   | { readonly kind: 'permanent'; readonly code: number; readonly description: string }
-  | { readonly kind: 'transient'; readonly outage: boolean; readonly description: string };
+  | {
+      readonly kind: 'transient';
+      readonly outage: boolean;
+      /**
+       * The request may have reached Telegram and been accepted before it failed here (it timed
+       * out, or the connection was cut after it was written): sending again may duplicate it.
+       */
+      readonly maybeDelivered: boolean;
+      readonly description: string;
+    };
 
 export class TelegramSendError extends Error {
   readonly failure: SendFailure;
@@ -39,12 +48,16 @@ export function classifyTelegramError(error: unknown): SendFailure {
     if (code === 403 || code === 400) return { kind: 'permanent', code, description };
     // 401/404 (bad token, wrong API root) are our configuration, not the message: keep it
     // and retry, like any 5xx.
-    return { kind: 'transient', outage: code >= 500 || code === 401 || code === 404, description };
+    return { kind: 'transient', outage: code >= 500 || code === 401 || code === 404, maybeDelivered: false, description };
   }
   const err = error as { name?: string; code?: string; type?: string; message?: string };
   const text = `${err.code ?? err.type ?? err.name ?? 'error'}: ${err.message ?? String(error)}`.replace(/\/bot[^/\s]+\//g, '/bot[REDACTED]/');
   const unreachable = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH'].includes(err.code ?? '');
-  return { kind: 'transient', outage: unreachable || err.name === 'AbortError' || err.type === 'aborted', description: text };
+  const timedOut = err.name === 'AbortError' || err.name === 'TimeoutError' || err.type === 'aborted';
+  // Refused or unresolvable connections never carried the request; a timeout or a connection
+  // cut mid-request may have, after Telegram accepted it.
+  const maybeDelivered = timedOut || ['ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(err.code ?? '');
+  return { kind: 'transient', outage: unreachable || timedOut, maybeDelivered, description: text };
 }
 
 export interface TelegramSenderOptions {
