@@ -32,7 +32,7 @@ export {
   type Window,
 } from './figures.ts';
 export { parsePriceLookupKey, priceLookupKey } from './plans.ts';
-export { createStripeClient, type StripeClientOptions } from './stripe-client.ts';
+export { createStripeClient, describeStripeFailure, type StripeClientOptions } from './stripe-client.ts';
 export { receiveStripeWebhook, webhookTestHooks, type WebhookResult } from './webhooks.ts';
 export { BillingError, BillingService, StripeNotConfiguredError, type CatalogSyncReport } from './service.ts';
 export { mirrorSubscriptionObject } from './mirror-helpers.ts';

@@ -20,3 +20,13 @@ export function createStripeClient(options: StripeClientOptions): Stripe {
   // A key that cannot call the API: only webhook verification works with it.
   return new Stripe(options.secretKey ?? 'sk_local_mode_no_api_access', config);
 }
+
+/**
+ * One line for a failure of Stripe itself (unreachable, a key it refuses, an error it
+ * returned), naming the settings involved; undefined for anything that is not Stripe's.
+ */
+export function describeStripeFailure(error: unknown): string | undefined {
+  if (!(error instanceof Stripe.errors.StripeError)) return undefined;
+  const where = error instanceof Stripe.errors.StripeConnectionError ? 'Stripe did not answer (check STRIPE_API_URL, or the network to api.stripe.com)' : error instanceof Stripe.errors.StripeAuthenticationError ? 'Stripe refused the key (check STRIPE_SECRET_KEY)' : 'Stripe refused the request';
+  return `${where}: ${error.message.split('\n')[0]}`;
+}

@@ -14,7 +14,7 @@ import { agentsCommand, modelPullCommand, modelStatusCommand } from './commands/
 import { approvalsDecideCommand, approvalsListCommand } from './commands/approvals.ts';
 import { botsCreateCommand, botsForceExitCommand, botsListCommand, botsShowCommand, botsStartCommand, botsStopCommand } from './commands/bots.ts';
 import { billingCustomerCommand, billingMrrCommand, billingSyncCommand } from './commands/billing.ts';
-import { BillingError, StripeNotConfiguredError } from '../billing/index.ts';
+import { BillingError, describeStripeFailure, StripeNotConfiguredError } from '../billing/index.ts';
 import { backtestCommand, optimizeCommand } from './commands/trading.ts';
 import { reportCommand } from './commands/report.ts';
 import { CandleDataError, GridError, StrategyError } from '../trading/index.ts';
@@ -273,6 +273,9 @@ export async function main(argv: string[]): Promise<void> {
       error instanceof RedisUnavailableError
     ) {
       console.error(`Error: ${error.message}`);
+      process.exitCode = 1;
+    } else if (describeStripeFailure(error)) {
+      console.error(`Error: ${describeStripeFailure(error)}`);
       process.exitCode = 1;
     } else {
       console.error(error);

@@ -34,6 +34,10 @@ describe('botcriptofy CLI: bad input stops with a clear message', () => {
       expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
       expect(fs.existsSync(dataDir), JSON.stringify(env)).toBe(false); // no key, no database
     }
+    const stripe = await runCli(['billing', 'sync'], { DATA_DIR: tempDir(), STRIPE_SECRET_KEY: 'sk_test_unreachable', STRIPE_API_URL: 'http://127.0.0.1:9' });
+    expect(stripe.code).toBe(1);
+    expect(stripe.stderr).toMatch(/^Error: Stripe did not answer \(check STRIPE_API_URL, or the network to api\.stripe\.com\): /m);
+    expect(stripe.stderr).not.toMatch(/\n\s+at /);
     const file = path.join(tempDir(), 'a-file');
     fs.writeFileSync(file, 'x');
     const onFile = await runCli(['status'], { DATA_DIR: file });
