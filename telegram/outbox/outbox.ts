@@ -57,9 +57,11 @@ export interface OutboxReport {
   released: number;
   fannedOut: number;
   leaseLost: number;
+  /** Failed sends Telegram may have accepted all the same (retried: the one way to send twice). */
+  maybeDelivered: number;
 }
 
-const emptyReport = (): OutboxReport => ({ claimed: 0, sent: 0, skipped: 0, failed: 0, retry: 0, rateLimited: 0, released: 0, fannedOut: 0, leaseLost: 0 });
+const emptyReport = (): OutboxReport => ({ claimed: 0, sent: 0, skipped: 0, failed: 0, retry: 0, rateLimited: 0, released: 0, fannedOut: 0, leaseLost: 0, maybeDelivered: 0 });
 const reportKey: Record<Outcome, keyof OutboxReport> = {
   sent: 'sent',
   skipped: 'skipped',
@@ -439,6 +441,7 @@ export class OutboxSender {
           const attempts = row.attempts + 1;
           if (failure.outage) this.onOutage();
           if (failure.maybeDelivered) {
+            this.totals.maybeDelivered += 1;
             this.counters?.maybeDelivered.inc({ type: row.type });
             this.logger?.warn({ notificationId: row.id, reason: failure.description }, 'telegram may have accepted a notification whose send failed; the retry may deliver it twice');
           }

@@ -251,7 +251,12 @@ describe.each(testDrivers)('telegram outbox on %s', (driver) => {
     await waitFor(async () => (await statusCounts(x)).sent === 200, 30_000, 'all 200 sent');
     await Promise.all([a.stop(), b.stop()]);
     const texts = emulator.delivered().map((m) => m.text);
-    expect(texts).toHaveLength(200);
+    // Two senders never send the same row. The one way a message goes out twice is a send
+    // that failed after Telegram may have accepted it (a timeout on a loaded machine), and
+    // each of those is counted.
+    const maybeDelivered = a.totals.maybeDelivered + b.totals.maybeDelivered;
+    expect(texts.length - 200).toBeGreaterThanOrEqual(0);
+    expect(texts.length - 200).toBeLessThanOrEqual(maybeDelivered);
     expect(new Set(texts).size).toBe(200);
     expect(a.totals.sent + b.totals.sent).toBe(200);
     expect(a.totals.leaseLost + b.totals.leaseLost).toBe(0);
