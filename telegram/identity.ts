@@ -212,9 +212,16 @@ export async function registerGroup(db: Database, chatId: number, department: De
   await appendAudit(db, { actorKind: 'system', actorId: 'cli', action: 'telegram.register_group', outcome: 'ok', details: { chatId, department } });
 }
 
+/** True when the group was registered (and now is not); a second call changes nothing and says so. */
 export async function unregisterGroup(db: Database, chatId: number): Promise<boolean> {
-  const rows = await db.update(telegramGroups).set({ active: false }).where(eq(telegramGroups.chatId, BigInt(chatId))).returning({ chatId: telegramGroups.chatId });
-  return rows.length > 0;
+  const rows = await db
+    .update(telegramGroups)
+    .set({ active: false })
+    .where(and(eq(telegramGroups.chatId, BigInt(chatId)), eq(telegramGroups.active, true)))
+    .returning({ chatId: telegramGroups.chatId, department: telegramGroups.department });
+  if (rows.length === 0) return false;
+  await appendAudit(db, { actorKind: 'system', actorId: 'cli', action: 'telegram.unregister_group', outcome: 'ok', details: { chatId, department: rows[0]!.department } });
+  return true;
 }
 
 /** The department a group chat is registered for, when it is registered and active. */

@@ -32,7 +32,8 @@ export async function statusCommand(options: { json?: boolean }): Promise<void> 
         await jobs.close(1_000);
       }
     } else {
-      workers = ticking.map((t) => ({ workerId: t.worker_id, lastSeenMs: Date.parse(t.last), alive: true, bots: t.bots }));
+      // A worker ticks every interval: one not seen for two of them has stopped (or is stuck).
+      workers = ticking.map((t) => ({ workerId: t.worker_id, lastSeenMs: Date.parse(t.last), alive: Date.now() - Date.parse(t.last) < intervalS * 2_000, bots: t.bots }));
       for (const queue of QUEUES) queues[queue] = null; // in-process queues live inside `start`
     }
     const summary = { jobs: config.jobs.redisUrl ? 'bullmq' : 'in-process', tickIntervalS: intervalS, workers, queues, bots: Object.fromEntries(bots.map((b) => [b.status, b.n])), runningBotsNotTicked: stale?.n ?? 0 };

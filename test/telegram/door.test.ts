@@ -12,7 +12,7 @@ import { createMastra } from '../../mastra.config.ts';
 import { createLogger } from '../../observability/index.ts';
 import { createSecretBox } from '../../secrets/index.ts';
 import { createApp } from '../../server/index.ts';
-import { issueLinkCode, mayAsk, registerGroup, TelegramDoor, unlinkTelegram } from '../../telegram/index.ts';
+import { issueLinkCode, mayAsk, registerGroup, TelegramDoor, unlinkTelegram, unregisterGroup } from '../../telegram/index.ts';
 import { createTelegramDelivery, type TelegramDelivery } from '../../telegram/outbox/index.ts';
 import { BUNDLED_CANDLES_DIR, DEFAULT_RISK_LIMITS, loadCandleFile, PaperExchange, upsertCandles, type MarketDataSource } from '../../trading/index.ts';
 import { createMetrics } from '../../observability/index.ts';
@@ -264,6 +264,13 @@ describe('the Telegram door', () => {
       expect(answer.plain).toMatch(/Segundo a ferramenta|MRR/);
       await settle();
       expect(inGroup.fresh()).toHaveLength(0);
+      // Unregistered: the bot goes quiet there; the second time says it was not registered; both audited once.
+      expect(await unregisterGroup(database, chatId)).toBe(true);
+      expect(await unregisterGroup(database, chatId)).toBe(false);
+      await inGroup.send(`@${botName} qual o MRR?`);
+      await settle();
+      expect(inGroup.fresh()).toHaveLength(0);
+      expect(await database.$count(db.auditLog, eq(db.auditLog.action, 'telegram.unregister_group'))).toBe(1);
     });
   });
 
