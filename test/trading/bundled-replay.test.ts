@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BUNDLED_SYMBOLS, BundledReplayMarket, bundledCandles, createPaperMarkets, resampleCandles } from '../../trading/index.ts';
+import { BUNDLED_SYMBOLS, BundledReplayMarket, bundledCandles, CcxtExchange, createPaperMarkets, paperMarketOptions, resampleCandles } from '../../trading/index.ts';
 
 const HOUR = 3_600_000;
 
@@ -92,10 +92,12 @@ describe('createPaperMarkets: which market paper bots trade', () => {
 
   it('auto on the embedded database: the replay when Binance cannot be reached, saying why', async () => {
     const markets = createPaperMarkets({ setting: 'auto', embedded: true, probe: unreachable });
-    expect(markets.marketFor('5m')).toBeUndefined(); // nothing decided yet: the exchange
+    expect(markets.marketFor('5m')).toBeInstanceOf(CcxtExchange); // nothing decided yet: the exchange
+    expect(markets.source).toBeUndefined();
     expect(await markets.decide()).toEqual({ source: 'replay', reason: 'no route to Binance (getaddrinfo ENOTFOUND api.binance.com)' });
     expect(markets.marketFor('5m')).toBeInstanceOf(BundledReplayMarket);
     expect(markets.marketFor('5m')).toBe(markets.marketFor('5m')); // one replay per timeframe
+    expect(paperMarketOptions(markets, '5m')).toEqual({ paperMarket: markets.marketFor('5m'), sandboxAsPaper: true }); // testnet bots too
   });
 
   it('auto with a route, auto on PostgreSQL (without probing) and exchange: the exchange; replay: the replay', async () => {
@@ -104,7 +106,10 @@ describe('createPaperMarkets: which market paper bots trade', () => {
     expect(await reachable.decide()).toMatchObject({ source: 'exchange' });
     expect(await reachable.decide()).toMatchObject({ source: 'exchange' });
     expect(probes).toBe(1);
-    expect(reachable.marketFor('1h')).toBeUndefined();
+    // Every paper bot of the process reads the exchange through one client, whatever its timeframe.
+    expect(reachable.marketFor('1h')).toBeInstanceOf(CcxtExchange);
+    expect(reachable.marketFor('5m')).toBe(reachable.marketFor('1h'));
+    expect(paperMarketOptions(reachable, '1h')).toEqual({ paperMarket: reachable.marketFor('1h') }); // testnet bots keep their testnet
     const server = createPaperMarkets({ setting: 'auto', embedded: false, probe: async () => void probes++ });
     expect(await server.decide()).toMatchObject({ source: 'exchange' });
     expect(probes).toBe(1);

@@ -9,8 +9,14 @@ export type PaperMarketSource = 'exchange' | 'replay';
 export interface PaperMarkets {
   /** Decides once (probing the exchange for `auto`) and remembers; later calls return the same. */
   decide(): Promise<{ source: PaperMarketSource; reason: string }>;
-  /** The market for a paper bot of `timeframe`: the replay when decided so, else undefined (the exchange). */
-  marketFor(timeframe: string): MarketDataSource | undefined;
+  /**
+   * The market for a paper bot of `timeframe`: the replay when decided so; otherwise the
+   * exchange's public API through one ccxt client shared by every paper bot of this process
+   * (markets loaded once, one rate limiter), not one client per bot.
+   */
+  marketFor(timeframe: string): MarketDataSource;
+  /** What was decided; undefined before `decide()` has finished (the exchange meanwhile). */
+  readonly source: PaperMarketSource | undefined;
 }
 
 export interface PaperMarketsOptions {
@@ -24,12 +30,15 @@ export interface PaperMarketsOptions {
   /** Resolves when the exchange answers; by default one candle of BTC/USDT through ccxt. */
   readonly probe?: () => Promise<unknown>;
   readonly now?: () => number;
+  /** Test seam: the shared exchange client paper bots read from. */
+  readonly exchange?: () => CcxtExchange;
 }
 
 export function createPaperMarkets(options: PaperMarketsOptions): PaperMarkets {
   let decision: Promise<{ source: PaperMarketSource; reason: string }> | undefined;
   let source: PaperMarketSource | undefined;
   const replays = new Map<string, BundledReplayMarket>();
+  let exchange: CcxtExchange | undefined;
   const probe = options.probe ?? (() => new CcxtExchange({ live: true, timeoutMs: 5_000 }).fetchCandles('BTC/USDT', '1h', undefined, 1));
   const decide = async (): Promise<{ source: PaperMarketSource; reason: string }> => {
     if (options.setting === 'replay') return { source: 'replay', reason: 'PAPER_MARKET=replay' };
@@ -50,8 +59,11 @@ export function createPaperMarkets(options: PaperMarketsOptions): PaperMarkets {
       });
       return decision;
     },
+    get source() {
+      return source;
+    },
     marketFor(timeframe) {
-      if (source !== 'replay') return undefined;
+      if (source !== 'replay') return (exchange ??= options.exchange?.() ?? new CcxtExchange({ live: true }));
       let market = replays.get(timeframe);
       if (!market) {
         market = new BundledReplayMarket({ timeframe, ...(options.now ? { now: options.now } : {}) });
@@ -70,10 +82,10 @@ function firstLine(error: unknown): string {
 }
 
 /**
- * What exchangeForBot needs to know of the paper market for a bot of `timeframe`: nothing
- * while paper bots use the exchange; the replay (for testnet bots too) when decided so.
+ * What exchangeForBot needs to know of the paper market for a bot of `timeframe`: the shared
+ * exchange client, or the replay (for testnet bots too, since no testnet can be reached).
  */
 export function paperMarketOptions(markets: PaperMarkets | undefined, timeframe: string): { paperMarket?: MarketDataSource; sandboxAsPaper?: boolean } {
-  const paperMarket = markets?.marketFor(timeframe);
-  return paperMarket ? { paperMarket, sandboxAsPaper: true } : {};
+  if (!markets) return {};
+  return { paperMarket: markets.marketFor(timeframe), ...(markets.source === 'replay' ? { sandboxAsPaper: true } : {}) };
 }
