@@ -1,15 +1,19 @@
 /**
- * A launcher (npm, the Node 22 hand-over in bin/botcriptofy.js, a shell) that dies without
- * passing a signal on — killed with SIGKILL, say — would leave this server running, holding
- * the data folder. When the parent process changes (the orphan is adopted), stop gracefully.
+ * How a long-running process (`start`, `worker`) is told to stop: SIGINT, SIGTERM, or its
+ * launcher going away. A launcher (npm, the Node 22 hand-over in bin/botcriptofy.js, a shell)
+ * that dies without passing a signal on — killed with SIGKILL, say — would leave the process
+ * running, holding the data folder; when the parent process changes (the orphan is adopted),
+ * it stops gracefully too.
  */
-export function stopWhenOrphaned(stop: () => void, intervalMs = 1_000): void {
+export function stopOnSignals(stop: (reason: string) => void, orphanCheckMs = 1_000): void {
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
   const parent = process.ppid;
-  if (parent <= 1) return; // started by init or a supervisor directly: nothing to watch
+  if (parent <= 1) return; // started by init or a supervisor directly: no launcher to watch
   const timer = setInterval(() => {
     if (process.ppid === parent) return;
     clearInterval(timer);
-    stop();
-  }, intervalMs);
+    stop('launcher exited');
+  }, orphanCheckMs);
   timer.unref();
 }

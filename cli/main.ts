@@ -168,27 +168,19 @@ export function buildProgram(): Command {
 
   const approvalsCommand = program.command('approvals').description('Pending human decisions on risky actions (refunds, plan changes, freezes, live trading)');
   approvalsCommand.command('list').description('Pending approvals (or, with --failed, approved ones whose action failed, with why)').option('--failed', 'approved but failed: retry after fixing the cause').option('--json', 'print one JSON array').action(approvalsListCommand);
-  approvalsCommand
-    .command('approve')
-    .description('Approve and execute once (as the CEO unless --as names the department head)')
-    .argument('<id>')
-    .option('--as <email>', 'who decides')
-    .option('--note <text>', 'a note kept with the decision')
-    .action((id: string, options: { as?: string; note?: string }) => approvalsDecideCommand('approve', id, options));
-  approvalsCommand
-    .command('reject')
-    .description('Reject without executing')
-    .argument('<id>')
-    .option('--as <email>', 'who decides')
-    .option('--note <text>', 'a note kept with the decision')
-    .action((id: string, options: { as?: string; note?: string }) => approvalsDecideCommand('reject', id, options));
-  approvalsCommand
-    .command('retry')
-    .description('Run a failed approval again once its cause is fixed (a new decision, audited)')
-    .argument('<id>')
-    .option('--as <email>', 'who decides')
-    .option('--note <text>', 'a note kept with the decision')
-    .action((id: string, options: { as?: string; note?: string }) => approvalsDecideCommand('retry', id, options));
+  for (const [decision, description] of [
+    ['approve', 'Approve and execute once (as the CEO unless --as names the department head)'],
+    ['reject', 'Reject without executing'],
+    ['retry', 'Run a failed approval again once its cause is fixed (a new decision, audited)'],
+  ] as const) {
+    approvalsCommand
+      .command(decision)
+      .description(description)
+      .argument('<id>')
+      .option('--as <email>', 'who decides')
+      .option('--note <text>', 'a note kept with the decision')
+      .action((id: string, options: { as?: string; note?: string }) => approvalsDecideCommand(decision, id, options));
+  }
 
   const bots = program
     .command('bots')

@@ -3,7 +3,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import type { PGlite } from '@electric-sql/pglite';
+import { protocol, type PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketHandler } from '@electric-sql/pglite-socket';
 
 /**
@@ -137,8 +137,8 @@ class EngineSessions {
     try {
       // A Sync ends an unfinished pipeline; ROLLBACK an open transaction block.
       await this.client.runExclusive(async () => {
-        await this.client.execProtocolRaw(new Uint8Array([SYNC, 0, 0, 0, 4]));
-        if (this.client.isInTransaction()) await this.client.execProtocolRaw(simpleQuery('ROLLBACK'));
+        await this.client.execProtocolRaw(protocol.serialize.sync());
+        if (this.client.isInTransaction()) await this.client.execProtocolRaw(protocol.serialize.query('ROLLBACK'));
       });
     } finally {
       this.releaseEngine();
@@ -165,13 +165,4 @@ class EngineSessions {
     this.release = undefined;
     release?.();
   }
-}
-
-function simpleQuery(text: string): Uint8Array {
-  const body = Buffer.from(`${text}\0`, 'utf8');
-  const message = Buffer.alloc(5 + body.length);
-  message[0] = QUERY;
-  message.writeInt32BE(4 + body.length, 1);
-  body.copy(message, 5);
-  return new Uint8Array(message);
 }

@@ -264,6 +264,9 @@ export async function chartCommand(session: Session, args: readonly string[]): P
   await session.photo(chart.png, chart.caption);
 }
 
+/** A bot id written in a button without its dashes (Telegram allows 64 bytes of data), restored. */
+const uuidFromHex = (hex: string) => `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+
 // ---- /startbot of a live bot: the trader's own confirmation, then the tool, marked as confirmed.
 
 /** `sl:<bot id without dashes>:<y|n>`. */
@@ -273,7 +276,7 @@ export const startLiveData = z
   .regex(/^sl:[0-9a-f]{32}:[yn]$/)
   .transform((data) => {
     const [, hex, answer] = data.split(':') as [string, string, string];
-    return { botId: `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`, confirmed: answer === 'y' };
+    return { botId: uuidFromHex(hex), confirmed: answer === 'y' };
   });
 
 const startLiveButton = (botId: string, answer: 'y' | 'n') => `sl:${botId.replace(/-/g, '')}:${answer}`;
@@ -296,7 +299,7 @@ export const forceExitData = z
   .regex(/^fx:[0-9a-f]{32}:([A-Z0-9]{2,12}\/[A-Z0-9]{2,12}|\*):[yn]$/)
   .transform((data) => {
     const [, hex, symbol, answer] = data.split(':') as [string, string, string, string];
-    const botId = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+    const botId = uuidFromHex(hex);
     return { botId, symbol: symbol === '*' ? undefined : symbol, confirmed: answer === 'y' };
   });
 

@@ -42,13 +42,8 @@ export async function decideApproval(
   decision: 'approve' | 'reject',
   note?: string,
 ): Promise<DecisionResult> {
-  if (!approvalIdSchema.safeParse(approvalId).success) return { decided: false, reason: `No approval ${approvalId} (an approval id is a UUID such as 0b6c3f0e-…; \`approvals list\` shows them).` };
-  const [approval] = await ctx.db.select().from(approvals).where(eq(approvals.id, approvalId));
-  if (!approval) return { decided: false, reason: `No approval ${approvalId}.` };
-  if (!mayDecide(decider, approval.approverDepartment)) {
-    await appendAudit(ctx.db, { tenantId: approval.tenantId, actorKind: decider.kind, actorId: actorId(decider), action: 'approval.decide', tool: approval.tool, args: { approvalId, decision }, outcome: 'denied' });
-    return { decided: false, reason: `Only the ${approval.approverDepartment} head or the CEO may decide this.` };
-  }
+  const found = await approvalFor(ctx, decider, approvalId, 'approval.decide', { approvalId, decision }, '`approvals list`');
+  if ('refused' in found) return found.refused;
   const [claimed] = await ctx.db
     .update(approvals)
     .set({ status: decision === 'approve' ? 'approved' : 'rejected', decidedByUserId: decider.kind === 'system' ? null : decider.userId, decidedAt: ctx.now(), decisionNote: note ?? null })
@@ -76,13 +71,9 @@ export async function retryApproval(
   approvalId: string,
   note?: string,
 ): Promise<DecisionResult> {
-  if (!approvalIdSchema.safeParse(approvalId).success) return { decided: false, reason: `No approval ${approvalId} (an approval id is a UUID such as 0b6c3f0e-…; \`approvals list --failed\` shows them).` };
-  const [approval] = await ctx.db.select().from(approvals).where(eq(approvals.id, approvalId));
-  if (!approval) return { decided: false, reason: `No approval ${approvalId}.` };
-  if (!mayDecide(decider, approval.approverDepartment)) {
-    await appendAudit(ctx.db, { tenantId: approval.tenantId, actorKind: decider.kind, actorId: actorId(decider), action: 'approval.retry', tool: approval.tool, args: { approvalId }, outcome: 'denied' });
-    return { decided: false, reason: `Only the ${approval.approverDepartment} head or the CEO may decide this.` };
-  }
+  const found = await approvalFor(ctx, decider, approvalId, 'approval.retry', { approvalId }, '`approvals list --failed`');
+  if ('refused' in found) return found.refused;
+  const { approval } = found;
   const [claimed] = await ctx.db
     .update(approvals)
     .set({ status: 'approved', decidedByUserId: decider.kind === 'system' ? null : decider.userId, decidedAt: ctx.now(), decisionNote: note ?? approval.decisionNote })
@@ -95,6 +86,28 @@ export async function retryApproval(
   }
   await appendAudit(ctx.db, { tenantId: claimed.tenantId, actorKind: decider.kind, actorId: actorId(decider), action: 'approval.retry', tool: claimed.tool, args: { approvalId, previousError: failureReason(approval) }, outcome: 'ok' });
   return { decided: true, ...(await execute(catalogue, ctx, claimed)) };
+}
+
+/**
+ * The approval `approvalId`, when `decider` may decide it; otherwise why not (a malformed or
+ * unknown id, or someone who may not decide it — that refusal audited as `action`).
+ */
+async function approvalFor(
+  ctx: Omit<ToolContext, 'actor'>,
+  decider: Actor,
+  approvalId: string,
+  action: 'approval.decide' | 'approval.retry',
+  auditArgs: Record<string, unknown>,
+  listedBy: string,
+): Promise<{ approval: ApprovalRow } | { refused: DecisionResult }> {
+  if (!approvalIdSchema.safeParse(approvalId).success) return { refused: { decided: false, reason: `No approval ${approvalId} (an approval id is a UUID such as 0b6c3f0e-…; ${listedBy} shows them).` } };
+  const [approval] = await ctx.db.select().from(approvals).where(eq(approvals.id, approvalId));
+  if (!approval) return { refused: { decided: false, reason: `No approval ${approvalId}.` } };
+  if (!mayDecide(decider, approval.approverDepartment)) {
+    await appendAudit(ctx.db, { tenantId: approval.tenantId, actorKind: decider.kind, actorId: actorId(decider), action, tool: approval.tool, args: auditArgs, outcome: 'denied' });
+    return { refused: { decided: false, reason: `Only the ${approval.approverDepartment} head or the CEO may decide this.` } };
+  }
+  return { approval };
 }
 
 /** Runs an approved action as the system on behalf of the requester (the decider is in the audit). */

@@ -8,7 +8,7 @@ import { createMetrics } from '../../observability/index.ts';
 import { createApp, startHttpServer } from '../../server/index.ts';
 import { createTelegramService } from '../../telegram/index.ts';
 import { agentRuntime } from '../agent-runtime.ts';
-import { stopWhenOrphaned } from '../lifecycle.ts';
+import { stopOnSignals } from '../lifecycle.ts';
 import { openRuntime, VERSION } from '../runtime.ts';
 import { companyWorker } from '../tasks.ts';
 
@@ -81,9 +81,7 @@ export async function startCommand(): Promise<void> {
     }
   };
   // Stop signals are handled from here on, while Telegram and the worker are still starting.
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  stopWhenOrphaned(() => void shutdown('launcher exited'));
+  stopOnSignals((reason) => void shutdown(reason));
   logger.info({ url: server.url, version: VERSION }, `BotCriptoFy is up: ${server.url}/health`);
   await telegram?.start();
   if (!stopping) await worker.start();

@@ -3,7 +3,7 @@ import { assertRedisReachable } from '../../jobs/index.ts';
 import { createMetrics } from '../../observability/index.ts';
 import { createTelegramDelivery } from '../../telegram/index.ts';
 import { agentRuntime } from '../agent-runtime.ts';
-import { stopWhenOrphaned } from '../lifecycle.ts';
+import { stopOnSignals } from '../lifecycle.ts';
 import { openRuntime } from '../runtime.ts';
 import { companyWorker } from '../tasks.ts';
 
@@ -41,9 +41,7 @@ export async function workerCommand(): Promise<void> {
     }
   };
   // Handled before starting, so a signal while the worker starts (asking the exchange) stops it cleanly.
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  stopWhenOrphaned(() => void shutdown('launcher exited'));
+  stopOnSignals((reason) => void shutdown(reason));
   await service.start();
   if (!stopping) logger.info({ workerId: service.workerId }, 'worker ready');
 }
