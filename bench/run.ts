@@ -304,6 +304,7 @@ out();
 out(`Command: \`npm run bench\` (\`node --expose-gc bench/run.ts\`${process.env.BENCH_DATABASE_URL ? ', with BENCH_DATABASE_URL set' : ''}).`);
 out(`Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.availableParallelism()} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}.`);
 out(`Date: ${started.toISOString().slice(0, 10)}.`);
+out(`Candle files: ${process.env.BENCH_DATA_DIR ? `BENCH_DATA_DIR=${process.env.BENCH_DATA_DIR}` : 'candles/ (the ones that ship with the repository)'}.`);
 out();
 // BENCH_ONLY=backtest,runner (names below) runs a subset and leaves BENCHMARKS.md alone.
 const sections = { backtest: backtestThroughput, memory: backtestMemory, optimize: optimizeScaling, api: apiAndDatabase, runner: paperRunner, billing: billingFigures, agents: () => agentTurns(out), chaos: () => chaosTurns(out), workers: () => workerThroughput(out), telegram: () => telegramLatency(out), outbox: () => outboxBurst(out), report: () => reportLatency(out) };
