@@ -4,15 +4,18 @@ import { appendAudit } from '../audit/index.ts';
 import { customers, payments, plans, subscriptions, users, type Database, type PlanId, type TenantScope } from '../db/index.ts';
 import { PLANS, priceLookupKey } from './plans.ts';
 import { mirrorSubscriptionObject } from './mirror-helpers.ts';
+import { ProductError } from '../errors/index.ts';
 
-export class StripeNotConfiguredError extends Error {
+export class StripeNotConfiguredError extends ProductError {
+  readonly category = 'unavailable' as const;
   constructor(operation: string) {
     super(`${operation} needs Stripe: set STRIPE_SECRET_KEY. Without it billing runs in local mode (figures and plan limits work, nothing is charged).`);
     this.name = 'StripeNotConfiguredError';
   }
 }
 
-export class BillingError extends Error {
+export class BillingError extends ProductError {
+  readonly category = 'conflict' as const;
   constructor(message: string) {
     super(message);
     this.name = 'BillingError';

@@ -1,24 +1,28 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { ConfigError } from '../config/index.ts';
-import { DatabaseUnavailableError } from '../db/index.ts';
-import { DatabaseNotEmptyError } from '../demo/index.ts';
-import { RedisUnavailableError } from '../jobs/index.ts';
-import { MissingMasterKeyError } from '../secrets/index.ts';
-import { auditVerifyCommand, migrateCommand, seedCommand, seedDefaults, staffListCommand, UsageError } from './commands/data.ts';
-import { startCommand } from './commands/start.ts';
-import { workerCommand } from './commands/worker.ts';
-import { statusCommand } from './commands/status.ts';
-import { staffInviteCommand, telegramLinkCodeCommand, telegramRegisterGroupCommand, telegramUnlinkCommand, telegramUnregisterGroupCommand } from './commands/telegram.ts';
-import { askCommand } from './commands/ask.ts';
-import { agentsCommand, modelPullCommand, modelStatusCommand } from './commands/agents.ts';
-import { approvalsDecideCommand, approvalsListCommand } from './commands/approvals.ts';
-import { botsCreateCommand, botsForceExitCommand, botsListCommand, botsShowCommand, botsStartCommand, botsStopCommand } from './commands/bots.ts';
-import { billingCustomerCommand, billingMrrCommand, billingSyncCommand } from './commands/billing.ts';
-import { BillingError, describeStripeFailure, StripeNotConfiguredError } from '../billing/index.ts';
-import { backtestCommand, optimizeCommand } from './commands/trading.ts';
-import { reportCommand } from './commands/report.ts';
-import { CandleDataError, GridError, StrategyError } from '../trading/index.ts';
-import { VERSION } from './runtime.ts';
+import { exitCodeFor, isProductError } from '../errors/index.ts';
+import { VERSION } from './version.ts';
+
+// Each command's module is imported when that command runs, so a command loads only what it
+// uses (`--version` and `backtest --data` never load the database drivers, Mastra or ccxt).
+const load = {
+  agents: () => import('./commands/agents.ts'),
+  approvals: () => import('./commands/approvals.ts'),
+  ask: () => import('./commands/ask.ts'),
+  billing: () => import('./commands/billing.ts'),
+  bots: () => import('./commands/bots.ts'),
+  data: () => import('./commands/data.ts'),
+  report: () => import('./commands/report.ts'),
+  start: () => import('./commands/start.ts'),
+  status: () => import('./commands/status.ts'),
+  telegram: () => import('./commands/telegram.ts'),
+  trading: () => import('./commands/trading.ts'),
+  worker: () => import('./commands/worker.ts'),
+};
+
+/** A commander action that imports its command's module first. */
+function lazy<A extends unknown[]>(command: () => Promise<(...args: A) => Promise<void>>): (...args: A) => Promise<void> {
+  return async (...args: A) => (await command())(...args);
+}
 
 function integerOption(name: string) {
   return (value: string) => {
@@ -47,34 +51,34 @@ export function buildProgram(): Command {
   program
     .command('start')
     .description('Run everything on this machine: database and migrations, demo data on a new embedded database, HTTP server (/health, /metrics)')
-    .action(startCommand);
+    .action(lazy(async () => (await load.start()).startCommand));
 
-  program.command('worker').description('Only workers (bot ticks, job queues, schedules): no HTTP, no Telegram; run several against the same PostgreSQL and Redis').action(workerCommand);
-  program.command('status').description('Workers, queues and bots at a glance').option('--json', 'print one JSON object').action(statusCommand);
-  program.command('migrate').description('Apply pending database migrations and print the migration status').action(migrateCommand);
+  program.command('worker').description('Only workers (bot ticks, job queues, schedules): no HTTP, no Telegram; run several against the same PostgreSQL and Redis').action(lazy(async () => (await load.worker()).workerCommand));
+  program.command('status').description('Workers, queues and bots at a glance').option('--json', 'print one JSON object').action(lazy(async () => (await load.status()).statusCommand));
+  program.command('migrate').description('Apply pending database migrations and print the migration status').action(lazy(async () => (await load.data()).migrateCommand));
 
   program
     .command('seed')
     .description('Fill an empty database with data')
     .option('--demo', 'the demo company: CEO, staff in every department, 320 traders with 12+ months of history')
-    .option('--seed <number>', 'random seed (same seed and date, same company)', integerOption('--seed'), seedDefaults.seed)
+    .option('--seed <number>', 'random seed (same seed and date, same company; default: the demo\'s own)', integerOption('--seed'))
     .option('--as-of <date>', "the demo's today (default: today, UTC)", dateOption)
-    .option('--traders <number>', 'number of traders', integerOption('--traders'), seedDefaults.traders)
-    .action(seedCommand);
+    .option('--traders <number>', 'number of traders (default: the full demo company)', integerOption('--traders'))
+    .action(lazy(async () => (await load.data()).seedCommand));
 
   const staff = program.command('staff').description('Company staff');
   staff
     .command('list')
     .description('List staff: name, email, department, role')
     .option('--json', 'print one JSON array instead of a table')
-    .action(staffListCommand);
+    .action(lazy(async () => (await load.data()).staffListCommand));
   staff
     .command('invite')
     .description('A one-time Telegram code for a staff member: they send /start CODE to the bot (only its SHA-256 is stored)')
     .requiredOption('--email <email>', "the staff member's email")
     .option('--ttl-hours <hours>', 'hours the code stays valid (1–720)', integerOption('--ttl-hours'), 24)
     .option('--json', 'print one JSON object')
-    .action(staffInviteCommand);
+    .action(lazy(async () => (await load.telegram()).staffInviteCommand));
 
   const telegram = program.command('telegram').description('The Telegram door: link codes, links, registered groups');
   telegram
@@ -83,23 +87,23 @@ export function buildProgram(): Command {
     .requiredOption('--email <email>', "the trader's email")
     .option('--ttl-hours <hours>', 'hours the code stays valid (1–720)', integerOption('--ttl-hours'), 24)
     .option('--json', 'print one JSON object')
-    .action(telegramLinkCodeCommand);
-  telegram.command('unlink').description('Disconnect a person from Telegram (they need a new code to link again)').requiredOption('--email <email>', 'whose link').action(telegramUnlinkCommand);
+    .action(lazy(async () => (await load.telegram()).telegramLinkCodeCommand));
+  telegram.command('unlink').description('Disconnect a person from Telegram (they need a new code to link again)').requiredOption('--email <email>', 'whose link').action(lazy(async () => (await load.telegram()).telegramUnlinkCommand));
   telegram
     .command('register-group')
     .description("Let a group chat talk to a department's agent (other groups are ignored)")
     .argument('<chat-id>', 'the group chat id, e.g. -1001234567890')
     .argument('<department>', 'finance/financeiro, sales/vendas, support/sac, ...')
     .option('--title <title>', 'a name to remember the group by')
-    .action(telegramRegisterGroupCommand);
-  telegram.command('unregister-group').description('Stop answering in a group chat').argument('<chat-id>').action(telegramUnregisterGroupCommand);
+    .action(lazy(async () => (await load.telegram()).telegramRegisterGroupCommand));
+  telegram.command('unregister-group').description('Stop answering in a group chat').argument('<chat-id>').action(lazy(async () => (await load.telegram()).telegramUnregisterGroupCommand));
 
   const audit = program.command('audit').description('The hash-chained audit log');
   audit
     .command('verify')
     .description('Check the whole audit chain; names the first altered or missing row (exit 1 if broken)')
     .option('--json', 'print the result as JSON')
-    .action(auditVerifyCommand);
+    .action(lazy(async () => (await load.data()).auditVerifyCommand));
 
   const collect = (value: string, previous: string[]) => [...previous, value];
   program
@@ -113,7 +117,7 @@ export function buildProgram(): Command {
     .option('--slippage <fraction>', 'adverse price move on every fill', numberOption('--slippage', 0, 0.1), 0)
     .option('--json', 'print one JSON object')
     .option('--trade-list', 'include the trade list and equity curve (with --json)')
-    .action(backtestCommand);
+    .action(lazy(async () => (await load.trading()).backtestCommand));
 
   program
     .command('optimize')
@@ -129,17 +133,17 @@ export function buildProgram(): Command {
     .option('--fee <fraction>', 'fee per side', numberOption('--fee', 0, 0.1), 0.001)
     .option('--cash <amount>', 'starting cash', numberOption('--cash', 1, 1e12), 10_000)
     .option('--json', 'print one JSON object')
-    .action(optimizeCommand);
+    .action(lazy(async () => (await load.trading()).optimizeCommand));
 
   const billing = program.command('billing').description('Plans, Stripe and the finance figures');
-  billing.command('sync').description('Create or update the plans\' products and prices on Stripe (idempotent, by lookup key)').action(billingSyncCommand);
+  billing.command('sync').description('Create or update the plans\' products and prices on Stripe (idempotent, by lookup key)').action(lazy(async () => (await load.billing()).billingSyncCommand));
   billing
     .command('mrr')
     .description('MRR, ARR, movements, churn, ARPU, LTV, failed payments and refunds')
     .option('--json', 'print one JSON object')
     .option('--months <n>', 'months of history', integerOption('--months'), 12)
-    .action(billingMrrCommand);
-  billing.command('customer').description('A trader\'s plan, subscriptions and invoices').argument('<email>').option('--json', 'print one JSON object').action(billingCustomerCommand);
+    .action(lazy(async () => (await load.billing()).billingMrrCommand));
+  billing.command('customer').description('A trader\'s plan, subscriptions and invoices').argument('<email>').option('--json', 'print one JSON object').action(lazy(async () => (await load.billing()).billingCustomerCommand));
 
   program
     .command('ask')
@@ -149,7 +153,7 @@ export function buildProgram(): Command {
     .option('--as <email>', 'who is asking')
     .option('--offline', 'answer without the model')
     .option('--json', 'print one JSON object: agent, answer, toolCalls, mode, grounded, answerFrom, rejectedBecause, actions, repeatedCalls, modelCalls, modelMs, elapsedMs')
-    .action(askCommand);
+    .action(lazy(async () => (await load.ask()).askCommand));
 
   program
     .command('report')
@@ -159,15 +163,15 @@ export function buildProgram(): Command {
     .option('--json', 'print one JSON object: period, asOf, runId, text, figures, summaryFrom, fallback, grounded, modelCalls, modelMs, delivery, elapsedMs')
     .option('--offline', 'write the summary without the model')
     .option('--lang <locale>', "pt-BR or en (default: the CEO's language)")
-    .action(reportCommand);
+    .action(lazy(async () => (await load.report()).reportCommand));
 
-  program.command('agents').description('The ten agents, their model and their tools').option('--json', 'print one JSON array').action(agentsCommand);
+  program.command('agents').description('The ten agents, their model and their tools').option('--json', 'print one JSON array').action(lazy(async () => (await load.agents()).agentsCommand));
   const model = program.command('model').description('The local model on Ollama (OLLAMA_HOST, OLLAMA_MODEL)');
-  model.command('status').description('Whether Ollama answers and has the configured models').option('--json', 'print one JSON object').action(modelStatusCommand);
-  model.command('pull').description('Pull the configured models into Ollama, with progress').option('--model <name>', 'pull this model instead').action(modelPullCommand);
+  model.command('status').description('Whether Ollama answers and has the configured models').option('--json', 'print one JSON object').action(lazy(async () => (await load.agents()).modelStatusCommand));
+  model.command('pull').description('Pull the configured models into Ollama, with progress').option('--model <name>', 'pull this model instead').action(lazy(async () => (await load.agents()).modelPullCommand));
 
   const approvalsCommand = program.command('approvals').description('Pending human decisions on risky actions (refunds, plan changes, freezes, live trading)');
-  approvalsCommand.command('list').description('Pending approvals (or, with --failed, approved ones whose action failed, with why)').option('--failed', 'approved but failed: retry after fixing the cause').option('--json', 'print one JSON array').action(approvalsListCommand);
+  approvalsCommand.command('list').description('Pending approvals (or, with --failed, approved ones whose action failed, with why)').option('--failed', 'approved but failed: retry after fixing the cause').option('--json', 'print one JSON array').action(lazy(async () => (await load.approvals()).approvalsListCommand));
   for (const [decision, description] of [
     ['approve', 'Approve and execute once (as the CEO unless --as names the department head)'],
     ['reject', 'Reject without executing'],
@@ -179,7 +183,7 @@ export function buildProgram(): Command {
       .argument('<id>')
       .option('--as <email>', 'who decides')
       .option('--note <text>', 'a note kept with the decision')
-      .action((id: string, options: { as?: string; note?: string }) => approvalsDecideCommand(decision, id, options));
+      .action(async (id: string, options: { as?: string; note?: string }) => (await load.approvals()).approvalsDecideCommand(decision, id, options));
   }
 
   const bots = program
@@ -194,8 +198,8 @@ export function buildProgram(): Command {
     .option('--limit <n>', 'at most this many bots, oldest first (1–1000)', '100')
     .option(...asOption)
     .option('--json', 'print one JSON object: bots, total, byStatus')
-    .action(botsListCommand);
-  bots.command('show').description('One bot: owner, strategy and parameters, status, open positions, trades').argument('[id]', "the bot's id").option(...asOption).option('--json', 'print one JSON object: bot, positions, trades').action(botsShowCommand);
+    .action(lazy(async () => (await load.bots()).botsListCommand));
+  bots.command('show').description('One bot: owner, strategy and parameters, status, open positions, trades').argument('[id]', "the bot's id").option(...asOption).option('--json', 'print one JSON object: bot, positions, trades').action(lazy(async () => (await load.bots()).botsShowCommand));
   bots
     .command('create')
     .description("Create a bot, stopped, in a trader's account (paper unless --mode live)")
@@ -209,7 +213,7 @@ export function buildProgram(): Command {
     .option('--tenant <email>', 'the trader whose bot it is (staff)')
     .option(...asOption)
     .option('--json', 'print one JSON object: bot')
-    .action(botsCreateCommand);
+    .action(lazy(async () => (await load.bots()).botsCreateCommand));
   bots
     .command('start')
     .description('Start a bot (plan limits apply); a live-mode bot only with --confirm-live')
@@ -217,8 +221,8 @@ export function buildProgram(): Command {
     .option('--confirm-live', 'confirm starting a live-mode bot (it trades on the exchange account)')
     .option(...asOption)
     .option('--json', 'print one JSON object: botId, name, mode, previousStatus, status')
-    .action(botsStartCommand);
-  bots.command('stop').description('Stop a bot (open positions are kept)').argument('[id]', "the bot's id").option(...asOption).option('--json', 'print one JSON object: botId, name, mode, previousStatus, status').action(botsStopCommand);
+    .action(lazy(async () => (await load.bots()).botsStartCommand));
+  bots.command('stop').description('Stop a bot (open positions are kept)').argument('[id]', "the bot's id").option(...asOption).option('--json', 'print one JSON object: botId, name, mode, previousStatus, status').action(lazy(async () => (await load.bots()).botsStopCommand));
   bots
     .command('forceexit')
     .description("Sell a bot's open positions now, at market, through the risk gate (one symbol with --symbol)")
@@ -226,7 +230,7 @@ export function buildProgram(): Command {
     .option('--symbol <symbol>', 'only this symbol, e.g. BTC/USDT')
     .option(...asOption)
     .option('--json', 'print one JSON object: botId, exits')
-    .action(botsForceExitCommand);
+    .action(lazy(async () => (await load.bots()).botsForceExitCommand));
 
   return program;
 }
@@ -249,28 +253,15 @@ export async function main(argv: string[]): Promise<void> {
     if (error instanceof CommanderError) {
       // Already printed by commander (with the help hint); --help and --version end here too.
       process.exitCode = error.exitCode === 0 ? 0 : 2;
-    } else if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exitCode = 2;
-    } else if (error instanceof UsageError || error instanceof StrategyError || error instanceof GridError) {
-      console.error(`${error.message}\n(run with --help for usage)`);
-      process.exitCode = 2;
-    } else if (
-      error instanceof DatabaseUnavailableError ||
-      error instanceof DatabaseNotEmptyError ||
-      error instanceof CandleDataError ||
-      error instanceof StripeNotConfiguredError ||
-      error instanceof BillingError ||
-      error instanceof MissingMasterKeyError ||
-      error instanceof RedisUnavailableError
-    ) {
-      console.error(`Error: ${error.message}`);
-      process.exitCode = 1;
-    } else if (describeStripeFailure(error)) {
-      console.error(`Error: ${describeStripeFailure(error)}`);
-      process.exitCode = 1;
+    } else if (isProductError(error)) {
+      const hint = error.category === 'usage' ? '\n(run with --help for usage)' : '';
+      console.error(error.category === 'usage' || error.category === 'config' ? `${error.message}${hint}` : `Error: ${error.message}`);
+      process.exitCode = exitCodeFor(error.category);
     } else {
-      console.error(error);
+      // Stripe's own errors (bad key, Stripe down) are named in one line; only a bug shows its stack.
+      const { describeStripeFailure } = await import('../billing/index.ts');
+      const stripeFailure = describeStripeFailure(error);
+      console.error(stripeFailure ? `Error: ${stripeFailure}` : error);
       process.exitCode = 1;
     }
   }

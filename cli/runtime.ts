@@ -2,11 +2,9 @@ import { BillingService, createStripeClient } from '../billing/index.ts';
 import { configuredSecrets, loadConfig, type Config } from '../config/index.ts';
 import { exchangeAccounts, openDatabase, runMigrations, type DatabaseHandle, type MigrationStatus } from '../db/index.ts';
 import { createLogger, type Logger } from '../observability/index.ts';
-import { createPaperMarkets, type PaperMarkets } from '../trading/index.ts';
+import type { PaperMarkets } from '../trading/index.ts';
 import { createSecretBox, resolveMasterKey, type MasterKeyResolution, type SecretBox } from '../secrets/index.ts';
-import pkg from '../package.json' with { type: 'json' };
-
-export const VERSION: string = pkg.version;
+export { VERSION } from './version.ts';
 
 export interface Runtime {
   readonly config: Config;
@@ -18,8 +16,8 @@ export interface Runtime {
   readonly billing: BillingService;
   /** Every configured secret value, the master key in use included (never to be written out). */
   readonly secrets: readonly string[];
-  /** Where paper bots get prices (decided once, at the first worker's start). */
-  readonly paperMarkets: PaperMarkets;
+  /** Where paper bots get prices: one for the process, decided at the first worker's start (the engine is loaded on first call). */
+  paperMarkets(): Promise<PaperMarkets>;
   close(): Promise<void>;
 }
 
@@ -51,6 +49,7 @@ export async function openRuntime(options: { logStream?: 'stdout' | 'stderr'; sh
       mayGenerate: !(await hasStoredSecrets(database)),
     });
     warnAboutMasterKey(logger, master);
+    let paperMarkets: Promise<PaperMarkets> | undefined;
     return {
       config,
       logger,
@@ -58,7 +57,10 @@ export async function openRuntime(options: { logStream?: 'stdout' | 'stderr'; sh
       secretBox: createSecretBox(master.key),
       secrets: [...new Set([...configuredSecrets(config), ...(master.key ? [master.key.toString('hex'), master.key.toString('base64')] : [])])],
       migrations,
-      paperMarkets: createPaperMarkets({ setting: config.trading.paperMarket, embedded: config.database.url === undefined }),
+      paperMarkets: () =>
+        (paperMarkets ??= import('../trading/index.ts').then(({ createPaperMarkets }) =>
+          createPaperMarkets({ setting: config.trading.paperMarket, embedded: config.database.url === undefined }),
+        )),
       billing: new BillingService(database.db, config.stripe.secretKey ? createStripeClient({ secretKey: config.stripe.secretKey, apiUrl: config.stripe.apiUrl }) : undefined),
       close: () => database.close(),
     };

@@ -5,6 +5,7 @@ import { notifyBotEvent, type OutboxSender } from '../telegram/index.ts';
 import { DUNNING, EXECUTIVE_REPORT, INCIDENT_RESPONSE, dunningCheck, recoverInterruptedRuns, resumeDueRuns, runExecutiveReport, scanForIncidents, WORKFLOW_IDS, type RunOutcome } from '../workflows/index.ts';
 import { createWorkerService, type ScheduledTask, type WorkerService } from '../workers/index.ts';
 import type { AgentRuntime } from '../agents/index.ts';
+import type { PaperMarkets } from '../trading/index.ts';
 import type { Runtime } from './runtime.ts';
 
 /** The calendar date in a time zone (the report's run id: one report per period and day). */
@@ -94,7 +95,7 @@ export function scheduledTasks(runtime: Runtime, agents: AgentRuntime, options: 
  * company's schedules, and trading events queued as notifications. With `outbox`, it also
  * delivers them (in `start`, the Telegram service does).
  */
-export function companyWorker(runtime: Runtime, agents: AgentRuntime, metrics: Metrics, options: { outbox?: OutboxSender } = {}): WorkerService {
+export function companyWorker(runtime: Runtime, agents: AgentRuntime, metrics: Metrics, options: { paperMarkets: PaperMarkets; outbox?: OutboxSender }): WorkerService {
   const { config, database, logger } = runtime;
   return createWorkerService({
     config,
@@ -102,7 +103,7 @@ export function companyWorker(runtime: Runtime, agents: AgentRuntime, metrics: M
     logger,
     metrics,
     secretBox: runtime.secretBox,
-    paperMarkets: runtime.paperMarkets,
+    paperMarkets: options.paperMarkets,
     tasks: scheduledTasks(runtime, agents, options),
     onBotEvent: (event) => void notifyBotEvent(database.db, event).catch((error: unknown) => logger.warn({ err: error }, 'could not queue a trading notification')),
   });

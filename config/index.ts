@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { envSchema, secretVariables, type Env } from './env.ts';
+import { ProductError } from '../errors/index.ts';
 
 export { envSchema, type Env } from './env.ts';
 
@@ -75,7 +76,8 @@ export interface ConfigProblem {
   readonly expected: string;
 }
 
-export class ConfigError extends Error {
+export class ConfigError extends ProductError {
+  readonly category = 'config' as const;
   readonly problems: readonly ConfigProblem[];
   constructor(problems: readonly ConfigProblem[]) {
     super(

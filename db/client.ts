@@ -8,6 +8,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import * as schema from './schema/index.ts';
 import { serveEmbedded, socketPathFor, type SharedEmbeddedServer } from './shared-embedded.ts';
+import { ProductError } from '../errors/index.ts';
 
 export type Schema = typeof schema;
 /** What every data-access function takes: either driver, or a transaction of either. */
@@ -35,7 +36,8 @@ export interface DatabaseHandle {
 }
 
 /** The database could not be opened or reached; the message says what to do. */
-export class DatabaseUnavailableError extends Error {
+export class DatabaseUnavailableError extends ProductError {
+  readonly category = 'unavailable' as const;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'DatabaseUnavailableError';

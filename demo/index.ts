@@ -5,6 +5,7 @@ import * as schema from '../db/index.ts';
 import { analyzeDatabase, queryRows, type Database } from '../db/index.ts';
 import type { SecretBox } from '../secrets/index.ts';
 import { generateDemoCompany, type DemoCompany } from './company.ts';
+import { ProductError } from '../errors/index.ts';
 
 export { generateDemoCompany, type DemoCompany, type DemoOptions } from './company.ts';
 
@@ -43,7 +44,8 @@ const insertionOrder: readonly (readonly [keyof DemoCompany, PgTable])[] = [
   ['approvals', schema.approvals],
 ];
 
-export class DatabaseNotEmptyError extends Error {
+export class DatabaseNotEmptyError extends ProductError {
+  readonly category = 'conflict' as const;
   constructor() {
     super('The database already has a company (tenants exist); the demo is only seeded into an empty database.');
     this.name = 'DatabaseNotEmptyError';

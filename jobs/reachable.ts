@@ -1,7 +1,9 @@
 import { Redis } from 'ioredis';
+import { ProductError } from '../errors/index.ts';
 
 /** Redis (REDIS_URL) did not answer; the message names the variable and the address. */
-export class RedisUnavailableError extends Error {
+export class RedisUnavailableError extends ProductError {
+  readonly category = 'unavailable' as const;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'RedisUnavailableError';

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { ProductError } from '../errors/index.ts';
 
 /**
  * AES-256-GCM for secrets at rest (exchange API keys). A sealed value is
@@ -12,7 +13,8 @@ export interface SecretBox {
   open(sealed: string, context: string): string;
 }
 
-export class MissingMasterKeyError extends Error {
+export class MissingMasterKeyError extends ProductError {
+  readonly category = 'unavailable' as const;
   constructor() {
     super(
       'MASTER_KEY is not set, and it is needed to store or read exchange API keys. ' +

@@ -1,6 +1,6 @@
 import { TOOLS, actorForEmail, ceoEmail, decideApproval, failureReason, listFailedApprovals, listPendingApprovals, retryApproval } from '../../tools/index.ts';
 import { withRuntime } from '../runtime.ts';
-import { UsageError } from './data.ts';
+import { UsageError } from '../../errors/index.ts';
 
 export async function approvalsListCommand(options: { json?: boolean; failed?: boolean }): Promise<void> {
   await withRuntime(async ({ database }) => {

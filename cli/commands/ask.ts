@@ -2,7 +2,7 @@ import { agentByName, AGENT_NAMES, runTurn, settleTurns } from '../../agents/ind
 import { actorForEmail, ceoEmail } from '../../tools/index.ts';
 import { agentRuntime } from '../agent-runtime.ts';
 import { withRuntime } from '../runtime.ts';
-import { UsageError } from './data.ts';
+import { UsageError } from '../../errors/index.ts';
 
 /**
  * One turn with an agent as a staff member (default: the CEO): through the local model when

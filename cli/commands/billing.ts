@@ -2,7 +2,7 @@ import { desc, eq, sql } from 'drizzle-orm';
 import { currentPlan, FINANCE_FIGURES, FINANCE_WINDOWS, financeSummary, formatBrlCents, type FinanceSummary } from '../../billing/index.ts';
 import { customers, invoices, payments, subscriptions, tenantScope, users } from '../../db/index.ts';
 import { withRuntime } from '../runtime.ts';
-import { UsageError } from './data.ts';
+import { UsageError } from '../../errors/index.ts';
 import { formatTable } from '../table.ts';
 
 

@@ -4,7 +4,7 @@ import { TOOLS, actorForEmail, ceoEmail, invokeTool, type Actor, type ToolContex
 import { DEFAULT_RISK_LIMITS, exchangeForBot, getStrategy, killSwitchEngaged, paperMarketOptions, parseParameterAssignments, parseStrategyParameters } from '../../trading/index.ts';
 import { withRuntime, type Runtime } from '../runtime.ts';
 import { printTable } from '../table.ts';
-import { UsageError } from './data.ts';
+import { UsageError } from '../../errors/index.ts';
 
 // `botcriptofy bots …`: an operator's (or a trader's) bot commands. Like every door, this one
 // reads nothing itself: each figure and each change is a tool call (list_bots, bot_details,
@@ -106,8 +106,9 @@ function tradingAccess(runtime: Runtime): TradingAccess {
   const { config, database } = runtime;
   return {
     async exchangeFor(bot) {
-      await runtime.paperMarkets.decide();
-      return exchangeForBot(database.db, bot, { tradingMode: config.trading.mode, secretBox: runtime.secretBox, ...paperMarketOptions(runtime.paperMarkets, bot.timeframe) });
+      const paperMarkets = await runtime.paperMarkets();
+      await paperMarkets.decide();
+      return exchangeForBot(database.db, bot, { tradingMode: config.trading.mode, secretBox: runtime.secretBox, ...paperMarketOptions(paperMarkets, bot.timeframe) });
     },
     limits: DEFAULT_RISK_LIMITS,
     killSwitch: () => killSwitchEngaged(database.db, config.trading.killSwitch),

@@ -1,9 +1,9 @@
 import { verifyAuditChain } from '../../audit/index.ts';
 import { listStaff } from '../../db/index.ts';
-import { DEFAULT_DEMO_SEED, DEFAULT_DEMO_TRADERS, seedDemoCompany } from '../../demo/index.ts';
+import { seedDemoCompany } from '../../demo/index.ts';
 import { withRuntime } from '../runtime.ts';
 import { printTable } from '../table.ts';
-
+import { UsageError } from '../../errors/index.ts';
 
 export async function migrateCommand(): Promise<void> {
   await withRuntime(async ({ database, migrations }) => {
@@ -14,13 +14,13 @@ export async function migrateCommand(): Promise<void> {
   });
 }
 
-export async function seedCommand(options: { demo?: boolean; seed: number; asOf?: Date; traders: number }): Promise<void> {
+export async function seedCommand(options: { demo?: boolean; seed?: number; asOf?: Date; traders?: number }): Promise<void> {
   if (!options.demo) throw new UsageError('Nothing to seed: pass --demo to create the demo company.');
   await withRuntime(async ({ database, secretBox }) => {
     const counts = await seedDemoCompany(database.db, {
       secretBox,
-      seed: options.seed,
-      traders: options.traders,
+      ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      ...(options.traders !== undefined ? { traders: options.traders } : {}),
       ...(options.asOf ? { asOf: options.asOf } : {}),
     });
     console.log(
@@ -30,7 +30,6 @@ export async function seedCommand(options: { demo?: boolean; seed: number; asOf?
     );
   });
 }
-export const seedDefaults = { seed: DEFAULT_DEMO_SEED, traders: DEFAULT_DEMO_TRADERS };
 
 export async function staffListCommand(options: { json?: boolean }): Promise<void> {
   await withRuntime(async ({ database }) => {
@@ -62,9 +61,3 @@ export async function auditVerifyCommand(options: { json?: boolean }): Promise<v
 }
 
 /** Wrong use of a command: printed with the command's help hint, exit code 2. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}

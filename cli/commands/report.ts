@@ -1,7 +1,7 @@
 import { runExecutiveReport, WorkflowRunError } from '../../workflows/index.ts';
 import { agentRuntime } from '../agent-runtime.ts';
 import { withRuntime } from '../runtime.ts';
-import { UsageError } from './data.ts';
+import { UsageError } from '../../errors/index.ts';
 
 /**
  * The executive report on demand: the executive-report workflow (department figures from the

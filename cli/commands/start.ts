@@ -37,9 +37,10 @@ export async function startCommand(): Promise<void> {
     : undefined;
   if (!config.stripe.secretKey) logger.info('STRIPE_SECRET_KEY is not set: billing runs in local mode on the database (figures and plan limits work; Stripe operations say they need a key)');
   const agents = agentRuntime(runtime, metrics);
+  const paperMarkets = await runtime.paperMarkets();
   let telegram;
   try {
-    telegram = createTelegramService({ config, db: database.db, billing: runtime.billing, agents, logger, secretBox: runtime.secretBox, paperMarkets: runtime.paperMarkets, metricsRegistry: metrics.registry });
+    telegram = createTelegramService({ config, db: database.db, billing: runtime.billing, agents, logger, secretBox: runtime.secretBox, paperMarkets, metricsRegistry: metrics.registry });
   } catch (error) {
     await runtime.close();
     throw error;
@@ -54,7 +55,7 @@ export async function startCommand(): Promise<void> {
   });
   // This process is also a worker: its share of the bot ticks and the schedules (reports,
   // dunning, anomaly scans, workflow recovery). The outbox is delivered by Telegram below.
-  const worker = companyWorker(runtime, agents, metrics);
+  const worker = companyWorker(runtime, agents, metrics, { paperMarkets });
 
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -1,7 +1,7 @@
 import { agentByName, AGENT_NAMES } from '../../agents/index.ts';
 import { issueLinkCode, registerGroup, TelegramIdentityError, unlinkTelegram, unregisterGroup } from '../../telegram/index.ts';
 import { withRuntime } from '../runtime.ts';
-import { UsageError } from './data.ts';
+import { UsageError } from '../../errors/index.ts';
 
 async function printCode(kind: 'staff' | 'trader', options: { email: string; ttlHours: number; json?: boolean }): Promise<void> {
   await withRuntime(async ({ database }) => {

@@ -13,7 +13,7 @@ import {
   runBacktest,
   type RankingMetric,
 } from '../../trading/index.ts';
-import { UsageError } from './data.ts';
+import { UsageError } from '../../errors/index.ts';
 import { printTable } from '../table.ts';
 
 export interface BacktestCommandOptions {

@@ -22,7 +22,7 @@ export async function workerCommand(): Promise<void> {
   // Outgoing notifications are delivered by workers (a schedule, once across them); the
   // Telegram door itself (incoming updates) runs only in `start`.
   const delivery = createTelegramDelivery(config.telegram, database.db, { logger });
-  const service = companyWorker(runtime, agentRuntime(runtime, metrics), metrics, delivery ? { outbox: delivery.outbox } : {});
+  const service = companyWorker(runtime, agentRuntime(runtime, metrics), metrics, { paperMarkets: await runtime.paperMarkets(), ...(delivery ? { outbox: delivery.outbox } : {}) });
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { UsageError } from '../../cli/commands/data.ts';
+import { UsageError } from '../../errors/index.ts';
 import { optimizeCommand, parseMinTrades, type OptimizeCommandOptions } from '../../cli/commands/trading.ts';
 import { runCli } from '../support/cli.ts';
 

@@ -1,4 +1,4 @@
-import ccxt, { type Exchange as CcxtClient } from 'ccxt';
+import type { Exchange as CcxtClient } from 'ccxt';
 import type { MarketRules } from '../risk/index.ts';
 import { timeframeToMs } from '../market-data/index.ts';
 import {
@@ -24,35 +24,47 @@ export interface CcxtExchangeOptions {
   readonly apiBaseUrl?: string;
 }
 
+type Ccxt = typeof import('ccxt').default;
+let ccxtModule: Promise<Ccxt> | undefined;
+/** ccxt takes half a second to import: loaded by the first request, not by every command that links the engine. */
+const loadCcxt = (): Promise<Ccxt> => (ccxtModule ??= import('ccxt').then((module) => module.default));
+
 /** A real exchange through ccxt: market data, orders with our client order ids, balances. */
 export class CcxtExchange implements Exchange {
   readonly id: string;
   readonly live: boolean;
-  private readonly client: CcxtClient;
+  private readonly options: CcxtExchangeOptions;
+  private client: CcxtClient | undefined;
   private readonly timeframeCache = new Map<string, number>();
 
   constructor(options: CcxtExchangeOptions) {
-    const exchangeId = options.exchangeId ?? 'binance';
-    const Client = (ccxt as unknown as Record<string, new (config: object) => CcxtClient>)[exchangeId];
-    if (!Client) throw new ExchangeRejectedError(`ccxt has no exchange "${exchangeId}"`);
-    this.id = exchangeId;
+    this.id = options.exchangeId ?? 'binance';
     this.live = options.live;
-    this.client = new Client({
-      apiKey: options.apiKey,
-      secret: options.secret,
+    this.options = options;
+  }
+
+  /** The ccxt client, made on first use. */
+  private connect(ccxt: Ccxt): CcxtClient {
+    if (this.client) return this.client;
+    const Client = (ccxt as unknown as Record<string, new (config: object) => CcxtClient>)[this.id];
+    if (!Client) throw new ExchangeRejectedError(`ccxt has no exchange "${this.id}"`);
+    const client = new Client({
+      apiKey: this.options.apiKey,
+      secret: this.options.secret,
       enableRateLimit: true,
-      timeout: options.timeoutMs ?? 10_000,
+      timeout: this.options.timeoutMs ?? 10_000,
       options: { defaultType: 'spot', fetchMarkets: { types: ['spot'] }, fetchCurrencies: false, adjustForTimeDifference: false },
     });
-    if (!options.live) this.client.setSandboxMode(true);
-    if (options.apiBaseUrl) {
-      const api = this.client.urls['api'] as Record<string, string>;
-      for (const key of Object.keys(api)) api[key] = `${options.apiBaseUrl}/${key}`;
+    if (!this.live) client.setSandboxMode(true);
+    if (this.options.apiBaseUrl) {
+      const api = client.urls['api'] as Record<string, string>;
+      for (const key of Object.keys(api)) api[key] = `${this.options.apiBaseUrl}/${key}`;
     }
+    return (this.client = client);
   }
 
   async fetchCandles(symbol: string, timeframe: string, sinceMs?: number, limit = 1000): Promise<number[][]> {
-    const rows = await this.call(() => this.client.fetchOHLCV(symbol, timeframe, sinceMs, limit));
+    const rows = await this.call((client) => client.fetchOHLCV(symbol, timeframe, sinceMs, limit));
     // The exchange includes the bar still forming; strategies only ever see closed bars.
     const barMs = this.barMs(timeframe);
     const now = Date.now();
@@ -60,14 +72,17 @@ export class CcxtExchange implements Exchange {
   }
 
   async lastPrice(symbol: string): Promise<number> {
-    const ticker = await this.call(() => this.client.fetchTicker(symbol));
+    const ticker = await this.call((client) => client.fetchTicker(symbol));
     if (typeof ticker.last !== 'number') throw new ExchangeUnavailableError(`${this.id} gave no last price for ${symbol}`);
     return ticker.last;
   }
 
   async marketRules(symbol: string): Promise<MarketRules> {
-    await this.call(() => this.client.loadMarkets());
-    const market = this.client.markets?.[symbol];
+    const markets = await this.call(async (client) => {
+      await client.loadMarkets();
+      return client.markets;
+    });
+    const market = markets?.[symbol];
     if (!market) throw new ExchangeRejectedError(`${this.id} has no market ${symbol}`);
     return {
       minAmountBase: market.limits?.amount?.min ?? 0,
@@ -78,8 +93,8 @@ export class CcxtExchange implements Exchange {
 
   async placeOrder(request: ExchangeOrderRequest): Promise<ExchangeOrder> {
     try {
-      const order = await this.call(() =>
-        this.client.createOrder(request.symbol, request.type, request.side, request.amountBase, request.limitPriceQuote, {
+      const order = await this.call((client) =>
+        client.createOrder(request.symbol, request.type, request.side, request.amountBase, request.limitPriceQuote, {
           newClientOrderId: request.clientOrderId,
           clientOrderId: request.clientOrderId,
         }),
@@ -96,37 +111,39 @@ export class CcxtExchange implements Exchange {
   }
 
   findOrder(symbol: string, clientOrderId: string): Promise<ExchangeOrder | undefined> {
-    return this.orderByClientId(clientOrderId, (params) => this.client.fetchOrder('', symbol, params));
+    return this.orderByClientId(clientOrderId, (client, params) => client.fetchOrder('', symbol, params));
   }
 
   cancelOrder(symbol: string, clientOrderId: string): Promise<ExchangeOrder | undefined> {
-    return this.orderByClientId(clientOrderId, (params) => this.client.cancelOrder('', symbol, params));
+    return this.orderByClientId(clientOrderId, (client, params) => client.cancelOrder('', symbol, params));
   }
 
   /** Looks an order up by our client id (Binance: origClientOrderId); undefined when unknown. */
   private async orderByClientId(
     clientOrderId: string,
-    request: (params: Record<string, string>) => ReturnType<CcxtClient['fetchOrder']>,
+    request: (client: CcxtClient, params: Record<string, string>) => ReturnType<CcxtClient['fetchOrder']>,
   ): Promise<ExchangeOrder | undefined> {
     try {
-      const order = await this.call(() => request({ origClientOrderId: clientOrderId, clientOrderId }));
+      const order = await this.call((client) => request(client, { origClientOrderId: clientOrderId, clientOrderId }));
       return this.toOrder(order, clientOrderId);
     } catch (error) {
-      if ((error as { cause?: unknown }).cause instanceof ccxt.OrderNotFound) return undefined;
+      if ((error as { cause?: unknown }).cause instanceof (await loadCcxt()).OrderNotFound) return undefined;
       throw error;
     }
   }
 
   async balances(): Promise<Record<string, number>> {
-    const balance = await this.call(() => this.client.fetchBalance());
+    const balance = await this.call((client) => client.fetchBalance());
     const free = (balance as unknown as { free?: Record<string, number | undefined> }).free ?? {};
     return Object.fromEntries(Object.entries(free).filter((entry): entry is [string, number] => typeof entry[1] === 'number'));
   }
 
   /** Maps ccxt's errors onto ours: network trouble is retryable, the rest is a refusal. */
-  private async call<T>(work: () => Promise<T>): Promise<T> {
+  private async call<T>(work: (client: CcxtClient) => Promise<T>): Promise<T> {
+    const ccxt = await loadCcxt();
+    const client = this.connect(ccxt);
     try {
-      return await work();
+      return await work(client);
     } catch (error) {
       if (error instanceof ccxt.NetworkError) {
         throw new ExchangeUnavailableError(`${this.id}: ${error.constructor.name}: ${error.message}`, { cause: error });

@@ -1,8 +1,10 @@
 import fs from 'node:fs';
 import { allocateCandles, type CandleSeries } from './candles.ts';
+import { ProductError } from '../../errors/index.ts';
 
 /** A candle file that cannot be used; the message names the file, line and problem. */
-export class CandleDataError extends Error {
+export class CandleDataError extends ProductError {
+  readonly category = 'bad_data' as const;
   constructor(message: string) {
     super(message);
     this.name = 'CandleDataError';

@@ -1,7 +1,9 @@
 /** A parameter grid such as `rsiBuy=30..45:5,rsiSell=55..70:5,rsiPeriod=14`. */
 export type ParameterGrid = Record<string, number[]>;
+import { ProductError } from '../../errors/index.ts';
 
-export class GridError extends Error {
+export class GridError extends ProductError {
+  readonly category = 'usage' as const;
   constructor(message: string) {
     super(message);
     this.name = 'GridError';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { bollingerReversion, emaCross, macdCross, rsiReference, rsiStrategy } from './catalogue.ts';
 import type { Strategy } from './types.ts';
+import { ProductError } from '../../errors/index.ts';
 
 const all = [rsiStrategy, rsiReference, macdCross, emaCross, bollingerReversion] as const;
 
@@ -8,7 +9,8 @@ const all = [rsiStrategy, rsiReference, macdCross, emaCross, bollingerReversion]
 export const STRATEGIES: ReadonlyMap<string, Strategy> = new Map(all.map((strategy) => [strategy.name, strategy as unknown as Strategy]));
 export const DEFAULT_STRATEGY = 'rsi';
 
-export class StrategyError extends Error {
+export class StrategyError extends ProductError {
+  readonly category = 'usage' as const;
   constructor(message: string) {
     super(message);
     this.name = 'StrategyError';
