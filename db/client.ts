@@ -32,6 +32,8 @@ export interface DatabaseHandle {
    * db/shared-embedded.ts) until close; returns the socket's path.
    */
   share?(): Promise<string>;
+  /** Embedded only: an image of the whole data folder (a tar), which `fromImage` opens again. */
+  image?(): Promise<Blob>;
   close(): Promise<void>;
 }
 
@@ -52,6 +54,11 @@ export interface OpenDatabaseOptions {
   readonly connectTimeoutS?: number;
   /** Embedded only: keep everything in memory (tests). */
   readonly inMemory?: boolean;
+  /**
+   * Embedded in memory only: start from this image of a data folder (from `image()`) instead
+   * of an empty cluster — half a second instead of the two to three seconds initdb takes.
+   */
+  readonly fromImage?: Blob;
 }
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
@@ -139,7 +146,7 @@ async function openEmbedded(options: OpenDatabaseOptions): Promise<DatabaseHandl
   let client: PGlite;
   let location: string;
   if (options.inMemory) {
-    client = await PGlite.create({ postgresqlconf: EMBEDDED_SETTINGS });
+    client = await PGlite.create({ postgresqlconf: EMBEDDED_SETTINGS, ...(options.fromImage ? { loadDataDir: options.fromImage } : {}) });
     location = 'embedded PostgreSQL (in memory)';
   } else {
     const dir = path.join(options.dataDir, 'pglite');
@@ -185,6 +192,7 @@ async function openEmbedded(options: OpenDatabaseOptions): Promise<DatabaseHandl
       await client.query('select 1');
       return performance.now() - started;
     },
+    image: () => client.dumpDataDir('none'),
     withExclusiveLock(_lockKey, work) {
       const run = queue.then(work, work);
       queue = run.catch(() => {});
