@@ -242,7 +242,7 @@ async function billingFigures() {
 
   // Webhooks: signed invoice.paid events for linked customers, one in ten a replay.
   const secret = 'whsec_bench';
-  const stripe = createStripeClient({ secretKey: undefined });
+  const stripe = await createStripeClient({ secretKey: undefined });
   const linked = await handle.db.select({ tenantId: customers.tenantId, id: customers.id }).from(customers).limit(200);
   for (const [i, c] of linked.entries()) await handle.db.update(customers).set({ stripeCustomerId: `cus_bench_${i}` }).where(eq(customers.id, c.id));
   const app = createApp({ database: handle, metrics: createMetrics({ defaultMetrics: false }), logger: createLogger({ log: { level: 'silent', format: 'json' } }, { destination: new Writable({ write: (_c, _e, done) => done() }) }), version: 'bench', startedAt: new Date(), stripeWebhooks: { stripe, secret } });

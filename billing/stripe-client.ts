@@ -1,4 +1,7 @@
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
+
+/** The SDK (218 modules): imported by the first client, not by every command that links billing. */
+let sdk: typeof Stripe | undefined;
 
 export interface StripeClientOptions {
   /** sk_live_… or sk_test_…; absent means billing runs in local mode. */
@@ -11,14 +14,15 @@ export interface StripeClientOptions {
  * The Stripe SDK, or undefined in local mode (no key). Webhook signatures are checked by the
  * SDK even in local mode, so a client without a key is made for that purpose only.
  */
-export function createStripeClient(options: StripeClientOptions): Stripe {
+export async function createStripeClient(options: StripeClientOptions): Promise<Stripe> {
+  sdk ??= (await import('stripe')).default;
   const config: ConstructorParameters<typeof Stripe>[1] = { maxNetworkRetries: 2, timeout: 20_000, appInfo: { name: 'botcriptofy' } };
   if (options.apiUrl) {
     const url = new URL(options.apiUrl);
     Object.assign(config, { host: url.hostname, port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)), protocol: url.protocol.replace(':', '') });
   }
   // A key that cannot call the API: only webhook verification works with it.
-  return new Stripe(options.secretKey ?? 'sk_local_mode_no_api_access', config);
+  return new sdk(options.secretKey ?? 'sk_local_mode_no_api_access', config);
 }
 
 /**
@@ -26,7 +30,8 @@ export function createStripeClient(options: StripeClientOptions): Stripe {
  * returned), naming the settings involved; undefined for anything that is not Stripe's.
  */
 export function describeStripeFailure(error: unknown): string | undefined {
-  if (!(error instanceof Stripe.errors.StripeError)) return undefined;
-  const where = error instanceof Stripe.errors.StripeConnectionError ? 'Stripe did not answer (check STRIPE_API_URL, or the network to api.stripe.com)' : error instanceof Stripe.errors.StripeAuthenticationError ? 'Stripe refused the key (check STRIPE_SECRET_KEY)' : 'Stripe refused the request';
+  // Without a client made, nothing can have come from Stripe.
+  if (!sdk || !(error instanceof sdk.errors.StripeError)) return undefined;
+  const where = error instanceof sdk.errors.StripeConnectionError ? 'Stripe did not answer (check STRIPE_API_URL, or the network to api.stripe.com)' : error instanceof sdk.errors.StripeAuthenticationError ? 'Stripe refused the key (check STRIPE_SECRET_KEY)' : 'Stripe refused the request';
   return `${where}: ${error.message.split('\n')[0]}`;
 }

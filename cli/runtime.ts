@@ -61,7 +61,7 @@ export async function openRuntime(options: { logStream?: 'stdout' | 'stderr'; sh
         (paperMarkets ??= import('../trading/index.ts').then(({ createPaperMarkets }) =>
           createPaperMarkets({ setting: config.trading.paperMarket, embedded: config.database.url === undefined }),
         )),
-      billing: new BillingService(database.db, config.stripe.secretKey ? createStripeClient({ secretKey: config.stripe.secretKey, apiUrl: config.stripe.apiUrl }) : undefined),
+      billing: new BillingService(database.db, config.stripe.secretKey ? await createStripeClient({ secretKey: config.stripe.secretKey, apiUrl: config.stripe.apiUrl }) : undefined),
       close: () => database.close(),
     };
   } catch (error) {

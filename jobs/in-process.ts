@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { systemClock, type Clock, type ClockTimer } from '../clock/index.ts';
 import { safeJobId } from './ids.ts';
 import { assertCron, nextCronTime } from './cron.ts';
 import { DEFAULT_ATTEMPTS, DEFAULT_BACKOFF_MS, backoffDelay, type Job, type JobEvents, type JobHandler, type JobOptions, type Jobs, type QueueCounts, type QueueName, type Repeat } from './types.ts';
@@ -21,7 +22,7 @@ interface QueueState {
   concurrency: number;
   /** Ids known to this queue, for `jobId` de-duplication (kept for recently finished jobs too). */
   readonly known: Map<string, 'pending' | 'done'>;
-  readonly schedules: Map<string, { timer: NodeJS.Timeout; stop: () => void }>;
+  readonly schedules: Map<string, { timer: ClockTimer; stop: () => void }>;
 }
 
 const KEEP_FINISHED_IDS = 10_000;
@@ -38,10 +39,13 @@ export class InProcessJobs implements Jobs {
   readonly #queues = new Map<QueueName, QueueState>();
   readonly #events: JobEvents;
   readonly #running = new Set<Promise<void>>();
+  readonly #clock: Clock;
   #closed = false;
 
-  constructor(events: JobEvents = {}) {
+  /** `clock`: delays, retries and schedules run on it (tests move a ManualClock). */
+  constructor(events: JobEvents = {}, options: { clock?: Clock } = {}) {
     this.#events = events;
+    this.#clock = options.clock ?? systemClock;
   }
 
   #queue(name: QueueName): QueueState {
@@ -59,20 +63,24 @@ export class InProcessJobs implements Jobs {
     const id = options.jobId ? safeJobId(options.jobId) : crypto.randomUUID();
     if (state.known.has(id)) return id;
     state.known.set(id, 'pending');
-    const entry: Entry = { job: { id, queue, name, data }, attempt: 1, dueAt: Date.now() + (options.delayMs ?? 0), attempts: options.attempts ?? DEFAULT_ATTEMPTS, backoffMs: options.backoffMs ?? DEFAULT_BACKOFF_MS };
+    const entry: Entry = { job: { id, queue, name, data }, attempt: 1, dueAt: this.#clock.now() + (options.delayMs ?? 0), attempts: options.attempts ?? DEFAULT_ATTEMPTS, backoffMs: options.backoffMs ?? DEFAULT_BACKOFF_MS };
     this.#enqueue(state, entry);
     return id;
   }
 
   #enqueue(state: QueueState, entry: Entry): void {
-    const wait = entry.dueAt - Date.now();
+    const wait = entry.dueAt - this.#clock.now();
     if (wait > 0) {
       state.delayed.add(entry);
-      setTimeout(() => {
-        if (!state.delayed.delete(entry) || this.#closed) return;
-        state.waiting.push(entry);
-        this.#pump(state);
-      }, wait).unref();
+      this.#clock.setTimer(
+        () => {
+          if (!state.delayed.delete(entry) || this.#closed) return;
+          state.waiting.push(entry);
+          this.#pump(state);
+        },
+        wait,
+        { unref: true },
+      );
       return;
     }
     state.waiting.push(entry);
@@ -98,14 +106,14 @@ export class InProcessJobs implements Jobs {
       await state.handler!(job);
       state.completed += 1;
       this.#finish(state, entry.job.id);
-      this.#events.onCompleted?.(job, Date.now() - entry.dueAt);
+      this.#events.onCompleted?.(job, this.#clock.now() - entry.dueAt);
     } catch (error) {
       const willRetry = entry.attempt < entry.attempts && !this.#closed;
       this.#events.onFailed?.(job, error as Error, willRetry);
       if (willRetry) {
         const delay = backoffDelay(entry.backoffMs, entry.attempt);
         entry.attempt += 1;
-        entry.dueAt = Date.now() + delay;
+        entry.dueAt = this.#clock.now() + delay;
         this.#enqueue(state, entry);
       } else {
         state.failed += 1;
@@ -133,16 +141,19 @@ export class InProcessJobs implements Jobs {
     let stopped = false;
     const nextAt = (from: number) => ('everyMs' in repeat ? Math.floor(from / repeat.everyMs) * repeat.everyMs + repeat.everyMs : nextCronTime(repeat.cron, repeat.timezone, new Date(from)).getTime());
     const arm = (at: number) => {
-      const timer = setTimeout(() => {
-        if (stopped || this.#closed) return;
-        // One job per occurrence, named by it, as BullMQ's job schedulers do.
-        void this.add(queue, name, data, { jobId: safeJobId(`schedule:${key}:${at}`), attempts: 1 }).catch(() => {});
-        arm(nextAt(at));
-      }, Math.max(0, at - Date.now()));
-      timer.unref();
-      state.schedules.set(key, { timer, stop: () => { stopped = true; clearTimeout(timer); } });
+      const timer = this.#clock.setTimer(
+        () => {
+          if (stopped || this.#closed) return;
+          // One job per occurrence, named by it, as BullMQ's job schedulers do.
+          void this.add(queue, name, data, { jobId: safeJobId(`schedule:${key}:${at}`), attempts: 1 }).catch(() => {});
+          arm(nextAt(at));
+        },
+        Math.max(0, at - this.#clock.now()),
+        { unref: true },
+      );
+      state.schedules.set(key, { timer, stop: () => { stopped = true; this.#clock.clearTimer(timer); } });
     };
-    arm(nextAt(Date.now()));
+    arm(nextAt(this.#clock.now()));
   }
 
   async removeSchedule(queue: QueueName, key: string): Promise<void> {

@@ -33,7 +33,7 @@ export async function startCommand(): Promise<void> {
 
   const metrics = createMetrics();
   const stripeWebhooks = config.stripe.webhookSecret
-    ? { stripe: createStripeClient({ secretKey: config.stripe.secretKey, apiUrl: config.stripe.apiUrl }), secret: config.stripe.webhookSecret }
+    ? { stripe: await createStripeClient({ secretKey: config.stripe.secretKey, apiUrl: config.stripe.apiUrl }), secret: config.stripe.webhookSecret }
     : undefined;
   if (!config.stripe.secretKey) logger.info('STRIPE_SECRET_KEY is not set: billing runs in local mode on the database (figures and plan limits work; Stripe operations say they need a key)');
   const agents = agentRuntime(runtime, metrics);

@@ -1,3 +1,5 @@
+import { monotonicClock, type Clock, type ClockTimer } from '../../clock/index.ts';
+
 /**
  * Telegram's outgoing limits, enforced before a request leaves the process: at most
  * `ratePerS` messages per second for the whole bot and `chatRatePerS` per chat.
@@ -17,8 +19,8 @@
 export interface RateLimiterOptions {
   readonly ratePerS: number;
   readonly chatRatePerS: number;
-  /** Clock in milliseconds (tests); defaults to performance.now() on the epoch scale. */
-  readonly now?: () => number;
+  /** Time and timers (tests move a ManualClock); defaults to the monotonic system clock. */
+  readonly clock?: Clock;
   /** Allowance for requests reaching Telegram unevenly late (ms). Default 25. */
   readonly jitterMs?: number;
   /** Told of every grant, at the instant it is made (metrics, tests). */
@@ -85,13 +87,10 @@ interface ChatState {
   pausedUntil: number;
 }
 
-const epochOffset = Date.now() - performance.now();
-const defaultNow = () => epochOffset + performance.now();
-
 export class RateLimiter {
   readonly ratePerS: number;
   readonly chatRatePerS: number;
-  readonly now: () => number;
+  readonly clock: Clock;
   private readonly onGrant: ((chat: string, at: number) => void) | undefined;
   private readonly global: Window;
   private readonly perChat: Window;
@@ -99,7 +98,7 @@ export class RateLimiter {
   private globalPausedUntil = 0;
   private readonly chats = new Map<string, ChatState>();
   private readonly waiters: Waiter[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private timer: ClockTimer | undefined;
   private timerAt = Infinity;
   /** Counters for reports and metrics. */
   granted = 0;
@@ -111,8 +110,13 @@ export class RateLimiter {
     const jitterMs = options.jitterMs ?? 25;
     this.global = new Window(options.ratePerS, jitterMs);
     this.perChat = new Window(options.chatRatePerS, jitterMs);
-    this.now = options.now ?? defaultNow;
+    this.clock = options.clock ?? monotonicClock;
     this.onGrant = options.onGrant;
+  }
+
+  /** Milliseconds on the limiter's clock. */
+  now(): number {
+    return this.clock.now();
   }
 
   /** Waits for a slot to send one message to `chat`, and takes it. */
@@ -228,12 +232,12 @@ export class RateLimiter {
 
   private arm(at: number): void {
     if (at === this.timerAt) return;
-    if (this.timer) clearTimeout(this.timer);
+    this.clock.clearTimer(this.timer);
     this.timer = undefined;
     this.timerAt = at;
     if (at === Infinity) return;
     // Timers may fire a little early on the millisecond grid: pump() re-checks and re-arms.
-    this.timer = setTimeout(() => {
+    this.timer = this.clock.setTimer(() => {
       this.timer = undefined;
       this.timerAt = Infinity;
       this.pump();

@@ -1,5 +1,6 @@
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../../clock/index.ts';
 import { Counter, type Registry } from 'prom-client';
 import { notificationPreferences, notifications, queryRows, staff, telegramLinks, users, type Database, type Department, type NotificationLevel } from '../../db/index.ts';
 import { LimiterAbortedError, LimiterDeadlineError } from './limiter.ts';
@@ -28,6 +29,11 @@ export interface OutboxSenderOptions {
   readonly logger?: Logger;
   /** Registers telegram_notifications_total{type,outcome} and telegram_rate_limited_total here. */
   readonly metricsRegistry?: Registry;
+  /**
+   * Time for leases, retries and polling (tests give the limiter and the outbox the same
+   * ManualClock). Lease and retry instants are written from it, not from the database's now().
+   */
+  readonly clock?: Clock;
   /** A different message for some rows (the bot's own approval keyboards, say); undefined = the templates. */
   readonly render?: (row: ClaimedNotification, locale: Locale) => RenderedMessage | undefined;
 }
@@ -84,13 +90,16 @@ interface Recipient {
  * Delivers the `notifications` outbox to Telegram.
  *
  * **Claiming.** A sender takes due rows (pending, `nextAttemptAt` passed, no live lease) by
- * setting `claimedUntil = now() + lease` in one statement (`for update skip locked`, the
+ * setting `claimedUntil = (this sender's) now + lease` in one statement (`for update skip locked`, the
  * conditions checked on the locked row), at most `perRecipient` rows per person and none
  * for a person whose rows another sender holds. Every later write of that row (sent, failed,
  * retry, release) is fenced on the exact `claimedUntil` it wrote, so a sender that lost its
  * lease can never overwrite the row. A slot is only taken while the lease still covers the
  * whole request (its timeout included) plus a margin; otherwise the row is released for
  * the next claim. Several senders (processes, machines) therefore never send the same row.
+ * Lease and retry instants are this sender's clock (so a test can move it), not the
+ * database's: senders on machines whose clocks differ by less than `leaseSafetyMs` still
+ * never overlap, since a sender stops taking slots that much before its lease ends.
  *
  * **Never lost.** Rows leave `pending` only as sent, skipped (preference off, no linked
  * chat) or failed (Telegram refused the message for good: 403, 400; or an invalid payload).
@@ -122,6 +131,7 @@ export class OutboxSender {
   private readonly outageMaxMs: number;
   private readonly logger: Logger | undefined;
   private readonly renderOverride: OutboxSenderOptions['render'];
+  private readonly clock: Clock;
   private readonly counters: { outcomes: Counter<'type' | 'outcome'>; rateLimited: Counter; maybeDelivered: Counter<'type'> } | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private stopController = new AbortController();
@@ -129,6 +139,7 @@ export class OutboxSender {
   private wakeUp: (() => void) | undefined;
   private consecutiveOutages = 0;
   private woken = false;
+  private claiming = 0;
   /** Totals since construction. */
   readonly totals: OutboxReport = emptyReport();
 
@@ -146,6 +157,7 @@ export class OutboxSender {
     this.outageMaxMs = options.outagePause?.maxMs ?? 30_000;
     this.logger = options.logger;
     this.renderOverride = options.render;
+    this.clock = options.clock ?? systemClock;
     if (this.leaseMs <= this.sender.maxCallMs + this.leaseSafetyMs) {
       throw new RangeError(`leaseMs (${this.leaseMs}) must exceed the request timeout (${this.sender.maxCallMs}) plus the safety margin (${this.leaseSafetyMs})`);
     }
@@ -171,6 +183,15 @@ export class OutboxSender {
   /** Rows this sender holds right now. */
   get holding(): number {
     return this.inFlight.size;
+  }
+
+  /**
+   * Claims, rows and requests being worked on right now — not parked waiting for a sending
+   * slot or a timer. A test holds its manual clock still while this is above zero, so time
+   * only moves when the sender is waiting for it.
+   */
+  get working(): number {
+    return this.inFlight.size - this.sender.limiter.waiting + this.claiming;
   }
 
   get running(): boolean {
@@ -247,7 +268,7 @@ export class OutboxSender {
       }
       const room = Math.min(claimSize, this.batchSize - this.inFlight.size);
       const hungry = this.sender.limiter.waiting < lowWater;
-      const lookAgain = this.woken || Date.now() - nothingDueSince >= this.pollIntervalMs;
+      const lookAgain = this.woken || this.clock.now() - nothingDueSince >= this.pollIntervalMs;
       this.woken = false;
       if (room > 0 && hungry && lookAgain) {
         let claimed = 0;
@@ -256,7 +277,7 @@ export class OutboxSender {
         } catch (error) {
           this.logger?.error({ err: error }, 'telegram outbox: claiming rows failed (database unavailable?)');
         }
-        nothingDueSince = claimed === 0 ? Date.now() : 0;
+        nothingDueSince = claimed === 0 ? this.clock.now() : 0;
         if (claimed > 0) continue;
       }
       await this.idle(this.pollIntervalMs);
@@ -265,20 +286,28 @@ export class OutboxSender {
 
   /** Waits for the poll interval, a finished row, a wake() or stop(). */
   private idle(ms: number): Promise<void> {
+    // A stop() that came while a claim was running finds no wakeUp to call: not waiting at all.
+    if (this.stopController.signal.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
-        clearTimeout(timer);
+        this.clock.clearTimer(timer);
         this.wakeUp = undefined;
         resolve();
       };
-      const timer = setTimeout(done, Math.max(1, ms));
+      const timer = this.clock.setTimer(done, Math.max(1, ms));
       this.wakeUp = done;
     });
   }
 
   private async claimAndDispatch(limit: number, report?: OutboxReport): Promise<Promise<void>[]> {
     const leaseStart = this.sender.limiter.now();
-    const rows = await this.claim(limit);
+    this.claiming++;
+    let rows: ClaimedNotification[];
+    try {
+      rows = await this.claim(limit);
+    } finally {
+      this.claiming--;
+    }
     if (rows.length === 0) return [];
     this.count(report, 'claimed', rows.length);
     // The slot must be granted early enough for the request (timeout included) and the
@@ -319,6 +348,7 @@ export class OutboxSender {
 
   /** Claims up to `limit` due rows; see the class comment. */
   async claim(limit: number): Promise<ClaimedNotification[]> {
+    const now = new Date(this.clock.now()).toISOString();
     const rows = await queryRows<{
       id: string;
       tenant_id: string;
@@ -335,15 +365,15 @@ export class OutboxSender {
       // rows are held; the ranking is one scan of the pending rows, the locking only of the picked ones.
       sql`with busy as (
             select distinct coalesce(recipient_user_id::text, recipient_department::text, '') as k
-            from notifications where status = 'pending' and claimed_until > now()
+            from notifications where status = 'pending' and claimed_until > ${now}::timestamptz
           ),
           due as (
             select n.id, n.created_at,
                    row_number() over (partition by coalesce(n.recipient_user_id::text, n.recipient_department::text, '') order by n.created_at, n.id) as rn
             from notifications n
             where n.status = 'pending'
-              and (n.next_attempt_at is null or n.next_attempt_at <= now())
-              and (n.claimed_until is null or n.claimed_until <= now())
+              and (n.next_attempt_at is null or n.next_attempt_at <= ${now}::timestamptz)
+              and (n.claimed_until is null or n.claimed_until <= ${now}::timestamptz)
               and not exists (select 1 from busy b where b.k = coalesce(n.recipient_user_id::text, n.recipient_department::text, ''))
           ),
           chosen as (
@@ -352,11 +382,11 @@ export class OutboxSender {
             select n.id from notifications n
             where n.id in (select id from due where rn <= ${this.perRecipient} order by created_at, id limit ${limit})
               and n.status = 'pending'
-              and (n.next_attempt_at is null or n.next_attempt_at <= now())
-              and (n.claimed_until is null or n.claimed_until <= now())
+              and (n.next_attempt_at is null or n.next_attempt_at <= ${now}::timestamptz)
+              and (n.claimed_until is null or n.claimed_until <= ${now}::timestamptz)
             for update of n skip locked
           )
-          update notifications n set claimed_until = now() + ${this.leaseMs}::int * interval '1 millisecond'
+          update notifications n set claimed_until = ${now}::timestamptz + ${this.leaseMs}::int * interval '1 millisecond'
           from chosen
           where n.id = chosen.id
           returning n.id, n.tenant_id, n.recipient_user_id, n.recipient_department, n.type, n.payload, n.dedupe_key, n.attempts,
@@ -422,7 +452,7 @@ export class OutboxSender {
       const sent = await send();
       this.consecutiveOutages = 0;
       // Recorded at once: this write is the only thing between Telegram's answer and "sent".
-      return await this.finish(row, { status: 'sent', sentAt: new Date(), telegramMessageId: sent.message_id, attempts: row.attempts + 1, lastError: null });
+      return await this.finish(row, { status: 'sent', sentAt: new Date(this.clock.now()), telegramMessageId: sent.message_id, attempts: row.attempts + 1, lastError: null });
     } catch (error) {
       if (error instanceof LimiterDeadlineError) {
         return this.finish(row, { status: 'pending', claimedUntil: null }, Math.max(0, error.earliest - this.sender.limiter.now()), 'released');
@@ -468,7 +498,7 @@ export class OutboxSender {
   ): Promise<Outcome> {
     const values: Record<string, unknown> = { ...set };
     if (set.status !== 'pending') values.claimedUntil = null;
-    if (retryInMs !== undefined) values.nextAttemptAt = sql`now() + ${Math.max(0, Math.ceil(retryInMs))}::int * interval '1 millisecond'`;
+    if (retryInMs !== undefined) values.nextAttemptAt = new Date(this.clock.now() + Math.max(0, Math.ceil(retryInMs)));
     const updated = await this.db
       .update(notifications)
       .set(values)
@@ -515,7 +545,7 @@ export class OutboxSender {
         .update(notifications)
         .set(
           members.length > 0
-            ? { status: 'sent', sentAt: new Date(), claimedUntil: null, lastError: null }
+            ? { status: 'sent', sentAt: new Date(this.clock.now()), claimedUntil: null, lastError: null }
             : { status: 'skipped', claimedUntil: null, lastError: `nobody in ${department} has linked Telegram` },
         )
         .where(and(eq(notifications.id, row.id), eq(notifications.status, 'pending'), sql`${notifications.claimedUntil} = ${row.claimToken}::timestamptz`))

@@ -17,7 +17,7 @@ describe('billing service (real Stripe SDK against a local Stripe stand-in)', ()
   beforeAll(async () => {
     test = await createTestDatabase('pglite');
     fake = await startFakeStripe();
-    billing = new BillingService(test.handle.db, createStripeClient({ secretKey: 'sk_test_local', apiUrl: fake.url }));
+    billing = new BillingService(test.handle.db, await createStripeClient({ secretKey: 'sk_test_local', apiUrl: fake.url }));
     await test.handle.db.insert(db.tenants).values({ id: tenantId, kind: 'trader', name: 'Bruno' });
     await test.handle.db.insert(db.users).values({ tenantId, email: 'bruno@example.com', name: 'Bruno' });
   });

@@ -10,7 +10,7 @@ import { createApp } from '../../server/index.ts';
 import { createTestDatabase, testDrivers, type TestDatabase } from '../support/databases.ts';
 
 const SECRET = 'whsec_test_botcriptofy';
-const stripe = createStripeClient({ secretKey: undefined });
+const stripe = await createStripeClient({ secretKey: undefined });
 const silent = createLogger({ log: { level: 'silent', format: 'json' } }, { destination: new Writable({ write: (_c, _e, done) => done() }) });
 const T0 = Math.floor(Date.UTC(2026, 9, 1) / 1000);
 

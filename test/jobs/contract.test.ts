@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../clock/index.ts';
 import { BullMqJobs, InProcessJobs, type Job, type Jobs } from '../../jobs/index.ts';
 import { REDIS_URL, redisAvailable } from '../support/redis.ts';
 
@@ -149,6 +150,46 @@ describe.skipIf(!redisAvailable)('BullMQ across workers', () => {
     } finally {
       for (const jobs of workers) await jobs.close(2_000);
       await workers[0]!.obliterate().catch(() => {});
+    }
+  });
+});
+
+describe('in-process jobs on a clock moved by the test', () => {
+  it('retries at exactly the backoff, holds a delayed job to the millisecond, and fires an hourly cron 24 times a day', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 10, 30, 23, 30));
+    const jobs = new InProcessJobs({}, { clock });
+    try {
+      const tries: number[] = [];
+      jobs.work('webhooks', async (job) => {
+        tries.push(clock.now());
+        if (job.attempt < 4) throw new Error('not yet');
+      });
+      const start = clock.now();
+      await jobs.add('webhooks', 'flaky', {}, { attempts: 4, backoffMs: 1_000 });
+      await clock.advance(60_000);
+      expect(tries.map((at) => at - start)).toEqual([0, 1_000, 3_000, 7_000]);
+      expect(await jobs.counts('webhooks')).toMatchObject({ completed: 1, failed: 0 });
+
+      const ran: number[] = [];
+      jobs.work('reports', async () => void ran.push(clock.now()));
+      const added = clock.now();
+      await jobs.add('reports', 'later', {}, { delayMs: 90 * 60_000 });
+      await clock.advance(90 * 60_000 - 1);
+      expect(ran).toEqual([]);
+      await clock.advance(1);
+      expect(ran).toEqual([added + 90 * 60_000]);
+
+      const fired: string[] = [];
+      jobs.work('bot-ticks', async () => void fired.push(new Date(clock.now()).toISOString()));
+      await jobs.schedule('bot-ticks', 'hourly', { cron: '0 * * * *', timezone: 'UTC' }, 'tick', {});
+      await jobs.schedule('bot-ticks', 'hourly', { cron: '0 * * * *', timezone: 'UTC' }, 'tick', {});
+      const dayStart = Math.ceil(clock.now() / 3_600_000) * 3_600_000;
+      await clock.advance(dayStart + 24 * 3_600_000 - 1 - clock.now());
+      expect(fired).toHaveLength(24);
+      expect(fired[0]).toBe(new Date(dayStart).toISOString());
+      expect(fired[23]).toBe(new Date(dayStart + 23 * 3_600_000).toISOString());
+    } finally {
+      await jobs.close(1_000);
     }
   });
 });

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import emulatorModule from 'telegram-test-api';
+import { monotonicClock, type Clock } from '../../clock/index.ts';
 import type { TelegramServer as TelegramServerClass } from 'telegram-test-api/lib/telegramServer.js';
 
 // The package sets module.exports to the class (its typings describe an ES default export).
@@ -19,7 +20,7 @@ export const TEST_BOT_TOKEN = '123456789:TEST-token_for-the-emulator';
 export interface ProxiedRequest {
   readonly method: string;
   readonly chatId: string | null;
-  /** Arrival, ms (performance clock on the epoch scale). */
+  /** Arrival, ms on the emulator's clock (the monotonic system clock unless a test gave one). */
   readonly at: number;
   readonly body: Record<string, unknown> | null;
   /** What the proxy answered (200 when forwarded and accepted). */
@@ -53,9 +54,6 @@ export interface TelegramEmulator {
   close(): Promise<void>;
 }
 
-const epochOffset = Date.now() - performance.now();
-const now = () => epochOffset + performance.now();
-
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
@@ -78,7 +76,9 @@ export const answers = {
   badGateway: { status: 502, body: { ok: false, error_code: 502, description: 'Bad Gateway' } },
 } as const;
 
-export async function startTelegramEmulator(options: { limits?: LimitsEnforced } = {}): Promise<TelegramEmulator> {
+/** `clock`: arrivals are stamped, and Telegram's limits counted, on it (a test's ManualClock). */
+export async function startTelegramEmulator(options: { limits?: LimitsEnforced; clock?: Clock } = {}): Promise<TelegramEmulator> {
+  const clock = options.clock ?? monotonicClock;
   const emulatorPort = await freePort();
   const server = new TelegramServer({ port: emulatorPort, host: '127.0.0.1', storeTimeout: 24 * 3600 });
   await server.start();
@@ -127,7 +127,7 @@ export async function startTelegramEmulator(options: { limits?: LimitsEnforced }
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       void (async () => {
-        const at = now();
+        const at = clock.now();
         const raw = Buffer.concat(chunks);
         const method = /\/bot[^/]+\/([A-Za-z]+)/.exec(req.url ?? '')?.[1] ?? '';
         const multipart = (req.headers['content-type'] ?? '').startsWith('multipart/');

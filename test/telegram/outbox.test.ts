@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../clock/index.ts';
 import * as db from '../../db/index.ts';
 import { openDatabase, queryRows, type Database, type DatabaseHandle, type Department } from '../../db/index.ts';
 import {
@@ -19,14 +20,16 @@ import {
 import { createTestDatabase, testDrivers, type TestDatabase } from '../support/databases.ts';
 import { answers, observedRates, startTelegramEmulator, type TelegramEmulator } from '../support/telegram-emulator.ts';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+// Time here is a ManualClock the tests move: leases, backoffs, retry_after and the rate
+// limits are checked to the millisecond without waiting for them, and Telegram's arrival
+// times are the instants the limiter granted (the clock stands still while a request is out).
 
-async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 20_000, what = 'condition'): Promise<void> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
+/** Resolves with `promise`, moving `clock` (to its next timer each time) until it settles. */
+async function driven<T>(clock: ManualClock, promise: Promise<T>, idle?: () => boolean): Promise<T> {
+  let settled = false;
+  promise.then(() => (settled = true), () => (settled = true));
+  await clock.runUntil(() => settled, { what: 'promise', ...(idle ? { idle } : {}) });
+  return promise;
 }
 
 async function statusCounts(x: Database): Promise<Record<string, number>> {
@@ -94,8 +97,9 @@ describe('notification texts', () => {
 describe('RateLimiter', () => {
   it('spaces grants: at most ratePerS overall and chatRatePerS per chat in any second', async () => {
     const times: { chat: string; at: number }[] = [];
-    const limiter = new RateLimiter({ ratePerS: 50, chatRatePerS: 5, onGrant: (chat, at) => times.push({ chat, at }) });
-    await Promise.all(Array.from({ length: 60 }, (_, i) => limiter.acquire(`c${i % 6}`)));
+    const clock = new ManualClock();
+    const limiter = new RateLimiter({ ratePerS: 50, chatRatePerS: 5, clock, onGrant: (chat, at) => times.push({ chat, at }) });
+    await driven(clock, Promise.all(Array.from({ length: 60 }, (_, i) => limiter.acquire(`c${i % 6}`))));
     expect(times).toHaveLength(60);
     for (let i = 1; i < times.length; i++) expect(times[i]!.at - times[i - 1]!.at).toBeGreaterThanOrEqual(20 - 1e-6);
     for (let c = 0; c < 6; c++) {
@@ -108,27 +112,29 @@ describe('RateLimiter', () => {
 
   it('leaves room for network jitter: at most N grants in any second plus jitterMs', async () => {
     const times: number[] = [];
-    const limiter = new RateLimiter({ ratePerS: 20, chatRatePerS: 20, jitterMs: 40, onGrant: (_chat, at) => times.push(at) });
-    await Promise.all(Array.from({ length: 45 }, (_, i) => limiter.acquire(`c${i}`)));
+    const clock = new ManualClock();
+    const limiter = new RateLimiter({ ratePerS: 20, chatRatePerS: 20, jitterMs: 40, clock, onGrant: (_chat, at) => times.push(at) });
+    await driven(clock, Promise.all(Array.from({ length: 45 }, (_, i) => limiter.acquire(`c${i}`))));
     for (let i = 20; i < times.length; i++) expect(times[i]! - times[i - 20]!).toBeGreaterThanOrEqual(1_040 - 1e-6);
     for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(50 - 1e-6);
   });
 
   it('a busy chat does not hold up the others; pauses and deadlines are honoured', async () => {
-    const limiter = new RateLimiter({ ratePerS: 100, chatRatePerS: 1 });
+    const clock = new ManualClock();
+    const limiter = new RateLimiter({ ratePerS: 100, chatRatePerS: 1, clock });
     await limiter.acquire('a');
     const started = limiter.now();
     const order: string[] = [];
     const a = limiter.acquire('a').then(() => order.push('a'));
     const b = limiter.acquire('b').then(() => order.push('b'));
-    await Promise.all([a, b]);
+    await driven(clock, Promise.all([a, b]));
     expect(order).toEqual(['b', 'a']);
-    expect(limiter.now() - started).toBeGreaterThanOrEqual(990);
+    expect(limiter.now() - started).toBe(1_025); // one per second per chat, plus the 25 ms jitter allowance
     limiter.pauseChat('c', limiter.now() + 300);
     await expect(limiter.acquire('c', { deadline: limiter.now() + 100 })).rejects.toThrow(/deadline/);
     const before = limiter.now();
-    await limiter.acquire('c');
-    expect(limiter.now() - before).toBeGreaterThanOrEqual(290);
+    await driven(clock, limiter.acquire('c'));
+    expect(limiter.now() - before).toBe(300);
     const controller = new AbortController();
     limiter.pauseAll(limiter.now() + 5_000);
     const waiting = limiter.acquire('d', { signal: controller.signal });
@@ -141,7 +147,12 @@ describe.each(testDrivers)('telegram outbox on %s', (driver) => {
   let test: TestDatabase;
   let x: Database;
   let emulator: TelegramEmulator;
+  let clock: ManualClock;
   const senders: OutboxSender[] = [];
+  /** Time moves only while every sender waits for it (nothing being claimed, drawn, sent or recorded). */
+  const idle = () => senders.every((sender) => sender.working === 0);
+  const waitFor = (check: () => Promise<boolean> | boolean, maxClockMs = 60_000, what = 'condition') => clock.runUntil(check, { what, maxMs: maxClockMs, stepMs: 50, idle });
+  const drive = <T>(promise: Promise<T>) => driven(clock, promise, idle);
   const extraHandles: DatabaseHandle[] = [];
   const companyId = crypto.randomUUID();
   let chatSeq = 0;
@@ -150,7 +161,8 @@ describe.each(testDrivers)('telegram outbox on %s', (driver) => {
     test = await createTestDatabase(driver);
     x = test.handle.db;
     await x.insert(db.tenants).values({ id: companyId, kind: 'company', name: 'BotCriptoFy' });
-    emulator = await startTelegramEmulator();
+    clock = new ManualClock(Date.now());
+    emulator = await startTelegramEmulator({ clock });
   });
   afterEach(async () => {
     await Promise.all(senders.splice(0).map((sender) => sender.stop({ timeoutMs: 5_000 })));
@@ -172,11 +184,12 @@ describe.each(testDrivers)('telegram outbox on %s', (driver) => {
   }
 
   function outbox(options: Partial<OutboxSenderOptions> & { ratePerS?: number; chatRatePerS?: number; database?: Database } = {}): OutboxSender {
-    const limiter = new RateLimiter({ ratePerS: options.ratePerS ?? 200, chatRatePerS: options.chatRatePerS ?? 50 });
+    const limiter = new RateLimiter({ ratePerS: options.ratePerS ?? 200, chatRatePerS: options.chatRatePerS ?? 50, clock });
     const sender = new TelegramSender({ botToken: emulator.token, apiRoot: emulator.apiRoot, limiter, requestTimeoutMs: 2_000 });
     const created = new OutboxSender({
       db: options.database ?? x,
       sender,
+      clock,
       leaseMs: 8_000,
       leaseSafetyMs: 500,
       pollIntervalMs: 40,
@@ -199,7 +212,7 @@ describe.each(testDrivers)('telegram outbox on %s', (driver) => {
     await enqueueNotification(x, { tenantId: companyId, to: { userId: john.userId }, type: 'payment_failed', payload, dedupeKey: 'evt_1:john' });
     expect((await enqueueNotification(x, { tenantId: companyId, to: { userId: ana.userId }, type: 'payment_failed', payload, dedupeKey: 'evt_1:trader' })).created).toBe(false);
     const sender = outbox();
-    const report = await sender.runOnce();
+    const report = await drive(sender.runOnce());
     expect(report).toMatchObject({ claimed: 2, sent: 2 });
     const delivered = emulator.delivered();
     expect(delivered.find((m) => m.chatId === ana.chatId)?.text).toContain('Pagamento não aprovado');
@@ -216,11 +229,11 @@ describe.each(testDrivers)('telegram outbox on %s', (driver) => {
   it('nothing is lost while Telegram is down: rows stay pending with backoff, then go out once', async () => {
     const people = await Promise.all(Array.from({ length: 5 }, () => person()));
     for (let i = 0; i < 30; i++) await note(people[i % 5]!.userId, `down-${i}`);
-    const downUntil = Date.now() + 1_500;
-    emulator.behaviour = ({ index }) => (Date.now() < downUntil ? (index % 2 ? answers.badGateway : 'reset') : undefined);
+    const downUntil = clock.now() + 1_500;
+    emulator.behaviour = ({ index }) => (clock.now() < downUntil ? (index % 2 ? answers.badGateway : 'reset') : undefined);
     const sender = outbox();
     sender.start();
-    await waitFor(async () => Date.now() > downUntil - 200, 5_000);
+    await waitFor(() => clock.now() > downUntil - 200, 5_000);
     const during = await statusCounts(x);
     expect(during.sent ?? 0).toBe(0);
     expect(during.pending).toBe(30);
@@ -270,13 +283,13 @@ describe.each(testDrivers)('telegram outbox on %s', (driver) => {
     const dead = outbox({ leaseMs: 3_000, leaseSafetyMs: 200, perRecipient: 5 });
     const claimed = await dead.claim(10); // claims, then "crashes" before sending
     expect(claimed).toHaveLength(3);
-    const claimedAt = Date.now();
+    const claimedAt = clock.now();
     const survivor = outbox();
     survivor.start();
-    await sleep(1_500);
+    await waitFor(() => clock.now() >= claimedAt + 2_950, 5_000);
     expect(emulator.delivered()).toHaveLength(0);
     await waitFor(async () => (await statusCounts(x)).sent === 3, 10_000, 'orphans sent');
-    expect(Date.now() - claimedAt).toBeGreaterThanOrEqual(2_900);
+    expect(emulator.requests[0]!.at - claimedAt).toBeGreaterThanOrEqual(3_000);
     expect(emulator.delivered().map((m) => m.text).sort()).toEqual(['orphan-0', 'orphan-1', 'orphan-2']);
   });
 
@@ -324,10 +337,10 @@ describe.each(testDrivers)('telegram outbox on %s', (driver) => {
     const people = await Promise.all(Array.from({ length: 10 }, () => person()));
     for (let i = 0; i < 100; i++) await note(people[i % 10]!.userId, `steady-${i}`);
     const sender = outbox({ ratePerS: 25, chatRatePerS: 3 });
-    const started = Date.now();
+    const started = clock.now();
     sender.start();
     await waitFor(async () => (await statusCounts(x)).sent === 100, 20_000, 'all 100 sent');
-    const seconds = (Date.now() - started) / 1000;
+    const seconds = (clock.now() - started) / 1000;
     expect(emulator.requests.filter((r) => r.status === 429)).toHaveLength(0);
     const rates = observedRates(emulator.requests);
     expect(rates.maxPerSecond).toBeLessThanOrEqual(26);
@@ -348,7 +361,7 @@ describe.each(testDrivers)('telegram outbox on %s', (driver) => {
     await enqueueNotification(x, { tenantId: companyId, to: { userId: ana.userId }, type: 'risk_refusal', payload: { botId: 'b1', symbol: 'BTC/USDT', rule: 'max_daily_loss', reason: 'perda diária de 5 %' } });
     await enqueueNotification(x, { tenantId: companyId, to: { userId: ana.userId }, type: 'security_alert', payload: { severity: 'low', title: 'login' } });
     await note(ana.userId, 'loud');
-    const report = await outbox({ perRecipient: 10 }).runOnce();
+    const report = await drive(outbox({ perRecipient: 10 }).runOnce());
     expect(report).toMatchObject({ sent: 2, skipped: 2 });
     const delivered = emulator.delivered();
     expect(delivered.find((m) => m.text.includes('risco'))?.disableNotification).toBe(true);
@@ -368,7 +381,7 @@ describe.each(testDrivers)('telegram outbox on %s', (driver) => {
     const sender = outbox();
     sender.start();
     await waitFor(async () => (await statusCounts(x)).sent === 3, 10_000, 'fan-out sent');
-    await sleep(300);
+    await clock.advance(300);
     const delivered = emulator.delivered();
     expect(delivered.map((m) => m.chatId).sort()).toEqual([head.chatId, member.chatId].sort());
     expect(delivered.find((m) => m.chatId === member.chatId)?.text).toContain('R$499.90');
@@ -398,7 +411,7 @@ describe.each(testDrivers)('telegram outbox on %s', (driver) => {
       const counts = await statusCounts(x);
       return counts.failed === 2 && counts.sent === 1 && counts.skipped === 1;
     }, 10_000, 'outcomes');
-    await sleep(500);
+    await clock.advance(500);
     expect(emulator.requests.filter((r) => r.chatId === blocked.chatId)).toHaveLength(1);
     expect(emulator.requests.filter((r) => r.chatId === gone.chatId)).toHaveLength(1);
     const failed = await x.select().from(db.notifications).where(eq(db.notifications.status, 'failed'));
@@ -439,7 +452,7 @@ describe.each(testDrivers)('telegram outbox on %s', (driver) => {
     const event = { type: 'trade_closed', botId: bot!.id, tenantId: traderId, symbol: 'BTC/USDT', amountBase: 0.0145, priceQuote: 63469.137, profitQuote: -30.262895, reason: 'stop_loss' } as const;
     expect((await notifyBotEvent(x, event))[0]?.created).toBe(true);
     expect((await notifyBotEvent(x, event))[0]?.created).toBe(false);
-    await outbox().runOnce();
+    await drive(outbox().runOnce());
     const [message] = emulator.delivered();
     expect(message?.chatId).toBe(ana.chatId);
     expect(message?.text).toContain('Stop loss atingido');
@@ -456,7 +469,7 @@ describe.each(testDrivers)('telegram outbox on %s', (driver) => {
     const [bot] = await x.insert(db.bots).values({ tenantId: traderId, name: 'Bia bot', strategyName: 'rsi', symbols: ['ETH/USDT'], stakeQuote: '500' }).returning();
     // Queued under the company's tenant, so the trader's bot is not found there.
     await enqueueNotification(x, { tenantId: companyId, to: { userId: ceo.userId }, type: 'chart', payload: { kind: 'bot_equity', botId: bot!.id } });
-    const report = await outbox({ perRecipient: 5 }).runOnce();
+    const report = await drive(outbox({ perRecipient: 5 }).runOnce());
     expect(report).toMatchObject({ sent: 1, failed: 1 });
     expect(emulator.photos).toHaveLength(1);
     expect(emulator.photos[0]!.png.subarray(1, 4).toString('latin1')).toBe('PNG');

@@ -12,7 +12,7 @@ import { NOW, recordSnapshots, rewindBefore, seedDemo, silentLogger, workflowRun
 // billing's handler) move the invoice; the workflow follows them over simulated days.
 
 const SECRET = 'whsec_dunning';
-const stripe = createStripeClient({ secretKey: undefined });
+const stripe = await createStripeClient({ secretKey: undefined });
 const DAY = 86_400;
 const T0 = Math.floor(NOW.getTime() / 1000);
 
