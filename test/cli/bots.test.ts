@@ -4,9 +4,10 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, queryRows } from '../../db/index.ts';
-import { runCli, type CliResult } from '../support/cli.ts';
+import { runCli, runCliHere, type CliResult } from '../support/cli.ts';
 
-// `botcriptofy bots …` run as real processes against a demo company in a temporary folder.
+// `botcriptofy bots …` against a demo company in a temporary folder: through the CLI's own
+// main() in this process (runCliHere), and as real processes where exiting is part of it.
 // Every read and change goes through the tool layer as the person named by --as (default:
 // the CEO); paper bots price on the bundled replay (PAPER_MARKET=replay), so no network.
 
@@ -16,7 +17,9 @@ type Details = { bot: Bot & { parameters: Record<string, number>; stoppedAt: str
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bcf-cli-bots-'));
 afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 const env = { DATA_DIR: dataDir, PAPER_MARKET: 'replay', LOG_LEVEL: 'error' };
-const bots = (...args: string[]) => runCli(['bots', ...args], env);
+const bots = (...args: string[]) => runCliHere(['bots', ...args], env);
+/** The same, as a real process. */
+const botsProcess = (...args: string[]) => runCli(['bots', ...args], env);
 const json = <T>(result: CliResult): T => {
   expect(result.code, result.stderr).toBe(0);
   return JSON.parse(result.stdout) as T;
@@ -79,7 +82,7 @@ describe('botcriptofy bots', { timeout: 300_000 }, () => {
   }, 120_000);
 
   it("lists every trader's bots for the CEO, by status, as a table or JSON", async () => {
-    const all = json<{ bots: Bot[]; total: number; byStatus: Record<string, number> }>(await bots('list', '--limit', '1000', '--json'));
+    const all = json<{ bots: Bot[]; total: number; byStatus: Record<string, number> }>(await botsProcess('list', '--limit', '1000', '--json'));
     expect(all.total).toBe(counts.total);
     expect(all.bots).toHaveLength(counts.total);
     expect(all.byStatus['running']).toBe(counts.running);
@@ -106,7 +109,7 @@ describe('botcriptofy bots', { timeout: 300_000 }, () => {
   });
 
   it('refuses staff whose department may not use the tool, with its reason (exit 1)', async () => {
-    refused(await bots('list', '--as', people['marketing:head']!), 'Not allowed: the marketing department may not use list_bots.');
+    refused(await botsProcess('list', '--as', people['marketing:head']!), 'Not allowed: the marketing department may not use list_bots.');
     const failed = await bots('show', heldBot.id, '--as', people['sales:member']!, '--json');
     refused(failed, 'Not allowed: the sales department may not use bot_details.');
     expect(JSON.parse(failed.stdout)).toEqual({ ok: false, tool: 'bot_details', error: 'forbidden', message: 'Not allowed: the sales department may not use bot_details.' });
@@ -122,7 +125,7 @@ describe('botcriptofy bots', { timeout: 300_000 }, () => {
     usage(await bots('create', '--name', 'x', '--strategy', 'rsi', '--symbols', 'BTCUSDT', '--timeframe', '1h', '--as', trader.email), '--symbols: "BTCUSDT" is not a symbol');
     usage(await bots('create', '--name', 'x', '--strategy', 'rsi', '--symbols', 'BTC/USDT', '--timeframe', '1h'), 'As staff, name the trader with --tenant EMAIL');
     usage(await bots('forceexit', heldBot.id, '--symbol', 'bitcoin'), '--symbol: "bitcoin" is not a symbol');
-    usage(await bots('list', '--colour'), "unknown option '--colour'");
+    usage(await botsProcess('list', '--colour'), "unknown option '--colour'");
     usage(await bots('list', '--as', 'nobody@example.com'), 'No staff member or trader nobody@example.com');
   });
 
