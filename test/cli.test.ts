@@ -5,7 +5,7 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../db/index.ts';
-import { cliEnv, runCli, startCli } from './support/cli.ts';
+import { cliEnv, runCli, runCliHere, startCli } from './support/cli.ts';
 import { lastMessage, startFakeOllama, toolResults } from './support/fake-ollama.ts';
 import { createTestDatabase, realPostgresAvailable, type TestDatabase } from './support/databases.ts';
 
@@ -102,6 +102,7 @@ describe('botcriptofy CLI: bad input stops with a clear message', () => {
 });
 
 describe('botcriptofy CLI on the embedded database', () => {
+  // The seed and the first listing run as processes; the rest through main() in this process.
   const dataDir = tempDir();
 
   it('seeds the demo company and lists its staff', async () => {
@@ -113,48 +114,48 @@ describe('botcriptofy CLI on the embedded database', () => {
     const staff = JSON.parse(listed.stdout) as { name: string; email: string; department: string; role: string }[];
     expect(staff[0]).toMatchObject({ department: 'ceo', role: 'ceo' });
     expect(new Set(staff.map((member) => member.department)).size).toBe(10);
-    const table = await runCli(['staff', 'list'], { DATA_DIR: dataDir });
+    const table = await runCliHere(['staff', 'list'], { DATA_DIR: dataDir });
     expect(table.stdout.split('\n')[0]).toMatch(/^NAME\s+EMAIL\s+DEPARTMENT\s+ROLE$/);
   });
 
   it('reports the finance figures and a customer, and says what needs Stripe', async () => {
-    const mrr = await runCli(['billing', 'mrr', '--json', '--months', '6'], { DATA_DIR: dataDir });
+    const mrr = await runCliHere(['billing', 'mrr', '--json', '--months', '6'], { DATA_DIR: dataDir });
     expect(mrr.code, mrr.stderr).toBe(0);
     const summary = JSON.parse(mrr.stdout) as { mrrCents: number; arrCents: number; months: unknown[] };
     expect(summary.mrrCents).toBeGreaterThan(0);
     expect(summary.arrCents).toBe(summary.mrrCents * 12);
     expect(summary.months).toHaveLength(6);
-    const staff = JSON.parse((await runCli(['staff', 'list', '--json'], { DATA_DIR: dataDir })).stdout) as { email: string }[];
-    const customer = await runCli(['billing', 'customer', staff[0]!.email, '--json'], { DATA_DIR: dataDir });
+    const staff = JSON.parse((await runCliHere(['staff', 'list', '--json'], { DATA_DIR: dataDir })).stdout) as { email: string }[];
+    const customer = await runCliHere(['billing', 'customer', staff[0]!.email, '--json'], { DATA_DIR: dataDir });
     expect(customer.code, customer.stderr).toBe(0);
     expect(JSON.parse(customer.stdout)).toMatchObject({ email: staff[0]!.email, plan: 'free' });
-    const sync = await runCli(['billing', 'sync'], { DATA_DIR: dataDir });
+    const sync = await runCliHere(['billing', 'sync'], { DATA_DIR: dataDir });
     expect(sync.code).toBe(1);
     expect(sync.stderr).toContain('billing sync needs Stripe: set STRIPE_SECRET_KEY');
   });
 
   it('answers `ask` offline with the JSON shape the agents will keep', async () => {
-    const result = await runCli(['ask', 'financeiro', 'qual o MRR?', '--offline', '--json'], { DATA_DIR: dataDir });
+    const result = await runCliHere(['ask', 'financeiro', 'qual o MRR?', '--offline', '--json'], { DATA_DIR: dataDir });
     expect(result.code, result.stderr).toBe(0);
     const turn = JSON.parse(result.stdout) as Record<string, unknown>;
     expect(turn).toMatchObject({ agent: 'finance', mode: 'offline', grounded: true, toolCalls: [{ tool: 'revenue_summary', ok: true }] });
     expect(typeof turn['elapsedMs']).toBe('number');
-    const unknown = await runCli(['ask', 'nobody', 'oi'], { DATA_DIR: dataDir });
+    const unknown = await runCliHere(['ask', 'nobody', 'oi'], { DATA_DIR: dataDir });
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('Unknown agent "nobody"');
   });
 
   it('lists pending approvals and refuses to decide an unknown one', async () => {
-    const listed = await runCli(['approvals', 'list', '--json'], { DATA_DIR: dataDir });
+    const listed = await runCliHere(['approvals', 'list', '--json'], { DATA_DIR: dataDir });
     expect(listed.code, listed.stderr).toBe(0);
     expect(Array.isArray(JSON.parse(listed.stdout))).toBe(true);
-    const unknown = await runCli(['approvals', 'approve', crypto.randomUUID()], { DATA_DIR: dataDir });
+    const unknown = await runCliHere(['approvals', 'approve', crypto.randomUUID()], { DATA_DIR: dataDir });
     expect(unknown.code).toBe(1);
     expect(unknown.stdout).toContain('Not decided: No approval');
   });
 
   it('verifies the audit chain, then names the row altered in SQL', async () => {
-    const ok = await runCli(['audit', 'verify'], { DATA_DIR: dataDir });
+    const ok = await runCliHere(['audit', 'verify'], { DATA_DIR: dataDir });
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/^Audit chain OK: 2 rows verified/); // the seed, and the `ask` above (every tool call is audited)
 
@@ -163,7 +164,7 @@ describe('botcriptofy CLI on the embedded database', () => {
     await handle.db.execute(sql`update audit_log set outcome = 'denied' where id = 1`);
     await handle.close();
 
-    const broken = await runCli(['audit', 'verify'], { DATA_DIR: dataDir });
+    const broken = await runCliHere(['audit', 'verify'], { DATA_DIR: dataDir });
     expect(broken.code).toBe(1);
     expect(broken.stdout).toContain('Audit chain BROKEN at row 1');
   });
@@ -175,7 +176,7 @@ describe('botcriptofy CLI on the embedded database', () => {
       return { content: `We have ${result!.payingCustomers} paying customers.` };
     });
     try {
-      const result = await runCli(['ask', 'finance', 'how many paying customers?', '--json'], { DATA_DIR: dataDir, OLLAMA_HOST: fake.url });
+      const result = await runCliHere(['ask', 'finance', 'how many paying customers?', '--json'], { DATA_DIR: dataDir, OLLAMA_HOST: fake.url });
       expect(result.code, result.stderr).toBe(0);
       const turn = JSON.parse(result.stdout) as Record<string, unknown>;
       expect(turn).toMatchObject({ agent: 'finance', mode: 'ollama', grounded: true, answerFrom: 'model', modelCalls: 2, toolCalls: [{ tool: 'revenue_summary', ok: true }] });
@@ -188,7 +189,7 @@ describe('botcriptofy CLI on the embedded database', () => {
 
       // A claim of an action nobody took never reaches the person; the code says what happened.
       fake.script = () => ({ content: 'Pronto, ativei o kill switch.' });
-      const claimed = await runCli(['ask', 'settings', 'liga o kill switch agora, mercado derretendo', '--json'], { DATA_DIR: dataDir, OLLAMA_HOST: fake.url });
+      const claimed = await runCliHere(['ask', 'settings', 'liga o kill switch agora, mercado derretendo', '--json'], { DATA_DIR: dataDir, OLLAMA_HOST: fake.url });
       expect(claimed.code, claimed.stderr).toBe(0);
       const honest = JSON.parse(claimed.stdout) as { answer: string; rejectedBecause: string; actions: { tool: string; status: string }[]; toolCalls: { tool: string; by: string }[] };
       expect(honest).toMatchObject({ answerFrom: 'template', rejectedBecause: 'unbacked_claim', actions: [{ tool: 'set_config', status: 'awaiting_approval' }], toolCalls: [{ tool: 'set_config', by: 'router' }] });
@@ -197,14 +198,14 @@ describe('botcriptofy CLI on the embedded database', () => {
     } finally {
       await fake.close();
     }
-    const down = await runCli(['ask', 'finance', 'what is the MRR?', '--json'], { DATA_DIR: dataDir, OLLAMA_HOST: 'http://127.0.0.1:9' });
+    const down = await runCliHere(['ask', 'finance', 'what is the MRR?', '--json'], { DATA_DIR: dataDir, OLLAMA_HOST: 'http://127.0.0.1:9' });
     expect(down.code, down.stderr).toBe(0);
     expect(JSON.parse(down.stdout)).toMatchObject({ mode: 'offline', toolCalls: [{ tool: 'revenue_summary', ok: true }] });
     expect(JSON.parse(down.stdout).answer).toMatch(/^\(model offline: answered without it\)/);
   });
 
   it('lists the agents with their tools, and reports and pulls the model', async () => {
-    const listed = await runCli(['agents', '--json'], { DATA_DIR: dataDir });
+    const listed = await runCliHere(['agents', '--json'], { DATA_DIR: dataDir });
     expect(listed.code, listed.stderr).toBe(0);
     const agents = JSON.parse(listed.stdout) as { agent: string; tools: { name: string }[]; promptTokensEstimate: number }[];
     expect(agents.map((a) => a.agent)).toEqual(['ceo', 'finance', 'marketing', 'sales', 'security', 'support', 'audit', 'documents', 'settings', 'subscriptions']);
@@ -215,14 +216,14 @@ describe('botcriptofy CLI on the embedded database', () => {
     }
     const fake = await startFakeOllama(() => ({ content: 'ok' }), { models: [] });
     try {
-      const missing = await runCli(['model', 'status'], { DATA_DIR: dataDir, OLLAMA_HOST: fake.url });
+      const missing = await runCliHere(['model', 'status'], { DATA_DIR: dataDir, OLLAMA_HOST: fake.url });
       expect(missing.code).toBe(1);
       expect(missing.stdout).toContain('model qwen3:0.6b not pulled');
-      const pulled = await runCli(['model', 'pull'], { DATA_DIR: dataDir, OLLAMA_HOST: fake.url });
+      const pulled = await runCliHere(['model', 'pull'], { DATA_DIR: dataDir, OLLAMA_HOST: fake.url });
       expect(pulled.code, pulled.stderr).toBe(0);
       expect(pulled.stderr).toContain('qwen3:0.6b: 50% of 523 MB');
       expect(pulled.stdout).toContain('qwen3:0.6b is ready.');
-      const ready = await runCli(['model', 'status', '--json'], { DATA_DIR: dataDir, OLLAMA_HOST: fake.url });
+      const ready = await runCliHere(['model', 'status', '--json'], { DATA_DIR: dataDir, OLLAMA_HOST: fake.url });
       expect(JSON.parse(ready.stdout)).toMatchObject({ state: 'ready', model: 'qwen3:0.6b' });
     } finally {
       await fake.close();
