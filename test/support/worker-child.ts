@@ -10,8 +10,10 @@ import { HOUR, syntheticMarket } from './synthetic-market.ts';
 
 const { DATABASE_URL, REDIS_URL, PREFIX, INTERVAL_MS, TTL_MS, T0, WORKER_ID } = process.env;
 const intervalMs = Number(INTERVAL_MS);
+/** The replayed bar the first slot trades on. */
+const startBar = Number(process.env.START_BAR ?? 40);
 const handle = await openDatabase({ url: DATABASE_URL, dataDir: '', poolMax: 8 });
-const replay = syntheticMarket(40);
+const replay = syntheticMarket(startBar);
 const logger = createLogger({ log: { level: 'warn', format: 'json' } }, { destination: new Writable({ write: (chunk, _e, done) => { process.stderr.write(chunk); done(); } }) });
 const locks = new RedisBotLocks({ url: REDIS_URL!, workerId: WORKER_ID!, ttlMs: Number(TTL_MS), prefix: PREFIX });
 const worker = new BotWorker({
@@ -23,7 +25,7 @@ const worker = new BotWorker({
   logger,
   concurrency: 8,
   onRound: (slotAt) => {
-    replay.now = (40 + Math.max(0, Math.round((slotAt - Number(T0)) / intervalMs))) * HOUR;
+    replay.now = (startBar + Math.max(0, Math.round((slotAt - Number(T0)) / intervalMs))) * HOUR;
   },
   runnerFor: fencedPaperRunner(handle.db, replay, { limits: NO_LOSS_LIMITS, retry: { attempts: 2, initialDelayMs: 1 } }),
 });

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.ts';
+import { runCli, runCliHere } from '../support/cli.ts';
 import { lastMessage, startFakeOllama, type FakeOllama } from '../support/fake-ollama.ts';
 
 // `botcriptofy report` as a real process on a seeded embedded database.
@@ -24,7 +24,7 @@ describe('botcriptofy report', () => {
   });
 
   it('--json --send: the figures, the text with the model summary, queued for the CEO', async () => {
-    const result = await runCli(['report', '--json', '--send'], { DATA_DIR: dataDir, OLLAMA_HOST: fake.url });
+    const result = await runCliHere(['report', '--json', '--send'], { DATA_DIR: dataDir, OLLAMA_HOST: fake.url });
     expect(result.code, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout) as Record<string, unknown> & { figures: Record<string, Record<string, unknown>>; text: string };
     expect(report).toMatchObject({ period: 'daily', summaryFrom: 'model', grounded: true, modelCalls: 1, delivery: { queued: true, duplicate: false } });
@@ -37,11 +37,11 @@ describe('botcriptofy report', () => {
   });
 
   it('prints the weekly report as text, offline, in English on request; refuses an unknown period', async () => {
-    const result = await runCli(['report', '--period', 'weekly', '--offline', '--lang', 'en'], { DATA_DIR: dataDir, OLLAMA_HOST: fake.url });
+    const result = await runCliHere(['report', '--period', 'weekly', '--offline', '--lang', 'en'], { DATA_DIR: dataDir, OLLAMA_HOST: fake.url });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^📊 Weekly executive report — week to \d{4}-\d{2}-\d{2}\n\n\(automatic summary, without the model, as asked\)\n/);
     expect(result.stdout).toContain('🔏 Audit: trail intact');
-    const wrong = await runCli(['report', '--period', 'monthly'], { DATA_DIR: dataDir });
+    const wrong = await runCliHere(['report', '--period', 'monthly'], { DATA_DIR: dataDir });
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain('--period must be daily or weekly, got "monthly"');
   });
