@@ -3,7 +3,7 @@ import { exitCodeFor, isProductError } from '../errors/index.ts';
 import { VERSION } from './version.ts';
 
 // Each command's module is imported when that command runs, so a command loads only what it
-// uses (`--version` and `backtest --data` never load the database drivers, Mastra or ccxt).
+// uses (`--version`, `--help` and a mistyped option load nothing else).
 const load = {
   agents: () => import('./commands/agents.ts'),
   approvals: () => import('./commands/approvals.ts'),
@@ -12,11 +12,18 @@ const load = {
   bots: () => import('./commands/bots.ts'),
   data: () => import('./commands/data.ts'),
   report: () => import('./commands/report.ts'),
-  start: () => import('./commands/start.ts'),
+  // The services check their configuration and Redis first, so a mistake is answered at once.
+  start: async () => {
+    await (await import('./preflight.ts')).preflight();
+    return import('./commands/start.ts');
+  },
   status: () => import('./commands/status.ts'),
   telegram: () => import('./commands/telegram.ts'),
   trading: () => import('./commands/trading.ts'),
-  worker: () => import('./commands/worker.ts'),
+  worker: async () => {
+    await (await import('./preflight.ts')).preflight();
+    return import('./commands/worker.ts');
+  },
 };
 
 /** A commander action that imports its command's module first. */

@@ -1,9 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createStripeClient } from '../../billing/index.ts';
-import { loadConfig } from '../../config/index.ts';
 import { isCompanyEmpty } from '../../demo/index.ts';
-import { assertRedisReachable } from '../../jobs/index.ts';
 import { createMetrics } from '../../observability/index.ts';
 import { createApp, startHttpServer } from '../../server/index.ts';
 import { createTelegramService } from '../../telegram/index.ts';
@@ -14,9 +12,7 @@ import { companyWorker } from '../tasks.ts';
 
 /** The main job: database, migrations, demo data on a new embedded database, HTTP server. */
 export async function startCommand(): Promise<void> {
-  // Dependencies that must answer are asked first, before any file or database is touched.
-  const { jobs } = loadConfig();
-  if (jobs.redisUrl) await assertRedisReachable(jobs.redisUrl);
+  // The configuration and Redis were checked by preflight() before this module was loaded.
   let runtime = await openRuntime({ logStream: 'stdout', shareEmbedded: true });
   if (runtime.database.driver === 'pglite' && runtime.config.demoSeed && (await isCompanyEmpty(runtime.database.db))) {
     runtime.logger.info('empty embedded database: seeding the demo company (DEMO_SEED=false turns this off)');

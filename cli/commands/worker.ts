@@ -1,5 +1,3 @@
-import { loadConfig } from '../../config/index.ts';
-import { assertRedisReachable } from '../../jobs/index.ts';
 import { createMetrics } from '../../observability/index.ts';
 import { createTelegramDelivery } from '../../telegram/index.ts';
 import { agentRuntime } from '../agent-runtime.ts';
@@ -12,9 +10,7 @@ import { companyWorker } from '../tasks.ts';
  * needed against the same PostgreSQL and Redis (REDIS_URL); each bot is ticked by one of them.
  */
 export async function workerCommand(): Promise<void> {
-  // Dependencies that must answer are asked first, before any file or database is touched.
-  const { jobs } = loadConfig();
-  if (jobs.redisUrl) await assertRedisReachable(jobs.redisUrl);
+  // The configuration and Redis were checked by preflight() before this module was loaded.
   const runtime = await openRuntime({ logStream: 'stdout', shareEmbedded: true });
   const { config, logger, database } = runtime;
   if (!config.jobs.redisUrl) logger.warn('REDIS_URL is not set: jobs run in this process only; start one worker per database (or set REDIS_URL to run several)');
