@@ -28,7 +28,8 @@ export interface ProxiedRequest {
   retryAfter?: number;
 }
 
-export type Answer = { status: number; body: Record<string, unknown> } | 'reset' | 'forward';
+/** A canned reply; 'reset' drops the connection; 'forward' is the default; `lateMs` forwards (Telegram accepts it) but answers that much later. */
+export type Answer = { status: number; body: Record<string, unknown> } | 'reset' | 'forward' | { lateMs: number };
 export type Behaviour = (request: { method: string; chatId: string | null; body: Record<string, unknown> | null; index: number }) => Answer | undefined;
 
 export interface LimitsEnforced {
@@ -159,7 +160,8 @@ export async function startTelegramEmulator(options: { limits?: LimitsEnforced; 
           req.socket.destroy();
           return;
         }
-        if (answer && answer !== 'forward') {
+        const lateMs = answer && typeof answer === 'object' && 'lateMs' in answer ? answer.lateMs : 0;
+        if (answer && answer !== 'forward' && !('lateMs' in answer)) {
           if (answer.status === 429) entry.retryAfter = (answer.body.parameters as { retry_after: number }).retry_after;
           reply(answer.status, answer.body);
           return;
@@ -188,6 +190,7 @@ export async function startTelegramEmulator(options: { limits?: LimitsEnforced; 
             ...(raw.length > 0 && req.method !== 'GET' ? { body: raw } : {}),
           });
           const text = await forwarded.text();
+          if (lateMs > 0) await new Promise((resolve) => setTimeout(resolve, lateMs));
           entry.status = forwarded.status;
           res.writeHead(forwarded.status, { 'content-type': 'application/json' });
           res.end(text);

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Registry } from 'prom-client';
 import { ManualClock } from '../../clock/index.ts';
 import * as db from '../../db/index.ts';
 import { openDatabase, queryRows, type Database, type DatabaseHandle, type Department } from '../../db/index.ts';
@@ -183,9 +184,9 @@ describe.each(testDrivers)('telegram outbox on %s', (driver) => {
     return { userId: user!.id, chatId };
   }
 
-  function outbox(options: Partial<OutboxSenderOptions> & { ratePerS?: number; chatRatePerS?: number; database?: Database } = {}): OutboxSender {
+  function outbox(options: Partial<OutboxSenderOptions> & { ratePerS?: number; chatRatePerS?: number; database?: Database; requestTimeoutMs?: number } = {}): OutboxSender {
     const limiter = new RateLimiter({ ratePerS: options.ratePerS ?? 200, chatRatePerS: options.chatRatePerS ?? 50, clock });
-    const sender = new TelegramSender({ botToken: emulator.token, apiRoot: emulator.apiRoot, limiter, requestTimeoutMs: 2_000 });
+    const sender = new TelegramSender({ botToken: emulator.token, apiRoot: emulator.apiRoot, limiter, requestTimeoutMs: options.requestTimeoutMs ?? 2_000 });
     const created = new OutboxSender({
       db: options.database ?? x,
       sender,
@@ -275,6 +276,25 @@ describe.each(testDrivers)('telegram outbox on %s', (driver) => {
     expect(a.totals.leaseLost + b.totals.leaseLost).toBe(0);
     expect(a.totals.sent).toBeGreaterThan(0);
     expect(b.totals.sent).toBeGreaterThan(0);
+  });
+
+  it('a message Telegram accepted but answered too late for is sent again, and counted: the one way to send twice', async () => {
+    const p = await person();
+    await note(p.userId, 'late-0');
+    await note(p.userId, 'on-time');
+    let late = 0;
+    // Telegram stores the first message, but its answer comes after the request timed out.
+    emulator.behaviour = ({ method, body }) => (method === 'sendMessage' && body?.text === 'late-0' && late++ === 0 ? { lateMs: 400 } : undefined);
+    const registry = new Registry();
+    const sender = outbox({ requestTimeoutMs: 150, metricsRegistry: registry });
+    sender.start();
+    await waitFor(async () => (await statusCounts(x)).sent === 2, 60_000, 'both sent');
+    const texts = emulator.delivered().map((m) => m.text).sort();
+    expect(texts).toEqual(['late-0', 'late-0', 'on-time']);
+    expect(sender.totals).toMatchObject({ sent: 2, maybeDelivered: 1, retry: 1, leaseLost: 0 });
+    expect(await registry.getSingleMetricAsString('telegram_outbox_maybe_delivered_total')).toContain('telegram_outbox_maybe_delivered_total{type="message"} 1');
+    const rows = await x.select().from(db.notifications);
+    expect(rows.map((row) => [row.status, row.attempts, row.lastError]).sort()).toEqual([['sent', 1, null], ['sent', 2, null]]);
   });
 
   it('rows of a sender that died are taken over when its lease ends, not before', async () => {
