@@ -9,5 +9,10 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     maxWorkers: 2,
+    // Test files share their worker process (one after another): the product's modules load
+    // once per worker, not once per file (about a fifth of the suite's CPU time). Files leave
+    // nothing global behind: each opens and closes its own databases, servers and metrics
+    // registries, and runCliHere restores the environment it changed.
+    isolate: false,
   },
 });
