@@ -119,6 +119,15 @@ export class ManualClock implements Clock {
   }
 
   /**
+   * Time passes all at once, as for a process that was suspended (a laptop asleep, a paused
+   * VM): the timers due meanwhile fire late, at the new time, in order.
+   */
+  async jump(ms: number): Promise<void> {
+    this.#now += Math.max(0, ms);
+    await this.advance(0);
+  }
+
+  /**
    * Moves time until `condition` holds: to the next timer, or by `stepMs` when none is due
    * sooner, letting real I/O come back between moves. While `idle` says no (a request is on
    * its way, say), time stands still, so what happens on arrival carries the instant it was

@@ -416,7 +416,7 @@ export class TelegramDoor {
 
   private async onStranger(from: User, chatId: number): Promise<void> {
     this.setKind('stranger');
-    const now = Date.now();
+    const now = this.now().getTime();
     const last = this.strangers.get(from.id);
     if (last !== undefined && now - last < STRANGER_QUIET_MS) return;
     this.strangers.delete(from.id);
@@ -434,7 +434,7 @@ export class TelegramDoor {
     }
     const locale = person?.locale ?? telegramLocale(from.language_code);
     const failures = this.linkFailures.get(from.id);
-    const now = Date.now();
+    const now = this.now().getTime();
     if (failures && now - failures.since < LINK_WINDOW_MS && failures.count >= LINK_ATTEMPTS) {
       if (failures.count === LINK_ATTEMPTS) {
         failures.count++;

@@ -3,6 +3,7 @@ import { bots, queryRows, type Database } from '../db/index.ts';
 import type { Logger } from '../observability/index.ts';
 import { StaleOwnerError, type BotRunner } from '../trading/index.ts';
 import type { BotLocks } from './locks.ts';
+import { systemClock, type Clock, type ClockTimer } from '../clock/index.ts';
 
 type BotRow = typeof bots.$inferSelect;
 
@@ -31,6 +32,8 @@ export interface BotWorkerOptions {
   readonly onLost?: (botId: string) => void;
   readonly onTick?: (botId: string, ok: boolean) => void;
   readonly onMissedSlots?: (count: number) => void;
+  /** When the slots fall and the locks are renewed (tests move a ManualClock); the system clock by default. */
+  readonly clock?: Clock;
 }
 
 interface Owned {
@@ -48,20 +51,28 @@ interface Owned {
 export class BotWorker {
   readonly #options: BotWorkerOptions;
   readonly #owned = new Map<string, Owned>();
-  #timer: NodeJS.Timeout | undefined;
-  #renewTimer: NodeJS.Timeout | undefined;
+  readonly #clock: Clock;
+  #timer: ClockTimer | undefined;
+  #renewTimer: ClockTimer | undefined;
   #round: Promise<unknown> = Promise.resolve();
   #stopped = true;
   /** Set by stop(): the round under way starts no further tick. */
   #stopping = false;
   #nextSlot: number | undefined;
+  #inRound = false;
 
   constructor(options: BotWorkerOptions) {
     this.#options = options;
+    this.#clock = options.clock ?? systemClock;
   }
 
   get ownedBots(): readonly string[] {
     return [...this.#owned.keys()];
+  }
+
+  /** A scheduled round is under way (a test holds its manual clock still meanwhile). */
+  get inRound(): boolean {
+    return this.#inRound;
   }
 
   start(): void {
@@ -70,7 +81,17 @@ export class BotWorker {
     // Announce this worker before its first round, so workers starting together share fairly.
     void this.#options.locks.heartbeat().catch(() => {});
     this.#schedule();
-    this.#renewTimer = setInterval(() => void this.#renew().catch((error) => this.#options.logger.warn({ err: error }, 'lock renewal failed')), Math.max(200, Math.floor(this.#options.lockTtlMs / 3)));
+    this.#scheduleRenewal();
+  }
+
+  /** Renews the locks every third of their TTL, between rounds too (a long round must not lose them). */
+  #scheduleRenewal(): void {
+    if (this.#stopped) return;
+    this.#renewTimer = this.#clock.setTimer(() => {
+      void this.#renew()
+        .catch((error) => this.#options.logger.warn({ err: error }, 'lock renewal failed'))
+        .finally(() => this.#scheduleRenewal());
+    }, Math.max(200, Math.floor(this.#options.lockTtlMs / 3)));
   }
 
   /**
@@ -81,7 +102,7 @@ export class BotWorker {
   #schedule(): void {
     if (this.#stopped) return;
     const { intervalMs } = this.#options;
-    const current = Math.floor(Date.now() / intervalMs) * intervalMs;
+    const current = Math.floor(this.#clock.now() / intervalMs) * intervalMs;
     let next = this.#nextSlot ?? current + intervalMs;
     if (current - next > MAX_LAG_SLOTS * intervalMs) {
       this.#options.logger.warn({ worker: this.#options.workerId, missedSlots: (current - next) / intervalMs }, 'bot worker fell behind; skipping to the current slot');
@@ -89,11 +110,15 @@ export class BotWorker {
       next = current;
     }
     this.#nextSlot = next + intervalMs;
-    this.#timer = setTimeout(() => {
+    this.#timer = this.#clock.setTimer(() => {
+      this.#inRound = true;
       this.#round = this.round(next)
         .catch((error) => this.#options.logger.error({ err: error }, 'bot worker round failed'))
-        .finally(() => this.#schedule());
-    }, Math.max(0, next - Date.now()));
+        .finally(() => {
+          this.#inRound = false;
+          this.#schedule();
+        });
+    }, Math.max(0, next - this.#clock.now()));
   }
 
   /** Renews this worker's locks; bots whose lock was lost are dropped at once. */
@@ -196,8 +221,8 @@ export class BotWorker {
   async stop(graceMs = 5_000): Promise<void> {
     this.#stopped = true;
     this.#stopping = true;
-    clearTimeout(this.#timer);
-    clearInterval(this.#renewTimer);
+    this.#clock.clearTimer(this.#timer);
+    this.#clock.clearTimer(this.#renewTimer);
     let grace: NodeJS.Timeout | undefined;
     await Promise.race([this.#round, new Promise<void>((resolve) => (grace = setTimeout(resolve, graceMs)))]);
     clearTimeout(grace);

@@ -4,6 +4,7 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../clock/index.ts';
 import * as db from '../../db/index.ts';
 import { queryRows } from '../../db/index.ts';
 import { createLogger } from '../../observability/index.ts';
@@ -141,6 +142,46 @@ describe('stopping a worker whose ticks hang (an exchange that never answers)', 
       await worker.stop(20); // returns although the tick never will
       expect(started).toBe(1); // one lane, stopping: the other three bots were not ticked
     } finally {
+      await test.dispose();
+    }
+  });
+});
+
+describe('a worker on a clock moved by the test', () => {
+  it('ticks every bot once per slot at the slot instant, and jumps to the current slot (counting the missed ones) when far behind', async () => {
+    const test = await createTestDatabase('pglite');
+    const clock = new ManualClock(Date.UTC(2026, 11, 1, 12, 0, 0, 250));
+    const intervalMs = 10_000;
+    const missed: number[] = [];
+    const replay = syntheticMarket(40);
+    const runnerFor = fencedPaperRunner(test.handle.db, replay);
+    const worker = new BotWorker({
+      db: test.handle.db, locks: new LocalBotLocks(), workerId: 'w', intervalMs, lockTtlMs: 30_000, logger: silent, clock,
+      runnerFor, onMissedSlots: (n) => missed.push(n),
+    });
+    try {
+      await seedPaperBots(test.handle.db, 3);
+      const ticks = async () => queryRows<{ slot: string; n: number }>(test.handle.db, sql`select slot_at::text as slot, count(*)::int as n from bot_ticks group by 1 order by 1`);
+      worker.start();
+      // Five slots: the clock stands still while a round runs.
+      await clock.runUntil(async () => (await ticks()).length === 5, { stepMs: 1_000, idle: () => !worker.inRound, what: 'five slots' });
+      const five = await ticks();
+      expect(five.map((row) => row.n)).toEqual([3, 3, 3, 3, 3]);
+      const first = Date.UTC(2026, 11, 1, 12, 0, 10);
+      expect(five.map((row) => new Date(row.slot).getTime())).toEqual([0, 1, 2, 3, 4].map((i) => first + i * intervalMs));
+      // The machine sleeps for an hour: the worker does not replay 360 slots, it jumps to the current one.
+      const before = (await ticks()).length;
+      await clock.jump(3_600_000);
+      await clock.runUntil(async () => (await ticks()).length >= before + 2, { stepMs: 1_000, idle: () => !worker.inRound, what: 'slots after the sleep' });
+      expect(missed).toHaveLength(1);
+      expect(missed[0]).toBeGreaterThan(300);
+      const after = (await ticks()).slice(before);
+      // The late round for the slot it was waiting on, then the current slot, on the grid.
+      expect(new Date(after.at(-1)!.slot).getTime() % intervalMs).toBe(0);
+      expect(clock.now() - new Date(after.at(-1)!.slot).getTime()).toBeLessThan(2 * intervalMs);
+      expect(after.every((row) => row.n === 3)).toBe(true);
+    } finally {
+      await worker.stop(100);
       await test.dispose();
     }
   });
