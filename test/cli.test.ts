@@ -289,7 +289,7 @@ describe('botcriptofy start', () => {
     expect(await server.exited).toBe(0);
     expect(server.output()).toContain('stopped cleanly');
     expect(fs.existsSync(path.join(dataDir, 'pglite.lock'))).toBe(false);
-  });
+  }, 180_000); // seeds the whole demo company and runs eight commands: a minute or more on a loaded machine
 });
 
 describe('the README\'s `npm start` under a supervisor', () => {

@@ -19,10 +19,18 @@ describe.skipIf(missing)('botcriptofy worker and status (PostgreSQL + Redis)', (
     expect(seeded.code, seeded.stderr).toBe(0);
     const worker = await startCli(['worker'], env, (line) => line.includes('worker ready'));
     try {
-      await new Promise((resolve) => setTimeout(resolve, 3_500));
-      const status = await runCli(['status', '--json'], env);
-      expect(status.code, status.stderr).toBe(0);
-      const summary = JSON.parse(status.stdout) as { jobs: string; workers: { alive: boolean; bots: number }[]; queues: Record<string, unknown>; bots: Record<string, number> };
+      type Summary = { jobs: string; workers: { alive: boolean; bots: number }[]; queues: Record<string, unknown>; bots: Record<string, number> };
+      // Until the worker's first round has been seen (it heartbeats as it ticks, every second here).
+      let summary: Summary | undefined;
+      await expect
+        .poll(async () => {
+          const status = await runCli(['status', '--json'], env);
+          expect(status.code, status.stderr).toBe(0);
+          summary = JSON.parse(status.stdout) as Summary;
+          return summary.workers.filter((w) => w.alive).length;
+        }, { timeout: 60_000, interval: 250 })
+        .toBe(1);
+      if (!summary) throw new Error('no status');
       expect(summary.jobs).toBe('bullmq');
       expect(summary.workers.filter((w) => w.alive)).toHaveLength(1);
       expect(Object.keys(summary.queues)).toEqual(['bot-ticks', 'reports', 'notifications', 'webhooks', 'agent-tasks']);
