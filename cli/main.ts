@@ -2,6 +2,14 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { exitCodeFor, isProductError } from '../errors/index.ts';
 import { VERSION } from './version.ts';
 
+/** The services check their configuration and Redis first, so a mistake is answered at once. */
+function afterPreflight<T>(load: () => Promise<T>): () => Promise<T> {
+  return async () => {
+    await (await import('./preflight.ts')).preflight();
+    return load();
+  };
+}
+
 // Each command's module is imported when that command runs, so a command loads only what it
 // uses (`--version`, `--help` and a mistyped option load nothing else).
 const load = {
@@ -12,18 +20,11 @@ const load = {
   bots: () => import('./commands/bots.ts'),
   data: () => import('./commands/data.ts'),
   report: () => import('./commands/report.ts'),
-  // The services check their configuration and Redis first, so a mistake is answered at once.
-  start: async () => {
-    await (await import('./preflight.ts')).preflight();
-    return import('./commands/start.ts');
-  },
+  start: afterPreflight(() => import('./commands/start.ts')),
   status: () => import('./commands/status.ts'),
   telegram: () => import('./commands/telegram.ts'),
   trading: () => import('./commands/trading.ts'),
-  worker: async () => {
-    await (await import('./preflight.ts')).preflight();
-    return import('./commands/worker.ts');
-  },
+  worker: afterPreflight(() => import('./commands/worker.ts')),
 };
 
 /** A commander action that imports its command's module first. */
