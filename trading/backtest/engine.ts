@@ -1,5 +1,6 @@
 import type { CandleSeries } from '../market-data/index.ts';
-import { inferTimeframeMs } from '../market-data/index.ts';
+// gaps.ts, not the folder's index: the index's candle store would load the database drivers with the engine.
+import { inferTimeframeMs } from '../market-data/gaps.ts';
 import { ENTER, EXIT, type Strategy } from '../strategies/index.ts';
 
 // Execution model (long-only spot), chosen so results can be reproduced by hand:

@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { runBacktest, type BacktestOptions } from '../backtest/index.ts';
+// The engine alone, not backtest/index.ts: its store would load the database drivers into every worker thread.
+import { runBacktest, type BacktestOptions } from '../backtest/engine.ts';
 import type { CandleSeries } from '../market-data/index.ts';
 import { getStrategy, parseStrategyParameters } from '../strategies/index.ts';
 import { combinationAt, type ParameterGrid } from './grid.ts';
