@@ -12,7 +12,7 @@ import type { Session } from '../telegram/session.ts';
 import { reportCommand } from '../telegram/staff.ts';
 import { invokeTool, TOOLS, type Actor, type ToolContext } from '../tools/index.ts';
 import { runExecutiveReport } from '../workflows/index.ts';
-import { runCli } from './support/cli.ts';
+import { runCli, runCliHere } from './support/cli.ts';
 import { createTestDatabase, type TestDatabase } from './support/databases.ts';
 import { ceoActor, DEMO_AS_OF, seedDemo, workflowRuntime, type WorkflowRuntime } from './support/workflow-fixture.ts';
 
@@ -208,11 +208,11 @@ describe('the real `botcriptofy billing mrr` agrees with the tools at its instan
   it('--json and the text, then revenue_summary and company_kpis over the same database and instant', async () => {
     const seeded = await runCli(['seed', '--demo', '--traders', '60', '--as-of', new Date().toISOString().slice(0, 10)], { DATA_DIR: dataDir });
     expect(seeded.code, seeded.stderr).toBe(0);
-    const json = await runCli(['billing', 'mrr', '--json'], { DATA_DIR: dataDir });
+    const json = await runCliHere(['billing', 'mrr', '--json'], { DATA_DIR: dataDir });
     expect(json.code, json.stderr).toBe(0);
     const cli = JSON.parse(json.stdout) as FinanceSummary & { definitions: unknown };
     expect(cli.definitions).toEqual(FINANCE_FIGURES);
-    const text = await runCli(['billing', 'mrr'], { DATA_DIR: dataDir });
+    const text = await runCliHere(['billing', 'mrr'], { DATA_DIR: dataDir });
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toContain(`Now: MRR ${brl(cli.mrrCents)} · ARR ${brl(cli.arrCents)} · ${cli.payingCustomers} paying customers`);
     expect(text.stdout).toContain(`Last 30 d: customer churn ${cli.customerChurnPct === null ? '–' : `${cli.customerChurnPct.toFixed(2)} %`}`);

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, startCli } from '../support/cli.ts';
+import { runCli, runCliHere, startCli } from '../support/cli.ts';
 import { TelegramChat } from '../support/telegram-chat.ts';
 import { startTelegramEmulator, type TelegramEmulator } from '../support/telegram-emulator.ts';
 
@@ -43,9 +43,9 @@ describe('botcriptofy start and the Telegram door', () => {
   });
 
   it('links a staff member invited on the CLI, answers, and stops cleanly', async () => {
-    const staff = await runCli(['staff', 'list', '--json'], { DATA_DIR: dataDir });
+    const staff = await runCliHere(['staff', 'list', '--json'], { DATA_DIR: dataDir });
     const member = (JSON.parse(staff.stdout) as { email: string; department: string; role: string }[]).find((s) => s.role === 'ceo')!;
-    const invite = await runCli(['staff', 'invite', '--email', member.email, '--json'], { DATA_DIR: dataDir });
+    const invite = await runCliHere(['staff', 'invite', '--email', member.email, '--json'], { DATA_DIR: dataDir });
     expect(invite.code, invite.stderr).toBe(0);
     const { code, instruction } = JSON.parse(invite.stdout) as { code: string; instruction: string };
     expect(instruction).toBe(`/start ${code}`);
