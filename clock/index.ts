@@ -34,27 +34,10 @@ const epochOffset = Date.now() - performance.now();
  */
 export const monotonicClock: Clock = { ...systemClock, now: () => epochOffset + performance.now() };
 
-/** Resolves after `ms` on `clock`, or at once (rejecting with the signal's reason) when aborted. */
-export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clock.clearTimer(timer);
-      reject(signal!.reason);
-    };
-    const timer = clock.setTimer(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 interface ManualTimer extends ClockTimer {
   readonly at: number;
   readonly seq: number;
   readonly callback: () => void;
-  cancelled: boolean;
 }
 
 /** Turns of the event loop given to the code a timer woke before time moves on. */
@@ -82,14 +65,13 @@ export class ManualClock implements Clock {
   }
 
   setTimer(callback: () => void, ms: number): ClockTimer {
-    const timer: ManualTimer = { __clockTimer: true, at: this.#now + Math.max(0, ms), seq: this.#seq++, callback, cancelled: false };
+    const timer: ManualTimer = { __clockTimer: true, at: this.#now + Math.max(0, ms), seq: this.#seq++, callback };
     this.#timers.push(timer);
     return timer;
   }
 
   clearTimer(timer: ClockTimer | undefined): void {
     if (!timer) return;
-    (timer as ManualTimer).cancelled = true;
     this.#timers = this.#timers.filter((t) => t !== timer);
   }
 
