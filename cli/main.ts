@@ -27,9 +27,9 @@ const load = {
   worker: afterPreflight(() => import('./commands/worker.ts')),
 };
 
-/** A commander action that imports its command's module first. */
-function lazy<A extends unknown[]>(command: () => Promise<(...args: A) => Promise<void>>): (...args: A) => Promise<void> {
-  return async (...args: A) => (await command())(...args);
+/** A commander action that imports its command's module first, then calls its `name` export. */
+function lazy<M extends Record<K, (...args: never[]) => Promise<void>>, K extends keyof M>(module: () => Promise<M>, name: K): (...args: Parameters<M[K]>) => Promise<void> {
+  return async (...args) => (await module())[name](...args);
 }
 
 function integerOption(name: string) {
@@ -59,11 +59,11 @@ export function buildProgram(): Command {
   program
     .command('start')
     .description('Run everything on this machine: database and migrations, demo data on a new embedded database, HTTP server (/health, /metrics)')
-    .action(lazy(async () => (await load.start()).startCommand));
+    .action(lazy(load.start, 'startCommand'));
 
-  program.command('worker').description('Only workers (bot ticks, job queues, schedules): no HTTP, no Telegram; run several against the same PostgreSQL and Redis').action(lazy(async () => (await load.worker()).workerCommand));
-  program.command('status').description('Workers, queues and bots at a glance').option('--json', 'print one JSON object').action(lazy(async () => (await load.status()).statusCommand));
-  program.command('migrate').description('Apply pending database migrations and print the migration status').action(lazy(async () => (await load.data()).migrateCommand));
+  program.command('worker').description('Only workers (bot ticks, job queues, schedules): no HTTP, no Telegram; run several against the same PostgreSQL and Redis').action(lazy(load.worker, 'workerCommand'));
+  program.command('status').description('Workers, queues and bots at a glance').option('--json', 'print one JSON object').action(lazy(load.status, 'statusCommand'));
+  program.command('migrate').description('Apply pending database migrations and print the migration status').action(lazy(load.data, 'migrateCommand'));
 
   program
     .command('seed')
@@ -72,21 +72,21 @@ export function buildProgram(): Command {
     .option('--seed <number>', 'random seed (same seed and date, same company; default: the demo\'s own)', integerOption('--seed'))
     .option('--as-of <date>', "the demo's today (default: today, UTC)", dateOption)
     .option('--traders <number>', 'number of traders (default: the full demo company)', integerOption('--traders'))
-    .action(lazy(async () => (await load.data()).seedCommand));
+    .action(lazy(load.data, 'seedCommand'));
 
   const staff = program.command('staff').description('Company staff');
   staff
     .command('list')
     .description('List staff: name, email, department, role')
     .option('--json', 'print one JSON array instead of a table')
-    .action(lazy(async () => (await load.data()).staffListCommand));
+    .action(lazy(load.data, 'staffListCommand'));
   staff
     .command('invite')
     .description('A one-time Telegram code for a staff member: they send /start CODE to the bot (only its SHA-256 is stored)')
     .requiredOption('--email <email>', "the staff member's email")
     .option('--ttl-hours <hours>', 'hours the code stays valid (1–720)', integerOption('--ttl-hours'), 24)
     .option('--json', 'print one JSON object')
-    .action(lazy(async () => (await load.telegram()).staffInviteCommand));
+    .action(lazy(load.telegram, 'staffInviteCommand'));
 
   const telegram = program.command('telegram').description('The Telegram door: link codes, links, registered groups');
   telegram
@@ -95,23 +95,23 @@ export function buildProgram(): Command {
     .requiredOption('--email <email>', "the trader's email")
     .option('--ttl-hours <hours>', 'hours the code stays valid (1–720)', integerOption('--ttl-hours'), 24)
     .option('--json', 'print one JSON object')
-    .action(lazy(async () => (await load.telegram()).telegramLinkCodeCommand));
-  telegram.command('unlink').description('Disconnect a person from Telegram (they need a new code to link again)').requiredOption('--email <email>', 'whose link').action(lazy(async () => (await load.telegram()).telegramUnlinkCommand));
+    .action(lazy(load.telegram, 'telegramLinkCodeCommand'));
+  telegram.command('unlink').description('Disconnect a person from Telegram (they need a new code to link again)').requiredOption('--email <email>', 'whose link').action(lazy(load.telegram, 'telegramUnlinkCommand'));
   telegram
     .command('register-group')
     .description("Let a group chat talk to a department's agent (other groups are ignored)")
     .argument('<chat-id>', 'the group chat id, e.g. -1001234567890')
     .argument('<department>', 'finance/financeiro, sales/vendas, support/sac, ...')
     .option('--title <title>', 'a name to remember the group by')
-    .action(lazy(async () => (await load.telegram()).telegramRegisterGroupCommand));
-  telegram.command('unregister-group').description('Stop answering in a group chat').argument('<chat-id>').action(lazy(async () => (await load.telegram()).telegramUnregisterGroupCommand));
+    .action(lazy(load.telegram, 'telegramRegisterGroupCommand'));
+  telegram.command('unregister-group').description('Stop answering in a group chat').argument('<chat-id>').action(lazy(load.telegram, 'telegramUnregisterGroupCommand'));
 
   const audit = program.command('audit').description('The hash-chained audit log');
   audit
     .command('verify')
     .description('Check the whole audit chain; names the first altered or missing row (exit 1 if broken)')
     .option('--json', 'print the result as JSON')
-    .action(lazy(async () => (await load.data()).auditVerifyCommand));
+    .action(lazy(load.data, 'auditVerifyCommand'));
 
   const collect = (value: string, previous: string[]) => [...previous, value];
   program
@@ -125,7 +125,7 @@ export function buildProgram(): Command {
     .option('--slippage <fraction>', 'adverse price move on every fill', numberOption('--slippage', 0, 0.1), 0)
     .option('--json', 'print one JSON object')
     .option('--trade-list', 'include the trade list and equity curve (with --json)')
-    .action(lazy(async () => (await load.trading()).backtestCommand));
+    .action(lazy(load.trading, 'backtestCommand'));
 
   program
     .command('optimize')
@@ -141,17 +141,17 @@ export function buildProgram(): Command {
     .option('--fee <fraction>', 'fee per side', numberOption('--fee', 0, 0.1), 0.001)
     .option('--cash <amount>', 'starting cash', numberOption('--cash', 1, 1e12), 10_000)
     .option('--json', 'print one JSON object')
-    .action(lazy(async () => (await load.trading()).optimizeCommand));
+    .action(lazy(load.trading, 'optimizeCommand'));
 
   const billing = program.command('billing').description('Plans, Stripe and the finance figures');
-  billing.command('sync').description('Create or update the plans\' products and prices on Stripe (idempotent, by lookup key)').action(lazy(async () => (await load.billing()).billingSyncCommand));
+  billing.command('sync').description('Create or update the plans\' products and prices on Stripe (idempotent, by lookup key)').action(lazy(load.billing, 'billingSyncCommand'));
   billing
     .command('mrr')
     .description('MRR, ARR, movements, churn, ARPU, LTV, failed payments and refunds')
     .option('--json', 'print one JSON object')
     .option('--months <n>', 'months of history', integerOption('--months'), 12)
-    .action(lazy(async () => (await load.billing()).billingMrrCommand));
-  billing.command('customer').description('A trader\'s plan, subscriptions and invoices').argument('<email>').option('--json', 'print one JSON object').action(lazy(async () => (await load.billing()).billingCustomerCommand));
+    .action(lazy(load.billing, 'billingMrrCommand'));
+  billing.command('customer').description('A trader\'s plan, subscriptions and invoices').argument('<email>').option('--json', 'print one JSON object').action(lazy(load.billing, 'billingCustomerCommand'));
 
   program
     .command('ask')
@@ -161,7 +161,7 @@ export function buildProgram(): Command {
     .option('--as <email>', 'who is asking')
     .option('--offline', 'answer without the model')
     .option('--json', 'print one JSON object: agent, answer, toolCalls, mode, grounded, answerFrom, rejectedBecause, actions, repeatedCalls, modelCalls, modelMs, elapsedMs')
-    .action(lazy(async () => (await load.ask()).askCommand));
+    .action(lazy(load.ask, 'askCommand'));
 
   program
     .command('report')
@@ -171,15 +171,15 @@ export function buildProgram(): Command {
     .option('--json', 'print one JSON object: period, asOf, runId, text, figures, summaryFrom, fallback, grounded, modelCalls, modelMs, delivery, elapsedMs')
     .option('--offline', 'write the summary without the model')
     .option('--lang <locale>', "pt-BR or en (default: the CEO's language)")
-    .action(lazy(async () => (await load.report()).reportCommand));
+    .action(lazy(load.report, 'reportCommand'));
 
-  program.command('agents').description('The ten agents, their model and their tools').option('--json', 'print one JSON array').action(lazy(async () => (await load.agents()).agentsCommand));
+  program.command('agents').description('The ten agents, their model and their tools').option('--json', 'print one JSON array').action(lazy(load.agents, 'agentsCommand'));
   const model = program.command('model').description('The local model on Ollama (OLLAMA_HOST, OLLAMA_MODEL)');
-  model.command('status').description('Whether Ollama answers and has the configured models').option('--json', 'print one JSON object').action(lazy(async () => (await load.agents()).modelStatusCommand));
-  model.command('pull').description('Pull the configured models into Ollama, with progress').option('--model <name>', 'pull this model instead').action(lazy(async () => (await load.agents()).modelPullCommand));
+  model.command('status').description('Whether Ollama answers and has the configured models').option('--json', 'print one JSON object').action(lazy(load.agents, 'modelStatusCommand'));
+  model.command('pull').description('Pull the configured models into Ollama, with progress').option('--model <name>', 'pull this model instead').action(lazy(load.agents, 'modelPullCommand'));
 
   const approvalsCommand = program.command('approvals').description('Pending human decisions on risky actions (refunds, plan changes, freezes, live trading)');
-  approvalsCommand.command('list').description('Pending approvals (or, with --failed, approved ones whose action failed, with why)').option('--failed', 'approved but failed: retry after fixing the cause').option('--json', 'print one JSON array').action(lazy(async () => (await load.approvals()).approvalsListCommand));
+  approvalsCommand.command('list').description('Pending approvals (or, with --failed, approved ones whose action failed, with why)').option('--failed', 'approved but failed: retry after fixing the cause').option('--json', 'print one JSON array').action(lazy(load.approvals, 'approvalsListCommand'));
   for (const [decision, description] of [
     ['approve', 'Approve and execute once (as the CEO unless --as names the department head)'],
     ['reject', 'Reject without executing'],
@@ -206,8 +206,8 @@ export function buildProgram(): Command {
     .option('--limit <n>', 'at most this many bots, oldest first (1–1000)', '100')
     .option(...asOption)
     .option('--json', 'print one JSON object: bots, total, byStatus')
-    .action(lazy(async () => (await load.bots()).botsListCommand));
-  bots.command('show').description('One bot: owner, strategy and parameters, status, open positions, trades').argument('[id]', "the bot's id").option(...asOption).option('--json', 'print one JSON object: bot, positions, trades').action(lazy(async () => (await load.bots()).botsShowCommand));
+    .action(lazy(load.bots, 'botsListCommand'));
+  bots.command('show').description('One bot: owner, strategy and parameters, status, open positions, trades').argument('[id]', "the bot's id").option(...asOption).option('--json', 'print one JSON object: bot, positions, trades').action(lazy(load.bots, 'botsShowCommand'));
   bots
     .command('create')
     .description("Create a bot, stopped, in a trader's account (paper unless --mode live)")
@@ -221,7 +221,7 @@ export function buildProgram(): Command {
     .option('--tenant <email>', 'the trader whose bot it is (staff)')
     .option(...asOption)
     .option('--json', 'print one JSON object: bot')
-    .action(lazy(async () => (await load.bots()).botsCreateCommand));
+    .action(lazy(load.bots, 'botsCreateCommand'));
   bots
     .command('start')
     .description('Start a bot (plan limits apply); a live-mode bot only with --confirm-live')
@@ -229,8 +229,8 @@ export function buildProgram(): Command {
     .option('--confirm-live', 'confirm starting a live-mode bot (it trades on the exchange account)')
     .option(...asOption)
     .option('--json', 'print one JSON object: botId, name, mode, previousStatus, status')
-    .action(lazy(async () => (await load.bots()).botsStartCommand));
-  bots.command('stop').description('Stop a bot (open positions are kept)').argument('[id]', "the bot's id").option(...asOption).option('--json', 'print one JSON object: botId, name, mode, previousStatus, status').action(lazy(async () => (await load.bots()).botsStopCommand));
+    .action(lazy(load.bots, 'botsStartCommand'));
+  bots.command('stop').description('Stop a bot (open positions are kept)').argument('[id]', "the bot's id").option(...asOption).option('--json', 'print one JSON object: botId, name, mode, previousStatus, status').action(lazy(load.bots, 'botsStopCommand'));
   bots
     .command('forceexit')
     .description("Sell a bot's open positions now, at market, through the risk gate (one symbol with --symbol)")
@@ -238,7 +238,7 @@ export function buildProgram(): Command {
     .option('--symbol <symbol>', 'only this symbol, e.g. BTC/USDT')
     .option(...asOption)
     .option('--json', 'print one JSON object: botId, exits')
-    .action(lazy(async () => (await load.bots()).botsForceExitCommand));
+    .action(lazy(load.bots, 'botsForceExitCommand'));
 
   return program;
 }

@@ -1,6 +1,5 @@
 import { queryRows } from '../../db/index.ts';
-import { assertRedisReachable } from '../../jobs/index.ts';
-import { BullMqJobs, QUEUES, type QueueCounts } from '../../jobs/index.ts';
+import { assertRedisReachable, BullMqJobs, QUEUES, type QueueCounts } from '../../jobs/index.ts';
 import { workerHeartbeats } from '../../workers/index.ts';
 import { withRuntime } from '../runtime.ts';
 import { printTable } from '../table.ts';

@@ -317,7 +317,7 @@ export class OutboxSender {
     const recipients = userRows.length > 0 ? await this.recipients(userRows) : new Map<string, Recipient>();
     const tasks: Promise<void>[] = [];
     for (const row of rows) {
-      const task = this.deliver(row, row.recipientUserId ? recipients.get(row.recipientUserId) : undefined, slotDeadline)
+      const task = this.deliver(row, row.recipientUserId ? recipients.get(row.recipientUserId) : undefined, slotDeadline, report)
         .then((outcome) => {
           if (outcome === 'fanned_out') this.woken = true; // its per-person rows are due now
           this.record(report, row, outcome);
@@ -426,7 +426,7 @@ export class OutboxSender {
     return out;
   }
 
-  private async deliver(row: ClaimedNotification, recipient: Recipient | undefined, slotDeadline: number): Promise<Outcome> {
+  private async deliver(row: ClaimedNotification, recipient: Recipient | undefined, slotDeadline: number, report: OutboxReport | undefined): Promise<Outcome> {
     if (row.recipientUserId === null) return this.fanOut(row);
     if (!recipient) return this.finish(row, { status: 'skipped', lastError: 'recipient no longer exists' });
     if (!recipient.active) return this.finish(row, { status: 'skipped', lastError: 'recipient is disabled' });
@@ -471,7 +471,7 @@ export class OutboxSender {
           const attempts = row.attempts + 1;
           if (failure.outage) this.onOutage();
           if (failure.maybeDelivered) {
-            this.totals.maybeDelivered += 1;
+            this.count(report, 'maybeDelivered');
             this.counters?.maybeDelivered.inc({ type: row.type });
             this.logger?.warn({ notificationId: row.id, reason: failure.description }, 'telegram may have accepted a notification whose send failed; the retry may deliver it twice');
           }

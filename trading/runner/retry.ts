@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ExchangeUnavailableError } from '../exchange/index.ts';
 
 export interface RetryPolicy {
@@ -18,15 +19,8 @@ export async function withRetry<T>(work: () => Promise<T>, policy: RetryPolicy =
       return await work();
     } catch (error) {
       if (!(error instanceof ExchangeUnavailableError) || attempt >= policy.attempts || policy.signal?.aborted) throw error;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, delay);
-        function done() {
-          clearTimeout(timer);
-          policy.signal?.removeEventListener('abort', done);
-          resolve();
-        }
-        policy.signal?.addEventListener('abort', done, { once: true });
-      });
+      // An abort ends the wait at once (Node's abortable timer); the exchange's error is what the caller gets.
+      await sleep(delay, undefined, policy.signal ? { signal: policy.signal } : {}).catch(() => {});
       if (policy.signal?.aborted) throw error;
       delay *= 2;
     }
