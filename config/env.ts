@@ -106,6 +106,8 @@ export const envSchema = z.object({
   BOT_TICK_INTERVAL_S: z.coerce.number({ error: 'expected seconds' }).int({ error: 'expected whole seconds' }).min(1, { error: 'expected at least 1 second' }).max(3600, { error: 'expected at most 3600 seconds' }).default(10),
   /** A worker's hold on a bot lapses after this unless renewed; another worker then takes over. */
   BOT_LOCK_TTL_MS: z.coerce.number({ error: 'expected milliseconds' }).int({ error: 'expected milliseconds' }).min(1000, { error: 'expected at least 1000 ms' }).max(600_000, { error: 'expected at most 600000 ms' }).default(30_000),
+  /** How often each worker checks that Redis still has the schedules it declared (they come back after Redis lost its data). */
+  SCHEDULE_CHECK_S: z.coerce.number({ error: 'expected seconds' }).int({ error: 'expected whole seconds' }).min(1, { error: 'expected at least 1 second' }).max(3600, { error: 'expected at most 3600 seconds' }).default(30),
   WORKER_CONCURRENCY: z.coerce.number({ error: 'expected an integer' }).int({ error: 'expected an integer' }).min(1, { error: 'expected at least 1' }).max(256, { error: 'expected at most 256' }).default(8),
   SHUTDOWN_TIMEOUT_MS: z.coerce
     .number({ error: 'expected milliseconds' })

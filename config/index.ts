@@ -55,6 +55,8 @@ export interface Config {
     readonly timezone: string;
     readonly botTickIntervalS: number;
     readonly botLockTtlMs: number;
+    /** Schedules missing from Redis are declared again within this. */
+    readonly scheduleCheckS: number;
     readonly concurrency: number;
   };
   readonly trading: {
@@ -162,7 +164,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, cwd = p
       ratePerS: env.TELEGRAM_RATE_PER_S,
       chatRatePerS: env.TELEGRAM_CHAT_RATE_PER_S,
     },
-    jobs: { redisUrl: env.REDIS_URL, timezone: env.SCHEDULE_TIMEZONE, botTickIntervalS: env.BOT_TICK_INTERVAL_S, botLockTtlMs: env.BOT_LOCK_TTL_MS, concurrency: env.WORKER_CONCURRENCY },
+    jobs: { redisUrl: env.REDIS_URL, timezone: env.SCHEDULE_TIMEZONE, botTickIntervalS: env.BOT_TICK_INTERVAL_S, botLockTtlMs: env.BOT_LOCK_TTL_MS, scheduleCheckS: env.SCHEDULE_CHECK_S, concurrency: env.WORKER_CONCURRENCY },
     trading: { mode: env.TRADING_MODE, killSwitch: env.TRADING_KILL_SWITCH, paperMarket: env.PAPER_MARKET },
     stripe: { secretKey: env.STRIPE_SECRET_KEY, webhookSecret: env.STRIPE_WEBHOOK_SECRET, apiUrl: env.STRIPE_API_URL },
   };

@@ -40,6 +40,8 @@ export interface JobEvents {
   /** A job finished; `ms` from when it became due to when it finished. */
   onCompleted?(job: Job, ms: number): void;
   onFailed?(job: Job, error: Error, willRetry: boolean): void;
+  /** A declared schedule was missing from the queue's store (Redis lost its data) and was declared again. */
+  onScheduleRecreated?(queue: QueueName, key: string): void;
 }
 
 export interface Jobs {

@@ -15,6 +15,7 @@ export interface Metrics {
   readonly jobQueueDepth: Gauge<'queue' | 'state'>;
   readonly jobLatency: Histogram<'queue'>;
   readonly jobFailures: Counter<'queue' | 'final'>;
+  readonly jobSchedulesRecreated: Counter<'queue' | 'schedule'>;
   readonly botTicks: Counter<'outcome'>;
   readonly botLockTakeovers: Counter;
   readonly botLocksLost: Counter;
@@ -85,6 +86,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     jobQueueDepth: new Gauge({ name: 'job_queue_depth', help: 'Jobs per queue and state (waiting, delayed, active, failed), read at each scrape.', labelNames: ['queue', 'state'], registers: [registry] }),
     jobLatency: new Histogram({ name: 'job_latency_seconds', help: 'From a job being due to it finishing, per queue.', labelNames: ['queue'], buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60], registers: [registry] }),
     jobFailures: new Counter({ name: 'job_failures_total', help: 'Failed job attempts per queue; final="true" when no retry is left.', labelNames: ['queue', 'final'], registers: [registry] }),
+    jobSchedulesRecreated: new Counter({
+      name: 'job_schedules_recreated_total',
+      help: 'Schedules this process found missing from Redis (restarted empty, failed over, flushed) and declared again.',
+      labelNames: ['queue', 'schedule'],
+      registers: [registry],
+    }),
     botTicks: new Counter({ name: 'bot_ticks_total', help: 'Bot ticks run by this worker, by outcome (ok, failed).', labelNames: ['outcome'], registers: [registry] }),
     botLockTakeovers: new Counter({ name: 'bot_lock_takeovers_total', help: 'Bots this worker took (first start, a dead worker\'s, or rebalanced).', registers: [registry] }),
     botLocksLost: new Counter({ name: 'bot_locks_lost_total', help: 'Bots this worker stopped acting for because its lock lapsed or another took over.', registers: [registry] }),

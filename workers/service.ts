@@ -56,7 +56,10 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
         metrics.jobFailures.inc({ queue: job.queue, final: String(!willRetry) });
         logger.warn({ queue: job.queue, job: job.name, attempt: job.attempt, willRetry, err: error }, 'job failed');
       },
+      onScheduleRecreated: (queue, key) => metrics.jobSchedulesRecreated.inc({ queue, schedule: key }),
     },
+    logger,
+    scheduleCheckMs: config.jobs.scheduleCheckS * 1000,
   });
   const locks = config.jobs.redisUrl ? new RedisBotLocks({ url: config.jobs.redisUrl, workerId, ttlMs: config.jobs.botLockTtlMs }) : new LocalBotLocks();
   const killSwitch = () => killSwitchEngaged(db, config.trading.killSwitch);
