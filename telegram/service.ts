@@ -7,7 +7,7 @@ import type { Logger } from '../observability/index.ts';
 import type { SecretBox } from '../secrets/index.ts';
 import { DEFAULT_RISK_LIMITS, exchangeForBot, killSwitchEngaged, paperMarketOptions, type PaperMarkets } from '../trading/index.ts';
 import { TelegramDoor, type TelegramWebhook } from './door.ts';
-import { createTelegramDelivery, type TelegramDelivery } from './outbox/index.ts';
+import { createDeliveryJournal, createTelegramDelivery, type TelegramDelivery } from './outbox/index.ts';
 
 /** Telegram as `botcriptofy start` runs it: the door (polling or webhook) and the outbox. */
 export interface TelegramService {
@@ -41,7 +41,8 @@ export function createTelegramService(options: {
   if (telegram.webhookUrl && !telegram.webhookSecret) {
     throw new ConfigError([{ variable: 'TELEGRAM_WEBHOOK_SECRET', value: undefined, expected: 'required when TELEGRAM_WEBHOOK_URL is set: 16–256 letters, digits, _ or - (Telegram sends it back in X-Telegram-Bot-Api-Secret-Token)' }]);
   }
-  const delivery = createTelegramDelivery(telegram, db, { logger, ...(options.metricsRegistry ? { metricsRegistry: options.metricsRegistry } : {}) })!;
+  const journal = createDeliveryJournal({ redisUrl: config.jobs.redisUrl, dataDir: config.dataDir });
+  const delivery = createTelegramDelivery(telegram, db, { logger, journal, ...(options.metricsRegistry ? { metricsRegistry: options.metricsRegistry } : {}) })!;
   const door = new TelegramDoor({
     botToken: telegram.botToken,
     apiRoot: telegram.apiRoot,
@@ -69,7 +70,7 @@ export function createTelegramService(options: {
     },
     async stop(timeoutMs) {
       await door.stop(Math.max(100, timeoutMs / 2));
-      await delivery.outbox.stop({ timeoutMs: Math.max(100, timeoutMs / 2) });
+      await delivery.stop({ timeoutMs: Math.max(100, timeoutMs / 2) });
     },
   };
 }

@@ -1,5 +1,5 @@
 import { createMetrics } from '../../observability/index.ts';
-import { createTelegramDelivery } from '../../telegram/index.ts';
+import { createDeliveryJournal, createTelegramDelivery } from '../../telegram/index.ts';
 import { agentRuntime } from '../agent-runtime.ts';
 import { stopOnSignals } from '../lifecycle.ts';
 import { openRuntime } from '../runtime.ts';
@@ -17,7 +17,9 @@ export async function workerCommand(): Promise<void> {
   const metrics = createMetrics();
   // Outgoing notifications are delivered by workers (a schedule, once across them); the
   // Telegram door itself (incoming updates) runs only in `start`.
-  const delivery = createTelegramDelivery(config.telegram, database.db, { logger });
+  const delivery = config.telegram.botToken
+    ? createTelegramDelivery(config.telegram, database.db, { logger, journal: createDeliveryJournal({ redisUrl: config.jobs.redisUrl, dataDir: config.dataDir }) })
+    : undefined;
   const service = companyWorker(runtime, agentRuntime(runtime, metrics), metrics, { paperMarkets: await runtime.paperMarkets(), ...(delivery ? { outbox: delivery.outbox } : {}) });
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -28,6 +30,7 @@ export async function workerCommand(): Promise<void> {
     hardStop.unref();
     try {
       await service.stop(Math.max(200, config.shutdownTimeoutMs - 1_000));
+      await delivery?.stop({ timeoutMs: 1_000 });
       await runtime.close();
       logger.info('worker stopped cleanly');
       logger.flush();

@@ -8,6 +8,7 @@ import { TelegramSender } from './telegram-sender.ts';
 
 export { RateLimiter, LimiterAbortedError, LimiterDeadlineError, type RateLimiterOptions, type AcquireOptions } from './limiter.ts';
 export { TelegramSender, TelegramSendError, classifyTelegramError, chatIdParam, type SendFailure, type SendOptions, type ChatId, type TelegramSenderOptions } from './telegram-sender.ts';
+export { createDeliveryJournal, FileDeliveryJournal, RedisDeliveryJournal, type Delivery, type DeliveryJournal } from './delivery-journal.ts';
 export { OutboxSender, type OutboxSenderOptions, type OutboxReport, type ClaimedNotification, type Outcome } from './outbox.ts';
 export { enqueueNotification, setNotificationPreference, getNotificationPreferences, notifyBotEvent, preferenceTypeSchema, type EnqueueNotificationInput } from './enqueue.ts';
 export {
@@ -28,6 +29,8 @@ export interface TelegramDelivery {
   /** Every outgoing message of the bot goes through it (one limiter per bot token and process). */
   readonly sender: TelegramSender;
   readonly outbox: OutboxSender;
+  /** Stops delivery (finishing the sends in flight) and closes the delivery journal. */
+  stop(options?: { timeoutMs?: number }): Promise<void>;
 }
 
 /**
@@ -43,5 +46,13 @@ export function createTelegramDelivery(
   if (!telegram.botToken) return undefined;
   const limiter = new RateLimiter({ ratePerS: telegram.ratePerS, chatRatePerS: telegram.chatRatePerS });
   const sender = new TelegramSender({ botToken: telegram.botToken, apiRoot: telegram.apiRoot, limiter });
-  return { sender, outbox: new OutboxSender({ ...options, db, sender }) };
+  const outbox = new OutboxSender({ ...options, db, sender });
+  return {
+    sender,
+    outbox,
+    async stop(stopOptions) {
+      await outbox.stop(stopOptions);
+      await options.journal?.close();
+    },
+  };
 }

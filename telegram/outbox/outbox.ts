@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../../clock/index.ts';
 import { Counter, type Registry } from 'prom-client';
 import { notificationPreferences, notifications, queryRows, staff, telegramLinks, users, type Database, type Department, type NotificationLevel } from '../../db/index.ts';
+import type { Delivery, DeliveryJournal } from './delivery-journal.ts';
 import { LimiterAbortedError, LimiterDeadlineError } from './limiter.ts';
 import { TelegramSendError, type TelegramSender } from './telegram-sender.ts';
 import { ChartDataError, renderChartRequest, type ChartRequest } from '../charts/charts.ts';
@@ -34,6 +35,12 @@ export interface OutboxSenderOptions {
    * ManualClock). Lease and retry instants are written from it, not from the database's now().
    */
   readonly clock?: Clock;
+  /**
+   * Where "Telegram accepted message M for row R" is written before the database is told,
+   * so a database outage at that moment cannot make the row go out again (Redis when the
+   * deployment has it, a file otherwise). Without one, such a row is sent again after its lease.
+   */
+  readonly journal?: DeliveryJournal;
   /** A different message for some rows (the bot's own approval keyboards, say); undefined = the templates. */
   readonly render?: (row: ClaimedNotification, locale: Locale) => RenderedMessage | undefined;
 }
@@ -49,9 +56,11 @@ export interface ClaimedNotification {
   readonly attempts: number;
   /** The lease as the database wrote it: every later write of this sender is fenced on it. */
   readonly claimToken: string;
+  /** An earlier holder's lease ran out without an outcome (it died, or the database was away): the journal may know it was sent. */
+  readonly lapsed: boolean;
 }
 
-export type Outcome = 'sent' | 'skipped' | 'failed' | 'retry' | 'rate_limited' | 'released' | 'fanned_out' | 'lease_lost';
+export type Outcome = 'sent' | 'skipped' | 'failed' | 'retry' | 'rate_limited' | 'released' | 'fanned_out' | 'lease_lost' | 'journaled' | 'reconciled';
 
 export interface OutboxReport {
   claimed: number;
@@ -63,11 +72,15 @@ export interface OutboxReport {
   released: number;
   fannedOut: number;
   leaseLost: number;
+  /** Accepted by Telegram while the database could not record it: kept in the journal, recorded when the database is back. */
+  journaled: number;
+  /** Rows recorded as sent from the journal (by this sender's own retry, or found when a lapsed row was claimed): not sent again. */
+  reconciled: number;
   /** Failed sends Telegram may have accepted all the same (retried: the one way to send twice). */
   maybeDelivered: number;
 }
 
-const emptyReport = (): OutboxReport => ({ claimed: 0, sent: 0, skipped: 0, failed: 0, retry: 0, rateLimited: 0, released: 0, fannedOut: 0, leaseLost: 0, maybeDelivered: 0 });
+const emptyReport = (): OutboxReport => ({ claimed: 0, sent: 0, skipped: 0, failed: 0, retry: 0, rateLimited: 0, released: 0, fannedOut: 0, leaseLost: 0, journaled: 0, reconciled: 0, maybeDelivered: 0 });
 const reportKey: Record<Outcome, keyof OutboxReport> = {
   sent: 'sent',
   skipped: 'skipped',
@@ -77,6 +90,8 @@ const reportKey: Record<Outcome, keyof OutboxReport> = {
   released: 'released',
   fanned_out: 'fannedOut',
   lease_lost: 'leaseLost',
+  journaled: 'journaled',
+  reconciled: 'reconciled',
 };
 
 interface Recipient {
@@ -107,15 +122,20 @@ interface Recipient {
  * exponential `nextAttemptAt`, for as long as it takes. A sender that dies leaves its rows
  * to be claimed again when their lease ends.
  *
- * **Twice only where Telegram's answer is lost.** A row is marked sent by a single-row UPDATE
- * issued the moment Telegram's answer arrives (nothing else runs in between; the answer is
- * not batched). A message can reach a person twice in exactly two ways, both at-least-once
- * rather than lost: (1) the request failed after Telegram may have accepted it — a timeout,
- * a connection cut mid-request — and is retried (counted in
- * `telegram_outbox_maybe_delivered_total`); (2) Telegram accepted it but that UPDATE could not
- * be recorded — the process died, or the database was unreachable, between the answer and
- * the commit — and the row is sent again when its lease ends. A graceful stop finishes every
- * request in flight and marks it before returning, so restarts and deploys open neither.
+ * **Twice only where Telegram's answer is lost.** The moment Telegram's answer arrives the
+ * sender writes it to the delivery journal (Redis, or an fsynced file without Redis), then
+ * marks the row sent by a single-row UPDATE. When the database cannot take that UPDATE
+ * (crashed, restarting, failing over), the delivery stays in the journal: this sender writes
+ * it to the row as soon as the database answers again, and any sender that claims the row
+ * after its lease ran out (`lapsed`) finds it in the journal and records it instead of
+ * sending. The journal is written while the lease still has at least `leaseSafetyMs` to run,
+ * so no other sender can have claimed the row yet. A message can therefore reach a person
+ * twice in exactly two ways, both at-least-once rather than lost: (1) the request failed
+ * after Telegram may have accepted it — a timeout, a connection cut mid-request — and is
+ * retried (counted in `telegram_outbox_maybe_delivered_total`); (2) the sending process died
+ * between Telegram's answer and the journal write (a few milliseconds), or the journal and
+ * the database were both unreachable at that moment. A graceful stop finishes every request
+ * in flight and records it before returning, so restarts and deploys open neither.
  */
 export class OutboxSender {
   private readonly db: Database;
@@ -132,6 +152,10 @@ export class OutboxSender {
   private readonly logger: Logger | undefined;
   private readonly renderOverride: OutboxSenderOptions['render'];
   private readonly clock: Clock;
+  private readonly journal: DeliveryJournal | undefined;
+  /** Journaled deliveries the database has not taken yet (retried before each claim). */
+  private readonly unrecorded = new Map<string, Delivery>();
+  private leftoversLoaded = false;
   private readonly counters: { outcomes: Counter<'type' | 'outcome'>; rateLimited: Counter; maybeDelivered: Counter<'type'> } | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private stopController = new AbortController();
@@ -158,6 +182,7 @@ export class OutboxSender {
     this.logger = options.logger;
     this.renderOverride = options.render;
     this.clock = options.clock ?? systemClock;
+    this.journal = options.journal;
     if (this.leaseMs <= this.sender.maxCallMs + this.leaseSafetyMs) {
       throw new RangeError(`leaseMs (${this.leaseMs}) must exceed the request timeout (${this.sender.maxCallMs}) plus the safety margin (${this.leaseSafetyMs})`);
     }
@@ -242,6 +267,7 @@ export class OutboxSender {
    */
   async runOnce(): Promise<OutboxReport> {
     const report = emptyReport();
+    await this.reconcile(report);
     const room = this.batchSize - this.inFlight.size;
     if (room <= 0) return report;
     const tasks = await this.claimAndDispatch(room, report);
@@ -273,6 +299,7 @@ export class OutboxSender {
       if (room > 0 && hungry && lookAgain) {
         let claimed = 0;
         try {
+          await this.reconcile();
           claimed = (await this.claimAndDispatch(room)).length;
         } catch (error) {
           this.logger?.error({ err: error }, 'telegram outbox: claiming rows failed (database unavailable?)');
@@ -310,6 +337,7 @@ export class OutboxSender {
     }
     if (rows.length === 0) return [];
     this.count(report, 'claimed', rows.length);
+    const journaled = await this.journaledAmong(rows);
     // The slot must be granted early enough for the request (timeout included) and the
     // final write to finish inside the lease.
     const slotDeadline = leaseStart + this.leaseMs - this.sender.maxCallMs - this.leaseSafetyMs;
@@ -317,7 +345,8 @@ export class OutboxSender {
     const recipients = userRows.length > 0 ? await this.recipients(userRows) : new Map<string, Recipient>();
     const tasks: Promise<void>[] = [];
     for (const row of rows) {
-      const task = this.deliver(row, row.recipientUserId ? recipients.get(row.recipientUserId) : undefined, slotDeadline, report)
+      const known = journaled.get(row.id);
+      const task = (known ? this.recordJournaled(row, known) : this.deliver(row, row.recipientUserId ? recipients.get(row.recipientUserId) : undefined, slotDeadline, report))
         .then((outcome) => {
           if (outcome === 'fanned_out') this.woken = true; // its per-person rows are due now
           this.record(report, row, outcome);
@@ -359,6 +388,7 @@ export class OutboxSender {
       dedupe_key: string | null;
       attempts: number | string;
       claim_token: string;
+      lapsed: boolean | string;
     }>(
       this.db,
       // Fairness: at most perRecipient rows per person, oldest first, none for a person whose
@@ -379,7 +409,7 @@ export class OutboxSender {
           chosen as (
             -- The few rows picked, locked without waiting: a row another claimer is taking is
             -- skipped (no blocking, no deadlock), and the conditions are checked on the row.
-            select n.id from notifications n
+            select n.id, n.claimed_until as previous_claim from notifications n
             where n.id in (select id from due where rn <= ${this.perRecipient} order by created_at, id limit ${limit})
               and n.status = 'pending'
               and (n.next_attempt_at is null or n.next_attempt_at <= ${now}::timestamptz)
@@ -390,7 +420,7 @@ export class OutboxSender {
           from chosen
           where n.id = chosen.id
           returning n.id, n.tenant_id, n.recipient_user_id, n.recipient_department, n.type, n.payload, n.dedupe_key, n.attempts,
-                    n.claimed_until::text as claim_token`,
+                    n.claimed_until::text as claim_token, chosen.previous_claim is not null as lapsed`,
     );
     return rows.map((row) => ({
       id: row.id,
@@ -402,6 +432,7 @@ export class OutboxSender {
       dedupeKey: row.dedupe_key,
       attempts: Number(row.attempts),
       claimToken: row.claim_token,
+      lapsed: row.lapsed === true || row.lapsed === 't' || row.lapsed === 'true',
     }));
   }
 
@@ -448,11 +479,11 @@ export class OutboxSender {
       if (!(error instanceof InvalidNotificationError) && !(error instanceof ChartDataError)) throw error;
       return this.finish(row, { status: 'failed', lastError: error.message.slice(0, 500) });
     }
+    let delivery: Delivery;
     try {
       const sent = await send();
       this.consecutiveOutages = 0;
-      // Recorded at once: this write is the only thing between Telegram's answer and "sent".
-      return await this.finish(row, { status: 'sent', sentAt: new Date(this.clock.now()), telegramMessageId: sent.message_id, attempts: row.attempts + 1, lastError: null });
+      delivery = { id: row.id, messageId: sent.message_id, sentAtMs: this.clock.now() };
     } catch (error) {
       if (error instanceof LimiterDeadlineError) {
         return this.finish(row, { status: 'pending', claimedUntil: null }, Math.max(0, error.earliest - this.sender.limiter.now()), 'released');
@@ -480,6 +511,90 @@ export class OutboxSender {
           return this.finish(row, { status: 'pending', claimedUntil: null, attempts, lastError: failure.description.slice(0, 500) }, Math.round(delay), 'retry');
         }
       }
+    }
+    return this.recordDelivery(row, delivery);
+  }
+
+  /**
+   * Telegram accepted the row's message: journal it, then mark the row sent. Nothing else
+   * runs between the answer and these two writes.
+   */
+  private async recordDelivery(row: ClaimedNotification, delivery: Delivery): Promise<Outcome> {
+    let journaled = false;
+    if (this.journal) {
+      try {
+        await this.journal.record(delivery);
+        journaled = true;
+      } catch (error) {
+        this.logger?.warn({ notificationId: row.id, err: error }, 'telegram outbox: the delivery journal is unavailable; recording the delivery in the database only');
+      }
+    }
+    let outcome: Outcome;
+    try {
+      outcome = await this.finish(row, { status: 'sent', sentAt: new Date(delivery.sentAtMs), telegramMessageId: delivery.messageId, attempts: row.attempts + 1, lastError: null });
+    } catch (error) {
+      if (!journaled) throw error;
+      this.unrecorded.set(row.id, delivery);
+      this.logger?.warn({ notificationId: row.id, err: error }, 'telegram outbox: delivered but the database could not record it; kept in the delivery journal until it can');
+      return 'journaled';
+    }
+    if (journaled) await this.journal!.forget([row.id]).catch(() => {});
+    return outcome;
+  }
+
+  /** The journal's entries for rows whose earlier holder's lease ran out (only those can have one). */
+  private async journaledAmong(rows: readonly ClaimedNotification[]): Promise<Map<string, Delivery>> {
+    const found = new Map<string, Delivery>();
+    const lapsed = rows.filter((row) => row.lapsed);
+    for (const row of lapsed) {
+      const mine = this.unrecorded.get(row.id);
+      if (mine) found.set(row.id, mine);
+    }
+    if (!this.journal || lapsed.length === 0) return found;
+    try {
+      for (const [id, delivery] of await this.journal.lookup(lapsed.filter((row) => !found.has(row.id)).map((row) => row.id))) found.set(id, delivery);
+    } catch (error) {
+      this.logger?.warn({ rows: lapsed.length, err: error }, 'telegram outbox: could not read the delivery journal; rows whose earlier lease lapsed are sent anyway');
+    }
+    return found;
+  }
+
+  /** A claimed row the journal says Telegram already accepted: recorded as sent, not sent again. */
+  private async recordJournaled(row: ClaimedNotification, delivery: Delivery): Promise<Outcome> {
+    const outcome = await this.finish(row, { status: 'sent', sentAt: new Date(delivery.sentAtMs), telegramMessageId: delivery.messageId, attempts: row.attempts + 1, lastError: null });
+    this.unrecorded.delete(row.id);
+    await this.journal?.forget([row.id]).catch(() => {});
+    this.logger?.info({ notificationId: row.id }, 'telegram outbox: recorded a delivery from the journal instead of sending it again');
+    return outcome === 'sent' ? 'reconciled' : outcome;
+  }
+
+  /**
+   * Writes the deliveries the database could not take (and, once, those a previous run of
+   * this journal left) to their rows. A row another sender already recorded is left as it is.
+   */
+  private async reconcile(report?: OutboxReport): Promise<void> {
+    if (!this.journal) return;
+    this.claiming++;
+    try {
+      if (!this.leftoversLoaded) {
+        for (const delivery of await this.journal.leftovers()) this.unrecorded.set(delivery.id, delivery);
+        this.leftoversLoaded = true;
+      }
+      for (const delivery of [...this.unrecorded.values()]) {
+        const updated = await this.db
+          .update(notifications)
+          .set({ status: 'sent', sentAt: new Date(delivery.sentAtMs), telegramMessageId: delivery.messageId, attempts: sql`${notifications.attempts} + 1`, claimedUntil: null, lastError: null })
+          .where(and(eq(notifications.id, delivery.id), eq(notifications.status, 'pending')))
+          .returning({ id: notifications.id, type: notifications.type });
+        this.unrecorded.delete(delivery.id);
+        await this.journal.forget([delivery.id]).catch(() => {});
+        if (updated[0]) {
+          this.count(report, 'reconciled');
+          this.counters?.outcomes.inc({ type: updated[0].type, outcome: 'reconciled' });
+        }
+      }
+    } finally {
+      this.claiming--;
     }
   }
 
