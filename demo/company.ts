@@ -87,6 +87,44 @@ function quote(value: number): string {
   return value.toFixed(value < 10 ? 6 : 2);
 }
 
+// The paper wallets are kept exactly, as the database keeps them (numeric): amounts in units
+// of 10^-8, the wallet's places, added up as integers from the decimal strings the trades
+// store, so a wallet equals its bot's stake plus the recorded profits less what its open
+// positions cost, to the last place.
+const WALLET_PLACES = 8;
+const WALLET_UNIT = 10n ** BigInt(WALLET_PLACES);
+
+function parseDecimal(text: string): { digits: bigint; places: number } {
+  const match = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text);
+  if (!match) throw new Error(`"${text}" is not a decimal`);
+  const digits = BigInt(`${match[2]}${match[3] ?? ''}`);
+  return { digits: match[1] ? -digits : digits, places: match[3]?.length ?? 0 };
+}
+
+/** A decimal (at most 8 places) in wallet units. */
+function walletUnits(text: string): bigint {
+  const { digits, places } = parseDecimal(text);
+  if (places > WALLET_PLACES) throw new Error(`${text} has more than ${WALLET_PLACES} decimal places`);
+  return digits * 10n ** BigInt(WALLET_PLACES - places);
+}
+
+/** a × b of two non-negative decimals in wallet units, rounded half up (numeric's round(…, 8)). */
+function productUnits(a: string, b: string): bigint {
+  const x = parseDecimal(a);
+  const y = parseDecimal(b);
+  const excess = x.places + y.places - WALLET_PLACES;
+  const product = x.digits * y.digits;
+  if (excess <= 0) return product * 10n ** BigInt(-excess);
+  const divisor = 10n ** BigInt(excess);
+  return (product + divisor / 2n) / divisor;
+}
+
+function walletDecimal(units: bigint): string {
+  const sign = units < 0n ? '-' : '';
+  const abs = units < 0n ? -units : units;
+  return `${sign}${abs / WALLET_UNIT}.${(abs % WALLET_UNIT).toString().padStart(WALLET_PLACES, '0')}`;
+}
+
 export function generateDemoCompany(options: DemoOptions): DemoCompany {
   const rng = new SeededRandom(options.seed);
   const asOf = options.asOf.getTime();
@@ -304,29 +342,35 @@ export function generateDemoCompany(options: DemoOptions): DemoCompany {
       const stake = rng.pick([500, 1000, 2000, 5000, 10000, 20000]);
       const botId = rng.uuid();
       const createdAt = new Date(asOf - rng.int(20, 120) * DAY);
-      data.bots.push({
+      const bot: Insert<typeof schema.bots> = {
         id: botId, tenantId, name: `${strategy} ${symbols[0]}`, strategyName: strategy, parameters: {},
         symbols, timeframe: rng.pick(['5m', '15m', '1h']), mode: live ? 'live' : 'paper', status,
-        exchangeAccountId: live ? accountId : null, stakeQuote: String(stake), paperBalanceQuote: live ? null : String(stake),
+        exchangeAccountId: live ? accountId : null, stakeQuote: String(stake), paperBalanceQuote: null,
         lastError: status === 'error' ? 'binance: Timestamp for this request is outside of the recvWindow' : null,
         startedAt: status === 'running' ? new Date(asOf - rng.int(1, 15) * DAY) : createdAt,
         stoppedAt: status === 'stopped' ? new Date(asOf - rng.int(1, 10) * DAY) : null,
         lastTickAt: status === 'running' ? new Date(asOf - rng.int(1, 10) * 1000) : null,
         createdAt, updatedAt: createdAt,
-      });
-      addTrades(tenantId, botId, symbols, stake, createdAt.getTime(), status === 'running');
+      };
+      data.bots.push(bot);
+      const cash = addTrades(tenantId, botId, symbols, stake, createdAt.getTime(), status === 'running');
+      // A paper bot's own record of its wallet's cash agrees with the wallet.
+      if (!live) bot.paperBalanceQuote = cash;
     }
   }
 
-  function addTrades(tenantId: string, botId: string, symbols: string[], stake: number, from: number, running: boolean) {
-    // The paper wallet the trades leave behind, so a bot can go on trading where they stop
-    // (computed, no random draws: the rest of the company stays the same).
-    let cashQuote = stake;
-    const heldBase = new Map<string, number>();
-    const addWallet = () => {
-      data.paperBalances.push({ botId, tenantId, asset: 'USDT', amount: cashQuote.toFixed(8), updatedAt: new Date(asOf) });
-      for (const [symbol, amount] of heldBase) data.paperBalances.push({ botId, tenantId, asset: symbol.split('/')[0]!, amount: amount.toFixed(8), updatedAt: new Date(asOf) });
-    };
+  /**
+   * The bot's trading history, and the paper wallet it leaves behind so the bot goes on
+   * trading where the history stops: its stake plus the recorded profits in the quote
+   * currency, less what its open position cost, and the coins of that position. Each trade
+   * is sized as the runner sizes an entry (95 % of the stake's share per symbol, never more
+   * than the cash the wallet holds), so the wallet can always pay for it. No random draws
+   * depend on the amounts: the rest of the company stays the same. Returns the cash, a decimal.
+   */
+  function addTrades(tenantId: string, botId: string, symbols: string[], stake: number, from: number, running: boolean): string {
+    const quoteAsset = symbols[0]!.split('/')[1]!;
+    let cash = walletUnits(String(stake));
+    const heldBase = new Map<string, bigint>();
     const count = rng.int(4, 40);
     let clock = from + rng.int(1, 48) * HOUR;
     let orderSeq = 0;
@@ -334,24 +378,28 @@ export function generateDemoCompany(options: DemoOptions): DemoCompany {
       const symbol = rng.pick(symbols);
       const drift = 1 + rng.float(-0.15, 0.15) * ((asOf - clock) / (120 * DAY));
       const entry = SYMBOL_PRICES[symbol]! * drift;
-      const amount = (stake * 0.95) / entry;
+      const budget = Math.min(stake / symbols.length, Number(cash) / Number(WALLET_UNIT));
+      const amount = (budget * 0.95) / entry;
+      const amountBase = amount.toFixed(8);
       const open = i === count - 1 && running && rng.chance(0.6);
       const openedAt = new Date(clock);
       const order = (side: 'buy' | 'sell', price: number, at: Date, reason: string) => ({
         id: rng.uuid(), tenantId, botId, clientOrderId: `bcf-${botId.slice(0, 8)}-${++orderSeq}`,
         exchangeOrderId: String(rng.int(1e9, 9e9)), symbol, side, type: 'market' as const, status: 'filled' as const,
-        amountBase: amount.toFixed(8), filledBase: amount.toFixed(8), averagePriceQuote: quote(price),
+        amountBase, filledBase: amountBase, averagePriceQuote: quote(price),
         feeQuote: quote(amount * price * FEE_RATE), reason, createdAt: at, updatedAt: at,
       });
       data.orders.push(order('buy', entry, openedAt, 'entry'));
       if (open) {
-        data.trades.push({ id: rng.uuid(), tenantId, botId, symbol, status: 'open', amountBase: amount.toFixed(8), openPriceQuote: quote(entry), feeQuote: quote(amount * entry * FEE_RATE), openedAt });
+        const openPriceQuote = quote(entry);
+        const feeQuote = quote(amount * entry * FEE_RATE);
+        data.trades.push({ id: rng.uuid(), tenantId, botId, symbol, status: 'open', amountBase, openPriceQuote, feeQuote, openedAt });
         data.positions.push({
-          id: rng.uuid(), tenantId, botId, symbol, amountBase: amount.toFixed(8), averageEntryPriceQuote: quote(entry),
+          id: rng.uuid(), tenantId, botId, symbol, amountBase, averageEntryPriceQuote: openPriceQuote,
           stopLossPriceQuote: quote(entry * 0.97), takeProfitPriceQuote: quote(entry * 1.02), openedAt, updatedAt: openedAt,
         });
-        cashQuote -= amount * entry * (1 + FEE_RATE);
-        heldBase.set(symbol, (heldBase.get(symbol) ?? 0) + amount);
+        cash -= productUnits(amountBase, openPriceQuote) + walletUnits(feeQuote);
+        heldBase.set(symbol, (heldBase.get(symbol) ?? 0n) + walletUnits(amountBase));
         break;
       }
       const outcome = rng.weighted([['take_profit', 45], ['exit_signal', 30], ['stop_loss', 25]] as const);
@@ -361,16 +409,20 @@ export function generateDemoCompany(options: DemoOptions): DemoCompany {
       data.orders.push(order('sell', exit, closedAt, outcome));
       const fee = amount * (entry + exit) * FEE_RATE;
       const profit = amount * (exit - entry) - fee;
+      const profitQuote = profit.toFixed(8);
       data.trades.push({
-        id: rng.uuid(), tenantId, botId, symbol, status: 'closed', amountBase: amount.toFixed(8),
+        id: rng.uuid(), tenantId, botId, symbol, status: 'closed', amountBase,
         openPriceQuote: quote(entry), closePriceQuote: quote(exit), feeQuote: quote(fee),
-        profitQuote: profit.toFixed(8), profitPct: ((profit / (amount * entry)) * 100).toFixed(4),
+        profitQuote, profitPct: ((profit / (amount * entry)) * 100).toFixed(4),
         exitReason: outcome, openedAt, closedAt,
       });
-      cashQuote += profit;
+      cash += walletUnits(profitQuote);
       clock = closedAt.getTime() + rng.int(1, 72) * HOUR;
     }
-    addWallet();
+    if (cash < 0n) throw new Error(`demo: bot ${botId}'s trades left its wallet at ${walletDecimal(cash)} ${quoteAsset}`);
+    data.paperBalances.push({ botId, tenantId, asset: quoteAsset, amount: walletDecimal(cash), updatedAt: new Date(asOf) });
+    for (const [symbol, units] of heldBase) data.paperBalances.push({ botId, tenantId, asset: symbol.split('/')[0]!, amount: walletDecimal(units), updatedAt: new Date(asOf) });
+    return walletDecimal(cash);
   }
 
   // --- Support tickets --------------------------------------------------------------------

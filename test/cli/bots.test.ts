@@ -66,14 +66,12 @@ describe('botcriptofy bots', { timeout: 300_000 }, () => {
       freeTrader = (owners.find((o) => o.plan === null || o.plan === 'free') ?? owners[0]!).email;
       const [live] = await queryRows<{ id: string; owner: string }>(handle.db, sql`select b.id, u.email as owner from bots b join users u on u.tenant_id = b.tenant_id where b.mode = 'live' and b.status = 'running' and b.exchange_account_id is not null order by b.id limit 1`);
       liveBot = live!;
-      const [held] = await queryRows<{ id: string; tenant_id: string; symbol: string; amount: string }>(
+      // The demo backs each open position with its coins in the bot's paper wallet, so the sale fills as seeded.
+      const [held] = await queryRows<{ id: string; symbol: string }>(
         handle.db,
-        sql`select b.id, b.tenant_id, p.symbol, p.amount_base::text as amount from positions p join bots b on b.id = p.bot_id where b.mode = 'paper' order by b.id limit 1`,
+        sql`select b.id, p.symbol from positions p join bots b on b.id = p.bot_id where b.mode = 'paper' order by b.id limit 1`,
       );
       heldBot = held!;
-      // The paper wallet holds what the position holds (whatever the demo put there), so the sale can fill.
-      await handle.db.execute(sql`insert into paper_balances (bot_id, tenant_id, asset, amount) values (${held!.id}, ${held!.tenant_id}, ${held!.symbol.split('/')[0]!}, ${held!.amount}::numeric)
-                                  on conflict (bot_id, asset) do update set amount = greatest(paper_balances.amount, excluded.amount)`);
     } finally {
       await handle.close();
     }

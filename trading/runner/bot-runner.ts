@@ -233,6 +233,13 @@ export class BotRunner {
     this.deps.crashPoints?.afterOrderPlaced?.();
     await this.applyExchangeOrder(row, placed);
     this.needsReconcile = placed.status === 'open';
+    // An exchange that answers "rejected" (the paper exchange when the wallet cannot pay) would
+    // answer the same on the next bar: without this the bot would send the order again on every
+    // new candle, forever. A real exchange's refusal throws and pauses the bot in tick(); this is
+    // the same stop, with the exchange's reason. A forced exit reports its outcome instead.
+    if (placed.status === 'rejected' && reason !== 'forced') {
+      await this.pause(`exchange rejected the ${side === 'buy' ? 'entry' : 'exit'} in ${symbol}: ${placed.rejectReason ?? 'no reason given'}`);
+    }
     return 'placed';
   }
 
