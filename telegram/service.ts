@@ -42,7 +42,7 @@ export function createTelegramService(options: {
     throw new ConfigError([{ variable: 'TELEGRAM_WEBHOOK_SECRET', value: undefined, expected: 'required when TELEGRAM_WEBHOOK_URL is set: 16–256 letters, digits, _ or - (Telegram sends it back in X-Telegram-Bot-Api-Secret-Token)' }]);
   }
   const journal = createDeliveryJournal({ redisUrl: config.jobs.redisUrl, dataDir: config.dataDir });
-  const delivery = createTelegramDelivery(telegram, db, { logger, journal, ...(options.metricsRegistry ? { metricsRegistry: options.metricsRegistry } : {}) })!;
+  const delivery = createTelegramDelivery(telegram, db, { logger, journal, redisUrl: config.jobs.redisUrl, ...(options.metricsRegistry ? { metricsRegistry: options.metricsRegistry } : {}) })!;
   const door = new TelegramDoor({
     botToken: telegram.botToken,
     apiRoot: telegram.apiRoot,

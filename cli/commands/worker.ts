@@ -18,7 +18,7 @@ export async function workerCommand(): Promise<void> {
   // Outgoing notifications are delivered by workers (a schedule, once across them); the
   // Telegram door itself (incoming updates) runs only in `start`.
   const delivery = config.telegram.botToken
-    ? createTelegramDelivery(config.telegram, database.db, { logger, journal: createDeliveryJournal({ redisUrl: config.jobs.redisUrl, dataDir: config.dataDir }) })
+    ? createTelegramDelivery(config.telegram, database.db, { logger, redisUrl: config.jobs.redisUrl, journal: createDeliveryJournal({ redisUrl: config.jobs.redisUrl, dataDir: config.dataDir }) })
     : undefined;
   const service = companyWorker(runtime, agentRuntime(runtime, metrics), metrics, { paperMarkets: await runtime.paperMarkets(), ...(delivery ? { outbox: delivery.outbox } : {}) });
   let stopping = false;

@@ -3,11 +3,13 @@ import type { Registry } from 'prom-client';
 import type { Config } from '../../config/index.ts';
 import type { Database } from '../../db/index.ts';
 import { RateLimiter } from './limiter.ts';
+import { RedisSharedLimits } from './shared-limits.ts';
 import { OutboxSender, type OutboxSenderOptions } from './outbox.ts';
 import { TelegramSender } from './telegram-sender.ts';
 
 export { RateLimiter, LimiterAbortedError, LimiterDeadlineError, type RateLimiterOptions, type AcquireOptions } from './limiter.ts';
 export { TelegramSender, TelegramSendError, classifyTelegramError, chatIdParam, type SendFailure, type SendOptions, type ChatId, type TelegramSenderOptions } from './telegram-sender.ts';
+export { RedisSharedLimits, type SharedLimits, type WindowShape } from './shared-limits.ts';
 export { createDeliveryJournal, FileDeliveryJournal, RedisDeliveryJournal, type Delivery, type DeliveryJournal } from './delivery-journal.ts';
 export { OutboxSender, type OutboxSenderOptions, type OutboxReport, type ClaimedNotification, type Outcome } from './outbox.ts';
 export { enqueueNotification, setNotificationPreference, getNotificationPreferences, notifyBotEvent, preferenceTypeSchema, type EnqueueNotificationInput } from './enqueue.ts';
@@ -26,7 +28,7 @@ export {
 export * from './format.ts';
 
 export interface TelegramDelivery {
-  /** Every outgoing message of the bot goes through it (one limiter per bot token and process). */
+  /** Every outgoing message of the bot goes through it: this process's limiter, and with REDIS_URL the deployment's. */
   readonly sender: TelegramSender;
   readonly outbox: OutboxSender;
   /** Stops delivery (finishing the sends in flight) and closes the delivery journal. */
@@ -36,15 +38,23 @@ export interface TelegramDelivery {
 /**
  * The limiter, the rate-limited Telegram client and the outbox sender for this process,
  * from `config.telegram`. Returns undefined without a bot token (the Telegram door is off).
- * Start delivery with `outbox.start()`, stop it with `await outbox.stop()`.
+ * With `redisUrl`, Telegram's limits are counted for every process of the deployment
+ * together (workers and `start` alike). Start delivery with `outbox.start()`, stop it with
+ * `await delivery.stop()`.
  */
 export function createTelegramDelivery(
   telegram: Config['telegram'],
   db: Database,
-  options: { logger?: Logger; metricsRegistry?: Registry } & Partial<Omit<OutboxSenderOptions, 'db' | 'sender'>> = {},
+  options: { logger?: Logger; metricsRegistry?: Registry; redisUrl?: string | undefined } & Partial<Omit<OutboxSenderOptions, 'db' | 'sender'>> = {},
 ): TelegramDelivery | undefined {
   if (!telegram.botToken) return undefined;
-  const limiter = new RateLimiter({ ratePerS: telegram.ratePerS, chatRatePerS: telegram.chatRatePerS });
+  const rates = { ratePerS: telegram.ratePerS, chatRatePerS: telegram.chatRatePerS };
+  const shared = options.redisUrl ? new RedisSharedLimits({ url: options.redisUrl, botKey: telegram.botToken.split(':')[0]!, ...new RateLimiter(rates).shapes }) : undefined;
+  const logger = options.logger;
+  const limiter = new RateLimiter({
+    ...rates,
+    ...(shared ? { shared, onSharedUnavailable: (error: unknown) => logger?.warn({ err: error }, "telegram: Redis did not answer; this process keeps to Telegram's limits on its own until it does") } : {}),
+  });
   const sender = new TelegramSender({ botToken: telegram.botToken, apiRoot: telegram.apiRoot, limiter });
   const outbox = new OutboxSender({ ...options, db, sender });
   return {
@@ -53,6 +63,7 @@ export function createTelegramDelivery(
     async stop(stopOptions) {
       await outbox.stop(stopOptions);
       await options.journal?.close();
+      await shared?.close();
     },
   };
 }

@@ -1,4 +1,5 @@
 import { monotonicClock, type Clock, type ClockTimer } from '../../clock/index.ts';
+import type { SharedLimits, WindowShape } from './shared-limits.ts';
 
 /**
  * Telegram's outgoing limits, enforced before a request leaves the process: at most
@@ -14,6 +15,12 @@ import { monotonicClock, type Clock, type ClockTimer } from '../../clock/index.t
  *
  * A 429 pauses its chat (and the whole bot when the flood limit is global) for Telegram's
  * `retry_after`; nothing is granted to a paused chat until then.
+ *
+ * With `shared` (Redis, when the deployment has several processes sending for the bot), a
+ * grant of this limiter is then confirmed against the deployment's windows and pauses, and
+ * waits there when other processes took the slots: N processes together stay within
+ * Telegram's limits. Should Redis not answer, this process goes on within its own limits
+ * (reported once through `onSharedUnavailable`).
  */
 
 export interface RateLimiterOptions {
@@ -25,6 +32,10 @@ export interface RateLimiterOptions {
   readonly jitterMs?: number;
   /** Told of every grant, at the instant it is made (metrics, tests). */
   readonly onGrant?: (chat: string, at: number) => void;
+  /** The deployment-wide limits every sending process shares. */
+  readonly shared?: SharedLimits;
+  /** The shared limits could not be reached (once per outage). */
+  readonly onSharedUnavailable?: (error: unknown) => void;
 }
 
 export interface AcquireOptions {
@@ -61,7 +72,7 @@ interface Waiter {
 }
 
 /** At most `count` grants in any `windowMs`, and at least `spacingMs` apart. */
-class Window {
+class Window implements WindowShape {
   readonly count: number;
   readonly windowMs: number;
   readonly spacingMs: number;
@@ -100,6 +111,12 @@ export class RateLimiter {
   private readonly waiters: Waiter[] = [];
   private timer: ClockTimer | undefined;
   private timerAt = Infinity;
+  private readonly shared: SharedLimits | undefined;
+  private readonly onSharedUnavailable: ((error: unknown) => void) | undefined;
+  private sharedDown = false;
+  /** Grants of this limiter waiting for the deployment's windows (on a timer), and asking Redis. */
+  private sharedSleeping = 0;
+  private sharedAsking = 0;
   /** Counters for reports and metrics. */
   granted = 0;
 
@@ -112,6 +129,18 @@ export class RateLimiter {
     this.perChat = new Window(options.chatRatePerS, jitterMs);
     this.clock = options.clock ?? monotonicClock;
     this.onGrant = options.onGrant;
+    this.shared = options.shared;
+    this.onSharedUnavailable = options.onSharedUnavailable;
+  }
+
+  /** The windows of the bot and of one chat, as the shared limits need them. */
+  get shapes(): { global: WindowShape; perChat: WindowShape } {
+    return { global: this.global, perChat: this.perChat };
+  }
+
+  /** Requests asking the shared limits right now (I/O, not waiting for time). */
+  get asking(): number {
+    return this.sharedAsking;
   }
 
   /** Milliseconds on the limiter's clock. */
@@ -120,7 +149,58 @@ export class RateLimiter {
   }
 
   /** Waits for a slot to send one message to `chat`, and takes it. */
-  acquire(chat: string, options: AcquireOptions = {}): Promise<void> {
+  async acquire(chat: string, options: AcquireOptions = {}): Promise<void> {
+    await this.acquireHere(chat, options);
+    if (this.shared) await this.confirmShared(this.shared, chat, options);
+  }
+
+  /** Asks the deployment's windows until they grant, the deadline passes or the wait is aborted. */
+  private async confirmShared(shared: SharedLimits, chat: string, options: AcquireOptions): Promise<void> {
+    const deadline = options.deadline ?? Infinity;
+    for (;;) {
+      if (options.signal?.aborted) throw new LimiterAbortedError();
+      let answer: Awaited<ReturnType<SharedLimits['take']>>;
+      this.sharedAsking++;
+      try {
+        answer = await shared.take(chat, this.now());
+      } catch (error) {
+        if (!this.sharedDown) this.onSharedUnavailable?.(error);
+        this.sharedDown = true;
+        return; // this process's own limits still hold
+      } finally {
+        this.sharedAsking--;
+      }
+      this.sharedDown = false;
+      if (answer.granted) {
+        this.onGrant?.(chat, this.now());
+        return;
+      }
+      if (answer.retryAt > deadline) throw new LimiterDeadlineError(answer.retryAt);
+      this.sharedSleeping++;
+      try {
+        await this.sleepUntil(answer.retryAt, options.signal);
+      } finally {
+        this.sharedSleeping--;
+      }
+    }
+  }
+
+  private sleepUntil(at: number, signal: AbortSignal | undefined): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        this.clock.clearTimer(timer);
+        reject(new LimiterAbortedError());
+      };
+      const timer = this.clock.setTimer(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, Math.max(1, Math.ceil(at - this.now())));
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** This process's own limits (the whole story without `shared`). */
+  private acquireHere(chat: string, options: AcquireOptions): Promise<void> {
     const deadline = options.deadline ?? Infinity;
     if (options.signal?.aborted) return Promise.reject(new LimiterAbortedError());
     const earliest = this.readyAt(chat);
@@ -149,12 +229,14 @@ export class RateLimiter {
     const state = this.chatState(chat);
     state.pausedUntil = Math.max(state.pausedUntil, untilMs);
     this.pump();
+    void this.shared?.pauseChat(chat, untilMs, this.now()).catch(() => {});
   }
 
   /** Nothing goes anywhere before `untilMs` (a global 429, or Telegram unreachable). */
   pauseAll(untilMs: number): void {
     this.globalPausedUntil = Math.max(this.globalPausedUntil, untilMs);
     this.pump();
+    void this.shared?.pauseAll(untilMs, this.now()).catch(() => {});
   }
 
   /** Until when the whole bot is paused (0 when it is not). */
@@ -185,9 +267,9 @@ export class RateLimiter {
     return state;
   }
 
-  /** How many senders are waiting for a slot. */
+  /** How many senders are waiting for a slot (here, or on a timer for the deployment's windows). */
   get waiting(): number {
-    return this.waiters.length;
+    return this.waiters.length + this.sharedSleeping;
   }
 
   private remove(waiter: Waiter): void {
@@ -216,7 +298,7 @@ export class RateLimiter {
           this.global.record(this.globalTimes, now);
           this.perChat.record(this.chatState(next.chat).times, now);
           this.granted++;
-          this.onGrant?.(next.chat, now);
+          if (!this.shared) this.onGrant?.(next.chat, now);
           next.resolve();
           continue;
         }

@@ -1,13 +1,13 @@
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../../clock/index.ts';
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { notificationPreferences, notifications, queryRows, staff, telegramLinks, users, type Database, type Department, type NotificationLevel } from '../../db/index.ts';
 import type { Delivery, DeliveryJournal } from './delivery-journal.ts';
 import { LimiterAbortedError, LimiterDeadlineError } from './limiter.ts';
 import { TelegramSendError, type TelegramSender } from './telegram-sender.ts';
 import { ChartDataError, renderChartRequest, type ChartRequest } from '../charts/charts.ts';
-import { InvalidNotificationError, parsePayload, renderNotification, type RenderedMessage } from './templates.ts';
+import { InvalidNotificationError, parsePayload, renderDigest, renderNotification, undigestibleTypes, type RenderedMessage } from './templates.ts';
 import type { Locale } from './format.ts';
 
 export interface OutboxSenderOptions {
@@ -17,6 +17,13 @@ export interface OutboxSenderOptions {
   readonly batchSize?: number;
   /** Rows of one recipient claimed at once. Default: 5 s of the per-chat rate, at least 1. */
   readonly perRecipient?: number;
+  /**
+   * A backlog for one reader goes out as one digest message (Telegram lets a bot send one
+   * message a second to a chat): from this many of their rows claimed at once (default 3),
+   * at most `max` rows per claim (default 30). Approvals, charts and reports always go alone.
+   * `false`: every row is its own message.
+   */
+  readonly digest?: { readonly after?: number; readonly max?: number } | false;
   /** How long a claim keeps other senders off a row. Default 60 s. */
   readonly leaseMs?: number;
   /** Margin kept between the end of a send (request timeout included) and the end of the lease. Default 2 s. */
@@ -72,6 +79,8 @@ export interface OutboxReport {
   released: number;
   fannedOut: number;
   leaseLost: number;
+  /** Rows that went out inside a digest message (counted in `sent` too). */
+  digested: number;
   /** Accepted by Telegram while the database could not record it: kept in the journal, recorded when the database is back. */
   journaled: number;
   /** Rows recorded as sent from the journal (by this sender's own retry, or found when a lapsed row was claimed): not sent again. */
@@ -80,7 +89,7 @@ export interface OutboxReport {
   maybeDelivered: number;
 }
 
-const emptyReport = (): OutboxReport => ({ claimed: 0, sent: 0, skipped: 0, failed: 0, retry: 0, rateLimited: 0, released: 0, fannedOut: 0, leaseLost: 0, journaled: 0, reconciled: 0, maybeDelivered: 0 });
+const emptyReport = (): OutboxReport => ({ claimed: 0, sent: 0, skipped: 0, failed: 0, retry: 0, rateLimited: 0, released: 0, fannedOut: 0, leaseLost: 0, digested: 0, journaled: 0, reconciled: 0, maybeDelivered: 0 });
 const reportKey: Record<Outcome, keyof OutboxReport> = {
   sent: 'sent',
   skipped: 'skipped',
@@ -93,6 +102,17 @@ const reportKey: Record<Outcome, keyof OutboxReport> = {
   journaled: 'journaled',
   reconciled: 'reconciled',
 };
+
+interface DigestPart {
+  readonly row: ClaimedNotification;
+  readonly message: RenderedMessage;
+  readonly silent: boolean;
+}
+
+interface Digest {
+  readonly recipient: Recipient & { readonly chatId: bigint };
+  readonly parts: readonly DigestPart[];
+}
 
 interface Recipient {
   readonly chatId: bigint | null;
@@ -142,6 +162,8 @@ export class OutboxSender {
   private readonly sender: TelegramSender;
   private readonly batchSize: number;
   private readonly perRecipient: number;
+  private readonly digestAfter: number;
+  private readonly digestMax: number;
   private readonly leaseMs: number;
   private readonly leaseSafetyMs: number;
   private readonly pollIntervalMs: number;
@@ -156,7 +178,7 @@ export class OutboxSender {
   /** Journaled deliveries the database has not taken yet (retried before each claim). */
   private readonly unrecorded = new Map<string, Delivery>();
   private leftoversLoaded = false;
-  private readonly counters: { outcomes: Counter<'type' | 'outcome'>; rateLimited: Counter; maybeDelivered: Counter<'type'> } | undefined;
+  private readonly counters: { outcomes: Counter<'type' | 'outcome'>; rateLimited: Counter; maybeDelivered: Counter<'type'>; digests: Counter; backlog: Gauge<'measure'> } | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private stopController = new AbortController();
   private loopPromise: Promise<void> | undefined;
@@ -172,6 +194,9 @@ export class OutboxSender {
     this.sender = options.sender;
     this.batchSize = options.batchSize ?? Math.max(10, Math.ceil(options.sender.limiter.ratePerS * 10));
     this.perRecipient = options.perRecipient ?? Math.max(1, Math.ceil(options.sender.limiter.chatRatePerS * 5));
+    const digest = options.digest ?? {};
+    this.digestAfter = digest === false ? Infinity : Math.max(2, digest.after ?? 3);
+    this.digestMax = digest === false ? this.perRecipient : Math.max(this.digestAfter, digest.max ?? 30);
     this.leaseMs = options.leaseMs ?? 60_000;
     this.leaseSafetyMs = options.leaseSafetyMs ?? 2_000;
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
@@ -201,6 +226,23 @@ export class OutboxSender {
           labelNames: ['type'],
           registers: [options.metricsRegistry],
         }),
+        backlog: new Gauge({
+          name: 'telegram_outbox_backlog',
+          help: 'The outbox as the last scrape read it: pending rows (pending), seconds since the oldest pending row was queued (oldest_seconds), pending rows of the reader with the most (largest_reader).',
+          labelNames: ['measure'],
+          registers: [options.metricsRegistry],
+          collect: async () => {
+            try {
+              const backlog = await this.backlog();
+              this.counters?.backlog.set({ measure: 'pending' }, backlog.pending);
+              this.counters?.backlog.set({ measure: 'oldest_seconds' }, backlog.oldestSeconds);
+              this.counters?.backlog.set({ measure: 'largest_reader' }, backlog.largestReader);
+            } catch {
+              // The database is away: the scrape keeps the last values (database_up says why).
+            }
+          },
+        }),
+        digests: new Counter({ name: 'telegram_digests_total', help: 'Digest messages sent: one reader\'s backlog of notifications as one message.', registers: [options.metricsRegistry] }),
       };
     }
   }
@@ -343,23 +385,37 @@ export class OutboxSender {
     const slotDeadline = leaseStart + this.leaseMs - this.sender.maxCallMs - this.leaseSafetyMs;
     const userRows = rows.filter((row) => row.recipientUserId !== null);
     const recipients = userRows.length > 0 ? await this.recipients(userRows) : new Map<string, Recipient>();
+    const digests = this.planDigests(rows, recipients, journaled);
+    const inDigest = new Set(digests.flatMap((digest) => digest.parts.map((part) => part.row.id)));
     const tasks: Promise<void>[] = [];
-    for (const row of rows) {
-      const known = journaled.get(row.id);
-      const task = (known ? this.recordJournaled(row, known) : this.deliver(row, row.recipientUserId ? recipients.get(row.recipientUserId) : undefined, slotDeadline, report))
-        .then((outcome) => {
-          if (outcome === 'fanned_out') this.woken = true; // its per-person rows are due now
-          this.record(report, row, outcome);
-        })
-        .catch((error: unknown) => {
-          this.logger?.error({ err: error, notificationId: row.id }, 'telegram outbox: recording a delivery failed; the row will be retried after its lease');
-        })
-        .finally(() => {
-          this.inFlight.delete(task);
-          this.wakeUp?.();
-        });
+    const track = (work: Promise<unknown>) => {
+      const task = work.then(() => undefined).finally(() => {
+        this.inFlight.delete(task);
+        this.wakeUp?.();
+      });
       this.inFlight.add(task);
       tasks.push(task);
+    };
+    for (const row of rows) {
+      if (inDigest.has(row.id)) continue;
+      const known = journaled.get(row.id);
+      track(
+        (known ? this.recordJournaled(row, known) : this.deliver(row, row.recipientUserId ? recipients.get(row.recipientUserId) : undefined, slotDeadline, report))
+          .then((outcome) => {
+            if (outcome === 'fanned_out') this.woken = true; // its per-person rows are due now
+            this.record(report, row, outcome);
+          })
+          .catch((error: unknown) => {
+            this.logger?.error({ err: error, notificationId: row.id }, 'telegram outbox: recording a delivery failed; the row will be retried after its lease');
+          }),
+      );
+    }
+    for (const digest of digests) {
+      track(
+        this.deliverDigest(digest, slotDeadline, report).catch((error: unknown) => {
+          this.logger?.error({ err: error, notificationIds: digest.parts.map((part) => part.row.id) }, 'telegram outbox: recording a digest failed; its rows will be retried after their lease');
+        }),
+      );
     }
     return tasks;
   }
@@ -398,8 +454,10 @@ export class OutboxSender {
             from notifications where status = 'pending' and claimed_until > ${now}::timestamptz
           ),
           due as (
-            select n.id, n.created_at,
-                   row_number() over (partition by coalesce(n.recipient_user_id::text, n.recipient_department::text, '') order by n.created_at, n.id) as rn
+            select n.id, n.created_at, n.type in (${sql.join(undigestibleTypes.map((type) => sql`${type}`), sql`, `)}) as alone,
+                   row_number() over (
+                     partition by coalesce(n.recipient_user_id::text, n.recipient_department::text, ''), n.type in (${sql.join(undigestibleTypes.map((type) => sql`${type}`), sql`, `)})
+                     order by n.created_at, n.id) as rn
             from notifications n
             where n.status = 'pending'
               and (n.next_attempt_at is null or n.next_attempt_at <= ${now}::timestamptz)
@@ -410,7 +468,7 @@ export class OutboxSender {
             -- The few rows picked, locked without waiting: a row another claimer is taking is
             -- skipped (no blocking, no deadlock), and the conditions are checked on the row.
             select n.id, n.claimed_until as previous_claim from notifications n
-            where n.id in (select id from due where rn <= ${this.perRecipient} order by created_at, id limit ${limit})
+            where n.id in (select id from due where rn <= (case when alone then ${this.perRecipient}::int else ${this.digestMax}::int end) order by created_at, id limit ${limit})
               and n.status = 'pending'
               and (n.next_attempt_at is null or n.next_attempt_at <= ${now}::timestamptz)
               and (n.claimed_until is null or n.claimed_until <= ${now}::timestamptz)
@@ -434,6 +492,71 @@ export class OutboxSender {
       claimToken: row.claim_token,
       lapsed: row.lapsed === true || row.lapsed === 't' || row.lapsed === 'true',
     }));
+  }
+
+  /**
+   * The readers with at least `digestAfter` rows in this claim that can share a message
+   * (rendered, not off, no buttons): those rows go as one digest, the rest alone.
+   */
+  private planDigests(rows: readonly ClaimedNotification[], recipients: Map<string, Recipient>, journaled: Map<string, Delivery>): Digest[] {
+    const byReader = new Map<string, ClaimedNotification[]>();
+    for (const row of rows) {
+      if (row.recipientUserId === null || journaled.has(row.id) || (undigestibleTypes as readonly string[]).includes(row.type)) continue;
+      byReader.set(row.recipientUserId, [...(byReader.get(row.recipientUserId) ?? []), row]);
+    }
+    const digests: Digest[] = [];
+    for (const [userId, candidates] of byReader) {
+      const recipient = recipients.get(userId);
+      if (candidates.length < this.digestAfter || !recipient?.active || recipient.chatId === null) continue;
+      const parts: DigestPart[] = [];
+      for (const row of candidates) {
+        const level = recipient.levels.get(row.type) ?? recipient.levels.get('*') ?? 'on';
+        if (level === 'off') continue;
+        let message: RenderedMessage;
+        try {
+          message = this.renderOverride?.(row, recipient.locale) ?? renderNotification(row.type, row.payload, recipient.locale);
+        } catch (error) {
+          if (error instanceof InvalidNotificationError) continue; // failed alone, with its reason
+          throw error;
+        }
+        if (!message.replyMarkup) parts.push({ row, message, silent: level === 'silent' });
+      }
+      if (parts.length >= this.digestAfter) digests.push({ recipient: { ...recipient, chatId: recipient.chatId }, parts });
+    }
+    return digests;
+  }
+
+  /**
+   * One message for several rows of one reader: as many as fit in Telegram's limit go out
+   * together and are recorded with the same message id; the rest are released for the next claim.
+   */
+  private async deliverDigest(digest: Digest, slotDeadline: number, report: OutboxReport | undefined): Promise<void> {
+    const { message, taken } = renderDigest(digest.parts.map((part) => part.message), digest.recipient.locale);
+    const included = digest.parts.slice(0, taken);
+    for (const part of digest.parts.slice(taken)) this.record(report, part.row, await this.finish(part.row, { status: 'pending', claimedUntil: null }, undefined, 'released'));
+    const rows = included.map((part) => part.row);
+    let messageId: number;
+    try {
+      const sent = await this.sender.sendMessage(digest.recipient.chatId, message.text, {
+        parseMode: message.parseMode,
+        silent: included.every((part) => part.silent),
+        deadline: slotDeadline,
+        signal: this.stopController.signal,
+      });
+      this.consecutiveOutages = 0;
+      messageId = sent.message_id;
+    } catch (error) {
+      const outcomes = await this.onSendError(rows, error, report);
+      rows.forEach((row, i) => this.record(report, row, outcomes[i]!));
+      return;
+    }
+    const sentAtMs = this.clock.now();
+    for (const row of rows) {
+      const outcome = await this.recordDelivery(row, { id: row.id, messageId, sentAtMs });
+      this.record(report, row, outcome);
+      if (outcome === 'sent') this.count(report, 'digested');
+    }
+    this.counters?.digests.inc();
   }
 
   /** Chat, language, status and notification settings of the people in a batch, in two queries. */
@@ -485,34 +608,46 @@ export class OutboxSender {
       this.consecutiveOutages = 0;
       delivery = { id: row.id, messageId: sent.message_id, sentAtMs: this.clock.now() };
     } catch (error) {
-      if (error instanceof LimiterDeadlineError) {
-        return this.finish(row, { status: 'pending', claimedUntil: null }, Math.max(0, error.earliest - this.sender.limiter.now()), 'released');
-      }
-      if (error instanceof LimiterAbortedError) return this.finish(row, { status: 'pending', claimedUntil: null }, undefined, 'released');
-      if (!(error instanceof TelegramSendError)) throw error;
-      const failure = error.failure;
-      switch (failure.kind) {
-        case 'rate_limited':
-          this.logger?.warn({ notificationId: row.id, retryAfterS: failure.retryAfterS, global: failure.global }, 'telegram 429: waiting retry_after');
-          return this.finish(row, { status: 'pending', claimedUntil: null, lastError: failure.description.slice(0, 500) }, failure.retryAfterS * 1000, 'rate_limited');
-        case 'permanent':
-          this.logger?.warn({ notificationId: row.id, code: failure.code, reason: failure.description }, 'telegram refused a notification for good');
-          return this.finish(row, { status: 'failed', attempts: row.attempts + 1, lastError: failure.description.slice(0, 500) });
-        case 'transient': {
-          const attempts = row.attempts + 1;
-          if (failure.outage) this.onOutage();
-          if (failure.maybeDelivered) {
-            this.count(report, 'maybeDelivered');
-            this.counters?.maybeDelivered.inc({ type: row.type });
-            this.logger?.warn({ notificationId: row.id, reason: failure.description }, 'telegram may have accepted a notification whose send failed; the retry may deliver it twice');
-          }
-          const delay = Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** Math.min(attempts - 1, 30)) * (0.8 + Math.random() * 0.4);
-          this.logger?.warn({ notificationId: row.id, attempts, retryInMs: Math.round(delay), reason: failure.description }, 'telegram send failed; will retry');
-          return this.finish(row, { status: 'pending', claimedUntil: null, attempts, lastError: failure.description.slice(0, 500) }, Math.round(delay), 'retry');
-        }
-      }
+      return (await this.onSendError([row], error, report))[0]!;
     }
     return this.recordDelivery(row, delivery);
+  }
+
+  /**
+   * What a failed send means for its rows (one, or the rows of a digest): released for the
+   * next claim, retried after a backoff or Telegram's retry_after, or failed for good.
+   */
+  private async onSendError(rows: readonly ClaimedNotification[], error: unknown, report: OutboxReport | undefined): Promise<Outcome[]> {
+    const each = (outcome: (row: ClaimedNotification) => Promise<Outcome>) => Promise.all(rows.map(outcome));
+    if (error instanceof LimiterDeadlineError) {
+      return each((row) => this.finish(row, { status: 'pending', claimedUntil: null }, Math.max(0, error.earliest - this.sender.limiter.now()), 'released'));
+    }
+    if (error instanceof LimiterAbortedError) return each((row) => this.finish(row, { status: 'pending', claimedUntil: null }, undefined, 'released'));
+    if (!(error instanceof TelegramSendError)) throw error;
+    const failure = error.failure;
+    const ids = rows.map((row) => row.id);
+    switch (failure.kind) {
+      case 'rate_limited':
+        this.logger?.warn({ notificationIds: ids, retryAfterS: failure.retryAfterS, global: failure.global }, 'telegram 429: waiting retry_after');
+        return each((row) => this.finish(row, { status: 'pending', claimedUntil: null, lastError: failure.description.slice(0, 500) }, failure.retryAfterS * 1000, 'rate_limited'));
+      case 'permanent':
+        this.logger?.warn({ notificationIds: ids, code: failure.code, reason: failure.description }, 'telegram refused a notification for good');
+        return each((row) => this.finish(row, { status: 'failed', attempts: row.attempts + 1, lastError: failure.description.slice(0, 500) }));
+      case 'transient': {
+        if (failure.outage) this.onOutage();
+        if (failure.maybeDelivered) {
+          for (const row of rows) {
+            this.count(report, 'maybeDelivered');
+            this.counters?.maybeDelivered.inc({ type: row.type });
+          }
+          this.logger?.warn({ notificationIds: ids, reason: failure.description }, 'telegram may have accepted a notification whose send failed; the retry may deliver it twice');
+        }
+        const attempts = Math.max(...rows.map((row) => row.attempts)) + 1;
+        const delay = Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** Math.min(attempts - 1, 30)) * (0.8 + Math.random() * 0.4);
+        this.logger?.warn({ notificationIds: ids, attempts, retryInMs: Math.round(delay), reason: failure.description }, 'telegram send failed; will retry');
+        return each((row) => this.finish(row, { status: 'pending', claimedUntil: null, attempts: row.attempts + 1, lastError: failure.description.slice(0, 500) }, Math.round(delay), 'retry'));
+      }
+    }
   }
 
   /**
@@ -673,6 +808,21 @@ export class OutboxSender {
       if ((error as Error).name === 'TransactionRollbackError') return 'lease_lost' as const;
       throw error;
     });
+  }
+
+  /** How far behind delivery is: what the backlog alert reads (`telegram_outbox_backlog`). */
+  async backlog(): Promise<{ pending: number; oldestSeconds: number; largestReader: number }> {
+    const now = new Date(this.clock.now()).toISOString();
+    const [row] = await queryRows<{ pending: string | number; oldest_s: string | number | null; largest: string | number | null }>(
+      this.db,
+      sql`with p as (
+            select coalesce(recipient_user_id::text, recipient_department::text, '') as k, created_at from notifications where status = 'pending'
+          )
+          select (select count(*) from p) as pending,
+                 (select extract(epoch from ${now}::timestamptz - min(created_at)) from p) as oldest_s,
+                 (select max(c) from (select count(*) as c from p group by k) per_reader) as largest`,
+    );
+    return { pending: Number(row?.pending ?? 0), oldestSeconds: Math.max(0, Number(row?.oldest_s ?? 0)), largestReader: Number(row?.largest ?? 0) };
   }
 
   /** Convenience for tests and tools: the rows still due or held (not sent, skipped or failed). */

@@ -292,3 +292,29 @@ export function renderNotification(type: string, payload: unknown, locale: Local
   const parsed = parsePayload(type, payload);
   return (renderers[type as NotificationType] as Renderer<NotificationType>)(parsed as never, locale);
 }
+
+/** Types that never go into a digest: they carry buttons, a picture, or fill a message alone. */
+export const undigestibleTypes: readonly NotificationType[] = ['approval_requested', 'chart', 'executive_report'];
+
+/** Telegram's limit on one message's text (4,096) less a margin; raw HTML is never shorter than what Telegram counts. */
+const DIGEST_MAX = 4_000;
+
+/**
+ * Several notifications of one reader as one message (a backlog for a chat that Telegram
+ * allows one message a second): a header with the count, then each message as it would have
+ * gone alone, oldest first, as many as fit. Returns how many it took.
+ */
+export function renderDigest(messages: readonly RenderedMessage[], locale: Locale = 'pt-BR'): { message: RenderedMessage; taken: number } {
+  const separator = '\n\n';
+  const header = (n: number) => (pt(locale) ? `📬 <b>${n} avisos</b>` : `📬 <b>${n} notifications</b>`);
+  let taken = 0;
+  let length = header(messages.length).length;
+  for (const message of messages) {
+    const next = length + separator.length + message.text.length;
+    if (taken > 0 && next > DIGEST_MAX) break;
+    length = next;
+    taken++;
+  }
+  const body = messages.slice(0, taken).map((message) => message.text);
+  return { message: html([header(taken), ...body].join(separator)), taken };
+}

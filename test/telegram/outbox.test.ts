@@ -13,6 +13,7 @@ import {
   notifyBotEvent,
   OutboxSender,
   RateLimiter,
+  RedisSharedLimits,
   renderNotification,
   setNotificationPreference,
   TelegramSender,
@@ -20,6 +21,7 @@ import {
 } from '../../telegram/outbox/index.ts';
 import { createTestDatabase, testDrivers, type TestDatabase } from '../support/databases.ts';
 import { answers, observedRates, startTelegramEmulator, type TelegramEmulator } from '../support/telegram-emulator.ts';
+import { REDIS_URL, redisAvailable } from '../support/redis.ts';
 
 // Time here is a ManualClock the tests move: leases, backoffs, retry_after and the rate
 // limits are checked to the millisecond without waiting for them, and Telegram's arrival
@@ -150,6 +152,7 @@ describe.each(testDrivers)('telegram outbox on %s', (driver) => {
   let emulator: TelegramEmulator;
   let clock: ManualClock;
   const senders: OutboxSender[] = [];
+  const sharedLimits: RedisSharedLimits[] = [];
   /** Time moves only while every sender waits for it (nothing being claimed, drawn, sent or recorded). */
   const idle = () => senders.every((sender) => sender.working === 0);
   const waitFor = (check: () => Promise<boolean> | boolean, maxClockMs = 60_000, what = 'condition') => clock.runUntil(check, { what, maxMs: maxClockMs, stepMs: 50, idle });
@@ -167,6 +170,7 @@ describe.each(testDrivers)('telegram outbox on %s', (driver) => {
   });
   afterEach(async () => {
     await Promise.all(senders.splice(0).map((sender) => sender.stop({ timeoutMs: 5_000 })));
+    await Promise.all(sharedLimits.splice(0).map((limits) => limits.close()));
     await emulator.close();
     await Promise.all(extraHandles.splice(0).map((handle) => handle.close()));
     await test.dispose();
@@ -184,8 +188,15 @@ describe.each(testDrivers)('telegram outbox on %s', (driver) => {
     return { userId: user!.id, chatId };
   }
 
-  function outbox(options: Partial<OutboxSenderOptions> & { ratePerS?: number; chatRatePerS?: number; database?: Database; requestTimeoutMs?: number } = {}): OutboxSender {
-    const limiter = new RateLimiter({ ratePerS: options.ratePerS ?? 200, chatRatePerS: options.chatRatePerS ?? 50, clock });
+  function outbox(options: Partial<OutboxSenderOptions> & { ratePerS?: number; chatRatePerS?: number; database?: Database; requestTimeoutMs?: number; sharedPrefix?: string } = {}): OutboxSender {
+    const rates = { ratePerS: options.ratePerS ?? 200, chatRatePerS: options.chatRatePerS ?? 50, clock };
+    let shared: RedisSharedLimits | undefined;
+    if (options.sharedPrefix) {
+      const shapes = new RateLimiter(rates).shapes;
+      shared = new RedisSharedLimits({ url: REDIS_URL, botKey: 'test', prefix: options.sharedPrefix, ...shapes });
+      sharedLimits.push(shared);
+    }
+    const limiter = new RateLimiter({ ...rates, ...(shared ? { shared } : {}) });
     const sender = new TelegramSender({ botToken: emulator.token, apiRoot: emulator.apiRoot, limiter, requestTimeoutMs: options.requestTimeoutMs ?? 2_000 });
     const created = new OutboxSender({
       db: options.database ?? x,
@@ -196,6 +207,8 @@ describe.each(testDrivers)('telegram outbox on %s', (driver) => {
       pollIntervalMs: 40,
       backoff: { baseMs: 100, maxMs: 800 },
       outagePause: { baseMs: 100, maxMs: 400 },
+      // These tests follow single messages; the digest has its own tests.
+      digest: false,
       ...options,
     });
     senders.push(created);
@@ -367,6 +380,73 @@ describe.each(testDrivers)('telegram outbox on %s', (driver) => {
     expect(rates.maxPerChatPerSecond).toBeLessThanOrEqual(3);
     expect(seconds).toBeGreaterThan(3.5); // 100 messages at 25/s cannot take less than ~4 s
     expect(seconds).toBeLessThan(20);
+  });
+
+  it.skipIf(!redisAvailable)('three senders (three worker processes) share one limit through Redis: no 429 from a Telegram that enforces it', async () => {
+    emulator.limits = { ratePerS: 25, chatRatePerS: 3, retryAfterS: 1, toleranceMs: 50 };
+    const people = await Promise.all(Array.from({ length: 4 }, () => person()));
+    for (let i = 0; i < 120; i++) await note(people[i % 4]!.userId, `shared-${i}`);
+    const sharedPrefix = `limits-${crypto.randomUUID()}`;
+    // Each alone would send 25/s and 3/s per chat: three of them, 75/s and 9/s without the shared limit.
+    const trio = [0, 1, 2].map(() => outbox({ ratePerS: 25, chatRatePerS: 3, sharedPrefix, perRecipient: 3 }));
+    const started = clock.now();
+    for (const sender of trio) sender.start();
+    await waitFor(async () => (await statusCounts(x)).sent === 120, 120_000, 'all 120 sent');
+    expect(emulator.requests.filter((r) => r.status === 429)).toHaveLength(0);
+    const rates = observedRates(emulator.requests);
+    expect(rates.maxPerChatPerSecond).toBeLessThanOrEqual(3);
+    expect(rates.maxPerSecond).toBeLessThanOrEqual(26);
+    // Four chats at 3/s each: 120 messages need about 10 s whoever sends them.
+    expect((clock.now() - started) / 1000).toBeGreaterThan(9);
+    expect(trio.filter((sender) => sender.totals.sent > 0).length).toBeGreaterThan(1);
+    expect(new Set(emulator.delivered().map((m) => m.text)).size).toBe(120);
+  });
+
+  it('a backlog for one chat goes out as digests (Finance gets one or two messages for 30 failed payments, not 30), each row recorded with its message id; the backlog is a metric', async () => {
+    const finance = await person({ locale: 'en' });
+    for (let i = 0; i < 30; i++) {
+      const payload = { invoiceId: `in_${i}`, number: `BCF-${String(i).padStart(4, '0')}`, amountDueCents: 9_990 + i, currency: 'brl', attempt: 1, nextPaymentAttemptAt: null, final: false };
+      await enqueueNotification(x, { tenantId: companyId, to: { userId: finance.userId }, type: 'payment_failed', payload, dedupeKey: `digest-${i}` });
+    }
+    const registry = new Registry();
+    const sender = outbox({ digest: {}, metricsRegistry: registry, chatRatePerS: 1 });
+    expect(await sender.backlog()).toMatchObject({ pending: 30, largestReader: 30 });
+    expect(await registry.getSingleMetricAsString('telegram_outbox_backlog')).toContain('telegram_outbox_backlog{measure="pending"} 30');
+    sender.start();
+    await waitFor(async () => (await statusCounts(x)).sent === 30, 30_000, 'all 30 sent');
+    const messages = emulator.delivered();
+    expect(messages.length).toBeLessThanOrEqual(3);
+    expect(messages.every((m) => m.text.length <= 4_096)).toBe(true);
+    expect(messages[0]!.text).toMatch(/^📬 <b>\d+ notifications<\/b>/);
+    const all = messages.map((m) => m.text).join('\n');
+    for (let i = 0; i < 30; i++) expect(all).toContain(`BCF-${String(i).padStart(4, '0')}`);
+    const rows = await x.select().from(db.notifications);
+    expect(new Set(rows.map((row) => row.telegramMessageId)).size).toBe(messages.length);
+    expect(rows.every((row) => row.status === 'sent' && row.attempts === 1)).toBe(true);
+    expect(sender.totals.digested).toBe(30);
+    expect(await registry.getSingleMetricAsString('telegram_outbox_backlog')).toContain('telegram_outbox_backlog{measure="pending"} 0');
+    expect(await registry.getSingleMetricAsString('telegram_digests_total')).toContain(`telegram_digests_total ${messages.length}`);
+  });
+
+  it('approvals, charts and reports never go into a digest, and two rows still go one by one', async () => {
+    const ana = await person();
+    const bob = await person();
+    for (let i = 0; i < 3; i++) await note(ana.userId, `ana-${i}`);
+    await enqueueNotification(x, {
+      tenantId: companyId,
+      to: { userId: ana.userId },
+      type: 'approval_requested',
+      payload: { approvalId: crypto.randomUUID(), tool: 'refund_payment', summary: 'Estorno de R$ 10,00', requestedBy: 'finance' },
+    });
+    for (let i = 0; i < 2; i++) await note(bob.userId, `bob-${i}`);
+    const sender = outbox({ digest: {} });
+    sender.start();
+    await waitFor(async () => (await statusCounts(x)).sent === 6, 30_000, 'all 6 sent');
+    const toAna = emulator.delivered().filter((m) => m.chatId === ana.chatId);
+    expect(toAna).toHaveLength(2);
+    expect(toAna.find((m) => m.text.startsWith('📬 <b>3 avisos</b>'))?.text).toContain('ana-2');
+    expect(toAna.find((m) => m.replyMarkup)).toBeDefined();
+    expect(emulator.delivered().filter((m) => m.chatId === bob.chatId).map((m) => m.text).sort()).toEqual(['bob-0', 'bob-1']);
   });
 
   it('preferences: off is skipped, silent has no sound, * applies to types without their own setting', async () => {
