@@ -3,6 +3,7 @@ import type * as schema from '../db/index.ts';
 import { TICKET_SLA_HOURS, departments, type Department, type PlanId } from '../db/index.ts';
 import { PLANS, monthlyRecurringCents } from '../billing/index.ts';
 import type { SecretBox } from '../secrets/index.ts';
+import { replayedBar, timeframeToMs } from '../trading/index.ts';
 import {
   CAMPAIGN_THEMES,
   COMPANY_DOMAINS,
@@ -14,7 +15,7 @@ import {
   LAST_NAMES,
   LEAD_SOURCES,
   STRATEGY_DEFAULTS,
-  SYMBOL_PRICES,
+  SYMBOLS,
   TICKET_SUBJECTS,
 } from './content.ts';
 import { SeededRandom } from './random.ts';
@@ -324,7 +325,7 @@ export function generateDemoCompany(options: DemoOptions): DemoCompany {
     let accountId: string | null = null;
     for (let b = 0; b < count; b++) {
       const strategy = rng.weighted([['rsi', 50], ['macd-cross', 20], ['ema-cross', 20], ['bollinger-reversion', 10]] as const);
-      const symbolPool = Object.keys(SYMBOL_PRICES);
+      const symbolPool = [...SYMBOLS];
       const symbols = symbolPool.filter(() => rng.chance(0.5)).slice(0, limits.symbolsPerBot);
       if (symbols.length === 0) symbols.push(rng.pick(symbolPool));
       const live = limits.liveTradingAllowed && rng.chance(0.3);
@@ -342,9 +343,10 @@ export function generateDemoCompany(options: DemoOptions): DemoCompany {
       const stake = rng.pick([500, 1000, 2000, 5000, 10000, 20000]);
       const botId = rng.uuid();
       const createdAt = new Date(asOf - rng.int(20, 120) * DAY);
+      const timeframe = rng.pick(['5m', '15m', '1h']);
       const bot: Insert<typeof schema.bots> = {
         id: botId, tenantId, name: `${strategy} ${symbols[0]}`, strategyName: strategy, parameters: {},
-        symbols, timeframe: rng.pick(['5m', '15m', '1h']), mode: live ? 'live' : 'paper', status,
+        symbols, timeframe, mode: live ? 'live' : 'paper', status,
         exchangeAccountId: live ? accountId : null, stakeQuote: String(stake), paperBalanceQuote: null,
         lastError: status === 'error' ? 'binance: Timestamp for this request is outside of the recvWindow' : null,
         startedAt: status === 'running' ? new Date(asOf - rng.int(1, 15) * DAY) : createdAt,
@@ -353,7 +355,7 @@ export function generateDemoCompany(options: DemoOptions): DemoCompany {
         createdAt, updatedAt: createdAt,
       };
       data.bots.push(bot);
-      const cash = addTrades(tenantId, botId, symbols, stake, createdAt.getTime(), status === 'running');
+      const cash = addTrades(tenantId, botId, symbols, timeframe, stake, createdAt.getTime(), status === 'running');
       // A paper bot's own record of its wallet's cash agrees with the wallet.
       if (!live) bot.paperBalanceQuote = cash;
     }
@@ -366,23 +368,39 @@ export function generateDemoCompany(options: DemoOptions): DemoCompany {
    * is sized as the runner sizes an entry (95 % of the stake's share per symbol, never more
    * than the cash the wallet holds), so the wallet can always pay for it. No random draws
    * depend on the amounts: the rest of the company stays the same. Returns the cash, a decimal.
+   *
+   * Prices come from the market the bot trades when no exchange can be reached: the bundled
+   * candles of its symbol and timeframe, replayed on the wall clock (BundledReplayMarket). A
+   * closed trade was bought somewhere in the range of the replayed bar in progress when it was
+   * placed and sold at its outcome's move from there (stop −3 %, take profit +2 %, a signal in
+   * between). A position still open was bought at the replay's last price at `asOf` (the close
+   * of the last bar closed then, which is what the runner fills at and what a bot started at
+   * `asOf` reads on its first tick) and is dated at that bar's close. Opened days earlier at
+   * that day's price, the candles from then to `asOf` (the replayed SOL moves tens of per cent
+   * in weeks) would stop it out on the first tick at a loss the demo never lived through, and
+   * its unrealised loss would pause the bot on its daily loss limit.
    */
-  function addTrades(tenantId: string, botId: string, symbols: string[], stake: number, from: number, running: boolean): string {
+  function addTrades(tenantId: string, botId: string, symbols: string[], timeframe: string, stake: number, from: number, running: boolean): string {
     const quoteAsset = symbols[0]!.split('/')[1]!;
     let cash = walletUnits(String(stake));
     const heldBase = new Map<string, bigint>();
     const count = rng.int(4, 40);
     let clock = from + rng.int(1, 48) * HOUR;
     let orderSeq = 0;
+    const barMs = timeframeToMs(timeframe);
+    /** When the last bar that had closed by asOf closed. */
+    const lastClose = Math.floor(asOf / barMs) * barMs;
     for (let i = 0; i < count && clock < asOf - HOUR; i++) {
       const symbol = rng.pick(symbols);
-      const drift = 1 + rng.float(-0.15, 0.15) * ((asOf - clock) / (120 * DAY));
-      const entry = SYMBOL_PRICES[symbol]! * drift;
+      const withinBar = rng.next();
+      const open = i === count - 1 && running && rng.chance(0.6);
+      const bar = replayedBar(symbol, timeframe, open ? lastClose - barMs : clock);
+      if (!bar) throw new Error(`demo: no bundled candles for ${symbol}`);
+      const entry = open ? bar.close : bar.low + withinBar * (bar.high - bar.low);
       const budget = Math.min(stake / symbols.length, Number(cash) / Number(WALLET_UNIT));
       const amount = (budget * 0.95) / entry;
       const amountBase = amount.toFixed(8);
-      const open = i === count - 1 && running && rng.chance(0.6);
-      const openedAt = new Date(clock);
+      const openedAt = new Date(open ? lastClose : clock);
       const order = (side: 'buy' | 'sell', price: number, at: Date, reason: string) => ({
         id: rng.uuid(), tenantId, botId, clientOrderId: `bcf-${botId.slice(0, 8)}-${++orderSeq}`,
         exchangeOrderId: String(rng.int(1e9, 9e9)), symbol, side, type: 'market' as const, status: 'filled' as const,

@@ -160,12 +160,11 @@ export const CONFIG_ENTRIES: readonly (readonly [string, string, readonly unknow
   ['notifications.per_chat_per_second', 'Telegram messages per chat per second', [1]],
 ];
 
-export const SYMBOL_PRICES: Record<string, number> = {
-  'BTC/USDT': 92_000,
-  'ETH/USDT': 3_100,
-  'SOL/USDT': 185,
-  'POL/USDT': 0.42,
-};
+/**
+ * The symbols the demo's bots trade: those the bundled candles replay, whose replayed prices
+ * the demo's trades are priced at (demo/company.ts).
+ */
+export const SYMBOLS: readonly string[] = ['BTC/USDT', 'ETH/USDT', 'SOL/USDT', 'POL/USDT'];
 
 export const STRATEGY_DEFAULTS: readonly (readonly [string, string, Record<string, unknown>])[] = [
   ['rsi', 'Aggressive RSI: buy RSI(14) < 40, sell > 60, stop loss -3 %, take profit +2 %', { period: 14, buyBelow: 40, sellAbove: 60, stopLossPct: 3, takeProfitPct: 2 }],

@@ -1,6 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { checkBotStart } from '../billing/index.ts';
-import { bots, configEntries, getScoped, type Database, type TenantScope } from '../db/index.ts';
+import { assertTenantScope, bots, configEntries, getScoped, paperBalances, type BotMode, type Database, type TenantScope } from '../db/index.ts';
+import { splitSymbol } from './exchange/types.ts';
 
 export type TradingMode = 'paper' | 'live';
 
@@ -21,6 +22,61 @@ export class BotControlError extends Error {
     this.name = 'BotControlError';
     this.upgradeTo = upgradeTo;
   }
+}
+
+/** A bot to create; validated by the caller (strategy, parameters, plan, exchange account). */
+export interface NewBot {
+  /** A stable id makes the creation idempotent (a workflow step run again); by default a new one. */
+  readonly id?: string;
+  readonly name: string;
+  readonly strategyName: string;
+  readonly parameters: Record<string, unknown>;
+  readonly symbols: string[];
+  readonly timeframe: string;
+  readonly mode: BotMode;
+  /** Cash the bot may commit, in its quote currency: an exact decimal. */
+  readonly stakeQuote: string;
+  /** The exchange account a live bot trades on. */
+  readonly exchangeAccountId: string | null;
+}
+
+/**
+ * Creates a trader's bot, stopped — the one way the product creates bots (create_bot, which
+ * `botcriptofy bots create` calls, and the bot-onboarding workflow). A paper bot gets its paper
+ * wallet in the same transaction: its stake in the quote currency of its first symbol, exactly
+ * (the decimal as stored, as the paper exchange keeps balances), so its first entry is paid for
+ * instead of sized to nothing and refused by the risk gate. A live bot gets no paper wallet: it
+ * trades its exchange account. With `id`, asking again returns the bot already there, its wallet
+ * left as it is (funded only if it has none), never funded twice.
+ */
+export async function createBot(db: Database, scope: TenantScope, values: NewBot): Promise<{ bot: typeof bots.$inferSelect; created: boolean }> {
+  assertTenantScope(scope);
+  return db.transaction(async (tx) => {
+    const [inserted] = await tx
+      .insert(bots)
+      .values({
+        ...values,
+        tenantId: scope.tenantId,
+        status: 'stopped',
+        // Its own record of its wallet's cash, as the demo's paper bots have.
+        paperBalanceQuote: values.mode === 'paper' ? values.stakeQuote : null,
+      })
+      .onConflictDoNothing()
+      .returning();
+    const bot = inserted ?? (values.id === undefined ? undefined : await getScoped(tx, scope, bots, values.id));
+    if (!bot) throw new BotControlError(`Bot ${values.id ?? ''} exists in another account.`);
+    if (bot.mode === 'paper') await fundPaperWallet(tx, bot);
+    return { bot, created: inserted !== undefined };
+  });
+}
+
+/** A paper bot's wallet at creation: its stake in its quote currency, unless it already has one. */
+async function fundPaperWallet(db: Database, bot: typeof bots.$inferSelect): Promise<void> {
+  const { quote } = splitSymbol(bot.symbols[0]!);
+  await db
+    .insert(paperBalances)
+    .values({ botId: bot.id, tenantId: bot.tenantId, asset: quote, amount: bot.stakeQuote })
+    .onConflictDoNothing();
 }
 
 /** Starts a trader's bot after the plan checks; the runner picks it up on its next tick. */

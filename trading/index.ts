@@ -6,4 +6,4 @@ export * from './optimize/index.ts';
 export * from './risk/index.ts';
 export * from './exchange/index.ts';
 export * from './runner/index.ts';
-export { BotControlError, killSwitchEngaged, startBot, stopBot, tradingVenue, type TradingMode } from './bots.ts';
+export { BotControlError, createBot, killSwitchEngaged, startBot, stopBot, tradingVenue, type NewBot, type TradingMode } from './bots.ts';

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { checkBotStart, currentPlan } from '../billing/index.ts';
 import { approvals, backtestResults, backtests, bots, exchangeAccounts, tenantScope, users } from '../db/index.ts';
 import { invokeTool, TOOLS } from '../tools/index.ts';
-import { DEFAULT_RISK_LIMITS, getStrategy, parseStrategyParameters, STRATEGIES, type RiskLimits } from '../trading/index.ts';
+import { createBot as createTraderBot, DEFAULT_RISK_LIMITS, getStrategy, parseStrategyParameters, STRATEGIES, type RiskLimits } from '../trading/index.ts';
 import { auditOnce } from './audit.ts';
 import { toolContext, type WorkflowDeps } from './deps.ts';
 import { notify } from './notify.ts';
@@ -78,10 +78,8 @@ export function createBotOnboardingWorkflow(deps: WorkflowDeps & { riskLimits?: 
       const [account] = r.mode === 'live'
         ? await deps.db.select({ id: exchangeAccounts.id }).from(exchangeAccounts).where(and(eq(exchangeAccounts.tenantId, user.tenantId), eq(exchangeAccounts.status, 'active'))).orderBy(desc(exchangeAccounts.createdAt)).limit(1)
         : [];
-      await deps.db
-        .insert(bots)
-        .values({ id: botId, tenantId: user.tenantId, name: r.name, strategyName: r.strategy, parameters, symbols: r.symbols, timeframe: r.timeframe, mode: r.mode, status: 'stopped', stakeQuote: String(r.stakeQuote), exchangeAccountId: account?.id ?? null })
-        .onConflictDoNothing();
+      // Once per request (the id); a paper bot gets its paper wallet (its stake) with it.
+      await createTraderBot(deps.db, tenantScope(user.tenantId), { id: botId, name: r.name, strategyName: r.strategy, parameters, symbols: r.symbols, timeframe: r.timeframe, mode: r.mode, stakeQuote: String(r.stakeQuote), exchangeAccountId: account?.id ?? null });
       return { ...r, parameters, botId, tenantId: user.tenantId, userId: user.id, locale: user.locale };
     },
   });

@@ -14,7 +14,10 @@ import {
   DEFAULT_RISK_LIMITS,
   exchangeForBot,
   paperMarketOptions,
+  replayedBar,
+  replayedPrice,
   tickBots,
+  timeframeToMs,
   type BotEvent,
   type ReplayMarketData,
   type PaperExchange,
@@ -33,6 +36,14 @@ const DEMO_AS_OF = new Date('2026-11-01T00:00:00Z');
 const TRADERS = 40;
 /** Each tick is one hour of the replay: every bot (5m, 15m or 1h) sees a new candle on every tick. */
 const TICKS = 48;
+
+/** The first ticks, in which no bot may lose its day to prices the demo seeded off the replayed market. */
+const FIRST_TICKS = 6;
+/** How far a seeded open position's entry may lie from the price its bot reads on its first tick. */
+const ENTRY_GAP = 0.2;
+
+/** The paper exchange's market fills: the last close, 0.05 % against the order. */
+const PAPER_SLIPPAGE = 0.0005;
 
 /** A refusal that says the wallet could not pay: the risk gate's size rules, or the exchange's "insufficient". */
 const LACK_OF_FUNDS = /^(min_notional|min_amount|invalid_order)\b|insufficient/;
@@ -59,6 +70,34 @@ describe("the demo company's paper books", () => {
     expect(rest1).toEqual(rest2);
     expect(sealed1.map((a) => a.id)).toEqual(sealed2.map((a) => a.id));
     expect(once.paperBalances.length).toBeGreaterThan(once.bots.length - 1);
+  });
+
+  it("prices its trades on the replayed market its bots trade: each bot's symbol and timeframe, at the trade's time", () => {
+    const company = generateDemoCompany({ seed: 7, asOf: DEMO_AS_OF, traders: TRADERS, secretBox });
+    const timeframeOf = new Map(company.bots.map((bot) => [bot.id!, bot.timeframe!]));
+    const open = company.trades.filter((t) => t.status === 'open');
+    const closed = company.trades.filter((t) => t.status === 'closed');
+    expect(open.length).toBeGreaterThan(0);
+    expect(closed.length).toBeGreaterThan(100);
+    // A price as the demo stores it: 2 places from 10 up, 6 below.
+    const rounding = (price: number) => (price < 10 ? 5e-7 : 5e-3);
+    for (const trade of closed) {
+      // Bought within the range of the replayed bar in progress when it was placed.
+      const bar = replayedBar(trade.symbol, timeframeOf.get(trade.botId)!, trade.openedAt!.getTime())!;
+      const price = Number(trade.openPriceQuote);
+      expect(price, `${trade.botId} ${trade.symbol} at ${trade.openedAt!.toISOString()}`).toBeGreaterThanOrEqual(bar.low - rounding(bar.low));
+      expect(price, `${trade.botId} ${trade.symbol} at ${trade.openedAt!.toISOString()}`).toBeLessThanOrEqual(bar.high + rounding(bar.high));
+    }
+    for (const trade of open) {
+      // Bought at the replay's last price at the demo's date, when the last bar closed.
+      const timeframe = timeframeOf.get(trade.botId)!;
+      const price = replayedPrice(trade.symbol, timeframe, DEMO_AS_OF.getTime())!;
+      expect(Math.abs(Number(trade.openPriceQuote) - price), `${trade.botId} ${trade.symbol}`).toBeLessThanOrEqual(rounding(price));
+      expect(trade.openedAt!.getTime()).toBeLessThanOrEqual(DEMO_AS_OF.getTime());
+      expect(trade.openedAt!.getTime()).toBeGreaterThan(DEMO_AS_OF.getTime() - HOUR);
+      const position = company.positions.find((p) => p.botId === trade.botId && p.symbol === trade.symbol)!;
+      expect(position.averageEntryPriceQuote).toBe(trade.openPriceQuote);
+    }
   });
 
   it('gives every bot a funded wallet: its stake plus its recorded profits less its open position, to the last place', async () => {
@@ -119,7 +158,24 @@ describe("the demo company's paper books", () => {
     expect(running.length).toBeGreaterThan(5);
     const seededPositions = await x.select().from(db.positions).where(inArray(db.positions.botId, running.map((bot) => bot.id)));
     expect(seededPositions.length).toBeGreaterThan(0);
+    // The price each bot reads on its first tick (the replay's last price an hour after the
+    // demo's date): the demo's open positions were bought near it, not at a guess of another
+    // year's price that the first candle would stop out at a loss of tens of per cent.
+    const firstTick = DEMO_AS_OF.getTime() + HOUR;
+    for (const position of seededPositions) {
+      const bot = running.find((b) => b.id === position.botId)!;
+      // (replayedPrice is the market's own mapping: what it answers now, at the demo's date.)
+      expect(await markets.marketFor(bot.timeframe).lastPrice(position.symbol)).toBe(replayedPrice(position.symbol, bot.timeframe, clock.now()));
+      const first = replayedPrice(position.symbol, bot.timeframe, firstTick)!;
+      const gap = Math.abs(Number(position.averageEntryPriceQuote) / first - 1);
+      expect(gap, `${bot.id} ${position.symbol} (${bot.timeframe}): entry ${position.averageEntryPriceQuote}, first price ${first}`).toBeLessThan(ENTRY_GAP);
+    }
     const events: BotEvent[] = [];
+    /** Bots paused within the first ticks, and why. */
+    const pausedEarly: string[] = [];
+    /** The first sale of each seeded position: its price and when (on the replay's clock). */
+    const seededExits: { botId: string; symbol: string; price: number; at: number }[] = [];
+    let tick = 0;
     // As a worker builds them: paper bots (and, on the replay, testnet ones) on the paper exchange.
     const runners = await Promise.all(
       running.map(async (bot) =>
@@ -129,17 +185,40 @@ describe("the demo company's paper books", () => {
             exchange: await exchangeForBot(x, bot, { tradingMode: 'paper', secretBox, ...paperMarketOptions(markets, bot.timeframe) }),
             limits: DEFAULT_RISK_LIMITS,
             killSwitch: () => false,
-            onEvent: (event) => events.push(event),
+            onEvent: (event) => {
+              events.push(event);
+              if (event.type === 'bot_paused' && tick < FIRST_TICKS) pausedEarly.push(`${event.botId} on tick ${tick + 1}: ${event.reason}`);
+              if (event.type === 'trade_closed' && seededPositions.some((p) => p.botId === event.botId && p.symbol === event.symbol) && !seededExits.some((e) => e.botId === event.botId && e.symbol === event.symbol)) {
+                seededExits.push({ botId: event.botId, symbol: event.symbol, price: event.priceQuote, at: clock.now() });
+              }
+            },
             retry: { attempts: 1, initialDelayMs: 1 },
           },
           bot,
         ),
       ),
     );
-    for (let tick = 0; tick < TICKS; tick++) {
+    for (; tick < TICKS; tick++) {
       await clock.advance(HOUR);
       const report = await tickBots(x, runners);
       expect(report.failed.map((f) => `${f.botId}: ${f.error.message}`)).toEqual([]);
+    }
+    // No bot paused in the first hours: neither on its daily loss limit (a seeded position far
+    // from the replayed price is an instant loss of that size) nor on the exchange.
+    expect(pausedEarly).toEqual([]);
+    // A seeded position the run closed lost no more than the replayed candles fell from the
+    // demo's date until its exit: its loss is the market's, not a gap between the price the
+    // demo bought at and the price the replay shows.
+    expect(seededExits.length).toBeGreaterThan(0);
+    for (const exit of seededExits) {
+      const bot = running.find((b) => b.id === exit.botId)!;
+      const position = seededPositions.find((p) => p.botId === exit.botId && p.symbol === exit.symbol)!;
+      const barMs = timeframeToMs(bot.timeframe);
+      let lowest = Number.POSITIVE_INFINITY;
+      for (let open = DEMO_AS_OF.getTime(); open + barMs <= exit.at; open += barMs) lowest = Math.min(lowest, replayedBar(exit.symbol, bot.timeframe, open)!.low);
+      const fell = lowest / replayedPrice(exit.symbol, bot.timeframe, DEMO_AS_OF.getTime())!;
+      expect(exit.price / Number(position.averageEntryPriceQuote), `${bot.id} ${exit.symbol} (${bot.timeframe}): bought at ${position.averageEntryPriceQuote}, sold at ${exit.price}`)
+        .toBeGreaterThanOrEqual(fell * (1 - PAPER_SLIPPAGE) - 1e-6);
     }
 
     // Orders the bots placed now (the demo's own history has ids of another shape).

@@ -53,6 +53,7 @@ describe('bot-onboarding workflow', () => {
   const botsOf = (tenantId: string) => test.handle.db.select().from(db.bots).where(eq(db.bots.tenantId, tenantId));
   const messages = (tenantId: string) => queryRows<{ payload: { text: string } }>(test.handle.db, sql`select payload from notifications where tenant_id = ${tenantId} and type = 'message'`);
   const backtestCount = (tenantId: string) => test.handle.db.$count(db.backtests, eq(db.backtests.tenantId, tenantId));
+  const walletOf = (botId: string) => test.handle.db.select({ asset: db.paperBalances.asset, amount: db.paperBalances.amount }).from(db.paperBalances).where(eq(db.paperBalances.botId, botId));
 
   it('paper: backtested on recent candles, reviewed, approved at once, started; asking again changes nothing', async () => {
     const { mastra } = workflowRuntime(test.handle.db, { now: () => clock.now });
@@ -66,12 +67,15 @@ describe('bot-onboarding workflow', () => {
     expect(stored).toMatchObject({ strategyName: 'rsi', parameters: expect.objectContaining({ rsiBuy: 35 }), tenantId: ines.tenantId });
     expect(await botsOf(ines.tenantId)).toMatchObject([{ id: result.botId, status: 'running', mode: 'paper', symbols: ['BTC/USDT'], parameters: expect.objectContaining({ rsiBuy: 35 }) }]);
     expect((await messages(ines.tenantId))[0]!.payload.text).toMatch(/^Seu robô "RSI BTC" \(rsi, simulado\) está rodando\. Backtest de 30 dias — BTC\/USDT: /);
+    // A paper bot trades its stake of virtual money: its paper wallet was funded with it.
+    expect(await walletOf(result.botId)).toEqual([{ asset: 'USDT', amount: '500' }]);
 
     const again = await onboardBot(mastra, request(ines.email, 'req-ines-1', { parameters: { rsiBuy: 35 } }), NOW);
     expect(again).toMatchObject({ status: 'success', result: { botId: result.botId } });
     expect(await botsOf(ines.tenantId)).toHaveLength(1);
     expect(await backtestCount(ines.tenantId)).toBe(1);
     expect(await messages(ines.tenantId)).toHaveLength(1);
+    expect(await walletOf(result.botId)).toEqual([{ asset: 'USDT', amount: '500' }]);
   });
 
   it('refused by the review: live on the Free plan, or a stake above the risk limit; the bot stays stopped and the trader is told why', async () => {
@@ -117,6 +121,8 @@ describe('bot-onboarding workflow', () => {
     expect(resumed).toMatchObject([{ status: 'success', result: { decision: 'approved', started: true, status: 'running', approvalId } }]);
     expect((await botsOf(lara.tenantId))[0]).toMatchObject({ status: 'running', mode: 'live' });
     expect((await messages(lara.tenantId))[0]!.payload.text).toContain('(ema-cross, real) está rodando');
+    // A live bot trades its exchange account: no paper wallet.
+    expect(await walletOf((await botsOf(lara.tenantId))[0]!.id)).toEqual([]);
   });
 
   it('live rejected: the bot stays stopped and the trader is told', async () => {

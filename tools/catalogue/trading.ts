@@ -1,10 +1,10 @@
 import { asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { botModes, bots, botStatuses, exchangeAccounts, getScoped, insertScoped, paperBalances, positions, queryRows, selectScoped, tenants, tenantScope, users, type Database, type TenantScope } from '../../db/index.ts';
+import { botModes, bots, botStatuses, exchangeAccounts, getScoped, paperBalances, positions, queryRows, selectScoped, tenants, tenantScope, users, type Database, type TenantScope } from '../../db/index.ts';
 import { botCounts, lastDays, todayUtc, tradingPnl } from '../../figures/index.ts';
 import { ToolRefusal, traderScope } from '../scope.ts';
 import { checkBacktestQuota } from '../../billing/index.ts';
-import { BotRunner, getStrategy, loadCachedCandles, parseStrategyParameters, runBacktest, saveBacktest, sliceCandles, splitSymbol, startBot, STRATEGIES, stopBot, syncCandles, timeframeToMs } from '../../trading/index.ts';
+import { BotRunner, createBot, getStrategy, loadCachedCandles, parseStrategyParameters, runBacktest, saveBacktest, sliceCandles, splitSymbol, startBot, STRATEGIES, stopBot, syncCandles, timeframeToMs } from '../../trading/index.ts';
 import { defineTool, type ToolContext } from '../types.ts';
 
 const traderEmail = z.email().optional().describe("the trader's email (staff only; traders see their own account)");
@@ -207,12 +207,13 @@ export const tradingTools = [
         ? await selectScoped(ctx.db, scope, exchangeAccounts, { where: eq(exchangeAccounts.status, 'active'), orderBy: desc(exchangeAccounts.createdAt), limit: 1 })
         : [];
       if (input.mode === 'live' && !account) throw new ToolRefusal('forbidden', 'A live bot needs an active exchange API key; connect one first.');
-      const [bot] = await insertScoped(ctx.db, scope, bots, {
+      // A paper bot gets its paper wallet (its stake) with it, in the same transaction.
+      const { bot } = await createBot(ctx.db, scope, {
         name: input.name, strategyName: input.strategy, parameters, symbols: input.symbols, timeframe: input.timeframe, mode: input.mode,
-        status: 'stopped', stakeQuote: String(input.stakeQuote), exchangeAccountId: account?.id ?? null,
+        stakeQuote: String(input.stakeQuote), exchangeAccountId: account?.id ?? null,
       });
       const owners = await ownerEmails(ctx.db, [scope.tenantId]);
-      return { bot: detailed(bot!, owners.get(scope.tenantId) ?? null) };
+      return { bot: detailed(bot, owners.get(scope.tenantId) ?? null) };
     },
   }),
   defineTool({

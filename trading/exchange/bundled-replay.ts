@@ -2,6 +2,44 @@ import { bundledCandles, timeframeToMs, type CandleSeries } from '../market-data
 import type { MarketRules } from '../risk/index.ts';
 import { ExchangeRejectedError, type MarketDataSource } from './types.ts';
 
+/** One bar of the bundled replay as it lies on the wall clock. */
+export interface ReplayedBar {
+  /** Wall-clock open time (ms); the bar closes at `openMs` + the timeframe. */
+  readonly openMs: number;
+  readonly open: number;
+  readonly high: number;
+  readonly low: number;
+  readonly close: number;
+  readonly volume: number;
+}
+
+/**
+ * The bar of `symbol` at `timeframe` that the bundled replay lays on the wall clock at `atMs`
+ * (the one in progress then), or undefined for a symbol without bundled candles. This is the
+ * mapping BundledReplayMarket serves, so prices taken here are the ones a bot trading the
+ * replay sees (its last price at t is `replayedPrice(symbol, timeframe, t)`): the demo prices
+ * its seeded trades with them.
+ */
+export function replayedBar(symbol: string, timeframe: string, atMs: number): ReplayedBar | undefined {
+  const series = bundledCandles(symbol, timeframe);
+  if (!series) return undefined;
+  const barMs = timeframeToMs(timeframe);
+  const openMs = Math.floor(atMs / barMs) * barMs;
+  const i = indexAt(series, openMs, barMs);
+  return { openMs, open: series.open[i]!, high: series.high[i]!, low: series.low[i]!, close: series.close[i]!, volume: series.volume[i]! };
+}
+
+/** The replay's last price at `atMs`: the close of the last bar closed by then, as `lastPrice` answers. */
+export function replayedPrice(symbol: string, timeframe: string, atMs: number): number | undefined {
+  return replayedBar(symbol, timeframe, atMs - timeframeToMs(timeframe))?.close;
+}
+
+/** Recorded bar `(W / barMs) mod n` lies at wall-clock time W. */
+function indexAt(series: CandleSeries, openMs: number, barMs: number): number {
+  const bar = Math.floor(openMs / barMs);
+  return ((bar % series.length) + series.length) % series.length;
+}
+
 /**
  * A market replayed in real time from the candles that ship with the repository, for paper
  * bots when no exchange can be reached (the demo on a machine without internet). Recorded
@@ -31,7 +69,7 @@ export class BundledReplayMarket implements MarketDataSource {
     const first = sinceMs === undefined ? lastClosedOpen - (limit - 1) * this.barMs : Math.ceil(sinceMs / this.barMs) * this.barMs;
     const rows: number[][] = [];
     for (let open = first; open <= lastClosedOpen && rows.length < limit; open += this.barMs) {
-      const i = this.indexAt(series, open);
+      const i = indexAt(series, open, this.barMs);
       rows.push([open, series.open[i]!, series.high[i]!, series.low[i]!, series.close[i]!, series.volume[i]!]);
     }
     return rows;
@@ -39,18 +77,13 @@ export class BundledReplayMarket implements MarketDataSource {
 
   /** Close of the last closed bar. */
   async lastPrice(symbol: string): Promise<number> {
-    const series = this.series(symbol);
-    const lastClosedOpen = Math.floor(this.now() / this.barMs) * this.barMs - this.barMs;
-    return series.close[this.indexAt(series, lastClosedOpen)]!;
+    const price = replayedPrice(symbol, this.timeframe, this.now());
+    if (price === undefined) throw new ExchangeRejectedError(`no replayed market data for ${symbol}`);
+    return price;
   }
 
   async marketRules(): Promise<MarketRules> {
     return this.rules;
-  }
-
-  private indexAt(series: CandleSeries, openMs: number): number {
-    const bar = Math.floor(openMs / this.barMs);
-    return ((bar % series.length) + series.length) % series.length;
   }
 
   private series(symbol: string): CandleSeries {

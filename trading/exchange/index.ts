@@ -12,5 +12,5 @@ export { PaperExchange, type PaperExchangeOptions } from './paper.ts';
 export { ReplayMarketData } from './replay-source.ts';
 export { CcxtExchange, type CcxtExchangeOptions } from './ccxt-exchange.ts';
 export { exchangeForBot, type ExchangeForBotOptions } from './for-bot.ts';
-export { BundledReplayMarket } from './bundled-replay.ts';
+export { BundledReplayMarket, replayedBar, replayedPrice, type ReplayedBar } from './bundled-replay.ts';
 export { createPaperMarkets, paperMarketOptions, type PaperMarkets, type PaperMarketSetting, type PaperMarketSource } from './paper-markets.ts';
