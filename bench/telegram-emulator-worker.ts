@@ -11,6 +11,8 @@ parentPort!.on('message', (message: { kind: 'stats' | 'close' }) => {
       kind: 'stats',
       requests: emulator.requests.map((r) => ({ method: r.method, chatId: r.chatId, at: r.at, status: r.status, body: null })),
       delivered: emulator.delivered().length,
+      // First characters of each delivered text (the soak counts its digests).
+      deliveredHeads: emulator.delivered().map((message) => message.text.slice(0, 16)),
     });
   } else {
     void emulator.close().then(() => parentPort!.postMessage({ kind: 'closed' }));

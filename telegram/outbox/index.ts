@@ -53,7 +53,7 @@ export function createTelegramDelivery(
   const logger = options.logger;
   const limiter = new RateLimiter({
     ...rates,
-    ...(shared ? { shared, onSharedUnavailable: (error: unknown) => logger?.warn({ err: error }, "telegram: Redis did not answer; this process keeps to Telegram's limits on its own until it does") } : {}),
+    ...(shared ? { shared, onSharedUnavailable: (error: unknown) => logger?.warn({ err: error }, "telegram: Redis did not answer; notifications wait for it, replies keep to this process's own limits") } : {}),
   });
   const sender = new TelegramSender({ botToken: telegram.botToken, apiRoot: telegram.apiRoot, limiter });
   const outbox = new OutboxSender({ ...options, db, sender });

@@ -19,8 +19,9 @@ import type { SharedLimits, WindowShape } from './shared-limits.ts';
  * With `shared` (Redis, when the deployment has several processes sending for the bot), a
  * grant of this limiter is then confirmed against the deployment's windows and pauses, and
  * waits there when other processes took the slots: N processes together stay within
- * Telegram's limits. Should Redis not answer, this process goes on within its own limits
- * (reported once through `onSharedUnavailable`).
+ * Telegram's limits. Should Redis not answer (reported once through `onSharedUnavailable`),
+ * a request with a deadline (the outbox's) waits for it until the deadline, and one without
+ * (a reply in a conversation) goes out within this process's own limits.
  */
 
 export interface RateLimiterOptions {
@@ -98,6 +99,9 @@ interface ChatState {
   pausedUntil: number;
 }
 
+/** How long a sender waits before asking unreachable shared limits again. */
+const SHARED_RETRY_MS = 500;
+
 export class RateLimiter {
   readonly ratePerS: number;
   readonly chatRatePerS: number;
@@ -166,12 +170,16 @@ export class RateLimiter {
       } catch (error) {
         if (!this.sharedDown) this.onSharedUnavailable?.(error);
         this.sharedDown = true;
-        return; // this process's own limits still hold
+        // A reply someone waits for goes out within this process's own limits; a queued
+        // notification (it has a deadline) waits for Redis, so processes that cannot see each
+        // other's sends never add up past Telegram's limits.
+        if (options.deadline === undefined) return;
+        answer = { granted: false, retryAt: this.now() + SHARED_RETRY_MS };
       } finally {
         this.sharedAsking--;
       }
-      this.sharedDown = false;
       if (answer.granted) {
+        this.sharedDown = false;
         this.onGrant?.(chat, this.now());
         return;
       }
