@@ -3,6 +3,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The soak loads the whole machine for minutes: it runs on its own afterwards
+    // (vitest.soak.config.ts), so neither it nor the real-time tests disturb each other.
+    exclude: ['test/soak.test.ts', '**/node_modules/**'],
     reporters: ['default', './test/support/summary-reporter.ts'],
     // Embedded PostgreSQL needs a few seconds to initialise; process-level tests start the CLI.
     testTimeout: 60_000,

@@ -1,8 +1,10 @@
-// `npm run soak [-- --minutes 15 --workers 3 --webhooks 60 --notifications 3]`: the long soak
-// (bench/soak.ts), its table printed for BENCHMARKS.md. Exit code 1 when an invariant failed.
+// `npm run soak [-- --minutes 15 --workers 3 --webhooks 60 --notifications 3] [--write]`: the
+// long soak (bench/soak.ts), its tables printed (and with --write put in BENCHMARKS.md, in
+// place of the previous soak's). Exit code 1 when an invariant failed.
 import os from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
+import { writeSoakSection } from './benchmarks-file.ts';
 import { runSoak, soakViolations, type SoakResult } from './soak.ts';
 
 const { values } = parseArgs({
@@ -12,6 +14,7 @@ const { values } = parseArgs({
     webhooks: { type: 'string', default: '60' },
     notifications: { type: 'string', default: '3' },
     'no-faults': { type: 'boolean', default: false },
+    write: { type: 'boolean', default: false },
   },
 });
 const number = (name: string, text: string | undefined) => {
@@ -33,9 +36,10 @@ const options = {
 const started = new Date();
 const result = await runSoak({ ...options, progress: (line) => console.error(`[soak] ${line}`) });
 const problems = soakViolations(result);
-console.log(table(result, started));
+const section = table(result, started) + (problems.length > 0 ? `\n\nInvariants that failed:\n${problems.map((p) => `- ${p}`).join('\n')}` : '\n\nEvery invariant held.');
+console.log(section);
+if (values.write) writeSoakSection(section);
 if (problems.length > 0) {
-  console.log(`\nFAILED:\n${problems.map((p) => `- ${p}`).join('\n')}`);
   if (result.tooManyContext.length > 0) console.log(`\nrequests to each 429's chat in the 2 s before it:\n${result.tooManyContext.join('\n')}`);
   process.exitCode = 1;
 }
@@ -61,7 +65,7 @@ function table(r: SoakResult, at: Date): string {
     '| invariant | result |',
     '|---|---|',
     `| webhooks | ${r.webhooks.posts} posts of ${r.webhooks.distinctEvents} distinct events → ${r.webhooks.stored} stored, ${r.webhooks.processed} processed, ${r.webhooks.invoices} invoices, ${r.webhooks.invoicesWithTwoPayments} applied twice; ${r.webhooks.notAccepted} posts not accepted (retried), ${r.webhooks.unanswered} never accepted |`,
-    `| bot ticks | ${r.ticks.total} ticks of ${r.ticks.bots} bots; ${r.orders.total} orders, ${r.orders.duplicateClientOrderIds} duplicate client order ids |`,
+    `| bot ticks | ${r.ticks.total} ticks of ${r.ticks.bots} bots; ${r.orders.total} orders in the database (seeded ones included), ${r.orders.duplicateClientOrderIds} duplicate client order ids |`,
     `| notifications | ${r.notifications.queuedByLoad} queued by the load, ${r.notifications.rows} rows for people in all → ${r.notifications.sent} sent in ${r.notifications.telegramMessages} Telegram messages (${r.notifications.digests} digests), ${r.notifications.sentTwice} sent twice, ${r.notifications.pendingAtEnd} pending, ${r.notifications.failed} failed; ${r.notifications.tooMany} answers 429${r.notifications.tooMany ? ` (at ${r.notifications.tooManyAtS.join(', ')} s)` : ''} |`,
     `| schedules | ${r.schedules.presentAtEnd} of ${r.schedules.expected} in Redis at the end |`,
     `| audit | ${r.auditVerified ? 'verify passes' : 'verify FAILS'} |`,

@@ -278,19 +278,42 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       while (webhooks.accepted.size === before && Date.now() < deadline) await sleep(50);
       return webhooks.accepted.size > before ? Math.round((Date.now() - instant) / 100) / 10 : null;
     };
+    /**
+     * Seconds from `since` until every bot the worker (by its pid) ticked in the 10 s before was
+     * ticked by another worker after `since`; null if not within `limitMs`.
+     */
+    const takenOverAfter = async (pid: number, since: number, limitMs: number) => {
+      const sinceIso = new Date(since).toISOString();
+      const recentIso = new Date(since - 10_000).toISOString();
+      const deadline = Date.now() + limitMs;
+      while (Date.now() < deadline) {
+        const [left] = await queryRows<{ n: string }>(
+          db.db,
+          sql`select count(*)::text as n from (select distinct bot_id from bot_ticks where worker_id like ${`%:${pid}:%`} and processed_at >= ${recentIso}::timestamptz) mine
+              where not exists (select 1 from bot_ticks t where t.bot_id = mine.bot_id and t.worker_id not like ${`%:${pid}:%`} and t.processed_at > ${sinceIso}::timestamptz)`,
+        ).catch(() => [{ n: '1' }]);
+        if (Number(left?.n) === 0) return Math.round((Date.now() - since) / 100) / 10;
+        await sleep(250);
+      }
+      return null;
+    };
     if (options.faults && workers.length >= 2) {
       await waitUntil(at(0.15));
       log(`t=${sinceStart()} s: SIGKILL ${workers[0]!.name}`);
+      const killedAt = Date.now();
+      const killedAtS = sinceStart();
       workers[0]!.child.kill('SIGKILL');
-      faults.push({ fault: `${workers[0]!.name} killed (SIGKILL)`, atS: sinceStart(), recoveredS: LOCK_TTL_MS / 1000, recovery: 'its bots are taken over when their locks lapse (BOT_LOCK_TTL_MS)' });
+      faults.push({ fault: `${workers[0]!.name} killed (SIGKILL)`, atS: killedAtS, recoveredS: await takenOverAfter(workers[0]!.child.pid!, killedAt, 30_000), recovery: `every bot it was ticking ticked by another worker (lock TTL ${LOCK_TTL_MS / 1000} s)` });
 
       await waitUntil(at(0.3));
       log(`t=${sinceStart()} s: SIGSTOP ${workers[1]!.name} for ${LOCK_TTL_MS / 1000 + 3} s`);
       const stoppedAt = sinceStart();
+      const frozenAt = Date.now();
       workers[1]!.child.kill('SIGSTOP');
-      await sleep(LOCK_TTL_MS + 3_000);
+      const frozenTakenOver = await takenOverAfter(workers[1]!.child.pid!, frozenAt, LOCK_TTL_MS + 3_000);
+      await sleep(Math.max(0, frozenAt + LOCK_TTL_MS + 3_000 - Date.now()));
       workers[1]!.child.kill('SIGCONT');
-      faults.push({ fault: `${workers[1]!.name} frozen (SIGSTOP) ${LOCK_TTL_MS / 1000 + 3} s, past its lock TTL`, atS: stoppedAt, recoveredS: null, recovery: 'woken: its stale epoch is refused (no duplicate slot or order below)' });
+      faults.push({ fault: `${workers[1]!.name} frozen (SIGSTOP) ${LOCK_TTL_MS / 1000 + 3} s, past its lock TTL`, atS: stoppedAt, recoveredS: frozenTakenOver, recovery: 'every bot it was ticking ticked by another worker while it slept; woken, its stale epoch is refused (no duplicate slot or order below)' });
 
       await waitUntil(at(0.5));
       log(`t=${sinceStart()} s: PostgreSQL crash (pg_ctl -m immediate), restarted after 3 s`);

@@ -126,8 +126,10 @@ interface Recipient {
  *
  * **Claiming.** A sender takes due rows (pending, `nextAttemptAt` passed, no live lease) by
  * setting `claimedUntil = (this sender's) now + lease` in one statement (`for update skip locked`, the
- * conditions checked on the locked row), at most `perRecipient` rows per person and none
- * for a person whose rows another sender holds. Every later write of that row (sent, failed,
+ * conditions checked on the locked row), at most `perRecipient` rows per person (up to the
+ * digest's `max` of the types a digest can carry) and none for a person whose rows another
+ * sender holds. A person with `digest.after` or more of those rows at once gets them as one
+ * digest message. Every later write of that row (sent, failed,
  * retry, release) is fenced on the exact `claimedUntil` it wrote, so a sender that lost its
  * lease can never overwrite the row. A slot is only taken while the lease still covers the
  * whole request (its timeout included) plus a margin; otherwise the row is released for

@@ -82,7 +82,11 @@ export class RedisSharedLimits implements SharedLimits {
   readonly #perChat: WindowShape;
 
   constructor(options: { url: string; botKey: string; global: WindowShape; perChat: WindowShape; prefix?: string }) {
-    this.#redis = new Redis(options.url, { maxRetriesPerRequest: 1, connectTimeout: 2_000 });
+    // A take carries its sender's instant: it must run now or never. No offline queue, no
+    // resending after a reconnection, a timeout: a take executed seconds late would record a
+    // grant in the past, which protects nothing (seen in the soak as two sends 38 ms apart
+    // right after Redis came back).
+    this.#redis = new Redis(options.url, { maxRetriesPerRequest: 0, enableOfflineQueue: false, autoResendUnfulfilledCommands: false, commandTimeout: 1_000, connectTimeout: 2_000 });
     this.#redis.on('error', () => {}); // reconnects by itself; a failed take is the caller's to handle
     this.#redis.defineCommand('bcfTakeSlot', { numberOfKeys: 4, lua: TAKE });
     this.#redis.defineCommand('bcfPause', { numberOfKeys: 1, lua: PAUSE });
