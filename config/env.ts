@@ -32,6 +32,13 @@ export const envSchema = z.object({
     .min(0, { error: 'expected a port between 0 and 65535' })
     .max(65535, { error: 'expected a port between 0 and 65535' })
     .default(3000),
+  /** `worker` only: serve /metrics and /health on this port (bound to HOST); unset: a worker opens no port. */
+  METRICS_PORT: z.coerce
+    .number({ error: 'expected an integer port' })
+    .int({ error: 'expected an integer port' })
+    .min(0, { error: 'expected a port between 0 and 65535' })
+    .max(65535, { error: 'expected a port between 0 and 65535' })
+    .optional(),
   DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_URL: postgresUrl.optional(),
   DATABASE_POOL_MAX: z.coerce

@@ -10,6 +10,8 @@ export interface Config {
   readonly nodeEnv: Env['NODE_ENV'];
   readonly log: { readonly level: Env['LOG_LEVEL']; readonly format: Env['LOG_FORMAT'] };
   readonly http: { readonly host: string; readonly port: number };
+  /** `worker`: the port of its /metrics and /health (on `http.host`); unset: no HTTP. */
+  readonly metricsPort: number | undefined;
   /** Absolute path of the data folder (embedded database, generated master key). */
   readonly dataDir: string;
   readonly database: {
@@ -146,6 +148,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, cwd = p
     nodeEnv: env.NODE_ENV,
     log: { level: env.LOG_LEVEL, format: env.LOG_FORMAT },
     http: { host: env.HOST, port: env.PORT },
+    metricsPort: env.METRICS_PORT,
     dataDir,
     database: {
       url: env.DATABASE_URL,

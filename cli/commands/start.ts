@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { createStripeClient } from '../../billing/index.ts';
 import { isCompanyEmpty } from '../../demo/index.ts';
 import { createMetrics } from '../../observability/index.ts';
+import { watchCompany } from '../../observability/company.ts';
 import { createApp, startHttpServer } from '../../server/index.ts';
 import { createTelegramService } from '../../telegram/index.ts';
 import { agentRuntime } from '../agent-runtime.ts';
@@ -33,6 +34,8 @@ export async function startCommand(): Promise<void> {
     : undefined;
   if (!config.stripe.secretKey) logger.info('STRIPE_SECRET_KEY is not set: billing runs in local mode on the database (figures and plan limits work; Stripe operations say they need a key)');
   const agents = agentRuntime(runtime, metrics);
+  // Deployment-wide facts for alerts (bots not ticking, workers alive, model up, audit chain).
+  watchCompany(metrics, { db: database.db, tickIntervalS: config.jobs.botTickIntervalS, botLockTtlMs: config.jobs.botLockTtlMs, redisUrl: config.jobs.redisUrl, modelStatus: () => agents.gateway.status() });
   const paperMarkets = await runtime.paperMarkets();
   let telegram;
   try {

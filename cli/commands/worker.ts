@@ -1,8 +1,9 @@
 import { createMetrics } from '../../observability/index.ts';
+import { createApp, startHttpServer, type RunningHttpServer } from '../../server/index.ts';
 import { createDeliveryJournal, createTelegramDelivery } from '../../telegram/index.ts';
 import { agentRuntime } from '../agent-runtime.ts';
 import { stopOnSignals } from '../lifecycle.ts';
-import { openRuntime } from '../runtime.ts';
+import { openRuntime, VERSION } from '../runtime.ts';
 import { companyWorker } from '../tasks.ts';
 
 /**
@@ -18,9 +19,21 @@ export async function workerCommand(): Promise<void> {
   // Outgoing notifications are delivered by workers (a schedule, once across them); the
   // Telegram door itself (incoming updates) runs only in `start`.
   const delivery = config.telegram.botToken
-    ? createTelegramDelivery(config.telegram, database.db, { logger, redisUrl: config.jobs.redisUrl, journal: createDeliveryJournal({ redisUrl: config.jobs.redisUrl, dataDir: config.dataDir }) })
+    ? createTelegramDelivery(config.telegram, database.db, { logger, redisUrl: config.jobs.redisUrl, metricsRegistry: metrics.registry, journal: createDeliveryJournal({ redisUrl: config.jobs.redisUrl, dataDir: config.dataDir }) })
     : undefined;
   const service = companyWorker(runtime, agentRuntime(runtime, metrics), metrics, { paperMarkets: await runtime.paperMarkets(), ...(delivery ? { outbox: delivery.outbox } : {}) });
+  // With METRICS_PORT, Prometheus scrapes this worker's own counters (ticks, jobs, outbox) and
+  // an orchestrator probes its /health; without it the worker opens no port.
+  let metricsServer: RunningHttpServer | undefined;
+  if (config.metricsPort !== undefined) {
+    const app = createApp({ database, metrics, logger, version: VERSION, startedAt: new Date() });
+    metricsServer = await startHttpServer(app, { host: config.http.host, port: config.metricsPort }).catch(async (error: NodeJS.ErrnoException) => {
+      await delivery?.stop({ timeoutMs: 1_000 });
+      await runtime.close();
+      throw error.code === 'EADDRINUSE' ? new Error(`Port ${config.metricsPort} on ${config.http.host} is already in use; set METRICS_PORT to a free port.`) : error;
+    });
+    logger.info({ url: `${metricsServer.url}/metrics` }, 'worker metrics served');
+  }
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -31,6 +44,7 @@ export async function workerCommand(): Promise<void> {
     try {
       await service.stop(Math.max(200, config.shutdownTimeoutMs - 1_000));
       await delivery?.stop({ timeoutMs: 1_000 });
+      await metricsServer?.close(500);
       await runtime.close();
       logger.info('worker stopped cleanly');
       logger.flush();

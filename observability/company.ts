@@ -1,0 +1,150 @@
+import { sql } from 'drizzle-orm';
+import { Gauge } from 'prom-client';
+import { verifyAuditChain } from '../audit/index.ts';
+import { queryRows, type Database } from '../db/index.ts';
+import { workerHeartbeats } from '../workers/locks.ts';
+import type { Metrics } from './metrics.ts';
+
+/**
+ * Facts about the whole deployment, not about this process, read when Prometheus scrapes
+ * `start`'s /metrics (the process every deployment has): the same questions `botcriptofy
+ * status`, `model status` and `audit verify` answer, so an alert can ask them. Several `start`
+ * replicas report the same values (alert on `max`/`min`, not `sum`).
+ *
+ * - `bots_running`, `bots_running_not_ticked`: running bots, and those not ticked in the last
+ *   three tick intervals (`status`'s `runningBotsNotTicked`).
+ * - `bot_workers_alive`: processes ticking bots (`start` and every `worker`): with Redis, those
+ *   whose heartbeat is younger than `BOT_LOCK_TTL_MS`; without, those that ticked in the last
+ *   two intervals (as `status` counts them).
+ * - `agent_model_up`: 1 when Ollama answers with the configured models (`model status`), 0
+ *   when it is down or a model is missing (the agents then answer offline).
+ * - `audit_chain_broken`, `audit_chain_rows_checked`, `audit_chain_checked_timestamp_seconds`:
+ *   the last full `audit verify` this process ran (all 0 before the first). A scrape starts
+ *   one in the background when the last is older than `auditEveryMs` (an hour).
+ *
+ * A scrape while the database (or Redis, or Ollama) does not answer keeps the last values;
+ * `database_up` says why.
+ */
+export interface CompanyMetricsOptions {
+  readonly db: Database;
+  readonly tickIntervalS: number;
+  readonly botLockTtlMs: number;
+  readonly redisUrl?: string | undefined;
+  /** Whether the model answers with its models (the agents' ModelGateway.status()). */
+  readonly modelStatus?: () => Promise<{ readonly state: 'ready' | 'missing' | 'down' }>;
+  readonly auditEveryMs?: number;
+  readonly now?: () => number;
+}
+
+export interface CompanyMetrics {
+  /** Runs a full audit verification now (the one in progress, if any) and sets its gauges. */
+  verifyAudit(): Promise<void>;
+}
+
+export function watchCompany(metrics: Metrics, options: CompanyMetricsOptions): CompanyMetrics {
+  const { db, tickIntervalS, botLockTtlMs, redisUrl } = options;
+  const registers = [metrics.registry];
+  const now = options.now ?? Date.now;
+  const auditEveryMs = options.auditEveryMs ?? 60 * 60_000;
+
+  // The two bot gauges of a scrape share the query in flight (prom-client collects concurrently).
+  let botsQuery: Promise<{ running: number; stale: number } | undefined> | undefined;
+  const readBots = () =>
+    (botsQuery ??= queryRows<{ running: number; stale: number }>(
+      db,
+      sql`select count(*)::int as running, (count(*) filter (where last_tick_at is null or last_tick_at < now() - make_interval(secs => ${tickIntervalS * 3})))::int as stale from bots where status = 'running'`,
+    )
+      .then(([row]) => row)
+      .finally(() => (botsQuery = undefined)));
+  new Gauge({
+    name: 'bots_running',
+    help: 'Bots whose status is running, in the whole deployment (read at each scrape).',
+    registers,
+    async collect() {
+      try {
+        this.set((await readBots())?.running ?? 0);
+      } catch {
+        // The database is away: keep the last value.
+      }
+    },
+  });
+  new Gauge({
+    name: 'bots_running_not_ticked',
+    help: 'Running bots not ticked in the last three tick intervals, in the whole deployment (read at each scrape).',
+    registers,
+    async collect() {
+      try {
+        this.set((await readBots())?.stale ?? 0);
+      } catch {
+        // The database is away: keep the last value.
+      }
+    },
+  });
+
+  new Gauge({
+    name: 'bot_workers_alive',
+    help: 'Processes ticking bots (start and workers): a Redis heartbeat younger than BOT_LOCK_TTL_MS, or without Redis a tick in the last two intervals (read at each scrape).',
+    registers,
+    async collect() {
+      try {
+        if (redisUrl) {
+          const at = now();
+          this.set((await workerHeartbeats(redisUrl)).filter((beat) => at - beat.lastSeenMs < botLockTtlMs).length);
+        } else {
+          const [row] = await queryRows<{ n: number }>(db, sql`select count(distinct worker_id)::int as n from bot_ticks where processed_at > now() - make_interval(secs => ${tickIntervalS * 2})`);
+          this.set(row?.n ?? 0);
+        }
+      } catch {
+        // Redis or the database is away: keep the last value.
+      }
+    },
+  });
+
+  if (options.modelStatus) {
+    const modelStatus = options.modelStatus;
+    new Gauge({
+      name: 'agent_model_up',
+      help: 'The local model as `model status` sees it: 1 when Ollama answers with the configured models, 0 when it is down or a model is missing (agents answer offline).',
+      registers,
+      async collect() {
+        try {
+          this.set((await modelStatus()).state === 'ready' ? 1 : 0);
+        } catch {
+          this.set(0);
+        }
+      },
+    });
+  }
+
+  const auditBroken = new Gauge({ name: 'audit_chain_broken', help: 'Result of the last full audit chain verification run by this process: 1 when it found an altered or missing row, 0 when intact (and before the first).', registers });
+  const auditRows = new Gauge({ name: 'audit_chain_rows_checked', help: 'Audit rows checked by the last full verification of the chain.', registers });
+  const auditAt = new Gauge({
+    name: 'audit_chain_checked_timestamp_seconds',
+    help: 'When the last full audit chain verification finished (Unix seconds; 0 before the first); one runs in the background when a scrape finds the last older than an hour.',
+    registers,
+    collect: () => {
+      if (!running && (lastStarted === undefined || now() - lastStarted >= auditEveryMs)) void verifyAudit().catch(() => {});
+    },
+  });
+  let running: Promise<void> | undefined;
+  let lastStarted: number | undefined;
+  const verifyAudit = (): Promise<void> => {
+    if (running) return running;
+    lastStarted = now();
+    running = (async () => {
+      try {
+        const result = await verifyAuditChain(db);
+        auditBroken.set(result.ok ? 0 : 1);
+        auditRows.set(result.rowsChecked);
+        auditAt.set(now() / 1000);
+      } catch (error) {
+        lastStarted = undefined; // the database did not answer: try again at the next scrape
+        throw error;
+      } finally {
+        running = undefined;
+      }
+    })();
+    return running;
+  };
+  return { verifyAudit };
+}
