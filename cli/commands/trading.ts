@@ -5,6 +5,7 @@ import {
   getStrategy,
   inferTimeframeMs,
   loadCandleFile,
+  loadCandles,
   optimize,
   parseGrid,
   parseParameterAssignments,
@@ -12,7 +13,7 @@ import {
   rankingMetrics,
   runBacktest,
   type RankingMetric,
-} from '../../trading/index.ts';
+} from '../../trading/engine.ts';
 import { UsageError } from '../../errors/index.ts';
 import { printTable } from '../table.ts';
 
@@ -32,7 +33,7 @@ export async function backtestCommand(options: BacktestCommandOptions): Promise<
   const strategy = getStrategy(options.strategy);
   const parameters = parseStrategyParameters(strategy, parseParameterAssignments(options.param));
   const loadStarted = performance.now();
-  const series = loadCandleFile(options.data);
+  const { series, from } = loadCandles(options.data);
   const loadMs = performance.now() - loadStarted;
   const started = performance.now();
   const result = runBacktest(series, strategy, parameters, { feeRate: options.fee, startingCash: options.cash, slippage: options.slippage });
@@ -69,7 +70,7 @@ export async function backtestCommand(options: BacktestCommandOptions): Promise<
       `Sharpe          ${result.sharpe === null ? '–' : result.sharpe.toFixed(3)}`,
       `Exposure        ${pct(result.exposurePct)}`,
       `Fees paid       ${result.feesPaid.toFixed(2)}`,
-      `Time            ${summary.elapsedMs.toFixed(2)} ms backtest (${(summary.candlesPerSecond / 1e6).toFixed(1)} M candles/s), ${summary.loadMs.toFixed(1)} ms loading`,
+      `Time            ${summary.elapsedMs.toFixed(2)} ms backtest (${(summary.candlesPerSecond / 1e6).toFixed(1)} M candles/s), ${summary.loadMs.toFixed(1)} ms loading${from === 'cache' ? ' (binary cache)' : ''}`,
     ].join('\n'),
   );
 }
