@@ -104,12 +104,14 @@ describe.skipIf(ready !== '')('bot ticks across worker processes (PostgreSQL + R
     const replay = syntheticMarket(40);
     const runnerFor = fencedPaperRunner(test.handle.db, replay);
     const lost: string[] = [];
-    const a = new BotWorker({ db: test.handle.db, locks: new RedisBotLocks({ url: REDIS_URL, workerId: 'a', ttlMs: 500, prefix }), workerId: 'a', intervalMs: 1000, lockTtlMs: 500, logger: silent, runnerFor, onLost: (id) => lost.push(id) });
-    const b = new BotWorker({ db: test.handle.db, locks: new RedisBotLocks({ url: REDIS_URL, workerId: 'b', ttlMs: 500, prefix }), workerId: 'b', intervalMs: 1000, lockTtlMs: 500, logger: silent, runnerFor });
+    // The TTL leaves a loaded machine 2 s between B's round and A's (B's lock must still hold).
+    const ttlMs = 2_000;
+    const a = new BotWorker({ db: test.handle.db, locks: new RedisBotLocks({ url: REDIS_URL, workerId: 'a', ttlMs, prefix }), workerId: 'a', intervalMs: 1000, lockTtlMs: ttlMs, logger: silent, runnerFor, onLost: (id) => lost.push(id) });
+    const b = new BotWorker({ db: test.handle.db, locks: new RedisBotLocks({ url: REDIS_URL, workerId: 'b', ttlMs, prefix }), workerId: 'b', intervalMs: 1000, lockTtlMs: ttlMs, logger: silent, runnerFor });
     replay.now = 41 * HOUR;
     expect(await a.round(1_000_000)).toEqual({ ticked: 1, skipped: 0 });
     // A stalls (no heartbeat) past its TTL; B takes the bot with a new epoch.
-    await sleep(700);
+    await sleep(ttlMs + 200);
     replay.now = 42 * HOUR;
     expect(await b.round(1_001_000)).toEqual({ ticked: 1, skipped: 0 });
     // A wakes up for the next slot: it renews, finds the lock gone, and does nothing.
