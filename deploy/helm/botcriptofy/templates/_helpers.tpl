@@ -37,7 +37,7 @@ app.kubernetes.io/component: {{ .component }}
 {{- if .Values.secrets.DATABASE_URL -}}
 {{- .Values.secrets.DATABASE_URL -}}
 {{- else if .Values.postgresql.enabled -}}
-{{- printf "postgres://%s:%s@%s-postgresql:5432/%s" .Values.postgresql.auth.username (required "postgresql.auth.password is required with the bundled PostgreSQL" .Values.postgresql.auth.password | urlquery) (include "botcriptofy.fullname" .) .Values.postgresql.auth.database -}}
+{{- printf "postgres://%s:%s@%s-postgresql:5432/%s" .Values.postgresql.auth.username (required "postgresql.auth.password is required with the bundled PostgreSQL" .Values.postgresql.auth.password | urlquery | replace "+" "%20") (include "botcriptofy.fullname" .) .Values.postgresql.auth.database -}}
 {{- end -}}
 {{- end -}}
 
