@@ -17,6 +17,7 @@ import { workerThroughput } from './workers.ts';
 import { telegramLatency } from './telegram.ts';
 import { outboxBurst } from './telegram-outbox.ts';
 import { reportLatency } from './report.ts';
+import { candleLoading } from './load.ts';
 import { writeBenchmarks } from './benchmarks-file.ts';
 import { createSecretBox } from '../secrets/index.ts';
 import { spawn } from 'node:child_process';
@@ -308,7 +309,7 @@ out(`Date: ${started.toISOString().slice(0, 10)}.`);
 out(`Candle files: ${process.env.BENCH_DATA_DIR ? `BENCH_DATA_DIR=${process.env.BENCH_DATA_DIR}` : 'candles/ (the ones that ship with the repository)'}.`);
 out();
 // BENCH_ONLY=backtest,runner (names below) runs a subset and leaves BENCHMARKS.md alone.
-const sections = { backtest: backtestThroughput, memory: backtestMemory, optimize: optimizeScaling, api: apiAndDatabase, runner: paperRunner, billing: billingFigures, agents: () => agentTurns(out), chaos: () => chaosTurns(out), workers: () => workerThroughput(out), telegram: () => telegramLatency(out), outbox: () => outboxBurst(out), report: () => reportLatency(out) };
+const sections = { load: () => candleLoading(out, DATA), backtest: backtestThroughput, memory: backtestMemory, optimize: optimizeScaling, api: apiAndDatabase, runner: paperRunner, billing: billingFigures, agents: () => agentTurns(out), chaos: () => chaosTurns(out), workers: () => workerThroughput(out), telegram: () => telegramLatency(out), outbox: () => outboxBurst(out), report: () => reportLatency(out) };
 const only = process.env.BENCH_ONLY?.split(',');
 for (const [name, run] of Object.entries(sections)) if (!only || only.includes(name)) await run();
 if (!only) writeBenchmarks(lines.join('\n'));

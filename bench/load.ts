@@ -1,0 +1,141 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadCandles } from '../trading/engine.ts';
+
+const CHILD = fileURLToPath(new URL('./load-child.ts', import.meta.url));
+const BIN = fileURLToPath(new URL('../bin/botcriptofy.js', import.meta.url));
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+/** Fresh processes per measurement (cold JIT, as one CLI call), and in-process repetitions. */
+const PROCESS_RUNS = 5;
+const WARM_RUNS = 5;
+const CLI_RUNS = 11;
+const GENERATED_ROWS = 1_650_000;
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const mbps = (bytes: number, ms: number) => (bytes / 1e6 / (ms / 1000)).toFixed(0);
+
+/**
+ * Candle loading: the CSV parser and the binary cache (trading/market-data/load.ts, cache.ts), on
+ * the bundled files and a generated 1-minute file of about 80 MB, and the whole `botcriptofy
+ * backtest --data` process a user waits for.
+ */
+export async function candleLoading(out: (line?: string) => void, dataDir: string): Promise<void> {
+  out('## Candle loading (targets: CSV ≥ 150 MB/s cold, ≥ 1 GB/s from the binary cache; `backtest --data` BTC 5m ≤ 0.35 s as a whole process)');
+  out();
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bcf-bench-load-'));
+  try {
+    const generated = path.join(work, 'generated_BTCUSDT_1m.csv');
+    const generatedMs = generateCandleFile(generated, GENERATED_ROWS);
+    const files = [...['binance_BTCUSDT_5m.csv', 'binance_BTCUSDT_1h.csv', 'binance_BTCUSDT_15m.csv', 'binance_BTCUSDT_1m.csv'].map((name) => path.join(dataDir, name)), generated];
+    out(
+      `Each "new process" figure is the median of ${PROCESS_RUNS} processes that load the file once (a fresh JIT, as one CLI call), wall time with the process's CPU time (user + system) beside it; "warm" is the median of ${WARM_RUNS} loads in this process after one. ` +
+        `MB/s are the CSV file's bytes (10^6) per second, from the cache too. "Touch" is the time to allocate and first write memory of the columns' size (rows × 48 bytes) on this machine: every load must do that much, whatever it reads. ` +
+        `The last file is generated for the run (a random walk, ${GENERATED_ROWS.toLocaleString('en-US')} rows, written in ${(generatedMs / 1000).toFixed(1)} s) and deleted after; the others are in ${path.relative(ROOT, dataDir) || dataDir}/. Node ${process.version}, ${os.cpus().length} cores, load average ${os.loadavg()[0]!.toFixed(1)} at the start.`,
+    );
+    out();
+    out('| file | MB | candles | parse, new process: ms (CPU ms) | MB/s | parse, warm MB/s | cache, new process: ms (CPU ms) | MB/s | cache, warm MB/s | touch ms |');
+    out('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const file of files) {
+      const bytes = fs.statSync(file).size;
+      const cacheDir = path.join(work, 'cache');
+      const parsed = childLoads(file, '-', 'file');
+      loadCandles(file, { cacheDir }); // writes the cache
+      const cached = childLoads(file, cacheDir, 'cache');
+      const warmParse = warm(() => loadCandles(file, { cacheDir: null }).series.length);
+      const warmCache = warm(() => loadCandles(file, { cacheDir }).series.length);
+      const touch = median(
+        Array.from({ length: 3 }, () => {
+          const started = performance.now();
+          Buffer.allocUnsafeSlow(parsed.rows * 48).fill(1);
+          return performance.now() - started;
+        }),
+      );
+      out(
+        `| ${path.basename(file)} | ${(bytes / 1e6).toFixed(1)} | ${parsed.rows} | ${parsed.ms.toFixed(1)} (${parsed.cpuMs.toFixed(0)}) | ${mbps(bytes, parsed.ms)} | ${mbps(bytes, warmParse)} | ` +
+          `${cached.ms.toFixed(1)} (${cached.cpuMs.toFixed(0)}) | ${mbps(bytes, cached.ms)} | ${mbps(bytes, warmCache)} | ${touch.toFixed(1)} |`,
+      );
+    }
+    out();
+
+    out(`Whole processes, \`${path.basename(process.execPath)} bin/botcriptofy.js …\` with the Node running the bench (no hand-over to another Node), each with a new data folder whose cache the first run writes; medians and minimums of the runs after it (from the cache):`);
+    out();
+    out('| command | first run s (parses, writes the cache) | runs | median s | min s |');
+    out('|---|---:|---:|---:|---:|');
+    const wall = (args: string[], env: Record<string, string>) => {
+      const started = performance.now();
+      const result = spawnSync(process.execPath, args, { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, BOTCRIPTOFY_NO_ENV_FILE: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const seconds = (performance.now() - started) / 1000;
+      if (result.status !== 0) throw new Error(`${args.join(' ')} exited with ${result.status}: ${result.stderr}`);
+      return seconds;
+    };
+    const row = (label: string, args: string[], runs: number, cached = true) => {
+      const env = { DATA_DIR: fs.mkdtempSync(path.join(work, 'data-')) };
+      const first = cached ? wall(args, env) : undefined;
+      const times = Array.from({ length: runs }, () => wall(args, env));
+      out(`| ${label} | ${first === undefined ? '–' : first.toFixed(3)} | ${runs} | ${median(times).toFixed(3)} | ${Math.min(...times).toFixed(3)} |`);
+    };
+    row('`node -e 0` (Node alone)', ['-e', '0'], 5, false);
+    row('`botcriptofy --version`', [BIN, '--version'], 5, false);
+    row('`botcriptofy backtest --strategy rsi-reference --data candles/binance_BTCUSDT_5m.csv --json`', [BIN, 'backtest', '--strategy', 'rsi-reference', '--data', path.join(dataDir, 'binance_BTCUSDT_5m.csv'), '--json'], CLI_RUNS - 1);
+    row(`\`botcriptofy backtest --strategy rsi-reference --data ${path.basename(generated)} --json\` (${(fs.statSync(generated).size / 1e6).toFixed(0)} MB)`, [BIN, 'backtest', '--strategy', 'rsi-reference', '--data', generated, '--json'], 5);
+    out();
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function childLoads(file: string, cacheDir: string, expected: 'file' | 'cache'): { ms: number; cpuMs: number; rows: number } {
+  const runs = Array.from({ length: PROCESS_RUNS }, () => {
+    const result = spawnSync(process.execPath, [CHILD, file, cacheDir], { encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`load-child ${file} failed: ${result.stderr}`);
+    const line = JSON.parse(result.stdout) as { ms: number; cpuMs: number; from: string; rows: number };
+    if (line.from !== expected) throw new Error(`load-child ${file}: expected a load from the ${expected}, got ${line.from}`);
+    return line;
+  });
+  return { ms: median(runs.map((run) => run.ms)), cpuMs: median(runs.map((run) => run.cpuMs)), rows: runs[0]!.rows };
+}
+
+function warm(load: () => number): number {
+  load();
+  return median(
+    Array.from({ length: WARM_RUNS }, () => {
+      const started = performance.now();
+      load();
+      return performance.now() - started;
+    }),
+  );
+}
+
+/** A random walk of 1-minute candles (prices to the cent, volumes to 5 decimals); its milliseconds to write. */
+export function generateCandleFile(file: string, rows: number): number {
+  const started = performance.now();
+  const fd = fs.openSync(file, 'w');
+  try {
+    fs.writeSync(fd, 'timestamp,open,high,low,close,volume\n');
+    let time = 1_600_000_000_000;
+    let price = 40_000;
+    let seed = 42;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    let chunk: string[] = [];
+    for (let i = 0; i < rows; i++) {
+      const open = price;
+      const close = Math.max(1, open * (1 + (random() - 0.5) * 0.004));
+      const high = Math.max(open, close) * (1 + random() * 0.001);
+      const low = Math.min(open, close) * (1 - random() * 0.001);
+      chunk.push(`${time},${open.toFixed(2)},${high.toFixed(2)},${low.toFixed(2)},${close.toFixed(2)},${(random() * 50).toFixed(5)}`);
+      price = Number(close.toFixed(2));
+      time += 60_000;
+      if (chunk.length === 10_000) {
+        fs.writeSync(fd, `${chunk.join('\n')}\n`);
+        chunk = [];
+      }
+    }
+    if (chunk.length) fs.writeSync(fd, `${chunk.join('\n')}\n`);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return performance.now() - started;
+}
