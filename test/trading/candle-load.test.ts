@@ -146,6 +146,9 @@ describe('the byte parser gives what the text parser gave', () => {
     expectSameAsReference(big, 'three MiB, CRLF');
     const longLine = `${lines.slice(0, 10).join('\n')}\n1800000000000,1,2,0.5,1.5,1.${'0'.repeat(1_500_000)}\n`;
     expectSameAsReference(longLine, 'a 1.5 MB field');
+    // The first thousand lines long, the rest short: more rows than the first estimate, so the columns grow.
+    const growing = [...lines.slice(0, 1_200).map((line) => `${line}.${'0'.repeat(200)}1`), ...Array.from({ length: 20_000 }, (_, i) => `${1_800_000_000_000 + i},1,2,0.5,1.5,1`)].join('\n');
+    expectSameAsReference(growing, 'more rows than estimated');
     const longBad = `${lines.slice(0, 10).join('\n')}\n1800000000000,1,2,0.5,1.5,${'1'.repeat(1_500_000)}x\n`;
     expectSameAsReference(longBad, 'a 1.5 MB bad field');
   });
