@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CANDLE_CACHE_VERSION, candleCacheDir, candleCacheFile, loadCandleFile, loadCandles, parseCandleCsv, parseCandleCsvBytes, parseFreqtradeJson, type CandleSeries } from '../../trading/engine.ts';
+import { CANDLE_CACHE_VERSION, candleCacheDir, candleCacheFile, loadCandleFile, loadCandles, parseCandleCsv, parseCandleCsvBytes, parseFreqtradeJson, parseFreqtradeJsonBytes, type CandleSeries } from '../../trading/engine.ts';
 import { referenceLoadCandleFile, referenceParseCandleCsv, referenceParseFreqtradeJson } from '../support/reference-candle-parser.ts';
 
 const DATA = fileURLToPath(new URL('../../candles/', import.meta.url));
@@ -153,10 +153,67 @@ describe('the byte parser gives what the text parser gave', () => {
     expectSameAsReference(longBad, 'a 1.5 MB bad field');
   });
 
-  it('freqtrade JSON: the same candles and errors as before', () => {
+  it('freqtrade JSON: the same candles and errors as before, from bytes or from text', () => {
     const good = '[[1000,1,2,0.5,1.5,10],[2000,1.5,1.6,1.4,1.55,3.25]]';
-    for (const text of [good, '[[1000,1,2]]', '{', '{}', '[[1000,"1",2,0.5,1.5,10]]', '[[2000,1,2,0.5,1.5,10],[1000,1,2,0.5,1.5,10]]', '[[1000,1,0.9,0.5,1.5,10]]']) {
-      expect(outcome(() => parseFreqtradeJson(text, 'f.json')), text).toEqual(outcome(() => referenceParseFreqtradeJson(text, 'f.json')));
+    const bad = '[1000,1,0.9,0.5,1.5,10]';
+    const texts = [
+      good,
+      ` \n\t[ [ 1000 , 1 , 2 , 0.5 , 1.5 , 10 ] ,\r\n [2000,1.5,1.6,1.4,1.55,3.25] ] \n`,
+      '[[1e3,1E0,2e+0,5e-1,1.5,1.0e1]]',
+      '[[1000,1,2,0.5,1.5,-0]]',
+      '[[1000,1.00000000000000000001,2,0.1234567890123456789,1.5,123456789012345678901234567890]]',
+      '[[9007199254740993,1,2,0.5,1.5,0.00000000000000000000000123]]',
+      '[]',
+      '[ ]',
+      '[[1000,1,2]]',
+      '[[1000,1,2,0.5,1.5,10,7]]',
+      '[[1000,"1",2,0.5,1.5,10]]',
+      '[[1000,1,2,0.5,1.5,null]]',
+      '[[1000,true,2,0.5,1.5,10]]',
+      '[[1000,[1],2,0.5,1.5,10]]',
+      '[[1000,1,2,0.5,1.5,1e999]]',
+      '[[1000,01,2,0.5,1.5,10]]',
+      '[[1000,1.,2,0.5,1.5,10]]',
+      '[[1000,.5,2,0.5,1.5,10]]',
+      '[[1000,+1,2,0.5,1.5,10]]',
+      '[[1000,1,2,0.5,1.5,10],]',
+      '[[1000,1,2,0.5,1.5,10]] x',
+      '[[1000,1,2,0.5,1.5,10]',
+      '\uFEFF[[1000,1,2,0.5,1.5,10]]',
+      '{',
+      '{}',
+      '"candles"',
+      '',
+      '[[2000,1,2,0.5,1.5,10],[1000,1,2,0.5,1.5,10]]',
+      `[${bad}]`,
+      // A bad row, then a syntax error: JSON.parse refused the file first.
+      `[[1000,1,2,0.5,1.5,10],${bad},[3000,1,2,0.5,1.5,10]`,
+      // A bad row, then a row only the text parser reads: the bad row is still the error.
+      `[[1000,1,2,0.5,1.5,10],${bad},[3000,"1",2,0.5,1.5,10]]`,
+      `[[1000,1,2,0.5,1.5,10],${bad},[3000,1,2,0.5,1.5,1e999]]`,
+    ];
+    const file = path.join(tmp, 'case.json');
+    for (const text of texts) {
+      const expected = outcome(() => referenceParseFreqtradeJson(text, file));
+      expect(outcome(() => parseFreqtradeJson(text, file)), text).toEqual(expected);
+      expect(outcome(() => parseFreqtradeJsonBytes(Buffer.from(text), file) ?? parseFreqtradeJson(text, file)), text).toEqual(expected);
+      fs.writeFileSync(file, text);
+      expect(outcome(() => loadCandleFile(file, { cacheDir: null })), text).toEqual(outcome(() => referenceLoadCandleFile(file)));
+    }
+    // The plain shape takes the byte path; the others fall back to the text.
+    expect(parseFreqtradeJsonBytes(Buffer.from(good))).toBeDefined();
+    expect(parseFreqtradeJsonBytes(Buffer.from('[[1000,"1",2,0.5,1.5,10]]'))).toBeUndefined();
+  });
+
+  it('freqtrade JSON of every file in candles/, bit for bit', () => {
+    for (const name of fs.readdirSync(DATA).filter((entry) => entry.endsWith('.csv'))) {
+      const lines = fs.readFileSync(DATA + name, 'utf8').trim().split('\n').slice(1);
+      // The numbers copied as text, as freqtrade writes them.
+      const file = path.join(tmp, name.replace('.csv', '.json'));
+      fs.writeFileSync(file, `[${lines.map((line) => `[${line}]`).join(',')}]`);
+      const expected = bits(referenceLoadCandleFile(file));
+      expect(bits(loadCandleFile(file, { cacheDir: null })), name).toEqual(expected);
+      expect(bits(referenceLoadCandleFile(DATA + name)), name).toEqual(expected);
     }
   });
 

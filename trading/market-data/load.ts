@@ -305,6 +305,142 @@ function latin1(bytes: Uint8Array, start: number, end: number): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
 }
 
+/**
+ * Freqtrade's JSON straight from bytes into the columns, when the file is the plain shape: an
+ * array of six-number arrays (JSON whitespace anywhere between). Numbers are read as in the CSV
+ * parser (exponents through `Number()`, which reads a JSON number as `JSON.parse` does). Anything
+ * else — strings, nulls, rows of another length, a number too large for a double, a JSON syntax
+ * error — returns undefined and the caller parses the text with `parseFreqtradeJson`, so the
+ * candles and the errors are the same. A bad row found here is only reported once the whole text
+ * has proved to be the plain shape, since `JSON.parse` would have refused a broken file first.
+ */
+export function parseFreqtradeJsonBytes(bytes: Uint8Array, source = 'JSON'): CandleSeries | undefined {
+  const padded = new Uint8Array(bytes.length + 1);
+  padded.set(bytes);
+  return parseJsonPadded(padded, bytes.length, source);
+}
+
+/** `bytes[0, n)` is the text and `bytes[n]` a 0 that stops every scan, so no read goes past the end. */
+function parseJsonPadded(bytes: Uint8Array, n: number, source: string): CandleSeries | undefined {
+  let pos = skipJsonSpace(bytes, 0);
+  if (bytes[pos] !== OPEN_BRACKET) return undefined;
+  pos = skipJsonSpace(bytes, pos + 1);
+  const values = new Float64Array(6);
+  let columns: Columns | undefined;
+  let row = 0;
+  let previousTime = 0;
+  let failure: unknown;
+  if (bytes[pos] === CLOSE_BRACKET) pos++;
+  else {
+    for (;;) {
+      const rowStart = pos;
+      if (bytes[pos] !== OPEN_BRACKET) return undefined;
+      pos = skipJsonSpace(bytes, pos + 1);
+      for (let f = 0; f < 6; f++) {
+        const value = readJsonNumber(bytes, pos);
+        if (!Number.isFinite(value)) return undefined;
+        values[f] = value;
+        pos = skipJsonSpace(bytes, jsonCursor);
+        if (bytes[pos] !== (f < 5 ? COMMA : CLOSE_BRACKET)) return undefined;
+        pos = skipJsonSpace(bytes, pos + 1);
+      }
+      if (failure === undefined) {
+        const time = values[0]!;
+        const open = values[1]!;
+        const high = values[2]!;
+        const low = values[3]!;
+        const close = values[4]!;
+        const volume = values[5]!;
+        if (high < Math.max(open, close) || low > Math.min(open, close) || low > high || open <= 0 || volume < 0 || (row > 0 && time <= previousTime)) {
+          try {
+            checkRow(values, row > 0 ? previousTime : undefined, `${source} row ${row + 1}`);
+          } catch (error) {
+            failure = error;
+          }
+        }
+        if (failure === undefined) {
+          columns ??= new Columns(Math.ceil((n / Math.max(1, pos - rowStart)) * 1.25) + 64);
+          if (row === columns.capacity) columns = columns.grow();
+          columns.time[row] = time;
+          columns.open[row] = open;
+          columns.high[row] = high;
+          columns.low[row] = low;
+          columns.close[row] = close;
+          columns.volume[row] = volume;
+          previousTime = time;
+        }
+      }
+      row++;
+      if (bytes[pos] === COMMA) pos = skipJsonSpace(bytes, pos + 1);
+      else if (bytes[pos] === CLOSE_BRACKET) {
+        pos++;
+        break;
+      } else return undefined;
+    }
+  }
+  if (skipJsonSpace(bytes, pos) !== n) return undefined;
+  if (failure !== undefined) throw failure;
+  return columns ? columns.series(row) : allocateCandles(0);
+}
+
+const OPEN_BRACKET = 91;
+const CLOSE_BRACKET = 93;
+const PLUS = 43;
+
+function skipJsonSpace(bytes: Uint8Array, from: number): number {
+  let pos = from;
+  for (;;) {
+    const c = bytes[pos];
+    if (c !== 32 && c !== 10 && c !== 13 && c !== 9) return pos;
+    pos++;
+  }
+}
+
+/** Where `readJsonNumber` stopped. */
+let jsonCursor = 0;
+
+/** The JSON number at `start` (ending at `jsonCursor`), or NaN if there is none. */
+function readJsonNumber(bytes: Uint8Array, start: number): number {
+  let pos = start;
+  const negative = bytes[pos] === MINUS;
+  if (negative) pos++;
+  const integerStart = pos;
+  let mantissa = 0;
+  let d = bytes[pos]! - ZERO;
+  if (d === 0) d = bytes[++pos]! - ZERO;
+  else {
+    while (d >>> 0 <= 9) {
+      mantissa = mantissa * 10 + d;
+      d = bytes[++pos]! - ZERO;
+    }
+  }
+  if (pos === integerStart) return NaN;
+  let decimals = 0;
+  if (d === DOT - ZERO) {
+    const fractionStart = ++pos;
+    d = bytes[pos]! - ZERO;
+    while (d >>> 0 <= 9) {
+      mantissa = mantissa * 10 + d;
+      d = bytes[++pos]! - ZERO;
+    }
+    decimals = pos - fractionStart;
+    if (decimals === 0) return NaN;
+  }
+  let exponent = false;
+  if (d === 101 - ZERO || d === 69 - ZERO) {
+    exponent = true;
+    const sign = bytes[++pos];
+    if (sign === PLUS || sign === MINUS) pos++;
+    const exponentStart = pos;
+    while ((bytes[pos]! - ZERO) >>> 0 <= 9) pos++;
+    if (pos === exponentStart) return NaN;
+  }
+  jsonCursor = pos;
+  if (exponent || mantissa >= 9007199254740992 || decimals > 22) return Number(latin1(bytes, start, pos));
+  const value = decimals === 0 ? mantissa : mantissa / POW10[decimals]!;
+  return negative ? -value : value;
+}
+
 /** Parses freqtrade's JSON candle format: `[[ts, open, high, low, close, volume], ...]`. */
 export function parseFreqtradeJson(text: string, source = 'JSON'): CandleSeries {
   let data: unknown;
@@ -367,9 +503,9 @@ export function loadCandles(path: string, options: LoadCandleOptions = {}): Load
     const size = Number(stat.size);
     let read: number;
     if (path.toLowerCase().endsWith('.json')) {
-      const bytes = readAll(fd, size);
-      read = bytes.length;
-      series = parseFreqtradeJson(bytes.toString('utf8'), path);
+      const bytes = readPadded(fd, size);
+      read = bytes.length - 1;
+      series = parseJsonPadded(bytes, read, path) ?? parseFreqtradeJson(bytes.toString('utf8', 0, read), path);
     } else {
       ({ series, read } = parseCsvFile(fd, size, path));
     }
@@ -423,14 +559,15 @@ function parseCsvFile(fd: number, size: number, path: string): { series: CandleS
   }
 }
 
-/** Up to `size` bytes (what fstat saw); fewer if the file shrank meanwhile. */
-function readAll(fd: number, size: number): Buffer {
-  const buffer = Buffer.allocUnsafeSlow(size);
+/** Up to `size` bytes (what fstat saw; fewer if the file shrank meanwhile), then one 0 byte. */
+function readPadded(fd: number, size: number): Buffer {
+  const buffer = Buffer.allocUnsafeSlow(size + 1);
   let filled = 0;
   while (filled < size) {
     const read = fs.readSync(fd, buffer, filled, size - filled, filled);
     if (read === 0) break;
     filled += read;
   }
-  return filled === size ? buffer : buffer.subarray(0, filled);
+  buffer[filled] = 0;
+  return buffer.subarray(0, filled + 1);
 }
