@@ -84,8 +84,8 @@ describe('dashboard and alert rules against the metrics start and a worker expor
     // Both on their own embedded database, no demo company: the metrics exist from the start.
     const common = { DEMO_SEED: 'false', PAPER_MARKET: 'replay', OLLAMA_HOST: 'http://127.0.0.1:9', LOG_LEVEL: 'warn' };
     const [start, worker] = await Promise.all([
-      startCli(['start'], { ...common, DATA_DIR: dataDir(), PORT: '0', LOG_LEVEL: 'info', TELEGRAM_BOT_TOKEN: emulator.token, TELEGRAM_API_ROOT: emulator.apiRoot }, (line) => line.includes('BotCriptoFy is up'), 90_000),
-      startCli(['worker'], { ...common, DATA_DIR: dataDir(), METRICS_PORT: String(metricsPort), LOG_LEVEL: 'info' }, (line) => line.includes('worker ready'), 90_000),
+      startCli(['start'], { ...common, DATA_DIR: dataDir(), PORT: '0', LOG_LEVEL: 'info', TELEGRAM_BOT_TOKEN: emulator.token, TELEGRAM_API_ROOT: emulator.apiRoot }, (line) => line.includes('BotCriptoFy is up'), 170_000),
+      startCli(['worker'], { ...common, DATA_DIR: dataDir(), METRICS_PORT: String(metricsPort), LOG_LEVEL: 'info' }, (line) => line.includes('worker ready'), 170_000),
     ]);
     try {
       const url = (JSON.parse(start.line) as { url: string }).url;
@@ -100,7 +100,7 @@ describe('dashboard and alert rules against the metrics start and a worker expor
     expect(await start.exited).toBe(0);
     expect(await worker.exited).toBe(0);
     expect(worker.output()).toContain('worker stopped cleanly');
-  }, 180_000);
+  }, 240_000);
 
   afterAll(async () => {
     await emulator?.close();
