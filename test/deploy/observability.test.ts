@@ -83,10 +83,17 @@ describe('dashboard and alert rules against the metrics start and a worker expor
     const metricsPort = await freePort();
     // Both on their own embedded database, no demo company: the metrics exist from the start.
     const common = { DEMO_SEED: 'false', PAPER_MARKET: 'replay', OLLAMA_HOST: 'http://127.0.0.1:9', LOG_LEVEL: 'warn' };
-    const [start, worker] = await Promise.all([
+    const settled = await Promise.allSettled([
       startCli(['start'], { ...common, DATA_DIR: dataDir(), PORT: '0', LOG_LEVEL: 'info', TELEGRAM_BOT_TOKEN: emulator.token, TELEGRAM_API_ROOT: emulator.apiRoot }, (line) => line.includes('BotCriptoFy is up'), 170_000),
       startCli(['worker'], { ...common, DATA_DIR: dataDir(), METRICS_PORT: String(metricsPort), LOG_LEVEL: 'info' }, (line) => line.includes('worker ready'), 170_000),
     ]);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      // The one that did start must not outlive the test.
+      for (const r of settled) if (r.status === 'fulfilled') r.value.child.kill('SIGKILL');
+      throw failed.reason;
+    }
+    const [start, worker] = settled.map((r) => (r as PromiseFulfilledResult<Awaited<ReturnType<typeof startCli>>>).value) as [Awaited<ReturnType<typeof startCli>>, Awaited<ReturnType<typeof startCli>>];
     try {
       const url = (JSON.parse(start.line) as { url: string }).url;
       const startMetrics = await (await fetch(`${url}/metrics`)).text();
