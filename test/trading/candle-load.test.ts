@@ -138,7 +138,7 @@ describe('the byte parser gives what the text parser gave', () => {
     }
   });
 
-  it('lines across the reader\'s 1 MiB pieces, and a line longer than a piece', () => {
+  it('lines across the reader\'s 256 KiB pieces, and a line longer than a piece', () => {
     const lines = [];
     for (let i = 0; i < 60_000; i++) lines.push(`${1_700_000_000_000 + i * 60_000},${40000 + (i % 97) / 100},${40100 + (i % 89) / 100},${39900.5},${40000.25},${(i % 1000) / 7}`);
     const big = `timestamp,open,high,low,close,volume\r\n${lines.join('\r\n')}`;
