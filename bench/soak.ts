@@ -70,6 +70,8 @@ export interface SoakResult {
   readonly logLines: number;
   readonly nonJsonLines: readonly string[];
   readonly exitCodes: Record<string, number | null>;
+  /** The last lines of each process that did not exit 0 (why it did not). */
+  readonly lastLines: Record<string, readonly string[]>;
   readonly faults: readonly FaultRecord[];
 }
 
@@ -439,6 +441,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       logLines: allLines.length,
       nonJsonLines: nonJson.slice(0, 20).map(({ name, line }) => `${name}: ${line.slice(0, 300)}`),
       exitCodes,
+      lastLines: Object.fromEntries(resources.processes.filter((p) => exitCodes[p.name] !== 0).map((p) => [p.name, p.lines.slice(-8).map((line) => line.slice(0, 400))])),
       faults,
     };
     return result;
@@ -474,7 +477,7 @@ export function soakViolations(result: SoakResult): string[] {
   if (result.nonJsonLines.length > 0) problems.push(`logs: ${result.nonJsonLines.length} lines are not JSON, e.g. ${result.nonJsonLines[0]}`);
   for (const [name, code] of Object.entries(result.exitCodes)) {
     if (name === 'worker-1' && result.options.faults) continue; // killed on purpose
-    if (code !== 0) problems.push(`${name} exited with ${code}`);
+    if (code !== 0) problems.push(`${name} exited with ${code}; its last lines:\n    ${(result.lastLines[name] ?? []).join('\n    ')}`);
   }
   return problems;
 }

@@ -126,8 +126,9 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
       stopped = true;
       stopping.abort();
       clearInterval(depthTimer);
+      // Half the budget each, so the whole stop fits in `timeoutMs`.
       await bots.stop(Math.max(100, timeoutMs / 2));
-      await jobs.close(timeoutMs);
+      await jobs.close(Math.max(100, timeoutMs / 2));
       await locks.close();
     },
   };

@@ -42,8 +42,11 @@ export async function workerCommand(): Promise<void> {
     const hardStop = setTimeout(() => process.exit(1), config.shutdownTimeoutMs);
     hardStop.unref();
     try {
+      // The outbox first: its rows waiting for a sending slot are released at once, so the
+      // delivery job in progress ends and the job queues close without waiting it out.
+      const outboxStopped = delivery?.stop({ timeoutMs: Math.min(5_000, config.shutdownTimeoutMs / 3) });
       await service.stop(Math.max(200, config.shutdownTimeoutMs - 1_000));
-      await delivery?.stop({ timeoutMs: 1_000 });
+      await outboxStopped;
       await metricsServer?.close(500);
       await runtime.close();
       logger.info('worker stopped cleanly');

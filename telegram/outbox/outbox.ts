@@ -288,8 +288,9 @@ export class OutboxSender {
    * recorded (at most `timeoutMs`; default: the request timeout plus 5 s).
    */
   async stop(options: { timeoutMs?: number } = {}): Promise<void> {
-    if (!this.loopPromise) return;
+    // Also for a sender driven by runOnce() (a job): its rows waiting for a slot are released.
     this.stopController.abort();
+    if (!this.loopPromise && this.inFlight.size === 0) return;
     this.wakeUp?.();
     const timeoutMs = options.timeoutMs ?? this.sender.maxCallMs + 5_000;
     let timer: NodeJS.Timeout | undefined;
