@@ -1,4 +1,5 @@
 import { changesSomething, type ToolOutcome } from '../tools/index.ts';
+import type { Locale } from '../i18n/index.ts';
 import { fold, localeScores } from './router.ts';
 
 // The answer gate: what a model's answer must be before anyone reads it. It runs after the
@@ -7,7 +8,7 @@ import { fold, localeScores } from './router.ts';
 // caller replaces it with a rendering of the turn's tool results and audits the reason.
 // A small model fails in these ways in the field; each rule catches one of them.
 
-export type Locale = 'pt-BR' | 'en';
+export type { Locale };
 
 /**
  * The longest answer kept from the model: about two Telegram messages (4,096 characters each).

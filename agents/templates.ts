@@ -1,15 +1,15 @@
 import { formatBrlCents } from '../billing/index.ts';
+import { intlLocale, type Locale } from '../i18n/index.ts';
 
 // Deterministic answers from tool results: what staff get when the model is offline, and
 // the fallback when a model's answer states a number no tool produced.
 
-type Locale = 'pt-BR' | 'en';
 type Result = Record<string, unknown>;
 
 const money = formatBrlCents;
-const quote = (value: number, locale: Locale) => `${new Intl.NumberFormat(locale === 'en' ? 'en-US' : 'pt-BR', { maximumFractionDigits: 2 }).format(value)} USDT`;
-const pct = (value: number | null, locale: Locale) => (value === null ? '–' : `${new Intl.NumberFormat(locale === 'en' ? 'en-US' : 'pt-BR', { maximumFractionDigits: 2 }).format(value)} %`);
-const int = (value: number, locale: Locale) => new Intl.NumberFormat(locale === 'en' ? 'en-US' : 'pt-BR').format(value);
+const quote = (value: number, locale: Locale) => `${new Intl.NumberFormat(intlLocale(locale), { maximumFractionDigits: 2 }).format(value)} USDT`;
+const pct = (value: number | null, locale: Locale) => (value === null ? '–' : `${new Intl.NumberFormat(intlLocale(locale), { maximumFractionDigits: 2 }).format(value)} %`);
+const int = (value: number, locale: Locale) => new Intl.NumberFormat(intlLocale(locale)).format(value);
 const t = (locale: Locale, pt: string, en: string) => (locale === 'en' ? en : pt);
 /**
  * The window a result covers, as a phrase: "nas últimas 24 h", "nos últimos 7 dias", "no último
@@ -98,7 +98,7 @@ const DOMAIN_TEMPLATES: Record<string, (r: Result, l: Locale) => string> = {
   force_exit: (r, l) => [t(l, `Saídas do robô ${r['botId']}:`, `Exits of bot ${r['botId']}:`), ...(r['exits'] as Result[]).map((e) => `- ${e['symbol']}: ${e['outcome']} ${e['amountBase']}${e['priceQuote'] ? ` @ ${e['priceQuote']}` : ''}${e['reason'] ? ` (${e['reason']})` : ''}`)].join('\n'),
   pnl_by_period: (r, l) => [t(l, `Resultado por ${r['period'] === 'day' ? 'dia' : r['period'] === 'week' ? 'semana' : 'mês'}: total ${quote(r['totalProfitQuote'] as number, l)}.`, `Result per ${r['period']}: total ${quote(r['totalProfitQuote'] as number, l)}.`),
     ...(r['rows'] as Result[]).map((row) => `- ${row['start']}: ${int(row['closedTrades'] as number, l)} ${t(l, 'operações', 'trades')}, ${quote(row['profitQuote'] as number, l)}`)].join('\n'),
-  bot_balances: (r, l) => (r['bots'] as Result[]).map((b) => `- ${b['name']} (${b['mode']}, ${b['status']}): ${b['assets'] ? Object.entries(b['assets'] as Record<string, number>).map(([asset, n]) => `${new Intl.NumberFormat(l === 'en' ? 'en-US' : 'pt-BR', { maximumFractionDigits: 8 }).format(n)} ${asset}`).join(', ') : (b['note'] ?? '–')}`).join('\n') || t(l, 'Nenhum robô.', 'No bots.'),
+  bot_balances: (r, l) => (r['bots'] as Result[]).map((b) => `- ${b['name']} (${b['mode']}, ${b['status']}): ${b['assets'] ? Object.entries(b['assets'] as Record<string, number>).map(([asset, n]) => `${new Intl.NumberFormat(intlLocale(l), { maximumFractionDigits: 8 }).format(n)} ${asset}`).join(', ') : (b['note'] ?? '–')}`).join('\n') || t(l, 'Nenhum robô.', 'No bots.'),
   set_config: (r, l) => configChange(r, l),
   rollback_config: (r, l) => configChange(r, l),
 };

@@ -1,4 +1,6 @@
-/** An amount in centavos as Brazilian reais, written the way the reader's locale writes money. */
-export function formatBrlCents(cents: number, locale: 'pt-BR' | 'en' = 'pt-BR'): string {
-  return new Intl.NumberFormat(locale === 'en' ? 'en-US' : 'pt-BR', { style: 'currency', currency: 'BRL' }).format(cents / 100);
+import { formatMoneyCents, type Locale } from '../i18n/index.ts';
+
+/** An amount in centavos as Brazilian reais, written the way the reader's locale writes money (exactly: no float). */
+export function formatBrlCents(cents: number, locale: Locale = 'pt-BR'): string {
+  return formatMoneyCents(cents, 'BRL', locale);
 }

@@ -1,7 +1,8 @@
 import { and, eq, inArray, isNotNull, like, or } from 'drizzle-orm';
 import type { Telegram } from 'telegraf';
 import { z } from 'zod';
-import { approvals, notifications, users, type Database, type Locale } from '../db/index.ts';
+import { approvals, notifications, users, type Database } from '../db/index.ts';
+import type { Locale } from '../i18n/index.ts';
 import type { Logger } from '../observability/index.ts';
 import { decideApproval, listPendingApprovals, mayDecide, TOOLS, type ApprovalRow, type ToolContext } from '../tools/index.ts';
 import { linkedDeciders, linkedUsers, type LinkedPerson } from './identity.ts';

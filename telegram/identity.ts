@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
 import { and, eq, gt, inArray, isNull, or, sql } from 'drizzle-orm';
 import { appendAudit } from '../audit/index.ts';
-import { staff, telegramGroups, telegramLinkCodes, telegramLinks, tenants, users, type Database, type Department, type Locale } from '../db/index.ts';
+import { staff, telegramGroups, telegramLinkCodes, telegramLinks, tenants, users, type Database, type Department } from '../db/index.ts';
+import type { Locale } from '../i18n/index.ts';
 import type { Actor } from '../tools/index.ts';
 
 // Who is on the other side of a chat. Nobody is served until linked: a one-time code, issued

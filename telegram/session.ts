@@ -1,4 +1,4 @@
-import type { Locale } from '../db/index.ts';
+import type { Locale } from '../i18n/index.ts';
 import { invokeTool, TOOLS, type ToolContext, type ToolOutcome } from '../tools/index.ts';
 import type { LinkedPerson } from './identity.ts';
 import type { InlineKeyboard } from './send.ts';

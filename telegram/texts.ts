@@ -1,5 +1,5 @@
 import { detectLocale, type AgentName } from '../agents/index.ts';
-import type { Locale } from '../db/index.ts';
+import type { Locale } from '../i18n/index.ts';
 import { escapeMarkdown } from './markdown.ts';
 
 // What the door itself says (agents write their own answers), in pt-BR and English. Texts

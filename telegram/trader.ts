@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { formatBrlCents } from '../billing/index.ts';
-import type { Locale } from '../db/index.ts';
 import { tenantScope } from '../db/index.ts';
 import { STRATEGIES } from '../trading/index.ts';
 import { equityChart } from './charts/index.ts';
@@ -8,6 +7,7 @@ import { escapeMarkdown as md } from './markdown.ts';
 import type { InlineKeyboard } from './send.ts';
 import { callTool, type Session } from './session.ts';
 import { t } from './texts.ts';
+import { intlLocale, type Locale } from '../i18n/index.ts';
 
 // A trader's commands (freqtrade's, where they exist). Every figure comes from a tool called
 // as the trader, so the tool layer's scope is what keeps one trader out of another's data.
@@ -15,13 +15,13 @@ import { t } from './texts.ts';
 type Bot = { id: string; name: string; strategy: string; symbols: string[]; mode: string; status: string; stakeQuote: string };
 type Position = { botId: string; symbol: string; amountBase: string; entryPriceQuote: string; stopLossQuote: string | null; takeProfitQuote: string | null };
 
-const numberFormat = (locale: Locale, digits: number) => new Intl.NumberFormat(locale === 'en' ? 'en-US' : 'pt-BR', { maximumFractionDigits: digits, minimumFractionDigits: Math.min(digits, 2) });
+const numberFormat = (locale: Locale, digits: number) => new Intl.NumberFormat(intlLocale(locale), { maximumFractionDigits: digits, minimumFractionDigits: Math.min(digits, 2) });
 const quote = (value: number | string, locale: Locale, signed = false) => {
   const n = Number(value);
   return `${signed && n > 0 ? '+' : ''}${numberFormat(locale, 2).format(n)}`;
 };
 const price = (value: string | null, locale: Locale) => (value === null ? '–' : numberFormat(locale, Number(value) >= 100 ? 2 : 6).format(Number(value)));
-const amount = (value: string | number, locale: Locale) => new Intl.NumberFormat(locale === 'en' ? 'en-US' : 'pt-BR', { maximumFractionDigits: 8 }).format(Number(value));
+const amount = (value: string | number, locale: Locale) => new Intl.NumberFormat(intlLocale(locale), { maximumFractionDigits: 8 }).format(Number(value));
 const pct = (value: number | null, locale: Locale, signed = false) => (value === null ? '–' : `${signed && value > 0 ? '+' : ''}${numberFormat(locale, 2).format(value)} %`);
 const shortId = (id: string) => id.slice(0, 8);
 

@@ -1,11 +1,12 @@
 import { formatBrlCents } from '../billing/index.ts';
 import { windowTag } from '../figures/index.ts';
+import { intlLocale, type Locale } from '../i18n/index.ts';
 
 // The executive report written from the tools' figures alone. It is the whole report when the
 // model is away (or wrote a figure no tool produced), and the figures part of it always: the
 // model only adds the prose summary on top.
 
-export type Locale = 'pt-BR' | 'en';
+export type { Locale };
 export type Period = 'daily' | 'weekly';
 
 /** Each department's tool results, exactly as the tools returned them (null when a tool failed). */
@@ -50,7 +51,7 @@ export interface SystemHealth {
 }
 
 const t = (l: Locale, pt: string, en: string) => (l === 'en' ? en : pt);
-const nf = (l: Locale, digits = 2) => new Intl.NumberFormat(l === 'en' ? 'en-US' : 'pt-BR', { maximumFractionDigits: digits });
+const nf = (l: Locale, digits = 2) => new Intl.NumberFormat(intlLocale(l), { maximumFractionDigits: digits });
 const int = (value: number, l: Locale) => nf(l, 0).format(value);
 const money = (cents: number, l: Locale) => formatBrlCents(cents, l);
 const pct = (value: number | null, l: Locale) => (value === null ? '–' : `${nf(l).format(value)} %`);

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { bigint, boolean, index, pgEnum, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { locales, type Locale } from '../../i18n/index.ts';
 import { createdAt, id, instant, updatedAt } from './columns.ts';
 
 export const tenantKinds = ['company', 'trader', 'influencer'] as const;
@@ -25,8 +26,8 @@ export const staffRoles = ['member', 'head', 'ceo', 'admin'] as const;
 export type StaffRole = (typeof staffRoles)[number];
 export const staffRole = pgEnum('staff_role', staffRoles);
 
-export const locales = ['pt-BR', 'en'] as const;
-export type Locale = (typeof locales)[number];
+// The languages are i18n's; the column type and the enum live here.
+export { locales, type Locale };
 export const locale = pgEnum('locale', locales);
 
 /**

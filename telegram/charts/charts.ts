@@ -1,7 +1,8 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { arrCents, financeSummary, type FinanceSummary } from '../../billing/index.ts';
 import { backtestResults, backtests, bots, getScoped, queryRows, assertTenantScope, tenantScope, type Database, type TenantScope } from '../../db/index.ts';
-import { centsToDecimal, formatMoneyCents, formatPct, formatQuote, numberToDecimal, splitPair, type Locale } from '../outbox/format.ts';
+import { centsToDecimal, formatMoneyCents, formatPct, formatQuote, intlLocale, numberToDecimal, type Locale } from '../../i18n/index.ts';
+import { splitPair } from '../outbox/format.ts';
 import { svgToPng, svgToPngAsync, type RenderOptions } from './render.ts';
 import { chartSvg } from './svg.ts';
 
@@ -100,7 +101,6 @@ export interface ChartOptions extends RenderOptions {
   readonly height?: number;
 }
 
-const intlLocale = (locale: Locale) => (locale === 'en' ? 'en-US' : 'pt-BR');
 
 function trimDecimal(value: string): string {
   return value.includes('.') ? value.replace(/\.?0+$/, '') || '0' : value;

@@ -2,7 +2,7 @@ import { and, desc, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { bots, departments, notificationLevels, notificationPreferences, notifications, orders, trades, users, type Database, type NotificationLevel } from '../../db/index.ts';
 import type { BotEvent } from '../../trading/runner/events.ts';
-import { numberToDecimal } from './format.ts';
+import { numberToDecimal } from '../../i18n/index.ts';
 import { notificationTypes, parsePayload, type NotificationType } from './templates.ts';
 
 const recipientSchema = z.union([

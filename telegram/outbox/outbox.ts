@@ -8,7 +8,7 @@ import { LimiterAbortedError, LimiterDeadlineError } from './limiter.ts';
 import { TelegramSendError, type TelegramSender } from './telegram-sender.ts';
 import { ChartDataError, renderChartRequest, type ChartRequest } from '../charts/charts.ts';
 import { InvalidNotificationError, parsePayload, renderDigest, renderNotification, undigestibleTypes, type RenderedMessage } from './templates.ts';
-import type { Locale } from './format.ts';
+import type { Locale } from '../../i18n/index.ts';
 
 export interface OutboxSenderOptions {
   readonly db: Database;

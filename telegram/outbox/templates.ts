@@ -1,15 +1,6 @@
 import { z } from 'zod';
-import {
-  escapeHtml as h,
-  formatBase,
-  formatDateTime,
-  formatMoneyCents,
-  formatPct,
-  formatPrice,
-  formatQuote,
-  splitPair,
-  type Locale,
-} from './format.ts';
+import { formatBase, formatDateTime, formatMoneyCents, formatPct, formatPrice, formatQuote, type Locale } from '../../i18n/index.ts';
+import { escapeHtml as h, splitPair } from './format.ts';
 
 // Every notification type, the payload it carries (checked when it is queued and again when
 // it is rendered) and its text in pt-BR and English. Figures come from the payload only:

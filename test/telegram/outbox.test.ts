@@ -3,11 +3,11 @@ import { eq, sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
 import { ManualClock } from '../../clock/index.ts';
+import { formatMoneyCents } from '../../i18n/index.ts';
 import * as db from '../../db/index.ts';
 import { openDatabase, queryRows, type Database, type DatabaseHandle, type Department } from '../../db/index.ts';
 import {
   enqueueNotification,
-  formatMoneyCents,
   getNotificationPreferences,
   InvalidNotificationError,
   notifyBotEvent,

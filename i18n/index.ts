@@ -1,0 +1,5 @@
+// Language and figures for people, one place for every surface (agents, reports, Telegram,
+// the API and the dashboard): the product's languages, the Intl mapping, and money (integer
+// cents), decimals, percentages and dates written without floating point.
+export { locales, intlLocale, type Locale } from './locale.ts';
+export { centsToDecimal, formatMoneyCents, formatDecimal, formatQuote, formatPrice, formatBase, formatPct, formatDateTime, numberToDecimal } from './format.ts';
