@@ -1,6 +1,6 @@
 import { changesSomething, type ToolOutcome } from '../tools/index.ts';
-import type { Locale } from '../i18n/index.ts';
-import { fold, localeScores } from './router.ts';
+import { foldText, type Locale } from '../i18n/index.ts';
+import { localeScores } from './router.ts';
 
 // The answer gate: what a model's answer must be before anyone reads it. It runs after the
 // grounding check (figures) on every model-written text — a turn's answer, a department's
@@ -103,7 +103,7 @@ function tooLong({ answer }: GateInput): string | undefined {
 function repeated({ answer }: GateInput): string | undefined {
   const seen = new Set<string>();
   for (const part of answer.split(/\n+|(?<=[.!?])\s+/)) {
-    const key = fold(part).replace(/^[\s\-*•\d.)]+/, '').replace(/\s+/g, ' ').trim();
+    const key = foldText(part).replace(/^[\s\-*•\d.)]+/, '').replace(/\s+/g, ' ').trim();
     if (key.length < 20) continue;
     if (seen.has(key)) return 'a sentence or line repeated';
     seen.add(key);
@@ -157,7 +157,7 @@ const CLAIMS: readonly RegExp[] = [
 
 /** Whether a text claims that something was done (pt-BR or English). */
 export function claimsEffect(text: string): boolean {
-  const folded = fold(text);
+  const folded = foldText(text);
   return CLAIMS.some((pattern) => pattern.test(folded));
 }
 

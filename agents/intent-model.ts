@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { foldText } from '../i18n/index.ts';
 
 // The router's second opinion: a small multinomial naive Bayes over character n-grams (they
 // survive typos and abbreviations: "pagtos", "qto", "cancelamentos") and words, trained when
@@ -19,11 +20,10 @@ export interface LabelledMessage {
   readonly tool: string;
 }
 
-const fold = (text: string) => text.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
 
 /** Character 3- to 5-grams of each word (with its edges marked) and the words themselves. */
 export function features(text: string): string[] {
-  const words = fold(text).replace(/[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g, ' email ').replace(/\b[0-9a-f]{8}-[0-9a-f-]{27}\b/g, ' uuid ').split(/[^a-z0-9_]+/).filter(Boolean);
+  const words = foldText(text).replace(/[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g, ' email ').replace(/\b[0-9a-f]{8}-[0-9a-f-]{27}\b/g, ' uuid ').split(/[^a-z0-9_]+/).filter(Boolean);
   const out: string[] = [];
   for (const word of words) {
     out.push(`w:${word}`);
@@ -70,7 +70,7 @@ export class IntentModel {
     const likelihood = this.#logLikelihood.get(tool);
     if (!likelihood) return 0;
     // Content words only (4+ letters, not function words); each counts when most of its 4-grams were seen.
-    const words = fold(text).split(/[^a-z0-9]+/).filter((w) => w.length >= 4 && !FUNCTION_WORDS.has(w));
+    const words = foldText(text).split(/[^a-z0-9]+/).filter((w) => w.length >= 4 && !FUNCTION_WORDS.has(w));
     if (words.length === 0) return 0;
     const seen = words.filter((word) => {
       const padded = ` ${word} `;

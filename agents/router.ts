@@ -3,6 +3,7 @@ import { changesSomething, TOOL_POLICY, TOOLS } from '../tools/index.ts';
 import { intentModel } from './intent-model.ts';
 import { amountCentsIn, dueInDays, windowIn } from './when.ts';
 import { agentUsesTool } from './toolsets.ts';
+import { foldText } from '../i18n/index.ts';
 
 /** The ten agents, one per department (the CEO's is `ceo`). */
 export type AgentName = Department;
@@ -41,8 +42,7 @@ interface Route {
 
 // --- What is recognised in a message ---------------------------------------------------------
 
-export const fold = (text: string) => text.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
-
+export 
 const EMAIL = /[\w.+-]+@[\w-]+(?:\.[\w-]+)+/;
 const UUID = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/i;
 /** word.word, not part of an email or a domain. */
@@ -80,7 +80,7 @@ const SETTING_NAMES: readonly (readonly [string, RegExp])[] = [
 ];
 
 function read(raw: string, now: Date): Message {
-  const text = fold(raw);
+  const text = foldText(raw);
   return {
     raw,
     text,
@@ -146,7 +146,7 @@ const STOPWORDS = new Set(
     'documento documentos document documents').split(' '),
 );
 function queryArg(m: Message): { query: string } {
-  const words = m.raw.replace(EMAIL, ' ').replace(/[?!.,;:"()]/g, ' ').split(/\s+/).filter((w) => w && !STOPWORDS.has(fold(w)));
+  const words = m.raw.replace(EMAIL, ' ').replace(/[?!.,;:"()]/g, ' ').split(/\s+/).filter((w) => w && !STOPWORDS.has(foldText(w)));
   return { query: (words.length > 0 ? words.join(' ') : m.raw.replace(/[?!.]/g, ' ').trim()).slice(0, 200) };
 }
 
@@ -203,7 +203,7 @@ function configValueIn(m: Message): unknown {
   if (token === undefined) return undefined;
   if (/^["'].*["']$/.test(token)) return token.slice(1, -1);
   if (/^-?\d+(?:[.,]\d+)?$/.test(token)) return Number(token.replace(',', '.'));
-  const word = fold(token);
+  const word = foldText(token);
   if (['true', 'sim', 'on', 'ligado', 'yes'].includes(word)) return true;
   if (['false', 'nao', 'off', 'desligado', 'no'].includes(word)) return false;
   try {
@@ -246,7 +246,7 @@ function ticketReplyArgs(m: Message): Record<string, unknown> {
 }
 
 function documentBody(m: Message): string | undefined {
-  const afterSlug = m.slug ? m.raw.slice(fold(m.raw).indexOf(m.slug) + m.slug.length) : m.raw;
+  const afterSlug = m.slug ? m.raw.slice(foldText(m.raw).indexOf(m.slug) + m.slug.length) : m.raw;
   return /:\s*([\s\S]{10,})$/.exec(afterSlug)?.[1]?.trim();
 }
 
@@ -519,7 +519,7 @@ const IMPERATIVE = new RegExp(`${LEAD_IN}(?:${IMPERATIVES.join('|')})\\b`);
 
 /** Whether the message opens (or a clause of it opens) with an imperative: it asks for an action. */
 export function opensWithImperative(text: string): boolean {
-  return IMPERATIVE.test(fold(text).trim());
+  return IMPERATIVE.test(foldText(text).trim());
 }
 
 /**
@@ -584,7 +584,7 @@ const EN_WORDS = new Set(
 
 /** How many Portuguese and English marker words (and accented letters, for Portuguese) a text has. */
 export function localeScores(text: string): { pt: number; en: number } {
-  const words = fold(text.replace(EMAIL, ' ').replace(UUID, ' ')).replace(/[a-z0-9_]+(?:[.-][a-z0-9_]+)+/g, ' ').split(/[^a-z']+/).filter(Boolean);
+  const words = foldText(text.replace(EMAIL, ' ').replace(UUID, ' ')).replace(/[a-z0-9_]+(?:[.-][a-z0-9_]+)+/g, ' ').split(/[^a-z']+/).filter(Boolean);
   const accents = (text.match(/[ãõçáéíóúâêô]/gi) ?? []).length;
   return {
     pt: words.filter((w) => PT_WORDS.has(w)).length + accents,

@@ -1,11 +1,11 @@
 import * as chrono from 'chrono-node';
+import { foldText } from '../i18n/index.ts';
 
 // Time in staff messages, read exactly: a window looked back over ("ontem", "last 6 months",
 // "essa semana") and a day ahead ("na sexta", "in 2 weeks", "daqui a 3 dias"). Durations
 // are parsed here (chrono-node reads dates and weekdays well, Portuguese durations poorly);
 // weekdays and calendar dates go to chrono-node in the message's language.
 
-const fold = (text: string) => text.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
 
 const NUMBER_WORDS: Readonly<Record<string, number>> = {
   um: 1, uma: 1, one: 1, a: 1, an: 1, dois: 2, duas: 2, two: 2, tres: 3, three: 3, quatro: 4, four: 4, cinco: 5, five: 5, seis: 6, six: 6,
@@ -49,7 +49,7 @@ const NAMED_WINDOWS: readonly (readonly [RegExp, Window])[] = [
 
 /** The window a message asks about, or undefined when it names none. */
 export function windowIn(text: string): Window | undefined {
-  const folded = fold(text);
+  const folded = foldText(text);
   const counted = new RegExp(String.raw`\b${COUNT}\s*${UNIT}\b`).exec(folded);
   if (counted) {
     const n = countOf(counted[1]!);
@@ -64,7 +64,7 @@ const IN = String.raw`(?:daqui a|daqui|dentro de|em|in|within|after|depois de)`;
 
 /** How many days from `now` a day ahead named in the message is (0 today), or undefined. */
 export function dueInDays(text: string, now: Date, locale: 'pt-BR' | 'en'): number | undefined {
-  const folded = fold(text);
+  const folded = foldText(text);
   const counted = new RegExp(String.raw`\b${IN}\s+${COUNT}\s*${UNIT}\b`).exec(folded);
   if (counted) return Math.max(0, Math.round(countOf(counted[1]!) * unitDays(counted[2]!)));
   if (/\b(depois de amanha|day after tomorrow)\b/.test(folded)) return 2;
@@ -83,7 +83,7 @@ export function dueInDays(text: string, now: Date, locale: 'pt-BR' | 'en'): numb
 
 /** An amount of money written in the message, in cents ("R$ 49,90", "50 reais", "R$1.250"). */
 export function amountCentsIn(text: string): number | undefined {
-  const match = /(?:r\$|brl)\s*(\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?|\d+(?:[.,]\d{1,2})?)|(\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?|\d+(?:[.,]\d{1,2})?)\s*(?:reais|real|brl)\b/i.exec(fold(text));
+  const match = /(?:r\$|brl)\s*(\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?|\d+(?:[.,]\d{1,2})?)|(\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?|\d+(?:[.,]\d{1,2})?)\s*(?:reais|real|brl)\b/i.exec(foldText(text));
   const written = match?.[1] ?? match?.[2];
   if (!written) return undefined;
   // pt-BR thousands with dots and decimals with a comma; a lone dot before 1–2 digits is a decimal.

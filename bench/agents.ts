@@ -17,8 +17,8 @@ import { z } from 'zod';
 import { lastMessage, startFakeOllama } from '../test/support/fake-ollama.ts';
 import { perfectModel } from '../test/support/perfect-model.ts';
 import { departmentHeads } from '../tools/index.ts';
+import { percentile } from './stats.ts';
 
-const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 
 /**
  * Agent turns on the embedded database and the demo company, against the scripted Ollama

@@ -12,9 +12,9 @@ import { createSecretBox } from '../secrets/index.ts';
 import { chaosModel } from '../test/support/chaos-model.ts';
 import { startFakeOllama } from '../test/support/fake-ollama.ts';
 import { departmentHeads } from '../tools/index.ts';
+import { percentile } from './stats.ts';
 
 const TURNS = 1_000;
-const percentile = (sorted: readonly number[], p: number) => sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
 
 /**
  * 1,000 turns against the seeded chaos model (test/support/chaos-model.ts) in each tool mode,

@@ -9,8 +9,8 @@ import { createLogger } from '../observability/index.ts';
 import { createSecretBox } from '../secrets/index.ts';
 import { lastMessage, startFakeOllama } from '../test/support/fake-ollama.ts';
 import { runExecutiveReport } from '../workflows/index.ts';
+import { percentile } from './stats.ts';
 
-const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 const ROUNDS = 10;
 
 /**

@@ -23,6 +23,7 @@ import { createSecretBox } from '../secrets/index.ts';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import crypto from 'node:crypto';
+import { percentile } from './stats.ts';
 
 // The candles that ship with the repository (candles/); BENCH_DATA_DIR points at a folder of
 // larger files with the same names to measure on more bars.
@@ -33,10 +34,6 @@ const out = (line = '') => {
   console.log(line);
 };
 const gc = (globalThis as { gc?: () => void }).gc;
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 async function backtestThroughput() {
   out('## Backtest throughput (target: ≥ 20 M candles/s per core, excluding file loading)');

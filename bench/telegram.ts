@@ -14,6 +14,7 @@ import { createSecretBox } from '../secrets/index.ts';
 import { issueLinkCode, redeemLinkCode, TelegramDoor, type UpdateTiming } from '../telegram/index.ts';
 import { createTelegramDelivery } from '../telegram/outbox/index.ts';
 import { lastMessage, startFakeOllama, toolResults, type OllamaChatRequest, type ScriptedReply } from '../test/support/fake-ollama.ts';
+import { percentile } from './stats.ts';
 
 const UPDATES = Number(process.env.BENCH_TELEGRAM_UPDATES ?? 600);
 /** Updates per second arriving at the bot, spread over the chats (each chat well under Telegram's 1 message/s). */
@@ -21,7 +22,6 @@ const RATE = Number(process.env.BENCH_TELEGRAM_RATE ?? 12);
 const TRADERS = 30;
 const STAFF = 20;
 
-const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The scripted model: a department question calls its tool, the answer quotes the result. */

@@ -1,6 +1,7 @@
 import { gateAnswer, runTurn, settleTurns, type AgentName, type AgentRuntime, type TurnResult } from '../agents/index.ts';
 import { changesSomething, TOOLS, type ToolContext } from '../tools/index.ts';
 import type { EvalMessage } from './messages.ts';
+import { percentile } from '../bench/stats.ts';
 
 // The model's half of the evaluation, scored on what the model itself did: the first tool
 // it called (a router standing in for it is a fallback, never a right answer), whether its
@@ -157,7 +158,6 @@ export function sampleEvenly(messages: readonly EvalMessage[], limit: number): E
 }
 
 /** Nearest-rank percentile of sorted values. */
-const percentile = (sorted: readonly number[], p: number) => sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
 const share = (n: number, total: number) => (total === 0 ? 0 : n / total);
 
 export function summarize(group: string, rows: readonly ModelCaseResult[]): ModelSummary {

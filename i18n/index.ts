@@ -2,4 +2,5 @@
 // the API and the dashboard): the product's languages, the Intl mapping, and money (integer
 // cents), decimals, percentages and dates written without floating point.
 export { locales, intlLocale, type Locale } from './locale.ts';
+export { foldText } from './fold.ts';
 export { centsToDecimal, formatMoneyCents, formatDecimal, formatQuote, formatPrice, formatBase, formatPct, formatDateTime, numberToDecimal } from './format.ts';

@@ -3,7 +3,8 @@ import { and, desc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { documentStatuses, documentVersions, documents, queryRows, staff, users } from '../../db/index.ts';
 import { ToolRefusal } from '../scope.ts';
-import { containing, fold, foldSql } from './fold.ts';
+import { foldText } from '../../i18n/index.ts';
+import { containing, foldSql } from './fold.ts';
 import { rankByMeaning } from './text-search.ts';
 import { defineTool, type ToolContext } from '../types.ts';
 
@@ -69,7 +70,7 @@ export const documentTools = [
       );
       if (rows.length === 0) {
         // Nothing exact (staff often type without accents): every word as an accent-free substring.
-        const words = fold(input.query).split(/[^a-z0-9]+/).filter((w) => w.length >= 3).slice(0, 6);
+        const words = foldText(input.query).split(/[^a-z0-9]+/).filter((w) => w.length >= 3).slice(0, 6);
         if (words.length > 0) {
           const text = foldSql(sql`v.title || ' ' || v.body || ' ' || d.slug`);
           rows = await queryRows<Hit>(

@@ -4,11 +4,8 @@ import { sql, type SQL } from 'drizzle-orm';
 const ACCENTED = 'áàâãäéèêëíìîïóòôõöúùûüçñÁÀÂÃÄÉÈÊËÍÌÎÏÓÒÔÕÖÚÙÛÜÇÑ';
 const PLAIN = 'aaaaaeeeeiiiiooooouuuucnaaaaaeeeeiiiiooooouuuucn';
 
-/** Lower case without accents, in SQL, so "lancamento" finds "Lançamento" (Portuguese accents). */
+/** Lower case without accents, in SQL, so "lancamento" finds "Lançamento" (Portuguese accents): i18n's foldText in SQL. */
 export const foldSql = (expression: SQL) => sql`translate(lower(${expression}), ${ACCENTED}, ${PLAIN})`;
-
-/** The same folding in JavaScript. */
-export const fold = (text: string) => text.toLowerCase().normalize('NFD').replace(/[\u0300-\u036f]/g, '');
 
 /** A LIKE pattern matching `text` anywhere, its wildcards escaped. */
 export const containing = (text: string) => `%${text.replace(/[%_\\]/g, (c) => `\\${c}`)}%`;

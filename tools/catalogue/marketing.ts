@@ -2,7 +2,8 @@ import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { campaigns, queryRows } from '../../db/index.ts';
 import { ToolRefusal } from '../scope.ts';
-import { containing, fold, foldSql } from './fold.ts';
+import { foldText } from '../../i18n/index.ts';
+import { containing, foldSql } from './fold.ts';
 import { defineTool, type ToolContext } from '../types.ts';
 
 const DAY = 86_400_000;
@@ -22,8 +23,8 @@ const campaignFigures = z.object({
 async function campaignFor(ctx: ToolContext, ref: string) {
   const exact = z.uuid().safeParse(ref).success
     ? await ctx.db.select().from(campaigns).where(eq(campaigns.id, ref))
-    : await ctx.db.select().from(campaigns).where(sql`${foldSql(sql`${campaigns.name}`)} = ${fold(ref)}`);
-  const rows = exact.length > 0 ? exact : await ctx.db.select().from(campaigns).where(sql`${foldSql(sql`${campaigns.name}`)} like ${containing(fold(ref))}`);
+    : await ctx.db.select().from(campaigns).where(sql`${foldSql(sql`${campaigns.name}`)} = ${foldText(ref)}`);
+  const rows = exact.length > 0 ? exact : await ctx.db.select().from(campaigns).where(sql`${foldSql(sql`${campaigns.name}`)} like ${containing(foldText(ref))}`);
   const live = rows.filter((c) => c.status === 'active' || c.status === 'scheduled');
   const candidates = live.length > 0 ? live : rows;
   if (candidates.length === 0) throw new ToolRefusal('not_found', `No campaign called ${ref}.`);

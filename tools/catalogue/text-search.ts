@@ -1,4 +1,4 @@
-import { fold } from './fold.ts';
+import { foldText } from '../../i18n/index.ts';
 
 // Finding a document by what it is about, in either language: staff type "the privacy policy",
 // "procedimento de chave vazada" or "refund rules" for documents titled in Portuguese. The
@@ -40,7 +40,7 @@ GLOSSARY.forEach((group, index) => group.forEach((word) => GROUP_OF.set(stem(wor
 
 /** The terms of a query: each meaningful word as the set of stems it may appear as. */
 export function queryTerms(query: string): Set<string>[] {
-  const words = fold(query).split(/[^a-z0-9]+/).filter((w) => w.length >= 2 && !STOPWORDS.has(w));
+  const words = foldText(query).split(/[^a-z0-9]+/).filter((w) => w.length >= 2 && !STOPWORDS.has(w));
   return [...new Set(words)].map((word) => {
     const group = GROUP_OF.get(stem(word));
     return new Set(group === undefined ? [stem(word)] : GLOSSARY[group]!.map(stem));
@@ -59,7 +59,7 @@ interface DocumentStems {
   readonly body: ReadonlySet<string>;
 }
 
-const stemsOf = (text: string) => new Set(fold(text).split(/[^a-z0-9]+/).filter((w) => w.length >= 2).map(stem));
+const stemsOf = (text: string) => new Set(foldText(text).split(/[^a-z0-9]+/).filter((w) => w.length >= 2).map(stem));
 const documentStems = (doc: Searchable): DocumentStems => ({ head: stemsOf(`${doc.title} ${doc.slug.replace(/-/g, ' ')}`), body: stemsOf(doc.body) });
 
 /** Where a term is found: 3 in the title or slug, 1 in the body, 0 nowhere. A term matches a word starting with one of its stems. */
