@@ -17,7 +17,7 @@ import { z } from 'zod';
 import { lastMessage, startFakeOllama } from '../test/support/fake-ollama.ts';
 import { perfectModel } from '../test/support/perfect-model.ts';
 import { departmentHeads } from '../tools/index.ts';
-import { percentile } from './stats.ts';
+import { percentile } from '../eval/stats.ts';
 
 
 /**

@@ -12,7 +12,7 @@ import { createSecretBox } from '../secrets/index.ts';
 import { chaosModel } from '../test/support/chaos-model.ts';
 import { startFakeOllama } from '../test/support/fake-ollama.ts';
 import { departmentHeads } from '../tools/index.ts';
-import { percentile } from './stats.ts';
+import { percentile } from '../eval/stats.ts';
 
 const TURNS = 1_000;
 

@@ -9,7 +9,7 @@ import { createLogger } from '../observability/index.ts';
 import { createSecretBox } from '../secrets/index.ts';
 import { lastMessage, startFakeOllama } from '../test/support/fake-ollama.ts';
 import { runExecutiveReport } from '../workflows/index.ts';
-import { percentile } from './stats.ts';
+import { percentile } from '../eval/stats.ts';
 
 const ROUNDS = 10;
 

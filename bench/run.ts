@@ -23,7 +23,7 @@ import { createSecretBox } from '../secrets/index.ts';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { percentile } from './stats.ts';
+import { percentile } from '../eval/stats.ts';
 
 // The candles that ship with the repository (candles/); BENCH_DATA_DIR points at a folder of
 // larger files with the same names to measure on more bars.

@@ -14,7 +14,7 @@ import { createSecretBox } from '../secrets/index.ts';
 import { issueLinkCode, redeemLinkCode, TelegramDoor, type UpdateTiming } from '../telegram/index.ts';
 import { createTelegramDelivery } from '../telegram/outbox/index.ts';
 import { lastMessage, startFakeOllama, toolResults, type OllamaChatRequest, type ScriptedReply } from '../test/support/fake-ollama.ts';
-import { percentile } from './stats.ts';
+import { percentile } from '../eval/stats.ts';
 
 const UPDATES = Number(process.env.BENCH_TELEGRAM_UPDATES ?? 600);
 /** Updates per second arriving at the bot, spread over the chats (each chat well under Telegram's 1 message/s). */

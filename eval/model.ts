@@ -1,7 +1,7 @@
 import { gateAnswer, runTurn, settleTurns, type AgentName, type AgentRuntime, type TurnResult } from '../agents/index.ts';
 import { changesSomething, TOOLS, type ToolContext } from '../tools/index.ts';
 import type { EvalMessage } from './messages.ts';
-import { percentile } from '../bench/stats.ts';
+import { percentile } from './stats.ts';
 
 // The model's half of the evaluation, scored on what the model itself did: the first tool
 // it called (a router standing in for it is a fallback, never a right answer), whether its
