@@ -1,8 +1,7 @@
-import { sql } from 'drizzle-orm';
 import { Gauge } from 'prom-client';
 import { verifyAuditChain } from '../audit/index.ts';
-import { queryRows, type Database } from '../db/index.ts';
-import { workerHeartbeats } from '../workers/locks.ts';
+import type { Database } from '../db/index.ts';
+import { readBotFleetHealth, type BotFleetHealth } from '../workers/index.ts';
 import type { Metrics } from './metrics.ts';
 
 /**
@@ -12,10 +11,8 @@ import type { Metrics } from './metrics.ts';
  * replicas report the same values (alert on `max`/`min`, not `sum`).
  *
  * - `bots_running`, `bots_running_not_ticked`: running bots, and those not ticked in the last
- *   three tick intervals (`status`'s `runningBotsNotTicked`).
- * - `bot_workers_alive`: processes ticking bots (`start` and every `worker`): with Redis, those
- *   whose heartbeat is younger than `BOT_LOCK_TTL_MS`; without, those that ticked in the last
- *   two intervals (as `status` counts them).
+ *   three tick intervals, and `bot_workers_alive`: the processes ticking bots — all three from
+ *   `readBotFleetHealth`, the reading `botcriptofy status` prints.
  * - `agent_model_up`: 1 when Ollama answers with the configured models (`model status`), 0
  *   when it is down or a model is missing (the agents then answer offline).
  * - `audit_chain_broken`, `audit_chain_rows_checked`, `audit_chain_checked_timestamp_seconds`:
@@ -47,58 +44,29 @@ export function watchCompany(metrics: Metrics, options: CompanyMetricsOptions): 
   const now = options.now ?? Date.now;
   const auditEveryMs = options.auditEveryMs ?? 60 * 60_000;
 
-  // The two bot gauges of a scrape share the query in flight (prom-client collects concurrently).
-  let botsQuery: Promise<{ running: number; stale: number } | undefined> | undefined;
-  const readBots = () =>
-    (botsQuery ??= queryRows<{ running: number; stale: number }>(
-      db,
-      sql`select count(*)::int as running, (count(*) filter (where last_tick_at is null or last_tick_at < now() - make_interval(secs => ${tickIntervalS * 3})))::int as stale from bots where status = 'running'`,
-    )
-      .then(([row]) => row)
-      .finally(() => (botsQuery = undefined)));
-  new Gauge({
-    name: 'bots_running',
-    help: 'Bots whose status is running, in the whole deployment (read at each scrape).',
-    registers,
-    async collect() {
-      try {
-        this.set((await readBots())?.running ?? 0);
-      } catch {
-        // The database is away: keep the last value.
-      }
-    },
-  });
-  new Gauge({
-    name: 'bots_running_not_ticked',
-    help: 'Running bots not ticked in the last three tick intervals, in the whole deployment (read at each scrape).',
-    registers,
-    async collect() {
-      try {
-        this.set((await readBots())?.stale ?? 0);
-      } catch {
-        // The database is away: keep the last value.
-      }
-    },
-  });
-
-  new Gauge({
-    name: 'bot_workers_alive',
-    help: 'Processes ticking bots (start and workers): a Redis heartbeat younger than BOT_LOCK_TTL_MS, or without Redis a tick in the last two intervals (read at each scrape).',
-    registers,
-    async collect() {
-      try {
-        if (redisUrl) {
-          const at = now();
-          this.set((await workerHeartbeats(redisUrl)).filter((beat) => at - beat.lastSeenMs < botLockTtlMs).length);
-        } else {
-          const [row] = await queryRows<{ n: number }>(db, sql`select count(distinct worker_id)::int as n from bot_ticks where processed_at > now() - make_interval(secs => ${tickIntervalS * 2})`);
-          this.set(row?.n ?? 0);
+  // The three fleet gauges of a scrape share the reading in flight (prom-client collects concurrently).
+  let reading: Promise<BotFleetHealth> | undefined;
+  const readFleet = () => (reading ??= readBotFleetHealth(db, { tickIntervalS, botLockTtlMs, redisUrl, now }).finally(() => (reading = undefined)));
+  const fleetGauge = (name: string, help: string, value: (fleet: BotFleetHealth) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      async collect() {
+        try {
+          this.set(value(await readFleet()));
+        } catch {
+          // The database or Redis is away: keep the last value.
         }
-      } catch {
-        // Redis or the database is away: keep the last value.
-      }
-    },
-  });
+      },
+    });
+  fleetGauge('bots_running', 'Bots whose status is running, in the whole deployment (read at each scrape).', (fleet) => fleet.botsByStatus['running'] ?? 0);
+  fleetGauge('bots_running_not_ticked', 'Running bots not ticked in the last three tick intervals, in the whole deployment (read at each scrape).', (fleet) => fleet.runningNotTicked);
+  fleetGauge(
+    'bot_workers_alive',
+    'Processes ticking bots (start and workers): a Redis heartbeat younger than BOT_LOCK_TTL_MS, or without Redis a tick in the last two intervals (read at each scrape).',
+    (fleet) => fleet.workers.filter((worker) => worker.alive).length,
+  );
 
   if (options.modelStatus) {
     const modelStatus = options.modelStatus;

@@ -1,3 +1,4 @@
 export { BotWorker, type BotWorkerOptions } from './bot-worker.ts';
 export { LocalBotLocks, RedisBotLocks, workerHeartbeats, type BotLocks } from './locks.ts';
+export { readBotFleetHealth, type BotFleetHealth, type WorkerSeen } from './health.ts';
 export { createWorkerService, type ScheduledTask, type WorkerService, type WorkerServiceOptions } from './service.ts';
