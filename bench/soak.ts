@@ -14,7 +14,8 @@ import { customers, openDatabase, queryRows, staff, telegramLinks, tenants, type
 import { enqueueNotification } from '../telegram/index.ts';
 import { BIN, cliEnv, runCli } from '../test/support/cli.ts';
 import { startPrivatePostgres, type PrivatePostgres } from '../test/support/private-postgres.ts';
-import { freePort, startPrivateRedis, type PrivateRedis } from '../test/support/redis.ts';
+import { freePort } from '../test/support/ports.ts';
+import { startPrivateRedis, type PrivateRedis } from '../test/support/redis.ts';
 import type { LimitsEnforced, ProxiedRequest } from '../test/support/telegram-emulator.ts';
 
 /**
@@ -231,7 +232,26 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       webhooks.notAccepted++;
       webhooks.retries.push({ n, at: Date.now() + 1_000 });
     };
+    /** Posts again the deliveries whose retry is due (Stripe retries a refused one). */
+    const retryDue = () => {
+      const now = Date.now();
+      const due = webhooks.retries.filter((retry) => retry.at <= now);
+      webhooks.retries = webhooks.retries.filter((retry) => retry.at > now);
+      for (const retry of due) void post(retry.n);
+    };
     const notices = { queued: 0, next: 0 };
+    /** Queues the load's notices up to number `upTo`, stopping at the first the database refuses. */
+    const queueNotices = async (upTo: number) => {
+      while (notices.next < upTo) {
+        try {
+          await enqueueNotification(db.db, { tenantId: company.id, to: { userId: noticeTo }, type: 'message', payload: { text: `soak notice ${notices.next}` }, dedupeKey: `soak-notice-${notices.next}` });
+          notices.queued++;
+          notices.next++;
+        } catch {
+          return; // the database is away: the same notice (same dedupe key) is queued when it is back
+        }
+      }
+    };
     const noticeTo = financeStaff[0]!.userId;
     let eventSeq = 0;
     const loadStarted = Date.now();
@@ -246,23 +266,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
           eventSeq++;
           void post(n);
         }
-        const now = Date.now();
-        for (const retry of webhooks.retries.splice(0).filter((r) => (r.at <= now ? true : (webhooks.retries.push(r), false)))) void post(retry.n);
+        retryDue();
         await sleep(50);
       }
     })();
     const noticeLoop = (async () => {
       while (!loadDone) {
-        const due = Math.floor(((Date.now() - loadStarted) / 1000) * options.notificationsPerS);
-        while (notices.next < due) {
-          try {
-            await enqueueNotification(db.db, { tenantId: company.id, to: { userId: noticeTo }, type: 'message', payload: { text: `soak notice ${notices.next}` }, dedupeKey: `soak-notice-${notices.next}` });
-            notices.queued++;
-            notices.next++;
-          } catch {
-            break; // the database is away: the same notice (same dedupe key) is queued when it is back
-          }
-        }
+        await queueNotices(Math.floor(((Date.now() - loadStarted) / 1000) * options.notificationsPerS));
         await sleep(100);
       }
     })();
@@ -351,17 +361,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     log(`load over (t=${sinceStart()} s): draining`);
     const drainDeadline = Date.now() + 120_000;
     for (;;) {
-      const now = Date.now();
-      for (const retry of webhooks.retries.splice(0).filter((r) => (r.at <= now ? true : (webhooks.retries.push(r), false)))) void post(retry.n);
-      while (notices.next < Math.floor((durationMs / 1000) * options.notificationsPerS)) {
-        try {
-          await enqueueNotification(db.db, { tenantId: company.id, to: { userId: noticeTo }, type: 'message', payload: { text: `soak notice ${notices.next}` }, dedupeKey: `soak-notice-${notices.next}` });
-          notices.queued++;
-          notices.next++;
-        } catch {
-          break;
-        }
-      }
+      retryDue();
+      await queueNotices(Math.floor((durationMs / 1000) * options.notificationsPerS));
       const [pending] = await queryRows<{ n: string }>(db.db, sql`select count(*)::text as n from notifications where status = 'pending'`).catch(() => [{ n: '1' }]);
       if (webhooks.retries.length === 0 && webhooks.inFlight === 0 && Number(pending?.n) === 0) break;
       if (Date.now() > drainDeadline) break;

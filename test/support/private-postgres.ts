@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from './redis.ts';
+import { freePort } from './ports.ts';
 
 const run = promisify(execFile);
 

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { freePort } from './ports.ts';
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -17,19 +18,6 @@ async function redisReachable(): Promise<boolean> {
 }
 
 export const redisAvailable = await redisReachable();
-
-/** A free TCP port on 127.0.0.1 (asked of the kernel, then released). */
-export async function freePort(): Promise<number> {
-  const net = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface PrivateRedis {
   readonly url: string;

@@ -2,6 +2,7 @@ import http from 'node:http';
 import net from 'node:net';
 import emulatorModule from 'telegram-test-api';
 import { monotonicClock, type Clock } from '../../clock/index.ts';
+import { freePort } from './ports.ts';
 import type { TelegramServer as TelegramServerClass } from 'telegram-test-api/lib/telegramServer.js';
 
 // The package sets module.exports to the class (its typings describe an ES default export).
@@ -53,17 +54,6 @@ export interface TelegramEmulator {
   /** Messages the emulator stored for the bot (what reached "Telegram"). */
   delivered(): { chatId: string; text: string; disableNotification: boolean; replyMarkup: unknown }[];
   close(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function tooMany(retryAfter: number) {
