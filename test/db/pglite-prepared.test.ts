@@ -1,10 +1,39 @@
+import fs from 'node:fs';
+import { PGlite, parse, protocol } from '@electric-sql/pglite';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendAudit } from '../audit/index.ts';
-import * as db from '../db/index.ts';
-import { openDatabase, queryRows, runMigrations, type DatabaseHandle } from '../db/index.ts';
+import { appendAudit } from '../../audit/index.ts';
+import * as db from '../../db/index.ts';
+import { openDatabase, queryRows, runMigrations, type DatabaseHandle } from '../../db/index.ts';
+import { PGLITE_VERSION } from '../../db/pglite-prepared.ts';
 
-// The embedded database runs drizzle's queries as named prepared statements (db/client.ts):
+// db/pglite-prepared.ts relies on PGlite's private APIs (`_runExclusiveTransaction`,
+// `execProtocol`) as they are in one version: another version must be read against it first.
+describe('the PGlite the prepared-statement layer was written for', () => {
+  const installed = (JSON.parse(fs.readFileSync(new URL('../../node_modules/@electric-sql/pglite/package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+  it(`is @electric-sql/pglite ${PGLITE_VERSION}`, () => {
+    expect(
+      installed,
+      `@electric-sql/pglite is ${installed}, but db/pglite-prepared.ts was written against ${PGLITE_VERSION}: check its use of _runExclusiveTransaction, execProtocol, parse and protocol against the new version, then update PGLITE_VERSION`,
+    ).toBe(PGLITE_VERSION);
+  });
+
+  it('still has the private APIs and helpers the layer calls', () => {
+    const prototype = PGlite.prototype as unknown as Record<string, unknown>;
+    for (const method of ['_runExclusiveTransaction', 'execProtocol', 'runExclusive', 'syncToFs', 'transaction', 'query']) {
+      expect(typeof prototype[method], `PGlite ${installed}: PGlite.prototype.${method}`).toBe('function');
+    }
+    expect(typeof parse.parseResults, `PGlite ${installed}: parse.parseResults`).toBe('function');
+    expect(typeof parse.parseDescribeStatementResults, `PGlite ${installed}: parse.parseDescribeStatementResults`).toBe('function');
+    for (const message of ['parse', 'describe', 'bind', 'execute', 'sync', 'close'] as const) {
+      expect(typeof protocol.serialize[message], `PGlite ${installed}: protocol.serialize.${message}`).toBe('function');
+    }
+  });
+});
+
+
+// The embedded database runs drizzle's queries as named prepared statements (db/pglite-prepared.ts):
 // results, errors and transactions must be exactly what PGlite gives without them.
 describe('embedded database queries through prepared statements', () => {
   let handle: DatabaseHandle;
