@@ -21,6 +21,7 @@ export {
   refundTotals,
   revenueByPlan,
   revenueChurnPct,
+  revenueMonths,
   type FigureDefinition,
   type FinanceFigures,
   type FinanceSummary,
@@ -29,11 +30,13 @@ export {
   type MrrSnapshot,
   type PaymentRisk,
   type PlanRevenue,
+  type RevenueMonth,
   type Window,
 } from './figures.ts';
 export { parsePriceLookupKey, priceLookupKey } from './plans.ts';
 export { createStripeClient, describeStripeFailure, type StripeClientOptions } from './stripe-client.ts';
-export { receiveStripeWebhook, webhookTestHooks, type WebhookResult } from './webhooks.ts';
+export { receiveStripeWebhook, webhookTestHooks } from './stripe-mirror.ts';
+export type { WebhookResult } from './webhook-protocol.ts';
 export { BillingError, BillingService, StripeNotConfiguredError, type CatalogSyncReport } from './service.ts';
 export { mirrorSubscriptionObject } from './mirror-helpers.ts';
 export { formatBrlCents } from './format.ts';

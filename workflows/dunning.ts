@@ -15,7 +15,7 @@ import { resumeDueRuns, runOnce, type RunOutcome } from './runs.ts';
 //
 //   load-invoice ─ notify-failure ─ follow-retries (suspends until each retry) ─ downgrade ─ close
 //
-// The Stripe webhook (billing/webhooks.ts) reacts to each event at once with the same
+// The Stripe webhook (billing/stripe-mirror.ts) reacts to each event at once with the same
 // functions (billing/dunning.ts): notices are keyed by invoice and attempt and the downgrade
 // changes nothing twice, so whichever comes first does the work and nothing is repeated.
 

@@ -1,4 +1,4 @@
-import { and, eq, isNotNull, or, sql, type SQL } from 'drizzle-orm';
+import { and, eq, isNotNull, or, sql } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import { appendAudit } from '../audit/index.ts';
 import {
@@ -19,22 +19,19 @@ import { parsePriceLookupKey } from './plans.ts';
 import {
   chargeSchema,
   checkoutSessionSchema,
-  eventSchema,
   invoiceSchema,
   subscriptionSchema,
   type StripeEvent,
   type StripeInvoice,
   type StripeSubscription,
 } from './stripe-objects.ts';
+import { at, claimEvent, inTransaction, receiveWebhook, type Handler, type Outcome, type Received, type WebhookResult } from './webhook-protocol.ts';
 
-export interface WebhookResult {
-  readonly status: 200 | 400 | 500;
-  readonly body: { readonly received: boolean; readonly duplicate?: boolean; readonly ignored?: boolean; readonly error?: string };
-}
-
-/** Seconds Stripe's signature timestamp may be off (the SDK's default). */
-const TOLERANCE_S = 300;
-const at = (secondsSinceEpoch: number | null | undefined) => (secondsSinceEpoch == null ? null : new Date(secondsSinceEpoch * 1000));
+/**
+ * The Stripe → mirror mapping: what each Stripe event does to our copy of customers,
+ * subscriptions, invoices, payments and refunds (the protocol around it — signature, the
+ * claim of each event id, retries — is billing/webhook-protocol.ts).
+ */
 
 /**
  * Receives one Stripe webhook delivery. The signature is checked by the SDK; each event id
@@ -43,76 +40,12 @@ const at = (secondsSinceEpoch: number | null | undefined) => (secondsSinceEpoch 
  * several), so a failure leaves nothing half-written and answers 500 for Stripe to retry; an
  * event older than the state already mirrored does not overwrite it.
  */
-export async function receiveStripeWebhook(
+export function receiveStripeWebhook(
   db: Database,
   stripe: Stripe,
   delivery: { rawBody: string; signature: string | undefined; secret: string },
 ): Promise<WebhookResult> {
-  let event: StripeEvent;
-  try {
-    if (!delivery.signature) throw new Error('missing Stripe-Signature header');
-    const verified = stripe.webhooks.constructEvent(delivery.rawBody, delivery.signature, delivery.secret, TOLERANCE_S);
-    event = eventSchema.parse(verified);
-  } catch (error) {
-    return { status: 400, body: { received: false, error: `Webhook rejected: ${(error as Error).message}` } };
-  }
-  try {
-    // The verified body is the event's JSON: stored as it came, not serialised again.
-    const outcome = await (handlers[event.type] ?? ignoreEvent)(db, { event, payload: delivery.rawBody });
-    if (outcome === 'duplicate') return { status: 200, body: { received: true, duplicate: true } };
-    return { status: 200, body: { received: true, ...(outcome === 'ignored' ? { ignored: true } : {}) } };
-  } catch (error) {
-    // Nothing of the event was kept; note the failure (outside the rolled-back work) so
-    // operators see it, and let Stripe retry.
-    const message = (error as Error).message;
-    await db
-      .insert(webhookEvents)
-      .values({ id: event.id, type: event.type, providerCreatedAt: at(event.created)!, payload: event, status: 'failed', error: message })
-      .onConflictDoUpdate({ target: webhookEvents.id, set: { status: 'failed', error: message, attempts: sql`${webhookEvents.attempts} + 1` }, setWhere: eq(webhookEvents.status, 'failed') })
-      .catch(() => {});
-    return { status: 500, body: { received: false, error: `Handler failed, Stripe will retry: ${message}` } };
-  }
-}
-
-interface Received {
-  readonly event: StripeEvent;
-  /** The event's JSON as delivered (what `webhook_events.payload` keeps). */
-  readonly payload: string;
-}
-
-type Outcome = 'processed' | 'duplicate' | 'ignored';
-
-/**
- * Applies one event and claims its id atomically with the effects: in a single statement
- * (atomic by itself), or in a transaction that claims first.
- */
-type Handler = (db: Database, received: Received) => Promise<Outcome>;
-
-/**
- * The claim of an event id (when `onlyIf` holds): a new row, or the row of an earlier failed
- * attempt. A processed event claims nothing, and a concurrent delivery of the same event waits
- * on the row until the first one commits or rolls back. Returns the id when claimed.
- */
-function claimEvent({ event, payload }: Received, status: 'processed' | 'ignored', onlyIf?: SQL): SQL {
-  return sql`insert into webhook_events (id, type, provider_created_at, payload, status, processed_at)
-    select ${event.id}, ${event.type}, ${at(event.created)!.toISOString()}::timestamptz, ${payload}::jsonb, ${status}::webhook_event_status, now()
-    ${onlyIf ? sql`where ${onlyIf}` : sql``}
-    on conflict (id) do update set attempts = webhook_events.attempts + 1, status = excluded.status, error = null, processed_at = excluded.processed_at
-    where webhook_events.status = 'failed'
-    returning id`;
-}
-
-/** An event type nothing reacts to: stored (once) and acknowledged. */
-const ignoreEvent: Handler = async (db, received) => ((await queryRows(db, claimEvent(received, 'ignored'))).length > 0 ? 'ignored' : 'duplicate');
-
-/** A handler of several statements: the claim and its effects in one transaction. */
-function inTransaction(apply: (tx: Database, event: StripeEvent) => Promise<void>): Handler {
-  return (db, received) =>
-    db.transaction(async (tx) => {
-      if ((await queryRows(tx, claimEvent(received, 'processed'))).length === 0) return 'duplicate';
-      await apply(tx, received.event);
-      return 'processed';
-    });
+  return receiveWebhook(db, stripe, delivery, handlers);
 }
 
 const handlers: Record<string, Handler> = {
