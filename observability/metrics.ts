@@ -21,6 +21,8 @@ export interface Metrics {
   readonly botLocksLost: Counter;
   readonly botMissedSlots: Counter;
   readonly workflowRuns: Counter<'workflow' | 'status'>;
+  readonly marketFeedStale: Gauge<'exchange' | 'symbol' | 'timeframe'>;
+  readonly marketFeedLastBarAge: Gauge<'exchange' | 'symbol' | 'timeframe'>;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -97,5 +99,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     botLocksLost: new Counter({ name: 'bot_locks_lost_total', help: 'Bots this worker stopped acting for because its lock lapsed or another took over.', registers: [registry] }),
     botMissedSlots: new Counter({ name: 'bot_missed_slots_total', help: 'Tick intervals skipped because this worker fell more than 3 intervals behind.', registers: [registry] }),
     workflowRuns: new Counter({ name: 'workflow_runs_total', help: 'Workflow runs by workflow and final status.', labelNames: ['workflow', 'status'], registers: [registry] }),
+    marketFeedStale: new Gauge({ name: 'market_feed_stale', help: '1 while a market feed this worker watches has had no new closed bar for two timeframes (its bots take no new entries), else 0.', labelNames: ['exchange', 'symbol', 'timeframe'], registers: [registry] }),
+    marketFeedLastBarAge: new Gauge({ name: 'market_feed_last_bar_age_seconds', help: 'Seconds since the newest cached bar of a market feed closed.', labelNames: ['exchange', 'symbol', 'timeframe'], registers: [registry] }),
   };
 }

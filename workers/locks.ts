@@ -24,17 +24,21 @@ export class RedisBotLocks implements BotLocks {
   readonly #token: string;
   readonly #ttlMs: number;
   readonly #prefix: string;
+  readonly #kind: string;
+  #announced = false;
 
-  constructor(options: { url: string; workerId: string; ttlMs: number; prefix?: string }) {
+  /** `kind` names the locked things in the key: `bot-lock` (default) or `feed-lock` (market-feed.ts's fetcher leases). */
+  constructor(options: { url: string; workerId: string; ttlMs: number; prefix?: string; kind?: string }) {
     this.#redis = new Redis(options.url, { maxRetriesPerRequest: 2, lazyConnect: false });
     this.#redis.on('error', () => {}); // reconnects on its own; a failed renew drops the bots
     this.#token = options.workerId;
     this.#ttlMs = options.ttlMs;
     this.#prefix = options.prefix ?? 'botcriptofy';
+    this.#kind = options.kind ?? 'bot-lock';
   }
 
   #key(botId: string): string {
-    return `${this.#prefix}:bot-lock:${botId}`;
+    return `${this.#prefix}:${this.#kind}:${botId}`;
   }
 
   async acquire(botId: string): Promise<boolean> {
@@ -56,12 +60,14 @@ export class RedisBotLocks implements BotLocks {
   async heartbeat(): Promise<number> {
     const key = `${this.#prefix}:workers`;
     const now = Date.now();
+    this.#announced = true;
     await this.#redis.multi().zadd(key, now, this.#token).zremrangebyscore(key, 0, now - this.#ttlMs).exec();
     return this.#redis.zcard(key);
   }
 
   async close(): Promise<void> {
-    await this.#redis.zrem(`${this.#prefix}:workers`, this.#token).catch(() => 0);
+    // Only an instance that announced the worker withdraws it (a feed-lock instance shares the token).
+    if (this.#announced) await this.#redis.zrem(`${this.#prefix}:workers`, this.#token).catch(() => 0);
     this.#redis.disconnect();
   }
 }

@@ -5,8 +5,9 @@ import type { Database } from '../db/index.ts';
 import { assertRedisReachable, createJobs, QUEUES, type JobHandler, type Jobs, type QueueName, type Repeat } from '../jobs/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import type { SecretBox } from '../secrets/index.ts';
-import { BotRunner, DEFAULT_RETRY, DEFAULT_RISK_LIMITS, exchangeForBot, killSwitchEngaged, paperMarketOptions, type BotEvent, type PaperMarkets } from '../trading/index.ts';
+import { BotRunner, DEFAULT_RETRY, DEFAULT_RISK_LIMITS, exchangeForBot, killSwitchEngaged, LocalFeedLeases, MarketFeeds, paperMarketOptions, type BotEvent, type PaperMarkets } from '../trading/index.ts';
 import { BotWorker } from './bot-worker.ts';
+import { notifyFeedStale } from './feed-notices.ts';
 import { LocalBotLocks, RedisBotLocks } from './locks.ts';
 
 /** A recurring piece of work: what runs, on which queue, on which schedule. */
@@ -36,6 +37,8 @@ export interface WorkerService {
   readonly workerId: string;
   readonly jobs: Jobs;
   readonly bots: BotWorker;
+  /** The market feeds this worker's bots read (one fetcher per pair across the workers). */
+  readonly feeds: MarketFeeds;
   start(): Promise<void>;
   stop(timeoutMs?: number): Promise<void>;
 }
@@ -63,7 +66,31 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
   });
   const locks = config.jobs.redisUrl ? new RedisBotLocks({ url: config.jobs.redisUrl, workerId, ttlMs: config.jobs.botLockTtlMs }) : new LocalBotLocks();
   const killSwitch = () => killSwitchEngaged(db, config.trading.killSwitch);
-  const paperExchangeOptions = (timeframe: string) => ({ tradingMode: config.trading.mode, secretBox: options.secretBox, ...paperMarketOptions(options.paperMarkets, timeframe) });
+  // One fetcher per (exchange, symbol, timeframe) across the workers, elected by a lease like the bots'.
+  const feedLeases = config.jobs.redisUrl ? new RedisBotLocks({ url: config.jobs.redisUrl, workerId, ttlMs: config.jobs.botLockTtlMs, kind: 'feed-lock' }) : new LocalFeedLeases();
+  const feeds = new MarketFeeds({
+    db,
+    leases: feedLeases,
+    stepMs: Math.max(250, Math.min(2_000, config.jobs.botLockTtlMs / 3)),
+    onHealth: (health) => {
+      const labels = { exchange: health.exchange, symbol: health.symbol, timeframe: health.timeframe };
+      metrics.marketFeedStale.set(labels, health.stale ? 1 : 0);
+      if (health.lastBarAgeMs !== null) metrics.marketFeedLastBarAge.set(labels, health.lastBarAgeMs / 1000);
+    },
+    onStale: (event) => {
+      logger.warn({ feed: event.episodeKey, lastBarAgeMs: event.lastBarAgeMs }, `market feed ${event.exchange} ${event.symbol} ${event.timeframe} is stale: its bots take no new entries`);
+      void notifyFeedStale(db, event).catch((error: unknown) => logger.warn({ err: error }, 'could not queue the stale-feed notification'));
+    },
+    onResumed: (health) => logger.info({ exchange: health.exchange, symbol: health.symbol, timeframe: health.timeframe }, 'market feed fresh again'),
+    onError: (key, error) => logger.warn({ ...key, err: error }, 'market feed fetch failed'),
+  });
+  // Paper bots read the shared feeds, or the replayed market when that was decided (the offline demo).
+  const paperExchangeOptions = (timeframe: string) => ({
+    tradingMode: config.trading.mode,
+    secretBox: options.secretBox,
+    feeds,
+    ...(options.paperMarkets?.source === 'replay' ? paperMarketOptions(options.paperMarkets, timeframe) : {}),
+  });
   const bots = new BotWorker({
     db,
     locks,
@@ -97,6 +124,7 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
     workerId,
     jobs,
     bots,
+    feeds,
     async start() {
       if (config.jobs.redisUrl) await assertRedisReachable(config.jobs.redisUrl);
       const byQueue = new Map<QueueName, Map<string, JobHandler>>();
@@ -117,6 +145,7 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
       const paperMarket = await options.paperMarkets?.decide();
       if (stopped) return; // stopped while asking the exchange: start nothing
       if (paperMarket?.source === 'replay') logger.warn({ reason: paperMarket.reason }, `${paperMarket.reason}: paper and testnet bots trade a replayed market (the Binance candles in candles/, looped in real time; PAPER_MARKET=exchange turns this off)`);
+      feeds.start();
       bots.start();
       depthTimer = setInterval(() => void readDepths().catch(() => {}), 5_000);
       depthTimer.unref();
@@ -128,8 +157,10 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
       clearInterval(depthTimer);
       // Half the budget each, so the whole stop fits in `timeoutMs`.
       await bots.stop(Math.max(100, timeoutMs / 2));
+      await feeds.stop();
       await jobs.close(Math.max(100, timeoutMs / 2));
       await locks.close();
+      if (feedLeases instanceof RedisBotLocks) await feedLeases.close();
     },
   };
 }

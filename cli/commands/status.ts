@@ -1,4 +1,5 @@
 import { assertRedisReachable, BullMqJobs, QUEUES, type QueueCounts } from '../../jobs/index.ts';
+import { readMarketFeedHealth } from '../../trading/exchange/market-feed.ts';
 import { readBotFleetHealth } from '../../workers/index.ts';
 import { withRuntime } from '../runtime.ts';
 import { printTable } from '../table.ts';
@@ -21,7 +22,8 @@ export async function statusCommand(options: { json?: boolean }): Promise<void> 
     } else {
       for (const queue of QUEUES) queues[queue] = null; // in-process queues live inside `start`
     }
-    const summary = { jobs: config.jobs.redisUrl ? 'bullmq' : 'in-process', tickIntervalS: intervalS, workers, queues, bots: health.botsByStatus, runningBotsNotTicked: health.runningNotTicked };
+    const feeds = await readMarketFeedHealth(database.db);
+    const summary = { jobs: config.jobs.redisUrl ? 'bullmq' : 'in-process', tickIntervalS: intervalS, workers, queues, bots: health.botsByStatus, runningBotsNotTicked: health.runningNotTicked, feeds, staleFeeds: feeds.filter((f) => f.stale).length };
     if (options.json) {
       console.log(JSON.stringify(summary));
       return;
@@ -35,5 +37,9 @@ export async function statusCommand(options: { json?: boolean }): Promise<void> 
     else console.log('  in-process: see /metrics (job_queue_depth) of the running `start`');
     console.log('\nBots');
     console.log(`  ${Object.entries(health.botsByStatus).map(([status, n]) => `${n} ${status}`).join(', ') || 'none'}${health.runningNotTicked > 0 ? ` · ${health.runningNotTicked} running bots not ticked in the last ${intervalS * 3} s` : ''}`);
+    // Feeds of running bots with bars in the cache; a stale one holds its bots' new entries.
+    console.log('\nMarket feeds');
+    if (feeds.length === 0) console.log('  none cached for running bots (the replayed demo market does not use the cache)');
+    else printTable(['FEED', 'STATE', 'LAST BAR CLOSED'], feeds.map((f) => [`${f.exchange} ${f.symbol} ${f.timeframe}`, f.stale ? 'STALE: no new entries' : 'fresh', `${Math.round((f.lastBarAgeMs ?? 0) / 1000)} s ago`]), (c) => c === 2);
   });
 }

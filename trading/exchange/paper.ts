@@ -44,6 +44,10 @@ export class PaperExchange implements Exchange {
     return this.options.market.marketRules(symbol);
   }
 
+  async feedHealth(symbol: string, timeframe: string): Promise<{ readonly stale: boolean; readonly lastBarAgeMs: number | null }> {
+    return (await this.options.market.feedHealth?.(symbol, timeframe)) ?? { stale: false, lastBarAgeMs: null };
+  }
+
   /** Puts money in the paper wallet (a new bot's stake). */
   async deposit(asset: string, amount: number): Promise<void> {
     await this.db

@@ -37,6 +37,11 @@ export interface MarketDataSource {
   /** The latest traded price, in quote currency. */
   lastPrice(symbol: string): Promise<number>;
   marketRules(symbol: string): Promise<MarketRules>;
+  /**
+   * Sources fed by a shared market feed (market-feed.ts) say whether it is stale: no new closed
+   * bar within two timeframes. Bots then take no new entries; exits still run.
+   */
+  feedHealth?(symbol: string, timeframe: string): Promise<{ readonly stale: boolean; readonly lastBarAgeMs: number | null }>;
 }
 
 /** One trading account (a bot's), on paper or on a real exchange. */

@@ -61,6 +61,8 @@ export interface TickReport {
   readonly ordersPlaced: number;
   readonly refusals: number;
   readonly recovered: number;
+  /** Entry signals not acted on because the bot's market feed was stale (exits still run). */
+  readonly entriesHeldStale: number;
 }
 
 interface SymbolState {
@@ -134,10 +136,11 @@ export class BotRunner {
     // Orders can only be left unfinished by a previous process or a failed send; both set
     // the flag, so healthy ticks skip the query.
     const recovered = this.needsReconcile ? await this.reconcile() : 0;
-    if (this.bot.status !== 'running') return { candles: 0, ordersPlaced: 0, refusals: 0, recovered };
+    if (this.bot.status !== 'running') return { candles: 0, ordersPlaced: 0, refusals: 0, recovered, entriesHeldStale: 0 };
     let candles = 0;
     let ordersPlaced = 0;
     let refusals = 0;
+    let entriesHeldStale = 0;
     try {
       if (!this.warmedUp) await this.warmUp();
       for (const symbol of this.bot.symbols) {
@@ -152,6 +155,7 @@ export class BotRunner {
         const outcome = await this.decide(symbol, signal, latest);
         if (outcome === 'placed') ordersPlaced++;
         if (outcome === 'refused') refusals++;
+        if (outcome === 'stale') entriesHeldStale++;
         if (this.bot.status !== 'running') break;
       }
       if (options.recordTick !== false) await this.deps.db.update(bots).set({ lastTickAt: new Date() }).where(eq(bots.id, this.bot.id));
@@ -164,10 +168,10 @@ export class BotRunner {
       }
       throw error;
     }
-    return { candles, ordersPlaced, refusals, recovered };
+    return { candles, ordersPlaced, refusals, recovered, entriesHeldStale };
   }
 
-  private async decide(symbol: string, signal: number, latest: number[]): Promise<'placed' | 'refused' | 'none'> {
+  private async decide(symbol: string, signal: number, latest: number[]): Promise<'placed' | 'refused' | 'none' | 'stale'> {
     const [position] = await this.deps.db.select().from(positions).where(and(eq(positions.botId, this.bot.id), eq(positions.symbol, symbol)));
     if (position) {
       const stop = position.stopLossPriceQuote === null ? -1 : Number(position.stopLossPriceQuote);
@@ -177,6 +181,9 @@ export class BotRunner {
       return 'none';
     }
     if (signal !== ENTER) return 'none';
+    // A stale feed (no new closed bar within two timeframes) may be showing a price long gone:
+    // no new entry on it until bars arrive again. Exits above still run.
+    if ((await this.deps.exchange.feedHealth?.(symbol, this.bot.timeframe))?.stale) return 'stale';
     const { quote } = splitSymbol(symbol);
     const price = latest[4]!;
     const free = (await this.deps.exchange.balances())[quote] ?? 0;
