@@ -9,8 +9,19 @@ import type { AddressInfo } from 'node:net';
  */
 export interface FakeBinance {
   readonly url: string;
-  /** Candles served, `[openTime, open, high, low, close, volume]`. */
+  /** Candles served, `[openTime, open, high, low, close, volume]` (for every symbol without its own below). */
   klines: number[][];
+  /** Candles of one market, by Binance's id ('ETHUSDT'); BTCUSDT and ETHUSDT are listed. */
+  readonly klinesBySymbol: Map<string, number[][]>;
+  /** The klines requests seen, in order. */
+  readonly klineRequests: { symbol: string; startTime: number; limit: number }[];
+  /**
+   * Answer the next `answered` klines requests, then hold every later one unanswered (as a
+   * stalled exchange would); resolves once one is held, so a test can act at that exact point.
+   */
+  holdKlinesAfter(answered: number): Promise<void>;
+  /** Answer klines requests again (the ones held stay unanswered). */
+  stopHoldingKlines(): void;
   lastPrice: number;
   /** Requests seen, `METHOD path`. */
   readonly requests: string[];
@@ -27,6 +38,9 @@ export async function startFakeBinance(): Promise<FakeBinance> {
   const orders = new Map<string, Record<string, unknown>>();
   const state = { klines: [] as number[][], lastPrice: 100 };
   const requests: string[] = [];
+  const klinesBySymbol = new Map<string, number[][]>();
+  const klineRequests: { symbol: string; startTime: number; limit: number }[] = [];
+  let hold: { answered: number; onHeld: () => void } | undefined;
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -52,7 +66,10 @@ export async function startFakeBinance(): Promise<FakeBinance> {
         case 'GET /klines': {
           const since = Number(params.get('startTime') ?? 0);
           const limit = Number(params.get('limit') ?? 500);
-          const rows = state.klines.filter((k) => k[0]! >= since).slice(0, limit);
+          const symbol = params.get('symbol') ?? '';
+          klineRequests.push({ symbol, startTime: since, limit });
+          if (hold && hold.answered-- <= 0) return hold.onHeld(); // never answered
+          const rows = (klinesBySymbol.get(symbol) ?? state.klines).filter((k) => k[0]! >= since).slice(0, limit);
           return send(200, rows.map((k) => [k[0], String(k[1]), String(k[2]), String(k[3]), String(k[4]), String(k[5]), k[0]! + 3_599_999, '0', 0, '0', '0', '0']));
         }
         case 'GET /ticker/24hr':
@@ -97,6 +114,14 @@ export async function startFakeBinance(): Promise<FakeBinance> {
       state.lastPrice = price;
     },
     requests,
+    klinesBySymbol,
+    klineRequests,
+    holdKlinesAfter(answered) {
+      return new Promise((resolve) => (hold = { answered, onHeld: resolve }));
+    },
+    stopHoldingKlines() {
+      hold = undefined;
+    },
     orders,
     failNext(count, mode = 'error') {
       failures = count;
@@ -116,8 +141,8 @@ function exchangeInfo() {
     serverTime: Date.now(),
     rateLimits: [],
     symbols: [
-      {
-        symbol: 'BTCUSDT', status: 'TRADING', baseAsset: 'BTC', baseAssetPrecision: 8, quoteAsset: 'USDT', quotePrecision: 8, quoteAssetPrecision: 8,
+      ...['BTC', 'ETH'].map((baseAsset) => ({
+        symbol: `${baseAsset}USDT`, status: 'TRADING', baseAsset, baseAssetPrecision: 8, quoteAsset: 'USDT', quotePrecision: 8, quoteAssetPrecision: 8,
         orderTypes: ['LIMIT', 'MARKET'], icebergAllowed: true, ocoAllowed: true, isSpotTradingAllowed: true, isMarginTradingAllowed: false,
         permissions: ['SPOT'], permissionSets: [['SPOT']],
         filters: [
@@ -125,7 +150,7 @@ function exchangeInfo() {
           { filterType: 'LOT_SIZE', minQty: '0.00001', maxQty: '9000.00', stepSize: '0.00001' },
           { filterType: 'NOTIONAL', minNotional: '5.00', applyMinToMarket: true, maxNotional: '9000000.00', applyMaxToMarket: false, avgPriceMins: 5 },
         ],
-      },
+      })),
     ],
   };
 }
