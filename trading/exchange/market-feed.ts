@@ -77,8 +77,13 @@ export interface MarketFeedsOptions {
   /** Test seam for the default clients: the exchange's API base URL (a scripted exchange on loopback). */
   readonly apiBaseUrl?: string;
   readonly now?: () => number;
-  /** How often `start()` runs a step (lease renewal, a poll when due, staleness); keep it ≤ a third of the lease TTL. */
+  /** How often `start()` runs a step (taking free leases, a poll when due, staleness). */
   readonly stepMs?: number;
+  /**
+   * How often `start()` renews the leases held, on a timer of its own so a long fetch (a
+   * back-fill paging through the rate limiter) never lets a lease lapse; ≤ a third of the TTL.
+   */
+  readonly renewMs?: number;
   /** After the next bar is due, how often the fetcher asks again until it is there. */
   readonly pollMs?: number;
   /** Bars fetched (and kept free of gaps) behind the newest when a feed starts: the bots' warm-up reads these. */
@@ -143,6 +148,8 @@ export class MarketFeeds {
   readonly #windowBars: number;
   readonly #historyBars: number;
   #timer: NodeJS.Timeout | undefined;
+  #renewTimer: NodeJS.Timeout | undefined;
+  #renewing: Promise<void> | undefined;
   #stepping: Promise<void> | undefined;
   #stopped = false;
 
@@ -232,23 +239,44 @@ export class MarketFeeds {
     return this.#stepping;
   }
 
-  /** Runs `step()` every `stepMs` until `stop()`. */
+  /** Renews the leases this process holds; a lease lost stops its fetching at the next page. */
+  renew(): Promise<void> {
+    this.#renewing ??= (async () => {
+      const held = [...this.#feeds.values()].filter((feed) => feed.leased);
+      if (held.length === 0) return;
+      const still = await this.#options.leases.renew(held.map((feed) => feed.id)).catch(() => new Set<string>());
+      for (const feed of held) feed.leased = still.has(feed.id);
+    })().finally(() => (this.#renewing = undefined));
+    return this.#renewing;
+  }
+
+  /** Runs `step()` every `stepMs` and `renew()` every `renewMs` until `stop()`. */
   start(): void {
     const stepMs = this.#options.stepMs ?? 2_000;
+    const renewMs = this.#options.renewMs ?? stepMs;
     const loop = () => {
       if (this.#stopped) return;
       void this.step().finally(() => {
         if (!this.#stopped) this.#timer = setTimeout(loop, stepMs);
       });
     };
+    const renewLoop = () => {
+      if (this.#stopped) return;
+      void this.renew().finally(() => {
+        if (!this.#stopped) this.#renewTimer = setTimeout(renewLoop, renewMs);
+      });
+    };
     loop();
+    this.#renewTimer = setTimeout(renewLoop, renewMs);
   }
 
   /** Stops stepping and gives up this process's leases, so another worker takes the feeds at once. */
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
+    clearTimeout(this.#renewTimer);
     await this.#stepping?.catch(() => {});
+    await this.#renewing?.catch(() => {});
     for (const feed of this.#feeds.values()) {
       if (feed.leased) await this.#options.leases.release(feed.id).catch(() => {});
       feed.leased = false;
@@ -257,11 +285,7 @@ export class MarketFeeds {
 
   async #step(): Promise<void> {
     const feeds = [...this.#feeds.values()];
-    const held = feeds.filter((feed) => feed.leased);
-    if (held.length > 0) {
-      const still = await this.#options.leases.renew(held.map((feed) => feed.id)).catch(() => new Set<string>());
-      for (const feed of held) feed.leased = still.has(feed.id);
-    }
+    await this.renew();
     for (const feed of feeds) {
       if (this.#stopped) return;
       try {
@@ -369,7 +393,8 @@ export class MarketFeeds {
   async #fetchForward(feed: Feed, sinceMs: number, now: number, untilMs = Number.POSITIVE_INFINITY): Promise<void> {
     const source = this.sourceFor(feed.key.exchange);
     const pageSize = 1000;
-    for (let since = sinceMs; since <= untilMs; ) {
+    // Stops when the lease is lost mid-way: the new holder continues from the newest cached bar.
+    for (let since = sinceMs; since <= untilMs && feed.leased; ) {
       const page = await source.fetchCandles(feed.key.symbol, feed.key.timeframe, since, pageSize);
       // Closed bars only, by this clock too (the exchange's forming bar never enters the cache).
       const closed = page.filter((row) => row[0]! >= since && row[0]! + feed.barMs <= now && row[0]! <= untilMs);
