@@ -1,6 +1,7 @@
 import { and, eq, inArray, ne } from 'drizzle-orm';
 import { appendAudit } from '../audit/index.ts';
-import { customers, notifications, subscriptionChanges, subscriptions, users, type Database } from '../db/index.ts';
+import { customers, subscriptionChanges, subscriptions, users, type Database } from '../db/index.ts';
+import { enqueueNotification } from '../notifications/index.ts';
 import { monthlyRecurringCents, PLANS } from './plans.ts';
 
 // The pieces of dunning both the Stripe webhook (billing/webhooks.ts, as each event arrives)
@@ -31,18 +32,22 @@ export function paymentFailedKey(invoiceId: string, attempt: number, recipient: 
   return `payment_failed:${invoiceId}:${attempt}:${recipient}`;
 }
 
-/** Tells the trader and Finance about a failed attempt, once per invoice and attempt. Returns how many were queued now. */
+/**
+ * Tells the trader and Finance about a failed attempt, once per invoice and attempt (through
+ * the outbox, payloads checked). Returns how many were queued now. A tenant without a user
+ * (none in practice: traders are 1:1) gets no trader notice.
+ */
 export async function queuePaymentFailedNotices(tx: Database, tenantId: string, payload: PaymentFailedPayload): Promise<number> {
   const [trader] = await tx.select({ id: users.id }).from(users).where(eq(users.tenantId, tenantId)).limit(1);
-  const queued = await tx
-    .insert(notifications)
-    .values([
-      { tenantId, recipientUserId: trader?.id ?? null, type: 'payment_failed', payload: { ...payload }, dedupeKey: paymentFailedKey(payload.invoiceId, payload.attempt, 'trader') },
-      { tenantId, recipientDepartment: 'finance' as const, type: 'payment_failed', payload: { ...payload }, dedupeKey: paymentFailedKey(payload.invoiceId, payload.attempt, 'finance') },
-    ])
-    .onConflictDoNothing()
-    .returning({ id: notifications.id });
-  return queued.length;
+  const notices = [
+    ...(trader ? [{ to: { userId: trader.id }, dedupeKey: paymentFailedKey(payload.invoiceId, payload.attempt, 'trader') }] : []),
+    { to: { department: 'finance' as const }, dedupeKey: paymentFailedKey(payload.invoiceId, payload.attempt, 'finance') },
+  ];
+  let queued = 0;
+  for (const notice of notices) {
+    if ((await enqueueNotification(tx, { tenantId, type: 'payment_failed', payload: { ...payload }, ...notice })).created) queued++;
+  }
+  return queued;
 }
 
 /**

@@ -374,3 +374,20 @@ export async function financeSummary(db: Database, options: { asOf?: Date; month
   ]);
   return { ...figures, payments, revenue, refunds };
 }
+
+/**
+ * Per calendar month: MRR at the month's end (the current month: at the summary's instant)
+ * and cash revenue collected in it, in integer cents — the series of the revenue chart.
+ */
+export interface RevenueMonth {
+  readonly month: string;
+  readonly mrrCents: number;
+  readonly revenueCents: number;
+}
+
+/** The summary's months as the revenue chart's series (revenue of every plan added up per month). */
+export function revenueMonths(summary: FinanceSummary): RevenueMonth[] {
+  const revenue = new Map<string, number>();
+  for (const row of summary.revenue) revenue.set(row.month, (revenue.get(row.month) ?? 0) + row.revenueCents);
+  return summary.months.map((m) => ({ month: m.month, mrrCents: m.endingMrrCents, revenueCents: revenue.get(m.month) ?? 0 }));
+}

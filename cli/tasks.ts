@@ -1,7 +1,8 @@
 import type { Mastra } from '@mastra/core';
 import { maintainEmbeddedDatabase } from '../db/index.ts';
 import type { Metrics } from '../observability/index.ts';
-import { notifyBotEvent, type OutboxSender } from '../telegram/index.ts';
+import type { NotificationOutbox as OutboxSender } from '../notifications/index.ts';
+import { notifyBotEvent } from '../trading/index.ts';
 import { DUNNING, EXECUTIVE_REPORT, INCIDENT_RESPONSE, dunningCheck, recoverInterruptedRuns, resumeDueRuns, runExecutiveReport, scanForIncidents, WORKFLOW_IDS, type RunOutcome } from '../workflows/index.ts';
 import { createWorkerService, type ScheduledTask, type WorkerService } from '../workers/index.ts';
 import type { AgentRuntime } from '../agents/index.ts';

@@ -4,6 +4,8 @@
 // code blocks, inline code, bold, italic, strike, http(s) links, headings as bold, bullets.
 // Everything else is escaped text. A `\` before a marker keeps it literal (see `escapeMarkdown`).
 
+import { escapeHtml } from '../notifications/index.ts';
+
 const ESCAPABLE = /\\([\\`*_[\]()~#>-])/g;
 
 /** Escapes characters the renderer would read as Markdown (for names and values put in a reply). */
@@ -11,9 +13,7 @@ export function escapeMarkdown(text: string): string {
   return text.replace(/[\\`*_[\]~]/g, (c) => `\\${c}`);
 }
 
-export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
+export { escapeHtml };
 
 const attr = (text: string) => escapeHtml(text).replace(/"/g, '&quot;');
 

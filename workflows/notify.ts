@@ -1,13 +1,12 @@
 import { and, asc, eq } from 'drizzle-orm';
 import { notifications, staff, tenants, users, type Database, type Department } from '../db/index.ts';
-// The outbox's producer helper itself (not the outbox's index, which loads the Telegram client).
-import { enqueueNotification } from '../telegram/outbox/enqueue.ts';
+import { enqueueNotification } from '../notifications/index.ts';
 
-// Notifications from workflows go into the outbox (`notifications`), which Telegram delivers
-// with retries. Every one carries a dedupe key derived from the run and the event, so a
-// resumed run that repeats a step queues nothing twice. The outbox checks each payload
-// against its type when it is queued (telegram/outbox/templates.ts). Approval requests are
-// announced to the people who may decide them by the Telegram layer (announcePendingApprovals).
+// Notifications from workflows go into the outbox (`notifications`), which the channels
+// (Telegram today) deliver with retries. Every one carries a dedupe key derived from the run
+// and the event, so a resumed run that repeats a step queues nothing twice. The payload is
+// checked against its type when it is queued (notifications/templates.ts). Approval requests
+// are announced to the people who may decide them by the Telegram layer (announcePendingApprovals).
 
 export interface Notice {
   /** Whose event it is (a trader's tenant, or the company's). */

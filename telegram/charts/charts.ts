@@ -1,92 +1,14 @@
-import { and, asc, eq, sql } from 'drizzle-orm';
-import { arrCents, financeSummary, type FinanceSummary } from '../../billing/index.ts';
-import { backtestResults, backtests, bots, getScoped, queryRows, assertTenantScope, tenantScope, type Database, type TenantScope } from '../../db/index.ts';
-import { centsToDecimal, formatMoneyCents, formatPct, formatQuote, intlLocale, numberToDecimal, type Locale } from '../../i18n/index.ts';
-import { splitPair } from '../outbox/format.ts';
+import { arrCents, type RevenueMonth } from '../../billing/index.ts';
+import { centsToDecimal, formatMoneyCents, formatPct, formatQuote, intlLocale, type Locale } from '../../i18n/index.ts';
+import type { EquityCurve } from '../../trading/index.ts';
 import { svgToPng, svgToPngAsync, type RenderOptions } from './render.ts';
 import { chartSvg } from './svg.ts';
 
-export class ChartDataError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ChartDataError';
-  }
-}
+// Charts are drawn from the series handed to them: an equity curve (trading's botEquityCurve,
+// backtestEquityCurve) or revenue months (billing's revenueMonths of financeSummary). Nothing
+// here reads the database; ./data.ts is the door's reading, through those domain functions.
 
-/** A bot's equity over time, in its quote currency, as exact decimal strings. */
-export interface EquityCurve {
-  readonly title: string;
-  /** USDT for the default pairs. */
-  readonly quote: string;
-  readonly startQuote: string;
-  readonly points: readonly { readonly at: Date; readonly equityQuote: string }[];
-  readonly closedTrades: number;
-  readonly openPositions: number;
-  /** `realised`: stake plus the closed trades' profit (a live bot); `backtest`: marked at every close. */
-  readonly basis: 'realised' | 'backtest';
-}
-
-/**
- * The equity curve of a trader's bot from its closed trades: the stake at the start, then
- * stake + cumulative net profit after each closed trade (summed in SQL numeric, exact). Only
- * the scope's own bot is found: another tenant's bot id is "not found".
- */
-export async function botEquityCurve(db: Database, scope: TenantScope, botId: string): Promise<EquityCurve> {
-  assertTenantScope(scope);
-  const bot = await getScoped(db, scope, bots, botId);
-  if (!bot) throw new ChartDataError(`bot ${botId} not found`);
-  const rows = await queryRows<{ closed_at: string; opened_at: string; equity: string }>(
-    db,
-    sql`select closed_at::text as closed_at, opened_at::text as opened_at,
-               (${bot.stakeQuote}::numeric + sum(profit_quote) over (order by closed_at, id))::text as equity
-        from trades
-        where tenant_id = ${scope.tenantId} and bot_id = ${bot.id} and status = 'closed' and closed_at is not null and profit_quote is not null
-        order by closed_at, id`,
-  );
-  const [open] = await queryRows<{ n: string | number }>(db, sql`select count(*) as n from positions where tenant_id = ${scope.tenantId} and bot_id = ${bot.id}`);
-  const start = rows[0] ? new Date(rows[0].opened_at) : (bot.startedAt ?? bot.createdAt);
-  const stake = trimDecimal(bot.stakeQuote);
-  return {
-    title: bot.name,
-    quote: splitPair(bot.symbols[0] ?? 'BTC/USDT').quote || 'USDT',
-    startQuote: stake,
-    points: [{ at: start, equityQuote: stake }, ...rows.map((row) => ({ at: new Date(row.closed_at), equityQuote: trimDecimal(row.equity) }))],
-    closedTrades: rows.length,
-    openPositions: Number(open?.n ?? 0),
-    basis: 'realised',
-  };
-}
-
-/** The equity curve a backtest recorded (marked at each close, thinned by the engine). */
-export async function backtestEquityCurve(db: Database, scope: TenantScope, backtestId: string): Promise<EquityCurve> {
-  assertTenantScope(scope);
-  const [row] = await db
-    .select({ strategy: backtests.strategyName, symbol: backtests.symbol, cash: backtests.startingCashQuote, curve: backtestResults.equityCurve, trades: backtestResults.closedTrades })
-    .from(backtestResults)
-    .innerJoin(backtests, eq(backtests.id, backtestResults.backtestId))
-    .where(and(eq(backtestResults.backtestId, backtestId), eq(backtestResults.tenantId, scope.tenantId)))
-    .orderBy(asc(backtestResults.createdAt))
-    .limit(1);
-  if (!row) throw new ChartDataError(`backtest ${backtestId} not found`);
-  const points = (row.curve as { time: number; equity: number }[]).map((p) => ({ at: new Date(p.time), equityQuote: numberToDecimal(p.equity, 2) }));
-  return { title: `${row.strategy} ${row.symbol} (backtest)`, quote: splitPair(row.symbol).quote || 'USDT', startQuote: trimDecimal(row.cash), points, closedTrades: row.trades, openPositions: 0, basis: 'backtest' };
-}
-
-/**
- * Per calendar month: MRR at the month's end (the current month: at the chart's instant) and
- * cash revenue collected in it, in integer cents, from the finance figures (billing/figures.ts).
- */
-export interface RevenueMonth {
-  readonly month: string;
-  readonly mrrCents: number;
-  readonly revenueCents: number;
-}
-
-export function revenueMonths(summary: FinanceSummary): RevenueMonth[] {
-  const revenue = new Map<string, number>();
-  for (const row of summary.revenue) revenue.set(row.month, (revenue.get(row.month) ?? 0) + row.revenueCents);
-  return summary.months.map((m) => ({ month: m.month, mrrCents: m.endingMrrCents, revenueCents: revenue.get(m.month) ?? 0 }));
-}
+export type { EquityCurve, RevenueMonth };
 
 export interface RenderedChart {
   readonly png: Buffer;
@@ -99,11 +21,6 @@ export interface ChartOptions extends RenderOptions {
   readonly locale?: Locale;
   readonly width?: number;
   readonly height?: number;
-}
-
-
-function trimDecimal(value: string): string {
-  return value.includes('.') ? value.replace(/\.?0+$/, '') || '0' : value;
 }
 
 /** (final − start) / start as a percentage with 2 decimals, from decimal strings (BigInt, exact). */
@@ -199,37 +116,13 @@ function revenueSvg(months: readonly RevenueMonth[], options: ChartOptions & { c
   return { svg, caption };
 }
 
-/** The CEO's chart straight from the billing mirror (financeSummary over `months`). */
-export async function revenueChart(db: Database, options: ChartOptions & { months?: number; asOf?: Date } = {}): Promise<RenderedChart> {
-  const summary = await financeSummary(db, { months: options.months ?? 12, ...(options.asOf ? { asOf: options.asOf } : {}) });
-  return renderRevenueChart(revenueMonths(summary), { ...options, asOf: new Date(summary.asOf) });
-}
+/** The data of one chart: what a caller read (through the domain functions) and hands over. */
+export type ChartData =
+  | { readonly kind: 'equity'; readonly curve: EquityCurve }
+  | { readonly kind: 'revenue'; readonly months: readonly RevenueMonth[]; readonly asOf?: Date | undefined };
 
-/** A trader's bot chart, scoped to that trader. */
-export async function equityChart(db: Database, scope: TenantScope, botId: string, options: ChartOptions = {}): Promise<RenderedChart> {
-  return renderEquityChart(await botEquityCurve(db, scope, botId), options);
-}
-
-/** What a `chart` notification asks for (see the outbox's `chart` type). */
-export type ChartRequest =
-  | { readonly kind: 'revenue_mrr'; readonly months?: number | undefined; readonly asOf?: string | undefined }
-  | { readonly kind: 'bot_equity'; readonly botId: string }
-  | { readonly kind: 'backtest_equity'; readonly backtestId: string };
-
-/**
- * Renders a requested chart with the rasterising off the event loop (the outbox uses this so
- * a chart never delays the messages around it). Bot and backtest charts read only
- * `tenantId`'s data.
- */
-export async function renderChartRequest(db: Database, tenantId: string, request: ChartRequest, options: ChartOptions = {}): Promise<RenderedChart> {
-  let built: { svg: string; caption: string };
-  if (request.kind === 'revenue_mrr') {
-    const summary = await financeSummary(db, { months: request.months ?? 12, ...(request.asOf ? { asOf: new Date(request.asOf) } : {}) });
-    built = revenueSvg(revenueMonths(summary), { ...options, asOf: new Date(summary.asOf) });
-  } else if (request.kind === 'bot_equity') {
-    built = equitySvg(await botEquityCurve(db, tenantScope(tenantId), request.botId), options);
-  } else {
-    built = equitySvg(await backtestEquityCurve(db, tenantScope(tenantId), request.backtestId), options);
-  }
+/** Draws a chart with the rasterising off the event loop (so a chart never delays the messages around it). */
+export async function drawChart(data: ChartData, options: ChartOptions = {}): Promise<RenderedChart> {
+  const built = data.kind === 'equity' ? equitySvg(data.curve, options) : revenueSvg(data.months, { ...options, ...(data.asOf ? { asOf: data.asOf } : {}) });
   return { ...built, png: await svgToPngAsync(built.svg, options) };
 }

@@ -4,16 +4,26 @@ import type { Config } from '../../config/index.ts';
 import type { Database } from '../../db/index.ts';
 import { RateLimiter } from './limiter.ts';
 import { RedisSharedLimits } from './shared-limits.ts';
-import { OutboxSender, type OutboxSenderOptions } from './outbox.ts';
+import { OutboxSender, type OutboxSenderOptions } from './telegram-channel.ts';
 import { TelegramSender } from './telegram-sender.ts';
+
+// Telegram's side of notifications: the rate limits (this process's and, with Redis, the
+// deployment's), the bot's client, and the Telegram channel the outbox delivers through.
+// The outbox protocol, the templates, preferences and enqueueing are ../../notifications;
+// they are re-exported here for the door's files and tests that reach them through this index.
 
 export { RateLimiter, LimiterAbortedError, LimiterDeadlineError, type RateLimiterOptions, type AcquireOptions } from './limiter.ts';
 export { TelegramSender, TelegramSendError, classifyTelegramError, chatIdParam, type SendFailure, type SendOptions, type ChatId, type TelegramSenderOptions } from './telegram-sender.ts';
 export { RedisSharedLimits, type SharedLimits, type WindowShape } from './shared-limits.ts';
-export { createDeliveryJournal, FileDeliveryJournal, RedisDeliveryJournal, type Delivery, type DeliveryJournal } from './delivery-journal.ts';
-export { OutboxSender, type OutboxSenderOptions, type OutboxReport, type ClaimedNotification, type Outcome } from './outbox.ts';
-export { enqueueNotification, setNotificationPreference, getNotificationPreferences, notifyBotEvent, preferenceTypeSchema, type EnqueueNotificationInput } from './enqueue.ts';
+export { OutboxSender, TelegramChannel, type OutboxSenderOptions } from './telegram-channel.ts';
 export {
+  createDeliveryJournal,
+  FileDeliveryJournal,
+  RedisDeliveryJournal,
+  enqueueNotification,
+  setNotificationPreference,
+  getNotificationPreferences,
+  preferenceTypeSchema,
   renderNotification,
   parsePayload,
   payloadSchemas,
@@ -21,11 +31,17 @@ export {
   isNotificationType,
   approvalCallbackData,
   InvalidNotificationError,
+  splitPair,
+  type Delivery,
+  type DeliveryJournal,
+  type OutboxReport,
+  type ClaimedNotification,
+  type Outcome,
+  type EnqueueNotificationInput,
   type NotificationType,
   type NotificationPayload,
   type RenderedMessage,
-} from './templates.ts';
-export * from './format.ts';
+} from '../../notifications/index.ts';
 
 export interface TelegramDelivery {
   /** Every outgoing message of the bot goes through it: this process's limiter, and with REDIS_URL the deployment's. */

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bots, openDatabase, queryRows, runMigrations, tenantScope, trades, type DatabaseHandle } from '../../db/index.ts';
 import { seedDemoCompany } from '../../demo/index.ts';
 import { createSecretBox } from '../../secrets/index.ts';
+import { botEquityCurve } from '../../trading/index.ts';
 import {
-  botEquityCurve,
   ChartDataError,
   chartSvg,
   equityChart,

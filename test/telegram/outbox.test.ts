@@ -10,7 +10,6 @@ import {
   enqueueNotification,
   getNotificationPreferences,
   InvalidNotificationError,
-  notifyBotEvent,
   OutboxSender,
   RateLimiter,
   RedisSharedLimits,
@@ -19,6 +18,7 @@ import {
   TelegramSender,
   type OutboxSenderOptions,
 } from '../../telegram/outbox/index.ts';
+import { notifyBotEvent } from '../../trading/index.ts';
 import { createTestDatabase, testDrivers, type TestDatabase } from '../support/databases.ts';
 import { answers, observedRates, startTelegramEmulator, type TelegramEmulator } from '../support/telegram-emulator.ts';
 import { REDIS_URL, redisAvailable } from '../support/redis.ts';

@@ -1,4 +1,6 @@
-// Telegram's own text helpers; figures (money, decimals, dates) are written by i18n/.
+// The templates' text helpers. A notification's text is the small HTML subset every channel
+// can show (Telegram's parse mode, a web page, an e-mail), so text put into it is escaped
+// here; figures (money, decimals, dates) are written by i18n/.
 
 /** `BTC/USDT` → { base: 'BTC', quote: 'USDT' }. */
 export function splitPair(symbol: string): { base: string; quote: string } {

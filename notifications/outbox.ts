@@ -1,18 +1,20 @@
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
-import { systemClock, type Clock } from '../../clock/index.ts';
+import { systemClock, type Clock } from '../clock/index.ts';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { notificationPreferences, notifications, queryRows, staff, telegramLinks, users, type Database, type Department, type NotificationLevel } from '../../db/index.ts';
+import { notificationPreferences, notifications, queryRows, staff, users, type Database, type Department, type NotificationLevel } from '../db/index.ts';
+import type { ClaimedNotification, NotificationChannel, OutgoingNotification } from './channel.ts';
 import type { Delivery, DeliveryJournal } from './delivery-journal.ts';
-import { LimiterAbortedError, LimiterDeadlineError } from './limiter.ts';
-import { TelegramSendError, type TelegramSender } from './telegram-sender.ts';
-import { ChartDataError, renderChartRequest, type ChartRequest } from '../charts/charts.ts';
-import { InvalidNotificationError, parsePayload, renderDigest, renderNotification, undigestibleTypes, type RenderedMessage } from './templates.ts';
-import type { Locale } from '../../i18n/index.ts';
+import { levelFor } from './preferences.ts';
+import { InvalidNotificationError, renderDigest, renderNotification, undigestibleTypes, type RenderedMessage } from './templates.ts';
+import type { Locale } from '../i18n/index.ts';
 
-export interface OutboxSenderOptions {
+export type { ClaimedNotification } from './channel.ts';
+
+export interface NotificationOutboxOptions {
   readonly db: Database;
-  readonly sender: TelegramSender;
+  /** Where the messages go (Telegram: telegram/outbox's TelegramChannel). */
+  readonly channel: NotificationChannel<any>;
   /** Rows held at once by this sender (claimed, waiting for a slot or in flight). Default: 10 s of the global rate, at least 10. */
   readonly batchSize?: number;
   /** Rows of one recipient claimed at once. Default: 5 s of the per-chat rate, at least 1. */
@@ -32,10 +34,10 @@ export interface OutboxSenderOptions {
   readonly pollIntervalMs?: number;
   /** Retry delays after a failed send: base × 2^(attempt−1), ±20 % jitter, capped. */
   readonly backoff?: { readonly baseMs?: number; readonly maxMs?: number };
-  /** Telegram unreachable: everything waits this long, doubling per consecutive outage, capped. */
+  /** The channel unreachable: everything waits this long, doubling per consecutive outage, capped. */
   readonly outagePause?: { readonly baseMs?: number; readonly maxMs?: number };
   readonly logger?: Logger;
-  /** Registers telegram_notifications_total{type,outcome} and telegram_rate_limited_total here. */
+  /** Registers <channel>_notifications_total{type,outcome}, <channel>_rate_limited_total and the backlog and digest gauges here. */
   readonly metricsRegistry?: Registry;
   /**
    * Time for leases, retries and polling (tests give the limiter and the outbox the same
@@ -43,28 +45,13 @@ export interface OutboxSenderOptions {
    */
   readonly clock?: Clock;
   /**
-   * Where "Telegram accepted message M for row R" is written before the database is told,
+   * Where "the channel accepted message M for row R" is written before the database is told,
    * so a database outage at that moment cannot make the row go out again (Redis when the
    * deployment has it, a file otherwise). Without one, such a row is sent again after its lease.
    */
   readonly journal?: DeliveryJournal;
   /** A different message for some rows (the bot's own approval keyboards, say); undefined = the templates. */
   readonly render?: (row: ClaimedNotification, locale: Locale) => RenderedMessage | undefined;
-}
-
-export interface ClaimedNotification {
-  readonly id: string;
-  readonly tenantId: string;
-  readonly recipientUserId: string | null;
-  readonly recipientDepartment: Department | null;
-  readonly type: string;
-  readonly payload: Record<string, unknown>;
-  readonly dedupeKey: string | null;
-  readonly attempts: number;
-  /** The lease as the database wrote it: every later write of this sender is fenced on it. */
-  readonly claimToken: string;
-  /** An earlier holder's lease ran out without an outcome (it died, or the database was away): the journal may know it was sent. */
-  readonly lapsed: boolean;
 }
 
 export type Outcome = 'sent' | 'skipped' | 'failed' | 'retry' | 'rate_limited' | 'released' | 'fanned_out' | 'lease_lost' | 'journaled' | 'reconciled';
@@ -81,11 +68,11 @@ export interface OutboxReport {
   leaseLost: number;
   /** Rows that went out inside a digest message (counted in `sent` too). */
   digested: number;
-  /** Accepted by Telegram while the database could not record it: kept in the journal, recorded when the database is back. */
+  /** Accepted by the channel while the database could not record it: kept in the journal, recorded when the database is back. */
   journaled: number;
   /** Rows recorded as sent from the journal (by this sender's own retry, or found when a lapsed row was claimed): not sent again. */
   reconciled: number;
-  /** Failed sends Telegram may have accepted all the same (retried: the one way to send twice). */
+  /** Failed sends the channel may have accepted all the same (retried: the one way to send twice). */
   maybeDelivered: number;
 }
 
@@ -110,19 +97,21 @@ interface DigestPart {
 }
 
 interface Digest {
-  readonly recipient: Recipient & { readonly chatId: bigint };
+  readonly recipient: Recipient & { readonly address: unknown };
   readonly parts: readonly DigestPart[];
 }
 
 interface Recipient {
-  readonly chatId: bigint | null;
+  /** Where the channel reaches them; null: not reachable on it. */
+  readonly address: unknown;
   readonly locale: Locale;
   readonly active: boolean;
   readonly levels: Map<string, NotificationLevel>;
 }
 
 /**
- * Delivers the `notifications` outbox to Telegram.
+ * Delivers the `notifications` outbox through one channel (Telegram: telegram/outbox's
+ * OutboxSender). Below, "Telegram" stands for the channel; its name prefixes the metrics.
  *
  * **Claiming.** A sender takes due rows (pending, `nextAttemptAt` passed, no live lease) by
  * setting `claimedUntil = (this sender's) now + lease` in one statement (`for update skip locked`, the
@@ -159,9 +148,9 @@ interface Recipient {
  * the database were both unreachable at that moment. A graceful stop finishes every request
  * in flight and records it before returning, so restarts and deploys open neither.
  */
-export class OutboxSender {
+export class NotificationOutbox {
   private readonly db: Database;
-  private readonly sender: TelegramSender;
+  private readonly channel: NotificationChannel<any>;
   private readonly batchSize: number;
   private readonly perRecipient: number;
   private readonly digestAfter: number;
@@ -174,7 +163,7 @@ export class OutboxSender {
   private readonly outageBaseMs: number;
   private readonly outageMaxMs: number;
   private readonly logger: Logger | undefined;
-  private readonly renderOverride: OutboxSenderOptions['render'];
+  private readonly renderOverride: NotificationOutboxOptions['render'];
   private readonly clock: Clock;
   private readonly journal: DeliveryJournal | undefined;
   /** Journaled deliveries the database has not taken yet (retried before each claim). */
@@ -191,11 +180,11 @@ export class OutboxSender {
   /** Totals since construction. */
   readonly totals: OutboxReport = emptyReport();
 
-  constructor(options: OutboxSenderOptions) {
+  constructor(options: NotificationOutboxOptions) {
     this.db = options.db;
-    this.sender = options.sender;
-    this.batchSize = options.batchSize ?? Math.max(10, Math.ceil(options.sender.limiter.ratePerS * 10));
-    this.perRecipient = options.perRecipient ?? Math.max(1, Math.ceil(options.sender.limiter.chatRatePerS * 5));
+    this.channel = options.channel;
+    this.batchSize = options.batchSize ?? Math.max(10, Math.ceil(options.channel.ratePerS * 10));
+    this.perRecipient = options.perRecipient ?? Math.max(1, Math.ceil(options.channel.perReaderRatePerS * 5));
     const digest = options.digest ?? {};
     this.digestAfter = digest === false ? Infinity : Math.max(2, digest.after ?? 3);
     this.digestMax = digest === false ? this.perRecipient : Math.max(this.digestAfter, digest.max ?? 30);
@@ -210,26 +199,27 @@ export class OutboxSender {
     this.renderOverride = options.render;
     this.clock = options.clock ?? systemClock;
     this.journal = options.journal;
-    if (this.leaseMs <= this.sender.maxCallMs + this.leaseSafetyMs) {
-      throw new RangeError(`leaseMs (${this.leaseMs}) must exceed the request timeout (${this.sender.maxCallMs}) plus the safety margin (${this.leaseSafetyMs})`);
+    if (this.leaseMs <= this.channel.maxCallMs + this.leaseSafetyMs) {
+      throw new RangeError(`leaseMs (${this.leaseMs}) must exceed the request timeout (${this.channel.maxCallMs}) plus the safety margin (${this.leaseSafetyMs})`);
     }
     if (options.metricsRegistry) {
+      const { name, label } = this.channel;
       this.counters = {
         outcomes: new Counter({
-          name: 'telegram_notifications_total',
+          name: `${name}_notifications_total`,
           help: 'Outbox rows handled by this process, by notification type and outcome (sent, skipped, failed, retry, rate_limited, released, fanned_out, lease_lost).',
           labelNames: ['type', 'outcome'],
           registers: [options.metricsRegistry],
         }),
-        rateLimited: new Counter({ name: 'telegram_rate_limited_total', help: '429 answers from Telegram.', registers: [options.metricsRegistry] }),
+        rateLimited: new Counter({ name: `${name}_rate_limited_total`, help: `429 answers from ${label}.`, registers: [options.metricsRegistry] }),
         maybeDelivered: new Counter({
-          name: 'telegram_outbox_maybe_delivered_total',
-          help: 'Sends that failed after Telegram may have accepted the message (a timeout, a connection cut mid-request); each is retried and may reach the person twice.',
+          name: `${name}_outbox_maybe_delivered_total`,
+          help: `Sends that failed after ${label} may have accepted the message (a timeout, a connection cut mid-request); each is retried and may reach the person twice.`,
           labelNames: ['type'],
           registers: [options.metricsRegistry],
         }),
         backlog: new Gauge({
-          name: 'telegram_outbox_backlog',
+          name: `${name}_outbox_backlog`,
           help: 'The outbox as the last scrape read it: pending rows (pending), seconds since the oldest pending row was queued (oldest_seconds), pending rows of the reader with the most (largest_reader).',
           labelNames: ['measure'],
           registers: [options.metricsRegistry],
@@ -244,7 +234,7 @@ export class OutboxSender {
             }
           },
         }),
-        digests: new Counter({ name: 'telegram_digests_total', help: 'Digest messages sent: one reader\'s backlog of notifications as one message.', registers: [options.metricsRegistry] }),
+        digests: new Counter({ name: `${name}_digests_total`, help: 'Digest messages sent: one reader\'s backlog of notifications as one message.', registers: [options.metricsRegistry] }),
       };
     }
   }
@@ -260,7 +250,7 @@ export class OutboxSender {
    * only moves when the sender is waiting for it.
    */
   get working(): number {
-    return this.inFlight.size - this.sender.limiter.waiting + this.claiming;
+    return this.inFlight.size - this.channel.waiting + this.claiming;
   }
 
   get running(): boolean {
@@ -272,7 +262,7 @@ export class OutboxSender {
     if (this.loopPromise) return;
     this.stopController = new AbortController();
     this.loopPromise = this.loop().catch((error: unknown) => {
-      this.logger?.error({ err: error }, 'telegram outbox loop crashed');
+      this.logger?.error({ err: error }, `${this.channel.name} outbox loop crashed`);
     });
   }
 
@@ -292,7 +282,7 @@ export class OutboxSender {
     this.stopController.abort();
     if (!this.loopPromise && this.inFlight.size === 0) return;
     this.wakeUp?.();
-    const timeoutMs = options.timeoutMs ?? this.sender.maxCallMs + 5_000;
+    const timeoutMs = options.timeoutMs ?? this.channel.maxCallMs + 5_000;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
     const drained = (async () => {
@@ -302,7 +292,7 @@ export class OutboxSender {
     })();
     const result = await Promise.race([drained, timeout]);
     clearTimeout(timer);
-    if (result === 'timeout') this.logger?.warn({ holding: this.inFlight.size }, 'telegram outbox stopped before every request in flight was answered');
+    if (result === 'timeout') this.logger?.warn({ holding: this.inFlight.size }, `${this.channel.name} outbox stopped before every request in flight was answered`);
     this.loopPromise = undefined;
   }
 
@@ -328,17 +318,17 @@ export class OutboxSender {
    */
   private async loop(): Promise<void> {
     const signal = this.stopController.signal;
-    const claimSize = Math.max(10, Math.ceil(this.sender.limiter.ratePerS * 5));
-    const lowWater = Math.max(5, Math.ceil(this.sender.limiter.ratePerS * 2));
+    const claimSize = Math.max(10, Math.ceil(this.channel.ratePerS * 5));
+    const lowWater = Math.max(5, Math.ceil(this.channel.ratePerS * 2));
     let nothingDueSince = 0;
     while (!signal.aborted) {
-      const pausedUntil = this.sender.limiter.pausedUntil;
+      const pausedUntil = this.channel.pausedUntil;
       if (pausedUntil > 0) {
-        await this.idle(pausedUntil - this.sender.limiter.now());
+        await this.idle(pausedUntil - this.channel.now());
         continue;
       }
       const room = Math.min(claimSize, this.batchSize - this.inFlight.size);
-      const hungry = this.sender.limiter.waiting < lowWater;
+      const hungry = this.channel.waiting < lowWater;
       const lookAgain = this.woken || this.clock.now() - nothingDueSince >= this.pollIntervalMs;
       this.woken = false;
       if (room > 0 && hungry && lookAgain) {
@@ -347,7 +337,7 @@ export class OutboxSender {
           await this.reconcile();
           claimed = (await this.claimAndDispatch(room)).length;
         } catch (error) {
-          this.logger?.error({ err: error }, 'telegram outbox: claiming rows failed (database unavailable?)');
+          this.logger?.error({ err: error }, `${this.channel.name} outbox: claiming rows failed (database unavailable?)`);
         }
         nothingDueSince = claimed === 0 ? this.clock.now() : 0;
         if (claimed > 0) continue;
@@ -372,7 +362,7 @@ export class OutboxSender {
   }
 
   private async claimAndDispatch(limit: number, report?: OutboxReport): Promise<Promise<void>[]> {
-    const leaseStart = this.sender.limiter.now();
+    const leaseStart = this.channel.now();
     this.claiming++;
     let rows: ClaimedNotification[];
     try {
@@ -385,7 +375,7 @@ export class OutboxSender {
     const journaled = await this.journaledAmong(rows);
     // The slot must be granted early enough for the request (timeout included) and the
     // final write to finish inside the lease.
-    const slotDeadline = leaseStart + this.leaseMs - this.sender.maxCallMs - this.leaseSafetyMs;
+    const slotDeadline = leaseStart + this.leaseMs - this.channel.maxCallMs - this.leaseSafetyMs;
     const userRows = rows.filter((row) => row.recipientUserId !== null);
     const recipients = userRows.length > 0 ? await this.recipients(userRows) : new Map<string, Recipient>();
     const digests = this.planDigests(rows, recipients, journaled);
@@ -409,14 +399,14 @@ export class OutboxSender {
             this.record(report, row, outcome);
           })
           .catch((error: unknown) => {
-            this.logger?.error({ err: error, notificationId: row.id }, 'telegram outbox: recording a delivery failed; the row will be retried after its lease');
+            this.logger?.error({ err: error, notificationId: row.id }, `${this.channel.name} outbox: recording a delivery failed; the row will be retried after its lease`);
           }),
       );
     }
     for (const digest of digests) {
       track(
         this.deliverDigest(digest, slotDeadline, report).catch((error: unknown) => {
-          this.logger?.error({ err: error, notificationIds: digest.parts.map((part) => part.row.id) }, 'telegram outbox: recording a digest failed; its rows will be retried after their lease');
+          this.logger?.error({ err: error, notificationIds: digest.parts.map((part) => part.row.id) }, `${this.channel.name} outbox: recording a digest failed; its rows will be retried after their lease`);
         }),
       );
     }
@@ -510,10 +500,10 @@ export class OutboxSender {
     const digests: Digest[] = [];
     for (const [userId, candidates] of byReader) {
       const recipient = recipients.get(userId);
-      if (candidates.length < this.digestAfter || !recipient?.active || recipient.chatId === null) continue;
+      if (candidates.length < this.digestAfter || !recipient?.active || recipient.address === null) continue;
       const parts: DigestPart[] = [];
       for (const row of candidates) {
-        const level = recipient.levels.get(row.type) ?? recipient.levels.get('*') ?? 'on';
+        const level = levelFor(recipient.levels, row.type);
         if (level === 'off') continue;
         let message: RenderedMessage;
         try {
@@ -524,7 +514,7 @@ export class OutboxSender {
         }
         if (!message.replyMarkup) parts.push({ row, message, silent: level === 'silent' });
       }
-      if (parts.length >= this.digestAfter) digests.push({ recipient: { ...recipient, chatId: recipient.chatId }, parts });
+      if (parts.length >= this.digestAfter) digests.push({ recipient, parts });
     }
     return digests;
   }
@@ -540,14 +530,13 @@ export class OutboxSender {
     const rows = included.map((part) => part.row);
     let messageId: number;
     try {
-      const sent = await this.sender.sendMessage(digest.recipient.chatId, message.text, {
-        parseMode: message.parseMode,
-        silent: included.every((part) => part.silent),
-        deadline: slotDeadline,
-        signal: this.stopController.signal,
-      });
+      const sent = await this.channel.send(
+        digest.recipient.address,
+        { kind: 'text', message },
+        { silent: included.every((part) => part.silent), deadline: slotDeadline, signal: this.stopController.signal },
+      );
       this.consecutiveOutages = 0;
-      messageId = sent.message_id;
+      messageId = sent.messageId;
     } catch (error) {
       const outcomes = await this.onSendError(rows, error, report);
       rows.forEach((row, i) => this.record(report, row, outcomes[i]!));
@@ -562,14 +551,11 @@ export class OutboxSender {
     this.counters?.digests.inc();
   }
 
-  /** Chat, language, status and notification settings of the people in a batch, in two queries. */
+  /** Address on the channel, language, status and notification settings of the people in a batch. */
   private async recipients(rows: readonly ClaimedNotification[]): Promise<Map<string, Recipient>> {
     const ids = [...new Set(rows.map((row) => row.recipientUserId!))];
-    const people = await this.db
-      .select({ id: users.id, locale: users.locale, status: users.status, chatId: telegramLinks.chatId })
-      .from(users)
-      .leftJoin(telegramLinks, and(eq(telegramLinks.userId, users.id), isNull(telegramLinks.unlinkedAt)))
-      .where(inArray(users.id, ids));
+    const people = await this.db.select({ id: users.id, locale: users.locale, status: users.status }).from(users).where(inArray(users.id, ids));
+    const addresses = await this.channel.addresses(this.db, ids);
     const types = [...new Set(rows.map((row) => row.type)), '*'];
     const levels = await this.db
       .select()
@@ -577,7 +563,7 @@ export class OutboxSender {
       .where(and(inArray(notificationPreferences.userId, ids), inArray(notificationPreferences.type, types)));
     const out = new Map<string, Recipient>();
     for (const person of people) {
-      out.set(person.id, { chatId: person.chatId, locale: person.locale, active: person.status === 'active', levels: new Map() });
+      out.set(person.id, { address: addresses.get(person.id) ?? null, locale: person.locale, active: person.status === 'active', levels: new Map() });
     }
     for (const level of levels) out.get(level.userId)?.levels.set(level.type, level.level);
     return out;
@@ -587,29 +573,25 @@ export class OutboxSender {
     if (row.recipientUserId === null) return this.fanOut(row);
     if (!recipient) return this.finish(row, { status: 'skipped', lastError: 'recipient no longer exists' });
     if (!recipient.active) return this.finish(row, { status: 'skipped', lastError: 'recipient is disabled' });
-    if (recipient.chatId === null) return this.finish(row, { status: 'skipped', lastError: 'no linked Telegram chat' });
-    const level = recipient.levels.get(row.type) ?? recipient.levels.get('*') ?? 'on';
+    if (recipient.address === null) return this.finish(row, { status: 'skipped', lastError: this.channel.unreachable.person });
+    const level = levelFor(recipient.levels, row.type);
     if (level === 'off') return this.finish(row, { status: 'skipped', lastError: `notifications of type ${row.type} are off for this person` });
-    const common = { silent: level === 'silent', deadline: slotDeadline, signal: this.stopController.signal };
-    let send: () => Promise<{ message_id: number }>;
+    let outgoing: OutgoingNotification;
     try {
-      if (row.type === 'chart') {
-        // Drawn before a slot is taken (the rasterising runs off the event loop).
-        const chart = await renderChartRequest(this.db, row.tenantId, parsePayload('chart', row.payload) as ChartRequest, { locale: recipient.locale });
-        send = () => this.sender.sendPhoto(recipient.chatId!, chart.png, { ...common, caption: chart.caption.slice(0, 1024) });
-      } else {
-        const message: RenderedMessage = this.renderOverride?.(row, recipient.locale) ?? renderNotification(row.type, row.payload, recipient.locale);
-        send = () => this.sender.sendMessage(recipient.chatId!, message.text, { ...common, parseMode: message.parseMode, replyMarkup: message.replyMarkup });
-      }
+      // What the channel draws itself (a chart) is drawn before a slot is taken.
+      outgoing = (await this.channel.prepare?.(row, { db: this.db, locale: recipient.locale })) ?? {
+        kind: 'text',
+        message: this.renderOverride?.(row, recipient.locale) ?? renderNotification(row.type, row.payload, recipient.locale),
+      };
     } catch (error) {
-      if (!(error instanceof InvalidNotificationError) && !(error instanceof ChartDataError)) throw error;
+      if (!(error instanceof InvalidNotificationError)) throw error;
       return this.finish(row, { status: 'failed', lastError: error.message.slice(0, 500) });
     }
     let delivery: Delivery;
     try {
-      const sent = await send();
+      const sent = await this.channel.send(recipient.address, outgoing, { silent: level === 'silent', deadline: slotDeadline, signal: this.stopController.signal });
       this.consecutiveOutages = 0;
-      delivery = { id: row.id, messageId: sent.message_id, sentAtMs: this.clock.now() };
+      delivery = { id: row.id, messageId: sent.messageId, sentAtMs: this.clock.now() };
     } catch (error) {
       return (await this.onSendError([row], error, report))[0]!;
     }
@@ -622,19 +604,18 @@ export class OutboxSender {
    */
   private async onSendError(rows: readonly ClaimedNotification[], error: unknown, report: OutboxReport | undefined): Promise<Outcome[]> {
     const each = (outcome: (row: ClaimedNotification) => Promise<Outcome>) => Promise.all(rows.map(outcome));
-    if (error instanceof LimiterDeadlineError) {
-      return each((row) => this.finish(row, { status: 'pending', claimedUntil: null }, Math.max(0, error.earliest - this.sender.limiter.now()), 'released'));
-    }
-    if (error instanceof LimiterAbortedError) return each((row) => this.finish(row, { status: 'pending', claimedUntil: null }, undefined, 'released'));
-    if (!(error instanceof TelegramSendError)) throw error;
-    const failure = error.failure;
+    const failure = this.channel.classify(error);
+    if (!failure) throw error;
     const ids = rows.map((row) => row.id);
+    const name = this.channel.name;
     switch (failure.kind) {
+      case 'released':
+        return each((row) => this.finish(row, { status: 'pending', claimedUntil: null }, failure.retryInMs, 'released'));
       case 'rate_limited':
-        this.logger?.warn({ notificationIds: ids, retryAfterS: failure.retryAfterS, global: failure.global }, 'telegram 429: waiting retry_after');
+        this.logger?.warn({ notificationIds: ids, retryAfterS: failure.retryAfterS, global: failure.global }, `${name} 429: waiting retry_after`);
         return each((row) => this.finish(row, { status: 'pending', claimedUntil: null, lastError: failure.description.slice(0, 500) }, failure.retryAfterS * 1000, 'rate_limited'));
       case 'permanent':
-        this.logger?.warn({ notificationIds: ids, code: failure.code, reason: failure.description }, 'telegram refused a notification for good');
+        this.logger?.warn({ notificationIds: ids, code: failure.code, reason: failure.description }, `${name} refused a notification for good`);
         return each((row) => this.finish(row, { status: 'failed', attempts: row.attempts + 1, lastError: failure.description.slice(0, 500) }));
       case 'transient': {
         if (failure.outage) this.onOutage();
@@ -643,11 +624,11 @@ export class OutboxSender {
             this.count(report, 'maybeDelivered');
             this.counters?.maybeDelivered.inc({ type: row.type });
           }
-          this.logger?.warn({ notificationIds: ids, reason: failure.description }, 'telegram may have accepted a notification whose send failed; the retry may deliver it twice');
+          this.logger?.warn({ notificationIds: ids, reason: failure.description }, `${name} may have accepted a notification whose send failed; the retry may deliver it twice`);
         }
         const attempts = Math.max(...rows.map((row) => row.attempts)) + 1;
         const delay = Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** Math.min(attempts - 1, 30)) * (0.8 + Math.random() * 0.4);
-        this.logger?.warn({ notificationIds: ids, attempts, retryInMs: Math.round(delay), reason: failure.description }, 'telegram send failed; will retry');
+        this.logger?.warn({ notificationIds: ids, attempts, retryInMs: Math.round(delay), reason: failure.description }, `${name} send failed; will retry`);
         return each((row) => this.finish(row, { status: 'pending', claimedUntil: null, attempts: row.attempts + 1, lastError: failure.description.slice(0, 500) }, Math.round(delay), 'retry'));
       }
     }
@@ -664,7 +645,7 @@ export class OutboxSender {
         await this.journal.record(delivery);
         journaled = true;
       } catch (error) {
-        this.logger?.warn({ notificationId: row.id, err: error }, 'telegram outbox: the delivery journal is unavailable; recording the delivery in the database only');
+        this.logger?.warn({ notificationId: row.id, err: error }, `${this.channel.name} outbox: the delivery journal is unavailable; recording the delivery in the database only`);
       }
     }
     let outcome: Outcome;
@@ -673,7 +654,7 @@ export class OutboxSender {
     } catch (error) {
       if (!journaled) throw error;
       this.unrecorded.set(row.id, delivery);
-      this.logger?.warn({ notificationId: row.id, err: error }, 'telegram outbox: delivered but the database could not record it; kept in the delivery journal until it can');
+      this.logger?.warn({ notificationId: row.id, err: error }, `${this.channel.name} outbox: delivered but the database could not record it; kept in the delivery journal until it can`);
       return 'journaled';
     }
     if (journaled) await this.journal!.forget([row.id]).catch(() => {});
@@ -692,7 +673,7 @@ export class OutboxSender {
     try {
       for (const [id, delivery] of await this.journal.lookup(lapsed.filter((row) => !found.has(row.id)).map((row) => row.id))) found.set(id, delivery);
     } catch (error) {
-      this.logger?.warn({ rows: lapsed.length, err: error }, 'telegram outbox: could not read the delivery journal; rows whose earlier lease lapsed are sent anyway');
+      this.logger?.warn({ rows: lapsed.length, err: error }, `${this.channel.name} outbox: could not read the delivery journal; rows whose earlier lease lapsed are sent anyway`);
     }
     return found;
   }
@@ -702,7 +683,7 @@ export class OutboxSender {
     const outcome = await this.finish(row, { status: 'sent', sentAt: new Date(delivery.sentAtMs), telegramMessageId: delivery.messageId, attempts: row.attempts + 1, lastError: null });
     this.unrecorded.delete(row.id);
     await this.journal?.forget([row.id]).catch(() => {});
-    this.logger?.info({ notificationId: row.id }, 'telegram outbox: recorded a delivery from the journal instead of sending it again');
+    this.logger?.info({ notificationId: row.id }, `${this.channel.name} outbox: recorded a delivery from the journal instead of sending it again`);
     return outcome === 'sent' ? 'reconciled' : outcome;
   }
 
@@ -739,7 +720,7 @@ export class OutboxSender {
   private onOutage(): void {
     this.consecutiveOutages++;
     const pause = Math.min(this.outageMaxMs, this.outageBaseMs * 2 ** Math.min(this.consecutiveOutages - 1, 20));
-    this.sender.limiter.pauseAll(this.sender.limiter.now() + pause);
+    this.channel.pauseAll(this.channel.now() + pause);
   }
 
   /** Writes the row's outcome, fenced on this sender's lease. */
@@ -758,28 +739,29 @@ export class OutboxSender {
       .where(and(eq(notifications.id, row.id), eq(notifications.status, 'pending'), sql`${notifications.claimedUntil} = ${row.claimToken}::timestamptz`))
       .returning({ id: notifications.id });
     if (updated.length === 0) {
-      this.logger?.error({ notificationId: row.id, status: set.status }, 'telegram outbox: lease lost before the outcome was recorded');
+      this.logger?.error({ notificationId: row.id, status: set.status }, `${this.channel.name} outbox: lease lost before the outcome was recorded`);
       return 'lease_lost';
     }
     return outcome ?? (set.status as Outcome);
   }
 
   /**
-   * A department row becomes one row per linked, active staff member of the department
+   * A department row becomes one row per active staff member of the department the channel reaches
    * (dedupe key `<parent key or id>:user:<user id>`, so a repeated fan-out adds nothing), in
    * the same transaction that marks the department row done (`sent`, no message id of its
-   * own; `skipped` when nobody in the department has linked Telegram).
+   * own; `skipped` when the channel reaches nobody in the department).
    */
   private async fanOut(row: ClaimedNotification): Promise<Outcome> {
     const department = row.recipientDepartment;
     if (!department) return this.finish(row, { status: 'failed', lastError: 'no recipient (neither a user nor a department)' });
     return this.db.transaction(async (tx) => {
-      const members = await tx
+      const active = await tx
         .selectDistinct({ userId: staff.userId })
         .from(staff)
         .innerJoin(users, eq(users.id, staff.userId))
-        .innerJoin(telegramLinks, and(eq(telegramLinks.userId, staff.userId), isNull(telegramLinks.unlinkedAt)))
         .where(and(eq(staff.department, department), eq(users.status, 'active')));
+      const reached = active.length > 0 ? await this.channel.addresses(tx, active.map((member) => member.userId)) : new Map<string, unknown>();
+      const members = active.filter((member) => reached.has(member.userId));
       if (members.length > 0) {
         await tx
           .insert(notifications)
@@ -799,7 +781,7 @@ export class OutboxSender {
         .set(
           members.length > 0
             ? { status: 'sent', sentAt: new Date(this.clock.now()), claimedUntil: null, lastError: null }
-            : { status: 'skipped', claimedUntil: null, lastError: `nobody in ${department} has linked Telegram` },
+            : { status: 'skipped', claimedUntil: null, lastError: this.channel.unreachable.department(department) },
         )
         .where(and(eq(notifications.id, row.id), eq(notifications.status, 'pending'), sql`${notifications.claimedUntil} = ${row.claimToken}::timestamptz`))
         .returning({ id: notifications.id });
@@ -813,7 +795,7 @@ export class OutboxSender {
     });
   }
 
-  /** How far behind delivery is: what the backlog alert reads (`telegram_outbox_backlog`). */
+  /** How far behind delivery is: what the backlog alert reads (`<channel>_outbox_backlog`, telegram_outbox_backlog today). */
   async backlog(): Promise<{ pending: number; oldestSeconds: number; largestReader: number }> {
     const now = new Date(this.clock.now()).toISOString();
     const [row] = await queryRows<{ pending: string | number; oldest_s: string | number | null; largest: string | number | null }>(

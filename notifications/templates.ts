@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { formatBase, formatDateTime, formatMoneyCents, formatPct, formatPrice, formatQuote, type Locale } from '../../i18n/index.ts';
+import { formatBase, formatDateTime, formatMoneyCents, formatPct, formatPrice, formatQuote, type Locale } from '../i18n/index.ts';
 import { escapeHtml as h, splitPair } from './format.ts';
 
 // Every notification type, the payload it carries (checked when it is queued and again when

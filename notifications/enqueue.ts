@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { departments, notifications, type Database } from '../db/index.ts';
+import { parsePayload, type NotificationType } from './templates.ts';
+
+// The one way into the outbox: every producer (workflows, billing, trading, the doors) queues
+// through enqueueNotification, so every payload is checked against its type's schema here.
+
+const recipientSchema = z.union([
+  z.object({ userId: z.uuid() }).strict(),
+  z.object({ department: z.enum(departments) }).strict(),
+]);
+
+const enqueueSchema = z.object({
+  tenantId: z.uuid(),
+  to: recipientSchema,
+  type: z.string().min(1).max(60),
+  payload: z.record(z.string(), z.unknown()),
+  /** Same key twice → queued once (e.g. a replayed webhook: `${event.id}:trader`). */
+  dedupeKey: z.string().min(1).max(300).optional(),
+  /** Not before this instant (e.g. a reminder). */
+  notBefore: z.date().optional(),
+});
+
+export type EnqueueNotificationInput = z.input<typeof enqueueSchema> & { readonly type: NotificationType | (string & {}) };
+
+/**
+ * Queues one notification in the outbox (call it inside the transaction of the event that
+ * causes it, so both commit or neither does). The payload is checked against its type now,
+ * so a producer's mistake fails at the producer, not later in the sender. A department as
+ * recipient reaches every linked staff member of it, each once. Returns the row id, or
+ * `created: false` when the dedupe key was already queued.
+ */
+export async function enqueueNotification(db: Database, input: EnqueueNotificationInput): Promise<{ id: string | null; created: boolean }> {
+  const parsed = enqueueSchema.parse(input);
+  const payload = parsePayload(parsed.type, parsed.payload);
+  const [row] = await db
+    .insert(notifications)
+    .values({
+      tenantId: parsed.tenantId,
+      recipientUserId: 'userId' in parsed.to ? parsed.to.userId : null,
+      recipientDepartment: 'department' in parsed.to ? parsed.to.department : null,
+      type: parsed.type,
+      payload,
+      dedupeKey: parsed.dedupeKey ?? null,
+      nextAttemptAt: parsed.notBefore ?? null,
+    })
+    .onConflictDoNothing()
+    .returning({ id: notifications.id });
+  return row ? { id: row.id, created: true } : { id: null, created: false };
+}

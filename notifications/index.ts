@@ -1,0 +1,35 @@
+// Notifications: what people are told, in their language, through whichever channel reaches
+// them. Below the workflows, billing and trading (which produce notifications) and the doors
+// (Telegram delivers them; the web events stream and e-mail later): this layer knows none of
+// them. Producers queue with enqueueNotification (payloads checked against their type); a
+// channel plugs into the outbox (claims, leases, retries, digests, preferences, the delivery
+// journal) through the NotificationChannel interface.
+export { enqueueNotification, type EnqueueNotificationInput } from './enqueue.ts';
+export { setNotificationPreference, getNotificationPreferences, levelFor, preferenceTypeSchema } from './preferences.ts';
+export {
+  renderNotification,
+  renderDigest,
+  parsePayload,
+  payloadSchemas,
+  notificationTypes,
+  isNotificationType,
+  approvalCallbackData,
+  clipText,
+  undigestibleTypes,
+  InvalidNotificationError,
+  type NotificationType,
+  type NotificationPayload,
+  type RenderedMessage,
+} from './templates.ts';
+export { escapeHtml, splitPair } from './format.ts';
+export { NotificationOutbox, type NotificationOutboxOptions, type OutboxReport, type Outcome } from './outbox.ts';
+export {
+  registerChannel,
+  registeredChannels,
+  type NotificationChannel,
+  type ClaimedNotification,
+  type OutgoingNotification,
+  type SendContext,
+  type DeliveryFailure,
+} from './channel.ts';
+export { createDeliveryJournal, FileDeliveryJournal, RedisDeliveryJournal, type Delivery, type DeliveryJournal } from './delivery-journal.ts';
