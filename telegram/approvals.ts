@@ -1,11 +1,20 @@
-import { and, eq, inArray, isNotNull, like, or } from 'drizzle-orm';
 import type { Telegram } from 'telegraf';
 import { z } from 'zod';
-import { approvals, notifications, users, type Database } from '../db/index.ts';
+import type { Database } from '../db/index.ts';
+import { linkedDeciders, linkedUsers, userNames, type LinkedPerson } from '../identity/index.ts';
 import type { Locale } from '../i18n/index.ts';
 import type { Logger } from '../observability/index.ts';
-import { decideApproval, listPendingApprovals, mayDecide, TOOLS, type ApprovalRow, type ToolContext } from '../tools/index.ts';
-import { linkedDeciders, linkedUsers, type LinkedPerson } from './identity.ts';
+import {
+  announcedApprovalKeys,
+  decideApproval,
+  deliveredApprovalRequests,
+  getApproval,
+  listPendingApprovals,
+  mayDecide,
+  TOOLS,
+  type ApprovalRow,
+  type ToolContext,
+} from '../tools/index.ts';
 import { enqueueNotification, renderNotification } from './outbox/index.ts';
 import { t } from './texts.ts';
 
@@ -50,11 +59,8 @@ export async function announcePendingApprovals(services: ApprovalServices, onlyI
   let queued = 0;
   if (pending.length === 0) return 0;
   // Who was already asked (one query), so a periodic run over many pending approvals stays cheap.
-  const prefixes = pending.map((a) => `approval:${a.id}:%`);
-  const asked = new Set(
-    (await db.select({ key: notifications.dedupeKey }).from(notifications).where(and(eq(notifications.type, 'approval_requested'), or(...prefixes.map((prefix) => like(notifications.dedupeKey, prefix)))))).map((row) => row.key),
-  );
-  const requesters = await requesterNames(db, pending);
+  const asked = await announcedApprovalKeys(db, pending.map((a) => a.id));
+  const requesters = await userNames(db, pending.flatMap((a) => (a.requestedByUserId ? [a.requestedByUserId] : [])));
   const decidersByDepartment = new Map<string, LinkedPerson[]>();
   for (const approval of pending) {
     let deciders = decidersByDepartment.get(approval.approverDepartment);
@@ -77,13 +83,6 @@ export async function announcePendingApprovals(services: ApprovalServices, onlyI
   }
   if (queued > 0) services.wakeOutbox?.();
   return queued;
-}
-
-async function requesterNames(db: Database, pending: readonly ApprovalRow[]): Promise<Map<string, string>> {
-  const ids = [...new Set(pending.flatMap((a) => (a.requestedByUserId ? [a.requestedByUserId] : [])))];
-  if (ids.length === 0) return new Map();
-  const rows = await db.select({ id: users.id, name: users.name }).from(users).where(inArray(users.id, ids));
-  return new Map(rows.map((r) => [r.id, r.name]));
 }
 
 export interface ButtonPress {
@@ -111,7 +110,7 @@ export async function onApprovalButton(services: ApprovalServices, press: Button
     return;
   }
   const result = await decideApproval(TOOLS, services.toolContext, person.actor, choice.approvalId, choice.decision);
-  const [approval] = await db.select().from(approvals).where(eq(approvals.id, choice.approvalId));
+  const approval = await getApproval(db, choice.approvalId);
   if (!approval) {
     await press.answer(t(locale, 'Esta aprovação não existe mais.', 'This approval no longer exists.'), true);
     return;
@@ -147,8 +146,7 @@ export async function onApprovalButton(services: ApprovalServices, press: Button
 }
 
 async function nameOf(db: Database, userId: string): Promise<string | undefined> {
-  const [row] = await db.select({ name: users.name }).from(users).where(eq(users.id, userId));
-  return row?.name;
+  return (await userNames(db, [userId])).get(userId);
 }
 
 function statusWord(status: string, locale: Locale): string {
@@ -164,10 +162,7 @@ function statusWord(status: string, locale: Locale): string {
 async function showDecision(services: ApprovalServices, approval: ApprovalRow, pressed: ButtonPress, decidedBy: string | undefined, note?: string): Promise<void> {
   const { db, telegram, logger } = services;
   const decision = (['executed', 'failed', 'rejected', 'expired', 'approved'] as const).find((s) => s === approval.status) ?? (approval.status === 'pending' ? 'expired' : 'approved');
-  const copies = await db
-    .select({ userId: notifications.recipientUserId, messageId: notifications.telegramMessageId })
-    .from(notifications)
-    .where(and(like(notifications.dedupeKey, `approval:${approval.id}:%`), eq(notifications.type, 'approval_requested'), isNotNull(notifications.telegramMessageId)));
+  const copies = await deliveredApprovalRequests(db, approval.id);
   const people = new Map((await linkedUsers(db, copies.flatMap((c) => (c.userId ? [c.userId] : [])))).map((p) => [p.userId, p]));
   const targets: { chatId: number; messageId: number; locale: Locale }[] = [];
   for (const copy of copies) {

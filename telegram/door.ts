@@ -5,20 +5,21 @@ import { z } from 'zod';
 import { settleTurns, type AgentRuntime } from '../agents/index.ts';
 import type { BillingService } from '../billing/index.ts';
 import type { Database } from '../db/index.ts';
+import { groupDepartment, linkedPerson, redeemLinkCode, unlinkTelegram, type LinkedPerson } from '../identity/index.ts';
 import type { Locale } from '../i18n/index.ts';
 import type { Logger } from '../observability/index.ts';
 import type { ToolContext, TradingAccess } from '../tools/index.ts';
 import type { MarketDataSource } from '../trading/index.ts';
 import { askableAgents, homeAgent, mayAsk } from './access.ts';
 import { announcePendingApprovals, approvalButton, approvalCard, onApprovalButton, pendingFor, type ApprovalServices } from './approvals.ts';
-import { groupDepartment, linkedPerson, redeemLinkCode, unlinkTelegram, type LinkedPerson } from './identity.ts';
+import { ChatScheduler } from './chat-scheduler.ts';
 import { escapeMarkdown as md, markdownToTelegramHtml } from './markdown.ts';
 import type { TelegramDelivery } from './outbox/index.ts';
 import { describe, Poller, type PollerOptions } from './poller.ts';
 import { sendHtml, sendMarkdown, sendPhoto, telegrafOutgoing, updateTiming, withTyping, type OutgoingMessages, type UpdateTiming } from './send.ts';
-import type { Session } from './session.ts';
 import { agentTurn, askCommand, decidesApprovals, MAX_MESSAGE_CHARS, reportCommand, type AgentTurnDeps } from './staff.ts';
 import { departmentName, failureText, linkFailureText, replyLocale, staffHelp, t, telegramLocale, textOnlyText, tooLongText, traderHelp, unknownCommandText, unknownPersonText } from './texts.ts';
+import type { UpdateContext } from './update-context.ts';
 import {
   backtestCommand, balanceCommand, botControlCommand, botsCommand, chartCommand, forceExitCommand, forceExitData, forceExitDecision, startLiveData, startLiveDecision, periodCommand, planCommand, profitCommand, statusCommand,
 } from './trader.ts';
@@ -73,8 +74,28 @@ export function parseCommand(text: string): ParsedCommand | undefined {
 const linkCode = z.string().regex(/^[A-Za-z0-9-]{6,64}$/);
 const webhookUpdate = z.looseObject({ update_id: z.number().int().nonnegative() });
 
+/** A command's handler: the update's context, the words after the command, and the whole rest. */
+type CommandHandler = (ctx: UpdateContext, args: readonly string[], rest: string) => Promise<void>;
+
+/** A trader's commands (trader.ts), by name. */
+const TRADER_HANDLERS: ReadonlyMap<string, CommandHandler> = new Map<string, CommandHandler>([
+  ['status', (ctx) => statusCommand(ctx)],
+  ['profit', (ctx, args) => profitCommand(ctx, args)],
+  ['daily', (ctx, args) => periodCommand(ctx, 'daily', args)],
+  ['weekly', (ctx, args) => periodCommand(ctx, 'weekly', args)],
+  ['monthly', (ctx, args) => periodCommand(ctx, 'monthly', args)],
+  ['balance', (ctx) => balanceCommand(ctx)],
+  ['bots', (ctx) => botsCommand(ctx)],
+  ['startbot', (ctx, args) => botControlCommand(ctx, 'startbot', args)],
+  ['stopbot', (ctx, args) => botControlCommand(ctx, 'stopbot', args)],
+  ['forceexit', (ctx, args) => forceExitCommand(ctx, args)],
+  ['backtest', (ctx, args) => backtestCommand(ctx, args)],
+  ['plan', (ctx) => planCommand(ctx)],
+  ['chart', (ctx, args) => chartCommand(ctx, args)],
+]);
+/** Staff commands (their handlers need the door: see `staffHandlers`). */
 const STAFF_COMMANDS = new Set(['ask', 'report', 'approvals']);
-const TRADER_COMMANDS = new Set(['status', 'profit', 'daily', 'weekly', 'monthly', 'balance', 'bots', 'startbot', 'stopbot', 'forceexit', 'backtest', 'plan', 'chart']);
+const TRADER_COMMANDS = new Set(TRADER_HANDLERS.keys());
 /** Command names kept as metric labels (anything else is counted as /other). */
 const KNOWN_COMMANDS = new Set([...STAFF_COMMANDS, ...TRADER_COMMANDS, 'start', 'help', 'unlink', 'invalid']);
 /** People who wrote without being linked: told once a day at most. */
@@ -89,7 +110,10 @@ const MAX_QUEUED_PER_CHAT = 20;
 /**
  * The Telegram door: staff talk to their agents, traders control their bots, deciders approve
  * with buttons. Nobody is served until linked; groups only when registered for a department.
- * Updates are handled concurrently across chats and in order within one chat.
+ * Updates are handled concurrently across chats and in order within one chat (ChatScheduler);
+ * this class routes each one: a button to its decision, a command to its handler (staff.ts,
+ * trader.ts), free text to an agent. It reads no table: people and groups come from
+ * ../identity, figures and actions from the tool layer.
  */
 export class TelegramDoor {
   readonly bot: Telegraf;
@@ -100,13 +124,14 @@ export class TelegramDoor {
   private readonly now: () => Date;
   private readonly approvals: ApprovalServices;
   private readonly poller: Poller | undefined;
-  private readonly chains = new Map<string, { tail: Promise<void>; queued: number }>();
-  private readonly tasks = new Set<Promise<void>>();
-  private readonly runWaiters: (() => void)[] = [];
-  private readonly pendingWaiters: (() => void)[] = [];
-  /** Updates being handled now, and updates taken but not finished (running or queued). */
-  private running = 0;
-  private pending = 0;
+  /** In order within a chat, concurrently across chats, bounded (chat-scheduler.ts). */
+  private readonly scheduler: ChatScheduler;
+  /** Staff commands by name (STAFF_COMMANDS). */
+  private readonly staffHandlers: ReadonlyMap<string, CommandHandler> = new Map<string, CommandHandler>([
+    ['ask', (ctx, _args, rest) => askCommand(ctx, this.turnDeps, rest, 'telegram')],
+    ['report', (ctx) => reportCommand(ctx)],
+    ['approvals', (ctx) => this.approvalsCommand(ctx)],
+  ]);
   private readonly strangers = new Map<number, number>();
   private readonly linkFailures = new Map<number, { count: number; since: number }>();
   private readonly recentUpdates = new Set<number>();
@@ -137,8 +162,8 @@ export class TelegramDoor {
       toolContext: this.toolContextBase(),
       ...(options.delivery ? { wakeOutbox: () => options.delivery!.outbox.wake() } : {}),
     };
-    this.bot.use((ctx) => this.route(ctx));
-    this.bot.catch((error, ctx) => this.onError(error, ctx));
+    this.bot.use((tg) => this.route(tg));
+    this.bot.catch((error, tg) => this.onError(error, tg));
     const registry = options.metricsRegistry;
     this.metrics = registry
       ? {
@@ -152,6 +177,8 @@ export class TelegramDoor {
           }),
         }
       : undefined;
+    const limit = options.maxConcurrentUpdates ?? 32;
+    this.scheduler = new ChatScheduler({ concurrency: limit, maxPending: limit * 8, maxQueuedPerChat: MAX_QUEUED_PER_CHAT });
     this.poller = this.mode === 'polling' ? new Poller(this.bot.telegram, this.logger, (update) => this.accept(update), options.poll) : undefined;
   }
 
@@ -208,7 +235,7 @@ export class TelegramDoor {
     if (this.approvalsTimer) clearInterval(this.approvalsTimer);
     await this.poller?.stop();
     const drained = await this.idle(timeoutMs);
-    if (!drained) this.logger.warn({ inFlight: this.tasks.size }, 'Telegram door stopped with updates still being handled');
+    if (!drained) this.logger.warn({ inFlight: this.scheduler.inFlight }, 'Telegram door stopped with updates still being handled');
     if (drained) await this.poller?.confirm();
     // Conversations answered are written after their replies went out; they land before the database closes.
     await settleTurns(this.options.agents);
@@ -216,15 +243,7 @@ export class TelegramDoor {
 
   /** Waits until no update is being handled; false when `timeoutMs` passed first. */
   async idle(timeoutMs = 30_000): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.tasks.size > 0) {
-      const left = deadline - Date.now();
-      if (left <= 0) return false;
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.allSettled([...this.tasks]), new Promise((resolve) => (timer = setTimeout(resolve, left)))]);
-      clearTimeout(timer);
-    }
-    return true;
+    return this.scheduler.idle(timeoutMs);
   }
 
   /** Queues pending approvals for their deciders (once each); also runs on a timer. */
@@ -246,55 +265,37 @@ export class TelegramDoor {
   async accept(update: Update): Promise<boolean> {
     if (this.stopped) return false;
     if (this.recentUpdates.has(update.update_id)) return true; // a webhook delivery retried
-    const limit = this.options.maxConcurrentUpdates ?? 32;
-    while (this.pending >= limit * 8) await new Promise<void>((resolve) => this.pendingWaiters.push(resolve));
+    while (this.scheduler.full) await this.scheduler.room();
     if (this.stopped) return false;
     this.recentUpdates.add(update.update_id);
     if (this.recentUpdates.size > MAX_REMEMBERED) this.recentUpdates.delete(this.recentUpdates.values().next().value!);
     const timing: UpdateTiming = { updateId: update.update_id, receivedAt: performance.now(), kind: 'other', modelMs: 0, replies: 0 };
     const key = chatKeyOf(update);
-    const chain = this.chains.get(key) ?? { tail: Promise.resolve(), queued: 0 };
-    if (chain.queued >= MAX_QUEUED_PER_CHAT) {
-      this.logger.warn({ chat: key }, 'Telegram chat flooding: update dropped');
-      return true;
-    }
-    chain.queued++;
-    this.pending++;
-    this.chains.set(key, chain);
-    // In order within the chat (after its previous update), at most `limit` running at once.
-    const task = chain.tail
-      .then(async () => {
-        while (this.running >= limit) await new Promise<void>((resolve) => this.runWaiters.push(resolve));
-        this.running++;
-        try {
-          await updateTiming.run(timing, () => this.bot.handleUpdate(update));
-        } finally {
-          this.running--;
-          this.runWaiters.shift()?.();
-        }
-      })
-      .catch((error: unknown) => this.logger.error({ err: error, updateId: update.update_id }, 'Telegram update failed'))
-      .finally(() => {
-        chain.queued--;
-        this.pending--;
-        this.pendingWaiters.shift()?.();
-        if (this.chains.get(key) === chain && chain.queued === 0) this.chains.delete(key);
-        this.tasks.delete(task);
-        const kind = timing.kind.startsWith('/') && !KNOWN_COMMANDS.has(timing.kind.slice(1)) ? '/other' : timing.kind;
-        this.metrics?.updates.inc({ kind });
-        if (timing.repliedAt !== undefined) this.metrics?.reply.observe({ kind }, Math.max(0, timing.repliedAt - timing.receivedAt - timing.modelMs) / 1000);
-        this.options.onUpdateHandled?.(timing);
-      });
-    chain.tail = task;
-    this.tasks.add(task);
+    const queued = this.scheduler.schedule(
+      key,
+      () => updateTiming.run(timing, () => this.bot.handleUpdate(update)),
+      (outcome) => {
+        if (!outcome.ok) this.logger.error({ err: outcome.error, updateId: update.update_id }, 'Telegram update failed');
+        this.updateHandled(timing);
+      },
+    );
+    if (!queued) this.logger.warn({ chat: key }, 'Telegram chat flooding: update dropped');
     return true;
+  }
+
+  /** Metrics and the `onUpdateHandled` hook, once an update is over. */
+  private updateHandled(timing: UpdateTiming): void {
+    const kind = timing.kind.startsWith('/') && !KNOWN_COMMANDS.has(timing.kind.slice(1)) ? '/other' : timing.kind;
+    this.metrics?.updates.inc({ kind });
+    if (timing.repliedAt !== undefined) this.metrics?.reply.observe({ kind }, Math.max(0, timing.repliedAt - timing.receivedAt - timing.modelMs) / 1000);
+    this.options.onUpdateHandled?.(timing);
   }
 
   private toolContextBase(): Omit<ToolContext, 'actor'> {
     return { db: this.options.db, billing: this.options.billing, now: this.now, marketData: this.options.marketData, trading: this.options.trading };
   }
 
-  private session(person: LinkedPerson, chatId: number, locale: Locale): Session {
+  private updateContext(person: LinkedPerson, chatId: number, locale: Locale): UpdateContext {
     return {
       person,
       locale,
@@ -317,9 +318,9 @@ export class TelegramDoor {
 
   // ---- routing
 
-  private async route(ctx: Context): Promise<void> {
-    const update = ctx.update;
-    if ('callback_query' in update) return this.onCallback(ctx, update.callback_query);
+  private async route(tg: Context): Promise<void> {
+    const update = tg.update;
+    if ('callback_query' in update) return this.onCallback(tg, update.callback_query);
     if ('message' in update) return this.onMessage(update.message);
     // Edited messages, channel posts, membership changes, …: nothing to answer.
     this.setKind('ignored');
@@ -336,80 +337,69 @@ export class TelegramDoor {
     if (command?.name === 'start' && command.valid) return this.onStart(from, chatId, person, command.rest);
     if (!person) return this.onStranger(from, chatId);
     const locale = replyLocale(command ? command.rest : text, person.locale);
-    const session = this.session(person, chatId, locale);
+    const ctx = this.updateContext(person, chatId, locale);
     if (text === undefined) {
       this.setKind('non-text');
-      await session.reply(textOnlyText(locale));
+      await ctx.reply(textOnlyText(locale));
       return;
     }
     if (text.length > MAX_MESSAGE_CHARS) {
       this.setKind('too-long');
-      await session.reply(tooLongText(text.length, locale));
+      await ctx.reply(tooLongText(text.length, locale));
       return;
     }
     if (command) {
       if (command.mention && this.bot.botInfo && command.mention.toLowerCase() !== this.bot.botInfo.username.toLowerCase()) return this.setKind('ignored');
-      return this.onCommand(session, command);
+      return this.onCommand(ctx, command);
     }
     if (person.actor.kind === 'staff') {
       this.setKind('agent');
-      return agentTurn(session, this.turnDeps, homeAgent(person.actor), text, 'telegram');
+      return agentTurn(ctx, this.turnDeps, homeAgent(person.actor), text, 'telegram');
     }
     // A trader's question goes to Support, whose tools see only the trader's own data.
     this.setKind('agent');
-    return agentTurn(session, this.turnDeps, 'support', text, 'telegram');
+    return agentTurn(ctx, this.turnDeps, 'support', text, 'telegram');
   }
 
-  private async onCommand(session: Session, command: ParsedCommand): Promise<void> {
-    const { person, locale } = session;
+  private async onCommand(ctx: UpdateContext, command: ParsedCommand): Promise<void> {
+    const { person, locale } = ctx;
     this.setKind(`/${command.valid ? command.name : 'invalid'}`);
-    if (!command.valid) return void (await session.reply(unknownCommandText(command.name, locale)));
+    if (!command.valid) return void (await ctx.reply(unknownCommandText(command.name, locale)));
     const args = command.rest === '' ? [] : command.rest.split(/\s+/);
-    if (command.name === 'help') return this.help(session);
+    if (command.name === 'help') return this.help(ctx);
     if (command.name === 'unlink') {
       await unlinkTelegram(this.options.db, { telegramUserId: person.telegramUserId }, this.now());
-      await session.reply(t(locale, 'Conta desconectada. Para conectar de novo, peça um novo código.', 'Account disconnected. To connect again, ask for a new code.'));
+      await ctx.reply(t(locale, 'Conta desconectada. Para conectar de novo, peça um novo código.', 'Account disconnected. To connect again, ask for a new code.'));
       return;
     }
     if (person.actor.kind === 'staff') {
-      if (command.name === 'ask') return askCommand(session, this.turnDeps, command.rest, 'telegram');
-      if (command.name === 'report') return reportCommand(session);
-      if (command.name === 'approvals') return this.approvalsCommand(session);
-      if (TRADER_COMMANDS.has(command.name)) return void (await session.reply(t(locale, `/${command.name} é um comando dos clientes (traders). Envie /help.`, `/${command.name} is a command for traders. Send /help.`)));
+      const handler = this.staffHandlers.get(command.name);
+      if (handler) return handler(ctx, args, command.rest);
+      if (TRADER_COMMANDS.has(command.name)) return void (await ctx.reply(t(locale, `/${command.name} é um comando dos clientes (traders). Envie /help.`, `/${command.name} is a command for traders. Send /help.`)));
     } else {
-      if (STAFF_COMMANDS.has(command.name)) return void (await session.reply(t(locale, `/${command.name} é para a equipe. Envie /help para ver seus comandos.`, `/${command.name} is for staff. Send /help to see your commands.`)));
-      if (args.length > 6) return void (await session.reply(t(locale, 'Argumentos demais. Envie /help.', 'Too many arguments. Send /help.')));
-      switch (command.name) {
-        case 'status': return statusCommand(session);
-        case 'profit': return profitCommand(session, args);
-        case 'daily': case 'weekly': case 'monthly': return periodCommand(session, command.name, args);
-        case 'balance': return balanceCommand(session);
-        case 'bots': return botsCommand(session);
-        case 'startbot': case 'stopbot': return botControlCommand(session, command.name, args);
-        case 'forceexit': return forceExitCommand(session, args);
-        case 'backtest': return backtestCommand(session, args);
-        case 'plan': return planCommand(session);
-        case 'chart': return chartCommand(session, args);
-      }
+      if (STAFF_COMMANDS.has(command.name)) return void (await ctx.reply(t(locale, `/${command.name} é para a equipe. Envie /help para ver seus comandos.`, `/${command.name} is for staff. Send /help to see your commands.`)));
+      if (args.length > 6) return void (await ctx.reply(t(locale, 'Argumentos demais. Envie /help.', 'Too many arguments. Send /help.')));
+      const handler = TRADER_HANDLERS.get(command.name);
+      if (handler) return handler(ctx, args, command.rest);
     }
-    await session.reply(unknownCommandText(command.name, locale));
+    await ctx.reply(unknownCommandText(command.name, locale));
   }
 
-  private async help(session: Session): Promise<void> {
-    const { actor } = session.person;
-    if (actor.kind === 'trader') return void (await session.reply(traderHelp(session.locale)));
+  private async help(ctx: UpdateContext): Promise<void> {
+    const { actor } = ctx.person;
+    if (actor.kind === 'trader') return void (await ctx.reply(traderHelp(ctx.locale)));
     const reports = actor.role === 'ceo' || actor.role === 'admin' || actor.department === 'ceo';
-    await session.reply(staffHelp(session.locale, homeAgent(actor as Extract<typeof actor, { kind: 'staff' }>), askableAgents(actor), decidesApprovals(session), reports));
+    await ctx.reply(staffHelp(ctx.locale, homeAgent(actor as Extract<typeof actor, { kind: 'staff' }>), askableAgents(actor), decidesApprovals(ctx), reports));
   }
 
-  private async approvalsCommand(session: Session): Promise<void> {
-    const pending = await pendingFor(this.approvals, session.person);
-    if (pending.length === 0) return void (await session.reply(t(session.locale, 'Nenhuma aprovação pendente para você.', 'No pending approvals for you.')));
+  private async approvalsCommand(ctx: UpdateContext): Promise<void> {
+    const pending = await pendingFor(this.approvals, ctx.person);
+    if (pending.length === 0) return void (await ctx.reply(t(ctx.locale, 'Nenhuma aprovação pendente para você.', 'No pending approvals for you.')));
     const shown = pending.slice(-10);
-    if (pending.length > shown.length) await session.reply(t(session.locale, `${pending.length} pendentes; as 10 mais recentes:`, `${pending.length} pending; the 10 most recent:`));
+    if (pending.length > shown.length) await ctx.reply(t(ctx.locale, `${pending.length} pendentes; as 10 mais recentes:`, `${pending.length} pending; the 10 most recent:`));
     for (const approval of shown) {
-      const card = await approvalCard(this.options.db, approval, session.locale);
-      await sendHtml(this.out, session.chatId, card.text, card.replyMarkup);
+      const card = await approvalCard(this.options.db, approval, ctx.locale);
+      await sendHtml(this.out, ctx.chatId, card.text, card.replyMarkup);
     }
   }
 
@@ -430,7 +420,7 @@ export class TelegramDoor {
     this.setKind('/start');
     const code = rest.split(/\s+/)[0] ?? '';
     if (code === '') {
-      if (person) return this.help(this.session(person, chatId, person.locale));
+      if (person) return this.help(this.updateContext(person, chatId, person.locale));
       return this.onStranger(from, chatId);
     }
     const locale = person?.locale ?? telegramLocale(from.language_code);
@@ -460,9 +450,9 @@ export class TelegramDoor {
     const who = linked.actor.kind === 'staff'
       ? t(l, `${md(linked.actor.name)} (${departmentName(linked.actor.department, l)}, ${roleName(linked.actor.role, l)})`, `${md(linked.actor.name)} (${departmentName(linked.actor.department, l)}, ${roleName(linked.actor.role, l)})`)
       : md(linked.actor.name);
-    const session = this.session(linked, chatId, l);
-    await session.reply(t(l, `✅ Conectado como ${who}.`, `✅ Linked as ${who}.`));
-    await this.help(session);
+    const ctx = this.updateContext(linked, chatId, l);
+    await ctx.reply(t(l, `✅ Conectado como ${who}.`, `✅ Linked as ${who}.`));
+    await this.help(ctx);
   }
 
   // ---- groups
@@ -480,28 +470,28 @@ export class TelegramDoor {
     const addressed = command ? command.valid && (!command.mention || command.mention.toLowerCase() === username?.toLowerCase()) : (mention?.test(text) ?? false) || repliesToBot;
     if (!addressed) return this.setKind('ignored');
     const locale = replyLocale(command ? command.rest : text, person.locale);
-    const session = this.session(person, message.chat.id, locale);
-    if (text.length > MAX_MESSAGE_CHARS) return void (await session.reply(tooLongText(text.length, locale)));
+    const ctx = this.updateContext(person, message.chat.id, locale);
+    if (text.length > MAX_MESSAGE_CHARS) return void (await ctx.reply(tooLongText(text.length, locale)));
     const channel = `telegram-group:${message.chat.id}`;
-    if (command?.name === 'ask') return askCommand(session, this.turnDeps, command.rest, channel);
+    if (command?.name === 'ask') return askCommand(ctx, this.turnDeps, command.rest, channel);
     if (command) {
-      await session.reply(t(locale, `Neste grupo: escreva para @${md(username ?? 'bot')} ou use /ask DEPARTAMENTO pergunta.`, `In this group: mention @${md(username ?? 'bot')} or use /ask DEPARTMENT question.`));
+      await ctx.reply(t(locale, `Neste grupo: escreva para @${md(username ?? 'bot')} ou use /ask DEPARTAMENTO pergunta.`, `In this group: mention @${md(username ?? 'bot')} or use /ask DEPARTMENT question.`));
       return;
     }
     const question = mention ? text.replace(mention, '').trim() : text.trim();
     if (question === '') return;
     const decision = mayAsk(person.actor, department);
     if (!decision.allowed) {
-      await session.reply(t(locale, `🚫 Seu cargo não permite perguntar ao agente de ${departmentName(department, locale)}.`, `🚫 Your role does not allow asking the ${departmentName(department, locale)} agent.`));
+      await ctx.reply(t(locale, `🚫 Seu cargo não permite perguntar ao agente de ${departmentName(department, locale)}.`, `🚫 Your role does not allow asking the ${departmentName(department, locale)} agent.`));
       return;
     }
     this.setKind('agent');
-    await agentTurn(session, this.turnDeps, department, question, channel);
+    await agentTurn(ctx, this.turnDeps, department, question, channel);
   }
 
   // ---- buttons
 
-  private async onCallback(ctx: Context, query: CallbackQuery): Promise<void> {
+  private async onCallback(tg: Context, query: CallbackQuery): Promise<void> {
     this.setKind('callback');
     const data = 'data' in query ? query.data : undefined;
     const person = await linkedPerson(this.options.db, query.from.id);
@@ -509,7 +499,7 @@ export class TelegramDoor {
     const chatId = query.message?.chat.id;
     const messageId = query.message?.message_id;
     const answer = async (text: string, alert = false) => {
-      await ctx.answerCbQuery(text.slice(0, 200), { show_alert: alert }).catch((error: unknown) => this.logger.debug({ reason: describe(error) }, 'answerCallbackQuery failed'));
+      await tg.answerCbQuery(text.slice(0, 200), { show_alert: alert }).catch((error: unknown) => this.logger.debug({ reason: describe(error) }, 'answerCallbackQuery failed'));
     };
     const approval = approvalButton.safeParse(data);
     if (approval.success) {
@@ -518,33 +508,33 @@ export class TelegramDoor {
     }
     // A trader's own confirmation (a forced exit, a live bot's start): answered once, then the
     // confirmation message is replaced by what happened.
-    const confirmation = async (kind: string, confirmed: boolean, acknowledgement: [string, string], decide: (session: Session) => Promise<string>) => {
+    const confirmation = async (kind: string, confirmed: boolean, acknowledgement: [string, string], decide: (ctx: UpdateContext) => Promise<string>) => {
       this.setKind(kind);
       if (!person || person.actor.kind !== 'trader' || chatId === undefined || messageId === undefined) return answer(t(locale, 'Este botão não é para você.', 'This button is not for you.'), true);
       const key = `${chatId}:${messageId}`;
       if (this.answeredConfirmations.has(key)) return answer(t(locale, 'Já respondido.', 'Already answered.'));
       this.answeredConfirmations.add(key);
       if (this.answeredConfirmations.size > MAX_REMEMBERED) this.answeredConfirmations.delete(this.answeredConfirmations.values().next().value!);
-      const session = this.session(person, chatId, person.locale);
+      const ctx = this.updateContext(person, chatId, person.locale);
       await answer(confirmed ? t(locale, ...acknowledgement) : t(locale, 'Cancelado.', 'Cancelled.'));
-      const text = await session.typing(() => decide(session));
+      const text = await ctx.typing(() => decide(ctx));
       await this.bot.telegram
         .editMessageText(chatId, messageId, undefined, markdownToTelegramHtml(text), { parse_mode: 'HTML', reply_markup: { inline_keyboard: [] } })
-        .catch(async () => void (await session.reply(text)));
+        .catch(async () => void (await ctx.reply(text)));
     };
     const live = startLiveData.safeParse(data);
-    if (live.success) return confirmation('startlive', live.data.confirmed, ['Ligando…', 'Starting…'], (session) => startLiveDecision(session, live.data));
+    if (live.success) return confirmation('startlive', live.data.confirmed, ['Ligando…', 'Starting…'], (ctx) => startLiveDecision(ctx, live.data));
     const exit = forceExitData.safeParse(data);
-    if (exit.success) return confirmation('forceexit', exit.data.confirmed, ['Enviando a saída…', 'Sending the exit…'], (session) => forceExitDecision(session, exit.data));
+    if (exit.success) return confirmation('forceexit', exit.data.confirmed, ['Enviando a saída…', 'Sending the exit…'], (ctx) => forceExitDecision(ctx, exit.data));
     await answer(t(locale, 'Este botão não vale mais.', 'This button is no longer valid.'));
   }
 
-  private async onError(error: unknown, ctx: Context): Promise<void> {
-    this.logger.error({ err: error, updateId: ctx.update.update_id }, 'error handling a Telegram update');
-    const update = ctx.update;
+  private async onError(error: unknown, tg: Context): Promise<void> {
+    this.logger.error({ err: error, updateId: tg.update.update_id }, 'error handling a Telegram update');
+    const update = tg.update;
     try {
       if ('callback_query' in update) {
-        await ctx.answerCbQuery(failureText('pt-BR').slice(0, 200)).catch(() => {});
+        await tg.answerCbQuery(failureText('pt-BR').slice(0, 200)).catch(() => {});
       } else if ('message' in update && update.message.chat.type === 'private') {
         const person = await linkedPerson(this.options.db, update.message.from?.id ?? 0).catch(() => undefined);
         if (person) await sendMarkdown(this.out, update.message.chat.id, failureText(person.locale));

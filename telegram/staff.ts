@@ -5,7 +5,7 @@ import { revenueChart } from './charts/index.ts';
 import { askableAgents, mayAsk } from './access.ts';
 import { escapeMarkdown as md } from './markdown.ts';
 import { updateTiming } from './send.ts';
-import { callTool, type Session } from './session.ts';
+import { callTool, type UpdateContext } from './update-context.ts';
 import { departmentName, t } from './texts.ts';
 
 // A staff member's side of the door: free text to their department's agent, /ask to another
@@ -29,33 +29,33 @@ export interface AgentTurnDeps {
  * One turn of an agent for the person in this chat (memory per person, channel and agent is
  * kept by runTurn); "typing…" meanwhile; the answer split and sent in Markdown.
  */
-export async function agentTurn(session: Session, deps: AgentTurnDeps, agent: AgentName, message: string, channel: string, heading?: string): Promise<void> {
-  const turn = await session.typing(() => runTurn(deps.agents, { agent, message, ctx: session.tools, channel }));
+export async function agentTurn(ctx: UpdateContext, deps: AgentTurnDeps, agent: AgentName, message: string, channel: string, heading?: string): Promise<void> {
+  const turn = await ctx.typing(() => runTurn(deps.agents, { agent, message, ctx: ctx.tools, channel }));
   const timing = updateTiming.getStore();
   if (timing) timing.modelMs += turn.modelMs;
-  await session.reply(heading ? `**${heading}:**\n${turn.answer}` : turn.answer);
+  await ctx.reply(heading ? `**${heading}:**\n${turn.answer}` : turn.answer);
   const pending = turn.outcomes.flatMap((o) => ('pendingApproval' in o ? [o.pendingApproval.id] : []));
   if (pending.length > 0) await deps.onPendingApprovals(pending);
 }
 
-export async function askCommand(session: Session, deps: AgentTurnDeps, rest: string, channel: string): Promise<void> {
-  const { locale, person } = session;
+export async function askCommand(ctx: UpdateContext, deps: AgentTurnDeps, rest: string, channel: string): Promise<void> {
+  const { locale, person } = ctx;
   const [, department = '', message = ''] = /^\s*(\S+)\s*([\s\S]*)$/.exec(rest) ?? [];
   const parsed = askArgs.safeParse({ department, message });
   if (!parsed.success) {
-    await session.reply(t(locale, 'Uso: /ask DEPARTAMENTO pergunta — ex.: /ask financeiro qual o MRR?', 'Usage: /ask DEPARTMENT question — e.g. /ask finance what is the MRR?'));
+    await ctx.reply(t(locale, 'Uso: /ask DEPARTAMENTO pergunta — ex.: /ask financeiro qual o MRR?', 'Usage: /ask DEPARTMENT question — e.g. /ask finance what is the MRR?'));
     return;
   }
   const agent = agentByName(parsed.data.department);
   if (!agent) {
-    await session.reply(t(locale, `Não conheço o departamento "${md(parsed.data.department.slice(0, 40))}". Departamentos: ${listOf(askableAgents(person.actor), locale)}.`, `I don't know the department "${md(parsed.data.department.slice(0, 40))}". Departments: ${listOf(askableAgents(person.actor), locale)}.`));
+    await ctx.reply(t(locale, `Não conheço o departamento "${md(parsed.data.department.slice(0, 40))}". Departamentos: ${listOf(askableAgents(person.actor), locale)}.`, `I don't know the department "${md(parsed.data.department.slice(0, 40))}". Departments: ${listOf(askableAgents(person.actor), locale)}.`));
     return;
   }
   const decision = mayAsk(person.actor, agent);
   if (!decision.allowed) {
     const allowed = listOf(askableAgents(person.actor), locale);
     const name = departmentName(agent, locale);
-    await session.reply(
+    await ctx.reply(
       decision.reason === 'ceo_only'
         ? t(locale, `O agente do CEO atende só o CEO e os administradores. Você pode perguntar a: ${allowed}.`, `The CEO agent serves only the CEO and admins. You may ask: ${allowed}.`)
         : decision.reason === 'not_staff'
@@ -64,12 +64,12 @@ export async function askCommand(session: Session, deps: AgentTurnDeps, rest: st
     );
     return;
   }
-  const heading = agent === homeOf(session) ? undefined : departmentName(agent, locale);
-  await agentTurn(session, deps, agent, parsed.data.message, channel, heading);
+  const heading = agent === homeOf(ctx) ? undefined : departmentName(agent, locale);
+  await agentTurn(ctx, deps, agent, parsed.data.message, channel, heading);
 }
 
-function homeOf(session: Session): AgentName | undefined {
-  return session.person.actor.kind === 'staff' ? session.person.actor.department : undefined;
+function homeOf(ctx: UpdateContext): AgentName | undefined {
+  return ctx.person.actor.kind === 'staff' ? ctx.person.actor.department : undefined;
 }
 
 function listOf(agents: readonly AgentName[], locale: 'pt-BR' | 'en'): string {
@@ -77,24 +77,24 @@ function listOf(agents: readonly AgentName[], locale: 'pt-BR' | 'en'): string {
 }
 
 /** /report: the company's figures now, from the KPI tool (the CEO and admins). */
-export async function reportCommand(session: Session): Promise<void> {
-  const { locale } = session;
-  const call = await callTool<unknown>(session, 'company_kpis', {});
+export async function reportCommand(ctx: UpdateContext): Promise<void> {
+  const { locale } = ctx;
+  const call = await callTool<unknown>(ctx, 'company_kpis', {});
   if (!call.ok) {
-    await session.reply(call.error === 'forbidden' ? t(locale, '/report é para o CEO e os administradores.', '/report is for the CEO and admins.') : `⚠️ ${md(call.message)}`);
+    await ctx.reply(call.error === 'forbidden' ? t(locale, '/report é para o CEO e os administradores.', '/report is for the CEO and admins.') : `⚠️ ${md(call.message)}`);
     return;
   }
-  await session.reply(`📊 **${t(locale, 'Indicadores da empresa', 'Company KPIs')}**\n${md(renderToolResult('company_kpis', call.result, locale))}`);
+  await ctx.reply(`📊 **${t(locale, 'Indicadores da empresa', 'Company KPIs')}**\n${md(renderToolResult('company_kpis', call.result, locale))}`);
   // The revenue and MRR chart, for those whose policy shows them revenue.
-  if (mayCall(session.person.actor, 'revenue_summary').allowed) {
+  if (mayCall(ctx.person.actor, 'revenue_summary').allowed) {
     // As of the same instant as the KPIs above, so both show the same MRR.
-    const chart = await session.typing(() => revenueChart(session.tools.db, { locale, months: 12, asOf: session.tools.now() }));
-    await session.photo(chart.png, chart.caption);
+    const chart = await ctx.typing(() => revenueChart(ctx.tools.db, { locale, months: 12, asOf: ctx.tools.now() }));
+    await ctx.photo(chart.png, chart.caption);
   }
 }
 
 /** Whether a person decides any approvals (for /help). */
-export function decidesApprovals(session: Session): boolean {
-  const { actor } = session.person;
+export function decidesApprovals(ctx: UpdateContext): boolean {
+  const { actor } = ctx.person;
   return actor.kind === 'staff' && (actor.role === 'ceo' || actor.role === 'admin' || (actor.role === 'head' && mayDecide(actor, actor.department)));
 }

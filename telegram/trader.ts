@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { formatBrlCents } from '../billing/index.ts';
-import { tenantScope } from '../db/index.ts';
+import { traderScope } from '../tools/index.ts';
 import { STRATEGIES } from '../trading/index.ts';
 import { equityChart } from './charts/index.ts';
 import { escapeMarkdown as md } from './markdown.ts';
 import type { InlineKeyboard } from './send.ts';
-import { callTool, type Session } from './session.ts';
+import { callTool, type UpdateContext } from './update-context.ts';
 import { t } from './texts.ts';
 import { intlLocale, type Locale } from '../i18n/index.ts';
 
@@ -79,24 +79,24 @@ export function usage(command: string, locale: Locale): string {
   return line ? t(locale, line[0], line[1]) : '';
 }
 
-const failed = (session: Session, message: string) => session.reply(`⚠️ ${md(message)}`);
+const failed = (ctx: UpdateContext, message: string) => ctx.reply(`⚠️ ${md(message)}`);
 
 // ---- the commands
 
-async function listBots(session: Session): Promise<Bot[] | undefined> {
-  const call = await callTool<{ bots: Bot[]; running: number }>(session, 'bots_overview', {});
+async function listBots(ctx: UpdateContext): Promise<Bot[] | undefined> {
+  const call = await callTool<{ bots: Bot[]; running: number }>(ctx, 'bots_overview', {});
   if (!call.ok) {
-    await failed(session, call.message);
+    await failed(ctx, call.message);
     return undefined;
   }
   return call.result.bots;
 }
 
 /** The trader's bot named by a number, an id or an id prefix; replies and returns undefined when none (or several) match. */
-async function resolveBot(session: Session, ref: string): Promise<{ bot: Bot; index: number } | undefined> {
-  const list = await listBots(session);
+async function resolveBot(ctx: UpdateContext, ref: string): Promise<{ bot: Bot; index: number } | undefined> {
+  const list = await listBots(ctx);
   if (!list) return undefined;
-  const { locale } = session;
+  const { locale } = ctx;
   let matches: number[];
   if (/^\d{1,3}$/.test(ref)) matches = Number(ref) >= 1 && Number(ref) <= list.length ? [Number(ref) - 1] : [];
   else {
@@ -104,7 +104,7 @@ async function resolveBot(session: Session, ref: string): Promise<{ bot: Bot; in
     matches = list.flatMap((bot, i) => (bot.id.replace(/-/g, '').startsWith(needle) ? [i] : []));
   }
   if (matches.length === 1) return { bot: list[matches[0]!]!, index: matches[0]! };
-  await session.reply(
+  await ctx.reply(
     matches.length === 0
       ? t(locale, `Nenhum robô seu corresponde a "${md(ref)}". Veja /bots.`, `None of your bots matches "${md(ref)}". See /bots.`)
       : t(locale, `Mais de um robô começa com "${md(ref)}"; use mais caracteres do id ou o número em /bots.`, `More than one bot starts with "${md(ref)}"; use more of the id or the number in /bots.`),
@@ -112,47 +112,47 @@ async function resolveBot(session: Session, ref: string): Promise<{ bot: Bot; in
   return undefined;
 }
 
-export async function botsCommand(session: Session): Promise<void> {
-  const { locale } = session;
-  const list = await listBots(session);
+export async function botsCommand(ctx: UpdateContext): Promise<void> {
+  const { locale } = ctx;
+  const list = await listBots(ctx);
   if (!list) return;
   if (list.length === 0) {
-    await session.reply(t(locale, 'Você ainda não tem robôs.', 'You have no bots yet.'));
+    await ctx.reply(t(locale, 'Você ainda não tem robôs.', 'You have no bots yet.'));
     return;
   }
   const running = list.filter((b) => b.status === 'running').length;
   const lines = list.map((b, i) => `${i + 1}. \`${shortId(b.id)}\` **${md(b.name)}** — ${md(b.strategy)} · ${md(b.symbols.join(', '))} · ${b.mode === 'live' ? t(locale, 'real', 'live') : t(locale, 'simulado', 'paper')} · ${statusText(b.status, locale)}`);
-  await session.reply([t(locale, `🤖 **Seus robôs** (${list.length}, ${running} rodando)`, `🤖 **Your bots** (${list.length}, ${running} running)`), ...lines, '', t(locale, 'Use /startbot N ou /stopbot N com o número da lista.', 'Use /startbot N or /stopbot N with the number from this list.')].join('\n'));
+  await ctx.reply([t(locale, `🤖 **Seus robôs** (${list.length}, ${running} rodando)`, `🤖 **Your bots** (${list.length}, ${running} running)`), ...lines, '', t(locale, 'Use /startbot N ou /stopbot N com o número da lista.', 'Use /startbot N or /stopbot N with the number from this list.')].join('\n'));
 }
 
-export async function statusCommand(session: Session): Promise<void> {
-  const { locale } = session;
-  const call = await callTool<{ positions: Position[] }>(session, 'open_positions', {});
-  if (!call.ok) return void (await failed(session, call.message));
+export async function statusCommand(ctx: UpdateContext): Promise<void> {
+  const { locale } = ctx;
+  const call = await callTool<{ positions: Position[] }>(ctx, 'open_positions', {});
+  if (!call.ok) return void (await failed(ctx, call.message));
   const positions = call.result.positions;
   if (positions.length === 0) {
-    await session.reply(t(locale, '📭 Nenhuma posição aberta.', '📭 No open positions.'));
+    await ctx.reply(t(locale, '📭 Nenhuma posição aberta.', '📭 No open positions.'));
     return;
   }
-  const list = (await listBots(session)) ?? [];
+  const list = (await listBots(ctx)) ?? [];
   const lines = positions.map((p) => {
     const index = list.findIndex((b) => b.id === p.botId);
     const bot = list[index];
     const label = bot ? `${t(locale, 'robô', 'bot')} ${index + 1} \`${shortId(bot.id)}\` ${md(bot.name)}` : `\`${shortId(p.botId)}\``;
     return `• **${md(p.symbol)}** — ${label}\n  ${amount(p.amountBase, locale)} @ ${price(p.entryPriceQuote, locale)} · SL ${price(p.stopLossQuote, locale)} · TP ${price(p.takeProfitQuote, locale)}`;
   });
-  await session.reply([t(locale, `📈 **Posições abertas** (${positions.length})`, `📈 **Open positions** (${positions.length})`), ...lines].join('\n'));
+  await ctx.reply([t(locale, `📈 **Posições abertas** (${positions.length})`, `📈 **Open positions** (${positions.length})`), ...lines].join('\n'));
 }
 
-export async function profitCommand(session: Session, args: readonly string[]): Promise<void> {
-  const { locale } = session;
+export async function profitCommand(ctx: UpdateContext, args: readonly string[]): Promise<void> {
+  const { locale } = ctx;
   const parsed = traderArgs.profit.safeParse(args);
-  if (!parsed.success) return void (await session.reply(usage('profit', locale)));
+  if (!parsed.success) return void (await ctx.reply(usage('profit', locale)));
   const window = parsed.data[0] ?? 365;
-  const call = await callTool<{ days: number; closedTrades: number; wins: number; profitQuote: number; winRatePct: number | null }>(session, 'trading_pnl', { days: window });
-  if (!call.ok) return void (await failed(session, call.message));
+  const call = await callTool<{ days: number; closedTrades: number; wins: number; profitQuote: number; winRatePct: number | null }>(ctx, 'trading_pnl', { days: window });
+  if (!call.ok) return void (await failed(ctx, call.message));
   const r = call.result;
-  await session.reply(
+  await ctx.reply(
     [
       t(locale, `💰 **Resultado — últimos ${r.days} dias**`, `💰 **Profit — last ${r.days} days**`),
       t(locale, `Operações fechadas: ${r.closedTrades} (${r.wins} com lucro, ${pct(r.winRatePct, locale)})`, `Closed trades: ${r.closedTrades} (${r.wins} winners, ${pct(r.winRatePct, locale)})`),
@@ -161,37 +161,37 @@ export async function profitCommand(session: Session, args: readonly string[]): 
   );
 }
 
-export async function periodCommand(session: Session, command: 'daily' | 'weekly' | 'monthly', args: readonly string[]): Promise<void> {
-  const { locale } = session;
+export async function periodCommand(ctx: UpdateContext, command: 'daily' | 'weekly' | 'monthly', args: readonly string[]): Promise<void> {
+  const { locale } = ctx;
   const parsed = traderArgs.period.safeParse(args);
-  if (!parsed.success) return void (await session.reply(usage(command, locale)));
+  if (!parsed.success) return void (await ctx.reply(usage(command, locale)));
   const period = command === 'daily' ? 'day' : command === 'weekly' ? 'week' : 'month';
   const count = parsed.data[0] ?? (period === 'day' ? 7 : period === 'week' ? 8 : 6);
-  const call = await callTool<{ rows: { start: string; closedTrades: number; profitQuote: number }[]; totalProfitQuote: number }>(session, 'pnl_by_period', { period, count });
-  if (!call.ok) return void (await failed(session, call.message));
+  const call = await callTool<{ rows: { start: string; closedTrades: number; profitQuote: number }[]; totalProfitQuote: number }>(ctx, 'pnl_by_period', { period, count });
+  if (!call.ok) return void (await failed(ctx, call.message));
   const titles: Record<string, [string, string]> = { day: ['📅 **Resultado por dia**', '📅 **Daily profit**'], week: ['📅 **Resultado por semana**', '📅 **Weekly profit**'], month: ['📅 **Resultado por mês**', '📅 **Monthly profit**'] };
   const [ptTitle, enTitle] = titles[period]!;
   const lines = call.result.rows.map((r) => `${r.start}: ${quote(r.profitQuote, locale, true)} USDT (${r.closedTrades} ${t(locale, r.closedTrades === 1 ? 'operação' : 'operações', r.closedTrades === 1 ? 'trade' : 'trades')})`);
-  await session.reply([`${t(locale, ptTitle, enTitle)} (UTC)`, ...lines, t(locale, `Total: ${quote(call.result.totalProfitQuote, locale, true)} USDT`, `Total: ${quote(call.result.totalProfitQuote, locale, true)} USDT`)].join('\n'));
+  await ctx.reply([`${t(locale, ptTitle, enTitle)} (UTC)`, ...lines, t(locale, `Total: ${quote(call.result.totalProfitQuote, locale, true)} USDT`, `Total: ${quote(call.result.totalProfitQuote, locale, true)} USDT`)].join('\n'));
 }
 
-export async function balanceCommand(session: Session): Promise<void> {
-  const { locale } = session;
-  const call = await callTool<{ bots: { botId: string; name: string; mode: string; stakeQuote: string; assets: Record<string, number> | null; note: string | null }[] }>(session, 'bot_balances', {});
-  if (!call.ok) return void (await failed(session, call.message));
-  if (call.result.bots.length === 0) return void (await session.reply(t(locale, 'Você ainda não tem robôs.', 'You have no bots yet.')));
+export async function balanceCommand(ctx: UpdateContext): Promise<void> {
+  const { locale } = ctx;
+  const call = await callTool<{ bots: { botId: string; name: string; mode: string; stakeQuote: string; assets: Record<string, number> | null; note: string | null }[] }>(ctx, 'bot_balances', {});
+  if (!call.ok) return void (await failed(ctx, call.message));
+  if (call.result.bots.length === 0) return void (await ctx.reply(t(locale, 'Você ainda não tem robôs.', 'You have no bots yet.')));
   const lines = call.result.bots.map((b, i) => {
     const assets = b.assets ? Object.entries(b.assets).map(([asset, value]) => `${amount(value, locale)} ${md(asset)}`).join(' · ') || '0' : t(locale, `indisponível (${md(b.note ?? '')})`, `unavailable (${md(b.note ?? '')})`);
     return `${i + 1}. \`${shortId(b.botId)}\` ${md(b.name)} (${b.mode === 'live' ? t(locale, 'real', 'live') : t(locale, 'simulado', 'paper')}): ${assets}`;
   });
-  await session.reply([t(locale, '💼 **Carteira por robô**', '💼 **Wallet per bot**'), ...lines].join('\n'));
+  await ctx.reply([t(locale, '💼 **Carteira por robô**', '💼 **Wallet per bot**'), ...lines].join('\n'));
 }
 
-export async function botControlCommand(session: Session, command: 'startbot' | 'stopbot', args: readonly string[]): Promise<void> {
-  const { locale } = session;
+export async function botControlCommand(ctx: UpdateContext, command: 'startbot' | 'stopbot', args: readonly string[]): Promise<void> {
+  const { locale } = ctx;
   const parsed = traderArgs.bot.safeParse(args);
-  if (!parsed.success) return void (await session.reply(usage(command, locale)));
-  const found = await resolveBot(session, parsed.data[0]);
+  if (!parsed.success) return void (await ctx.reply(usage(command, locale)));
+  const found = await resolveBot(ctx, parsed.data[0]);
   if (!found) return;
   const label = `${found.index + 1} \`${shortId(found.bot.id)}\` ${md(found.bot.name)}`;
   if (command === 'startbot' && found.bot.mode === 'live' && found.bot.status !== 'running') {
@@ -202,26 +202,26 @@ export async function botControlCommand(session: Session, command: 'startbot' | 
         { text: t(locale, 'Cancelar', 'Cancel'), callback_data: startLiveButton(found.bot.id, 'n') },
       ]],
     };
-    await session.reply(t(locale, `⚠️ O robô ${label} opera em modo **real**: ligar agora põe dinheiro de verdade em jogo. Confirma?`, `⚠️ Bot ${label} trades in **live** mode: starting it now puts real money at stake. Confirm?`), keyboard);
+    await ctx.reply(t(locale, `⚠️ O robô ${label} opera em modo **real**: ligar agora põe dinheiro de verdade em jogo. Confirma?`, `⚠️ Bot ${label} trades in **live** mode: starting it now puts real money at stake. Confirm?`), keyboard);
     return;
   }
-  const call = await callTool<{ botId: string; status: string }>(session, command === 'startbot' ? 'start_bot' : 'stop_bot', { botId: found.bot.id });
-  if (!call.ok) return void (await failed(session, call.message));
-  await session.reply(command === 'startbot' ? t(locale, `▶️ Robô ${label} ligado.`, `▶️ Bot ${label} started.`) : t(locale, `⏹ Robô ${label} parado.`, `⏹ Bot ${label} stopped.`));
+  const call = await callTool<{ botId: string; status: string }>(ctx, command === 'startbot' ? 'start_bot' : 'stop_bot', { botId: found.bot.id });
+  if (!call.ok) return void (await failed(ctx, call.message));
+  await ctx.reply(command === 'startbot' ? t(locale, `▶️ Robô ${label} ligado.`, `▶️ Bot ${label} started.`) : t(locale, `⏹ Robô ${label} parado.`, `⏹ Bot ${label} stopped.`));
 }
 
-export async function backtestCommand(session: Session, args: readonly string[]): Promise<void> {
-  const { locale } = session;
+export async function backtestCommand(ctx: UpdateContext, args: readonly string[]): Promise<void> {
+  const { locale } = ctx;
   const parsed = traderArgs.backtest.safeParse(args);
-  if (!parsed.success || !STRATEGIES.has(parsed.data[0].toLowerCase())) return void (await session.reply(usage('backtest', locale)));
+  if (!parsed.success || !STRATEGIES.has(parsed.data[0].toLowerCase())) return void (await ctx.reply(usage('backtest', locale)));
   const [strategy, symbol, timeframe, window] = parsed.data;
   const request = { strategy: strategy.toLowerCase(), ...(symbol ? { symbol } : {}), ...(timeframe ? { timeframe } : {}), ...(window ? { days: window } : {}) };
-  const call = await session.typing(() =>
-    callTool<{ strategy: string; symbol: string; candles: number; trades: number; finalEquity: number; totalReturnPct: number; maxDrawdownPct: number; winRatePct: number | null }>(session, 'run_backtest', request),
+  const call = await ctx.typing(() =>
+    callTool<{ strategy: string; symbol: string; candles: number; trades: number; finalEquity: number; totalReturnPct: number; maxDrawdownPct: number; winRatePct: number | null }>(ctx, 'run_backtest', request),
   );
-  if (!call.ok) return void (await failed(session, call.message));
+  if (!call.ok) return void (await failed(ctx, call.message));
   const r = call.result;
-  await session.reply(
+  await ctx.reply(
     [
       t(locale, `🧪 **Backtest ${md(r.strategy)} em ${md(r.symbol)}** (${timeframe ?? '1h'}, ${window ?? 30} dias, ${r.candles} candles)`, `🧪 **Backtest ${md(r.strategy)} on ${md(r.symbol)}** (${timeframe ?? '1h'}, ${window ?? 30} days, ${r.candles} candles)`),
       t(locale, `Operações: ${r.trades} · acerto ${pct(r.winRatePct, locale)}`, `Trades: ${r.trades} · win rate ${pct(r.winRatePct, locale)}`),
@@ -231,11 +231,11 @@ export async function backtestCommand(session: Session, args: readonly string[])
   );
 }
 
-export async function planCommand(session: Session): Promise<void> {
-  const { locale } = session;
-  const status = await callTool<{ plan: string; status: string | null; amountCents: number; interval: string | null; renewsAt: string | null; cancelAtPeriodEnd: boolean }>(session, 'subscription_status', {});
-  if (!status.ok) return void (await failed(session, status.message));
-  const plans = await callTool<{ plans: { id: string; name: string; monthlyPriceCents: number; botsAllowed: number; liveTradingAllowed: boolean; backtestsPerDay: number; symbolsPerBot: number }[] }>(session, 'list_plans', {});
+export async function planCommand(ctx: UpdateContext): Promise<void> {
+  const { locale } = ctx;
+  const status = await callTool<{ plan: string; status: string | null; amountCents: number; interval: string | null; renewsAt: string | null; cancelAtPeriodEnd: boolean }>(ctx, 'subscription_status', {});
+  if (!status.ok) return void (await failed(ctx, status.message));
+  const plans = await callTool<{ plans: { id: string; name: string; monthlyPriceCents: number; botsAllowed: number; liveTradingAllowed: boolean; backtestsPerDay: number; symbolsPerBot: number }[] }>(ctx, 'list_plans', {});
   const s = status.result;
   const current = plans.ok ? plans.result.plans.find((p) => p.id === s.plan) : undefined;
   const name = current?.name ?? s.plan;
@@ -250,18 +250,19 @@ export async function planCommand(session: Session): Promise<void> {
   if (plans.ok) {
     lines.push('', t(locale, 'Planos:', 'Plans:'), ...plans.result.plans.map((p) => `• ${md(p.name)}: ${p.monthlyPriceCents ? `${formatBrlCents(p.monthlyPriceCents, locale)}/${t(locale, 'mês', 'month')}` : t(locale, 'grátis', 'free')} — ${p.botsAllowed} ${t(locale, 'robôs', 'bots')}, ${p.liveTradingAllowed ? t(locale, 'operação real', 'live trading') : t(locale, 'só simulado', 'paper only')}`));
   }
-  await session.reply(lines.join('\n'));
+  await ctx.reply(lines.join('\n'));
 }
 
 /** /chart N: the bot's equity curve (stake + closed trades' profit) as a photo, from the trader's own data. */
-export async function chartCommand(session: Session, args: readonly string[]): Promise<void> {
-  const { locale, person } = session;
+export async function chartCommand(ctx: UpdateContext, args: readonly string[]): Promise<void> {
+  const { locale, person } = ctx;
   const parsed = traderArgs.bot.safeParse(args);
-  if (!parsed.success) return void (await session.reply(usage('chart', locale)));
-  const found = await resolveBot(session, parsed.data[0]);
+  if (!parsed.success) return void (await ctx.reply(usage('chart', locale)));
+  const found = await resolveBot(ctx, parsed.data[0]);
   if (!found || person.actor.kind !== 'trader') return;
-  const chart = await session.typing(() => equityChart(session.tools.db, tenantScope(person.actor.tenantId), found.bot.id, { locale }));
-  await session.photo(chart.png, chart.caption);
+  const scope = await traderScope(ctx.tools, undefined);
+  const chart = await ctx.typing(() => equityChart(ctx.tools.db, scope, found.bot.id, { locale }));
+  await ctx.photo(chart.png, chart.caption);
 }
 
 /** A bot id written in a button without its dashes (Telegram allows 64 bytes of data), restored. */
@@ -282,10 +283,10 @@ export const startLiveData = z
 const startLiveButton = (botId: string, answer: 'y' | 'n') => `sl:${botId.replace(/-/g, '')}:${answer}`;
 
 /** The text that replaces the confirmation once the trader answered. */
-export async function startLiveDecision(session: Session, choice: { botId: string; confirmed: boolean }): Promise<string> {
-  const { locale } = session;
+export async function startLiveDecision(ctx: UpdateContext, choice: { botId: string; confirmed: boolean }): Promise<string> {
+  const { locale } = ctx;
   if (!choice.confirmed) return t(locale, 'Cancelado. O robô continua parado.', 'Cancelled. The bot stays stopped.');
-  const call = await callTool<{ botId: string; status: string }>(session, 'start_bot', { botId: choice.botId }, { liveTradingConfirmed: true });
+  const call = await callTool<{ botId: string; status: string }>(ctx, 'start_bot', { botId: choice.botId }, { liveTradingConfirmed: true });
   if (!call.ok) return `⚠️ ${md(call.message)}`;
   return t(locale, `▶️ Robô \`${shortId(call.result.botId)}\` ligado em modo real.`, `▶️ Bot \`${shortId(call.result.botId)}\` started in live mode.`);
 }
@@ -305,19 +306,19 @@ export const forceExitData = z
 
 const forceExitButton = (botId: string, symbol: string | undefined, answer: 'y' | 'n') => `fx:${botId.replace(/-/g, '')}:${symbol ?? '*'}:${answer}`;
 
-export async function forceExitCommand(session: Session, args: readonly string[]): Promise<void> {
-  const { locale } = session;
+export async function forceExitCommand(ctx: UpdateContext, args: readonly string[]): Promise<void> {
+  const { locale } = ctx;
   const parsed = traderArgs.forceexit.safeParse(args);
-  if (!parsed.success) return void (await session.reply(usage('forceexit', locale)));
+  if (!parsed.success) return void (await ctx.reply(usage('forceexit', locale)));
   const [ref, symbol] = parsed.data;
-  const found = await resolveBot(session, ref);
+  const found = await resolveBot(ctx, ref);
   if (!found) return;
-  const call = await callTool<{ positions: Position[] }>(session, 'open_positions', {});
-  if (!call.ok) return void (await failed(session, call.message));
+  const call = await callTool<{ positions: Position[] }>(ctx, 'open_positions', {});
+  if (!call.ok) return void (await failed(ctx, call.message));
   const open = call.result.positions.filter((p) => p.botId === found.bot.id && (!symbol || p.symbol === symbol));
   const label = `${found.index + 1} \`${shortId(found.bot.id)}\` ${md(found.bot.name)}`;
   if (open.length === 0) {
-    await session.reply(symbol ? t(locale, `O robô ${label} não tem posição aberta em ${md(symbol)}.`, `Bot ${label} has no open position in ${md(symbol)}.`) : t(locale, `O robô ${label} não tem posições abertas.`, `Bot ${label} has no open positions.`));
+    await ctx.reply(symbol ? t(locale, `O robô ${label} não tem posição aberta em ${md(symbol)}.`, `Bot ${label} has no open position in ${md(symbol)}.`) : t(locale, `O robô ${label} não tem posições abertas.`, `Bot ${label} has no open positions.`));
     return;
   }
   const keyboard: InlineKeyboard = {
@@ -327,14 +328,14 @@ export async function forceExitCommand(session: Session, args: readonly string[]
     ]],
   };
   const lines = open.map((p) => `• **${md(p.symbol)}**: ${amount(p.amountBase, locale)} @ ${price(p.entryPriceQuote, locale)}`);
-  await session.reply([t(locale, `⚠️ Fechar agora, a mercado, as posições do robô ${label}?`, `⚠️ Close bot ${label}'s positions now, at market?`), ...lines].join('\n'), keyboard);
+  await ctx.reply([t(locale, `⚠️ Fechar agora, a mercado, as posições do robô ${label}?`, `⚠️ Close bot ${label}'s positions now, at market?`), ...lines].join('\n'), keyboard);
 }
 
 /** The text that replaces the confirmation once the trader answered. */
-export async function forceExitDecision(session: Session, choice: { botId: string; symbol: string | undefined; confirmed: boolean }): Promise<string> {
-  const { locale } = session;
+export async function forceExitDecision(ctx: UpdateContext, choice: { botId: string; symbol: string | undefined; confirmed: boolean }): Promise<string> {
+  const { locale } = ctx;
   if (!choice.confirmed) return t(locale, 'Saída forçada cancelada. Nada foi vendido.', 'Forced exit cancelled. Nothing was sold.');
-  const call = await callTool<{ exits: { symbol: string; outcome: string; amountBase: string; priceQuote: string | null; profitQuote: string | null; reason: string | null }[] }>(session, 'force_exit', { botId: choice.botId, ...(choice.symbol ? { symbol: choice.symbol } : {}) });
+  const call = await callTool<{ exits: { symbol: string; outcome: string; amountBase: string; priceQuote: string | null; profitQuote: string | null; reason: string | null }[] }>(ctx, 'force_exit', { botId: choice.botId, ...(choice.symbol ? { symbol: choice.symbol } : {}) });
   if (!call.ok) return `⚠️ ${md(call.message)}`;
   if (call.result.exits.length === 0) return t(locale, 'Nenhuma posição aberta para fechar (já foi fechada?).', 'No open position to close (already closed?).');
   const lines = call.result.exits.map((e) => {

@@ -8,7 +8,7 @@ import { FINANCE_FIGURES, formatBrlCents, financeSummary, lastDays, mrrMovements
 import { renderFinanceSummary } from '../cli/commands/billing.ts';
 import { openDatabase, queryRows, runMigrations } from '../db/index.ts';
 import { COMPANY_FIGURES, tradingPnl, TRADING_FIGURES } from '../figures/index.ts';
-import type { Session } from '../telegram/session.ts';
+import type { UpdateContext } from '../telegram/update-context.ts';
 import { reportCommand } from '../telegram/staff.ts';
 import { invokeTool, TOOLS, type Actor, type ToolContext } from '../tools/index.ts';
 import { runExecutiveReport } from '../workflows/index.ts';
@@ -175,7 +175,7 @@ describe('one value per figure and window on every surface (demo company)', () =
       reply: async (markdown: string) => (replies.push(markdown), [replies.length]),
       photo: async (_png: Buffer, caption: string) => void photos.push(caption),
       typing: <T,>(work: () => Promise<T>) => work(),
-    } as unknown as Session;
+    } as unknown as UpdateContext;
     await reportCommand(session);
     const text = replies.join('\n').replace(/\\/g, '');
     for (const piece of [`MRR ${brl(summary.mrrCents)} (agora)`, `churn 30 d ${ptPct(summary.customerChurnPct)}`, `${summary.payments.failedPayments} pagamentos falhos em 30 dias`]) expect(text, piece).toContain(piece);

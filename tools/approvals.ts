@@ -1,7 +1,7 @@
-import { and, asc, desc, eq, gt } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, isNotNull, like, or } from 'drizzle-orm';
 import { z } from 'zod';
 import { appendAudit } from '../audit/index.ts';
-import { approvals, type Database } from '../db/index.ts';
+import { approvals, notifications, type Database } from '../db/index.ts';
 import { actorId, invokeTool, type ToolOutcome } from './invoke.ts';
 import { mayDecide } from './policy.ts';
 import type { Actor, ToolContext, ToolDefinition } from './types.ts';
@@ -11,6 +11,33 @@ export type ApprovalRow = typeof approvals.$inferSelect;
 /** Approvals still waiting for a decision (not yet expired). */
 export async function listPendingApprovals(db: Database, now: Date = new Date()): Promise<ApprovalRow[]> {
   return db.select().from(approvals).where(and(eq(approvals.status, 'pending'), gt(approvals.expiresAt, now))).orderBy(asc(approvals.createdAt));
+}
+
+/** One approval by id, whatever its status. */
+export async function getApproval(db: Database, approvalId: string): Promise<ApprovalRow | undefined> {
+  const [row] = await db.select().from(approvals).where(eq(approvals.id, approvalId));
+  return row;
+}
+
+// Announcements: an approval reaches each person who may decide it as one approval_requested
+// notification, dedupe key `approval:<approval id>:<user id>`.
+
+/** The dedupe keys of the approval_requested notifications already queued for these approvals (one query). */
+export async function announcedApprovalKeys(db: Database, approvalIds: readonly string[]): Promise<Set<string>> {
+  if (approvalIds.length === 0) return new Set();
+  const rows = await db
+    .select({ key: notifications.dedupeKey })
+    .from(notifications)
+    .where(and(eq(notifications.type, 'approval_requested'), or(...approvalIds.map((id) => like(notifications.dedupeKey, `approval:${id}:%`)))));
+  return new Set(rows.flatMap((row) => (row.key === null ? [] : [row.key])));
+}
+
+/** The approval_requested messages of one approval that reached Telegram: whose, and which message. */
+export async function deliveredApprovalRequests(db: Database, approvalId: string): Promise<{ userId: string | null; messageId: number | null }[]> {
+  return db
+    .select({ userId: notifications.recipientUserId, messageId: notifications.telegramMessageId })
+    .from(notifications)
+    .where(and(like(notifications.dedupeKey, `approval:${approvalId}:%`), eq(notifications.type, 'approval_requested'), isNotNull(notifications.telegramMessageId)));
 }
 
 /** Approved, but the action failed (with why, in `result.error`); they may be retried until they expire. */

@@ -23,7 +23,18 @@ export function changesSomething(tool: string): boolean {
   return effect !== undefined && effect !== 'read';
 }
 
-export { decideApproval, failureReason, listFailedApprovals, listPendingApprovals, retryApproval, type ApprovalRow, type DecisionResult } from './approvals.ts';
+export {
+  announcedApprovalKeys,
+  decideApproval,
+  deliveredApprovalRequests,
+  failureReason,
+  getApproval,
+  listFailedApprovals,
+  listPendingApprovals,
+  retryApproval,
+  type ApprovalRow,
+  type DecisionResult,
+} from './approvals.ts';
 export { actorId, auditAgentEvent, invokeTool, toolNameForAudit, type ToolOutcome } from './invoke.ts';
 export { TOOL_POLICY, mayCall, mayDecide } from './policy.ts';
 export { ToolRefusal, traderScope } from './scope.ts';

@@ -5,9 +5,11 @@ import { staff, telegramGroups, telegramLinkCodes, telegramLinks, tenants, users
 import type { Locale } from '../i18n/index.ts';
 import type { Actor } from '../tools/index.ts';
 
-// Who is on the other side of a chat. Nobody is served until linked: a one-time code, issued
-// to a staff member or a trader, is sent as `/start CODE` in a private chat. Only the code's
-// SHA-256 is stored; a code works once, before its expiry, and a newer code replaces older ones.
+// Who is on the other side of a Telegram chat. Nobody is served until linked: a one-time code,
+// issued to a staff member or a trader, is sent as `/start CODE` in a private chat. Only the
+// code's SHA-256 is stored; a code works once, before its expiry, and a newer code replaces
+// older ones. Domain logic (tables, audit): the Telegram door calls these functions and reads
+// no table itself.
 
 /** Crockford's base32: no I, L, O or U, so a code read aloud or retyped survives. */
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -202,6 +204,14 @@ export async function linkedDeciders(db: Database, department: Department): Prom
     and(isNull(telegramLinks.unlinkedAt), or(inArray(staff.role, ['ceo', 'admin']), and(eq(staff.role, 'head'), eq(staff.department, department)))),
   );
   return rows.map((row) => toPerson(row)).filter((p): p is LinkedPerson => p !== undefined);
+}
+
+/** Display names of users by id (a requester, a decider); unknown ids are left out. */
+export async function userNames(db: Database, userIds: readonly string[]): Promise<Map<string, string>> {
+  const ids = [...new Set(userIds)];
+  if (ids.length === 0) return new Map();
+  const rows = await db.select({ id: users.id, name: users.name }).from(users).where(inArray(users.id, ids));
+  return new Map(rows.map((r) => [r.id, r.name]));
 }
 
 /** Registers (or re-activates) a group chat for a department; other groups are ignored. */

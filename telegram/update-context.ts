@@ -1,10 +1,14 @@
 import type { Locale } from '../i18n/index.ts';
 import { invokeTool, TOOLS, type ToolContext, type ToolOutcome } from '../tools/index.ts';
-import type { LinkedPerson } from './identity.ts';
+import type { LinkedPerson } from '../identity/index.ts';
 import type { InlineKeyboard } from './send.ts';
 
-/** One linked person's request being answered: who, in which language, and how to reply. */
-export interface Session {
+/**
+ * The context of one update from a linked person being answered: who sent it, in which
+ * language to answer, the tool layer as them, and how to reply in their chat. Made by the
+ * door for each update; the command handlers (staff.ts, trader.ts) take it.
+ */
+export interface UpdateContext {
   readonly person: LinkedPerson;
   readonly locale: Locale;
   readonly chatId: number;
@@ -20,8 +24,8 @@ export interface Session {
 export type ToolCall<T> = { readonly ok: true; readonly result: T } | { readonly ok: false; readonly message: string; readonly error: string };
 
 /** A tool call as the person, through the tool layer (policy, scope, validation, audit). */
-export async function callTool<T>(session: Pick<Session, 'tools'>, name: string, args: Record<string, unknown>, options: { liveTradingConfirmed?: boolean } = {}): Promise<ToolCall<T>> {
-  const outcome: ToolOutcome = await invokeTool(TOOLS, options.liveTradingConfirmed ? { ...session.tools, liveTradingConfirmed: true } : session.tools, name, args);
+export async function callTool<T>(ctx: Pick<UpdateContext, 'tools'>, name: string, args: Record<string, unknown>, options: { liveTradingConfirmed?: boolean } = {}): Promise<ToolCall<T>> {
+  const outcome: ToolOutcome = await invokeTool(TOOLS, options.liveTradingConfirmed ? { ...ctx.tools, liveTradingConfirmed: true } : ctx.tools, name, args);
   if (outcome.ok && 'result' in outcome) return { ok: true, result: outcome.result as T };
   if (outcome.ok) return { ok: false, error: 'pending_approval', message: outcome.message };
   // "start_bot failed: Your Free plan …" reads better without the tool's name.
