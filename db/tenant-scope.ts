@@ -2,6 +2,7 @@ import { and, eq, getTableColumns, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 import type { Database } from './client.ts';
+import { ProductError } from '../errors/index.ts';
 
 declare const tenantScopeBrand: unique symbol;
 
@@ -24,7 +25,8 @@ export function tenantScope(tenantId: string): TenantScope {
   return scope as unknown as TenantScope;
 }
 
-export class TenantScopeError extends Error {
+export class TenantScopeError extends ProductError {
+  readonly category = 'forbidden' as const;
   constructor() {
     super('Refused: tenant-owned data needs a TenantScope made by tenantScope()');
     this.name = 'TenantScopeError';

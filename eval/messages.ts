@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { departments } from '../db/index.ts';
 import { TOOL_POLICY } from '../tools/policy.ts';
 import { agentUsesTool } from '../agents/toolsets.ts';
+import { ProductError } from '../errors/index.ts';
 
 /** One staff message of the evaluation set, with the tool (and some arguments) it should lead to. */
 export const evalMessageSchema = z.strictObject({
@@ -27,7 +28,8 @@ export const TRAINING2_MESSAGES_FILE = new URL('./training2.jsonl', import.meta.
 /** Messages written after the router, by someone who had not read it; half of them held out. */
 export const HELDOUT_MESSAGES_FILE = new URL('./heldout.jsonl', import.meta.url);
 
-export class EvalFileError extends Error {
+export class EvalFileError extends ProductError {
+  readonly category = 'bad_data' as const;
   readonly source: string;
   readonly line: number;
   constructor(source: string, line: number, detail: string) {

@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import type Stripe from 'stripe';
 import { receiveStripeWebhook } from '../billing/index.ts';
 import { migrationStatus, type DatabaseHandle, type MigrationStatus } from '../db/index.ts';
+import { httpStatusFor, isProductError } from '../errors/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 
 export interface AppDependencies {
@@ -74,7 +75,7 @@ export function createApp(deps: AppDependencies): Hono {
 
   app.post('/webhooks/stripe', async (c) => {
     if (!deps.stripeWebhooks) {
-      return c.json({ received: false, error: 'Stripe webhooks are not configured on this server (set STRIPE_WEBHOOK_SECRET).' }, 503);
+      return c.json({ received: false, error: 'Stripe webhooks are not configured on this server (set STRIPE_WEBHOOK_SECRET).' }, httpStatusFor('unavailable'));
     }
     // The signature covers the exact bytes Stripe sent: read the raw body, never re-serialise it.
     const result = await receiveStripeWebhook(deps.database.db, deps.stripeWebhooks.stripe, {
@@ -88,7 +89,7 @@ export function createApp(deps: AppDependencies): Hono {
 
   app.post('/telegram/webhook', async (c) => {
     const hook = deps.telegramWebhook;
-    if (!hook) return c.json({ error: 'not_found', message: 'The Telegram webhook is not enabled on this server (TELEGRAM_WEBHOOK_URL).' }, 404);
+    if (!hook) return c.json({ error: 'not_found', message: 'The Telegram webhook is not enabled on this server (TELEGRAM_WEBHOOK_URL).' }, httpStatusFor('not_found'));
     // Telegram echoes the secret given to setWebhook; anything else is not Telegram.
     const given = Buffer.from(c.req.header('x-telegram-bot-api-secret-token') ?? '');
     const expected = Buffer.from(hook.secret);
@@ -100,17 +101,25 @@ export function createApp(deps: AppDependencies): Hono {
     try {
       update = await c.req.json();
     } catch {
-      return c.json({ error: 'bad_request', message: 'expected a JSON update' }, 400);
+      return c.json({ error: 'bad_request', message: 'expected a JSON update' }, httpStatusFor('usage'));
     }
     // Accepted at once; the update is handled in the background (an agent may take seconds).
     const outcome = await hook.handle(update);
-    if (outcome === 'invalid') return c.json({ error: 'bad_request', message: 'not a Telegram update' }, 400);
-    if (outcome === 'unavailable') return c.json({ error: 'unavailable', message: 'shutting down; Telegram will retry' }, 503);
+    if (outcome === 'invalid') return c.json({ error: 'bad_request', message: 'not a Telegram update' }, httpStatusFor('usage'));
+    if (outcome === 'unavailable') return c.json({ error: 'unavailable', message: 'shutting down; Telegram will retry' }, httpStatusFor('unavailable'));
     return c.json({ ok: true });
   });
 
-  app.notFound((c) => c.json({ error: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` }, 404));
+  app.notFound((c) => c.json({ error: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` }, httpStatusFor('not_found')));
   app.onError((error, c) => {
+    // A product error says what kind of failure it is: its category is the answer's code, and
+    // httpStatusFor its status (usage 400, forbidden 403, not_found 404, conflict 409, bad_data
+    // 422, config 500, unavailable 503). Anything else is a bug: logged, and a 500 that says no more.
+    if (isProductError(error)) {
+      const status = httpStatusFor(error.category);
+      deps.logger.warn({ err: error, path: c.req.path, category: error.category }, 'HTTP request refused');
+      return c.json({ error: error.category, message: error.message }, status);
+    }
     deps.logger.error({ err: error, path: c.req.path }, 'unhandled error in HTTP handler');
     return c.json({ error: 'internal_error', message: 'Something went wrong; it has been logged.' }, 500);
   });

@@ -1,15 +1,19 @@
 import { eq, sql } from 'drizzle-orm';
 import { tenantScope, users, type TenantScope } from '../db/index.ts';
 import type { ToolContext } from './types.ts';
+import { ProductError } from '../errors/index.ts';
 
 /** A refusal the tool layer reports as such (not as a failure of the tool). */
-export class ToolRefusal extends Error {
+export class ToolRefusal extends ProductError {
   /** forbidden: not this person's; not_found: no such thing; unavailable: not in this deployment (e.g. no Stripe key). */
   readonly code: 'forbidden' | 'not_found' | 'unavailable';
+  /** The code is the category: a door answers a refusal as it answers any error of that kind. */
+  readonly category: 'forbidden' | 'not_found' | 'unavailable';
   constructor(code: 'forbidden' | 'not_found' | 'unavailable', message: string) {
     super(message);
     this.name = 'ToolRefusal';
     this.code = code;
+    this.category = code;
   }
 }
 

@@ -5,6 +5,7 @@ import { createDunningWorkflow, DUNNING } from './dunning.ts';
 import { createExecutiveReportWorkflow, EXECUTIVE_REPORT, type ReportOutput } from './executive-report.ts';
 import { createIncidentResponseWorkflow, INCIDENT_RESPONSE } from './incident-response.ts';
 import { runOnce, type RunOutcome } from './runs.ts';
+import { ProductError } from '../errors/index.ts';
 
 // The company's workflows: typed graphs of Mastra steps over the tool layer, resumable from
 // their snapshots (db/mastra-workflows.ts) after a crash, with side effects keyed so that a
@@ -32,7 +33,9 @@ export function createWorkflows(deps: WorkflowDeps) {
 
 export const WORKFLOW_IDS = [EXECUTIVE_REPORT, DUNNING, INCIDENT_RESPONSE, BOT_ONBOARDING] as const;
 
-export class WorkflowRunError extends Error {
+/** A workflow run that did not succeed (failed, or suspended where it should not be): nothing to retry at once. */
+export class WorkflowRunError extends ProductError {
+  readonly category = 'unavailable' as const;
   readonly outcome: RunOutcome;
   constructor(message: string, outcome: RunOutcome) {
     super(message);

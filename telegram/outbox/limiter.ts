@@ -1,5 +1,6 @@
 import { monotonicClock, type Clock, type ClockTimer } from '../../clock/index.ts';
 import type { SharedLimits, WindowShape } from './shared-limits.ts';
+import { ProductError } from '../../errors/index.ts';
 
 /**
  * Telegram's outgoing limits, enforced before a request leaves the process: at most
@@ -53,7 +54,8 @@ export interface AcquireOptions {
   readonly signal?: AbortSignal;
 }
 
-export class LimiterDeadlineError extends Error {
+export class LimiterDeadlineError extends ProductError {
+  readonly category = 'unavailable' as const;
   /** Earliest instant the chat could have been served (ms, limiter clock). */
   readonly earliest: number;
   constructor(earliest: number) {
@@ -63,7 +65,8 @@ export class LimiterDeadlineError extends Error {
   }
 }
 
-export class LimiterAbortedError extends Error {
+export class LimiterAbortedError extends ProductError {
+  readonly category = 'unavailable' as const;
   constructor() {
     super('stopped while waiting for a sending slot');
     this.name = 'LimiterAbortedError';

@@ -1,6 +1,7 @@
 import { Telegram, TelegramError } from 'telegraf';
 import type { Message } from 'telegraf/types';
 import { RateLimiter, type AcquireOptions } from './limiter.ts';
+import { ProductError } from '../../errors/index.ts';
 
 /**
  * What became of one call to Telegram, in the terms the outbox needs:
@@ -25,7 +26,8 @@ export type SendFailure =
       readonly description: string;
     };
 
-export class TelegramSendError extends Error {
+export class TelegramSendError extends ProductError {
+  readonly category = 'unavailable' as const;
   readonly failure: SendFailure;
   constructor(failure: SendFailure, options?: { cause?: unknown }) {
     super(failure.description, options);
