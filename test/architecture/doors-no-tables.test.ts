@@ -1,0 +1,182 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { is } from 'drizzle-orm';
+import { PgTable, PgView } from 'drizzle-orm/pg-core';
+import { describe, expect, it } from 'vitest';
+import * as schema from '../../db/schema/index.ts';
+
+// Doors never read tables (issue 20): the CLI, the HTTP server and Telegram get their data
+// through the tool layer (tools/: typed, permission-checked, audited) or domain functions that
+// apply the tenant scope and audit (identity/, billing/, trading/, db/ helpers such as
+// listStaff or tenantScope). A file under a door may import functions and types from db/, but
+// no table object (`bots`, `customers`, `notifications`, … — every export of db/schema that is
+// a drizzle table or view) and no drizzle-orm query builder. Read from the source, statically.
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const DOORS = ['cli/', 'server/', 'telegram/'];
+
+/**
+ * Files still reading tables while their owners move them behind tools or domain functions.
+ * Each entry must still offend (a clean file is taken off the list, so it can only shrink);
+ * the goal is an empty list.
+ */
+const PENDING: ReadonlyMap<string, string> = new Map([
+  ['cli/commands/billing.ts', 'billing customer EMAIL reads customers, invoices, payments, subscriptions and users itself'],
+  ['cli/runtime.ts', 'counts exchangeAccounts itself'],
+  ['telegram/outbox/telegram-channel.ts', 'finds the chat of a recipient in telegramLinks itself (the identity module has linkedUsers)'],
+]);
+
+/** Every drizzle table (or view) db/schema exports, by export name: found, not listed by hand. */
+const TABLES: ReadonlySet<string> = new Set(Object.entries(schema).flatMap(([name, value]) => (is(value, PgTable) || is(value, PgView) ? [name] : [])));
+
+export interface ImportOf {
+  /** The module as written. */
+  readonly specifier: string;
+  /** The names taken from it; `*` for the whole module (a namespace, `export *` or a dynamic import). */
+  readonly names: readonly string[];
+  /** Only types (`import type …`, `export type …`): nothing runs. */
+  readonly typeOnly: boolean;
+}
+
+/** Every import, re-export and dynamic import of a source text, with the names it takes. */
+export function importsIn(source: string): ImportOf[] {
+  // Comments out first (a commented-out import is not one); string contents are left alone.
+  const text = source.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/(^|[^:'"`\\])\/\/.*$/gm, '$1');
+  const found: ImportOf[] = [];
+  const named = (list: string) =>
+    list
+      .split(',')
+      .map((part) => part.trim().replace(/^type\s+/, ''))
+      .filter((part) => part !== '')
+      .map((part) => part.split(/\s+as\s+/)[0]!.trim());
+  for (const match of text.matchAll(/(?:^|[;\n])\s*import\s+(type\s+)?([^;'"`]*?)\s*\bfrom\s*(['"])([^'"]+)\3/g)) {
+    const clause = match[2]!.trim();
+    const names: string[] = [];
+    const braces = /\{([^}]*)\}/.exec(clause);
+    if (braces) names.push(...named(braces[1]!));
+    if (/\*\s*as\s+\w+/.test(clause)) names.push('*');
+    const head = clause.replace(/\{[^}]*\}/, '').replace(/\*\s*as\s+\w+/, '').replace(/,/g, ' ').trim();
+    if (head !== '') names.push('default');
+    found.push({ specifier: match[4]!, names, typeOnly: match[1] !== undefined });
+  }
+  for (const match of text.matchAll(/(?:^|[;\n])\s*export\s+(type\s+)?(\*(?:\s*as\s+\w+)?|\{[^}]*\})\s*from\s*(['"])([^'"]+)\3/g)) {
+    const clause = match[2]!;
+    found.push({ specifier: match[4]!, names: clause.startsWith('*') ? ['*'] : named(clause.slice(1, -1)), typeOnly: match[1] !== undefined });
+  }
+  for (const match of text.matchAll(/\bimport\(\s*(['"])([^'"]+)\1\s*\)/g)) found.push({ specifier: match[2]!, names: ['*'], typeOnly: false });
+  return found;
+}
+
+function sourceFiles(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) return entry.name === 'node_modules' ? [] : sourceFiles(full);
+    return entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts') ? [full] : [];
+  });
+}
+
+const rel = (file: string) => path.relative(ROOT, file).split(path.sep).join('/');
+const doorFiles = DOORS.flatMap((door) => sourceFiles(path.join(ROOT, door))).map((file) => ({ file, name: rel(file) }));
+
+/** The tables a db/ module exports (for `import * as db`, `export *` and dynamic imports of it). */
+const tablesOfModule = new Map<string, Promise<string[]>>();
+function tablesExportedBy(target: string): Promise<string[]> {
+  let tables = tablesOfModule.get(target);
+  if (!tables) {
+    tables = import(pathToFileURL(path.join(ROOT, target)).href).then((module: Record<string, unknown>) => Object.keys(module).filter((name) => TABLES.has(name) && (is(module[name], PgTable) || is(module[name], PgView))));
+    tablesOfModule.set(target, tables);
+  }
+  return tables;
+}
+
+/** What a file (its path from the repository root, and its text) does that a door must not: each table it imports from db/, each drizzle-orm query builder. */
+async function offencesOf(name: string, source: string): Promise<string[]> {
+  const file = path.join(ROOT, name);
+  const offences: string[] = [];
+  for (const { specifier, names, typeOnly } of importsIn(source)) {
+    if (specifier === 'drizzle-orm' || specifier.startsWith('drizzle-orm/')) {
+      if (!typeOnly) offences.push(`imports ${specifier} (${names.join(', ')}): query builders belong in a domain module`);
+      continue;
+    }
+    if (!specifier.startsWith('.')) continue;
+    const target = rel(path.resolve(path.dirname(file), specifier));
+    if (!target.startsWith('db/')) continue;
+    const tables = names.includes('*') ? await tablesExportedBy(target) : names.filter((name) => TABLES.has(name));
+    if (tables.length > 0) offences.push(`imports the table${tables.length > 1 ? 's' : ''} ${tables.join(', ')} from ${target}`);
+  }
+  return offences;
+}
+
+describe('doors never read tables (issue 20)', () => {
+  it('knows the tables from db/schema itself', () => {
+    expect(TABLES.size).toBeGreaterThan(30);
+    for (const table of ['users', 'bots', 'customers', 'notifications', 'approvals', 'telegramLinks']) expect(TABLES, table).toContain(table);
+    // Enums, column helpers and types are not tables.
+    for (const other of ['botStatuses', 'departments']) expect(TABLES.has(other), other).toBe(false);
+  });
+
+  it('reads every form of import (so a spelling cannot make the scan blind)', () => {
+    const source = [
+      "import { bots, tenantScope as scope, type Database } from '../db/index.ts';",
+      "import type { users } from '../db/schema/index.ts';",
+      "import * as db from '../db/index.ts';",
+      'import {',
+      '  customers,',
+      '  listStaff,',
+      "} from '../../db/index.ts';",
+      "import Default, { eq } from 'drizzle-orm';",
+      "export { approvals } from '../db/index.ts';",
+      "export * from '../db/schema/index.ts';",
+      "const lazy = await import('../db/index.ts');",
+      "// import { invoices } from '../db/index.ts';",
+      "/* import { payments } from '../db/index.ts'; */",
+      "const url = 'http://example.com'; import { sql } from 'drizzle-orm';",
+    ].join('\n');
+    expect(importsIn(source)).toEqual([
+      { specifier: '../db/index.ts', names: ['bots', 'tenantScope', 'Database'], typeOnly: false },
+      { specifier: '../db/schema/index.ts', names: ['users'], typeOnly: true },
+      { specifier: '../db/index.ts', names: ['*'], typeOnly: false },
+      { specifier: '../../db/index.ts', names: ['customers', 'listStaff'], typeOnly: false },
+      { specifier: 'drizzle-orm', names: ['eq', 'default'], typeOnly: false },
+      { specifier: 'drizzle-orm', names: ['sql'], typeOnly: false },
+      { specifier: '../db/index.ts', names: ['approvals'], typeOnly: false },
+      { specifier: '../db/schema/index.ts', names: ['*'], typeOnly: false },
+      { specifier: '../db/index.ts', names: ['*'], typeOnly: false },
+    ]);
+  });
+
+  it('finds the doors’ files', () => {
+    expect(doorFiles.length).toBeGreaterThan(30);
+    for (const name of ['telegram/door.ts', 'server/app.ts', 'cli/main.ts']) expect(doorFiles.map((f) => f.name)).toContain(name);
+  });
+
+  it('no file under cli/, server/ or telegram/ imports a table or a query builder (but the pending ones)', async () => {
+    const offences: string[] = [];
+    const stillPending: string[] = [];
+    for (const { file, name } of doorFiles) {
+      const found = await offencesOf(name, fs.readFileSync(file, 'utf8'));
+      if (PENDING.has(name)) {
+        if (found.length > 0) stillPending.push(name);
+        continue;
+      }
+      offences.push(...found.map((offence) => `${name} ${offence}`));
+    }
+    expect(offences).toEqual([]);
+    // A pending file that no longer reads tables comes off the list.
+    expect(stillPending.sort(), 'files in PENDING that read no table any more: take them off the list').toEqual([...PENDING.keys()].sort());
+  });
+
+  it('the scan catches a door that reads a table', async () => {
+    // The door's approvals as they were before issue 20: they read `approvals`, `notifications` and `users`.
+    const before = "import { and, eq } from 'drizzle-orm';\nimport { approvals, notifications, users, type Database } from '../db/index.ts';\nimport * as db from '../db/index.ts';\n";
+    expect(await offencesOf('telegram/approvals.ts', before)).toEqual([
+      'imports drizzle-orm (and, eq): query builders belong in a domain module',
+      'imports the tables approvals, notifications, users from db/index.ts',
+      expect.stringMatching(/^imports the tables .*\bbots\b.* from db\/index\.ts$/),
+    ]);
+    // Functions and types from db/ are fine.
+    expect(await offencesOf('telegram/door.ts', "import { tenantScope, type Database } from '../db/index.ts';\n")).toEqual([]);
+  });
+});
