@@ -3,6 +3,7 @@ import { actorForEmail, ceoEmail } from '../../tools/index.ts';
 import { agentRuntime } from '../agent-runtime.ts';
 import { withRuntime } from '../runtime.ts';
 import { UsageError } from '../../errors/index.ts';
+import { exchangeWhenReachable } from '../../trading/market-data/download.ts';
 
 /**
  * One turn with an agent as a staff member (default: the CEO): through the local model when
@@ -19,7 +20,7 @@ export async function askCommand(agentName: string, message: string, options: { 
     const actor = email ? await actorForEmail(database.db, email) : undefined;
     if (!actor) throw new UsageError(`No staff member or trader ${email ?? '(no CEO in the database)'}; pass --as EMAIL.`);
     const agents = agentRuntime(runtime);
-    const turn = await runTurn(agents, { agent, message, ctx: { db: database.db, actor, billing, now: () => new Date() }, channel: 'cli', offline: options.offline ?? false });
+    const turn = await runTurn(agents, { agent, message, ctx: { db: database.db, actor, billing, now: () => new Date(), marketData: exchangeWhenReachable(runtime.paperMarkets) }, channel: 'cli', offline: options.offline ?? false });
     if (options.json) {
       const { agent: name, answer, toolCalls, mode, grounded, answerFrom, rejectedBecause, actions, repeatedCalls, modelCalls, modelMs, elapsedMs } = turn;
       console.log(JSON.stringify({ agent: name, answer, toolCalls, mode, grounded, answerFrom, rejectedBecause: rejectedBecause ?? null, actions: actions.map(({ tool, status, approvalId }) => ({ tool: tool ?? null, status, approvalId: approvalId ?? null })), repeatedCalls, modelCalls, modelMs, elapsedMs }));

@@ -4,8 +4,15 @@ import { botModes, bots, botStatuses, exchangeAccounts, getScoped, paperBalances
 import { botCounts, lastDays, todayUtc, tradingPnl } from '../../figures/index.ts';
 import { ToolRefusal, traderScope } from '../scope.ts';
 import { checkBacktestQuota } from '../../billing/index.ts';
-import { BotRunner, createBot, getStrategy, loadCachedCandles, parseStrategyParameters, runBacktest, saveBacktest, sliceCandles, splitSymbol, startBot, STRATEGIES, stopBot, syncCandles, timeframeToMs } from '../../trading/index.ts';
+import { BotRunner, createBot, getStrategy, loadCachedCandles, parseStrategyParameters, runBacktest, saveBacktest, sliceCandles, splitSymbol, startBot, STRATEGIES, stopBot, timeframeToMs } from '../../trading/index.ts';
+import { ensureCandles, MarketDataUnavailableError } from '../../trading/market-data/download.ts';
 import { defineTool, type ToolContext } from '../types.ts';
+
+/**
+ * The most bars one backtest may download and run on: a year of 5-minute bars, the longest range
+ * (365 days) at the finest timeframe the tool accepts, so it binds only if those widen.
+ */
+const MAX_ON_DEMAND_CANDLES = 105_120;
 
 const traderEmail = z.email().optional().describe("the trader's email (staff only; traders see their own account)");
 const symbol = z.string().regex(/^[A-Z0-9]{2,12}\/[A-Z0-9]{2,12}$/, { error: 'expected a symbol such as BTC/USDT' });
@@ -281,6 +288,7 @@ export const tradingTools = [
   botControlTool('stop_bot', "Stop one of a trader's bots by its id.", stopBot),
   botControlTool('start_bot', "Start one of a trader's bots by its id (plan limits apply).", startBot),
   defineTool({
+    // Telegram's /backtest calls this tool too (telegram/trader.ts), so both download on demand.
     name: 'run_backtest',
     description: 'Backtest a strategy on recent candles of a symbol and store the result (plan limits apply).',
     domain: 'trading',
@@ -300,11 +308,21 @@ export const tradingTools = [
       const quota = await checkBacktestQuota(ctx.db, scope, ctx.now());
       if (!quota.allowed) throw new ToolRefusal('forbidden', quota.reason);
       const key = { exchange: 'binance', symbol: input.symbol, timeframe: input.timeframe };
-      const toMs = ctx.now().getTime();
-      const fromMs = toMs - input.days * 86_400_000;
-      if (ctx.marketData) await syncCandles(ctx.db, ctx.marketData, key, { sinceMs: fromMs });
-      let series = await loadCachedCandles(ctx.db, key, { fromMs, toMs });
-      if (series.length === 0 && !ctx.marketData) {
+      const now = ctx.now();
+      // Only a backtest within the plan's daily quota (checked above) downloads: what the cache lacks
+      // of the range, at most MAX_ON_DEMAND_CANDLES bars, is fetched from the exchange first.
+      const request = { ...key, from: new Date(now.getTime() - input.days * 86_400_000), to: now, now, maxCandles: MAX_ON_DEMAND_CANDLES };
+      let series;
+      let downloaded = ctx.marketData !== undefined;
+      try {
+        series = (await ensureCandles(ctx.db, { ...request, source: ctx.marketData })).series;
+      } catch (error) {
+        if (!(error instanceof MarketDataUnavailableError)) throw error;
+        // The exchange is down or not used: the backtest runs on what is cached (it says how many candles it used).
+        downloaded = false;
+        series = (await ensureCandles(ctx.db, request)).series;
+      }
+      if (series.length === 0 && !downloaded) {
         // No exchange at hand: use the newest cached stretch of the same length.
         const all = await loadCachedCandles(ctx.db, key);
         const bars = Math.ceil((input.days * 86_400_000) / timeframeToMs(input.timeframe));

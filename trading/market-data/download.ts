@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { queryRows, type Database } from '../../db/index.ts';
 import { ProductError } from '../../errors/index.ts';
+import type { PaperMarkets } from '../exchange/paper-markets.ts';
 import { ExchangeUnavailableError, type MarketDataSource } from '../exchange/types.ts';
 import { withRetry, type RetryPolicy } from '../runner/retry.ts';
 import type { CandleSeries } from './candles.ts';
@@ -259,4 +260,26 @@ export async function ensureCandles(db: Database, request: EnsureCandlesRequest)
   const download = request.source ? await downloadCandles(db, request.source, key, range, request.download) : null;
   const series = await loadCachedCandles(db, key, range);
   return { series, range, clipped, download: download && download.missingRanges.length > 0 ? download : null };
+}
+
+/**
+ * The exchange as a source of downloads for the doors (the CLI's `ask`, Telegram), decided on
+ * the first request rather than at start, so a turn that runs no backtest never probes the
+ * exchange. It is the exchange only when the process's paper markets read the exchange: the
+ * replayed market (no route to Binance) has candles shifted in time, which must not enter the
+ * cache as the exchange's. Otherwise each request fails at once as unavailable (no retries to
+ * wait out) and `run_backtest` runs on what is cached.
+ */
+export function exchangeWhenReachable(markets: () => Promise<Pick<PaperMarkets, 'decide' | 'marketFor'>>): MarketDataSource {
+  const exchange = async (timeframe: string): Promise<MarketDataSource> => {
+    const paper = await markets();
+    const decided = await paper.decide();
+    if (decided.source !== 'exchange') throw new MarketDataUnavailableError(`candles are not downloaded: ${decided.reason}`);
+    return paper.marketFor(timeframe);
+  };
+  return {
+    fetchCandles: async (symbol, timeframe, sinceMs, limit) => (await exchange(timeframe)).fetchCandles(symbol, timeframe, sinceMs, limit),
+    lastPrice: async (symbol) => (await exchange('1h')).lastPrice(symbol),
+    marketRules: async (symbol) => (await exchange('1h')).marketRules(symbol),
+  };
 }
