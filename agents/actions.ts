@@ -1,6 +1,6 @@
 import { changesSomething, TOOLS, type ToolOutcome } from '../tools/index.ts';
 import type { Locale } from './answer-gate.ts';
-import { opensWithImperative, routeMessage, type AgentName } from './router.ts';
+import { opensWithImperative, routeMessage, type AgentName } from './intents.ts';
 import { renderToolResult } from './templates.ts';
 import { AGENT_TOOLSETS } from './toolsets.ts';
 

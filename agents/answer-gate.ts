@@ -1,6 +1,6 @@
 import { changesSomething, type ToolOutcome } from '../tools/index.ts';
 import { foldText, type Locale } from '../i18n/index.ts';
-import { localeScores } from './router.ts';
+import { localeScores } from '../i18n/index.ts';
 
 // The answer gate: what a model's answer must be before anyone reads it. It runs after the
 // grounding check (figures) on every model-written text — a turn's answer, a department's

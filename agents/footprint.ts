@@ -1,7 +1,7 @@
 import { toolDefinitionsFor } from './mastra-tools.ts';
 import { instructionsFor } from './profiles.ts';
 import { replyInstructions } from './structured-tools.ts';
-import type { AgentName } from './router.ts';
+import type { AgentName } from './intents.ts';
 
 /**
  * Characters per token assumed when estimating: Qwen's tokenizer averages about 4 characters

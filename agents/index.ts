@@ -1,6 +1,8 @@
 export { agentByName } from './names.ts';
 export { answerOffline, type AnswerRejection, type OfflineReason, type TurnResult, type TurnToolCall } from './offline-turn.ts';
-export { detectLocale, routeMessage, type AgentName, type RoutedRequest } from './router.ts';
+export { routeMessage, type AgentName, type RoutedRequest } from './intents.ts';
+// Language detection lives in i18n/; re-exported for the doors that reach it through the agents.
+export { detectLocale } from '../i18n/index.ts';
 export { renderToolResult } from './templates.ts';
 export { checkGrounding, type GroundingVerdict } from './grounding.ts';
 export { ANSWER_RULES, claimsEffect, gateAnswer, MAX_ANSWER_CHARS, type GateInput, type GateReason, type GateRule, type GateVerdict } from './answer-gate.ts';

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { departments } from '../db/index.ts';
 import { TOOLS, type ToolDefinition, type ToolOutcome } from '../tools/index.ts';
 import type { ModelMeter } from './model.ts';
-import type { AgentName } from './router.ts';
+import type { AgentName } from './intents.ts';
 import { AGENT_TOOLSETS } from './toolsets.ts';
 
 /** What a turn keeps while Mastra runs it; tools reach it through the request context. */

@@ -1,7 +1,7 @@
 import type { MastraModelConfig } from '@mastra/core/llm';
 import { Ollama } from 'ollama';
 import { createOllama } from 'ollama-ai-provider-v2';
-import type { AgentName } from './router.ts';
+import type { AgentName } from './intents.ts';
 import { withStructuredTools, type ToolMode } from './structured-tools.ts';
 
 export interface ModelSettings {

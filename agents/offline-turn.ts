@@ -1,7 +1,8 @@
 import { changesSomething, TOOLS, invokeTool, type ToolContext, type ToolOutcome } from '../tools/index.ts';
 import { refusalDetail, reportActions, type ActionReport } from './actions.ts';
 import type { GateReason } from './answer-gate.ts';
-import { detectLocale, routeMessage, type AgentName } from './router.ts';
+import { detectLocale } from '../i18n/index.ts';
+import { routeMessage, type AgentName } from './intents.ts';
 import { renderToolResult } from './templates.ts';
 
 /** Why a model's answer was not shown: a rule of the answer gate, or figures no tool produced. */

@@ -1,4 +1,4 @@
-import type { AgentName } from './router.ts';
+import type { AgentName } from './intents.ts';
 
 // Instructions written for a 0.6B model: short, concrete, one duty per line. Authority is
 // never granted here (the tool layer decides); these lines only steer tool choice and tone.

@@ -1,4 +1,4 @@
-import type { AgentName } from './router.ts';
+import type { AgentName } from './intents.ts';
 
 /**
  * The tools each agent is given (4–8: a 0.6B model chooses well only among a few). Every tool

@@ -10,7 +10,8 @@ import { checkGrounding } from './grounding.ts';
 import { agentToolNames, TURN_KEY, type TurnState } from './mastra-tools.ts';
 import { describeError, type ModelGateway, type ModelMeter } from './model.ts';
 import { answerOffline, joinAnswer, renderReads, type OfflineReason, type TurnResult, type TurnToolCall } from './offline-turn.ts';
-import { detectLocale, routeMessage, type AgentName } from './router.ts';
+import { detectLocale } from '../i18n/index.ts';
+import { routeMessage, type AgentName } from './intents.ts';
 
 export interface AgentRuntime {
   /** The Mastra instance with the ten agents and its storage (conversation memory). */

@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
-import { detectLocale, routeMessage, type AgentName } from '../agents/router.ts';
+import { detectLocale } from '../i18n/index.ts';
+import { routeMessage, type AgentName } from '../agents/intents.ts';
 import { changesSomething } from '../tools/index.ts';
 import type { EvalMessage } from './messages.ts';
 

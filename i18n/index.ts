@@ -4,3 +4,4 @@
 export { locales, intlLocale, type Locale } from './locale.ts';
 export { foldText } from './fold.ts';
 export { centsToDecimal, formatMoneyCents, formatDecimal, formatQuote, formatPrice, formatBase, formatPct, formatDateTime, numberToDecimal } from './format.ts';
+export { detectLocale, localeScores } from './detect.ts';

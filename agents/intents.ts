@@ -3,7 +3,7 @@ import { changesSomething, TOOL_POLICY, TOOLS } from '../tools/index.ts';
 import { intentModel } from './intent-model.ts';
 import { amountCentsIn, dueInDays, windowIn } from './when.ts';
 import { agentUsesTool } from './toolsets.ts';
-import { foldText } from '../i18n/index.ts';
+import { detectLocale, foldText } from '../i18n/index.ts';
 
 /** The ten agents, one per department (the CEO's is `ceo`). */
 export type AgentName = Department;
@@ -79,7 +79,8 @@ const SETTING_NAMES: readonly (readonly [string, RegExp])[] = [
   ['security.brute_force_threshold', /\b(limite de forca bruta|brute.?force threshold)\b/],
 ];
 
-function read(raw: string, now: Date): Message {
+/** What the routes match against: the folded text and what was found in it (an e-mail, an id, a setting key, a slug). */
+function readMessage(raw: string, now: Date): Message {
   const text = foldText(raw);
   return {
     raw,
@@ -92,7 +93,8 @@ function read(raw: string, now: Date): Message {
   };
 }
 
-const any = (text: string, ...patterns: RegExp[]) => patterns.some((p) => p.test(text));
+/** Whether the text matches one of the patterns. */
+const matchesAny = (text: string, ...patterns: RegExp[]) => patterns.some((p) => p.test(text));
 
 const BOT = /\b(robos?|bots?|robots?)\b/;
 /** A bot firing orders nonstop: an anomaly (an order burst), not the bots' list. */
@@ -265,7 +267,7 @@ function followUpDays(m: Message): number | undefined {
 const ROUTES: readonly Route[] = [
   {
     tool: 'company_kpis',
-    when: (m) => any(m.text, /\bkpis?\b/, /resumo (geral|executivo|da empresa|rapido)/, /como (tao|estao|andam|vao) as coisas/, /(todos os|cada) (setores|departamentos|areas)|(all|every) (departments?|teams?|areas)/, /como (esta|vai|anda|ta) a empresa/, /\bcomo (estamos|vamos|andamos)\b/, /company (snapshot|overview|kpis?)/, /how is the company/, /\bhow (are|r) we (doing|going)\b/, /\b(snapshot|overview|panorama|visao geral|resumo)\b.*\b(empresa|company|business|negocio)\b/, /\bpanorama\b/),
+    when: (m) => matchesAny(m.text, /\bkpis?\b/, /resumo (geral|executivo|da empresa|rapido)/, /como (tao|estao|andam|vao) as coisas/, /(todos os|cada) (setores|departamentos|areas)|(all|every) (departments?|teams?|areas)/, /como (esta|vai|anda|ta) a empresa/, /\bcomo (estamos|vamos|andamos)\b/, /company (snapshot|overview|kpis?)/, /how is the company/, /\bhow (are|r) we (doing|going)\b/, /\b(snapshot|overview|panorama|visao geral|resumo)\b.*\b(empresa|company|business|negocio)\b/, /\bpanorama\b/),
   },
   // Settings: a key (or the kill switch) with what to do to it.
   {
@@ -289,7 +291,7 @@ const ROUTES: readonly Route[] = [
   {
     tool: 'verify_audit_chain',
     when: (m) =>
-      any(m.text, /\b(verifi\w*|checa\w*|checar|check\w*|confer\w*|valid\w*)\b.*\b(auditoria|audit|cadeia|trilha|chain|hash\w*)/, /(verify|check) .*audit/) ||
+      matchesAny(m.text, /\b(verifi\w*|checa\w*|checar|check\w*|confer\w*|valid\w*)\b.*\b(auditoria|audit|cadeia|trilha|chain|hash\w*)/, /(verify|check) .*audit/) ||
       (/\b(integr\w*|intact\w*|tamper\w*|adulter\w*|violad\w*|violat\w*|corromp\w*|corrupt\w*|quebrad[oa]|alter(ou|aram|ad[oa]s?|ed)|modific\w*|mexeu|mexeram|apag\w*|delet\w*|edit(ed|ou|aram))/.test(m.text) && /(auditoria|audit|cadeia|trilha|chain|\blogs?\b)/.test(m.text)),
   },
   {
@@ -397,7 +399,7 @@ const ROUTES: readonly Route[] = [
   {
     tool: 'failed_payments',
     // Platform-wide: a message about one customer (an e-mail) is their subscription's status.
-    when: (m) => !m.email && any(m.text,
+    when: (m) => !m.email && matchesAny(m.text,
       /pagamentos? (com )?(falh|recusad|negad)|pagamentos? que falharam/, /inadimpl/, /failed (payments?|cards?|charges?|renewals?|invoices?|billing)/, /payments? (that )?failed/, /\bdunning\b/,
       /\b(cobrancas?|renovac\w*|faturas?|cartao|cartoes|boletos?|renewals?|charges?)\b.*\b(falh\w*|recusad\w*|negad\w*|failed|declined)/, /\b(falh\w*|recusad\w*)\b.*\b(pagamentos?|cobrancas?|renovac\w*|cartao|cartoes)\b/,
       /\bem atraso\b|past.?due|\bat risk\b|em risco/, /\b(card )?declin\w*|\bchargebacks?\b|\bestornos? de cartao\b|cartoes? recusad\w*|recusas? de cartao/),
@@ -409,7 +411,7 @@ const ROUTES: readonly Route[] = [
     // A win rate is the sales funnel's unless it is the bots' (trades).
     tool: 'sales_funnel',
     when: (m) => (WIN_RATE.test(m.text) && !aboutTrading(m)) ||
-      any(m.text, /\bfunil\b|\bfunnel\b|\bpipeline\b|taxa de (conversao|fechamento)|conversion rate|close rate|(quantos|quantas|how many) (leads|deals|negocios|vendas|oportunidades)|\b(deals?|negocios|vendas) (fechad\w*|ganh\w*|closed|won)|(closed|won) deals|lead sources?|origem dos leads|de onde vem/) ||
+      matchesAny(m.text, /\bfunil\b|\bfunnel\b|\bpipeline\b|taxa de (conversao|fechamento)|conversion rate|close rate|(quantos|quantas|how many) (leads|deals|negocios|vendas|oportunidades)|\b(deals?|negocios|vendas) (fechad\w*|ganh\w*|closed|won)|(closed|won) deals|lead sources?|origem dos leads|de onde vem/) ||
       (!CAMPAIGN.test(m.text) && !INFLUENCER.test(m.text) && (/\b(convers\w*|convert\w*|origem|origens|sources?|canal|canais|channels?)\b.*\bleads?\b/.test(m.text) || /\bleads?\b.*\b(convers\w*|convert\w*|origem|origens|sources?|canal|canais|channels?)\b/.test(m.text))),
     args: daysArg,
   },
@@ -447,12 +449,12 @@ const ROUTES: readonly Route[] = [
   },
   {
     tool: 'list_plans',
-    when: (m) => any(m.text, /\bplanos\b|\bplans\b/, /\bprecos?\b|\bpricing\b|\bprices?\b/, /\b(pro|free|enterprise|gratis)\b.*\b(vs|versus|x|inclui|include|includes|diferenca|difference|compared?)\b.*\b(pro|free|enterprise|gratis)\b/, /\b(pro|free|enterprise)\b.*\b(include|includes|inclui|incluem|vem com|comes with)\b/, /quanto custa/, /how much (is|does|do|are)\b/, /\bplano (pro|free|enterprise|gratis|gratuito)\b/, /\b(pro|free|enterprise) plan\b/, /limites? (do|dos|de) planos?|plan limits/),
+    when: (m) => matchesAny(m.text, /\bplanos\b|\bplans\b/, /\bprecos?\b|\bpricing\b|\bprices?\b/, /\b(pro|free|enterprise|gratis)\b.*\b(vs|versus|x|inclui|include|includes|diferenca|difference|compared?)\b.*\b(pro|free|enterprise|gratis)\b/, /\b(pro|free|enterprise)\b.*\b(include|includes|inclui|incluem|vem com|comes with)\b/, /quanto custa/, /how much (is|does|do|are)\b/, /\bplano (pro|free|enterprise|gratis|gratuito)\b/, /\b(pro|free|enterprise) plan\b/, /limites? (do|dos|de) planos?|plan limits/),
   },
   // Trading, for a trader by email (or the platform).
   {
     tool: 'risk_status',
-    when: (m) => any(m.text, /\b(risco|risk)\b.*@/, /(paused|stopped|frozen|failing) bots?/) ||
+    when: (m) => matchesAny(m.text, /\b(risco|risk)\b.*@/, /(paused|stopped|frozen|failing) bots?/) ||
       (BOT.test(m.text) && /\b(pausad\w*|parad[oa]s?|com erro|erros?|errors?|congelad\w*|frozen|paused|stopped|failing|falhando|travad\w*|stuck|problemas?|problems?|issues?|attention|atencao)\b/.test(m.text)),
     args: emailArg,
   },
@@ -483,7 +485,7 @@ const ROUTES: readonly Route[] = [
   },
   {
     tool: 'query_audit_log',
-    when: (m) => any(m.text, /(logs?|trilha|registros?) (de|da) auditoria|audit (log|trail)|\bauditoria\b|\baudit\b/, /(ultimas|recent) (acoes|actions|eventos|events)/, /\b(negad[oa]s?|denied|recusad[oa]s?)\b/) ||
+    when: (m) => matchesAny(m.text, /(logs?|trilha|registros?) (de|da) auditoria|audit (log|trail)|\bauditoria\b|\baudit\b/, /(ultimas|recent) (acoes|actions|eventos|events)/, /\b(negad[oa]s?|denied|recusad[oa]s?)\b/) ||
       (TOOL_NAMES.some((name) => m.text.includes(name)) && /\b(logs?|registros?|entries|chamadas|calls|called|chamou|chamaram|usos?|uses|used|usou|usaram|rodou|ran|execuc\w*|execut\w*|pedidos?|requests?|quem|who)\b/.test(m.text)) ||
       (/\blogs?\b/.test(m.text) && TOOL_WORDS.some(([, pattern]) => pattern.test(m.text))),
     args: auditArgs,
@@ -535,7 +537,7 @@ function mayRouteToAction(message: Message): boolean {
  * its set (AGENT_TOOLSETS); the CEO reaches every route. Undefined when nothing matches.
  */
 export function routeMessage(agent: AgentName, text: string, now: Date = new Date()): RoutedRequest | undefined {
-  const message = read(text, now);
+  const message = readMessage(text, now);
   const actionsAllowed = mayRouteToAction(message);
   let offer: string | undefined;
   let offerArgs: Record<string, unknown> | undefined;
@@ -565,37 +567,3 @@ export const INTENT_MIN_PROBABILITY = 0.6;
  * a seen word for their own tool; "escreva um poema", "tell me a joke" have none), not on the held-out set.
  */
 export const INTENT_MIN_SUPPORT = 0.01;
-
-const PT_WORDS = new Set(
-  ('o a os as um uma de do da dos das que qual quais quanto quantos quantas como esta estao sao para pra pro com nao meu minha meus minhas eu voce ' +
-    'hoje ontem amanha receita pagamentos pagamento conta mostra mostre lista e no na nos nas em ta tem temos teve esse essa esses essas isso aquele ' +
-    'dia dias semana mes ultimos ultimas ultimo ultima agora favor cliente clientes quem onde cade quero preciso faz muda mude marca agenda volta liga ' +
-    'desliga publica procura busca buscar algum alguma ja tudo todos todas qualquer sobre seu sua nosso nossa deles ele ela foi vai tao estamos ' +
-    'vc vcs q tb tbm pq ne blz msm oq hj qto qtos qnts ficou ser estou aqui mas porque tambem muito mais menos ainda so depois antes ate ' +
-    'pelo pela pelos pelas num numa dele dela voces obrigado oi ola').split(' '),
-);
-const EN_WORDS = new Set(
-  ('the what which how is are of for with my today show list give me any do does did we our you have has who when where why can to on in at from by ' +
-    'per this last next new all about please pls set move stop pause refund find search open roll back version history status change up was were ' +
-    'many there it its be been some get tell let and or so if not right now week month year yearly monthly annual customer top ' +
-    'i us your their they them that those these will would should could just still only also very really than then into over off flip bump ' +
-    'lately yesterday much paying customers payments failed weird stuff whats hows thats isnt dont doesnt gonna wanna thanks hey hi').split(' '),
-);
-
-/** How many Portuguese and English marker words (and accented letters, for Portuguese) a text has. */
-export function localeScores(text: string): { pt: number; en: number } {
-  const words = foldText(text.replace(EMAIL, ' ').replace(UUID, ' ')).replace(/[a-z0-9_]+(?:[.-][a-z0-9_]+)+/g, ' ').split(/[^a-z']+/).filter(Boolean);
-  const accents = (text.match(/[ãõçáéíóúâêô]/gi) ?? []).length;
-  return {
-    pt: words.filter((w) => PT_WORDS.has(w)).length + accents,
-    en: words.filter((w) => EN_WORDS.has(w) || /^(what|who|where|how|it|that|there)'s$/.test(w) || /^\w+n't$/.test(w)).length,
-  };
-}
-
-/** Whether the text is Portuguese (most staff) or English, for the reply. */
-export function detectLocale(text: string): 'pt-BR' | 'en' {
-  // The request, not a text it carries ("publish kb-x: <Portuguese body>"), and no emails, ids, slugs or keys.
-  const request = /^(.{8,}?):\s+(.{20,})$/s.exec(text)?.[1] ?? text;
-  const { pt, en } = localeScores(request);
-  return en > pt ? 'en' : 'pt-BR';
-}
