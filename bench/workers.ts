@@ -3,15 +3,103 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
+import * as db from '../db/index.ts';
 import { openDatabase, queryRows, runMigrations } from '../db/index.ts';
 import { createLogger } from '../observability/index.ts';
+import { createSecretBox } from '../secrets/index.ts';
+import { BotRunner, exchangeForBot, LocalFeedLeases, MarketFeeds } from '../trading/index.ts';
 import { BotWorker, LocalBotLocks } from '../workers/index.ts';
+import { startFakeBinance } from '../test/support/fake-binance.ts';
 import { fencedPaperRunner, NO_LOSS_LIMITS, seedPaperBots } from '../test/support/paper-bots.ts';
 import { HOUR, syntheticMarket } from '../test/support/synthetic-market.ts';
 
 const CHILD = fileURLToPath(new URL('../test/support/worker-child.ts', import.meta.url));
 const quiet = createLogger({ log: { level: 'silent', format: 'json' } }, { destination: new Writable({ write: (_c, _e, done) => done() }) });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * One worker ticking `count` paper bots on BTC/USDT 1h the way production does: each bot's
+ * exchange from exchangeForBot, its candles and prices from the shared market feed (the candle
+ * cache in the embedded PGlite, kept current by the one fetcher of the pair) against a scripted
+ * Binance on loopback that counts the requests it gets. Each round a new bar closes at the
+ * exchange (the feed's clock moves an hour), the feed steps, then every bot ticks once.
+ */
+export async function feedTicks(count: number): Promise<TickRun> {
+  const handle = await openDatabase({ dataDir: '', inMemory: true });
+  await runMigrations(handle);
+  await seedPaperBots(handle.db, count);
+  const binance = await startFakeBinance();
+  // Bars laid in the past, so the real ccxt client (which drops bars the wall clock has not closed) serves each one.
+  const t0 = Math.floor(Date.now() / HOUR) * HOUR - 2_000 * HOUR;
+  const bars = (await syntheticMarket(600).fetchCandles('BTC/USDT', '1h', 0, 600)).map((row) => [t0 + row[0]!, ...row.slice(1)]);
+  binance.klines = bars.slice(0, 40);
+  let now = t0 + 40 * HOUR + 1_000;
+  const feeds = new MarketFeeds({ db: handle.db, leases: new LocalFeedLeases(), apiBaseUrl: binance.url, now: () => now });
+  const secretBox = createSecretBox(crypto.randomBytes(32));
+  const worker = new BotWorker({
+    db: handle.db,
+    locks: new LocalBotLocks(),
+    workerId: 'bench',
+    intervalMs: 10_000,
+    lockTtlMs: 30_000,
+    logger: quiet,
+    runnerFor: async (bot, epoch) =>
+      new BotRunner({ db: handle.db, exchange: await exchangeForBot(handle.db, bot, { tradingMode: 'paper', secretBox, feeds }), limits: NO_LOSS_LIMITS, killSwitch: () => false, fence: { epoch } }, bot),
+  });
+  // The pair's history in the cache first (in production the feed has been running), then the
+  // first round takes the bots and warms their strategies up from it.
+  feeds.watch('binance', 'BTC/USDT', '1h');
+  await feeds.step();
+  await worker.round(0);
+  const startRequests = binance.requests.length;
+  const rounds: Round[] = [];
+  for (let i = 1; i <= 8; i++) {
+    binance.klines = bars.slice(0, 40 + i); // the next bar closes at the exchange
+    now += HOUR;
+    const before = binance.requests.length;
+    const started = performance.now();
+    await feeds.step();
+    const { ticked } = await worker.round(i * 10_000);
+    rounds.push({ ticks: ticked, ms: performance.now() - started, requests: binance.requests.length - before });
+  }
+  const orders = (await handle.db.select().from(db.orders)).length;
+  await feeds.stop();
+  await binance.close();
+  await handle.close();
+  return { rounds, orders, startRequests };
+}
+
+/** The same bots and rounds on a replayed market shared in-process: no exchange and no cache (the figure this benchmark gave before the feed; no production path). */
+async function replayTicks(count: number): Promise<TickRun> {
+  const handle = await openDatabase({ dataDir: '', inMemory: true });
+  await runMigrations(handle);
+  await seedPaperBots(handle.db, count);
+  const replay = syntheticMarket(40);
+  const worker = new BotWorker({ db: handle.db, locks: new LocalBotLocks(), workerId: 'bench', intervalMs: 10_000, lockTtlMs: 30_000, logger: quiet, runnerFor: fencedPaperRunner(handle.db, replay, { limits: NO_LOSS_LIMITS }) });
+  replay.now = 40 * HOUR;
+  await worker.round(0);
+  const rounds: Round[] = [];
+  for (let i = 1; i <= 8; i++) {
+    replay.now = (40 + i) * HOUR;
+    const started = performance.now();
+    const { ticked } = await worker.round(i * 10_000);
+    rounds.push({ ticks: ticked, ms: performance.now() - started, requests: 0 });
+  }
+  const orders = (await handle.db.select().from(db.orders)).length;
+  await handle.close();
+  return { rounds, orders, startRequests: 0 };
+}
+
+interface Round {
+  readonly ticks: number;
+  readonly ms: number;
+  readonly requests: number;
+}
+interface TickRun {
+  readonly rounds: Round[];
+  readonly orders: number;
+  readonly startRequests: number;
+}
 
 /**
  * Bot ticks a worker sustains: 1,000 paper bots (RSI with thresholds spread so they don't all
@@ -21,35 +109,19 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function workerThroughput(out: (line?: string) => void): Promise<void> {
   out('## Bot ticks per worker (1,000 paper bots)');
   out();
-  const handle = await openDatabase({ dataDir: '', inMemory: true });
-  await runMigrations(handle);
-  await seedPaperBots(handle.db, 1000);
-  const replay = syntheticMarket(40);
-  const worker = new BotWorker({
-    db: handle.db,
-    locks: new LocalBotLocks(),
-    workerId: 'bench',
-    intervalMs: 10_000,
-    lockTtlMs: 30_000,
-    logger: quiet,
-    runnerFor: fencedPaperRunner(handle.db, replay, { limits: NO_LOSS_LIMITS }),
-  });
-  replay.now = 40 * HOUR;
-  await worker.round(0); // takes the bots and warms their strategies up
-  const rounds: { ticks: number; ms: number }[] = [];
-  for (let i = 1; i <= 8; i++) {
-    replay.now = (40 + i) * HOUR;
-    const started = performance.now();
-    const { ticked } = await worker.round(i * 10_000);
-    rounds.push({ ticks: ticked, ms: performance.now() - started });
-  }
-  await handle.close();
-  const total = rounds.reduce((a, r) => ({ ticks: a.ticks + r.ticks, ms: a.ms + r.ms }), { ticks: 0, ms: 0 });
-  out('One worker on the embedded PGlite (in memory), rounds back to back (each round: every bot once, with the orders the strategies decide, fenced):');
+  const feed = await feedTicks(1000);
+  const replay = await replayTicks(1000);
+  out('One worker, 1,000 RSI paper bots on BTC/USDT 1h, the embedded PGlite in memory, 8 rounds back to back (each round: a new bar closes, every bot ticks once with the orders its strategy decides, fenced). "feed" is the production path: each bot\'s exchange from `exchangeForBot`, candles and prices from the shared market feed (the candle cache, kept current by the pair\'s one fetcher, which steps before each round) against a scripted Binance on loopback that counts the requests it gets. "replay" is the market shared in-process that this benchmark measured before (no exchange, no cache), run in the same process for comparison:');
   out();
-  out('| rounds | ticks | seconds | ticks/s | slowest round ms |');
-  out('|---:|---:|---:|---:|---:|');
-  out(`| ${rounds.length} | ${total.ticks} | ${(total.ms / 1000).toFixed(2)} | ${((total.ticks / total.ms) * 1000).toFixed(0)} | ${Math.max(...rounds.map((r) => r.ms)).toFixed(0)} |`);
+  out('| path | rounds | ticks | orders | seconds | ticks/s | slowest round ms | exchange requests per tick interval (max) | requests at start (history, markets) |');
+  out('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const [name, run] of [['feed', feed], ['replay', replay]] as const) {
+    const total = run.rounds.reduce((a, r) => ({ ticks: a.ticks + r.ticks, ms: a.ms + r.ms }), { ticks: 0, ms: 0 });
+    const requests = name === 'feed' ? String(Math.max(...run.rounds.map((r) => r.requests))) : '—';
+    out(`| ${name} | ${run.rounds.length} | ${total.ticks} | ${run.orders} | ${(total.ms / 1000).toFixed(2)} | ${((total.ticks / total.ms) * 1000).toFixed(0)} | ${Math.max(...run.rounds.map((r) => r.ms)).toFixed(0)} | ${requests} | ${name === 'feed' ? run.startRequests : '—'} |`);
+  }
+  out();
+  out('Before the feed, each paper bot had a ccxt client of its own: 1,000 bots meant at least 1,000 klines requests per tick interval for the same bar, and a markets load per bot.');
   out();
 
   const url = process.env['BENCH_DATABASE_URL'];
