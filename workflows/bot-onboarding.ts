@@ -70,17 +70,17 @@ export function createBotOnboardingWorkflow(deps: WorkflowDeps & { riskLimits?: 
     description: 'the bot, stopped, in the trader’s account (once per request)',
     inputSchema: onboardingRequestSchema,
     outputSchema: created,
-    execute: async ({ inputData: r }) => {
-      const [user] = await deps.db.select({ id: users.id, tenantId: users.tenantId, locale: users.locale }).from(users).where(sql`lower(${users.email}) = lower(${r.email})`);
-      if (!user) throw new Error(`no trader with the email ${r.email}`);
-      const parameters = parseStrategyParameters(getStrategy(r.strategy), r.parameters);
-      const botId = botIdFor(r.requestId);
-      const [account] = r.mode === 'live'
+    execute: async ({ inputData: request }) => {
+      const [user] = await deps.db.select({ id: users.id, tenantId: users.tenantId, locale: users.locale }).from(users).where(sql`lower(${users.email}) = lower(${request.email})`);
+      if (!user) throw new Error(`no trader with the email ${request.email}`);
+      const parameters = parseStrategyParameters(getStrategy(request.strategy), request.parameters);
+      const botId = botIdFor(request.requestId);
+      const [account] = request.mode === 'live'
         ? await deps.db.select({ id: exchangeAccounts.id }).from(exchangeAccounts).where(and(eq(exchangeAccounts.tenantId, user.tenantId), eq(exchangeAccounts.status, 'active'))).orderBy(desc(exchangeAccounts.createdAt)).limit(1)
         : [];
       // Once per request (the id); a paper bot gets its paper wallet (its stake) with it.
-      await createTraderBot(deps.db, tenantScope(user.tenantId), { id: botId, name: r.name, strategyName: r.strategy, parameters, symbols: r.symbols, timeframe: r.timeframe, mode: r.mode, stakeQuote: String(r.stakeQuote), exchangeAccountId: account?.id ?? null });
-      return { ...r, parameters, botId, tenantId: user.tenantId, userId: user.id, locale: user.locale };
+      await createTraderBot(deps.db, tenantScope(user.tenantId), { id: botId, name: request.name, strategyName: request.strategy, parameters, symbols: request.symbols, timeframe: request.timeframe, mode: request.mode, stakeQuote: String(request.stakeQuote), exchangeAccountId: account?.id ?? null });
+      return { ...request, parameters, botId, tenantId: user.tenantId, userId: user.id, locale: user.locale };
     },
   });
 
@@ -89,23 +89,23 @@ export function createBotOnboardingWorkflow(deps: WorkflowDeps & { riskLimits?: 
     description: 'backtest the strategy on recent candles of each symbol (run_backtest)',
     inputSchema: created,
     outputSchema: backtested,
-    execute: async ({ inputData: b }) => {
+    execute: async ({ inputData: newBot }) => {
       const ctx = toolContext(deps, BOT_ONBOARDING, deps.now());
       const results: z.infer<typeof backtestSummary>[] = [];
-      for (const symbol of b.symbols) {
+      for (const symbol of newBot.symbols) {
         // Stored already for this request (the step is running again after a crash): reuse it.
         const [stored] = await deps.db
           .select({ id: backtests.id, candles: backtestResults.candles, trades: backtestResults.closedTrades, ret: backtestResults.totalReturnPct, dd: backtestResults.maxDrawdownPct, win: backtestResults.winRatePct })
           .from(backtests)
           .innerJoin(backtestResults, eq(backtestResults.backtestId, backtests.id))
-          .where(and(eq(backtests.tenantId, b.tenantId), eq(backtests.strategyName, b.strategy), eq(backtests.symbol, symbol), eq(backtests.timeframe, b.timeframe), gte(backtests.createdAt, new Date(b.requestedAt)), sql`${backtests.parameters} = ${JSON.stringify(b.parameters)}::jsonb`))
+          .where(and(eq(backtests.tenantId, newBot.tenantId), eq(backtests.strategyName, newBot.strategy), eq(backtests.symbol, symbol), eq(backtests.timeframe, newBot.timeframe), gte(backtests.createdAt, new Date(newBot.requestedAt)), sql`${backtests.parameters} = ${JSON.stringify(newBot.parameters)}::jsonb`))
           .orderBy(desc(backtests.createdAt))
           .limit(1);
         if (stored) {
           results.push({ symbol, backtestId: stored.id, candles: stored.candles, trades: stored.trades, totalReturnPct: Number(stored.ret), maxDrawdownPct: Number(stored.dd), winRatePct: stored.win === null ? null : Number(stored.win), error: null });
           continue;
         }
-        const outcome = await invokeTool(TOOLS, ctx, 'run_backtest', { strategy: b.strategy, symbol, timeframe: b.timeframe, days: b.backtestDays, parameters: b.parameters, email: b.email });
+        const outcome = await invokeTool(TOOLS, ctx, 'run_backtest', { strategy: newBot.strategy, symbol, timeframe: newBot.timeframe, days: newBot.backtestDays, parameters: newBot.parameters, email: newBot.email });
         if (outcome.ok && 'result' in outcome) {
           const r = outcome.result as { backtestId: string; candles: number; trades: number; totalReturnPct: number; maxDrawdownPct: number; winRatePct: number | null };
           results.push({ symbol, backtestId: r.backtestId, candles: r.candles, trades: r.trades, totalReturnPct: r.totalReturnPct, maxDrawdownPct: r.maxDrawdownPct, winRatePct: r.winRatePct, error: null });
@@ -113,7 +113,7 @@ export function createBotOnboardingWorkflow(deps: WorkflowDeps & { riskLimits?: 
           results.push({ symbol, backtestId: null, candles: 0, trades: 0, totalReturnPct: null, maxDrawdownPct: null, winRatePct: null, error: 'message' in outcome ? outcome.message : 'no result' });
         }
       }
-      return { ...b, backtests: results };
+      return { ...newBot, backtests: results };
     },
   });
 
@@ -122,24 +122,24 @@ export function createBotOnboardingWorkflow(deps: WorkflowDeps & { riskLimits?: 
     description: 'plan entitlements (bots, symbols, live trading), risk limits and the backtest',
     inputSchema: backtested,
     outputSchema: reviewed,
-    execute: async ({ inputData: b }) => {
-      const scope = tenantScope(b.tenantId);
+    execute: async ({ inputData: testedBot }) => {
+      const scope = tenantScope(testedBot.tenantId);
       const plan = await currentPlan(deps.db, scope);
       const reasons: string[] = [];
-      const entitlement = await checkBotStart(deps.db, scope, { id: b.botId, mode: b.mode, symbols: b.symbols });
+      const entitlement = await checkBotStart(deps.db, scope, { id: testedBot.botId, mode: testedBot.mode, symbols: testedBot.symbols });
       if (!entitlement.allowed) reasons.push(entitlement.reason);
-      if (b.stakeQuote > limits.maxPositionQuote) reasons.push(`The stake ${b.stakeQuote} USDT is above the ${limits.maxPositionQuote} USDT a bot may hold in one position.`);
-      if (b.symbols.length > limits.maxOpenPositions) reasons.push(`${b.symbols.length} symbols: a bot may hold at most ${limits.maxOpenPositions} positions at once.`);
-      for (const t of b.backtests) {
+      if (testedBot.stakeQuote > limits.maxPositionQuote) reasons.push(`The stake ${testedBot.stakeQuote} USDT is above the ${limits.maxPositionQuote} USDT a bot may hold in one position.`);
+      if (testedBot.symbols.length > limits.maxOpenPositions) reasons.push(`${testedBot.symbols.length} symbols: a bot may hold at most ${limits.maxOpenPositions} positions at once.`);
+      for (const t of testedBot.backtests) {
         if (t.error) reasons.push(`No backtest of ${t.symbol}: ${t.error}`);
         else if (t.maxDrawdownPct !== null && t.maxDrawdownPct > MAX_BACKTEST_DRAWDOWN_PCT) reasons.push(`The backtest of ${t.symbol} fell ${t.maxDrawdownPct} % from a peak (at most ${MAX_BACKTEST_DRAWDOWN_PCT} %).`);
-        else if (b.mode === 'live' && t.totalReturnPct !== null && t.totalReturnPct < MIN_LIVE_BACKTEST_RETURN_PCT) reasons.push(`The backtest of ${t.symbol} returned ${t.totalReturnPct} % (live bots need at least ${MIN_LIVE_BACKTEST_RETURN_PCT} %).`);
+        else if (testedBot.mode === 'live' && t.totalReturnPct !== null && t.totalReturnPct < MIN_LIVE_BACKTEST_RETURN_PCT) reasons.push(`The backtest of ${t.symbol} returned ${t.totalReturnPct} % (live bots need at least ${MIN_LIVE_BACKTEST_RETURN_PCT} %).`);
       }
-      if (b.mode === 'live') {
-        const [bot] = await deps.db.select({ account: bots.exchangeAccountId }).from(bots).where(eq(bots.id, b.botId));
+      if (testedBot.mode === 'live') {
+        const [bot] = await deps.db.select({ account: bots.exchangeAccountId }).from(bots).where(eq(bots.id, testedBot.botId));
         if (!bot?.account) reasons.push('A live bot needs an active exchange API key; connect one first.');
       }
-      return { ...b, passed: reasons.length === 0, reasons, plan: plan.id };
+      return { ...testedBot, passed: reasons.length === 0, reasons, plan: plan.id };
     },
   });
 
@@ -150,28 +150,28 @@ export function createBotOnboardingWorkflow(deps: WorkflowDeps & { riskLimits?: 
     outputSchema: approved,
     resumeSchema: z.object({ wokenAt: z.string() }),
     suspendSchema: z.object({ wake: z.object({ approvalId: z.string(), reason: z.string() }) }),
-    execute: async ({ inputData: r, suspend }) => {
-      if (!r.passed) return { ...r, decision: 'refused' as const, approvalId: null };
-      if (r.mode === 'paper') return { ...r, decision: 'automatic' as const, approvalId: null };
+    execute: async ({ inputData: reviewedBot, suspend }) => {
+      if (!reviewedBot.passed) return { ...reviewedBot, decision: 'refused' as const, approvalId: null };
+      if (reviewedBot.mode === 'paper') return { ...reviewedBot, decision: 'automatic' as const, approvalId: null };
       // Found again by the bot (a resumed run asks once).
-      const [existing] = await deps.db.select({ id: approvals.id }).from(approvals).where(and(eq(approvals.tool, 'start_bot'), sql`${approvals.args} ->> 'botId' = ${r.botId}`)).orderBy(desc(approvals.createdAt)).limit(1);
+      const [existing] = await deps.db.select({ id: approvals.id }).from(approvals).where(and(eq(approvals.tool, 'start_bot'), sql`${approvals.args} ->> 'botId' = ${reviewedBot.botId}`)).orderBy(desc(approvals.createdAt)).limit(1);
       let approvalId = existing?.id;
       if (!approvalId) {
-        const best = r.backtests.map((t) => `${t.symbol} ${t.totalReturnPct ?? '?'} % (queda máx. ${t.maxDrawdownPct ?? '?'} %)`).join(', ');
-        const summary = `Iniciar em modo REAL o robô "${r.name}" de ${r.email} (${r.strategy}, ${r.symbols.join(', ')}, ${r.stakeQuote} USDT); backtest de ${r.backtestDays} dias: ${best}`;
+        const best = reviewedBot.backtests.map((t) => `${t.symbol} ${t.totalReturnPct ?? '?'} % (queda máx. ${t.maxDrawdownPct ?? '?'} %)`).join(', ');
+        const summary = `Iniciar em modo REAL o robô "${reviewedBot.name}" de ${reviewedBot.email} (${reviewedBot.strategy}, ${reviewedBot.symbols.join(', ')}, ${reviewedBot.stakeQuote} USDT); backtest de ${reviewedBot.backtestDays} dias: ${best}`;
         const [row] = await deps.db
           .insert(approvals)
-          .values({ tenantId: r.tenantId, requestedByUserId: r.userId, agent: `workflow:${BOT_ONBOARDING}`, tool: 'start_bot', args: { botId: r.botId, email: r.email }, summary: summary.slice(0, 1000), approverDepartment: 'security', expiresAt: new Date(deps.now().getTime() + 48 * 3_600_000) })
+          .values({ tenantId: reviewedBot.tenantId, requestedByUserId: reviewedBot.userId, agent: `workflow:${BOT_ONBOARDING}`, tool: 'start_bot', args: { botId: reviewedBot.botId, email: reviewedBot.email }, summary: summary.slice(0, 1000), approverDepartment: 'security', expiresAt: new Date(deps.now().getTime() + 48 * 3_600_000) })
           .returning({ id: approvals.id });
         approvalId = row!.id;
       }
       // Audited once, even when the run stopped between asking and auditing. The Telegram layer
       // announces pending approvals to the people who may decide them.
-      await auditOnce(deps.db, `approval:${approvalId}`, { tenantId: r.tenantId, actorKind: 'system', actorId: `workflow:${BOT_ONBOARDING}`, action: 'tool.call', tool: 'start_bot', args: { botId: r.botId, email: r.email }, outcome: 'pending_approval', details: { approvalId } });
+      await auditOnce(deps.db, `approval:${approvalId}`, { tenantId: reviewedBot.tenantId, actorKind: 'system', actorId: `workflow:${BOT_ONBOARDING}`, action: 'tool.call', tool: 'start_bot', args: { botId: reviewedBot.botId, email: reviewedBot.email }, outcome: 'pending_approval', details: { approvalId } });
       const state = await approvalState(deps, approvalId);
       if (state.status === 'pending' || state.status === 'approved') return suspend({ wake: { approvalId, reason: 'a person decides live trading' } });
       const decision = state.status === 'executed' ? ('approved' as const) : state.status === 'rejected' ? ('rejected' as const) : state.status === 'expired' ? ('expired' as const) : ('failed' as const);
-      return { ...r, decision, approvalId };
+      return { ...reviewedBot, decision, approvalId };
     },
   });
 
@@ -180,17 +180,17 @@ export function createBotOnboardingWorkflow(deps: WorkflowDeps & { riskLimits?: 
     description: 'start the bot (start_bot; already running after a live approval)',
     inputSchema: approved,
     outputSchema: finished,
-    execute: async ({ inputData: a }) => {
-      const [bot] = await deps.db.select({ status: bots.status }).from(bots).where(eq(bots.id, a.botId));
-      if (a.decision !== 'automatic' && a.decision !== 'approved') {
-        const why = a.decision === 'refused' ? a.reasons.join(' ') : `live trading ${a.decision}`;
-        await deps.db.update(bots).set({ lastError: `onboarding: ${why}`.slice(0, 1000), updatedAt: deps.now() }).where(and(eq(bots.id, a.botId), eq(bots.status, 'stopped')));
-        return { ...a, status: bot?.status ?? 'stopped', started: false };
+    execute: async ({ inputData: decidedBot }) => {
+      const [bot] = await deps.db.select({ status: bots.status }).from(bots).where(eq(bots.id, decidedBot.botId));
+      if (decidedBot.decision !== 'automatic' && decidedBot.decision !== 'approved') {
+        const why = decidedBot.decision === 'refused' ? decidedBot.reasons.join(' ') : `live trading ${decidedBot.decision}`;
+        await deps.db.update(bots).set({ lastError: `onboarding: ${why}`.slice(0, 1000), updatedAt: deps.now() }).where(and(eq(bots.id, decidedBot.botId), eq(bots.status, 'stopped')));
+        return { ...decidedBot, status: bot?.status ?? 'stopped', started: false };
       }
-      if (bot?.status === 'running') return { ...a, status: 'running', started: true };
-      const outcome = await invokeTool(TOOLS, toolContext(deps, BOT_ONBOARDING, deps.now()), 'start_bot', { botId: a.botId, email: a.email });
-      if (outcome.ok && 'result' in outcome) return { ...a, status: (outcome.result as { status: string }).status, started: true };
-      return { ...a, decision: 'failed' as const, reasons: [...a.reasons, 'message' in outcome ? outcome.message : 'start failed'], status: bot?.status ?? 'stopped', started: false };
+      if (bot?.status === 'running') return { ...decidedBot, status: 'running', started: true };
+      const outcome = await invokeTool(TOOLS, toolContext(deps, BOT_ONBOARDING, deps.now()), 'start_bot', { botId: decidedBot.botId, email: decidedBot.email });
+      if (outcome.ok && 'result' in outcome) return { ...decidedBot, status: (outcome.result as { status: string }).status, started: true };
+      return { ...decidedBot, decision: 'failed' as const, reasons: [...decidedBot.reasons, 'message' in outcome ? outcome.message : 'start failed'], status: bot?.status ?? 'stopped', started: false };
     },
   });
 
@@ -199,22 +199,22 @@ export function createBotOnboardingWorkflow(deps: WorkflowDeps & { riskLimits?: 
     description: 'tell the trader how it went (once), and audit it',
     inputSchema: finished,
     outputSchema: finished,
-    execute: async ({ inputData: f, runId }) => {
-      const en = f.locale === 'en';
-      const tests = f.backtests.filter((t) => !t.error).map((t) => `${t.symbol}: ${t.totalReturnPct} % ${en ? 'return' : 'de retorno'}, ${en ? 'max drawdown' : 'queda máxima'} ${t.maxDrawdownPct} %, ${t.trades} ${en ? 'trades' : 'operações'}`).join('; ');
-      const text = f.started
+    execute: async ({ inputData: onboarding, runId }) => {
+      const en = onboarding.locale === 'en';
+      const tests = onboarding.backtests.filter((t) => !t.error).map((t) => `${t.symbol}: ${t.totalReturnPct} % ${en ? 'return' : 'de retorno'}, ${en ? 'max drawdown' : 'queda máxima'} ${t.maxDrawdownPct} %, ${t.trades} ${en ? 'trades' : 'operações'}`).join('; ');
+      const text = onboarding.started
         ? en
-          ? `Your bot "${f.name}" (${f.strategy}, ${f.mode}) is running. Backtest over ${f.backtestDays} days — ${tests}.`
-          : `Seu robô "${f.name}" (${f.strategy}, ${f.mode === 'live' ? 'real' : 'simulado'}) está rodando. Backtest de ${f.backtestDays} dias — ${tests}.`
+          ? `Your bot "${onboarding.name}" (${onboarding.strategy}, ${onboarding.mode}) is running. Backtest over ${onboarding.backtestDays} days — ${tests}.`
+          : `Seu robô "${onboarding.name}" (${onboarding.strategy}, ${onboarding.mode === 'live' ? 'real' : 'simulado'}) está rodando. Backtest de ${onboarding.backtestDays} dias — ${tests}.`
         : en
-          ? `Your bot "${f.name}" was not started: ${f.decision === 'refused' ? f.reasons.join(' ') : `live trading ${f.decision}.`}${tests ? ` Backtest — ${tests}.` : ''}`
-          : `Seu robô "${f.name}" não foi iniciado: ${f.decision === 'refused' ? f.reasons.join(' ') : { approved: 'aprovado', rejected: 'a operação real foi recusada.', expired: 'a aprovação expirou sem decisão.', failed: `falha ao iniciar. ${f.reasons.join(' ')}`, automatic: '' }[f.decision]}${tests ? ` Backtest — ${tests}.` : ''}`;
-      await notify(deps.db, { tenantId: f.tenantId, to: { userId: f.userId }, type: 'message', payload: { text: text.slice(0, 4000) }, dedupeKey: `${BOT_ONBOARDING}:${f.requestId}:trader` });
+          ? `Your bot "${onboarding.name}" was not started: ${onboarding.decision === 'refused' ? onboarding.reasons.join(' ') : `live trading ${onboarding.decision}.`}${tests ? ` Backtest — ${tests}.` : ''}`
+          : `Seu robô "${onboarding.name}" não foi iniciado: ${onboarding.decision === 'refused' ? onboarding.reasons.join(' ') : { approved: 'aprovado', rejected: 'a operação real foi recusada.', expired: 'a aprovação expirou sem decisão.', failed: `falha ao iniciar. ${onboarding.reasons.join(' ')}`, automatic: '' }[onboarding.decision]}${tests ? ` Backtest — ${tests}.` : ''}`;
+      await notify(deps.db, { tenantId: onboarding.tenantId, to: { userId: onboarding.userId }, type: 'message', payload: { text: text.slice(0, 4000) }, dedupeKey: `${BOT_ONBOARDING}:${onboarding.requestId}:trader` });
       await auditOnce(deps.db, `${BOT_ONBOARDING}:${runId}`, {
-        tenantId: f.tenantId, actorKind: 'system', actorId: `workflow:${BOT_ONBOARDING}`, action: 'trading.bot_onboarded', outcome: f.started ? 'ok' : 'denied',
-        args: { botId: f.botId, mode: f.mode, decision: f.decision, approvalId: f.approvalId, reasons: f.reasons, backtests: f.backtests.map((t) => t.backtestId) },
+        tenantId: onboarding.tenantId, actorKind: 'system', actorId: `workflow:${BOT_ONBOARDING}`, action: 'trading.bot_onboarded', outcome: onboarding.started ? 'ok' : 'denied',
+        args: { botId: onboarding.botId, mode: onboarding.mode, decision: onboarding.decision, approvalId: onboarding.approvalId, reasons: onboarding.reasons, backtests: onboarding.backtests.map((t) => t.backtestId) },
       });
-      return f;
+      return onboarding;
     },
   });
 

@@ -137,34 +137,34 @@ export function createIncidentResponseWorkflow(deps: WorkflowDeps) {
     description: 'stop the bot, or freeze the keys (at once when allowed, otherwise request the approval)',
     inputSchema: assessment,
     outputSchema: containment,
-    execute: async ({ inputData: a }): Promise<Containment> => {
+    execute: async ({ inputData: assessed }): Promise<Containment> => {
       const ctx = toolContext(deps, INCIDENT_RESPONSE, deps.now());
-      if (a.action === 'none') return { ...a, status: 'not_needed', approvalId: null, detail: a.why };
-      if (a.action === 'stop_bot') {
-        const [bot] = await deps.db.select({ status: bots.status }).from(bots).where(eq(bots.id, a.finding.botId!));
-        if (bot && (bot.status === 'stopped' || bot.status === 'frozen')) return { ...a, status: 'done', approvalId: null, detail: `the bot is ${bot.status}` };
-        const outcome = await invokeTool(TOOLS, ctx, 'stop_bot', { botId: a.finding.botId, email: a.email });
-        return outcome.ok ? { ...a, status: 'done', approvalId: null, detail: 'bot stopped' } : { ...a, status: 'failed', approvalId: null, detail: 'message' in outcome ? outcome.message : 'stop failed' };
+      if (assessed.action === 'none') return { ...assessed, status: 'not_needed', approvalId: null, detail: assessed.why };
+      if (assessed.action === 'stop_bot') {
+        const [bot] = await deps.db.select({ status: bots.status }).from(bots).where(eq(bots.id, assessed.finding.botId!));
+        if (bot && (bot.status === 'stopped' || bot.status === 'frozen')) return { ...assessed, status: 'done', approvalId: null, detail: `the bot is ${bot.status}` };
+        const outcome = await invokeTool(TOOLS, ctx, 'stop_bot', { botId: assessed.finding.botId, email: assessed.email });
+        return outcome.ok ? { ...assessed, status: 'done', approvalId: null, detail: 'bot stopped' } : { ...assessed, status: 'failed', approvalId: null, detail: 'message' in outcome ? outcome.message : 'stop failed' };
       }
       // freeze_api_key: the incident's request is found again (a resumed run asks once), or an
       // agent's pending request for the same trader is joined rather than doubled.
       const [existing] = await deps.db
         .select({ id: approvals.id, status: approvals.status })
         .from(approvals)
-        .where(and(eq(approvals.tool, 'freeze_api_key'), sql`lower(${approvals.args} ->> 'email') = lower(${a.email})`, sql`(${approvals.args} ->> 'reason' like ${`%[incident:${a.key}]%`} or ${approvals.status} = 'pending')`))
+        .where(and(eq(approvals.tool, 'freeze_api_key'), sql`lower(${approvals.args} ->> 'email') = lower(${assessed.email})`, sql`(${approvals.args} ->> 'reason' like ${`%[incident:${assessed.key}]%`} or ${approvals.status} = 'pending')`))
         .orderBy(sql`${approvals.createdAt} desc`)
         .limit(1);
-      if (existing) return { ...a, status: existing.status === 'executed' ? 'done' : 'awaiting_approval', approvalId: existing.id, detail: `freeze request ${existing.id} (${existing.status})` };
-      const args = { email: a.email, reason: `${TITLES[a.finding.kind]} de ${a.finding.ip ?? '?'} (${a.finding.count}×) [incident:${a.key}]` };
-      if (a.automatic) {
-        const [frozen] = await deps.db.select({ n: sql<number>`count(*)::int` }).from(exchangeAccounts).where(and(eq(exchangeAccounts.tenantId, a.tenantId!), eq(exchangeAccounts.status, 'frozen'), sql`${exchangeAccounts.frozenReason} like ${`%[incident:${a.key}]%`}`));
-        if (frozen?.n) return { ...a, status: 'done', approvalId: null, detail: 'keys already frozen for this incident' };
+      if (existing) return { ...assessed, status: existing.status === 'executed' ? 'done' : 'awaiting_approval', approvalId: existing.id, detail: `freeze request ${existing.id} (${existing.status})` };
+      const args = { email: assessed.email, reason: `${TITLES[assessed.finding.kind]} de ${assessed.finding.ip ?? '?'} (${assessed.finding.count}×) [incident:${assessed.key}]` };
+      if (assessed.automatic) {
+        const [frozen] = await deps.db.select({ n: sql<number>`count(*)::int` }).from(exchangeAccounts).where(and(eq(exchangeAccounts.tenantId, assessed.tenantId!), eq(exchangeAccounts.status, 'frozen'), sql`${exchangeAccounts.frozenReason} like ${`%[incident:${assessed.key}]%`}`));
+        if (frozen?.n) return { ...assessed, status: 'done', approvalId: null, detail: 'keys already frozen for this incident' };
         const outcome = await invokeTool(TOOLS, ctx, 'freeze_api_key', args, { approved: true });
-        return outcome.ok ? { ...a, status: 'done', approvalId: null, detail: `keys frozen: ${JSON.stringify('result' in outcome ? outcome.result : {})}` } : { ...a, status: 'failed', approvalId: null, detail: 'message' in outcome ? outcome.message : 'freeze failed' };
+        return outcome.ok ? { ...assessed, status: 'done', approvalId: null, detail: `keys frozen: ${JSON.stringify('result' in outcome ? outcome.result : {})}` } : { ...assessed, status: 'failed', approvalId: null, detail: 'message' in outcome ? outcome.message : 'freeze failed' };
       }
       const outcome = await invokeTool(TOOLS, ctx, 'freeze_api_key', args);
-      if (outcome.ok && 'pendingApproval' in outcome) return { ...a, status: 'awaiting_approval', approvalId: outcome.pendingApproval.id, detail: outcome.message };
-      return { ...a, status: 'failed', approvalId: null, detail: 'message' in outcome ? outcome.message : 'freeze request failed' };
+      if (outcome.ok && 'pendingApproval' in outcome) return { ...assessed, status: 'awaiting_approval', approvalId: outcome.pendingApproval.id, detail: outcome.message };
+      return { ...assessed, status: 'failed', approvalId: null, detail: 'message' in outcome ? outcome.message : 'freeze request failed' };
     },
   });
 
@@ -173,24 +173,24 @@ export function createIncidentResponseWorkflow(deps: WorkflowDeps) {
     description: 'alert Security and the CEO (the approvers see a pending freeze in the alert and on Telegram)',
     inputSchema: containment,
     outputSchema: containment,
-    execute: async ({ inputData: c }) => {
+    execute: async ({ inputData: contained }) => {
       const { companyTenantId, ceo } = await companyPeople(deps.db);
       const containmentText = {
-        done: `Contenção feita: ${c.detail}.`,
-        awaiting_approval: `Congelamento das chaves aguardando aprovação do chefe de Segurança ou do CEO (aprovação ${c.approvalId}).`,
-        not_needed: `Sem ação na conta: ${c.detail}.`,
-        failed: `A contenção falhou: ${c.detail}.`,
-      }[c.status];
+        done: `Contenção feita: ${contained.detail}.`,
+        awaiting_approval: `Congelamento das chaves aguardando aprovação do chefe de Segurança ou do CEO (aprovação ${contained.approvalId}).`,
+        not_needed: `Sem ação na conta: ${contained.detail}.`,
+        failed: `A contenção falhou: ${contained.detail}.`,
+      }[contained.status];
       const detail = [
-        `${c.email ?? 'conta desconhecida'}${c.finding.ip ? `, IP ${c.finding.ip}` : ''}${c.finding.botId ? `, robô ${c.finding.botId}` : ''}: ${c.finding.count} ocorrências entre ${c.finding.firstAt.slice(0, 16).replace('T', ' ')} e ${c.finding.lastAt.slice(0, 16).replace('T', ' ')} UTC.`,
+        `${contained.email ?? 'conta desconhecida'}${contained.finding.ip ? `, IP ${contained.finding.ip}` : ''}${contained.finding.botId ? `, robô ${contained.finding.botId}` : ''}: ${contained.finding.count} ocorrências entre ${contained.finding.firstAt.slice(0, 16).replace('T', ' ')} e ${contained.finding.lastAt.slice(0, 16).replace('T', ' ')} UTC.`,
         containmentText,
-        `Incidente ${c.key}.`,
+        `Incidente ${contained.key}.`,
       ].join('\n');
-      const alert = { severity: c.severity, title: TITLES[c.finding.kind], detail };
-      const tenantId = c.tenantId ?? companyTenantId;
-      await notify(deps.db, { tenantId, to: { department: 'security' }, type: 'security_alert', payload: alert, dedupeKey: `incident:${c.key}:security` });
-      await notify(deps.db, { tenantId, to: ceo ? { userId: ceo.userId } : { department: 'ceo' }, type: 'security_alert', payload: alert, dedupeKey: `incident:${c.key}:ceo` });
-      return c;
+      const alert = { severity: contained.severity, title: TITLES[contained.finding.kind], detail };
+      const tenantId = contained.tenantId ?? companyTenantId;
+      await notify(deps.db, { tenantId, to: { department: 'security' }, type: 'security_alert', payload: alert, dedupeKey: `incident:${contained.key}:security` });
+      await notify(deps.db, { tenantId, to: ceo ? { userId: ceo.userId } : { department: 'ceo' }, type: 'security_alert', payload: alert, dedupeKey: `incident:${contained.key}:ceo` });
+      return contained;
     },
   });
 
@@ -201,12 +201,12 @@ export function createIncidentResponseWorkflow(deps: WorkflowDeps) {
     outputSchema: decided,
     resumeSchema: z.object({ wokenAt: z.string() }),
     suspendSchema: z.object({ wake: z.object({ approvalId: z.string(), reason: z.string() }) }),
-    execute: async ({ inputData: c, suspend }) => {
-      if (c.status !== 'awaiting_approval' || !c.approvalId) return { ...c, decision: c.status === 'not_needed' ? ('not_needed' as const) : c.status === 'failed' ? ('failed' as const) : ('done' as const) };
-      const state = await approvalState(deps, c.approvalId);
-      if (state.status === 'pending' || state.status === 'approved') return suspend({ wake: { approvalId: c.approvalId, reason: 'the Security head or the CEO decides the freeze' } });
+    execute: async ({ inputData: contained, suspend }) => {
+      if (contained.status !== 'awaiting_approval' || !contained.approvalId) return { ...contained, decision: contained.status === 'not_needed' ? ('not_needed' as const) : contained.status === 'failed' ? ('failed' as const) : ('done' as const) };
+      const state = await approvalState(deps, contained.approvalId);
+      if (state.status === 'pending' || state.status === 'approved') return suspend({ wake: { approvalId: contained.approvalId, reason: 'the Security head or the CEO decides the freeze' } });
       const decision = state.status === 'executed' ? ('approved' as const) : state.status === 'rejected' ? ('rejected' as const) : state.status === 'expired' ? ('expired' as const) : ('failed' as const);
-      return { ...c, decision };
+      return { ...contained, decision };
     },
   });
 
@@ -215,24 +215,24 @@ export function createIncidentResponseWorkflow(deps: WorkflowDeps) {
     description: 'audit the incident and tell Security how it ended (once)',
     inputSchema: decided,
     outputSchema: decided,
-    execute: async ({ inputData: d, runId }) => {
+    execute: async ({ inputData: resolved, runId }) => {
       const { companyTenantId } = await companyPeople(deps.db);
       await auditOnce(deps.db, `${INCIDENT_RESPONSE}:${runId}`, {
-        tenantId: d.tenantId, actorKind: 'system', actorId: `workflow:${INCIDENT_RESPONSE}`, action: 'security.incident', outcome: d.decision === 'failed' ? 'error' : 'ok',
-        args: { incident: d.key, kind: d.finding.kind, severity: d.severity, email: d.email, ip: d.finding.ip, botId: d.finding.botId, action: d.action, automatic: d.automatic, decision: d.decision, approvalId: d.approvalId },
+        tenantId: resolved.tenantId, actorKind: 'system', actorId: `workflow:${INCIDENT_RESPONSE}`, action: 'security.incident', outcome: resolved.decision === 'failed' ? 'error' : 'ok',
+        args: { incident: resolved.key, kind: resolved.finding.kind, severity: resolved.severity, email: resolved.email, ip: resolved.finding.ip, botId: resolved.finding.botId, action: resolved.action, automatic: resolved.automatic, decision: resolved.decision, approvalId: resolved.approvalId },
       });
-      if (d.approvalId) {
+      if (resolved.approvalId) {
         const text = {
-          approved: `Incidente ${d.key}: chaves de ${d.email} congeladas após aprovação.`,
-          rejected: `Incidente ${d.key}: o congelamento das chaves de ${d.email} foi rejeitado; nada foi congelado.`,
-          expired: `Incidente ${d.key}: a aprovação para congelar as chaves de ${d.email} expirou sem decisão; nada foi congelado. Reavalie.`,
-          failed: `Incidente ${d.key}: o congelamento aprovado das chaves de ${d.email} falhou; verifique.`,
-          done: `Incidente ${d.key}: chaves de ${d.email} congeladas.`,
-          not_needed: `Incidente ${d.key} encerrado.`,
-        }[d.decision];
-        await notify(deps.db, { tenantId: d.tenantId ?? companyTenantId, to: { department: 'security' }, type: 'message', payload: { text }, dedupeKey: `incident:${d.key}:outcome` });
+          approved: `Incidente ${resolved.key}: chaves de ${resolved.email} congeladas após aprovação.`,
+          rejected: `Incidente ${resolved.key}: o congelamento das chaves de ${resolved.email} foi rejeitado; nada foi congelado.`,
+          expired: `Incidente ${resolved.key}: a aprovação para congelar as chaves de ${resolved.email} expirou sem decisão; nada foi congelado. Reavalie.`,
+          failed: `Incidente ${resolved.key}: o congelamento aprovado das chaves de ${resolved.email} falhou; verifique.`,
+          done: `Incidente ${resolved.key}: chaves de ${resolved.email} congeladas.`,
+          not_needed: `Incidente ${resolved.key} encerrado.`,
+        }[resolved.decision];
+        await notify(deps.db, { tenantId: resolved.tenantId ?? companyTenantId, to: { department: 'security' }, type: 'message', payload: { text }, dedupeKey: `incident:${resolved.key}:outcome` });
       }
-      return d;
+      return resolved;
     },
   });
 
