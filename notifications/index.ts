@@ -5,6 +5,7 @@
 // channel plugs into the outbox (claims, leases, retries, digests, preferences, the delivery
 // journal) through the NotificationChannel interface.
 export { enqueueNotification, type EnqueueNotificationInput } from './enqueue.ts';
+export { queuedNotificationId, outboxCounts } from './status.ts';
 export { setNotificationPreference, getNotificationPreferences, levelFor, preferenceTypeSchema } from './preferences.ts';
 export {
   renderNotification,

@@ -1,7 +1,8 @@
 import { createStep, createWorkflow } from '@mastra/core/workflows';
 import { and, eq, gt, min, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { approvals, notifications } from '../db/index.ts';
+import { approvals } from '../db/index.ts';
+import { outboxCounts } from '../notifications/index.ts';
 import { invokeTool, TOOLS } from '../tools/index.ts';
 import { writeCeoSummary } from './ceo-summary.ts';
 import { toolContext, type WorkflowDeps } from './deps.ts';
@@ -113,9 +114,7 @@ function systemStep(deps: WorkflowDeps) {
         .select({ n: sql<number>`count(*)::int`, oldest: min(approvals.createdAt) })
         .from(approvals)
         .where(and(eq(approvals.status, 'pending'), gt(approvals.expiresAt, asOf)));
-      const [outbox] = await deps.db
-        .select({ pending: sql<number>`count(*) filter (where ${notifications.status} = 'pending')::int`, failed: sql<number>`count(*) filter (where ${notifications.status} = 'failed')::int` })
-        .from(notifications);
+      const outbox = await outboxCounts(deps.db);
       const model = inputData.useModel ? (await deps.gateway.status()).state : ('not checked' as const);
       const oldest = pending?.oldest ? new Date(pending.oldest) : null;
       return {

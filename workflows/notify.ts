@@ -1,6 +1,6 @@
 import { and, asc, eq } from 'drizzle-orm';
-import { notifications, staff, tenants, users, type Database, type Department } from '../db/index.ts';
-import { enqueueNotification } from '../notifications/index.ts';
+import { staff, tenants, users, type Database, type Department } from '../db/index.ts';
+import { enqueueNotification, queuedNotificationId } from '../notifications/index.ts';
 
 // Notifications from workflows go into the outbox (`notifications`), which the channels
 // (Telegram today) deliver with retries. Every one carries a dedupe key derived from the run
@@ -21,8 +21,7 @@ export interface Notice {
 export async function notify(db: Database, notice: Notice): Promise<{ id: string; created: boolean }> {
   const queued = await enqueueNotification(db, notice);
   if (queued.created && queued.id) return { id: queued.id, created: true };
-  const [existing] = await db.select({ id: notifications.id }).from(notifications).where(eq(notifications.dedupeKey, notice.dedupeKey));
-  return { id: existing!.id, created: false };
+  return { id: (await queuedNotificationId(db, notice.dedupeKey))!, created: false };
 }
 
 export interface CompanyPeople {
