@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
 import { eq, sql, type SQL } from 'drizzle-orm';
 import { createStripeClient } from '../billing/index.ts';
 import { customers, openDatabase, queryRows, staff, telegramLinks, tenants, type DatabaseHandle } from '../db/index.ts';
-import { enqueueNotification } from '../telegram/index.ts';
+import { enqueueNotification } from '../notifications/index.ts';
 import { BIN, cliEnv, runCli } from '../test/support/cli.ts';
 import { startPrivatePostgres, type PrivatePostgres } from '../test/support/private-postgres.ts';
 import { freePort } from '../test/support/ports.ts';
