@@ -31,6 +31,8 @@ export interface WorkerServiceOptions {
   readonly tasks?: readonly ScheduledTask[];
   /** Trading events (trade opened/closed, stop loss, risk refusal), e.g. for notifications. */
   readonly onBotEvent?: (event: BotEvent) => void;
+  /** Test seam: the API base URL the market feeds' exchange clients use (a scripted exchange on loopback). */
+  readonly feedApiBaseUrl?: string;
 }
 
 export interface WorkerService {
@@ -71,6 +73,7 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
   const feeds = new MarketFeeds({
     db,
     leases: feedLeases,
+    ...(options.feedApiBaseUrl ? { apiBaseUrl: options.feedApiBaseUrl } : {}),
     stepMs: Math.max(250, Math.min(2_000, config.jobs.botLockTtlMs / 3)),
     onHealth: (health) => {
       const labels = { exchange: health.exchange, symbol: health.symbol, timeframe: health.timeframe };
