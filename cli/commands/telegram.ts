@@ -1,5 +1,5 @@
 import { agentByName, AGENT_NAMES } from '../../agents/index.ts';
-import { issueLinkCode, registerGroup, TelegramIdentityError, unlinkTelegram, unregisterGroup } from '../../telegram/index.ts';
+import { issueLinkCode, registerGroup, TelegramIdentityError, unlinkTelegram, unregisterGroup } from '../../identity/index.ts';
 import { withRuntime } from '../runtime.ts';
 import { UsageError } from '../../errors/index.ts';
 
