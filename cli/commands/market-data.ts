@@ -109,7 +109,7 @@ export async function dataDownloadCommand(options: DataDownloadOptions): Promise
       return { key: { exchange: exchangeId, symbol, timeframe } satisfies CandleKey, range };
     }),
   );
-  const board = process.stderr.isTTY && !options.json ? new ProgressBoard(jobs.map((job) => `${job.key.symbol} ${job.key.timeframe}`)) : undefined;
+  const board = process.stderr.isTTY && !options.json ? new ProgressBoard(jobs.map((job) => `${job.key.symbol} ${job.key.timeframe}`), process.stderr) : undefined;
   const abort = new AbortController();
   const onSignal = () => abort.abort();
   process.once('SIGINT', onSignal);
@@ -179,12 +179,14 @@ function reportLine(report: DownloadReport): string {
   return `${key.symbol} ${key.timeframe}: ${fetched}; cached ${iso(cached.firstMs)} → ${iso(cached.lastMs)}, ${count(cached.candles)} candles, ${holes}`;
 }
 
-/** One progress bar per pair and timeframe on a terminal, redrawn in place. */
-class ProgressBoard {
+/** One progress bar per pair and timeframe on a terminal, redrawn in place (cursor up, clear line). */
+export class ProgressBoard {
   private readonly labels: readonly string[];
   private readonly lines: string[];
+  private readonly terminal: { write(text: string): unknown; readonly columns?: number };
   private drawn = false;
-  constructor(labels: readonly string[]) {
+  constructor(labels: readonly string[], terminal: { write(text: string): unknown; readonly columns?: number }) {
+    this.terminal = terminal;
     const width = Math.max(...labels.map((label) => label.length));
     this.labels = labels.map((label) => label.padEnd(width));
     this.lines = this.labels.map((label) => `${label}  ${bar(0)}   0 %  waiting`);
@@ -193,7 +195,7 @@ class ProgressBoard {
 
   update(index: number, progress: DownloadProgress): void {
     const fraction = progress.missingBars === 0 ? 1 : progress.coveredBars / progress.missingBars;
-    this.lines[index] = `${this.labels[index]}  ${bar(fraction)} ${String(Math.floor(fraction * 100)).padStart(3)} %  ${count(progress.storedCandles)} candles, ${progress.requests} requests`;
+    this.lines[index] = `${this.labels[index]}  ${bar(fraction)} ${String(Math.floor(fraction * 100)).padStart(3)} %  ${count(progress.storedCandles)} candles, ${progress.requests} request${progress.requests === 1 ? '' : 's'}`;
     this.draw();
   }
 
@@ -202,10 +204,11 @@ class ProgressBoard {
     this.draw();
   }
 
+  /** Each line is cut to the terminal's width: a wrapped line would break the move back up. */
   private draw(): void {
-    const columns = process.stderr.columns || 120;
+    const columns = this.terminal.columns || 120;
     const up = this.drawn ? `\x1b[${this.lines.length}A` : '';
-    process.stderr.write(up + this.lines.map((line) => `\r\x1b[2K${line.slice(0, columns - 1)}\n`).join(''));
+    this.terminal.write(up + this.lines.map((line) => `\r\x1b[2K${line.slice(0, columns - 1)}\n`).join(''));
     this.drawn = true;
   }
 }

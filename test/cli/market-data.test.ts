@@ -175,3 +175,28 @@ describe.skipIf(!realPostgresAvailable)('the candle cache from the CLI (PostgreS
     expect(down.stderr).toMatch(/^Error: binance did not answer/);
   });
 });
+
+describe('data download on a terminal', () => {
+  it('draws one bar per pair and timeframe, and redraws them in place', async () => {
+    const { ProgressBoard } = await import('../../cli/commands/market-data.ts');
+    let screen = '';
+    const board = new ProgressBoard(['BTC/USDT 5m', 'ETH/USDT 1h'], { write: (text: string) => (screen += text), columns: 200 });
+    const key = { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '5m' };
+    board.update(0, { key, missingBars: 4_000, coveredBars: 1_000, storedCandles: 1_000, requests: 1 });
+    board.finish(1, {
+      key: { ...key, symbol: 'ETH/USDT', timeframe: '1h' }, range: { fromMs: 0, toMs: 0 }, missingRanges: [{ fromMs: 0, toMs: 0 }], missingBars: 24, requests: 1, storedCandles: 24,
+      cached: { candles: 24, firstMs: Date.UTC(2026, 0, 1), lastMs: Date.UTC(2026, 0, 1, 23), gaps: 0, missingBars: 0 },
+    });
+    const frames = screen.split('\x1b[2A');
+    expect(frames).toHaveLength(3); // drawn once, then moved up two lines before each redraw
+    const last = frames[2]!.split('\n').filter(Boolean).map((line) => line.replace('\r\x1b[2K', ''));
+    expect(last).toEqual([
+      `BTC/USDT 5m  [######..................]  25 %  1,000 candles, 1 request`,
+      `ETH/USDT 1h  [########################] 100 %  24 candles fetched in 1 request; cached 2026-01-01 00:00Z → 2026-01-01 23:00Z, 24 candles, no gaps`,
+    ]);
+    // A narrow terminal: lines are cut to its width, so none wraps and the redraw stays in place.
+    let narrow = '';
+    new ProgressBoard(['BTC/USDT 5m'], { write: (text: string) => (narrow += text), columns: 30 });
+    expect(narrow).toBe(`\r\x1b[2KBTC/USDT 5m  [${'.'.repeat(15)}\n`); // 29 columns
+  });
+});
