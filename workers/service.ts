@@ -86,6 +86,10 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
     },
     onResumed: (health) => logger.info({ exchange: health.exchange, symbol: health.symbol, timeframe: health.timeframe }, 'market feed fresh again'),
     onError: (key, error) => logger.warn({ ...key, err: error }, 'market feed fetch failed'),
+    onForgotten: (key) => {
+      metrics.marketFeedStale.remove({ exchange: key.exchange, symbol: key.symbol, timeframe: key.timeframe });
+      metrics.marketFeedLastBarAge.remove({ exchange: key.exchange, symbol: key.symbol, timeframe: key.timeframe });
+    },
   });
   // Paper bots read the shared feeds, or the replayed market when that was decided (the offline demo).
   const paperExchangeOptions = (timeframe: string) => ({

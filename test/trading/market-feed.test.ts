@@ -193,15 +193,16 @@ describe('market feeds: one fetcher per pair, bots read the candle cache', () =>
     expect(exits).toHaveLength(1);
   });
 
-  it('a new fetcher fills the bars a dead one missed, and holes in the history', async () => {
+  it('a new fetcher fills the bars a dead one missed, and holes in the history; a feed nobody reads is let go', async () => {
     const bars = choppyBars(200);
     const binance = await fake(bars);
     const database_ = await database();
     const key = { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' };
     // What a fetcher that died left behind: bars 0–99 without 30–39 and 70.
     await upsertCandles(database_, key, bars.slice(0, 100).filter((_, i) => !(i >= 30 && i < 40) && i !== 70));
-    const now = T0 + 200 * HOUR + 1_000;
-    const feeds = new MarketFeeds({ db: database_, leases: new LocalFeedLeases(), apiBaseUrl: binance.url, now: () => now, historyBars: 250 });
+    let now = T0 + 200 * HOUR + 1_000;
+    const forgotten: unknown[] = [];
+    const feeds = new MarketFeeds({ db: database_, leases: new LocalFeedLeases(), apiBaseUrl: binance.url, now: () => now, historyBars: 250, onForgotten: (k) => forgotten.push(k) });
     feedsToStop.push(feeds);
     feeds.watch('binance', 'BTC/USDT', '1h');
     await feeds.step();
@@ -209,5 +210,16 @@ describe('market feeds: one fetcher per pair, bots read the candle cache', () =>
     expect(cached.length).toBe(200);
     expect(detectGaps(cached, HOUR)).toEqual([]);
     expect(Array.from(cached.close)).toEqual(bars.map((b) => b[4]));
+
+    // No bot of this process reads the pair any more (they stopped): after ten bars it is let go, its lease with it.
+    expect(feeds.isFetcher(key)).toBe(true);
+    now += 9 * HOUR;
+    await feeds.step();
+    expect(forgotten).toEqual([]);
+    now += 2 * HOUR;
+    await feeds.step();
+    expect(forgotten).toEqual([key]);
+    expect(feeds.isFetcher(key)).toBe(false);
+    expect(feeds.healthAll()).toEqual([]);
   });
 });

@@ -98,6 +98,11 @@ export interface MarketFeedsOptions {
   readonly onResumed?: (health: FeedHealth) => void;
   /** A fetch failed (the feed goes stale if it keeps failing). */
   readonly onError?: (key: CandleKey, error: unknown) => void;
+  /**
+   * A feed no bot of this process has read for `max(15 min, 10 bars)` is let go (its lease
+   * released for a worker that still trades the pair): the bots on it stopped or moved.
+   */
+  readonly onForgotten?: (key: CandleKey) => void;
 }
 
 const feedKeySchema = z.object({ exchange: z.string().min(1).max(40), symbol: z.string().regex(/^[A-Z0-9]+\/[A-Z0-9]+(:[A-Z0-9]+)?$/i), timeframe: timeframeSchema });
@@ -123,6 +128,8 @@ class Feed {
   refreshedAtMs = Number.NEGATIVE_INFINITY;
   refreshing: Promise<void> | undefined;
   watchedSinceMs: number;
+  /** Last time a bot of this process read or watched the feed. */
+  usedAtMs: number;
   leased = false;
   lastPollMs = Number.NEGATIVE_INFINITY;
   /** The episode announced as stale, until bars arrive again. */
@@ -133,6 +140,7 @@ class Feed {
     this.id = feedLeaseKey(key);
     this.barMs = timeframeToMs(key.timeframe);
     this.watchedSinceMs = nowMs;
+    this.usedAtMs = nowMs;
   }
 
   get newestOpenMs(): number | null {
@@ -217,6 +225,7 @@ export class MarketFeeds {
     // A symbol's price from any of its feeds this process watches; the shortest timeframe is the freshest.
     const feeds = [...this.#feeds.values()].filter((feed) => feed.key.exchange === exchange && feed.key.symbol === symbol).sort((a, b) => a.barMs - b.barMs);
     const feed = feeds[0];
+    if (feed) feed.usedAtMs = this.#now();
     if (!feed) throw new ExchangeUnavailableError(`no feed of ${exchange} ${symbol} in this process: no bot here trades it`);
     await this.#refreshIfDue(feed);
     const newest = feed.bars.at(-1);
@@ -288,6 +297,13 @@ export class MarketFeeds {
     await this.renew();
     for (const feed of feeds) {
       if (this.#stopped) return;
+      if (this.#now() - feed.usedAtMs > Math.max(15 * 60_000, 10 * feed.barMs)) {
+        this.#feeds.delete(feed.id);
+        if (feed.leased) await this.#options.leases.release(feed.id).catch(() => {});
+        feed.leased = false;
+        this.#options.onForgotten?.(feed.key);
+        continue;
+      }
       try {
         if (!feed.leased && (await this.#options.leases.acquire(feed.id))) {
           feed.leased = true;
@@ -315,6 +331,7 @@ export class MarketFeeds {
       feed = new Feed(feedKeySchema.parse(key), this.#now());
       this.#feeds.set(id, feed);
     }
+    feed.usedAtMs = this.#now();
     return feed;
   }
 
