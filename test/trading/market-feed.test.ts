@@ -193,6 +193,39 @@ describe('market feeds: one fetcher per pair, bots read the candle cache', () =>
     expect(exits).toHaveLength(1);
   });
 
+  it('a live bot on a real account reads its signals from the feed, not from its account; a testnet account keeps its own', async () => {
+    const feedBars = choppyBars(80);
+    const feedExchange = await fake(feedBars);
+    const account = await fake(choppyBars(80, 0, 11)); // the account's own venue serves other candles: they must not be read
+    const database_ = await database();
+    const tenantId = crypto.randomUUID();
+    await database_.insert(db.tenants).values({ id: tenantId, kind: 'trader', name: 'live' });
+    const seal = (value: string, column: string) => secretBox.seal(value, `exchange_accounts:${tenantId}:${column}`);
+    const [real, sandbox] = await database_
+      .insert(db.exchangeAccounts)
+      .values([false, true].map((isSandbox) => ({ tenantId, label: isSandbox ? 'testnet' : 'main', apiKeyEncrypted: seal('KEY1234', 'api_key'), apiSecretEncrypted: seal('SECRET', 'api_secret'), apiKeyLast4: '1234', sandbox: isSandbox })))
+      .returning();
+    const [liveBot, testnetBot] = await database_
+      .insert(db.bots)
+      .values([real!, sandbox!].map((acct, i) => ({ tenantId, name: `live ${i}`, strategyName: 'rsi', symbols: ['BTC/USDT'], timeframe: '1h', stakeQuote: '100', mode: 'live' as const, exchangeAccountId: acct.id })))
+      .returning();
+    const now = feedBars.at(-1)![0]! + HOUR + 1_000;
+    const feeds = new MarketFeeds({ db: database_, leases: new LocalFeedLeases(), apiBaseUrl: feedExchange.url, now: () => now });
+    feedsToStop.push(feeds);
+    const exchange = await exchangeForBot(database_, liveBot!, { tradingMode: 'live', secretBox, feeds, apiBaseUrl: account.url });
+    expect(exchange.live).toBe(true);
+    await feeds.step();
+    expect(await exchange.fetchCandles('BTC/USDT', '1h', T0, 1000)).toEqual(feedBars);
+    expect(await exchange.feedHealth!('BTC/USDT', '1h')).toMatchObject({ stale: false });
+    expect(klineRequests(account)).toBe(0);
+    // (Orders, balances and the ticker go to the account's client; the scripted Binance cannot answer them for
+    // a real-money client, whose markets load also asks /sapi/margin/allPairs, so they are not exercised here.)
+    // A testnet account fills at the testnet's prices, so its signals stay the testnet's candles.
+    const testnet = await exchangeForBot(database_, testnetBot!, { tradingMode: 'live', secretBox, feeds, apiBaseUrl: account.url });
+    expect(testnet).toBeInstanceOf(CcxtExchange);
+    expect(testnet.live).toBe(false);
+  });
+
   it('a new fetcher fills the bars a dead one missed, and holes in the history; a feed nobody reads is let go', async () => {
     const bars = choppyBars(200);
     const binance = await fake(bars);
