@@ -195,8 +195,7 @@ export class MarketFeeds {
 
   /** Feeds this process watches, as last read. */
   healthAll(): FeedHealth[] {
-    const now = this.#now();
-    return [...this.#feeds.values()].map((feed) => feedHealthAt(feed.key, feed.newestOpenMs, now, feed.barMs));
+    return [...this.#feeds.values()].map((feed) => this.#healthOf(feed));
   }
 
   /** Whether this process is the fetcher of the feed (holds its lease). */
