@@ -81,7 +81,7 @@ export class IntentModel {
   }
 
   /** The likeliest of `candidates` for the text, with its probability among them (0–1). */
-  classify(text: string, candidates: readonly string[]): { tool: string; probability: number; support: number } | undefined {
+  classify<T extends string>(text: string, candidates: readonly T[]): { tool: T; probability: number; support: number } | undefined {
     const known = candidates.filter((tool) => this.#logPrior.has(tool));
     if (known.length === 0) return undefined;
     const fs = features(text);

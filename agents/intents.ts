@@ -1,5 +1,5 @@
 import type { Department } from '../db/index.ts';
-import { changesSomething, TOOL_POLICY, TOOLS } from '../tools/index.ts';
+import { changesSomething, TOOL_NAMES, TOOLS, type ToolName } from '../tools/index.ts';
 import { intentModel } from './intent-model.ts';
 import { amountCentsIn, dueInDays, windowIn } from './when.ts';
 import { agentUsesTool } from './toolsets.ts';
@@ -10,7 +10,7 @@ export type AgentName = Department;
 
 export interface RoutedRequest {
   readonly agent: AgentName;
-  readonly tool: string;
+  readonly tool: ToolName;
   readonly args: Record<string, unknown>;
   /** An action the message resembled but did not ask for with an imperative: offered, not done. */
   readonly offer?: string | undefined;
@@ -35,7 +35,7 @@ interface Message {
 }
 
 interface Route {
-  readonly tool: string;
+  readonly tool: ToolName;
   readonly when: (m: Message) => boolean;
   readonly args?: (m: Message) => Record<string, unknown>;
 }
@@ -107,7 +107,6 @@ const INFLUENCER = /\binfluenc\w*|\bparceir[oa]s?\b|\bafiliad[oa]s?\b|\bcreators
 const LEAD = /\bleads?\b|\bprospect\w*|\bdeals?\b|\boportunidades?\b/;
 const DOCUMENT = /\b(documentos?|docs?|documents?|politicas?|policy|policies|contratos?|contracts?|templates?|modelo de|procedimentos?|procedures?|termos?|terms|lgpd|privacidade|privacy|manua(l|is)|guias?|guides?|regulamentos?|normas?)\b/;
 const PLAN = /\b(free|gratis|gratuito|pro|enterprise|plano|planos|plan|plans)\b/;
-const TOOL_NAMES = Object.keys(TOOL_POLICY);
 
 // --- Arguments --------------------------------------------------------------------------------
 
@@ -232,7 +231,7 @@ function auditArgs(m: Message): Record<string, unknown> {
 }
 
 /** Actions named in words, for the audit log's tool filter ("os reembolsos", "plan changes"). */
-const TOOL_WORDS: readonly (readonly [string, RegExp])[] = [
+const TOOL_WORDS: readonly (readonly [ToolName, RegExp])[] = [
   ['refund_payment', /\b(reembols\w*|estorn\w*|refund\w*)/],
   ['change_plan', /\b(mudancas? de plano|trocas? de plano|plan changes?|upgrades?|downgrades?)\b/],
   ['freeze_api_key', /\b(congelament\w*|chaves? congelad\w*|key freezes?|frozen keys?)\b/],

@@ -1,13 +1,14 @@
+import type { ToolName } from '../tools/index.ts';
 import type { AgentName } from './intents.ts';
 
 /**
  * The tools each agent is given (4–8: a 0.6B model chooses well only among a few). Every tool
- * of a department agent is one TOOL_POLICY allows to that department, so the set never hands
+ * of a department agent is one its `access` (beside the tool) allows to that department, so the set never hands
  * an agent a tool its staff could not call anyway; the policy still decides each call. The
  * CEO gets the KPI snapshot and a few cross-department reads; the rest it delegates
  * (ask_department is added by the Mastra layer, keeping the CEO at 7 tools at most).
  */
-export const AGENT_TOOLSETS: Readonly<Record<AgentName, readonly string[]>> = {
+export const AGENT_TOOLSETS: Readonly<Record<AgentName, readonly ToolName[]>> = {
   ceo: ['company_kpis', 'revenue_summary', 'trading_pnl', 'sales_funnel', 'campaign_performance', 'recent_security_events'],
   finance: ['revenue_summary', 'failed_payments', 'refund_payment', 'subscription_status', 'list_plans', 'trading_pnl', 'campaign_performance'],
   marketing: ['campaign_performance', 'list_influencers', 'pause_campaign', 'sales_funnel', 'search_documents'],
@@ -22,5 +23,5 @@ export const AGENT_TOOLSETS: Readonly<Record<AgentName, readonly string[]>> = {
 
 /** Whether an agent works with a tool: in its set, or any tool for the CEO (who may call all). */
 export function agentUsesTool(agent: AgentName, tool: string): boolean {
-  return agent === 'ceo' || AGENT_TOOLSETS[agent].includes(tool);
+  return agent === 'ceo' || (AGENT_TOOLSETS[agent] as readonly string[]).includes(tool);
 }

@@ -23,7 +23,7 @@ describe("each agent's tool set", () => {
   });
 
   it('puts every catalogue tool in some staff agent set, except those only traders need', () => {
-    const used = new Set(Object.values(AGENT_TOOLSETS).flat());
+    const used = new Set<string>(Object.values(AGENT_TOOLSETS).flat());
     const unused = [...TOOLS.keys()].filter((tool) => !used.has(tool));
     // Traders start bots, run backtests, open tickets, read their wallets and periods, and
     // force exits themselves (Telegram and the API). Operators list, inspect and create bots

@@ -1,18 +1,10 @@
-import { auditTools, companyTools } from './catalogue/audit-company.ts';
-import { billingTools } from './catalogue/billing.ts';
-import { documentTools } from './catalogue/documents.ts';
-import { marketingTools } from './catalogue/marketing.ts';
-import { salesTools } from './catalogue/sales.ts';
-import { securityTools } from './catalogue/security.ts';
-import { settingsTools } from './catalogue/settings.ts';
-import { supportTools } from './catalogue/support.ts';
-import { tradingTools } from './catalogue/trading.ts';
+import { CATALOGUE } from './catalogue/index.ts';
 import type { ToolDefinition } from './types.ts';
 
 /** Every tool by name: the typed, audited, permission-checked surface agents act through. */
-export const TOOLS: ReadonlyMap<string, ToolDefinition> = new Map(
-  [...tradingTools, ...billingTools, ...securityTools, ...supportTools, ...salesTools, ...marketingTools, ...documentTools, ...settingsTools, ...auditTools, ...companyTools].map((tool) => [tool.name, tool]),
-);
+export const TOOLS: ReadonlyMap<string, ToolDefinition> = new Map(CATALOGUE.map((tool) => [tool.name, tool]));
+
+export { TOOL_NAMES, isToolName, type ToolName } from './catalogue/index.ts';
 
 /**
  * Whether a tool changes something or asks for an approval (effect `write` or `approval`);
@@ -38,6 +30,6 @@ export {
 export { actorId, auditAgentEvent, invokeTool, toolNameForAudit, type ToolOutcome } from './invoke.ts';
 export { TOOL_POLICY, mayCall, mayDecide } from './policy.ts';
 export { ToolRefusal, traderScope } from './scope.ts';
-export { defineTool, type Actor, type ToolContext, type ToolDefinition, type ToolEffect, type TradingAccess } from './types.ts';
+export { defineTool, type Actor, type ToolContext, type ToolAccess, type ToolDefinition, type ToolEffect, type TradingAccess } from './types.ts';
 export { actorForEmail, ceoEmail, departmentHeads, staffActor } from './actors.ts';
 export { ANOMALY_KINDS, type AnomalyKind } from './catalogue/security.ts';

@@ -2,6 +2,7 @@ import { appendAudit } from '../audit/index.ts';
 import { approvals } from '../db/index.ts';
 import { mayCall } from './policy.ts';
 import { ToolRefusal } from './scope.ts';
+import type { ToolName } from './catalogue/index.ts';
 import type { Actor, ToolContext, ToolDefinition } from './types.ts';
 
 export type ToolOutcome =
@@ -24,13 +25,20 @@ export function actorId(actor: Actor): string {
 }
 
 /**
+ * A tool name as `invokeTool` takes it: a name written in the code (a literal type) must be
+ * one of the catalogue's, so a misspelt tool does not compile; a name known only at run time
+ * (`string`: a model's choice, a stored approval, a door's input) is checked by the call.
+ */
+export type KnownToolName<N extends string> = string extends N ? string : ToolName;
+
+/**
  * The only way anything calls a tool: look it up, check the policy, validate the arguments,
  * turn side effects into approvals, run it with a validated result, and audit every outcome.
  */
-export async function invokeTool(
+export async function invokeTool<N extends string>(
   catalogue: ReadonlyMap<string, ToolDefinition>,
   ctx: ToolContext,
-  name: string,
+  name: N & KnownToolName<N>,
   rawArgs: unknown,
   options: { approved?: boolean } = {},
 ): Promise<ToolOutcome> {

@@ -43,15 +43,28 @@ export interface TradingAccess {
  */
 export type ToolEffect = 'read' | 'write' | 'approval';
 
-export interface ToolDefinition<I = unknown, O = unknown> {
+/**
+ * Who may call a tool, declared beside it: the departments whose staff may (the CEO and
+ * admins may call every tool), and whether traders may (then only on their own data: the
+ * tool's scope sees to that). Whether a call needs a person's approval is the tool's
+ * `effect` (`approval`), `approverDepartment` and `needsApproval`.
+ */
+export interface ToolAccess {
+  readonly departments: readonly Department[];
+  readonly traders?: boolean;
+}
+
+export interface ToolDefinition<I = unknown, O = unknown, N extends string = string> {
   /** snake_case, what the model calls. */
-  readonly name: string;
+  readonly name: N;
   /** One line a 0.6B model can follow. */
   readonly description: string;
   readonly domain: 'trading' | 'billing' | 'subscriptions' | 'audit' | 'security' | 'support' | 'sales' | 'marketing' | 'documents' | 'settings' | 'company';
   readonly input: z.ZodType<I>;
   readonly output: z.ZodType<O>;
   readonly effect: ToolEffect;
+  /** Who may call it (the policy, checked by `mayCall` before anything runs). */
+  readonly access: ToolAccess;
   /** For `approval` tools: whose head (or the CEO) decides. */
   readonly approverDepartment?: Department;
   /** For `approval` tools: the one-line summary shown to the deciders and the requester, in their language. */
@@ -66,7 +79,7 @@ export interface ToolDefinition<I = unknown, O = unknown> {
   execute(ctx: ToolContext, input: I): Promise<O>;
 }
 
-/** Erases a tool's generic types for the catalogue. */
-export function defineTool<I, O>(tool: ToolDefinition<I, O>): ToolDefinition<unknown, unknown> {
-  return tool as unknown as ToolDefinition<unknown, unknown>;
+/** Erases a tool's input and output types for the catalogue, keeping its name (for `ToolName`). */
+export function defineTool<const N extends string, I, O>(tool: ToolDefinition<I, O, N>): ToolDefinition<unknown, unknown, N> {
+  return tool as unknown as ToolDefinition<unknown, unknown, N>;
 }

@@ -5,7 +5,7 @@ import { and, desc, eq, gte, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { checkBotStart, currentPlan } from '../billing/index.ts';
 import { approvals, backtestResults, backtests, bots, exchangeAccounts, tenantScope, users } from '../db/index.ts';
-import { invokeTool, TOOLS } from '../tools/index.ts';
+import { invokeTool, TOOLS, type ToolName } from '../tools/index.ts';
 import { createBot as createTraderBot, DEFAULT_RISK_LIMITS, getStrategy, parseStrategyParameters, STRATEGIES, type RiskLimits } from '../trading/index.ts';
 import { auditOnce } from './audit.ts';
 import { toolContext, type WorkflowDeps } from './deps.ts';
@@ -161,7 +161,7 @@ export function createBotOnboardingWorkflow(deps: WorkflowDeps & { riskLimits?: 
         const summary = `Iniciar em modo REAL o robô "${reviewedBot.name}" de ${reviewedBot.email} (${reviewedBot.strategy}, ${reviewedBot.symbols.join(', ')}, ${reviewedBot.stakeQuote} USDT); backtest de ${reviewedBot.backtestDays} dias: ${best}`;
         const [row] = await deps.db
           .insert(approvals)
-          .values({ tenantId: reviewedBot.tenantId, requestedByUserId: reviewedBot.userId, agent: `workflow:${BOT_ONBOARDING}`, tool: 'start_bot', args: { botId: reviewedBot.botId, email: reviewedBot.email }, summary: summary.slice(0, 1000), approverDepartment: 'security', expiresAt: new Date(deps.now().getTime() + 48 * 3_600_000) })
+          .values({ tenantId: reviewedBot.tenantId, requestedByUserId: reviewedBot.userId, agent: `workflow:${BOT_ONBOARDING}`, tool: 'start_bot' satisfies ToolName, args: { botId: reviewedBot.botId, email: reviewedBot.email }, summary: summary.slice(0, 1000), approverDepartment: 'security', expiresAt: new Date(deps.now().getTime() + 48 * 3_600_000) })
           .returning({ id: approvals.id });
         approvalId = row!.id;
       }

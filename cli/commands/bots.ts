@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { botStatuses } from '../../db/index.ts';
-import { TOOLS, actorForEmail, ceoEmail, invokeTool, type Actor, type ToolContext, type ToolOutcome, type TradingAccess } from '../../tools/index.ts';
+import { TOOLS, actorForEmail, ceoEmail, invokeTool, type Actor, type ToolContext, type ToolName, type ToolOutcome, type TradingAccess } from '../../tools/index.ts';
 import { DEFAULT_RISK_LIMITS, exchangeForBot, getStrategy, killSwitchEngaged, paperMarketOptions, parseParameterAssignments, parseStrategyParameters } from '../../trading/index.ts';
 import { withRuntime, type Runtime } from '../runtime.ts';
 import { printTable } from '../table.ts';
@@ -70,7 +70,7 @@ function symbolOption(name: string, value: string): string {
 }
 
 /** Opens the runtime, resolves --as (default: the CEO) and runs `work` with a tool context as that person. */
-type Call = <T>(tool: string, args: Record<string, unknown>, extra?: { liveTradingConfirmed?: boolean }) => Promise<T>;
+type Call = <T>(tool: ToolName, args: Record<string, unknown>, extra?: { liveTradingConfirmed?: boolean }) => Promise<T>;
 
 async function asPerson(options: Common, work: (call: Call, actor: Actor) => Promise<void>): Promise<void> {
   const as = emailOption('--as', options.as);
@@ -79,7 +79,7 @@ async function asPerson(options: Common, work: (call: Call, actor: Actor) => Pro
     const actor = who ? await actorForEmail(runtime.database.db, who) : undefined;
     if (!actor) throw new UsageError(`No staff member or trader ${who ?? '(no CEO in the database)'}; pass --as EMAIL.`);
     const ctx: ToolContext = { db: runtime.database.db, actor, billing: runtime.billing, now: () => new Date(), trading: tradingAccess(runtime) };
-    const call: Call = async <T>(tool: string, args: Record<string, unknown>, extra: { liveTradingConfirmed?: boolean } = {}): Promise<T> => {
+    const call: Call = async <T>(tool: ToolName, args: Record<string, unknown>, extra: { liveTradingConfirmed?: boolean } = {}): Promise<T> => {
       const outcome: ToolOutcome = await invokeTool(TOOLS, extra.liveTradingConfirmed ? { ...ctx, liveTradingConfirmed: true } : ctx, tool, args);
       if (!outcome.ok) throw new Refused(tool, outcome.error, outcome.message);
       if ('pendingApproval' in outcome) throw new AwaitingApproval(outcome.message, outcome.pendingApproval);

@@ -12,6 +12,7 @@ export const auditTools = [
     description: 'Recent audit log entries, optionally for one tool or outcome, newest first.',
     domain: 'audit',
     effect: 'read',
+    access: { departments: ['audit', 'security'] },
     input: z.strictObject({ tool: z.string().max(100).optional(), outcome: z.enum(['ok', 'denied', 'error', 'pending_approval']).optional(), hours: z.number().int().min(1).max(24 * 90).default(24), limit: z.number().int().min(1).max(100).default(20) }),
     output: z.object({ hours: z.number(), entries: z.array(z.object({ id: z.number(), at: z.string(), actor: z.string().nullable(), agent: z.string().nullable(), action: z.string(), tool: z.string().nullable(), outcome: z.string() })) }),
     async execute(ctx, input) {
@@ -30,6 +31,7 @@ export const auditTools = [
     description: 'Check the whole audit chain; reports the first altered or missing row.',
     domain: 'audit',
     effect: 'read',
+    access: { departments: ['audit', 'security', 'settings'] },
     input: z.strictObject({}),
     output: z.object({ ok: z.boolean(), rowsChecked: z.number(), badRowId: z.number().nullable(), message: z.string() }),
     async execute(ctx) {
@@ -47,6 +49,7 @@ export const companyTools = [
     description: "One snapshot of every department's key figures, each with its window: now, 30 days, 24 h (CEO).",
     domain: 'company',
     effect: 'read',
+    access: { departments: [] },
     input: z.strictObject({}),
     output: z.object({
       /** The windows of the figures below, so an answer may say them: 30 days (churn, net new MRR, failed payments, trading, won leads), 24 hours (security). */

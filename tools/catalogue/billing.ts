@@ -13,6 +13,7 @@ export const billingTools = [
     description: 'MRR, ARR, paying customers and ARPU now; churn of 30 days; LTV (churn of 90 days); net new MRR of N days.',
     domain: 'billing',
     effect: 'read',
+    access: { departments: ['finance', 'subscriptions'] },
     input: z.strictObject({
       months: z.number().int().min(1).max(24).default(3).describe('calendar months of MRR movements to list'),
       days: z.number().int().min(1).max(365).default(FINANCE_WINDOWS.churnDays).describe('the window of the net new MRR, in days'),
@@ -47,6 +48,7 @@ export const billingTools = [
     description: 'Failed payments of the last N days, the amount still at risk and the most recent failures.',
     domain: 'billing',
     effect: 'read',
+    access: { departments: ['finance', 'subscriptions'] },
     input: z.strictObject({ days: z.number().int().min(1).max(365).default(FINANCE_WINDOWS.failedPaymentsDays) }),
     output: z.object({ days: z.number(), failedPayments: z.number(), failedAmountCents: z.number(), atRiskCents: z.number(), pastDueSubscriptions: z.number(), recent: z.array(z.object({ paymentId: z.string(), email: z.string(), amountCents: z.number(), at: z.string() })) }),
     async execute(ctx, input) {
@@ -66,6 +68,7 @@ export const billingTools = [
     description: 'Refund a payment (needs approval by the Finance head or the CEO).',
     domain: 'billing',
     effect: 'approval',
+    access: { departments: ['finance'] },
     approverDepartment: 'finance',
     input: z.strictObject({ paymentId: z.uuid(), amountCents: z.number().int().positive().optional(), reason: z.string().min(3).max(300) }),
     output: z.object({ refundId: z.string(), amountCents: z.number() }),
@@ -85,6 +88,7 @@ export const billingTools = [
     description: 'The plans with monthly and yearly prices and their limits.',
     domain: 'subscriptions',
     effect: 'read',
+    access: { departments: ['subscriptions', 'sales', 'support', 'finance'], traders: true },
     input: z.strictObject({}),
     output: z.object({ plans: z.array(z.object({ id: z.string(), name: z.string(), monthlyPriceCents: z.number(), yearlyPriceCents: z.number(), botsAllowed: z.number(), liveTradingAllowed: z.boolean(), backtestsPerDay: z.number(), symbolsPerBot: z.number() })) }),
     async execute() {
@@ -96,6 +100,7 @@ export const billingTools = [
     description: "A trader's plan and subscription: status, price, renewal date, cancellation.",
     domain: 'subscriptions',
     effect: 'read',
+    access: { departments: ['subscriptions', 'support', 'finance'], traders: true },
     input: z.strictObject({ email: z.email().optional() }),
     output: z.object({ plan: z.string(), status: z.string().nullable(), amountCents: z.number(), interval: z.string().nullable(), renewsAt: z.string().nullable(), cancelAtPeriodEnd: z.boolean() }),
     async execute(ctx, input) {
@@ -110,6 +115,7 @@ export const billingTools = [
     description: "Move a trader to another plan (needs approval by the Subscriptions head or the CEO).",
     domain: 'subscriptions',
     effect: 'approval',
+    access: { departments: ['subscriptions'] },
     approverDepartment: 'subscriptions',
     input: z.strictObject({ email: z.email(), planId, interval: z.enum(['month', 'year']).default('month') }),
     output: z.object({ email: z.string(), planId: z.string() }),

@@ -54,6 +54,7 @@ export const documentTools = [
     description: 'Full-text search of company documents (title and text of the current version); returns slugs.',
     domain: 'documents',
     effect: 'read',
+    access: { departments: ['documents', 'finance', 'marketing', 'sales', 'security', 'support', 'audit', 'settings', 'subscriptions'] },
     input: z.strictObject({ query: z.string().min(2).max(200), category: z.enum(['policy', 'procedure', 'kb', 'contract', 'report']).optional(), limit: z.number().int().min(1).max(20).default(5) }),
     output: z.object({ documents: z.array(z.object({ slug: z.string(), title: z.string(), category: z.string(), department: z.string(), status: z.string(), version: z.number(), excerpt: z.string(), updatedAt: z.string() })) }),
     async execute(ctx, input) {
@@ -99,6 +100,7 @@ export const documentTools = [
     description: 'The text of one document (by slug or name), its current version or an older one.',
     domain: 'documents',
     effect: 'read',
+    access: { departments: ['documents', 'finance', 'marketing', 'sales', 'security', 'support', 'audit', 'settings', 'subscriptions'] },
     input: getDocumentInput,
     output: z.object({ slug: z.string(), title: z.string(), status: z.string(), version: z.number(), currentVersion: z.number(), body: z.string(), sha256: z.string(), createdAt: z.string() }),
     async execute(ctx, input) {
@@ -114,6 +116,7 @@ export const documentTools = [
     description: 'Every version of one document (by slug or name), newest first: author, date, change note.',
     domain: 'documents',
     effect: 'read',
+    access: { departments: ['documents', 'audit'] },
     input: documentHistoryInput,
     output: z.object({
       slug: z.string(), title: z.string(), status: z.string(), currentVersion: z.number(),
@@ -139,6 +142,7 @@ export const documentTools = [
     description: 'Publish a new version of a document (by slug) with its full new text; older versions stay.',
     domain: 'documents',
     effect: 'write',
+    access: { departments: ['documents'] },
     input: z.strictObject({
       slug,
       body: z.string().min(10).max(50_000).describe('the full text of the new version'),

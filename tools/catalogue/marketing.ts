@@ -38,6 +38,7 @@ export const marketingTools = [
     description: 'Campaigns that ran in the last N days: spend, leads, conversions and cost per lead, with totals.',
     domain: 'marketing',
     effect: 'read',
+    access: { departments: ['marketing', 'finance'] },
     input: z.strictObject({
       days: z.number().int().min(1).max(730).default(90),
       status: z.enum(['active', 'paused', 'finished']).optional(),
@@ -90,6 +91,7 @@ export const marketingTools = [
     description: 'Influencer partners with followers, commission and the results of their campaigns.',
     domain: 'marketing',
     effect: 'read',
+    access: { departments: ['marketing'] },
     input: z.strictObject({ status: z.enum(['active', 'paused', 'ended']).optional(), platform: z.string().min(2).max(40).optional(), limit: z.number().int().min(1).max(50).default(12) }),
     output: z.object({
       total: z.number(),
@@ -127,6 +129,7 @@ export const marketingTools = [
     // `write`, not `approval`: pausing only stops future spend, commits no money and is undone by
     // resuming. Anything that raises spend (a new budget, resuming, launching) would need approval.
     effect: 'write',
+    access: { departments: ['marketing'] },
     input: z.strictObject({ campaign: z.string().min(2).max(200).describe('campaign id or name'), reason: z.string().min(2).max(300).optional() }),
     output: z.object({ campaignId: z.string(), name: z.string(), previousStatus: z.string(), status: z.literal('paused'), spentCents: z.number(), budgetCents: z.number() }),
     async execute(ctx, input) {

@@ -35,6 +35,7 @@ export const salesTools = [
     description: 'Sales funnel of leads created in the last N days: count per stage, conversion, won value, by source.',
     domain: 'sales',
     effect: 'read',
+    access: { departments: ['sales', 'marketing'] },
     input: z.strictObject({ days: z.number().int().min(1).max(730).default(90) }),
     output: z.object({
       days: z.number(),
@@ -94,6 +95,7 @@ export const salesTools = [
     description: 'Leads by stage or owner (salesperson email), best score first; followUpDue lists follow-ups due now.',
     domain: 'sales',
     effect: 'read',
+    access: { departments: ['sales'] },
     input: z.strictObject({
       stage: stage.optional(),
       owner: z.email().optional().describe("the salesperson's email"),
@@ -129,6 +131,7 @@ export const salesTools = [
     description: "Move a lead (by email) to another funnel stage; 'lost' needs a reason.",
     domain: 'sales',
     effect: 'write',
+    access: { departments: ['sales'] },
     input: z.strictObject({ email: z.email(), stage, reason: z.string().min(2).max(300).optional().describe('why (required for lost)') }),
     output: z.object({ leadId: z.string(), email: z.string(), from: z.string(), to: z.string() }),
     async execute(ctx, input) {
@@ -158,6 +161,7 @@ export const salesTools = [
     description: 'Schedule the next follow-up with an open lead (by email) in N days, with an optional note.',
     domain: 'sales',
     effect: 'write',
+    access: { departments: ['sales'] },
     input: z.strictObject({ email: z.email(), inDays: z.number().int().min(0).max(90).default(1), note: z.string().min(2).max(500).optional() }),
     output: z.object({ leadId: z.string(), email: z.string(), nextFollowUpAt: z.string() }),
     async execute(ctx, input) {

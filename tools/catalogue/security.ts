@@ -14,6 +14,7 @@ export const securityTools = [
     description: 'Security events of the last N hours: counts by type and severity, and the latest ones.',
     domain: 'security',
     effect: 'read',
+    access: { departments: ['security', 'audit'] },
     input: z.strictObject({ hours: z.number().int().min(1).max(24 * 30).default(24), severity: z.enum(['info', 'low', 'medium', 'high', 'critical']).optional() }),
     output: z.object({ hours: z.number(), total: z.number(), byType: z.record(z.string(), z.number()), latest: z.array(z.object({ type: z.string(), severity: z.string(), ip: z.string().nullable(), country: z.string().nullable(), at: z.string() })) }),
     async execute(ctx, input) {
@@ -34,6 +35,7 @@ export const securityTools = [
     description: 'Brute-force logins, logins or API keys from new countries, withdrawal attempts, order bursts (last N hours).',
     domain: 'security',
     effect: 'read',
+    access: { departments: ['security'] },
     input: z.strictObject({
       hours: z.number().int().min(1).max(24 * 30).default(24),
       bruteForceThreshold: z.number().int().min(2).max(100).default(5),
@@ -104,6 +106,7 @@ export const securityTools = [
     description: "Freeze a trader's exchange API keys and stop their live bots (needs approval by the Security head or the CEO).",
     domain: 'security',
     effect: 'approval',
+    access: { departments: ['security'] },
     approverDepartment: 'security',
     input: z.strictObject({ email: z.email(), reason: z.string().min(3).max(300) }),
     output: z.object({ frozenAccounts: z.number(), frozenBots: z.number() }),

@@ -120,6 +120,7 @@ export const settingsTools = [
     description: 'Current value of one setting (key) or of all settings under a prefix; secrets are never shown.',
     domain: 'settings',
     effect: 'read',
+    access: { departments: ['settings', 'security', 'audit'] },
     input: z.strictObject({ key: z.string().min(2).max(100).optional().describe('e.g. trading.kill_switch'), prefix: z.string().min(2).max(60).optional().describe('e.g. risk') }),
     output: z.object({ entries: z.array(z.object({ key: z.string(), value: z.json(), secret: z.boolean(), version: z.number(), description: z.string().nullable(), updatedAt: z.string(), updatedBy: z.string().nullable() })) }),
     async execute(ctx, input) {
@@ -144,6 +145,7 @@ export const settingsTools = [
     description: 'Past versions of one setting, newest first: value, who changed it, when and why.',
     domain: 'settings',
     effect: 'read',
+    access: { departments: ['settings', 'audit'] },
     input: z.strictObject({ key: configKey, limit: z.number().int().min(1).max(50).default(10) }),
     output: z.object({ key: z.string(), currentVersion: z.number(), versions: z.array(z.object({ version: z.number(), value: z.json(), changedBy: z.string().nullable(), reason: z.string().nullable(), at: z.string() })) }),
     async execute(ctx, input) {
@@ -167,6 +169,7 @@ export const settingsTools = [
     description: 'Change a setting to a new value with a reason (needs approval by the Settings head or the CEO).',
     domain: 'settings',
     effect: 'approval',
+    access: { departments: ['settings'] },
     approverDepartment: 'settings',
     input: z.strictObject({ key: configKey, value: configValue, reason: z.string().min(3).max(300) }),
     output: changeResult,
@@ -185,6 +188,7 @@ export const settingsTools = [
     description: 'Put a setting back to an earlier version, by default the previous one (needs Settings head approval).',
     domain: 'settings',
     effect: 'approval',
+    access: { departments: ['settings'] },
     approverDepartment: 'settings',
     input: z.strictObject({ key: configKey, version: z.number().int().min(1).optional().describe('default: the version before the current one'), reason: z.string().min(3).max(300) }),
     output: changeResult,

@@ -20,6 +20,7 @@ export const supportTools = [
     description: 'Search the published help articles and policies; returns titles and short excerpts.',
     domain: 'support',
     effect: 'read',
+    access: { departments: ['support', 'sales', 'documents'], traders: true },
     input: z.strictObject({ query: z.string().min(2).max(200) }),
     output: z.object({ articles: z.array(z.object({ slug: z.string(), title: z.string(), excerpt: z.string() })) }),
     async execute(ctx, input) {
@@ -43,6 +44,7 @@ export const supportTools = [
     description: 'Open, pending and escalated tickets with their SLA (one trader by email, or all).',
     domain: 'support',
     effect: 'read',
+    access: { departments: ['support'], traders: true },
     input: z.strictObject({ email: z.email().optional(), limit: z.number().int().min(1).max(50).default(10) }),
     output: z.object({ total: z.number(), overdue: z.number(), tickets: z.array(z.object({ id: z.string(), subject: z.string(), status: z.string(), priority: z.string(), slaDueAt: z.string(), overdue: z.boolean() })) }),
     async execute(ctx, input) {
@@ -62,6 +64,7 @@ export const supportTools = [
     description: "Open a support ticket for the trader asking (or for a trader by email).",
     domain: 'support',
     effect: 'write',
+    access: { departments: ['support'], traders: true },
     input: z.strictObject({ subject: z.string().min(3).max(200), message: z.string().min(1).max(4000), priority: z.enum(['low', 'normal', 'high', 'urgent']).default('normal'), email: z.email().optional() }),
     output: z.object({ ticketId: z.string(), slaDueAt: z.string() }),
     async execute(ctx, input) {
@@ -82,6 +85,7 @@ export const supportTools = [
     description: 'Reply to a ticket; the first reply stops the first-response SLA clock.',
     domain: 'support',
     effect: 'write',
+    access: { departments: ['support'] },
     input: z.strictObject({ ticketId: z.uuid(), message: z.string().min(1).max(4000) }),
     output: z.object({ ticketId: z.string(), status: z.string() }),
     async execute(ctx, input) {
@@ -102,6 +106,7 @@ export const supportTools = [
     description: 'Escalate a ticket to the support head with a reason; raises its priority.',
     domain: 'support',
     effect: 'write',
+    access: { departments: ['support'] },
     input: z.strictObject({ ticketId: z.uuid(), reason: z.string().min(3).max(500) }),
     output: z.object({ ticketId: z.string(), status: z.string(), priority: z.string() }),
     async execute(ctx, input) {

@@ -6,7 +6,7 @@ import { ToolRefusal, traderScope } from '../scope.ts';
 import { checkBacktestQuota } from '../../billing/index.ts';
 import { BotRunner, createBot, getStrategy, loadCachedCandles, parseStrategyParameters, runBacktest, saveBacktest, sliceCandles, splitSymbol, startBot, STRATEGIES, stopBot, timeframeToMs } from '../../trading/index.ts';
 import { ensureCandles, MarketDataUnavailableError } from '../../trading/market-data/download.ts';
-import { defineTool, type ToolContext } from '../types.ts';
+import { defineTool, type ToolAccess, type ToolContext } from '../types.ts';
 
 /**
  * The most bars one backtest may download and run on: a year of 5-minute bars, the longest range
@@ -62,12 +62,13 @@ async function findBot(ctx: ToolContext, botId: string, email: string | undefine
 }
 
 /** A write tool that starts or stops one of the scoped trader's bots. */
-function botControlTool(name: 'start_bot' | 'stop_bot', description: string, action: typeof startBot) {
+function botControlTool<N extends 'start_bot' | 'stop_bot'>(name: N, description: string, access: ToolAccess, action: typeof startBot) {
   return defineTool({
     name,
     description,
     domain: 'trading',
     effect: 'write',
+    access,
     input: z.strictObject({ botId: z.uuid(), email: traderEmail }),
     output: z.object({ botId: z.string(), status: z.string() }),
     ...(name === 'start_bot'
@@ -111,6 +112,7 @@ export const tradingTools = [
     description: "List a trader's bots with strategy, symbols, mode and status.",
     domain: 'trading',
     effect: 'read',
+    access: { departments: ['finance', 'security', 'support'], traders: true },
     input: z.strictObject({ email: traderEmail }),
     output: z.object({ bots: z.array(botRow), running: z.number() }),
     async execute(ctx, input) {
@@ -123,111 +125,11 @@ export const tradingTools = [
     },
   }),
   defineTool({
-    name: 'list_bots',
-    description: "Bots with owner, strategy, symbols, mode and status: one trader's, or every trader's (staff, no email).",
-    domain: 'trading',
-    effect: 'read',
-    input: z.strictObject({
-      status: z.enum(botStatuses).optional().describe('only bots in this status'),
-      email: traderEmail,
-      limit: z.number().int().min(1).max(1000).default(100).describe('at most this many bots, oldest first'),
-    }),
-    output: z.object({ bots: z.array(listedBot), total: z.number(), byStatus: z.record(z.string(), z.number()) }),
-    async execute(ctx, input) {
-      const statusFilter = input.status ? eq(bots.status, input.status) : undefined;
-      const order = [asc(bots.createdAt), asc(bots.id)];
-      let rows: BotSelect[];
-      let counts: { status: string; n: number }[];
-      if (ctx.actor.kind === 'trader' || input.email) {
-        const scope = await traderScope(ctx, input.email);
-        rows = await selectScoped(ctx.db, scope, bots, { ...(statusFilter ? { where: statusFilter } : {}), orderBy: order, limit: input.limit });
-        counts = await ctx.db.select({ status: bots.status, n: sql<number>`count(*)::int` }).from(bots).where(eq(bots.tenantId, scope.tenantId)).groupBy(bots.status);
-      } else {
-        // The platform (staff only: a trader always gets their own account).
-        rows = await ctx.db.select().from(bots).where(statusFilter).orderBy(...order).limit(input.limit);
-        counts = await ctx.db.select({ status: bots.status, n: sql<number>`count(*)::int` }).from(bots).groupBy(bots.status);
-      }
-      const owners = await ownerEmails(ctx.db, rows.map((b) => b.tenantId));
-      const byStatus = Object.fromEntries(counts.map((c) => [c.status, Number(c.n)]));
-      const total = input.status ? (byStatus[input.status] ?? 0) : Object.values(byStatus).reduce((sum, n) => sum + n, 0);
-      return { bots: rows.map((b) => listed(b, owners.get(b.tenantId) ?? null)), total, byStatus };
-    },
-  }),
-  defineTool({
-    name: 'bot_details',
-    description: 'One bot by its id: owner, strategy and parameters, symbols, mode, status, open positions and closed trades.',
-    domain: 'trading',
-    effect: 'read',
-    input: z.strictObject({ botId: z.uuid(), email: traderEmail }),
-    output: z.object({
-      bot: detailedBot,
-      positions: z.array(z.object({ symbol: z.string(), amountBase: z.string(), entryPriceQuote: z.string(), stopLossQuote: z.string().nullable(), takeProfitQuote: z.string().nullable(), openedAt: z.string() })),
-      trades: z.object({ open: z.number(), closed: z.number(), wins: z.number(), profitQuote: z.number() }),
-    }),
-    async execute(ctx, input) {
-      const { bot, scope } = await findBot(ctx, input.botId, input.email);
-      const owners = await ownerEmails(ctx.db, [bot.tenantId]);
-      const held = await selectScoped(ctx.db, scope, positions, { where: eq(positions.botId, bot.id), orderBy: asc(positions.symbol) });
-      const [row] = await queryRows<{ open: number; closed: number; wins: number; profit: string | null }>(
-        ctx.db,
-        sql`select count(*) filter (where status = 'open')::int as open, count(*) filter (where status = 'closed')::int as closed,
-                   count(*) filter (where status = 'closed' and profit_quote > 0)::int as wins, sum(profit_quote) filter (where status = 'closed')::text as profit
-            from trades where tenant_id = ${scope.tenantId} and bot_id = ${bot.id}`,
-      );
-      return {
-        bot: detailed(bot, owners.get(bot.tenantId) ?? null),
-        positions: held.map((p) => ({ symbol: p.symbol, amountBase: p.amountBase, entryPriceQuote: p.averageEntryPriceQuote, stopLossQuote: p.stopLossPriceQuote, takeProfitQuote: p.takeProfitPriceQuote, openedAt: p.openedAt.toISOString() })),
-        trades: { open: Number(row?.open ?? 0), closed: Number(row?.closed ?? 0), wins: Number(row?.wins ?? 0), profitQuote: Math.round(Number(row?.profit ?? 0) * 100) / 100 },
-      };
-    },
-  }),
-  defineTool({
-    name: 'create_bot',
-    description: "Create a bot, stopped, in a trader's account (paper by default; start it with start_bot).",
-    domain: 'trading',
-    effect: 'write',
-    input: z.strictObject({
-      name: z.string().trim().min(1).max(100),
-      strategy: z.string().refine((name) => STRATEGIES.has(name), { error: `a strategy: ${[...STRATEGIES.keys()].join(', ')}` }),
-      symbols: z.array(symbol).min(1).max(20).refine((list) => new Set(list).size === list.length, { error: 'each symbol once' }),
-      timeframe: z.enum(['5m', '15m', '1h', '4h', '1d']).default('1h'),
-      /** Cash the bot may commit, in quote currency (USDT). */
-      stakeQuote: z.number().positive().max(1_000_000_000),
-      mode: z.enum(botModes).default('paper'),
-      /** The strategy's parameters (its defaults for any left out). */
-      parameters: z.record(z.string(), z.number()).optional(),
-      email: traderEmail,
-    }),
-    output: z.object({ bot: detailedBot }),
-    async execute(ctx, input) {
-      const scope = await traderScope(ctx, input.email);
-      const [tenant] = await ctx.db.select({ kind: tenants.kind }).from(tenants).where(eq(tenants.id, scope.tenantId));
-      if (tenant?.kind !== 'trader') throw new ToolRefusal('forbidden', `${input.email ?? 'This account'} is not a trader's account; bots belong to traders.`);
-      let parameters: Record<string, number>;
-      try {
-        parameters = parseStrategyParameters(getStrategy(input.strategy), input.parameters ?? {});
-      } catch (error) {
-        throw new ToolRefusal('forbidden', (error as Error).message);
-      }
-      // A live bot trades on the trader's newest active exchange account (as the onboarding does).
-      const [account] = input.mode === 'live'
-        ? await selectScoped(ctx.db, scope, exchangeAccounts, { where: eq(exchangeAccounts.status, 'active'), orderBy: desc(exchangeAccounts.createdAt), limit: 1 })
-        : [];
-      if (input.mode === 'live' && !account) throw new ToolRefusal('forbidden', 'A live bot needs an active exchange API key; connect one first.');
-      // A paper bot gets its paper wallet (its stake) with it, in the same transaction.
-      const { bot } = await createBot(ctx.db, scope, {
-        name: input.name, strategyName: input.strategy, parameters, symbols: input.symbols, timeframe: input.timeframe, mode: input.mode,
-        stakeQuote: String(input.stakeQuote), exchangeAccountId: account?.id ?? null,
-      });
-      const owners = await ownerEmails(ctx.db, [scope.tenantId]);
-      return { bot: detailed(bot, owners.get(scope.tenantId) ?? null) };
-    },
-  }),
-  defineTool({
     name: 'trading_pnl',
     description: 'Profit and loss of closed trades over the last N days, for one trader or the whole platform.',
     domain: 'trading',
     effect: 'read',
+    access: { departments: ['finance', 'security', 'support'], traders: true },
     input: z.strictObject({ email: traderEmail, days: z.number().int().min(1).max(365).default(30) }),
     output: z.object({ days: z.number(), closedTrades: z.number(), wins: z.number(), profitQuote: z.number(), winRatePct: z.number().nullable() }),
     async execute(ctx, input) {
@@ -240,6 +142,7 @@ export const tradingTools = [
     description: "A trader's open positions with entry price, stop loss and take profit.",
     domain: 'trading',
     effect: 'read',
+    access: { departments: ['security', 'support'], traders: true },
     input: z.strictObject({ email: traderEmail }),
     output: z.object({ positions: z.array(z.object({ botId: z.string(), symbol: z.string(), amountBase: z.string(), entryPriceQuote: z.string(), stopLossQuote: z.string().nullable(), takeProfitQuote: z.string().nullable() })) }),
     async execute(ctx, input) {
@@ -253,6 +156,7 @@ export const tradingTools = [
     description: "Paused, failing or frozen bots and today's result: one trader's, or the platform's (staff, no email).",
     domain: 'trading',
     effect: 'read',
+    access: { departments: ['security', 'support'], traders: true },
     input: z.strictObject({ email: traderEmail }),
     output: z.object({
       attention: z.array(z.object({ botId: z.string(), name: z.string(), status: z.string(), reason: z.string().nullable() })),
@@ -285,14 +189,15 @@ export const tradingTools = [
       };
     },
   }),
-  botControlTool('stop_bot', "Stop one of a trader's bots by its id.", stopBot),
-  botControlTool('start_bot', "Start one of a trader's bots by its id (plan limits apply).", startBot),
+  botControlTool('stop_bot', "Stop one of a trader's bots by its id.", { departments: ['security', 'support'], traders: true }, stopBot),
+  botControlTool('start_bot', "Start one of a trader's bots by its id (plan limits apply).", { departments: ['support'], traders: true }, startBot),
   defineTool({
     // Telegram's /backtest calls this tool too (telegram/trader.ts), so both download on demand.
     name: 'run_backtest',
     description: 'Backtest a strategy on recent candles of a symbol and store the result (plan limits apply).',
     domain: 'trading',
     effect: 'write',
+    access: { departments: ['support'], traders: true },
     input: z.strictObject({
       strategy: z.enum(['rsi', 'rsi-reference', 'macd-cross', 'ema-cross', 'bollinger-reversion']).default('rsi'),
       symbol: z.string().regex(/^[A-Z0-9]+\/[A-Z0-9]+$/, { error: 'expected a symbol such as BTC/USDT' }).default('BTC/USDT'),
@@ -357,6 +262,7 @@ export const tradingTools = [
     description: "Closed trades' profit per day, week or month, newest first, for one trader or the whole platform.",
     domain: 'trading',
     effect: 'read',
+    access: { departments: ['finance', 'security', 'support'], traders: true },
     input: z.strictObject({ period: z.enum(['day', 'week', 'month']).default('day'), count: z.number().int().min(1).max(60).default(7), email: traderEmail }),
     output: z.object({
       period: z.string(),
@@ -391,6 +297,7 @@ export const tradingTools = [
     description: "A trader's wallet per bot: the paper wallet of paper bots, the exchange account of live bots.",
     domain: 'trading',
     effect: 'read',
+    access: { departments: ['security', 'support'], traders: true },
     input: z.strictObject({ email: traderEmail }),
     output: z.object({
       bots: z.array(z.object({ botId: z.string(), name: z.string(), mode: z.string(), status: z.string(), stakeQuote: z.string(), assets: z.record(z.string(), z.number()).nullable(), note: z.string().nullable() })),
@@ -428,6 +335,7 @@ export const tradingTools = [
     description: "Close a trader's bot's open positions now with market sells (one symbol, or all of the bot's).",
     domain: 'trading',
     effect: 'write',
+    access: { departments: ['security'], traders: true },
     input: z.strictObject({ botId: z.uuid(), symbol: symbol.optional(), email: traderEmail }),
     output: z.object({
       botId: z.string(),
@@ -441,6 +349,111 @@ export const tradingTools = [
       if (!ctx.trading) throw new Error('the trading engine is not available here');
       const runner = new BotRunner({ db: ctx.db, exchange: await ctx.trading.exchangeFor(bot), limits: ctx.trading.limits, killSwitch: () => ctx.trading!.killSwitch() }, bot);
       return { botId: bot.id, exits: await runner.forceExit(input.symbol) };
+    },
+  }),
+  // The operators' bot commands (botcriptofy bots …): the platform's bots, one bot, a new bot.
+  defineTool({
+    name: 'list_bots',
+    description: "Bots with owner, strategy, symbols, mode and status: one trader's, or every trader's (staff, no email).",
+    domain: 'trading',
+    effect: 'read',
+    access: { departments: ['finance', 'security', 'support'], traders: true },
+    input: z.strictObject({
+      status: z.enum(botStatuses).optional().describe('only bots in this status'),
+      email: traderEmail,
+      limit: z.number().int().min(1).max(1000).default(100).describe('at most this many bots, oldest first'),
+    }),
+    output: z.object({ bots: z.array(listedBot), total: z.number(), byStatus: z.record(z.string(), z.number()) }),
+    async execute(ctx, input) {
+      const statusFilter = input.status ? eq(bots.status, input.status) : undefined;
+      const order = [asc(bots.createdAt), asc(bots.id)];
+      let rows: BotSelect[];
+      let counts: { status: string; n: number }[];
+      if (ctx.actor.kind === 'trader' || input.email) {
+        const scope = await traderScope(ctx, input.email);
+        rows = await selectScoped(ctx.db, scope, bots, { ...(statusFilter ? { where: statusFilter } : {}), orderBy: order, limit: input.limit });
+        counts = await ctx.db.select({ status: bots.status, n: sql<number>`count(*)::int` }).from(bots).where(eq(bots.tenantId, scope.tenantId)).groupBy(bots.status);
+      } else {
+        // The platform (staff only: a trader always gets their own account).
+        rows = await ctx.db.select().from(bots).where(statusFilter).orderBy(...order).limit(input.limit);
+        counts = await ctx.db.select({ status: bots.status, n: sql<number>`count(*)::int` }).from(bots).groupBy(bots.status);
+      }
+      const owners = await ownerEmails(ctx.db, rows.map((b) => b.tenantId));
+      const byStatus = Object.fromEntries(counts.map((c) => [c.status, Number(c.n)]));
+      const total = input.status ? (byStatus[input.status] ?? 0) : Object.values(byStatus).reduce((sum, n) => sum + n, 0);
+      return { bots: rows.map((b) => listed(b, owners.get(b.tenantId) ?? null)), total, byStatus };
+    },
+  }),
+  defineTool({
+    name: 'bot_details',
+    description: 'One bot by its id: owner, strategy and parameters, symbols, mode, status, open positions and closed trades.',
+    domain: 'trading',
+    effect: 'read',
+    access: { departments: ['finance', 'security', 'support'], traders: true },
+    input: z.strictObject({ botId: z.uuid(), email: traderEmail }),
+    output: z.object({
+      bot: detailedBot,
+      positions: z.array(z.object({ symbol: z.string(), amountBase: z.string(), entryPriceQuote: z.string(), stopLossQuote: z.string().nullable(), takeProfitQuote: z.string().nullable(), openedAt: z.string() })),
+      trades: z.object({ open: z.number(), closed: z.number(), wins: z.number(), profitQuote: z.number() }),
+    }),
+    async execute(ctx, input) {
+      const { bot, scope } = await findBot(ctx, input.botId, input.email);
+      const owners = await ownerEmails(ctx.db, [bot.tenantId]);
+      const held = await selectScoped(ctx.db, scope, positions, { where: eq(positions.botId, bot.id), orderBy: asc(positions.symbol) });
+      const [row] = await queryRows<{ open: number; closed: number; wins: number; profit: string | null }>(
+        ctx.db,
+        sql`select count(*) filter (where status = 'open')::int as open, count(*) filter (where status = 'closed')::int as closed,
+                   count(*) filter (where status = 'closed' and profit_quote > 0)::int as wins, sum(profit_quote) filter (where status = 'closed')::text as profit
+            from trades where tenant_id = ${scope.tenantId} and bot_id = ${bot.id}`,
+      );
+      return {
+        bot: detailed(bot, owners.get(bot.tenantId) ?? null),
+        positions: held.map((p) => ({ symbol: p.symbol, amountBase: p.amountBase, entryPriceQuote: p.averageEntryPriceQuote, stopLossQuote: p.stopLossPriceQuote, takeProfitQuote: p.takeProfitPriceQuote, openedAt: p.openedAt.toISOString() })),
+        trades: { open: Number(row?.open ?? 0), closed: Number(row?.closed ?? 0), wins: Number(row?.wins ?? 0), profitQuote: Math.round(Number(row?.profit ?? 0) * 100) / 100 },
+      };
+    },
+  }),
+  defineTool({
+    name: 'create_bot',
+    description: "Create a bot, stopped, in a trader's account (paper by default; start it with start_bot).",
+    domain: 'trading',
+    effect: 'write',
+    access: { departments: ['support'], traders: true },
+    input: z.strictObject({
+      name: z.string().trim().min(1).max(100),
+      strategy: z.string().refine((name) => STRATEGIES.has(name), { error: `a strategy: ${[...STRATEGIES.keys()].join(', ')}` }),
+      symbols: z.array(symbol).min(1).max(20).refine((list) => new Set(list).size === list.length, { error: 'each symbol once' }),
+      timeframe: z.enum(['5m', '15m', '1h', '4h', '1d']).default('1h'),
+      /** Cash the bot may commit, in quote currency (USDT). */
+      stakeQuote: z.number().positive().max(1_000_000_000),
+      mode: z.enum(botModes).default('paper'),
+      /** The strategy's parameters (its defaults for any left out). */
+      parameters: z.record(z.string(), z.number()).optional(),
+      email: traderEmail,
+    }),
+    output: z.object({ bot: detailedBot }),
+    async execute(ctx, input) {
+      const scope = await traderScope(ctx, input.email);
+      const [tenant] = await ctx.db.select({ kind: tenants.kind }).from(tenants).where(eq(tenants.id, scope.tenantId));
+      if (tenant?.kind !== 'trader') throw new ToolRefusal('forbidden', `${input.email ?? 'This account'} is not a trader's account; bots belong to traders.`);
+      let parameters: Record<string, number>;
+      try {
+        parameters = parseStrategyParameters(getStrategy(input.strategy), input.parameters ?? {});
+      } catch (error) {
+        throw new ToolRefusal('forbidden', (error as Error).message);
+      }
+      // A live bot trades on the trader's newest active exchange account (as the onboarding does).
+      const [account] = input.mode === 'live'
+        ? await selectScoped(ctx.db, scope, exchangeAccounts, { where: eq(exchangeAccounts.status, 'active'), orderBy: desc(exchangeAccounts.createdAt), limit: 1 })
+        : [];
+      if (input.mode === 'live' && !account) throw new ToolRefusal('forbidden', 'A live bot needs an active exchange API key; connect one first.');
+      // A paper bot gets its paper wallet (its stake) with it, in the same transaction.
+      const { bot } = await createBot(ctx.db, scope, {
+        name: input.name, strategyName: input.strategy, parameters, symbols: input.symbols, timeframe: input.timeframe, mode: input.mode,
+        stakeQuote: String(input.stakeQuote), exchangeAccountId: account?.id ?? null,
+      });
+      const owners = await ownerEmails(ctx.db, [scope.tenantId]);
+      return { bot: detailed(bot, owners.get(scope.tenantId) ?? null) };
     },
   }),
 ];

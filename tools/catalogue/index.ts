@@ -1,0 +1,26 @@
+import { auditTools, companyTools } from './audit-company.ts';
+import { billingTools } from './billing.ts';
+import { documentTools } from './documents.ts';
+import { marketingTools } from './marketing.ts';
+import { salesTools } from './sales.ts';
+import { securityTools } from './security.ts';
+import { settingsTools } from './settings.ts';
+import { supportTools } from './support.ts';
+import { tradingTools } from './trading.ts';
+
+/** Every tool, each with its policy (`access`) and approval rules beside it. */
+export const CATALOGUE = [...tradingTools, ...billingTools, ...securityTools, ...supportTools, ...auditTools, ...salesTools, ...marketingTools, ...documentTools, ...settingsTools, ...companyTools];
+
+/**
+ * The name of a tool in the catalogue, derived from it: a tool name written in the code
+ * (an agent's tool set, an offline route, a workflow's call, a door's command) is checked by
+ * the compiler. A name known only at run time (a model's choice, a stored approval) is a
+ * `string`, checked when it is called.
+ */
+export type ToolName = (typeof CATALOGUE)[number]['name'];
+
+export const TOOL_NAMES: readonly ToolName[] = CATALOGUE.map((tool) => tool.name);
+
+export function isToolName(name: string): name is ToolName {
+  return (TOOL_NAMES as readonly string[]).includes(name);
+}
