@@ -1,9 +1,9 @@
 import { BillingService, createStripeClient } from '../billing/index.ts';
 import { configuredSecrets, loadConfig, type Config } from '../config/index.ts';
-import { exchangeAccounts, openDatabase, runMigrations, type DatabaseHandle, type MigrationStatus } from '../db/index.ts';
+import { openDatabase, runMigrations, type DatabaseHandle, type MigrationStatus } from '../db/index.ts';
 import { createLogger, type Logger } from '../observability/index.ts';
 import type { PaperMarkets } from '../trading/index.ts';
-import { createSecretBox, resolveMasterKey, type MasterKeyResolution, type SecretBox } from '../secrets/index.ts';
+import { createSecretBox, hasStoredSecrets, resolveMasterKey, type MasterKeyResolution, type SecretBox } from '../secrets/index.ts';
 export { VERSION } from './version.ts';
 
 export interface Runtime {
@@ -46,7 +46,7 @@ export async function openRuntime(options: { logStream?: 'stdout' | 'stderr'; sh
       fromEnvironment: config.masterKey,
       embedded: database.driver === 'pglite',
       dataDir: config.dataDir,
-      mayGenerate: !(await hasStoredSecrets(database)),
+      mayGenerate: !(await hasStoredSecrets(database.db)),
     });
     warnAboutMasterKey(logger, master);
     let paperMarkets: Promise<PaperMarkets> | undefined;
@@ -68,10 +68,6 @@ export async function openRuntime(options: { logStream?: 'stdout' | 'stderr'; sh
     await database.close().catch(() => {});
     throw error;
   }
-}
-
-async function hasStoredSecrets(database: DatabaseHandle): Promise<boolean> {
-  return (await database.db.$count(exchangeAccounts)) > 0;
 }
 
 function warnAboutMasterKey(logger: Logger, master: MasterKeyResolution): void {

@@ -1,11 +1,7 @@
-import { desc, eq, sql } from 'drizzle-orm';
-import { currentPlan, FINANCE_FIGURES, FINANCE_WINDOWS, financeSummary, formatBrlCents, type FinanceSummary } from '../../billing/index.ts';
-import { customers, invoices, payments, subscriptions, tenantScope, users } from '../../db/index.ts';
+import { customerBilling, FINANCE_FIGURES, FINANCE_WINDOWS, financeSummary, formatBrlCents, type FinanceSummary } from '../../billing/index.ts';
 import { withRuntime } from '../runtime.ts';
 import { UsageError } from '../../errors/index.ts';
 import { formatTable } from '../table.ts';
-
-
 
 export async function billingSyncCommand(): Promise<void> {
   await withRuntime(async ({ billing }) => {
@@ -57,28 +53,15 @@ export function renderFinanceSummary(summary: FinanceSummary): string {
 
 export async function billingCustomerCommand(email: string, options: { json?: boolean }): Promise<void> {
   await withRuntime(async ({ database }) => {
-    const [user] = await database.db.select().from(users).where(sql`lower(${users.email}) = lower(${email})`);
-    if (!user) throw new UsageError(`No user with the email ${email}.`);
-    const scope = tenantScope(user.tenantId);
-    const plan = await currentPlan(database.db, scope);
-    const [customer] = await database.db.select().from(customers).where(eq(customers.tenantId, user.tenantId));
-    const subs = await database.db.select().from(subscriptions).where(eq(subscriptions.tenantId, user.tenantId)).orderBy(desc(subscriptions.startedAt));
-    const recentInvoices = await database.db.select().from(invoices).where(eq(invoices.tenantId, user.tenantId)).orderBy(desc(invoices.createdAt)).limit(6);
-    const failed = await database.db.$count(payments, sql`${payments.tenantId} = ${user.tenantId} and ${payments.status} = 'failed'`);
-    const view = {
-      name: user.name,
-      email: user.email,
-      plan: plan.id,
-      stripeCustomerId: customer?.stripeCustomerId ?? null,
-      subscriptions: subs.map((s) => ({ planId: s.planId, interval: s.interval, status: s.status, amountCents: s.amountCents, startedAt: s.startedAt.toISOString(), endedAt: s.endedAt?.toISOString() ?? null, cancelAtPeriodEnd: s.cancelAtPeriodEnd })),
-      invoices: recentInvoices.map((i) => ({ number: i.number, status: i.status, amountDueCents: i.amountDueCents, amountPaidCents: i.amountPaidCents, createdAt: i.createdAt.toISOString() })),
-      failedPayments: failed,
-    };
+    const billing = await customerBilling(database.db, email);
+    if (!billing) throw new UsageError(`No user with the email ${email}.`);
+    const { name, plan, stripeCustomerId, subscriptions, invoices, failedPayments } = billing;
+    const view = { name, email: billing.email, plan, stripeCustomerId, subscriptions, invoices, failedPayments };
     if (options.json) {
       console.log(JSON.stringify(view));
       return;
     }
-    console.log(`${view.name} <${view.email}> · plan ${plan.name} · Stripe customer ${view.stripeCustomerId ?? '(none, local mode)'} · failed payments ${failed}`);
+    console.log(`${view.name} <${view.email}> · plan ${billing.planName} · Stripe customer ${view.stripeCustomerId ?? '(none, local mode)'} · failed payments ${failedPayments}`);
     for (const s of view.subscriptions) console.log(`  subscription ${s.planId}/${s.interval} ${s.status} ${formatBrlCents(s.amountCents)} from ${s.startedAt.slice(0, 10)}${s.endedAt ? ` to ${s.endedAt.slice(0, 10)}` : ''}${s.cancelAtPeriodEnd ? ' (cancels at period end)' : ''}`);
     for (const i of view.invoices) console.log(`  invoice ${i.number ?? '-'} ${i.status} ${formatBrlCents(i.amountDueCents)} on ${i.createdAt.slice(0, 10)}`);
   });
