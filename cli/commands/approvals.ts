@@ -1,5 +1,5 @@
 import { TOOLS, actorForEmail, ceoEmail, decideApproval, failureReason, listFailedApprovals, listPendingApprovals, retryApproval } from '../../tools/index.ts';
-import { withRuntime } from '../runtime.ts';
+import { withRuntime } from '../open-runtime.ts';
 import { UsageError } from '../../errors/index.ts';
 
 export async function approvalsListCommand(options: { json?: boolean; failed?: boolean }): Promise<void> {

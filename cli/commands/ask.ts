@@ -1,7 +1,7 @@
 import { agentByName, AGENT_NAMES, runTurn, settleTurns } from '../../agents/index.ts';
 import { actorForEmail, ceoEmail } from '../../tools/index.ts';
-import { agentRuntime } from '../agent-runtime.ts';
-import { withRuntime } from '../runtime.ts';
+import { openAgents } from '../open-agents.ts';
+import { withRuntime } from '../open-runtime.ts';
 import { UsageError } from '../../errors/index.ts';
 import { exchangeWhenReachable } from '../../trading/market-data/download.ts';
 
@@ -19,7 +19,7 @@ export async function askCommand(agentName: string, message: string, options: { 
     const email = options.as ?? (await ceoEmail(database.db));
     const actor = email ? await actorForEmail(database.db, email) : undefined;
     if (!actor) throw new UsageError(`No staff member or trader ${email ?? '(no CEO in the database)'}; pass --as EMAIL.`);
-    const agents = agentRuntime(runtime);
+    const agents = openAgents(runtime);
     const turn = await runTurn(agents, { agent, message, ctx: { db: database.db, actor, billing, now: () => new Date(), marketData: exchangeWhenReachable(runtime.paperMarkets) }, channel: 'cli', offline: options.offline ?? false });
     if (options.json) {
       const { agent: name, answer, toolCalls, mode, grounded, answerFrom, rejectedBecause, actions, repeatedCalls, modelCalls, modelMs, elapsedMs } = turn;

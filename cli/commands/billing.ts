@@ -1,5 +1,5 @@
 import { customerBilling, FINANCE_FIGURES, FINANCE_WINDOWS, financeSummary, formatBrlCents, type FinanceSummary } from '../../billing/index.ts';
-import { withRuntime } from '../runtime.ts';
+import { withRuntime } from '../open-runtime.ts';
 import { UsageError } from '../../errors/index.ts';
 import { formatTable } from '../table.ts';
 

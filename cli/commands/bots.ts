@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { botStatuses } from '../../db/index.ts';
 import { TOOLS, actorForEmail, ceoEmail, invokeTool, type Actor, type ToolContext, type ToolName, type ToolOutcome, type TradingAccess } from '../../tools/index.ts';
 import { DEFAULT_RISK_LIMITS, exchangeForBot, getStrategy, killSwitchEngaged, paperMarketOptions, parseParameterAssignments, parseStrategyParameters } from '../../trading/index.ts';
-import { withRuntime, type Runtime } from '../runtime.ts';
+import { withRuntime, type Runtime } from '../open-runtime.ts';
 import { printTable } from '../table.ts';
 import { UsageError } from '../../errors/index.ts';
 

@@ -1,7 +1,7 @@
 import { verifyAuditChain } from '../../audit/index.ts';
 import { listStaff } from '../../db/index.ts';
 import { seedDemoCompany } from '../../demo/index.ts';
-import { withRuntime } from '../runtime.ts';
+import { withRuntime } from '../open-runtime.ts';
 import { printTable } from '../table.ts';
 import { UsageError } from '../../errors/index.ts';
 

@@ -16,7 +16,7 @@ import { inferTimeframeMs } from '../../trading/market-data/gaps.ts';
 import { loadCandles } from '../../trading/market-data/load.ts';
 import { upsertCandles, type CandleKey } from '../../trading/market-data/store.ts';
 import { msToTimeframe, timeframeSchema, timeframeToMs } from '../../trading/market-data/timeframe.ts';
-import { withRuntime } from '../runtime.ts';
+import { withRuntime } from '../open-runtime.ts';
 import { formatTable } from '../table.ts';
 
 const DAY_MS = 86_400_000;

@@ -1,6 +1,6 @@
 import { runExecutiveReport, WorkflowRunError } from '../../workflows/index.ts';
-import { agentRuntime } from '../agent-runtime.ts';
-import { withRuntime } from '../runtime.ts';
+import { openAgents } from '../open-agents.ts';
+import { withRuntime } from '../open-runtime.ts';
 import { UsageError } from '../../errors/index.ts';
 
 /**
@@ -16,7 +16,7 @@ export async function reportCommand(options: { period?: string; send?: boolean; 
   await withRuntime(async (runtime) => {
     const started = performance.now();
     try {
-      const report = await runExecutiveReport(agentRuntime(runtime).mastra, { period, send: options.send ?? false, useModel: !options.offline, ...(locale ? { locale } : {}) });
+      const report = await runExecutiveReport(openAgents(runtime).mastra, { period, send: options.send ?? false, useModel: !options.offline, ...(locale ? { locale } : {}) });
       const elapsedMs = Math.round(performance.now() - started);
       if (options.json) {
         const { runId, asOf, text, figures, summaryFrom, fallback, grounded, unsupported, modelCalls, modelMs, delivery } = report;

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { ProductError, UsageError } from '../../errors/index.ts';
 import { createSecretBox, MissingMasterKeyError, resealStoredSecrets, resolveMasterKey } from '../../secrets/index.ts';
 import { readBotFleetHealth } from '../../workers/index.ts';
-import { withRuntime } from '../runtime.ts';
+import { withRuntime } from '../open-runtime.ts';
 
 /** Processes still run with the old key: they could not open what was sealed under the new one. */
 class ProcessesStillRunningError extends ProductError {

@@ -6,10 +6,10 @@ import { createMetrics } from '../../observability/index.ts';
 import { watchCompany } from '../../observability/company.ts';
 import { createApp, startHttpServer } from '../../server/index.ts';
 import { createTelegramService } from '../../telegram/index.ts';
-import { agentRuntime } from '../agent-runtime.ts';
+import { openAgents } from '../open-agents.ts';
 import { stopOnSignals } from '../lifecycle.ts';
-import { openRuntime, VERSION } from '../runtime.ts';
-import { companyWorker } from '../tasks.ts';
+import { openRuntime, VERSION } from '../open-runtime.ts';
+import { companyWorker } from '../company-worker.ts';
 
 /** The main job: database, migrations, demo data on a new embedded database, HTTP server. */
 export async function startCommand(): Promise<void> {
@@ -33,7 +33,7 @@ export async function startCommand(): Promise<void> {
     ? { stripe: await createStripeClient({ secretKey: config.stripe.secretKey, apiUrl: config.stripe.apiUrl }), secret: config.stripe.webhookSecret }
     : undefined;
   if (!config.stripe.secretKey) logger.info('STRIPE_SECRET_KEY is not set: billing runs in local mode on the database (figures and plan limits work; Stripe operations say they need a key)');
-  const agents = agentRuntime(runtime, metrics);
+  const agents = openAgents(runtime, metrics);
   // Deployment-wide facts for alerts (bots not ticking, workers alive, model up, audit chain).
   watchCompany(metrics, { db: database.db, tickIntervalS: config.jobs.botTickIntervalS, botLockTtlMs: config.jobs.botLockTtlMs, redisUrl: config.jobs.redisUrl, modelStatus: () => agents.gateway.status() });
   const paperMarkets = await runtime.paperMarkets();

@@ -1,7 +1,7 @@
 import { assertRedisReachable, BullMqJobs, QUEUES, type QueueCounts } from '../../jobs/index.ts';
 import { readMarketFeedHealth } from '../../trading/exchange/market-feed.ts';
 import { readBotFleetHealth } from '../../workers/index.ts';
-import { withRuntime } from '../runtime.ts';
+import { withRuntime } from '../open-runtime.ts';
 import { printTable } from '../table.ts';
 
 /** Workers, queues and bots at a glance, from Redis (when configured) and the database. */

@@ -1,6 +1,6 @@
 import { agentByName, AGENT_NAMES } from '../../agents/index.ts';
 import { issueLinkCode, registerGroup, TelegramIdentityError, unlinkTelegram, unregisterGroup } from '../../identity/index.ts';
-import { withRuntime } from '../runtime.ts';
+import { withRuntime } from '../open-runtime.ts';
 import { UsageError } from '../../errors/index.ts';
 
 async function printCode(kind: 'staff' | 'trader', options: { email: string; ttlHours: number; json?: boolean }): Promise<void> {

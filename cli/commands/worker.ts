@@ -1,10 +1,10 @@
 import { createMetrics } from '../../observability/index.ts';
 import { createApp, startHttpServer, type RunningHttpServer } from '../../server/index.ts';
 import { createDeliveryJournal, createTelegramDelivery } from '../../telegram/index.ts';
-import { agentRuntime } from '../agent-runtime.ts';
+import { openAgents } from '../open-agents.ts';
 import { stopOnSignals } from '../lifecycle.ts';
-import { openRuntime, VERSION } from '../runtime.ts';
-import { companyWorker } from '../tasks.ts';
+import { openRuntime, VERSION } from '../open-runtime.ts';
+import { companyWorker } from '../company-worker.ts';
 
 /**
  * Only workers: bot ticks and job queues, no HTTP server and no Telegram. Run as many as
@@ -21,7 +21,7 @@ export async function workerCommand(): Promise<void> {
   const delivery = config.telegram.botToken
     ? createTelegramDelivery(config.telegram, database.db, { logger, redisUrl: config.jobs.redisUrl, metricsRegistry: metrics.registry, journal: createDeliveryJournal({ redisUrl: config.jobs.redisUrl, dataDir: config.dataDir }) })
     : undefined;
-  const service = companyWorker(runtime, agentRuntime(runtime, metrics), metrics, { paperMarkets: await runtime.paperMarkets(), ...(delivery ? { outbox: delivery.outbox } : {}) });
+  const service = companyWorker(runtime, openAgents(runtime, metrics), metrics, { paperMarkets: await runtime.paperMarkets(), ...(delivery ? { outbox: delivery.outbox } : {}) });
   // With METRICS_PORT, Prometheus scrapes this worker's own counters (ticks, jobs, outbox) and
   // an orchestrator probes its /health; without it the worker opens no port.
   let metricsServer: RunningHttpServer | undefined;

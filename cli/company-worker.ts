@@ -7,7 +7,7 @@ import { DUNNING, EXECUTIVE_REPORT, INCIDENT_RESPONSE, dunningCheck, recoverInte
 import { createWorkerService, type ScheduledTask, type WorkerService } from '../workers/index.ts';
 import type { AgentRuntime } from '../agents/index.ts';
 import type { PaperMarkets } from '../trading/index.ts';
-import type { Runtime } from './runtime.ts';
+import type { Runtime } from './open-runtime.ts';
 
 /** The calendar date in a time zone (the report's run id: one report per period and day). */
 export function localDate(at: Date, timezone: string): string {
