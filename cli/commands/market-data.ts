@@ -111,7 +111,11 @@ export async function dataDownloadCommand(options: DataDownloadOptions): Promise
   );
   const board = process.stderr.isTTY && !options.json ? new ProgressBoard(jobs.map((job) => `${job.key.symbol} ${job.key.timeframe}`), process.stderr) : undefined;
   const abort = new AbortController();
-  const onSignal = () => abort.abort();
+  // The first Ctrl-C lets the requests in flight finish and be stored; a second one (Node's default again) quits at once.
+  const onSignal = () => {
+    console.error('Stopping: the pages in flight are stored, no other is asked for (Ctrl-C again to quit at once).');
+    abort.abort();
+  };
   process.once('SIGINT', onSignal);
 
   await withRuntime(async ({ database }) => {
@@ -131,9 +135,9 @@ export async function dataDownloadCommand(options: DataDownloadOptions): Promise
           board?.finish(index, report);
           if (!board && !options.json) console.log(reportLine(report));
         } catch (error) {
-          if (abort.signal.aborted) return;
-          if (error instanceof ExchangeRejectedError) failure = new UsageError(`${exchangeId} refused ${job.key.symbol} ${job.key.timeframe}: ${error.message}`);
-          else failure = error;
+          // The first failure stops the other jobs (each stores its page in flight) and is the one reported.
+          if (failure !== undefined) return;
+          failure = error instanceof ExchangeRejectedError ? new UsageError(`${exchangeId} refused ${job.key.symbol} ${job.key.timeframe}: ${error.message}`) : error;
           abort.abort();
         }
       }
@@ -151,13 +155,14 @@ export async function dataDownloadCommand(options: DataDownloadOptions): Promise
           exchange: exchangeId,
           from: new Date(fromMs).toISOString(),
           interrupted: abort.signal.aborted,
-          jobs: done.map(({ key, range, missingBars, requests, storedCandles, cached: { firstMs, lastMs, ...cached } }) => ({
+          jobs: done.map(({ key, range, missingBars, requests, storedCandles, interrupted, cached: { firstMs, lastMs, ...cached } }) => ({
             symbol: key.symbol,
             timeframe: key.timeframe,
             to: new Date(range.toMs).toISOString(),
             missingBefore: missingBars,
             requests,
             storedCandles,
+            interrupted,
             cached: { ...cached, first: firstMs === null ? null : new Date(firstMs).toISOString(), last: lastMs === null ? null : new Date(lastMs).toISOString() },
           })),
           storedCandles: done.reduce((sum, report) => sum + report.storedCandles, 0),
@@ -175,7 +180,10 @@ export async function dataDownloadCommand(options: DataDownloadOptions): Promise
 function reportLine(report: DownloadReport): string {
   const { key, cached } = report;
   const holes = cached.gaps === 0 ? 'no gaps' : `${count(cached.missingBars)} bars missing in ${cached.gaps} gap${cached.gaps === 1 ? '' : 's'} (the exchange has none there)`;
-  const fetched = report.missingRanges.length === 0 ? 'already cached' : `${count(report.storedCandles)} candles fetched in ${report.requests} request${report.requests === 1 ? '' : 's'}`;
+  const fetched =
+    report.missingRanges.length === 0
+      ? 'already cached'
+      : `${count(report.storedCandles)} candles fetched in ${report.requests} request${report.requests === 1 ? '' : 's'}${report.interrupted ? ' (interrupted)' : ''}`;
   return `${key.symbol} ${key.timeframe}: ${fetched}; cached ${iso(cached.firstMs)} → ${iso(cached.lastMs)}, ${count(cached.candles)} candles, ${holes}`;
 }
 

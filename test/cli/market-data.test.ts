@@ -92,6 +92,35 @@ describe.skipIf(!realPostgresAvailable)('the candle cache from the CLI (PostgreS
     expect(await cached('BTC/USDT', '1h')).toEqual(btc);
   });
 
+  it('Ctrl-C stores the page in flight, asks for no other, and exits 130 saying how to resume', async () => {
+    const sol = hourlyBars(2_500, 150);
+    binance.klinesBySymbol.set('SOLUSDT', sol);
+    const held = binance.holdKlinesAfter(1);
+    const child = spawn(process.execPath, [BIN, 'data', 'download', '--api-url', binance.url, '--pairs', 'SOL/USDT', '--timeframes', '1h', '--since', instant(sol[0]![0]!), '--json'], {
+      env: cliEnv(env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const stopping = new Promise<void>((resolve) =>
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (stderr.includes('Stopping:')) resolve();
+      }),
+    );
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    await held; // the second page is asked for (and held)
+    child.kill('SIGINT');
+    await stopping; // the command has seen Ctrl-C...
+    binance.releaseHeldKlines(); // ...before the page in flight arrives
+    expect(await exited, stderr).toBe(130);
+    expect(stderr).toContain('Interrupted: every page already fetched is stored; run the same command again to fetch the rest.');
+    expect(JSON.parse(stdout)).toMatchObject({ interrupted: true, storedCandles: 2_000, jobs: [{ symbol: 'SOL/USDT', interrupted: true, requests: 2, cached: { candles: 2_000, gaps: 0 } }] });
+    expect(binance.klineRequests.filter((request) => request.symbol === 'SOLUSDT')).toHaveLength(2);
+    expect(await cached('SOL/USDT', '1h')).toEqual(sol.slice(0, 2_000));
+  });
+
   it('downloads several pairs, fills a hole cut into the cache, and data list shows what is there', async () => {
     const since = instant(btc[0]![0]!);
     const first = await download('--pairs', 'BTC/USDT,eth/usdt', '--timeframes', '1h', '--since', since);
@@ -163,7 +192,7 @@ describe.skipIf(!realPostgresAvailable)('the candle cache from the CLI (PostgreS
       [['data', 'import', `${CANDLES}binance_BTCUSDT_1h.csv`, '--pair', 'BTC/USDT', '--timeframe', '5m'], /holds 1h bars, not 5m: pass --timeframe 1h$/],
       [['backtest', '--strategy', 'rsi', '--pair', 'BTC/USDT'], /^--pair needs --timeframe/],
       [['backtest', '--strategy', 'rsi'], /^backtest needs candles: --data FILE or --pair PAIR --timeframe TF/],
-      [['backtest', '--strategy', 'rsi', '--pair', 'SOL/USDT', '--timeframe', '1h'], /^No cached candles of binance SOL\/USDT 1h: fetch them with `botcriptofy data download/],
+      [['backtest', '--strategy', 'rsi', '--pair', 'ADA/USDT', '--timeframe', '1h'], /^No cached candles of binance ADA\/USDT 1h: fetch them with `botcriptofy data download/],
     ];
     for (const [args, message] of cases) {
       const result = await runCliHere(args, env);
@@ -184,7 +213,7 @@ describe('data download on a terminal', () => {
     const key = { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '5m' };
     board.update(0, { key, missingBars: 4_000, coveredBars: 1_000, storedCandles: 1_000, requests: 1 });
     board.finish(1, {
-      key: { ...key, symbol: 'ETH/USDT', timeframe: '1h' }, range: { fromMs: 0, toMs: 0 }, missingRanges: [{ fromMs: 0, toMs: 0 }], missingBars: 24, requests: 1, storedCandles: 24,
+      key: { ...key, symbol: 'ETH/USDT', timeframe: '1h' }, range: { fromMs: 0, toMs: 0 }, missingRanges: [{ fromMs: 0, toMs: 0 }], missingBars: 24, requests: 1, storedCandles: 24, interrupted: false,
       cached: { candles: 24, firstMs: Date.UTC(2026, 0, 1), lastMs: Date.UTC(2026, 0, 1, 23), gaps: 0, missingBars: 0 },
     });
     const frames = screen.split('\x1b[2A');

@@ -11,7 +11,7 @@ export interface FakeBinance {
   readonly url: string;
   /** Candles served, `[openTime, open, high, low, close, volume]` (for every symbol without its own below). */
   klines: number[][];
-  /** Candles of one market, by Binance's id ('ETHUSDT'); BTCUSDT and ETHUSDT are listed. */
+  /** Candles of one market, by Binance's id ('ETHUSDT'); BTCUSDT, ETHUSDT and SOLUSDT are listed. */
   readonly klinesBySymbol: Map<string, number[][]>;
   /** The klines requests seen, in order. */
   readonly klineRequests: { symbol: string; startTime: number; limit: number }[];
@@ -22,6 +22,8 @@ export interface FakeBinance {
   holdKlinesAfter(answered: number): Promise<void>;
   /** Answer klines requests again (the ones held stay unanswered). */
   stopHoldingKlines(): void;
+  /** Answer the held klines requests now (late, as a slow exchange would), and the next ones at once. */
+  releaseHeldKlines(): void;
   lastPrice: number;
   /** Requests seen, `METHOD path`. */
   readonly requests: string[];
@@ -41,6 +43,7 @@ export async function startFakeBinance(): Promise<FakeBinance> {
   const klinesBySymbol = new Map<string, number[][]>();
   const klineRequests: { symbol: string; startTime: number; limit: number }[] = [];
   let hold: { answered: number; onHeld: () => void } | undefined;
+  const held: (() => void)[] = [];
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -68,9 +71,15 @@ export async function startFakeBinance(): Promise<FakeBinance> {
           const limit = Number(params.get('limit') ?? 500);
           const symbol = params.get('symbol') ?? '';
           klineRequests.push({ symbol, startTime: since, limit });
-          if (hold && hold.answered-- <= 0) return hold.onHeld(); // never answered
-          const rows = (klinesBySymbol.get(symbol) ?? state.klines).filter((k) => k[0]! >= since).slice(0, limit);
-          return send(200, rows.map((k) => [k[0], String(k[1]), String(k[2]), String(k[3]), String(k[4]), String(k[5]), k[0]! + 3_599_999, '0', 0, '0', '0', '0']));
+          const answer = () => {
+            const rows = (klinesBySymbol.get(symbol) ?? state.klines).filter((k) => k[0]! >= since).slice(0, limit);
+            send(200, rows.map((k) => [k[0], String(k[1]), String(k[2]), String(k[3]), String(k[4]), String(k[5]), k[0]! + 3_599_999, '0', 0, '0', '0', '0']));
+          };
+          if (hold && hold.answered-- <= 0) {
+            held.push(answer); // unanswered until released
+            return hold.onHeld();
+          }
+          return answer();
         }
         case 'GET /ticker/24hr':
           return send(200, { symbol: 'BTCUSDT', lastPrice: String(state.lastPrice), openPrice: '1', highPrice: '1', lowPrice: '1', volume: '1', quoteVolume: '1', closeTime: Date.now(), openTime: Date.now() - 86_400_000, bidPrice: '0', askPrice: '0' });
@@ -122,6 +131,10 @@ export async function startFakeBinance(): Promise<FakeBinance> {
     stopHoldingKlines() {
       hold = undefined;
     },
+    releaseHeldKlines() {
+      hold = undefined;
+      for (const answer of held.splice(0)) answer();
+    },
     orders,
     failNext(count, mode = 'error') {
       failures = count;
@@ -141,7 +154,7 @@ function exchangeInfo() {
     serverTime: Date.now(),
     rateLimits: [],
     symbols: [
-      ...['BTC', 'ETH'].map((baseAsset) => ({
+      ...['BTC', 'ETH', 'SOL'].map((baseAsset) => ({
         symbol: `${baseAsset}USDT`, status: 'TRADING', baseAsset, baseAssetPrecision: 8, quoteAsset: 'USDT', quotePrecision: 8, quoteAssetPrecision: 8,
         orderTypes: ['LIMIT', 'MARKET'], icebergAllowed: true, ocoAllowed: true, isSpotTradingAllowed: true, isMarginTradingAllowed: false,
         permissions: ['SPOT'], permissionSets: [['SPOT']],

@@ -103,7 +103,7 @@ export interface DownloadOptions {
   /** Transient failures (network, 5xx, rate limit) are retried so; the default waits 0.25, 0.5, 1 s. */
   readonly retry?: RetryPolicy;
   readonly onProgress?: (progress: DownloadProgress) => void;
-  /** Stops before the next request; what was stored stays. */
+  /** Stops before the next request (the page in flight is still stored); the report says `interrupted`. */
   readonly signal?: AbortSignal;
 }
 
@@ -115,6 +115,8 @@ export interface DownloadReport {
   readonly missingBars: number;
   readonly requests: number;
   readonly storedCandles: number;
+  /** Stopped by the signal before the missing ranges were all asked for. */
+  readonly interrupted: boolean;
   /** What the cache holds in the range afterwards. */
   readonly cached: { readonly candles: number; readonly firstMs: number | null; readonly lastMs: number | null; readonly gaps: number; readonly missingBars: number };
 }
@@ -137,10 +139,14 @@ export async function downloadCandles(db: Database, source: MarketDataSource, ke
   let requests = 0;
   const report = (coveredBars: number) => options.onProgress?.({ key, missingBars, coveredBars: Math.min(missingBars, coveredBars), storedCandles, requests });
   report(0);
-  for (const part of ranges) {
+  let interrupted = false;
+  ranges: for (const part of ranges) {
     let sinceMs = part.fromMs;
     while (sinceMs <= part.toMs) {
-      options.signal?.throwIfAborted();
+      if (options.signal?.aborted) {
+        interrupted = true;
+        break ranges;
+      }
       let page: number[][];
       try {
         page = await withRetry(() => source.fetchCandles(key.symbol, key.timeframe, sinceMs, pageSize), { ...(options.retry ?? DEFAULT_RETRY), ...(options.signal ? { signal: options.signal } : {}) });
@@ -163,7 +169,7 @@ export async function downloadCandles(db: Database, source: MarketDataSource, ke
     coveredBefore += barsIn(part, barMs);
     report(coveredBefore);
   }
-  return { key, range, missingRanges: ranges, missingBars, requests, storedCandles, cached: await cachedSummary(db, key, range) };
+  return { key, range, missingRanges: ranges, missingBars, requests, storedCandles, interrupted, cached: await cachedSummary(db, key, range) };
 }
 
 /** Count, first and last bar, holes and the bars in them, of one key within `range`. */
