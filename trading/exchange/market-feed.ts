@@ -13,10 +13,12 @@ import { ExchangeUnavailableError, type MarketDataSource } from './types.ts';
  * process hands each bot a reader over the cache, and for every pair some bot of this process
  * trades it competes for a lease (`feed-lock:<exchange>:<symbol>:<tf>`, Redis compare-and-set
  * across workers, or in-process) whose holder is the one fetcher of that pair for the whole
- * cluster. The fetcher polls `fetchOHLCV` through one ccxt client per exchange per process
- * (ccxt's rate limiter on), only once the next bar can have closed, and pages forward from the
- * newest cached bar, so a fetcher that takes over from a dead one fills the bars missed in
- * between; on taking a lease it also back-fills holes in the recent history (gaps.ts).
+ * cluster. The fetcher streams bars with ccxt pro `watchOHLCV` over the exchange's WebSocket
+ * where ccxt supports it, and asks `fetchOHLCV` (one REST client per exchange per process, ccxt's
+ * rate limiter on) for the history, for bars the stream skipped, and whenever the stream is
+ * silent once the next bar can have closed; REST pages forward from the newest cached bar, so a
+ * fetcher that takes over from a dead one fills the bars missed in between. On taking a lease
+ * it also back-fills holes in the recent history (gaps.ts).
  * Requests to the exchange therefore grow with pairs, not with bots.
  *
  * A feed whose newest closed bar is older than two timeframes is stale: its bots take no new
@@ -103,6 +105,25 @@ export interface MarketFeedsOptions {
    * released for a worker that still trades the pair): the bots on it stopped or moved.
    */
   readonly onForgotten?: (key: CandleKey) => void;
+  /**
+   * The fetcher streams bars over the exchange's WebSocket (ccxt pro `watchOHLCV`) where ccxt
+   * supports it for the exchange (Binance does); REST polling then only steps in when the stream
+   * has said nothing for a bar (or a minute), and fills bars the stream skipped. Default on,
+   * except with an `apiBaseUrl` and no `wsUrl` (a scripted REST exchange, which has no stream).
+   */
+  readonly streaming?: boolean;
+  /** Test seam: the exchange's spot WebSocket URL (a scripted stream on loopback). */
+  readonly wsUrl?: string;
+}
+
+/** What a fetcher needs of a ccxt pro client. */
+interface StreamClient {
+  readonly has: Record<string, unknown>;
+  readonly urls: Record<string, unknown>;
+  watchOHLCV(symbol: string, timeframe: string): Promise<number[][]>;
+  unWatchOHLCV?(symbol: string, timeframe: string): Promise<unknown>;
+  loadHttpProxyAgent(): Promise<unknown>;
+  close(): Promise<unknown>;
 }
 
 const feedKeySchema = z.object({ exchange: z.string().min(1).max(40), symbol: z.string().regex(/^[A-Z0-9]+\/[A-Z0-9]+(:[A-Z0-9]+)?$/i), timeframe: timeframeSchema });
@@ -134,6 +155,12 @@ class Feed {
   lastPollMs = Number.NEGATIVE_INFINITY;
   /** The episode announced as stale, until bars arrive again. */
   staleEpisode: string | undefined;
+  /** The stream loop while this process streams the feed. */
+  streaming: Promise<void> | undefined;
+  /** When the stream last delivered (this process's clock). */
+  streamedAtMs = Number.NEGATIVE_INFINITY;
+  /** Streamed bars by open time, the latest values of each, until a later bar shows they are final. */
+  readonly pending = new Map<number, number[]>();
 
   constructor(key: CandleKey, nowMs: number) {
     this.key = key;
@@ -152,6 +179,7 @@ export class MarketFeeds {
   readonly #options: MarketFeedsOptions;
   readonly #feeds = new Map<string, Feed>();
   readonly #sources = new Map<string, FeedSource>();
+  readonly #streamClients = new Map<string, Promise<StreamClient | undefined>>();
   readonly #now: () => number;
   readonly #windowBars: number;
   readonly #historyBars: number;
@@ -160,6 +188,8 @@ export class MarketFeeds {
   #renewing: Promise<void> | undefined;
   #stepping: Promise<void> | undefined;
   #stopped = false;
+  /** Aborted by stop(): ends the stream loops' waits between reconnections at once. */
+  readonly #stopping = new AbortController();
 
   constructor(options: MarketFeedsOptions) {
     this.#options = options;
@@ -281,6 +311,7 @@ export class MarketFeeds {
   /** Stops stepping and gives up this process's leases, so another worker takes the feeds at once. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#stopping.abort();
     clearTimeout(this.#timer);
     clearTimeout(this.#renewTimer);
     await this.#stepping?.catch(() => {});
@@ -289,6 +320,9 @@ export class MarketFeeds {
       if (feed.leased) await this.#options.leases.release(feed.id).catch(() => {});
       feed.leased = false;
     }
+    // Closing the WebSocket clients ends the stream loops' pending watches.
+    for (const client of this.#streamClients.values()) await (await client.catch(() => undefined))?.close().catch(() => {});
+    for (const feed of this.#feeds.values()) await feed.streaming?.catch(() => {});
   }
 
   async #step(): Promise<void> {
@@ -310,6 +344,7 @@ export class MarketFeeds {
           await this.#backfill(feed);
         }
         if (feed.leased) await this.#pollIfDue(feed);
+        if (feed.leased) this.#startStream(feed);
       } catch (error) {
         this.#options.onError?.(feed.key, error);
       }
@@ -399,7 +434,9 @@ export class MarketFeeds {
   async #pollIfDue(feed: Feed): Promise<void> {
     const now = this.#now();
     const newest = await this.#newestCachedOpenMs(feed.key);
-    if (newest !== null && now < newest + 2 * feed.barMs) return;
+    // While the stream speaks, it brings the bars: REST only after it has been silent for a bar (at most a minute).
+    const streamGraceMs = feed.streaming && now - feed.streamedAtMs < Math.min(feed.barMs, 60_000) ? Math.min(feed.barMs, 60_000) : 0;
+    if (newest !== null && now < newest + 2 * feed.barMs + streamGraceMs) return;
     if (now - feed.lastPollMs < (this.#options.pollMs ?? 5_000)) return;
     feed.lastPollMs = now;
     await this.#fetchForward(feed, newest === null ? this.#historyStart(feed, now) : newest + feed.barMs, now);
@@ -420,6 +457,79 @@ export class MarketFeeds {
     }
   }
 
+  /** The one ccxt pro client of this process for `exchangeId`, or undefined when ccxt cannot stream its bars. */
+  #streamClient(exchangeId: string): Promise<StreamClient | undefined> {
+    let client = this.#streamClients.get(exchangeId);
+    if (!client) {
+      client = (async () => {
+        const ccxt = (await import('ccxt')).default;
+        const Pro = (ccxt.pro as unknown as Record<string, (new (config: object) => StreamClient) | undefined>)[exchangeId];
+        if (!Pro) return undefined;
+        const instance = new Pro({ enableRateLimit: true, options: { defaultType: 'spot', fetchMarkets: { types: ['spot'] }, fetchCurrencies: false, adjustForTimeDifference: false } });
+        if (!instance.has['watchOHLCV']) return undefined;
+        const api = instance.urls['api'] as Record<string, unknown>;
+        if (this.#options.apiBaseUrl) for (const key of Object.keys(api)) if (typeof api[key] === 'string') api[key] = `${this.#options.apiBaseUrl}/${key}`;
+        if (this.#options.wsUrl) {
+          api['ws'] = { ...(api['ws'] as object), spot: this.#options.wsUrl };
+          await instance.loadHttpProxyAgent(); // ccxt asks for it before it opens a plain ws:// URL
+        }
+        return instance;
+      })();
+      this.#streamClients.set(exchangeId, client);
+    }
+    return client;
+  }
+
+  /** The fetcher's stream loop: each delivery's bars kept as pending until a later bar shows they closed. */
+  #startStream(feed: Feed): void {
+    const streaming = this.#options.streaming ?? (this.#options.apiBaseUrl === undefined || this.#options.wsUrl !== undefined);
+    if (!streaming || feed.streaming || this.#stopped) return;
+    const holding = () => feed.leased && !this.#stopped && this.#feeds.get(feed.id) === feed;
+    feed.streaming = (async () => {
+      const client = await this.#streamClient(feed.key.exchange);
+      if (!client) return; // no WebSocket for this exchange in ccxt: REST polling only
+      let failures = 0;
+      while (holding()) {
+        let rows: number[][];
+        try {
+          rows = await client.watchOHLCV(feed.key.symbol, feed.key.timeframe);
+        } catch (error) {
+          if (!holding()) break;
+          // ccxt reconnects on the next watch, here after a backoff (up to a minute: an exchange
+          // that cannot be reached is not hammered); REST polling covers the silence meanwhile.
+          this.#options.onError?.(feed.key, error);
+          await abortableSleep(Math.min(60_000, (this.#options.stepMs ?? 2_000) * 2 ** failures++), this.#stopping.signal);
+          continue;
+        }
+        failures = 0;
+        if (!holding()) break;
+        feed.streamedAtMs = this.#now();
+        for (const row of rows) feed.pending.set(row[0]!, row.slice(0, 6));
+        await this.#flushStream(feed).catch((error: unknown) => this.#options.onError?.(feed.key, error));
+      }
+      feed.pending.clear();
+      // The lease went to another worker (or the feed was let go): stop the subscription; at stop() the client is closed instead.
+      if (!this.#stopped) await client.unWatchOHLCV?.(feed.key.symbol, feed.key.timeframe).catch(() => {});
+    })().finally(() => (feed.streaming = undefined));
+  }
+
+  /** Writes the streamed bars that are final (a later bar has begun), fetching over REST any bar the stream skipped. */
+  async #flushStream(feed: Feed): Promise<void> {
+    const newestSeen = Math.max(...feed.pending.keys());
+    const now = this.#now();
+    const closed = [...feed.pending.values()].filter((row) => row[0]! < newestSeen && row[0]! + feed.barMs <= now).sort((a, b) => a[0]! - b[0]!);
+    if (closed.length === 0) return;
+    for (const row of closed) feed.pending.delete(row[0]!);
+    let previous = await this.#newestCachedOpenMs(feed.key);
+    const fresh = closed.filter((row) => previous === null || row[0]! > previous);
+    for (const row of fresh) {
+      // A bar the stream skipped (a reconnection, a lost message): fetched over REST first, so the cache has no hole.
+      if (previous !== null && row[0]! > previous + feed.barMs) await this.#fetchForward(feed, previous + feed.barMs, now, row[0]! - feed.barMs);
+      previous = row[0]!;
+    }
+    if (feed.leased) await upsertCandles(this.#options.db, feed.key, closed);
+  }
+
   #historyStart(feed: Feed, now: number): number {
     return (Math.floor(now / feed.barMs) - this.#historyBars) * feed.barMs;
   }
@@ -433,6 +543,14 @@ export class MarketFeeds {
     if (cached.time[0]! > from) await this.#fetchForward(feed, from, now, cached.time[0]! - feed.barMs);
     for (const gap of detectGaps(cached, feed.barMs)) await this.#fetchForward(feed, gap.after + feed.barMs, now, gap.before - feed.barMs);
   }
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+  });
 }
 
 function firstAtOrAfter(bars: readonly number[][], timeMs: number): number {
