@@ -11,33 +11,24 @@ export interface CandleKey {
   readonly timeframe: string;
 }
 
-/** Writes candles; a bar already cached is replaced by the newer copy, never duplicated. */
+/**
+ * Writes candles; a bar already cached is replaced by the newer copy, never duplicated. Each
+ * statement takes 5,000 bars as six array parameters (one text each, unnested in SQL) rather
+ * than a row of nine parameters per bar: building and binding those was most of the time of an
+ * import (41,761 bars: 9.8 s before, see `data import`). Prices go as the shortest decimal text
+ * of each double, which `numeric` stores exactly and `Number()` reads back to the same double;
+ * open times as integer ms added to the epoch, so no float rounding touches them.
+ */
 export async function upsertCandles(db: Database, key: CandleKey, rows: readonly (readonly number[])[]): Promise<number> {
-  for (let start = 0; start < rows.length; start += 1000) {
-    const chunk = rows.slice(start, start + 1000).map((row) => ({
-      exchange: key.exchange,
-      symbol: key.symbol,
-      timeframe: key.timeframe,
-      openTime: new Date(row[0]!),
-      open: String(row[1]),
-      high: String(row[2]),
-      low: String(row[3]),
-      close: String(row[4]),
-      volumeBase: String(row[5]),
-    }));
-    await db
-      .insert(candles)
-      .values(chunk)
-      .onConflictDoUpdate({
-        target: [candles.exchange, candles.symbol, candles.timeframe, candles.openTime],
-        set: {
-          open: sql`excluded.open`,
-          high: sql`excluded.high`,
-          low: sql`excluded.low`,
-          close: sql`excluded.close`,
-          volumeBase: sql`excluded.volume_base`,
-        },
-      });
+  for (let start = 0; start < rows.length; start += 5000) {
+    const chunk = rows.slice(start, start + 5000);
+    const column = (k: number) => `{${chunk.map((row) => String(row[k]!)).join(',')}}`;
+    await db.execute(sql`
+      insert into candles (exchange, symbol, timeframe, open_time, open, high, low, close, volume_base)
+      select ${key.exchange}, ${key.symbol}, ${key.timeframe}, timestamptz 'epoch' + t * interval '1 millisecond', o, h, l, c, v
+      from unnest(${column(0)}::bigint[], ${column(1)}::numeric[], ${column(2)}::numeric[], ${column(3)}::numeric[], ${column(4)}::numeric[], ${column(5)}::numeric[]) as bar(t, o, h, l, c, v)
+      on conflict (exchange, symbol, timeframe, open_time) do update
+        set open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close, volume_base = excluded.volume_base`);
   }
   return rows.length;
 }
