@@ -119,7 +119,7 @@ class ProductProcess {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The company's schedules a worker declares (cli/tasks.ts) on a real PostgreSQL with Telegram on. */
+/** The company's schedules a worker declares (cli/company-worker.ts) on a real PostgreSQL with Telegram on. */
 const SCHEDULES: readonly [queue: string, key: string][] = [
   ['reports', 'executive-report-daily'],
   ['reports', 'executive-report-weekly'],

@@ -4,7 +4,7 @@ import { customers, subscriptionChanges, subscriptions, users, type Database } f
 import { enqueueNotification } from '../notifications/index.ts';
 import { monthlyRecurringCents, PLANS } from './plans.ts';
 
-// The pieces of dunning both the Stripe webhook (billing/webhooks.ts, as each event arrives)
+// The pieces of dunning both the Stripe webhook (billing/stripe-mirror.ts, as each event arrives)
 // and the dunning workflow (workflows/dunning.ts, following the retries over days) use. Each
 // is idempotent, so whichever path comes first does the work and the other changes nothing.
 

@@ -18,7 +18,7 @@ const tradeBase = {
 };
 
 export const payloadSchemas = {
-  /** billing/webhooks.ts writes this one. */
+  /** billing/stripe-mirror.ts writes this one. */
   payment_failed: z.object({
     invoiceId: z.string(),
     number: z.string().nullable().optional(),
