@@ -13,7 +13,7 @@ export async function notifyFeedStale(db: Database, event: FeedStaleEvent): Prom
   if (!company) return false; // no company seeded (a bare trading install): the gauge and `status` still say it
   const age = event.lastBarAgeMs === null ? 'no bar cached' : `last bar closed ${Math.round(event.lastBarAgeMs / 60_000)} min ago`;
   const text = `Market feed ${event.exchange} ${event.symbol} ${event.timeframe} is stale (${age}): its bots take no new entries until bars arrive again; exits still run.`;
-  // Imported when a feed goes stale, not with the worker: the outbox's module is the notifications layer's.
-  const { enqueueNotification } = await import('../telegram/index.ts');
+  // Imported when a feed goes stale, not with every worker start.
+  const { enqueueNotification } = await import('../notifications/index.ts');
   return (await enqueueNotification(db, { tenantId: company.id, to: { department: 'ceo' }, type: 'message', payload: { text }, dedupeKey: `market-feed-stale:${event.episodeKey}` })).created;
 }
