@@ -133,8 +133,8 @@ export const tradingTools = [
     input: z.strictObject({ email: traderEmail, days: z.number().int().min(1).max(365).default(30) }),
     output: z.object({ days: z.number(), closedTrades: z.number(), wins: z.number(), profitQuote: z.number(), winRatePct: z.number().nullable() }),
     async execute(ctx, input) {
-      const tenantFilter = ctx.actor.kind === 'trader' || input.email ? (await traderScope(ctx, input.email)).tenantId : null;
-      return { days: input.days, ...(await tradingPnl(ctx.db, lastDays(ctx.now(), input.days), tenantFilter)) };
+      const scopedTenantId = ctx.actor.kind === 'trader' || input.email ? (await traderScope(ctx, input.email)).tenantId : null;
+      return { days: input.days, ...(await tradingPnl(ctx.db, lastDays(ctx.now(), input.days), scopedTenantId)) };
     },
   }),
   defineTool({
@@ -270,7 +270,7 @@ export const tradingTools = [
       totalProfitQuote: z.number(),
     }),
     async execute(ctx, input) {
-      const tenantFilter = ctx.actor.kind === 'trader' || input.email ? (await traderScope(ctx, input.email)).tenantId : null;
+      const scopedTenantId = ctx.actor.kind === 'trader' || input.email ? (await traderScope(ctx, input.email)).tenantId : null;
       // Periods in UTC: the current one and the count − 1 before it, empty ones included.
       const unit = sql.raw(`'${input.period}'`);
       const rows = await queryRows<{ start: string; n: string; wins: string; profit: string | null }>(
@@ -284,7 +284,7 @@ export const tradingTools = [
             from periods p
             left join trades t on t.status = 'closed'
               and date_trunc(${unit}, t.closed_at at time zone 'UTC') = p.start
-              ${tenantFilter ? sql`and t.tenant_id = ${tenantFilter}` : sql``}
+              ${scopedTenantId ? sql`and t.tenant_id = ${scopedTenantId}` : sql``}
             group by p.start order by p.start desc`,
       );
       const round = (value: number) => Math.round(value * 100) / 100;
