@@ -1,4 +1,4 @@
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { exitCodeFor, isProductError } from '../errors/index.ts';
 import { VERSION } from './version.ts';
 
@@ -19,7 +19,9 @@ const load = {
   billing: () => import('./commands/billing.ts'),
   bots: () => import('./commands/bots.ts'),
   data: () => import('./commands/data.ts'),
+  marketData: () => import('./commands/market-data.ts'),
   report: () => import('./commands/report.ts'),
+  secrets: () => import('./commands/secrets.ts'),
   start: afterPreflight(() => import('./commands/start.ts')),
   status: () => import('./commands/status.ts'),
   telegram: () => import('./commands/telegram.ts'),
@@ -106,6 +108,16 @@ export function buildProgram(): Command {
     .action(lazy(load.telegram, 'telegramRegisterGroupCommand'));
   telegram.command('unregister-group').description('Stop answering in a group chat').argument('<chat-id>').action(lazy(load.telegram, 'telegramUnregisterGroupCommand'));
 
+  program
+    .command('secrets')
+    .description('Secrets at rest')
+    .command('rotate-master-key')
+    .description('Seal every stored exchange key again under a new MASTER_KEY, in one transaction (stop every other process first)')
+    .requiredOption('--new-key-file <file>', "a file holding the new key (64 hex characters, e.g. from openssl rand -hex 32); '-' reads standard input")
+    .option('--force', 'rotate even though processes seem to be ticking bots')
+    .option('--json', 'print one JSON object')
+    .action(lazy(load.secrets, 'rotateMasterKeyCommand'));
+
   const audit = program.command('audit').description('The hash-chained audit log');
   audit
     .command('verify')
@@ -116,9 +128,14 @@ export function buildProgram(): Command {
   const collect = (value: string, previous: string[]) => [...previous, value];
   program
     .command('backtest')
-    .description('Backtest a strategy on a candle file (CSV timestamp,open,high,low,close,volume or freqtrade JSON)')
+    .description('Backtest a strategy on a candle file (CSV timestamp,open,high,low,close,volume or freqtrade JSON) or on cached candles (--pair)')
     .requiredOption('--strategy <name>', 'rsi, rsi-reference, macd-cross, ema-cross or bollinger-reversion')
-    .requiredOption('--data <file>', 'candle file')
+    .option('--data <file>', 'candle file')
+    .option('--pair <pair>', 'cached candles of this pair instead of a file, e.g. BTC/USDT (see `data download`)')
+    .option('--timeframe <tf>', 'with --pair: 1m, 5m, 1h, ...')
+    .option('--from <date>', 'with --pair: first day (UTC; default: the first cached bar)')
+    .option('--to <date>', 'with --pair: last day, included (UTC; default: the last cached bar)')
+    .option('--exchange <id>', 'with --pair: the exchange the candles came from', 'binance')
     .option('--param <name=value>', 'strategy parameter, repeatable (e.g. --param rsiBuy=35)', collect, [])
     .option('--fee <fraction>', 'fee per side as a fraction of the notional', numberOption('--fee', 0, 0.1), 0.001)
     .option('--cash <amount>', 'starting cash in quote currency', numberOption('--cash', 1, 1e12), 10_000)
@@ -142,6 +159,37 @@ export function buildProgram(): Command {
     .option('--cash <amount>', 'starting cash', numberOption('--cash', 1, 1e12), 10_000)
     .option('--json', 'print one JSON object')
     .action(lazy(load.trading, 'optimizeCommand'));
+
+  const marketData = program.command('data').description('The candle cache in the database: download from an exchange, import files, list');
+  marketData
+    .command('download')
+    .description('Fetch candles from an exchange into the cache (only what is missing: reruns resume, gaps are filled); a progress bar per pair on a terminal')
+    .option('--exchange <id>', 'ccxt exchange id', 'binance')
+    .requiredOption('--pairs <list>', 'comma-separated, e.g. BTC/USDT,ETH/USDT')
+    .requiredOption('--timeframes <list>', 'comma-separated, e.g. 5m,1h')
+    .option('--days <n>', 'the last n days (default: 30)')
+    .option('--since <date>', 'from this day (UTC) instead of --days, e.g. 2025-01-01')
+    .option('--until <date>', 'up to this day, included (UTC; default: the last closed bar)')
+    .addOption(new Option('--api-url <url>', "the exchange's REST base URL (a scripted exchange in tests)").hideHelp())
+    .option('--json', 'print one JSON summary: exchange, from, interrupted, jobs, storedCandles, requests')
+    .action(lazy(load.marketData, 'dataDownloadCommand'));
+  marketData
+    .command('list')
+    .description('What the cache holds: exchange, pair, timeframe, first and last bar, candles, gaps')
+    .option('--exchange <id>', 'only this exchange')
+    .option('--pair <pair>', 'only this pair')
+    .option('--timeframe <tf>', 'only this timeframe')
+    .option('--json', 'print one JSON array')
+    .action(lazy(load.marketData, 'dataListCommand'));
+  marketData
+    .command('import')
+    .description('A candle file (CSV or freqtrade JSON) into the cache; bars already cached at the same times are replaced')
+    .argument('<file>', 'candle file')
+    .requiredOption('--pair <pair>', 'e.g. BTC/USDT')
+    .requiredOption('--timeframe <tf>', "the file's bar length, e.g. 5m")
+    .option('--exchange <id>', 'the exchange the candles came from', 'binance')
+    .option('--json', 'print one JSON object')
+    .action(lazy(load.marketData, 'dataImportCommand'));
 
   const billing = program.command('billing').description('Plans, Stripe and the finance figures');
   billing.command('sync').description('Create or update the plans\' products and prices on Stripe (idempotent, by lookup key)').action(lazy(load.billing, 'billingSyncCommand'));

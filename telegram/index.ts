@@ -1,26 +1,9 @@
 // The Telegram door: staff chat with their agents, traders control their bots, deciders
-// approve with buttons. The outbox (notifications, limits) and charts live in ./outbox and ./charts.
+// approve with buttons. ./outbox is Telegram as a notification channel (its limits, its client;
+// the outbox itself is ../notifications) and ./charts draws the charts it is handed.
 export { TelegramDoor, parseCommand, type TelegramDoorOptions, type TelegramWebhook } from './door.ts';
 export { createTelegramService, type TelegramService } from './service.ts';
 export { mayAsk, askableAgents, homeAgent, type AskDecision } from './access.ts';
-export {
-  issueLinkCode,
-  redeemLinkCode,
-  unlinkTelegram,
-  linkedPerson,
-  linkedDeciders,
-  registerGroup,
-  unregisterGroup,
-  groupDepartment,
-  hashLinkCode,
-  normalizeLinkCode,
-  TelegramIdentityError,
-  DEFAULT_LINK_CODE_TTL_HOURS,
-  LINK_CODE_LENGTH,
-  type IssuedLinkCode,
-  type LinkedPerson,
-  type RedeemResult,
-} from './identity.ts';
 export { announcePendingApprovals, approvalButton } from './approvals.ts';
 export { splitMessage, TELEGRAM_TEXT_LIMIT } from './split.ts';
 export { escapeHtml, escapeMarkdown, markdownToPlainText, markdownToTelegramHtml } from './markdown.ts';
