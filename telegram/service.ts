@@ -5,7 +5,7 @@ import { ConfigError, type Config } from '../config/index.ts';
 import type { Database } from '../db/index.ts';
 import type { Logger } from '../observability/index.ts';
 import type { SecretBox } from '../secrets/index.ts';
-import { DEFAULT_RISK_LIMITS, exchangeForBot, killSwitchEngaged, paperMarketOptions, type PaperMarkets } from '../trading/index.ts';
+import { DEFAULT_RISK_LIMITS, exchangeForBot, exchangeWhenReachable, killSwitchEngaged, paperMarketOptions, type PaperMarkets } from '../trading/index.ts';
 import { TelegramDoor, type TelegramWebhook } from './door.ts';
 import { createDeliveryJournal, createTelegramDelivery, type TelegramDelivery } from './outbox/index.ts';
 
@@ -53,6 +53,8 @@ export function createTelegramService(options: {
     delivery,
     ...(options.metricsRegistry ? { metricsRegistry: options.metricsRegistry } : {}),
     webhook: telegram.webhookUrl && telegram.webhookSecret ? { url: telegram.webhookUrl, secret: telegram.webhookSecret } : undefined,
+    // /backtest downloads the candles the cache lacks, as `ask` does, when the paper markets read the exchange.
+    ...(options.paperMarkets ? { marketData: exchangeWhenReachable(async () => options.paperMarkets!) } : {}),
     trading: {
       exchangeFor: (bot) => exchangeForBot(db, bot, { tradingMode: config.trading.mode, secretBox: options.secretBox, ...paperMarketOptions(options.paperMarkets, bot.timeframe) }),
       limits: DEFAULT_RISK_LIMITS,

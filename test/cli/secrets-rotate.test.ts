@@ -76,7 +76,7 @@ describe('botcriptofy secrets rotate-master-key', { timeout: 300_000 }, () => {
     expect(await readSealed()).toEqual(before);
   });
 
-  it('refuses while a process is ticking bots (exit 1), unless forced', async () => {
+  it('refuses while a process is ticking bots (exit 1), naming it', async () => {
     await withDatabase((db) => db.execute(sql`insert into bot_ticks (bot_id, slot_at, worker_id, owner_epoch) select id, now(), 'worker-still-running', 1 from bots limit 1`));
     const refused = await runCliHere(['secrets', 'rotate-master-key', '--new-key-file', writeKey('busy', `${crypto.randomBytes(32).toString('hex')}\n`)], env);
     expect(refused.code).toBe(1);

@@ -5,3 +5,20 @@ export { detectGaps, inferTimeframeMs, type CandleGap } from './gaps.ts';
 export { msToTimeframe, timeframeSchema, timeframeToMs } from './timeframe.ts';
 export { BUNDLED_CANDLES_DIR, BUNDLED_SYMBOLS, bundledCandles, resampleCandles } from './bundled.ts';
 export { loadCachedCandles, syncCandles, upsertCandles, type CandleKey, type SyncReport } from './store.ts';
+export {
+  barsIn,
+  downloadCandles,
+  ensureCandles,
+  exchangeWhenReachable,
+  lastClosedBarMs,
+  listCachedCandles,
+  MarketDataUnavailableError,
+  missingRanges,
+  type CachedCandleSet,
+  type CandleRange,
+  type DownloadOptions,
+  type DownloadProgress,
+  type DownloadReport,
+  type EnsureCandlesRequest,
+  type EnsuredCandles,
+} from './download.ts';
