@@ -3,7 +3,7 @@ import { and, eq, gt, min, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { approvals } from '../db/index.ts';
 import { outboxCounts } from '../notifications/index.ts';
-import { invokeTool, TOOLS } from '../tools/index.ts';
+import { invokeTool, TOOLS, type ToolName } from '../tools/index.ts';
 import { writeCeoSummary } from './ceo-summary.ts';
 import { toolContext, type WorkflowDeps } from './deps.ts';
 import { companyPeople, notify } from './notify.ts';
@@ -42,7 +42,7 @@ export const reportInputSchema = z.object({
 export type ReportInput = z.infer<typeof reportInputSchema>;
 
 /** The tool calls behind each department's figures, for a period. */
-const DEPARTMENT_CALLS: Readonly<Record<Exclude<keyof ReportFigures, 'system'>, (period: Period) => Record<string, Record<string, unknown>>>> = {
+const DEPARTMENT_CALLS: Readonly<Record<Exclude<keyof ReportFigures, 'system'>, (period: Period) => Partial<Record<ToolName, Record<string, unknown>>>>> = {
   // MRR, ARR, ARPU and paying customers now; churn over its standard 30 days and LTV over 90
   // (the same on both reports); net new MRR and failed payments over the report's period.
   finance: (p) => ({ revenue_summary: { months: 1, days: days(p) }, failed_payments: { days: days(p) } }),
