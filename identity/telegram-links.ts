@@ -4,6 +4,7 @@ import { appendAudit } from '../audit/index.ts';
 import { staff, telegramGroups, telegramLinkCodes, telegramLinks, tenants, users, type Database, type Department } from '../db/index.ts';
 import type { Locale } from '../i18n/index.ts';
 import type { Actor } from '../tools/index.ts';
+import { ProductError } from '../errors/index.ts';
 
 // Who is on the other side of a Telegram chat. Nobody is served until linked: a one-time code,
 // issued to a staff member or a trader, is sent as `/start CODE` in a private chat. Only the
@@ -27,7 +28,9 @@ export interface LinkedPerson {
   readonly telegramUserId: number;
 }
 
-export class TelegramIdentityError extends Error {
+/** The request names no one who can link (an unknown or disabled email, the wrong kind of person, a bad lifetime): a usage error. */
+export class TelegramIdentityError extends ProductError {
+  readonly category = 'usage' as const;
   constructor(message: string) {
     super(message);
     this.name = 'TelegramIdentityError';

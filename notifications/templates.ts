@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { formatBase, formatDateTime, formatMoneyCents, formatPct, formatPrice, formatQuote, type Locale } from '../i18n/index.ts';
 import { escapeHtml as h, splitPair } from './format.ts';
+import { ProductError } from '../errors/index.ts';
 
 // Every notification type, the payload it carries (checked when it is queued and again when
 // it is rendered) and its text in pt-BR and English. Figures come from the payload only:
@@ -260,7 +261,8 @@ export const renderers: { [T in NotificationType]: Renderer<T> } = {
   message: (p, locale) => html(h(clipText(p.text, BODY_MAX + 200, locale))),
 };
 
-export class InvalidNotificationError extends Error {
+export class InvalidNotificationError extends ProductError {
+  readonly category = 'bad_data' as const;
   constructor(message: string) {
     super(message);
     this.name = 'InvalidNotificationError';

@@ -1,13 +1,12 @@
 import { agentByName, AGENT_NAMES } from '../../agents/index.ts';
-import { issueLinkCode, registerGroup, TelegramIdentityError, unlinkTelegram, unregisterGroup } from '../../identity/index.ts';
+import { issueLinkCode, registerGroup, unlinkTelegram, unregisterGroup } from '../../identity/index.ts';
 import { withRuntime } from '../open-runtime.ts';
 import { UsageError } from '../../errors/index.ts';
 
 async function printCode(kind: 'staff' | 'trader', options: { email: string; ttlHours: number; json?: boolean }): Promise<void> {
   await withRuntime(async ({ database }) => {
-    const issued = await issueLinkCode(database.db, { email: options.email, kind, ttlHours: options.ttlHours }).catch((error: unknown) => {
-      throw error instanceof TelegramIdentityError ? new UsageError(error.message) : error;
-    });
+    // A TelegramIdentityError is a usage error (its category): main prints it with the help hint, exit 2.
+    const issued = await issueLinkCode(database.db, { email: options.email, kind, ttlHours: options.ttlHours });
     if (options.json) {
       console.log(JSON.stringify({ email: options.email, name: issued.name, kind: issued.kind, code: issued.code, expiresAt: issued.expiresAt.toISOString(), instruction: `/start ${issued.code}` }));
       return;
@@ -32,9 +31,7 @@ export function telegramLinkCodeCommand(options: { email: string; ttlHours: numb
 
 export async function telegramUnlinkCommand(options: { email: string }): Promise<void> {
   await withRuntime(async ({ database }) => {
-    const closed = await unlinkTelegram(database.db, { email: options.email }).catch((error: unknown) => {
-      throw error instanceof TelegramIdentityError ? new UsageError(error.message) : error;
-    });
+    const closed = await unlinkTelegram(database.db, { email: options.email });
     console.log(closed > 0 ? `Unlinked ${options.email} from Telegram.` : `${options.email} had no Telegram link.`);
   });
 }

@@ -25,8 +25,6 @@ const NOT_PRODUCT_ERRORS: Readonly<Record<string, string>> = {
   'trading/exchange/types.ts:ExchangeUnavailableError': 'trading/ belongs to another change in progress this session; the CLI maps it to MarketDataUnavailableError — to move onto ProductError (unavailable) next',
   'trading/exchange/types.ts:ExchangeRejectedError': 'trading/ belongs to another change in progress this session; the CLI maps it to UsageError — to move onto ProductError next',
   'trading/equity-curves.ts:ChartDataError': 'trading/ belongs to another change in progress this session; a chart drawn from bad data is a bug — to move onto ProductError (bad_data) next',
-  'notifications/templates.ts:InvalidNotificationError': "notifications/ is being created in this session by another change; a producer's invalid payload is a bug in the producer — to move onto ProductError (bad_data) next",
-  'identity/telegram-links.ts:TelegramIdentityError': 'identity/ is being created in this session by another change (moved from telegram/identity.ts); the CLI maps it to UsageError — to move onto ProductError (usage) next',
 };
 
 function productFiles(): string[] {
