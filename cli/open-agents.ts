@@ -1,7 +1,7 @@
 import { ModelGateway, type AgentRuntime } from '../agents/index.ts';
 import { createMastra } from '../mastra.config.ts';
 import type { Metrics } from '../observability/index.ts';
-import { exchangeWhenReachable } from '../trading/market-data/download.ts';
+import { exchangeWhenReachable } from '../trading/index.ts';
 import type { Runtime } from './open-runtime.ts';
 
 /**

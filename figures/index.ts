@@ -1,4 +1,4 @@
-import { FINANCE_FIGURES } from '../billing/figures.ts';
+import { FINANCE_FIGURES } from '../billing/index.ts';
 import { TRADING_FIGURES } from './trading.ts';
 import type { FigureDefinition } from './window.ts';
 

@@ -7,6 +7,7 @@ export {
   unlinkTelegram,
   linkedPerson,
   linkedUsers,
+  linkedChats,
   linkedDeciders,
   userNames,
   registerGroup,

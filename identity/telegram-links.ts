@@ -209,6 +209,16 @@ export async function linkedDeciders(db: Database, department: Department): Prom
   return rows.map((row) => toPerson(row)).filter((p): p is LinkedPerson => p !== undefined);
 }
 
+/** The chat each person linked and has not unlinked, by user id (where the outbox sends their notices). */
+export async function linkedChats(db: Database, userIds: readonly string[]): Promise<Map<string, bigint>> {
+  if (userIds.length === 0) return new Map();
+  const links = await db
+    .select({ userId: telegramLinks.userId, chatId: telegramLinks.chatId })
+    .from(telegramLinks)
+    .where(and(inArray(telegramLinks.userId, [...userIds]), isNull(telegramLinks.unlinkedAt)));
+  return new Map(links.map((link) => [link.userId, link.chatId]));
+}
+
 /** Display names of users by id (a requester, a decider); unknown ids are left out. */
 export async function userNames(db: Database, userIds: readonly string[]): Promise<Map<string, string>> {
   const ids = [...new Set(userIds)];

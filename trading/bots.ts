@@ -1,3 +1,4 @@
+import { ProductError } from '../errors/index.ts';
 import { and, eq } from 'drizzle-orm';
 import { checkBotStart } from '../billing/index.ts';
 import { assertTenantScope, bots, configEntries, getScoped, paperBalances, type BotMode, type Database, type TenantScope } from '../db/index.ts';
@@ -15,7 +16,9 @@ export function tradingVenue(botMode: 'paper' | 'live', tradingMode: TradingMode
   return tradingMode === 'live' ? 'live' : 'sandbox';
 }
 
-export class BotControlError extends Error {
+/** The bot's state or the owner's plan forbids the change (already running, over the plan's bot limit). */
+export class BotControlError extends ProductError {
+  readonly category = 'conflict' as const;
   readonly upgradeTo: string | undefined;
   constructor(message: string, upgradeTo?: string) {
     super(message);

@@ -6,6 +6,7 @@ export { allocateCandles, candlesFromRows, sliceCandles, type CandleSeries } fro
 export { CandleDataError, loadCandleFile, loadCandles, parseCandleCsv, parseCandleCsvBytes, parseFreqtradeJson, parseFreqtradeJsonBytes, type LoadCandleOptions, type LoadedCandles } from './market-data/load.ts';
 export { candleCacheDir, candleCacheFile, CANDLE_CACHE_VERSION, type CandleCacheOptions } from './market-data/cache.ts';
 export { detectGaps, inferTimeframeMs, type CandleGap } from './market-data/gaps.ts';
+export { msToTimeframe, timeframeSchema, timeframeToMs } from './market-data/timeframe.ts';
 export * from './indicators/index.ts';
 export * from './strategies/index.ts';
 export { runBacktest, type BacktestMetrics, type BacktestOptions, type BacktestResult, type BacktestTrade, type ExitReason } from './backtest/engine.ts';

@@ -1,3 +1,4 @@
+import { ProductError } from '../errors/index.ts';
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { assertTenantScope, backtestResults, backtests, bots, getScoped, queryRows, type Database, type TenantScope } from '../db/index.ts';
 import { numberToDecimal } from '../i18n/index.ts';
@@ -7,7 +8,8 @@ import { numberToDecimal } from '../i18n/index.ts';
 // this is where the reading happens.
 
 /** No such bot or backtest in the scope's tenant (another tenant's id reads as missing). */
-export class ChartDataError extends Error {
+export class ChartDataError extends ProductError {
+  readonly category = 'not_found' as const;
   constructor(message: string) {
     super(message);
     this.name = 'ChartDataError';

@@ -3,7 +3,7 @@ import { actorForEmail, ceoEmail } from '../../tools/index.ts';
 import { openAgents } from '../open-agents.ts';
 import { withRuntime } from '../open-runtime.ts';
 import { UsageError } from '../../errors/index.ts';
-import { exchangeWhenReachable } from '../../trading/market-data/download.ts';
+import { exchangeWhenReachable } from '../../trading/index.ts';
 
 /**
  * One turn with an agent as a staff member (default: the CEO): through the local model when

@@ -1,21 +1,25 @@
 import { z } from 'zod';
 import { UsageError } from '../../errors/index.ts';
-import { CcxtExchange } from '../../trading/exchange/ccxt-exchange.ts';
-import { ExchangeRejectedError, ExchangeUnavailableError } from '../../trading/exchange/types.ts';
 import {
   barsIn,
+  CcxtExchange,
   downloadCandles,
+  ExchangeRejectedError,
+  ExchangeUnavailableError,
+  inferTimeframeMs,
   lastClosedBarMs,
   listCachedCandles,
+  loadCandles,
   MarketDataUnavailableError,
+  msToTimeframe,
+  timeframeSchema,
+  timeframeToMs,
+  upsertCandles,
+  type CandleKey,
   type CandleRange,
   type DownloadProgress,
   type DownloadReport,
-} from '../../trading/market-data/download.ts';
-import { inferTimeframeMs } from '../../trading/market-data/gaps.ts';
-import { loadCandles } from '../../trading/market-data/load.ts';
-import { upsertCandles, type CandleKey } from '../../trading/market-data/store.ts';
-import { msToTimeframe, timeframeSchema, timeframeToMs } from '../../trading/market-data/timeframe.ts';
+} from '../../trading/index.ts';
 import { withRuntime } from '../open-runtime.ts';
 import { formatTable } from '../table.ts';
 

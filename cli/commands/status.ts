@@ -1,5 +1,5 @@
 import { assertRedisReachable, BullMqJobs, QUEUES, type QueueCounts } from '../../jobs/index.ts';
-import { readMarketFeedHealth } from '../../trading/exchange/market-feed.ts';
+import { readMarketFeedHealth } from '../../trading/index.ts';
 import { readBotFleetHealth } from '../../workers/index.ts';
 import { withRuntime } from '../open-runtime.ts';
 import { printTable } from '../table.ts';

@@ -12,11 +12,11 @@ import {
   parseStrategyParameters,
   rankingMetrics,
   runBacktest,
+  timeframeToMs,
   type CandleSeries,
   type RankingMetric,
 } from '../../trading/engine.ts';
 import { UsageError } from '../../errors/index.ts';
-import { timeframeToMs } from '../../trading/market-data/timeframe.ts';
 import { printTable } from '../table.ts';
 
 export interface BacktestCommandOptions {
@@ -104,7 +104,7 @@ export async function backtestCommand(options: BacktestCommandOptions): Promise<
 async function loadCacheCandles(options: BacktestCommandOptions & { pair: string }): Promise<{ series: CandleSeries; label: string }> {
   if (options.timeframe === undefined) throw new UsageError('--pair needs --timeframe (e.g. --timeframe 5m)');
   const { parseDateOption } = await import('./market-data.ts');
-  const [{ loadCachedCandles }, { withRuntime }] = await Promise.all([import('../../trading/market-data/store.ts'), import('../open-runtime.ts')]);
+  const [{ loadCachedCandles }, { withRuntime }] = await Promise.all([import('../../trading/index.ts'), import('../open-runtime.ts')]);
   const symbol = options.pair.trim().toUpperCase();
   if (!/^[A-Z0-9]+\/[A-Z0-9]+$/.test(symbol)) throw new UsageError(`--pair: expected a pair such as BTC/USDT, got "${options.pair}"`);
   try {

@@ -1,5 +1,5 @@
-import { and, inArray, isNull } from 'drizzle-orm';
-import { telegramLinks, type Database } from '../../db/index.ts';
+import type { Database } from '../../db/index.ts';
+import { linkedChats } from '../../identity/index.ts';
 import type { Locale } from '../../i18n/index.ts';
 import {
   InvalidNotificationError,
@@ -60,13 +60,8 @@ export class TelegramChannel implements NotificationChannel<bigint> {
   }
 
   /** The chat each person linked (and has not unlinked). */
-  async addresses(db: Database, userIds: readonly string[]): Promise<Map<string, bigint>> {
-    if (userIds.length === 0) return new Map();
-    const links = await db
-      .select({ userId: telegramLinks.userId, chatId: telegramLinks.chatId })
-      .from(telegramLinks)
-      .where(and(inArray(telegramLinks.userId, [...userIds]), isNull(telegramLinks.unlinkedAt)));
-    return new Map(links.map((link) => [link.userId, link.chatId]));
+  addresses(db: Database, userIds: readonly string[]): Promise<Map<string, bigint>> {
+    return linkedChats(db, userIds);
   }
 
   /** A chart: drawn before a slot is taken (the rasterising runs off the event loop). */

@@ -21,10 +21,6 @@ const NOT_PRODUCT_ERRORS: Readonly<Record<string, string>> = {
   'cli/commands/bots.ts:Refused': 'control flow inside `bots`: thrown by its tool call and caught by the same command (one line, --json, exit 1); it never leaves the module',
   'cli/commands/bots.ts:AwaitingApproval': 'control flow inside `bots`: a pending approval is a success (exit 0), caught by the same command',
   'trading/runner/bot-runner.ts:StaleOwnerError': 'a fencing signal between workers (another worker took the bot over); caught by the runner, never shown to a person',
-  'trading/bots.ts:BotControlError': 'trading/ belongs to another change in progress this session; caught by the tools (as a refusal) before any door sees it — to move onto ProductError next',
-  'trading/exchange/types.ts:ExchangeUnavailableError': 'trading/ belongs to another change in progress this session; the CLI maps it to MarketDataUnavailableError — to move onto ProductError (unavailable) next',
-  'trading/exchange/types.ts:ExchangeRejectedError': 'trading/ belongs to another change in progress this session; the CLI maps it to UsageError — to move onto ProductError next',
-  'trading/equity-curves.ts:ChartDataError': 'trading/ belongs to another change in progress this session; a chart drawn from bad data is a bug — to move onto ProductError (bad_data) next',
 };
 
 function productFiles(): string[] {

@@ -1,40 +1,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { relativeImportsOf, rel, ROOT, sourceFiles } from '../support/source-files.ts';
 
 // The shape issue 20 asked for, read from the source itself (no database, no imports run):
 // notifications/ is a layer of its own below the producers, Telegram is one door and one
 // channel that nothing below it reaches into, and charts draw what they are handed.
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Not product code: the suite and the benchmarks drive the doors from outside. */
 const HARNESS = ['test/', 'bench/'];
-const SKIP_DIRS = new Set(['node_modules', 'data', 'coverage', '.git', 'dist']);
-
-function sourceFiles(dir = ROOT): string[] {
-  const out: string[] = [];
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name.startsWith('.') || SKIP_DIRS.has(entry.name)) continue;
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...sourceFiles(full));
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) out.push(full);
-  }
-  return out;
-}
-
-const rel = (file: string) => path.relative(ROOT, file).split(path.sep).join('/');
 
 /** Every relative module a file imports or re-exports (static or dynamic), as a path from the repository root. */
-function importsOf(file: string): string[] {
-  const text = fs.readFileSync(file, 'utf8');
-  const specifiers = [
-    ...text.matchAll(/(?:^|[\s;}])(?:import|export)\s[^'"`;]*?\sfrom\s+['"]([^'"]+)['"]/g),
-    ...text.matchAll(/(?:^|[\s;])import\s+['"]([^'"]+)['"]/g),
-    ...text.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g),
-  ].map((match) => match[1]!);
-  return specifiers.filter((spec) => spec.startsWith('.')).map((spec) => rel(path.resolve(path.dirname(file), spec)));
-}
+const importsOf = (file: string): string[] => relativeImportsOf(file).map((found) => found.target);
 
 const product = sourceFiles()
   .map((file) => ({ file, name: rel(file) }))

@@ -4,8 +4,23 @@ import { botModes, bots, botStatuses, exchangeAccounts, getScoped, paperBalances
 import { botCounts, lastDays, todayUtc, tradingPnl } from '../../figures/index.ts';
 import { ToolRefusal, traderScope } from '../scope.ts';
 import { checkBacktestQuota } from '../../billing/index.ts';
-import { BotRunner, createBot, getStrategy, loadCachedCandles, parseStrategyParameters, runBacktest, saveBacktest, sliceCandles, splitSymbol, startBot, STRATEGIES, stopBot, timeframeToMs } from '../../trading/index.ts';
-import { ensureCandles, MarketDataUnavailableError } from '../../trading/market-data/download.ts';
+import {
+  BotRunner,
+  createBot,
+  ensureCandles,
+  getStrategy,
+  loadCachedCandles,
+  MarketDataUnavailableError,
+  parseStrategyParameters,
+  runBacktest,
+  saveBacktest,
+  sliceCandles,
+  splitSymbol,
+  startBot,
+  STRATEGIES,
+  stopBot,
+  timeframeToMs,
+} from '../../trading/index.ts';
 import { defineTool, type ToolAccess, type ToolContext } from '../types.ts';
 
 /**

@@ -1,3 +1,4 @@
+import { ProductError } from '../../errors/index.ts';
 import type { MarketRules } from '../risk/index.ts';
 
 export type OrderSide = 'buy' | 'sell';
@@ -58,7 +59,8 @@ export interface Exchange extends MarketDataSource {
 }
 
 /** The exchange failed in a way worth retrying (network, timeout, rate limit). */
-export class ExchangeUnavailableError extends Error {
+export class ExchangeUnavailableError extends ProductError {
+  readonly category = 'unavailable' as const;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'ExchangeUnavailableError';
@@ -66,7 +68,8 @@ export class ExchangeUnavailableError extends Error {
 }
 
 /** The exchange refused the request itself (bad symbol, insufficient funds, ...): do not retry. */
-export class ExchangeRejectedError extends Error {
+export class ExchangeRejectedError extends ProductError {
+  readonly category = 'conflict' as const;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'ExchangeRejectedError';
