@@ -2,7 +2,7 @@ import { Mastra } from '@mastra/core';
 import { Agent } from '@mastra/core/agent';
 import { MastraLogger } from '@mastra/core/logger';
 import { MastraCompositeStore } from '@mastra/core/storage';
-import { AGENT_NAMES, ModelGateway, instructionsFor, mastraToolsFor, turnOf, type AgentName } from './agents/index.ts';
+import { AGENT_NAMES, type ModelGateway, instructionsFor, mastraToolsFor, turnOf, type AgentName } from './agents/index.ts';
 import { BillingService } from './billing/index.ts';
 import { PostgresMemoryStorage, PostgresWorkflowsStorage, type Database } from './db/index.ts';
 import type { Logger, Metrics } from './observability/index.ts';
@@ -64,8 +64,20 @@ export function createMastra({ db, gateway, logger, billing, metrics, now, marke
   }
   return new Mastra({
     agents,
-    workflows: createWorkflows({ db, gateway, logger, metrics, billing: billing ?? new BillingService(db, undefined), now: now ?? (() => new Date()), marketData, secrets }),
-    storage: new MastraCompositeStore({ id: 'botcriptofy', domains: { memory: new PostgresMemoryStorage(db), workflows: new PostgresWorkflowsStorage(db) } }),
+    workflows: createWorkflows({
+      db,
+      gateway,
+      logger,
+      metrics,
+      billing: billing ?? new BillingService(db, undefined),
+      now: now ?? (() => new Date()),
+      marketData,
+      secrets,
+    }),
+    storage: new MastraCompositeStore({
+      id: 'botcriptofy',
+      domains: { memory: new PostgresMemoryStorage(db), workflows: new PostgresWorkflowsStorage(db) },
+    }),
     logger: new PinoMastraLogger(logger),
   });
 }

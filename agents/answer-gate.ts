@@ -42,10 +42,13 @@ export type GateVerdict = { readonly ok: true } | { readonly ok: false; readonly
 
 // Control characters other than tab and newlines, C1 controls, the replacement character,
 // non-characters and private-use code points; lone surrogates are checked apart.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this pattern finds
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\uFFFD\uFFFE\uFFFF\p{Co}]/u;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 /** A token a person writes: a word, a number, a figure with its unit, an email, a key. */
-const CLEAN_TOKEN = /^[("'“‘[«]*(?:R\$|US\$|[$€£~≈#@+\-−±])?(?:[\p{L}\p{N}][\p{L}\p{M}\p{N}'’.,:;/%@_+\-–&#]*|[-–—•→←↔=+*/|:%$€£~≈≥≤<>…#]+|[\p{Extended_Pictographic}\u{FE0F}\u{200D}]+)[)\]"'”’».,;:!?%…]*$/u;
+const CLEAN_TOKEN =
+  // biome-ignore lint/suspicious/noMisleadingCharacterClass: the emoji joiners are listed one by one on purpose: a token of pictographs, variation selectors and joiners in any order
+  /^[("'“‘[«]*(?:R\$|US\$|[$€£~≈#@+\-−±])?(?:[\p{L}\p{N}][\p{L}\p{M}\p{N}'’.,:;/%@_+\-–&#]*|[-–—•→←↔=+*/|:%$€£~≈≥≤<>…#]+|[\p{Extended_Pictographic}\u{FE0F}\u{200D}]+)[)\]"'”’».,;:!?%…]*$/u;
 
 function unprintable({ answer }: GateInput): string | undefined {
   if (CONTROL.test(answer)) return 'control or non-printable characters';
@@ -68,14 +71,18 @@ function wrongLanguage({ answer, locale }: GateInput): string | undefined {
   }
   const { pt, en } = localeScores(answer);
   const [own, other] = locale === 'en' ? [en, pt] : [pt, en];
-  if (other >= 3 && other > own * 2) return `written in ${locale === 'en' ? 'Portuguese' : 'English'} (asked in ${locale === 'en' ? 'English' : 'Portuguese'})`;
+  if (other >= 3 && other > own * 2)
+    return `written in ${locale === 'en' ? 'Portuguese' : 'English'} (asked in ${locale === 'en' ? 'English' : 'Portuguese'})`;
   return undefined;
 }
 
 // --- markup ---------------------------------------------------------------------------------
 
 const MARKUP: readonly (readonly [RegExp, string])[] = [
-  [/<\/?\s*(tool_call|tool_response|tools|function_call|function|think|answer|response|system|assistant|user)\b[^>]*>/i, 'tool-call or chat-template tags'],
+  [
+    /<\/?\s*(tool_call|tool_response|tools|function_call|function|think|answer|response|system|assistant|user)\b[^>]*>/i,
+    'tool-call or chat-template tags',
+  ],
   [/<\|[^|>\n]{1,40}\|>/, 'chat-template tokens'],
   [/^\s*(\{|\[\s*[{"\d\]])/, 'raw JSON'],
   [/\{\s*"[^"\n]{1,60}"\s*:/, 'JSON in the text'],
@@ -86,7 +93,10 @@ const MARKUP: readonly (readonly [RegExp, string])[] = [
 
 function markup({ answer }: GateInput): string | undefined {
   for (const [pattern, what] of MARKUP) if (pattern.test(answer)) return what;
-  for (const [open, close] of [['{', '}'], ['[', ']']] as const) {
+  for (const [open, close] of [
+    ['{', '}'],
+    ['[', ']'],
+  ] as const) {
     if (count(answer, open) !== count(answer, close)) return `unbalanced ${open}${close}`;
   }
   return undefined;
@@ -103,7 +113,10 @@ function tooLong({ answer }: GateInput): string | undefined {
 function repeated({ answer }: GateInput): string | undefined {
   const seen = new Set<string>();
   for (const part of answer.split(/\n+|(?<=[.!?])\s+/)) {
-    const key = foldText(part).replace(/^[\s\-*•\d.)]+/, '').replace(/\s+/g, ' ').trim();
+    const key = foldText(part)
+      .replace(/^[\s\-*•\d.)]+/, '')
+      .replace(/\s+/g, ' ')
+      .trim();
     if (key.length < 20) continue;
     if (seen.has(key)) return 'a sentence or line repeated';
     seen.add(key);
@@ -131,11 +144,15 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 function secret({ answer, outcomes, secrets }: GateInput): string | undefined {
   for (const value of secrets ?? []) if (value.length >= 8 && answer.includes(value)) return 'a configured secret';
   for (const [pattern, what] of SECRET_SHAPES) if (pattern.test(answer)) return what;
-  const candidates = [...answer.matchAll(KEY_MATERIAL)].map((m) => m[0]).filter((token) => /[0-9]/.test(token) && /[A-Za-z]/.test(token) && !UUID.test(token));
+  const candidates = [...answer.matchAll(KEY_MATERIAL)]
+    .map((m) => m[0])
+    .filter((token) => /[0-9]/.test(token) && /[A-Za-z]/.test(token) && !UUID.test(token));
   if (candidates.length === 0) return undefined;
   // A long identifier that a tool of this turn returned (a hash, an id) is not a leak.
   const sources = JSON.stringify(outcomes.map((o) => ('result' in o ? o.result : 'pendingApproval' in o ? o.pendingApproval : o.message)));
-  return candidates.some((token) => !token.split(/[-_]/).every((piece) => piece.length < 16 || sources.includes(piece))) ? 'key material no tool returned' : undefined;
+  return candidates.some((token) => !token.split(/[-_]/).every((piece) => piece.length < 16 || sources.includes(piece)))
+    ? 'key material no tool returned'
+    : undefined;
 }
 
 // --- claims of an effect --------------------------------------------------------------------
@@ -143,10 +160,13 @@ function secret({ answer, outcomes, secrets }: GateInput): string | undefined {
 // Written against folded text (lower case, no accents). A status read ("a campanha está
 // pausada") is not a claim; a first-person past action, a passive "foi/has been", a "now on"
 // or a bare "done" is.
-const PT_ACTIONS = 'ativ|desativ|lig|deslig|paus|par|reembols|estorn|alter|mud|troc|envi|atualiz|public|congel|bloque|agend|cancel|escal|escalon|encaminh|respond|mov|cri|inici|execut|aplic|remov|apag|suspend|suspens|configur|defin|revert|restaur|revog|acion|encerr|fech|marc|registr|aument|diminu|reduz|program|rebaix|devolv|reativ|retom';
+const PT_ACTIONS =
+  'ativ|desativ|lig|deslig|paus|par|reembols|estorn|alter|mud|troc|envi|atualiz|public|congel|bloque|agend|cancel|escal|escalon|encaminh|respond|mov|cri|inici|execut|aplic|remov|apag|suspend|suspens|configur|defin|revert|restaur|revog|acion|encerr|fech|marc|registr|aument|diminu|reduz|program|rebaix|devolv|reativ|retom';
 const CLAIMS: readonly RegExp[] = [
   /\b(ativei|desativei|liguei|desliguei|pausei|parei|reembolsei|estornei|devolvi|alterei|mudei|troquei|enviei|atualizei|publiquei|congelei|bloqueei|agendei|cancelei|escalei|escalonei|encaminhei|respondi|movi|criei|iniciei|executei|apliquei|removi|apaguei|suspendi|configurei|defini|coloquei|reverti|restaurei|revoguei|acionei|encerrei|fechei|marquei|registrei|aumentei|reduzi|programei|rebaixei|reativei|retomei|efetuei)\b/,
-  new RegExp(`\\b(foi|foram|ficou|ficaram|agora esta|agora estao|esta agora|estao agora)\\s+(devidamente\\s+|com sucesso\\s+)?(${PT_ACTIONS})(ad|id)?[oa]s?\\b`),
+  new RegExp(
+    `\\b(foi|foram|ficou|ficaram|agora esta|agora estao|esta agora|estao agora)\\s+(devidamente\\s+|com sucesso\\s+)?(${PT_ACTIONS})(ad|id)?[oa]s?\\b`,
+  ),
   /\b(com sucesso|foi feito|foi feita|feito com sucesso|operacao concluida|acao concluida|solicitacao atendida)\b/,
   /(^|[.!?\n]\s*)(feito|prontinho|done|all set|all done)\s*([!.,:;]|$)/m,
   /\b(i\s*('ve|have|just|already)?|we\s*('ve|have just|just))\s*(turned|switched|flipped|enabled|disabled|activated|deactivated|started|stopped|paused|resumed|refunded|changed|updated|set|sent|published|froze|frozen|blocked|scheduled|cancell?ed|escalated|replied|answered|moved|executed|applied|removed|deleted|rolled|reverted|restored|revoked|upgraded|downgraded|marked|bumped)\b/,
@@ -175,12 +195,29 @@ function unbackedClaim({ answer, outcomes }: GateInput): string | undefined {
 export const ANSWER_RULES: readonly GateRule[] = [
   { reason: 'empty', description: 'there is an answer at all', check: ({ answer }) => (answer.trim() === '' ? 'empty answer' : undefined) },
   { reason: 'markup', description: 'no tool-call syntax, JSON, code blocks, HTML or chat-template residue', check: markup },
-  { reason: 'unprintable', description: 'printable text made of words (no control characters, random bytes or broken characters)', check: unprintable },
+  {
+    reason: 'unprintable',
+    description: 'printable text made of words (no control characters, random bytes or broken characters)',
+    check: unprintable,
+  },
   { reason: 'too_long', description: `at most ${MAX_ANSWER_CHARS} characters`, check: tooLong },
   { reason: 'repeated', description: 'no sentence, line or phrase repeated', check: repeated },
-  { reason: 'secret', description: 'no secret-shaped string (Stripe keys, webhook secrets, bot tokens, key material, URL passwords) and no configured secret value', check: secret },
-  { reason: 'wrong_language', description: 'written in the language of the question (pt-BR or English), in Latin script', check: wrongLanguage },
-  { reason: 'unbacked_claim', description: 'no claim of an effect (done, refunded, turned on…) unless a tool of this turn produced it or created its approval', check: unbackedClaim },
+  {
+    reason: 'secret',
+    description:
+      'no secret-shaped string (Stripe keys, webhook secrets, bot tokens, key material, URL passwords) and no configured secret value',
+    check: secret,
+  },
+  {
+    reason: 'wrong_language',
+    description: 'written in the language of the question (pt-BR or English), in Latin script',
+    check: wrongLanguage,
+  },
+  {
+    reason: 'unbacked_claim',
+    description: 'no claim of an effect (done, refunded, turned on…) unless a tool of this turn produced it or created its approval',
+    check: unbackedClaim,
+  },
 ];
 
 /** Checks a model's answer against every rule; the first failure is the verdict. */

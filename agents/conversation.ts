@@ -25,7 +25,9 @@ export interface ConversationKey {
   readonly agent: string;
 }
 
-export type RememberedMessage = { readonly role: 'user'; readonly content: string } | { readonly role: 'assistant'; readonly content: string };
+export type RememberedMessage =
+  | { readonly role: 'user'; readonly content: string }
+  | { readonly role: 'assistant'; readonly content: string };
 
 function textOf(message: MastraDBMessage): string {
   const content = message.content as { parts?: { type: string; text?: string }[]; content?: string };
@@ -34,20 +36,42 @@ function textOf(message: MastraDBMessage): string {
 }
 
 /** The last messages of the conversation, oldest first: what the person asked and was told. */
-export async function recallConversation(store: MemoryStorage, key: ConversationKey, limit = HISTORY_MESSAGES): Promise<RememberedMessage[]> {
+export async function recallConversation(
+  store: MemoryStorage,
+  key: ConversationKey,
+  limit = HISTORY_MESSAGES,
+): Promise<RememberedMessage[]> {
   await pendingWrites.get(store)?.get(key.threadId);
   const messages =
     store instanceof PostgresMemoryStorage
       ? await store.recentMessages({ threadId: key.threadId, resourceId: key.resourceId, limit })
-      : (await store.listMessages({ threadId: key.threadId, resourceId: key.resourceId, perPage: limit, orderBy: { field: 'createdAt', direction: 'DESC' } })).messages.reverse();
+      : (
+          await store.listMessages({
+            threadId: key.threadId,
+            resourceId: key.resourceId,
+            perPage: limit,
+            orderBy: { field: 'createdAt', direction: 'DESC' },
+          })
+        ).messages.reverse();
   return messages
     .filter((message) => message.role === 'user' || message.role === 'assistant')
-    .map((message): RememberedMessage => (message.role === 'user' ? { role: 'user', content: textOf(message) } : { role: 'assistant', content: textOf(message) }))
+    .map(
+      (message): RememberedMessage =>
+        message.role === 'user' ? { role: 'user', content: textOf(message) } : { role: 'assistant', content: textOf(message) },
+    )
     .filter((message) => message.content !== '');
 }
 
 function textMessage(key: ConversationKey, role: 'user' | 'assistant', text: string, createdAt: Date): MastraDBMessage {
-  return { id: crypto.randomUUID(), threadId: key.threadId, resourceId: key.resourceId, role, type: 'text', createdAt, content: { format: 2, parts: [{ type: 'text', text }], content: text } } as MastraDBMessage;
+  return {
+    id: crypto.randomUUID(),
+    threadId: key.threadId,
+    resourceId: key.resourceId,
+    role,
+    type: 'text',
+    createdAt,
+    content: { format: 2, parts: [{ type: 'text', text }], content: text },
+  } as MastraDBMessage;
 }
 
 let lastStamp = 0;
@@ -61,7 +85,16 @@ function nextStamp(): Date {
 export async function rememberTurn(store: MemoryStorage, key: ConversationKey, question: string, answer: string): Promise<void> {
   const at = nextStamp();
   if (!(await store.getThreadById({ threadId: key.threadId }))) {
-    await store.saveThread({ thread: { id: key.threadId, resourceId: key.resourceId, title: `${key.agent} on ${key.channel}`, createdAt: at, updatedAt: at, metadata: { channel: key.channel, agent: key.agent } } });
+    await store.saveThread({
+      thread: {
+        id: key.threadId,
+        resourceId: key.resourceId,
+        title: `${key.agent} on ${key.channel}`,
+        createdAt: at,
+        updatedAt: at,
+        metadata: { channel: key.channel, agent: key.agent },
+      },
+    });
   }
   await store.saveMessages({ messages: [textMessage(key, 'user', question, at), textMessage(key, 'assistant', answer, nextStamp())] });
 }
@@ -74,9 +107,18 @@ const pendingWrites = new WeakMap<MemoryStorage, Map<string, Promise<void>>>();
  * recall of that thread waits for them, and a failed write is reported to `onError` (the
  * answer was already given; only the memory of it is lost).
  */
-export function rememberTurnLater(store: MemoryStorage, key: ConversationKey, question: string, answer: string, onError: (error: unknown) => void): void {
+export function rememberTurnLater(
+  store: MemoryStorage,
+  key: ConversationKey,
+  question: string,
+  answer: string,
+  onError: (error: unknown) => void,
+): void {
   let writes = pendingWrites.get(store);
-  if (!writes) pendingWrites.set(store, (writes = new Map()));
+  if (!writes) {
+    writes = new Map();
+    pendingWrites.set(store, writes);
+  }
   const threadWrites = writes;
   const write: Promise<void> = (threadWrites.get(key.threadId) ?? Promise.resolve())
     .then(() => rememberTurn(store, key, question, answer))

@@ -32,6 +32,18 @@ export function promptFootprint(agent: AgentName): PromptFootprint {
     instructionChars: instructions.length,
     toolSchemaChars,
     estimatedTokens: Math.ceil((instructions.length + toolSchemaChars) / CHARS_PER_TOKEN),
-    structuredTokens: Math.ceil((instructions.length + 1 + replyInstructions(toolDefinitionsFor(agent).map((def) => ({ type: 'function', name: def.name, description: def.description, inputSchema: def.parameters }))).length) / CHARS_PER_TOKEN),
+    structuredTokens: Math.ceil(
+      (instructions.length +
+        1 +
+        replyInstructions(
+          toolDefinitionsFor(agent).map((def) => ({
+            type: 'function',
+            name: def.name,
+            description: def.description,
+            inputSchema: def.parameters,
+          })),
+        ).length) /
+        CHARS_PER_TOKEN,
+    ),
   };
 }

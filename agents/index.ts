@@ -5,7 +5,16 @@ export { routeMessage, type AgentName, type RoutedRequest } from './intents.ts';
 export { detectLocale } from '../i18n/index.ts';
 export { renderToolResult } from './templates.ts';
 export { checkGrounding, type GroundingVerdict } from './grounding.ts';
-export { ANSWER_RULES, claimsEffect, gateAnswer, MAX_ANSWER_CHARS, type GateInput, type GateReason, type GateRule, type GateVerdict } from './answer-gate.ts';
+export {
+  ANSWER_RULES,
+  claimsEffect,
+  gateAnswer,
+  MAX_ANSWER_CHARS,
+  type GateInput,
+  type GateReason,
+  type GateRule,
+  type GateVerdict,
+} from './answer-gate.ts';
 export { refusalDetail, reportActions, requestedAction, type ActionReport, type ActionStatus } from './actions.ts';
 export { agentToolNames, mastraToolsFor, toolDefinitionsFor, turnOf, TURN_KEY, type TurnState } from './mastra-tools.ts';
 export { ModelGateway, type ModelMeter, type ModelSettings, type ModelState } from './model.ts';

@@ -9,10 +9,12 @@ import { foldText } from '../i18n/index.ts';
 // train in a few milliseconds. It only picks among read tools: an action always needs a rule.
 
 const FUNCTION_WORDS = new Set(
-  ('para pelo pela pelos pelas como qual quais quanto quantos quantas onde quem esse essa isso este esta isto aqui agora hoje tudo todos todas ' +
+  (
+    'para pelo pela pelos pelas como qual quais quanto quantos quantas onde quem esse essa isso este esta isto aqui agora hoje tudo todos todas ' +
     'voce voces vcs nosso nossa meus minhas dele dela mais menos muito pouco ainda entao porque tambem sobre entre depois antes favor please ' +
     'what which when where there their they them this that these those have does with from about into your ours some much many just like ' +
-    'tell show give make know want need could would should really right').split(' '),
+    'tell show give make know want need could would should really right'
+  ).split(' '),
 );
 
 export interface LabelledMessage {
@@ -20,10 +22,13 @@ export interface LabelledMessage {
   readonly tool: string;
 }
 
-
 /** Character 3- to 5-grams of each word (with its edges marked) and the words themselves. */
 export function features(text: string): string[] {
-  const words = foldText(text).replace(/[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g, ' email ').replace(/\b[0-9a-f]{8}-[0-9a-f-]{27}\b/g, ' uuid ').split(/[^a-z0-9_]+/).filter(Boolean);
+  const words = foldText(text)
+    .replace(/[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g, ' email ')
+    .replace(/\b[0-9a-f]{8}-[0-9a-f-]{27}\b/g, ' uuid ')
+    .split(/[^a-z0-9_]+/)
+    .filter(Boolean);
   const out: string[] = [];
   for (const word of words) {
     out.push(`w:${word}`);
@@ -70,7 +75,9 @@ export class IntentModel {
     const likelihood = this.#logLikelihood.get(tool);
     if (!likelihood) return 0;
     // Content words only (4+ letters, not function words); each counts when most of its 4-grams were seen.
-    const words = foldText(text).split(/[^a-z0-9]+/).filter((w) => w.length >= 4 && !FUNCTION_WORDS.has(w));
+    const words = foldText(text)
+      .split(/[^a-z0-9]+/)
+      .filter((w) => w.length >= 4 && !FUNCTION_WORDS.has(w));
     if (words.length === 0) return 0;
     const seen = words.filter((word) => {
       const padded = ` ${word} `;
@@ -100,7 +107,9 @@ export class IntentModel {
 export function trainingMessages(): LabelledMessage[] {
   const lines = (file: string) => {
     try {
-      return readFileSync(new URL(`../eval/${file}`, import.meta.url), 'utf8').split('\n').filter((line) => line.trim() !== '');
+      return readFileSync(new URL(`../eval/${file}`, import.meta.url), 'utf8')
+        .split('\n')
+        .filter((line) => line.trim() !== '');
     } catch {
       return [];
     }

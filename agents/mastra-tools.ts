@@ -115,9 +115,14 @@ export function agentToolNames(agent: AgentName): readonly string[] {
  */
 export function toolDefinitionsFor(agent: AgentName): { name: string; description: string; parameters: Record<string, unknown> }[] {
   return agentToolNames(agent).map((name) => {
-    if (name === askDepartment.id) return { name, description: askDepartment.description, parameters: compactSchema(z.toJSONSchema(delegateInput, { io: 'input' })) };
+    if (name === askDepartment.id)
+      return { name, description: askDepartment.description, parameters: compactSchema(z.toJSONSchema(delegateInput, { io: 'input' })) };
     const tool = TOOLS.get(name)!;
-    return { name, description: tool.description, parameters: compactSchema(z.toJSONSchema(tool.input, { io: 'input', unrepresentable: 'any' })) };
+    return {
+      name,
+      description: tool.description,
+      parameters: compactSchema(z.toJSONSchema(tool.input, { io: 'input', unrepresentable: 'any' })),
+    };
   });
 }
 

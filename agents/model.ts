@@ -73,7 +73,10 @@ export class ModelGateway {
   }
 
   async #probe(timeoutMs: number): Promise<ModelState> {
-    const client = new Ollama({ host: this.settings.host, fetch: (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) }) });
+    const client = new Ollama({
+      host: this.settings.host,
+      fetch: (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) }),
+    });
     let models: string[];
     try {
       models = (await client.list()).models.map((m) => m.name);
@@ -82,7 +85,8 @@ export class ModelGateway {
     }
     const wanted = [...new Set([this.settings.model, ...Object.values(this.settings.agentModels)])];
     const absent = wanted.filter((name) => !models.some((m) => m === name || m === `${name}:latest`));
-    if (absent.length > 0) return { state: 'missing', models, message: `model ${absent.join(', ')} not pulled in Ollama (run: botcriptofy model pull)` };
+    if (absent.length > 0)
+      return { state: 'missing', models, message: `model ${absent.join(', ')} not pulled in Ollama (run: botcriptofy model pull)` };
     return { state: 'ready', models };
   }
 

@@ -28,7 +28,11 @@ export function replySchema(tools: readonly FunctionTool[]): Record<string, unkn
   return {
     type: 'object',
     anyOf: [
-      ...tools.map((tool) => ({ type: 'object', properties: { tool: { type: 'string', enum: [tool.name] }, arguments: tool.inputSchema }, required: ['tool', 'arguments'] })),
+      ...tools.map((tool) => ({
+        type: 'object',
+        properties: { tool: { type: 'string', enum: [tool.name] }, arguments: tool.inputSchema },
+        required: ['tool', 'arguments'],
+      })),
       { type: 'object', properties: { answer: { type: 'string' } }, required: ['answer'] },
     ],
   };
@@ -47,7 +51,9 @@ export function replyInstructions(tools: readonly FunctionTool[]): string {
 /** A tool's arguments in a few tokens: `email, days?` (the grammar holds the full schema). */
 function signature(schema: unknown): string {
   const { properties, required } = (schema ?? {}) as { properties?: Record<string, unknown>; required?: string[] };
-  return Object.keys(properties ?? {}).map((name) => (required?.includes(name) ? name : `${name}?`)).join(', ');
+  return Object.keys(properties ?? {})
+    .map((name) => (required?.includes(name) ? name : `${name}?`))
+    .join(', ');
 }
 
 /** The request without native tools, with the reply schema and its instructions. */
@@ -61,7 +67,9 @@ function constrained(options: StreamOptions, tools: readonly FunctionTool[]): St
   return { ...rest, prompt, responseFormat: { type: 'json', schema: replySchema(tools) } } as unknown as StreamOptions;
 }
 
-export type StructuredReply = { readonly kind: 'call'; readonly tool: string; readonly input: string } | { readonly kind: 'answer'; readonly text: string };
+export type StructuredReply =
+  | { readonly kind: 'call'; readonly tool: string; readonly input: string }
+  | { readonly kind: 'answer'; readonly text: string };
 
 /**
  * Reads a reply: a tool call, an answer, or — when the text is not such an object (a server
@@ -94,7 +102,11 @@ function replyParts(reply: StructuredReply): StreamPart[] {
     ] as StreamPart[];
   }
   const id = crypto.randomUUID();
-  return [{ type: 'text-start', id }, { type: 'text-delta', id, delta: reply.text }, { type: 'text-end', id }] as StreamPart[];
+  return [
+    { type: 'text-start', id },
+    { type: 'text-delta', id, delta: reply.text },
+    { type: 'text-end', id },
+  ] as StreamPart[];
 }
 
 /** A chat model whose tool calls go through the reply schema when tools are offered. */
@@ -114,7 +126,10 @@ export function withStructuredTools(inner: ChatModel): ChatModel {
           const reply = readStructuredReply(text.trim());
           for (const out of replyParts(reply)) controller.enqueue(out);
           const finish = part as { finishReason: unknown };
-          controller.enqueue({ ...part, finishReason: reply.kind === 'call' ? { unified: 'tool-calls', raw: 'tool_calls' } : finish.finishReason } as StreamPart);
+          controller.enqueue({
+            ...part,
+            finishReason: reply.kind === 'call' ? { unified: 'tool-calls', raw: 'tool_calls' } : finish.finishReason,
+          } as StreamPart);
         } else controller.enqueue(part);
       },
     });
@@ -124,12 +139,20 @@ export function withStructuredTools(inner: ChatModel): ChatModel {
     const tools = functionTools(options as StreamOptions);
     if (tools.length === 0) return inner.doGenerate(options);
     const result = await inner.doGenerate(constrained(options as StreamOptions, tools) as Parameters<ChatModel['doGenerate']>[0]);
-    const text = (result.content as { type: string; text?: string }[]).filter((c) => c.type === 'text').map((c) => c.text ?? '').join('');
+    const text = (result.content as { type: string; text?: string }[])
+      .filter((c) => c.type === 'text')
+      .map((c) => c.text ?? '')
+      .join('');
     const reply = readStructuredReply(text.trim());
-    const content = reply.kind === 'call'
-      ? [{ type: 'tool-call', toolCallId: `call_${crypto.randomUUID()}`, toolName: reply.tool, input: reply.input }]
-      : [{ type: 'text', text: reply.text }];
-    return { ...result, content, finishReason: reply.kind === 'call' ? { unified: 'tool-calls', raw: 'tool_calls' } : result.finishReason } as GenerateResult;
+    const content =
+      reply.kind === 'call'
+        ? [{ type: 'tool-call', toolCallId: `call_${crypto.randomUUID()}`, toolName: reply.tool, input: reply.input }]
+        : [{ type: 'text', text: reply.text }];
+    return {
+      ...result,
+      content,
+      finishReason: reply.kind === 'call' ? { unified: 'tool-calls', raw: 'tool_calls' } : result.finishReason,
+    } as GenerateResult;
   };
   return model;
 }

@@ -5,7 +5,14 @@ import type { Logger, Metrics } from '../observability/index.ts';
 import { auditAgentEvent, invokeTool, toolNameForAudit, TOOLS, type ToolContext, type ToolOutcome } from '../tools/index.ts';
 import { refusalDetail, reportActions } from './actions.ts';
 import { gateAnswer } from './answer-gate.ts';
-import { recallConversation, rememberTurn, rememberTurnLater, settleConversations, type ConversationKey, type RememberedMessage } from './conversation.ts';
+import {
+  recallConversation,
+  rememberTurn,
+  rememberTurnLater,
+  settleConversations,
+  type ConversationKey,
+  type RememberedMessage,
+} from './conversation.ts';
 import { checkGrounding } from './grounding.ts';
 import { agentToolNames, TURN_KEY, type TurnState } from './mastra-tools.ts';
 import { describeError, type ModelGateway, type ModelMeter } from './model.ts';
@@ -76,7 +83,11 @@ async function turn(runtime: AgentRuntime, request: TurnRequest, depth: number, 
   const history = memory ? await recallConversation(memory, conversation) : [];
   const result = await answer(runtime, request, depth, started, history);
   if (memory) {
-    const onError = (error: unknown) => runtime.logger.warn({ agent: request.agent, thread: conversation.threadId, reason: describeError(error) }, 'could not remember the conversation turn');
+    const onError = (error: unknown) =>
+      runtime.logger.warn(
+        { agent: request.agent, thread: conversation.threadId, reason: describeError(error) },
+        'could not remember the conversation turn',
+      );
     // A department's answer to the CEO is part of the CEO's turn; the person's own turn is
     // remembered once its answer has been handed back.
     if (depth > 0) await rememberTurn(memory, conversation, request.message, result.answer).catch(onError);
@@ -94,7 +105,13 @@ export async function settleTurns(runtime: Pick<AgentRuntime, 'mastra'>): Promis
   if (memory) await settleConversations(memory);
 }
 
-async function answer(runtime: AgentRuntime, request: TurnRequest, depth: number, started: number, history: readonly RememberedMessage[]): Promise<TurnResult> {
+async function answer(
+  runtime: AgentRuntime,
+  request: TurnRequest,
+  depth: number,
+  started: number,
+  history: readonly RememberedMessage[],
+): Promise<TurnResult> {
   const { agent, message } = request;
   const ctx: ToolContext = { ...request.ctx, agent };
   const elapsed = () => Math.round((performance.now() - started) * 100) / 100;
@@ -106,7 +123,15 @@ async function answer(runtime: AgentRuntime, request: TurnRequest, depth: number
     return offline(status.state === 'missing' ? 'missing' : 'offline');
   }
 
-  const frame: TurnFrame = { outcomes: [], toolCalls: [], meter: { calls: 0, ms: 0 }, invalidCalls: 0, delegations: 0, repeatedCalls: 0, calls: new Map() };
+  const frame: TurnFrame = {
+    outcomes: [],
+    toolCalls: [],
+    meter: { calls: 0, ms: 0 },
+    invalidCalls: 0,
+    delegations: 0,
+    repeatedCalls: 0,
+    calls: new Map(),
+  };
   const abort = new AbortController();
   // One repair: the first malformed or unknown call goes back to the model with the reason;
   // the second ends the turn with a clean error.
@@ -148,10 +173,16 @@ async function answer(runtime: AgentRuntime, request: TurnRequest, depth: number
     },
     delegate: async (department, question) => {
       if (depth > 0 || agent !== 'ceo') return { error: 'Only the CEO agent delegates, and only one level deep.' };
-      if (frame.delegations >= MAX_DELEGATIONS) return { error: `At most ${MAX_DELEGATIONS} departments per question; answer with what you have.` };
+      if (frame.delegations >= MAX_DELEGATIONS)
+        return { error: `At most ${MAX_DELEGATIONS} departments per question; answer with what you have.` };
       frame.delegations += 1;
       await auditAgentEvent(ctx, 'agent.delegate', { to: department, question });
-      const nested = await turn(runtime, { ...request, agent: department, message: question, channel: `${request.channel ?? 'cli'}:via-ceo` }, depth + 1, performance.now());
+      const nested = await turn(
+        runtime,
+        { ...request, agent: department, message: question, channel: `${request.channel ?? 'cli'}:via-ceo` },
+        depth + 1,
+        performance.now(),
+      );
       frame.meter.calls += nested.modelCalls;
       frame.meter.ms += nested.modelMs;
       frame.toolCalls.push(...nested.toolCalls.map((call) => ({ ...call, tool: `${department}/${call.tool}` })));
@@ -190,27 +221,70 @@ async function answer(runtime: AgentRuntime, request: TurnRequest, depth: number
   const actions = reportActions(agent, message, frame.outcomes, locale);
   if (frame.stop) {
     const body = invalidArgumentsAnswer(locale, frame.stop);
-    return withFrame(frame, { agent, answer: joinAnswer(body, actions.filter((a) => a.status !== 'refused' || a.tool !== frame.stop!.tool)), mode: 'ollama', grounded: true, answerFrom: 'template', actions, elapsedMs: elapsed() });
+    return withFrame(frame, {
+      agent,
+      answer: joinAnswer(
+        body,
+        actions.filter((a) => a.status !== 'refused' || a.tool !== frame.stop!.tool),
+      ),
+      mode: 'ollama',
+      grounded: true,
+      answerFrom: 'template',
+      actions,
+      elapsedMs: elapsed(),
+    });
   }
 
   const sources = frame.outcomes.map((o) => ('result' in o ? o.result : 'pendingApproval' in o ? o.pendingApproval : o.message));
   const verdict = checkGrounding(text, sources, [message, new Date(ctx.now()).toISOString().slice(0, 10)]);
   const gate = verdict.grounded ? gateAnswer({ answer: text, locale, outcomes: frame.outcomes, secrets: runtime.secrets }) : undefined;
-  if (gate?.ok) return withFrame(frame, { agent, answer: joinAnswer(text, actions), mode: 'ollama', grounded: true, answerFrom: 'model', actions, elapsedMs: elapsed() });
+  if (gate?.ok)
+    return withFrame(frame, {
+      agent,
+      answer: joinAnswer(text, actions),
+      mode: 'ollama',
+      grounded: true,
+      answerFrom: 'model',
+      actions,
+      elapsedMs: elapsed(),
+    });
 
   // The model's answer is never shown: say why (audit, metric, log), then answer from the tools.
   const rejectedBecause = gate && !gate.ok ? gate.reason : 'ungrounded';
   runtime.metrics?.agentRejectedAnswers.inc({ agent, reason: rejectedBecause });
   if (!verdict.grounded) {
     runtime.metrics?.agentUngroundedAnswers.inc({ agent });
-    runtime.logger.warn({ agent, unsupported: verdict.unsupported }, 'answer stated figures no tool produced; replaced by the tool results');
-    await auditAgentEvent(ctx, 'agent.ungrounded_answer', { unsupported: verdict.unsupported.slice(0, 20), tools: frame.toolCalls.map((c) => c.tool) });
+    runtime.logger.warn(
+      { agent, unsupported: verdict.unsupported },
+      'answer stated figures no tool produced; replaced by the tool results',
+    );
+    await auditAgentEvent(ctx, 'agent.ungrounded_answer', {
+      unsupported: verdict.unsupported.slice(0, 20),
+      tools: frame.toolCalls.map((c) => c.tool),
+    });
   } else if (gate && !gate.ok) {
-    runtime.logger.warn({ agent, reason: gate.reason, detail: gate.detail }, 'model answer failed the answer gate; replaced by the tool results');
-    await auditAgentEvent(ctx, 'agent.rejected_answer', { reason: gate.reason, detail: gate.detail, chars: text.length, tools: frame.toolCalls.map((c) => c.tool) });
+    runtime.logger.warn(
+      { agent, reason: gate.reason, detail: gate.detail },
+      'model answer failed the answer gate; replaced by the tool results',
+    );
+    await auditAgentEvent(ctx, 'agent.rejected_answer', {
+      reason: gate.reason,
+      detail: gate.detail,
+      chars: text.length,
+      tools: frame.toolCalls.map((c) => c.tool),
+    });
   }
   if (frame.outcomes.length > 0) {
-    return withFrame(frame, { agent, answer: joinAnswer(renderReads(frame.outcomes, locale), actions), mode: 'ollama', grounded: verdict.grounded, answerFrom: 'template', rejectedBecause, actions, elapsedMs: elapsed() });
+    return withFrame(frame, {
+      agent,
+      answer: joinAnswer(renderReads(frame.outcomes, locale), actions),
+      mode: 'ollama',
+      grounded: verdict.grounded,
+      answerFrom: 'template',
+      rejectedBecause,
+      actions,
+      elapsedMs: elapsed(),
+    });
   }
   // No tool ran: the router stands in for the model (its calls are marked as the router's).
   const fallback = routeMessage(agent, message, ctx.now()) ? await answerOffline(ctx, agent, message, 'unverified') : undefined;
@@ -228,19 +302,46 @@ async function answer(runtime: AgentRuntime, request: TurnRequest, depth: number
       elapsedMs: elapsed(),
     };
   }
-  const body = locale === 'en' ? 'I could not answer that with a tool; please ask again more specifically.' : 'Não consegui responder isso com uma ferramenta; pergunte de novo de forma mais específica.';
-  return withFrame(frame, { agent, answer: joinAnswer(body, actions), mode: 'ollama', grounded: verdict.grounded, answerFrom: 'template', rejectedBecause, actions, elapsedMs: elapsed() });
+  const body =
+    locale === 'en'
+      ? 'I could not answer that with a tool; please ask again more specifically.'
+      : 'Não consegui responder isso com uma ferramenta; pergunte de novo de forma mais específica.';
+  return withFrame(frame, {
+    agent,
+    answer: joinAnswer(body, actions),
+    mode: 'ollama',
+    grounded: verdict.grounded,
+    answerFrom: 'template',
+    rejectedBecause,
+    actions,
+    elapsedMs: elapsed(),
+  });
 }
 
-function withFrame(frame: TurnFrame, result: Omit<TurnResult, 'toolCalls' | 'modelCalls' | 'modelMs' | 'outcomes' | 'repeatedCalls'>): TurnResult {
-  return { ...result, toolCalls: frame.toolCalls, repeatedCalls: frame.repeatedCalls, modelCalls: frame.meter.calls, modelMs: round(frame.meter.ms), outcomes: frame.outcomes };
+function withFrame(
+  frame: TurnFrame,
+  result: Omit<TurnResult, 'toolCalls' | 'modelCalls' | 'modelMs' | 'outcomes' | 'repeatedCalls'>,
+): TurnResult {
+  return {
+    ...result,
+    toolCalls: frame.toolCalls,
+    repeatedCalls: frame.repeatedCalls,
+    modelCalls: frame.meter.calls,
+    modelMs: round(frame.meter.ms),
+    outcomes: frame.outcomes,
+  };
 }
 
 function invalidArgumentsAnswer(locale: 'pt-BR' | 'en', stop: NonNullable<TurnFrame['stop']>): string {
-  if (locale === 'en') return `I could not call ${stop.tool} with valid arguments (${stop.message}). Please rephrase with the exact details (an e-mail, an id, a number of days).`;
-  const detail = stop.reason === 'unknown_tool'
-    ? `não existe a ferramenta ${stop.tool}`
-    : refusalDetail({ ok: false, tool: stop.tool, error: 'invalid_arguments', message: stop.message, durationMs: 0 }, 'pt-BR').replace(/\.$/, '');
+  if (locale === 'en')
+    return `I could not call ${stop.tool} with valid arguments (${stop.message}). Please rephrase with the exact details (an e-mail, an id, a number of days).`;
+  const detail =
+    stop.reason === 'unknown_tool'
+      ? `não existe a ferramenta ${stop.tool}`
+      : refusalDetail({ ok: false, tool: stop.tool, error: 'invalid_arguments', message: stop.message, durationMs: 0 }, 'pt-BR').replace(
+          /\.$/,
+          '',
+        );
   return `Não consegui chamar ${stop.tool} com argumentos válidos (${detail}). Reformule com os dados exatos (um e-mail, um id, um número de dias).`;
 }
 

@@ -6,10 +6,37 @@ import { foldText } from '../i18n/index.ts';
 // are parsed here (chrono-node reads dates and weekdays well, Portuguese durations poorly);
 // weekdays and calendar dates go to chrono-node in the message's language.
 
-
 const NUMBER_WORDS: Readonly<Record<string, number>> = {
-  um: 1, uma: 1, one: 1, a: 1, an: 1, dois: 2, duas: 2, two: 2, tres: 3, three: 3, quatro: 4, four: 4, cinco: 5, five: 5, seis: 6, six: 6,
-  sete: 7, seven: 7, oito: 8, eight: 8, nove: 9, nine: 9, dez: 10, ten: 10, doze: 12, twelve: 12, quinze: 15, fifteen: 15, trinta: 30, thirty: 30,
+  um: 1,
+  uma: 1,
+  one: 1,
+  a: 1,
+  an: 1,
+  dois: 2,
+  duas: 2,
+  two: 2,
+  tres: 3,
+  three: 3,
+  quatro: 4,
+  four: 4,
+  cinco: 5,
+  five: 5,
+  seis: 6,
+  six: 6,
+  sete: 7,
+  seven: 7,
+  oito: 8,
+  eight: 8,
+  nove: 9,
+  nine: 9,
+  dez: 10,
+  ten: 10,
+  doze: 12,
+  twelve: 12,
+  quinze: 15,
+  fifteen: 15,
+  trinta: 30,
+  thirty: 30,
 };
 /** A count before a unit: digits ("30 days", "6h") or a number word and a space ("duas semanas"). */
 const COUNT = String.raw`(\d{1,4}(?=\s*[a-z])|(?:${Object.keys(NUMBER_WORDS).join('|')})(?=\s))`;
@@ -22,7 +49,7 @@ const UNIT_DAYS: readonly (readonly [RegExp, number])[] = [
   [/^(mes|meses|month|months|mo)$/, 30],
   [/^(ano|anos|year|years|yr|yrs)$/, 365],
 ];
-const UNIT = String.raw`(h|hs|hrs?|horas?|hours?|d|dias?|days?|sem|semanas?|weeks?|wks?|mes|meses|months?|mo|anos?|years?|yrs?)`;
+const UNIT = '(h|hs|hrs?|horas?|hours?|d|dias?|days?|sem|semanas?|weeks?|wks?|mes|meses|months?|mo|anos?|years?|yrs?)';
 const unitDays = (unit: string) => UNIT_DAYS.find(([pattern]) => pattern.test(unit))![1];
 
 /** A period looked back over, in days (hours when it was said in hours). */
@@ -55,12 +82,16 @@ export function windowIn(text: string): Window | undefined {
     const n = countOf(counted[1]!);
     const perUnit = unitDays(counted[2]!);
     if (perUnit < 1) return { days: Math.max(1, Math.ceil(n / 24)), hours: n };
-    return { days: n * perUnit, ...(perUnit === 30 ? { months: n } : perUnit === 365 ? { months: n * 12 } : {}), ...(n * perUnit <= 30 ? { hours: n * perUnit * 24 } : {}) };
+    return {
+      days: n * perUnit,
+      ...(perUnit === 30 ? { months: n } : perUnit === 365 ? { months: n * 12 } : {}),
+      ...(n * perUnit <= 30 ? { hours: n * perUnit * 24 } : {}),
+    };
   }
   return NAMED_WINDOWS.find(([pattern]) => pattern.test(folded))?.[1];
 }
 
-const IN = String.raw`(?:daqui a|daqui|dentro de|em|in|within|after|depois de)`;
+const IN = '(?:daqui a|daqui|dentro de|em|in|within|after|depois de)';
 
 /** How many days from `now` a day ahead named in the message is (0 today), or undefined. */
 export function dueInDays(text: string, now: Date, locale: 'pt-BR' | 'en'): number | undefined {
@@ -83,11 +114,18 @@ export function dueInDays(text: string, now: Date, locale: 'pt-BR' | 'en'): numb
 
 /** An amount of money written in the message, in cents ("R$ 49,90", "50 reais", "R$1.250"). */
 export function amountCentsIn(text: string): number | undefined {
-  const match = /(?:r\$|brl)\s*(\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?|\d+(?:[.,]\d{1,2})?)|(\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?|\d+(?:[.,]\d{1,2})?)\s*(?:reais|real|brl)\b/i.exec(foldText(text));
+  const match =
+    /(?:r\$|brl)\s*(\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?|\d+(?:[.,]\d{1,2})?)|(\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?|\d+(?:[.,]\d{1,2})?)\s*(?:reais|real|brl)\b/i.exec(
+      foldText(text),
+    );
   const written = match?.[1] ?? match?.[2];
   if (!written) return undefined;
   // pt-BR thousands with dots and decimals with a comma; a lone dot before 1–2 digits is a decimal.
-  const normal = /,\d{1,2}$/.test(written) ? written.replace(/\./g, '').replace(',', '.') : /\.\d{3}$/.test(written) ? written.replace(/\./g, '') : written;
+  const normal = /,\d{1,2}$/.test(written)
+    ? written.replace(/\./g, '').replace(',', '.')
+    : /\.\d{3}$/.test(written)
+      ? written.replace(/\./g, '')
+      : written;
   const reais = Number(normal);
   return Number.isFinite(reais) && reais > 0 ? Math.round(reais * 100) : undefined;
 }

@@ -14,6 +14,7 @@ export function normalizeJson(value: unknown): unknown {
 
 // PostgreSQL stores neither NUL nor a lone surrogate (in text or jsonb); both are written out
 // as their escape, so what a model or caller sent is kept readable instead of failing the insert.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what PostgreSQL cannot store
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const STORABLE_ESCAPE = /\\u0000|\\ud[89a-f][0-9a-f]{2}/i;
 
@@ -25,7 +26,8 @@ export function storableText(text: string): string {
 function storableJson(value: unknown): unknown {
   if (typeof value === 'string') return storableText(value);
   if (Array.isArray(value)) return value.map(storableJson);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [storableText(k), storableJson(v)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [storableText(k), storableJson(v)]));
   return value;
 }
 

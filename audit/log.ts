@@ -104,7 +104,11 @@ export async function appendAudit(db: Database, entry: AuditEntry): Promise<Appe
   const insert = (target: Database) =>
     target
       .insert(auditLog)
-      .values({ ...content, prevHash: newest, hash: sql`encode(sha256(convert_to(${newest} || ${`\n${hashedText(content)}`}, 'UTF8')), 'hex')` })
+      .values({
+        ...content,
+        prevHash: newest,
+        hash: sql`encode(sha256(convert_to(${newest} || ${`\n${hashedText(content)}`}, 'UTF8')), 'hex')`,
+      })
       .returning({ id: auditLog.id, hash: auditLog.hash });
   const [row] = runsStatementsOneAtATime(db)
     ? await insert(db)
@@ -122,7 +126,23 @@ interface ChainRow {
   readonly hash: string;
   readonly content: HashedContent;
 }
-type ChainTuple = [number, string, string, string, string | null, string, string | null, string | null, string, string | null, unknown, string, string | null, number | null, unknown];
+type ChainTuple = [
+  number,
+  string,
+  string,
+  string,
+  string | null,
+  string,
+  string | null,
+  string | null,
+  string,
+  string | null,
+  unknown,
+  string,
+  string | null,
+  number | null,
+  unknown,
+];
 
 /**
  * The next rows of the chain after `afterId`, in id order. They come as one JSON array per
@@ -136,12 +156,43 @@ async function chainBatch(db: Database, afterId: number | null, batchSize: numbe
     sql`select coalesce(json_agg(json_build_array(id, prev_hash, hash, occurred_at, tenant_id, actor_kind, actor_id, agent, action, tool, args, outcome, result_digest, duration_ms, details) order by id), '[]')::text as rows
         from (select * from ${auditLog} where ${afterId === null ? sql`true` : gt(auditLog.id, afterId)} order by ${auditLog.id} limit ${batchSize}) batch`,
   );
-  return (JSON.parse(batch?.rows ?? '[]') as ChainTuple[]).map(([id, prevHash, hash, occurredAt, tenantId, actorKind, actorId, agent, action, tool, args, outcome, resultDigest, durationMs, details]) => ({
-    id,
-    prevHash,
-    hash,
-    content: { occurredAt: new Date(occurredAt), tenantId, actorKind, actorId, agent, action, tool, args, outcome, resultDigest, durationMs, details },
-  }));
+  return (JSON.parse(batch?.rows ?? '[]') as ChainTuple[]).map(
+    ([
+      id,
+      prevHash,
+      hash,
+      occurredAt,
+      tenantId,
+      actorKind,
+      actorId,
+      agent,
+      action,
+      tool,
+      args,
+      outcome,
+      resultDigest,
+      durationMs,
+      details,
+    ]) => ({
+      id,
+      prevHash,
+      hash,
+      content: {
+        occurredAt: new Date(occurredAt),
+        tenantId,
+        actorKind,
+        actorId,
+        agent,
+        action,
+        tool,
+        args,
+        outcome,
+        resultDigest,
+        durationMs,
+        details,
+      },
+    }),
+  );
 }
 
 export type AuditVerification =

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCandles } from '../trading/engine.ts';
+import { lcg } from '../test/support/random.ts';
 
 const CHILD = fileURLToPath(new URL('./load-child.ts', import.meta.url));
 const BIN = fileURLToPath(new URL('../bin/botcriptofy.js', import.meta.url));
@@ -23,20 +24,29 @@ const mbps = (bytes: number, ms: number) => (bytes / 1e6 / (ms / 1000)).toFixed(
  * backtest --data` process a user waits for.
  */
 export async function candleLoading(out: (line?: string) => void, dataDir: string): Promise<void> {
-  out('## Candle loading (targets: CSV ≥ 150 MB/s cold, ≥ 1 GB/s from the binary cache; `backtest --data` BTC 5m ≤ 0.35 s as a whole process)');
+  out(
+    '## Candle loading (targets: CSV ≥ 150 MB/s cold, ≥ 1 GB/s from the binary cache; `backtest --data` BTC 5m ≤ 0.35 s as a whole process)',
+  );
   out();
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bcf-bench-load-'));
   try {
     const generated = path.join(work, 'generated_BTCUSDT_1m.csv');
     const generatedMs = generateCandleFile(generated, GENERATED_ROWS);
-    const files = [...['binance_BTCUSDT_5m.csv', 'binance_BTCUSDT_1h.csv', 'binance_BTCUSDT_15m.csv', 'binance_BTCUSDT_1m.csv'].map((name) => path.join(dataDir, name)), generated];
+    const files = [
+      ...['binance_BTCUSDT_5m.csv', 'binance_BTCUSDT_1h.csv', 'binance_BTCUSDT_15m.csv', 'binance_BTCUSDT_1m.csv'].map((name) =>
+        path.join(dataDir, name),
+      ),
+      generated,
+    ];
     out(
       `Each "new process" figure is the median of ${PROCESS_RUNS} processes that load the file once (a fresh JIT, as one CLI call), wall time with the process's CPU time (user + system) beside it; "warm" is the median of ${WARM_RUNS} loads in this process after one. ` +
         `MB/s are the CSV file's bytes (10^6) per second, from the cache too. "Touch" is the time to allocate and first write memory of the columns' size (rows × 48 bytes) on this machine: every load must do that much, whatever it reads. ` +
         `The last file is generated for the run (a random walk, ${GENERATED_ROWS.toLocaleString('en-US')} rows, written in ${(generatedMs / 1000).toFixed(1)} s) and deleted after; the others are in ${path.relative(ROOT, dataDir) || dataDir}/. Node ${process.version}, ${os.cpus().length} cores, load average ${os.loadavg()[0]!.toFixed(1)} at the start.`,
     );
     out();
-    out('| file | MB | candles | parse, new process: ms (CPU ms) | MB/s | parse, warm MB/s | cache, new process: ms (CPU ms) | MB/s | cache, warm MB/s | touch ms |');
+    out(
+      '| file | MB | candles | parse, new process: ms (CPU ms) | MB/s | parse, warm MB/s | cache, new process: ms (CPU ms) | MB/s | cache, warm MB/s | touch ms |',
+    );
     out('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const file of files) {
       const bytes = fs.statSync(file).size;
@@ -60,13 +70,19 @@ export async function candleLoading(out: (line?: string) => void, dataDir: strin
     }
     out();
 
-    out(`Whole processes, \`${path.basename(process.execPath)} bin/botcriptofy.js …\` with the Node running the bench (no hand-over to another Node), each with a new data folder whose cache the first run writes; medians and minimums of the runs after it (from the cache):`);
+    out(
+      `Whole processes, \`${path.basename(process.execPath)} bin/botcriptofy.js …\` with the Node running the bench (no hand-over to another Node), each with a new data folder whose cache the first run writes; medians and minimums of the runs after it (from the cache):`,
+    );
     out();
     out('| command | first run s (parses, writes the cache) | runs | median s | min s |');
     out('|---|---:|---:|---:|---:|');
     const wall = (args: string[], env: Record<string, string>) => {
       const started = performance.now();
-      const result = spawnSync(process.execPath, args, { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, BOTCRIPTOFY_NO_ENV_FILE: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const result = spawnSync(process.execPath, args, {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, BOTCRIPTOFY_NO_ENV_FILE: '1', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       const seconds = (performance.now() - started) / 1000;
       if (result.status !== 0) throw new Error(`${args.join(' ')} exited with ${result.status}: ${result.stderr}`);
       return seconds;
@@ -75,12 +91,22 @@ export async function candleLoading(out: (line?: string) => void, dataDir: strin
       const env = { DATA_DIR: fs.mkdtempSync(path.join(work, 'data-')) };
       const first = cached ? wall(args, env) : undefined;
       const times = Array.from({ length: runs }, () => wall(args, env));
-      out(`| ${label} | ${first === undefined ? '–' : first.toFixed(3)} | ${runs} | ${median(times).toFixed(3)} | ${Math.min(...times).toFixed(3)} |`);
+      out(
+        `| ${label} | ${first === undefined ? '–' : first.toFixed(3)} | ${runs} | ${median(times).toFixed(3)} | ${Math.min(...times).toFixed(3)} |`,
+      );
     };
     row('`node -e 0` (Node alone)', ['-e', '0'], 5, false);
     row('`botcriptofy --version`', [BIN, '--version'], 5, false);
-    row('`botcriptofy backtest --strategy rsi-reference --data candles/binance_BTCUSDT_5m.csv --json`', [BIN, 'backtest', '--strategy', 'rsi-reference', '--data', path.join(dataDir, 'binance_BTCUSDT_5m.csv'), '--json'], CLI_RUNS - 1);
-    row(`\`botcriptofy backtest --strategy rsi-reference --data ${path.basename(generated)} --json\` (${(fs.statSync(generated).size / 1e6).toFixed(0)} MB)`, [BIN, 'backtest', '--strategy', 'rsi-reference', '--data', generated, '--json'], 5);
+    row(
+      '`botcriptofy backtest --strategy rsi-reference --data candles/binance_BTCUSDT_5m.csv --json`',
+      [BIN, 'backtest', '--strategy', 'rsi-reference', '--data', path.join(dataDir, 'binance_BTCUSDT_5m.csv'), '--json'],
+      CLI_RUNS - 1,
+    );
+    row(
+      `\`botcriptofy backtest --strategy rsi-reference --data ${path.basename(generated)} --json\` (${(fs.statSync(generated).size / 1e6).toFixed(0)} MB)`,
+      [BIN, 'backtest', '--strategy', 'rsi-reference', '--data', generated, '--json'],
+      5,
+    );
     out();
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
@@ -117,8 +143,7 @@ export function generateCandleFile(file: string, rows: number): number {
     fs.writeSync(fd, 'timestamp,open,high,low,close,volume\n');
     let time = 1_600_000_000_000;
     let price = 40_000;
-    let seed = 42;
-    const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const random = lcg(42);
     let chunk: string[] = [];
     for (let i = 0; i < rows; i++) {
       const open = price;

@@ -29,7 +29,10 @@ export async function reportLatency(out: (line?: string) => void): Promise<void>
     const facts = JSON.parse(lastMessage(request).content) as { paying_customers: number; pending_approvals: number };
     return { content: `Temos ${facts.paying_customers} clientes pagantes e ${facts.pending_approvals} aprovações pendentes.` };
   });
-  const quiet = createLogger({ log: { level: 'silent', format: 'json' } }, { destination: new Writable({ write: (_c, _e, done) => done() }) });
+  const quiet = createLogger(
+    { log: { level: 'silent', format: 'json' } },
+    { destination: new Writable({ write: (_c, _e, done) => done() }) },
+  );
   const online = new ModelGateway({ host: fake.url, model: 'qwen3:0.6b', agentModels: {}, timeoutMs: 10_000 });
   const down = new ModelGateway({ host: 'http://127.0.0.1:9', model: 'qwen3:0.6b', agentModels: {}, timeoutMs: 10_000 });
   const billing = new BillingService(handle.db, undefined);
@@ -44,7 +47,9 @@ export async function reportLatency(out: (line?: string) => void): Promise<void>
   ];
   // Warm-up: JIT, prepared statements, the model's status cache.
   for (const c of cases) await runExecutiveReport(c.mastra, { period: c.period, send: c.send });
-  out(`Embedded PGlite in memory, demo company (320 traders), ${ROUNDS} timed runs per row after one warm-up run. Each run is a new workflow run (snapshots written after every step), ten tool calls through the tool layer (validated, audited, hash-chained), system health, the summary and, when sent, the outbox row. "Excluding model" = run time − time inside the model call.`);
+  out(
+    `Embedded PGlite in memory, demo company (320 traders), ${ROUNDS} timed runs per row after one warm-up run. Each run is a new workflow run (snapshots written after every step), ten tool calls through the tool layer (validated, audited, hash-chained), system health, the summary and, when sent, the outbox row. "Excluding model" = run time − time inside the model call.`,
+  );
   out();
   out('| case | runs | excl. model p50 ms | excl. model p95 ms | max ms | model calls | summary from |');
   out('|---|---:|---:|---:|---:|---:|---|');
@@ -62,7 +67,9 @@ export async function reportLatency(out: (line?: string) => void): Promise<void>
     }
     times.sort((a, b) => a - b);
     worst = Math.max(worst, times[times.length - 1]!);
-    out(`| ${c.label} | ${times.length} | ${percentile(times, 50).toFixed(0)} | ${percentile(times, 95).toFixed(0)} | ${times[times.length - 1]!.toFixed(0)} | ${calls} | ${from} |`);
+    out(
+      `| ${c.label} | ${times.length} | ${percentile(times, 50).toFixed(0)} | ${percentile(times, 95).toFixed(0)} | ${times[times.length - 1]!.toFixed(0)} | ${calls} | ${from} |`,
+    );
   }
   out();
   out(`Slowest run ${worst.toFixed(0)} ms excluding model time: ${worst < 2_000 ? 'within' : 'OVER'} the 2 s target.`);

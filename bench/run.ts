@@ -3,7 +3,20 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { BUNDLED_CANDLES_DIR, BotRunner, DEFAULT_RISK_LIMITS, tickBots, PaperExchange, ReplayMarketData, loadCandleFile, getStrategy, optimize, parseGrid, parseStrategyParameters, runBacktest } from '../trading/index.ts';
+import {
+  BUNDLED_CANDLES_DIR,
+  BotRunner,
+  DEFAULT_RISK_LIMITS,
+  tickBots,
+  PaperExchange,
+  ReplayMarketData,
+  loadCandleFile,
+  getStrategy,
+  optimize,
+  parseGrid,
+  parseStrategyParameters,
+  runBacktest,
+} from '../trading/index.ts';
 import { eq, sql } from 'drizzle-orm';
 import { Writable } from 'node:stream';
 import { BillingService, createStripeClient, financeSummary } from '../billing/index.ts';
@@ -38,7 +51,9 @@ const gc = (globalThis as { gc?: () => void }).gc;
 async function backtestThroughput() {
   out('## Backtest throughput (target: ≥ 20 M candles/s per core, excluding file loading)');
   out();
-  out('Each strategy runs 5 times to warm up the JIT, then 30 timed runs on one core; the table gives the median and the best. "Cold" is the very first run in the process (what a single CLI call sees).');
+  out(
+    'Each strategy runs 5 times to warm up the JIT, then 30 timed runs on one core; the table gives the median and the best. "Cold" is the very first run in the process (what a single CLI call sees).',
+  );
   out();
   out('| file | candles | strategy | trades | cold ms | median ms | median M candles/s | best M candles/s |');
   out('|---|---:|---|---:|---:|---:|---:|---:|');
@@ -59,7 +74,9 @@ async function backtestThroughput() {
       }
       times.sort((a, b) => a - b);
       const median = percentile(times, 50);
-      out(`| ${file} | ${series.length} | ${name} | ${first.trades} | ${cold.toFixed(2)} | ${median.toFixed(2)} | ${(series.length / median / 1000).toFixed(1)} | ${(series.length / times[0]! / 1000).toFixed(1)} |`);
+      out(
+        `| ${file} | ${series.length} | ${name} | ${first.trades} | ${cold.toFixed(2)} | ${median.toFixed(2)} | ${(series.length / median / 1000).toFixed(1)} | ${(series.length / times[0]! / 1000).toFixed(1)} |`,
+      );
     }
   }
   out();
@@ -68,7 +85,9 @@ async function backtestThroughput() {
 async function backtestMemory() {
   out('## Backtest memory');
   out();
-  out('Heap retained by one result (after a forced GC), against its number of trades: if the engine kept anything per candle the figure per trade would grow with the file; it stays near the size of a trade record (the small file shows the fixed part: the 500-point equity curve).');
+  out(
+    'Heap retained by one result (after a forced GC), against its number of trades: if the engine kept anything per candle the figure per trade would grow with the file; it stays near the size of a trade record (the small file shows the fixed part: the 500-point equity curve).',
+  );
   out();
   out('| file | candles | trades | retained heap | bytes per trade |');
   out('|---|---:|---:|---:|---:|');
@@ -89,7 +108,9 @@ async function backtestMemory() {
     const result = runBacktest(series, s, p);
     gc();
     const retained = process.memoryUsage().heapUsed - before;
-    out(`| ${file} (${strategy} ${JSON.stringify(params)}) | ${series.length} | ${result.trades} | ${(retained / 1024).toFixed(0)} KiB | ${(retained / Math.max(1, result.trades)).toFixed(0)} |`);
+    out(
+      `| ${file} (${strategy} ${JSON.stringify(params)}) | ${series.length} | ${result.trades} | ${(retained / 1024).toFixed(0)} KiB | ${(retained / Math.max(1, result.trades)).toFixed(0)} |`,
+    );
   }
   out();
 }
@@ -132,14 +153,20 @@ async function apiAndDatabase() {
         times.push(performance.now() - started);
       }
       times.sort((a, b) => a - b);
-      out(`| ${target.label} | ${label} | ${times.length} | ${percentile(times, 50).toFixed(2)} | ${percentile(times, 95).toFixed(2)} | ${percentile(times, 99).toFixed(2)} |`);
+      out(
+        `| ${target.label} | ${label} | ${times.length} | ${percentile(times, 50).toFixed(2)} | ${percentile(times, 95).toFixed(2)} | ${percentile(times, 99).toFixed(2)} |`,
+      );
     };
     await measure("a trader's bots (tenant scope)", (i) => tenantData(handle.db, tenantScope(owners[i % owners.length]!.tenantId)).bots());
-    await measure("a trader's last 100 trades", (i) => tenantData(handle.db, tenantScope(owners[i % owners.length]!.tenantId)).trades({ limit: 100 }));
+    await measure("a trader's last 100 trades", (i) =>
+      tenantData(handle.db, tenantScope(owners[i % owners.length]!.tenantId)).trades({ limit: 100 }),
+    );
     await handle.close();
   }
   out();
-  out('The API is a real `botcriptofy start` process (embedded database, demo company seeded), requested over loopback from this one; its memory is read from /proc.');
+  out(
+    'The API is a real `botcriptofy start` process (embedded database, demo company seeded), requested over loopback from this one; its memory is read from /proc.',
+  );
   out();
   out('| request | samples | p50 ms | p95 ms | p99 ms | API process RSS after |');
   out('|---|---:|---:|---:|---:|---:|');
@@ -191,12 +218,25 @@ async function paperRunner() {
   await handle.db.insert(tenants).values({ id: tenantId, kind: 'trader', name: 'bench' });
   const runners: BotRunner[] = [];
   const count = 1000;
-  const rows = Array.from({ length: count }, (_, i) => ({ tenantId, name: `bot ${i}`, strategyName: 'rsi', symbols: ['BTC/USDT'], timeframe: '1h', status: 'running' as const, stakeQuote: '1000' }));
+  const rows = Array.from({ length: count }, (_, i) => ({
+    tenantId,
+    name: `bot ${i}`,
+    strategyName: 'rsi',
+    symbols: ['BTC/USDT'],
+    timeframe: '1h',
+    status: 'running' as const,
+    stakeQuote: '1000',
+  }));
   const inserted = await handle.db.insert(bots).values(rows).returning();
   for (const bot of inserted) {
     const exchange = new PaperExchange(handle.db, { botId: bot.id, tenantId, market: replay, timeframe: '1h' });
     await exchange.deposit('USDT', 1000);
-    runners.push(new BotRunner({ db: handle.db, exchange, limits: { ...DEFAULT_RISK_LIMITS, maxDailyLossQuotePerTenant: 1e12 }, killSwitch: () => false }, bot));
+    runners.push(
+      new BotRunner(
+        { db: handle.db, exchange, limits: { ...DEFAULT_RISK_LIMITS, maxDailyLossQuotePerTenant: 1e12 }, killSwitch: () => false },
+        bot,
+      ),
+    );
   }
   for (const runner of runners) await runner.tick(); // first tick warms each strategy up
   const measure = async () => {
@@ -208,7 +248,9 @@ async function paperRunner() {
     if (failed.length > 0 || ticked !== count) throw new Error(`ticked ${ticked}, failed ${failed.length}`);
     return { cpuS: (used.user + used.system) / 1e6, wallS: (performance.now() - wall) / 1000 };
   };
-  out('One process, embedded PGlite, 1,000 paper bots running `rsi` on BTC/USDT 1h replayed from binance_BTCUSDT_1h.csv; each round advances the replay clock by one bar and ticks every bot once the way a worker does (`tickBots`: all bot rows in one query; per bot the new candle, strategy, position check, risk gate and order when there is a signal; one write of the tick stamps).');
+  out(
+    'One process, embedded PGlite, 1,000 paper bots running `rsi` on BTC/USDT 1h replayed from binance_BTCUSDT_1h.csv; each round advances the replay clock by one bar and ticks every bot once the way a worker does (`tickBots`: all bot rows in one query; per bot the new candle, strategy, position check, risk gate and order when there is a signal; one write of the tick stamps).',
+  );
   out();
   out('| round | CPU seconds | wall seconds |');
   out('|---:|---:|---:|');
@@ -221,7 +263,9 @@ async function paperRunner() {
 }
 
 async function billingFigures() {
-  out('## Billing (targets: webhooks ≥ 500 verified events/s on the embedded database; finance figures < 200 ms for the demo company, < 2 s for 100,000 subscriptions)');
+  out(
+    '## Billing (targets: webhooks ≥ 500 verified events/s on the embedded database; finance figures < 200 ms for the demo company, < 2 s for 100,000 subscriptions)',
+  );
   out();
   const handle = await openDatabase({ dataDir: '', inMemory: true });
   await runMigrations(handle);
@@ -243,14 +287,44 @@ async function billingFigures() {
   const secret = 'whsec_bench';
   const stripe = await createStripeClient({ secretKey: undefined });
   const linked = await handle.db.select({ tenantId: customers.tenantId, id: customers.id }).from(customers).limit(200);
-  for (const [i, c] of linked.entries()) await handle.db.update(customers).set({ stripeCustomerId: `cus_bench_${i}` }).where(eq(customers.id, c.id));
-  const app = createApp({ database: handle, metrics: createMetrics({ defaultMetrics: false }), logger: createLogger({ log: { level: 'silent', format: 'json' } }, { destination: new Writable({ write: (_c, _e, done) => done() }) }), version: 'bench', startedAt: new Date(), stripeWebhooks: { stripe, secret } });
+  for (const [i, c] of linked.entries())
+    await handle.db
+      .update(customers)
+      .set({ stripeCustomerId: `cus_bench_${i}` })
+      .where(eq(customers.id, c.id));
+  const app = createApp({
+    database: handle,
+    metrics: createMetrics({ defaultMetrics: false }),
+    logger: createLogger({ log: { level: 'silent', format: 'json' } }, { destination: new Writable({ write: (_c, _e, done) => done() }) }),
+    version: 'bench',
+    startedAt: new Date(),
+    stripeWebhooks: { stripe, secret },
+  });
   const t0 = Math.floor(asOf.getTime() / 1000);
   const bodies = Array.from({ length: 2000 }, (_, i) => {
     const n = i % 10 === 9 ? i - 1 : i; // every tenth delivery repeats the previous event
     return JSON.stringify({
-      id: `evt_bench_${n}`, object: 'event', type: 'invoice.paid', created: t0 + n,
-      data: { object: { id: `in_bench_${n}`, object: 'invoice', customer: `cus_bench_${n % linked.length}`, status: 'paid', currency: 'brl', amount_due: 9990, amount_paid: 9990, attempt_count: 1, period_start: t0, period_end: t0 + 2_592_000, created: t0 + n, status_transitions: { paid_at: t0 + n }, lines: { data: [] } } },
+      id: `evt_bench_${n}`,
+      object: 'event',
+      type: 'invoice.paid',
+      created: t0 + n,
+      data: {
+        object: {
+          id: `in_bench_${n}`,
+          object: 'invoice',
+          customer: `cus_bench_${n % linked.length}`,
+          status: 'paid',
+          currency: 'brl',
+          amount_due: 9990,
+          amount_paid: 9990,
+          attempt_count: 1,
+          period_start: t0,
+          period_end: t0 + 2_592_000,
+          created: t0 + n,
+          status_transitions: { paid_at: t0 + n },
+          lines: { data: [] },
+        },
+      },
     });
   });
   const signed = bodies.map((body) => ({ body, header: stripe.webhooks.generateTestHeaderString({ payload: body, secret }) }));
@@ -267,8 +341,12 @@ async function billingFigures() {
   const big = await openDatabase({ dataDir: '', inMemory: true });
   await runMigrations(big);
   await new BillingService(big.db, undefined).ensurePlanRows();
-  await big.db.execute(sql`insert into tenants (id, kind, name, created_at) select md5('t' || g)::uuid, 'trader', 'Trader ' || g, now() from generate_series(1, 100000) g`);
-  await big.db.execute(sql`insert into customers (id, tenant_id, email, name) select md5('c' || g)::uuid, md5('t' || g)::uuid, 'u' || g || '@example.com', 'Trader ' || g from generate_series(1, 100000) g`);
+  await big.db.execute(
+    sql`insert into tenants (id, kind, name, created_at) select md5('t' || g)::uuid, 'trader', 'Trader ' || g, now() from generate_series(1, 100000) g`,
+  );
+  await big.db.execute(
+    sql`insert into customers (id, tenant_id, email, name) select md5('c' || g)::uuid, md5('t' || g)::uuid, 'u' || g || '@example.com', 'Trader ' || g from generate_series(1, 100000) g`,
+  );
   await big.db.execute(sql`insert into subscriptions (id, tenant_id, customer_id, plan_id, interval, status, amount_cents, current_period_start, current_period_end, started_at, ended_at)
     select md5('s' || g)::uuid, md5('t' || g)::uuid, md5('c' || g)::uuid, case when g % 4 = 0 then 'enterprise' else 'pro' end, case when g % 5 = 0 then 'year'::billing_interval else 'month' end,
       case when g % 7 = 0 then 'canceled'::subscription_status when g % 31 = 0 then 'past_due' else 'active' end,
@@ -283,30 +361,59 @@ async function billingFigures() {
   await big.db.execute(sql`insert into invoices (tenant_id, customer_id, subscription_id, plan_id, status, amount_due_cents, amount_paid_cents, period_start, period_end, paid_at, attempt_count, created_at)
     select s.tenant_id, s.customer_id, s.id, s.plan_id, 'paid', s.amount_cents, s.amount_cents, m, m + interval '1 month', m + interval '1 hour', 1, m
     from subscriptions s, generate_series(0, 2) k, lateral (select ${asOf.toISOString()}::timestamptz - k * interval '1 month' as m) t where m >= s.started_at`);
-  await big.db.execute(sql`insert into payments (tenant_id, invoice_id, status, amount_cents, created_at) select tenant_id, id, 'succeeded', amount_paid_cents, paid_at from invoices`);
+  await big.db.execute(
+    sql`insert into payments (tenant_id, invoice_id, status, amount_cents, created_at) select tenant_id, id, 'succeeded', amount_paid_cents, paid_at from invoices`,
+  );
   await big.db.execute(sql`analyze`);
-  const counts = await queryRows<{ subs: number; changes: number; invoices: number }>(big.db, sql`select (select count(*)::int from subscriptions) subs, (select count(*)::int from subscription_changes) changes, (select count(*)::int from invoices) invoices`);
+  const counts = await queryRows<{ subs: number; changes: number; invoices: number }>(
+    big.db,
+    sql`select (select count(*)::int from subscriptions) subs, (select count(*)::int from subscription_changes) changes, (select count(*)::int from invoices) invoices`,
+  );
   const bigMs = await time(() => financeSummary(big.db, { asOf, months: 12 }), 3);
   await big.close();
 
   out('| measure | result |');
   out('|---|---:|');
   out(`| finance summary, demo company (12 months, 320 traders), median of 5, embedded | ${demoMs.toFixed(0)} ms |`);
-  out(`| finance summary, ${counts[0]!.subs} subscriptions, ${counts[0]!.changes} changes, ${counts[0]!.invoices} invoices, median of 3, embedded | ${bigMs.toFixed(0)} ms |`);
-  out(`| webhook ingestion: ${signed.length} signed invoice.paid deliveries (10 % replays), one at a time, verified and mirrored, embedded | ${perSecond.toFixed(0)} events/s (${processed} distinct events stored) |`);
+  out(
+    `| finance summary, ${counts[0]!.subs} subscriptions, ${counts[0]!.changes} changes, ${counts[0]!.invoices} invoices, median of 3, embedded | ${bigMs.toFixed(0)} ms |`,
+  );
+  out(
+    `| webhook ingestion: ${signed.length} signed invoice.paid deliveries (10 % replays), one at a time, verified and mirrored, embedded | ${perSecond.toFixed(0)} events/s (${processed} distinct events stored) |`,
+  );
   out();
 }
 
 const started = new Date();
 out('# Benchmarks');
 out();
-out(`Command: \`npm run bench\` (\`node --expose-gc bench/run.ts\`${process.env.BENCH_DATABASE_URL ? ', with BENCH_DATABASE_URL set' : ''}).`);
-out(`Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.availableParallelism()} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}.`);
+out(
+  `Command: \`npm run bench\` (\`node --expose-gc bench/run.ts\`${process.env.BENCH_DATABASE_URL ? ', with BENCH_DATABASE_URL set' : ''}).`,
+);
+out(
+  `Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.availableParallelism()} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}.`,
+);
 out(`Date: ${started.toISOString().slice(0, 10)}.`);
-out(`Candle files: ${process.env.BENCH_DATA_DIR ? `BENCH_DATA_DIR=${process.env.BENCH_DATA_DIR}` : 'candles/ (the ones that ship with the repository)'}.`);
+out(
+  `Candle files: ${process.env.BENCH_DATA_DIR ? `BENCH_DATA_DIR=${process.env.BENCH_DATA_DIR}` : 'candles/ (the ones that ship with the repository)'}.`,
+);
 out();
 // BENCH_ONLY=backtest,runner (names below) runs a subset and leaves BENCHMARKS.md alone.
-const sections = { load: () => candleLoading(out, DATA), backtest: backtestThroughput, memory: backtestMemory, optimize: optimizeScaling, api: apiAndDatabase, runner: paperRunner, billing: billingFigures, agents: () => agentTurns(out), chaos: () => chaosTurns(out), workers: () => workerThroughput(out), telegram: () => telegramLatency(out), outbox: () => outboxBurst(out), report: () => reportLatency(out) };
+const sections = {
+  load: () => candleLoading(out, DATA),
+  backtest: backtestThroughput,
+  memory: backtestMemory,
+  optimize: optimizeScaling,
+  api: apiAndDatabase,
+  runner: paperRunner,
+  billing: billingFigures,
+  agents: () => agentTurns(out),
+  chaos: () => chaosTurns(out),
+  workers: () => workerThroughput(out),
+  telegram: () => telegramLatency(out),
+  outbox: () => outboxBurst(out),
+  report: () => reportLatency(out),
+};
 const only = process.env.BENCH_ONLY?.split(',');
 for (const [name, run] of Object.entries(sections)) if (!only || only.includes(name)) await run();
 if (!only) writeBenchmarks(lines.join('\n'));

@@ -36,11 +36,14 @@ const options = {
 const started = new Date();
 const result = await runSoak({ ...options, progress: (line) => console.error(`[soak] ${line}`) });
 const problems = soakViolations(result);
-const section = table(result, started) + (problems.length > 0 ? `\n\nInvariants that failed:\n${problems.map((p) => `- ${p}`).join('\n')}` : '\n\nEvery invariant held.');
+const section =
+  table(result, started) +
+  (problems.length > 0 ? `\n\nInvariants that failed:\n${problems.map((p) => `- ${p}`).join('\n')}` : '\n\nEvery invariant held.');
 console.log(section);
 if (values.write) writeSoakSection(section);
 if (problems.length > 0) {
-  if (result.tooManyContext.length > 0) console.log(`\nrequests to each 429's chat in the 2 s before it:\n${result.tooManyContext.join('\n')}`);
+  if (result.tooManyContext.length > 0)
+    console.log(`\nrequests to each 429's chat in the 2 s before it:\n${result.tooManyContext.join('\n')}`);
   process.exitCode = 1;
 }
 
@@ -70,6 +73,8 @@ function table(r: SoakResult, at: Date): string {
     `| schedules | ${r.schedules.presentAtEnd} of ${r.schedules.expected} in Redis at the end |`,
     `| audit | ${r.auditVerified ? 'verify passes' : 'verify FAILS'} |`,
     `| logs | ${r.logLines} lines, ${r.nonJsonLines.length} not JSON |`,
-    `| exits | ${Object.entries(r.exitCodes).map(([name, code]) => `${name} ${code}`).join(', ')} |`,
+    `| exits | ${Object.entries(r.exitCodes)
+      .map(([name, code]) => `${name} ${code}`)
+      .join(', ')} |`,
   ].join('\n');
 }

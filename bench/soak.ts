@@ -60,10 +60,30 @@ export interface FaultRecord {
 
 export interface SoakResult {
   readonly options: Omit<SoakOptions, 'progress'>;
-  readonly webhooks: { posts: number; distinctEvents: number; stored: number; processed: number; notAccepted: number; invoices: number; invoicesWithTwoPayments: number; unanswered: number };
+  readonly webhooks: {
+    posts: number;
+    distinctEvents: number;
+    stored: number;
+    processed: number;
+    notAccepted: number;
+    invoices: number;
+    invoicesWithTwoPayments: number;
+    unanswered: number;
+  };
   readonly ticks: { total: number; bots: number };
   readonly orders: { total: number; duplicateClientOrderIds: number };
-  readonly notifications: { queuedByLoad: number; rows: number; sent: number; pendingAtEnd: number; failed: number; telegramMessages: number; sentTwice: number; tooMany: number; tooManyAtS: number[]; digests: number };
+  readonly notifications: {
+    queuedByLoad: number;
+    rows: number;
+    sent: number;
+    pendingAtEnd: number;
+    failed: number;
+    telegramMessages: number;
+    sentTwice: number;
+    tooMany: number;
+    tooManyAtS: number[];
+    digests: number;
+  };
   /** For each 429: the requests to its chat in the 2 s before it (seconds since the load began, status). */
   readonly tooManyContext: readonly string[];
   readonly schedules: { expected: number; presentAtEnd: number };
@@ -101,16 +121,19 @@ class ProductProcess {
     };
     this.child.stdout!.on('data', take('out'));
     this.child.stderr!.on('data', take('err'));
-    this.exited = new Promise((resolve) => this.child.on('close', (code, signal) => {
-      for (const rest of [this.#pending.out, this.#pending.err]) if (rest) this.lines.push(rest);
-      resolve(code ?? (signal ? -1 : null));
-    }));
+    this.exited = new Promise((resolve) =>
+      this.child.on('close', (code, signal) => {
+        for (const rest of [this.#pending.out, this.#pending.err]) if (rest) this.lines.push(rest);
+        resolve(code ?? (signal ? -1 : null));
+      }),
+    );
   }
 
   async waitForLine(match: (line: string) => boolean, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!this.lines.some(match)) {
-      if (this.child.exitCode !== null) throw new Error(`${this.name} exited (${this.child.exitCode}) before it was ready:\n${this.lines.slice(-20).join('\n')}`);
+      if (this.child.exitCode !== null)
+        throw new Error(`${this.name} exited (${this.child.exitCode}) before it was ready:\n${this.lines.slice(-20).join('\n')}`);
       if (Date.now() > deadline) throw new Error(`${this.name} not ready in ${timeoutMs} ms:\n${this.lines.slice(-20).join('\n')}`);
       await sleep(100);
     }
@@ -147,7 +170,13 @@ async function schedulesPresent(redisUrl: string): Promise<number> {
 
 export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const log = options.progress ?? (() => {});
-  const resources: { pg?: PrivatePostgres; redis?: PrivateRedis; emulator?: EmulatorThread; db?: DatabaseHandle; processes: ProductProcess[] } = { processes: [] };
+  const resources: {
+    pg?: PrivatePostgres;
+    redis?: PrivateRedis;
+    emulator?: EmulatorThread;
+    db?: DatabaseHandle;
+    processes: ProductProcess[];
+  } = { processes: [] };
   try {
     log('starting a private PostgreSQL, Redis and the Telegram emulator');
     const [pg, redis, emulator] = await Promise.all([
@@ -188,16 +217,26 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const [company] = await db.db.select({ id: tenants.id }).from(tenants).where(eq(tenants.kind, 'company')).limit(1);
     if (!company || financeStaff.length === 0) throw new Error('the demo company has no finance staff');
     for (const [i, member] of financeStaff.entries()) {
-      await db.db.insert(telegramLinks).values({ userId: member.userId, telegramUserId: BigInt(880_000 + i), chatId: BigInt(880_000 + i) }).onConflictDoNothing();
+      await db.db
+        .insert(telegramLinks)
+        .values({ userId: member.userId, telegramUserId: BigInt(880_000 + i), chatId: BigInt(880_000 + i) })
+        .onConflictDoNothing();
     }
     const linked = await db.db.select({ id: customers.id }).from(customers).limit(100);
-    for (const [i, customer] of linked.entries()) await db.db.update(customers).set({ stripeCustomerId: `cus_soak_${i}` }).where(eq(customers.id, customer.id));
+    for (const [i, customer] of linked.entries())
+      await db.db
+        .update(customers)
+        .set({ stripeCustomerId: `cus_soak_${i}` })
+        .where(eq(customers.id, customer.id));
 
     log(`starting botcriptofy start and ${options.workers} workers`);
     const start = new ProductProcess('start', ['start'], env);
     const workers = Array.from({ length: options.workers }, (_, i) => new ProductProcess(`worker-${i + 1}`, ['worker'], env));
     resources.processes.push(start, ...workers);
-    await Promise.all([start.waitForLine((line) => line.includes('BotCriptoFy is up'), 120_000), ...workers.map((worker) => worker.waitForLine((line) => line.includes('worker ready'), 120_000))]);
+    await Promise.all([
+      start.waitForLine((line) => line.includes('BotCriptoFy is up'), 120_000),
+      ...workers.map((worker) => worker.waitForLine((line) => line.includes('worker ready'), 120_000)),
+    ]);
     const baseUrl = `http://127.0.0.1:${port}`;
 
     // --- the load
@@ -206,11 +245,29 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const eventBody = (n: number) => {
       const failed = n % 5 === 4;
       const invoice = {
-        id: `in_soak_${n}`, object: 'invoice', customer: `cus_soak_${n % linked.length}`, status: failed ? 'open' : 'paid', currency: 'brl', number: `SOAK-${n}`,
-        amount_due: 9_990, amount_paid: failed ? 0 : 9_990, attempt_count: 1, period_start: t0, period_end: t0 + 2_592_000, created: t0 + n,
-        next_payment_attempt: failed ? t0 + 86_400 : null, status_transitions: { paid_at: failed ? null : t0 + n }, lines: { data: [] },
+        id: `in_soak_${n}`,
+        object: 'invoice',
+        customer: `cus_soak_${n % linked.length}`,
+        status: failed ? 'open' : 'paid',
+        currency: 'brl',
+        number: `SOAK-${n}`,
+        amount_due: 9_990,
+        amount_paid: failed ? 0 : 9_990,
+        attempt_count: 1,
+        period_start: t0,
+        period_end: t0 + 2_592_000,
+        created: t0 + n,
+        next_payment_attempt: failed ? t0 + 86_400 : null,
+        status_transitions: { paid_at: failed ? null : t0 + n },
+        lines: { data: [] },
       };
-      return JSON.stringify({ id: `evt_soak_${n}`, object: 'event', type: failed ? 'invoice.payment_failed' : 'invoice.paid', created: t0 + n, data: { object: invoice } });
+      return JSON.stringify({
+        id: `evt_soak_${n}`,
+        object: 'event',
+        type: failed ? 'invoice.payment_failed' : 'invoice.paid',
+        created: t0 + n,
+        data: { object: invoice },
+      });
     };
     const webhooks = { posts: 0, notAccepted: 0, accepted: new Set<string>(), retries: [] as { n: number; at: number }[], inFlight: 0 };
     const post = async (n: number) => {
@@ -218,7 +275,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       webhooks.posts++;
       webhooks.inFlight++;
       try {
-        const response = await fetch(`${baseUrl}/webhooks/stripe`, { method: 'POST', body, headers: { 'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload: body, secret: WEBHOOK_SECRET }) }, signal: AbortSignal.timeout(10_000) });
+        const response = await fetch(`${baseUrl}/webhooks/stripe`, {
+          method: 'POST',
+          body,
+          headers: { 'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload: body, secret: WEBHOOK_SECRET }) },
+          signal: AbortSignal.timeout(10_000),
+        });
         await response.arrayBuffer();
         if (response.status === 200) {
           webhooks.accepted.add(`evt_soak_${n}`);
@@ -244,7 +306,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const queueNotices = async (upTo: number) => {
       while (notices.next < upTo) {
         try {
-          await enqueueNotification(db.db, { tenantId: company.id, to: { userId: noticeTo }, type: 'message', payload: { text: `soak notice ${notices.next}` }, dedupeKey: `soak-notice-${notices.next}` });
+          await enqueueNotification(db.db, {
+            tenantId: company.id,
+            to: { userId: noticeTo },
+            type: 'message',
+            payload: { text: `soak notice ${notices.next}` },
+            dedupeKey: `soak-notice-${notices.next}`,
+          });
           notices.queued++;
           notices.next++;
         } catch {
@@ -315,7 +383,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       const killedAt = Date.now();
       const killedAtS = sinceStart();
       workers[0]!.child.kill('SIGKILL');
-      faults.push({ fault: `${workers[0]!.name} killed (SIGKILL)`, atS: killedAtS, recoveredS: await takenOverAfter(workers[0]!.child.pid!, killedAt, 30_000), recovery: `every bot it was ticking ticked by another worker (lock TTL ${LOCK_TTL_MS / 1000} s)` });
+      faults.push({
+        fault: `${workers[0]!.name} killed (SIGKILL)`,
+        atS: killedAtS,
+        recoveredS: await takenOverAfter(workers[0]!.child.pid!, killedAt, 30_000),
+        recovery: `every bot it was ticking ticked by another worker (lock TTL ${LOCK_TTL_MS / 1000} s)`,
+      });
 
       await waitUntil(at(0.3));
       log(`t=${sinceStart()} s: SIGSTOP ${workers[1]!.name} for ${LOCK_TTL_MS / 1000 + 3} s`);
@@ -325,7 +398,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       const frozenTakenOver = await takenOverAfter(workers[1]!.child.pid!, frozenAt, LOCK_TTL_MS + 3_000);
       await sleep(Math.max(0, frozenAt + LOCK_TTL_MS + 3_000 - Date.now()));
       workers[1]!.child.kill('SIGCONT');
-      faults.push({ fault: `${workers[1]!.name} frozen (SIGSTOP) ${LOCK_TTL_MS / 1000 + 3} s, past its lock TTL`, atS: stoppedAt, recoveredS: frozenTakenOver, recovery: 'every bot it was ticking ticked by another worker while it slept; woken, its stale epoch is refused (no duplicate slot or order below)' });
+      faults.push({
+        fault: `${workers[1]!.name} frozen (SIGSTOP) ${LOCK_TTL_MS / 1000 + 3} s, past its lock TTL`,
+        atS: stoppedAt,
+        recoveredS: frozenTakenOver,
+        recovery:
+          'every bot it was ticking ticked by another worker while it slept; woken, its stale epoch is refused (no duplicate slot or order below)',
+      });
 
       await waitUntil(at(0.5));
       log(`t=${sinceStart()} s: PostgreSQL crash (pg_ctl -m immediate), restarted after 3 s`);
@@ -334,7 +413,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       await sleep(3_000);
       await pg.start();
       const pgBack = Date.now();
-      faults.push({ fault: 'PostgreSQL crash-restart (down 3 s)', atS: crashedAt, recoveredS: await firstAcceptedAfter(pgBack, 30_000), recovery: 'first webhook accepted after the restart' });
+      faults.push({
+        fault: 'PostgreSQL crash-restart (down 3 s)',
+        atS: crashedAt,
+        recoveredS: await firstAcceptedAfter(pgBack, 30_000),
+        recovery: 'first webhook accepted after the restart',
+      });
 
       await waitUntil(at(0.7));
       log(`t=${sinceStart()} s: Redis killed and restarted empty after 3 s`);
@@ -351,7 +435,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         }
         await sleep(250);
       }
-      faults.push({ fault: 'Redis restarted empty (down 3 s)', atS: redisAt, recoveredS: schedulesBackS, recovery: `every schedule back in Redis (check interval ${SCHEDULE_CHECK_S} s)` });
+      faults.push({
+        fault: 'Redis restarted empty (down 3 s)',
+        atS: redisAt,
+        recoveredS: schedulesBackS,
+        recovery: `every schedule back in Redis (check interval ${SCHEDULE_CHECK_S} s)`,
+      });
     }
     await waitUntil(loadStarted + durationMs);
     loadDone = true;
@@ -363,7 +452,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     for (;;) {
       retryDue();
       await queueNotices(Math.floor((durationMs / 1000) * options.notificationsPerS));
-      const [pending] = await queryRows<{ n: string }>(db.db, sql`select count(*)::text as n from notifications where status = 'pending'`).catch(() => [{ n: '1' }]);
+      const [pending] = await queryRows<{ n: string }>(
+        db.db,
+        sql`select count(*)::text as n from notifications where status = 'pending'`,
+      ).catch(() => [{ n: '1' }]);
       if (webhooks.retries.length === 0 && webhooks.inFlight === 0 && Number(pending?.n) === 0) break;
       if (Date.now() > drainDeadline) break;
       await sleep(250);
@@ -398,7 +490,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       }
     });
     const result: SoakResult = {
-      options: { durationS: options.durationS, workers: options.workers, webhooksPerS: options.webhooksPerS, notificationsPerS: options.notificationsPerS, faults: options.faults },
+      options: {
+        durationS: options.durationS,
+        workers: options.workers,
+        webhooksPerS: options.webhooksPerS,
+        notificationsPerS: options.notificationsPerS,
+        faults: options.faults,
+      },
       webhooks: {
         posts: webhooks.posts,
         distinctEvents: distinctPosted,
@@ -406,20 +504,30 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         processed: await one(sql`select count(*)::text as n from webhook_events where id like 'evt_soak_%' and status = 'processed'`),
         notAccepted: webhooks.notAccepted,
         invoices: await one(sql`select count(*)::text as n from invoices where stripe_invoice_id like 'in_soak_%'`),
-        invoicesWithTwoPayments: await one(sql`select count(*)::text as n from (select invoice_id from payments p join invoices i on i.id = p.invoice_id where i.stripe_invoice_id like 'in_soak_%' group by invoice_id having count(*) > 1) twice`),
+        invoicesWithTwoPayments: await one(
+          sql`select count(*)::text as n from (select invoice_id from payments p join invoices i on i.id = p.invoice_id where i.stripe_invoice_id like 'in_soak_%' group by invoice_id having count(*) > 1) twice`,
+        ),
         unanswered: distinctPosted - webhooks.accepted.size,
       },
       ticks: {
-        total: await one(sql`select count(*)::text as n from bot_ticks where processed_at >= ${new Date(loadStarted).toISOString()}::timestamptz`),
-        bots: await one(sql`select count(distinct bot_id)::text as n from bot_ticks where processed_at >= ${new Date(loadStarted).toISOString()}::timestamptz`),
+        total: await one(
+          sql`select count(*)::text as n from bot_ticks where processed_at >= ${new Date(loadStarted).toISOString()}::timestamptz`,
+        ),
+        bots: await one(
+          sql`select count(distinct bot_id)::text as n from bot_ticks where processed_at >= ${new Date(loadStarted).toISOString()}::timestamptz`,
+        ),
       },
       orders: {
         total: await one(sql`select ((select count(*) from orders) + (select count(*) from paper_orders))::text as n`),
-        duplicateClientOrderIds: await one(sql`select count(*)::text as n from (select bot_id, client_order_id from paper_orders group by 1, 2 having count(*) > 1 union all select bot_id, client_order_id from orders group by 1, 2 having count(*) > 1) d`),
+        duplicateClientOrderIds: await one(
+          sql`select count(*)::text as n from (select bot_id, client_order_id from paper_orders group by 1, 2 having count(*) > 1 union all select bot_id, client_order_id from orders group by 1, 2 having count(*) > 1) d`,
+        ),
       },
       notifications: {
         queuedByLoad: notices.queued,
-        rows: await one(sql`select count(*)::text as n from notifications where created_at >= ${new Date(loadStarted).toISOString()}::timestamptz and recipient_user_id is not null`),
+        rows: await one(
+          sql`select count(*)::text as n from notifications where created_at >= ${new Date(loadStarted).toISOString()}::timestamptz and recipient_user_id is not null`,
+        ),
         sent: sentRows.length,
         pendingAtEnd: await one(sql`select count(*)::text as n from notifications where status = 'pending'`),
         failed: await one(sql`select count(*)::text as n from notifications where status = 'failed'`),
@@ -442,7 +550,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       logLines: allLines.length,
       nonJsonLines: nonJson.slice(0, 20).map(({ name, line }) => `${name}: ${line.slice(0, 300)}`),
       exitCodes,
-      lastLines: Object.fromEntries(resources.processes.filter((p) => exitCodes[p.name] !== 0).map((p) => [p.name, p.lines.slice(-8).map((line) => line.slice(0, 400))])),
+      lastLines: Object.fromEntries(
+        resources.processes
+          .filter((p) => exitCodes[p.name] !== 0)
+          .map((p) => [p.name, p.lines.slice(-8).map((line) => line.slice(0, 400))]),
+      ),
       faults,
     };
     return result;
@@ -463,19 +575,26 @@ export function soakViolations(result: SoakResult): string[] {
   if (w.processed !== w.stored) problems.push(`webhooks: ${w.stored - w.processed} stored but not processed`);
   if (w.unanswered !== 0) problems.push(`webhooks: ${w.unanswered} events never accepted`);
   if (w.invoices !== w.distinctEvents) problems.push(`webhooks: ${w.distinctEvents} events mirrored into ${w.invoices} invoices`);
-  if (w.invoicesWithTwoPayments !== 0) problems.push(`webhooks: ${w.invoicesWithTwoPayments} invoices with two payments (an event applied twice)`);
-  if (result.orders.duplicateClientOrderIds !== 0) problems.push(`orders: ${result.orders.duplicateClientOrderIds} duplicate client order ids`);
+  if (w.invoicesWithTwoPayments !== 0)
+    problems.push(`webhooks: ${w.invoicesWithTwoPayments} invoices with two payments (an event applied twice)`);
+  if (result.orders.duplicateClientOrderIds !== 0)
+    problems.push(`orders: ${result.orders.duplicateClientOrderIds} duplicate client order ids`);
   if (result.ticks.total === 0) problems.push('ticks: no bot was ticked');
   const n = result.notifications;
   if (n.sentTwice !== 0) problems.push(`notifications: ${n.sentTwice} sent twice`);
   if (n.pendingAtEnd !== 0) problems.push(`notifications: ${n.pendingAtEnd} still pending after the drain`);
   if (n.failed !== 0) problems.push(`notifications: ${n.failed} failed`);
   if (n.tooMany !== 0) problems.push(`telegram: ${n.tooMany} answers 429`);
-  if (n.queuedByLoad !== Math.floor(result.options.durationS * result.options.notificationsPerS)) problems.push(`notifications: ${n.queuedByLoad} of ${Math.floor(result.options.durationS * result.options.notificationsPerS)} queued`);
-  if (result.schedules.presentAtEnd !== result.schedules.expected) problems.push(`schedules: ${result.schedules.presentAtEnd} of ${result.schedules.expected} in Redis at the end`);
-  for (const fault of result.faults) if (fault.recoveredS === null && fault.recovery.startsWith('every schedule')) problems.push(`schedules: not back after "${fault.fault}"`);
+  if (n.queuedByLoad !== Math.floor(result.options.durationS * result.options.notificationsPerS))
+    problems.push(`notifications: ${n.queuedByLoad} of ${Math.floor(result.options.durationS * result.options.notificationsPerS)} queued`);
+  if (result.schedules.presentAtEnd !== result.schedules.expected)
+    problems.push(`schedules: ${result.schedules.presentAtEnd} of ${result.schedules.expected} in Redis at the end`);
+  for (const fault of result.faults)
+    if (fault.recoveredS === null && fault.recovery.startsWith('every schedule'))
+      problems.push(`schedules: not back after "${fault.fault}"`);
   if (!result.auditVerified) problems.push('audit verify failed');
-  if (result.nonJsonLines.length > 0) problems.push(`logs: ${result.nonJsonLines.length} lines are not JSON, e.g. ${result.nonJsonLines[0]}`);
+  if (result.nonJsonLines.length > 0)
+    problems.push(`logs: ${result.nonJsonLines.length} lines are not JSON, e.g. ${result.nonJsonLines[0]}`);
   for (const [name, code] of Object.entries(result.exitCodes)) {
     if (name === 'worker-1' && result.options.faults) continue; // killed on purpose
     if (code !== 0) problems.push(`${name} exited with ${code}; its last lines:\n    ${(result.lastLines[name] ?? []).join('\n    ')}`);

@@ -33,7 +33,9 @@ async function burst(label: string, ratePerS: number, chatRatePerS: number): Pro
     .insert(users)
     .values(Array.from({ length: CHATS }, (_, i) => ({ tenantId, email: `bench-${i}@example.com`, name: `Bench ${i}` })))
     .returning({ id: users.id });
-  await db.insert(telegramLinks).values(people.map((p, i) => ({ userId: p.id, telegramUserId: BigInt(900_000 + i), chatId: BigInt(900_000 + i) })));
+  await db
+    .insert(telegramLinks)
+    .values(people.map((p, i) => ({ userId: p.id, telegramUserId: BigInt(900_000 + i), chatId: BigInt(900_000 + i) })));
   // Telegram (the emulator, on its own thread) enforcing the same limits: anything over them gets a 429.
   const limits: LimitsEnforced = { ratePerS, chatRatePerS, retryAfterS: 1, toleranceMs: 0 };
   const worker = new Worker(new URL('./telegram-emulator-worker.ts', import.meta.url), { workerData: { limits } });
@@ -51,7 +53,12 @@ async function burst(label: string, ratePerS: number, chatRatePerS: number): Pro
     const outbox = new OutboxSender({ db, sender, pollIntervalMs: 50 });
     // The burst: every row queued at once (one statement), 20 per chat.
     await db.insert(notifications).values(
-      Array.from({ length: MESSAGES }, (_, i) => ({ tenantId, recipientUserId: people[i % CHATS]!.id, type: 'message', payload: { text: `Burst ${i}: alerta de teste` } })),
+      Array.from({ length: MESSAGES }, (_, i) => ({
+        tenantId,
+        recipientUserId: people[i % CHATS]!.id,
+        type: 'message',
+        payload: { text: `Burst ${i}: alerta de teste` },
+      })),
     );
     const started = performance.now();
     outbox.start();
@@ -95,13 +102,17 @@ async function burst(label: string, ratePerS: number, chatRatePerS: number): Pro
  * BENCH_TELEGRAM_REAL=0 skips it).
  */
 export async function outboxBurst(out: (line?: string) => void): Promise<void> {
-  out(`## Telegram outbox burst (target: Telegram's limits exactly, no 429 in a ${MESSAGES.toLocaleString('en-US')}-message burst to ${CHATS} chats)`);
+  out(
+    `## Telegram outbox burst (target: Telegram's limits exactly, no 429 in a ${MESSAGES.toLocaleString('en-US')}-message burst to ${CHATS} chats)`,
+  );
   out();
   out(
     `${MESSAGES.toLocaleString('en-US')} rows queued at once (20 per chat) on the embedded database, delivered by one outbox sender to the Bot API emulator (telegram-test-api, on a worker thread of its own) behind a proxy that enforces the same limits (429 with retry_after for any request over them, counted at arrival in sliding 1-second windows, no tolerance; the sender keeps its default 25 ms jitter allowance). "Achieved" is accepted messages per second between the first and the last; "max in 1 s" is the most arrivals seen in any 1-second window.`,
   );
   out();
-  out('| run | limit overall / per chat | sent | seconds | achieved msg/s | 429s | max in 1 s | max per chat in 1 s | min gap per chat ms |');
+  out(
+    '| run | limit overall / per chat | sent | seconds | achieved msg/s | 429s | max in 1 s | max per chat in 1 s | min gap per chat ms |',
+  );
   out('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   const runs: [string, number, number][] = process.env.BENCH_TELEGRAM_REAL === 'only' ? [] : [['scaled ×10', 300, 10]];
   if (process.env.BENCH_TELEGRAM_REAL !== '0') runs.push(["Telegram's limits", 30, 1]);

@@ -14,7 +14,10 @@ import { fencedPaperRunner, NO_LOSS_LIMITS, seedPaperBots } from '../test/suppor
 import { HOUR, syntheticMarket } from '../test/support/synthetic-market.ts';
 
 const CHILD = fileURLToPath(new URL('../test/support/worker-child.ts', import.meta.url));
-const quiet = createLogger({ log: { level: 'silent', format: 'json' } }, { destination: new Writable({ write: (_c, _e, done) => done() }) });
+const quiet = createLogger(
+  { log: { level: 'silent', format: 'json' } },
+  { destination: new Writable({ write: (_c, _e, done) => done() }) },
+);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -44,7 +47,16 @@ export async function feedTicks(count: number): Promise<TickRun> {
     lockTtlMs: 30_000,
     logger: quiet,
     runnerFor: async (bot, epoch) =>
-      new BotRunner({ db: handle.db, exchange: await exchangeForBot(handle.db, bot, { tradingMode: 'paper', secretBox, feeds }), limits: NO_LOSS_LIMITS, killSwitch: () => false, fence: { epoch } }, bot),
+      new BotRunner(
+        {
+          db: handle.db,
+          exchange: await exchangeForBot(handle.db, bot, { tradingMode: 'paper', secretBox, feeds }),
+          limits: NO_LOSS_LIMITS,
+          killSwitch: () => false,
+          fence: { epoch },
+        },
+        bot,
+      ),
   });
   // The pair's history in the cache first (in production the feed has been running), then the
   // first round takes the bots and warms their strategies up from it.
@@ -75,7 +87,15 @@ async function replayTicks(count: number): Promise<TickRun> {
   await runMigrations(handle);
   await seedPaperBots(handle.db, count);
   const replay = syntheticMarket(40);
-  const worker = new BotWorker({ db: handle.db, locks: new LocalBotLocks(), workerId: 'bench', intervalMs: 10_000, lockTtlMs: 30_000, logger: quiet, runnerFor: fencedPaperRunner(handle.db, replay, { limits: NO_LOSS_LIMITS }) });
+  const worker = new BotWorker({
+    db: handle.db,
+    locks: new LocalBotLocks(),
+    workerId: 'bench',
+    intervalMs: 10_000,
+    lockTtlMs: 30_000,
+    logger: quiet,
+    runnerFor: fencedPaperRunner(handle.db, replay, { limits: NO_LOSS_LIMITS }),
+  });
   replay.now = 40 * HOUR;
   await worker.round(0);
   const rounds: Round[] = [];
@@ -111,17 +131,28 @@ export async function workerThroughput(out: (line?: string) => void): Promise<vo
   out();
   const feed = await feedTicks(1000);
   const replay = await replayTicks(1000);
-  out('One worker, 1,000 RSI paper bots on BTC/USDT 1h, the embedded PGlite in memory, 8 rounds back to back (each round: a new bar closes, every bot ticks once with the orders its strategy decides, fenced). "feed" is the production path: each bot\'s exchange from `exchangeForBot`, candles and prices from the shared market feed (the candle cache, kept current by the pair\'s one fetcher, which steps before each round) against a scripted Binance on loopback that counts the requests it gets. "replay" is the market shared in-process that this benchmark measured before (no exchange, no cache), run in the same process for comparison:');
+  out(
+    'One worker, 1,000 RSI paper bots on BTC/USDT 1h, the embedded PGlite in memory, 8 rounds back to back (each round: a new bar closes, every bot ticks once with the orders its strategy decides, fenced). "feed" is the production path: each bot\'s exchange from `exchangeForBot`, candles and prices from the shared market feed (the candle cache, kept current by the pair\'s one fetcher, which steps before each round) against a scripted Binance on loopback that counts the requests it gets. "replay" is the market shared in-process that this benchmark measured before (no exchange, no cache), run in the same process for comparison:',
+  );
   out();
-  out('| path | rounds | ticks | orders | seconds | ticks/s | slowest round ms | exchange requests per tick interval (max) | requests at start (history, markets) |');
+  out(
+    '| path | rounds | ticks | orders | seconds | ticks/s | slowest round ms | exchange requests per tick interval (max) | requests at start (history, markets) |',
+  );
   out('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
-  for (const [name, run] of [['feed', feed], ['replay', replay]] as const) {
+  for (const [name, run] of [
+    ['feed', feed],
+    ['replay', replay],
+  ] as const) {
     const total = run.rounds.reduce((a, r) => ({ ticks: a.ticks + r.ticks, ms: a.ms + r.ms }), { ticks: 0, ms: 0 });
     const requests = name === 'feed' ? String(Math.max(...run.rounds.map((r) => r.requests))) : '—';
-    out(`| ${name} | ${run.rounds.length} | ${total.ticks} | ${run.orders} | ${(total.ms / 1000).toFixed(2)} | ${((total.ticks / total.ms) * 1000).toFixed(0)} | ${Math.max(...run.rounds.map((r) => r.ms)).toFixed(0)} | ${requests} | ${name === 'feed' ? run.startRequests : '—'} |`);
+    out(
+      `| ${name} | ${run.rounds.length} | ${total.ticks} | ${run.orders} | ${(total.ms / 1000).toFixed(2)} | ${((total.ticks / total.ms) * 1000).toFixed(0)} | ${Math.max(...run.rounds.map((r) => r.ms)).toFixed(0)} | ${requests} | ${name === 'feed' ? run.startRequests : '—'} |`,
+    );
   }
   out();
-  out('Before the feed, each paper bot had a ccxt client of its own: 1,000 bots meant at least 1,000 klines requests per tick interval for the same bar, and a markets load per bot.');
+  out(
+    'Before the feed, each paper bot had a ccxt client of its own: 1,000 bots meant at least 1,000 klines requests per tick interval for the same bar, and a markets load per bot.',
+  );
   out();
 
   const url = process.env['BENCH_DATABASE_URL'];
@@ -131,7 +162,9 @@ export async function workerThroughput(out: (line?: string) => void): Promise<vo
     out();
     return;
   }
-  out('Worker processes on PostgreSQL at BENCH_DATABASE_URL with Redis locks, given a 200 ms interval so they never wait for the clock (ceiling 5,000 ticks/s), for 25 s; ticks counted in bot_ticks over the last 15 s:');
+  out(
+    'Worker processes on PostgreSQL at BENCH_DATABASE_URL with Redis locks, given a 200 ms interval so they never wait for the clock (ceiling 5,000 ticks/s), for 25 s; ticks counted in bot_ticks over the last 15 s:',
+  );
   out();
   out('| workers | ticks/s |');
   out('|---:|---:|');
@@ -146,12 +179,29 @@ export async function workerThroughput(out: (line?: string) => void): Promise<vo
     const t0 = Date.now();
     const children: ChildProcess[] = [];
     for (let i = 0; i < count; i++) {
-      children.push(spawn(process.execPath, [CHILD], { env: { ...process.env, DATABASE_URL: url, REDIS_URL: redisUrl, PREFIX: prefix, INTERVAL_MS: '200', TTL_MS: '5000', T0: String(t0), WORKER_ID: `bench-${i}` }, stdio: 'ignore' }));
+      children.push(
+        spawn(process.execPath, [CHILD], {
+          env: {
+            ...process.env,
+            DATABASE_URL: url,
+            REDIS_URL: redisUrl,
+            PREFIX: prefix,
+            INTERVAL_MS: '200',
+            TTL_MS: '5000',
+            T0: String(t0),
+            WORKER_ID: `bench-${i}`,
+          },
+          stdio: 'ignore',
+        }),
+      );
     }
     await sleep(10_000);
     const from = new Date().toISOString();
     await sleep(15_000);
-    const [row] = await queryRows<{ n: number }>(server.db, sql`select count(*)::int as n from bot_ticks where processed_at >= ${from}::timestamptz`);
+    const [row] = await queryRows<{ n: number }>(
+      server.db,
+      sql`select count(*)::int as n from bot_ticks where processed_at >= ${from}::timestamptz`,
+    );
     for (const child of children) child.kill('SIGTERM');
     await Promise.all(children.map((child) => new Promise((resolve) => child.on('close', resolve))));
     await server.close();

@@ -11,7 +11,15 @@ export interface CustomerBilling {
   readonly planName: string;
   readonly stripeCustomerId: string | null;
   /** Newest first. */
-  readonly subscriptions: { planId: string; interval: string; status: string; amountCents: number; startedAt: string; endedAt: string | null; cancelAtPeriodEnd: boolean }[];
+  readonly subscriptions: {
+    planId: string;
+    interval: string;
+    status: string;
+    amountCents: number;
+    startedAt: string;
+    endedAt: string | null;
+    cancelAtPeriodEnd: boolean;
+  }[];
   /** The six newest. */
   readonly invoices: { number: string | null; status: string; amountDueCents: number; amountPaidCents: number; createdAt: string }[];
   /** Failed payment attempts, ever. */
@@ -25,8 +33,17 @@ export async function customerBilling(db: Database, email: string): Promise<Cust
   const scope = tenantScope(user.tenantId);
   const plan = await currentPlan(db, scope);
   const [customer] = await db.select().from(customers).where(eq(customers.tenantId, user.tenantId));
-  const subs = await db.select().from(subscriptions).where(eq(subscriptions.tenantId, user.tenantId)).orderBy(desc(subscriptions.startedAt));
-  const recentInvoices = await db.select().from(invoices).where(eq(invoices.tenantId, user.tenantId)).orderBy(desc(invoices.createdAt)).limit(6);
+  const subs = await db
+    .select()
+    .from(subscriptions)
+    .where(eq(subscriptions.tenantId, user.tenantId))
+    .orderBy(desc(subscriptions.startedAt));
+  const recentInvoices = await db
+    .select()
+    .from(invoices)
+    .where(eq(invoices.tenantId, user.tenantId))
+    .orderBy(desc(invoices.createdAt))
+    .limit(6);
   const failed = await db.$count(payments, sql`${payments.tenantId} = ${user.tenantId} and ${payments.status} = 'failed'`);
   return {
     name: user.name,
@@ -34,8 +51,22 @@ export async function customerBilling(db: Database, email: string): Promise<Cust
     plan: plan.id,
     planName: plan.name,
     stripeCustomerId: customer?.stripeCustomerId ?? null,
-    subscriptions: subs.map((s) => ({ planId: s.planId, interval: s.interval, status: s.status, amountCents: s.amountCents, startedAt: s.startedAt.toISOString(), endedAt: s.endedAt?.toISOString() ?? null, cancelAtPeriodEnd: s.cancelAtPeriodEnd })),
-    invoices: recentInvoices.map((i) => ({ number: i.number, status: i.status, amountDueCents: i.amountDueCents, amountPaidCents: i.amountPaidCents, createdAt: i.createdAt.toISOString() })),
+    subscriptions: subs.map((s) => ({
+      planId: s.planId,
+      interval: s.interval,
+      status: s.status,
+      amountCents: s.amountCents,
+      startedAt: s.startedAt.toISOString(),
+      endedAt: s.endedAt?.toISOString() ?? null,
+      cancelAtPeriodEnd: s.cancelAtPeriodEnd,
+    })),
+    invoices: recentInvoices.map((i) => ({
+      number: i.number,
+      status: i.status,
+      amountDueCents: i.amountDueCents,
+      amountPaidCents: i.amountPaidCents,
+      createdAt: i.createdAt.toISOString(),
+    })),
     failedPayments: failed,
   };
 }

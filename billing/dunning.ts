@@ -55,32 +55,67 @@ export async function queuePaymentFailedNotices(tx: Database, tenantId: string, 
  * their MRR change recorded), a Free subscription started, audited. Run inside a transaction.
  * A second call finds nothing to change, writes nothing and returns false.
  */
-export async function downgradeToFree(tx: Database, options: { tenantId: string; subscriptionId: string | null; when: Date; invoiceId: string; by: string }): Promise<boolean> {
+export async function downgradeToFree(
+  tx: Database,
+  options: { tenantId: string; subscriptionId: string | null; when: Date; invoiceId: string; by: string },
+): Promise<boolean> {
   const { tenantId, subscriptionId, when, invoiceId, by } = options;
   const paying = await tx
     .select()
     .from(subscriptions)
-    .where(and(eq(subscriptions.tenantId, tenantId), inArray(subscriptions.status, ['active', 'past_due', 'unpaid', 'trialing']), ne(subscriptions.planId, 'free')))
+    .where(
+      and(
+        eq(subscriptions.tenantId, tenantId),
+        inArray(subscriptions.status, ['active', 'past_due', 'unpaid', 'trialing']),
+        ne(subscriptions.planId, 'free'),
+      ),
+    )
     .for('update');
   for (const sub of paying) {
-    await tx.update(subscriptions).set({ status: 'canceled', canceledAt: when, endedAt: when, updatedAt: new Date() }).where(eq(subscriptions.id, sub.id));
+    await tx
+      .update(subscriptions)
+      .set({ status: 'canceled', canceledAt: when, endedAt: when, updatedAt: new Date() })
+      .where(eq(subscriptions.id, sub.id));
     const before = mirroredMrr(sub);
     if (before > 0) {
-      await tx.insert(subscriptionChanges).values({ tenantId, subscriptionId: sub.id, kind: 'canceled', fromPlanId: sub.planId, toPlanId: 'free', mrrBeforeCents: before, mrrAfterCents: 0, occurredAt: when });
+      await tx.insert(subscriptionChanges).values({
+        tenantId,
+        subscriptionId: sub.id,
+        kind: 'canceled',
+        fromPlanId: sub.planId,
+        toPlanId: 'free',
+        mrrBeforeCents: before,
+        mrrAfterCents: 0,
+        occurredAt: when,
+      });
     }
   }
-  const [hasFree] = await tx.select({ id: subscriptions.id }).from(subscriptions).where(and(eq(subscriptions.tenantId, tenantId), eq(subscriptions.planId, 'free'), eq(subscriptions.status, 'active')));
+  const [hasFree] = await tx
+    .select({ id: subscriptions.id })
+    .from(subscriptions)
+    .where(and(eq(subscriptions.tenantId, tenantId), eq(subscriptions.planId, 'free'), eq(subscriptions.status, 'active')));
   const [customer] = await tx.select({ id: customers.id }).from(customers).where(eq(customers.tenantId, tenantId));
   const startsFree = !hasFree && customer !== undefined;
   if (startsFree) {
     await tx.insert(subscriptions).values({
-      tenantId, customerId: customer.id, planId: 'free', interval: 'month', status: 'active', amountCents: PLANS.free.monthlyPriceCents,
-      currentPeriodStart: when, currentPeriodEnd: new Date(when.getTime() + 30 * 86_400_000), startedAt: when,
+      tenantId,
+      customerId: customer.id,
+      planId: 'free',
+      interval: 'month',
+      status: 'active',
+      amountCents: PLANS.free.monthlyPriceCents,
+      currentPeriodStart: when,
+      currentPeriodEnd: new Date(when.getTime() + 30 * 86_400_000),
+      startedAt: when,
     });
   }
   if (paying.length === 0 && !startsFree) return false;
   await appendAudit(tx, {
-    tenantId, actorKind: 'system', actorId: by, action: 'billing.downgraded_to_free', outcome: 'ok',
+    tenantId,
+    actorKind: 'system',
+    actorId: by,
+    action: 'billing.downgraded_to_free',
+    outcome: 'ok',
     args: { invoiceId, subscriptionId, reason: 'final payment attempt failed' },
   });
   return true;

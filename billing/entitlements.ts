@@ -32,11 +32,19 @@ export async function checkBotStart(
   const plan = await currentPlan(db, scope);
   if (bot.mode === 'live' && !plan.limits.liveTradingAllowed) {
     const upgradeTo = upgradeFor(plan, (p) => p.limits.liveTradingAllowed);
-    return { allowed: false, reason: `Live trading is not included in the ${plan.name} plan; upgrade to ${upgradeTo ? PLANS[upgradeTo].name : 'a paid plan'} to trade live.`, ...(upgradeTo ? { upgradeTo } : {}) };
+    return {
+      allowed: false,
+      reason: `Live trading is not included in the ${plan.name} plan; upgrade to ${upgradeTo ? PLANS[upgradeTo].name : 'a paid plan'} to trade live.`,
+      ...(upgradeTo ? { upgradeTo } : {}),
+    };
   }
   if (bot.symbols.length > plan.limits.symbolsPerBot) {
     const upgradeTo = upgradeFor(plan, (p) => p.limits.symbolsPerBot >= bot.symbols.length);
-    return { allowed: false, reason: `The ${plan.name} plan allows ${plan.limits.symbolsPerBot} symbol(s) per bot; this bot has ${bot.symbols.length}.`, ...(upgradeTo ? { upgradeTo } : {}) };
+    return {
+      allowed: false,
+      reason: `The ${plan.name} plan allows ${plan.limits.symbolsPerBot} symbol(s) per bot; this bot has ${bot.symbols.length}.`,
+      ...(upgradeTo ? { upgradeTo } : {}),
+    };
   }
   const running = await db.$count(bots, and(eq(bots.tenantId, scope.tenantId), eq(bots.status, 'running'), ne(bots.id, bot.id)));
   if (running >= plan.limits.botsAllowed) {

@@ -29,19 +29,93 @@ export const FINANCE_WINDOWS = {
 } as const;
 
 export const FINANCE_FIGURES: readonly FigureDefinition[] = [
-  { id: 'mrr', label: 'MRR', formula: 'sum of the monthly price of every subscription that is active or past_due (Stripe still retrying); yearly prices ÷ 12, rounded to the centavo; trials count once they convert', window: 'now (at the instant)', source: 'mrrAt' },
+  {
+    id: 'mrr',
+    label: 'MRR',
+    formula:
+      'sum of the monthly price of every subscription that is active or past_due (Stripe still retrying); yearly prices ÷ 12, rounded to the centavo; trials count once they convert',
+    window: 'now (at the instant)',
+    source: 'mrrAt',
+  },
   { id: 'arr', label: 'ARR', formula: '12 × MRR', window: 'now (at the instant)', source: 'arrCents' },
-  { id: 'paying_customers', label: 'Paying customers', formula: 'customers (tenants) whose MRR is above zero', window: 'now (at the instant)', source: 'mrrAt' },
-  { id: 'arpu', label: 'ARPU', formula: 'MRR ÷ paying customers, rounded to the centavo', window: 'now (at the instant)', source: 'arpuCents' },
-  { id: 'customer_churn', label: 'Customer churn', formula: 'customers paying at the start of the window and not at its end ÷ customers paying at its start', window: `last ${FINANCE_WINDOWS.churnDays} days; the movements table: each calendar month`, source: 'mrrMovements → customerChurnPct' },
-  { id: 'revenue_churn', label: 'Revenue churn', formula: '(churned MRR + contraction MRR in the window) ÷ MRR at its start', window: `last ${FINANCE_WINDOWS.churnDays} days`, source: 'mrrMovements → revenueChurnPct' },
-  { id: 'ltv', label: 'LTV', formula: `ARPU ÷ monthly customer churn, the monthly churn being the customer churn of the last ${FINANCE_WINDOWS.ltvChurnDays} days ÷ 3; none when nobody churned`, window: `ARPU now; churn of the last ${FINANCE_WINDOWS.ltvChurnDays} days`, source: 'ltvCents' },
-  { id: 'net_new_mrr', label: 'Net new MRR', formula: 'new + expansion − contraction − churned MRR of the subscription changes in the window (each change by its MRR before → after: 0 → > 0 new, up expansion, down but > 0 contraction, > 0 → 0 churned); equals MRR at the end − MRR at the start', window: `last ${FINANCE_WINDOWS.churnDays} days; the executive report: its period (24 h or 7 days); the movements table: each calendar month`, source: 'mrrMovements → netNewMrrCents' },
-  { id: 'failed_payments', label: 'Failed payments', formula: 'payments that failed in the window (count and amount)', window: `last ${FINANCE_WINDOWS.failedPaymentsDays} days; the executive report: its period (24 h or 7 days)`, source: 'paymentRisk' },
-  { id: 'at_risk', label: 'Amount at risk', formula: 'still due on open invoices whose payment failed at least once', window: 'now', source: 'amountAtRisk' },
-  { id: 'past_due', label: 'Past-due subscriptions', formula: 'subscriptions in past_due (Stripe retrying)', window: 'now', source: 'paymentRisk' },
-  { id: 'revenue', label: 'Revenue (cash)', formula: 'invoices paid in the window, by the plan on the invoice', window: 'each calendar month (UTC)', source: 'revenueByPlan' },
-  { id: 'refunds', label: 'Refunds', formula: 'refunds by the refund’s date (count and amount)', window: 'the months shown', source: 'refundTotals' },
+  {
+    id: 'paying_customers',
+    label: 'Paying customers',
+    formula: 'customers (tenants) whose MRR is above zero',
+    window: 'now (at the instant)',
+    source: 'mrrAt',
+  },
+  {
+    id: 'arpu',
+    label: 'ARPU',
+    formula: 'MRR ÷ paying customers, rounded to the centavo',
+    window: 'now (at the instant)',
+    source: 'arpuCents',
+  },
+  {
+    id: 'customer_churn',
+    label: 'Customer churn',
+    formula: 'customers paying at the start of the window and not at its end ÷ customers paying at its start',
+    window: `last ${FINANCE_WINDOWS.churnDays} days; the movements table: each calendar month`,
+    source: 'mrrMovements → customerChurnPct',
+  },
+  {
+    id: 'revenue_churn',
+    label: 'Revenue churn',
+    formula: '(churned MRR + contraction MRR in the window) ÷ MRR at its start',
+    window: `last ${FINANCE_WINDOWS.churnDays} days`,
+    source: 'mrrMovements → revenueChurnPct',
+  },
+  {
+    id: 'ltv',
+    label: 'LTV',
+    formula: `ARPU ÷ monthly customer churn, the monthly churn being the customer churn of the last ${FINANCE_WINDOWS.ltvChurnDays} days ÷ 3; none when nobody churned`,
+    window: `ARPU now; churn of the last ${FINANCE_WINDOWS.ltvChurnDays} days`,
+    source: 'ltvCents',
+  },
+  {
+    id: 'net_new_mrr',
+    label: 'Net new MRR',
+    formula:
+      'new + expansion − contraction − churned MRR of the subscription changes in the window (each change by its MRR before → after: 0 → > 0 new, up expansion, down but > 0 contraction, > 0 → 0 churned); equals MRR at the end − MRR at the start',
+    window: `last ${FINANCE_WINDOWS.churnDays} days; the executive report: its period (24 h or 7 days); the movements table: each calendar month`,
+    source: 'mrrMovements → netNewMrrCents',
+  },
+  {
+    id: 'failed_payments',
+    label: 'Failed payments',
+    formula: 'payments that failed in the window (count and amount)',
+    window: `last ${FINANCE_WINDOWS.failedPaymentsDays} days; the executive report: its period (24 h or 7 days)`,
+    source: 'paymentRisk',
+  },
+  {
+    id: 'at_risk',
+    label: 'Amount at risk',
+    formula: 'still due on open invoices whose payment failed at least once',
+    window: 'now',
+    source: 'amountAtRisk',
+  },
+  {
+    id: 'past_due',
+    label: 'Past-due subscriptions',
+    formula: 'subscriptions in past_due (Stripe retrying)',
+    window: 'now',
+    source: 'paymentRisk',
+  },
+  {
+    id: 'revenue',
+    label: 'Revenue (cash)',
+    formula: 'invoices paid in the window, by the plan on the invoice',
+    window: 'each calendar month (UTC)',
+    source: 'revenueByPlan',
+  },
+  {
+    id: 'refunds',
+    label: 'Refunds',
+    formula: 'refunds by the refund’s date (count and amount)',
+    window: 'the months shown',
+    source: 'refundTotals',
+  },
 ];
 
 // --- MRR, ARR, paying customers and ARPU at an instant -------------------------------------------
@@ -85,7 +159,9 @@ export async function mrrAt(db: Database, at: Date = new Date()): Promise<MrrSna
         group by grouping sets ((s.plan_id), ()) order by s.plan_id nulls last`,
   );
   const paying = rows.find((row) => row.plan_id === null);
-  const byPlan = rows.filter((row) => row.plan_id !== null).map((row) => ({ planId: row.plan_id!, mrrCents: Number(row.mrr), customers: Number(row.customers) }));
+  const byPlan = rows
+    .filter((row) => row.plan_id !== null)
+    .map((row) => ({ planId: row.plan_id!, mrrCents: Number(row.mrr), customers: Number(row.customers) }));
   const mrrCents = byPlan.reduce((sum, plan) => sum + plan.mrrCents, 0);
   const payingCustomers = Number(paying?.customers ?? 0);
   return { mrrCents, arrCents: arrCents(mrrCents), payingCustomers, arpuCents: arpuCents(mrrCents, payingCustomers), byPlan };
@@ -128,12 +204,21 @@ export function customerChurnPct(m: { readonly customersLost: number; readonly p
 }
 
 /** Revenue churn of a window: (churned + contraction MRR) ÷ MRR at its start, in percent (0.01). */
-export function revenueChurnPct(m: { readonly churnedCents: number; readonly contractionCents: number; readonly mrrAtStartCents: number }): number | null {
+export function revenueChurnPct(m: {
+  readonly churnedCents: number;
+  readonly contractionCents: number;
+  readonly mrrAtStartCents: number;
+}): number | null {
   return m.mrrAtStartCents > 0 ? round2(((m.churnedCents + m.contractionCents) / m.mrrAtStartCents) * 100) : null;
 }
 
 /** Net new MRR of a window: new + expansion − contraction − churned. */
-export function netNewMrrCents(m: { readonly newCents: number; readonly expansionCents: number; readonly contractionCents: number; readonly churnedCents: number }): number {
+export function netNewMrrCents(m: {
+  readonly newCents: number;
+  readonly expansionCents: number;
+  readonly contractionCents: number;
+  readonly churnedCents: number;
+}): number {
   return m.newCents + m.expansionCents - m.contractionCents - m.churnedCents;
 }
 
@@ -168,15 +253,24 @@ export async function mrrMovements(db: Database, windows: readonly Window[]): Pr
   const k = (ms: number) => instants.indexOf(ms);
   const delta = sql`(mrr_after_cents - mrr_before_cents)`;
   // Each customer's MRR at every instant the windows start or end.
-  const perCustomer = sql.join(instants.map((ms, i) => sql`coalesce(sum(${delta}) filter (where occurred_at < ${at(ms)}), 0) as ${col(`s${i}`)}`), sql`, `);
+  const perCustomer = sql.join(
+    instants.map((ms, i) => sql`coalesce(sum(${delta}) filter (where occurred_at < ${at(ms)}), 0) as ${col(`s${i}`)}`),
+    sql`, `,
+  );
   const stateColumns: SQL[] = [];
   for (let i = 0; i < instants.length; i++) {
-    stateColumns.push(sql`count(*) filter (where ${col(`s${i}`)} > 0) as ${col(`paying${i}`)}`, sql`coalesce(sum(${col(`s${i}`)}), 0)::bigint as ${col(`mrr${i}`)}`);
+    stateColumns.push(
+      sql`count(*) filter (where ${col(`s${i}`)} > 0) as ${col(`paying${i}`)}`,
+      sql`coalesce(sum(${col(`s${i}`)}), 0)::bigint as ${col(`mrr${i}`)}`,
+    );
   }
   windows.forEach((w, j) => {
     const s = col(`s${k(w.from.getTime())}`);
     const e = col(`s${k(w.to.getTime())}`);
-    stateColumns.push(sql`count(*) filter (where ${s} > 0 and ${e} <= 0) as ${col(`lost${j}`)}`, sql`count(*) filter (where ${s} <= 0 and ${e} > 0) as ${col(`won${j}`)}`);
+    stateColumns.push(
+      sql`count(*) filter (where ${s} > 0 and ${e} <= 0) as ${col(`lost${j}`)}`,
+      sql`count(*) filter (where ${s} <= 0 and ${e} > 0) as ${col(`won${j}`)}`,
+    );
   });
   // Each change by its MRR before → after, summed per window.
   const movementColumns = windows.flatMap((w, j) => {
@@ -339,7 +433,10 @@ export interface FinanceSummary extends FinanceFigures {
  * and net new MRR over the last 30 days; LTV from the last 90 days' churn; the movements of the
  * last `months` calendar months; and movements over any `extraWindows` (one statement).
  */
-export async function financeFigures(db: Database, options: { asOf?: Date; months?: number; extraWindows?: readonly Window[] } = {}): Promise<FinanceFigures> {
+export async function financeFigures(
+  db: Database,
+  options: { asOf?: Date; months?: number; extraWindows?: readonly Window[] } = {},
+): Promise<FinanceFigures> {
   const asOf = options.asOf ?? new Date();
   const months = calendarMonths(asOf, options.months ?? 12);
   const standard = [lastDays(asOf, FINANCE_WINDOWS.churnDays), lastDays(asOf, FINANCE_WINDOWS.ltvChurnDays)];

@@ -50,7 +50,9 @@ export function priceLookupKey(planId: string, interval: 'month' | 'year'): stri
 }
 
 /** The plan and interval a lookup key names, if it is one of ours. */
-export function parsePriceLookupKey(key: string | null | undefined): { planId: keyof typeof PLANS; interval: 'month' | 'year' } | undefined {
+export function parsePriceLookupKey(
+  key: string | null | undefined,
+): { planId: keyof typeof PLANS; interval: 'month' | 'year' } | undefined {
   const match = /^botcriptofy_(free|pro|enterprise)_(month|year)$/.exec(key ?? '');
   return match ? { planId: match[1] as keyof typeof PLANS, interval: match[2] as 'month' | 'year' } : undefined;
 }

@@ -9,7 +9,9 @@ import { ProductError } from '../errors/index.ts';
 export class StripeNotConfiguredError extends ProductError {
   readonly category = 'unavailable' as const;
   constructor(operation: string) {
-    super(`${operation} needs Stripe: set STRIPE_SECRET_KEY. Without it billing runs in local mode (figures and plan limits work, nothing is charged).`);
+    super(
+      `${operation} needs Stripe: set STRIPE_SECRET_KEY. Without it billing runs in local mode (figures and plan limits work, nothing is charged).`,
+    );
     this.name = 'StripeNotConfiguredError';
   }
 }
@@ -57,10 +59,23 @@ export class BillingService {
     for (const plan of Object.values(PLANS)) {
       await this.db
         .insert(plans)
-        .values({ id: plan.id, name: plan.name, currency: plan.currency, monthlyPriceCents: plan.monthlyPriceCents, yearlyPriceCents: plan.yearlyPriceCents, limits: plan.limits })
+        .values({
+          id: plan.id,
+          name: plan.name,
+          currency: plan.currency,
+          monthlyPriceCents: plan.monthlyPriceCents,
+          yearlyPriceCents: plan.yearlyPriceCents,
+          limits: plan.limits,
+        })
         .onConflictDoUpdate({
           target: plans.id,
-          set: { name: plan.name, monthlyPriceCents: plan.monthlyPriceCents, yearlyPriceCents: plan.yearlyPriceCents, limits: plan.limits, updatedAt: new Date() },
+          set: {
+            name: plan.name,
+            monthlyPriceCents: plan.monthlyPriceCents,
+            yearlyPriceCents: plan.yearlyPriceCents,
+            limits: plan.limits,
+            updatedAt: new Date(),
+          },
         });
     }
   }
@@ -85,7 +100,12 @@ export class BillingService {
       if (productId) {
         await stripe.products.update(productId, { name: `BotCriptoFy ${plan.name}`, metadata: { planId: plan.id } });
       } else {
-        productId = (await stripe.products.create({ name: `BotCriptoFy ${plan.name}`, metadata: { planId: plan.id } }, { idempotencyKey: `product-${plan.id}` })).id;
+        productId = (
+          await stripe.products.create(
+            { name: `BotCriptoFy ${plan.name}`, metadata: { planId: plan.id } },
+            { idempotencyKey: `product-${plan.id}` },
+          )
+        ).id;
         createdProduct = true;
       }
       report.products.push({ planId: plan.id, productId, created: createdProduct });
@@ -113,7 +133,12 @@ export class BillingService {
       }
       await this.db
         .update(plans)
-        .set({ stripeProductId: productId, stripeMonthlyPriceId: priceIds.month, stripeYearlyPriceId: priceIds.year, updatedAt: new Date() })
+        .set({
+          stripeProductId: productId,
+          stripeMonthlyPriceId: priceIds.month,
+          stripeYearlyPriceId: priceIds.year,
+          updatedAt: new Date(),
+        })
         .where(eq(plans.id, plan.id));
     }
     return report;
@@ -137,8 +162,12 @@ export class BillingService {
       { email: user.email, name: user.name, metadata: { tenantId: scope.tenantId } },
       { idempotencyKey: `customer-${scope.tenantId}` },
     );
-    if (customer) await this.db.update(customers).set({ stripeCustomerId: created.id, updatedAt: new Date() }).where(eq(customers.id, customer.id));
-    else await this.db.insert(customers).values({ tenantId: scope.tenantId, stripeCustomerId: created.id, email: user.email, name: user.name });
+    if (customer)
+      await this.db.update(customers).set({ stripeCustomerId: created.id, updatedAt: new Date() }).where(eq(customers.id, customer.id));
+    else
+      await this.db
+        .insert(customers)
+        .values({ tenantId: scope.tenantId, stripeCustomerId: created.id, email: user.email, name: user.name });
     return created.id;
   }
 
@@ -168,7 +197,13 @@ export class BillingService {
     const [row] = await this.db
       .select()
       .from(subscriptions)
-      .where(and(eq(subscriptions.tenantId, scope.tenantId), isNotNull(subscriptions.stripeSubscriptionId), inArray(subscriptions.status, ['active', 'trialing', 'past_due'])))
+      .where(
+        and(
+          eq(subscriptions.tenantId, scope.tenantId),
+          isNotNull(subscriptions.stripeSubscriptionId),
+          inArray(subscriptions.status, ['active', 'trialing', 'past_due']),
+        ),
+      )
       .orderBy(desc(subscriptions.startedAt))
       .limit(1);
     if (!row) throw new BillingError('This account has no paid subscription on Stripe; subscribe through a checkout link first.');
@@ -176,7 +211,11 @@ export class BillingService {
   }
 
   /** Upgrade or downgrade between paid plans, prorated; moving to Free cancels at period end. */
-  async changePlan(scope: TenantScope, target: { planId: PlanId; interval: Interval }, actor: { kind: 'staff' | 'trader' | 'system'; id?: string }): Promise<void> {
+  async changePlan(
+    scope: TenantScope,
+    target: { planId: PlanId; interval: Interval },
+    actor: { kind: 'staff' | 'trader' | 'system'; id?: string },
+  ): Promise<void> {
     const stripe = this.requireStripe('Changing plans');
     const current = await this.currentStripeSubscription(scope);
     if (target.planId === 'free') {
@@ -193,7 +232,11 @@ export class BillingService {
     });
     await mirrorSubscriptionObject(this.db, updated);
     await appendAudit(this.db, {
-      tenantId: scope.tenantId, actorKind: actor.kind, actorId: actor.id ?? null, action: 'billing.change_plan', outcome: 'ok',
+      tenantId: scope.tenantId,
+      actorKind: actor.kind,
+      actorId: actor.id ?? null,
+      action: 'billing.change_plan',
+      outcome: 'ok',
       args: { from: current.planId, to: target.planId, interval: target.interval },
     });
   }
@@ -201,29 +244,68 @@ export class BillingService {
   async cancelAtPeriodEnd(scope: TenantScope, actor: { kind: 'staff' | 'trader' | 'system'; id?: string }): Promise<void> {
     const stripe = this.requireStripe('Cancelling');
     const current = await this.currentStripeSubscription(scope);
-    await mirrorSubscriptionObject(this.db, await stripe.subscriptions.update(current.stripeSubscriptionId!, { cancel_at_period_end: true }));
-    await appendAudit(this.db, { tenantId: scope.tenantId, actorKind: actor.kind, actorId: actor.id ?? null, action: 'billing.cancel_at_period_end', outcome: 'ok', args: { planId: current.planId } });
+    await mirrorSubscriptionObject(
+      this.db,
+      await stripe.subscriptions.update(current.stripeSubscriptionId!, { cancel_at_period_end: true }),
+    );
+    await appendAudit(this.db, {
+      tenantId: scope.tenantId,
+      actorKind: actor.kind,
+      actorId: actor.id ?? null,
+      action: 'billing.cancel_at_period_end',
+      outcome: 'ok',
+      args: { planId: current.planId },
+    });
   }
 
   /** Refunds a payment (whole or part) on Stripe; the charge.refunded webhook mirrors it. */
-  async refund(paymentId: string, amountCents: number | undefined, reason: string, actor: { kind: 'staff' | 'trader' | 'system'; id?: string }): Promise<{ refundId: string; amountCents: number }> {
+  async refund(
+    paymentId: string,
+    amountCents: number | undefined,
+    reason: string,
+    actor: { kind: 'staff' | 'trader' | 'system'; id?: string },
+  ): Promise<{ refundId: string; amountCents: number }> {
     const stripe = this.requireStripe('A refund');
     const [payment] = await this.db.select().from(payments).where(eq(payments.id, paymentId));
     if (!payment || payment.status === 'failed') throw new BillingError(`No refundable payment ${paymentId}.`);
     const refundable = payment.amountCents - payment.refundedCents;
     const amount = amountCents ?? refundable;
     if (amount <= 0 || amount > refundable) throw new BillingError(`Can refund at most ${refundable} centavos of this payment.`);
-    const target = payment.stripeChargeId?.startsWith('ch_') ? { charge: payment.stripeChargeId } : payment.stripePaymentIntentId ? { payment_intent: payment.stripePaymentIntentId } : undefined;
+    const target = payment.stripeChargeId?.startsWith('ch_')
+      ? { charge: payment.stripeChargeId }
+      : payment.stripePaymentIntentId
+        ? { payment_intent: payment.stripePaymentIntentId }
+        : undefined;
     if (!target) throw new BillingError('This payment has no Stripe charge to refund (it was recorded in local mode).');
-    const refund = await stripe.refunds.create({ ...target, amount, reason: 'requested_by_customer', metadata: { note: reason } }, { idempotencyKey: `refund-${paymentId}-${amount}-${payment.refundedCents}` });
-    await appendAudit(this.db, { tenantId: payment.tenantId, actorKind: actor.kind, actorId: actor.id ?? null, action: 'billing.refund', outcome: 'ok', args: { paymentId, amountCents: amount, reason } });
+    const refund = await stripe.refunds.create(
+      { ...target, amount, reason: 'requested_by_customer', metadata: { note: reason } },
+      { idempotencyKey: `refund-${paymentId}-${amount}-${payment.refundedCents}` },
+    );
+    await appendAudit(this.db, {
+      tenantId: payment.tenantId,
+      actorKind: actor.kind,
+      actorId: actor.id ?? null,
+      action: 'billing.refund',
+      outcome: 'ok',
+      args: { paymentId, amountCents: amount, reason },
+    });
     return { refundId: refund.id, amountCents: amount };
   }
 
   async resume(scope: TenantScope, actor: { kind: 'staff' | 'trader' | 'system'; id?: string }): Promise<void> {
     const stripe = this.requireStripe('Resuming');
     const current = await this.currentStripeSubscription(scope);
-    await mirrorSubscriptionObject(this.db, await stripe.subscriptions.update(current.stripeSubscriptionId!, { cancel_at_period_end: false }));
-    await appendAudit(this.db, { tenantId: scope.tenantId, actorKind: actor.kind, actorId: actor.id ?? null, action: 'billing.resume', outcome: 'ok', args: { planId: current.planId } });
+    await mirrorSubscriptionObject(
+      this.db,
+      await stripe.subscriptions.update(current.stripeSubscriptionId!, { cancel_at_period_end: false }),
+    );
+    await appendAudit(this.db, {
+      tenantId: scope.tenantId,
+      actorKind: actor.kind,
+      actorId: actor.id ?? null,
+      action: 'billing.resume',
+      outcome: 'ok',
+      args: { planId: current.planId },
+    });
   }
 }

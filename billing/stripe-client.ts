@@ -19,7 +19,11 @@ export async function createStripeClient(options: StripeClientOptions): Promise<
   const config: ConstructorParameters<typeof Stripe>[1] = { maxNetworkRetries: 2, timeout: 20_000, appInfo: { name: 'botcriptofy' } };
   if (options.apiUrl) {
     const url = new URL(options.apiUrl);
-    Object.assign(config, { host: url.hostname, port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)), protocol: url.protocol.replace(':', '') });
+    Object.assign(config, {
+      host: url.hostname,
+      port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+      protocol: url.protocol.replace(':', ''),
+    });
   }
   // A key that cannot call the API: only webhook verification works with it.
   return new sdk(options.secretKey ?? 'sk_local_mode_no_api_access', config);
@@ -32,6 +36,11 @@ export async function createStripeClient(options: StripeClientOptions): Promise<
 export function describeStripeFailure(error: unknown): string | undefined {
   // Without a client made, nothing can have come from Stripe.
   if (!sdk || !(error instanceof sdk.errors.StripeError)) return undefined;
-  const where = error instanceof sdk.errors.StripeConnectionError ? 'Stripe did not answer (check STRIPE_API_URL, or the network to api.stripe.com)' : error instanceof sdk.errors.StripeAuthenticationError ? 'Stripe refused the key (check STRIPE_SECRET_KEY)' : 'Stripe refused the request';
+  const where =
+    error instanceof sdk.errors.StripeConnectionError
+      ? 'Stripe did not answer (check STRIPE_API_URL, or the network to api.stripe.com)'
+      : error instanceof sdk.errors.StripeAuthenticationError
+        ? 'Stripe refused the key (check STRIPE_SECRET_KEY)'
+        : 'Stripe refused the request';
   return `${where}: ${error.message.split('\n')[0]}`;
 }

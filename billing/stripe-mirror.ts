@@ -25,7 +25,16 @@ import {
   type StripeInvoice,
   type StripeSubscription,
 } from './stripe-objects.ts';
-import { at, claimEvent, inTransaction, receiveWebhook, type Handler, type Outcome, type Received, type WebhookResult } from './webhook-protocol.ts';
+import {
+  at,
+  claimEvent,
+  inTransaction,
+  receiveWebhook,
+  type Handler,
+  type Outcome,
+  type Received,
+  type WebhookResult,
+} from './webhook-protocol.ts';
 
 /**
  * The Stripe → mirror mapping: what each Stripe event does to our copy of customers,
@@ -54,7 +63,8 @@ const handlers: Record<string, Handler> = {
   'customer.subscription.updated': inTransaction(subscriptionEvent),
   'customer.subscription.deleted': inTransaction(subscriptionEvent),
   // One statement each: the claim, the invoice and its payment.
-  'invoice.finalized': async (db, received) => ((await mirrorInvoice(db, received, invoiceSchema.parse(received.event.data.object))) ? 'processed' : 'duplicate'),
+  'invoice.finalized': async (db, received) =>
+    (await mirrorInvoice(db, received, invoiceSchema.parse(received.event.data.object))) ? 'processed' : 'duplicate',
   'invoice.paid': paidInvoice,
   'invoice.payment_failed': (db, received) => db.transaction((tx) => failedInvoicePayment(tx, received)),
   'charge.refunded': inTransaction(refundedCharge),
@@ -63,7 +73,11 @@ const handlers: Record<string, Handler> = {
 /** Test seam: lets a test make a handler fail midway (after it has written something). */
 export const webhookTestHooks: { afterMirror?: (event: StripeEvent) => void } = {};
 
-async function tenantOfCustomer(tx: Database, stripeCustomerId: string, metadataTenantId?: string): Promise<{ tenantId: string; customerId: string }> {
+async function tenantOfCustomer(
+  tx: Database,
+  stripeCustomerId: string,
+  metadataTenantId?: string,
+): Promise<{ tenantId: string; customerId: string }> {
   const [customer] = await tx.select().from(customers).where(eq(customers.stripeCustomerId, stripeCustomerId));
   if (customer) return { tenantId: customer.tenantId, customerId: customer.id };
   if (metadataTenantId) {
@@ -148,7 +162,15 @@ export async function mirrorSubscription(tx: Database, sub: StripeSubscription, 
   const before = mirroredMrr(existing);
   const after = mirroredMrr(row);
   if (before !== after || !existing) {
-    const kind = !existing ? 'created' : after === 0 ? 'canceled' : before === 0 ? 'reactivated' : after > before ? 'upgraded' : 'downgraded';
+    const kind = !existing
+      ? 'created'
+      : after === 0
+        ? 'canceled'
+        : before === 0
+          ? 'reactivated'
+          : after > before
+            ? 'upgraded'
+            : 'downgraded';
     await tx.insert(subscriptionChanges).values({
       tenantId,
       subscriptionId: row!.id,
@@ -216,7 +238,12 @@ const INVOICE_UPDATES = sql.raw(
  * its payment attempt is still recorded. Undefined when the event was already processed;
  * throws (Stripe retries) while the customer is not linked.
  */
-async function mirrorInvoice(db: Database, received: Received, invoice: StripeInvoice, payment?: PaymentFact): Promise<MirroredInvoice | undefined> {
+async function mirrorInvoice(
+  db: Database,
+  received: Received,
+  invoice: StripeInvoice,
+  payment?: PaymentFact,
+): Promise<MirroredInvoice | undefined> {
   const { event } = received;
   const eventTime = at(event.created)!.toISOString();
   const stripeSubscriptionId = invoice.subscription ?? invoice.parent?.subscription_details?.subscription ?? null;
@@ -225,11 +252,20 @@ async function mirrorInvoice(db: Database, received: Received, invoice: StripeIn
   const priceId = line?.price?.id ?? line?.pricing?.price_details?.price ?? null;
   const iso = (seconds: number | null | undefined) => at(seconds)?.toISOString() ?? null;
   // Only the lookups this invoice needs.
-  const subscription = stripeSubscriptionId ? sql`(select id from subscriptions where stripe_subscription_id = ${stripeSubscriptionId})` : sql`null::uuid`;
+  const subscription = stripeSubscriptionId
+    ? sql`(select id from subscriptions where stripe_subscription_id = ${stripeSubscriptionId})`
+    : sql`null::uuid`;
   const plan = planFromKey
     ? sql`${planFromKey}::text`
     : sql`coalesce(${priceId ? sql`(select id from plans where stripe_monthly_price_id = ${priceId} or stripe_yearly_price_id = ${priceId}), ` : sql``}${stripeSubscriptionId ? sql`(select plan_id from subscriptions where stripe_subscription_id = ${stripeSubscriptionId})` : sql`null::text`})`;
-  const [row] = await queryRows<{ linked: boolean; id: string | null; tenant_id: string; status: string; subscription_id: string | null; stale: boolean }>(
+  const [row] = await queryRows<{
+    linked: boolean;
+    id: string | null;
+    tenant_id: string;
+    status: string;
+    subscription_id: string | null;
+    stale: boolean;
+  }>(
     db,
     sql`with c as (select id, tenant_id from customers where stripe_customer_id = ${invoice.customer}),
         claim as (${claimEvent(received, 'processed', sql`exists (select 1 from c)`)}),
@@ -308,8 +344,22 @@ async function failedInvoicePayment(tx: Database, received: Received): Promise<O
     final,
   };
   await queuePaymentFailedNotices(tx, tenantId, payload);
-  await appendAudit(tx, { tenantId, actorKind: 'system', actorId: 'stripe', action: 'billing.payment_failed', args: payload, outcome: 'ok' });
-  if (final) await downgradeToFree(tx, { tenantId, subscriptionId: row.subscriptionId, when: at(event.created)!, invoiceId: invoice.id, by: 'stripe' });
+  await appendAudit(tx, {
+    tenantId,
+    actorKind: 'system',
+    actorId: 'stripe',
+    action: 'billing.payment_failed',
+    args: payload,
+    outcome: 'ok',
+  });
+  if (final)
+    await downgradeToFree(tx, {
+      tenantId,
+      subscriptionId: row.subscriptionId,
+      when: at(event.created)!,
+      invoiceId: invoice.id,
+      by: 'stripe',
+    });
   return 'processed';
 }
 
@@ -318,7 +368,14 @@ async function refundedCharge(tx: Database, event: StripeEvent): Promise<void> {
   const [payment] = await tx
     .select()
     .from(payments)
-    .where(or(eq(payments.stripeChargeId, charge.id), charge.payment_intent ? and(isNotNull(payments.stripePaymentIntentId), eq(payments.stripePaymentIntentId, charge.payment_intent)) : undefined))
+    .where(
+      or(
+        eq(payments.stripeChargeId, charge.id),
+        charge.payment_intent
+          ? and(isNotNull(payments.stripePaymentIntentId), eq(payments.stripePaymentIntentId, charge.payment_intent))
+          : undefined,
+      ),
+    )
     .limit(1);
   if (!payment) return; // a charge we never billed (e.g. made by hand in the dashboard)
   await tx
@@ -330,8 +387,20 @@ async function refundedCharge(tx: Database, event: StripeEvent): Promise<void> {
     })
     .where(eq(payments.id, payment.id));
   const list = charge.refunds?.data.length
-    ? charge.refunds.data.map((refund) => ({ stripeRefundId: refund.id, amountCents: refund.amount, reason: refund.reason ?? null, createdAt: at(refund.created)! }))
-    : [{ stripeRefundId: `${charge.id}:${charge.amount_refunded}`, amountCents: charge.amount_refunded, reason: null, createdAt: at(event.created)! }];
+    ? charge.refunds.data.map((refund) => ({
+        stripeRefundId: refund.id,
+        amountCents: refund.amount,
+        reason: refund.reason ?? null,
+        createdAt: at(refund.created)!,
+      }))
+    : [
+        {
+          stripeRefundId: `${charge.id}:${charge.amount_refunded}`,
+          amountCents: charge.amount_refunded,
+          reason: null,
+          createdAt: at(event.created)!,
+        },
+      ];
   await tx
     .insert(refunds)
     .values(list.map((refund) => ({ ...refund, tenantId: payment.tenantId, paymentId: payment.id, currency: charge.currency })))

@@ -14,7 +14,10 @@ export const priceSchema = z
     lookup_key: z.string().nullish(),
     unit_amount: z.number().int().nullish(),
     currency: z.string().default('brl'),
-    recurring: z.object({ interval: z.enum(['day', 'week', 'month', 'year']) }).loose().nullish(),
+    recurring: z
+      .object({ interval: z.enum(['day', 'week', 'month', 'year']) })
+      .loose()
+      .nullish(),
   })
   .loose();
 
@@ -34,7 +37,14 @@ export const subscriptionSchema = z
     items: z.object({
       data: z
         .array(
-          z.object({ price: priceSchema, quantity: z.number().int().nullish(), current_period_start: seconds.optional(), current_period_end: seconds.optional() }).loose(),
+          z
+            .object({
+              price: priceSchema,
+              quantity: z.number().int().nullish(),
+              current_period_start: seconds.optional(),
+              current_period_end: seconds.optional(),
+            })
+            .loose(),
         )
         .min(1, { error: 'subscription has no items' }),
     }),
@@ -61,14 +71,20 @@ export const invoiceSchema = z
     payment_intent: expandable.nullish(),
     charge: expandable.nullish(),
     status_transitions: z.object({ paid_at: seconds.nullish() }).loose().default({ paid_at: null }),
-    parent: z.object({ subscription_details: z.object({ subscription: expandable }).loose().nullish() }).loose().nullish(),
+    parent: z
+      .object({ subscription_details: z.object({ subscription: expandable }).loose().nullish() })
+      .loose()
+      .nullish(),
     lines: z
       .object({
         data: z.array(
           z
             .object({
               price: priceSchema.nullish(),
-              pricing: z.object({ price_details: z.object({ price: expandable }).loose().nullish() }).loose().nullish(),
+              pricing: z
+                .object({ price_details: z.object({ price: expandable }).loose().nullish() })
+                .loose()
+                .nullish(),
             })
             .loose(),
         ),
@@ -85,7 +101,10 @@ export const chargeSchema = z
     amount_refunded: z.number().int(),
     currency: z.string().default('brl'),
     payment_intent: expandable.nullish(),
-    refunds: z.object({ data: z.array(z.object({ id, amount: z.number().int(), created: seconds, reason: z.string().nullish() }).loose()) }).loose().nullish(),
+    refunds: z
+      .object({ data: z.array(z.object({ id, amount: z.number().int(), created: seconds, reason: z.string().nullish() }).loose()) })
+      .loose()
+      .nullish(),
   })
   .loose();
 

@@ -50,7 +50,11 @@ export async function receiveWebhook(
     await db
       .insert(webhookEvents)
       .values({ id: event.id, type: event.type, providerCreatedAt: at(event.created)!, payload: event, status: 'failed', error: message })
-      .onConflictDoUpdate({ target: webhookEvents.id, set: { status: 'failed', error: message, attempts: sql`${webhookEvents.attempts} + 1` }, setWhere: eq(webhookEvents.status, 'failed') })
+      .onConflictDoUpdate({
+        target: webhookEvents.id,
+        set: { status: 'failed', error: message, attempts: sql`${webhookEvents.attempts} + 1` },
+        setWhere: eq(webhookEvents.status, 'failed'),
+      })
       .catch(() => {});
     return { status: 500, body: { received: false, error: `Handler failed, Stripe will retry: ${message}` } };
   }
@@ -85,7 +89,8 @@ export function claimEvent({ event, payload }: Received, status: 'processed' | '
 }
 
 /** An event type nothing reacts to: stored (once) and acknowledged. */
-export const ignoreEvent: Handler = async (db, received) => ((await queryRows(db, claimEvent(received, 'ignored'))).length > 0 ? 'ignored' : 'duplicate');
+export const ignoreEvent: Handler = async (db, received) =>
+  (await queryRows(db, claimEvent(received, 'ignored'))).length > 0 ? 'ignored' : 'duplicate';
 
 /** A handler of several statements: the claim and its effects in one transaction. */
 export function inTransaction(apply: (tx: Database, event: StripeEvent) => Promise<void>): Handler {

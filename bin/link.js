@@ -30,5 +30,7 @@ try {
     fs.symlinkSync(target, link);
   }
 } catch (error) {
-  console.warn(`botcriptofy: could not link ${link} (${error.code ?? error.message}); run the CLI as \`node bin/botcriptofy.js\` instead of \`npx botcriptofy\``);
+  console.warn(
+    `botcriptofy: could not link ${link} (${error.code ?? error.message}); run the CLI as \`node bin/botcriptofy.js\` instead of \`npx botcriptofy\``,
+  );
 }

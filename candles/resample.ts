@@ -15,7 +15,12 @@ if (!source || !timeframe || !target) {
 }
 const folder = import.meta.dirname;
 const bucketMs = timeframeToMs(timeframe);
-const rows = fs.readFileSync(path.join(folder, source), 'utf8').trim().split('\n').slice(1).map((line) => line.split(','));
+const rows = fs
+  .readFileSync(path.join(folder, source), 'utf8')
+  .trim()
+  .split('\n')
+  .slice(1)
+  .map((line) => line.split(','));
 const barMs = Number(rows[1]![0]) - Number(rows[0]![0]);
 const perBucket = bucketMs / barMs;
 if (!Number.isInteger(perBucket) || perBucket < 2) throw new Error(`${timeframe} is not a whole multiple of the source's bars`);

@@ -3,7 +3,18 @@ import { maintainEmbeddedDatabase } from '../db/index.ts';
 import type { Metrics } from '../observability/index.ts';
 import type { NotificationOutbox as OutboxSender } from '../notifications/index.ts';
 import { notifyBotEvent } from '../trading/index.ts';
-import { DUNNING, EXECUTIVE_REPORT, INCIDENT_RESPONSE, dunningCheck, recoverInterruptedRuns, resumeDueRuns, runExecutiveReport, scanForIncidents, WORKFLOW_IDS, type RunOutcome } from '../workflows/index.ts';
+import {
+  DUNNING,
+  EXECUTIVE_REPORT,
+  INCIDENT_RESPONSE,
+  dunningCheck,
+  recoverInterruptedRuns,
+  resumeDueRuns,
+  runExecutiveReport,
+  scanForIncidents,
+  WORKFLOW_IDS,
+  type RunOutcome,
+} from '../workflows/index.ts';
 import { createWorkerService, type ScheduledTask, type WorkerService } from '../workers/index.ts';
 import type { AgentRuntime } from '../agents/index.ts';
 import type { PaperMarkets } from '../trading/index.ts';
@@ -26,12 +37,21 @@ export function scheduledTasks(runtime: Runtime, agents: AgentRuntime, options: 
   const deps = { db: database.db, billing: runtime.billing, gateway: agents.gateway, logger, now: () => new Date() };
   // workflow_runs_total: how each run the schedules drive ended (or where it waits).
   const counted = (outcomes: readonly RunOutcome[], workflow?: string) => {
-    for (const outcome of outcomes) agents.metrics?.workflowRuns.inc({ workflow: workflow ?? WORKFLOW_IDS.find((id) => outcome.runId.startsWith(id)) ?? 'unknown', status: outcome.status });
+    for (const outcome of outcomes)
+      agents.metrics?.workflowRuns.inc({
+        workflow: workflow ?? WORKFLOW_IDS.find((id) => outcome.runId.startsWith(id)) ?? 'unknown',
+        status: outcome.status,
+      });
   };
   const report = (period: 'daily' | 'weekly') => async () => {
     const now = new Date();
     try {
-      const { runId } = await runExecutiveReport(mastra, { period, send: true, asOf: now, runId: `executive-report:${period}:${localDate(now, timezone)}` });
+      const { runId } = await runExecutiveReport(mastra, {
+        period,
+        send: true,
+        asOf: now,
+        runId: `executive-report:${period}:${localDate(now, timezone)}`,
+      });
       counted([{ runId, status: 'success' }], EXECUTIVE_REPORT);
       logger.info({ runId }, `${period} executive report delivered to the outbox`);
     } catch (error) {
@@ -49,7 +69,8 @@ export function scheduledTasks(runtime: Runtime, agents: AgentRuntime, options: 
       handler: async () => {
         const { started, resumed } = await dunningCheck(mastra, deps);
         counted([...started, ...resumed], DUNNING);
-        if (started.length + resumed.length > 0) logger.info({ started: started.length, resumed: resumed.length }, 'dunning runs started or resumed');
+        if (started.length + resumed.length > 0)
+          logger.info({ started: started.length, resumed: resumed.length }, 'dunning runs started or resumed');
       },
     },
     {
@@ -86,7 +107,12 @@ export function scheduledTasks(runtime: Runtime, agents: AgentRuntime, options: 
   }
   if (options.outbox) {
     const outbox = options.outbox;
-    tasks.push({ queue: 'notifications', key: 'outbox-drain', repeat: { everyMs: 1_000 }, handler: async () => void (await outbox.runOnce()) });
+    tasks.push({
+      queue: 'notifications',
+      key: 'outbox-drain',
+      repeat: { everyMs: 1_000 },
+      handler: async () => void (await outbox.runOnce()),
+    });
   }
   return tasks;
 }
@@ -96,7 +122,12 @@ export function scheduledTasks(runtime: Runtime, agents: AgentRuntime, options: 
  * company's schedules, and trading events queued as notifications. With `outbox`, it also
  * delivers them (in `start`, the Telegram service does).
  */
-export function companyWorker(runtime: Runtime, agents: AgentRuntime, metrics: Metrics, options: { paperMarkets: PaperMarkets; outbox?: OutboxSender }): WorkerService {
+export function companyWorker(
+  runtime: Runtime,
+  agents: AgentRuntime,
+  metrics: Metrics,
+  options: { paperMarkets: PaperMarkets; outbox?: OutboxSender },
+): WorkerService {
   const { config, database, logger } = runtime;
   return createWorkerService({
     config,
@@ -106,6 +137,9 @@ export function companyWorker(runtime: Runtime, agents: AgentRuntime, metrics: M
     secretBox: runtime.secretBox,
     paperMarkets: options.paperMarkets,
     tasks: scheduledTasks(runtime, agents, options),
-    onBotEvent: (event) => void notifyBotEvent(database.db, event).catch((error: unknown) => logger.warn({ err: error }, 'could not queue a trading notification')),
+    onBotEvent: (event) =>
+      void notifyBotEvent(database.db, event).catch((error: unknown) =>
+        logger.warn({ err: error }, 'could not queue a trading notification'),
+      ),
   });
 }

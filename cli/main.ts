@@ -30,7 +30,10 @@ const load = {
 };
 
 /** A commander action that imports its command's module first, then calls its `name` export. */
-function lazy<M extends Record<K, (...args: never[]) => Promise<void>>, K extends keyof M>(module: () => Promise<M>, name: K): (...args: Parameters<M[K]>) => Promise<void> {
+function lazy<M extends Record<K, (...args: never[]) => Promise<void>>, K extends keyof M>(
+  module: () => Promise<M>,
+  name: K,
+): (...args: Parameters<M[K]>) => Promise<void> {
   return async (...args) => (await module())[name](...args);
 }
 
@@ -60,18 +63,30 @@ export function buildProgram(): Command {
 
   program
     .command('start')
-    .description('Run everything on this machine: database and migrations, demo data on a new embedded database, HTTP server (/health, /metrics)')
+    .description(
+      'Run everything on this machine: database and migrations, demo data on a new embedded database, HTTP server (/health, /metrics)',
+    )
     .action(lazy(load.start, 'startCommand'));
 
-  program.command('worker').description('Only workers (bot ticks, job queues, schedules): no HTTP, no Telegram; run several against the same PostgreSQL and Redis').action(lazy(load.worker, 'workerCommand'));
-  program.command('status').description('Workers, queues and bots at a glance').option('--json', 'print one JSON object').action(lazy(load.status, 'statusCommand'));
-  program.command('migrate').description('Apply pending database migrations and print the migration status').action(lazy(load.data, 'migrateCommand'));
+  program
+    .command('worker')
+    .description('Only workers (bot ticks, job queues, schedules): no HTTP, no Telegram; run several against the same PostgreSQL and Redis')
+    .action(lazy(load.worker, 'workerCommand'));
+  program
+    .command('status')
+    .description('Workers, queues and bots at a glance')
+    .option('--json', 'print one JSON object')
+    .action(lazy(load.status, 'statusCommand'));
+  program
+    .command('migrate')
+    .description('Apply pending database migrations and print the migration status')
+    .action(lazy(load.data, 'migrateCommand'));
 
   program
     .command('seed')
     .description('Fill an empty database with data')
     .option('--demo', 'the demo company: CEO, staff in every department, 320 traders with 12+ months of history')
-    .option('--seed <number>', 'random seed (same seed and date, same company; default: the demo\'s own)', integerOption('--seed'))
+    .option('--seed <number>', "random seed (same seed and date, same company; default: the demo's own)", integerOption('--seed'))
     .option('--as-of <date>', "the demo's today (default: today, UTC)", dateOption)
     .option('--traders <number>', 'number of traders (default: the full demo company)', integerOption('--traders'))
     .action(lazy(load.data, 'seedCommand'));
@@ -98,7 +113,11 @@ export function buildProgram(): Command {
     .option('--ttl-hours <hours>', 'hours the code stays valid (1–720)', integerOption('--ttl-hours'), 24)
     .option('--json', 'print one JSON object')
     .action(lazy(load.telegram, 'telegramLinkCodeCommand'));
-  telegram.command('unlink').description('Disconnect a person from Telegram (they need a new code to link again)').requiredOption('--email <email>', 'whose link').action(lazy(load.telegram, 'telegramUnlinkCommand'));
+  telegram
+    .command('unlink')
+    .description('Disconnect a person from Telegram (they need a new code to link again)')
+    .requiredOption('--email <email>', 'whose link')
+    .action(lazy(load.telegram, 'telegramUnlinkCommand'));
   telegram
     .command('register-group')
     .description("Let a group chat talk to a department's agent (other groups are ignored)")
@@ -106,14 +125,21 @@ export function buildProgram(): Command {
     .argument('<department>', 'finance/financeiro, sales/vendas, support/sac, ...')
     .option('--title <title>', 'a name to remember the group by')
     .action(lazy(load.telegram, 'telegramRegisterGroupCommand'));
-  telegram.command('unregister-group').description('Stop answering in a group chat').argument('<chat-id>').action(lazy(load.telegram, 'telegramUnregisterGroupCommand'));
+  telegram
+    .command('unregister-group')
+    .description('Stop answering in a group chat')
+    .argument('<chat-id>')
+    .action(lazy(load.telegram, 'telegramUnregisterGroupCommand'));
 
   program
     .command('secrets')
     .description('Secrets at rest')
     .command('rotate-master-key')
     .description('Seal every stored exchange key again under a new MASTER_KEY, in one transaction (stop every other process first)')
-    .requiredOption('--new-key-file <file>', "a file holding the new key (64 hex characters, e.g. from openssl rand -hex 32); '-' reads standard input")
+    .requiredOption(
+      '--new-key-file <file>',
+      "a file holding the new key (64 hex characters, e.g. from openssl rand -hex 32); '-' reads standard input",
+    )
     .option('--force', 'rotate even though processes seem to be ticking bots')
     .option('--json', 'print one JSON object')
     .action(lazy(load.secrets, 'rotateMasterKeyCommand'));
@@ -128,7 +154,9 @@ export function buildProgram(): Command {
   const collect = (value: string, previous: string[]) => [...previous, value];
   program
     .command('backtest')
-    .description('Backtest a strategy on a candle file (CSV timestamp,open,high,low,close,volume or freqtrade JSON) or on cached candles (--pair)')
+    .description(
+      'Backtest a strategy on a candle file (CSV timestamp,open,high,low,close,volume or freqtrade JSON) or on cached candles (--pair)',
+    )
     .requiredOption('--strategy <name>', 'rsi, rsi-reference, macd-cross, ema-cross or bollinger-reversion')
     .option('--data <file>', 'candle file')
     .option('--pair <pair>', 'cached candles of this pair instead of a file, e.g. BTC/USDT (see `data download`)')
@@ -151,7 +179,11 @@ export function buildProgram(): Command {
     .requiredOption('--data <file>', 'candle file')
     .requiredOption('--grid <spec>', "e.g. 'rsiBuy=30..45:5,rsiSell=55..70:5' (ranges from..to:step, lists a|b|c)")
     .option('--param <name=value>', 'parameter held fixed, repeatable', collect, [])
-    .option('--metric <name>', 'ranking metric: totalReturnPct, finalEquity, sharpe, profitFactor, winRatePct, maxDrawdownPct', 'totalReturnPct')
+    .option(
+      '--metric <name>',
+      'ranking metric: totalReturnPct, finalEquity, sharpe, profitFactor, winRatePct, maxDrawdownPct',
+      'totalReturnPct',
+    )
     .option('--min-trades <n>', 'rank only combinations that closed at least n trades (default: 10)')
     .option('--workers <n>', 'worker threads (default: all cores)', integerOption('--workers'))
     .option('--top <n>', 'rows to show', integerOption('--top'), 10)
@@ -163,7 +195,9 @@ export function buildProgram(): Command {
   const marketData = program.command('data').description('The candle cache in the database: download from an exchange, import files, list');
   marketData
     .command('download')
-    .description('Fetch candles from an exchange into the cache (only what is missing: reruns resume, gaps are filled); a progress bar per pair on a terminal')
+    .description(
+      'Fetch candles from an exchange into the cache (only what is missing: reruns resume, gaps are filled); a progress bar per pair on a terminal',
+    )
     .option('--exchange <id>', 'ccxt exchange id', 'binance')
     .requiredOption('--pairs <list>', 'comma-separated, e.g. BTC/USDT,ETH/USDT')
     .requiredOption('--timeframes <list>', 'comma-separated, e.g. 5m,1h')
@@ -192,42 +226,79 @@ export function buildProgram(): Command {
     .action(lazy(load.marketData, 'dataImportCommand'));
 
   const billing = program.command('billing').description('Plans, Stripe and the finance figures');
-  billing.command('sync').description('Create or update the plans\' products and prices on Stripe (idempotent, by lookup key)').action(lazy(load.billing, 'billingSyncCommand'));
+  billing
+    .command('sync')
+    .description("Create or update the plans' products and prices on Stripe (idempotent, by lookup key)")
+    .action(lazy(load.billing, 'billingSyncCommand'));
   billing
     .command('mrr')
     .description('MRR, ARR, movements, churn, ARPU, LTV, failed payments and refunds')
     .option('--json', 'print one JSON object')
     .option('--months <n>', 'months of history', integerOption('--months'), 12)
     .action(lazy(load.billing, 'billingMrrCommand'));
-  billing.command('customer').description('A trader\'s plan, subscriptions and invoices').argument('<email>').option('--json', 'print one JSON object').action(lazy(load.billing, 'billingCustomerCommand'));
+  billing
+    .command('customer')
+    .description("A trader's plan, subscriptions and invoices")
+    .argument('<email>')
+    .option('--json', 'print one JSON object')
+    .action(lazy(load.billing, 'billingCustomerCommand'));
 
   program
     .command('ask')
-    .description('One turn with an agent, as a staff member (default: the CEO): the local model when Ollama answers, the offline router otherwise')
+    .description(
+      'One turn with an agent, as a staff member (default: the CEO): the local model when Ollama answers, the offline router otherwise',
+    )
     .argument('<agent>', 'ceo, finance/financeiro, sales/vendas, support/sac, audit/auditoria, ...')
     .argument('<message>', 'what to ask, in Portuguese or English')
     .option('--as <email>', 'who is asking')
     .option('--offline', 'answer without the model')
-    .option('--json', 'print one JSON object: agent, answer, toolCalls, mode, grounded, answerFrom, rejectedBecause, actions, repeatedCalls, modelCalls, modelMs, elapsedMs')
+    .option(
+      '--json',
+      'print one JSON object: agent, answer, toolCalls, mode, grounded, answerFrom, rejectedBecause, actions, repeatedCalls, modelCalls, modelMs, elapsedMs',
+    )
     .action(lazy(load.ask, 'askCommand'));
 
   program
     .command('report')
-    .description("The executive report now: each department's figures from the tools, the CEO agent's summary (a template's when the model is away)")
+    .description(
+      "The executive report now: each department's figures from the tools, the CEO agent's summary (a template's when the model is away)",
+    )
     .option('--period <period>', 'daily or weekly', 'daily')
-    .option('--send', "also queue it for the CEO (Telegram)")
-    .option('--json', 'print one JSON object: period, asOf, runId, text, figures, summaryFrom, fallback, grounded, modelCalls, modelMs, delivery, elapsedMs')
+    .option('--send', 'also queue it for the CEO (Telegram)')
+    .option(
+      '--json',
+      'print one JSON object: period, asOf, runId, text, figures, summaryFrom, fallback, grounded, modelCalls, modelMs, delivery, elapsedMs',
+    )
     .option('--offline', 'write the summary without the model')
     .option('--lang <locale>', "pt-BR or en (default: the CEO's language)")
     .action(lazy(load.report, 'reportCommand'));
 
-  program.command('agents').description('The ten agents, their model and their tools').option('--json', 'print one JSON array').action(lazy(load.agents, 'agentsCommand'));
+  program
+    .command('agents')
+    .description('The ten agents, their model and their tools')
+    .option('--json', 'print one JSON array')
+    .action(lazy(load.agents, 'agentsCommand'));
   const model = program.command('model').description('The local model on Ollama (OLLAMA_HOST, OLLAMA_MODEL)');
-  model.command('status').description('Whether Ollama answers and has the configured models').option('--json', 'print one JSON object').action(lazy(load.agents, 'modelStatusCommand'));
-  model.command('pull').description('Pull the configured models into Ollama, with progress').option('--model <name>', 'pull this model instead').action(lazy(load.agents, 'modelPullCommand'));
+  model
+    .command('status')
+    .description('Whether Ollama answers and has the configured models')
+    .option('--json', 'print one JSON object')
+    .action(lazy(load.agents, 'modelStatusCommand'));
+  model
+    .command('pull')
+    .description('Pull the configured models into Ollama, with progress')
+    .option('--model <name>', 'pull this model instead')
+    .action(lazy(load.agents, 'modelPullCommand'));
 
-  const approvalsCommand = program.command('approvals').description('Pending human decisions on risky actions (refunds, plan changes, freezes, live trading)');
-  approvalsCommand.command('list').description('Pending approvals (or, with --failed, approved ones whose action failed, with why)').option('--failed', 'approved but failed: retry after fixing the cause').option('--json', 'print one JSON array').action(lazy(load.approvals, 'approvalsListCommand'));
+  const approvalsCommand = program
+    .command('approvals')
+    .description('Pending human decisions on risky actions (refunds, plan changes, freezes, live trading)');
+  approvalsCommand
+    .command('list')
+    .description('Pending approvals (or, with --failed, approved ones whose action failed, with why)')
+    .option('--failed', 'approved but failed: retry after fixing the cause')
+    .option('--json', 'print one JSON array')
+    .action(lazy(load.approvals, 'approvalsListCommand'));
   for (const [decision, description] of [
     ['approve', 'Approve and execute once (as the CEO unless --as names the department head)'],
     ['reject', 'Reject without executing'],
@@ -239,12 +310,16 @@ export function buildProgram(): Command {
       .argument('<id>')
       .option('--as <email>', 'who decides')
       .option('--note <text>', 'a note kept with the decision')
-      .action(async (id: string, options: { as?: string; note?: string }) => (await load.approvals()).approvalsDecideCommand(decision, id, options));
+      .action(async (id: string, options: { as?: string; note?: string }) =>
+        (await load.approvals()).approvalsDecideCommand(decision, id, options),
+      );
   }
 
   const bots = program
     .command('bots')
-    .description("Trading bots through the tool layer, as a staff member (default: the CEO) or a trader (--as): list, show, create, start, stop, force exits");
+    .description(
+      'Trading bots through the tool layer, as a staff member (default: the CEO) or a trader (--as): list, show, create, start, stop, force exits',
+    );
   const asOption = ['--as <email>', 'act as this staff member or trader (default: the CEO)'] as const;
   bots
     .command('list')
@@ -255,7 +330,13 @@ export function buildProgram(): Command {
     .option(...asOption)
     .option('--json', 'print one JSON object: bots, total, byStatus')
     .action(lazy(load.bots, 'botsListCommand'));
-  bots.command('show').description('One bot: owner, strategy and parameters, status, open positions, trades').argument('[id]', "the bot's id").option(...asOption).option('--json', 'print one JSON object: bot, positions, trades').action(lazy(load.bots, 'botsShowCommand'));
+  bots
+    .command('show')
+    .description('One bot: owner, strategy and parameters, status, open positions, trades')
+    .argument('[id]', "the bot's id")
+    .option(...asOption)
+    .option('--json', 'print one JSON object: bot, positions, trades')
+    .action(lazy(load.bots, 'botsShowCommand'));
   bots
     .command('create')
     .description("Create a bot, stopped, in a trader's account (paper unless --mode live)")
@@ -278,7 +359,13 @@ export function buildProgram(): Command {
     .option(...asOption)
     .option('--json', 'print one JSON object: botId, name, mode, previousStatus, status')
     .action(lazy(load.bots, 'botsStartCommand'));
-  bots.command('stop').description('Stop a bot (open positions are kept)').argument('[id]', "the bot's id").option(...asOption).option('--json', 'print one JSON object: botId, name, mode, previousStatus, status').action(lazy(load.bots, 'botsStopCommand'));
+  bots
+    .command('stop')
+    .description('Stop a bot (open positions are kept)')
+    .argument('[id]', "the bot's id")
+    .option(...asOption)
+    .option('--json', 'print one JSON object: botId, name, mode, previousStatus, status')
+    .action(lazy(load.bots, 'botsStopCommand'));
   bots
     .command('forceexit')
     .description("Sell a bot's open positions now, at market, through the risk gate (one symbol with --symbol)")

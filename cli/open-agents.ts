@@ -10,5 +10,19 @@ import type { Runtime } from './open-runtime.ts';
  */
 export function openAgents(runtime: Runtime, metrics?: Metrics): AgentRuntime {
   const gateway = new ModelGateway(runtime.config.ollama);
-  return { mastra: createMastra({ db: runtime.database.db, gateway, logger: runtime.logger, billing: runtime.billing, metrics, secrets: runtime.secrets, marketData: exchangeWhenReachable(runtime.paperMarkets) }), gateway, logger: runtime.logger, metrics, secrets: runtime.secrets };
+  return {
+    mastra: createMastra({
+      db: runtime.database.db,
+      gateway,
+      logger: runtime.logger,
+      billing: runtime.billing,
+      metrics,
+      secrets: runtime.secrets,
+      marketData: exchangeWhenReachable(runtime.paperMarkets),
+    }),
+    gateway,
+    logger: runtime.logger,
+    metrics,
+    secrets: runtime.secrets,
+  };
 }

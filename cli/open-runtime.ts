@@ -40,7 +40,8 @@ export async function openRuntime(options: { logStream?: 'stdout' | 'stderr'; sh
     await new BillingService(database.db, undefined).ensurePlanRows();
     logger.debug({ database: database.location, migrations }, 'database ready');
     // The long-running processes serve the embedded database to the machine's other commands.
-    if (options.shareEmbedded && database.share) logger.info({ socket: await database.share() }, 'embedded database shared with this machine\'s other botcriptofy commands');
+    if (options.shareEmbedded && database.share)
+      logger.info({ socket: await database.share() }, "embedded database shared with this machine's other botcriptofy commands");
     // Resolved after the database opened, so a failed start leaves no new key file behind.
     const master = resolveMasterKey({
       fromEnvironment: config.masterKey,
@@ -55,13 +56,20 @@ export async function openRuntime(options: { logStream?: 'stdout' | 'stderr'; sh
       logger,
       database,
       secretBox: createSecretBox(master.key),
-      secrets: [...new Set([...configuredSecrets(config), ...(master.key ? [master.key.toString('hex'), master.key.toString('base64')] : [])])],
+      secrets: [
+        ...new Set([...configuredSecrets(config), ...(master.key ? [master.key.toString('hex'), master.key.toString('base64')] : [])]),
+      ],
       migrations,
       paperMarkets: () =>
         (paperMarkets ??= import('../trading/index.ts').then(({ createPaperMarkets }) =>
           createPaperMarkets({ setting: config.trading.paperMarket, embedded: config.database.url === undefined }),
         )),
-      billing: new BillingService(database.db, config.stripe.secretKey ? await createStripeClient({ secretKey: config.stripe.secretKey, apiUrl: config.stripe.apiUrl }) : undefined),
+      billing: new BillingService(
+        database.db,
+        config.stripe.secretKey
+          ? await createStripeClient({ secretKey: config.stripe.secretKey, apiUrl: config.stripe.apiUrl })
+          : undefined,
+      ),
       close: () => database.close(),
     };
   } catch (error) {

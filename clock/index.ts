@@ -128,11 +128,28 @@ export class ManualClock implements Clock {
       await this.settle();
       if (await condition()) return;
       if (this.#now >= until) throw new Error(`${what}: not met within ${maxMs} ms of clock time`);
-      if (Date.now() > realDeadline) throw new Error(`${what}: not met within a minute of real time (clock moved to +${maxMs - (until - this.#now)} ms)`);
+      if (Date.now() > realDeadline)
+        throw new Error(`${what}: not met within a minute of real time (clock moved to +${maxMs - (until - this.#now)} ms)`);
       await new Promise((resolve) => setTimeout(resolve, 1));
       if (options.idle && !options.idle()) continue;
       const next = this.#timers.reduce((soonest, t) => Math.min(soonest, t.at), Infinity);
       await this.advance(Math.max(0, Math.min(stepMs, next - this.#now)));
     }
   }
+}
+
+/** Resolves after `ms` of real time, or at once when `signal` aborts (a loop's pause that a shutdown cuts short). */
+export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
 }

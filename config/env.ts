@@ -7,15 +7,11 @@ const envBoolean = z
   })
   .transform((value) => ['true', '1', 'yes', 'on'].includes(value));
 
-const postgresUrl = z
-  .string()
-  .regex(/^postgres(ql)?:\/\/.+/, { error: 'expected a postgres:// or postgresql:// URL' });
+const postgresUrl = z.string().regex(/^postgres(ql)?:\/\/.+/, { error: 'expected a postgres:// or postgresql:// URL' });
 
-const masterKey = z
-  .string()
-  .regex(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/, {
-    error: 'expected 32 bytes as 64 hex characters or 44 base64 characters',
-  });
+const masterKey = z.string().regex(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/, {
+  error: 'expected 32 bytes as 64 hex characters or 44 base64 characters',
+});
 
 /**
  * Every setting the program reads, with its default. The README's configuration table is
@@ -59,15 +55,26 @@ export const envSchema = z.object({
   TRADING_KILL_SWITCH: envBoolean.default(false),
   /** Where paper bots get prices (trading/exchange/paper-markets.ts). */
   PAPER_MARKET: z.enum(['auto', 'exchange', 'replay'], { error: 'expected auto, exchange or replay' }).default('auto'),
-  STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_[A-Za-z0-9_]+$/, { error: 'expected a Stripe secret key (sk_test_… or sk_live_…)' }).optional(),
-  STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9_]+$/, { error: 'expected a webhook signing secret (whsec_…)' }).optional(),
+  STRIPE_SECRET_KEY: z
+    .string()
+    .regex(/^(sk|rk)_(test|live)_[A-Za-z0-9_]+$/, { error: 'expected a Stripe secret key (sk_test_… or sk_live_…)' })
+    .optional(),
+  STRIPE_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_[A-Za-z0-9_]+$/, { error: 'expected a webhook signing secret (whsec_…)' })
+    .optional(),
   STRIPE_API_URL: z.url({ error: 'expected a URL such as http://127.0.0.1:12111' }).optional(),
   OLLAMA_HOST: z.url({ error: 'expected a URL such as http://127.0.0.1:11434' }).default('http://127.0.0.1:11434'),
-  OLLAMA_MODEL: z.string().regex(/^[\w./:-]+$/, { error: 'expected a model name such as qwen3:0.6b' }).default('qwen3:0.6b'),
+  OLLAMA_MODEL: z
+    .string()
+    .regex(/^[\w./:-]+$/, { error: 'expected a model name such as qwen3:0.6b' })
+    .default('qwen3:0.6b'),
   /** Per-agent models, e.g. `ceo=qwen3:4b,finance=qwen3:1.7b`. */
   OLLAMA_AGENT_MODELS: z
     .string()
-    .regex(/^\s*[a-z]+\s*=\s*[\w./:-]+\s*(,\s*[a-z]+\s*=\s*[\w./:-]+\s*)*$/, { error: 'expected agent=model pairs separated by commas, e.g. ceo=qwen3:4b,finance=qwen3:1.7b' })
+    .regex(/^\s*[a-z]+\s*=\s*[\w./:-]+\s*(,\s*[a-z]+\s*=\s*[\w./:-]+\s*)*$/, {
+      error: 'expected agent=model pairs separated by commas, e.g. ceo=qwen3:4b,finance=qwen3:1.7b',
+    })
     .transform((text) => Object.fromEntries(text.split(',').map((pair) => pair.split('=').map((part) => part.trim()) as [string, string])))
     .optional(),
   /**
@@ -78,8 +85,12 @@ export const envSchema = z.object({
   /** Per-agent tool modes, e.g. `ceo=native,finance=structured`. */
   AGENT_TOOL_MODES: z
     .string()
-    .regex(/^\s*[a-z]+\s*=\s*(native|structured)\s*(,\s*[a-z]+\s*=\s*(native|structured)\s*)*$/, { error: 'expected agent=native|structured pairs separated by commas, e.g. ceo=native,finance=structured' })
-    .transform((text) => Object.fromEntries(text.split(',').map((pair) => pair.split('=').map((part) => part.trim()) as [string, 'native' | 'structured'])))
+    .regex(/^\s*[a-z]+\s*=\s*(native|structured)\s*(,\s*[a-z]+\s*=\s*(native|structured)\s*)*$/, {
+      error: 'expected agent=native|structured pairs separated by commas, e.g. ceo=native,finance=structured',
+    })
+    .transform((text) =>
+      Object.fromEntries(text.split(',').map((pair) => pair.split('=').map((part) => part.trim()) as [string, 'native' | 'structured'])),
+    )
     .optional(),
   /** Longest wait for one model call; past it the turn is answered without the model. */
   OLLAMA_TIMEOUT_MS: z.coerce
@@ -88,34 +99,74 @@ export const envSchema = z.object({
     .min(100, { error: 'expected at least 100 ms' })
     .max(600_000, { error: 'expected at most 600000 ms' })
     .default(30_000),
-  TELEGRAM_BOT_TOKEN: z.string().regex(/^\d+:[A-Za-z0-9_-]{20,}$/, { error: 'expected a bot token from @BotFather (123456:ABC…)' }).optional(),
+  TELEGRAM_BOT_TOKEN: z
+    .string()
+    .regex(/^\d+:[A-Za-z0-9_-]{20,}$/, { error: 'expected a bot token from @BotFather (123456:ABC…)' })
+    .optional(),
   TELEGRAM_API_ROOT: z.url({ error: 'expected a URL such as https://api.telegram.org' }).default('https://api.telegram.org'),
   /** Set: Telegram pushes updates to this public URL (…/telegram/webhook); unset: long polling. */
   TELEGRAM_WEBHOOK_URL: z.url({ error: 'expected the public https URL Telegram should call' }).optional(),
   /** Checked against the X-Telegram-Bot-Api-Secret-Token header in webhook mode. */
-  TELEGRAM_WEBHOOK_SECRET: z.string().regex(/^[A-Za-z0-9_-]{16,256}$/, { error: 'expected 16–256 letters, digits, _ or -' }).optional(),
+  TELEGRAM_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{16,256}$/, { error: 'expected 16–256 letters, digits, _ or -' })
+    .optional(),
   /** Outgoing messages per second, over all chats and per chat (Telegram's limits: ~30 and 1). */
-  TELEGRAM_RATE_PER_S: z.coerce.number({ error: 'expected a number' }).positive({ error: 'expected more than 0' }).max(1000, { error: 'expected at most 1000' }).default(30),
-  TELEGRAM_CHAT_RATE_PER_S: z.coerce.number({ error: 'expected a number' }).positive({ error: 'expected more than 0' }).max(100, { error: 'expected at most 100' }).default(1),
+  TELEGRAM_RATE_PER_S: z.coerce
+    .number({ error: 'expected a number' })
+    .positive({ error: 'expected more than 0' })
+    .max(1000, { error: 'expected at most 1000' })
+    .default(30),
+  TELEGRAM_CHAT_RATE_PER_S: z.coerce
+    .number({ error: 'expected a number' })
+    .positive({ error: 'expected more than 0' })
+    .max(100, { error: 'expected at most 100' })
+    .default(1),
   /** Set: jobs run on BullMQ over this Redis, shared by every worker; unset: in this process. */
-  REDIS_URL: z.string().regex(/^rediss?:\/\/.+/, { error: 'expected a redis:// or rediss:// URL' }).optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\/.+/, { error: 'expected a redis:// or rediss:// URL' })
+    .optional(),
   SCHEDULE_TIMEZONE: z
     .string()
-    .refine((zone) => {
-      try {
-        new Intl.DateTimeFormat('en-US', { timeZone: zone });
-        return true;
-      } catch {
-        return false;
-      }
-    }, { error: 'expected an IANA time zone such as America/Sao_Paulo' })
+    .refine(
+      (zone) => {
+        try {
+          new Intl.DateTimeFormat('en-US', { timeZone: zone });
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { error: 'expected an IANA time zone such as America/Sao_Paulo' },
+    )
     .default('America/Sao_Paulo'),
-  BOT_TICK_INTERVAL_S: z.coerce.number({ error: 'expected seconds' }).int({ error: 'expected whole seconds' }).min(1, { error: 'expected at least 1 second' }).max(3600, { error: 'expected at most 3600 seconds' }).default(10),
+  BOT_TICK_INTERVAL_S: z.coerce
+    .number({ error: 'expected seconds' })
+    .int({ error: 'expected whole seconds' })
+    .min(1, { error: 'expected at least 1 second' })
+    .max(3600, { error: 'expected at most 3600 seconds' })
+    .default(10),
   /** A worker's hold on a bot lapses after this unless renewed; another worker then takes over. */
-  BOT_LOCK_TTL_MS: z.coerce.number({ error: 'expected milliseconds' }).int({ error: 'expected milliseconds' }).min(1000, { error: 'expected at least 1000 ms' }).max(600_000, { error: 'expected at most 600000 ms' }).default(30_000),
+  BOT_LOCK_TTL_MS: z.coerce
+    .number({ error: 'expected milliseconds' })
+    .int({ error: 'expected milliseconds' })
+    .min(1000, { error: 'expected at least 1000 ms' })
+    .max(600_000, { error: 'expected at most 600000 ms' })
+    .default(30_000),
   /** How often each worker checks that Redis still has the schedules it declared (they come back after Redis lost its data). */
-  SCHEDULE_CHECK_S: z.coerce.number({ error: 'expected seconds' }).int({ error: 'expected whole seconds' }).min(1, { error: 'expected at least 1 second' }).max(3600, { error: 'expected at most 3600 seconds' }).default(30),
-  WORKER_CONCURRENCY: z.coerce.number({ error: 'expected an integer' }).int({ error: 'expected an integer' }).min(1, { error: 'expected at least 1' }).max(256, { error: 'expected at most 256' }).default(8),
+  SCHEDULE_CHECK_S: z.coerce
+    .number({ error: 'expected seconds' })
+    .int({ error: 'expected whole seconds' })
+    .min(1, { error: 'expected at least 1 second' })
+    .max(3600, { error: 'expected at most 3600 seconds' })
+    .default(30),
+  WORKER_CONCURRENCY: z.coerce
+    .number({ error: 'expected an integer' })
+    .int({ error: 'expected an integer' })
+    .min(1, { error: 'expected at least 1' })
+    .max(256, { error: 'expected at most 256' })
+    .default(8),
   SHUTDOWN_TIMEOUT_MS: z.coerce
     .number({ error: 'expected milliseconds' })
     .int({ error: 'expected an integer number of milliseconds' })
@@ -128,4 +179,12 @@ export type EnvInput = z.input<typeof envSchema>;
 export type Env = z.output<typeof envSchema>;
 
 /** Variables whose values must never be echoed back, even in an error message. */
-export const secretVariables: ReadonlySet<string> = new Set(['MASTER_KEY', 'DATABASE_URL', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'TELEGRAM_BOT_TOKEN', 'TELEGRAM_WEBHOOK_SECRET', 'REDIS_URL']);
+export const secretVariables: ReadonlySet<string> = new Set([
+  'MASTER_KEY',
+  'DATABASE_URL',
+  'STRIPE_SECRET_KEY',
+  'STRIPE_WEBHOOK_SECRET',
+  'TELEGRAM_BOT_TOKEN',
+  'TELEGRAM_WEBHOOK_SECRET',
+  'REDIS_URL',
+]);

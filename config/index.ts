@@ -137,12 +137,23 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, cwd = p
   // command creates a file or opens a database.
   const problems: ConfigProblem[] = [];
   if (env.TELEGRAM_WEBHOOK_URL && !env.TELEGRAM_WEBHOOK_SECRET) {
-    problems.push({ variable: 'TELEGRAM_WEBHOOK_SECRET', value: undefined, expected: 'required when TELEGRAM_WEBHOOK_URL is set: 16–256 letters, digits, _ or - (Telegram sends it back in X-Telegram-Bot-Api-Secret-Token)' });
+    problems.push({
+      variable: 'TELEGRAM_WEBHOOK_SECRET',
+      value: undefined,
+      expected:
+        'required when TELEGRAM_WEBHOOK_URL is set: 16–256 letters, digits, _ or - (Telegram sends it back in X-Telegram-Bot-Api-Secret-Token)',
+    });
   }
-  if (!isHostAddress(env.HOST)) problems.push({ variable: 'HOST', value: env.HOST, expected: 'expected an IP address (127.0.0.1, 0.0.0.0, ::) or a host name' });
+  if (!isHostAddress(env.HOST))
+    problems.push({ variable: 'HOST', value: env.HOST, expected: 'expected an IP address (127.0.0.1, 0.0.0.0, ::) or a host name' });
   const dataDir = path.resolve(cwd, env.DATA_DIR);
   const existing = fs.statSync(dataDir, { throwIfNoEntry: false });
-  if (existing && !existing.isDirectory()) problems.push({ variable: 'DATA_DIR', value: env.DATA_DIR, expected: `expected a folder (or a path to create one), but ${dataDir} is a file` });
+  if (existing && !existing.isDirectory())
+    problems.push({
+      variable: 'DATA_DIR',
+      value: env.DATA_DIR,
+      expected: `expected a folder (or a path to create one), but ${dataDir} is a file`,
+    });
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     nodeEnv: env.NODE_ENV,
@@ -158,7 +169,14 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, cwd = p
     masterKey: env.MASTER_KEY === undefined ? undefined : decodeMasterKey(env.MASTER_KEY),
     demoSeed: env.DEMO_SEED,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
-    ollama: { host: env.OLLAMA_HOST.replace(/\/+$/, ''), model: env.OLLAMA_MODEL, agentModels: env.OLLAMA_AGENT_MODELS ?? {}, timeoutMs: env.OLLAMA_TIMEOUT_MS, toolMode: env.AGENT_TOOL_MODE, agentToolModes: env.AGENT_TOOL_MODES ?? {} },
+    ollama: {
+      host: env.OLLAMA_HOST.replace(/\/+$/, ''),
+      model: env.OLLAMA_MODEL,
+      agentModels: env.OLLAMA_AGENT_MODELS ?? {},
+      timeoutMs: env.OLLAMA_TIMEOUT_MS,
+      toolMode: env.AGENT_TOOL_MODE,
+      agentToolModes: env.AGENT_TOOL_MODES ?? {},
+    },
     telegram: {
       botToken: env.TELEGRAM_BOT_TOKEN,
       apiRoot: env.TELEGRAM_API_ROOT.replace(/\/+$/, ''),
@@ -167,7 +185,14 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, cwd = p
       ratePerS: env.TELEGRAM_RATE_PER_S,
       chatRatePerS: env.TELEGRAM_CHAT_RATE_PER_S,
     },
-    jobs: { redisUrl: env.REDIS_URL, timezone: env.SCHEDULE_TIMEZONE, botTickIntervalS: env.BOT_TICK_INTERVAL_S, botLockTtlMs: env.BOT_LOCK_TTL_MS, scheduleCheckS: env.SCHEDULE_CHECK_S, concurrency: env.WORKER_CONCURRENCY },
+    jobs: {
+      redisUrl: env.REDIS_URL,
+      timezone: env.SCHEDULE_TIMEZONE,
+      botTickIntervalS: env.BOT_TICK_INTERVAL_S,
+      botLockTtlMs: env.BOT_LOCK_TTL_MS,
+      scheduleCheckS: env.SCHEDULE_CHECK_S,
+      concurrency: env.WORKER_CONCURRENCY,
+    },
     trading: { mode: env.TRADING_MODE, killSwitch: env.TRADING_KILL_SWITCH, paperMarket: env.PAPER_MARKET },
     stripe: { secretKey: env.STRIPE_SECRET_KEY, webhookSecret: env.STRIPE_WEBHOOK_SECRET, apiUrl: env.STRIPE_API_URL },
   };

@@ -73,7 +73,16 @@ function openShared(owner: { pid: number; socketPath: string }, options: OpenDat
   const dir = path.join(options.dataDir, 'pglite');
   return openPostgres(undefined, options, {
     // Named statements would live in the one backend every client shares, and clash.
-    client: postgres({ path: owner.socketPath, database: 'postgres', username: 'postgres', max: Math.min(options.poolMax ?? 4, 4), prepare: false, connect_timeout: options.connectTimeoutS ?? 10, idle_timeout: 20, onnotice: () => {} }),
+    client: postgres({
+      path: owner.socketPath,
+      database: 'postgres',
+      username: 'postgres',
+      max: Math.min(options.poolMax ?? 4, 4),
+      prepare: false,
+      connect_timeout: options.connectTimeoutS ?? 10,
+      idle_timeout: 20,
+      onnotice: () => {},
+    }),
     location: `embedded PostgreSQL in ${dir}, served by process ${owner.pid}`,
     unreachable: `The embedded database in ${dir} is held by process ${owner.pid}, which did not answer on ${owner.socketPath}`,
   });
@@ -125,7 +134,11 @@ async function openPostgres(
     await handle.ping();
   } catch (error) {
     await client.end({ timeout: 1 }).catch(() => {});
-    if (shared) throw new DatabaseUnavailableError(`${shared.unreachable} (${errorText(error)}). Stop that process, or wait for it to finish starting.`, { cause: error });
+    if (shared)
+      throw new DatabaseUnavailableError(
+        `${shared.unreachable} (${errorText(error)}). Stop that process, or wait for it to finish starting.`,
+        { cause: error },
+      );
     throw new DatabaseUnavailableError(
       `Cannot connect to PostgreSQL at ${target}: ${errorText(error)}. ` +
         'Check that the server is running and DATABASE_URL is right, or unset DATABASE_URL to use the embedded database.',

@@ -27,7 +27,8 @@ interface ThreadTail {
   readonly messages: readonly MastraDBMessage[];
 }
 
-const byTime = (a: MastraDBMessage, b: MastraDBMessage) => new Date(a.createdAt).getTime() - new Date(b.createdAt).getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+const byTime = (a: MastraDBMessage, b: MastraDBMessage) =>
+  new Date(a.createdAt).getTime() - new Date(b.createdAt).getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 const toThread = (row: ThreadRow): StorageThreadType => ({
   id: row.id,
@@ -53,7 +54,11 @@ const pageOf = (page: number, perPageInput: number | false | undefined, fallback
   const perPage = perPageInput === false ? Number.MAX_SAFE_INTEGER : (perPageInput ?? fallback);
   if (page < 0) throw new Error('page must be >= 0');
   if (perPage < 0) throw new Error('perPage must be >= 0');
-  return { perPage, offset: perPageInput === false ? 0 : page * perPage, perPageForResponse: perPageInput === false ? (false as const) : perPage };
+  return {
+    perPage,
+    offset: perPageInput === false ? 0 : page * perPage,
+    perPageForResponse: perPageInput === false ? (false as const) : perPage,
+  };
 };
 
 /**
@@ -121,12 +126,23 @@ export class PostgresMemoryStorage extends MemoryStorage {
     await this.#db
       .insert(mastraThreads)
       .values(values)
-      .onConflictDoUpdate({ target: mastraThreads.id, set: { resourceId: values.resourceId, title: values.title, metadata: values.metadata, updatedAt: values.updatedAt } });
+      .onConflictDoUpdate({
+        target: mastraThreads.id,
+        set: { resourceId: values.resourceId, title: values.title, metadata: values.metadata, updatedAt: values.updatedAt },
+      });
     this.#remember(thread);
     return thread;
   }
 
-  async updateThread({ id, title, metadata }: { id: string; title?: string; metadata?: Record<string, unknown> }): Promise<StorageThreadType> {
+  async updateThread({
+    id,
+    title,
+    metadata,
+  }: {
+    id: string;
+    title?: string;
+    metadata?: Record<string, unknown>;
+  }): Promise<StorageThreadType> {
     const existing = await this.getThreadById({ threadId: id });
     if (!existing) throw new Error(`Thread with id ${id} not found`);
     const [row] = await this.#db
@@ -154,11 +170,21 @@ export class PostgresMemoryStorage extends MemoryStorage {
     const { perPage, offset, perPageForResponse } = pageOf(page, perPageInput, 100);
     const conditions: SQL[] = [];
     if (filter?.resourceId) conditions.push(eq(mastraThreads.resourceId, filter.resourceId));
-    for (const [key, value] of Object.entries(filter?.metadata ?? {})) conditions.push(sql`${mastraThreads.metadata} -> ${key} = ${JSON.stringify(value)}::jsonb`);
+    for (const [key, value] of Object.entries(filter?.metadata ?? {}))
+      conditions.push(sql`${mastraThreads.metadata} -> ${key} = ${JSON.stringify(value)}::jsonb`);
     const where = conditions.length > 0 ? and(...conditions) : undefined;
     const column = field === 'updatedAt' ? mastraThreads.updatedAt : mastraThreads.createdAt;
     const [count] = await this.#db.select({ n: sql<number>`count(*)::int` }).from(mastraThreads).where(where);
-    const rows = perPage === 0 ? [] : await this.#db.select().from(mastraThreads).where(where).orderBy(direction === 'ASC' ? asc(column) : desc(column), asc(mastraThreads.id)).limit(perPage).offset(offset);
+    const rows =
+      perPage === 0
+        ? []
+        : await this.#db
+            .select()
+            .from(mastraThreads)
+            .where(where)
+            .orderBy(direction === 'ASC' ? asc(column) : desc(column), asc(mastraThreads.id))
+            .limit(perPage)
+            .offset(offset);
     const total = count?.n ?? 0;
     return { threads: rows.map(toThread), total, page, perPage: perPageForResponse, hasMore: offset + rows.length < total };
   }
@@ -177,7 +203,10 @@ export class PostgresMemoryStorage extends MemoryStorage {
     }));
     // One statement (atomic on its own): upsert the messages and touch their threads.
     const values = sql.join(
-      rows.map((row) => sql`(${row.id}, ${row.threadId}, ${row.resourceId}, ${row.role}, ${row.type}, ${row.contentJson}::jsonb, ${row.createdAt.toISOString()}::timestamptz)`),
+      rows.map(
+        (row) =>
+          sql`(${row.id}, ${row.threadId}, ${row.resourceId}, ${row.role}, ${row.type}, ${row.contentJson}::jsonb, ${row.createdAt.toISOString()}::timestamptz)`,
+      ),
       sql`, `,
     );
     this.#changes++;
@@ -200,7 +229,9 @@ export class PostgresMemoryStorage extends MemoryStorage {
     for (const threadId of new Set(rows.map((row) => row.threadId))) {
       const tail = this.#tails.get(threadId);
       if (!tail) continue;
-      const saved = rows.filter((row) => row.threadId === threadId).map((row) => toMessage({ ...row, content: JSON.parse(row.contentJson) as unknown }));
+      const saved = rows
+        .filter((row) => row.threadId === threadId)
+        .map((row) => toMessage({ ...row, content: JSON.parse(row.contentJson) as unknown }));
       const savedIds = new Set(saved.map((message) => message.id));
       const merged = [...tail.messages.filter((message) => !savedIds.has(message.id)), ...saved].sort(byTime);
       this.#tails.set(threadId, { at: tail.at, whole: tail.whole && merged.length <= TAIL_SIZE, messages: merged.slice(-TAIL_SIZE) });
@@ -208,7 +239,11 @@ export class PostgresMemoryStorage extends MemoryStorage {
     return { messages };
   }
 
-  async updateMessages({ messages }: { messages: (Partial<Omit<MastraDBMessage, 'createdAt'>> & { id: string })[] }): Promise<MastraDBMessage[]> {
+  async updateMessages({
+    messages,
+  }: {
+    messages: (Partial<Omit<MastraDBMessage, 'createdAt'>> & { id: string })[];
+  }): Promise<MastraDBMessage[]> {
     const updated: MastraDBMessage[] = [];
     await this.#db.transaction(async (tx) => {
       for (const update of messages) {
@@ -218,7 +253,11 @@ export class PostgresMemoryStorage extends MemoryStorage {
         if (update.content !== undefined) {
           const next = update.content as unknown as Record<string, unknown>;
           content = { ...content, ...next };
-          if (content['metadata'] && next['metadata']) content['metadata'] = { ...(row.content as Record<string, Record<string, unknown>>)['metadata'], ...(next['metadata'] as Record<string, unknown>) };
+          if (content['metadata'] && next['metadata'])
+            content['metadata'] = {
+              ...(row.content as Record<string, Record<string, unknown>>)['metadata'],
+              ...(next['metadata'] as Record<string, unknown>),
+            };
         }
         const [saved] = await tx
           .update(mastraMessages)
@@ -244,7 +283,10 @@ export class PostgresMemoryStorage extends MemoryStorage {
   override async deleteMessages(messageIds: string[]): Promise<void> {
     if (messageIds.length === 0) return;
     await this.#db.transaction(async (tx) => {
-      const removed = await tx.delete(mastraMessages).where(inArray(mastraMessages.id, messageIds)).returning({ threadId: mastraMessages.threadId });
+      const removed = await tx
+        .delete(mastraMessages)
+        .where(inArray(mastraMessages.id, messageIds))
+        .returning({ threadId: mastraMessages.threadId });
       const threadIds = [...new Set(removed.map((row) => row.threadId))];
       this.#changes++;
       for (const threadId of threadIds) this.#tails.delete(threadId);
@@ -254,14 +296,19 @@ export class PostgresMemoryStorage extends MemoryStorage {
 
   async listMessagesById({ messageIds }: { messageIds: string[] }): Promise<{ messages: MastraDBMessage[] }> {
     if (messageIds.length === 0) return { messages: [] };
-    const rows = await this.#db.select().from(mastraMessages).where(inArray(mastraMessages.id, messageIds)).orderBy(asc(mastraMessages.createdAt));
+    const rows = await this.#db
+      .select()
+      .from(mastraMessages)
+      .where(inArray(mastraMessages.id, messageIds))
+      .orderBy(asc(mastraMessages.createdAt));
     return { messages: rows.map(toMessage) };
   }
 
   async listMessages(args: StorageListMessagesInput): Promise<StorageListMessagesOutput> {
     const { threadId, resourceId, include, filter, perPage: perPageInput, page = 0, orderBy } = args;
     const threadIds = Array.isArray(threadId) ? threadId : [threadId];
-    if (threadIds.length === 0 || threadIds.some((id) => !id.trim())) throw new Error('threadId must be a non-empty string or array of non-empty strings');
+    if (threadIds.length === 0 || threadIds.some((id) => !id.trim()))
+      throw new Error('threadId must be a non-empty string or array of non-empty strings');
     if (filter?.metadata !== undefined) throw new Error('filtering messages by metadata is not supported by this storage');
     const { field, direction } = this.parseOrderBy(orderBy, 'ASC');
     const { perPage, offset, perPageForResponse } = pageOf(page, perPageInput, 40);
@@ -271,22 +318,51 @@ export class PostgresMemoryStorage extends MemoryStorage {
     if (range?.start) conditions.push((range.startExclusive ? gt : gte)(mastraMessages.createdAt, new Date(range.start)));
     if (range?.end) conditions.push((range.endExclusive ? lt : lte)(mastraMessages.createdAt, new Date(range.end)));
     const where = and(...conditions);
-    const order = direction === 'ASC' ? [asc(mastraMessages.createdAt), asc(mastraMessages.id)] : [desc(mastraMessages.createdAt), desc(mastraMessages.id)];
+    const order =
+      direction === 'ASC'
+        ? [asc(mastraMessages.createdAt), asc(mastraMessages.id)]
+        : [desc(mastraMessages.createdAt), desc(mastraMessages.id)];
     void field; // messages only sort by time
     // The page and the total in one query (the window count sees every matching row).
-    const page_ = perPage === 0 ? [] : await this.#db.select({ row: mastraMessages, total: sql<number>`count(*) over ()`.mapWith(Number) }).from(mastraMessages).where(where).orderBy(...order).limit(perPage).offset(offset);
+    const page_ =
+      perPage === 0
+        ? []
+        : await this.#db
+            .select({ row: mastraMessages, total: sql<number>`count(*) over ()`.mapWith(Number) })
+            .from(mastraMessages)
+            .where(where)
+            .orderBy(...order)
+            .limit(perPage)
+            .offset(offset);
     const rows = page_.map((r) => r.row);
-    const total = perPage === 0 ? 0 : (page_[0]?.total ?? (offset > 0 ? (await this.#db.$count(mastraMessages, where)) : 0));
+    const total = perPage === 0 ? 0 : (page_[0]?.total ?? (offset > 0 ? await this.#db.$count(mastraMessages, where) : 0));
     const byId = new Map(rows.map((row) => [row.id, row]));
     for (const item of include ?? []) {
       const [target] = await this.#db.select().from(mastraMessages).where(eq(mastraMessages.id, item.id));
       if (!target || (resourceId && target.resourceId !== resourceId)) continue;
-      const sameThread = and(eq(mastraMessages.threadId, target.threadId), resourceId ? eq(mastraMessages.resourceId, resourceId) : undefined);
-      const before = await this.#db.select().from(mastraMessages).where(and(sameThread, lte(mastraMessages.createdAt, target.createdAt))).orderBy(desc(mastraMessages.createdAt), desc(mastraMessages.id)).limit((item.withPreviousMessages ?? 0) + 1);
-      const after = item.withNextMessages ? await this.#db.select().from(mastraMessages).where(and(sameThread, gt(mastraMessages.createdAt, target.createdAt))).orderBy(asc(mastraMessages.createdAt)).limit(item.withNextMessages) : [];
+      const sameThread = and(
+        eq(mastraMessages.threadId, target.threadId),
+        resourceId ? eq(mastraMessages.resourceId, resourceId) : undefined,
+      );
+      const before = await this.#db
+        .select()
+        .from(mastraMessages)
+        .where(and(sameThread, lte(mastraMessages.createdAt, target.createdAt)))
+        .orderBy(desc(mastraMessages.createdAt), desc(mastraMessages.id))
+        .limit((item.withPreviousMessages ?? 0) + 1);
+      const after = item.withNextMessages
+        ? await this.#db
+            .select()
+            .from(mastraMessages)
+            .where(and(sameThread, gt(mastraMessages.createdAt, target.createdAt)))
+            .orderBy(asc(mastraMessages.createdAt))
+            .limit(item.withNextMessages)
+        : [];
       for (const row of [target, ...before, ...after]) byId.set(row.id, row);
     }
-    const sorted = [...byId.values()].sort((a, b) => (a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id)) * (direction === 'ASC' ? 1 : -1));
+    const sorted = [...byId.values()].sort(
+      (a, b) => (a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id)) * (direction === 'ASC' ? 1 : -1),
+    );
     return { messages: sorted.map(toMessage), total, page, perPage: perPageForResponse, hasMore: offset + rows.length < total };
   }
 
@@ -295,14 +371,27 @@ export class PostgresMemoryStorage extends MemoryStorage {
    * listMessages it counts nothing, so it costs the same however long the thread has grown,
    * and a thread used recently is answered from its cached tail.
    */
-  async recentMessages({ threadId, resourceId, limit }: { threadId: string; resourceId?: string; limit: number }): Promise<MastraDBMessage[]> {
+  async recentMessages({
+    threadId,
+    resourceId,
+    limit,
+  }: {
+    threadId: string;
+    resourceId?: string;
+    limit: number;
+  }): Promise<MastraDBMessage[]> {
     let tail = this.#tails.get(threadId);
     if (!tail || Date.now() - tail.at >= THREAD_CACHE_MS || (!tail.whole && tail.messages.length < limit)) {
       // The thread alone in SQL: read backwards off the (thread, time, id) index whatever the
       // planner knows; a thread is one person's, so the owner check costs nothing here.
       const size = Math.max(limit, TAIL_SIZE);
       const changesBefore = this.#changes;
-      const rows = await this.#db.select().from(mastraMessages).where(eq(mastraMessages.threadId, threadId)).orderBy(desc(mastraMessages.createdAt), desc(mastraMessages.id)).limit(size);
+      const rows = await this.#db
+        .select()
+        .from(mastraMessages)
+        .where(eq(mastraMessages.threadId, threadId))
+        .orderBy(desc(mastraMessages.createdAt), desc(mastraMessages.id))
+        .limit(size);
       tail = { at: Date.now(), whole: rows.length < size, messages: rows.reverse().map(toMessage) };
       if (this.#changes === changesBefore) {
         this.#tails.set(threadId, tail);
@@ -314,16 +403,44 @@ export class PostgresMemoryStorage extends MemoryStorage {
 
   override async getResourceById({ resourceId }: { resourceId: string }): Promise<StorageResourceType | null> {
     const [row] = await this.#db.select().from(mastraResources).where(eq(mastraResources.id, resourceId));
-    return row ? { id: row.id, createdAt: row.createdAt, updatedAt: row.updatedAt, ...(row.workingMemory === null ? {} : { workingMemory: row.workingMemory }), ...(row.metadata === null ? {} : { metadata: row.metadata }) } : null;
+    return row
+      ? {
+          id: row.id,
+          createdAt: row.createdAt,
+          updatedAt: row.updatedAt,
+          ...(row.workingMemory === null ? {} : { workingMemory: row.workingMemory }),
+          ...(row.metadata === null ? {} : { metadata: row.metadata }),
+        }
+      : null;
   }
 
   override async saveResource({ resource }: { resource: StorageResourceType }): Promise<StorageResourceType> {
-    const values = { id: resource.id, workingMemory: resource.workingMemory ?? null, metadata: resource.metadata ?? null, createdAt: new Date(resource.createdAt), updatedAt: new Date(resource.updatedAt) };
-    await this.#db.insert(mastraResources).values(values).onConflictDoUpdate({ target: mastraResources.id, set: { workingMemory: values.workingMemory, metadata: values.metadata, updatedAt: values.updatedAt } });
+    const values = {
+      id: resource.id,
+      workingMemory: resource.workingMemory ?? null,
+      metadata: resource.metadata ?? null,
+      createdAt: new Date(resource.createdAt),
+      updatedAt: new Date(resource.updatedAt),
+    };
+    await this.#db
+      .insert(mastraResources)
+      .values(values)
+      .onConflictDoUpdate({
+        target: mastraResources.id,
+        set: { workingMemory: values.workingMemory, metadata: values.metadata, updatedAt: values.updatedAt },
+      });
     return resource;
   }
 
-  override async updateResource({ resourceId, workingMemory, metadata }: { resourceId: string; workingMemory?: string; metadata?: Record<string, unknown> }): Promise<StorageResourceType> {
+  override async updateResource({
+    resourceId,
+    workingMemory,
+    metadata,
+  }: {
+    resourceId: string;
+    workingMemory?: string;
+    metadata?: Record<string, unknown>;
+  }): Promise<StorageResourceType> {
     const existing = await this.getResourceById({ resourceId });
     const now = new Date();
     const resource: StorageResourceType = {

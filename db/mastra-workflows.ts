@@ -14,6 +14,10 @@ import { and, desc, eq, gte, inArray, lt, lte, sql, type SQL } from 'drizzle-orm
 import type { Database } from './client.ts';
 import { mastraWorkflowSnapshots } from './schema/index.ts';
 
+/** A step's result of any workflow, as Mastra's storage interface declares it. */
+// biome-ignore lint/suspicious/noExplicitAny: Mastra's storage interface declares step results with `any`; the override matches it
+type AnyStepResult = StepResult<any, any, any, any>;
+
 type SnapshotRow = typeof mastraWorkflowSnapshots.$inferSelect;
 
 /**
@@ -68,7 +72,12 @@ export class PostgresWorkflowsStorage extends WorkflowsStorage {
   }
 
   /** Loads the run's snapshot under a row lock, lets `change` rewrite it, and stores it. */
-  async #locked<T>(workflowName: string, runId: string, change: (snapshot: WorkflowRunState) => { snapshot?: WorkflowRunState; value: T }, missing: T): Promise<T> {
+  async #locked<T>(
+    workflowName: string,
+    runId: string,
+    change: (snapshot: WorkflowRunState) => { snapshot?: WorkflowRunState; value: T },
+    missing: T,
+  ): Promise<T> {
     if (TURN_SCOPED_WORKFLOWS.has(workflowName)) {
       const run = this.#turnScoped.get(turnKey(workflowName, runId));
       if (!run) return missing;
@@ -88,13 +97,19 @@ export class PostgresWorkflowsStorage extends WorkflowsStorage {
     });
   }
 
-  async updateWorkflowResults({ workflowName, runId, stepId, result, requestContext }: {
+  async updateWorkflowResults({
+    workflowName,
+    runId,
+    stepId,
+    result,
+    requestContext,
+  }: {
     workflowName: string;
     runId: string;
     stepId: string;
-    result: StepResult<any, any, any, any>;
-    requestContext: Record<string, any>;
-  }): Promise<Record<string, StepResult<any, any, any, any>>> {
+    result: AnyStepResult;
+    requestContext: Record<string, unknown>;
+  }): Promise<Record<string, AnyStepResult>> {
     return this.#locked(
       workflowName,
       runId,
@@ -107,7 +122,15 @@ export class PostgresWorkflowsStorage extends WorkflowsStorage {
     );
   }
 
-  async updateWorkflowState({ workflowName, runId, opts }: { workflowName: string; runId: string; opts: UpdateWorkflowStateOptions }): Promise<WorkflowRunState | undefined> {
+  async updateWorkflowState({
+    workflowName,
+    runId,
+    opts,
+  }: {
+    workflowName: string;
+    runId: string;
+    opts: UpdateWorkflowStateOptions;
+  }): Promise<WorkflowRunState | undefined> {
     const { expectedStatus, ...state } = opts;
     return this.#locked<WorkflowRunState | undefined>(
       workflowName,
@@ -121,7 +144,14 @@ export class PostgresWorkflowsStorage extends WorkflowsStorage {
     );
   }
 
-  async persistWorkflowSnapshot({ workflowName, runId, resourceId, snapshot, createdAt, updatedAt }: {
+  async persistWorkflowSnapshot({
+    workflowName,
+    runId,
+    resourceId,
+    snapshot,
+    createdAt,
+    updatedAt,
+  }: {
     workflowName: string;
     runId: string;
     resourceId?: string;
@@ -134,7 +164,14 @@ export class PostgresWorkflowsStorage extends WorkflowsStorage {
       const key = turnKey(workflowName, runId);
       const earlier = this.#turnScoped.get(key);
       this.#turnScoped.delete(key);
-      this.#turnScoped.set(key, { workflowName, runId, snapshot, createdAt: createdAt ?? earlier?.createdAt ?? now, updatedAt: updatedAt ?? now, ...((resourceId ?? earlier?.resourceId) === undefined ? {} : { resourceId: resourceId ?? earlier?.resourceId }) });
+      this.#turnScoped.set(key, {
+        workflowName,
+        runId,
+        snapshot,
+        createdAt: createdAt ?? earlier?.createdAt ?? now,
+        updatedAt: updatedAt ?? now,
+        ...((resourceId ?? earlier?.resourceId) === undefined ? {} : { resourceId: resourceId ?? earlier?.resourceId }),
+      });
       if (this.#turnScoped.size > TURN_SCOPED_MAX) this.#turnScoped.delete(this.#turnScoped.keys().next().value!);
       return;
     }
@@ -158,7 +195,17 @@ export class PostgresWorkflowsStorage extends WorkflowsStorage {
    * Creates a run's first snapshot unless the run already exists, in one statement: of several
    * processes starting the same run id at once, exactly one gets true and runs it.
    */
-  async claimNewRun({ workflowName, runId, resourceId, snapshot }: { workflowName: string; runId: string; resourceId?: string; snapshot: WorkflowRunState }): Promise<boolean> {
+  async claimNewRun({
+    workflowName,
+    runId,
+    resourceId,
+    snapshot,
+  }: {
+    workflowName: string;
+    runId: string;
+    resourceId?: string;
+    snapshot: WorkflowRunState;
+  }): Promise<boolean> {
     const now = new Date();
     const rows = await this.#db
       .insert(mastraWorkflowSnapshots)
@@ -173,12 +220,29 @@ export class PostgresWorkflowsStorage extends WorkflowsStorage {
    * process died): the first caller bumps its update time and gets true; the others, and any
    * run still being written, get false.
    */
-  async claimStaleRun({ workflowName, runId, updatedBefore, statuses }: { workflowName: string; runId: string; updatedBefore: Date; statuses: readonly string[] }): Promise<boolean> {
+  async claimStaleRun({
+    workflowName,
+    runId,
+    updatedBefore,
+    statuses,
+  }: {
+    workflowName: string;
+    runId: string;
+    updatedBefore: Date;
+    statuses: readonly string[];
+  }): Promise<boolean> {
     const t = mastraWorkflowSnapshots;
     const rows = await this.#db
       .update(t)
       .set({ updatedAt: new Date() })
-      .where(and(eq(t.workflowName, workflowName), eq(t.runId, runId), lt(t.updatedAt, updatedBefore), inArray(sql<string>`${t.snapshot} ->> 'status'`, [...statuses])))
+      .where(
+        and(
+          eq(t.workflowName, workflowName),
+          eq(t.runId, runId),
+          lt(t.updatedAt, updatedBefore),
+          inArray(sql<string>`${t.snapshot} ->> 'status'`, [...statuses]),
+        ),
+      )
       .returning({ runId: t.runId });
     return rows.length > 0;
   }
@@ -243,6 +307,8 @@ export class PostgresWorkflowsStorage extends WorkflowsStorage {
       this.#turnScoped.delete(turnKey(workflowName, runId));
       return;
     }
-    await this.#db.delete(mastraWorkflowSnapshots).where(and(eq(mastraWorkflowSnapshots.workflowName, workflowName), eq(mastraWorkflowSnapshots.runId, runId)));
+    await this.#db
+      .delete(mastraWorkflowSnapshots)
+      .where(and(eq(mastraWorkflowSnapshots.workflowName, workflowName), eq(mastraWorkflowSnapshots.runId, runId)));
   }
 }

@@ -41,10 +41,7 @@ export async function migrationStatus(handle: DatabaseHandle): Promise<Migration
   if (!(await tableExists(handle.db, '__drizzle_migrations', 'drizzle'))) {
     return { expected: shipped.length, applied: 0, pending: shipped.length, latest };
   }
-  const rows = await queryRows<{ created_at: string | number }>(
-    handle.db,
-    sql`select created_at from drizzle.__drizzle_migrations`,
-  );
+  const rows = await queryRows<{ created_at: string | number }>(handle.db, sql`select created_at from drizzle.__drizzle_migrations`);
   const appliedAt = new Set(rows.map((row) => Number(row.created_at)));
   const pending = shipped.filter((migration) => !appliedAt.has(migration.folderMillis)).length;
   return { expected: shipped.length, applied: rows.length, pending, latest };

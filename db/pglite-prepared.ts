@@ -6,7 +6,7 @@
  * (test/db/pglite-prepared.test.ts) fails naming the version when another one is installed:
  * read this file against the new PGlite before moving the pin.
  */
-import { PGlite, parse as pgliteResults, protocol, type QueryOptions, type Results, type Transaction } from '@electric-sql/pglite';
+import { type PGlite, parse as pgliteResults, protocol, type QueryOptions, type Results, type Transaction } from '@electric-sql/pglite';
 
 /** The PGlite version this layer was written and tested against. */
 export const PGLITE_VERSION = '0.5.16';
@@ -73,7 +73,13 @@ export function withPreparedStatements(client: PGlite): PGlite {
   /** Statements to close with the next batch sent: evicted or invalidated. */
   const unused: string[] = [];
 
-  async function run(query: string, params: unknown[], options: QueryOptions | undefined, inTransaction: boolean, retried = false): Promise<Results> {
+  async function run(
+    query: string,
+    params: unknown[],
+    options: QueryOptions | undefined,
+    inTransaction: boolean,
+    retried = false,
+  ): Promise<Results> {
     let statement = statements.get(query);
     if (statement) statements.delete(query); // most recently used last
     if (statement && statement.runs >= REPLAN_AFTER_RUNS) {
@@ -87,7 +93,12 @@ export function withPreparedStatements(client: PGlite): PGlite {
         unused.push(name);
       }
       const name = `bcf_${++created}`;
-      const messages = [...unused.splice(0).map((closed) => serialize.close({ type: 'S', name: closed })), serialize.parse({ name, text: query }), serialize.describe({ type: 'S', name }), serialize.sync()];
+      const messages = [
+        ...unused.splice(0).map((closed) => serialize.close({ type: 'S', name: closed })),
+        serialize.parse({ name, text: query }),
+        serialize.describe({ type: 'S', name }),
+        serialize.sync(),
+      ];
       statement = { name, paramTypes: pgliteResults.parseDescribeStatementResults(await send(messages, query, params, options)), runs: 0 };
     }
     statements.set(query, statement);
@@ -98,9 +109,14 @@ export function withPreparedStatements(client: PGlite): PGlite {
       const serializer = client.serializers[paramTypes[i]!];
       return serializer ? (serializer(param) as string) : String(param);
     });
-    let messages;
+    let messages: Awaited<ReturnType<typeof send>>;
     try {
-      messages = await send([serialize.bind({ statement: statement.name, values }), serialize.describe({ type: 'P' }), serialize.execute({}), serialize.sync()], query, params, options);
+      messages = await send(
+        [serialize.bind({ statement: statement.name, values }), serialize.describe({ type: 'P' }), serialize.execute({}), serialize.sync()],
+        query,
+        params,
+        options,
+      );
     } catch (error) {
       // A table changed shape under a prepared `select *` (or the statement is gone): prepare
       // it afresh, at once when no transaction was aborted by the error.

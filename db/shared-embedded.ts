@@ -94,7 +94,10 @@ class EngineSessions {
 
   enqueue(handlerId: number, message: Uint8Array, onData: (data: Uint8Array) => void): Promise<number> {
     const run = (this.chains.get(handlerId) ?? Promise.resolve()).then(() => this.run(handlerId, message, onData));
-    this.chains.set(handlerId, run.catch(() => {}));
+    this.chains.set(
+      handlerId,
+      run.catch(() => {}),
+    );
     return run;
   }
 

@@ -33,13 +33,10 @@ export function tenantData(db: Database, scope: TenantScope) {
         ({ apiKeyEncrypted: _k, apiSecretEncrypted: _s, passphraseEncrypted: _p, ...account }) => account,
       ),
     subscriptions: () => selectScoped(db, scope, schema.subscriptions, { orderBy: desc(schema.subscriptions.startedAt) }),
-    invoices: (limit = 100) =>
-      selectScoped(db, scope, schema.invoices, { orderBy: desc(schema.invoices.createdAt), limit }),
-    payments: (limit = 100) =>
-      selectScoped(db, scope, schema.payments, { orderBy: desc(schema.payments.createdAt), limit }),
+    invoices: (limit = 100) => selectScoped(db, scope, schema.invoices, { orderBy: desc(schema.invoices.createdAt), limit }),
+    payments: (limit = 100) => selectScoped(db, scope, schema.payments, { orderBy: desc(schema.payments.createdAt), limit }),
     tickets: () => selectScoped(db, scope, schema.supportTickets, { orderBy: desc(schema.supportTickets.createdAt) }),
-    backtests: (limit = 50) =>
-      selectScoped(db, scope, schema.backtests, { orderBy: desc(schema.backtests.createdAt), limit }),
+    backtests: (limit = 50) => selectScoped(db, scope, schema.backtests, { orderBy: desc(schema.backtests.createdAt), limit }),
   };
 }
 export type TenantData = ReturnType<typeof tenantData>;

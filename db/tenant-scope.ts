@@ -98,5 +98,5 @@ export async function insertScoped<T extends TenantOwnedTable>(
 /** Whether a table has a tenant column (used to list every tenant-owned table). */
 export function isTenantOwned(table: PgTable): table is TenantOwnedTable {
   const tenantColumn = getTableColumns(table)['tenantId'];
-  return tenantColumn !== undefined && tenantColumn.notNull;
+  return tenantColumn?.notNull === true;
 }

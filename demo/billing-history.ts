@@ -10,7 +10,11 @@ import { DAY, addMonths, type Generation, type Insert } from './generation.ts';
  */
 export function simulateBilling(g: Generation, invoices: { number: number }, tenantId: string, customerId: string, signup: Date): PlanId {
   const { rng, asOf, data } = g;
-  let planId: PlanId = rng.weighted([['free', 50], ['pro', 38], ['enterprise', 12]] as const);
+  let planId: PlanId = rng.weighted([
+    ['free', 50],
+    ['pro', 38],
+    ['enterprise', 12],
+  ] as const);
   let interval: 'month' | 'year' = planId !== 'free' && rng.chance(0.2) ? 'year' : 'month';
   let subscriptionId = rng.uuid();
   let startedAt = signup;
@@ -23,17 +27,38 @@ export function simulateBilling(g: Generation, invoices: { number: number }, ten
     startedAt = at;
     periodStart = at;
     data.subscriptionChanges.push({
-      id: rng.uuid(), tenantId, subscriptionId, kind: 'created', fromPlanId: null, toPlanId: planId,
+      id: rng.uuid(),
+      tenantId,
+      subscriptionId,
+      kind: 'created',
+      fromPlanId: null,
+      toPlanId: planId,
       // A trial brings no revenue until it converts.
-      mrrBeforeCents: 0, mrrAfterCents: trial ? 0 : mrr(planId, interval), occurredAt: at,
+      mrrBeforeCents: 0,
+      mrrAfterCents: trial ? 0 : mrr(planId, interval),
+      occurredAt: at,
     });
   };
   openSubscription(signup);
-  const push = (status: typeof schema.subscriptionStatuses[number], periodEnd: Date, extra: Partial<Insert<typeof schema.subscriptions>> = {}) => {
+  const push = (
+    status: (typeof schema.subscriptionStatuses)[number],
+    periodEnd: Date,
+    extra: Partial<Insert<typeof schema.subscriptions>> = {},
+  ) => {
     data.subscriptions.push({
-      id: subscriptionId, tenantId, customerId, planId, interval, status, amountCents: price(planId, interval),
-      currentPeriodStart: periodStart, currentPeriodEnd: periodEnd, startedAt, createdAt: startedAt,
-      updatedAt: new Date(Math.min(asOf, periodStart.getTime())), ...extra,
+      id: subscriptionId,
+      tenantId,
+      customerId,
+      planId,
+      interval,
+      status,
+      amountCents: price(planId, interval),
+      currentPeriodStart: periodStart,
+      currentPeriodEnd: periodEnd,
+      startedAt,
+      createdAt: startedAt,
+      updatedAt: new Date(Math.min(asOf, periodStart.getTime())),
+      ...extra,
     });
   };
   if (trial) {
@@ -53,27 +78,58 @@ export function simulateBilling(g: Generation, invoices: { number: number }, ten
       const open = failed && !recovered && asOf - periodStart.getTime() < 21 * DAY;
       const paidAt = paid ? new Date(periodStart.getTime() + (recovered ? rng.int(3, 7) * DAY : rng.int(1, 60) * 60_000)) : null;
       data.invoices.push({
-        id: invoiceId, tenantId, customerId, subscriptionId, planId, number: `BCF-${++invoices.number}`,
-        status: paid ? 'paid' : open ? 'open' : 'uncollectible', amountDueCents: amount, amountPaidCents: paid ? amount : 0,
-        periodStart, periodEnd, dueAt: periodStart, paidAt, attemptCount: failed ? (recovered ? 2 : 4) : 1,
-        nextPaymentAttemptAt: open ? new Date(asOf + 2 * DAY) : null, createdAt: periodStart, updatedAt: paidAt ?? periodStart,
+        id: invoiceId,
+        tenantId,
+        customerId,
+        subscriptionId,
+        planId,
+        number: `BCF-${++invoices.number}`,
+        status: paid ? 'paid' : open ? 'open' : 'uncollectible',
+        amountDueCents: amount,
+        amountPaidCents: paid ? amount : 0,
+        periodStart,
+        periodEnd,
+        dueAt: periodStart,
+        paidAt,
+        attemptCount: failed ? (recovered ? 2 : 4) : 1,
+        nextPaymentAttemptAt: open ? new Date(asOf + 2 * DAY) : null,
+        createdAt: periodStart,
+        updatedAt: paidAt ?? periodStart,
       });
       if (failed) {
         data.payments.push({
-          id: rng.uuid(), tenantId, invoiceId, status: 'failed', amountCents: amount,
+          id: rng.uuid(),
+          tenantId,
+          invoiceId,
+          status: 'failed',
+          amountCents: amount,
           failureCode: rng.pick(['card_declined', 'insufficient_funds', 'expired_card']),
-          failureMessage: 'Pagamento recusado pelo emissor', createdAt: new Date(periodStart.getTime() + 60_000),
+          failureMessage: 'Pagamento recusado pelo emissor',
+          createdAt: new Date(periodStart.getTime() + 60_000),
         });
       }
       if (paid && paidAt) {
         const paymentId = rng.uuid();
         const refunded = rng.chance(0.015);
         data.payments.push({
-          id: paymentId, tenantId, invoiceId, status: refunded ? 'refunded' : 'succeeded', amountCents: amount,
-          refundedCents: refunded ? amount : 0, createdAt: paidAt, updatedAt: paidAt,
+          id: paymentId,
+          tenantId,
+          invoiceId,
+          status: refunded ? 'refunded' : 'succeeded',
+          amountCents: amount,
+          refundedCents: refunded ? amount : 0,
+          createdAt: paidAt,
+          updatedAt: paidAt,
         });
         if (refunded) {
-          data.refunds.push({ id: rng.uuid(), tenantId, paymentId, amountCents: amount, reason: 'requested_by_customer', createdAt: new Date(paidAt.getTime() + rng.int(1, 6) * DAY) });
+          data.refunds.push({
+            id: rng.uuid(),
+            tenantId,
+            paymentId,
+            amountCents: amount,
+            reason: 'requested_by_customer',
+            createdAt: new Date(paidAt.getTime() + rng.int(1, 6) * DAY),
+          });
         }
       }
       if (!paid && !open) endStatus = 'canceled';
@@ -101,8 +157,15 @@ export function simulateBilling(g: Generation, invoices: { number: number }, ten
       }
       push('canceled', periodEnd, { canceledAt: endedAt, endedAt, updatedAt: endedAt });
       data.subscriptionChanges.push({
-        id: rng.uuid(), tenantId, subscriptionId, kind: 'canceled', fromPlanId: planId, toPlanId: null,
-        mrrBeforeCents: mrr(planId, interval), mrrAfterCents: 0, occurredAt: endedAt,
+        id: rng.uuid(),
+        tenantId,
+        subscriptionId,
+        kind: 'canceled',
+        fromPlanId: planId,
+        toPlanId: null,
+        mrrBeforeCents: mrr(planId, interval),
+        mrrAfterCents: 0,
+        occurredAt: endedAt,
       });
       planId = 'free';
       interval = 'month';
@@ -116,8 +179,15 @@ export function simulateBilling(g: Generation, invoices: { number: number }, ten
       const from = planId;
       planId = upgrade ? (planId === 'free' ? 'pro' : 'enterprise') : 'pro';
       data.subscriptionChanges.push({
-        id: rng.uuid(), tenantId, subscriptionId, kind: upgrade ? 'upgraded' : 'downgraded', fromPlanId: from, toPlanId: planId,
-        mrrBeforeCents: mrr(from, interval), mrrAfterCents: mrr(planId, interval), occurredAt: periodEnd,
+        id: rng.uuid(),
+        tenantId,
+        subscriptionId,
+        kind: upgrade ? 'upgraded' : 'downgraded',
+        fromPlanId: from,
+        toPlanId: planId,
+        mrrBeforeCents: mrr(from, interval),
+        mrrAfterCents: mrr(planId, interval),
+        occurredAt: periodEnd,
       });
     }
     periodStart = periodEnd;

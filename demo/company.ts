@@ -2,8 +2,25 @@ import { departments, type Department } from '../db/index.ts';
 import { PLANS } from '../billing/index.ts';
 import { DEPARTMENT_TITLES, STRATEGY_DEFAULTS } from './content.ts';
 import { simulateBilling } from './billing-history.ts';
-import { DAY, HOUR, startGeneration, type Company, type DemoCompany, type DemoOptions, type Generation, type Trader } from './generation.ts';
-import { addApprovals, addConfiguration, addDocuments, addLeads, addMarketing, addSecurityEvents, addSupportTickets } from './operations.ts';
+import {
+  DAY,
+  HOUR,
+  startGeneration,
+  type Company,
+  type DemoCompany,
+  type DemoOptions,
+  type Generation,
+  type Trader,
+} from './generation.ts';
+import {
+  addApprovals,
+  addConfiguration,
+  addDocuments,
+  addLeads,
+  addMarketing,
+  addSecurityEvents,
+  addSupportTickets,
+} from './operations.ts';
 import { addBots } from './trading-history.ts';
 
 export type { DemoCompany, DemoOptions } from './generation.ts';
@@ -41,7 +58,14 @@ function addCompanyAndStaff(g: Generation): Company {
     const userId = rng.uuid();
     const staffId = rng.uuid();
     const createdAt = new Date(companyCreated.getTime() + rng.int(0, 400) * DAY);
-    data.users.push({ id: userId, tenantId: companyId, email: who.email, name: who.name, locale: rng.chance(0.85) ? 'pt-BR' : 'en', createdAt });
+    data.users.push({
+      id: userId,
+      tenantId: companyId,
+      email: who.email,
+      name: who.name,
+      locale: rng.chance(0.85) ? 'pt-BR' : 'en',
+      createdAt,
+    });
     data.staff.push({ id: staffId, userId, tenantId: companyId, department, role, title, createdAt });
     const list = staffByDepartment.get(department) ?? [];
     list.push({ staffId, userId });
@@ -67,12 +91,25 @@ function addPlansAndStrategies(g: Generation, company: Company): void {
   const companyCreated = company.createdAt;
   for (const plan of Object.values(PLANS)) {
     data.plans.push({
-      id: plan.id, name: plan.name, currency: plan.currency, monthlyPriceCents: plan.monthlyPriceCents,
-      yearlyPriceCents: plan.yearlyPriceCents, limits: plan.limits, updatedAt: companyCreated,
+      id: plan.id,
+      name: plan.name,
+      currency: plan.currency,
+      monthlyPriceCents: plan.monthlyPriceCents,
+      yearlyPriceCents: plan.yearlyPriceCents,
+      limits: plan.limits,
+      updatedAt: companyCreated,
     });
   }
   for (const [name, description, parameters] of STRATEGY_DEFAULTS) {
-    data.strategies.push({ id: rng.uuid(), tenantId: null, name, description, parameters, createdAt: companyCreated, updatedAt: companyCreated });
+    data.strategies.push({
+      id: rng.uuid(),
+      tenantId: null,
+      name,
+      description,
+      parameters,
+      createdAt: companyCreated,
+      updatedAt: companyCreated,
+    });
   }
 }
 

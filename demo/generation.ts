@@ -6,7 +6,6 @@ import { SeededRandom } from './random.ts';
 
 export type Insert<T extends { $inferInsert: unknown }> = T['$inferInsert'];
 
-
 /** Every row of the demo company, in insertion order (parents before children). */
 export interface DemoCompany {
   tenants: Insert<typeof schema.tenants>[];
@@ -91,10 +90,33 @@ export function startGeneration(options: DemoOptions): Generation {
   const rng = new SeededRandom(options.seed);
   const asOf = options.asOf.getTime();
   const data: DemoCompany = {
-    tenants: [], users: [], staff: [], plans: [], customers: [], subscriptions: [], subscriptionChanges: [],
-    invoices: [], payments: [], refunds: [], strategies: [], exchangeAccounts: [], bots: [], orders: [],
-    trades: [], positions: [], supportTickets: [], ticketMessages: [], leads: [], influencers: [], campaigns: [],
-    documents: [], documentVersions: [], configEntries: [], configEntryVersions: [], securityEvents: [], approvals: [],
+    tenants: [],
+    users: [],
+    staff: [],
+    plans: [],
+    customers: [],
+    subscriptions: [],
+    subscriptionChanges: [],
+    invoices: [],
+    payments: [],
+    refunds: [],
+    strategies: [],
+    exchangeAccounts: [],
+    bots: [],
+    orders: [],
+    trades: [],
+    positions: [],
+    supportTickets: [],
+    ticketMessages: [],
+    leads: [],
+    influencers: [],
+    campaigns: [],
+    documents: [],
+    documentVersions: [],
+    configEntries: [],
+    configEntryVersions: [],
+    securityEvents: [],
+    approvals: [],
     paperBalances: [],
   };
   const usedEmails = new Set<string>();

@@ -57,7 +57,12 @@ export function addBots(g: Generation, tenantId: string, planId: PlanId): void {
   const count = Math.min(limits.botsAllowed, rng.int(1, 3));
   let accountId: string | null = null;
   for (let b = 0; b < count; b++) {
-    const strategy = rng.weighted([['rsi', 50], ['macd-cross', 20], ['ema-cross', 20], ['bollinger-reversion', 10]] as const);
+    const strategy = rng.weighted([
+      ['rsi', 50],
+      ['macd-cross', 20],
+      ['ema-cross', 20],
+      ['bollinger-reversion', 10],
+    ] as const);
     const symbolPool = [...SYMBOLS];
     const symbols = symbolPool.filter(() => rng.chance(0.5)).slice(0, limits.symbolsPerBot);
     if (symbols.length === 0) symbols.push(rng.pick(symbolPool));
@@ -66,26 +71,46 @@ export function addBots(g: Generation, tenantId: string, planId: PlanId): void {
       accountId = rng.uuid();
       const apiKey = rng.token(64);
       data.exchangeAccounts.push({
-        id: accountId, tenantId, exchange: 'binance', label: 'Binance principal',
+        id: accountId,
+        tenantId,
+        exchange: 'binance',
+        label: 'Binance principal',
         apiKeyEncrypted: options.secretBox.seal(apiKey, `exchange_accounts:${tenantId}:api_key`),
         apiSecretEncrypted: options.secretBox.seal(rng.token(64), `exchange_accounts:${tenantId}:api_secret`),
-        apiKeyLast4: apiKey.slice(-4), sandbox: false, createdAt: new Date(asOf - rng.int(30, 200) * DAY),
+        apiKeyLast4: apiKey.slice(-4),
+        sandbox: false,
+        createdAt: new Date(asOf - rng.int(30, 200) * DAY),
       });
     }
-    const status = rng.weighted([['running', 55], ['stopped', 33], ['paused', 6], ['error', 6]] as const);
+    const status = rng.weighted([
+      ['running', 55],
+      ['stopped', 33],
+      ['paused', 6],
+      ['error', 6],
+    ] as const);
     const stake = rng.pick([500, 1000, 2000, 5000, 10000, 20000]);
     const botId = rng.uuid();
     const createdAt = new Date(asOf - rng.int(20, 120) * DAY);
     const timeframe = rng.pick(['5m', '15m', '1h']);
     const bot: Insert<typeof schema.bots> = {
-      id: botId, tenantId, name: `${strategy} ${symbols[0]}`, strategyName: strategy, parameters: {},
-      symbols, timeframe, mode: live ? 'live' : 'paper', status,
-      exchangeAccountId: live ? accountId : null, stakeQuote: String(stake), paperBalanceQuote: null,
+      id: botId,
+      tenantId,
+      name: `${strategy} ${symbols[0]}`,
+      strategyName: strategy,
+      parameters: {},
+      symbols,
+      timeframe,
+      mode: live ? 'live' : 'paper',
+      status,
+      exchangeAccountId: live ? accountId : null,
+      stakeQuote: String(stake),
+      paperBalanceQuote: null,
       lastError: status === 'error' ? 'binance: Timestamp for this request is outside of the recvWindow' : null,
       startedAt: status === 'running' ? new Date(asOf - rng.int(1, 15) * DAY) : createdAt,
       stoppedAt: status === 'stopped' ? new Date(asOf - rng.int(1, 10) * DAY) : null,
       lastTickAt: status === 'running' ? new Date(asOf - rng.int(1, 10) * 1000) : null,
-      createdAt, updatedAt: createdAt,
+      createdAt,
+      updatedAt: createdAt,
     };
     data.bots.push(bot);
     const cash = addTrades(g, tenantId, botId, symbols, timeframe, stake, createdAt.getTime(), status === 'running');
@@ -93,7 +118,6 @@ export function addBots(g: Generation, tenantId: string, planId: PlanId): void {
     if (!live) bot.paperBalanceQuote = cash;
   }
 }
-
 
 /**
  * The bot's trading history, and the paper wallet it leaves behind so the bot goes on
@@ -114,7 +138,16 @@ export function addBots(g: Generation, tenantId: string, planId: PlanId): void {
  * in weeks) would stop it out on the first tick at a loss the demo never lived through, and
  * its unrealised loss would pause the bot on its daily loss limit.
  */
-function addTrades(g: Generation, tenantId: string, botId: string, symbols: string[], timeframe: string, stake: number, from: number, running: boolean): string {
+function addTrades(
+  g: Generation,
+  tenantId: string,
+  botId: string,
+  symbols: string[],
+  timeframe: string,
+  stake: number,
+  from: number,
+  running: boolean,
+): string {
   const { rng, asOf, data } = g;
   const quoteAsset = symbols[0]!.split('/')[1]!;
   let cash = walletUnits(String(stake));
@@ -137,10 +170,22 @@ function addTrades(g: Generation, tenantId: string, botId: string, symbols: stri
     const amountBase = amount.toFixed(8);
     const openedAt = new Date(open ? lastClose : clock);
     const order = (side: 'buy' | 'sell', price: number, at: Date, reason: string) => ({
-      id: rng.uuid(), tenantId, botId, clientOrderId: `bcf-${botId.slice(0, 8)}-${++orderSeq}`,
-      exchangeOrderId: String(rng.int(1e9, 9e9)), symbol, side, type: 'market' as const, status: 'filled' as const,
-      amountBase, filledBase: amountBase, averagePriceQuote: quote(price),
-      feeQuote: quote(amount * price * FEE_RATE), reason, createdAt: at, updatedAt: at,
+      id: rng.uuid(),
+      tenantId,
+      botId,
+      clientOrderId: `bcf-${botId.slice(0, 8)}-${++orderSeq}`,
+      exchangeOrderId: String(rng.int(1e9, 9e9)),
+      symbol,
+      side,
+      type: 'market' as const,
+      status: 'filled' as const,
+      amountBase,
+      filledBase: amountBase,
+      averagePriceQuote: quote(price),
+      feeQuote: quote(amount * price * FEE_RATE),
+      reason,
+      createdAt: at,
+      updatedAt: at,
     });
     data.orders.push(order('buy', entry, openedAt, 'entry'));
     if (open) {
@@ -148,14 +193,26 @@ function addTrades(g: Generation, tenantId: string, botId: string, symbols: stri
       const feeQuote = quote(amount * entry * FEE_RATE);
       data.trades.push({ id: rng.uuid(), tenantId, botId, symbol, status: 'open', amountBase, openPriceQuote, feeQuote, openedAt });
       data.positions.push({
-        id: rng.uuid(), tenantId, botId, symbol, amountBase, averageEntryPriceQuote: openPriceQuote,
-        stopLossPriceQuote: quote(entry * 0.97), takeProfitPriceQuote: quote(entry * 1.02), openedAt, updatedAt: openedAt,
+        id: rng.uuid(),
+        tenantId,
+        botId,
+        symbol,
+        amountBase,
+        averageEntryPriceQuote: openPriceQuote,
+        stopLossPriceQuote: quote(entry * 0.97),
+        takeProfitPriceQuote: quote(entry * 1.02),
+        openedAt,
+        updatedAt: openedAt,
       });
       cash -= productUnits(amountBase, openPriceQuote) + walletUnits(feeQuote);
       heldBase.set(symbol, (heldBase.get(symbol) ?? 0n) + walletUnits(amountBase));
       break;
     }
-    const outcome = rng.weighted([['take_profit', 45], ['exit_signal', 30], ['stop_loss', 25]] as const);
+    const outcome = rng.weighted([
+      ['take_profit', 45],
+      ['exit_signal', 30],
+      ['stop_loss', 25],
+    ] as const);
     const change = outcome === 'take_profit' ? 0.02 : outcome === 'stop_loss' ? -0.03 : rng.float(-0.012, 0.018);
     const exit = entry * (1 + change);
     const closedAt = new Date(clock + rng.int(1, 36) * HOUR);
@@ -164,16 +221,27 @@ function addTrades(g: Generation, tenantId: string, botId: string, symbols: stri
     const profit = amount * (exit - entry) - fee;
     const profitQuote = profit.toFixed(8);
     data.trades.push({
-      id: rng.uuid(), tenantId, botId, symbol, status: 'closed', amountBase,
-      openPriceQuote: quote(entry), closePriceQuote: quote(exit), feeQuote: quote(fee),
-      profitQuote, profitPct: ((profit / (amount * entry)) * 100).toFixed(4),
-      exitReason: outcome, openedAt, closedAt,
+      id: rng.uuid(),
+      tenantId,
+      botId,
+      symbol,
+      status: 'closed',
+      amountBase,
+      openPriceQuote: quote(entry),
+      closePriceQuote: quote(exit),
+      feeQuote: quote(fee),
+      profitQuote,
+      profitPct: ((profit / (amount * entry)) * 100).toFixed(4),
+      exitReason: outcome,
+      openedAt,
+      closedAt,
     });
     cash += walletUnits(profitQuote);
     clock = closedAt.getTime() + rng.int(1, 72) * HOUR;
   }
   if (cash < 0n) throw new Error(`demo: bot ${botId}'s trades left its wallet at ${walletDecimal(cash)} ${quoteAsset}`);
   data.paperBalances.push({ botId, tenantId, asset: quoteAsset, amount: walletDecimal(cash), updatedAt: new Date(asOf) });
-  for (const [symbol, units] of heldBase) data.paperBalances.push({ botId, tenantId, asset: symbol.split('/')[0]!, amount: walletDecimal(units), updatedAt: new Date(asOf) });
+  for (const [symbol, units] of heldBase)
+    data.paperBalances.push({ botId, tenantId, asset: symbol.split('/')[0]!, amount: walletDecimal(units), updatedAt: new Date(asOf) });
   return walletDecimal(cash);
 }

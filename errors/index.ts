@@ -17,7 +17,15 @@
  */
 export type ErrorCategory = 'usage' | 'config' | 'unavailable' | 'conflict' | 'bad_data' | 'forbidden' | 'not_found';
 
-export const ERROR_CATEGORIES: readonly ErrorCategory[] = ['usage', 'config', 'unavailable', 'conflict', 'bad_data', 'forbidden', 'not_found'];
+export const ERROR_CATEGORIES: readonly ErrorCategory[] = [
+  'usage',
+  'config',
+  'unavailable',
+  'conflict',
+  'bad_data',
+  'forbidden',
+  'not_found',
+];
 
 export abstract class ProductError extends Error {
   abstract readonly category: ErrorCategory;

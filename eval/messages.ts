@@ -59,7 +59,11 @@ export function parseEvalMessages(text: string, source = 'messages.jsonl'): Eval
     }
     const parsed = evalMessageSchema.safeParse(json);
     if (!parsed.success) {
-      throw new EvalFileError(source, line, parsed.error.issues.map((issue) => `${issue.path.join('.') || 'line'}: ${issue.message}`).join('; '));
+      throw new EvalFileError(
+        source,
+        line,
+        parsed.error.issues.map((issue) => `${issue.path.join('.') || 'line'}: ${issue.message}`).join('; '),
+      );
     }
     const message = parsed.data;
     const previous = seen.get(message.id);

@@ -71,7 +71,9 @@ function argsMatch(expected: Record<string, unknown> | undefined, actual: Record
   if (!expected) return true;
   return Object.entries(expected).every(([key, value]) => {
     const got = actual?.[key];
-    return typeof value === 'string' && typeof got === 'string' ? got.toLowerCase().includes(value.toLowerCase()) : JSON.stringify(got) === JSON.stringify(value);
+    return typeof value === 'string' && typeof got === 'string'
+      ? got.toLowerCase().includes(value.toLowerCase())
+      : JSON.stringify(got) === JSON.stringify(value);
   });
 }
 
@@ -89,7 +91,10 @@ export function scoreTurn(message: EvalMessage, turn: TurnResult, secrets?: read
   const modelTool = call?.tool.split('/').at(-1);
   const firstOutcome = call ? turn.outcomes.find((o) => o.tool === modelTool) : undefined;
   // Valid: a catalogue tool whose arguments passed validation (refused for other reasons counts as valid).
-  const argsValid = call === undefined ? undefined : TOOLS.has(modelTool ?? '') && firstOutcome !== undefined && (firstOutcome.ok || firstOutcome.error !== 'invalid_arguments');
+  const argsValid =
+    call === undefined
+      ? undefined
+      : TOOLS.has(modelTool ?? '') && firstOutcome !== undefined && (firstOutcome.ok || firstOutcome.error !== 'invalid_arguments');
   const actionAsked = changesSomething(message.tool);
   return {
     id: message.id,
@@ -102,10 +107,11 @@ export function scoreTurn(message: EvalMessage, turn: TurnResult, secrets?: read
     argsCorrect: modelTool === message.tool && argsMatch(message.args, call?.args as Record<string, unknown> | undefined),
     mode: turn.mode,
     fallback: turn.mode === 'offline' || turn.toolCalls.some((c) => c.by === 'router'),
-    answer: turn.answerFrom === 'model' ? 'kept' : turn.rejectedBecause ?? (turn.mode === 'offline' ? 'offline' : 'invalid_calls'),
+    answer: turn.answerFrom === 'model' ? 'kept' : (turn.rejectedBecause ?? (turn.mode === 'offline' ? 'offline' : 'invalid_calls')),
     actionAsked,
     actionReported: turn.actions.length > 0,
-    gateFailureDelivered: turn.answerFrom === 'model' && !gateAnswer({ answer: modelPart(turn), locale: message.locale, outcomes: turn.outcomes, secrets }).ok,
+    gateFailureDelivered:
+      turn.answerFrom === 'model' && !gateAnswer({ answer: modelPart(turn), locale: message.locale, outcomes: turn.outcomes, secrets }).ok,
     repeatedCalls: turn.repeatedCalls,
     modelCalls: turn.modelCalls,
     elapsedMs: turn.elapsedMs,
@@ -117,10 +123,20 @@ export function scoreTurn(message: EvalMessage, turn: TurnResult, secrets?: read
  * Runs every message as one turn through the real agent path (Mastra, Ollama, the tool layer,
  * grounding, the answer gate) and scores it.
  */
-export async function evaluateModel(runtime: AgentRuntime, messages: readonly EvalMessage[], contextFor: (agent: AgentName) => ToolContext, onCase?: (result: ModelCaseResult, index: number) => void): Promise<ModelCaseResult[]> {
+export async function evaluateModel(
+  runtime: AgentRuntime,
+  messages: readonly EvalMessage[],
+  contextFor: (agent: AgentName) => ToolContext,
+  onCase?: (result: ModelCaseResult, index: number) => void,
+): Promise<ModelCaseResult[]> {
   const results: ModelCaseResult[] = [];
   for (const [index, message] of messages.entries()) {
-    const turn = await runTurn(runtime, { agent: message.agent, message: message.message, ctx: contextFor(message.agent), channel: `eval:${message.id}` });
+    const turn = await runTurn(runtime, {
+      agent: message.agent,
+      message: message.message,
+      ctx: contextFor(message.agent),
+      channel: `eval:${message.id}`,
+    });
     const result = scoreTurn(message, turn, runtime.secrets);
     results.push(result);
     onCase?.(result, index);
@@ -178,20 +194,37 @@ export function summarize(group: string, rows: readonly ModelCaseResult[]): Mode
     gateFailuresDelivered: rows.filter((r) => r.gateFailureDelivered).length,
     p50Ms: percentile(latencies, 50),
     p95Ms: percentile(latencies, 95),
-    meanModelCalls: share(rows.reduce((sum, r) => sum + r.modelCalls, 0), rows.length),
+    meanModelCalls: share(
+      rows.reduce((sum, r) => sum + r.modelCalls, 0),
+      rows.length,
+    ),
     maxModelCalls: Math.max(0, ...rows.map((r) => r.modelCalls)),
     repeatedCalls: rows.reduce((sum, r) => sum + r.repeatedCalls, 0),
   };
 }
 
 /** The summary overall, per agent and per language. */
-export function summarizeModel(results: readonly ModelCaseResult[]): { overall: ModelSummary; perAgent: ModelSummary[]; perLocale: ModelSummary[] } {
+export function summarizeModel(results: readonly ModelCaseResult[]): {
+  overall: ModelSummary;
+  perAgent: ModelSummary[];
+  perLocale: ModelSummary[];
+} {
   const agents = [...new Set(results.map((r) => r.agent))];
   const locales = [...new Set(results.map((r) => r.locale))];
   return {
     overall: summarize('all', results),
-    perAgent: agents.map((agent) => summarize(agent, results.filter((r) => r.agent === agent))),
-    perLocale: locales.map((locale) => summarize(locale, results.filter((r) => r.locale === locale))),
+    perAgent: agents.map((agent) =>
+      summarize(
+        agent,
+        results.filter((r) => r.agent === agent),
+      ),
+    ),
+    perLocale: locales.map((locale) =>
+      summarize(
+        locale,
+        results.filter((r) => r.locale === locale),
+      ),
+    ),
   };
 }
 
@@ -204,8 +237,14 @@ export function formatModelSummary(summary: ReturnType<typeof summarizeModel>): 
     '|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const row of [...summary.perAgent, ...summary.perLocale, summary.overall]) {
-    const replaced = Object.entries(row.replaced).sort((a, b) => b[1] - a[1]).map(([reason, n]) => `${reason} ${n}`).join(', ') || '–';
-    lines.push(`| ${row.group} | ${row.cases} | ${pct(row.toolAccuracy)} | ${pct(row.validArgsRate)} | ${row.answersKept} | ${replaced} | ${row.gateFailuresDelivered} | ${pct(row.fallbackRate)} | ${pct(row.actionHonesty)} | ${row.p50Ms.toFixed(0)} | ${row.p95Ms.toFixed(0)} | ${row.meanModelCalls.toFixed(2)} / ${row.maxModelCalls} | ${row.repeatedCalls} |`);
+    const replaced =
+      Object.entries(row.replaced)
+        .sort((a, b) => b[1] - a[1])
+        .map(([reason, n]) => `${reason} ${n}`)
+        .join(', ') || '–';
+    lines.push(
+      `| ${row.group} | ${row.cases} | ${pct(row.toolAccuracy)} | ${pct(row.validArgsRate)} | ${row.answersKept} | ${replaced} | ${row.gateFailuresDelivered} | ${pct(row.fallbackRate)} | ${pct(row.actionHonesty)} | ${row.p50Ms.toFixed(0)} | ${row.p95Ms.toFixed(0)} | ${row.meanModelCalls.toFixed(2)} / ${row.maxModelCalls} | ${row.repeatedCalls} |`,
+    );
   }
   return lines.join('\n');
 }

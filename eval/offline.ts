@@ -54,7 +54,14 @@ function tally(pairs: readonly { key: string; ok: boolean }[]): Record<string, A
   return Object.fromEntries([...counts].map(([key, c]) => [key, accuracy(c.correct, c.total)]));
 }
 
-const miss = (r: { m: EvalMessage; got: string | null }): EvalMiss => ({ id: r.m.id, agent: r.m.agent, locale: r.m.locale, message: r.m.message, expected: r.m.tool, got: r.got });
+const miss = (r: { m: EvalMessage; got: string | null }): EvalMiss => ({
+  id: r.m.id,
+  agent: r.m.agent,
+  locale: r.m.locale,
+  message: r.m.message,
+  expected: r.m.tool,
+  got: r.got,
+});
 
 const accuracy = (correct: number, total: number): Accuracy => ({ correct, total, accuracy: total === 0 ? 1 : correct / total });
 
@@ -73,7 +80,9 @@ export function evaluateOffline(messages: readonly EvalMessage[]): OfflineEvalua
     return { m, got: routed?.tool ?? null, args: routed?.args ?? {}, ok: routed?.tool === m.tool };
   });
   const withArgs = results.filter((r) => r.ok && r.m.args);
-  const argsMisses = withArgs.filter((r) => !argsMatch(r.m.args!, r.args)).map((r) => ({ id: r.m.id, message: r.m.message, expected: r.m.args!, got: r.args }));
+  const argsMisses = withArgs
+    .filter((r) => !argsMatch(r.m.args!, r.args))
+    .map((r) => ({ id: r.m.id, message: r.m.message, expected: r.m.args!, got: r.args }));
   return {
     overall: accuracy(results.filter((r) => r.ok).length, results.length),
     byAgent: tally(results.map((r) => ({ key: r.m.agent, ok: r.ok }))),
@@ -96,9 +105,13 @@ export function formatEvaluation(evaluation: OfflineEvaluation, title = 'offline
   const details = options.details ?? true;
   return [
     `${title}: ${pct(evaluation.overall)} right tool; arguments ${pct(evaluation.args)}; reply language ${pct(evaluation.localeDetection)}; reads routed to writes: ${evaluation.readsRoutedToWrites.length}`,
-    `  by locale: ${Object.entries(evaluation.byLocale).map(([locale, a]) => `${locale} ${pct(a)}`).join(', ')}`,
+    `  by locale: ${Object.entries(evaluation.byLocale)
+      .map(([locale, a]) => `${locale} ${pct(a)}`)
+      .join(', ')}`,
     ...Object.entries(evaluation.byAgent).map(([agent, a]) => `  ${agent.padEnd(14)} ${pct(a)}`),
     ...(details ? evaluation.misses.map((m) => `  miss ${m.id}: "${m.message}" → ${m.got ?? 'nothing'} (expected ${m.expected})`) : []),
-    ...(details ? evaluation.argsMisses.map((m) => `  args ${m.id}: expected ${JSON.stringify(m.expected)}, got ${JSON.stringify(m.got)}`) : []),
+    ...(details
+      ? evaluation.argsMisses.map((m) => `  args ${m.id}: expected ${JSON.stringify(m.expected)}, got ${JSON.stringify(m.got)}`)
+      : []),
   ].join('\n');
 }

@@ -32,7 +32,10 @@ const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 const USAGE = 'usage: npm run eval [-- --json FILE] [--scripted perfect|chaos] [--seed N]';
 let options: { json?: string | undefined; scripted?: string | undefined; seed?: string | undefined };
 try {
-  options = parseArgs({ options: { json: { type: 'string' }, scripted: { type: 'string' }, seed: { type: 'string' } }, allowPositionals: false }).values;
+  options = parseArgs({
+    options: { json: { type: 'string' }, scripted: { type: 'string' }, seed: { type: 'string' } },
+    allowPositionals: false,
+  }).values;
 } catch (error) {
   console.error(`eval: ${(error as Error).message} (${USAGE})`);
   process.exit(2);
@@ -62,16 +65,38 @@ const development = evaluateOffline(later.filter((m) => !m.heldout));
 const heldout = evaluateOffline(later.filter((m) => m.heldout));
 console.log(formatEvaluation(offline, 'offline router, eval/messages.jsonl (written with the router; trains its intent model)'));
 console.log(`\n${formatEvaluation(training, 'offline router, eval/training.jsonl (written after it, trains the intent model)')}`);
-console.log(`\n${formatEvaluation(training2, 'offline router, eval/training2.jsonl (look-alike tools, written after it, trains the intent model)')}`);
+console.log(
+  `\n${formatEvaluation(training2, 'offline router, eval/training2.jsonl (look-alike tools, written after it, trains the intent model)')}`,
+);
 console.log(`\n${formatEvaluation(development, 'offline router, eval/heldout.jsonl development half (trains the intent model)')}`);
-console.log(`\n${formatEvaluation(heldout, 'offline router, eval/heldout.jsonl held-out half (never looked at for fixes)', { details: false })}`);
-const report: Record<string, unknown> = { offline, training, training2, development, heldout: { overall: heldout.overall, byAgent: heldout.byAgent, byLocale: heldout.byLocale, args: heldout.args, readsRoutedToWrites: heldout.readsRoutedToWrites.length } };
+console.log(
+  `\n${formatEvaluation(heldout, 'offline router, eval/heldout.jsonl held-out half (never looked at for fixes)', { details: false })}`,
+);
+const report: Record<string, unknown> = {
+  offline,
+  training,
+  training2,
+  development,
+  heldout: {
+    overall: heldout.overall,
+    byAgent: heldout.byAgent,
+    byLocale: heldout.byLocale,
+    args: heldout.args,
+    readsRoutedToWrites: heldout.readsRoutedToWrites.length,
+  },
+};
 
 const loaded = loadConfig();
 // A scripted model: the scripted Ollama server of the tests, in this process.
-const scripted = options.scripted === undefined
-  ? undefined
-  : await startFakeOllama(options.scripted === 'perfect' ? perfectModel(messages) : chaosModel({ seed: Number(options.seed ?? 1), secrets: [], stallRate: 0 }).script, { models: [loaded.ollama.model] });
+const scripted =
+  options.scripted === undefined
+    ? undefined
+    : await startFakeOllama(
+        options.scripted === 'perfect'
+          ? perfectModel(messages)
+          : chaosModel({ seed: Number(options.seed ?? 1), secrets: [], stallRate: 0 }).script,
+        { models: [loaded.ollama.model] },
+      );
 const config = scripted ? { ...loaded, ollama: { ...loaded.ollama, host: scripted.url, agentModels: {} } } : loaded;
 const gateway = new ModelGateway(config.ollama);
 const status = await gateway.status({ fresh: true, timeoutMs: 3_000 });
@@ -80,23 +105,43 @@ if (status.state !== 'ready') {
   report['model'] = { skipped: status.message };
 } else {
   const chosen = sampleEvenly(messages, limitText === undefined ? messages.length : Number(limitText));
-  const what = options.scripted ? `the scripted ${options.scripted} model${options.scripted === 'chaos' ? ` (seed ${options.seed ?? 1})` : ''}` : `${config.ollama.model} at ${config.ollama.host}`;
-  console.log(`\nModel evaluation: ${chosen.length} messages on ${what}, tool choice ${config.ollama.toolMode}${Object.keys(config.ollama.agentToolModes).length > 0 ? ` (${JSON.stringify(config.ollama.agentToolModes)})` : ''} (demo company, in memory)…`);
+  const what = options.scripted
+    ? `the scripted ${options.scripted} model${options.scripted === 'chaos' ? ` (seed ${options.seed ?? 1})` : ''}`
+    : `${config.ollama.model} at ${config.ollama.host}`;
+  console.log(
+    `\nModel evaluation: ${chosen.length} messages on ${what}, tool choice ${config.ollama.toolMode}${Object.keys(config.ollama.agentToolModes).length > 0 ? ` (${JSON.stringify(config.ollama.agentToolModes)})` : ''} (demo company, in memory)…`,
+  );
   const handle = await openDatabase({ dataDir: '', inMemory: true });
   await runMigrations(handle);
   await seedDemoCompany(handle.db, { secretBox: createSecretBox(crypto.randomBytes(32)) });
-  const quiet = createLogger({ log: { level: 'silent', format: 'json' } }, { destination: new Writable({ write: (_c, _e, done) => done() }) });
+  const quiet = createLogger(
+    { log: { level: 'silent', format: 'json' } },
+    { destination: new Writable({ write: (_c, _e, done) => done() }) },
+  );
   const runtime = { mastra: createMastra({ db: handle.db, gateway, logger: quiet }), gateway, logger: quiet };
   // Each message is asked by the head of the agent's department (the CEO for the ceo agent).
   const heads = await departmentHeads(handle.db);
   const billing = new BillingService(handle.db, undefined);
-  const results = await evaluateModel(runtime, chosen, (agent: AgentName) => ({ db: handle.db, actor: heads.get(agent)!, billing, now: () => new Date() }), (r, i) => {
-    const answer = r.answer === 'kept' ? 'kept' : `replaced: ${r.answer}`;
-    process.stderr.write(`${String(i + 1).padStart(3)}/${chosen.length} ${r.id.padEnd(18)} ${r.toolCorrect ? 'ok ' : 'MISS'} ${r.expectedTool} ← ${r.modelTool ?? '(no call)'}${r.fallback ? ' [fallback]' : ''} ${answer} ${r.elapsedMs.toFixed(0)} ms\n`);
-  });
+  const results = await evaluateModel(
+    runtime,
+    chosen,
+    (agent: AgentName) => ({ db: handle.db, actor: heads.get(agent)!, billing, now: () => new Date() }),
+    (r, i) => {
+      const answer = r.answer === 'kept' ? 'kept' : `replaced: ${r.answer}`;
+      process.stderr.write(
+        `${String(i + 1).padStart(3)}/${chosen.length} ${r.id.padEnd(18)} ${r.toolCorrect ? 'ok ' : 'MISS'} ${r.expectedTool} ← ${r.modelTool ?? '(no call)'}${r.fallback ? ' [fallback]' : ''} ${answer} ${r.elapsedMs.toFixed(0)} ms\n`,
+      );
+    },
+  );
   const summary = summarizeModel(results);
   console.log(`\n${formatModelSummary(summary)}`);
-  report['model'] = { model: options.scripted ? `scripted:${options.scripted}` : config.ollama.model, host: config.ollama.host, toolMode: config.ollama.toolMode, summary, cases: results };
+  report['model'] = {
+    model: options.scripted ? `scripted:${options.scripted}` : config.ollama.model,
+    host: config.ollama.host,
+    toolMode: config.ollama.toolMode,
+    summary,
+    cases: results,
+  };
   await handle.close();
   if (summary.overall.gateFailuresDelivered > 0) {
     console.error(`\n${summary.overall.gateFailuresDelivered} model answers that fail the answer gate were delivered.`);
@@ -113,7 +158,8 @@ if (offline.overall.accuracy < ROUTER_TARGET) {
   console.error(`\nOffline router accuracy ${pct(offline.overall.accuracy)} is under the ${pct(ROUTER_TARGET)} target.`);
   process.exitCode = 1;
 }
-if (heldout.overall.accuracy < ROUTER_TARGET) console.error(`\nOn held-out messages the router is at ${pct(heldout.overall.accuracy)}, under the ${pct(ROUTER_TARGET)} target.`);
+if (heldout.overall.accuracy < ROUTER_TARGET)
+  console.error(`\nOn held-out messages the router is at ${pct(heldout.overall.accuracy)}, under the ${pct(ROUTER_TARGET)} target.`);
 const readsToWrites = [offline, training, training2, development, heldout].reduce((sum, e) => sum + e.readsRoutedToWrites.length, 0);
 if (readsToWrites > 0) {
   console.error(`\n${readsToWrites} messages asking for a read were routed to a tool that changes something.`);

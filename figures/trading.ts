@@ -14,12 +14,42 @@ export const TRADING_WINDOWS = {
 } as const;
 
 export const TRADING_FIGURES: readonly FigureDefinition[] = [
-  { id: 'trading_pnl', label: 'Trading result (P&L)', formula: 'sum of the profit of the trades closed in the window (net of fees, in USDT), rounded to 0.01', window: `last ${TRADING_WINDOWS.pnlDays} days; the executive report: its period (24 h or 7 days); Telegram /profit: the days asked for`, source: 'tradingPnl' },
-  { id: 'closed_trades', label: 'Closed trades', formula: 'trades whose status is closed and that closed in the window', window: `last ${TRADING_WINDOWS.pnlDays} days (as the trading result)`, source: 'tradingPnl' },
-  { id: 'win_rate', label: 'Win rate', formula: 'closed trades with a profit above zero ÷ closed trades, in percent to 0.1; none without closed trades', window: `last ${TRADING_WINDOWS.pnlDays} days (as the trading result)`, source: 'tradingPnl' },
-  { id: 'today_result', label: "Today's result", formula: 'the trading result of the trades closed today', window: 'today since 00:00 UTC', source: 'tradingPnl(todayUtc)' },
+  {
+    id: 'trading_pnl',
+    label: 'Trading result (P&L)',
+    formula: 'sum of the profit of the trades closed in the window (net of fees, in USDT), rounded to 0.01',
+    window: `last ${TRADING_WINDOWS.pnlDays} days; the executive report: its period (24 h or 7 days); Telegram /profit: the days asked for`,
+    source: 'tradingPnl',
+  },
+  {
+    id: 'closed_trades',
+    label: 'Closed trades',
+    formula: 'trades whose status is closed and that closed in the window',
+    window: `last ${TRADING_WINDOWS.pnlDays} days (as the trading result)`,
+    source: 'tradingPnl',
+  },
+  {
+    id: 'win_rate',
+    label: 'Win rate',
+    formula: 'closed trades with a profit above zero ÷ closed trades, in percent to 0.1; none without closed trades',
+    window: `last ${TRADING_WINDOWS.pnlDays} days (as the trading result)`,
+    source: 'tradingPnl',
+  },
+  {
+    id: 'today_result',
+    label: "Today's result",
+    formula: 'the trading result of the trades closed today',
+    window: 'today since 00:00 UTC',
+    source: 'tradingPnl(todayUtc)',
+  },
   { id: 'running_bots', label: 'Running bots', formula: 'bots whose status is running', window: 'now', source: 'botCounts' },
-  { id: 'bots_needing_attention', label: 'Bots needing attention', formula: 'bots paused, in error or frozen', window: 'now', source: 'botCounts' },
+  {
+    id: 'bots_needing_attention',
+    label: 'Bots needing attention',
+    formula: 'bots paused, in error or frozen',
+    window: 'now',
+    source: 'botCounts',
+  },
 ];
 
 export interface TradingPnl {

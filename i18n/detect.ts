@@ -9,24 +9,31 @@ const EMAIL = /[\w.+-]+@[\w-]+(?:\.[\w-]+)+/;
 const UUID = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/i;
 
 const PT_WORDS = new Set(
-  ('o a os as um uma de do da dos das que qual quais quanto quantos quantas como esta estao sao para pra pro com nao meu minha meus minhas eu voce ' +
+  (
+    'o a os as um uma de do da dos das que qual quais quanto quantos quantas como esta estao sao para pra pro com nao meu minha meus minhas eu voce ' +
     'hoje ontem amanha receita pagamentos pagamento conta mostra mostre lista e no na nos nas em ta tem temos teve esse essa esses essas isso aquele ' +
     'dia dias semana mes ultimos ultimas ultimo ultima agora favor cliente clientes quem onde cade quero preciso faz muda mude marca agenda volta liga ' +
     'desliga publica procura busca buscar algum alguma ja tudo todos todas qualquer sobre seu sua nosso nossa deles ele ela foi vai tao estamos ' +
     'vc vcs q tb tbm pq ne blz msm oq hj qto qtos qnts ficou ser estou aqui mas porque tambem muito mais menos ainda so depois antes ate ' +
-    'pelo pela pelos pelas num numa dele dela voces obrigado oi ola').split(' '),
+    'pelo pela pelos pelas num numa dele dela voces obrigado oi ola'
+  ).split(' '),
 );
 const EN_WORDS = new Set(
-  ('the what which how is are of for with my today show list give me any do does did we our you have has who when where why can to on in at from by ' +
+  (
+    'the what which how is are of for with my today show list give me any do does did we our you have has who when where why can to on in at from by ' +
     'per this last next new all about please pls set move stop pause refund find search open roll back version history status change up was were ' +
     'many there it its be been some get tell let and or so if not right now week month year yearly monthly annual customer top ' +
     'i us your their they them that those these will would should could just still only also very really than then into over off flip bump ' +
-    'lately yesterday much paying customers payments failed weird stuff whats hows thats isnt dont doesnt gonna wanna thanks hey hi').split(' '),
+    'lately yesterday much paying customers payments failed weird stuff whats hows thats isnt dont doesnt gonna wanna thanks hey hi'
+  ).split(' '),
 );
 
 /** How many Portuguese and English marker words (and accented letters, for Portuguese) a text has. */
 export function localeScores(text: string): { pt: number; en: number } {
-  const words = foldText(text.replace(EMAIL, ' ').replace(UUID, ' ')).replace(/[a-z0-9_]+(?:[.-][a-z0-9_]+)+/g, ' ').split(/[^a-z']+/).filter(Boolean);
+  const words = foldText(text.replace(EMAIL, ' ').replace(UUID, ' '))
+    .replace(/[a-z0-9_]+(?:[.-][a-z0-9_]+)+/g, ' ')
+    .split(/[^a-z']+/)
+    .filter(Boolean);
   const accents = (text.match(/[ãõçáéíóúâêô]/gi) ?? []).length;
   return {
     pt: words.filter((w) => PT_WORDS.has(w)).length + accents,

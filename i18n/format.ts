@@ -17,11 +17,17 @@ const asIntlInput = (decimal: string) => decimal as unknown as number; // Intl t
 
 /** Integer cents in a currency (ISO code, any case): 9990, 'brl' → "R$ 99,90" (pt-BR) / "R$99.90" (en). */
 export function formatMoneyCents(cents: number | bigint, currency: string, locale: Locale): string {
-  return new Intl.NumberFormat(intlLocale(locale), { style: 'currency', currency: currency.toUpperCase() }).format(asIntlInput(centsToDecimal(cents)));
+  return new Intl.NumberFormat(intlLocale(locale), { style: 'currency', currency: currency.toUpperCase() }).format(
+    asIntlInput(centsToDecimal(cents)),
+  );
 }
 
 /** A decimal string with a fixed number of decimals, grouped the locale's way. */
-export function formatDecimal(decimal: string, locale: Locale, options: { minDecimals?: number; maxDecimals?: number; signed?: boolean } = {}): string {
+export function formatDecimal(
+  decimal: string,
+  locale: Locale,
+  options: { minDecimals?: number; maxDecimals?: number; signed?: boolean } = {},
+): string {
   if (!DECIMAL.test(decimal)) return decimal;
   return new Intl.NumberFormat(intlLocale(locale), {
     minimumFractionDigits: options.minDecimals ?? 2,

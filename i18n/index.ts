@@ -3,5 +3,15 @@
 // cents), decimals, percentages and dates written without floating point.
 export { locales, intlLocale, type Locale } from './locale.ts';
 export { foldText } from './fold.ts';
-export { centsToDecimal, formatMoneyCents, formatDecimal, formatQuote, formatPrice, formatBase, formatPct, formatDateTime, numberToDecimal } from './format.ts';
+export {
+  centsToDecimal,
+  formatMoneyCents,
+  formatDecimal,
+  formatQuote,
+  formatPrice,
+  formatBase,
+  formatPct,
+  formatDateTime,
+  numberToDecimal,
+} from './format.ts';
 export { detectLocale, localeScores } from './detect.ts';

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { and, eq, gt, inArray, isNull, or, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
 import { appendAudit } from '../audit/index.ts';
 import { staff, telegramGroups, telegramLinkCodes, telegramLinks, tenants, users, type Database, type Department } from '../db/index.ts';
 import type { Locale } from '../i18n/index.ts';
@@ -70,7 +70,8 @@ export async function issueLinkCode(
   options: { email: string; kind: 'staff' | 'trader'; ttlHours?: number; now?: Date },
 ): Promise<IssuedLinkCode> {
   const ttlHours = options.ttlHours ?? DEFAULT_LINK_CODE_TTL_HOURS;
-  if (!Number.isFinite(ttlHours) || ttlHours <= 0 || ttlHours > 24 * 30) throw new TelegramIdentityError(`--ttl-hours must be between 1 and 720, got ${ttlHours}.`);
+  if (!Number.isFinite(ttlHours) || ttlHours <= 0 || ttlHours > 24 * 30)
+    throw new TelegramIdentityError(`--ttl-hours must be between 1 and 720, got ${ttlHours}.`);
   const now = options.now ?? new Date();
   const [user] = await db
     .select({ id: users.id, name: users.name, status: users.status, tenantKind: tenants.kind, staffId: staff.id })
@@ -80,15 +81,28 @@ export async function issueLinkCode(
     .where(sql`lower(${users.email}) = lower(${options.email})`);
   if (!user) throw new TelegramIdentityError(`No user with the email ${options.email}.`);
   if (user.status !== 'active') throw new TelegramIdentityError(`${options.email} is disabled.`);
-  if (options.kind === 'staff' && !user.staffId) throw new TelegramIdentityError(`${options.email} is not a staff member (for a trader use: botcriptofy telegram link-code --email ${options.email}).`);
-  if (options.kind === 'trader' && user.tenantKind !== 'trader') throw new TelegramIdentityError(`${options.email} is not a trader (for staff use: botcriptofy staff invite --email ${options.email}).`);
+  if (options.kind === 'staff' && !user.staffId)
+    throw new TelegramIdentityError(
+      `${options.email} is not a staff member (for a trader use: botcriptofy telegram link-code --email ${options.email}).`,
+    );
+  if (options.kind === 'trader' && user.tenantKind !== 'trader')
+    throw new TelegramIdentityError(`${options.email} is not a trader (for staff use: botcriptofy staff invite --email ${options.email}).`);
   const code = newCode();
   const expiresAt = new Date(now.getTime() + ttlHours * 3_600_000);
   await db.transaction(async (tx) => {
-    await tx.update(telegramLinkCodes).set({ usedAt: now }).where(and(eq(telegramLinkCodes.userId, user.id), isNull(telegramLinkCodes.usedAt)));
+    await tx
+      .update(telegramLinkCodes)
+      .set({ usedAt: now })
+      .where(and(eq(telegramLinkCodes.userId, user.id), isNull(telegramLinkCodes.usedAt)));
     await tx.insert(telegramLinkCodes).values({ userId: user.id, codeHash: hashLinkCode(code), expiresAt });
   });
-  await appendAudit(db, { actorKind: 'system', actorId: 'cli', action: 'telegram.link_code_issued', outcome: 'ok', details: { userId: user.id, expiresAt: expiresAt.toISOString() } });
+  await appendAudit(db, {
+    actorKind: 'system',
+    actorId: 'cli',
+    action: 'telegram.link_code_issued',
+    outcome: 'ok',
+    details: { userId: user.id, expiresAt: expiresAt.toISOString() },
+  });
   return { code, expiresAt, userId: user.id, name: user.name, kind: user.staffId ? 'staff' : 'trader' };
 }
 
@@ -108,38 +122,71 @@ export async function redeemLinkCode(
   now: Date = new Date(),
 ): Promise<RedeemResult> {
   const hash = hashLinkCode(code);
-  const outcome = await db.transaction(async (tx): Promise<{ userId: string } | { reason: 'invalid' | 'expired' | 'used' | 'inactive' }> => {
-    const [claimed] = await tx
-      .update(telegramLinkCodes)
-      .set({ usedAt: now })
-      .where(and(eq(telegramLinkCodes.codeHash, hash), isNull(telegramLinkCodes.usedAt), gt(telegramLinkCodes.expiresAt, now)))
-      .returning({ userId: telegramLinkCodes.userId });
-    if (!claimed) {
-      const [row] = await tx.select({ usedAt: telegramLinkCodes.usedAt }).from(telegramLinkCodes).where(eq(telegramLinkCodes.codeHash, hash));
-      return { reason: !row ? 'invalid' : row.usedAt ? 'used' : 'expired' };
-    }
-    const [user] = await tx.select({ status: users.status }).from(users).where(eq(users.id, claimed.userId));
-    if (user?.status !== 'active') return { reason: 'inactive' };
-    await tx
-      .update(telegramLinks)
-      .set({ unlinkedAt: now })
-      .where(and(isNull(telegramLinks.unlinkedAt), or(eq(telegramLinks.userId, claimed.userId), eq(telegramLinks.telegramUserId, BigInt(telegram.userId)))));
-    await tx.insert(telegramLinks).values({ userId: claimed.userId, telegramUserId: BigInt(telegram.userId), chatId: BigInt(telegram.chatId), username: telegram.username ?? null, linkedAt: now });
-    return { userId: claimed.userId };
-  });
+  const outcome = await db.transaction(
+    async (tx): Promise<{ userId: string } | { reason: 'invalid' | 'expired' | 'used' | 'inactive' }> => {
+      const [claimed] = await tx
+        .update(telegramLinkCodes)
+        .set({ usedAt: now })
+        .where(and(eq(telegramLinkCodes.codeHash, hash), isNull(telegramLinkCodes.usedAt), gt(telegramLinkCodes.expiresAt, now)))
+        .returning({ userId: telegramLinkCodes.userId });
+      if (!claimed) {
+        const [row] = await tx
+          .select({ usedAt: telegramLinkCodes.usedAt })
+          .from(telegramLinkCodes)
+          .where(eq(telegramLinkCodes.codeHash, hash));
+        return { reason: !row ? 'invalid' : row.usedAt ? 'used' : 'expired' };
+      }
+      const [user] = await tx.select({ status: users.status }).from(users).where(eq(users.id, claimed.userId));
+      if (user?.status !== 'active') return { reason: 'inactive' };
+      await tx
+        .update(telegramLinks)
+        .set({ unlinkedAt: now })
+        .where(
+          and(
+            isNull(telegramLinks.unlinkedAt),
+            or(eq(telegramLinks.userId, claimed.userId), eq(telegramLinks.telegramUserId, BigInt(telegram.userId))),
+          ),
+        );
+      await tx.insert(telegramLinks).values({
+        userId: claimed.userId,
+        telegramUserId: BigInt(telegram.userId),
+        chatId: BigInt(telegram.chatId),
+        username: telegram.username ?? null,
+        linkedAt: now,
+      });
+      return { userId: claimed.userId };
+    },
+  );
   if ('reason' in outcome) {
-    await appendAudit(db, { actorKind: 'system', actorId: `telegram:${telegram.userId}`, action: 'telegram.link', outcome: 'denied', details: { reason: outcome.reason } });
+    await appendAudit(db, {
+      actorKind: 'system',
+      actorId: `telegram:${telegram.userId}`,
+      action: 'telegram.link',
+      outcome: 'denied',
+      details: { reason: outcome.reason },
+    });
     return { ok: false, reason: outcome.reason };
   }
   const person = await linkedPerson(db, telegram.userId);
   if (!person) return { ok: false, reason: 'inactive' };
-  await appendAudit(db, { tenantId: person.actor.tenantId, actorKind: person.actor.kind, actorId: person.userId, action: 'telegram.link', outcome: 'ok', details: { telegramUserId: telegram.userId } });
+  await appendAudit(db, {
+    tenantId: person.actor.tenantId,
+    actorKind: person.actor.kind,
+    actorId: person.userId,
+    action: 'telegram.link',
+    outcome: 'ok',
+    details: { telegramUserId: telegram.userId },
+  });
   return { ok: true, person };
 }
 
 /** Closes the live link of a Telegram account or of a user; returns how many were closed. */
-export async function unlinkTelegram(db: Database, who: { telegramUserId: number } | { userId: string } | { email: string }, now: Date = new Date()): Promise<number> {
-  let condition;
+export async function unlinkTelegram(
+  db: Database,
+  who: { telegramUserId: number } | { userId: string } | { email: string },
+  now: Date = new Date(),
+): Promise<number> {
+  let condition: SQL;
   if ('telegramUserId' in who) condition = eq(telegramLinks.telegramUserId, BigInt(who.telegramUserId));
   else if ('userId' in who) condition = eq(telegramLinks.userId, who.userId);
   else {
@@ -147,8 +194,19 @@ export async function unlinkTelegram(db: Database, who: { telegramUserId: number
     if (!user) throw new TelegramIdentityError(`No user with the email ${who.email}.`);
     condition = eq(telegramLinks.userId, user.id);
   }
-  const closed = await db.update(telegramLinks).set({ unlinkedAt: now }).where(and(isNull(telegramLinks.unlinkedAt), condition)).returning({ userId: telegramLinks.userId });
-  for (const row of closed) await appendAudit(db, { actorKind: 'system', actorId: 'telegram', action: 'telegram.unlink', outcome: 'ok', details: { userId: row.userId } });
+  const closed = await db
+    .update(telegramLinks)
+    .set({ unlinkedAt: now })
+    .where(and(isNull(telegramLinks.unlinkedAt), condition))
+    .returning({ userId: telegramLinks.userId });
+  for (const row of closed)
+    await appendAudit(db, {
+      actorKind: 'system',
+      actorId: 'telegram',
+      action: 'telegram.unlink',
+      outcome: 'ok',
+      details: { userId: row.userId },
+    });
   return closed.length;
 }
 
@@ -171,11 +229,29 @@ type PersonRow = Awaited<ReturnType<typeof peopleQuery>>[number];
 
 function toPerson(row: PersonRow): LinkedPerson | undefined {
   if (row.status !== 'active') return undefined;
-  const base = { userId: row.userId, email: row.email, locale: row.locale, chatId: Number(row.chatId), telegramUserId: Number(row.telegramUserId) };
+  const base = {
+    userId: row.userId,
+    email: row.email,
+    locale: row.locale,
+    chatId: Number(row.chatId),
+    telegramUserId: Number(row.telegramUserId),
+  };
   if (row.staffId && row.department && row.role) {
-    return { ...base, actor: { kind: 'staff', userId: row.userId, staffId: row.staffId, tenantId: row.tenantId, department: row.department, role: row.role, name: row.name } };
+    return {
+      ...base,
+      actor: {
+        kind: 'staff',
+        userId: row.userId,
+        staffId: row.staffId,
+        tenantId: row.tenantId,
+        department: row.department,
+        role: row.role,
+        name: row.name,
+      },
+    };
   }
-  if (row.tenantKind === 'trader') return { ...base, actor: { kind: 'trader', userId: row.userId, tenantId: row.tenantId, name: row.name } };
+  if (row.tenantKind === 'trader')
+    return { ...base, actor: { kind: 'trader', userId: row.userId, tenantId: row.tenantId, name: row.name } };
   return undefined;
 }
 
@@ -190,7 +266,9 @@ function peopleQuery(db: Database) {
 
 /** The person a Telegram account is linked to, if any (and still active). */
 export async function linkedPerson(db: Database, telegramUserId: number): Promise<LinkedPerson | undefined> {
-  const [row] = await peopleQuery(db).where(and(eq(telegramLinks.telegramUserId, BigInt(telegramUserId)), isNull(telegramLinks.unlinkedAt)));
+  const [row] = await peopleQuery(db).where(
+    and(eq(telegramLinks.telegramUserId, BigInt(telegramUserId)), isNull(telegramLinks.unlinkedAt)),
+  );
   return row ? toPerson(row) : undefined;
 }
 
@@ -204,7 +282,10 @@ export async function linkedUsers(db: Database, userIds: readonly string[]): Pro
 /** Linked staff who may decide an approval of `department`: its head, the CEO, admins. */
 export async function linkedDeciders(db: Database, department: Department): Promise<LinkedPerson[]> {
   const rows = await peopleQuery(db).where(
-    and(isNull(telegramLinks.unlinkedAt), or(inArray(staff.role, ['ceo', 'admin']), and(eq(staff.role, 'head'), eq(staff.department, department)))),
+    and(
+      isNull(telegramLinks.unlinkedAt),
+      or(inArray(staff.role, ['ceo', 'admin']), and(eq(staff.role, 'head'), eq(staff.department, department))),
+    ),
   );
   return rows.map((row) => toPerson(row)).filter((p): p is LinkedPerson => p !== undefined);
 }
@@ -233,7 +314,13 @@ export async function registerGroup(db: Database, chatId: number, department: De
     .insert(telegramGroups)
     .values({ chatId: BigInt(chatId), department, title: title ?? null, active: true })
     .onConflictDoUpdate({ target: telegramGroups.chatId, set: { department, active: true, ...(title ? { title } : {}) } });
-  await appendAudit(db, { actorKind: 'system', actorId: 'cli', action: 'telegram.register_group', outcome: 'ok', details: { chatId, department } });
+  await appendAudit(db, {
+    actorKind: 'system',
+    actorId: 'cli',
+    action: 'telegram.register_group',
+    outcome: 'ok',
+    details: { chatId, department },
+  });
 }
 
 /** True when the group was registered (and now is not); a second call changes nothing and says so. */
@@ -244,12 +331,21 @@ export async function unregisterGroup(db: Database, chatId: number): Promise<boo
     .where(and(eq(telegramGroups.chatId, BigInt(chatId)), eq(telegramGroups.active, true)))
     .returning({ chatId: telegramGroups.chatId, department: telegramGroups.department });
   if (rows.length === 0) return false;
-  await appendAudit(db, { actorKind: 'system', actorId: 'cli', action: 'telegram.unregister_group', outcome: 'ok', details: { chatId, department: rows[0]!.department } });
+  await appendAudit(db, {
+    actorKind: 'system',
+    actorId: 'cli',
+    action: 'telegram.unregister_group',
+    outcome: 'ok',
+    details: { chatId, department: rows[0]!.department },
+  });
   return true;
 }
 
 /** The department a group chat is registered for, when it is registered and active. */
 export async function groupDepartment(db: Database, chatId: number): Promise<Department | undefined> {
-  const [row] = await db.select({ department: telegramGroups.department }).from(telegramGroups).where(and(eq(telegramGroups.chatId, BigInt(chatId)), eq(telegramGroups.active, true)));
+  const [row] = await db
+    .select({ department: telegramGroups.department })
+    .from(telegramGroups)
+    .where(and(eq(telegramGroups.chatId, BigInt(chatId)), eq(telegramGroups.active, true)));
   return row?.department;
 }

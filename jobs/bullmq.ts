@@ -2,7 +2,18 @@ import { Queue, Worker, type Job as BullJob } from 'bullmq';
 import { systemClock, type Clock, type ClockTimer } from '../clock/index.ts';
 import { safeJobId } from './ids.ts';
 import { RedisOutageLog, type JobsLogger } from './redis-outage.ts';
-import { DEFAULT_ATTEMPTS, DEFAULT_BACKOFF_MS, type Job, type JobEvents, type JobHandler, type JobOptions, type Jobs, type QueueCounts, type QueueName, type Repeat } from './types.ts';
+import {
+  DEFAULT_ATTEMPTS,
+  DEFAULT_BACKOFF_MS,
+  type Job,
+  type JobEvents,
+  type JobHandler,
+  type JobOptions,
+  type Jobs,
+  type QueueCounts,
+  type QueueName,
+  type Repeat,
+} from './types.ts';
 
 /** BullMQ keeps this many finished jobs per queue (for de-duplication and inspection). */
 const KEEP_COMPLETED = 1_000;
@@ -106,7 +117,10 @@ export class BullMqJobs implements Jobs {
       if (this.#closed || this.#schedules.get(`${declared.queue}/${declared.key}`) !== declared) continue;
       await this.#upsert(declared);
       recreated++;
-      this.#logger?.warn({ queue: declared.queue, schedule: declared.key }, 'schedule missing from Redis (restarted empty, failed over or flushed): declared again');
+      this.#logger?.warn(
+        { queue: declared.queue, schedule: declared.key },
+        'schedule missing from Redis (restarted empty, failed over or flushed): declared again',
+      );
       this.#events.onScheduleRecreated?.(declared.queue, declared.key);
     }
     return recreated;
@@ -125,11 +139,15 @@ export class BullMqJobs implements Jobs {
 
   async #upsert(declared: DeclaredSchedule): Promise<void> {
     const { queue, key, repeat, name, data } = declared;
-    await this.#queue(queue).upsertJobScheduler(key, 'everyMs' in repeat ? { every: repeat.everyMs } : { pattern: repeat.cron, tz: repeat.timezone }, {
-      name,
-      data,
-      opts: { attempts: 1, removeOnComplete: { count: KEEP_COMPLETED }, removeOnFail: { count: KEEP_FAILED } },
-    });
+    await this.#queue(queue).upsertJobScheduler(
+      key,
+      'everyMs' in repeat ? { every: repeat.everyMs } : { pattern: repeat.cron, tz: repeat.timezone },
+      {
+        name,
+        data,
+        opts: { attempts: 1, removeOnComplete: { count: KEEP_COMPLETED }, removeOnFail: { count: KEEP_FAILED } },
+      },
+    );
   }
 
   async add<T>(queue: QueueName, name: string, data: T, options: JobOptions = {}): Promise<string> {
@@ -158,9 +176,15 @@ export class BullMqJobs implements Jobs {
 
   work(queue: QueueName, handler: JobHandler, options: { concurrency?: number } = {}): void {
     const toJob = (job: BullJob, attempt: number): Job => ({ id: job.id!, queue, name: job.name, data: job.data as unknown, attempt });
-    const worker = new Worker(queue, (job) => handler(toJob(job, job.attemptsMade + 1)), { connection: this.#connection, prefix: this.#prefix, concurrency: options.concurrency ?? 1 });
+    const worker = new Worker(queue, (job) => handler(toJob(job, job.attemptsMade + 1)), {
+      connection: this.#connection,
+      prefix: this.#prefix,
+      concurrency: options.concurrency ?? 1,
+    });
     worker.on('completed', () => this.#outage.recovered());
-    worker.on('completed', (job) => this.#events.onCompleted?.(toJob(job, job.attemptsMade), Date.now() - (job.timestamp + (job.delay ?? 0))));
+    worker.on('completed', (job) =>
+      this.#events.onCompleted?.(toJob(job, job.attemptsMade), Date.now() - (job.timestamp + (job.delay ?? 0))),
+    );
     worker.on('failed', (job, error) => {
       if (job) this.#events.onFailed?.(toJob(job, job.attemptsMade), error, job.attemptsMade < (job.opts.attempts ?? 1));
     });
@@ -171,7 +195,13 @@ export class BullMqJobs implements Jobs {
 
   async counts(queue: QueueName): Promise<QueueCounts> {
     const counts = await this.#queue(queue).getJobCounts('waiting', 'delayed', 'active', 'completed', 'failed', 'prioritized');
-    return { waiting: (counts['waiting'] ?? 0) + (counts['prioritized'] ?? 0), delayed: counts['delayed'] ?? 0, active: counts['active'] ?? 0, completed: counts['completed'] ?? 0, failed: counts['failed'] ?? 0 };
+    return {
+      waiting: (counts['waiting'] ?? 0) + (counts['prioritized'] ?? 0),
+      delayed: counts['delayed'] ?? 0,
+      active: counts['active'] ?? 0,
+      completed: counts['completed'] ?? 0,
+      failed: counts['failed'] ?? 0,
+    };
   }
 
   async close(timeoutMs = 10_000): Promise<void> {
@@ -180,7 +210,10 @@ export class BullMqJobs implements Jobs {
     this.#checkTimer = undefined;
     // Workers finish their running jobs first (BullMQ's graceful close), then the queues go.
     const closing = Promise.allSettled(this.#workers.map((worker) => worker.close()));
-    const timedOut = await Promise.race([closing.then(() => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(true), timeoutMs).unref())]);
+    const timedOut = await Promise.race([
+      closing.then(() => false),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(true), timeoutMs).unref()),
+    ]);
     if (timedOut) await Promise.allSettled(this.#workers.map((worker) => worker.close(true)));
     await Promise.allSettled([...this.#queues.values()].map((queue) => queue.close()));
   }

@@ -2,7 +2,19 @@ import crypto from 'node:crypto';
 import { systemClock, type Clock, type ClockTimer } from '../clock/index.ts';
 import { safeJobId } from './ids.ts';
 import { assertCron, nextCronTime } from './cron.ts';
-import { DEFAULT_ATTEMPTS, DEFAULT_BACKOFF_MS, backoffDelay, type Job, type JobEvents, type JobHandler, type JobOptions, type Jobs, type QueueCounts, type QueueName, type Repeat } from './types.ts';
+import {
+  DEFAULT_ATTEMPTS,
+  DEFAULT_BACKOFF_MS,
+  backoffDelay,
+  type Job,
+  type JobEvents,
+  type JobHandler,
+  type JobOptions,
+  type Jobs,
+  type QueueCounts,
+  type QueueName,
+  type Repeat,
+} from './types.ts';
 
 interface Entry {
   readonly job: { id: string; queue: QueueName; name: string; data: unknown };
@@ -51,7 +63,16 @@ export class InProcessJobs implements Jobs {
   #queue(name: QueueName): QueueState {
     let state = this.#queues.get(name);
     if (!state) {
-      state = { waiting: [], delayed: new Set(), active: 0, completed: 0, failed: 0, concurrency: 1, known: new Map(), schedules: new Map() };
+      state = {
+        waiting: [],
+        delayed: new Set(),
+        active: 0,
+        completed: 0,
+        failed: 0,
+        concurrency: 1,
+        known: new Map(),
+        schedules: new Map(),
+      };
       this.#queues.set(name, state);
     }
     return state;
@@ -63,7 +84,13 @@ export class InProcessJobs implements Jobs {
     const id = options.jobId ? safeJobId(options.jobId) : crypto.randomUUID();
     if (state.known.has(id)) return id;
     state.known.set(id, 'pending');
-    const entry: Entry = { job: { id, queue, name, data }, attempt: 1, dueAt: this.#clock.now() + (options.delayMs ?? 0), attempts: options.attempts ?? DEFAULT_ATTEMPTS, backoffMs: options.backoffMs ?? DEFAULT_BACKOFF_MS };
+    const entry: Entry = {
+      job: { id, queue, name, data },
+      attempt: 1,
+      dueAt: this.#clock.now() + (options.delayMs ?? 0),
+      attempts: options.attempts ?? DEFAULT_ATTEMPTS,
+      backoffMs: options.backoffMs ?? DEFAULT_BACKOFF_MS,
+    };
     this.#enqueue(state, entry);
     return id;
   }
@@ -139,7 +166,10 @@ export class InProcessJobs implements Jobs {
     await this.removeSchedule(queue, key);
     const state = this.#queue(queue);
     let stopped = false;
-    const nextAt = (from: number) => ('everyMs' in repeat ? Math.floor(from / repeat.everyMs) * repeat.everyMs + repeat.everyMs : nextCronTime(repeat.cron, repeat.timezone, new Date(from)).getTime());
+    const nextAt = (from: number) =>
+      'everyMs' in repeat
+        ? Math.floor(from / repeat.everyMs) * repeat.everyMs + repeat.everyMs
+        : nextCronTime(repeat.cron, repeat.timezone, new Date(from)).getTime();
     const arm = (at: number) => {
       const timer = this.#clock.setTimer(
         () => {
@@ -151,7 +181,13 @@ export class InProcessJobs implements Jobs {
         Math.max(0, at - this.#clock.now()),
         { unref: true },
       );
-      state.schedules.set(key, { timer, stop: () => { stopped = true; this.#clock.clearTimer(timer); } });
+      state.schedules.set(key, {
+        timer,
+        stop: () => {
+          stopped = true;
+          this.#clock.clearTimer(timer);
+        },
+      });
     };
     arm(nextAt(this.#clock.now()));
   }
@@ -171,7 +207,13 @@ export class InProcessJobs implements Jobs {
 
   async counts(queue: QueueName): Promise<QueueCounts> {
     const state = this.#queue(queue);
-    return { waiting: state.waiting.length, delayed: state.delayed.size, active: state.active, completed: state.completed, failed: state.failed };
+    return {
+      waiting: state.waiting.length,
+      delayed: state.delayed.size,
+      active: state.active,
+      completed: state.completed,
+      failed: state.failed,
+    };
   }
 
   async close(timeoutMs = 10_000): Promise<void> {

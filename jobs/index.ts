@@ -8,10 +8,26 @@ export type { JobsLogger } from './redis-outage.ts';
 export { InProcessJobs } from './in-process.ts';
 export { nextCronTime } from './cron.ts';
 export { safeJobId } from './ids.ts';
-export { QUEUES, type Job, type JobEvents, type JobHandler, type JobOptions, type Jobs, type QueueCounts, type QueueName, type Repeat } from './types.ts';
+export {
+  QUEUES,
+  type Job,
+  type JobEvents,
+  type JobHandler,
+  type JobOptions,
+  type Jobs,
+  type QueueCounts,
+  type QueueName,
+  type Repeat,
+} from './types.ts';
 
 /** BullMQ when Redis is configured (many workers), the in-process runner otherwise. */
-export function createJobs(options: { redisUrl: string | undefined; prefix?: string; events?: JobEvents; logger?: JobsLogger; scheduleCheckMs?: number }): Jobs {
+export function createJobs(options: {
+  redisUrl: string | undefined;
+  prefix?: string;
+  events?: JobEvents;
+  logger?: JobsLogger;
+  scheduleCheckMs?: number;
+}): Jobs {
   const { redisUrl, ...rest } = options;
   return redisUrl ? new BullMqJobs({ url: redisUrl, ...rest }) : new InProcessJobs(options.events);
 }

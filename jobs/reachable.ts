@@ -16,7 +16,13 @@ export class RedisUnavailableError extends ProductError {
  * "Connection is closed." and a stack trace later.
  */
 export async function assertRedisReachable(url: string, timeoutMs = 3_000): Promise<void> {
-  const redis = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
   let lastError: unknown;
   redis.on('error', (error) => (lastError = error));
   try {
@@ -26,7 +32,10 @@ export async function assertRedisReachable(url: string, timeoutMs = 3_000): Prom
     const cause = lastError ?? error;
     const code = (cause as NodeJS.ErrnoException).code;
     const reason = code ?? (cause as Error).message ?? String(cause);
-    throw new RedisUnavailableError(`Cannot reach Redis at ${describeRedisUrl(url)} (REDIS_URL): ${reason}. Start Redis, fix REDIS_URL, or unset it to run jobs in this process.`, { cause });
+    throw new RedisUnavailableError(
+      `Cannot reach Redis at ${describeRedisUrl(url)} (REDIS_URL): ${reason}. Start Redis, fix REDIS_URL, or unset it to run jobs in this process.`,
+      { cause },
+    );
   } finally {
     redis.disconnect();
   }

@@ -40,13 +40,19 @@ export class RedisOutageLog {
     if (this.#since !== undefined) return;
     this.#since = this.#now();
     const code = (error as NodeJS.ErrnoException).code;
-    this.#logger?.error({ source, err: { message: error.message, ...(code ? { code } : {}) } }, 'redis unreachable: jobs and schedules wait until it answers again');
+    this.#logger?.error(
+      { source, err: { message: error.message, ...(code ? { code } : {}) } },
+      'redis unreachable: jobs and schedules wait until it answers again',
+    );
   }
 
   /** Redis answered a command again. */
   recovered(): void {
     if (this.#since === undefined) return;
-    this.#logger?.warn({ downMs: this.#now() - this.#since, errors: this.#errors, sources: [...this.#sources].sort() }, 'redis reachable again');
+    this.#logger?.warn(
+      { downMs: this.#now() - this.#since, errors: this.#errors, sources: [...this.#sources].sort() },
+      'redis reachable again',
+    );
     this.#since = undefined;
     this.#errors = 0;
     this.#sources.clear();

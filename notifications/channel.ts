@@ -80,7 +80,10 @@ export interface NotificationChannel<Address = unknown> {
    * A row the channel draws itself (a chart, as a picture); undefined for the templates' text.
    * May throw InvalidNotificationError: the row then fails with its message.
    */
-  prepare?(row: ClaimedNotification, context: { readonly db: Database; readonly locale: Locale }): Promise<OutgoingNotification | undefined>;
+  prepare?(
+    row: ClaimedNotification,
+    context: { readonly db: Database; readonly locale: Locale },
+  ): Promise<OutgoingNotification | undefined>;
   /** Sends one message; resolves with the channel's message id once it was accepted. */
   send(address: Address, outgoing: OutgoingNotification, context: SendContext): Promise<{ readonly messageId: number }>;
   /** What a failed send means; undefined when the error is not a delivery failure (it is rethrown). */

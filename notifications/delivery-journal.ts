@@ -35,7 +35,9 @@ function parseDelivery(text: string | null | undefined): Delivery | undefined {
   if (!text) return undefined;
   try {
     const value = JSON.parse(text) as Partial<Delivery>;
-    return typeof value.id === 'string' && Number.isSafeInteger(value.messageId) && Number.isFinite(value.sentAtMs) ? (value as Delivery) : undefined;
+    return typeof value.id === 'string' && Number.isSafeInteger(value.messageId) && Number.isFinite(value.sentAtMs)
+      ? (value as Delivery)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -103,7 +105,9 @@ export class FileDeliveryJournal implements DeliveryJournal {
   constructor(file: string) {
     this.#opened = (async () => {
       await fs.promises.mkdir(path.dirname(file), { recursive: true });
-      const text = await fs.promises.readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? '' : Promise.reject(error)));
+      const text = await fs.promises
+        .readFile(file, 'utf8')
+        .catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? '' : Promise.reject(error)));
       for (const line of text.split('\n')) {
         if (!line) continue;
         const forgotten = /^\{"forget":"([^"]+)"\}$/.exec(line)?.[1];

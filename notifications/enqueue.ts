@@ -5,10 +5,7 @@ import { parsePayload, type NotificationType } from './templates.ts';
 // The one way into the outbox: every producer (workflows, billing, trading, the doors) queues
 // through enqueueNotification, so every payload is checked against its type's schema here.
 
-const recipientSchema = z.union([
-  z.object({ userId: z.uuid() }).strict(),
-  z.object({ department: z.enum(departments) }).strict(),
-]);
+const recipientSchema = z.union([z.object({ userId: z.uuid() }).strict(), z.object({ department: z.enum(departments) }).strict()]);
 
 const enqueueSchema = z.object({
   tenantId: z.uuid(),

@@ -33,4 +33,10 @@ export {
   type SendContext,
   type DeliveryFailure,
 } from './channel.ts';
-export { createDeliveryJournal, FileDeliveryJournal, RedisDeliveryJournal, type Delivery, type DeliveryJournal } from './delivery-journal.ts';
+export {
+  createDeliveryJournal,
+  FileDeliveryJournal,
+  RedisDeliveryJournal,
+  type Delivery,
+  type DeliveryJournal,
+} from './delivery-journal.ts';

@@ -2,7 +2,16 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../clock/index.ts';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { notificationPreferences, notifications, queryRows, staff, users, type Database, type Department, type NotificationLevel } from '../db/index.ts';
+import {
+  notificationPreferences,
+  notifications,
+  queryRows,
+  staff,
+  users,
+  type Database,
+  type Department,
+  type NotificationLevel,
+} from '../db/index.ts';
 import type { ClaimedNotification, NotificationChannel, OutgoingNotification } from './channel.ts';
 import type { Delivery, DeliveryJournal } from './delivery-journal.ts';
 import { levelFor } from './preferences.ts';
@@ -14,6 +23,7 @@ export type { ClaimedNotification } from './channel.ts';
 export interface NotificationOutboxOptions {
   readonly db: Database;
   /** Where the messages go (Telegram: telegram/outbox's TelegramChannel). */
+  // biome-ignore lint/suspicious/noExplicitAny: the outbox hands a channel back only the addresses it gave (any address type plugs in)
   readonly channel: NotificationChannel<any>;
   /** Rows held at once by this sender (claimed, waiting for a slot or in flight). Default: 10 s of the global rate, at least 10. */
   readonly batchSize?: number;
@@ -54,7 +64,17 @@ export interface NotificationOutboxOptions {
   readonly render?: (row: ClaimedNotification, locale: Locale) => RenderedMessage | undefined;
 }
 
-export type Outcome = 'sent' | 'skipped' | 'failed' | 'retry' | 'rate_limited' | 'released' | 'fanned_out' | 'lease_lost' | 'journaled' | 'reconciled';
+export type Outcome =
+  | 'sent'
+  | 'skipped'
+  | 'failed'
+  | 'retry'
+  | 'rate_limited'
+  | 'released'
+  | 'fanned_out'
+  | 'lease_lost'
+  | 'journaled'
+  | 'reconciled';
 
 export interface OutboxReport {
   claimed: number;
@@ -76,7 +96,21 @@ export interface OutboxReport {
   maybeDelivered: number;
 }
 
-const emptyReport = (): OutboxReport => ({ claimed: 0, sent: 0, skipped: 0, failed: 0, retry: 0, rateLimited: 0, released: 0, fannedOut: 0, leaseLost: 0, digested: 0, journaled: 0, reconciled: 0, maybeDelivered: 0 });
+const emptyReport = (): OutboxReport => ({
+  claimed: 0,
+  sent: 0,
+  skipped: 0,
+  failed: 0,
+  retry: 0,
+  rateLimited: 0,
+  released: 0,
+  fannedOut: 0,
+  leaseLost: 0,
+  digested: 0,
+  journaled: 0,
+  reconciled: 0,
+  maybeDelivered: 0,
+});
 const reportKey: Record<Outcome, keyof OutboxReport> = {
   sent: 'sent',
   skipped: 'skipped',
@@ -150,6 +184,7 @@ interface Recipient {
  */
 export class NotificationOutbox {
   private readonly db: Database;
+  // biome-ignore lint/suspicious/noExplicitAny: as above, the address type is the channel's own
   private readonly channel: NotificationChannel<any>;
   private readonly batchSize: number;
   private readonly perRecipient: number;
@@ -169,7 +204,15 @@ export class NotificationOutbox {
   /** Journaled deliveries the database has not taken yet (retried before each claim). */
   private readonly unrecorded = new Map<string, Delivery>();
   private leftoversLoaded = false;
-  private readonly counters: { outcomes: Counter<'type' | 'outcome'>; rateLimited: Counter; maybeDelivered: Counter<'type'>; digests: Counter; backlog: Gauge<'measure'> } | undefined;
+  private readonly counters:
+    | {
+        outcomes: Counter<'type' | 'outcome'>;
+        rateLimited: Counter;
+        maybeDelivered: Counter<'type'>;
+        digests: Counter;
+        backlog: Gauge<'measure'>;
+      }
+    | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private stopController = new AbortController();
   private loopPromise: Promise<void> | undefined;
@@ -200,7 +243,9 @@ export class NotificationOutbox {
     this.clock = options.clock ?? systemClock;
     this.journal = options.journal;
     if (this.leaseMs <= this.channel.maxCallMs + this.leaseSafetyMs) {
-      throw new RangeError(`leaseMs (${this.leaseMs}) must exceed the request timeout (${this.channel.maxCallMs}) plus the safety margin (${this.leaseSafetyMs})`);
+      throw new RangeError(
+        `leaseMs (${this.leaseMs}) must exceed the request timeout (${this.channel.maxCallMs}) plus the safety margin (${this.leaseSafetyMs})`,
+      );
     }
     if (options.metricsRegistry) {
       const { name, label } = this.channel;
@@ -211,7 +256,11 @@ export class NotificationOutbox {
           labelNames: ['type', 'outcome'],
           registers: [options.metricsRegistry],
         }),
-        rateLimited: new Counter({ name: `${name}_rate_limited_total`, help: `429 answers from ${label}.`, registers: [options.metricsRegistry] }),
+        rateLimited: new Counter({
+          name: `${name}_rate_limited_total`,
+          help: `429 answers from ${label}.`,
+          registers: [options.metricsRegistry],
+        }),
         maybeDelivered: new Counter({
           name: `${name}_outbox_maybe_delivered_total`,
           help: `Sends that failed after ${label} may have accepted the message (a timeout, a connection cut mid-request); each is retried and may reach the person twice.`,
@@ -234,7 +283,11 @@ export class NotificationOutbox {
             }
           },
         }),
-        digests: new Counter({ name: `${name}_digests_total`, help: 'Digest messages sent: one reader\'s backlog of notifications as one message.', registers: [options.metricsRegistry] }),
+        digests: new Counter({
+          name: `${name}_digests_total`,
+          help: "Digest messages sent: one reader's backlog of notifications as one message.",
+          registers: [options.metricsRegistry],
+        }),
       };
     }
   }
@@ -292,7 +345,8 @@ export class NotificationOutbox {
     })();
     const result = await Promise.race([drained, timeout]);
     clearTimeout(timer);
-    if (result === 'timeout') this.logger?.warn({ holding: this.inFlight.size }, `${this.channel.name} outbox stopped before every request in flight was answered`);
+    if (result === 'timeout')
+      this.logger?.warn({ holding: this.inFlight.size }, `${this.channel.name} outbox stopped before every request in flight was answered`);
     this.loopPromise = undefined;
   }
 
@@ -382,10 +436,12 @@ export class NotificationOutbox {
     const inDigest = new Set(digests.flatMap((digest) => digest.parts.map((part) => part.row.id)));
     const tasks: Promise<void>[] = [];
     const track = (work: Promise<unknown>) => {
-      const task = work.then(() => undefined).finally(() => {
-        this.inFlight.delete(task);
-        this.wakeUp?.();
-      });
+      const task = work
+        .then(() => undefined)
+        .finally(() => {
+          this.inFlight.delete(task);
+          this.wakeUp?.();
+        });
       this.inFlight.add(task);
       tasks.push(task);
     };
@@ -393,20 +449,29 @@ export class NotificationOutbox {
       if (inDigest.has(row.id)) continue;
       const known = journaled.get(row.id);
       track(
-        (known ? this.recordJournaled(row, known) : this.deliver(row, row.recipientUserId ? recipients.get(row.recipientUserId) : undefined, slotDeadline, report))
+        (known
+          ? this.recordJournaled(row, known)
+          : this.deliver(row, row.recipientUserId ? recipients.get(row.recipientUserId) : undefined, slotDeadline, report)
+        )
           .then((outcome) => {
             if (outcome === 'fanned_out') this.woken = true; // its per-person rows are due now
             this.record(report, row, outcome);
           })
           .catch((error: unknown) => {
-            this.logger?.error({ err: error, notificationId: row.id }, `${this.channel.name} outbox: recording a delivery failed; the row will be retried after its lease`);
+            this.logger?.error(
+              { err: error, notificationId: row.id },
+              `${this.channel.name} outbox: recording a delivery failed; the row will be retried after its lease`,
+            );
           }),
       );
     }
     for (const digest of digests) {
       track(
         this.deliverDigest(digest, slotDeadline, report).catch((error: unknown) => {
-          this.logger?.error({ err: error, notificationIds: digest.parts.map((part) => part.row.id) }, `${this.channel.name} outbox: recording a digest failed; its rows will be retried after their lease`);
+          this.logger?.error(
+            { err: error, notificationIds: digest.parts.map((part) => part.row.id) },
+            `${this.channel.name} outbox: recording a digest failed; its rows will be retried after their lease`,
+          );
         }),
       );
     }
@@ -447,9 +512,15 @@ export class NotificationOutbox {
             from notifications where status = 'pending' and claimed_until > ${now}::timestamptz
           ),
           due as (
-            select n.id, n.created_at, n.type in (${sql.join(undigestibleTypes.map((type) => sql`${type}`), sql`, `)}) as alone,
+            select n.id, n.created_at, n.type in (${sql.join(
+              undigestibleTypes.map((type) => sql`${type}`),
+              sql`, `,
+            )}) as alone,
                    row_number() over (
-                     partition by coalesce(n.recipient_user_id::text, n.recipient_department::text, ''), n.type in (${sql.join(undigestibleTypes.map((type) => sql`${type}`), sql`, `)})
+                     partition by coalesce(n.recipient_user_id::text, n.recipient_department::text, ''), n.type in (${sql.join(
+                       undigestibleTypes.map((type) => sql`${type}`),
+                       sql`, `,
+                     )})
                      order by n.created_at, n.id) as rn
             from notifications n
             where n.status = 'pending'
@@ -491,7 +562,11 @@ export class NotificationOutbox {
    * The readers with at least `digestAfter` rows in this claim that can share a message
    * (rendered, not off, no buttons): those rows go as one digest, the rest alone.
    */
-  private planDigests(rows: readonly ClaimedNotification[], recipients: Map<string, Recipient>, journaled: Map<string, Delivery>): Digest[] {
+  private planDigests(
+    rows: readonly ClaimedNotification[],
+    recipients: Map<string, Recipient>,
+    journaled: Map<string, Delivery>,
+  ): Digest[] {
     const byReader = new Map<string, ClaimedNotification[]>();
     for (const row of rows) {
       if (row.recipientUserId === null || journaled.has(row.id) || (undigestibleTypes as readonly string[]).includes(row.type)) continue;
@@ -524,9 +599,13 @@ export class NotificationOutbox {
    * together and are recorded with the same message id; the rest are released for the next claim.
    */
   private async deliverDigest(digest: Digest, slotDeadline: number, report: OutboxReport | undefined): Promise<void> {
-    const { message, taken } = renderDigest(digest.parts.map((part) => part.message), digest.recipient.locale);
+    const { message, taken } = renderDigest(
+      digest.parts.map((part) => part.message),
+      digest.recipient.locale,
+    );
     const included = digest.parts.slice(0, taken);
-    for (const part of digest.parts.slice(taken)) this.record(report, part.row, await this.finish(part.row, { status: 'pending', claimedUntil: null }, undefined, 'released'));
+    for (const part of digest.parts.slice(taken))
+      this.record(report, part.row, await this.finish(part.row, { status: 'pending', claimedUntil: null }, undefined, 'released'));
     const rows = included.map((part) => part.row);
     let messageId: number;
     try {
@@ -539,7 +618,7 @@ export class NotificationOutbox {
       messageId = sent.messageId;
     } catch (error) {
       const outcomes = await this.onSendError(rows, error, report);
-      rows.forEach((row, i) => this.record(report, row, outcomes[i]!));
+      for (const [i, row] of rows.entries()) this.record(report, row, outcomes[i]!);
       return;
     }
     const sentAtMs = this.clock.now();
@@ -554,7 +633,10 @@ export class NotificationOutbox {
   /** Address on the channel, language, status and notification settings of the people in a batch. */
   private async recipients(rows: readonly ClaimedNotification[]): Promise<Map<string, Recipient>> {
     const ids = [...new Set(rows.map((row) => row.recipientUserId!))];
-    const people = await this.db.select({ id: users.id, locale: users.locale, status: users.status }).from(users).where(inArray(users.id, ids));
+    const people = await this.db
+      .select({ id: users.id, locale: users.locale, status: users.status })
+      .from(users)
+      .where(inArray(users.id, ids));
     const addresses = await this.channel.addresses(this.db, ids);
     const types = [...new Set(rows.map((row) => row.type)), '*'];
     const levels = await this.db
@@ -563,19 +645,30 @@ export class NotificationOutbox {
       .where(and(inArray(notificationPreferences.userId, ids), inArray(notificationPreferences.type, types)));
     const out = new Map<string, Recipient>();
     for (const person of people) {
-      out.set(person.id, { address: addresses.get(person.id) ?? null, locale: person.locale, active: person.status === 'active', levels: new Map() });
+      out.set(person.id, {
+        address: addresses.get(person.id) ?? null,
+        locale: person.locale,
+        active: person.status === 'active',
+        levels: new Map(),
+      });
     }
     for (const level of levels) out.get(level.userId)?.levels.set(level.type, level.level);
     return out;
   }
 
-  private async deliver(row: ClaimedNotification, recipient: Recipient | undefined, slotDeadline: number, report: OutboxReport | undefined): Promise<Outcome> {
+  private async deliver(
+    row: ClaimedNotification,
+    recipient: Recipient | undefined,
+    slotDeadline: number,
+    report: OutboxReport | undefined,
+  ): Promise<Outcome> {
     if (row.recipientUserId === null) return this.fanOut(row);
     if (!recipient) return this.finish(row, { status: 'skipped', lastError: 'recipient no longer exists' });
     if (!recipient.active) return this.finish(row, { status: 'skipped', lastError: 'recipient is disabled' });
     if (recipient.address === null) return this.finish(row, { status: 'skipped', lastError: this.channel.unreachable.person });
     const level = levelFor(recipient.levels, row.type);
-    if (level === 'off') return this.finish(row, { status: 'skipped', lastError: `notifications of type ${row.type} are off for this person` });
+    if (level === 'off')
+      return this.finish(row, { status: 'skipped', lastError: `notifications of type ${row.type} are off for this person` });
     let outgoing: OutgoingNotification;
     try {
       // What the channel draws itself (a chart) is drawn before a slot is taken.
@@ -589,7 +682,11 @@ export class NotificationOutbox {
     }
     let delivery: Delivery;
     try {
-      const sent = await this.channel.send(recipient.address, outgoing, { silent: level === 'silent', deadline: slotDeadline, signal: this.stopController.signal });
+      const sent = await this.channel.send(recipient.address, outgoing, {
+        silent: level === 'silent',
+        deadline: slotDeadline,
+        signal: this.stopController.signal,
+      });
       this.consecutiveOutages = 0;
       delivery = { id: row.id, messageId: sent.messageId, sentAtMs: this.clock.now() };
     } catch (error) {
@@ -612,11 +709,26 @@ export class NotificationOutbox {
       case 'released':
         return each((row) => this.finish(row, { status: 'pending', claimedUntil: null }, failure.retryInMs, 'released'));
       case 'rate_limited':
-        this.logger?.warn({ notificationIds: ids, retryAfterS: failure.retryAfterS, global: failure.global }, `${name} 429: waiting retry_after`);
-        return each((row) => this.finish(row, { status: 'pending', claimedUntil: null, lastError: failure.description.slice(0, 500) }, failure.retryAfterS * 1000, 'rate_limited'));
+        this.logger?.warn(
+          { notificationIds: ids, retryAfterS: failure.retryAfterS, global: failure.global },
+          `${name} 429: waiting retry_after`,
+        );
+        return each((row) =>
+          this.finish(
+            row,
+            { status: 'pending', claimedUntil: null, lastError: failure.description.slice(0, 500) },
+            failure.retryAfterS * 1000,
+            'rate_limited',
+          ),
+        );
       case 'permanent':
-        this.logger?.warn({ notificationIds: ids, code: failure.code, reason: failure.description }, `${name} refused a notification for good`);
-        return each((row) => this.finish(row, { status: 'failed', attempts: row.attempts + 1, lastError: failure.description.slice(0, 500) }));
+        this.logger?.warn(
+          { notificationIds: ids, code: failure.code, reason: failure.description },
+          `${name} refused a notification for good`,
+        );
+        return each((row) =>
+          this.finish(row, { status: 'failed', attempts: row.attempts + 1, lastError: failure.description.slice(0, 500) }),
+        );
       case 'transient': {
         if (failure.outage) this.onOutage();
         if (failure.maybeDelivered) {
@@ -624,12 +736,25 @@ export class NotificationOutbox {
             this.count(report, 'maybeDelivered');
             this.counters?.maybeDelivered.inc({ type: row.type });
           }
-          this.logger?.warn({ notificationIds: ids, reason: failure.description }, `${name} may have accepted a notification whose send failed; the retry may deliver it twice`);
+          this.logger?.warn(
+            { notificationIds: ids, reason: failure.description },
+            `${name} may have accepted a notification whose send failed; the retry may deliver it twice`,
+          );
         }
         const attempts = Math.max(...rows.map((row) => row.attempts)) + 1;
         const delay = Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** Math.min(attempts - 1, 30)) * (0.8 + Math.random() * 0.4);
-        this.logger?.warn({ notificationIds: ids, attempts, retryInMs: Math.round(delay), reason: failure.description }, `${name} send failed; will retry`);
-        return each((row) => this.finish(row, { status: 'pending', claimedUntil: null, attempts: row.attempts + 1, lastError: failure.description.slice(0, 500) }, Math.round(delay), 'retry'));
+        this.logger?.warn(
+          { notificationIds: ids, attempts, retryInMs: Math.round(delay), reason: failure.description },
+          `${name} send failed; will retry`,
+        );
+        return each((row) =>
+          this.finish(
+            row,
+            { status: 'pending', claimedUntil: null, attempts: row.attempts + 1, lastError: failure.description.slice(0, 500) },
+            Math.round(delay),
+            'retry',
+          ),
+        );
       }
     }
   }
@@ -645,16 +770,28 @@ export class NotificationOutbox {
         await this.journal.record(delivery);
         journaled = true;
       } catch (error) {
-        this.logger?.warn({ notificationId: row.id, err: error }, `${this.channel.name} outbox: the delivery journal is unavailable; recording the delivery in the database only`);
+        this.logger?.warn(
+          { notificationId: row.id, err: error },
+          `${this.channel.name} outbox: the delivery journal is unavailable; recording the delivery in the database only`,
+        );
       }
     }
     let outcome: Outcome;
     try {
-      outcome = await this.finish(row, { status: 'sent', sentAt: new Date(delivery.sentAtMs), telegramMessageId: delivery.messageId, attempts: row.attempts + 1, lastError: null });
+      outcome = await this.finish(row, {
+        status: 'sent',
+        sentAt: new Date(delivery.sentAtMs),
+        telegramMessageId: delivery.messageId,
+        attempts: row.attempts + 1,
+        lastError: null,
+      });
     } catch (error) {
       if (!journaled) throw error;
       this.unrecorded.set(row.id, delivery);
-      this.logger?.warn({ notificationId: row.id, err: error }, `${this.channel.name} outbox: delivered but the database could not record it; kept in the delivery journal until it can`);
+      this.logger?.warn(
+        { notificationId: row.id, err: error },
+        `${this.channel.name} outbox: delivered but the database could not record it; kept in the delivery journal until it can`,
+      );
       return 'journaled';
     }
     if (journaled) await this.journal!.forget([row.id]).catch(() => {});
@@ -671,19 +808,32 @@ export class NotificationOutbox {
     }
     if (!this.journal || lapsed.length === 0) return found;
     try {
-      for (const [id, delivery] of await this.journal.lookup(lapsed.filter((row) => !found.has(row.id)).map((row) => row.id))) found.set(id, delivery);
+      for (const [id, delivery] of await this.journal.lookup(lapsed.filter((row) => !found.has(row.id)).map((row) => row.id)))
+        found.set(id, delivery);
     } catch (error) {
-      this.logger?.warn({ rows: lapsed.length, err: error }, `${this.channel.name} outbox: could not read the delivery journal; rows whose earlier lease lapsed are sent anyway`);
+      this.logger?.warn(
+        { rows: lapsed.length, err: error },
+        `${this.channel.name} outbox: could not read the delivery journal; rows whose earlier lease lapsed are sent anyway`,
+      );
     }
     return found;
   }
 
   /** A claimed row the journal says Telegram already accepted: recorded as sent, not sent again. */
   private async recordJournaled(row: ClaimedNotification, delivery: Delivery): Promise<Outcome> {
-    const outcome = await this.finish(row, { status: 'sent', sentAt: new Date(delivery.sentAtMs), telegramMessageId: delivery.messageId, attempts: row.attempts + 1, lastError: null });
+    const outcome = await this.finish(row, {
+      status: 'sent',
+      sentAt: new Date(delivery.sentAtMs),
+      telegramMessageId: delivery.messageId,
+      attempts: row.attempts + 1,
+      lastError: null,
+    });
     this.unrecorded.delete(row.id);
     await this.journal?.forget([row.id]).catch(() => {});
-    this.logger?.info({ notificationId: row.id }, `${this.channel.name} outbox: recorded a delivery from the journal instead of sending it again`);
+    this.logger?.info(
+      { notificationId: row.id },
+      `${this.channel.name} outbox: recorded a delivery from the journal instead of sending it again`,
+    );
     return outcome === 'sent' ? 'reconciled' : outcome;
   }
 
@@ -702,7 +852,14 @@ export class NotificationOutbox {
       for (const delivery of [...this.unrecorded.values()]) {
         const updated = await this.db
           .update(notifications)
-          .set({ status: 'sent', sentAt: new Date(delivery.sentAtMs), telegramMessageId: delivery.messageId, attempts: sql`${notifications.attempts} + 1`, claimedUntil: null, lastError: null })
+          .set({
+            status: 'sent',
+            sentAt: new Date(delivery.sentAtMs),
+            telegramMessageId: delivery.messageId,
+            attempts: sql`${notifications.attempts} + 1`,
+            claimedUntil: null,
+            lastError: null,
+          })
           .where(and(eq(notifications.id, delivery.id), eq(notifications.status, 'pending')))
           .returning({ id: notifications.id, type: notifications.type });
         this.unrecorded.delete(delivery.id);
@@ -736,10 +893,19 @@ export class NotificationOutbox {
     const updated = await this.db
       .update(notifications)
       .set(values)
-      .where(and(eq(notifications.id, row.id), eq(notifications.status, 'pending'), sql`${notifications.claimedUntil} = ${row.claimToken}::timestamptz`))
+      .where(
+        and(
+          eq(notifications.id, row.id),
+          eq(notifications.status, 'pending'),
+          sql`${notifications.claimedUntil} = ${row.claimToken}::timestamptz`,
+        ),
+      )
       .returning({ id: notifications.id });
     if (updated.length === 0) {
-      this.logger?.error({ notificationId: row.id, status: set.status }, `${this.channel.name} outbox: lease lost before the outcome was recorded`);
+      this.logger?.error(
+        { notificationId: row.id, status: set.status },
+        `${this.channel.name} outbox: lease lost before the outcome was recorded`,
+      );
       return 'lease_lost';
     }
     return outcome ?? (set.status as Outcome);
@@ -754,45 +920,59 @@ export class NotificationOutbox {
   private async fanOut(row: ClaimedNotification): Promise<Outcome> {
     const department = row.recipientDepartment;
     if (!department) return this.finish(row, { status: 'failed', lastError: 'no recipient (neither a user nor a department)' });
-    return this.db.transaction(async (tx) => {
-      const active = await tx
-        .selectDistinct({ userId: staff.userId })
-        .from(staff)
-        .innerJoin(users, eq(users.id, staff.userId))
-        .where(and(eq(staff.department, department), eq(users.status, 'active')));
-      const reached = active.length > 0 ? await this.channel.addresses(tx, active.map((member) => member.userId)) : new Map<string, unknown>();
-      const members = active.filter((member) => reached.has(member.userId));
-      if (members.length > 0) {
-        await tx
-          .insert(notifications)
-          .values(
-            members.map((member) => ({
-              tenantId: row.tenantId,
-              recipientUserId: member.userId,
-              type: row.type,
-              payload: row.payload,
-              dedupeKey: `${row.dedupeKey ?? row.id}:user:${member.userId}`,
-            })),
+    return this.db
+      .transaction(async (tx) => {
+        const active = await tx
+          .selectDistinct({ userId: staff.userId })
+          .from(staff)
+          .innerJoin(users, eq(users.id, staff.userId))
+          .where(and(eq(staff.department, department), eq(users.status, 'active')));
+        const reached =
+          active.length > 0
+            ? await this.channel.addresses(
+                tx,
+                active.map((member) => member.userId),
+              )
+            : new Map<string, unknown>();
+        const members = active.filter((member) => reached.has(member.userId));
+        if (members.length > 0) {
+          await tx
+            .insert(notifications)
+            .values(
+              members.map((member) => ({
+                tenantId: row.tenantId,
+                recipientUserId: member.userId,
+                type: row.type,
+                payload: row.payload,
+                dedupeKey: `${row.dedupeKey ?? row.id}:user:${member.userId}`,
+              })),
+            )
+            .onConflictDoNothing();
+        }
+        const [done] = await tx
+          .update(notifications)
+          .set(
+            members.length > 0
+              ? { status: 'sent', sentAt: new Date(this.clock.now()), claimedUntil: null, lastError: null }
+              : { status: 'skipped', claimedUntil: null, lastError: this.channel.unreachable.department(department) },
           )
-          .onConflictDoNothing();
-      }
-      const [done] = await tx
-        .update(notifications)
-        .set(
-          members.length > 0
-            ? { status: 'sent', sentAt: new Date(this.clock.now()), claimedUntil: null, lastError: null }
-            : { status: 'skipped', claimedUntil: null, lastError: this.channel.unreachable.department(department) },
-        )
-        .where(and(eq(notifications.id, row.id), eq(notifications.status, 'pending'), sql`${notifications.claimedUntil} = ${row.claimToken}::timestamptz`))
-        .returning({ id: notifications.id });
-      if (!done) {
-        tx.rollback();
-      }
-      return members.length > 0 ? ('fanned_out' as const) : ('skipped' as const);
-    }).catch((error: unknown) => {
-      if ((error as Error).name === 'TransactionRollbackError') return 'lease_lost' as const;
-      throw error;
-    });
+          .where(
+            and(
+              eq(notifications.id, row.id),
+              eq(notifications.status, 'pending'),
+              sql`${notifications.claimedUntil} = ${row.claimToken}::timestamptz`,
+            ),
+          )
+          .returning({ id: notifications.id });
+        if (!done) {
+          tx.rollback();
+        }
+        return members.length > 0 ? ('fanned_out' as const) : ('skipped' as const);
+      })
+      .catch((error: unknown) => {
+        if ((error as Error).name === 'TransactionRollbackError') return 'lease_lost' as const;
+        throw error;
+      });
   }
 
   /** How far behind delivery is: what the backlog alert reads (`<channel>_outbox_backlog`, telegram_outbox_backlog today). */
@@ -807,7 +987,11 @@ export class NotificationOutbox {
                  (select extract(epoch from ${now}::timestamptz - min(created_at)) from p) as oldest_s,
                  (select max(c) from (select count(*) as c from p group by k) per_reader) as largest`,
     );
-    return { pending: Number(row?.pending ?? 0), oldestSeconds: Math.max(0, Number(row?.oldest_s ?? 0)), largestReader: Number(row?.largest ?? 0) };
+    return {
+      pending: Number(row?.pending ?? 0),
+      oldestSeconds: Math.max(0, Number(row?.oldest_s ?? 0)),
+      largestReader: Number(row?.largest ?? 0),
+    };
   }
 
   /** Convenience for tests and tools: the rows still due or held (not sent, skipped or failed). */

@@ -15,17 +15,28 @@ export const preferenceTypeSchema = z.union([z.enum(notificationTypes as [Notifi
  * sound) or `off` (not delivered; the row is marked skipped). `*` sets every type that has
  * no setting of its own.
  */
-export async function setNotificationPreference(db: Database, userId: string, type: NotificationType | '*', level: NotificationLevel): Promise<void> {
+export async function setNotificationPreference(
+  db: Database,
+  userId: string,
+  type: NotificationType | '*',
+  level: NotificationLevel,
+): Promise<void> {
   const args = z.object({ userId: z.uuid(), type: preferenceTypeSchema, level: z.enum(notificationLevels) }).parse({ userId, type, level });
   await db
     .insert(notificationPreferences)
     .values({ userId: args.userId, type: args.type, level: args.level })
-    .onConflictDoUpdate({ target: [notificationPreferences.userId, notificationPreferences.type], set: { level: args.level, updatedAt: new Date() } });
+    .onConflictDoUpdate({
+      target: [notificationPreferences.userId, notificationPreferences.type],
+      set: { level: args.level, updatedAt: new Date() },
+    });
 }
 
 /** A person's settings: every type with the level in force (absent = on; `*` applies to the rest). */
 export async function getNotificationPreferences(db: Database, userId: string): Promise<Record<NotificationType, NotificationLevel>> {
-  const rows = await db.select().from(notificationPreferences).where(eq(notificationPreferences.userId, z.uuid().parse(userId)));
+  const rows = await db
+    .select()
+    .from(notificationPreferences)
+    .where(eq(notificationPreferences.userId, z.uuid().parse(userId)));
   const byType = new Map(rows.map((row) => [row.type, row.level]));
   return Object.fromEntries(notificationTypes.map((type) => [type, levelFor(byType, type)])) as Record<NotificationType, NotificationLevel>;
 }

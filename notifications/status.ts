@@ -14,7 +14,10 @@ export async function queuedNotificationId(db: Database, dedupeKey: string): Pro
 /** Rows still to deliver (pending) and rows that failed for good, over every channel. */
 export async function outboxCounts(db: Database): Promise<{ pending: number; failed: number }> {
   const [row] = await db
-    .select({ pending: sql<number>`count(*) filter (where ${notifications.status} = 'pending')::int`, failed: sql<number>`count(*) filter (where ${notifications.status} = 'failed')::int` })
+    .select({
+      pending: sql<number>`count(*) filter (where ${notifications.status} = 'pending')::int`,
+      failed: sql<number>`count(*) filter (where ${notifications.status} = 'failed')::int`,
+    })
     .from(notifications);
   return { pending: Number(row?.pending ?? 0), failed: Number(row?.failed ?? 0) };
 }

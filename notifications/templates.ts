@@ -47,7 +47,13 @@ export const payloadSchemas = {
     profitPct: decimal.optional(),
     reason: z.string().max(40).optional(),
   }),
-  risk_refusal: z.object({ botId: uuidish, botName: z.string().max(200).optional(), symbol: z.string().max(40), rule: z.string().max(80), reason: z.string().max(500) }),
+  risk_refusal: z.object({
+    botId: uuidish,
+    botName: z.string().max(200).optional(),
+    symbol: z.string().max(40),
+    rule: z.string().max(80),
+    reason: z.string().max(500),
+  }),
   bot_paused: z.object({ botId: uuidish, botName: z.string().max(200).optional(), reason: z.string().max(500) }),
   security_alert: z.object({
     severity: z.enum(['low', 'medium', 'high', 'critical']),
@@ -120,7 +126,8 @@ export function clipText(text: string, max = BODY_MAX, locale: Locale = 'pt-BR')
 
 type Renderer<T extends NotificationType> = (payload: NotificationPayload<T>, locale: Locale) => RenderedMessage;
 
-const html = (text: string, replyMarkup?: RenderedMessage['replyMarkup']): RenderedMessage => (replyMarkup ? { text, parseMode: 'HTML', replyMarkup } : { text, parseMode: 'HTML' });
+const html = (text: string, replyMarkup?: RenderedMessage['replyMarkup']): RenderedMessage =>
+  replyMarkup ? { text, parseMode: 'HTML', replyMarkup } : { text, parseMode: 'HTML' };
 const pt = (locale: Locale) => locale !== 'en';
 const botLabel = (p: { botName?: string | undefined; botId: string }) => h(p.botName ?? p.botId.slice(0, 8));
 
@@ -137,7 +144,11 @@ const reasonText = (reason: string | undefined, locale: Locale) => {
   return known ? known[pt(locale) ? 0 : 1] : h(reason ?? '');
 };
 
-function closedTrade(p: NotificationPayload<'trade_closed'> | NotificationPayload<'stop_loss_hit'>, locale: Locale, stopLoss: boolean): RenderedMessage {
+function closedTrade(
+  p: NotificationPayload<'trade_closed'> | NotificationPayload<'stop_loss_hit'>,
+  locale: Locale,
+  stopLoss: boolean,
+): RenderedMessage {
   const { base, quote } = splitPair(p.symbol);
   const gain = !p.profitQuote.startsWith('-') && !/^0+(\.0+)?$/.test(p.profitQuote);
   const icon = stopLoss ? '🛑' : gain ? '✅' : '🔻';
@@ -171,7 +182,11 @@ const SEVERITY: Record<string, [string, string, string]> = {
   critical: ['🚨', 'CRÍTICA', 'CRITICAL'],
 };
 
-const PERIODS: Record<string, [string, string]> = { daily: ['diário', 'Daily'], weekly: ['semanal', 'Weekly'], monthly: ['mensal', 'Monthly'] };
+const PERIODS: Record<string, [string, string]> = {
+  daily: ['diário', 'Daily'],
+  weekly: ['semanal', 'Weekly'],
+  monthly: ['mensal', 'Monthly'],
+};
 const DECISIONS: Record<string, [string, string]> = {
   approved: ['✅ Aprovado', '✅ Approved'],
   executed: ['✅ Aprovado e executado', '✅ Approved and executed'],
@@ -191,7 +206,11 @@ export const renderers: { [T in NotificationType]: Renderer<T> } = {
         [
           `💳 <b>Pagamento não aprovado</b>${who}`,
           `Fatura ${invoice}: ${amount} (tentativa ${p.attempt})`,
-          p.final ? 'Foi a última tentativa: a assinatura volta para o plano Free.' : next ? `Nova tentativa em ${next}.` : 'Atualize a forma de pagamento para evitar o cancelamento.',
+          p.final
+            ? 'Foi a última tentativa: a assinatura volta para o plano Free.'
+            : next
+              ? `Nova tentativa em ${next}.`
+              : 'Atualize a forma de pagamento para evitar o cancelamento.',
         ].join('\n'),
       );
     }
@@ -199,7 +218,11 @@ export const renderers: { [T in NotificationType]: Renderer<T> } = {
       [
         `💳 <b>Payment declined</b>${who}`,
         `Invoice ${invoice}: ${amount} (attempt ${p.attempt})`,
-        p.final ? 'That was the last attempt: the subscription moves to the Free plan.' : next ? `Next attempt on ${next}.` : 'Update the payment method to avoid cancellation.',
+        p.final
+          ? 'That was the last attempt: the subscription moves to the Free plan.'
+          : next
+            ? `Next attempt on ${next}.`
+            : 'Update the payment method to avoid cancellation.',
       ].join('\n'),
     );
   },
@@ -207,8 +230,16 @@ export const renderers: { [T in NotificationType]: Renderer<T> } = {
     const { base, quote } = splitPair(p.symbol);
     return html(
       (pt(locale)
-        ? [`📈 <b>Operação aberta</b> — ${h(p.symbol)}`, `Robô: ${botLabel(p)}`, `Compra: ${formatBase(p.amountBase, base, locale)} a ${formatPrice(p.priceQuote, quote, locale)}`]
-        : [`📈 <b>Trade opened</b> — ${h(p.symbol)}`, `Bot: ${botLabel(p)}`, `Bought ${formatBase(p.amountBase, base, locale)} at ${formatPrice(p.priceQuote, quote, locale)}`]
+        ? [
+            `📈 <b>Operação aberta</b> — ${h(p.symbol)}`,
+            `Robô: ${botLabel(p)}`,
+            `Compra: ${formatBase(p.amountBase, base, locale)} a ${formatPrice(p.priceQuote, quote, locale)}`,
+          ]
+        : [
+            `📈 <b>Trade opened</b> — ${h(p.symbol)}`,
+            `Bot: ${botLabel(p)}`,
+            `Bought ${formatBase(p.amountBase, base, locale)} at ${formatPrice(p.priceQuote, quote, locale)}`,
+          ]
       ).join('\n'),
     );
   },
@@ -217,12 +248,27 @@ export const renderers: { [T in NotificationType]: Renderer<T> } = {
   risk_refusal: (p, locale) =>
     html(
       (pt(locale)
-        ? [`🛡️ <b>Ordem recusada pelo controle de risco</b> — ${h(p.symbol)}`, `Robô: ${botLabel(p)}`, `Regra: ${h(p.rule)}`, `Motivo: ${h(p.reason)}`]
-        : [`🛡️ <b>Order refused by the risk gate</b> — ${h(p.symbol)}`, `Bot: ${botLabel(p)}`, `Rule: ${h(p.rule)}`, `Reason: ${h(p.reason)}`]
+        ? [
+            `🛡️ <b>Ordem recusada pelo controle de risco</b> — ${h(p.symbol)}`,
+            `Robô: ${botLabel(p)}`,
+            `Regra: ${h(p.rule)}`,
+            `Motivo: ${h(p.reason)}`,
+          ]
+        : [
+            `🛡️ <b>Order refused by the risk gate</b> — ${h(p.symbol)}`,
+            `Bot: ${botLabel(p)}`,
+            `Rule: ${h(p.rule)}`,
+            `Reason: ${h(p.reason)}`,
+          ]
       ).join('\n'),
     ),
   bot_paused: (p, locale) =>
-    html((pt(locale) ? [`⏸️ <b>Robô pausado</b>: ${botLabel(p)}`, `Motivo: ${h(p.reason)}`] : [`⏸️ <b>Bot paused</b>: ${botLabel(p)}`, `Reason: ${h(p.reason)}`]).join('\n')),
+    html(
+      (pt(locale)
+        ? [`⏸️ <b>Robô pausado</b>: ${botLabel(p)}`, `Motivo: ${h(p.reason)}`]
+        : [`⏸️ <b>Bot paused</b>: ${botLabel(p)}`, `Reason: ${h(p.reason)}`]
+      ).join('\n'),
+    ),
   security_alert: (p, locale) => {
     const [icon, ptLevel, enLevel] = SEVERITY[p.severity]!;
     return html(
@@ -236,13 +282,31 @@ export const renderers: { [T in NotificationType]: Renderer<T> } = {
   executive_report: (p, locale) => {
     const [ptName, enName] = PERIODS[p.period]!;
     const when = p.asOf ? ` — ${formatDateTime(p.asOf, locale)}` : '';
-    return html([`📊 <b>${pt(locale) ? `Relatório executivo ${ptName}` : `${enName} executive report`}</b>${when}`, '', h(clipText(p.body, BODY_MAX, locale))].join('\n'));
+    return html(
+      [
+        `📊 <b>${pt(locale) ? `Relatório executivo ${ptName}` : `${enName} executive report`}</b>${when}`,
+        '',
+        h(clipText(p.body, BODY_MAX, locale)),
+      ].join('\n'),
+    );
   },
   approval_requested: (p, locale) => {
     const expires = p.expiresAt ? formatDateTime(p.expiresAt, locale, true) : null;
     const lines = pt(locale)
-      ? ['🔐 <b>Aprovação necessária</b>', h(p.summary), `Ação: <code>${h(p.tool)}</code>`, ...(p.requestedBy ? [`Pedido por: ${h(p.requestedBy)}`] : []), ...(expires ? [`Expira em ${expires}`] : [])]
-      : ['🔐 <b>Approval needed</b>', h(p.summary), `Action: <code>${h(p.tool)}</code>`, ...(p.requestedBy ? [`Requested by: ${h(p.requestedBy)}`] : []), ...(expires ? [`Expires ${expires}`] : [])];
+      ? [
+          '🔐 <b>Aprovação necessária</b>',
+          h(p.summary),
+          `Ação: <code>${h(p.tool)}</code>`,
+          ...(p.requestedBy ? [`Pedido por: ${h(p.requestedBy)}`] : []),
+          ...(expires ? [`Expira em ${expires}`] : []),
+        ]
+      : [
+          '🔐 <b>Approval needed</b>',
+          h(p.summary),
+          `Action: <code>${h(p.tool)}</code>`,
+          ...(p.requestedBy ? [`Requested by: ${h(p.requestedBy)}`] : []),
+          ...(expires ? [`Expires ${expires}`] : []),
+        ];
     return html(lines.join('\n'), {
       inline_keyboard: [
         [
@@ -257,7 +321,16 @@ export const renderers: { [T in NotificationType]: Renderer<T> } = {
     const by = p.decidedBy ? (pt(locale) ? ` por ${h(p.decidedBy)}` : ` by ${h(p.decidedBy)}`) : '';
     return html([`<b>${pt(locale) ? ptText : enText}</b>${by}`, h(p.summary), ...(p.note ? [`“${h(p.note)}”`] : [])].join('\n'));
   },
-  chart: (p, locale) => html(p.kind === 'revenue_mrr' ? (pt(locale) ? '📊 Gráfico de receita e MRR' : '📊 Revenue and MRR chart') : pt(locale) ? '📈 Curva de capital' : '📈 Equity curve'),
+  chart: (p, locale) =>
+    html(
+      p.kind === 'revenue_mrr'
+        ? pt(locale)
+          ? '📊 Gráfico de receita e MRR'
+          : '📊 Revenue and MRR chart'
+        : pt(locale)
+          ? '📈 Curva de capital'
+          : '📈 Equity curve',
+    ),
   message: (p, locale) => html(h(clipText(p.text, BODY_MAX + 200, locale))),
 };
 
@@ -271,7 +344,8 @@ export class InvalidNotificationError extends ProductError {
 
 /** Checks a payload against its type's schema; unknown types are refused. */
 export function parsePayload(type: string, payload: unknown): Record<string, unknown> {
-  if (!isNotificationType(type)) throw new InvalidNotificationError(`unknown notification type "${type}" (known: ${notificationTypes.join(', ')})`);
+  if (!isNotificationType(type))
+    throw new InvalidNotificationError(`unknown notification type "${type}" (known: ${notificationTypes.join(', ')})`);
   const parsed = payloadSchemas[type].safeParse(payload);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(payload)'}: ${issue.message}`).join('; ');

@@ -46,7 +46,8 @@ export function watchCompany(metrics: Metrics, options: CompanyMetricsOptions): 
 
   // The three fleet gauges of a scrape share the reading in flight (prom-client collects concurrently).
   let reading: Promise<BotFleetHealth> | undefined;
-  const readFleet = () => (reading ??= readBotFleetHealth(db, { tickIntervalS, botLockTtlMs, redisUrl, now }).finally(() => (reading = undefined)));
+  const readFleet = () =>
+    (reading ??= readBotFleetHealth(db, { tickIntervalS, botLockTtlMs, redisUrl, now }).finally(() => (reading = undefined)));
   const fleetGauge = (name: string, help: string, value: (fleet: BotFleetHealth) => number) =>
     new Gauge({
       name,
@@ -60,8 +61,16 @@ export function watchCompany(metrics: Metrics, options: CompanyMetricsOptions): 
         }
       },
     });
-  fleetGauge('bots_running', 'Bots whose status is running, in the whole deployment (read at each scrape).', (fleet) => fleet.botsByStatus['running'] ?? 0);
-  fleetGauge('bots_running_not_ticked', 'Running bots not ticked in the last three tick intervals, in the whole deployment (read at each scrape).', (fleet) => fleet.runningNotTicked);
+  fleetGauge(
+    'bots_running',
+    'Bots whose status is running, in the whole deployment (read at each scrape).',
+    (fleet) => fleet.botsByStatus['running'] ?? 0,
+  );
+  fleetGauge(
+    'bots_running_not_ticked',
+    'Running bots not ticked in the last three tick intervals, in the whole deployment (read at each scrape).',
+    (fleet) => fleet.runningNotTicked,
+  );
   fleetGauge(
     'bot_workers_alive',
     'Processes ticking bots (start and workers): a Redis heartbeat younger than BOT_LOCK_TTL_MS, or without Redis a tick in the last two intervals (read at each scrape).',
@@ -84,8 +93,16 @@ export function watchCompany(metrics: Metrics, options: CompanyMetricsOptions): 
     });
   }
 
-  const auditBroken = new Gauge({ name: 'audit_chain_broken', help: 'Result of the last full audit chain verification run by this process: 1 when it found an altered or missing row, 0 when intact (and before the first).', registers });
-  const auditRows = new Gauge({ name: 'audit_chain_rows_checked', help: 'Audit rows checked by the last full verification of the chain.', registers });
+  const auditBroken = new Gauge({
+    name: 'audit_chain_broken',
+    help: 'Result of the last full audit chain verification run by this process: 1 when it found an altered or missing row, 0 when intact (and before the first).',
+    registers,
+  });
+  const auditRows = new Gauge({
+    name: 'audit_chain_rows_checked',
+    help: 'Audit rows checked by the last full verification of the chain.',
+    registers,
+  });
   const auditAt = new Gauge({
     name: 'audit_chain_checked_timestamp_seconds',
     help: 'When the last full audit chain verification finished (Unix seconds; 0 before the first); one runs in the background when a scrape finds the last older than an hour.',

@@ -24,7 +24,11 @@ export interface ResealResult {
  * any failure leaves the database as it was. The rows are locked for the duration, and one
  * audit row records the rotation (counts only, never key material).
  */
-export async function resealStoredSecrets(db: Database, keys: { from: SecretBox; to: SecretBox }, actor: { actorId: string }): Promise<ResealResult> {
+export async function resealStoredSecrets(
+  db: Database,
+  keys: { from: SecretBox; to: SecretBox },
+  actor: { actorId: string },
+): Promise<ResealResult> {
   return db.transaction(async (tx) => {
     const accounts = await tx.select().from(exchangeAccounts).orderBy(asc(exchangeAccounts.id)).for('update');
     let values = 0;
@@ -39,11 +43,17 @@ export async function resealStoredSecrets(db: Database, keys: { from: SecretBox;
           plaintext = keys.from.open(sealed, bound);
         } catch (error) {
           // Names the row, never the value: the operator knows which account to look at.
-          if (error instanceof SecretDecryptionError) throw new SecretDecryptionError(`exchange account ${account.id} (${context}) does not open with the current MASTER_KEY; nothing was changed`);
+          if (error instanceof SecretDecryptionError)
+            throw new SecretDecryptionError(
+              `exchange account ${account.id} (${context}) does not open with the current MASTER_KEY; nothing was changed`,
+            );
           throw error;
         }
         const resealed = keys.to.seal(plaintext, bound);
-        if (keys.to.open(resealed, bound) !== plaintext) throw new SecretDecryptionError(`exchange account ${account.id} (${context}) did not read back under the new key; nothing was changed`);
+        if (keys.to.open(resealed, bound) !== plaintext)
+          throw new SecretDecryptionError(
+            `exchange account ${account.id} (${context}) did not read back under the new key; nothing was changed`,
+          );
         update[column] = resealed;
         values += 1;
       }

@@ -11,7 +11,9 @@ export interface AppDependencies {
   /** Stripe webhook verification; absent when STRIPE_WEBHOOK_SECRET is not set. */
   readonly stripeWebhooks?: { readonly stripe: Stripe; readonly secret: string };
   /** Telegram webhook mode: the secret Telegram sends back, and where an update goes. */
-  readonly telegramWebhook?: { readonly secret: string; handle(update: unknown): Promise<'accepted' | 'invalid' | 'unavailable'> } | undefined;
+  readonly telegramWebhook?:
+    | { readonly secret: string; handle(update: unknown): Promise<'accepted' | 'invalid' | 'unavailable'> }
+    | undefined;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly version: string;
@@ -58,9 +60,7 @@ export function createApp(deps: AppDependencies): Hono {
     const started = performance.now();
     await next();
     const route = c.req.routePath || 'unmatched';
-    deps.metrics.httpRequestDuration
-      .labels(c.req.method, route, String(c.res.status))
-      .observe((performance.now() - started) / 1000);
+    deps.metrics.httpRequestDuration.labels(c.req.method, route, String(c.res.status)).observe((performance.now() - started) / 1000);
   });
 
   app.get('/health', async (c) => {
@@ -75,7 +75,10 @@ export function createApp(deps: AppDependencies): Hono {
 
   app.post('/webhooks/stripe', async (c) => {
     if (!deps.stripeWebhooks) {
-      return c.json({ received: false, error: 'Stripe webhooks are not configured on this server (set STRIPE_WEBHOOK_SECRET).' }, httpStatusFor('unavailable'));
+      return c.json(
+        { received: false, error: 'Stripe webhooks are not configured on this server (set STRIPE_WEBHOOK_SECRET).' },
+        httpStatusFor('unavailable'),
+      );
     }
     // The signature covers the exact bytes Stripe sent: read the raw body, never re-serialise it.
     const result = await receiveStripeWebhook(deps.database.db, deps.stripeWebhooks.stripe, {
@@ -89,7 +92,11 @@ export function createApp(deps: AppDependencies): Hono {
 
   app.post('/telegram/webhook', async (c) => {
     const hook = deps.telegramWebhook;
-    if (!hook) return c.json({ error: 'not_found', message: 'The Telegram webhook is not enabled on this server (TELEGRAM_WEBHOOK_URL).' }, httpStatusFor('not_found'));
+    if (!hook)
+      return c.json(
+        { error: 'not_found', message: 'The Telegram webhook is not enabled on this server (TELEGRAM_WEBHOOK_URL).' },
+        httpStatusFor('not_found'),
+      );
     // Telegram echoes the secret given to setWebhook; anything else is not Telegram.
     const given = Buffer.from(c.req.header('x-telegram-bot-api-secret-token') ?? '');
     const expected = Buffer.from(hook.secret);
@@ -106,7 +113,8 @@ export function createApp(deps: AppDependencies): Hono {
     // Accepted at once; the update is handled in the background (an agent may take seconds).
     const outcome = await hook.handle(update);
     if (outcome === 'invalid') return c.json({ error: 'bad_request', message: 'not a Telegram update' }, httpStatusFor('usage'));
-    if (outcome === 'unavailable') return c.json({ error: 'unavailable', message: 'shutting down; Telegram will retry' }, httpStatusFor('unavailable'));
+    if (outcome === 'unavailable')
+      return c.json({ error: 'unavailable', message: 'shutting down; Telegram will retry' }, httpStatusFor('unavailable'));
     return c.json({ ok: true });
   });
 

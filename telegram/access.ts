@@ -13,7 +13,9 @@ import { mayCall, type Actor } from '../tools/index.ts';
  * campaign_performance, their own agent has), but may ask Documents (get_document).
  * Traders use their commands and the support agent, never /ask.
  */
-export type AskDecision = { readonly allowed: true } | { readonly allowed: false; readonly reason: 'not_staff' | 'ceo_only' | 'department' };
+export type AskDecision =
+  | { readonly allowed: true }
+  | { readonly allowed: false; readonly reason: 'not_staff' | 'ceo_only' | 'department' };
 
 export function mayAsk(actor: Actor, agent: AgentName): AskDecision {
   if (actor.kind !== 'staff') return { allowed: false, reason: 'not_staff' };

@@ -59,8 +59,14 @@ export async function announcePendingApprovals(services: ApprovalServices, onlyI
   let queued = 0;
   if (pending.length === 0) return 0;
   // Who was already asked (one query), so a periodic run over many pending approvals stays cheap.
-  const asked = await announcedApprovalKeys(db, pending.map((a) => a.id));
-  const requesters = await userNames(db, pending.flatMap((a) => (a.requestedByUserId ? [a.requestedByUserId] : [])));
+  const asked = await announcedApprovalKeys(
+    db,
+    pending.map((a) => a.id),
+  );
+  const requesters = await userNames(
+    db,
+    pending.flatMap((a) => (a.requestedByUserId ? [a.requestedByUserId] : [])),
+  );
   const decidersByDepartment = new Map<string, LinkedPerson[]>();
   for (const approval of pending) {
     let deciders = decidersByDepartment.get(approval.approverDepartment);
@@ -70,12 +76,22 @@ export async function announcePendingApprovals(services: ApprovalServices, onlyI
     }
     for (const decider of deciders) {
       if (asked.has(announcementKey(approval.id, decider.userId))) continue;
-      const requestedBy = approval.requestedByUserId ? requesters.get(approval.requestedByUserId) : approval.agent ? `${approval.agent} agent` : undefined;
+      const requestedBy = approval.requestedByUserId
+        ? requesters.get(approval.requestedByUserId)
+        : approval.agent
+          ? `${approval.agent} agent`
+          : undefined;
       const { created } = await enqueueNotification(db, {
         tenantId: approval.tenantId,
         to: { userId: decider.userId },
         type: 'approval_requested',
-        payload: { approvalId: approval.id, tool: approval.tool, summary: approval.summary.slice(0, 1000), ...(requestedBy ? { requestedBy } : {}), expiresAt: approval.expiresAt.toISOString() },
+        payload: {
+          approvalId: approval.id,
+          tool: approval.tool,
+          summary: approval.summary.slice(0, 1000),
+          ...(requestedBy ? { requestedBy } : {}),
+          expiresAt: approval.expiresAt.toISOString(),
+        },
         dedupeKey: announcementKey(approval.id, decider.userId),
       });
       if (created) queued++;
@@ -102,10 +118,14 @@ export interface ButtonPress {
  * message, and every other decider's copy, is edited to show the decision; the requester
  * is told through the outbox.
  */
-export async function onApprovalButton(services: ApprovalServices, press: ButtonPress, choice: { approvalId: string; decision: 'approve' | 'reject' }): Promise<void> {
+export async function onApprovalButton(
+  services: ApprovalServices,
+  press: ButtonPress,
+  choice: { approvalId: string; decision: 'approve' | 'reject' },
+): Promise<void> {
   const { db, logger } = services;
   const { locale, person } = press;
-  if (!person || person.actor.kind !== 'staff') {
+  if (person?.actor.kind !== 'staff') {
     await press.answer(t(locale, 'Você não pode decidir aprovações.', 'You may not decide approvals.'), true);
     return;
   }
@@ -118,17 +138,40 @@ export async function onApprovalButton(services: ApprovalServices, press: Button
   if (!result.decided) {
     if (result.status === undefined) {
       // Not allowed to decide: said to the presser only; the message stays as it is.
-      await press.answer(t(locale, `Não: só o responsável de ${approval.approverDepartment} ou o CEO pode decidir esta aprovação.`, `No: only the ${approval.approverDepartment} head or the CEO may decide this approval.`), true);
+      await press.answer(
+        t(
+          locale,
+          `Não: só o responsável de ${approval.approverDepartment} ou o CEO pode decidir esta aprovação.`,
+          `No: only the ${approval.approverDepartment} head or the CEO may decide this approval.`,
+        ),
+        true,
+      );
       return;
     }
     const decidedBy = approval.decidedByUserId ? await nameOf(db, approval.decidedByUserId) : undefined;
-    await press.answer(decidedBy ? t(locale, `Já decidida por ${decidedBy} (${statusWord(approval.status, 'pt-BR')}).`, `Already decided by ${decidedBy} (${statusWord(approval.status, 'en')}).`) : t(locale, `Esta aprovação já está ${statusWord(result.status, 'pt-BR')}.`, `This approval is already ${statusWord(result.status, 'en')}.`));
+    await press.answer(
+      decidedBy
+        ? t(
+            locale,
+            `Já decidida por ${decidedBy} (${statusWord(approval.status, 'pt-BR')}).`,
+            `Already decided by ${decidedBy} (${statusWord(approval.status, 'en')}).`,
+          )
+        : t(
+            locale,
+            `Esta aprovação já está ${statusWord(result.status, 'pt-BR')}.`,
+            `This approval is already ${statusWord(result.status, 'en')}.`,
+          ),
+    );
     await showDecision(services, approval, press, decidedBy);
     return;
   }
   const failure = result.outcome && !result.outcome.ok ? result.outcome.message : undefined;
   await press.answer(
-    result.status === 'executed' ? t(locale, 'Aprovada e executada.', 'Approved and executed.') : result.status === 'rejected' ? t(locale, 'Rejeitada.', 'Rejected.') : t(locale, `Aprovada, mas a execução falhou: ${failure ?? ''}`, `Approved, but it failed: ${failure ?? ''}`),
+    result.status === 'executed'
+      ? t(locale, 'Aprovada e executada.', 'Approved and executed.')
+      : result.status === 'rejected'
+        ? t(locale, 'Rejeitada.', 'Rejected.')
+        : t(locale, `Aprovada, mas a execução falhou: ${failure ?? ''}`, `Approved, but it failed: ${failure ?? ''}`),
     result.status === 'failed',
   );
   await showDecision(services, approval, press, person.actor.name, failure);
@@ -137,7 +180,13 @@ export async function onApprovalButton(services: ApprovalServices, press: Button
       tenantId: approval.tenantId,
       to: { userId: approval.requestedByUserId },
       type: 'approval_decided',
-      payload: { approvalId: approval.id, summary: approval.summary.slice(0, 1000), decision: result.status, decidedBy: person.actor.name, ...(failure ? { note: failure.slice(0, 1000) } : {}) },
+      payload: {
+        approvalId: approval.id,
+        summary: approval.summary.slice(0, 1000),
+        decision: result.status,
+        decidedBy: person.actor.name,
+        ...(failure ? { note: failure.slice(0, 1000) } : {}),
+      },
       dedupeKey: `approval:${approval.id}:decided`,
     });
     services.wakeOutbox?.();
@@ -151,32 +200,73 @@ async function nameOf(db: Database, userId: string): Promise<string | undefined>
 
 function statusWord(status: string, locale: Locale): string {
   const words: Record<string, [string, string]> = {
-    approved: ['aprovada', 'approved'], executed: ['aprovada e executada', 'approved and executed'], failed: ['aprovada, com falha na execução', 'approved, failed to run'],
-    rejected: ['rejeitada', 'rejected'], expired: ['expirada', 'expired'], pending: ['pendente', 'pending'],
+    approved: ['aprovada', 'approved'],
+    executed: ['aprovada e executada', 'approved and executed'],
+    failed: ['aprovada, com falha na execução', 'approved, failed to run'],
+    rejected: ['rejeitada', 'rejected'],
+    expired: ['expirada', 'expired'],
+    pending: ['pendente', 'pending'],
   };
   const word = words[status];
   return word ? (locale === 'en' ? word[1] : word[0]) : status;
 }
 
 /** Replaces the buttons of every copy of the request (each decider's, and the pressed one) with the decision. */
-async function showDecision(services: ApprovalServices, approval: ApprovalRow, pressed: ButtonPress, decidedBy: string | undefined, note?: string): Promise<void> {
+async function showDecision(
+  services: ApprovalServices,
+  approval: ApprovalRow,
+  pressed: ButtonPress,
+  decidedBy: string | undefined,
+  note?: string,
+): Promise<void> {
   const { db, telegram, logger } = services;
-  const decision = (['executed', 'failed', 'rejected', 'expired', 'approved'] as const).find((s) => s === approval.status) ?? (approval.status === 'pending' ? 'expired' : 'approved');
+  const decision =
+    (['executed', 'failed', 'rejected', 'expired', 'approved'] as const).find((s) => s === approval.status) ??
+    (approval.status === 'pending' ? 'expired' : 'approved');
   const copies = await deliveredApprovalRequests(db, approval.id);
-  const people = new Map((await linkedUsers(db, copies.flatMap((c) => (c.userId ? [c.userId] : [])))).map((p) => [p.userId, p]));
+  const people = new Map(
+    (
+      await linkedUsers(
+        db,
+        copies.flatMap((c) => (c.userId ? [c.userId] : [])),
+      )
+    ).map((p) => [p.userId, p]),
+  );
   const targets: { chatId: number; messageId: number; locale: Locale }[] = [];
   for (const copy of copies) {
     const reader = copy.userId ? people.get(copy.userId) : undefined;
     if (reader && copy.messageId !== null) targets.push({ chatId: reader.chatId, messageId: copy.messageId, locale: reader.locale });
   }
-  if (pressed.chatId !== undefined && pressed.messageId !== undefined && !targets.some((x) => x.chatId === pressed.chatId && x.messageId === pressed.messageId)) {
+  if (
+    pressed.chatId !== undefined &&
+    pressed.messageId !== undefined &&
+    !targets.some((x) => x.chatId === pressed.chatId && x.messageId === pressed.messageId)
+  ) {
     targets.push({ chatId: pressed.chatId, messageId: pressed.messageId, locale: pressed.person?.locale ?? pressed.locale });
   }
   for (const target of targets) {
-    const message = renderNotification('approval_decided', { approvalId: approval.id, summary: approval.summary.slice(0, 1000), decision, ...(decidedBy ? { decidedBy } : {}), ...(note ? { note: note.slice(0, 1000) } : {}) }, target.locale);
+    const message = renderNotification(
+      'approval_decided',
+      {
+        approvalId: approval.id,
+        summary: approval.summary.slice(0, 1000),
+        decision,
+        ...(decidedBy ? { decidedBy } : {}),
+        ...(note ? { note: note.slice(0, 1000) } : {}),
+      },
+      target.locale,
+    );
     await telegram
-      .editMessageText(target.chatId, target.messageId, undefined, message.text, { parse_mode: 'HTML', reply_markup: { inline_keyboard: [] } })
-      .catch((error: unknown) => logger.debug({ err: error, approvalId: approval.id }, 'could not edit an approval message (deleted, or already showing the decision)'));
+      .editMessageText(target.chatId, target.messageId, undefined, message.text, {
+        parse_mode: 'HTML',
+        reply_markup: { inline_keyboard: [] },
+      })
+      .catch((error: unknown) =>
+        logger.debug(
+          { err: error, approvalId: approval.id },
+          'could not edit an approval message (deleted, or already showing the decision)',
+        ),
+      );
   }
 }
 
@@ -189,5 +279,15 @@ export async function pendingFor(services: ApprovalServices, person: LinkedPerso
 /** The approval_requested card (text and buttons) for one approval, in a reader's language. */
 export async function approvalCard(db: Database, approval: ApprovalRow, locale: Locale) {
   const requestedBy = approval.requestedByUserId ? await nameOf(db, approval.requestedByUserId) : undefined;
-  return renderNotification('approval_requested', { approvalId: approval.id, tool: approval.tool, summary: approval.summary.slice(0, 1000), ...(requestedBy ? { requestedBy } : {}), expiresAt: approval.expiresAt.toISOString() }, locale);
+  return renderNotification(
+    'approval_requested',
+    {
+      approvalId: approval.id,
+      tool: approval.tool,
+      summary: approval.summary.slice(0, 1000),
+      ...(requestedBy ? { requestedBy } : {}),
+      expiresAt: approval.expiresAt.toISOString(),
+    },
+    locale,
+  );
 }

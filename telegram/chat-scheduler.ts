@@ -82,7 +82,9 @@ export class ChatScheduler {
           this.runWaiters.shift()?.();
         }
       })
-      .catch((error: unknown) => void (outcome = { ok: false, error }))
+      .catch((error: unknown) => {
+        outcome = { ok: false, error };
+      })
       .finally(() => {
         chain.queued--;
         this.pending--;

@@ -11,17 +11,59 @@ import type { Logger } from '../observability/index.ts';
 import type { ToolContext, TradingAccess } from '../tools/index.ts';
 import type { MarketDataSource } from '../trading/index.ts';
 import { askableAgents, homeAgent, mayAsk } from './access.ts';
-import { announcePendingApprovals, approvalButton, approvalCard, onApprovalButton, pendingFor, type ApprovalServices } from './approvals.ts';
+import {
+  announcePendingApprovals,
+  approvalButton,
+  approvalCard,
+  onApprovalButton,
+  pendingFor,
+  type ApprovalServices,
+} from './approvals.ts';
 import { ChatScheduler } from './chat-scheduler.ts';
 import { escapeMarkdown as md, markdownToTelegramHtml } from './markdown.ts';
 import type { TelegramDelivery } from './outbox/index.ts';
 import { describe, Poller, type PollerOptions } from './poller.ts';
-import { sendHtml, sendMarkdown, sendPhoto, telegrafOutgoing, updateTiming, withTyping, type OutgoingMessages, type UpdateTiming } from './send.ts';
+import {
+  sendHtml,
+  sendMarkdown,
+  sendPhoto,
+  telegrafOutgoing,
+  updateTiming,
+  withTyping,
+  type OutgoingMessages,
+  type UpdateTiming,
+} from './send.ts';
 import { agentTurn, askCommand, decidesApprovals, MAX_MESSAGE_CHARS, reportCommand, type AgentTurnDeps } from './staff.ts';
-import { departmentName, failureText, linkFailureText, replyLocale, staffHelp, t, telegramLocale, textOnlyText, tooLongText, traderHelp, unknownCommandText, unknownPersonText } from './texts.ts';
+import {
+  departmentName,
+  failureText,
+  linkFailureText,
+  replyLocale,
+  staffHelp,
+  t,
+  telegramLocale,
+  textOnlyText,
+  tooLongText,
+  traderHelp,
+  unknownCommandText,
+  unknownPersonText,
+} from './texts.ts';
 import type { UpdateContext } from './update-context.ts';
 import {
-  backtestCommand, balanceCommand, botControlCommand, botsCommand, chartCommand, forceExitCommand, forceExitData, forceExitDecision, startLiveData, startLiveDecision, periodCommand, planCommand, profitCommand, statusCommand,
+  backtestCommand,
+  balanceCommand,
+  botControlCommand,
+  botsCommand,
+  chartCommand,
+  forceExitCommand,
+  forceExitData,
+  forceExitDecision,
+  startLiveData,
+  startLiveDecision,
+  periodCommand,
+  planCommand,
+  profitCommand,
+  statusCommand,
 } from './trader.ts';
 
 export interface TelegramDoorOptions {
@@ -152,7 +194,8 @@ export class TelegramDoor {
     this.out = sender
       ? {
           sendMessage: (chatId, text, extra) => sender.withRetryOn429(() => sender.sendMessage(chatId, text, extra)),
-          sendPhoto: (chatId, png, caption) => sender.withRetryOn429(() => sender.sendPhoto(chatId, png, { caption: caption.slice(0, 1024) })),
+          sendPhoto: (chatId, png, caption) =>
+            sender.withRetryOn429(() => sender.sendPhoto(chatId, png, { caption: caption.slice(0, 1024) })),
         }
       : telegrafOutgoing(this.bot.telegram);
     this.approvals = {
@@ -167,7 +210,12 @@ export class TelegramDoor {
     const registry = options.metricsRegistry;
     this.metrics = registry
       ? {
-          updates: new Counter({ name: 'telegram_updates_total', help: 'Telegram updates handled, by kind (a command, agent, callback, stranger, ignored, …).', labelNames: ['kind'], registers: [registry] }),
+          updates: new Counter({
+            name: 'telegram_updates_total',
+            help: 'Telegram updates handled, by kind (a command, agent, callback, stranger, ignored, …).',
+            labelNames: ['kind'],
+            registers: [registry],
+          }),
           reply: new Histogram({
             name: 'telegram_reply_seconds',
             help: 'Time from an update received to its last reply sent, excluding time inside model calls.',
@@ -179,7 +227,8 @@ export class TelegramDoor {
       : undefined;
     const limit = options.maxConcurrentUpdates ?? 32;
     this.scheduler = new ChatScheduler({ concurrency: limit, maxPending: limit * 8, maxQueuedPerChat: MAX_QUEUED_PER_CHAT });
-    this.poller = this.mode === 'polling' ? new Poller(this.bot.telegram, this.logger, (update) => this.accept(update), options.poll) : undefined;
+    this.poller =
+      this.mode === 'polling' ? new Poller(this.bot.telegram, this.logger, (update) => this.accept(update), options.poll) : undefined;
   }
 
   /** For the HTTP server in webhook mode: the secret to check and where to hand the update. */
@@ -210,11 +259,19 @@ export class TelegramDoor {
     if (this.options.webhook) {
       const { url, secret } = this.options.webhook;
       await this.bot.telegram
-        .setWebhook(url, { secret_token: secret, allowed_updates: ['message', 'edited_message', 'callback_query', 'my_chat_member'], drop_pending_updates: false })
+        .setWebhook(url, {
+          secret_token: secret,
+          allowed_updates: ['message', 'edited_message', 'callback_query', 'my_chat_member'],
+          drop_pending_updates: false,
+        })
         .then(() => this.logger.info({ url }, 'Telegram webhook registered'))
-        .catch((error: unknown) => this.logger.error({ reason: describe(error) }, 'could not register the Telegram webhook; updates will not arrive until it is'));
+        .catch((error: unknown) =>
+          this.logger.error({ reason: describe(error) }, 'could not register the Telegram webhook; updates will not arrive until it is'),
+        );
     } else {
-      await this.bot.telegram.deleteWebhook({ drop_pending_updates: false }).catch((error: unknown) => this.logger.warn({ reason: describe(error) }, 'deleteWebhook failed'));
+      await this.bot.telegram
+        .deleteWebhook({ drop_pending_updates: false })
+        .catch((error: unknown) => this.logger.warn({ reason: describe(error) }, 'deleteWebhook failed'));
       this.poller!.start();
     }
     const every = this.options.approvalsEveryMs ?? 15_000;
@@ -287,12 +344,19 @@ export class TelegramDoor {
   private updateHandled(timing: UpdateTiming): void {
     const kind = timing.kind.startsWith('/') && !KNOWN_COMMANDS.has(timing.kind.slice(1)) ? '/other' : timing.kind;
     this.metrics?.updates.inc({ kind });
-    if (timing.repliedAt !== undefined) this.metrics?.reply.observe({ kind }, Math.max(0, timing.repliedAt - timing.receivedAt - timing.modelMs) / 1000);
+    if (timing.repliedAt !== undefined)
+      this.metrics?.reply.observe({ kind }, Math.max(0, timing.repliedAt - timing.receivedAt - timing.modelMs) / 1000);
     this.options.onUpdateHandled?.(timing);
   }
 
   private toolContextBase(): Omit<ToolContext, 'actor'> {
-    return { db: this.options.db, billing: this.options.billing, now: this.now, marketData: this.options.marketData, trading: this.options.trading };
+    return {
+      db: this.options.db,
+      billing: this.options.billing,
+      now: this.now,
+      marketData: this.options.marketData,
+      trading: this.options.trading,
+    };
   }
 
   private updateContext(person: LinkedPerson, chatId: number, locale: Locale): UpdateContext {
@@ -349,7 +413,8 @@ export class TelegramDoor {
       return;
     }
     if (command) {
-      if (command.mention && this.bot.botInfo && command.mention.toLowerCase() !== this.bot.botInfo.username.toLowerCase()) return this.setKind('ignored');
+      if (command.mention && this.bot.botInfo && command.mention.toLowerCase() !== this.bot.botInfo.username.toLowerCase())
+        return this.setKind('ignored');
       return this.onCommand(ctx, command);
     }
     if (person.actor.kind === 'staff') {
@@ -369,15 +434,35 @@ export class TelegramDoor {
     if (command.name === 'help') return this.help(ctx);
     if (command.name === 'unlink') {
       await unlinkTelegram(this.options.db, { telegramUserId: person.telegramUserId }, this.now());
-      await ctx.reply(t(locale, 'Conta desconectada. Para conectar de novo, peça um novo código.', 'Account disconnected. To connect again, ask for a new code.'));
+      await ctx.reply(
+        t(
+          locale,
+          'Conta desconectada. Para conectar de novo, peça um novo código.',
+          'Account disconnected. To connect again, ask for a new code.',
+        ),
+      );
       return;
     }
     if (person.actor.kind === 'staff') {
       const handler = this.staffHandlers.get(command.name);
       if (handler) return handler(ctx, args, command.rest);
-      if (TRADER_COMMANDS.has(command.name)) return void (await ctx.reply(t(locale, `/${command.name} é um comando dos clientes (traders). Envie /help.`, `/${command.name} is a command for traders. Send /help.`)));
+      if (TRADER_COMMANDS.has(command.name))
+        return void (await ctx.reply(
+          t(
+            locale,
+            `/${command.name} é um comando dos clientes (traders). Envie /help.`,
+            `/${command.name} is a command for traders. Send /help.`,
+          ),
+        ));
     } else {
-      if (STAFF_COMMANDS.has(command.name)) return void (await ctx.reply(t(locale, `/${command.name} é para a equipe. Envie /help para ver seus comandos.`, `/${command.name} is for staff. Send /help to see your commands.`)));
+      if (STAFF_COMMANDS.has(command.name))
+        return void (await ctx.reply(
+          t(
+            locale,
+            `/${command.name} é para a equipe. Envie /help para ver seus comandos.`,
+            `/${command.name} is for staff. Send /help to see your commands.`,
+          ),
+        ));
       if (args.length > 6) return void (await ctx.reply(t(locale, 'Argumentos demais. Envie /help.', 'Too many arguments. Send /help.')));
       const handler = TRADER_HANDLERS.get(command.name);
       if (handler) return handler(ctx, args, command.rest);
@@ -389,14 +474,24 @@ export class TelegramDoor {
     const { actor } = ctx.person;
     if (actor.kind === 'trader') return void (await ctx.reply(traderHelp(ctx.locale)));
     const reports = actor.role === 'ceo' || actor.role === 'admin' || actor.department === 'ceo';
-    await ctx.reply(staffHelp(ctx.locale, homeAgent(actor as Extract<typeof actor, { kind: 'staff' }>), askableAgents(actor), decidesApprovals(ctx), reports));
+    await ctx.reply(
+      staffHelp(
+        ctx.locale,
+        homeAgent(actor as Extract<typeof actor, { kind: 'staff' }>),
+        askableAgents(actor),
+        decidesApprovals(ctx),
+        reports,
+      ),
+    );
   }
 
   private async approvalsCommand(ctx: UpdateContext): Promise<void> {
     const pending = await pendingFor(this.approvals, ctx.person);
-    if (pending.length === 0) return void (await ctx.reply(t(ctx.locale, 'Nenhuma aprovação pendente para você.', 'No pending approvals for you.')));
+    if (pending.length === 0)
+      return void (await ctx.reply(t(ctx.locale, 'Nenhuma aprovação pendente para você.', 'No pending approvals for you.')));
     const shown = pending.slice(-10);
-    if (pending.length > shown.length) await ctx.reply(t(ctx.locale, `${pending.length} pendentes; as 10 mais recentes:`, `${pending.length} pending; the 10 most recent:`));
+    if (pending.length > shown.length)
+      await ctx.reply(t(ctx.locale, `${pending.length} pendentes; as 10 mais recentes:`, `${pending.length} pending; the 10 most recent:`));
     for (const approval of shown) {
       const card = await approvalCard(this.options.db, approval, ctx.locale);
       await sendHtml(this.out, ctx.chatId, card.text, card.replyMarkup);
@@ -447,9 +542,14 @@ export class TelegramDoor {
     this.strangers.delete(from.id);
     const linked = result.person;
     const l = linked.locale;
-    const who = linked.actor.kind === 'staff'
-      ? t(l, `${md(linked.actor.name)} (${departmentName(linked.actor.department, l)}, ${roleName(linked.actor.role, l)})`, `${md(linked.actor.name)} (${departmentName(linked.actor.department, l)}, ${roleName(linked.actor.role, l)})`)
-      : md(linked.actor.name);
+    const who =
+      linked.actor.kind === 'staff'
+        ? t(
+            l,
+            `${md(linked.actor.name)} (${departmentName(linked.actor.department, l)}, ${roleName(linked.actor.role, l)})`,
+            `${md(linked.actor.name)} (${departmentName(linked.actor.department, l)}, ${roleName(linked.actor.role, l)})`,
+          )
+        : md(linked.actor.name);
     const ctx = this.updateContext(linked, chatId, l);
     await ctx.reply(t(l, `✅ Conectado como ${who}.`, `✅ Linked as ${who}.`));
     await this.help(ctx);
@@ -462,12 +562,14 @@ export class TelegramDoor {
     const department = await groupDepartment(this.options.db, message.chat.id);
     if (!department || text === undefined) return this.setKind('ignored');
     const person = await linkedPerson(this.options.db, from.id);
-    if (!person || person.actor.kind !== 'staff') return this.setKind('ignored');
+    if (person?.actor.kind !== 'staff') return this.setKind('ignored');
     const username = this.bot.botInfo?.username;
     const command = parseCommand(text);
     const mention = username ? new RegExp(`@${username}\\b`, 'i') : undefined;
     const repliesToBot = 'reply_to_message' in message && message.reply_to_message?.from?.id === this.bot.botInfo?.id;
-    const addressed = command ? command.valid && (!command.mention || command.mention.toLowerCase() === username?.toLowerCase()) : (mention?.test(text) ?? false) || repliesToBot;
+    const addressed = command
+      ? command.valid && (!command.mention || command.mention.toLowerCase() === username?.toLowerCase())
+      : (mention?.test(text) ?? false) || repliesToBot;
     if (!addressed) return this.setKind('ignored');
     const locale = replyLocale(command ? command.rest : text, person.locale);
     const ctx = this.updateContext(person, message.chat.id, locale);
@@ -475,14 +577,26 @@ export class TelegramDoor {
     const channel = `telegram-group:${message.chat.id}`;
     if (command?.name === 'ask') return askCommand(ctx, this.turnDeps, command.rest, channel);
     if (command) {
-      await ctx.reply(t(locale, `Neste grupo: escreva para @${md(username ?? 'bot')} ou use /ask DEPARTAMENTO pergunta.`, `In this group: mention @${md(username ?? 'bot')} or use /ask DEPARTMENT question.`));
+      await ctx.reply(
+        t(
+          locale,
+          `Neste grupo: escreva para @${md(username ?? 'bot')} ou use /ask DEPARTAMENTO pergunta.`,
+          `In this group: mention @${md(username ?? 'bot')} or use /ask DEPARTMENT question.`,
+        ),
+      );
       return;
     }
     const question = mention ? text.replace(mention, '').trim() : text.trim();
     if (question === '') return;
     const decision = mayAsk(person.actor, department);
     if (!decision.allowed) {
-      await ctx.reply(t(locale, `🚫 Seu cargo não permite perguntar ao agente de ${departmentName(department, locale)}.`, `🚫 Your role does not allow asking the ${departmentName(department, locale)} agent.`));
+      await ctx.reply(
+        t(
+          locale,
+          `🚫 Seu cargo não permite perguntar ao agente de ${departmentName(department, locale)}.`,
+          `🚫 Your role does not allow asking the ${departmentName(department, locale)} agent.`,
+        ),
+      );
       return;
     }
     this.setKind('agent');
@@ -499,7 +613,9 @@ export class TelegramDoor {
     const chatId = query.message?.chat.id;
     const messageId = query.message?.message_id;
     const answer = async (text: string, alert = false) => {
-      await tg.answerCbQuery(text.slice(0, 200), { show_alert: alert }).catch((error: unknown) => this.logger.debug({ reason: describe(error) }, 'answerCallbackQuery failed'));
+      await tg
+        .answerCbQuery(text.slice(0, 200), { show_alert: alert })
+        .catch((error: unknown) => this.logger.debug({ reason: describe(error) }, 'answerCallbackQuery failed'));
     };
     const approval = approvalButton.safeParse(data);
     if (approval.success) {
@@ -508,24 +624,38 @@ export class TelegramDoor {
     }
     // A trader's own confirmation (a forced exit, a live bot's start): answered once, then the
     // confirmation message is replaced by what happened.
-    const confirmation = async (kind: string, confirmed: boolean, acknowledgement: [string, string], decide: (ctx: UpdateContext) => Promise<string>) => {
+    const confirmation = async (
+      kind: string,
+      confirmed: boolean,
+      acknowledgement: [string, string],
+      decide: (ctx: UpdateContext) => Promise<string>,
+    ) => {
       this.setKind(kind);
-      if (!person || person.actor.kind !== 'trader' || chatId === undefined || messageId === undefined) return answer(t(locale, 'Este botão não é para você.', 'This button is not for you.'), true);
+      if (person?.actor.kind !== 'trader' || chatId === undefined || messageId === undefined)
+        return answer(t(locale, 'Este botão não é para você.', 'This button is not for you.'), true);
       const key = `${chatId}:${messageId}`;
       if (this.answeredConfirmations.has(key)) return answer(t(locale, 'Já respondido.', 'Already answered.'));
       this.answeredConfirmations.add(key);
-      if (this.answeredConfirmations.size > MAX_REMEMBERED) this.answeredConfirmations.delete(this.answeredConfirmations.values().next().value!);
+      if (this.answeredConfirmations.size > MAX_REMEMBERED)
+        this.answeredConfirmations.delete(this.answeredConfirmations.values().next().value!);
       const ctx = this.updateContext(person, chatId, person.locale);
       await answer(confirmed ? t(locale, ...acknowledgement) : t(locale, 'Cancelado.', 'Cancelled.'));
       const text = await ctx.typing(() => decide(ctx));
       await this.bot.telegram
-        .editMessageText(chatId, messageId, undefined, markdownToTelegramHtml(text), { parse_mode: 'HTML', reply_markup: { inline_keyboard: [] } })
+        .editMessageText(chatId, messageId, undefined, markdownToTelegramHtml(text), {
+          parse_mode: 'HTML',
+          reply_markup: { inline_keyboard: [] },
+        })
         .catch(async () => void (await ctx.reply(text)));
     };
     const live = startLiveData.safeParse(data);
-    if (live.success) return confirmation('startlive', live.data.confirmed, ['Ligando…', 'Starting…'], (ctx) => startLiveDecision(ctx, live.data));
+    if (live.success)
+      return confirmation('startlive', live.data.confirmed, ['Ligando…', 'Starting…'], (ctx) => startLiveDecision(ctx, live.data));
     const exit = forceExitData.safeParse(data);
-    if (exit.success) return confirmation('forceexit', exit.data.confirmed, ['Enviando a saída…', 'Sending the exit…'], (ctx) => forceExitDecision(ctx, exit.data));
+    if (exit.success)
+      return confirmation('forceexit', exit.data.confirmed, ['Enviando a saída…', 'Sending the exit…'], (ctx) =>
+        forceExitDecision(ctx, exit.data),
+      );
     await answer(t(locale, 'Este botão não vale mais.', 'This button is no longer valid.'));
   }
 
@@ -552,7 +682,12 @@ function chatKeyOf(update: Update): string {
 }
 
 function roleName(role: string, locale: Locale): string {
-  const names: Record<string, [string, string]> = { member: ['membro', 'member'], head: ['responsável', 'head'], ceo: ['CEO', 'CEO'], admin: ['administrador', 'admin'] };
+  const names: Record<string, [string, string]> = {
+    member: ['membro', 'member'],
+    head: ['responsável', 'head'],
+    ceo: ['CEO', 'CEO'],
+    admin: ['administrador', 'admin'],
+  };
   const name = names[role];
   return name ? (locale === 'en' ? name[1] : name[0]) : role;
 }

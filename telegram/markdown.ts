@@ -25,7 +25,8 @@ function holder() {
     restore: (text: string) => {
       let out = text;
       // Held pieces may contain other placeholders (a link's label); restore until stable.
-      for (let i = 0; i < 4 && out.includes('\uE000'); i++) out = out.replace(/\uE000(\d+)\uE001/g, (_m, n: string) => held[Number(n)] ?? '');
+      for (let i = 0; i < 4 && out.includes('\uE000'); i++)
+        out = out.replace(/\uE000(\d+)\uE001/g, (_m, n: string) => held[Number(n)] ?? '');
       return out;
     },
   };
@@ -37,13 +38,19 @@ export function markdownToTelegramHtml(markdown: string): string {
   let text = markdown.replace(/[\uE000\uE001]/g, '');
   // 1. Code, whose content is literal.
   text = text.replace(/```([\w+-]*)[ \t]*\n?([\s\S]*?)```/g, (_m, lang: string, code: string) =>
-    put(lang ? `<pre><code class="language-${attr(lang)}">${escapeHtml(code.replace(/\n$/, ''))}</code></pre>` : `<pre>${escapeHtml(code.replace(/\n$/, ''))}</pre>`),
+    put(
+      lang
+        ? `<pre><code class="language-${attr(lang)}">${escapeHtml(code.replace(/\n$/, ''))}</code></pre>`
+        : `<pre>${escapeHtml(code.replace(/\n$/, ''))}</pre>`,
+    ),
   );
   text = text.replace(/`([^`\n]+)`/g, (_m, code: string) => put(`<code>${escapeHtml(code)}</code>`));
   // 2. Escaped markers stay literal.
   text = text.replace(ESCAPABLE, (_m, c: string) => put(escapeHtml(c)));
   // 3. Links (http and https only: anything else is shown as text).
-  text = text.replace(/\[([^\]\n]+)\]\((https?:\/\/[^\s)]+)\)/g, (_m, label: string, url: string) => put(`<a href="${attr(url)}">${inline(label, put)}</a>`));
+  text = text.replace(/\[([^\]\n]+)\]\((https?:\/\/[^\s)]+)\)/g, (_m, label: string, url: string) =>
+    put(`<a href="${attr(url)}">${inline(label, put)}</a>`),
+  );
   // 4. Line structure: headings become bold lines, "* item" bullets become "• item".
   text = text
     .split('\n')

@@ -1,6 +1,7 @@
 import { TelegramError, type Telegram } from 'telegraf';
 import type { Update } from 'telegraf/types';
 import type { Logger } from '../observability/index.ts';
+import { sleepUnlessAborted } from '../clock/index.ts';
 
 export interface PollerOptions {
   /** Seconds Telegram holds a getUpdates open when there is nothing new. */
@@ -12,13 +13,6 @@ export interface PollerOptions {
   readonly idleMs?: number;
   readonly allowedUpdates?: readonly string[];
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-  });
 
 /**
  * Long polling, with telegraf's client: one getUpdates at a time; each update is handed to
@@ -42,7 +36,12 @@ export class Poller {
     this.telegram = telegram;
     this.logger = logger;
     this.accept = accept;
-    this.options = { longPollS: 25, idleMs: 50, allowedUpdates: ['message', 'edited_message', 'callback_query', 'my_chat_member'], ...options };
+    this.options = {
+      longPollS: 25,
+      idleMs: 50,
+      allowedUpdates: ['message', 'edited_message', 'callback_query', 'my_chat_member'],
+      ...options,
+    };
   }
 
   start(): void {
@@ -60,7 +59,11 @@ export class Poller {
       const started = performance.now();
       let updates: Update[];
       try {
-        updates = await this.telegram.callApi('getUpdates', { offset: this.offset, timeout: this.options.longPollS, allowed_updates: [...this.options.allowedUpdates] } as never, { signal: signal as never }) as Update[];
+        updates = (await this.telegram.callApi(
+          'getUpdates',
+          { offset: this.offset, timeout: this.options.longPollS, allowed_updates: [...this.options.allowedUpdates] } as never,
+          { signal: signal as never },
+        )) as Update[];
         failures = 0;
       } catch (error) {
         if (signal.aborted) break;
@@ -69,10 +72,13 @@ export class Poller {
           this.logger.error('Telegram rejected the bot token (401): the Telegram door stops; check TELEGRAM_BOT_TOKEN');
           break;
         }
-        const retryAfter = error instanceof TelegramError && error.code === 429 ? Number(error.parameters?.retry_after ?? 1) * 1000 : undefined;
-        const wait = retryAfter ?? (error instanceof TelegramError && error.code === 409 ? 5_000 : Math.min(30_000, 500 * 2 ** Math.min(failures - 1, 6)));
+        const retryAfter =
+          error instanceof TelegramError && error.code === 429 ? Number(error.parameters?.retry_after ?? 1) * 1000 : undefined;
+        const wait =
+          retryAfter ??
+          (error instanceof TelegramError && error.code === 409 ? 5_000 : Math.min(30_000, 500 * 2 ** Math.min(failures - 1, 6)));
         this.logger.warn({ reason: describe(error), retryInMs: wait }, 'Telegram getUpdates failed; retrying');
-        await sleep(wait, signal);
+        await sleepUnlessAborted(wait, signal);
         continue;
       }
       for (const update of updates) {
@@ -80,7 +86,7 @@ export class Poller {
         if (!(await this.accept(update))) break;
         if (update.update_id >= this.offset) this.offset = update.update_id + 1;
       }
-      if (updates.length === 0 && performance.now() - started < this.options.idleMs) await sleep(this.options.idleMs, signal);
+      if (updates.length === 0 && performance.now() - started < this.options.idleMs) await sleepUnlessAborted(this.options.idleMs, signal);
     }
   }
 
@@ -101,5 +107,8 @@ export class Poller {
 export function describe(error: unknown): string {
   if (error instanceof TelegramError) return `${error.code} ${error.description}`;
   const e = error as { code?: string; message?: string };
-  return `${e.code ?? ''} ${e.message ?? String(error)}`.replace(/bot\d+:[A-Za-z0-9_-]+/g, 'bot[REDACTED]').trim().slice(0, 300);
+  return `${e.code ?? ''} ${e.message ?? String(error)}`
+    .replace(/bot\d+:[A-Za-z0-9_-]+/g, 'bot[REDACTED]')
+    .trim()
+    .slice(0, 300);
 }

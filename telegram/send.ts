@@ -54,14 +54,17 @@ export function telegrafOutgoing(telegram: Telegram): OutgoingMessages {
           link_preview_options: { is_disabled: true },
         }),
       ),
-    sendPhoto: (chatId, png, caption) => retrying(() => telegram.sendPhoto(chatId, { source: png, filename: 'chart.png' }, { caption: caption.slice(0, 1024) })),
+    sendPhoto: (chatId, png, caption) =>
+      retrying(() => telegram.sendPhoto(chatId, { source: png, filename: 'chart.png' }, { caption: caption.slice(0, 1024) })),
   };
 }
 
 /** Telegram refused the markup itself (only then is the plain text sent instead). */
 export function isEntityParseError(error: unknown): boolean {
   const e = error as { description?: string; message?: string; failure?: { description?: string } };
-  return /can't parse entities|can't find end|unsupported start tag|unexpected end tag/i.test(`${e.description ?? ''} ${e.message ?? ''} ${e.failure?.description ?? ''}`);
+  return /can't parse entities|can't find end|unsupported start tag|unexpected end tag/i.test(
+    `${e.description ?? ''} ${e.message ?? ''} ${e.failure?.description ?? ''}`,
+  );
 }
 
 /**
@@ -69,7 +72,13 @@ export function isEntityParseError(error: unknown): boolean {
  * words or entities, each part rendered as Telegram HTML; a part Telegram still refuses to
  * parse goes again as plain text. Buttons go on the last part. Returns the message ids.
  */
-export async function sendMarkdown(out: OutgoingMessages, chatId: number, markdown: string, keyboard?: InlineKeyboard, logger?: Logger): Promise<number[]> {
+export async function sendMarkdown(
+  out: OutgoingMessages,
+  chatId: number,
+  markdown: string,
+  keyboard?: InlineKeyboard,
+  logger?: Logger,
+): Promise<number[]> {
   const parts = splitMessage(markdown);
   const ids: number[] = [];
   for (const [index, part] of parts.entries()) {

@@ -5,7 +5,14 @@ import { ConfigError, type Config } from '../config/index.ts';
 import type { Database } from '../db/index.ts';
 import type { Logger } from '../observability/index.ts';
 import type { SecretBox } from '../secrets/index.ts';
-import { DEFAULT_RISK_LIMITS, exchangeForBot, exchangeWhenReachable, killSwitchEngaged, paperMarketOptions, type PaperMarkets } from '../trading/index.ts';
+import {
+  DEFAULT_RISK_LIMITS,
+  exchangeForBot,
+  exchangeWhenReachable,
+  killSwitchEngaged,
+  paperMarketOptions,
+  type PaperMarkets,
+} from '../trading/index.ts';
 import { TelegramDoor, type TelegramWebhook } from './door.ts';
 import { createDeliveryJournal, createTelegramDelivery, type TelegramDelivery } from './outbox/index.ts';
 
@@ -39,10 +46,22 @@ export function createTelegramService(options: {
   const telegram = config.telegram;
   if (!telegram.botToken) return undefined;
   if (telegram.webhookUrl && !telegram.webhookSecret) {
-    throw new ConfigError([{ variable: 'TELEGRAM_WEBHOOK_SECRET', value: undefined, expected: 'required when TELEGRAM_WEBHOOK_URL is set: 16–256 letters, digits, _ or - (Telegram sends it back in X-Telegram-Bot-Api-Secret-Token)' }]);
+    throw new ConfigError([
+      {
+        variable: 'TELEGRAM_WEBHOOK_SECRET',
+        value: undefined,
+        expected:
+          'required when TELEGRAM_WEBHOOK_URL is set: 16–256 letters, digits, _ or - (Telegram sends it back in X-Telegram-Bot-Api-Secret-Token)',
+      },
+    ]);
   }
   const journal = createDeliveryJournal({ redisUrl: config.jobs.redisUrl, dataDir: config.dataDir });
-  const delivery = createTelegramDelivery(telegram, db, { logger, journal, redisUrl: config.jobs.redisUrl, ...(options.metricsRegistry ? { metricsRegistry: options.metricsRegistry } : {}) })!;
+  const delivery = createTelegramDelivery(telegram, db, {
+    logger,
+    journal,
+    redisUrl: config.jobs.redisUrl,
+    ...(options.metricsRegistry ? { metricsRegistry: options.metricsRegistry } : {}),
+  })!;
   const door = new TelegramDoor({
     botToken: telegram.botToken,
     apiRoot: telegram.apiRoot,
@@ -56,7 +75,12 @@ export function createTelegramService(options: {
     // /backtest downloads the candles the cache lacks, as `ask` does, when the paper markets read the exchange.
     ...(options.paperMarkets ? { marketData: exchangeWhenReachable(async () => options.paperMarkets!) } : {}),
     trading: {
-      exchangeFor: (bot) => exchangeForBot(db, bot, { tradingMode: config.trading.mode, secretBox: options.secretBox, ...paperMarketOptions(options.paperMarkets, bot.timeframe) }),
+      exchangeFor: (bot) =>
+        exchangeForBot(db, bot, {
+          tradingMode: config.trading.mode,
+          secretBox: options.secretBox,
+          ...paperMarketOptions(options.paperMarkets, bot.timeframe),
+        }),
       limits: DEFAULT_RISK_LIMITS,
       killSwitch: () => killSwitchEngaged(db, config.trading.killSwitch),
     },

@@ -29,7 +29,14 @@ export interface AgentTurnDeps {
  * One turn of an agent for the person in this chat (memory per person, channel and agent is
  * kept by runTurn); "typing…" meanwhile; the answer split and sent in Markdown.
  */
-export async function agentTurn(ctx: UpdateContext, deps: AgentTurnDeps, agent: AgentName, message: string, channel: string, heading?: string): Promise<void> {
+export async function agentTurn(
+  ctx: UpdateContext,
+  deps: AgentTurnDeps,
+  agent: AgentName,
+  message: string,
+  channel: string,
+  heading?: string,
+): Promise<void> {
   const turn = await ctx.typing(() => runTurn(deps.agents, { agent, message, ctx: ctx.tools, channel }));
   const timing = updateTiming.getStore();
   if (timing) timing.modelMs += turn.modelMs;
@@ -43,12 +50,24 @@ export async function askCommand(ctx: UpdateContext, deps: AgentTurnDeps, rest: 
   const [, department = '', message = ''] = /^\s*(\S+)\s*([\s\S]*)$/.exec(rest) ?? [];
   const parsed = askArgs.safeParse({ department, message });
   if (!parsed.success) {
-    await ctx.reply(t(locale, 'Uso: /ask DEPARTAMENTO pergunta — ex.: /ask financeiro qual o MRR?', 'Usage: /ask DEPARTMENT question — e.g. /ask finance what is the MRR?'));
+    await ctx.reply(
+      t(
+        locale,
+        'Uso: /ask DEPARTAMENTO pergunta — ex.: /ask financeiro qual o MRR?',
+        'Usage: /ask DEPARTMENT question — e.g. /ask finance what is the MRR?',
+      ),
+    );
     return;
   }
   const agent = agentByName(parsed.data.department);
   if (!agent) {
-    await ctx.reply(t(locale, `Não conheço o departamento "${md(parsed.data.department.slice(0, 40))}". Departamentos: ${listOf(askableAgents(person.actor), locale)}.`, `I don't know the department "${md(parsed.data.department.slice(0, 40))}". Departments: ${listOf(askableAgents(person.actor), locale)}.`));
+    await ctx.reply(
+      t(
+        locale,
+        `Não conheço o departamento "${md(parsed.data.department.slice(0, 40))}". Departamentos: ${listOf(askableAgents(person.actor), locale)}.`,
+        `I don't know the department "${md(parsed.data.department.slice(0, 40))}". Departments: ${listOf(askableAgents(person.actor), locale)}.`,
+      ),
+    );
     return;
   }
   const decision = mayAsk(person.actor, agent);
@@ -57,10 +76,18 @@ export async function askCommand(ctx: UpdateContext, deps: AgentTurnDeps, rest: 
     const name = departmentName(agent, locale);
     await ctx.reply(
       decision.reason === 'ceo_only'
-        ? t(locale, `O agente do CEO atende só o CEO e os administradores. Você pode perguntar a: ${allowed}.`, `The CEO agent serves only the CEO and admins. You may ask: ${allowed}.`)
+        ? t(
+            locale,
+            `O agente do CEO atende só o CEO e os administradores. Você pode perguntar a: ${allowed}.`,
+            `The CEO agent serves only the CEO and admins. You may ask: ${allowed}.`,
+          )
         : decision.reason === 'not_staff'
           ? t(locale, '/ask é para a equipe. Envie /help para ver seus comandos.', '/ask is for staff. Send /help to see your commands.')
-          : t(locale, `🚫 Seu cargo não permite perguntar ao agente de ${name}. Você pode perguntar a: ${allowed}.`, `🚫 Your role does not allow asking the ${name} agent. You may ask: ${allowed}.`),
+          : t(
+              locale,
+              `🚫 Seu cargo não permite perguntar ao agente de ${name}. Você pode perguntar a: ${allowed}.`,
+              `🚫 Your role does not allow asking the ${name} agent. You may ask: ${allowed}.`,
+            ),
     );
     return;
   }
@@ -81,10 +108,16 @@ export async function reportCommand(ctx: UpdateContext): Promise<void> {
   const { locale } = ctx;
   const call = await callTool<unknown>(ctx, 'company_kpis', {});
   if (!call.ok) {
-    await ctx.reply(call.error === 'forbidden' ? t(locale, '/report é para o CEO e os administradores.', '/report is for the CEO and admins.') : `⚠️ ${md(call.message)}`);
+    await ctx.reply(
+      call.error === 'forbidden'
+        ? t(locale, '/report é para o CEO e os administradores.', '/report is for the CEO and admins.')
+        : `⚠️ ${md(call.message)}`,
+    );
     return;
   }
-  await ctx.reply(`📊 **${t(locale, 'Indicadores da empresa', 'Company KPIs')}**\n${md(renderToolResult('company_kpis', call.result, locale))}`);
+  await ctx.reply(
+    `📊 **${t(locale, 'Indicadores da empresa', 'Company KPIs')}**\n${md(renderToolResult('company_kpis', call.result, locale))}`,
+  );
   // The revenue and MRR chart, for those whose policy shows them revenue.
   if (mayCall(ctx.person.actor, 'revenue_summary').allowed) {
     // As of the same instant as the KPIs above, so both show the same MRR.
@@ -96,5 +129,8 @@ export async function reportCommand(ctx: UpdateContext): Promise<void> {
 /** Whether a person decides any approvals (for /help). */
 export function decidesApprovals(ctx: UpdateContext): boolean {
   const { actor } = ctx.person;
-  return actor.kind === 'staff' && (actor.role === 'ceo' || actor.role === 'admin' || (actor.role === 'head' && mayDecide(actor, actor.department)));
+  return (
+    actor.kind === 'staff' &&
+    (actor.role === 'ceo' || actor.role === 'admin' || (actor.role === 'head' && mayDecide(actor, actor.department)))
+  );
 }

@@ -24,12 +24,28 @@ export function telegramLocale(languageCode: string | undefined): Locale | undef
 }
 
 const PT_NAMES: Record<AgentName, string> = {
-  ceo: 'CEO', finance: 'Financeiro', marketing: 'Marketing', sales: 'Vendas', security: 'Segurança', support: 'SAC',
-  audit: 'Auditoria', documents: 'Documentos', settings: 'Configurações', subscriptions: 'Assinaturas',
+  ceo: 'CEO',
+  finance: 'Financeiro',
+  marketing: 'Marketing',
+  sales: 'Vendas',
+  security: 'Segurança',
+  support: 'SAC',
+  audit: 'Auditoria',
+  documents: 'Documentos',
+  settings: 'Configurações',
+  subscriptions: 'Assinaturas',
 };
 const EN_NAMES: Record<AgentName, string> = {
-  ceo: 'CEO', finance: 'Finance', marketing: 'Marketing', sales: 'Sales', security: 'Security', support: 'Support',
-  audit: 'Audit', documents: 'Documents', settings: 'Settings', subscriptions: 'Subscriptions',
+  ceo: 'CEO',
+  finance: 'Finance',
+  marketing: 'Marketing',
+  sales: 'Sales',
+  security: 'Security',
+  support: 'Support',
+  audit: 'Audit',
+  documents: 'Documents',
+  settings: 'Settings',
+  subscriptions: 'Subscriptions',
 };
 export const departmentName = (agent: AgentName, locale: Locale): string => (locale === 'en' ? EN_NAMES : PT_NAMES)[agent];
 
@@ -40,82 +56,124 @@ export function unknownPersonText(locale: Locale | undefined): string {
   return locale === 'pt-BR' ? pt : locale === 'en' ? en : `${pt}\n\n${en}`;
 }
 
-export function linkFailureText(reason: 'invalid' | 'expired' | 'used' | 'inactive' | 'malformed' | 'throttled', locale: Locale | undefined): string {
+export function linkFailureText(
+  reason: 'invalid' | 'expired' | 'used' | 'inactive' | 'malformed' | 'throttled',
+  locale: Locale | undefined,
+): string {
   const l = locale ?? 'pt-BR';
   switch (reason) {
-    case 'expired': return t(l, 'Este código expirou. Peça um novo a quem o enviou.', 'This code has expired. Ask for a new one.');
-    case 'used': return t(l, 'Este código já foi usado (ou foi substituído por um mais novo). Peça um novo código.', 'This code was already used (or replaced by a newer one). Ask for a new code.');
-    case 'inactive': return t(l, 'Esta conta está desativada.', 'This account is disabled.');
-    case 'malformed': return t(l, 'Envie o código assim: /start CÓDIGO (12 letras e números).', 'Send the code like this: /start CODE (12 letters and digits).');
-    case 'throttled': return t(l, 'Muitas tentativas com códigos errados. Tente de novo mais tarde.', 'Too many wrong codes. Try again later.');
-    default: return t(l, 'Código inválido. Confira e envie /start CÓDIGO de novo.', 'Invalid code. Check it and send /start CODE again.');
+    case 'expired':
+      return t(l, 'Este código expirou. Peça um novo a quem o enviou.', 'This code has expired. Ask for a new one.');
+    case 'used':
+      return t(
+        l,
+        'Este código já foi usado (ou foi substituído por um mais novo). Peça um novo código.',
+        'This code was already used (or replaced by a newer one). Ask for a new code.',
+      );
+    case 'inactive':
+      return t(l, 'Esta conta está desativada.', 'This account is disabled.');
+    case 'malformed':
+      return t(
+        l,
+        'Envie o código assim: /start CÓDIGO (12 letras e números).',
+        'Send the code like this: /start CODE (12 letters and digits).',
+      );
+    case 'throttled':
+      return t(l, 'Muitas tentativas com códigos errados. Tente de novo mais tarde.', 'Too many wrong codes. Try again later.');
+    default:
+      return t(l, 'Código inválido. Confira e envie /start CÓDIGO de novo.', 'Invalid code. Check it and send /start CODE again.');
   }
 }
 
 export function staffHelp(locale: Locale, home: AgentName, askable: readonly AgentName[], decides: boolean, reports: boolean): string {
-  const others = askable.filter((a) => a !== home).map((a) => a).join(', ');
-  const lines = locale === 'en'
-    ? [
-        `**BotCriptoFy** — you talk to the **${departmentName(home, locale)}** agent: just write your question.`,
-        '',
-        others ? `/ask DEPARTMENT question — another department's agent (${others})` : '/ask DEPARTMENT question — another department (your role allows only your own)',
-        ...(decides ? ['/approvals — pending approvals you decide, with buttons'] : []),
-        ...(reports ? ['/report — company KPIs now, with the revenue and MRR chart'] : []),
-        '/unlink — disconnect this Telegram account',
-        '/help — this message',
-      ]
-    : [
-        `**BotCriptoFy** — você fala com o agente de **${departmentName(home, locale)}**: é só escrever sua pergunta.`,
-        '',
-        others ? `/ask DEPARTAMENTO pergunta — o agente de outro departamento (${others})` : '/ask DEPARTAMENTO pergunta — outro departamento (seu cargo só permite o seu)',
-        ...(decides ? ['/approvals — aprovações pendentes que você decide, com botões'] : []),
-        ...(reports ? ['/report — indicadores da empresa agora, com o gráfico de receita e MRR'] : []),
-        '/unlink — desconectar esta conta do Telegram',
-        '/help — esta mensagem',
-      ];
+  const others = askable
+    .filter((a) => a !== home)
+    .map((a) => a)
+    .join(', ');
+  const lines =
+    locale === 'en'
+      ? [
+          `**BotCriptoFy** — you talk to the **${departmentName(home, locale)}** agent: just write your question.`,
+          '',
+          others
+            ? `/ask DEPARTMENT question — another department's agent (${others})`
+            : '/ask DEPARTMENT question — another department (your role allows only your own)',
+          ...(decides ? ['/approvals — pending approvals you decide, with buttons'] : []),
+          ...(reports ? ['/report — company KPIs now, with the revenue and MRR chart'] : []),
+          '/unlink — disconnect this Telegram account',
+          '/help — this message',
+        ]
+      : [
+          `**BotCriptoFy** — você fala com o agente de **${departmentName(home, locale)}**: é só escrever sua pergunta.`,
+          '',
+          others
+            ? `/ask DEPARTAMENTO pergunta — o agente de outro departamento (${others})`
+            : '/ask DEPARTAMENTO pergunta — outro departamento (seu cargo só permite o seu)',
+          ...(decides ? ['/approvals — aprovações pendentes que você decide, com botões'] : []),
+          ...(reports ? ['/report — indicadores da empresa agora, com o gráfico de receita e MRR'] : []),
+          '/unlink — desconectar esta conta do Telegram',
+          '/help — esta mensagem',
+        ];
   return lines.join('\n');
 }
 
 export function traderHelp(locale: Locale): string {
-  return (locale === 'en'
-    ? [
-        '**BotCriptoFy** — your bots from Telegram:',
-        '/status — open positions',
-        '/profit [days] — result of closed trades',
-        '/daily [n] · /weekly [n] · /monthly [n] — result per period',
-        '/balance — wallet per bot',
-        '/bots — your bots, numbered',
-        '/startbot N · /stopbot N — start or stop a bot (number from /bots or its id)',
-        '/forceexit N [SYMBOL] — close a bot\'s positions now (asks to confirm)',
-        '/backtest STRATEGY SYMBOL [TIMEFRAME] [DAYS] — e.g. /backtest rsi BTC/USDT 1h 30',
-        '/chart N — the equity chart of bot N',
-        '/plan — your plan and its limits',
-        '/unlink — disconnect this Telegram account',
-        'Anything else you write goes to Support.',
-      ]
-    : [
-        '**BotCriptoFy** — seus robôs pelo Telegram:',
-        '/status — posições abertas',
-        '/profit [dias] — resultado das operações fechadas',
-        '/daily [n] · /weekly [n] · /monthly [n] — resultado por período',
-        '/balance — carteira de cada robô',
-        '/bots — seus robôs, numerados',
-        '/startbot N · /stopbot N — liga ou desliga um robô (número do /bots ou o id)',
-        '/forceexit N [PAR] — fecha as posições de um robô agora (pede confirmação)',
-        '/backtest ESTRATÉGIA PAR [TIMEFRAME] [DIAS] — ex.: /backtest rsi BTC/USDT 1h 30',
-        '/chart N — o gráfico de patrimônio do robô N',
-        '/plan — seu plano e os limites',
-        '/unlink — desconectar esta conta do Telegram',
-        'O que mais você escrever vai para o SAC.',
-      ]
+  return (
+    locale === 'en'
+      ? [
+          '**BotCriptoFy** — your bots from Telegram:',
+          '/status — open positions',
+          '/profit [days] — result of closed trades',
+          '/daily [n] · /weekly [n] · /monthly [n] — result per period',
+          '/balance — wallet per bot',
+          '/bots — your bots, numbered',
+          '/startbot N · /stopbot N — start or stop a bot (number from /bots or its id)',
+          "/forceexit N [SYMBOL] — close a bot's positions now (asks to confirm)",
+          '/backtest STRATEGY SYMBOL [TIMEFRAME] [DAYS] — e.g. /backtest rsi BTC/USDT 1h 30',
+          '/chart N — the equity chart of bot N',
+          '/plan — your plan and its limits',
+          '/unlink — disconnect this Telegram account',
+          'Anything else you write goes to Support.',
+        ]
+      : [
+          '**BotCriptoFy** — seus robôs pelo Telegram:',
+          '/status — posições abertas',
+          '/profit [dias] — resultado das operações fechadas',
+          '/daily [n] · /weekly [n] · /monthly [n] — resultado por período',
+          '/balance — carteira de cada robô',
+          '/bots — seus robôs, numerados',
+          '/startbot N · /stopbot N — liga ou desliga um robô (número do /bots ou o id)',
+          '/forceexit N [PAR] — fecha as posições de um robô agora (pede confirmação)',
+          '/backtest ESTRATÉGIA PAR [TIMEFRAME] [DIAS] — ex.: /backtest rsi BTC/USDT 1h 30',
+          '/chart N — o gráfico de patrimônio do robô N',
+          '/plan — seu plano e os limites',
+          '/unlink — desconectar esta conta do Telegram',
+          'O que mais você escrever vai para o SAC.',
+        ]
   ).join('\n');
 }
 
 export const tooLongText = (length: number, locale: Locale) =>
-  t(locale, `Sua mensagem tem ${length} caracteres; o limite é 4.000. Resuma, por favor.`, `Your message has ${length} characters; the limit is 4,000. Please shorten it.`);
+  t(
+    locale,
+    `Sua mensagem tem ${length} caracteres; o limite é 4.000. Resuma, por favor.`,
+    `Your message has ${length} characters; the limit is 4,000. Please shorten it.`,
+  );
 export const textOnlyText = (locale: Locale) =>
-  t(locale, 'Só leio mensagens de texto e comandos. Envie /help para ver o que posso fazer.', 'I only read text messages and commands. Send /help to see what I can do.');
+  t(
+    locale,
+    'Só leio mensagens de texto e comandos. Envie /help para ver o que posso fazer.',
+    'I only read text messages and commands. Send /help to see what I can do.',
+  );
 export const unknownCommandText = (command: string, locale: Locale) =>
-  t(locale, `Não conheço o comando /${escapeMarkdown(command)}. Envie /help.`, `I don't know the command /${escapeMarkdown(command)}. Send /help.`);
+  t(
+    locale,
+    `Não conheço o comando /${escapeMarkdown(command)}. Envie /help.`,
+    `I don't know the command /${escapeMarkdown(command)}. Send /help.`,
+  );
 export const failureText = (locale: Locale) =>
-  t(locale, 'Algo deu errado ao atender seu pedido; já foi registrado. Tente de novo em instantes.', 'Something went wrong with your request; it has been logged. Please try again shortly.');
+  t(
+    locale,
+    'Algo deu errado ao atender seu pedido; já foi registrado. Tente de novo em instantes.',
+    'Something went wrong with your request; it has been logged. Please try again shortly.',
+  );

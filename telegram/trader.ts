@@ -13,16 +13,27 @@ import { intlLocale, type Locale } from '../i18n/index.ts';
 // as the trader, so the tool layer's scope is what keeps one trader out of another's data.
 
 type Bot = { id: string; name: string; strategy: string; symbols: string[]; mode: string; status: string; stakeQuote: string };
-type Position = { botId: string; symbol: string; amountBase: string; entryPriceQuote: string; stopLossQuote: string | null; takeProfitQuote: string | null };
+type Position = {
+  botId: string;
+  symbol: string;
+  amountBase: string;
+  entryPriceQuote: string;
+  stopLossQuote: string | null;
+  takeProfitQuote: string | null;
+};
 
-const numberFormat = (locale: Locale, digits: number) => new Intl.NumberFormat(intlLocale(locale), { maximumFractionDigits: digits, minimumFractionDigits: Math.min(digits, 2) });
+const numberFormat = (locale: Locale, digits: number) =>
+  new Intl.NumberFormat(intlLocale(locale), { maximumFractionDigits: digits, minimumFractionDigits: Math.min(digits, 2) });
 const quote = (value: number | string, locale: Locale, signed = false) => {
   const n = Number(value);
   return `${signed && n > 0 ? '+' : ''}${numberFormat(locale, 2).format(n)}`;
 };
-const price = (value: string | null, locale: Locale) => (value === null ? '–' : numberFormat(locale, Number(value) >= 100 ? 2 : 6).format(Number(value)));
-const amount = (value: string | number, locale: Locale) => new Intl.NumberFormat(intlLocale(locale), { maximumFractionDigits: 8 }).format(Number(value));
-const pct = (value: number | null, locale: Locale, signed = false) => (value === null ? '–' : `${signed && value > 0 ? '+' : ''}${numberFormat(locale, 2).format(value)} %`);
+const price = (value: string | null, locale: Locale) =>
+  value === null ? '–' : numberFormat(locale, Number(value) >= 100 ? 2 : 6).format(Number(value));
+const amount = (value: string | number, locale: Locale) =>
+  new Intl.NumberFormat(intlLocale(locale), { maximumFractionDigits: 8 }).format(Number(value));
+const pct = (value: number | null, locale: Locale, signed = false) =>
+  value === null ? '–' : `${signed && value > 0 ? '+' : ''}${numberFormat(locale, 2).format(value)} %`;
 const shortId = (id: string) => id.slice(0, 8);
 
 const STATUS: Record<string, [string, string, string]> = {
@@ -45,7 +56,9 @@ const symbolArg = z
   .string()
   .max(24)
   .transform((value) => value.toUpperCase().replace(/[-_]/, '/'))
-  .transform((value) => (value.includes('/') ? value : value.replace(/^([A-Z0-9]{2,12}?)(USDT|USDC|BUSD|FDUSD|BRL|BTC|ETH|BNB|EUR)$/, '$1/$2')))
+  .transform((value) =>
+    value.includes('/') ? value : value.replace(/^([A-Z0-9]{2,12}?)(USDT|USDC|BUSD|FDUSD|BRL|BTC|ETH|BNB|EUR)$/, '$1/$2'),
+  )
   .pipe(z.string().regex(/^[A-Z0-9]{2,12}\/[A-Z0-9]{2,12}$/));
 const days = z.coerce.number().int().min(1).max(365);
 const periods = z.coerce.number().int().min(1).max(60);
@@ -69,11 +82,14 @@ export function usage(command: string, locale: Locale): string {
     daily: ['Uso: /daily [n] (1 a 60)', 'Usage: /daily [n] (1 to 60)'],
     weekly: ['Uso: /weekly [n] (1 a 60)', 'Usage: /weekly [n] (1 to 60)'],
     monthly: ['Uso: /monthly [n] (1 a 60)', 'Usage: /monthly [n] (1 to 60)'],
-    startbot: ['Uso: /startbot N — o número do robô em /bots, ou o id dele', 'Usage: /startbot N — the bot\'s number in /bots, or its id'],
-    stopbot: ['Uso: /stopbot N — o número do robô em /bots, ou o id dele', 'Usage: /stopbot N — the bot\'s number in /bots, or its id'],
+    startbot: ['Uso: /startbot N — o número do robô em /bots, ou o id dele', "Usage: /startbot N — the bot's number in /bots, or its id"],
+    stopbot: ['Uso: /stopbot N — o número do robô em /bots, ou o id dele', "Usage: /stopbot N — the bot's number in /bots, or its id"],
     chart: ['Uso: /chart N — o gráfico de patrimônio do robô N de /bots', 'Usage: /chart N — the equity chart of bot N in /bots'],
     forceexit: ['Uso: /forceexit N [PAR] — ex.: /forceexit 1 BTC/USDT', 'Usage: /forceexit N [SYMBOL] — e.g. /forceexit 1 BTC/USDT'],
-    backtest: [`Uso: /backtest ESTRATÉGIA PAR [TIMEFRAME] [DIAS] — ex.: /backtest rsi BTC/USDT 1h 30. Estratégias: ${[...STRATEGIES.keys()].join(', ')}`, `Usage: /backtest STRATEGY SYMBOL [TIMEFRAME] [DAYS] — e.g. /backtest rsi BTC/USDT 1h 30. Strategies: ${[...STRATEGIES.keys()].join(', ')}`],
+    backtest: [
+      `Uso: /backtest ESTRATÉGIA PAR [TIMEFRAME] [DIAS] — ex.: /backtest rsi BTC/USDT 1h 30. Estratégias: ${[...STRATEGIES.keys()].join(', ')}`,
+      `Usage: /backtest STRATEGY SYMBOL [TIMEFRAME] [DAYS] — e.g. /backtest rsi BTC/USDT 1h 30. Strategies: ${[...STRATEGIES.keys()].join(', ')}`,
+    ],
   };
   const line = lines[command];
   return line ? t(locale, line[0], line[1]) : '';
@@ -107,7 +123,11 @@ async function resolveBot(ctx: UpdateContext, ref: string): Promise<{ bot: Bot; 
   await ctx.reply(
     matches.length === 0
       ? t(locale, `Nenhum robô seu corresponde a "${md(ref)}". Veja /bots.`, `None of your bots matches "${md(ref)}". See /bots.`)
-      : t(locale, `Mais de um robô começa com "${md(ref)}"; use mais caracteres do id ou o número em /bots.`, `More than one bot starts with "${md(ref)}"; use more of the id or the number in /bots.`),
+      : t(
+          locale,
+          `Mais de um robô começa com "${md(ref)}"; use mais caracteres do id ou o número em /bots.`,
+          `More than one bot starts with "${md(ref)}"; use more of the id or the number in /bots.`,
+        ),
   );
   return undefined;
 }
@@ -121,8 +141,18 @@ export async function botsCommand(ctx: UpdateContext): Promise<void> {
     return;
   }
   const running = list.filter((b) => b.status === 'running').length;
-  const lines = list.map((b, i) => `${i + 1}. \`${shortId(b.id)}\` **${md(b.name)}** — ${md(b.strategy)} · ${md(b.symbols.join(', '))} · ${b.mode === 'live' ? t(locale, 'real', 'live') : t(locale, 'simulado', 'paper')} · ${statusText(b.status, locale)}`);
-  await ctx.reply([t(locale, `🤖 **Seus robôs** (${list.length}, ${running} rodando)`, `🤖 **Your bots** (${list.length}, ${running} running)`), ...lines, '', t(locale, 'Use /startbot N ou /stopbot N com o número da lista.', 'Use /startbot N or /stopbot N with the number from this list.')].join('\n'));
+  const lines = list.map(
+    (b, i) =>
+      `${i + 1}. \`${shortId(b.id)}\` **${md(b.name)}** — ${md(b.strategy)} · ${md(b.symbols.join(', '))} · ${b.mode === 'live' ? t(locale, 'real', 'live') : t(locale, 'simulado', 'paper')} · ${statusText(b.status, locale)}`,
+  );
+  await ctx.reply(
+    [
+      t(locale, `🤖 **Seus robôs** (${list.length}, ${running} rodando)`, `🤖 **Your bots** (${list.length}, ${running} running)`),
+      ...lines,
+      '',
+      t(locale, 'Use /startbot N ou /stopbot N com o número da lista.', 'Use /startbot N or /stopbot N with the number from this list.'),
+    ].join('\n'),
+  );
 }
 
 export async function statusCommand(ctx: UpdateContext): Promise<void> {
@@ -141,7 +171,9 @@ export async function statusCommand(ctx: UpdateContext): Promise<void> {
     const label = bot ? `${t(locale, 'robô', 'bot')} ${index + 1} \`${shortId(bot.id)}\` ${md(bot.name)}` : `\`${shortId(p.botId)}\``;
     return `• **${md(p.symbol)}** — ${label}\n  ${amount(p.amountBase, locale)} @ ${price(p.entryPriceQuote, locale)} · SL ${price(p.stopLossQuote, locale)} · TP ${price(p.takeProfitQuote, locale)}`;
   });
-  await ctx.reply([t(locale, `📈 **Posições abertas** (${positions.length})`, `📈 **Open positions** (${positions.length})`), ...lines].join('\n'));
+  await ctx.reply(
+    [t(locale, `📈 **Posições abertas** (${positions.length})`, `📈 **Open positions** (${positions.length})`), ...lines].join('\n'),
+  );
 }
 
 export async function profitCommand(ctx: UpdateContext, args: readonly string[]): Promise<void> {
@@ -149,13 +181,21 @@ export async function profitCommand(ctx: UpdateContext, args: readonly string[])
   const parsed = traderArgs.profit.safeParse(args);
   if (!parsed.success) return void (await ctx.reply(usage('profit', locale)));
   const window = parsed.data[0] ?? 365;
-  const call = await callTool<{ days: number; closedTrades: number; wins: number; profitQuote: number; winRatePct: number | null }>(ctx, 'trading_pnl', { days: window });
+  const call = await callTool<{ days: number; closedTrades: number; wins: number; profitQuote: number; winRatePct: number | null }>(
+    ctx,
+    'trading_pnl',
+    { days: window },
+  );
   if (!call.ok) return void (await failed(ctx, call.message));
   const r = call.result;
   await ctx.reply(
     [
       t(locale, `💰 **Resultado — últimos ${r.days} dias**`, `💰 **Profit — last ${r.days} days**`),
-      t(locale, `Operações fechadas: ${r.closedTrades} (${r.wins} com lucro, ${pct(r.winRatePct, locale)})`, `Closed trades: ${r.closedTrades} (${r.wins} winners, ${pct(r.winRatePct, locale)})`),
+      t(
+        locale,
+        `Operações fechadas: ${r.closedTrades} (${r.wins} com lucro, ${pct(r.winRatePct, locale)})`,
+        `Closed trades: ${r.closedTrades} (${r.wins} winners, ${pct(r.winRatePct, locale)})`,
+      ),
       t(locale, `Resultado: ${quote(r.profitQuote, locale, true)} USDT`, `Result: ${quote(r.profitQuote, locale, true)} USDT`),
     ].join('\n'),
   );
@@ -167,21 +207,48 @@ export async function periodCommand(ctx: UpdateContext, command: 'daily' | 'week
   if (!parsed.success) return void (await ctx.reply(usage(command, locale)));
   const period = command === 'daily' ? 'day' : command === 'weekly' ? 'week' : 'month';
   const count = parsed.data[0] ?? (period === 'day' ? 7 : period === 'week' ? 8 : 6);
-  const call = await callTool<{ rows: { start: string; closedTrades: number; profitQuote: number }[]; totalProfitQuote: number }>(ctx, 'pnl_by_period', { period, count });
+  const call = await callTool<{ rows: { start: string; closedTrades: number; profitQuote: number }[]; totalProfitQuote: number }>(
+    ctx,
+    'pnl_by_period',
+    { period, count },
+  );
   if (!call.ok) return void (await failed(ctx, call.message));
-  const titles: Record<string, [string, string]> = { day: ['📅 **Resultado por dia**', '📅 **Daily profit**'], week: ['📅 **Resultado por semana**', '📅 **Weekly profit**'], month: ['📅 **Resultado por mês**', '📅 **Monthly profit**'] };
+  const titles: Record<string, [string, string]> = {
+    day: ['📅 **Resultado por dia**', '📅 **Daily profit**'],
+    week: ['📅 **Resultado por semana**', '📅 **Weekly profit**'],
+    month: ['📅 **Resultado por mês**', '📅 **Monthly profit**'],
+  };
   const [ptTitle, enTitle] = titles[period]!;
-  const lines = call.result.rows.map((r) => `${r.start}: ${quote(r.profitQuote, locale, true)} USDT (${r.closedTrades} ${t(locale, r.closedTrades === 1 ? 'operação' : 'operações', r.closedTrades === 1 ? 'trade' : 'trades')})`);
-  await ctx.reply([`${t(locale, ptTitle, enTitle)} (UTC)`, ...lines, t(locale, `Total: ${quote(call.result.totalProfitQuote, locale, true)} USDT`, `Total: ${quote(call.result.totalProfitQuote, locale, true)} USDT`)].join('\n'));
+  const lines = call.result.rows.map(
+    (r) =>
+      `${r.start}: ${quote(r.profitQuote, locale, true)} USDT (${r.closedTrades} ${t(locale, r.closedTrades === 1 ? 'operação' : 'operações', r.closedTrades === 1 ? 'trade' : 'trades')})`,
+  );
+  await ctx.reply(
+    [
+      `${t(locale, ptTitle, enTitle)} (UTC)`,
+      ...lines,
+      t(
+        locale,
+        `Total: ${quote(call.result.totalProfitQuote, locale, true)} USDT`,
+        `Total: ${quote(call.result.totalProfitQuote, locale, true)} USDT`,
+      ),
+    ].join('\n'),
+  );
 }
 
 export async function balanceCommand(ctx: UpdateContext): Promise<void> {
   const { locale } = ctx;
-  const call = await callTool<{ bots: { botId: string; name: string; mode: string; stakeQuote: string; assets: Record<string, number> | null; note: string | null }[] }>(ctx, 'bot_balances', {});
+  const call = await callTool<{
+    bots: { botId: string; name: string; mode: string; stakeQuote: string; assets: Record<string, number> | null; note: string | null }[];
+  }>(ctx, 'bot_balances', {});
   if (!call.ok) return void (await failed(ctx, call.message));
   if (call.result.bots.length === 0) return void (await ctx.reply(t(locale, 'Você ainda não tem robôs.', 'You have no bots yet.')));
   const lines = call.result.bots.map((b, i) => {
-    const assets = b.assets ? Object.entries(b.assets).map(([asset, value]) => `${amount(value, locale)} ${md(asset)}`).join(' · ') || '0' : t(locale, `indisponível (${md(b.note ?? '')})`, `unavailable (${md(b.note ?? '')})`);
+    const assets = b.assets
+      ? Object.entries(b.assets)
+          .map(([asset, value]) => `${amount(value, locale)} ${md(asset)}`)
+          .join(' · ') || '0'
+      : t(locale, `indisponível (${md(b.note ?? '')})`, `unavailable (${md(b.note ?? '')})`);
     return `${i + 1}. \`${shortId(b.botId)}\` ${md(b.name)} (${b.mode === 'live' ? t(locale, 'real', 'live') : t(locale, 'simulado', 'paper')}): ${assets}`;
   });
   await ctx.reply([t(locale, '💼 **Carteira por robô**', '💼 **Wallet per bot**'), ...lines].join('\n'));
@@ -197,17 +264,32 @@ export async function botControlCommand(ctx: UpdateContext, command: 'startbot' 
   if (command === 'startbot' && found.bot.mode === 'live' && found.bot.status !== 'running') {
     // Real money: the trader confirms with a button first (the tool would otherwise ask Security).
     const keyboard: InlineKeyboard = {
-      inline_keyboard: [[
-        { text: t(locale, '✅ Ligar com dinheiro real', '✅ Start with real money'), callback_data: startLiveButton(found.bot.id, 'y') },
-        { text: t(locale, 'Cancelar', 'Cancel'), callback_data: startLiveButton(found.bot.id, 'n') },
-      ]],
+      inline_keyboard: [
+        [
+          { text: t(locale, '✅ Ligar com dinheiro real', '✅ Start with real money'), callback_data: startLiveButton(found.bot.id, 'y') },
+          { text: t(locale, 'Cancelar', 'Cancel'), callback_data: startLiveButton(found.bot.id, 'n') },
+        ],
+      ],
     };
-    await ctx.reply(t(locale, `⚠️ O robô ${label} opera em modo **real**: ligar agora põe dinheiro de verdade em jogo. Confirma?`, `⚠️ Bot ${label} trades in **live** mode: starting it now puts real money at stake. Confirm?`), keyboard);
+    await ctx.reply(
+      t(
+        locale,
+        `⚠️ O robô ${label} opera em modo **real**: ligar agora põe dinheiro de verdade em jogo. Confirma?`,
+        `⚠️ Bot ${label} trades in **live** mode: starting it now puts real money at stake. Confirm?`,
+      ),
+      keyboard,
+    );
     return;
   }
-  const call = await callTool<{ botId: string; status: string }>(ctx, command === 'startbot' ? 'start_bot' : 'stop_bot', { botId: found.bot.id });
+  const call = await callTool<{ botId: string; status: string }>(ctx, command === 'startbot' ? 'start_bot' : 'stop_bot', {
+    botId: found.bot.id,
+  });
   if (!call.ok) return void (await failed(ctx, call.message));
-  await ctx.reply(command === 'startbot' ? t(locale, `▶️ Robô ${label} ligado.`, `▶️ Bot ${label} started.`) : t(locale, `⏹ Robô ${label} parado.`, `⏹ Bot ${label} stopped.`));
+  await ctx.reply(
+    command === 'startbot'
+      ? t(locale, `▶️ Robô ${label} ligado.`, `▶️ Bot ${label} started.`)
+      : t(locale, `⏹ Robô ${label} parado.`, `⏹ Bot ${label} stopped.`),
+  );
 }
 
 export async function backtestCommand(ctx: UpdateContext, args: readonly string[]): Promise<void> {
@@ -215,40 +297,111 @@ export async function backtestCommand(ctx: UpdateContext, args: readonly string[
   const parsed = traderArgs.backtest.safeParse(args);
   if (!parsed.success || !STRATEGIES.has(parsed.data[0].toLowerCase())) return void (await ctx.reply(usage('backtest', locale)));
   const [strategy, symbol, timeframe, window] = parsed.data;
-  const request = { strategy: strategy.toLowerCase(), ...(symbol ? { symbol } : {}), ...(timeframe ? { timeframe } : {}), ...(window ? { days: window } : {}) };
+  const request = {
+    strategy: strategy.toLowerCase(),
+    ...(symbol ? { symbol } : {}),
+    ...(timeframe ? { timeframe } : {}),
+    ...(window ? { days: window } : {}),
+  };
   const call = await ctx.typing(() =>
-    callTool<{ strategy: string; symbol: string; candles: number; trades: number; finalEquity: number; totalReturnPct: number; maxDrawdownPct: number; winRatePct: number | null }>(ctx, 'run_backtest', request),
+    callTool<{
+      strategy: string;
+      symbol: string;
+      candles: number;
+      trades: number;
+      finalEquity: number;
+      totalReturnPct: number;
+      maxDrawdownPct: number;
+      winRatePct: number | null;
+    }>(ctx, 'run_backtest', request),
   );
   if (!call.ok) return void (await failed(ctx, call.message));
   const r = call.result;
   await ctx.reply(
     [
-      t(locale, `🧪 **Backtest ${md(r.strategy)} em ${md(r.symbol)}** (${timeframe ?? '1h'}, ${window ?? 30} dias, ${r.candles} candles)`, `🧪 **Backtest ${md(r.strategy)} on ${md(r.symbol)}** (${timeframe ?? '1h'}, ${window ?? 30} days, ${r.candles} candles)`),
-      t(locale, `Operações: ${r.trades} · acerto ${pct(r.winRatePct, locale)}`, `Trades: ${r.trades} · win rate ${pct(r.winRatePct, locale)}`),
-      t(locale, `Retorno: ${pct(r.totalReturnPct, locale, true)} · drawdown máximo ${pct(r.maxDrawdownPct, locale)}`, `Return: ${pct(r.totalReturnPct, locale, true)} · max drawdown ${pct(r.maxDrawdownPct, locale)}`),
-      t(locale, `Patrimônio final: ${quote(r.finalEquity, locale)} (de 10.000)`, `Final equity: ${quote(r.finalEquity, locale)} (from 10,000)`),
+      t(
+        locale,
+        `🧪 **Backtest ${md(r.strategy)} em ${md(r.symbol)}** (${timeframe ?? '1h'}, ${window ?? 30} dias, ${r.candles} candles)`,
+        `🧪 **Backtest ${md(r.strategy)} on ${md(r.symbol)}** (${timeframe ?? '1h'}, ${window ?? 30} days, ${r.candles} candles)`,
+      ),
+      t(
+        locale,
+        `Operações: ${r.trades} · acerto ${pct(r.winRatePct, locale)}`,
+        `Trades: ${r.trades} · win rate ${pct(r.winRatePct, locale)}`,
+      ),
+      t(
+        locale,
+        `Retorno: ${pct(r.totalReturnPct, locale, true)} · drawdown máximo ${pct(r.maxDrawdownPct, locale)}`,
+        `Return: ${pct(r.totalReturnPct, locale, true)} · max drawdown ${pct(r.maxDrawdownPct, locale)}`,
+      ),
+      t(
+        locale,
+        `Patrimônio final: ${quote(r.finalEquity, locale)} (de 10.000)`,
+        `Final equity: ${quote(r.finalEquity, locale)} (from 10,000)`,
+      ),
     ].join('\n'),
   );
 }
 
 export async function planCommand(ctx: UpdateContext): Promise<void> {
   const { locale } = ctx;
-  const status = await callTool<{ plan: string; status: string | null; amountCents: number; interval: string | null; renewsAt: string | null; cancelAtPeriodEnd: boolean }>(ctx, 'subscription_status', {});
+  const status = await callTool<{
+    plan: string;
+    status: string | null;
+    amountCents: number;
+    interval: string | null;
+    renewsAt: string | null;
+    cancelAtPeriodEnd: boolean;
+  }>(ctx, 'subscription_status', {});
   if (!status.ok) return void (await failed(ctx, status.message));
-  const plans = await callTool<{ plans: { id: string; name: string; monthlyPriceCents: number; botsAllowed: number; liveTradingAllowed: boolean; backtestsPerDay: number; symbolsPerBot: number }[] }>(ctx, 'list_plans', {});
+  const plans = await callTool<{
+    plans: {
+      id: string;
+      name: string;
+      monthlyPriceCents: number;
+      botsAllowed: number;
+      liveTradingAllowed: boolean;
+      backtestsPerDay: number;
+      symbolsPerBot: number;
+    }[];
+  }>(ctx, 'list_plans', {});
   const s = status.result;
   const current = plans.ok ? plans.result.plans.find((p) => p.id === s.plan) : undefined;
   const name = current?.name ?? s.plan;
-  const price = s.amountCents > 0 ? `, ${formatBrlCents(s.amountCents, locale)}/${s.interval === 'year' ? t(locale, 'ano', 'year') : t(locale, 'mês', 'month')}` : '';
-  const renews = s.renewsAt ? (s.cancelAtPeriodEnd ? t(locale, `, termina em ${s.renewsAt.slice(0, 10)}`, `, ends on ${s.renewsAt.slice(0, 10)}`) : t(locale, `, renova em ${s.renewsAt.slice(0, 10)}`, `, renews on ${s.renewsAt.slice(0, 10)}`)) : '';
-  const lines = [t(locale, `📦 **Seu plano: ${md(name)}** (${md(s.status ?? 'sem assinatura')}${price}${renews})`, `📦 **Your plan: ${md(name)}** (${md(s.status ?? 'no subscription')}${price}${renews})`)];
+  const price =
+    s.amountCents > 0
+      ? `, ${formatBrlCents(s.amountCents, locale)}/${s.interval === 'year' ? t(locale, 'ano', 'year') : t(locale, 'mês', 'month')}`
+      : '';
+  const renews = s.renewsAt
+    ? s.cancelAtPeriodEnd
+      ? t(locale, `, termina em ${s.renewsAt.slice(0, 10)}`, `, ends on ${s.renewsAt.slice(0, 10)}`)
+      : t(locale, `, renova em ${s.renewsAt.slice(0, 10)}`, `, renews on ${s.renewsAt.slice(0, 10)}`)
+    : '';
+  const lines = [
+    t(
+      locale,
+      `📦 **Seu plano: ${md(name)}** (${md(s.status ?? 'sem assinatura')}${price}${renews})`,
+      `📦 **Your plan: ${md(name)}** (${md(s.status ?? 'no subscription')}${price}${renews})`,
+    ),
+  ];
   if (current) {
-    lines.push(t(locale,
-      `Limites: ${current.botsAllowed} robôs, ${current.symbolsPerBot} pares por robô, ${current.backtestsPerDay} backtests por dia, ${current.liveTradingAllowed ? 'operação real permitida' : 'só simulado'}.`,
-      `Limits: ${current.botsAllowed} bots, ${current.symbolsPerBot} symbols per bot, ${current.backtestsPerDay} backtests a day, ${current.liveTradingAllowed ? 'live trading allowed' : 'paper only'}.`));
+    lines.push(
+      t(
+        locale,
+        `Limites: ${current.botsAllowed} robôs, ${current.symbolsPerBot} pares por robô, ${current.backtestsPerDay} backtests por dia, ${current.liveTradingAllowed ? 'operação real permitida' : 'só simulado'}.`,
+        `Limits: ${current.botsAllowed} bots, ${current.symbolsPerBot} symbols per bot, ${current.backtestsPerDay} backtests a day, ${current.liveTradingAllowed ? 'live trading allowed' : 'paper only'}.`,
+      ),
+    );
   }
   if (plans.ok) {
-    lines.push('', t(locale, 'Planos:', 'Plans:'), ...plans.result.plans.map((p) => `• ${md(p.name)}: ${p.monthlyPriceCents ? `${formatBrlCents(p.monthlyPriceCents, locale)}/${t(locale, 'mês', 'month')}` : t(locale, 'grátis', 'free')} — ${p.botsAllowed} ${t(locale, 'robôs', 'bots')}, ${p.liveTradingAllowed ? t(locale, 'operação real', 'live trading') : t(locale, 'só simulado', 'paper only')}`));
+    lines.push(
+      '',
+      t(locale, 'Planos:', 'Plans:'),
+      ...plans.result.plans.map(
+        (p) =>
+          `• ${md(p.name)}: ${p.monthlyPriceCents ? `${formatBrlCents(p.monthlyPriceCents, locale)}/${t(locale, 'mês', 'month')}` : t(locale, 'grátis', 'free')} — ${p.botsAllowed} ${t(locale, 'robôs', 'bots')}, ${p.liveTradingAllowed ? t(locale, 'operação real', 'live trading') : t(locale, 'só simulado', 'paper only')}`,
+      ),
+    );
   }
   await ctx.reply(lines.join('\n'));
 }
@@ -288,7 +441,11 @@ export async function startLiveDecision(ctx: UpdateContext, choice: { botId: str
   if (!choice.confirmed) return t(locale, 'Cancelado. O robô continua parado.', 'Cancelled. The bot stays stopped.');
   const call = await callTool<{ botId: string; status: string }>(ctx, 'start_bot', { botId: choice.botId }, { liveTradingConfirmed: true });
   if (!call.ok) return `⚠️ ${md(call.message)}`;
-  return t(locale, `▶️ Robô \`${shortId(call.result.botId)}\` ligado em modo real.`, `▶️ Bot \`${shortId(call.result.botId)}\` started in live mode.`);
+  return t(
+    locale,
+    `▶️ Robô \`${shortId(call.result.botId)}\` ligado em modo real.`,
+    `▶️ Bot \`${shortId(call.result.botId)}\` started in live mode.`,
+  );
 }
 
 // ---- /forceexit: a confirmation first; the button carries the bot and the symbol.
@@ -304,7 +461,8 @@ export const forceExitData = z
     return { botId, symbol: symbol === '*' ? undefined : symbol, confirmed: answer === 'y' };
   });
 
-const forceExitButton = (botId: string, symbol: string | undefined, answer: 'y' | 'n') => `fx:${botId.replace(/-/g, '')}:${symbol ?? '*'}:${answer}`;
+const forceExitButton = (botId: string, symbol: string | undefined, answer: 'y' | 'n') =>
+  `fx:${botId.replace(/-/g, '')}:${symbol ?? '*'}:${answer}`;
 
 export async function forceExitCommand(ctx: UpdateContext, args: readonly string[]): Promise<void> {
   const { locale } = ctx;
@@ -318,36 +476,77 @@ export async function forceExitCommand(ctx: UpdateContext, args: readonly string
   const open = call.result.positions.filter((p) => p.botId === found.bot.id && (!symbol || p.symbol === symbol));
   const label = `${found.index + 1} \`${shortId(found.bot.id)}\` ${md(found.bot.name)}`;
   if (open.length === 0) {
-    await ctx.reply(symbol ? t(locale, `O robô ${label} não tem posição aberta em ${md(symbol)}.`, `Bot ${label} has no open position in ${md(symbol)}.`) : t(locale, `O robô ${label} não tem posições abertas.`, `Bot ${label} has no open positions.`));
+    await ctx.reply(
+      symbol
+        ? t(locale, `O robô ${label} não tem posição aberta em ${md(symbol)}.`, `Bot ${label} has no open position in ${md(symbol)}.`)
+        : t(locale, `O robô ${label} não tem posições abertas.`, `Bot ${label} has no open positions.`),
+    );
     return;
   }
   const keyboard: InlineKeyboard = {
-    inline_keyboard: [[
-      { text: t(locale, '✅ Confirmar saída', '✅ Confirm exit'), callback_data: forceExitButton(found.bot.id, symbol, 'y') },
-      { text: t(locale, 'Cancelar', 'Cancel'), callback_data: forceExitButton(found.bot.id, symbol, 'n') },
-    ]],
+    inline_keyboard: [
+      [
+        { text: t(locale, '✅ Confirmar saída', '✅ Confirm exit'), callback_data: forceExitButton(found.bot.id, symbol, 'y') },
+        { text: t(locale, 'Cancelar', 'Cancel'), callback_data: forceExitButton(found.bot.id, symbol, 'n') },
+      ],
+    ],
   };
   const lines = open.map((p) => `• **${md(p.symbol)}**: ${amount(p.amountBase, locale)} @ ${price(p.entryPriceQuote, locale)}`);
-  await ctx.reply([t(locale, `⚠️ Fechar agora, a mercado, as posições do robô ${label}?`, `⚠️ Close bot ${label}'s positions now, at market?`), ...lines].join('\n'), keyboard);
+  await ctx.reply(
+    [
+      t(locale, `⚠️ Fechar agora, a mercado, as posições do robô ${label}?`, `⚠️ Close bot ${label}'s positions now, at market?`),
+      ...lines,
+    ].join('\n'),
+    keyboard,
+  );
 }
 
 /** The text that replaces the confirmation once the trader answered. */
-export async function forceExitDecision(ctx: UpdateContext, choice: { botId: string; symbol: string | undefined; confirmed: boolean }): Promise<string> {
+export async function forceExitDecision(
+  ctx: UpdateContext,
+  choice: { botId: string; symbol: string | undefined; confirmed: boolean },
+): Promise<string> {
   const { locale } = ctx;
   if (!choice.confirmed) return t(locale, 'Saída forçada cancelada. Nada foi vendido.', 'Forced exit cancelled. Nothing was sold.');
-  const call = await callTool<{ exits: { symbol: string; outcome: string; amountBase: string; priceQuote: string | null; profitQuote: string | null; reason: string | null }[] }>(ctx, 'force_exit', { botId: choice.botId, ...(choice.symbol ? { symbol: choice.symbol } : {}) });
+  const call = await callTool<{
+    exits: {
+      symbol: string;
+      outcome: string;
+      amountBase: string;
+      priceQuote: string | null;
+      profitQuote: string | null;
+      reason: string | null;
+    }[];
+  }>(ctx, 'force_exit', { botId: choice.botId, ...(choice.symbol ? { symbol: choice.symbol } : {}) });
   if (!call.ok) return `⚠️ ${md(call.message)}`;
-  if (call.result.exits.length === 0) return t(locale, 'Nenhuma posição aberta para fechar (já foi fechada?).', 'No open position to close (already closed?).');
+  if (call.result.exits.length === 0)
+    return t(locale, 'Nenhuma posição aberta para fechar (já foi fechada?).', 'No open position to close (already closed?).');
   const lines = call.result.exits.map((e) => {
     switch (e.outcome) {
       case 'filled':
-        return t(locale, `✅ **${md(e.symbol)}** vendido: ${amount(e.amountBase, locale)} @ ${price(e.priceQuote, locale)}${e.profitQuote ? `, resultado ${quote(e.profitQuote, locale, true)} USDT` : ''}`, `✅ **${md(e.symbol)}** sold: ${amount(e.amountBase, locale)} @ ${price(e.priceQuote, locale)}${e.profitQuote ? `, result ${quote(e.profitQuote, locale, true)} USDT` : ''}`);
+        return t(
+          locale,
+          `✅ **${md(e.symbol)}** vendido: ${amount(e.amountBase, locale)} @ ${price(e.priceQuote, locale)}${e.profitQuote ? `, resultado ${quote(e.profitQuote, locale, true)} USDT` : ''}`,
+          `✅ **${md(e.symbol)}** sold: ${amount(e.amountBase, locale)} @ ${price(e.priceQuote, locale)}${e.profitQuote ? `, result ${quote(e.profitQuote, locale, true)} USDT` : ''}`,
+        );
       case 'already':
-        return t(locale, `**${md(e.symbol)}**: a ordem de saída já tinha sido enviada.`, `**${md(e.symbol)}**: the exit order had already been sent.`);
+        return t(
+          locale,
+          `**${md(e.symbol)}**: a ordem de saída já tinha sido enviada.`,
+          `**${md(e.symbol)}**: the exit order had already been sent.`,
+        );
       case 'open':
-        return t(locale, `⏳ **${md(e.symbol)}**: ordem enviada, aguardando execução.`, `⏳ **${md(e.symbol)}**: order sent, waiting for the fill.`);
+        return t(
+          locale,
+          `⏳ **${md(e.symbol)}**: ordem enviada, aguardando execução.`,
+          `⏳ **${md(e.symbol)}**: order sent, waiting for the fill.`,
+        );
       default:
-        return t(locale, `⚠️ **${md(e.symbol)}**: não vendido (${md(e.reason ?? e.outcome)}).`, `⚠️ **${md(e.symbol)}**: not sold (${md(e.reason ?? e.outcome)}).`);
+        return t(
+          locale,
+          `⚠️ **${md(e.symbol)}**: não vendido (${md(e.reason ?? e.outcome)}).`,
+          `⚠️ **${md(e.symbol)}**: not sold (${md(e.reason ?? e.outcome)}).`,
+        );
     }
   });
   return lines.join('\n');

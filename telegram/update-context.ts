@@ -21,11 +21,23 @@ export interface UpdateContext {
   typing<T>(work: () => Promise<T>): Promise<T>;
 }
 
-export type ToolCall<T> = { readonly ok: true; readonly result: T } | { readonly ok: false; readonly message: string; readonly error: string };
+export type ToolCall<T> =
+  | { readonly ok: true; readonly result: T }
+  | { readonly ok: false; readonly message: string; readonly error: string };
 
 /** A tool call as the person, through the tool layer (policy, scope, validation, audit). */
-export async function callTool<T>(ctx: Pick<UpdateContext, 'tools'>, name: string, args: Record<string, unknown>, options: { liveTradingConfirmed?: boolean } = {}): Promise<ToolCall<T>> {
-  const outcome: ToolOutcome = await invokeTool(TOOLS, options.liveTradingConfirmed ? { ...ctx.tools, liveTradingConfirmed: true } : ctx.tools, name, args);
+export async function callTool<T>(
+  ctx: Pick<UpdateContext, 'tools'>,
+  name: string,
+  args: Record<string, unknown>,
+  options: { liveTradingConfirmed?: boolean } = {},
+): Promise<ToolCall<T>> {
+  const outcome: ToolOutcome = await invokeTool(
+    TOOLS,
+    options.liveTradingConfirmed ? { ...ctx.tools, liveTradingConfirmed: true } : ctx.tools,
+    name,
+    args,
+  );
   if (outcome.ok && 'result' in outcome) return { ok: true, result: outcome.result as T };
   if (outcome.ok) return { ok: false, error: 'pending_approval', message: outcome.message };
   // "start_bot failed: Your Free plan …" reads better without the tool's name.

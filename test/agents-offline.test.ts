@@ -42,7 +42,10 @@ describe('offline router (no model)', () => {
   });
 
   it('extracts the arguments it can', () => {
-    expect(routeMessage('support', 'lucro de ana@example.com nos últimos 7 dias')).toMatchObject({ tool: 'trading_pnl', args: { email: 'ana@example.com', days: 7 } });
+    expect(routeMessage('support', 'lucro de ana@example.com nos últimos 7 dias')).toMatchObject({
+      tool: 'trading_pnl',
+      args: { email: 'ana@example.com', days: 7 },
+    });
     expect(routeMessage('audit', 'ações negadas')).toMatchObject({ args: { outcome: 'denied' } });
   });
 
@@ -65,7 +68,11 @@ describe('an offline turn against the demo company', () => {
   let test: TestDatabase;
   beforeAll(async () => {
     test = await createTestDatabase('pglite');
-    await seedDemoCompany(test.handle.db, { secretBox: createSecretBox(crypto.randomBytes(32)), asOf: new Date('2026-11-01T00:00:00Z'), traders: 30 });
+    await seedDemoCompany(test.handle.db, {
+      secretBox: createSecretBox(crypto.randomBytes(32)),
+      asOf: new Date('2026-11-01T00:00:00Z'),
+      traders: 30,
+    });
   });
   afterAll(async () => {
     await test?.dispose();
@@ -73,7 +80,12 @@ describe('an offline turn against the demo company', () => {
 
   it('answers from the tool result, says the model is offline, and stays within policy', async () => {
     const ceo = (await actorForEmail(test.handle.db, (await ceoEmail(test.handle.db))!))!;
-    const ctx = { db: test.handle.db, actor: ceo, billing: new BillingService(test.handle.db, undefined), now: () => new Date('2026-11-01T12:00:00Z') };
+    const ctx = {
+      db: test.handle.db,
+      actor: ceo,
+      billing: new BillingService(test.handle.db, undefined),
+      now: () => new Date('2026-11-01T12:00:00Z'),
+    };
     const turn = await answerOffline(ctx, 'finance', 'qual o MRR?');
     expect(turn).toMatchObject({ agent: 'finance', mode: 'offline', grounded: true, toolCalls: [{ tool: 'revenue_summary', ok: true }] });
     expect(turn.answer).toContain('modelo offline');

@@ -24,7 +24,11 @@ describe('botcriptofy CLI: bad input stops with a clear message', () => {
     const dataDir = path.join(tempDir(), 'untouched');
     const cases: [Record<string, string>, number, RegExp][] = [
       [{ HOST: '999.1.1.1' }, 2, /HOST="999\.1\.1\.1": expected an IP address/],
-      [{ TELEGRAM_BOT_TOKEN: '123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ', TELEGRAM_WEBHOOK_URL: 'https://bot.example.com/telegram/webhook' }, 2, /TELEGRAM_WEBHOOK_SECRET=\(unset\): required when TELEGRAM_WEBHOOK_URL is set/],
+      [
+        { TELEGRAM_BOT_TOKEN: '123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ', TELEGRAM_WEBHOOK_URL: 'https://bot.example.com/telegram/webhook' },
+        2,
+        /TELEGRAM_WEBHOOK_SECRET=\(unset\): required when TELEGRAM_WEBHOOK_URL is set/,
+      ],
       [{ REDIS_URL: 'redis://127.0.0.1:9' }, 1, /^Error: Cannot reach Redis at 127\.0\.0\.1:9 \(REDIS_URL\): ECONNREFUSED/],
     ];
     for (const [env, code, message] of cases) {
@@ -34,7 +38,11 @@ describe('botcriptofy CLI: bad input stops with a clear message', () => {
       expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
       expect(fs.existsSync(dataDir), JSON.stringify(env)).toBe(false); // no key, no database
     }
-    const stripe = await runCli(['billing', 'sync'], { DATA_DIR: tempDir(), STRIPE_SECRET_KEY: 'sk_test_unreachable', STRIPE_API_URL: 'http://127.0.0.1:9' });
+    const stripe = await runCli(['billing', 'sync'], {
+      DATA_DIR: tempDir(),
+      STRIPE_SECRET_KEY: 'sk_test_unreachable',
+      STRIPE_API_URL: 'http://127.0.0.1:9',
+    });
     expect(stripe.code).toBe(1);
     expect(stripe.stderr).toMatch(/^Error: Stripe did not answer \(check STRIPE_API_URL, or the network to api\.stripe\.com\): /m);
     expect(stripe.stderr).not.toMatch(/\n\s+at /);
@@ -45,9 +53,15 @@ describe('botcriptofy CLI: bad input stops with a clear message', () => {
     expect(onFile.stderr).toMatch(/DATA_DIR=".*a-file": expected a folder/);
   });
 
-  it('the parser\'s own errors are usage errors too (exit 2, one line and the help hint); --help and --version exit 0', async () => {
+  it("the parser's own errors are usage errors too (exit 2, one line and the help hint); --help and --version exit 0", async () => {
     const env = { DATA_DIR: tempDir() };
-    for (const args of [['backtest', '--strategy', 'rsi', '--data', 'candles/binance_BTCUSDT_1h.csv', '--fee', '-1'], ['backtest', '--strategy', 'rsi', '--data', 'x.csv', '--cash', 'abc'], ['nope'], ['staff', 'invite'], ['seed', '--demo', '--seed', 'x']]) {
+    for (const args of [
+      ['backtest', '--strategy', 'rsi', '--data', 'candles/binance_BTCUSDT_1h.csv', '--fee', '-1'],
+      ['backtest', '--strategy', 'rsi', '--data', 'x.csv', '--cash', 'abc'],
+      ['nope'],
+      ['staff', 'invite'],
+      ['seed', '--demo', '--seed', 'x'],
+    ]) {
       const result = await runCli(args, env);
       expect(result.code, args.join(' ')).toBe(2);
       expect(result.stderr, args.join(' ')).toMatch(/^error: .+\n\(run with --help for usage\)/);
@@ -176,10 +190,20 @@ describe('botcriptofy CLI on the embedded database', () => {
       return { content: `We have ${result!.payingCustomers} paying customers.` };
     });
     try {
-      const result = await runCliHere(['ask', 'finance', 'how many paying customers?', '--json'], { DATA_DIR: dataDir, OLLAMA_HOST: fake.url });
+      const result = await runCliHere(['ask', 'finance', 'how many paying customers?', '--json'], {
+        DATA_DIR: dataDir,
+        OLLAMA_HOST: fake.url,
+      });
       expect(result.code, result.stderr).toBe(0);
       const turn = JSON.parse(result.stdout) as Record<string, unknown>;
-      expect(turn).toMatchObject({ agent: 'finance', mode: 'ollama', grounded: true, answerFrom: 'model', modelCalls: 2, toolCalls: [{ tool: 'revenue_summary', ok: true }] });
+      expect(turn).toMatchObject({
+        agent: 'finance',
+        mode: 'ollama',
+        grounded: true,
+        answerFrom: 'model',
+        modelCalls: 2,
+        toolCalls: [{ tool: 'revenue_summary', ok: true }],
+      });
       expect(turn['answer']).toMatch(/^We have \d+ paying customers\.$/);
       expect(turn).toMatchObject({ rejectedBecause: null, actions: [], repeatedCalls: 0 });
       expect(typeof turn['elapsedMs']).toBe('number');
@@ -189,16 +213,32 @@ describe('botcriptofy CLI on the embedded database', () => {
 
       // A claim of an action nobody took never reaches the person; the code says what happened.
       fake.script = () => ({ content: 'Pronto, ativei o kill switch.' });
-      const claimed = await runCliHere(['ask', 'settings', 'liga o kill switch agora, mercado derretendo', '--json'], { DATA_DIR: dataDir, OLLAMA_HOST: fake.url });
+      const claimed = await runCliHere(['ask', 'settings', 'liga o kill switch agora, mercado derretendo', '--json'], {
+        DATA_DIR: dataDir,
+        OLLAMA_HOST: fake.url,
+      });
       expect(claimed.code, claimed.stderr).toBe(0);
-      const honest = JSON.parse(claimed.stdout) as { answer: string; rejectedBecause: string; actions: { tool: string; status: string }[]; toolCalls: { tool: string; by: string }[] };
-      expect(honest).toMatchObject({ answerFrom: 'template', rejectedBecause: 'unbacked_claim', actions: [{ tool: 'set_config', status: 'awaiting_approval' }], toolCalls: [{ tool: 'set_config', by: 'router' }] });
+      const honest = JSON.parse(claimed.stdout) as {
+        answer: string;
+        rejectedBecause: string;
+        actions: { tool: string; status: string }[];
+        toolCalls: { tool: string; by: string }[];
+      };
+      expect(honest).toMatchObject({
+        answerFrom: 'template',
+        rejectedBecause: 'unbacked_claim',
+        actions: [{ tool: 'set_config', status: 'awaiting_approval' }],
+        toolCalls: [{ tool: 'set_config', by: 'router' }],
+      });
       expect(honest.answer).not.toContain('ativei');
       expect(honest.answer).toContain('⏳ Ainda não feito: aguardando aprovação');
     } finally {
       await fake.close();
     }
-    const down = await runCliHere(['ask', 'finance', 'what is the MRR?', '--json'], { DATA_DIR: dataDir, OLLAMA_HOST: 'http://127.0.0.1:9' });
+    const down = await runCliHere(['ask', 'finance', 'what is the MRR?', '--json'], {
+      DATA_DIR: dataDir,
+      OLLAMA_HOST: 'http://127.0.0.1:9',
+    });
     expect(down.code, down.stderr).toBe(0);
     expect(JSON.parse(down.stdout)).toMatchObject({ mode: 'offline', toolCalls: [{ tool: 'revenue_summary', ok: true }] });
     expect(JSON.parse(down.stdout).answer).toMatch(/^\(model offline: answered without it\)/);
@@ -208,7 +248,18 @@ describe('botcriptofy CLI on the embedded database', () => {
     const listed = await runCliHere(['agents', '--json'], { DATA_DIR: dataDir });
     expect(listed.code, listed.stderr).toBe(0);
     const agents = JSON.parse(listed.stdout) as { agent: string; tools: { name: string }[]; promptTokensEstimate: number }[];
-    expect(agents.map((a) => a.agent)).toEqual(['ceo', 'finance', 'marketing', 'sales', 'security', 'support', 'audit', 'documents', 'settings', 'subscriptions']);
+    expect(agents.map((a) => a.agent)).toEqual([
+      'ceo',
+      'finance',
+      'marketing',
+      'sales',
+      'security',
+      'support',
+      'audit',
+      'documents',
+      'settings',
+      'subscriptions',
+    ]);
     for (const a of agents) {
       expect(a.tools.length, a.agent).toBeGreaterThanOrEqual(4);
       expect(a.tools.length, a.agent).toBeLessThanOrEqual(8);
@@ -247,7 +298,9 @@ describe('botcriptofy start', () => {
   it('brings up /health on a fresh data folder with the demo company, serves the other commands meanwhile, and stops cleanly on SIGTERM', async () => {
     const dataDir = path.join(tempDir(), 'fresh');
     // The replayed market, as on a machine without a route to Binance (auto chooses it there).
-    const server = await startCli(['start'], { DATA_DIR: dataDir, PORT: '0', BOT_TICK_INTERVAL_S: '2', PAPER_MARKET: 'replay' }, (line) => line.includes('BotCriptoFy is up'));
+    const server = await startCli(['start'], { DATA_DIR: dataDir, PORT: '0', BOT_TICK_INTERVAL_S: '2', PAPER_MARKET: 'replay' }, (line) =>
+      line.includes('BotCriptoFy is up'),
+    );
     const { url } = JSON.parse(server.line) as { url: string };
     const health = await fetch(`${url}/health`);
     expect(health.status).toBe(200);
@@ -263,7 +316,9 @@ describe('botcriptofy start', () => {
     const env = { DATA_DIR: dataDir };
     const staffList = await runCli(['staff', 'list', '--json'], env);
     expect(staffList.code, staffList.stderr).toBe(0);
-    const someone = (JSON.parse(staffList.stdout) as { email: string; department: string }[]).find((member) => member.department === 'support')!;
+    const someone = (JSON.parse(staffList.stdout) as { email: string; department: string }[]).find(
+      (member) => member.department === 'support',
+    )!;
     const [status, executive, ask, approvals, invite, audit] = await Promise.all([
       runCli(['status', '--json'], env),
       runCli(['report', '--offline', '--json'], env),
@@ -272,12 +327,19 @@ describe('botcriptofy start', () => {
       runCli(['staff', 'invite', '--email', someone.email, '--json'], env),
       runCli(['audit', 'verify', '--json'], env),
     ]);
-    for (const [name, result] of Object.entries({ status, executive, ask, approvals, invite, audit })) expect(result.code, `${name}: ${result.stderr}`).toBe(0);
+    for (const [name, result] of Object.entries({ status, executive, ask, approvals, invite, audit }))
+      expect(result.code, `${name}: ${result.stderr}`).toBe(0);
     expect(JSON.parse(status.stdout)).toMatchObject({ jobs: 'in-process', bots: { running: expect.any(Number) } });
     await expect.poll(() => server.output()).toContain('PAPER_MARKET=replay: paper and testnet bots trade a replayed market');
     // status sees the running server's worker once it has ticked bots (every 2 s here).
     await expect
-      .poll(async () => (JSON.parse((await runCli(['status', '--json'], env)).stdout) as { workers: { alive: boolean }[] }).workers.some((worker) => worker.alive), { timeout: 30_000, interval: 500 })
+      .poll(
+        async () =>
+          (JSON.parse((await runCli(['status', '--json'], env)).stdout) as { workers: { alive: boolean }[] }).workers.some(
+            (worker) => worker.alive,
+          ),
+        { timeout: 30_000, interval: 500 },
+      )
       .toBe(true);
     expect((JSON.parse(executive.stdout) as { text: string }).text).toMatch(/MRR/);
     expect((JSON.parse(ask.stdout) as { toolCalls: { ok: boolean }[] }).toolCalls[0]).toMatchObject({ ok: true });
@@ -292,12 +354,16 @@ describe('botcriptofy start', () => {
   }, 180_000); // seeds the whole demo company and runs eight commands: a minute or more on a loaded machine
 });
 
-describe('the README\'s `npm start` under a supervisor', () => {
+describe("the README's `npm start` under a supervisor", () => {
   const REPO = path.resolve(import.meta.dirname, '..');
   /** `npm start` as a supervisor runs it; resolves once the server is up, with the server's pid (from the lock file). */
   async function npmStart(dataDir: string) {
     const { spawn } = await import('node:child_process');
-    const npm = spawn('npm', ['start'], { cwd: REPO, env: cliEnv({ DATA_DIR: dataDir, PORT: '0', DEMO_SEED: 'false', PAPER_MARKET: 'replay' }), stdio: ['ignore', 'pipe', 'pipe'] });
+    const npm = spawn('npm', ['start'], {
+      cwd: REPO,
+      env: cliEnv({ DATA_DIR: dataDir, PORT: '0', DEMO_SEED: 'false', PAPER_MARKET: 'replay' }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const exited = new Promise<number | null>((resolve) => npm.on('close', (code) => resolve(code)));
     let output = '';
     await new Promise<void>((resolve, reject) => {

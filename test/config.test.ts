@@ -82,24 +82,49 @@ describe('configuration from the environment', () => {
     expect(redactUrl('postgres://host/db')).toBe('postgres://host/db');
   });
 
-  it('reads the agents\' tool mode, per agent too, and rejects anything else', () => {
+  it("reads the agents' tool mode, per agent too, and rejects anything else", () => {
     expect(loadConfig({}).ollama).toMatchObject({ toolMode: 'structured', agentToolModes: {} });
-    expect(loadConfig({ AGENT_TOOL_MODE: 'structured', AGENT_TOOL_MODES: 'ceo=native, finance=structured' }).ollama).toMatchObject({ toolMode: 'structured', agentToolModes: { ceo: 'native', finance: 'structured' } });
+    expect(loadConfig({ AGENT_TOOL_MODE: 'structured', AGENT_TOOL_MODES: 'ceo=native, finance=structured' }).ollama).toMatchObject({
+      toolMode: 'structured',
+      agentToolModes: { ceo: 'native', finance: 'structured' },
+    });
     expect(() => loadConfig({ AGENT_TOOL_MODE: 'json' })).toThrow('AGENT_TOOL_MODE="json": expected native or structured');
-    expect(() => loadConfig({ AGENT_TOOL_MODES: 'ceo=grammar' })).toThrow(/AGENT_TOOL_MODES="ceo=grammar": expected agent=native\|structured pairs/);
+    expect(() => loadConfig({ AGENT_TOOL_MODES: 'ceo=grammar' })).toThrow(
+      /AGENT_TOOL_MODES="ceo=grammar": expected agent=native\|structured pairs/,
+    );
   });
 
   it('lists the configured secrets for the answer gate, passwords inside URLs included', () => {
     const key = Buffer.alloc(32, 7);
-    const secrets = configuredSecrets(loadConfig({ STRIPE_SECRET_KEY: 'sk_test_abcdefgh12345678', TELEGRAM_BOT_TOKEN: '123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ', DATABASE_URL: 'postgres://app:s3cr3t-pass@db/app', MASTER_KEY: key.toString('hex') }));
-    expect(secrets).toEqual(expect.arrayContaining(['sk_test_abcdefgh12345678', '123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ', 's3cr3t-pass', key.toString('hex'), key.toString('base64')]));
+    const secrets = configuredSecrets(
+      loadConfig({
+        STRIPE_SECRET_KEY: 'sk_test_abcdefgh12345678',
+        TELEGRAM_BOT_TOKEN: '123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+        DATABASE_URL: 'postgres://app:s3cr3t-pass@db/app',
+        MASTER_KEY: key.toString('hex'),
+      }),
+    );
+    expect(secrets).toEqual(
+      expect.arrayContaining([
+        'sk_test_abcdefgh12345678',
+        '123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+        's3cr3t-pass',
+        key.toString('hex'),
+        key.toString('base64'),
+      ]),
+    );
   });
 });
 
 describe('.env.example', () => {
   it('lists every setting the program reads, each with its default (or empty when it has none)', () => {
     const text = fs.readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
-    const lines = new Map(text.split('\n').filter((line) => /^[A-Z_]+=/.test(line)).map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+    const lines = new Map(
+      text
+        .split('\n')
+        .filter((line) => /^[A-Z_]+=/.test(line))
+        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+    );
     const defaults = envSchema.parse({});
     for (const key of Object.keys(envSchema.shape)) {
       expect(lines.has(key), `${key} missing from .env.example`).toBe(true);
@@ -122,9 +147,13 @@ describe('rules across variables and values only the machine can judge, checked 
     }
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).problems.map((p) => p.variable)).toEqual(['TELEGRAM_WEBHOOK_SECRET', 'HOST', 'DATA_DIR']);
-    expect((error as Error).message).toContain(`DATA_DIR="afile": expected a folder (or a path to create one), but ${path.join(dir, 'afile')} is a file`);
-    for (const host of ['127.0.0.1', '0.0.0.0', '::', '::1', 'localhost', 'api.example.com', 'my-host']) expect(loadConfig({ HOST: host }, dir).http.host).toBe(host);
-    for (const host of ['999.1.1.1', '1.2.3', 'bad_host', '-x.com']) expect(() => loadConfig({ HOST: host }, dir), host).toThrow(ConfigError);
+    expect((error as Error).message).toContain(
+      `DATA_DIR="afile": expected a folder (or a path to create one), but ${path.join(dir, 'afile')} is a file`,
+    );
+    for (const host of ['127.0.0.1', '0.0.0.0', '::', '::1', 'localhost', 'api.example.com', 'my-host'])
+      expect(loadConfig({ HOST: host }, dir).http.host).toBe(host);
+    for (const host of ['999.1.1.1', '1.2.3', 'bad_host', '-x.com'])
+      expect(() => loadConfig({ HOST: host }, dir), host).toThrow(ConfigError);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });

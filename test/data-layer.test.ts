@@ -59,10 +59,36 @@ describe.each(testDrivers)('data layer on %s', (driver) => {
     );
     const tables = new Set(rows.map((row) => row.table_name));
     for (const name of [
-      'tenants', 'users', 'staff', 'telegram_links', 'exchange_accounts', 'strategies', 'bots', 'orders', 'trades',
-      'positions', 'candles', 'backtests', 'backtest_results', 'plans', 'customers', 'subscriptions', 'invoices',
-      'payments', 'webhook_events', 'support_tickets', 'ticket_messages', 'leads', 'campaigns', 'documents',
-      'document_versions', 'config_entries', 'config_entry_versions', 'security_events', 'approvals', 'audit_log',
+      'tenants',
+      'users',
+      'staff',
+      'telegram_links',
+      'exchange_accounts',
+      'strategies',
+      'bots',
+      'orders',
+      'trades',
+      'positions',
+      'candles',
+      'backtests',
+      'backtest_results',
+      'plans',
+      'customers',
+      'subscriptions',
+      'invoices',
+      'payments',
+      'webhook_events',
+      'support_tickets',
+      'ticket_messages',
+      'leads',
+      'campaigns',
+      'documents',
+      'document_versions',
+      'config_entries',
+      'config_entry_versions',
+      'security_events',
+      'approvals',
+      'audit_log',
     ]) {
       expect(tables, name).toContain(name);
     }
@@ -70,7 +96,17 @@ describe.each(testDrivers)('data layer on %s', (driver) => {
 
   it('finds at least a dozen tenant-owned tables to check', () => {
     expect(tenantOwnedTables.map((table) => getTableName(table))).toEqual(
-      expect.arrayContaining(['bots', 'orders', 'trades', 'positions', 'exchange_accounts', 'subscriptions', 'invoices', 'payments', 'support_tickets']),
+      expect.arrayContaining([
+        'bots',
+        'orders',
+        'trades',
+        'positions',
+        'exchange_accounts',
+        'subscriptions',
+        'invoices',
+        'payments',
+        'support_tickets',
+      ]),
     );
   });
 
@@ -130,7 +166,17 @@ describe.each(testDrivers)('data layer on %s', (driver) => {
     const [order] = await test.handle.db.select().from(db.orders).limit(1);
     const { id: _id, ...copy } = order!;
     await expect(test.handle.db.insert(db.orders).values(copy)).rejects.toThrow();
-    const candle = { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h', openTime: new Date('2024-01-01T00:00:00Z'), open: '42000.1', high: '42100', low: '41900', close: '42050.12345678', volumeBase: '12.5' };
+    const candle = {
+      exchange: 'binance',
+      symbol: 'BTC/USDT',
+      timeframe: '1h',
+      openTime: new Date('2024-01-01T00:00:00Z'),
+      open: '42000.1',
+      high: '42100',
+      low: '41900',
+      close: '42050.12345678',
+      volumeBase: '12.5',
+    };
     await test.handle.db.insert(db.candles).values(candle);
     await expect(test.handle.db.insert(db.candles).values(candle)).rejects.toThrow();
     const [stored] = await test.handle.db.select().from(db.candles).where(eq(db.candles.symbol, 'BTC/USDT'));
@@ -138,7 +184,13 @@ describe.each(testDrivers)('data layer on %s', (driver) => {
   });
 
   it('stores each webhook event id once', async () => {
-    const event = { id: 'evt_test_1', type: 'invoice.paid', providerCreatedAt: new Date(), payload: { id: 'evt_test_1' }, status: 'processed' as const };
+    const event = {
+      id: 'evt_test_1',
+      type: 'invoice.paid',
+      providerCreatedAt: new Date(),
+      payload: { id: 'evt_test_1' },
+      status: 'processed' as const,
+    };
     await test.handle.db.insert(db.webhookEvents).values(event);
     await expect(test.handle.db.insert(db.webhookEvents).values(event)).rejects.toThrow();
   });
@@ -178,7 +230,15 @@ describe.each(testDrivers)('audit log on %s', (driver) => {
   it('chains rows whose text is not ASCII, and rows appended inside a transaction, rolled back or not', async () => {
     // The hash is computed by the database on append and by JavaScript on verify: the two
     // must agree on every character, quotes, newlines and 4-byte UTF-8 included.
-    await appendAudit(test.handle.db, { actorKind: 'staff', actorId: 'u-2', action: 'tool.call', tool: 'search_documents', outcome: 'ok', args: { query: 'ação "política"\nde reembolso 📈 — ½ R$ 1.234,56' }, details: { note: 'naïve café ✓' } });
+    await appendAudit(test.handle.db, {
+      actorKind: 'staff',
+      actorId: 'u-2',
+      action: 'tool.call',
+      tool: 'search_documents',
+      outcome: 'ok',
+      args: { query: 'ação "política"\nde reembolso 📈 — ½ R$ 1.234,56' },
+      details: { note: 'naïve café ✓' },
+    });
     await test.handle.db.transaction(async (tx) => {
       await appendAudit(tx, { actorKind: 'system', actorId: 'system:test', action: 'committed', outcome: 'ok' });
     });
@@ -205,7 +265,10 @@ describe.each(testDrivers)('audit log on %s', (driver) => {
     const after = await verifyAuditChain(test.handle.db, { batchSize: 7 });
     expect(after.ok).toBe(true);
     expect(after.rowsChecked).toBe(before.rowsChecked + 50);
-    const forks = await queryRows<{ n: number }>(test.handle.db, sql`select count(*)::int as n from (select prev_hash from audit_log group by prev_hash having count(*) > 1) f`);
+    const forks = await queryRows<{ n: number }>(
+      test.handle.db,
+      sql`select count(*)::int as n from (select prev_hash from audit_log group by prev_hash having count(*) > 1) f`,
+    );
     expect(forks[0]!.n).toBe(0);
   });
 
@@ -223,7 +286,10 @@ describe.each(testDrivers)('audit log on %s', (driver) => {
       const result = await verifyAuditChain(test.handle.db);
       expect(result).toMatchObject({ ok: false, badRowId: 1, problem: 'altered' });
       // Rewriting the hash too does not help: the next row no longer follows it.
-      const rows = await queryRows<{ id: number; hash: string }>(test.handle.db, sql`select id::int as id, hash from audit_log order by id limit 3`);
+      const rows = await queryRows<{ id: number; hash: string }>(
+        test.handle.db,
+        sql`select id::int as id, hash from audit_log order by id limit 3`,
+      );
       await test.handle.db.execute(sql`update audit_log set hash = ${'f'.repeat(64)} where id = ${rows[0]!.id}`);
       const second = await verifyAuditChain(test.handle.db);
       expect(second.ok).toBe(false);
@@ -249,8 +315,12 @@ describe.each(testDrivers)('database maintenance on %s', (driver) => {
   it('gives the planner statistics after a bulk load; vacuums the embedded database, leaves a server to autovacuum', async () => {
     const test = await createTestDatabase(driver);
     try {
-      const reltuples = async () => (await queryRows<{ n: number }>(test.handle.db, sql`select reltuples::float8 as n from pg_class where oid = 'leads'::regclass`))[0]!.n;
-      await test.handle.db.execute(sql`insert into leads (name, email, source) select 'Lead ' || i, 'lead' || i || '@example.com', 'organic' from generate_series(1, 500) i`);
+      const reltuples = async () =>
+        (await queryRows<{ n: number }>(test.handle.db, sql`select reltuples::float8 as n from pg_class where oid = 'leads'::regclass`))[0]!
+          .n;
+      await test.handle.db.execute(
+        sql`insert into leads (name, email, source) select 'Lead ' || i, 'lead' || i || '@example.com', 'organic' from generate_series(1, 500) i`,
+      );
       expect(await reltuples()).toBeLessThan(500); // never analyzed: -1 (or a stale 0)
       await db.analyzeDatabase(test.handle.db);
       expect(await reltuples()).toBe(500);
@@ -275,7 +345,9 @@ describe.each(testDrivers)('demo company on %s', (driver) => {
       const counts = await seedDemoCompany(test.handle.db, { secretBox, seed: 11, asOf: AS_OF, traders: 20 });
       expect(counts.customers).toBe(20);
       const tenantsBefore = await test.handle.db.$count(db.tenants);
-      await expect(seedDemoCompany(test.handle.db, { secretBox, seed: 12, asOf: AS_OF, traders: 20 })).rejects.toThrow(/already has a company/);
+      await expect(seedDemoCompany(test.handle.db, { secretBox, seed: 12, asOf: AS_OF, traders: 20 })).rejects.toThrow(
+        /already has a company/,
+      );
       expect(await test.handle.db.$count(db.tenants)).toBe(tenantsBefore);
       expect(await verifyAuditChain(test.handle.db)).toMatchObject({ ok: true, rowsChecked: 1 });
     } finally {
@@ -289,7 +361,10 @@ describe('demo company generator', () => {
 
   it('is deterministic for the same seed and date', () => {
     const again = generateDemoCompany({ seed: 42, asOf: AS_OF, traders: 320, secretBox });
-    const withoutCiphertexts = (c: typeof company) => ({ ...c, exchangeAccounts: c.exchangeAccounts.map(({ apiKeyEncrypted: _a, apiSecretEncrypted: _b, ...rest }) => rest) });
+    const withoutCiphertexts = (c: typeof company) => ({
+      ...c,
+      exchangeAccounts: c.exchangeAccounts.map(({ apiKeyEncrypted: _a, apiSecretEncrypted: _b, ...rest }) => rest),
+    });
     expect(withoutCiphertexts(again)).toEqual(withoutCiphertexts(company));
     expect(generateDemoCompany({ seed: 43, asOf: AS_OF, traders: 320, secretBox }).users[0]).not.toEqual(company.users[0]);
   });
@@ -319,7 +394,16 @@ describe('demo company generator', () => {
     expect(company.bots.length).toBeGreaterThan(100);
     expect(company.trades.filter((trade) => trade.status === 'closed').length).toBeGreaterThan(1000);
     expect(company.bots.every((bot) => bot.mode === 'paper' || bot.exchangeAccountId)).toBe(true);
-    for (const key of ['supportTickets', 'leads', 'campaigns', 'documents', 'documentVersions', 'configEntries', 'securityEvents', 'approvals'] as const) {
+    for (const key of [
+      'supportTickets',
+      'leads',
+      'campaigns',
+      'documents',
+      'documentVersions',
+      'configEntries',
+      'securityEvents',
+      'approvals',
+    ] as const) {
       expect(company[key].length, key).toBeGreaterThan(0);
     }
     expect(company.documentVersions.length).toBeGreaterThan(company.documents.length);

@@ -22,11 +22,18 @@ let test: TestDatabase;
 let fake: FakeOllama;
 let messages: EvalMessage[];
 let contextFor: (agent: AgentName) => ToolContext;
-const silent = createLogger({ log: { level: 'silent', format: 'json' } }, { destination: new Writable({ write: (_c, _e, done) => done() }) });
+const silent = createLogger(
+  { log: { level: 'silent', format: 'json' } },
+  { destination: new Writable({ write: (_c, _e, done) => done() }) },
+);
 
 beforeAll(async () => {
   test = await createTestDatabase('pglite');
-  await seedDemoCompany(test.handle.db, { secretBox: createSecretBox(crypto.randomBytes(32)), asOf: new Date('2026-11-01T00:00:00Z'), traders: 40 });
+  await seedDemoCompany(test.handle.db, {
+    secretBox: createSecretBox(crypto.randomBytes(32)),
+    asOf: new Date('2026-11-01T00:00:00Z'),
+    traders: 40,
+  });
   // One message per agent and language keeps this test quick; the benchmark runs them all.
   const all = await loadEvalMessages();
   messages = [...new Map(all.map((m) => [`${m.agent}:${m.locale}`, m])).values()];
@@ -40,21 +47,32 @@ afterAll(async () => {
   await test?.dispose();
 });
 
-it.each(['native', 'structured'] as const)('scores a perfect model at 100 %, grounded, within the call budget (%s tool choice)', async (toolMode) => {
-  const gateway = new ModelGateway({ host: fake.url, model: 'qwen3:0.6b', agentModels: {}, timeoutMs: 5_000, toolMode });
-  const runtime = { mastra: createMastra({ db: test.handle.db, gateway, logger: silent }), gateway, logger: silent };
-  const results = await evaluateModel(runtime, messages, contextFor);
-  const misses = results.filter((r) => !r.toolCorrect || r.answer !== 'kept' || !r.argsValid || r.fallback);
-  expect(misses, JSON.stringify(misses, null, 1)).toEqual([]);
-  const { overall, perAgent, perLocale } = summarizeModel(results);
-  expect(overall).toMatchObject({ cases: messages.length, toolAccuracy: 1, validArgsRate: 1, answersKept: messages.length, replaced: {}, fallbackRate: 0, repeatedCalls: 0 });
-  // Every action asked for is reported by the code.
-  if (overall.actionHonesty !== null) expect(overall.actionHonesty).toBe(1);
-  expect(perAgent).toHaveLength(10);
-  expect(perLocale.map((row) => row.group).sort()).toEqual(['en', 'pt-BR']);
-  for (const row of perAgent) expect(row.maxModelCalls, row.group).toBeLessThanOrEqual(row.group === 'ceo' ? 4 : 2);
-  // Structured: the tools travel as the reply's schema (one branch per tool), never as native tools.
-  const last = fake.chats.at(-1)!;
-  if (toolMode === 'structured') expect(last.tools).toBeUndefined();
-  else expect(last.format).toBeUndefined();
-});
+it.each(['native', 'structured'] as const)(
+  'scores a perfect model at 100 %, grounded, within the call budget (%s tool choice)',
+  async (toolMode) => {
+    const gateway = new ModelGateway({ host: fake.url, model: 'qwen3:0.6b', agentModels: {}, timeoutMs: 5_000, toolMode });
+    const runtime = { mastra: createMastra({ db: test.handle.db, gateway, logger: silent }), gateway, logger: silent };
+    const results = await evaluateModel(runtime, messages, contextFor);
+    const misses = results.filter((r) => !r.toolCorrect || r.answer !== 'kept' || !r.argsValid || r.fallback);
+    expect(misses, JSON.stringify(misses, null, 1)).toEqual([]);
+    const { overall, perAgent, perLocale } = summarizeModel(results);
+    expect(overall).toMatchObject({
+      cases: messages.length,
+      toolAccuracy: 1,
+      validArgsRate: 1,
+      answersKept: messages.length,
+      replaced: {},
+      fallbackRate: 0,
+      repeatedCalls: 0,
+    });
+    // Every action asked for is reported by the code.
+    if (overall.actionHonesty !== null) expect(overall.actionHonesty).toBe(1);
+    expect(perAgent).toHaveLength(10);
+    expect(perLocale.map((row) => row.group).sort()).toEqual(['en', 'pt-BR']);
+    for (const row of perAgent) expect(row.maxModelCalls, row.group).toBeLessThanOrEqual(row.group === 'ceo' ? 4 : 2);
+    // Structured: the tools travel as the reply's schema (one branch per tool), never as native tools.
+    const last = fake.chats.at(-1)!;
+    if (toolMode === 'structured') expect(last.tools).toBeUndefined();
+    else expect(last.format).toBeUndefined();
+  },
+);

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { AGENT_TOOLSETS } from '../agents/index.ts';
 import { departments } from '../db/index.ts';
-import { EvalFileError, HELDOUT_MESSAGES_FILE, loadEvalMessages, parseEvalMessages, TRAINING2_MESSAGES_FILE, TRAINING_MESSAGES_FILE } from '../eval/messages.ts';
+import {
+  EvalFileError,
+  HELDOUT_MESSAGES_FILE,
+  loadEvalMessages,
+  parseEvalMessages,
+  TRAINING2_MESSAGES_FILE,
+  TRAINING_MESSAGES_FILE,
+} from '../eval/messages.ts';
 import { evaluateOffline, formatEvaluation } from '../eval/offline.ts';
 
 describe('evaluation set', () => {
@@ -27,8 +34,14 @@ describe('evaluation set', () => {
       [`${good}\n${JSON.stringify({ id: 'c', agent: 'finance', locale: 'es', message: 'MRR?', tool: 'revenue_summary' })}`, /:2: locale: /],
       [`${good}\n${good}`, /:2: duplicate id a \(first on line 1\)/],
       [JSON.stringify({ id: 'd', agent: 'finance', locale: 'en', message: 'x?', tool: 'launch_rocket' }), /:1: unknown tool launch_rocket/],
-      [JSON.stringify({ id: 'e', agent: 'marketing', locale: 'en', message: 'refund it', tool: 'refund_payment' }), /:1: the marketing agent may not call refund_payment/],
-      [JSON.stringify({ id: 'f', agent: 'finance', locale: 'en', message: 'MRR?', tool: 'revenue_summary', extra: 1 }), /:1: line: Unrecognized key/],
+      [
+        JSON.stringify({ id: 'e', agent: 'marketing', locale: 'en', message: 'refund it', tool: 'refund_payment' }),
+        /:1: the marketing agent may not call refund_payment/,
+      ],
+      [
+        JSON.stringify({ id: 'f', agent: 'finance', locale: 'en', message: 'MRR?', tool: 'revenue_summary', extra: 1 }),
+        /:1: line: Unrecognized key/,
+      ],
     ];
     for (const [text, error] of cases) {
       expect(() => parseEvalMessages(text)).toThrow(EvalFileError);
@@ -58,14 +71,25 @@ describe('messages written after the router (eval/heldout.jsonl)', () => {
         expect(group.filter((m) => m.heldout).length * 2, `${agent} ${locale}`).toBe(group.length);
       }
     }
-    const earlier = new Set([...(await loadEvalMessages()), ...(await loadEvalMessages(TRAINING_MESSAGES_FILE)), ...(await loadEvalMessages(TRAINING2_MESSAGES_FILE))].map((m) => m.message.toLowerCase()));
+    const earlier = new Set(
+      [
+        ...(await loadEvalMessages()),
+        ...(await loadEvalMessages(TRAINING_MESSAGES_FILE)),
+        ...(await loadEvalMessages(TRAINING2_MESSAGES_FILE)),
+      ].map((m) => m.message.toLowerCase()),
+    );
     for (const m of later) expect(earlier.has(m.message.toLowerCase()), m.id).toBe(false);
   });
 
-  it.each([['training.jsonl', TRAINING_MESSAGES_FILE, 150], ['training2.jsonl', TRAINING2_MESSAGES_FILE, 120]] as const)('training messages (eval/%s) are valid, balanced and never marked held out', async (_name, file, least) => {
+  it.each([
+    ['training.jsonl', TRAINING_MESSAGES_FILE, 150],
+    ['training2.jsonl', TRAINING2_MESSAGES_FILE, 120],
+  ] as const)('training messages (eval/%s) are valid, balanced and never marked held out', async (_name, file, least) => {
     const training = await loadEvalMessages(file);
     expect(training.length).toBeGreaterThanOrEqual(least);
-    for (const agent of departments) for (const locale of ['pt-BR', 'en'] as const) expect(training.filter((m) => m.agent === agent && m.locale === locale).length, `${agent} ${locale}`).toBeGreaterThanOrEqual(6);
+    for (const agent of departments)
+      for (const locale of ['pt-BR', 'en'] as const)
+        expect(training.filter((m) => m.agent === agent && m.locale === locale).length, `${agent} ${locale}`).toBeGreaterThanOrEqual(6);
     expect(training.filter((m) => m.heldout)).toEqual([]);
     expect(evaluateOffline(training).readsRoutedToWrites).toEqual([]);
   });

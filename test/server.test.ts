@@ -4,7 +4,10 @@ import { createLogger, createMetrics } from '../observability/index.ts';
 import { createApp } from '../server/index.ts';
 import { createTestDatabase, type TestDatabase } from './support/databases.ts';
 
-const silentLogger = createLogger({ log: { level: 'silent', format: 'json' } }, { destination: new Writable({ write: (_c, _e, done) => done() }) });
+const silentLogger = createLogger(
+  { log: { level: 'silent', format: 'json' } },
+  { destination: new Writable({ write: (_c, _e, done) => done() }) },
+);
 
 describe('HTTP server', () => {
   let test: TestDatabase;
@@ -16,7 +19,13 @@ describe('HTTP server', () => {
   });
 
   it('reports health with the database and migration status', async () => {
-    const app = createApp({ database: test.handle, metrics: createMetrics(), logger: silentLogger, version: '9.9.9', startedAt: new Date() });
+    const app = createApp({
+      database: test.handle,
+      metrics: createMetrics(),
+      logger: silentLogger,
+      version: '9.9.9',
+      startedAt: new Date(),
+    });
     const response = await app.request('/health');
     expect(response.status).toBe(200);
     const body = (await response.json()) as Record<string, unknown>;
@@ -37,7 +46,13 @@ describe('HTTP server', () => {
   });
 
   it('answers unknown routes with a JSON 404', async () => {
-    const app = createApp({ database: test.handle, metrics: createMetrics({ defaultMetrics: false }), logger: silentLogger, version: '1', startedAt: new Date() });
+    const app = createApp({
+      database: test.handle,
+      metrics: createMetrics({ defaultMetrics: false }),
+      logger: silentLogger,
+      version: '1',
+      startedAt: new Date(),
+    });
     const response = await app.request('/trade/x');
     expect(response.status).toBe(404);
     expect(await response.json()).toMatchObject({ error: 'not_found' });

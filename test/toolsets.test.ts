@@ -28,6 +28,16 @@ describe("each agent's tool set", () => {
     // Traders start bots, run backtests, open tickets, read their wallets and periods, and
     // force exits themselves (Telegram and the API). Operators list, inspect and create bots
     // with `botcriptofy bots` (list_bots, bot_details, create_bot), not through an agent.
-    expect(unused.sort()).toEqual(['bot_balances', 'bot_details', 'create_bot', 'force_exit', 'list_bots', 'open_ticket', 'pnl_by_period', 'run_backtest', 'start_bot']);
+    expect(unused.sort()).toEqual([
+      'bot_balances',
+      'bot_details',
+      'create_bot',
+      'force_exit',
+      'list_bots',
+      'open_ticket',
+      'pnl_by_period',
+      'run_backtest',
+      'start_bot',
+    ]);
   });
 });

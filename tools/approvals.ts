@@ -10,7 +10,11 @@ export type ApprovalRow = typeof approvals.$inferSelect;
 
 /** Approvals still waiting for a decision (not yet expired). */
 export async function listPendingApprovals(db: Database, now: Date = new Date()): Promise<ApprovalRow[]> {
-  return db.select().from(approvals).where(and(eq(approvals.status, 'pending'), gt(approvals.expiresAt, now))).orderBy(asc(approvals.createdAt));
+  return db
+    .select()
+    .from(approvals)
+    .where(and(eq(approvals.status, 'pending'), gt(approvals.expiresAt, now)))
+    .orderBy(asc(approvals.createdAt));
 }
 
 /** One approval by id, whatever its status. */
@@ -28,21 +32,36 @@ export async function announcedApprovalKeys(db: Database, approvalIds: readonly 
   const rows = await db
     .select({ key: notifications.dedupeKey })
     .from(notifications)
-    .where(and(eq(notifications.type, 'approval_requested'), or(...approvalIds.map((id) => like(notifications.dedupeKey, `approval:${id}:%`)))));
+    .where(
+      and(eq(notifications.type, 'approval_requested'), or(...approvalIds.map((id) => like(notifications.dedupeKey, `approval:${id}:%`)))),
+    );
   return new Set(rows.flatMap((row) => (row.key === null ? [] : [row.key])));
 }
 
 /** The approval_requested messages of one approval that reached Telegram: whose, and which message. */
-export async function deliveredApprovalRequests(db: Database, approvalId: string): Promise<{ userId: string | null; messageId: number | null }[]> {
+export async function deliveredApprovalRequests(
+  db: Database,
+  approvalId: string,
+): Promise<{ userId: string | null; messageId: number | null }[]> {
   return db
     .select({ userId: notifications.recipientUserId, messageId: notifications.telegramMessageId })
     .from(notifications)
-    .where(and(like(notifications.dedupeKey, `approval:${approvalId}:%`), eq(notifications.type, 'approval_requested'), isNotNull(notifications.telegramMessageId)));
+    .where(
+      and(
+        like(notifications.dedupeKey, `approval:${approvalId}:%`),
+        eq(notifications.type, 'approval_requested'),
+        isNotNull(notifications.telegramMessageId),
+      ),
+    );
 }
 
 /** Approved, but the action failed (with why, in `result.error`); they may be retried until they expire. */
 export async function listFailedApprovals(db: Database, now: Date = new Date()): Promise<ApprovalRow[]> {
-  return db.select().from(approvals).where(and(eq(approvals.status, 'failed'), gt(approvals.expiresAt, now))).orderBy(desc(approvals.executedAt));
+  return db
+    .select()
+    .from(approvals)
+    .where(and(eq(approvals.status, 'failed'), gt(approvals.expiresAt, now)))
+    .orderBy(desc(approvals.executedAt));
 }
 
 /** Why a failed approval failed, as its execution recorded it. */
@@ -73,7 +92,12 @@ export async function decideApproval(
   if ('refused' in found) return found.refused;
   const [claimed] = await ctx.db
     .update(approvals)
-    .set({ status: decision === 'approve' ? 'approved' : 'rejected', decidedByUserId: decider.kind === 'system' ? null : decider.userId, decidedAt: ctx.now(), decisionNote: note ?? null })
+    .set({
+      status: decision === 'approve' ? 'approved' : 'rejected',
+      decidedByUserId: decider.kind === 'system' ? null : decider.userId,
+      decidedAt: ctx.now(),
+      decisionNote: note ?? null,
+    })
     .where(and(eq(approvals.id, approvalId), eq(approvals.status, 'pending'), gt(approvals.expiresAt, ctx.now())))
     .returning();
   if (!claimed) {
@@ -81,7 +105,15 @@ export async function decideApproval(
     const status = current!.status === 'pending' ? 'expired' : current!.status;
     return { decided: false, reason: `This approval is already ${status}.`, status };
   }
-  await appendAudit(ctx.db, { tenantId: claimed.tenantId, actorKind: decider.kind, actorId: actorId(decider), action: 'approval.decide', tool: claimed.tool, args: { approvalId, decision }, outcome: 'ok' });
+  await appendAudit(ctx.db, {
+    tenantId: claimed.tenantId,
+    actorKind: decider.kind,
+    actorId: actorId(decider),
+    action: 'approval.decide',
+    tool: claimed.tool,
+    args: { approvalId, decision },
+    outcome: 'ok',
+  });
   if (decision === 'reject') return { decided: true, status: 'rejected' };
   return { decided: true, ...(await execute(catalogue, ctx, claimed)) };
 }
@@ -103,7 +135,12 @@ export async function retryApproval(
   const { approval } = found;
   const [claimed] = await ctx.db
     .update(approvals)
-    .set({ status: 'approved', decidedByUserId: decider.kind === 'system' ? null : decider.userId, decidedAt: ctx.now(), decisionNote: note ?? approval.decisionNote })
+    .set({
+      status: 'approved',
+      decidedByUserId: decider.kind === 'system' ? null : decider.userId,
+      decidedAt: ctx.now(),
+      decisionNote: note ?? approval.decisionNote,
+    })
     .where(and(eq(approvals.id, approvalId), eq(approvals.status, 'failed'), gt(approvals.expiresAt, ctx.now())))
     .returning();
   if (!claimed) {
@@ -111,7 +148,15 @@ export async function retryApproval(
     if (current!.status === 'failed') return { decided: false, reason: 'This approval has expired; ask for a new one.', status: 'expired' };
     return { decided: false, reason: `Only a failed approval can be retried; this one is ${current!.status}.`, status: current!.status };
   }
-  await appendAudit(ctx.db, { tenantId: claimed.tenantId, actorKind: decider.kind, actorId: actorId(decider), action: 'approval.retry', tool: claimed.tool, args: { approvalId, previousError: failureReason(approval) }, outcome: 'ok' });
+  await appendAudit(ctx.db, {
+    tenantId: claimed.tenantId,
+    actorKind: decider.kind,
+    actorId: actorId(decider),
+    action: 'approval.retry',
+    tool: claimed.tool,
+    args: { approvalId, previousError: failureReason(approval) },
+    outcome: 'ok',
+  });
   return { decided: true, ...(await execute(catalogue, ctx, claimed)) };
 }
 
@@ -127,23 +172,51 @@ async function approvalFor(
   auditArgs: Record<string, unknown>,
   listedBy: string,
 ): Promise<{ approval: ApprovalRow } | { refused: DecisionResult }> {
-  if (!approvalIdSchema.safeParse(approvalId).success) return { refused: { decided: false, reason: `No approval ${approvalId} (an approval id is a UUID such as 0b6c3f0e-…; ${listedBy} shows them).` } };
+  if (!approvalIdSchema.safeParse(approvalId).success)
+    return {
+      refused: {
+        decided: false,
+        reason: `No approval ${approvalId} (an approval id is a UUID such as 0b6c3f0e-…; ${listedBy} shows them).`,
+      },
+    };
   const [approval] = await ctx.db.select().from(approvals).where(eq(approvals.id, approvalId));
   if (!approval) return { refused: { decided: false, reason: `No approval ${approvalId}.` } };
   if (!mayDecide(decider, approval.approverDepartment)) {
-    await appendAudit(ctx.db, { tenantId: approval.tenantId, actorKind: decider.kind, actorId: actorId(decider), action, tool: approval.tool, args: auditArgs, outcome: 'denied' });
+    await appendAudit(ctx.db, {
+      tenantId: approval.tenantId,
+      actorKind: decider.kind,
+      actorId: actorId(decider),
+      action,
+      tool: approval.tool,
+      args: auditArgs,
+      outcome: 'denied',
+    });
     return { refused: { decided: false, reason: `Only the ${approval.approverDepartment} head or the CEO may decide this.` } };
   }
   return { approval };
 }
 
 /** Runs an approved action as the system on behalf of the requester (the decider is in the audit). */
-async function execute(catalogue: ReadonlyMap<string, ToolDefinition>, ctx: Omit<ToolContext, 'actor'>, claimed: ApprovalRow): Promise<{ status: 'executed' | 'failed'; outcome: ToolOutcome }> {
-  const outcome = await invokeTool(catalogue, { ...ctx, actor: { kind: 'system', name: `approval:${claimed.id}` } }, claimed.tool, claimed.args, { approved: true });
+async function execute(
+  catalogue: ReadonlyMap<string, ToolDefinition>,
+  ctx: Omit<ToolContext, 'actor'>,
+  claimed: ApprovalRow,
+): Promise<{ status: 'executed' | 'failed'; outcome: ToolOutcome }> {
+  const outcome = await invokeTool(
+    catalogue,
+    { ...ctx, actor: { kind: 'system', name: `approval:${claimed.id}` } },
+    claimed.tool,
+    claimed.args,
+    { approved: true },
+  );
   const status = outcome.ok ? 'executed' : 'failed';
   await ctx.db
     .update(approvals)
-    .set({ status, executedAt: ctx.now(), result: outcome.ok && 'result' in outcome ? (outcome.result as object) : { error: outcome.ok ? null : outcome.message } })
+    .set({
+      status,
+      executedAt: ctx.now(),
+      result: outcome.ok && 'result' in outcome ? (outcome.result as object) : { error: outcome.ok ? null : outcome.message },
+    })
     .where(eq(approvals.id, claimed.id));
   return { status, outcome };
 }

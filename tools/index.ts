@@ -30,6 +30,14 @@ export {
 export { actorId, auditAgentEvent, invokeTool, toolNameForAudit, type ToolOutcome } from './invoke.ts';
 export { TOOL_POLICY, mayCall, mayDecide } from './policy.ts';
 export { ToolRefusal, traderScope } from './scope.ts';
-export { defineTool, type Actor, type ToolContext, type ToolAccess, type ToolDefinition, type ToolEffect, type TradingAccess } from './types.ts';
+export {
+  defineTool,
+  type Actor,
+  type ToolContext,
+  type ToolAccess,
+  type ToolDefinition,
+  type ToolEffect,
+  type TradingAccess,
+} from './types.ts';
 export { actorForEmail, ceoEmail, departmentHeads, staffActor } from './actors.ts';
 export { ANOMALY_KINDS, type AnomalyKind } from './catalogue/security.ts';

@@ -7,8 +7,25 @@ import type { Actor, ToolContext, ToolDefinition } from './types.ts';
 
 export type ToolOutcome =
   | { readonly ok: true; readonly tool: string; readonly result: unknown; readonly durationMs: number }
-  | { readonly ok: true; readonly tool: string; readonly pendingApproval: { readonly id: string; readonly summary: string; readonly approverDepartment: string; readonly args: unknown }; readonly message: string; readonly durationMs: number }
-  | { readonly ok: false; readonly tool: string; readonly error: 'unknown_tool' | 'forbidden' | 'invalid_arguments' | 'not_found' | 'unavailable' | 'failed'; readonly message: string; readonly durationMs: number };
+  | {
+      readonly ok: true;
+      readonly tool: string;
+      readonly pendingApproval: {
+        readonly id: string;
+        readonly summary: string;
+        readonly approverDepartment: string;
+        readonly args: unknown;
+      };
+      readonly message: string;
+      readonly durationMs: number;
+    }
+  | {
+      readonly ok: false;
+      readonly tool: string;
+      readonly error: 'unknown_tool' | 'forbidden' | 'invalid_arguments' | 'not_found' | 'unavailable' | 'failed';
+      readonly message: string;
+      readonly durationMs: number;
+    };
 
 /**
  * A tool name as the audit log keeps it: a name a model made up may hold control characters,
@@ -17,7 +34,7 @@ export type ToolOutcome =
  */
 export function toolNameForAudit(name: string): string {
   const escaped = JSON.stringify(String(name)).slice(1, -1);
-  return escaped.length <= 100 ? (escaped || '(empty)') : `${escaped.slice(0, 99)}…`;
+  return escaped.length <= 100 ? escaped || '(empty)' : `${escaped.slice(0, 99)}…`;
 }
 
 export function actorId(actor: Actor): string {
@@ -44,7 +61,10 @@ export async function invokeTool<N extends string>(
 ): Promise<ToolOutcome> {
   const started = performance.now();
   const elapsed = () => Math.round((performance.now() - started) * 100) / 100;
-  const audit = (outcome: 'ok' | 'denied' | 'error' | 'pending_approval', extra: { result?: unknown; details?: unknown; tenantId?: string | null } = {}) =>
+  const audit = (
+    outcome: 'ok' | 'denied' | 'error' | 'pending_approval',
+    extra: { result?: unknown; details?: unknown; tenantId?: string | null } = {},
+  ) =>
     appendAudit(ctx.db, {
       tenantId: extra.tenantId ?? (ctx.actor.kind === 'system' ? null : ctx.actor.tenantId),
       actorKind: ctx.actor.kind,
@@ -62,7 +82,13 @@ export async function invokeTool<N extends string>(
   const tool = catalogue.get(name);
   if (!tool) {
     await audit('denied', { details: { reason: 'unknown tool' } });
-    return { ok: false, tool: name, error: 'unknown_tool', message: `There is no tool called ${toolNameForAudit(name)}.`, durationMs: elapsed() };
+    return {
+      ok: false,
+      tool: name,
+      error: 'unknown_tool',
+      message: `There is no tool called ${toolNameForAudit(name)}.`,
+      durationMs: elapsed(),
+    };
   }
   const permission = mayCall(ctx.actor, name);
   if (!permission.allowed) {
@@ -73,7 +99,13 @@ export async function invokeTool<N extends string>(
   if (!parsed.success) {
     const message = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'arguments'}: ${issue.message}`).join('; ');
     await audit('error', { details: { reason: 'invalid arguments', message } });
-    return { ok: false, tool: name, error: 'invalid_arguments', message: `Invalid arguments for ${name}: ${message}`, durationMs: elapsed() };
+    return {
+      ok: false,
+      tool: name,
+      error: 'invalid_arguments',
+      message: `Invalid arguments for ${name}: ${message}`,
+      durationMs: elapsed(),
+    };
   }
   try {
     if (!options.approved && (tool.effect === 'approval' || (await tool.needsApproval?.(ctx, parsed.data)))) {
@@ -104,7 +136,10 @@ export async function invokeTool<N extends string>(
       };
     }
     const result = tool.output.parse(await tool.execute(ctx, parsed.data));
-    await audit('ok', { result, ...(ctx.liveTradingConfirmed && tool.needsApproval ? { details: { liveTradingConfirmedBy: 'the person themselves' } } : {}) });
+    await audit('ok', {
+      result,
+      ...(ctx.liveTradingConfirmed && tool.needsApproval ? { details: { liveTradingConfirmedBy: 'the person themselves' } } : {}),
+    });
     return { ok: true, tool: name, result, durationMs: elapsed() };
   } catch (error) {
     if (error instanceof ToolRefusal) {
@@ -121,7 +156,12 @@ export async function invokeTool<N extends string>(
  * Audits what an agent decided outside a tool call (a delegation to another agent, an answer
  * replaced because it stated figures no tool produced), under the same actor.
  */
-export async function auditAgentEvent(ctx: ToolContext, action: 'agent.delegate' | 'agent.ungrounded_answer' | 'agent.unknown_tool' | 'agent.rejected_answer' | 'agent.repeated_call', details: Record<string, unknown>, outcome: 'ok' | 'denied' = 'ok'): Promise<void> {
+export async function auditAgentEvent(
+  ctx: ToolContext,
+  action: 'agent.delegate' | 'agent.ungrounded_answer' | 'agent.unknown_tool' | 'agent.rejected_answer' | 'agent.repeated_call',
+  details: Record<string, unknown>,
+  outcome: 'ok' | 'denied' = 'ok',
+): Promise<void> {
   await appendAudit(ctx.db, {
     tenantId: ctx.actor.kind === 'system' ? null : ctx.actor.tenantId,
     actorKind: ctx.actor.kind,

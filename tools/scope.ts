@@ -25,7 +25,7 @@ export async function traderScope(ctx: ToolContext, email: string | undefined): 
   if (ctx.actor.kind === 'trader') {
     if (email) {
       const [own] = await ctx.db.select({ email: users.email }).from(users).where(eq(users.id, ctx.actor.userId));
-      if (own?.email.toLowerCase() !== email.toLowerCase()) throw new ToolRefusal('forbidden', "A trader can only see their own account.");
+      if (own?.email.toLowerCase() !== email.toLowerCase()) throw new ToolRefusal('forbidden', 'A trader can only see their own account.');
     }
     return tenantScope(ctx.actor.tenantId);
   }

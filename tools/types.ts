@@ -5,7 +5,15 @@ import type { Exchange, MarketDataSource, RiskLimits } from '../trading/index.ts
 
 /** Who is asking. Authority is decided from this, never from what a prompt says. */
 export type Actor =
-  | { readonly kind: 'staff'; readonly userId: string; readonly staffId: string; readonly tenantId: string; readonly department: Department; readonly role: StaffRole; readonly name: string }
+  | {
+      readonly kind: 'staff';
+      readonly userId: string;
+      readonly staffId: string;
+      readonly tenantId: string;
+      readonly department: Department;
+      readonly role: StaffRole;
+      readonly name: string;
+    }
   | { readonly kind: 'trader'; readonly userId: string; readonly tenantId: string; readonly name: string }
   | { readonly kind: 'system'; readonly name: string };
 
@@ -59,7 +67,18 @@ export interface ToolDefinition<I = unknown, O = unknown, N extends string = str
   readonly name: N;
   /** One line a 0.6B model can follow. */
   readonly description: string;
-  readonly domain: 'trading' | 'billing' | 'subscriptions' | 'audit' | 'security' | 'support' | 'sales' | 'marketing' | 'documents' | 'settings' | 'company';
+  readonly domain:
+    | 'trading'
+    | 'billing'
+    | 'subscriptions'
+    | 'audit'
+    | 'security'
+    | 'support'
+    | 'sales'
+    | 'marketing'
+    | 'documents'
+    | 'settings'
+    | 'company';
   readonly input: z.ZodType<I>;
   readonly output: z.ZodType<O>;
   readonly effect: ToolEffect;

@@ -1,7 +1,16 @@
 import { ProductError } from '../errors/index.ts';
 import { and, eq } from 'drizzle-orm';
 import { checkBotStart } from '../billing/index.ts';
-import { assertTenantScope, bots, configEntries, getScoped, paperBalances, type BotMode, type Database, type TenantScope } from '../db/index.ts';
+import {
+  assertTenantScope,
+  bots,
+  configEntries,
+  getScoped,
+  paperBalances,
+  type BotMode,
+  type Database,
+  type TenantScope,
+} from '../db/index.ts';
 import { splitSymbol } from './exchange/types.ts';
 
 export type TradingMode = 'paper' | 'live';
@@ -52,7 +61,11 @@ export interface NewBot {
  * trades its exchange account. With `id`, asking again returns the bot already there, its wallet
  * left as it is (funded only if it has none), never funded twice.
  */
-export async function createBot(db: Database, scope: TenantScope, values: NewBot): Promise<{ bot: typeof bots.$inferSelect; created: boolean }> {
+export async function createBot(
+  db: Database,
+  scope: TenantScope,
+  values: NewBot,
+): Promise<{ bot: typeof bots.$inferSelect; created: boolean }> {
   assertTenantScope(scope);
   return db.transaction(async (tx) => {
     const [inserted] = await tx
@@ -87,7 +100,8 @@ export async function startBot(db: Database, scope: TenantScope, botId: string):
   const bot = await getScoped(db, scope, bots, botId);
   if (!bot) throw new BotControlError(`No bot ${botId} in this account.`);
   if (bot.status === 'running') return bot;
-  if (bot.status === 'frozen') throw new BotControlError('This bot is frozen by Security; it cannot be started until the freeze is lifted.');
+  if (bot.status === 'frozen')
+    throw new BotControlError('This bot is frozen by Security; it cannot be started until the freeze is lifted.');
   const entitlement = await checkBotStart(db, scope, bot);
   if (!entitlement.allowed) throw new BotControlError(entitlement.reason, entitlement.upgradeTo);
   const [started] = await db

@@ -53,14 +53,20 @@ export async function botEquityCurve(db: Database, scope: TenantScope, botId: st
         where tenant_id = ${scope.tenantId} and bot_id = ${bot.id} and status = 'closed' and closed_at is not null and profit_quote is not null
         order by closed_at, id`,
   );
-  const [open] = await queryRows<{ n: string | number }>(db, sql`select count(*) as n from positions where tenant_id = ${scope.tenantId} and bot_id = ${bot.id}`);
+  const [open] = await queryRows<{ n: string | number }>(
+    db,
+    sql`select count(*) as n from positions where tenant_id = ${scope.tenantId} and bot_id = ${bot.id}`,
+  );
   const start = rows[0] ? new Date(rows[0].opened_at) : (bot.startedAt ?? bot.createdAt);
   const stake = trimDecimal(bot.stakeQuote);
   return {
     title: bot.name,
     quote: quoteOf(bot.symbols[0] ?? 'BTC/USDT'),
     startQuote: stake,
-    points: [{ at: start, equityQuote: stake }, ...rows.map((row) => ({ at: new Date(row.closed_at), equityQuote: trimDecimal(row.equity) }))],
+    points: [
+      { at: start, equityQuote: stake },
+      ...rows.map((row) => ({ at: new Date(row.closed_at), equityQuote: trimDecimal(row.equity) })),
+    ],
     closedTrades: rows.length,
     openPositions: Number(open?.n ?? 0),
     basis: 'realised',
@@ -71,13 +77,30 @@ export async function botEquityCurve(db: Database, scope: TenantScope, botId: st
 export async function backtestEquityCurve(db: Database, scope: TenantScope, backtestId: string): Promise<EquityCurve> {
   assertTenantScope(scope);
   const [row] = await db
-    .select({ strategy: backtests.strategyName, symbol: backtests.symbol, cash: backtests.startingCashQuote, curve: backtestResults.equityCurve, trades: backtestResults.closedTrades })
+    .select({
+      strategy: backtests.strategyName,
+      symbol: backtests.symbol,
+      cash: backtests.startingCashQuote,
+      curve: backtestResults.equityCurve,
+      trades: backtestResults.closedTrades,
+    })
     .from(backtestResults)
     .innerJoin(backtests, eq(backtests.id, backtestResults.backtestId))
     .where(and(eq(backtestResults.backtestId, backtestId), eq(backtestResults.tenantId, scope.tenantId)))
     .orderBy(asc(backtestResults.createdAt))
     .limit(1);
   if (!row) throw new ChartDataError(`backtest ${backtestId} not found`);
-  const points = (row.curve as { time: number; equity: number }[]).map((p) => ({ at: new Date(p.time), equityQuote: numberToDecimal(p.equity, 2) }));
-  return { title: `${row.strategy} ${row.symbol} (backtest)`, quote: quoteOf(row.symbol), startQuote: trimDecimal(row.cash), points, closedTrades: row.trades, openPositions: 0, basis: 'backtest' };
+  const points = (row.curve as { time: number; equity: number }[]).map((p) => ({
+    at: new Date(p.time),
+    equityQuote: numberToDecimal(p.equity, 2),
+  }));
+  return {
+    title: `${row.strategy} ${row.symbol} (backtest)`,
+    quote: quoteOf(row.symbol),
+    startQuote: trimDecimal(row.cash),
+    points,
+    closedTrades: row.trades,
+    openPositions: 0,
+    basis: 'backtest',
+  };
 }

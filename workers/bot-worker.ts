@@ -87,11 +87,14 @@ export class BotWorker {
   /** Renews the locks every third of their TTL, between rounds too (a long round must not lose them). */
   #scheduleRenewal(): void {
     if (this.#stopped) return;
-    this.#renewTimer = this.#clock.setTimer(() => {
-      void this.#renew()
-        .catch((error) => this.#options.logger.warn({ err: error }, 'lock renewal failed'))
-        .finally(() => this.#scheduleRenewal());
-    }, Math.max(200, Math.floor(this.#options.lockTtlMs / 3)));
+    this.#renewTimer = this.#clock.setTimer(
+      () => {
+        void this.#renew()
+          .catch((error) => this.#options.logger.warn({ err: error }, 'lock renewal failed'))
+          .finally(() => this.#scheduleRenewal());
+      },
+      Math.max(200, Math.floor(this.#options.lockTtlMs / 3)),
+    );
   }
 
   /**
@@ -105,20 +108,26 @@ export class BotWorker {
     const current = Math.floor(this.#clock.now() / intervalMs) * intervalMs;
     let next = this.#nextSlot ?? current + intervalMs;
     if (current - next > MAX_LAG_SLOTS * intervalMs) {
-      this.#options.logger.warn({ worker: this.#options.workerId, missedSlots: (current - next) / intervalMs }, 'bot worker fell behind; skipping to the current slot');
+      this.#options.logger.warn(
+        { worker: this.#options.workerId, missedSlots: (current - next) / intervalMs },
+        'bot worker fell behind; skipping to the current slot',
+      );
       this.#options.onMissedSlots?.((current - next) / intervalMs);
       next = current;
     }
     this.#nextSlot = next + intervalMs;
-    this.#timer = this.#clock.setTimer(() => {
-      this.#inRound = true;
-      this.#round = this.round(next)
-        .catch((error) => this.#options.logger.error({ err: error }, 'bot worker round failed'))
-        .finally(() => {
-          this.#inRound = false;
-          this.#schedule();
-        });
-    }, Math.max(0, next - this.#clock.now()));
+    this.#timer = this.#clock.setTimer(
+      () => {
+        this.#inRound = true;
+        this.#round = this.round(next)
+          .catch((error) => this.#options.logger.error({ err: error }, 'bot worker round failed'))
+          .finally(() => {
+            this.#inRound = false;
+            this.#schedule();
+          });
+      },
+      Math.max(0, next - this.#clock.now()),
+    );
   }
 
   /** Renews this worker's locks; bots whose lock was lost are dropped at once. */
@@ -159,7 +168,11 @@ export class BotWorker {
     for (const bot of shuffle(running.filter((b) => !this.#owned.has(b.id)))) {
       if (this.#owned.size >= share) break;
       if (!(await locks.acquire(bot.id))) continue;
-      const [taken] = await db.update(bots).set({ ownerEpoch: sql`${bots.ownerEpoch} + 1` }).where(eq(bots.id, bot.id)).returning();
+      const [taken] = await db
+        .update(bots)
+        .set({ ownerEpoch: sql`${bots.ownerEpoch} + 1` })
+        .where(eq(bots.id, bot.id))
+        .returning();
       if (!taken) {
         await locks.release(bot.id);
         continue;
@@ -182,12 +195,15 @@ export class BotWorker {
         return;
       }
       // The slot is claimed in the database only while this epoch still owns the bot.
-      const claimed = await queryRows<{ bot_id: string }>(db, sql`
+      const claimed = await queryRows<{ bot_id: string }>(
+        db,
+        sql`
         insert into bot_ticks (bot_id, slot_at, worker_id, owner_epoch)
         select ${row.id}::uuid, ${slot}::timestamptz, ${workerId}, ${owned.epoch}
         where exists (select 1 from bots where id = ${row.id}::uuid and owner_epoch = ${owned.epoch} and status = 'running')
         on conflict do nothing
-        returning bot_id`);
+        returning bot_id`,
+      );
       if (claimed.length === 0) {
         skipped += 1;
         return;
@@ -209,7 +225,11 @@ export class BotWorker {
       for (let row = queue.shift(); row && !this.#stopping; row = queue.shift()) await tickOne(row);
     });
     await Promise.all(lanes);
-    if (done.length > 0) await db.update(bots).set({ lastTickAt: new Date(slotAt) }).where(inArray(bots.id, done));
+    if (done.length > 0)
+      await db
+        .update(bots)
+        .set({ lastTickAt: new Date(slotAt) })
+        .where(inArray(bots.id, done));
     return { ticked, skipped };
   }
 

@@ -61,7 +61,11 @@ export class RedisBotLocks implements BotLocks {
     const key = `${this.#prefix}:workers`;
     const now = Date.now();
     this.#announced = true;
-    await this.#redis.multi().zadd(key, now, this.#token).zremrangebyscore(key, 0, now - this.#ttlMs).exec();
+    await this.#redis
+      .multi()
+      .zadd(key, now, this.#token)
+      .zremrangebyscore(key, 0, now - this.#ttlMs)
+      .exec();
     return this.#redis.zcard(key);
   }
 

@@ -5,7 +5,18 @@ import type { Database } from '../db/index.ts';
 import { assertRedisReachable, createJobs, QUEUES, type JobHandler, type Jobs, type QueueName, type Repeat } from '../jobs/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import type { SecretBox } from '../secrets/index.ts';
-import { BotRunner, DEFAULT_RETRY, DEFAULT_RISK_LIMITS, exchangeForBot, killSwitchEngaged, LocalFeedLeases, MarketFeeds, paperMarketOptions, type BotEvent, type PaperMarkets } from '../trading/index.ts';
+import {
+  BotRunner,
+  DEFAULT_RETRY,
+  DEFAULT_RISK_LIMITS,
+  exchangeForBot,
+  killSwitchEngaged,
+  LocalFeedLeases,
+  MarketFeeds,
+  paperMarketOptions,
+  type BotEvent,
+  type PaperMarkets,
+} from '../trading/index.ts';
 import { BotWorker } from './bot-worker.ts';
 import { notifyFeedStale } from './feed-notices.ts';
 import { LocalBotLocks, RedisBotLocks } from './locks.ts';
@@ -66,10 +77,14 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
     logger,
     scheduleCheckMs: config.jobs.scheduleCheckS * 1000,
   });
-  const locks = config.jobs.redisUrl ? new RedisBotLocks({ url: config.jobs.redisUrl, workerId, ttlMs: config.jobs.botLockTtlMs }) : new LocalBotLocks();
+  const locks = config.jobs.redisUrl
+    ? new RedisBotLocks({ url: config.jobs.redisUrl, workerId, ttlMs: config.jobs.botLockTtlMs })
+    : new LocalBotLocks();
   const killSwitch = () => killSwitchEngaged(db, config.trading.killSwitch);
   // One fetcher per (exchange, symbol, timeframe) across the workers, elected by a lease like the bots'.
-  const feedLeases = config.jobs.redisUrl ? new RedisBotLocks({ url: config.jobs.redisUrl, workerId, ttlMs: config.jobs.botLockTtlMs, kind: 'feed-lock' }) : new LocalFeedLeases();
+  const feedLeases = config.jobs.redisUrl
+    ? new RedisBotLocks({ url: config.jobs.redisUrl, workerId, ttlMs: config.jobs.botLockTtlMs, kind: 'feed-lock' })
+    : new LocalFeedLeases();
   const feeds = new MarketFeeds({
     db,
     leases: feedLeases,
@@ -81,10 +96,14 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
       if (health.lastBarAgeMs !== null) metrics.marketFeedLastBarAge.set(labels, health.lastBarAgeMs / 1000);
     },
     onStale: (event) => {
-      logger.warn({ feed: event.episodeKey, lastBarAgeMs: event.lastBarAgeMs }, `market feed ${event.exchange} ${event.symbol} ${event.timeframe} is stale: its bots take no new entries`);
+      logger.warn(
+        { feed: event.episodeKey, lastBarAgeMs: event.lastBarAgeMs },
+        `market feed ${event.exchange} ${event.symbol} ${event.timeframe} is stale: its bots take no new entries`,
+      );
       void notifyFeedStale(db, event).catch((error: unknown) => logger.warn({ err: error }, 'could not queue the stale-feed notification'));
     },
-    onResumed: (health) => logger.info({ exchange: health.exchange, symbol: health.symbol, timeframe: health.timeframe }, 'market feed fresh again'),
+    onResumed: (health) =>
+      logger.info({ exchange: health.exchange, symbol: health.symbol, timeframe: health.timeframe }, 'market feed fresh again'),
     onError: (key, error) => logger.warn({ ...key, err: error }, 'market feed fetch failed'),
     onForgotten: (key) => {
       metrics.marketFeedStale.remove({ exchange: key.exchange, symbol: key.symbol, timeframe: key.timeframe });
@@ -108,7 +127,15 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
     logger,
     runnerFor: async (bot, epoch) =>
       new BotRunner(
-        { db, exchange: await exchangeForBot(db, bot, paperExchangeOptions(bot.timeframe)), limits: DEFAULT_RISK_LIMITS, killSwitch, fence: { epoch }, retry: { ...DEFAULT_RETRY, signal: stopping.signal }, ...(options.onBotEvent ? { onEvent: options.onBotEvent } : {}) },
+        {
+          db,
+          exchange: await exchangeForBot(db, bot, paperExchangeOptions(bot.timeframe)),
+          limits: DEFAULT_RISK_LIMITS,
+          killSwitch,
+          fence: { epoch },
+          retry: { ...DEFAULT_RETRY, signal: stopping.signal },
+          ...(options.onBotEvent ? { onEvent: options.onBotEvent } : {}),
+        },
         bot,
       ),
     onTakeover: () => metrics.botLockTakeovers.inc(),
@@ -142,21 +169,32 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
       }
       for (const [queue, handlers] of byQueue) {
         // A schedule's occurrences are jobs named after its key.
-        jobs.work(queue, async (job) => {
-          const handler = handlers.get(job.name);
-          if (!handler) throw new Error(`no handler for ${queue}/${job.name} in this worker`);
-          await handler(job);
-        }, { concurrency: config.jobs.concurrency });
+        jobs.work(
+          queue,
+          async (job) => {
+            const handler = handlers.get(job.name);
+            if (!handler) throw new Error(`no handler for ${queue}/${job.name} in this worker`);
+            await handler(job);
+          },
+          { concurrency: config.jobs.concurrency },
+        );
       }
       for (const task of options.tasks ?? []) await jobs.schedule(task.queue, task.key, task.repeat, task.key, {});
       const paperMarket = await options.paperMarkets?.decide();
       if (stopped) return; // stopped while asking the exchange: start nothing
-      if (paperMarket?.source === 'replay') logger.warn({ reason: paperMarket.reason }, `${paperMarket.reason}: paper and testnet bots trade a replayed market (the Binance candles in candles/, looped in real time; PAPER_MARKET=exchange turns this off)`);
+      if (paperMarket?.source === 'replay')
+        logger.warn(
+          { reason: paperMarket.reason },
+          `${paperMarket.reason}: paper and testnet bots trade a replayed market (the Binance candles in candles/, looped in real time; PAPER_MARKET=exchange turns this off)`,
+        );
       feeds.start();
       bots.start();
       depthTimer = setInterval(() => void readDepths().catch(() => {}), 5_000);
       depthTimer.unref();
-      logger.info({ workerId, jobs: jobs.kind, tickIntervalS: config.jobs.botTickIntervalS, schedules: (options.tasks ?? []).map((t) => t.key) }, 'worker started');
+      logger.info(
+        { workerId, jobs: jobs.kind, tickIntervalS: config.jobs.botTickIntervalS, schedules: (options.tasks ?? []).map((t) => t.key) },
+        'worker started',
+      );
     },
     async stop(timeoutMs = 10_000) {
       stopped = true;

@@ -6,7 +6,14 @@ import { z } from 'zod';
 import { checkBotStart, currentPlan } from '../billing/index.ts';
 import { approvals, backtestResults, backtests, bots, exchangeAccounts, tenantScope, users } from '../db/index.ts';
 import { invokeTool, TOOLS, type ToolName } from '../tools/index.ts';
-import { createBot as createTraderBot, DEFAULT_RISK_LIMITS, getStrategy, parseStrategyParameters, STRATEGIES, type RiskLimits } from '../trading/index.ts';
+import {
+  createBot as createTraderBot,
+  DEFAULT_RISK_LIMITS,
+  getStrategy,
+  parseStrategyParameters,
+  STRATEGIES,
+  type RiskLimits,
+} from '../trading/index.ts';
 import { auditOnce } from './audit.ts';
 import { toolContext, type WorkflowDeps } from './deps.ts';
 import { notify } from './notify.ts';
@@ -37,7 +44,10 @@ export const onboardingRequestSchema = z.object({
   name: z.string().min(1).max(100),
   strategy: z.string().refine((name) => STRATEGIES.has(name), { error: `a strategy: ${[...STRATEGIES.keys()].join(', ')}` }),
   parameters: z.record(z.string(), z.number()).default({}),
-  symbols: z.array(z.string().regex(/^[A-Z0-9]+\/[A-Z0-9]+$/)).min(1).max(20),
+  symbols: z
+    .array(z.string().regex(/^[A-Z0-9]+\/[A-Z0-9]+$/))
+    .min(1)
+    .max(20),
   timeframe: z.enum(['5m', '15m', '1h', '4h', '1d']).default('1h'),
   mode: z.enum(['paper', 'live']).default('paper'),
   /** Cash the bot may commit, in quote currency (USDT). */
@@ -49,11 +59,28 @@ export const onboardingRequestSchema = z.object({
 });
 export type OnboardingRequest = z.input<typeof onboardingRequestSchema>;
 
-const created = onboardingRequestSchema.extend({ botId: z.string(), tenantId: z.string(), userId: z.string(), locale: z.enum(['pt-BR', 'en']) });
-const backtestSummary = z.object({ symbol: z.string(), backtestId: z.string().nullable(), candles: z.number(), trades: z.number(), totalReturnPct: z.number().nullable(), maxDrawdownPct: z.number().nullable(), winRatePct: z.number().nullable(), error: z.string().nullable() });
+const created = onboardingRequestSchema.extend({
+  botId: z.string(),
+  tenantId: z.string(),
+  userId: z.string(),
+  locale: z.enum(['pt-BR', 'en']),
+});
+const backtestSummary = z.object({
+  symbol: z.string(),
+  backtestId: z.string().nullable(),
+  candles: z.number(),
+  trades: z.number(),
+  totalReturnPct: z.number().nullable(),
+  maxDrawdownPct: z.number().nullable(),
+  winRatePct: z.number().nullable(),
+  error: z.string().nullable(),
+});
 const backtested = created.extend({ backtests: z.array(backtestSummary) });
 const reviewed = backtested.extend({ passed: z.boolean(), reasons: z.array(z.string()), plan: z.string() });
-const approved = reviewed.extend({ decision: z.enum(['automatic', 'approved', 'rejected', 'expired', 'refused', 'failed']), approvalId: z.string().nullable() });
+const approved = reviewed.extend({
+  decision: z.enum(['automatic', 'approved', 'rejected', 'expired', 'refused', 'failed']),
+  approvalId: z.string().nullable(),
+});
 const finished = approved.extend({ status: z.string(), started: z.boolean() });
 
 /** A stable UUID from the request id: asking twice creates one bot. */
@@ -71,15 +98,34 @@ export function createBotOnboardingWorkflow(deps: WorkflowDeps & { riskLimits?: 
     inputSchema: onboardingRequestSchema,
     outputSchema: created,
     execute: async ({ inputData: request }) => {
-      const [user] = await deps.db.select({ id: users.id, tenantId: users.tenantId, locale: users.locale }).from(users).where(sql`lower(${users.email}) = lower(${request.email})`);
+      const [user] = await deps.db
+        .select({ id: users.id, tenantId: users.tenantId, locale: users.locale })
+        .from(users)
+        .where(sql`lower(${users.email}) = lower(${request.email})`);
       if (!user) throw new Error(`no trader with the email ${request.email}`);
       const parameters = parseStrategyParameters(getStrategy(request.strategy), request.parameters);
       const botId = botIdFor(request.requestId);
-      const [account] = request.mode === 'live'
-        ? await deps.db.select({ id: exchangeAccounts.id }).from(exchangeAccounts).where(and(eq(exchangeAccounts.tenantId, user.tenantId), eq(exchangeAccounts.status, 'active'))).orderBy(desc(exchangeAccounts.createdAt)).limit(1)
-        : [];
+      const [account] =
+        request.mode === 'live'
+          ? await deps.db
+              .select({ id: exchangeAccounts.id })
+              .from(exchangeAccounts)
+              .where(and(eq(exchangeAccounts.tenantId, user.tenantId), eq(exchangeAccounts.status, 'active')))
+              .orderBy(desc(exchangeAccounts.createdAt))
+              .limit(1)
+          : [];
       // Once per request (the id); a paper bot gets its paper wallet (its stake) with it.
-      await createTraderBot(deps.db, tenantScope(user.tenantId), { id: botId, name: request.name, strategyName: request.strategy, parameters, symbols: request.symbols, timeframe: request.timeframe, mode: request.mode, stakeQuote: String(request.stakeQuote), exchangeAccountId: account?.id ?? null });
+      await createTraderBot(deps.db, tenantScope(user.tenantId), {
+        id: botId,
+        name: request.name,
+        strategyName: request.strategy,
+        parameters,
+        symbols: request.symbols,
+        timeframe: request.timeframe,
+        mode: request.mode,
+        stakeQuote: String(request.stakeQuote),
+        exchangeAccountId: account?.id ?? null,
+      });
       return { ...request, parameters, botId, tenantId: user.tenantId, userId: user.id, locale: user.locale };
     },
   });
@@ -95,22 +141,79 @@ export function createBotOnboardingWorkflow(deps: WorkflowDeps & { riskLimits?: 
       for (const symbol of newBot.symbols) {
         // Stored already for this request (the step is running again after a crash): reuse it.
         const [stored] = await deps.db
-          .select({ id: backtests.id, candles: backtestResults.candles, trades: backtestResults.closedTrades, ret: backtestResults.totalReturnPct, dd: backtestResults.maxDrawdownPct, win: backtestResults.winRatePct })
+          .select({
+            id: backtests.id,
+            candles: backtestResults.candles,
+            trades: backtestResults.closedTrades,
+            ret: backtestResults.totalReturnPct,
+            dd: backtestResults.maxDrawdownPct,
+            win: backtestResults.winRatePct,
+          })
           .from(backtests)
           .innerJoin(backtestResults, eq(backtestResults.backtestId, backtests.id))
-          .where(and(eq(backtests.tenantId, newBot.tenantId), eq(backtests.strategyName, newBot.strategy), eq(backtests.symbol, symbol), eq(backtests.timeframe, newBot.timeframe), gte(backtests.createdAt, new Date(newBot.requestedAt)), sql`${backtests.parameters} = ${JSON.stringify(newBot.parameters)}::jsonb`))
+          .where(
+            and(
+              eq(backtests.tenantId, newBot.tenantId),
+              eq(backtests.strategyName, newBot.strategy),
+              eq(backtests.symbol, symbol),
+              eq(backtests.timeframe, newBot.timeframe),
+              gte(backtests.createdAt, new Date(newBot.requestedAt)),
+              sql`${backtests.parameters} = ${JSON.stringify(newBot.parameters)}::jsonb`,
+            ),
+          )
           .orderBy(desc(backtests.createdAt))
           .limit(1);
         if (stored) {
-          results.push({ symbol, backtestId: stored.id, candles: stored.candles, trades: stored.trades, totalReturnPct: Number(stored.ret), maxDrawdownPct: Number(stored.dd), winRatePct: stored.win === null ? null : Number(stored.win), error: null });
+          results.push({
+            symbol,
+            backtestId: stored.id,
+            candles: stored.candles,
+            trades: stored.trades,
+            totalReturnPct: Number(stored.ret),
+            maxDrawdownPct: Number(stored.dd),
+            winRatePct: stored.win === null ? null : Number(stored.win),
+            error: null,
+          });
           continue;
         }
-        const outcome = await invokeTool(TOOLS, ctx, 'run_backtest', { strategy: newBot.strategy, symbol, timeframe: newBot.timeframe, days: newBot.backtestDays, parameters: newBot.parameters, email: newBot.email });
+        const outcome = await invokeTool(TOOLS, ctx, 'run_backtest', {
+          strategy: newBot.strategy,
+          symbol,
+          timeframe: newBot.timeframe,
+          days: newBot.backtestDays,
+          parameters: newBot.parameters,
+          email: newBot.email,
+        });
         if (outcome.ok && 'result' in outcome) {
-          const r = outcome.result as { backtestId: string; candles: number; trades: number; totalReturnPct: number; maxDrawdownPct: number; winRatePct: number | null };
-          results.push({ symbol, backtestId: r.backtestId, candles: r.candles, trades: r.trades, totalReturnPct: r.totalReturnPct, maxDrawdownPct: r.maxDrawdownPct, winRatePct: r.winRatePct, error: null });
+          const r = outcome.result as {
+            backtestId: string;
+            candles: number;
+            trades: number;
+            totalReturnPct: number;
+            maxDrawdownPct: number;
+            winRatePct: number | null;
+          };
+          results.push({
+            symbol,
+            backtestId: r.backtestId,
+            candles: r.candles,
+            trades: r.trades,
+            totalReturnPct: r.totalReturnPct,
+            maxDrawdownPct: r.maxDrawdownPct,
+            winRatePct: r.winRatePct,
+            error: null,
+          });
         } else {
-          results.push({ symbol, backtestId: null, candles: 0, trades: 0, totalReturnPct: null, maxDrawdownPct: null, winRatePct: null, error: 'message' in outcome ? outcome.message : 'no result' });
+          results.push({
+            symbol,
+            backtestId: null,
+            candles: 0,
+            trades: 0,
+            totalReturnPct: null,
+            maxDrawdownPct: null,
+            winRatePct: null,
+            error: 'message' in outcome ? outcome.message : 'no result',
+          });
         }
       }
       return { ...newBot, backtests: results };
@@ -128,12 +231,18 @@ export function createBotOnboardingWorkflow(deps: WorkflowDeps & { riskLimits?: 
       const reasons: string[] = [];
       const entitlement = await checkBotStart(deps.db, scope, { id: testedBot.botId, mode: testedBot.mode, symbols: testedBot.symbols });
       if (!entitlement.allowed) reasons.push(entitlement.reason);
-      if (testedBot.stakeQuote > limits.maxPositionQuote) reasons.push(`The stake ${testedBot.stakeQuote} USDT is above the ${limits.maxPositionQuote} USDT a bot may hold in one position.`);
-      if (testedBot.symbols.length > limits.maxOpenPositions) reasons.push(`${testedBot.symbols.length} symbols: a bot may hold at most ${limits.maxOpenPositions} positions at once.`);
+      if (testedBot.stakeQuote > limits.maxPositionQuote)
+        reasons.push(`The stake ${testedBot.stakeQuote} USDT is above the ${limits.maxPositionQuote} USDT a bot may hold in one position.`);
+      if (testedBot.symbols.length > limits.maxOpenPositions)
+        reasons.push(`${testedBot.symbols.length} symbols: a bot may hold at most ${limits.maxOpenPositions} positions at once.`);
       for (const t of testedBot.backtests) {
         if (t.error) reasons.push(`No backtest of ${t.symbol}: ${t.error}`);
-        else if (t.maxDrawdownPct !== null && t.maxDrawdownPct > MAX_BACKTEST_DRAWDOWN_PCT) reasons.push(`The backtest of ${t.symbol} fell ${t.maxDrawdownPct} % from a peak (at most ${MAX_BACKTEST_DRAWDOWN_PCT} %).`);
-        else if (testedBot.mode === 'live' && t.totalReturnPct !== null && t.totalReturnPct < MIN_LIVE_BACKTEST_RETURN_PCT) reasons.push(`The backtest of ${t.symbol} returned ${t.totalReturnPct} % (live bots need at least ${MIN_LIVE_BACKTEST_RETURN_PCT} %).`);
+        else if (t.maxDrawdownPct !== null && t.maxDrawdownPct > MAX_BACKTEST_DRAWDOWN_PCT)
+          reasons.push(`The backtest of ${t.symbol} fell ${t.maxDrawdownPct} % from a peak (at most ${MAX_BACKTEST_DRAWDOWN_PCT} %).`);
+        else if (testedBot.mode === 'live' && t.totalReturnPct !== null && t.totalReturnPct < MIN_LIVE_BACKTEST_RETURN_PCT)
+          reasons.push(
+            `The backtest of ${t.symbol} returned ${t.totalReturnPct} % (live bots need at least ${MIN_LIVE_BACKTEST_RETURN_PCT} %).`,
+          );
       }
       if (testedBot.mode === 'live') {
         const [bot] = await deps.db.select({ account: bots.exchangeAccountId }).from(bots).where(eq(bots.id, testedBot.botId));
@@ -154,23 +263,56 @@ export function createBotOnboardingWorkflow(deps: WorkflowDeps & { riskLimits?: 
       if (!reviewedBot.passed) return { ...reviewedBot, decision: 'refused' as const, approvalId: null };
       if (reviewedBot.mode === 'paper') return { ...reviewedBot, decision: 'automatic' as const, approvalId: null };
       // Found again by the bot (a resumed run asks once).
-      const [existing] = await deps.db.select({ id: approvals.id }).from(approvals).where(and(eq(approvals.tool, 'start_bot'), sql`${approvals.args} ->> 'botId' = ${reviewedBot.botId}`)).orderBy(desc(approvals.createdAt)).limit(1);
+      const [existing] = await deps.db
+        .select({ id: approvals.id })
+        .from(approvals)
+        .where(and(eq(approvals.tool, 'start_bot'), sql`${approvals.args} ->> 'botId' = ${reviewedBot.botId}`))
+        .orderBy(desc(approvals.createdAt))
+        .limit(1);
       let approvalId = existing?.id;
       if (!approvalId) {
-        const best = reviewedBot.backtests.map((t) => `${t.symbol} ${t.totalReturnPct ?? '?'} % (queda máx. ${t.maxDrawdownPct ?? '?'} %)`).join(', ');
+        const best = reviewedBot.backtests
+          .map((t) => `${t.symbol} ${t.totalReturnPct ?? '?'} % (queda máx. ${t.maxDrawdownPct ?? '?'} %)`)
+          .join(', ');
         const summary = `Iniciar em modo REAL o robô "${reviewedBot.name}" de ${reviewedBot.email} (${reviewedBot.strategy}, ${reviewedBot.symbols.join(', ')}, ${reviewedBot.stakeQuote} USDT); backtest de ${reviewedBot.backtestDays} dias: ${best}`;
         const [row] = await deps.db
           .insert(approvals)
-          .values({ tenantId: reviewedBot.tenantId, requestedByUserId: reviewedBot.userId, agent: `workflow:${BOT_ONBOARDING}`, tool: 'start_bot' satisfies ToolName, args: { botId: reviewedBot.botId, email: reviewedBot.email }, summary: summary.slice(0, 1000), approverDepartment: 'security', expiresAt: new Date(deps.now().getTime() + 48 * 3_600_000) })
+          .values({
+            tenantId: reviewedBot.tenantId,
+            requestedByUserId: reviewedBot.userId,
+            agent: `workflow:${BOT_ONBOARDING}`,
+            tool: 'start_bot' satisfies ToolName,
+            args: { botId: reviewedBot.botId, email: reviewedBot.email },
+            summary: summary.slice(0, 1000),
+            approverDepartment: 'security',
+            expiresAt: new Date(deps.now().getTime() + 48 * 3_600_000),
+          })
           .returning({ id: approvals.id });
         approvalId = row!.id;
       }
       // Audited once, even when the run stopped between asking and auditing. The Telegram layer
       // announces pending approvals to the people who may decide them.
-      await auditOnce(deps.db, `approval:${approvalId}`, { tenantId: reviewedBot.tenantId, actorKind: 'system', actorId: `workflow:${BOT_ONBOARDING}`, action: 'tool.call', tool: 'start_bot', args: { botId: reviewedBot.botId, email: reviewedBot.email }, outcome: 'pending_approval', details: { approvalId } });
+      await auditOnce(deps.db, `approval:${approvalId}`, {
+        tenantId: reviewedBot.tenantId,
+        actorKind: 'system',
+        actorId: `workflow:${BOT_ONBOARDING}`,
+        action: 'tool.call',
+        tool: 'start_bot',
+        args: { botId: reviewedBot.botId, email: reviewedBot.email },
+        outcome: 'pending_approval',
+        details: { approvalId },
+      });
       const state = await approvalState(deps, approvalId);
-      if (state.status === 'pending' || state.status === 'approved') return suspend({ wake: { approvalId, reason: 'a person decides live trading' } });
-      const decision = state.status === 'executed' ? ('approved' as const) : state.status === 'rejected' ? ('rejected' as const) : state.status === 'expired' ? ('expired' as const) : ('failed' as const);
+      if (state.status === 'pending' || state.status === 'approved')
+        return suspend({ wake: { approvalId, reason: 'a person decides live trading' } });
+      const decision =
+        state.status === 'executed'
+          ? ('approved' as const)
+          : state.status === 'rejected'
+            ? ('rejected' as const)
+            : state.status === 'expired'
+              ? ('expired' as const)
+              : ('failed' as const);
       return { ...reviewedBot, decision, approvalId };
     },
   });
@@ -184,13 +326,25 @@ export function createBotOnboardingWorkflow(deps: WorkflowDeps & { riskLimits?: 
       const [bot] = await deps.db.select({ status: bots.status }).from(bots).where(eq(bots.id, decidedBot.botId));
       if (decidedBot.decision !== 'automatic' && decidedBot.decision !== 'approved') {
         const why = decidedBot.decision === 'refused' ? decidedBot.reasons.join(' ') : `live trading ${decidedBot.decision}`;
-        await deps.db.update(bots).set({ lastError: `onboarding: ${why}`.slice(0, 1000), updatedAt: deps.now() }).where(and(eq(bots.id, decidedBot.botId), eq(bots.status, 'stopped')));
+        await deps.db
+          .update(bots)
+          .set({ lastError: `onboarding: ${why}`.slice(0, 1000), updatedAt: deps.now() })
+          .where(and(eq(bots.id, decidedBot.botId), eq(bots.status, 'stopped')));
         return { ...decidedBot, status: bot?.status ?? 'stopped', started: false };
       }
       if (bot?.status === 'running') return { ...decidedBot, status: 'running', started: true };
-      const outcome = await invokeTool(TOOLS, toolContext(deps, BOT_ONBOARDING, deps.now()), 'start_bot', { botId: decidedBot.botId, email: decidedBot.email });
+      const outcome = await invokeTool(TOOLS, toolContext(deps, BOT_ONBOARDING, deps.now()), 'start_bot', {
+        botId: decidedBot.botId,
+        email: decidedBot.email,
+      });
       if (outcome.ok && 'result' in outcome) return { ...decidedBot, status: (outcome.result as { status: string }).status, started: true };
-      return { ...decidedBot, decision: 'failed' as const, reasons: [...decidedBot.reasons, 'message' in outcome ? outcome.message : 'start failed'], status: bot?.status ?? 'stopped', started: false };
+      return {
+        ...decidedBot,
+        decision: 'failed' as const,
+        reasons: [...decidedBot.reasons, 'message' in outcome ? outcome.message : 'start failed'],
+        status: bot?.status ?? 'stopped',
+        started: false,
+      };
     },
   });
 
@@ -201,7 +355,13 @@ export function createBotOnboardingWorkflow(deps: WorkflowDeps & { riskLimits?: 
     outputSchema: finished,
     execute: async ({ inputData: onboarding, runId }) => {
       const en = onboarding.locale === 'en';
-      const tests = onboarding.backtests.filter((t) => !t.error).map((t) => `${t.symbol}: ${t.totalReturnPct} % ${en ? 'return' : 'de retorno'}, ${en ? 'max drawdown' : 'queda máxima'} ${t.maxDrawdownPct} %, ${t.trades} ${en ? 'trades' : 'operações'}`).join('; ');
+      const tests = onboarding.backtests
+        .filter((t) => !t.error)
+        .map(
+          (t) =>
+            `${t.symbol}: ${t.totalReturnPct} % ${en ? 'return' : 'de retorno'}, ${en ? 'max drawdown' : 'queda máxima'} ${t.maxDrawdownPct} %, ${t.trades} ${en ? 'trades' : 'operações'}`,
+        )
+        .join('; ');
       const text = onboarding.started
         ? en
           ? `Your bot "${onboarding.name}" (${onboarding.strategy}, ${onboarding.mode}) is running. Backtest over ${onboarding.backtestDays} days — ${tests}.`
@@ -209,16 +369,38 @@ export function createBotOnboardingWorkflow(deps: WorkflowDeps & { riskLimits?: 
         : en
           ? `Your bot "${onboarding.name}" was not started: ${onboarding.decision === 'refused' ? onboarding.reasons.join(' ') : `live trading ${onboarding.decision}.`}${tests ? ` Backtest — ${tests}.` : ''}`
           : `Seu robô "${onboarding.name}" não foi iniciado: ${onboarding.decision === 'refused' ? onboarding.reasons.join(' ') : { approved: 'aprovado', rejected: 'a operação real foi recusada.', expired: 'a aprovação expirou sem decisão.', failed: `falha ao iniciar. ${onboarding.reasons.join(' ')}`, automatic: '' }[onboarding.decision]}${tests ? ` Backtest — ${tests}.` : ''}`;
-      await notify(deps.db, { tenantId: onboarding.tenantId, to: { userId: onboarding.userId }, type: 'message', payload: { text: text.slice(0, 4000) }, dedupeKey: `${BOT_ONBOARDING}:${onboarding.requestId}:trader` });
+      await notify(deps.db, {
+        tenantId: onboarding.tenantId,
+        to: { userId: onboarding.userId },
+        type: 'message',
+        payload: { text: text.slice(0, 4000) },
+        dedupeKey: `${BOT_ONBOARDING}:${onboarding.requestId}:trader`,
+      });
       await auditOnce(deps.db, `${BOT_ONBOARDING}:${runId}`, {
-        tenantId: onboarding.tenantId, actorKind: 'system', actorId: `workflow:${BOT_ONBOARDING}`, action: 'trading.bot_onboarded', outcome: onboarding.started ? 'ok' : 'denied',
-        args: { botId: onboarding.botId, mode: onboarding.mode, decision: onboarding.decision, approvalId: onboarding.approvalId, reasons: onboarding.reasons, backtests: onboarding.backtests.map((t) => t.backtestId) },
+        tenantId: onboarding.tenantId,
+        actorKind: 'system',
+        actorId: `workflow:${BOT_ONBOARDING}`,
+        action: 'trading.bot_onboarded',
+        outcome: onboarding.started ? 'ok' : 'denied',
+        args: {
+          botId: onboarding.botId,
+          mode: onboarding.mode,
+          decision: onboarding.decision,
+          approvalId: onboarding.approvalId,
+          reasons: onboarding.reasons,
+          backtests: onboarding.backtests.map((t) => t.backtestId),
+        },
       });
       return onboarding;
     },
   });
 
-  return createWorkflow({ id: BOT_ONBOARDING, description: 'New bot → backtest → risk review → approval (paper automatic, live by a person) → start', inputSchema: onboardingRequestSchema, outputSchema: finished })
+  return createWorkflow({
+    id: BOT_ONBOARDING,
+    description: 'New bot → backtest → risk review → approval (paper automatic, live by a person) → start',
+    inputSchema: onboardingRequestSchema,
+    outputSchema: finished,
+  })
     .then(createBot)
     .then(backtest)
     .then(riskReview)
@@ -229,7 +411,11 @@ export function createBotOnboardingWorkflow(deps: WorkflowDeps & { riskLimits?: 
 }
 
 /** Onboards the bot a trader asked for (once per request id). */
-export function onboardBot(mastra: Mastra, request: Omit<OnboardingRequest, 'requestedAt'> & { requestedAt?: string }, now: Date = new Date()): Promise<RunOutcome> {
+export function onboardBot(
+  mastra: Mastra,
+  request: Omit<OnboardingRequest, 'requestedAt'> & { requestedAt?: string },
+  now: Date = new Date(),
+): Promise<RunOutcome> {
   const parsed = onboardingRequestSchema.parse({ requestedAt: now.toISOString(), ...request });
   return runOnce(mastra, BOT_ONBOARDING, { runId: `${BOT_ONBOARDING}:${parsed.requestId}`, resourceId: parsed.email, inputData: parsed });
 }

@@ -90,7 +90,13 @@ export async function writeCeoSummary(
   deps: WorkflowDeps,
   options: { figures: ReportFigures; period: Period; asOf: Date; locale: Locale; useModel: boolean; workflowId: string },
 ): Promise<CeoSummary> {
-  const none = (fallback: SummaryFallback, meter = { calls: 0, ms: 0 }): CeoSummary => ({ fallback, grounded: true, unsupported: [], modelCalls: meter.calls, modelMs: Math.round(meter.ms) });
+  const none = (fallback: SummaryFallback, meter = { calls: 0, ms: 0 }): CeoSummary => ({
+    fallback,
+    grounded: true,
+    unsupported: [],
+    modelCalls: meter.calls,
+    modelMs: Math.round(meter.ms),
+  });
   if (!options.useModel) return none('not used');
   const status = await deps.gateway.status();
   if (status.state !== 'ready') {
@@ -101,7 +107,13 @@ export async function writeCeoSummary(
   const meter = { calls: 0, ms: 0 };
   const state: TurnState = {
     meter,
-    callTool: async (name) => ({ ok: false, tool: name, error: 'forbidden', message: 'No tools while writing the report summary.', durationMs: 0 }),
+    callTool: async (name) => ({
+      ok: false,
+      tool: name,
+      error: 'forbidden',
+      message: 'No tools while writing the report summary.',
+      durationMs: 0,
+    }),
     delegate: async () => ({ error: 'No delegation while writing the report summary.' }),
   };
   const requestContext = new RequestContext();
@@ -131,17 +143,43 @@ export async function writeCeoSummary(
   if (!verdict.grounded) {
     deps.metrics?.agentUngroundedAnswers.inc({ agent: 'ceo' });
     deps.metrics?.agentRejectedAnswers.inc({ agent: 'ceo', reason: 'ungrounded' });
-    deps.logger.warn({ unsupported: verdict.unsupported }, 'executive report: the summary stated figures no tool produced; replaced by the template');
-    await auditAgentEvent({ ...toolContext(deps, options.workflowId, options.asOf), agent: 'ceo' }, 'agent.ungrounded_answer', { unsupported: verdict.unsupported, workflow: options.workflowId });
-    return { fallback: 'unverified', grounded: false, unsupported: verdict.unsupported, modelCalls: meter.calls, modelMs: Math.round(meter.ms) };
+    deps.logger.warn(
+      { unsupported: verdict.unsupported },
+      'executive report: the summary stated figures no tool produced; replaced by the template',
+    );
+    await auditAgentEvent({ ...toolContext(deps, options.workflowId, options.asOf), agent: 'ceo' }, 'agent.ungrounded_answer', {
+      unsupported: verdict.unsupported,
+      workflow: options.workflowId,
+    });
+    return {
+      fallback: 'unverified',
+      grounded: false,
+      unsupported: verdict.unsupported,
+      modelCalls: meter.calls,
+      modelMs: Math.round(meter.ms),
+    };
   }
   // No tools ran: any claim of an action is unbacked; the language is the report's.
   const gate = gateAnswer({ answer: text, locale: options.locale, outcomes: [], secrets: deps.secrets });
   if (!gate.ok) {
     deps.metrics?.agentRejectedAnswers.inc({ agent: 'ceo', reason: gate.reason });
-    deps.logger.warn({ reason: gate.reason, detail: gate.detail }, 'executive report: the summary failed the answer gate; replaced by the template');
-    await auditAgentEvent({ ...toolContext(deps, options.workflowId, options.asOf), agent: 'ceo' }, 'agent.rejected_answer', { reason: gate.reason, detail: gate.detail, workflow: options.workflowId });
-    return { fallback: 'rejected', grounded: true, unsupported: [], rejectedBecause: gate.reason, modelCalls: meter.calls, modelMs: Math.round(meter.ms) };
+    deps.logger.warn(
+      { reason: gate.reason, detail: gate.detail },
+      'executive report: the summary failed the answer gate; replaced by the template',
+    );
+    await auditAgentEvent({ ...toolContext(deps, options.workflowId, options.asOf), agent: 'ceo' }, 'agent.rejected_answer', {
+      reason: gate.reason,
+      detail: gate.detail,
+      workflow: options.workflowId,
+    });
+    return {
+      fallback: 'rejected',
+      grounded: true,
+      unsupported: [],
+      rejectedBecause: gate.reason,
+      modelCalls: meter.calls,
+      modelMs: Math.round(meter.ms),
+    };
   }
   return { text, grounded: true, unsupported: [], modelCalls: meter.calls, modelMs: Math.round(meter.ms) };
 }

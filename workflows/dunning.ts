@@ -50,8 +50,15 @@ async function loadInvoice(db: Database, invoiceId: string): Promise<InvoiceStat
   const [row] = await db.select().from(invoices).where(eq(invoices.id, invoiceId));
   if (!row) throw new Error(`no invoice ${invoiceId}`);
   return {
-    invoiceId: row.id, ref: row.stripeInvoiceId ?? row.id, tenantId: row.tenantId, subscriptionId: row.subscriptionId, number: row.number,
-    amountDueCents: row.amountDueCents, currency: row.currency, status: row.status, attempt: row.attemptCount,
+    invoiceId: row.id,
+    ref: row.stripeInvoiceId ?? row.id,
+    tenantId: row.tenantId,
+    subscriptionId: row.subscriptionId,
+    number: row.number,
+    amountDueCents: row.amountDueCents,
+    currency: row.currency,
+    status: row.status,
+    attempt: row.attemptCount,
     nextPaymentAttemptAt: row.nextPaymentAttemptAt?.toISOString() ?? null,
   };
 }
@@ -63,8 +70,13 @@ function isFinal(invoice: InvoiceState): boolean {
 
 function noticeOf(invoice: InvoiceState) {
   return {
-    invoiceId: invoice.ref, number: invoice.number, amountDueCents: invoice.amountDueCents, currency: invoice.currency,
-    attempt: invoice.attempt, nextPaymentAttemptAt: invoice.nextPaymentAttemptAt, final: isFinal(invoice),
+    invoiceId: invoice.ref,
+    number: invoice.number,
+    amountDueCents: invoice.amountDueCents,
+    currency: invoice.currency,
+    attempt: invoice.attempt,
+    nextPaymentAttemptAt: invoice.nextPaymentAttemptAt,
+    final: isFinal(invoice),
   };
 }
 
@@ -85,7 +97,8 @@ export function createDunningWorkflow(deps: WorkflowDeps) {
     inputSchema: invoiceState,
     outputSchema: invoiceState,
     execute: async ({ inputData }) => {
-      if (inputData.attempt > 0 && inputData.status !== 'paid') await queuePaymentFailedNotices(deps.db, inputData.tenantId, noticeOf(inputData));
+      if (inputData.attempt > 0 && inputData.status !== 'paid')
+        await queuePaymentFailedNotices(deps.db, inputData.tenantId, noticeOf(inputData));
       return inputData;
     },
   });
@@ -100,7 +113,8 @@ export function createDunningWorkflow(deps: WorkflowDeps) {
     execute: async ({ inputData, suspend, runId }) => {
       const invoice = await loadInvoice(deps.db, inputData.invoiceId);
       // A new failed attempt since the run began (the webhook has normally told them already).
-      if (invoice.attempt > inputData.attempt && invoice.status !== 'paid') await queuePaymentFailedNotices(deps.db, invoice.tenantId, noticeOf(invoice));
+      if (invoice.attempt > inputData.attempt && invoice.status !== 'paid')
+        await queuePaymentFailedNotices(deps.db, invoice.tenantId, noticeOf(invoice));
       if (invoice.status === 'paid') return { outcome: 'recovered' as const, invoice };
       if (invoice.status === 'void') return { outcome: 'void' as const, invoice };
       if (isFinal(invoice)) return { outcome: 'final' as const, invoice };
@@ -110,12 +124,23 @@ export function createDunningWorkflow(deps: WorkflowDeps) {
         // The retry date is long past and nothing came: tell Finance once, keep watching daily.
         const { companyTenantId } = await companyPeople(deps.db);
         await notify(deps.db, {
-          tenantId: companyTenantId, to: { department: 'finance' }, type: 'message', dedupeKey: `dunning:${invoice.ref}:stalled:${invoice.attempt}`,
-          payload: { text: `Cobrança parada: a fatura ${invoice.number ?? invoice.ref} (${formatBrlCents(invoice.amountDueCents)}) devia ter sido tentada de novo em ${invoice.nextPaymentAttemptAt?.slice(0, 10)} e nenhum resultado chegou do Stripe. Verifique os webhooks (execução ${runId}).` },
+          tenantId: companyTenantId,
+          to: { department: 'finance' },
+          type: 'message',
+          dedupeKey: `dunning:${invoice.ref}:stalled:${invoice.attempt}`,
+          payload: {
+            text: `Cobrança parada: a fatura ${invoice.number ?? invoice.ref} (${formatBrlCents(invoice.amountDueCents)}) devia ter sido tentada de novo em ${invoice.nextPaymentAttemptAt?.slice(0, 10)} e nenhum resultado chegou do Stripe. Verifique os webhooks (execução ${runId}).`,
+          },
         });
-        return suspend({ wake: { at: new Date(now + 86_400_000).toISOString(), reason: 'no news of the last retry; looking again in a day' }, attempt: invoice.attempt });
+        return suspend({
+          wake: { at: new Date(now + 86_400_000).toISOString(), reason: 'no news of the last retry; looking again in a day' },
+          attempt: invoice.attempt,
+        });
       }
-      return suspend({ wake: { at: new Date(Math.max(next, now) + RETRY_GRACE_MS).toISOString(), reason: `Stripe's retry ${invoice.attempt + 1}` }, attempt: invoice.attempt });
+      return suspend({
+        wake: { at: new Date(Math.max(next, now) + RETRY_GRACE_MS).toISOString(), reason: `Stripe's retry ${invoice.attempt + 1}` },
+        attempt: invoice.attempt,
+      });
     },
   });
 
@@ -128,7 +153,13 @@ export function createDunningWorkflow(deps: WorkflowDeps) {
       if (inputData.outcome !== 'final') return { ...inputData, downgraded: false };
       const { invoice } = inputData;
       const downgraded = await deps.db.transaction((tx) =>
-        downgradeToFree(tx, { tenantId: invoice.tenantId, subscriptionId: invoice.subscriptionId, when: deps.now(), invoiceId: invoice.ref, by: `workflow:${DUNNING}` }),
+        downgradeToFree(tx, {
+          tenantId: invoice.tenantId,
+          subscriptionId: invoice.subscriptionId,
+          when: deps.now(),
+          invoiceId: invoice.ref,
+          by: `workflow:${DUNNING}`,
+        }),
       );
       return { ...inputData, downgraded };
     },
@@ -147,8 +178,16 @@ export function createDunningWorkflow(deps: WorkflowDeps) {
       const trader = await traderUser(deps.db, invoice.tenantId);
       if (outcome === 'recovered' && trader) {
         await notify(deps.db, {
-          tenantId: invoice.tenantId, to: { userId: trader.userId }, type: 'message', dedupeKey: `dunning:${invoice.ref}:outcome:trader`,
-          payload: { text: trader.locale === 'en' ? `Payment received for invoice ${label} (${formatBrlCents(invoice.amountDueCents, 'en')}). Thank you — your plan stays as it is.` : `Pagamento da fatura ${label} (${amount}) confirmado. Obrigado — seu plano continua como está.` },
+          tenantId: invoice.tenantId,
+          to: { userId: trader.userId },
+          type: 'message',
+          dedupeKey: `dunning:${invoice.ref}:outcome:trader`,
+          payload: {
+            text:
+              trader.locale === 'en'
+                ? `Payment received for invoice ${label} (${formatBrlCents(invoice.amountDueCents, 'en')}). Thank you — your plan stays as it is.`
+                : `Pagamento da fatura ${label} (${amount}) confirmado. Obrigado — seu plano continua como está.`,
+          },
         });
       }
       const financeText = {
@@ -156,16 +195,31 @@ export function createDunningWorkflow(deps: WorkflowDeps) {
         final: `Cobrança encerrada sem pagamento: fatura ${label} (${amount}) após ${invoice.attempt} tentativas; ${trader?.email ?? 'o trader'} ${inputData.downgraded ? 'foi movido' : 'já estava'} no plano Free.`,
         void: `Cobrança encerrada: a fatura ${label} (${amount}) foi anulada.`,
       }[outcome];
-      await notify(deps.db, { tenantId: companyTenantId, to: { department: 'finance' }, type: 'message', dedupeKey: `dunning:${invoice.ref}:outcome:finance`, payload: { text: financeText } });
+      await notify(deps.db, {
+        tenantId: companyTenantId,
+        to: { department: 'finance' },
+        type: 'message',
+        dedupeKey: `dunning:${invoice.ref}:outcome:finance`,
+        payload: { text: financeText },
+      });
       await auditOnce(deps.db, `${DUNNING}:${runId}`, {
-        tenantId: invoice.tenantId, actorKind: 'system', actorId: `workflow:${DUNNING}`, action: 'workflow.dunning_closed', outcome: 'ok',
+        tenantId: invoice.tenantId,
+        actorKind: 'system',
+        actorId: `workflow:${DUNNING}`,
+        action: 'workflow.dunning_closed',
+        outcome: 'ok',
         args: { invoiceId: invoice.ref, outcome, attempts: invoice.attempt, downgraded: inputData.downgraded },
       });
       return inputData;
     },
   });
 
-  return createWorkflow({ id: DUNNING, description: "Failed payment → trader and Finance told → Stripe's retries followed → Free after the last failure", inputSchema: input, outputSchema: outcomeSchema.extend({ downgraded: z.boolean() }) })
+  return createWorkflow({
+    id: DUNNING,
+    description: "Failed payment → trader and Finance told → Stripe's retries followed → Free after the last failure",
+    inputSchema: input,
+    outputSchema: outcomeSchema.extend({ downgraded: z.boolean() }),
+  })
     .then(load)
     .then(notifyFailure)
     .then(followRetries)
@@ -183,11 +237,20 @@ export function startDunning(mastra: Mastra, invoiceId: string): Promise<RunOutc
  * The dunning check the job layer schedules: starts a run for every open invoice with a failed
  * attempt that has none yet, and wakes the runs whose retry date has passed.
  */
-export async function dunningCheck(mastra: Mastra, deps: Pick<WorkflowDeps, 'db' | 'now' | 'logger'>): Promise<{ started: RunOutcome[]; resumed: RunOutcome[] }> {
+export async function dunningCheck(
+  mastra: Mastra,
+  deps: Pick<WorkflowDeps, 'db' | 'now' | 'logger'>,
+): Promise<{ started: RunOutcome[]; resumed: RunOutcome[] }> {
   const pending = await deps.db
     .select({ id: invoices.id })
     .from(invoices)
-    .where(and(eq(invoices.status, 'open'), gt(invoices.attemptCount, 0), sql`not exists (select 1 from ${mastraWorkflowSnapshots} s where s.workflow_name = ${DUNNING} and s.run_id = ${DUNNING} || ':' || ${invoices.id}::text)`));
+    .where(
+      and(
+        eq(invoices.status, 'open'),
+        gt(invoices.attemptCount, 0),
+        sql`not exists (select 1 from ${mastraWorkflowSnapshots} s where s.workflow_name = ${DUNNING} and s.run_id = ${DUNNING} || ':' || ${invoices.id}::text)`,
+      ),
+    );
   const started: RunOutcome[] = [];
   for (const { id } of pending) started.push(await startDunning(mastra, id));
   const resumed = await resumeDueRuns(mastra, deps, [DUNNING]);

@@ -42,7 +42,9 @@ export const reportInputSchema = z.object({
 export type ReportInput = z.infer<typeof reportInputSchema>;
 
 /** The tool calls behind each department's figures, for a period. */
-const DEPARTMENT_CALLS: Readonly<Record<Exclude<keyof ReportFigures, 'system'>, (period: Period) => Partial<Record<ToolName, Record<string, unknown>>>>> = {
+const DEPARTMENT_CALLS: Readonly<
+  Record<Exclude<keyof ReportFigures, 'system'>, (period: Period) => Partial<Record<ToolName, Record<string, unknown>>>>
+> = {
   // MRR, ARR, ARPU and paying customers now; churn over its standard 30 days and LTV over 90
   // (the same on both reports); net new MRR and failed payments over the report's period.
   finance: (p) => ({ revenue_summary: { months: 1, days: days(p) }, failed_payments: { days: days(p) } }),
@@ -77,7 +79,10 @@ function departmentStep<K extends keyof typeof DEPARTMENT_CALLS>(deps: WorkflowD
         if (outcome.ok && 'result' in outcome) results[tool] = outcome.result;
         else {
           results[tool] = null;
-          deps.logger.warn({ tool, outcome: 'message' in outcome ? outcome.message : 'pending' }, 'executive report: a tool gave no figures; its section says so');
+          deps.logger.warn(
+            { tool, outcome: 'message' in outcome ? outcome.message : 'pending' },
+            'executive report: a tool gave no figures; its section says so',
+          );
         }
       });
       return results as z.infer<typeof outputSchema>;
@@ -144,7 +149,12 @@ const summarySchema = z.object({
 export const reportOutputSchema = summarySchema.extend({
   period: z.enum(['daily', 'weekly']),
   asOf: z.string(),
-  delivery: z.object({ queued: z.boolean(), notificationId: z.string().nullable(), chartNotificationId: z.string().nullable(), duplicate: z.boolean() }),
+  delivery: z.object({
+    queued: z.boolean(),
+    notificationId: z.string().nullable(),
+    chartNotificationId: z.string().nullable(),
+    duplicate: z.boolean(),
+  }),
 });
 export type ReportOutput = z.infer<typeof reportOutputSchema>;
 
@@ -156,8 +166,12 @@ function clip(text: string, max: number): string {
 }
 
 export function createExecutiveReportWorkflow(deps: WorkflowDeps) {
-  const departments = (['finance', 'trading', 'security', 'support', 'sales', 'marketing', 'audit'] as const).map((d) => departmentStep(deps, d));
-  const figuresSchema = z.object(Object.fromEntries([...departments.map((step) => [step.id, step.outputSchema]), ['system', systemSchema]]));
+  const departments = (['finance', 'trading', 'security', 'support', 'sales', 'marketing', 'audit'] as const).map((d) =>
+    departmentStep(deps, d),
+  );
+  const figuresSchema = z.object(
+    Object.fromEntries([...departments.map((step) => [step.id, step.outputSchema]), ['system', systemSchema]]),
+  );
 
   const summarize = createStep({
     id: 'summarize',
@@ -169,8 +183,22 @@ export function createExecutiveReportWorkflow(deps: WorkflowDeps) {
       const figures = inputData as unknown as ReportFigures;
       const asOf = new Date(input.asOf);
       const locale: Locale = input.locale ?? (await companyPeople(deps.db)).ceo?.locale ?? 'pt-BR';
-      const summary = await writeCeoSummary(mastra, deps, { figures, period: input.period, asOf, locale, useModel: input.useModel, workflowId: EXECUTIVE_REPORT });
-      const text = renderReport({ figures, period: input.period, asOf, locale, summary: summary.text ?? renderHighlights(figures, input.period, locale), fallback: summary.fallback });
+      const summary = await writeCeoSummary(mastra, deps, {
+        figures,
+        period: input.period,
+        asOf,
+        locale,
+        useModel: input.useModel,
+        workflowId: EXECUTIVE_REPORT,
+      });
+      const text = renderReport({
+        figures,
+        period: input.period,
+        asOf,
+        locale,
+        summary: summary.text ?? renderHighlights(figures, input.period, locale),
+        fallback: summary.fallback,
+      });
       return {
         text,
         locale,
@@ -217,7 +245,12 @@ export function createExecutiveReportWorkflow(deps: WorkflowDeps) {
     },
   });
 
-  return createWorkflow({ id: EXECUTIVE_REPORT, description: "Department figures → the CEO agent's summary → delivery to the CEO", inputSchema: reportInputSchema, outputSchema: reportOutputSchema })
+  return createWorkflow({
+    id: EXECUTIVE_REPORT,
+    description: "Department figures → the CEO agent's summary → delivery to the CEO",
+    inputSchema: reportInputSchema,
+    outputSchema: reportOutputSchema,
+  })
     .parallel([...departments, systemStep(deps)])
     .then(summarize)
     .then(deliver)

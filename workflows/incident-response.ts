@@ -115,7 +115,12 @@ export function createIncidentResponseWorkflow(deps: WorkflowDeps) {
       const base = { key, finding, severity, tenantId, email, automatic: false };
       if (finding.kind === 'order_burst') {
         return finding.botId && tenantId
-          ? { ...base, action: 'stop_bot', automatic: true, why: `${finding.count} orders within minutes: the bot is stopped until someone looks` }
+          ? {
+              ...base,
+              action: 'stop_bot',
+              automatic: true,
+              why: `${finding.count} orders within minutes: the bot is stopped until someone looks`,
+            }
           : { ...base, action: 'none', why: 'the bot is gone' };
       }
       if (finding.kind === 'withdrawal_attempt' || finding.kind === 'api_key_new_country') {
@@ -126,7 +131,12 @@ export function createIncidentResponseWorkflow(deps: WorkflowDeps) {
         );
         if (!keys?.n) return { ...base, action: 'none', why: 'no active exchange key or live bot to freeze' };
         const automatic = severity === 'critical' && (await autoFreezeAllowed(deps.db));
-        return { ...base, action: 'freeze_api_key', automatic, why: automatic ? 'critical, and security.auto_freeze is on: frozen at once' : 'freezing keys needs the Security head or the CEO' };
+        return {
+          ...base,
+          action: 'freeze_api_key',
+          automatic,
+          why: automatic ? 'critical, and security.auto_freeze is on: frozen at once' : 'freezing keys needs the Security head or the CEO',
+        };
       }
       return { ...base, action: 'none', why: 'no sign the account was taken over: alert only' };
     },
@@ -142,28 +152,63 @@ export function createIncidentResponseWorkflow(deps: WorkflowDeps) {
       if (assessed.action === 'none') return { ...assessed, status: 'not_needed', approvalId: null, detail: assessed.why };
       if (assessed.action === 'stop_bot') {
         const [bot] = await deps.db.select({ status: bots.status }).from(bots).where(eq(bots.id, assessed.finding.botId!));
-        if (bot && (bot.status === 'stopped' || bot.status === 'frozen')) return { ...assessed, status: 'done', approvalId: null, detail: `the bot is ${bot.status}` };
+        if (bot && (bot.status === 'stopped' || bot.status === 'frozen'))
+          return { ...assessed, status: 'done', approvalId: null, detail: `the bot is ${bot.status}` };
         const outcome = await invokeTool(TOOLS, ctx, 'stop_bot', { botId: assessed.finding.botId, email: assessed.email });
-        return outcome.ok ? { ...assessed, status: 'done', approvalId: null, detail: 'bot stopped' } : { ...assessed, status: 'failed', approvalId: null, detail: 'message' in outcome ? outcome.message : 'stop failed' };
+        return outcome.ok
+          ? { ...assessed, status: 'done', approvalId: null, detail: 'bot stopped' }
+          : { ...assessed, status: 'failed', approvalId: null, detail: 'message' in outcome ? outcome.message : 'stop failed' };
       }
       // freeze_api_key: the incident's request is found again (a resumed run asks once), or an
       // agent's pending request for the same trader is joined rather than doubled.
       const [existing] = await deps.db
         .select({ id: approvals.id, status: approvals.status })
         .from(approvals)
-        .where(and(eq(approvals.tool, 'freeze_api_key'), sql`lower(${approvals.args} ->> 'email') = lower(${assessed.email})`, sql`(${approvals.args} ->> 'reason' like ${`%[incident:${assessed.key}]%`} or ${approvals.status} = 'pending')`))
+        .where(
+          and(
+            eq(approvals.tool, 'freeze_api_key'),
+            sql`lower(${approvals.args} ->> 'email') = lower(${assessed.email})`,
+            sql`(${approvals.args} ->> 'reason' like ${`%[incident:${assessed.key}]%`} or ${approvals.status} = 'pending')`,
+          ),
+        )
         .orderBy(sql`${approvals.createdAt} desc`)
         .limit(1);
-      if (existing) return { ...assessed, status: existing.status === 'executed' ? 'done' : 'awaiting_approval', approvalId: existing.id, detail: `freeze request ${existing.id} (${existing.status})` };
-      const args = { email: assessed.email, reason: `${TITLES[assessed.finding.kind]} de ${assessed.finding.ip ?? '?'} (${assessed.finding.count}×) [incident:${assessed.key}]` };
+      if (existing)
+        return {
+          ...assessed,
+          status: existing.status === 'executed' ? 'done' : 'awaiting_approval',
+          approvalId: existing.id,
+          detail: `freeze request ${existing.id} (${existing.status})`,
+        };
+      const args = {
+        email: assessed.email,
+        reason: `${TITLES[assessed.finding.kind]} de ${assessed.finding.ip ?? '?'} (${assessed.finding.count}×) [incident:${assessed.key}]`,
+      };
       if (assessed.automatic) {
-        const [frozen] = await deps.db.select({ n: sql<number>`count(*)::int` }).from(exchangeAccounts).where(and(eq(exchangeAccounts.tenantId, assessed.tenantId!), eq(exchangeAccounts.status, 'frozen'), sql`${exchangeAccounts.frozenReason} like ${`%[incident:${assessed.key}]%`}`));
+        const [frozen] = await deps.db
+          .select({ n: sql<number>`count(*)::int` })
+          .from(exchangeAccounts)
+          .where(
+            and(
+              eq(exchangeAccounts.tenantId, assessed.tenantId!),
+              eq(exchangeAccounts.status, 'frozen'),
+              sql`${exchangeAccounts.frozenReason} like ${`%[incident:${assessed.key}]%`}`,
+            ),
+          );
         if (frozen?.n) return { ...assessed, status: 'done', approvalId: null, detail: 'keys already frozen for this incident' };
         const outcome = await invokeTool(TOOLS, ctx, 'freeze_api_key', args, { approved: true });
-        return outcome.ok ? { ...assessed, status: 'done', approvalId: null, detail: `keys frozen: ${JSON.stringify('result' in outcome ? outcome.result : {})}` } : { ...assessed, status: 'failed', approvalId: null, detail: 'message' in outcome ? outcome.message : 'freeze failed' };
+        return outcome.ok
+          ? {
+              ...assessed,
+              status: 'done',
+              approvalId: null,
+              detail: `keys frozen: ${JSON.stringify('result' in outcome ? outcome.result : {})}`,
+            }
+          : { ...assessed, status: 'failed', approvalId: null, detail: 'message' in outcome ? outcome.message : 'freeze failed' };
       }
       const outcome = await invokeTool(TOOLS, ctx, 'freeze_api_key', args);
-      if (outcome.ok && 'pendingApproval' in outcome) return { ...assessed, status: 'awaiting_approval', approvalId: outcome.pendingApproval.id, detail: outcome.message };
+      if (outcome.ok && 'pendingApproval' in outcome)
+        return { ...assessed, status: 'awaiting_approval', approvalId: outcome.pendingApproval.id, detail: outcome.message };
       return { ...assessed, status: 'failed', approvalId: null, detail: 'message' in outcome ? outcome.message : 'freeze request failed' };
     },
   });
@@ -188,8 +233,20 @@ export function createIncidentResponseWorkflow(deps: WorkflowDeps) {
       ].join('\n');
       const alert = { severity: contained.severity, title: TITLES[contained.finding.kind], detail };
       const tenantId = contained.tenantId ?? companyTenantId;
-      await notify(deps.db, { tenantId, to: { department: 'security' }, type: 'security_alert', payload: alert, dedupeKey: `incident:${contained.key}:security` });
-      await notify(deps.db, { tenantId, to: ceo ? { userId: ceo.userId } : { department: 'ceo' }, type: 'security_alert', payload: alert, dedupeKey: `incident:${contained.key}:ceo` });
+      await notify(deps.db, {
+        tenantId,
+        to: { department: 'security' },
+        type: 'security_alert',
+        payload: alert,
+        dedupeKey: `incident:${contained.key}:security`,
+      });
+      await notify(deps.db, {
+        tenantId,
+        to: ceo ? { userId: ceo.userId } : { department: 'ceo' },
+        type: 'security_alert',
+        payload: alert,
+        dedupeKey: `incident:${contained.key}:ceo`,
+      });
       return contained;
     },
   });
@@ -202,10 +259,27 @@ export function createIncidentResponseWorkflow(deps: WorkflowDeps) {
     resumeSchema: z.object({ wokenAt: z.string() }),
     suspendSchema: z.object({ wake: z.object({ approvalId: z.string(), reason: z.string() }) }),
     execute: async ({ inputData: contained, suspend }) => {
-      if (contained.status !== 'awaiting_approval' || !contained.approvalId) return { ...contained, decision: contained.status === 'not_needed' ? ('not_needed' as const) : contained.status === 'failed' ? ('failed' as const) : ('done' as const) };
+      if (contained.status !== 'awaiting_approval' || !contained.approvalId)
+        return {
+          ...contained,
+          decision:
+            contained.status === 'not_needed'
+              ? ('not_needed' as const)
+              : contained.status === 'failed'
+                ? ('failed' as const)
+                : ('done' as const),
+        };
       const state = await approvalState(deps, contained.approvalId);
-      if (state.status === 'pending' || state.status === 'approved') return suspend({ wake: { approvalId: contained.approvalId, reason: 'the Security head or the CEO decides the freeze' } });
-      const decision = state.status === 'executed' ? ('approved' as const) : state.status === 'rejected' ? ('rejected' as const) : state.status === 'expired' ? ('expired' as const) : ('failed' as const);
+      if (state.status === 'pending' || state.status === 'approved')
+        return suspend({ wake: { approvalId: contained.approvalId, reason: 'the Security head or the CEO decides the freeze' } });
+      const decision =
+        state.status === 'executed'
+          ? ('approved' as const)
+          : state.status === 'rejected'
+            ? ('rejected' as const)
+            : state.status === 'expired'
+              ? ('expired' as const)
+              : ('failed' as const);
       return { ...contained, decision };
     },
   });
@@ -218,8 +292,23 @@ export function createIncidentResponseWorkflow(deps: WorkflowDeps) {
     execute: async ({ inputData: resolved, runId }) => {
       const { companyTenantId } = await companyPeople(deps.db);
       await auditOnce(deps.db, `${INCIDENT_RESPONSE}:${runId}`, {
-        tenantId: resolved.tenantId, actorKind: 'system', actorId: `workflow:${INCIDENT_RESPONSE}`, action: 'security.incident', outcome: resolved.decision === 'failed' ? 'error' : 'ok',
-        args: { incident: resolved.key, kind: resolved.finding.kind, severity: resolved.severity, email: resolved.email, ip: resolved.finding.ip, botId: resolved.finding.botId, action: resolved.action, automatic: resolved.automatic, decision: resolved.decision, approvalId: resolved.approvalId },
+        tenantId: resolved.tenantId,
+        actorKind: 'system',
+        actorId: `workflow:${INCIDENT_RESPONSE}`,
+        action: 'security.incident',
+        outcome: resolved.decision === 'failed' ? 'error' : 'ok',
+        args: {
+          incident: resolved.key,
+          kind: resolved.finding.kind,
+          severity: resolved.severity,
+          email: resolved.email,
+          ip: resolved.finding.ip,
+          botId: resolved.finding.botId,
+          action: resolved.action,
+          automatic: resolved.automatic,
+          decision: resolved.decision,
+          approvalId: resolved.approvalId,
+        },
       });
       if (resolved.approvalId) {
         const text = {
@@ -230,13 +319,24 @@ export function createIncidentResponseWorkflow(deps: WorkflowDeps) {
           done: `Incidente ${resolved.key}: chaves de ${resolved.email} congeladas.`,
           not_needed: `Incidente ${resolved.key} encerrado.`,
         }[resolved.decision];
-        await notify(deps.db, { tenantId: resolved.tenantId ?? companyTenantId, to: { department: 'security' }, type: 'message', payload: { text }, dedupeKey: `incident:${resolved.key}:outcome` });
+        await notify(deps.db, {
+          tenantId: resolved.tenantId ?? companyTenantId,
+          to: { department: 'security' },
+          type: 'message',
+          payload: { text },
+          dedupeKey: `incident:${resolved.key}:outcome`,
+        });
       }
       return resolved;
     },
   });
 
-  return createWorkflow({ id: INCIDENT_RESPONSE, description: 'Security anomaly → containment (approval where configured) → Security and the CEO alerted → audit', inputSchema: findingSchema, outputSchema: decided })
+  return createWorkflow({
+    id: INCIDENT_RESPONSE,
+    description: 'Security anomaly → containment (approval where configured) → Security and the CEO alerted → audit',
+    inputSchema: findingSchema,
+    outputSchema: decided,
+  })
     .then(assess)
     .then(contain)
     .then(notifyStep)
@@ -256,11 +356,19 @@ export function respondToIncident(mastra: Mastra, finding: Finding): Promise<Run
  * system, audited), one incident run per finding (a finding seen again joins its run), and
  * the runs whose approval was decided woken up.
  */
-export async function scanForIncidents(mastra: Mastra, deps: WorkflowDeps, options: { hours?: number } = {}): Promise<{ findings: number; runs: RunOutcome[]; resumed: RunOutcome[] }> {
-  const [threshold] = await deps.db.select({ value: configEntries.value }).from(configEntries).where(inArray(configEntries.key, ['security.brute_force_threshold']));
+export async function scanForIncidents(
+  mastra: Mastra,
+  deps: WorkflowDeps,
+  options: { hours?: number } = {},
+): Promise<{ findings: number; runs: RunOutcome[]; resumed: RunOutcome[] }> {
+  const [threshold] = await deps.db
+    .select({ value: configEntries.value })
+    .from(configEntries)
+    .where(inArray(configEntries.key, ['security.brute_force_threshold']));
   const args = { hours: options.hours ?? 24, ...(typeof threshold?.value === 'number' ? { bruteForceThreshold: threshold.value } : {}) };
   const outcome = await invokeTool(TOOLS, toolContext(deps, INCIDENT_RESPONSE, deps.now()), 'detect_anomalies', args);
-  if (!outcome.ok || !('result' in outcome)) throw new Error(`detect_anomalies failed: ${'message' in outcome ? outcome.message : 'no result'}`);
+  if (!outcome.ok || !('result' in outcome))
+    throw new Error(`detect_anomalies failed: ${'message' in outcome ? outcome.message : 'no result'}`);
   const { findings } = outcome.result as { findings: Finding[] };
   const runs: RunOutcome[] = [];
   for (const finding of findings) runs.push(await respondToIncident(mastra, finding));

@@ -14,7 +14,15 @@ import { ProductError } from '../errors/index.ts';
 // `recoverInterruptedRuns` / `resumeDueRuns`.
 
 export type { WorkflowDeps } from './deps.ts';
-export { BOT_ONBOARDING, MAX_BACKTEST_DRAWDOWN_PCT, MIN_LIVE_BACKTEST_RETURN_PCT, onboardBot, onboardingRequestSchema, resumeDecidedOnboardings, type OnboardingRequest } from './bot-onboarding.ts';
+export {
+  BOT_ONBOARDING,
+  MAX_BACKTEST_DRAWDOWN_PCT,
+  MIN_LIVE_BACKTEST_RETURN_PCT,
+  onboardBot,
+  onboardingRequestSchema,
+  resumeDecidedOnboardings,
+  type OnboardingRequest,
+} from './bot-onboarding.ts';
 export { DUNNING, dunningCheck, startDunning } from './dunning.ts';
 export { findingSchema, incidentKey, INCIDENT_RESPONSE, respondToIncident, scanForIncidents, type Finding } from './incident-response.ts';
 export { EXECUTIVE_REPORT, reportInputSchema, reportOutputSchema, type ReportInput, type ReportOutput } from './executive-report.ts';
@@ -58,8 +66,15 @@ export async function runExecutiveReport(
   const outcome = await runOnce<ReportOutput>(mastra, EXECUTIVE_REPORT, {
     runId,
     resourceId: 'ceo',
-    inputData: { period: options.period, asOf: asOf.toISOString(), ...(options.locale ? { locale: options.locale } : {}), send: options.send ?? false, useModel: options.useModel ?? true },
+    inputData: {
+      period: options.period,
+      asOf: asOf.toISOString(),
+      ...(options.locale ? { locale: options.locale } : {}),
+      send: options.send ?? false,
+      useModel: options.useModel ?? true,
+    },
   });
-  if (outcome.status !== 'success' || !outcome.result) throw new WorkflowRunError(`executive report ${runId} ${outcome.status}${outcome.error ? `: ${outcome.error}` : ''}`, outcome);
+  if (outcome.status !== 'success' || !outcome.result)
+    throw new WorkflowRunError(`executive report ${runId} ${outcome.status}${outcome.error ? `: ${outcome.error}` : ''}`, outcome);
   return { ...outcome.result, runId };
 }

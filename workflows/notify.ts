@@ -31,7 +31,12 @@ export interface CompanyPeople {
 
 /** The company's tenant and its CEO (reports and incident alerts go to them). */
 export async function companyPeople(db: Database): Promise<CompanyPeople> {
-  const [company] = await db.select({ id: tenants.id }).from(tenants).where(eq(tenants.kind, 'company')).orderBy(asc(tenants.createdAt)).limit(1);
+  const [company] = await db
+    .select({ id: tenants.id })
+    .from(tenants)
+    .where(eq(tenants.kind, 'company'))
+    .orderBy(asc(tenants.createdAt))
+    .limit(1);
   if (!company) throw new Error('no company tenant: seed the company first (botcriptofy seed --demo)');
   const [ceo] = await db
     .select({ userId: users.id, email: users.email, name: users.name, locale: users.locale })
@@ -43,7 +48,15 @@ export async function companyPeople(db: Database): Promise<CompanyPeople> {
 }
 
 /** The one user of a trader's tenant (traders are 1:1). */
-export async function traderUser(db: Database, tenantId: string): Promise<{ userId: string; email: string; locale: 'pt-BR' | 'en' } | undefined> {
-  const [row] = await db.select({ userId: users.id, email: users.email, locale: users.locale }).from(users).where(eq(users.tenantId, tenantId)).orderBy(asc(users.createdAt)).limit(1);
+export async function traderUser(
+  db: Database,
+  tenantId: string,
+): Promise<{ userId: string; email: string; locale: 'pt-BR' | 'en' } | undefined> {
+  const [row] = await db
+    .select({ userId: users.id, email: users.email, locale: users.locale })
+    .from(users)
+    .where(eq(users.tenantId, tenantId))
+    .orderBy(asc(users.createdAt))
+    .limit(1);
   return row;
 }

@@ -42,12 +42,20 @@ function waitingSteps(snapshot: WorkflowRunState | { context?: Record<string, un
   return out;
 }
 
-function outcomeOf<T>(runId: string, result: { status: string; result?: unknown; error?: unknown; steps?: Record<string, unknown> }): RunOutcome<T> {
+function outcomeOf<T>(
+  runId: string,
+  result: { status: string; result?: unknown; error?: unknown; steps?: Record<string, unknown> },
+): RunOutcome<T> {
   switch (result.status) {
     case 'success':
       return { runId, status: 'success', result: result.result as T };
     case 'failed':
-      return { runId, status: 'failed', error: result.error instanceof Error ? result.error.message : String((result.error as { message?: string })?.message ?? result.error) };
+      return {
+        runId,
+        status: 'failed',
+        error:
+          result.error instanceof Error ? result.error.message : String((result.error as { message?: string })?.message ?? result.error),
+      };
     case 'suspended':
       return { runId, status: 'suspended', waiting: waitingSteps({ context: result.steps ?? {} }) };
     case 'canceled':
@@ -68,7 +76,11 @@ async function workflowStore(mastra: Mastra): Promise<PostgresWorkflowsStorage |
  * `resumeDueRuns`); one still running elsewhere is left alone ('running'); one left behind
  * by a dead process is restarted from its last step.
  */
-export async function runOnce<T = unknown>(mastra: Mastra, workflowId: string, options: { runId: string; resourceId?: string | undefined; inputData: unknown; staleAfterMs?: number }): Promise<RunOutcome<T>> {
+export async function runOnce<T = unknown>(
+  mastra: Mastra,
+  workflowId: string,
+  options: { runId: string; resourceId?: string | undefined; inputData: unknown; staleAfterMs?: number },
+): Promise<RunOutcome<T>> {
   const { runId, resourceId, inputData } = options;
   const store = await workflowStore(mastra);
   const workflow = mastra.getWorkflow(workflowId);
@@ -100,12 +112,25 @@ async function recoverRun<T>(mastra: Mastra, workflowId: string, runId: string, 
   const store = await workflowStore(mastra);
   const snapshot = await (await mastra.getStorage()?.getStore('workflows'))?.loadWorkflowSnapshot({ workflowName: workflowId, runId });
   if (!snapshot) return undefined;
-  if (store && !(await store.claimStaleRun({ workflowName: workflowId, runId, updatedBefore: new Date(Date.now() - staleAfterMs), statuses: ['pending', 'running'] }))) return undefined;
+  if (
+    store &&
+    !(await store.claimStaleRun({
+      workflowName: workflowId,
+      runId,
+      updatedBefore: new Date(Date.now() - staleAfterMs),
+      statuses: ['pending', 'running'],
+    }))
+  )
+    return undefined;
   // Claimed for a resume by a process that died before the resumed step finished: suspended
   // again, so that `resumeDueRuns` wakes it as before.
   const waiting = waitingSteps(snapshot);
   if (waiting.length > 0) {
-    await (await mastra.getStorage()?.getStore('workflows'))?.updateWorkflowState({ workflowName: workflowId, runId, opts: { status: 'suspended', expectedStatus: 'running' } });
+    await (await mastra.getStorage()?.getStore('workflows'))?.updateWorkflowState({
+      workflowName: workflowId,
+      runId,
+      opts: { status: 'suspended', expectedStatus: 'running' },
+    });
     return { runId, status: 'suspended', waiting };
   }
   const run = await mastra.getWorkflow(workflowId).createRun({ runId });
@@ -125,16 +150,27 @@ async function recoverRun<T>(mastra: Mastra, workflowId: string, runId: string, 
  * snapshot written for `staleAfterMs`), each from its last completed step. Safe to call from
  * every worker at start and on a schedule: one worker claims each run.
  */
-export async function recoverInterruptedRuns(mastra: Mastra, workflowIds: readonly string[], options: { staleAfterMs?: number } = {}): Promise<RunOutcome[]> {
+export async function recoverInterruptedRuns(
+  mastra: Mastra,
+  workflowIds: readonly string[],
+  options: { staleAfterMs?: number } = {},
+): Promise<RunOutcome[]> {
   const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_MS;
   const store = await mastra.getStorage()?.getStore('workflows');
   if (!store) return [];
   const outcomes: RunOutcome[] = [];
   for (const workflowId of workflowIds) {
-    const runs = [...(await store.listWorkflowRuns({ workflowName: workflowId, status: 'running' })).runs, ...(await store.listWorkflowRuns({ workflowName: workflowId, status: 'pending' })).runs];
+    const runs = [
+      ...(await store.listWorkflowRuns({ workflowName: workflowId, status: 'running' })).runs,
+      ...(await store.listWorkflowRuns({ workflowName: workflowId, status: 'pending' })).runs,
+    ];
     for (const run of runs) {
       if (run.updatedAt.getTime() > Date.now() - staleAfterMs) continue;
-      const outcome = await recoverRun(mastra, workflowId, run.runId, staleAfterMs).catch((error: Error) => ({ runId: run.runId, status: 'failed' as const, error: error.message }));
+      const outcome = await recoverRun(mastra, workflowId, run.runId, staleAfterMs).catch((error: Error) => ({
+        runId: run.runId,
+        status: 'failed' as const,
+        error: error.message,
+      }));
       if (outcome) outcomes.push(outcome);
     }
   }
@@ -146,7 +182,11 @@ export async function recoverInterruptedRuns(mastra: Mastra, workflowIds: readon
  * passed, or the approval they wait for is no longer pending (decided, or expired). Mastra
  * lets exactly one caller resume a suspension, so every worker may call this.
  */
-export async function resumeDueRuns(mastra: Mastra, deps: Pick<WorkflowDeps, 'db' | 'now' | 'logger'>, workflowIds: readonly string[]): Promise<RunOutcome[]> {
+export async function resumeDueRuns(
+  mastra: Mastra,
+  deps: Pick<WorkflowDeps, 'db' | 'now' | 'logger'>,
+  workflowIds: readonly string[],
+): Promise<RunOutcome[]> {
   const store = await mastra.getStorage()?.getStore('workflows');
   if (!store) return [];
   const now = deps.now();
@@ -159,7 +199,10 @@ export async function resumeDueRuns(mastra: Mastra, deps: Pick<WorkflowDeps, 'db
   const approvalIds = [...new Set(due.map((d) => d.wake.approvalId).filter((id): id is string => Boolean(id)))];
   const decided = new Set<string>();
   if (approvalIds.length > 0) {
-    for (const row of await deps.db.select({ id: approvals.id, status: approvals.status, expiresAt: approvals.expiresAt }).from(approvals).where(inArray(approvals.id, approvalIds))) {
+    for (const row of await deps.db
+      .select({ id: approvals.id, status: approvals.status, expiresAt: approvals.expiresAt })
+      .from(approvals)
+      .where(inArray(approvals.id, approvalIds))) {
       if (row.status !== 'pending' && row.status !== 'approved') decided.add(row.id);
       else if (row.status === 'pending' && row.expiresAt <= now) decided.add(row.id);
     }
@@ -185,8 +228,14 @@ export async function resumeDueRuns(mastra: Mastra, deps: Pick<WorkflowDeps, 'db
 }
 
 /** Whether an approval has been decided, and how (pending while nobody has). */
-export async function approvalState(deps: Pick<WorkflowDeps, 'db' | 'now'>, approvalId: string): Promise<{ status: string; result: unknown }> {
-  const [row] = await deps.db.select({ status: approvals.status, expiresAt: approvals.expiresAt, result: approvals.result }).from(approvals).where(eq(approvals.id, approvalId));
+export async function approvalState(
+  deps: Pick<WorkflowDeps, 'db' | 'now'>,
+  approvalId: string,
+): Promise<{ status: string; result: unknown }> {
+  const [row] = await deps.db
+    .select({ status: approvals.status, expiresAt: approvals.expiresAt, result: approvals.result })
+    .from(approvals)
+    .where(eq(approvals.id, approvalId));
   if (!row) return { status: 'missing', result: null };
   if (row.status === 'pending' && row.expiresAt <= deps.now()) return { status: 'expired', result: null };
   return { status: row.status, result: row.result };

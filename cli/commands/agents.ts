@@ -13,7 +13,11 @@ export async function agentsCommand(options: { json?: boolean }): Promise<void> 
       agent,
       title: AGENT_TITLES[agent],
       model: gateway.modelFor(agent),
-      tools: toolDefinitionsFor(agent).map(({ name, description }) => ({ name, effect: TOOLS.get(name)?.effect ?? 'delegate', description })),
+      tools: toolDefinitionsFor(agent).map(({ name, description }) => ({
+        name,
+        effect: TOOLS.get(name)?.effect ?? 'delegate',
+        description,
+      })),
       promptTokensEstimate: footprint.estimatedTokens,
     };
   });
@@ -23,7 +27,12 @@ export async function agentsCommand(options: { json?: boolean }): Promise<void> 
   }
   printTable(
     ['AGENT', 'MODEL', 'PROMPT', 'TOOLS'],
-    agents.map((a) => [a.agent, a.model, `~${a.promptTokensEstimate} tok`, a.tools.map((t) => (t.effect === 'approval' ? `${t.name}*` : t.name)).join(', ')]),
+    agents.map((a) => [
+      a.agent,
+      a.model,
+      `~${a.promptTokensEstimate} tok`,
+      a.tools.map((t) => (t.effect === 'approval' ? `${t.name}*` : t.name)).join(', '),
+    ]),
   );
   console.log('\n* needs approval by the department head or the CEO. PROMPT: instructions plus tool schemas, estimated.');
 }
@@ -33,7 +42,8 @@ export async function modelStatusCommand(options: { json?: boolean }): Promise<v
   const { ollama } = loadConfig();
   const status = await new ModelGateway(ollama).status({ fresh: true, timeoutMs: 3_000 });
   if (options.json) console.log(JSON.stringify({ host: ollama.host, model: ollama.model, agentModels: ollama.agentModels, ...status }));
-  else if (status.state === 'ready') console.log(`Ollama at ${ollama.host} is ready with ${ollama.model} (models: ${status.models.join(', ')}).`);
+  else if (status.state === 'ready')
+    console.log(`Ollama at ${ollama.host} is ready with ${ollama.model} (models: ${status.models.join(', ')}).`);
   else console.log(`${status.message}. Agents answer offline (router and templates) until it is fixed.`);
   if (status.state !== 'ready') process.exitCode = 1;
 }
@@ -68,7 +78,9 @@ function progressPrinter(model: string) {
         if (tty) {
           const width = 30;
           const filled = Math.round(share * width);
-          process.stderr.write(`\r${model} ${'█'.repeat(filled)}${'░'.repeat(width - filled)} ${(share * 100).toFixed(0).padStart(3)}% ${(completed / 1e6).toFixed(0)}/${(total / 1e6).toFixed(0)} MB`);
+          process.stderr.write(
+            `\r${model} ${'█'.repeat(filled)}${'░'.repeat(width - filled)} ${(share * 100).toFixed(0).padStart(3)}% ${(completed / 1e6).toFixed(0)}/${(total / 1e6).toFixed(0)} MB`,
+          );
         } else if (Math.floor(share * 10) !== Math.floor(lastShare * 10)) {
           process.stderr.write(`${model}: ${(share * 100).toFixed(0)}% of ${(total / 1e6).toFixed(0)} MB\n`);
         }

@@ -1,4 +1,11 @@
-import { customerBilling, FINANCE_FIGURES, FINANCE_WINDOWS, financeSummary, formatBrlCents, type FinanceSummary } from '../../billing/index.ts';
+import {
+  customerBilling,
+  FINANCE_FIGURES,
+  FINANCE_WINDOWS,
+  financeSummary,
+  formatBrlCents,
+  type FinanceSummary,
+} from '../../billing/index.ts';
 import { withRuntime } from '../open-runtime.ts';
 import { UsageError } from '../../errors/index.ts';
 import { formatTable } from '../table.ts';
@@ -6,7 +13,8 @@ import { formatTable } from '../table.ts';
 export async function billingSyncCommand(): Promise<void> {
   await withRuntime(async ({ billing }) => {
     const report = await billing.syncCatalog();
-    for (const product of report.products) console.log(`product ${product.planId}: ${product.productId}${product.created ? ' (created)' : ''}`);
+    for (const product of report.products)
+      console.log(`product ${product.planId}: ${product.productId}${product.created ? ' (created)' : ''}`);
     for (const price of report.prices) console.log(`price ${price.lookupKey}: ${price.priceId}${price.created ? ' (created)' : ''}`);
   });
 }
@@ -45,8 +53,21 @@ export function renderFinanceSummary(summary: FinanceSummary): string {
     `Per calendar month (UTC; ${summary.months.at(-1)?.month ?? 'the last'} to date): MRR movements, MRR at the month's end, customer churn of the month`,
   ];
   const header = ['month', 'new', 'expansion', 'contraction', 'churned', 'net new', 'ending MRR', 'churn'];
-  const rows = summary.months.map((m) => [m.month, brl(m.newCents), brl(m.expansionCents), brl(m.contractionCents), brl(m.churnedCents), brl(m.netNewCents), brl(m.endingMrrCents), pct(m.customerChurnPct)]);
-  lines.push(formatTable(header, rows, (column) => column > 0), '', 'Definitions (billing/figures.ts):');
+  const rows = summary.months.map((m) => [
+    m.month,
+    brl(m.newCents),
+    brl(m.expansionCents),
+    brl(m.contractionCents),
+    brl(m.churnedCents),
+    brl(m.netNewCents),
+    brl(m.endingMrrCents),
+    pct(m.customerChurnPct),
+  ]);
+  lines.push(
+    formatTable(header, rows, (column) => column > 0),
+    '',
+    'Definitions (billing/figures.ts):',
+  );
   for (const d of FINANCE_FIGURES) lines.push(`  ${d.label}: ${d.formula}. Window: ${d.window}.`);
   return lines.join('\n');
 }
@@ -61,8 +82,14 @@ export async function billingCustomerCommand(email: string, options: { json?: bo
       console.log(JSON.stringify(view));
       return;
     }
-    console.log(`${view.name} <${view.email}> · plan ${billing.planName} · Stripe customer ${view.stripeCustomerId ?? '(none, local mode)'} · failed payments ${failedPayments}`);
-    for (const s of view.subscriptions) console.log(`  subscription ${s.planId}/${s.interval} ${s.status} ${formatBrlCents(s.amountCents)} from ${s.startedAt.slice(0, 10)}${s.endedAt ? ` to ${s.endedAt.slice(0, 10)}` : ''}${s.cancelAtPeriodEnd ? ' (cancels at period end)' : ''}`);
-    for (const i of view.invoices) console.log(`  invoice ${i.number ?? '-'} ${i.status} ${formatBrlCents(i.amountDueCents)} on ${i.createdAt.slice(0, 10)}`);
+    console.log(
+      `${view.name} <${view.email}> · plan ${billing.planName} · Stripe customer ${view.stripeCustomerId ?? '(none, local mode)'} · failed payments ${failedPayments}`,
+    );
+    for (const s of view.subscriptions)
+      console.log(
+        `  subscription ${s.planId}/${s.interval} ${s.status} ${formatBrlCents(s.amountCents)} from ${s.startedAt.slice(0, 10)}${s.endedAt ? ` to ${s.endedAt.slice(0, 10)}` : ''}${s.cancelAtPeriodEnd ? ' (cancels at period end)' : ''}`,
+      );
+    for (const i of view.invoices)
+      console.log(`  invoice ${i.number ?? '-'} ${i.status} ${formatBrlCents(i.amountDueCents)} on ${i.createdAt.slice(0, 10)}`);
   });
 }

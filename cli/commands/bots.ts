@@ -1,7 +1,25 @@
 import { z } from 'zod';
 import { botStatuses } from '../../db/index.ts';
-import { TOOLS, actorForEmail, ceoEmail, invokeTool, type Actor, type ToolContext, type ToolName, type ToolOutcome, type TradingAccess } from '../../tools/index.ts';
-import { DEFAULT_RISK_LIMITS, exchangeForBot, getStrategy, killSwitchEngaged, paperMarketOptions, parseParameterAssignments, parseStrategyParameters } from '../../trading/index.ts';
+import {
+  TOOLS,
+  actorForEmail,
+  ceoEmail,
+  invokeTool,
+  type Actor,
+  type ToolContext,
+  type ToolName,
+  type ToolOutcome,
+  type TradingAccess,
+} from '../../tools/index.ts';
+import {
+  DEFAULT_RISK_LIMITS,
+  exchangeForBot,
+  getStrategy,
+  killSwitchEngaged,
+  paperMarketOptions,
+  parseParameterAssignments,
+  parseStrategyParameters,
+} from '../../trading/index.ts';
 import { withRuntime, type Runtime } from '../open-runtime.ts';
 import { printTable } from '../table.ts';
 import { UsageError } from '../../errors/index.ts';
@@ -21,13 +39,41 @@ interface Common {
   json?: boolean;
 }
 
-type Bot = { id: string; name: string; owner: string | null; strategy: string; symbols: string[]; timeframe: string; mode: string; status: string; stakeQuote: string; lastError: string | null; createdAt: string; startedAt: string | null; lastTickAt: string | null };
+type Bot = {
+  id: string;
+  name: string;
+  owner: string | null;
+  strategy: string;
+  symbols: string[];
+  timeframe: string;
+  mode: string;
+  status: string;
+  stakeQuote: string;
+  lastError: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  lastTickAt: string | null;
+};
 type BotDetails = {
   bot: Bot & { parameters: Record<string, unknown>; stoppedAt: string | null; hasExchangeAccount: boolean };
-  positions: { symbol: string; amountBase: string; entryPriceQuote: string; stopLossQuote: string | null; takeProfitQuote: string | null; openedAt: string }[];
+  positions: {
+    symbol: string;
+    amountBase: string;
+    entryPriceQuote: string;
+    stopLossQuote: string | null;
+    takeProfitQuote: string | null;
+    openedAt: string;
+  }[];
   trades: { open: number; closed: number; wins: number; profitQuote: number };
 };
-type Exit = { symbol: string; outcome: string; amountBase: string; priceQuote: string | null; profitQuote: string | null; reason: string | null };
+type Exit = {
+  symbol: string;
+  outcome: string;
+  amountBase: string;
+  priceQuote: string | null;
+  profitQuote: string | null;
+  reason: string | null;
+};
 
 /** A tool said no or failed: one line on stderr (and a JSON object on stdout with --json), exit 1. */
 class Refused extends Error {
@@ -53,7 +99,10 @@ class AwaitingApproval extends Error {
 
 function botId(id: string | undefined): string {
   if (id === undefined || id.trim() === '') throw new UsageError('Which bot? Pass its id (see `botcriptofy bots list`).');
-  if (!uuid.safeParse(id.trim()).success) throw new UsageError(`"${id}" is not a bot id: expected a UUID such as 1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b (see \`botcriptofy bots list\`).`);
+  if (!uuid.safeParse(id.trim()).success)
+    throw new UsageError(
+      `"${id}" is not a bot id: expected a UUID such as 1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b (see \`botcriptofy bots list\`).`,
+    );
   return id.trim().toLowerCase();
 }
 
@@ -78,9 +127,24 @@ async function asPerson(options: Common, work: (call: Call, actor: Actor) => Pro
     const who = as ?? (await ceoEmail(runtime.database.db));
     const actor = who ? await actorForEmail(runtime.database.db, who) : undefined;
     if (!actor) throw new UsageError(`No staff member or trader ${who ?? '(no CEO in the database)'}; pass --as EMAIL.`);
-    const ctx: ToolContext = { db: runtime.database.db, actor, billing: runtime.billing, now: () => new Date(), trading: tradingAccess(runtime) };
-    const call: Call = async <T>(tool: ToolName, args: Record<string, unknown>, extra: { liveTradingConfirmed?: boolean } = {}): Promise<T> => {
-      const outcome: ToolOutcome = await invokeTool(TOOLS, extra.liveTradingConfirmed ? { ...ctx, liveTradingConfirmed: true } : ctx, tool, args);
+    const ctx: ToolContext = {
+      db: runtime.database.db,
+      actor,
+      billing: runtime.billing,
+      now: () => new Date(),
+      trading: tradingAccess(runtime),
+    };
+    const call: Call = async <T>(
+      tool: ToolName,
+      args: Record<string, unknown>,
+      extra: { liveTradingConfirmed?: boolean } = {},
+    ): Promise<T> => {
+      const outcome: ToolOutcome = await invokeTool(
+        TOOLS,
+        extra.liveTradingConfirmed ? { ...ctx, liveTradingConfirmed: true } : ctx,
+        tool,
+        args,
+      );
       if (!outcome.ok) throw new Refused(tool, outcome.error, outcome.message);
       if ('pendingApproval' in outcome) throw new AwaitingApproval(outcome.message, outcome.pendingApproval);
       return outcome.result as T;
@@ -90,7 +154,11 @@ async function asPerson(options: Common, work: (call: Call, actor: Actor) => Pro
     } catch (error) {
       if (error instanceof AwaitingApproval) {
         const { id, summary, approverDepartment } = error.approval;
-        console.log(options.json ? JSON.stringify({ ok: true, pendingApproval: { id, summary, approverDepartment } }) : `Not done yet: ${error.message}`);
+        console.log(
+          options.json
+            ? JSON.stringify({ ok: true, pendingApproval: { id, summary, approverDepartment } })
+            : `Not done yet: ${error.message}`,
+        );
         return;
       }
       if (!(error instanceof Refused)) throw error;
@@ -108,7 +176,11 @@ function tradingAccess(runtime: Runtime): TradingAccess {
     async exchangeFor(bot) {
       const paperMarkets = await runtime.paperMarkets();
       await paperMarkets.decide();
-      return exchangeForBot(database.db, bot, { tradingMode: config.trading.mode, secretBox: runtime.secretBox, ...paperMarketOptions(paperMarkets, bot.timeframe) });
+      return exchangeForBot(database.db, bot, {
+        tradingMode: config.trading.mode,
+        secretBox: runtime.secretBox,
+        ...paperMarketOptions(paperMarkets, bot.timeframe),
+      });
     },
     limits: DEFAULT_RISK_LIMITS,
     killSwitch: () => killSwitchEngaged(database.db, config.trading.killSwitch),
@@ -125,9 +197,14 @@ export async function botsListCommand(options: Common & { status?: string; tenan
   }
   const tenant = emailOption('--tenant', options.tenant);
   const limit = options.limit === undefined ? 100 : Number(options.limit);
-  if (!/^\d+$/.test(options.limit ?? '100') || limit < 1 || limit > 1000) throw new UsageError(`--limit must be a whole number from 1 to 1000, got "${options.limit}".`);
+  if (!/^\d+$/.test(options.limit ?? '100') || limit < 1 || limit > 1000)
+    throw new UsageError(`--limit must be a whole number from 1 to 1000, got "${options.limit}".`);
   await asPerson(options, async (call) => {
-    const result = await call<{ bots: Bot[]; total: number; byStatus: Record<string, number> }>('list_bots', { ...(options.status ? { status: options.status } : {}), ...(tenant ? { email: tenant } : {}), limit });
+    const result = await call<{ bots: Bot[]; total: number; byStatus: Record<string, number> }>('list_bots', {
+      ...(options.status ? { status: options.status } : {}),
+      ...(tenant ? { email: tenant } : {}),
+      limit,
+    });
     if (options.json) return void console.log(JSON.stringify(result));
     if (result.bots.length === 0) {
       console.log(options.status ? `No ${options.status} bots.` : 'No bots.');
@@ -138,8 +215,13 @@ export async function botsListCommand(options: Common & { status?: string; tenan
       result.bots.map((b) => [b.id, b.name, b.owner ?? '–', b.strategy, b.symbols.join(','), b.timeframe, b.mode, b.status, b.stakeQuote]),
       (column) => column === 8,
     );
-    const statuses = Object.entries(result.byStatus).sort(([a], [b]) => a.localeCompare(b)).map(([status, n]) => `${status} ${n}`).join(', ');
-    console.log(`${result.bots.length} of ${result.total} ${options.status ? `${options.status} ` : ''}bots shown${statuses ? ` (all statuses: ${statuses})` : ''}.`);
+    const statuses = Object.entries(result.byStatus)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([status, n]) => `${status} ${n}`)
+      .join(', ');
+    console.log(
+      `${result.bots.length} of ${result.total} ${options.status ? `${options.status} ` : ''}bots shown${statuses ? ` (all statuses: ${statuses})` : ''}.`,
+    );
   });
 }
 
@@ -149,7 +231,9 @@ export async function botsShowCommand(id: string | undefined, options: Common): 
     const details = await call<BotDetails>('bot_details', { botId: botIdArg });
     if (options.json) return void console.log(JSON.stringify(details));
     const b = details.bot;
-    const params = Object.entries(b.parameters).map(([k, v]) => `${k}=${String(v)}`).join(' ');
+    const params = Object.entries(b.parameters)
+      .map(([k, v]) => `${k}=${String(v)}`)
+      .join(' ');
     console.log(
       [
         `Bot ${b.id}`,
@@ -168,36 +252,65 @@ export async function botsShowCommand(id: string | undefined, options: Common): 
       ].join('\n'),
     );
     if (details.positions.length === 0) console.log('  positions  none');
-    else for (const p of details.positions) console.log(`  position   ${p.symbol} ${p.amountBase} @ ${p.entryPriceQuote} (stop ${p.stopLossQuote ?? '–'}, take profit ${p.takeProfitQuote ?? '–'}) since ${p.openedAt}`);
+    else
+      for (const p of details.positions)
+        console.log(
+          `  position   ${p.symbol} ${p.amountBase} @ ${p.entryPriceQuote} (stop ${p.stopLossQuote ?? '–'}, take profit ${p.takeProfitQuote ?? '–'}) since ${p.openedAt}`,
+        );
   });
 }
 
 export async function botsCreateCommand(
-  options: Common & { name?: string; strategy?: string; symbols?: string; timeframe?: string; stake?: string; mode?: string; param: string[]; tenant?: string },
+  options: Common & {
+    name?: string;
+    strategy?: string;
+    symbols?: string;
+    timeframe?: string;
+    stake?: string;
+    mode?: string;
+    param: string[];
+    tenant?: string;
+  },
 ): Promise<void> {
-  const missing = (['name', 'strategy', 'symbols', 'timeframe'] as const).filter((key) => options[key] === undefined || options[key]!.trim() === '');
+  const missing = (['name', 'strategy', 'symbols', 'timeframe'] as const).filter(
+    (key) => options[key] === undefined || options[key]!.trim() === '',
+  );
   if (missing.length > 0) throw new UsageError(`bots create needs ${missing.map((key) => `--${key}`).join(', ')}.`);
   const strategy = getStrategy(options.strategy!.trim());
   const parameters = parseStrategyParameters(strategy, parseParameterAssignments(options.param));
   const symbols = options.symbols!.split(',').map((s) => symbolOption('--symbols', s));
   if (new Set(symbols).size !== symbols.length) throw new UsageError('--symbols: each symbol once.');
   const timeframe = options.timeframe!.trim();
-  if (!(TIMEFRAMES as readonly string[]).includes(timeframe)) throw new UsageError(`--timeframe must be one of ${TIMEFRAMES.join(', ')}, got "${timeframe}".`);
+  if (!(TIMEFRAMES as readonly string[]).includes(timeframe))
+    throw new UsageError(`--timeframe must be one of ${TIMEFRAMES.join(', ')}, got "${timeframe}".`);
   const stake = Number(options.stake ?? '100');
-  if ((options.stake ?? '100').trim() === '' || !Number.isFinite(stake) || stake <= 0 || stake > 1_000_000_000) throw new UsageError(`--stake must be a positive amount of the quote currency, got "${options.stake}".`);
+  if ((options.stake ?? '100').trim() === '' || !Number.isFinite(stake) || stake <= 0 || stake > 1_000_000_000)
+    throw new UsageError(`--stake must be a positive amount of the quote currency, got "${options.stake}".`);
   const mode = options.mode ?? 'paper';
   if (mode !== 'paper' && mode !== 'live') throw new UsageError(`--mode must be paper or live, got "${mode}".`);
   const tenant = emailOption('--tenant', options.tenant);
   await asPerson(options, async (call, actor) => {
-    if (actor.kind === 'staff' && !tenant) throw new UsageError('Whose bot? As staff, name the trader with --tenant EMAIL (or act as the trader with --as EMAIL).');
+    if (actor.kind === 'staff' && !tenant)
+      throw new UsageError('Whose bot? As staff, name the trader with --tenant EMAIL (or act as the trader with --as EMAIL).');
     const { bot } = await call<{ bot: BotDetails['bot'] }>('create_bot', {
-      name: options.name!.trim(), strategy: strategy.name, symbols, timeframe, stakeQuote: stake, mode, parameters, ...(tenant ? { email: tenant } : {}),
+      name: options.name!.trim(),
+      strategy: strategy.name,
+      symbols,
+      timeframe,
+      stakeQuote: stake,
+      mode,
+      parameters,
+      ...(tenant ? { email: tenant } : {}),
     });
     if (options.json) return void console.log(JSON.stringify({ bot }));
-    console.log(`Created bot ${label(bot)} for ${bot.owner ?? 'the trader'}: ${bot.strategy} on ${bot.symbols.join(', ')} (${bot.timeframe}), ${bot.mode}, stake ${bot.stakeQuote}, stopped.`);
-    console.log(bot.mode === 'live'
-      ? `Start it with \`botcriptofy bots start ${bot.id} --confirm-live\`: a live bot trades on the trader's exchange account (real money when TRADING_MODE=live).`
-      : `Start it with \`botcriptofy bots start ${bot.id}\`.`);
+    console.log(
+      `Created bot ${label(bot)} for ${bot.owner ?? 'the trader'}: ${bot.strategy} on ${bot.symbols.join(', ')} (${bot.timeframe}), ${bot.mode}, stake ${bot.stakeQuote}, stopped.`,
+    );
+    console.log(
+      bot.mode === 'live'
+        ? `Start it with \`botcriptofy bots start ${bot.id} --confirm-live\`: a live bot trades on the trader's exchange account (real money when TRADING_MODE=live).`
+        : `Start it with \`botcriptofy bots start ${bot.id}\`.`,
+    );
   });
 }
 
@@ -212,12 +325,29 @@ export async function botsStartCommand(id: string | undefined, options: Common &
       throw new Refused(
         'start_bot',
         'needs_confirmation',
-        `Bot ${label(details.bot)} is in live mode: starting it trades on ${details.bot.owner ?? "the trader"}'s exchange account (real money when TRADING_MODE=live). Nothing was started; run again with --confirm-live to confirm (staff: that asks the Security head or the CEO to approve).`,
+        `Bot ${label(details.bot)} is in live mode: starting it trades on ${details.bot.owner ?? 'the trader'}'s exchange account (real money when TRADING_MODE=live). Nothing was started; run again with --confirm-live to confirm (staff: that asks the Security head or the CEO to approve).`,
       );
     }
-    const result = await call<{ botId: string; status: string }>('start_bot', { botId: details.bot.id, ...ownerArg(actor, details) }, { liveTradingConfirmed: live && actor.kind === 'trader' });
-    if (options.json) return void console.log(JSON.stringify({ botId: result.botId, name: details.bot.name, mode: details.bot.mode, previousStatus: details.bot.status, status: result.status }));
-    console.log(details.bot.status === 'running' ? `Bot ${label(details.bot)} was already running.` : `Started bot ${label(details.bot)} (${details.bot.mode}): ${result.status}.`);
+    const result = await call<{ botId: string; status: string }>(
+      'start_bot',
+      { botId: details.bot.id, ...ownerArg(actor, details) },
+      { liveTradingConfirmed: live && actor.kind === 'trader' },
+    );
+    if (options.json)
+      return void console.log(
+        JSON.stringify({
+          botId: result.botId,
+          name: details.bot.name,
+          mode: details.bot.mode,
+          previousStatus: details.bot.status,
+          status: result.status,
+        }),
+      );
+    console.log(
+      details.bot.status === 'running'
+        ? `Bot ${label(details.bot)} was already running.`
+        : `Started bot ${label(details.bot)} (${details.bot.mode}): ${result.status}.`,
+    );
   });
 }
 
@@ -226,8 +356,19 @@ export async function botsStopCommand(id: string | undefined, options: Common): 
   await asPerson(options, async (call, actor) => {
     const details = await call<BotDetails>('bot_details', { botId: botIdArg });
     const result = await call<{ botId: string; status: string }>('stop_bot', { botId: details.bot.id, ...ownerArg(actor, details) });
-    if (options.json) return void console.log(JSON.stringify({ botId: result.botId, name: details.bot.name, mode: details.bot.mode, previousStatus: details.bot.status, status: result.status }));
-    console.log(`Stopped bot ${label(details.bot)}: ${result.status}${details.positions.length > 0 ? ` (${details.positions.length} open position(s) kept; \`bots forceexit ${details.bot.id}\` sells them)` : ''}.`);
+    if (options.json)
+      return void console.log(
+        JSON.stringify({
+          botId: result.botId,
+          name: details.bot.name,
+          mode: details.bot.mode,
+          previousStatus: details.bot.status,
+          status: result.status,
+        }),
+      );
+    console.log(
+      `Stopped bot ${label(details.bot)}: ${result.status}${details.positions.length > 0 ? ` (${details.positions.length} open position(s) kept; \`bots forceexit ${details.bot.id}\` sells them)` : ''}.`,
+    );
   });
 }
 
@@ -236,7 +377,11 @@ export async function botsForceExitCommand(id: string | undefined, options: Comm
   const symbol = options.symbol === undefined ? undefined : symbolOption('--symbol', options.symbol);
   await asPerson(options, async (call, actor) => {
     const details = await call<BotDetails>('bot_details', { botId: botIdArg });
-    const result = await call<{ botId: string; exits: Exit[] }>('force_exit', { botId: details.bot.id, ...(symbol ? { symbol } : {}), ...ownerArg(actor, details) });
+    const result = await call<{ botId: string; exits: Exit[] }>('force_exit', {
+      botId: details.bot.id,
+      ...(symbol ? { symbol } : {}),
+      ...ownerArg(actor, details),
+    });
     if (options.json) return void console.log(JSON.stringify(result));
     if (result.exits.length === 0) {
       console.log(`Bot ${label(details.bot)} has no open position${symbol ? ` in ${symbol}` : 's'}; nothing was sold.`);
@@ -246,9 +391,12 @@ export async function botsForceExitCommand(id: string | undefined, options: Comm
       const at = e.priceQuote ? ` @ ${e.priceQuote}` : '';
       const profit = e.profitQuote ? `, profit ${e.profitQuote}` : '';
       console.log(
-        e.outcome === 'filled' ? `${e.symbol}: sold ${e.amountBase}${at}${profit}`
-          : e.outcome === 'already' ? `${e.symbol}: the exit order had already been placed`
-            : e.outcome === 'open' ? `${e.symbol}: order placed, waiting for the fill`
+        e.outcome === 'filled'
+          ? `${e.symbol}: sold ${e.amountBase}${at}${profit}`
+          : e.outcome === 'already'
+            ? `${e.symbol}: the exit order had already been placed`
+            : e.outcome === 'open'
+              ? `${e.symbol}: order placed, waiting for the fill`
               : `${e.symbol}: not sold (${e.outcome}${e.reason ? `: ${e.reason}` : ''})`,
       );
     }

@@ -52,7 +52,9 @@ export async function auditVerifyCommand(options: { json?: boolean }): Promise<v
     const result = await verifyAuditChain(database.db);
     if (options.json) console.log(JSON.stringify(result));
     else if (result.ok) {
-      console.log(`Audit chain OK: ${result.rowsChecked} rows verified${result.lastId ? `, last row ${result.lastId}` : ''}, head ${result.lastHash}`);
+      console.log(
+        `Audit chain OK: ${result.rowsChecked} rows verified${result.lastId ? `, last row ${result.lastId}` : ''}, head ${result.lastHash}`,
+      );
     } else {
       console.log(`Audit chain BROKEN at row ${result.badRowId}: ${result.message} (${result.rowsChecked} rows before it are intact)`);
     }

@@ -32,7 +32,9 @@ const pairSchema = z
   .transform((text) => text.trim().toUpperCase())
   .pipe(z.string().regex(/^[A-Z0-9]+\/[A-Z0-9]+$/, { error: 'expected a pair such as BTC/USDT' }));
 /** A UTC date (2026-01-31) or instant (2026-01-31T12:00:00Z). */
-const dateText = z.string().regex(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:?\d{2})?)?$/, { error: 'expected a date such as 2026-01-31' });
+const dateText = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:?\d{2})?)?$/, { error: 'expected a date such as 2026-01-31' });
 
 function parseOption<T>(schema: z.ZodType<T>, option: string, value: unknown): T {
   const parsed = schema.safeParse(value);
@@ -41,7 +43,10 @@ function parseOption<T>(schema: z.ZodType<T>, option: string, value: unknown): T
 }
 
 function parseList<T>(schema: z.ZodType<T>, option: string, value: string): T[] {
-  const items = value.split(',').map((item) => item.trim()).filter(Boolean);
+  const items = value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
   if (items.length === 0) throw new UsageError(`${option}: expected a comma-separated list, got "${value}"`);
   return [...new Set(items.map((item) => parseOption(schema, option, item)))];
 }
@@ -85,15 +90,18 @@ export async function dataDownloadCommand(options: DataDownloadOptions): Promise
   const exchangeId = parseOption(exchangeSchema, '--exchange', options.exchange);
   const pairs = parseList(pairSchema, '--pairs', options.pairs);
   const timeframes = parseList(timeframeSchema, '--timeframes', options.timeframes);
-  if (options.days !== undefined && options.since !== undefined) throw new UsageError('--days and --since both say where to start: give one');
+  if (options.days !== undefined && options.since !== undefined)
+    throw new UsageError('--days and --since both say where to start: give one');
   const days = options.days === undefined ? 30 : parseOption(z.coerce.number().int().min(1).max(36_500), '--days', options.days);
   const nowMs = Date.now();
   const fromMs = options.since === undefined ? nowMs - days * DAY_MS : parseDateOption('--since', options.since, 'start');
   const untilMs = options.until === undefined ? nowMs : parseDateOption('--until', options.until, 'end');
-  if (fromMs > Math.min(untilMs, nowMs)) throw new UsageError(`nothing to download: the range starts ${new Date(fromMs).toISOString()}, after it ends`);
+  if (fromMs > Math.min(untilMs, nowMs))
+    throw new UsageError(`nothing to download: the range starts ${new Date(fromMs).toISOString()}, after it ends`);
   const apiUrl = options.apiUrl === undefined ? undefined : parseOption(z.url(), '--api-url', options.apiUrl);
   const ccxt = (await import('ccxt')).default;
-  if (!ccxt.exchanges.includes(exchangeId)) throw new UsageError(`--exchange: ccxt knows no exchange "${exchangeId}" (e.g. binance, kraken, okx)`);
+  if (!ccxt.exchanges.includes(exchangeId))
+    throw new UsageError(`--exchange: ccxt knows no exchange "${exchangeId}" (e.g. binance, kraken, okx)`);
   // Public market data only: no keys, and `live` means the exchange itself rather than its testnet, whose candles are not the market's.
   const source = new CcxtExchange({ exchangeId, live: true, ...(apiUrl ? { apiBaseUrl: apiUrl } : {}) });
   for (const symbol of pairs) {
@@ -101,7 +109,8 @@ export async function dataDownloadCommand(options: DataDownloadOptions): Promise
       await source.marketRules(symbol);
     } catch (error) {
       if (error instanceof ExchangeRejectedError) throw new UsageError(`--pairs: ${exchangeId} has no market ${symbol}`);
-      if (error instanceof ExchangeUnavailableError) throw new MarketDataUnavailableError(`${exchangeId} did not answer: ${error.message}`, { cause: error });
+      if (error instanceof ExchangeUnavailableError)
+        throw new MarketDataUnavailableError(`${exchangeId} did not answer: ${error.message}`, { cause: error });
       throw error;
     }
   }
@@ -113,7 +122,13 @@ export async function dataDownloadCommand(options: DataDownloadOptions): Promise
       return { key: { exchange: exchangeId, symbol, timeframe } satisfies CandleKey, range };
     }),
   );
-  const board = process.stderr.isTTY && !options.json ? new ProgressBoard(jobs.map((job) => `${job.key.symbol} ${job.key.timeframe}`), process.stderr) : undefined;
+  const board =
+    process.stderr.isTTY && !options.json
+      ? new ProgressBoard(
+          jobs.map((job) => `${job.key.symbol} ${job.key.timeframe}`),
+          process.stderr,
+        )
+      : undefined;
   const abort = new AbortController();
   // The first Ctrl-C lets the requests in flight finish and be stored; a second one (Node's default again) quits at once.
   const onSignal = () => {
@@ -141,7 +156,10 @@ export async function dataDownloadCommand(options: DataDownloadOptions): Promise
         } catch (error) {
           // The first failure stops the other jobs (each stores its page in flight) and is the one reported.
           if (failure !== undefined) return;
-          failure = error instanceof ExchangeRejectedError ? new UsageError(`${exchangeId} refused ${job.key.symbol} ${job.key.timeframe}: ${error.message}`) : error;
+          failure =
+            error instanceof ExchangeRejectedError
+              ? new UsageError(`${exchangeId} refused ${job.key.symbol} ${job.key.timeframe}: ${error.message}`)
+              : error;
           abort.abort();
         }
       }
@@ -167,7 +185,11 @@ export async function dataDownloadCommand(options: DataDownloadOptions): Promise
             requests,
             storedCandles,
             interrupted,
-            cached: { ...cached, first: firstMs === null ? null : new Date(firstMs).toISOString(), last: lastMs === null ? null : new Date(lastMs).toISOString() },
+            cached: {
+              ...cached,
+              first: firstMs === null ? null : new Date(firstMs).toISOString(),
+              last: lastMs === null ? null : new Date(lastMs).toISOString(),
+            },
           })),
           storedCandles: done.reduce((sum, report) => sum + report.storedCandles, 0),
           requests: done.reduce((sum, report) => sum + report.requests, 0),
@@ -183,7 +205,10 @@ export async function dataDownloadCommand(options: DataDownloadOptions): Promise
 
 function reportLine(report: DownloadReport): string {
   const { key, cached } = report;
-  const holes = cached.gaps === 0 ? 'no gaps' : `${count(cached.missingBars)} bars missing in ${cached.gaps} gap${cached.gaps === 1 ? '' : 's'} (the exchange has none there)`;
+  const holes =
+    cached.gaps === 0
+      ? 'no gaps'
+      : `${count(cached.missingBars)} bars missing in ${cached.gaps} gap${cached.gaps === 1 ? '' : 's'} (the exchange has none there)`;
   const fetched =
     report.missingRanges.length === 0
       ? 'already cached'
@@ -207,12 +232,14 @@ export class ProgressBoard {
 
   update(index: number, progress: DownloadProgress): void {
     const fraction = progress.missingBars === 0 ? 1 : progress.coveredBars / progress.missingBars;
-    this.lines[index] = `${this.labels[index]}  ${bar(fraction)} ${String(Math.floor(fraction * 100)).padStart(3)} %  ${count(progress.storedCandles)} candles, ${progress.requests} request${progress.requests === 1 ? '' : 's'}`;
+    this.lines[index] =
+      `${this.labels[index]}  ${bar(fraction)} ${String(Math.floor(fraction * 100)).padStart(3)} %  ${count(progress.storedCandles)} candles, ${progress.requests} request${progress.requests === 1 ? '' : 's'}`;
     this.draw();
   }
 
   finish(index: number, report: DownloadReport): void {
-    this.lines[index] = `${this.labels[index]}  ${bar(1)} 100 %  ${reportLine(report).slice(report.key.symbol.length + report.key.timeframe.length + 3)}`;
+    this.lines[index] =
+      `${this.labels[index]}  ${bar(1)} 100 %  ${reportLine(report).slice(report.key.symbol.length + report.key.timeframe.length + 3)}`;
     this.draw();
   }
 
@@ -241,17 +268,36 @@ export async function dataListCommand(options: { exchange?: string; pair?: strin
   await withRuntime(async ({ database }) => {
     const sets = await listCachedCandles(database.db, filter);
     if (options.json) {
-      console.log(JSON.stringify(sets.map(({ firstMs, lastMs, ...set }) => ({ ...set, first: new Date(firstMs).toISOString(), last: new Date(lastMs).toISOString() }))));
+      console.log(
+        JSON.stringify(
+          sets.map(({ firstMs, lastMs, ...set }) => ({
+            ...set,
+            first: new Date(firstMs).toISOString(),
+            last: new Date(lastMs).toISOString(),
+          })),
+        ),
+      );
       return;
     }
     if (sets.length === 0) {
-      console.log('The candle cache is empty. Fill it with `botcriptofy data download --pairs BTC/USDT --timeframes 5m --days 30` or `data import FILE --pair BTC/USDT --timeframe 5m`.');
+      console.log(
+        'The candle cache is empty. Fill it with `botcriptofy data download --pairs BTC/USDT --timeframes 5m --days 30` or `data import FILE --pair BTC/USDT --timeframe 5m`.',
+      );
       return;
     }
     console.log(
       formatTable(
         ['EXCHANGE', 'PAIR', 'TIMEFRAME', 'FIRST', 'LAST', 'CANDLES', 'GAPS', 'MISSING BARS'],
-        sets.map((set) => [set.exchange, set.symbol, set.timeframe, iso(set.firstMs), iso(set.lastMs), count(set.candles), String(set.gaps), count(set.missingBars)]),
+        sets.map((set) => [
+          set.exchange,
+          set.symbol,
+          set.timeframe,
+          iso(set.firstMs),
+          iso(set.lastMs),
+          count(set.candles),
+          String(set.gaps),
+          count(set.missingBars),
+        ]),
         (column) => column >= 5,
       ),
     );
@@ -263,7 +309,10 @@ export async function dataListCommand(options: { exchange?: string; pair?: strin
  * the cache under an exchange, pair and timeframe. Bars already cached at the same times are
  * replaced by the file's.
  */
-export async function dataImportCommand(file: string, options: { pair: string; timeframe: string; exchange: string; json?: boolean }): Promise<void> {
+export async function dataImportCommand(
+  file: string,
+  options: { pair: string; timeframe: string; exchange: string; json?: boolean },
+): Promise<void> {
   const key: CandleKey = {
     exchange: parseOption(exchangeSchema, '--exchange', options.exchange),
     symbol: parseOption(pairSchema, '--pair', options.pair),
@@ -274,10 +323,15 @@ export async function dataImportCommand(file: string, options: { pair: string; t
   const barMs = timeframeToMs(key.timeframe);
   const spacingMs = series.length > 1 ? inferTimeframeMs(series) : undefined;
   if (spacingMs !== undefined && spacingMs !== barMs) {
-    throw new UsageError(`${file} holds ${msToTimeframe(spacingMs) ?? `${spacingMs} ms`} bars, not ${key.timeframe}: pass --timeframe ${msToTimeframe(spacingMs) ?? '…'}`);
+    throw new UsageError(
+      `${file} holds ${msToTimeframe(spacingMs) ?? `${spacingMs} ms`} bars, not ${key.timeframe}: pass --timeframe ${msToTimeframe(spacingMs) ?? '…'}`,
+    );
   }
   const offGrid = series.time.findIndex((time) => time % barMs !== 0 && barMs <= DAY_MS);
-  if (offGrid !== -1) throw new UsageError(`${file}: bar ${offGrid + 1} opens at ${new Date(series.time[offGrid]!).toISOString()}, not on the ${key.timeframe} grid`);
+  if (offGrid !== -1)
+    throw new UsageError(
+      `${file}: bar ${offGrid + 1} opens at ${new Date(series.time[offGrid]!).toISOString()}, not on the ${key.timeframe} grid`,
+    );
   await withRuntime(async ({ database }) => {
     const chunk = 5_000;
     for (let start = 0; start < series.length; start += chunk) {
@@ -303,7 +357,9 @@ export async function dataImportCommand(file: string, options: { pair: string; t
     else {
       console.log(
         `Imported ${count(series.length)} candles of ${key.symbol} ${key.timeframe} (${key.exchange}) from ${file}: ${iso(range.fromMs)} → ${iso(range.toMs)}` +
-          (summary.gaps ? `, ${count(summary.missingBars)} bars missing in ${summary.gaps} gaps (\`data download\` fills what the exchange has)` : ', no gaps'),
+          (summary.gaps
+            ? `, ${count(summary.missingBars)} bars missing in ${summary.gaps} gaps (\`data download\` fills what the exchange has)`
+            : ', no gaps'),
       );
     }
   });

@@ -8,7 +8,13 @@ import { UsageError } from '../../errors/index.ts';
  * tools, the CEO agent's grounded summary or the template's), printed; with --send also
  * queued for the CEO on Telegram.
  */
-export async function reportCommand(options: { period?: string; send?: boolean; json?: boolean; offline?: boolean; lang?: string }): Promise<void> {
+export async function reportCommand(options: {
+  period?: string;
+  send?: boolean;
+  json?: boolean;
+  offline?: boolean;
+  lang?: string;
+}): Promise<void> {
   const period = options.period ?? 'daily';
   if (period !== 'daily' && period !== 'weekly') throw new UsageError(`--period must be daily or weekly, got "${period}"`);
   const locale = options.lang;
@@ -16,11 +22,32 @@ export async function reportCommand(options: { period?: string; send?: boolean; 
   await withRuntime(async (runtime) => {
     const started = performance.now();
     try {
-      const report = await runExecutiveReport(openAgents(runtime).mastra, { period, send: options.send ?? false, useModel: !options.offline, ...(locale ? { locale } : {}) });
+      const report = await runExecutiveReport(openAgents(runtime).mastra, {
+        period,
+        send: options.send ?? false,
+        useModel: !options.offline,
+        ...(locale ? { locale } : {}),
+      });
       const elapsedMs = Math.round(performance.now() - started);
       if (options.json) {
         const { runId, asOf, text, figures, summaryFrom, fallback, grounded, unsupported, modelCalls, modelMs, delivery } = report;
-        console.log(JSON.stringify({ period, asOf, runId, text, figures, summaryFrom, fallback, grounded, unsupported, modelCalls, modelMs, delivery, elapsedMs }));
+        console.log(
+          JSON.stringify({
+            period,
+            asOf,
+            runId,
+            text,
+            figures,
+            summaryFrom,
+            fallback,
+            grounded,
+            unsupported,
+            modelCalls,
+            modelMs,
+            delivery,
+            elapsedMs,
+          }),
+        );
         return;
       }
       console.log(report.text);

@@ -52,22 +52,38 @@ function replaceKeyFile(keyPath: string, key: Buffer): void {
 export async function rotateMasterKeyCommand(options: { newKeyFile: string; force?: boolean; json?: boolean }): Promise<void> {
   const newKey = readNewKey(options.newKeyFile);
   await withRuntime(async ({ config, database, secretBox }) => {
-    const current = resolveMasterKey({ fromEnvironment: config.masterKey, embedded: database.driver === 'pglite', dataDir: config.dataDir, mayGenerate: false });
+    const current = resolveMasterKey({
+      fromEnvironment: config.masterKey,
+      embedded: database.driver === 'pglite',
+      dataDir: config.dataDir,
+      mayGenerate: false,
+    });
     if (!current.key) throw new MissingMasterKeyError();
-    if (current.key.equals(newKey)) throw new UsageError('--new-key-file holds the key already in use; generate a new one with `openssl rand -hex 32`');
+    if (current.key.equals(newKey))
+      throw new UsageError('--new-key-file holds the key already in use; generate a new one with `openssl rand -hex 32`');
     if (!options.force) {
-      const health = await readBotFleetHealth(database.db, { tickIntervalS: config.jobs.botTickIntervalS, botLockTtlMs: config.jobs.botLockTtlMs, redisUrl: config.jobs.redisUrl });
+      const health = await readBotFleetHealth(database.db, {
+        tickIntervalS: config.jobs.botTickIntervalS,
+        botLockTtlMs: config.jobs.botLockTtlMs,
+        redisUrl: config.jobs.redisUrl,
+      });
       const alive = health.workers.filter((worker) => worker.alive).map((worker) => worker.workerId);
       if (alive.length > 0) throw new ProcessesStillRunningError(alive);
     }
-    const result = await resealStoredSecrets(database.db, { from: secretBox, to: createSecretBox(newKey) }, { actorId: `cli:${os.userInfo().username}` });
+    const result = await resealStoredSecrets(
+      database.db,
+      { from: secretBox, to: createSecretBox(newKey) },
+      { actorId: `cli:${os.userInfo().username}` },
+    );
     const keyFileReplaced = current.source === 'data-dir' && current.path !== undefined;
     if (keyFileReplaced) replaceKeyFile(current.path!, newKey);
     if (options.json) {
       console.log(JSON.stringify({ ...result, keySource: current.source, keyFileReplaced }));
       return;
     }
-    console.log(`Sealed ${result.values} values of ${result.accounts} exchange accounts again under the new key (one transaction; audit row secrets.master_key_rotated).`);
+    console.log(
+      `Sealed ${result.values} values of ${result.accounts} exchange accounts again under the new key (one transaction; audit row secrets.master_key_rotated).`,
+    );
     console.log(
       keyFileReplaced
         ? `The demo key file ${current.path} now holds the new key; start botcriptofy again.`

@@ -30,22 +30,51 @@ export async function startCommand(): Promise<void> {
 
   const metrics = createMetrics();
   const stripeWebhooks = config.stripe.webhookSecret
-    ? { stripe: await createStripeClient({ secretKey: config.stripe.secretKey, apiUrl: config.stripe.apiUrl }), secret: config.stripe.webhookSecret }
+    ? {
+        stripe: await createStripeClient({ secretKey: config.stripe.secretKey, apiUrl: config.stripe.apiUrl }),
+        secret: config.stripe.webhookSecret,
+      }
     : undefined;
-  if (!config.stripe.secretKey) logger.info('STRIPE_SECRET_KEY is not set: billing runs in local mode on the database (figures and plan limits work; Stripe operations say they need a key)');
+  if (!config.stripe.secretKey)
+    logger.info(
+      'STRIPE_SECRET_KEY is not set: billing runs in local mode on the database (figures and plan limits work; Stripe operations say they need a key)',
+    );
   const agents = openAgents(runtime, metrics);
   // Deployment-wide facts for alerts (bots not ticking, workers alive, model up, audit chain).
-  watchCompany(metrics, { db: database.db, tickIntervalS: config.jobs.botTickIntervalS, botLockTtlMs: config.jobs.botLockTtlMs, redisUrl: config.jobs.redisUrl, modelStatus: () => agents.gateway.status() });
+  watchCompany(metrics, {
+    db: database.db,
+    tickIntervalS: config.jobs.botTickIntervalS,
+    botLockTtlMs: config.jobs.botLockTtlMs,
+    redisUrl: config.jobs.redisUrl,
+    modelStatus: () => agents.gateway.status(),
+  });
   const paperMarkets = await runtime.paperMarkets();
-  let telegram;
+  let telegram: ReturnType<typeof createTelegramService>;
   try {
-    telegram = createTelegramService({ config, db: database.db, billing: runtime.billing, agents, logger, secretBox: runtime.secretBox, paperMarkets, metricsRegistry: metrics.registry });
+    telegram = createTelegramService({
+      config,
+      db: database.db,
+      billing: runtime.billing,
+      agents,
+      logger,
+      secretBox: runtime.secretBox,
+      paperMarkets,
+      metricsRegistry: metrics.registry,
+    });
   } catch (error) {
     await runtime.close();
     throw error;
   }
   if (!telegram) logger.info('TELEGRAM_BOT_TOKEN is not set: the Telegram door is off');
-  const app = createApp({ database, metrics, logger, version: VERSION, startedAt: new Date(), ...(stripeWebhooks ? { stripeWebhooks } : {}), telegramWebhook: telegram?.webhook });
+  const app = createApp({
+    database,
+    metrics,
+    logger,
+    version: VERSION,
+    startedAt: new Date(),
+    ...(stripeWebhooks ? { stripeWebhooks } : {}),
+    telegramWebhook: telegram?.webhook,
+  });
   const server = await startHttpServer(app, config.http).catch(async (error: NodeJS.ErrnoException) => {
     await runtime.close();
     throw error.code === 'EADDRINUSE'
@@ -95,4 +124,3 @@ function seedInChildProcess(): Promise<void> {
     child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`seeding the demo company failed (exit code ${code})`))));
   });
 }
-

@@ -8,11 +8,22 @@ async function printCode(kind: 'staff' | 'trader', options: { email: string; ttl
     // A TelegramIdentityError is a usage error (its category): main prints it with the help hint, exit 2.
     const issued = await issueLinkCode(database.db, { email: options.email, kind, ttlHours: options.ttlHours });
     if (options.json) {
-      console.log(JSON.stringify({ email: options.email, name: issued.name, kind: issued.kind, code: issued.code, expiresAt: issued.expiresAt.toISOString(), instruction: `/start ${issued.code}` }));
+      console.log(
+        JSON.stringify({
+          email: options.email,
+          name: issued.name,
+          kind: issued.kind,
+          code: issued.code,
+          expiresAt: issued.expiresAt.toISOString(),
+          instruction: `/start ${issued.code}`,
+        }),
+      );
       return;
     }
     const until = issued.expiresAt.toISOString().slice(0, 16).replace('T', ' ');
-    console.log(`One-time Telegram code for ${issued.name} <${options.email}>, valid until ${until} UTC (${options.ttlHours} h), usable once:\n`);
+    console.log(
+      `One-time Telegram code for ${issued.name} <${options.email}>, valid until ${until} UTC (${options.ttlHours} h), usable once:\n`,
+    );
     console.log(`  ${issued.code}\n`);
     console.log(`They open a private chat with the bot and send:  /start ${issued.code}`);
     console.log('(Only its SHA-256 is stored: it cannot be shown again. A new code replaces this one.)');
@@ -37,14 +48,18 @@ export async function telegramUnlinkCommand(options: { email: string }): Promise
 }
 
 function chatIdArgument(chatId: string): number {
-  if (!/^-?\d{1,16}$/.test(chatId) || !Number.isSafeInteger(Number(chatId))) throw new UsageError(`CHAT_ID must be a Telegram chat id such as -1001234567890, got "${chatId}"`);
+  if (!/^-?\d{1,16}$/.test(chatId) || !Number.isSafeInteger(Number(chatId)))
+    throw new UsageError(`CHAT_ID must be a Telegram chat id such as -1001234567890, got "${chatId}"`);
   return Number(chatId);
 }
 
 export async function telegramRegisterGroupCommand(chatId: string, department: string, options: { title?: string }): Promise<void> {
   const id = chatIdArgument(chatId);
   const agent = agentByName(department);
-  if (!agent) throw new UsageError(`Unknown department "${department}". Departments: ${AGENT_NAMES.join(', ')} (pt-BR names work too: financeiro, vendas, segurança, sac, auditoria, documentos, configurações, assinaturas).`);
+  if (!agent)
+    throw new UsageError(
+      `Unknown department "${department}". Departments: ${AGENT_NAMES.join(', ')} (pt-BR names work too: financeiro, vendas, segurança, sac, auditoria, documentos, configurações, assinaturas).`,
+    );
   await withRuntime(async ({ database }) => {
     await registerGroup(database.db, id, agent, options.title);
     console.log(`Group ${id} registered for ${agent}: linked staff there may talk to the ${agent} agent (mention the bot, or /ask).`);
@@ -54,6 +69,10 @@ export async function telegramRegisterGroupCommand(chatId: string, department: s
 export async function telegramUnregisterGroupCommand(chatId: string): Promise<void> {
   const id = chatIdArgument(chatId);
   await withRuntime(async ({ database }) => {
-    console.log((await unregisterGroup(database.db, id)) ? `Group ${id} unregistered: the bot ignores it from now on.` : `Group ${id} was not registered.`);
+    console.log(
+      (await unregisterGroup(database.db, id))
+        ? `Group ${id} unregistered: the bot ignores it from now on.`
+        : `Group ${id} was not registered.`,
+    );
   });
 }

@@ -43,13 +43,15 @@ export interface BacktestCommandOptions {
 export async function backtestCommand(options: BacktestCommandOptions): Promise<void> {
   const strategy = getStrategy(options.strategy);
   const parameters = parseStrategyParameters(strategy, parseParameterAssignments(options.param));
-  if ((options.data === undefined) === (options.pair === undefined)) throw new UsageError('backtest needs candles: --data FILE or --pair PAIR --timeframe TF (one of the two)');
+  if ((options.data === undefined) === (options.pair === undefined))
+    throw new UsageError('backtest needs candles: --data FILE or --pair PAIR --timeframe TF (one of the two)');
   const loadStarted = performance.now();
   let series: CandleSeries;
   let from: 'cache' | 'file' | 'database';
   let dataLabel: string;
   if (options.data !== undefined) {
-    for (const option of ['pair', 'timeframe', 'from', 'to'] as const) if (options[option] !== undefined) throw new UsageError(`--${option} goes with --pair, not with --data`);
+    for (const option of ['pair', 'timeframe', 'from', 'to'] as const)
+      if (options[option] !== undefined) throw new UsageError(`--${option} goes with --pair, not with --data`);
     ({ series, from } = loadCandles(options.data));
     dataLabel = options.data;
   } else {
@@ -61,7 +63,11 @@ export async function backtestCommand(options: BacktestCommandOptions): Promise<
   }
   const loadMs = performance.now() - loadStarted;
   const started = performance.now();
-  const result = runBacktest(series, strategy, parameters, { feeRate: options.fee, startingCash: options.cash, slippage: options.slippage });
+  const result = runBacktest(series, strategy, parameters, {
+    feeRate: options.fee,
+    startingCash: options.cash,
+    slippage: options.slippage,
+  });
   const elapsedMs = performance.now() - started;
   const timeframeMs = inferTimeframeMs(series);
   const gaps = timeframeMs ? detectGaps(series, timeframeMs) : [];
@@ -121,7 +127,9 @@ async function loadCacheCandles(options: BacktestCommandOptions & { pair: string
   const label = `${key.exchange} ${key.symbol} ${key.timeframe}`;
   if (series.length === 0) {
     const within = options.from || options.to ? ` from ${options.from ?? 'the start'} to ${options.to ?? 'the end'}` : '';
-    throw new UsageError(`No cached candles of ${label}${within}: fetch them with \`botcriptofy data download --exchange ${key.exchange} --pairs ${key.symbol} --timeframes ${key.timeframe}${options.from ? ` --since ${options.from}` : ''}\` (see \`data list\`)`);
+    throw new UsageError(
+      `No cached candles of ${label}${within}: fetch them with \`botcriptofy data download --exchange ${key.exchange} --pairs ${key.symbol} --timeframes ${key.timeframe}${options.from ? ` --since ${options.from}` : ''}\` (see \`data list\`)`,
+    );
   }
   return { series, label };
 }

@@ -14,24 +14,37 @@ export async function workerCommand(): Promise<void> {
   // The configuration and Redis were checked by preflight() before this module was loaded.
   const runtime = await openRuntime({ logStream: 'stdout', shareEmbedded: true });
   const { config, logger, database } = runtime;
-  if (!config.jobs.redisUrl) logger.warn('REDIS_URL is not set: jobs run in this process only; start one worker per database (or set REDIS_URL to run several)');
+  if (!config.jobs.redisUrl)
+    logger.warn('REDIS_URL is not set: jobs run in this process only; start one worker per database (or set REDIS_URL to run several)');
   const metrics = createMetrics();
   // Outgoing notifications are delivered by workers (a schedule, once across them); the
   // Telegram door itself (incoming updates) runs only in `start`.
   const delivery = config.telegram.botToken
-    ? createTelegramDelivery(config.telegram, database.db, { logger, redisUrl: config.jobs.redisUrl, metricsRegistry: metrics.registry, journal: createDeliveryJournal({ redisUrl: config.jobs.redisUrl, dataDir: config.dataDir }) })
+    ? createTelegramDelivery(config.telegram, database.db, {
+        logger,
+        redisUrl: config.jobs.redisUrl,
+        metricsRegistry: metrics.registry,
+        journal: createDeliveryJournal({ redisUrl: config.jobs.redisUrl, dataDir: config.dataDir }),
+      })
     : undefined;
-  const service = companyWorker(runtime, openAgents(runtime, metrics), metrics, { paperMarkets: await runtime.paperMarkets(), ...(delivery ? { outbox: delivery.outbox } : {}) });
+  const service = companyWorker(runtime, openAgents(runtime, metrics), metrics, {
+    paperMarkets: await runtime.paperMarkets(),
+    ...(delivery ? { outbox: delivery.outbox } : {}),
+  });
   // With METRICS_PORT, Prometheus scrapes this worker's own counters (ticks, jobs, outbox) and
   // an orchestrator probes its /health; without it the worker opens no port.
   let metricsServer: RunningHttpServer | undefined;
   if (config.metricsPort !== undefined) {
     const app = createApp({ database, metrics, logger, version: VERSION, startedAt: new Date() });
-    metricsServer = await startHttpServer(app, { host: config.http.host, port: config.metricsPort }).catch(async (error: NodeJS.ErrnoException) => {
-      await delivery?.stop({ timeoutMs: 1_000 });
-      await runtime.close();
-      throw error.code === 'EADDRINUSE' ? new Error(`Port ${config.metricsPort} on ${config.http.host} is already in use; set METRICS_PORT to a free port.`) : error;
-    });
+    metricsServer = await startHttpServer(app, { host: config.http.host, port: config.metricsPort }).catch(
+      async (error: NodeJS.ErrnoException) => {
+        await delivery?.stop({ timeoutMs: 1_000 });
+        await runtime.close();
+        throw error.code === 'EADDRINUSE'
+          ? new Error(`Port ${config.metricsPort} on ${config.http.host} is already in use; set METRICS_PORT to a free port.`)
+          : error;
+      },
+    );
     logger.info({ url: `${metricsServer.url}/metrics` }, 'worker metrics served');
   }
   let stopping = false;

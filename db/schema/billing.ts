@@ -1,13 +1,4 @@
-import {
-  boolean,
-  index,
-  integer,
-  jsonb,
-  pgEnum,
-  pgTable,
-  text,
-  uuid,
-} from 'drizzle-orm/pg-core';
+import { boolean, index, integer, jsonb, pgEnum, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { cents, createdAt, id, instant, updatedAt } from './columns.ts';
 import { tenantRef } from './tenancy.ts';
 
@@ -97,10 +88,7 @@ export const subscriptions = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [
-    index('subscriptions_tenant_idx').on(t.tenantId, t.startedAt),
-    index('subscriptions_status_idx').on(t.status, t.planId),
-  ],
+  (t) => [index('subscriptions_tenant_idx').on(t.tenantId, t.startedAt), index('subscriptions_status_idx').on(t.status, t.planId)],
 );
 
 /** Plan changes over time, so MRR movements (new, expansion, contraction, churn) can be computed. */
@@ -154,10 +142,7 @@ export const invoices = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [
-    index('invoices_tenant_time_idx').on(t.tenantId, t.createdAt),
-    index('invoices_status_time_idx').on(t.status, t.createdAt),
-  ],
+  (t) => [index('invoices_tenant_time_idx').on(t.tenantId, t.createdAt), index('invoices_status_time_idx').on(t.status, t.createdAt)],
 );
 
 export const paymentStatuses = ['succeeded', 'failed', 'pending', 'refunded', 'partially_refunded'] as const;
@@ -181,10 +166,7 @@ export const payments = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [
-    index('payments_tenant_time_idx').on(t.tenantId, t.createdAt),
-    index('payments_status_time_idx').on(t.status, t.createdAt),
-  ],
+  (t) => [index('payments_tenant_time_idx').on(t.tenantId, t.createdAt), index('payments_status_time_idx').on(t.status, t.createdAt)],
 );
 
 export const refunds = pgTable(

@@ -300,7 +300,10 @@ export const paperOrders = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [unique('paper_orders_bot_client_order_id_unique').on(t.botId, t.clientOrderId), index('paper_orders_open_idx').on(t.botId, t.status)],
+  (t) => [
+    unique('paper_orders_bot_client_order_id_unique').on(t.botId, t.clientOrderId),
+    index('paper_orders_open_idx').on(t.botId, t.status),
+  ],
 );
 
 /** The paper wallet of each bot, per asset (quote currency and base assets), exact decimals. */

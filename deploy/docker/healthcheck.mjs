@@ -9,7 +9,7 @@ function runningCommand() {
   try {
     const argv = readFileSync('/proc/1/cmdline', 'utf8').split('\0');
     const bin = argv.findIndex((arg) => arg.endsWith('botcriptofy.js'));
-    return bin >= 0 ? (argv[bin + 1] || 'start') : 'start';
+    return bin >= 0 ? argv[bin + 1] || 'start' : 'start';
   } catch {
     return 'start';
   }

@@ -60,7 +60,14 @@ function equitySvg(curve: EquityCurve, options: ChartOptions): { svg: string; ca
     x: { kind: 'time', format: (ms) => dates.format(new Date(ms)) },
     y: { format: (value) => tick.format(value) },
     baseline: { y: Number(curve.startQuote) },
-    series: [{ label: curve.quote, kind: 'line', color: gain ? '#059669' : '#dc2626', points: curve.points.map((p) => ({ x: p.at.getTime(), y: Number(p.equityQuote) })) }],
+    series: [
+      {
+        label: curve.quote,
+        kind: 'line',
+        color: gain ? '#059669' : '#dc2626',
+        points: curve.points.map((p) => ({ x: p.at.getTime(), y: Number(p.equityQuote) })),
+      },
+    ],
     footer:
       curve.basis === 'realised'
         ? en
@@ -76,22 +83,37 @@ function equitySvg(curve: EquityCurve, options: ChartOptions): { svg: string; ca
 }
 
 /** Monthly revenue (bars) and MRR at each month's end (line), in BRL, for the CEO. */
-export function renderRevenueChart(months: readonly RevenueMonth[], options: ChartOptions & { currency?: string; asOf?: Date } = {}): RenderedChart {
+export function renderRevenueChart(
+  months: readonly RevenueMonth[],
+  options: ChartOptions & { currency?: string; asOf?: Date } = {},
+): RenderedChart {
   const { svg, caption } = revenueSvg(months, options);
   return { svg, caption, png: svgToPng(svg, options) };
 }
 
-function revenueSvg(months: readonly RevenueMonth[], options: ChartOptions & { currency?: string; asOf?: Date }): { svg: string; caption: string } {
+function revenueSvg(
+  months: readonly RevenueMonth[],
+  options: ChartOptions & { currency?: string; asOf?: Date },
+): { svg: string; caption: string } {
   const locale = options.locale ?? 'pt-BR';
   const en = locale === 'en';
   const currency = options.currency ?? 'BRL';
   const compact = new Intl.NumberFormat(intlLocale(locale), { style: 'currency', currency, notation: 'compact', maximumFractionDigits: 1 });
   const monthName = new Intl.DateTimeFormat(intlLocale(locale), { month: 'short', year: '2-digit', timeZone: 'UTC' });
-  const labels = months.map((m) => monthName.format(new Date(`${m.month}-01T00:00:00Z`)).replace(' de ', '/').replace('.', ''));
+  const labels = months.map((m) =>
+    monthName
+      .format(new Date(`${m.month}-01T00:00:00Z`))
+      .replace(' de ', '/')
+      .replace('.', ''),
+  );
   const last = months.at(-1);
   const totalRevenueCents = months.reduce((sum, m) => sum + m.revenueCents, 0);
   // MRR and ARR at the end of the last month shown (to date for the current one); revenue over all of them.
-  const when = options.asOf ? (en ? options.asOf.toISOString().slice(0, 10) : options.asOf.toISOString().slice(0, 10).split('-').reverse().join('/')) : labels.at(-1);
+  const when = options.asOf
+    ? en
+      ? options.asOf.toISOString().slice(0, 10)
+      : options.asOf.toISOString().slice(0, 10).split('-').reverse().join('/')
+    : labels.at(-1);
   const subtitle = last
     ? en
       ? `MRR ${formatMoneyCents(last.mrrCents, currency, locale)} · ARR ${formatMoneyCents(arrCents(last.mrrCents), currency, locale)} (${when}) · cash revenue in ${months.length} months ${formatMoneyCents(totalRevenueCents, currency, locale)}`
@@ -106,10 +128,17 @@ function revenueSvg(months: readonly RevenueMonth[], options: ChartOptions & { c
     // Plotted in cents; each round tick is shown from its exact decimal.
     y: { format: (cents) => compact.format(centsToDecimal(Math.round(cents)) as unknown as number), includeZero: true },
     series: [
-      { label: en ? 'Revenue (cash)' : 'Receita (caixa)', kind: 'bar', color: '#2563eb', points: months.map((m, i) => ({ x: i, y: m.revenueCents })) },
+      {
+        label: en ? 'Revenue (cash)' : 'Receita (caixa)',
+        kind: 'bar',
+        color: '#2563eb',
+        points: months.map((m, i) => ({ x: i, y: m.revenueCents })),
+      },
       { label: 'MRR', kind: 'line', color: '#059669', points: months.map((m, i) => ({ x: i, y: m.mrrCents })) },
     ],
-    footer: en ? `${currency}; MRR at each month's end, this month's to date (yearly plans ÷ 12); revenue = invoices paid in the month` : `${currency}; MRR no fim de cada mês, o deste mês até agora (planos anuais ÷ 12); receita = faturas pagas no mês`,
+    footer: en
+      ? `${currency}; MRR at each month's end, this month's to date (yearly plans ÷ 12); revenue = invoices paid in the month`
+      : `${currency}; MRR no fim de cada mês, o deste mês até agora (planos anuais ÷ 12); receita = faturas pagas no mês`,
     emptyText: en ? 'No data' : 'Sem dados',
   });
   const caption = last ? `${en ? 'Revenue and MRR' : 'Receita e MRR'}: ${subtitle}` : en ? 'Revenue and MRR' : 'Receita e MRR';
@@ -123,6 +152,9 @@ export type ChartData =
 
 /** Draws a chart with the rasterising off the event loop (so a chart never delays the messages around it). */
 export async function drawChart(data: ChartData, options: ChartOptions = {}): Promise<RenderedChart> {
-  const built = data.kind === 'equity' ? equitySvg(data.curve, options) : revenueSvg(data.months, { ...options, ...(data.asOf ? { asOf: data.asOf } : {}) });
+  const built =
+    data.kind === 'equity'
+      ? equitySvg(data.curve, options)
+      : revenueSvg(data.months, { ...options, ...(data.asOf ? { asOf: data.asOf } : {}) });
   return { ...built, png: await svgToPngAsync(built.svg, options) };
 }

@@ -35,6 +35,11 @@ export async function chartData(db: Database, tenantId: string, request: ChartRe
 }
 
 /** A requested chart, drawn off the event loop (the Telegram channel sends it as a photo). */
-export async function renderChartRequest(db: Database, tenantId: string, request: ChartRequest, options: ChartOptions = {}): Promise<RenderedChart> {
+export async function renderChartRequest(
+  db: Database,
+  tenantId: string,
+  request: ChartRequest,
+  options: ChartOptions = {},
+): Promise<RenderedChart> {
   return drawChart(await chartData(db, tenantId, request), options);
 }

@@ -19,7 +19,9 @@ export interface ChartSpec {
   readonly width?: number;
   readonly height?: number;
   /** `time`: x in ms since the epoch; `category`: x is the index of a label. */
-  readonly x: { readonly kind: 'time'; readonly format: (ms: number) => string } | { readonly kind: 'category'; readonly labels: readonly string[] };
+  readonly x:
+    | { readonly kind: 'time'; readonly format: (ms: number) => string }
+    | { readonly kind: 'category'; readonly labels: readonly string[] };
   /** Formats a y tick (already a round number). */
   readonly y: { readonly format: (value: number) => string; readonly includeZero?: boolean };
   readonly series: readonly Series[];
@@ -102,7 +104,9 @@ export function chartSvg(spec: ChartSpec): string {
   const f = (n: number) => n.toFixed(1);
 
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${CHART_FONT_FAMILY}">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${CHART_FONT_FAMILY}">`,
+  );
   out.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
   out.push(`<text x="${left}" y="38" font-size="22" font-weight="bold" fill="${TEXT}">${escapeXml(spec.title)}</text>`);
   if (spec.subtitle) out.push(`<text x="${left}" y="64" font-size="15" fill="${MUTED}">${escapeXml(spec.subtitle)}</text>`);
@@ -110,8 +114,12 @@ export function chartSvg(spec: ChartSpec): string {
   // Grid and y ticks.
   ticks.forEach((tick, i) => {
     const y = py(tick);
-    out.push(`<line x1="${f(left)}" y1="${f(y)}" x2="${f(left + plotW)}" y2="${f(y)}" stroke="${tick === 0 ? '#9ca3af' : GRID}" stroke-width="1"/>`);
-    out.push(`<text x="${f(left - 10)}" y="${f(y + 4)}" font-size="13" text-anchor="end" fill="${MUTED}">${escapeXml(tickLabels[i]!)}</text>`);
+    out.push(
+      `<line x1="${f(left)}" y1="${f(y)}" x2="${f(left + plotW)}" y2="${f(y)}" stroke="${tick === 0 ? '#9ca3af' : GRID}" stroke-width="1"/>`,
+    );
+    out.push(
+      `<text x="${f(left - 10)}" y="${f(y + 4)}" font-size="13" text-anchor="end" fill="${MUTED}">${escapeXml(tickLabels[i]!)}</text>`,
+    );
   });
   out.push(`<line x1="${f(left)}" y1="${f(top)}" x2="${f(left)}" y2="${f(top + plotH)}" stroke="#9ca3af" stroke-width="1"/>`);
 
@@ -121,20 +129,26 @@ export function chartSvg(spec: ChartSpec): string {
     const every = Math.max(1, Math.ceil((labels.length * 64) / plotW));
     labels.forEach((label, i) => {
       if (i % every !== 0 && i !== labels.length - 1) return;
-      out.push(`<text x="${f(px(i))}" y="${f(top + plotH + 22)}" font-size="13" text-anchor="middle" fill="${MUTED}">${escapeXml(label)}</text>`);
+      out.push(
+        `<text x="${f(px(i))}" y="${f(top + plotH + 22)}" font-size="13" text-anchor="middle" fill="${MUTED}">${escapeXml(label)}</text>`,
+      );
     });
   } else if (all.length > 0) {
     const count = 6;
     for (let i = 0; i < count; i++) {
       const x = xMin + ((xMax - xMin) * i) / (count - 1);
       const anchor = i === 0 ? 'start' : i === count - 1 ? 'end' : 'middle';
-      out.push(`<text x="${f(px(x))}" y="${f(top + plotH + 22)}" font-size="13" text-anchor="${anchor}" fill="${MUTED}">${escapeXml(spec.x.format(x))}</text>`);
+      out.push(
+        `<text x="${f(px(x))}" y="${f(top + plotH + 22)}" font-size="13" text-anchor="${anchor}" fill="${MUTED}">${escapeXml(spec.x.format(x))}</text>`,
+      );
     }
   }
 
   if (spec.baseline) {
     const y = py(spec.baseline.y);
-    out.push(`<line x1="${f(left)}" y1="${f(y)}" x2="${f(left + plotW)}" y2="${f(y)}" stroke="${spec.baseline.color ?? '#6b7280'}" stroke-width="1.5" stroke-dasharray="6 5"/>`);
+    out.push(
+      `<line x1="${f(left)}" y1="${f(y)}" x2="${f(left + plotW)}" y2="${f(y)}" stroke="${spec.baseline.color ?? '#6b7280'}" stroke-width="1.5" stroke-dasharray="6 5"/>`,
+    );
   }
 
   // Series: bars first (behind), then areas, then lines.
@@ -145,14 +159,18 @@ export function chartSvg(spec: ChartSpec): string {
       const x = left + p.x * slot + slot * 0.15 + b * barW;
       const y0 = py(0);
       const y1 = py(p.y);
-      out.push(`<rect x="${f(x)}" y="${f(Math.min(y0, y1))}" width="${f(barW)}" height="${f(Math.abs(y0 - y1))}" fill="${series.color}" fill-opacity="0.55"/>`);
+      out.push(
+        `<rect x="${f(x)}" y="${f(Math.min(y0, y1))}" width="${f(barW)}" height="${f(Math.abs(y0 - y1))}" fill="${series.color}" fill-opacity="0.55"/>`,
+      );
     }
   });
   for (const series of spec.series.filter((s) => s.kind === 'area')) {
     if (series.points.length < 2) continue;
     const line = series.points.map((p) => `${f(px(p.x))},${f(py(p.y))}`).join(' L');
     const base = py(Math.max(yMin, Math.min(0, yMax)));
-    out.push(`<path d="M${f(px(series.points[0]!.x))},${f(base)} L${line} L${f(px(series.points.at(-1)!.x))},${f(base)} Z" fill="${series.color}" fill-opacity="0.12"/>`);
+    out.push(
+      `<path d="M${f(px(series.points[0]!.x))},${f(base)} L${line} L${f(px(series.points.at(-1)!.x))},${f(base)} Z" fill="${series.color}" fill-opacity="0.12"/>`,
+    );
   }
   for (const series of spec.series.filter((s) => s.kind === 'line' || s.kind === 'area')) {
     if (series.points.length === 0) continue;
@@ -163,7 +181,9 @@ export function chartSvg(spec: ChartSpec): string {
   }
 
   if (all.length === 0 && spec.emptyText) {
-    out.push(`<text x="${f(left + plotW / 2)}" y="${f(top + plotH / 2)}" font-size="16" text-anchor="middle" fill="${MUTED}">${escapeXml(spec.emptyText)}</text>`);
+    out.push(
+      `<text x="${f(left + plotW / 2)}" y="${f(top + plotH / 2)}" font-size="16" text-anchor="middle" fill="${MUTED}">${escapeXml(spec.emptyText)}</text>`,
+    );
   }
 
   // Legend (top right) when there is more than one series.

@@ -13,7 +13,16 @@ import { TelegramSender } from './telegram-sender.ts';
 // they are re-exported here for the door's files and tests that reach them through this index.
 
 export { RateLimiter, LimiterAbortedError, LimiterDeadlineError, type RateLimiterOptions, type AcquireOptions } from './limiter.ts';
-export { TelegramSender, TelegramSendError, classifyTelegramError, chatIdParam, type SendFailure, type SendOptions, type ChatId, type TelegramSenderOptions } from './telegram-sender.ts';
+export {
+  TelegramSender,
+  TelegramSendError,
+  classifyTelegramError,
+  chatIdParam,
+  type SendFailure,
+  type SendOptions,
+  type ChatId,
+  type TelegramSenderOptions,
+} from './telegram-sender.ts';
 export { RedisSharedLimits, type SharedLimits, type WindowShape } from './shared-limits.ts';
 export { OutboxSender, TelegramChannel, type OutboxSenderOptions } from './telegram-channel.ts';
 export {
@@ -61,15 +70,28 @@ export interface TelegramDelivery {
 export function createTelegramDelivery(
   telegram: Config['telegram'],
   db: Database,
-  options: { logger?: Logger; metricsRegistry?: Registry; redisUrl?: string | undefined } & Partial<Omit<OutboxSenderOptions, 'db' | 'sender'>> = {},
+  options: { logger?: Logger; metricsRegistry?: Registry; redisUrl?: string | undefined } & Partial<
+    Omit<OutboxSenderOptions, 'db' | 'sender'>
+  > = {},
 ): TelegramDelivery | undefined {
   if (!telegram.botToken) return undefined;
   const rates = { ratePerS: telegram.ratePerS, chatRatePerS: telegram.chatRatePerS };
-  const shared = options.redisUrl ? new RedisSharedLimits({ url: options.redisUrl, botKey: telegram.botToken.split(':')[0]!, ...new RateLimiter(rates).shapes }) : undefined;
+  const shared = options.redisUrl
+    ? new RedisSharedLimits({ url: options.redisUrl, botKey: telegram.botToken.split(':')[0]!, ...new RateLimiter(rates).shapes })
+    : undefined;
   const logger = options.logger;
   const limiter = new RateLimiter({
     ...rates,
-    ...(shared ? { shared, onSharedUnavailable: (error: unknown) => logger?.warn({ err: error }, "telegram: Redis did not answer; notifications wait for it, replies keep to this process's own limits") } : {}),
+    ...(shared
+      ? {
+          shared,
+          onSharedUnavailable: (error: unknown) =>
+            logger?.warn(
+              { err: error },
+              "telegram: Redis did not answer; notifications wait for it, replies keep to this process's own limits",
+            ),
+        }
+      : {}),
   });
   const sender = new TelegramSender({ botToken: telegram.botToken, apiRoot: telegram.apiRoot, limiter });
   const outbox = new OutboxSender({ ...options, db, sender });

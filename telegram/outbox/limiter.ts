@@ -209,10 +209,13 @@ export class RateLimiter {
         this.clock.clearTimer(timer);
         reject(new LimiterAbortedError());
       };
-      const timer = this.clock.setTimer(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, Math.max(1, Math.ceil(at - this.now())));
+      const timer = this.clock.setTimer(
+        () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        Math.max(1, Math.ceil(at - this.now())),
+      );
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
@@ -337,11 +340,14 @@ export class RateLimiter {
     this.timerAt = at;
     if (at === Infinity) return;
     // Timers may fire a little early on the millisecond grid: pump() re-checks and re-arms.
-    this.timer = this.clock.setTimer(() => {
-      this.timer = undefined;
-      this.timerAt = Infinity;
-      this.pump();
-    }, Math.max(0, Math.ceil(at - this.now())));
+    this.timer = this.clock.setTimer(
+      () => {
+        this.timer = undefined;
+        this.timerAt = Infinity;
+        this.pump();
+      },
+      Math.max(0, Math.ceil(at - this.now())),
+    );
   }
 
   /** Chats whose window has passed need no entry (keeps the map small with many chats). */

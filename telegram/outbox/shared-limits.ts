@@ -86,7 +86,13 @@ export class RedisSharedLimits implements SharedLimits {
     // resending after a reconnection, a timeout: a take executed seconds late would record a
     // grant in the past, which protects nothing (seen in the soak as two sends 38 ms apart
     // right after Redis came back).
-    this.#redis = new Redis(options.url, { maxRetriesPerRequest: 0, enableOfflineQueue: false, autoResendUnfulfilledCommands: false, commandTimeout: 1_000, connectTimeout: 2_000 });
+    this.#redis = new Redis(options.url, {
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      autoResendUnfulfilledCommands: false,
+      commandTimeout: 1_000,
+      connectTimeout: 2_000,
+    });
     this.#redis.on('error', () => {}); // reconnects by itself; a failed take is the caller's to handle
     this.#redis.defineCommand('bcfTakeSlot', { numberOfKeys: 4, lua: TAKE });
     this.#redis.defineCommand('bcfPause', { numberOfKeys: 1, lua: PAUSE });
@@ -100,10 +106,19 @@ export class RedisSharedLimits implements SharedLimits {
     const p = this.#prefix;
     const g = this.#global;
     const c = this.#perChat;
-    const result = (await (this.#redis as unknown as { bcfTakeSlot: (...args: (string | number)[]) => Promise<number> }).bcfTakeSlot(
-      `${p}grants`, `${p}chat:${chat}:grants`, `${p}paused`, `${p}chat:${chat}:paused`,
-      now, g.count, g.windowMs, g.spacingMs, c.count, c.windowMs, c.spacingMs,
-    ));
+    const result = await (this.#redis as unknown as { bcfTakeSlot: (...args: (string | number)[]) => Promise<number> }).bcfTakeSlot(
+      `${p}grants`,
+      `${p}chat:${chat}:grants`,
+      `${p}paused`,
+      `${p}chat:${chat}:paused`,
+      now,
+      g.count,
+      g.windowMs,
+      g.spacingMs,
+      c.count,
+      c.windowMs,
+      c.spacingMs,
+    );
     return result === 0 ? { granted: true } : { granted: false, retryAt: Number(result) };
   }
 
@@ -116,7 +131,11 @@ export class RedisSharedLimits implements SharedLimits {
   }
 
   async #pause(key: string, untilMs: number, now: number): Promise<void> {
-    await (this.#redis as unknown as { bcfPause: (...args: (string | number)[]) => Promise<number> }).bcfPause(key, Math.ceil(untilMs), now);
+    await (this.#redis as unknown as { bcfPause: (...args: (string | number)[]) => Promise<number> }).bcfPause(
+      key,
+      Math.ceil(untilMs),
+      now,
+    );
   }
 
   async close(): Promise<void> {

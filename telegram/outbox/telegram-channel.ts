@@ -24,7 +24,10 @@ import { TelegramSendError, type TelegramSender } from './telegram-sender.ts';
 export class TelegramChannel implements NotificationChannel<bigint> {
   readonly name = 'telegram';
   readonly label = 'Telegram';
-  readonly unreachable = { person: 'no linked Telegram chat', department: (department: string) => `nobody in ${department} has linked Telegram` };
+  readonly unreachable = {
+    person: 'no linked Telegram chat',
+    department: (department: string) => `nobody in ${department} has linked Telegram`,
+  };
   readonly sender: TelegramSender;
 
   constructor(sender: TelegramSender) {
@@ -65,10 +68,15 @@ export class TelegramChannel implements NotificationChannel<bigint> {
   }
 
   /** A chart: drawn before a slot is taken (the rasterising runs off the event loop). */
-  async prepare(row: { readonly type: string; readonly tenantId: string; readonly payload: Record<string, unknown> }, context: { readonly db: Database; readonly locale: Locale }): Promise<OutgoingNotification | undefined> {
+  async prepare(
+    row: { readonly type: string; readonly tenantId: string; readonly payload: Record<string, unknown> },
+    context: { readonly db: Database; readonly locale: Locale },
+  ): Promise<OutgoingNotification | undefined> {
     if (row.type !== 'chart') return undefined;
     try {
-      const chart = await renderChartRequest(context.db, row.tenantId, parsePayload('chart', row.payload) as ChartRequest, { locale: context.locale });
+      const chart = await renderChartRequest(context.db, row.tenantId, parsePayload('chart', row.payload) as ChartRequest, {
+        locale: context.locale,
+      });
       return { kind: 'photo', png: chart.png, caption: chart.caption };
     } catch (error) {
       if (error instanceof ChartDataError) throw new InvalidNotificationError(error.message);
@@ -81,12 +89,17 @@ export class TelegramChannel implements NotificationChannel<bigint> {
     const sent =
       outgoing.kind === 'photo'
         ? await this.sender.sendPhoto(chatId, outgoing.png, { ...common, caption: outgoing.caption.slice(0, 1024) })
-        : await this.sender.sendMessage(chatId, outgoing.message.text, { ...common, parseMode: outgoing.message.parseMode, replyMarkup: outgoing.message.replyMarkup });
+        : await this.sender.sendMessage(chatId, outgoing.message.text, {
+            ...common,
+            parseMode: outgoing.message.parseMode,
+            replyMarkup: outgoing.message.replyMarkup,
+          });
     return { messageId: sent.message_id };
   }
 
   classify(error: unknown): DeliveryFailure | undefined {
-    if (error instanceof LimiterDeadlineError) return { kind: 'released', retryInMs: Math.max(0, error.earliest - this.sender.limiter.now()) };
+    if (error instanceof LimiterDeadlineError)
+      return { kind: 'released', retryInMs: Math.max(0, error.earliest - this.sender.limiter.now()) };
     if (error instanceof LimiterAbortedError) return { kind: 'released' };
     if (error instanceof TelegramSendError) return error.failure;
     return undefined;

@@ -1,6 +1,6 @@
 import { Telegram, TelegramError } from 'telegraf';
 import type { Message } from 'telegraf/types';
-import { RateLimiter, type AcquireOptions } from './limiter.ts';
+import type { RateLimiter, AcquireOptions } from './limiter.ts';
 import { ProductError } from '../../errors/index.ts';
 
 /**
@@ -53,8 +53,13 @@ export function classifyTelegramError(error: unknown): SendFailure {
     return { kind: 'transient', outage: code >= 500 || code === 401 || code === 404, maybeDelivered: false, description };
   }
   const err = error as { name?: string; code?: string; type?: string; message?: string };
-  const text = `${err.code ?? err.type ?? err.name ?? 'error'}: ${err.message ?? String(error)}`.replace(/\/bot[^/\s]+\//g, '/bot[REDACTED]/');
-  const unreachable = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH'].includes(err.code ?? '');
+  const text = `${err.code ?? err.type ?? err.name ?? 'error'}: ${err.message ?? String(error)}`.replace(
+    /\/bot[^/\s]+\//g,
+    '/bot[REDACTED]/',
+  );
+  const unreachable = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH'].includes(
+    err.code ?? '',
+  );
   const timedOut = err.name === 'AbortError' || err.name === 'TimeoutError' || err.type === 'aborted';
   // Refused or unresolvable connections never carried the request; a timeout or a connection
   // cut mid-request may have, after Telegram accepted it.
@@ -88,7 +93,8 @@ export type ChatId = number | string | bigint;
 
 /** A chat id as the Bot API takes it: a number when it fits exactly, text otherwise. */
 export function chatIdParam(chatId: ChatId): number | string {
-  if (typeof chatId === 'bigint') return chatId >= BigInt(Number.MIN_SAFE_INTEGER) && chatId <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(chatId) : chatId.toString();
+  if (typeof chatId === 'bigint')
+    return chatId >= BigInt(Number.MIN_SAFE_INTEGER) && chatId <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(chatId) : chatId.toString();
   return chatId;
 }
 
@@ -130,11 +136,19 @@ export class TelegramSender {
       ...(options.replyMarkup ? { reply_markup: options.replyMarkup } : {}),
       link_preview_options: { is_disabled: true },
     };
-    return this.call(chatId, options, (signal) => this.telegram.callApi('sendMessage', payload as never, { signal: signal as never }) as Promise<Message.TextMessage>);
+    return this.call(
+      chatId,
+      options,
+      (signal) => this.telegram.callApi('sendMessage', payload as never, { signal: signal as never }) as Promise<Message.TextMessage>,
+    );
   }
 
   /** A PNG (a chart) as a photo, with an optional caption, through the same limits. */
-  async sendPhoto(chatId: ChatId, png: Buffer, options: SendOptions & { caption?: string; filename?: string } = {}): Promise<Message.PhotoMessage> {
+  async sendPhoto(
+    chatId: ChatId,
+    png: Buffer,
+    options: SendOptions & { caption?: string; filename?: string } = {},
+  ): Promise<Message.PhotoMessage> {
     const payload = {
       chat_id: chatIdParam(chatId),
       photo: { source: png, filename: options.filename ?? 'chart.png' },
@@ -143,7 +157,11 @@ export class TelegramSender {
       ...(options.silent ? { disable_notification: true } : {}),
       ...(options.replyMarkup ? { reply_markup: options.replyMarkup } : {}),
     };
-    return this.call(chatId, options, (signal) => this.telegram.callApi('sendPhoto', payload as never, { signal: signal as never }) as Promise<Message.PhotoMessage>);
+    return this.call(
+      chatId,
+      options,
+      (signal) => this.telegram.callApi('sendPhoto', payload as never, { signal: signal as never }) as Promise<Message.PhotoMessage>,
+    );
   }
 
   /**

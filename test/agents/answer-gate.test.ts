@@ -7,9 +7,25 @@ import type { ToolOutcome } from '../../tools/index.ts';
 // bad ones through costs their trust).
 
 const read: ToolOutcome = { ok: true, tool: 'revenue_summary', result: { mrrCents: 1_234_567, payingCustomers: 212 }, durationMs: 1 };
-const hashRead: ToolOutcome = { ok: true, tool: 'verify_audit_chain', result: { ok: true, rowsChecked: 10, lastHash: 'a3f1c2d4e5b6978812345678abcdef0123456789abcdef0123456789abcdef01' }, durationMs: 1 };
-const configChanged: ToolOutcome = { ok: true, tool: 'set_config', result: { key: 'trading.kill_switch', previousValue: false, value: true, version: 3 }, durationMs: 1 };
-const approvalCreated: ToolOutcome = { ok: true, tool: 'refund_payment', pendingApproval: { id: '6f1c0f49-3f5e-4a51-9d7c-1a2b3c4d5e6f', summary: 'Refund', approverDepartment: 'finance', args: {} }, message: 'Awaiting approval', durationMs: 1 };
+const hashRead: ToolOutcome = {
+  ok: true,
+  tool: 'verify_audit_chain',
+  result: { ok: true, rowsChecked: 10, lastHash: 'a3f1c2d4e5b6978812345678abcdef0123456789abcdef0123456789abcdef01' },
+  durationMs: 1,
+};
+const configChanged: ToolOutcome = {
+  ok: true,
+  tool: 'set_config',
+  result: { key: 'trading.kill_switch', previousValue: false, value: true, version: 3 },
+  durationMs: 1,
+};
+const approvalCreated: ToolOutcome = {
+  ok: true,
+  tool: 'refund_payment',
+  pendingApproval: { id: '6f1c0f49-3f5e-4a51-9d7c-1a2b3c4d5e6f', summary: 'Refund', approverDepartment: 'finance', args: {} },
+  message: 'Awaiting approval',
+  durationMs: 1,
+};
 const refused: ToolOutcome = { ok: false, tool: 'set_config', error: 'forbidden', message: 'Not allowed', durationMs: 1 };
 
 const input = (answer: string, extra: Partial<GateInput> = {}): GateInput => ({ answer, locale: 'pt-BR', outcomes: [read], ...extra });
@@ -42,7 +58,8 @@ describe('answer gate rules, one by one', () => {
       '✅ **Feito**: trading.kill_switch false → true (v3). ⚠️ Revise o risco ~5% amanhã.',
       'Cliente ana.souza@example.com no plano Pro #3, churn médio 2,5 % ao mês.',
       'MRR R$12.345 and 212 paying customers; BTC/USDT 1h at 97,432.10 USDT.',
-    ]) expect(fails('unprintable', good), good).toBeUndefined();
+    ])
+      expect(fails('unprintable', good), good).toBeUndefined();
   });
 
   it('markup: tool-call syntax, JSON, code blocks, HTML, chat-template tokens', () => {
@@ -83,7 +100,11 @@ describe('answer gate rules, one by one', () => {
     expect(fails('secret', 'a chave da Binance é vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A')).toBeDefined();
     expect(fails('secret', 'valor configurado: hunter2hunter2', { secrets: ['hunter2hunter2'] })).toBeDefined();
     // Identifiers a tool returned, and ids, are not leaks.
-    expect(fails('secret', 'Último hash a3f1c2d4e5b6978812345678abcdef0123456789abcdef0123456789abcdef01, 10 registros.', { outcomes: [hashRead] })).toBeUndefined();
+    expect(
+      fails('secret', 'Último hash a3f1c2d4e5b6978812345678abcdef0123456789abcdef0123456789abcdef01, 10 registros.', {
+        outcomes: [hashRead],
+      }),
+    ).toBeUndefined();
     expect(fails('secret', 'Aprovação 6f1c0f49-3f5e-4a51-9d7c-1a2b3c4d5e6f aguardando.')).toBeUndefined();
     expect(fails('secret', 'Documento politica-de-reembolso-clientes-enterprise-2026 v2')).toBeUndefined();
   });
@@ -100,7 +121,18 @@ describe('answer gate rules, one by one', () => {
   });
 
   it('unbacked_claim: a claim of an effect needs an effect or an approval of this turn', () => {
-    for (const claim of ['Pronto, ativei o kill switch.', 'Reembolsei o pagamento do cliente.', 'O kill switch foi ativado.', 'Feito!', 'A campanha foi pausada com sucesso.', "I've turned the kill switch on.", 'The payment has been refunded.', 'The kill switch is now on.', 'Done. The campaign is paused.', 'Successfully updated the plan.']) {
+    for (const claim of [
+      'Pronto, ativei o kill switch.',
+      'Reembolsei o pagamento do cliente.',
+      'O kill switch foi ativado.',
+      'Feito!',
+      'A campanha foi pausada com sucesso.',
+      "I've turned the kill switch on.",
+      'The payment has been refunded.',
+      'The kill switch is now on.',
+      'Done. The campaign is paused.',
+      'Successfully updated the plan.',
+    ]) {
       expect(claimsEffect(claim), claim).toBe(true);
       expect(fails('unbacked_claim', claim, { outcomes: [read] }), claim).toBeDefined();
       expect(fails('unbacked_claim', claim, { outcomes: [refused] }), claim).toBeDefined();
@@ -108,7 +140,14 @@ describe('answer gate rules, one by one', () => {
       expect(fails('unbacked_claim', claim, { outcomes: [approvalCreated] }), claim).toBeUndefined();
     }
     // Status reads are not claims.
-    for (const statement of ['A campanha Halving Watch está pausada.', '3 robôs estão parados e 2 rodando.', 'Pronto, consultei a ferramenta: MRR R$ 10.', 'Three payments failed and were declined.', 'We closed 12 deals this month.', 'O kill switch está ligado desde ontem.']) {
+    for (const statement of [
+      'A campanha Halving Watch está pausada.',
+      '3 robôs estão parados e 2 rodando.',
+      'Pronto, consultei a ferramenta: MRR R$ 10.',
+      'Three payments failed and were declined.',
+      'We closed 12 deals this month.',
+      'O kill switch está ligado desde ontem.',
+    ]) {
       expect(claimsEffect(statement), statement).toBe(false);
     }
   });

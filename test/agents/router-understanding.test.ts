@@ -41,7 +41,10 @@ describe('windows looked back over', () => {
   it('routes the window into the tool arguments', () => {
     expect(routeMessage('finance', 'lista os pagtos q falharam ontem', NOW)).toMatchObject({ tool: 'failed_payments', args: { days: 2 } });
     expect(routeMessage('finance', 'MRR dos últimos 6 meses', NOW)).toMatchObject({ tool: 'revenue_summary', args: { months: 6 } });
-    expect(routeMessage('security', 'any weird logins or api key stuff lately?? last week', NOW)).toMatchObject({ tool: 'detect_anomalies', args: { hours: 168 } });
+    expect(routeMessage('security', 'any weird logins or api key stuff lately?? last week', NOW)).toMatchObject({
+      tool: 'detect_anomalies',
+      args: { hours: 168 },
+    });
   });
 });
 
@@ -61,8 +64,14 @@ describe('days ahead', () => {
   });
 
   it('schedules the follow-up on the day named', () => {
-    expect(routeMessage('sales', 'agenda follow-up com ana@example.com na sexta', NOW)).toMatchObject({ tool: 'schedule_follow_up', args: { email: 'ana@example.com', inDays: 3 } });
-    expect(routeMessage('sales', 'schedule a follow up with joe@example.com in 2 weeks', NOW)).toMatchObject({ tool: 'schedule_follow_up', args: { inDays: 14 } });
+    expect(routeMessage('sales', 'agenda follow-up com ana@example.com na sexta', NOW)).toMatchObject({
+      tool: 'schedule_follow_up',
+      args: { email: 'ana@example.com', inDays: 3 },
+    });
+    expect(routeMessage('sales', 'schedule a follow up with joe@example.com in 2 weeks', NOW)).toMatchObject({
+      tool: 'schedule_follow_up',
+      args: { inDays: 14 },
+    });
   });
 });
 
@@ -79,7 +88,10 @@ describe('amounts', () => {
 
   it('a partial refund carries its amount; a refund without one is the whole payment', () => {
     const id = '6f1c0f49-3f5e-4a51-9d7c-1a2b3c4d5e6f';
-    expect(routeMessage('finance', `give back R$50 of payment ${id}, partial refund`, NOW)).toMatchObject({ tool: 'refund_payment', args: { paymentId: id, amountCents: 5_000 } });
+    expect(routeMessage('finance', `give back R$50 of payment ${id}, partial refund`, NOW)).toMatchObject({
+      tool: 'refund_payment',
+      args: { paymentId: id, amountCents: 5_000 },
+    });
     expect(routeMessage('finance', `reembolsa o pagamento ${id}, cobrança duplicada`, NOW)!.args).not.toHaveProperty('amountCents');
   });
 });
@@ -97,27 +109,44 @@ describe('reads are never routed to writes', () => {
   });
 
   it('an imperative reaches the write, with its value', () => {
-    expect(routeMessage('settings', 'flip trading.kill_switch on', NOW)).toMatchObject({ tool: 'set_config', args: { key: 'trading.kill_switch', value: true } });
-    expect(routeMessage('settings', 'liga o kill switch, mercado derretendo', NOW)).toMatchObject({ tool: 'set_config', args: { key: 'trading.kill_switch', value: true } });
-    expect(routeMessage('marketing', "pause Indique e Ganhe asap, budget's blown", NOW)).toMatchObject({ tool: 'pause_campaign', args: { campaign: 'Indique e Ganhe' } });
+    expect(routeMessage('settings', 'flip trading.kill_switch on', NOW)).toMatchObject({
+      tool: 'set_config',
+      args: { key: 'trading.kill_switch', value: true },
+    });
+    expect(routeMessage('settings', 'liga o kill switch, mercado derretendo', NOW)).toMatchObject({
+      tool: 'set_config',
+      args: { key: 'trading.kill_switch', value: true },
+    });
+    expect(routeMessage('marketing', "pause Indique e Ganhe asap, budget's blown", NOW)).toMatchObject({
+      tool: 'pause_campaign',
+      args: { campaign: 'Indique e Ganhe' },
+    });
   });
 
   it('a statement that resembles an action answers the read and offers the action, in the language asked', () => {
     const message = 'o lead caio.moreira@gmail.com desistiu, perdido por preço';
     expect(routeMessage('sales', message, NOW)).toMatchObject({ tool: 'list_leads', offer: 'update_lead_stage' });
-    expect(requestedAction('sales', message)).toMatchObject({ tool: 'update_lead_stage', offered: true, args: { email: 'caio.moreira@gmail.com', stage: 'lost' } });
+    expect(requestedAction('sales', message)).toMatchObject({
+      tool: 'update_lead_stage',
+      offered: true,
+      args: { email: 'caio.moreira@gmail.com', stage: 'lost' },
+    });
     const [line] = reportActions('sales', message, [], 'pt-BR');
     expect(line).toMatchObject({ status: 'not_done', tool: 'update_lead_stage' });
     expect(line!.text).toContain('Nada foi alterado');
     expect(line!.text).toContain('marque o lead caio.moreira@gmail.com como perdido');
     // A question about a setting offers the change of that setting, not a generic one.
     const [offer] = reportActions('settings', "what's the brute force threshold set to?", [], 'en');
-    expect(offer!.text).toBe('ℹ️ Nothing was changed. If you want to change a setting, ask for it directly: "set security.brute_force_threshold to <value>".');
+    expect(offer!.text).toBe(
+      'ℹ️ Nothing was changed. If you want to change a setting, ask for it directly: "set security.brute_force_threshold to <value>".',
+    );
   });
 
   it('no message of the evaluation sets that expects a read is routed to a write', async () => {
     const all = [...(await loadEvalMessages()), ...(await loadEvalMessages(HELDOUT_MESSAGES_FILE))];
-    const readToWrite = all.filter((m) => TOOLS.get(m.tool)!.effect === 'read' && TOOLS.get(routeMessage(m.agent, m.message, NOW)?.tool ?? m.tool)!.effect !== 'read');
+    const readToWrite = all.filter(
+      (m) => TOOLS.get(m.tool)!.effect === 'read' && TOOLS.get(routeMessage(m.agent, m.message, NOW)?.tool ?? m.tool)!.effect !== 'read',
+    );
     expect(readToWrite.map((m) => m.id)).toEqual([]);
   });
 });
@@ -174,8 +203,18 @@ describe("the issue's field reports, one by one", () => {
     ['ceo', 'How many traders do we have?', 'company_kpis', {}],
     ['subscriptions', 'bump ana@example.com to enterprise', 'change_plan', { email: 'ana@example.com', planId: 'enterprise' }],
     ['security', 'any weird logins or api key stuff lately??', 'detect_anomalies', { hours: 168 }],
-    ['marketing', 'pausa o Halving Watch do youtube, estourou a verba', 'pause_campaign', { campaign: 'Halving Watch do youtube', reason: 'estourou a verba' }],
-    ['marketing', 'pause the Halving Watch campaign pls, creative is wrong', 'pause_campaign', { campaign: 'Halving Watch', reason: 'creative is wrong' }],
+    [
+      'marketing',
+      'pausa o Halving Watch do youtube, estourou a verba',
+      'pause_campaign',
+      { campaign: 'Halving Watch do youtube', reason: 'estourou a verba' },
+    ],
+    [
+      'marketing',
+      'pause the Halving Watch campaign pls, creative is wrong',
+      'pause_campaign',
+      { campaign: 'Halving Watch', reason: 'creative is wrong' },
+    ],
     ['subscriptions', 'what does the enterprise plan include?', 'list_plans', {}],
     ['audit', 'quem mexeu no kill switch?', 'config_history', { key: 'trading.kill_switch' }],
   ] as const)('%s: "%s" → %s %j', (agent, message, tool, args) => {
@@ -183,24 +222,53 @@ describe("the issue's field reports, one by one", () => {
   });
 });
 
-it('reports the tool layer\'s and the tools\' usual refusals in Portuguese', () => {
-  const refusal = (error: 'forbidden' | 'not_found' | 'unavailable' | 'invalid_arguments', message: string) => refusalDetail({ ok: false, tool: 'x', error, message, durationMs: 0 }, 'pt-BR');
-  expect(refusal('forbidden', 'Not allowed: the marketing department may not use refund_payment.')).toBe('o departamento Marketing não pode usar refund_payment.');
-  expect(refusal('invalid_arguments', 'Invalid arguments for set_config: key: Invalid input; value: Invalid input')).toBe('confira os campos key, value.');
-  expect(refusal('not_found', 'No payment 6f1c0f49-3f5e-4a51-9d7c-1a2b3c4d5e6f.')).toBe('pagamento 6f1c0f49-3f5e-4a51-9d7c-1a2b3c4d5e6f não encontrado.');
-  expect(refusal('not_found', 'trading.kill_switch is already false; nothing to change.')).toBe('trading.kill_switch já está em false; nada a mudar.');
-  expect(refusal('not_found', 'Black Friday Cripto is finished; only active or scheduled campaigns can be paused.')).toBe('Black Friday Cripto está finished; só campanhas ativas ou agendadas podem ser pausadas.');
-  expect(refusal('forbidden', 'The Free plan allows 3 backtests a day and 3 ran today; upgrade to Pro for more.')).toBe('o plano Free permite 3 backtests por dia e 3 já rodaram hoje; mude para o Pro para ter mais.');
-  expect(refusal('not_found', 'No setting risk.foo (did you mean risk.stop_loss_pct?).')).toBe('a configuração risk.foo não existe (quis dizer risk.stop_loss_pct?).');
-  expect(refusal('unavailable', 'A refund needs Stripe: set STRIPE_SECRET_KEY (billing runs in local mode; nothing is charged or refunded).')).toBe('reembolsos precisam do Stripe: defina STRIPE_SECRET_KEY (sem ela o faturamento roda em modo local e nada é cobrado nem reembolsado).');
+it("reports the tool layer's and the tools' usual refusals in Portuguese", () => {
+  const refusal = (error: 'forbidden' | 'not_found' | 'unavailable' | 'invalid_arguments', message: string) =>
+    refusalDetail({ ok: false, tool: 'x', error, message, durationMs: 0 }, 'pt-BR');
+  expect(refusal('forbidden', 'Not allowed: the marketing department may not use refund_payment.')).toBe(
+    'o departamento Marketing não pode usar refund_payment.',
+  );
+  expect(refusal('invalid_arguments', 'Invalid arguments for set_config: key: Invalid input; value: Invalid input')).toBe(
+    'confira os campos key, value.',
+  );
+  expect(refusal('not_found', 'No payment 6f1c0f49-3f5e-4a51-9d7c-1a2b3c4d5e6f.')).toBe(
+    'pagamento 6f1c0f49-3f5e-4a51-9d7c-1a2b3c4d5e6f não encontrado.',
+  );
+  expect(refusal('not_found', 'trading.kill_switch is already false; nothing to change.')).toBe(
+    'trading.kill_switch já está em false; nada a mudar.',
+  );
+  expect(refusal('not_found', 'Black Friday Cripto is finished; only active or scheduled campaigns can be paused.')).toBe(
+    'Black Friday Cripto está finished; só campanhas ativas ou agendadas podem ser pausadas.',
+  );
+  expect(refusal('forbidden', 'The Free plan allows 3 backtests a day and 3 ran today; upgrade to Pro for more.')).toBe(
+    'o plano Free permite 3 backtests por dia e 3 já rodaram hoje; mude para o Pro para ter mais.',
+  );
+  expect(refusal('not_found', 'No setting risk.foo (did you mean risk.stop_loss_pct?).')).toBe(
+    'a configuração risk.foo não existe (quis dizer risk.stop_loss_pct?).',
+  );
+  expect(
+    refusal('unavailable', 'A refund needs Stripe: set STRIPE_SECRET_KEY (billing runs in local mode; nothing is charged or refunded).'),
+  ).toBe(
+    'reembolsos precisam do Stripe: defina STRIPE_SECRET_KEY (sem ela o faturamento roda em modo local e nada é cobrado nem reembolsado).',
+  );
   expect(refusal('not_found', 'Something only a tool says.')).toBe('Something only a tool says.');
 });
 
 it('answers say the window they looked at, in words', () => {
-  expect(renderToolResult('detect_anomalies', { hours: 168, findings: [] }, 'pt-BR')).toBe('Nenhuma anomalia nos últimos 7 dias (só esse período foi verificado).');
-  expect(renderToolResult('detect_anomalies', { hours: 24, findings: [] }, 'en')).toBe('No anomalies in the last 24 h (only that period was checked).');
+  expect(renderToolResult('detect_anomalies', { hours: 168, findings: [] }, 'pt-BR')).toBe(
+    'Nenhuma anomalia nos últimos 7 dias (só esse período foi verificado).',
+  );
+  expect(renderToolResult('detect_anomalies', { hours: 24, findings: [] }, 'en')).toBe(
+    'No anomalies in the last 24 h (only that period was checked).',
+  );
   expect(renderToolResult('query_audit_log', { hours: 48, entries: [] }, 'pt-BR')).toBe('Nenhum registro nos últimos 2 dias.');
-  expect(renderToolResult('failed_payments', { days: 1, failedPayments: 0, failedAmountCents: 0, atRiskCents: 0, pastDueSubscriptions: 0 }, 'pt-BR')).toMatch(/^No último dia: 0 pagamentos falharam/);
+  expect(
+    renderToolResult(
+      'failed_payments',
+      { days: 1, failedPayments: 0, failedAmountCents: 0, atRiskCents: 0, pastDueSubscriptions: 0 },
+      'pt-BR',
+    ),
+  ).toMatch(/^No último dia: 0 pagamentos falharam/);
 });
 
 it('every catalogue tool has an answer template (no raw JSON answers)', () => {

@@ -24,7 +24,9 @@ const DOORS = ['cli/', 'server/', 'telegram/'];
 const PENDING: ReadonlyMap<string, string> = new Map([]);
 
 /** Every drizzle table (or view) db/schema exports, by export name: found, not listed by hand. */
-const TABLES: ReadonlySet<string> = new Set(Object.entries(schema).flatMap(([name, value]) => (is(value, PgTable) || is(value, PgView) ? [name] : [])));
+const TABLES: ReadonlySet<string> = new Set(
+  Object.entries(schema).flatMap(([name, value]) => (is(value, PgTable) || is(value, PgView) ? [name] : [])),
+);
 
 const doorFiles = DOORS.flatMap((door) => sourceFiles(path.join(ROOT, door))).map((file) => ({ file, name: rel(file) }));
 
@@ -33,7 +35,9 @@ const tablesOfModule = new Map<string, Promise<string[]>>();
 function tablesExportedBy(target: string): Promise<string[]> {
   let tables = tablesOfModule.get(target);
   if (!tables) {
-    tables = import(pathToFileURL(path.join(ROOT, target)).href).then((module: Record<string, unknown>) => Object.keys(module).filter((name) => TABLES.has(name) && (is(module[name], PgTable) || is(module[name], PgView))));
+    tables = import(pathToFileURL(path.join(ROOT, target)).href).then((module: Record<string, unknown>) =>
+      Object.keys(module).filter((name) => TABLES.has(name) && (is(module[name], PgTable) || is(module[name], PgView))),
+    );
     tablesOfModule.set(target, tables);
   }
   return tables;
@@ -60,7 +64,8 @@ async function offencesOf(name: string, source: string): Promise<string[]> {
 describe('doors never read tables (issue 20)', () => {
   it('knows the tables from db/schema itself', () => {
     expect(TABLES.size).toBeGreaterThan(30);
-    for (const table of ['users', 'bots', 'customers', 'notifications', 'approvals', 'telegramLinks']) expect(TABLES, table).toContain(table);
+    for (const table of ['users', 'bots', 'customers', 'notifications', 'approvals', 'telegramLinks'])
+      expect(TABLES, table).toContain(table);
     // Enums, column helpers and types are not tables.
     for (const other of ['botStatuses', 'departments']) expect(TABLES.has(other), other).toBe(false);
   });
@@ -118,7 +123,8 @@ describe('doors never read tables (issue 20)', () => {
 
   it('the scan catches a door that reads a table', async () => {
     // The door's approvals as they were before issue 20: they read `approvals`, `notifications` and `users`.
-    const before = "import { and, eq } from 'drizzle-orm';\nimport { approvals, notifications, users, type Database } from '../db/index.ts';\nimport * as db from '../db/index.ts';\n";
+    const before =
+      "import { and, eq } from 'drizzle-orm';\nimport { approvals, notifications, users, type Database } from '../db/index.ts';\nimport * as db from '../db/index.ts';\n";
     expect(await offencesOf('telegram/approvals.ts', before)).toEqual([
       'imports drizzle-orm (and, eq): query builders belong in a domain module',
       'imports the tables approvals, notifications, users from db/index.ts',

@@ -18,9 +18,12 @@ const NOT_PRODUCT = new Set(['test', 'bench', 'node_modules', 'data', 'docs', 'd
 
 /** Error classes that are not ProductErrors, each with why. */
 const NOT_PRODUCT_ERRORS: Readonly<Record<string, string>> = {
-  'cli/commands/bots.ts:Refused': 'control flow inside `bots`: thrown by its tool call and caught by the same command (one line, --json, exit 1); it never leaves the module',
-  'cli/commands/bots.ts:AwaitingApproval': 'control flow inside `bots`: a pending approval is a success (exit 0), caught by the same command',
-  'trading/runner/bot-runner.ts:StaleOwnerError': 'a fencing signal between workers (another worker took the bot over); caught by the runner, never shown to a person',
+  'cli/commands/bots.ts:Refused':
+    'control flow inside `bots`: thrown by its tool call and caught by the same command (one line, --json, exit 1); it never leaves the module',
+  'cli/commands/bots.ts:AwaitingApproval':
+    'control flow inside `bots`: a pending approval is a success (exit 0), caught by the same command',
+  'trading/runner/bot-runner.ts:StaleOwnerError':
+    'a fencing signal between workers (another worker took the bot over); caught by the runner, never shown to a person',
 };
 
 function productFiles(): string[] {
@@ -69,7 +72,9 @@ describe('one error model', () => {
   const classes = errorClasses();
 
   it('finds the error classes (the scan works)', () => {
-    expect(classes.map((c) => c.name)).toEqual(expect.arrayContaining(['UsageError', 'ConfigError', 'ToolRefusal', 'TenantScopeError', 'TelegramSendError']));
+    expect(classes.map((c) => c.name)).toEqual(
+      expect.arrayContaining(['UsageError', 'ConfigError', 'ToolRefusal', 'TenantScopeError', 'TelegramSendError']),
+    );
   });
 
   it('every error class in the product is a ProductError or is listed with its reason', () => {
@@ -104,8 +109,17 @@ describe('one error model', () => {
   });
 
   it('answers a product error over HTTP with its category and status, anything else with 500', async () => {
-    const logger = createLogger({ log: { level: 'silent', format: 'json' } }, { destination: new Writable({ write: (_c, _e, done) => done() }) });
-    const app = createApp({ database: {} as DatabaseHandle, metrics: createMetrics({ defaultMetrics: false }), logger, version: '0', startedAt: new Date() });
+    const logger = createLogger(
+      { log: { level: 'silent', format: 'json' } },
+      { destination: new Writable({ write: (_c, _e, done) => done() }) },
+    );
+    const app = createApp({
+      database: {} as DatabaseHandle,
+      metrics: createMetrics({ defaultMetrics: false }),
+      logger,
+      version: '0',
+      startedAt: new Date(),
+    });
     app.get('/usage', () => {
       throw new UsageError('say which bot');
     });

@@ -41,7 +41,11 @@ describe('notifications as a layer (issue 20)', () => {
     const above = ['telegram/', 'workflows/', 'billing/', 'trading/', 'workers/', 'agents/', 'tools/', 'cli/', 'server/', 'demo/', 'jobs/'];
     const offences = product
       .filter(({ name }) => name.startsWith('notifications/'))
-      .flatMap(({ file, name }) => importsOf(file).filter((target) => above.some((prefix) => target.startsWith(prefix))).map((target) => `${name} → ${target}`));
+      .flatMap(({ file, name }) =>
+        importsOf(file)
+          .filter((target) => above.some((prefix) => target.startsWith(prefix)))
+          .map((target) => `${name} → ${target}`),
+      );
     expect(offences).toEqual([]);
   });
 
@@ -63,11 +67,26 @@ describe('notifications as a layer (issue 20)', () => {
     const drawing = ['telegram/charts/charts.ts', 'telegram/charts/svg.ts', 'telegram/charts/render.ts'];
     for (const name of drawing) {
       const imports = importsOf(path.join(ROOT, name));
-      expect(imports.filter((target) => target.startsWith('db/')), name).toEqual([]);
+      expect(
+        imports.filter((target) => target.startsWith('db/')),
+        name,
+      ).toEqual([]);
     }
     const charts = product.filter(({ name }) => name.startsWith('telegram/charts/'));
-    expect(charts.flatMap(({ file, name }) => importsOf(file).filter((target) => target.startsWith('telegram/outbox/')).map((target) => `${name} → ${target}`))).toEqual([]);
+    expect(
+      charts.flatMap(({ file, name }) =>
+        importsOf(file)
+          .filter((target) => target.startsWith('telegram/outbox/'))
+          .map((target) => `${name} → ${target}`),
+      ),
+    ).toEqual([]);
     const outboxProtocol = product.filter(({ name }) => name.startsWith('notifications/'));
-    expect(outboxProtocol.flatMap(({ file, name }) => importsOf(file).filter((target) => target.includes('/charts/')).map((target) => `${name} → ${target}`))).toEqual([]);
+    expect(
+      outboxProtocol.flatMap(({ file, name }) =>
+        importsOf(file)
+          .filter((target) => target.includes('/charts/'))
+          .map((target) => `${name} → ${target}`),
+      ),
+    ).toEqual([]);
   });
 });

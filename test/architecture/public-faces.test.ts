@@ -7,19 +7,37 @@ import { rel, relativeImportsOf, sourceFiles } from '../support/source-files.ts'
 
 /** Second public entries, each lighter than its folder's index for a reason written beside it. */
 const PUBLIC_ENTRIES: ReadonlyMap<string, string> = new Map([
-  ['trading/engine.ts', 'the engine alone (candle files, indicators, strategies, backtests): what a file backtest loads, without the database, ccxt or Mastra (test/cli/lazy-start.test.ts)'],
+  [
+    'trading/engine.ts',
+    'the engine alone (candle files, indicators, strategies, backtests): what a file backtest loads, without the database, ccxt or Mastra (test/cli/lazy-start.test.ts)',
+  ],
 ]);
 
 /** Imports past an index that stay, each with why; an entry that no longer occurs must come off. */
 const PAST_THE_INDEX: ReadonlyMap<string, string> = new Map([
-  ['billing/figures.ts -> figures/window.ts', "figures/index.ts gathers billing's finance figures (through billing/index.ts) with the trading ones: billing importing that index back would make a cycle"],
-  ['candles/resample.ts -> trading/market-data/timeframe.ts', 'a maintenance script kept beside the data it resamples, not part of the product'],
-  ['cli/commands/start.ts -> observability/company.ts', 'the company gauges read the workers and the audit chain; observability/index.ts is loaded by every command and by workers/ itself, so these stay out of it'],
-  ['eval/messages.ts -> tools/policy.ts', 'the evaluation checks its message files without loading the tools (and through them the database drivers)'],
+  [
+    'billing/figures.ts -> figures/window.ts',
+    "figures/index.ts gathers billing's finance figures (through billing/index.ts) with the trading ones: billing importing that index back would make a cycle",
+  ],
+  [
+    'candles/resample.ts -> trading/market-data/timeframe.ts',
+    'a maintenance script kept beside the data it resamples, not part of the product',
+  ],
+  [
+    'cli/commands/start.ts -> observability/company.ts',
+    'the company gauges read the workers and the audit chain; observability/index.ts is loaded by every command and by workers/ itself, so these stay out of it',
+  ],
+  [
+    'eval/messages.ts -> tools/policy.ts',
+    'the evaluation checks its message files without loading the tools (and through them the database drivers)',
+  ],
   ['eval/messages.ts -> agents/toolsets.ts', 'the evaluation reads the agents’ tool sets without loading Mastra'],
   ['eval/offline.ts -> agents/intents.ts', 'the offline evaluation scores the intent matcher alone, without loading Mastra'],
   ['eval/run.ts -> test/support/chaos-model.ts', '`npm run eval -- --scripted chaos` plays the suite’s own bad model'],
-  ['eval/run.ts -> test/support/fake-ollama.ts', '`npm run eval -- --scripted` serves the scripted models over the Ollama protocol the suite uses'],
+  [
+    'eval/run.ts -> test/support/fake-ollama.ts',
+    '`npm run eval -- --scripted` serves the scripted models over the Ollama protocol the suite uses',
+  ],
   ['eval/run.ts -> test/support/perfect-model.ts', '`npm run eval -- --scripted perfect` plays the suite’s perfect model'],
 ]);
 

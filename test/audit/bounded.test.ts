@@ -1,6 +1,14 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendAudit, boundAuditJson, canonicalJson, MAX_AUDIT_JSON_CHARS, sha256Hex, storableText, verifyAuditChain } from '../../audit/index.ts';
+import {
+  appendAudit,
+  boundAuditJson,
+  canonicalJson,
+  MAX_AUDIT_JSON_CHARS,
+  sha256Hex,
+  storableText,
+  verifyAuditChain,
+} from '../../audit/index.ts';
 import { queryRows } from '../../db/index.ts';
 import { toolNameForAudit } from '../../tools/index.ts';
 import { createTestDatabase, testDrivers, type TestDatabase } from '../support/databases.ts';
@@ -16,7 +24,12 @@ describe('bounded audit values', () => {
     expect(boundAuditJson(small)).toBe(small);
     const big = { paymentId: 'all', reason: 'x'.repeat(1_000_000) };
     const text = canonicalJson(big);
-    expect(boundAuditJson(big)).toEqual({ truncated: true, chars: text.length, sha256: sha256Hex(text), head: text.slice(0, MAX_AUDIT_JSON_CHARS) });
+    expect(boundAuditJson(big)).toEqual({
+      truncated: true,
+      chars: text.length,
+      sha256: sha256Hex(text),
+      head: text.slice(0, MAX_AUDIT_JSON_CHARS),
+    });
   });
 
   it('escapes what PostgreSQL cannot store, and only that', () => {
@@ -43,9 +56,23 @@ describe.each(testDrivers)('audit rows from hostile input (%s)', (driver) => {
   });
 
   it('stores a 1 MB argument bounded, NUL in names and values escaped, and the chain verifies', async () => {
-    const first = await appendAudit(test.handle.db, { actorKind: 'agent', actorId: 'model\u0000', action: 'tool.call', tool: 'refund_payment\u0000', args: { reason: 'y'.repeat(1_000_000), 'k\u0000': 'v\u0000\uDC00' }, outcome: 'denied', details: { note: 'n'.repeat(10_000) } });
+    const first = await appendAudit(test.handle.db, {
+      actorKind: 'agent',
+      actorId: 'model\u0000',
+      action: 'tool.call',
+      tool: 'refund_payment\u0000',
+      args: { reason: 'y'.repeat(1_000_000), 'k\u0000': 'v\u0000\uDC00' },
+      outcome: 'denied',
+      details: { note: 'n'.repeat(10_000) },
+    });
     await appendAudit(test.handle.db, { actorKind: 'system', actorId: 'test', action: 'after', outcome: 'ok' });
-    const [row] = await queryRows<{ tool: string; actor_id: string; args_chars: number; args: { truncated: boolean; chars: number }; details: { truncated: boolean } }>(
+    const [row] = await queryRows<{
+      tool: string;
+      actor_id: string;
+      args_chars: number;
+      args: { truncated: boolean; chars: number };
+      details: { truncated: boolean };
+    }>(
       test.handle.db,
       sql`select tool, actor_id, length(args::text)::int as args_chars, args, details from audit_log where id = ${first.id}`,
     );
@@ -57,8 +84,17 @@ describe.each(testDrivers)('audit rows from hostile input (%s)', (driver) => {
     expect(row!.details.truncated).toBe(true);
     expect(await verifyAuditChain(test.handle.db)).toMatchObject({ ok: true });
     // A small value with escapes is kept whole and readable.
-    const second = await appendAudit(test.handle.db, { actorKind: 'agent', action: 'tool.call', tool: 'x', args: { 'k\u0000': 'v\u0000\uDC00' }, outcome: 'denied' });
-    const [small] = await queryRows<{ args: Record<string, string> }>(test.handle.db, sql`select args from audit_log where id = ${second.id}`);
+    const second = await appendAudit(test.handle.db, {
+      actorKind: 'agent',
+      action: 'tool.call',
+      tool: 'x',
+      args: { 'k\u0000': 'v\u0000\uDC00' },
+      outcome: 'denied',
+    });
+    const [small] = await queryRows<{ args: Record<string, string> }>(
+      test.handle.db,
+      sql`select args from audit_log where id = ${second.id}`,
+    );
     expect(small!.args).toEqual({ 'k\\u0000': 'v\\u0000\\udc00' });
     expect(await verifyAuditChain(test.handle.db)).toMatchObject({ ok: true });
   });

@@ -28,7 +28,10 @@ describe('billing service (real Stripe SDK against a local Stripe stand-in)', ()
 
   it('syncs the catalogue idempotently through lookup keys and stores the ids', async () => {
     const first = await billing.syncCatalog();
-    expect(first.products.map((p) => [p.planId, p.created])).toEqual([['pro', true], ['enterprise', true]]);
+    expect(first.products.map((p) => [p.planId, p.created])).toEqual([
+      ['pro', true],
+      ['enterprise', true],
+    ]);
     expect(first.prices.every((p) => p.created)).toBe(true);
     expect(fake.prices.size).toBe(4);
     const second = await billing.syncCatalog();
@@ -42,9 +45,20 @@ describe('billing service (real Stripe SDK against a local Stripe stand-in)', ()
   });
 
   it('creates the customer once and a checkout link with a trial', async () => {
-    const link = await billing.checkoutLink(scope(), { planId: 'pro', interval: 'month', successUrl: 'https://app.example/ok', cancelUrl: 'https://app.example/no', trialDays: 14 });
+    const link = await billing.checkoutLink(scope(), {
+      planId: 'pro',
+      interval: 'month',
+      successUrl: 'https://app.example/ok',
+      cancelUrl: 'https://app.example/no',
+      trialDays: 14,
+    });
     expect(link.url).toMatch(/^https:\/\//);
-    await billing.checkoutLink(scope(), { planId: 'pro', interval: 'month', successUrl: 'https://app.example/ok', cancelUrl: 'https://app.example/no' });
+    await billing.checkoutLink(scope(), {
+      planId: 'pro',
+      interval: 'month',
+      successUrl: 'https://app.example/ok',
+      cancelUrl: 'https://app.example/no',
+    });
     expect(fake.customers.size).toBe(1);
     const session = fake.sessions.get(link.sessionId)!;
     expect(session).toMatchObject({ mode: 'subscription', client_reference_id: tenantId, subscription_data: { trial_period_days: '14' } });
@@ -65,8 +79,15 @@ describe('billing service (real Stripe SDK against a local Stripe stand-in)', ()
     await billing.resume(scope(), { kind: 'trader' });
     [row] = await test.handle.db.select().from(db.subscriptions).where(eq(db.subscriptions.tenantId, tenantId));
     expect(row!.cancelAtPeriodEnd).toBe(false);
-    const changes = await test.handle.db.select().from(db.subscriptionChanges).where(eq(db.subscriptionChanges.tenantId, tenantId)).orderBy(db.subscriptionChanges.occurredAt);
-    expect(changes.map((c) => [c.kind, c.mrrBeforeCents, c.mrrAfterCents])).toEqual([['created', 0, 9_990], ['upgraded', 9_990, 49_990]]);
+    const changes = await test.handle.db
+      .select()
+      .from(db.subscriptionChanges)
+      .where(eq(db.subscriptionChanges.tenantId, tenantId))
+      .orderBy(db.subscriptionChanges.occurredAt);
+    expect(changes.map((c) => [c.kind, c.mrrBeforeCents, c.mrrAfterCents])).toEqual([
+      ['created', 0, 9_990],
+      ['upgraded', 9_990, 49_990],
+    ]);
     const audit = await queryRows<{ action: string }>(test.handle.db, sql`select action from audit_log order by id`);
     expect(audit.map((a) => a.action)).toEqual(['billing.change_plan', 'billing.cancel_at_period_end', 'billing.resume']);
   });
@@ -75,7 +96,9 @@ describe('billing service (real Stripe SDK against a local Stripe stand-in)', ()
     const local = new BillingService(test.handle.db, undefined);
     expect(local.localMode).toBe(true);
     await expect(local.syncCatalog()).rejects.toBeInstanceOf(StripeNotConfiguredError);
-    await expect(local.changePlan(scope(), { planId: 'pro', interval: 'month' }, { kind: 'trader' })).rejects.toThrow(/Changing plans needs Stripe: set STRIPE_SECRET_KEY/);
+    await expect(local.changePlan(scope(), { planId: 'pro', interval: 'month' }, { kind: 'trader' })).rejects.toThrow(
+      /Changing plans needs Stripe: set STRIPE_SECRET_KEY/,
+    );
     await local.ensurePlanRows(); // works without Stripe
     expect(await test.handle.db.$count(db.plans)).toBe(3);
   });

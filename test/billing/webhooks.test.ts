@@ -11,23 +11,62 @@ import { createTestDatabase, testDrivers, type TestDatabase } from '../support/d
 
 const SECRET = 'whsec_test_botcriptofy';
 const stripe = await createStripeClient({ secretKey: undefined });
-const silent = createLogger({ log: { level: 'silent', format: 'json' } }, { destination: new Writable({ write: (_c, _e, done) => done() }) });
+const silent = createLogger(
+  { log: { level: 'silent', format: 'json' } },
+  { destination: new Writable({ write: (_c, _e, done) => done() }) },
+);
 const T0 = Math.floor(Date.UTC(2026, 9, 1) / 1000);
 
 function subscriptionObject(overrides: Record<string, unknown> = {}) {
   return {
-    id: 'sub_1', object: 'subscription', customer: 'cus_1', status: 'active', cancel_at_period_end: false, canceled_at: null, ended_at: null,
-    trial_end: null, start_date: T0, metadata: {},
-    items: { data: [{ price: { id: 'price_pro_m', lookup_key: 'botcriptofy_pro_month', unit_amount: 9_990, currency: 'brl', recurring: { interval: 'month' } }, quantity: 1, current_period_start: T0, current_period_end: T0 + 30 * 86_400 }] },
+    id: 'sub_1',
+    object: 'subscription',
+    customer: 'cus_1',
+    status: 'active',
+    cancel_at_period_end: false,
+    canceled_at: null,
+    ended_at: null,
+    trial_end: null,
+    start_date: T0,
+    metadata: {},
+    items: {
+      data: [
+        {
+          price: {
+            id: 'price_pro_m',
+            lookup_key: 'botcriptofy_pro_month',
+            unit_amount: 9_990,
+            currency: 'brl',
+            recurring: { interval: 'month' },
+          },
+          quantity: 1,
+          current_period_start: T0,
+          current_period_end: T0 + 30 * 86_400,
+        },
+      ],
+    },
     ...overrides,
   };
 }
 
 function invoiceObject(overrides: Record<string, unknown> = {}) {
   return {
-    id: 'in_1', object: 'invoice', customer: 'cus_1', number: 'BCF-0001', status: 'open', currency: 'brl', amount_due: 9_990, amount_paid: 0,
-    attempt_count: 1, next_payment_attempt: T0 + 3 * 86_400, period_start: T0, period_end: T0 + 30 * 86_400, created: T0, payment_intent: 'pi_1',
-    status_transitions: { paid_at: null }, parent: { subscription_details: { subscription: 'sub_1' } },
+    id: 'in_1',
+    object: 'invoice',
+    customer: 'cus_1',
+    number: 'BCF-0001',
+    status: 'open',
+    currency: 'brl',
+    amount_due: 9_990,
+    amount_paid: 0,
+    attempt_count: 1,
+    next_payment_attempt: T0 + 3 * 86_400,
+    period_start: T0,
+    period_end: T0 + 30 * 86_400,
+    created: T0,
+    payment_intent: 'pi_1',
+    status_transitions: { paid_at: null },
+    parent: { subscription_details: { subscription: 'sub_1' } },
     lines: { data: [{ pricing: { price_details: { price: 'price_pro_m' } } }] },
     ...overrides,
   };
@@ -42,12 +81,26 @@ describe.each(testDrivers)('POST /webhooks/stripe on %s', (driver) => {
     test = await createTestDatabase(driver);
     const x = test.handle.db;
     await x.insert(db.plans).values(
-      (['free', 'pro', 'enterprise'] as const).map((id) => ({ id, name: id, monthlyPriceCents: 0, yearlyPriceCents: 0, stripeMonthlyPriceId: `price_${id}_m`, limits: { botsAllowed: 1, liveTradingAllowed: false, backtestsPerDay: 1, symbolsPerBot: 1, agentAccess: 'none' as const } })),
+      (['free', 'pro', 'enterprise'] as const).map((id) => ({
+        id,
+        name: id,
+        monthlyPriceCents: 0,
+        yearlyPriceCents: 0,
+        stripeMonthlyPriceId: `price_${id}_m`,
+        limits: { botsAllowed: 1, liveTradingAllowed: false, backtestsPerDay: 1, symbolsPerBot: 1, agentAccess: 'none' as const },
+      })),
     );
     await x.insert(db.tenants).values({ id: tenantId, kind: 'trader', name: 'Ana' });
     await x.insert(db.users).values({ tenantId, email: 'ana@example.com', name: 'Ana' });
     await x.insert(db.customers).values({ tenantId, email: 'ana@example.com', name: 'Ana' });
-    app = createApp({ database: test.handle, metrics: createMetrics({ defaultMetrics: false }), logger: silent, version: 't', startedAt: new Date(), stripeWebhooks: { stripe, secret: SECRET } });
+    app = createApp({
+      database: test.handle,
+      metrics: createMetrics({ defaultMetrics: false }),
+      logger: silent,
+      version: 't',
+      startedAt: new Date(),
+      stripeWebhooks: { stripe, secret: SECRET },
+    });
   });
   afterEach(async () => {
     webhookTestHooks.afterMirror = undefined;
@@ -60,11 +113,25 @@ describe.each(testDrivers)('POST /webhooks/stripe on %s', (driver) => {
   }
   async function deliver(payload: object, options: { secret?: string; timestamp?: number; signature?: string } = {}) {
     const body = JSON.stringify(payload);
-    const header = options.signature ?? stripe.webhooks.generateTestHeaderString({ payload: body, secret: options.secret ?? SECRET, ...(options.timestamp ? { timestamp: options.timestamp } : {}) });
-    return app.request('/webhooks/stripe', { method: 'POST', body, headers: { 'stripe-signature': header, 'content-type': 'application/json' } });
+    const header =
+      options.signature ??
+      stripe.webhooks.generateTestHeaderString({
+        payload: body,
+        secret: options.secret ?? SECRET,
+        ...(options.timestamp ? { timestamp: options.timestamp } : {}),
+      });
+    return app.request('/webhooks/stripe', {
+      method: 'POST',
+      body,
+      headers: { 'stripe-signature': header, 'content-type': 'application/json' },
+    });
   }
-  const count = async (table: string) => (await queryRows<{ n: number }>(test.handle.db, sql.raw(`select count(*)::int as n from ${table}`)))[0]!.n;
-  const link = () => deliver(event('checkout.session.completed', { id: 'cs_1', object: 'checkout.session', customer: 'cus_1', client_reference_id: tenantId }));
+  const count = async (table: string) =>
+    (await queryRows<{ n: number }>(test.handle.db, sql.raw(`select count(*)::int as n from ${table}`)))[0]!.n;
+  const link = () =>
+    deliver(
+      event('checkout.session.completed', { id: 'cs_1', object: 'checkout.session', customer: 'cus_1', client_reference_id: tenantId }),
+    );
 
   it('links the customer on checkout, then mirrors its subscription', async () => {
     expect((await link()).status).toBe(200);
@@ -72,15 +139,26 @@ describe.each(testDrivers)('POST /webhooks/stripe on %s', (driver) => {
     expect(customer!.stripeCustomerId).toBe('cus_1');
     expect((await deliver(event('customer.subscription.created', subscriptionObject()))).status).toBe(200);
     const [sub] = await test.handle.db.select().from(db.subscriptions);
-    expect(sub).toMatchObject({ tenantId, planId: 'pro', status: 'active', amountCents: 9_990, interval: 'month', stripeSubscriptionId: 'sub_1' });
+    expect(sub).toMatchObject({
+      tenantId,
+      planId: 'pro',
+      status: 'active',
+      amountCents: 9_990,
+      interval: 'month',
+      stripeSubscriptionId: 'sub_1',
+    });
     const [change] = await test.handle.db.select().from(db.subscriptionChanges);
     expect(change).toMatchObject({ kind: 'created', mrrBeforeCents: 0, mrrAfterCents: 9_990 });
   });
 
   it('rejects a bad signature or an expired timestamp with 400 and stores nothing', async () => {
     expect((await deliver(event('customer.subscription.created', subscriptionObject()), { secret: 'whsec_wrong' })).status).toBe(400);
-    expect((await deliver(event('customer.subscription.created', subscriptionObject()), { signature: 't=1,v1=deadbeef' })).status).toBe(400);
-    const expired = await deliver(event('customer.subscription.created', subscriptionObject()), { timestamp: Math.floor(Date.now() / 1000) - 3600 });
+    expect((await deliver(event('customer.subscription.created', subscriptionObject()), { signature: 't=1,v1=deadbeef' })).status).toBe(
+      400,
+    );
+    const expired = await deliver(event('customer.subscription.created', subscriptionObject()), {
+      timestamp: Math.floor(Date.now() / 1000) - 3600,
+    });
     expect(expired.status).toBe(400);
     expect(((await expired.json()) as { error: string }).error).toMatch(/tolerance/i);
     expect(await count('webhook_events')).toBe(0);
@@ -101,13 +179,31 @@ describe.each(testDrivers)('POST /webhooks/stripe on %s', (driver) => {
   it('never lets an older event overwrite newer state', async () => {
     await link();
     await deliver(event('customer.subscription.created', subscriptionObject(), T0));
-    const enterprise = { items: { data: [{ price: { id: 'price_ent_m', lookup_key: 'botcriptofy_enterprise_month', unit_amount: 49_990, currency: 'brl', recurring: { interval: 'month' } }, quantity: 1 }] } };
+    const enterprise = {
+      items: {
+        data: [
+          {
+            price: {
+              id: 'price_ent_m',
+              lookup_key: 'botcriptofy_enterprise_month',
+              unit_amount: 49_990,
+              currency: 'brl',
+              recurring: { interval: 'month' },
+            },
+            quantity: 1,
+          },
+        ],
+      },
+    };
     await deliver(event('customer.subscription.updated', subscriptionObject(enterprise), T0 + 20));
     await deliver(event('customer.subscription.updated', subscriptionObject({ status: 'past_due' }), T0 + 10)); // late arrival
     const [sub] = await test.handle.db.select().from(db.subscriptions);
     expect(sub).toMatchObject({ planId: 'enterprise', status: 'active', amountCents: 49_990 });
     const changes = await test.handle.db.select().from(db.subscriptionChanges).orderBy(db.subscriptionChanges.occurredAt);
-    expect(changes.map((c) => [c.kind, c.mrrBeforeCents, c.mrrAfterCents])).toEqual([['created', 0, 9_990], ['upgraded', 9_990, 49_990]]);
+    expect(changes.map((c) => [c.kind, c.mrrBeforeCents, c.mrrAfterCents])).toEqual([
+      ['created', 0, 9_990],
+      ['upgraded', 9_990, 49_990],
+    ]);
   });
 
   it('rolls back a handler that fails midway, answers 500, and succeeds when Stripe retries', async () => {
@@ -146,13 +242,19 @@ describe.each(testDrivers)('POST /webhooks/stripe on %s', (driver) => {
     expect(invoice).toMatchObject({ status: 'open', planId: 'pro', attemptCount: 1, amountDueCents: 9_990 });
     expect(invoice!.nextPaymentAttemptAt?.getTime()).toBe((T0 + 3 * 86_400) * 1000);
     const notes = await test.handle.db.select().from(db.notifications);
-    expect(notes.map((n) => [n.type, n.recipientDepartment ?? 'trader'])).toEqual([['payment_failed', 'trader'], ['payment_failed', 'finance']]);
-    expect(await count('payments where status = \'failed\'')).toBe(1);
+    expect(notes.map((n) => [n.type, n.recipientDepartment ?? 'trader'])).toEqual([
+      ['payment_failed', 'trader'],
+      ['payment_failed', 'finance'],
+    ]);
+    expect(await count("payments where status = 'failed'")).toBe(1);
 
     const last = invoiceObject({ attempt_count: 4, next_payment_attempt: null });
     await deliver(event('invoice.payment_failed', last, T0 + 20 * 86_400));
     const subs = await test.handle.db.select().from(db.subscriptions).orderBy(db.subscriptions.startedAt);
-    expect(subs.map((s) => [s.planId, s.status])).toEqual([['pro', 'canceled'], ['free', 'active']]);
+    expect(subs.map((s) => [s.planId, s.status])).toEqual([
+      ['pro', 'canceled'],
+      ['free', 'active'],
+    ]);
     const audit = await queryRows<{ action: string }>(test.handle.db, sql`select action from audit_log order by id`);
     expect(audit.map((a) => a.action)).toEqual(['billing.payment_failed', 'billing.payment_failed', 'billing.downgraded_to_free']);
     const changes = await test.handle.db.select().from(db.subscriptionChanges).orderBy(db.subscriptionChanges.occurredAt);
@@ -162,10 +264,25 @@ describe.each(testDrivers)('POST /webhooks/stripe on %s', (driver) => {
   it('records payments and refunds', async () => {
     await link();
     await deliver(event('customer.subscription.created', subscriptionObject()));
-    await deliver(event('invoice.paid', invoiceObject({ status: 'paid', amount_paid: 9_990, status_transitions: { paid_at: T0 + 60 }, charge: 'ch_1' })));
+    await deliver(
+      event(
+        'invoice.paid',
+        invoiceObject({ status: 'paid', amount_paid: 9_990, status_transitions: { paid_at: T0 + 60 }, charge: 'ch_1' }),
+      ),
+    );
     const [paid] = await test.handle.db.select().from(db.invoices);
     expect(paid).toMatchObject({ status: 'paid', amountPaidCents: 9_990 });
-    await deliver(event('charge.refunded', { id: 'ch_1', object: 'charge', amount: 9_990, amount_refunded: 4_000, currency: 'brl', payment_intent: 'pi_1', refunds: { data: [{ id: 're_1', amount: 4_000, created: T0 + 100 }] } }));
+    await deliver(
+      event('charge.refunded', {
+        id: 'ch_1',
+        object: 'charge',
+        amount: 9_990,
+        amount_refunded: 4_000,
+        currency: 'brl',
+        payment_intent: 'pi_1',
+        refunds: { data: [{ id: 're_1', amount: 4_000, created: T0 + 100 }] },
+      }),
+    );
     const [payment] = await test.handle.db.select().from(db.payments);
     expect(payment).toMatchObject({ status: 'partially_refunded', refundedCents: 4_000 });
     expect(await count('refunds')).toBe(1);
@@ -175,7 +292,11 @@ describe.each(testDrivers)('POST /webhooks/stripe on %s', (driver) => {
   });
 
   it('mirrors an invoice event in one statement: once however often it is replayed, never back in time, retried until the customer is linked', async () => {
-    const paid = event('invoice.paid', invoiceObject({ status: 'paid', amount_paid: 9_990, status_transitions: { paid_at: T0 + 60 }, charge: 'ch_9' }), T0 + 60);
+    const paid = event(
+      'invoice.paid',
+      invoiceObject({ status: 'paid', amount_paid: 9_990, status_transitions: { paid_at: T0 + 60 }, charge: 'ch_9' }),
+      T0 + 60,
+    );
     const early = await deliver(paid); // the customer is not linked yet
     expect(early.status).toBe(500);
     expect(await count('invoices')).toBe(0);
@@ -186,7 +307,9 @@ describe.each(testDrivers)('POST /webhooks/stripe on %s', (driver) => {
     await link();
     const answers = await Promise.all(Array.from({ length: 100 }, () => deliver(paid)));
     expect(answers.every((answer) => answer.status === 200)).toBe(true);
-    expect((await Promise.all(answers.map((answer) => answer.json() as Promise<{ duplicate?: boolean }>))).filter((body) => !body.duplicate)).toHaveLength(1);
+    expect(
+      (await Promise.all(answers.map((answer) => answer.json() as Promise<{ duplicate?: boolean }>))).filter((body) => !body.duplicate),
+    ).toHaveLength(1);
     expect(await count('invoices')).toBe(1);
     expect(await count('payments')).toBe(1);
     const [done] = await test.handle.db.select().from(db.webhookEvents).where(eq(db.webhookEvents.id, paid.id));
@@ -203,7 +326,9 @@ describe.each(testDrivers)('POST /webhooks/stripe on %s', (driver) => {
     expect(await count('notifications')).toBe(0);
 
     // A newer event applies.
-    expect((await deliver(event('invoice.finalized', invoiceObject({ status: 'paid', amount_paid: 9_990, number: 'BCF-NEW' }), T0 + 90))).status).toBe(200);
+    expect(
+      (await deliver(event('invoice.finalized', invoiceObject({ status: 'paid', amount_paid: 9_990, number: 'BCF-NEW' }), T0 + 90))).status,
+    ).toBe(200);
     expect((await test.handle.db.select().from(db.invoices))[0]).toMatchObject({ status: 'paid', number: 'BCF-NEW' });
   });
 
@@ -216,7 +341,13 @@ describe.each(testDrivers)('POST /webhooks/stripe on %s', (driver) => {
   });
 
   it('says when webhooks are not configured', async () => {
-    const bare = createApp({ database: test.handle, metrics: createMetrics({ defaultMetrics: false }), logger: silent, version: 't', startedAt: new Date() });
+    const bare = createApp({
+      database: test.handle,
+      metrics: createMetrics({ defaultMetrics: false }),
+      logger: silent,
+      version: 't',
+      startedAt: new Date(),
+    });
     const response = await bare.request('/webhooks/stripe', { method: 'POST', body: '{}' });
     expect(response.status).toBe(503);
     expect(await response.json()).toMatchObject({ error: expect.stringContaining('STRIPE_WEBHOOK_SECRET') });

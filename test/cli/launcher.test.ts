@@ -40,7 +40,10 @@ describe('the launcher (bin/botcriptofy.js)', () => {
   it('runs the command in its own process on Node ≥ 22.18: no second Node', { skip: !atLeast2218(process.version) }, async () => {
     const record = path.join(tmp, 'modules.txt');
     // The recording hook lives only in this process: a command run by a second Node would not be recorded.
-    const { stdout } = await run(process.execPath, ['--import', HOOK, BIN, '--version'], { cwd: ROOT, env: cliEnv({ RECORD_MODULES_FILE: record }) });
+    const { stdout } = await run(process.execPath, ['--import', HOOK, BIN, '--version'], {
+      cwd: ROOT,
+      env: cliEnv({ RECORD_MODULES_FILE: record }),
+    });
     expect(stdout.trim()).toBe(VERSION);
     const modules = fs.readFileSync(record, 'utf8').split('\n');
     expect(modules.some((url) => url.endsWith('/cli/main.ts'))).toBe(true);
@@ -50,7 +53,9 @@ describe('the launcher (bin/botcriptofy.js)', () => {
     const { stdout } = await run(olderNode!, [BIN, '--version'], { cwd: ROOT, env: cliEnv({}) });
     expect(stdout.trim()).toBe(VERSION);
     // A handed-over process that still found an old Node says so instead of handing over again.
-    const again = await run(olderNode!, [BIN, '--version'], { cwd: ROOT, env: cliEnv({ BOTCRIPTOFY_REEXEC: '1' }) }).catch((error: { code: number; stderr: string }) => error);
+    const again = await run(olderNode!, [BIN, '--version'], { cwd: ROOT, env: cliEnv({ BOTCRIPTOFY_REEXEC: '1' }) }).catch(
+      (error: { code: number; stderr: string }) => error,
+    );
     expect(again).toMatchObject({ code: 1, stderr: expect.stringMatching(/botcriptofy needs Node >= 22\.18 \(found v\d+/) });
   });
 });
@@ -76,15 +81,24 @@ describe('npx botcriptofy', () => {
   });
 
   it('package.json declares no "botcriptofy" bin (npx would install the project into its cache on every call) and links it on install', () => {
-    const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { bin?: unknown; scripts: Record<string, string>; engines: { node: string } };
+    const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+      bin?: unknown;
+      scripts: Record<string, string>;
+      engines: { node: string };
+    };
     expect(manifest.bin).toBeUndefined();
     expect(manifest.scripts['postinstall']).toContain('./bin/link.js');
     // The engines the launcher needs (it brings Node 22 itself), so npm on the system Node 20 has nothing to warn about.
     expect(manifest.engines.node).toBe('>=20');
   });
 
-  it('runs the linked command with the bundled Node, with no npm warning (EBADENGINE or any other)', { skip: !fs.existsSync(path.join(ROOT, 'node_modules', '.bin', 'botcriptofy')) }, async () => {
-    const { stdout, stderr } = await run('npx', ['botcriptofy', '--version'], { cwd: ROOT, env: { ...cliEnv({}), npm_config_loglevel: 'warn', npm_config_update_notifier: 'false' } });
+  it('runs the linked command with the bundled Node, with no npm warning (EBADENGINE or any other)', {
+    skip: !fs.existsSync(path.join(ROOT, 'node_modules', '.bin', 'botcriptofy')),
+  }, async () => {
+    const { stdout, stderr } = await run('npx', ['botcriptofy', '--version'], {
+      cwd: ROOT,
+      env: { ...cliEnv({}), npm_config_loglevel: 'warn', npm_config_update_notifier: 'false' },
+    });
     expect(stdout.trim()).toBe(VERSION);
     expect(stderr).toBe('');
   });

@@ -64,10 +64,14 @@ describe.skipIf(!realPostgresAvailable)('the candle cache from the CLI (PostgreS
   it('data download, killed mid-way, keeps every page it stored; the rerun fetches only the rest: complete, no duplicate, no gap', async () => {
     const since = instant(btc[0]![0]!);
     const held = binance.holdKlinesAfter(2);
-    const child = spawn(process.execPath, [BIN, 'data', 'download', '--api-url', binance.url, '--pairs', 'BTC/USDT', '--timeframes', '1h', '--since', since], {
-      env: cliEnv(env),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'data', 'download', '--api-url', binance.url, '--pairs', 'BTC/USDT', '--timeframes', '1h', '--since', since],
+      {
+        env: cliEnv(env),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -83,8 +87,16 @@ describe.skipIf(!realPostgresAvailable)('the candle cache from the CLI (PostgreS
     const before = binance.klineRequests.length;
     const rerun = await download('--pairs', 'BTC/USDT', '--timeframes', '1h', '--since', since, '--json');
     expect(rerun.code, rerun.stderr).toBe(0);
-    const summary = JSON.parse(rerun.stdout) as { interrupted: boolean; storedCandles: number; jobs: { symbol: string; missingBefore: number; cached: { candles: number; gaps: number } }[] };
-    expect(summary).toMatchObject({ interrupted: false, storedCandles: 500, jobs: [{ symbol: 'BTC/USDT', cached: { candles: 2_500, gaps: 0 } }] });
+    const summary = JSON.parse(rerun.stdout) as {
+      interrupted: boolean;
+      storedCandles: number;
+      jobs: { symbol: string; missingBefore: number; cached: { candles: number; gaps: number } }[];
+    };
+    expect(summary).toMatchObject({
+      interrupted: false,
+      storedCandles: 500,
+      jobs: [{ symbol: 'BTC/USDT', cached: { candles: 2_500, gaps: 0 } }],
+    });
     // Nothing already stored was asked for again.
     const asked = binance.klineRequests.slice(before);
     expect(asked[0]).toMatchObject({ symbol: 'BTCUSDT', startTime: btc[2_000]![0] });
@@ -96,10 +108,27 @@ describe.skipIf(!realPostgresAvailable)('the candle cache from the CLI (PostgreS
     const sol = hourlyBars(2_500, 150);
     binance.klinesBySymbol.set('SOLUSDT', sol);
     const held = binance.holdKlinesAfter(1);
-    const child = spawn(process.execPath, [BIN, 'data', 'download', '--api-url', binance.url, '--pairs', 'SOL/USDT', '--timeframes', '1h', '--since', instant(sol[0]![0]!), '--json'], {
-      env: cliEnv(env),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        BIN,
+        'data',
+        'download',
+        '--api-url',
+        binance.url,
+        '--pairs',
+        'SOL/USDT',
+        '--timeframes',
+        '1h',
+        '--since',
+        instant(sol[0]![0]!),
+        '--json',
+      ],
+      {
+        env: cliEnv(env),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -116,7 +145,11 @@ describe.skipIf(!realPostgresAvailable)('the candle cache from the CLI (PostgreS
     binance.releaseHeldKlines(); // ...before the page in flight arrives
     expect(await exited, stderr).toBe(130);
     expect(stderr).toContain('Interrupted: every page already fetched is stored; run the same command again to fetch the rest.');
-    expect(JSON.parse(stdout)).toMatchObject({ interrupted: true, storedCandles: 2_000, jobs: [{ symbol: 'SOL/USDT', interrupted: true, requests: 2, cached: { candles: 2_000, gaps: 0 } }] });
+    expect(JSON.parse(stdout)).toMatchObject({
+      interrupted: true,
+      storedCandles: 2_000,
+      jobs: [{ symbol: 'SOL/USDT', interrupted: true, requests: 2, cached: { candles: 2_000, gaps: 0 } }],
+    });
     expect(binance.klineRequests.filter((request) => request.symbol === 'SOLUSDT')).toHaveLength(2);
     expect(await cached('SOL/USDT', '1h')).toEqual(sol.slice(0, 2_000));
   });
@@ -132,74 +165,160 @@ describe.skipIf(!realPostgresAvailable)('the candle cache from the CLI (PostgreS
 
     const holeFrom = new Date(eth[300]![0]!).toISOString();
     const holeTo = new Date(eth[349]![0]!).toISOString();
-    await database.handle.db.execute(sql`delete from candles where symbol = 'ETH/USDT' and open_time between ${holeFrom}::timestamptz and ${holeTo}::timestamptz`);
+    await database.handle.db.execute(
+      sql`delete from candles where symbol = 'ETH/USDT' and open_time between ${holeFrom}::timestamptz and ${holeTo}::timestamptz`,
+    );
     const listed = await runCliHere(['data', 'list'], env);
     expect(listed.code, listed.stderr).toBe(0);
     const lines = listed.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^EXCHANGE\s+PAIR\s+TIMEFRAME\s+FIRST\s+LAST\s+CANDLES\s+GAPS\s+MISSING BARS$/);
     expect(lines.find((line) => line.includes('ETH/USDT'))).toMatch(/^binance\s+ETH\/USDT\s+1h\s+\S+ \S+\s+\S+ \S+\s+1,150\s+1\s+50$/);
     const listedJson = JSON.parse((await runCliHere(['data', 'list', '--json', '--pair', 'ETH/USDT'], env)).stdout) as unknown[];
-    expect(listedJson).toEqual([{ exchange: 'binance', symbol: 'ETH/USDT', timeframe: '1h', candles: 1_150, gaps: 1, missingBars: 50, first: new Date(eth[0]![0]!).toISOString(), last: new Date(eth.at(-1)![0]!).toISOString() }]);
+    expect(listedJson).toEqual([
+      {
+        exchange: 'binance',
+        symbol: 'ETH/USDT',
+        timeframe: '1h',
+        candles: 1_150,
+        gaps: 1,
+        missingBars: 50,
+        first: new Date(eth[0]![0]!).toISOString(),
+        last: new Date(eth.at(-1)![0]!).toISOString(),
+      },
+    ]);
 
     const before = binance.klineRequests.length;
     const refill = await download('--pairs', 'ETH/USDT', '--timeframes', '1h', '--since', instant(eth[0]![0]!), '--json');
     expect(refill.code, refill.stderr).toBe(0);
-    expect(JSON.parse(refill.stdout)).toMatchObject({ storedCandles: 50, jobs: [{ missingBefore: 50, cached: { candles: 1_200, gaps: 0, missingBars: 0 } }] });
+    expect(JSON.parse(refill.stdout)).toMatchObject({
+      storedCandles: 50,
+      jobs: [{ missingBefore: 50, cached: { candles: 1_200, gaps: 0, missingBars: 0 } }],
+    });
     expect(binance.klineRequests.slice(before).map((request) => request.startTime)).toEqual([eth[300]![0]]);
     expect(await cached('ETH/USDT', '1h')).toEqual(eth);
   });
 
   it('data import reads CSV and freqtrade JSON into the cache, and backtest --pair on it equals backtest --data on the file', async () => {
-    const csv = await runCliHere(['data', 'import', `${CANDLES}binance_BTCUSDT_5m.csv`, '--pair', 'BTC/USDT', '--timeframe', '5m', '--json'], env);
+    const csv = await runCliHere(
+      ['data', 'import', `${CANDLES}binance_BTCUSDT_5m.csv`, '--pair', 'BTC/USDT', '--timeframe', '5m', '--json'],
+      env,
+    );
     expect(csv.code, csv.stderr).toBe(0);
-    expect(JSON.parse(csv.stdout)).toMatchObject({ symbol: 'BTC/USDT', timeframe: '5m', imported: 8_352, gaps: 0, first: '2024-11-30T23:00:00.000Z' });
+    expect(JSON.parse(csv.stdout)).toMatchObject({
+      symbol: 'BTC/USDT',
+      timeframe: '5m',
+      imported: 8_352,
+      gaps: 0,
+      first: '2024-11-30T23:00:00.000Z',
+    });
     const file = loadCandleFile(`${CANDLES}binance_BTCUSDT_5m.csv`, { cacheDir: null });
     const stored = await cached('BTC/USDT', '5m');
     expect(stored).toHaveLength(8_352);
-    expect(stored[4_321]).toEqual([file.time[4_321], file.open[4_321], file.high[4_321], file.low[4_321], file.close[4_321], file.volume[4_321]]);
+    expect(stored[4_321]).toEqual([
+      file.time[4_321],
+      file.open[4_321],
+      file.high[4_321],
+      file.low[4_321],
+      file.close[4_321],
+      file.volume[4_321],
+    ]);
 
     // freqtrade JSON of the 15m file's first 500 bars, into the cache under another exchange.
     const quarter = loadCandleFile(`${CANDLES}binance_BTCUSDT_15m.csv`, { cacheDir: null });
     const jsonFile = path.join(tmp, 'BTC_USDT-15m.json');
-    fs.writeFileSync(jsonFile, JSON.stringify(Array.from({ length: 500 }, (_, i) => [quarter.time[i], quarter.open[i], quarter.high[i], quarter.low[i], quarter.close[i], quarter.volume[i]])));
+    fs.writeFileSync(
+      jsonFile,
+      JSON.stringify(
+        Array.from({ length: 500 }, (_, i) => [
+          quarter.time[i],
+          quarter.open[i],
+          quarter.high[i],
+          quarter.low[i],
+          quarter.close[i],
+          quarter.volume[i],
+        ]),
+      ),
+    );
     const json = await runCliHere(['data', 'import', jsonFile, '--pair', 'BTC/USDT', '--timeframe', '15m', '--exchange', 'kraken'], env);
     expect(json.code, json.stderr).toBe(0);
     expect(json.stdout).toMatch(/^Imported 500 candles of BTC\/USDT 15m \(kraken\) from .*BTC_USDT-15m\.json: .* no gaps$/m);
-    expect(JSON.parse((await runCliHere(['data', 'list', '--json', '--exchange', 'kraken'], env)).stdout)).toMatchObject([{ symbol: 'BTC/USDT', timeframe: '15m', candles: 500, gaps: 0 }]);
+    expect(JSON.parse((await runCliHere(['data', 'list', '--json', '--exchange', 'kraken'], env)).stdout)).toMatchObject([
+      { symbol: 'BTC/USDT', timeframe: '15m', candles: 500, gaps: 0 },
+    ]);
 
     const comparable = (stdout: string) => {
       const { elapsedMs, loadMs, candlesPerSecond, ...rest } = JSON.parse(stdout) as Record<string, unknown>;
       return rest;
     };
-    const fromFile = await runCliHere(['backtest', '--strategy', 'rsi-reference', '--data', `${CANDLES}binance_BTCUSDT_5m.csv`, '--json', '--trade-list'], env);
-    const fromCache = await runCliHere(['backtest', '--strategy', 'rsi-reference', '--pair', 'BTC/USDT', '--timeframe', '5m', '--json', '--trade-list'], env);
+    const fromFile = await runCliHere(
+      ['backtest', '--strategy', 'rsi-reference', '--data', `${CANDLES}binance_BTCUSDT_5m.csv`, '--json', '--trade-list'],
+      env,
+    );
+    const fromCache = await runCliHere(
+      ['backtest', '--strategy', 'rsi-reference', '--pair', 'BTC/USDT', '--timeframe', '5m', '--json', '--trade-list'],
+      env,
+    );
     expect(fromCache.code, fromCache.stderr).toBe(0);
     expect(comparable(fromCache.stdout)).toEqual(comparable(fromFile.stdout));
     expect(comparable(fromCache.stdout)).toMatchObject({ candles: 8_352, trades: 100 });
 
     // --from and --to are whole UTC days: December 10th to 12th is 3 × 288 bars.
-    const window = await runCliHere(['backtest', '--strategy', 'rsi-reference', '--pair', 'btc/usdt', '--timeframe', '5m', '--from', '2024-12-10', '--to', '2024-12-12', '--json'], env);
+    const window = await runCliHere(
+      [
+        'backtest',
+        '--strategy',
+        'rsi-reference',
+        '--pair',
+        'btc/usdt',
+        '--timeframe',
+        '5m',
+        '--from',
+        '2024-12-10',
+        '--to',
+        '2024-12-12',
+        '--json',
+      ],
+      env,
+    );
     expect(JSON.parse(window.stdout)).toMatchObject({ candles: 864, from: '2024-12-10T00:00:00.000Z', to: '2024-12-12T23:55:00.000Z' });
   });
 
   it('wrong usage exits 2 with one line; an exchange that does not answer exits 1', async () => {
     const cases: [string[], RegExp][] = [
-      [['data', 'download', '--pairs', 'BTC/USDT', '--timeframes', '1h', '--days', '3', '--since', '2026-01-01'], /^--days and --since both say where to start: give one$/],
+      [
+        ['data', 'download', '--pairs', 'BTC/USDT', '--timeframes', '1h', '--days', '3', '--since', '2026-01-01'],
+        /^--days and --since both say where to start: give one$/,
+      ],
       [['data', 'download', '--pairs', 'BTCUSDT', '--timeframes', '1h'], /^--pairs: expected a pair such as BTC\/USDT, got "BTCUSDT"$/],
       [['data', 'download', '--pairs', 'BTC/USDT', '--timeframes', '1x'], /^--timeframes: expected a timeframe such as/],
-      [['data', 'download', '--exchange', 'nosuchexchange', '--pairs', 'BTC/USDT', '--timeframes', '1h'], /^--exchange: ccxt knows no exchange "nosuchexchange"/],
-      [['data', 'download', '--api-url', binance.url, '--pairs', 'DOGE/BRL', '--timeframes', '1h'], /^--pairs: binance has no market DOGE\/BRL$/],
-      [['data', 'import', `${CANDLES}binance_BTCUSDT_1h.csv`, '--pair', 'BTC/USDT', '--timeframe', '5m'], /holds 1h bars, not 5m: pass --timeframe 1h$/],
+      [
+        ['data', 'download', '--exchange', 'nosuchexchange', '--pairs', 'BTC/USDT', '--timeframes', '1h'],
+        /^--exchange: ccxt knows no exchange "nosuchexchange"/,
+      ],
+      [
+        ['data', 'download', '--api-url', binance.url, '--pairs', 'DOGE/BRL', '--timeframes', '1h'],
+        /^--pairs: binance has no market DOGE\/BRL$/,
+      ],
+      [
+        ['data', 'import', `${CANDLES}binance_BTCUSDT_1h.csv`, '--pair', 'BTC/USDT', '--timeframe', '5m'],
+        /holds 1h bars, not 5m: pass --timeframe 1h$/,
+      ],
       [['backtest', '--strategy', 'rsi', '--pair', 'BTC/USDT'], /^--pair needs --timeframe/],
       [['backtest', '--strategy', 'rsi'], /^backtest needs candles: --data FILE or --pair PAIR --timeframe TF/],
-      [['backtest', '--strategy', 'rsi', '--pair', 'ADA/USDT', '--timeframe', '1h'], /^No cached candles of binance ADA\/USDT 1h: fetch them with `botcriptofy data download/],
+      [
+        ['backtest', '--strategy', 'rsi', '--pair', 'ADA/USDT', '--timeframe', '1h'],
+        /^No cached candles of binance ADA\/USDT 1h: fetch them with `botcriptofy data download/,
+      ],
     ];
     for (const [args, message] of cases) {
       const result = await runCliHere(args, env);
       expect(result.code, args.join(' ')).toBe(2);
       expect(result.stderr.split('\n')[0], args.join(' ')).toMatch(message);
     }
-    const down = await runCliHere(['data', 'download', '--api-url', 'http://127.0.0.1:9', '--pairs', 'BTC/USDT', '--timeframes', '1h'], env);
+    const down = await runCliHere(
+      ['data', 'download', '--api-url', 'http://127.0.0.1:9', '--pairs', 'BTC/USDT', '--timeframes', '1h'],
+      env,
+    );
     expect(down.code).toBe(1);
     expect(down.stderr).toMatch(/^Error: binance did not answer/);
   });
@@ -213,12 +332,21 @@ describe('data download on a terminal', () => {
     const key = { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '5m' };
     board.update(0, { key, missingBars: 4_000, coveredBars: 1_000, storedCandles: 1_000, requests: 1 });
     board.finish(1, {
-      key: { ...key, symbol: 'ETH/USDT', timeframe: '1h' }, range: { fromMs: 0, toMs: 0 }, missingRanges: [{ fromMs: 0, toMs: 0 }], missingBars: 24, requests: 1, storedCandles: 24, interrupted: false,
+      key: { ...key, symbol: 'ETH/USDT', timeframe: '1h' },
+      range: { fromMs: 0, toMs: 0 },
+      missingRanges: [{ fromMs: 0, toMs: 0 }],
+      missingBars: 24,
+      requests: 1,
+      storedCandles: 24,
+      interrupted: false,
       cached: { candles: 24, firstMs: Date.UTC(2026, 0, 1), lastMs: Date.UTC(2026, 0, 1, 23), gaps: 0, missingBars: 0 },
     });
     const frames = screen.split('\x1b[2A');
     expect(frames).toHaveLength(3); // drawn once, then moved up two lines before each redraw
-    const last = frames[2]!.split('\n').filter(Boolean).map((line) => line.replace('\r\x1b[2K', ''));
+    const last = frames[2]!
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.replace('\r\x1b[2K', ''));
     expect(last).toEqual([
       `BTC/USDT 5m  [######..................]  25 %  1,000 candles, 1 request`,
       `ETH/USDT 1h  [########################] 100 %  24 candles fetched in 1 request; cached 2026-01-01 00:00Z → 2026-01-01 23:00Z, 24 candles, no gaps`,

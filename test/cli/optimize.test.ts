@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { UsageError } from '../../errors/index.ts';
 import { optimizeCommand, parseMinTrades, type OptimizeCommandOptions } from '../../cli/commands/trading.ts';
 import { runCli } from '../support/cli.ts';
+import { parkMiller } from '../support/random.ts';
 
 // A choppy, deterministic hourly market written as a candle CSV in a temporary folder. With
 // the grid below, low rsiBuy values close 0–5 trades and higher ones 14–32.
@@ -15,8 +16,7 @@ beforeAll(() => {
   data = path.join(dir, 'candles.csv');
   const lines = ['timestamp,open,high,low,close,volume'];
   let price = 100;
-  let seed = 3;
-  const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  const random = parkMiller(3);
   for (let i = 0; i < 400; i++) {
     const open = price;
     price *= 1 + (random() - 0.5) * 0.04;
@@ -30,7 +30,18 @@ afterEach(() => vi.restoreAllMocks());
 const GRID = 'rsiBuy=5|15|25|35|40,rsiPeriod=7|14';
 
 function options(extra: Partial<OptimizeCommandOptions> = {}): OptimizeCommandOptions {
-  return { strategy: 'rsi', data, grid: GRID, param: [], metric: 'totalReturnPct', workers: 2, top: 20, fee: 0.001, cash: 10_000, ...extra };
+  return {
+    strategy: 'rsi',
+    data,
+    grid: GRID,
+    param: [],
+    metric: 'totalReturnPct',
+    workers: 2,
+    top: 20,
+    fee: 0.001,
+    cash: 10_000,
+    ...extra,
+  };
 }
 
 /** Runs the command in this process and returns what it printed on stdout, line by line. */
@@ -43,7 +54,11 @@ async function run(extra: Partial<OptimizeCommandOptions> = {}): Promise<string[
 
 // The table's first column (#) is right-aligned, so its header line may start with spaces.
 const isHeader = (line: string) => line.trimStart().startsWith('#');
-const tableHeader = (lines: string[]) => lines.find(isHeader)!.trim().split(/\s{2,}/);
+const tableHeader = (lines: string[]) =>
+  lines
+    .find(isHeader)!
+    .trim()
+    .split(/\s{2,}/);
 function tableRows(lines: string[]): string[] {
   const header = lines.findIndex(isHeader);
   expect(header).toBeGreaterThanOrEqual(0);
@@ -87,7 +102,9 @@ describe('botcriptofy optimize --min-trades', () => {
   });
 
   it('puts minTrades and the count set aside in --json', async () => {
-    const result = JSON.parse((await run({ json: true })).join('\n')) as Record<string, unknown> & { ranked: { metrics: { trades: number } }[] };
+    const result = JSON.parse((await run({ json: true })).join('\n')) as Record<string, unknown> & {
+      ranked: { metrics: { trades: number } }[];
+    };
     expect(result).toMatchObject({ evaluated: 10, minTrades: 10, tooFewTrades: 5, metric: 'totalReturnPct' });
     expect(result.ranked).toHaveLength(5);
     expect(result.ranked.every((entry) => entry.metrics.trades >= 10)).toBe(true);

@@ -12,7 +12,13 @@ import { runCliHere } from '../support/cli.ts';
 // every sealed exchange key must read back, the same plaintext, under the new key only; a
 // failure of any kind changes nothing.
 
-type Sealed = { id: string; tenant_id: string; api_key_encrypted: string; api_secret_encrypted: string; passphrase_encrypted: string | null };
+type Sealed = {
+  id: string;
+  tenant_id: string;
+  api_key_encrypted: string;
+  api_secret_encrypted: string;
+  passphrase_encrypted: string | null;
+};
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bcf-cli-rotate-'));
 afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
@@ -28,7 +34,13 @@ async function withDatabase<T>(work: (db: Awaited<ReturnType<typeof openDatabase
   }
 }
 
-const readSealed = () => withDatabase((db) => queryRows<Sealed>(db, sql`select id, tenant_id, api_key_encrypted, api_secret_encrypted, passphrase_encrypted from exchange_accounts order by id`));
+const readSealed = () =>
+  withDatabase((db) =>
+    queryRows<Sealed>(
+      db,
+      sql`select id, tenant_id, api_key_encrypted, api_secret_encrypted, passphrase_encrypted from exchange_accounts order by id`,
+    ),
+  );
 
 function openAll(rows: readonly Sealed[], keyHex: string): string[] {
   const box = createSecretBox(Buffer.from(keyHex, 'hex'));
@@ -77,8 +89,15 @@ describe('botcriptofy secrets rotate-master-key', { timeout: 300_000 }, () => {
   });
 
   it('refuses while a process is ticking bots (exit 1), naming it', async () => {
-    await withDatabase((db) => db.execute(sql`insert into bot_ticks (bot_id, slot_at, worker_id, owner_epoch) select id, now(), 'worker-still-running', 1 from bots limit 1`));
-    const refused = await runCliHere(['secrets', 'rotate-master-key', '--new-key-file', writeKey('busy', `${crypto.randomBytes(32).toString('hex')}\n`)], env);
+    await withDatabase((db) =>
+      db.execute(
+        sql`insert into bot_ticks (bot_id, slot_at, worker_id, owner_epoch) select id, now(), 'worker-still-running', 1 from bots limit 1`,
+      ),
+    );
+    const refused = await runCliHere(
+      ['secrets', 'rotate-master-key', '--new-key-file', writeKey('busy', `${crypto.randomBytes(32).toString('hex')}\n`)],
+      env,
+    );
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('worker-still-running');
     expect(await readSealed()).toEqual(before);
@@ -87,7 +106,10 @@ describe('botcriptofy secrets rotate-master-key', { timeout: 300_000 }, () => {
 
   it('seals every value again under the new key, replaces the demo key file and records it in the audit chain', async () => {
     const newKey = crypto.randomBytes(32).toString('hex');
-    const result = await runCliHere(['secrets', 'rotate-master-key', '--new-key-file', writeKey('new', `${newKey.toUpperCase()}\n`), '--json'], env);
+    const result = await runCliHere(
+      ['secrets', 'rotate-master-key', '--new-key-file', writeKey('new', `${newKey.toUpperCase()}\n`), '--json'],
+      env,
+    );
     expect(result.code, result.stderr).toBe(0);
     const summary = JSON.parse(result.stdout) as { accounts: number; values: number; keySource: string; keyFileReplaced: boolean };
     expect(summary).toEqual({ accounts: before.length, values: plaintexts.length, keySource: 'data-dir', keyFileReplaced: true });
@@ -100,7 +122,12 @@ describe('botcriptofy secrets rotate-master-key', { timeout: 300_000 }, () => {
     expect(openAll(after, newKey)).toEqual(plaintexts);
     expect(() => openAll(after, oldKey)).toThrow(/Cannot decrypt/);
 
-    const audit = await withDatabase((db) => queryRows<{ details: { accounts: number; values: number }; actor_kind: string }>(db, sql`select details, actor_kind from audit_log where action = 'secrets.master_key_rotated'`));
+    const audit = await withDatabase((db) =>
+      queryRows<{ details: { accounts: number; values: number }; actor_kind: string }>(
+        db,
+        sql`select details, actor_kind from audit_log where action = 'secrets.master_key_rotated'`,
+      ),
+    );
     expect(audit).toEqual([{ details: { accounts: before.length, values: plaintexts.length }, actor_kind: 'staff' }]);
     const verified = await runCliHere(['audit', 'verify', '--json'], env);
     expect(JSON.parse(verified.stdout)).toMatchObject({ ok: true });
@@ -112,9 +139,16 @@ describe('botcriptofy secrets rotate-master-key', { timeout: 300_000 }, () => {
     // One row sealed under a key nobody has: the rotation must stop at it and roll back.
     const stranger = createSecretBox(crypto.randomBytes(32));
     const victim = rows[rows.length - 1]!;
-    await withDatabase((db) => db.execute(sql`update exchange_accounts set api_secret_encrypted = ${stranger.seal('x', `exchange_accounts:${victim.tenant_id}:api_secret`)} where id = ${victim.id}`));
+    await withDatabase((db) =>
+      db.execute(
+        sql`update exchange_accounts set api_secret_encrypted = ${stranger.seal('x', `exchange_accounts:${victim.tenant_id}:api_secret`)} where id = ${victim.id}`,
+      ),
+    );
     const tampered = await readSealed();
-    const result = await runCliHere(['secrets', 'rotate-master-key', '--new-key-file', writeKey('again', `${crypto.randomBytes(32).toString('hex')}\n`)], env);
+    const result = await runCliHere(
+      ['secrets', 'rotate-master-key', '--new-key-file', writeKey('again', `${crypto.randomBytes(32).toString('hex')}\n`)],
+      env,
+    );
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`exchange account ${victim.id} (api_secret)`);
     expect(await readSealed()).toEqual(tampered);

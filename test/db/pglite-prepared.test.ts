@@ -10,7 +10,11 @@ import { PGLITE_VERSION } from '../../db/pglite-prepared.ts';
 // db/pglite-prepared.ts relies on PGlite's private APIs (`_runExclusiveTransaction`,
 // `execProtocol`) as they are in one version: another version must be read against it first.
 describe('the PGlite the prepared-statement layer was written for', () => {
-  const installed = (JSON.parse(fs.readFileSync(new URL('../../node_modules/@electric-sql/pglite/package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  const installed = (
+    JSON.parse(fs.readFileSync(new URL('../../node_modules/@electric-sql/pglite/package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    }
+  ).version;
 
   it(`is @electric-sql/pglite ${PGLITE_VERSION}`, () => {
     expect(
@@ -31,7 +35,6 @@ describe('the PGlite the prepared-statement layer was written for', () => {
     }
   });
 });
-
 
 // The embedded database runs drizzle's queries as named prepared statements (db/pglite-prepared.ts):
 // results, errors and transactions must be exactly what PGlite gives without them.
@@ -102,7 +105,8 @@ describe('embedded database queries through prepared statements', () => {
   it('prepares a statement afresh every few hundred runs, so its plan follows the table as it grows', async () => {
     // A table analyzed while tiny, then grown: a generic plan kept since then would still scan it whole.
     await handle.db.execute(sql`analyze audit_log`);
-    for (let i = 0; i < 600; i++) await appendAudit(handle.db, { actorKind: 'system', actorId: 'system:test', action: 'grow', outcome: 'ok' });
+    for (let i = 0; i < 600; i++)
+      await appendAudit(handle.db, { actorKind: 'system', actorId: 'system:test', action: 'grow', outcome: 'ok' });
     const prepared = await queryRows<{ runs: number }>(
       handle.db,
       sql`select (generic_plans + custom_plans)::int as runs from pg_prepared_statements where statement like 'insert into "audit_log"%'`,

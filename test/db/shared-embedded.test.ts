@@ -37,9 +37,10 @@ describe('the embedded database shared over a Unix socket', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const whoInOrder = async () => (await queryRows<{ who: string }>(handle.db, sql`select who from events order by id`)).map((row) => row.who);
+  const whoInOrder = async () =>
+    (await queryRows<{ who: string }>(handle.db, sql`select who from events order by id`)).map((row) => row.who);
 
-  it('is a socket only its owner may open, named in the lock file with the owner\'s pid', () => {
+  it("is a socket only its owner may open, named in the lock file with the owner's pid", () => {
     expect(socketPath).toBe(path.join(dir, 'pglite.sock'));
     expect(fs.statSync(socketPath).mode & 0o777).toBe(0o600);
     expect(fs.readFileSync(path.join(dir, 'pglite.lock'), 'utf8')).toBe(`${process.pid}\n${socketPath}\n`);
@@ -105,14 +106,18 @@ await sql.begin(async (tx) => { await tx\`insert into events (who) values ('dead
       work.push(b`select ${i}::int * 2 as n`.then(([row]) => expect(row!.n).toBe(i * 2)));
       work.push(queryRows<{ n: number }>(handle.db, sql`select ${i}::int * 3 as n`).then(([row]) => expect(row!.n).toBe(i * 3)));
       if (i % 10 === 0) {
-        work.push(a.begin(async (tx) => {
-          await tx`insert into events (who) values (${`a${i}`})`;
-          await tx`insert into events (who) values (${`a${i}`})`;
-        }));
-        work.push(handle.db.transaction(async (tx) => {
-          await tx.execute(sql`insert into events (who) values (${`l${i}`})`);
-          await tx.execute(sql`insert into events (who) values (${`l${i}`})`);
-        }));
+        work.push(
+          a.begin(async (tx) => {
+            await tx`insert into events (who) values (${`a${i}`})`;
+            await tx`insert into events (who) values (${`a${i}`})`;
+          }),
+        );
+        work.push(
+          handle.db.transaction(async (tx) => {
+            await tx.execute(sql`insert into events (who) values (${`l${i}`})`);
+            await tx.execute(sql`insert into events (who) values (${`l${i}`})`);
+          }),
+        );
       }
     }
     await Promise.all(work);

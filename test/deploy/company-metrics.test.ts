@@ -11,7 +11,10 @@ import { seedPaperBots } from '../support/paper-bots.ts';
 // The deployment-wide gauges `start` exports for the alert rules (deploy/observability/alerts.yaml):
 // bots not ticking, workers alive, the model offline, the audit chain broken.
 
-const silent = createLogger({ log: { level: 'silent', format: 'json' } }, { destination: new Writable({ write: (_c, _e, done) => done() }) });
+const silent = createLogger(
+  { log: { level: 'silent', format: 'json' } },
+  { destination: new Writable({ write: (_c, _e, done) => done() }) },
+);
 
 function sample(text: string, name: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
@@ -30,7 +33,13 @@ describe('deployment-wide metrics on /metrics (observability/company.ts)', () =>
   it('counts running bots not ticked, workers that ticked, and whether the model is up', async () => {
     const metrics = createMetrics({ defaultMetrics: false });
     let model: 'ready' | 'down' = 'down';
-    watchCompany(metrics, { db: test.handle.db, tickIntervalS: 10, botLockTtlMs: 30_000, modelStatus: async () => ({ state: model }), auditEveryMs: 3_600_000 });
+    watchCompany(metrics, {
+      db: test.handle.db,
+      tickIntervalS: 10,
+      botLockTtlMs: 30_000,
+      modelStatus: async () => ({ state: model }),
+      auditEveryMs: 3_600_000,
+    });
     const app = createApp({ database: test.handle, metrics, logger: silent, version: 't', startedAt: new Date() });
     const scrape = async () => (await app.request('/metrics')).text();
 
@@ -44,7 +53,9 @@ describe('deployment-wide metrics on /metrics (observability/company.ts)', () =>
     // One was ticked a moment ago by worker A, one a minute ago (past three 10 s intervals), one never.
     await test.handle.db.execute(sql`update bots set last_tick_at = now() where id = ${ids[0]!}`);
     await test.handle.db.execute(sql`update bots set last_tick_at = now() - interval '60 seconds' where id = ${ids[1]!}`);
-    await test.handle.db.execute(sql`insert into bot_ticks (bot_id, slot_at, worker_id, owner_epoch, processed_at) values (${ids[0]!}, now(), 'worker-a', 1, now()), (${ids[1]!}, now() - interval '60 seconds', 'worker-b', 1, now() - interval '60 seconds')`);
+    await test.handle.db.execute(
+      sql`insert into bot_ticks (bot_id, slot_at, worker_id, owner_epoch, processed_at) values (${ids[0]!}, now(), 'worker-a', 1, now()), (${ids[1]!}, now() - interval '60 seconds', 'worker-b', 1, now() - interval '60 seconds')`,
+    );
     model = 'ready';
     text = await scrape();
     expect(sample(text, 'bots_running')).toBe(3);
@@ -56,9 +67,16 @@ describe('deployment-wide metrics on /metrics (observability/company.ts)', () =>
   it('verifies the audit chain in the background of a scrape and reports a broken one', async () => {
     const metrics = createMetrics({ defaultMetrics: false });
     let clock = Date.parse('2026-11-01T00:00:00Z');
-    const company = watchCompany(metrics, { db: test.handle.db, tickIntervalS: 10, botLockTtlMs: 30_000, auditEveryMs: 3_600_000, now: () => clock });
+    const company = watchCompany(metrics, {
+      db: test.handle.db,
+      tickIntervalS: 10,
+      botLockTtlMs: 30_000,
+      auditEveryMs: 3_600_000,
+      now: () => clock,
+    });
     const app = createApp({ database: test.handle, metrics, logger: silent, version: 't', startedAt: new Date() });
-    for (let i = 0; i < 5; i++) await appendAudit(test.handle.db, { actorKind: 'system', actorId: 'test', action: 'deploy.test', outcome: 'ok', args: { i } });
+    for (let i = 0; i < 5; i++)
+      await appendAudit(test.handle.db, { actorKind: 'system', actorId: 'test', action: 'deploy.test', outcome: 'ok', args: { i } });
 
     // The first scrape starts a verification; its result is there once it has finished.
     const before = await (await app.request('/metrics')).text();

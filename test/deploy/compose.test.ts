@@ -41,14 +41,39 @@ describe.skipIf(skip)('deploy/compose.yaml (docker-compose config)', () => {
 
   it('runs migrations once before start and two workers, every product process on the same image with the same settings', () => {
     const { services } = resolved();
-    expect(Object.keys(services).sort()).toEqual(['api', 'demo-seed', 'grafana', 'migrate', 'ollama', 'ollama-pull', 'postgres', 'prometheus', 'redis', 'worker-1', 'worker-2']);
+    expect(Object.keys(services).sort()).toEqual([
+      'api',
+      'demo-seed',
+      'grafana',
+      'migrate',
+      'ollama',
+      'ollama-pull',
+      'postgres',
+      'prometheus',
+      'redis',
+      'worker-1',
+      'worker-2',
+    ]);
     const product = ['api', 'worker-1', 'worker-2', 'migrate', 'ollama-pull', 'demo-seed'];
     expect(new Set(product.map((name) => services[name]!.image)).size).toBe(1);
-    expect(Object.fromEntries(product.map((name) => [name, services[name]!.command]))).toEqual({ api: ['start'], 'worker-1': ['worker'], 'worker-2': ['worker'], migrate: ['migrate'], 'ollama-pull': ['model', 'pull'], 'demo-seed': ['seed', '--demo'] });
+    expect(Object.fromEntries(product.map((name) => [name, services[name]!.command]))).toEqual({
+      api: ['start'],
+      'worker-1': ['worker'],
+      'worker-2': ['worker'],
+      migrate: ['migrate'],
+      'ollama-pull': ['model', 'pull'],
+      'demo-seed': ['seed', '--demo'],
+    });
     for (const name of ['api', 'worker-1', 'worker-2']) {
       expect(services[name]!.depends_on?.['migrate']?.condition, name).toBe('service_completed_successfully');
       expect(services[name]!.depends_on?.['redis']?.condition, name).toBe('service_healthy');
-      expect(services[name]!.environment).toMatchObject({ DATABASE_URL: 'postgres://botcriptofy:pg-secret@postgres:5432/botcriptofy', REDIS_URL: 'redis://redis:6379', OLLAMA_HOST: 'http://ollama:11434', MASTER_KEY: secrets.MASTER_KEY, HOST: '0.0.0.0' });
+      expect(services[name]!.environment).toMatchObject({
+        DATABASE_URL: 'postgres://botcriptofy:pg-secret@postgres:5432/botcriptofy',
+        REDIS_URL: 'redis://redis:6379',
+        OLLAMA_HOST: 'http://ollama:11434',
+        MASTER_KEY: secrets.MASTER_KEY,
+        HOST: '0.0.0.0',
+      });
     }
     expect(services['migrate']!.depends_on?.['postgres']?.condition).toBe('service_healthy');
     expect(services['ollama-pull']!.depends_on?.['ollama']?.condition).toBe('service_healthy');
@@ -62,7 +87,14 @@ describe.skipIf(skip)('deploy/compose.yaml (docker-compose config)', () => {
 
   it('keeps data in volumes, Redis with AOF persistence and noeviction, ports on 127.0.0.1 unless told otherwise', () => {
     const { services, volumes } = resolved();
-    expect(Object.keys(volumes).sort()).toEqual(['botcriptofy-data', 'grafana-data', 'ollama-models', 'postgres-data', 'prometheus-data', 'redis-data']);
+    expect(Object.keys(volumes).sort()).toEqual([
+      'botcriptofy-data',
+      'grafana-data',
+      'ollama-models',
+      'postgres-data',
+      'prometheus-data',
+      'redis-data',
+    ]);
     const command = services['redis']!.command!.join(' ');
     expect(command).toContain('--appendonly yes');
     expect(command).toContain('--maxmemory-policy noeviction');
@@ -75,10 +107,16 @@ describe.skipIf(skip)('deploy/compose.yaml (docker-compose config)', () => {
 
   it("points Prometheus at the processes as the alert rules name them, and Grafana at the product's dashboard", () => {
     const { services } = resolved();
-    const prometheus = readYaml<{ rule_files: string[]; scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[] }>('deploy/observability/prometheus.yaml');
-    const targets = Object.fromEntries(prometheus.scrape_configs.map((job) => [job.job_name, job.static_configs.flatMap((c) => c.targets)]));
+    const prometheus = readYaml<{ rule_files: string[]; scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[] }>(
+      'deploy/observability/prometheus.yaml',
+    );
+    const targets = Object.fromEntries(
+      prometheus.scrape_configs.map((job) => [job.job_name, job.static_configs.flatMap((c) => c.targets)]),
+    );
     expect(targets['botcriptofy-api']).toEqual([`api:${services['api']!.environment!['PORT']}`]);
-    expect(targets['botcriptofy-worker']).toEqual(['worker-1', 'worker-2'].map((name) => `${name}:${services[name]!.environment!['METRICS_PORT']}`));
+    expect(targets['botcriptofy-worker']).toEqual(
+      ['worker-1', 'worker-2'].map((name) => `${name}:${services[name]!.environment!['METRICS_PORT']}`),
+    );
     const alerts = readText('deploy/observability/alerts.yaml');
     expect(alerts).toContain('job="botcriptofy-api"');
     expect(alerts).toContain('job="botcriptofy-worker"');
@@ -86,9 +124,17 @@ describe.skipIf(skip)('deploy/compose.yaml (docker-compose config)', () => {
     const mounts = services['prometheus']!.volumes!;
     expect(mounts.some((m) => m.endsWith('/deploy/observability/alerts.yaml:/etc/prometheus/alerts.yaml:ro'))).toBe(true);
     expect(mounts.some((m) => m.endsWith('/deploy/observability/prometheus.yaml:/etc/prometheus/prometheus.yaml:ro'))).toBe(true);
-    const provider = readYaml<{ providers: { options: { path: string } }[] }>('deploy/observability/grafana/provisioning/dashboards/botcriptofy.yaml');
-    expect(services['grafana']!.volumes!.some((m) => m.endsWith(`/deploy/observability/botcriptofy-dashboard.json:${provider.providers[0]!.options.path}/botcriptofy.json:ro`))).toBe(true);
-    const datasource = readYaml<{ datasources: { uid: string; url: string }[] }>('deploy/observability/grafana/provisioning/datasources/prometheus.yaml');
+    const provider = readYaml<{ providers: { options: { path: string } }[] }>(
+      'deploy/observability/grafana/provisioning/dashboards/botcriptofy.yaml',
+    );
+    expect(
+      services['grafana']!.volumes!.some((m) =>
+        m.endsWith(`/deploy/observability/botcriptofy-dashboard.json:${provider.providers[0]!.options.path}/botcriptofy.json:ro`),
+      ),
+    ).toBe(true);
+    const datasource = readYaml<{ datasources: { uid: string; url: string }[] }>(
+      'deploy/observability/grafana/provisioning/datasources/prometheus.yaml',
+    );
     expect(datasource.datasources[0]!.url).toBe('http://prometheus:9090');
   });
 });

@@ -6,12 +6,20 @@ import { productVariables, readText, readYaml } from './tools.ts';
 
 describe('every setting in config/env.ts reaches each deployment', () => {
   it('is listed in .env.example', async () => {
-    const keys = new Set(readText('.env.example').split('\n').map((line) => /^([A-Z][A-Z0-9_]*)=/.exec(line)?.[1]).filter(Boolean));
+    const keys = new Set(
+      readText('.env.example')
+        .split('\n')
+        .map((line) => /^([A-Z][A-Z0-9_]*)=/.exec(line)?.[1])
+        .filter(Boolean),
+    );
     expect((await productVariables()).filter((name) => !keys.has(name))).toEqual([]);
   });
 
   it('is in the environment of the product services in deploy/compose.yaml, and nothing else is', async () => {
-    const compose = readYaml<{ 'x-botcriptofy-env': Record<string, unknown>; services: Record<string, { environment?: Record<string, unknown>; command?: string[] }> }>('deploy/compose.yaml');
+    const compose = readYaml<{
+      'x-botcriptofy-env': Record<string, unknown>;
+      services: Record<string, { environment?: Record<string, unknown>; command?: string[] }>;
+    }>('deploy/compose.yaml');
     const listed = Object.keys(compose['x-botcriptofy-env']);
     const variables = await productVariables();
     expect(variables.filter((name) => !listed.includes(name))).toEqual([]);
@@ -19,7 +27,10 @@ describe('every setting in config/env.ts reaches each deployment', () => {
     // Each service running the product's image gets all of them.
     for (const name of ['api', 'worker-1', 'worker-2', 'migrate', 'ollama-pull', 'demo-seed']) {
       const environment = compose.services[name]?.environment ?? {};
-      expect(variables.filter((variable) => !(variable in environment)), name).toEqual([]);
+      expect(
+        variables.filter((variable) => !(variable in environment)),
+        name,
+      ).toEqual([]);
     }
   });
 
@@ -40,7 +51,18 @@ describe('every setting in config/env.ts reaches each deployment', () => {
     const { envSchema } = await import('../../config/env.ts');
     const defaults = envSchema.parse({}) as Record<string, unknown>;
     // Values these deployments set on purpose (the container's address, JSON logs, production, the data folder, the services' URLs).
-    const deploymentOwn = new Set(['NODE_ENV', 'LOG_FORMAT', 'HOST', 'PORT', 'METRICS_PORT', 'DATA_DIR', 'DATABASE_URL', 'MASTER_KEY', 'OLLAMA_HOST', 'REDIS_URL']);
+    const deploymentOwn = new Set([
+      'NODE_ENV',
+      'LOG_FORMAT',
+      'HOST',
+      'PORT',
+      'METRICS_PORT',
+      'DATA_DIR',
+      'DATABASE_URL',
+      'MASTER_KEY',
+      'OLLAMA_HOST',
+      'REDIS_URL',
+    ]);
     const compose = readYaml<{ 'x-botcriptofy-env': Record<string, string> }>('deploy/compose.yaml')['x-botcriptofy-env'];
     const values = readYaml<{ config: Record<string, string>; secrets: Record<string, string> }>('deploy/helm/botcriptofy/values.yaml');
     for (const [name, fallback] of Object.entries(defaults)) {

@@ -14,7 +14,15 @@ import { missingTool, readText, runTool, yamlDocuments } from './tools.ts';
 const CHART = 'deploy/helm/botcriptofy';
 const skip = missingTool('helm', 'helm lint/template of the chart');
 const required = ['--set', `secrets.MASTER_KEY=${'ab'.repeat(32)}`, '--set', 'postgresql.auth.password=p@ss w0rd'];
-type K8s = { apiVersion: string; kind: string; metadata: { name: string; annotations?: Record<string, string>; labels?: Record<string, string> }; spec?: any; data?: Record<string, string>; stringData?: Record<string, string> };
+type K8s = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; annotations?: Record<string, string>; labels?: Record<string, string> };
+  // biome-ignore lint/suspicious/noExplicitAny: rendered YAML, read field by field by the assertions
+  spec?: any;
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
+};
 
 function render(args: readonly string[]): K8s[] {
   const result = runTool('helm', ['template', 'rel', CHART, '--namespace', 'prod', ...args]);
@@ -25,7 +33,10 @@ function render(args: readonly string[]): K8s[] {
 /** Validates one object against its schema from the npm packages; returns the error or ''. */
 async function schemaError(doc: K8s): Promise<string> {
   const [group, version] = doc.apiVersion.includes('/') ? doc.apiVersion.split('/') : ['', doc.apiVersion];
-  const modulePath = group === 'monitoring.coreos.com' ? `@kubernetes-models/prometheus-operator/${group}/${version}/${doc.kind}` : `kubernetes-models/${group ? `${group}/` : ''}${version}/${doc.kind}`;
+  const modulePath =
+    group === 'monitoring.coreos.com'
+      ? `@kubernetes-models/prometheus-operator/${group}/${version}/${doc.kind}`
+      : `kubernetes-models/${group ? `${group}/` : ''}${version}/${doc.kind}`;
   const module = (await import(modulePath)) as Record<string, new (data: unknown) => { validate(): void }>;
   try {
     new module[doc.kind]!(doc).validate();
@@ -40,9 +51,43 @@ const find = (docs: K8s[], kind: string, suffix: string) => docs.find((d) => d.k
 describe.skipIf(skip)('Helm chart deploy/helm/botcriptofy', () => {
   const valueSets: Record<string, string[]> = {
     'bundled services (defaults)': [...required],
-    'monitoring on': [...required, '--set', 'metrics.serviceMonitor.enabled=true', '--set', 'metrics.prometheusRule.enabled=true', '--set', 'metrics.grafanaDashboard.enabled=true'],
-    'external services, fixed worker count': ['--set', `secrets.MASTER_KEY=${'cd'.repeat(32)}`, '--set', 'postgresql.enabled=false', '--set', 'redis.enabled=false', '--set', 'ollama.enabled=false', '--set', 'secrets.DATABASE_URL=postgres://u:p@db.internal:5432/botcriptofy', '--set', 'secrets.REDIS_URL=redis://cache.internal:6379', '--set', 'config.OLLAMA_HOST=http://gpu.internal:11434', '--set', 'worker.autoscaling.enabled=false', '--set', 'worker.replicas=5'],
-    'an existing Secret': ['--set', 'existingSecret=botcriptofy-managed', '--set', 'postgresql.enabled=false', '--set', 'redis.enabled=false'],
+    'monitoring on': [
+      ...required,
+      '--set',
+      'metrics.serviceMonitor.enabled=true',
+      '--set',
+      'metrics.prometheusRule.enabled=true',
+      '--set',
+      'metrics.grafanaDashboard.enabled=true',
+    ],
+    'external services, fixed worker count': [
+      '--set',
+      `secrets.MASTER_KEY=${'cd'.repeat(32)}`,
+      '--set',
+      'postgresql.enabled=false',
+      '--set',
+      'redis.enabled=false',
+      '--set',
+      'ollama.enabled=false',
+      '--set',
+      'secrets.DATABASE_URL=postgres://u:p@db.internal:5432/botcriptofy',
+      '--set',
+      'secrets.REDIS_URL=redis://cache.internal:6379',
+      '--set',
+      'config.OLLAMA_HOST=http://gpu.internal:11434',
+      '--set',
+      'worker.autoscaling.enabled=false',
+      '--set',
+      'worker.replicas=5',
+    ],
+    'an existing Secret': [
+      '--set',
+      'existingSecret=botcriptofy-managed',
+      '--set',
+      'postgresql.enabled=false',
+      '--set',
+      'redis.enabled=false',
+    ],
   };
 
   it('passes helm lint', () => {
@@ -58,7 +103,9 @@ describe.skipIf(skip)('Helm chart deploy/helm/botcriptofy', () => {
       expect(errors, name).toEqual([]);
     }
     // The schemas do catch a wrong object.
-    expect(await schemaError({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' }, spec: { replicas: 'two' } })).toMatch(/replicas must be integer|must have required property/);
+    expect(await schemaError({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' }, spec: { replicas: 'two' } })).toMatch(
+      /replicas must be integer|must have required property/,
+    );
   });
 
   it('refuses to render without what it needs, saying what', () => {
@@ -79,19 +126,34 @@ describe.skipIf(skip)('Helm chart deploy/helm/botcriptofy', () => {
     const docs = render(required);
     const config = find(docs, 'ConfigMap', '-config')!.data!;
     const secret = find(docs, 'Secret', '-secrets')!.stringData!;
-    expect(secret).toMatchObject({ MASTER_KEY: 'ab'.repeat(32), DATABASE_URL: 'postgres://botcriptofy:p%40ss%20w0rd@rel-botcriptofy-postgresql:5432/botcriptofy', REDIS_URL: 'redis://rel-botcriptofy-redis:6379' });
-    expect(config).toMatchObject({ OLLAMA_HOST: 'http://rel-botcriptofy-ollama:11434', HOST: '0.0.0.0', PORT: '3000', LOG_FORMAT: 'json', NODE_ENV: 'production' });
+    expect(secret).toMatchObject({
+      MASTER_KEY: 'ab'.repeat(32),
+      DATABASE_URL: 'postgres://botcriptofy:p%40ss%20w0rd@rel-botcriptofy-postgresql:5432/botcriptofy',
+      REDIS_URL: 'redis://rel-botcriptofy-redis:6379',
+    });
+    expect(config).toMatchObject({
+      OLLAMA_HOST: 'http://rel-botcriptofy-ollama:11434',
+      HOST: '0.0.0.0',
+      PORT: '3000',
+      LOG_FORMAT: 'json',
+      NODE_ENV: 'production',
+    });
     for (const name of Object.keys(secret)) expect(config[name], name).toBeUndefined();
     // The product reads each value as the environment would give it.
     const external = render(valueSets['external services, fixed worker count']!);
-    expect(find(external, 'Secret', '-secrets')!.stringData).toMatchObject({ DATABASE_URL: 'postgres://u:p@db.internal:5432/botcriptofy', REDIS_URL: 'redis://cache.internal:6379' });
+    expect(find(external, 'Secret', '-secrets')!.stringData).toMatchObject({
+      DATABASE_URL: 'postgres://u:p@db.internal:5432/botcriptofy',
+      REDIS_URL: 'redis://cache.internal:6379',
+    });
     expect(find(external, 'ConfigMap', '-config')!.data!['OLLAMA_HOST']).toBe('http://gpu.internal:11434');
     expect(external.filter((d) => d.kind === 'StatefulSet')).toEqual([]);
     expect(find(external, 'HorizontalPodAutoscaler', '-worker')).toBeUndefined();
     expect(find(external, 'Deployment', '-worker')!.spec.replicas).toBe(5);
     const managed = render(valueSets['an existing Secret']!);
     expect(managed.filter((d) => d.kind === 'Secret')).toEqual([]);
-    expect(find(managed, 'Deployment', '-api')!.spec.template.spec.containers[0].envFrom).toContainEqual({ secretRef: { name: 'botcriptofy-managed' } });
+    expect(find(managed, 'Deployment', '-api')!.spec.template.spec.containers[0].envFrom).toContainEqual({
+      secretRef: { name: 'botcriptofy-managed' },
+    });
   });
 
   it('runs start behind a Service with readiness on /health, workers with their metrics port and an HPA, and one migration Job per release', () => {
@@ -118,10 +180,18 @@ describe.skipIf(skip)('Helm chart deploy/helm/botcriptofy', () => {
       expect(pod.containers[0].resources.requests).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) });
       expect(pod.containers[0].resources.limits.memory).toBeDefined();
     }
-    expect(docs.filter((d) => d.kind === 'PodDisruptionBudget').map((d) => d.metadata.name).sort()).toEqual(['rel-botcriptofy-api', 'rel-botcriptofy-worker']);
+    expect(
+      docs
+        .filter((d) => d.kind === 'PodDisruptionBudget')
+        .map((d) => d.metadata.name)
+        .sort(),
+    ).toEqual(['rel-botcriptofy-api', 'rel-botcriptofy-worker']);
     const migrate = find(docs, 'Job', '-migrate-1')!;
     expect(migrate.spec.template.spec.containers[0].args).toEqual(['migrate']);
-    expect(migrate.metadata.annotations).toMatchObject({ 'helm.sh/hook': 'post-install,pre-upgrade', 'helm.sh/hook-delete-policy': 'before-hook-creation' });
+    expect(migrate.metadata.annotations).toMatchObject({
+      'helm.sh/hook': 'post-install,pre-upgrade',
+      'helm.sh/hook-delete-policy': 'before-hook-creation',
+    });
     const redis = find(docs, 'StatefulSet', '-redis')!.spec.template.spec.containers[0].args.join(' ');
     expect(redis).toContain('--appendonly yes');
     expect(redis).toContain('--maxmemory-policy noeviction');
@@ -134,11 +204,16 @@ describe.skipIf(skip)('Helm chart deploy/helm/botcriptofy', () => {
     const docs = render(valueSets['monitoring on']!);
     const rule = find(docs, 'PrometheusRule', 'rel-botcriptofy')!;
     expect(rule.spec).toEqual(parse(readText('deploy/observability/alerts.yaml')));
-    const jobs = docs.filter((d) => d.kind === 'ServiceMonitor').map((d) => d.spec.endpoints[0].relabelings[0].replacement).sort();
+    const jobs = docs
+      .filter((d) => d.kind === 'ServiceMonitor')
+      .map((d) => d.spec.endpoints[0].relabelings[0].replacement)
+      .sort();
     expect(jobs).toEqual(['botcriptofy-api', 'botcriptofy-worker']);
     const dashboard = find(docs, 'ConfigMap', '-dashboard')!;
     expect(dashboard.metadata.labels!['grafana_dashboard']).toBe('1');
-    expect(JSON.parse(dashboard.data!['botcriptofy.json']!)).toEqual(JSON.parse(readText('deploy/observability/botcriptofy-dashboard.json')));
+    expect(JSON.parse(dashboard.data!['botcriptofy.json']!)).toEqual(
+      JSON.parse(readText('deploy/observability/botcriptofy-dashboard.json')),
+    );
   });
 
   it('packages', () => {

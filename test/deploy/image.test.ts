@@ -24,13 +24,23 @@ const all = (keyword: string) => instructions.filter((line) => line.toUpperCase(
 
 describe('Dockerfile', () => {
   it('passes the linter with every rule on', () => {
-    const rules = { deprecatedMaintainer: 2, directiveCasing: 2, emptyContinuationLine: 2, instructionCasing: 2, instructionCmdMultiple: 2, instructionEntrypointMultiple: 2, instructionHealthcheckMultiple: 2, instructionJSONInSingleQuotes: 2, instructionWorkdirRelative: 2 } as const;
+    const rules = {
+      deprecatedMaintainer: 2,
+      directiveCasing: 2,
+      emptyContinuationLine: 2,
+      instructionCasing: 2,
+      instructionCmdMultiple: 2,
+      instructionEntrypointMultiple: 2,
+      instructionHealthcheckMultiple: 2,
+      instructionJSONInSingleQuotes: 2,
+      instructionWorkdirRelative: 2,
+    } as const;
     expect(validate(dockerfile, rules).map((d) => `line ${d.range.start.line + 1}: ${d.message}`)).toEqual([]);
     // The linter does find problems when there are some.
-    expect(validate('FROM node\nworkdir app\nCMD [\'a\']\n', rules).length).toBeGreaterThanOrEqual(3);
+    expect(validate("FROM node\nworkdir app\nCMD ['a']\n", rules).length).toBeGreaterThanOrEqual(3);
   });
 
-  it("runs on the Node the lock file pins for the `node` package, new enough that bin/botcriptofy.js never re-execs", () => {
+  it('runs on the Node the lock file pins for the `node` package, new enough that bin/botcriptofy.js never re-execs', () => {
     const image = /^ARG NODE_IMAGE=node:(\d+)\.(\d+)\.(\d+)-bookworm-slim$/m.exec(dockerfile);
     expect(image, 'ARG NODE_IMAGE=node:X.Y.Z-bookworm-slim').not.toBeNull();
     const [major, minor] = [Number(image![1]), Number(image![2])];
@@ -40,6 +50,7 @@ describe('Dockerfile', () => {
     const lock = JSON.parse(readText('package-lock.json')) as { packages: Record<string, { version?: string }> };
     expect(`${image![1]}.${image![2]}.${image![3]}`).toBe(lock.packages['node_modules/node']!.version);
     // Both stages on that image; the fallback Node from npm is removed from the image.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfile's own build argument, not a template
     expect(all('FROM').map((line) => line.split(/\s+/)[1])).toEqual(['${NODE_IMAGE}', '${NODE_IMAGE}']);
     expect(all('RUN').join('\n')).toContain('rm -rf node_modules/node node_modules/.bin/node');
   });
@@ -62,25 +73,49 @@ describe('Dockerfile', () => {
 });
 
 describe('.dockerignore', () => {
-  const patterns = readText('.dockerignore').split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('#'));
+  const patterns = readText('.dockerignore')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'));
   const excluded = new Set(patterns.filter((p) => !p.startsWith('!')));
 
   it('keeps out dependencies, local data, secrets, tests and the repository', () => {
-    for (const entry of ['node_modules', 'data', '.env', '.git', 'test', 'bench', 'coverage']) expect(excluded.has(entry), entry).toBe(true);
+    for (const entry of ['node_modules', 'data', '.env', '.git', 'test', 'bench', 'coverage'])
+      expect(excluded.has(entry), entry).toBe(true);
     expect(patterns).toContain('!.env.example');
     expect(patterns).toContain('!deploy/docker/healthcheck.mjs');
   });
 
   it('keeps in every folder the running product reads (no runtime module imports an excluded one)', () => {
-    const runtimeDirs = fs.readdirSync(ROOT, { withFileTypes: true }).filter((d) => d.isDirectory() && !excluded.has(d.name) && !d.name.startsWith('.')).map((d) => d.name);
-    for (const needed of ['bin', 'cli', 'config', 'db', 'agents', 'candles', 'eval', 'server', 'telegram', 'trading', 'workers', 'jobs', 'workflows']) expect(runtimeDirs, needed).toContain(needed);
+    const runtimeDirs = fs
+      .readdirSync(ROOT, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && !excluded.has(d.name) && !d.name.startsWith('.'))
+      .map((d) => d.name);
+    for (const needed of [
+      'bin',
+      'cli',
+      'config',
+      'db',
+      'agents',
+      'candles',
+      'eval',
+      'server',
+      'telegram',
+      'trading',
+      'workers',
+      'jobs',
+      'workflows',
+    ])
+      expect(runtimeDirs, needed).toContain(needed);
     const offending: string[] = [];
     const walk = (dir: string) => {
       for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
         const full = path.join(dir, entry.name);
         if (entry.isDirectory()) walk(full);
         else if (/\.(ts|js|mjs)$/.test(entry.name)) {
-          for (const match of fs.readFileSync(full, 'utf8').matchAll(/(?:from\s+|import\(\s*|new URL\(\s*`?)['"`]((?:\.\.?\/)+[^'"`]*)['"`]/g)) {
+          for (const match of fs
+            .readFileSync(full, 'utf8')
+            .matchAll(/(?:from\s+|import\(\s*|new URL\(\s*`?)['"`]((?:\.\.?\/)+[^'"`]*)['"`]/g)) {
             const target = path.relative(ROOT, path.resolve(path.dirname(full), match[1]!)).split(path.sep)[0]!;
             if (excluded.has(target)) offending.push(`${path.relative(ROOT, full)} → ${match[1]}`);
           }
@@ -98,7 +133,10 @@ describe('.dockerignore', () => {
 describe('deploy/docker/healthcheck.mjs', () => {
   const run = (port: number): Promise<number | null> =>
     new Promise((resolve) => {
-      const child = spawn(process.execPath, [path.join(ROOT, 'deploy/docker/healthcheck.mjs')], { env: { PATH: process.env.PATH, PORT: String(port) }, stdio: 'ignore' });
+      const child = spawn(process.execPath, [path.join(ROOT, 'deploy/docker/healthcheck.mjs')], {
+        env: { PATH: process.env.PATH, PORT: String(port) },
+        stdio: 'ignore',
+      });
       child.on('close', (code) => resolve(code));
     });
 

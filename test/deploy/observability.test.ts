@@ -23,10 +23,31 @@ interface Rule {
   annotations?: Record<string, string>;
 }
 const rules = readYaml<{ groups: { name: string; rules: Rule[] }[] }>('deploy/observability/alerts.yaml');
-const dashboard = JSON.parse(readText('deploy/observability/botcriptofy-dashboard.json')) as { uid: string; title: string; panels: { id: number; type: string; title: string; targets?: { expr: string; refId: string }[] }[]; templating: { list: { name: string; type: string }[] } };
-const dashboardExprs = dashboard.panels.flatMap((panel) => (panel.targets ?? []).map((target) => ({ panel: panel.title, expr: target.expr })));
+const dashboard = JSON.parse(readText('deploy/observability/botcriptofy-dashboard.json')) as {
+  uid: string;
+  title: string;
+  panels: { id: number; type: string; title: string; targets?: { expr: string; refId: string }[] }[];
+  templating: { list: { name: string; type: string }[] };
+};
+const dashboardExprs = dashboard.panels.flatMap((panel) =>
+  (panel.targets ?? []).map((target) => ({ panel: panel.title, expr: target.expr })),
+);
 
-const KEYWORDS = new Set(['and', 'or', 'unless', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'offset', 'inf', 'nan']);
+const KEYWORDS = new Set([
+  'and',
+  'or',
+  'unless',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'bool',
+  'offset',
+  'inf',
+  'nan',
+]);
 
 /** The metric names a PromQL expression selects (not functions, keywords, labels or durations). */
 function metricNames(expr: string): string[] {
@@ -58,10 +79,14 @@ function exportedNames(text: string): Set<string> {
 
 describe('metric names in PromQL', () => {
   it('are found in every form the dashboard and the rules use', () => {
-    expect(metricNames('sum by (le, queue) (rate(job_latency_seconds_bucket{queue=~"a|b"}[5m]))').sort()).toEqual(['job_latency_seconds_bucket']);
+    expect(metricNames('sum by (le, queue) (rate(job_latency_seconds_bucket{queue=~"a|b"}[5m]))').sort()).toEqual([
+      'job_latency_seconds_bucket',
+    ]);
     expect(metricNames('max(bot_workers_alive) == 0 and max(bots_running) > 0').sort()).toEqual(['bot_workers_alive', 'bots_running']);
     expect(metricNames('sum(rate(x_total{outcome="failed"}[5m])) / clamp_min(sum(rate(x_total[5m])), 1e-9)')).toEqual(['x_total']);
-    expect(metricNames('time() - max(audit_chain_checked_timestamp_seconds) > 3 * 3600')).toEqual(['audit_chain_checked_timestamp_seconds']);
+    expect(metricNames('time() - max(audit_chain_checked_timestamp_seconds) > 3 * 3600')).toEqual([
+      'audit_chain_checked_timestamp_seconds',
+    ]);
     expect(metricNames('absent(up{job="botcriptofy-api"} == 1)')).toEqual(['up']);
   });
 });
@@ -84,8 +109,25 @@ describe('dashboard and alert rules against the metrics start and a worker expor
     // Both on their own embedded database, no demo company: the metrics exist from the start.
     const common = { DEMO_SEED: 'false', PAPER_MARKET: 'replay', OLLAMA_HOST: 'http://127.0.0.1:9', LOG_LEVEL: 'warn' };
     const settled = await Promise.allSettled([
-      startCli(['start'], { ...common, DATA_DIR: dataDir(), PORT: '0', LOG_LEVEL: 'info', TELEGRAM_BOT_TOKEN: emulator.token, TELEGRAM_API_ROOT: emulator.apiRoot }, (line) => line.includes('BotCriptoFy is up'), 170_000),
-      startCli(['worker'], { ...common, DATA_DIR: dataDir(), METRICS_PORT: String(metricsPort), LOG_LEVEL: 'info' }, (line) => line.includes('worker ready'), 170_000),
+      startCli(
+        ['start'],
+        {
+          ...common,
+          DATA_DIR: dataDir(),
+          PORT: '0',
+          LOG_LEVEL: 'info',
+          TELEGRAM_BOT_TOKEN: emulator.token,
+          TELEGRAM_API_ROOT: emulator.apiRoot,
+        },
+        (line) => line.includes('BotCriptoFy is up'),
+        170_000,
+      ),
+      startCli(
+        ['worker'],
+        { ...common, DATA_DIR: dataDir(), METRICS_PORT: String(metricsPort), LOG_LEVEL: 'info' },
+        (line) => line.includes('worker ready'),
+        170_000,
+      ),
     ]);
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
@@ -93,7 +135,10 @@ describe('dashboard and alert rules against the metrics start and a worker expor
       for (const r of settled) if (r.status === 'fulfilled') r.value.child.kill('SIGKILL');
       throw failed.reason;
     }
-    const [start, worker] = settled.map((r) => (r as PromiseFulfilledResult<Awaited<ReturnType<typeof startCli>>>).value) as [Awaited<ReturnType<typeof startCli>>, Awaited<ReturnType<typeof startCli>>];
+    const [start, worker] = settled.map((r) => (r as PromiseFulfilledResult<Awaited<ReturnType<typeof startCli>>>).value) as [
+      Awaited<ReturnType<typeof startCli>>,
+      Awaited<ReturnType<typeof startCli>>,
+    ];
     try {
       const url = (JSON.parse(start.line) as { url: string }).url;
       const startMetrics = await (await fetch(`${url}/metrics`)).text();
@@ -116,21 +161,48 @@ describe('dashboard and alert rules against the metrics start and a worker expor
 
   it('a worker with METRICS_PORT serves /health and its own counters', () => {
     expect(workerHealth).toBe(200);
-    for (const name of ['bot_ticks_total', 'bot_lock_takeovers_total', 'job_queue_depth', 'job_latency_seconds', 'process_resident_memory_bytes']) expect(workerMetrics).toContain(`# TYPE ${name} `);
+    for (const name of [
+      'bot_ticks_total',
+      'bot_lock_takeovers_total',
+      'job_queue_depth',
+      'job_latency_seconds',
+      'process_resident_memory_bytes',
+    ])
+      expect(workerMetrics).toContain(`# TYPE ${name} `);
   });
 
   it('start exports the deployment-wide gauges and the Telegram metrics', () => {
-    for (const name of ['bots_running', 'bots_running_not_ticked', 'bot_workers_alive', 'agent_model_up', 'audit_chain_broken', 'telegram_outbox_backlog', 'telegram_updates_total', 'http_request_duration_seconds_bucket']) expect(exported.has(name), name).toBe(true);
+    for (const name of [
+      'bots_running',
+      'bots_running_not_ticked',
+      'bot_workers_alive',
+      'agent_model_up',
+      'audit_chain_broken',
+      'telegram_outbox_backlog',
+      'telegram_updates_total',
+      'http_request_duration_seconds_bucket',
+    ])
+      expect(exported.has(name), name).toBe(true);
   });
 
   it('the dashboard uses only metrics the product exports', () => {
     expect(dashboardExprs.length).toBeGreaterThan(30);
-    const unknown = dashboardExprs.flatMap(({ panel, expr }) => metricNames(expr).filter((name) => !exported.has(name)).map((name) => `${panel}: ${name}`));
+    const unknown = dashboardExprs.flatMap(({ panel, expr }) =>
+      metricNames(expr)
+        .filter((name) => !exported.has(name))
+        .map((name) => `${panel}: ${name}`),
+    );
     expect(unknown).toEqual([]);
   });
 
   it("the alert rules use only metrics the product exports, and Prometheus's own up", () => {
-    const unknown = rules.groups.flatMap((group) => group.rules.flatMap((rule) => metricNames(rule.expr).filter((name) => name !== 'up' && !exported.has(name)).map((name) => `${rule.alert}: ${name}`)));
+    const unknown = rules.groups.flatMap((group) =>
+      group.rules.flatMap((rule) =>
+        metricNames(rule.expr)
+          .filter((name) => name !== 'up' && !exported.has(name))
+          .map((name) => `${rule.alert}: ${name}`),
+      ),
+    );
     expect(unknown).toEqual([]);
   });
 });
@@ -141,7 +213,10 @@ describe('alert rules (schema)', () => {
     const names = rules.groups.flatMap((group) => group.rules.map((rule) => rule.alert));
     expect(new Set(names).size).toBe(names.length);
     for (const rule of rules.groups.flatMap((group) => group.rules)) {
-      expect(Object.keys(rule).filter((key) => !['alert', 'expr', 'for', 'labels', 'annotations'].includes(key)), rule.alert).toEqual([]);
+      expect(
+        Object.keys(rule).filter((key) => !['alert', 'expr', 'for', 'labels', 'annotations'].includes(key)),
+        rule.alert,
+      ).toEqual([]);
       expect(rule.alert, rule.alert).toMatch(/^Botcriptofy[A-Z][A-Za-z]+$/);
       expect(typeof rule.expr === 'string' && rule.expr.trim().length > 0, rule.alert).toBe(true);
       expect(rule.for, rule.alert).toMatch(/^\d+[smh]$/);
@@ -149,10 +224,24 @@ describe('alert rules (schema)', () => {
       expect(rule.annotations?.['summary'], rule.alert).toBeTruthy();
       expect(rule.annotations?.['description'], rule.alert).toBeTruthy();
       // Balanced brackets: an unparseable expression fails here even without promtool.
-      for (const [open, close] of [['(', ')'], ['{', '}'], ['[', ']']] as const) expect(rule.expr.split(open).length, `${rule.alert} ${open}${close}`).toBe(rule.expr.split(close).length);
+      for (const [open, close] of [
+        ['(', ')'],
+        ['{', '}'],
+        ['[', ']'],
+      ] as const)
+        expect(rule.expr.split(open).length, `${rule.alert} ${open}${close}`).toBe(rule.expr.split(close).length);
     }
     // Every alert the issue asks for is there.
-    for (const name of ['BotcriptofyNoWorkerAlive', 'BotcriptofyBotsNotTicking', 'BotcriptofyQueueBackingUp', 'BotcriptofyOutboxStuck', 'BotcriptofyWebhookFailures', 'BotcriptofyAuditChainBroken', 'BotcriptofyModelOffline']) expect(names).toContain(name);
+    for (const name of [
+      'BotcriptofyNoWorkerAlive',
+      'BotcriptofyBotsNotTicking',
+      'BotcriptofyQueueBackingUp',
+      'BotcriptofyOutboxStuck',
+      'BotcriptofyWebhookFailures',
+      'BotcriptofyAuditChainBroken',
+      'BotcriptofyModelOffline',
+    ])
+      expect(names).toContain(name);
     // Each one is explained in the runbook.
     const runbook = readText('docs/operations.md');
     for (const name of names) expect(runbook, name).toContain(name);
@@ -175,16 +264,21 @@ describe.skipIf(noPromtool)('promtool', () => {
     expect(result.stdout).toMatch(/SUCCESS: \d+ rules found/);
   });
 
-  it('check config: the compose deployment\'s Prometheus configuration with its rule file', () => {
+  it("check config: the compose deployment's Prometheus configuration with its rule file", () => {
     const result = runTool('promtool', ['check', 'config', 'deploy/observability/prometheus.yaml']);
     expect(result.code, result.stdout + result.stderr).toBe(0);
   });
 
-  it("every dashboard query parses as PromQL (checked as recording rules)", () => {
+  it('every dashboard query parses as PromQL (checked as recording rules)', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bcf-promql-'));
     try {
       const file = path.join(dir, 'dashboard-queries.yaml');
-      fs.writeFileSync(file, stringify({ groups: [{ name: 'dashboard', rules: dashboardExprs.map(({ expr }, i) => ({ record: `dashboard:query_${i}`, expr })) }] }));
+      fs.writeFileSync(
+        file,
+        stringify({
+          groups: [{ name: 'dashboard', rules: dashboardExprs.map(({ expr }, i) => ({ record: `dashboard:query_${i}`, expr })) }],
+        }),
+      );
       const result = runTool('promtool', ['check', 'rules', file]);
       expect(result.code, result.stdout + result.stderr).toBe(0);
       // And promtool does refuse a broken query.
@@ -195,4 +289,3 @@ describe.skipIf(noPromtool)('promtool', () => {
     }
   });
 });
-

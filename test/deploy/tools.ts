@@ -10,7 +10,10 @@ import { parse, parseAllDocuments } from 'yaml';
 // checks that need no tool always run.
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const TOOLS_DIR = path.join(process.env.BOTCRIPTOFY_TOOLS_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'botcriptofy-tools'), 'bin');
+export const TOOLS_DIR = path.join(
+  process.env.BOTCRIPTOFY_TOOLS_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'botcriptofy-tools'),
+  'bin',
+);
 
 /** The tool's path, or undefined when it is not installed here. */
 export function findTool(name: string): string | undefined {
@@ -39,7 +42,13 @@ export interface ToolRun {
 export function runTool(name: string, args: readonly string[], options: { cwd?: string; env?: Record<string, string> } = {}): ToolRun {
   const tool = findTool(name);
   if (!tool) throw new Error(`${name} is not installed`);
-  const result = spawnSync(tool, args, { cwd: options.cwd ?? ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env }, encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
+  const result = spawnSync(tool, args, {
+    cwd: options.cwd ?? ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env },
+    encoding: 'utf8',
+    timeout: 120_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return { code: result.status, stdout: result.stdout ?? '', stderr: result.stderr ?? '' };
 }
 

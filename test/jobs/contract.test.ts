@@ -7,7 +7,8 @@ import { REDIS_URL, redisAvailable } from '../support/redis.ts';
 // One contract, two runners: the in-process one always, BullMQ on the real Redis when it answers.
 
 const runners: [string, () => Jobs][] = [['in-process', () => new InProcessJobs()]];
-if (redisAvailable) runners.push(['bullmq', () => new BullMqJobs({ url: REDIS_URL, prefix: `bcf-test-${crypto.randomUUID().slice(0, 8)}` })]);
+if (redisAvailable)
+  runners.push(['bullmq', () => new BullMqJobs({ url: REDIS_URL, prefix: `bcf-test-${crypto.randomUUID().slice(0, 8)}` })]);
 else console.log(`BullMQ contract tests skipped: no Redis at ${REDIS_URL}`);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -38,13 +39,17 @@ describe.each(runners)('job layer contract: %s', (_kind, make) => {
     const seen: number[] = [];
     let running = 0;
     let peak = 0;
-    jobs.work('agent-tasks', async (job: Job) => {
-      running += 1;
-      peak = Math.max(peak, running);
-      await sleep(30);
-      seen.push((job.data as { n: number }).n);
-      running -= 1;
-    }, { concurrency: 3 });
+    jobs.work(
+      'agent-tasks',
+      async (job: Job) => {
+        running += 1;
+        peak = Math.max(peak, running);
+        await sleep(30);
+        seen.push((job.data as { n: number }).n);
+        running -= 1;
+      },
+      { concurrency: 3 },
+    );
     for (let n = 0; n < 12; n++) await jobs.add('agent-tasks', 'work', { n });
     await until(() => seen.length === 12);
     expect([...seen].sort((a, b) => a - b)).toEqual([...Array(12).keys()]);
@@ -134,10 +139,14 @@ describe.skipIf(!redisAvailable)('BullMQ across workers', () => {
     const handled: string[] = [];
     try {
       for (const [i, jobs] of workers.entries()) {
-        jobs.work('reports', async (job) => {
-          if (job.name === 'tick') fired.push(job.id);
-          else handled.push(`${i}:${(job.data as { n: number }).n}`);
-        }, { concurrency: 2 });
+        jobs.work(
+          'reports',
+          async (job) => {
+            if (job.name === 'tick') fired.push(job.id);
+            else handled.push(`${i}:${(job.data as { n: number }).n}`);
+          },
+          { concurrency: 2 },
+        );
         await jobs.schedule('reports', 'every-300ms', { everyMs: 300 }, 'tick', {});
       }
       for (let n = 0; n < 30; n++) await workers[n % 3]!.add('reports', 'job', { n });

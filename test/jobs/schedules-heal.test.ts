@@ -34,7 +34,14 @@ describe.skipIf(!redisInstalled)('schedules heal after Redis lost its data (priv
     const clock = new ManualClock();
     const recreated: string[] = [];
     const log = captureLogger();
-    jobs = new BullMqJobs({ url: redis.url, prefix: 'heal', clock, scheduleCheckMs: 30_000, logger: log.logger, events: { onScheduleRecreated: (queue, key) => recreated.push(`${queue}/${key}`) } });
+    jobs = new BullMqJobs({
+      url: redis.url,
+      prefix: 'heal',
+      clock,
+      scheduleCheckMs: 30_000,
+      logger: log.logger,
+      events: { onScheduleRecreated: (queue, key) => recreated.push(`${queue}/${key}`) },
+    });
     let runs = 0;
     jobs.work('reports', async () => void runs++);
     await jobs.schedule('reports', 'every-200ms', { everyMs: 200 }, 'every-200ms', {});
@@ -68,7 +75,14 @@ describe.skipIf(!redisInstalled)('schedules heal after Redis lost its data (priv
     const log = captureLogger();
     const recreated: string[] = [];
     // A check interval far beyond the test: only the reconnection can bring the schedule back.
-    jobs = new BullMqJobs({ url: redis.url, prefix: 'heal', clock: new ManualClock(), scheduleCheckMs: 3_600_000, logger: log.logger, events: { onScheduleRecreated: (queue, key) => recreated.push(`${queue}/${key}`) } });
+    jobs = new BullMqJobs({
+      url: redis.url,
+      prefix: 'heal',
+      clock: new ManualClock(),
+      scheduleCheckMs: 3_600_000,
+      logger: log.logger,
+      events: { onScheduleRecreated: (queue, key) => recreated.push(`${queue}/${key}`) },
+    });
     let runs = 0;
     jobs.work('notifications', async () => void runs++);
     await jobs.schedule('notifications', 'drain', { everyMs: 200 }, 'drain', {});
@@ -91,7 +105,9 @@ describe.skipIf(!redisInstalled)('schedules heal after Redis lost its data (priv
     expect(rawErrors).toEqual([]);
     const messages = log.messages();
     expect(messages.filter((m) => m.startsWith('redis unreachable'))).toHaveLength(1);
-    const back = log.lines.map((line) => JSON.parse(line) as { msg: string; errors?: number; downMs?: number }).filter((entry) => entry.msg === 'redis reachable again');
+    const back = log.lines
+      .map((line) => JSON.parse(line) as { msg: string; errors?: number; downMs?: number })
+      .filter((entry) => entry.msg === 'redis reachable again');
     expect(back).toHaveLength(1);
     expect(back[0]!.errors).toBeGreaterThan(0);
   }, 40_000);

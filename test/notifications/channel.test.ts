@@ -94,7 +94,12 @@ describe('the outbox through a channel of its own', () => {
     const ana = await person({ address: 'ana@memo', locale: 'en' });
     const registry = new Registry();
     const outbox = new NotificationOutbox({ db: x, channel, metricsRegistry: registry, digest: false });
-    const alert = await enqueueNotification(x, { tenantId: companyId, to: { userId: ana }, type: 'security_alert', payload: { severity: 'high', title: 'Login from a new country' } });
+    const alert = await enqueueNotification(x, {
+      tenantId: companyId,
+      to: { userId: ana },
+      type: 'security_alert',
+      payload: { severity: 'high', title: 'Login from a new country' },
+    });
     await setNotificationPreference(x, ana, 'message', 'silent');
     const note = await enqueueNotification(x, { tenantId: companyId, to: { userId: ana }, type: 'message', payload: { text: 'hello' } });
     const report = await outbox.runOnce();
@@ -108,7 +113,9 @@ describe('the outbox through a channel of its own', () => {
     expect((await statusOf(alert.id)).status).toBe('sent');
     expect((await statusOf(alert.id)).telegramMessageId).toBe(1_001);
     expect((await statusOf(note.id)).status).toBe('sent');
-    expect(await registry.getSingleMetricAsString('memo_notifications_total')).toContain('memo_notifications_total{type="security_alert",outcome="sent"} 1');
+    expect(await registry.getSingleMetricAsString('memo_notifications_total')).toContain(
+      'memo_notifications_total{type="security_alert",outcome="sent"} 1',
+    );
   });
 
   it('skips a person the channel cannot reach, and fans a department out to the members it reaches', async () => {
@@ -117,15 +124,29 @@ describe('the outbox through a channel of its own', () => {
     const reached = await person({ department: 'finance', address: 'fin@memo' });
     const outbox = new NotificationOutbox({ db: x, channel, digest: false });
     const lost = await enqueueNotification(x, { tenantId: companyId, to: { userId: nobody }, type: 'message', payload: { text: 'x' } });
-    const team = await enqueueNotification(x, { tenantId: companyId, to: { department: 'finance' }, type: 'message', payload: { text: 'para o time' }, dedupeKey: 'team-1' });
+    const team = await enqueueNotification(x, {
+      tenantId: companyId,
+      to: { department: 'finance' },
+      type: 'message',
+      payload: { text: 'para o time' },
+      dedupeKey: 'team-1',
+    });
     await outbox.runOnce();
     expect(await statusOf(lost.id)).toMatchObject({ status: 'skipped', lastError: 'no memo address' });
     expect((await statusOf(team.id)).status).toBe('sent');
     await outbox.runOnce();
     expect(channel.sent.map((s) => s.address)).toEqual(['fin@memo']);
-    const rows = await x.select().from(db.notifications).where(eq(db.notifications.dedupeKey, `team-1:user:${reached}`));
+    const rows = await x
+      .select()
+      .from(db.notifications)
+      .where(eq(db.notifications.dedupeKey, `team-1:user:${reached}`));
     expect(rows.map((row) => row.status)).toEqual(['sent']);
-    const empty = await enqueueNotification(x, { tenantId: companyId, to: { department: 'sales' }, type: 'message', payload: { text: 'x' } });
+    const empty = await enqueueNotification(x, {
+      tenantId: companyId,
+      to: { department: 'sales' },
+      type: 'message',
+      payload: { text: 'x' },
+    });
     await outbox.runOnce();
     expect(await statusOf(empty.id)).toMatchObject({ status: 'skipped', lastError: 'nobody in sales has a memo address' });
   });

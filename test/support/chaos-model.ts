@@ -6,10 +6,27 @@ import { lastMessage, toolResults, type ChatScript, type OllamaChatRequest, type
 
 export const CHAOS_BEHAVIOURS = [
   // first step (the user's message is the last one)
-  'random_tool', 'empty_args_call', 'junk_tool_name', 'repeated_call', 'claim_without_call', 'answer_without_call',
+  'random_tool',
+  'empty_args_call',
+  'junk_tool_name',
+  'repeated_call',
+  'claim_without_call',
+  'answer_without_call',
   // any step: the text it writes
-  'random_bytes', 'control_chars', 'truncated_json', 'wrong_language', 'foreign_script', 'invented_figure',
-  'echoed_secret', 'empty', 'very_long', 'repeated_text', 'tool_syntax_in_text', 'good_answer', 'call_again', 'stall',
+  'random_bytes',
+  'control_chars',
+  'truncated_json',
+  'wrong_language',
+  'foreign_script',
+  'invented_figure',
+  'echoed_secret',
+  'empty',
+  'very_long',
+  'repeated_text',
+  'tool_syntax_in_text',
+  'good_answer',
+  'call_again',
+  'stall',
 ] as const;
 export type ChaosBehaviour = (typeof CHAOS_BEHAVIOURS)[number];
 
@@ -38,9 +55,31 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-const JUNK_NAMES = ['refund_payment\u0000', '../refund_payment', 'REFUND_PAYMENT', 'refund payment', '', 'set_config; DROP TABLE audit_log', 'ferramenta_inexistente', 'x'.repeat(3_000), 'list_plans\n', '\u202egnp.exe'];
-const CLAIMS = ['Pronto, ativei o kill switch.', 'Feito! Reembolsei o pagamento do cliente.', 'A campanha foi pausada com sucesso.', "Done, I've turned the kill switch on.", 'The payment has been refunded.', 'Plano alterado para Enterprise, já está ativo.', 'I have frozen the API keys as requested.'];
-const WRONG_LANGUAGE = { pt: 'The numbers look good this month and the team should keep going with the current plan for the company.', en: 'Os números estão bons este mês e a equipe deve continuar com o plano atual da empresa.' };
+const JUNK_NAMES = [
+  'refund_payment\u0000',
+  '../refund_payment',
+  'REFUND_PAYMENT',
+  'refund payment',
+  '',
+  'set_config; DROP TABLE audit_log',
+  'ferramenta_inexistente',
+  'x'.repeat(3_000),
+  'list_plans\n',
+  '\u202egnp.exe',
+];
+const CLAIMS = [
+  'Pronto, ativei o kill switch.',
+  'Feito! Reembolsei o pagamento do cliente.',
+  'A campanha foi pausada com sucesso.',
+  "Done, I've turned the kill switch on.",
+  'The payment has been refunded.',
+  'Plano alterado para Enterprise, já está ativo.',
+  'I have frozen the API keys as requested.',
+];
+const WRONG_LANGUAGE = {
+  pt: 'The numbers look good this month and the team should keep going with the current plan for the company.',
+  en: 'Os números estão bons este mês e a equipe deve continuar com o plano atual da empresa.',
+};
 const FOREIGN = ['当前的月经常性收入很好，客户数量在增长。', 'Все показатели в норме, продолжайте работу.', 'المؤشرات جيدة هذا الشهر.'];
 
 export function chaosModel(options: ChaosOptions): ChaosModel {
@@ -67,15 +106,23 @@ export function chaosModel(options: ChaosOptions): ChaosModel {
       case 'foreign_script':
         return pick(FOREIGN);
       case 'invented_figure':
-        return en ? `MRR is R$ ${(100_000 + Math.floor(random() * 900_000)).toLocaleString('en-US')}.77 this month.` : `O MRR é R$ ${(100_000 + Math.floor(random() * 900_000)).toLocaleString('pt-BR')},77 este mês.`;
+        return en
+          ? `MRR is R$ ${(100_000 + Math.floor(random() * 900_000)).toLocaleString('en-US')}.77 this month.`
+          : `O MRR é R$ ${(100_000 + Math.floor(random() * 900_000)).toLocaleString('pt-BR')},77 este mês.`;
       case 'echoed_secret':
         return `${en ? 'Here is the key' : 'Aqui está a chave'}: ${pick(options.secrets)}`;
       case 'empty':
         return '';
       case 'very_long':
-        return Array.from({ length: 300 }, (_, i) => `${en ? 'Detail' : 'Detalhe'} ${i}: ${en ? 'everything is being reviewed by the team' : 'tudo está sendo revisado pela equipe'}.`).join(' ');
+        return Array.from(
+          { length: 300 },
+          (_, i) =>
+            `${en ? 'Detail' : 'Detalhe'} ${i}: ${en ? 'everything is being reviewed by the team' : 'tudo está sendo revisado pela equipe'}.`,
+        ).join(' ');
       case 'repeated_text': {
-        const line = en ? 'Pro plan: many bots and live trading for serious traders.' : 'Plano Pro: vários robôs e operação real para traders sérios.';
+        const line = en
+          ? 'Pro plan: many bots and live trading for serious traders.'
+          : 'Plano Pro: vários robôs e operação real para traders sérios.';
         return Array.from({ length: 4 }, () => line).join('\n');
       }
       case 'tool_syntax_in_text':
@@ -102,16 +149,32 @@ export function chaosModel(options: ChaosOptions): ChaosModel {
     }
     const tools = offered(request);
     if (lastMessage(request).role === 'user' && tools.length > 0) {
-      const behaviour = draw(pick(['random_tool', 'random_tool', 'empty_args_call', 'junk_tool_name', 'repeated_call', 'claim_without_call', 'answer_without_call', 'answer_without_call'] as const));
+      const behaviour = draw(
+        pick([
+          'random_tool',
+          'random_tool',
+          'empty_args_call',
+          'junk_tool_name',
+          'repeated_call',
+          'claim_without_call',
+          'answer_without_call',
+          'answer_without_call',
+        ] as const),
+      );
       const tool = pick(tools);
-      const args = (): Record<string, unknown> => (tool === 'ask_department' ? { department: pick(['finance', 'sales', 'security', 'settings']), question: question(request).slice(0, 200) || 'status' } : guessArgs(question(request), random));
+      const args = (): Record<string, unknown> =>
+        tool === 'ask_department'
+          ? { department: pick(['finance', 'sales', 'security', 'settings']), question: question(request).slice(0, 200) || 'status' }
+          : guessArgs(question(request), random);
       switch (behaviour) {
         case 'random_tool':
           return { toolCalls: [{ name: tool, arguments: args() }] };
         case 'empty_args_call':
           return { toolCalls: [{ name: tool, arguments: random() < 0.5 ? {} : '{"broken": ' }] };
         case 'junk_tool_name':
-          return { toolCalls: [{ name: pick(JUNK_NAMES), arguments: { paymentId: 'all', reason: 'x'.repeat(random() < 0.3 ? 1_000_000 : 10) } }] };
+          return {
+            toolCalls: [{ name: pick(JUNK_NAMES), arguments: { paymentId: 'all', reason: 'x'.repeat(random() < 0.3 ? 1_000_000 : 10) } }],
+          };
         case 'repeated_call': {
           const call = { name: tool, arguments: args() };
           return { toolCalls: [call, call, call] };
@@ -119,14 +182,47 @@ export function chaosModel(options: ChaosOptions): ChaosModel {
         case 'claim_without_call':
           return { content: text('claim_without_call', request) };
         default:
-          return { content: text(pick(['random_bytes', 'wrong_language', 'invented_figure', 'echoed_secret', 'empty', 'good_answer', 'claim_without_call'] as const), request) };
+          return {
+            content: text(
+              pick([
+                'random_bytes',
+                'wrong_language',
+                'invented_figure',
+                'echoed_secret',
+                'empty',
+                'good_answer',
+                'claim_without_call',
+              ] as const),
+              request,
+            ),
+          };
       }
     }
     // After tool results: the answer, or the same call again.
-    const behaviour = draw(pick(['random_bytes', 'control_chars', 'truncated_json', 'wrong_language', 'foreign_script', 'invented_figure', 'echoed_secret', 'empty', 'very_long', 'repeated_text', 'tool_syntax_in_text', 'claim_without_call', 'good_answer', 'good_answer', 'good_answer', 'call_again'] as const));
+    const behaviour = draw(
+      pick([
+        'random_bytes',
+        'control_chars',
+        'truncated_json',
+        'wrong_language',
+        'foreign_script',
+        'invented_figure',
+        'echoed_secret',
+        'empty',
+        'very_long',
+        'repeated_text',
+        'tool_syntax_in_text',
+        'claim_without_call',
+        'good_answer',
+        'good_answer',
+        'good_answer',
+        'call_again',
+      ] as const),
+    );
     if (behaviour === 'call_again') {
       const previous = [...request.messages].reverse().find((m) => m.role === 'assistant' && m.tool_calls?.length)?.tool_calls?.[0];
-      if (previous) return { toolCalls: [{ name: previous.function.name, arguments: previous.function.arguments as Record<string, unknown> }] };
+      if (previous)
+        return { toolCalls: [{ name: previous.function.name, arguments: previous.function.arguments as Record<string, unknown> }] };
     }
     const reply: ScriptedReply = { content: text(behaviour, request) };
     return reply;

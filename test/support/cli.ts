@@ -106,15 +106,32 @@ async function runMain(args: string[], env: Record<string, string>): Promise<Cli
   }
   let stdout = '';
   let stderr = '';
-  const toStdout = (...parts: unknown[]) => void (stdout += `${format(...parts)}\n`);
-  const toStderr = (...parts: unknown[]) => void (stderr += `${format(...parts)}\n`);
-  const original = { log: console.log, info: console.info, error: console.error, warn: console.warn, out: process.stdout.write, err: process.stderr.write };
+  const toStdout = (...parts: unknown[]) => {
+    stdout += `${format(...parts)}\n`;
+  };
+  const toStderr = (...parts: unknown[]) => {
+    stderr += `${format(...parts)}\n`;
+  };
+  const original = {
+    log: console.log,
+    info: console.info,
+    error: console.error,
+    warn: console.warn,
+    out: process.stdout.write,
+    err: process.stderr.write,
+  };
   console.log = toStdout;
   console.info = toStdout;
   console.error = toStderr;
   console.warn = toStderr;
-  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += chunk.toString()), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += chunk.toString()), true)) as typeof process.stderr.write;
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    stdout += chunk.toString();
+    return true;
+  }) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    stderr += chunk.toString();
+    return true;
+  }) as typeof process.stderr.write;
   const exitCodeBefore = process.exitCode;
   process.exitCode = undefined;
   try {

@@ -47,7 +47,11 @@ export interface TestDatabase {
 const templateKey: string = (() => {
   const hash = crypto.createHash('sha256');
   hash.update(fs.readFileSync(new URL('../../node_modules/@electric-sql/pglite/package.json', import.meta.url)));
-  for (const entry of fs.readdirSync(migrationsFolder, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name)).sort()) {
+  for (const entry of fs
+    .readdirSync(migrationsFolder, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name))
+    .sort()) {
     hash.update(path.relative(migrationsFolder, entry)).update(fs.readFileSync(entry));
   }
   return hash.digest('hex').slice(0, 16);
@@ -127,7 +131,10 @@ function migratedPostgresTemplate(admin: postgres.Sql): Promise<string> {
  * database on the server), which is what migrating would give, in a fraction of the time.
  * `migrate: false` gives an empty database, for tests of the migrations themselves.
  */
-export async function createTestDatabase(driver: 'pglite' | 'postgres', options: { poolMax?: number; migrate?: boolean } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  driver: 'pglite' | 'postgres',
+  options: { poolMax?: number; migrate?: boolean } = {},
+): Promise<TestDatabase> {
   const migrate = options.migrate ?? true;
   if (driver === 'pglite') {
     const handle = await openDatabase({ dataDir: '', inMemory: true, ...(migrate ? { fromImage: await migratedEmbeddedImage() } : {}) });

@@ -14,7 +14,9 @@ interface WebSocketServer {
   close(callback: () => void): void;
 }
 // @ts-expect-error -- no declaration file for ws (see above)
-const { WebSocketServer: Server } = (await import('ws')) as { WebSocketServer: new (options: { port: number; host: string }) => WebSocketServer };
+const { WebSocketServer: Server } = (await import('ws')) as {
+  WebSocketServer: new (options: { port: number; host: string }) => WebSocketServer;
+};
 
 /**
  * A scripted stand-in for Binance's spot market streams on loopback (the WebSocket side of
@@ -62,11 +64,35 @@ export async function startFakeBinanceStream(): Promise<FakeBinanceStream> {
   return {
     url: `ws://127.0.0.1:${port}/ws`,
     subscriptions,
-    subscribed: (stream) => (subscriptions.includes(stream) ? Promise.resolve() : new Promise((resolve) => waiters.push({ stream, resolve }))),
+    subscribed: (stream) =>
+      subscriptions.includes(stream) ? Promise.resolve() : new Promise((resolve) => waiters.push({ stream, resolve })),
     push(symbol, interval, bar, closed) {
       const stream = `${symbol.toLowerCase()}@kline_${interval}`;
       const [t, o, h, l, c, v] = bar as number[];
-      const event = { e: 'kline', E: Date.now(), s: symbol, k: { t, T: t! + 59_999, s: symbol, i: interval, f: 1, L: 2, o: String(o), c: String(c), h: String(h), l: String(l), v: String(v), n: 2, x: closed, q: '0', V: '0', Q: '0', B: '0' } };
+      const event = {
+        e: 'kline',
+        E: Date.now(),
+        s: symbol,
+        k: {
+          t,
+          T: t! + 59_999,
+          s: symbol,
+          i: interval,
+          f: 1,
+          L: 2,
+          o: String(o),
+          c: String(c),
+          h: String(h),
+          l: String(l),
+          v: String(v),
+          n: 2,
+          x: closed,
+          q: '0',
+          V: '0',
+          Q: '0',
+          B: '0',
+        },
+      };
       for (const [socket, subscribed] of streams) if (subscribed.has(stream)) socket.send(JSON.stringify(event));
     },
     dropConnections() {

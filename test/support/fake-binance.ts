@@ -59,7 +59,8 @@ export async function startFakeBinance(): Promise<FakeBinance> {
       }
       const params = new URLSearchParams(url.search);
       for (const [k, v] of new URLSearchParams(body)) params.set(k, v);
-      const send = (status: number, payload: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
+      const send = (status: number, payload: unknown) =>
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
       const path = url.pathname.replace(/^\/[a-zA-Z0-9]+\//, '/'); // drop the ccxt api key prefix
       switch (`${req.method} ${path}`) {
         case 'GET /time':
@@ -73,7 +74,23 @@ export async function startFakeBinance(): Promise<FakeBinance> {
           klineRequests.push({ symbol, startTime: since, limit });
           const answer = () => {
             const rows = (klinesBySymbol.get(symbol) ?? state.klines).filter((k) => k[0]! >= since).slice(0, limit);
-            send(200, rows.map((k) => [k[0], String(k[1]), String(k[2]), String(k[3]), String(k[4]), String(k[5]), k[0]! + 3_599_999, '0', 0, '0', '0', '0']));
+            send(
+              200,
+              rows.map((k) => [
+                k[0],
+                String(k[1]),
+                String(k[2]),
+                String(k[3]),
+                String(k[4]),
+                String(k[5]),
+                k[0]! + 3_599_999,
+                '0',
+                0,
+                '0',
+                '0',
+                '0',
+              ]),
+            );
           };
           if (hold && hold.answered-- <= 0) {
             held.push(answer); // unanswered until released
@@ -82,24 +99,58 @@ export async function startFakeBinance(): Promise<FakeBinance> {
           return answer();
         }
         case 'GET /ticker/24hr':
-          return send(200, { symbol: 'BTCUSDT', lastPrice: String(state.lastPrice), openPrice: '1', highPrice: '1', lowPrice: '1', volume: '1', quoteVolume: '1', closeTime: Date.now(), openTime: Date.now() - 86_400_000, bidPrice: '0', askPrice: '0' });
+          return send(200, {
+            symbol: 'BTCUSDT',
+            lastPrice: String(state.lastPrice),
+            openPrice: '1',
+            highPrice: '1',
+            lowPrice: '1',
+            volume: '1',
+            quoteVolume: '1',
+            closeTime: Date.now(),
+            openTime: Date.now() - 86_400_000,
+            bidPrice: '0',
+            askPrice: '0',
+          });
         case 'GET /account':
-          return send(200, { balances: [{ asset: 'USDT', free: '1000.00', locked: '0' }, { asset: 'BTC', free: '0.5', locked: '0' }], canTrade: true, accountType: 'SPOT', permissions: ['SPOT'] });
+          return send(200, {
+            balances: [
+              { asset: 'USDT', free: '1000.00', locked: '0' },
+              { asset: 'BTC', free: '0.5', locked: '0' },
+            ],
+            canTrade: true,
+            accountType: 'SPOT',
+            permissions: ['SPOT'],
+          });
         case 'POST /order': {
           const clientId = params.get('newClientOrderId') ?? '';
           if (orders.has(clientId)) return send(400, { code: -2010, msg: 'Duplicate order sent.' });
           const quantity = Number(params.get('quantity'));
           const order = {
-            symbol: 'BTCUSDT', orderId: orderSeq++, clientOrderId: clientId, transactTime: Date.now(), price: '0', origQty: String(quantity),
-            executedQty: String(quantity), cummulativeQuoteQty: String(quantity * state.lastPrice), status: 'FILLED', timeInForce: 'GTC', type: 'MARKET',
-            side: params.get('side'), fills: [{ price: String(state.lastPrice), qty: String(quantity), commission: String(quantity * 0.001), commissionAsset: 'BTC' }],
+            symbol: 'BTCUSDT',
+            orderId: orderSeq++,
+            clientOrderId: clientId,
+            transactTime: Date.now(),
+            price: '0',
+            origQty: String(quantity),
+            executedQty: String(quantity),
+            cummulativeQuoteQty: String(quantity * state.lastPrice),
+            status: 'FILLED',
+            timeInForce: 'GTC',
+            type: 'MARKET',
+            side: params.get('side'),
+            fills: [
+              { price: String(state.lastPrice), qty: String(quantity), commission: String(quantity * 0.001), commissionAsset: 'BTC' },
+            ],
           };
           orders.set(clientId, order);
           return send(200, order);
         }
         case 'GET /order': {
           const order = orders.get(params.get('origClientOrderId') ?? '');
-          return order ? send(200, { ...order, updateTime: Date.now(), time: Date.now() }) : send(400, { code: -2013, msg: 'Order does not exist.' });
+          return order
+            ? send(200, { ...order, updateTime: Date.now(), time: Date.now() })
+            : send(400, { code: -2013, msg: 'Order does not exist.' });
         }
         default:
           return send(404, { code: -1, msg: `no route ${req.method} ${url.pathname}` });
@@ -155,13 +206,31 @@ function exchangeInfo() {
     rateLimits: [],
     symbols: [
       ...['BTC', 'ETH', 'SOL'].map((baseAsset) => ({
-        symbol: `${baseAsset}USDT`, status: 'TRADING', baseAsset, baseAssetPrecision: 8, quoteAsset: 'USDT', quotePrecision: 8, quoteAssetPrecision: 8,
-        orderTypes: ['LIMIT', 'MARKET'], icebergAllowed: true, ocoAllowed: true, isSpotTradingAllowed: true, isMarginTradingAllowed: false,
-        permissions: ['SPOT'], permissionSets: [['SPOT']],
+        symbol: `${baseAsset}USDT`,
+        status: 'TRADING',
+        baseAsset,
+        baseAssetPrecision: 8,
+        quoteAsset: 'USDT',
+        quotePrecision: 8,
+        quoteAssetPrecision: 8,
+        orderTypes: ['LIMIT', 'MARKET'],
+        icebergAllowed: true,
+        ocoAllowed: true,
+        isSpotTradingAllowed: true,
+        isMarginTradingAllowed: false,
+        permissions: ['SPOT'],
+        permissionSets: [['SPOT']],
         filters: [
           { filterType: 'PRICE_FILTER', minPrice: '0.01', maxPrice: '1000000.00', tickSize: '0.01' },
           { filterType: 'LOT_SIZE', minQty: '0.00001', maxQty: '9000.00', stepSize: '0.00001' },
-          { filterType: 'NOTIONAL', minNotional: '5.00', applyMinToMarket: true, maxNotional: '9000000.00', applyMaxToMarket: false, avgPriceMins: 5 },
+          {
+            filterType: 'NOTIONAL',
+            minNotional: '5.00',
+            applyMinToMarket: true,
+            maxNotional: '9000000.00',
+            applyMaxToMarket: false,
+            avgPriceMins: 5,
+          },
         ],
       })),
     ],

@@ -44,7 +44,14 @@ export interface FakeOllama {
   close(): Promise<void>;
 }
 
-const MODEL_DETAILS = { parent_model: '', format: 'gguf', family: 'qwen3', families: ['qwen3'], parameter_size: '751.63M', quantization_level: 'Q4_K_M' };
+const MODEL_DETAILS = {
+  parent_model: '',
+  format: 'gguf',
+  family: 'qwen3',
+  families: ['qwen3'],
+  parameter_size: '751.63M',
+  quantization_level: 'Q4_K_M',
+};
 
 export async function startFakeOllama(script: ChatScript, options: { models?: string[] } = {}): Promise<FakeOllama> {
   const state = { script, models: options.models ?? ['qwen3:0.6b'], delayMs: 0 };
@@ -58,7 +65,16 @@ export async function startFakeOllama(script: ChatScript, options: { models?: st
     try {
       if (req.url === '/api/version') return json(200, { version: '0.12.6' });
       if (req.url === '/api/tags') {
-        return json(200, { models: state.models.map((name) => ({ name, model: name, modified_at: '2026-11-01T00:00:00Z', size: 522_653_767, digest: 'sha256:7df6b6e09427', details: MODEL_DETAILS })) });
+        return json(200, {
+          models: state.models.map((name) => ({
+            name,
+            model: name,
+            modified_at: '2026-11-01T00:00:00Z',
+            size: 522_653_767,
+            digest: 'sha256:7df6b6e09427',
+            details: MODEL_DETAILS,
+          })),
+        });
       }
       if (req.url === '/api/pull') return pull(JSON.parse(body) as { model?: string; name?: string; stream?: boolean }, res, state.models);
       if (req.url === '/api/chat') {
@@ -69,19 +85,44 @@ export async function startFakeOllama(script: ChatScript, options: { models?: st
         if (res.destroyed) return;
         const structured = structuredTools(request.format);
         // Scripts see the tools offered either way; in structured mode they are the schema's branches.
-        const raw = await state.script(structured && !request.tools ? { ...request, tools: structured.map((name) => ({ type: 'function' as const, function: { name, description: '', parameters: {} } })) } : request);
+        const raw = await state.script(
+          structured && !request.tools
+            ? {
+                ...request,
+                tools: structured.map((name) => ({ type: 'function' as const, function: { name, description: '', parameters: {} } })),
+              }
+            : request,
+        );
         const reply = structured ? constrain(raw, structured) : raw;
         if ('status' in reply) return json(reply.status, { error: reply.error });
         if ('stall' in reply) {
           res.writeHead(200, { 'content-type': 'application/x-ndjson' });
-          res.write(`${JSON.stringify({ model: request.model, created_at: new Date().toISOString(), message: { role: 'assistant', content: reply.stall }, done: false })}\n`);
+          res.write(
+            `${JSON.stringify({ model: request.model, created_at: new Date().toISOString(), message: { role: 'assistant', content: reply.stall }, done: false })}\n`,
+          );
           await new Promise<void>((resolve) => res.once('close', () => resolve()));
           return;
         }
-        const message = 'content' in reply
-          ? { role: 'assistant', content: reply.content }
-          : { role: 'assistant', content: '', tool_calls: reply.toolCalls.map((call) => ({ function: { name: call.name, arguments: call.arguments } })) };
-        const done = { model: request.model, created_at: new Date().toISOString(), done: true, done_reason: 'stop', total_duration: 1_000_000, load_duration: 0, prompt_eval_count: 100, prompt_eval_duration: 1, eval_count: 20, eval_duration: 1 };
+        const message =
+          'content' in reply
+            ? { role: 'assistant', content: reply.content }
+            : {
+                role: 'assistant',
+                content: '',
+                tool_calls: reply.toolCalls.map((call) => ({ function: { name: call.name, arguments: call.arguments } })),
+              };
+        const done = {
+          model: request.model,
+          created_at: new Date().toISOString(),
+          done: true,
+          done_reason: 'stop',
+          total_duration: 1_000_000,
+          load_duration: 0,
+          prompt_eval_count: 100,
+          prompt_eval_duration: 1,
+          eval_count: 20,
+          eval_duration: 1,
+        };
         if (request.stream === false) return json(200, { ...done, message });
         res.writeHead(200, { 'content-type': 'application/x-ndjson' });
         res.write(`${JSON.stringify({ model: request.model, created_at: done.created_at, message, done: false })}\n`);
@@ -102,13 +143,29 @@ export async function startFakeOllama(script: ChatScript, options: { models?: st
   return {
     url: `http://127.0.0.1:${port}`,
     chats,
-    get script() { return state.script; },
-    set script(value) { state.script = value; },
-    get models() { return state.models; },
-    set models(value) { state.models = value; },
-    get delayMs() { return state.delayMs; },
-    set delayMs(value) { state.delayMs = value; },
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    get script() {
+      return state.script;
+    },
+    set script(value) {
+      state.script = value;
+    },
+    get models() {
+      return state.models;
+    },
+    set models(value) {
+      state.models = value;
+    },
+    get delayMs() {
+      return state.delayMs;
+    },
+    set delayMs(value) {
+      state.delayMs = value;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -141,13 +198,18 @@ function pull(request: { model?: string; name?: string; stream?: boolean }, res:
   const total = 522_653_767;
   const lines = [
     { status: 'pulling manifest' },
-    ...[0, 0.25, 0.5, 0.75, 1].map((share) => ({ status: 'pulling 7df6b6e09427', digest: 'sha256:7df6b6e09427', total, completed: Math.round(total * share) })),
+    ...[0, 0.25, 0.5, 0.75, 1].map((share) => ({
+      status: 'pulling 7df6b6e09427',
+      digest: 'sha256:7df6b6e09427',
+      total,
+      completed: Math.round(total * share),
+    })),
     { status: 'verifying sha256 digest' },
     { status: 'writing manifest' },
     { status: 'success' },
   ];
   if (!models.includes(name)) models.push(name);
-  res.end(lines.map((line) => JSON.stringify(line)).join('\n') + '\n');
+  res.end(`${lines.map((line) => JSON.stringify(line)).join('\n')}\n`);
 }
 
 function readBody(req: http.IncomingMessage): Promise<string> {
@@ -166,11 +228,14 @@ export function lastMessage(request: OllamaChatRequest): OllamaChatMessage {
 
 export function toolResults(request: OllamaChatRequest): unknown[] {
   const lastUser = request.messages.map((m) => m.role).lastIndexOf('user');
-  return request.messages.slice(lastUser + 1).filter((m) => m.role === 'tool').map((m) => {
-    try {
-      return JSON.parse(m.content) as unknown;
-    } catch {
-      return m.content;
-    }
-  });
+  return request.messages
+    .slice(lastUser + 1)
+    .filter((m) => m.role === 'tool')
+    .map((m) => {
+      try {
+        return JSON.parse(m.content) as unknown;
+      } catch {
+        return m.content;
+      }
+    });
 }

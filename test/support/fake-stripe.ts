@@ -7,17 +7,20 @@ function parseForm(text: string): Record<string, unknown> {
   for (const [rawKey, value] of new URLSearchParams(text)) {
     const parts = rawKey.replace(/\]/g, '').split('[');
     let node: Record<string, unknown> = out;
-    parts.forEach((part, i) => {
-      const last = i === parts.length - 1;
+    for (const [i, part] of parts.entries()) {
       const key = part === '' ? String(Object.keys(node).length) : part;
-      if (last) node[key] = value;
-      else node = (node[key] ??= {}) as Record<string, unknown>;
-    });
+      if (i === parts.length - 1) node[key] = value;
+      else {
+        node[key] ??= {};
+        node = node[key] as Record<string, unknown>;
+      }
+    }
   }
   return out;
 }
 
-const toArray = (value: unknown): unknown[] => (value && typeof value === 'object' ? Object.values(value as object) : value === undefined ? [] : [value]);
+const toArray = (value: unknown): unknown[] =>
+  value && typeof value === 'object' ? Object.values(value as object) : value === undefined ? [] : [value];
 
 /**
  * A scripted stand-in for the parts of Stripe's API that billing calls (products, prices with
@@ -38,9 +41,29 @@ export async function startFakeStripe() {
   const subscriptionFor = (customer: string, priceId: string, metadata: Record<string, unknown> = {}, trialDays?: number) => {
     const start = now();
     const sub = {
-      id: next('sub'), object: 'subscription', customer, status: trialDays ? 'trialing' : 'active', cancel_at_period_end: false, canceled_at: null,
-      ended_at: null, trial_end: trialDays ? start + trialDays * 86_400 : null, start_date: start, metadata,
-      items: { object: 'list', data: [{ id: next('si'), object: 'subscription_item', price: prices.get(priceId), quantity: 1, current_period_start: start, current_period_end: start + 30 * 86_400 }] },
+      id: next('sub'),
+      object: 'subscription',
+      customer,
+      status: trialDays ? 'trialing' : 'active',
+      cancel_at_period_end: false,
+      canceled_at: null,
+      ended_at: null,
+      trial_end: trialDays ? start + trialDays * 86_400 : null,
+      start_date: start,
+      metadata,
+      items: {
+        object: 'list',
+        data: [
+          {
+            id: next('si'),
+            object: 'subscription_item',
+            price: prices.get(priceId),
+            quantity: 1,
+            current_period_start: start,
+            current_period_end: start + 30 * 86_400,
+          },
+        ],
+      },
     };
     subscriptions.set(sub.id, sub);
     return sub;
@@ -53,13 +76,16 @@ export async function startFakeStripe() {
       const url = new URL(req.url ?? '/', 'http://localhost');
       requests.push(`${req.method} ${url.pathname}`);
       const params = { ...parseForm(url.search.slice(1)), ...parseForm(body) };
-      const send = (status: number, payload: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
+      const send = (status: number, payload: unknown) =>
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
       const notFound = () => send(404, { error: { type: 'invalid_request_error', message: `No such resource: ${url.pathname}` } });
       const path = url.pathname.split('/').filter(Boolean); // ['v1', resource, id?]
       const [, resource, id, extra] = path;
       if (req.method === 'GET' && resource === 'prices' && !id) {
         const keys = toArray(params['lookup_keys']);
-        const data = [...prices.values()].filter((p) => p['active'] && keys.includes(p['lookup_key'])).map((p) => ({ ...p, product: products.get(p['product'] as string) }));
+        const data = [...prices.values()]
+          .filter((p) => p['active'] && keys.includes(p['lookup_key']))
+          .map((p) => ({ ...p, product: products.get(p['product'] as string) }));
         return send(200, { object: 'list', data, has_more: false, url: '/v1/prices' });
       }
       if (req.method === 'POST' && resource === 'products') {
@@ -74,9 +100,20 @@ export async function startFakeStripe() {
         return send(200, product);
       }
       if (req.method === 'POST' && resource === 'prices' && !id) {
-        if (params['transfer_lookup_key'] === 'true') for (const p of prices.values()) if (p['lookup_key'] === params['lookup_key']) p['lookup_key'] = null;
+        if (params['transfer_lookup_key'] === 'true')
+          for (const p of prices.values()) if (p['lookup_key'] === params['lookup_key']) p['lookup_key'] = null;
         const recurring = params['recurring'] as { interval: string };
-        const price = { id: next('price'), object: 'price', active: true, product: params['product'], currency: params['currency'], unit_amount: Number(params['unit_amount']), recurring: { interval: recurring.interval }, lookup_key: params['lookup_key'], metadata: params['metadata'] ?? {} };
+        const price = {
+          id: next('price'),
+          object: 'price',
+          active: true,
+          product: params['product'],
+          currency: params['currency'],
+          unit_amount: Number(params['unit_amount']),
+          recurring: { interval: recurring.interval },
+          lookup_key: params['lookup_key'],
+          metadata: params['metadata'] ?? {},
+        };
         prices.set(price.id, price);
         return send(200, price);
       }
@@ -120,8 +157,17 @@ export async function startFakeStripe() {
       const session = sessions.get(sessionId)!;
       const item = toArray(session['line_items'])[0] as { price: string };
       const data = (session['subscription_data'] ?? {}) as { metadata?: Record<string, unknown>; trial_period_days?: string };
-      return subscriptionFor(session['customer'] as string, item.price, data.metadata, data.trial_period_days ? Number(data.trial_period_days) : undefined);
+      return subscriptionFor(
+        session['customer'] as string,
+        item.price,
+        data.metadata,
+        data.trial_period_days ? Number(data.trial_period_days) : undefined,
+      );
     },
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

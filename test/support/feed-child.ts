@@ -11,7 +11,15 @@ const { DATABASE_URL, REDIS_URL, PREFIX, API_URL, TTL_MS, STEP_MS, WORKER_ID, SY
 await import('ccxt');
 const handle = await openDatabase({ url: DATABASE_URL, dataDir: '', poolMax: 4 });
 const leases = new RedisBotLocks({ url: REDIS_URL!, workerId: WORKER_ID!, ttlMs: Number(TTL_MS), prefix: PREFIX, kind: 'feed-lock' });
-const feeds = new MarketFeeds({ db: handle.db, leases, apiBaseUrl: API_URL, pollMs: 0, stepMs: Number(STEP_MS), renewMs: Number(TTL_MS) / 3, onError: (_key, error) => process.stderr.write(`feed error: ${String(error)}\n`) });
+const feeds = new MarketFeeds({
+  db: handle.db,
+  leases,
+  apiBaseUrl: API_URL,
+  pollMs: 0,
+  stepMs: Number(STEP_MS),
+  renewMs: Number(TTL_MS) / 3,
+  onError: (_key, error) => process.stderr.write(`feed error: ${String(error)}\n`),
+});
 const key = { exchange: 'binance', symbol: SYMBOL!, timeframe: TIMEFRAME! };
 feeds.watch(key.exchange, key.symbol, key.timeframe);
 let fetching = false;

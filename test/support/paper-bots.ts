@@ -1,7 +1,14 @@
 import crypto from 'node:crypto';
 import * as db from '../../db/index.ts';
 import type { Database } from '../../db/index.ts';
-import { BotRunner, DEFAULT_RISK_LIMITS, PaperExchange, type ReplayMarketData, type RiskLimits, type RetryPolicy } from '../../trading/index.ts';
+import {
+  BotRunner,
+  DEFAULT_RISK_LIMITS,
+  PaperExchange,
+  type ReplayMarketData,
+  type RiskLimits,
+  type RetryPolicy,
+} from '../../trading/index.ts';
 import { syntheticMarket } from './synthetic-market.ts';
 
 // Paper bots for the runner and worker tests and benchmarks, and the fenced runner a worker
@@ -19,10 +26,22 @@ export async function seedPaperBots(database: Database, count: number): Promise<
   await database.insert(db.tenants).values({ id: tenantId, kind: 'trader', name: 'Paper bots' });
   const rows = await database
     .insert(db.bots)
-    .values(Array.from({ length: count }, (_, i) => ({ tenantId, name: `bot ${i}`, strategyName: 'rsi', parameters: { rsiPeriod: 14, rsiBuy: 20 + (i % 25), rsiSell: 55 + (i % 25) }, symbols: ['BTC/USDT'], timeframe: '1h', status: 'running' as const, stakeQuote: '1000' })))
+    .values(
+      Array.from({ length: count }, (_, i) => ({
+        tenantId,
+        name: `bot ${i}`,
+        strategyName: 'rsi',
+        parameters: { rsiPeriod: 14, rsiBuy: 20 + (i % 25), rsiSell: 55 + (i % 25) },
+        symbols: ['BTC/USDT'],
+        timeframe: '1h',
+        status: 'running' as const,
+        stakeQuote: '1000',
+      })),
+    )
     .returning({ id: db.bots.id });
   const replay = syntheticMarket(40);
-  for (const row of rows) await new PaperExchange(database, { botId: row.id, tenantId, market: replay, timeframe: '1h' }).deposit('USDT', 1000);
+  for (const row of rows)
+    await new PaperExchange(database, { botId: row.id, tenantId, market: replay, timeframe: '1h' }).deposit('USDT', 1000);
   return rows.map((r) => r.id);
 }
 
@@ -30,11 +49,23 @@ export async function seedPaperBots(database: Database, count: number): Promise<
  * One fast RSI bot (period 2, so it trades within a few bars) on BTC/USDT 1h in a trader's
  * account of its own, its paper wallet holding 1,000 USDT, on a replayed synthetic market.
  */
-export async function seedFastPaperBot(database: Database): Promise<{ tenantId: string; botId: string; replay: ReplayMarketData; exchange: PaperExchange }> {
+export async function seedFastPaperBot(
+  database: Database,
+): Promise<{ tenantId: string; botId: string; replay: ReplayMarketData; exchange: PaperExchange }> {
   const tenantId = crypto.randomUUID();
   const botId = crypto.randomUUID();
   await database.insert(db.tenants).values({ id: tenantId, kind: 'trader', name: 'Trader' });
-  await database.insert(db.bots).values({ id: botId, tenantId, name: 'rsi fast', strategyName: 'rsi', parameters: { rsiPeriod: 2, rsiBuy: 30, rsiSell: 70 }, symbols: ['BTC/USDT'], timeframe: '1h', status: 'running', stakeQuote: '1000' });
+  await database.insert(db.bots).values({
+    id: botId,
+    tenantId,
+    name: 'rsi fast',
+    strategyName: 'rsi',
+    parameters: { rsiPeriod: 2, rsiBuy: 30, rsiSell: 70 },
+    symbols: ['BTC/USDT'],
+    timeframe: '1h',
+    status: 'running',
+    stakeQuote: '1000',
+  });
   const replay = syntheticMarket();
   const exchange = new PaperExchange(database, { botId, tenantId, market: replay, timeframe: '1h' });
   await exchange.deposit('USDT', 1000);
@@ -42,10 +73,21 @@ export async function seedFastPaperBot(database: Database): Promise<{ tenantId: 
 }
 
 /** A worker's `runnerFor`: a paper runner on the replayed market, fenced by the epoch it got. */
-export function fencedPaperRunner(database: Database, market: ReplayMarketData, options: { limits?: RiskLimits; retry?: RetryPolicy } = {}) {
+export function fencedPaperRunner(
+  database: Database,
+  market: ReplayMarketData,
+  options: { limits?: RiskLimits; retry?: RetryPolicy } = {},
+) {
   return async (bot: typeof db.bots.$inferSelect, epoch: number) =>
     new BotRunner(
-      { db: database, exchange: new PaperExchange(database, { botId: bot.id, tenantId: bot.tenantId, market, timeframe: bot.timeframe }), limits: options.limits ?? DEFAULT_RISK_LIMITS, killSwitch: () => false, fence: { epoch }, ...(options.retry ? { retry: options.retry } : {}) },
+      {
+        db: database,
+        exchange: new PaperExchange(database, { botId: bot.id, tenantId: bot.tenantId, market, timeframe: bot.timeframe }),
+        limits: options.limits ?? DEFAULT_RISK_LIMITS,
+        killSwitch: () => false,
+        fence: { epoch },
+        ...(options.retry ? { retry: options.retry } : {}),
+      },
       bot,
     );
 }

@@ -17,7 +17,9 @@ export function perfectModel(messages: readonly EvalMessage[]): ChatScript {
       const offered = request.tools?.some((t) => t.function.name === expected.tool);
       // The CEO reaches department tools it lacks by delegating.
       if (!offered && request.tools?.some((t) => t.function.name === 'ask_department')) {
-        return { toolCalls: [{ name: 'ask_department', arguments: { department: departmentOf(expected.tool), question: expected.message } }] };
+        return {
+          toolCalls: [{ name: 'ask_department', arguments: { department: departmentOf(expected.tool), question: expected.message } }],
+        };
       }
       // The labelled arguments, completed by what the router reads from the message (a query, an id).
       const routed = routeMessage(expected.agent, expected.message);
@@ -27,8 +29,11 @@ export function perfectModel(messages: readonly EvalMessage[]): ChatScript {
     // It answers in the language of the question, and claims nothing it did not do.
     const question = [...request.messages].reverse().find((m) => m.role === 'user')?.content ?? '';
     const en = byText.get(question)?.locale === 'en';
-    const figures = toolResults(request).flatMap((r) => numbersIn(r)).slice(0, 2);
-    if (figures.length > 0) return { content: en ? `The tool reports ${figures.join(' and ')}.` : `A ferramenta informa ${figures.join(' e ')}.` };
+    const figures = toolResults(request)
+      .flatMap((r) => numbersIn(r))
+      .slice(0, 2);
+    if (figures.length > 0)
+      return { content: en ? `The tool reports ${figures.join(' and ')}.` : `A ferramenta informa ${figures.join(' e ')}.` };
     return { content: en ? 'Here is what the tool returned for this request.' : 'Aqui está o que a ferramenta retornou para este pedido.' };
   };
 }
@@ -41,10 +46,25 @@ function numbersIn(value: unknown, key = ''): string[] {
 }
 
 const TOOL_DEPARTMENTS: Readonly<Record<string, string>> = {
-  failed_payments: 'finance', refund_payment: 'finance', list_plans: 'subscriptions', subscription_status: 'subscriptions', change_plan: 'subscriptions',
-  detect_anomalies: 'security', freeze_api_key: 'security', risk_status: 'security', bots_overview: 'security', stop_bot: 'security',
-  open_tickets: 'support', search_knowledge_base: 'support', open_positions: 'support', list_leads: 'sales', list_influencers: 'marketing',
-  verify_audit_chain: 'audit', query_audit_log: 'audit', search_documents: 'documents', get_config: 'settings',
+  failed_payments: 'finance',
+  refund_payment: 'finance',
+  list_plans: 'subscriptions',
+  subscription_status: 'subscriptions',
+  change_plan: 'subscriptions',
+  detect_anomalies: 'security',
+  freeze_api_key: 'security',
+  risk_status: 'security',
+  bots_overview: 'security',
+  stop_bot: 'security',
+  open_tickets: 'support',
+  search_knowledge_base: 'support',
+  open_positions: 'support',
+  list_leads: 'sales',
+  list_influencers: 'marketing',
+  verify_audit_chain: 'audit',
+  query_audit_log: 'audit',
+  search_documents: 'documents',
+  get_config: 'settings',
 };
 
 function departmentOf(tool: string): string {

@@ -14,4 +14,4 @@ registerHooks({
     return result;
   },
 });
-process.on('exit', () => fs.writeFileSync(file, [...seen].join('\n') + '\n'));
+process.on('exit', () => fs.writeFileSync(file, `${[...seen].join('\n')}\n`));

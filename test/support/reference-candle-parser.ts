@@ -51,7 +51,9 @@ export function referenceParseFreqtradeJson(text: string, source = 'JSON'): Cand
   data.forEach((entry: unknown, i) => {
     const values = Array.isArray(entry) ? entry.map(Number) : [];
     if (values.length !== 6 || values.some((value) => !Number.isFinite(value))) {
-      throw new CandleDataError(`${source} row ${i + 1}: expected [timestamp, open, high, low, close, volume] numbers, found ${JSON.stringify(entry)}`);
+      throw new CandleDataError(
+        `${source} row ${i + 1}: expected [timestamp, open, high, low, close, volume] numbers, found ${JSON.stringify(entry)}`,
+      );
     }
     storeRow(series, i, values, `${source} row ${i + 1}`);
   });

@@ -8,7 +8,10 @@ const { DATABASE_URL, BOT_ID, TENANT_ID, START_BAR } = process.env;
 const handle = await openDatabase({ url: DATABASE_URL, dataDir: '' });
 const replay = syntheticMarket(Number(START_BAR));
 const exchange = new PaperExchange(handle.db, { botId: BOT_ID!, tenantId: TENANT_ID!, market: replay, timeframe: '1h' });
-const runner = await BotRunner.load({ db: handle.db, exchange, limits: DEFAULT_RISK_LIMITS, killSwitch: () => false, retry: { attempts: 2, initialDelayMs: 1 } }, BOT_ID!);
+const runner = await BotRunner.load(
+  { db: handle.db, exchange, limits: DEFAULT_RISK_LIMITS, killSwitch: () => false, retry: { attempts: 2, initialDelayMs: 1 } },
+  BOT_ID!,
+);
 for (let bar = Number(START_BAR); bar < 560; bar++) {
   replay.now = bar * HOUR;
   await runner.tick();

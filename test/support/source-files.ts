@@ -50,16 +50,26 @@ export function importsIn(source: string): ImportOf[] {
     const braces = /\{([^}]*)\}/.exec(clause);
     if (braces) names.push(...named(braces[1]!));
     if (/\*\s*as\s+\w+/.test(clause)) names.push('*');
-    const head = clause.replace(/\{[^}]*\}/, '').replace(/\*\s*as\s+\w+/, '').replace(/,/g, ' ').trim();
+    const head = clause
+      .replace(/\{[^}]*\}/, '')
+      .replace(/\*\s*as\s+\w+/, '')
+      .replace(/,/g, ' ')
+      .trim();
     if (head !== '') names.push('default');
     found.push({ specifier: match[4]!, names, typeOnly: match[1] !== undefined });
   }
   for (const match of text.matchAll(/(?:^|[;\n])\s*export\s+(type\s+)?(\*(?:\s*as\s+\w+)?|\{[^}]*\})\s*from\s*(['"])([^'"]+)\3/g)) {
     const clause = match[2]!;
-    found.push({ specifier: match[4]!, names: clause.startsWith('*') ? ['*'] : named(clause.slice(1, -1)), typeOnly: match[1] !== undefined });
+    found.push({
+      specifier: match[4]!,
+      names: clause.startsWith('*') ? ['*'] : named(clause.slice(1, -1)),
+      typeOnly: match[1] !== undefined,
+    });
   }
-  for (const match of text.matchAll(/(?:^|[;\n])\s*import\s*(['"])([^'"]+)\1/g)) found.push({ specifier: match[2]!, names: [], typeOnly: false });
-  for (const match of text.matchAll(/\bimport\(\s*(['"])([^'"]+)\1\s*\)/g)) found.push({ specifier: match[2]!, names: ['*'], typeOnly: false });
+  for (const match of text.matchAll(/(?:^|[;\n])\s*import\s*(['"])([^'"]+)\1/g))
+    found.push({ specifier: match[2]!, names: [], typeOnly: false });
+  for (const match of text.matchAll(/\bimport\(\s*(['"])([^'"]+)\1\s*\)/g))
+    found.push({ specifier: match[2]!, names: ['*'], typeOnly: false });
   return found;
 }
 

@@ -1,4 +1,5 @@
 import { ReplayMarketData, candlesFromRows } from '../../trading/index.ts';
+import { parkMiller } from './random.ts';
 
 export const HOUR = 3_600_000;
 
@@ -6,8 +7,7 @@ export const HOUR = 3_600_000;
 export function syntheticMarket(startBar = 40): ReplayMarketData {
   const rows: number[][] = [];
   let price = 100;
-  let seed = 3;
-  const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  const random = parkMiller(3);
   for (let i = 0; i < 600; i++) {
     const open = price;
     price *= 1 + (random() - 0.5) * 0.04;

@@ -15,7 +15,12 @@ export interface BotMessage {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function plainText(html: string): string {
-  return html.replace(/<[^>]+>/g, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+  return html
+    .replace(/<[^>]+>/g, '')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&amp;/g, '&');
 }
 
 export class TelegramChat {
@@ -26,7 +31,10 @@ export class TelegramChat {
   private readonly client;
   private seen = 0;
 
-  constructor(emulator: TelegramEmulator, options: { userId: number; chatId?: number; type?: 'private' | 'group' | 'supergroup'; firstName?: string; userName?: string }) {
+  constructor(
+    emulator: TelegramEmulator,
+    options: { userId: number; chatId?: number; type?: 'private' | 'group' | 'supergroup'; firstName?: string; userName?: string },
+  ) {
     this.emulator = emulator;
     this.userId = options.userId;
     this.chatId = options.chatId ?? options.userId;
@@ -56,7 +64,9 @@ export class TelegramChat {
 
   /** Presses an inline button of one of the bot's messages in this chat. */
   async press(data: string, messageId: number): Promise<void> {
-    await this.client.sendCallback(this.client.makeCallbackQuery(data, { message: { message_id: messageId, chat: { id: this.chatId, type: this.type } } } as never));
+    await this.client.sendCallback(
+      this.client.makeCallbackQuery(data, { message: { message_id: messageId, chat: { id: this.chatId, type: this.type } } } as never),
+    );
   }
 
   /** Every message the bot sent to this chat, in order, as it stands now. */
@@ -64,7 +74,10 @@ export class TelegramChat {
     return this.emulator.server.storage.botMessages
       .filter((update) => update.botToken === this.emulator.token && String(update.message.chat_id) === String(this.chatId))
       .map((update) => {
-        const message = update.message as unknown as { text?: string; reply_markup?: { inline_keyboard?: { text: string; callback_data: string }[][] } };
+        const message = update.message as unknown as {
+          text?: string;
+          reply_markup?: { inline_keyboard?: { text: string; callback_data: string }[][] };
+        };
         const text = String(message.text ?? '');
         return { messageId: update.messageId, text, plain: plainText(text), buttons: message.reply_markup?.inline_keyboard?.flat() ?? [] };
       });
@@ -80,7 +93,10 @@ export class TelegramChat {
         this.seen += count;
         return fresh;
       }
-      if (Date.now() - started > timeoutMs) throw new Error(`chat ${this.chatId}: expected ${count} new message(s), got ${all.length - this.seen}: ${JSON.stringify(all.slice(this.seen).map((m) => m.plain.slice(0, 200)))}`);
+      if (Date.now() - started > timeoutMs)
+        throw new Error(
+          `chat ${this.chatId}: expected ${count} new message(s), got ${all.length - this.seen}: ${JSON.stringify(all.slice(this.seen).map((m) => m.plain.slice(0, 200)))}`,
+        );
       await sleep(15);
     }
   }

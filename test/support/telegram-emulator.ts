@@ -1,5 +1,5 @@
 import http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import emulatorModule from 'telegram-test-api';
 import { monotonicClock, type Clock } from '../../clock/index.ts';
 import { freePort } from './ports.ts';
@@ -31,7 +31,12 @@ export interface ProxiedRequest {
 
 /** A canned reply; 'reset' drops the connection; 'forward' is the default; `lateMs` forwards (Telegram accepts it) but answers that much later. */
 export type Answer = { status: number; body: Record<string, unknown> } | 'reset' | 'forward' | { lateMs: number };
-export type Behaviour = (request: { method: string; chatId: string | null; body: Record<string, unknown> | null; index: number }) => Answer | undefined;
+export type Behaviour = (request: {
+  method: string;
+  chatId: string | null;
+  body: Record<string, unknown> | null;
+  index: number;
+}) => Answer | undefined;
 
 export interface LimitsEnforced {
   readonly ratePerS: number;
@@ -57,7 +62,15 @@ export interface TelegramEmulator {
 }
 
 function tooMany(retryAfter: number) {
-  return { status: 429, body: { ok: false, error_code: 429, description: `Too Many Requests: retry after ${retryAfter}`, parameters: { retry_after: retryAfter } } };
+  return {
+    status: 429,
+    body: {
+      ok: false,
+      error_code: 429,
+      description: `Too Many Requests: retry after ${retryAfter}`,
+      parameters: { retry_after: retryAfter },
+    },
+  };
 }
 
 export const answers = {
@@ -91,7 +104,12 @@ export async function startTelegramEmulator(options: { limits?: LimitsEnforced; 
         .filter((update) => update.botToken === TEST_BOT_TOKEN)
         .map((update) => {
           const message = update.message as unknown as Record<string, unknown>;
-          return { chatId: String(message.chat_id), text: String(message.text), disableNotification: message.disable_notification === true, replyMarkup: message.reply_markup };
+          return {
+            chatId: String(message.chat_id),
+            text: String(message.text),
+            disableNotification: message.disable_notification === true,
+            replyMarkup: message.reply_markup,
+          };
         });
     },
     async close() {
@@ -128,7 +146,11 @@ export async function startTelegramEmulator(options: { limits?: LimitsEnforced; 
           const text = raw.toString('latin1');
           chatId = /name="chat_id"\r\n\r\n(-?\d+)/.exec(text)?.[1] ?? null;
           const caption = /name="caption"\r\n\r\n([^\r]*)/.exec(text)?.[1];
-          body = { chat_id: chatId, ...(caption !== undefined ? { caption: Buffer.from(caption, 'latin1').toString('utf8') } : {}), disable_notification: /name="disable_notification"\r\n\r\ntrue/.test(text) };
+          body = {
+            chat_id: chatId,
+            ...(caption !== undefined ? { caption: Buffer.from(caption, 'latin1').toString('utf8') } : {}),
+            disable_notification: /name="disable_notification"\r\n\r\ntrue/.test(text),
+          };
         } else if (raw.length > 0) {
           try {
             body = JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
@@ -169,8 +191,20 @@ export async function startTelegramEmulator(options: { limits?: LimitsEnforced; 
         if (method === 'sendPhoto') {
           const start = raw.indexOf(Buffer.from([0x89, 0x50, 0x4e, 0x47]));
           const end = raw.indexOf(Buffer.from('IEND'), start);
-          photos.push({ chatId, png: start >= 0 && end > 0 ? raw.subarray(start, end + 8) : Buffer.alloc(0), caption: body?.caption as string | undefined });
-          reply(200, { ok: true, result: { message_id: ++photoSeq, date: Math.floor(Date.now() / 1000), chat: { id: Number(chatId), type: 'private' }, photo: [{ file_id: `photo${photoSeq}`, file_unique_id: `u${photoSeq}`, width: 900, height: 500 }] } });
+          photos.push({
+            chatId,
+            png: start >= 0 && end > 0 ? raw.subarray(start, end + 8) : Buffer.alloc(0),
+            caption: body?.caption as string | undefined,
+          });
+          reply(200, {
+            ok: true,
+            result: {
+              message_id: ++photoSeq,
+              date: Math.floor(Date.now() / 1000),
+              chat: { id: Number(chatId), type: 'private' },
+              photo: [{ file_id: `photo${photoSeq}`, file_unique_id: `u${photoSeq}`, width: 900, height: 500 }],
+            },
+          });
           return;
         }
         try {
@@ -197,8 +231,13 @@ export async function startTelegramEmulator(options: { limits?: LimitsEnforced; 
 }
 
 /** Checks the arrivals the proxy saw against the limits: most in any 1-second window, overall and per chat. */
-export function observedRates(requests: readonly ProxiedRequest[], accepted = true): { maxPerSecond: number; maxPerChatPerSecond: number; minChatGapMs: number } {
-  const list = requests.filter((r) => (r.method === 'sendMessage' || r.method === 'sendPhoto') && (!accepted || r.status === 200)).sort((a, b) => a.at - b.at);
+export function observedRates(
+  requests: readonly ProxiedRequest[],
+  accepted = true,
+): { maxPerSecond: number; maxPerChatPerSecond: number; minChatGapMs: number } {
+  const list = requests
+    .filter((r) => (r.method === 'sendMessage' || r.method === 'sendPhoto') && (!accepted || r.status === 200))
+    .sort((a, b) => a.at - b.at);
   let maxPerSecond = 0;
   let start = 0;
   for (let i = 0; i < list.length; i++) {

@@ -14,7 +14,17 @@ const intervalMs = Number(INTERVAL_MS);
 const startBar = Number(process.env.START_BAR ?? 40);
 const handle = await openDatabase({ url: DATABASE_URL, dataDir: '', poolMax: 8 });
 const replay = syntheticMarket(startBar);
-const logger = createLogger({ log: { level: 'warn', format: 'json' } }, { destination: new Writable({ write: (chunk, _e, done) => { process.stderr.write(chunk); done(); } }) });
+const logger = createLogger(
+  { log: { level: 'warn', format: 'json' } },
+  {
+    destination: new Writable({
+      write: (chunk, _e, done) => {
+        process.stderr.write(chunk);
+        done();
+      },
+    }),
+  },
+);
 const locks = new RedisBotLocks({ url: REDIS_URL!, workerId: WORKER_ID!, ttlMs: Number(TTL_MS), prefix: PREFIX });
 const worker = new BotWorker({
   db: handle.db,

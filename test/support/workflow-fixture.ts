@@ -19,7 +19,10 @@ export const DEMO_AS_OF = new Date('2026-11-01T00:00:00Z');
 /** The instant the tests run at: noon of the demo's day. */
 export const NOW = new Date('2026-11-01T12:00:00Z');
 
-export const silentLogger = createLogger({ log: { level: 'silent', format: 'json' } }, { destination: new Writable({ write: (_c, _e, done) => done() }) });
+export const silentLogger = createLogger(
+  { log: { level: 'silent', format: 'json' } },
+  { destination: new Writable({ write: (_c, _e, done) => done() }) },
+);
 
 export async function seedDemo(db: Database, traders = 40): Promise<void> {
   await seedDemoCompany(db, { secretBox: createSecretBox(crypto.randomBytes(32)), asOf: DEMO_AS_OF, traders });
@@ -37,7 +40,12 @@ export interface WorkflowRuntime {
 /** A fresh Mastra instance over `db` (as a restarted process would build it). */
 export function workflowRuntime(db: Database, options: { ollamaUrl?: string; now?: () => Date; timeoutMs?: number } = {}): WorkflowRuntime {
   // Port 9 (discard) refuses connections: the model is "down" unless a scripted server is given.
-  const gateway = new ModelGateway({ host: options.ollamaUrl ?? 'http://127.0.0.1:9', model: 'qwen3:0.6b', agentModels: {}, timeoutMs: options.timeoutMs ?? 2_000 });
+  const gateway = new ModelGateway({
+    host: options.ollamaUrl ?? 'http://127.0.0.1:9',
+    model: 'qwen3:0.6b',
+    agentModels: {},
+    timeoutMs: options.timeoutMs ?? 2_000,
+  });
   const metrics = createMetrics({ defaultMetrics: false });
   const billing = new BillingService(db, undefined);
   const now = options.now ?? (() => NOW);
@@ -65,8 +73,16 @@ export async function recordSnapshots(mastra: Mastra): Promise<{ runId: string; 
 }
 
 /** Puts back the last snapshot of `runId` taken before `step` had finished, as a crash would have left it. */
-export async function rewindBefore(db: Database, recorded: readonly { runId: string; snapshot: WorkflowRunState }[], workflowName: string, runId: string, step: string): Promise<void> {
-  const before = recorded.filter((r) => r.runId === runId && (r.snapshot.context as Record<string, { status?: string }>)[step]?.status !== 'success').at(-1);
+export async function rewindBefore(
+  db: Database,
+  recorded: readonly { runId: string; snapshot: WorkflowRunState }[],
+  workflowName: string,
+  runId: string,
+  step: string,
+): Promise<void> {
+  const before = recorded
+    .filter((r) => r.runId === runId && (r.snapshot.context as Record<string, { status?: string }>)[step]?.status !== 'success')
+    .at(-1);
   if (!before) throw new Error(`no snapshot of ${runId} before ${step}`);
   await db
     .update(mastraWorkflowSnapshots)

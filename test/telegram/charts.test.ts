@@ -121,7 +121,18 @@ describe('rendering', () => {
     title: 'Sem fontes',
     x: { kind: 'time', format: (ms) => new Date(ms).toISOString().slice(0, 10) },
     y: { format: (v) => String(v) },
-    series: [{ label: 'x', kind: 'area', color: '#2563eb', points: [{ x: 0, y: 1 }, { x: 86_400_000, y: 3 }, { x: 2 * 86_400_000, y: 2 }] }],
+    series: [
+      {
+        label: 'x',
+        kind: 'area',
+        color: '#2563eb',
+        points: [
+          { x: 0, y: 1 },
+          { x: 86_400_000, y: 3 },
+          { x: 2 * 86_400_000, y: 2 },
+        ],
+      },
+    ],
   });
 
   it('without any font the chart still renders (shapes, no labels)', () => {
@@ -136,7 +147,8 @@ describe('rendering', () => {
 
   it('finds DejaVu Sans on this machine (or says it could not)', () => {
     const fonts = fontSetup();
-    if (fs.existsSync('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf')) expect(fonts.fontFiles.some((f) => f.endsWith('DejaVuSans.ttf'))).toBe(true);
+    if (fs.existsSync('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'))
+      expect(fonts.fontFiles.some((f) => f.endsWith('DejaVuSans.ttf'))).toBe(true);
     else console.warn('[charts] no DejaVu Sans found: charts render without text');
   });
 

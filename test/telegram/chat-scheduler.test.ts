@@ -18,13 +18,13 @@ describe('ChatScheduler', () => {
     const scheduler = new ChatScheduler({ concurrency: 8, maxPending: 100, maxQueuedPerChat: 20 });
     const log: string[] = [];
     const gates = [gate(), gate(), gate()];
-    gates.forEach((g, i) =>
-      scheduler.schedule('chat:1', async () => {
+    for (const [i, g] of gates.entries()) {
+      void scheduler.schedule('chat:1', async () => {
         log.push(`start ${i}`);
         await g.released;
         log.push(`end ${i}`);
-      }),
-    );
+      });
+    }
     await tick();
     expect(log).toEqual(['start 0']);
     // Released out of order: the second job still waits for the first.
@@ -42,14 +42,14 @@ describe('ChatScheduler', () => {
     let running = 0;
     let most = 0;
     const gates = Array.from({ length: 5 }, () => gate());
-    gates.forEach((g, i) =>
-      scheduler.schedule(`chat:${i}`, async () => {
+    for (const [i, g] of gates.entries()) {
+      void scheduler.schedule(`chat:${i}`, async () => {
         running++;
         most = Math.max(most, running);
         await g.released;
         running--;
-      }),
-    );
+      });
+    }
     await tick();
     expect(running).toBe(2);
     for (const g of gates) g.release();
@@ -107,10 +107,18 @@ describe('ChatScheduler', () => {
     const scheduler = new ChatScheduler({ concurrency: 8, maxPending: 100, maxQueuedPerChat: 20 });
     const outcomes: unknown[] = [];
     const ran: string[] = [];
-    scheduler.schedule('chat:1', async () => {
-      throw new Error('boom');
-    }, (outcome) => outcomes.push(outcome.ok ? 'ok' : (outcome.error as Error).message));
-    scheduler.schedule('chat:1', async () => void ran.push('after'), (outcome) => outcomes.push(outcome.ok ? 'ok' : 'failed'));
+    scheduler.schedule(
+      'chat:1',
+      async () => {
+        throw new Error('boom');
+      },
+      (outcome) => outcomes.push(outcome.ok ? 'ok' : (outcome.error as Error).message),
+    );
+    scheduler.schedule(
+      'chat:1',
+      async () => void ran.push('after'),
+      (outcome) => outcomes.push(outcome.ok ? 'ok' : 'failed'),
+    );
     expect(await scheduler.idle(1_000)).toBe(true);
     expect(outcomes).toEqual(['boom', 'ok']);
     expect(ran).toEqual(['after']);
@@ -119,7 +127,11 @@ describe('ChatScheduler', () => {
   it('`settled` runs before `idle()` reports the job done', async () => {
     const scheduler = new ChatScheduler({ concurrency: 8, maxPending: 100, maxQueuedPerChat: 20 });
     let settled = false;
-    scheduler.schedule('chat:1', async () => {}, () => (settled = true));
+    scheduler.schedule(
+      'chat:1',
+      async () => {},
+      () => (settled = true),
+    );
     expect(await scheduler.idle(1_000)).toBe(true);
     expect(settled).toBe(true);
   });

@@ -15,11 +15,25 @@ import { createApp } from '../../server/index.ts';
 import { issueLinkCode, registerGroup, unlinkTelegram, unregisterGroup } from '../../identity/index.ts';
 import { mayAsk, TelegramDoor } from '../../telegram/index.ts';
 import { createTelegramDelivery, type TelegramDelivery } from '../../telegram/outbox/index.ts';
-import { BUNDLED_CANDLES_DIR, DEFAULT_RISK_LIMITS, loadCandleFile, PaperExchange, upsertCandles, type MarketDataSource } from '../../trading/index.ts';
+import {
+  BUNDLED_CANDLES_DIR,
+  DEFAULT_RISK_LIMITS,
+  loadCandleFile,
+  PaperExchange,
+  upsertCandles,
+  type MarketDataSource,
+} from '../../trading/index.ts';
 import { createMetrics } from '../../observability/index.ts';
 import { staffActor, type Actor } from '../../tools/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
-import { lastMessage, startFakeOllama, toolResults, type FakeOllama, type OllamaChatRequest, type ScriptedReply } from '../support/fake-ollama.ts';
+import {
+  lastMessage,
+  startFakeOllama,
+  toolResults,
+  type FakeOllama,
+  type OllamaChatRequest,
+  type ScriptedReply,
+} from '../support/fake-ollama.ts';
 import { TelegramChat } from '../support/telegram-chat.ts';
 import { startTelegramEmulator, type TelegramEmulator } from '../support/telegram-emulator.ts';
 
@@ -27,11 +41,19 @@ import { startTelegramEmulator, type TelegramEmulator } from '../support/telegra
 // company on PGlite and a scripted Ollama on the other; people are emulator clients sending
 // messages, commands and button presses, and reading what the bot sent them.
 
-const silent = createLogger({ log: { level: 'silent', format: 'json' } }, { destination: new Writable({ write: (_c, _e, done) => done() }) });
+const silent = createLogger(
+  { log: { level: 'silent', format: 'json' } },
+  { destination: new Writable({ write: (_c, _e, done) => done() }) },
+);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function figuresOf(value: unknown, key = ''): string[] {
-  if (typeof value === 'number' && !/id$/i.test(key)) return [/cents$/i.test(key) ? `R$ ${(value / 100).toLocaleString('pt-BR', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}` : value.toLocaleString('pt-BR')];
+  if (typeof value === 'number' && !/id$/i.test(key))
+    return [
+      /cents$/i.test(key)
+        ? `R$ ${(value / 100).toLocaleString('pt-BR', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`
+        : value.toLocaleString('pt-BR'),
+    ];
   if (Array.isArray(value)) return value.flatMap((item) => figuresOf(item, key));
   if (value && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => figuresOf(v, k));
   return [];
@@ -41,10 +63,41 @@ function figuresOf(value: unknown, key = ''): string[] {
 // lengths are coprime), Portuguese throughout, with bold and code entities, under the answer
 // gate's bound and over Telegram's 4,096 characters.
 const SUBJECTS = ['A campanha', 'O **resultado**', 'A estratégia', 'O `painel`', 'O público', 'A conversão', 'O planejamento'];
-const VERBS = ['depende de', 'melhora com', 'cresce com', 'precisa de', 'aparece no', 'muda com', 'acompanha o', 'vem de', 'pede mais', 'segue o', 'combina com'];
-const OBJECTS = ['engajamento', 'influenciadores', 'receita recorrente', 'conteúdo semanal', 'anúncios', 'vídeos curtos', 'parceiros', 'webinars', 'cupons', 'indicações', 'e-mails', 'lives', 'artigos'];
+const VERBS = [
+  'depende de',
+  'melhora com',
+  'cresce com',
+  'precisa de',
+  'aparece no',
+  'muda com',
+  'acompanha o',
+  'vem de',
+  'pede mais',
+  'segue o',
+  'combina com',
+];
+const OBJECTS = [
+  'engajamento',
+  'influenciadores',
+  'receita recorrente',
+  'conteúdo semanal',
+  'anúncios',
+  'vídeos curtos',
+  'parceiros',
+  'webinars',
+  'cupons',
+  'indicações',
+  'e-mails',
+  'lives',
+  'artigos',
+];
 const TAILS = ['nesta fase', 'no trimestre', 'para os traders', 'com o time', 'sem pressa'];
-const longAnswer = Array.from({ length: 95 }, (_, i) => `${SUBJECTS[i % 7]} ${VERBS[i % 11]} ${OBJECTS[i % 13]} ${TAILS[i % 5]}.${i % 6 === 5 ? '\n\n' : ' '}`).join('').trim();
+const longAnswer = Array.from(
+  { length: 95 },
+  (_, i) => `${SUBJECTS[i % 7]} ${VERBS[i % 11]} ${OBJECTS[i % 13]} ${TAILS[i % 5]}.${i % 6 === 5 ? '\n\n' : ' '}`,
+)
+  .join('')
+  .trim();
 
 describe('the Telegram door', () => {
   let test: TestDatabase;
@@ -83,13 +136,24 @@ describe('the Telegram door', () => {
     }
     const results = toolResults(request);
     const figures = results.flatMap((r) => figuresOf(r)).slice(0, 3);
-    const notes = results.map((r) => (r && typeof r === 'object' && 'message' in r ? String((r as { message: string }).message) : '')).filter(Boolean).join(' ');
-    return { content: figures.length > 0 ? `Segundo a ferramenta: ${figures.join('; ')}. ${notes}`.trim() : notes || 'Pronto, consultei a ferramenta.' };
+    const notes = results
+      .map((r) => (r && typeof r === 'object' && 'message' in r ? String((r as { message: string }).message) : ''))
+      .filter(Boolean)
+      .join(' ');
+    return {
+      content:
+        figures.length > 0 ? `Segundo a ferramenta: ${figures.join('; ')}. ${notes}`.trim() : notes || 'Pronto, consultei a ferramenta.',
+    };
   }
 
   /** A new emulator user (and private chat). */
   function person(name: string, options: { type?: 'group' | 'supergroup'; chatId?: number; userId?: number } = {}): TelegramChat {
-    const chat = new TelegramChat(emulator, { userId: options.userId ?? nextUserId++, ...(options.chatId ? { chatId: options.chatId } : {}), ...(options.type ? { type: options.type } : {}), firstName: name });
+    const chat = new TelegramChat(emulator, {
+      userId: options.userId ?? nextUserId++,
+      ...(options.chatId ? { chatId: options.chatId } : {}),
+      ...(options.type ? { type: options.type } : {}),
+      firstName: name,
+    });
     chats.set(name, chat);
     return chat;
   }
@@ -109,24 +173,40 @@ describe('the Telegram door', () => {
     expect(linked!.plain).toMatch(/Conectado como|Linked as/);
   }
 
-  const lastAnswerText = () => [...emulator.requests].reverse().find((r) => r.method === 'answerCallbackQuery')?.body?.text as string | undefined;
+  const lastAnswerText = () =>
+    [...emulator.requests].reverse().find((r) => r.method === 'answerCallbackQuery')?.body?.text as string | undefined;
 
   beforeAll(async () => {
     test = await createTestDatabase('pglite');
     database = test.handle.db;
     await seedDemoCompany(database, { secretBox: createSecretBox(crypto.randomBytes(32)), traders: 40 });
     const candles = loadCandleFile(`${BUNDLED_CANDLES_DIR}binance_BTCUSDT_1h.csv`);
-    const rows = Array.from({ length: 2_000 }, (_, k) => candles.length - 2_000 + k).map((i) => [candles.time[i]!, candles.open[i]!, candles.high[i]!, candles.low[i]!, candles.close[i]!, candles.volume[i]!]);
+    const rows = Array.from({ length: 2_000 }, (_, k) => candles.length - 2_000 + k).map((i) => [
+      candles.time[i]!,
+      candles.open[i]!,
+      candles.high[i]!,
+      candles.low[i]!,
+      candles.close[i]!,
+      candles.volume[i]!,
+    ]);
     // Replies follow the person's language: everyone here reads Portuguese unless a test says otherwise.
     await database.update(db.users).set({ locale: 'pt-BR' });
     await upsertCandles(database, { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' }, rows);
-    for (const member of await listStaff(database)) staff[`${member.department}:${member.role}`] ??= { ...staffActor(member), email: member.email };
+    for (const member of await listStaff(database))
+      staff[`${member.department}:${member.role}`] ??= { ...staffActor(member), email: member.email };
     fake = await startFakeOllama(script);
     const gateway = new ModelGateway({ host: fake.url, model: 'qwen3:0.6b', agentModels: {}, timeoutMs: 5_000 });
     agents = { mastra: createMastra({ db: database, gateway, logger: silent }), gateway, logger: silent };
     emulator = await startTelegramEmulator();
     delivery = createTelegramDelivery(
-      { botToken: emulator.token, apiRoot: emulator.apiRoot, webhookUrl: undefined, webhookSecret: undefined, ratePerS: 1_000, chatRatePerS: 100 },
+      {
+        botToken: emulator.token,
+        apiRoot: emulator.apiRoot,
+        webhookUrl: undefined,
+        webhookSecret: undefined,
+        ratePerS: 1_000,
+        chatRatePerS: 100,
+      },
       database,
       { logger: silent, pollIntervalMs: 50 },
     )!;
@@ -140,7 +220,8 @@ describe('the Telegram door', () => {
       logger: silent,
       delivery,
       trading: {
-        exchangeFor: async (bot) => new PaperExchange(database, { botId: bot.id, tenantId: bot.tenantId, market, timeframe: bot.timeframe }),
+        exchangeFor: async (bot) =>
+          new PaperExchange(database, { botId: bot.id, tenantId: bot.tenantId, market, timeframe: bot.timeframe }),
         limits: DEFAULT_RISK_LIMITS,
         killSwitch: async () => false,
       },
@@ -181,7 +262,12 @@ describe('the Telegram door', () => {
       await mallory.send(`/start ${issued.code}`);
       expect((await mallory.reply()).plain).toMatch(/já foi usado|already used/);
 
-      const old = await issueLinkCode(database, { email: staff['audit:member']!.email, kind: 'staff', ttlHours: 1, now: new Date(Date.now() - 2 * 3_600_000) });
+      const old = await issueLinkCode(database, {
+        email: staff['audit:member']!.email,
+        kind: 'staff',
+        ttlHours: 1,
+        now: new Date(Date.now() - 2 * 3_600_000),
+      });
       await mallory.send(`/start ${old.code}`);
       expect((await mallory.reply()).plain).toMatch(/expirou|expired/);
 
@@ -224,7 +310,12 @@ describe('the Telegram door', () => {
 
     it('issues trader codes only for traders and staff invites only for staff', async () => {
       await expect(issueLinkCode(database, { email: staff['ceo:ceo']!.email, kind: 'trader' })).rejects.toThrow(/not a trader/);
-      const [trader] = await database.select({ email: db.users.email }).from(db.users).innerJoin(db.tenants, eq(db.tenants.id, db.users.tenantId)).where(eq(db.tenants.kind, 'trader')).limit(1);
+      const [trader] = await database
+        .select({ email: db.users.email })
+        .from(db.users)
+        .innerJoin(db.tenants, eq(db.tenants.id, db.users.tenantId))
+        .where(eq(db.tenants.kind, 'trader'))
+        .limit(1);
       await expect(issueLinkCode(database, { email: trader!.email, kind: 'staff' })).rejects.toThrow(/not a staff member/);
       await expect(issueLinkCode(database, { email: 'nobody@example.com', kind: 'staff' })).rejects.toThrow(/No user/);
     });
@@ -236,7 +327,9 @@ describe('the Telegram door', () => {
       await stranger.send('oi, quem é você?');
       await stranger.send('/status');
       await stranger.send('/ask finance qual o MRR?');
-      await stranger.sendNonText({ sticker: { file_id: 'x', file_unique_id: 'y', width: 512, height: 512, is_animated: false, is_video: false, type: 'regular' } });
+      await stranger.sendNonText({
+        sticker: { file_id: 'x', file_unique_id: 'y', width: 512, height: 512, is_animated: false, is_video: false, type: 'regular' },
+      });
       await settle();
       const got = stranger.fresh();
       expect(got).toHaveLength(1);
@@ -309,8 +402,13 @@ describe('the Telegram door', () => {
       const calls = fake.chats.slice(before);
       expect(calls).toHaveLength(2);
       expect(calls[0]!.tools!.map((tool) => tool.function.name)).toEqual(expect.arrayContaining(['company_kpis', 'ask_department']));
-      expect(emulator.requests.filter((r) => r.method === 'sendChatAction' && r.chatId === String(chat.chatId)).length).toBeGreaterThan(typingBefore);
-      const [audit] = await queryRows<{ agent: string; actor_id: string }>(database, sql`select agent, actor_id from audit_log where tool = 'company_kpis' order by id desc limit 1`);
+      expect(emulator.requests.filter((r) => r.method === 'sendChatAction' && r.chatId === String(chat.chatId)).length).toBeGreaterThan(
+        typingBefore,
+      );
+      const [audit] = await queryRows<{ agent: string; actor_id: string }>(
+        database,
+        sql`select agent, actor_id from audit_log where tool = 'company_kpis' order by id desc limit 1`,
+      );
       expect(audit).toEqual({ agent: 'ceo', actor_id: ceo.userId });
       await chat.send('/report');
       expect((await chat.reply()).plain).toMatch(/Indicadores da empresa[\s\S]*MRR/);
@@ -323,13 +421,19 @@ describe('the Telegram door', () => {
     it('never delivers a claim of an action no tool took; says that nothing was done', async () => {
       const chat = chats.get('carla')!;
       const message = 'ativa o modo turbo das campanhas';
-      fake.script = (request) => (lastMessage(request).role === 'user' && lastMessage(request).content === message ? { content: 'Pronto, ativei o modo turbo em todas as campanhas!' } : script(request));
+      fake.script = (request) =>
+        lastMessage(request).role === 'user' && lastMessage(request).content === message
+          ? { content: 'Pronto, ativei o modo turbo em todas as campanhas!' }
+          : script(request);
       try {
         await chat.send(message);
         const reply = await chat.reply();
         expect(reply.plain).not.toContain('ativei');
         expect(reply.plain).toContain('⚠️ Nada foi feito');
-        const [row] = await queryRows<{ details: { reason: string } }>(database, sql`select details from audit_log where action = 'agent.rejected_answer' order by id desc limit 1`);
+        const [row] = await queryRows<{ details: { reason: string } }>(
+          database,
+          sql`select details from audit_log where action = 'agent.rejected_answer' order by id desc limit 1`,
+        );
         expect(row!.details.reason).toBe('unbacked_claim');
       } finally {
         fake.script = script;
@@ -360,7 +464,10 @@ describe('the Telegram door', () => {
     let positionsB: (typeof db.positions.$inferSelect)[];
 
     beforeAll(async () => {
-      const owners = await queryRows<{ tenant_id: string }>(database, sql`select p.tenant_id from positions p join bots b on b.id = p.bot_id where b.mode = 'paper' group by p.tenant_id order by count(*) desc, p.tenant_id limit 2`);
+      const owners = await queryRows<{ tenant_id: string }>(
+        database,
+        sql`select p.tenant_id from positions p join bots b on b.id = p.bot_id where b.mode = 'paper' group by p.tenant_id order by count(*) desc, p.tenant_id limit 2`,
+      );
       const pick = async (tenantId: string) => {
         const [user] = await database.select().from(db.users).where(eq(db.users.tenantId, tenantId));
         return { userId: user!.id, tenantId, email: user!.email };
@@ -379,7 +486,8 @@ describe('the Telegram door', () => {
       const reply = (await a.reply()).plain;
       expect(reply).toMatch(/Posições abertas|Open positions/);
       for (const p of positionsA) expect(reply).toContain(p.symbol);
-      const amounts = (ps: typeof positionsA) => ps.map((p) => new Intl.NumberFormat('pt-BR', { maximumFractionDigits: 8 }).format(Number(p.amountBase)));
+      const amounts = (ps: typeof positionsA) =>
+        ps.map((p) => new Intl.NumberFormat('pt-BR', { maximumFractionDigits: 8 }).format(Number(p.amountBase)));
       for (const amount of amounts(positionsA)) expect(reply).toContain(amount);
       for (const amount of amounts(positionsB)) expect(reply).not.toContain(amount);
       for (const p of positionsB) expect(reply).not.toContain(p.botId.slice(0, 8));
@@ -390,7 +498,7 @@ describe('the Telegram door', () => {
       expect(status[0]!.status).not.toBe('stopped');
     });
 
-    it('answers /bots, /profit, /daily, /weekly, /monthly, /balance, /plan and /help with the trader\'s own data', async () => {
+    it("answers /bots, /profit, /daily, /weekly, /monthly, /balance, /plan and /help with the trader's own data", async () => {
       const a = chats.get('traderA')!;
       for (const [command, pattern] of [
         ['/bots', /Seus robôs \(\d+, \d+ rodando\)/],
@@ -406,7 +514,10 @@ describe('the Telegram door', () => {
         await a.send(command);
         expect((await a.reply()).plain, command).toMatch(pattern);
       }
-      const [pnl] = await queryRows<{ n: string }>(database, sql`select count(*)::text as n from trades where tenant_id = ${traderA.tenantId} and status = 'closed' and closed_at >= now() - interval '365 days'`);
+      const [pnl] = await queryRows<{ n: string }>(
+        database,
+        sql`select count(*)::text as n from trades where tenant_id = ${traderA.tenantId} and status = 'closed' and closed_at >= now() - interval '365 days'`,
+      );
       await a.send('/profit');
       expect((await a.reply()).plain).toContain(`Operações fechadas: ${pnl!.n}`);
     });
@@ -441,8 +552,23 @@ describe('the Telegram door', () => {
 
     it('starts and stops bots, with the plan limits', async () => {
       const [tenant] = await database.insert(db.tenants).values({ kind: 'trader', name: 'Free Trader' }).returning();
-      const [user] = await database.insert(db.users).values({ tenantId: tenant!.id, email: 'free.trader@example.com', name: 'Free Trader' }).returning();
-      const bot = (name: string, status: 'running' | 'stopped', createdAt: Date) => ({ tenantId: tenant!.id, name, strategyName: 'rsi', parameters: {}, symbols: ['BTC/USDT'], timeframe: '1h', mode: 'paper' as const, status, stakeQuote: '1000', paperBalanceQuote: '1000', createdAt });
+      const [user] = await database
+        .insert(db.users)
+        .values({ tenantId: tenant!.id, email: 'free.trader@example.com', name: 'Free Trader' })
+        .returning();
+      const bot = (name: string, status: 'running' | 'stopped', createdAt: Date) => ({
+        tenantId: tenant!.id,
+        name,
+        strategyName: 'rsi',
+        parameters: {},
+        symbols: ['BTC/USDT'],
+        timeframe: '1h',
+        mode: 'paper' as const,
+        status,
+        stakeQuote: '1000',
+        paperBalanceQuote: '1000',
+        createdAt,
+      });
       await database.insert(db.bots).values([bot('first', 'running', new Date(Date.now() - 60_000)), bot('second', 'stopped', new Date())]);
       const free = person('free');
       await link(free, user!.email, 'trader');
@@ -452,17 +578,64 @@ describe('the Telegram door', () => {
       expect((await free.reply()).plain).toMatch(/Robô 1 .* parado/);
       await free.send('/startbot 2');
       expect((await free.reply()).plain).toMatch(/Robô 2 .* ligado/);
-      const rows = await database.select({ name: db.bots.name, status: db.bots.status }).from(db.bots).where(eq(db.bots.tenantId, tenant!.id)).orderBy(db.bots.name);
-      expect(rows).toEqual([{ name: 'first', status: 'stopped' }, { name: 'second', status: 'running' }]);
+      const rows = await database
+        .select({ name: db.bots.name, status: db.bots.status })
+        .from(db.bots)
+        .where(eq(db.bots.tenantId, tenant!.id))
+        .orderBy(db.bots.name);
+      expect(rows).toEqual([
+        { name: 'first', status: 'stopped' },
+        { name: 'second', status: 'running' },
+      ]);
     });
 
     it('starts a live bot only after its owner confirms with the button; cancelling starts nothing', async () => {
       const [tenant] = await database.insert(db.tenants).values({ kind: 'trader', name: 'Live Trader' }).returning();
-      const [user] = await database.insert(db.users).values({ tenantId: tenant!.id, email: 'live.trader@example.com', name: 'Live Trader', locale: 'pt-BR' }).returning();
-      const [customer] = await database.insert(db.customers).values({ tenantId: tenant!.id, email: user!.email, name: 'Live Trader' }).returning();
-      await database.insert(db.subscriptions).values({ tenantId: tenant!.id, customerId: customer!.id, planId: 'pro', interval: 'month', status: 'active', amountCents: 9_990, currentPeriodStart: new Date(Date.now() - 86_400_000), currentPeriodEnd: new Date(Date.now() + 29 * 86_400_000), startedAt: new Date(Date.now() - 86_400_000) });
-      const [account] = await database.insert(db.exchangeAccounts).values({ tenantId: tenant!.id, label: 'binance', apiKeyEncrypted: 'x', apiSecretEncrypted: 'y', apiKeyLast4: '9f2c', sandbox: true }).returning();
-      const [bot] = await database.insert(db.bots).values({ tenantId: tenant!.id, name: 'real', strategyName: 'rsi', parameters: {}, symbols: ['BTC/USDT'], timeframe: '1h', mode: 'live', status: 'stopped', exchangeAccountId: account!.id, stakeQuote: '100' }).returning();
+      const [user] = await database
+        .insert(db.users)
+        .values({ tenantId: tenant!.id, email: 'live.trader@example.com', name: 'Live Trader', locale: 'pt-BR' })
+        .returning();
+      const [customer] = await database
+        .insert(db.customers)
+        .values({ tenantId: tenant!.id, email: user!.email, name: 'Live Trader' })
+        .returning();
+      await database.insert(db.subscriptions).values({
+        tenantId: tenant!.id,
+        customerId: customer!.id,
+        planId: 'pro',
+        interval: 'month',
+        status: 'active',
+        amountCents: 9_990,
+        currentPeriodStart: new Date(Date.now() - 86_400_000),
+        currentPeriodEnd: new Date(Date.now() + 29 * 86_400_000),
+        startedAt: new Date(Date.now() - 86_400_000),
+      });
+      const [account] = await database
+        .insert(db.exchangeAccounts)
+        .values({
+          tenantId: tenant!.id,
+          label: 'binance',
+          apiKeyEncrypted: 'x',
+          apiSecretEncrypted: 'y',
+          apiKeyLast4: '9f2c',
+          sandbox: true,
+        })
+        .returning();
+      const [bot] = await database
+        .insert(db.bots)
+        .values({
+          tenantId: tenant!.id,
+          name: 'real',
+          strategyName: 'rsi',
+          parameters: {},
+          symbols: ['BTC/USDT'],
+          timeframe: '1h',
+          mode: 'live',
+          status: 'stopped',
+          exchangeAccountId: account!.id,
+          stakeQuote: '100',
+        })
+        .returning();
       const chat = person('live');
       await link(chat, user!.email, 'trader');
       const status = async () => (await database.select().from(db.bots).where(eq(db.bots.id, bot!.id)))[0]!.status;
@@ -483,7 +656,10 @@ describe('the Telegram door', () => {
       await settle();
       expect(chat.all().find((m) => m.messageId === confirm.messageId)!.plain).toMatch(/ligado em modo real/);
       expect(await status()).toBe('running');
-      const [audited] = await database.select().from(db.auditLog).where(and(eq(db.auditLog.tool, 'start_bot'), eq(db.auditLog.outcome, 'ok'), eq(db.auditLog.tenantId, tenant!.id)));
+      const [audited] = await database
+        .select()
+        .from(db.auditLog)
+        .where(and(eq(db.auditLog.tool, 'start_bot'), eq(db.auditLog.outcome, 'ok'), eq(db.auditLog.tenantId, tenant!.id)));
       expect(audited!.details).toMatchObject({ liveTradingConfirmedBy: 'the person themselves' });
     });
 
@@ -496,14 +672,21 @@ describe('the Telegram door', () => {
       expect(await database.$count(db.backtests, eq(db.backtests.tenantId, traderA.tenantId))).toBeGreaterThan(0);
     });
 
-    it('force-exits a position after the confirmation button, once, on the trader\'s own bot only', async () => {
+    it("force-exits a position after the confirmation button, once, on the trader's own bot only", async () => {
       const a = chats.get('traderA')!;
       const position = positionsA[0]!;
       const [bot] = await database.select().from(db.bots).where(eq(db.bots.id, position.botId));
       const base = position.symbol.split('/')[0]!;
-      await database.insert(db.paperBalances).values({ botId: bot!.id, tenantId: bot!.tenantId, asset: base, amount: position.amountBase }).onConflictDoNothing();
+      await database
+        .insert(db.paperBalances)
+        .values({ botId: bot!.id, tenantId: bot!.tenantId, asset: base, amount: position.amountBase })
+        .onConflictDoNothing();
       market.prices.set(position.symbol, Number(position.averageEntryPriceQuote) * 1.01);
-      const bots = await database.select({ id: db.bots.id }).from(db.bots).where(eq(db.bots.tenantId, traderA.tenantId)).orderBy(db.bots.createdAt);
+      const bots = await database
+        .select({ id: db.bots.id })
+        .from(db.bots)
+        .where(eq(db.bots.tenantId, traderA.tenantId))
+        .orderBy(db.bots.createdAt);
       const index = bots.findIndex((b) => b.id === bot!.id) + 1;
 
       await a.send(`/forceexit ${index} ${position.symbol}`);
@@ -529,10 +712,16 @@ describe('the Telegram door', () => {
       expect(edited.buttons).toHaveLength(0);
       expect(lastAnswerText()).toMatch(/Já respondido|Already answered/);
       expect(await database.$count(db.positions, eq(db.positions.id, position.id))).toBe(0);
-      const forced = await database.select().from(db.orders).where(and(eq(db.orders.botId, bot!.id), eq(db.orders.reason, 'forced')));
+      const forced = await database
+        .select()
+        .from(db.orders)
+        .where(and(eq(db.orders.botId, bot!.id), eq(db.orders.reason, 'forced')));
       expect(forced).toHaveLength(1);
       expect(forced[0]!.status).toBe('filled');
-      const [trade] = await database.select().from(db.trades).where(and(eq(db.trades.botId, bot!.id), eq(db.trades.exitReason, 'forced')));
+      const [trade] = await database
+        .select()
+        .from(db.trades)
+        .where(and(eq(db.trades.botId, bot!.id), eq(db.trades.exitReason, 'forced')));
       expect(Number(trade!.profitQuote)).toBeGreaterThan(0);
     });
   });
@@ -541,13 +730,32 @@ describe('the Telegram door', () => {
     it('answers or ignores stickers, photos, edits, floods of text, malicious arguments and stray buttons', async () => {
       const a = chats.get('traderA')!;
       a.skip();
-      await a.sendNonText({ sticker: { file_id: 'CAACAgIAAxk', file_unique_id: 'AgAD', width: 512, height: 512, is_animated: false, is_video: false, type: 'regular' } });
+      await a.sendNonText({
+        sticker: {
+          file_id: 'CAACAgIAAxk',
+          file_unique_id: 'AgAD',
+          width: 512,
+          height: 512,
+          is_animated: false,
+          is_video: false,
+          type: 'regular',
+        },
+      });
       expect((await a.reply()).plain).toMatch(/Só leio mensagens de texto/);
       await a.sendNonText({ photo: [{ file_id: 'AgACAgI', file_unique_id: 'AQAD', width: 90, height: 90 }], caption: '/status' });
       expect((await a.reply()).plain).toMatch(/Só leio mensagens de texto/);
       await a.send('x'.repeat(10_240));
       expect((await a.reply()).plain).toMatch(/10240 caracteres; o limite é 4\.000/);
-      for (const command of ["/startbot '; drop table bots; --", '/stopbot', '/forceexit ../../etc/passwd', '/backtest <script>alert(1)</script> BTC/USDT', '/backtest rsi NOT_A_SYMBOL!!', '/daily 99999', '/profit -5', '/weekly abc']) {
+      for (const command of [
+        "/startbot '; drop table bots; --",
+        '/stopbot',
+        '/forceexit ../../etc/passwd',
+        '/backtest <script>alert(1)</script> BTC/USDT',
+        '/backtest rsi NOT_A_SYMBOL!!',
+        '/daily 99999',
+        '/profit -5',
+        '/weekly abc',
+      ]) {
         await a.send(command);
         expect((await a.reply()).plain, command).toMatch(/^Uso: /);
       }
@@ -557,8 +765,27 @@ describe('the Telegram door', () => {
       await a.send('/ask finance MRR?');
       expect((await a.reply()).plain).toMatch(/\/ask é para a equipe/);
       const before = a.all().length;
-      await door.accept({ update_id: 9_000_001, edited_message: { message_id: 1, date: 0, edit_date: 1, chat: { id: a.chatId, type: 'private', first_name: 'A' }, from: { id: a.userId, is_bot: false, first_name: 'A' }, text: '/stopbot 1' } } as never);
-      await door.accept({ update_id: 9_000_002, message: { message_id: 2, date: 0, chat: { id: a.chatId, type: 'private', first_name: 'A' }, from: { id: 42, is_bot: true, first_name: 'OtherBot' }, text: '/status' } } as never);
+      await door.accept({
+        update_id: 9_000_001,
+        edited_message: {
+          message_id: 1,
+          date: 0,
+          edit_date: 1,
+          chat: { id: a.chatId, type: 'private', first_name: 'A' },
+          from: { id: a.userId, is_bot: false, first_name: 'A' },
+          text: '/stopbot 1',
+        },
+      } as never);
+      await door.accept({
+        update_id: 9_000_002,
+        message: {
+          message_id: 2,
+          date: 0,
+          chat: { id: a.chatId, type: 'private', first_name: 'A' },
+          from: { id: 42, is_bot: true, first_name: 'OtherBot' },
+          text: '/status',
+        },
+      } as never);
       await door.accept({ update_id: 9_000_003, my_chat_member: {} } as never);
       await a.press('garbage:data', 1);
       await a.press(`approval:${crypto.randomUUID()}:approve`, 1);
@@ -585,8 +812,19 @@ describe('the Telegram door', () => {
       const versionsBefore = await database.$count(db.configEntryVersions);
       await requester.send(message);
       const answer = await requester.reply();
-      expect(answer.plain).toMatch(/⏳ Ainda não feito: aguardando aprovação do responsável de Configurações ou do CEO \(aprovação [0-9a-f-]{36}\)/);
-      const [approval] = await database.select().from(db.approvals).where(and(eq(db.approvals.tool, 'set_config'), eq(db.approvals.status, 'pending'), sql`${db.approvals.args}->>'key' = 'trading.kill_switch'`));
+      expect(answer.plain).toMatch(
+        /⏳ Ainda não feito: aguardando aprovação do responsável de Configurações ou do CEO \(aprovação [0-9a-f-]{36}\)/,
+      );
+      const [approval] = await database
+        .select()
+        .from(db.approvals)
+        .where(
+          and(
+            eq(db.approvals.tool, 'set_config'),
+            eq(db.approvals.status, 'pending'),
+            sql`${db.approvals.args}->>'key' = 'trading.kill_switch'`,
+          ),
+        );
       expect(approval).toBeDefined();
 
       const card = await head.reply();
@@ -616,13 +854,19 @@ describe('the Telegram door', () => {
       expect(await database.$count(db.configEntryVersions)).toBe(versionsBefore + 1);
       const [entry] = await database.select().from(db.configEntries).where(eq(db.configEntries.key, 'trading.kill_switch'));
       expect(entry!.value).toBe(true);
-      const executions = await queryRows<{ n: string }>(database, sql`select count(*)::text as n from audit_log where tool = 'set_config' and actor_id = ${`system:approval:${approval!.id}`}`);
+      const executions = await queryRows<{ n: string }>(
+        database,
+        sql`select count(*)::text as n from audit_log where tool = 'set_config' and actor_id = ${`system:approval:${approval!.id}`}`,
+      );
       expect(executions[0]!.n).toBe('1');
       const ceoAnswers = emulator.requests.filter((r) => r.method === 'answerCallbackQuery').map((r) => String(r.body?.text ?? ''));
       expect(ceoAnswers.some((text) => /Já decidida por/.test(text))).toBe(true);
 
       // Both copies now show the decision, without buttons; the requester is told.
-      for (const [chat, id] of [[head, card.messageId], [ceo, ceoCard.messageId]] as const) {
+      for (const [chat, id] of [
+        [head, card.messageId],
+        [ceo, ceoCard.messageId],
+      ] as const) {
         const shown = chat.all().find((m) => m.messageId === id)!;
         expect(shown.buttons).toHaveLength(0);
         expect(shown.plain).toContain(staff['settings:head']!.name);
@@ -640,14 +884,21 @@ describe('the Telegram door', () => {
       member.skip();
       await member.send(plan2);
       await member.reply();
-      const pending = (await database.select().from(db.approvals).where(eq(db.approvals.status, 'pending'))).filter((a) => a.approverDepartment === 'settings');
+      const pending = (await database.select().from(db.approvals).where(eq(db.approvals.status, 'pending'))).filter(
+        (a) => a.approverDepartment === 'settings',
+      );
       expect(pending.length).toBeGreaterThan(0);
       const head = chats.get('settings-head')!;
       await settle();
       head.skip();
       await head.send('/approvals');
       const cards = await head.replies(Math.min(10, pending.length));
-      expect(cards.map((c) => c.buttons[0]!.callback_data).sort()).toEqual(pending.slice(-10).map((a) => `approval:${a.id}:approve`).sort());
+      expect(cards.map((c) => c.buttons[0]!.callback_data).sort()).toEqual(
+        pending
+          .slice(-10)
+          .map((a) => `approval:${a.id}:approve`)
+          .sort(),
+      );
       await member.send('/approvals');
       expect((await member.reply()).plain).toMatch(/Nenhuma aprovação pendente/);
     });
@@ -691,11 +942,29 @@ describe('the Telegram door', () => {
       const setWebhook = emulator.requests.filter((r) => r.method === 'setWebhook').at(-1);
       expect(setWebhook?.body).toMatchObject({ url: 'https://bot.example.com/telegram/webhook', secret_token: secret });
       emulator.server.deleteWebhook(emulator.token);
-      const app = createApp({ database: test.handle, metrics: createMetrics({ defaultMetrics: false }), logger: silent, version: 'test', startedAt: new Date(), telegramWebhook: hooked.webhook });
+      const app = createApp({
+        database: test.handle,
+        metrics: createMetrics({ defaultMetrics: false }),
+        logger: silent,
+        version: 'test',
+        startedAt: new Date(),
+        telegramWebhook: hooked.webhook,
+      });
       const chat = chats.get('traderA')!;
       chat.skip();
-      const update = { update_id: 77_000_001, message: { message_id: 5, date: Math.floor(Date.now() / 1000), chat: { id: chat.chatId, type: 'private', first_name: 'A' }, from: { id: chat.userId, is_bot: false, first_name: 'A' }, text: '/help', entities: [{ type: 'bot_command', offset: 0, length: 5 }] } };
-      const post = (headers: Record<string, string>, body = JSON.stringify(update)) => app.request('/telegram/webhook', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+      const update = {
+        update_id: 77_000_001,
+        message: {
+          message_id: 5,
+          date: Math.floor(Date.now() / 1000),
+          chat: { id: chat.chatId, type: 'private', first_name: 'A' },
+          from: { id: chat.userId, is_bot: false, first_name: 'A' },
+          text: '/help',
+          entities: [{ type: 'bot_command', offset: 0, length: 5 }],
+        },
+      };
+      const post = (headers: Record<string, string>, body = JSON.stringify(update)) =>
+        app.request('/telegram/webhook', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
       expect((await post({})).status).toBe(401);
       expect((await post({ 'X-Telegram-Bot-Api-Secret-Token': 'wrong-secret-0123456789' })).status).toBe(401);
       expect((await post({ 'X-Telegram-Bot-Api-Secret-Token': secret }, '{not json')).status).toBe(400);
@@ -709,9 +978,14 @@ describe('the Telegram door', () => {
       expect(got).toHaveLength(1);
       expect(got[0]!.plain).toMatch(/\/status/);
       await hooked.stop();
-      const off = createApp({ database: test.handle, metrics: createMetrics({ defaultMetrics: false }), logger: silent, version: 'test', startedAt: new Date() });
+      const off = createApp({
+        database: test.handle,
+        metrics: createMetrics({ defaultMetrics: false }),
+        logger: silent,
+        version: 'test',
+        startedAt: new Date(),
+      });
       expect((await off.request('/telegram/webhook', { method: 'POST', body: '{}' })).status).toBe(404);
     });
   });
 });
-

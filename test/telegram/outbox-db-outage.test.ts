@@ -7,7 +7,15 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { ManualClock } from '../../clock/index.ts';
 import * as db from '../../db/index.ts';
 import { openDatabase, queryRows, runMigrations, type DatabaseHandle } from '../../db/index.ts';
-import { enqueueNotification, FileDeliveryJournal, OutboxSender, RateLimiter, RedisDeliveryJournal, TelegramSender, type DeliveryJournal } from '../../telegram/index.ts';
+import {
+  enqueueNotification,
+  FileDeliveryJournal,
+  OutboxSender,
+  RateLimiter,
+  RedisDeliveryJournal,
+  TelegramSender,
+  type DeliveryJournal,
+} from '../../telegram/index.ts';
 import { privatePostgresAvailable, startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres.ts';
 import { REDIS_URL, redisAvailable } from '../support/redis.ts';
 import { startTelegramEmulator, type TelegramEmulator } from '../support/telegram-emulator.ts';
@@ -57,7 +65,10 @@ describe.skipIf(!privatePostgresAvailable)('telegram outbox when the database cr
     const { db: x } = await connect();
     await x.insert(db.tenants).values({ id: tenantId, kind: 'company', name: 'BotCriptoFy' });
     for (let i = 0; i < 3; i++) {
-      const [user] = await x.insert(db.users).values({ tenantId, email: `p${i}@example.com`, name: `Pessoa ${i}` }).returning();
+      const [user] = await x
+        .insert(db.users)
+        .values({ tenantId, email: `p${i}@example.com`, name: `Pessoa ${i}` })
+        .returning();
       await x.insert(db.telegramLinks).values({ userId: user!.id, telegramUserId: BigInt(900_000 + i), chatId: BigInt(900_000 + i) });
       await enqueueNotification(x, { tenantId, to: { userId: user!.id }, type: 'message', payload: { text: `aviso ${i}` } });
     }
@@ -66,7 +77,15 @@ describe.skipIf(!privatePostgresAvailable)('telegram outbox when the database cr
   function sender(handle: DatabaseHandle, journal: DeliveryJournal | undefined): OutboxSender {
     const limiter = new RateLimiter({ ratePerS: 200, chatRatePerS: 50, clock });
     const telegram = new TelegramSender({ botToken: emulator.token, apiRoot: emulator.apiRoot, limiter, requestTimeoutMs: 2_000 });
-    const created = new OutboxSender({ db: handle.db, sender: telegram, clock, leaseMs: 8_000, leaseSafetyMs: 500, pollIntervalMs: 40, ...(journal ? { journal } : {}) });
+    const created = new OutboxSender({
+      db: handle.db,
+      sender: telegram,
+      clock,
+      leaseMs: 8_000,
+      leaseSafetyMs: 500,
+      pollIntervalMs: 40,
+      ...(journal ? { journal } : {}),
+    });
     senders.push(created);
     return created;
   }
@@ -75,7 +94,10 @@ describe.skipIf(!privatePostgresAvailable)('telegram outbox when the database cr
   async function round(outbox: OutboxSender) {
     let settled = false;
     const running = outbox.runOnce();
-    running.then(() => (settled = true), () => (settled = true));
+    running.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
     await clock.runUntil(() => settled, { what: 'round', idle: () => outbox.working === 0, maxMs: 30_000 });
     return running;
   }
@@ -94,7 +116,10 @@ describe.skipIf(!privatePostgresAvailable)('telegram outbox when the database cr
 
   async function statuses(): Promise<Record<string, number>> {
     const { db: x } = await connect();
-    const rows = await queryRows<{ status: string; n: string }>(x, sql`select status::text as status, count(*)::text as n from notifications group by 1`);
+    const rows = await queryRows<{ status: string; n: string }>(
+      x,
+      sql`select status::text as status, count(*)::text as n from notifications group by 1`,
+    );
     return Object.fromEntries(rows.map((row) => [row.status, Number(row.n)]));
   }
 
@@ -111,30 +136,37 @@ describe.skipIf(!privatePostgresAvailable)('telegram outbox when the database cr
     expect(await statuses()).toEqual({ sent: 3 });
   }, 60_000);
 
-  it.skipIf(!redisAvailable)('with the Redis journal, another sender that claims the lapsed rows records them instead of sending: each message once', async () => {
-    await company();
-    crashOnFirstMessage();
-    const prefix = `outage-${crypto.randomUUID()}`;
-    const journalA = new RedisDeliveryJournal({ url: REDIS_URL, prefix });
-    const journalB = new RedisDeliveryJournal({ url: REDIS_URL, prefix });
-    journals.push(journalA, journalB);
-    const a = sender(await connect(), journalA);
-    const first = await round(a);
-    expect(first).toMatchObject({ claimed: 3, journaled: 3, sent: 0 });
-    await pg.start();
-    clock.advance(9_000); // A's lease has run out: the rows are anyone's
-    const b = sender(await connect(), journalB);
-    const second = await round(b);
-    expect(second).toMatchObject({ claimed: 3, reconciled: 3, sent: 0 });
-    const texts = emulator.delivered().map((m) => m.text).sort();
-    expect(texts).toEqual(['aviso 0', 'aviso 1', 'aviso 2']);
-    expect(await statuses()).toEqual({ sent: 3 });
-    // A, back in business, finds its deliveries recorded by B and changes nothing.
-    const third = await round(a);
-    expect(third.reconciled).toBe(0);
-    expect(emulator.delivered()).toHaveLength(3);
-    expect(await journalB.lookup([])).toEqual(new Map());
-  }, 60_000);
+  it.skipIf(!redisAvailable)(
+    'with the Redis journal, another sender that claims the lapsed rows records them instead of sending: each message once',
+    async () => {
+      await company();
+      crashOnFirstMessage();
+      const prefix = `outage-${crypto.randomUUID()}`;
+      const journalA = new RedisDeliveryJournal({ url: REDIS_URL, prefix });
+      const journalB = new RedisDeliveryJournal({ url: REDIS_URL, prefix });
+      journals.push(journalA, journalB);
+      const a = sender(await connect(), journalA);
+      const first = await round(a);
+      expect(first).toMatchObject({ claimed: 3, journaled: 3, sent: 0 });
+      await pg.start();
+      clock.advance(9_000); // A's lease has run out: the rows are anyone's
+      const b = sender(await connect(), journalB);
+      const second = await round(b);
+      expect(second).toMatchObject({ claimed: 3, reconciled: 3, sent: 0 });
+      const texts = emulator
+        .delivered()
+        .map((m) => m.text)
+        .sort();
+      expect(texts).toEqual(['aviso 0', 'aviso 1', 'aviso 2']);
+      expect(await statuses()).toEqual({ sent: 3 });
+      // A, back in business, finds its deliveries recorded by B and changes nothing.
+      const third = await round(a);
+      expect(third.reconciled).toBe(0);
+      expect(emulator.delivered()).toHaveLength(3);
+      expect(await journalB.lookup([])).toEqual(new Map());
+    },
+    60_000,
+  );
 
   it('the sender itself records what it journaled as soon as the database answers again, before its lease ends', async () => {
     await company();
@@ -173,7 +205,12 @@ describe.skipIf(!privatePostgresAvailable)('telegram outbox when the database cr
     const b = sender(await connect(), journalB);
     const report = await round(b);
     expect(report).toMatchObject({ reconciled: 3, claimed: 0, sent: 0 });
-    expect(emulator.delivered().map((m) => m.text).sort()).toEqual(['aviso 0', 'aviso 1', 'aviso 2']);
+    expect(
+      emulator
+        .delivered()
+        .map((m) => m.text)
+        .sort(),
+    ).toEqual(['aviso 0', 'aviso 1', 'aviso 2']);
     const rows = await (await connect()).db.select().from(db.notifications);
     const ids = new Set(rows.map((row) => row.telegramMessageId));
     expect(ids.size).toBe(3);

@@ -30,19 +30,33 @@ import { REDIS_URL, redisAvailable } from '../support/redis.ts';
 /** Resolves with `promise`, moving `clock` (to its next timer each time) until it settles. */
 async function driven<T>(clock: ManualClock, promise: Promise<T>, idle?: () => boolean): Promise<T> {
   let settled = false;
-  promise.then(() => (settled = true), () => (settled = true));
+  promise.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
   await clock.runUntil(() => settled, { what: 'promise', ...(idle ? { idle } : {}) });
   return promise;
 }
 
 async function statusCounts(x: Database): Promise<Record<string, number>> {
-  const rows = await queryRows<{ status: string; n: string | number }>(x, sql`select status::text as status, count(*) as n from notifications group by 1`);
+  const rows = await queryRows<{ status: string; n: string | number }>(
+    x,
+    sql`select status::text as status, count(*) as n from notifications group by 1`,
+  );
   return Object.fromEntries(rows.map((row) => [row.status, Number(row.n)]));
 }
 
 describe('notification texts', () => {
   it('payment_failed in pt-BR and English, money from integer cents', () => {
-    const payload = { invoiceId: 'in_1', number: 'BCF-0001', amountDueCents: 9_990, currency: 'brl', attempt: 1, nextPaymentAttemptAt: '2026-10-04T12:00:00.000Z', final: false };
+    const payload = {
+      invoiceId: 'in_1',
+      number: 'BCF-0001',
+      amountDueCents: 9_990,
+      currency: 'brl',
+      attempt: 1,
+      nextPaymentAttemptAt: '2026-10-04T12:00:00.000Z',
+      final: false,
+    };
     const ptText = renderNotification('payment_failed', payload).text;
     expect(ptText).toContain('R$\u00a099,90');
     expect(ptText).toContain('BCF-0001');
@@ -73,12 +87,18 @@ describe('notification texts', () => {
     expect(text).toContain('65.432,10 USDT');
     expect(text).toContain('-28,46 USDT');
     expect(text).toContain('-3,00 %');
-    const opened = renderNotification('trade_opened', { botId: 'b', symbol: 'POL/USDT', amountBase: '1500', priceQuote: '0.41237' }, 'en').text;
+    const opened = renderNotification(
+      'trade_opened',
+      { botId: 'b', symbol: 'POL/USDT', amountBase: '1500', priceQuote: '0.41237' },
+      'en',
+    ).text;
     expect(opened).toContain('1,500 POL at 0.41237 USDT');
   });
 
   it('escapes HTML from payloads, and refuses unknown types and bad payloads', () => {
-    expect(renderNotification('security_alert', { severity: 'high', title: '<script>x</script> & co' }).text).toContain('&lt;script&gt;x&lt;/script&gt; &amp; co');
+    expect(renderNotification('security_alert', { severity: 'high', title: '<script>x</script> & co' }).text).toContain(
+      '&lt;script&gt;x&lt;/script&gt; &amp; co',
+    );
     expect(() => renderNotification('nope', {})).toThrow(InvalidNotificationError);
     expect(() => renderNotification('payment_failed', { amountDueCents: 99.9 })).toThrow(/invalid payment_failed payload/);
   });
@@ -92,7 +112,11 @@ describe('notification texts', () => {
   });
 
   it('approval requests carry Approve/Reject buttons', () => {
-    const message = renderNotification('approval_requested', { approvalId: 'ap1', tool: 'refund_payment', summary: 'Reembolso de R$ 99,90' });
+    const message = renderNotification('approval_requested', {
+      approvalId: 'ap1',
+      tool: 'refund_payment',
+      summary: 'Reembolso de R$ 99,90',
+    });
     expect(message.replyMarkup?.inline_keyboard[0]?.map((b) => b.callback_data)).toEqual(['approval:ap1:approve', 'approval:ap1:reject']);
   });
 });
@@ -155,7 +179,8 @@ describe.each(testDrivers)('telegram outbox on %s', (driver) => {
   const sharedLimits: RedisSharedLimits[] = [];
   /** Time moves only while every sender waits for it (nothing being claimed, drawn, sent or recorded). */
   const idle = () => senders.every((sender) => sender.working === 0);
-  const waitFor = (check: () => Promise<boolean> | boolean, maxClockMs = 60_000, what = 'condition') => clock.runUntil(check, { what, maxMs: maxClockMs, stepMs: 50, idle });
+  const waitFor = (check: () => Promise<boolean> | boolean, maxClockMs = 60_000, what = 'condition') =>
+    clock.runUntil(check, { what, maxMs: maxClockMs, stepMs: 50, idle });
   const drive = <T>(promise: Promise<T>) => driven(clock, promise, idle);
   const extraHandles: DatabaseHandle[] = [];
   const companyId = crypto.randomUUID();
@@ -176,7 +201,9 @@ describe.each(testDrivers)('telegram outbox on %s', (driver) => {
     await test.dispose();
   });
 
-  async function person(options: { linked?: boolean; department?: Department; locale?: 'pt-BR' | 'en'; tenantId?: string } = {}): Promise<{ userId: string; chatId: string }> {
+  async function person(
+    options: { linked?: boolean; department?: Department; locale?: 'pt-BR' | 'en'; tenantId?: string } = {},
+  ): Promise<{ userId: string; chatId: string }> {
     const tenantId = options.tenantId ?? companyId;
     const [user] = await x
       .insert(db.users)
@@ -184,11 +211,20 @@ describe.each(testDrivers)('telegram outbox on %s', (driver) => {
       .returning();
     if (options.department) await x.insert(db.staff).values({ userId: user!.id, tenantId, department: options.department });
     const chatId = String(700_000 + ++chatSeq);
-    if (options.linked ?? true) await x.insert(db.telegramLinks).values({ userId: user!.id, telegramUserId: BigInt(chatId), chatId: BigInt(chatId) });
+    if (options.linked ?? true)
+      await x.insert(db.telegramLinks).values({ userId: user!.id, telegramUserId: BigInt(chatId), chatId: BigInt(chatId) });
     return { userId: user!.id, chatId };
   }
 
-  function outbox(options: Partial<OutboxSenderOptions> & { ratePerS?: number; chatRatePerS?: number; database?: Database; requestTimeoutMs?: number; sharedPrefix?: string } = {}): OutboxSender {
+  function outbox(
+    options: Partial<OutboxSenderOptions> & {
+      ratePerS?: number;
+      chatRatePerS?: number;
+      database?: Database;
+      requestTimeoutMs?: number;
+      sharedPrefix?: string;
+    } = {},
+  ): OutboxSender {
     const rates = { ratePerS: options.ratePerS ?? 200, chatRatePerS: options.chatRatePerS ?? 50, clock };
     let shared: RedisSharedLimits | undefined;
     if (options.sharedPrefix) {
@@ -197,7 +233,12 @@ describe.each(testDrivers)('telegram outbox on %s', (driver) => {
       sharedLimits.push(shared);
     }
     const limiter = new RateLimiter({ ...rates, ...(shared ? { shared } : {}) });
-    const sender = new TelegramSender({ botToken: emulator.token, apiRoot: emulator.apiRoot, limiter, requestTimeoutMs: options.requestTimeoutMs ?? 2_000 });
+    const sender = new TelegramSender({
+      botToken: emulator.token,
+      apiRoot: emulator.apiRoot,
+      limiter,
+      requestTimeoutMs: options.requestTimeoutMs ?? 2_000,
+    });
     const created = new OutboxSender({
       db: options.database ?? x,
       sender,
@@ -221,10 +262,40 @@ describe.each(testDrivers)('telegram outbox on %s', (driver) => {
   it('delivers a payment_failed in the reader’s language and records the message id', async () => {
     const ana = await person();
     const john = await person({ locale: 'en' });
-    const payload = { invoiceId: 'in_1', number: 'BCF-0001', amountDueCents: 9_990, currency: 'brl', attempt: 2, nextPaymentAttemptAt: null, final: false };
-    await enqueueNotification(x, { tenantId: companyId, to: { userId: ana.userId }, type: 'payment_failed', payload, dedupeKey: 'evt_1:trader' });
-    await enqueueNotification(x, { tenantId: companyId, to: { userId: john.userId }, type: 'payment_failed', payload, dedupeKey: 'evt_1:john' });
-    expect((await enqueueNotification(x, { tenantId: companyId, to: { userId: ana.userId }, type: 'payment_failed', payload, dedupeKey: 'evt_1:trader' })).created).toBe(false);
+    const payload = {
+      invoiceId: 'in_1',
+      number: 'BCF-0001',
+      amountDueCents: 9_990,
+      currency: 'brl',
+      attempt: 2,
+      nextPaymentAttemptAt: null,
+      final: false,
+    };
+    await enqueueNotification(x, {
+      tenantId: companyId,
+      to: { userId: ana.userId },
+      type: 'payment_failed',
+      payload,
+      dedupeKey: 'evt_1:trader',
+    });
+    await enqueueNotification(x, {
+      tenantId: companyId,
+      to: { userId: john.userId },
+      type: 'payment_failed',
+      payload,
+      dedupeKey: 'evt_1:john',
+    });
+    expect(
+      (
+        await enqueueNotification(x, {
+          tenantId: companyId,
+          to: { userId: ana.userId },
+          type: 'payment_failed',
+          payload,
+          dedupeKey: 'evt_1:trader',
+        })
+      ).created,
+    ).toBe(false);
     const sender = outbox();
     const report = await drive(sender.runOnce());
     expect(report).toMatchObject({ claimed: 2, sent: 2 });
@@ -251,7 +322,10 @@ describe.each(testDrivers)('telegram outbox on %s', (driver) => {
     const during = await statusCounts(x);
     expect(during.sent ?? 0).toBe(0);
     expect(during.pending).toBe(30);
-    const [failing] = await queryRows<{ attempts: number; last_error: string | null; next_attempt_at: string | null }>(x, sql`select attempts, last_error, next_attempt_at::text from notifications where attempts > 0 limit 1`);
+    const [failing] = await queryRows<{ attempts: number; last_error: string | null; next_attempt_at: string | null }>(
+      x,
+      sql`select attempts, last_error, next_attempt_at::text from notifications where attempts > 0 limit 1`,
+    );
     expect(failing?.last_error).toMatch(/502|ECONNRESET|socket|reset/i);
     expect(failing?.next_attempt_at).not.toBeNull();
     await waitFor(async () => (await statusCounts(x)).sent === 30, 20_000, 'all 30 sent');
@@ -297,17 +371,26 @@ describe.each(testDrivers)('telegram outbox on %s', (driver) => {
     await note(p.userId, 'on-time');
     let late = 0;
     // Telegram stores the first message, but its answer comes after the request timed out.
-    emulator.behaviour = ({ method, body }) => (method === 'sendMessage' && body?.text === 'late-0' && late++ === 0 ? { lateMs: 400 } : undefined);
+    emulator.behaviour = ({ method, body }) =>
+      method === 'sendMessage' && body?.text === 'late-0' && late++ === 0 ? { lateMs: 400 } : undefined;
     const registry = new Registry();
     const sender = outbox({ requestTimeoutMs: 150, metricsRegistry: registry });
     sender.start();
     await waitFor(async () => (await statusCounts(x)).sent === 2, 60_000, 'both sent');
-    const texts = emulator.delivered().map((m) => m.text).sort();
+    const texts = emulator
+      .delivered()
+      .map((m) => m.text)
+      .sort();
     expect(texts).toEqual(['late-0', 'late-0', 'on-time']);
     expect(sender.totals).toMatchObject({ sent: 2, maybeDelivered: 1, retry: 1, leaseLost: 0 });
-    expect(await registry.getSingleMetricAsString('telegram_outbox_maybe_delivered_total')).toContain('telegram_outbox_maybe_delivered_total{type="message"} 1');
+    expect(await registry.getSingleMetricAsString('telegram_outbox_maybe_delivered_total')).toContain(
+      'telegram_outbox_maybe_delivered_total{type="message"} 1',
+    );
     const rows = await x.select().from(db.notifications);
-    expect(rows.map((row) => [row.status, row.attempts, row.lastError]).sort()).toEqual([['sent', 1, null], ['sent', 2, null]]);
+    expect(rows.map((row) => [row.status, row.attempts, row.lastError]).sort()).toEqual([
+      ['sent', 1, null],
+      ['sent', 2, null],
+    ]);
   });
 
   it('rows of a sender that died are taken over when its lease ends, not before', async () => {
@@ -323,14 +406,20 @@ describe.each(testDrivers)('telegram outbox on %s', (driver) => {
     expect(emulator.delivered()).toHaveLength(0);
     await waitFor(async () => (await statusCounts(x)).sent === 3, 10_000, 'orphans sent');
     expect(emulator.requests[0]!.at - claimedAt).toBeGreaterThanOrEqual(3_000);
-    expect(emulator.delivered().map((m) => m.text).sort()).toEqual(['orphan-0', 'orphan-1', 'orphan-2']);
+    expect(
+      emulator
+        .delivered()
+        .map((m) => m.text)
+        .sort(),
+    ).toEqual(['orphan-0', 'orphan-1', 'orphan-2']);
   });
 
   it('429: nothing more to that chat before retry_after, other chats carry on', async () => {
     const slow = await person();
     const other = await person();
     let refused = 0;
-    emulator.behaviour = ({ chatId, method }) => (method === 'sendMessage' && chatId === slow.chatId && refused++ < 1 ? answers.tooMany(1) : undefined);
+    emulator.behaviour = ({ chatId, method }) =>
+      method === 'sendMessage' && chatId === slow.chatId && refused++ < 1 ? answers.tooMany(1) : undefined;
     for (let i = 0; i < 3; i++) await note(slow.userId, `slow-${i}`);
     for (let i = 0; i < 3; i++) await note(other.userId, `other-${i}`);
     const sender = outbox({ chatRatePerS: 10 });
@@ -382,32 +471,49 @@ describe.each(testDrivers)('telegram outbox on %s', (driver) => {
     expect(seconds).toBeLessThan(20);
   });
 
-  it.skipIf(!redisAvailable)('three senders (three worker processes) share one limit through Redis: no 429 from a Telegram that enforces it', async () => {
-    emulator.limits = { ratePerS: 25, chatRatePerS: 3, retryAfterS: 1, toleranceMs: 50 };
-    const people = await Promise.all(Array.from({ length: 4 }, () => person()));
-    for (let i = 0; i < 120; i++) await note(people[i % 4]!.userId, `shared-${i}`);
-    const sharedPrefix = `limits-${crypto.randomUUID()}`;
-    // Each alone would send 25/s and 3/s per chat: three of them, 75/s and 9/s without the shared limit.
-    const trio = [0, 1, 2].map(() => outbox({ ratePerS: 25, chatRatePerS: 3, sharedPrefix, perRecipient: 3 }));
-    const started = clock.now();
-    for (const sender of trio) sender.start();
-    await waitFor(async () => (await statusCounts(x)).sent === 120, 120_000, 'all 120 sent');
-    // The emulator's own counting (Telegram's limits with 50 ms of slack) is the judge: between a
-    // grant and its arrival a sender waits on Redis, so arrivals are stamped up to a clock step
-    // (50 ms) after their grants, and a strict one-second window can see one more than the rate.
-    expect(emulator.requests.filter((r) => r.status === 429)).toHaveLength(0);
-    expect(observedRates(emulator.requests).maxPerSecond).toBeLessThanOrEqual(26);
-    // Four chats at 3/s each: 120 messages need about 10 s whoever sends them.
-    expect((clock.now() - started) / 1000).toBeGreaterThan(9);
-    expect(trio.filter((sender) => sender.totals.sent > 0).length).toBeGreaterThan(1);
-    expect(new Set(emulator.delivered().map((m) => m.text)).size).toBe(120);
-  });
+  it.skipIf(!redisAvailable)(
+    'three senders (three worker processes) share one limit through Redis: no 429 from a Telegram that enforces it',
+    async () => {
+      emulator.limits = { ratePerS: 25, chatRatePerS: 3, retryAfterS: 1, toleranceMs: 50 };
+      const people = await Promise.all(Array.from({ length: 4 }, () => person()));
+      for (let i = 0; i < 120; i++) await note(people[i % 4]!.userId, `shared-${i}`);
+      const sharedPrefix = `limits-${crypto.randomUUID()}`;
+      // Each alone would send 25/s and 3/s per chat: three of them, 75/s and 9/s without the shared limit.
+      const trio = [0, 1, 2].map(() => outbox({ ratePerS: 25, chatRatePerS: 3, sharedPrefix, perRecipient: 3 }));
+      const started = clock.now();
+      for (const sender of trio) sender.start();
+      await waitFor(async () => (await statusCounts(x)).sent === 120, 120_000, 'all 120 sent');
+      // The emulator's own counting (Telegram's limits with 50 ms of slack) is the judge: between a
+      // grant and its arrival a sender waits on Redis, so arrivals are stamped up to a clock step
+      // (50 ms) after their grants, and a strict one-second window can see one more than the rate.
+      expect(emulator.requests.filter((r) => r.status === 429)).toHaveLength(0);
+      expect(observedRates(emulator.requests).maxPerSecond).toBeLessThanOrEqual(26);
+      // Four chats at 3/s each: 120 messages need about 10 s whoever sends them.
+      expect((clock.now() - started) / 1000).toBeGreaterThan(9);
+      expect(trio.filter((sender) => sender.totals.sent > 0).length).toBeGreaterThan(1);
+      expect(new Set(emulator.delivered().map((m) => m.text)).size).toBe(120);
+    },
+  );
 
   it('a backlog for one chat goes out as digests (Finance gets one or two messages for 30 failed payments, not 30), each row recorded with its message id; the backlog is a metric', async () => {
     const finance = await person({ locale: 'en' });
     for (let i = 0; i < 30; i++) {
-      const payload = { invoiceId: `in_${i}`, number: `BCF-${String(i).padStart(4, '0')}`, amountDueCents: 9_990 + i, currency: 'brl', attempt: 1, nextPaymentAttemptAt: null, final: false };
-      await enqueueNotification(x, { tenantId: companyId, to: { userId: finance.userId }, type: 'payment_failed', payload, dedupeKey: `digest-${i}` });
+      const payload = {
+        invoiceId: `in_${i}`,
+        number: `BCF-${String(i).padStart(4, '0')}`,
+        amountDueCents: 9_990 + i,
+        currency: 'brl',
+        attempt: 1,
+        nextPaymentAttemptAt: null,
+        final: false,
+      };
+      await enqueueNotification(x, {
+        tenantId: companyId,
+        to: { userId: finance.userId },
+        type: 'payment_failed',
+        payload,
+        dedupeKey: `digest-${i}`,
+      });
     }
     const registry = new Registry();
     const sender = outbox({ digest: {}, metricsRegistry: registry, chatRatePerS: 1 });
@@ -447,7 +553,13 @@ describe.each(testDrivers)('telegram outbox on %s', (driver) => {
     expect(toAna).toHaveLength(2);
     expect(toAna.find((m) => m.text.startsWith('📬 <b>3 avisos</b>'))?.text).toContain('ana-2');
     expect(toAna.find((m) => m.replyMarkup)).toBeDefined();
-    expect(emulator.delivered().filter((m) => m.chatId === bob.chatId).map((m) => m.text).sort()).toEqual(['bob-0', 'bob-1']);
+    expect(
+      emulator
+        .delivered()
+        .filter((m) => m.chatId === bob.chatId)
+        .map((m) => m.text)
+        .sort(),
+    ).toEqual(['bob-0', 'bob-1']);
   });
 
   it('preferences: off is skipped, silent has no sound, * applies to types without their own setting', async () => {
@@ -458,9 +570,24 @@ describe.each(testDrivers)('telegram outbox on %s', (driver) => {
     await setNotificationPreference(x, ana.userId, 'message', 'on');
     const levels = await getNotificationPreferences(x, ana.userId);
     expect(levels).toMatchObject({ trade_opened: 'off', risk_refusal: 'silent', message: 'on', payment_failed: 'off' });
-    await enqueueNotification(x, { tenantId: companyId, to: { userId: ana.userId }, type: 'trade_opened', payload: { botId: 'b1', symbol: 'BTC/USDT', amountBase: '0.01', priceQuote: '65000' } });
-    await enqueueNotification(x, { tenantId: companyId, to: { userId: ana.userId }, type: 'risk_refusal', payload: { botId: 'b1', symbol: 'BTC/USDT', rule: 'max_daily_loss', reason: 'perda diária de 5 %' } });
-    await enqueueNotification(x, { tenantId: companyId, to: { userId: ana.userId }, type: 'security_alert', payload: { severity: 'low', title: 'login' } });
+    await enqueueNotification(x, {
+      tenantId: companyId,
+      to: { userId: ana.userId },
+      type: 'trade_opened',
+      payload: { botId: 'b1', symbol: 'BTC/USDT', amountBase: '0.01', priceQuote: '65000' },
+    });
+    await enqueueNotification(x, {
+      tenantId: companyId,
+      to: { userId: ana.userId },
+      type: 'risk_refusal',
+      payload: { botId: 'b1', symbol: 'BTC/USDT', rule: 'max_daily_loss', reason: 'perda diária de 5 %' },
+    });
+    await enqueueNotification(x, {
+      tenantId: companyId,
+      to: { userId: ana.userId },
+      type: 'security_alert',
+      payload: { severity: 'low', title: 'login' },
+    });
     await note(ana.userId, 'loud');
     const report = await drive(outbox({ perRecipient: 10 }).runOnce());
     expect(report).toMatchObject({ sent: 2, skipped: 2 });
@@ -478,7 +605,13 @@ describe.each(testDrivers)('telegram outbox on %s', (driver) => {
     await person({ department: 'finance', linked: false });
     const support = await person({ department: 'support' });
     const payload = { invoiceId: 'in_9', amountDueCents: 49_990, currency: 'brl', attempt: 1, final: false };
-    await enqueueNotification(x, { tenantId: companyId, to: { department: 'finance' }, type: 'payment_failed', payload, dedupeKey: 'evt_9:finance' });
+    await enqueueNotification(x, {
+      tenantId: companyId,
+      to: { department: 'finance' },
+      type: 'payment_failed',
+      payload,
+      dedupeKey: 'evt_9:finance',
+    });
     const sender = outbox();
     sender.start();
     await waitFor(async () => (await statusCounts(x)).sent === 3, 10_000, 'fan-out sent');
@@ -490,9 +623,19 @@ describe.each(testDrivers)('telegram outbox on %s', (driver) => {
     const rows = await x.select().from(db.notifications);
     const parent = rows.find((row) => row.recipientDepartment === 'finance')!;
     expect(parent).toMatchObject({ status: 'sent', telegramMessageId: null });
-    expect(rows.filter((row) => row.recipientUserId).map((row) => row.dedupeKey).sort()).toEqual([`evt_9:finance:user:${head.userId}`, `evt_9:finance:user:${member.userId}`].sort());
+    expect(
+      rows
+        .filter((row) => row.recipientUserId)
+        .map((row) => row.dedupeKey)
+        .sort(),
+    ).toEqual([`evt_9:finance:user:${head.userId}`, `evt_9:finance:user:${member.userId}`].sort());
     // A department where nobody linked Telegram: skipped, with the reason.
-    await enqueueNotification(x, { tenantId: companyId, to: { department: 'audit' }, type: 'security_alert', payload: { severity: 'medium', title: 'x' } });
+    await enqueueNotification(x, {
+      tenantId: companyId,
+      to: { department: 'audit' },
+      type: 'security_alert',
+      payload: { severity: 'medium', title: 'x' },
+    });
     await waitFor(async () => (await statusCounts(x)).skipped === 1, 5_000, 'audit skipped');
   });
 
@@ -501,22 +644,30 @@ describe.each(testDrivers)('telegram outbox on %s', (driver) => {
     const gone = await person();
     const fine = await person();
     const unlinked = await person({ linked: false });
-    emulator.behaviour = ({ chatId }) => (chatId === blocked.chatId ? answers.blocked : chatId === gone.chatId ? answers.chatNotFound : undefined);
+    emulator.behaviour = ({ chatId }) =>
+      chatId === blocked.chatId ? answers.blocked : chatId === gone.chatId ? answers.chatNotFound : undefined;
     await note(blocked.userId, 'to blocked');
     await note(gone.userId, 'to gone');
     await note(fine.userId, 'to fine');
     await note(unlinked.userId, 'to nobody');
     const sender = outbox();
     sender.start();
-    await waitFor(async () => {
-      const counts = await statusCounts(x);
-      return counts.failed === 2 && counts.sent === 1 && counts.skipped === 1;
-    }, 10_000, 'outcomes');
+    await waitFor(
+      async () => {
+        const counts = await statusCounts(x);
+        return counts.failed === 2 && counts.sent === 1 && counts.skipped === 1;
+      },
+      10_000,
+      'outcomes',
+    );
     await clock.advance(500);
     expect(emulator.requests.filter((r) => r.chatId === blocked.chatId)).toHaveLength(1);
     expect(emulator.requests.filter((r) => r.chatId === gone.chatId)).toHaveLength(1);
     const failed = await x.select().from(db.notifications).where(eq(db.notifications.status, 'failed'));
-    expect(failed.map((row) => row.lastError).sort()).toEqual(['400 Bad Request: chat not found', '403 Forbidden: bot was blocked by the user']);
+    expect(failed.map((row) => row.lastError).sort()).toEqual([
+      '400 Bad Request: chat not found',
+      '403 Forbidden: bot was blocked by the user',
+    ]);
     expect(failed.every((row) => row.attempts === 1 && row.nextAttemptAt === null)).toBe(true);
     const [skipped] = await x.select().from(db.notifications).where(eq(db.notifications.status, 'skipped'));
     expect(skipped?.lastError).toMatch(/no linked Telegram chat/);
@@ -545,12 +696,35 @@ describe.each(testDrivers)('telegram outbox on %s', (driver) => {
     const traderId = crypto.randomUUID();
     await x.insert(db.tenants).values({ id: traderId, kind: 'trader', name: 'Ana' });
     const ana = await person({ tenantId: traderId });
-    const [bot] = await x.insert(db.bots).values({ tenantId: traderId, name: 'RSI BTC', strategyName: 'rsi', symbols: ['BTC/USDT'], stakeQuote: '1000' }).returning();
+    const [bot] = await x
+      .insert(db.bots)
+      .values({ tenantId: traderId, name: 'RSI BTC', strategyName: 'rsi', symbols: ['BTC/USDT'], stakeQuote: '1000' })
+      .returning();
     await x.insert(db.trades).values({
-      tenantId: traderId, botId: bot!.id, symbol: 'BTC/USDT', status: 'closed', amountBase: '0.0145', openPriceQuote: '65432.1', closePriceQuote: '63469.137',
-      feeQuote: '1.8', profitQuote: '-30.262895', profitPct: '-3.19', exitReason: 'stop_loss', openedAt: new Date(Date.now() - 3_600_000), closedAt: new Date(),
+      tenantId: traderId,
+      botId: bot!.id,
+      symbol: 'BTC/USDT',
+      status: 'closed',
+      amountBase: '0.0145',
+      openPriceQuote: '65432.1',
+      closePriceQuote: '63469.137',
+      feeQuote: '1.8',
+      profitQuote: '-30.262895',
+      profitPct: '-3.19',
+      exitReason: 'stop_loss',
+      openedAt: new Date(Date.now() - 3_600_000),
+      closedAt: new Date(),
     });
-    const event = { type: 'trade_closed', botId: bot!.id, tenantId: traderId, symbol: 'BTC/USDT', amountBase: 0.0145, priceQuote: 63469.137, profitQuote: -30.262895, reason: 'stop_loss' } as const;
+    const event = {
+      type: 'trade_closed',
+      botId: bot!.id,
+      tenantId: traderId,
+      symbol: 'BTC/USDT',
+      amountBase: 0.0145,
+      priceQuote: 63469.137,
+      profitQuote: -30.262895,
+      reason: 'stop_loss',
+    } as const;
     expect((await notifyBotEvent(x, event))[0]?.created).toBe(true);
     expect((await notifyBotEvent(x, event))[0]?.created).toBe(false);
     await drive(outbox().runOnce());
@@ -564,12 +738,25 @@ describe.each(testDrivers)('telegram outbox on %s', (driver) => {
 
   it('a chart notification is drawn at send time and goes out as a photo; another tenant’s bot is refused', async () => {
     const ceo = await person();
-    await enqueueNotification(x, { tenantId: companyId, to: { userId: ceo.userId }, type: 'chart', payload: { kind: 'revenue_mrr', months: 6 } });
+    await enqueueNotification(x, {
+      tenantId: companyId,
+      to: { userId: ceo.userId },
+      type: 'chart',
+      payload: { kind: 'revenue_mrr', months: 6 },
+    });
     const traderId = crypto.randomUUID();
     await x.insert(db.tenants).values({ id: traderId, kind: 'trader', name: 'Bia' });
-    const [bot] = await x.insert(db.bots).values({ tenantId: traderId, name: 'Bia bot', strategyName: 'rsi', symbols: ['ETH/USDT'], stakeQuote: '500' }).returning();
+    const [bot] = await x
+      .insert(db.bots)
+      .values({ tenantId: traderId, name: 'Bia bot', strategyName: 'rsi', symbols: ['ETH/USDT'], stakeQuote: '500' })
+      .returning();
     // Queued under the company's tenant, so the trader's bot is not found there.
-    await enqueueNotification(x, { tenantId: companyId, to: { userId: ceo.userId }, type: 'chart', payload: { kind: 'bot_equity', botId: bot!.id } });
+    await enqueueNotification(x, {
+      tenantId: companyId,
+      to: { userId: ceo.userId },
+      type: 'chart',
+      payload: { kind: 'bot_equity', botId: bot!.id },
+    });
     const report = await drive(outbox({ perRecipient: 5 }).runOnce());
     expect(report).toMatchObject({ sent: 1, failed: 1 });
     expect(emulator.photos).toHaveLength(1);
@@ -582,8 +769,17 @@ describe.each(testDrivers)('telegram outbox on %s', (driver) => {
 
   it('refuses bad notifications at the producer', async () => {
     const p = await person();
-    await expect(enqueueNotification(x, { tenantId: companyId, to: { userId: p.userId }, type: 'payment_failed', payload: { amountDueCents: '99,90' } })).rejects.toThrow(/invalid payment_failed payload/);
-    await expect(enqueueNotification(x, { tenantId: companyId, to: { userId: 'not-a-uuid' }, type: 'message', payload: { text: 'x' } })).rejects.toThrow();
+    await expect(
+      enqueueNotification(x, {
+        tenantId: companyId,
+        to: { userId: p.userId },
+        type: 'payment_failed',
+        payload: { amountDueCents: '99,90' },
+      }),
+    ).rejects.toThrow(/invalid payment_failed payload/);
+    await expect(
+      enqueueNotification(x, { tenantId: companyId, to: { userId: 'not-a-uuid' }, type: 'message', payload: { text: 'x' } }),
+    ).rejects.toThrow();
     await expect(setNotificationPreference(x, p.userId, 'bogus' as never, 'off')).rejects.toThrow();
   });
 });

@@ -11,9 +11,18 @@ describe('classifying a failed Telegram send', () => {
     expect(classifyTelegramError(network({ name: 'AbortError' }))).toMatchObject({ kind: 'transient', outage: true, maybeDelivered: true });
     expect(classifyTelegramError(network({ code: 'ECONNRESET' }))).toMatchObject({ kind: 'transient', maybeDelivered: true });
     expect(classifyTelegramError(network({ code: 'ETIMEDOUT' }))).toMatchObject({ kind: 'transient', maybeDelivered: true });
-    for (const code of ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH']) expect(classifyTelegramError(network({ code })), code).toMatchObject({ kind: 'transient', outage: true, maybeDelivered: false });
-    expect(classifyTelegramError(new TelegramError({ error_code: 502, description: 'Bad Gateway' }))).toMatchObject({ kind: 'transient', outage: true, maybeDelivered: false });
-    expect(classifyTelegramError(new TelegramError({ error_code: 403, description: 'Forbidden: bot was blocked by the user' }))).toMatchObject({ kind: 'permanent', code: 403 });
-    expect(classifyTelegramError(new TelegramError({ error_code: 429, description: 'Too Many Requests', parameters: { retry_after: 3 } }))).toMatchObject({ kind: 'rate_limited', retryAfterS: 3 });
+    for (const code of ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH'])
+      expect(classifyTelegramError(network({ code })), code).toMatchObject({ kind: 'transient', outage: true, maybeDelivered: false });
+    expect(classifyTelegramError(new TelegramError({ error_code: 502, description: 'Bad Gateway' }))).toMatchObject({
+      kind: 'transient',
+      outage: true,
+      maybeDelivered: false,
+    });
+    expect(
+      classifyTelegramError(new TelegramError({ error_code: 403, description: 'Forbidden: bot was blocked by the user' })),
+    ).toMatchObject({ kind: 'permanent', code: 403 });
+    expect(
+      classifyTelegramError(new TelegramError({ error_code: 429, description: 'Too Many Requests', parameters: { retry_after: 3 } })),
+    ).toMatchObject({ kind: 'rate_limited', retryAfterS: 3 });
   });
 });

@@ -30,13 +30,21 @@ describe('botcriptofy start and the Telegram door', () => {
     const server = await startCli(['start'], { DATA_DIR: dataDir, PORT: '0' }, (line) => line.includes('BotCriptoFy is up'));
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
-    const lines = server.output().split('\n').filter((line) => line.includes('Telegram'));
+    const lines = server
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('Telegram'));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain('TELEGRAM_BOT_TOKEN is not set: the Telegram door is off');
   });
 
   it('refuses webhook mode without its secret', async () => {
-    const result = await runCli(['start'], { DATA_DIR: dataDir, PORT: '0', TELEGRAM_BOT_TOKEN: emulator.token, TELEGRAM_WEBHOOK_URL: 'https://bot.example.com/telegram/webhook' });
+    const result = await runCli(['start'], {
+      DATA_DIR: dataDir,
+      PORT: '0',
+      TELEGRAM_BOT_TOKEN: emulator.token,
+      TELEGRAM_WEBHOOK_URL: 'https://bot.example.com/telegram/webhook',
+    });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/TELEGRAM_WEBHOOK_SECRET=\(unset\): required when TELEGRAM_WEBHOOK_URL is set/);
     expect(result.stderr + result.stdout).not.toContain(emulator.token);
@@ -50,7 +58,17 @@ describe('botcriptofy start and the Telegram door', () => {
     const { code, instruction } = JSON.parse(invite.stdout) as { code: string; instruction: string };
     expect(instruction).toBe(`/start ${code}`);
 
-    const server = await startCli(['start'], { DATA_DIR: dataDir, PORT: '0', TELEGRAM_BOT_TOKEN: emulator.token, TELEGRAM_API_ROOT: emulator.apiRoot, OLLAMA_HOST: 'http://127.0.0.1:9' }, (line) => line.includes('Telegram door open'));
+    const server = await startCli(
+      ['start'],
+      {
+        DATA_DIR: dataDir,
+        PORT: '0',
+        TELEGRAM_BOT_TOKEN: emulator.token,
+        TELEGRAM_API_ROOT: emulator.apiRoot,
+        OLLAMA_HOST: 'http://127.0.0.1:9',
+      },
+      (line) => line.includes('Telegram door open'),
+    );
     const chat = new TelegramChat(emulator, { userId: 4242 });
     await chat.send(instruction);
     const [linked] = await chat.replies(2, 20_000);

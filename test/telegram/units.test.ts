@@ -6,15 +6,28 @@ import { approvalButton } from '../../telegram/approvals.ts';
 import { replyLocale } from '../../telegram/texts.ts';
 import { forceExitData, traderArgs } from '../../telegram/trader.ts';
 import type { Actor } from '../../tools/index.ts';
+import { lcg } from '../support/random.ts';
 
-const member = (department: Department, role: StaffRole = 'member'): Actor => ({ kind: 'staff', userId: 'u', staffId: 's', tenantId: 't', department, role, name: 'N' });
+const member = (department: Department, role: StaffRole = 'member'): Actor => ({
+  kind: 'staff',
+  userId: 'u',
+  staffId: 's',
+  tenantId: 't',
+  department,
+  role,
+  name: 'N',
+});
 
 describe('Markdown to Telegram HTML', () => {
   it('renders bold, italic, code, links, headings and bullets, escaping everything else', () => {
     expect(markdownToTelegramHtml('**MRR** é R$ 1.234,56 <b> & _itálico_')).toBe('<b>MRR</b> é R$ 1.234,56 &lt;b&gt; &amp; <i>itálico</i>');
-    expect(markdownToTelegramHtml('### Resumo\n* item **um**\n- `a<b>`')).toBe('<b>Resumo</b>\n• item <b>um</b>\n• <code>a&lt;b&gt;</code>');
+    expect(markdownToTelegramHtml('### Resumo\n* item **um**\n- `a<b>`')).toBe(
+      '<b>Resumo</b>\n• item <b>um</b>\n• <code>a&lt;b&gt;</code>',
+    );
     expect(markdownToTelegramHtml('```ts\nif (a < b) x();\n```')).toBe('<pre><code class="language-ts">if (a &lt; b) x();</code></pre>');
-    expect(markdownToTelegramHtml('[painel](https://x.com/?a=1&b="2")')).toBe('<a href="https://x.com/?a=1&amp;b=&quot;2&quot;">painel</a>');
+    expect(markdownToTelegramHtml('[painel](https://x.com/?a=1&b="2")')).toBe(
+      '<a href="https://x.com/?a=1&amp;b=&quot;2&quot;">painel</a>',
+    );
     expect(markdownToTelegramHtml('**negrito com _itálico_ dentro**')).toBe('<b>negrito com <i>itálico</i> dentro</b>');
   });
 
@@ -26,9 +39,29 @@ describe('Markdown to Telegram HTML', () => {
   });
 
   it('always yields balanced tags, whatever the input', () => {
-    const pieces = ['**', '*', '_', '__', '`', '```', '[', ']', '(', ')', 'https://a.b', '<', '>', '&', 'palavra', ' ', '\n', '#', '- ', '~~'];
-    let seed = 3;
-    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const pieces = [
+      '**',
+      '*',
+      '_',
+      '__',
+      '`',
+      '```',
+      '[',
+      ']',
+      '(',
+      ')',
+      'https://a.b',
+      '<',
+      '>',
+      '&',
+      'palavra',
+      ' ',
+      '\n',
+      '#',
+      '- ',
+      '~~',
+    ];
+    const random = lcg(3);
     for (let round = 0; round < 500; round++) {
       const text = Array.from({ length: 30 }, () => pieces[Math.floor(random() * pieces.length)]).join('');
       const html = markdownToTelegramHtml(text);
@@ -75,7 +108,7 @@ describe('commands and arguments', () => {
     expect(forceExitData.safeParse(`fx:${id}:*:y`).success).toBe(false);
   });
 
-  it('answers in the message\'s language when it says enough, else in the person\'s', () => {
+  it("answers in the message's language when it says enough, else in the person's", () => {
     expect(replyLocale('what is the current MRR please?', 'pt-BR')).toBe('en');
     expect(replyLocale('qual é o MRR atual, por favor?', 'en')).toBe('pt-BR');
     expect(replyLocale('/status', 'en')).toBe('en');

@@ -46,14 +46,23 @@ describe('run_backtest downloads missing candles on demand', () => {
     await test?.dispose();
   });
 
-  const ctx = (marketData?: MarketDataSource): ToolContext => ({ db: test.handle.db, actor: trader, agent: 'test', billing, now: () => now, marketData });
+  const ctx = (marketData?: MarketDataSource): ToolContext => ({
+    db: test.handle.db,
+    actor: trader,
+    agent: 'test',
+    billing,
+    now: () => now,
+    marketData,
+  });
 
   it('fetches the missing range once, then runs on the cache', async () => {
     const first = await invokeTool(TOOLS, ctx(exchange), 'run_backtest', { days: 30, timeframe: '1h' });
     expect(first.ok, JSON.stringify(first)).toBe(true);
     expect((first as { result: { candles: number } }).result.candles).toBe(719); // 13:00 thirty days ago to 11:00 today
     expect(requests).toEqual([now.getTime() - 30 * 24 * HOUR]);
-    expect(await listCachedCandles(test.handle.db, { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' })).toMatchObject([{ candles: 719, gaps: 0, lastMs: Date.UTC(2026, 10, 1, 11) }]);
+    expect(await listCachedCandles(test.handle.db, { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' })).toMatchObject([
+      { candles: 719, gaps: 0, lastMs: Date.UTC(2026, 10, 1, 11) },
+    ]);
 
     const second = await invokeTool(TOOLS, ctx(exchange), 'run_backtest', { days: 30, timeframe: '1h' });
     expect((second as { result: { candles: number } }).result.candles).toBe(719);
@@ -78,7 +87,10 @@ describe('run_backtest downloads missing candles on demand', () => {
     expect((onReplay as { result: { candles: number } }).result.candles).toBe(959); // what is cached of the 45 days
     expect(requests).toHaveLength(before);
 
-    const reachable = exchangeWhenReachable(async () => ({ decide: async () => ({ source: 'exchange' as const, reason: 'the exchange answered' }), marketFor: () => exchange }));
+    const reachable = exchangeWhenReachable(async () => ({
+      decide: async () => ({ source: 'exchange' as const, reason: 'the exchange answered' }),
+      marketFor: () => exchange,
+    }));
     const onExchange = await invokeTool(TOOLS, ctx(reachable), 'run_backtest', { days: 45, timeframe: '1h' });
     expect((onExchange as { result: { candles: number } }).result.candles).toBe(1_079);
     expect(requests.slice(before)).toEqual([now.getTime() - 45 * 24 * HOUR]);

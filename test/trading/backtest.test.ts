@@ -11,6 +11,7 @@ import {
   sliceCandles,
   type CandleSeries,
 } from '../../trading/index.ts';
+import { parkMiller } from '../support/random.ts';
 
 const DATA = fileURLToPath(new URL('../../candles/', import.meta.url));
 
@@ -34,7 +35,16 @@ describe('rsi-reference, computed by hand (RSI(2) so every step fits in a commen
   //  5    95   105    +10     6.875   1.875   78.57  sell
   //  6   106   104     −1     3.4375  1.4375  70.51  (sold at 106: 11188.8889 − fee 11.1889; flat, so no sell)
   //  7   104   104      0                            last bar
-  const series = bars([[100, 100], [100, 110], [110, 100], [100, 90], [92, 95], [95, 105], [106, 104], [104, 104]]);
+  const series = bars([
+    [100, 100],
+    [100, 110],
+    [110, 100],
+    [100, 90],
+    [92, 95],
+    [95, 105],
+    [106, 104],
+    [104, 104],
+  ]);
 
   it('gives the hand-computed trade and final equity', () => {
     const result = runBacktest(series, reference, rsi2, { feeRate: 0.001, startingCash: 10_000 });
@@ -55,7 +65,16 @@ describe('rsi-reference, computed by hand (RSI(2) so every step fits in a commen
   it('rejects a buy the cash cannot cover at the open, and buys on the next signal', () => {
     // Bar 4 opens at 100: 105.5556 × 100 + fee > 10000, rejected. Its close (85) keeps RSI low,
     // so the strategy signals again (quantity 0.95 × 10000 / 85), filled at bar 5's open.
-    const gap = bars([[100, 100], [100, 110], [110, 100], [100, 90], [100, 85], [86, 95], [95, 110], [111, 111]]);
+    const gap = bars([
+      [100, 100],
+      [100, 110],
+      [110, 100],
+      [100, 90],
+      [100, 85],
+      [86, 95],
+      [95, 110],
+      [111, 111],
+    ]);
     const result = runBacktest(gap, reference, rsi2);
     expect(result.rejectedOrders).toBe(1);
     expect(result.tradeList[0]).toMatchObject({ entryIndex: 5, entryPrice: 86 });
@@ -83,24 +102,68 @@ describe('stops of the rsi strategy', () => {
 
   it('takes profit at +2 % inside the bar', () => {
     // Entry at 92 (bar 4); take-profit level 93.84 is reached by bar 4's high.
-    const result = runBacktest(bars([[100, 100], [100, 110], [110, 100], [100, 90], [92, 93, 94, 91.5], [93, 93]]), rsi, params, { feeRate: 0 });
+    const result = runBacktest(
+      bars([
+        [100, 100],
+        [100, 110],
+        [110, 100],
+        [100, 90],
+        [92, 93, 94, 91.5],
+        [93, 93],
+      ]),
+      rsi,
+      params,
+      { feeRate: 0 },
+    );
     expect(result.tradeList[0]).toMatchObject({ entryIndex: 4, exitIndex: 4, exitReason: 'take_profit' });
     expect(result.tradeList[0]!.exitPrice).toBeCloseTo(93.84, 10);
   });
 
   it('assumes the stop loss first when a bar touches both levels', () => {
-    const result = runBacktest(bars([[100, 100], [100, 110], [110, 100], [100, 90], [92, 92, 95, 89]]), rsi, params, { feeRate: 0 });
+    const result = runBacktest(
+      bars([
+        [100, 100],
+        [100, 110],
+        [110, 100],
+        [100, 90],
+        [92, 92, 95, 89],
+      ]),
+      rsi,
+      params,
+      { feeRate: 0 },
+    );
     expect(result.tradeList[0]).toMatchObject({ exitReason: 'stop_loss' });
     expect(result.tradeList[0]!.exitPrice).toBeCloseTo(92 * 0.97, 10);
   });
 
   it('fills at the open when the bar gaps through the stop', () => {
-    const result = runBacktest(bars([[100, 100], [100, 110], [110, 100], [100, 90], [92, 91], [80, 82]]), rsi, params, { feeRate: 0 });
+    const result = runBacktest(
+      bars([
+        [100, 100],
+        [100, 110],
+        [110, 100],
+        [100, 90],
+        [92, 91],
+        [80, 82],
+      ]),
+      rsi,
+      params,
+      { feeRate: 0 },
+    );
     expect(result.tradeList[0]).toMatchObject({ exitIndex: 5, exitPrice: 80, exitReason: 'stop_loss' });
   });
 
   it('applies slippage against the trader on both sides', () => {
-    const series = bars([[100, 100], [100, 110], [110, 100], [100, 90], [92, 95], [95, 105], [106, 104], [104, 104]]);
+    const series = bars([
+      [100, 100],
+      [100, 110],
+      [110, 100],
+      [100, 90],
+      [92, 95],
+      [95, 105],
+      [106, 104],
+      [104, 104],
+    ]);
     const result = runBacktest(series, getStrategy('rsi-reference'), rsi2, { slippage: 0.01, feeRate: 0 });
     expect(result.tradeList[0]!.entryPrice).toBeCloseTo(92 * 1.01, 10);
     expect(result.tradeList[0]!.exitPrice).toBeCloseTo(106 * 0.99, 10);
@@ -196,8 +259,7 @@ describe('no strategy can look ahead', () => {
   const n = 3000;
   const rows: number[][] = [];
   let price = 100;
-  let seed = 7;
-  const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  const random = parkMiller(7);
   for (let i = 0; i < n; i++) {
     const open = price;
     price *= 1 + (random() - 0.5) * 0.03;
@@ -212,7 +274,8 @@ describe('no strategy can look ahead', () => {
     const signalsOf = (series: CandleSeries) => {
       const runner = strategy.create(params);
       const out: number[] = [];
-      for (let i = 0; i <= cut; i++) out.push(runner.next(series.open[i]!, series.high[i]!, series.low[i]!, series.close[i]!, series.volume[i]!));
+      for (let i = 0; i <= cut; i++)
+        out.push(runner.next(series.open[i]!, series.high[i]!, series.low[i]!, series.close[i]!, series.volume[i]!));
       return out;
     };
     const a = runBacktest(candlesFromRows(rows), strategy, params);

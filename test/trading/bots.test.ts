@@ -17,17 +17,35 @@ describe('starting bots: plan limits and live gating', () => {
     const customerId = crypto.randomUUID();
     await test.handle.db.insert(db.customers).values({ id: customerId, tenantId, email: `${tenantId}@example.com`, name: 'x' });
     const now = new Date();
-    await test.handle.db.insert(db.subscriptions).values({ tenantId, customerId, planId, status: 'active', amountCents: planId === 'pro' ? 9990 : 0, currentPeriodStart: now, currentPeriodEnd: now, startedAt: now });
+    await test.handle.db.insert(db.subscriptions).values({
+      tenantId,
+      customerId,
+      planId,
+      status: 'active',
+      amountCents: planId === 'pro' ? 9990 : 0,
+      currentPeriodStart: now,
+      currentPeriodEnd: now,
+      startedAt: now,
+    });
   }
   async function bot(tenantId: string, mode: 'paper' | 'live', symbols = ['BTC/USDT']) {
-    const [row] = await test.handle.db.insert(db.bots).values({ tenantId, name: 'b', strategyName: 'rsi', symbols, mode, stakeQuote: '100' }).returning();
+    const [row] = await test.handle.db
+      .insert(db.bots)
+      .values({ tenantId, name: 'b', strategyName: 'rsi', symbols, mode, stakeQuote: '100' })
+      .returning();
     return row!;
   }
 
   beforeAll(async () => {
     test = await createTestDatabase('pglite');
     await test.handle.db.insert(db.plans).values(
-      (['free', 'pro', 'enterprise'] as const).map((id) => ({ id, name: id, monthlyPriceCents: 0, yearlyPriceCents: 0, limits: { botsAllowed: 1, liveTradingAllowed: false, backtestsPerDay: 1, symbolsPerBot: 1, agentAccess: 'none' as const } })),
+      (['free', 'pro', 'enterprise'] as const).map((id) => ({
+        id,
+        name: id,
+        monthlyPriceCents: 0,
+        yearlyPriceCents: 0,
+        limits: { botsAllowed: 1, liveTradingAllowed: false, backtestsPerDay: 1, symbolsPerBot: 1, agentAccess: 'none' as const },
+      })),
     );
     await trader(free, 'free');
     await trader(pro, 'pro');
@@ -47,14 +65,18 @@ describe('starting bots: plan limits and live gating', () => {
     const live = await bot(free, 'live');
     const decision = await checkBotStart(test.handle.db, tenantScope(free), live);
     expect(decision).toMatchObject({ allowed: false, upgradeTo: 'pro' });
-    await expect(startBot(test.handle.db, tenantScope(free), live.id)).rejects.toThrow(/Live trading is not included in the Free plan; upgrade to Pro/);
+    await expect(startBot(test.handle.db, tenantScope(free), live.id)).rejects.toThrow(
+      /Live trading is not included in the Free plan; upgrade to Pro/,
+    );
   });
 
   it('counts running bots against the plan', async () => {
     const first = await bot(free, 'paper');
     const second = await bot(free, 'paper');
     expect((await startBot(test.handle.db, tenantScope(free), first.id)).status).toBe('running');
-    await expect(startBot(test.handle.db, tenantScope(free), second.id)).rejects.toThrow(/Free plan allows 1 running bot\(s\) and 1 already run; upgrade to Pro/);
+    await expect(startBot(test.handle.db, tenantScope(free), second.id)).rejects.toThrow(
+      /Free plan allows 1 running bot\(s\) and 1 already run; upgrade to Pro/,
+    );
     await stopBot(test.handle.db, tenantScope(free), first.id);
     expect((await startBot(test.handle.db, tenantScope(free), second.id)).status).toBe('running');
   });
@@ -80,16 +102,34 @@ describe('starting bots: plan limits and live gating', () => {
 
 describe('stored backtests', () => {
   it('keeps request and result together, visible only to their tenant', async () => {
-    const { getStrategy, parseStrategyParameters, runBacktest, candlesFromRows, saveBacktest, getBacktest } = await import('../../trading/index.ts');
+    const { getStrategy, parseStrategyParameters, runBacktest, candlesFromRows, saveBacktest, getBacktest } = await import(
+      '../../trading/index.ts'
+    );
     const test = await createTestDatabase('pglite');
     try {
       const owner = crypto.randomUUID();
       const other = crypto.randomUUID();
-      await test.handle.db.insert(db.tenants).values([{ id: owner, kind: 'trader', name: 'a' }, { id: other, kind: 'trader', name: 'b' }]);
-      const rows = Array.from({ length: 300 }, (_, i) => [i * 60_000, 100 + Math.sin(i / 5) * 5, 106, 94, 100 + Math.sin((i + 1) / 5) * 5, 1]);
+      await test.handle.db.insert(db.tenants).values([
+        { id: owner, kind: 'trader', name: 'a' },
+        { id: other, kind: 'trader', name: 'b' },
+      ]);
+      const rows = Array.from({ length: 300 }, (_, i) => [
+        i * 60_000,
+        100 + Math.sin(i / 5) * 5,
+        106,
+        94,
+        100 + Math.sin((i + 1) / 5) * 5,
+        1,
+      ]);
       const strategy = getStrategy('rsi-reference');
       const result = runBacktest(candlesFromRows(rows), strategy, parseStrategyParameters(strategy, {}));
-      const id = await saveBacktest(test.handle.db, tenantScope(owner), { symbol: 'BTC/USDT', timeframe: '1m', feeRate: 0.001, result, elapsedMs: 1 });
+      const id = await saveBacktest(test.handle.db, tenantScope(owner), {
+        symbol: 'BTC/USDT',
+        timeframe: '1m',
+        feeRate: 0.001,
+        result,
+        elapsedMs: 1,
+      });
       expect(result.trades).toBeGreaterThan(0);
       const stored = await getBacktest(test.handle.db, tenantScope(owner), id);
       expect(stored?.backtest).toMatchObject({ strategyName: 'rsi-reference', status: 'succeeded', symbol: 'BTC/USDT' });
@@ -112,18 +152,41 @@ describe('the exchange a bot trades on', () => {
       const box = createSecretBox(crypto.randomBytes(32));
       const tenantId = crypto.randomUUID();
       await test.handle.db.insert(db.tenants).values({ id: tenantId, kind: 'trader', name: 'a' });
-      const [account] = await test.handle.db.insert(db.exchangeAccounts).values({
-        tenantId, label: 'main', apiKeyEncrypted: box.seal('KEY1234', `exchange_accounts:${tenantId}:api_key`),
-        apiSecretEncrypted: box.seal('SECRET', `exchange_accounts:${tenantId}:api_secret`), apiKeyLast4: '1234', sandbox: false,
-      }).returning();
-      const [paperBot] = await test.handle.db.insert(db.bots).values({ tenantId, name: 'p', strategyName: 'rsi', symbols: ['BTC/USDT'], stakeQuote: '1' }).returning();
-      const [liveBot] = await test.handle.db.insert(db.bots).values({ tenantId, name: 'l', strategyName: 'rsi', symbols: ['BTC/USDT'], stakeQuote: '1', mode: 'live', exchangeAccountId: account!.id }).returning();
+      const [account] = await test.handle.db
+        .insert(db.exchangeAccounts)
+        .values({
+          tenantId,
+          label: 'main',
+          apiKeyEncrypted: box.seal('KEY1234', `exchange_accounts:${tenantId}:api_key`),
+          apiSecretEncrypted: box.seal('SECRET', `exchange_accounts:${tenantId}:api_secret`),
+          apiKeyLast4: '1234',
+          sandbox: false,
+        })
+        .returning();
+      const [paperBot] = await test.handle.db
+        .insert(db.bots)
+        .values({ tenantId, name: 'p', strategyName: 'rsi', symbols: ['BTC/USDT'], stakeQuote: '1' })
+        .returning();
+      const [liveBot] = await test.handle.db
+        .insert(db.bots)
+        .values({
+          tenantId,
+          name: 'l',
+          strategyName: 'rsi',
+          symbols: ['BTC/USDT'],
+          stakeQuote: '1',
+          mode: 'live',
+          exchangeAccountId: account!.id,
+        })
+        .returning();
       expect(await exchangeForBot(test.handle.db, paperBot!, { tradingMode: 'live', secretBox: box })).toBeInstanceOf(PaperExchange);
       const sandbox = await exchangeForBot(test.handle.db, liveBot!, { tradingMode: 'paper', secretBox: box });
       expect(sandbox).toBeInstanceOf(CcxtExchange);
       expect(sandbox.live).toBe(false);
       expect((await exchangeForBot(test.handle.db, liveBot!, { tradingMode: 'live', secretBox: box })).live).toBe(true);
-      await expect(exchangeForBot(test.handle.db, liveBot!, { tradingMode: 'live', secretBox: createSecretBox(crypto.randomBytes(32)) })).rejects.toThrow(/Cannot decrypt/);
+      await expect(
+        exchangeForBot(test.handle.db, liveBot!, { tradingMode: 'live', secretBox: createSecretBox(crypto.randomBytes(32)) }),
+      ).rejects.toThrow(/Cannot decrypt/);
       await test.handle.db.update(db.exchangeAccounts).set({ status: 'frozen' });
       await expect(exchangeForBot(test.handle.db, liveBot!, { tradingMode: 'live', secretBox: box })).rejects.toThrow(/is frozen/);
     } finally {
@@ -139,11 +202,18 @@ describe('backtests per day', () => {
     try {
       const tenantId = crypto.randomUUID();
       await test.handle.db.insert(db.tenants).values({ id: tenantId, kind: 'trader', name: 'a' });
-      const run = () => test.handle.db.insert(db.backtests).values({ tenantId, strategyName: 'rsi', symbol: 'BTC/USDT', timeframe: '1h', feeRate: '0.001', startingCashQuote: '10000' });
+      const run = () =>
+        test.handle.db
+          .insert(db.backtests)
+          .values({ tenantId, strategyName: 'rsi', symbol: 'BTC/USDT', timeframe: '1h', feeRate: '0.001', startingCashQuote: '10000' });
       for (let i = 0; i < 4; i++) await run();
       expect(await checkBacktestQuota(test.handle.db, tenantScope(tenantId))).toEqual({ allowed: true });
       await run();
-      expect(await checkBacktestQuota(test.handle.db, tenantScope(tenantId))).toMatchObject({ allowed: false, upgradeTo: 'pro', reason: expect.stringContaining('Free plan allows 5 backtests a day') });
+      expect(await checkBacktestQuota(test.handle.db, tenantScope(tenantId))).toMatchObject({
+        allowed: false,
+        upgradeTo: 'pro',
+        reason: expect.stringContaining('Free plan allows 5 backtests a day'),
+      });
       expect(await checkBacktestQuota(test.handle.db, tenantScope(tenantId), new Date(Date.now() + 86_400_000))).toEqual({ allowed: true });
     } finally {
       await test.dispose();

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { BUNDLED_SYMBOLS, BundledReplayMarket, bundledCandles, CcxtExchange, createPaperMarkets, paperMarketOptions, resampleCandles } from '../../trading/index.ts';
+import {
+  BUNDLED_SYMBOLS,
+  BundledReplayMarket,
+  bundledCandles,
+  CcxtExchange,
+  createPaperMarkets,
+  paperMarketOptions,
+  resampleCandles,
+} from '../../trading/index.ts';
 
 const HOUR = 3_600_000;
 
@@ -18,7 +26,10 @@ describe('the candles that ship with the repository', () => {
     expect(four.close[0]).toBe(hourly.close[start + 3]);
     expect(four.high[0]).toBe(Math.max(...hourly.high.subarray(start, start + 4)));
     expect(four.low[0]).toBe(Math.min(...hourly.low.subarray(start, start + 4)));
-    expect(four.volume[0]).toBeCloseTo(hourly.volume.subarray(start, start + 4).reduce((a, b) => a + b, 0), 6);
+    expect(four.volume[0]).toBeCloseTo(
+      hourly.volume.subarray(start, start + 4).reduce((a, b) => a + b, 0),
+      6,
+    );
     expect(bundledCandles('BTC/USDT', '3m')!.length).toBe(41_760 / 3); // from the 1m file
     expect(bundledCandles('DOGE/USDT', '1h')).toBeUndefined();
   });
@@ -88,7 +99,8 @@ describe('BundledReplayMarket: the bundled candles laid on the wall clock', () =
 });
 
 describe('createPaperMarkets: which market paper bots trade', () => {
-  const unreachable = () => Promise.reject(new Error('binance GET https://api.binance.com/api/v3/klines getaddrinfo ENOTFOUND api.binance.com\n    at …'));
+  const unreachable = () =>
+    Promise.reject(new Error('binance GET https://api.binance.com/api/v3/klines getaddrinfo ENOTFOUND api.binance.com\n    at …'));
 
   it('auto on the embedded database: the replay when Binance cannot be reached, saying why', async () => {
     const markets = createPaperMarkets({ setting: 'auto', embedded: true, probe: unreachable });
@@ -113,7 +125,9 @@ describe('createPaperMarkets: which market paper bots trade', () => {
     const server = createPaperMarkets({ setting: 'auto', embedded: false, probe: async () => void probes++ });
     expect(await server.decide()).toMatchObject({ source: 'exchange' });
     expect(probes).toBe(1);
-    expect(await createPaperMarkets({ setting: 'exchange', embedded: true, probe: unreachable }).decide()).toMatchObject({ source: 'exchange' });
+    expect(await createPaperMarkets({ setting: 'exchange', embedded: true, probe: unreachable }).decide()).toMatchObject({
+      source: 'exchange',
+    });
     const replay = createPaperMarkets({ setting: 'replay', embedded: false });
     expect(await replay.decide()).toEqual({ source: 'replay', reason: 'PAPER_MARKET=replay' });
     expect(replay.marketFor('15m')).toBeInstanceOf(BundledReplayMarket);

@@ -3,8 +3,20 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CANDLE_CACHE_VERSION, candleCacheDir, candleCacheFile, loadCandleFile, loadCandles, parseCandleCsv, parseCandleCsvBytes, parseFreqtradeJson, parseFreqtradeJsonBytes, type CandleSeries } from '../../trading/engine.ts';
+import {
+  CANDLE_CACHE_VERSION,
+  candleCacheDir,
+  candleCacheFile,
+  loadCandleFile,
+  loadCandles,
+  parseCandleCsv,
+  parseCandleCsvBytes,
+  parseFreqtradeJson,
+  parseFreqtradeJsonBytes,
+  type CandleSeries,
+} from '../../trading/engine.ts';
 import { referenceLoadCandleFile, referenceParseCandleCsv, referenceParseFreqtradeJson } from '../support/reference-candle-parser.ts';
+import { lcg } from '../support/random.ts';
 
 const DATA = fileURLToPath(new URL('../../candles/', import.meta.url));
 const COLUMNS = ['time', 'open', 'high', 'low', 'close', 'volume'] as const;
@@ -34,12 +46,21 @@ function outcome(parse: () => CandleSeries): Record<string, string> {
 
 function expectSameAsReference(text: string, label: string): void {
   const expected = outcome(() => referenceParseCandleCsv(text, 'x.csv'));
-  expect(outcome(() => parseCandleCsv(text, 'x.csv')), label).toEqual(expected);
-  expect(outcome(() => parseCandleCsvBytes(Buffer.from(text), 'x.csv')), label).toEqual(expected);
+  expect(
+    outcome(() => parseCandleCsv(text, 'x.csv')),
+    label,
+  ).toEqual(expected);
+  expect(
+    outcome(() => parseCandleCsvBytes(Buffer.from(text), 'x.csv')),
+    label,
+  ).toEqual(expected);
   // Through a file: the chunked reader, no cache.
   const file = path.join(tmp, 'case.csv');
   fs.writeFileSync(file, text);
-  expect(outcome(() => loadCandleFile(file, { cacheDir: null })), label).toEqual(outcome(() => referenceLoadCandleFile(file)));
+  expect(
+    outcome(() => loadCandleFile(file, { cacheDir: null })),
+    label,
+  ).toEqual(outcome(() => referenceLoadCandleFile(file)));
 }
 
 describe('the byte parser gives what the text parser gave', () => {
@@ -60,7 +81,7 @@ describe('the byte parser gives what the text parser gave', () => {
     'header and trailing newline': `${header}\n${good}\n`,
     'no trailing newline': `${header}\n${good}`,
     'no header': `${good}\n`,
-    'CRLF': `${header}\r\n${rows.join('\r\n')}\r\n`,
+    CRLF: `${header}\r\n${rows.join('\r\n')}\r\n`,
     'CRLF, no final newline': `${header}\r\n${rows.join('\r\n')}`,
     'a final lone CR': `${header}\n${good}\r`,
     'header in capitals, padded': `  Timestamp,Open,High,Low,Close,Volume  \n${good}\n`,
@@ -88,8 +109,8 @@ describe('the byte parser gives what the text parser gave', () => {
     'an empty field': `${header}\n2000,1,,0.5,1.5,3\n`,
     'a blank field': `${header}\n2000,1, ,0.5,1.5,3\n`,
     'a word': `${header}\n${rows[0]}\n2000,1,2,0.5,abc,10\n`,
-    'Infinity': `${header}\n2000,1,Infinity,0.5,1.5,10\n`,
-    'NaN': `${header}\n2000,NaN,2,0.5,1.5,10\n`,
+    Infinity: `${header}\n2000,1,Infinity,0.5,1.5,10\n`,
+    NaN: `${header}\n2000,NaN,2,0.5,1.5,10\n`,
     'a lone minus and a lone dot': `${header}\n2000,-,2,.,1.5,10\n`,
     'a second header': `${header}\n${rows[0]}\n${header}\n${rows[1]}\n`,
     'a repeated timestamp': `${header}\n${rows[0]}\n1000,1,2,0.5,1.5,10\n`,
@@ -108,7 +129,10 @@ describe('the byte parser gives what the text parser gave', () => {
 
   it('bytes that are not UTF-8, read from a file', () => {
     const file = path.join(tmp, 'latin1.csv');
-    for (const bytes of [Buffer.from('timestamp,open,high,low,close,volume\n1000,1,2,0.5,1.5,10\n2000,1.5,1.6,1.4,1.55,3\xff\n', 'latin1'), Buffer.from('\xfe\xff1000,1,2,0.5,1.5,10\n', 'latin1')]) {
+    for (const bytes of [
+      Buffer.from('timestamp,open,high,low,close,volume\n1000,1,2,0.5,1.5,10\n2000,1.5,1.6,1.4,1.55,3\xff\n', 'latin1'),
+      Buffer.from('\xfe\xff1000,1,2,0.5,1.5,10\n', 'latin1'),
+    ]) {
       fs.writeFileSync(file, bytes);
       expect(outcome(() => loadCandleFile(file, { cacheDir: null }))).toEqual(outcome(() => referenceLoadCandleFile(file)));
       expect(outcome(() => parseCandleCsvBytes(bytes, file))).toEqual(outcome(() => referenceLoadCandleFile(file)));
@@ -116,8 +140,7 @@ describe('the byte parser gives what the text parser gave', () => {
   });
 
   it('every field Number() reads, in 200,000 random decimals', () => {
-    let seed = 7;
-    const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const random = lcg(7);
     const digits = (n: number) => Array.from({ length: n }, () => Math.floor(random() * 10)).join('');
     const lines: string[] = [];
     const fields: string[] = [];
@@ -138,16 +161,22 @@ describe('the byte parser gives what the text parser gave', () => {
     }
   });
 
-  it('lines across the reader\'s 256 KiB pieces, and a line longer than a piece', () => {
+  it("lines across the reader's 256 KiB pieces, and a line longer than a piece", () => {
     const lines = [];
-    for (let i = 0; i < 60_000; i++) lines.push(`${1_700_000_000_000 + i * 60_000},${40000 + (i % 97) / 100},${40100 + (i % 89) / 100},${39900.5},${40000.25},${(i % 1000) / 7}`);
+    for (let i = 0; i < 60_000; i++)
+      lines.push(
+        `${1_700_000_000_000 + i * 60_000},${40000 + (i % 97) / 100},${40100 + (i % 89) / 100},${39900.5},${40000.25},${(i % 1000) / 7}`,
+      );
     const big = `timestamp,open,high,low,close,volume\r\n${lines.join('\r\n')}`;
     expect(big.length).toBeGreaterThan(3 << 20);
     expectSameAsReference(big, 'three MiB, CRLF');
     const longLine = `${lines.slice(0, 10).join('\n')}\n1800000000000,1,2,0.5,1.5,1.${'0'.repeat(1_500_000)}\n`;
     expectSameAsReference(longLine, 'a 1.5 MB field');
     // The first thousand lines long, the rest short: more rows than the first estimate, so the columns grow.
-    const growing = [...lines.slice(0, 1_200).map((line) => `${line}.${'0'.repeat(200)}1`), ...Array.from({ length: 20_000 }, (_, i) => `${1_800_000_000_000 + i},1,2,0.5,1.5,1`)].join('\n');
+    const growing = [
+      ...lines.slice(0, 1_200).map((line) => `${line}.${'0'.repeat(200)}1`),
+      ...Array.from({ length: 20_000 }, (_, i) => `${1_800_000_000_000 + i},1,2,0.5,1.5,1`),
+    ].join('\n');
     expectSameAsReference(growing, 'more rows than estimated');
     const longBad = `${lines.slice(0, 10).join('\n')}\n1800000000000,1,2,0.5,1.5,${'1'.repeat(1_500_000)}x\n`;
     expectSameAsReference(longBad, 'a 1.5 MB bad field');
@@ -195,10 +224,19 @@ describe('the byte parser gives what the text parser gave', () => {
     const file = path.join(tmp, 'case.json');
     for (const text of texts) {
       const expected = outcome(() => referenceParseFreqtradeJson(text, file));
-      expect(outcome(() => parseFreqtradeJson(text, file)), text).toEqual(expected);
-      expect(outcome(() => parseFreqtradeJsonBytes(Buffer.from(text), file) ?? parseFreqtradeJson(text, file)), text).toEqual(expected);
+      expect(
+        outcome(() => parseFreqtradeJson(text, file)),
+        text,
+      ).toEqual(expected);
+      expect(
+        outcome(() => parseFreqtradeJsonBytes(Buffer.from(text), file) ?? parseFreqtradeJson(text, file)),
+        text,
+      ).toEqual(expected);
       fs.writeFileSync(file, text);
-      expect(outcome(() => loadCandleFile(file, { cacheDir: null })), text).toEqual(outcome(() => referenceLoadCandleFile(file)));
+      expect(
+        outcome(() => loadCandleFile(file, { cacheDir: null })),
+        text,
+      ).toEqual(outcome(() => referenceLoadCandleFile(file)));
     }
     // The plain shape takes the byte path; the others fall back to the text.
     expect(parseFreqtradeJsonBytes(Buffer.from(good))).toBeDefined();
@@ -207,7 +245,11 @@ describe('the byte parser gives what the text parser gave', () => {
 
   it('freqtrade JSON of every file in candles/, bit for bit', () => {
     for (const name of fs.readdirSync(DATA).filter((entry) => entry.endsWith('.csv'))) {
-      const lines = fs.readFileSync(DATA + name, 'utf8').trim().split('\n').slice(1);
+      const lines = fs
+        .readFileSync(DATA + name, 'utf8')
+        .trim()
+        .split('\n')
+        .slice(1);
       // The numbers copied as text, as freqtrade writes them.
       const file = path.join(tmp, name.replace('.csv', '.json'));
       fs.writeFileSync(file, `[${lines.map((line) => `[${line}]`).join(',')}]`);
@@ -228,7 +270,7 @@ describe('the byte parser gives what the text parser gave', () => {
 });
 
 describe('the binary cache', () => {
-  const source = DATA + 'binance_BTCUSDT_5m.csv';
+  const source = `${DATA}binance_BTCUSDT_5m.csv`;
 
   function copyOf(name: string, text: string): { file: string; cacheDir: string } {
     const dir = fs.mkdtempSync(path.join(tmp, 'case-'));

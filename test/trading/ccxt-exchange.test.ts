@@ -36,7 +36,13 @@ describe('ccxt exchange (real ccxt client against a scripted Binance on loopback
   });
 
   it('places an order under our client order id, and a retry returns the same order', async () => {
-    const request = { clientOrderId: 'bTEST0001BTCUSDTabcB', symbol: 'BTC/USDT', side: 'buy' as const, type: 'market' as const, amountBase: 0.01 };
+    const request = {
+      clientOrderId: 'bTEST0001BTCUSDTabcB',
+      symbol: 'BTC/USDT',
+      side: 'buy' as const,
+      type: 'market' as const,
+      amountBase: 0.01,
+    };
     const first = await exchange.placeOrder(request);
     expect(first).toMatchObject({ clientOrderId: request.clientOrderId, status: 'filled', filledBase: 0.01, averagePriceQuote: 110 });
     expect(first.feeQuote).toBeCloseTo(0.00001 * 110, 10); // fee charged in BTC, converted
@@ -71,7 +77,9 @@ describe('candle cache synced from the exchange', () => {
       const HOUR = 3_600_000;
       const start = Math.floor(Date.now() / HOUR) * HOUR - 2600 * HOUR;
       // 2,500 hourly bars with 3 missing (a maintenance window) after bar 1000.
-      binance.klines = Array.from({ length: 2503 }, (_, i) => [start + i * HOUR, 100, 101, 99, 100 + (i % 7), 1]).filter((_, i) => i < 1000 || i > 1002);
+      binance.klines = Array.from({ length: 2503 }, (_, i) => [start + i * HOUR, 100, 101, 99, 100 + (i % 7), 1]).filter(
+        (_, i) => i < 1000 || i > 1002,
+      );
       const exchange = new CcxtExchange({ live: false, apiBaseUrl: binance.url });
       const key = { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' };
       const first = await syncCandles(test.handle.db, exchange, key, { sinceMs: start, pageSize: 1000 });

@@ -85,8 +85,12 @@ describe("the demo company's paper books", () => {
       // Bought within the range of the replayed bar in progress when it was placed.
       const bar = replayedBar(trade.symbol, timeframeOf.get(trade.botId)!, trade.openedAt!.getTime())!;
       const price = Number(trade.openPriceQuote);
-      expect(price, `${trade.botId} ${trade.symbol} at ${trade.openedAt!.toISOString()}`).toBeGreaterThanOrEqual(bar.low - rounding(bar.low));
-      expect(price, `${trade.botId} ${trade.symbol} at ${trade.openedAt!.toISOString()}`).toBeLessThanOrEqual(bar.high + rounding(bar.high));
+      expect(price, `${trade.botId} ${trade.symbol} at ${trade.openedAt!.toISOString()}`).toBeGreaterThanOrEqual(
+        bar.low - rounding(bar.low),
+      );
+      expect(price, `${trade.botId} ${trade.symbol} at ${trade.openedAt!.toISOString()}`).toBeLessThanOrEqual(
+        bar.high + rounding(bar.high),
+      );
     }
     for (const trade of open) {
       // Bought at the replay's last price at the demo's date, when the last bar closed.
@@ -101,7 +105,16 @@ describe("the demo company's paper books", () => {
   });
 
   it('gives every bot a funded wallet: its stake plus its recorded profits less its open position, to the last place', async () => {
-    const wallets = await queryRows<{ id: string; mode: string; stake: string; recorded: string | null; cash: string | null; expected: string; symbols: number; held: number }>(
+    const wallets = await queryRows<{
+      id: string;
+      mode: string;
+      stake: string;
+      recorded: string | null;
+      cash: string | null;
+      expected: string;
+      symbols: number;
+      held: number;
+    }>(
       test.handle.db,
       sql`select b.id, b.mode::text, b.stake_quote::text as stake, b.paper_balance_quote::text as recorded,
                  (select w.amount::text from paper_balances w where w.bot_id = b.id and w.asset = split_part(b.symbols[1], '/', 2)) as cash,
@@ -149,14 +162,24 @@ describe("the demo company's paper books", () => {
     expect(stray!.n).toBe(0);
   });
 
-  it("trades from the first tick on the replayed market: entries paid for, exits filled, no refusal for money, no order burst", { timeout: 300_000 }, async () => {
+  it('trades from the first tick on the replayed market: entries paid for, exits filled, no refusal for money, no order burst', {
+    timeout: 300_000,
+  }, async () => {
     const x = test.handle.db;
     const clock = new ManualClock(DEMO_AS_OF.getTime());
     const markets = createPaperMarkets({ setting: 'replay', embedded: true, now: () => clock.now() });
     await markets.decide();
     const running = await x.select().from(db.bots).where(eq(db.bots.status, 'running'));
     expect(running.length).toBeGreaterThan(5);
-    const seededPositions = await x.select().from(db.positions).where(inArray(db.positions.botId, running.map((bot) => bot.id)));
+    const seededPositions = await x
+      .select()
+      .from(db.positions)
+      .where(
+        inArray(
+          db.positions.botId,
+          running.map((bot) => bot.id),
+        ),
+      );
     expect(seededPositions.length).toBeGreaterThan(0);
     // The price each bot reads on its first tick (the replay's last price an hour after the
     // demo's date): the demo's open positions were bought near it, not at a guess of another
@@ -165,10 +188,15 @@ describe("the demo company's paper books", () => {
     for (const position of seededPositions) {
       const bot = running.find((b) => b.id === position.botId)!;
       // (replayedPrice is the market's own mapping: what it answers now, at the demo's date.)
-      expect(await markets.marketFor(bot.timeframe).lastPrice(position.symbol)).toBe(replayedPrice(position.symbol, bot.timeframe, clock.now()));
+      expect(await markets.marketFor(bot.timeframe).lastPrice(position.symbol)).toBe(
+        replayedPrice(position.symbol, bot.timeframe, clock.now()),
+      );
       const first = replayedPrice(position.symbol, bot.timeframe, firstTick)!;
       const gap = Math.abs(Number(position.averageEntryPriceQuote) / first - 1);
-      expect(gap, `${bot.id} ${position.symbol} (${bot.timeframe}): entry ${position.averageEntryPriceQuote}, first price ${first}`).toBeLessThan(ENTRY_GAP);
+      expect(
+        gap,
+        `${bot.id} ${position.symbol} (${bot.timeframe}): entry ${position.averageEntryPriceQuote}, first price ${first}`,
+      ).toBeLessThan(ENTRY_GAP);
     }
     const events: BotEvent[] = [];
     /** Bots paused within the first ticks, and why. */
@@ -178,24 +206,30 @@ describe("the demo company's paper books", () => {
     let tick = 0;
     // As a worker builds them: paper bots (and, on the replay, testnet ones) on the paper exchange.
     const runners = await Promise.all(
-      running.map(async (bot) =>
-        new BotRunner(
-          {
-            db: x,
-            exchange: await exchangeForBot(x, bot, { tradingMode: 'paper', secretBox, ...paperMarketOptions(markets, bot.timeframe) }),
-            limits: DEFAULT_RISK_LIMITS,
-            killSwitch: () => false,
-            onEvent: (event) => {
-              events.push(event);
-              if (event.type === 'bot_paused' && tick < FIRST_TICKS) pausedEarly.push(`${event.botId} on tick ${tick + 1}: ${event.reason}`);
-              if (event.type === 'trade_closed' && seededPositions.some((p) => p.botId === event.botId && p.symbol === event.symbol) && !seededExits.some((e) => e.botId === event.botId && e.symbol === event.symbol)) {
-                seededExits.push({ botId: event.botId, symbol: event.symbol, price: event.priceQuote, at: clock.now() });
-              }
+      running.map(
+        async (bot) =>
+          new BotRunner(
+            {
+              db: x,
+              exchange: await exchangeForBot(x, bot, { tradingMode: 'paper', secretBox, ...paperMarketOptions(markets, bot.timeframe) }),
+              limits: DEFAULT_RISK_LIMITS,
+              killSwitch: () => false,
+              onEvent: (event) => {
+                events.push(event);
+                if (event.type === 'bot_paused' && tick < FIRST_TICKS)
+                  pausedEarly.push(`${event.botId} on tick ${tick + 1}: ${event.reason}`);
+                if (
+                  event.type === 'trade_closed' &&
+                  seededPositions.some((p) => p.botId === event.botId && p.symbol === event.symbol) &&
+                  !seededExits.some((e) => e.botId === event.botId && e.symbol === event.symbol)
+                ) {
+                  seededExits.push({ botId: event.botId, symbol: event.symbol, price: event.priceQuote, at: clock.now() });
+                }
+              },
+              retry: { attempts: 1, initialDelayMs: 1 },
             },
-            retry: { attempts: 1, initialDelayMs: 1 },
-          },
-          bot,
-        ),
+            bot,
+          ),
       ),
     );
     for (; tick < TICKS; tick++) {
@@ -215,10 +249,13 @@ describe("the demo company's paper books", () => {
       const position = seededPositions.find((p) => p.botId === exit.botId && p.symbol === exit.symbol)!;
       const barMs = timeframeToMs(bot.timeframe);
       let lowest = Number.POSITIVE_INFINITY;
-      for (let open = DEMO_AS_OF.getTime(); open + barMs <= exit.at; open += barMs) lowest = Math.min(lowest, replayedBar(exit.symbol, bot.timeframe, open)!.low);
+      for (let open = DEMO_AS_OF.getTime(); open + barMs <= exit.at; open += barMs)
+        lowest = Math.min(lowest, replayedBar(exit.symbol, bot.timeframe, open)!.low);
       const fell = lowest / replayedPrice(exit.symbol, bot.timeframe, DEMO_AS_OF.getTime())!;
-      expect(exit.price / Number(position.averageEntryPriceQuote), `${bot.id} ${exit.symbol} (${bot.timeframe}): bought at ${position.averageEntryPriceQuote}, sold at ${exit.price}`)
-        .toBeGreaterThanOrEqual(fell * (1 - PAPER_SLIPPAGE) - 1e-6);
+      expect(
+        exit.price / Number(position.averageEntryPriceQuote),
+        `${bot.id} ${exit.symbol} (${bot.timeframe}): bought at ${position.averageEntryPriceQuote}, sold at ${exit.price}`,
+      ).toBeGreaterThanOrEqual(fell * (1 - PAPER_SLIPPAGE) - 1e-6);
     }
 
     // Orders the bots placed now (the demo's own history has ids of another shape).
@@ -234,7 +271,15 @@ describe("the demo company's paper books", () => {
     expect(placed.filter((o) => o.side === 'sell' && o.status !== 'filled')).toEqual([]);
     expect(await x.$count(db.paperOrders, eq(db.paperOrders.status, 'rejected'))).toBe(0);
     // The positions the demo left open were sold from the coins behind them, within the run.
-    const stillOpen = await x.select().from(db.positions).where(inArray(db.positions.id, seededPositions.map((p) => p.id)));
+    const stillOpen = await x
+      .select()
+      .from(db.positions)
+      .where(
+        inArray(
+          db.positions.id,
+          seededPositions.map((p) => p.id),
+        ),
+      );
     expect(stillOpen.length).toBeLessThan(seededPositions.length);
     // A bot may pause on its daily loss limit (the gate's job), never on the exchange.
     expect(events.filter((e) => e.type === 'bot_paused' && !e.reason.startsWith('risk limit:'))).toEqual([]);
@@ -248,7 +293,12 @@ describe("the demo company's paper books", () => {
 
     // The anomaly scan as the job layer runs it (the last hour): all of this run's orders fall in
     // it, so a bot that sent an order on every tick would be an order burst.
-    const ctx: ToolContext = { db: x, actor: { kind: 'system', name: 'workflow:incident-response' }, billing: new BillingService(x, undefined), now: () => new Date() };
+    const ctx: ToolContext = {
+      db: x,
+      actor: { kind: 'system', name: 'workflow:incident-response' },
+      billing: new BillingService(x, undefined),
+      now: () => new Date(),
+    };
     const scan = await invokeTool(TOOLS, ctx, 'detect_anomalies', { hours: 1 });
     expect(scan.ok && 'result' in scan).toBe(true);
     const findings = (scan as { result: { findings: { kind: string; botId: string | null; count: number }[] } }).result.findings;
@@ -277,17 +327,42 @@ describe('a runner whose exit the exchange rejects', () => {
     // is above the market: the first new candle asks for the exit.
     const price = await replay.lastPrice('BTC/USDT');
     const openedAt = new Date(replay.now - HOUR);
-    await x.insert(db.positions).values({ tenantId, botId, symbol: 'BTC/USDT', amountBase: '0.5', averageEntryPriceQuote: String(price), stopLossPriceQuote: String(price * 10), openedAt });
-    await x.insert(db.trades).values({ tenantId, botId, symbol: 'BTC/USDT', status: 'open', amountBase: '0.5', openPriceQuote: String(price), openedAt });
+    await x.insert(db.positions).values({
+      tenantId,
+      botId,
+      symbol: 'BTC/USDT',
+      amountBase: '0.5',
+      averageEntryPriceQuote: String(price),
+      stopLossPriceQuote: String(price * 10),
+      openedAt,
+    });
+    await x
+      .insert(db.trades)
+      .values({ tenantId, botId, symbol: 'BTC/USDT', status: 'open', amountBase: '0.5', openPriceQuote: String(price), openedAt });
     const events: BotEvent[] = [];
-    const runner = await BotRunner.load({ db: x, exchange, limits: DEFAULT_RISK_LIMITS, killSwitch: () => false, onEvent: (event) => events.push(event), retry: { attempts: 1, initialDelayMs: 1 } }, botId);
+    const runner = await BotRunner.load(
+      {
+        db: x,
+        exchange,
+        limits: DEFAULT_RISK_LIMITS,
+        killSwitch: () => false,
+        onEvent: (event) => events.push(event),
+        retry: { attempts: 1, initialDelayMs: 1 },
+      },
+      botId,
+    );
     for (let i = 0; i < 30; i++) {
       replay.now += HOUR;
       await tickBots(x, [runner]);
     }
     const sent = await x.select().from(db.orders).where(eq(db.orders.botId, botId));
     expect(sent).toHaveLength(1);
-    expect(sent[0]).toMatchObject({ side: 'sell', reason: 'stop_loss', status: 'rejected', rejectReason: expect.stringMatching(/^insufficient BTC/) });
+    expect(sent[0]).toMatchObject({
+      side: 'sell',
+      reason: 'stop_loss',
+      status: 'rejected',
+      rejectReason: expect.stringMatching(/^insufficient BTC/),
+    });
     const [bot] = await x.select().from(db.bots).where(eq(db.bots.id, botId));
     expect(bot!.status).toBe('paused');
     expect(bot!.lastError).toMatch(/^exchange rejected the exit in BTC\/USDT: insufficient BTC: need 0\.5, have 0$/);

@@ -4,7 +4,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BillingService } from '../../billing/index.ts';
 import * as db from '../../db/index.ts';
 import { invokeTool, TOOLS, type Actor, type ToolContext } from '../../tools/index.ts';
-import { BotRunner, DEFAULT_RISK_LIMITS, PaperExchange, ReplayMarketData, type BotEvent, type BotRunnerDeps } from '../../trading/index.ts';
+import {
+  BotRunner,
+  DEFAULT_RISK_LIMITS,
+  type PaperExchange,
+  type ReplayMarketData,
+  type BotEvent,
+  type BotRunnerDeps,
+} from '../../trading/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { seedFastPaperBot } from '../support/paper-bots.ts';
 import { HOUR } from '../support/synthetic-market.ts';
@@ -30,7 +37,13 @@ describe('forced exit', () => {
   });
 
   const deps = (overrides: Partial<BotRunnerDeps> = {}): BotRunnerDeps => ({
-    db: test.handle.db, exchange, limits: DEFAULT_RISK_LIMITS, killSwitch: () => false, onEvent: (event) => events.push(event), retry: { attempts: 2, initialDelayMs: 1 }, ...overrides,
+    db: test.handle.db,
+    exchange,
+    limits: DEFAULT_RISK_LIMITS,
+    killSwitch: () => false,
+    onEvent: (event) => events.push(event),
+    retry: { attempts: 2, initialDelayMs: 1 },
+    ...overrides,
   });
 
   /** Ticks until the strategy opened a position. */
@@ -74,18 +87,23 @@ describe('forced exit', () => {
     expect(paper.filter((o) => o.side === 'sell')).toHaveLength(1);
   });
 
-  it('is a trader-scoped tool: a trader exits their own bot, never another trader\'s', async () => {
+  it("is a trader-scoped tool: a trader exits their own bot, never another trader's", async () => {
     await openPosition();
     const otherTenant = crypto.randomUUID();
     await test.handle.db.insert(db.tenants).values({ id: otherTenant, kind: 'trader', name: 'Other' });
     const [owner] = await test.handle.db.insert(db.users).values({ tenantId, email: 'owner@example.com', name: 'Owner' }).returning();
-    const [other] = await test.handle.db.insert(db.users).values({ tenantId: otherTenant, email: 'other@example.com', name: 'Other' }).returning();
+    const [other] = await test.handle.db
+      .insert(db.users)
+      .values({ tenantId: otherTenant, email: 'other@example.com', name: 'Other' })
+      .returning();
     const ctx = (actor: Actor, withTrading = true): ToolContext => ({
       db: test.handle.db,
       actor,
       billing: new BillingService(test.handle.db, undefined),
       now: () => new Date(),
-      ...(withTrading ? { trading: { exchangeFor: async () => exchange, limits: DEFAULT_RISK_LIMITS, killSwitch: async () => false } } : {}),
+      ...(withTrading
+        ? { trading: { exchangeFor: async () => exchange, limits: DEFAULT_RISK_LIMITS, killSwitch: async () => false } }
+        : {}),
     });
     const intruder: Actor = { kind: 'trader', userId: other!.id, tenantId: otherTenant, name: 'Other' };
     const refused = await invokeTool(TOOLS, ctx(intruder), 'force_exit', { botId });
@@ -94,7 +112,18 @@ describe('forced exit', () => {
     expect(await invokeTool(TOOLS, ctx(self, false), 'force_exit', { botId })).toMatchObject({ ok: false, error: 'failed' });
     const done = await invokeTool(TOOLS, ctx(self), 'force_exit', { botId, symbol: 'BTC/USDT' });
     expect(done).toMatchObject({ ok: true, result: { botId, exits: [{ symbol: 'BTC/USDT', outcome: 'filled' }] } });
-    const marketing: Actor = { kind: 'staff', userId: owner!.id, staffId: crypto.randomUUID(), tenantId, department: 'marketing', role: 'head', name: 'M' };
-    expect(await invokeTool(TOOLS, ctx(marketing), 'force_exit', { botId, email: 'owner@example.com' })).toMatchObject({ ok: false, error: 'forbidden' });
+    const marketing: Actor = {
+      kind: 'staff',
+      userId: owner!.id,
+      staffId: crypto.randomUUID(),
+      tenantId,
+      department: 'marketing',
+      role: 'head',
+      name: 'M',
+    };
+    expect(await invokeTool(TOOLS, ctx(marketing), 'force_exit', { botId, email: 'owner@example.com' })).toMatchObject({
+      ok: false,
+      error: 'forbidden',
+    });
   });
 });

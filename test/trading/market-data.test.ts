@@ -27,9 +27,13 @@ describe('candle files', () => {
 
   it('names the line of a malformed row', () => {
     const header = 'timestamp,open,high,low,close,volume\n';
-    expect(() => parseCandleCsv(`${header}1000,1,2,0.5,1.5,10\n2000,1,2,0.5\n`, 'x.csv')).toThrow('x.csv line 3: expected 6 comma-separated fields, found 4');
+    expect(() => parseCandleCsv(`${header}1000,1,2,0.5,1.5,10\n2000,1,2,0.5\n`, 'x.csv')).toThrow(
+      'x.csv line 3: expected 6 comma-separated fields, found 4',
+    );
     expect(() => parseCandleCsv(`${header}1000,1,2,0.5,abc,10\n`, 'x.csv')).toThrow('x.csv line 2: every field must be a number');
-    expect(() => parseCandleCsv(`${header}1000,1,2,0.5,1.5,10\n1000,1,2,0.5,1.5,10\n`, 'x.csv')).toThrow('x.csv line 3: timestamp 1000 is not after');
+    expect(() => parseCandleCsv(`${header}1000,1,2,0.5,1.5,10\n1000,1,2,0.5,1.5,10\n`, 'x.csv')).toThrow(
+      'x.csv line 3: timestamp 1000 is not after',
+    );
     expect(() => parseCandleCsv(`${header}1000,1,0.9,0.5,1.5,10\n`, 'x.csv')).toThrow('x.csv line 2: inconsistent prices');
     expect(() => parseCandleCsv('date,o,h,l,c\n', 'x.csv')).toThrow('x.csv line 1: expected the header');
   });
@@ -37,7 +41,9 @@ describe('candle files', () => {
   it("reads freqtrade's JSON format", () => {
     const series = parseFreqtradeJson('[[1000,1,2,0.5,1.5,10],[2000,1.5,1.6,1.4,1.55,3]]');
     expect(Array.from(series.time)).toEqual([1000, 2000]);
-    expect(() => parseFreqtradeJson('[[1000,1,2]]', 'f.json')).toThrow('f.json row 1: expected [timestamp, open, high, low, close, volume]');
+    expect(() => parseFreqtradeJson('[[1000,1,2]]', 'f.json')).toThrow(
+      'f.json row 1: expected [timestamp, open, high, low, close, volume]',
+    );
     expect(() => parseFreqtradeJson('{', 'f.json')).toThrow(/not valid JSON/);
   });
 

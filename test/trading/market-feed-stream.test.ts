@@ -34,7 +34,16 @@ it('streams closed bars into the cache over the WebSocket, fills a skipped bar o
   rest.klines = bars(50);
   let now = T0 + 50 * MINUTE + 1_000;
   const errors: unknown[] = [];
-  feeds = new MarketFeeds({ db, leases: new LocalFeedLeases(), apiBaseUrl: rest.url, wsUrl: stream.url, now: () => now, stepMs: 50, pollMs: 0, onError: (_k, e) => errors.push(e) });
+  feeds = new MarketFeeds({
+    db,
+    leases: new LocalFeedLeases(),
+    apiBaseUrl: rest.url,
+    wsUrl: stream.url,
+    now: () => now,
+    stepMs: 50,
+    pollMs: 0,
+    onError: (_k, e) => errors.push(e),
+  });
   const klines = () => rest!.requests.filter((r) => r.endsWith('/klines')).length;
   const newest = async () => {
     const cached = await loadCachedCandles(db, key);
@@ -42,7 +51,8 @@ it('streams closed bars into the cache over the WebSocket, fills a skipped bar o
   };
   const untilNewest = async (index: number) => {
     for (let attempt = 0; (await newest()) !== index; attempt++) {
-      if (attempt > 400) throw new Error(`the cache never reached bar ${index} (at ${await newest()}; errors: ${errors.map(String).join('; ')})`);
+      if (attempt > 400)
+        throw new Error(`the cache never reached bar ${index} (at ${await newest()}; errors: ${errors.map(String).join('; ')})`);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   };

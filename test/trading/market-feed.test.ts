@@ -10,7 +10,7 @@ import {
   exchangeForBot,
   LocalFeedLeases,
   MarketFeeds,
-  PaperExchange,
+  type PaperExchange,
   readMarketFeedHealth,
   detectGaps,
   loadCachedCandles,
@@ -22,6 +22,7 @@ import {
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { startFakeBinance, type FakeBinance } from '../support/fake-binance.ts';
 import { NO_LOSS_LIMITS, seedPaperBots } from '../support/paper-bots.ts';
+import { parkMiller } from '../support/random.ts';
 
 const HOUR = 3_600_000;
 const secretBox = createSecretBox(crypto.randomBytes(32));
@@ -32,8 +33,7 @@ const T0 = Math.floor(Date.now() / HOUR) * HOUR - 2_000 * HOUR;
 function choppyBars(count: number, from = 0, seed0 = 7): number[][] {
   const rows: number[][] = [];
   let price = 100;
-  let seed = seed0;
-  const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  const random = parkMiller(seed0);
   for (let i = 0; i < from + count; i++) {
     const open = price;
     price *= 1 + (random() - 0.5) * 0.04;
@@ -75,11 +75,22 @@ describe('market feeds: one fetcher per pair, bots read the candle cache', () =>
     await feeds.step();
     const reader = feeds.reader('binance');
     const direct = new CcxtExchange({ live: true, apiBaseUrl: binance.url });
-    for (const [since, limit] of [[T0, 1000], [T0, 50], [T0 + 123 * HOUR, 10], [T0 + 299 * HOUR, 5], [T0 + 123 * HOUR + 1, 1000], [T0 + 400 * HOUR, 10]] as const) {
-      expect(await reader.fetchCandles('BTC/USDT', '1h', since, limit), `since bar ${(since - T0) / HOUR}, limit ${limit}`).toEqual(await direct.fetchCandles('BTC/USDT', '1h', since, limit));
+    for (const [since, limit] of [
+      [T0, 1000],
+      [T0, 50],
+      [T0 + 123 * HOUR, 10],
+      [T0 + 299 * HOUR, 5],
+      [T0 + 123 * HOUR + 1, 1000],
+      [T0 + 400 * HOUR, 10],
+    ] as const) {
+      expect(await reader.fetchCandles('BTC/USDT', '1h', since, limit), `since bar ${(since - T0) / HOUR}, limit ${limit}`).toEqual(
+        await direct.fetchCandles('BTC/USDT', '1h', since, limit),
+      );
     }
     // Without `since`: the newest bars (what a bot's warm-up asks for).
-    expect(await reader.fetchCandles('BTC/USDT', '1h', undefined, 52)).toEqual(await direct.fetchCandles('BTC/USDT', '1h', T0 + 248 * HOUR, 52));
+    expect(await reader.fetchCandles('BTC/USDT', '1h', undefined, 52)).toEqual(
+      await direct.fetchCandles('BTC/USDT', '1h', T0 + 248 * HOUR, 52),
+    );
     expect(await reader.lastPrice('BTC/USDT')).toBe(bars.at(-1)![4]);
     expect(await reader.marketRules('BTC/USDT')).toEqual(await direct.marketRules('BTC/USDT'));
     expect((await reader.feedHealth('BTC/USDT', '1h')).stale).toBe(false);
@@ -96,7 +107,19 @@ describe('market feeds: one fetcher per pair, bots read the candle cache', () =>
     feedsToStop.push(feeds);
     const rows = await database_.select().from(db.bots);
     const runners = await Promise.all(
-      rows.map(async (bot) => new BotRunner({ db: database_, exchange: await exchangeForBot(database_, bot, { tradingMode: 'paper', secretBox, feeds }), limits: NO_LOSS_LIMITS, killSwitch: () => false, retry: { attempts: 1, initialDelayMs: 1 } }, bot)),
+      rows.map(
+        async (bot) =>
+          new BotRunner(
+            {
+              db: database_,
+              exchange: await exchangeForBot(database_, bot, { tradingMode: 'paper', secretBox, feeds }),
+              limits: NO_LOSS_LIMITS,
+              killSwitch: () => false,
+              retry: { attempts: 1, initialDelayMs: 1 },
+            },
+            bot,
+          ),
+      ),
     );
     await feeds.step();
     let ticks = 0;
@@ -138,16 +161,37 @@ describe('market feeds: one fetcher per pair, bots read the candle cache', () =>
     await database_.insert(db.tenants).values({ id: tenantId, kind: 'trader', name: 'Trader' });
     const [botRow] = await database_
       .insert(db.bots)
-      .values({ tenantId, name: 'rsi fast', strategyName: 'rsi', parameters: { rsiPeriod: 2, rsiBuy: 30, rsiSell: 70 }, symbols: ['BTC/USDT'], timeframe: '1h', status: 'running', stakeQuote: '1000' })
+      .values({
+        tenantId,
+        name: 'rsi fast',
+        strategyName: 'rsi',
+        parameters: { rsiPeriod: 2, rsiBuy: 30, rsiSell: 70 },
+        symbols: ['BTC/USDT'],
+        timeframe: '1h',
+        status: 'running',
+        stakeQuote: '1000',
+      })
       .returning();
     let now = T0 + 40 * HOUR + 1_000;
     const stale: FeedStaleEvent[] = [];
     const resumed: FeedHealth[] = [];
-    const feeds = new MarketFeeds({ db: database_, leases: new LocalFeedLeases(), apiBaseUrl: binance.url, now: () => now, refreshMs: 0, pollMs: 0, onStale: (e) => stale.push(e), onResumed: (h) => resumed.push(h) });
+    const feeds = new MarketFeeds({
+      db: database_,
+      leases: new LocalFeedLeases(),
+      apiBaseUrl: binance.url,
+      now: () => now,
+      refreshMs: 0,
+      pollMs: 0,
+      onStale: (e) => stale.push(e),
+      onResumed: (h) => resumed.push(h),
+    });
     feedsToStop.push(feeds);
     const exchange = await exchangeForBot(database_, botRow!, { tradingMode: 'paper', secretBox, feeds });
     await (exchange as PaperExchange).deposit('USDT', 1000);
-    const runner = new BotRunner({ db: database_, exchange, limits: DEFAULT_RISK_LIMITS, killSwitch: () => false, retry: { attempts: 1, initialDelayMs: 1 } }, botRow!);
+    const runner = new BotRunner(
+      { db: database_, exchange, limits: DEFAULT_RISK_LIMITS, killSwitch: () => false, retry: { attempts: 1, initialDelayMs: 1 } },
+      botRow!,
+    );
     await feeds.step();
     expect((await runner.tick()).entriesHeldStale).toBe(0); // rising prices so far: no entry wanted
 
@@ -156,7 +200,13 @@ describe('market feeds: one fetcher per pair, bots read the candle cache', () =>
     await feeds.step();
     await feeds.step();
     expect(stale).toHaveLength(1);
-    expect(stale[0]).toMatchObject({ exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h', stale: true, lastBarOpenMs: T0 + 39 * HOUR });
+    expect(stale[0]).toMatchObject({
+      exchange: 'binance',
+      symbol: 'BTC/USDT',
+      timeframe: '1h',
+      stale: true,
+      lastBarOpenMs: T0 + 39 * HOUR,
+    });
     expect((await readMarketFeedHealth(database_, now))[0]).toMatchObject({ symbol: 'BTC/USDT', stale: true });
 
     // One late bar comes through (a falling one: RSI(2) < 30) but the feed is still hours behind.
@@ -176,7 +226,10 @@ describe('market feeds: one fetcher per pair, bots read the candle cache', () =>
     expect((await readMarketFeedHealth(database_, now))[0]).toMatchObject({ stale: false, lastBarOpenMs: T0 + 44 * HOUR });
     const entered = await runner.tick();
     expect(entered).toMatchObject({ ordersPlaced: 1, entriesHeldStale: 0 });
-    const [order] = await database_.select().from(db.orders).where(and(eq(db.orders.botId, botRow!.id), eq(db.orders.side, 'buy')));
+    const [order] = await database_
+      .select()
+      .from(db.orders)
+      .where(and(eq(db.orders.botId, botRow!.id), eq(db.orders.side, 'buy')));
     expect(order).toMatchObject({ status: 'filled', averagePriceQuote: expect.any(String) });
     expect(Number(order!.averagePriceQuote)).toBeCloseTo(falling(44) * 1.0005, 6); // the newest close, plus the paper slippage
 
@@ -189,7 +242,10 @@ describe('market feeds: one fetcher per pair, bots read the candle cache', () =>
     await feeds.step();
     expect((await feeds.health({ exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' })).stale).toBe(true);
     expect(await runner.tick()).toMatchObject({ ordersPlaced: 1 });
-    const exits = await database_.select().from(db.orders).where(and(eq(db.orders.botId, botRow!.id), eq(db.orders.side, 'sell')));
+    const exits = await database_
+      .select()
+      .from(db.orders)
+      .where(and(eq(db.orders.botId, botRow!.id), eq(db.orders.side, 'sell')));
     expect(exits).toHaveLength(1);
   });
 
@@ -203,11 +259,31 @@ describe('market feeds: one fetcher per pair, bots read the candle cache', () =>
     const seal = (value: string, column: string) => secretBox.seal(value, `exchange_accounts:${tenantId}:${column}`);
     const [real, sandbox] = await database_
       .insert(db.exchangeAccounts)
-      .values([false, true].map((isSandbox) => ({ tenantId, label: isSandbox ? 'testnet' : 'main', apiKeyEncrypted: seal('KEY1234', 'api_key'), apiSecretEncrypted: seal('SECRET', 'api_secret'), apiKeyLast4: '1234', sandbox: isSandbox })))
+      .values(
+        [false, true].map((isSandbox) => ({
+          tenantId,
+          label: isSandbox ? 'testnet' : 'main',
+          apiKeyEncrypted: seal('KEY1234', 'api_key'),
+          apiSecretEncrypted: seal('SECRET', 'api_secret'),
+          apiKeyLast4: '1234',
+          sandbox: isSandbox,
+        })),
+      )
       .returning();
     const [liveBot, testnetBot] = await database_
       .insert(db.bots)
-      .values([real!, sandbox!].map((acct, i) => ({ tenantId, name: `live ${i}`, strategyName: 'rsi', symbols: ['BTC/USDT'], timeframe: '1h', stakeQuote: '100', mode: 'live' as const, exchangeAccountId: acct.id })))
+      .values(
+        [real!, sandbox!].map((acct, i) => ({
+          tenantId,
+          name: `live ${i}`,
+          strategyName: 'rsi',
+          symbols: ['BTC/USDT'],
+          timeframe: '1h',
+          stakeQuote: '100',
+          mode: 'live' as const,
+          exchangeAccountId: acct.id,
+        })),
+      )
       .returning();
     const now = feedBars.at(-1)![0]! + HOUR + 1_000;
     const feeds = new MarketFeeds({ db: database_, leases: new LocalFeedLeases(), apiBaseUrl: feedExchange.url, now: () => now });
@@ -232,10 +308,21 @@ describe('market feeds: one fetcher per pair, bots read the candle cache', () =>
     const database_ = await database();
     const key = { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' };
     // What a fetcher that died left behind: bars 0–99 without 30–39 and 70.
-    await upsertCandles(database_, key, bars.slice(0, 100).filter((_, i) => !(i >= 30 && i < 40) && i !== 70));
+    await upsertCandles(
+      database_,
+      key,
+      bars.slice(0, 100).filter((_, i) => !(i >= 30 && i < 40) && i !== 70),
+    );
     let now = T0 + 200 * HOUR + 1_000;
     const forgotten: unknown[] = [];
-    const feeds = new MarketFeeds({ db: database_, leases: new LocalFeedLeases(), apiBaseUrl: binance.url, now: () => now, historyBars: 250, onForgotten: (k) => forgotten.push(k) });
+    const feeds = new MarketFeeds({
+      db: database_,
+      leases: new LocalFeedLeases(),
+      apiBaseUrl: binance.url,
+      now: () => now,
+      historyBars: 250,
+      onForgotten: (k) => forgotten.push(k),
+    });
     feedsToStop.push(feeds);
     feeds.watch('binance', 'BTC/USDT', '1h');
     await feeds.step();

@@ -26,9 +26,18 @@ describe('a paper bot created through the product', () => {
   let trader: Actor;
   let tenantId: string;
   const now = new Date('2026-11-01T12:00:00Z');
-  const ctx = (): ToolContext => ({ db: test.handle.db, actor: trader, billing: new BillingService(test.handle.db, undefined), now: () => now });
+  const ctx = (): ToolContext => ({
+    db: test.handle.db,
+    actor: trader,
+    billing: new BillingService(test.handle.db, undefined),
+    now: () => now,
+  });
   const walletOf = (botId: string) =>
-    test.handle.db.select({ asset: db.paperBalances.asset, amount: db.paperBalances.amount }).from(db.paperBalances).where(eq(db.paperBalances.botId, botId)).orderBy(db.paperBalances.asset);
+    test.handle.db
+      .select({ asset: db.paperBalances.asset, amount: db.paperBalances.amount })
+      .from(db.paperBalances)
+      .where(eq(db.paperBalances.botId, botId))
+      .orderBy(db.paperBalances.asset);
 
   beforeAll(async () => {
     test = await createTestDatabase('pglite');
@@ -36,7 +45,9 @@ describe('a paper bot created through the product', () => {
     tenantId = crypto.randomUUID();
     await x.insert(db.tenants).values({ id: tenantId, kind: 'trader', name: 'Rita' });
     const [user] = await x.insert(db.users).values({ tenantId, email: 'rita@example.com', name: 'Rita', locale: 'pt-BR' }).returning();
-    await x.insert(db.exchangeAccounts).values({ tenantId, label: 'binance', apiKeyEncrypted: 'x', apiSecretEncrypted: 'y', apiKeyLast4: '9f2c', sandbox: true });
+    await x
+      .insert(db.exchangeAccounts)
+      .values({ tenantId, label: 'binance', apiKeyEncrypted: 'x', apiSecretEncrypted: 'y', apiKeyLast4: '9f2c', sandbox: true });
     trader = { kind: 'trader', userId: user!.id, tenantId, name: 'Rita' };
   });
   afterAll(async () => {
@@ -47,7 +58,12 @@ describe('a paper bot created through the product', () => {
     const x = test.handle.db;
     const { bot } = resultOf<{ bot: { id: string; mode: string; status: string } }>(
       await invokeTool(TOOLS, ctx(), 'create_bot', {
-        name: 'RSI rápido', strategy: 'rsi', parameters: { rsiPeriod: 2, rsiBuy: 30, rsiSell: 70 }, symbols: ['BTC/USDT'], timeframe: '1h', stakeQuote: 1234.56789012,
+        name: 'RSI rápido',
+        strategy: 'rsi',
+        parameters: { rsiPeriod: 2, rsiBuy: 30, rsiSell: 70 },
+        symbols: ['BTC/USDT'],
+        timeframe: '1h',
+        stakeQuote: 1234.56789012,
       }),
     );
     expect(bot).toMatchObject({ mode: 'paper', status: 'stopped' });
@@ -56,12 +72,21 @@ describe('a paper bot created through the product', () => {
     const [row] = await x.select().from(db.bots).where(eq(db.bots.id, bot.id));
     expect(row).toMatchObject({ stakeQuote: '1234.56789012', paperBalanceQuote: '1234.56789012' });
 
-    expect(resultOf<{ status: string }>(await invokeTool(TOOLS, ctx(), 'start_bot', { botId: bot.id }))).toMatchObject({ status: 'running' });
+    expect(resultOf<{ status: string }>(await invokeTool(TOOLS, ctx(), 'start_bot', { botId: bot.id }))).toMatchObject({
+      status: 'running',
+    });
     // As a worker runs it: the paper exchange over a replayed market, the default risk limits.
     const replay = syntheticMarket();
     const events: BotEvent[] = [];
     const runner = await BotRunner.load(
-      { db: x, exchange: new PaperExchange(x, { botId: bot.id, tenantId, market: replay, timeframe: '1h' }), limits: DEFAULT_RISK_LIMITS, killSwitch: () => false, onEvent: (event) => events.push(event), retry: { attempts: 1, initialDelayMs: 1 } },
+      {
+        db: x,
+        exchange: new PaperExchange(x, { botId: bot.id, tenantId, market: replay, timeframe: '1h' }),
+        limits: DEFAULT_RISK_LIMITS,
+        killSwitch: () => false,
+        onEvent: (event) => events.push(event),
+        retry: { attempts: 1, initialDelayMs: 1 },
+      },
       bot.id,
     );
     let placed = 0;
@@ -89,7 +114,17 @@ describe('a paper bot created through the product', () => {
   it('is funded once however often its creation is asked for (a workflow step run again)', async () => {
     const x = test.handle.db;
     const id = crypto.randomUUID();
-    const values = { id, name: 'onboarded', strategyName: 'rsi', parameters: {}, symbols: ['ETH/USDT'], timeframe: '1h', mode: 'paper' as const, stakeQuote: '500', exchangeAccountId: null };
+    const values = {
+      id,
+      name: 'onboarded',
+      strategyName: 'rsi',
+      parameters: {},
+      symbols: ['ETH/USDT'],
+      timeframe: '1h',
+      mode: 'paper' as const,
+      stakeQuote: '500',
+      exchangeAccountId: null,
+    };
     expect(await createBot(x, tenantScope(tenantId), values)).toMatchObject({ created: true, bot: { id, status: 'stopped' } });
     expect(await createBot(x, tenantScope(tenantId), values)).toMatchObject({ created: false, bot: { id } });
     expect(await walletOf(id)).toEqual([{ asset: 'USDT', amount: '500' }]);
@@ -102,7 +137,14 @@ describe('a paper bot created through the product', () => {
 
   it('gives a live bot no paper wallet: it trades its exchange account', async () => {
     const { bot } = resultOf<{ bot: { id: string; mode: string } }>(
-      await invokeTool(TOOLS, ctx(), 'create_bot', { name: 'live', strategy: 'rsi', symbols: ['BTC/USDT'], timeframe: '1h', stakeQuote: 300, mode: 'live' }),
+      await invokeTool(TOOLS, ctx(), 'create_bot', {
+        name: 'live',
+        strategy: 'rsi',
+        symbols: ['BTC/USDT'],
+        timeframe: '1h',
+        stakeQuote: 300,
+        mode: 'live',
+      }),
     );
     expect(bot.mode).toBe('live');
     expect(await walletOf(bot.id)).toEqual([]);

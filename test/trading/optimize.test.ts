@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MIN_TRADES, candlesFromRows, optimize, parseGrid, type CandleSeries } from '../../trading/index.ts';
+import { parkMiller } from '../support/random.ts';
 
 /** A choppy, deterministic hourly market, built here so the test needs no data file. */
 function choppyMarket(bars = 400): CandleSeries {
   const rows: number[][] = [];
   let price = 100;
-  let seed = 3;
-  const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  const random = parkMiller(3);
   for (let i = 0; i < bars; i++) {
     const open = price;
     price *= 1 + (random() - 0.5) * 0.04;

@@ -12,34 +12,62 @@ describe('risk gate', () => {
   });
 
   it('halts entries on the kill switch but still lets positions close', () => {
-    expect(checkOrder(buy, { ...calm, killSwitch: true }, DEFAULT_RISK_LIMITS, market)).toMatchObject({ allowed: false, rule: 'kill_switch' });
+    expect(checkOrder(buy, { ...calm, killSwitch: true }, DEFAULT_RISK_LIMITS, market)).toMatchObject({
+      allowed: false,
+      rule: 'kill_switch',
+    });
     expect(checkOrder(sell, { ...calm, killSwitch: true }, DEFAULT_RISK_LIMITS, market)).toMatchObject({ allowed: true });
   });
 
   it('caps the position size per bot', () => {
-    expect(checkOrder({ ...buy, amountBase: 0.5 }, calm, DEFAULT_RISK_LIMITS, market)).toMatchObject({ allowed: false, rule: 'max_position' });
+    expect(checkOrder({ ...buy, amountBase: 0.5 }, calm, DEFAULT_RISK_LIMITS, market)).toMatchObject({
+      allowed: false,
+      rule: 'max_position',
+    });
   });
 
   it('caps the number of open positions, but not adding to one already held', () => {
     const full = { ...calm, openPositionSymbols: ['ETH/USDT', 'SOL/USDT', 'POL/USDT', 'XRP/USDT'] };
     expect(checkOrder(buy, full, DEFAULT_RISK_LIMITS, market)).toMatchObject({ allowed: false, rule: 'max_open_positions' });
-    expect(checkOrder({ ...buy, symbol: 'ETH/USDT', priceQuote: 3000 }, full, DEFAULT_RISK_LIMITS, market)).toMatchObject({ allowed: true });
+    expect(checkOrder({ ...buy, symbol: 'ETH/USDT', priceQuote: 3000 }, full, DEFAULT_RISK_LIMITS, market)).toMatchObject({
+      allowed: true,
+    });
   });
 
   it('pauses the bot after its daily loss limit, and all bots after the tenant limit', () => {
-    expect(checkOrder(buy, { ...calm, botDailyPnlQuote: -500 }, DEFAULT_RISK_LIMITS, market)).toMatchObject({ allowed: false, rule: 'daily_loss_bot', pauseBot: true });
-    expect(checkOrder(buy, { ...calm, tenantDailyPnlQuote: -2_600 }, DEFAULT_RISK_LIMITS, market)).toMatchObject({ allowed: false, rule: 'daily_loss_tenant', pauseBot: true });
+    expect(checkOrder(buy, { ...calm, botDailyPnlQuote: -500 }, DEFAULT_RISK_LIMITS, market)).toMatchObject({
+      allowed: false,
+      rule: 'daily_loss_bot',
+      pauseBot: true,
+    });
+    expect(checkOrder(buy, { ...calm, tenantDailyPnlQuote: -2_600 }, DEFAULT_RISK_LIMITS, market)).toMatchObject({
+      allowed: false,
+      rule: 'daily_loss_tenant',
+      pauseBot: true,
+    });
     expect(checkOrder(sell, { ...calm, botDailyPnlQuote: -500 }, DEFAULT_RISK_LIMITS, market)).toMatchObject({ allowed: true });
   });
 
   it("enforces the market's minimum amount and value", () => {
-    expect(checkOrder({ ...buy, amountBase: 0.000004 }, calm, DEFAULT_RISK_LIMITS, market)).toMatchObject({ allowed: false, rule: 'min_amount' });
-    expect(checkOrder({ ...buy, amountBase: 0.00005 }, calm, DEFAULT_RISK_LIMITS, market)).toMatchObject({ allowed: false, rule: 'min_notional' });
+    expect(checkOrder({ ...buy, amountBase: 0.000004 }, calm, DEFAULT_RISK_LIMITS, market)).toMatchObject({
+      allowed: false,
+      rule: 'min_amount',
+    });
+    expect(checkOrder({ ...buy, amountBase: 0.00005 }, calm, DEFAULT_RISK_LIMITS, market)).toMatchObject({
+      allowed: false,
+      rule: 'min_notional',
+    });
   });
 
   it('refuses nonsense', () => {
-    expect(checkOrder({ ...buy, amountBase: Number.NaN }, calm, DEFAULT_RISK_LIMITS, market)).toMatchObject({ allowed: false, rule: 'invalid_order' });
-    expect(checkOrder({ ...buy, priceQuote: -1 }, calm, DEFAULT_RISK_LIMITS, market)).toMatchObject({ allowed: false, rule: 'invalid_order' });
+    expect(checkOrder({ ...buy, amountBase: Number.NaN }, calm, DEFAULT_RISK_LIMITS, market)).toMatchObject({
+      allowed: false,
+      rule: 'invalid_order',
+    });
+    expect(checkOrder({ ...buy, priceQuote: -1 }, calm, DEFAULT_RISK_LIMITS, market)).toMatchObject({
+      allowed: false,
+      rule: 'invalid_order',
+    });
   });
 
   it('rounds to steps without floating-point dust', () => {

@@ -8,7 +8,7 @@ import {
   DEFAULT_RISK_LIMITS,
   ExchangeUnavailableError,
   PaperExchange,
-  ReplayMarketData,
+  type ReplayMarketData,
   tickBots,
   type BotEvent,
   type BotRunnerDeps,
@@ -20,6 +20,7 @@ import { createTestDatabase, realPostgresAvailable, type TestDatabase } from '..
 
 import { seedFastPaperBot } from '../support/paper-bots.ts';
 import { HOUR, syntheticMarket as market } from '../support/synthetic-market.ts';
+import { parkMiller } from '../support/random.ts';
 
 describe('paper bot runner', () => {
   let test: TestDatabase;
@@ -106,28 +107,46 @@ describe('paper bot runner', () => {
     await expectConsistent();
   });
 
-  it.each(['afterOrderRecorded', 'afterOrderPlaced'] as const)('survives a crash %s: no duplicate order, positions consistent after restart', async (point) => {
-    let armed = true;
-    const crashing = await BotRunner.load(deps({ crashPoints: { [point]: () => { if (armed) { armed = false; throw new Error('process killed'); } } } }), botId);
-    let crashed = false;
-    for (let i = 0; i < 120 && !crashed; i++) {
-      replay.now += HOUR;
-      await crashing.tick().catch((error: Error) => {
-        expect(error.message).toBe('process killed');
-        crashed = true;
-      });
-    }
-    expect(crashed).toBe(true);
-    const [stuck] = await test.handle.db.select().from(db.orders).where(and(eq(db.orders.botId, botId), eq(db.orders.status, 'new')));
-    expect(stuck).toBeDefined(); // the crash left an order half-done
+  it.each(['afterOrderRecorded', 'afterOrderPlaced'] as const)(
+    'survives a crash %s: no duplicate order, positions consistent after restart',
+    async (point) => {
+      let armed = true;
+      const crashing = await BotRunner.load(
+        deps({
+          crashPoints: {
+            [point]: () => {
+              if (armed) {
+                armed = false;
+                throw new Error('process killed');
+              }
+            },
+          },
+        }),
+        botId,
+      );
+      let crashed = false;
+      for (let i = 0; i < 120 && !crashed; i++) {
+        replay.now += HOUR;
+        await crashing.tick().catch((error: Error) => {
+          expect(error.message).toBe('process killed');
+          crashed = true;
+        });
+      }
+      expect(crashed).toBe(true);
+      const [stuck] = await test.handle.db
+        .select()
+        .from(db.orders)
+        .where(and(eq(db.orders.botId, botId), eq(db.orders.status, 'new')));
+      expect(stuck).toBeDefined(); // the crash left an order half-done
 
-    const restarted = await BotRunner.load(deps(), botId);
-    await restarted.tick(); // same candle: reconcile, and do not act twice
-    const [after] = await test.handle.db.select().from(db.orders).where(eq(db.orders.id, stuck!.id));
-    expect(after!.status).toBe(point === 'afterOrderPlaced' ? 'filled' : 'canceled');
-    await run(restarted, 60);
-    await expectConsistent();
-  });
+      const restarted = await BotRunner.load(deps(), botId);
+      await restarted.tick(); // same candle: reconcile, and do not act twice
+      const [after] = await test.handle.db.select().from(db.orders).where(eq(db.orders.id, stuck!.id));
+      expect(after!.status).toBe(point === 'afterOrderPlaced' ? 'filled' : 'canceled');
+      await run(restarted, 60);
+      await expectConsistent();
+    },
+  );
 
   it('retries a flaky exchange, then pauses the bot with the reason and loses nothing', async () => {
     let failures = 2;
@@ -168,7 +187,10 @@ describe('paper bot runner', () => {
     expect(refused.length).toBeGreaterThan(0);
     expect(refused[0]!.rejectReason).toMatch(/^kill_switch/);
     expect(await test.handle.db.$count(db.orders, eq(db.orders.status, 'filled'))).toBe(0);
-    const audited = await queryRows<{ n: number }>(test.handle.db, sql`select count(*)::int as n from audit_log where action = 'risk.refused'`);
+    const audited = await queryRows<{ n: number }>(
+      test.handle.db,
+      sql`select count(*)::int as n from audit_log where action = 'risk.refused'`,
+    );
     expect(audited[0]!.n).toBe(refused.length);
     expect(events.filter((e) => e.type === 'risk_refusal')).toHaveLength(refused.length);
   });
@@ -176,8 +198,16 @@ describe('paper bot runner', () => {
   it('pauses the bot when its daily loss limit is reached', async () => {
     const runner = await BotRunner.load(deps({ limits: { ...DEFAULT_RISK_LIMITS, maxDailyLossPctPerBot: 0.01 } }), botId);
     await test.handle.db.insert(db.trades).values({
-      tenantId, botId, symbol: 'BTC/USDT', status: 'closed', amountBase: '1', openPriceQuote: '100', closePriceQuote: '99',
-      profitQuote: '-1', openedAt: new Date(), closedAt: new Date(),
+      tenantId,
+      botId,
+      symbol: 'BTC/USDT',
+      status: 'closed',
+      amountBase: '1',
+      openPriceQuote: '100',
+      closePriceQuote: '99',
+      profitQuote: '-1',
+      openedAt: new Date(),
+      closedAt: new Date(),
     });
     await run(runner, 80);
     const [bot] = await test.handle.db.select().from(db.bots).where(eq(db.bots.id, botId));
@@ -196,7 +226,14 @@ describe('paper bot runner', () => {
     expect(wallet['BTC']).toBe(1);
     expect(wallet['USDT']).toBeCloseTo(1000 - first.averagePriceQuote! * 1.001, 9);
 
-    const limit = await exchange.placeOrder({ clientOrderId: 'paper-2', symbol: 'BTC/USDT', side: 'sell', type: 'limit', amountBase: 0.5, limitPriceQuote: price * 1.02 });
+    const limit = await exchange.placeOrder({
+      clientOrderId: 'paper-2',
+      symbol: 'BTC/USDT',
+      side: 'sell',
+      type: 'limit',
+      amountBase: 0.5,
+      limitPriceQuote: price * 1.02,
+    });
     expect(limit.status).toBe('open');
     let filled: Awaited<ReturnType<typeof exchange.matchLimitOrders>> = [];
     for (let i = 0; i < 100 && filled.length === 0; i++) {
@@ -207,14 +244,29 @@ describe('paper bot runner', () => {
     expect(filled[0]!.averagePriceQuote).toBeCloseTo(price * 1.02, 9);
     expect((await exchange.balances())['BTC']).toBeCloseTo(0.5, 12);
 
-    const tooBig = await exchange.placeOrder({ clientOrderId: 'paper-3', symbol: 'BTC/USDT', side: 'buy', type: 'market', amountBase: 1000 });
+    const tooBig = await exchange.placeOrder({
+      clientOrderId: 'paper-3',
+      symbol: 'BTC/USDT',
+      side: 'buy',
+      type: 'market',
+      amountBase: 1000,
+    });
     expect(tooBig.status).toBe('rejected');
     expect(tooBig.rejectReason).toMatch(/insufficient USDT/);
   });
 
   it('ticks many bots in one pass; a failing bot does not stop the others', async () => {
     const second = crypto.randomUUID();
-    await test.handle.db.insert(db.bots).values({ id: second, tenantId, name: 'broken', strategyName: 'rsi', symbols: ['DOGE/USDT'], timeframe: '1h', status: 'running', stakeQuote: '10' });
+    await test.handle.db.insert(db.bots).values({
+      id: second,
+      tenantId,
+      name: 'broken',
+      strategyName: 'rsi',
+      symbols: ['DOGE/USDT'],
+      timeframe: '1h',
+      status: 'running',
+      stakeQuote: '10',
+    });
     const runners = [await BotRunner.load(deps(), botId), await BotRunner.load(deps(), second)];
     replay.now += HOUR;
     const report = await tickBots(test.handle.db, runners);
@@ -234,13 +286,19 @@ describe.skipIf(!realPostgresAvailable)('paper bot runner killed with SIGKILL mi
       const botId = crypto.randomUUID();
       await test.handle.db.insert(db.tenants).values({ id: tenantId, kind: 'trader', name: 'Trader' });
       await test.handle.db.insert(db.bots).values({
-        id: botId, tenantId, name: 'rsi fast', strategyName: 'rsi', parameters: { rsiPeriod: 2, rsiBuy: 30, rsiSell: 70 },
-        symbols: ['BTC/USDT'], timeframe: '1h', status: 'running', stakeQuote: '1000',
+        id: botId,
+        tenantId,
+        name: 'rsi fast',
+        strategyName: 'rsi',
+        parameters: { rsiPeriod: 2, rsiBuy: 30, rsiSell: 70 },
+        symbols: ['BTC/USDT'],
+        timeframe: '1h',
+        status: 'running',
+        stakeQuote: '1000',
       });
       await new PaperExchange(test.handle.db, { botId, tenantId, market: market(), timeframe: '1h' }).deposit('USDT', 1000);
       let bar = 40;
-      let seed = 11;
-      const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+      const random = parkMiller(11);
       for (let round = 0; round < 6; round++) {
         const child = spawn(process.execPath, [fileURLToPath(new URL('../support/runner-child.ts', import.meta.url))], {
           env: { PATH: process.env.PATH, DATABASE_URL: test.url!, BOT_ID: botId, TENANT_ID: tenantId, START_BAR: String(bar) },
@@ -277,7 +335,10 @@ describe.skipIf(!realPostgresAvailable)('paper bot runner killed with SIGKILL mi
       const net = filled.reduce((sum, o) => sum + (o.side === 'buy' ? 1 : -1) * Number(o.filledBase), 0);
       const position = await test.handle.db.select().from(db.positions).where(eq(db.positions.botId, botId));
       expect(position.length ? Number(position[0]!.amountBase) : 0).toBeCloseTo(net, 9);
-      const cash = filled.reduce((sum, o) => sum + (o.side === 'buy' ? -1 : 1) * Number(o.filledBase) * Number(o.averagePriceQuote) - Number(o.feeQuote), 1000);
+      const cash = filled.reduce(
+        (sum, o) => sum + (o.side === 'buy' ? -1 : 1) * Number(o.filledBase) * Number(o.averagePriceQuote) - Number(o.feeQuote),
+        1000,
+      );
       expect((await exchange.balances())['USDT']).toBeCloseTo(cash, 6);
       expect(ours.length).toBeLessThanOrEqual(settled.length);
     } finally {

@@ -54,7 +54,18 @@ describe.skipIf(ready !== '')('market feed election across worker processes (Pos
     const start = (id: string) =>
       new Promise<ChildProcess>((resolve, reject) => {
         const child = spawn(process.execPath, [CHILD], {
-          env: { ...process.env, DATABASE_URL: test!.url!, REDIS_URL: redis!.url, PREFIX: prefix, API_URL: binance!.url, TTL_MS: String(ttlMs), STEP_MS: String(stepMs), WORKER_ID: id, SYMBOL: key.symbol, TIMEFRAME: key.timeframe },
+          env: {
+            ...process.env,
+            DATABASE_URL: test!.url!,
+            REDIS_URL: redis!.url,
+            PREFIX: prefix,
+            API_URL: binance!.url,
+            TTL_MS: String(ttlMs),
+            STEP_MS: String(stepMs),
+            WORKER_ID: id,
+            SYMBOL: key.symbol,
+            TIMEFRAME: key.timeframe,
+          },
           stdio: ['ignore', 'pipe', 'inherit'],
         });
         children.push(child);

@@ -16,7 +16,10 @@ import { startFakeBinance, type FakeBinance } from '../support/fake-binance.ts';
 // that stopped producing bars five hours ago (so the clock is the real one: nothing waits).
 
 const HOUR = 3_600_000;
-const silent = createLogger({ log: { level: 'silent', format: 'json' } }, { destination: new Writable({ write: (_c, _e, done) => done() }) });
+const silent = createLogger(
+  { log: { level: 'silent', format: 'json' } },
+  { destination: new Writable({ write: (_c, _e, done) => done() }) },
+);
 let test: TestDatabase | undefined;
 let binance: FakeBinance | undefined;
 const services: WorkerService[] = [];
@@ -48,7 +51,17 @@ it('a stale feed sets market_feed_stale and its bar age, and queues one notice p
 
   const config = loadConfig({ OLLAMA_HOST: 'http://127.0.0.1:9' });
   const metrics = [createMetrics({ defaultMetrics: false }), createMetrics({ defaultMetrics: false })];
-  for (const m of metrics) services.push(createWorkerService({ config, db: database, logger: silent, metrics: m, secretBox: createSecretBox(crypto.randomBytes(32)), feedApiBaseUrl: binance.url }));
+  for (const m of metrics)
+    services.push(
+      createWorkerService({
+        config,
+        db: database,
+        logger: silent,
+        metrics: m,
+        secretBox: createSecretBox(crypto.randomBytes(32)),
+        feedApiBaseUrl: binance.url,
+      }),
+    );
   // Two workers whose bots trade the pair (watching is what a bot's exchangeForBot does).
   for (const service of services) service.feeds.watch(key.exchange, key.symbol, key.timeframe);
   for (const service of services) await service.feeds.step();
@@ -63,11 +76,19 @@ it('a stale feed sets market_feed_stale and its bar age, and queues one notice p
   }
   const notices = await noticesEventually(database, 1);
   expect(notices).toHaveLength(1);
-  expect(notices[0]).toMatchObject({ type: 'message', recipientDepartment: 'ceo', dedupeKey: `market-feed-stale:binance:BTC/USDT:1h:${lastOpen}` });
+  expect(notices[0]).toMatchObject({
+    type: 'message',
+    recipientDepartment: 'ceo',
+    dedupeKey: `market-feed-stale:binance:BTC/USDT:1h:${lastOpen}`,
+  });
   expect((notices[0]!.payload as { text: string }).text).toMatch(/BTC\/USDT 1h is stale .* no new entries/);
 
   // Bars arrive again, written by the pair's fetcher (in a cluster, whichever worker holds the lease): fresh again on every worker.
-  await upsertCandles(database, key, Array.from({ length: 4 }, (_, i) => [lastOpen + (i + 1) * HOUR, 100, 101, 99, 106, 5]));
+  await upsertCandles(
+    database,
+    key,
+    Array.from({ length: 4 }, (_, i) => [lastOpen + (i + 1) * HOUR, 100, 101, 99, 106, 5]),
+  );
   for (const service of services) await service.feeds.step();
   for (const m of metrics) expect((await m.marketFeedStale.get()).values[0]!.value).toBe(0);
   expect(await noticesEventually(database, 2)).toHaveLength(1);

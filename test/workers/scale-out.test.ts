@@ -17,7 +17,10 @@ import { HOUR, syntheticMarket } from '../support/synthetic-market.ts';
 
 const CHILD = fileURLToPath(new URL('../support/worker-child.ts', import.meta.url));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const silent = createLogger({ log: { level: 'silent', format: 'json' } }, { destination: new Writable({ write: (_c, _e, done) => done() }) });
+const silent = createLogger(
+  { log: { level: 'silent', format: 'json' } },
+  { destination: new Writable({ write: (_c, _e, done) => done() }) },
+);
 const ready = !realPostgresAvailable || !redisAvailable ? 'needs PostgreSQL and Redis on 127.0.0.1' : '';
 if (ready) console.log(`scale-out tests skipped: ${ready}`);
 
@@ -42,7 +45,17 @@ describe.skipIf(ready !== '')('bot ticks across worker processes (PostgreSQL + R
       new Promise<ChildProcess>((resolve, reject) => {
         const child = spawn(process.execPath, [CHILD], {
           // From bar 65 of the replayed market: its first RSI entries fall inside the 30 slots.
-          env: { ...process.env, DATABASE_URL: test.url!, REDIS_URL, PREFIX: prefix, INTERVAL_MS: String(intervalMs), TTL_MS: String(ttlMs), T0: String(t0), WORKER_ID: id, START_BAR: '65' },
+          env: {
+            ...process.env,
+            DATABASE_URL: test.url!,
+            REDIS_URL,
+            PREFIX: prefix,
+            INTERVAL_MS: String(intervalMs),
+            TTL_MS: String(ttlMs),
+            T0: String(t0),
+            WORKER_ID: id,
+            START_BAR: '65',
+          },
           stdio: ['ignore', 'pipe', 'inherit'],
         });
         children.push(child);
@@ -55,7 +68,10 @@ describe.skipIf(ready !== '')('bot ticks across worker processes (PostgreSQL + R
     const killSlot = 10;
     const slots = 30;
     await sleep(t0 - Date.now() + killSlot * intervalMs);
-    const [busiest] = await queryRows<{ worker_id: string; bots: number }>(test.handle.db, sql`select worker_id, count(distinct bot_id)::int as bots from bot_ticks group by worker_id order by 2 desc limit 1`);
+    const [busiest] = await queryRows<{ worker_id: string; bots: number }>(
+      test.handle.db,
+      sql`select worker_id, count(distinct bot_id)::int as bots from bot_ticks group by worker_id order by 2 desc limit 1`,
+    );
     const victim = ids.indexOf(busiest!.worker_id);
     expect(busiest!.bots).toBeGreaterThan(30);
     const killedAt = Date.now();
@@ -82,14 +98,23 @@ describe.skipIf(ready !== '')('bot ticks across worker processes (PostgreSQL + R
     );
     for (const row of gaps) expect(row.gap ?? 1, row.bot_id).toBeLessThanOrEqual(maxGap);
     // The killed worker's bots were taken over by the others (a new epoch each).
-    const victimBots = await queryRows<{ bot_id: string }>(test.handle.db, sql`select distinct bot_id from bot_ticks where worker_id = ${ids[victim]!}`);
-    const after = await queryRows<{ bot_id: string }>(test.handle.db, sql`select distinct bot_id from bot_ticks where worker_id <> ${ids[victim]!} and slot_at > ${new Date(killedAt + ttlMs + 3 * intervalMs).toISOString()}::timestamptz`);
+    const victimBots = await queryRows<{ bot_id: string }>(
+      test.handle.db,
+      sql`select distinct bot_id from bot_ticks where worker_id = ${ids[victim]!}`,
+    );
+    const after = await queryRows<{ bot_id: string }>(
+      test.handle.db,
+      sql`select distinct bot_id from bot_ticks where worker_id <> ${ids[victim]!} and slot_at > ${new Date(killedAt + ttlMs + 3 * intervalMs).toISOString()}::timestamptz`,
+    );
     const continued = new Set(after.map((row) => row.bot_id));
     for (const { bot_id } of victimBots) expect(continued.has(bot_id), bot_id).toBe(true);
     const epochs = await queryRows<{ n: number }>(test.handle.db, sql`select count(*)::int as n from bots where owner_epoch > 1`);
     expect(epochs[0]!.n).toBeGreaterThanOrEqual(victimBots.length);
     // No order twice: one row per client order id, in our books and at the (paper) exchange.
-    const duplicates = await queryRows<{ n: number }>(test.handle.db, sql`select count(*)::int as n from (select bot_id, client_order_id from paper_orders group by 1, 2 having count(*) > 1) d`);
+    const duplicates = await queryRows<{ n: number }>(
+      test.handle.db,
+      sql`select count(*)::int as n from (select bot_id, client_order_id from paper_orders group by 1, 2 having count(*) > 1) d`,
+    );
     expect(duplicates[0]!.n).toBe(0);
     const orders = await queryRows<{ n: number }>(test.handle.db, sql`select count(*)::int as n from orders`);
     expect(orders[0]!.n).toBeGreaterThan(0);
@@ -106,8 +131,25 @@ describe.skipIf(ready !== '')('bot ticks across worker processes (PostgreSQL + R
     const lost: string[] = [];
     // The TTL leaves a loaded machine 2 s between B's round and A's (B's lock must still hold).
     const ttlMs = 2_000;
-    const a = new BotWorker({ db: test.handle.db, locks: new RedisBotLocks({ url: REDIS_URL, workerId: 'a', ttlMs, prefix }), workerId: 'a', intervalMs: 1000, lockTtlMs: ttlMs, logger: silent, runnerFor, onLost: (id) => lost.push(id) });
-    const b = new BotWorker({ db: test.handle.db, locks: new RedisBotLocks({ url: REDIS_URL, workerId: 'b', ttlMs, prefix }), workerId: 'b', intervalMs: 1000, lockTtlMs: ttlMs, logger: silent, runnerFor });
+    const a = new BotWorker({
+      db: test.handle.db,
+      locks: new RedisBotLocks({ url: REDIS_URL, workerId: 'a', ttlMs, prefix }),
+      workerId: 'a',
+      intervalMs: 1000,
+      lockTtlMs: ttlMs,
+      logger: silent,
+      runnerFor,
+      onLost: (id) => lost.push(id),
+    });
+    const b = new BotWorker({
+      db: test.handle.db,
+      locks: new RedisBotLocks({ url: REDIS_URL, workerId: 'b', ttlMs, prefix }),
+      workerId: 'b',
+      intervalMs: 1000,
+      lockTtlMs: ttlMs,
+      logger: silent,
+      runnerFor,
+    });
     replay.now = 41 * HOUR;
     expect(await a.round(1_000_000)).toEqual({ ticked: 1, skipped: 0 });
     // A stalls (no heartbeat) past its TTL; B takes the bot with a new epoch.
@@ -136,9 +178,26 @@ describe('stopping a worker whose ticks hang (an exchange that never answers)', 
       await seedPaperBots(test.handle.db, 4);
       let started = 0;
       let tickStarted!: () => void;
-      const firstTick = new Promise<void>((resolve) => (tickStarted = resolve));
-      const hanging = { tick: () => ((started += 1), tickStarted(), new Promise<never>(() => {})) };
-      const worker = new BotWorker({ db: test.handle.db, locks: new LocalBotLocks(), workerId: 'w', intervalMs: 60_000, lockTtlMs: 30_000, concurrency: 1, logger: silent, runnerFor: async () => hanging as never });
+      const firstTick = new Promise<void>((resolve) => {
+        tickStarted = resolve;
+      });
+      const hanging = {
+        tick: () => {
+          started += 1;
+          tickStarted();
+          return new Promise<never>(() => {});
+        },
+      };
+      const worker = new BotWorker({
+        db: test.handle.db,
+        locks: new LocalBotLocks(),
+        workerId: 'w',
+        intervalMs: 60_000,
+        lockTtlMs: 30_000,
+        concurrency: 1,
+        logger: silent,
+        runnerFor: async () => hanging as never,
+      });
       void worker.round(Date.now());
       await firstTick;
       await worker.stop(20); // returns although the tick never will
@@ -158,12 +217,23 @@ describe('a worker on a clock moved by the test', () => {
     const replay = syntheticMarket(40);
     const runnerFor = fencedPaperRunner(test.handle.db, replay);
     const worker = new BotWorker({
-      db: test.handle.db, locks: new LocalBotLocks(), workerId: 'w', intervalMs, lockTtlMs: 30_000, logger: silent, clock,
-      runnerFor, onMissedSlots: (n) => missed.push(n),
+      db: test.handle.db,
+      locks: new LocalBotLocks(),
+      workerId: 'w',
+      intervalMs,
+      lockTtlMs: 30_000,
+      logger: silent,
+      clock,
+      runnerFor,
+      onMissedSlots: (n) => missed.push(n),
     });
     try {
       await seedPaperBots(test.handle.db, 3);
-      const ticks = async () => queryRows<{ slot: string; n: number }>(test.handle.db, sql`select slot_at::text as slot, count(*)::int as n from bot_ticks group by 1 order by 1`);
+      const ticks = async () =>
+        queryRows<{ slot: string; n: number }>(
+          test.handle.db,
+          sql`select slot_at::text as slot, count(*)::int as n from bot_ticks group by 1 order by 1`,
+        );
       worker.start();
       // Five slots: the clock stands still while a round runs.
       await clock.runUntil(async () => (await ticks()).length === 5, { stepMs: 1_000, idle: () => !worker.inRound, what: 'five slots' });
@@ -174,7 +244,11 @@ describe('a worker on a clock moved by the test', () => {
       // The machine sleeps for an hour: the worker does not replay 360 slots, it jumps to the current one.
       const before = (await ticks()).length;
       await clock.jump(3_600_000);
-      await clock.runUntil(async () => (await ticks()).length >= before + 2, { stepMs: 1_000, idle: () => !worker.inRound, what: 'slots after the sleep' });
+      await clock.runUntil(async () => (await ticks()).length >= before + 2, {
+        stepMs: 1_000,
+        idle: () => !worker.inRound,
+        what: 'slots after the sleep',
+      });
       expect(missed).toHaveLength(1);
       expect(missed[0]).toBeGreaterThan(300);
       const after = (await ticks()).slice(before);

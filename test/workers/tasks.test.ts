@@ -18,7 +18,10 @@ import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
 // down here: the report comes from the template).
 
 let test: TestDatabase;
-const silent = createLogger({ log: { level: 'silent', format: 'json' } }, { destination: new Writable({ write: (_c, _e, done) => done() }) });
+const silent = createLogger(
+  { log: { level: 'silent', format: 'json' } },
+  { destination: new Writable({ write: (_c, _e, done) => done() }) },
+);
 
 beforeAll(async () => {
   test = await createTestDatabase('pglite');
@@ -31,12 +34,30 @@ afterAll(async () => {
 it('declares the company schedules and each runs: reports queued once per day, anomalies answered, runs counted', async () => {
   const config = loadConfig({ OLLAMA_HOST: 'http://127.0.0.1:9', SCHEDULE_TIMEZONE: 'America/Sao_Paulo' });
   const billing = new BillingService(test.handle.db, undefined);
-  const runtime = { config, logger: silent, database: test.handle, billing, secretBox: createSecretBox(crypto.randomBytes(32)) } as unknown as Runtime;
+  const runtime = {
+    config,
+    logger: silent,
+    database: test.handle,
+    billing,
+    secretBox: createSecretBox(crypto.randomBytes(32)),
+  } as unknown as Runtime;
   const metrics = createMetrics({ defaultMetrics: false });
   const gateway = new ModelGateway(config.ollama);
-  const agents = { mastra: createMastra({ db: test.handle.db, gateway, logger: silent, billing, metrics }), gateway, logger: silent, metrics };
+  const agents = {
+    mastra: createMastra({ db: test.handle.db, gateway, logger: silent, billing, metrics }),
+    gateway,
+    logger: silent,
+    metrics,
+  };
   const tasks = scheduledTasks(runtime, agents);
-  expect(tasks.map((t) => `${t.queue}/${t.key}`)).toEqual(['reports/executive-report-daily', 'reports/executive-report-weekly', 'webhooks/dunning-check', 'agent-tasks/anomaly-scan', 'agent-tasks/workflow-recovery', 'agent-tasks/embedded-database-maintenance']);
+  expect(tasks.map((t) => `${t.queue}/${t.key}`)).toEqual([
+    'reports/executive-report-daily',
+    'reports/executive-report-weekly',
+    'webhooks/dunning-check',
+    'agent-tasks/anomaly-scan',
+    'agent-tasks/workflow-recovery',
+    'agent-tasks/embedded-database-maintenance',
+  ]);
   expect(tasks[0]!.repeat).toEqual({ cron: '0 8 * * *', timezone: 'America/Sao_Paulo' });
   expect(tasks[1]!.repeat).toEqual({ cron: '0 8 * * 1', timezone: 'America/Sao_Paulo' });
 

@@ -14,21 +14,36 @@ describe.skipIf(missing)('botcriptofy worker and status (PostgreSQL + Redis)', (
 
   it('runs a worker that `status` sees with its bots, and stops it cleanly on SIGTERM', async () => {
     test = await createTestDatabase('postgres', { migrate: false });
-    const env = { DATABASE_URL: test.url!, REDIS_URL, MASTER_KEY: 'cd'.repeat(32), BOT_TICK_INTERVAL_S: '1', BOT_LOCK_TTL_MS: '3000', LOG_LEVEL: 'info' };
+    const env = {
+      DATABASE_URL: test.url!,
+      REDIS_URL,
+      MASTER_KEY: 'cd'.repeat(32),
+      BOT_TICK_INTERVAL_S: '1',
+      BOT_LOCK_TTL_MS: '3000',
+      LOG_LEVEL: 'info',
+    };
     const seeded = await runCli(['seed', '--demo', '--traders', '10', '--as-of', '2026-11-01'], env);
     expect(seeded.code, seeded.stderr).toBe(0);
     const worker = await startCli(['worker'], env, (line) => line.includes('worker ready'));
     try {
-      type Summary = { jobs: string; workers: { alive: boolean; bots: number }[]; queues: Record<string, unknown>; bots: Record<string, number> };
+      type Summary = {
+        jobs: string;
+        workers: { alive: boolean; bots: number }[];
+        queues: Record<string, unknown>;
+        bots: Record<string, number>;
+      };
       // Until the worker's first round has been seen (it heartbeats as it ticks, every second here).
       let summary: Summary | undefined;
       await expect
-        .poll(async () => {
-          const status = await runCli(['status', '--json'], env);
-          expect(status.code, status.stderr).toBe(0);
-          summary = JSON.parse(status.stdout) as Summary;
-          return summary.workers.filter((w) => w.alive).length;
-        }, { timeout: 60_000, interval: 250 })
+        .poll(
+          async () => {
+            const status = await runCli(['status', '--json'], env);
+            expect(status.code, status.stderr).toBe(0);
+            summary = JSON.parse(status.stdout) as Summary;
+            return summary.workers.filter((w) => w.alive).length;
+          },
+          { timeout: 60_000, interval: 250 },
+        )
         .toBe(1);
       if (!summary) throw new Error('no status');
       expect(summary.jobs).toBe('bullmq');
@@ -49,7 +64,15 @@ describe.skipIf(missing)('botcriptofy worker and status (PostgreSQL + Redis)', (
     const redis = await startPrivateRedis();
     const db = await createTestDatabase('postgres', { migrate: false });
     try {
-      const env = { DATABASE_URL: db.url!, REDIS_URL: redis.url, MASTER_KEY: 'cd'.repeat(32), BOT_TICK_INTERVAL_S: '1', BOT_LOCK_TTL_MS: '3000', SCHEDULE_CHECK_S: '1', LOG_LEVEL: 'info' };
+      const env = {
+        DATABASE_URL: db.url!,
+        REDIS_URL: redis.url,
+        MASTER_KEY: 'cd'.repeat(32),
+        BOT_TICK_INTERVAL_S: '1',
+        BOT_LOCK_TTL_MS: '3000',
+        SCHEDULE_CHECK_S: '1',
+        LOG_LEVEL: 'info',
+      };
       const seeded = await runCli(['seed', '--demo', '--traders', '5', '--as-of', '2026-11-01'], env);
       expect(seeded.code, seeded.stderr).toBe(0);
       const worker = await startCli(['worker'], env, (line) => line.includes('worker ready'));

@@ -34,7 +34,10 @@ async function runAndKill(env: Record<string, string>, modelAsked: Promise<void>
 }
 
 async function workflowToolCalls(database: Database): Promise<string[]> {
-  const rows = await database.select({ tool: db.auditLog.tool }).from(db.auditLog).where(and(eq(db.auditLog.actorId, `system:workflow:${EXECUTIVE_REPORT}`), eq(db.auditLog.action, 'tool.call')));
+  const rows = await database
+    .select({ tool: db.auditLog.tool })
+    .from(db.auditLog)
+    .where(and(eq(db.auditLog.actorId, `system:workflow:${EXECUTIVE_REPORT}`), eq(db.auditLog.action, 'tool.call')));
   return rows.map((r) => r.tool ?? '').sort();
 }
 
@@ -43,7 +46,8 @@ async function resumeAndCheck(database: Database, ollamaUrl: string): Promise<vo
   const [left] = await database.select().from(db.mastraWorkflowSnapshots).where(eq(db.mastraWorkflowSnapshots.runId, RUN_ID));
   const snapshot = left!.snapshot as { status: string; context: Record<string, { status: string }> };
   expect(snapshot.status).toBe('running');
-  for (const step of ['finance', 'trading', 'security', 'support', 'sales', 'marketing', 'audit', 'system']) expect(snapshot.context[step]?.status, step).toBe('success');
+  for (const step of ['finance', 'trading', 'security', 'support', 'sales', 'marketing', 'audit', 'system'])
+    expect(snapshot.context[step]?.status, step).toBe('success');
   expect(snapshot.context['deliver']).toBeUndefined();
   const before = await workflowToolCalls(database);
   expect(before).toHaveLength(10);
@@ -53,7 +57,11 @@ async function resumeAndCheck(database: Database, ollamaUrl: string): Promise<vo
   const runtime = workflowRuntime(database, { ollamaUrl });
   const outcomes = await recoverInterruptedRuns(runtime.mastra, [EXECUTIVE_REPORT], { staleAfterMs: 0 });
   expect(outcomes).toHaveLength(1);
-  expect(outcomes[0]).toMatchObject({ runId: RUN_ID, status: 'success', result: { summaryFrom: 'model', delivery: { queued: true, duplicate: false } } });
+  expect(outcomes[0]).toMatchObject({
+    runId: RUN_ID,
+    status: 'success',
+    result: { summaryFrom: 'model', delivery: { queued: true, duplicate: false } },
+  });
   expect(await workflowToolCalls(database)).toEqual(before);
   const sent = await database.select().from(db.notifications).where(eq(db.notifications.type, 'executive_report'));
   expect(sent).toHaveLength(1);
@@ -79,20 +87,24 @@ function scriptedModel() {
 }
 
 describe('a workflow process killed between steps', () => {
-  it.skipIf(!realPostgresAvailable)('resumes on PostgreSQL from another process without repeating side effects', async () => {
-    const test = await createTestDatabase('postgres');
-    const model = scriptedModel();
-    const fake = await startFakeOllama(model.script);
-    try {
-      await seedDemo(test.handle.db);
-      await runAndKill({ DATABASE_URL: test.url!, OLLAMA_HOST: fake.url, RUN_ID }, model.modelAsked);
-      model.answer();
-      await resumeAndCheck(test.handle.db, fake.url);
-    } finally {
-      await fake.close();
-      await test.dispose();
-    }
-  }, 120_000);
+  it.skipIf(!realPostgresAvailable)(
+    'resumes on PostgreSQL from another process without repeating side effects',
+    async () => {
+      const test = await createTestDatabase('postgres');
+      const model = scriptedModel();
+      const fake = await startFakeOllama(model.script);
+      try {
+        await seedDemo(test.handle.db);
+        await runAndKill({ DATABASE_URL: test.url!, OLLAMA_HOST: fake.url, RUN_ID }, model.modelAsked);
+        model.answer();
+        await resumeAndCheck(test.handle.db, fake.url);
+      } finally {
+        await fake.close();
+        await test.dispose();
+      }
+    },
+    120_000,
+  );
 
   it('resumes on the embedded database (PGlite in a folder) after the killed process left it', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bcf-wf-crash-'));

@@ -26,10 +26,31 @@ describe('botcriptofy report', () => {
   it('--json --send: the figures, the text with the model summary, queued for the CEO', async () => {
     const result = await runCliHere(['report', '--json', '--send'], { DATA_DIR: dataDir, OLLAMA_HOST: fake.url });
     expect(result.code, result.stderr).toBe(0);
-    const report = JSON.parse(result.stdout) as Record<string, unknown> & { figures: Record<string, Record<string, unknown>>; text: string };
-    expect(report).toMatchObject({ period: 'daily', summaryFrom: 'model', grounded: true, modelCalls: 1, delivery: { queued: true, duplicate: false } });
-    expect(Object.keys(report.figures).sort()).toEqual(['audit', 'finance', 'marketing', 'sales', 'security', 'support', 'system', 'trading']);
-    expect(report.figures['finance']!['revenue_summary']).toMatchObject({ mrrCents: expect.any(Number), payingCustomers: expect.any(Number) });
+    const report = JSON.parse(result.stdout) as Record<string, unknown> & {
+      figures: Record<string, Record<string, unknown>>;
+      text: string;
+    };
+    expect(report).toMatchObject({
+      period: 'daily',
+      summaryFrom: 'model',
+      grounded: true,
+      modelCalls: 1,
+      delivery: { queued: true, duplicate: false },
+    });
+    expect(Object.keys(report.figures).sort()).toEqual([
+      'audit',
+      'finance',
+      'marketing',
+      'sales',
+      'security',
+      'support',
+      'system',
+      'trading',
+    ]);
+    expect(report.figures['finance']!['revenue_summary']).toMatchObject({
+      mrrCents: expect.any(Number),
+      payingCustomers: expect.any(Number),
+    });
     const paying = (report.figures['finance']!['revenue_summary'] as { payingCustomers: number }).payingCustomers;
     expect(report.text).toContain(`Temos ${paying} clientes pagantes.`);
     expect(report.text).toContain('💰 Financeiro: MRR R$');
@@ -37,9 +58,14 @@ describe('botcriptofy report', () => {
   });
 
   it('prints the weekly report as text, offline, in English on request; refuses an unknown period', async () => {
-    const result = await runCliHere(['report', '--period', 'weekly', '--offline', '--lang', 'en'], { DATA_DIR: dataDir, OLLAMA_HOST: fake.url });
+    const result = await runCliHere(['report', '--period', 'weekly', '--offline', '--lang', 'en'], {
+      DATA_DIR: dataDir,
+      OLLAMA_HOST: fake.url,
+    });
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/^📊 Weekly executive report — week to \d{4}-\d{2}-\d{2}\n\n\(automatic summary, without the model, as asked\)\n/);
+    expect(result.stdout).toMatch(
+      /^📊 Weekly executive report — week to \d{4}-\d{2}-\d{2}\n\n\(automatic summary, without the model, as asked\)\n/,
+    );
     expect(result.stdout).toContain('🔏 Audit: trail intact');
     const wrong = await runCliHere(['report', '--period', 'monthly'], { DATA_DIR: dataDir });
     expect(wrong.code).toBe(2);

@@ -13,17 +13,57 @@ export const auditTools = [
     domain: 'audit',
     effect: 'read',
     access: { departments: ['audit', 'security'] },
-    input: z.strictObject({ tool: z.string().max(100).optional(), outcome: z.enum(['ok', 'denied', 'error', 'pending_approval']).optional(), hours: z.number().int().min(1).max(24 * 90).default(24), limit: z.number().int().min(1).max(100).default(20) }),
-    output: z.object({ hours: z.number(), entries: z.array(z.object({ id: z.number(), at: z.string(), actor: z.string().nullable(), agent: z.string().nullable(), action: z.string(), tool: z.string().nullable(), outcome: z.string() })) }),
+    input: z.strictObject({
+      tool: z.string().max(100).optional(),
+      outcome: z.enum(['ok', 'denied', 'error', 'pending_approval']).optional(),
+      hours: z
+        .number()
+        .int()
+        .min(1)
+        .max(24 * 90)
+        .default(24),
+      limit: z.number().int().min(1).max(100).default(20),
+    }),
+    output: z.object({
+      hours: z.number(),
+      entries: z.array(
+        z.object({
+          id: z.number(),
+          at: z.string(),
+          actor: z.string().nullable(),
+          agent: z.string().nullable(),
+          action: z.string(),
+          tool: z.string().nullable(),
+          outcome: z.string(),
+        }),
+      ),
+    }),
     async execute(ctx, input) {
       const since = new Date(ctx.now().getTime() - input.hours * 3_600_000);
       const rows = await ctx.db
         .select()
         .from(auditLog)
-        .where(and(gte(auditLog.occurredAt, since), input.tool ? eq(auditLog.tool, input.tool) : undefined, input.outcome ? eq(auditLog.outcome, input.outcome) : undefined))
+        .where(
+          and(
+            gte(auditLog.occurredAt, since),
+            input.tool ? eq(auditLog.tool, input.tool) : undefined,
+            input.outcome ? eq(auditLog.outcome, input.outcome) : undefined,
+          ),
+        )
         .orderBy(desc(auditLog.id))
         .limit(input.limit);
-      return { hours: input.hours, entries: rows.map((r) => ({ id: r.id, at: r.occurredAt.toISOString(), actor: r.actorId, agent: r.agent, action: r.action, tool: r.tool, outcome: r.outcome })) };
+      return {
+        hours: input.hours,
+        entries: rows.map((r) => ({
+          id: r.id,
+          at: r.occurredAt.toISOString(),
+          actor: r.actorId,
+          agent: r.agent,
+          action: r.action,
+          tool: r.tool,
+          outcome: r.outcome,
+        })),
+      };
     },
   }),
   defineTool({
@@ -53,9 +93,23 @@ export const companyTools = [
     input: z.strictObject({}),
     output: z.object({
       /** The windows of the figures below, so an answer may say them: 30 days (churn, net new MRR, failed payments, trading, won leads), 24 hours (security). */
-      windowDays: z.number(), securityWindowHours: z.number(),
-      finance: z.object({ mrrCents: z.number(), arrCents: z.number(), payingCustomers: z.number(), customerChurn30dPct: z.number().nullable(), netNewMrr30dCents: z.number(), failedPayments30d: z.number(), atRiskCents: z.number() }),
-      trading: z.object({ runningBots: z.number(), closedTrades30d: z.number(), profit30dQuote: z.number(), winRate30dPct: z.number().nullable() }),
+      windowDays: z.number(),
+      securityWindowHours: z.number(),
+      finance: z.object({
+        mrrCents: z.number(),
+        arrCents: z.number(),
+        payingCustomers: z.number(),
+        customerChurn30dPct: z.number().nullable(),
+        netNewMrr30dCents: z.number(),
+        failedPayments30d: z.number(),
+        atRiskCents: z.number(),
+      }),
+      trading: z.object({
+        runningBots: z.number(),
+        closedTrades30d: z.number(),
+        profit30dQuote: z.number(),
+        winRate30dPct: z.number().nullable(),
+      }),
       support: z.object({ openTickets: z.number(), overdueTickets: z.number() }),
       sales: z.object({ openLeads: z.number(), won30d: z.number() }),
       marketing: z.object({ activeCampaigns: z.number() }),
@@ -85,13 +139,23 @@ export const companyTools = [
       );
       const n = (key: string) => Number(row?.[key] ?? 0);
       return {
-        windowDays: FINANCE_WINDOWS.churnDays, securityWindowHours: 24,
+        windowDays: FINANCE_WINDOWS.churnDays,
+        securityWindowHours: 24,
         finance: {
-          mrrCents: finance.mrrCents, arrCents: finance.arrCents, payingCustomers: finance.payingCustomers,
-          customerChurn30dPct: finance.customerChurnPct, netNewMrr30dCents: finance.netNewMrrCents,
-          failedPayments30d: payments.failedPayments, atRiskCents: payments.atRiskCents,
+          mrrCents: finance.mrrCents,
+          arrCents: finance.arrCents,
+          payingCustomers: finance.payingCustomers,
+          customerChurn30dPct: finance.customerChurnPct,
+          netNewMrr30dCents: finance.netNewMrrCents,
+          failedPayments30d: payments.failedPayments,
+          atRiskCents: payments.atRiskCents,
         },
-        trading: { runningBots: bots.runningBots, closedTrades30d: pnl.closedTrades, profit30dQuote: pnl.profitQuote, winRate30dPct: pnl.winRatePct },
+        trading: {
+          runningBots: bots.runningBots,
+          closedTrades30d: pnl.closedTrades,
+          profit30dQuote: pnl.profitQuote,
+          winRate30dPct: pnl.winRatePct,
+        },
         support: { openTickets: n('open_tickets'), overdueTickets: n('overdue_tickets') },
         sales: { openLeads: n('open_leads'), won30d: n('won_leads') },
         marketing: { activeCampaigns: n('active_campaigns') },

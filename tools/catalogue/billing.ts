@@ -21,12 +21,38 @@ export const billingTools = [
     output: z.object({
       asOf: z.string(),
       /** The windows of the churn figures and of LTV's churn, in days (so an answer may say them). */
-      churnWindowDays: z.number(), ltvChurnWindowDays: z.number(),
-      mrrCents: z.number(), arrCents: z.number(), payingCustomers: z.number(), arpuCents: z.number(),
-      customerChurn30dPct: z.number().nullable(), customersLost30d: z.number(), payingCustomers30dAgo: z.number(), revenueChurn30dPct: z.number().nullable(),
-      monthlyChurn90dPct: z.number().nullable(), ltvCents: z.number().nullable(),
-      netNewMrr: z.object({ days: z.number(), newCents: z.number(), expansionCents: z.number(), contractionCents: z.number(), churnedCents: z.number(), netNewCents: z.number() }),
-      months: z.array(z.object({ month: z.string(), newCents: z.number(), expansionCents: z.number(), contractionCents: z.number(), churnedCents: z.number(), netNewCents: z.number(), endingMrrCents: z.number(), customerChurnPct: z.number().nullable() })),
+      churnWindowDays: z.number(),
+      ltvChurnWindowDays: z.number(),
+      mrrCents: z.number(),
+      arrCents: z.number(),
+      payingCustomers: z.number(),
+      arpuCents: z.number(),
+      customerChurn30dPct: z.number().nullable(),
+      customersLost30d: z.number(),
+      payingCustomers30dAgo: z.number(),
+      revenueChurn30dPct: z.number().nullable(),
+      monthlyChurn90dPct: z.number().nullable(),
+      ltvCents: z.number().nullable(),
+      netNewMrr: z.object({
+        days: z.number(),
+        newCents: z.number(),
+        expansionCents: z.number(),
+        contractionCents: z.number(),
+        churnedCents: z.number(),
+        netNewCents: z.number(),
+      }),
+      months: z.array(
+        z.object({
+          month: z.string(),
+          newCents: z.number(),
+          expansionCents: z.number(),
+          contractionCents: z.number(),
+          churnedCents: z.number(),
+          netNewCents: z.number(),
+          endingMrrCents: z.number(),
+          customerChurnPct: z.number().nullable(),
+        }),
+      ),
     }),
     async execute(ctx, input) {
       const asOf = ctx.now();
@@ -34,12 +60,36 @@ export const billingTools = [
       const window = f.extra[0]!;
       return {
         asOf: f.asOf,
-        churnWindowDays: FINANCE_WINDOWS.churnDays, ltvChurnWindowDays: FINANCE_WINDOWS.ltvChurnDays,
-        mrrCents: f.mrrCents, arrCents: f.arrCents, payingCustomers: f.payingCustomers, arpuCents: f.arpuCents,
-        customerChurn30dPct: f.customerChurnPct, customersLost30d: f.last30d.customersLost, payingCustomers30dAgo: f.last30d.payingAtStart, revenueChurn30dPct: f.revenueChurnPct,
-        monthlyChurn90dPct: f.monthlyChurn90dPct, ltvCents: f.ltvCents,
-        netNewMrr: { days: input.days, newCents: window.newCents, expansionCents: window.expansionCents, contractionCents: window.contractionCents, churnedCents: window.churnedCents, netNewCents: window.netNewCents },
-        months: f.months.map((m) => ({ month: m.month, newCents: m.newCents, expansionCents: m.expansionCents, contractionCents: m.contractionCents, churnedCents: m.churnedCents, netNewCents: m.netNewCents, endingMrrCents: m.endingMrrCents, customerChurnPct: m.customerChurnPct })),
+        churnWindowDays: FINANCE_WINDOWS.churnDays,
+        ltvChurnWindowDays: FINANCE_WINDOWS.ltvChurnDays,
+        mrrCents: f.mrrCents,
+        arrCents: f.arrCents,
+        payingCustomers: f.payingCustomers,
+        arpuCents: f.arpuCents,
+        customerChurn30dPct: f.customerChurnPct,
+        customersLost30d: f.last30d.customersLost,
+        payingCustomers30dAgo: f.last30d.payingAtStart,
+        revenueChurn30dPct: f.revenueChurnPct,
+        monthlyChurn90dPct: f.monthlyChurn90dPct,
+        ltvCents: f.ltvCents,
+        netNewMrr: {
+          days: input.days,
+          newCents: window.newCents,
+          expansionCents: window.expansionCents,
+          contractionCents: window.contractionCents,
+          churnedCents: window.churnedCents,
+          netNewCents: window.netNewCents,
+        },
+        months: f.months.map((m) => ({
+          month: m.month,
+          newCents: m.newCents,
+          expansionCents: m.expansionCents,
+          contractionCents: m.contractionCents,
+          churnedCents: m.churnedCents,
+          netNewCents: m.netNewCents,
+          endingMrrCents: m.endingMrrCents,
+          customerChurnPct: m.customerChurnPct,
+        })),
       };
     },
   }),
@@ -50,7 +100,14 @@ export const billingTools = [
     effect: 'read',
     access: { departments: ['finance', 'subscriptions'] },
     input: z.strictObject({ days: z.number().int().min(1).max(365).default(FINANCE_WINDOWS.failedPaymentsDays) }),
-    output: z.object({ days: z.number(), failedPayments: z.number(), failedAmountCents: z.number(), atRiskCents: z.number(), pastDueSubscriptions: z.number(), recent: z.array(z.object({ paymentId: z.string(), email: z.string(), amountCents: z.number(), at: z.string() })) }),
+    output: z.object({
+      days: z.number(),
+      failedPayments: z.number(),
+      failedAmountCents: z.number(),
+      atRiskCents: z.number(),
+      pastDueSubscriptions: z.number(),
+      recent: z.array(z.object({ paymentId: z.string(), email: z.string(), amountCents: z.number(), at: z.string() })),
+    }),
     async execute(ctx, input) {
       const risk = await paymentRisk(ctx.db, lastDays(ctx.now(), input.days));
       const recent = await ctx.db
@@ -60,7 +117,11 @@ export const billingTools = [
         .where(eq(payments.status, 'failed'))
         .orderBy(desc(payments.createdAt))
         .limit(5);
-      return { days: input.days, ...risk, recent: recent.map((r) => ({ paymentId: r.id, email: r.email, amountCents: r.amount, at: r.at.toISOString() })) };
+      return {
+        days: input.days,
+        ...risk,
+        recent: recent.map((r) => ({ paymentId: r.id, email: r.email, amountCents: r.amount, at: r.at.toISOString() })),
+      };
     },
   }),
   defineTool({
@@ -72,16 +133,21 @@ export const billingTools = [
     approverDepartment: 'finance',
     input: z.strictObject({ paymentId: z.uuid(), amountCents: z.number().int().positive().optional(), reason: z.string().min(3).max(300) }),
     output: z.object({ refundId: z.string(), amountCents: z.number() }),
-    summarize: (input, locale) => locale === 'en'
-      ? `Refund ${input.amountCents === undefined ? 'the whole payment' : formatBrlCents(input.amountCents, 'en')} of payment ${input.paymentId}: ${input.reason}`
-      : `Reembolsar ${input.amountCents === undefined ? 'o pagamento inteiro' : formatBrlCents(input.amountCents, 'pt-BR')} do pagamento ${input.paymentId}: ${input.reason}`,
+    summarize: (input, locale) =>
+      locale === 'en'
+        ? `Refund ${input.amountCents === undefined ? 'the whole payment' : formatBrlCents(input.amountCents, 'en')} of payment ${input.paymentId}: ${input.reason}`
+        : `Reembolsar ${input.amountCents === undefined ? 'o pagamento inteiro' : formatBrlCents(input.amountCents, 'pt-BR')} do pagamento ${input.paymentId}: ${input.reason}`,
     async tenantOf(ctx, input) {
       requireStripe(ctx, 'A refund');
       const [payment] = await ctx.db.select({ tenantId: payments.tenantId }).from(payments).where(eq(payments.id, input.paymentId));
       if (!payment) throw new ToolRefusal('not_found', `No payment ${input.paymentId}.`);
       return payment.tenantId;
     },
-    execute: (ctx, input) => ctx.billing.refund(input.paymentId, input.amountCents, input.reason, { kind: 'system', id: ctx.actor.kind === 'system' ? ctx.actor.name : undefined }),
+    execute: (ctx, input) =>
+      ctx.billing.refund(input.paymentId, input.amountCents, input.reason, {
+        kind: 'system',
+        id: ctx.actor.kind === 'system' ? ctx.actor.name : undefined,
+      }),
   }),
   defineTool({
     name: 'list_plans',
@@ -90,9 +156,30 @@ export const billingTools = [
     effect: 'read',
     access: { departments: ['subscriptions', 'sales', 'support', 'finance'], traders: true },
     input: z.strictObject({}),
-    output: z.object({ plans: z.array(z.object({ id: z.string(), name: z.string(), monthlyPriceCents: z.number(), yearlyPriceCents: z.number(), botsAllowed: z.number(), liveTradingAllowed: z.boolean(), backtestsPerDay: z.number(), symbolsPerBot: z.number() })) }),
+    output: z.object({
+      plans: z.array(
+        z.object({
+          id: z.string(),
+          name: z.string(),
+          monthlyPriceCents: z.number(),
+          yearlyPriceCents: z.number(),
+          botsAllowed: z.number(),
+          liveTradingAllowed: z.boolean(),
+          backtestsPerDay: z.number(),
+          symbolsPerBot: z.number(),
+        }),
+      ),
+    }),
     async execute() {
-      return { plans: Object.values(PLANS).map((p) => ({ id: p.id, name: p.name, monthlyPriceCents: p.monthlyPriceCents, yearlyPriceCents: p.yearlyPriceCents, ...p.limits })) };
+      return {
+        plans: Object.values(PLANS).map((p) => ({
+          id: p.id,
+          name: p.name,
+          monthlyPriceCents: p.monthlyPriceCents,
+          yearlyPriceCents: p.yearlyPriceCents,
+          ...p.limits,
+        })),
+      };
     },
   }),
   defineTool({
@@ -102,32 +189,55 @@ export const billingTools = [
     effect: 'read',
     access: { departments: ['subscriptions', 'support', 'finance'], traders: true },
     input: z.strictObject({ email: z.email().optional() }),
-    output: z.object({ plan: z.string(), status: z.string().nullable(), amountCents: z.number(), interval: z.string().nullable(), renewsAt: z.string().nullable(), cancelAtPeriodEnd: z.boolean() }),
+    output: z.object({
+      plan: z.string(),
+      status: z.string().nullable(),
+      amountCents: z.number(),
+      interval: z.string().nullable(),
+      renewsAt: z.string().nullable(),
+      cancelAtPeriodEnd: z.boolean(),
+    }),
     async execute(ctx, input) {
       const scope = await traderScope(ctx, input.email);
       const plan = await currentPlan(ctx.db, scope);
-      const [sub] = await selectScoped(ctx.db, scope, subscriptions, { where: inArray(subscriptions.status, ['active', 'trialing', 'past_due']), orderBy: desc(subscriptions.startedAt), limit: 1 });
-      return { plan: plan.id, status: sub?.status ?? null, amountCents: sub?.amountCents ?? 0, interval: sub?.interval ?? null, renewsAt: sub?.currentPeriodEnd.toISOString() ?? null, cancelAtPeriodEnd: sub?.cancelAtPeriodEnd ?? false };
+      const [sub] = await selectScoped(ctx.db, scope, subscriptions, {
+        where: inArray(subscriptions.status, ['active', 'trialing', 'past_due']),
+        orderBy: desc(subscriptions.startedAt),
+        limit: 1,
+      });
+      return {
+        plan: plan.id,
+        status: sub?.status ?? null,
+        amountCents: sub?.amountCents ?? 0,
+        interval: sub?.interval ?? null,
+        renewsAt: sub?.currentPeriodEnd.toISOString() ?? null,
+        cancelAtPeriodEnd: sub?.cancelAtPeriodEnd ?? false,
+      };
     },
   }),
   defineTool({
     name: 'change_plan',
-    description: "Move a trader to another plan (needs approval by the Subscriptions head or the CEO).",
+    description: 'Move a trader to another plan (needs approval by the Subscriptions head or the CEO).',
     domain: 'subscriptions',
     effect: 'approval',
     access: { departments: ['subscriptions'] },
     approverDepartment: 'subscriptions',
     input: z.strictObject({ email: z.email(), planId, interval: z.enum(['month', 'year']).default('month') }),
     output: z.object({ email: z.string(), planId: z.string() }),
-    summarize: (input, locale) => locale === 'en'
-      ? `Move ${input.email} to ${PLANS[input.planId].name} (${input.interval === 'year' ? 'yearly' : 'monthly'})`
-      : `Passar ${input.email} para o ${PLANS[input.planId].name} (${input.interval === 'year' ? 'anual' : 'mensal'})`,
+    summarize: (input, locale) =>
+      locale === 'en'
+        ? `Move ${input.email} to ${PLANS[input.planId].name} (${input.interval === 'year' ? 'yearly' : 'monthly'})`
+        : `Passar ${input.email} para o ${PLANS[input.planId].name} (${input.interval === 'year' ? 'anual' : 'mensal'})`,
     async tenantOf(ctx, input) {
       requireStripe(ctx, 'Changing plans');
       return (await traderScope(ctx, input.email)).tenantId;
     },
     async execute(ctx, input) {
-      await ctx.billing.changePlan(await traderScope(ctx, input.email), { planId: input.planId, interval: input.interval }, { kind: 'system' });
+      await ctx.billing.changePlan(
+        await traderScope(ctx, input.email),
+        { planId: input.planId, interval: input.interval },
+        { kind: 'system' },
+      );
       return { email: input.email, planId: input.planId };
     },
   }),
@@ -138,5 +248,9 @@ export const billingTools = [
  * charged or refunded, so nobody is asked to approve what could only fail.
  */
 function requireStripe(ctx: ToolContext, operation: string): void {
-  if (ctx.billing.localMode) throw new ToolRefusal('unavailable', `${operation} needs Stripe: set STRIPE_SECRET_KEY (billing runs in local mode; nothing is charged or refunded).`);
+  if (ctx.billing.localMode)
+    throw new ToolRefusal(
+      'unavailable',
+      `${operation} needs Stripe: set STRIPE_SECRET_KEY (billing runs in local mode; nothing is charged or refunded).`,
+    );
 }

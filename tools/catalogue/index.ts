@@ -9,7 +9,18 @@ import { supportTools } from './support.ts';
 import { tradingTools } from './trading.ts';
 
 /** Every tool, each with its policy (`access`) and approval rules beside it. */
-export const CATALOGUE = [...tradingTools, ...billingTools, ...securityTools, ...supportTools, ...auditTools, ...salesTools, ...marketingTools, ...documentTools, ...settingsTools, ...companyTools];
+export const CATALOGUE = [
+  ...tradingTools,
+  ...billingTools,
+  ...securityTools,
+  ...supportTools,
+  ...auditTools,
+  ...salesTools,
+  ...marketingTools,
+  ...documentTools,
+  ...settingsTools,
+  ...companyTools,
+];
 
 /**
  * The name of a tool in the catalogue, derived from it: a tool name written in the code

@@ -13,20 +13,33 @@ const pctOf = (part: number, whole: number) => (whole === 0 ? null : Math.round(
 async function leadByEmail(ctx: ToolContext, email: string) {
   const rows = await ctx.db.select().from(leads).where(sql`lower(${leads.email}) = lower(${email})`).orderBy(desc(leads.updatedAt));
   if (rows.length === 0) throw new ToolRefusal('not_found', `No lead with the email ${email}.`);
-  if (rows.length > 1) throw new ToolRefusal('not_found', `${rows.length} leads share the email ${email}; ask the sales head to merge them.`);
+  if (rows.length > 1)
+    throw new ToolRefusal('not_found', `${rows.length} leads share the email ${email}; ask the sales head to merge them.`);
   return rows[0]!;
 }
 
 /** The staff id of a salesperson named by email. */
 async function staffIdByEmail(ctx: ToolContext, email: string): Promise<string> {
-  const [row] = await ctx.db.select({ id: staff.id }).from(staff).innerJoin(users, eq(users.id, staff.userId)).where(sql`lower(${users.email}) = lower(${email})`);
+  const [row] = await ctx.db
+    .select({ id: staff.id })
+    .from(staff)
+    .innerJoin(users, eq(users.id, staff.userId))
+    .where(sql`lower(${users.email}) = lower(${email})`);
   if (!row) throw new ToolRefusal('not_found', `No staff member with the email ${email}.`);
   return row.id;
 }
 
 const leadRow = z.object({
-  id: z.string(), name: z.string(), email: z.string(), company: z.string().nullable(), source: z.string(), stage: z.string(), score: z.number(),
-  estimatedMonthlyValueCents: z.number(), owner: z.string().nullable(), nextFollowUpAt: z.string().nullable(),
+  id: z.string(),
+  name: z.string(),
+  email: z.string(),
+  company: z.string().nullable(),
+  source: z.string(),
+  stage: z.string(),
+  score: z.number(),
+  estimatedMonthlyValueCents: z.number(),
+  owner: z.string().nullable(),
+  nextFollowUpAt: z.string().nullable(),
 });
 
 export const salesTools = [
@@ -40,7 +53,14 @@ export const salesTools = [
     output: z.object({
       days: z.number(),
       createdLeads: z.number(),
-      byStage: z.object({ new: z.number(), contacted: z.number(), qualified: z.number(), proposal: z.number(), won: z.number(), lost: z.number() }),
+      byStage: z.object({
+        new: z.number(),
+        contacted: z.number(),
+        qualified: z.number(),
+        proposal: z.number(),
+        won: z.number(),
+        lost: z.number(),
+      }),
       /** Won among the leads created in the period. */
       conversionPct: z.number().nullable(),
       /** Won among the closed (won or lost) leads created in the period. */
@@ -120,8 +140,16 @@ export const salesTools = [
       return {
         total,
         leads: rows.map(({ lead, owner }) => ({
-          id: lead.id, name: lead.name, email: lead.email, company: lead.company, source: lead.source, stage: lead.stage, score: lead.score,
-          estimatedMonthlyValueCents: lead.estimatedMonthlyValueCents, owner, nextFollowUpAt: lead.nextFollowUpAt?.toISOString() ?? null,
+          id: lead.id,
+          name: lead.name,
+          email: lead.email,
+          company: lead.company,
+          source: lead.source,
+          stage: lead.stage,
+          score: lead.score,
+          estimatedMonthlyValueCents: lead.estimatedMonthlyValueCents,
+          owner,
+          nextFollowUpAt: lead.nextFollowUpAt?.toISOString() ?? null,
         })),
       };
     },
@@ -139,7 +167,10 @@ export const salesTools = [
       if (lead.stage === input.stage) throw new ToolRefusal('not_found', `${input.email} is already in the ${input.stage} stage.`);
       if (input.stage === 'lost' && !input.reason) throw new ToolRefusal('not_found', 'Say why the lead was lost (reason).');
       // A won lead that already became a customer is linked to their account.
-      const [customer] = input.stage === 'won' ? await ctx.db.select({ tenantId: users.tenantId }).from(users).where(sql`lower(${users.email}) = lower(${input.email})`) : [];
+      const [customer] =
+        input.stage === 'won'
+          ? await ctx.db.select({ tenantId: users.tenantId }).from(users).where(sql`lower(${users.email}) = lower(${input.email})`)
+          : [];
       const note = `${ctx.now().toISOString().slice(0, 10)} ${lead.stage} → ${input.stage}${input.reason ? `: ${input.reason}` : ''}`;
       await ctx.db
         .update(leads)
@@ -162,11 +193,16 @@ export const salesTools = [
     domain: 'sales',
     effect: 'write',
     access: { departments: ['sales'] },
-    input: z.strictObject({ email: z.email(), inDays: z.number().int().min(0).max(90).default(1), note: z.string().min(2).max(500).optional() }),
+    input: z.strictObject({
+      email: z.email(),
+      inDays: z.number().int().min(0).max(90).default(1),
+      note: z.string().min(2).max(500).optional(),
+    }),
     output: z.object({ leadId: z.string(), email: z.string(), nextFollowUpAt: z.string() }),
     async execute(ctx, input) {
       const lead = await leadByEmail(ctx, input.email);
-      if (lead.stage === 'won' || lead.stage === 'lost') throw new ToolRefusal('not_found', `${input.email} is already ${lead.stage}; no follow-up to schedule.`);
+      if (lead.stage === 'won' || lead.stage === 'lost')
+        throw new ToolRefusal('not_found', `${input.email} is already ${lead.stage}; no follow-up to schedule.`);
       const at = new Date(ctx.now().getTime() + input.inDays * DAY);
       const note = input.note ? `${ctx.now().toISOString().slice(0, 10)} follow-up: ${input.note}` : null;
       await ctx.db

@@ -15,12 +15,31 @@ export const securityTools = [
     domain: 'security',
     effect: 'read',
     access: { departments: ['security', 'audit'] },
-    input: z.strictObject({ hours: z.number().int().min(1).max(24 * 30).default(24), severity: z.enum(['info', 'low', 'medium', 'high', 'critical']).optional() }),
-    output: z.object({ hours: z.number(), total: z.number(), byType: z.record(z.string(), z.number()), latest: z.array(z.object({ type: z.string(), severity: z.string(), ip: z.string().nullable(), country: z.string().nullable(), at: z.string() })) }),
+    input: z.strictObject({
+      hours: z
+        .number()
+        .int()
+        .min(1)
+        .max(24 * 30)
+        .default(24),
+      severity: z.enum(['info', 'low', 'medium', 'high', 'critical']).optional(),
+    }),
+    output: z.object({
+      hours: z.number(),
+      total: z.number(),
+      byType: z.record(z.string(), z.number()),
+      latest: z.array(
+        z.object({ type: z.string(), severity: z.string(), ip: z.string().nullable(), country: z.string().nullable(), at: z.string() }),
+      ),
+    }),
     async execute(ctx, input) {
       const since = new Date(ctx.now().getTime() - input.hours * 3_600_000);
       const where = and(gte(securityEvents.occurredAt, since), input.severity ? eq(securityEvents.severity, input.severity) : undefined);
-      const counts = await ctx.db.select({ type: securityEvents.type, n: sql<number>`count(*)::int` }).from(securityEvents).where(where).groupBy(securityEvents.type);
+      const counts = await ctx.db
+        .select({ type: securityEvents.type, n: sql<number>`count(*)::int` })
+        .from(securityEvents)
+        .where(where)
+        .groupBy(securityEvents.type);
       const latest = await ctx.db.select().from(securityEvents).where(where).orderBy(desc(securityEvents.occurredAt)).limit(10);
       return {
         hours: input.hours,
@@ -37,7 +56,12 @@ export const securityTools = [
     effect: 'read',
     access: { departments: ['security'] },
     input: z.strictObject({
-      hours: z.number().int().min(1).max(24 * 30).default(24),
+      hours: z
+        .number()
+        .int()
+        .min(1)
+        .max(24 * 30)
+        .default(24),
       bruteForceThreshold: z.number().int().min(2).max(100).default(5),
       /** Orders one bot may place inside any 10 minutes before it counts as a burst. */
       orderBurstThreshold: z.number().int().min(2).max(10_000).default(20),
@@ -45,16 +69,31 @@ export const securityTools = [
     output: z.object({
       /** The window looked at: "none" means none in these hours, not none ever. */
       hours: z.number(),
-      findings: z.array(z.object({
-        kind: z.enum(ANOMALY_KINDS), email: z.string().nullable(), ip: z.string().nullable(), count: z.number(), firstAt: z.string(), lastAt: z.string(),
-        /** The bot, for an order burst. */
-        botId: z.string().nullable().default(null),
-      })),
+      findings: z.array(
+        z.object({
+          kind: z.enum(ANOMALY_KINDS),
+          email: z.string().nullable(),
+          ip: z.string().nullable(),
+          count: z.number(),
+          firstAt: z.string(),
+          lastAt: z.string(),
+          /** The bot, for an order burst. */
+          botId: z.string().nullable().default(null),
+        }),
+      ),
     }),
     async execute(ctx, input) {
       const since = new Date(ctx.now().getTime() - input.hours * 3_600_000).toISOString();
       // Brute force: at least `threshold` failed logins from one IP inside any 10-minute window.
-      const rows = await queryRows<{ kind: AnomalyKind; email: string | null; ip: string | null; n: number; first_at: string; last_at: string; bot_id: string | null }>(
+      const rows = await queryRows<{
+        kind: AnomalyKind;
+        email: string | null;
+        ip: string | null;
+        n: number;
+        first_at: string;
+        last_at: string;
+        bot_id: string | null;
+      }>(
         ctx.db,
         sql`with failed as (
               select e.ip, e.user_id, e.occurred_at,
@@ -98,7 +137,18 @@ export const securityTools = [
             where b.bot_id in (select bot_id from burst where in_window >= ${input.orderBurstThreshold})
             group by b.bot_id, b.tenant_id`,
       );
-      return { hours: input.hours, findings: rows.map((r) => ({ kind: r.kind, email: r.email, ip: r.ip, count: r.n, firstAt: new Date(r.first_at).toISOString(), lastAt: new Date(r.last_at).toISOString(), botId: r.bot_id })) };
+      return {
+        hours: input.hours,
+        findings: rows.map((r) => ({
+          kind: r.kind,
+          email: r.email,
+          ip: r.ip,
+          count: r.n,
+          firstAt: new Date(r.first_at).toISOString(),
+          lastAt: new Date(r.last_at).toISOString(),
+          botId: r.bot_id,
+        })),
+      };
     },
   }),
   defineTool({
@@ -110,7 +160,10 @@ export const securityTools = [
     approverDepartment: 'security',
     input: z.strictObject({ email: z.email(), reason: z.string().min(3).max(300) }),
     output: z.object({ frozenAccounts: z.number(), frozenBots: z.number() }),
-    summarize: (input, locale) => (locale === 'en' ? `Freeze the exchange keys of ${input.email}: ${input.reason}` : `Congelar as chaves de corretora de ${input.email}: ${input.reason}`),
+    summarize: (input, locale) =>
+      locale === 'en'
+        ? `Freeze the exchange keys of ${input.email}: ${input.reason}`
+        : `Congelar as chaves de corretora de ${input.email}: ${input.reason}`,
     async tenantOf(ctx, input) {
       return (await traderScope(ctx, input.email)).tenantId;
     },
@@ -127,7 +180,8 @@ export const securityTools = [
           .set({ status: 'frozen', lastError: `frozen by Security: ${input.reason}`, updatedAt: ctx.now() })
           .where(and(eq(bots.tenantId, scope.tenantId), eq(bots.mode, 'live')))
           .returning({ id: bots.id });
-        if (accounts.length === 0 && frozenBots.length === 0) throw new ToolRefusal('not_found', `${input.email} has no active exchange key or live bot to freeze.`);
+        if (accounts.length === 0 && frozenBots.length === 0)
+          throw new ToolRefusal('not_found', `${input.email} has no active exchange key or live bot to freeze.`);
         return { frozenAccounts: accounts.length, frozenBots: frozenBots.length };
       });
     },

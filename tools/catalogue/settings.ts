@@ -28,7 +28,10 @@ type ConfigValue = z.infer<typeof configValue>;
 const CONFIG_RULES: Readonly<Record<string, z.ZodType>> = {
   'trading.kill_switch': z.boolean(),
   'trading.loop_interval_seconds': z.number().int().min(1).max(3600),
-  'trading.default_symbols': z.array(z.string().regex(/^[A-Z0-9]+\/[A-Z0-9]+$/, 'symbols like BTC/USDT')).min(1).max(20),
+  'trading.default_symbols': z
+    .array(z.string().regex(/^[A-Z0-9]+\/[A-Z0-9]+$/, 'symbols like BTC/USDT'))
+    .min(1)
+    .max(20),
   'risk.max_daily_loss_pct': z.number().gt(0).max(100),
   'risk.max_open_positions_per_bot': z.number().int().min(1).max(50),
   'risk.stop_loss_pct': z.number().gt(0).max(50),
@@ -59,7 +62,8 @@ function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
-    for (let j = 1; j <= b.length; j++) current.push(Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    for (let j = 1; j <= b.length; j++)
+      current.push(Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
     previous = current;
   }
   return previous[b.length]!;
@@ -67,23 +71,31 @@ function editDistance(a: string, b: string): number {
 
 /** Refuses a change that is not allowed or not a change; returns the current entry. */
 async function checkConfigChange(ctx: ToolContext, key: string, value: ConfigValue) {
-  if (isSecretConfigKey(key)) throw new ToolRefusal('forbidden', `${key} holds a secret; secrets are set with the secrets command, never through an agent.`);
+  if (isSecretConfigKey(key))
+    throw new ToolRefusal('forbidden', `${key} holds a secret; secrets are set with the secrets command, never through an agent.`);
   const entry = await entryFor(ctx, key);
   const rule = CONFIG_RULES[key];
   if (rule) {
     const checked = rule.safeParse(value);
-    if (!checked.success) throw new ToolRefusal('forbidden', `Invalid value for ${key}: ${checked.error.issues.map((i) => i.message).join('; ')}.`);
+    if (!checked.success)
+      throw new ToolRefusal('forbidden', `Invalid value for ${key}: ${checked.error.issues.map((i) => i.message).join('; ')}.`);
   } else if (kindOf(value) !== kindOf(entry.value)) {
     throw new ToolRefusal('forbidden', `${key} holds a ${kindOf(entry.value)}, not a ${kindOf(value)}.`);
   }
-  if (JSON.stringify(value) === JSON.stringify(entry.value)) throw new ToolRefusal('not_found', `${key} is already ${JSON.stringify(value)}; nothing to change.`);
+  if (JSON.stringify(value) === JSON.stringify(entry.value))
+    throw new ToolRefusal('not_found', `${key} is already ${JSON.stringify(value)}; nothing to change.`);
   return entry;
 }
 
 /** The company itself: settings belong to no trader, so their approvals sit on the company tenant. */
 async function companyTenant(ctx: ToolContext): Promise<string> {
   if (ctx.actor.kind === 'staff') return ctx.actor.tenantId;
-  const [company] = await ctx.db.select({ id: tenants.id }).from(tenants).where(eq(tenants.kind, 'company')).orderBy(asc(tenants.createdAt)).limit(1);
+  const [company] = await ctx.db
+    .select({ id: tenants.id })
+    .from(tenants)
+    .where(eq(tenants.kind, 'company'))
+    .orderBy(asc(tenants.createdAt))
+    .limit(1);
   if (!company) throw new ToolRefusal('not_found', 'No company tenant.');
   return company.id;
 }
@@ -121,21 +133,56 @@ export const settingsTools = [
     domain: 'settings',
     effect: 'read',
     access: { departments: ['settings', 'security', 'audit'] },
-    input: z.strictObject({ key: z.string().min(2).max(100).optional().describe('e.g. trading.kill_switch'), prefix: z.string().min(2).max(60).optional().describe('e.g. risk') }),
-    output: z.object({ entries: z.array(z.object({ key: z.string(), value: z.json(), secret: z.boolean(), version: z.number(), description: z.string().nullable(), updatedAt: z.string(), updatedBy: z.string().nullable() })) }),
+    input: z.strictObject({
+      key: z.string().min(2).max(100).optional().describe('e.g. trading.kill_switch'),
+      prefix: z.string().min(2).max(60).optional().describe('e.g. risk'),
+    }),
+    output: z.object({
+      entries: z.array(
+        z.object({
+          key: z.string(),
+          value: z.json(),
+          secret: z.boolean(),
+          version: z.number(),
+          description: z.string().nullable(),
+          updatedAt: z.string(),
+          updatedBy: z.string().nullable(),
+        }),
+      ),
+    }),
     async execute(ctx, input) {
-      const select = () => ctx.db.select({ entry: configEntries, by: users.name }).from(configEntries).leftJoin(users, eq(users.id, configEntries.updatedByUserId));
-      let rows = input.key ? await select().where(eq(configEntries.key, input.key)) : await select().where(input.prefix ? sql`${configEntries.key} like ${`${input.prefix.replace(/\.$/, '')}.%`}` : undefined).orderBy(asc(configEntries.key));
+      const select = () =>
+        ctx.db
+          .select({ entry: configEntries, by: users.name })
+          .from(configEntries)
+          .leftJoin(users, eq(users.id, configEntries.updatedByUserId));
+      let rows = input.key
+        ? await select().where(eq(configEntries.key, input.key))
+        : await select()
+            .where(input.prefix ? sql`${configEntries.key} like ${`${input.prefix.replace(/\.$/, '')}.%`}` : undefined)
+            .orderBy(asc(configEntries.key));
       if (input.key && rows.length === 0) {
         // "kill switch", "kill_switch", "stop loss": the one key that contains those words.
-        const words = input.key.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+        const words = input.key
+          .toLowerCase()
+          .split(/[^a-z0-9]+/)
+          .filter(Boolean);
         rows = words.length === 0 ? [] : await select().where(and(...words.map((w) => sql`${configEntries.key} like ${`%${w}%`}`)));
-        if (rows.length !== 1) throw new ToolRefusal('not_found', `No setting ${input.key}${rows.length > 1 ? ` (several match: ${rows.map((r) => r.entry.key).join(', ')})` : ''}.`);
+        if (rows.length !== 1)
+          throw new ToolRefusal(
+            'not_found',
+            `No setting ${input.key}${rows.length > 1 ? ` (several match: ${rows.map((r) => r.entry.key).join(', ')})` : ''}.`,
+          );
       }
       return {
         entries: rows.map(({ entry, by }) => ({
-          key: entry.key, value: shown(entry.key, entry.value), secret: isSecretConfigKey(entry.key), version: entry.version,
-          description: entry.description, updatedAt: entry.updatedAt.toISOString(), updatedBy: by,
+          key: entry.key,
+          value: shown(entry.key, entry.value),
+          secret: isSecretConfigKey(entry.key),
+          version: entry.version,
+          description: entry.description,
+          updatedAt: entry.updatedAt.toISOString(),
+          updatedBy: by,
         })),
       };
     },
@@ -147,7 +194,13 @@ export const settingsTools = [
     effect: 'read',
     access: { departments: ['settings', 'audit'] },
     input: z.strictObject({ key: configKey, limit: z.number().int().min(1).max(50).default(10) }),
-    output: z.object({ key: z.string(), currentVersion: z.number(), versions: z.array(z.object({ version: z.number(), value: z.json(), changedBy: z.string().nullable(), reason: z.string().nullable(), at: z.string() })) }),
+    output: z.object({
+      key: z.string(),
+      currentVersion: z.number(),
+      versions: z.array(
+        z.object({ version: z.number(), value: z.json(), changedBy: z.string().nullable(), reason: z.string().nullable(), at: z.string() }),
+      ),
+    }),
     async execute(ctx, input) {
       const entry = await entryFor(ctx, input.key);
       const rows = await ctx.db
@@ -160,7 +213,13 @@ export const settingsTools = [
       return {
         key: entry.key,
         currentVersion: entry.version,
-        versions: rows.map(({ version: v, by }) => ({ version: v.version, value: shown(entry.key, v.value), changedBy: by, reason: v.reason, at: v.createdAt.toISOString() })),
+        versions: rows.map(({ version: v, by }) => ({
+          version: v.version,
+          value: shown(entry.key, v.value),
+          changedBy: by,
+          reason: v.reason,
+          at: v.createdAt.toISOString(),
+        })),
       };
     },
   }),
@@ -173,9 +232,10 @@ export const settingsTools = [
     approverDepartment: 'settings',
     input: z.strictObject({ key: configKey, value: configValue, reason: z.string().min(3).max(300) }),
     output: changeResult,
-    summarize: (input, locale) => locale === 'en'
-      ? `Set ${input.key} to ${JSON.stringify(input.value)}${input.key === 'trading.kill_switch' ? KILL_SWITCH_NOTE : ''}: ${input.reason}`
-      : `Mudar ${input.key} para ${JSON.stringify(input.value)}${input.key === 'trading.kill_switch' ? KILL_SWITCH_NOTE_PT : ''}: ${input.reason}`,
+    summarize: (input, locale) =>
+      locale === 'en'
+        ? `Set ${input.key} to ${JSON.stringify(input.value)}${input.key === 'trading.kill_switch' ? KILL_SWITCH_NOTE : ''}: ${input.reason}`
+        : `Mudar ${input.key} para ${JSON.stringify(input.value)}${input.key === 'trading.kill_switch' ? KILL_SWITCH_NOTE_PT : ''}: ${input.reason}`,
     async tenantOf(ctx, input) {
       // Asked before the approval is queued, so nobody is asked to approve an impossible change.
       await checkConfigChange(ctx, input.key, input.value);
@@ -190,11 +250,16 @@ export const settingsTools = [
     effect: 'approval',
     access: { departments: ['settings'] },
     approverDepartment: 'settings',
-    input: z.strictObject({ key: configKey, version: z.number().int().min(1).optional().describe('default: the version before the current one'), reason: z.string().min(3).max(300) }),
+    input: z.strictObject({
+      key: configKey,
+      version: z.number().int().min(1).optional().describe('default: the version before the current one'),
+      reason: z.string().min(3).max(300),
+    }),
     output: changeResult,
-    summarize: (input, locale) => locale === 'en'
-      ? `Roll ${input.key} back to ${input.version === undefined ? 'its previous version' : `version ${input.version}`}: ${input.reason}`
-      : `Voltar ${input.key} para ${input.version === undefined ? 'a versão anterior' : `a versão ${input.version}`}: ${input.reason}`,
+    summarize: (input, locale) =>
+      locale === 'en'
+        ? `Roll ${input.key} back to ${input.version === undefined ? 'its previous version' : `version ${input.version}`}: ${input.reason}`
+        : `Voltar ${input.key} para ${input.version === undefined ? 'a versão anterior' : `a versão ${input.version}`}: ${input.reason}`,
     async tenantOf(ctx, input) {
       const { value } = await rollbackTarget(ctx, input.key, input.version);
       await checkConfigChange(ctx, input.key, value);
@@ -208,11 +273,18 @@ export const settingsTools = [
 ];
 
 /** The version to go back to (default: the one before the current) and its value. */
-async function rollbackTarget(ctx: ToolContext, key: string, requested: number | undefined): Promise<{ version: number; value: ConfigValue }> {
+async function rollbackTarget(
+  ctx: ToolContext,
+  key: string,
+  requested: number | undefined,
+): Promise<{ version: number; value: ConfigValue }> {
   const entry = await entryFor(ctx, key);
   const version = requested ?? entry.version - 1;
   if (version < 1) throw new ToolRefusal('not_found', `${key} has only one version; there is nothing to go back to.`);
-  const [row] = await ctx.db.select({ value: configEntryVersions.value }).from(configEntryVersions).where(and(eq(configEntryVersions.key, key), eq(configEntryVersions.version, version)));
+  const [row] = await ctx.db
+    .select({ value: configEntryVersions.value })
+    .from(configEntryVersions)
+    .where(and(eq(configEntryVersions.key, key), eq(configEntryVersions.version, version)));
   if (!row) throw new ToolRefusal('not_found', `${key} has no version ${version}.`);
   return { version, value: row.value as ConfigValue };
 }

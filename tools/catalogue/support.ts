@@ -6,11 +6,11 @@ import { defineTool, type ToolContext } from '../types.ts';
 import { currentDocuments } from './documents.ts';
 import { rankByMeaning } from './text-search.ts';
 
-
 /** The ticket, if the actor may touch it: staff any, a trader only their own. */
 async function ticketFor(ctx: ToolContext, ticketId: string) {
   const [ticket] = await ctx.db.select().from(supportTickets).where(eq(supportTickets.id, ticketId));
-  if (!ticket || (ctx.actor.kind === 'trader' && ticket.tenantId !== ctx.actor.tenantId)) throw new ToolRefusal('not_found', `No ticket ${ticketId}.`);
+  if (!ticket || (ctx.actor.kind === 'trader' && ticket.tenantId !== ctx.actor.tenantId))
+    throw new ToolRefusal('not_found', `No ticket ${ticketId}.`);
   return ticket;
 }
 
@@ -46,26 +46,56 @@ export const supportTools = [
     effect: 'read',
     access: { departments: ['support'], traders: true },
     input: z.strictObject({ email: z.email().optional(), limit: z.number().int().min(1).max(50).default(10) }),
-    output: z.object({ total: z.number(), overdue: z.number(), tickets: z.array(z.object({ id: z.string(), subject: z.string(), status: z.string(), priority: z.string(), slaDueAt: z.string(), overdue: z.boolean() })) }),
+    output: z.object({
+      total: z.number(),
+      overdue: z.number(),
+      tickets: z.array(
+        z.object({
+          id: z.string(),
+          subject: z.string(),
+          status: z.string(),
+          priority: z.string(),
+          slaDueAt: z.string(),
+          overdue: z.boolean(),
+        }),
+      ),
+    }),
     async execute(ctx, input) {
       const scope: TenantScope | undefined = ctx.actor.kind === 'trader' || input.email ? await traderScope(ctx, input.email) : undefined;
       const rows = await ctx.db
         .select()
         .from(supportTickets)
-        .where(and(inArray(supportTickets.status, ['open', 'pending', 'escalated']), scope ? eq(supportTickets.tenantId, scope.tenantId) : undefined))
+        .where(
+          and(
+            inArray(supportTickets.status, ['open', 'pending', 'escalated']),
+            scope ? eq(supportTickets.tenantId, scope.tenantId) : undefined,
+          ),
+        )
         .orderBy(asc(supportTickets.slaDueAt));
       const now = ctx.now().getTime();
-      const tickets = rows.map((t) => ({ id: t.id, subject: t.subject, status: t.status, priority: t.priority, slaDueAt: t.slaDueAt.toISOString(), overdue: t.slaDueAt.getTime() < now }));
+      const tickets = rows.map((t) => ({
+        id: t.id,
+        subject: t.subject,
+        status: t.status,
+        priority: t.priority,
+        slaDueAt: t.slaDueAt.toISOString(),
+        overdue: t.slaDueAt.getTime() < now,
+      }));
       return { total: tickets.length, overdue: tickets.filter((t) => t.overdue).length, tickets: tickets.slice(0, input.limit) };
     },
   }),
   defineTool({
     name: 'open_ticket',
-    description: "Open a support ticket for the trader asking (or for a trader by email).",
+    description: 'Open a support ticket for the trader asking (or for a trader by email).',
     domain: 'support',
     effect: 'write',
     access: { departments: ['support'], traders: true },
-    input: z.strictObject({ subject: z.string().min(3).max(200), message: z.string().min(1).max(4000), priority: z.enum(['low', 'normal', 'high', 'urgent']).default('normal'), email: z.email().optional() }),
+    input: z.strictObject({
+      subject: z.string().min(3).max(200),
+      message: z.string().min(1).max(4000),
+      priority: z.enum(['low', 'normal', 'high', 'urgent']).default('normal'),
+      email: z.email().optional(),
+    }),
     output: z.object({ ticketId: z.string(), slaDueAt: z.string() }),
     async execute(ctx, input) {
       const scope = await traderScope(ctx, input.email);
@@ -73,9 +103,24 @@ export const supportTools = [
       return ctx.db.transaction(async (tx) => {
         const [ticket] = await tx
           .insert(supportTickets)
-          .values({ tenantId: scope.tenantId, requesterUserId: ctx.actor.kind === 'trader' ? ctx.actor.userId : null, subject: input.subject, priority: input.priority, channel: 'agent', slaDueAt, createdAt: ctx.now() })
+          .values({
+            tenantId: scope.tenantId,
+            requesterUserId: ctx.actor.kind === 'trader' ? ctx.actor.userId : null,
+            subject: input.subject,
+            priority: input.priority,
+            channel: 'agent',
+            slaDueAt,
+            createdAt: ctx.now(),
+          })
           .returning({ id: supportTickets.id });
-        await tx.insert(ticketMessages).values({ ticketId: ticket!.id, tenantId: scope.tenantId, authorKind: ctx.actor.kind === 'trader' ? 'customer' : 'staff', authorUserId: ctx.actor.kind === 'system' ? null : ctx.actor.userId, body: input.message, createdAt: ctx.now() });
+        await tx.insert(ticketMessages).values({
+          ticketId: ticket!.id,
+          tenantId: scope.tenantId,
+          authorKind: ctx.actor.kind === 'trader' ? 'customer' : 'staff',
+          authorUserId: ctx.actor.kind === 'system' ? null : ctx.actor.userId,
+          body: input.message,
+          createdAt: ctx.now(),
+        });
         return { ticketId: ticket!.id, slaDueAt: slaDueAt.toISOString() };
       });
     },
@@ -92,7 +137,14 @@ export const supportTools = [
       const ticket = await ticketFor(ctx, input.ticketId);
       const status = ctx.actor.kind === 'trader' ? 'open' : 'pending';
       await ctx.db.transaction(async (tx) => {
-        await tx.insert(ticketMessages).values({ ticketId: ticket.id, tenantId: ticket.tenantId, authorKind: ctx.actor.kind === 'trader' ? 'customer' : 'staff', authorUserId: ctx.actor.kind === 'system' ? null : ctx.actor.userId, body: input.message, createdAt: ctx.now() });
+        await tx.insert(ticketMessages).values({
+          ticketId: ticket.id,
+          tenantId: ticket.tenantId,
+          authorKind: ctx.actor.kind === 'trader' ? 'customer' : 'staff',
+          authorUserId: ctx.actor.kind === 'system' ? null : ctx.actor.userId,
+          body: input.message,
+          createdAt: ctx.now(),
+        });
         await tx
           .update(supportTickets)
           .set({ status, firstResponseAt: ticket.firstResponseAt ?? (ctx.actor.kind === 'staff' ? ctx.now() : null), updatedAt: ctx.now() })
@@ -113,11 +165,19 @@ export const supportTools = [
       const ticket = await ticketFor(ctx, input.ticketId);
       const priority = ticket.priority === 'urgent' || ticket.priority === 'high' ? 'urgent' : 'high';
       await ctx.db.transaction(async (tx) => {
-        await tx.update(supportTickets).set({ status: 'escalated', priority, updatedAt: ctx.now() }).where(eq(supportTickets.id, ticket.id));
-        await tx.insert(ticketMessages).values({ ticketId: ticket.id, tenantId: ticket.tenantId, authorKind: 'agent', body: `Escalated: ${input.reason}`, createdAt: ctx.now() });
+        await tx
+          .update(supportTickets)
+          .set({ status: 'escalated', priority, updatedAt: ctx.now() })
+          .where(eq(supportTickets.id, ticket.id));
+        await tx.insert(ticketMessages).values({
+          ticketId: ticket.id,
+          tenantId: ticket.tenantId,
+          authorKind: 'agent',
+          body: `Escalated: ${input.reason}`,
+          createdAt: ctx.now(),
+        });
       });
       return { ticketId: ticket.id, status: 'escalated', priority };
     },
   }),
 ];
-

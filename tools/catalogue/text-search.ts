@@ -7,11 +7,13 @@ import { foldText } from '../../i18n/index.ts';
 // company's own vocabulary. PostgreSQL's full-text search runs first; this ranks what it missed.
 
 const STOPWORDS = new Set(
-  ('a o as os um uma de da do das dos e em no na nos nas para pra pro por com sem sobre que qual quais quem onde como tem ter meu minha ' +
+  (
+    'a o as os um uma de da do das dos e em no na nos nas para pra pro por com sem sobre que qual quais quem onde como tem ter meu minha ' +
     'nosso nossa seu sua esse essa este esta isso aquele aquela ver veja mostra mostre manda abre abra acha ache procura procure busca busque ' +
     'the an of to for on in about with and or is are do does we you i my our me find search show send get pull up open look where what how can ' +
     'any there have has this that please pls doc docs documento documentos document documents texto text versao version atual current ' +
-    'last ultimo ultima quem who edited editou mudou changed').split(' '),
+    'last ultimo ultima quem who edited editou mudou changed'
+  ).split(' '),
 );
 
 /** pt-BR ↔ English words of the company's documents, each group meaning one thing. */
@@ -36,11 +38,13 @@ const GLOSSARY: readonly (readonly string[])[] = [
 
 const stem = (word: string) => word.slice(0, 5);
 const GROUP_OF = new Map<string, number>();
-GLOSSARY.forEach((group, index) => group.forEach((word) => GROUP_OF.set(stem(word), index)));
+for (const [index, group] of GLOSSARY.entries()) for (const word of group) GROUP_OF.set(stem(word), index);
 
 /** The terms of a query: each meaningful word as the set of stems it may appear as. */
 export function queryTerms(query: string): Set<string>[] {
-  const words = foldText(query).split(/[^a-z0-9]+/).filter((w) => w.length >= 2 && !STOPWORDS.has(w));
+  const words = foldText(query)
+    .split(/[^a-z0-9]+/)
+    .filter((w) => w.length >= 2 && !STOPWORDS.has(w));
   return [...new Set(words)].map((word) => {
     const group = GROUP_OF.get(stem(word));
     return new Set(group === undefined ? [stem(word)] : GLOSSARY[group]!.map(stem));
@@ -59,8 +63,17 @@ interface DocumentStems {
   readonly body: ReadonlySet<string>;
 }
 
-const stemsOf = (text: string) => new Set(foldText(text).split(/[^a-z0-9]+/).filter((w) => w.length >= 2).map(stem));
-const documentStems = (doc: Searchable): DocumentStems => ({ head: stemsOf(`${doc.title} ${doc.slug.replace(/-/g, ' ')}`), body: stemsOf(doc.body) });
+const stemsOf = (text: string) =>
+  new Set(
+    foldText(text)
+      .split(/[^a-z0-9]+/)
+      .filter((w) => w.length >= 2)
+      .map(stem),
+  );
+const documentStems = (doc: Searchable): DocumentStems => ({
+  head: stemsOf(`${doc.title} ${doc.slug.replace(/-/g, ' ')}`),
+  body: stemsOf(doc.body),
+});
 
 /** Where a term is found: 3 in the title or slug, 1 in the body, 0 nowhere. A term matches a word starting with one of its stems. */
 function termWeight(term: ReadonlySet<string>, stems: DocumentStems): 0 | 1 | 3 {
@@ -85,7 +98,12 @@ export function rankByMeaning<T extends Searchable>(query: string, docs: readonl
     .map((doc) => {
       const stems = documentStems(doc);
       const weights = terms.map((term) => termWeight(term, stems));
-      return { doc, score: weights.reduce<number>((a, b) => a + b, 0), inHead: weights.filter((w) => w === 3).length, found: weights.filter((w) => w > 0).length };
+      return {
+        doc,
+        score: weights.reduce<number>((a, b) => a + b, 0),
+        inHead: weights.filter((w) => w === 3).length,
+        found: weights.filter((w) => w > 0).length,
+      };
     })
     .filter((s) => s.inHead > 0 && s.found * 2 >= terms.length)
     .sort((a, b) => b.score - a.score || a.doc.slug.localeCompare(b.doc.slug));

@@ -1,6 +1,21 @@
 import { asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { botModes, bots, botStatuses, exchangeAccounts, getScoped, paperBalances, positions, queryRows, selectScoped, tenants, tenantScope, users, type Database, type TenantScope } from '../../db/index.ts';
+import {
+  botModes,
+  bots,
+  botStatuses,
+  exchangeAccounts,
+  getScoped,
+  paperBalances,
+  positions,
+  queryRows,
+  selectScoped,
+  tenants,
+  tenantScope,
+  users,
+  type Database,
+  type TenantScope,
+} from '../../db/index.ts';
 import { botCounts, lastDays, todayUtc, tradingPnl } from '../../figures/index.ts';
 import { ToolRefusal, traderScope } from '../scope.ts';
 import { checkBacktestQuota } from '../../billing/index.ts';
@@ -20,6 +35,7 @@ import {
   STRATEGIES,
   stopBot,
   timeframeToMs,
+  type CandleSeries,
 } from '../../trading/index.ts';
 import { defineTool, type ToolAccess, type ToolContext } from '../types.ts';
 
@@ -31,7 +47,15 @@ const MAX_ON_DEMAND_CANDLES = 105_120;
 
 const traderEmail = z.email().optional().describe("the trader's email (staff only; traders see their own account)");
 const symbol = z.string().regex(/^[A-Z0-9]{2,12}\/[A-Z0-9]{2,12}$/, { error: 'expected a symbol such as BTC/USDT' });
-const botRow = z.object({ id: z.string(), name: z.string(), strategy: z.string(), symbols: z.array(z.string()), mode: z.string(), status: z.string(), stakeQuote: z.string() });
+const botRow = z.object({
+  id: z.string(),
+  name: z.string(),
+  strategy: z.string(),
+  symbols: z.array(z.string()),
+  mode: z.string(),
+  status: z.string(),
+  stakeQuote: z.string(),
+});
 
 /** A bot as the operators' tools show it: with its owner (the trader's email) and its times. */
 const listedBot = botRow.extend({
@@ -42,20 +66,44 @@ const listedBot = botRow.extend({
   startedAt: z.string().nullable(),
   lastTickAt: z.string().nullable(),
 });
-const detailedBot = listedBot.extend({ parameters: z.record(z.string(), z.unknown()), stoppedAt: z.string().nullable(), hasExchangeAccount: z.boolean() });
+const detailedBot = listedBot.extend({
+  parameters: z.record(z.string(), z.unknown()),
+  stoppedAt: z.string().nullable(),
+  hasExchangeAccount: z.boolean(),
+});
 type BotSelect = typeof bots.$inferSelect;
 const iso = (value: Date | null) => (value ? value.toISOString() : null);
 const listed = (b: BotSelect, owner: string | null) => ({
-  id: b.id, name: b.name, owner, strategy: b.strategyName, symbols: b.symbols, timeframe: b.timeframe, mode: b.mode, status: b.status, stakeQuote: b.stakeQuote,
-  lastError: b.lastError, createdAt: b.createdAt.toISOString(), startedAt: iso(b.startedAt), lastTickAt: iso(b.lastTickAt),
+  id: b.id,
+  name: b.name,
+  owner,
+  strategy: b.strategyName,
+  symbols: b.symbols,
+  timeframe: b.timeframe,
+  mode: b.mode,
+  status: b.status,
+  stakeQuote: b.stakeQuote,
+  lastError: b.lastError,
+  createdAt: b.createdAt.toISOString(),
+  startedAt: iso(b.startedAt),
+  lastTickAt: iso(b.lastTickAt),
 });
-const detailed = (b: BotSelect, owner: string | null) => ({ ...listed(b, owner), parameters: b.parameters, stoppedAt: iso(b.stoppedAt), hasExchangeAccount: b.exchangeAccountId !== null });
+const detailed = (b: BotSelect, owner: string | null) => ({
+  ...listed(b, owner),
+  parameters: b.parameters,
+  stoppedAt: iso(b.stoppedAt),
+  hasExchangeAccount: b.exchangeAccountId !== null,
+});
 
 /** Each tenant's trader: the email of its first user (a trader's account has one). */
 async function ownerEmails(db: Database, tenantIds: readonly string[]): Promise<Map<string, string>> {
   const owners = new Map<string, string>();
   if (tenantIds.length === 0) return owners;
-  const rows = await db.select({ tenantId: users.tenantId, email: users.email }).from(users).where(inArray(users.tenantId, [...new Set(tenantIds)])).orderBy(asc(users.createdAt), asc(users.id));
+  const rows = await db
+    .select({ tenantId: users.tenantId, email: users.email })
+    .from(users)
+    .where(inArray(users.tenantId, [...new Set(tenantIds)]))
+    .orderBy(asc(users.createdAt), asc(users.id));
   for (const row of rows) if (!owners.has(row.tenantId)) owners.set(row.tenantId, row.email);
   return owners;
 }
@@ -91,7 +139,10 @@ function botControlTool<N extends 'start_bot' | 'stop_bot'>(name: N, description
           // Live trading starts only by a person: the owner's own confirmation at a door, or an
           // approval by the Security head or the CEO when anyone else (an agent) asks.
           approverDepartment: 'security' as const,
-          summarize: (input: { botId: string }, locale: 'pt-BR' | 'en') => (locale === 'en' ? `Start bot ${input.botId} in LIVE mode (real money)` : `Iniciar o robô ${input.botId} em modo REAL (dinheiro de verdade)`),
+          summarize: (input: { botId: string }, locale: 'pt-BR' | 'en') =>
+            locale === 'en'
+              ? `Start bot ${input.botId} in LIVE mode (real money)`
+              : `Iniciar o robô ${input.botId} em modo REAL (dinheiro de verdade)`,
           tenantOf: async (ctx: ToolContext, input: { botId: string; email?: string | undefined }) => (await botScope(ctx, input)).tenantId,
           needsApproval: async (ctx: ToolContext, input: { botId: string; email?: string | undefined }) => {
             if (ctx.liveTradingConfirmed) return false;
@@ -134,7 +185,15 @@ export const tradingTools = [
       const scope = await traderScope(ctx, input.email);
       const rows = await selectScoped(ctx.db, scope, bots, { orderBy: [bots.createdAt, bots.id] });
       return {
-        bots: rows.map((b) => ({ id: b.id, name: b.name, strategy: b.strategyName, symbols: b.symbols, mode: b.mode, status: b.status, stakeQuote: b.stakeQuote })),
+        bots: rows.map((b) => ({
+          id: b.id,
+          name: b.name,
+          strategy: b.strategyName,
+          symbols: b.symbols,
+          mode: b.mode,
+          status: b.status,
+          stakeQuote: b.stakeQuote,
+        })),
         running: rows.filter((b) => b.status === 'running').length,
       };
     },
@@ -146,7 +205,13 @@ export const tradingTools = [
     effect: 'read',
     access: { departments: ['finance', 'security', 'support'], traders: true },
     input: z.strictObject({ email: traderEmail, days: z.number().int().min(1).max(365).default(30) }),
-    output: z.object({ days: z.number(), closedTrades: z.number(), wins: z.number(), profitQuote: z.number(), winRatePct: z.number().nullable() }),
+    output: z.object({
+      days: z.number(),
+      closedTrades: z.number(),
+      wins: z.number(),
+      profitQuote: z.number(),
+      winRatePct: z.number().nullable(),
+    }),
     async execute(ctx, input) {
       const scopedTenantId = ctx.actor.kind === 'trader' || input.email ? (await traderScope(ctx, input.email)).tenantId : null;
       return { days: input.days, ...(await tradingPnl(ctx.db, lastDays(ctx.now(), input.days), scopedTenantId)) };
@@ -159,11 +224,31 @@ export const tradingTools = [
     effect: 'read',
     access: { departments: ['security', 'support'], traders: true },
     input: z.strictObject({ email: traderEmail }),
-    output: z.object({ positions: z.array(z.object({ botId: z.string(), symbol: z.string(), amountBase: z.string(), entryPriceQuote: z.string(), stopLossQuote: z.string().nullable(), takeProfitQuote: z.string().nullable() })) }),
+    output: z.object({
+      positions: z.array(
+        z.object({
+          botId: z.string(),
+          symbol: z.string(),
+          amountBase: z.string(),
+          entryPriceQuote: z.string(),
+          stopLossQuote: z.string().nullable(),
+          takeProfitQuote: z.string().nullable(),
+        }),
+      ),
+    }),
     async execute(ctx, input) {
       const scope = await traderScope(ctx, input.email);
       const rows = await selectScoped(ctx.db, scope, positions);
-      return { positions: rows.map((p) => ({ botId: p.botId, symbol: p.symbol, amountBase: p.amountBase, entryPriceQuote: p.averageEntryPriceQuote, stopLossQuote: p.stopLossPriceQuote, takeProfitQuote: p.takeProfitPriceQuote })) };
+      return {
+        positions: rows.map((p) => ({
+          botId: p.botId,
+          symbol: p.symbol,
+          amountBase: p.amountBase,
+          entryPriceQuote: p.averageEntryPriceQuote,
+          stopLossQuote: p.stopLossPriceQuote,
+          takeProfitQuote: p.takeProfitPriceQuote,
+        })),
+      };
     },
   }),
   defineTool({
@@ -185,7 +270,12 @@ export const tradingTools = [
       if (ctx.actor.kind !== 'trader' && !input.email) {
         // The platform at a glance (staff only: a trader always gets their own account).
         const counts = await botCounts(ctx.db);
-        const troubled = await ctx.db.select().from(bots).where(inArray(bots.status, ['paused', 'error', 'frozen'])).orderBy(desc(bots.updatedAt)).limit(20);
+        const troubled = await ctx.db
+          .select()
+          .from(bots)
+          .where(inArray(bots.status, ['paused', 'error', 'frozen']))
+          .orderBy(desc(bots.updatedAt))
+          .limit(20);
         return {
           attention: troubled.map((b) => ({ botId: b.id, name: b.name, status: b.status, reason: b.lastError })),
           attentionTotal: counts.attention,
@@ -205,7 +295,12 @@ export const tradingTools = [
     },
   }),
   botControlTool('stop_bot', "Stop one of a trader's bots by its id.", { departments: ['security', 'support'], traders: true }, stopBot),
-  botControlTool('start_bot', "Start one of a trader's bots by its id (plan limits apply).", { departments: ['support'], traders: true }, startBot),
+  botControlTool(
+    'start_bot',
+    "Start one of a trader's bots by its id (plan limits apply).",
+    { departments: ['support'], traders: true },
+    startBot,
+  ),
   defineTool({
     // Telegram's /backtest calls this tool too (telegram/trader.ts), so both download on demand.
     name: 'run_backtest',
@@ -215,14 +310,27 @@ export const tradingTools = [
     access: { departments: ['support'], traders: true },
     input: z.strictObject({
       strategy: z.enum(['rsi', 'rsi-reference', 'macd-cross', 'ema-cross', 'bollinger-reversion']).default('rsi'),
-      symbol: z.string().regex(/^[A-Z0-9]+\/[A-Z0-9]+$/, { error: 'expected a symbol such as BTC/USDT' }).default('BTC/USDT'),
+      symbol: z
+        .string()
+        .regex(/^[A-Z0-9]+\/[A-Z0-9]+$/, { error: 'expected a symbol such as BTC/USDT' })
+        .default('BTC/USDT'),
       timeframe: z.enum(['5m', '15m', '1h', '4h', '1d']).default('1h'),
       days: z.number().int().min(1).max(365).default(30),
       /** The strategy's parameters (its defaults for any left out). */
       parameters: z.record(z.string(), z.number()).optional(),
       email: traderEmail,
     }),
-    output: z.object({ backtestId: z.string(), strategy: z.string(), symbol: z.string(), candles: z.number(), trades: z.number(), finalEquity: z.number(), totalReturnPct: z.number(), maxDrawdownPct: z.number(), winRatePct: z.number().nullable() }),
+    output: z.object({
+      backtestId: z.string(),
+      strategy: z.string(),
+      symbol: z.string(),
+      candles: z.number(),
+      trades: z.number(),
+      finalEquity: z.number(),
+      totalReturnPct: z.number(),
+      maxDrawdownPct: z.number(),
+      winRatePct: z.number().nullable(),
+    }),
     async execute(ctx, input) {
       const scope = await traderScope(ctx, input.email);
       const quota = await checkBacktestQuota(ctx.db, scope, ctx.now());
@@ -232,11 +340,13 @@ export const tradingTools = [
       // Only a backtest within the plan's daily quota (checked above) downloads: what the cache lacks
       // of the range, at most MAX_ON_DEMAND_CANDLES bars, is fetched from the exchange first.
       const request = { ...key, from: new Date(now.getTime() - input.days * 86_400_000), to: now, now, maxCandles: MAX_ON_DEMAND_CANDLES };
-      let series;
+      let series: CandleSeries;
       let downloaded = ctx.marketData !== undefined;
       try {
         // One retry: a person waits for this answer, and the cache answers if the exchange does not.
-        series = (await ensureCandles(ctx.db, { ...request, source: ctx.marketData, download: { retry: { attempts: 2, initialDelayMs: 250 } } })).series;
+        series = (
+          await ensureCandles(ctx.db, { ...request, source: ctx.marketData, download: { retry: { attempts: 2, initialDelayMs: 250 } } })
+        ).series;
       } catch (error) {
         if (!(error instanceof MarketDataUnavailableError)) throw error;
         // The exchange is down or not used: the backtest runs on what is cached (it says how many candles it used).
@@ -256,18 +366,30 @@ export const tradingTools = [
       } catch (error) {
         throw new ToolRefusal('forbidden', (error as Error).message);
       }
-      if (series.length <= strategy.warmupBars(parameters)) throw new ToolRefusal('not_found', `Not enough ${input.timeframe} candles of ${input.symbol} to backtest (have ${series.length}).`);
+      if (series.length <= strategy.warmupBars(parameters))
+        throw new ToolRefusal('not_found', `Not enough ${input.timeframe} candles of ${input.symbol} to backtest (have ${series.length}).`);
       const started = performance.now();
       const result = runBacktest(series, strategy, parameters);
       const backtestId = await saveBacktest(ctx.db, scope, {
-        symbol: input.symbol, timeframe: input.timeframe, feeRate: 0.001, result, elapsedMs: performance.now() - started,
-        rangeStart: new Date(series.time[0]!), rangeEnd: new Date(series.time[series.length - 1]!),
+        symbol: input.symbol,
+        timeframe: input.timeframe,
+        feeRate: 0.001,
+        result,
+        elapsedMs: performance.now() - started,
+        rangeStart: new Date(series.time[0]!),
+        rangeEnd: new Date(series.time[series.length - 1]!),
         ...(ctx.actor.kind === 'system' ? {} : { requestedByUserId: ctx.actor.userId }),
       });
       const round = (value: number) => Math.round(value * 100) / 100;
       return {
-        backtestId, strategy: result.strategy, symbol: input.symbol, candles: result.candles, trades: result.trades,
-        finalEquity: round(result.finalEquity), totalReturnPct: round(result.totalReturnPct), maxDrawdownPct: round(result.maxDrawdownPct),
+        backtestId,
+        strategy: result.strategy,
+        symbol: input.symbol,
+        candles: result.candles,
+        trades: result.trades,
+        finalEquity: round(result.finalEquity),
+        totalReturnPct: round(result.totalReturnPct),
+        maxDrawdownPct: round(result.maxDrawdownPct),
         winRatePct: result.winRatePct === null ? null : round(result.winRatePct),
       };
     },
@@ -278,7 +400,11 @@ export const tradingTools = [
     domain: 'trading',
     effect: 'read',
     access: { departments: ['finance', 'security', 'support'], traders: true },
-    input: z.strictObject({ period: z.enum(['day', 'week', 'month']).default('day'), count: z.number().int().min(1).max(60).default(7), email: traderEmail }),
+    input: z.strictObject({
+      period: z.enum(['day', 'week', 'month']).default('day'),
+      count: z.number().int().min(1).max(60).default(7),
+      email: traderEmail,
+    }),
     output: z.object({
       period: z.string(),
       rows: z.array(z.object({ start: z.string(), closedTrades: z.number(), wins: z.number(), profitQuote: z.number() })),
@@ -303,7 +429,12 @@ export const tradingTools = [
             group by p.start order by p.start desc`,
       );
       const round = (value: number) => Math.round(value * 100) / 100;
-      const out = rows.map((r) => ({ start: r.start, closedTrades: Number(r.n), wins: Number(r.wins), profitQuote: round(Number(r.profit ?? 0)) }));
+      const out = rows.map((r) => ({
+        start: r.start,
+        closedTrades: Number(r.n),
+        wins: Number(r.wins),
+        profitQuote: round(Number(r.profit ?? 0)),
+      }));
       return { period: input.period, rows: out, totalProfitQuote: round(out.reduce((sum, r) => sum + r.profitQuote, 0)) };
     },
   }),
@@ -315,7 +446,17 @@ export const tradingTools = [
     access: { departments: ['security', 'support'], traders: true },
     input: z.strictObject({ email: traderEmail }),
     output: z.object({
-      bots: z.array(z.object({ botId: z.string(), name: z.string(), mode: z.string(), status: z.string(), stakeQuote: z.string(), assets: z.record(z.string(), z.number()).nullable(), note: z.string().nullable() })),
+      bots: z.array(
+        z.object({
+          botId: z.string(),
+          name: z.string(),
+          mode: z.string(),
+          status: z.string(),
+          stakeQuote: z.string(),
+          assets: z.record(z.string(), z.number()).nullable(),
+          note: z.string().nullable(),
+        }),
+      ),
     }),
     async execute(ctx, input) {
       const scope = await traderScope(ctx, input.email);
@@ -328,13 +469,19 @@ export const tradingTools = [
         if (bot.mode === 'paper') {
           const own = wallets.filter((w) => w.botId === bot.id);
           const quote = bot.symbols[0] ? splitSymbol(bot.symbols[0]).quote : 'USDT';
-          assets = own.length > 0 ? Object.fromEntries(own.map((w) => [w.asset, Number(w.amount)])) : { [quote]: Number(bot.paperBalanceQuote ?? bot.stakeQuote) };
+          assets =
+            own.length > 0
+              ? Object.fromEntries(own.map((w) => [w.asset, Number(w.amount)]))
+              : { [quote]: Number(bot.paperBalanceQuote ?? bot.stakeQuote) };
         } else if (!ctx.trading) {
           note = 'the exchange account is not reachable from here';
         } else {
           try {
             const exchange = await ctx.trading.exchangeFor(bot);
-            const all = await Promise.race([exchange.balances(), new Promise<never>((_r, reject) => setTimeout(() => reject(new Error('timed out')), 5_000).unref())]);
+            const all = await Promise.race([
+              exchange.balances(),
+              new Promise<never>((_r, reject) => setTimeout(() => reject(new Error('timed out')), 5_000).unref()),
+            ]);
             assets = Object.fromEntries(Object.entries(all).filter(([, amount]) => amount > 0));
           } catch (error) {
             note = `the exchange did not answer (${(error as Error).message.slice(0, 120)})`;
@@ -354,15 +501,33 @@ export const tradingTools = [
     input: z.strictObject({ botId: z.uuid(), symbol: symbol.optional(), email: traderEmail }),
     output: z.object({
       botId: z.string(),
-      exits: z.array(z.object({ symbol: z.string(), outcome: z.string(), amountBase: z.string(), priceQuote: z.string().nullable(), profitQuote: z.string().nullable(), reason: z.string().nullable() })),
+      exits: z.array(
+        z.object({
+          symbol: z.string(),
+          outcome: z.string(),
+          amountBase: z.string(),
+          priceQuote: z.string().nullable(),
+          profitQuote: z.string().nullable(),
+          reason: z.string().nullable(),
+        }),
+      ),
     }),
     async execute(ctx, input) {
       const scope = await traderScope(ctx, input.email);
       const bot = await getScoped(ctx.db, scope, bots, input.botId);
       if (!bot) throw new ToolRefusal('not_found', `No bot ${input.botId} in this account.`);
-      if (bot.status === 'frozen') throw new ToolRefusal('forbidden', 'This bot is frozen by Security; its positions cannot be traded until the freeze is lifted.');
+      if (bot.status === 'frozen')
+        throw new ToolRefusal('forbidden', 'This bot is frozen by Security; its positions cannot be traded until the freeze is lifted.');
       if (!ctx.trading) throw new Error('the trading engine is not available here');
-      const runner = new BotRunner({ db: ctx.db, exchange: await ctx.trading.exchangeFor(bot), limits: ctx.trading.limits, killSwitch: () => ctx.trading!.killSwitch() }, bot);
+      const runner = new BotRunner(
+        {
+          db: ctx.db,
+          exchange: await ctx.trading.exchangeFor(bot),
+          limits: ctx.trading.limits,
+          killSwitch: () => ctx.trading!.killSwitch(),
+        },
+        bot,
+      );
       return { botId: bot.id, exits: await runner.forceExit(input.symbol) };
     },
   }),
@@ -386,14 +551,30 @@ export const tradingTools = [
       let counts: { status: string; n: number }[];
       if (ctx.actor.kind === 'trader' || input.email) {
         const scope = await traderScope(ctx, input.email);
-        rows = await selectScoped(ctx.db, scope, bots, { ...(statusFilter ? { where: statusFilter } : {}), orderBy: order, limit: input.limit });
-        counts = await ctx.db.select({ status: bots.status, n: sql<number>`count(*)::int` }).from(bots).where(eq(bots.tenantId, scope.tenantId)).groupBy(bots.status);
+        rows = await selectScoped(ctx.db, scope, bots, {
+          ...(statusFilter ? { where: statusFilter } : {}),
+          orderBy: order,
+          limit: input.limit,
+        });
+        counts = await ctx.db
+          .select({ status: bots.status, n: sql<number>`count(*)::int` })
+          .from(bots)
+          .where(eq(bots.tenantId, scope.tenantId))
+          .groupBy(bots.status);
       } else {
         // The platform (staff only: a trader always gets their own account).
-        rows = await ctx.db.select().from(bots).where(statusFilter).orderBy(...order).limit(input.limit);
+        rows = await ctx.db
+          .select()
+          .from(bots)
+          .where(statusFilter)
+          .orderBy(...order)
+          .limit(input.limit);
         counts = await ctx.db.select({ status: bots.status, n: sql<number>`count(*)::int` }).from(bots).groupBy(bots.status);
       }
-      const owners = await ownerEmails(ctx.db, rows.map((b) => b.tenantId));
+      const owners = await ownerEmails(
+        ctx.db,
+        rows.map((b) => b.tenantId),
+      );
       const byStatus = Object.fromEntries(counts.map((c) => [c.status, Number(c.n)]));
       const total = input.status ? (byStatus[input.status] ?? 0) : Object.values(byStatus).reduce((sum, n) => sum + n, 0);
       return { bots: rows.map((b) => listed(b, owners.get(b.tenantId) ?? null)), total, byStatus };
@@ -408,7 +589,16 @@ export const tradingTools = [
     input: z.strictObject({ botId: z.uuid(), email: traderEmail }),
     output: z.object({
       bot: detailedBot,
-      positions: z.array(z.object({ symbol: z.string(), amountBase: z.string(), entryPriceQuote: z.string(), stopLossQuote: z.string().nullable(), takeProfitQuote: z.string().nullable(), openedAt: z.string() })),
+      positions: z.array(
+        z.object({
+          symbol: z.string(),
+          amountBase: z.string(),
+          entryPriceQuote: z.string(),
+          stopLossQuote: z.string().nullable(),
+          takeProfitQuote: z.string().nullable(),
+          openedAt: z.string(),
+        }),
+      ),
       trades: z.object({ open: z.number(), closed: z.number(), wins: z.number(), profitQuote: z.number() }),
     }),
     async execute(ctx, input) {
@@ -423,8 +613,20 @@ export const tradingTools = [
       );
       return {
         bot: detailed(bot, owners.get(bot.tenantId) ?? null),
-        positions: held.map((p) => ({ symbol: p.symbol, amountBase: p.amountBase, entryPriceQuote: p.averageEntryPriceQuote, stopLossQuote: p.stopLossPriceQuote, takeProfitQuote: p.takeProfitPriceQuote, openedAt: p.openedAt.toISOString() })),
-        trades: { open: Number(row?.open ?? 0), closed: Number(row?.closed ?? 0), wins: Number(row?.wins ?? 0), profitQuote: Math.round(Number(row?.profit ?? 0) * 100) / 100 },
+        positions: held.map((p) => ({
+          symbol: p.symbol,
+          amountBase: p.amountBase,
+          entryPriceQuote: p.averageEntryPriceQuote,
+          stopLossQuote: p.stopLossPriceQuote,
+          takeProfitQuote: p.takeProfitPriceQuote,
+          openedAt: p.openedAt.toISOString(),
+        })),
+        trades: {
+          open: Number(row?.open ?? 0),
+          closed: Number(row?.closed ?? 0),
+          wins: Number(row?.wins ?? 0),
+          profitQuote: Math.round(Number(row?.profit ?? 0) * 100) / 100,
+        },
       };
     },
   }),
@@ -437,7 +639,11 @@ export const tradingTools = [
     input: z.strictObject({
       name: z.string().trim().min(1).max(100),
       strategy: z.string().refine((name) => STRATEGIES.has(name), { error: `a strategy: ${[...STRATEGIES.keys()].join(', ')}` }),
-      symbols: z.array(symbol).min(1).max(20).refine((list) => new Set(list).size === list.length, { error: 'each symbol once' }),
+      symbols: z
+        .array(symbol)
+        .min(1)
+        .max(20)
+        .refine((list) => new Set(list).size === list.length, { error: 'each symbol once' }),
       timeframe: z.enum(['5m', '15m', '1h', '4h', '1d']).default('1h'),
       /** Cash the bot may commit, in quote currency (USDT). */
       stakeQuote: z.number().positive().max(1_000_000_000),
@@ -450,7 +656,8 @@ export const tradingTools = [
     async execute(ctx, input) {
       const scope = await traderScope(ctx, input.email);
       const [tenant] = await ctx.db.select({ kind: tenants.kind }).from(tenants).where(eq(tenants.id, scope.tenantId));
-      if (tenant?.kind !== 'trader') throw new ToolRefusal('forbidden', `${input.email ?? 'This account'} is not a trader's account; bots belong to traders.`);
+      if (tenant?.kind !== 'trader')
+        throw new ToolRefusal('forbidden', `${input.email ?? 'This account'} is not a trader's account; bots belong to traders.`);
       let parameters: Record<string, number>;
       try {
         parameters = parseStrategyParameters(getStrategy(input.strategy), input.parameters ?? {});
@@ -458,14 +665,26 @@ export const tradingTools = [
         throw new ToolRefusal('forbidden', (error as Error).message);
       }
       // A live bot trades on the trader's newest active exchange account (as the onboarding does).
-      const [account] = input.mode === 'live'
-        ? await selectScoped(ctx.db, scope, exchangeAccounts, { where: eq(exchangeAccounts.status, 'active'), orderBy: desc(exchangeAccounts.createdAt), limit: 1 })
-        : [];
-      if (input.mode === 'live' && !account) throw new ToolRefusal('forbidden', 'A live bot needs an active exchange API key; connect one first.');
+      const [account] =
+        input.mode === 'live'
+          ? await selectScoped(ctx.db, scope, exchangeAccounts, {
+              where: eq(exchangeAccounts.status, 'active'),
+              orderBy: desc(exchangeAccounts.createdAt),
+              limit: 1,
+            })
+          : [];
+      if (input.mode === 'live' && !account)
+        throw new ToolRefusal('forbidden', 'A live bot needs an active exchange API key; connect one first.');
       // A paper bot gets its paper wallet (its stake) with it, in the same transaction.
       const { bot } = await createBot(ctx.db, scope, {
-        name: input.name, strategyName: input.strategy, parameters, symbols: input.symbols, timeframe: input.timeframe, mode: input.mode,
-        stakeQuote: String(input.stakeQuote), exchangeAccountId: account?.id ?? null,
+        name: input.name,
+        strategyName: input.strategy,
+        parameters,
+        symbols: input.symbols,
+        timeframe: input.timeframe,
+        mode: input.mode,
+        stakeQuote: String(input.stakeQuote),
+        exchangeAccountId: account?.id ?? null,
       });
       const owners = await ownerEmails(ctx.db, [scope.tenantId]);
       return { bot: detailed(bot, owners.get(scope.tenantId) ?? null) };

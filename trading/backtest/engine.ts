@@ -182,9 +182,9 @@ export function runBacktest(
     // 2. Stops inside this bar (stop loss first when both are touched).
     if (quantity > 0) {
       if (low[i]! <= stopPrice) {
-        closePosition(i, (o < stopPrice ? o : stopPrice) * (1 - slippage), 'stop_loss');
+        closePosition(i, Math.min(o, stopPrice) * (1 - slippage), 'stop_loss');
       } else if (high[i]! >= takePrice) {
-        closePosition(i, (o > takePrice ? o : takePrice) * (1 - slippage), 'take_profit');
+        closePosition(i, Math.max(o, takePrice) * (1 - slippage), 'take_profit');
       }
     }
 

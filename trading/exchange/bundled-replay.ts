@@ -63,7 +63,8 @@ export class BundledReplayMarket implements MarketDataSource {
   }
 
   async fetchCandles(symbol: string, timeframe: string, sinceMs?: number, limit = 1000): Promise<number[][]> {
-    if (timeframe !== this.timeframe) throw new ExchangeRejectedError(`this replayed market serves ${this.timeframe} candles, not ${timeframe}`);
+    if (timeframe !== this.timeframe)
+      throw new ExchangeRejectedError(`this replayed market serves ${this.timeframe} candles, not ${timeframe}`);
     const series = this.series(symbol);
     const lastClosedOpen = Math.floor(this.now() / this.barMs) * this.barMs - this.barMs;
     const first = sinceMs === undefined ? lastClosedOpen - (limit - 1) * this.barMs : Math.ceil(sinceMs / this.barMs) * this.barMs;

@@ -1,13 +1,7 @@
 import type { Exchange as CcxtClient } from 'ccxt';
 import type { MarketRules } from '../risk/index.ts';
 import { timeframeToMs } from '../market-data/index.ts';
-import {
-  ExchangeRejectedError,
-  ExchangeUnavailableError,
-  type Exchange,
-  type ExchangeOrder,
-  type ExchangeOrderRequest,
-} from './types.ts';
+import { ExchangeRejectedError, ExchangeUnavailableError, type Exchange, type ExchangeOrder, type ExchangeOrderRequest } from './types.ts';
 
 export interface CcxtExchangeOptions {
   /** ccxt exchange id; Binance by default. */
@@ -60,7 +54,8 @@ export class CcxtExchange implements Exchange {
       const api = client.urls['api'] as Record<string, string>;
       for (const key of Object.keys(api)) api[key] = `${this.options.apiBaseUrl}/${key}`;
     }
-    return (this.client = client);
+    this.client = client;
+    return client;
   }
 
   async fetchCandles(symbol: string, timeframe: string, sinceMs?: number, limit = 1000): Promise<number[][]> {
@@ -156,8 +151,15 @@ export class CcxtExchange implements Exchange {
   }
 
   private toOrder(order: Awaited<ReturnType<CcxtClient['fetchOrder']>>, clientOrderId: string): ExchangeOrder {
-    const status = order.status === 'closed' ? 'filled' : order.status === 'canceled' || order.status === 'expired' ? 'canceled' : order.status === 'rejected' ? 'rejected' : 'open';
-    const average = order.average ?? (order.filled ? order.price ?? null : null);
+    const status =
+      order.status === 'closed'
+        ? 'filled'
+        : order.status === 'canceled' || order.status === 'expired'
+          ? 'canceled'
+          : order.status === 'rejected'
+            ? 'rejected'
+            : 'open';
+    const average = order.average ?? (order.filled ? (order.price ?? null) : null);
     // Binance charges a buy's fee in the base asset: convert it at the fill price.
     const [base, quote] = (order.symbol ?? '').split('/');
     const fee = order.fee;

@@ -32,7 +32,10 @@ const publicClients = new Map<string, CcxtExchange>();
 function publicClient(apiBaseUrl: string | undefined): CcxtExchange {
   const id = `binance ${apiBaseUrl ?? ''}`;
   let client = publicClients.get(id);
-  if (!client) publicClients.set(id, (client = new CcxtExchange({ live: true, ...(apiBaseUrl ? { apiBaseUrl } : {}) })));
+  if (!client) {
+    client = new CcxtExchange({ live: true, ...(apiBaseUrl ? { apiBaseUrl } : {}) });
+    publicClients.set(id, client);
+  }
   return client;
 }
 
@@ -56,7 +59,8 @@ export async function exchangeForBot(db: Database, bot: typeof bots.$inferSelect
   if (!bot.exchangeAccountId) throw new ExchangeRejectedError(`bot ${bot.name} is in live mode but has no exchange account`);
   const [account] = await db.select().from(exchangeAccounts).where(eq(exchangeAccounts.id, bot.exchangeAccountId));
   if (!account || account.tenantId !== bot.tenantId) throw new ExchangeRejectedError(`bot ${bot.name}: its exchange account is missing`);
-  if (account.status !== 'active') throw new ExchangeRejectedError(`bot ${bot.name}: exchange account "${account.label}" is ${account.status}`);
+  if (account.status !== 'active')
+    throw new ExchangeRejectedError(`bot ${bot.name}: exchange account "${account.label}" is ${account.status}`);
   const context = (column: string) => `exchange_accounts:${account.tenantId}:${column}`;
   const live = venue === 'live' && !account.sandbox;
   const orders = new CcxtExchange({

@@ -13,5 +13,22 @@ export { ReplayMarketData } from './replay-source.ts';
 export { CcxtExchange, type CcxtExchangeOptions } from './ccxt-exchange.ts';
 export { exchangeForBot, type ExchangeForBotOptions } from './for-bot.ts';
 export { BundledReplayMarket, replayedBar, replayedPrice, type ReplayedBar } from './bundled-replay.ts';
-export { createPaperMarkets, paperMarketOptions, type PaperMarkets, type PaperMarketSetting, type PaperMarketSource } from './paper-markets.ts';
-export { feedHealthAt, feedLeaseKey, LocalFeedLeases, MarketFeeds, readMarketFeedHealth, type FeedHealth, type FeedLeases, type FeedSource, type FeedStaleEvent, type MarketFeedsOptions } from './market-feed.ts';
+export {
+  createPaperMarkets,
+  paperMarketOptions,
+  type PaperMarkets,
+  type PaperMarketSetting,
+  type PaperMarketSource,
+} from './paper-markets.ts';
+export {
+  feedHealthAt,
+  feedLeaseKey,
+  LocalFeedLeases,
+  MarketFeeds,
+  readMarketFeedHealth,
+  type FeedHealth,
+  type FeedLeases,
+  type FeedSource,
+  type FeedStaleEvent,
+  type MarketFeedsOptions,
+} from './market-feed.ts';

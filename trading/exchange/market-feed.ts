@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, gt, gte, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { sleepUnlessAborted } from '../../clock/index.ts';
 import { bots, candles, exchangeAccounts, type Database } from '../../db/index.ts';
 import { detectGaps, loadCachedCandles, timeframeSchema, timeframeToMs, upsertCandles, type CandleKey } from '../market-data/index.ts';
 import type { MarketRules } from '../risk/index.ts';
@@ -126,7 +127,11 @@ interface StreamClient {
   close(): Promise<unknown>;
 }
 
-const feedKeySchema = z.object({ exchange: z.string().min(1).max(40), symbol: z.string().regex(/^[A-Z0-9]+\/[A-Z0-9]+(:[A-Z0-9]+)?$/i), timeframe: timeframeSchema });
+const feedKeySchema = z.object({
+  exchange: z.string().min(1).max(40),
+  symbol: z.string().regex(/^[A-Z0-9]+\/[A-Z0-9]+(:[A-Z0-9]+)?$/i),
+  timeframe: timeframeSchema,
+});
 
 /** The lease name of a feed, `<exchange>:<symbol>:<tf>`: the Redis store makes it `<prefix>:feed-lock:<exchange>:<symbol>:<tf>`. */
 export function feedLeaseKey(key: CandleKey): string {
@@ -134,7 +139,12 @@ export function feedLeaseKey(key: CandleKey): string {
 }
 
 /** Age and staleness of a feed whose newest cached bar opened at `lastBarOpenMs`. */
-export function feedHealthAt(key: CandleKey, lastBarOpenMs: number | null, nowMs: number, barMs = timeframeToMs(key.timeframe)): FeedHealth {
+export function feedHealthAt(
+  key: CandleKey,
+  lastBarOpenMs: number | null,
+  nowMs: number,
+  barMs = timeframeToMs(key.timeframe),
+): FeedHealth {
   if (lastBarOpenMs === null) return { ...key, lastBarOpenMs: null, lastBarAgeMs: null, stale: true };
   const lastBarAgeMs = Math.max(0, nowMs - (lastBarOpenMs + barMs));
   return { ...key, lastBarOpenMs, lastBarAgeMs, stale: lastBarAgeMs > 2 * barMs };
@@ -202,7 +212,9 @@ export class MarketFeeds {
   sourceFor(exchangeId: string): FeedSource {
     let source = this.#sources.get(exchangeId);
     if (!source) {
-      source = this.#options.sourceFor?.(exchangeId) ?? new CcxtExchange({ exchangeId, live: true, ...(this.#options.apiBaseUrl ? { apiBaseUrl: this.#options.apiBaseUrl } : {}) });
+      source =
+        this.#options.sourceFor?.(exchangeId) ??
+        new CcxtExchange({ exchangeId, live: true, ...(this.#options.apiBaseUrl ? { apiBaseUrl: this.#options.apiBaseUrl } : {}) });
       this.#sources.set(exchangeId, source);
     }
     return source;
@@ -252,7 +264,9 @@ export class MarketFeeds {
   /** The close of the newest closed bar: the price paper orders fill at, as in the backtester. */
   async lastPrice(exchange: string, symbol: string): Promise<number> {
     // A symbol's price from any of its feeds this process watches; the shortest timeframe is the freshest.
-    const feeds = [...this.#feeds.values()].filter((feed) => feed.key.exchange === exchange && feed.key.symbol === symbol).sort((a, b) => a.barMs - b.barMs);
+    const feeds = [...this.#feeds.values()]
+      .filter((feed) => feed.key.exchange === exchange && feed.key.symbol === symbol)
+      .sort((a, b) => a.barMs - b.barMs);
     const feed = feeds[0];
     if (feed) feed.usedAtMs = this.#now();
     if (!feed) throw new ExchangeUnavailableError(`no feed of ${exchange} ${symbol} in this process: no bot here trades it`);
@@ -398,8 +412,11 @@ export class MarketFeeds {
   #refresh(feed: Feed): Promise<void> {
     feed.refreshing ??= (async () => {
       const newest = feed.newestOpenMs;
-      const rows = newest === null ? (await this.#query(feed.key, { newest: this.#windowBars })).reverse() : await this.#query(feed.key, { afterMs: newest, limit: this.#windowBars });
-      const contiguous = rows.every((row, i) => row[0]! - (i === 0 ? newest ?? row[0]! - feed.barMs : rows[i - 1]![0]!) === feed.barMs);
+      const rows =
+        newest === null
+          ? (await this.#query(feed.key, { newest: this.#windowBars })).reverse()
+          : await this.#query(feed.key, { afterMs: newest, limit: this.#windowBars });
+      const contiguous = rows.every((row, i) => row[0]! - (i === 0 ? (newest ?? row[0]! - feed.barMs) : rows[i - 1]![0]!) === feed.barMs);
       // A bar that does not follow the previous one means the window holds a hole that a back-fill
       // may have filled since: read the whole window again rather than serve the hole.
       if (!contiguous && newest !== null) feed.bars = (await this.#query(feed.key, { newest: this.#windowBars })).reverse();
@@ -418,10 +435,18 @@ export class MarketFeeds {
       'sinceMs' in range && range.sinceMs !== undefined ? gte(candles.openTime, new Date(range.sinceMs)) : undefined,
       'afterMs' in range && range.afterMs !== undefined ? gt(candles.openTime, new Date(range.afterMs)) : undefined,
     );
-    const rows = 'newest' in range
-      ? await this.#options.db.select().from(candles).where(where).orderBy(desc(candles.openTime)).limit(range.newest)
-      : await this.#options.db.select().from(candles).where(where).orderBy(asc(candles.openTime)).limit(range.limit);
-    return rows.map((row) => [row.openTime.getTime(), Number(row.open), Number(row.high), Number(row.low), Number(row.close), Number(row.volumeBase)]);
+    const rows =
+      'newest' in range
+        ? await this.#options.db.select().from(candles).where(where).orderBy(desc(candles.openTime)).limit(range.newest)
+        : await this.#options.db.select().from(candles).where(where).orderBy(asc(candles.openTime)).limit(range.limit);
+    return rows.map((row) => [
+      row.openTime.getTime(),
+      Number(row.open),
+      Number(row.high),
+      Number(row.low),
+      Number(row.close),
+      Number(row.volumeBase),
+    ]);
   }
 
   /** The newest bar in the cache (not the window: another fetcher may have written since). */
@@ -465,10 +490,14 @@ export class MarketFeeds {
         const ccxt = (await import('ccxt')).default;
         const Pro = (ccxt.pro as unknown as Record<string, (new (config: object) => StreamClient) | undefined>)[exchangeId];
         if (!Pro) return undefined;
-        const instance = new Pro({ enableRateLimit: true, options: { defaultType: 'spot', fetchMarkets: { types: ['spot'] }, fetchCurrencies: false, adjustForTimeDifference: false } });
+        const instance = new Pro({
+          enableRateLimit: true,
+          options: { defaultType: 'spot', fetchMarkets: { types: ['spot'] }, fetchCurrencies: false, adjustForTimeDifference: false },
+        });
         if (!instance.has['watchOHLCV']) return undefined;
         const api = instance.urls['api'] as Record<string, unknown>;
-        if (this.#options.apiBaseUrl) for (const key of Object.keys(api)) if (typeof api[key] === 'string') api[key] = `${this.#options.apiBaseUrl}/${key}`;
+        if (this.#options.apiBaseUrl)
+          for (const key of Object.keys(api)) if (typeof api[key] === 'string') api[key] = `${this.#options.apiBaseUrl}/${key}`;
         if (this.#options.wsUrl) {
           api['ws'] = { ...(api['ws'] as object), spot: this.#options.wsUrl };
           await instance.loadHttpProxyAgent(); // ccxt asks for it before it opens a plain ws:// URL
@@ -498,7 +527,7 @@ export class MarketFeeds {
           // ccxt reconnects on the next watch, here after a backoff (up to a minute: an exchange
           // that cannot be reached is not hammered); REST polling covers the silence meanwhile.
           this.#options.onError?.(feed.key, error);
-          await abortableSleep(Math.min(60_000, (this.#options.stepMs ?? 2_000) * 2 ** failures++), this.#stopping.signal);
+          await sleepUnlessAborted(Math.min(60_000, (this.#options.stepMs ?? 2_000) * 2 ** failures++), this.#stopping.signal);
           continue;
         }
         failures = 0;
@@ -517,14 +546,17 @@ export class MarketFeeds {
   async #flushStream(feed: Feed): Promise<void> {
     const newestSeen = Math.max(...feed.pending.keys());
     const now = this.#now();
-    const closed = [...feed.pending.values()].filter((row) => row[0]! < newestSeen && row[0]! + feed.barMs <= now).sort((a, b) => a[0]! - b[0]!);
+    const closed = [...feed.pending.values()]
+      .filter((row) => row[0]! < newestSeen && row[0]! + feed.barMs <= now)
+      .sort((a, b) => a[0]! - b[0]!);
     if (closed.length === 0) return;
     for (const row of closed) feed.pending.delete(row[0]!);
     let previous = await this.#newestCachedOpenMs(feed.key);
     const fresh = closed.filter((row) => previous === null || row[0]! > previous);
     for (const row of fresh) {
       // A bar the stream skipped (a reconnection, a lost message): fetched over REST first, so the cache has no hole.
-      if (previous !== null && row[0]! > previous + feed.barMs) await this.#fetchForward(feed, previous + feed.barMs, now, row[0]! - feed.barMs);
+      if (previous !== null && row[0]! > previous + feed.barMs)
+        await this.#fetchForward(feed, previous + feed.barMs, now, row[0]! - feed.barMs);
       previous = row[0]!;
     }
     if (feed.leased) await upsertCandles(this.#options.db, feed.key, closed);
@@ -543,14 +575,6 @@ export class MarketFeeds {
     if (cached.time[0]! > from) await this.#fetchForward(feed, from, now, cached.time[0]! - feed.barMs);
     for (const gap of detectGaps(cached, feed.barMs)) await this.#fetchForward(feed, gap.after + feed.barMs, now, gap.before - feed.barMs);
   }
-}
-
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-  });
 }
 
 function firstAtOrAfter(bars: readonly number[][], timeMs: number): number {
@@ -577,10 +601,11 @@ export async function readMarketFeedHealth(db: Database, nowMs = Date.now()): Pr
     .leftJoin(exchangeAccounts, eq(exchangeAccounts.id, bots.exchangeAccountId))
     .where(inArray(bots.status, ['running']));
   const keys = new Map<string, CandleKey>();
-  for (const bot of running) for (const symbol of bot.symbols) {
-    const key = { exchange: bot.exchange ?? 'binance', symbol, timeframe: bot.timeframe };
-    keys.set(feedLeaseKey(key), key);
-  }
+  for (const bot of running)
+    for (const symbol of bot.symbols) {
+      const key = { exchange: bot.exchange ?? 'binance', symbol, timeframe: bot.timeframe };
+      keys.set(feedLeaseKey(key), key);
+    }
   const out: FeedHealth[] = [];
   for (const key of keys.values()) {
     const [row] = await db

@@ -63,7 +63,10 @@ export function createPaperMarkets(options: PaperMarketsOptions): PaperMarkets {
       return source;
     },
     marketFor(timeframe) {
-      if (source !== 'replay') return (exchange ??= options.exchange?.() ?? new CcxtExchange({ live: true }));
+      if (source !== 'replay') {
+        exchange ??= options.exchange?.() ?? new CcxtExchange({ live: true });
+        return exchange;
+      }
       let market = replays.get(timeframe);
       if (!market) {
         market = new BundledReplayMarket({ timeframe, ...(options.now ? { now: options.now } : {}) });
@@ -85,7 +88,10 @@ function firstLine(error: unknown): string {
  * What exchangeForBot needs to know of the paper market for a bot of `timeframe`: the shared
  * exchange client, or the replay (for testnet bots too, since no testnet can be reached).
  */
-export function paperMarketOptions(markets: PaperMarkets | undefined, timeframe: string): { paperMarket?: MarketDataSource; sandboxAsPaper?: boolean } {
+export function paperMarketOptions(
+  markets: PaperMarkets | undefined,
+  timeframe: string,
+): { paperMarket?: MarketDataSource; sandboxAsPaper?: boolean } {
   if (!markets) return {};
   return { paperMarket: markets.marketFor(timeframe), ...(markets.source === 'replay' ? { sandboxAsPaper: true } : {}) };
 }

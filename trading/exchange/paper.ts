@@ -69,7 +69,8 @@ export class PaperExchange implements Exchange {
     const existing = await this.findOrder(request.symbol, request.clientOrderId);
     if (existing) return existing;
     const lastPrice = await this.options.market.lastPrice(request.symbol);
-    const [lastBar] = request.type === 'limit' ? await this.options.market.fetchCandles(request.symbol, this.options.timeframe, undefined, 1) : [];
+    const [lastBar] =
+      request.type === 'limit' ? await this.options.market.fetchCandles(request.symbol, this.options.timeframe, undefined, 1) : [];
     return this.db.transaction(async (tx) => {
       const [row] = await tx
         .insert(paperOrders)
@@ -89,7 +90,10 @@ export class PaperExchange implements Exchange {
         .returning();
       if (!row) {
         // Another call with the same id won the race: that one is the order.
-        const [winner] = await tx.select().from(paperOrders).where(and(eq(paperOrders.botId, botId), eq(paperOrders.clientOrderId, request.clientOrderId)));
+        const [winner] = await tx
+          .select()
+          .from(paperOrders)
+          .where(and(eq(paperOrders.botId, botId), eq(paperOrders.clientOrderId, request.clientOrderId)));
         return toExchangeOrder(winner!);
       }
       if (request.type === 'market') {
@@ -122,7 +126,14 @@ export class PaperExchange implements Exchange {
     const open = await this.db
       .select()
       .from(paperOrders)
-      .where(and(eq(paperOrders.botId, this.options.botId), eq(paperOrders.symbol, symbol), inArray(paperOrders.status, ['open']), eq(paperOrders.type, 'limit')));
+      .where(
+        and(
+          eq(paperOrders.botId, this.options.botId),
+          eq(paperOrders.symbol, symbol),
+          inArray(paperOrders.status, ['open']),
+          eq(paperOrders.type, 'limit'),
+        ),
+      );
     const filled: ExchangeOrder[] = [];
     for (const order of open) {
       const after = order.marketTime ? order.marketTime.getTime() + 1 : 0;
@@ -148,8 +159,13 @@ export class PaperExchange implements Exchange {
       .for('update');
     const balance = (asset: string) => Number(wallet.find((row) => row.asset === asset)?.amount ?? 0);
     const shortfall =
-      order.side === 'buy' ? (balance(quote) < notional + fee ? `insufficient ${quote}: need ${(notional + fee).toFixed(2)}, have ${balance(quote).toFixed(2)}` : null)
-        : balance(base) < amount * (1 - 1e-12) ? `insufficient ${base}: need ${amount}, have ${balance(base)}` : null;
+      order.side === 'buy'
+        ? balance(quote) < notional + fee
+          ? `insufficient ${quote}: need ${(notional + fee).toFixed(2)}, have ${balance(quote).toFixed(2)}`
+          : null
+        : balance(base) < amount * (1 - 1e-12)
+          ? `insufficient ${base}: need ${amount}, have ${balance(base)}`
+          : null;
     if (shortfall) {
       const [rejected] = await tx
         .update(paperOrders)
@@ -178,7 +194,8 @@ export class PaperExchange implements Exchange {
 }
 
 function toExchangeOrder(row: typeof paperOrders.$inferSelect): ExchangeOrder {
-  const status = row.status === 'filled' ? 'filled' : row.status === 'canceled' ? 'canceled' : row.status === 'rejected' ? 'rejected' : 'open';
+  const status =
+    row.status === 'filled' ? 'filled' : row.status === 'canceled' ? 'canceled' : row.status === 'rejected' ? 'rejected' : 'open';
   return {
     clientOrderId: row.clientOrderId,
     exchangeOrderId: `paper-${row.id}`,

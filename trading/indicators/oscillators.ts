@@ -25,7 +25,7 @@ export class Rsi {
     this.previous = close;
     if (Number.isNaN(previous)) return Number.NaN;
     const change = close - previous;
-    const gain = change > 0 ? change : 0;
+    const gain = Math.max(change, 0);
     const loss = change < 0 ? -change : 0;
     const n = this.period;
     this.seen++;
@@ -69,7 +69,8 @@ export class Macd {
   /** The latest values (NaN during warm-up); updated in place to avoid an object per bar. */
   readonly value: MacdValue = { macd: Number.NaN, signal: Number.NaN, histogram: Number.NaN };
   constructor(fastPeriod: number, slowPeriod: number, signalPeriod: number, options: MacdOptions = {}) {
-    if (fastPeriod >= slowPeriod) throw new RangeError(`MACD fast period (${fastPeriod}) must be shorter than the slow one (${slowPeriod})`);
+    if (fastPeriod >= slowPeriod)
+      throw new RangeError(`MACD fast period (${fastPeriod}) must be shorter than the slow one (${slowPeriod})`);
     const appel = options.smoothing === 'appel' && fastPeriod === 12 && slowPeriod === 26;
     this.fast = appel ? new Ema(fastPeriod, 0.15) : new Ema(fastPeriod);
     this.slow = appel ? new Ema(slowPeriod, 0.075) : new Ema(slowPeriod);

@@ -49,7 +49,11 @@ export class Bollinger {
   }
 }
 
-export function bollinger(closes: ArrayLike<number>, period: number, stdDevs: number): { lower: Float64Array; middle: Float64Array; upper: Float64Array } {
+export function bollinger(
+  closes: ArrayLike<number>,
+  period: number,
+  stdDevs: number,
+): { lower: Float64Array; middle: Float64Array; upper: Float64Array } {
   return runLines(closes, new Bollinger(period, stdDevs), ['lower', 'middle', 'upper']);
 }
 

@@ -101,7 +101,15 @@ export function resampleCandles(series: CandleSeries, bucketMs: number): CandleS
     out.volume[n] = volume;
     n++;
   }
-  return { length: n, time: out.time.subarray(0, n), open: out.open.subarray(0, n), high: out.high.subarray(0, n), low: out.low.subarray(0, n), close: out.close.subarray(0, n), volume: out.volume.subarray(0, n) };
+  return {
+    length: n,
+    time: out.time.subarray(0, n),
+    open: out.open.subarray(0, n),
+    high: out.high.subarray(0, n),
+    low: out.low.subarray(0, n),
+    close: out.close.subarray(0, n),
+    volume: out.volume.subarray(0, n),
+  };
 }
 
 function generateFrom(btc: CandleSeries, spec: GeneratedSymbol): CandleSeries {

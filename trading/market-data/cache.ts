@@ -106,7 +106,12 @@ function readAt(fd: number, length: number, position: number): Buffer {
 }
 
 /** The cached columns of the source open as `sourceFd`, or undefined if there is no valid cache. */
-export function readCandleCache(source: string, sourceFd: number, stat: fs.BigIntStats, options: CandleCacheOptions = {}): { series: CandleSeries; file: string } | undefined {
+export function readCandleCache(
+  source: string,
+  sourceFd: number,
+  stat: fs.BigIntStats,
+  options: CandleCacheOptions = {},
+): { series: CandleSeries; file: string } | undefined {
   const dir = candleCacheDir(options);
   if (!dir || !LITTLE_ENDIAN) return undefined;
   const file = candleCacheFile(source, dir);
@@ -130,7 +135,10 @@ export function readCandleCache(source: string, sourceFd: number, stat: fs.BigIn
     if (data.length !== rows * COLUMNS * 8) return undefined;
     // allocUnsafeSlow gives the buffer its own ArrayBuffer from offset 0, so the columns are aligned views.
     const column = (k: number) => new Float64Array(data.buffer, data.byteOffset + k * rows * 8, rows);
-    return { series: { length: rows, time: column(0), open: column(1), high: column(2), low: column(3), close: column(4), volume: column(5) }, file };
+    return {
+      series: { length: rows, time: column(0), open: column(1), high: column(2), low: column(3), close: column(4), volume: column(5) },
+      file,
+    };
   } catch {
     return undefined;
   } finally {
@@ -139,7 +147,12 @@ export function readCandleCache(source: string, sourceFd: number, stat: fs.BigIn
 }
 
 /** Writes the cache of `source` (atomically); its path, or undefined if the folder cannot be written. */
-export function writeCandleCache(source: string, stamp: SourceStamp, series: CandleSeries, options: CandleCacheOptions = {}): string | undefined {
+export function writeCandleCache(
+  source: string,
+  stamp: SourceStamp,
+  series: CandleSeries,
+  options: CandleCacheOptions = {},
+): string | undefined {
   const dir = candleCacheDir(options);
   if (!dir || !LITTLE_ENDIAN || series.length === 0) return undefined;
   const file = candleCacheFile(source, dir);

@@ -79,7 +79,8 @@ export async function missingRanges(db: Database, key: CandleKey, range: CandleR
   let last = first;
   for (const row of rows) {
     const time = Number(row.time);
-    if (row.previous !== null && time - Number(row.previous) > barMs) missing.push({ fromMs: Number(row.previous) + barMs, toMs: time - barMs });
+    if (row.previous !== null && time - Number(row.previous) > barMs)
+      missing.push({ fromMs: Number(row.previous) + barMs, toMs: time - barMs });
     if (row.next === null) last = time;
   }
   if (range.toMs - last >= barMs) missing.push({ fromMs: last + barMs, toMs: range.toMs });
@@ -118,7 +119,13 @@ export interface DownloadReport {
   /** Stopped by the signal before the missing ranges were all asked for. */
   readonly interrupted: boolean;
   /** What the cache holds in the range afterwards. */
-  readonly cached: { readonly candles: number; readonly firstMs: number | null; readonly lastMs: number | null; readonly gaps: number; readonly missingBars: number };
+  readonly cached: {
+    readonly candles: number;
+    readonly firstMs: number | null;
+    readonly lastMs: number | null;
+    readonly gaps: number;
+    readonly missingBars: number;
+  };
 }
 
 const DEFAULT_RETRY: RetryPolicy = { attempts: 4, initialDelayMs: 250 };
@@ -129,7 +136,13 @@ const DEFAULT_RETRY: RetryPolicy = { attempts: 4, initialDelayMs: 250 };
  * page or one that passes its end; a page short of `pageSize` does not end it, as some exchanges
  * return fewer bars than asked for.
  */
-export async function downloadCandles(db: Database, source: MarketDataSource, key: CandleKey, range: CandleRange, options: DownloadOptions = {}): Promise<DownloadReport> {
+export async function downloadCandles(
+  db: Database,
+  source: MarketDataSource,
+  key: CandleKey,
+  range: CandleRange,
+  options: DownloadOptions = {},
+): Promise<DownloadReport> {
   const barMs = timeframeToMs(key.timeframe);
   const pageSize = options.pageSize ?? 1000;
   const ranges = await missingRanges(db, key, range);
@@ -137,19 +150,23 @@ export async function downloadCandles(db: Database, source: MarketDataSource, ke
   let coveredBefore = 0;
   let storedCandles = 0;
   let requests = 0;
-  const report = (coveredBars: number) => options.onProgress?.({ key, missingBars, coveredBars: Math.min(missingBars, coveredBars), storedCandles, requests });
+  const report = (coveredBars: number) =>
+    options.onProgress?.({ key, missingBars, coveredBars: Math.min(missingBars, coveredBars), storedCandles, requests });
   report(0);
   let interrupted = false;
-  ranges: for (const part of ranges) {
+  nextRange: for (const part of ranges) {
     let sinceMs = part.fromMs;
     while (sinceMs <= part.toMs) {
       if (options.signal?.aborted) {
         interrupted = true;
-        break ranges;
+        break nextRange;
       }
       let page: number[][];
       try {
-        page = await withRetry(() => source.fetchCandles(key.symbol, key.timeframe, sinceMs, pageSize), { ...(options.retry ?? DEFAULT_RETRY), ...(options.signal ? { signal: options.signal } : {}) });
+        page = await withRetry(() => source.fetchCandles(key.symbol, key.timeframe, sinceMs, pageSize), {
+          ...(options.retry ?? DEFAULT_RETRY),
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
       } catch (error) {
         if (!(error instanceof ExchangeUnavailableError)) throw error;
         throw new MarketDataUnavailableError(
@@ -169,7 +186,16 @@ export async function downloadCandles(db: Database, source: MarketDataSource, ke
     coveredBefore += barsIn(part, barMs);
     report(coveredBefore);
   }
-  return { key, range, missingRanges: ranges, missingBars, requests, storedCandles, interrupted, cached: await cachedSummary(db, key, range) };
+  return {
+    key,
+    range,
+    missingRanges: ranges,
+    missingBars,
+    requests,
+    storedCandles,
+    interrupted,
+    cached: await cachedSummary(db, key, range),
+  };
 }
 
 /** Count, first and last bar, holes and the bars in them, of one key within `range`. */
@@ -194,14 +220,28 @@ export interface CachedCandleSet extends CandleKey {
  * and range. The bar length is read from the timeframe's text in SQL ('5m' → 300,000 ms), so the
  * holes are counted in the same pass as the rest.
  */
-export async function listCachedCandles(db: Database, filter: Partial<CandleKey> & { range?: CandleRange } = {}): Promise<CachedCandleSet[]> {
+export async function listCachedCandles(
+  db: Database,
+  filter: Partial<CandleKey> & { range?: CandleRange } = {},
+): Promise<CachedCandleSet[]> {
   const conditions = [
     filter.exchange === undefined ? sql`true` : sql`exchange = ${filter.exchange}`,
     filter.symbol === undefined ? sql`true` : sql`symbol = ${filter.symbol}`,
     filter.timeframe === undefined ? sql`true` : sql`timeframe = ${filter.timeframe}`,
-    filter.range === undefined ? sql`true` : sql`open_time >= ${new Date(filter.range.fromMs).toISOString()}::timestamptz and open_time <= ${new Date(filter.range.toMs).toISOString()}::timestamptz`,
+    filter.range === undefined
+      ? sql`true`
+      : sql`open_time >= ${new Date(filter.range.fromMs).toISOString()}::timestamptz and open_time <= ${new Date(filter.range.toMs).toISOString()}::timestamptz`,
   ];
-  const rows = await queryRows<{ exchange: string; symbol: string; timeframe: string; first_ms: number; last_ms: number; candles: string | number; gaps: string | number; missing_bars: string | number | null }>(
+  const rows = await queryRows<{
+    exchange: string;
+    symbol: string;
+    timeframe: string;
+    first_ms: number;
+    last_ms: number;
+    candles: string | number;
+    gaps: string | number;
+    missing_bars: string | number | null;
+  }>(
     db,
     sql`with bars as (
           select exchange, symbol, timeframe, open_time,
@@ -258,7 +298,8 @@ export interface EnsuredCandles {
 export async function ensureCandles(db: Database, request: EnsureCandlesRequest): Promise<EnsuredCandles> {
   const key: CandleKey = { exchange: request.exchange, symbol: request.symbol, timeframe: request.timeframe };
   const barMs = timeframeToMs(key.timeframe);
-  if (!Number.isSafeInteger(request.maxCandles) || request.maxCandles < 1) throw new RangeError(`maxCandles must be a whole number from 1, got ${request.maxCandles}`);
+  if (!Number.isSafeInteger(request.maxCandles) || request.maxCandles < 1)
+    throw new RangeError(`maxCandles must be a whole number from 1, got ${request.maxCandles}`);
   const toMs = Math.min(request.to.getTime(), lastClosedBarMs(request.now.getTime(), barMs));
   const earliestMs = toMs - (request.maxCandles - 1) * barMs;
   const clipped = request.from.getTime() < earliestMs;

@@ -1,5 +1,15 @@
 export { allocateCandles, candlesFromRows, sliceCandles, type CandleSeries } from './candles.ts';
-export { CandleDataError, loadCandleFile, loadCandles, parseCandleCsv, parseCandleCsvBytes, parseFreqtradeJson, parseFreqtradeJsonBytes, type LoadCandleOptions, type LoadedCandles } from './load.ts';
+export {
+  CandleDataError,
+  loadCandleFile,
+  loadCandles,
+  parseCandleCsv,
+  parseCandleCsvBytes,
+  parseFreqtradeJson,
+  parseFreqtradeJsonBytes,
+  type LoadCandleOptions,
+  type LoadedCandles,
+} from './load.ts';
 export { candleCacheDir, candleCacheFile, CANDLE_CACHE_VERSION, type CandleCacheOptions } from './cache.ts';
 export { detectGaps, inferTimeframeMs, type CandleGap } from './gaps.ts';
 export { msToTimeframe, timeframeSchema, timeframeToMs } from './timeframe.ts';

@@ -15,7 +15,9 @@ export class CandleDataError extends ProductError {
 const EXPECTED_HEADER = 'timestamp,open,high,low,close,volume';
 
 // Exact powers of ten: every 10^k with k ≤ 22 is a double without rounding.
-const POW10 = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+const POW10 = [
+  1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
 
 const NEWLINE = 10;
 const RETURN = 13;
@@ -89,7 +91,8 @@ class CsvParser {
       this.consumed += end - start;
       return;
     }
-    let columns = this.columns ?? (this.columns = new Columns(estimateRows(bytes, pos, end, this.totalBytes - this.consumed - (pos - start))));
+    this.columns ??= new Columns(estimateRows(bytes, pos, end, this.totalBytes - this.consumed - (pos - start)));
+    let columns = this.columns;
     const values = this.values;
     const source = this.source;
     let lineNo = this.lineNo;
@@ -152,7 +155,12 @@ class CsvParser {
         }
         pos++;
         // Exact while the mantissa stays below 2^53: a rounded step would leave it at 2^53 or above.
-        const value = mantissa < 9007199254740992 && decimals <= 22 ? (decimals === 0 ? mantissa : mantissa / POW10[decimals]!) : Number(latin1(bytes, fieldStart, fieldEnd));
+        const value =
+          mantissa < 9007199254740992 && decimals <= 22
+            ? decimals === 0
+              ? mantissa
+              : mantissa / POW10[decimals]!
+            : Number(latin1(bytes, fieldStart, fieldEnd));
         values[f] = negative ? -value : value;
       }
       if (!fast) {
@@ -172,7 +180,14 @@ class CsvParser {
       const low = values[3]!;
       const close = values[4]!;
       const volume = values[5]!;
-      if (high < Math.max(open, close) || low > Math.min(open, close) || low > high || open <= 0 || volume < 0 || (row > 0 && time <= previousTime)) {
+      if (
+        high < Math.max(open, close) ||
+        low > Math.min(open, close) ||
+        low > high ||
+        open <= 0 ||
+        volume < 0 ||
+        (row > 0 && time <= previousTime)
+      ) {
         checkRow(values, row > 0 ? previousTime : undefined, `${source} line ${lineNo}`);
       }
       columns.time[row] = time;
@@ -202,7 +217,9 @@ class CsvParser {
         const header = line.trim().toLowerCase();
         if (/^[a-z_]/.test(header)) {
           if (header !== EXPECTED_HEADER) {
-            throw new CandleDataError(`${this.source} line ${this.lineNo}: expected the header "${EXPECTED_HEADER}", found "${line.trim()}"`);
+            throw new CandleDataError(
+              `${this.source} line ${this.lineNo}: expected the header "${EXPECTED_HEADER}", found "${line.trim()}"`,
+            );
           }
           this.lineNo++;
           return lineEnd + 1;
@@ -279,7 +296,15 @@ class Columns {
 
   series(length: number): CandleSeries {
     const view = (name: (typeof COLUMN_NAMES)[number]) => this[name].subarray(0, length);
-    return { length, time: view('time'), open: view('open'), high: view('high'), low: view('low'), close: view('close'), volume: view('volume') };
+    return {
+      length,
+      time: view('time'),
+      open: view('open'),
+      high: view('high'),
+      low: view('low'),
+      close: view('close'),
+      volume: view('volume'),
+    };
   }
 }
 
@@ -351,7 +376,14 @@ function parseJsonPadded(bytes: Uint8Array, n: number, source: string): CandleSe
         const low = values[3]!;
         const close = values[4]!;
         const volume = values[5]!;
-        if (high < Math.max(open, close) || low > Math.min(open, close) || low > high || open <= 0 || volume < 0 || (row > 0 && time <= previousTime)) {
+        if (
+          high < Math.max(open, close) ||
+          low > Math.min(open, close) ||
+          low > high ||
+          open <= 0 ||
+          volume < 0 ||
+          (row > 0 && time <= previousTime)
+        ) {
           try {
             checkRow(values, row > 0 ? previousTime : undefined, `${source} row ${row + 1}`);
           } catch (error) {
@@ -454,7 +486,9 @@ export function parseFreqtradeJson(text: string, source = 'JSON'): CandleSeries 
   data.forEach((entry: unknown, i) => {
     const values = Array.isArray(entry) ? entry.map(Number) : [];
     if (values.length !== 6 || values.some((value) => !Number.isFinite(value))) {
-      throw new CandleDataError(`${source} row ${i + 1}: expected [timestamp, open, high, low, close, volume] numbers, found ${JSON.stringify(entry)}`);
+      throw new CandleDataError(
+        `${source} row ${i + 1}: expected [timestamp, open, high, low, close, volume] numbers, found ${JSON.stringify(entry)}`,
+      );
     }
     checkRow(values, i > 0 ? series.time[i - 1]! : undefined, `${source} row ${i + 1}`);
     series.time[i] = values[0]!;

@@ -34,7 +34,11 @@ export async function upsertCandles(db: Database, key: CandleKey, rows: readonly
 }
 
 /** Cached candles in [fromMs, toMs], as columns. */
-export async function loadCachedCandles(db: Database, key: CandleKey, range: { fromMs?: number; toMs?: number } = {}): Promise<CandleSeries> {
+export async function loadCachedCandles(
+  db: Database,
+  key: CandleKey,
+  range: { fromMs?: number; toMs?: number } = {},
+): Promise<CandleSeries> {
   const rows = await db
     .select()
     .from(candles)
@@ -100,6 +104,9 @@ export async function syncCandles(
     since = page.at(-1)![0]! + barMs;
     if (page.length < pageSize) break;
   }
-  const cached = await loadCachedCandles(db, key, { fromMs: options.sinceMs, ...(options.untilMs === undefined ? {} : { toMs: options.untilMs }) });
+  const cached = await loadCachedCandles(db, key, {
+    fromMs: options.sinceMs,
+    ...(options.untilMs === undefined ? {} : { toMs: options.untilMs }),
+  });
   return { fetched, pages, gaps: detectGaps(cached, barMs) };
 }

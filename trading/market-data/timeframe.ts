@@ -2,9 +2,7 @@ import { z } from 'zod';
 
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
 
-export const timeframeSchema = z
-  .string()
-  .regex(/^[1-9]\d*[mhdw]$/, { error: 'expected a timeframe such as 1m, 5m, 15m, 1h, 4h, 1d' });
+export const timeframeSchema = z.string().regex(/^[1-9]\d*[mhdw]$/, { error: 'expected a timeframe such as 1m, 5m, 15m, 1h, 4h, 1d' });
 
 /** Length of one bar of `timeframe` ('5m', '1h', ...) in milliseconds. */
 export function timeframeToMs(timeframe: string): number {

@@ -18,7 +18,10 @@ const MAX_COMBINATIONS = 1_000_000;
  */
 export function parseGrid(text: string): ParameterGrid {
   const grid: ParameterGrid = {};
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const match = /^([A-Za-z][A-Za-z0-9]*)=(.+)$/.exec(part);
     if (!match) throw new GridError(`Bad grid entry "${part}": expected name=from..to:step, name=a|b|c or name=value`);
     const [, name, spec] = match as unknown as [string, string, string];
@@ -43,7 +46,8 @@ export function parseGrid(text: string): ParameterGrid {
     grid[name] = values;
   }
   if (Object.keys(grid).length === 0) throw new GridError('The grid is empty');
-  if (countCombinations(grid) > MAX_COMBINATIONS) throw new GridError(`The grid has ${countCombinations(grid)} combinations; at most ${MAX_COMBINATIONS} are allowed`);
+  if (countCombinations(grid) > MAX_COMBINATIONS)
+    throw new GridError(`The grid has ${countCombinations(grid)} combinations; at most ${MAX_COMBINATIONS} are allowed`);
   return grid;
 }
 

@@ -64,7 +64,8 @@ export async function optimize(series: CandleSeries, options: OptimizeOptions): 
   const metric = options.metric ?? 'totalReturnPct';
   if (!rankingMetrics.includes(metric)) throw new RangeError(`metric must be one of ${rankingMetrics.join(', ')}; got "${String(metric)}"`);
   const minTrades = options.minTrades ?? DEFAULT_MIN_TRADES;
-  if (!Number.isSafeInteger(minTrades) || minTrades < 0) throw new RangeError(`minTrades must be a whole number, 0 or more; got ${minTrades}`);
+  if (!Number.isSafeInteger(minTrades) || minTrades < 0)
+    throw new RangeError(`minTrades must be a whole number, 0 or more; got ${minTrades}`);
   const total = countCombinations(options.grid);
   const columns = shareColumns(series);
   const started = performance.now();
@@ -74,7 +75,13 @@ export async function optimize(series: CandleSeries, options: OptimizeOptions): 
   let next = 0;
   let done = 0;
   const workerCount = Math.max(1, Math.min(options.workers, total));
-  const input: WorkerInput = { strategy: options.strategy, grid: options.grid, fixed: options.fixed ?? {}, options: options.backtest ?? {}, columns };
+  const input: WorkerInput = {
+    strategy: options.strategy,
+    grid: options.grid,
+    fixed: options.fixed ?? {},
+    options: options.backtest ?? {},
+    columns,
+  };
 
   await Promise.all(
     Array.from({ length: workerCount }, () => {

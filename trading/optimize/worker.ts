@@ -17,7 +17,12 @@ export interface WorkerInput {
 }
 
 export type WorkerMessage =
-  | { readonly kind: 'result'; readonly index: number; readonly parameters: Record<string, number>; readonly metrics: Record<string, number | null> }
+  | {
+      readonly kind: 'result';
+      readonly index: number;
+      readonly parameters: Record<string, number>;
+      readonly metrics: Record<string, number | null>;
+    }
   | { readonly kind: 'invalid'; readonly index: number; readonly reason: string }
   | { readonly kind: 'idle' };
 
@@ -44,7 +49,13 @@ parentPort!.on('message', (batch: { from: number; to: number }) => {
       parentPort!.postMessage({ kind: 'invalid', index, reason: (error as Error).message } satisfies WorkerMessage);
       continue;
     }
-    const { tradeList: _t, equityCurve: _e, strategy: _s, parameters: _p, ...metrics } = runBacktest(series, strategy, parameters, {
+    const {
+      tradeList: _t,
+      equityCurve: _e,
+      strategy: _s,
+      parameters: _p,
+      ...metrics
+    } = runBacktest(series, strategy, parameters, {
       ...input.options,
       equityCurvePoints: 2,
     });

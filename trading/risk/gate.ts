@@ -65,7 +65,7 @@ export type RiskRule =
   | 'min_notional';
 
 export type RiskDecision =
-  | { readonly allowed: true; /** Rounded down to the market's step. */ readonly amountBase: number }
+  | { readonly allowed: true /** Rounded down to the market's step. */; readonly amountBase: number }
   | {
       readonly allowed: false;
       readonly rule: RiskRule;
@@ -96,22 +96,39 @@ export function checkOrder(order: OrderProposal, state: RiskState, limits: RiskL
   if (!order.reducesPosition) {
     const botLossPct = (-state.botDailyPnlQuote / state.botStakeQuote) * 100;
     if (botLossPct >= limits.maxDailyLossPctPerBot) {
-      return refuse('daily_loss_bot', `the bot lost ${botLossPct.toFixed(2)} % of its stake today (limit ${limits.maxDailyLossPctPerBot} %)`, true);
+      return refuse(
+        'daily_loss_bot',
+        `the bot lost ${botLossPct.toFixed(2)} % of its stake today (limit ${limits.maxDailyLossPctPerBot} %)`,
+        true,
+      );
     }
     if (-state.tenantDailyPnlQuote >= limits.maxDailyLossQuotePerTenant) {
-      return refuse('daily_loss_tenant', `the account lost ${(-state.tenantDailyPnlQuote).toFixed(2)} today over all bots (limit ${limits.maxDailyLossQuotePerTenant})`, true);
+      return refuse(
+        'daily_loss_tenant',
+        `the account lost ${(-state.tenantDailyPnlQuote).toFixed(2)} today over all bots (limit ${limits.maxDailyLossQuotePerTenant})`,
+        true,
+      );
     }
     if (!state.openPositionSymbols.includes(order.symbol) && state.openPositionSymbols.length >= limits.maxOpenPositions) {
-      return refuse('max_open_positions', `the bot already holds ${state.openPositionSymbols.length} positions (limit ${limits.maxOpenPositions})`);
+      return refuse(
+        'max_open_positions',
+        `the bot already holds ${state.openPositionSymbols.length} positions (limit ${limits.maxOpenPositions})`,
+      );
     }
   }
   const amountBase = roundToStep(order.amountBase, market.amountStepBase);
   const notional = amountBase * order.priceQuote;
   if (!order.reducesPosition && notional > limits.maxPositionQuote) {
-    return refuse('max_position', `a position of ${notional.toFixed(2)} exceeds the limit of ${limits.maxPositionQuote} per bot and symbol`);
+    return refuse(
+      'max_position',
+      `a position of ${notional.toFixed(2)} exceeds the limit of ${limits.maxPositionQuote} per bot and symbol`,
+    );
   }
   if (amountBase < market.minAmountBase || amountBase <= 0) {
-    return refuse('min_amount', `amount ${amountBase} is below the market minimum of ${market.minAmountBase} ${order.symbol.split('/')[0]}`);
+    return refuse(
+      'min_amount',
+      `amount ${amountBase} is below the market minimum of ${market.minAmountBase} ${order.symbol.split('/')[0]}`,
+    );
   }
   if (notional < market.minNotionalQuote) {
     return refuse('min_notional', `order value ${notional.toFixed(2)} is below the market minimum of ${market.minNotionalQuote}`);

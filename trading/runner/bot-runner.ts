@@ -145,7 +145,10 @@ export class BotRunner {
       if (!this.warmedUp) await this.warmUp();
       for (const symbol of this.bot.symbols) {
         const state = this.symbols.get(symbol)!;
-        const rows = await withRetry(() => this.deps.exchange.fetchCandles(symbol, this.bot.timeframe, state.lastOpenTime + 1, 1000), this.retry);
+        const rows = await withRetry(
+          () => this.deps.exchange.fetchCandles(symbol, this.bot.timeframe, state.lastOpenTime + 1, 1000),
+          this.retry,
+        );
         if (rows.length === 0) continue;
         let signal = 0;
         for (const c of rows) signal = state.runner.next(c[1]!, c[2]!, c[3]!, c[4]!, c[5]!);
@@ -172,11 +175,15 @@ export class BotRunner {
   }
 
   private async decide(symbol: string, signal: number, latest: number[]): Promise<'placed' | 'refused' | 'none' | 'stale'> {
-    const [position] = await this.deps.db.select().from(positions).where(and(eq(positions.botId, this.bot.id), eq(positions.symbol, symbol)));
+    const [position] = await this.deps.db
+      .select()
+      .from(positions)
+      .where(and(eq(positions.botId, this.bot.id), eq(positions.symbol, symbol)));
     if (position) {
       const stop = position.stopLossPriceQuote === null ? -1 : Number(position.stopLossPriceQuote);
       const take = position.takeProfitPriceQuote === null ? Number.POSITIVE_INFINITY : Number(position.takeProfitPriceQuote);
-      const reason: ExitReason | null = latest[3]! <= stop ? 'stop_loss' : latest[2]! >= take ? 'take_profit' : signal === EXIT ? 'signal' : null;
+      const reason: ExitReason | null =
+        latest[3]! <= stop ? 'stop_loss' : latest[2]! >= take ? 'take_profit' : signal === EXIT ? 'signal' : null;
       if (reason) return this.placeOrder(symbol, 'sell', Number(position.amountBase), latest, reason);
       return 'none';
     }
@@ -191,9 +198,19 @@ export class BotRunner {
     return this.placeOrder(symbol, 'buy', (0.95 * stake) / price, latest, 'entry');
   }
 
-  private async placeOrder(symbol: string, side: 'buy' | 'sell', amountBase: number, latest: number[], reason: ExitReason | 'entry', orderId?: string): Promise<'placed' | 'refused' | 'none'> {
+  private async placeOrder(
+    symbol: string,
+    side: 'buy' | 'sell',
+    amountBase: number,
+    latest: number[],
+    reason: ExitReason | 'entry',
+    orderId?: string,
+  ): Promise<'placed' | 'refused' | 'none'> {
     const clientOrderId = orderId ?? clientOrderIdFor(this.bot.id, symbol, latest[0]!, side);
-    const [already] = await this.deps.db.select({ id: orders.id }).from(orders).where(and(eq(orders.botId, this.bot.id), eq(orders.clientOrderId, clientOrderId)));
+    const [already] = await this.deps.db
+      .select({ id: orders.id })
+      .from(orders)
+      .where(and(eq(orders.botId, this.bot.id), eq(orders.clientOrderId, clientOrderId)));
     if (already) return 'none'; // this decision was taken before (e.g. before a restart)
     const market = await withRetry(() => this.deps.exchange.marketRules(symbol), this.retry);
     const decision = checkOrder(
@@ -225,7 +242,14 @@ export class BotRunner {
         outcome: 'denied',
         details: { reason: decision.reason },
       });
-      this.emit({ type: 'risk_refusal', botId: this.bot.id, tenantId: this.bot.tenantId, symbol, rule: decision.rule, reason: decision.reason });
+      this.emit({
+        type: 'risk_refusal',
+        botId: this.bot.id,
+        tenantId: this.bot.tenantId,
+        symbol,
+        rule: decision.rule,
+        reason: decision.reason,
+      });
       if (decision.pauseBot) await this.pause(`risk limit: ${decision.reason}`);
       return 'refused';
     }
@@ -245,7 +269,9 @@ export class BotRunner {
     // new candle, forever. A real exchange's refusal throws and pauses the bot in tick(); this is
     // the same stop, with the exchange's reason. A forced exit reports its outcome instead.
     if (placed.status === 'rejected' && reason !== 'forced') {
-      await this.pause(`exchange rejected the ${side === 'buy' ? 'entry' : 'exit'} in ${symbol}: ${placed.rejectReason ?? 'no reason given'}`);
+      await this.pause(
+        `exchange rejected the ${side === 'buy' ? 'entry' : 'exit'} in ${symbol}: ${placed.rejectReason ?? 'no reason given'}`,
+      );
     }
     return 'placed';
   }
@@ -270,13 +296,30 @@ export class BotRunner {
       const price = await withRetry(() => this.deps.exchange.lastPrice(position.symbol), this.retry);
       const bar = [Date.now(), price, price, price, price, 0];
       const placed = await this.placeOrder(position.symbol, 'sell', Number(position.amountBase), bar, 'forced', orderId);
-      const [order] = await this.deps.db.select().from(orders).where(and(eq(orders.botId, this.bot.id), eq(orders.clientOrderId, orderId)));
-      const [trade] = order?.status === 'filled'
-        ? await this.deps.db.select().from(trades).where(and(eq(trades.botId, this.bot.id), eq(trades.symbol, position.symbol), eq(trades.exitReason, 'forced'))).orderBy(sql`${trades.closedAt} desc`).limit(1)
-        : [];
+      const [order] = await this.deps.db
+        .select()
+        .from(orders)
+        .where(and(eq(orders.botId, this.bot.id), eq(orders.clientOrderId, orderId)));
+      const [trade] =
+        order?.status === 'filled'
+          ? await this.deps.db
+              .select()
+              .from(trades)
+              .where(and(eq(trades.botId, this.bot.id), eq(trades.symbol, position.symbol), eq(trades.exitReason, 'forced')))
+              .orderBy(sql`${trades.closedAt} desc`)
+              .limit(1)
+          : [];
       const status = order?.status;
       const outcome: ForcedExit['outcome'] =
-        placed === 'refused' ? 'refused' : status === 'rejected' ? 'rejected' : status === 'filled' ? (placed === 'none' ? 'already' : 'filled') : 'open';
+        placed === 'refused'
+          ? 'refused'
+          : status === 'rejected'
+            ? 'rejected'
+            : status === 'filled'
+              ? placed === 'none'
+                ? 'already'
+                : 'filled'
+              : 'open';
       exits.push({
         symbol: position.symbol,
         outcome,
@@ -301,8 +344,7 @@ export class BotRunner {
       if (found) {
         await this.applyExchangeOrder(row, found);
         if (found.status === 'open') this.needsReconcile = true;
-      }
-      else
+      } else
         await this.deps.db
           .update(orders)
           .set({ status: 'canceled', rejectReason: 'never reached the exchange (process stopped before sending)', updatedAt: new Date() })
@@ -354,7 +396,14 @@ export class BotRunner {
           feeQuote: String(placed.feeQuote),
           openedAt: now,
         });
-        events.push({ type: 'trade_opened', botId: row.botId, tenantId: row.tenantId, symbol: row.symbol, amountBase: placed.filledBase, priceQuote: price });
+        events.push({
+          type: 'trade_opened',
+          botId: row.botId,
+          tenantId: row.tenantId,
+          symbol: row.symbol,
+          amountBase: placed.filledBase,
+          priceQuote: price,
+        });
       } else {
         const [open] = await tx
           .select()
@@ -378,7 +427,16 @@ export class BotRunner {
             })
             .where(eq(trades.id, open.id));
           const reason = row.reason === 'stop_loss' || row.reason === 'take_profit' || row.reason === 'forced' ? row.reason : 'signal';
-          events.push({ type: 'trade_closed', botId: row.botId, tenantId: row.tenantId, symbol: row.symbol, amountBase: placed.filledBase, priceQuote: price, profitQuote: profit, reason });
+          events.push({
+            type: 'trade_closed',
+            botId: row.botId,
+            tenantId: row.tenantId,
+            symbol: row.symbol,
+            amountBase: placed.filledBase,
+            priceQuote: price,
+            profitQuote: profit,
+            reason,
+          });
         }
       }
     });
@@ -440,15 +498,26 @@ export class BotRunner {
  * Ticks many bots the way a worker does: their rows in one query, each runner once, and
  * one write for all the lastTickAt stamps. A failing bot does not stop the others.
  */
-export async function tickBots(db: Database, runners: readonly BotRunner[]): Promise<{ ticked: number; failed: { botId: string; error: Error }[] }> {
+export async function tickBots(
+  db: Database,
+  runners: readonly BotRunner[],
+): Promise<{ ticked: number; failed: { botId: string; error: Error }[] }> {
   if (runners.length === 0) return { ticked: 0, failed: [] };
-  const rows = await db.select().from(bots).where(inArray(bots.id, runners.map((runner) => runner.botId)));
+  const rows = await db
+    .select()
+    .from(bots)
+    .where(
+      inArray(
+        bots.id,
+        runners.map((runner) => runner.botId),
+      ),
+    );
   const byId = new Map(rows.map((row) => [row.id, row]));
   const ticked: string[] = [];
   const failed: { botId: string; error: Error }[] = [];
   for (const runner of runners) {
     const row = byId.get(runner.botId);
-    if (!row || row.status !== 'running') continue;
+    if (row?.status !== 'running') continue;
     try {
       await runner.tick(row, { recordTick: false });
       ticked.push(row.id);

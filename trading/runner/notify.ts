@@ -13,8 +13,14 @@ import type { BotEvent } from './events.ts';
  * the trade or order id as dedupe key, so an event reported twice is queued once).
  */
 export async function notifyBotEvent(db: Database, event: BotEvent): Promise<{ id: string | null; created: boolean }[]> {
-  const [bot] = await db.select({ name: bots.name }).from(bots).where(and(eq(bots.id, event.botId), eq(bots.tenantId, event.tenantId)));
-  const recipients = await db.select({ id: users.id }).from(users).where(and(eq(users.tenantId, event.tenantId), eq(users.status, 'active')));
+  const [bot] = await db
+    .select({ name: bots.name })
+    .from(bots)
+    .where(and(eq(bots.id, event.botId), eq(bots.tenantId, event.tenantId)));
+  const recipients = await db
+    .select({ id: users.id })
+    .from(users)
+    .where(and(eq(users.tenantId, event.tenantId), eq(users.status, 'active')));
   const botName = bot?.name;
   let type: NotificationType;
   let payload: Record<string, unknown>;
@@ -28,7 +34,14 @@ export async function notifyBotEvent(db: Database, event: BotEvent): Promise<{ i
         .orderBy(desc(trades.openedAt))
         .limit(1);
       type = 'trade_opened';
-      payload = { botId: event.botId, botName, symbol: event.symbol, tradeId: trade?.id, amountBase: trade?.amountBase ?? numberToDecimal(event.amountBase), priceQuote: trade?.openPriceQuote ?? numberToDecimal(event.priceQuote) };
+      payload = {
+        botId: event.botId,
+        botName,
+        symbol: event.symbol,
+        tradeId: trade?.id,
+        amountBase: trade?.amountBase ?? numberToDecimal(event.amountBase),
+        priceQuote: trade?.openPriceQuote ?? numberToDecimal(event.priceQuote),
+      };
       dedupe = trade ? `trade_opened:${trade.id}` : undefined;
       break;
     }
@@ -76,9 +89,14 @@ export async function notifyBotEvent(db: Database, event: BotEvent): Promise<{ i
   const results = [];
   for (const user of recipients) {
     results.push(
-      await enqueueNotification(db, { tenantId: event.tenantId, to: { userId: user.id }, type, payload: clean, ...(dedupe ? { dedupeKey: `${dedupe}:${user.id}` } : {}) }),
+      await enqueueNotification(db, {
+        tenantId: event.tenantId,
+        to: { userId: user.id },
+        type,
+        payload: clean,
+        ...(dedupe ? { dedupeKey: `${dedupe}:${user.id}` } : {}),
+      }),
     );
   }
   return results;
 }
-

@@ -4,7 +4,12 @@ import { ENTER, EXIT, HOLD, type Signal, type Strategy, type StrategyRunner } fr
 
 const percent = (fallback: number) => z.number().gt(0, { error: 'must be > 0 %' }).max(100, { error: 'must be ≤ 100 %' }).default(fallback);
 const period = (fallback: number, max = 500) =>
-  z.number().int({ error: 'must be a whole number' }).min(2, { error: 'must be ≥ 2' }).max(max, { error: `must be ≤ ${max}` }).default(fallback);
+  z
+    .number()
+    .int({ error: 'must be a whole number' })
+    .min(2, { error: 'must be ≥ 2' })
+    .max(max, { error: `must be ≤ ${max}` })
+    .default(fallback);
 const level = (fallback: number) => z.number().gt(0, { error: 'must be > 0' }).lt(100, { error: 'must be < 100' }).default(fallback);
 
 const rsiThresholds = {
@@ -75,7 +80,13 @@ function crossRunner(update: (close: number) => number, reference: () => number)
 }
 
 const macdParameters = z
-  .strictObject({ fastPeriod: period(12), slowPeriod: period(26), signalPeriod: period(9), stopLossPct: percent(3), takeProfitPct: percent(4) })
+  .strictObject({
+    fastPeriod: period(12),
+    slowPeriod: period(26),
+    signalPeriod: period(9),
+    stopLossPct: percent(3),
+    takeProfitPct: percent(4),
+  })
   .refine((p) => p.fastPeriod < p.slowPeriod, { error: 'fastPeriod must be below slowPeriod' });
 
 export const macdCross: Strategy<z.output<typeof macdParameters>> = {
@@ -86,7 +97,10 @@ export const macdCross: Strategy<z.output<typeof macdParameters>> = {
   exits: (p) => ({ stopLossPct: p.stopLossPct, takeProfitPct: p.takeProfitPct }),
   create(p) {
     const indicator = new Macd(p.fastPeriod, p.slowPeriod, p.signalPeriod);
-    return crossRunner((close) => indicator.update(close), () => indicator.value.signal);
+    return crossRunner(
+      (close) => indicator.update(close),
+      () => indicator.value.signal,
+    );
   },
 };
 
