@@ -4,10 +4,20 @@ import { appendAudit } from '../audit/index.ts';
 import * as schema from '../db/index.ts';
 import { analyzeDatabase, queryRows, type Database } from '../db/index.ts';
 import type { SecretBox } from '../secrets/index.ts';
+import { setDemoPasswords } from './accounts.ts';
 import { generateDemoCompany, type DemoCompany } from './company.ts';
 import { ProductError } from '../errors/index.ts';
 
 export { generateDemoCompany, type DemoCompany, type DemoOptions } from './company.ts';
+export {
+  DEMO_STAFF_PASSWORD,
+  DEMO_TRADER_PASSWORD,
+  DEMO_TRADERS_WITH_PASSWORD,
+  DEMO_PASSWORD_HASHES,
+  demoSignIns,
+  setDemoPasswords,
+  type DemoSignIn,
+} from './accounts.ts';
 
 export const DEFAULT_DEMO_SEED = 20_240_601;
 export const DEFAULT_DEMO_TRADERS = 320;
@@ -99,6 +109,8 @@ export async function seedDemoCompany(db: Database, options: SeedDemoOptions): P
       args: { seed, asOf: asOf.toISOString(), traders: options.traders ?? DEFAULT_DEMO_TRADERS },
       details: counts,
     });
+    // The demo's sign-ins (the CEO and a few traders): Better-Auth credentials, same transaction.
+    await setDemoPasswords(tx);
   });
   // Thousands of rows just arrived: the planner needs to know before the first question.
   await analyzeDatabase(db);

@@ -1,6 +1,6 @@
 import { verifyAuditChain } from '../../audit/index.ts';
 import { listStaff } from '../../db/index.ts';
-import { seedDemoCompany } from '../../demo/index.ts';
+import { demoSignIns, seedDemoCompany } from '../../demo/index.ts';
 import { withRuntime } from '../open-runtime.ts';
 import { printTable } from '../table.ts';
 import { UsageError } from '../../errors/index.ts';
@@ -28,6 +28,12 @@ export async function seedCommand(options: { demo?: boolean; seed?: number; asOf
         `${counts.subscriptions} subscriptions, ${counts.invoices} invoices, ${counts.bots} bots, ${counts.trades} trades, ` +
         `${counts.supportTickets} tickets, ${counts.leads} leads.`,
     );
+    // The demo's HTTP API sign-ins (POST /api/v1/auth/sign-in/email): fixed, demo-only passwords.
+    const signIns = await demoSignIns(database.db);
+    if (signIns.length > 0) {
+      console.log('Demo sign-ins for the HTTP API (demo passwords, never for real accounts):');
+      for (const person of signIns) console.log(`  ${person.who.padEnd(6)}  ${person.email}  ${person.password}`);
+    }
   });
 }
 

@@ -4,3 +4,4 @@ export * from './billing.ts';
 export * from './company.ts';
 export * from './agents.ts';
 export * from './audit.ts';
+export * from './auth.ts';

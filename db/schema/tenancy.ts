@@ -67,6 +67,9 @@ export const users = pgTable(
     name: text().notNull(),
     locale: locale().notNull().default('pt-BR'),
     status: userStatus().notNull().default('active'),
+    /** Better-Auth's user fields (this table is its `user` model, accounts/auth.ts). */
+    emailVerified: boolean().notNull().default(false),
+    image: text(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

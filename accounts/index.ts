@@ -1,0 +1,12 @@
+export {
+  AUTH_BASE_PATH,
+  CLIENT_IP_HEADER,
+  DEFAULT_SIGN_IN_LIMIT,
+  createAccounts,
+  setPassword,
+  type Accounts,
+  type AccountsOptions,
+  type Auth,
+  type SessionPerson,
+  type SignInLimit,
+} from './auth.ts';
