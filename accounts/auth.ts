@@ -1,4 +1,6 @@
+import crypto from 'node:crypto';
 import { betterAuth } from 'better-auth';
+import { APIError } from 'better-auth/api';
 import { drizzleAdapter } from 'better-auth/adapters/drizzle';
 import { hashPassword } from 'better-auth/crypto';
 import { and, eq, sql } from 'drizzle-orm';
@@ -79,6 +81,17 @@ function buildAuth(options: AccountsOptions) {
       useSecureCookies: options.secureCookies ?? !isLoopback(options.baseURL),
       cookiePrefix: 'botcriptofy',
       ipAddress: { ipAddressHeaders: [CLIENT_IP_HEADER] },
+    },
+    databaseHooks: {
+      session: {
+        create: {
+          // A disabled person (users.status) gets no new session, whatever their password.
+          async before(session) {
+            const [person] = await options.db.select({ status: users.status }).from(users).where(eq(users.id, session.userId));
+            if (person?.status !== 'active') throw new APIError('FORBIDDEN', { message: 'This account is disabled.' });
+          },
+        },
+      },
     },
     telemetry: { enabled: false },
     logger: options.log ? { log: (level, message) => options.log?.(level, message) } : { disabled: true },
@@ -203,4 +216,18 @@ export async function setPassword(db: Database, userId: string, password: string
   const hash = await hashPassword(password);
   await db.delete(authAccounts).where(and(eq(authAccounts.userId, userId), eq(authAccounts.providerId, 'credential')));
   await db.insert(authAccounts).values({ userId, accountId: userId, providerId: 'credential', password: hash });
+}
+
+/**
+ * The secret that signs session cookies, derived from the master key (HMAC-SHA256 under a fixed
+ * label) so every process of a deployment agrees without another setting; a new master key signs
+ * out everyone. Without a master key (a real PostgreSQL and no MASTER_KEY) a random one: sessions
+ * then end when the process does (`ephemeral`).
+ */
+export function sessionSecret(masterKey: Buffer | undefined): { secret: string; ephemeral: boolean } {
+  if (!masterKey) return { secret: crypto.randomBytes(32).toString('hex'), ephemeral: true };
+  return {
+    secret: crypto.createHmac('sha256', masterKey).update('botcriptofy/better-auth/session-cookie/v1').digest('hex'),
+    ephemeral: false,
+  };
 }

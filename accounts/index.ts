@@ -3,6 +3,7 @@ export {
   CLIENT_IP_HEADER,
   DEFAULT_SIGN_IN_LIMIT,
   createAccounts,
+  sessionSecret,
   setPassword,
   type Accounts,
   type AccountsOptions,

@@ -5,6 +5,9 @@ import { receiveStripeWebhook } from '../billing/index.ts';
 import { migrationStatus, type DatabaseHandle, type MigrationStatus } from '../db/index.ts';
 import { httpStatusFor, isProductError } from '../errors/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
+import { createApi, OPENAPI_PATH, type ApiDependencies } from './api/app.ts';
+import { mountDocs } from './api/docs.ts';
+import { apiError } from './api/errors.ts';
 
 export interface AppDependencies {
   readonly database: DatabaseHandle;
@@ -18,6 +21,8 @@ export interface AppDependencies {
   readonly logger: Logger;
   readonly version: string;
   readonly startedAt: Date;
+  /** The HTTP API (/api/v1, its OpenAPI document and /api/docs); absent: not mounted. */
+  readonly api?: Omit<ApiDependencies, 'db' | 'logger'> | undefined;
 }
 
 export interface HealthReport {
@@ -118,7 +123,16 @@ export function createApp(deps: AppDependencies): Hono {
     return c.json({ ok: true });
   });
 
-  app.notFound((c) => c.json({ error: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` }, httpStatusFor('not_found')));
+  if (deps.api) {
+    app.route('/', createApi({ ...deps.api, db: deps.database.db, logger: deps.logger }));
+    mountDocs(app, OPENAPI_PATH);
+  }
+
+  app.notFound((c) =>
+    c.req.path.startsWith('/api/')
+      ? apiError(c, 'not_found', `No route for ${c.req.method} ${c.req.path}`)
+      : c.json({ error: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` }, httpStatusFor('not_found')),
+  );
   app.onError((error, c) => {
     // A product error says what kind of failure it is: its category is the answer's code, and
     // httpStatusFor its status (usage 400, forbidden 403, not_found 404, conflict 409, bad_data

@@ -1,10 +1,12 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { createAccounts, sessionSecret } from '../../accounts/index.ts';
 import { createStripeClient } from '../../billing/index.ts';
 import { isCompanyEmpty } from '../../demo/index.ts';
 import { createMetrics } from '../../observability/index.ts';
 import { watchCompany } from '../../observability/company.ts';
 import { createApp, startHttpServer } from '../../server/index.ts';
+import { resolveMasterKey } from '../../secrets/index.ts';
 import { createTelegramService } from '../../telegram/index.ts';
 import { openAgents } from '../open-agents.ts';
 import { stopOnSignals } from '../lifecycle.ts';
@@ -66,6 +68,21 @@ export async function startCommand(): Promise<void> {
     throw error;
   }
   if (!telegram) logger.info('TELEGRAM_BOT_TOKEN is not set: the Telegram door is off');
+  // The HTTP API's accounts (issue 16): session cookies signed with a secret derived from the master key.
+  const master = resolveMasterKey({
+    fromEnvironment: config.masterKey,
+    embedded: database.driver === 'pglite',
+    dataDir: config.dataDir,
+    mayGenerate: false,
+  });
+  const cookies = sessionSecret(master.key);
+  if (cookies.ephemeral) logger.warn('no MASTER_KEY: API sessions are signed with a random secret and end when this process stops');
+  const accounts = createAccounts({
+    db: database.db,
+    secret: cookies.secret,
+    baseURL: `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${config.http.port}`,
+    log: (level, message) => logger[level === 'success' ? 'info' : level]({ component: 'better-auth' }, message),
+  });
   const app = createApp({
     database,
     metrics,
@@ -74,6 +91,7 @@ export async function startCommand(): Promise<void> {
     startedAt: new Date(),
     ...(stripeWebhooks ? { stripeWebhooks } : {}),
     telegramWebhook: telegram?.webhook,
+    api: { accounts, billing: runtime.billing },
   });
   const server = await startHttpServer(app, config.http).catch(async (error: NodeJS.ErrnoException) => {
     await runtime.close();

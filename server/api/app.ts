@@ -1,0 +1,407 @@
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import type { Context, MiddlewareHandler } from 'hono';
+import type { Accounts, SessionPerson } from '../../accounts/index.ts';
+import type { BillingService } from '../../billing/index.ts';
+import type { Database } from '../../db/index.ts';
+import { TOOLS, actorForEmail, invokeTool, type Actor, type ToolContext, type ToolName, type TradingAccess } from '../../tools/index.ts';
+import { STRATEGIES } from '../../trading/index.ts';
+import type { Logger } from '../../observability/index.ts';
+import {
+  apiError,
+  apiErrorSchema,
+  errorResponse,
+  errorResponses,
+  notFoundResponse,
+  toolRefusalCategory,
+  ToolCallRefused,
+  validationError,
+  type ApiErrorCategory,
+} from './errors.ts';
+
+// /api/v1 (issue 16): every route declared with zod request and response schemas, from which
+// the OpenAPI 3.1 document at /api/v1/openapi.json is generated. A route reads nothing itself:
+// the signed-in person (Better-Auth's session cookie) becomes the tool layer's actor, and each
+// answer is a tool call (invokeTool), so RBAC, trader scope and audit are the agents' and
+// Telegram's code path. The only exceptions are facts that are code, not data: the strategy
+// catalogue.
+
+export const API_BASE_PATH = '/api/v1';
+export const OPENAPI_PATH = `${API_BASE_PATH}/openapi.json`;
+
+export interface ApiDependencies {
+  readonly db: Database;
+  readonly accounts: Accounts;
+  readonly billing: BillingService;
+  /** How force_exit and the like reach an exchange (not needed by the read routes). */
+  readonly trading?: TradingAccess;
+  readonly logger: Logger;
+  readonly now?: () => Date;
+}
+
+interface ApiEnv {
+  Variables: { person: SessionPerson; actor: Exclude<Actor, { kind: 'system' }> };
+}
+
+/** The client's address: the connection's; a request made inside this process (tests) may name one in X-Forwarded-For. */
+function clientIp(c: Context): string | undefined {
+  try {
+    return getConnInfo(c).remote.address;
+  } catch {
+    return c.req.header('x-forwarded-for')?.split(',')[0]?.trim() || undefined;
+  }
+}
+
+const sessionCookie = {
+  type: 'apiKey',
+  in: 'cookie',
+  name: 'botcriptofy.session_token',
+  description:
+    'The HTTP-only session cookie set by POST /api/v1/auth/sign-in/email (`__Secure-botcriptofy.session_token` when served off loopback).',
+} as const;
+
+export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
+  const now = deps.now ?? (() => new Date());
+  const api = new OpenAPIHono<ApiEnv>({
+    defaultHook: (result, c) => {
+      if (!result.success) return validationError(c, result.error, result.target === 'json' ? 'body' : result.target);
+    },
+  }).basePath(API_BASE_PATH);
+
+  api.openAPIRegistry.registerComponent('securitySchemes', 'session', sessionCookie);
+
+  api.onError((error, c) => {
+    return errorResponse(c, error, (err, category) => {
+      if (category === 'internal') deps.logger.error({ err, path: c.req.path }, 'unhandled error in an API handler');
+      else deps.logger.warn({ err, path: c.req.path, category }, 'API request refused');
+    });
+  });
+
+  const requirePerson: MiddlewareHandler<ApiEnv> = async (c, next) => {
+    const person = await deps.accounts.sessionOf(c.req.raw.headers);
+    if (!person)
+      return apiError(
+        c,
+        'unauthorized',
+        'Sign in first (POST /api/v1/auth/sign-in/email); no valid session cookie came with this request.',
+      );
+    const actor = await actorForEmail(deps.db, person.email);
+    if (!actor || actor.kind === 'system') return apiError(c, 'forbidden', 'This account is neither staff nor a trader.');
+    c.set('person', person);
+    c.set('actor', actor);
+    await next();
+  };
+
+  /** One tool call as the signed-in person; a refusal becomes that kind of error. */
+  async function callTool<T>(c: Context<ApiEnv>, tool: ToolName, args: Record<string, unknown>): Promise<T> {
+    const ctx: ToolContext = { db: deps.db, actor: c.get('actor'), billing: deps.billing, now, trading: deps.trading };
+    const outcome = await invokeTool(TOOLS, ctx, tool, args);
+    if (!outcome.ok) {
+      const category = toolRefusalCategory(outcome);
+      // unknown_tool or failed: a fault here, not the caller's; logged and answered 500.
+      throw category === 'internal' ? new Error(`${tool}: ${outcome.message}`) : new ToolCallRefused(category, outcome.message);
+    }
+    if ('pendingApproval' in outcome) throw new ToolCallRefused('conflict', outcome.message);
+    return outcome.result as T;
+  }
+
+  const toolOutput = (tool: ToolName) => {
+    const definition = TOOLS.get(tool);
+    if (!definition) throw new Error(`no tool ${tool}`);
+    return definition.output as z.ZodType;
+  };
+
+  // --- sign-in, sign-out, session: Better-Auth's own endpoints, documented here ---------------
+
+  const signInBody = z
+    .object({
+      email: z.email().openapi({ example: 'leonardo.silva@botcriptofy.com.br' }),
+      password: z.string().min(1).openapi({ example: 'demo-ceo-2026' }),
+      rememberMe: z.boolean().optional().openapi({ description: 'false: the cookie ends with the browser session' }),
+    })
+    .openapi('SignIn');
+  const signedInPerson = z
+    .object({
+      token: z.string(),
+      user: z.object({ id: z.string(), email: z.string(), name: z.string() }).loose(),
+    })
+    .loose()
+    .openapi('SignedIn');
+
+  /** Passes the request to Better-Auth; its own error bodies become the API's error shape. */
+  async function toAccounts(c: Context<ApiEnv>, request: Request): Promise<Response> {
+    const response = await deps.accounts.handle(request, clientIp(c));
+    if (response.ok) return response;
+    const body = (await response
+      .clone()
+      .json()
+      .catch(() => ({}))) as { message?: string };
+    const category: ApiErrorCategory =
+      response.status === 429 ? 'rate_limited' : response.status === 401 ? 'unauthorized' : response.status === 403 ? 'forbidden' : 'usage';
+    const answer = apiError(c, category, body.message ?? response.statusText);
+    for (const name of ['retry-after', 'set-cookie']) {
+      const value = response.headers.get(name);
+      if (value) answer.headers.set(name, value);
+    }
+    return answer;
+  }
+
+  api.openapi(
+    createRoute({
+      method: 'post',
+      path: '/auth/sign-in/email',
+      tags: ['accounts'],
+      summary: 'Sign in with email and password',
+      description:
+        'Sets the HTTP-only session cookie. Throttled per client IP (429 with Retry-After). Every attempt, successful or not, is recorded as a security event. There is no public sign-up: staff and traders get their accounts from the company.',
+      request: { body: { content: { 'application/json': { schema: signInBody } }, required: true } },
+      responses: {
+        200: {
+          description: 'Signed in; the session cookie is in Set-Cookie.',
+          content: { 'application/json': { schema: signedInPerson } },
+        },
+        400: errorResponses[400],
+        401: { description: 'Wrong email or password.', content: { 'application/json': { schema: apiErrorSchema } } },
+        429: {
+          description: 'Too many sign-in attempts from this address; try again after Retry-After seconds.',
+          headers: { 'Retry-After': { schema: { type: 'integer' }, description: 'seconds' } },
+          content: { 'application/json': { schema: apiErrorSchema } },
+        },
+      },
+    }),
+    (async (c: Context<ApiEnv, string, { out: { json: z.infer<typeof signInBody> } }>) => {
+      const forwarded = new Request(c.req.url, {
+        method: 'POST',
+        headers: c.req.raw.headers,
+        body: JSON.stringify(c.req.valid('json')),
+      });
+      return toAccounts(c, forwarded);
+    }) as never,
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'post',
+      path: '/auth/sign-out',
+      tags: ['accounts'],
+      summary: 'Sign out (ends the session and clears the cookie)',
+      security: [{ session: [] }],
+      responses: {
+        200: { description: 'Signed out.', content: { 'application/json': { schema: z.object({ success: z.boolean() }) } } },
+        401: errorResponses[401],
+      },
+    }),
+    (async (c: Context<ApiEnv>) => {
+      const forwarded = new Request(c.req.url, { method: 'POST', headers: c.req.raw.headers, body: '{}' });
+      forwarded.headers.set('content-type', 'application/json');
+      return toAccounts(c, forwarded);
+    }) as never,
+  );
+
+  // --- who am I ---------------------------------------------------------------------------
+
+  const meSchema = z
+    .object({
+      kind: z.enum(['staff', 'trader']),
+      userId: z.uuid(),
+      name: z.string(),
+      email: z.string(),
+      department: z.string().nullable().openapi({ description: 'staff only' }),
+      role: z.string().nullable().openapi({ description: 'staff only: member, head, ceo or admin' }),
+      plan: z.string().nullable().openapi({ description: "traders only: the plan's id (free, pro, …)" }),
+      session: z.object({ expiresAt: z.string() }),
+    })
+    .openapi('Me');
+
+  api.use('/me', requirePerson);
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/me',
+      tags: ['accounts'],
+      summary: 'Who is signed in',
+      security: [{ session: [] }],
+      responses: {
+        200: { description: 'The signed-in person.', content: { 'application/json': { schema: meSchema } } },
+        ...errorResponses,
+      },
+    }),
+    (async (c: Context<ApiEnv>) => {
+      const actor = c.get('actor');
+      const person = c.get('person');
+      const plan = actor.kind === 'trader' ? (await callTool<{ plan: string }>(c, 'subscription_status', {})).plan : null;
+      return c.json({
+        kind: actor.kind,
+        userId: person.userId,
+        name: person.name,
+        email: person.email,
+        department: actor.kind === 'staff' ? actor.department : null,
+        role: actor.kind === 'staff' ? actor.role : null,
+        plan,
+        session: { expiresAt: person.expiresAt.toISOString() },
+      } satisfies z.infer<typeof meSchema>);
+    }) as never,
+  );
+
+  // --- strategies -------------------------------------------------------------------------
+
+  const strategySchema = z
+    .object({
+      name: z.string(),
+      description: z.string(),
+      parameters: z
+        .record(z.string(), z.unknown())
+        .openapi({ description: 'JSON Schema (draft 2020-12) of the parameters, with ranges and defaults' }),
+      defaults: z.record(z.string(), z.number()),
+    })
+    .openapi('Strategy');
+  const strategies = [...STRATEGIES.values()].map((strategy) => ({
+    name: strategy.name,
+    description: strategy.description,
+    parameters: z.toJSONSchema(strategy.parameters, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,
+    defaults: strategy.parameters.parse({}),
+  }));
+
+  api.use('/strategies', requirePerson);
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/strategies',
+      tags: ['trading'],
+      summary: 'The strategies a bot or a backtest can run, with their parameters',
+      security: [{ session: [] }],
+      responses: {
+        200: {
+          description: 'Every strategy.',
+          content: { 'application/json': { schema: z.object({ strategies: z.array(strategySchema) }).openapi('Strategies') } },
+        },
+        ...errorResponses,
+      },
+    }),
+    ((c: Context<ApiEnv>) => c.json({ strategies })) as never,
+  );
+
+  // --- bots -------------------------------------------------------------------------------
+
+  const botListQuery = z.object({
+    status: z.enum(['stopped', 'running', 'paused', 'error']).optional().openapi({ description: 'only bots in this status' }),
+    email: z.email().optional().openapi({ description: "staff: one trader's bots (a trader always gets their own)" }),
+    limit: z.coerce.number().int().min(1).max(1000).default(100).openapi({ description: 'at most this many bots, oldest first' }),
+  });
+  api.use('/bots', requirePerson);
+  api.use('/bots/*', requirePerson);
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/bots',
+      tags: ['trading'],
+      summary: "The signed-in trader's bots (staff: every trader's, or one trader's by email)",
+      security: [{ session: [] }],
+      request: { query: botListQuery },
+      responses: {
+        200: {
+          description: 'Bots, totals by status.',
+          content: { 'application/json': { schema: toolOutput('list_bots').openapi('BotList') } },
+        },
+        ...errorResponses,
+        ...notFoundResponse,
+      },
+    }),
+    (async (c: Context<ApiEnv, string, { out: { query: z.infer<typeof botListQuery> } }>) => {
+      const query = c.req.valid('query');
+      return c.json(await callTool(c, 'list_bots', { ...query }));
+    }) as never,
+  );
+
+  const botParams = z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' }, description: "the bot's id" }) });
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/bots/{id}',
+      tags: ['trading'],
+      summary: 'One bot: strategy, parameters, positions and trade counts',
+      security: [{ session: [] }],
+      request: { params: botParams },
+      responses: {
+        200: { description: 'The bot.', content: { 'application/json': { schema: toolOutput('bot_details').openapi('BotDetails') } } },
+        ...errorResponses,
+        ...notFoundResponse,
+      },
+    }),
+    (async (c: Context<ApiEnv, string, { out: { param: z.infer<typeof botParams> } }>) => {
+      const { id } = c.req.valid('param');
+      return c.json(await callTool(c, 'bot_details', { botId: id }));
+    }) as never,
+  );
+
+  // --- plan -------------------------------------------------------------------------------
+
+  const planQuery = z.object({ email: z.email().optional().openapi({ description: "staff: the trader's email" }) });
+  const planSchema = z
+    .object({
+      subscription: toolOutput('subscription_status'),
+      limits: z.object({
+        botsAllowed: z.number(),
+        liveTradingAllowed: z.boolean(),
+        backtestsPerDay: z.number(),
+        symbolsPerBot: z.number(),
+      }),
+      name: z.string(),
+      monthlyPriceCents: z.number(),
+      yearlyPriceCents: z.number(),
+    })
+    .openapi('Plan');
+  api.use('/plan', requirePerson);
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/plan',
+      tags: ['billing'],
+      summary: "The trader's plan, its limits and the subscription",
+      security: [{ session: [] }],
+      request: { query: planQuery },
+      responses: {
+        200: { description: 'The plan.', content: { 'application/json': { schema: planSchema } } },
+        ...errorResponses,
+        ...notFoundResponse,
+      },
+    }),
+    (async (c: Context<ApiEnv, string, { out: { query: z.infer<typeof planQuery> } }>) => {
+      const { email } = c.req.valid('query');
+      const subscription = await callTool<{ plan: string }>(c, 'subscription_status', email ? { email } : {});
+      const { plans } = await callTool<{
+        plans: {
+          id: string;
+          name: string;
+          monthlyPriceCents: number;
+          yearlyPriceCents: number;
+          botsAllowed: number;
+          liveTradingAllowed: boolean;
+          backtestsPerDay: number;
+          symbolsPerBot: number;
+        }[];
+      }>(c, 'list_plans', {});
+      const plan = plans.find((p) => p.id === subscription.plan);
+      if (!plan) throw new Error(`The plan ${subscription.plan} is not in the catalogue.`);
+      const { botsAllowed, liveTradingAllowed, backtestsPerDay, symbolsPerBot } = plan;
+      return c.json({
+        subscription,
+        limits: { botsAllowed, liveTradingAllowed, backtestsPerDay, symbolsPerBot },
+        name: plan.name,
+        monthlyPriceCents: plan.monthlyPriceCents,
+        yearlyPriceCents: plan.yearlyPriceCents,
+      });
+    }) as never,
+  );
+
+  api.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'BotCriptoFy API',
+      version: '1',
+      description:
+        'Sign in with POST /api/v1/auth/sign-in/email; the session cookie authenticates the rest. Errors: `{ "error": { "category", "message", "details"? } }`.',
+    },
+  });
+  return api;
+}
