@@ -3,6 +3,12 @@ import type { Locale } from './answer-gate.ts';
 import { opensWithImperative, routeMessage, type AgentName } from './intents.ts';
 import { renderToolResult } from './templates.ts';
 import { AGENT_TOOLSETS } from './toolsets.ts';
+import { AGENT_NAMES } from './names.ts';
+import { departmentName } from './profiles.ts';
+
+/** A department named in an English refusal, for a pt-BR sentence (an unknown name stays as it is). */
+const departmentTitlePt = (name: string): string =>
+  (AGENT_NAMES as readonly string[]).includes(name) ? departmentName(name as AgentName, 'pt-BR') : name;
 
 // Actions are reported by the code, never left to the model: whenever a turn changed
 // something, created an approval, was refused, or was asked for an action it did not take,
@@ -20,19 +26,6 @@ export interface ActionReport {
 }
 
 const t = (locale: Locale, pt: string, en: string) => (locale === 'en' ? en : pt);
-
-const DEPARTMENT_PT: Readonly<Record<string, string>> = {
-  ceo: 'CEO',
-  finance: 'Financeiro',
-  marketing: 'Marketing',
-  sales: 'Vendas',
-  security: 'Segurança',
-  support: 'SAC',
-  audit: 'Auditoria',
-  documents: 'Documentos',
-  settings: 'Configurações',
-  subscriptions: 'Assinaturas',
-};
 
 /** What each action does and how to ask for it, for the "not done" line. */
 const HOW_TO: Readonly<Record<string, { readonly pt: readonly [string, string]; readonly en: readonly [string, string] }>> = {
@@ -242,7 +235,7 @@ const REFUSALS_PT: readonly (readonly [RegExp, (m: RegExpExecArray) => string])[
 export function refusalDetail(outcome: Extract<ToolOutcome, { ok: false }>, locale: Locale): string {
   if (locale === 'en') return outcome.message;
   const department = /^Not allowed: the (\w+) department may not use (\w+)\.$/.exec(outcome.message);
-  if (department) return `o departamento ${DEPARTMENT_PT[department[1]!] ?? department[1]} não pode usar ${department[2]}.`;
+  if (department) return `o departamento ${departmentTitlePt(department[1]!)} não pode usar ${department[2]}.`;
   const trader = /^Not allowed: (\w+) is not available to traders\.$/.exec(outcome.message);
   if (trader) return `${trader[1]} não está disponível para traders.`;
   for (const [pattern, pt] of REFUSALS_PT) {
@@ -284,11 +277,7 @@ function reportOutcome(outcome: ToolOutcome, locale: Locale): ActionReport {
     const who =
       approverDepartment === 'ceo'
         ? 'CEO'
-        : t(
-            locale,
-            `responsável de ${DEPARTMENT_PT[approverDepartment] ?? approverDepartment} ou do CEO`,
-            `${approverDepartment} head or the CEO`,
-          );
+        : t(locale, `responsável de ${departmentTitlePt(approverDepartment)} ou do CEO`, `${approverDepartment} head or the CEO`);
     return {
       tool: outcome.tool,
       status: 'awaiting_approval',

@@ -19,7 +19,7 @@ export { refusalDetail, reportActions, requestedAction, type ActionReport, type 
 export { agentToolNames, mastraToolsFor, toolDefinitionsFor, turnOf, TURN_KEY, type TurnState } from './mastra-tools.ts';
 export { ModelGateway, type ModelMeter, type ModelSettings, type ModelState } from './model.ts';
 export type { ToolMode } from './structured-tools.ts';
-export { AGENT_TITLES, instructionsFor } from './profiles.ts';
+export { AGENT_TITLES, departmentName, instructionsFor } from './profiles.ts';
 export { MAX_DELEGATIONS, MAX_STEPS, runTurn, settleTurns, type AgentRuntime, type TurnRequest } from './turn.ts';
 export { AGENT_NAMES } from './names.ts';
 export { AGENT_TOOLSETS, agentUsesTool } from './toolsets.ts';

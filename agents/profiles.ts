@@ -1,3 +1,4 @@
+import type { Locale } from '../i18n/index.ts';
 import type { AgentName } from './intents.ts';
 
 // Instructions written for a 0.6B model: short, concrete, one duty per line. Authority is
@@ -26,6 +27,24 @@ const DUTIES: Readonly<Record<AgentName, string>> = {
 
 export function instructionsFor(agent: AgentName): string {
   return `${DUTIES[agent]}\n${RULES}`;
+}
+
+const AGENT_TITLES_PT: Readonly<Record<AgentName, string>> = {
+  ceo: 'CEO',
+  finance: 'Financeiro',
+  marketing: 'Marketing',
+  sales: 'Vendas',
+  security: 'Segurança',
+  support: 'SAC',
+  audit: 'Auditoria',
+  documents: 'Documentos',
+  settings: 'Configurações',
+  subscriptions: 'Assinaturas',
+};
+
+/** A department's (and its agent's) name for a person, in their language. */
+export function departmentName(agent: AgentName, locale: Locale): string {
+  return (locale === 'en' ? AGENT_TITLES : AGENT_TITLES_PT)[agent];
 }
 
 /** Display names for lists and replies. */

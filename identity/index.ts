@@ -8,6 +8,7 @@ export {
   linkedPerson,
   linkedUsers,
   linkedChats,
+  actorOfPerson,
   linkedDeciders,
   userNames,
   registerGroup,

@@ -236,22 +236,35 @@ function toPerson(row: PersonRow): LinkedPerson | undefined {
     chatId: Number(row.chatId),
     telegramUserId: Number(row.telegramUserId),
   };
+  const actor = actorOfPerson(row);
+  return actor ? { ...base, actor } : undefined;
+}
+
+/**
+ * Who a user is to the tool layer: a staff member (with a department and role), a trader, or
+ * no one (a user of the company tenant without a staff row).
+ */
+export function actorOfPerson(row: {
+  readonly userId: string;
+  readonly tenantId: string;
+  readonly name: string;
+  readonly tenantKind: string;
+  readonly staffId: string | null;
+  readonly department: Department | null;
+  readonly role: Extract<Actor, { kind: 'staff' }>['role'] | null;
+}): Extract<Actor, { kind: 'staff' | 'trader' }> | undefined {
   if (row.staffId && row.department && row.role) {
     return {
-      ...base,
-      actor: {
-        kind: 'staff',
-        userId: row.userId,
-        staffId: row.staffId,
-        tenantId: row.tenantId,
-        department: row.department,
-        role: row.role,
-        name: row.name,
-      },
+      kind: 'staff',
+      userId: row.userId,
+      staffId: row.staffId,
+      tenantId: row.tenantId,
+      department: row.department,
+      role: row.role,
+      name: row.name,
     };
   }
-  if (row.tenantKind === 'trader')
-    return { ...base, actor: { kind: 'trader', userId: row.userId, tenantId: row.tenantId, name: row.name } };
+  if (row.tenantKind === 'trader') return { kind: 'trader', userId: row.userId, tenantId: row.tenantId, name: row.name };
   return undefined;
 }
 

@@ -1,4 +1,6 @@
-import { detectLocale, type AgentName } from '../agents/index.ts';
+import { departmentName, detectLocale, type AgentName } from '../agents/index.ts';
+
+export { departmentName };
 import type { Locale } from '../i18n/index.ts';
 import { escapeMarkdown } from './markdown.ts';
 
@@ -22,32 +24,6 @@ export function telegramLocale(languageCode: string | undefined): Locale | undef
   if (!languageCode) return undefined;
   return languageCode.toLowerCase().startsWith('pt') ? 'pt-BR' : 'en';
 }
-
-const PT_NAMES: Record<AgentName, string> = {
-  ceo: 'CEO',
-  finance: 'Financeiro',
-  marketing: 'Marketing',
-  sales: 'Vendas',
-  security: 'Segurança',
-  support: 'SAC',
-  audit: 'Auditoria',
-  documents: 'Documentos',
-  settings: 'Configurações',
-  subscriptions: 'Assinaturas',
-};
-const EN_NAMES: Record<AgentName, string> = {
-  ceo: 'CEO',
-  finance: 'Finance',
-  marketing: 'Marketing',
-  sales: 'Sales',
-  security: 'Security',
-  support: 'Support',
-  audit: 'Audit',
-  documents: 'Documents',
-  settings: 'Settings',
-  subscriptions: 'Subscriptions',
-};
-export const departmentName = (agent: AgentName, locale: Locale): string => (locale === 'en' ? EN_NAMES : PT_NAMES)[agent];
 
 /** The one message an unknown person gets (bilingual when Telegram did not say their language). */
 export function unknownPersonText(locale: Locale | undefined): string {

@@ -1,5 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import { listStaff, staff, tenants, users, type Database, type Department, type StaffMember } from '../db/index.ts';
+import { actorOfPerson } from '../identity/index.ts';
 import type { Actor } from './types.ts';
 
 /** The actor behind an email: a staff member, or a trader. */
@@ -9,7 +10,7 @@ export async function actorForEmail(db: Database, email: string): Promise<Actor 
       userId: users.id,
       tenantId: users.tenantId,
       name: users.name,
-      kind: tenants.kind,
+      tenantKind: tenants.kind,
       staffId: staff.id,
       department: staff.department,
       role: staff.role,
@@ -18,20 +19,7 @@ export async function actorForEmail(db: Database, email: string): Promise<Actor 
     .innerJoin(tenants, eq(tenants.id, users.tenantId))
     .leftJoin(staff, eq(staff.userId, users.id))
     .where(sql`lower(${users.email}) = lower(${email})`);
-  if (!row) return undefined;
-  if (row.staffId && row.department && row.role) {
-    return {
-      kind: 'staff',
-      userId: row.userId,
-      staffId: row.staffId,
-      tenantId: row.tenantId,
-      department: row.department,
-      role: row.role,
-      name: row.name,
-    };
-  }
-  if (row.kind === 'trader') return { kind: 'trader', userId: row.userId, tenantId: row.tenantId, name: row.name };
-  return undefined;
+  return row ? actorOfPerson(row) : undefined;
 }
 
 /** A staff member as the actor of a tool call. */

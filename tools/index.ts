@@ -40,4 +40,4 @@ export {
   type TradingAccess,
 } from './types.ts';
 export { actorForEmail, ceoEmail, departmentHeads, staffActor } from './actors.ts';
-export { ANOMALY_KINDS, type AnomalyKind } from './catalogue/security.ts';
+export { ANOMALY_KINDS, anomalyFindingSchema, type AnomalyFinding, type AnomalyKind } from './catalogue/security.ts';

@@ -4,7 +4,7 @@ import { createStep, createWorkflow } from '@mastra/core/workflows';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { approvals, bots, configEntries, exchangeAccounts, queryRows, users, type Database } from '../db/index.ts';
-import { ANOMALY_KINDS, invokeTool, TOOLS } from '../tools/index.ts';
+import { anomalyFindingSchema, invokeTool, TOOLS, type AnomalyFinding } from '../tools/index.ts';
 import { auditOnce } from './audit.ts';
 import { toolContext, type WorkflowDeps } from './deps.ts';
 import { companyPeople, notify } from './notify.ts';
@@ -31,16 +31,8 @@ import { approvalState, resumeDueRuns, runOnce, type RunOutcome } from './runs.t
 
 export const INCIDENT_RESPONSE = 'incident-response';
 
-export const findingSchema = z.object({
-  kind: z.enum(ANOMALY_KINDS),
-  email: z.string().nullable(),
-  ip: z.string().nullable(),
-  count: z.number(),
-  firstAt: z.string(),
-  lastAt: z.string(),
-  botId: z.string().nullable().default(null),
-});
-export type Finding = z.infer<typeof findingSchema>;
+export const findingSchema = anomalyFindingSchema;
+export type Finding = AnomalyFinding;
 
 const SEVERITY: Readonly<Record<Finding['kind'], 'medium' | 'high' | 'critical'>> = {
   brute_force: 'high',

@@ -8,6 +8,19 @@ import { defineTool } from '../types.ts';
 export const ANOMALY_KINDS = ['brute_force', 'new_country', 'api_key_new_country', 'withdrawal_attempt', 'order_burst'] as const;
 export type AnomalyKind = (typeof ANOMALY_KINDS)[number];
 
+/** One finding of detect_anomalies: what the tool returns and what the incident workflow takes. */
+export const anomalyFindingSchema = z.object({
+  kind: z.enum(ANOMALY_KINDS),
+  email: z.string().nullable(),
+  ip: z.string().nullable(),
+  count: z.number(),
+  firstAt: z.string(),
+  lastAt: z.string(),
+  /** The bot, for an order burst. */
+  botId: z.string().nullable().default(null),
+});
+export type AnomalyFinding = z.infer<typeof anomalyFindingSchema>;
+
 export const securityTools = [
   defineTool({
     name: 'recent_security_events',
@@ -69,18 +82,7 @@ export const securityTools = [
     output: z.object({
       /** The window looked at: "none" means none in these hours, not none ever. */
       hours: z.number(),
-      findings: z.array(
-        z.object({
-          kind: z.enum(ANOMALY_KINDS),
-          email: z.string().nullable(),
-          ip: z.string().nullable(),
-          count: z.number(),
-          firstAt: z.string(),
-          lastAt: z.string(),
-          /** The bot, for an order burst. */
-          botId: z.string().nullable().default(null),
-        }),
-      ),
+      findings: z.array(anomalyFindingSchema),
     }),
     async execute(ctx, input) {
       const since = new Date(ctx.now().getTime() - input.hours * 3_600_000).toISOString();
