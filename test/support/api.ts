@@ -1,0 +1,84 @@
+import crypto from 'node:crypto';
+import { Writable } from 'node:stream';
+import type { Hono } from 'hono';
+import { createAccounts, type Accounts, type SignInLimit } from '../../accounts/index.ts';
+import { BillingService } from '../../billing/index.ts';
+import { demoSignIns, seedDemoCompany, type DemoSignIn } from '../../demo/index.ts';
+import { createLogger, createMetrics } from '../../observability/index.ts';
+import { createSecretBox } from '../../secrets/index.ts';
+import { createApp } from '../../server/index.ts';
+import { createTestDatabase, type TestDatabase } from './databases.ts';
+
+/** The HTTP API on a seeded test database, as `start` mounts it (in-process requests, no socket). */
+export interface ApiFixture {
+  readonly test: TestDatabase;
+  readonly accounts: Accounts;
+  readonly app: Hono;
+  readonly signIns: DemoSignIn[];
+  /** A request to the app; `ip` is the client's address (X-Forwarded-For, honoured only without a socket). */
+  request(path: string, init?: RequestInit & { ip?: string; cookie?: string }): Promise<Response>;
+  /** Signs in and returns the session cookie ("name=value"). */
+  signIn(email: string, password: string, ip?: string): Promise<string>;
+  dispose(): Promise<void>;
+}
+
+export const API_BASE_URL = 'http://127.0.0.1:3000';
+
+const silentLogger = createLogger(
+  { log: { level: 'silent', format: 'json' } },
+  { destination: new Writable({ write: (_c, _e, done) => done() }) },
+);
+
+export async function apiFixture(
+  driver: 'pglite' | 'postgres',
+  options: { signInLimit?: SignInLimit; traders?: number } = {},
+): Promise<ApiFixture> {
+  const test = await createTestDatabase(driver);
+  await seedDemoCompany(test.handle.db, {
+    secretBox: createSecretBox(crypto.randomBytes(32)),
+    asOf: new Date('2026-11-01T00:00:00Z'),
+    traders: options.traders ?? 12,
+  });
+  const accounts = createAccounts({
+    db: test.handle.db,
+    secret: crypto.randomBytes(32).toString('hex'),
+    baseURL: API_BASE_URL,
+    ...(options.signInLimit ? { signInLimit: options.signInLimit } : {}),
+  });
+  const app = createApp({
+    database: test.handle,
+    metrics: createMetrics({ defaultMetrics: false }),
+    logger: silentLogger,
+    version: 'test',
+    startedAt: new Date(),
+    api: { accounts, billing: new BillingService(test.handle.db, undefined) },
+  });
+  const request: ApiFixture['request'] = (path, init = {}) => {
+    const { ip, cookie, ...rest } = init;
+    const headers = new Headers(rest.headers);
+    headers.set('x-forwarded-for', ip ?? '192.0.2.1');
+    if (cookie) headers.set('cookie', cookie);
+    if (rest.body !== undefined && !headers.has('content-type')) headers.set('content-type', 'application/json');
+    return Promise.resolve(app.request(`${API_BASE_URL}${path}`, { ...rest, headers }));
+  };
+  const signIn: ApiFixture['signIn'] = async (email, password, ip) => {
+    const response = await request('/api/v1/auth/sign-in/email', {
+      method: 'POST',
+      body: JSON.stringify({ email, password }),
+      ...(ip ? { ip } : {}),
+    });
+    if (response.status !== 200) throw new Error(`sign-in of ${email} answered ${response.status}: ${await response.text()}`);
+    const cookie = response.headers.get('set-cookie')?.split(';')[0];
+    if (!cookie) throw new Error('no session cookie');
+    return cookie;
+  };
+  return {
+    test,
+    accounts,
+    app,
+    signIns: await demoSignIns(test.handle.db),
+    request,
+    signIn,
+    dispose: () => test.dispose(),
+  };
+}
