@@ -27,6 +27,9 @@ if (!supported) {
 } else {
   // Settings from ./.env (see .env.example); variables already in the environment win.
   if (process.env.BOTCRIPTOFY_NO_ENV_FILE !== '1' && existsSync('.env')) process.loadEnvFile('.env');
+  // Stripped sources and V8's code cache kept between runs (bin/start-cache.js): most of a short
+  // command's start-up otherwise.
+  (await import('./start-cache.js')).enableStartCache();
   const { main } = await import('../cli/main.ts');
   await main(process.argv);
 }
