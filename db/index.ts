@@ -25,6 +25,6 @@ export {
   type TenantOwnedTable,
 } from './tenant-scope.ts';
 export { tenantData, type TenantData } from './tenant-data.ts';
-export { listStaff, type StaffMember } from './staff.ts';
+export { companyTenantId, listStaff, type StaffMember } from './staff.ts';
 export { PostgresMemoryStorage } from './mastra-memory.ts';
 export { PostgresWorkflowsStorage } from './mastra-workflows.ts';

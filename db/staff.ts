@@ -1,6 +1,6 @@
 import { asc, eq, sql } from 'drizzle-orm';
 import type { Database } from './client.ts';
-import { staff, users, type Department, type StaffRole } from './schema/index.ts';
+import { staff, tenants, users, type Department, type StaffRole } from './schema/index.ts';
 
 export interface StaffMember {
   readonly staffId: string;
@@ -33,4 +33,15 @@ export async function listStaff(db: Database): Promise<StaffMember[]> {
     .from(staff)
     .innerJoin(users, eq(users.id, staff.userId))
     .orderBy(departmentOrder, roleOrder, asc(users.name));
+}
+
+/** The company's own tenant (the oldest of kind `company`; staff, settings and company notices belong to it), if one is seeded. */
+export async function companyTenantId(db: Database): Promise<string | undefined> {
+  const [company] = await db
+    .select({ id: tenants.id })
+    .from(tenants)
+    .where(eq(tenants.kind, 'company'))
+    .orderBy(asc(tenants.createdAt))
+    .limit(1);
+  return company?.id;
 }

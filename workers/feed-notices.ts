@@ -1,5 +1,4 @@
-import { asc, eq } from 'drizzle-orm';
-import { tenants, type Database } from '../db/index.ts';
+import { companyTenantId, type Database } from '../db/index.ts';
 import type { FeedStaleEvent } from '../trading/index.ts';
 
 /**
@@ -9,12 +8,7 @@ import type { FeedStaleEvent } from '../trading/index.ts';
  * no operations department: the CEO's, who also receives the incident alerts, gets it.
  */
 export async function notifyFeedStale(db: Database, event: FeedStaleEvent): Promise<boolean> {
-  const [company] = await db
-    .select({ id: tenants.id })
-    .from(tenants)
-    .where(eq(tenants.kind, 'company'))
-    .orderBy(asc(tenants.createdAt))
-    .limit(1);
+  const company = await companyTenantId(db);
   if (!company) return false; // no company seeded (a bare trading install): the gauge and `status` still say it
   const age = event.lastBarAgeMs === null ? 'no bar cached' : `last bar closed ${Math.round(event.lastBarAgeMs / 60_000)} min ago`;
   const text = `Market feed ${event.exchange} ${event.symbol} ${event.timeframe} is stale (${age}): its bots take no new entries until bars arrive again; exits still run.`;
@@ -22,7 +16,7 @@ export async function notifyFeedStale(db: Database, event: FeedStaleEvent): Prom
   const { enqueueNotification } = await import('../notifications/index.ts');
   return (
     await enqueueNotification(db, {
-      tenantId: company.id,
+      tenantId: company,
       to: { department: 'ceo' },
       type: 'message',
       payload: { text },

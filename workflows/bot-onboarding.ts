@@ -17,7 +17,7 @@ import {
 import { auditOnce } from './audit.ts';
 import { toolContext, type WorkflowDeps } from './deps.ts';
 import { notify } from './notify.ts';
-import { approvalState, resumeDueRuns, runOnce, type RunOutcome } from './runs.ts';
+import { approvalOutcome, resumeDueRuns, runOnce, type RunOutcome } from './runs.ts';
 
 // bot-onboarding: a trader asks for a new bot → it is created stopped → backtested on recent
 // candles (run_backtest, as the trader's request) → reviewed against the plan (bots, symbols,
@@ -302,17 +302,8 @@ export function createBotOnboardingWorkflow(deps: WorkflowDeps & { riskLimits?: 
         outcome: 'pending_approval',
         details: { approvalId },
       });
-      const state = await approvalState(deps, approvalId);
-      if (state.status === 'pending' || state.status === 'approved')
-        return suspend({ wake: { approvalId, reason: 'a person decides live trading' } });
-      const decision =
-        state.status === 'executed'
-          ? ('approved' as const)
-          : state.status === 'rejected'
-            ? ('rejected' as const)
-            : state.status === 'expired'
-              ? ('expired' as const)
-              : ('failed' as const);
+      const decision = await approvalOutcome(deps, approvalId);
+      if (decision === 'wait') return suspend({ wake: { approvalId, reason: 'a person decides live trading' } });
       return { ...reviewedBot, decision, approvalId };
     },
   });

@@ -8,7 +8,7 @@ import { anomalyFindingSchema, invokeTool, TOOLS, type AnomalyFinding } from '..
 import { auditOnce } from './audit.ts';
 import { toolContext, type WorkflowDeps } from './deps.ts';
 import { companyPeople, notify } from './notify.ts';
-import { approvalState, resumeDueRuns, runOnce, type RunOutcome } from './runs.ts';
+import { approvalOutcome, resumeDueRuns, runOnce, type RunOutcome } from './runs.ts';
 
 // incident-response: a security anomaly (what detect_anomalies finds) → containment → Security
 // and the CEO told → the decision awaited → audited.
@@ -261,17 +261,9 @@ export function createIncidentResponseWorkflow(deps: WorkflowDeps) {
                 ? ('failed' as const)
                 : ('done' as const),
         };
-      const state = await approvalState(deps, contained.approvalId);
-      if (state.status === 'pending' || state.status === 'approved')
+      const decision = await approvalOutcome(deps, contained.approvalId);
+      if (decision === 'wait')
         return suspend({ wake: { approvalId: contained.approvalId, reason: 'the Security head or the CEO decides the freeze' } });
-      const decision =
-        state.status === 'executed'
-          ? ('approved' as const)
-          : state.status === 'rejected'
-            ? ('rejected' as const)
-            : state.status === 'expired'
-              ? ('expired' as const)
-              : ('failed' as const);
       return { ...contained, decision };
     },
   });

@@ -1,5 +1,5 @@
 import { and, asc, eq } from 'drizzle-orm';
-import { staff, tenants, users, type Database, type Department } from '../db/index.ts';
+import { companyTenantId, staff, users, type Database, type Department } from '../db/index.ts';
 import { enqueueNotification, queuedNotificationId } from '../notifications/index.ts';
 
 // Notifications from workflows go into the outbox (`notifications`), which the channels
@@ -31,20 +31,15 @@ export interface CompanyPeople {
 
 /** The company's tenant and its CEO (reports and incident alerts go to them). */
 export async function companyPeople(db: Database): Promise<CompanyPeople> {
-  const [company] = await db
-    .select({ id: tenants.id })
-    .from(tenants)
-    .where(eq(tenants.kind, 'company'))
-    .orderBy(asc(tenants.createdAt))
-    .limit(1);
+  const company = await companyTenantId(db);
   if (!company) throw new Error('no company tenant: seed the company first (botcriptofy seed --demo)');
   const [ceo] = await db
     .select({ userId: users.id, email: users.email, name: users.name, locale: users.locale })
     .from(staff)
     .innerJoin(users, eq(users.id, staff.userId))
-    .where(and(eq(staff.role, 'ceo'), eq(users.tenantId, company.id)))
+    .where(and(eq(staff.role, 'ceo'), eq(users.tenantId, company)))
     .limit(1);
-  return { companyTenantId: company.id, ceo };
+  return { companyTenantId: company, ceo };
 }
 
 /** The one user of a trader's tenant (traders are 1:1). */

@@ -227,6 +227,21 @@ export async function resumeDueRuns(
   return outcomes;
 }
 
+/**
+ * What a workflow waiting on an approval does next: wait (nobody decided yet, or it was approved
+ * and the tool has not run), or go on with how it ended (executed counts as approved).
+ */
+export async function approvalOutcome(
+  deps: Pick<WorkflowDeps, 'db' | 'now'>,
+  approvalId: string,
+): Promise<'wait' | 'approved' | 'rejected' | 'expired' | 'failed'> {
+  const { status } = await approvalState(deps, approvalId);
+  if (status === 'pending' || status === 'approved') return 'wait';
+  if (status === 'executed') return 'approved';
+  if (status === 'rejected' || status === 'expired') return status;
+  return 'failed';
+}
+
 /** Whether an approval has been decided, and how (pending while nobody has). */
 export async function approvalState(
   deps: Pick<WorkflowDeps, 'db' | 'now'>,

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { approvals, configEntries, configEntryVersions, tenants, users } from '../../db/index.ts';
+import { approvals, companyTenantId, configEntries, configEntryVersions, users } from '../../db/index.ts';
 import { ToolRefusal } from '../scope.ts';
 import { defineTool, type ToolContext } from '../types.ts';
 
@@ -90,14 +90,9 @@ async function checkConfigChange(ctx: ToolContext, key: string, value: ConfigVal
 /** The company itself: settings belong to no trader, so their approvals sit on the company tenant. */
 async function companyTenant(ctx: ToolContext): Promise<string> {
   if (ctx.actor.kind === 'staff') return ctx.actor.tenantId;
-  const [company] = await ctx.db
-    .select({ id: tenants.id })
-    .from(tenants)
-    .where(eq(tenants.kind, 'company'))
-    .orderBy(asc(tenants.createdAt))
-    .limit(1);
+  const company = await companyTenantId(ctx.db);
   if (!company) throw new ToolRefusal('not_found', 'No company tenant.');
-  return company.id;
+  return company;
 }
 
 /** Who changed it: the staff member, or for an approved change the person who asked for it. */
