@@ -71,14 +71,16 @@ export async function candleLoading(out: (line?: string) => void, dataDir: strin
     out();
 
     out(
-      `Whole processes, \`${path.basename(process.execPath)} bin/botcriptofy.js …\` with the Node running the bench (no hand-over to another Node), each with a new data folder whose cache the first run writes; medians and minimums of the runs after it (from the cache):`,
+      `Whole processes, \`${path.basename(process.execPath)} bin/botcriptofy.js …\` with the Node running the bench (no hand-over to another Node: the image's entry point, and \`npx botcriptofy\` on a system Node ≥ 22.18), ` +
+        'each row with a new data folder and a new start-up cache (bin/start-cache.js: stripped sources and V8 code, BOTCRIPTOFY_START_CACHE_DIR), which its first run writes; the runs after it read both, as every later call does. ' +
+        `Wall seconds of the runs after the first; load average ${os.loadavg()[0]!.toFixed(1)} before them:`,
     );
     out();
-    out('| command | first run s (parses, writes the cache) | runs | median s | min s |');
-    out('|---|---:|---:|---:|---:|');
-    const wall = (args: string[], env: Record<string, string>) => {
+    out('| command | first run s (writes the caches) | runs | median s | max s | min s |');
+    out('|---|---:|---:|---:|---:|---:|');
+    const wall = (command: string, args: string[], env: Record<string, string>) => {
       const started = performance.now();
-      const result = spawnSync(process.execPath, args, {
+      const result = spawnSync(command, args, {
         cwd: ROOT,
         env: { PATH: process.env.PATH, HOME: process.env.HOME, BOTCRIPTOFY_NO_ENV_FILE: '1', ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -87,21 +89,48 @@ export async function candleLoading(out: (line?: string) => void, dataDir: strin
       if (result.status !== 0) throw new Error(`${args.join(' ')} exited with ${result.status}: ${result.stderr}`);
       return seconds;
     };
-    const row = (label: string, args: string[], runs: number, cached = true) => {
-      const env = { DATA_DIR: fs.mkdtempSync(path.join(work, 'data-')) };
-      const first = cached ? wall(args, env) : undefined;
-      const times = Array.from({ length: runs }, () => wall(args, env));
+    const row = (
+      label: string,
+      args: string[],
+      runs: number,
+      options: { cached?: boolean; env?: Record<string, string>; node?: string } = {},
+    ) => {
+      const env = {
+        DATA_DIR: fs.mkdtempSync(path.join(work, 'data-')),
+        BOTCRIPTOFY_START_CACHE_DIR: fs.mkdtempSync(path.join(work, 'start-cache-')),
+        ...options.env,
+      };
+      const node = options.node ?? process.execPath;
+      const first = options.cached === false ? undefined : wall(node, args, env);
+      const times = Array.from({ length: runs }, () => wall(node, args, env));
       out(
-        `| ${label} | ${first === undefined ? '–' : first.toFixed(3)} | ${runs} | ${median(times).toFixed(3)} | ${Math.min(...times).toFixed(3)} |`,
+        `| ${label} | ${first === undefined ? '–' : first.toFixed(3)} | ${runs} | ${median(times).toFixed(3)} | ${Math.max(...times).toFixed(3)} | ${Math.min(...times).toFixed(3)} |`,
       );
     };
-    row('`node -e 0` (Node alone)', ['-e', '0'], 5, false);
-    row('`botcriptofy --version`', [BIN, '--version'], 5, false);
+    const backtest5m = ['backtest', '--strategy', 'rsi-reference', '--data', path.join(dataDir, 'binance_BTCUSDT_5m.csv'), '--json'];
+    row('`node -e 0` (Node alone)', ['-e', '0'], CLI_RUNS - 1, { cached: false });
+    row('`botcriptofy --version`', [BIN, '--version'], CLI_RUNS - 1);
+    row('`botcriptofy backtest --strategy rsi-reference --data candles/binance_BTCUSDT_5m.csv --json`', [BIN, ...backtest5m], CLI_RUNS - 1);
     row(
-      '`botcriptofy backtest --strategy rsi-reference --data candles/binance_BTCUSDT_5m.csv --json`',
-      [BIN, 'backtest', '--strategy', 'rsi-reference', '--data', path.join(dataDir, 'binance_BTCUSDT_5m.csv'), '--json'],
+      'the same without the start-up cache (`BOTCRIPTOFY_NO_START_CACHE=1`: Node strips and compiles every module)',
+      [BIN, ...backtest5m],
       CLI_RUNS - 1,
+      {
+        env: { BOTCRIPTOFY_NO_START_CACHE: '1' },
+      },
     );
+    const olderNode = ['/usr/bin/node', '/usr/local/bin/node'].find((candidate) => {
+      const version = spawnSync(candidate, ['--version'], { encoding: 'utf8' }).stdout?.trim();
+      const [major, minor] = (version ?? '').replace(/^v/, '').split('.').map(Number) as [number, number];
+      return version && (major < 22 || (major === 22 && minor < 18));
+    });
+    if (olderNode)
+      row(
+        `the same started by the system's ${spawnSync(olderNode, ['--version'], { encoding: 'utf8' }).stdout.trim()} (\`${olderNode} bin/botcriptofy.js …\`: hands over to the bundled Node, two processes)`,
+        [BIN, ...backtest5m],
+        5,
+        { node: olderNode },
+      );
     row(
       `\`botcriptofy backtest --strategy rsi-reference --data ${path.basename(generated)} --json\` (${(fs.statSync(generated).size / 1e6).toFixed(0)} MB)`,
       [BIN, 'backtest', '--strategy', 'rsi-reference', '--data', generated, '--json'],
