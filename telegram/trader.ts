@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { formatBrlCents } from '../billing/index.ts';
-import { traderScope } from '../tools/index.ts';
+import { traderScope, type ForceExitResult } from '../tools/index.ts';
 import { STRATEGIES } from '../trading/index.ts';
 import { equityChart } from './charts/index.ts';
 import { escapeMarkdown as md } from './markdown.ts';
@@ -508,16 +508,10 @@ export async function forceExitDecision(
 ): Promise<string> {
   const { locale } = ctx;
   if (!choice.confirmed) return t(locale, 'Saída forçada cancelada. Nada foi vendido.', 'Forced exit cancelled. Nothing was sold.');
-  const call = await callTool<{
-    exits: {
-      symbol: string;
-      outcome: string;
-      amountBase: string;
-      priceQuote: string | null;
-      profitQuote: string | null;
-      reason: string | null;
-    }[];
-  }>(ctx, 'force_exit', { botId: choice.botId, ...(choice.symbol ? { symbol: choice.symbol } : {}) });
+  const call = await callTool<ForceExitResult>(ctx, 'force_exit', {
+    botId: choice.botId,
+    ...(choice.symbol ? { symbol: choice.symbol } : {}),
+  });
   if (!call.ok) return `⚠️ ${md(call.message)}`;
   if (call.result.exits.length === 0)
     return t(locale, 'Nenhuma posição aberta para fechar (já foi fechada?).', 'No open position to close (already closed?).');

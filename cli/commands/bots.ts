@@ -6,6 +6,7 @@ import {
   ceoEmail,
   invokeTool,
   type Actor,
+  type ForceExitResult,
   type ToolContext,
   type ToolName,
   type ToolOutcome,
@@ -65,14 +66,6 @@ type BotDetails = {
     openedAt: string;
   }[];
   trades: { open: number; closed: number; wins: number; profitQuote: number };
-};
-type Exit = {
-  symbol: string;
-  outcome: string;
-  amountBase: string;
-  priceQuote: string | null;
-  profitQuote: string | null;
-  reason: string | null;
 };
 
 /** A tool said no or failed: one line on stderr (and a JSON object on stdout with --json), exit 1. */
@@ -377,7 +370,7 @@ export async function botsForceExitCommand(id: string | undefined, options: Comm
   const symbol = options.symbol === undefined ? undefined : symbolOption('--symbol', options.symbol);
   await asPerson(options, async (call, actor) => {
     const details = await call<BotDetails>('bot_details', { botId: botIdArg });
-    const result = await call<{ botId: string; exits: Exit[] }>('force_exit', {
+    const result = await call<ForceExitResult>('force_exit', {
       botId: details.bot.id,
       ...(symbol ? { symbol } : {}),
       ...ownerArg(actor, details),

@@ -172,6 +172,22 @@ async function botScope(ctx: ToolContext, input: { botId: string; email?: string
   return traderScope(ctx, input.email);
 }
 
+/** What force_exit answers: each position it tried to close, and how that went. */
+export const forceExitResultSchema = z.object({
+  botId: z.string(),
+  exits: z.array(
+    z.object({
+      symbol: z.string(),
+      outcome: z.string(),
+      amountBase: z.string(),
+      priceQuote: z.string().nullable(),
+      profitQuote: z.string().nullable(),
+      reason: z.string().nullable(),
+    }),
+  ),
+});
+export type ForceExitResult = z.infer<typeof forceExitResultSchema>;
+
 export const tradingTools = [
   defineTool({
     name: 'bots_overview',
@@ -499,19 +515,7 @@ export const tradingTools = [
     effect: 'write',
     access: { departments: ['security'], traders: true },
     input: z.strictObject({ botId: z.uuid(), symbol: symbol.optional(), email: traderEmail }),
-    output: z.object({
-      botId: z.string(),
-      exits: z.array(
-        z.object({
-          symbol: z.string(),
-          outcome: z.string(),
-          amountBase: z.string(),
-          priceQuote: z.string().nullable(),
-          profitQuote: z.string().nullable(),
-          reason: z.string().nullable(),
-        }),
-      ),
-    }),
+    output: forceExitResultSchema,
     async execute(ctx, input) {
       const scope = await traderScope(ctx, input.email);
       const bot = await getScoped(ctx.db, scope, bots, input.botId);
