@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queryRows } from '../../db/index.ts';
+import { setPassword } from '../../accounts/index.ts';
+import { listStaff, queryRows } from '../../db/index.ts';
 import { STRATEGIES } from '../../trading/index.ts';
 import { apiFixture, type ApiFixture } from '../support/api.ts';
 
@@ -131,6 +132,17 @@ describe('the first API routes', () => {
     expect(rows.some((r) => r.tool === 'list_bots' && r.actor_kind === 'trader')).toBe(true);
     expect(rows.some((r) => r.tool === 'list_bots' && r.actor_kind === 'staff')).toBe(true);
     expect(rows.some((r) => r.tool === 'bot_details')).toBe(true);
+  });
+
+  it("staff outside the tool's departments are refused (403), as the agents and Telegram would be", async () => {
+    const [marketer] = (await listStaff(api.test.handle.db)).filter((m) => m.department === 'marketing' && m.role === 'member');
+    await setPassword(api.test.handle.db, marketer!.userId, 'marketing-password-1');
+    const cookie = await api.signIn(marketer!.email, 'marketing-password-1');
+    const me = await get('/api/v1/me', cookie);
+    expect(me.body).toMatchObject({ kind: 'staff', department: 'marketing', role: 'member' });
+    const bots = await get('/api/v1/bots', cookie);
+    expect(bots.status).toBe(403);
+    expect(bots.body).toMatchObject({ error: { category: 'forbidden' } });
   });
 
   it('unknown /api paths answer 404 in the API error shape', async () => {
