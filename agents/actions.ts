@@ -1,7 +1,7 @@
 import { changesSomething, TOOLS, type ToolOutcome } from '../tools/index.ts';
 import type { Locale } from './answer-gate.ts';
 import { opensWithImperative, routeMessage, type AgentName } from './intents.ts';
-import { renderToolResult } from './templates.ts';
+import { leadStageName, renderToolResult } from './templates.ts';
 import { AGENT_TOOLSETS } from './toolsets.ts';
 import { AGENT_NAMES } from './names.ts';
 import { departmentName } from './profiles.ts';
@@ -112,19 +112,7 @@ function exampleFor(tool: string, locale: Locale, args: Record<string, unknown> 
     return [what, locale === 'en' ? `set ${args['key']} to <value>` : `mude ${args['key']} para <valor>`];
   }
   if (tool === 'update_lead_stage' && typeof args?.['stage'] === 'string' && typeof args['email'] === 'string') {
-    const stage =
-      locale === 'en'
-        ? args['stage']
-        : ((
-            {
-              new: 'novo',
-              contacted: 'contatado',
-              qualified: 'qualificado',
-              proposal: 'proposta',
-              won: 'ganho',
-              lost: 'perdido',
-            } as Record<string, string>
-          )[args['stage']] ?? args['stage']);
+    const stage = leadStageName(args['stage'], locale);
     return [what, locale === 'en' ? `mark lead ${args['email']} as ${stage}` : `marque o lead ${args['email']} como ${stage}`];
   }
   const filled = example

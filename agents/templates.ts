@@ -33,7 +33,8 @@ const STAGE_PT: Readonly<Record<string, string>> = {
   won: 'ganho',
   lost: 'perdido',
 };
-const stage = (value: unknown, l: Locale) => (l === 'en' ? String(value) : (STAGE_PT[String(value)] ?? String(value)));
+/** A sales lead's stage in the person's language. */
+export const leadStageName = (value: unknown, l: Locale) => (l === 'en' ? String(value) : (STAGE_PT[String(value)] ?? String(value)));
 const day = (iso: unknown) => (typeof iso === 'string' ? iso.slice(0, 10) : '–');
 const cents = (value: unknown, l: Locale) => (typeof value === 'number' ? money(value, l) : '–');
 const shown = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
@@ -50,7 +51,7 @@ const DOMAIN_TEMPLATES: Record<string, (r: Result, l: Locale) => string> = {
   sales_funnel: (r, l) => {
     const s = r['byStage'] as Record<string, number>;
     const stages = (['new', 'contacted', 'qualified', 'proposal', 'won', 'lost'] as const)
-      .map((k) => `${stage(k, l)} ${int(s[k] ?? 0, l)}`)
+      .map((k) => `${leadStageName(k, l)} ${int(s[k] ?? 0, l)}`)
       .join(', ');
     const sources = (r['bySource'] as Result[])
       .slice(0, 3)
@@ -81,15 +82,15 @@ const DOMAIN_TEMPLATES: Record<string, (r: Result, l: Locale) => string> = {
       head,
       ...leads.map(
         (x) =>
-          `- ${x['name']} <${x['email']}> (${stage(x['stage'], l)}, score ${int(x['score'] as number, l)}, ${money(x['estimatedMonthlyValueCents'] as number, l)}${t(l, '/mês', '/month')}${x['nextFollowUpAt'] ? `, follow-up ${day(x['nextFollowUpAt'])}` : ''}${x['owner'] ? `, ${x['owner']}` : ''})`,
+          `- ${x['name']} <${x['email']}> (${leadStageName(x['stage'], l)}, score ${int(x['score'] as number, l)}, ${money(x['estimatedMonthlyValueCents'] as number, l)}${t(l, '/mês', '/month')}${x['nextFollowUpAt'] ? `, follow-up ${day(x['nextFollowUpAt'])}` : ''}${x['owner'] ? `, ${x['owner']}` : ''})`,
       ),
     ].join('\n');
   },
   update_lead_stage: (r, l) =>
     t(
       l,
-      `Lead ${r['email']}: ${stage(r['from'], l)} → ${stage(r['to'], l)}.`,
-      `Lead ${r['email']}: ${stage(r['from'], l)} → ${stage(r['to'], l)}.`,
+      `Lead ${r['email']}: ${leadStageName(r['from'], l)} → ${leadStageName(r['to'], l)}.`,
+      `Lead ${r['email']}: ${leadStageName(r['from'], l)} → ${leadStageName(r['to'], l)}.`,
     ),
   schedule_follow_up: (r, l) =>
     t(
