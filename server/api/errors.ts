@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { httpStatusFor, isProductError, ProductError, type ErrorCategory } from '../../errors/index.ts';
+import { ERROR_CATEGORIES, httpStatusFor, isProductError, ProductError, type ErrorCategory } from '../../errors/index.ts';
 import type { ToolOutcome } from '../../tools/index.ts';
 
 // One error shape for every /api/v1 answer that is not a success:
@@ -16,18 +16,7 @@ export type ApiErrorCategory = ErrorCategory | 'unauthorized' | 'rate_limited' |
 export const apiErrorSchema = z
   .object({
     error: z.object({
-      category: z.enum([
-        'usage',
-        'config',
-        'unavailable',
-        'conflict',
-        'bad_data',
-        'forbidden',
-        'not_found',
-        'unauthorized',
-        'rate_limited',
-        'internal',
-      ]),
+      category: z.enum([...ERROR_CATEGORIES, 'unauthorized', 'rate_limited', 'internal']),
       message: z.string(),
       details: z
         .array(z.object({ field: z.string(), message: z.string() }))
