@@ -1,4 +1,5 @@
 import { appendAudit } from '../audit/index.ts';
+import { isProductError, type ErrorCategory } from '../errors/index.ts';
 import { approvals } from '../db/index.ts';
 import { mayCall } from './policy.ts';
 import { ToolRefusal } from './scope.ts';
@@ -24,6 +25,8 @@ export type ToolOutcome =
       readonly tool: string;
       readonly error: 'unknown_tool' | 'forbidden' | 'invalid_arguments' | 'not_found' | 'unavailable' | 'failed';
       readonly message: string;
+      /** `failed` on a product error (a plan limit: BotControlError's `conflict`): its category, for a door's status. */
+      readonly category?: ErrorCategory;
       readonly durationMs: number;
     };
 
@@ -148,7 +151,14 @@ export async function invokeTool<N extends string>(
     }
     const message = (error as Error).message;
     await audit('error', { details: { error: message } });
-    return { ok: false, tool: name, error: 'failed', message: `${name} failed: ${message}`, durationMs: elapsed() };
+    return {
+      ok: false,
+      tool: name,
+      error: 'failed',
+      message: `${name} failed: ${message}`,
+      ...(isProductError(error) ? { category: error.category } : {}),
+      durationMs: elapsed(),
+    };
   }
 }
 

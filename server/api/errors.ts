@@ -77,6 +77,9 @@ export function toolRefusalCategory(outcome: Extract<ToolOutcome, { ok: false }>
       return 'usage';
     case 'unavailable':
       return 'unavailable';
+    case 'failed':
+      // A product error inside the tool (a plan limit on starting a bot: conflict) is that kind of refusal.
+      return outcome.category ?? 'internal';
     default:
       return 'internal';
   }
