@@ -162,8 +162,11 @@ async function asPerson(options: Common, work: (call: Call, actor: Actor) => Pro
   });
 }
 
-/** How force_exit reaches a bot's exchange: as the workers do (paper, sandbox or live per the bot and TRADING_MODE). */
-function tradingAccess(runtime: Runtime): TradingAccess {
+/**
+ * How force_exit reaches a bot's exchange: as the workers do (paper, sandbox or live per the bot
+ * and TRADING_MODE). Also the HTTP API's (`start`).
+ */
+export function tradingAccess(runtime: Runtime): TradingAccess {
   const { config, database } = runtime;
   return {
     async exchangeFor(bot) {

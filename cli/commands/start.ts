@@ -12,6 +12,7 @@ import { openAgents } from '../open-agents.ts';
 import { stopOnSignals } from '../lifecycle.ts';
 import { openRuntime, VERSION } from '../open-runtime.ts';
 import { companyWorker } from '../company-worker.ts';
+import { tradingAccess } from './bots.ts';
 
 /** The main job: database, migrations, demo data on a new embedded database, HTTP server. */
 export async function startCommand(): Promise<void> {
@@ -91,7 +92,8 @@ export async function startCommand(): Promise<void> {
     startedAt: new Date(),
     ...(stripeWebhooks ? { stripeWebhooks } : {}),
     telegramWebhook: telegram?.webhook,
-    api: { accounts, billing: runtime.billing },
+    // force_exit (and a live bot's balance) reach the exchange as the CLI's and Telegram's do.
+    api: { accounts, billing: runtime.billing, trading: tradingAccess(runtime) },
   });
   const server = await startHttpServer(app, config.http).catch(async (error: NodeJS.ErrnoException) => {
     await runtime.close();

@@ -4,7 +4,17 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { Accounts, SessionPerson } from '../../accounts/index.ts';
 import type { BillingService } from '../../billing/index.ts';
 import type { Database } from '../../db/index.ts';
-import { TOOLS, actorForEmail, invokeTool, type Actor, type ToolContext, type ToolName, type TradingAccess } from '../../tools/index.ts';
+import {
+  TOOLS,
+  actorForEmail,
+  forceExitResultSchema,
+  invokeTool,
+  type Actor,
+  type ForceExitResult,
+  type ToolContext,
+  type ToolName,
+  type TradingAccess,
+} from '../../tools/index.ts';
 import { STRATEGIES } from '../../trading/index.ts';
 import type { Logger } from '../../observability/index.ts';
 import {
@@ -37,6 +47,13 @@ export interface ApiDependencies {
   readonly trading?: TradingAccess;
   readonly logger: Logger;
   readonly now?: () => Date;
+}
+
+interface PendingApproval {
+  readonly id: string;
+  readonly summary: string;
+  readonly approverDepartment: string;
+  readonly message: string;
 }
 
 interface ApiEnv {
@@ -92,17 +109,45 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
     await next();
   };
 
-  /** One tool call as the signed-in person; a refusal becomes that kind of error. */
-  async function callTool<T>(c: Context<ApiEnv>, tool: ToolName, args: Record<string, unknown>): Promise<T> {
-    const ctx: ToolContext = { db: deps.db, actor: c.get('actor'), billing: deps.billing, now, trading: deps.trading };
+  /**
+   * One tool call as the signed-in person: its result, or the approval it became (nothing done
+   * yet; a person decides). A refusal becomes that kind of error. `liveTradingConfirmed` only
+   * when the person confirmed live trading themselves in this request (`confirmLive`).
+   */
+  async function actTool<T>(
+    c: Context<ApiEnv>,
+    tool: ToolName,
+    args: Record<string, unknown>,
+    extra: { liveTradingConfirmed?: boolean } = {},
+  ): Promise<{ done: true; result: T } | { done: false; approval: PendingApproval }> {
+    const ctx: ToolContext = {
+      db: deps.db,
+      actor: c.get('actor'),
+      billing: deps.billing,
+      now,
+      trading: deps.trading,
+      ...(extra.liveTradingConfirmed ? { liveTradingConfirmed: true } : {}),
+    };
     const outcome = await invokeTool(TOOLS, ctx, tool, args);
     if (!outcome.ok) {
       const category = toolRefusalCategory(outcome);
-      // unknown_tool or failed: a fault here, not the caller's; logged and answered 500.
-      throw category === 'internal' ? new Error(`${tool}: ${outcome.message}`) : new ToolCallRefused(category, outcome.message);
+      // unknown_tool, or failed without a product error's category: a fault here, not the caller's; logged and answered 500.
+      if (category === 'internal') throw new Error(`${tool}: ${outcome.message}`);
+      // "start_bot failed: The Free plan allows …" reads better without the tool's name (as on Telegram).
+      throw new ToolCallRefused(category, outcome.message.replace(`${tool} failed: `, ''));
     }
-    if ('pendingApproval' in outcome) throw new ToolCallRefused('conflict', outcome.message);
-    return outcome.result as T;
+    if ('pendingApproval' in outcome) {
+      const { id, summary, approverDepartment } = outcome.pendingApproval;
+      return { done: false, approval: { id, summary, approverDepartment, message: outcome.message } };
+    }
+    return { done: true, result: outcome.result as T };
+  }
+
+  /** A tool call that must act now (a read): an approval instead is a conflict. */
+  async function callTool<T>(c: Context<ApiEnv>, tool: ToolName, args: Record<string, unknown>): Promise<T> {
+    const acted = await actTool<T>(c, tool, args);
+    if (!acted.done) throw new ToolCallRefused('conflict', acted.approval.message);
+    return acted.result;
   }
 
   const toolOutput = (tool: ToolName) => {
@@ -334,9 +379,270 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
     }) as never,
   );
 
+  const planQuery = z.object({ email: z.email().optional().openapi({ description: "staff: the trader's email" }) });
+
+  // --- bot actions: create, start, stop, force exit ----------------------------------------
+
+  const toolInput = (tool: ToolName) => {
+    const definition = TOOLS.get(tool);
+    if (!definition) throw new Error(`no tool ${tool}`);
+    return definition.input as z.ZodType;
+  };
+  type BotDetails = {
+    bot: { id: string; name: string; owner: string | null; mode: string; status: string };
+    positions: unknown[];
+  };
+  /** Staff act on the bot's owner (the tools' `email`); a trader on their own account. */
+  const ownerArg = (c: Context<ApiEnv>, details: BotDetails) =>
+    c.get('actor').kind === 'staff' && details.bot.owner ? { email: details.bot.owner } : {};
+
+  const pendingApprovalSchema = z
+    .object({
+      pendingApproval: z.object({
+        id: z.uuid().openapi({ description: 'the approval (GET /approvals, decided by the approver department head or the CEO)' }),
+        summary: z.string(),
+        approverDepartment: z.string(),
+      }),
+      message: z.string(),
+    })
+    .openapi('PendingApproval');
+  const accepted = (c: Context<ApiEnv>, approval: PendingApproval) => {
+    const { id, summary, approverDepartment, message } = approval;
+    return c.json({ pendingApproval: { id, summary, approverDepartment }, message } satisfies z.infer<typeof pendingApprovalSchema>, 202);
+  };
+  const conflictResponse = {
+    409: {
+      description: "Not in a state for this: a live bot without `confirmLive`, or the plan's running-bot limit reached.",
+      content: { 'application/json': { schema: apiErrorSchema } },
+    },
+  } as const;
+  const unavailableResponse = {
+    503: {
+      description: 'The trading engine or the exchange cannot be reached from here.',
+      content: { 'application/json': { schema: apiErrorSchema } },
+    },
+  } as const;
+  const botStatusChange = z
+    .object({
+      botId: z.string(),
+      name: z.string(),
+      mode: z.string(),
+      previousStatus: z.string(),
+      status: z.string(),
+    })
+    .openapi('BotStatusChange');
+
+  const newBotBody = toolInput('create_bot').openapi('NewBot', {
+    description: "The bot's name, strategy (GET /strategies), symbols, timeframe, stake and mode; staff name the trader by `email`.",
+  });
+  api.openapi(
+    createRoute({
+      method: 'post',
+      path: '/bots',
+      tags: ['trading'],
+      summary: 'Create a bot, stopped (paper by default)',
+      description:
+        "The create_bot tool: a paper bot gets its paper wallet (its stake) at once; a live bot needs the trader's active exchange API key and the plan's live trading.",
+      security: [{ session: [] }],
+      request: { body: { content: { 'application/json': { schema: newBotBody } }, required: true } },
+      responses: {
+        201: {
+          description: 'The new bot.',
+          content: { 'application/json': { schema: toolOutput('create_bot').openapi('NewBotCreated') } },
+        },
+        ...errorResponses,
+        ...notFoundResponse,
+      },
+    }),
+    (async (c: Context<ApiEnv, string, { out: { json: Record<string, unknown> } }>) => {
+      return c.json(await callTool(c, 'create_bot', c.req.valid('json')), 201);
+    }) as never,
+  );
+
+  const startBody = z
+    .object({
+      confirmLive: z.boolean().optional().openapi({
+        description:
+          "true: the person confirms a live bot may start trading on the trader's exchange account (real money when TRADING_MODE=live). Required for a live bot, every time; staff asking get an approval instead (202).",
+      }),
+    })
+    .openapi('StartBot');
+  api.openapi(
+    createRoute({
+      method: 'post',
+      path: '/bots/{id}/start',
+      tags: ['trading'],
+      summary: 'Start a bot (plan limits apply; a live bot needs confirmLive)',
+      description:
+        'The start_bot tool. A paper bot starts at once. A live bot never starts without a person\'s explicit confirmation: without `{"confirmLive": true}` the answer is 409 and nothing starts; with it, the trader\'s own bot starts, and staff get a pending approval for the Security head or the CEO (202).',
+      security: [{ session: [] }],
+      request: { params: botParams, body: { content: { 'application/json': { schema: startBody } }, required: false } },
+      responses: {
+        200: { description: 'Started (or already running).', content: { 'application/json': { schema: botStatusChange } } },
+        202: {
+          description: 'Not started yet: an approval was requested.',
+          content: { 'application/json': { schema: pendingApprovalSchema } },
+        },
+        ...errorResponses,
+        ...notFoundResponse,
+        ...conflictResponse,
+      },
+    }),
+    (async (c: Context<ApiEnv, string, { out: { param: z.infer<typeof botParams>; json: z.infer<typeof startBody> | undefined } }>) => {
+      const { id } = c.req.valid('param');
+      const confirmLive = c.req.valid('json')?.confirmLive === true;
+      const details = await callTool<BotDetails>(c, 'bot_details', { botId: id });
+      const { bot } = details;
+      const live = bot.mode === 'live' && bot.status !== 'running';
+      if (live && !confirmLive)
+        throw new ToolCallRefused(
+          'conflict',
+          `Bot ${bot.id} "${bot.name}" is in live mode: starting it trades on ${bot.owner ?? 'the trader'}'s exchange account (real money when TRADING_MODE=live). Nothing was started; send {"confirmLive": true} to confirm (staff: that asks the Security head or the CEO to approve).`,
+        );
+      const acted = await actTool<{ botId: string; status: string }>(
+        c,
+        'start_bot',
+        { botId: bot.id, ...ownerArg(c, details) },
+        { liveTradingConfirmed: live && c.get('actor').kind === 'trader' },
+      );
+      if (!acted.done) return accepted(c, acted.approval);
+      return c.json({
+        botId: acted.result.botId,
+        name: bot.name,
+        mode: bot.mode,
+        previousStatus: bot.status,
+        status: acted.result.status,
+      } satisfies z.infer<typeof botStatusChange>);
+    }) as never,
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'post',
+      path: '/bots/{id}/stop',
+      tags: ['trading'],
+      summary: 'Stop a bot (its open positions are kept; forceexit sells them)',
+      security: [{ session: [] }],
+      request: { params: botParams },
+      responses: {
+        200: { description: 'Stopped.', content: { 'application/json': { schema: botStatusChange } } },
+        ...errorResponses,
+        ...notFoundResponse,
+      },
+    }),
+    (async (c: Context<ApiEnv, string, { out: { param: z.infer<typeof botParams> } }>) => {
+      const { id } = c.req.valid('param');
+      const details = await callTool<BotDetails>(c, 'bot_details', { botId: id });
+      const result = await callTool<{ botId: string; status: string }>(c, 'stop_bot', { botId: details.bot.id, ...ownerArg(c, details) });
+      return c.json({
+        botId: result.botId,
+        name: details.bot.name,
+        mode: details.bot.mode,
+        previousStatus: details.bot.status,
+        status: result.status,
+      } satisfies z.infer<typeof botStatusChange>);
+    }) as never,
+  );
+
+  const forceExitBody = z
+    .object({
+      symbol: z
+        .string()
+        .regex(/^[A-Z0-9]{2,12}\/[A-Z0-9]{2,12}$/, { error: 'expected a symbol such as BTC/USDT' })
+        .optional()
+        .openapi({ description: "only this symbol's position (default: all of the bot's)", example: 'BTC/USDT' }),
+    })
+    .openapi('ForceExit');
+  api.openapi(
+    createRoute({
+      method: 'post',
+      path: '/bots/{id}/forceexit',
+      tags: ['trading'],
+      summary: "Sell a bot's open positions now at market",
+      description:
+        "The force_exit tool: market sells through the risk gate, recorded like any order, placed once however often it is asked for. Each position's outcome is in `exits` (filled, already, open, refused, rejected).",
+      security: [{ session: [] }],
+      request: { params: botParams, body: { content: { 'application/json': { schema: forceExitBody } }, required: false } },
+      responses: {
+        200: {
+          description: 'What was sold.',
+          content: { 'application/json': { schema: forceExitResultSchema.openapi('ForceExitResult') } },
+        },
+        ...errorResponses,
+        ...notFoundResponse,
+        ...unavailableResponse,
+      },
+    }),
+    (async (c: Context<ApiEnv, string, { out: { param: z.infer<typeof botParams>; json: z.infer<typeof forceExitBody> | undefined } }>) => {
+      const { id } = c.req.valid('param');
+      const symbol = c.req.valid('json')?.symbol;
+      const details = await callTool<BotDetails>(c, 'bot_details', { botId: id });
+      if (!deps.trading) return apiError(c, 'unavailable', 'The trading engine is not reachable from this server; nothing was sold.');
+      return c.json(
+        await callTool<ForceExitResult>(c, 'force_exit', { botId: details.bot.id, ...(symbol ? { symbol } : {}), ...ownerArg(c, details) }),
+      );
+    }) as never,
+  );
+
+  // --- profit and balance -----------------------------------------------------------------
+
+  const profitQuery = z.object({
+    period: z.enum(['day', 'week', 'month']).default('day').openapi({ description: 'UTC days, weeks (from Monday) or months' }),
+    count: z.coerce.number().int().min(1).max(60).default(7).openapi({ description: 'this many periods, the current one first' }),
+    email: z.email().optional().openapi({ description: "staff: one trader's (without: the platform's)" }),
+  });
+  api.use('/profit', requirePerson);
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/profit',
+      tags: ['trading'],
+      summary: "Closed trades' profit per day, week or month, newest first",
+      description: "The pnl_by_period tool (the figure Telegram's /daily, /weekly and /monthly show).",
+      security: [{ session: [] }],
+      request: { query: profitQuery },
+      responses: {
+        200: {
+          description: 'Profit per period.',
+          content: { 'application/json': { schema: toolOutput('pnl_by_period').openapi('Profit') } },
+        },
+        ...errorResponses,
+        ...notFoundResponse,
+      },
+    }),
+    (async (c: Context<ApiEnv, string, { out: { query: z.infer<typeof profitQuery> } }>) => {
+      return c.json(await callTool(c, 'pnl_by_period', { ...c.req.valid('query') }));
+    }) as never,
+  );
+
+  api.use('/balance', requirePerson);
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/balance',
+      tags: ['trading'],
+      summary: "The trader's wallet per bot",
+      description:
+        "The bot_balances tool (Telegram's /balance): a paper bot's paper wallet; a live bot's exchange account (a `note` says when it did not answer).",
+      security: [{ session: [] }],
+      request: { query: planQuery },
+      responses: {
+        200: {
+          description: 'Wallets per bot.',
+          content: { 'application/json': { schema: toolOutput('bot_balances').openapi('Balance') } },
+        },
+        ...errorResponses,
+        ...notFoundResponse,
+      },
+    }),
+    (async (c: Context<ApiEnv, string, { out: { query: z.infer<typeof planQuery> } }>) => {
+      const { email } = c.req.valid('query');
+      return c.json(await callTool(c, 'bot_balances', email ? { email } : {}));
+    }) as never,
+  );
+
   // --- plan -------------------------------------------------------------------------------
 
-  const planQuery = z.object({ email: z.email().optional().openapi({ description: "staff: the trader's email" }) });
   const planSchema = z
     .object({
       subscription: toolOutput('subscription_status'),

@@ -7,6 +7,8 @@ import { demoSignIns, seedDemoCompany, type DemoSignIn } from '../../demo/index.
 import { createLogger, createMetrics } from '../../observability/index.ts';
 import { createSecretBox } from '../../secrets/index.ts';
 import { createApp } from '../../server/index.ts';
+import type { TradingAccess } from '../../tools/index.ts';
+import { createPaperMarkets, DEFAULT_RISK_LIMITS, exchangeForBot, paperMarketOptions } from '../../trading/index.ts';
 import { createTestDatabase, type TestDatabase } from './databases.ts';
 
 /** The HTTP API on a seeded test database, as `start` mounts it (in-process requests, no socket). */
@@ -29,13 +31,27 @@ const silentLogger = createLogger(
   { destination: new Writable({ write: (_c, _e, done) => done() }) },
 );
 
+/** The trading access `start` gives the API, with paper bots on the bundled replay market. */
+async function replayTrading(test: TestDatabase, secretBox: ReturnType<typeof createSecretBox>): Promise<TradingAccess> {
+  const markets = createPaperMarkets({ setting: 'replay', embedded: true });
+  await markets.decide();
+  return {
+    exchangeFor: (bot) =>
+      exchangeForBot(test.handle.db, bot, { tradingMode: 'paper', secretBox, ...paperMarketOptions(markets, bot.timeframe) }),
+    limits: DEFAULT_RISK_LIMITS,
+    killSwitch: async () => false,
+  };
+}
+
 export async function apiFixture(
   driver: 'pglite' | 'postgres',
-  options: { signInLimit?: SignInLimit; traders?: number } = {},
+  /** `trading: 'replay'`: force_exit reaches paper bots' wallets priced on the bundled replay (PAPER_MARKET=replay), no network. */
+  options: { signInLimit?: SignInLimit; traders?: number; trading?: 'replay' } = {},
 ): Promise<ApiFixture> {
   const test = await createTestDatabase(driver);
+  const secretBox = createSecretBox(crypto.randomBytes(32));
   await seedDemoCompany(test.handle.db, {
-    secretBox: createSecretBox(crypto.randomBytes(32)),
+    secretBox,
     asOf: new Date('2026-11-01T00:00:00Z'),
     traders: options.traders ?? 12,
   });
@@ -51,7 +67,11 @@ export async function apiFixture(
     logger: silentLogger,
     version: 'test',
     startedAt: new Date(),
-    api: { accounts, billing: new BillingService(test.handle.db, undefined) },
+    api: {
+      accounts,
+      billing: new BillingService(test.handle.db, undefined),
+      ...(options.trading === 'replay' ? { trading: await replayTrading(test, secretBox) } : {}),
+    },
   });
   const request: ApiFixture['request'] = (path, init = {}) => {
     const { ip, cookie, ...rest } = init;
