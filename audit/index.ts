@@ -1,5 +1,6 @@
 export {
   appendAudit,
+  appendAuditOnce,
   boundAuditJson,
   MAX_AUDIT_JSON_CHARS,
   verifyAuditChain,

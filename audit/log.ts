@@ -120,6 +120,17 @@ export async function appendAudit(db: Database, entry: AuditEntry): Promise<Appe
   return row;
 }
 
+/**
+ * Appends an audit entry once per key (kept in its details): a step that audited and then
+ * was re-run after a crash writes nothing more. Runs are owned by one process at a time, so
+ * the check and the append do not race.
+ */
+export async function appendAuditOnce(db: Database, key: string, entry: AuditEntry): Promise<void> {
+  const [seen] = await queryRows(db, sql`select 1 from audit_log where action = ${entry.action} and details ->> 'key' = ${key} limit 1`);
+  if (seen) return;
+  await appendAudit(db, { ...entry, details: { ...(entry.details as Record<string, unknown> | undefined), key } });
+}
+
 interface ChainRow {
   readonly id: number;
   readonly prevHash: string;

@@ -1,6 +1,6 @@
-import { and, eq, inArray, ne } from 'drizzle-orm';
+import { and, eq, gt, inArray, ne, sql } from 'drizzle-orm';
 import { appendAudit } from '../audit/index.ts';
-import { customers, subscriptionChanges, subscriptions, users, type Database } from '../db/index.ts';
+import { customers, invoices, mastraWorkflowSnapshots, subscriptionChanges, subscriptions, users, type Database } from '../db/index.ts';
 import { enqueueNotification } from '../notifications/index.ts';
 import { monthlyRecurringCents, PLANS } from './plans.ts';
 
@@ -119,4 +119,28 @@ export async function downgradeToFree(
     args: { invoiceId, subscriptionId, reason: 'final payment attempt failed' },
   });
   return true;
+}
+
+/** One invoice by our id, whoever's it is (dunning acts for the company on every trader's invoices). */
+export async function getInvoice(db: Database, invoiceId: string): Promise<typeof invoices.$inferSelect | undefined> {
+  const [row] = await db.select().from(invoices).where(eq(invoices.id, invoiceId));
+  return row;
+}
+
+/**
+ * Open invoices with a failed attempt that no run of the workflow `workflowName` follows yet
+ * (its run ids are `<workflowName>:<invoice id>`): the ones a dunning run must start for.
+ */
+export async function failedInvoicesWithoutRun(db: Database, workflowName: string): Promise<string[]> {
+  const rows = await db
+    .select({ id: invoices.id })
+    .from(invoices)
+    .where(
+      and(
+        eq(invoices.status, 'open'),
+        gt(invoices.attemptCount, 0),
+        sql`not exists (select 1 from ${mastraWorkflowSnapshots} s where s.workflow_name = ${workflowName} and s.run_id = ${workflowName} || ':' || ${invoices.id}::text)`,
+      ),
+    );
+  return rows.map((row) => row.id);
 }

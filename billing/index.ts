@@ -41,4 +41,12 @@ export type { WebhookResult } from './webhook-protocol.ts';
 export { BillingError, BillingService, StripeNotConfiguredError, type CatalogSyncReport } from './service.ts';
 export { mirrorSubscriptionObject } from './mirror-helpers.ts';
 export { formatBrlCents } from './format.ts';
-export { downgradeToFree, mirroredMrr, paymentFailedKey, queuePaymentFailedNotices, type PaymentFailedPayload } from './dunning.ts';
+export {
+  downgradeToFree,
+  failedInvoicesWithoutRun,
+  getInvoice,
+  mirroredMrr,
+  paymentFailedKey,
+  queuePaymentFailedNotices,
+  type PaymentFailedPayload,
+} from './dunning.ts';

@@ -25,6 +25,7 @@ export {
   type TenantOwnedTable,
 } from './tenant-scope.ts';
 export { tenantData, type TenantData } from './tenant-data.ts';
-export { companyTenantId, listStaff, type StaffMember } from './staff.ts';
+export { companyCeo, companyTenantId, listStaff, type StaffMember } from './staff.ts';
+export { roundTrip, settingValue } from './settings.ts';
 export { PostgresMemoryStorage } from './mastra-memory.ts';
 export { PostgresWorkflowsStorage } from './mastra-workflows.ts';

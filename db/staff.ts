@@ -1,4 +1,4 @@
-import { asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Database } from './client.ts';
 import { staff, tenants, users, type Department, type StaffRole } from './schema/index.ts';
 
@@ -44,4 +44,18 @@ export async function companyTenantId(db: Database): Promise<string | undefined>
     .orderBy(asc(tenants.createdAt))
     .limit(1);
   return company?.id;
+}
+
+/** The CEO of the company's tenant (reports and incident alerts go to them), if one is on staff. */
+export async function companyCeo(
+  db: Database,
+  companyTenant: string,
+): Promise<{ userId: string; email: string; name: string; locale: 'pt-BR' | 'en' } | undefined> {
+  const [ceo] = await db
+    .select({ userId: users.id, email: users.email, name: users.name, locale: users.locale })
+    .from(staff)
+    .innerJoin(users, eq(users.id, staff.userId))
+    .where(and(eq(staff.role, 'ceo'), eq(users.tenantId, companyTenant)))
+    .limit(1);
+  return ceo;
 }

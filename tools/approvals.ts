@@ -1,7 +1,7 @@
-import { and, asc, desc, eq, gt, isNotNull, like, or } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNotNull, like, min, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { appendAudit } from '../audit/index.ts';
-import { approvals, notifications, type Database } from '../db/index.ts';
+import { approvals, notifications, tenantScope, insertScoped, type Database } from '../db/index.ts';
 import { actorId, invokeTool, type ToolOutcome } from './invoke.ts';
 import { mayDecide } from './policy.ts';
 import type { Actor, ToolContext, ToolDefinition } from './types.ts';
@@ -21,6 +21,90 @@ export async function listPendingApprovals(db: Database, now: Date = new Date())
 export async function getApproval(db: Database, approvalId: string): Promise<ApprovalRow | undefined> {
   const [row] = await db.select().from(approvals).where(eq(approvals.id, approvalId));
   return row;
+}
+
+/**
+ * What a workflow asks a person to decide: the approval row of a call that did not go through
+ * `invokeTool` (a workflow's own request, audited by its caller). The one way approvals are
+ * created outside the tool layer; returns the new approval's id.
+ */
+export async function requestApproval(
+  db: Database,
+  request: {
+    readonly tenantId: string;
+    readonly requestedByUserId: string | null;
+    readonly agent: string;
+    readonly tool: string;
+    readonly args: Record<string, unknown>;
+    readonly summary: string;
+    readonly approverDepartment: ApprovalRow['approverDepartment'];
+    readonly expiresAt: Date;
+  },
+): Promise<string> {
+  const { tenantId, ...values } = request;
+  const [row] = await insertScoped(db, tenantScope(tenantId), approvals, values);
+  return row!.id;
+}
+
+/** The newest approval of a tool whose argument `argument` is `value` (e.g. a `start_bot` by its `botId`), whatever its status. */
+export async function findApprovalFor(
+  db: Database,
+  tool: string,
+  argument: string,
+  value: string,
+): Promise<{ id: string; status: ApprovalRow['status'] } | undefined> {
+  const [row] = await db
+    .select({ id: approvals.id, status: approvals.status })
+    .from(approvals)
+    .where(and(eq(approvals.tool, tool), sql`${approvals.args} ->> ${argument}::text = ${value}`))
+    .orderBy(desc(approvals.createdAt))
+    .limit(1);
+  return row;
+}
+
+/**
+ * The newest `freeze_api_key` approval for a trader's email (any case) whose reason carries
+ * `marker` (an incident's key), or that is still pending (a request for the same trader to join).
+ */
+export async function findFreezeRequest(
+  db: Database,
+  email: string | null,
+  marker: string,
+): Promise<{ id: string; status: ApprovalRow['status'] } | undefined> {
+  const [row] = await db
+    .select({ id: approvals.id, status: approvals.status })
+    .from(approvals)
+    .where(
+      and(
+        eq(approvals.tool, 'freeze_api_key'),
+        sql`lower(${approvals.args} ->> 'email') = lower(${email})`,
+        sql`(${approvals.args} ->> 'reason' like ${`%${marker}%`} or ${approvals.status} = 'pending')`,
+      ),
+    )
+    .orderBy(sql`${approvals.createdAt} desc`)
+    .limit(1);
+  return row;
+}
+
+/** How many approvals were pending (not expired) at `asOf`, and when the oldest of them was asked. */
+export async function pendingApprovalsAt(db: Database, asOf: Date): Promise<{ count: number; oldest: Date | null }> {
+  const [pending] = await db
+    .select({ n: sql<number>`count(*)::int`, oldest: min(approvals.createdAt) })
+    .from(approvals)
+    .where(and(eq(approvals.status, 'pending'), gt(approvals.expiresAt, asOf)));
+  return { count: Number(pending?.n ?? 0), oldest: pending?.oldest ? new Date(pending.oldest) : null };
+}
+
+/** The status and expiry of each of these approvals (one query); missing ids are left out. */
+export async function approvalStatuses(
+  db: Database,
+  approvalIds: readonly string[],
+): Promise<{ id: string; status: ApprovalRow['status']; expiresAt: Date }[]> {
+  if (approvalIds.length === 0) return [];
+  return db
+    .select({ id: approvals.id, status: approvals.status, expiresAt: approvals.expiresAt })
+    .from(approvals)
+    .where(inArray(approvals.id, [...approvalIds]));
 }
 
 // Announcements: an approval reaches each person who may decide it as one approval_requested

@@ -17,12 +17,17 @@ export function changesSomething(tool: string): boolean {
 
 export {
   announcedApprovalKeys,
+  approvalStatuses,
   decideApproval,
   deliveredApprovalRequests,
   failureReason,
+  findApprovalFor,
+  findFreezeRequest,
   getApproval,
   listFailedApprovals,
   listPendingApprovals,
+  pendingApprovalsAt,
+  requestApproval,
   retryApproval,
   type ApprovalRow,
   type DecisionResult,

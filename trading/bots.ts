@@ -1,10 +1,11 @@
 import { ProductError } from '../errors/index.ts';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { checkBotStart } from '../billing/index.ts';
 import {
   assertTenantScope,
   bots,
   configEntries,
+  exchangeAccounts,
   getScoped,
   paperBalances,
   type BotMode,
@@ -128,4 +129,66 @@ export async function killSwitchEngaged(db: Database, forcedByEnvironment: boole
   if (forcedByEnvironment) return true;
   const [entry] = await db.select({ value: configEntries.value }).from(configEntries).where(eq(configEntries.key, 'trading.kill_switch'));
   return entry?.value === true;
+}
+
+/** One of a tenant's bots (undefined when it is not theirs or gone). */
+export async function getBot(db: Database, scope: TenantScope, botId: string): Promise<typeof bots.$inferSelect | undefined> {
+  return getScoped(db, scope, bots, botId);
+}
+
+/** Whose bot this is and how it stands, for the system (an anomaly names a bot, not its owner). */
+export async function botOwner(db: Database, botId: string): Promise<{ tenantId: string; status: string } | undefined> {
+  const [bot] = await db.select({ tenantId: bots.tenantId, status: bots.status }).from(bots).where(eq(bots.id, botId));
+  return bot;
+}
+
+/** Records why a stopped bot was not started (its `lastError`); a bot no longer stopped is left alone. */
+export async function recordStoppedBotError(db: Database, scope: TenantScope, botId: string, message: string, at: Date): Promise<void> {
+  assertTenantScope(scope);
+  await db
+    .update(bots)
+    .set({ lastError: message.slice(0, 1000), updatedAt: at })
+    .where(and(eq(bots.id, botId), eq(bots.tenantId, scope.tenantId), eq(bots.status, 'stopped')));
+}
+
+/** The tenant's newest active exchange account (the one a new live bot trades), if any. */
+export async function newestActiveExchangeAccount(db: Database, scope: TenantScope): Promise<{ id: string } | undefined> {
+  assertTenantScope(scope);
+  const [account] = await db
+    .select({ id: exchangeAccounts.id })
+    .from(exchangeAccounts)
+    .where(and(eq(exchangeAccounts.tenantId, scope.tenantId), eq(exchangeAccounts.status, 'active')))
+    .orderBy(sql`${exchangeAccounts.createdAt} desc`)
+    .limit(1);
+  return account;
+}
+
+/** What a freeze of the tenant's keys would stop: its active exchange accounts plus its live bots not yet frozen. */
+export async function freezableCount(db: Database, scope: TenantScope): Promise<number> {
+  assertTenantScope(scope);
+  const [active] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(exchangeAccounts)
+    .where(and(eq(exchangeAccounts.tenantId, scope.tenantId), eq(exchangeAccounts.status, 'active')));
+  const [live] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(bots)
+    .where(and(eq(bots.tenantId, scope.tenantId), eq(bots.mode, 'live'), sql`${bots.status} <> 'frozen'`));
+  return Number(active?.n ?? 0) + Number(live?.n ?? 0);
+}
+
+/** How many of the tenant's exchange accounts are frozen with `marker` (e.g. an incident's key) in their reason. */
+export async function frozenExchangeAccountsMarked(db: Database, scope: TenantScope, marker: string): Promise<number> {
+  assertTenantScope(scope);
+  const [frozen] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(exchangeAccounts)
+    .where(
+      and(
+        eq(exchangeAccounts.tenantId, scope.tenantId),
+        eq(exchangeAccounts.status, 'frozen'),
+        sql`${exchangeAccounts.frozenReason} like ${`%${marker}%`}`,
+      ),
+    );
+  return Number(frozen?.n ?? 0);
 }

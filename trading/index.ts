@@ -6,5 +6,20 @@ export * from './optimize/index.ts';
 export * from './risk/index.ts';
 export * from './exchange/index.ts';
 export * from './runner/index.ts';
-export { BotControlError, createBot, killSwitchEngaged, startBot, stopBot, tradingVenue, type NewBot, type TradingMode } from './bots.ts';
+export {
+  BotControlError,
+  botOwner,
+  createBot,
+  freezableCount,
+  frozenExchangeAccountsMarked,
+  getBot,
+  killSwitchEngaged,
+  newestActiveExchangeAccount,
+  recordStoppedBotError,
+  startBot,
+  stopBot,
+  tradingVenue,
+  type NewBot,
+  type TradingMode,
+} from './bots.ts';
 export { botEquityCurve, backtestEquityCurve, ChartDataError, type EquityCurve } from './equity-curves.ts';

@@ -1,20 +1,24 @@
 import crypto from 'node:crypto';
 import type { Mastra } from '@mastra/core';
 import { createStep, createWorkflow } from '@mastra/core/workflows';
-import { and, desc, eq, gte, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { checkBotStart, currentPlan } from '../billing/index.ts';
-import { approvals, backtestResults, backtests, bots, exchangeAccounts, tenantScope, users } from '../db/index.ts';
-import { invokeTool, TOOLS, type ToolName } from '../tools/index.ts';
+import { appendAuditOnce } from '../audit/index.ts';
+import { tenantScope } from '../db/index.ts';
+import { userByEmail } from '../identity/index.ts';
+import { findApprovalFor, invokeTool, requestApproval, TOOLS, type ToolName } from '../tools/index.ts';
 import {
   createBot as createTraderBot,
   DEFAULT_RISK_LIMITS,
+  findRecentBacktest,
+  getBot,
   getStrategy,
+  newestActiveExchangeAccount,
   parseStrategyParameters,
+  recordStoppedBotError,
   STRATEGIES,
   type RiskLimits,
 } from '../trading/index.ts';
-import { auditOnce } from './audit.ts';
 import { toolContext, type WorkflowDeps } from './deps.ts';
 import { notify } from './notify.ts';
 import { approvalOutcome, resumeDueRuns, runOnce, type RunOutcome } from './runs.ts';
@@ -98,22 +102,11 @@ export function createBotOnboardingWorkflow(deps: WorkflowDeps & { riskLimits?: 
     inputSchema: onboardingRequestSchema,
     outputSchema: created,
     execute: async ({ inputData: request }) => {
-      const [user] = await deps.db
-        .select({ id: users.id, tenantId: users.tenantId, locale: users.locale })
-        .from(users)
-        .where(sql`lower(${users.email}) = lower(${request.email})`);
+      const user = await userByEmail(deps.db, request.email);
       if (!user) throw new Error(`no trader with the email ${request.email}`);
       const parameters = parseStrategyParameters(getStrategy(request.strategy), request.parameters);
       const botId = botIdFor(request.requestId);
-      const [account] =
-        request.mode === 'live'
-          ? await deps.db
-              .select({ id: exchangeAccounts.id })
-              .from(exchangeAccounts)
-              .where(and(eq(exchangeAccounts.tenantId, user.tenantId), eq(exchangeAccounts.status, 'active')))
-              .orderBy(desc(exchangeAccounts.createdAt))
-              .limit(1)
-          : [];
+      const account = request.mode === 'live' ? await newestActiveExchangeAccount(deps.db, tenantScope(user.tenantId)) : undefined;
       // Once per request (the id); a paper bot gets its paper wallet (its stake) with it.
       await createTraderBot(deps.db, tenantScope(user.tenantId), {
         id: botId,
@@ -137,41 +130,26 @@ export function createBotOnboardingWorkflow(deps: WorkflowDeps & { riskLimits?: 
     outputSchema: backtested,
     execute: async ({ inputData: newBot }) => {
       const ctx = toolContext(deps, BOT_ONBOARDING, deps.now());
+      const scope = tenantScope(newBot.tenantId);
       const results: z.infer<typeof backtestSummary>[] = [];
       for (const symbol of newBot.symbols) {
         // Stored already for this request (the step is running again after a crash): reuse it.
-        const [stored] = await deps.db
-          .select({
-            id: backtests.id,
-            candles: backtestResults.candles,
-            trades: backtestResults.closedTrades,
-            ret: backtestResults.totalReturnPct,
-            dd: backtestResults.maxDrawdownPct,
-            win: backtestResults.winRatePct,
-          })
-          .from(backtests)
-          .innerJoin(backtestResults, eq(backtestResults.backtestId, backtests.id))
-          .where(
-            and(
-              eq(backtests.tenantId, newBot.tenantId),
-              eq(backtests.strategyName, newBot.strategy),
-              eq(backtests.symbol, symbol),
-              eq(backtests.timeframe, newBot.timeframe),
-              gte(backtests.createdAt, new Date(newBot.requestedAt)),
-              sql`${backtests.parameters} = ${JSON.stringify(newBot.parameters)}::jsonb`,
-            ),
-          )
-          .orderBy(desc(backtests.createdAt))
-          .limit(1);
+        const stored = await findRecentBacktest(deps.db, scope, {
+          strategy: newBot.strategy,
+          symbol,
+          timeframe: newBot.timeframe,
+          parameters: newBot.parameters,
+          since: new Date(newBot.requestedAt),
+        });
         if (stored) {
           results.push({
             symbol,
             backtestId: stored.id,
             candles: stored.candles,
             trades: stored.trades,
-            totalReturnPct: Number(stored.ret),
-            maxDrawdownPct: Number(stored.dd),
-            winRatePct: stored.win === null ? null : Number(stored.win),
+            totalReturnPct: Number(stored.totalReturnPct),
+            maxDrawdownPct: Number(stored.maxDrawdownPct),
+            winRatePct: stored.winRatePct === null ? null : Number(stored.winRatePct),
             error: null,
           });
           continue;
@@ -245,8 +223,8 @@ export function createBotOnboardingWorkflow(deps: WorkflowDeps & { riskLimits?: 
           );
       }
       if (testedBot.mode === 'live') {
-        const [bot] = await deps.db.select({ account: bots.exchangeAccountId }).from(bots).where(eq(bots.id, testedBot.botId));
-        if (!bot?.account) reasons.push('A live bot needs an active exchange API key; connect one first.');
+        const bot = await getBot(deps.db, scope, testedBot.botId);
+        if (!bot?.exchangeAccountId) reasons.push('A live bot needs an active exchange API key; connect one first.');
       }
       return { ...testedBot, passed: reasons.length === 0, reasons, plan: plan.id };
     },
@@ -263,36 +241,27 @@ export function createBotOnboardingWorkflow(deps: WorkflowDeps & { riskLimits?: 
       if (!reviewedBot.passed) return { ...reviewedBot, decision: 'refused' as const, approvalId: null };
       if (reviewedBot.mode === 'paper') return { ...reviewedBot, decision: 'automatic' as const, approvalId: null };
       // Found again by the bot (a resumed run asks once).
-      const [existing] = await deps.db
-        .select({ id: approvals.id })
-        .from(approvals)
-        .where(and(eq(approvals.tool, 'start_bot'), sql`${approvals.args} ->> 'botId' = ${reviewedBot.botId}`))
-        .orderBy(desc(approvals.createdAt))
-        .limit(1);
+      const existing = await findApprovalFor(deps.db, 'start_bot' satisfies ToolName, 'botId', reviewedBot.botId);
       let approvalId = existing?.id;
       if (!approvalId) {
         const best = reviewedBot.backtests
           .map((t) => `${t.symbol} ${t.totalReturnPct ?? '?'} % (queda máx. ${t.maxDrawdownPct ?? '?'} %)`)
           .join(', ');
         const summary = `Iniciar em modo REAL o robô "${reviewedBot.name}" de ${reviewedBot.email} (${reviewedBot.strategy}, ${reviewedBot.symbols.join(', ')}, ${reviewedBot.stakeQuote} USDT); backtest de ${reviewedBot.backtestDays} dias: ${best}`;
-        const [row] = await deps.db
-          .insert(approvals)
-          .values({
-            tenantId: reviewedBot.tenantId,
-            requestedByUserId: reviewedBot.userId,
-            agent: `workflow:${BOT_ONBOARDING}`,
-            tool: 'start_bot' satisfies ToolName,
-            args: { botId: reviewedBot.botId, email: reviewedBot.email },
-            summary: summary.slice(0, 1000),
-            approverDepartment: 'security',
-            expiresAt: new Date(deps.now().getTime() + 48 * 3_600_000),
-          })
-          .returning({ id: approvals.id });
-        approvalId = row!.id;
+        approvalId = await requestApproval(deps.db, {
+          tenantId: reviewedBot.tenantId,
+          requestedByUserId: reviewedBot.userId,
+          agent: `workflow:${BOT_ONBOARDING}`,
+          tool: 'start_bot' satisfies ToolName,
+          args: { botId: reviewedBot.botId, email: reviewedBot.email },
+          summary: summary.slice(0, 1000),
+          approverDepartment: 'security',
+          expiresAt: new Date(deps.now().getTime() + 48 * 3_600_000),
+        });
       }
       // Audited once, even when the run stopped between asking and auditing. The Telegram layer
       // announces pending approvals to the people who may decide them.
-      await auditOnce(deps.db, `approval:${approvalId}`, {
+      await appendAuditOnce(deps.db, `approval:${approvalId}`, {
         tenantId: reviewedBot.tenantId,
         actorKind: 'system',
         actorId: `workflow:${BOT_ONBOARDING}`,
@@ -314,13 +283,11 @@ export function createBotOnboardingWorkflow(deps: WorkflowDeps & { riskLimits?: 
     inputSchema: approved,
     outputSchema: finished,
     execute: async ({ inputData: decidedBot }) => {
-      const [bot] = await deps.db.select({ status: bots.status }).from(bots).where(eq(bots.id, decidedBot.botId));
+      const scope = tenantScope(decidedBot.tenantId);
+      const bot = await getBot(deps.db, scope, decidedBot.botId);
       if (decidedBot.decision !== 'automatic' && decidedBot.decision !== 'approved') {
         const why = decidedBot.decision === 'refused' ? decidedBot.reasons.join(' ') : `live trading ${decidedBot.decision}`;
-        await deps.db
-          .update(bots)
-          .set({ lastError: `onboarding: ${why}`.slice(0, 1000), updatedAt: deps.now() })
-          .where(and(eq(bots.id, decidedBot.botId), eq(bots.status, 'stopped')));
+        await recordStoppedBotError(deps.db, scope, decidedBot.botId, `onboarding: ${why}`, deps.now());
         return { ...decidedBot, status: bot?.status ?? 'stopped', started: false };
       }
       if (bot?.status === 'running') return { ...decidedBot, status: 'running', started: true };
@@ -367,7 +334,7 @@ export function createBotOnboardingWorkflow(deps: WorkflowDeps & { riskLimits?: 
         payload: { text: text.slice(0, 4000) },
         dedupeKey: `${BOT_ONBOARDING}:${onboarding.requestId}:trader`,
       });
-      await auditOnce(deps.db, `${BOT_ONBOARDING}:${runId}`, {
+      await appendAuditOnce(deps.db, `${BOT_ONBOARDING}:${runId}`, {
         tenantId: onboarding.tenantId,
         actorKind: 'system',
         actorId: `workflow:${BOT_ONBOARDING}`,

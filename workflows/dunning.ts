@@ -1,12 +1,12 @@
 import type { Mastra } from '@mastra/core';
 import { createStep, createWorkflow } from '@mastra/core/workflows';
-import { and, eq, gt, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { downgradeToFree, formatBrlCents, queuePaymentFailedNotices } from '../billing/index.ts';
-import { invoices, mastraWorkflowSnapshots, type Database } from '../db/index.ts';
-import { auditOnce } from './audit.ts';
+import { appendAuditOnce } from '../audit/index.ts';
+import { downgradeToFree, failedInvoicesWithoutRun, formatBrlCents, getInvoice, queuePaymentFailedNotices } from '../billing/index.ts';
+import { tenantScope, type Database } from '../db/index.ts';
+import { traderUser } from '../identity/index.ts';
 import type { WorkflowDeps } from './deps.ts';
-import { companyPeople, notify, traderUser } from './notify.ts';
+import { companyPeople, notify } from './notify.ts';
 import { resumeDueRuns, runOnce, type RunOutcome } from './runs.ts';
 
 // dunning: a failed payment → the trader and Finance told → Stripe's retries followed (the run
@@ -47,7 +47,7 @@ const outcomeSchema = z.object({
 });
 
 async function loadInvoice(db: Database, invoiceId: string): Promise<InvoiceState> {
-  const [row] = await db.select().from(invoices).where(eq(invoices.id, invoiceId));
+  const row = await getInvoice(db, invoiceId);
   if (!row) throw new Error(`no invoice ${invoiceId}`);
   return {
     invoiceId: row.id,
@@ -175,7 +175,7 @@ export function createDunningWorkflow(deps: WorkflowDeps) {
       const { companyTenantId } = await companyPeople(deps.db);
       const amount = formatBrlCents(invoice.amountDueCents);
       const label = invoice.number ?? invoice.ref;
-      const trader = await traderUser(deps.db, invoice.tenantId);
+      const trader = await traderUser(deps.db, tenantScope(invoice.tenantId));
       if (outcome === 'recovered' && trader) {
         await notify(deps.db, {
           tenantId: invoice.tenantId,
@@ -202,7 +202,7 @@ export function createDunningWorkflow(deps: WorkflowDeps) {
         dedupeKey: `dunning:${invoice.ref}:outcome:finance`,
         payload: { text: financeText },
       });
-      await auditOnce(deps.db, `${DUNNING}:${runId}`, {
+      await appendAuditOnce(deps.db, `${DUNNING}:${runId}`, {
         tenantId: invoice.tenantId,
         actorKind: 'system',
         actorId: `workflow:${DUNNING}`,
@@ -241,18 +241,9 @@ export async function dunningCheck(
   mastra: Mastra,
   deps: Pick<WorkflowDeps, 'db' | 'now' | 'logger'>,
 ): Promise<{ started: RunOutcome[]; resumed: RunOutcome[] }> {
-  const pending = await deps.db
-    .select({ id: invoices.id })
-    .from(invoices)
-    .where(
-      and(
-        eq(invoices.status, 'open'),
-        gt(invoices.attemptCount, 0),
-        sql`not exists (select 1 from ${mastraWorkflowSnapshots} s where s.workflow_name = ${DUNNING} and s.run_id = ${DUNNING} || ':' || ${invoices.id}::text)`,
-      ),
-    );
+  const pending = await failedInvoicesWithoutRun(deps.db, DUNNING);
   const started: RunOutcome[] = [];
-  for (const { id } of pending) started.push(await startDunning(mastra, id));
+  for (const id of pending) started.push(await startDunning(mastra, id));
   const resumed = await resumeDueRuns(mastra, deps, [DUNNING]);
   return { started, resumed };
 }

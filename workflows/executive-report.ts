@@ -1,9 +1,8 @@
 import { createStep, createWorkflow } from '@mastra/core/workflows';
-import { and, eq, gt, min, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { approvals } from '../db/index.ts';
+import { roundTrip } from '../db/index.ts';
 import { outboxCounts } from '../notifications/index.ts';
-import { invokeTool, TOOLS, type ToolName } from '../tools/index.ts';
+import { invokeTool, pendingApprovalsAt, TOOLS, type ToolName } from '../tools/index.ts';
 import { writeCeoSummary } from './ceo-summary.ts';
 import { toolContext, type WorkflowDeps } from './deps.ts';
 import { companyPeople, notify } from './notify.ts';
@@ -112,19 +111,16 @@ function systemStep(deps: WorkflowDeps) {
       let databaseMs = Number.POSITIVE_INFINITY;
       for (let i = 0; i < 3; i++) {
         const started = performance.now();
-        await deps.db.execute(sql`select 1`);
+        await roundTrip(deps.db);
         databaseMs = Math.min(databaseMs, Math.round((performance.now() - started) * 10) / 10);
       }
-      const [pending] = await deps.db
-        .select({ n: sql<number>`count(*)::int`, oldest: min(approvals.createdAt) })
-        .from(approvals)
-        .where(and(eq(approvals.status, 'pending'), gt(approvals.expiresAt, asOf)));
+      const pending = await pendingApprovalsAt(deps.db, asOf);
       const outbox = await outboxCounts(deps.db);
       const model = inputData.useModel ? (await deps.gateway.status()).state : ('not checked' as const);
-      const oldest = pending?.oldest ? new Date(pending.oldest) : null;
+      const oldest = pending.oldest;
       return {
         databaseMs,
-        pendingApprovals: Number(pending?.n ?? 0),
+        pendingApprovals: pending.count,
         oldestApprovalHours: oldest ? Math.max(0, Math.floor((asOf.getTime() - oldest.getTime()) / 3_600_000)) : null,
         outboxPending: Number(outbox?.pending ?? 0),
         outboxFailed: Number(outbox?.failed ?? 0),

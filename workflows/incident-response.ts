@@ -1,11 +1,12 @@
 import crypto from 'node:crypto';
 import type { Mastra } from '@mastra/core';
 import { createStep, createWorkflow } from '@mastra/core/workflows';
-import { and, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { approvals, bots, configEntries, exchangeAccounts, queryRows, users, type Database } from '../db/index.ts';
-import { anomalyFindingSchema, invokeTool, TOOLS, type AnomalyFinding } from '../tools/index.ts';
-import { auditOnce } from './audit.ts';
+import { appendAuditOnce } from '../audit/index.ts';
+import { settingValue, tenantScope, type Database } from '../db/index.ts';
+import { traderUser, userByEmail } from '../identity/index.ts';
+import { anomalyFindingSchema, findFreezeRequest, invokeTool, TOOLS, type AnomalyFinding } from '../tools/index.ts';
+import { botOwner, freezableCount, frozenExchangeAccountsMarked } from '../trading/index.ts';
 import { toolContext, type WorkflowDeps } from './deps.ts';
 import { companyPeople, notify } from './notify.ts';
 import { approvalOutcome, resumeDueRuns, runOnce, type RunOutcome } from './runs.ts';
@@ -70,8 +71,7 @@ export function incidentKey(finding: Finding): string {
 }
 
 async function autoFreezeAllowed(db: Database): Promise<boolean> {
-  const [entry] = await db.select({ value: configEntries.value }).from(configEntries).where(eq(configEntries.key, 'security.auto_freeze'));
-  return entry?.value === true;
+  return (await settingValue(db, 'security.auto_freeze')) === true;
 }
 
 const TITLES: Readonly<Record<Finding['kind'], string>> = {
@@ -94,16 +94,11 @@ export function createIncidentResponseWorkflow(deps: WorkflowDeps) {
       let tenantId: string | null = null;
       let email = finding.email;
       if (finding.kind === 'order_burst' && finding.botId) {
-        const [bot] = await deps.db.select({ tenantId: bots.tenantId }).from(bots).where(eq(bots.id, finding.botId));
-        tenantId = bot?.tenantId ?? null;
+        tenantId = (await botOwner(deps.db, finding.botId))?.tenantId ?? null;
       } else if (email) {
-        const [user] = await deps.db.select({ tenantId: users.tenantId }).from(users).where(sql`lower(${users.email}) = lower(${email})`);
-        tenantId = user?.tenantId ?? null;
+        tenantId = (await userByEmail(deps.db, email))?.tenantId ?? null;
       }
-      if (tenantId && !email) {
-        const [user] = await deps.db.select({ email: users.email }).from(users).where(eq(users.tenantId, tenantId)).limit(1);
-        email = user?.email ?? null;
-      }
+      if (tenantId && !email) email = (await traderUser(deps.db, tenantScope(tenantId)))?.email ?? null;
       const base = { key, finding, severity, tenantId, email, automatic: false };
       if (finding.kind === 'order_burst') {
         return finding.botId && tenantId
@@ -117,11 +112,8 @@ export function createIncidentResponseWorkflow(deps: WorkflowDeps) {
       }
       if (finding.kind === 'withdrawal_attempt' || finding.kind === 'api_key_new_country') {
         if (!tenantId || !email) return { ...base, action: 'none', why: 'no trader account behind it' };
-        const [keys] = await queryRows<{ n: number }>(
-          deps.db,
-          sql`select (select count(*) from exchange_accounts where tenant_id = ${tenantId} and status = 'active')::int + (select count(*) from bots where tenant_id = ${tenantId} and mode = 'live' and status <> 'frozen')::int as n`,
-        );
-        if (!keys?.n) return { ...base, action: 'none', why: 'no active exchange key or live bot to freeze' };
+        if ((await freezableCount(deps.db, tenantScope(tenantId))) === 0)
+          return { ...base, action: 'none', why: 'no active exchange key or live bot to freeze' };
         const automatic = severity === 'critical' && (await autoFreezeAllowed(deps.db));
         return {
           ...base,
@@ -143,7 +135,7 @@ export function createIncidentResponseWorkflow(deps: WorkflowDeps) {
       const ctx = toolContext(deps, INCIDENT_RESPONSE, deps.now());
       if (assessed.action === 'none') return { ...assessed, status: 'not_needed', approvalId: null, detail: assessed.why };
       if (assessed.action === 'stop_bot') {
-        const [bot] = await deps.db.select({ status: bots.status }).from(bots).where(eq(bots.id, assessed.finding.botId!));
+        const bot = await botOwner(deps.db, assessed.finding.botId!);
         if (bot && (bot.status === 'stopped' || bot.status === 'frozen'))
           return { ...assessed, status: 'done', approvalId: null, detail: `the bot is ${bot.status}` };
         const outcome = await invokeTool(TOOLS, ctx, 'stop_bot', { botId: assessed.finding.botId, email: assessed.email });
@@ -153,18 +145,7 @@ export function createIncidentResponseWorkflow(deps: WorkflowDeps) {
       }
       // freeze_api_key: the incident's request is found again (a resumed run asks once), or an
       // agent's pending request for the same trader is joined rather than doubled.
-      const [existing] = await deps.db
-        .select({ id: approvals.id, status: approvals.status })
-        .from(approvals)
-        .where(
-          and(
-            eq(approvals.tool, 'freeze_api_key'),
-            sql`lower(${approvals.args} ->> 'email') = lower(${assessed.email})`,
-            sql`(${approvals.args} ->> 'reason' like ${`%[incident:${assessed.key}]%`} or ${approvals.status} = 'pending')`,
-          ),
-        )
-        .orderBy(sql`${approvals.createdAt} desc`)
-        .limit(1);
+      const existing = await findFreezeRequest(deps.db, assessed.email, `[incident:${assessed.key}]`);
       if (existing)
         return {
           ...assessed,
@@ -177,17 +158,8 @@ export function createIncidentResponseWorkflow(deps: WorkflowDeps) {
         reason: `${TITLES[assessed.finding.kind]} de ${assessed.finding.ip ?? '?'} (${assessed.finding.count}×) [incident:${assessed.key}]`,
       };
       if (assessed.automatic) {
-        const [frozen] = await deps.db
-          .select({ n: sql<number>`count(*)::int` })
-          .from(exchangeAccounts)
-          .where(
-            and(
-              eq(exchangeAccounts.tenantId, assessed.tenantId!),
-              eq(exchangeAccounts.status, 'frozen'),
-              sql`${exchangeAccounts.frozenReason} like ${`%[incident:${assessed.key}]%`}`,
-            ),
-          );
-        if (frozen?.n) return { ...assessed, status: 'done', approvalId: null, detail: 'keys already frozen for this incident' };
+        if ((await frozenExchangeAccountsMarked(deps.db, tenantScope(assessed.tenantId!), `[incident:${assessed.key}]`)) > 0)
+          return { ...assessed, status: 'done', approvalId: null, detail: 'keys already frozen for this incident' };
         const outcome = await invokeTool(TOOLS, ctx, 'freeze_api_key', args, { approved: true });
         return outcome.ok
           ? {
@@ -275,7 +247,7 @@ export function createIncidentResponseWorkflow(deps: WorkflowDeps) {
     outputSchema: decided,
     execute: async ({ inputData: resolved, runId }) => {
       const { companyTenantId } = await companyPeople(deps.db);
-      await auditOnce(deps.db, `${INCIDENT_RESPONSE}:${runId}`, {
+      await appendAuditOnce(deps.db, `${INCIDENT_RESPONSE}:${runId}`, {
         tenantId: resolved.tenantId,
         actorKind: 'system',
         actorId: `workflow:${INCIDENT_RESPONSE}`,
@@ -345,11 +317,8 @@ export async function scanForIncidents(
   deps: WorkflowDeps,
   options: { hours?: number } = {},
 ): Promise<{ findings: number; runs: RunOutcome[]; resumed: RunOutcome[] }> {
-  const [threshold] = await deps.db
-    .select({ value: configEntries.value })
-    .from(configEntries)
-    .where(inArray(configEntries.key, ['security.brute_force_threshold']));
-  const args = { hours: options.hours ?? 24, ...(typeof threshold?.value === 'number' ? { bruteForceThreshold: threshold.value } : {}) };
+  const threshold = await settingValue(deps.db, 'security.brute_force_threshold');
+  const args = { hours: options.hours ?? 24, ...(typeof threshold === 'number' ? { bruteForceThreshold: threshold } : {}) };
   const outcome = await invokeTool(TOOLS, toolContext(deps, INCIDENT_RESPONSE, deps.now()), 'detect_anomalies', args);
   if (!outcome.ok || !('result' in outcome))
     throw new Error(`detect_anomalies failed: ${'message' in outcome ? outcome.message : 'no result'}`);

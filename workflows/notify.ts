@@ -1,5 +1,4 @@
-import { and, asc, eq } from 'drizzle-orm';
-import { companyTenantId, staff, users, type Database, type Department } from '../db/index.ts';
+import { companyCeo, companyTenantId, type Database, type Department } from '../db/index.ts';
 import { enqueueNotification, queuedNotificationId } from '../notifications/index.ts';
 
 // Notifications from workflows go into the outbox (`notifications`), which the channels
@@ -33,25 +32,5 @@ export interface CompanyPeople {
 export async function companyPeople(db: Database): Promise<CompanyPeople> {
   const company = await companyTenantId(db);
   if (!company) throw new Error('no company tenant: seed the company first (botcriptofy seed --demo)');
-  const [ceo] = await db
-    .select({ userId: users.id, email: users.email, name: users.name, locale: users.locale })
-    .from(staff)
-    .innerJoin(users, eq(users.id, staff.userId))
-    .where(and(eq(staff.role, 'ceo'), eq(users.tenantId, company)))
-    .limit(1);
-  return { companyTenantId: company, ceo };
-}
-
-/** The one user of a trader's tenant (traders are 1:1). */
-export async function traderUser(
-  db: Database,
-  tenantId: string,
-): Promise<{ userId: string; email: string; locale: 'pt-BR' | 'en' } | undefined> {
-  const [row] = await db
-    .select({ userId: users.id, email: users.email, locale: users.locale })
-    .from(users)
-    .where(eq(users.tenantId, tenantId))
-    .orderBy(asc(users.createdAt))
-    .limit(1);
-  return row;
+  return { companyTenantId: company, ceo: await companyCeo(db, company) };
 }

@@ -1,8 +1,8 @@
 import type { Mastra } from '@mastra/core';
 import { createEmptyWorkflowSnapshot } from '@mastra/core/storage';
 import type { WorkflowRunState } from '@mastra/core/workflows';
-import { eq, inArray } from 'drizzle-orm';
-import { approvals, PostgresWorkflowsStorage } from '../db/index.ts';
+import { PostgresWorkflowsStorage } from '../db/index.ts';
+import { approvalStatuses, getApproval } from '../tools/index.ts';
 import type { WorkflowDeps } from './deps.ts';
 
 // Running workflows so that each run id does its work once, whatever crashes or how many
@@ -199,10 +199,7 @@ export async function resumeDueRuns(
   const approvalIds = [...new Set(due.map((d) => d.wake.approvalId).filter((id): id is string => Boolean(id)))];
   const decided = new Set<string>();
   if (approvalIds.length > 0) {
-    for (const row of await deps.db
-      .select({ id: approvals.id, status: approvals.status, expiresAt: approvals.expiresAt })
-      .from(approvals)
-      .where(inArray(approvals.id, approvalIds))) {
+    for (const row of await approvalStatuses(deps.db, approvalIds)) {
       if (row.status !== 'pending' && row.status !== 'approved') decided.add(row.id);
       else if (row.status === 'pending' && row.expiresAt <= now) decided.add(row.id);
     }
@@ -247,10 +244,7 @@ export async function approvalState(
   deps: Pick<WorkflowDeps, 'db' | 'now'>,
   approvalId: string,
 ): Promise<{ status: string; result: unknown }> {
-  const [row] = await deps.db
-    .select({ status: approvals.status, expiresAt: approvals.expiresAt, result: approvals.result })
-    .from(approvals)
-    .where(eq(approvals.id, approvalId));
+  const row = await getApproval(deps.db, approvalId);
   if (!row) return { status: 'missing', result: null };
   if (row.status === 'pending' && row.expiresAt <= deps.now()) return { status: 'expired', result: null };
   return { status: row.status, result: row.result };

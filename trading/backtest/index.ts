@@ -6,4 +6,4 @@ export {
   type BacktestTrade,
   type ExitReason,
 } from './engine.ts';
-export { getBacktest, saveBacktest, type BacktestRecordInput } from './store.ts';
+export { findRecentBacktest, getBacktest, saveBacktest, type BacktestRecordInput } from './store.ts';

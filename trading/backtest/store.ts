@@ -1,5 +1,5 @@
-import { eq } from 'drizzle-orm';
-import { backtestResults, backtests, getScoped, type Database, type TenantScope } from '../../db/index.ts';
+import { and, desc, eq, gte, sql } from 'drizzle-orm';
+import { assertTenantScope, backtestResults, backtests, getScoped, type Database, type TenantScope } from '../../db/index.ts';
 import type { BacktestResult } from './engine.ts';
 
 export interface BacktestRecordInput {
@@ -62,4 +62,48 @@ export async function getBacktest(db: Database, scope: TenantScope, backtestId: 
   if (!backtest) return undefined;
   const [result] = await db.select().from(backtestResults).where(eq(backtestResults.backtestId, backtest.id));
   return { backtest, result };
+}
+
+/**
+ * The newest backtest of the tenant with these settings stored since `since`, with its figures
+ * (a request that ran it already, before a crash, finds it again).
+ */
+export async function findRecentBacktest(
+  db: Database,
+  scope: TenantScope,
+  settings: {
+    readonly strategy: string;
+    readonly symbol: string;
+    readonly timeframe: string;
+    readonly parameters: Record<string, number>;
+    readonly since: Date;
+  },
+): Promise<
+  { id: string; candles: number; trades: number; totalReturnPct: string; maxDrawdownPct: string; winRatePct: string | null } | undefined
+> {
+  assertTenantScope(scope);
+  const [stored] = await db
+    .select({
+      id: backtests.id,
+      candles: backtestResults.candles,
+      trades: backtestResults.closedTrades,
+      totalReturnPct: backtestResults.totalReturnPct,
+      maxDrawdownPct: backtestResults.maxDrawdownPct,
+      winRatePct: backtestResults.winRatePct,
+    })
+    .from(backtests)
+    .innerJoin(backtestResults, eq(backtestResults.backtestId, backtests.id))
+    .where(
+      and(
+        eq(backtests.tenantId, scope.tenantId),
+        eq(backtests.strategyName, settings.strategy),
+        eq(backtests.symbol, settings.symbol),
+        eq(backtests.timeframe, settings.timeframe),
+        gte(backtests.createdAt, settings.since),
+        sql`${backtests.parameters} = ${JSON.stringify(settings.parameters)}::jsonb`,
+      ),
+    )
+    .orderBy(desc(backtests.createdAt))
+    .limit(1);
+  return stored;
 }

@@ -1,0 +1,28 @@
+import { asc, sql } from 'drizzle-orm';
+import { selectScoped, users, type Database, type TenantScope } from '../db/index.ts';
+import type { Locale } from '../i18n/index.ts';
+
+// Who a person is, found by what a request or a finding carries: an email (any case), or the
+// tenant (a trader's tenant has one user). For the decisions (workflows), which read no table.
+
+export interface PersonOfEmail {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly email: string;
+  readonly locale: Locale;
+}
+
+/** The user with this email, compared without case (emails are unique that way). */
+export async function userByEmail(db: Database, email: string): Promise<PersonOfEmail | undefined> {
+  const [user] = await db
+    .select({ id: users.id, tenantId: users.tenantId, email: users.email, locale: users.locale })
+    .from(users)
+    .where(sql`lower(${users.email}) = lower(${email})`);
+  return user;
+}
+
+/** The one user of a trader's tenant (traders are 1:1; the oldest, should there be more). */
+export async function traderUser(db: Database, scope: TenantScope): Promise<{ userId: string; email: string; locale: Locale } | undefined> {
+  const [row] = await selectScoped(db, scope, users, { orderBy: asc(users.createdAt), limit: 1 });
+  return row ? { userId: row.id, email: row.email, locale: row.locale } : undefined;
+}
