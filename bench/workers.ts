@@ -188,13 +188,14 @@ export async function workerThroughput(out: (line?: string) => void): Promise<vo
             PREFIX: prefix,
             INTERVAL_MS: '200',
             TTL_MS: '5000',
-            T0: String(t0),
             WORKER_ID: `bench-${i}`,
           },
-          stdio: 'ignore',
+          stdio: ['pipe', 'ignore', 'ignore'],
         }),
       );
     }
+    // Each worker starts once told the first slot (see test/support/worker-child.ts); the warm-up below covers their loading.
+    for (const child of children) child.stdin!.write(`start ${t0}\n`);
     await sleep(10_000);
     const from = new Date().toISOString();
     await sleep(15_000);

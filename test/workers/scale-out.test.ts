@@ -39,7 +39,6 @@ describe.skipIf(ready !== '')('bot ticks across worker processes (PostgreSQL + R
     const intervalMs = 1_000;
     const ttlMs = 3_000;
     const prefix = `bcf-scale-${crypto.randomUUID().slice(0, 8)}`;
-    const t0 = (Math.floor(Date.now() / intervalMs) + 4) * intervalMs;
     const ids = [0, 1, 2].map((i) => `w${i}-${crypto.randomUUID().slice(0, 6)}`);
     const start = (id: string) =>
       new Promise<ChildProcess>((resolve, reject) => {
@@ -52,17 +51,19 @@ describe.skipIf(ready !== '')('bot ticks across worker processes (PostgreSQL + R
             PREFIX: prefix,
             INTERVAL_MS: String(intervalMs),
             TTL_MS: String(ttlMs),
-            T0: String(t0),
             WORKER_ID: id,
             START_BAR: '65',
           },
-          stdio: ['ignore', 'pipe', 'inherit'],
+          stdio: ['pipe', 'pipe', 'inherit'],
         });
         children.push(child);
         child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve(child));
         child.on('error', reject);
       });
     const workers = await Promise.all(ids.map(start));
+    // The first slot is chosen once every worker has loaded, so a slow start cannot eat into the slots.
+    const t0 = (Math.floor(Date.now() / intervalMs) + 2) * intervalMs;
+    for (const worker of workers) worker.stdin!.write(`start ${t0}\n`);
 
     // Run 10 slots, kill the busiest worker without warning, run to 30 slots, stop the others gracefully.
     const killSlot = 10;
