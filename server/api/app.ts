@@ -77,6 +77,16 @@ const sessionCookie = {
     'The HTTP-only session cookie set by POST /api/v1/auth/sign-in/email (`__Secure-botcriptofy.session_token` when served off loopback).',
 } as const;
 
+/**
+ * A tool's schema with `.openapi`: zod 4 gives a schema its methods when it is built, so one
+ * built before @hono/zod-openapi extended zod (tools/ loaded earlier in the process) has none;
+ * a copy built now has (test/server/api-load-order.test.ts).
+ */
+function withOpenApi(schema: z.ZodType): z.ZodType {
+  if (typeof (schema as { openapi?: unknown }).openapi === 'function') return schema;
+  return new (schema.constructor as new (def: unknown) => z.ZodType)(schema._zod.def);
+}
+
 export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
   const now = deps.now ?? (() => new Date());
   const api = new OpenAPIHono<ApiEnv>({
@@ -153,7 +163,7 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
   const toolOutput = (tool: ToolName) => {
     const definition = TOOLS.get(tool);
     if (!definition) throw new Error(`no tool ${tool}`);
-    return definition.output as z.ZodType;
+    return withOpenApi(definition.output as z.ZodType);
   };
 
   // --- sign-in, sign-out, session: Better-Auth's own endpoints, documented here ---------------
@@ -386,7 +396,7 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
   const toolInput = (tool: ToolName) => {
     const definition = TOOLS.get(tool);
     if (!definition) throw new Error(`no tool ${tool}`);
-    return definition.input as z.ZodType;
+    return withOpenApi(definition.input as z.ZodType);
   };
   type BotDetails = {
     bot: { id: string; name: string; owner: string | null; mode: string; status: string };
@@ -566,7 +576,7 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
       responses: {
         200: {
           description: 'What was sold.',
-          content: { 'application/json': { schema: forceExitResultSchema.openapi('ForceExitResult') } },
+          content: { 'application/json': { schema: withOpenApi(forceExitResultSchema).openapi('ForceExitResult') } },
         },
         ...errorResponses,
         ...notFoundResponse,
