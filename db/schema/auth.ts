@@ -1,4 +1,5 @@
-import { bigint, index, integer, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, index, integer, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
 import { createdAt, id, instant, updatedAt } from './columns.ts';
 import { users } from './tenancy.ts';
 
@@ -70,3 +71,49 @@ export const authRateLimits = pgTable('auth_rate_limits', {
   count: integer().notNull(),
   lastRequest: bigint({ mode: 'number' }).notNull(),
 });
+
+/**
+ * A person's TOTP second factor (Better-Auth's two-factor plugin): the secret and backup codes,
+ * both encrypted with the session secret; `verified` once a first code proved the enrolment.
+ */
+export const authTwoFactors = pgTable(
+  'auth_two_factors',
+  {
+    id: id(),
+    userId: uuid()
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    secret: text().notNull(),
+    backupCodes: text().notNull(),
+    verified: boolean().notNull().default(true),
+    failedVerificationCount: integer().notNull().default(0),
+    lockedUntil: instant(),
+  },
+  (t) => [index('auth_two_factors_user_idx').on(t.userId), index('auth_two_factors_secret_idx').on(t.secret)],
+);
+
+export const apiKeyScopes = ['read', 'read_write'] as const;
+export type ApiKeyScope = (typeof apiKeyScopes)[number];
+
+/**
+ * Personal API keys for integrations (accounts/api-keys.ts): only the SHA-256 of the key is kept
+ * (the key itself is shown once, at creation); `prefix` is its first characters, to tell keys apart.
+ */
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: id(),
+    userId: uuid()
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text().notNull(),
+    scope: text().$type<ApiKeyScope>().notNull(),
+    prefix: text().notNull(),
+    keyHash: text().notNull().unique(),
+    createdAt: createdAt(),
+    expiresAt: instant(),
+    lastUsedAt: instant(),
+    revokedAt: instant(),
+  },
+  (t) => [index('api_keys_user_idx').on(t.userId), check('api_keys_scope_check', sql`${t.scope} in ('read', 'read_write')`)],
+);

@@ -70,6 +70,8 @@ export const users = pgTable(
     /** Better-Auth's user fields (this table is its `user` model, accounts/auth.ts). */
     emailVerified: boolean().notNull().default(false),
     image: text(),
+    /** Better-Auth's two-factor plugin: true once a TOTP enrolment was verified (auth_two_factors). */
+    twoFactorEnabled: boolean().notNull().default(false),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
