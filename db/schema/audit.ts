@@ -34,3 +34,23 @@ export const auditLog = pgTable(
     index('audit_log_tool_idx').on(t.tool, t.occurredAt),
   ],
 );
+
+/**
+ * Audit rows whose personal data an erasure (LGPD) replaced by a pseudonym. The row keeps its
+ * hash and place in the chain; this says which erasure changed it and the SHA-256 of the content
+ * it holds now, and the erasure's own chained row (`privacy.erasure`) carries a digest over these
+ * entries, so `verifyAuditChain` accepts exactly the rows an erasure attested and nothing else.
+ */
+export const auditRedactions = pgTable(
+  'audit_redactions',
+  {
+    auditId: bigint({ mode: 'number' })
+      .primaryKey()
+      .references(() => auditLog.id),
+    erasureId: uuid().notNull(),
+    /** SHA-256 of the row's hashed text after the redaction (the text `hashAuditRow` hashes). */
+    contentSha256: text().notNull(),
+    redactedAt: instant().notNull(),
+  },
+  (t) => [index('audit_redactions_erasure_idx').on(t.erasureId)],
+);

@@ -5,3 +5,4 @@ export * from './company.ts';
 export * from './agents.ts';
 export * from './audit.ts';
 export * from './auth.ts';
+export * from './privacy.ts';
