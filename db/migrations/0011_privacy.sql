@@ -1,8 +1,9 @@
 CREATE TABLE "audit_redactions" (
-	"audit_id" bigint PRIMARY KEY NOT NULL,
+	"audit_id" bigint NOT NULL,
 	"erasure_id" uuid NOT NULL,
 	"content_sha256" text NOT NULL,
-	"redacted_at" timestamp with time zone NOT NULL
+	"redacted_at" timestamp with time zone NOT NULL,
+	CONSTRAINT "audit_redactions_audit_id_erasure_id_pk" PRIMARY KEY("audit_id","erasure_id")
 );
 --> statement-breakpoint
 CREATE TABLE "consents" (

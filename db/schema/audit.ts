@@ -1,4 +1,4 @@
-import { bigint, index, integer, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { bigint, index, integer, jsonb, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core';
 import { instant } from './columns.ts';
 
 /**
@@ -45,12 +45,13 @@ export const auditRedactions = pgTable(
   'audit_redactions',
   {
     auditId: bigint({ mode: 'number' })
-      .primaryKey()
+      .notNull()
       .references(() => auditLog.id),
     erasureId: uuid().notNull(),
     /** SHA-256 of the row's hashed text after the redaction (the text `hashAuditRow` hashes). */
     contentSha256: text().notNull(),
     redactedAt: instant().notNull(),
   },
-  (t) => [index('audit_redactions_erasure_idx').on(t.erasureId)],
+  // A row naming two people is redacted once by each one's erasure: one entry per erasure.
+  (t) => [primaryKey({ columns: [t.auditId, t.erasureId] }), index('audit_redactions_erasure_idx').on(t.erasureId)],
 );
