@@ -47,6 +47,17 @@ export class DatabaseUnavailableError extends ProductError {
   }
 }
 
+/** An image was to be loaded into a data folder that already holds a database. */
+export class EmbeddedFolderNotEmptyError extends ProductError {
+  readonly category = 'conflict' as const;
+  readonly dir: string;
+  constructor(dir: string) {
+    super(`${dir} already holds a database; an image is only loaded into an empty or missing folder`);
+    this.dir = dir;
+    this.name = 'EmbeddedFolderNotEmptyError';
+  }
+}
+
 export interface OpenDatabaseOptions {
   /** A postgres:// URL; without it the embedded PGlite in `dataDir` is used. */
   readonly url?: string | undefined;
@@ -56,8 +67,9 @@ export interface OpenDatabaseOptions {
   /** Embedded only: keep everything in memory (tests). */
   readonly inMemory?: boolean;
   /**
-   * Embedded in memory only: start from this image of a data folder (from `image()`) instead
-   * of an empty cluster — half a second instead of the two to three seconds initdb takes.
+   * Embedded only: start from this image of a data folder (from `image()`) instead of an
+   * empty cluster — half a second instead of the two to three seconds initdb takes. In a
+   * folder, only one that holds no database yet (a restore never lands on live data).
    */
   readonly fromImage?: Blob;
 }
@@ -167,8 +179,15 @@ async function openEmbedded(options: OpenDatabaseOptions): Promise<DatabaseHandl
     location = `embedded PostgreSQL in ${dir}`;
     fs.mkdirSync(options.dataDir, { recursive: true });
     release = lockDataDir(options.dataDir);
+    if (options.fromImage && fs.existsSync(dir) && fs.readdirSync(dir).length > 0) {
+      release();
+      throw new EmbeddedFolderNotEmptyError(dir);
+    }
     try {
-      client = await PGlite.create(dir, { postgresqlconf: EMBEDDED_SETTINGS });
+      client = await PGlite.create(dir, {
+        postgresqlconf: EMBEDDED_SETTINGS,
+        ...(options.fromImage ? { loadDataDir: options.fromImage } : {}),
+      });
       await client.query('select 1');
     } catch (error) {
       release();

@@ -5,6 +5,7 @@ export {
   runsStatementsOneAtATime,
   tableExists,
   DatabaseUnavailableError,
+  EmbeddedFolderNotEmptyError,
   type Database,
   type DatabaseDriver,
   type DatabaseHandle,
