@@ -173,6 +173,20 @@ export const envSchema = z.object({
     .min(100, { error: 'expected at least 100 ms' })
     .max(600_000, { error: 'expected at most 600000 ms' })
     .default(10_000),
+  /** Where backups are written (the scheduled ones, and `backup create` without --out); unset: DATA_DIR/backups. */
+  BACKUP_DIR: z.string().min(1).optional(),
+  /** When the scheduled backup runs (cron, in SCHEDULE_TIMEZONE); `off`: no scheduled backup. */
+  BACKUP_CRON: z
+    .string()
+    .regex(/^(off|[\d*,/-]+( [\d*,/-]+){4})$/, { error: 'expected a five-field cron such as 30 3 * * *, or off' })
+    .default('30 3 * * *'),
+  /** Backups kept in BACKUP_DIR after a scheduled one: the oldest beyond this many are deleted. */
+  BACKUP_RETENTION_COUNT: z.coerce
+    .number({ error: 'expected a number of backups' })
+    .int({ error: 'expected a whole number of backups' })
+    .min(1, { error: 'expected at least 1' })
+    .max(3650, { error: 'expected at most 3650' })
+    .default(7),
 });
 
 export type EnvInput = z.input<typeof envSchema>;

@@ -51,6 +51,14 @@ export interface Config {
     readonly ratePerS: number;
     readonly chatRatePerS: number;
   };
+  readonly backup: {
+    /** Where backups are written (absolute). */
+    readonly dir: string;
+    /** The scheduled backup's cron, in `jobs.timezone`; undefined: off. */
+    readonly cron: string | undefined;
+    /** Backups kept after a scheduled one. */
+    readonly retentionCount: number;
+  };
   readonly jobs: {
     /** Unset: the in-process job runner (one machine). */
     readonly redisUrl: string | undefined;
@@ -184,6 +192,11 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, cwd = p
       webhookSecret: env.TELEGRAM_WEBHOOK_SECRET,
       ratePerS: env.TELEGRAM_RATE_PER_S,
       chatRatePerS: env.TELEGRAM_CHAT_RATE_PER_S,
+    },
+    backup: {
+      dir: env.BACKUP_DIR === undefined ? path.join(dataDir, 'backups') : path.resolve(cwd, env.BACKUP_DIR),
+      cron: env.BACKUP_CRON === 'off' ? undefined : env.BACKUP_CRON,
+      retentionCount: env.BACKUP_RETENTION_COUNT,
     },
     jobs: {
       redisUrl: env.REDIS_URL,
