@@ -1,11 +1,16 @@
-import { eq, inArray, sql } from 'drizzle-orm';
-import { bots, queryRows, type Database } from '../db/index.ts';
+import type { Database } from '../db/index.ts';
 import type { Logger } from '../observability/index.ts';
-import { StaleOwnerError, type BotRunner } from '../trading/index.ts';
+import {
+  claimTickSlot,
+  markBotsTicked,
+  runningBots,
+  StaleOwnerError,
+  takeOverBot,
+  type BotRunner,
+  type RunningBot,
+} from '../trading/index.ts';
 import type { BotLocks } from './locks.ts';
 import { systemClock, type Clock, type ClockTimer } from '../clock/index.ts';
-
-type BotRow = typeof bots.$inferSelect;
 
 /** How far (in slots) a worker may fall behind before it skips to the present. */
 const MAX_LAG_SLOTS = 3;
@@ -24,7 +29,7 @@ export interface BotWorkerOptions {
   /** Bots ticked at the same time within a round (they wait on the database and the exchange). */
   readonly concurrency?: number;
   /** Builds the runner for a bot this worker just took, fenced by `epoch`. */
-  runnerFor(bot: BotRow, epoch: number): Promise<BotRunner>;
+  runnerFor(bot: RunningBot, epoch: number): Promise<BotRunner>;
   readonly logger: Logger;
   /** Called at the start of each round with its slot (tests move a replay clock with it). */
   readonly onRound?: (slotAt: number) => void;
@@ -149,7 +154,7 @@ export class BotWorker {
     this.#options.onRound?.(slotAt);
     const alive = await locks.heartbeat();
     await this.#renew();
-    const running = await db.select().from(bots).where(eq(bots.status, 'running'));
+    const running = await runningBots(db);
     // The rows this round works from; a bot taken below is replaced by its row with the new epoch.
     const rows = new Map(running.map((bot) => [bot.id, bot]));
     for (const id of [...this.#owned.keys()]) {
@@ -168,11 +173,7 @@ export class BotWorker {
     for (const bot of shuffle(running.filter((b) => !this.#owned.has(b.id)))) {
       if (this.#owned.size >= share) break;
       if (!(await locks.acquire(bot.id))) continue;
-      const [taken] = await db
-        .update(bots)
-        .set({ ownerEpoch: sql`${bots.ownerEpoch} + 1` })
-        .where(eq(bots.id, bot.id))
-        .returning();
+      const taken = await takeOverBot(db, bot.id);
       if (!taken) {
         await locks.release(bot.id);
         continue;
@@ -182,12 +183,11 @@ export class BotWorker {
       this.#options.onTakeover?.(bot.id);
     }
 
-    const slot = new Date(slotAt).toISOString();
     const fresh = [...this.#owned.keys()].flatMap((id) => rows.get(id) ?? []);
     let ticked = 0;
     let skipped = 0;
     const done: string[] = [];
-    const tickOne = async (row: BotRow) => {
+    const tickOne = async (row: RunningBot) => {
       const owned = this.#owned.get(row.id);
       if (!owned) return;
       if (row.ownerEpoch !== owned.epoch) {
@@ -195,16 +195,8 @@ export class BotWorker {
         return;
       }
       // The slot is claimed in the database only while this epoch still owns the bot.
-      const claimed = await queryRows<{ bot_id: string }>(
-        db,
-        sql`
-        insert into bot_ticks (bot_id, slot_at, worker_id, owner_epoch)
-        select ${row.id}::uuid, ${slot}::timestamptz, ${workerId}, ${owned.epoch}
-        where exists (select 1 from bots where id = ${row.id}::uuid and owner_epoch = ${owned.epoch} and status = 'running')
-        on conflict do nothing
-        returning bot_id`,
-      );
-      if (claimed.length === 0) {
+      const claimed = await claimTickSlot(db, { botId: row.id, slotAt: new Date(slotAt), workerId, epoch: owned.epoch });
+      if (!claimed) {
         skipped += 1;
         return;
       }
@@ -225,11 +217,7 @@ export class BotWorker {
       for (let row = queue.shift(); row && !this.#stopping; row = queue.shift()) await tickOne(row);
     });
     await Promise.all(lanes);
-    if (done.length > 0)
-      await db
-        .update(bots)
-        .set({ lastTickAt: new Date(slotAt) })
-        .where(inArray(bots.id, done));
+    await markBotsTicked(db, done, new Date(slotAt));
     return { ticked, skipped };
   }
 

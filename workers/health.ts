@@ -1,5 +1,5 @@
-import { sql } from 'drizzle-orm';
-import { queryRows, type Database } from '../db/index.ts';
+import type { Database } from '../db/index.ts';
+import { readTickActivity } from '../trading/index.ts';
 import { workerHeartbeats } from './locks.ts';
 
 /** A process ticking bots, as the deployment sees it. */
@@ -29,31 +29,20 @@ export async function readBotFleetHealth(
 ): Promise<BotFleetHealth> {
   const { tickIntervalS: intervalS } = options;
   const now = options.now ?? Date.now;
-  const ticking = await queryRows<{ worker_id: string; bots: number; last: string }>(
-    db,
-    sql`select worker_id, count(distinct bot_id)::int as bots, max(processed_at)::text as last from bot_ticks where processed_at > now() - make_interval(secs => ${intervalS * 3}) group by worker_id order by worker_id`,
-  );
-  const statuses = await queryRows<{ status: string; n: number }>(
-    db,
-    sql`select status::text, count(*)::int as n from bots group by status order by status`,
-  );
-  const [stale] = await queryRows<{ n: number }>(
-    db,
-    sql`select count(*)::int as n from bots where status = 'running' and (last_tick_at is null or last_tick_at < now() - make_interval(secs => ${intervalS * 3}))`,
-  );
+  const activity = await readTickActivity(db, intervalS);
   const at = now();
   const workers = options.redisUrl
     ? (await workerHeartbeats(options.redisUrl)).map((beat) => ({
         ...beat,
         alive: at - beat.lastSeenMs < options.botLockTtlMs,
-        bots: ticking.find((t) => t.worker_id === beat.workerId)?.bots ?? 0,
+        bots: activity.byWorker.find((t) => t.workerId === beat.workerId)?.bots ?? 0,
       }))
     : // A worker ticks every interval: one not seen for two of them has stopped (or is stuck).
-      ticking.map((t) => ({
-        workerId: t.worker_id,
-        lastSeenMs: Date.parse(t.last),
-        alive: at - Date.parse(t.last) < intervalS * 2_000,
+      activity.byWorker.map((t) => ({
+        workerId: t.workerId,
+        lastSeenMs: t.lastTickMs,
+        alive: at - t.lastTickMs < intervalS * 2_000,
         bots: t.bots,
       }));
-  return { workers, botsByStatus: Object.fromEntries(statuses.map((s) => [s.status, s.n])), runningNotTicked: stale?.n ?? 0 };
+  return { workers, botsByStatus: activity.botsByStatus, runningNotTicked: activity.runningNotTicked };
 }

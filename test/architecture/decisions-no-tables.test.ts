@@ -14,10 +14,11 @@ import { importsIn, relativeImportsOf, rel, ROOT, sourceFiles } from '../support
 // requestApproval, found again with findApprovalFor / findFreezeRequest), audit/ (appendAuditOnce).
 // A file under workflows/ (or agents/ and jobs/, the other decisions, clean already) may import
 // functions and types from db/, but no table object and no drizzle-orm query builder. The same
-// static scan as doors-no-tables.test.ts, for the decisions. workers/ is left out on purpose: the
-// bot worker ticks running bots through trading/ and claims them itself (README, Architecture).
+// static scan as doors-no-tables.test.ts, for the decisions — and for workers/, the processes
+// that run them: the bot worker holds locks and the schedule, and claims bots and tick slots
+// through trading/'s ownership functions (trading/runner/ownership.ts).
 
-const DECISIONS = ['agents/', 'jobs/', 'workflows/'];
+const DECISIONS = ['agents/', 'jobs/', 'workflows/', 'workers/'];
 
 /**
  * Files still reading tables while their reads move behind domain functions, each with why.
@@ -69,11 +70,12 @@ describe('decisions never read tables (issue 20)', () => {
       'workflows/dunning.ts',
       'workflows/runs.ts',
       'agents/turn.ts',
+      'workers/bot-worker.ts',
     ])
       expect(decisionFiles.map((f) => f.name)).toContain(name);
   });
 
-  it('no file under agents/, jobs/ or workflows/ imports a table or a query builder (but the pending ones)', async () => {
+  it('no file under agents/, jobs/, workflows/ or workers/ imports a table or a query builder (but the pending ones)', async () => {
     const offences: string[] = [];
     const stillPending: string[] = [];
     for (const { file, name } of decisionFiles) {

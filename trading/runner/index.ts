@@ -3,3 +3,12 @@ export { clientOrderIdFor, forceExitOrderIdFor } from './client-order-id.ts';
 export type { BotEvent } from './events.ts';
 export { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry.ts';
 export { notifyBotEvent } from './notify.ts';
+export {
+  runningBots,
+  takeOverBot,
+  claimTickSlot,
+  markBotsTicked,
+  readTickActivity,
+  type RunningBot,
+  type TickActivity,
+} from './ownership.ts';
