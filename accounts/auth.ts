@@ -3,8 +3,29 @@ import { betterAuth } from 'better-auth';
 import { APIError } from 'better-auth/api';
 import { drizzleAdapter } from 'better-auth/adapters/drizzle';
 import { hashPassword } from 'better-auth/crypto';
-import { and, eq, sql } from 'drizzle-orm';
-import { authAccounts, authRateLimits, authSessions, authVerifications, securityEvents, users, type Database } from '../db/index.ts';
+import { twoFactor } from 'better-auth/plugins/two-factor';
+import { and, desc, eq, gt, sql } from 'drizzle-orm';
+import type { Clock } from '../clock/index.ts';
+import {
+  authAccounts,
+  authRateLimits,
+  authSessions,
+  authTwoFactors,
+  authVerifications,
+  securityEvents,
+  users,
+  type ApiKeyScope,
+  type Database,
+} from '../db/index.ts';
+import {
+  ApiKeyLimitReached,
+  authenticateApiKey,
+  createApiKey,
+  listApiKeys,
+  revokeApiKey,
+  type ApiKeyHolder,
+  type ApiKeySummary,
+} from './api-keys.ts';
 
 // Accounts and sign-in (issue 16) on Better-Auth, in our own PostgreSQL through drizzle.
 //
@@ -22,6 +43,14 @@ export interface SignInLimit {
   readonly max: number;
 }
 
+/** Failed sign-ins (wrong password or TOTP code) one account may have in a window before it is locked. */
+export interface AccountLockPolicy {
+  /** Seconds of the window. */
+  readonly window: number;
+  /** Failures in the window (since the account's last successful sign-in) that lock it. */
+  readonly maxFailures: number;
+}
+
 export interface AccountsOptions {
   readonly db: Database;
   /** Signs the session cookie (at least 32 characters). */
@@ -31,6 +60,10 @@ export interface AccountsOptions {
   /** `Secure` cookies: on everywhere but loopback (default: decided from baseURL). */
   readonly secureCookies?: boolean;
   readonly signInLimit?: SignInLimit;
+  /** Per account, whatever the address (default 10 failures in 15 minutes). */
+  readonly accountLock?: AccountLockPolicy;
+  /** What time it is for the account lock, API keys and security events (default: the system clock). */
+  readonly clock?: Pick<Clock, 'now'>;
   /** Extra origins a browser may sign in from (the web app, later). */
   readonly trustedOrigins?: readonly string[];
   /** Where Better-Auth's own log lines go (default: nowhere; our security events record sign-ins). */
@@ -41,6 +74,8 @@ export const AUTH_BASE_PATH = '/api/v1/auth';
 /** The header the HTTP door sets to the connection's address (any client value is replaced). */
 export const CLIENT_IP_HEADER = 'x-botcriptofy-client-ip';
 export const DEFAULT_SIGN_IN_LIMIT: SignInLimit = { window: 60, max: 5 };
+export const DEFAULT_ACCOUNT_LOCK: AccountLockPolicy = { window: 15 * 60, maxFailures: 10 };
+export const TOTP_ISSUER = 'BotCriptoFy';
 
 function isLoopback(baseURL: string): boolean {
   const host = new URL(baseURL).hostname;
@@ -57,8 +92,11 @@ function buildAuth(options: AccountsOptions) {
     trustedOrigins: [...(options.trustedOrigins ?? [])],
     database: drizzleAdapter(options.db, {
       provider: 'pg',
-      schema: { users, authSessions, authAccounts, authVerifications, authRateLimits },
+      schema: { users, authSessions, authAccounts, authVerifications, authRateLimits, authTwoFactors },
     }),
+    // TOTP second factor (authenticator apps), optional for everyone, required of staff who may
+    // decide approvals before they decide one through the API (server/api/account-security.ts).
+    plugins: [twoFactor({ issuer: TOTP_ISSUER, twoFactorTable: 'authTwoFactors' })],
     user: {
       modelName: 'users',
       // Our column, set by whoever creates the person (the seed, staff tools), never by a client.
@@ -100,14 +138,28 @@ function buildAuth(options: AccountsOptions) {
 
 export type Auth = ReturnType<typeof buildAuth>;
 
-/** The signed-in person behind a request, as Better-Auth's session knows them. */
+/** The signed-in person behind a request: by Better-Auth's session cookie or by a personal API key. */
 export interface SessionPerson {
   readonly userId: string;
   readonly email: string;
   readonly name: string;
+  /** The session's id, or the API key's. */
   readonly sessionId: string;
-  readonly expiresAt: Date;
+  /** When the session ends (an API key without an expiry: null). */
+  readonly expiresAt: Date | null;
+  /** How the request proved who it is. */
+  readonly via: 'session' | 'api_key';
+  /** A session may do what the person may; a `read` API key only reads (GET). */
+  readonly scope: ApiKeyScope;
+  /** Whether the person has a verified TOTP second factor. */
+  readonly twoFactorEnabled: boolean;
 }
+
+/** Who a request is from: a person, nobody (no credentials), or a credential that is not valid. */
+export type Authentication =
+  | { readonly kind: 'person'; readonly person: SessionPerson }
+  | { readonly kind: 'anonymous' }
+  | { readonly kind: 'invalid_key' };
 
 export interface Accounts {
   readonly auth: Auth;
@@ -119,18 +171,96 @@ export interface Accounts {
   handle(request: Request, clientIp: string | undefined): Promise<Response>;
   /** The person signed in with this request's session cookie, or undefined. */
   sessionOf(headers: Headers): Promise<SessionPerson | undefined>;
+  /**
+   * Who the request is from: an API key (`Authorization: Bearer bcf_…` or `X-API-Key`) if it
+   * carries one, otherwise the session cookie. A key that is unknown, revoked or expired is
+   * `invalid_key`, never a fall-back to the cookie.
+   */
+  authenticate(headers: Headers, clientIp: string | undefined): Promise<Authentication>;
+  /** The owner's new key (shown once). Throws ApiKeyLimitReached past MAX_ACTIVE_API_KEYS. */
+  createKey(
+    userId: string,
+    key: {
+      name: string;
+      scope: ApiKeyScope /** The key stops working this many days from now (default: never). */;
+      expiresInDays?: number;
+    },
+    clientIp: string | undefined,
+  ): Promise<ApiKeySummary & { key: string }>;
+  listKeys(userId: string): Promise<ApiKeySummary[]>;
+  revokeKey(userId: string, keyId: string, clientIp: string | undefined): ReturnType<typeof revokeApiKey>;
 }
+
+export { ApiKeyLimitReached, type ApiKeyHolder, type ApiKeySummary };
+
+const SIGN_IN_PATH = `${AUTH_BASE_PATH}/sign-in/email`;
+const VERIFY_TOTP_PATH = `${AUTH_BASE_PATH}/two-factor/verify-totp`;
+const ENABLE_TOTP_PATH = `${AUTH_BASE_PATH}/two-factor/enable`;
+const DISABLE_TOTP_PATH = `${AUTH_BASE_PATH}/two-factor/disable`;
 
 export function createAccounts(options: AccountsOptions): Accounts {
   const auth = buildAuth(options);
+  const now = () => new Date((options.clock ?? { now: () => Date.now() }).now());
+  const lockPolicy = options.accountLock ?? DEFAULT_ACCOUNT_LOCK;
+
+  async function sessionOf(headers: Headers): Promise<SessionPerson | undefined> {
+    const session = await auth.api.getSession({ headers });
+    if (!session) return undefined;
+    return {
+      userId: session.user.id,
+      email: session.user.email,
+      name: session.user.name,
+      sessionId: session.session.id,
+      expiresAt: session.session.expiresAt,
+      via: 'session',
+      scope: 'read_write',
+      twoFactorEnabled: session.user.twoFactorEnabled === true,
+    };
+  }
+
   return {
     auth,
     async handle(request, clientIp) {
       const headers = new Headers(request.headers);
       headers.delete(CLIENT_IP_HEADER);
       if (clientIp) headers.set(CLIENT_IP_HEADER, clientIp);
-      const signIn = request.method === 'POST' && new URL(request.url).pathname === `${AUTH_BASE_PATH}/sign-in/email`;
-      const body = signIn ? await request.text() : undefined;
+      const path = new URL(request.url).pathname;
+      const watched = request.method === 'POST' && [SIGN_IN_PATH, VERIFY_TOTP_PATH, ENABLE_TOTP_PATH, DISABLE_TOTP_PATH].includes(path);
+      const body = watched ? await request.text() : undefined;
+      const ip = clientIp ?? null;
+      const userAgent = headers.get('user-agent');
+      const event = (person: Person | undefined, type: string, status: number, details: Record<string, unknown> = {}) =>
+        recordEvent(options.db, { type, person, ip, status, userAgent, at: now(), details });
+
+      // Who this attempt is about, before Better-Auth answers: the account a sign-in names, the
+      // person finishing a sign-in with their TOTP code, or the signed-in person enrolling.
+      const signIn = path === SIGN_IN_PATH && watched;
+      const signedIn = watched && !signIn ? await sessionOf(headers) : undefined;
+      const secondFactor = path === VERIFY_TOTP_PATH && watched && !signedIn;
+      const typedEmail = signIn ? emailOf(body) : null;
+      const person = signIn
+        ? await personByEmail(options.db, typedEmail)
+        : secondFactor
+          ? await personInTwoFactorSignIn(options.db, headers)
+          : signedIn
+            ? await personById(options.db, signedIn.userId)
+            : undefined;
+
+      if ((signIn || secondFactor) && person) {
+        const retryAfter = await lockedFor(options.db, person.id, now(), lockPolicy);
+        if (retryAfter !== undefined) {
+          await event(person, 'login_locked', 429, secondFactor ? { factor: 'totp' } : {});
+          const minutes = Math.ceil(retryAfter / 60);
+          return Response.json(
+            {
+              code: 'ACCOUNT_LOCKED',
+              message: `This account is locked after ${lockPolicy.maxFailures} failed sign-ins in ${lockPolicy.window / 60} minutes; try again in ${minutes} minute${minutes === 1 ? '' : 's'} (Retry-After).`,
+            },
+            { status: 429, headers: { 'retry-after': String(retryAfter) } },
+          );
+        }
+      }
+
       const forwarded = new Request(request.url, {
         method: request.method,
         headers,
@@ -142,31 +272,134 @@ export function createAccounts(options: AccountsOptions): Accounts {
         response = new Response(response.body, response);
         response.headers.set('retry-after', response.headers.get('x-retry-after') ?? '60');
       }
+      if (!watched) return response;
+      const status = response.status;
+      const throttled = status === 429;
       if (signIn) {
-        const email = emailOf(body);
-        const type = response.ok ? 'login_succeeded' : response.status === 429 ? 'login_throttled' : 'login_failed';
-        await recordSignIn(options.db, {
-          type,
-          email,
-          ip: clientIp ?? null,
-          status: response.status,
-          userAgent: headers.get('user-agent'),
-        });
+        const answer = response.ok ? ((await response.clone().json()) as { twoFactorRedirect?: boolean }) : {};
+        const type = answer.twoFactorRedirect
+          ? 'login_second_factor_required'
+          : response.ok
+            ? 'login_succeeded'
+            : throttled
+              ? 'login_throttled'
+              : 'login_failed';
+        // The email as typed only when it matches nobody (a person's row already names them).
+        await event(person, type, status, person ? {} : { email: typedEmail });
+      } else if (secondFactor) {
+        const type = response.ok ? 'login_succeeded' : throttled ? 'login_throttled' : 'login_failed';
+        await event(person, type, status, { factor: 'totp' });
+      } else if (path === VERIFY_TOTP_PATH) {
+        // A signed-in person's first code proves the enrolment.
+        if (response.ok && signedIn && !signedIn.twoFactorEnabled) await event(person, 'totp_enrolled', status);
+        else if (!response.ok) await event(person, 'totp_enrolment_failed', status);
+      } else if (path === ENABLE_TOTP_PATH) {
+        await event(person, response.ok ? 'totp_enrolment_started' : 'totp_enrolment_failed', status);
+      } else if (path === DISABLE_TOTP_PATH && response.ok) {
+        await event(person, 'totp_disabled', status);
       }
       return response;
     },
-    async sessionOf(headers) {
-      const session = await auth.api.getSession({ headers });
-      if (!session) return undefined;
-      return {
-        userId: session.user.id,
-        email: session.user.email,
-        name: session.user.name,
-        sessionId: session.session.id,
-        expiresAt: session.session.expiresAt,
-      };
+    sessionOf,
+    async authenticate(headers, clientIp) {
+      const authorization = headers.get('authorization');
+      const bearer = authorization?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
+      const key = bearer ?? headers.get('x-api-key')?.trim();
+      if (key) {
+        const holder = await authenticateApiKey(options.db, key, { now: now(), ip: clientIp ?? null });
+        if (!holder) return { kind: 'invalid_key' };
+        return {
+          kind: 'person',
+          person: {
+            userId: holder.userId,
+            email: holder.email,
+            name: holder.name,
+            sessionId: holder.keyId,
+            expiresAt: holder.expiresAt,
+            via: 'api_key',
+            scope: holder.scope,
+            twoFactorEnabled: holder.twoFactorEnabled,
+          },
+        };
+      }
+      const person = await sessionOf(headers);
+      return person ? { kind: 'person', person } : { kind: 'anonymous' };
     },
+    createKey(userId, { name, scope, expiresInDays }, clientIp) {
+      const at = now();
+      const expiresAt = expiresInDays ? new Date(at.getTime() + expiresInDays * 86_400_000) : null;
+      return createApiKey(options.db, { userId, name, scope, expiresAt, now: at, ip: clientIp ?? null });
+    },
+    listKeys: (userId) => listApiKeys(options.db, userId),
+    revokeKey: (userId, keyId, clientIp) => revokeApiKey(options.db, { userId, keyId, now: now(), ip: clientIp ?? null }),
   };
+}
+
+interface Person {
+  readonly id: string;
+  readonly tenantId: string;
+}
+
+async function personByEmail(db: Database, email: string | null): Promise<Person | undefined> {
+  if (!email) return undefined;
+  const [person] = await db
+    .select({ id: users.id, tenantId: users.tenantId })
+    .from(users)
+    .where(sql`lower(${users.email}) = lower(${email})`)
+    .limit(1);
+  return person;
+}
+
+async function personById(db: Database, userId: string): Promise<Person | undefined> {
+  const [person] = await db.select({ id: users.id, tenantId: users.tenantId }).from(users).where(eq(users.id, userId));
+  return person;
+}
+
+/**
+ * The person a pending two-factor sign-in is for: Better-Auth's signed `two_factor` cookie holds
+ * the identifier of a verification row whose value is the user's id. Only to attribute the
+ * attempt (and apply the account lock); Better-Auth itself checks the cookie's signature.
+ */
+async function personInTwoFactorSignIn(db: Database, headers: Headers): Promise<Person | undefined> {
+  const cookie = headers
+    .get('cookie')
+    ?.split(';')
+    .map((part) => part.trim())
+    .find((part) => /^(__Secure-)?botcriptofy\.two_factor=/.test(part));
+  if (!cookie) return undefined;
+  const value = decodeURIComponent(cookie.slice(cookie.indexOf('=') + 1));
+  const identifier = value.slice(0, value.lastIndexOf('.'));
+  if (!identifier.startsWith('2fa-')) return undefined;
+  const [row] = await db
+    .select({ userId: authVerifications.value })
+    .from(authVerifications)
+    .where(eq(authVerifications.identifier, identifier));
+  return row ? personById(db, row.userId) : undefined;
+}
+
+/**
+ * Seconds until the account may try again, or undefined when it is not locked: locked while it
+ * has `maxFailures` failed sign-ins (password or TOTP code) in the window since its last
+ * successful one, until the oldest of those leaves the window.
+ */
+async function lockedFor(db: Database, userId: string, at: Date, policy: AccountLockPolicy): Promise<number | undefined> {
+  const windowStart = new Date(at.getTime() - policy.window * 1000);
+  const [lastSuccess] = await db
+    .select({ at: securityEvents.occurredAt })
+    .from(securityEvents)
+    .where(and(eq(securityEvents.userId, userId), eq(securityEvents.type, 'login_succeeded'), gt(securityEvents.occurredAt, windowStart)))
+    .orderBy(desc(securityEvents.occurredAt))
+    .limit(1);
+  const since = lastSuccess && lastSuccess.at > windowStart ? lastSuccess.at : windowStart;
+  const failures = await db
+    .select({ at: securityEvents.occurredAt })
+    .from(securityEvents)
+    .where(and(eq(securityEvents.userId, userId), eq(securityEvents.type, 'login_failed'), gt(securityEvents.occurredAt, since)))
+    .orderBy(desc(securityEvents.occurredAt))
+    .limit(policy.maxFailures);
+  if (failures.length < policy.maxFailures) return undefined;
+  const oldest = failures[failures.length - 1]!.at;
+  return Math.max(1, Math.ceil((oldest.getTime() + policy.window * 1000 - at.getTime()) / 1000));
 }
 
 function emailOf(body: string | undefined): string | null {
@@ -178,32 +411,44 @@ function emailOf(body: string | undefined): string | null {
   }
 }
 
-/** One sign-in attempt in `security_events`, where recent_security_events and detect_anomalies (brute force) read them. */
-async function recordSignIn(
+const SEVERITY: Record<string, 'info' | 'low' | 'medium'> = {
+  login_succeeded: 'info',
+  login_second_factor_required: 'info',
+  login_failed: 'low',
+  login_throttled: 'medium',
+  login_locked: 'medium',
+  totp_enrolment_started: 'info',
+  totp_enrolled: 'low',
+  totp_enrolment_failed: 'low',
+  totp_disabled: 'medium',
+};
+
+/** One sign-in attempt or second-factor change in `security_events`, where recent_security_events and detect_anomalies (brute force) read them. */
+async function recordEvent(
   db: Database,
-  attempt: { type: string; email: string | null; ip: string | null; status: number; userAgent: string | null },
+  event: {
+    type: string;
+    person: Person | undefined;
+    ip: string | null;
+    status: number;
+    userAgent: string | null;
+    at: Date;
+    details: Record<string, unknown>;
+  },
 ): Promise<void> {
-  const [person] = attempt.email
-    ? await db
-        .select({ id: users.id, tenantId: users.tenantId })
-        .from(users)
-        .where(sql`lower(${users.email}) = lower(${attempt.email})`)
-        .limit(1)
-    : [];
   await db.insert(securityEvents).values({
-    tenantId: person?.tenantId ?? null,
-    userId: person?.id ?? null,
-    type: attempt.type,
-    severity: attempt.type === 'login_succeeded' ? 'info' : attempt.type === 'login_throttled' ? 'medium' : 'low',
-    ip: attempt.ip,
+    tenantId: event.person?.tenantId ?? null,
+    userId: event.person?.id ?? null,
+    type: event.type,
+    severity: SEVERITY[event.type] ?? 'low',
+    ip: event.ip,
     details: {
       channel: 'api',
-      status: attempt.status,
-      // The email as typed only when it matches nobody (a person's row already names them).
-      ...(person ? {} : { email: attempt.email }),
-      ...(attempt.userAgent ? { userAgent: attempt.userAgent.slice(0, 200) } : {}),
+      status: event.status,
+      ...event.details,
+      ...(event.userAgent ? { userAgent: event.userAgent.slice(0, 200) } : {}),
     },
-    occurredAt: new Date(),
+    occurredAt: event.at,
   });
 }
 

@@ -1,13 +1,20 @@
 export {
   AUTH_BASE_PATH,
   CLIENT_IP_HEADER,
+  DEFAULT_ACCOUNT_LOCK,
   DEFAULT_SIGN_IN_LIMIT,
+  TOTP_ISSUER,
+  ApiKeyLimitReached,
   createAccounts,
   sessionSecret,
   setPassword,
+  type AccountLockPolicy,
   type Accounts,
   type AccountsOptions,
+  type ApiKeySummary,
   type Auth,
+  type Authentication,
   type SessionPerson,
   type SignInLimit,
 } from './auth.ts';
+export { API_KEY_PREFIX, MAX_ACTIVE_API_KEYS, apiKeyScopes, type ApiKeyScope } from './api-keys.ts';

@@ -28,6 +28,7 @@ import {
   validationError,
   type ApiErrorCategory,
 } from './errors.ts';
+import { SESSION_OR_KEY, apiKeySecurityScheme, registerAccountSecurityRoutes } from './account-security.ts';
 
 // /api/v1 (issue 16): every route declared with zod request and response schemas, from which
 // the OpenAPI 3.1 document at /api/v1/openapi.json is generated. A route reads nothing itself:
@@ -56,7 +57,7 @@ interface PendingApproval {
   readonly message: string;
 }
 
-interface ApiEnv {
+export interface ApiEnv {
   Variables: { person: SessionPerson; actor: Exclude<Actor, { kind: 'system' }> };
 }
 
@@ -96,6 +97,7 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
   }).basePath(API_BASE_PATH);
 
   api.openAPIRegistry.registerComponent('securitySchemes', 'session', sessionCookie);
+  api.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', apiKeySecurityScheme);
 
   api.onError((error, c) => {
     return errorResponse(c, error, (err, category) => {
@@ -104,13 +106,23 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
     });
   });
 
+  /** The signed-in person (session cookie or personal API key); a `read` key only reads. */
   const requirePerson: MiddlewareHandler<ApiEnv> = async (c, next) => {
-    const person = await deps.accounts.sessionOf(c.req.raw.headers);
-    if (!person)
+    const authentication = await deps.accounts.authenticate(c.req.raw.headers, clientIp(c));
+    if (authentication.kind === 'invalid_key')
+      return apiError(c, 'unauthorized', 'This API key is not valid (unknown, revoked or expired).');
+    if (authentication.kind === 'anonymous')
       return apiError(
         c,
         'unauthorized',
-        'Sign in first (POST /api/v1/auth/sign-in/email); no valid session cookie came with this request.',
+        'Sign in first (POST /api/v1/auth/sign-in/email); no valid session cookie or API key came with this request.',
+      );
+    const person = authentication.person;
+    if (person.scope === 'read' && c.req.method !== 'GET' && c.req.method !== 'HEAD')
+      return apiError(
+        c,
+        'forbidden',
+        `This API key is read-only: it may not ${c.req.method} ${c.req.path}. Use a read_write key or the session.`,
       );
     const actor = await actorForEmail(deps.db, person.email);
     if (!actor || actor.kind === 'system') return apiError(c, 'forbidden', 'This account is neither staff nor a trader.');
@@ -176,11 +188,15 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
     })
     .openapi('SignIn');
   const signedInPerson = z
-    .object({
-      token: z.string(),
-      user: z.object({ id: z.string(), email: z.string(), name: z.string() }).loose(),
-    })
-    .loose()
+    .union([
+      z
+        .object({
+          token: z.string(),
+          user: z.object({ id: z.string(), email: z.string(), name: z.string() }).loose(),
+        })
+        .loose(),
+      z.object({ twoFactorRedirect: z.literal(true), twoFactorMethods: z.array(z.string()) }).loose(),
+    ])
     .openapi('SignedIn');
 
   /** Passes the request to Better-Auth; its own error bodies become the API's error shape. */
@@ -208,7 +224,7 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
       tags: ['accounts'],
       summary: 'Sign in with email and password',
       description:
-        'Sets the HTTP-only session cookie. Throttled per client IP (429 with Retry-After). Every attempt, successful or not, is recorded as a security event. There is no public sign-up: staff and traders get their accounts from the company.',
+        'Sets the HTTP-only session cookie; for a person with a TOTP second factor it answers `twoFactorRedirect: true` and a short-lived `botcriptofy.two_factor` cookie instead, and POST /auth/two-factor/verify-totp with a code finishes the sign-in. Throttled per client IP, and per account: 10 failed attempts (password or code) in 15 minutes lock the account until the oldest leaves the window (429 with Retry-After). Every attempt, successful or not, is recorded as a security event. There is no public sign-up: staff and traders get their accounts from the company.',
       request: { body: { content: { 'application/json': { schema: signInBody } }, required: true } },
       responses: {
         200: {
@@ -264,7 +280,12 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
       department: z.string().nullable().openapi({ description: 'staff only' }),
       role: z.string().nullable().openapi({ description: 'staff only: member, head, ceo or admin' }),
       plan: z.string().nullable().openapi({ description: "traders only: the plan's id (free, pro, …)" }),
-      session: z.object({ expiresAt: z.string() }),
+      session: z.object({
+        expiresAt: z.string().nullable().openapi({ description: 'when the session (or the API key) ends; null: a key without an expiry' }),
+        via: z.enum(['session', 'api_key']),
+        scope: z.enum(['read', 'read_write']).openapi({ description: 'read: an API key that may only GET' }),
+      }),
+      twoFactorEnabled: z.boolean().openapi({ description: 'a TOTP second factor is enrolled' }),
     })
     .openapi('Me');
 
@@ -275,7 +296,7 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
       path: '/me',
       tags: ['accounts'],
       summary: 'Who is signed in',
-      security: [{ session: [] }],
+      security: SESSION_OR_KEY,
       responses: {
         200: { description: 'The signed-in person.', content: { 'application/json': { schema: meSchema } } },
         ...errorResponses,
@@ -293,7 +314,8 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
         department: actor.kind === 'staff' ? actor.department : null,
         role: actor.kind === 'staff' ? actor.role : null,
         plan,
-        session: { expiresAt: person.expiresAt.toISOString() },
+        session: { expiresAt: person.expiresAt?.toISOString() ?? null, via: person.via, scope: person.scope },
+        twoFactorEnabled: person.twoFactorEnabled,
       } satisfies z.infer<typeof meSchema>);
     }) as never,
   );
@@ -710,13 +732,16 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
     }) as never,
   );
 
+  // Personal API keys, the TOTP second factor, deciding approvals (server/api/account-security.ts).
+  registerAccountSecurityRoutes({ api, deps, now, requirePerson, toAccounts, clientIp });
+
   api.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {
       title: 'BotCriptoFy API',
       version: '1',
       description:
-        'Sign in with POST /api/v1/auth/sign-in/email; the session cookie authenticates the rest. Errors: `{ "error": { "category", "message", "details"? } }`.',
+        'Sign in with POST /api/v1/auth/sign-in/email; the session cookie authenticates the rest, or a personal API key (POST /api/v1/keys) as `Authorization: Bearer bcf_…` (a `read` key: GET only). Errors: `{ "error": { "category", "message", "details"? } }`.',
     },
   });
   return api;

@@ -1,10 +1,12 @@
 import crypto from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { Hono } from 'hono';
-import { createAccounts, type Accounts, type SignInLimit } from '../../accounts/index.ts';
+import { createAccounts, type AccountLockPolicy, type Accounts, type SignInLimit } from '../../accounts/index.ts';
+import type { Clock } from '../../clock/index.ts';
 import { BillingService } from '../../billing/index.ts';
 import { demoSignIns, seedDemoCompany, type DemoSignIn } from '../../demo/index.ts';
 import { createLogger, createMetrics } from '../../observability/index.ts';
+import type { Jobs } from '../../jobs/index.ts';
 import { createSecretBox } from '../../secrets/index.ts';
 import { createApp } from '../../server/index.ts';
 import type { TradingAccess } from '../../tools/index.ts';
@@ -46,7 +48,14 @@ async function replayTrading(test: TestDatabase, secretBox: ReturnType<typeof cr
 export async function apiFixture(
   driver: 'pglite' | 'postgres',
   /** `trading: 'replay'`: force_exit reaches paper bots' wallets priced on the bundled replay (PAPER_MARKET=replay), no network. */
-  options: { signInLimit?: SignInLimit; traders?: number; trading?: 'replay' } = {},
+  /** `clock`: the accounts' time (the account lock, API keys' expiry, security events). */
+  options: {
+    signInLimit?: SignInLimit;
+    accountLock?: AccountLockPolicy;
+    clock?: Pick<Clock, 'now'>;
+    traders?: number;
+    trading?: 'replay';
+  } = {},
 ): Promise<ApiFixture> {
   const test = await createTestDatabase(driver);
   const secretBox = createSecretBox(crypto.randomBytes(32));
@@ -60,6 +69,8 @@ export async function apiFixture(
     secret: crypto.randomBytes(32).toString('hex'),
     baseURL: API_BASE_URL,
     ...(options.signInLimit ? { signInLimit: options.signInLimit } : {}),
+    ...(options.accountLock ? { accountLock: options.accountLock } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   const app = createApp({
     database: test.handle,
@@ -70,6 +81,8 @@ export async function apiFixture(
     api: {
       accounts,
       billing: new BillingService(test.handle.db, undefined),
+      ...(options.jobs ? { jobs: options.jobs } : {}),
+      ...(options.now ? { now: options.now } : {}),
       ...(options.trading === 'replay' ? { trading: await replayTrading(test, secretBox) } : {}),
     },
   });
