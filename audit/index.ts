@@ -13,4 +13,6 @@ export {
   type AppendedAuditRow,
   type AuditVerification,
 } from './log.ts';
+export { auditRowsNaming, redactAuditRows, redactionDigest, type RedactedFields, type RedactionResult } from './redaction.ts';
+export type { ChainRow as AuditChainRow, HashedContent as AuditRowContent } from './log.ts';
 export { canonicalJson, normalizeJson, sha256Hex, storableText } from './canonical.ts';

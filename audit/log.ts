@@ -1,7 +1,8 @@
-import { gt, sql } from 'drizzle-orm';
+import { gt, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { auditLog, queryRows, runsStatementsOneAtATime, type Database } from '../db/index.ts';
 import { canonicalJson, normalizeJson, sha256Hex, storableText } from './canonical.ts';
+import { loadRedactionLedger } from './redaction.ts';
 
 /** prev_hash of the first row. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -35,7 +36,7 @@ export interface AppendedAuditRow {
 }
 
 /** The fields the hash covers, in the form they are stored (so verify can recompute it). */
-interface HashedContent {
+export interface HashedContent {
   occurredAt: Date;
   tenantId: string | null;
   actorKind: string;
@@ -51,7 +52,7 @@ interface HashedContent {
 }
 
 /** The text a row's hash covers after its predecessor's hash and a newline. */
-function hashedText(content: HashedContent): string {
+export function hashedText(content: HashedContent): string {
   return canonicalJson({
     ...content,
     occurredAt: content.occurredAt.toISOString(),
@@ -131,7 +132,7 @@ export async function appendAuditOnce(db: Database, key: string, entry: AuditEnt
   await appendAudit(db, { ...entry, details: { ...(entry.details as Record<string, unknown> | undefined), key } });
 }
 
-interface ChainRow {
+export interface ChainRow {
   readonly id: number;
   readonly prevHash: string;
   readonly hash: string;
@@ -162,10 +163,15 @@ type ChainTuple = [
  * (jsonb as JSON, timestamps as instants).
  */
 async function chainBatch(db: Database, afterId: number | null, batchSize: number): Promise<ChainRow[]> {
+  return chainRowsWhere(db, sql`${afterId === null ? sql`true` : gt(auditLog.id, afterId)} order by ${auditLog.id} limit ${batchSize}`);
+}
+
+/** Rows of the chain chosen by `where` (a condition on audit_log, with its order and limit), as verify reads them. */
+export async function chainRowsWhere(db: Database, where: SQL): Promise<ChainRow[]> {
   const [batch] = await queryRows<{ rows: string }>(
     db,
     sql`select coalesce(json_agg(json_build_array(id, prev_hash, hash, occurred_at, tenant_id, actor_kind, actor_id, agent, action, tool, args, outcome, result_digest, duration_ms, details) order by id), '[]')::text as rows
-        from (select * from ${auditLog} where ${afterId === null ? sql`true` : gt(auditLog.id, afterId)} order by ${auditLog.id} limit ${batchSize}) batch`,
+        from (select * from ${auditLog} where ${where}) batch`,
   );
   return (JSON.parse(batch?.rows ?? '[]') as ChainTuple[]).map(
     ([
@@ -227,6 +233,8 @@ export async function verifyAuditChain(db: Database, options: { batchSize?: numb
   let expectedPrev = GENESIS_HASH;
   let lastId: number | null = null;
   let rowsChecked = 0;
+  // Rows an erasure pseudonymised keep their hash; they are checked against what the erasure attested.
+  const redactions = await loadRedactionLedger(db);
   for (;;) {
     const rows = await chainBatch(db, lastId, batchSize);
     for (const row of rows) {
@@ -243,7 +251,7 @@ export async function verifyAuditChain(db: Database, options: { batchSize?: numb
         };
       }
       const recomputed = hashAuditRow(row.prevHash, row.content);
-      if (recomputed !== row.hash) {
+      if (recomputed !== row.hash && !redactions.accepts(row)) {
         return {
           ok: false,
           rowsChecked,
@@ -252,10 +260,16 @@ export async function verifyAuditChain(db: Database, options: { batchSize?: numb
           message: `audit row ${row.id} was altered: its content no longer matches its hash`,
         };
       }
+      const attestation = redactions.attest(row);
+      if (attestation) return { ok: false, rowsChecked, badRowId: row.id, problem: 'altered', message: attestation };
       expectedPrev = row.hash;
       lastId = row.id;
       rowsChecked++;
     }
-    if (rows.length < batchSize) return { ok: true, rowsChecked, lastId, lastHash: expectedPrev };
+    if (rows.length < batchSize) {
+      const unattested = redactions.unattested();
+      if (unattested) return { ok: false, rowsChecked, badRowId: unattested.auditId, problem: 'altered', message: unattested.message };
+      return { ok: true, rowsChecked, lastId, lastHash: expectedPrev };
+    }
   }
 }

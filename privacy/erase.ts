@@ -1,0 +1,284 @@
+import crypto from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { auditRowsNaming, redactAuditRows, type AuditRowContent } from '../audit/index.ts';
+import { queryRows, tableExists, tenantScope, type Database } from '../db/index.ts';
+import { stopBot } from '../trading/index.ts';
+import { personTerms } from './export.ts';
+import { findDataSubject, PrivacyRequestError, type DataSubject } from './subject.ts';
+
+// Erasure on request (LGPD art. 18): the person's data is replaced by a pseudonym wherever the
+// product may not keep it, and kept — linked to the pseudonym — where tax and financial law
+// require it (invoices, payments, refunds, subscriptions, orders and trades keep every amount).
+// Their bots are stopped first and their exchange keys deleted; credentials, sessions,
+// conversations with agents and pending notifications are deleted; audit rows that name them
+// are redacted the way audit/redaction.ts describes, so `audit verify` still passes.
+
+/** Who asked for the erasure, as the audit log records them. */
+export interface ErasureActor {
+  readonly kind: 'staff' | 'trader' | 'system' | 'agent';
+  /** A user id (staff), or `system:<name>` for an approval or the CLI. */
+  readonly id: string;
+}
+
+export interface ErasureResult {
+  /** What the person is called from now on (the user, customer and lead rows, and redacted text). */
+  readonly pseudonym: string;
+  readonly pseudonymEmail: string;
+  readonly userId: string | null;
+  readonly stoppedBots: number;
+  readonly deletedExchangeKeys: number;
+  /** Rows changed (pseudonymised) or deleted, per table. */
+  readonly pseudonymised: Readonly<Record<string, number>>;
+  readonly deleted: Readonly<Record<string, number>>;
+  readonly redactedAuditRows: number;
+  /** The chained audit row that records the erasure. */
+  readonly auditId: number;
+}
+
+export const ERASED_TEXT = '[erased]';
+
+/** Free-text fields of a person's own tool calls and messages (what they said), erased whole. */
+const SAID_KEYS = new Set(['text', 'message', 'question', 'prompt', 'body', 'note', 'reason', 'answer', 'content', 'subject']);
+
+export async function erasePerson(
+  db: Database,
+  email: string,
+  actor: ErasureActor,
+  options: { now?: () => Date } = {},
+): Promise<ErasureResult> {
+  const now = options.now?.() ?? new Date();
+  const at = now.toISOString();
+  const subject = await findDataSubject(db, email);
+  if (subject.userId && actor.id === subject.userId)
+    throw new PrivacyRequestError(
+      'forbidden',
+      'A person cannot erase their own account while acting with it; ask the Security department.',
+    );
+  const suffix = crypto.randomBytes(6).toString('hex');
+  const pseudonym = `erased-${suffix}`;
+  const pseudonymEmail = `${pseudonym}@erased.invalid`;
+  const pseudonymName = `Erased person ${suffix}`;
+
+  return db.transaction(async (tx) => {
+    const pseudonymised: Record<string, number> = {};
+    const deleted: Record<string, number> = {};
+    const count = async (into: Record<string, number>, table: string, statement: ReturnType<typeof sql>) => {
+      if (!(await tableExists(tx, table))) return;
+      const rows = await queryRows(tx, sql`with changed as (${statement} returning 1) select count(*)::int as n from changed`);
+      into[table] = (into[table] ?? 0) + Number((rows[0] as { n: number } | undefined)?.n ?? 0);
+    };
+    const u = subject.userId;
+    const t = subject.ownTenantId;
+
+    // What else identifies them in text: Telegram ids and names, addresses they used.
+    const identifiers = await identifiersOf(tx, subject);
+
+    // 1. Bots stop before anything else changes, then their exchange keys go.
+    let stoppedBots = 0;
+    let deletedExchangeKeys = 0;
+    if (t) {
+      const scope = tenantScope(t);
+      const live = await queryRows<{ id: string }>(tx, sql`select id from bots where tenant_id = ${t}::uuid and status <> 'stopped'`);
+      for (const bot of live) await stopBot(tx, scope, bot.id);
+      stoppedBots = live.length;
+      const keys = await queryRows<{ n: number }>(
+        tx,
+        sql`with gone as (delete from exchange_accounts where tenant_id = ${t}::uuid returning 1) select count(*)::int as n from gone`,
+      );
+      deletedExchangeKeys = Number(keys[0]?.n ?? 0);
+    }
+
+    // 2. The account and every record that names the person.
+    if (u) {
+      await count(
+        pseudonymised,
+        'users',
+        sql`update users set email = ${pseudonymEmail}, name = ${pseudonymName}, image = null, status = 'disabled', email_verified = false, updated_at = ${at}::timestamptz where id = ${u}::uuid`,
+      );
+      await count(deleted, 'auth_sessions', sql`delete from auth_sessions where user_id = ${u}::uuid`);
+      await count(deleted, 'auth_accounts', sql`delete from auth_accounts where user_id = ${u}::uuid`);
+      await count(deleted, 'auth_two_factors', sql`delete from auth_two_factors where user_id = ${u}::uuid`);
+      await count(deleted, 'api_keys', sql`delete from api_keys where user_id = ${u}::uuid`);
+      await count(deleted, 'telegram_link_codes', sql`delete from telegram_link_codes where user_id = ${u}::uuid`);
+      await count(
+        pseudonymised,
+        'telegram_links',
+        sql`update telegram_links set telegram_user_id = 0, chat_id = 0, username = null, unlinked_at = coalesce(unlinked_at, ${at}::timestamptz) where user_id = ${u}::uuid`,
+      );
+      await count(deleted, 'notification_preferences', sql`delete from notification_preferences where user_id = ${u}::uuid`);
+      await count(deleted, 'notifications', sql`delete from notifications where recipient_user_id = ${u}::uuid`);
+      await count(
+        deleted,
+        'mastra_messages',
+        sql`delete from mastra_messages where resource_id = ${u} or thread_id in (select id from mastra_threads where resource_id = ${u})`,
+      );
+      await count(deleted, 'mastra_threads', sql`delete from mastra_threads where resource_id = ${u}`);
+      await count(deleted, 'mastra_resources', sql`delete from mastra_resources where id = ${u}`);
+      await count(deleted, 'mastra_workflow_snapshots', sql`delete from mastra_workflow_snapshots where resource_id = ${u}`);
+      await count(
+        pseudonymised,
+        'security_events',
+        sql`update security_events set ip = null, country = null, details = '{}'::jsonb where user_id = ${u}::uuid${t ? sql` or tenant_id = ${t}::uuid` : sql``}`,
+      );
+      await count(
+        pseudonymised,
+        'ticket_messages',
+        sql`update ticket_messages set body = ${ERASED_TEXT} where author_user_id = ${u}::uuid${t ? sql` or tenant_id = ${t}::uuid` : sql``}`,
+      );
+      await count(
+        pseudonymised,
+        'support_tickets',
+        sql`update support_tickets set subject = ${ERASED_TEXT} where requester_user_id = ${u}::uuid${t ? sql` or tenant_id = ${t}::uuid` : sql``}`,
+      );
+    }
+    await count(deleted, 'auth_verifications', sql`delete from auth_verifications where lower(identifier) = ${subject.email}`);
+    if (t) {
+      await count(
+        pseudonymised,
+        'tenants',
+        sql`update tenants set name = ${pseudonymName}, updated_at = ${at}::timestamptz where id = ${t}::uuid`,
+      );
+      await count(deleted, 'notifications', sql`delete from notifications where tenant_id = ${t}::uuid`);
+      await count(pseudonymised, 'influencers', sql`update influencers set handle = ${pseudonym} where tenant_id = ${t}::uuid`);
+    }
+    await count(
+      pseudonymised,
+      'customers',
+      sql`update customers set email = ${pseudonymEmail}, name = ${pseudonymName}, updated_at = ${at}::timestamptz
+          where lower(email) = ${subject.email}${t ? sql` or tenant_id = ${t}::uuid` : sql``}`,
+    );
+    await count(
+      pseudonymised,
+      'leads',
+      sql`update leads set email = ${pseudonymEmail}, name = ${pseudonymName}, company = null, notes = null, updated_at = ${at}::timestamptz
+          where lower(email) = ${subject.email}${t ? sql` or converted_tenant_id = ${t}::uuid` : sql``}`,
+    );
+
+    // 3. Text elsewhere that names them: approvals (arguments and summaries) and Stripe's event payloads.
+    const replace = replacer(identifiers, pseudonymEmail, pseudonymName);
+    const approvalRows = await queryRows<{ id: string; args: unknown; summary: string; decision_note: string | null }>(
+      tx,
+      sql`select id, args, summary, decision_note from approvals
+          where ${u ? sql`requested_by_user_id = ${u}::uuid or decided_by_user_id = ${u}::uuid or ` : sql``}${t ? sql`tenant_id = ${t}::uuid or ` : sql``}
+                strpos(lower(args::text || ' ' || summary), ${subject.email}) > 0`,
+    );
+    for (const row of approvalRows) {
+      const args = typeof row.args === 'string' ? (JSON.parse(row.args) as unknown) : row.args;
+      await tx.execute(
+        sql`update approvals set args = ${JSON.stringify(replace(args))}::jsonb, summary = ${replace(row.summary) as string},
+            decision_note = ${row.decision_note === null ? null : (replace(row.decision_note) as string)} where id = ${row.id}::uuid`,
+      );
+    }
+    if (approvalRows.length > 0) pseudonymised.approvals = approvalRows.length;
+    const events = await queryRows<{ id: string; payload: unknown }>(
+      tx,
+      sql`select id, payload from webhook_events where strpos(lower(payload::text), ${subject.email}) > 0`,
+    );
+    for (const row of events) {
+      const payload = typeof row.payload === 'string' ? (JSON.parse(row.payload) as unknown) : row.payload;
+      await tx.execute(sql`update webhook_events set payload = ${JSON.stringify(replace(payload))}::jsonb where id = ${row.id}`);
+    }
+    if (events.length > 0) pseudonymised.webhook_events = events.length;
+
+    // 4. The audit log: rows naming them are redacted and the erasure itself is recorded, without the erased data.
+    const auditRows = await auditRowsNaming(tx, personTerms(subject));
+    const redaction = await redactAuditRows(
+      tx,
+      auditRows,
+      (content) => redactAuditContent(content, subject, replace),
+      {
+        occurredAt: now,
+        tenantId: t,
+        actorKind: actor.kind,
+        actorId: actor.id,
+        action: 'privacy.erasure',
+        outcome: 'ok',
+        details: { pseudonym, userId: u, stoppedBots, deletedExchangeKeys, pseudonymised, deleted },
+      },
+      now,
+    );
+    return {
+      pseudonym,
+      pseudonymEmail,
+      userId: u,
+      stoppedBots,
+      deletedExchangeKeys,
+      pseudonymised,
+      deleted,
+      redactedAuditRows: redaction.redactedRows,
+      auditId: redaction.attestation.id,
+    };
+  });
+}
+
+interface Identifiers {
+  readonly email: string;
+  readonly names: readonly string[];
+  /** Telegram user and chat ids, and addresses (IPs) the person used: erased wherever they appear. */
+  readonly tokens: readonly string[];
+}
+
+async function identifiersOf(db: Database, subject: DataSubject): Promise<Identifiers> {
+  const names = new Set<string>();
+  if (subject.name) names.add(subject.name);
+  const tokens = new Set<string>();
+  const u = subject.userId;
+  if (u) {
+    const rows = await queryRows<{ value: string | null }>(
+      db,
+      sql`select telegram_user_id::text as value from telegram_links where user_id = ${u}::uuid
+          union select chat_id::text from telegram_links where user_id = ${u}::uuid
+          union select username from telegram_links where user_id = ${u}::uuid
+          union select ip from security_events where user_id = ${u}::uuid
+          union select ip_address from auth_sessions where user_id = ${u}::uuid`,
+    );
+    for (const row of rows) if (row.value && row.value.length >= 3 && row.value !== '0') tokens.add(row.value);
+  }
+  const others = await queryRows<{ name: string }>(
+    db,
+    sql`select name from customers where lower(email) = ${subject.email} union select name from leads where lower(email) = ${subject.email}`,
+  );
+  for (const row of others) names.add(row.name);
+  return { email: subject.email, names: [...names].filter((n) => n.trim().length >= 3), tokens: [...tokens] };
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Replaces the person's email, names and identifiers in any JSON value (strings, and numbers equal to an id). */
+function replacer(ids: Identifiers, pseudonymEmail: string, pseudonymName: string): (value: unknown) => unknown {
+  const patterns: [RegExp, string][] = [
+    [new RegExp(escapeRegExp(ids.email), 'gi'), pseudonymEmail],
+    ...ids.names.map((name): [RegExp, string] => [
+      new RegExp(`(?<![\\p{L}\\p{N}])${escapeRegExp(name)}(?![\\p{L}\\p{N}])`, 'giu'),
+      pseudonymName,
+    ]),
+    ...ids.tokens.map((token): [RegExp, string] => [new RegExp(`(?<![\\w.:])${escapeRegExp(token)}(?![\\w:]|\\.\\d)`, 'g'), ERASED_TEXT]),
+  ];
+  const numbers = new Set(ids.tokens.filter((token) => /^-?\d+$/.test(token)));
+  const walk = (value: unknown): unknown => {
+    if (typeof value === 'string') return patterns.reduce((text, [pattern, by]) => text.replace(pattern, by), value);
+    if (typeof value === 'number' && numbers.has(String(value))) return ERASED_TEXT;
+    if (Array.isArray(value)) return value.map(walk);
+    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
+    return value;
+  };
+  return walk;
+}
+
+/** An audit row's personal fields after the erasure: identifiers replaced; what the person said, erased whole. */
+function redactAuditContent(
+  content: AuditRowContent,
+  subject: DataSubject,
+  replace: (value: unknown) => unknown,
+): { actorId: string | null; args: unknown; details: unknown } {
+  const theirs = subject.userId !== null && content.actorId === subject.userId;
+  const said = (value: unknown): unknown => {
+    if (!theirs || !value || typeof value !== 'object' || Array.isArray(value)) return value;
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, SAID_KEYS.has(key) && typeof item === 'string' ? ERASED_TEXT : item]),
+    );
+  };
+  return { actorId: content.actorId, args: replace(said(content.args)), details: replace(said(content.details)) };
+}

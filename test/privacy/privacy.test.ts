@@ -1,0 +1,370 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appendAudit, verifyAuditChain } from '../../audit/index.ts';
+import { queryRows, type Database } from '../../db/index.ts';
+import {
+  applyRetention,
+  DEFAULT_RETENTION,
+  EXPORT_EXCLUDED,
+  erasePerson,
+  exportPersonData,
+  PersonNotFoundError,
+  recordConsent,
+  consentsOf,
+  retentionScheduleSchema,
+} from '../../privacy/index.ts';
+import { ManualClock } from '../../clock/index.ts';
+import { createTestDatabase, testDrivers, type TestDatabase } from '../support/databases.ts';
+import { DEMO_AS_OF, NOW, seedDemo } from '../support/workflow-fixture.ts';
+
+// Issue 18: a person's data exported whole and erased on request, on both drivers.
+
+/**
+ * A column that names or points at a person: emails, names, user and staff ids, tenants (a
+ * trader's tenant is the trader), Telegram ids, addresses, conversation owners.
+ */
+const PERSON_COLUMN =
+  /^(email|name|handle|username|identifier|ip|ip_address|user_agent|resource_id|tenant_id|telegram_user_id|chat_id)$|(^|_)user_id$|_staff_id$|^converted_tenant_id$/;
+
+/** The columns of every table of the migrated schema. */
+async function schemaColumns(db: Database): Promise<Map<string, string[]>> {
+  const rows = await queryRows<{ table_name: string; column_name: string }>(
+    db,
+    sql`select c.table_name, c.column_name from information_schema.columns c
+        join information_schema.tables t on t.table_schema = c.table_schema and t.table_name = c.table_name
+        where c.table_schema = 'public' and t.table_type = 'BASE TABLE' and c.table_name not like '\\_\\_%' escape '\\'`,
+  );
+  const tables = new Map<string, string[]>();
+  for (const row of rows) tables.set(row.table_name, [...(tables.get(row.table_name) ?? []), row.column_name]);
+  return tables;
+}
+
+interface Person {
+  email: string;
+  name: string;
+  userId: string;
+  tenantId: string;
+}
+
+/** Money the law keeps: what erasure must not change. */
+async function financialTotals(db: Database, tenantId: string) {
+  const [row] = await queryRows<Record<string, string>>(
+    db,
+    sql`select
+      (select count(*) from invoices where tenant_id = ${tenantId}::uuid)::text as invoices,
+      (select coalesce(sum(amount_due_cents), 0) from invoices where tenant_id = ${tenantId}::uuid)::text as invoiced_cents,
+      (select count(*) from payments where tenant_id = ${tenantId}::uuid)::text as payments,
+      (select coalesce(sum(amount_cents), 0) from payments where tenant_id = ${tenantId}::uuid)::text as paid_cents,
+      (select count(*) from trades where tenant_id = ${tenantId}::uuid)::text as trades,
+      (select coalesce(sum(profit_quote), 0) from trades where tenant_id = ${tenantId}::uuid)::text as profit_quote,
+      (select count(*) from orders where tenant_id = ${tenantId}::uuid)::text as orders,
+      (select count(*) from subscriptions where tenant_id = ${tenantId}::uuid)::text as subscriptions`,
+  );
+  return row;
+}
+
+describe.each(testDrivers)('privacy requests on %s', (driver) => {
+  let test: TestDatabase;
+  let db: Database;
+  let trader: Person;
+  const telegramUserId = 987_654_321_012n;
+  const ip = '203.0.113.77';
+
+  beforeAll(async () => {
+    test = await createTestDatabase(driver);
+    db = test.handle.db;
+    await seedDemo(db, 40);
+    // A trader with invoices, payments, trades and a bot, who also talks to the agents on Telegram.
+    const [row] = await queryRows<{ email: string; name: string; id: string; tenant_id: string }>(
+      db,
+      sql`select u.email, u.name, u.id, u.tenant_id from users u join tenants t on t.id = u.tenant_id
+          where t.kind = 'trader'
+            and exists (select 1 from trades x where x.tenant_id = u.tenant_id)
+            and exists (select 1 from payments p where p.tenant_id = u.tenant_id)
+            and exists (select 1 from exchange_accounts e where e.tenant_id = u.tenant_id)
+          order by u.email limit 1`,
+    );
+    trader = { email: row!.email, name: row!.name, userId: row!.id, tenantId: row!.tenant_id };
+    await db.execute(
+      sql`insert into telegram_links (user_id, telegram_user_id, chat_id, username) values (${trader.userId}::uuid, ${telegramUserId}, ${telegramUserId}, 'trader_on_tg')`,
+    );
+    await db.execute(
+      sql`insert into security_events (tenant_id, user_id, type, severity, ip, country, details, occurred_at)
+          values (${trader.tenantId}::uuid, ${trader.userId}::uuid, 'login_succeeded', 'info', ${ip}, 'BR', ${JSON.stringify({ userAgent: 'Firefox' })}::jsonb, ${NOW.toISOString()}::timestamptz)`,
+    );
+    await db.execute(
+      sql`insert into mastra_threads (id, resource_id, title, created_at, updated_at) values ('thread-privacy', ${trader.userId}, 'Meus robôs', ${NOW.toISOString()}::timestamptz, ${NOW.toISOString()}::timestamptz)`,
+    );
+    await db.execute(
+      sql`insert into mastra_messages (id, thread_id, resource_id, role, content, created_at)
+          values ('msg-privacy', 'thread-privacy', ${trader.userId}, 'user', ${JSON.stringify({ format: 2, parts: [{ type: 'text', text: `sou ${trader.name}, meu email é ${trader.email}` }] })}::jsonb, ${NOW.toISOString()}::timestamptz)`,
+    );
+    await db.execute(
+      sql`insert into support_tickets (tenant_id, requester_user_id, subject, sla_due_at) values (${trader.tenantId}::uuid, ${trader.userId}::uuid, ${`Ajuda, ${trader.name}`}, ${NOW.toISOString()}::timestamptz)`,
+    );
+    await recordConsent(db, { email: trader.email, kind: 'terms', version: 'v3', granted: true, source: 'api' }, { now: () => DEMO_AS_OF });
+    // Audit rows naming them: their own tool call (what they said), staff acting on them, their Telegram link.
+    await appendAudit(db, {
+      tenantId: trader.tenantId,
+      actorKind: 'trader',
+      actorId: trader.userId,
+      agent: 'support',
+      action: 'tool.call',
+      tool: 'answer_ticket',
+      args: { message: `Aqui é ${trader.name}, me liga` },
+      outcome: 'ok',
+    });
+    await appendAudit(db, {
+      actorKind: 'staff',
+      actorId: 'some-staff-user',
+      action: 'tool.call',
+      tool: 'freeze_api_key',
+      args: { email: trader.email, reason: 'suspeita' },
+      outcome: 'pending_approval',
+    });
+    await appendAudit(db, {
+      actorKind: 'trader',
+      actorId: trader.userId,
+      action: 'telegram.link',
+      outcome: 'ok',
+      details: { telegramUserId: telegramUserId.toString() },
+    });
+  }, 180_000);
+  afterAll(async () => {
+    await test?.dispose();
+  });
+
+  it('exports every table with a column that names a person (or says why not)', async () => {
+    const exported = await exportPersonData(db, trader.email, { now: () => NOW });
+    const columns = await schemaColumns(db);
+    const personTables = [...columns].filter(([, cols]) => cols.some((c) => PERSON_COLUMN.test(c))).map(([table]) => table);
+    expect(personTables.length).toBeGreaterThan(30);
+    const uncovered = personTables.filter((table) => !(table in exported.data) && !(table in EXPORT_EXCLUDED));
+    expect(uncovered, `tables with a person column neither exported nor excluded: ${uncovered.join(', ')}`).toEqual([]);
+    // An exclusion names a real table, so the list cannot hide a typo.
+    for (const table of Object.keys(EXPORT_EXCLUDED)) expect(columns.has(table), table).toBe(true);
+
+    // The trader's rows are there, table by table.
+    for (const table of [
+      'users',
+      'tenants',
+      'customers',
+      'subscriptions',
+      'invoices',
+      'payments',
+      'exchange_accounts',
+      'bots',
+      'orders',
+      'trades',
+      'support_tickets',
+      'telegram_links',
+      'security_events',
+      'consents',
+      'mastra_threads',
+      'mastra_messages',
+      'audit_log',
+    ])
+      expect(exported.counts[table], table).toBeGreaterThan(0);
+    expect(exported.subject).toMatchObject({ email: trader.email, userId: trader.userId, kind: 'trader' });
+    expect(exported.counts.audit_log).toBeGreaterThanOrEqual(3);
+    // Secrets never leave: key ciphertexts, session tokens, password hashes.
+    const text = JSON.stringify(exported);
+    expect(exported.data.exchange_accounts![0]).not.toHaveProperty('api_key_encrypted');
+    expect(exported.data.exchange_accounts![0]).not.toHaveProperty('api_secret_encrypted');
+    expect(exported.omitted.exchange_accounts).toContain('api_secret_encrypted');
+    const secretColumns = [
+      'password',
+      'token',
+      'api_key_encrypted',
+      'api_secret_encrypted',
+      'key_hash',
+      'secret',
+      'backup_codes',
+      'code_hash',
+    ];
+    for (const [table, rows] of Object.entries(exported.data))
+      for (const row of rows) for (const column of secretColumns) expect(row, `${table}.${column}`).not.toHaveProperty(column);
+    expect(text).not.toMatch(/"v1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\./); // no sealed secret (secrets/ writes v1.<iv>.<tag>.…) in any value
+    expect(exported.summary).toContain(trader.email);
+    expect(exported.summary).toMatch(/\d+ trade\(s\)/);
+    expect(exported.summary).toContain('terms version v3 given');
+    // The whole document is plain JSON.
+    expect(JSON.parse(JSON.stringify(exported))).toEqual(exported);
+  });
+
+  it('erases a trader: bots stopped first, keys deleted, only pseudonyms left, money kept, the audit chain still verifies', async () => {
+    await db.execute(
+      sql`update bots set status = 'running', started_at = ${NOW.toISOString()}::timestamptz where tenant_id = ${trader.tenantId}::uuid`,
+    );
+    const bots = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from bots where tenant_id = ${trader.tenantId}::uuid`);
+    const totalsBefore = await financialTotals(db, trader.tenantId);
+    const auditBefore = await verifyAuditChain(db);
+    expect(auditBefore.ok).toBe(true);
+
+    const result = await erasePerson(db, trader.email, { kind: 'staff', id: 'security-head' }, { now: () => NOW });
+    expect(result.stoppedBots).toBe(bots[0]!.n);
+    expect(result.deletedExchangeKeys).toBeGreaterThan(0);
+    expect(result.redactedAuditRows).toBeGreaterThanOrEqual(3);
+
+    const running = await queryRows<{ n: number }>(
+      db,
+      sql`select count(*)::int as n from bots where tenant_id = ${trader.tenantId}::uuid and status <> 'stopped'`,
+    );
+    expect(running[0]!.n).toBe(0);
+    const keys = await queryRows<{ n: number }>(
+      db,
+      sql`select count(*)::int as n from exchange_accounts where tenant_id = ${trader.tenantId}::uuid`,
+    );
+    expect(keys[0]!.n).toBe(0);
+
+    // The old email names no one now; the pseudonym holds their financial records, unchanged.
+    await expect(exportPersonData(db, trader.email)).rejects.toBeInstanceOf(PersonNotFoundError);
+    const after = await exportPersonData(db, result.pseudonymEmail, { now: () => NOW });
+    expect(await financialTotals(db, trader.tenantId)).toEqual(totalsBefore);
+    expect(after.counts.invoices).toBe(Number(totalsBefore!.invoices));
+    expect(after.counts.payments).toBe(Number(totalsBefore!.payments));
+    expect(after.counts.trades).toBe(Number(totalsBefore!.trades));
+    const text = JSON.stringify(after);
+    expect(text).not.toContain(trader.email);
+    expect(text.toLowerCase()).not.toContain(trader.email.toLowerCase());
+    expect(text).not.toContain(trader.name);
+    expect(text).not.toContain(telegramUserId.toString());
+    expect(text).not.toContain(ip);
+    expect(text).not.toContain('trader_on_tg');
+    expect(after.subject.name).toMatch(/^Erased person [0-9a-f]{12}$/);
+    expect(after.counts.mastra_messages).toBe(0);
+    expect(after.counts.auth_accounts ?? 0).toBe(0);
+
+    // Nothing anywhere in the audit log still names them, and the chain verifies.
+    const named = await queryRows<{ n: number }>(
+      db,
+      sql`select count(*)::int as n from audit_log where strpos(lower(coalesce(args::text, '') || coalesce(details::text, '')), ${trader.email.toLowerCase()}) > 0
+          or strpos(coalesce(args::text, '') || coalesce(details::text, ''), ${trader.name}) > 0
+          or strpos(coalesce(details::text, ''), ${telegramUserId.toString()}) > 0`,
+    );
+    expect(named[0]!.n).toBe(0);
+    const verified = await verifyAuditChain(db);
+    expect(verified).toMatchObject({ ok: true });
+    expect(verified.rowsChecked).toBe(auditBefore.rowsChecked + 1);
+    // The erasure is recorded: by whom, with the pseudonym, without the erased data.
+    const [erasure] = await queryRows<{ actor_id: string; details: unknown }>(
+      db,
+      sql`select actor_id, details from audit_log where action = 'privacy.erasure' order by id desc limit 1`,
+    );
+    expect(erasure!.actor_id).toBe('security-head');
+    const details = JSON.stringify(erasure!.details);
+    expect(details).toContain(result.pseudonym);
+    expect(details).not.toContain(trader.email);
+    expect(details).not.toContain(trader.name);
+  });
+
+  it('a redacted audit row changed again, or a forged redaction entry, breaks verification', async () => {
+    const [redacted] = await queryRows<{ audit_id: string }>(db, sql`select audit_id from audit_redactions order by audit_id limit 1`);
+    const id = Number(redacted!.audit_id);
+    // Only through the erasure path: the trigger refuses a plain update.
+    const refused = await db.execute(sql`update audit_log set details = '{"x":1}'::jsonb where id = ${id}`).then(
+      () => 'updated',
+      (error: Error) => String((error.cause as Error | undefined)?.message ?? error.message),
+    );
+    expect(refused).toMatch(/append-only/);
+    await db.transaction(async (tx) => {
+      await tx.execute(sql`select set_config('botcriptofy.audit_redaction', 'on', true)`);
+      await tx.execute(sql`update audit_log set args = '{"tampered":true}'::jsonb where id = ${id}`);
+    });
+    const verified = await verifyAuditChain(db);
+    expect(verified).toMatchObject({ ok: false, badRowId: id, problem: 'altered' });
+  });
+
+  it('refuses an unknown or malformed email with a clear message', async () => {
+    await expect(exportPersonData(db, 'nobody@example.com')).rejects.toThrow('No person with the email nobody@example.com');
+    await expect(erasePerson(db, 'not-an-email', { kind: 'system', id: 'system:test' })).rejects.toThrow(/is not an email address/);
+  });
+});
+
+describe.each(testDrivers)('consent and retention on %s', (driver) => {
+  let test: TestDatabase;
+  let db: Database;
+
+  beforeAll(async () => {
+    test = await createTestDatabase(driver);
+    db = test.handle.db;
+    await seedDemo(db, 10);
+  }, 180_000);
+  afterAll(async () => {
+    await test?.dispose();
+  });
+
+  it('keeps every consent decision with its time and version; the newest is the answer', async () => {
+    const [user] = await queryRows<{ email: string }>(db, sql`select email from users order by email limit 1`);
+    const clock = new ManualClock(Date.parse('2026-01-10T12:00:00Z'));
+    const now = () => new Date(clock.now());
+    await recordConsent(db, { email: user!.email, kind: 'terms', version: 'v1', granted: true, source: 'api' }, { now });
+    await recordConsent(db, { email: user!.email, kind: 'marketing', version: '2026-01', granted: true, source: 'telegram' }, { now });
+    await clock.advance(30 * 86_400_000);
+    await recordConsent(db, { email: user!.email, kind: 'marketing', version: '2026-01', granted: false, source: 'cli' }, { now });
+    const { current, history } = await consentsOf(db, user!.email);
+    expect(history).toHaveLength(3);
+    expect(current).toEqual([
+      { kind: 'terms', version: 'v1', granted: true, source: 'api', recordedAt: '2026-01-10T12:00:00.000Z' },
+      { kind: 'marketing', version: '2026-01', granted: false, source: 'cli', recordedAt: '2026-02-09T12:00:00.000Z' },
+    ]);
+    await expect(
+      recordConsent(db, { email: user!.email, kind: 'cookies' as 'terms', version: 'v1', granted: true, source: 'api' }),
+    ).rejects.toThrow(/Invalid consent: kind/);
+  });
+
+  it('the schedule is validated, and a run removes only what is past it, never money', async () => {
+    expect(DEFAULT_RETENTION).toEqual({ agentConversationsDays: 180, securityEventsDays: 365, unconvertedLeadsDays: 730 });
+    expect(() => retentionScheduleSchema.parse({ securityEventsDays: 0 })).toThrow(/at least 1 day/);
+    const clock = new ManualClock(NOW.getTime());
+    const at = (daysAgo: number) => new Date(clock.now() - daysAgo * 86_400_000).toISOString();
+    await db.execute(
+      sql`insert into mastra_threads (id, resource_id, created_at, updated_at) values ('old', 'u1', ${at(200)}::timestamptz, ${at(200)}::timestamptz), ('new', 'u1', ${at(10)}::timestamptz, ${at(10)}::timestamptz)`,
+    );
+    await db.execute(
+      sql`insert into mastra_messages (id, thread_id, resource_id, role, content, created_at)
+          values ('m-old', 'old', 'u1', 'user', '{}'::jsonb, ${at(200)}::timestamptz), ('m-new', 'new', 'u1', 'user', '{}'::jsonb, ${at(10)}::timestamptz)`,
+    );
+    await db.execute(
+      sql`insert into security_events (type, severity, ip, occurred_at) values ('login_failed', 'low', '198.51.100.1', ${at(400)}::timestamptz)`,
+    );
+    await db.execute(
+      sql`insert into leads (name, email, source, stage, updated_at) values ('Old Lead', 'old-lead@example.com', 'site', 'lost', ${at(800)}::timestamptz)`,
+    );
+    const expected = await queryRows<{ events: number; leads: number }>(
+      db,
+      sql`select (select count(*)::int from security_events where occurred_at < ${at(365)}::timestamptz) as events,
+                 (select count(*)::int from leads where converted_tenant_id is null and stage <> 'won' and updated_at < ${at(730)}::timestamptz) as leads`,
+    );
+    const money = await queryRows(
+      db,
+      sql`select (select count(*) from invoices)::text as i, (select count(*) from payments)::text as p, (select count(*) from trades)::text as t`,
+    );
+
+    const counts = await applyRetention(db, DEFAULT_RETENTION, new Date(clock.now()));
+    expect(counts).toEqual({
+      agentMessages: 1,
+      agentThreads: 1,
+      securityEvents: expected[0]!.events,
+      unconvertedLeads: expected[0]!.leads,
+    });
+    expect(counts.securityEvents).toBeGreaterThanOrEqual(1);
+    expect(counts.unconvertedLeads).toBeGreaterThanOrEqual(1);
+    const threads = await queryRows<{ id: string }>(db, sql`select id from mastra_threads order by id`);
+    expect(threads.map((t) => t.id)).toEqual(['new']);
+    expect(
+      await queryRows(
+        db,
+        sql`select (select count(*) from invoices)::text as i, (select count(*) from payments)::text as p, (select count(*) from trades)::text as t`,
+      ),
+    ).toEqual(money);
+    // A second run at the same time finds nothing more.
+    expect(await applyRetention(db, DEFAULT_RETENTION, new Date(clock.now()))).toEqual({
+      agentMessages: 0,
+      agentThreads: 0,
+      securityEvents: 0,
+      unconvertedLeads: 0,
+    });
+    expect((await verifyAuditChain(db)).ok).toBe(true);
+  });
+});
