@@ -310,6 +310,11 @@ export async function botsCreateCommand(
   });
 }
 
+/** What `bots start|stop --json` print: the bot, its status before and after. */
+function statusChangeJson(details: BotDetails, result: { botId: string; status: string }) {
+  return { botId: result.botId, name: details.bot.name, mode: details.bot.mode, previousStatus: details.bot.status, status: result.status };
+}
+
 export async function botsStartCommand(id: string | undefined, options: Common & { confirmLive?: boolean }): Promise<void> {
   const botIdArg = botId(id);
   await asPerson(options, async (call, actor) => {
@@ -329,16 +334,7 @@ export async function botsStartCommand(id: string | undefined, options: Common &
       { botId: details.bot.id, ...ownerArg(actor, details) },
       { liveTradingConfirmed: live && actor.kind === 'trader' },
     );
-    if (options.json)
-      return void console.log(
-        JSON.stringify({
-          botId: result.botId,
-          name: details.bot.name,
-          mode: details.bot.mode,
-          previousStatus: details.bot.status,
-          status: result.status,
-        }),
-      );
+    if (options.json) return void console.log(JSON.stringify(statusChangeJson(details, result)));
     console.log(
       details.bot.status === 'running'
         ? `Bot ${label(details.bot)} was already running.`
@@ -352,16 +348,7 @@ export async function botsStopCommand(id: string | undefined, options: Common): 
   await asPerson(options, async (call, actor) => {
     const details = await call<BotDetails>('bot_details', { botId: botIdArg });
     const result = await call<{ botId: string; status: string }>('stop_bot', { botId: details.bot.id, ...ownerArg(actor, details) });
-    if (options.json)
-      return void console.log(
-        JSON.stringify({
-          botId: result.botId,
-          name: details.bot.name,
-          mode: details.bot.mode,
-          previousStatus: details.bot.status,
-          status: result.status,
-        }),
-      );
+    if (options.json) return void console.log(JSON.stringify(statusChangeJson(details, result)));
     console.log(
       `Stopped bot ${label(details.bot)}: ${result.status}${details.positions.length > 0 ? ` (${details.positions.length} open position(s) kept; \`bots forceexit ${details.bot.id}\` sells them)` : ''}.`,
     );
