@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { BundledReplayMarket } from './bundled-replay.ts';
 import { CcxtExchange } from './ccxt-exchange.ts';
 import type { MarketDataSource } from './types.ts';
@@ -39,7 +40,7 @@ export function createPaperMarkets(options: PaperMarketsOptions): PaperMarkets {
   let source: PaperMarketSource | undefined;
   const replays = new Map<string, BundledReplayMarket>();
   let exchange: CcxtExchange | undefined;
-  const probe = options.probe ?? (() => new CcxtExchange({ live: true, timeoutMs: 5_000 }).fetchCandles('BTC/USDT', '1h', undefined, 1));
+  const probe = options.probe ?? (() => probeBinance(5_000));
   const decide = async (): Promise<{ source: PaperMarketSource; reason: string }> => {
     if (options.setting === 'replay') return { source: 'replay', reason: 'PAPER_MARKET=replay' };
     if (options.setting === 'exchange') return { source: 'exchange', reason: 'PAPER_MARKET=exchange' };
@@ -75,6 +76,27 @@ export function createPaperMarkets(options: PaperMarketsOptions): PaperMarkets {
       return market;
     },
   };
+}
+
+const BINANCE_PROBE_URL = 'https://api.binance.com/api/v3/klines?symbol=BTCUSDT&interval=1h&limit=1';
+const probeAnswer = z.array(z.array(z.unknown()).min(6)).min(1);
+
+/**
+ * Resolves when Binance's public API answers one candle of BTC/USDT (the request ccxt's
+ * fetchOHLCV sends), through Node's own fetch: a process that finds no route (the offline demo)
+ * never loads ccxt, whose ~40 MB of heap it would otherwise keep for as long as it runs.
+ */
+async function probeBinance(timeoutMs: number): Promise<void> {
+  let response: Response;
+  try {
+    response = await fetch(BINANCE_PROBE_URL, { signal: AbortSignal.timeout(timeoutMs) });
+  } catch (error) {
+    // undici says "fetch failed" and puts the network error (getaddrinfo ENOTFOUND …) in its cause.
+    const cause = (error as { cause?: unknown }).cause;
+    throw new Error(cause instanceof Error ? `${(error as Error).message}: ${cause.message}` : String((error as Error).message ?? error));
+  }
+  if (!response.ok) throw new Error(`Binance answered HTTP ${response.status}`);
+  if (!probeAnswer.safeParse(await response.json()).success) throw new Error('Binance answered something other than candles');
 }
 
 /** The network cause when there is one ("getaddrinfo ENOTFOUND api.binance.com"), else the first line. */
