@@ -122,19 +122,21 @@ export async function announcedApprovalKeys(db: Database, approvalIds: readonly 
   return new Set(rows.flatMap((row) => (row.key === null ? [] : [row.key])));
 }
 
-/** The approval_requested messages of one approval that reached Telegram: whose, and which message. */
+/** The approval_requested messages of one approval that reached a channel (Telegram: its cards are edited once decided): whose, and which message. */
 export async function deliveredApprovalRequests(
   db: Database,
   approvalId: string,
+  channel = 'telegram',
 ): Promise<{ userId: string | null; messageId: number | null }[]> {
   return db
-    .select({ userId: notifications.recipientUserId, messageId: notifications.telegramMessageId })
+    .select({ userId: notifications.recipientUserId, messageId: notifications.channelMessageId })
     .from(notifications)
     .where(
       and(
         like(notifications.dedupeKey, `approval:${approvalId}:%`),
         eq(notifications.type, 'approval_requested'),
-        isNotNull(notifications.telegramMessageId),
+        eq(notifications.channel, channel),
+        isNotNull(notifications.channelMessageId),
       ),
     );
 }
@@ -299,7 +301,10 @@ async function execute(
     .set({
       status,
       executedAt: ctx.now(),
-      result: outcome.ok && 'result' in outcome ? (outcome.result as object) : { error: outcome.ok ? null : outcome.message },
+      result:
+        outcome.ok && 'result' in outcome
+          ? ((catalogue.get(claimed.tool)?.recordedResult?.(outcome.result) ?? outcome.result) as object)
+          : { error: outcome.ok ? null : outcome.message },
     })
     .where(eq(approvals.id, claimed.id));
   return { status, outcome };

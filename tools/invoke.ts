@@ -63,6 +63,7 @@ export async function invokeTool<N extends string>(
   options: { approved?: boolean } = {},
 ): Promise<ToolOutcome> {
   const started = performance.now();
+  const tool = catalogue.get(name);
   const elapsed = () => Math.round((performance.now() - started) * 100) / 100;
   const audit = (
     outcome: 'ok' | 'denied' | 'error' | 'pending_approval',
@@ -75,14 +76,13 @@ export async function invokeTool<N extends string>(
       agent: ctx.agent ?? null,
       action: 'tool.call',
       tool: toolNameForAudit(name),
-      args: rawArgs ?? null,
+      args: (tool?.auditedArgs ? tool.auditedArgs(rawArgs ?? null, outcome) : rawArgs) ?? null,
       outcome,
       ...(extra.result === undefined ? {} : { result: extra.result }),
       durationMs: Math.round(elapsed()),
       ...(extra.details === undefined ? {} : { details: extra.details }),
     });
 
-  const tool = catalogue.get(name);
   if (!tool) {
     await audit('denied', { details: { reason: 'unknown tool' } });
     return {

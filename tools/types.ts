@@ -95,6 +95,13 @@ export interface ToolDefinition<I = unknown, O = unknown, N extends string = str
    * true queues an approval, exactly as an `approval` tool does, instead of acting.
    */
   needsApproval?(ctx: ToolContext, input: I): Promise<boolean>;
+  /**
+   * The arguments as the audit log keeps them, when they must not be kept as given (an erasure's
+   * email, once the person is erased). Default: as given.
+   */
+  auditedArgs?(args: unknown, outcome: 'ok' | 'denied' | 'error' | 'pending_approval'): unknown;
+  /** The result as an approval row keeps it, when the whole result must not be copied there (an export's document). */
+  recordedResult?(output: O): unknown;
   execute(ctx: ToolContext, input: I): Promise<O>;
 }
 
