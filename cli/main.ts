@@ -16,6 +16,7 @@ const load = {
   agents: () => import('./commands/agents.ts'),
   approvals: () => import('./commands/approvals.ts'),
   ask: () => import('./commands/ask.ts'),
+  backup: () => import('./commands/backup.ts'),
   billing: () => import('./commands/billing.ts'),
   bots: () => import('./commands/bots.ts'),
   data: () => import('./commands/data.ts'),
@@ -150,6 +151,30 @@ export function buildProgram(): Command {
     .description('Check the whole audit chain; names the first altered or missing row (exit 1 if broken)')
     .option('--json', 'print the result as JSON')
     .action(lazy(load.data, 'auditVerifyCommand'));
+
+  const backup = program
+    .command('backup')
+    .description('Backups of the whole database with a manifest (row counts, audit head, SHA-256): create, verify, restore');
+  backup
+    .command('create')
+    .description("Dump the database (embedded: PGlite's data folder; a server: pg_dump --format=custom) and write its manifest beside it")
+    .option('--out <dir>', 'folder to write to (default: BACKUP_DIR, or DATA_DIR/backups)')
+    .option('--json', 'print one JSON object: dump, manifestPath, manifest')
+    .action(lazy(load.backup, 'backupCreateCommand'));
+  backup
+    .command('verify')
+    .description(
+      "Check a backup's SHA-256, restore it into a scratch database and compare row counts and the audit chain with its manifest",
+    )
+    .argument('<file>', 'the dump file (or its .manifest.json)')
+    .option('--json', 'print one JSON object')
+    .action(lazy(load.backup, 'backupVerifyCommand'));
+  backup
+    .command('restore')
+    .description('Restore a backup into an empty database (DATABASE_URL) or an empty data folder (DATA_DIR) only, then check it')
+    .argument('<file>', 'the dump file (or its .manifest.json)')
+    .option('--json', 'print one JSON object')
+    .action(lazy(load.backup, 'backupRestoreCommand'));
 
   const collect = (value: string, previous: string[]) => [...previous, value];
   program

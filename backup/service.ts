@@ -1,0 +1,338 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { sql } from 'drizzle-orm';
+import postgres from 'postgres';
+import { appendAudit } from '../audit/index.ts';
+import { EmbeddedFolderNotEmptyError, openDatabase, queryRows, type DatabaseHandle } from '../db/index.ts';
+import { ProductError, UsageError } from '../errors/index.ts';
+import { checkAgainstManifest, listTables, takeInventory, type Inventory, type RestoreCheck } from './inventory.ts';
+import {
+  BackupCorruptError,
+  backupFileNames,
+  backupManifestSchema,
+  openBackup,
+  sha256OfFile,
+  writeFileAtomically,
+  type BackupKind,
+  type BackupManifest,
+} from './manifest.ts';
+import { findPgTool, libpqConnection, runPgTool } from './pg-tools.ts';
+
+/** The database a restore was pointed at holds data already: a restore never lands on live data. */
+export class RestoreTargetNotEmptyError extends ProductError {
+  readonly category = 'conflict' as const;
+  constructor(message: string) {
+    super(message);
+    this.name = 'RestoreTargetNotEmptyError';
+  }
+}
+
+/** The backup cannot be made here as things stand (the embedded database is held by another process). */
+export class BackupUnavailableError extends ProductError {
+  readonly category = 'unavailable' as const;
+  constructor(message: string) {
+    super(message);
+    this.name = 'BackupUnavailableError';
+  }
+}
+
+export interface CreateBackupOptions {
+  /** The open database: the embedded one held by this process, or a PostgreSQL server. */
+  readonly handle: DatabaseHandle;
+  /** DATABASE_URL when the database is a server (pg_dump connects to it). */
+  readonly url?: string | undefined;
+  readonly outDir: string;
+  readonly productVersion: string;
+  /** Who asked, for the audit row (`cli`, `scheduler`). */
+  readonly actorId: string;
+  readonly now?: () => Date;
+}
+
+export interface CreatedBackup {
+  readonly manifest: BackupManifest;
+  readonly manifestPath: string;
+  readonly dumpPath: string;
+}
+
+/**
+ * Writes a backup of the whole database to `outDir`: the dump and its manifest. The manifest's
+ * counts and audit head describe exactly what the dump holds: read in the transaction the image
+ * is taken in on the embedded database, and in the snapshot pg_dump reads on a server (an
+ * exported snapshot). Appends `backup.create` to the audit log
+ * once both files are in place.
+ */
+export async function createBackup(options: CreateBackupOptions): Promise<CreatedBackup> {
+  const { handle, outDir } = options;
+  const now = options.now ?? (() => new Date());
+  const started = performance.now();
+  const createdAt = now();
+  fs.mkdirSync(outDir, { recursive: true, mode: 0o700 });
+  let kind: BackupKind;
+  let inventory: Inventory;
+  let tool: string | null = null;
+  let dumpPartial: string;
+  let names: { dump: string; manifest: string };
+  if (handle.driver === 'pglite' && handle.image) {
+    kind = 'pglite-data-dir';
+    names = backupFileNames(kind, createdAt);
+    dumpPartial = path.join(outDir, `${names.dump}.partial-${process.pid}`);
+    const takeImage = handle.image;
+    // Every statement on PGlite holds its transaction lock, and the image only its statement
+    // lock: inside one transaction, nothing else runs between the counts and the copy, which
+    // is made between statements (a crash-consistent image, as after a power cut).
+    let image: Blob | undefined;
+    inventory = await handle.db.transaction(async (tx) => {
+      const counted = await takeInventory(tx);
+      image = await takeImage();
+      return counted;
+    });
+    fs.writeFileSync(dumpPartial, Buffer.from(await image!.arrayBuffer()), { mode: 0o600 });
+  } else if (options.url) {
+    kind = 'pg-dump-custom';
+    names = backupFileNames(kind, createdAt);
+    dumpPartial = path.join(outDir, `${names.dump}.partial-${process.pid}`);
+    const pgDump = await findPgTool('pg_dump', await serverMajor(handle));
+    tool = pgDump.version;
+    const { dbname, env } = libpqConnection(options.url);
+    inventory = await handle.db.transaction(
+      async (tx) => {
+        const [exported] = await queryRows<{ snapshot: string }>(tx, sql`select pg_export_snapshot() as snapshot`);
+        const counted = await takeInventory(tx);
+        await runPgTool(
+          pgDump,
+          ['--format=custom', `--file=${dumpPartial}`, `--snapshot=${exported!.snapshot}`, '--no-password', `--dbname=${dbname}`],
+          env,
+        );
+        return counted;
+      },
+      { isolationLevel: 'repeatable read', accessMode: 'read only' },
+    );
+  } else {
+    throw new BackupUnavailableError(
+      `${handle.location}: only the process holding the embedded database can copy its data folder. ` +
+        'Its scheduled backup runs there (BACKUP_CRON); to back up now, stop it and run backup create again.',
+    );
+  }
+  try {
+    const dumpPath = path.join(outDir, names.dump);
+    fs.renameSync(dumpPartial, dumpPath);
+    const manifest = backupManifestSchema.parse({
+      format: 'botcriptofy-backup',
+      formatVersion: 1,
+      kind,
+      createdAt: createdAt.toISOString(),
+      productVersion: options.productVersion,
+      source: {
+        driver: handle.driver === 'pglite' ? 'pglite' : 'postgres',
+        location: handle.location,
+        serverVersion: inventory.serverVersion,
+        timescaledb: inventory.timescaledb,
+      },
+      dump: { file: names.dump, bytes: fs.statSync(dumpPath).size, sha256: await sha256OfFile(dumpPath), tool },
+      migrations: inventory.migrations,
+      tables: inventory.tables,
+      totalRows: inventory.totalRows,
+      auditHead: inventory.auditHead,
+      elapsedMs: Math.round(performance.now() - started),
+    } satisfies BackupManifest);
+    const manifestPath = path.join(outDir, names.manifest);
+    writeFileAtomically(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+    await appendAudit(handle.db, {
+      actorKind: 'system',
+      actorId: options.actorId,
+      action: 'backup.create',
+      outcome: 'ok',
+      details: {
+        file: names.dump,
+        kind,
+        bytes: manifest.dump.bytes,
+        sha256: manifest.dump.sha256,
+        tables: Object.keys(manifest.tables).length,
+        rows: manifest.totalRows,
+        auditHeadId: manifest.auditHead.lastId,
+      },
+    });
+    return { manifest, manifestPath, dumpPath };
+  } finally {
+    fs.rmSync(dumpPartial, { force: true });
+  }
+}
+
+export interface VerifiedBackup extends RestoreCheck {
+  readonly manifest: BackupManifest;
+  readonly dumpPath: string;
+  /** Where it was restored to be checked. */
+  readonly scratch: string;
+}
+
+/**
+ * Checks a backup without touching the live database: the dump's SHA-256, then a restore into
+ * a scratch database (an in-memory PGlite for an embedded image; a new database on the server
+ * of `url`, dropped afterwards, for a pg_dump), whose row counts and audit chain must be the
+ * manifest's. Throws BackupCorruptError naming the first thing that differs.
+ */
+export async function verifyBackup(file: string, options: { url?: string | undefined } = {}): Promise<VerifiedBackup> {
+  const { manifest, dumpPath } = await openBackup(file);
+  if (manifest.kind === 'pglite-data-dir') {
+    const image = new Blob([fs.readFileSync(dumpPath)]);
+    const check = await withScratchEmbedded(
+      image,
+      (db) => checkAgainstManifest(db, manifest, `backup ${manifest.dump.file} restored`),
+      dumpPath,
+    );
+    return { ...check, manifest, dumpPath, scratch: 'an in-memory embedded database' };
+  }
+  if (!options.url)
+    throw new UsageError(
+      `backup ${manifest.dump.file} is a PostgreSQL server dump: verifying it restores it into a scratch database on a server, so set DATABASE_URL (the scratch database is created there and dropped)`,
+    );
+  const admin = postgres(options.url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  const name = `botcriptofy_verify_${crypto.randomBytes(6).toString('hex')}`;
+  try {
+    await admin.unsafe(`create database "${name}"`);
+    try {
+      const scratchUrl = new URL(options.url);
+      scratchUrl.pathname = `/${name}`;
+      const scratch = await openDatabase({ url: scratchUrl.toString(), dataDir: '', poolMax: 2 });
+      try {
+        await pgRestore(scratch, scratchUrl.toString(), dumpPath, manifest);
+        const check = await checkAgainstManifest(scratch.db, manifest, `backup ${manifest.dump.file} restored`);
+        return { ...check, manifest, dumpPath, scratch: `scratch database ${name} (dropped)` };
+      } finally {
+        await scratch.close();
+      }
+    } finally {
+      await admin.unsafe(`drop database if exists "${name}" with (force)`);
+    }
+  } finally {
+    await admin.end({ timeout: 2 });
+  }
+}
+
+export interface RestoreOptions {
+  readonly file: string;
+  /** DATABASE_URL: restore into that (empty) database; unset: into DATA_DIR's (empty) embedded folder. */
+  readonly url?: string | undefined;
+  readonly dataDir: string;
+  readonly actorId: string;
+}
+
+export interface RestoredBackup extends RestoreCheck {
+  readonly manifest: BackupManifest;
+  readonly location: string;
+}
+
+/**
+ * Restores a backup into an empty database only — the embedded data folder must be missing or
+ * empty, the server's database must hold no table — then checks the result against the
+ * manifest (row counts, the audit chain and its recorded head) and records the restore in the
+ * audit log. The dump's SHA-256 is checked before anything is written.
+ */
+export async function restoreBackup(options: RestoreOptions): Promise<RestoredBackup> {
+  const { manifest, dumpPath } = await openBackup(options.file);
+  const what = `backup ${manifest.dump.file} restored`;
+  let handle: DatabaseHandle;
+  if (!options.url) {
+    if (manifest.kind !== 'pglite-data-dir')
+      throw new UsageError(
+        `backup ${manifest.dump.file} is a PostgreSQL server dump (pg_dump): set DATABASE_URL to an empty database to restore it there`,
+      );
+    const folder = path.join(options.dataDir, 'pglite');
+    if (fs.existsSync(folder) && fs.readdirSync(folder).length > 0) throw embeddedNotEmpty(folder);
+    try {
+      handle = await openDatabase({ dataDir: options.dataDir, fromImage: new Blob([fs.readFileSync(dumpPath)]) });
+    } catch (error) {
+      if (error instanceof EmbeddedFolderNotEmptyError) throw embeddedNotEmpty(folder);
+      throw error;
+    }
+  } else {
+    if (manifest.kind !== 'pg-dump-custom')
+      throw new UsageError(
+        `backup ${manifest.dump.file} is an embedded database's data folder: unset DATABASE_URL to restore it into DATA_DIR (an empty folder)`,
+      );
+    handle = await openDatabase({ url: options.url, dataDir: options.dataDir, poolMax: 2 });
+    try {
+      const tables = await listTables(handle.db);
+      if (tables.length > 0)
+        throw new RestoreTargetNotEmptyError(
+          `Refusing to restore over live data: ${handle.location} already holds ${tables.length} tables (${tables.slice(0, 3).join(', ')}…). ` +
+            'Restore only into an empty database: create a new one (createdb) and point DATABASE_URL at it.',
+        );
+      await pgRestore(handle, options.url, dumpPath, manifest);
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  }
+  try {
+    const check = await checkAgainstManifest(handle.db, manifest, what);
+    await appendAudit(handle.db, {
+      actorKind: 'system',
+      actorId: options.actorId,
+      action: 'backup.restore',
+      outcome: 'ok',
+      details: {
+        file: manifest.dump.file,
+        sha256: manifest.dump.sha256,
+        backupCreatedAt: manifest.createdAt,
+        rows: check.totalRows,
+        auditHeadId: manifest.auditHead.lastId,
+      },
+    });
+    return { ...check, manifest, location: handle.location };
+  } finally {
+    await handle.close();
+  }
+}
+
+function embeddedNotEmpty(folder: string): RestoreTargetNotEmptyError {
+  return new RestoreTargetNotEmptyError(
+    `Refusing to restore over live data: ${folder} already holds a database. Restore only into an empty data folder: ` +
+      `stop every botcriptofy process on it, then move it away (mv "${folder}" "${folder}.old") or set DATA_DIR to a new folder, and run restore again.`,
+  );
+}
+
+/** An in-memory embedded database started from an image, for `work`, then closed. */
+async function withScratchEmbedded<T>(image: Blob, work: (db: DatabaseHandle['db']) => Promise<T>, file?: string): Promise<T> {
+  let scratch: DatabaseHandle;
+  try {
+    scratch = await openDatabase({ dataDir: '', inMemory: true, fromImage: image });
+  } catch (error) {
+    if (file === undefined) throw error;
+    // The SHA-256 matched, so the file is what was written: the image itself is unusable.
+    throw new BackupCorruptError(
+      `backup ${file} cannot be opened as an embedded database: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  try {
+    return await work(scratch.db);
+  } finally {
+    await scratch.close();
+  }
+}
+
+async function serverMajor(handle: DatabaseHandle): Promise<number> {
+  const [row] = await queryRows<{ version: string }>(handle.db, sql`select current_setting('server_version_num') as version`);
+  return Math.floor(Number(row?.version) / 10_000);
+}
+
+/**
+ * pg_restore into an empty database, in one transaction (all or nothing), without the source's
+ * owners and grants (the target's user owns what it restores). A source with TimescaleDB gets
+ * the extension's documented pre- and post-restore steps around it.
+ */
+async function pgRestore(target: DatabaseHandle, url: string, dumpPath: string, manifest: BackupManifest): Promise<void> {
+  const pgRestoreTool = await findPgTool('pg_restore', Number(manifest.source.serverVersion.split('.')[0]) || 0);
+  const { dbname, env } = libpqConnection(url);
+  if (manifest.source.timescaledb) {
+    await target.db.execute(sql`create extension if not exists timescaledb`);
+    await target.db.execute(sql`select timescaledb_pre_restore()`);
+  }
+  await runPgTool(
+    pgRestoreTool,
+    ['--no-owner', '--no-privileges', '--exit-on-error', '--single-transaction', '--no-password', `--dbname=${dbname}`, dumpPath],
+    env,
+  );
+  if (manifest.source.timescaledb) await target.db.execute(sql`select timescaledb_post_restore()`);
+}
