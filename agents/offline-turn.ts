@@ -1,7 +1,7 @@
 import { changesSomething, TOOLS, invokeTool, type ToolContext, type ToolOutcome } from '../tools/index.ts';
 import { refusalDetail, reportActions, type ActionReport } from './actions.ts';
 import type { GateReason } from './answer-gate.ts';
-import { detectLocale } from '../i18n/index.ts';
+import { detectLocale, type Locale } from '../i18n/index.ts';
 import { routeMessage, type AgentName } from './intents.ts';
 import { renderToolResult } from './templates.ts';
 
@@ -175,9 +175,10 @@ export async function answerOffline(
   agent: AgentName,
   message: string,
   reason: OfflineReason = 'offline',
+  readerLocale?: Locale,
 ): Promise<TurnResult> {
   const started = performance.now();
-  const locale = detectLocale(message);
+  const locale = readerLocale ?? detectLocale(message);
   const notice = locale === 'en' ? NOTICES[reason].en : NOTICES[reason].pt;
   const route = routeMessage(agent, message, ctx.now());
   const elapsed = () => Math.round((performance.now() - started) * 100) / 100;

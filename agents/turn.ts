@@ -17,7 +17,7 @@ import { checkGrounding } from './grounding.ts';
 import { agentToolNames, TURN_KEY, type TurnState } from './mastra-tools.ts';
 import { describeError, type ModelGateway, type ModelMeter } from './model.ts';
 import { answerOffline, joinAnswer, renderReads, type OfflineReason, type TurnResult, type TurnToolCall } from './offline-turn.ts';
-import { detectLocale } from '../i18n/index.ts';
+import { detectLocale, type Locale } from '../i18n/index.ts';
 import { routeMessage, type AgentName } from './intents.ts';
 
 export interface AgentRuntime {
@@ -39,6 +39,8 @@ export interface TurnRequest {
   readonly channel?: string;
   /** Answer with the router and templates without asking the model. */
   readonly offline?: boolean;
+  /** The reader's language setting (a linked Telegram person's); absent: the message's language. */
+  readonly locale?: Locale | undefined;
 }
 
 /** Model calls a turn may make: a tool call, one repair, the answer, one spare. */
@@ -115,7 +117,10 @@ async function answer(
   const { agent, message } = request;
   const ctx: ToolContext = { ...request.ctx, agent };
   const elapsed = () => Math.round((performance.now() - started) * 100) / 100;
-  const offline = async (reason: OfflineReason) => ({ ...(await answerOffline(ctx, agent, message, reason)), elapsedMs: elapsed() });
+  const offline = async (reason: OfflineReason) => ({
+    ...(await answerOffline(ctx, agent, message, reason, request.locale)),
+    elapsedMs: elapsed(),
+  });
   if (request.offline) return offline('not used');
   const status = await runtime.gateway.status();
   if (status.state !== 'ready') {
@@ -217,7 +222,7 @@ async function answer(
     }
     text = '';
   }
-  const locale = detectLocale(message);
+  const locale = request.locale ?? detectLocale(message);
   const actions = reportActions(agent, message, frame.outcomes, locale);
   if (frame.stop) {
     const body = invalidArgumentsAnswer(locale, frame.stop);
@@ -287,7 +292,9 @@ async function answer(
     });
   }
   // No tool ran: the router stands in for the model (its calls are marked as the router's).
-  const fallback = routeMessage(agent, message, ctx.now()) ? await answerOffline(ctx, agent, message, 'unverified') : undefined;
+  const fallback = routeMessage(agent, message, ctx.now())
+    ? await answerOffline(ctx, agent, message, 'unverified', request.locale)
+    : undefined;
   if (fallback) {
     return {
       ...fallback,

@@ -15,3 +15,18 @@ export {
   numberToDecimal,
 } from './format.ts';
 export { detectLocale, localeScores } from './detect.ts';
+export {
+  pick,
+  countOf,
+  nounFor,
+  statusWord,
+  venueOf,
+  venueWord,
+  readerError,
+  pauseReasonText,
+  parseLanguage,
+  LANGUAGE_NAMES,
+  type CountedNoun,
+  type Failure,
+  type Venue,
+} from './messages.ts';

@@ -23,4 +23,4 @@ export {
   type LinkedPerson,
   type RedeemResult,
 } from './telegram-links.ts';
-export { traderUser, userByEmail, type PersonOfEmail } from './users.ts';
+export { traderUser, userByEmail, setPersonLocale, type PersonOfEmail } from './users.ts';

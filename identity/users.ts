@@ -1,4 +1,4 @@
-import { asc, sql } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import { selectScoped, users, type Database, type TenantScope } from '../db/index.ts';
 import type { Locale } from '../i18n/index.ts';
 
@@ -25,4 +25,13 @@ export async function userByEmail(db: Database, email: string): Promise<PersonOf
 export async function traderUser(db: Database, scope: TenantScope): Promise<{ userId: string; email: string; locale: Locale } | undefined> {
   const [row] = await selectScoped(db, scope, users, { orderBy: asc(users.createdAt), limit: 1 });
   return row ? { userId: row.id, email: row.email, locale: row.locale } : undefined;
+}
+
+/** A person's language setting, as they chose it (Telegram's /language, later the web). Whether it changed. */
+export async function setPersonLocale(db: Database, userId: string, locale: Locale, now: Date): Promise<boolean> {
+  const [before] = await db.select({ locale: users.locale }).from(users).where(eq(users.id, userId));
+  if (!before) return false;
+  if (before.locale === locale) return false;
+  await db.update(users).set({ locale, updatedAt: now }).where(eq(users.id, userId));
+  return true;
 }

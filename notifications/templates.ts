@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { formatBase, formatDateTime, formatMoneyCents, formatPct, formatPrice, formatQuote, type Locale } from '../i18n/index.ts';
+import {
+  formatBase,
+  formatDateTime,
+  formatMoneyCents,
+  formatPct,
+  formatPrice,
+  formatQuote,
+  pauseReasonText,
+  type Locale,
+} from '../i18n/index.ts';
 import { escapeHtml as h, splitPair } from './format.ts';
 import { ProductError } from '../errors/index.ts';
 
@@ -265,8 +274,8 @@ export const renderers: { [T in NotificationType]: Renderer<T> } = {
   bot_paused: (p, locale) =>
     html(
       (pt(locale)
-        ? [`⏸️ <b>Robô pausado</b>: ${botLabel(p)}`, `Motivo: ${h(p.reason)}`]
-        : [`⏸️ <b>Bot paused</b>: ${botLabel(p)}`, `Reason: ${h(p.reason)}`]
+        ? [`⏸️ <b>Robô pausado</b>: ${botLabel(p)}`, h(pauseReasonText(p.reason, locale))]
+        : [`⏸️ <b>Bot paused</b>: ${botLabel(p)}`, h(pauseReasonText(p.reason, locale))]
       ).join('\n'),
     ),
   security_alert: (p, locale) => {

@@ -2,7 +2,7 @@ import type { Telegram } from 'telegraf';
 import { z } from 'zod';
 import type { Database } from '../db/index.ts';
 import { linkedDeciders, linkedUsers, userNames, type LinkedPerson } from '../identity/index.ts';
-import type { Locale } from '../i18n/index.ts';
+import { readerError, statusWord, type Locale } from '../i18n/index.ts';
 import type { Logger } from '../observability/index.ts';
 import {
   announcedApprovalKeys,
@@ -16,7 +16,7 @@ import {
   type ToolContext,
 } from '../tools/index.ts';
 import { enqueueNotification, renderNotification } from './outbox/index.ts';
-import { t } from './texts.ts';
+import { departmentName, t } from './texts.ts';
 
 // Risky tool calls wait in `approvals`; here they reach the people who may decide them (the
 // department's head, the CEO, admins) as outbox notifications with Approve/Reject buttons,
@@ -88,7 +88,7 @@ export async function announcePendingApprovals(services: ApprovalServices, onlyI
         payload: {
           approvalId: approval.id,
           tool: approval.tool,
-          summary: approval.summary.slice(0, 1000),
+          summary: summaryIn(approval, decider.locale),
           ...(requestedBy ? { requestedBy } : {}),
           expiresAt: approval.expiresAt.toISOString(),
         },
@@ -141,8 +141,8 @@ export async function onApprovalButton(
       await press.answer(
         t(
           locale,
-          `Não: só o responsável de ${approval.approverDepartment} ou o CEO pode decidir esta aprovação.`,
-          `No: only the ${approval.approverDepartment} head or the CEO may decide this approval.`,
+          `Não: só o responsável de ${departmentName(approval.approverDepartment, 'pt-BR')} ou o CEO pode decidir esta aprovação.`,
+          `No: only the ${departmentName(approval.approverDepartment, 'en')} head or the CEO may decide this approval.`,
         ),
         true,
       );
@@ -165,7 +165,11 @@ export async function onApprovalButton(
     await showDecision(services, approval, press, decidedBy);
     return;
   }
-  const failure = result.outcome && !result.outcome.ok ? result.outcome.message : undefined;
+  // What went wrong, as a sentence for the people who read it; the technical reason stays in the log and the approval's row.
+  const technical = result.outcome && !result.outcome.ok ? result.outcome : undefined;
+  if (technical) logger.warn({ approvalId: approval.id, tool: approval.tool, reason: technical.message }, 'an approved action failed');
+  const failureFor = (reader: Locale) => (technical ? readerError(technical, reader) : undefined);
+  const failure = failureFor(locale);
   await press.answer(
     result.status === 'executed'
       ? t(locale, 'Aprovada e executada.', 'Approved and executed.')
@@ -174,18 +178,19 @@ export async function onApprovalButton(
         : t(locale, `Aprovada, mas a execução falhou: ${failure ?? ''}`, `Approved, but it failed: ${failure ?? ''}`),
     result.status === 'failed',
   );
-  await showDecision(services, approval, press, person.actor.name, failure);
+  await showDecision(services, approval, press, person.actor.name, failureFor);
   if (approval.requestedByUserId && approval.requestedByUserId !== person.userId) {
+    const requesterLocale = (await linkedUsers(db, [approval.requestedByUserId]))[0]?.locale ?? locale;
     await enqueueNotification(db, {
       tenantId: approval.tenantId,
       to: { userId: approval.requestedByUserId },
       type: 'approval_decided',
       payload: {
         approvalId: approval.id,
-        summary: approval.summary.slice(0, 1000),
+        summary: summaryIn(approval, requesterLocale),
         decision: result.status,
         decidedBy: person.actor.name,
-        ...(failure ? { note: failure.slice(0, 1000) } : {}),
+        ...(technical ? { note: failureFor(requesterLocale)! } : {}),
       },
       dedupeKey: `approval:${approval.id}:decided`,
     });
@@ -198,26 +203,13 @@ async function nameOf(db: Database, userId: string): Promise<string | undefined>
   return (await userNames(db, [userId])).get(userId);
 }
 
-function statusWord(status: string, locale: Locale): string {
-  const words: Record<string, [string, string]> = {
-    approved: ['aprovada', 'approved'],
-    executed: ['aprovada e executada', 'approved and executed'],
-    failed: ['aprovada, com falha na execução', 'approved, failed to run'],
-    rejected: ['rejeitada', 'rejected'],
-    expired: ['expirada', 'expired'],
-    pending: ['pendente', 'pending'],
-  };
-  const word = words[status];
-  return word ? (locale === 'en' ? word[1] : word[0]) : status;
-}
-
 /** Replaces the buttons of every copy of the request (each decider's, and the pressed one) with the decision. */
 async function showDecision(
   services: ApprovalServices,
   approval: ApprovalRow,
   pressed: ButtonPress,
   decidedBy: string | undefined,
-  note?: string,
+  note?: (reader: Locale) => string | undefined,
 ): Promise<void> {
   const { db, telegram, logger } = services;
   const decision =
@@ -249,10 +241,10 @@ async function showDecision(
       'approval_decided',
       {
         approvalId: approval.id,
-        summary: approval.summary.slice(0, 1000),
+        summary: summaryIn(approval, target.locale),
         decision,
         ...(decidedBy ? { decidedBy } : {}),
-        ...(note ? { note: note.slice(0, 1000) } : {}),
+        ...(note?.(target.locale) ? { note: note(target.locale)! } : {}),
       },
       target.locale,
     );
@@ -284,10 +276,21 @@ export async function approvalCard(db: Database, approval: ApprovalRow, locale: 
     {
       approvalId: approval.id,
       tool: approval.tool,
-      summary: approval.summary.slice(0, 1000),
+      summary: summaryIn(approval, locale),
       ...(requestedBy ? { requestedBy } : {}),
       expiresAt: approval.expiresAt.toISOString(),
     },
     locale,
   );
+}
+
+/**
+ * The approval's summary in a reader's language: the tool's own summary of the stored
+ * arguments (the row keeps the English one written when it was asked for, for the audit).
+ */
+export function summaryIn(approval: ApprovalRow, locale: Locale): string {
+  const tool = TOOLS.get(approval.tool);
+  const parsed = tool?.input.safeParse(approval.args);
+  const summary = tool?.summarize && parsed?.success ? tool.summarize(parsed.data, locale) : approval.summary;
+  return summary.slice(0, 1000);
 }

@@ -5,8 +5,8 @@ import { z } from 'zod';
 import { settleTurns, type AgentRuntime } from '../agents/index.ts';
 import type { BillingService } from '../billing/index.ts';
 import type { Database } from '../db/index.ts';
-import { groupDepartment, linkedPerson, redeemLinkCode, unlinkTelegram, type LinkedPerson } from '../identity/index.ts';
-import type { Locale } from '../i18n/index.ts';
+import { groupDepartment, linkedPerson, redeemLinkCode, setPersonLocale, unlinkTelegram, type LinkedPerson } from '../identity/index.ts';
+import { LANGUAGE_NAMES, locales, parseLanguage, type Locale } from '../i18n/index.ts';
 import type { Logger } from '../observability/index.ts';
 import type { ToolContext, TradingAccess } from '../tools/index.ts';
 import type { MarketDataSource } from '../trading/index.ts';
@@ -38,7 +38,6 @@ import {
   departmentName,
   failureText,
   linkFailureText,
-  replyLocale,
   staffHelp,
   t,
   telegramLocale,
@@ -113,6 +112,12 @@ export function parseCommand(text: string): ParsedCommand | undefined {
   return loose ? { name: loose[1]!.toLowerCase(), mention: undefined, rest: '', valid: false } : undefined;
 }
 
+/** `lang:pt-BR|en`, the /language buttons. */
+const languageButton = z
+  .string()
+  .regex(/^lang:/)
+  .transform((data) => data.slice(5))
+  .pipe(z.enum(locales));
 const linkCode = z.string().regex(/^[A-Za-z0-9-]{6,64}$/);
 const webhookUpdate = z.looseObject({ update_id: z.number().int().nonnegative() });
 
@@ -139,7 +144,7 @@ const TRADER_HANDLERS: ReadonlyMap<string, CommandHandler> = new Map<string, Com
 const STAFF_COMMANDS = new Set(['ask', 'report', 'approvals']);
 const TRADER_COMMANDS = new Set(TRADER_HANDLERS.keys());
 /** Command names kept as metric labels (anything else is counted as /other). */
-const KNOWN_COMMANDS = new Set([...STAFF_COMMANDS, ...TRADER_COMMANDS, 'start', 'help', 'unlink', 'invalid']);
+const KNOWN_COMMANDS = new Set([...STAFF_COMMANDS, ...TRADER_COMMANDS, 'start', 'help', 'unlink', 'language', 'invalid']);
 /** People who wrote without being linked: told once a day at most. */
 const STRANGER_QUIET_MS = 24 * 3_600_000;
 const MAX_REMEMBERED = 10_000;
@@ -298,6 +303,11 @@ export class TelegramDoor {
     await settleTurns(this.options.agents);
   }
 
+  /** Whether this update was taken (handled, being handled or queued; the last 10,000 remembered): with idle(), a test knows its updates are done. */
+  hasTaken(updateId: number): boolean {
+    return this.recentUpdates.has(updateId);
+  }
+
   /** Waits until no update is being handled; false when `timeoutMs` passed first. */
   async idle(timeoutMs = 30_000): Promise<boolean> {
     return this.scheduler.idle(timeoutMs);
@@ -368,6 +378,7 @@ export class TelegramDoor {
       reply: (markdown, keyboard) => sendMarkdown(this.out, chatId, markdown, keyboard, this.logger),
       photo: (png, caption) => sendPhoto(this.out, chatId, png, caption),
       typing: (work) => withTyping(this.bot.telegram, chatId, work),
+      logger: this.logger,
     };
   }
 
@@ -400,7 +411,8 @@ export class TelegramDoor {
     const person = await linkedPerson(this.options.db, from.id);
     if (command?.name === 'start' && command.valid) return this.onStart(from, chatId, person, command.rest);
     if (!person) return this.onStranger(from, chatId);
-    const locale = replyLocale(command ? command.rest : text, person.locale);
+    // The person's own language setting (/language changes it), whatever the message's words.
+    const locale = person.locale;
     const ctx = this.updateContext(person, chatId, locale);
     if (text === undefined) {
       this.setKind('non-text');
@@ -432,6 +444,7 @@ export class TelegramDoor {
     if (!command.valid) return void (await ctx.reply(unknownCommandText(command.name, locale)));
     const args = command.rest === '' ? [] : command.rest.split(/\s+/);
     if (command.name === 'help') return this.help(ctx);
+    if (command.name === 'language') return this.languageCommand(ctx, command.rest);
     if (command.name === 'unlink') {
       await unlinkTelegram(this.options.db, { telegramUserId: person.telegramUserId }, this.now());
       await ctx.reply(
@@ -482,6 +495,32 @@ export class TelegramDoor {
         decidesApprovals(ctx),
         reports,
       ),
+    );
+  }
+
+  /** /language [pt|en]: shows the setting with a button per language, or sets it. */
+  private async languageCommand(ctx: UpdateContext, rest: string): Promise<void> {
+    const { locale, person } = ctx;
+    if (rest === '') {
+      await ctx.reply(
+        t(locale, `🌐 Idioma: **${LANGUAGE_NAMES[locale]}**. Escolha:`, `🌐 Language: **${LANGUAGE_NAMES[locale]}**. Choose:`),
+        { inline_keyboard: [locales.map((l) => ({ text: LANGUAGE_NAMES[l], callback_data: `lang:${l}` }))] },
+      );
+      return;
+    }
+    const chosen = parseLanguage(rest);
+    if (!chosen) return void (await ctx.reply(t(locale, 'Uso: /language pt ou /language en', 'Usage: /language pt or /language en')));
+    await ctx.reply(await this.setLanguage(person, chosen));
+  }
+
+  /** Stores the person's language and says so in it. */
+  private async setLanguage(person: LinkedPerson, chosen: Locale): Promise<string> {
+    const changed = await setPersonLocale(this.options.db, person.userId, chosen, this.now());
+    this.logger.info({ userId: person.userId, locale: chosen, changed }, 'language setting chosen on Telegram');
+    return t(
+      chosen,
+      `✅ Pronto: falo com você em ${LANGUAGE_NAMES[chosen]}. Envie /help para ver os comandos.`,
+      `✅ Done: I will talk to you in ${LANGUAGE_NAMES[chosen]}. Send /help for the commands.`,
     );
   }
 
@@ -571,7 +610,7 @@ export class TelegramDoor {
       ? command.valid && (!command.mention || command.mention.toLowerCase() === username?.toLowerCase())
       : (mention?.test(text) ?? false) || repliesToBot;
     if (!addressed) return this.setKind('ignored');
-    const locale = replyLocale(command ? command.rest : text, person.locale);
+    const locale = person.locale;
     const ctx = this.updateContext(person, message.chat.id, locale);
     if (text.length > MAX_MESSAGE_CHARS) return void (await ctx.reply(tooLongText(text.length, locale)));
     const channel = `telegram-group:${message.chat.id}`;
@@ -617,6 +656,22 @@ export class TelegramDoor {
         .answerCbQuery(text.slice(0, 200), { show_alert: alert })
         .catch((error: unknown) => this.logger.debug({ reason: describe(error) }, 'answerCallbackQuery failed'));
     };
+    const language = languageButton.safeParse(data);
+    if (language.success) {
+      this.setKind('language');
+      if (!person || chatId === undefined) return answer(t(locale, 'Este botão não é para você.', 'This button is not for you.'), true);
+      const text = await this.setLanguage(person, language.data);
+      await answer(LANGUAGE_NAMES[language.data]);
+      if (messageId !== undefined)
+        await this.bot.telegram
+          .editMessageText(chatId, messageId, undefined, markdownToTelegramHtml(text), {
+            parse_mode: 'HTML',
+            reply_markup: { inline_keyboard: [] },
+          })
+          .catch(async () => void (await sendMarkdown(this.out, chatId, text, undefined, this.logger)));
+      else await sendMarkdown(this.out, chatId, text, undefined, this.logger);
+      return;
+    }
     const approval = approvalButton.safeParse(data);
     if (approval.success) {
       this.setKind('approval');

@@ -37,12 +37,35 @@ export async function agentTurn(
   channel: string,
   heading?: string,
 ): Promise<void> {
-  const turn = await ctx.typing(() => runTurn(deps.agents, { agent, message, ctx: ctx.tools, channel }));
+  const turn = await ctx.typing(() => runTurn(deps.agents, { agent, message, ctx: ctx.tools, channel, locale: ctx.locale }));
   const timing = updateTiming.getStore();
   if (timing) timing.modelMs += turn.modelMs;
-  await ctx.reply(heading ? `**${heading}:**\n${turn.answer}` : turn.answer);
+  const answer = withoutOfflineNotice(ctx, turn.mode, turn.answer);
+  await ctx.reply(heading ? `**${heading}:**\n${answer}` : answer);
   const pending = turn.outcomes.flatMap((o) => ('pendingApproval' in o ? [o.pendingApproval.id] : []));
   if (pending.length > 0) await deps.onPendingApprovals(pending);
+}
+
+/** Staff told the model is offline, and when: once every OFFLINE_NOTICE_MS per person. */
+const offlineNoticeGiven = new Map<string, number>();
+const OFFLINE_NOTICE_MS = 6 * 3_600_000;
+
+/**
+ * An answer written without the model, without the agents' "(model offline: …)" line: a
+ * customer never reads it (the answer is the same to them), staff read a short note once in a
+ * while, so they know why answers are plainer.
+ */
+function withoutOfflineNotice(ctx: UpdateContext, mode: string, answer: string): string {
+  if (mode !== 'offline') return answer;
+  const body = answer.replace(/^\([^)\n]*\)\s*/, '');
+  if (ctx.person.actor.kind !== 'staff') return body;
+  const now = ctx.tools.now().getTime();
+  const last = offlineNoticeGiven.get(ctx.person.userId);
+  if (last !== undefined && now - last < OFFLINE_NOTICE_MS) return body;
+  offlineNoticeGiven.delete(ctx.person.userId);
+  offlineNoticeGiven.set(ctx.person.userId, now);
+  if (offlineNoticeGiven.size > 10_000) offlineNoticeGiven.delete(offlineNoticeGiven.keys().next().value!);
+  return `_${t(ctx.locale, '(modelo offline)', '(model offline)')}_\n${body}`;
 }
 
 export async function askCommand(ctx: UpdateContext, deps: AgentTurnDeps, rest: string, channel: string): Promise<void> {

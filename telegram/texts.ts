@@ -1,23 +1,13 @@
-import { departmentName, detectLocale, type AgentName } from '../agents/index.ts';
+import { departmentName, type AgentName } from '../agents/index.ts';
 
 export { departmentName };
-import type { Locale } from '../i18n/index.ts';
+import { pick, type Locale } from '../i18n/index.ts';
 import { escapeMarkdown } from './markdown.ts';
 
 // What the door itself says (agents write their own answers), in pt-BR and English. Texts
 // are Markdown for `sendMarkdown`: values from data go through escapeMarkdown first.
 
-export const t = (locale: Locale, pt: string, en: string): string => (locale === 'en' ? en : pt);
-
-/**
- * The language to answer in: the message's own when it says enough to tell (three words or
- * more), otherwise the person's setting.
- */
-export function replyLocale(text: string | undefined, fallback: Locale): Locale {
-  if (!text) return fallback;
-  const words = text.replace(/^\/\S+/, '').match(/\p{L}{2,}/gu) ?? [];
-  return words.length >= 3 ? detectLocale(text) : fallback;
-}
+export const t = pick;
 
 /** An unknown person's language from Telegram's language_code; undefined when not given. */
 export function telegramLocale(languageCode: string | undefined): Locale | undefined {
@@ -64,7 +54,7 @@ export function linkFailureText(
 export function staffHelp(locale: Locale, home: AgentName, askable: readonly AgentName[], decides: boolean, reports: boolean): string {
   const others = askable
     .filter((a) => a !== home)
-    .map((a) => a)
+    .map((a) => departmentName(a, locale))
     .join(', ');
   const lines =
     locale === 'en'
@@ -76,6 +66,7 @@ export function staffHelp(locale: Locale, home: AgentName, askable: readonly Age
             : '/ask DEPARTMENT question — another department (your role allows only your own)',
           ...(decides ? ['/approvals — pending approvals you decide, with buttons'] : []),
           ...(reports ? ['/report — company KPIs now, with the revenue and MRR chart'] : []),
+          '/language — the language I answer in (Português or English)',
           '/unlink — disconnect this Telegram account',
           '/help — this message',
         ]
@@ -87,6 +78,7 @@ export function staffHelp(locale: Locale, home: AgentName, askable: readonly Age
             : '/ask DEPARTAMENTO pergunta — outro departamento (seu cargo só permite o seu)',
           ...(decides ? ['/approvals — aprovações pendentes que você decide, com botões'] : []),
           ...(reports ? ['/report — indicadores da empresa agora, com o gráfico de receita e MRR'] : []),
+          '/language — o idioma das respostas (Português ou English)',
           '/unlink — desconectar esta conta do Telegram',
           '/help — esta mensagem',
         ];
@@ -108,6 +100,7 @@ export function traderHelp(locale: Locale): string {
           '/backtest STRATEGY SYMBOL [TIMEFRAME] [DAYS] — e.g. /backtest rsi BTC/USDT 1h 30',
           '/chart N — the equity chart of bot N',
           '/plan — your plan and its limits',
+          '/language — the language I answer in (Português or English)',
           '/unlink — disconnect this Telegram account',
           'Anything else you write goes to Support.',
         ]
@@ -123,6 +116,7 @@ export function traderHelp(locale: Locale): string {
           '/backtest ESTRATÉGIA PAR [TIMEFRAME] [DIAS] — ex.: /backtest rsi BTC/USDT 1h 30',
           '/chart N — o gráfico de patrimônio do robô N',
           '/plan — seu plano e os limites',
+          '/language — o idioma das respostas (Português ou English)',
           '/unlink — desconectar esta conta do Telegram',
           'O que mais você escrever vai para o SAC.',
         ]

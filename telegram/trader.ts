@@ -5,9 +5,9 @@ import { STRATEGIES } from '../trading/index.ts';
 import { equityChart } from './charts/index.ts';
 import { escapeMarkdown as md } from './markdown.ts';
 import type { InlineKeyboard } from './send.ts';
-import { callTool, type UpdateContext } from './update-context.ts';
+import { callTool, failureSentence, type ToolCall, type UpdateContext } from './update-context.ts';
 import { t } from './texts.ts';
-import { intlLocale, type Locale } from '../i18n/index.ts';
+import { countOf, intlLocale, readerError, statusWord, type Locale } from '../i18n/index.ts';
 
 // A trader's commands (freqtrade's, where they exist). Every figure comes from a tool called
 // as the trader, so the tool layer's scope is what keeps one trader out of another's data.
@@ -36,17 +36,8 @@ const pct = (value: number | null, locale: Locale, signed = false) =>
   value === null ? '–' : `${signed && value > 0 ? '+' : ''}${numberFormat(locale, 2).format(value)} %`;
 const shortId = (id: string) => id.slice(0, 8);
 
-const STATUS: Record<string, [string, string, string]> = {
-  running: ['▶️', 'rodando', 'running'],
-  stopped: ['⏹', 'parado', 'stopped'],
-  paused: ['⏸', 'pausado', 'paused'],
-  error: ['⚠️', 'com erro', 'error'],
-  frozen: ['🧊', 'congelado', 'frozen'],
-};
-const statusText = (status: string, locale: Locale) => {
-  const s = STATUS[status];
-  return s ? `${s[0]} ${locale === 'en' ? s[2] : s[1]}` : md(status);
-};
+const STATUS_ICONS: Record<string, string> = { running: '▶️', stopped: '⏹', paused: '⏸', error: '⚠️', frozen: '🧊' };
+const statusText = (status: string, locale: Locale) => `${STATUS_ICONS[status] ?? '•'} ${md(statusWord(status, locale))}`;
 
 // ---- argument schemas (everything a user types is checked before anything runs)
 
@@ -95,14 +86,15 @@ export function usage(command: string, locale: Locale): string {
   return line ? t(locale, line[0], line[1]) : '';
 }
 
-const failed = (ctx: UpdateContext, message: string) => ctx.reply(`⚠️ ${md(message)}`);
+/** A failed tool call, told as a sentence for the trader (the technical reason is logged and audited). */
+const failed = (ctx: UpdateContext, call: Extract<ToolCall<unknown>, { ok: false }>) => ctx.reply(`⚠️ ${md(failureSentence(ctx, call))}`);
 
 // ---- the commands
 
 async function listBots(ctx: UpdateContext): Promise<Bot[] | undefined> {
   const call = await callTool<{ bots: Bot[]; running: number }>(ctx, 'bots_overview', {});
   if (!call.ok) {
-    await failed(ctx, call.message);
+    await failed(ctx, call);
     return undefined;
   }
   return call.result.bots;
@@ -147,7 +139,11 @@ export async function botsCommand(ctx: UpdateContext): Promise<void> {
   );
   await ctx.reply(
     [
-      t(locale, `🤖 **Seus robôs** (${list.length}, ${running} rodando)`, `🤖 **Your bots** (${list.length}, ${running} running)`),
+      t(
+        locale,
+        `🤖 **Seus robôs** (${countOf(list.length, 'bot', locale)}, ${running} ${statusWord('running', locale)})`,
+        `🤖 **Your bots** (${countOf(list.length, 'bot', locale)}, ${running} ${statusWord('running', locale)})`,
+      ),
       ...lines,
       '',
       t(locale, 'Use /startbot N ou /stopbot N com o número da lista.', 'Use /startbot N or /stopbot N with the number from this list.'),
@@ -158,7 +154,7 @@ export async function botsCommand(ctx: UpdateContext): Promise<void> {
 export async function statusCommand(ctx: UpdateContext): Promise<void> {
   const { locale } = ctx;
   const call = await callTool<{ positions: Position[] }>(ctx, 'open_positions', {});
-  if (!call.ok) return void (await failed(ctx, call.message));
+  if (!call.ok) return void (await failed(ctx, call));
   const positions = call.result.positions;
   if (positions.length === 0) {
     await ctx.reply(t(locale, '📭 Nenhuma posição aberta.', '📭 No open positions.'));
@@ -186,7 +182,7 @@ export async function profitCommand(ctx: UpdateContext, args: readonly string[])
     'trading_pnl',
     { days: window },
   );
-  if (!call.ok) return void (await failed(ctx, call.message));
+  if (!call.ok) return void (await failed(ctx, call));
   const r = call.result;
   await ctx.reply(
     [
@@ -194,7 +190,7 @@ export async function profitCommand(ctx: UpdateContext, args: readonly string[])
       t(
         locale,
         `Operações fechadas: ${r.closedTrades} (${r.wins} com lucro, ${pct(r.winRatePct, locale)})`,
-        `Closed trades: ${r.closedTrades} (${r.wins} winners, ${pct(r.winRatePct, locale)})`,
+        `Closed trades: ${r.closedTrades} (${countOf(r.wins, 'winningTrade', locale)}, ${pct(r.winRatePct, locale)})`,
       ),
       t(locale, `Resultado: ${quote(r.profitQuote, locale, true)} USDT`, `Result: ${quote(r.profitQuote, locale, true)} USDT`),
     ].join('\n'),
@@ -212,7 +208,7 @@ export async function periodCommand(ctx: UpdateContext, command: 'daily' | 'week
     'pnl_by_period',
     { period, count },
   );
-  if (!call.ok) return void (await failed(ctx, call.message));
+  if (!call.ok) return void (await failed(ctx, call));
   const titles: Record<string, [string, string]> = {
     day: ['📅 **Resultado por dia**', '📅 **Daily profit**'],
     week: ['📅 **Resultado por semana**', '📅 **Weekly profit**'],
@@ -220,8 +216,7 @@ export async function periodCommand(ctx: UpdateContext, command: 'daily' | 'week
   };
   const [ptTitle, enTitle] = titles[period]!;
   const lines = call.result.rows.map(
-    (r) =>
-      `${r.start}: ${quote(r.profitQuote, locale, true)} USDT (${r.closedTrades} ${t(locale, r.closedTrades === 1 ? 'operação' : 'operações', r.closedTrades === 1 ? 'trade' : 'trades')})`,
+    (r) => `${r.start}: ${quote(r.profitQuote, locale, true)} USDT (${countOf(r.closedTrades, 'trade', locale)})`,
   );
   await ctx.reply(
     [
@@ -241,17 +236,23 @@ export async function balanceCommand(ctx: UpdateContext): Promise<void> {
   const call = await callTool<{
     bots: { botId: string; name: string; mode: string; stakeQuote: string; assets: Record<string, number> | null; note: string | null }[];
   }>(ctx, 'bot_balances', {});
-  if (!call.ok) return void (await failed(ctx, call.message));
+  if (!call.ok) return void (await failed(ctx, call));
   if (call.result.bots.length === 0) return void (await ctx.reply(t(locale, 'Você ainda não tem robôs.', 'You have no bots yet.')));
   const lines = call.result.bots.map((b, i) => {
     const assets = b.assets
       ? Object.entries(b.assets)
           .map(([asset, value]) => `${amount(value, locale)} ${md(asset)}`)
           .join(' · ') || '0'
-      : t(locale, `indisponível (${md(b.note ?? '')})`, `unavailable (${md(b.note ?? '')})`);
+      : `${t(locale, 'indisponível', 'unavailable')}: ${md(balanceNote(ctx, b.note))}`;
     return `${i + 1}. \`${shortId(b.botId)}\` ${md(b.name)} (${b.mode === 'live' ? t(locale, 'real', 'live') : t(locale, 'simulado', 'paper')}): ${assets}`;
   });
   await ctx.reply([t(locale, '💼 **Carteira por robô**', '💼 **Wallet per bot**'), ...lines].join('\n'));
+}
+
+/** Why a wallet could not be read, for its owner (the exchange's own words are logged). */
+function balanceNote(ctx: UpdateContext, note: string | null): string {
+  if (note) ctx.logger?.warn({ reason: note }, 'Telegram /balance: a wallet could not be read');
+  return readerError({ error: 'unavailable', category: 'unavailable', message: note ?? '' }, ctx.locale);
 }
 
 export async function botControlCommand(ctx: UpdateContext, command: 'startbot' | 'stopbot', args: readonly string[]): Promise<void> {
@@ -284,7 +285,7 @@ export async function botControlCommand(ctx: UpdateContext, command: 'startbot' 
   const call = await callTool<{ botId: string; status: string }>(ctx, command === 'startbot' ? 'start_bot' : 'stop_bot', {
     botId: found.bot.id,
   });
-  if (!call.ok) return void (await failed(ctx, call.message));
+  if (!call.ok) return void (await failed(ctx, call));
   await ctx.reply(
     command === 'startbot'
       ? t(locale, `▶️ Robô ${label} ligado.`, `▶️ Bot ${label} started.`)
@@ -315,14 +316,14 @@ export async function backtestCommand(ctx: UpdateContext, args: readonly string[
       winRatePct: number | null;
     }>(ctx, 'run_backtest', request),
   );
-  if (!call.ok) return void (await failed(ctx, call.message));
+  if (!call.ok) return void (await failed(ctx, call));
   const r = call.result;
   await ctx.reply(
     [
       t(
         locale,
-        `🧪 **Backtest ${md(r.strategy)} em ${md(r.symbol)}** (${timeframe ?? '1h'}, ${window ?? 30} dias, ${r.candles} candles)`,
-        `🧪 **Backtest ${md(r.strategy)} on ${md(r.symbol)}** (${timeframe ?? '1h'}, ${window ?? 30} days, ${r.candles} candles)`,
+        `🧪 **Backtest ${md(r.strategy)} em ${md(r.symbol)}** (${timeframe ?? '1h'}, ${countOf(window ?? 30, 'day', locale)}, ${countOf(r.candles, 'candle', locale)})`,
+        `🧪 **Backtest ${md(r.strategy)} on ${md(r.symbol)}** (${timeframe ?? '1h'}, ${countOf(window ?? 30, 'day', locale)}, ${countOf(r.candles, 'candle', locale)})`,
       ),
       t(
         locale,
@@ -353,7 +354,7 @@ export async function planCommand(ctx: UpdateContext): Promise<void> {
     renewsAt: string | null;
     cancelAtPeriodEnd: boolean;
   }>(ctx, 'subscription_status', {});
-  if (!status.ok) return void (await failed(ctx, status.message));
+  if (!status.ok) return void (await failed(ctx, status));
   const plans = await callTool<{
     plans: {
       id: string;
@@ -380,16 +381,16 @@ export async function planCommand(ctx: UpdateContext): Promise<void> {
   const lines = [
     t(
       locale,
-      `📦 **Seu plano: ${md(name)}** (${md(s.status ?? 'sem assinatura')}${price}${renews})`,
-      `📦 **Your plan: ${md(name)}** (${md(s.status ?? 'no subscription')}${price}${renews})`,
+      `📦 **Seu plano: ${md(name)}** (${md(statusWord(s.status ?? 'none', locale))}${price}${renews})`,
+      `📦 **Your plan: ${md(name)}** (${md(statusWord(s.status ?? 'none', locale))}${price}${renews})`,
     ),
   ];
   if (current) {
     lines.push(
       t(
         locale,
-        `Limites: ${current.botsAllowed} robôs, ${current.symbolsPerBot} pares por robô, ${current.backtestsPerDay} backtests por dia, ${current.liveTradingAllowed ? 'operação real permitida' : 'só simulado'}.`,
-        `Limits: ${current.botsAllowed} bots, ${current.symbolsPerBot} symbols per bot, ${current.backtestsPerDay} backtests a day, ${current.liveTradingAllowed ? 'live trading allowed' : 'paper only'}.`,
+        `Limites: ${countOf(current.botsAllowed, 'bot', locale)}, ${countOf(current.symbolsPerBot, 'pair', locale)} por robô, ${countOf(current.backtestsPerDay, 'backtest', locale)} por dia, ${current.liveTradingAllowed ? 'operação real permitida' : 'só simulado'}.`,
+        `Limits: ${countOf(current.botsAllowed, 'bot', locale)}, ${countOf(current.symbolsPerBot, 'pair', locale)} per bot, ${countOf(current.backtestsPerDay, 'backtest', locale)} a day, ${current.liveTradingAllowed ? 'live trading allowed' : 'paper only'}.`,
       ),
     );
   }
@@ -399,7 +400,7 @@ export async function planCommand(ctx: UpdateContext): Promise<void> {
       t(locale, 'Planos:', 'Plans:'),
       ...plans.result.plans.map(
         (p) =>
-          `• ${md(p.name)}: ${p.monthlyPriceCents ? `${formatBrlCents(p.monthlyPriceCents, locale)}/${t(locale, 'mês', 'month')}` : t(locale, 'grátis', 'free')} — ${p.botsAllowed} ${t(locale, 'robôs', 'bots')}, ${p.liveTradingAllowed ? t(locale, 'operação real', 'live trading') : t(locale, 'só simulado', 'paper only')}`,
+          `• ${md(p.name)}: ${p.monthlyPriceCents ? `${formatBrlCents(p.monthlyPriceCents, locale)}/${t(locale, 'mês', 'month')}` : t(locale, 'grátis', 'free')} — ${countOf(p.botsAllowed, 'bot', locale)}, ${p.liveTradingAllowed ? t(locale, 'operação real', 'live trading') : t(locale, 'só simulado', 'paper only')}`,
       ),
     );
   }
@@ -440,7 +441,7 @@ export async function startLiveDecision(ctx: UpdateContext, choice: { botId: str
   const { locale } = ctx;
   if (!choice.confirmed) return t(locale, 'Cancelado. O robô continua parado.', 'Cancelled. The bot stays stopped.');
   const call = await callTool<{ botId: string; status: string }>(ctx, 'start_bot', { botId: choice.botId }, { liveTradingConfirmed: true });
-  if (!call.ok) return `⚠️ ${md(call.message)}`;
+  if (!call.ok) return `⚠️ ${md(failureSentence(ctx, call))}`;
   return t(
     locale,
     `▶️ Robô \`${shortId(call.result.botId)}\` ligado em modo real.`,
@@ -472,7 +473,7 @@ export async function forceExitCommand(ctx: UpdateContext, args: readonly string
   const found = await resolveBot(ctx, ref);
   if (!found) return;
   const call = await callTool<{ positions: Position[] }>(ctx, 'open_positions', {});
-  if (!call.ok) return void (await failed(ctx, call.message));
+  if (!call.ok) return void (await failed(ctx, call));
   const open = call.result.positions.filter((p) => p.botId === found.bot.id && (!symbol || p.symbol === symbol));
   const label = `${found.index + 1} \`${shortId(found.bot.id)}\` ${md(found.bot.name)}`;
   if (open.length === 0) {
@@ -512,7 +513,7 @@ export async function forceExitDecision(
     botId: choice.botId,
     ...(choice.symbol ? { symbol: choice.symbol } : {}),
   });
-  if (!call.ok) return `⚠️ ${md(call.message)}`;
+  if (!call.ok) return `⚠️ ${md(failureSentence(ctx, call))}`;
   if (call.result.exits.length === 0)
     return t(locale, 'Nenhuma posição aberta para fechar (já foi fechada?).', 'No open position to close (already closed?).');
   const lines = call.result.exits.map((e) => {
@@ -538,10 +539,16 @@ export async function forceExitDecision(
       default:
         return t(
           locale,
-          `⚠️ **${md(e.symbol)}**: não vendido (${md(e.reason ?? e.outcome)}).`,
-          `⚠️ **${md(e.symbol)}**: not sold (${md(e.reason ?? e.outcome)}).`,
+          `⚠️ **${md(e.symbol)}**: não vendido. ${md(exitFailure(ctx, e.reason ?? e.outcome))}`,
+          `⚠️ **${md(e.symbol)}**: not sold. ${md(exitFailure(ctx, e.reason ?? e.outcome))}`,
         );
     }
   });
   return lines.join('\n');
+}
+
+/** Why a forced exit did not sell, for the trader (the exchange's own words are logged). */
+function exitFailure(ctx: UpdateContext, reason: string): string {
+  ctx.logger?.warn({ reason }, 'Telegram /forceexit: an exit was not filled');
+  return readerError({ message: reason }, ctx.locale);
 }

@@ -1,6 +1,7 @@
-import type { Locale } from '../i18n/index.ts';
+import { readerError, type Locale } from '../i18n/index.ts';
 import { invokeTool, TOOLS, type ToolContext, type ToolOutcome } from '../tools/index.ts';
 import type { LinkedPerson } from '../identity/index.ts';
+import type { Logger } from '../observability/index.ts';
 import type { InlineKeyboard } from './send.ts';
 
 /**
@@ -19,11 +20,13 @@ export interface UpdateContext {
   photo(png: Buffer, caption: string): Promise<void>;
   /** Runs slow work with "typing…" shown. */
   typing<T>(work: () => Promise<T>): Promise<T>;
+  /** Where a failure's technical reason goes (the reader gets a sentence instead). */
+  readonly logger?: Logger;
 }
 
 export type ToolCall<T> =
   | { readonly ok: true; readonly result: T }
-  | { readonly ok: false; readonly message: string; readonly error: string };
+  | { readonly ok: false; readonly tool: string; readonly message: string; readonly error: string; readonly category?: string };
 
 /** A tool call as the person, through the tool layer (policy, scope, validation, audit). */
 export async function callTool<T>(
@@ -39,7 +42,22 @@ export async function callTool<T>(
     args,
   );
   if (outcome.ok && 'result' in outcome) return { ok: true, result: outcome.result as T };
-  if (outcome.ok) return { ok: false, error: 'pending_approval', message: outcome.message };
+  if (outcome.ok) return { ok: false, tool: name, error: 'pending_approval', message: outcome.message };
   // "start_bot failed: Your Free plan …" reads better without the tool's name.
-  return { ok: false, error: outcome.error, message: outcome.message.replace(new RegExp(`^${name} failed: `), '') };
+  return {
+    ok: false,
+    tool: name,
+    error: outcome.error,
+    message: outcome.message.replace(new RegExp(`^${name} failed: `), ''),
+    ...(outcome.category ? { category: outcome.category } : {}),
+  };
+}
+
+/**
+ * A failed call as its reader should see it: one sentence in their language (readerError);
+ * the technical reason goes to the log here (the tool layer already audited it).
+ */
+export function failureSentence(ctx: Pick<UpdateContext, 'locale' | 'logger'>, call: Extract<ToolCall<unknown>, { ok: false }>): string {
+  ctx.logger?.warn({ tool: call.tool, error: call.error, category: call.category, reason: call.message }, 'Telegram: a tool call failed');
+  return readerError(call, ctx.locale);
 }

@@ -160,9 +160,9 @@ describe('the Telegram door', () => {
 
   /** Everything sent so far was polled and handled (and the outbox had its turn). */
   async function settle(): Promise<void> {
-    for (let i = 0; i < 400 && emulator.server.storage.userMessages.some((u) => !u.isRead); i++) await sleep(10);
-    await door.idle();
-    await sleep(30);
+    // Every update sent so far taken by the door (not merely fetched from the emulator), then handled.
+    const sent = () => emulator.server.storage.userMessages.filter((u) => u.botToken === emulator.token && !door.hasTaken(u.updateId));
+    for (let i = 0; i < 2_000 && sent().length > 0; i++) await sleep(5);
     await door.idle();
   }
 
@@ -501,7 +501,7 @@ describe('the Telegram door', () => {
     it("answers /bots, /profit, /daily, /weekly, /monthly, /balance, /plan and /help with the trader's own data", async () => {
       const a = chats.get('traderA')!;
       for (const [command, pattern] of [
-        ['/bots', /Seus robôs \(\d+, \d+ rodando\)/],
+        ['/bots', /Seus robôs \(\d+ robôs?, \d+ rodando\)/],
         ['/profit', /Resultado — últimos 365 dias[\s\S]*Operações fechadas: \d+/],
         ['/profit 30', /últimos 30 dias/],
         ['/daily', /Resultado por dia \(UTC\)[\s\S]*Total:/],
@@ -573,7 +573,7 @@ describe('the Telegram door', () => {
       const free = person('free');
       await link(free, user!.email, 'trader');
       await free.send('/startbot 2');
-      expect((await free.reply()).plain).toMatch(/Free plan allows 1 running bot/);
+      expect((await free.reply()).plain).toMatch(/O plano Free permite 1 robô ligado ao mesmo tempo/);
       await free.send('/stopbot 1');
       expect((await free.reply()).plain).toMatch(/Robô 1 .* parado/);
       await free.send('/startbot 2');
@@ -701,7 +701,7 @@ describe('the Telegram door', () => {
       const bMessage = await b.reply();
       await b.press(yes, bMessage.messageId);
       await settle();
-      expect(b.all().find((m) => m.messageId === bMessage.messageId)!.plain).toMatch(/No bot .* in this account/);
+      expect(b.all().find((m) => m.messageId === bMessage.messageId)!.plain).toMatch(/Esse robô não está na sua conta/);
       expect(await database.$count(db.positions, eq(db.positions.id, position.id))).toBe(1);
 
       await a.press(yes, confirm.messageId);
@@ -840,7 +840,7 @@ describe('the Telegram door', () => {
       // A marketing staffer pressing Approve is told no; nothing changes.
       await carla.press(`approval:${approval!.id}:approve`, card.messageId);
       await settle();
-      expect(lastAnswerText()).toMatch(/só o responsável de settings ou o CEO/);
+      expect(lastAnswerText()).toMatch(/só o responsável de Configurações ou o CEO/);
       expect((await database.select().from(db.approvals).where(eq(db.approvals.id, approval!.id)))[0]!.status).toBe('pending');
 
       // The head presses Approve twice, and the CEO presses Reject: one execution.
@@ -903,7 +903,7 @@ describe('the Telegram door', () => {
       expect((await member.reply()).plain).toMatch(/Nenhuma aprovação pendente/);
     });
 
-    it('answers in the language of the person and of the message', async () => {
+    it("answers in the person's language setting, whatever the message's words", async () => {
       const ceo = chats.get('ceo')!;
       ceo.skip();
       await ceo.send('/help');
@@ -914,7 +914,7 @@ describe('the Telegram door', () => {
       const carla = chats.get('carla')!;
       carla.skip();
       await carla.send('/ask finance what is the current MRR please?');
-      expect((await carla.reply()).plain).toMatch(/Your role does not allow asking the Finance agent/);
+      expect((await carla.reply()).plain).toMatch(/Seu cargo não permite perguntar ao agente de Financeiro/);
     });
   });
 

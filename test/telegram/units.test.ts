@@ -3,7 +3,6 @@ import { AGENT_NAMES } from '../../agents/index.ts';
 import type { Department, StaffRole } from '../../db/index.ts';
 import { askableAgents, escapeMarkdown, markdownToPlainText, markdownToTelegramHtml, mayAsk, parseCommand } from '../../telegram/index.ts';
 import { approvalButton } from '../../telegram/approvals.ts';
-import { replyLocale } from '../../telegram/texts.ts';
 import { forceExitData, traderArgs } from '../../telegram/trader.ts';
 import type { Actor } from '../../tools/index.ts';
 import { lcg } from '../support/random.ts';
@@ -106,14 +105,6 @@ describe('commands and arguments', () => {
     expect(forceExitData.parse(`fx:${id.replace(/-/g, '')}:BTC/USDT:y`)).toEqual({ botId: id, symbol: 'BTC/USDT', confirmed: true });
     expect(forceExitData.parse(`fx:${id.replace(/-/g, '')}:*:n`)).toEqual({ botId: id, symbol: undefined, confirmed: false });
     expect(forceExitData.safeParse(`fx:${id}:*:y`).success).toBe(false);
-  });
-
-  it("answers in the message's language when it says enough, else in the person's", () => {
-    expect(replyLocale('what is the current MRR please?', 'pt-BR')).toBe('en');
-    expect(replyLocale('qual é o MRR atual, por favor?', 'en')).toBe('pt-BR');
-    expect(replyLocale('/status', 'en')).toBe('en');
-    expect(replyLocale('MRR?', 'pt-BR')).toBe('pt-BR');
-    expect(replyLocale(undefined, 'en')).toBe('en');
   });
 });
 
