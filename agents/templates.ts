@@ -362,6 +362,33 @@ const TEMPLATES: Record<string, (r: Result, l: Locale) => string> = {
       `${bot['name']} (${bot['strategy']}, ${(bot['symbols'] as string[]).join(', ')}, ${bot['mode']}): ${bot['status']}. Trades: ${int(held['open'] as number, l)} open, ${int(held['closed'] as number, l)} closed, ${int(held['wins'] as number, l)} winners, result ${quote(held['profitQuote'] as number, l)}.`,
     );
   },
+  list_bot_trades: (r, l) => {
+    const listed = r['trades'] as Result[];
+    return [
+      t(l, `Operações do robô ${r['botId']}: ${int(listed.length, l)}.`, `Trades of bot ${r['botId']}: ${int(listed.length, l)}.`),
+      ...listed.map(
+        (trade) =>
+          `- ${trade['openedAt']} ${trade['symbol']} ${trade['status']} ${trade['amountBase']} @ ${trade['openPriceQuote']}${trade['profitQuote'] === null ? '' : ` → ${quote(Number(trade['profitQuote']), l)}`}`,
+      ),
+    ].join('\n');
+  },
+  submit_backtest: (r, l) =>
+    t(
+      l,
+      `Backtest ${r['backtestId']} na fila (${int(r['candles'] as number, l)} candles).`,
+      `Backtest ${r['backtestId']} queued (${int(r['candles'] as number, l)} candles).`,
+    ),
+  backtest_result: (r, l) => {
+    const backtest = r['backtest'] as Result;
+    const metrics = r['metrics'] as Result | null;
+    const head = `${backtest['strategy']} ${backtest['symbol']} ${backtest['timeframe']}: ${backtest['status']}`;
+    if (!metrics) return backtest['error'] ? `${head} (${backtest['error']})` : head;
+    return t(
+      l,
+      `${head}, ${int(metrics['trades'] as number, l)} operações, retorno ${pct(metrics['totalReturnPct'] as number, l)}, rebaixamento máximo ${pct(metrics['maxDrawdownPct'] as number, l)}.`,
+      `${head}, ${int(metrics['trades'] as number, l)} trades, return ${pct(metrics['totalReturnPct'] as number, l)}, max drawdown ${pct(metrics['maxDrawdownPct'] as number, l)}.`,
+    );
+  },
   create_bot: (r, l) => {
     const bot = r['bot'] as Result;
     return t(

@@ -1,7 +1,7 @@
 // The job layer's contract: the same interface and semantics on BullMQ (Redis, many workers)
 // and in this process (one machine). The contract tests (test/jobs) run against both.
 
-export const QUEUES = ['bot-ticks', 'reports', 'notifications', 'webhooks', 'agent-tasks'] as const;
+export const QUEUES = ['bot-ticks', 'reports', 'notifications', 'webhooks', 'agent-tasks', 'backtests'] as const;
 export type QueueName = (typeof QUEUES)[number];
 
 export interface JobOptions {

@@ -29,6 +29,8 @@ import {
   type ApiErrorCategory,
 } from './errors.ts';
 import { SESSION_OR_KEY, apiKeySecurityScheme, registerAccountSecurityRoutes } from './account-security.ts';
+import type { Jobs } from '../../jobs/index.ts';
+import { registerTraderRoutes } from './trader-routes.ts';
 
 // /api/v1 (issue 16): every route declared with zod request and response schemas, from which
 // the OpenAPI 3.1 document at /api/v1/openapi.json is generated. A route reads nothing itself:
@@ -48,6 +50,8 @@ export interface ApiDependencies {
   readonly trading?: TradingAccess;
   readonly logger: Logger;
   readonly now?: () => Date;
+  /** Where POST /backtests runs its jobs (the `backtests` queue); absent: a job runner in this process. */
+  readonly jobs?: Jobs | undefined;
 }
 
 interface PendingApproval {
@@ -731,6 +735,9 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
       });
     }) as never,
   );
+
+  // Route groups declared in their own files (bots' trades, backtests, candles, billing links).
+  registerTraderRoutes({ api, deps, now, requirePerson, callTool, toolInput, toolOutput }, { jobs: deps.jobs });
 
   // Personal API keys, the TOTP second factor, deciding approvals (server/api/account-security.ts).
   registerAccountSecurityRoutes({ api, deps, now, requirePerson, toAccounts, clientIp });

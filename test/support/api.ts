@@ -55,6 +55,10 @@ export async function apiFixture(
     clock?: Pick<Clock, 'now'>;
     traders?: number;
     trading?: 'replay';
+    /** Where POST /backtests runs its jobs (a test waits on its events). */
+    jobs?: Jobs;
+    /** The API's clock (the tools' `now`: quotas, default ranges). */
+    now?: () => Date;
   } = {},
 ): Promise<ApiFixture> {
   const test = await createTestDatabase(driver);

@@ -48,7 +48,7 @@ describe.skipIf(missing)('botcriptofy worker and status (PostgreSQL + Redis)', (
       if (!summary) throw new Error('no status');
       expect(summary.jobs).toBe('bullmq');
       expect(summary.workers.filter((w) => w.alive)).toHaveLength(1);
-      expect(Object.keys(summary.queues)).toEqual(['bot-ticks', 'reports', 'notifications', 'webhooks', 'agent-tasks']);
+      expect(Object.keys(summary.queues)).toEqual(['bot-ticks', 'reports', 'notifications', 'webhooks', 'agent-tasks', 'backtests']);
       expect(Object.values(summary.bots).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
       const table = await runCli(['status'], env);
       expect(table.stdout).toContain('BullMQ on Redis');

@@ -1,9 +1,10 @@
-import { asc, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import {
   botModes,
   bots,
   botStatuses,
+  backtests,
   exchangeAccounts,
   getScoped,
   paperBalances,
@@ -12,16 +13,21 @@ import {
   selectScoped,
   tenants,
   tenantScope,
+  trades,
+  tradeStatuses,
   users,
   type Database,
   type TenantScope,
 } from '../../db/index.ts';
 import { botCounts, lastDays, todayUtc, tradingPnl } from '../../figures/index.ts';
 import { ToolRefusal, traderScope } from '../scope.ts';
-import { checkBacktestQuota } from '../../billing/index.ts';
+import { BillingError, checkBacktestQuota } from '../../billing/index.ts';
 import {
   BotRunner,
+  countCachedCandles,
   createBot,
+  getBacktest,
+  queueBacktest,
   ensureCandles,
   getStrategy,
   loadCachedCandles,
@@ -35,6 +41,7 @@ import {
   STRATEGIES,
   stopBot,
   timeframeToMs,
+  type BacktestTrade,
   type CandleSeries,
 } from '../../trading/index.ts';
 import { defineTool, type ToolAccess, type ToolContext } from '../types.ts';
@@ -411,6 +418,180 @@ export const tradingTools = [
     },
   }),
   defineTool({
+    // The API's POST /backtests: stored queued here (the quota counts it at once), run by a job.
+    name: 'submit_backtest',
+    description: 'Queue a backtest of a strategy on cached candles of a symbol over a range (plan limits apply).',
+    domain: 'trading',
+    effect: 'write',
+    access: { departments: ['support'], traders: true },
+    input: z
+      .strictObject({
+        strategy: z.string().refine((name) => STRATEGIES.has(name), { error: `a strategy: ${[...STRATEGIES.keys()].join(', ')}` }),
+        /** The strategy's parameters (its defaults for any left out). */
+        parameters: z.record(z.string(), z.number()).optional(),
+        symbol,
+        timeframe: z.enum(['1m', '5m', '15m', '1h', '4h', '1d']),
+        from: z.iso.datetime({ offset: true }).optional().describe('first bar (default: 30 days before `to`)'),
+        to: z.iso.datetime({ offset: true }).optional().describe('last bar (default: now)'),
+        feeRate: z.number().min(0).max(0.01).default(0.001).describe('fee per side, a fraction (0.001 = 0.1 %)'),
+        startingCashQuote: z.number().positive().max(1_000_000_000).default(10_000),
+        email: traderEmail,
+      })
+      .refine((input) => !input.from || !input.to || input.from < input.to, { error: '`from` must be before `to`', path: ['from'] }),
+    output: z.object({ backtestId: z.string(), status: z.enum(['queued']), candles: z.number() }),
+    async execute(ctx, input) {
+      const scope = await traderScope(ctx, input.email);
+      const now = ctx.now();
+      const to = input.to ? new Date(input.to) : now;
+      const from = input.from ? new Date(input.from) : new Date(to.getTime() - 30 * 86_400_000);
+      const strategy = getStrategy(input.strategy);
+      // A wrong parameter is the caller's usage error (StrategyError: usage, 400 at the API).
+      const parameters = parseStrategyParameters(strategy, input.parameters ?? {});
+      const key = { exchange: 'binance', symbol: input.symbol, timeframe: input.timeframe };
+      const candles = await countCachedCandles(ctx.db, key, { fromMs: from.getTime(), toMs: to.getTime() });
+      if (candles <= strategy.warmupBars(parameters))
+        throw new ToolRefusal(
+          'not_found',
+          `Not enough cached ${input.timeframe} candles of ${input.symbol} from ${from.toISOString()} to ${to.toISOString()} (have ${candles}); download them first (botcriptofy data download).`,
+        );
+      const quota = await checkBacktestQuota(ctx.db, scope, now);
+      // Over the plan's daily quota: a conflict with the plan (409 at the API, as start_bot's bot limit).
+      if (!quota.allowed) throw new BillingError(quota.reason);
+      const backtestId = await queueBacktest(
+        ctx.db,
+        scope,
+        {
+          strategy: input.strategy,
+          parameters,
+          symbol: input.symbol,
+          timeframe: input.timeframe,
+          rangeStart: from,
+          rangeEnd: to,
+          feeRate: input.feeRate,
+          startingCash: input.startingCashQuote,
+          ...(ctx.actor.kind === 'system' ? {} : { requestedByUserId: ctx.actor.userId }),
+        },
+        now,
+      );
+      return { backtestId, status: 'queued' as const, candles };
+    },
+  }),
+  defineTool({
+    name: 'backtest_result',
+    description: 'One backtest by its id: its settings, status and, once finished, metrics, trades and equity curve.',
+    domain: 'trading',
+    effect: 'read',
+    access: { departments: ['support'], traders: true },
+    input: z.strictObject({ backtestId: z.uuid(), email: traderEmail }),
+    output: z.object({
+      backtest: z.object({
+        id: z.string(),
+        strategy: z.string(),
+        parameters: z.record(z.string(), z.unknown()),
+        symbol: z.string(),
+        timeframe: z.string(),
+        rangeStart: z.string().nullable(),
+        rangeEnd: z.string().nullable(),
+        feeRate: z.string(),
+        startingCashQuote: z.string(),
+        status: z.enum(['queued', 'running', 'succeeded', 'failed']),
+        error: z.string().nullable(),
+        createdAt: z.string(),
+        finishedAt: z.string().nullable(),
+      }),
+      /** Null until it succeeded. */
+      metrics: z
+        .object({
+          candles: z.number(),
+          trades: z.number(),
+          finalEquity: z.number(),
+          totalReturnPct: z.number(),
+          maxDrawdownPct: z.number(),
+          winRatePct: z.number().nullable(),
+          profitFactor: z.number().nullable(),
+          sharpe: z.number().nullable(),
+          exposurePct: z.number(),
+          feesPaid: z.number(),
+          elapsedMs: z.number().nullable(),
+        })
+        .nullable(),
+      trades: z.array(
+        z.object({
+          entryTime: z.string(),
+          exitTime: z.string(),
+          quantity: z.number(),
+          entryPrice: z.number(),
+          exitPrice: z.number(),
+          profit: z.number(),
+          profitPct: z.number(),
+          exitReason: z.string(),
+        }),
+      ),
+      equityCurve: z.array(z.object({ time: z.string(), equity: z.number() })),
+    }),
+    async execute(ctx, input) {
+      // A trader finds only their own; staff by the trader's email, or any by id (the policy allowed them the tool).
+      let scope: TenantScope;
+      if (ctx.actor.kind === 'trader' || input.email) scope = await traderScope(ctx, input.email);
+      else {
+        const [row] = await ctx.db.select({ tenantId: backtests.tenantId }).from(backtests).where(eq(backtests.id, input.backtestId));
+        if (!row) throw new ToolRefusal('not_found', `No backtest ${input.backtestId}.`);
+        scope = tenantScope(row.tenantId);
+      }
+      const found = await getBacktest(ctx.db, scope, input.backtestId);
+      if (!found) throw new ToolRefusal('not_found', `No backtest ${input.backtestId} in this account.`);
+      const { backtest: b, result } = found;
+      const metrics = result?.metrics as { feesPaid?: number; profitFactor?: number | null; sharpe?: number | null } | undefined;
+      const time = (ms: number) => new Date(ms).toISOString();
+      return {
+        backtest: {
+          id: b.id,
+          strategy: b.strategyName,
+          parameters: b.parameters,
+          symbol: b.symbol,
+          timeframe: b.timeframe,
+          rangeStart: iso(b.rangeStart),
+          rangeEnd: iso(b.rangeEnd),
+          feeRate: b.feeRate,
+          startingCashQuote: b.startingCashQuote,
+          status: b.status,
+          error: b.error,
+          createdAt: b.createdAt.toISOString(),
+          finishedAt: iso(b.finishedAt),
+        },
+        metrics: result
+          ? {
+              candles: result.candles,
+              trades: result.closedTrades,
+              finalEquity: Number(result.finalEquityQuote),
+              totalReturnPct: Number(result.totalReturnPct),
+              maxDrawdownPct: Number(result.maxDrawdownPct),
+              winRatePct: result.winRatePct === null ? null : Number(result.winRatePct),
+              profitFactor: metrics?.profitFactor ?? null,
+              sharpe: metrics?.sharpe ?? null,
+              exposurePct: result.exposurePct === null ? 0 : Number(result.exposurePct),
+              feesPaid: metrics?.feesPaid ?? 0,
+              elapsedMs: result.elapsedMs,
+            }
+          : null,
+        trades: ((result?.tradeList ?? []) as BacktestTrade[]).map((t) => ({
+          entryTime: time(t.entryTime),
+          exitTime: time(t.exitTime),
+          quantity: t.quantity,
+          entryPrice: t.entryPrice,
+          exitPrice: t.exitPrice,
+          profit: t.profit,
+          profitPct: t.profitPct,
+          exitReason: t.exitReason,
+        })),
+        equityCurve: ((result?.equityCurve ?? []) as { time: number; equity: number }[]).map((p) => ({
+          time: time(p.time),
+          equity: p.equity,
+        })),
+      };
+    },
+  }),
+  defineTool({
     name: 'pnl_by_period',
     description: "Closed trades' profit per day, week or month, newest first, for one trader or the whole platform.",
     domain: 'trading',
@@ -631,6 +812,73 @@ export const tradingTools = [
           wins: Number(row?.wins ?? 0),
           profitQuote: Math.round(Number(row?.profit ?? 0) * 100) / 100,
         },
+      };
+    },
+  }),
+  defineTool({
+    name: 'list_bot_trades',
+    description: "One bot's trades, newest first: symbol, amount, open and close prices, fee, profit and why it closed.",
+    domain: 'trading',
+    effect: 'read',
+    access: { departments: ['finance', 'security', 'support'], traders: true },
+    input: z.strictObject({
+      botId: z.uuid(),
+      status: z.enum(tradeStatuses).optional().describe('only open or only closed trades'),
+      limit: z.number().int().min(1).max(500).default(100).describe('at most this many trades'),
+      before: z.iso.datetime({ offset: true }).optional().describe('only trades opened before this instant (the next page)'),
+      email: traderEmail,
+    }),
+    output: z.object({
+      botId: z.string(),
+      trades: z.array(
+        z.object({
+          id: z.string(),
+          symbol: z.string(),
+          status: z.enum(tradeStatuses),
+          amountBase: z.string(),
+          openPriceQuote: z.string(),
+          closePriceQuote: z.string().nullable(),
+          feeQuote: z.string(),
+          profitQuote: z.string().nullable(),
+          profitPct: z.string().nullable(),
+          exitReason: z.string().nullable(),
+          openedAt: z.string(),
+          closedAt: z.string().nullable(),
+        }),
+      ),
+      /** Pass as `before` for the next page; null when this page is the last. */
+      nextBefore: z.string().nullable(),
+    }),
+    async execute(ctx, input) {
+      // The bot is found in the trader's account first: another tenant's bot id is "not found".
+      const { bot, scope } = await findBot(ctx, input.botId, input.email);
+      const rows = await selectScoped(ctx.db, scope, trades, {
+        where: and(
+          eq(trades.botId, bot.id),
+          input.status ? eq(trades.status, input.status) : undefined,
+          input.before ? lt(trades.openedAt, new Date(input.before)) : undefined,
+        ),
+        orderBy: [desc(trades.openedAt), desc(trades.id)],
+        limit: input.limit + 1,
+      });
+      const page = rows.slice(0, input.limit);
+      return {
+        botId: bot.id,
+        trades: page.map((t) => ({
+          id: t.id,
+          symbol: t.symbol,
+          status: t.status,
+          amountBase: t.amountBase,
+          openPriceQuote: t.openPriceQuote,
+          closePriceQuote: t.closePriceQuote,
+          feeQuote: t.feeQuote,
+          profitQuote: t.profitQuote,
+          profitPct: t.profitPct,
+          exitReason: t.exitReason,
+          openedAt: t.openedAt.toISOString(),
+          closedAt: iso(t.closedAt),
+        })),
+        nextBefore: rows.length > input.limit ? page[page.length - 1]!.openedAt.toISOString() : null,
       };
     },
   }),

@@ -7,3 +7,4 @@ export {
   type ExitReason,
 } from './engine.ts';
 export { findRecentBacktest, getBacktest, saveBacktest, type BacktestRecordInput } from './store.ts';
+export { queueBacktest, runQueuedBacktest, type QueuedBacktestInput, type QueuedBacktestOutcome } from './queue.ts';

@@ -1,6 +1,7 @@
 import { and, desc, eq, gte, sql } from 'drizzle-orm';
 import { assertTenantScope, backtestResults, backtests, getScoped, type Database, type TenantScope } from '../../db/index.ts';
 import type { BacktestResult } from './engine.ts';
+import { backtestResultRow } from './queue.ts';
 
 export interface BacktestRecordInput {
   readonly symbol: string;
@@ -34,24 +35,7 @@ export async function saveBacktest(db: Database, scope: TenantScope, input: Back
         finishedAt: new Date(),
       })
       .returning({ id: backtests.id });
-    const { tradeList, equityCurve, strategy: _s, parameters: _p, ...metrics } = result;
-    await tx.insert(backtestResults).values({
-      backtestId: row!.id,
-      tenantId: scope.tenantId,
-      candles: result.candles,
-      closedTrades: result.trades,
-      finalEquityQuote: String(result.finalEquity),
-      totalReturnPct: String(result.totalReturnPct),
-      maxDrawdownPct: String(result.maxDrawdownPct),
-      winRatePct: result.winRatePct === null ? null : String(result.winRatePct),
-      profitFactor: result.profitFactor === null ? null : String(result.profitFactor),
-      sharpe: result.sharpe === null ? null : String(result.sharpe),
-      exposurePct: String(result.exposurePct),
-      metrics,
-      tradeList,
-      equityCurve,
-      elapsedMs: Math.round(input.elapsedMs),
-    });
+    await tx.insert(backtestResults).values(backtestResultRow(row!.id, scope.tenantId, result, input.elapsedMs));
     return row!.id;
   });
 }

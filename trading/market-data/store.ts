@@ -33,6 +33,20 @@ export async function upsertCandles(db: Database, key: CandleKey, rows: readonly
   return rows.length;
 }
 
+/** How many candles the cache holds in [fromMs, toMs] (without loading them). */
+export async function countCachedCandles(db: Database, key: CandleKey, range: { fromMs: number; toMs: number }): Promise<number> {
+  return db.$count(
+    candles,
+    and(
+      eq(candles.exchange, key.exchange),
+      eq(candles.symbol, key.symbol),
+      eq(candles.timeframe, key.timeframe),
+      gte(candles.openTime, new Date(range.fromMs)),
+      lte(candles.openTime, new Date(range.toMs)),
+    ),
+  );
+}
+
 /** Cached candles in [fromMs, toMs], as columns. */
 export async function loadCachedCandles(
   db: Database,

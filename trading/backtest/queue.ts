@@ -1,0 +1,112 @@
+import { and, eq } from 'drizzle-orm';
+import { backtestResults, backtests, type Database, type TenantScope } from '../../db/index.ts';
+import { loadCachedCandles } from '../market-data/store.ts';
+import { getStrategy } from '../strategies/index.ts';
+import { runBacktest, type BacktestResult } from './engine.ts';
+
+// A backtest asked for over the API runs as a job: the request stores it `queued` (so the
+// plan's daily quota counts it at once), a job runs it on the candle cache and stores the
+// result (`succeeded`) or why not (`failed`). A job run twice (a retry, two workers) runs it once.
+
+export interface QueuedBacktestInput {
+  readonly strategy: string;
+  readonly parameters: Record<string, number>;
+  readonly symbol: string;
+  readonly timeframe: string;
+  readonly rangeStart: Date;
+  readonly rangeEnd: Date;
+  readonly feeRate: number;
+  readonly startingCash: number;
+  readonly requestedByUserId?: string | undefined;
+}
+
+/** Stores a backtest to run (status `queued`) in the tenant's account; its id. */
+export async function queueBacktest(db: Database, scope: TenantScope, input: QueuedBacktestInput, now: Date): Promise<string> {
+  const [row] = await db
+    .insert(backtests)
+    .values({
+      tenantId: scope.tenantId,
+      requestedByUserId: input.requestedByUserId ?? null,
+      strategyName: input.strategy,
+      parameters: input.parameters,
+      symbol: input.symbol,
+      timeframe: input.timeframe,
+      rangeStart: input.rangeStart,
+      rangeEnd: input.rangeEnd,
+      feeRate: String(input.feeRate),
+      startingCashQuote: String(input.startingCash),
+      status: 'queued',
+      createdAt: now,
+    })
+    .returning({ id: backtests.id });
+  return row!.id;
+}
+
+/** The result's figures and lists as stored beside a finished backtest. */
+export function backtestResultRow(backtestId: string, tenantId: string, result: BacktestResult, elapsedMs: number) {
+  const { tradeList, equityCurve, strategy: _s, parameters: _p, ...metrics } = result;
+  return {
+    backtestId,
+    tenantId,
+    candles: result.candles,
+    closedTrades: result.trades,
+    finalEquityQuote: String(result.finalEquity),
+    totalReturnPct: String(result.totalReturnPct),
+    maxDrawdownPct: String(result.maxDrawdownPct),
+    winRatePct: result.winRatePct === null ? null : String(result.winRatePct),
+    profitFactor: result.profitFactor === null ? null : String(result.profitFactor),
+    sharpe: result.sharpe === null ? null : String(result.sharpe),
+    exposurePct: String(result.exposurePct),
+    metrics,
+    tradeList,
+    equityCurve,
+    elapsedMs: Math.round(elapsedMs),
+  };
+}
+
+export type QueuedBacktestOutcome = 'succeeded' | 'failed' | 'not_queued';
+
+/**
+ * Runs a queued backtest on the cached candles of its range (exchange binance) and stores the
+ * outcome. `not_queued`: another run took it already (or it does not exist), nothing done.
+ */
+export async function runQueuedBacktest(
+  db: Database,
+  backtestId: string,
+  now: () => Date = () => new Date(),
+): Promise<QueuedBacktestOutcome> {
+  const [claimed] = await db
+    .update(backtests)
+    .set({ status: 'running' })
+    .where(and(eq(backtests.id, backtestId), eq(backtests.status, 'queued')))
+    .returning();
+  if (!claimed) return 'not_queued';
+  try {
+    const series = await loadCachedCandles(
+      db,
+      { exchange: 'binance', symbol: claimed.symbol, timeframe: claimed.timeframe },
+      { fromMs: claimed.rangeStart?.getTime(), toMs: claimed.rangeEnd?.getTime() },
+    );
+    const strategy = getStrategy(claimed.strategyName);
+    const parameters = claimed.parameters as Record<string, number>;
+    if (series.length <= strategy.warmupBars(parameters))
+      throw new Error(`Not enough cached ${claimed.timeframe} candles of ${claimed.symbol} in the range (have ${series.length}).`);
+    const started = performance.now();
+    const result = runBacktest(series, strategy, parameters, {
+      feeRate: Number(claimed.feeRate),
+      startingCash: Number(claimed.startingCashQuote),
+    });
+    const elapsedMs = performance.now() - started;
+    await db.transaction(async (tx) => {
+      await tx.insert(backtestResults).values(backtestResultRow(claimed.id, claimed.tenantId, result, elapsedMs));
+      await tx.update(backtests).set({ status: 'succeeded', finishedAt: now() }).where(eq(backtests.id, claimed.id));
+    });
+    return 'succeeded';
+  } catch (error) {
+    await db
+      .update(backtests)
+      .set({ status: 'failed', error: (error as Error).message, finishedAt: now() })
+      .where(eq(backtests.id, claimed.id));
+    return 'failed';
+  }
+}
