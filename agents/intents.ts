@@ -461,6 +461,21 @@ const ROUTES: readonly Route[] = [
       return { paymentId: m.uuid, ...(amountCents ? { amountCents } : {}), reason: reasonArg(m) };
     },
   },
+  // Data-subject requests (LGPD) about one person, named by email: erasure before the copy.
+  {
+    tool: 'privacy_erase',
+    when: (m) =>
+      !!m.email &&
+      /\b(apag\w*|exclu\w*|delet\w*|eras\w*|anonimiz\w*|pseudonimiz\w*|esquec\w*|forget)/.test(m.text) &&
+      PERSONAL_DATA.test(m.text),
+    args: (m) => ({ email: m.email }),
+  },
+  {
+    tool: 'privacy_export',
+    when: (m) =>
+      !!m.email && /\b(export\w*|copia|copy|portabilidade|portability|relatorio lgpd)/.test(m.text) && PERSONAL_DATA.test(m.text),
+    args: (m) => ({ email: m.email }),
+  },
   {
     tool: 'freeze_api_key',
     when: (m) =>
@@ -768,7 +783,25 @@ const ROUTES: readonly Route[] = [
 
 // An imperative at the start of the message or of a clause ("ok, liga…", "pls flip…").
 const LEAD_IN = String.raw`(?:^|[,;.!?:]\s*|\b(?:pls|please|por favor|favor|pfv|pode|podes|poderia|voce pode|vc pode|consegue|can you|could you|would you|go ahead and|just|ja|agora|now|preciso|precisamos|preciso que voce|quero|queria|gostaria de|vamos|bora|need to|we need to|i need to|want to|i want to|i'd like to|let's|lets)\s+)`;
+/** A person's data, as a data-subject request names it. */
+const PERSONAL_DATA = /\b(dados|data|informac\w*|information|conta|account|lgpd)\b/;
+
 const IMPERATIVES = [
+  'apaga',
+  'apague',
+  'apagar',
+  'exclua',
+  'excluir',
+  'deleta',
+  'delete',
+  'deletar',
+  'erase',
+  'anonimize',
+  'esqueca',
+  'forget',
+  'exporte',
+  'exportar',
+  'export',
   'liga',
   'ligue',
   'ativa',

@@ -2,6 +2,7 @@ import { auditTools, companyTools } from './audit-company.ts';
 import { billingTools } from './billing.ts';
 import { documentTools } from './documents.ts';
 import { marketingTools } from './marketing.ts';
+import { privacyTools } from './privacy.ts';
 import { salesTools } from './sales.ts';
 import { securityTools } from './security.ts';
 import { settingsTools } from './settings.ts';
@@ -18,6 +19,7 @@ export const CATALOGUE = [
   ...salesTools,
   ...marketingTools,
   ...documentTools,
+  ...privacyTools,
   ...settingsTools,
   ...companyTools,
 ];

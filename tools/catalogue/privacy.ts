@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import { companyTenantId } from '../../db/index.ts';
+import { erasePerson, exportPersonData, findDataSubject, type PersonExport } from '../../privacy/index.ts';
+import { ToolRefusal } from '../scope.ts';
+import { defineTool, type ToolContext } from '../types.ts';
+
+// Data-subject requests (LGPD): a copy of everything about a person, and their erasure. The
+// Security and Documents departments (and the CEO and admins) may ask; asked through an agent,
+// both wait for the Security head or the CEO to approve, as any action on a person's data would.
+
+const personInput = z.strictObject({ email: z.email() });
+
+/** A request through an agent needs a person's decision; a person at a door (the CLI) is that person. */
+const throughAnAgent = async (ctx: ToolContext) => ctx.agent !== undefined;
+
+/** The tenant an approval of a request about `email` belongs to: the person's own, or the company's. */
+async function requestTenant(ctx: ToolContext, input: { email: string }): Promise<string> {
+  const subject = await findDataSubject(ctx.db, input.email).catch(() => undefined);
+  if (!subject) throw new ToolRefusal('not_found', `No person with the email ${input.email}.`);
+  const tenant = subject.ownTenantId ?? (await companyTenantId(ctx.db));
+  if (!tenant) throw new ToolRefusal('not_found', 'No company in the database.');
+  return tenant;
+}
+
+const access = { departments: ['security', 'documents'] as const };
+
+export const privacyExportOutputSchema = z.object({
+  email: z.string(),
+  summary: z.string(),
+  counts: z.record(z.string(), z.number()),
+  /** The whole document (format botcriptofy.person-export/1). */
+  document: z.custom<PersonExport>((value) => typeof value === 'object' && value !== null),
+});
+
+export const privacyEraseOutputSchema = z.object({
+  pseudonym: z.string(),
+  pseudonymEmail: z.string(),
+  stoppedBots: z.number(),
+  deletedExchangeKeys: z.number(),
+  pseudonymised: z.record(z.string(), z.number()),
+  deleted: z.record(z.string(), z.number()),
+  redactedAuditRows: z.number(),
+  auditId: z.number(),
+});
+
+async function refusingUnknown<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    const category = (error as { category?: string }).category;
+    if (category === 'not_found') throw new ToolRefusal('not_found', (error as Error).message);
+    if (category === 'forbidden') throw new ToolRefusal('forbidden', (error as Error).message);
+    throw error;
+  }
+}
+
+export const privacyTools = [
+  defineTool({
+    name: 'privacy_export',
+    description: 'Export everything the company holds about one person (LGPD copy) by their email: a JSON document and a summary.',
+    domain: 'security',
+    // It changes nothing, but it hands a person's data over: reported and approved as an action.
+    effect: 'write',
+    access: { departments: [...access.departments] },
+    approverDepartment: 'security',
+    input: personInput,
+    output: privacyExportOutputSchema,
+    summarize: (input, locale) =>
+      locale === 'en' ? `Export the personal data of ${input.email} (LGPD)` : `Exportar os dados pessoais de ${input.email} (LGPD)`,
+    tenantOf: requestTenant,
+    needsApproval: throughAnAgent,
+    // The approval row keeps what was handed over, not a second copy of the person's data.
+    recordedResult: (output) => ({ email: output.email, summary: output.summary, counts: output.counts }),
+    async execute(ctx, input) {
+      const document = await refusingUnknown(() => exportPersonData(ctx.db, input.email, { now: ctx.now }));
+      return { email: document.subject.email, summary: document.summary, counts: document.counts, document };
+    },
+  }),
+  defineTool({
+    name: 'privacy_erase',
+    description:
+      "Erase a person's personal data (LGPD) by their email: stop their bots, delete their keys, pseudonymise the rest, keep invoices, payments and trades.",
+    domain: 'security',
+    effect: 'write',
+    access: { departments: [...access.departments] },
+    approverDepartment: 'security',
+    input: personInput,
+    output: privacyEraseOutputSchema,
+    summarize: (input, locale) =>
+      locale === 'en'
+        ? `Erase the personal data of ${input.email} (LGPD): stop their bots, delete their exchange keys, pseudonymise them`
+        : `Apagar os dados pessoais de ${input.email} (LGPD): parar os robôs, apagar as chaves de corretora, pseudonimizar`,
+    tenantOf: requestTenant,
+    needsApproval: throughAnAgent,
+    // Once the person is erased, the log does not keep the email that named them.
+    auditedArgs: (args, outcome) => (outcome === 'ok' ? { email: '[erased]' } : args),
+    async execute(ctx, input) {
+      const actor = ctx.actor;
+      // Run as the system after an approval: the approval (and who decided it) is in the audit log.
+      const result = await refusingUnknown(() =>
+        erasePerson(
+          ctx.db,
+          input.email,
+          { kind: actor.kind, id: actor.kind === 'system' ? `system:${actor.name}` : actor.userId },
+          { now: ctx.now },
+        ),
+      );
+      const { userId: _userId, ...shown } = result;
+      return shown;
+    },
+  }),
+];
