@@ -1,0 +1,274 @@
+import crypto from 'node:crypto';
+import { Writable } from 'node:stream';
+import { eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ModelGateway, type AgentRuntime } from '../../agents/index.ts';
+import { BillingService } from '../../billing/index.ts';
+import * as db from '../../db/index.ts';
+import { queryRows, type Database } from '../../db/index.ts';
+import { seedDemoCompany } from '../../demo/index.ts';
+import { issueLinkCode } from '../../identity/index.ts';
+import { createMastra } from '../../mastra.config.ts';
+import { createLogger } from '../../observability/index.ts';
+import { createSecretBox } from '../../secrets/index.ts';
+import { TelegramDoor } from '../../telegram/index.ts';
+import { createTelegramDelivery, enqueueNotification, type TelegramDelivery } from '../../telegram/outbox/index.ts';
+import { DEFAULT_RISK_LIMITS } from '../../trading/index.ts';
+import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
+import { freePort } from '../support/ports.ts';
+import { TelegramChat } from '../support/telegram-chat.ts';
+import { startTelegramEmulator, type TelegramEmulator } from '../support/telegram-emulator.ts';
+
+// What a trader reads, in each language, with the exchange down and the model offline: every
+// reply in the trader's own language (a dictionary check), no technical text (no stack trace,
+// URL, exception class or environment variable), errors as sentences that say what to do.
+
+const silent = createLogger(
+  { log: { level: 'silent', format: 'json' } },
+  { destination: new Writable({ write: (_c, _e, done) => done() }) },
+);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** What an exchange client says when the exchange's host does not resolve (ccxt's words). */
+const EXCHANGE_DOWN =
+  'binance: NetworkError: binance GET https://testnet.binance.vision/api/v3/account getaddrinfo ENOTFOUND testnet.binance.vision';
+
+/** Words of one language that must not appear in a chat in the other (commands, symbols and language names are removed first). */
+const ENGLISH_WORDS = new Set(
+  (
+    'the and your you bot bots trade trades profit balance wallet unavailable exchange paused running stopped error failed not with ' +
+    'open positions position result days day winners winner live paper try again minute approval reason answer closed plan plans ' +
+    'limits allowed per start stop send help account language done choose only'
+  ).split(' '),
+);
+const PORTUGUESE_WORDS = new Set(
+  (
+    'o os seu seus sua robô robôs não você operações operação resultado carteira corretora tente de novo minuto pausado rodando ' +
+    'parado plano dias sem para em posições posição abertas fechadas idioma pronto escolha envie ligado ainda há'
+  ).split(' '),
+);
+const TECHNICAL =
+  /https?:\/\/|\bat \S+ \(|\b\w+Error\b|\bE(NOTFOUND|CONNREFUSED|CONNRESET|TIMEDOUT|AI_AGAIN)\b|\.ts:\d+|\b[A-Z][A-Z0-9]+_[A-Z0-9_]+\b|\{"/;
+
+function wordsOf(text: string): string[] {
+  return text
+    .replace(/\/[a-z_]+/g, ' ') // commands
+    .replace(/\b[A-Z0-9]{2,12}\/[A-Z0-9]{2,12}\b/g, ' ') // symbols
+    .replace(/Português \(Brasil\)|Português|English/g, ' ')
+    .toLowerCase()
+    .split(/[^\p{L}]+/u)
+    .filter(Boolean);
+}
+
+function foreignWords(text: string, locale: 'pt-BR' | 'en'): string[] {
+  const foreign = locale === 'en' ? PORTUGUESE_WORDS : ENGLISH_WORDS;
+  // "de novo" is two words; "a", "e" and "no" exist in both languages and are not checked.
+  return wordsOf(text).filter((word) => foreign.has(word));
+}
+
+describe('what traders read, in their language, with the exchange down and the model offline', () => {
+  let test: TestDatabase;
+  let database: Database;
+  let emulator: TelegramEmulator;
+  let delivery: TelegramDelivery;
+  let door: TelegramDoor;
+  let nextUserId = 5000;
+  const traders: Record<'pt-BR' | 'en', { userId: string; tenantId: string; email: string; chat: TelegramChat; botId: string }> =
+    {} as never;
+
+  async function settle(): Promise<void> {
+    const untaken = () => emulator.server.storage.userMessages.filter((u) => u.botToken === emulator.token && !door.hasTaken(u.updateId));
+    for (let i = 0; i < 2_000 && untaken().length > 0; i++) await sleep(5);
+    await door.idle();
+  }
+
+  /** Sends and returns every reply to it (edits included, as they stand once handled). */
+  async function ask(chat: TelegramChat, text: string): Promise<string[]> {
+    chat.skip();
+    await chat.send(text);
+    await settle();
+    return chat.fresh().map((m) => m.plain);
+  }
+
+  function checkReadable(texts: readonly string[], locale: 'pt-BR' | 'en', what: string): void {
+    expect(texts.length, what).toBeGreaterThan(0);
+    for (const text of texts) {
+      expect(foreignWords(text, locale), `${what}: ${text}`).toEqual([]);
+      expect(text, what).not.toMatch(TECHNICAL);
+      expect(text, what).not.toMatch(/modelo offline|model offline/);
+    }
+  }
+
+  beforeAll(async () => {
+    test = await createTestDatabase('pglite');
+    database = test.handle.db;
+    await seedDemoCompany(database, { secretBox: createSecretBox(crypto.randomBytes(32)), traders: 40 });
+    // The model is offline: nothing listens on its port.
+    const gateway = new ModelGateway({
+      host: `http://127.0.0.1:${await freePort()}`,
+      model: 'qwen3:0.6b',
+      agentModels: {},
+      timeoutMs: 2_000,
+    });
+    const agents: AgentRuntime = { mastra: createMastra({ db: database, gateway, logger: silent }), gateway, logger: silent };
+    emulator = await startTelegramEmulator();
+    delivery = createTelegramDelivery(
+      {
+        botToken: emulator.token,
+        apiRoot: emulator.apiRoot,
+        webhookUrl: undefined,
+        webhookSecret: undefined,
+        ratePerS: 1_000,
+        chatRatePerS: 100,
+      },
+      database,
+      { logger: silent, pollIntervalMs: 20 },
+    )!;
+    delivery.outbox.start();
+    door = new TelegramDoor({
+      botToken: emulator.token,
+      apiRoot: emulator.apiRoot,
+      db: database,
+      billing: new BillingService(database, undefined),
+      agents,
+      logger: silent,
+      delivery,
+      // The exchange is down for every bot: its host does not resolve.
+      trading: {
+        exchangeFor: async () => {
+          throw new Error(EXCHANGE_DOWN);
+        },
+        limits: DEFAULT_RISK_LIMITS,
+        killSwitch: async () => false,
+      },
+      approvalsEveryMs: 0,
+      poll: { idleMs: 10 },
+    });
+    await door.start();
+    // Two traders with open positions on paper bots: one reads Portuguese, the other English.
+    const owners = await queryRows<{ tenant_id: string; bot_id: string }>(
+      database,
+      sql`select p.tenant_id, min(p.bot_id::text) as bot_id from positions p join bots b on b.id = p.bot_id where b.mode = 'paper' group by p.tenant_id order by count(*) desc, p.tenant_id limit 2`,
+    );
+    for (const [i, locale] of (['pt-BR', 'en'] as const).entries()) {
+      const owner = owners[i]!;
+      const [user] = await database.select().from(db.users).where(eq(db.users.tenantId, owner.tenant_id));
+      await database.update(db.users).set({ locale }).where(eq(db.users.id, user!.id));
+      // A live bot too, whose wallet is read from the (unreachable) exchange.
+      await database.insert(db.bots).values({
+        tenantId: owner.tenant_id,
+        name: 'reserva',
+        strategyName: 'rsi',
+        symbols: ['BTC/USDT'],
+        timeframe: '1h',
+        mode: 'live',
+        status: 'stopped',
+        stakeQuote: '100',
+      });
+      const chat = new TelegramChat(emulator, { userId: nextUserId++, firstName: locale });
+      const { code } = await issueLinkCode(database, { email: user!.email, kind: 'trader' });
+      await chat.send(`/start ${code}`);
+      await chat.replies(2);
+      traders[locale] = { userId: user!.id, tenantId: owner.tenant_id, email: user!.email, chat, botId: owner.bot_id };
+    }
+  }, 180_000);
+
+  afterAll(async () => {
+    await door?.stop(5_000);
+    await delivery?.outbox.stop({ timeoutMs: 2_000 });
+    await emulator?.close();
+    await test?.dispose();
+  });
+
+  for (const locale of ['pt-BR', 'en'] as const) {
+    it(`answers every command in ${locale} only, without technical text`, async () => {
+      const { chat } = traders[locale];
+      for (const command of [
+        '/help',
+        '/bots',
+        '/status',
+        '/profit',
+        '/profit 7',
+        '/daily',
+        '/weekly',
+        '/monthly 2',
+        '/balance',
+        '/plan',
+        '/language',
+        '/backtest rsi BTC/USDT 1h 30',
+        '/stopbot 99',
+        '/forceexit 99',
+        '/nonsense',
+      ]) {
+        checkReadable(await ask(chat, command), locale, command);
+      }
+    });
+
+    it(`tells a ${locale} trader the exchange is down on /balance and on a confirmed /forceexit, in a sentence`, async () => {
+      const { chat, botId } = traders[locale];
+      const balance = (await ask(chat, '/balance')).join('\n');
+      expect(balance).toContain(
+        locale === 'en'
+          ? 'The exchange did not answer just now; try again in 1 minute.'
+          : 'A corretora não respondeu agora; tente de novo em 1 minuto.',
+      );
+      const [confirm] = await ask(chat, `/forceexit ${botId.slice(0, 8)}`);
+      checkReadable([confirm!], locale, '/forceexit');
+      const question = chat.all().at(-1)!;
+      const yes = question.buttons.find((b) => b.callback_data.endsWith(':y'))!;
+      await chat.press(yes.callback_data, question.messageId);
+      await settle();
+      const edited = chat.all().find((m) => m.messageId === question.messageId)!.plain;
+      expect(edited).toContain(locale === 'en' ? 'The exchange did not answer just now' : 'A corretora não respondeu agora');
+      checkReadable([edited], locale, 'forced exit confirmed');
+      // The technical reason is kept in the audit log.
+      const [audited] = await queryRows<{ n: string }>(
+        database,
+        sql`select count(*)::text as n from audit_log where tool = 'force_exit' and outcome = 'error' and details::text like '%ENOTFOUND%'`,
+      );
+      expect(Number(audited!.n)).toBeGreaterThan(0);
+    });
+
+    it(`says a backtest without candles in ${locale}`, async () => {
+      const [reply] = await ask(traders[locale].chat, '/backtest rsi BTC/USDT 1h 30');
+      expect(reply).toBe(
+        locale === 'en'
+          ? '⚠️ There are no 1h candles of BTC/USDT for this backtest yet. Try another pair, another timeframe or fewer days.'
+          : '⚠️ Ainda não há candles de 1h de BTC/USDT para este backtest. Tente outro par, outro timeframe ou menos dias.',
+      );
+    });
+
+    it(`explains a pause notice in ${locale}, with what to do`, async () => {
+      const { chat, tenantId, userId, botId } = traders[locale];
+      chat.skip();
+      await enqueueNotification(database, {
+        tenantId,
+        to: { userId },
+        type: 'bot_paused',
+        payload: { botId, botName: 'alpha', reason: `exchange failure: ${EXCHANGE_DOWN}` },
+      });
+      delivery.outbox.wake();
+      const [notice] = await chat.replies(1);
+      expect(notice!.plain).toMatch(
+        locale === 'en' ? /Bot paused[\s\S]*did not answer[\s\S]*\/startbot/ : /Robô pausado[\s\S]*não respondeu[\s\S]*\/startbot/,
+      );
+      checkReadable([notice!.plain], locale, 'pause notice');
+    });
+  }
+
+  it('changes the language with /language and its buttons, and keeps it', async () => {
+    const { chat, userId } = traders['pt-BR'];
+    const [done] = await ask(chat, '/language en');
+    expect(done).toMatch(/^✅ Done: I will talk to you in English/);
+    checkReadable(await ask(chat, '/bots'), 'en', '/bots after /language en');
+    const [menu] = await ask(chat, '/language');
+    expect(menu).toMatch(/Language: English/);
+    const card = chat.all().at(-1)!;
+    await chat.press('lang:pt-BR', card.messageId);
+    await settle();
+    expect(chat.all().find((m) => m.messageId === card.messageId)!.plain).toMatch(/^✅ Pronto: falo com você em Português/);
+    const [user] = await database.select({ locale: db.users.locale }).from(db.users).where(eq(db.users.id, userId));
+    expect(user!.locale).toBe('pt-BR');
+    expect((await ask(chat, '/language klingon'))[0]).toMatch(/^Uso: \/language pt ou \/language en/);
+  });
+});
