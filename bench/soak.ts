@@ -471,11 +471,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     // --- the invariants, from the database, the emulator and the logs
     const one = async (query: SQL) => Number((await queryRows<{ n: string }>(db.db, query))[0]?.n ?? 0);
     const distinctPosted = new Set(Array.from({ length: eventSeq }, (_, i) => (i % 10 === 9 && i > 0 ? i - 1 : i))).size;
-    const sentRows = await queryRows<{ id: string; telegram_message_id: string | null; recipient_user_id: string | null }>(
+    const sentRows = await queryRows<{ id: string; channel_message_id: string | null; recipient_user_id: string | null }>(
       db.db,
-      sql`select id, telegram_message_id::text, recipient_user_id::text from notifications where status = 'sent' and recipient_user_id is not null`,
+      sql`select id, channel_message_id::text, recipient_user_id::text from notifications where status = 'sent' and recipient_user_id is not null`,
     );
-    const messageIdsByChat = new Set(sentRows.map((row) => `${row.recipient_user_id}:${row.telegram_message_id}`));
+    const messageIdsByChat = new Set(sentRows.map((row) => `${row.recipient_user_id}:${row.channel_message_id}`));
     const telegram = await emulator.stats();
     const telegramMessages = telegram.delivered;
     const tooMany = telegram.requests.filter((request) => request.status === 429);

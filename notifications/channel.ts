@@ -8,6 +8,27 @@ import type { RenderedMessage } from './templates.ts';
 // message to the channel it was built with; the channel owns addresses, sending, its own
 // pace and what its errors mean.
 
+let queuedFor: readonly [string, ...string[]] = ['telegram'];
+
+/**
+ * The channels every notification is queued for, one outbox row each: each channel's outbox
+ * claims only its own rows, so one channel's outage or pace never holds another's. Telegram is
+ * the only one today (the web events stream reads the rows as they are written and needs none
+ * of its own); a process that delivers e-mail too sets both with setDeliveryChannels at start.
+ */
+export function deliveryChannels(): readonly [string, ...string[]] {
+  return queuedFor;
+}
+
+/** Replaces the channels notifications are queued for (every process of a deployment sets the same); returns the undo. */
+export function setDeliveryChannels(names: readonly [string, ...string[]]): () => void {
+  const before = queuedFor;
+  queuedFor = [...names];
+  return () => {
+    queuedFor = before;
+  };
+}
+
 /** One outbox row as a sender holds it (see NotificationOutbox.claim). */
 export interface ClaimedNotification {
   readonly id: string;

@@ -26,6 +26,8 @@ export { escapeHtml, splitPair } from './format.ts';
 export { NotificationOutbox, type NotificationOutboxOptions, type OutboxReport, type Outcome } from './outbox.ts';
 export {
   registerChannel,
+  deliveryChannels,
+  setDeliveryChannels,
   registeredChannels,
   type NotificationChannel,
   type ClaimedNotification,

@@ -509,7 +509,7 @@ export class NotificationOutbox {
       // rows are held; the ranking is one scan of the pending rows, the locking only of the picked ones.
       sql`with busy as (
             select distinct coalesce(recipient_user_id::text, recipient_department::text, '') as k
-            from notifications where status = 'pending' and claimed_until > ${now}::timestamptz
+            from notifications where status = 'pending' and channel = ${this.channel.name} and claimed_until > ${now}::timestamptz
           ),
           due as (
             select n.id, n.created_at, n.type in (${sql.join(
@@ -524,6 +524,7 @@ export class NotificationOutbox {
                      order by n.created_at, n.id) as rn
             from notifications n
             where n.status = 'pending'
+              and n.channel = ${this.channel.name}
               and (n.next_attempt_at is null or n.next_attempt_at <= ${now}::timestamptz)
               and (n.claimed_until is null or n.claimed_until <= ${now}::timestamptz)
               and not exists (select 1 from busy b where b.k = coalesce(n.recipient_user_id::text, n.recipient_department::text, ''))
@@ -781,7 +782,7 @@ export class NotificationOutbox {
       outcome = await this.finish(row, {
         status: 'sent',
         sentAt: new Date(delivery.sentAtMs),
-        telegramMessageId: delivery.messageId,
+        channelMessageId: delivery.messageId,
         attempts: row.attempts + 1,
         lastError: null,
       });
@@ -824,7 +825,7 @@ export class NotificationOutbox {
     const outcome = await this.finish(row, {
       status: 'sent',
       sentAt: new Date(delivery.sentAtMs),
-      telegramMessageId: delivery.messageId,
+      channelMessageId: delivery.messageId,
       attempts: row.attempts + 1,
       lastError: null,
     });
@@ -855,7 +856,7 @@ export class NotificationOutbox {
           .set({
             status: 'sent',
             sentAt: new Date(delivery.sentAtMs),
-            telegramMessageId: delivery.messageId,
+            channelMessageId: delivery.messageId,
             attempts: sql`${notifications.attempts} + 1`,
             claimedUntil: null,
             lastError: null,
@@ -942,6 +943,7 @@ export class NotificationOutbox {
               members.map((member) => ({
                 tenantId: row.tenantId,
                 recipientUserId: member.userId,
+                channel: this.channel.name,
                 type: row.type,
                 payload: row.payload,
                 dedupeKey: `${row.dedupeKey ?? row.id}:user:${member.userId}`,
@@ -981,7 +983,7 @@ export class NotificationOutbox {
     const [row] = await queryRows<{ pending: string | number; oldest_s: string | number | null; largest: string | number | null }>(
       this.db,
       sql`with p as (
-            select coalesce(recipient_user_id::text, recipient_department::text, '') as k, created_at from notifications where status = 'pending'
+            select coalesce(recipient_user_id::text, recipient_department::text, '') as k, created_at from notifications where status = 'pending' and channel = ${this.channel.name}
           )
           select (select count(*) from p) as pending,
                  (select extract(epoch from ${now}::timestamptz - min(created_at)) from p) as oldest_s,
@@ -996,7 +998,10 @@ export class NotificationOutbox {
 
   /** Convenience for tests and tools: the rows still due or held (not sent, skipped or failed). */
   async pendingCount(): Promise<number> {
-    const [row] = await queryRows<{ n: string | number }>(this.db, sql`select count(*) as n from notifications where status = 'pending'`);
+    const [row] = await queryRows<{ n: string | number }>(
+      this.db,
+      sql`select count(*) as n from notifications where status = 'pending' and channel = ${this.channel.name}`,
+    );
     return Number(row?.n ?? 0);
   }
 }

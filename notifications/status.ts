@@ -1,13 +1,17 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
+import { deliveryChannels } from './channel.ts';
 import { notifications, type Database } from '../db/index.ts';
 
 // Reading the outbox for those who report on it (the executive report's system step) or need
 // a queued row back (a workflow resumed after it queued its notice), so no producer reads the
 // table itself.
 
-/** The row queued under a dedupe key, if any. */
+/** The row queued under a dedupe key (the first delivery channel's, as enqueueNotification returns it), if any. */
 export async function queuedNotificationId(db: Database, dedupeKey: string): Promise<string | undefined> {
-  const [row] = await db.select({ id: notifications.id }).from(notifications).where(eq(notifications.dedupeKey, dedupeKey));
+  const [row] = await db
+    .select({ id: notifications.id })
+    .from(notifications)
+    .where(and(eq(notifications.dedupeKey, dedupeKey), eq(notifications.channel, deliveryChannels()[0])));
   return row?.id;
 }
 

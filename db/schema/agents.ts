@@ -1,4 +1,4 @@
-import { bigint, index, integer, jsonb, pgEnum, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, index, integer, jsonb, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, id, instant } from './columns.ts';
 import { department, tenantRef, users } from './tenancy.ts';
 
@@ -55,20 +55,26 @@ export const notifications = pgTable(
     /** payment_failed, trade_closed, stop_loss_hit, risk_refusal, security_alert, executive_report, ... */
     type: text().notNull(),
     payload: jsonb().$type<Record<string, unknown>>().notNull(),
-    /** Prevents the same event from being queued twice (e.g. a replayed webhook). */
-    dedupeKey: text().unique(),
+    /** The channel this row goes out on (notifications/channel.ts: one row per channel of a notification). */
+    channel: text().notNull().default('telegram'),
+    /** Prevents the same event from being queued twice on a channel (e.g. a replayed webhook). */
+    dedupeKey: text(),
     status: notificationStatus().notNull().default('pending'),
     attempts: integer().notNull().default(0),
     nextAttemptAt: instant(),
     lastError: text(),
     /** While a sender holds the row: another sender may take it over only after this instant. */
     claimedUntil: instant(),
-    /** The Telegram message it became, once sent (for edits and audits). */
-    telegramMessageId: bigint({ mode: 'number' }),
+    /** The channel's id of the message it became, once sent (Telegram's message id: for edits and audits). */
+    channelMessageId: bigint({ mode: 'number' }),
     sentAt: instant(),
     createdAt: createdAt(),
   },
-  (t) => [index('notifications_pending_idx').on(t.status, t.nextAttemptAt), index('notifications_tenant_idx').on(t.tenantId, t.createdAt)],
+  (t) => [
+    uniqueIndex('notifications_channel_dedupe_key_unique').on(t.channel, t.dedupeKey),
+    index('notifications_pending_idx').on(t.status, t.channel, t.nextAttemptAt),
+    index('notifications_tenant_idx').on(t.tenantId, t.createdAt),
+  ],
 );
 
 export const notificationLevels = ['on', 'silent', 'off'] as const;

@@ -9,6 +9,7 @@ import {
   NotificationOutbox,
   registerChannel,
   registeredChannels,
+  setDeliveryChannels,
   setNotificationPreference,
   type DeliveryFailure,
   type NotificationChannel,
@@ -66,6 +67,7 @@ describe('the outbox through a channel of its own', () => {
   let test: TestDatabase;
   let x: Database;
   let channel: MemoryChannel;
+  let restoreChannels: () => void;
   const companyId = crypto.randomUUID();
 
   beforeEach(async () => {
@@ -73,8 +75,11 @@ describe('the outbox through a channel of its own', () => {
     x = test.handle.db;
     await x.insert(db.tenants).values({ id: companyId, kind: 'company', name: 'BotCriptoFy' });
     channel = new MemoryChannel();
+    // Queued for both channels: each outbox claims only its own channel's rows.
+    restoreChannels = setDeliveryChannels(['memo', 'telegram']);
   });
   afterEach(async () => {
+    restoreChannels();
     await test.dispose();
   });
 
@@ -111,8 +116,14 @@ describe('the outbox through a channel of its own', () => {
     const first = channel.sent[0]!.outgoing;
     expect(first.kind === 'text' && first.message.text).toContain('Security alert (high)');
     expect((await statusOf(alert.id)).status).toBe('sent');
-    expect((await statusOf(alert.id)).telegramMessageId).toBe(1_001);
+    expect((await statusOf(alert.id)).channelMessageId).toBe(1_001);
     expect((await statusOf(note.id)).status).toBe('sent');
+    // The same two notifications wait for Telegram's outbox: one channel's sends never mark another's rows.
+    const telegramRows = await x.select().from(db.notifications).where(eq(db.notifications.channel, 'telegram'));
+    expect(telegramRows.map((row) => [row.type, row.status, row.channelMessageId])).toEqual([
+      ['security_alert', 'pending', null],
+      ['message', 'pending', null],
+    ]);
     expect(await registry.getSingleMetricAsString('memo_notifications_total')).toContain(
       'memo_notifications_total{type="security_alert",outcome="sent"} 1',
     );

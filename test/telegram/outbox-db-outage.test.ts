@@ -212,7 +212,7 @@ describe.skipIf(!privatePostgresAvailable)('telegram outbox when the database cr
         .sort(),
     ).toEqual(['aviso 0', 'aviso 1', 'aviso 2']);
     const rows = await (await connect()).db.select().from(db.notifications);
-    const ids = new Set(rows.map((row) => row.telegramMessageId));
+    const ids = new Set(rows.map((row) => row.channelMessageId));
     expect(ids.size).toBe(3);
     expect(ids.has(null)).toBe(false);
     expect(rows.every((row) => row.status === 'sent' && row.attempts === 1 && row.claimedUntil === null)).toBe(true);

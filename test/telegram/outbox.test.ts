@@ -306,7 +306,7 @@ describe.each(testDrivers)('telegram outbox on %s', (driver) => {
     const rows = await x.select().from(db.notifications);
     for (const row of rows) {
       expect(row).toMatchObject({ status: 'sent', attempts: 1, claimedUntil: null, lastError: null });
-      expect(row.telegramMessageId).toBeGreaterThan(0);
+      expect(row.channelMessageId).toBeGreaterThan(0);
       expect(row.sentAt).toBeInstanceOf(Date);
     }
   });
@@ -528,7 +528,7 @@ describe.each(testDrivers)('telegram outbox on %s', (driver) => {
     const all = messages.map((m) => m.text).join('\n');
     for (let i = 0; i < 30; i++) expect(all).toContain(`BCF-${String(i).padStart(4, '0')}`);
     const rows = await x.select().from(db.notifications);
-    expect(new Set(rows.map((row) => row.telegramMessageId)).size).toBe(messages.length);
+    expect(new Set(rows.map((row) => row.channelMessageId)).size).toBe(messages.length);
     expect(rows.every((row) => row.status === 'sent' && row.attempts === 1)).toBe(true);
     expect(sender.totals.digested).toBe(30);
     expect(await registry.getSingleMetricAsString('telegram_outbox_backlog')).toContain('telegram_outbox_backlog{measure="pending"} 0');
@@ -622,7 +622,7 @@ describe.each(testDrivers)('telegram outbox on %s', (driver) => {
     expect(delivered.some((m) => m.chatId === support.chatId)).toBe(false);
     const rows = await x.select().from(db.notifications);
     const parent = rows.find((row) => row.recipientDepartment === 'finance')!;
-    expect(parent).toMatchObject({ status: 'sent', telegramMessageId: null });
+    expect(parent).toMatchObject({ status: 'sent', channelMessageId: null });
     expect(
       rows
         .filter((row) => row.recipientUserId)
@@ -763,7 +763,7 @@ describe.each(testDrivers)('telegram outbox on %s', (driver) => {
     expect(emulator.photos[0]!.png.subarray(1, 4).toString('latin1')).toBe('PNG');
     expect(emulator.photos[0]!.caption).toMatch(/^Receita e MRR/);
     const rows = await x.select().from(db.notifications);
-    expect(rows.find((row) => row.status === 'sent')?.telegramMessageId).toBeGreaterThan(0);
+    expect(rows.find((row) => row.status === 'sent')?.channelMessageId).toBeGreaterThan(0);
     expect(rows.find((row) => row.status === 'failed')?.lastError).toMatch(/not found/);
   });
 
