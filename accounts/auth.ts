@@ -202,6 +202,7 @@ export function createAccounts(options: AccountsOptions): Accounts {
   const auth = buildAuth(options);
   const now = () => new Date((options.clock ?? { now: () => Date.now() }).now());
   const lockPolicy = options.accountLock ?? DEFAULT_ACCOUNT_LOCK;
+  const keyAddressesSeen = new Set<string>();
 
   async function sessionOf(headers: Headers): Promise<SessionPerson | undefined> {
     const session = await auth.api.getSession({ headers });
@@ -306,7 +307,7 @@ export function createAccounts(options: AccountsOptions): Accounts {
       const bearer = authorization?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
       const key = bearer ?? headers.get('x-api-key')?.trim();
       if (key) {
-        const holder = await authenticateApiKey(options.db, key, { now: now(), ip: clientIp ?? null });
+        const holder = await authenticateApiKey(options.db, key, { now: now(), ip: clientIp ?? null, seen: keyAddressesSeen });
         if (!holder) return { kind: 'invalid_key' };
         return {
           kind: 'person',

@@ -191,6 +191,23 @@ describe.each(testDrivers)('personal API keys on %s', (driver) => {
     expect((await call('GET', '/api/v1/me', { key: writeKey.key })).status).toBe(200);
   });
 
+  it('allows 20 active keys per person: the 21st is 409 until one is revoked', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const created = await call<Key>('POST', '/api/v1/keys', { cookie: traderB }, { name: `key ${i}`, scope: 'read' });
+      expect(created.status).toBe(201);
+      ids.push(created.body.id);
+    }
+    const refused = await call<ErrorBody>('POST', '/api/v1/keys', { cookie: traderB }, { name: 'one too many', scope: 'read' });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toEqual({
+      category: 'conflict',
+      message: 'You have 20 API keys already; revoke one first (DELETE /api/v1/keys/{id}).',
+    });
+    expect((await call('DELETE', `/api/v1/keys/${ids[0]}`, { cookie: traderB })).status).toBe(200);
+    expect((await call('POST', '/api/v1/keys', { cookie: traderB }, { name: 'room again', scope: 'read' })).status).toBe(201);
+  });
+
   it('refuses an unknown key (401) and a bad body naming the field (400)', async () => {
     expect((await call('GET', '/api/v1/bots', { key: `bcf_${'A'.repeat(43)}` })).status).toBe(401);
     expect((await call('GET', '/api/v1/bots', { key: 'not-a-key' })).status).toBe(401);
