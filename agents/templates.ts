@@ -378,6 +378,15 @@ const TEMPLATES: Record<string, (r: Result, l: Locale) => string> = {
       `Backtest ${r['backtestId']} na fila (${int(r['candles'] as number, l)} candles).`,
       `Backtest ${r['backtestId']} queued (${int(r['candles'] as number, l)} candles).`,
     ),
+  market_candles: (r, l) => {
+    const listed = r['candles'] as Result[];
+    const last = listed.at(-1);
+    return t(
+      l,
+      `${r['symbol']} ${r['timeframe']}: ${int(listed.length, l)} candles${last ? `, último fechamento ${last['close']} em ${last['time']}` : ''}.`,
+      `${r['symbol']} ${r['timeframe']}: ${int(listed.length, l)} candles${last ? `, last close ${last['close']} at ${last['time']}` : ''}.`,
+    );
+  },
   backtest_result: (r, l) => {
     const backtest = r['backtest'] as Result;
     const metrics = r['metrics'] as Result | null;

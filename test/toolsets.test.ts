@@ -27,7 +27,7 @@ describe("each agent's tool set", () => {
     const unused = [...TOOLS.keys()].filter((tool) => !used.has(tool));
     // Traders start bots, run backtests, open tickets, read their wallets and periods, and
     // force exits themselves (Telegram and the API). Operators list, inspect and create bots
-    // with `botcriptofy bots` (list_bots, bot_details, create_bot), not through an agent; the API lists a bot's trades and queues and reads backtests.
+    // with `botcriptofy bots` (list_bots, bot_details, create_bot), not through an agent; the API lists a bot's trades and queues and reads backtests, and charts candles.
     expect(unused.sort()).toEqual([
       'backtest_result',
       'bot_balances',
@@ -36,6 +36,7 @@ describe("each agent's tool set", () => {
       'force_exit',
       'list_bot_trades',
       'list_bots',
+      'market_candles',
       'open_ticket',
       'pnl_by_period',
       'run_backtest',

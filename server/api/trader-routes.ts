@@ -142,5 +142,49 @@ export function registerTraderRoutes(kit: ApiRouteKit, options: { jobs?: Jobs | 
       return c.json(await callTool(c, 'backtest_result', { backtestId: c.req.valid('param').id }));
     }) as never,
   );
+
+  // --- GET /candles ---------------------------------------------------------------------
+
+  const candlesQuery = z.object({
+    symbol: z
+      .string()
+      .regex(/^[A-Z0-9]{2,12}\/[A-Z0-9]{2,12}$/, { error: 'expected a symbol such as BTC/USDT' })
+      .openapi({ example: 'BTC/USDT' }),
+    timeframe: z.enum(['1m', '5m', '15m', '1h', '4h', '1d']),
+    from: z.iso.datetime({ offset: true }).optional().openapi({ description: 'first bar (default: 500 bars before `to`)' }),
+    to: z.iso.datetime({ offset: true }).optional().openapi({ description: 'last bar (default: now)' }),
+    indicators: z
+      .string()
+      .regex(/^(rsi|macd|bollinger)(,(rsi|macd|bollinger))*$/, { error: 'a comma-separated list of rsi, macd, bollinger' })
+      .optional()
+      .openapi({
+        description: 'RSI(14), MACD(12, 26, 9), Bollinger(20, 2), seeded on the 200 cached bars before the range',
+        example: 'rsi,macd',
+      }),
+  });
+  api.use('/candles', kit.requirePerson);
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/candles',
+      tags: ['market data'],
+      summary: 'Cached candles of a symbol over a range (at most 5,000), with RSI, MACD or Bollinger bands on request',
+      description:
+        'The market_candles tool, on the candle cache (`botcriptofy data download` fills it). An indicator value not yet defined is null.',
+      security: [{ session: [] }],
+      request: { query: candlesQuery },
+      responses: {
+        200: {
+          description: 'Candles and indicators.',
+          content: { 'application/json': { schema: toolOutput('market_candles').openapi('Candles') } },
+        },
+        ...errorResponses,
+      },
+    }),
+    (async (c: Context<ApiEnv, string, { out: { query: z.infer<typeof candlesQuery> } }>) => {
+      const { indicators, ...query } = c.req.valid('query');
+      return c.json(await callTool(c, 'market_candles', { ...query, indicators: indicators ? indicators.split(',') : [] }));
+    }) as never,
+  );
   return { jobs };
 }

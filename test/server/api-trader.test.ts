@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../db/index.ts';
 import { InProcessJobs } from '../../jobs/index.ts';
-import { getStrategy, loadCachedCandles, loadCandleFile, runBacktest, upsertCandles } from '../../trading/index.ts';
+import { bollinger, getStrategy, loadCachedCandles, loadCandleFile, macd, rsi, runBacktest, upsertCandles } from '../../trading/index.ts';
 import { apiFixture, type ApiFixture } from '../support/api.ts';
 import { testDrivers } from '../support/databases.ts';
 
@@ -239,5 +239,68 @@ describe.each(testDrivers)('trader routes on %s', (driver) => {
     expect(statuses[limit]).toBe(409);
     expect(refused.status).toBe(409);
     expect(refused.body.error.message).toMatch(/Free plan allows \d+ backtests a day/);
+  });
+
+  it('answers cached candles of a range with RSI, MACD and Bollinger seeded on the bars before it', async () => {
+    const from = '2024-03-01T00:00:00Z';
+    const to = '2024-03-21T23:00:00Z';
+    const { status, body } = await call<{
+      candles: { time: string; close: number }[];
+      indicators: {
+        rsi: { period: number; values: (number | null)[] };
+        macd: { values: ({ macd: number; signal: number; histogram: number } | null)[] };
+        bollinger: { values: ({ lower: number; middle: number; upper: number } | null)[] };
+      };
+    }>('GET', `/api/v1/candles?symbol=BTC/USDT&timeframe=1h&from=${from}&to=${to}&indicators=rsi,macd,bollinger`, traderA);
+    expect(status).toBe(200);
+    // The reference: the indicators over every cached bar up to `to`, read at the range's bars.
+    const all = await loadCachedCandles(
+      api.test.handle.db,
+      { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' },
+      { toMs: Date.parse(to) },
+    );
+    const inRange = [...all.time].map((t, i) => [t, i] as const).filter(([t]) => t >= Date.parse(from));
+    expect(body.candles.map((c) => c.time)).toEqual(inRange.map(([t]) => new Date(t).toISOString()));
+    expect(body.candles).toHaveLength(21 * 24);
+    const refRsi = rsi(all.close, 14);
+    const refMacd = macd(all.close, 12, 26, 9);
+    const refBands = bollinger(all.close, 20, 2);
+    // Seeded on the 200 bars before the range: from the range's first bar on, within rounding of the full-history value.
+    inRange.forEach(([, i], k) => {
+      expect(body.candles[k]!.close).toBe(all.close[i]);
+      expect(body.indicators.rsi.values[k]).toBeCloseTo(refRsi[i]!, 1);
+      expect(body.indicators.bollinger.values[k]!.middle).toBeCloseTo(refBands.middle[i]!, 6);
+      expect(body.indicators.macd.values[k]!.signal).toBeCloseTo(refMacd.signal[i]!, 0);
+    });
+
+    const plain = await call<{ candles: unknown[]; indicators: Record<string, unknown> }>(
+      'GET',
+      `/api/v1/candles?symbol=BTC/USDT&timeframe=1h&from=${from}&to=${to}`,
+      traderB,
+    );
+    expect(plain.body.candles).toHaveLength(21 * 24);
+    expect(plain.body.indicators).toEqual({});
+  });
+
+  it('refuses bad candle queries with 400 naming the field, too long a range, and no session', async () => {
+    for (const [query, field] of [
+      ['symbol=btc&timeframe=1h', 'symbol'],
+      ['symbol=BTC/USDT&timeframe=2h', 'timeframe'],
+      ['symbol=BTC/USDT&timeframe=1h&indicators=rsi,vwap', 'indicators'],
+      ['symbol=BTC/USDT&timeframe=1h&from=2024-03-02T00:00:00Z&to=2024-03-01T00:00:00Z', 'from'],
+      ['timeframe=1h', 'symbol'],
+    ] as const) {
+      const answer = await call<{ error: { message: string; details?: { field: string }[] } }>('GET', `/api/v1/candles?${query}`, traderA);
+      expect(answer.status, query).toBe(400);
+      expect(answer.body.error.message, query).toContain(field);
+    }
+    const tooLong = await call<{ error: { message: string } }>(
+      'GET',
+      '/api/v1/candles?symbol=BTC/USDT&timeframe=1h&from=2024-01-01T00:00:00Z&to=2024-12-31T00:00:00Z',
+      traderA,
+    );
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body.error.message).toMatch(/at most 5000 per request/);
+    expect((await call('GET', '/api/v1/candles?symbol=BTC/USDT&timeframe=1h')).status).toBe(401);
   });
 });

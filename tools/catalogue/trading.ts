@@ -24,7 +24,11 @@ import { ToolRefusal, traderScope } from '../scope.ts';
 import { BillingError, checkBacktestQuota } from '../../billing/index.ts';
 import {
   BotRunner,
+  CHART_INDICATORS,
+  chartCandles,
   countCachedCandles,
+  countChartCandles,
+  MAX_CHART_CANDLES,
   createBot,
   getBacktest,
   queueBacktest,
@@ -44,6 +48,7 @@ import {
   type BacktestTrade,
   type CandleSeries,
 } from '../../trading/index.ts';
+import { UsageError } from '../../errors/index.ts';
 import { defineTool, type ToolAccess, type ToolContext } from '../types.ts';
 
 /**
@@ -589,6 +594,59 @@ export const tradingTools = [
           equity: p.equity,
         })),
       };
+    },
+  }),
+  defineTool({
+    // The API's GET /candles: market data, no tenant's (the cache is shared by every bot).
+    name: 'market_candles',
+    description: 'Cached candles of a symbol over a range, with RSI, MACD or Bollinger bands on request.',
+    domain: 'trading',
+    effect: 'read',
+    access: { departments: ['support', 'finance', 'security'], traders: true },
+    input: z
+      .strictObject({
+        symbol,
+        timeframe: z.enum(['1m', '5m', '15m', '1h', '4h', '1d']),
+        from: z.iso.datetime({ offset: true }).optional().describe('first bar (default: 500 bars before `to`)'),
+        to: z.iso.datetime({ offset: true }).optional().describe('last bar (default: now)'),
+        indicators: z.array(z.enum(CHART_INDICATORS)).max(3).default([]),
+        exchange: z.enum(['binance']).default('binance'),
+      })
+      .refine((input) => !input.from || !input.to || input.from < input.to, { error: '`from` must be before `to`', path: ['from'] }),
+    output: z.object({
+      symbol: z.string(),
+      timeframe: z.string(),
+      candles: z.array(
+        z.object({ time: z.string(), open: z.number(), high: z.number(), low: z.number(), close: z.number(), volume: z.number() }),
+      ),
+      indicators: z.object({
+        rsi: z.object({ period: z.number(), values: z.array(z.number().nullable()) }).optional(),
+        macd: z
+          .object({
+            fast: z.number(),
+            slow: z.number(),
+            signal: z.number(),
+            values: z.array(z.object({ macd: z.number(), signal: z.number(), histogram: z.number() }).nullable()),
+          })
+          .optional(),
+        bollinger: z
+          .object({
+            period: z.number(),
+            stdDevs: z.number(),
+            values: z.array(z.object({ lower: z.number(), middle: z.number(), upper: z.number() }).nullable()),
+          })
+          .optional(),
+      }),
+    }),
+    async execute(ctx, input) {
+      const toMs = input.to ? Date.parse(input.to) : ctx.now().getTime();
+      const fromMs = input.from ? Date.parse(input.from) : toMs - 500 * timeframeToMs(input.timeframe);
+      const key = { exchange: input.exchange, symbol: input.symbol, timeframe: input.timeframe };
+      const count = await countChartCandles(ctx.db, key, fromMs, toMs);
+      if (count > MAX_CHART_CANDLES)
+        throw new UsageError(`The range holds ${count} candles; at most ${MAX_CHART_CANDLES} per request: narrow from/to.`);
+      const chart = await chartCandles(ctx.db, key, { fromMs, toMs }, [...new Set(input.indicators)]);
+      return { symbol: input.symbol, timeframe: input.timeframe, ...chart };
     },
   }),
   defineTool({

@@ -1,0 +1,81 @@
+import type { Database } from '../db/index.ts';
+import { bollinger, macd, rsi } from './indicators/index.ts';
+import { countCachedCandles, loadCachedCandles, type CandleKey } from './market-data/store.ts';
+import { timeframeToMs } from './market-data/timeframe.ts';
+
+// Candles from the cache with the indicators a chart asks for (GET /api/v1/candles). Each
+// indicator is computed over WARMUP_BARS cached bars before the range as well, so its first
+// values in the range are the ones a strategy running since then would have seen; a value the
+// indicator has not produced yet (too few bars) is null.
+
+export const CHART_INDICATORS = ['rsi', 'macd', 'bollinger'] as const;
+export type ChartIndicator = (typeof CHART_INDICATORS)[number];
+
+/** Bars read before the range to seed the indicators (MACD 26/9 and RSI 14 settle well within it). */
+export const WARMUP_BARS = 200;
+/** The most candles one answer holds. */
+export const MAX_CHART_CANDLES = 5_000;
+
+export interface ChartCandles {
+  readonly candles: { time: string; open: number; high: number; low: number; close: number; volume: number }[];
+  readonly indicators: {
+    rsi?: { period: number; values: (number | null)[] };
+    macd?: { fast: number; slow: number; signal: number; values: ({ macd: number; signal: number; histogram: number } | null)[] };
+    bollinger?: { period: number; stdDevs: number; values: ({ lower: number; middle: number; upper: number } | null)[] };
+  };
+}
+
+const valueOrNull = (v: number) => (Number.isFinite(v) ? v : null);
+
+/** How many cached candles the range holds (so a caller refuses a too-long range before loading it). */
+export function countChartCandles(db: Database, key: CandleKey, fromMs: number, toMs: number): Promise<number> {
+  return countCachedCandles(db, key, { fromMs, toMs });
+}
+
+export async function chartCandles(
+  db: Database,
+  key: CandleKey,
+  range: { fromMs: number; toMs: number },
+  indicators: readonly ChartIndicator[],
+): Promise<ChartCandles> {
+  const warmupMs = indicators.length > 0 ? WARMUP_BARS * timeframeToMs(key.timeframe) : 0;
+  const series = await loadCachedCandles(db, key, { fromMs: range.fromMs - warmupMs, toMs: range.toMs });
+  let first = 0;
+  while (first < series.length && series.time[first]! < range.fromMs) first++;
+  const candles = [];
+  for (let i = first; i < series.length; i++)
+    candles.push({
+      time: new Date(series.time[i]!).toISOString(),
+      open: series.open[i]!,
+      high: series.high[i]!,
+      low: series.low[i]!,
+      close: series.close[i]!,
+      volume: series.volume[i]!,
+    });
+  const out: { -readonly [K in keyof ChartCandles['indicators']]: ChartCandles['indicators'][K] } = {};
+  const inRange = <T>(values: ArrayLike<T>) => Array.from(values).slice(first);
+  if (indicators.includes('rsi')) out.rsi = { period: 14, values: inRange(rsi(series.close, 14)).map(valueOrNull) };
+  if (indicators.includes('macd')) {
+    const lines = macd(series.close, 12, 26, 9);
+    out.macd = {
+      fast: 12,
+      slow: 26,
+      signal: 9,
+      values: inRange(lines.macd).map((m, i) => {
+        const signal = lines.signal[first + i]!;
+        return Number.isFinite(m) && Number.isFinite(signal) ? { macd: m, signal, histogram: lines.histogram[first + i]! } : null;
+      }),
+    };
+  }
+  if (indicators.includes('bollinger')) {
+    const bands = bollinger(series.close, 20, 2);
+    out.bollinger = {
+      period: 20,
+      stdDevs: 2,
+      values: inRange(bands.middle).map((middle, i) =>
+        Number.isFinite(middle) ? { lower: bands.lower[first + i]!, middle, upper: bands.upper[first + i]! } : null,
+      ),
+    };
+  }
+  return { candles, indicators: out };
+}
