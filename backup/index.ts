@@ -26,5 +26,6 @@ export {
   type BackupManifest,
   type AuditHead,
 } from './manifest.ts';
+export { runScheduledBackup, lastBackupAt, type ScheduledBackupResult } from './schedule.ts';
 export { takeInventory, type Inventory, type RestoreCheck } from './inventory.ts';
 export { BackupToolFailedError, BackupToolUnavailableError } from './pg-tools.ts';

@@ -1,4 +1,5 @@
 import type { Mastra } from '@mastra/core';
+import { runScheduledBackup } from '../backup/index.ts';
 import { maintainEmbeddedDatabase } from '../db/index.ts';
 import type { Metrics } from '../observability/index.ts';
 import type { NotificationOutbox as OutboxSender } from '../notifications/index.ts';
@@ -19,6 +20,7 @@ import { createWorkerService, type ScheduledTask, type WorkerService } from '../
 import type { AgentRuntime } from '../agents/index.ts';
 import type { PaperMarkets } from '../trading/index.ts';
 import type { Runtime } from './open-runtime.ts';
+import { VERSION } from './version.ts';
 
 /** The calendar date in a time zone (the report's run id: one report per period and day). */
 export function localDate(at: Date, timezone: string): string {
@@ -102,6 +104,36 @@ export function scheduledTasks(runtime: Runtime, agents: AgentRuntime, options: 
       handler: async () => {
         const ms = await maintainEmbeddedDatabase(database);
         logger.info({ ms }, 'embedded database vacuumed and analyzed');
+      },
+    });
+  }
+  // The daily backup: on a server from any worker (each occurrence runs once with Redis), on
+  // the embedded database only in the process holding its folder (the others cannot copy it).
+  const backupCron = config.backup.cron;
+  if (backupCron && (config.database.url !== undefined || database.image)) {
+    tasks.push({
+      queue: 'agent-tasks',
+      key: 'daily-backup',
+      repeat: { cron: backupCron, timezone },
+      handler: async () => {
+        try {
+          const backup = await runScheduledBackup({
+            handle: database,
+            url: config.database.url,
+            outDir: config.backup.dir,
+            retentionCount: config.backup.retentionCount,
+            productVersion: VERSION,
+            actorId: 'scheduler',
+          });
+          agents.metrics?.backupRuns.inc({ outcome: 'ok' });
+          logger.info(
+            { dump: backup.dumpPath, bytes: backup.manifest.dump.bytes, rows: backup.manifest.totalRows, pruned: backup.pruned.length },
+            'scheduled backup written',
+          );
+        } catch (error) {
+          agents.metrics?.backupRuns.inc({ outcome: 'failed' });
+          throw error;
+        }
       },
     });
   }

@@ -1,5 +1,6 @@
 import { Gauge } from 'prom-client';
 import { verifyAuditChain } from '../audit/index.ts';
+import { lastBackupAt } from '../backup/index.ts';
 import type { Database } from '../db/index.ts';
 import { readBotFleetHealth, type BotFleetHealth } from '../workers/index.ts';
 import type { Metrics } from './metrics.ts';
@@ -18,6 +19,9 @@ import type { Metrics } from './metrics.ts';
  * - `audit_chain_broken`, `audit_chain_rows_checked`, `audit_chain_checked_timestamp_seconds`:
  *   the last full `audit verify` this process ran (all 0 before the first). A scrape starts
  *   one in the background when the last is older than `auditEveryMs` (an hour).
+ *
+ * - `backup_last_success_timestamp_seconds`: the newest backup's time, from the audit log
+ *   (`botcriptofy backup create` and the scheduled backup append `backup.create`).
  *
  * A scrape while the database (or Redis, or Ollama) does not answer keeps the last values;
  * `database_up` says why.
@@ -92,6 +96,24 @@ export function watchCompany(metrics: Metrics, options: CompanyMetricsOptions): 
       },
     });
   }
+
+  // Read from the audit log's backup rows, so any process (and a restarted one) reports the
+  // deployment's newest backup, wherever it was written; cached a minute between scrapes.
+  let backupReading: { at: number; value: Promise<Date | null> } | undefined;
+  new Gauge({
+    name: 'backup_last_success_timestamp_seconds',
+    help: 'When the newest backup of the database was made (Unix seconds, from its backup.create audit row, by any process); 0 when none in the last 8 days.',
+    registers,
+    async collect() {
+      if (!backupReading || now() - backupReading.at >= 60_000) backupReading = { at: now(), value: lastBackupAt(db) };
+      try {
+        const at = await backupReading.value;
+        this.set(at ? at.getTime() / 1000 : 0);
+      } catch {
+        backupReading = undefined; // the database is away: keep the last value, read again next scrape
+      }
+    },
+  });
 
   const auditBroken = new Gauge({
     name: 'audit_chain_broken',

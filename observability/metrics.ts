@@ -23,6 +23,7 @@ export interface Metrics {
   readonly workflowRuns: Counter<'workflow' | 'status'>;
   readonly marketFeedStale: Gauge<'exchange' | 'symbol' | 'timeframe'>;
   readonly marketFeedLastBarAge: Gauge<'exchange' | 'symbol' | 'timeframe'>;
+  readonly backupRuns: Counter<'outcome'>;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -147,6 +148,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       name: 'market_feed_last_bar_age_seconds',
       help: 'Seconds since the newest cached bar of a market feed closed.',
       labelNames: ['exchange', 'symbol', 'timeframe'],
+      registers: [registry],
+    }),
+    backupRuns: new Counter({
+      name: 'backup_runs_total',
+      help: 'Scheduled backups run by this process, by outcome (ok, failed).',
+      labelNames: ['outcome'],
       registers: [registry],
     }),
   };
