@@ -5,6 +5,15 @@ import { ToolRefusal, traderScope } from '../scope.ts';
 import { defineTool } from '../types.ts';
 
 /** What detect_anomalies reports; the incident-response workflow reacts to each kind. */
+
+/** How far back a security read looks: the last day by default, at most 30 days. */
+const lookBackHours = z
+  .number()
+  .int()
+  .min(1)
+  .max(24 * 30)
+  .default(24);
+
 export const ANOMALY_KINDS = ['brute_force', 'new_country', 'api_key_new_country', 'withdrawal_attempt', 'order_burst'] as const;
 export type AnomalyKind = (typeof ANOMALY_KINDS)[number];
 
@@ -29,12 +38,7 @@ export const securityTools = [
     effect: 'read',
     access: { departments: ['security', 'audit'] },
     input: z.strictObject({
-      hours: z
-        .number()
-        .int()
-        .min(1)
-        .max(24 * 30)
-        .default(24),
+      hours: lookBackHours,
       severity: z.enum(['info', 'low', 'medium', 'high', 'critical']).optional(),
     }),
     output: z.object({
@@ -69,12 +73,7 @@ export const securityTools = [
     effect: 'read',
     access: { departments: ['security'] },
     input: z.strictObject({
-      hours: z
-        .number()
-        .int()
-        .min(1)
-        .max(24 * 30)
-        .default(24),
+      hours: lookBackHours,
       bruteForceThreshold: z.number().int().min(2).max(100).default(5),
       /** Orders one bot may place inside any 10 minutes before it counts as a burst. */
       orderBurstThreshold: z.number().int().min(2).max(10_000).default(20),

@@ -27,12 +27,7 @@ export async function notifyBotEvent(db: Database, event: BotEvent): Promise<{ i
   let dedupe: string | undefined;
   switch (event.type) {
     case 'trade_opened': {
-      const [trade] = await db
-        .select()
-        .from(trades)
-        .where(and(eq(trades.botId, event.botId), eq(trades.symbol, event.symbol), eq(trades.status, 'open')))
-        .orderBy(desc(trades.openedAt))
-        .limit(1);
+      const trade = await latestTrade(db, event.botId, event.symbol, 'open');
       type = 'trade_opened';
       payload = {
         botId: event.botId,
@@ -46,12 +41,7 @@ export async function notifyBotEvent(db: Database, event: BotEvent): Promise<{ i
       break;
     }
     case 'trade_closed': {
-      const [trade] = await db
-        .select()
-        .from(trades)
-        .where(and(eq(trades.botId, event.botId), eq(trades.symbol, event.symbol), eq(trades.status, 'closed')))
-        .orderBy(desc(trades.closedAt))
-        .limit(1);
+      const trade = await latestTrade(db, event.botId, event.symbol, 'closed');
       type = event.reason === 'stop_loss' ? 'stop_loss_hit' : 'trade_closed';
       payload = {
         botId: event.botId,
@@ -99,4 +89,15 @@ export async function notifyBotEvent(db: Database, event: BotEvent): Promise<{ i
     );
   }
   return results;
+}
+
+/** The bot's trade on the symbol the event is about: the newest open one, or the newest closed one. */
+async function latestTrade(db: Database, botId: string, symbol: string, status: 'open' | 'closed') {
+  const [trade] = await db
+    .select()
+    .from(trades)
+    .where(and(eq(trades.botId, botId), eq(trades.symbol, symbol), eq(trades.status, status)))
+    .orderBy(desc(status === 'open' ? trades.openedAt : trades.closedAt))
+    .limit(1);
+  return trade;
 }
