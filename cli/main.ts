@@ -16,6 +16,7 @@ const load = {
   agents: () => import('./commands/agents.ts'),
   approvals: () => import('./commands/approvals.ts'),
   ask: () => import('./commands/ask.ts'),
+  backtest: () => import('./commands/backtest.ts'),
   backup: () => import('./commands/backup.ts'),
   billing: () => import('./commands/billing.ts'),
   bots: () => import('./commands/bots.ts'),
@@ -195,7 +196,7 @@ export function buildProgram(): Command {
     .option('--slippage <fraction>', 'adverse price move on every fill', numberOption('--slippage', 0, 0.1), 0)
     .option('--json', 'print one JSON object')
     .option('--trade-list', 'include the trade list and equity curve (with --json)')
-    .action(lazy(load.trading, 'backtestCommand'));
+    .action(lazy(load.backtest, 'backtestCommand'));
 
   program
     .command('optimize')

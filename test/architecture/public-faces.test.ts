@@ -11,6 +11,10 @@ const PUBLIC_ENTRIES: ReadonlyMap<string, string> = new Map([
     'trading/engine.ts',
     'the engine alone (candle files, indicators, strategies, backtests): what a file backtest loads, without the database, ccxt or Mastra (test/cli/lazy-start.test.ts)',
   ],
+  [
+    'trading/backtest-core.ts',
+    "a file backtest with the strategy's defaults: candle files, the strategies' rules, the backtest, and not zod, which engine.ts's parameter schemas load (test/cli/lazy-start.test.ts)",
+  ],
 ]);
 
 /** Imports past an index that stay, each with why; an entry that no longer occurs must come off. */

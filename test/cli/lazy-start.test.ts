@@ -12,8 +12,13 @@ const HOOK = fileURLToPath(new URL('../support/record-modules.ts', import.meta.u
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bcf-lazy-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-/** Packages a file backtest must never load: exchanges, agents, database drivers, queues, payments, Telegram. */
+/**
+ * Packages a file backtest must never load: exchanges, agents, database drivers, queues, payments,
+ * Telegram; and zod when no --param is given (the strategy's defaults need no schema; zod's 95
+ * modules were a third of such a run's CPU).
+ */
 const FORBIDDEN_PACKAGES = [
+  'zod',
   'ccxt',
   '@mastra',
   'postgres',
@@ -74,7 +79,7 @@ function packages(modules: string[]): string[] {
 describe('a file backtest starts lean', () => {
   const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
 
-  it('backtest --data loads no exchange, agent, database, queue, payment or Telegram module', {
+  it('backtest --data loads no exchange, agent, database, queue, payment or Telegram module, nor zod', {
     skip: major < 22 || (major === 22 && minor < 15),
   }, async () => {
     const args = [BIN, 'backtest', '--strategy', 'rsi-reference', '--data', 'candles/binance_BTCUSDT_5m.csv', '--json'];

@@ -3,12 +3,14 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   STRATEGIES,
+  STRATEGY_RULES,
   candlesFromRows,
   getStrategy,
   loadCandleFile,
   parseStrategyParameters,
   runBacktest,
   sliceCandles,
+  strategyRules,
   type CandleSeries,
 } from '../../trading/index.ts';
 import { parkMiller } from '../support/random.ts';
@@ -21,6 +23,34 @@ function bars(rows: readonly (readonly [number, number, number?, number?])[]): C
     rows.map(([open, close, high, low], i) => [i * 3_600_000, open, high ?? Math.max(open, close), low ?? Math.min(open, close), close, 1]),
   );
 }
+
+describe('the strategies without zod (trading/strategies/rules.ts), as a file backtest with no --param uses them', () => {
+  it("have the catalogue's names in its order, and defaults equal to what each schema gives for {}, key for key in order", () => {
+    expect([...STRATEGY_RULES.keys()]).toEqual([...STRATEGIES.keys()]);
+    for (const [name, strategy] of STRATEGIES) {
+      const parsed = parseStrategyParameters(strategy, {});
+      const rules = strategyRules(name);
+      expect(Object.entries(rules.defaults), name).toEqual(Object.entries(parsed));
+      expect(strategy.defaults, name).toBe(rules.defaults);
+    }
+  });
+
+  it("backtest exactly as the catalogue's strategies do, and name an unknown strategy the same way", () => {
+    const series = loadCandleFile(`${DATA}binance_BTCUSDT_1h.csv`);
+    for (const [name, strategy] of STRATEGIES) {
+      const rules = strategyRules(name);
+      expect(runBacktest(series, rules, { ...rules.defaults }), name).toEqual(
+        runBacktest(series, strategy, parseStrategyParameters(strategy, {})),
+      );
+    }
+    expect(() => strategyRules('nope')).toThrow(
+      'Unknown strategy "nope". Available: rsi, rsi-reference, macd-cross, ema-cross, bollinger-reversion',
+    );
+    expect(() => getStrategy('nope')).toThrow(
+      'Unknown strategy "nope". Available: rsi, rsi-reference, macd-cross, ema-cross, bollinger-reversion',
+    );
+  });
+});
 
 const reference = getStrategy('rsi-reference');
 const rsi2 = parseStrategyParameters(reference, { rsiPeriod: 2 });

@@ -1,7 +1,8 @@
 import type { CandleSeries } from '../market-data/index.ts';
 // gaps.ts, not the folder's index: the index's candle store would load the database drivers with the engine.
 import { inferTimeframeMs } from '../market-data/gaps.ts';
-import { ENTER, EXIT, type Strategy } from '../strategies/index.ts';
+// types.ts, not the folder's index: the index's parameter schemas would load zod with the engine.
+import { ENTER, EXIT, type StrategyRules } from '../strategies/types.ts';
 
 // Execution model (long-only spot), chosen so results can be reproduced by hand:
 // - The strategy sees bar i only when it has closed. A signal at bar i's close becomes an
@@ -87,7 +88,7 @@ const YEAR_MS = 365 * 86_400_000;
 
 export function runBacktest(
   series: CandleSeries,
-  strategy: Strategy,
+  strategy: StrategyRules,
   parameters: Record<string, number>,
   options: BacktestOptions = {},
 ): BacktestResult {

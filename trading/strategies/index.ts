@@ -1,4 +1,5 @@
-export { ENTER, EXIT, HOLD, type Signal, type Strategy, type StrategyExits, type StrategyRunner } from './types.ts';
+export { ENTER, EXIT, HOLD, type Signal, type Strategy, type StrategyExits, type StrategyRules, type StrategyRunner } from './types.ts';
+export { STRATEGY_RULES, strategyRules } from './rules.ts';
 export { bollingerReversion, emaCross, macdCross, rsiReference, rsiStrategy } from './catalogue.ts';
 export {
   DEFAULT_STRATEGY,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { bollingerReversion, emaCross, macdCross, rsiReference, rsiStrategy } from './catalogue.ts';
 import type { Strategy } from './types.ts';
-import { ProductError } from '../../errors/index.ts';
+import { StrategyError, unknownStrategyMessage } from './rules.ts';
 
 const all = [rsiStrategy, rsiReference, macdCross, emaCross, bollingerReversion] as const;
 
@@ -9,17 +9,11 @@ const all = [rsiStrategy, rsiReference, macdCross, emaCross, bollingerReversion]
 export const STRATEGIES: ReadonlyMap<string, Strategy> = new Map(all.map((strategy) => [strategy.name, strategy as unknown as Strategy]));
 export const DEFAULT_STRATEGY = 'rsi';
 
-export class StrategyError extends ProductError {
-  readonly category = 'usage' as const;
-  constructor(message: string) {
-    super(message);
-    this.name = 'StrategyError';
-  }
-}
+export { StrategyError };
 
 export function getStrategy(name: string): Strategy {
   const strategy = STRATEGIES.get(name);
-  if (!strategy) throw new StrategyError(`Unknown strategy "${name}". Available: ${[...STRATEGIES.keys()].join(', ')}`);
+  if (!strategy) throw new StrategyError(unknownStrategyMessage(name));
   return strategy;
 }
 

@@ -22,13 +22,19 @@ export interface StrategyExits {
   readonly takeProfitPct: number | null;
 }
 
-export interface Strategy<P extends Record<string, number> = Record<string, number>> {
+/** A strategy without its parameter schema: what a backtest needs, and its defaults (rules.ts). */
+export interface StrategyRules<P extends Record<string, number> = Record<string, number>> {
   readonly name: string;
   readonly description: string;
-  /** Every parameter with its range and default; unknown names are refused. */
-  readonly parameters: z.ZodType<P, Partial<P>>;
+  /** Every parameter's default: what the schema gives for `{}`. */
+  readonly defaults: Readonly<P>;
   /** Bars the strategy needs before its first signal. */
   warmupBars(params: P): number;
   exits(params: P): StrategyExits;
   create(params: P): StrategyRunner;
+}
+
+export interface Strategy<P extends Record<string, number> = Record<string, number>> extends StrategyRules<P> {
+  /** Every parameter with its range and default; unknown names are refused. */
+  readonly parameters: z.ZodType<P, Partial<P>>;
 }
