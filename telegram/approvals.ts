@@ -8,6 +8,7 @@ import {
   announcedApprovalKeys,
   decideApproval,
   deliveredApprovalRequests,
+  fourEyesApplies,
   getApproval,
   listPendingApprovals,
   mayDecide,
@@ -74,7 +75,10 @@ export async function announcePendingApprovals(services: ApprovalServices, onlyI
       deciders = (await linkedDeciders(db, approval.approverDepartment)).filter((p) => mayDecide(p.actor, approval.approverDepartment));
       decidersByDepartment.set(approval.approverDepartment, deciders);
     }
+    // Four-eyes: the requester is not asked to decide their own request.
+    const barred = approval.requestedByUserId && (await fourEyesApplies(db, TOOLS, approval.tool)) ? approval.requestedByUserId : undefined;
     for (const decider of deciders) {
+      if (decider.userId === barred) continue;
       if (asked.has(announcementKey(approval.id, decider.userId))) continue;
       const requestedBy = approval.requestedByUserId
         ? requesters.get(approval.requestedByUserId)
@@ -136,6 +140,18 @@ export async function onApprovalButton(
     return;
   }
   if (!result.decided) {
+    if (result.fourEyes) {
+      // Said to the presser only; the request stays for another decider.
+      await press.answer(
+        t(
+          locale,
+          'Você mesmo pediu isto: outra pessoa que pode decidir precisa aprovar (regra dos quatro olhos).',
+          'You asked for this yourself: another person who may decide it must approve it (four-eyes rule).',
+        ),
+        true,
+      );
+      return;
+    }
     if (result.status === undefined) {
       // Not allowed to decide: said to the presser only; the message stays as it is.
       await press.answer(
@@ -265,7 +281,14 @@ async function showDecision(
 /** The pending approvals a person may decide, newest last (for /approvals). */
 export async function pendingFor(services: ApprovalServices, person: LinkedPerson): Promise<ApprovalRow[]> {
   const pending = await listPendingApprovals(services.db, services.toolContext.now());
-  return pending.filter((a) => mayDecide(person.actor, a.approverDepartment));
+  const mine: ApprovalRow[] = [];
+  for (const approval of pending) {
+    if (!mayDecide(person.actor, approval.approverDepartment)) continue;
+    // Four-eyes: one's own request is not offered to decide.
+    if (approval.requestedByUserId === person.userId && (await fourEyesApplies(services.db, TOOLS, approval.tool))) continue;
+    mine.push(approval);
+  }
+  return mine;
 }
 
 /** The approval_requested card (text and buttons) for one approval, in a reader's language. */

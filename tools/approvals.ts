@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gt, inArray, isNotNull, like, min, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { appendAudit } from '../audit/index.ts';
-import { approvals, notifications, tenantScope, insertScoped, type Database } from '../db/index.ts';
+import { approvals, notifications, settingValue, tenantScope, insertScoped, type Database } from '../db/index.ts';
 import { actorId, invokeTool, type ToolOutcome } from './invoke.ts';
 import { mayDecide } from './policy.ts';
 import type { Actor, ToolContext, ToolDefinition } from './types.ts';
@@ -160,7 +160,59 @@ const approvalIdSchema = z.uuid();
 
 export type DecisionResult =
   | { readonly decided: true; readonly status: 'executed' | 'failed' | 'rejected'; readonly outcome?: ToolOutcome }
-  | { readonly decided: false; readonly reason: string; readonly status?: string };
+  | {
+      readonly decided: false;
+      readonly reason: string;
+      readonly status?: string;
+      /** Refused because the decider asked for it (four-eyes): another eligible person must decide. */
+      readonly fourEyes?: true;
+    };
+
+/**
+ * The company setting that turns four-eyes on or off per action (tool name → true/false), e.g.
+ * `{"set_config": true, "refund_payment": false}`. Absent for an action: on for money (billing
+ * and subscriptions) and live trading (trading), off for the rest.
+ */
+export const FOUR_EYES_SETTING = 'approvals.four_eyes';
+const fourEyesOverrides = z.record(z.string(), z.boolean());
+
+/** Whether the person who asked for `tool` (or on whose behalf an agent asked) may not decide it. */
+export async function fourEyesApplies(db: Database, catalogue: ReadonlyMap<string, ToolDefinition>, tool: string): Promise<boolean> {
+  const overrides = fourEyesOverrides.safeParse(await settingValue(db, FOUR_EYES_SETTING));
+  const override = overrides.success ? overrides.data[tool] : undefined;
+  if (override !== undefined) return override;
+  const domain = catalogue.get(tool)?.domain;
+  return domain === 'billing' || domain === 'subscriptions' || domain === 'trading';
+}
+
+/** The requester deciding their own request where four-eyes applies: refused and audited as denied. */
+async function ownRequest(
+  ctx: Omit<ToolContext, 'actor'>,
+  catalogue: ReadonlyMap<string, ToolDefinition>,
+  decider: Actor,
+  approval: ApprovalRow,
+  action: 'approval.decide' | 'approval.retry',
+  auditArgs: Record<string, unknown>,
+): Promise<DecisionResult | undefined> {
+  if (decider.kind === 'system' || approval.requestedByUserId !== decider.userId) return undefined;
+  if (!(await fourEyesApplies(ctx.db, catalogue, approval.tool))) return undefined;
+  await appendAudit(ctx.db, {
+    tenantId: approval.tenantId,
+    actorKind: decider.kind,
+    actorId: actorId(decider),
+    action,
+    tool: approval.tool,
+    args: auditArgs,
+    outcome: 'denied',
+    details: { reason: 'four_eyes', requestedByUserId: approval.requestedByUserId },
+  });
+  return {
+    decided: false,
+    fourEyes: true,
+    reason: 'You asked for this yourself: another person who may decide it must (four-eyes).',
+    status: approval.status,
+  };
+}
 
 /**
  * Approves or rejects a pending approval. The decision is taken by one conditional update,
@@ -176,6 +228,12 @@ export async function decideApproval(
 ): Promise<DecisionResult> {
   const found = await approvalFor(ctx, decider, approvalId, 'approval.decide', { approvalId, decision }, '`approvals list`');
   if ('refused' in found) return found.refused;
+  // Four-eyes: a rejection of one's own request is withdrawing it, which anyone may do.
+  const own =
+    decision === 'approve'
+      ? await ownRequest(ctx, catalogue, decider, found.approval, 'approval.decide', { approvalId, decision })
+      : undefined;
+  if (own) return own;
   const [claimed] = await ctx.db
     .update(approvals)
     .set({
@@ -219,6 +277,8 @@ export async function retryApproval(
   const found = await approvalFor(ctx, decider, approvalId, 'approval.retry', { approvalId }, '`approvals list --failed`');
   if ('refused' in found) return found.refused;
   const { approval } = found;
+  const own = await ownRequest(ctx, catalogue, decider, approval, 'approval.retry', { approvalId });
+  if (own) return own;
   const [claimed] = await ctx.db
     .update(approvals)
     .set({

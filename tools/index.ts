@@ -23,6 +23,8 @@ export {
   failureReason,
   findApprovalFor,
   findFreezeRequest,
+  FOUR_EYES_SETTING,
+  fourEyesApplies,
   getApproval,
   listFailedApprovals,
   listPendingApprovals,

@@ -41,6 +41,8 @@ const CONFIG_RULES: Readonly<Record<string, z.ZodType>> = {
   'agents.max_steps': z.number().int().min(1).max(20),
   'reports.daily_time': z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time like 08:00'),
   'notifications.per_chat_per_second': z.number().gt(0).max(30),
+  /** Four-eyes per action (tools/approvals.ts FOUR_EYES_SETTING): tool name → whether its requester may not decide it. */
+  'approvals.four_eyes': z.record(z.string().regex(/^[a-z][a-z0-9_]*$/, 'tool names such as refund_payment'), z.boolean()),
 };
 
 const kindOf = (value: unknown) => (Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value);
