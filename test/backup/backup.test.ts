@@ -1,0 +1,271 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { sql } from 'drizzle-orm';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyAuditChain } from '../../audit/index.ts';
+import {
+  backupManifestSchema,
+  lastBackupAt,
+  listBackups,
+  runScheduledBackup,
+  takeInventory,
+  type BackupManifest,
+} from '../../backup/index.ts';
+import { openDatabase, queryRows, type DatabaseHandle } from '../../db/index.ts';
+import { createMetrics } from '../../observability/index.ts';
+import { watchCompany } from '../../observability/company.ts';
+import { runCliHere } from '../support/cli.ts';
+import { createTestDatabase, TEST_DATABASE_URL, testDrivers, type TestDatabase } from '../support/databases.ts';
+
+// Backups (issue 18) on both drivers, through the CLI: the demo company backed up, its database
+// dropped, restored into an empty one — the same row counts, and `audit verify` passing with the
+// manifest's head still in the chain; a corrupted dump or manifest refused by verify and
+// restore; a restore over live data refused. The server's databases are this run's own
+// (created from TEST_DATABASE_URL and dropped), never a shared one.
+
+const masterKey = crypto.randomBytes(32).toString('hex');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bcf-backup-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+interface Target {
+  readonly env: Record<string, string>;
+  /** The database the backup was made of, open (for reading what it holds). */
+  open(): Promise<DatabaseHandle>;
+  /** Drops the database and leaves an empty one in its place (same DATA_DIR, or same database name). */
+  dropAndRecreateEmpty(): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+async function embeddedTarget(name: string): Promise<Target> {
+  const dataDir = path.join(tmp, name);
+  return {
+    env: { DATA_DIR: dataDir, PAPER_MARKET: 'replay', LOG_LEVEL: 'error', MASTER_KEY: masterKey },
+    open: () => openDatabase({ dataDir }),
+    async dropAndRecreateEmpty() {
+      fs.rmSync(path.join(dataDir, 'pglite'), { recursive: true, force: true });
+    },
+    async dispose() {},
+  };
+}
+
+async function serverTarget(name: string): Promise<Target> {
+  // A migrated database of this run's own; its name is kept to recreate it empty after the drop.
+  let database: TestDatabase | undefined = await createTestDatabase('postgres');
+  const url = database.url!;
+  const dbName = new URL(url).pathname.slice(1);
+  const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
+  return {
+    env: { DATA_DIR: path.join(tmp, name), DATABASE_URL: url, LOG_LEVEL: 'error', MASTER_KEY: masterKey },
+    open: () => openDatabase({ url, dataDir: '' }),
+    async dropAndRecreateEmpty() {
+      await database?.dispose();
+      database = undefined;
+      await admin.unsafe(`create database "${dbName}"`);
+    },
+    async dispose() {
+      await database?.dispose();
+      await admin.unsafe(`drop database if exists "${dbName}" with (force)`);
+      await admin.end({ timeout: 1 });
+    },
+  };
+}
+
+async function tableCounts(target: Target): Promise<Record<string, number>> {
+  const handle = await target.open();
+  try {
+    return (await takeInventory(handle.db)).tables;
+  } finally {
+    await handle.close();
+  }
+}
+
+describe.each(testDrivers)('backups on %s', { timeout: 900_000 }, (driver) => {
+  let target: Target;
+  let created: { dump: string; manifestPath: string; manifest: BackupManifest };
+  const out = path.join(tmp, `${driver}-backups`);
+
+  beforeAll(async () => {
+    target = driver === 'pglite' ? await embeddedTarget('embedded') : await serverTarget('server');
+    const seeded = await runCliHere(['seed', '--demo', '--traders', '12', '--as-of', '2026-11-01'], target.env);
+    expect(seeded.code, seeded.stderr).toBe(0);
+    const result = await runCliHere(['backup', 'create', '--out', out, '--json'], target.env);
+    expect(result.code, result.stderr).toBe(0);
+    created = JSON.parse(result.stdout);
+  }, 600_000);
+  afterAll(async () => {
+    await target?.dispose();
+  });
+
+  it('writes a dump and a manifest with the time, migration level, every table’s rows, the SHA-256 and the audit head', async () => {
+    const manifest = backupManifestSchema.parse(JSON.parse(fs.readFileSync(created.manifestPath, 'utf8')));
+    expect(manifest.kind).toBe(driver === 'pglite' ? 'pglite-data-dir' : 'pg-dump-custom');
+    expect(path.dirname(created.dump)).toBe(out);
+    expect(manifest.dump.sha256).toBe(crypto.createHash('sha256').update(fs.readFileSync(created.dump)).digest('hex'));
+    expect(manifest.dump.bytes).toBe(fs.statSync(created.dump).size);
+    expect(manifest.migrations.applied).toBeGreaterThan(0);
+    // The demo company's rows are all there, as the live database held them when it was copied.
+    expect(manifest.tables['public.tenants']).toBeGreaterThan(12);
+    expect(manifest.tables['public.trades']).toBeGreaterThan(0);
+    const live = await tableCounts(target);
+    for (const [table, rows] of Object.entries(manifest.tables)) {
+      // The backup itself is audited after the copy: one row more in the live log.
+      expect(live[table], table).toBe(table === 'public.audit_log' ? rows + 1 : rows);
+    }
+    expect(manifest.totalRows).toBe(Object.values(manifest.tables).reduce((a, b) => a + b, 0));
+    const handle = await target.open();
+    try {
+      const [head] = await queryRows<{ hash: string }>(handle.db, sql`select hash from audit_log where id = ${manifest.auditHead.lastId}`);
+      expect(head?.hash).toBe(manifest.auditHead.lastHash);
+      expect(manifest.auditHead.rows).toBe(manifest.tables['public.audit_log']);
+      // Any process's gauge reads the newest backup from the audit log.
+      expect((await lastBackupAt(handle.db))?.getTime()).toBeGreaterThanOrEqual(Date.parse(manifest.createdAt));
+      const metrics = createMetrics({ defaultMetrics: false });
+      watchCompany(metrics, { db: handle.db, tickIntervalS: 10, botLockTtlMs: 30_000 });
+      const gauge = (await metrics.registry.getSingleMetric('backup_last_success_timestamp_seconds')!.get()).values[0]?.value ?? 0;
+      expect(gauge * 1000).toBeGreaterThanOrEqual(Date.parse(manifest.createdAt));
+      expect(gauge * 1000).toBeLessThan(Date.now() + 1000);
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it('verify restores it into a scratch database and finds the manifest’s rows and audit head', async () => {
+    const result = await runCliHere(['backup', 'verify', created.dump, '--json'], target.env);
+    expect(result.code, result.stderr).toBe(0);
+    const verified = JSON.parse(result.stdout);
+    expect(verified).toMatchObject({ ok: true, totalRows: created.manifest.totalRows, auditRowsVerified: created.manifest.auditHead.rows });
+    expect(verified.auditHead).toEqual(created.manifest.auditHead);
+    if (driver === 'postgres') {
+      // The scratch database is gone afterwards.
+      const scratch = /botcriptofy_verify_[0-9a-f]+/.exec(verified.scratch)?.[0];
+      expect(scratch).toBeDefined();
+      const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
+      try {
+        expect(await admin`select 1 from pg_database where datname = ${scratch!}`).toHaveLength(0);
+      } finally {
+        await admin.end({ timeout: 1 });
+      }
+    }
+  });
+
+  it('refuses to restore over live data, and changes nothing', async () => {
+    const before = await tableCounts(target);
+    const result = await runCliHere(['backup', 'restore', created.dump], target.env);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/^Error: Refusing to restore over live data: .* already holds/);
+    expect(await tableCounts(target)).toEqual(before);
+  });
+
+  it('refuses a corrupted dump (verify and restore, exit 1, one line) and restores nothing', async () => {
+    const copy = path.join(tmp, `${driver}-corrupt`);
+    fs.cpSync(out, copy, { recursive: true });
+    const dump = path.join(copy, path.basename(created.dump));
+    const bytes = fs.readFileSync(dump);
+    bytes[Math.floor(bytes.length / 2)]! ^= 0xff;
+    fs.writeFileSync(dump, bytes);
+    const verify = await runCliHere(['backup', 'verify', dump], target.env);
+    expect(verify.code).toBe(1);
+    expect(verify.stderr.trim()).toMatch(
+      /^Error: backup .* is corrupt: its SHA-256 is [0-9a-f]{16}…, the manifest recorded [0-9a-f]{16}…$/,
+    );
+    // Into an empty place, so only the corruption can stop it.
+    const emptyDir = path.join(tmp, `${driver}-never-restored`);
+    const restore = await runCliHere(['backup', 'restore', dump], { ...target.env, DATA_DIR: emptyDir, DATABASE_URL: '' });
+    expect(restore.code).toBe(1);
+    expect(restore.stderr.trim()).toMatch(/^Error: backup .* is corrupt/);
+    expect(fs.existsSync(path.join(emptyDir, 'pglite'))).toBe(false);
+  });
+
+  it('refuses a manifest whose counts or audit head the dump does not give back', async () => {
+    const copy = path.join(tmp, `${driver}-edited`);
+    fs.cpSync(out, copy, { recursive: true });
+    const manifestPath = path.join(copy, path.basename(created.manifestPath));
+    const edited = {
+      ...created.manifest,
+      tables: { ...created.manifest.tables, 'public.trades': created.manifest.tables['public.trades']! + 1 },
+    };
+    fs.writeFileSync(manifestPath, JSON.stringify(edited));
+    const rows = await runCliHere(['backup', 'verify', manifestPath], target.env);
+    expect(rows.code).toBe(1);
+    expect(rows.stderr.trim()).toMatch(/does not match its manifest: public\.trades: \d+ rows, manifest \d+ rows$/);
+    const head = { ...created.manifest, auditHead: { ...created.manifest.auditHead, lastHash: 'f'.repeat(64) } };
+    fs.writeFileSync(manifestPath, JSON.stringify(head));
+    const chain = await runCliHere(['backup', 'verify', manifestPath], target.env);
+    expect(chain.code).toBe(1);
+    expect(chain.stderr).toMatch(/the audit chain ends at row \d+ .*, the manifest recorded row \d+ \(ffffffffffffffff…\)/);
+    fs.writeFileSync(manifestPath, '{"format": "botcriptofy-backup"');
+    const unreadable = await runCliHere(['backup', 'verify', manifestPath], target.env);
+    expect(unreadable.code).toBe(1);
+    expect(unreadable.stderr.trim()).toMatch(/^Error: backup manifest .* is unreadable \(it is not JSON\)$/);
+  });
+
+  it('backup → drop → restore into the empty database: identical row counts, audit verify passes with the recorded head', async () => {
+    await target.dropAndRecreateEmpty();
+    const result = await runCliHere(['backup', 'restore', created.dump, '--json'], target.env);
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ ok: true, totalRows: created.manifest.totalRows });
+    const restored = await tableCounts(target);
+    for (const [table, rows] of Object.entries(created.manifest.tables)) {
+      // The restore is audited once the counts matched: one row after the recorded head.
+      expect(restored[table], table).toBe(table === 'public.audit_log' ? rows + 1 : rows);
+    }
+    expect(Object.keys(restored).sort()).toEqual(Object.keys(created.manifest.tables).sort());
+    const audit = await runCliHere(['audit', 'verify', '--json'], target.env);
+    expect(audit.code, audit.stderr).toBe(0);
+    expect(JSON.parse(audit.stdout)).toMatchObject({ ok: true, rowsChecked: created.manifest.auditHead.rows + 1 });
+    const handle = await target.open();
+    try {
+      const [head] = await queryRows<{ hash: string }>(
+        handle.db,
+        sql`select hash from audit_log where id = ${created.manifest.auditHead.lastId}`,
+      );
+      expect(head?.hash).toBe(created.manifest.auditHead.lastHash);
+      const [last] = await queryRows<{ action: string; prev_hash: string }>(
+        handle.db,
+        sql`select action, prev_hash from audit_log order by id desc limit 1`,
+      );
+      expect(last).toEqual({ action: 'backup.restore', prev_hash: created.manifest.auditHead.lastHash });
+      expect((await verifyAuditChain(handle.db)).ok).toBe(true);
+    } finally {
+      await handle.close();
+    }
+  });
+});
+
+describe('the scheduled backup keeps BACKUP_RETENTION_COUNT backups', { timeout: 600_000 }, () => {
+  it('writes one per run and deletes the oldest beyond the count, newest kept', async () => {
+    const database = await createTestDatabase('pglite');
+    const dir = path.join(tmp, 'scheduled');
+    try {
+      const written: string[] = [];
+      for (const day of [1, 2, 3]) {
+        const result = await runScheduledBackup({
+          handle: database.handle,
+          outDir: dir,
+          retentionCount: 2,
+          productVersion: 'test',
+          actorId: 'scheduler',
+          now: () => new Date(Date.UTC(2026, 10, day, 6, 30)),
+        });
+        written.push(result.manifestPath);
+        expect(result.pruned).toEqual(day === 3 ? [written[0]] : []);
+      }
+      expect(listBackups(dir)).toEqual(written.slice(1));
+      expect(fs.readdirSync(dir).sort()).toEqual([
+        'botcriptofy-20261102T063000Z.manifest.json',
+        'botcriptofy-20261102T063000Z.pglite.tar',
+        'botcriptofy-20261103T063000Z.manifest.json',
+        'botcriptofy-20261103T063000Z.pglite.tar',
+      ]);
+      // Each run is audited: the earlier backups are in the later ones' audit heads.
+      const newest = backupManifestSchema.parse(JSON.parse(fs.readFileSync(written[2]!, 'utf8')));
+      expect(newest.auditHead.rows).toBe(2);
+    } finally {
+      await database.dispose();
+    }
+  });
+});
