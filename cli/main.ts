@@ -21,7 +21,9 @@ const load = {
   billing: () => import('./commands/billing.ts'),
   bots: () => import('./commands/bots.ts'),
   data: () => import('./commands/data.ts'),
+  keys: () => import('./commands/keys.ts'),
   marketData: () => import('./commands/market-data.ts'),
+  privacy: () => import('./commands/privacy.ts'),
   report: () => import('./commands/report.ts'),
   secrets: () => import('./commands/secrets.ts'),
   start: afterPreflight(() => import('./commands/start.ts')),
@@ -177,6 +179,42 @@ export function buildProgram(): Command {
     .option('--json', 'print one JSON object')
     .action(lazy(load.backup, 'backupRestoreCommand'));
 
+  const privacy = program
+    .command('privacy')
+    .description("A person's data (LGPD): export a copy, erase on request, consents, the retention schedule");
+  privacy
+    .command('export')
+    .description('Everything held about one person as one JSON document, with a summary (the privacy_export tool)')
+    .option('--email <email>', "the person's email")
+    .option('--out <file>', 'write the document to this new file (mode 600)')
+    .option('--as <email>', 'who asks: a Security or Documents staff member, the CEO or an admin (default: the CEO)')
+    .option('--json', 'print the document (or, with --out, one JSON object: file, counts, summary)')
+    .action(lazy(load.privacy, 'privacyExportCommand'));
+  privacy
+    .command('erase')
+    .description(
+      "Stop the person's bots, delete their exchange keys and pseudonymise their data; money records are kept (the privacy_erase tool)",
+    )
+    .option('--email <email>', "the person's email")
+    .option('--yes', 'confirm without being asked (an erasure cannot be undone)')
+    .option('--as <email>', 'who asks: a Security or Documents staff member, the CEO or an admin (default: the CEO)')
+    .option('--json', 'print one JSON object: pseudonym, counts, auditId')
+    .action(lazy(load.privacy, 'privacyEraseCommand'));
+  privacy
+    .command('consent')
+    .description("A person's consents (terms, marketing) with time and version; --kind and --text-version record a new one")
+    .option('--email <email>', "the person's email")
+    .option('--kind <kind>', 'terms or marketing')
+    .option('--text-version <version>', 'the version of the text agreed to, e.g. v3')
+    .option('--withdraw', 'record a withdrawal instead of a consent')
+    .option('--json', 'print one JSON object: current, history')
+    .action(lazy(load.privacy, 'privacyConsentCommand'));
+  privacy
+    .command('retention')
+    .description('Apply the retention schedule now (RETENTION_* days; it also runs daily in the workers); never touches money records')
+    .option('--json', 'print one JSON object: schedule, removed')
+    .action(lazy(load.privacy, 'privacyRetentionCommand'));
+
   const collect = (value: string, previous: string[]) => [...previous, value];
   program
     .command('backtest')
@@ -315,6 +353,32 @@ export function buildProgram(): Command {
     .description('Pull the configured models into Ollama, with progress')
     .option('--model <name>', 'pull this model instead')
     .action(lazy(load.agents, 'modelPullCommand'));
+
+  const keys = program
+    .command('keys')
+    .description("A person's personal API keys for integrations (as POST/GET/DELETE /api/v1/keys; the key is printed once)");
+  keys
+    .command('create')
+    .description('A new key for the person: read (GET routes only) or read_write')
+    .option('--email <email>', "the key's owner (a trader or staff member)")
+    .option('--name <name>', 'what the key is for')
+    .option('--scope <scope>', 'read or read_write', 'read')
+    .option('--expires-days <n>', 'the key stops working after this many days (default: never)')
+    .option('--json', 'print one JSON object, the key included')
+    .action(lazy(load.keys, 'keysCreateCommand'));
+  keys
+    .command('list')
+    .description("The person's keys (never the keys themselves), revoked ones included")
+    .option('--email <email>', "the keys' owner")
+    .option('--json', 'print one JSON array')
+    .action(lazy(load.keys, 'keysListCommand'));
+  keys
+    .command('revoke')
+    .description("Revoke one of the person's keys (it stops working at once)")
+    .argument('<id>', "the key's id (keys list)")
+    .option('--email <email>', "the key's owner")
+    .option('--json', 'print one JSON object')
+    .action(lazy(load.keys, 'keysRevokeCommand'));
 
   const approvalsCommand = program
     .command('approvals')

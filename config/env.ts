@@ -17,6 +17,15 @@ const masterKey = z.string().regex(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/, {
  * Every setting the program reads, with its default. The README's configuration table is
  * written from this list; keep the two in step.
  */
+function retentionDays(fallback: number) {
+  return z.coerce
+    .number({ error: 'expected a number of days' })
+    .int({ error: 'expected whole days' })
+    .min(1, { error: 'expected at least 1 day' })
+    .max(36_500, { error: 'expected at most 36500 days' })
+    .default(fallback);
+}
+
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -187,6 +196,12 @@ export const envSchema = z.object({
     .min(1, { error: 'expected at least 1' })
     .max(3650, { error: 'expected at most 3650' })
     .default(7),
+  /** Retention (LGPD): days messages with agents are kept. */
+  RETENTION_AGENT_CONVERSATIONS_DAYS: retentionDays(180),
+  /** Retention: days security events are kept. */
+  RETENTION_SECURITY_EVENTS_DAYS: retentionDays(365),
+  /** Retention: days a lead that never became a customer is kept after its last change. */
+  RETENTION_UNCONVERTED_LEADS_DAYS: retentionDays(730),
 });
 
 export type EnvInput = z.input<typeof envSchema>;

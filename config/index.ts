@@ -59,6 +59,12 @@ export interface Config {
     /** Backups kept after a scheduled one. */
     readonly retentionCount: number;
   };
+  /** How long personal data is kept (privacy/ applies it daily; it never touches money records). */
+  readonly retention: {
+    readonly agentConversationsDays: number;
+    readonly securityEventsDays: number;
+    readonly unconvertedLeadsDays: number;
+  };
   readonly jobs: {
     /** Unset: the in-process job runner (one machine). */
     readonly redisUrl: string | undefined;
@@ -197,6 +203,11 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, cwd = p
       dir: env.BACKUP_DIR === undefined ? path.join(dataDir, 'backups') : path.resolve(cwd, env.BACKUP_DIR),
       cron: env.BACKUP_CRON === 'off' ? undefined : env.BACKUP_CRON,
       retentionCount: env.BACKUP_RETENTION_COUNT,
+    },
+    retention: {
+      agentConversationsDays: env.RETENTION_AGENT_CONVERSATIONS_DAYS,
+      securityEventsDays: env.RETENTION_SECURITY_EVENTS_DAYS,
+      unconvertedLeadsDays: env.RETENTION_UNCONVERTED_LEADS_DAYS,
     },
     jobs: {
       redisUrl: env.REDIS_URL,

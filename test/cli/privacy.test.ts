@@ -1,0 +1,93 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCliHere, type CliResult } from '../support/cli.ts';
+import { createTestDatabase, testDrivers, type TestDatabase } from '../support/databases.ts';
+
+// `botcriptofy privacy export | erase | consent | retention` on both drivers (issue 18), run
+// through the same main() as the binary.
+
+const MASTER_KEY = 'cd'.repeat(32);
+
+describe.each(testDrivers)('botcriptofy privacy on %s', { timeout: 300_000 }, (driver) => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bcf-cli-privacy-'));
+  let database: TestDatabase | undefined;
+  let env: Record<string, string>;
+  const cli = (...args: string[]) => runCliHere(args, env);
+  const ok = (result: CliResult) => {
+    expect(result.code, result.stderr).toBe(0);
+    return result;
+  };
+  let trader: string;
+
+  beforeAll(async () => {
+    if (driver === 'postgres') {
+      database = await createTestDatabase('postgres');
+      env = { DATABASE_URL: database.url!, MASTER_KEY, DATA_DIR: path.join(tmp, 'data'), LOG_LEVEL: 'error' };
+      await database.handle.close();
+    } else env = { DATA_DIR: path.join(tmp, 'data'), LOG_LEVEL: 'error' };
+    ok(await cli('seed', '--demo', '--traders', '12', '--as-of', '2026-11-01'));
+    const bots = JSON.parse(ok(await cli('bots', 'list', '--json')).stdout) as { bots: { owner: string }[] };
+    trader = bots.bots[0]!.owner;
+  }, 300_000);
+  afterAll(async () => {
+    await database?.dispose().catch(() => {});
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('exports to a new file (mode 600) with a summary; refuses a bad or unknown email with exit 2', async () => {
+    const out = path.join(tmp, 'person.json');
+    const result = ok(await cli('privacy', 'export', '--email', trader, '--out', out));
+    expect(result.stdout).toContain(`Data held about ${trader}`);
+    expect(result.stdout).toMatch(/Trading: 1 bot\(s\)|Trading: \d+ bot\(s\)/);
+    expect(fs.statSync(out).mode & 0o777).toBe(0o600);
+    const document = JSON.parse(fs.readFileSync(out, 'utf8')) as { format: string; counts: Record<string, number> };
+    expect(document.format).toBe('botcriptofy.person-export/1');
+    expect(document.counts.bots).toBeGreaterThan(0);
+    // Never over an existing file.
+    const again = await cli('privacy', 'export', '--email', trader, '--out', out);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('already exists');
+    const json = JSON.parse(ok(await cli('privacy', 'export', '--email', trader, '--json')).stdout) as { subject: { email: string } };
+    expect(json.subject.email).toBe(trader);
+    const unknown = await cli('privacy', 'export', '--email', 'nobody@example.com');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('No person with the email nobody@example.com');
+    const malformed = await cli('privacy', 'export', '--email', 'nobody');
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toContain('--email expects an email address, got "nobody"');
+  });
+
+  it('records consents with their version; applies the retention schedule', async () => {
+    ok(await cli('privacy', 'consent', '--email', trader, '--kind', 'terms', '--text-version', 'v3'));
+    ok(await cli('privacy', 'consent', '--email', trader, '--kind', 'marketing', '--text-version', '2026-11', '--withdraw'));
+    const consents = JSON.parse(ok(await cli('privacy', 'consent', '--email', trader, '--json')).stdout) as {
+      current: { kind: string; version: string; granted: boolean; source: string }[];
+    };
+    expect(consents.current).toMatchObject([
+      { kind: 'terms', version: 'v3', granted: true, source: 'cli' },
+      { kind: 'marketing', version: '2026-11', granted: false, source: 'cli' },
+    ]);
+    const bad = await cli('privacy', 'consent', '--email', trader, '--kind', 'cookies', '--text-version', 'v1');
+    expect(bad.code).toBe(2);
+    const retention = JSON.parse(ok(await cli('privacy', 'retention', '--json')).stdout) as { schedule: Record<string, number> };
+    expect(retention.schedule).toEqual({ agentConversationsDays: 180, securityEventsDays: 365, unconvertedLeadsDays: 730 });
+  });
+
+  it('erases only with --yes; afterwards the email names no one and audit verify passes', async () => {
+    const unconfirmed = await cli('privacy', 'erase', '--email', trader);
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.stderr).toContain('pass --yes');
+    const erased = JSON.parse(ok(await cli('privacy', 'erase', '--email', trader, '--yes', '--json')).stdout) as {
+      pseudonymEmail: string;
+      redactedAuditRows: number;
+    };
+    expect(erased.pseudonymEmail).toMatch(/^erased-[0-9a-f]{12}@erased\.invalid$/);
+    expect(erased.redactedAuditRows).toBeGreaterThan(0);
+    expect((await cli('privacy', 'export', '--email', trader)).code).toBe(2);
+    const after = JSON.parse(ok(await cli('privacy', 'export', '--email', erased.pseudonymEmail, '--json')).stdout) as unknown;
+    expect(JSON.stringify(after)).not.toContain(trader);
+    expect(ok(await cli('audit', 'verify')).stdout).toContain('Audit chain OK');
+  });
+});
