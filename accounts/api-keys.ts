@@ -45,6 +45,11 @@ export interface ApiKeyHolder {
   readonly expiresAt: Date | null;
 }
 
+/** No such key of this person (the CLI's `keys revoke`; the API answers 404 itself). */
+export class ApiKeyNotFound extends ProductError {
+  readonly category = 'not_found' as const;
+}
+
 /** A person has as many active keys as allowed: a conflict with what exists (409). */
 export class ApiKeyLimitReached extends ProductError {
   readonly category = 'conflict' as const;
@@ -68,6 +73,8 @@ const summaryColumns = {
 interface Where {
   readonly now: Date;
   readonly ip: string | null;
+  /** Where the change was asked for (the security event's `channel`; default api). */
+  readonly channel?: 'api' | 'cli';
 }
 
 async function record(
@@ -78,6 +85,7 @@ async function record(
     severity: 'info' | 'low' | 'medium';
     ip: string | null;
     at: Date;
+    channel?: 'api' | 'cli' | undefined;
     details: Record<string, unknown>;
   },
 ): Promise<void> {
@@ -88,7 +96,7 @@ async function record(
     type: event.type,
     severity: event.severity,
     ip: event.ip,
-    details: { channel: 'api', ...event.details },
+    details: { channel: event.channel ?? 'api', ...event.details },
     occurredAt: event.at,
   });
 }
@@ -123,6 +131,7 @@ export async function createApiKey(
     severity: 'low',
     ip: request.ip,
     at: request.now,
+    channel: request.channel,
     details: { keyId: row!.id, name: request.name, scope: request.scope, prefix: row!.prefix },
   });
   return { ...row!, key };
@@ -153,6 +162,7 @@ export async function revokeApiKey(
       severity: 'low',
       ip: request.ip,
       at: request.now,
+      channel: request.channel,
       details: { keyId: revoked.id, name: revoked.name, prefix: revoked.prefix },
     });
     return { outcome: 'revoked', key: revoked };

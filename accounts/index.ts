@@ -17,4 +17,13 @@ export {
   type SessionPerson,
   type SignInLimit,
 } from './auth.ts';
-export { API_KEY_PREFIX, MAX_ACTIVE_API_KEYS, apiKeyScopes, type ApiKeyScope } from './api-keys.ts';
+export {
+  API_KEY_PREFIX,
+  ApiKeyNotFound,
+  MAX_ACTIVE_API_KEYS,
+  apiKeyScopes,
+  createApiKey,
+  listApiKeys,
+  revokeApiKey,
+  type ApiKeyScope,
+} from './api-keys.ts';
