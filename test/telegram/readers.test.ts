@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelGateway, type AgentRuntime } from '../../agents/index.ts';
 import { BillingService } from '../../billing/index.ts';
 import * as db from '../../db/index.ts';
-import { queryRows, type Database } from '../../db/index.ts';
+import { listStaff, queryRows, type Database } from '../../db/index.ts';
 import { seedDemoCompany } from '../../demo/index.ts';
 import { issueLinkCode } from '../../identity/index.ts';
 import { createMastra } from '../../mastra.config.ts';
@@ -13,6 +13,7 @@ import { createLogger } from '../../observability/index.ts';
 import { createSecretBox } from '../../secrets/index.ts';
 import { TelegramDoor } from '../../telegram/index.ts';
 import { createTelegramDelivery, enqueueNotification, type TelegramDelivery } from '../../telegram/outbox/index.ts';
+import { FOUR_EYES_SETTING, invokeTool, staffActor, TOOLS } from '../../tools/index.ts';
 import { DEFAULT_RISK_LIMITS } from '../../trading/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { freePort } from '../support/ports.ts';
@@ -270,5 +271,70 @@ describe('what traders read, in their language, with the exchange down and the m
     const [user] = await database.select({ locale: db.users.locale }).from(db.users).where(eq(db.users.id, userId));
     expect(user!.locale).toBe('pt-BR');
     expect((await ask(chat, '/language klingon'))[0]).toMatch(/^Uso: \/language pt ou \/language en/);
+  });
+  it('four-eyes: the requester gets no card and her press is refused; a second person approves it once', async () => {
+    await database.insert(db.configEntries).values({ key: FOUR_EYES_SETTING, value: { set_config: true } });
+    const people = await listStaff(database);
+    const headRow = people.find((m) => m.department === 'settings' && m.role === 'head')!;
+    const ceoRow = people.find((m) => m.role === 'ceo')!;
+    const linkStaff = async (email: string) => {
+      const chat = new TelegramChat(emulator, { userId: nextUserId++ });
+      const { code } = await issueLinkCode(database, { email, kind: 'staff' });
+      await chat.send(`/start ${code}`);
+      await chat.replies(2);
+      return chat;
+    };
+    const head = await linkStaff(headRow.email);
+    const ceo = await linkStaff(ceoRow.email);
+    ceo.skip();
+    head.skip();
+    // Asked through her agent, as the settings head.
+    const asked = await invokeTool(
+      TOOLS,
+      {
+        db: database,
+        billing: new BillingService(database, undefined),
+        now: () => new Date(),
+        actor: staffActor(headRow),
+        agent: 'settings',
+      },
+      'set_config',
+      { key: 'risk.stop_loss_pct', value: 7.5, reason: 'teste dos quatro olhos' },
+    );
+    const approvalId = (asked as { pendingApproval: { id: string } }).pendingApproval.id;
+    expect(await door.announceApprovals([approvalId])).toBeGreaterThan(0);
+    delivery.outbox.wake();
+    const card = await ceo.reply();
+    expect(card.buttons.map((b) => b.callback_data)).toEqual([`approval:${approvalId}:approve`, `approval:${approvalId}:reject`]);
+    await settle();
+    expect(head.fresh()).toHaveLength(0);
+    head.skip();
+    await head.send('/approvals');
+    await settle();
+    expect(head.fresh().flatMap((m) => m.buttons.map((b) => b.callback_data))).not.toContain(`approval:${approvalId}:approve`);
+    // Her own press (a forwarded card) is refused; nothing runs.
+    await head.press(`approval:${approvalId}:approve`, card.messageId);
+    await settle();
+    const answers = emulator.requests.filter((r) => r.method === 'answerCallbackQuery').map((r) => String(r.body?.text ?? ''));
+    expect(answers.at(-1)).toMatch(/^Você mesmo pediu isto: outra pessoa que pode decidir precisa aprovar/);
+    const [pending] = await database.select().from(db.approvals).where(eq(db.approvals.id, approvalId));
+    expect(pending!.status).toBe('pending');
+    // The CEO's presses: executed once.
+    await ceo.press(`approval:${approvalId}:approve`, card.messageId);
+    await ceo.press(`approval:${approvalId}:approve`, card.messageId);
+    await settle();
+    const [decided] = await database.select().from(db.approvals).where(eq(db.approvals.id, approvalId));
+    expect(decided!.status).toBe('executed');
+    expect(decided!.decidedByUserId).toBe(ceoRow.userId);
+    const [runs] = await queryRows<{ n: number }>(
+      database,
+      sql`select count(*)::int as n from audit_log where tool = 'set_config' and actor_id = ${`system:approval:${approvalId}`}`,
+    );
+    expect(runs!.n).toBe(1);
+    const [refusals] = await queryRows<{ n: number }>(
+      database,
+      sql`select count(*)::int as n from audit_log where action = 'approval.decide' and outcome = 'denied' and details->>'reason' = 'four_eyes' and args->>'approvalId' = ${approvalId}`,
+    );
+    expect(refusals!.n).toBe(1);
   });
 });
