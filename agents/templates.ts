@@ -248,6 +248,26 @@ const DOMAIN_TEMPLATES: Record<string, (r: Result, l: Locale) => string> = {
       .join('\n') || t(l, 'Nenhum robô.', 'No bots.'),
   set_config: (r, l) => configChange(r, l),
   rollback_config: (r, l) => configChange(r, l),
+  // The export's own summary is in English (it is the document's); the counts say what it holds.
+  privacy_export: (r, l) => {
+    const counts = r['counts'] as Record<string, number>;
+    const rows = int(
+      Object.values(counts).reduce((a, b) => a + b, 0),
+      l,
+    );
+    const tables = int(Object.keys(counts).length, l);
+    return t(
+      l,
+      `Dados de ${r['email']} exportados: ${rows} registros em ${tables} tabelas.`,
+      `Data of ${r['email']} exported: ${rows} rows in ${tables} tables.`,
+    );
+  },
+  privacy_erase: (r, l) =>
+    t(
+      l,
+      `Dados pessoais apagados: agora ${r['pseudonym']}; ${int(r['stoppedBots'] as number, l)} robôs parados, ${int(r['deletedExchangeKeys'] as number, l)} chaves apagadas, faturas e operações mantidas.`,
+      `Personal data erased: now ${r['pseudonym']}; ${int(r['stoppedBots'] as number, l)} bots stopped, ${int(r['deletedExchangeKeys'] as number, l)} keys deleted, invoices and trades kept.`,
+    ),
 };
 
 const TEMPLATES: Record<string, (r: Result, l: Locale) => string> = {

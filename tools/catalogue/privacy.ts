@@ -57,7 +57,7 @@ async function refusingUnknown<T>(work: () => Promise<T>): Promise<T> {
 export const privacyTools = [
   defineTool({
     name: 'privacy_export',
-    description: 'Export everything the company holds about one person (LGPD copy) by their email: a JSON document and a summary.',
+    description: 'Export all the data held about one person, by email (LGPD copy): a JSON document and a summary.',
     domain: 'security',
     // It changes nothing, but it hands a person's data over: reported and approved as an action.
     effect: 'write',
@@ -78,8 +78,7 @@ export const privacyTools = [
   }),
   defineTool({
     name: 'privacy_erase',
-    description:
-      "Erase a person's personal data (LGPD) by their email: stop their bots, delete their keys, pseudonymise the rest, keep invoices, payments and trades.",
+    description: "Erase a person's data (LGPD) by email: bots stopped, keys deleted, pseudonymised; money kept.",
     domain: 'security',
     effect: 'write',
     access: { departments: [...access.departments] },
