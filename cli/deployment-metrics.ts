@@ -3,7 +3,7 @@ import { verifyAuditChain } from '../audit/index.ts';
 import { lastBackupAt } from '../backup/index.ts';
 import type { Database } from '../db/index.ts';
 import { readBotFleetHealth, type BotFleetHealth } from '../workers/index.ts';
-import type { Metrics } from './metrics.ts';
+import type { Metrics } from '../observability/index.ts';
 
 /**
  * Facts about the whole deployment, not about this process, read when Prometheus scrapes

@@ -23,4 +23,5 @@ export {
   type LinkedPerson,
   type RedeemResult,
 } from './telegram-links.ts';
+export type { Actor } from './actor.ts';
 export { traderUser, userByEmail, setPersonLocale, type PersonOfEmail } from './users.ts';

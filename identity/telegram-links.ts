@@ -3,7 +3,7 @@ import { and, eq, gt, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
 import { appendAudit } from '../audit/index.ts';
 import { staff, telegramGroups, telegramLinkCodes, telegramLinks, tenants, users, type Database, type Department } from '../db/index.ts';
 import type { Locale } from '../i18n/index.ts';
-import type { Actor } from '../tools/index.ts';
+import type { Actor } from './actor.ts';
 import { ProductError } from '../errors/index.ts';
 
 // Who is on the other side of a Telegram chat. Nobody is served until linked: a one-time code,

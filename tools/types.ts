@@ -1,21 +1,11 @@
 import type { z } from 'zod';
 import type { BillingService } from '../billing/index.ts';
-import type { bots, Database, Department, StaffRole } from '../db/index.ts';
+import type { bots, Database, Department } from '../db/index.ts';
 import type { Exchange, MarketDataSource, RiskLimits } from '../trading/index.ts';
 
-/** Who is asking. Authority is decided from this, never from what a prompt says. */
-export type Actor =
-  | {
-      readonly kind: 'staff';
-      readonly userId: string;
-      readonly staffId: string;
-      readonly tenantId: string;
-      readonly department: Department;
-      readonly role: StaffRole;
-      readonly name: string;
-    }
-  | { readonly kind: 'trader'; readonly userId: string; readonly tenantId: string; readonly name: string }
-  | { readonly kind: 'system'; readonly name: string };
+import type { Actor } from '../identity/index.ts';
+
+export type { Actor };
 
 export interface ToolContext {
   readonly db: Database;

@@ -4,7 +4,7 @@ import { createAccounts, sessionSecret } from '../../accounts/index.ts';
 import { createStripeClient } from '../../billing/index.ts';
 import { isCompanyEmpty } from '../../demo/index.ts';
 import { createMetrics } from '../../observability/index.ts';
-import { watchCompany } from '../../observability/company.ts';
+import { watchCompany } from '../deployment-metrics.ts';
 import { createApp, startHttpServer } from '../../server/index.ts';
 import { resolveMasterKey } from '../../secrets/index.ts';
 import { createTelegramService } from '../../telegram/index.ts';

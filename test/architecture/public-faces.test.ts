@@ -28,10 +28,6 @@ const PAST_THE_INDEX: ReadonlyMap<string, string> = new Map([
     'a maintenance script kept beside the data it resamples, not part of the product',
   ],
   [
-    'cli/commands/start.ts -> observability/company.ts',
-    'the company gauges read the workers and the audit chain; observability/index.ts is loaded by every command and by workers/ itself, so these stay out of it',
-  ],
-  [
     'eval/messages.ts -> tools/policy.ts',
     'the evaluation checks its message files without loading the tools (and through them the database drivers)',
   ],

@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendAudit } from '../../audit/index.ts';
 import { createLogger, createMetrics } from '../../observability/index.ts';
-import { watchCompany } from '../../observability/company.ts';
+import { watchCompany } from '../../cli/deployment-metrics.ts';
 import { createApp } from '../../server/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { seedPaperBots } from '../support/paper-bots.ts';
@@ -21,7 +21,7 @@ function sample(text: string, name: string): number | undefined {
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
-describe('deployment-wide metrics on /metrics (observability/company.ts)', () => {
+describe('deployment-wide metrics on /metrics (cli/deployment-metrics.ts)', () => {
   let test: TestDatabase;
   beforeAll(async () => {
     test = await createTestDatabase('pglite');
