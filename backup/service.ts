@@ -190,7 +190,14 @@ export async function verifyBackup(file: string, options: { url?: string | undef
   const admin = postgres(options.url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
   const name = `botcriptofy_verify_${crypto.randomBytes(6).toString('hex')}`;
   try {
-    await admin.unsafe(`create database "${name}"`);
+    try {
+      await admin.unsafe(`create database "${name}"`);
+    } catch (error) {
+      throw new BackupUnavailableError(
+        `cannot create the scratch database to verify ${manifest.dump.file} on the server of DATABASE_URL ` +
+          `(${error instanceof Error ? error.message : String(error)}): verifying a server dump needs a reachable server and a user with CREATEDB`,
+      );
+    }
     try {
       const scratchUrl = new URL(options.url);
       scratchUrl.pathname = `/${name}`;

@@ -16,7 +16,7 @@ import {
 } from '../../backup/index.ts';
 import { openDatabase, queryRows, type DatabaseHandle } from '../../db/index.ts';
 import { createMetrics } from '../../observability/index.ts';
-import { watchCompany } from '../../observability/company.ts';
+import { watchCompany } from '../../cli/deployment-metrics.ts';
 import { runCliHere } from '../support/cli.ts';
 import { createTestDatabase, TEST_DATABASE_URL, testDrivers, type TestDatabase } from '../support/databases.ts';
 
@@ -267,5 +267,54 @@ describe('the scheduled backup keeps BACKUP_RETENTION_COUNT backups', { timeout:
     } finally {
       await database.dispose();
     }
+  });
+});
+
+describe('verifying a server dump needs a server', () => {
+  // A dump whose SHA-256 and manifest are right, so only the missing server can stop it.
+  const dir = path.join(tmp, 'server-dump');
+  const dump = path.join(dir, 'botcriptofy-20261101T000000Z.pgdump');
+  beforeAll(() => {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(dump, 'PGDMP not a real dump');
+    const manifest: BackupManifest = {
+      format: 'botcriptofy-backup',
+      formatVersion: 1,
+      kind: 'pg-dump-custom',
+      createdAt: '2026-11-01T00:00:00.000Z',
+      productVersion: 'test',
+      source: { driver: 'postgres', location: 'PostgreSQL at example:5432/x', serverVersion: '15.20', timescaledb: null },
+      dump: {
+        file: path.basename(dump),
+        bytes: fs.statSync(dump).size,
+        sha256: crypto.createHash('sha256').update(fs.readFileSync(dump)).digest('hex'),
+        tool: null,
+      },
+      migrations: { applied: 1, latestCreatedAt: null },
+      tables: {},
+      totalRows: 0,
+      auditHead: { rows: 0, lastId: null, lastHash: '0'.repeat(64) },
+      elapsedMs: 1,
+    };
+    fs.writeFileSync(path.join(dir, 'botcriptofy-20261101T000000Z.manifest.json'), JSON.stringify(manifest));
+  });
+
+  it('without DATABASE_URL is a usage error (exit 2) saying what to set', async () => {
+    const result = await runCliHere(['backup', 'verify', dump], { DATA_DIR: path.join(tmp, 'nowhere') });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      /is a PostgreSQL server dump: verifying it restores it into a scratch database on a server, so set DATABASE_URL/,
+    );
+  });
+
+  it('with a server that does not answer, one line naming the scratch database it could not create (exit 1)', async () => {
+    const result = await runCliHere(['backup', 'verify', dump], {
+      DATA_DIR: path.join(tmp, 'nowhere'),
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none',
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toMatch(
+      /^Error: cannot create the scratch database to verify .*needs a reachable server and a user with CREATEDB$/,
+    );
   });
 });
