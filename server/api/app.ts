@@ -30,6 +30,7 @@ import {
 } from './errors.ts';
 import { SESSION_OR_KEY, apiKeySecurityScheme, registerAccountSecurityRoutes } from './account-security.ts';
 import type { Jobs } from '../../jobs/index.ts';
+import { apiHardening, type ApiLimits } from './hardening.ts';
 import { registerTraderRoutes } from './trader-routes.ts';
 
 // /api/v1 (issue 16): every route declared with zod request and response schemas, from which
@@ -50,6 +51,8 @@ export interface ApiDependencies {
   readonly trading?: TradingAccess;
   readonly logger: Logger;
   readonly now?: () => Date;
+  /** Rate limits, body cap, CORS origins (defaults in server/api/hardening.ts). */
+  readonly limits?: ApiLimits | undefined;
   /** Where POST /backtests runs its jobs (the `backtests` queue); absent: a job runner in this process. */
   readonly jobs?: Jobs | undefined;
 }
@@ -111,6 +114,9 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
   });
 
   /** The signed-in person (session cookie or personal API key); a `read` key only reads. */
+  // Secure headers, CORS, rate limits and the body cap, before any route (server/api/hardening.ts).
+  for (const middleware of apiHardening(deps.limits ?? {}, clientIp).middleware) api.use('*', middleware);
+
   const requirePerson: MiddlewareHandler<ApiEnv> = async (c, next) => {
     const authentication = await deps.accounts.authenticate(c.req.raw.headers, clientIp(c));
     if (authentication.kind === 'invalid_key')

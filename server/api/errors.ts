@@ -8,15 +8,16 @@ import type { ToolOutcome } from '../../tools/index.ts';
 //   { "error": { "category": "...", "message": "...", "details"?: [...] } }
 // `category` is the product's (errors/: usage 400, forbidden 403, not_found 404, conflict 409,
 // bad_data 422, config 500, unavailable 503) or one of the HTTP door's own: `unauthorized`
-// (401, no or an expired session), `rate_limited` (429, with Retry-After) and `internal` (500,
+// (401, no or an expired session), `payload_too_large` (413, a body over the cap), `rate_limited`
+// (429, with Retry-After) and `internal` (500,
 // logged; never a stack trace).
 
-export type ApiErrorCategory = ErrorCategory | 'unauthorized' | 'rate_limited' | 'internal';
+export type ApiErrorCategory = ErrorCategory | 'unauthorized' | 'payload_too_large' | 'rate_limited' | 'internal';
 
 export const apiErrorSchema = z
   .object({
     error: z.object({
-      category: z.enum([...ERROR_CATEGORIES, 'unauthorized', 'rate_limited', 'internal']),
+      category: z.enum([...ERROR_CATEGORIES, 'unauthorized', 'payload_too_large', 'rate_limited', 'internal']),
       message: z.string(),
       details: z
         .array(z.object({ field: z.string(), message: z.string() }))
@@ -30,6 +31,7 @@ export type ApiErrorBody = z.infer<typeof apiErrorSchema>;
 
 export function statusForApi(category: ApiErrorCategory): ContentfulStatusCode {
   if (category === 'unauthorized') return 401;
+  if (category === 'payload_too_large') return 413;
   if (category === 'rate_limited') return 429;
   if (category === 'internal') return 500;
   return httpStatusFor(category);

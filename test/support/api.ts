@@ -9,6 +9,7 @@ import { createLogger, createMetrics } from '../../observability/index.ts';
 import type { Jobs } from '../../jobs/index.ts';
 import { createSecretBox } from '../../secrets/index.ts';
 import { createApp } from '../../server/index.ts';
+import type { ApiLimits } from '../../server/api/hardening.ts';
 import type { TradingAccess } from '../../tools/index.ts';
 import { createPaperMarkets, DEFAULT_RISK_LIMITS, exchangeForBot, paperMarketOptions } from '../../trading/index.ts';
 import { createTestDatabase, type TestDatabase } from './databases.ts';
@@ -59,6 +60,8 @@ export async function apiFixture(
     jobs?: Jobs;
     /** The API's clock (the tools' `now`: quotas, default ranges). */
     now?: () => Date;
+    /** Rate limits, body cap, CORS origins (server/api/hardening.ts). */
+    limits?: ApiLimits;
   } = {},
 ): Promise<ApiFixture> {
   const test = await createTestDatabase(driver);
@@ -87,6 +90,7 @@ export async function apiFixture(
       billing: new BillingService(test.handle.db, undefined),
       ...(options.jobs ? { jobs: options.jobs } : {}),
       ...(options.now ? { now: options.now } : {}),
+      ...(options.limits ? { limits: options.limits } : {}),
       ...(options.trading === 'replay' ? { trading: await replayTrading(test, secretBox) } : {}),
     },
   });
