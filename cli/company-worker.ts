@@ -1,6 +1,7 @@
 import type { Mastra } from '@mastra/core';
 import { runScheduledBackup } from '../backup/index.ts';
 import { maintainEmbeddedDatabase } from '../db/index.ts';
+import { runRetention } from '../privacy/index.ts';
 import type { Metrics } from '../observability/index.ts';
 import type { NotificationOutbox as OutboxSender } from '../notifications/index.ts';
 import { notifyBotEvent } from '../trading/index.ts';
@@ -137,6 +138,16 @@ export function scheduledTasks(runtime: Runtime, agents: AgentRuntime, options: 
       },
     });
   }
+  // Personal data past its retention (RETENTION_*), once a day; money records are never touched.
+  tasks.push({
+    queue: 'agent-tasks',
+    key: 'privacy-retention',
+    repeat: { cron: '0 4 * * *', timezone },
+    handler: async () => {
+      const removed = await runRetention(database.db, config.retention, new Date(), agents.metrics);
+      logger.info({ removed }, 'retention schedule applied');
+    },
+  });
   if (options.outbox) {
     const outbox = options.outbox;
     tasks.push({

@@ -24,6 +24,7 @@ export interface Metrics {
   readonly marketFeedStale: Gauge<'exchange' | 'symbol' | 'timeframe'>;
   readonly marketFeedLastBarAge: Gauge<'exchange' | 'symbol' | 'timeframe'>;
   readonly backupRuns: Counter<'outcome'>;
+  readonly privacyRetentionRemoved: Counter<'kind'>;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -154,6 +155,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       name: 'backup_runs_total',
       help: 'Scheduled backups run by this process, by outcome (ok, failed).',
       labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    privacyRetentionRemoved: new Counter({
+      name: 'privacy_retention_removed_total',
+      help: 'Rows the retention schedule removed, by kind (agent_messages, agent_threads, security_events, unconverted_leads).',
+      labelNames: ['kind'],
       registers: [registry],
     }),
   };

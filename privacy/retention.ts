@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { appendAudit } from '../audit/index.ts';
 import { queryRows, type Database } from '../db/index.ts';
+import type { Metrics } from '../observability/index.ts';
 
 // How long personal data is kept when nothing else requires it. Invoices, payments, refunds,
 // subscriptions, orders and trades are never touched here: tax and financial law keep them.
@@ -66,4 +67,19 @@ export async function applyRetention(db: Database, schedule: RetentionSchedule, 
     details: { schedule, removed: counts },
   });
   return counts;
+}
+
+/** The scheduled job's work: the schedule from configuration, validated, applied, and its counts in metrics. */
+export async function runRetention(
+  db: Database,
+  configured: unknown,
+  now: Date,
+  metrics?: Pick<Metrics, 'privacyRetentionRemoved'>,
+): Promise<RetentionCounts> {
+  const removed = await applyRetention(db, retentionScheduleSchema.parse(configured), now);
+  metrics?.privacyRetentionRemoved.inc({ kind: 'agent_messages' }, removed.agentMessages);
+  metrics?.privacyRetentionRemoved.inc({ kind: 'agent_threads' }, removed.agentThreads);
+  metrics?.privacyRetentionRemoved.inc({ kind: 'security_events' }, removed.securityEvents);
+  metrics?.privacyRetentionRemoved.inc({ kind: 'unconverted_leads' }, removed.unconvertedLeads);
+  return removed;
 }

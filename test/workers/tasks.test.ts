@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { Writable } from 'node:stream';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ModelGateway } from '../../agents/index.ts';
 import { BillingService } from '../../billing/index.ts';
@@ -57,6 +57,8 @@ it('declares the company schedules and each runs: reports queued once per day, a
     'agent-tasks/anomaly-scan',
     'agent-tasks/workflow-recovery',
     'agent-tasks/embedded-database-maintenance',
+    'agent-tasks/daily-backup',
+    'agent-tasks/privacy-retention',
   ]);
   expect(tasks[0]!.repeat).toEqual({ cron: '0 8 * * *', timezone: 'America/Sao_Paulo' });
   expect(tasks[1]!.repeat).toEqual({ cron: '0 8 * * 1', timezone: 'America/Sao_Paulo' });
@@ -70,6 +72,15 @@ it('declares the company schedules and each runs: reports queued once per day, a
   await run('dunning-check');
   await run('workflow-recovery');
   await run('embedded-database-maintenance');
+  // Retention: the demo's year-old security events go; the counts reach the metrics.
+  const oldEvents = await db.queryRows<{ n: number }>(
+    test.handle.db,
+    sql`select count(*)::int as n from security_events where occurred_at < now() - interval '365 days'`,
+  );
+  await run('privacy-retention');
+  const removed = (await metrics.privacyRetentionRemoved.get()).values;
+  expect(removed.find((v) => v.labels.kind === 'security_events')?.value).toBe(oldEvents[0]!.n);
+  expect(removed.map((v) => v.labels.kind).sort()).toEqual(['agent_messages', 'agent_threads', 'security_events', 'unconverted_leads']);
   const runs = (await metrics.workflowRuns.get()).values;
   expect(runs.find((v) => v.labels.workflow === 'executive-report' && v.labels.status === 'success')?.value).toBe(2);
   const scans = await test.handle.db.select().from(db.auditLog).where(eq(db.auditLog.tool, 'detect_anomalies'));
