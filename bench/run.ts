@@ -26,11 +26,12 @@ import { createLogger, createMetrics } from '../observability/index.ts';
 import { seedDemoCompany } from '../demo/index.ts';
 import { agentTurns } from './agents.ts';
 import { chaosTurns } from './chaos.ts';
-import { workerThroughput } from './workers.ts';
+import { scaleTicks, workerThroughput } from './workers.ts';
 import { telegramLatency } from './telegram.ts';
 import { outboxBurst } from './telegram-outbox.ts';
 import { reportLatency } from './report.ts';
 import { candleLoading } from './load.ts';
+import { startMemory } from './start-memory.ts';
 import { writeBenchmarks } from './benchmarks-file.ts';
 import { createSecretBox } from '../secrets/index.ts';
 import { spawn } from 'node:child_process';
@@ -410,6 +411,8 @@ const sections = {
   agents: () => agentTurns(out),
   chaos: () => chaosTurns(out),
   workers: () => workerThroughput(out),
+  scale: () => scaleTicks(out),
+  'start-memory': () => startMemory(out),
   telegram: () => telegramLatency(out),
   outbox: () => outboxBurst(out),
   report: () => reportLatency(out),

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import os from 'node:os';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -19,23 +20,43 @@ const quiet = createLogger(
   { destination: new Writable({ write: (_c, _e, done) => done() }) },
 );
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const gc = (globalThis as { gc?: () => void }).gc;
+
+/** BTC/USDT, then P01/USDT, P02/USDT, … (listed by the scripted Binance): `pairs` symbols in all. */
+export function benchPairs(pairs: number): string[] {
+  return Array.from({ length: pairs }, (_, k) => (k === 0 ? 'BTC/USDT' : `P${String(k).padStart(2, '0')}/USDT`));
+}
 
 /**
- * One worker ticking `count` paper bots on BTC/USDT 1h the way production does: each bot's
- * exchange from exchangeForBot, its candles and prices from the shared market feed (the candle
- * cache in the embedded PGlite, kept current by the one fetcher of the pair) against a scripted
- * Binance on loopback that counts the requests it gets. Each round a new bar closes at the
- * exchange (the feed's clock moves an hour), the feed steps, then every bot ticks once.
+ * One worker ticking `count` paper bots on 1h, dealt over `pairs` symbols, the way production
+ * does: each bot's exchange from exchangeForBot, its candles and prices from the shared market
+ * feed of its pair (the candle cache in the database, kept current by the one fetcher of each
+ * pair) against a scripted Binance on loopback that counts the requests it gets. Each round a
+ * new bar closes at the exchange on every pair (the feed's clock moves an hour), the feeds step,
+ * then every bot ticks once. The embedded PGlite in memory, or the PostgreSQL server at `url`
+ * (its public schema dropped and migrated first).
  */
-export async function feedTicks(count: number): Promise<TickRun> {
-  const handle = await openDatabase({ dataDir: '', inMemory: true });
+export async function feedTicks(count: number, options: { pairs?: number; rounds?: number; url?: string } = {}): Promise<TickRun> {
+  const symbols = benchPairs(options.pairs ?? 1);
+  const roundCount = options.rounds ?? 8;
+  const handle = options.url ? await openDatabase({ url: options.url, dataDir: '' }) : await openDatabase({ dataDir: '', inMemory: true });
+  if (options.url) {
+    await handle.db.execute(sql`drop schema public cascade`);
+    await handle.db.execute(sql`drop schema if exists drizzle cascade`);
+    await handle.db.execute(sql`create schema public`);
+  }
   await runMigrations(handle);
-  await seedPaperBots(handle.db, count);
+  await seedPaperBots(handle.db, count, symbols);
   const binance = await startFakeBinance();
   // Bars laid in the past, so the real ccxt client (which drops bars the wall clock has not closed) serves each one.
   const t0 = Math.floor(Date.now() / HOUR) * HOUR - 2_000 * HOUR;
-  const bars = (await syntheticMarket(600).fetchCandles('BTC/USDT', '1h', 0, 600)).map((row) => [t0 + row[0]!, ...row.slice(1)]);
-  binance.klines = bars.slice(0, 40);
+  const synthetic = await syntheticMarket(600).fetchCandles('BTC/USDT', '1h', 0, 600);
+  // Each pair its own stretch of the synthetic walk, so pairs signal on different bars.
+  const barsOf = symbols.map((_, k) => synthetic.slice(k * 5).map((row, i) => [t0 + i * HOUR, ...row.slice(1)]));
+  const publish = (closed: number) => {
+    for (const [k, symbol] of symbols.entries()) binance.klinesBySymbol.set(symbol.replace('/', ''), barsOf[k]!.slice(0, closed));
+  };
+  publish(40);
   let now = t0 + 40 * HOUR + 1_000;
   const feeds = new MarketFeeds({ db: handle.db, leases: new LocalFeedLeases(), apiBaseUrl: binance.url, now: () => now });
   const secretBox = createSecretBox(crypto.randomBytes(32));
@@ -58,15 +79,20 @@ export async function feedTicks(count: number): Promise<TickRun> {
         bot,
       ),
   });
-  // The pair's history in the cache first (in production the feed has been running), then the
+  // The pairs' history in the cache first (in production the feeds have been running), then the
   // first round takes the bots and warms their strategies up from it.
-  feeds.watch('binance', 'BTC/USDT', '1h');
+  for (const symbol of symbols) feeds.watch('binance', symbol, '1h');
   await feeds.step();
+  gc?.();
+  const heapBefore = process.memoryUsage().heapUsed;
   await worker.round(0);
+  gc?.();
+  // What the worker keeps for its bots (runners, strategies, exchanges, feed windows), per bot.
+  const bytesPerBot = gc ? (process.memoryUsage().heapUsed - heapBefore) / count : undefined;
   const startRequests = binance.requests.length;
   const rounds: Round[] = [];
-  for (let i = 1; i <= 8; i++) {
-    binance.klines = bars.slice(0, 40 + i); // the next bar closes at the exchange
+  for (let i = 1; i <= roundCount; i++) {
+    publish(40 + i); // the next bar closes at the exchange
     now += HOUR;
     const before = binance.requests.length;
     const started = performance.now();
@@ -78,7 +104,7 @@ export async function feedTicks(count: number): Promise<TickRun> {
   await feeds.stop();
   await binance.close();
   await handle.close();
-  return { rounds, orders, startRequests };
+  return { rounds, orders, startRequests, bytesPerBot };
 }
 
 /** The same bots and rounds on a replayed market shared in-process: no exchange and no cache (the figure this benchmark gave before the feed; no production path). */
@@ -119,6 +145,8 @@ interface TickRun {
   readonly rounds: Round[];
   readonly orders: number;
   readonly startRequests: number;
+  /** Heap the worker holds per bot once every bot has a runner (after a forced GC); needs --expose-gc. */
+  readonly bytesPerBot?: number | undefined;
 }
 
 /**
@@ -209,5 +237,45 @@ export async function workerThroughput(out: (line?: string) => void): Promise<vo
     const perSecond = row!.n / 15;
     out(`| ${count} | ${perSecond.toFixed(0)} |`);
   }
+  out();
+}
+
+/**
+ * The issue's scale: 10,000 paper bots over 20 pairs on one worker, through exchangeForBot and
+ * the pairs' shared feeds (one fetcher per pair, scripted Binance on loopback), on the embedded
+ * PGlite and, with BENCH_DATABASE_URL, on PostgreSQL. Targets: exchange requests per tick
+ * interval ≤ 20 × timeframes (1 timeframe here: ≤ 20), ≥ 2,000 bot ticks/s per worker on
+ * PostgreSQL, ≤ 20 KB of memory per bot. SCALE_BOTS / SCALE_PAIRS / SCALE_ROUNDS change the size,
+ * SCALE_EMBEDDED=0 leaves the embedded row out.
+ */
+export async function scaleTicks(out: (line?: string) => void): Promise<void> {
+  const bots = Number(process.env['SCALE_BOTS'] ?? 10_000);
+  const pairs = Number(process.env['SCALE_PAIRS'] ?? 20);
+  const rounds = Number(process.env['SCALE_ROUNDS'] ?? 3);
+  out(
+    `## ${bots.toLocaleString('en-US')} paper bots over ${pairs} pairs on one worker (targets: exchange requests per tick interval ≤ ${pairs} × timeframes, ≥ 2,000 bot ticks/s per worker on PostgreSQL, ≤ 20 KB per bot)`,
+  );
+  out();
+  out(
+    `One in-process worker (BotWorker.round, as a worker's timer calls it), ${bots.toLocaleString('en-US')} RSI paper bots on 1h dealt round-robin over ${pairs} pairs (${Math.ceil(bots / pairs)} a pair), each bot's exchange from \`exchangeForBot\` reading its pair's shared market feed (the candle cache; one fetcher per pair, which steps before each round) against a scripted Binance on loopback that counts the requests it gets. A warm-up round gives every bot its runner; then ${rounds} timed rounds, each after a new bar closed on every pair. "Memory per bot" is the heap the worker holds after the warm-up round over what it held before (both after a forced GC), divided by the bots. Load average ${os.loadavg()[0]!.toFixed(1)} on ${os.availableParallelism()} cores at the start.`,
+  );
+  out();
+  out(
+    '| database | bots | pairs | rounds | ticks | orders | ticks/s | slowest round s | exchange requests per tick interval (max) | requests at start | memory per bot KB |',
+  );
+  out('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  const url = process.env['BENCH_DATABASE_URL'];
+  const embedded = process.env['SCALE_EMBEDDED'] !== '0'; // SCALE_EMBEDDED=0: the PostgreSQL row only
+  for (const [name, target] of [
+    ...(embedded ? ([['embedded PGlite (memory)', undefined]] as const) : []),
+    ...(url ? ([['PostgreSQL', url]] as const) : []),
+  ]) {
+    const run = await feedTicks(bots, { pairs, rounds, ...(target ? { url: target } : {}) });
+    const total = run.rounds.reduce((a, r) => ({ ticks: a.ticks + r.ticks, ms: a.ms + r.ms }), { ticks: 0, ms: 0 });
+    out(
+      `| ${name} | ${bots} | ${pairs} | ${run.rounds.length} | ${total.ticks} | ${run.orders} | ${((total.ticks / total.ms) * 1000).toFixed(0)} | ${(Math.max(...run.rounds.map((r) => r.ms)) / 1000).toFixed(1)} | ${Math.max(...run.rounds.map((r) => r.requests))} | ${run.startRequests} | ${run.bytesPerBot === undefined ? '– (no --expose-gc)' : (run.bytesPerBot / 1024).toFixed(1)} |`,
+    );
+  }
+  if (!url) out('(PostgreSQL row skipped: set BENCH_DATABASE_URL.)');
   out();
 }

@@ -66,7 +66,7 @@ export async function startFakeBinance(): Promise<FakeBinance> {
         case 'GET /time':
           return send(200, { serverTime: Date.now() });
         case 'GET /exchangeInfo':
-          return send(200, exchangeInfo());
+          return send(200, exchangeInfo(klinesBySymbol.keys()));
         case 'GET /klines': {
           const since = Number(params.get('startTime') ?? 0);
           const limit = Number(params.get('limit') ?? 500);
@@ -199,13 +199,15 @@ export async function startFakeBinance(): Promise<FakeBinance> {
   };
 }
 
-function exchangeInfo() {
+/** BTC, ETH and SOL against USDT, and every other `XYZUSDT` the test gave klines for. */
+function exchangeInfo(klineSymbols: Iterable<string>) {
+  const extra = [...klineSymbols].filter((symbol) => /^[A-Z0-9]+USDT$/.test(symbol)).map((symbol) => symbol.slice(0, -4));
   return {
     timezone: 'UTC',
     serverTime: Date.now(),
     rateLimits: [],
     symbols: [
-      ...['BTC', 'ETH', 'SOL'].map((baseAsset) => ({
+      ...[...new Set(['BTC', 'ETH', 'SOL', ...extra])].map((baseAsset) => ({
         symbol: `${baseAsset}USDT`,
         status: 'TRADING',
         baseAsset,

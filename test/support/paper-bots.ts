@@ -18,27 +18,37 @@ import { syntheticMarket } from './synthetic-market.ts';
 export const NO_LOSS_LIMITS: RiskLimits = { ...DEFAULT_RISK_LIMITS, maxDailyLossQuotePerTenant: 1e12, maxDailyLossPctPerBot: 100 };
 
 /**
- * `count` running RSI bots on BTC/USDT 1h in one trader's account, each with 1,000 USDT in its
- * paper wallet. Thresholds differ from bot to bot, so they don't all trade on the same bar.
+ * `count` running RSI bots on 1h in one trader's account, each with 1,000 USDT in its paper
+ * wallet, dealt round-robin over `symbols` (BTC/USDT alone by default). Thresholds differ from
+ * bot to bot, so they don't all trade on the same bar.
  */
-export async function seedPaperBots(database: Database, count: number): Promise<string[]> {
+export async function seedPaperBots(database: Database, count: number, symbols: readonly string[] = ['BTC/USDT']): Promise<string[]> {
   const tenantId = crypto.randomUUID();
   await database.insert(db.tenants).values({ id: tenantId, kind: 'trader', name: 'Paper bots' });
-  const rows = await database
-    .insert(db.bots)
-    .values(
-      Array.from({ length: count }, (_, i) => ({
-        tenantId,
-        name: `bot ${i}`,
-        strategyName: 'rsi',
-        parameters: { rsiPeriod: 14, rsiBuy: 20 + (i % 25), rsiSell: 55 + (i % 25) },
-        symbols: ['BTC/USDT'],
-        timeframe: '1h',
-        status: 'running' as const,
-        stakeQuote: '1000',
-      })),
-    )
-    .returning({ id: db.bots.id });
+  // In statements of 1,000 rows: PostgreSQL takes at most 65,535 parameters in one.
+  const rows: { id: string }[] = [];
+  for (let from = 0; from < count; from += 1000) {
+    rows.push(
+      ...(await database
+        .insert(db.bots)
+        .values(
+          Array.from({ length: Math.min(1000, count - from) }, (_, k) => {
+            const i = from + k;
+            return {
+              tenantId,
+              name: `bot ${i}`,
+              strategyName: 'rsi',
+              parameters: { rsiPeriod: 14, rsiBuy: 20 + (i % 25), rsiSell: 55 + (i % 25) },
+              symbols: [symbols[i % symbols.length]!],
+              timeframe: '1h',
+              status: 'running' as const,
+              stakeQuote: '1000',
+            };
+          }),
+        )
+        .returning({ id: db.bots.id })),
+    );
+  }
   const replay = syntheticMarket(40);
   for (const row of rows)
     await new PaperExchange(database, { botId: row.id, tenantId, market: replay, timeframe: '1h' }).deposit('USDT', 1000);
