@@ -31,6 +31,9 @@ export interface CatalogSyncReport {
 
 type Interval = 'month' | 'year';
 
+/** Who asked for a billing change (written in its audit row). */
+type BillingActor = { kind: 'staff' | 'trader' | 'system'; id?: string };
+
 /**
  * Every change to a trader's subscription goes through here, whoever asks (API, CLI, the
  * subscriptions agent's tool after approval). Stripe is the source of truth; what it returns
@@ -211,11 +214,7 @@ export class BillingService {
   }
 
   /** Upgrade or downgrade between paid plans, prorated; moving to Free cancels at period end. */
-  async changePlan(
-    scope: TenantScope,
-    target: { planId: PlanId; interval: Interval },
-    actor: { kind: 'staff' | 'trader' | 'system'; id?: string },
-  ): Promise<void> {
+  async changePlan(scope: TenantScope, target: { planId: PlanId; interval: Interval }, actor: BillingActor): Promise<void> {
     const stripe = this.requireStripe('Changing plans');
     const current = await this.currentStripeSubscription(scope);
     if (target.planId === 'free') {
@@ -241,21 +240,8 @@ export class BillingService {
     });
   }
 
-  async cancelAtPeriodEnd(scope: TenantScope, actor: { kind: 'staff' | 'trader' | 'system'; id?: string }): Promise<void> {
-    const stripe = this.requireStripe('Cancelling');
-    const current = await this.currentStripeSubscription(scope);
-    await mirrorSubscriptionObject(
-      this.db,
-      await stripe.subscriptions.update(current.stripeSubscriptionId!, { cancel_at_period_end: true }),
-    );
-    await appendAudit(this.db, {
-      tenantId: scope.tenantId,
-      actorKind: actor.kind,
-      actorId: actor.id ?? null,
-      action: 'billing.cancel_at_period_end',
-      outcome: 'ok',
-      args: { planId: current.planId },
-    });
+  async cancelAtPeriodEnd(scope: TenantScope, actor: BillingActor): Promise<void> {
+    await this.#setCancelAtPeriodEnd(scope, actor, true);
   }
 
   /** Refunds a payment (whole or part) on Stripe; the charge.refunded webhook mirrors it. */
@@ -263,7 +249,7 @@ export class BillingService {
     paymentId: string,
     amountCents: number | undefined,
     reason: string,
-    actor: { kind: 'staff' | 'trader' | 'system'; id?: string },
+    actor: BillingActor,
   ): Promise<{ refundId: string; amountCents: number }> {
     const stripe = this.requireStripe('A refund');
     const [payment] = await this.db.select().from(payments).where(eq(payments.id, paymentId));
@@ -292,18 +278,23 @@ export class BillingService {
     return { refundId: refund.id, amountCents: amount };
   }
 
-  async resume(scope: TenantScope, actor: { kind: 'staff' | 'trader' | 'system'; id?: string }): Promise<void> {
-    const stripe = this.requireStripe('Resuming');
+  async resume(scope: TenantScope, actor: BillingActor): Promise<void> {
+    await this.#setCancelAtPeriodEnd(scope, actor, false);
+  }
+
+  /** Cancels at the end of the period paid for (true), or takes that back (false); mirrored and audited. */
+  async #setCancelAtPeriodEnd(scope: TenantScope, actor: BillingActor, cancel: boolean): Promise<void> {
+    const stripe = this.requireStripe(cancel ? 'Cancelling' : 'Resuming');
     const current = await this.currentStripeSubscription(scope);
     await mirrorSubscriptionObject(
       this.db,
-      await stripe.subscriptions.update(current.stripeSubscriptionId!, { cancel_at_period_end: false }),
+      await stripe.subscriptions.update(current.stripeSubscriptionId!, { cancel_at_period_end: cancel }),
     );
     await appendAudit(this.db, {
       tenantId: scope.tenantId,
       actorKind: actor.kind,
       actorId: actor.id ?? null,
-      action: 'billing.resume',
+      action: cancel ? 'billing.cancel_at_period_end' : 'billing.resume',
       outcome: 'ok',
       args: { planId: current.planId },
     });
