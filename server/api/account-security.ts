@@ -318,8 +318,9 @@ export function registerAccountSecurityRoutes(kit: AccountSecurityKit): void {
           note,
         );
         if (!result.decided) {
-          // Someone who may not decide it (audited as denied by decideApproval), or no longer pending.
-          if (!mayDecide(actor, approval.approverDepartment)) throw new ToolCallRefused('forbidden', result.reason);
+          // Someone who may not decide it (audited as denied by decideApproval), or no longer pending (409)…
+          // …or the person who asked for it (four-eyes: someone else must decide).
+          if (!mayDecide(actor, approval.approverDepartment) || result.fourEyes) throw new ToolCallRefused('forbidden', result.reason);
           throw new ToolCallRefused('conflict', result.reason);
         }
         const outcome = result.outcome;

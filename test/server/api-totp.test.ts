@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import * as OTPAuth from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../db/index.ts';
+import { requestApproval } from '../../tools/index.ts';
 import { apiFixture, type ApiFixture } from '../support/api.ts';
 import { testDrivers } from '../support/databases.ts';
 
@@ -50,8 +51,8 @@ describe.each(testDrivers)('TOTP on %s', (driver) => {
   const ceoId = async () =>
     (await queryRows<{ id: string }>(api.test.handle.db, sql`select id from users where lower(email) = lower(${ceoEmail})`))[0]!.id;
 
-  /** A pending start_bot approval (Security decides): the CEO confirming a trader's live bot. */
-  async function pendingApproval(): Promise<string> {
+  /** A trader's new bot, turned live in the database (connecting an exchange key is not this test's subject). */
+  async function liveBot(): Promise<{ id: string; owner: string }> {
     const trader = api.signIns[1]!;
     const traderCookie = await api.signIn(trader.email, trader.password, freshIp());
     const created = await call<{ bot: { id: string } }>('POST', '/api/v1/bots', traderCookie, {
@@ -62,11 +63,31 @@ describe.each(testDrivers)('TOTP on %s', (driver) => {
       stakeQuote: 250,
     });
     await api.test.handle.db.execute(sql`update bots set mode = 'live' where id = ${created.body.bot.id}`);
-    const asked = await call<{ pendingApproval: { id: string } }>('POST', `/api/v1/bots/${created.body.bot.id}/start`, ceo, {
+    return { id: created.body.bot.id, owner: trader.email };
+  }
+  /** A pending start_bot approval (Security decides) the CEO asked for, confirming a trader's live bot. */
+  async function pendingApproval(): Promise<string> {
+    const bot = await liveBot();
+    const asked = await call<{ pendingApproval: { id: string } }>('POST', `/api/v1/bots/${bot.id}/start`, ceo, {
       confirmLive: true,
     });
     expect(asked.status).toBe(202);
     return asked.body.pendingApproval.id;
+  }
+  /** The same approval asked for by an agent (the security agent's incident workflow, say), not by the CEO. */
+  async function approvalAskedByAnAgent(): Promise<string> {
+    const bot = await liveBot();
+    const [row] = await queryRows<{ tenant_id: string }>(api.test.handle.db, sql`select tenant_id from bots where id = ${bot.id}`);
+    return requestApproval(api.test.handle.db, {
+      tenantId: row!.tenant_id,
+      requestedByUserId: null,
+      agent: 'security',
+      tool: 'start_bot',
+      args: { botId: bot.id, email: bot.owner },
+      summary: `Start bot ${bot.id} in LIVE mode (real money)`,
+      approverDepartment: 'security',
+      expiresAt: new Date(Date.now() + 3_600_000),
+    });
   }
   const approvalStatus = async (id: string) =>
     (await queryRows<{ status: string }>(api.test.handle.db, sql`select status::text from approvals where id = ${id}`))[0]!.status;
@@ -144,12 +165,19 @@ describe.each(testDrivers)('TOTP on %s', (driver) => {
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({ approvalId: rejected, status: 'rejected', message: null });
     expect(await approvalStatus(rejected)).toBe('rejected');
-    const twice = await call<ErrorBody>('POST', `/api/v1/approvals/${rejected}/approve`, ceo, {});
+    const twice = await call<ErrorBody>('POST', `/api/v1/approvals/${rejected}/reject`, ceo, {});
     expect(twice.status).toBe(409);
     expect(twice.body.error.message).toBe('This approval is already rejected.');
 
+    // Four-eyes: what the CEO asked for, someone else approves (403, still pending).
+    const own = await pendingApproval();
+    const ownApproval = await call<ErrorBody>('POST', `/api/v1/approvals/${own}/approve`, ceo, {});
+    expect(ownApproval.status).toBe(403);
+    expect(ownApproval.body.error.message).toContain('four-eyes');
+    expect(await approvalStatus(own)).toBe('pending');
+
     const key = await call<{ key: string }>('POST', '/api/v1/keys', ceo, { name: 'ops', scope: 'read_write' });
-    const approved = await pendingApproval();
+    const approved = await approvalAskedByAnAgent();
     const byKey = await call<ErrorBody>(
       'POST',
       `/api/v1/approvals/${approved}/approve`,
