@@ -21,7 +21,7 @@ import {
 } from '../trading/index.ts';
 import { toolContext, type WorkflowDeps } from './deps.ts';
 import { notify } from './notify.ts';
-import { approvalOutcome, resumeDueRuns, runOnce, type RunOutcome } from './runs.ts';
+import { approvalOutcome, resumeDueRuns, runOnce, waitForApprovalSchema, wokenSchema, type RunOutcome } from './runs.ts';
 
 // bot-onboarding: a trader asks for a new bot → it is created stopped → backtested on recent
 // candles (run_backtest, as the trader's request) → reviewed against the plan (bots, symbols,
@@ -235,8 +235,8 @@ export function createBotOnboardingWorkflow(deps: WorkflowDeps & { riskLimits?: 
     description: 'paper: approved at once; live: a person decides (the approvals table)',
     inputSchema: reviewed,
     outputSchema: approved,
-    resumeSchema: z.object({ wokenAt: z.string() }),
-    suspendSchema: z.object({ wake: z.object({ approvalId: z.string(), reason: z.string() }) }),
+    resumeSchema: wokenSchema,
+    suspendSchema: waitForApprovalSchema,
     execute: async ({ inputData: reviewedBot, suspend }) => {
       if (!reviewedBot.passed) return { ...reviewedBot, decision: 'refused' as const, approvalId: null };
       if (reviewedBot.mode === 'paper') return { ...reviewedBot, decision: 'automatic' as const, approvalId: null };

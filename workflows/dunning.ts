@@ -7,7 +7,7 @@ import { tenantScope, type Database } from '../db/index.ts';
 import { traderUser } from '../identity/index.ts';
 import type { WorkflowDeps } from './deps.ts';
 import { companyPeople, notify } from './notify.ts';
-import { resumeDueRuns, runOnce, type RunOutcome } from './runs.ts';
+import { resumeDueRuns, runOnce, wokenSchema, type RunOutcome } from './runs.ts';
 
 // dunning: a failed payment → the trader and Finance told → Stripe's retries followed (the run
 // sleeps, suspended in storage, until the next retry date the webhook stored) → after the last
@@ -108,7 +108,7 @@ export function createDunningWorkflow(deps: WorkflowDeps) {
     description: "wait for each of Stripe's retries until the invoice is paid or the last attempt fails",
     inputSchema: invoiceState,
     outputSchema: outcomeSchema,
-    resumeSchema: z.object({ wokenAt: z.string() }),
+    resumeSchema: wokenSchema,
     suspendSchema: z.object({ wake: z.object({ at: z.string(), reason: z.string() }), attempt: z.number().int() }),
     execute: async ({ inputData, suspend, runId }) => {
       const invoice = await loadInvoice(deps.db, inputData.invoiceId);

@@ -9,7 +9,7 @@ import { anomalyFindingSchema, findFreezeRequest, invokeTool, TOOLS, type Anomal
 import { botOwner, freezableCount, frozenExchangeAccountsMarked } from '../trading/index.ts';
 import { toolContext, type WorkflowDeps } from './deps.ts';
 import { companyPeople, notify } from './notify.ts';
-import { approvalOutcome, resumeDueRuns, runOnce, type RunOutcome } from './runs.ts';
+import { approvalOutcome, resumeDueRuns, runOnce, waitForApprovalSchema, wokenSchema, type RunOutcome } from './runs.ts';
 
 // incident-response: a security anomaly (what detect_anomalies finds) → containment → Security
 // and the CEO told → the decision awaited → audited.
@@ -220,8 +220,8 @@ export function createIncidentResponseWorkflow(deps: WorkflowDeps) {
     description: 'wait for the freeze approval to be decided (or to expire)',
     inputSchema: containment,
     outputSchema: decided,
-    resumeSchema: z.object({ wokenAt: z.string() }),
-    suspendSchema: z.object({ wake: z.object({ approvalId: z.string(), reason: z.string() }) }),
+    resumeSchema: wokenSchema,
+    suspendSchema: waitForApprovalSchema,
     execute: async ({ inputData: contained, suspend }) => {
       if (contained.status !== 'awaiting_approval' || !contained.approvalId)
         return {

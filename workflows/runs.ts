@@ -1,6 +1,7 @@
 import type { Mastra } from '@mastra/core';
 import { createEmptyWorkflowSnapshot } from '@mastra/core/storage';
 import type { WorkflowRunState } from '@mastra/core/workflows';
+import { z } from 'zod';
 import { PostgresWorkflowsStorage } from '../db/index.ts';
 import { approvalStatuses, getApproval } from '../tools/index.ts';
 import type { WorkflowDeps } from './deps.ts';
@@ -31,6 +32,12 @@ export interface Wake {
   readonly approvalId?: string | undefined;
   readonly reason?: string | undefined;
 }
+
+/** What resumeDueRuns hands a step it wakes (every suspending step's resumeSchema). */
+export const wokenSchema = z.object({ wokenAt: z.string() });
+
+/** A step waiting for a person's decision suspends with this (resumed once the approval is decided or expired). */
+export const waitForApprovalSchema = z.object({ wake: z.object({ approvalId: z.string(), reason: z.string() }) });
 
 /** Steps of ours that suspend, and their wake condition. */
 function waitingSteps(snapshot: WorkflowRunState | { context?: Record<string, unknown> }): { step: string; wake: Wake }[] {
@@ -215,7 +222,12 @@ export async function resumeDueRuns(
       // resumed by the process that suspended it would then keep no progress until it ends.
       // Forget that, so a resumed run is written step by step as in any other process.
       (run.executionEngine as { clearLastPersistedStatus?: (runId: string) => void }).clearLastPersistedStatus?.(item.runId);
-      outcomes.push(outcomeOf(item.runId, await run.resume({ step: item.step, resumeData: { wokenAt: now.toISOString() } as never })));
+      outcomes.push(
+        outcomeOf(
+          item.runId,
+          await run.resume({ step: item.step, resumeData: { wokenAt: now.toISOString() } satisfies z.infer<typeof wokenSchema> as never }),
+        ),
+      );
     } catch (error) {
       // Another worker resumed it first, or it moved on: nothing to do here.
       deps.logger.debug({ workflowId: item.workflowId, runId: item.runId, error: (error as Error).message }, 'workflow run not resumed');
