@@ -26,6 +26,14 @@ export {
   type TenantOwnedTable,
 } from './tenant-scope.ts';
 export { tenantData, type TenantData } from './tenant-data.ts';
+export {
+  claimIdempotencyKey,
+  forgetExpiredIdempotencyKeys,
+  IDEMPOTENCY_WINDOW_MS,
+  recordIdempotentResponse,
+  releaseIdempotencyKey,
+  type IdempotencyClaim,
+} from './idempotency.ts';
 export { companyCeo, companyTenantId, listStaff, type StaffMember } from './staff.ts';
 export { roundTrip, settingValue } from './settings.ts';
 export { PostgresMemoryStorage } from './mastra-memory.ts';

@@ -6,3 +6,4 @@ export * from './agents.ts';
 export * from './audit.ts';
 export * from './auth.ts';
 export * from './privacy.ts';
+export * from './idempotency.ts';

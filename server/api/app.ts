@@ -31,6 +31,7 @@ import {
 import { SESSION_OR_KEY, apiKeySecurityScheme, registerAccountSecurityRoutes } from './account-security.ts';
 import type { Jobs } from '../../jobs/index.ts';
 import { apiHardening, type ApiLimits } from './hardening.ts';
+import { idempotency } from './idempotency.ts';
 import { registerTraderRoutes } from './trader-routes.ts';
 
 // /api/v1 (issue 16): every route declared with zod request and response schemas, from which
@@ -116,6 +117,18 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
   /** The signed-in person (session cookie or personal API key); a `read` key only reads. */
   // Secure headers, CORS, rate limits and the body cap, before any route (server/api/hardening.ts).
   for (const middleware of apiHardening(deps.limits ?? {}, clientIp).middleware) api.use('*', middleware);
+  // A repeated POST with the same Idempotency-Key gets the first answer (server/api/idempotency.ts).
+  api.use(
+    '*',
+    idempotency({
+      db: deps.db,
+      now,
+      principalOf: async (c) => {
+        const authentication = await deps.accounts.authenticate(c.req.raw.headers, clientIp(c));
+        return authentication.kind === 'person' ? authentication.person.userId : undefined;
+      },
+    }),
+  );
 
   const requirePerson: MiddlewareHandler<ApiEnv> = async (c, next) => {
     const authentication = await deps.accounts.authenticate(c.req.raw.headers, clientIp(c));

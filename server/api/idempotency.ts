@@ -1,0 +1,54 @@
+import crypto from 'node:crypto';
+import type { Context, MiddlewareHandler } from 'hono';
+import { claimIdempotencyKey, recordIdempotentResponse, releaseIdempotencyKey, type Database } from '../../db/index.ts';
+import { apiError } from './errors.ts';
+
+// `Idempotency-Key` on the API's POST routes (issue 16): a client that retries a create or an
+// action after a lost answer sends the same key, and gets the first answer instead of a second
+// bot, backtest or forced exit. A key belongs to the signed-in person for 24 hours; the same
+// key with another request (method, path or body) is refused (422); a repeat while the first
+// still runs is a conflict (409). A server fault (5xx) forgets the key, so a retry runs again.
+// Sign-in and sign-out (Better-Auth's) are not covered.
+
+const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+export function idempotency(options: {
+  db: Database;
+  now: () => Date;
+  /** The signed-in person's user id for this request, if any (the routes' guard answers 401 otherwise). */
+  principalOf(c: Context): Promise<string | undefined>;
+}): MiddlewareHandler {
+  return async (c, next) => {
+    const key = c.req.header('idempotency-key');
+    if (c.req.method !== 'POST' || key === undefined || c.req.path.includes('/auth/')) return next();
+    if (!KEY_PATTERN.test(key))
+      return apiError(c, 'usage', 'Invalid header: Idempotency-Key: 1 to 255 visible ASCII characters (a UUID, say).', [
+        { field: 'Idempotency-Key', message: '1 to 255 visible ASCII characters' },
+      ]);
+    const principal = await options.principalOf(c);
+    if (!principal) return next();
+    const body = await c.req.text();
+    const requestHash = crypto.createHash('sha256').update(`${c.req.method} ${c.req.path}\n`).update(body).digest('hex');
+    const claim = await claimIdempotencyKey(options.db, { principal, key, requestHash, now: options.now() });
+    if (claim.kind === 'mismatch')
+      return apiError(c, 'bad_data', 'This Idempotency-Key was used with a different request in the last 24 hours; use a new key.');
+    if (claim.kind === 'in_progress')
+      return apiError(c, 'conflict', 'The first request with this Idempotency-Key is still running; retry later.');
+    if (claim.kind === 'replay')
+      return new Response(claim.body, {
+        status: claim.statusCode,
+        headers: { 'content-type': 'application/json', 'idempotent-replayed': 'true' },
+      });
+    try {
+      await next();
+    } catch (error) {
+      await releaseIdempotencyKey(options.db, principal, key);
+      throw error;
+    }
+    if (c.res.status >= 500) {
+      await releaseIdempotencyKey(options.db, principal, key);
+      return;
+    }
+    await recordIdempotentResponse(options.db, { principal, key, statusCode: c.res.status, body: await c.res.clone().text() });
+  };
+}
