@@ -4,6 +4,7 @@
 export {
   issueLinkCode,
   redeemLinkCode,
+  linkCodeOwner,
   unlinkTelegram,
   linkedPerson,
   linkedUsers,

@@ -115,6 +115,23 @@ export type RedeemResult =
  * one conditional update, so two chats racing with the same code link at most one. A person
  * keeps one live link, and a Telegram account links one person: older links are closed.
  */
+/**
+ * Whose a code is, without using it: the person (id and name) of a code still valid now, else
+ * undefined. The door asks a linked person to confirm before a code switches them to someone else.
+ */
+export async function linkCodeOwner(
+  db: Database,
+  code: string,
+  now: Date = new Date(),
+): Promise<{ userId: string; name: string } | undefined> {
+  const [row] = await db
+    .select({ userId: telegramLinkCodes.userId, name: users.name })
+    .from(telegramLinkCodes)
+    .innerJoin(users, eq(users.id, telegramLinkCodes.userId))
+    .where(and(eq(telegramLinkCodes.codeHash, hashLinkCode(code)), isNull(telegramLinkCodes.usedAt), gt(telegramLinkCodes.expiresAt, now)));
+  return row;
+}
+
 export async function redeemLinkCode(
   db: Database,
   code: string,

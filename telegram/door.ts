@@ -5,7 +5,16 @@ import { z } from 'zod';
 import { settleTurns, type AgentRuntime } from '../agents/index.ts';
 import type { BillingService } from '../billing/index.ts';
 import type { Database } from '../db/index.ts';
-import { groupDepartment, linkedPerson, redeemLinkCode, setPersonLocale, unlinkTelegram, type LinkedPerson } from '../identity/index.ts';
+import {
+  groupDepartment,
+  linkCodeOwner,
+  linkedPerson,
+  normalizeLinkCode,
+  redeemLinkCode,
+  setPersonLocale,
+  unlinkTelegram,
+  type LinkedPerson,
+} from '../identity/index.ts';
 import { LANGUAGE_NAMES, locales, parseLanguage, type Locale } from '../i18n/index.ts';
 import type { Logger } from '../observability/index.ts';
 import type { ToolContext, TradingAccess } from '../tools/index.ts';
@@ -112,6 +121,14 @@ export function parseCommand(text: string): ParsedCommand | undefined {
   return loose ? { name: loose[1]!.toLowerCase(), mention: undefined, rest: '', valid: false } : undefined;
 }
 
+/** `sw:<code>:y|n`: a linked person confirming (or not) a switch to the person of another code. */
+const switchButton = z
+  .string()
+  .regex(/^sw:[A-Z0-9]{6,64}:[yn]$/)
+  .transform((data) => {
+    const [, code, answer] = data.split(':') as [string, string, string];
+    return { code, confirmed: answer === 'y' };
+  });
 /** `lang:pt-BR|en`, the /language buttons. */
 const languageButton = z
   .string()
@@ -147,6 +164,8 @@ const TRADER_COMMANDS = new Set(TRADER_HANDLERS.keys());
 const KNOWN_COMMANDS = new Set([...STAFF_COMMANDS, ...TRADER_COMMANDS, 'start', 'help', 'unlink', 'language', 'invalid']);
 /** People who wrote without being linked: told once a day at most. */
 const STRANGER_QUIET_MS = 24 * 3_600_000;
+/** `/start` without a code from someone not linked is always answered, but once a minute at most. */
+const START_QUIET_MS = 60_000;
 const MAX_REMEMBERED = 10_000;
 /** Wrong link codes allowed per Telegram account in LINK_WINDOW_MS before it is ignored. */
 const LINK_ATTEMPTS = 5;
@@ -180,6 +199,7 @@ export class TelegramDoor {
     ['approvals', (ctx) => this.approvalsCommand(ctx)],
   ]);
   private readonly strangers = new Map<number, number>();
+  private readonly startsAnswered = new Map<number, number>();
   private readonly linkFailures = new Map<number, { count: number; since: number }>();
   private readonly recentUpdates = new Set<number>();
   private readonly answeredConfirmations = new Set<string>();
@@ -555,7 +575,16 @@ export class TelegramDoor {
     const code = rest.split(/\s+/)[0] ?? '';
     if (code === '') {
       if (person) return this.help(this.updateContext(person, chatId, person.locale));
-      return this.onStranger(from, chatId);
+      // A person pressing Start expects an answer even after the one-a-day message; once a minute at most.
+      const at = this.now().getTime();
+      const last = this.startsAnswered.get(from.id);
+      if (last !== undefined && at - last < START_QUIET_MS) return;
+      this.startsAnswered.delete(from.id);
+      this.startsAnswered.set(from.id, at);
+      if (this.startsAnswered.size > MAX_REMEMBERED) this.startsAnswered.delete(this.startsAnswered.keys().next().value!);
+      this.strangers.set(from.id, at);
+      await sendMarkdown(this.out, chatId, unknownPersonText(telegramLocale(from.language_code)), undefined, this.logger);
+      return;
     }
     const locale = person?.locale ?? telegramLocale(from.language_code);
     const failures = this.linkFailures.get(from.id);
@@ -563,7 +592,8 @@ export class TelegramDoor {
     if (failures && now - failures.since < LINK_WINDOW_MS && failures.count >= LINK_ATTEMPTS) {
       if (failures.count === LINK_ATTEMPTS) {
         failures.count++;
-        await sendMarkdown(this.out, chatId, linkFailureText('throttled', locale), undefined, this.logger);
+        const minutes = Math.max(1, Math.ceil((failures.since + LINK_WINDOW_MS - now) / 60_000));
+        await sendMarkdown(this.out, chatId, linkFailureText('throttled', locale, minutes), undefined, this.logger);
       }
       return;
     }
@@ -575,6 +605,40 @@ export class TelegramDoor {
       await sendMarkdown(this.out, chatId, linkFailureText(reason, locale), undefined, this.logger);
     };
     if (!linkCode.safeParse(code).success) return fail('malformed');
+    if (person) {
+      // Someone already linked sending another person's code: asked first, never switched silently.
+      const owner = await linkCodeOwner(this.options.db, code, this.now());
+      if (owner && owner.userId !== person.userId) {
+        const l = person.locale;
+        const data = (answer: 'y' | 'n') => `sw:${normalizeLinkCode(code)}:${answer}`;
+        await this.updateContext(person, chatId, l).reply(
+          t(
+            l,
+            `⚠️ Este Telegram está conectado como **${md(person.actor.name)}**. Este código é de **${md(owner.name)}**. Trocar para ${md(owner.name)}?`,
+            `⚠️ This Telegram is linked as **${md(person.actor.name)}**. This code belongs to **${md(owner.name)}**. Switch to ${md(owner.name)}?`,
+          ),
+          {
+            inline_keyboard: [
+              [
+                { text: t(l, `Trocar para ${owner.name}`, `Switch to ${owner.name}`).slice(0, 60), callback_data: data('y') },
+                { text: t(l, `Continuar como ${person.actor.name}`, `Stay ${person.actor.name}`).slice(0, 60), callback_data: data('n') },
+              ],
+            ],
+          },
+        );
+        return;
+      }
+    }
+    return this.redeem(from, chatId, code, fail);
+  }
+
+  /** Uses a code for this Telegram account, then greets the person it links with their commands. */
+  private async redeem(
+    from: User,
+    chatId: number,
+    code: string,
+    fail: (reason: Parameters<typeof linkFailureText>[0]) => Promise<void>,
+  ): Promise<void> {
     const result = await redeemLinkCode(this.options.db, code, { userId: from.id, chatId, username: from.username }, this.now());
     if (!result.ok) return fail(result.reason);
     this.linkFailures.delete(from.id);
@@ -656,6 +720,38 @@ export class TelegramDoor {
         .answerCbQuery(text.slice(0, 200), { show_alert: alert })
         .catch((error: unknown) => this.logger.debug({ reason: describe(error) }, 'answerCallbackQuery failed'));
     };
+    const switching = switchButton.safeParse(data);
+    if (switching.success) {
+      this.setKind('switch');
+      if (!person || chatId === undefined || messageId === undefined)
+        return answer(t(locale, 'Este botão não vale mais.', 'This button is no longer valid.'));
+      const key = `${chatId}:${messageId}`;
+      if (this.answeredConfirmations.has(key)) return answer(t(locale, 'Já respondido.', 'Already answered.'));
+      this.answeredConfirmations.add(key);
+      const edit = (text: string) =>
+        this.bot.telegram
+          .editMessageText(chatId, messageId, undefined, markdownToTelegramHtml(text), {
+            parse_mode: 'HTML',
+            reply_markup: { inline_keyboard: [] },
+          })
+          .catch(() => undefined);
+      if (!switching.data.confirmed) {
+        await answer(t(locale, 'Nada mudou.', 'Nothing changed.'));
+        await edit(
+          t(
+            locale,
+            `Nada mudou: você continua conectado como ${md(person.actor.name)}.`,
+            `Nothing changed: you are still linked as ${md(person.actor.name)}.`,
+          ),
+        );
+        return;
+      }
+      await answer(t(locale, 'Trocando…', 'Switching…'));
+      await edit(t(locale, 'Trocando de conta…', 'Switching accounts…'));
+      return this.redeem(query.from, chatId, switching.data.code, (reason) =>
+        sendMarkdown(this.out, chatId, linkFailureText(reason, locale), undefined, this.logger).then(() => undefined),
+      );
+    }
     const language = languageButton.safeParse(data);
     if (language.success) {
       this.setKind('language');

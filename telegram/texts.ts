@@ -1,7 +1,7 @@
 import { departmentName, type AgentName } from '../agents/index.ts';
 
 export { departmentName };
-import { pick, type Locale } from '../i18n/index.ts';
+import { countOf, pick, type Locale } from '../i18n/index.ts';
 import { escapeMarkdown } from './markdown.ts';
 
 // What the door itself says (agents write their own answers), in pt-BR and English. Texts
@@ -25,6 +25,7 @@ export function unknownPersonText(locale: Locale | undefined): string {
 export function linkFailureText(
   reason: 'invalid' | 'expired' | 'used' | 'inactive' | 'malformed' | 'throttled',
   locale: Locale | undefined,
+  retryInMinutes = 15,
 ): string {
   const l = locale ?? 'pt-BR';
   switch (reason) {
@@ -45,7 +46,11 @@ export function linkFailureText(
         'Send the code like this: /start CODE (12 letters and digits).',
       );
     case 'throttled':
-      return t(l, 'Muitas tentativas com códigos errados. Tente de novo mais tarde.', 'Too many wrong codes. Try again later.');
+      return t(
+        l,
+        `Muitas tentativas com códigos errados. Tente de novo em ${countOf(retryInMinutes, 'minute', l)}.`,
+        `Too many wrong codes. Try again in ${countOf(retryInMinutes, 'minute', l)}.`,
+      );
     default:
       return t(l, 'Código inválido. Confira e envie /start CÓDIGO de novo.', 'Invalid code. Check it and send /start CODE again.');
   }

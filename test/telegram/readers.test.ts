@@ -7,7 +7,7 @@ import { BillingService } from '../../billing/index.ts';
 import * as db from '../../db/index.ts';
 import { listStaff, queryRows, type Database } from '../../db/index.ts';
 import { seedDemoCompany } from '../../demo/index.ts';
-import { issueLinkCode } from '../../identity/index.ts';
+import { issueLinkCode, linkedPerson } from '../../identity/index.ts';
 import { createMastra } from '../../mastra.config.ts';
 import { createLogger } from '../../observability/index.ts';
 import { createSecretBox } from '../../secrets/index.ts';
@@ -74,6 +74,8 @@ describe('what traders read, in their language, with the exchange down and the m
   let delivery: TelegramDelivery;
   let door: TelegramDoor;
   let nextUserId = 5000;
+  /** The door's clock runs ahead of the real one by this much (the 1-minute /start limit). */
+  let aheadMs = 0;
   const traders: Record<'pt-BR' | 'en', { userId: string; tenantId: string; email: string; chat: TelegramChat; botId: string }> =
     {} as never;
 
@@ -144,6 +146,7 @@ describe('what traders read, in their language, with the exchange down and the m
       },
       approvalsEveryMs: 0,
       poll: { idleMs: 10 },
+      now: () => new Date(Date.now() + aheadMs),
     });
     await door.start();
     // Two traders with open positions on paper bots: one reads Portuguese, the other English.
@@ -336,5 +339,53 @@ describe('what traders read, in their language, with the exchange down and the m
       sql`select count(*)::int as n from audit_log where action = 'approval.decide' and outcome = 'denied' and details->>'reason' = 'four_eyes' and args->>'approvalId' = ${approvalId}`,
     );
     expect(refusals!.n).toBe(1);
+  });
+  it('linking without surprises: a switch is asked first, /start always answers (once a minute), the lock-out says for how long', async () => {
+    const owners = await queryRows<{ email: string; user_id: string; name: string }>(
+      database,
+      sql`select u.email, u.id as user_id, u.name from users u join tenants t on t.id = u.tenant_id and t.kind = 'trader'
+          where u.id not in (${traders['pt-BR'].userId}, ${traders.en.userId}) order by u.email limit 2`,
+    );
+    const [first, second] = owners as [(typeof owners)[0], (typeof owners)[0]];
+    await database.update(db.users).set({ locale: 'pt-BR' }).where(eq(db.users.id, first.user_id));
+    const chat = new TelegramChat(emulator, { userId: nextUserId++ });
+    await chat.send(`/start ${(await issueLinkCode(database, { email: first.email, kind: 'trader' })).code}`);
+    await chat.replies(2);
+    // Another person's code: asked first; "stay" changes nothing.
+    const other = await issueLinkCode(database, { email: second.email, kind: 'trader' });
+    const [question] = await ask(chat, `/start ${other.code}`);
+    expect(question).toBe(
+      `⚠️ Este Telegram está conectado como ${first.name}. Este código é de ${second.name}. Trocar para ${second.name}?`,
+    );
+    let card = chat.all().at(-1)!;
+    await chat.press(card.buttons[1]!.callback_data, card.messageId);
+    await settle();
+    expect(chat.all().find((m) => m.messageId === card.messageId)!.plain).toBe(`Nada mudou: você continua conectado como ${first.name}.`);
+    expect((await linkedPerson(database, chat.userId))!.userId).toBe(first.user_id);
+    // Asked again and confirmed: switched, once.
+    await ask(chat, `/start ${other.code}`);
+    card = chat.all().at(-1)!;
+    chat.skip();
+    await chat.press(card.buttons[0]!.callback_data, card.messageId);
+    await chat.press(card.buttons[0]!.callback_data, card.messageId);
+    await settle();
+    expect(chat.fresh()[0]!.plain).toContain(`${second.name}`);
+    expect((await linkedPerson(database, chat.userId))!.userId).toBe(second.user_id);
+
+    // A stranger: the one message, then /start is still answered, once a minute at most.
+    const stranger = new TelegramChat(emulator, { userId: nextUserId++ });
+    expect(await ask(stranger, 'oi')).toHaveLength(1);
+    expect(await ask(stranger, 'alguém aí?')).toHaveLength(0);
+    const [started] = await ask(stranger, '/start');
+    expect(started).toMatch(/\/start CÓDIGO|\/start CODE/);
+    expect(await ask(stranger, '/start')).toHaveLength(0);
+    aheadMs += 61_000;
+    expect(await ask(stranger, '/start')).toHaveLength(1);
+
+    // Five wrong codes: the sixth says when to try again.
+    const guesser = new TelegramChat(emulator, { userId: nextUserId++ });
+    for (let i = 0; i < 5; i++) await ask(guesser, `/start WRONGCODE${i}X`);
+    expect(await ask(guesser, '/start WRONGCODE9X')).toEqual(['Muitas tentativas com códigos errados. Tente de novo em 15 minutos.']);
+    expect(await ask(guesser, '/start WRONGCODE8X')).toHaveLength(0);
   });
 });
