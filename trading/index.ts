@@ -23,4 +23,12 @@ export {
   type TradingMode,
 } from './bots.ts';
 export { botEquityCurve, backtestEquityCurve, ChartDataError, type EquityCurve } from './equity-curves.ts';
-export { CHART_INDICATORS, chartCandles, countChartCandles, MAX_CHART_CANDLES, WARMUP_BARS, type ChartCandles, type ChartIndicator } from './candle-chart.ts';
+export {
+  CHART_INDICATORS,
+  chartCandles,
+  countChartCandles,
+  MAX_CHART_CANDLES,
+  WARMUP_BARS,
+  type ChartCandles,
+  type ChartIndicator,
+} from './candle-chart.ts';
