@@ -1,6 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { auditRowsNaming } from '../audit/index.ts';
-import { queryRows, tableExists, type Database } from '../db/index.ts';
+import { queryRows, type Database } from '../db/index.ts';
 import { formatMoneyCents } from '../i18n/index.ts';
 import { findDataSubject, type DataSubject } from './subject.ts';
 
@@ -133,11 +133,13 @@ export async function exportPersonData(db: Database, email: string, options: { n
   const subject = await findDataSubject(db, email);
   const data: Record<string, Record<string, unknown>[]> = {};
   const omitted: Record<string, readonly string[]> = {};
+  const columns = await tableColumns(db);
   for (const source of EXPORT_SOURCES) {
     const where = source.where(subject);
     // A table another part adds later (or a deployment lacks) is skipped, not an error.
-    if (!(await tableExists(db, source.table))) continue;
-    data[source.table] = where ? await rowsOf(db, source, where) : [];
+    const own = columns.get(source.table);
+    if (!own) continue;
+    data[source.table] = where ? await rowsOf(db, source, where, own) : [];
     if (source.omit) omitted[source.table] = source.omit;
   }
   const audit = await auditRowsNaming(db, personTerms(subject));
@@ -184,15 +186,34 @@ export function personTerms(subject: DataSubject): { tenantIds: string[]; actorI
   };
 }
 
-async function rowsOf(db: Database, source: ExportSource, where: SQL): Promise<Record<string, unknown>[]> {
-  const row = (source.omit ?? []).reduce<SQL>((json, column) => sql`${json} - ${column}`, sql`to_jsonb(t)`);
-  const order = source.order ? sql` order by t.${sql.identifier(source.order)}` : sql``;
+async function rowsOf(db: Database, source: ExportSource, where: SQL, columns: readonly string[]): Promise<Record<string, unknown>[]> {
+  // Omitted columns are left out of the select list itself; json_agg over the row type is the
+  // cheapest way to JSON here (to_jsonb minus keys costs twice as much on the embedded driver).
+  const omit = new Set(source.omit ?? []);
+  const selected =
+    omit.size === 0
+      ? sql`t.*`
+      : sql.join(
+          columns.filter((c) => !omit.has(c)).map((c) => sql`t.${sql.identifier(c)}`),
+          sql`, `,
+        );
+  const order = source.order ? sql` order by x.${sql.identifier(source.order)}` : sql``;
   // One text value per table: the embedded driver parses one field instead of thousands of rows.
   const [result] = await queryRows<{ rows: string }>(
     db,
-    sql`select coalesce(json_agg(${row}${order}), '[]')::text as rows from ${sql.identifier(source.table)} t where ${where}`,
+    sql`select coalesce(json_agg(x${order}), '[]')::text as rows from (select ${selected} from ${sql.identifier(source.table)} t where ${where}) x`,
   );
   return JSON.parse(result?.rows ?? '[]') as Record<string, unknown>[];
+}
+
+/** The columns of every table in the schema, in their order (one query for the whole export). */
+async function tableColumns(db: Database): Promise<Map<string, string[]>> {
+  const rows = await queryRows<{ table_name: string; columns: string[] | string }>(
+    db,
+    sql`select table_name, array_agg(column_name::text order by ordinal_position) as columns
+        from information_schema.columns where table_schema = current_schema() group by table_name`,
+  );
+  return new Map(rows.map((r) => [r.table_name, typeof r.columns === 'string' ? r.columns.replace(/^\{|\}$/g, '').split(',') : r.columns]));
 }
 
 function summarize(subject: DataSubject, data: Record<string, Record<string, unknown>[]>): string {
