@@ -44,6 +44,7 @@ import {
 } from './send.ts';
 import { agentTurn, askCommand, decidesApprovals, MAX_MESSAGE_CHARS, reportCommand, type AgentTurnDeps } from './staff.ts';
 import {
+  commandMenu,
   departmentName,
   failureText,
   linkFailureText,
@@ -304,6 +305,7 @@ export class TelegramDoor {
       this.approvalsTimer = setInterval(() => void this.announceApprovals(), every);
       this.approvalsTimer.unref();
     }
+    await this.registerCommands();
     this.logger.info({ mode: this.mode, bot: this.bot.botInfo?.username }, 'Telegram door open');
   }
 
@@ -326,6 +328,26 @@ export class TelegramDoor {
   /** Whether this update was taken (handled, being handled or queued; the last 10,000 remembered): with idle(), a test knows its updates are done. */
   hasTaken(updateId: number): boolean {
     return this.recentUpdates.has(updateId);
+  }
+
+  /** The "/" menu: traders' commands for every private chat (pt-BR, English for English apps); staff get theirs per chat on linking. */
+  private async registerCommands(): Promise<void> {
+    const menus: [ReturnType<typeof commandMenu>, { language_code?: string }][] = [
+      [commandMenu('trader', 'pt-BR'), {}],
+      [commandMenu('trader', 'pt-BR'), { language_code: 'pt' }],
+      [commandMenu('trader', 'en'), { language_code: 'en' }],
+    ];
+    for (const [commands, extra] of menus)
+      await this.bot.telegram
+        .setMyCommands(commands, { scope: { type: 'all_private_chats' }, ...extra })
+        .catch((error: unknown) => this.logger.warn({ reason: describe(error) }, 'setMyCommands failed; the "/" menu may be out of date'));
+  }
+
+  /** A linked person's own "/" menu in their chat, in their language (staff have other commands than traders). */
+  private async registerChatCommands(person: LinkedPerson, chatId: number, locale: Locale): Promise<void> {
+    await this.bot.telegram
+      .setMyCommands(commandMenu(person.actor.kind, locale), { scope: { type: 'chat', chat_id: chatId } })
+      .catch((error: unknown) => this.logger.warn({ reason: describe(error) }, 'setMyCommands for a chat failed'));
   }
 
   /** Waits until no update is being handled; false when `timeoutMs` passed first. */
@@ -536,6 +558,7 @@ export class TelegramDoor {
   /** Stores the person's language and says so in it. */
   private async setLanguage(person: LinkedPerson, chosen: Locale): Promise<string> {
     const changed = await setPersonLocale(this.options.db, person.userId, chosen, this.now());
+    if (changed) await this.registerChatCommands(person, person.chatId, chosen);
     this.logger.info({ userId: person.userId, locale: chosen, changed }, 'language setting chosen on Telegram');
     return t(
       chosen,
@@ -655,6 +678,7 @@ export class TelegramDoor {
         : md(linked.actor.name);
     const ctx = this.updateContext(linked, chatId, l);
     await ctx.reply(t(l, `✅ Conectado como ${who}.`, `✅ Linked as ${who}.`));
+    await this.registerChatCommands(linked, chatId, l);
     await this.help(ctx);
   }
 

@@ -152,3 +152,34 @@ export const failureText = (locale: Locale) =>
     'Algo deu errado ao atender seu pedido; já foi registrado. Tente de novo em instantes.',
     'Something went wrong with your request; it has been logged. Please try again shortly.',
   );
+
+/** The "/" menu Telegram shows: traders' commands by default (pt-BR, and English for English apps), staff's in their own chat. */
+export function commandMenu(kind: 'trader' | 'staff', locale: Locale): { command: string; description: string }[] {
+  const entries: [string, string, string][] =
+    kind === 'trader'
+      ? [
+          ['status', 'posições abertas', 'open positions'],
+          ['profit', 'resultado das operações fechadas', 'result of closed trades'],
+          ['daily', 'resultado por dia', 'profit per day'],
+          ['weekly', 'resultado por semana', 'profit per week'],
+          ['monthly', 'resultado por mês', 'profit per month'],
+          ['balance', 'carteira de cada robô', 'wallet per bot'],
+          ['bots', 'seus robôs, numerados', 'your bots, numbered'],
+          ['startbot', 'ligar um robô', 'start a bot'],
+          ['stopbot', 'desligar um robô', 'stop a bot'],
+          ['forceexit', 'fechar as posições de um robô agora', "close a bot's positions now"],
+          ['backtest', 'testar uma estratégia no histórico', 'test a strategy on history'],
+          ['chart', 'gráfico de patrimônio de um robô', "a bot's equity chart"],
+          ['plan', 'seu plano e os limites', 'your plan and its limits'],
+          ['language', 'idioma das respostas', 'the language I answer in'],
+          ['help', 'o que posso fazer', 'what I can do'],
+        ]
+      : [
+          ['ask', 'perguntar a outro departamento', 'ask another department'],
+          ['approvals', 'aprovações pendentes', 'pending approvals'],
+          ['report', 'indicadores da empresa', 'company KPIs'],
+          ['language', 'idioma das respostas', 'the language I answer in'],
+          ['help', 'o que posso fazer', 'what I can do'],
+        ];
+  return entries.map(([command, pt, en]) => ({ command, description: pick(locale, pt, en) }));
+}

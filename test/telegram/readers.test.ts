@@ -388,4 +388,23 @@ describe('what traders read, in their language, with the exchange down and the m
     expect(await ask(guesser, '/start WRONGCODE9X')).toEqual(['Muitas tentativas com códigos errados. Tente de novo em 15 minutos.']);
     expect(await ask(guesser, '/start WRONGCODE8X')).toHaveLength(0);
   });
+  it('registers the "/" menu with Telegram: traders\' commands per language, each linked chat its own', async () => {
+    const calls = emulator.requests.filter((r) => r.method === 'setMyCommands').map((r) => r.body as Record<string, unknown>);
+    const parse = (value: unknown) => (typeof value === 'string' ? JSON.parse(value) : value) as Record<string, unknown>;
+    const menus = calls.map((c) => ({
+      scope: parse(c.scope),
+      language: c.language_code as string | undefined,
+      commands: (typeof c.commands === 'string' ? JSON.parse(c.commands) : c.commands) as { command: string; description: string }[],
+    }));
+    const english = menus.find((m) => m.scope.type === 'all_private_chats' && m.language === 'en')!;
+    const portuguese = menus.find((m) => m.scope.type === 'all_private_chats' && m.language === 'pt')!;
+    expect(english.commands.find((c) => c.command === 'balance')!.description).toBe('wallet per bot');
+    expect(portuguese.commands.find((c) => c.command === 'balance')!.description).toBe('carteira de cada robô');
+    expect(portuguese.commands.map((c) => c.command)).toEqual(english.commands.map((c) => c.command));
+    // The English trader's own chat got the English trader menu when linking.
+    const own = menus.find((m) => m.scope.type === 'chat' && Number(m.scope.chat_id) === traders.en.chat.chatId)!;
+    expect(own.commands.find((c) => c.command === 'status')!.description).toBe('open positions');
+    // Staff chats get the staff menu.
+    expect(menus.some((m) => m.scope.type === 'chat' && m.commands.some((c) => c.command === 'approvals'))).toBe(true);
+  });
 });
