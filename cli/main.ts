@@ -162,6 +162,10 @@ export function buildProgram(): Command {
     .command('create')
     .description("Dump the database (embedded: PGlite's data folder; a server: pg_dump --format=custom) and write its manifest beside it")
     .option('--out <dir>', 'folder to write to (default: BACKUP_DIR, or DATA_DIR/backups)')
+    .option(
+      '--format <format>',
+      'a server\'s dump: auto (pg_dump when one as new as the server is installed, else logical), pg-dump, logical (COPY through SQL)',
+    )
     .option('--json', 'print one JSON object: dump, manifestPath, manifest')
     .action(lazy(load.backup, 'backupCreateCommand'));
   backup
