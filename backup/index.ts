@@ -2,7 +2,8 @@
  * Backups you can trust: a dump of the whole database with a manifest (row counts per table,
  * the audit chain's head, the migration level, the dump's SHA-256), checked by restoring it
  * into a scratch database, and restored only into an empty one. The embedded database is
- * copied as PGlite's data-folder image; a server with pg_dump's custom format.
+ * copied as PGlite's data-folder image; a server with pg_dump's custom format, or, without a
+ * pg_dump as new as the server, a logical dump through SQL (COPY of every table).
  */
 export {
   createBackup,
@@ -10,6 +11,8 @@ export {
   restoreBackup,
   RestoreTargetNotEmptyError,
   BackupUnavailableError,
+  serverBackupFormats,
+  type ServerBackupFormat,
   type CreateBackupOptions,
   type CreatedBackup,
   type VerifiedBackup,
@@ -28,4 +31,5 @@ export {
 } from './manifest.ts';
 export { runScheduledBackup, lastBackupAt, type ScheduledBackupResult } from './schedule.ts';
 export { takeInventory, type Inventory, type RestoreCheck } from './inventory.ts';
-export { BackupToolFailedError, BackupToolUnavailableError } from './pg-tools.ts';
+export { BackupToolFailedError, BackupToolUnavailableError, findPgTool, type PgTool } from './pg-tools.ts';
+export { LOGICAL_FORMAT } from './logical.ts';

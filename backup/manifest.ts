@@ -11,11 +11,18 @@ import { ProductError, UsageError } from '../errors/index.ts';
  * lost or changed one byte is refused before anything reads it.
  */
 
-/** The two dump formats: PGlite's data-folder image (a tar), and pg_dump's custom format. */
-export const backupKinds = ['pglite-data-dir', 'pg-dump-custom'] as const;
+/**
+ * The dump formats: PGlite's data-folder image (a tar), pg_dump's custom format, and the
+ * logical dump made through SQL when no recent enough pg_dump is installed (logical.ts).
+ */
+export const backupKinds = ['pglite-data-dir', 'pg-dump-custom', 'logical-copy'] as const;
 export type BackupKind = (typeof backupKinds)[number];
 
-const DUMP_SUFFIX: Record<BackupKind, string> = { 'pglite-data-dir': '.pglite.tar', 'pg-dump-custom': '.pgdump' };
+const DUMP_SUFFIX: Record<BackupKind, string> = {
+  'pglite-data-dir': '.pglite.tar',
+  'pg-dump-custom': '.pgdump',
+  'logical-copy': '.logical.gz',
+};
 const MANIFEST_SUFFIX = '.manifest.json';
 const NAME_PREFIX = 'botcriptofy-';
 
@@ -48,7 +55,7 @@ export const backupManifestSchema = z.object({
     file: z.string().min(1),
     bytes: z.number().int().min(0),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
-    /** pg_dump's version line, for a server dump. */
+    /** pg_dump's version line, for a pg_dump; what made a logical dump. */
     tool: z.string().nullable(),
   }),
   migrations: z.object({

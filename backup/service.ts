@@ -17,7 +17,16 @@ import {
   type BackupKind,
   type BackupManifest,
 } from './manifest.ts';
-import { findPgTool, libpqConnection, runPgTool } from './pg-tools.ts';
+import { restoreLogicalDump, writeLogicalDump } from './logical.ts';
+import { BackupToolUnavailableError, findPgTool, libpqConnection, runPgTool, type PgTool } from './pg-tools.ts';
+
+/**
+ * How a server is dumped: `pg-dump` (custom format; needs pg_dump at least the server's major
+ * version), `logical` (COPY of every table through SQL, no client binaries), or `auto`: pg_dump
+ * when a recent enough one is installed, else logical.
+ */
+export const serverBackupFormats = ['auto', 'pg-dump', 'logical'] as const;
+export type ServerBackupFormat = (typeof serverBackupFormats)[number];
 
 /** The database a restore was pointed at holds data already: a restore never lands on live data. */
 export class RestoreTargetNotEmptyError extends ProductError {
@@ -47,6 +56,10 @@ export interface CreateBackupOptions {
   /** Who asked, for the audit row (`cli`, `scheduler`). */
   readonly actorId: string;
   readonly now?: () => Date;
+  /** A server's dump format (default `auto`); the embedded database is always its image. */
+  readonly format?: ServerBackupFormat | undefined;
+  /** Finds pg_dump for a server's major version (default: findPgTool); a test gives its own. */
+  readonly findPgDump?: ((serverMajor: number) => Promise<PgTool>) | undefined;
 }
 
 export interface CreatedBackup {
@@ -89,21 +102,37 @@ export async function createBackup(options: CreateBackupOptions): Promise<Create
     });
     fs.writeFileSync(dumpPartial, Buffer.from(await image!.arrayBuffer()), { mode: 0o600 });
   } else if (options.url) {
-    kind = 'pg-dump-custom';
+    const url = options.url;
+    const format = options.format ?? 'auto';
+    if (handle.driver === 'pglite')
+      throw new UsageError('the embedded database is backed up as its data-folder image: --format applies to a PostgreSQL server');
+    let pgDump: PgTool | null = null;
+    if (format !== 'logical') {
+      const major = await serverMajor(handle);
+      try {
+        pgDump = await (options.findPgDump ?? ((wanted: number) => findPgTool('pg_dump', wanted)))(major);
+      } catch (error) {
+        // auto: no pg_dump as new as the server here (the usual case in the container image) → the logical dump.
+        if (!(format === 'auto' && error instanceof BackupToolUnavailableError)) throw error;
+      }
+    }
+    kind = pgDump ? 'pg-dump-custom' : 'logical-copy';
     names = backupFileNames(kind, createdAt);
-    dumpPartial = path.join(outDir, `${names.dump}.partial-${process.pid}`);
-    const pgDump = await findPgTool('pg_dump', await serverMajor(handle));
-    tool = pgDump.version;
-    const { dbname, env } = libpqConnection(options.url);
+    const partial = path.join(outDir, `${names.dump}.partial-${process.pid}`);
+    dumpPartial = partial;
+    tool = pgDump ? pgDump.version : 'botcriptofy logical dump (COPY through SQL, no pg_dump)';
+    const { dbname, env } = libpqConnection(url);
     inventory = await handle.db.transaction(
       async (tx) => {
         const [exported] = await queryRows<{ snapshot: string }>(tx, sql`select pg_export_snapshot() as snapshot`);
         const counted = await takeInventory(tx);
-        await runPgTool(
-          pgDump,
-          ['--format=custom', `--file=${dumpPartial}`, `--snapshot=${exported!.snapshot}`, '--no-password', `--dbname=${dbname}`],
-          env,
-        );
+        if (pgDump)
+          await runPgTool(
+            pgDump,
+            ['--format=custom', `--file=${partial}`, `--snapshot=${exported!.snapshot}`, '--no-password', `--dbname=${dbname}`],
+            env,
+          );
+        else await writeLogicalDump(url, exported!.snapshot, counted.tables, partial);
         return counted;
       },
       { isolationLevel: 'repeatable read', accessMode: 'read only' },
@@ -203,7 +232,7 @@ export async function verifyBackup(file: string, options: { url?: string | undef
       scratchUrl.pathname = `/${name}`;
       const scratch = await openDatabase({ url: scratchUrl.toString(), dataDir: '', poolMax: 2 });
       try {
-        await pgRestore(scratch, scratchUrl.toString(), dumpPath, manifest);
+        await restoreServerDump(scratch, scratchUrl.toString(), dumpPath, manifest);
         const check = await checkAgainstManifest(scratch.db, manifest, `backup ${manifest.dump.file} restored`);
         return { ...check, manifest, dumpPath, scratch: `scratch database ${name} (dropped)` };
       } finally {
@@ -243,7 +272,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoredBa
   if (!options.url) {
     if (manifest.kind !== 'pglite-data-dir')
       throw new UsageError(
-        `backup ${manifest.dump.file} is a PostgreSQL server dump (pg_dump): set DATABASE_URL to an empty database to restore it there`,
+        `backup ${manifest.dump.file} is a PostgreSQL server dump (${manifest.kind}): set DATABASE_URL to an empty database to restore it there`,
       );
     const folder = path.join(options.dataDir, 'pglite');
     if (fs.existsSync(folder) && fs.readdirSync(folder).length > 0) throw embeddedNotEmpty(folder);
@@ -254,7 +283,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoredBa
       throw error;
     }
   } else {
-    if (manifest.kind !== 'pg-dump-custom')
+    if (manifest.kind === 'pglite-data-dir')
       throw new UsageError(
         `backup ${manifest.dump.file} is an embedded database's data folder: unset DATABASE_URL to restore it into DATA_DIR (an empty folder)`,
       );
@@ -266,7 +295,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoredBa
           `Refusing to restore over live data: ${handle.location} already holds ${tables.length} tables (${tables.slice(0, 3).join(', ')}…). ` +
             'Restore only into an empty database: create a new one (createdb) and point DATABASE_URL at it.',
         );
-      await pgRestore(handle, options.url, dumpPath, manifest);
+      await restoreServerDump(handle, options.url, dumpPath, manifest);
     } catch (error) {
       await handle.close();
       throw error;
@@ -322,6 +351,12 @@ async function withScratchEmbedded<T>(image: Blob, work: (db: DatabaseHandle['db
 async function serverMajor(handle: DatabaseHandle): Promise<number> {
   const [row] = await queryRows<{ version: string }>(handle.db, sql`select current_setting('server_version_num') as version`);
   return Math.floor(Number(row?.version) / 10_000);
+}
+
+/** A server dump (pg_dump's or the logical one) into an empty database. */
+async function restoreServerDump(target: DatabaseHandle, url: string, dumpPath: string, manifest: BackupManifest): Promise<void> {
+  if (manifest.kind === 'logical-copy') await restoreLogicalDump(url, dumpPath, manifest);
+  else await pgRestore(target, url, dumpPath, manifest);
 }
 
 /**

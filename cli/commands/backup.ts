@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { createBackup, restoreBackup, verifyBackup } from '../../backup/index.ts';
+import { z } from 'zod';
+import { createBackup, restoreBackup, serverBackupFormats, verifyBackup } from '../../backup/index.ts';
+import { UsageError } from '../../errors/index.ts';
 import { loadConfig } from '../../config/index.ts';
 import { withRuntime } from '../open-runtime.ts';
 import { VERSION } from '../version.ts';
@@ -8,7 +10,9 @@ import { VERSION } from '../version.ts';
 const megabytes = (bytes: number) => `${(bytes / 1_048_576).toFixed(1)} MB`;
 const shortHash = (hash: string) => `${hash.slice(0, 16)}…`;
 
-export async function backupCreateCommand(options: { out?: string; json?: boolean }): Promise<void> {
+export async function backupCreateCommand(options: { out?: string; format?: string; json?: boolean }): Promise<void> {
+  const format = z.enum(serverBackupFormats).optional().safeParse(options.format);
+  if (!format.success) throw new UsageError(`--format ${options.format}: expected one of ${serverBackupFormats.join(', ')}`);
   await withRuntime(async ({ config, database }) => {
     const created = await createBackup({
       handle: database,
@@ -16,6 +20,7 @@ export async function backupCreateCommand(options: { out?: string; json?: boolea
       outDir: options.out ? path.resolve(options.out) : config.backup.dir,
       productVersion: VERSION,
       actorId: 'cli',
+      format: format.data,
     });
     const { manifest } = created;
     if (options.json) {
