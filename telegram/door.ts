@@ -88,6 +88,8 @@ export interface TelegramDoorOptions {
   /** The outbox and its rate-limited sender: replies then share Telegram's limits with notifications, and approvals are delivered. */
   readonly delivery?: TelegramDelivery | undefined;
   readonly trading?: TradingAccess | undefined;
+  /** TRADING_MODE: where a live bot's orders go (paper → the exchange's testnet), to say it as it is. Default paper. */
+  readonly tradingMode?: 'paper' | 'live' | undefined;
   readonly marketData?: MarketDataSource | undefined;
   readonly now?: () => Date;
   /** How often pending approvals made elsewhere (CLI, API, jobs) are looked for; 0: never. Default 15 s. */
@@ -421,6 +423,7 @@ export class TelegramDoor {
       photo: (png, caption) => sendPhoto(this.out, chatId, png, caption),
       typing: (work) => withTyping(this.bot.telegram, chatId, work),
       logger: this.logger,
+      tradingMode: this.options.tradingMode ?? 'paper',
     };
   }
 

@@ -74,6 +74,7 @@ export function createTelegramService(options: {
     webhook: telegram.webhookUrl && telegram.webhookSecret ? { url: telegram.webhookUrl, secret: telegram.webhookSecret } : undefined,
     // /backtest downloads the candles the cache lacks, as `ask` does, when the paper markets read the exchange.
     ...(options.paperMarkets ? { marketData: exchangeWhenReachable(async () => options.paperMarkets!) } : {}),
+    tradingMode: config.trading.mode,
     trading: {
       exchangeFor: (bot) =>
         exchangeForBot(db, bot, {

@@ -7,7 +7,7 @@ import { escapeMarkdown as md } from './markdown.ts';
 import type { InlineKeyboard } from './send.ts';
 import { callTool, failureSentence, type ToolCall, type UpdateContext } from './update-context.ts';
 import { t } from './texts.ts';
-import { countOf, intlLocale, readerError, statusWord, type Locale } from '../i18n/index.ts';
+import { countOf, intlLocale, readerError, statusWord, venueOf, venueWord, type Locale } from '../i18n/index.ts';
 
 // A trader's commands (freqtrade's, where they exist). Every figure comes from a tool called
 // as the trader, so the tool layer's scope is what keeps one trader out of another's data.
@@ -135,7 +135,7 @@ export async function botsCommand(ctx: UpdateContext): Promise<void> {
   const running = list.filter((b) => b.status === 'running').length;
   const lines = list.map(
     (b, i) =>
-      `${i + 1}. \`${shortId(b.id)}\` **${md(b.name)}** — ${md(b.strategy)} · ${md(b.symbols.join(', '))} · ${b.mode === 'live' ? t(locale, 'real', 'live') : t(locale, 'simulado', 'paper')} · ${statusText(b.status, locale)}`,
+      `${i + 1}. \`${shortId(b.id)}\` **${md(b.name)}** — ${md(b.strategy)} · ${md(b.symbols.join(', '))} · ${venueWord(venueOf(b.mode, ctx.tradingMode), locale)} · ${statusText(b.status, locale)}`,
   );
   await ctx.reply(
     [
@@ -244,7 +244,7 @@ export async function balanceCommand(ctx: UpdateContext): Promise<void> {
           .map(([asset, value]) => `${amount(value, locale)} ${md(asset)}`)
           .join(' · ') || '0'
       : `${t(locale, 'indisponível', 'unavailable')}: ${md(balanceNote(ctx, b.note))}`;
-    return `${i + 1}. \`${shortId(b.botId)}\` ${md(b.name)} (${b.mode === 'live' ? t(locale, 'real', 'live') : t(locale, 'simulado', 'paper')}): ${assets}`;
+    return `${i + 1}. \`${shortId(b.botId)}\` ${md(b.name)} (${venueWord(venueOf(b.mode, ctx.tradingMode), locale)}): ${assets}`;
   });
   await ctx.reply([t(locale, '💼 **Carteira por robô**', '💼 **Wallet per bot**'), ...lines].join('\n'));
 }

@@ -22,6 +22,8 @@ export interface UpdateContext {
   typing<T>(work: () => Promise<T>): Promise<T>;
   /** Where a failure's technical reason goes (the reader gets a sentence instead). */
   readonly logger?: Logger;
+  /** TRADING_MODE, so a live bot on the testnet is not called "real". */
+  readonly tradingMode?: 'paper' | 'live';
 }
 
 export type ToolCall<T> =

@@ -210,6 +210,12 @@ describe('what traders read, in their language, with the exchange down and the m
 
     it(`tells a ${locale} trader the exchange is down on /balance and on a confirmed /forceexit, in a sentence`, async () => {
       const { chat, botId } = traders[locale];
+      // A live bot while TRADING_MODE is paper trades on the testnet, and says so.
+      expect((await ask(chat, '/bots')).join('\n')).toMatch(
+        locale === 'en'
+          ? /reserva — rsi · BTC\/USDT · exchange testnet \(no real money\)/
+          : /reserva — rsi · BTC\/USDT · testnet da corretora \(sem dinheiro real\)/,
+      );
       const balance = (await ask(chat, '/balance')).join('\n');
       expect(balance).toContain(
         locale === 'en'
