@@ -34,7 +34,7 @@ describe.each(testDrivers)('Idempotency-Key on %s', (driver) => {
     return {
       status: response.status,
       replayed: response.headers.get('idempotent-replayed'),
-      body: (await response.json()) as Record<string, any>,
+      body: (await response.json()) as { error?: { category: string; message: string } } & Record<string, unknown>,
     };
   };
   const botsNamed = async (name: string) =>
