@@ -123,6 +123,7 @@ export function scheduledTasks(runtime: Runtime, agents: AgentRuntime, options: 
             url: config.database.url,
             outDir: config.backup.dir,
             retentionCount: config.backup.retentionCount,
+            format: config.backup.format,
             productVersion: VERSION,
             actorId: 'scheduler',
           });

@@ -164,7 +164,7 @@ export function buildProgram(): Command {
     .option('--out <dir>', 'folder to write to (default: BACKUP_DIR, or DATA_DIR/backups)')
     .option(
       '--format <format>',
-      'a server\'s dump: auto (pg_dump when one as new as the server is installed, else logical), pg-dump, logical (COPY through SQL)',
+      "a server's dump: auto (pg_dump when one as new as the server is installed, else logical), pg-dump, logical (COPY through SQL); default BACKUP_FORMAT",
     )
     .option('--json', 'print one JSON object: dump, manifestPath, manifest')
     .action(lazy(load.backup, 'backupCreateCommand'));

@@ -189,6 +189,8 @@ export const envSchema = z.object({
     .string()
     .regex(/^(off|[\d*,/-]+( [\d*,/-]+){4})$/, { error: 'expected a five-field cron such as 30 3 * * *, or off' })
     .default('30 3 * * *'),
+  /** A server's dump: auto (pg_dump when one as new as the server is installed, else the logical dump), pg-dump, logical. */
+  BACKUP_FORMAT: z.enum(['auto', 'pg-dump', 'logical'], { error: 'expected auto, pg-dump or logical' }).default('auto'),
   /** Backups kept in BACKUP_DIR after a scheduled one: the oldest beyond this many are deleted. */
   BACKUP_RETENTION_COUNT: z.coerce
     .number({ error: 'expected a number of backups' })

@@ -58,6 +58,8 @@ export interface Config {
     readonly cron: string | undefined;
     /** Backups kept after a scheduled one. */
     readonly retentionCount: number;
+    /** A server's dump format (`auto`: pg_dump when recent enough, else the logical dump). */
+    readonly format: 'auto' | 'pg-dump' | 'logical';
   };
   /** How long personal data is kept (privacy/ applies it daily; it never touches money records). */
   readonly retention: {
@@ -203,6 +205,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, cwd = p
       dir: env.BACKUP_DIR === undefined ? path.join(dataDir, 'backups') : path.resolve(cwd, env.BACKUP_DIR),
       cron: env.BACKUP_CRON === 'off' ? undefined : env.BACKUP_CRON,
       retentionCount: env.BACKUP_RETENTION_COUNT,
+      format: env.BACKUP_FORMAT,
     },
     retention: {
       agentConversationsDays: env.RETENTION_AGENT_CONVERSATIONS_DAYS,

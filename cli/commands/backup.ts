@@ -20,7 +20,7 @@ export async function backupCreateCommand(options: { out?: string; format?: stri
       outDir: options.out ? path.resolve(options.out) : config.backup.dir,
       productVersion: VERSION,
       actorId: 'cli',
-      format: format.data,
+      format: format.data ?? config.backup.format,
     });
     const { manifest } = created;
     if (options.json) {
