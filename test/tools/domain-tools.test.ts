@@ -844,4 +844,24 @@ describe('sales, marketing, documents and settings tools on the demo company', (
   it('keeps the audit chain intact through all of it', async () => {
     expect(await call('audit:member', 'verify_audit_chain', {})).toMatchObject({ ok: true, result: { ok: true } });
   });
+  describe('trading figures', () => {
+    it('pnl_by_period: the total is the exact sum of the closed trades in the periods, rounded once (not the sum of rounded rows)', async () => {
+      for (const [who, tenantId] of [
+        [trader, (trader as { tenantId: string }).tenantId],
+        [staff['finance:head']!, null],
+      ] as const) {
+        const daily = resultOf<{ rows: { start: string; profitQuote: number }[]; totalProfitQuote: number }>(
+          await invokeTool(TOOLS, ctxFor(who), 'pnl_by_period', { period: 'day', count: 30 }),
+        );
+        const [exact] = await queryRows<{ total: string | null }>(
+          test.handle.db,
+          sql`select round(coalesce(sum(profit_quote), 0), 2)::text as total from trades
+              where status = 'closed' and closed_at >= date_trunc('day', ${now.toISOString()}::timestamptz at time zone 'UTC') - interval '29 days'
+              ${tenantId ? sql`and tenant_id = ${tenantId}` : sql``}`,
+        );
+        expect(daily.rows).toHaveLength(30);
+        expect(daily.totalProfitQuote).toBe(Number(exact!.total));
+      }
+    });
+  });
 });

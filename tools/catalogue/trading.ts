@@ -669,14 +669,16 @@ export const tradingTools = [
       const scopedTenantId = ctx.actor.kind === 'trader' || input.email ? (await traderScope(ctx, input.email)).tenantId : null;
       // Periods in UTC: the current one and the count − 1 before it, empty ones included.
       const unit = sql.raw(`'${input.period}'`);
-      const rows = await queryRows<{ start: string; n: string; wins: string; profit: string | null }>(
+      // The total is summed over the unrounded trades (exact numeric), so it equals /profit for the same days to the cent.
+      const rows = await queryRows<{ start: string; n: string; wins: string; profit: string | null; total: string | null }>(
         ctx.db,
         sql`with periods as (
               select generate_series(date_trunc(${unit}, ${ctx.now().toISOString()}::timestamptz at time zone 'UTC') - ${`${input.count - 1} ${input.period}`}::interval,
                                      date_trunc(${unit}, ${ctx.now().toISOString()}::timestamptz at time zone 'UTC'), ${`1 ${input.period}`}::interval) as start
             )
             select to_char(p.start, 'YYYY-MM-DD') as start, count(t.id)::bigint as n,
-                   count(t.id) filter (where t.profit_quote > 0)::bigint as wins, sum(t.profit_quote)::text as profit
+                   count(t.id) filter (where t.profit_quote > 0)::bigint as wins, sum(t.profit_quote)::text as profit,
+                   (sum(sum(t.profit_quote)) over ())::text as total
             from periods p
             left join trades t on t.status = 'closed'
               and date_trunc(${unit}, t.closed_at at time zone 'UTC') = p.start
@@ -690,7 +692,7 @@ export const tradingTools = [
         wins: Number(r.wins),
         profitQuote: round(Number(r.profit ?? 0)),
       }));
-      return { period: input.period, rows: out, totalProfitQuote: round(out.reduce((sum, r) => sum + r.profitQuote, 0)) };
+      return { period: input.period, rows: out, totalProfitQuote: round(Number(rows[0]?.total ?? 0)) };
     },
   }),
   defineTool({
