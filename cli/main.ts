@@ -160,7 +160,9 @@ export function buildProgram(): Command {
     .description('Backups of the whole database with a manifest (row counts, audit head, SHA-256): create, verify, restore');
   backup
     .command('create')
-    .description("Dump the database (embedded: PGlite's data folder; a server: pg_dump --format=custom) and write its manifest beside it")
+    .description(
+      "Dump the database (embedded: PGlite's data folder; a server: pg_dump --format=custom, or a logical dump through SQL) and write its manifest beside it",
+    )
     .option('--out <dir>', 'folder to write to (default: BACKUP_DIR, or DATA_DIR/backups)')
     .option(
       '--format <format>',
