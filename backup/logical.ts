@@ -164,7 +164,7 @@ export async function restoreLogicalDump(url: string, dumpPath: string, manifest
   const unknown = header.migrations.filter((migration) => !shippedAt.has(migration.createdAt));
   if (unknown.length > 0)
     throw new UsageError(
-      `${what} was made at a migration level this build does not have (${unknown.length} migrations newer than or unknown to product version ${manifest.productVersion === '' ? '?' : 'this one'}): restore it with product version ${manifest.productVersion} or newer`,
+      `${what} was made at a migration level this build does not have (${unknown.length} migrations it does not ship): restore it with product version ${manifest.productVersion} or newer`,
     );
   const level = Math.max(0, ...header.migrations.map((migration) => migration.createdAt));
   const client = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
@@ -189,6 +189,11 @@ export async function restoreLogicalDump(url: string, dumpPath: string, manifest
         if (manifest.tables[section.table] !== section.rows)
           throw new BackupCorruptError(
             `${what} does not match its manifest: ${section.table}: ${section.rows} rows, manifest ${manifest.tables[section.table] ?? 'has no such table'} rows`,
+          );
+        const [exists] = await tx<{ ok: boolean }[]>`select to_regclass(${qualified(section.table)}) is not null as ok`;
+        if (!exists?.ok)
+          throw new BackupCorruptError(
+            `${what}: ${section.table} is not a table of the product's migrations at the dump's level, and the logical dump restores only those (a pg_dump backup copies every table)`,
           );
         const target = await tableColumns(tx, section.table);
         const missing = section.columns.filter((column) => !target.has(column));
