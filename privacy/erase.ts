@@ -99,6 +99,7 @@ export async function erasePerson(
       await count(deleted, 'auth_accounts', sql`delete from auth_accounts where user_id = ${u}::uuid`);
       await count(deleted, 'auth_two_factors', sql`delete from auth_two_factors where user_id = ${u}::uuid`);
       await count(deleted, 'api_keys', sql`delete from api_keys where user_id = ${u}::uuid`);
+      await count(deleted, 'idempotency_keys', sql`delete from idempotency_keys where principal = ${u}`);
       await count(deleted, 'telegram_link_codes', sql`delete from telegram_link_codes where user_id = ${u}::uuid`);
       await count(
         pseudonymised,

@@ -91,6 +91,8 @@ export const EXPORT_SOURCES: readonly ExportSource[] = [
   { table: 'auth_verifications', where: (s) => sql`lower(t.identifier) = ${s.email}`, omit: ['value'] },
   { table: 'auth_two_factors', where: byUser('user_id'), omit: ['secret', 'backup_codes'] },
   { table: 'api_keys', where: byUser('user_id'), omit: ['key_hash'] },
+  // The API's answers kept 24 hours for retried requests: which keys the person sent, not the answers again.
+  { table: 'idempotency_keys', where: (s) => (s.userId ? sql`t.principal = ${s.userId}` : null), omit: ['response_body'] },
   // Stripe's events about the person's customer (they carry the email Stripe was given).
   { table: 'webhook_events', where: (s) => sql`strpos(lower(t.payload::text), ${s.email}) > 0`, order: 'received_at' },
 ];

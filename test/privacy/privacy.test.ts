@@ -24,7 +24,7 @@ import { DEMO_AS_OF, NOW, seedDemo } from '../support/workflow-fixture.ts';
  * trader's tenant is the trader), Telegram ids, addresses, conversation owners.
  */
 const PERSON_COLUMN =
-  /^(email|name|handle|username|identifier|ip|ip_address|user_agent|resource_id|tenant_id|telegram_user_id|chat_id)$|(^|_)user_id$|_staff_id$|^converted_tenant_id$/;
+  /^(email|name|handle|username|identifier|ip|ip_address|user_agent|resource_id|principal|tenant_id|telegram_user_id|chat_id)$|(^|_)user_id$|_staff_id$|^converted_tenant_id$/;
 
 /** The columns of every table of the migrated schema. */
 async function schemaColumns(db: Database): Promise<Map<string, string[]>> {
