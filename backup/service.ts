@@ -122,21 +122,27 @@ export async function createBackup(options: CreateBackupOptions): Promise<Create
     dumpPartial = partial;
     tool = pgDump ? pgDump.version : 'botcriptofy logical dump (COPY through SQL, no pg_dump)';
     const { dbname, env } = libpqConnection(url);
-    inventory = await handle.db.transaction(
-      async (tx) => {
-        const [exported] = await queryRows<{ snapshot: string }>(tx, sql`select pg_export_snapshot() as snapshot`);
-        const counted = await takeInventory(tx);
-        if (pgDump)
-          await runPgTool(
-            pgDump,
-            ['--format=custom', `--file=${partial}`, `--snapshot=${exported!.snapshot}`, '--no-password', `--dbname=${dbname}`],
-            env,
-          );
-        else await writeLogicalDump(url, exported!.snapshot, counted.tables, partial);
-        return counted;
-      },
-      { isolationLevel: 'repeatable read', accessMode: 'read only' },
-    );
+    inventory = await handle.db
+      .transaction(
+        async (tx) => {
+          const [exported] = await queryRows<{ snapshot: string }>(tx, sql`select pg_export_snapshot() as snapshot`);
+          const counted = await takeInventory(tx);
+          if (pgDump)
+            await runPgTool(
+              pgDump,
+              ['--format=custom', `--file=${partial}`, `--snapshot=${exported!.snapshot}`, '--no-password', `--dbname=${dbname}`],
+              env,
+            );
+          else await writeLogicalDump(url, exported!.snapshot, counted.tables, partial);
+          return counted;
+        },
+        { isolationLevel: 'repeatable read', accessMode: 'read only' },
+      )
+      .catch((error: unknown) => {
+        // A dump that failed half-way leaves no partial file behind.
+        fs.rmSync(partial, { force: true });
+        throw error;
+      });
   } else {
     throw new BackupUnavailableError(
       `${handle.location}: only the process holding the embedded database can copy its data folder. ` +
