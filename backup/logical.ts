@@ -111,10 +111,18 @@ export async function writeLogicalDump(
           const select = `select ${names.map(quoteIdent).join(', ')} from ${qualified(table)}`;
           let lines = 0;
           const stream = await tx.unsafe(`copy (${select}) to stdout`).readable();
-          for await (const chunk of stream as AsyncIterable<Buffer>) {
-            for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
-            await write(chunk as unknown as string);
-          }
+          // Read in flowing mode, each chunk handed to gzip at once (gzip buffers while the file
+          // catches up; backpressure is applied between tables): postgres.js pauses its socket
+          // when a COPY stream's buffer is full, and when that happens on the last chunk it is
+          // never resumed and the transaction hangs (porsager/postgres#917, #499) — seen here.
+          await new Promise<void>((resolve, reject) => {
+            stream.on('data', (chunk: Buffer) => {
+              for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
+              gzip.write(chunk);
+            });
+            stream.on('end', resolve);
+            stream.on('error', reject);
+          });
           if (lines !== rows) throw new Error(`${table} gave ${lines} rows in the snapshot that counted ${rows}`);
           await write(`${END_OF_TABLE}\n`);
         }
