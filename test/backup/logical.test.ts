@@ -199,6 +199,21 @@ describe.runIf(realPostgresAvailable)('the logical backup (COPY through SQL) on 
     expect(verify.stderr.trim()).toMatch(/^Error: backup .*: public\.trades holds \d+ rows, its section says \d+$/);
   });
 
+  it('a second logical backup in the same process completes, and holds the first one’s audit row', async () => {
+    // postgres.js once left its socket paused after a COPY stream and the next dump hung here.
+    const second = await createBackup({
+      handle: source.handle,
+      url: source.url,
+      outDir: path.join(tmp, 'second'),
+      productVersion: 'test',
+      actorId: 'test',
+      format: 'logical',
+    });
+    expect(second.manifest.kind).toBe('logical-copy');
+    expect(second.manifest.auditHead.rows).toBeGreaterThan(created.manifest.auditHead.rows);
+    expect(second.manifest.tables['public.trades']).toBe(created.manifest.tables['public.trades']);
+  });
+
   it('--format logical picks it from the CLI, and a bad --format is a usage error', async () => {
     const bad = await runCliHere(['backup', 'create', '--format', 'tar', '--out', path.join(tmp, 'cli')], env(source.url!));
     expect(bad.code).toBe(2);
