@@ -167,10 +167,15 @@ describe.runIf(realPostgresAvailable)('the logical backup (COPY through SQL) on 
       const restore = await runCliHere(['backup', 'restore', dump], env(url.toString()));
       expect(restore.code).toBe(1);
       expect(restore.stderr.trim()).toMatch(/^Error: backup .* is corrupt/);
-      const [tables] = await postgres(url.toString(), { max: 1 }).begin(async (tx) => [
-        await tx`select count(*)::int as n from information_schema.tables where table_schema not in ('pg_catalog', 'information_schema')`,
-      ]);
-      expect(tables![0]!.n).toBe(0);
+      const client = postgres(url.toString(), { max: 1, onnotice: () => {} });
+      try {
+        const [row] = await client<
+          { n: number }[]
+        >`select count(*)::int as n from information_schema.tables where table_schema not in ('pg_catalog', 'information_schema')`;
+        expect(row!.n).toBe(0);
+      } finally {
+        await client.end({ timeout: 1 });
+      }
     } finally {
       await admin.unsafe(`drop database if exists "${name}" with (force)`);
     }
@@ -212,6 +217,64 @@ describe.runIf(realPostgresAvailable)('the logical backup (COPY through SQL) on 
     expect(second.manifest.kind).toBe('logical-copy');
     expect(second.manifest.auditHead.rows).toBeGreaterThan(created.manifest.auditHead.rows);
     expect(second.manifest.tables['public.trades']).toBe(created.manifest.tables['public.trades']);
+  });
+
+  it('BACKUP_FORMAT=pg-dump refuses instead of falling back, and leaves no file', async () => {
+    const outDir = path.join(tmp, 'forced');
+    await expect(
+      createBackup({
+        handle: source.handle,
+        url: source.url,
+        outDir,
+        productVersion: 'test',
+        actorId: 'test',
+        format: 'pg-dump',
+        findPgDump: tooOldPgDump,
+      }),
+    ).rejects.toThrow(/^pg_dump \d+ \(\/usr\/bin\/pg_dump\) is older than the server/);
+    expect(fs.readdirSync(outDir)).toEqual([]);
+  });
+
+  it('a dump made at a migration level this build lacks is refused before anything is written (exit 2)', async () => {
+    const copy = path.join(tmp, 'newer');
+    fs.mkdirSync(copy, { recursive: true });
+    const text = zlib.gunzipSync(fs.readFileSync(created.dumpPath)).toString('utf8').split('\n');
+    const header = JSON.parse(text[0]!);
+    header.migrations.push({ hash: 'f'.repeat(64), createdAt: 4_102_444_800_000 });
+    text[0] = JSON.stringify(header);
+    const dump = path.join(copy, path.basename(created.dumpPath));
+    fs.writeFileSync(dump, zlib.gzipSync(text.join('\n')));
+    const manifest = {
+      ...created.manifest,
+      dump: {
+        ...created.manifest.dump,
+        bytes: fs.statSync(dump).size,
+        sha256: crypto.createHash('sha256').update(fs.readFileSync(dump)).digest('hex'),
+      },
+    };
+    fs.writeFileSync(path.join(copy, path.basename(created.manifestPath)), JSON.stringify(manifest));
+    const name = `bcf_logical_newer_${crypto.randomBytes(4).toString('hex')}`;
+    await admin.unsafe(`create database "${name}"`);
+    try {
+      const url = new URL(TEST_DATABASE_URL);
+      url.pathname = `/${name}`;
+      const restore = await runCliHere(['backup', 'restore', dump], env(url.toString()));
+      expect(restore.code).toBe(2);
+      expect(restore.stderr).toMatch(
+        /was made at a migration level this build does not have \(1 migrations it does not ship\): restore it with product version test or newer/,
+      );
+      const client = postgres(url.toString(), { max: 1, onnotice: () => {} });
+      try {
+        const [row] = await client<
+          { n: number }[]
+        >`select count(*)::int as n from information_schema.tables where table_schema not in ('pg_catalog', 'information_schema')`;
+        expect(row!.n).toBe(0);
+      } finally {
+        await client.end({ timeout: 1 });
+      }
+    } finally {
+      await admin.unsafe(`drop database if exists "${name}" with (force)`);
+    }
   });
 
   it('--format logical picks it from the CLI, and a bad --format is a usage error', async () => {
