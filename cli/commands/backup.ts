@@ -14,6 +14,10 @@ export async function backupCreateCommand(options: { out?: string; format?: stri
   const format = z.enum(serverBackupFormats).optional().safeParse(options.format);
   if (!format.success) throw new UsageError(`--format ${options.format}: expected one of ${serverBackupFormats.join(', ')}`);
   await withRuntime(async ({ config, database }) => {
+    if (format.data && format.data !== 'auto' && !config.database.url)
+      throw new UsageError(
+        `--format ${format.data} applies to a PostgreSQL server (DATABASE_URL): the embedded database is backed up as its data-folder image`,
+      );
     const created = await createBackup({
       handle: database,
       url: config.database.url,

@@ -287,5 +287,9 @@ describe.runIf(realPostgresAvailable)('the logical backup (COPY through SQL) on 
     );
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout).manifest.kind).toBe('logical-copy');
+    // The embedded database has one format, its image: asking for another is a usage error.
+    const embedded = await runCliHere(['backup', 'create', '--format', 'logical'], { ...env(''), DATA_DIR: path.join(tmp, 'embedded') });
+    expect(embedded.code).toBe(2);
+    expect(embedded.stderr).toMatch(/^--format logical applies to a PostgreSQL server \(DATABASE_URL\)/m);
   });
 });
