@@ -34,6 +34,20 @@ export interface ApiKeySummary {
   readonly revokedAt: Date | null;
 }
 
+/** A key as its owner sees it in JSON (the CLI's --json and the API): instants as ISO strings, never the key. */
+export function apiKeyJson(key: ApiKeySummary) {
+  return {
+    id: key.id,
+    name: key.name,
+    scope: key.scope,
+    prefix: key.prefix,
+    createdAt: key.createdAt.toISOString(),
+    expiresAt: key.expiresAt?.toISOString() ?? null,
+    lastUsedAt: key.lastUsedAt?.toISOString() ?? null,
+    revokedAt: key.revokedAt?.toISOString() ?? null,
+  };
+}
+
 /** Who a valid key acts for. */
 export interface ApiKeyHolder {
   readonly keyId: string;

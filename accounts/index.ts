@@ -21,6 +21,7 @@ export {
   API_KEY_PREFIX,
   ApiKeyNotFound,
   MAX_ACTIVE_API_KEYS,
+  apiKeyJson,
   apiKeyScopes,
   createApiKey,
   listApiKeys,

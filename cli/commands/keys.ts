@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ApiKeyNotFound, apiKeyScopes, createApiKey, listApiKeys, revokeApiKey, type ApiKeySummary } from '../../accounts/index.ts';
+import { ApiKeyNotFound, apiKeyJson, apiKeyScopes, createApiKey, listApiKeys, revokeApiKey } from '../../accounts/index.ts';
 import { UsageError } from '../../errors/index.ts';
 import { actorForEmail } from '../../tools/index.ts';
 import { withRuntime, type Runtime } from '../open-runtime.ts';
@@ -33,17 +33,6 @@ async function personId(runtime: Runtime, email: string): Promise<string> {
   return actor.userId;
 }
 
-const shown = (key: ApiKeySummary) => ({
-  id: key.id,
-  name: key.name,
-  scope: key.scope,
-  prefix: key.prefix,
-  createdAt: key.createdAt.toISOString(),
-  expiresAt: key.expiresAt?.toISOString() ?? null,
-  lastUsedAt: key.lastUsedAt?.toISOString() ?? null,
-  revokedAt: key.revokedAt?.toISOString() ?? null,
-});
-
 export async function keysCreateCommand(options: {
   email?: string;
   name?: string;
@@ -65,7 +54,7 @@ export async function keysCreateCommand(options: {
       channel: 'cli',
     });
     if (options.json) {
-      console.log(JSON.stringify({ ...shown(created), key: created.key }));
+      console.log(JSON.stringify({ ...apiKeyJson(created), key: created.key }));
       return;
     }
     console.log(
@@ -79,7 +68,7 @@ export async function keysCreateCommand(options: {
 export async function keysListCommand(options: { email?: string; json?: boolean }): Promise<void> {
   const email = parse(emailSchema, options.email);
   await withRuntime(async (runtime) => {
-    const keys = (await listApiKeys(runtime.database.db, await personId(runtime, email))).map(shown);
+    const keys = (await listApiKeys(runtime.database.db, await personId(runtime, email))).map(apiKeyJson);
     if (options.json) {
       console.log(JSON.stringify(keys));
       return;
@@ -108,7 +97,7 @@ export async function keysRevokeCommand(id: string, options: { email?: string; j
     });
     if (revoked.outcome === 'not_found') throw new ApiKeyNotFound(`${email} has no API key ${keyId}.`);
     if (options.json) {
-      console.log(JSON.stringify({ ...shown(revoked.key), outcome: revoked.outcome }));
+      console.log(JSON.stringify({ ...apiKeyJson(revoked.key), outcome: revoked.outcome }));
       return;
     }
     console.log(

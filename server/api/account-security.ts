@@ -1,6 +1,6 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
-import { MAX_ACTIVE_API_KEYS, apiKeyScopes, type ApiKeySummary } from '../../accounts/index.ts';
+import { MAX_ACTIVE_API_KEYS, apiKeyJson, apiKeyScopes, type ApiKeySummary } from '../../accounts/index.ts';
 import { TOOLS, decideApproval, getApproval, mayDecide } from '../../tools/index.ts';
 import type { ApiDependencies, ApiEnv } from './app.ts';
 import { apiError, apiErrorSchema, errorResponses, notFoundResponse, ToolCallRefused } from './errors.ts';
@@ -45,16 +45,7 @@ const keySchema = z
   })
   .openapi('ApiKey');
 
-const toKey = (key: ApiKeySummary): z.infer<typeof keySchema> => ({
-  id: key.id,
-  name: key.name,
-  scope: key.scope,
-  prefix: key.prefix,
-  createdAt: key.createdAt.toISOString(),
-  expiresAt: key.expiresAt?.toISOString() ?? null,
-  lastUsedAt: key.lastUsedAt?.toISOString() ?? null,
-  revokedAt: key.revokedAt?.toISOString() ?? null,
-});
+const toKey = (key: ApiKeySummary): z.infer<typeof keySchema> => apiKeyJson(key);
 
 const newKeyBody = z
   .object({
