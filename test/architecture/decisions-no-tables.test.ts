@@ -1,11 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { is } from 'drizzle-orm';
-import { PgTable, PgView } from 'drizzle-orm/pg-core';
 import { describe, expect, it } from 'vitest';
-import * as schema from '../../db/schema/index.ts';
-import { importsIn, relativeImportsOf, rel, ROOT, sourceFiles } from '../support/source-files.ts';
+import { tableImportOffences } from '../support/table-imports.ts';
+import { rel, ROOT, sourceFiles } from '../support/source-files.ts';
 
 // Decisions never read or write tables themselves (issue 20): a workflow step acts through the
 // tool layer (invokeTool: typed, permission-checked, audited) or a domain function of the folder
@@ -26,40 +23,7 @@ const DECISIONS = ['agents/', 'jobs/', 'workflows/', 'workers/'];
  */
 const PENDING: ReadonlyMap<string, string> = new Map([]);
 
-/** Every drizzle table (or view) db/schema exports, by export name. */
-const TABLES: ReadonlySet<string> = new Set(
-  Object.entries(schema).flatMap(([name, value]) => (is(value, PgTable) || is(value, PgView) ? [name] : [])),
-);
-
 const decisionFiles = DECISIONS.flatMap((folder) => sourceFiles(path.join(ROOT, folder))).map((file) => ({ file, name: rel(file) }));
-
-/** The tables a db/ module exports (for `import * as`, `export *` and dynamic imports of it). */
-const tablesOfModule = new Map<string, Promise<string[]>>();
-function tablesExportedBy(target: string): Promise<string[]> {
-  let tables = tablesOfModule.get(target);
-  if (!tables) {
-    tables = import(pathToFileURL(path.join(ROOT, target)).href).then((module: Record<string, unknown>) =>
-      Object.keys(module).filter((name) => TABLES.has(name) && (is(module[name], PgTable) || is(module[name], PgView))),
-    );
-    tablesOfModule.set(target, tables);
-  }
-  return tables;
-}
-
-/** What a file (its path from the root, and its text) imports that a decision must not. */
-async function offencesOf(name: string, source: string): Promise<string[]> {
-  const offences: string[] = [];
-  for (const { specifier, names, typeOnly } of importsIn(source)) {
-    if ((specifier === 'drizzle-orm' || specifier.startsWith('drizzle-orm/')) && !typeOnly)
-      offences.push(`imports ${specifier} (${names.join(', ')}): query builders belong in a domain module`);
-  }
-  for (const { target, names } of relativeImportsOf(path.join(ROOT, name), source)) {
-    if (!target.startsWith('db/')) continue;
-    const tables = names.includes('*') ? await tablesExportedBy(target) : names.filter((imported) => TABLES.has(imported));
-    if (tables.length > 0) offences.push(`imports the table${tables.length > 1 ? 's' : ''} ${tables.join(', ')} from ${target}`);
-  }
-  return offences;
-}
 
 describe('decisions never read tables (issue 20)', () => {
   it('finds the decisions’ files', () => {
@@ -79,7 +43,7 @@ describe('decisions never read tables (issue 20)', () => {
     const offences: string[] = [];
     const stillPending: string[] = [];
     for (const { file, name } of decisionFiles) {
-      const found = await offencesOf(name, fs.readFileSync(file, 'utf8'));
+      const found = await tableImportOffences(name, fs.readFileSync(file, 'utf8'));
       if (PENDING.has(name)) {
         if (found.length > 0) stillPending.push(name);
         continue;
@@ -99,14 +63,17 @@ describe('decisions never read tables (issue 20)', () => {
       "import type { SQL } from 'drizzle-orm';",
       "const lazy = await import('../db/schema/index.ts');",
     ].join('\n');
-    expect(await offencesOf('workflows/bot-onboarding.ts', before)).toEqual([
+    expect(await tableImportOffences('workflows/bot-onboarding.ts', before)).toEqual([
       'imports drizzle-orm (and, desc, eq, gte, sql): query builders belong in a domain module',
       'imports the tables approvals, backtestResults, backtests, bots, exchangeAccounts, users from db/index.ts',
       expect.stringMatching(/^imports the tables .*\binvoices\b.* from db\/schema\/index\.ts$/),
     ]);
     // Functions and types from db/ (and a type from drizzle-orm) are fine.
     expect(
-      await offencesOf('workflows/runs.ts', "import { PostgresWorkflowsStorage, tenantScope, type Database } from '../db/index.ts';\n"),
+      await tableImportOffences(
+        'workflows/runs.ts',
+        "import { PostgresWorkflowsStorage, tenantScope, type Database } from '../db/index.ts';\n",
+      ),
     ).toEqual([]);
   });
 });

@@ -1,10 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { is } from 'drizzle-orm';
-import { PgTable, PgView } from 'drizzle-orm/pg-core';
 import { describe, expect, it } from 'vitest';
-import * as schema from '../../db/schema/index.ts';
+import { TABLES, tableImportOffences } from '../support/table-imports.ts';
 import { importsIn, rel, ROOT, sourceFiles } from '../support/source-files.ts';
 
 // Doors never read tables (issue 20): the CLI, the HTTP server and Telegram get their data
@@ -23,43 +20,7 @@ const DOORS = ['cli/', 'server/', 'telegram/'];
  */
 const PENDING: ReadonlyMap<string, string> = new Map([]);
 
-/** Every drizzle table (or view) db/schema exports, by export name: found, not listed by hand. */
-const TABLES: ReadonlySet<string> = new Set(
-  Object.entries(schema).flatMap(([name, value]) => (is(value, PgTable) || is(value, PgView) ? [name] : [])),
-);
-
 const doorFiles = DOORS.flatMap((door) => sourceFiles(path.join(ROOT, door))).map((file) => ({ file, name: rel(file) }));
-
-/** The tables a db/ module exports (for `import * as db`, `export *` and dynamic imports of it). */
-const tablesOfModule = new Map<string, Promise<string[]>>();
-function tablesExportedBy(target: string): Promise<string[]> {
-  let tables = tablesOfModule.get(target);
-  if (!tables) {
-    tables = import(pathToFileURL(path.join(ROOT, target)).href).then((module: Record<string, unknown>) =>
-      Object.keys(module).filter((name) => TABLES.has(name) && (is(module[name], PgTable) || is(module[name], PgView))),
-    );
-    tablesOfModule.set(target, tables);
-  }
-  return tables;
-}
-
-/** What a file (its path from the repository root, and its text) does that a door must not: each table it imports from db/, each drizzle-orm query builder. */
-async function offencesOf(name: string, source: string): Promise<string[]> {
-  const file = path.join(ROOT, name);
-  const offences: string[] = [];
-  for (const { specifier, names, typeOnly } of importsIn(source)) {
-    if (specifier === 'drizzle-orm' || specifier.startsWith('drizzle-orm/')) {
-      if (!typeOnly) offences.push(`imports ${specifier} (${names.join(', ')}): query builders belong in a domain module`);
-      continue;
-    }
-    if (!specifier.startsWith('.')) continue;
-    const target = rel(path.resolve(path.dirname(file), specifier));
-    if (!target.startsWith('db/')) continue;
-    const tables = names.includes('*') ? await tablesExportedBy(target) : names.filter((name) => TABLES.has(name));
-    if (tables.length > 0) offences.push(`imports the table${tables.length > 1 ? 's' : ''} ${tables.join(', ')} from ${target}`);
-  }
-  return offences;
-}
 
 describe('doors never read tables (issue 20)', () => {
   it('knows the tables from db/schema itself', () => {
@@ -109,7 +70,7 @@ describe('doors never read tables (issue 20)', () => {
     const offences: string[] = [];
     const stillPending: string[] = [];
     for (const { file, name } of doorFiles) {
-      const found = await offencesOf(name, fs.readFileSync(file, 'utf8'));
+      const found = await tableImportOffences(name, fs.readFileSync(file, 'utf8'));
       if (PENDING.has(name)) {
         if (found.length > 0) stillPending.push(name);
         continue;
@@ -125,12 +86,12 @@ describe('doors never read tables (issue 20)', () => {
     // The door's approvals as they were before issue 20: they read `approvals`, `notifications` and `users`.
     const before =
       "import { and, eq } from 'drizzle-orm';\nimport { approvals, notifications, users, type Database } from '../db/index.ts';\nimport * as db from '../db/index.ts';\n";
-    expect(await offencesOf('telegram/approvals.ts', before)).toEqual([
+    expect(await tableImportOffences('telegram/approvals.ts', before)).toEqual([
       'imports drizzle-orm (and, eq): query builders belong in a domain module',
       'imports the tables approvals, notifications, users from db/index.ts',
       expect.stringMatching(/^imports the tables .*\bbots\b.* from db\/index\.ts$/),
     ]);
     // Functions and types from db/ are fine.
-    expect(await offencesOf('telegram/door.ts', "import { tenantScope, type Database } from '../db/index.ts';\n")).toEqual([]);
+    expect(await tableImportOffences('telegram/door.ts', "import { tenantScope, type Database } from '../db/index.ts';\n")).toEqual([]);
   });
 });
