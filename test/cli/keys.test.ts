@@ -1,9 +1,6 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCliHere, type CliResult } from '../support/cli.ts';
-import { createTestDatabase, testDrivers, type TestDatabase } from '../support/databases.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { testDrivers } from '../support/databases.ts';
+import { seededCliCompany } from '../support/seeded-cli.ts';
 
 // `botcriptofy keys create | list | revoke` on both drivers (issue 16): a person's personal API
 // keys from the server's shell, through the same main() as the binary.
@@ -21,29 +18,11 @@ interface Key {
 }
 
 describe.each(testDrivers)('botcriptofy keys on %s', { timeout: 300_000 }, (driver) => {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bcf-cli-keys-'));
-  let database: TestDatabase | undefined;
-  let env: Record<string, string>;
-  const cli = (...args: string[]) => runCliHere(args, env);
-  const ok = (result: CliResult) => {
-    expect(result.code, result.stderr).toBe(0);
-    return result;
-  };
+  const company = seededCliCompany(driver, { name: 'keys', masterKey: MASTER_KEY });
+  const { cli, ok } = company;
   let trader: string;
-
-  beforeAll(async () => {
-    if (driver === 'postgres') {
-      database = await createTestDatabase('postgres');
-      env = { DATABASE_URL: database.url!, MASTER_KEY, DATA_DIR: path.join(tmp, 'data'), LOG_LEVEL: 'error' };
-      await database.handle.close();
-    } else env = { DATA_DIR: path.join(tmp, 'data'), LOG_LEVEL: 'error' };
-    ok(await cli('seed', '--demo', '--traders', '12', '--as-of', '2026-11-01'));
-    const bots = JSON.parse(ok(await cli('bots', 'list', '--json')).stdout) as { bots: { owner: string }[] };
-    trader = bots.bots[0]!.owner;
-  }, 300_000);
-  afterAll(async () => {
-    await database?.dispose().catch(() => {});
-    fs.rmSync(tmp, { recursive: true, force: true });
+  beforeAll(() => {
+    trader = company.trader;
   });
 
   it('creates a key (printed once), lists it without the key, revokes it once', async () => {
