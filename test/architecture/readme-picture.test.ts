@@ -23,11 +23,11 @@ const BASICS = Number.POSITIVE_INFINITY;
 /** Folder → its column in the box (0 = doors … 3 = domain), BASICS for the lines under it. */
 function layersOfPicture(text: string): Map<string, number> {
   const lines = text.split('\n');
-  const header = lines.find((line) => /\bdoors\b/.test(line) && /\bdecisions\b/.test(line));
-  if (!header) throw new Error('README picture: no header line naming the columns');
-  const starts = ['doors', 'decisions', 'surface', 'domain'].map((word) => header.indexOf(word));
-  // A column starts where its box starts: halfway between two headers' starts is safe enough.
-  const bounds = starts.slice(1).map((start, i) => Math.floor((start + starts[i]!) / 2) + 4);
+  // The columns are the boxes: each starts at a '┌' of the box's top line.
+  const top = lines.find((line) => line.includes('┌'));
+  if (!top) throw new Error('README picture: no box');
+  const starts = [...top.matchAll(/┌/g)].map((corner) => corner.index);
+  if (starts.length !== 4) throw new Error(`README picture: ${starts.length} columns, expected doors, decisions, surface, domain`);
   const boxEnd = lines.findLastIndex((line) => line.includes('└'));
   const layers = new Map<string, number>();
   lines.forEach((line, index) => {
@@ -35,7 +35,7 @@ function layersOfPicture(text: string): Map<string, number> {
       const folder = match[1]!;
       if (layers.has(folder)) continue;
       if (index > boxEnd) layers.set(folder, BASICS);
-      else layers.set(folder, bounds.filter((bound) => match.index >= bound).length);
+      else layers.set(folder, starts.filter((start) => match.index > start).length - 1);
     }
   });
   return layers;
