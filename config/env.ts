@@ -17,6 +17,15 @@ const masterKey = z.string().regex(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/, {
  * Every setting the program reads, with its default. The README's configuration table is
  * written from this list; keep the two in step.
  */
+function requestsPerMinute(fallback: number) {
+  return z.coerce
+    .number({ error: 'expected a number of requests a minute' })
+    .int({ error: 'expected a whole number of requests a minute' })
+    .min(1, { error: 'expected at least 1' })
+    .max(1_000_000, { error: 'expected at most 1000000' })
+    .default(fallback);
+}
+
 function retentionDays(fallback: number) {
   return z.coerce
     .number({ error: 'expected a number of days' })
@@ -204,6 +213,28 @@ export const envSchema = z.object({
   RETENTION_SECURITY_EVENTS_DAYS: retentionDays(365),
   /** Retention: days a lead that never became a customer is kept after its last change. */
   RETENTION_UNCONVERTED_LEADS_DAYS: retentionDays(730),
+  /** HTTP API: requests a minute for one API key or session (counted in Redis when REDIS_URL is set). */
+  API_RATE_LIMIT_PER_MINUTE: requestsPerMinute(1_200),
+  /** HTTP API: requests a minute from one client address, signed in or not. */
+  API_RATE_LIMIT_PER_ADDRESS_PER_MINUTE: requestsPerMinute(2_400),
+  /** HTTP API: the largest request body in bytes (CSV uploads have their own cap). */
+  API_MAX_BODY_BYTES: z.coerce
+    .number({ error: 'expected a number of bytes' })
+    .int({ error: 'expected a whole number of bytes' })
+    .min(1024, { error: 'expected at least 1024 bytes' })
+    .max(100 * 1024 * 1024, { error: 'expected at most 104857600 bytes (100 MiB)' })
+    .default(1024 * 1024),
+  /** HTTP API: browser origins allowed to call it (comma-separated, e.g. https://app.example.com); unset: same origin only. */
+  API_CORS_ORIGINS: z
+    .string()
+    .optional()
+    .transform((text) =>
+      (text ?? '')
+        .split(',')
+        .map((origin) => origin.trim().replace(/\/+$/, ''))
+        .filter((origin) => origin.length > 0),
+    )
+    .pipe(z.array(z.url({ protocol: /^https?$/, error: 'expected origins such as https://app.example.com, comma-separated' }))),
 });
 
 export type EnvInput = z.input<typeof envSchema>;

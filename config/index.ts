@@ -67,6 +67,13 @@ export interface Config {
     readonly securityEventsDays: number;
     readonly unconvertedLeadsDays: number;
   };
+  /** The HTTP API's own limits (server/api/hardening.ts); the rate counts live in Redis when `jobs.redisUrl` is set. */
+  readonly api: {
+    readonly perCredentialPerMinute: number;
+    readonly perAddressPerMinute: number;
+    readonly maxBodyBytes: number;
+    readonly corsOrigins: readonly string[];
+  };
   readonly jobs: {
     /** Unset: the in-process job runner (one machine). */
     readonly redisUrl: string | undefined;
@@ -206,6 +213,12 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, cwd = p
       cron: env.BACKUP_CRON === 'off' ? undefined : env.BACKUP_CRON,
       retentionCount: env.BACKUP_RETENTION_COUNT,
       format: env.BACKUP_FORMAT,
+    },
+    api: {
+      perCredentialPerMinute: env.API_RATE_LIMIT_PER_MINUTE,
+      perAddressPerMinute: env.API_RATE_LIMIT_PER_ADDRESS_PER_MINUTE,
+      maxBodyBytes: env.API_MAX_BODY_BYTES,
+      corsOrigins: env.API_CORS_ORIGINS,
     },
     retention: {
       agentConversationsDays: env.RETENTION_AGENT_CONVERSATIONS_DAYS,

@@ -57,6 +57,24 @@ describe('configuration from the environment', () => {
     expect((error as ConfigError).problems).toHaveLength(3);
   });
 
+  it("reads the HTTP API's limits and CORS origins, and names a wrong origin", () => {
+    expect(loadConfig({}).api).toEqual({ perCredentialPerMinute: 1200, perAddressPerMinute: 2400, maxBodyBytes: 1048576, corsOrigins: [] });
+    const config = loadConfig({
+      API_RATE_LIMIT_PER_MINUTE: '60',
+      API_CORS_ORIGINS: 'https://app.example.com/, http://localhost:5173',
+      API_MAX_BODY_BYTES: '2048',
+    });
+    expect(config.api).toMatchObject({
+      perCredentialPerMinute: 60,
+      maxBodyBytes: 2048,
+      corsOrigins: ['https://app.example.com', 'http://localhost:5173'],
+    });
+    expect(() => loadConfig({ API_CORS_ORIGINS: 'app.example.com' })).toThrow(
+      /API_CORS_ORIGINS="app.example.com": expected origins such as/,
+    );
+    expect(() => loadConfig({ API_RATE_LIMIT_PER_MINUTE: '0' })).toThrow('API_RATE_LIMIT_PER_MINUTE="0": expected at least 1');
+  });
+
   it('rejects out-of-range numbers', () => {
     expect(() => loadConfig({ PORT: '70000' })).toThrow('PORT="70000": expected a port between 0 and 65535');
   });

@@ -5,7 +5,7 @@ import { createStripeClient } from '../../billing/index.ts';
 import { isCompanyEmpty } from '../../demo/index.ts';
 import { createMetrics } from '../../observability/index.ts';
 import { watchCompany } from '../deployment-metrics.ts';
-import { createApp, startHttpServer } from '../../server/index.ts';
+import { createApp, rateLimitRedis, startHttpServer } from '../../server/index.ts';
 import { resolveMasterKey } from '../../secrets/index.ts';
 import { createTelegramService } from '../../telegram/index.ts';
 import { openAgents } from '../open-agents.ts';
@@ -84,6 +84,9 @@ export async function startCommand(): Promise<void> {
     baseURL: `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${config.http.port}`,
     log: (level, message) => logger[level === 'success' ? 'info' : level]({ component: 'better-auth' }, message),
   });
+  // The API's rate counts, shared by every process through Redis when the deployment has it.
+  const rateRedis = config.jobs.redisUrl ? rateLimitRedis(config.jobs.redisUrl) : undefined;
+  const closeRateRedis = async () => void (await rateRedis?.quit().catch(() => rateRedis.disconnect()));
   const app = createApp({
     database,
     metrics,
@@ -93,9 +96,15 @@ export async function startCommand(): Promise<void> {
     ...(stripeWebhooks ? { stripeWebhooks } : {}),
     telegramWebhook: telegram?.webhook,
     // force_exit (and a live bot's balance) reach the exchange as the CLI's and Telegram's do.
-    api: { accounts, billing: runtime.billing, trading: tradingAccess(runtime) },
+    api: {
+      accounts,
+      billing: runtime.billing,
+      trading: tradingAccess(runtime),
+      limits: { ...config.api, redis: rateRedis },
+    },
   });
   const server = await startHttpServer(app, config.http).catch(async (error: NodeJS.ErrnoException) => {
+    await closeRateRedis();
     await runtime.close();
     throw error.code === 'EADDRINUSE'
       ? new Error(`Port ${config.http.port} on ${config.http.host} is already in use; set PORT to a free port.`)
@@ -120,6 +129,7 @@ export async function startCommand(): Promise<void> {
       await worker.stop(Math.max(200, config.shutdownTimeoutMs / 3));
       await telegram?.stop(Math.max(200, config.shutdownTimeoutMs / 3));
       await server.close(Math.max(100, config.shutdownTimeoutMs / 2 - 1000));
+      await closeRateRedis();
       await runtime.close();
       logger.info('stopped cleanly');
       logger.flush();

@@ -22,8 +22,11 @@ export interface ApiLimits {
   readonly maxBodyBytes?: number;
   /** Origins allowed to call the API from a browser (default none: same origin only). */
   readonly corsOrigins?: readonly string[];
-  /** Shares the request counts across processes; without it they are counted in this process. */
-  readonly redisUrl?: string | undefined;
+  /**
+   * Shares the request counts across processes (a client the caller owns and closes, see
+   * rateLimitRedis); without it they are counted in this process.
+   */
+  readonly redis?: Redis | undefined;
 }
 
 export const DEFAULT_API_LIMITS = {
@@ -43,17 +46,23 @@ export function credentialOf(c: Context): string | undefined {
 
 export interface ApiHardening {
   readonly middleware: MiddlewareHandler[];
-  close(): Promise<void>;
+}
+
+/**
+ * The Redis client the rate limits count in. Commands wait for the connection at start (the
+ * offline queue), each retried once: Redis unreachable then falls back to counting in this
+ * process (the insurance limiter) rather than refusing everyone.
+ */
+export function rateLimitRedis(url: string): Redis {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, connectTimeout: 2_000 });
+  redis.on('error', () => {});
+  return redis;
 }
 
 export function apiHardening(limits: ApiLimits, clientIp: (c: Context) => string | undefined): ApiHardening {
   const perCredential = limits.perCredentialPerMinute ?? DEFAULT_API_LIMITS.perCredentialPerMinute;
   const perAddress = limits.perAddressPerMinute ?? DEFAULT_API_LIMITS.perAddressPerMinute;
-  // Commands wait for the connection at start (the offline queue), each retried once: Redis
-  // unreachable then falls back to counting in this process (the insurance limiter) rather
-  // than refusing everyone.
-  const redis = limits.redisUrl ? new Redis(limits.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2_000 }) : undefined;
-  redis?.on('error', () => {});
+  const redis = limits.redis;
   const limiter = (keyPrefix: string, points: number): RateLimiterAbstract => {
     const memory = new RateLimiterMemory({ keyPrefix, points, duration: 60 });
     return redis
@@ -103,10 +112,5 @@ export function apiHardening(limits: ApiLimits, clientIp: (c: Context) => string
       onError: (c) => apiError(c, 'payload_too_large', `The request body is larger than ${maxBytes} bytes.`),
     }),
   ];
-  return {
-    middleware,
-    async close() {
-      if (redis) await redis.quit().catch(() => redis.disconnect());
-    },
-  };
+  return { middleware };
 }

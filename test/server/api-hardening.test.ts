@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiHardening } from '../../server/api/hardening.ts';
+import { apiHardening, rateLimitRedis } from '../../server/api/hardening.ts';
 import { apiFixture, type ApiFixture } from '../support/api.ts';
 import { redisAvailable, startPrivateRedis } from '../support/redis.ts';
 
@@ -94,11 +94,13 @@ describe('API hardening', () => {
   it.skipIf(!redisAvailable)('shares the counts across processes through Redis', async () => {
     const redis = await startPrivateRedis();
     const apps = [0, 1].map(() => {
-      const hardening = apiHardening({ perAddressPerMinute: 3, redisUrl: redis.url }, (c) => c.req.header('x-forwarded-for'));
+      // Each "process" has its own client, as `start` and each worker would.
+      const client = rateLimitRedis(redis.url);
+      const hardening = apiHardening({ perAddressPerMinute: 3, redis: client }, (c) => c.req.header('x-forwarded-for'));
       const app = new Hono();
       for (const middleware of hardening.middleware) app.use('*', middleware);
       app.get('/ping', (c) => c.text('pong'));
-      return { app, hardening };
+      return { app, client };
     });
     try {
       const statuses: number[] = [];
@@ -107,7 +109,7 @@ describe('API hardening', () => {
         statuses.push((await apps[i % 2]!.app.request('http://127.0.0.1/ping', { headers: { 'x-forwarded-for': '192.0.2.99' } })).status);
       expect(statuses).toEqual([200, 200, 200, 429]);
     } finally {
-      for (const { hardening } of apps) await hardening.close();
+      for (const { client } of apps) await client.quit();
       await redis.stop();
     }
   });
