@@ -22,5 +22,6 @@ export type { ToolMode } from './structured-tools.ts';
 export { AGENT_TITLES, departmentName, instructionsFor } from './profiles.ts';
 export { MAX_DELEGATIONS, MAX_STEPS, runTurn, settleTurns, type AgentRuntime, type TurnRequest } from './turn.ts';
 export { AGENT_NAMES } from './names.ts';
+export { askableAgents, mayAsk, type AskDecision } from './access.ts';
 export { AGENT_TOOLSETS, agentUsesTool } from './toolsets.ts';
 export { CHARS_PER_TOKEN, promptFootprint, type PromptFootprint } from './footprint.ts';

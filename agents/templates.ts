@@ -516,6 +516,25 @@ const TEMPLATES: Record<string, (r: Result, l: Locale) => string> = {
           .map((e) => `#${e['id']} ${String(e['at']).slice(0, 16).replace('T', ' ')} ${e['tool'] ?? e['action']} → ${e['outcome']}`)
           .join('\n');
   },
+  system_status: (r, l) => {
+    const workers = r['workers'] as Result[];
+    const bots = Object.entries(r['bots'] as Record<string, number>)
+      .map(([status, n]) => `${int(n, l)} ${status}`)
+      .join(', ');
+    const alive = workers.filter((w) => w['alive']).length;
+    const notTicked = r['runningBotsNotTicked'] as number;
+    return [
+      t(
+        l,
+        `Workers: ${int(alive, l)} ativos de ${int(workers.length, l)}; filas: ${r['jobs'] === 'bullmq' ? 'BullMQ' : 'no processo'}.`,
+        `Workers: ${int(alive, l)} alive of ${int(workers.length, l)}; queues: ${r['jobs'] === 'bullmq' ? 'BullMQ' : 'in-process'}.`,
+      ),
+      t(l, `Robôs: ${bots || 'nenhum'}`, `Bots: ${bots || 'none'}`) +
+        (notTicked > 0 ? t(l, ` (${int(notTicked, l)} rodando sem tick)`, ` (${int(notTicked, l)} running, not ticked)`) : '') +
+        '.',
+      t(l, `Feeds de mercado parados: ${int(r['staleFeeds'] as number, l)}.`, `Stale market feeds: ${int(r['staleFeeds'] as number, l)}.`),
+    ].join('\n');
+  },
   ...DOMAIN_TEMPLATES,
 };
 

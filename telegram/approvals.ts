@@ -12,6 +12,7 @@ import {
   getApproval,
   listPendingApprovals,
   mayDecide,
+  pendingApprovalsFor,
   TOOLS,
   type ApprovalRow,
   type ToolContext,
@@ -280,15 +281,9 @@ async function showDecision(
 
 /** The pending approvals a person may decide, newest last (for /approvals). */
 export async function pendingFor(services: ApprovalServices, person: LinkedPerson): Promise<ApprovalRow[]> {
-  const pending = await listPendingApprovals(services.db, services.toolContext.now());
-  const mine: ApprovalRow[] = [];
-  for (const approval of pending) {
-    if (!mayDecide(person.actor, approval.approverDepartment)) continue;
-    // Four-eyes: one's own request is not offered to decide.
-    if (approval.requestedByUserId === person.userId && (await fourEyesApplies(services.db, TOOLS, approval.tool))) continue;
-    mine.push(approval);
-  }
-  return mine;
+  // Four-eyes: one's own request is not offered to decide (the tool layer's one list, as GET /api/v1/approvals).
+  if (person.actor.kind !== 'staff') return [];
+  return pendingApprovalsFor(services.db, TOOLS, person.actor, services.toolContext.now());
 }
 
 /** The approval_requested card (text and buttons) for one approval, in a reader's language. */

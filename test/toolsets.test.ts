@@ -27,7 +27,7 @@ describe("each agent's tool set", () => {
     const unused = [...TOOLS.keys()].filter((tool) => !used.has(tool));
     // Traders start bots, run backtests, open tickets, read their wallets and periods, and
     // force exits themselves (Telegram and the API). Operators list, inspect and create bots
-    // with `botcriptofy bots` (list_bots, bot_details, create_bot), not through an agent; the API lists a bot's trades and queues and reads backtests, and charts candles.
+    // with `botcriptofy bots` (list_bots, bot_details, create_bot), not through an agent; the API lists a bot's trades and queues and reads backtests, and charts candles; operators read the deployment's status (system_status) through the API's GET /status.
     expect(unused.sort()).toEqual([
       'backtest_result',
       'bot_balances',
@@ -42,6 +42,7 @@ describe("each agent's tool set", () => {
       'run_backtest',
       'start_bot',
       'submit_backtest',
+      'system_status',
     ]);
   });
 });

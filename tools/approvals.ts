@@ -4,6 +4,7 @@ import { appendAudit } from '../audit/index.ts';
 import { approvals, notifications, settingValue, tenantScope, insertScoped, type Database } from '../db/index.ts';
 import { actorId, invokeTool, type ToolOutcome } from './invoke.ts';
 import { mayDecide } from './policy.ts';
+import { ToolRefusal } from './scope.ts';
 import type { Actor, ToolContext, ToolDefinition } from './types.ts';
 
 export type ApprovalRow = typeof approvals.$inferSelect;
@@ -175,6 +176,29 @@ export type DecisionResult =
  */
 export const FOUR_EYES_SETTING = 'approvals.four_eyes';
 const fourEyesOverrides = z.record(z.string(), z.boolean());
+
+/**
+ * The pending approvals a person may decide, oldest first: every one for the CEO and admins,
+ * their department's for a head, none for other staff; not one they asked for themselves where
+ * four-eyes applies (someone else must decide it). What Telegram's /approvals and the HTTP
+ * API's GET /approvals list. A trader (or the system) decides none: refused.
+ */
+export async function pendingApprovalsFor(
+  db: Database,
+  catalogue: ReadonlyMap<string, ToolDefinition>,
+  actor: Actor,
+  now: Date,
+): Promise<ApprovalRow[]> {
+  if (actor.kind !== 'staff')
+    throw new ToolRefusal('forbidden', 'Approvals are decided by staff: the department head, the CEO or an admin.');
+  const mine: ApprovalRow[] = [];
+  for (const approval of await listPendingApprovals(db, now)) {
+    if (!mayDecide(actor, approval.approverDepartment)) continue;
+    if (approval.requestedByUserId === actor.userId && (await fourEyesApplies(db, catalogue, approval.tool))) continue;
+    mine.push(approval);
+  }
+  return mine;
+}
 
 /** Whether the person who asked for `tool` (or on whose behalf an agent asked) may not decide it. */
 export async function fourEyesApplies(db: Database, catalogue: ReadonlyMap<string, ToolDefinition>, tool: string): Promise<boolean> {

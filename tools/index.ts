@@ -29,6 +29,7 @@ export {
   listFailedApprovals,
   listPendingApprovals,
   pendingApprovalsAt,
+  pendingApprovalsFor,
   requestApproval,
   retryApproval,
   type ApprovalRow,
@@ -43,6 +44,7 @@ export {
   type ToolContext,
   type ToolAccess,
   type ToolDefinition,
+  type OperationsAccess,
   type ToolEffect,
   type TradingAccess,
 } from './types.ts';

@@ -24,6 +24,16 @@ export interface ToolContext {
   readonly liveTradingConfirmed?: boolean;
   /** The trading engine, for tools that place orders on a bot's account (force_exit); absent: they say so. */
   readonly trading?: TradingAccess | undefined;
+  /** The deployment's own state (workers, queues, feeds), for system_status; absent: it says so. */
+  readonly operations?: OperationsAccess | undefined;
+}
+
+/**
+ * How system_status reads the deployment: a door hands it workers/' reading with the process's
+ * configuration (tick interval, Redis). The tool validates the answer with its output schema.
+ */
+export interface OperationsAccess {
+  deploymentStatus(): Promise<unknown>;
 }
 
 /** How a tool reaches a bot's exchange: paper or live per the bot's mode and TRADING_MODE. */

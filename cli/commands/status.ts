@@ -1,42 +1,18 @@
-import { assertRedisReachable, BullMqJobs, QUEUES, type QueueCounts } from '../../jobs/index.ts';
-import { readMarketFeedHealth } from '../../trading/index.ts';
-import { readBotFleetHealth } from '../../workers/index.ts';
+import { QUEUES } from '../../jobs/index.ts';
+import { readDeploymentStatus } from '../../workers/index.ts';
 import { withRuntime } from '../open-runtime.ts';
 import { printTable } from '../table.ts';
 
-/** Workers, queues and bots at a glance, from Redis (when configured) and the database. */
+/** Workers, queues and bots at a glance, from Redis (when configured) and the database (workers/' reading, as GET /api/v1/status). */
 export async function statusCommand(options: { json?: boolean }): Promise<void> {
   await withRuntime(async ({ config, database }) => {
     const intervalS = config.jobs.botTickIntervalS;
-    if (config.jobs.redisUrl) await assertRedisReachable(config.jobs.redisUrl);
-    const health = await readBotFleetHealth(database.db, {
+    const summary = await readDeploymentStatus(database.db, {
       tickIntervalS: intervalS,
       botLockTtlMs: config.jobs.botLockTtlMs,
       redisUrl: config.jobs.redisUrl,
     });
-    const { workers } = health;
-    const queues: Record<string, QueueCounts | null> = {};
-    if (config.jobs.redisUrl) {
-      const jobs = new BullMqJobs({ url: config.jobs.redisUrl });
-      try {
-        for (const queue of QUEUES) queues[queue] = await jobs.counts(queue);
-      } finally {
-        await jobs.close(1_000);
-      }
-    } else {
-      for (const queue of QUEUES) queues[queue] = null; // in-process queues live inside `start`
-    }
-    const feeds = await readMarketFeedHealth(database.db);
-    const summary = {
-      jobs: config.jobs.redisUrl ? 'bullmq' : 'in-process',
-      tickIntervalS: intervalS,
-      workers,
-      queues,
-      bots: health.botsByStatus,
-      runningBotsNotTicked: health.runningNotTicked,
-      feeds,
-      staleFeeds: feeds.filter((f) => f.stale).length,
-    };
+    const { workers, queues, feeds } = summary;
     if (options.json) {
       console.log(JSON.stringify(summary));
       return;
@@ -71,10 +47,10 @@ export async function statusCommand(options: { json?: boolean }): Promise<void> 
     console.log('\nBots');
     console.log(
       `  ${
-        Object.entries(health.botsByStatus)
+        Object.entries(summary.bots)
           .map(([status, n]) => `${n} ${status}`)
           .join(', ') || 'none'
-      }${health.runningNotTicked > 0 ? ` · ${health.runningNotTicked} running bots not ticked in the last ${intervalS * 3} s` : ''}`,
+      }${summary.runningBotsNotTicked > 0 ? ` · ${summary.runningBotsNotTicked} running bots not ticked in the last ${intervalS * 3} s` : ''}`,
     );
     // Feeds of running bots with bars in the cache; a stale one holds its bots' new entries.
     console.log('\nMarket feeds');

@@ -2,6 +2,7 @@ import { auditTools, companyTools } from './audit-company.ts';
 import { billingTools } from './billing.ts';
 import { documentTools } from './documents.ts';
 import { marketingTools } from './marketing.ts';
+import { operationsTools } from './operations.ts';
 import { privacyTools } from './privacy.ts';
 import { salesTools } from './sales.ts';
 import { securityTools } from './security.ts';
@@ -22,6 +23,7 @@ export const CATALOGUE = [
   ...privacyTools,
   ...settingsTools,
   ...companyTools,
+  ...operationsTools,
 ];
 
 /**
