@@ -196,6 +196,17 @@ export class BillingService {
     return { url: session.url, sessionId: session.id };
   }
 
+  /**
+   * A Stripe customer portal link, where the trader changes the card, reads invoices or cancels
+   * (the webhooks mirror what they do there); the customer is created on first use.
+   */
+  async portalLink(scope: TenantScope, request: { returnUrl: string }): Promise<{ url: string; sessionId: string }> {
+    const stripe = this.requireStripe('A customer portal link');
+    const customer = await this.ensureCustomer(scope);
+    const session = await stripe.billingPortal.sessions.create({ customer, return_url: request.returnUrl });
+    return { url: session.url, sessionId: session.id };
+  }
+
   private async currentStripeSubscription(scope: TenantScope) {
     const [row] = await this.db
       .select()

@@ -4,6 +4,7 @@ import { InProcessJobs, type Jobs } from '../../jobs/index.ts';
 import type { ToolName } from '../../tools/index.ts';
 import { runQueuedBacktest } from '../../trading/index.ts';
 import { API_BASE_PATH, type ApiDependencies, type ApiEnv } from './app.ts';
+import { registerBillingRoutes } from './billing-routes.ts';
 import { apiErrorSchema, errorResponses, notFoundResponse } from './errors.ts';
 
 // The trader routes added for issue 16's second half: a bot's trades, backtests as jobs,
@@ -186,5 +187,7 @@ export function registerTraderRoutes(kit: ApiRouteKit, options: { jobs?: Jobs | 
       return c.json(await callTool(c, 'market_candles', { ...query, indicators: indicators ? indicators.split(',') : [] }));
     }) as never,
   );
+  // POST /billing/checkout and /billing/portal (server/api/billing-routes.ts).
+  registerBillingRoutes(kit);
   return { jobs };
 }

@@ -62,6 +62,8 @@ export async function apiFixture(
     now?: () => Date;
     /** Rate limits, body cap, CORS origins (server/api/hardening.ts). */
     limits?: ApiLimits;
+    /** Billing with a Stripe client (a test's fake Stripe); default: local mode (no Stripe). */
+    billing?: (db: TestDatabase['handle']['db']) => BillingService;
   } = {},
 ): Promise<ApiFixture> {
   const test = await createTestDatabase(driver);
@@ -87,7 +89,7 @@ export async function apiFixture(
     startedAt: new Date(),
     api: {
       accounts,
-      billing: new BillingService(test.handle.db, undefined),
+      billing: options.billing ? options.billing(test.handle.db) : new BillingService(test.handle.db, undefined),
       ...(options.jobs ? { jobs: options.jobs } : {}),
       ...(options.now ? { now: options.now } : {}),
       ...(options.limits ? { limits: options.limits } : {}),

@@ -24,7 +24,7 @@ const toArray = (value: unknown): unknown[] =>
 
 /**
  * A scripted stand-in for the parts of Stripe's API that billing calls (products, prices with
- * lookup keys, customers, checkout sessions, subscriptions), on loopback, so the real SDK's
+ * lookup keys, customers, checkout and customer portal sessions, subscriptions), on loopback, so the real SDK's
  * requests are exercised. `subscribe()` plays the customer finishing a checkout.
  */
 export async function startFakeStripe() {
@@ -35,6 +35,7 @@ export async function startFakeStripe() {
   const customers = new Map<string, Record<string, unknown>>();
   const sessions = new Map<string, Record<string, unknown>>();
   const subscriptions = new Map<string, Record<string, unknown>>();
+  const portalSessions = new Map<string, Record<string, unknown>>();
   const requests: string[] = [];
   const now = () => Math.floor(Date.now() / 1000);
 
@@ -127,6 +128,12 @@ export async function startFakeStripe() {
         sessions.set(session.id, session);
         return send(200, session);
       }
+      if (req.method === 'POST' && resource === 'billing_portal' && id === 'sessions') {
+        if (!customers.has(params['customer'] as string)) return notFound();
+        const session = { id: next('bps'), object: 'billing_portal.session', url: `https://billing.example/p/session/${seq}`, ...params };
+        portalSessions.set(session.id, session);
+        return send(200, session);
+      }
       if (resource === 'subscriptions' && id && !extra) {
         const sub = subscriptions.get(id) as Record<string, unknown> & { items: { data: Record<string, unknown>[] } };
         if (!sub) return notFound();
@@ -151,6 +158,7 @@ export async function startFakeStripe() {
     customers,
     sessions,
     subscriptions,
+    portalSessions,
     requests,
     /** The customer completes checkout session `sessionId`: a subscription starts. */
     completeCheckout(sessionId: string) {

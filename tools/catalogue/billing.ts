@@ -1,11 +1,22 @@
 import { desc, eq, inArray } from 'drizzle-orm';
 import { z } from 'zod';
-import { FINANCE_WINDOWS, PLANS, currentPlan, financeFigures, formatBrlCents, lastDays, paymentRisk } from '../../billing/index.ts';
-import { payments, selectScoped, subscriptions, users } from '../../db/index.ts';
+import {
+  FINANCE_WINDOWS,
+  PLANS,
+  currentPlan,
+  describeStripeFailure,
+  financeFigures,
+  formatBrlCents,
+  lastDays,
+  paymentRisk,
+} from '../../billing/index.ts';
+import { payments, selectScoped, subscriptions, tenantScope, users, type TenantScope } from '../../db/index.ts';
 import { ToolRefusal, traderScope } from '../scope.ts';
 import { defineTool, type ToolContext } from '../types.ts';
 
 const planId = z.enum(['free', 'pro', 'enterprise']);
+/** A page of the company's own site (http or https) that Stripe sends the trader back to. */
+const returnUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).max(2_000);
 
 export const billingTools = [
   defineTool({
@@ -241,7 +252,68 @@ export const billingTools = [
       return { email: input.email, planId: input.planId };
     },
   }),
+  defineTool({
+    // The API's POST /billing/checkout: the trader buys a plan themselves on Stripe's page.
+    name: 'checkout_link',
+    description: 'A Stripe Checkout link for the signed-in trader to subscribe to a paid plan.',
+    domain: 'subscriptions',
+    effect: 'write',
+    access: { departments: [], traders: true },
+    input: z.strictObject({
+      planId: z.enum(['pro', 'enterprise']).describe('the paid plan to buy (GET /plan lists the plans)'),
+      interval: z.enum(['month', 'year']).default('month'),
+      successUrl: returnUrl.describe('where Stripe sends the trader after paying'),
+      cancelUrl: returnUrl.describe('where Stripe sends the trader who turns back'),
+    }),
+    output: z.object({ url: z.string(), sessionId: z.string(), planId: z.string(), interval: z.enum(['month', 'year']) }),
+    async execute(ctx, input) {
+      const scope = ownCustomer(ctx, 'buy a plan');
+      requireStripe(ctx, 'A checkout link');
+      const link = await reachingStripe(() =>
+        ctx.billing.checkoutLink(scope, {
+          planId: input.planId,
+          interval: input.interval,
+          successUrl: input.successUrl,
+          cancelUrl: input.cancelUrl,
+        }),
+      );
+      return { ...link, planId: input.planId, interval: input.interval };
+    },
+  }),
+  defineTool({
+    // The API's POST /billing/portal: the trader's card, invoices and cancellation on Stripe's page.
+    name: 'billing_portal_link',
+    description: "A Stripe customer portal link for the signed-in trader's card, invoices and cancellation.",
+    domain: 'subscriptions',
+    effect: 'write',
+    access: { departments: [], traders: true },
+    input: z.strictObject({ returnUrl: returnUrl.describe('where the portal sends the trader back') }),
+    output: z.object({ url: z.string(), sessionId: z.string() }),
+    async execute(ctx, input) {
+      const scope = ownCustomer(ctx, 'open the billing portal');
+      requireStripe(ctx, 'A customer portal link');
+      return reachingStripe(() => ctx.billing.portalLink(scope, { returnUrl: input.returnUrl }));
+    },
+  }),
 ];
+
+/** A checkout or portal is the trader's own: staff (even the CEO) have no plan to pay for. */
+function ownCustomer(ctx: ToolContext, what: string): TenantScope {
+  if (ctx.actor.kind !== 'trader')
+    throw new ToolRefusal('forbidden', `Only a trader can ${what} for their own account; staff change a trader's plan with change_plan.`);
+  return tenantScope(ctx.actor.tenantId);
+}
+
+/** Stripe unreachable or refusing: unavailable (503 at the API), in one line naming the setting. */
+async function reachingStripe<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    const failure = describeStripeFailure(error);
+    if (failure) throw new ToolRefusal('unavailable', failure);
+    throw error;
+  }
+}
 
 /**
  * Asked before an approval is queued: in local mode (no STRIPE_SECRET_KEY) nothing can be
