@@ -24,6 +24,7 @@ export {
   venueWord,
   readerError,
   pauseReasonText,
+  botStateText,
   parseLanguage,
   LANGUAGE_NAMES,
   type CountedNoun,

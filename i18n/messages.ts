@@ -283,7 +283,44 @@ function planLimit(message: string, locale: Locale): string | undefined {
  * Why a bot was paused (the runner's `lastError`: "exchange failure: …", "risk limit: …",
  * "exchange rejected the entry in …: …") as a sentence for its owner, with what to do.
  */
-export function pauseReasonText(reason: string | null | undefined, locale: Locale): string {
+export function pauseReasonText(reason: string | null | undefined, locale: Locale, botNumber?: number): string {
+  const text = pauseReason(reason, locale);
+  return botNumber === undefined ? text : text.replace('/startbot N', `/startbot ${botNumber}`);
+}
+
+/**
+ * Why a bot is not running, for its owner, with what to do: a pause (pauseReasonText), an error,
+ * a freeze by Security; undefined for a bot that runs or was stopped by a person.
+ */
+export function botStateText(status: string, reason: string | null | undefined, locale: Locale, botNumber?: number): string | undefined {
+  const n = botNumber === undefined ? 'N' : String(botNumber);
+  switch (status) {
+    case 'paused':
+      return pauseReasonText(reason, locale, botNumber);
+    case 'error':
+      return reason && (EXCHANGE_DOWN.test(reason) || /^exchange/i.test(reason))
+        ? pick(
+            locale,
+            `A corretora não respondeu e o robô parou com erro. Ligue de novo com /startbot ${n} quando ela voltar.`,
+            `The exchange did not answer and the bot stopped with an error. Start it again with /startbot ${n} once it is back.`,
+          )
+        : pick(
+            locale,
+            `O robô parou por um problema técnico; a equipe foi avisada. Tente ligar de novo com /startbot ${n}.`,
+            `The bot stopped on a technical problem; the team has been told. Try starting it again with /startbot ${n}.`,
+          );
+    case 'frozen':
+      return pick(
+        locale,
+        'Congelado pela equipe de Segurança: não opera até ser liberado. Fale com o suporte.',
+        'Frozen by the Security team: it does not trade until released. Contact support.',
+      );
+    default:
+      return undefined;
+  }
+}
+
+function pauseReason(reason: string | null | undefined, locale: Locale): string {
   if (!reason)
     return pick(
       locale,

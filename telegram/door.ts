@@ -29,6 +29,7 @@ import {
   type ApprovalServices,
 } from './approvals.ts';
 import { ChatScheduler } from './chat-scheduler.ts';
+import { StartWatch } from './start-watch.ts';
 import { escapeMarkdown as md, markdownToTelegramHtml } from './markdown.ts';
 import type { TelegramDelivery } from './outbox/index.ts';
 import { describe, Poller, type PollerOptions } from './poller.ts';
@@ -94,6 +95,8 @@ export interface TelegramDoorOptions {
   readonly now?: () => Date;
   /** How often pending approvals made elsewhere (CLI, API, jobs) are looked for; 0: never. Default 15 s. */
   readonly approvalsEveryMs?: number;
+  /** How often bots started from the chat are looked at until their first tick (start-watch.ts); 0: never. Default 5 s. */
+  readonly startFollowUpEveryMs?: number;
   readonly poll?: PollerOptions;
   /** Updates handled at once (all chats); with 8 times as many waiting, polling waits. Default 32. */
   readonly maxConcurrentUpdates?: number;
@@ -207,6 +210,9 @@ export class TelegramDoor {
   private readonly recentUpdates = new Set<number>();
   private readonly answeredConfirmations = new Set<string>();
   private approvalsTimer: NodeJS.Timeout | undefined;
+  private startWatchTimer: NodeJS.Timeout | undefined;
+  /** Bots started from a chat, followed until their first tick. */
+  private readonly startWatch = new StartWatch((person, chatId) => this.updateContext(person, chatId, person.locale));
   private readonly metrics: { updates: Counter<'kind'>; reply: Histogram<'kind'> } | undefined;
   private started = false;
   private stopped = false;
@@ -307,6 +313,11 @@ export class TelegramDoor {
       this.approvalsTimer = setInterval(() => void this.announceApprovals(), every);
       this.approvalsTimer.unref();
     }
+    const followEvery = this.options.startFollowUpEveryMs ?? 5_000;
+    if (followEvery > 0) {
+      this.startWatchTimer = setInterval(() => void this.followUpStartedBots(), followEvery);
+      this.startWatchTimer.unref();
+    }
     await this.registerCommands();
     this.logger.info({ mode: this.mode, bot: this.bot.botInfo?.username }, 'Telegram door open');
   }
@@ -319,6 +330,7 @@ export class TelegramDoor {
     if (this.stopped) return;
     this.stopped = true;
     if (this.approvalsTimer) clearInterval(this.approvalsTimer);
+    if (this.startWatchTimer) clearInterval(this.startWatchTimer);
     await this.poller?.stop();
     const drained = await this.idle(timeoutMs);
     if (!drained) this.logger.warn({ inFlight: this.scheduler.inFlight }, 'Telegram door stopped with updates still being handled');
@@ -355,6 +367,17 @@ export class TelegramDoor {
   /** Waits until no update is being handled; false when `timeoutMs` passed first. */
   async idle(timeoutMs = 30_000): Promise<boolean> {
     return this.scheduler.idle(timeoutMs);
+  }
+
+  /** Tells the owners of bots started from the chat how their first tick went (once each); also runs on a timer. */
+  async followUpStartedBots(): Promise<number> {
+    if (this.startWatch.size === 0) return 0;
+    try {
+      return await this.startWatch.check(this.now());
+    } catch (error) {
+      this.logger.error({ err: error }, 'following up started bots failed');
+      return 0;
+    }
   }
 
   /** Queues pending approvals for their deciders (once each); also runs on a timer. */
@@ -424,6 +447,7 @@ export class TelegramDoor {
       typing: (work) => withTyping(this.bot.telegram, chatId, work),
       logger: this.logger,
       tradingMode: this.options.tradingMode ?? 'paper',
+      watchStart: (botId, label) => this.startWatch.watch(person, chatId, botId, label, this.now()),
     };
   }
 

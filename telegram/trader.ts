@@ -7,12 +7,23 @@ import { escapeMarkdown as md } from './markdown.ts';
 import type { InlineKeyboard } from './send.ts';
 import { callTool, failureSentence, type ToolCall, type UpdateContext } from './update-context.ts';
 import { t } from './texts.ts';
-import { countOf, intlLocale, readerError, statusWord, venueOf, venueWord, type Locale } from '../i18n/index.ts';
+import { botStateText, countOf, intlLocale, readerError, statusWord, venueOf, venueWord, type Locale } from '../i18n/index.ts';
 
 // A trader's commands (freqtrade's, where they exist). Every figure comes from a tool called
 // as the trader, so the tool layer's scope is what keeps one trader out of another's data.
 
-type Bot = { id: string; name: string; strategy: string; symbols: string[]; mode: string; status: string; stakeQuote: string };
+type Bot = {
+  id: string;
+  name: string;
+  strategy: string;
+  symbols: string[];
+  mode: string;
+  status: string;
+  stakeQuote: string;
+  lastError: string | null;
+  startedAt: string | null;
+  lastTickAt: string | null;
+};
 type Position = {
   botId: string;
   symbol: string;
@@ -133,10 +144,11 @@ export async function botsCommand(ctx: UpdateContext): Promise<void> {
     return;
   }
   const running = list.filter((b) => b.status === 'running').length;
-  const lines = list.map(
-    (b, i) =>
-      `${i + 1}. \`${shortId(b.id)}\` **${md(b.name)}** — ${md(b.strategy)} · ${md(b.symbols.join(', '))} · ${venueWord(venueOf(b.mode, ctx.tradingMode), locale)} · ${statusText(b.status, locale)}`,
-  );
+  const lines = list.map((b, i) => {
+    const line = `${i + 1}. \`${shortId(b.id)}\` **${md(b.name)}** — ${md(b.strategy)} · ${md(b.symbols.join(', '))} · ${venueWord(venueOf(b.mode, ctx.tradingMode), locale)} · ${statusText(b.status, locale)}`;
+    const why = botStateText(b.status, b.lastError, locale, i + 1);
+    return why ? `${line}\n   ↳ ${md(why)}` : line;
+  });
   await ctx.reply(
     [
       t(
@@ -156,11 +168,12 @@ export async function statusCommand(ctx: UpdateContext): Promise<void> {
   const call = await callTool<{ positions: Position[] }>(ctx, 'open_positions', {});
   if (!call.ok) return void (await failed(ctx, call));
   const positions = call.result.positions;
+  const list = (await listBots(ctx)) ?? [];
+  const attention = attentionLines(list, locale);
   if (positions.length === 0) {
-    await ctx.reply(t(locale, '📭 Nenhuma posição aberta.', '📭 No open positions.'));
+    await ctx.reply([t(locale, '📭 Nenhuma posição aberta.', '📭 No open positions.'), ...attention].join('\n'));
     return;
   }
-  const list = (await listBots(ctx)) ?? [];
   const lines = positions.map((p) => {
     const index = list.findIndex((b) => b.id === p.botId);
     const bot = list[index];
@@ -168,8 +181,21 @@ export async function statusCommand(ctx: UpdateContext): Promise<void> {
     return `• **${md(p.symbol)}** — ${label}\n  ${amount(p.amountBase, locale)} @ ${price(p.entryPriceQuote, locale)} · SL ${price(p.stopLossQuote, locale)} · TP ${price(p.takeProfitQuote, locale)}`;
   });
   await ctx.reply(
-    [t(locale, `📈 **Posições abertas** (${positions.length})`, `📈 **Open positions** (${positions.length})`), ...lines].join('\n'),
+    [
+      t(locale, `📈 **Posições abertas** (${positions.length})`, `📈 **Open positions** (${positions.length})`),
+      ...lines,
+      ...attention,
+    ].join('\n'),
   );
+}
+
+/** The bots that are paused, in error or frozen, each with why and what to do (for /status). */
+function attentionLines(list: readonly Bot[], locale: Locale): string[] {
+  const lines = list.flatMap((b, i) => {
+    const why = botStateText(b.status, b.lastError, locale, i + 1);
+    return why ? [`• ${t(locale, 'robô', 'bot')} ${i + 1} **${md(b.name)}** ${statusText(b.status, locale)}: ${md(why)}`] : [];
+  });
+  return lines.length === 0 ? [] : ['', t(locale, '⚠️ **Precisam de atenção:**', '⚠️ **Need attention:**'), ...lines];
 }
 
 export async function profitCommand(ctx: UpdateContext, args: readonly string[]): Promise<void> {
@@ -286,10 +312,20 @@ export async function botControlCommand(ctx: UpdateContext, command: 'startbot' 
     botId: found.bot.id,
   });
   if (!call.ok) return void (await failed(ctx, call));
-  await ctx.reply(
-    command === 'startbot'
-      ? t(locale, `▶️ Robô ${label} ligado.`, `▶️ Bot ${label} started.`)
-      : t(locale, `⏹ Robô ${label} parado.`, `⏹ Bot ${label} stopped.`),
+  if (command === 'stopbot') return void (await ctx.reply(t(locale, `⏹ Robô ${label} parado.`, `⏹ Bot ${label} stopped.`)));
+  await ctx.reply(startedText(ctx, call.result.botId, call.result.status, label));
+}
+
+/** Said right after a start: the state now, and — while the first tick has not come — that it is followed. */
+function startedText(ctx: UpdateContext, botId: string, status: string, label: string): string {
+  const { locale } = ctx;
+  if (status !== 'running')
+    return t(locale, `O robô ${label} está ${md(statusWord(status, locale))}.`, `Bot ${label} is ${md(statusWord(status, locale))}.`);
+  ctx.watchStart?.(botId, label);
+  return t(
+    locale,
+    `▶️ Robô ${label} ligado; aguardando o primeiro ciclo. Aviso aqui como ele ficou.`,
+    `▶️ Bot ${label} switched on; waiting for its first tick. I will tell you here how it went.`,
   );
 }
 
@@ -442,11 +478,7 @@ export async function startLiveDecision(ctx: UpdateContext, choice: { botId: str
   if (!choice.confirmed) return t(locale, 'Cancelado. O robô continua parado.', 'Cancelled. The bot stays stopped.');
   const call = await callTool<{ botId: string; status: string }>(ctx, 'start_bot', { botId: choice.botId }, { liveTradingConfirmed: true });
   if (!call.ok) return `⚠️ ${md(failureSentence(ctx, call))}`;
-  return t(
-    locale,
-    `▶️ Robô \`${shortId(call.result.botId)}\` ligado em modo real.`,
-    `▶️ Bot \`${shortId(call.result.botId)}\` started in live mode.`,
-  );
+  return startedText(ctx, call.result.botId, call.result.status, `\`${shortId(call.result.botId)}\``);
 }
 
 // ---- /forceexit: a confirmation first; the button carries the bot and the symbol.

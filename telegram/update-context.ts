@@ -24,6 +24,8 @@ export interface UpdateContext {
   readonly logger?: Logger;
   /** TRADING_MODE, so a live bot on the testnet is not called "real". */
   readonly tradingMode?: 'paper' | 'live';
+  /** Follows a bot just started until its first tick, then tells the person how it went (start-watch.ts). */
+  watchStart?(botId: string, label: string): void;
 }
 
 export type ToolCall<T> =

@@ -208,7 +208,17 @@ export const tradingTools = [
     effect: 'read',
     access: { departments: ['finance', 'security', 'support'], traders: true },
     input: z.strictObject({ email: traderEmail }),
-    output: z.object({ bots: z.array(botRow), running: z.number() }),
+    output: z.object({
+      bots: z.array(
+        botRow.extend({
+          /** Why it paused or failed (the runner's words; doors map them to a sentence for the reader). */
+          lastError: z.string().nullable(),
+          startedAt: z.string().nullable(),
+          lastTickAt: z.string().nullable(),
+        }),
+      ),
+      running: z.number(),
+    }),
     async execute(ctx, input) {
       const scope = await traderScope(ctx, input.email);
       const rows = await selectScoped(ctx.db, scope, bots, { orderBy: [bots.createdAt, bots.id] });
@@ -221,6 +231,9 @@ export const tradingTools = [
           mode: b.mode,
           status: b.status,
           stakeQuote: b.stakeQuote,
+          lastError: b.lastError,
+          startedAt: iso(b.startedAt),
+          lastTickAt: iso(b.lastTickAt),
         })),
         running: rows.filter((b) => b.status === 'running').length,
       };
