@@ -32,6 +32,7 @@ import { SESSION_OR_KEY, apiKeySecurityScheme, registerAccountSecurityRoutes } f
 import type { Jobs } from '../../jobs/index.ts';
 import { apiHardening, type ApiLimits } from './hardening.ts';
 import { idempotency } from './idempotency.ts';
+import { registerPrivacyRoutes } from './privacy-routes.ts';
 import { registerTraderRoutes } from './trader-routes.ts';
 
 // /api/v1 (issue 16): every route declared with zod request and response schemas, from which
@@ -760,6 +761,9 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
 
   // Personal API keys, the TOTP second factor, deciding approvals (server/api/account-security.ts).
   registerAccountSecurityRoutes({ api, deps, now, requirePerson, toAccounts, clientIp });
+
+  // A person's data exported and erased (issue 18; server/api/privacy-routes.ts).
+  registerPrivacyRoutes({ api, deps, now, requirePerson, callTool, actTool, toolInput, toolOutput });
 
   api.doc31('/openapi.json', {
     openapi: '3.1.0',

@@ -20,17 +20,11 @@ const stripeErrors = {
   },
 } as const;
 
-/** Documented here; the idempotency middleware (server/api/idempotency.ts) does the work. */
+/** `Idempotency-Key` (headers are case-insensitive), documented here; the idempotency middleware (server/api/idempotency.ts) does the work. */
 export const idempotencyHeaders = z.object({
-  'idempotency-key': z
-    .string()
-    .min(1)
-    .max(255)
-    .optional()
-    .openapi({
-      param: { name: 'Idempotency-Key', in: 'header' },
-      description: 'A repeat with the same key within 24 hours gets the first answer (Idempotent-Replayed: true) and acts once.',
-    }),
+  'idempotency-key': z.string().min(1).max(255).optional().openapi({
+    description: 'A repeat with the same key within 24 hours gets the first answer (Idempotent-Replayed: true) and acts once.',
+  }),
 });
 
 export function registerBillingRoutes(kit: ApiRouteKit): void {

@@ -1,17 +1,45 @@
 import { z } from 'zod';
-import { companyTenantId } from '../../db/index.ts';
+import { eq } from 'drizzle-orm';
+import { companyTenantId, departments, users } from '../../db/index.ts';
 import { erasePerson, exportPersonData, findDataSubject, type PersonExport } from '../../privacy/index.ts';
 import { ToolRefusal } from '../scope.ts';
 import { defineTool, type ToolContext } from '../types.ts';
 
-// Data-subject requests (LGPD): a copy of everything about a person, and their erasure. The
-// Security and Documents departments (and the CEO and admins) may ask; asked through an agent,
-// both wait for the Security head or the CEO to approve, as any action on a person's data would.
+// Data-subject requests (LGPD): a copy of everything about a person, and their erasure. Anyone
+// signed in (a trader, any staff member) may ask about themselves; about another person, only the
+// Security and Documents departments (and the CEO and admins). Asked through an agent, both wait
+// for the Security head or the CEO to approve, as any action on a person's data would; so does a
+// person's request to erase themselves (nobody erases the account they are acting with).
 
 const personInput = z.strictObject({ email: z.email() });
 
-/** A request through an agent needs a person's decision; a person at a door (the CLI) is that person. */
-const throughAnAgent = async (ctx: ToolContext) => ctx.agent !== undefined;
+/** Who may ask about another person's data (the CEO and admins may ask about anyone). */
+const ASKING_ABOUT_OTHERS = ['security', 'documents'] as const;
+
+/** Whether `email` is the signed-in person's own (the system, running an approved request, is nobody). */
+async function isOwnEmail(ctx: ToolContext, email: string): Promise<boolean> {
+  if (ctx.actor.kind === 'system') return false;
+  const [own] = await ctx.db.select({ email: users.email }).from(users).where(eq(users.id, ctx.actor.userId));
+  return own !== undefined && own.email.toLowerCase() === email.toLowerCase();
+}
+
+/** Refuses a request about another person from anyone but Security, Documents, the CEO and admins. */
+async function requireMayAsk(ctx: ToolContext, email: string): Promise<void> {
+  const actor = ctx.actor;
+  if (actor.kind === 'system' || (await isOwnEmail(ctx, email))) return;
+  if (actor.kind === 'staff' && (actor.role === 'ceo' || actor.role === 'admin' || actor.department === 'ceo')) return;
+  if (actor.kind === 'staff' && (ASKING_ABOUT_OTHERS as readonly string[]).includes(actor.department)) return;
+  throw new ToolRefusal(
+    'forbidden',
+    "Only the Security or Documents department (or the CEO) may ask for another person's data; anyone may ask for their own.",
+  );
+}
+
+/** A request through an agent needs a person's decision; a person at a door (the CLI, the API) is that person. */
+const throughAnAgent = async (ctx: ToolContext, input: { email: string }) => {
+  await requireMayAsk(ctx, input.email);
+  return ctx.agent !== undefined;
+};
 
 /** The tenant an approval of a request about `email` belongs to: the person's own, or the company's. */
 async function requestTenant(ctx: ToolContext, input: { email: string }): Promise<string> {
@@ -22,7 +50,8 @@ async function requestTenant(ctx: ToolContext, input: { email: string }): Promis
   return tenant;
 }
 
-const access = { departments: ['security', 'documents'] as const };
+// Every department may call them, for their own data (requireMayAsk); traders too.
+const access = { departments: departments, traders: true } as const;
 
 export const privacyExportOutputSchema = z.object({
   email: z.string(),
@@ -61,7 +90,7 @@ export const privacyTools = [
     domain: 'security',
     // It changes nothing, but it hands a person's data over: reported and approved as an action.
     effect: 'write',
-    access: { departments: [...access.departments] },
+    access: { departments: [...access.departments], traders: access.traders },
     approverDepartment: 'security',
     input: personInput,
     output: privacyExportOutputSchema,
@@ -72,6 +101,7 @@ export const privacyTools = [
     // The approval row keeps what was handed over, not a second copy of the person's data.
     recordedResult: (output) => ({ email: output.email, summary: output.summary, counts: output.counts }),
     async execute(ctx, input) {
+      await requireMayAsk(ctx, input.email);
       const document = await refusingUnknown(() => exportPersonData(ctx.db, input.email, { now: ctx.now }));
       return { email: document.subject.email, summary: document.summary, counts: document.counts, document };
     },
@@ -81,7 +111,7 @@ export const privacyTools = [
     description: "Erase a person's data (LGPD) by email: bots stopped, keys deleted, pseudonymised; money kept.",
     domain: 'security',
     effect: 'write',
-    access: { departments: [...access.departments] },
+    access: { departments: [...access.departments], traders: access.traders },
     approverDepartment: 'security',
     input: personInput,
     output: privacyEraseOutputSchema,
@@ -90,10 +120,12 @@ export const privacyTools = [
         ? `Erase the personal data of ${input.email} (LGPD): stop their bots, delete their exchange keys, pseudonymise them`
         : `Apagar os dados pessoais de ${input.email} (LGPD): parar os robôs, apagar as chaves de corretora, pseudonimizar`,
     tenantOf: requestTenant,
-    needsApproval: throughAnAgent,
+    // Asking to erase oneself waits for the Security head or the CEO too.
+    needsApproval: async (ctx, input) => (await throughAnAgent(ctx, input)) || (await isOwnEmail(ctx, input.email)),
     // Once the person is erased, the log does not keep the email that named them.
     auditedArgs: (args, outcome) => (outcome === 'ok' ? { email: '[erased]' } : args),
     async execute(ctx, input) {
+      await requireMayAsk(ctx, input.email);
       const actor = ctx.actor;
       // Run as the system after an approval: the approval (and who decided it) is in the audit log.
       const result = await refusingUnknown(() =>

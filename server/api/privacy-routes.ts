@@ -1,0 +1,129 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { ToolName } from '../../tools/index.ts';
+import type { ApiEnv } from './app.ts';
+import { idempotencyHeaders } from './billing-routes.ts';
+import { apiErrorSchema, errorResponses } from './errors.ts';
+import type { ApiRouteKit } from './trader-routes.ts';
+
+// Data-subject requests over the API (issue 18, LGPD): a copy of a person's data and their
+// erasure, each the privacy_export / privacy_erase tool as the signed-in person, with the tools'
+// own rules: anyone may ask about themselves; about another person (by email) only the Security
+// and Documents departments, the CEO and admins. Erasing oneself is never done at once: it
+// becomes an approval for the Security head or the CEO (202 with its id).
+
+/** What a tool call became: its result, or an approval (nothing done yet). */
+export type ActedTool<T> =
+  | { done: true; result: T }
+  | { done: false; approval: { id: string; summary: string; approverDepartment: string; message: string } };
+
+export interface PrivacyRouteKit extends ApiRouteKit {
+  actTool<T>(c: Context<ApiEnv>, tool: ToolName, args: Record<string, unknown>): Promise<ActedTool<T>>;
+}
+
+const requestBody = z
+  .object({
+    email: z
+      .email()
+      .optional()
+      .openapi({ description: "whose data: default the signed-in person's own; another person's only for Security, Documents, the CEO" }),
+  })
+  .strict()
+  .openapi('DataSubjectRequest');
+
+const exportSchema = z
+  .object({
+    email: z.string(),
+    summary: z.string().openapi({ description: 'a few lines a person can read' }),
+    counts: z.record(z.string(), z.number()).openapi({ description: 'rows per table' }),
+    document: z
+      .looseObject({
+        format: z.literal('botcriptofy.person-export/1'),
+        generatedAt: z.string(),
+        subject: z.looseObject({ email: z.string() }),
+        data: z.record(z.string(), z.array(z.record(z.string(), z.unknown()))),
+        omitted: z.record(z.string(), z.array(z.string())),
+      })
+      .openapi({ description: 'everything held about the person, table by table (secrets left out, named in `omitted`)' }),
+  })
+  .openapi('PersonDataExport');
+
+const pendingSchema = z
+  .object({
+    pendingApproval: z.object({
+      id: z.uuid().openapi({ description: 'the approval, decided by the Security head or the CEO' }),
+      summary: z.string(),
+      approverDepartment: z.string(),
+    }),
+    message: z.string(),
+  })
+  .openapi('PendingPrivacyRequest');
+
+const notFound = {
+  404: { description: 'Nobody with that email.', content: { 'application/json': { schema: apiErrorSchema } } },
+} as const;
+
+export function registerPrivacyRoutes(kit: PrivacyRouteKit): void {
+  const { api } = kit;
+  api.use('/privacy/*', kit.requirePerson);
+
+  /** The body's email, or the signed-in person's own. */
+  const subjectOf = (c: Context<ApiEnv>, body: z.infer<typeof requestBody> | undefined) => body?.email ?? c.get('person').email;
+
+  api.openapi(
+    createRoute({
+      method: 'post',
+      path: '/privacy/export',
+      tags: ['privacy'],
+      summary: "A copy of everything held about a person (LGPD): one's own, or staff by email",
+      description:
+        "The privacy_export tool: account, subscriptions, invoices and payments, bots, orders and trades, tickets, messages with agents, Telegram links, security events, consents, audit rows that name them. Without `email`, the signed-in person's own. Audited.",
+      security: [{ session: [] }],
+      request: {
+        headers: idempotencyHeaders,
+        body: { content: { 'application/json': { schema: requestBody } }, required: false },
+      },
+      responses: {
+        200: { description: 'The export.', content: { 'application/json': { schema: exportSchema } } },
+        ...errorResponses,
+        ...notFound,
+      },
+    }),
+    (async (c: Context<ApiEnv, string, { out: { json: z.infer<typeof requestBody> | undefined } }>) => {
+      const email = subjectOf(c, c.req.valid('json'));
+      return c.json(await kit.callTool(c, 'privacy_export', { email }));
+    }) as never,
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'post',
+      path: '/privacy/erase',
+      tags: ['privacy'],
+      summary: "Erase a person's data (LGPD): one's own after approval, or Security/Documents by email",
+      description:
+        "The privacy_erase tool: their bots stopped and exchange keys deleted, personal data pseudonymised everywhere the law does not require keeping it (invoices, payments and trades are kept under the pseudonym), the audit chain still verifiable. Asking to erase oneself (no `email`, or one's own) is never done at once: the answer is 202 with the approval the Security head or the CEO decides; once executed, the person's sessions and keys end.",
+      security: [{ session: [] }],
+      request: {
+        headers: idempotencyHeaders,
+        body: { content: { 'application/json': { schema: requestBody } }, required: false },
+      },
+      responses: {
+        200: {
+          description: 'Erased: what changed, table by table (no personal data).',
+          content: { 'application/json': { schema: kit.toolOutput('privacy_erase').openapi('PersonErased') } },
+        },
+        202: { description: 'Not erased yet: an approval was requested.', content: { 'application/json': { schema: pendingSchema } } },
+        ...errorResponses,
+        ...notFound,
+      },
+    }),
+    (async (c: Context<ApiEnv, string, { out: { json: z.infer<typeof requestBody> | undefined } }>) => {
+      const email = subjectOf(c, c.req.valid('json'));
+      const acted = await kit.actTool(c, 'privacy_erase', { email });
+      if (acted.done) return c.json(acted.result);
+      const { id, summary, approverDepartment, message } = acted.approval;
+      return c.json({ pendingApproval: { id, summary, approverDepartment }, message } satisfies z.infer<typeof pendingSchema>, 202);
+    }) as never,
+  );
+}
