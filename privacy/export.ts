@@ -56,6 +56,8 @@ export const EXPORT_SOURCES: readonly ExportSource[] = [
   { table: 'backtests', where: either(byTenant, byUser('requested_by_user_id')), order: 'created_at' },
   // The trade list and equity curve are the engine's output on public candles, not about the person.
   { table: 'backtest_results', where: byTenant, omit: ['trade_list', 'equity_curve'] },
+  // Candles the person uploaded for a backtest: market data, named by file, size and SHA-256 (the CSV itself left out).
+  { table: 'backtest_uploads', where: byTenant, omit: ['csv'], order: 'created_at' },
   { table: 'support_tickets', where: either(byTenant, byUser('requester_user_id')), order: 'created_at' },
   { table: 'ticket_messages', where: either(byTenant, byUser('author_user_id')), order: 'created_at' },
   {

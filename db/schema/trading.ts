@@ -274,6 +274,25 @@ export const backtestResults = pgTable('backtest_results', {
 });
 
 /**
+ * Candles a trader uploaded for one backtest (POST /backtests with a CSV file) instead of naming
+ * cached ones: the CSV as the engine's loader accepted it, beside its backtest and in the same
+ * tenant, read only by that backtest's job. Never part of the shared candle cache.
+ */
+export const backtestUploads = pgTable('backtest_uploads', {
+  backtestId: uuid()
+    .primaryKey()
+    .references(() => backtests.id, { onDelete: 'cascade' }),
+  tenantId: tenantRef(),
+  fileName: text(),
+  candles: integer().notNull(),
+  sizeBytes: integer().notNull(),
+  /** SHA-256 of the CSV, hex. */
+  sha256: text().notNull(),
+  csv: text().notNull(),
+  createdAt: createdAt(),
+});
+
+/**
  * The paper exchange's own book: what a real exchange would remember about the orders it
  * received, kept apart from the bot's records (orders, trades, positions) so that after a
  * crash the runner can ask "did the exchange get this order?" exactly as it would ask Binance.
