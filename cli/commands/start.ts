@@ -12,6 +12,7 @@ import { openAgents } from '../open-agents.ts';
 import { stopOnSignals } from '../lifecycle.ts';
 import { openRuntime, VERSION } from '../open-runtime.ts';
 import { companyWorker } from '../company-worker.ts';
+import { readDeploymentStatus } from '../../workers/index.ts';
 import { tradingAccess } from './bots.ts';
 
 /** The main job: database, migrations, demo data on a new embedded database, HTTP server. */
@@ -101,6 +102,16 @@ export async function startCommand(): Promise<void> {
       billing: runtime.billing,
       trading: tradingAccess(runtime),
       limits: { ...config.api, redis: rateRedis },
+      // The staff routes: a turn with an agent, the executive report's workflow, the deployment's status.
+      agents,
+      operations: {
+        deploymentStatus: () =>
+          readDeploymentStatus(database.db, {
+            tickIntervalS: config.jobs.botTickIntervalS,
+            botLockTtlMs: config.jobs.botLockTtlMs,
+            redisUrl: config.jobs.redisUrl,
+          }),
+      },
     },
   });
   const server = await startHttpServer(app, config.http).catch(async (error: NodeJS.ErrnoException) => {

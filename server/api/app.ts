@@ -11,10 +11,12 @@ import {
   invokeTool,
   type Actor,
   type ForceExitResult,
+  type OperationsAccess,
   type ToolContext,
   type ToolName,
   type TradingAccess,
 } from '../../tools/index.ts';
+import type { AgentRuntime } from '../../agents/index.ts';
 import { STRATEGIES } from '../../trading/index.ts';
 import type { Logger } from '../../observability/index.ts';
 import {
@@ -34,6 +36,7 @@ import { apiHardening, type ApiLimits } from './hardening.ts';
 import { idempotency } from './idempotency.ts';
 import { registerPrivacyRoutes } from './privacy-routes.ts';
 import { registerTraderRoutes } from './trader-routes.ts';
+import { registerStaffRoutes } from './staff-routes.ts';
 
 // /api/v1 (issue 16): every route declared with zod request and response schemas, from which
 // the OpenAPI 3.1 document at /api/v1/openapi.json is generated. A route reads nothing itself:
@@ -57,6 +60,10 @@ export interface ApiDependencies {
   readonly limits?: ApiLimits | undefined;
   /** Where POST /backtests runs its jobs (the `backtests` queue); absent: a job runner in this process. */
   readonly jobs?: Jobs | undefined;
+  /** The agents (POST /agents/{agent}/ask) and their Mastra (the executive report's workflow); absent: those routes answer 503. */
+  readonly agents?: AgentRuntime | undefined;
+  /** The deployment's status for the system_status tool (GET /status); absent: 503. */
+  readonly operations?: OperationsAccess | undefined;
 }
 
 interface PendingApproval {
@@ -172,6 +179,7 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
       billing: deps.billing,
       now,
       trading: deps.trading,
+      operations: deps.operations,
       ...(extra.liveTradingConfirmed ? { liveTradingConfirmed: true } : {}),
     };
     const outcome = await invokeTool(TOOLS, ctx, tool, args);
@@ -758,6 +766,9 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
 
   // Route groups declared in their own files (bots' trades, backtests, candles, billing links).
   registerTraderRoutes({ api, deps, now, requirePerson, callTool, toolInput, toolOutput }, { jobs: deps.jobs });
+
+  // The staff routes: approvals, asking an agent, the executive report, KPIs, audit, status (server/api/staff-routes.ts).
+  registerStaffRoutes({ api, deps, now, requirePerson, callTool, toolInput, toolOutput });
 
   // Personal API keys, the TOTP second factor, deciding approvals (server/api/account-security.ts).
   registerAccountSecurityRoutes({ api, deps, now, requirePerson, toAccounts, clientIp });

@@ -10,7 +10,9 @@ import type { Jobs } from '../../jobs/index.ts';
 import { createSecretBox } from '../../secrets/index.ts';
 import { createApp } from '../../server/index.ts';
 import type { ApiLimits } from '../../server/api/hardening.ts';
-import type { TradingAccess } from '../../tools/index.ts';
+import type { OperationsAccess, TradingAccess } from '../../tools/index.ts';
+import type { AgentRuntime } from '../../agents/index.ts';
+import type { Database } from '../../db/index.ts';
 import { createPaperMarkets, DEFAULT_RISK_LIMITS, exchangeForBot, paperMarketOptions } from '../../trading/index.ts';
 import { createTestDatabase, type TestDatabase } from './databases.ts';
 
@@ -62,6 +64,10 @@ export async function apiFixture(
     now?: () => Date;
     /** Rate limits, body cap, CORS origins (server/api/hardening.ts). */
     limits?: ApiLimits;
+    /** The agents and their Mastra (POST /agents/{agent}/ask, GET /reports/executive). */
+    agents?: (db: Database) => AgentRuntime;
+    /** The deployment's status for system_status (GET /status). */
+    operations?: (db: Database) => OperationsAccess;
     /** Billing with a Stripe client (a test's fake Stripe); default: local mode (no Stripe). */
     billing?: (db: TestDatabase['handle']['db']) => BillingService;
   } = {},
@@ -93,6 +99,8 @@ export async function apiFixture(
       ...(options.jobs ? { jobs: options.jobs } : {}),
       ...(options.now ? { now: options.now } : {}),
       ...(options.limits ? { limits: options.limits } : {}),
+      ...(options.agents ? { agents: options.agents(test.handle.db) } : {}),
+      ...(options.operations ? { operations: options.operations(test.handle.db) } : {}),
       ...(options.trading === 'replay' ? { trading: await replayTrading(test, secretBox) } : {}),
     },
   });
