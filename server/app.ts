@@ -8,6 +8,7 @@ import type { Logger, Metrics } from '../observability/index.ts';
 import { createApi, OPENAPI_PATH, type ApiDependencies } from './api/app.ts';
 import { mountDocs } from './api/docs.ts';
 import { apiError } from './api/errors.ts';
+import { mountWeb } from './web.ts';
 
 export interface AppDependencies {
   readonly database: DatabaseHandle;
@@ -126,6 +127,8 @@ export function createApp(deps: AppDependencies): Hono {
   if (deps.api) {
     app.route('/', createApi({ ...deps.api, db: deps.database.db, logger: deps.logger }));
     mountDocs(app, OPENAPI_PATH);
+    // The web dashboard at / (after every server route, which keeps precedence).
+    mountWeb(app);
   }
 
   app.notFound((c) =>

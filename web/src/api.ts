@@ -1,0 +1,299 @@
+// The dashboard's client of the HTTP API (/api/v1, issue 16): the session cookie goes with
+// every request (same origin), errors come back in the API's one shape and are thrown as
+// ApiError with its words. The types mirror the OpenAPI document's schemas
+// (/api/v1/openapi.json); test/web/api-client.test.ts checks every path used here is in it.
+
+export const API = '/api/v1';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly category: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The server could not be reached at all. */
+export class NetworkError extends Error {}
+
+export interface Me {
+  kind: 'staff' | 'trader';
+  userId: string;
+  name: string;
+  email: string;
+  department: string | null;
+  role: string | null;
+  plan: string | null;
+  /** Not in the API yet: the person's setting once it has one. */
+  language?: string;
+  timeZone?: string;
+  twoFactorEnabled: boolean;
+}
+
+export interface Bot {
+  id: string;
+  name: string;
+  strategy: string;
+  symbols: string[];
+  mode: string;
+  status: string;
+  stakeQuote: string;
+  owner: string | null;
+  timeframe: string;
+  lastError: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  lastTickAt: string | null;
+}
+
+export interface Position {
+  symbol: string;
+  amountBase: string;
+  entryPriceQuote: string;
+  stopLossQuote: string | null;
+  takeProfitQuote: string | null;
+  openedAt: string;
+}
+
+export interface BotDetails {
+  bot: Bot & { parameters: Record<string, unknown>; stoppedAt: string | null; hasExchangeAccount: boolean };
+  positions: Position[];
+  trades: { open: number; closed: number; wins: number; profitQuote: number };
+}
+
+export interface Trade {
+  id: string;
+  symbol: string;
+  status: 'open' | 'closed';
+  amountBase: string;
+  openPriceQuote: string;
+  closePriceQuote: string | null;
+  feeQuote: string | null;
+  profitQuote: string | null;
+  profitPct: string | null;
+  exitReason: string | null;
+  openedAt: string;
+  closedAt: string | null;
+}
+
+export interface Candles {
+  symbol: string;
+  timeframe: string;
+  candles: { time: string; open: number; high: number; low: number; close: number; volume: number }[];
+  indicators: {
+    rsi?: { period: number; values: (number | null)[] };
+    macd?: { fast: number; slow: number; signal: number; values: ({ macd: number; signal: number; histogram: number } | null)[] };
+    bollinger?: { period: number; stdDevs: number; values: ({ lower: number; middle: number; upper: number } | null)[] };
+  };
+}
+
+export interface Strategy {
+  name: string;
+  description: string;
+  parameters: { properties?: Record<string, ParameterSchema> };
+  defaults: Record<string, number>;
+}
+
+export interface ParameterSchema {
+  type?: 'integer' | 'number';
+  default?: number;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+  description?: string;
+}
+
+export interface NewBacktest {
+  strategy: string;
+  parameters: Record<string, number>;
+  symbol: string;
+  timeframe: string;
+  from?: string;
+  to?: string;
+  startingCashQuote?: number;
+  feeRate?: number;
+}
+
+export interface Backtest {
+  backtest: {
+    id: string;
+    strategy: string;
+    parameters: Record<string, unknown>;
+    symbol: string;
+    timeframe: string;
+    rangeStart: string | null;
+    rangeEnd: string | null;
+    feeRate: string;
+    startingCashQuote: string;
+    status: 'queued' | 'running' | 'succeeded' | 'failed';
+    error: string | null;
+    createdAt: string;
+    finishedAt: string | null;
+  };
+  metrics: {
+    candles: number;
+    trades: number;
+    finalEquity: number;
+    totalReturnPct: number;
+    maxDrawdownPct: number;
+    winRatePct: number | null;
+    profitFactor: number | null;
+    sharpe: number | null;
+    exposurePct: number;
+    feesPaid: number;
+    elapsedMs: number | null;
+  } | null;
+  trades: {
+    entryTime: string;
+    exitTime: string;
+    quantity: number;
+    entryPrice: number;
+    exitPrice: number;
+    profit: number;
+    profitPct: number;
+    exitReason: string;
+  }[];
+  equityCurve: { time: string; equity: number }[];
+}
+
+export interface Profit {
+  period: string;
+  rows: { start: string; closedTrades: number; wins: number; profitQuote: number }[];
+  totalProfitQuote: number;
+}
+
+export interface Plan {
+  subscription: {
+    plan: string;
+    status: string;
+    amountCents?: number;
+    interval?: string;
+    renewsAt?: string | null;
+    cancelAtPeriodEnd?: boolean;
+  };
+  limits: { botsAllowed: number; liveTradingAllowed: boolean; backtestsPerDay: number; symbolsPerBot: number };
+  name: string;
+  monthlyPriceCents: number;
+  yearlyPriceCents: number;
+}
+
+export interface BotStatusChange {
+  botId: string;
+  name: string;
+  mode: string;
+  previousStatus: string;
+  status: string;
+}
+
+export interface PendingApproval {
+  pendingApproval: { id: string; summary: string; approverDepartment: string };
+  message: string;
+}
+
+export interface ForceExitResult {
+  botId: string;
+  exits: {
+    symbol: string;
+    outcome: string;
+    amountBase: string;
+    priceQuote: string | null;
+    profitQuote: string | null;
+    reason: string | null;
+  }[];
+}
+
+/** Called when an answer says the session is gone (401), so the app shows the sign-in page. */
+let onUnauthorized: () => void = () => {};
+export function whenUnauthorized(handler: () => void): void {
+  onUnauthorized = handler;
+}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  let response: Response;
+  try {
+    response = await fetch(`${API}${path}`, {
+      method,
+      credentials: 'same-origin',
+      headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  } catch (error) {
+    throw new NetworkError(error instanceof Error ? error.message : String(error));
+  }
+  const text = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (!response.ok) {
+    const error = (parsed as { error?: { category?: string; message?: string } | string; message?: string } | undefined)?.error;
+    const category = typeof error === 'object' ? (error.category ?? 'error') : (error ?? 'error');
+    const message =
+      (typeof error === 'object' ? error.message : (parsed as { message?: string } | undefined)?.message) ??
+      `${response.status} ${response.statusText}`;
+    if (response.status === 401 && !path.startsWith('/auth/')) onUnauthorized();
+    throw new ApiError(response.status, category, message);
+  }
+  return { status: response.status, body: parsed as T };
+}
+
+const get = async <T>(path: string): Promise<T> => (await call<T>('GET', path)).body;
+const query = (params: Record<string, string | number | undefined>): string => {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) if (value !== undefined && value !== '') search.set(key, String(value));
+  const text = search.toString();
+  return text ? `?${text}` : '';
+};
+
+export const api = {
+  me: () => get<Me>('/me'),
+  signIn: (email: string, password: string) =>
+    call<{ twoFactorRedirect?: boolean; user?: { name: string } }>('POST', '/auth/sign-in/email', { email, password }).then((r) => r.body),
+  verifyTotp: (code: string) => call<unknown>('POST', '/auth/two-factor/verify-totp', { code }).then((r) => r.body),
+  signOut: () => call<unknown>('POST', '/auth/sign-out').then((r) => r.body),
+  bots: () => get<{ bots: Bot[]; total: number; byStatus: Record<string, number> }>('/bots?limit=1000'),
+  bot: (id: string) => get<BotDetails>(`/bots/${encodeURIComponent(id)}`),
+  startBot: (id: string, confirmLive: boolean) =>
+    call<BotStatusChange | PendingApproval>('POST', `/bots/${encodeURIComponent(id)}/start`, confirmLive ? { confirmLive: true } : {}).then(
+      (r) => r.body,
+    ),
+  stopBot: (id: string) => call<BotStatusChange>('POST', `/bots/${encodeURIComponent(id)}/stop`).then((r) => r.body),
+  forceExit: (id: string) => call<ForceExitResult>('POST', `/bots/${encodeURIComponent(id)}/forceexit`, {}).then((r) => r.body),
+  trades: (id: string, params: { status?: 'open' | 'closed'; limit?: number; before?: string }) =>
+    get<{ botId: string; trades: Trade[]; nextBefore: string | null }>(`/bots/${encodeURIComponent(id)}/trades${query(params)}`),
+  candles: (params: { symbol: string; timeframe: string; from?: string; to?: string; indicators?: string }) =>
+    get<Candles>(`/candles${query(params)}`),
+  strategies: () => get<{ strategies: Strategy[] }>('/strategies'),
+  submitBacktest: (body: NewBacktest) =>
+    call<{ backtestId: string; status: 'queued'; candles: number }>('POST', '/backtests', body).then((r) => r.body),
+  backtest: (id: string) => get<Backtest>(`/backtests/${encodeURIComponent(id)}`),
+  profit: (period: 'day' | 'week' | 'month', count: number) => get<Profit>(`/profit${query({ period, count })}`),
+  plan: () => get<Plan>('/plan'),
+  billingCheckout: () => call<{ url: string }>('POST', '/billing/checkout', {}).then((r) => r.body),
+  billingPortal: () => call<{ url: string }>('POST', '/billing/portal', {}).then((r) => r.body),
+};
+
+/** Every (method, path) this client calls, in the OpenAPI document's spelling (checked by test/web). */
+export const CLIENT_ROUTES: readonly (readonly [string, string])[] = [
+  ['get', '/api/v1/me'],
+  ['post', '/api/v1/auth/sign-in/email'],
+  ['post', '/api/v1/auth/two-factor/verify-totp'],
+  ['post', '/api/v1/auth/sign-out'],
+  ['get', '/api/v1/bots'],
+  ['get', '/api/v1/bots/{id}'],
+  ['post', '/api/v1/bots/{id}/start'],
+  ['post', '/api/v1/bots/{id}/stop'],
+  ['post', '/api/v1/bots/{id}/forceexit'],
+  ['get', '/api/v1/bots/{id}/trades'],
+  ['get', '/api/v1/candles'],
+  ['get', '/api/v1/strategies'],
+  ['post', '/api/v1/backtests'],
+  ['get', '/api/v1/backtests/{id}'],
+  ['get', '/api/v1/profit'],
+  ['get', '/api/v1/plan'],
+];

@@ -1,0 +1,154 @@
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { ApiError, api, whenUnauthorized, type Me } from './api.ts';
+import { ErrorBox, Loading } from './components.tsx';
+import { DEFAULT_TIME_ZONE, I18nContext, initialLanguage, isLanguage, rememberLanguage, translate, useI18n, type I18n } from './i18n.ts';
+import { LANGUAGES, type Language } from './messages.ts';
+import { Link, navigate, usePath } from './router.tsx';
+import { BacktestPage } from './pages/Backtest.tsx';
+import { BotPage } from './pages/BotPage.tsx';
+import { BotsPage } from './pages/Bots.tsx';
+import { PlanPage } from './pages/Plan.tsx';
+import { ProfitPage } from './pages/Profit.tsx';
+import { SignInPage } from './pages/SignIn.tsx';
+
+type Session = { state: 'loading' } | { state: 'signed-out' } | { state: 'error'; error: unknown } | { state: 'signed-in'; me: Me };
+
+const LANGUAGE_NAMES: Record<Language, string> = { 'pt-BR': 'Português (Brasil)', en: 'English' };
+
+export function App() {
+  const [language, setLanguageState] = useState<Language>(initialLanguage);
+  const [session, setSession] = useState<Session>({ state: 'loading' });
+  const [menuOpen, setMenuOpen] = useState(false);
+  const path = usePath();
+
+  const loadMe = () => {
+    setSession({ state: 'loading' });
+    api.me().then(
+      (me) => {
+        // The person's own setting, when the API has one and this browser has not chosen.
+        if (isLanguage(me.language) && !localStorage.getItem('botcriptofy.language')) setLanguageState(me.language);
+        setSession({ state: 'signed-in', me });
+      },
+      (error: unknown) =>
+        setSession(error instanceof ApiError && error.status === 401 ? { state: 'signed-out' } : { state: 'error', error }),
+    );
+  };
+  useEffect(() => {
+    whenUnauthorized(() => setSession({ state: 'signed-out' }));
+    loadMe();
+  }, []);
+  useEffect(() => {
+    document.documentElement.lang = language;
+  }, [language]);
+  useEffect(() => setMenuOpen(false), [path]);
+
+  const timeZone = session.state === 'signed-in' && session.me.timeZone ? session.me.timeZone : DEFAULT_TIME_ZONE;
+  const i18n = useMemo<I18n>(
+    () => ({
+      language,
+      timeZone,
+      t: (key, values) => translate(language, key, values),
+      setLanguage: (next) => {
+        rememberLanguage(next);
+        setLanguageState(next);
+      },
+    }),
+    [language, timeZone],
+  );
+  const { t } = i18n;
+
+  const languageSelect = (
+    <label class="language">
+      <span class="visually-hidden">{t('language')}</span>
+      <select
+        name="language"
+        aria-label={t('language')}
+        value={language}
+        onChange={(e) => i18n.setLanguage(e.currentTarget.value as Language)}
+      >
+        {LANGUAGES.map((l) => (
+          <option key={l} value={l}>
+            {LANGUAGE_NAMES[l]}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+
+  let main: preact.JSX.Element;
+  if (session.state === 'loading') main = <Loading />;
+  else if (session.state === 'error') main = <ErrorBox error={session.error} retry={loadMe} />;
+  else if (session.state === 'signed-out')
+    main = (
+      <SignInPage
+        onSignedIn={() => {
+          navigate(path === '/signin' ? '/bots' : path, { replace: true });
+          loadMe();
+        }}
+      />
+    );
+  else main = <Page path={path} me={session.me} />;
+
+  const nav = [
+    { href: '/bots', label: t('navBots') },
+    { href: '/backtest', label: t('navBacktest') },
+    { href: '/profit', label: t('navProfit') },
+    { href: '/plan', label: t('navPlan') },
+  ];
+  return (
+    <I18nContext.Provider value={i18n}>
+      <header class="top">
+        <Link href="/bots" class="brand">
+          {t('appName')}
+        </Link>
+        {session.state === 'signed-in' && (
+          <>
+            <button
+              type="button"
+              class="menu-toggle secondary"
+              aria-expanded={menuOpen}
+              aria-controls="nav"
+              onClick={() => setMenuOpen(!menuOpen)}
+            >
+              {t('navMenu')}
+            </button>
+            <nav id="nav" class={menuOpen ? 'open' : undefined} aria-label={t('navMenu')}>
+              {nav.map((item) => (
+                <Link key={item.href} href={item.href} aria-current={path.startsWith(item.href) ? 'page' : undefined}>
+                  {item.label}
+                </Link>
+              ))}
+            </nav>
+          </>
+        )}
+        <div class="who">
+          {languageSelect}
+          {session.state === 'signed-in' && (
+            <>
+              <span class="small muted">{t('signedInAs', { name: session.me.name })}</span>
+              <button type="button" class="secondary" onClick={() => void api.signOut().finally(() => setSession({ state: 'signed-out' }))}>
+                {t('signOut')}
+              </button>
+            </>
+          )}
+        </div>
+      </header>
+      <main id="main">{main}</main>
+    </I18nContext.Provider>
+  );
+}
+
+function Page(props: { path: string; me: Me }) {
+  const { t } = useI18n();
+  const { path, me } = props;
+  useEffect(() => {
+    if (path === '/' || path === '/signin') navigate('/bots', { replace: true });
+  }, [path]);
+  if (path === '/' || path === '/signin' || path === '/bots') return <BotsPage me={me} />;
+  const bot = /^\/bots\/([0-9a-f-]{36})$/.exec(path);
+  if (bot) return <BotPage id={bot[1]!} />;
+  if (path === '/backtest') return <BacktestPage me={me} />;
+  if (path === '/profit') return <ProfitPage />;
+  if (path === '/plan') return <PlanPage me={me} />;
+  return <p class="empty">{t('notFoundPage', { path })}</p>;
+}

@@ -1,0 +1,245 @@
+import {
+  CandlestickSeries,
+  ColorType,
+  createChart,
+  createSeriesMarkers,
+  HistogramSeries,
+  LineSeries,
+  LineStyle,
+  type IChartApi,
+  type SeriesMarker,
+  type Time,
+  type UTCTimestamp,
+} from 'lightweight-charts';
+import type { Candles } from './api.ts';
+import type { Locale } from './i18n.ts';
+
+// Charts with TradingView's lightweight-charts (canvas, ~45 KB gzip): a price chart with
+// candles and volume, RSI and MACD in panes below it and the trades as markers; a line chart
+// for equity (and its drawdown) and profit bars. Times are drawn in the person's time zone.
+
+export const COLORS = {
+  up: '#16a34a',
+  down: '#dc2626',
+  buy: '#2563eb',
+  sell: '#ea580c',
+  line: '#7c3aed',
+  signal: '#f59e0b',
+  grid: 'rgba(127, 127, 127, 0.15)',
+  text: '#6b7280',
+};
+
+export const toTime = (iso: string | number): UTCTimestamp => Math.floor(new Date(iso).getTime() / 1000) as UTCTimestamp;
+
+function baseChart(container: HTMLElement, locale: Locale, height: number): IChartApi {
+  const time = new Intl.DateTimeFormat(locale.language, { timeZone: locale.timeZone, dateStyle: 'short', timeStyle: 'short' });
+  const day = new Intl.DateTimeFormat(locale.language, { timeZone: locale.timeZone, day: '2-digit', month: 'short' });
+  const hour = new Intl.DateTimeFormat(locale.language, { timeZone: locale.timeZone, hour: '2-digit', minute: '2-digit' });
+  const price = new Intl.NumberFormat(locale.language, { maximumFractionDigits: 4 });
+  return createChart(container, {
+    height,
+    autoSize: true,
+    layout: {
+      background: { type: ColorType.Solid, color: 'transparent' },
+      textColor: COLORS.text,
+      fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',
+      attributionLogo: false,
+      panes: { separatorColor: COLORS.grid },
+    },
+    grid: { vertLines: { color: COLORS.grid }, horzLines: { color: COLORS.grid } },
+    localization: {
+      locale: locale.language,
+      timeFormatter: (t: Time) => time.format(new Date((t as number) * 1000)),
+      priceFormatter: (p: number) => price.format(p),
+    },
+    timeScale: {
+      timeVisible: true,
+      secondsVisible: false,
+      // Tick marks in the person's time zone too: a day's mark shows the date, others the hour.
+      tickMarkFormatter: (t: Time, type: number) => {
+        const date = new Date((t as number) * 1000);
+        return type <= 2 ? day.format(date) : hour.format(date);
+      },
+    },
+  });
+}
+
+export interface TradeMark {
+  readonly time: string;
+  readonly side: 'buy' | 'sell';
+  readonly price: number;
+  readonly text: string;
+}
+
+export interface PriceLine {
+  readonly price: number;
+  readonly title: string;
+  readonly color: string;
+}
+
+/** The bar a moment falls in (a marker must sit on a bar's time). */
+function barTimeOf(times: readonly number[], at: number): number | undefined {
+  let lo = 0;
+  let hi = times.length - 1;
+  if (hi < 0 || at < times[0]!) return undefined;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (times[mid]! <= at) lo = mid;
+    else hi = mid - 1;
+  }
+  return times[lo];
+}
+
+/** Candles + volume, then RSI and MACD panes; trade markers and price lines on the candles. Returns a disposer. */
+export function drawPriceChart(
+  container: HTMLElement,
+  locale: Locale,
+  data: Candles,
+  marks: readonly TradeMark[],
+  lines: readonly PriceLine[] = [],
+): () => void {
+  const chart = baseChart(container, locale, 560);
+  const candles = chart.addSeries(CandlestickSeries, {
+    upColor: COLORS.up,
+    downColor: COLORS.down,
+    wickUpColor: COLORS.up,
+    wickDownColor: COLORS.down,
+    borderVisible: false,
+  });
+  const times = data.candles.map((c) => toTime(c.time));
+  candles.setData(data.candles.map((c, i) => ({ time: times[i]!, open: c.open, high: c.high, low: c.low, close: c.close })));
+  const volume = chart.addSeries(HistogramSeries, { priceScaleId: 'volume', priceFormat: { type: 'volume' }, lastValueVisible: false });
+  chart.priceScale('volume').applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
+  volume.setData(
+    data.candles.map((c, i) => ({
+      time: times[i]!,
+      value: c.volume,
+      color: c.close >= c.open ? 'rgba(22,163,74,0.35)' : 'rgba(220,38,38,0.35)',
+    })),
+  );
+
+  const markers: SeriesMarker<Time>[] = [];
+  for (const mark of marks) {
+    const at = barTimeOf(times, toTime(mark.time));
+    if (at === undefined || toTime(mark.time) > times[times.length - 1]! + 86_400) continue;
+    markers.push({
+      time: at as UTCTimestamp,
+      position: mark.side === 'buy' ? 'belowBar' : 'aboveBar',
+      shape: mark.side === 'buy' ? 'arrowUp' : 'arrowDown',
+      color: mark.side === 'buy' ? COLORS.buy : COLORS.sell,
+      text: mark.text,
+    });
+  }
+  markers.sort((a, b) => (a.time as number) - (b.time as number));
+  createSeriesMarkers(candles, markers);
+  for (const line of lines) {
+    candles.createPriceLine({
+      price: line.price,
+      color: line.color,
+      lineWidth: 1,
+      lineStyle: LineStyle.Dashed,
+      axisLabelVisible: true,
+      title: line.title,
+    });
+  }
+
+  const rsi = data.indicators.rsi;
+  if (rsi) {
+    const series = chart.addSeries(
+      LineSeries,
+      { color: COLORS.line, lineWidth: 1, title: `RSI(${rsi.period})`, priceLineVisible: false },
+      1,
+    );
+    series.setData(rsi.values.flatMap((v, i) => (v === null ? [] : [{ time: times[i]!, value: v }])));
+    for (const level of [30, 70])
+      series.createPriceLine({
+        price: level,
+        color: COLORS.text,
+        lineWidth: 1,
+        lineStyle: LineStyle.Dotted,
+        axisLabelVisible: false,
+        title: '',
+      });
+  }
+  const macd = data.indicators.macd;
+  if (macd) {
+    const pane = rsi ? 2 : 1;
+    const histogram = chart.addSeries(HistogramSeries, { priceLineVisible: false, lastValueVisible: false }, pane);
+    const line = chart.addSeries(
+      LineSeries,
+      { color: COLORS.buy, lineWidth: 1, title: `MACD(${macd.fast}, ${macd.slow}, ${macd.signal})`, priceLineVisible: false },
+      pane,
+    );
+    const signal = chart.addSeries(
+      LineSeries,
+      { color: COLORS.signal, lineWidth: 1, priceLineVisible: false, lastValueVisible: false },
+      pane,
+    );
+    const points = macd.values.flatMap((v, i) => (v === null ? [] : [{ time: times[i]!, v }]));
+    histogram.setData(
+      points.map(({ time, v }) => ({ time, value: v.histogram, color: v.histogram >= 0 ? 'rgba(22,163,74,0.6)' : 'rgba(220,38,38,0.6)' })),
+    );
+    line.setData(points.map(({ time, v }) => ({ time, value: v.macd })));
+    signal.setData(points.map(({ time, v }) => ({ time, value: v.signal })));
+  }
+  const panes = chart.panes();
+  panes[0]?.setHeight(320);
+  for (const pane of panes.slice(1)) pane.setHeight(110);
+  chart.timeScale().fitContent();
+  return () => chart.remove();
+}
+
+/** Equity over time, and in a pane below it the drawdown from the running peak (in percent, ≤ 0). */
+export function drawEquityChart(
+  container: HTMLElement,
+  locale: Locale,
+  curve: readonly { time: string; equity: number }[],
+  labels: { equity: string; drawdown: string },
+): () => void {
+  const chart = baseChart(container, locale, 300);
+  const equity = chart.addSeries(LineSeries, { color: COLORS.buy, lineWidth: 2, title: labels.equity });
+  const drawdown = chart.addSeries(
+    LineSeries,
+    { color: COLORS.down, lineWidth: 1, title: labels.drawdown, priceFormat: { type: 'percent' } },
+    1,
+  );
+  const points: { time: UTCTimestamp; value: number }[] = [];
+  const dd: { time: UTCTimestamp; value: number }[] = [];
+  let peak = Number.NEGATIVE_INFINITY;
+  let last = Number.NEGATIVE_INFINITY;
+  for (const p of curve) {
+    const time = toTime(p.time);
+    if (time <= last) continue; // one point per second at most, in order
+    last = time;
+    peak = Math.max(peak, p.equity);
+    points.push({ time, value: p.equity });
+    dd.push({ time, value: peak > 0 ? ((p.equity - peak) / peak) * 100 : 0 });
+  }
+  equity.setData(points);
+  drawdown.setData(dd);
+  chart.panes()[0]?.setHeight(200);
+  chart.panes()[1]?.setHeight(90);
+  chart.timeScale().fitContent();
+  return () => chart.remove();
+}
+
+/** Profit per period as bars (days as calendar days, not shifted by the time zone). */
+export function drawProfitBars(
+  container: HTMLElement,
+  locale: Locale,
+  rows: readonly { start: string; profitQuote: number }[],
+): () => void {
+  const chart = baseChart(container, locale, 220);
+  chart.applyOptions({
+    localization: { timeFormatter: (t: Time) => (typeof t === 'string' ? t : String(t)) },
+    timeScale: { timeVisible: false, tickMarkFormatter: undefined },
+  });
+  const bars = chart.addSeries(HistogramSeries, { priceLineVisible: false });
+  bars.setData(
+    [...rows]
+      .sort((a, b) => a.start.localeCompare(b.start))
+      .map((r) => ({ time: r.start as Time, value: r.profitQuote, color: r.profitQuote >= 0 ? COLORS.up : COLORS.down })),
+  );
+  chart.timeScale().fitContent();
+  return () => chart.remove();
+}

@@ -1,0 +1,121 @@
+import type { ComponentChildren } from 'preact';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { ApiError, NetworkError } from './api.ts';
+import { useI18n, type I18n } from './i18n.ts';
+
+/** An error from the API (or no server at all) in words. */
+export function errorText(i18n: I18n, error: unknown): string {
+  if (error instanceof NetworkError) return i18n.t('errorNetwork');
+  if (error instanceof ApiError) return error.status === 401 ? i18n.t('errorSession') : error.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+export type Async<T> = { state: 'loading' } | { state: 'error'; error: unknown } | { state: 'ready'; value: T };
+
+/** Loads once per change of `deps`; `reload` loads again (keeping the old value on screen meanwhile). */
+export function useAsync<T>(load: () => Promise<T>, deps: readonly unknown[]): [Async<T>, () => void] {
+  const [result, setResult] = useState<Async<T>>({ state: 'loading' });
+  const [round, setRound] = useState(0);
+  // The caller names what the load depends on (`deps`).
+  useEffect(() => {
+    let current = true;
+    load().then(
+      (value) => current && setResult({ state: 'ready', value }),
+      (error: unknown) => current && setResult({ state: 'error', error }),
+    );
+    return () => {
+      current = false;
+    };
+  }, [...deps, round]);
+  const reload = useCallback(() => setRound((n) => n + 1), []);
+  return [result, reload];
+}
+
+export function Loading() {
+  const { t } = useI18n();
+  return (
+    <p class="loading" role="status" aria-live="polite">
+      {t('loading')}
+    </p>
+  );
+}
+
+export function ErrorBox(props: { error: unknown; retry?: () => void }) {
+  const i18n = useI18n();
+  return (
+    <div class="error" role="alert">
+      <strong>{i18n.t('errorTitle')}:</strong> {errorText(i18n, props.error)}
+      {props.retry && (
+        <button type="button" class="secondary" onClick={props.retry}>
+          {i18n.t('retry')}
+        </button>
+      )}
+    </div>
+  );
+}
+
+/** Shows `children` when ready; loading and errors (with a retry) otherwise. */
+export function AsyncView<T>(props: { value: Async<T>; retry?: () => void; children: (value: T) => ComponentChildren }) {
+  if (props.value.state === 'loading') return <Loading />;
+  if (props.value.state === 'error') return <ErrorBox error={props.value.error} {...(props.retry ? { retry: props.retry } : {})} />;
+  return <>{props.children(props.value.value)}</>;
+}
+
+/** A modal confirmation (the browser's <dialog>: focus kept inside, Escape cancels). */
+export function ConfirmDialog(props: {
+  title: string;
+  children: ComponentChildren;
+  confirmLabel: string;
+  danger?: boolean;
+  onConfirm: () => Promise<void> | void;
+  onClose: () => void;
+}) {
+  const { t } = useI18n();
+  const ref = useRef<HTMLDialogElement>(null);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    const dialog = ref.current;
+    if (dialog && !dialog.open) dialog.showModal();
+    return () => dialog?.close();
+  }, []);
+  return (
+    <dialog ref={ref} class="confirm" aria-labelledby="confirm-title" onClose={props.onClose} onCancel={props.onClose}>
+      <h2 id="confirm-title">{props.title}</h2>
+      <div class="confirm-body">{props.children}</div>
+      <div class="actions">
+        <button type="button" class="secondary" onClick={props.onClose} disabled={busy}>
+          {t('cancel')}
+        </button>
+        <button
+          type="button"
+          class={props.danger ? 'danger' : 'primary'}
+          disabled={busy}
+          onClick={async () => {
+            setBusy(true);
+            try {
+              await props.onConfirm();
+            } finally {
+              setBusy(false);
+              props.onClose();
+            }
+          }}
+        >
+          {props.confirmLabel}
+        </button>
+      </div>
+    </dialog>
+  );
+}
+
+export function StatusBadge(props: { status: string }) {
+  const { t } = useI18n();
+  const key = `status_${props.status}` as Parameters<I18n['t']>[0];
+  const label = t(key);
+  return <span class={`badge status-${props.status}`}>{label === key ? props.status : label}</span>;
+}
+
+/** A positive number green, a negative one red; the text as given. */
+export function Signed(props: { value: number | string | null | undefined; children: ComponentChildren }) {
+  const n = props.value === null || props.value === undefined ? 0 : Number(props.value);
+  return <span class={n > 0 ? 'gain' : n < 0 ? 'loss' : undefined}>{props.children}</span>;
+}

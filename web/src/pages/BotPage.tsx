@@ -1,0 +1,215 @@
+import { useMemo, useState } from 'preact/hooks';
+import { api, type BotDetails, type Trade } from '../api.ts';
+import type { PriceLine, TradeMark } from '../chart.ts';
+import { COLORS } from '../chart.ts';
+import { PriceChart } from '../charts.tsx';
+import { AsyncView, ErrorBox, Signed, StatusBadge, useAsync } from '../components.tsx';
+import { formatDateTime, formatPrice, formatQuote, useI18n } from '../i18n.ts';
+import { Link } from '../router.tsx';
+import { BotActions } from './BotActions.tsx';
+import { TradesTable } from './TradesTable.tsx';
+
+const TIMEFRAME_MS: Record<string, number> = { '1m': 60e3, '5m': 300e3, '15m': 900e3, '1h': 3600e3, '4h': 14400e3, '1d': 86400e3 };
+/** Bars drawn on a bot's chart (the API's default window): about 2 days of 5m, 3 weeks of 1h. */
+const CHART_BARS = 500;
+
+/**
+ * The window of the chart: up to now for a running bot; for a stopped one, ending a few bars
+ * after its last trade (its history, not an empty today).
+ */
+function chartRange(details: BotDetails, trades: readonly Trade[]): { from?: string; to?: string } {
+  if (details.bot.status === 'running' || trades.length === 0) return {};
+  const barMs = TIMEFRAME_MS[details.bot.timeframe] ?? 3600e3;
+  const last = Math.max(...trades.map((tr) => Date.parse(tr.closedAt ?? tr.openedAt)));
+  const to = Math.min(Date.now(), last + 20 * barMs);
+  return { from: new Date(to - CHART_BARS * barMs).toISOString(), to: new Date(to).toISOString() };
+}
+
+export function BotPage(props: { id: string }) {
+  const i18n = useI18n();
+  const { t } = i18n;
+  const [notice, setNotice] = useState<{ text: string; error: boolean } | null>(null);
+  const [older, setOlder] = useState<Trade[]>([]);
+  const [page, reload] = useAsync(async () => {
+    const [details, trades] = await Promise.all([api.bot(props.id), api.trades(props.id, { limit: 500 })]);
+    return { details, trades };
+  }, [props.id]);
+  const [symbol, setSymbol] = useState<string | null>(null);
+
+  return (
+    <section>
+      <p>
+        <Link href="/bots">{t('backToBots')}</Link>
+      </p>
+      {notice && (
+        <p class={notice.error ? 'error' : 'notice'} role={notice.error ? 'alert' : 'status'}>
+          {notice.text}
+        </p>
+      )}
+      <AsyncView value={page} retry={reload}>
+        {({ details, trades }) => {
+          const { bot } = details;
+          const allTrades = [...trades.trades, ...older];
+          const shown = symbol ?? bot.symbols[0] ?? 'BTC/USDT';
+          const nextBefore = older.length > 0 ? null : trades.nextBefore;
+          return (
+            <>
+              <header class="bot-header">
+                <h1>{t('botTitle', { name: bot.name })}</h1>
+                <StatusBadge status={bot.status} />
+                <span class="muted">
+                  {bot.strategy} · {bot.symbols.join(', ')} · {bot.timeframe} · {t(`mode_${bot.mode}` as 'mode_paper')}
+                  {bot.owner ? ` · ${bot.owner}` : ''}
+                </span>
+                <BotActions
+                  bot={bot}
+                  openPositions={details.positions.length}
+                  onDone={(text, error) => {
+                    setNotice({ text, error: error === true });
+                    reload();
+                  }}
+                />
+              </header>
+              <p class="summary">
+                {t('summaryTrades', {
+                  closed: details.trades.closed,
+                  wins: details.trades.wins,
+                  profit: formatQuote(i18n, details.trades.profitQuote, { signed: true }),
+                })}
+              </p>
+              {bot.symbols.length > 1 && (
+                <label class="inline">
+                  {t('symbol')}{' '}
+                  <select value={shown} onChange={(e) => setSymbol(e.currentTarget.value)}>
+                    {bot.symbols.map((s) => (
+                      <option key={s}>{s}</option>
+                    ))}
+                  </select>
+                </label>
+              )}
+              <BotChart details={details} trades={allTrades} symbol={shown} />
+              {details.positions.length > 0 && (
+                <>
+                  <h2>{t('positionsTitle')}</h2>
+                  <div class="table-wrap">
+                    <table>
+                      <thead>
+                        <tr>
+                          <th scope="col">{t('colPair')}</th>
+                          <th scope="col" class="num">
+                            {t('colAmount')}
+                          </th>
+                          <th scope="col" class="num">
+                            {t('colEntry')}
+                          </th>
+                          <th scope="col" class="num">
+                            {t('colStopLoss')}
+                          </th>
+                          <th scope="col" class="num">
+                            {t('colTakeProfit')}
+                          </th>
+                          <th scope="col">{t('colOpened')}</th>
+                        </tr>
+                      </thead>
+                      <tbody>
+                        {details.positions.map((p) => (
+                          <tr key={p.symbol}>
+                            <td data-label={t('colPair')}>{p.symbol}</td>
+                            <td data-label={t('colAmount')} class="num">
+                              {p.amountBase}
+                            </td>
+                            <td data-label={t('colEntry')} class="num">
+                              {formatPrice(i18n, p.entryPriceQuote)}
+                            </td>
+                            <td data-label={t('colStopLoss')} class="num">
+                              {formatPrice(i18n, p.stopLossQuote)}
+                            </td>
+                            <td data-label={t('colTakeProfit')} class="num">
+                              {formatPrice(i18n, p.takeProfitQuote)}
+                            </td>
+                            <td data-label={t('colOpened')}>{formatDateTime(i18n, p.openedAt)}</td>
+                          </tr>
+                        ))}
+                      </tbody>
+                    </table>
+                  </div>
+                </>
+              )}
+              <h2>
+                {t('tradesTitle')}{' '}
+                <Signed value={details.trades.profitQuote}>
+                  <span class="small">({formatQuote(i18n, details.trades.profitQuote, { signed: true })})</span>
+                </Signed>
+              </h2>
+              <TradesTable
+                trades={allTrades}
+                filename={`trades-${bot.name.replace(/[^\w.-]+/g, '-')}.csv`}
+                more={
+                  nextBefore
+                    ? () =>
+                        void api.trades(props.id, { limit: 500, before: nextBefore }).then(
+                          (next) => setOlder(next.trades),
+                          (error: unknown) => setNotice({ text: String(error), error: true }),
+                        )
+                    : undefined
+                }
+              />
+            </>
+          );
+        }}
+      </AsyncView>
+    </section>
+  );
+}
+
+function BotChart(props: { details: BotDetails; trades: readonly Trade[]; symbol: string }) {
+  const i18n = useI18n();
+  const { t } = i18n;
+  const { bot } = props.details;
+  const range = useMemo(() => chartRange(props.details, props.trades), [props.details, props.trades]);
+  const [candles, reload] = useAsync(
+    () => api.candles({ symbol: props.symbol, timeframe: bot.timeframe, indicators: 'rsi,macd', ...range }),
+    [props.symbol, bot.timeframe, range.from, range.to],
+  );
+  const marks = useMemo<TradeMark[]>(
+    () =>
+      props.trades
+        .filter((tr) => tr.symbol === props.symbol)
+        .flatMap((tr) => [
+          { time: tr.openedAt, side: 'buy' as const, price: Number(tr.openPriceQuote), text: t('markerBuy') },
+          ...(tr.closedAt && tr.closePriceQuote
+            ? [{ time: tr.closedAt, side: 'sell' as const, price: Number(tr.closePriceQuote), text: t('markerSell') }]
+            : []),
+        ]),
+    [props.trades, props.symbol, i18n.language],
+  );
+  const lines = useMemo<PriceLine[]>(
+    () =>
+      props.details.positions
+        .filter((p) => p.symbol === props.symbol)
+        .flatMap((p) => [
+          { price: Number(p.entryPriceQuote), title: t('entryLine'), color: COLORS.buy },
+          ...(p.stopLossQuote ? [{ price: Number(p.stopLossQuote), title: t('stopLossLine'), color: COLORS.down }] : []),
+          ...(p.takeProfitQuote ? [{ price: Number(p.takeProfitQuote), title: t('takeProfitLine'), color: COLORS.up }] : []),
+        ]),
+    [props.details, props.symbol, i18n.language],
+  );
+  return (
+    <figure class="chart-figure">
+      <figcaption>{t('chartTitle', { symbol: props.symbol, timeframe: bot.timeframe })}</figcaption>
+      {candles.state === 'error' ? (
+        <ErrorBox error={candles.error} retry={reload} />
+      ) : (
+        <AsyncView value={candles}>
+          {(data) =>
+            data.candles.length === 0 ? (
+              <p class="empty">{t('chartEmpty', { symbol: props.symbol, timeframe: bot.timeframe })}</p>
+            ) : (
+              <PriceChart data={data} marks={marks} lines={lines} label={t('chartLabel')} />
+            )
+          }
+        </AsyncView>
+      )}
+    </figure>
+  );
+}

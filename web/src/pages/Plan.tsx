@@ -1,0 +1,101 @@
+import { useState } from 'preact/hooks';
+import { api, type Me } from '../api.ts';
+import { AsyncView, errorText, useAsync } from '../components.tsx';
+import { formatBrl, formatDate, useI18n } from '../i18n.ts';
+
+export function PlanPage(props: { me: Me }) {
+  const i18n = useI18n();
+  const { t } = i18n;
+  const [plan, reload] = useAsync(() => api.plan(), []);
+  const [billingError, setBillingError] = useState<string | null>(null);
+  if (props.me.kind !== 'trader')
+    return (
+      <section>
+        <h1>{t('planTitle')}</h1>
+        <p class="empty">{t('staffNoPlan')}</p>
+      </section>
+    );
+  const billing = async (which: 'checkout' | 'portal') => {
+    setBillingError(null);
+    try {
+      const { url } = which === 'checkout' ? await api.billingCheckout() : await api.billingPortal();
+      window.location.assign(url);
+    } catch (error) {
+      setBillingError(
+        error instanceof Error && 'status' in error && (error as { status: number }).status === 404
+          ? t('billingUnavailable')
+          : errorText(i18n, error),
+      );
+    }
+  };
+  return (
+    <section>
+      <h1>{t('planTitle')}</h1>
+      <AsyncView value={plan} retry={reload}>
+        {(p) => (
+          <>
+            <dl class="metrics">
+              <div class="metric">
+                <dt>{t('planName')}</dt>
+                <dd>{p.name}</dd>
+              </div>
+              <div class="metric">
+                <dt>{t('planPrice')}</dt>
+                <dd>
+                  {t('perMonth', { price: formatBrl(i18n, p.monthlyPriceCents) })}
+                  <br />
+                  <span class="small">{t('perYear', { price: formatBrl(i18n, p.yearlyPriceCents) })}</span>
+                </dd>
+              </div>
+              <div class="metric">
+                <dt>{t('planStatus')}</dt>
+                <dd>
+                  {p.subscription.status}
+                  {p.subscription.renewsAt && (
+                    <>
+                      <br />
+                      <span class="small">
+                        {p.subscription.cancelAtPeriodEnd
+                          ? t('planCancels', { date: formatDate(i18n, p.subscription.renewsAt) })
+                          : t('planRenews', { date: formatDate(i18n, p.subscription.renewsAt) })}
+                      </span>
+                    </>
+                  )}
+                </dd>
+              </div>
+              <div class="metric">
+                <dt>{t('limitBots')}</dt>
+                <dd>{p.limits.botsAllowed}</dd>
+              </div>
+              <div class="metric">
+                <dt>{t('limitLive')}</dt>
+                <dd>{p.limits.liveTradingAllowed ? t('yes') : t('no')}</dd>
+              </div>
+              <div class="metric">
+                <dt>{t('limitBacktests')}</dt>
+                <dd>{p.limits.backtestsPerDay}</dd>
+              </div>
+              <div class="metric">
+                <dt>{t('limitSymbols')}</dt>
+                <dd>{p.limits.symbolsPerBot}</dd>
+              </div>
+            </dl>
+            <div class="actions">
+              <button type="button" class="primary" onClick={() => void billing('checkout')}>
+                {t('upgrade')}
+              </button>
+              <button type="button" class="secondary" onClick={() => void billing('portal')}>
+                {t('managePlan')}
+              </button>
+            </div>
+            {billingError && (
+              <p class="error" role="alert">
+                {billingError}
+              </p>
+            )}
+          </>
+        )}
+      </AsyncView>
+    </section>
+  );
+}
