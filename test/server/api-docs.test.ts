@@ -51,6 +51,13 @@ describe('the OpenAPI document and /api/docs', () => {
         'get /api/v1/bots',
         'get /api/v1/bots/{id}',
         'get /api/v1/plan',
+        'get /api/v1/approvals',
+        'post /api/v1/agents/{agent}/ask',
+        'get /api/v1/reports/executive',
+        'get /api/v1/kpis',
+        'get /api/v1/audit',
+        'post /api/v1/audit/verify',
+        'get /api/v1/status',
       ]),
     );
   });

@@ -441,3 +441,31 @@ describe.each(testDrivers)('staff routes on %s', (driver) => {
     );
   });
 });
+
+describe('staff routes on a server without the agents or the deployment status', () => {
+  let api: ApiFixture;
+  let ceo: string;
+  beforeAll(async () => {
+    api = await apiFixture('pglite', { traders: 2 });
+    ceo = await api.signIn(api.signIns[0]!.email, api.signIns[0]!.password);
+  });
+  afterAll(async () => {
+    await api?.dispose();
+  });
+
+  it('answers 503 in the error shape, after the policy (a refused person still gets 403)', async () => {
+    for (const [method, path, body] of [
+      ['POST', '/api/v1/agents/ceo/ask', { message: 'qual o MRR?' }],
+      ['GET', '/api/v1/reports/executive', undefined],
+      ['GET', '/api/v1/status', undefined],
+    ] as const) {
+      const response = await api.request(path, { method, cookie: ceo, ...(body ? { body: JSON.stringify(body) } : {}) });
+      expect(response.status, path).toBe(503);
+      expect(((await response.json()) as ErrorBody).error.category, path).toBe('unavailable');
+    }
+    const trader = await api.signIn(api.signIns[1]!.email, api.signIns[1]!.password, '198.51.100.99');
+    expect((await api.request('/api/v1/status', { cookie: trader })).status).toBe(403);
+    // The routes that need neither still answer.
+    expect((await api.request('/api/v1/kpis', { cookie: ceo })).status).toBe(200);
+  });
+});
