@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { departments, notifications, type Database } from '../db/index.ts';
 import { deliveryChannels } from './channel.ts';
 import { parsePayload, type NotificationType } from './templates.ts';
+import { announceQueued } from './web-events.ts';
 
 // The one way into the outbox: every producer (workflows, billing, trading, the doors) queues
 // through enqueueNotification, so every payload is checked against its type's schema here.
@@ -47,6 +48,7 @@ export async function enqueueNotification(db: Database, input: EnqueueNotificati
     )
     .onConflictDoNothing()
     .returning({ id: notifications.id, channel: notifications.channel });
+  if (rows.length > 0) announceQueued();
   const first = rows.find((row) => row.channel === deliveryChannels()[0]) ?? rows[0];
   return first ? { id: first.id, created: true } : { id: null, created: false };
 }

@@ -1,9 +1,9 @@
 // Notifications: what people are told, in their language, through whichever channel reaches
 // them. Below the workflows, billing and trading (which produce notifications) and the doors
-// (Telegram delivers them; the web events stream and e-mail later): this layer knows none of
-// them. Producers queue with enqueueNotification (payloads checked against their type); a
-// channel plugs into the outbox (claims, leases, retries, digests, preferences, the delivery
-// journal) through the NotificationChannel interface.
+// (Telegram delivers them, the web events stream reads them as they are queued — web-events.ts —,
+// e-mail later): this layer knows none of them. Producers queue with enqueueNotification
+// (payloads checked against their type); a channel plugs into the outbox (claims, leases,
+// retries, digests, preferences, the delivery journal) through the NotificationChannel interface.
 export { enqueueNotification, type EnqueueNotificationInput } from './enqueue.ts';
 export { queuedNotificationId, outboxCounts } from './status.ts';
 export { setNotificationPreference, getNotificationPreferences, levelFor, preferenceTypeSchema } from './preferences.ts';
@@ -23,6 +23,7 @@ export {
   type RenderedMessage,
 } from './templates.ts';
 export { escapeHtml, splitPair } from './format.ts';
+export { notificationsQueuedAfter, outboxClock, onNotificationQueued, type QueuedNotification } from './web-events.ts';
 export { NotificationOutbox, type NotificationOutboxOptions, type OutboxReport, type Outcome } from './outbox.ts';
 export {
   registerChannel,

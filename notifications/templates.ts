@@ -64,6 +64,24 @@ export const payloadSchemas = {
     reason: z.string().max(500),
   }),
   bot_paused: z.object({ botId: uuidish, botName: z.string().max(200).optional(), reason: z.string().max(500) }),
+  /** A bot started or stopped by a person or an agent (trading/bots.ts); the runner's own pauses are bot_paused. */
+  bot_status: z.object({
+    botId: uuidish,
+    botName: z.string().max(200).optional(),
+    previousStatus: z.string().max(40),
+    status: z.string().max(40),
+  }),
+  /** A queued backtest (POST /api/v1/backtests) finished: its headline figures, or why it failed. */
+  backtest_finished: z.object({
+    backtestId: uuidish,
+    strategy: z.string().max(100),
+    symbol: z.string().min(1).max(40),
+    timeframe: z.string().max(10),
+    status: z.enum(['succeeded', 'failed']),
+    totalReturnPct: decimal.optional(),
+    trades: z.number().int().nonnegative().optional(),
+    error: z.string().max(1000).optional(),
+  }),
   security_alert: z.object({
     severity: z.enum(['low', 'medium', 'high', 'critical']),
     title: z.string().min(1).max(200),
@@ -329,6 +347,27 @@ export const renderers: { [T in NotificationType]: Renderer<T> } = {
     const [ptText, enText] = DECISIONS[p.decision]!;
     const by = p.decidedBy ? (pt(locale) ? ` por ${h(p.decidedBy)}` : ` by ${h(p.decidedBy)}`) : '';
     return html([`<b>${pt(locale) ? ptText : enText}</b>${by}`, h(p.summary), ...(p.note ? [`“${h(p.note)}”`] : [])].join('\n'));
+  },
+  bot_status: (p, locale) => {
+    const running = p.status === 'running';
+    const icon = running ? '▶️' : '⏹️';
+    return html(
+      pt(locale)
+        ? `${icon} Robô ${botLabel(p)} ${running ? '<b>iniciado</b>' : p.status === 'stopped' ? '<b>parado</b>' : `agora <b>${h(p.status)}</b>`}`
+        : `${icon} Bot ${botLabel(p)} ${running ? '<b>started</b>' : p.status === 'stopped' ? '<b>stopped</b>' : `now <b>${h(p.status)}</b>`}`,
+    );
+  },
+  backtest_finished: (p, locale) => {
+    const what = `${h(p.strategy)} — ${h(p.symbol)} ${h(p.timeframe)}`;
+    if (p.status === 'failed')
+      return html(
+        [pt(locale) ? '⚠️ <b>Backtest falhou</b>' : '⚠️ <b>Backtest failed</b>', what, ...(p.error ? [h(p.error)] : [])].join('\n'),
+      );
+    const figures = [
+      ...(p.totalReturnPct !== undefined ? [`${pt(locale) ? 'Retorno' : 'Return'}: <b>${formatPct(p.totalReturnPct, locale)}</b>`] : []),
+      ...(p.trades !== undefined ? [`${pt(locale) ? 'Operações' : 'Trades'}: ${p.trades}`] : []),
+    ];
+    return html([pt(locale) ? '🧪 <b>Backtest concluído</b>' : '🧪 <b>Backtest finished</b>', what, ...figures].join('\n'));
   },
   chart: (p, locale) =>
     html(

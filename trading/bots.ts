@@ -13,6 +13,7 @@ import {
   type TenantScope,
 } from '../db/index.ts';
 import { splitSymbol } from './exchange/types.ts';
+import { notifyBotStatus } from './runner/notify.ts';
 
 export type TradingMode = 'paper' | 'live';
 
@@ -105,23 +106,29 @@ export async function startBot(db: Database, scope: TenantScope, botId: string):
     throw new BotControlError('This bot is frozen by Security; it cannot be started until the freeze is lifted.');
   const entitlement = await checkBotStart(db, scope, bot);
   if (!entitlement.allowed) throw new BotControlError(entitlement.reason, entitlement.upgradeTo);
-  const [started] = await db
-    .update(bots)
-    .set({ status: 'running', startedAt: new Date(), lastError: null, updatedAt: new Date() })
-    .where(and(eq(bots.id, bot.id), eq(bots.tenantId, scope.tenantId)))
-    .returning();
-  return started!;
+  return db.transaction(async (tx) => {
+    const [started] = await tx
+      .update(bots)
+      .set({ status: 'running', startedAt: new Date(), lastError: null, updatedAt: new Date() })
+      .where(and(eq(bots.id, bot.id), eq(bots.tenantId, scope.tenantId)))
+      .returning();
+    await notifyBotStatus(tx, started!, bot.status, 'running');
+    return started!;
+  });
 }
 
 export async function stopBot(db: Database, scope: TenantScope, botId: string): Promise<typeof bots.$inferSelect> {
   const bot = await getScoped(db, scope, bots, botId);
   if (!bot) throw new BotControlError(`No bot ${botId} in this account.`);
-  const [stopped] = await db
-    .update(bots)
-    .set({ status: 'stopped', stoppedAt: new Date(), updatedAt: new Date() })
-    .where(and(eq(bots.id, bot.id), eq(bots.tenantId, scope.tenantId)))
-    .returning();
-  return stopped!;
+  return db.transaction(async (tx) => {
+    const [stopped] = await tx
+      .update(bots)
+      .set({ status: 'stopped', stoppedAt: new Date(), updatedAt: new Date() })
+      .where(and(eq(bots.id, bot.id), eq(bots.tenantId, scope.tenantId)))
+      .returning();
+    if (bot.status !== 'stopped') await notifyBotStatus(tx, stopped!, bot.status, 'stopped');
+    return stopped!;
+  });
 }
 
 /** The kill switch: on when the environment forces it, or when staff set `trading.kill_switch`. */

@@ -36,6 +36,8 @@ import { apiHardening, type ApiLimits } from './hardening.ts';
 import { idempotency } from './idempotency.ts';
 import { registerPrivacyRoutes } from './privacy-routes.ts';
 import { registerTraderRoutes } from './trader-routes.ts';
+import { registerEventRoutes } from './events.ts';
+import { LiveEvents } from './live-events.ts';
 import { registerStaffRoutes } from './staff-routes.ts';
 
 // /api/v1 (issue 16): every route declared with zod request and response schemas, from which
@@ -60,6 +62,8 @@ export interface ApiDependencies {
   readonly limits?: ApiLimits | undefined;
   /** Where POST /backtests runs its jobs (the `backtests` queue); absent: a job runner in this process. */
   readonly jobs?: Jobs | undefined;
+  /** What GET /events streams (server/api/live-events.ts); absent: a hub on this database and the system clock. */
+  readonly liveEvents?: LiveEvents | undefined;
   /** The agents (POST /agents/{agent}/ask) and their Mastra (the executive report's workflow); absent: those routes answer 503. */
   readonly agents?: AgentRuntime | undefined;
   /** The deployment's status for the system_status tool (GET /status); absent: 503. */
@@ -772,6 +776,12 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
 
   // Personal API keys, the TOTP second factor, deciding approvals (server/api/account-security.ts).
   registerAccountSecurityRoutes({ api, deps, now, requirePerson, toAccounts, clientIp });
+
+  // The person's live events as Server-Sent Events (server/api/events.ts).
+  const hub =
+    deps.liveEvents ??
+    new LiveEvents({ db: deps.db, onError: (err, where) => deps.logger.warn({ err }, `live events: failed ${where}`) });
+  registerEventRoutes({ api, requirePerson, hub });
 
   // A person's data exported and erased (issue 18; server/api/privacy-routes.ts).
   registerPrivacyRoutes({ api, deps, now, requirePerson, callTool, actTool, toolInput, toolOutput });

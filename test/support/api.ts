@@ -10,6 +10,7 @@ import type { Jobs } from '../../jobs/index.ts';
 import { createSecretBox } from '../../secrets/index.ts';
 import { createApp } from '../../server/index.ts';
 import type { ApiLimits } from '../../server/api/hardening.ts';
+import type { LiveEvents } from '../../server/api/live-events.ts';
 import type { OperationsAccess, TradingAccess } from '../../tools/index.ts';
 import type { AgentRuntime } from '../../agents/index.ts';
 import type { Database } from '../../db/index.ts';
@@ -70,6 +71,8 @@ export async function apiFixture(
     operations?: (db: Database) => OperationsAccess;
     /** Billing with a Stripe client (a test's fake Stripe); default: local mode (no Stripe). */
     billing?: (db: TestDatabase['handle']['db']) => BillingService;
+    /** What GET /events streams (a hub on a test's clock); default: one on the system clock. */
+    liveEvents?: (db: TestDatabase['handle']['db']) => LiveEvents;
   } = {},
 ): Promise<ApiFixture> {
   const test = await createTestDatabase(driver);
@@ -102,6 +105,7 @@ export async function apiFixture(
       ...(options.agents ? { agents: options.agents(test.handle.db) } : {}),
       ...(options.operations ? { operations: options.operations(test.handle.db) } : {}),
       ...(options.trading === 'replay' ? { trading: await replayTrading(test, secretBox) } : {}),
+      ...(options.liveEvents ? { liveEvents: options.liveEvents(test.handle.db) } : {}),
     },
   });
   const request: ApiFixture['request'] = (path, init = {}) => {

@@ -3,6 +3,8 @@ import { backtestResults, backtests, type Database, type TenantScope } from '../
 import { loadCachedCandles } from '../market-data/store.ts';
 import { getStrategy } from '../strategies/index.ts';
 import { runBacktest, type BacktestResult } from './engine.ts';
+import { numberToDecimal } from '../../i18n/index.ts';
+import { enqueueNotification } from '../../notifications/index.ts';
 
 // A backtest asked for over the API runs as a job: the request stores it `queued` (so the
 // plan's daily quota counts it at once), a job runs it on the candle cache and stores the
@@ -100,13 +102,41 @@ export async function runQueuedBacktest(
     await db.transaction(async (tx) => {
       await tx.insert(backtestResults).values(backtestResultRow(claimed.id, claimed.tenantId, result, elapsedMs));
       await tx.update(backtests).set({ status: 'succeeded', finishedAt: now() }).where(eq(backtests.id, claimed.id));
+      await notifyFinished(tx, claimed, {
+        status: 'succeeded',
+        totalReturnPct: numberToDecimal(result.totalReturnPct, 4),
+        trades: result.trades,
+      });
     });
     return 'succeeded';
   } catch (error) {
-    await db
-      .update(backtests)
-      .set({ status: 'failed', error: (error as Error).message, finishedAt: now() })
-      .where(eq(backtests.id, claimed.id));
+    const message = (error as Error).message;
+    await db.transaction(async (tx) => {
+      await tx.update(backtests).set({ status: 'failed', error: message, finishedAt: now() }).where(eq(backtests.id, claimed.id));
+      await notifyFinished(tx, claimed, { status: 'failed', error: message.slice(0, 1000) });
+    });
     return 'failed';
   }
+}
+
+/** The person who queued the backtest is told it finished (`backtest_finished`: the web events stream, Telegram). */
+async function notifyFinished(
+  db: Database,
+  backtest: typeof backtests.$inferSelect,
+  outcome: { status: 'succeeded'; totalReturnPct: string; trades: number } | { status: 'failed'; error: string },
+): Promise<void> {
+  if (!backtest.requestedByUserId) return;
+  await enqueueNotification(db, {
+    tenantId: backtest.tenantId,
+    to: { userId: backtest.requestedByUserId },
+    type: 'backtest_finished',
+    payload: {
+      backtestId: backtest.id,
+      strategy: backtest.strategyName,
+      symbol: backtest.symbol,
+      timeframe: backtest.timeframe,
+      ...outcome,
+    },
+    dedupeKey: `backtest_finished:${backtest.id}`,
+  });
 }

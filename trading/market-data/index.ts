@@ -14,7 +14,16 @@ export { candleCacheDir, candleCacheFile, CANDLE_CACHE_VERSION, type CandleCache
 export { detectGaps, inferTimeframeMs, type CandleGap } from './gaps.ts';
 export { msToTimeframe, timeframeSchema, timeframeToMs } from './timeframe.ts';
 export { BUNDLED_CANDLES_DIR, BUNDLED_SYMBOLS, bundledCandles, resampleCandles } from './bundled.ts';
-export { countCachedCandles, loadCachedCandles, syncCandles, upsertCandles, type CandleKey, type SyncReport } from './store.ts';
+export {
+  cachedCandlesAfter,
+  countCachedCandles,
+  loadCachedCandles,
+  syncCandles,
+  upsertCandles,
+  type CachedCandleRow,
+  type CandleKey,
+  type SyncReport,
+} from './store.ts';
 export {
   barsIn,
   downloadCandles,

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, lte, sql } from 'drizzle-orm';
 import { candles, type Database } from '../../db/index.ts';
 import type { MarketDataSource } from '../exchange/types.ts';
 import { allocateCandles, type CandleSeries } from './candles.ts';
@@ -76,6 +76,49 @@ export async function loadCachedCandles(
     series.volume[i] = Number(row.volumeBase);
   });
   return series;
+}
+
+/** One cached bar as exact decimal text (what the web events stream sends for a watched pair). */
+export interface CachedCandleRow {
+  readonly openTimeMs: number;
+  readonly open: string;
+  readonly high: string;
+  readonly low: string;
+  readonly close: string;
+  readonly volumeBase: string;
+}
+
+/**
+ * Cached bars opened after `afterMs`, oldest first, at most `limit`; without `afterMs`, only the
+ * newest bar (where a watcher starts).
+ */
+export async function cachedCandlesAfter(
+  db: Database,
+  key: CandleKey,
+  afterMs: number | undefined,
+  limit = 100,
+): Promise<CachedCandleRow[]> {
+  const rows = await db
+    .select()
+    .from(candles)
+    .where(
+      and(
+        eq(candles.exchange, key.exchange),
+        eq(candles.symbol, key.symbol),
+        eq(candles.timeframe, key.timeframe),
+        afterMs === undefined ? undefined : gt(candles.openTime, new Date(afterMs)),
+      ),
+    )
+    .orderBy(afterMs === undefined ? desc(candles.openTime) : asc(candles.openTime))
+    .limit(afterMs === undefined ? 1 : limit);
+  return rows.map((row) => ({
+    openTimeMs: row.openTime.getTime(),
+    open: row.open,
+    high: row.high,
+    low: row.low,
+    close: row.close,
+    volumeBase: row.volumeBase,
+  }));
 }
 
 export interface SyncReport {

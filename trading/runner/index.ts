@@ -2,7 +2,7 @@ export { BotRunner, StaleOwnerError, tickBots, type BotRunnerDeps, type TickRepo
 export { clientOrderIdFor, forceExitOrderIdFor } from './client-order-id.ts';
 export type { BotEvent } from './events.ts';
 export { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry.ts';
-export { notifyBotEvent } from './notify.ts';
+export { notifyBotEvent, notifyBotStatus } from './notify.ts';
 export {
   runningBots,
   takeOverBot,

@@ -101,3 +101,27 @@ async function latestTrade(db: Database, botId: string, symbol: string, status: 
     .limit(1);
   return trade;
 }
+
+/**
+ * A bot started or stopped (trading/bots.ts): a `bot_status` notice for every active person of
+ * its tenant, queued in the caller's transaction with the status change itself.
+ */
+export async function notifyBotStatus(
+  db: Database,
+  bot: { readonly id: string; readonly tenantId: string; readonly name: string },
+  previousStatus: string,
+  status: string,
+): Promise<void> {
+  const recipients = await db
+    .select({ id: users.id })
+    .from(users)
+    .where(and(eq(users.tenantId, bot.tenantId), eq(users.status, 'active')));
+  for (const user of recipients) {
+    await enqueueNotification(db, {
+      tenantId: bot.tenantId,
+      to: { userId: user.id },
+      type: 'bot_status',
+      payload: { botId: bot.id, botName: bot.name, previousStatus, status },
+    });
+  }
+}

@@ -1,0 +1,73 @@
+import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import { notifications, queryRows, type Database, type Department } from '../db/index.ts';
+import { deliveryChannels } from './channel.ts';
+
+// The outbox read as a stream of events, for the web events stream (GET /api/v1/events). Every
+// producer — the bot runner in any worker process, the tools, the approvals, the backtest jobs —
+// already queues what a person is told here, in the transaction of the event; Telegram delivers
+// the same rows. Reading them back, rather than a second bus, keeps one source of truth that
+// crosses processes by itself (the database every process shares) and needs no rows of its own.
+
+/** One queued notification as the web stream sees it (the first delivery channel's row of it). */
+export interface QueuedNotification {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly recipientUserId: string | null;
+  readonly recipientDepartment: Department | null;
+  readonly type: string;
+  readonly payload: Record<string, unknown>;
+  readonly createdAt: Date;
+}
+
+/**
+ * Notifications queued after `after` (the database's clock), oldest first, at most `limit`.
+ * Each notification once: the first delivery channel's row, without the per-person copies
+ * the outbox makes of a department row when it fans it out (dedupe key `…:user:<id>`; the
+ * department row itself is returned, for its staff).
+ */
+export async function notificationsQueuedAfter(db: Database, after: Date, limit = 1_000): Promise<QueuedNotification[]> {
+  const rows = await db
+    .select({
+      id: notifications.id,
+      tenantId: notifications.tenantId,
+      recipientUserId: notifications.recipientUserId,
+      recipientDepartment: notifications.recipientDepartment,
+      type: notifications.type,
+      payload: notifications.payload,
+      dedupeKey: notifications.dedupeKey,
+      createdAt: notifications.createdAt,
+    })
+    .from(notifications)
+    .where(and(eq(notifications.channel, deliveryChannels()[0]), gt(notifications.createdAt, after)))
+    .orderBy(asc(notifications.createdAt), asc(notifications.id))
+    .limit(limit);
+  return rows
+    .filter((row) => !(row.recipientUserId && row.dedupeKey?.endsWith(`:user:${row.recipientUserId}`)))
+    .map(({ dedupeKey: _, ...row }) => row);
+}
+
+/** The database's clock now (where a reader of notificationsQueuedAfter starts). */
+export async function outboxClock(db: Database): Promise<Date> {
+  const [row] = await queryRows<{ now: string | Date }>(db, sql`select now() as now`);
+  if (!row) throw new Error('the database did not answer select now()');
+  return new Date(row.now);
+}
+
+const queuedListeners = new Set<() => void>();
+
+/**
+ * Calls `listener` after every enqueueNotification in this process (it may not be committed
+ * yet: a reader looks again on its own schedule). Lets the web stream skip its poll interval
+ * for events made here; returns the undo.
+ */
+export function onNotificationQueued(listener: () => void): () => void {
+  queuedListeners.add(listener);
+  return () => {
+    queuedListeners.delete(listener);
+  };
+}
+
+/** enqueueNotification's hook. */
+export function announceQueued(): void {
+  for (const listener of queuedListeners) listener();
+}

@@ -1,0 +1,218 @@
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import type { Context, MiddlewareHandler } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import { payloadSchemas } from '../../notifications/index.ts';
+import type { ApiEnv } from './app.ts';
+import { SESSION_OR_KEY } from './account-security.ts';
+import { errorResponses } from './errors.ts';
+import type { LiveEvent, LiveEvents, Subscriber, Watch } from './live-events.ts';
+
+// GET /api/v1/events: the signed-in person's own live events as Server-Sent Events (issue 16,
+// item 3). The events come from the LiveEvents hub (./live-events.ts: the notification outbox
+// every producer writes, read as it is queued, and the candle cache for watched pairs); this
+// file is the HTTP side: who is asking, what they watch, where they resume, and the stream.
+
+const WATCH_ITEM = String.raw`(?:[a-z0-9]{2,20}:)?[A-Z0-9]{2,12}\/[A-Z0-9]{2,12}:[1-9]\d{0,2}[mhdw]`;
+const WATCH_LIST = new RegExp(`^${WATCH_ITEM}(?:,${WATCH_ITEM}){0,9}$`);
+const EVENT_ID = /^\d{1,16}$/;
+
+const eventsQuery = z.object({
+  watch: z
+    .string()
+    .regex(WATCH_LIST, { error: 'expected up to 10 pairs such as BTC/USDT:5m or binance:ETH/USDT:1h, comma-separated' })
+    .optional()
+    .openapi({
+      description:
+        'New closed candles of these pairs (`[exchange:]BASE/QUOTE:timeframe`, comma-separated, at most 10; exchange binance by default)',
+      example: 'BTC/USDT:5m',
+    }),
+  lastEventId: z
+    .string()
+    .regex(EVENT_ID, { error: 'expected the id of an event this stream sent (digits)' })
+    .optional()
+    .openapi({ description: 'Resume after this event (for clients that cannot send the Last-Event-ID header); the header wins' }),
+});
+const eventsHeaders = z.object({
+  'last-event-id': z
+    .string()
+    .regex(EVENT_ID, { error: 'expected the id of an event this stream sent (digits)' })
+    .optional()
+    .openapi({ description: "Resume after this event (a browser's EventSource sends it when it reconnects)" }),
+});
+
+/** A `[exchange:]BASE/QUOTE:timeframe` list (already checked by the query's pattern) as watches, each once. */
+export function parseWatches(list: string | undefined): Watch[] {
+  if (!list) return [];
+  const watches = new Map<string, Watch>();
+  for (const item of list.split(',')) {
+    const parts = item.split(':');
+    const [exchange, symbol, timeframe] = parts.length === 3 ? parts : ['binance', ...parts];
+    watches.set(`${exchange}:${symbol}:${timeframe}`, { exchange: exchange!, symbol: symbol!, timeframe: timeframe! });
+  }
+  return [...watches.values()];
+}
+
+// --- the events' documented shapes -----------------------------------------------------------
+
+/** A notification payload's schema with `.openapi` (built before @hono/zod-openapi extended zod, it may have none; see app.ts's withOpenApi). */
+function documented<T extends z.ZodType>(schema: T): T {
+  if (typeof (schema as { openapi?: unknown }).openapi === 'function') return schema;
+  return new (schema.constructor as new (def: unknown) => T)(schema._zod.def);
+}
+
+const decimal = z.string().openapi({ description: 'an exact decimal', example: '0.00153' });
+const eventData = {
+  trade: z
+    .object({
+      kind: z.enum(['opened', 'closed', 'stop_loss']),
+      botId: z.string(),
+      botName: z.string().optional(),
+      tradeId: z.string().optional(),
+      symbol: z.string(),
+      amountBase: decimal,
+      priceQuote: decimal.optional().openapi({ description: 'opened: the entry price' }),
+      openPriceQuote: decimal.optional(),
+      closePriceQuote: decimal.optional(),
+      profitQuote: decimal.optional(),
+      profitPct: decimal.optional(),
+      reason: z.string().optional().openapi({ description: 'closed: signal, take_profit, stop_loss or forced' }),
+    })
+    .openapi('LiveTrade', { description: 'One of your bots opened or closed a trade.' }),
+  bot_status: z
+    .object({
+      botId: z.string(),
+      botName: z.string().optional(),
+      status: z.string().openapi({ description: 'running, stopped or paused (by the runner: see reason)' }),
+      previousStatus: z.string().optional(),
+      reason: z.string().optional(),
+    })
+    .openapi('LiveBotStatus', { description: 'One of your bots started, stopped or was paused.' }),
+  backtest_finished: documented(payloadSchemas.backtest_finished).openapi('LiveBacktestFinished', {
+    description: 'A backtest you queued (POST /backtests) finished: GET /backtests/{backtestId} has its result.',
+  }),
+  approval_requested: documented(payloadSchemas.approval_requested).openapi('LiveApprovalRequested', {
+    description: 'Staff who may decide it: an approval waits for you (POST /approvals/{approvalId}/approve|reject).',
+  }),
+  approval_decided: documented(payloadSchemas.approval_decided).openapi('LiveApprovalDecided', {
+    description: 'Staff: an approval you asked for was decided.',
+  }),
+  candle: z
+    .object({
+      exchange: z.string(),
+      symbol: z.string(),
+      timeframe: z.string(),
+      openTime: z.string().openapi({ description: 'ISO 8601, UTC' }),
+      open: decimal,
+      high: decimal,
+      low: decimal,
+      close: decimal,
+      volumeBase: decimal,
+    })
+    .openapi('LiveCandle', { description: 'A new closed candle of a pair you watch (`?watch=`).' }),
+  notification: z.object({ type: z.string(), payload: z.record(z.string(), z.unknown()) }).openapi('LiveNotification', {
+    description: 'Any other notice for you (a risk refusal, a security alert, a report, …): its type and payload.',
+  }),
+  reset: z.object({ reason: z.string(), lastEventId: z.string() }).openapi('LiveReset', {
+    description:
+      'The events after your Last-Event-ID cannot be replayed (older than 10 minutes, or from another server): refetch what you show, then keep reading.',
+  }),
+} as const;
+
+const liveEventSchema = z
+  .union(
+    Object.entries(eventData).map(([event, data]) =>
+      z.object({
+        event: z.literal(event),
+        id: z.string().openapi({ description: 'increasing; send it back as Last-Event-ID to resume' }),
+        data: data as z.ZodType,
+      }),
+    ) as unknown as [z.ZodType, z.ZodType, ...z.ZodType[]],
+  )
+  .openapi('LiveEvent', {
+    description:
+      'One Server-Sent Event: `event: <event>`, `id: <id>`, `data: <the JSON of data>`, then a blank line. Lines starting with `:` are heartbeats.',
+  });
+
+// --- the route ---------------------------------------------------------------------------------
+
+export function registerEventRoutes(kit: {
+  readonly api: OpenAPIHono<ApiEnv>;
+  readonly requirePerson: MiddlewareHandler<ApiEnv>;
+  readonly hub: LiveEvents;
+}): void {
+  const { api, requirePerson, hub } = kit;
+  api.use('/events', requirePerson);
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/events',
+      tags: ['events'],
+      summary: 'Your live events (Server-Sent Events)',
+      description:
+        "A stream of the signed-in person's own events: their bots' trades and status changes, their backtests finishing, approvals to decide or decided (staff), and new candles of the pairs in `watch`. Each event has an increasing id; reconnecting with the Last-Event-ID header (or `lastEventId`) replays every event of yours after it from the last 10 minutes, and answers with a `reset` event when it cannot (older, or another server's id). A comment line (`: heartbeat`) comes every 15 s. Nobody else's events are ever sent: a trader sees only their own account's.",
+      security: SESSION_OR_KEY,
+      request: { query: eventsQuery, headers: eventsHeaders },
+      responses: {
+        200: {
+          description: 'The event stream (text/event-stream); each event is one of LiveEvent.',
+          content: { 'text/event-stream': { schema: liveEventSchema } },
+        },
+        ...errorResponses,
+      },
+    }),
+    ((c: Context<ApiEnv, string, { out: { query: z.infer<typeof eventsQuery>; header: z.infer<typeof eventsHeaders> } }>) => {
+      const actor = c.get('actor');
+      const person = c.get('person');
+      const query = c.req.valid('query');
+      const resumeFrom = c.req.valid('header')['last-event-id'] ?? query.lastEventId;
+      const watches = parseWatches(query.watch);
+      return streamSSE(c, async (stream) => {
+        let ended: () => void = () => {};
+        const closed = new Promise<void>((resolve) => (ended = resolve));
+        stream.onAbort(ended);
+        c.req.raw.signal.addEventListener('abort', ended, { once: true });
+        // One write at a time, in order: the replay first, then what arrived meanwhile, then live events.
+        let chain: Promise<unknown> = Promise.resolve();
+        const enqueue = (write: () => Promise<unknown>) => {
+          chain = chain.then(write).catch(() => ended());
+        };
+        let lastSent = resumeFrom === undefined ? -1 : Number(resumeFrom);
+        const write = (event: LiveEvent) => {
+          if (event.id <= lastSent) return;
+          lastSent = event.id;
+          enqueue(() => stream.writeSSE({ event: event.type, id: String(event.id), data: JSON.stringify(event.data) }));
+        };
+        let live = false;
+        const arrived: LiveEvent[] = [];
+        const subscriber: Subscriber = {
+          userId: person.userId,
+          staff: actor.kind === 'staff',
+          department: actor.kind === 'staff' ? actor.department : null,
+          watches,
+          send: (event) => (live ? write(event) : arrived.push(event)),
+          comment: (text) => enqueue(() => stream.write(`: ${text}\n\n`)),
+          close: ended,
+        };
+        const { replay, unsubscribe } = await hub.subscribe(subscriber, resumeFrom === undefined ? undefined : Number(resumeFrom));
+        try {
+          enqueue(() => stream.write(': connected\n\n'));
+          if (replay?.kind === 'reset') {
+            lastSent = replay.lastEventId;
+            enqueue(() =>
+              stream.writeSSE({
+                event: 'reset',
+                id: String(replay.lastEventId),
+                data: JSON.stringify({ reason: replay.reason, lastEventId: String(replay.lastEventId) }),
+              }),
+            );
+          } else for (const event of replay?.events ?? []) write(event);
+          live = true;
+          for (const event of arrived.splice(0)) write(event);
+          if (!stream.aborted) await closed;
+        } finally {
+          unsubscribe();
+        }
+      });
+    }) as never,
+  );
+}

@@ -1,0 +1,490 @@
+import { systemClock, type Clock, type ClockTimer } from '../../clock/index.ts';
+import type { Database, Department } from '../../db/index.ts';
+import { notificationsQueuedAfter, onNotificationQueued, outboxClock, type QueuedNotification } from '../../notifications/index.ts';
+import { cachedCandlesAfter, type CandleKey } from '../../trading/index.ts';
+
+// The live events behind GET /api/v1/events, one hub per API process.
+//
+// One source of truth: the notification outbox. Every event a person is told about — a bot's
+// trade or pause (the runner, in whichever worker process ticks the bot), a bot started or
+// stopped, a backtest finished, an approval to decide or decided — is already queued there by
+// its producer, in the transaction of the event, and Telegram delivers those same rows. The
+// hub reads the rows as they are queued (notificationsQueuedAfter: the database every process
+// shares is how a worker's event reaches this process; a producer in this process wakes the
+// reader at once) instead of a second bus or a `web` channel with rows of its own, so the web
+// and Telegram can never disagree about what happened. New candles of a watched pair come
+// from the candle cache the market feed writes (one reader per pair, however many watch it).
+//
+// Each event gets an id from one increasing counter, starting at this hub's start time × 1000,
+// so ids also increase across restarts. The last `replayWindowMs` (10 minutes) of events are
+// kept in memory: a client reconnecting with Last-Event-ID gets every event of its own after
+// that id; an id this hub cannot answer for (older than the window, from before it started or
+// from another process) gets a `reset` event, and the client refetches.
+
+export const LIVE_EVENT_TYPES = [
+  'trade',
+  'bot_status',
+  'backtest_finished',
+  'approval_requested',
+  'approval_decided',
+  'candle',
+  'notification',
+] as const;
+export type LiveEventType = (typeof LIVE_EVENT_TYPES)[number];
+
+/** Who an event is for: one person, the staff of a department, or whoever watches a pair. */
+export type Audience =
+  | { readonly kind: 'user'; readonly userId: string }
+  | { readonly kind: 'department'; readonly department: Department }
+  | { readonly kind: 'candles'; readonly watch: string };
+
+export interface LiveEvent {
+  readonly id: number;
+  /** When the hub published it (its clock). */
+  readonly at: number;
+  readonly type: LiveEventType;
+  readonly data: Record<string, unknown>;
+  readonly audience: Audience;
+  /** Approvals: only staff receive them, whatever the address. */
+  readonly staffOnly: boolean;
+}
+
+/** A pair to watch: `binance:BTC/USDT:5m` (see watchKey). */
+export type Watch = CandleKey;
+
+export const watchKey = (watch: Watch): string => `${watch.exchange}:${watch.symbol}:${watch.timeframe}`;
+
+export interface Subscriber {
+  readonly userId: string;
+  readonly staff: boolean;
+  readonly department: Department | null;
+  readonly watches: readonly Watch[];
+  /** Writes one event to the client (the hub does not wait for it). */
+  send(event: LiveEvent): void;
+  /** Writes a comment line (heartbeat). */
+  comment(text: string): void;
+  /** Ends the connection (the hub is stopping). */
+  close(): void;
+}
+
+export type ReplayOutcome =
+  | { readonly kind: 'replay'; readonly events: readonly LiveEvent[] }
+  | { readonly kind: 'reset'; readonly reason: string; readonly lastEventId: number };
+
+export interface LiveEventsOptions {
+  readonly db: Database;
+  /** Heartbeats, the replay window and the readers' schedules (tests: a ManualClock). */
+  readonly clock?: Clock;
+  /** How often the outbox is read when nothing in this process woke the reader (default 500 ms: a worker's event arrives within it). */
+  readonly pollIntervalMs?: number;
+  /** How often watched pairs' candle cache is read (default 2 s). */
+  readonly candlePollIntervalMs?: number;
+  /** A comment line to every client this often, so proxies keep the connection (default 15 s). */
+  readonly heartbeatMs?: number;
+  /** How long events stay replayable (default 10 minutes). */
+  readonly replayWindowMs?: number;
+  /** At most this many events kept (default 100,000): older ones are dropped as if out of the window. */
+  readonly maxEvents?: number;
+  /**
+   * Rows are read again this far back (default 5 s), for transactions that committed after a
+   * later one was read (a row's time is its transaction's start); each row is published once.
+   */
+  readonly lookbackMs?: number;
+  /** With no client left, the readers keep going this long (default: the replay window), so a reconnect finds what it missed. */
+  readonly lingerMs?: number;
+  readonly onError?: (error: unknown, where: string) => void;
+}
+
+interface CandleWatcher {
+  readonly watch: Watch;
+  refs: number;
+  /** Open time of the newest bar published (undefined: not read yet). */
+  lastOpenMs: number | undefined;
+  ready: Promise<void>;
+}
+
+export class LiveEvents {
+  readonly #db: Database;
+  readonly #clock: Clock;
+  readonly #pollIntervalMs: number;
+  readonly #candlePollIntervalMs: number;
+  readonly #heartbeatMs: number;
+  readonly #windowMs: number;
+  readonly #maxEvents: number;
+  readonly #lookbackMs: number;
+  readonly #lingerMs: number;
+  readonly #onError: (error: unknown, where: string) => void;
+
+  #ring: LiveEvent[] = [];
+  /** Ids up to this one are not answered for (before the start, or dropped from the ring). */
+  #unknownThrough = 0;
+  #nextId = 0;
+  #running: Promise<void> | undefined;
+  #stopListening: (() => void) | undefined;
+  #cursorMs = 0;
+  #seen = new Map<string, number>();
+  #polling: Promise<void> | undefined;
+  #pollAgain = false;
+  #pollTimer: ClockTimer | undefined;
+  #candleTimer: ClockTimer | undefined;
+  #heartbeatTimer: ClockTimer | undefined;
+  #lingerTimer: ClockTimer | undefined;
+  #stopped = false;
+
+  readonly #subscribers = new Set<Subscriber>();
+  readonly #byAudience = new Map<string, Set<Subscriber>>();
+  readonly #watchers = new Map<string, CandleWatcher>();
+
+  constructor(options: LiveEventsOptions) {
+    this.#db = options.db;
+    this.#clock = options.clock ?? systemClock;
+    this.#pollIntervalMs = options.pollIntervalMs ?? 500;
+    this.#candlePollIntervalMs = options.candlePollIntervalMs ?? 2_000;
+    this.#heartbeatMs = options.heartbeatMs ?? 15_000;
+    this.#windowMs = options.replayWindowMs ?? 10 * 60_000;
+    this.#maxEvents = options.maxEvents ?? 100_000;
+    this.#lookbackMs = options.lookbackMs ?? 5_000;
+    this.#lingerMs = options.lingerMs ?? this.#windowMs;
+    this.#onError = options.onError ?? (() => {});
+  }
+
+  /** Clients connected now. */
+  get subscriberCount(): number {
+    return this.#subscribers.size;
+  }
+
+  /** Pairs whose candles are being read now. */
+  get watchedPairs(): number {
+    return this.#watchers.size;
+  }
+
+  /** The readers are running (a client is connected, or one left less than `lingerMs` ago). */
+  get running(): boolean {
+    return this.#running !== undefined;
+  }
+
+  /** The newest event's id (0: none yet). */
+  get lastEventId(): number {
+    return this.#nextId === 0 ? 0 : this.#nextId - 1;
+  }
+
+  /** Starts the readers if they are not running (the first client does it). */
+  start(): Promise<void> {
+    this.#stopped = false;
+    this.#clock.clearTimer(this.#lingerTimer);
+    this.#lingerTimer = undefined;
+    if (!this.#running) {
+      this.#running = (async () => {
+        const base = Math.max(this.#clock.now() * 1000, this.#nextId);
+        this.#nextId = base + 1;
+        this.#unknownThrough = base;
+        this.#ring = [];
+        this.#seen.clear();
+        this.#cursorMs = (await outboxClock(this.#db)).getTime();
+        this.#stopListening = onNotificationQueued(() => this.wake());
+        this.#schedulePoll(this.#pollIntervalMs);
+        this.#scheduleHeartbeat();
+        this.#scheduleCandles();
+      })();
+      this.#running.catch(() => {
+        this.#running = undefined;
+      });
+    }
+    return this.#running;
+  }
+
+  /** Reads the outbox now (a producer in this process queued something). */
+  wake(): void {
+    if (!this.#running || this.#stopped) return;
+    this.#schedulePoll(0);
+  }
+
+  /**
+   * Adds a client: the readers start, its pairs are watched. Returns what it missed after
+   * `lastEventId` (its own events only), or a reset when that cannot be answered, and the undo.
+   */
+  async subscribe(subscriber: Subscriber, lastEventId?: number): Promise<{ replay: ReplayOutcome | undefined; unsubscribe: () => void }> {
+    await this.start();
+    const replay = lastEventId === undefined ? undefined : this.replay(subscriber, lastEventId);
+    this.#subscribers.add(subscriber);
+    for (const key of this.#audienceKeys(subscriber)) {
+      const set = this.#byAudience.get(key) ?? new Set<Subscriber>();
+      this.#byAudience.set(key, set);
+      set.add(subscriber);
+    }
+    for (const watch of subscriber.watches) this.#watch(watch);
+    let done = false;
+    const unsubscribe = () => {
+      if (done) return;
+      done = true;
+      this.#subscribers.delete(subscriber);
+      for (const key of this.#audienceKeys(subscriber)) {
+        const set = this.#byAudience.get(key);
+        set?.delete(subscriber);
+        if (set?.size === 0) this.#byAudience.delete(key);
+      }
+      for (const watch of subscriber.watches) this.#unwatch(watch);
+      if (this.#subscribers.size === 0) this.#linger();
+    };
+    // Candles of a new pair start from its newest cached bar: wait for it, so none is skipped or sent twice.
+    await Promise.all(subscriber.watches.map((watch) => this.#watchers.get(watchKey(watch))?.ready));
+    return { replay, unsubscribe };
+  }
+
+  /** Events for this subscriber after `lastEventId`, or why they cannot be given. */
+  replay(subscriber: Subscriber, lastEventId: number): ReplayOutcome {
+    this.#prune();
+    const last = this.lastEventId;
+    if (lastEventId > last)
+      return { kind: 'reset', reason: `event ${lastEventId} is not from this server (its newest is ${last}); refetch`, lastEventId: last };
+    if (lastEventId < this.#unknownThrough)
+      return {
+        kind: 'reset',
+        reason: `events after ${lastEventId} are older than the ${Math.round(this.#windowMs / 60_000)}-minute replay window or from before this server started; refetch`,
+        lastEventId: last,
+      };
+    const keys = new Set(this.#audienceKeys(subscriber));
+    const events = this.#ring.filter((event) => event.id > lastEventId && this.#reaches(event, subscriber, keys));
+    return { kind: 'replay', events };
+  }
+
+  /** Publishes an event to its audience now (the readers call this; so may tests and benchmarks of the hub itself). */
+  publish(type: LiveEventType, data: Record<string, unknown>, audience: Audience, staffOnly = false): LiveEvent {
+    const event: LiveEvent = { id: this.#nextId++, at: this.#clock.now(), type, data, audience, staffOnly };
+    this.#ring.push(event);
+    this.#prune();
+    const targets = this.#byAudience.get(audienceKey(audience));
+    if (targets)
+      for (const subscriber of targets) {
+        if (staffOnly && !subscriber.staff) continue;
+        subscriber.send(event);
+      }
+    return event;
+  }
+
+  /** Stops the readers and ends every client's connection (a server shutting down). */
+  stop(): void {
+    this.#stopped = true;
+    this.#stopListening?.();
+    this.#stopListening = undefined;
+    for (const timer of [this.#pollTimer, this.#candleTimer, this.#heartbeatTimer, this.#lingerTimer]) this.#clock.clearTimer(timer);
+    this.#pollTimer = this.#candleTimer = this.#heartbeatTimer = this.#lingerTimer = undefined;
+    this.#running = undefined;
+    const connected = [...this.#subscribers];
+    this.#subscribers.clear();
+    for (const subscriber of connected) subscriber.close();
+    this.#byAudience.clear();
+    this.#watchers.clear();
+  }
+
+  // --- the outbox reader -------------------------------------------------------------------
+
+  #schedulePoll(ms: number): void {
+    if (this.#polling) {
+      if (ms === 0) this.#pollAgain = true;
+      return;
+    }
+    this.#clock.clearTimer(this.#pollTimer);
+    this.#pollTimer = this.#clock.setTimer(() => void this.#poll(), ms, { unref: true });
+  }
+
+  async #poll(): Promise<void> {
+    this.#pollTimer = undefined;
+    if (this.#stopped || this.#polling) return;
+    this.#polling = (async () => {
+      do {
+        this.#pollAgain = false;
+        try {
+          await this.#readOutbox();
+        } catch (error) {
+          this.#onError(error, 'reading the notification outbox');
+        }
+      } while (this.#pollAgain && !this.#stopped);
+    })();
+    await this.#polling;
+    this.#polling = undefined;
+    if (!this.#stopped && this.#running) this.#schedulePoll(this.#pollIntervalMs);
+  }
+
+  async #readOutbox(): Promise<void> {
+    const limit = 1_000;
+    let after = this.#cursorMs - this.#lookbackMs;
+    for (;;) {
+      const rows = await notificationsQueuedAfter(this.#db, new Date(after), limit);
+      for (const row of rows) {
+        const createdMs = row.createdAt.getTime();
+        if (createdMs > this.#cursorMs) this.#cursorMs = createdMs;
+        if (this.#seen.has(row.id)) continue;
+        this.#seen.set(row.id, createdMs);
+        this.#publishNotification(row);
+      }
+      if (rows.length < limit) break;
+      after = rows[rows.length - 1]!.createdAt.getTime();
+    }
+    const forgetBefore = this.#cursorMs - this.#lookbackMs - 1_000;
+    for (const [id, createdMs] of this.#seen) if (createdMs < forgetBefore) this.#seen.delete(id);
+  }
+
+  #publishNotification(row: QueuedNotification): void {
+    const audience: Audience = row.recipientUserId
+      ? { kind: 'user', userId: row.recipientUserId }
+      : { kind: 'department', department: row.recipientDepartment! };
+    if (!row.recipientUserId && !row.recipientDepartment) return;
+    const p = row.payload;
+    switch (row.type) {
+      case 'trade_opened':
+      case 'trade_closed':
+      case 'stop_loss_hit':
+        this.publish(
+          'trade',
+          { kind: row.type === 'trade_opened' ? 'opened' : row.type === 'trade_closed' ? 'closed' : 'stop_loss', ...p },
+          audience,
+        );
+        return;
+      case 'bot_status':
+        this.publish('bot_status', p, audience);
+        return;
+      case 'bot_paused':
+        this.publish(
+          'bot_status',
+          { botId: p.botId, ...(p.botName ? { botName: p.botName } : {}), status: 'paused', reason: p.reason },
+          audience,
+        );
+        return;
+      case 'backtest_finished':
+        this.publish('backtest_finished', p, audience);
+        return;
+      case 'approval_requested':
+      case 'approval_decided':
+        this.publish(row.type, p, audience, true);
+        return;
+      default:
+        this.publish('notification', { type: row.type, payload: p }, audience);
+    }
+  }
+
+  // --- candles of watched pairs ------------------------------------------------------------
+
+  #watch(watch: Watch): void {
+    const key = watchKey(watch);
+    const existing = this.#watchers.get(key);
+    if (existing) {
+      existing.refs++;
+      return;
+    }
+    const watcher: CandleWatcher = { watch, refs: 1, lastOpenMs: undefined, ready: Promise.resolve() };
+    watcher.ready = cachedCandlesAfter(this.#db, watch, undefined)
+      .then(([newest]) => {
+        watcher.lastOpenMs = newest?.openTimeMs ?? 0;
+      })
+      .catch((error: unknown) => this.#onError(error, `reading the candle cache of ${key}`));
+    this.#watchers.set(key, watcher);
+  }
+
+  #unwatch(watch: Watch): void {
+    const key = watchKey(watch);
+    const watcher = this.#watchers.get(key);
+    if (watcher && --watcher.refs <= 0) this.#watchers.delete(key);
+  }
+
+  #scheduleCandles(): void {
+    this.#candleTimer = this.#clock.setTimer(
+      () => {
+        this.#candleTimer = undefined;
+        void this.#readCandles().finally(() => {
+          if (!this.#stopped && this.#running) this.#scheduleCandles();
+        });
+      },
+      this.#candlePollIntervalMs,
+      { unref: true },
+    );
+  }
+
+  async #readCandles(): Promise<void> {
+    for (const [key, watcher] of this.#watchers) {
+      if (watcher.lastOpenMs === undefined) continue;
+      try {
+        const bars = await cachedCandlesAfter(this.#db, watcher.watch, watcher.lastOpenMs);
+        for (const bar of bars) {
+          watcher.lastOpenMs = bar.openTimeMs;
+          this.publish(
+            'candle',
+            {
+              exchange: watcher.watch.exchange,
+              symbol: watcher.watch.symbol,
+              timeframe: watcher.watch.timeframe,
+              openTime: new Date(bar.openTimeMs).toISOString(),
+              open: bar.open,
+              high: bar.high,
+              low: bar.low,
+              close: bar.close,
+              volumeBase: bar.volumeBase,
+            },
+            { kind: 'candles', watch: key },
+          );
+        }
+      } catch (error) {
+        this.#onError(error, `reading the candle cache of ${key}`);
+      }
+    }
+  }
+
+  // --- heartbeats, the window, lingering ---------------------------------------------------
+
+  #scheduleHeartbeat(): void {
+    this.#heartbeatTimer = this.#clock.setTimer(
+      () => {
+        for (const subscriber of this.#subscribers) subscriber.comment('heartbeat');
+        if (!this.#stopped && this.#running) this.#scheduleHeartbeat();
+      },
+      this.#heartbeatMs,
+      { unref: true },
+    );
+  }
+
+  #prune(): void {
+    const oldest = this.#clock.now() - this.#windowMs;
+    let drop = 0;
+    while (drop < this.#ring.length && (this.#ring[drop]!.at < oldest || this.#ring.length - drop > this.#maxEvents)) drop++;
+    if (drop > 0) {
+      this.#unknownThrough = this.#ring[drop - 1]!.id;
+      this.#ring = this.#ring.slice(drop);
+    }
+  }
+
+  #linger(): void {
+    this.#clock.clearTimer(this.#lingerTimer);
+    this.#lingerTimer = this.#clock.setTimer(
+      () => {
+        this.#lingerTimer = undefined;
+        if (this.#subscribers.size === 0) this.stop();
+      },
+      this.#lingerMs,
+      { unref: true },
+    );
+  }
+
+  #audienceKeys(subscriber: Subscriber): string[] {
+    return [
+      audienceKey({ kind: 'user', userId: subscriber.userId }),
+      ...(subscriber.staff && subscriber.department ? [audienceKey({ kind: 'department', department: subscriber.department })] : []),
+      ...subscriber.watches.map((watch) => audienceKey({ kind: 'candles', watch: watchKey(watch) })),
+    ];
+  }
+
+  #reaches(event: LiveEvent, subscriber: Subscriber, keys: ReadonlySet<string>): boolean {
+    if (event.staffOnly && !subscriber.staff) return false;
+    return keys.has(audienceKey(event.audience));
+  }
+}
+
+function audienceKey(audience: Audience): string {
+  switch (audience.kind) {
+    case 'user':
+      return `user:${audience.userId}`;
+    case 'department':
+      return `department:${audience.department}`;
+    case 'candles':
+      return `candles:${audience.watch}`;
+  }
+}

@@ -1,0 +1,316 @@
+import { eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../clock/index.ts';
+import { bots, staff, users, type Database } from '../../db/index.ts';
+import { enqueueNotification } from '../../notifications/index.ts';
+import { startHttpServer, type RunningHttpServer } from '../../server/http.ts';
+import { LiveEvents } from '../../server/api/live-events.ts';
+import { cachedCandlesAfter, notifyBotEvent, upsertCandles } from '../../trading/index.ts';
+import { apiFixture, type ApiFixture } from '../support/api.ts';
+import { SseClient } from '../support/sse.ts';
+
+// GET /api/v1/events (issue 16, "Live events") over a real HTTP server: the events come from
+// the producers' own paths (the runner's notifyBotEvent, the bot routes, enqueueNotification,
+// the candle cache), through the outbox, to the person they are for and nobody else. Time is a
+// ManualClock (polls, heartbeats, the replay window); runUntil moves it while the sockets work.
+
+interface Person {
+  readonly cookie: string;
+  readonly userId: string;
+  readonly tenantId: string;
+}
+
+describe('GET /api/v1/events', () => {
+  const clock = new ManualClock();
+  let hub: LiveEvents;
+  let api: ApiFixture;
+  let server: RunningHttpServer;
+  let db: Database;
+  let ceo: Person & { department: string };
+  let traderA: Person & { botId: string };
+  let traderB: Person & { botId: string };
+  const clients: SseClient[] = [];
+
+  const until = (condition: () => boolean, what: string) => clock.runUntil(condition, { stepMs: 50, maxMs: 120_000, what });
+  const connect = async (who: Person, query = '', headers: Record<string, string> = {}) => {
+    const client = await SseClient.open(`${server.url}/api/v1/events${query}`, { cookie: who.cookie, ...headers });
+    clients.push(client);
+    if (client.status === 200) await until(() => client.comments.includes('connected'), 'the stream says it is connected');
+    return client;
+  };
+  /** A trade on a symbol the demo bots never traded, so the payload carries the given amount (a marker). */
+  let marker = 0;
+  const trade = async (who: Person & { botId: string }) => {
+    marker++;
+    await notifyBotEvent(db, {
+      type: 'trade_opened',
+      botId: who.botId,
+      tenantId: who.tenantId,
+      symbol: 'DOGE/USDT',
+      amountBase: marker,
+      priceQuote: 0.25,
+    });
+    return String(marker);
+  };
+  const amounts = (client: SseClient) => client.data<{ amountBase: string }>('trade').map((t) => t.amountBase);
+
+  beforeAll(async () => {
+    api = await apiFixture('pglite', {
+      liveEvents: (database) =>
+        (hub = new LiveEvents({ db: database, clock, pollIntervalMs: 200, candlePollIntervalMs: 1_000, heartbeatMs: 15_000 })),
+    });
+    db = api.test.handle.db;
+    server = await startHttpServer(api.app, { host: '127.0.0.1', port: 0 });
+    const [ceoSignIn, a, b] = api.signIns;
+    const person = async (email: string, password: string) => {
+      const [row] = await db
+        .select({ userId: users.id, tenantId: users.tenantId })
+        .from(users)
+        .where(sql`lower(${users.email}) = lower(${email})`);
+      return { cookie: await api.signIn(email, password), ...row! };
+    };
+    const withBot = async (p: Person) => {
+      const [bot] = await db.select({ id: bots.id }).from(bots).where(eq(bots.tenantId, p.tenantId)).limit(1);
+      return { ...p, botId: bot!.id };
+    };
+    const ceoPerson = await person(ceoSignIn!.email, ceoSignIn!.password);
+    const [ceoStaff] = await db.select({ department: staff.department }).from(staff).where(eq(staff.userId, ceoPerson.userId));
+    ceo = { ...ceoPerson, department: ceoStaff!.department };
+    traderA = await withBot(await person(a!.email, a!.password));
+    traderB = await withBot(await person(b!.email, b!.password));
+    expect(traderA.tenantId).not.toBe(traderB.tenantId);
+  });
+  afterAll(async () => {
+    for (const client of clients) await client.close();
+    hub?.stop();
+    await server?.close(1_000);
+    await api?.dispose();
+  });
+
+  it('refuses without a session, and a malformed Last-Event-ID or watch', async () => {
+    const anonymous = await SseClient.open(`${server.url}/api/v1/events`);
+    expect(anonymous.status).toBe(401);
+    expect(JSON.parse(anonymous.errorBody!)).toMatchObject({ error: { category: 'unauthorized' } });
+    const badId = await connect(traderA, '', { 'last-event-id': 'abc' });
+    expect(badId.status).toBe(400);
+    expect(badId.errorBody).toContain('last-event-id');
+    const badWatch = await connect(traderA, '?watch=BTCUSDT');
+    expect(badWatch.status).toBe(400);
+    expect(JSON.parse(badWatch.errorBody!)).toMatchObject({ error: { category: 'usage', details: [{ field: 'watch' }] } });
+  });
+
+  it("sends a trader their own bot's trades and never another trader's", async () => {
+    const a = await connect(traderA);
+    const b = await connect(traderB);
+    expect(a.contentType).toMatch(/^text\/event-stream/);
+    const mineA = await trade(traderA);
+    const mineB = await trade(traderB);
+    // A last event for A: everything queued before it has been read and sent by then.
+    const sentinel = await trade(traderA);
+    await until(() => amounts(a).includes(sentinel) && amounts(b).includes(mineB), 'both traders got their trades');
+    expect(amounts(a)).toEqual([mineA, sentinel]);
+    expect(amounts(b)).toEqual([mineB]);
+    expect(a.data('trade')[0]).toMatchObject({ kind: 'opened', botId: traderA.botId, symbol: 'DOGE/USDT', priceQuote: '0.25' });
+    expect(b.data('trade')[0]).toMatchObject({ kind: 'opened', botId: traderB.botId });
+    const ids = a.events.map((e) => Number(e.id));
+    expect(ids[1]).toBeGreaterThan(ids[0]!);
+    await a.close();
+    await b.close();
+  });
+
+  it("sends a bot's status change made through the API to its owner", async () => {
+    const a = await connect(traderA);
+    const b = await connect(traderB);
+    const stop = await fetch(`${server.url}/api/v1/bots/${traderA.botId}/stop`, { method: 'POST', headers: { cookie: traderA.cookie } });
+    expect(stop.status).toBe(200);
+    const { previousStatus } = (await stop.json()) as { previousStatus: string };
+    if (previousStatus === 'stopped') {
+      // Already stopped: nothing changed, so nothing is announced; start it to see one.
+      const start = await fetch(`${server.url}/api/v1/bots/${traderA.botId}/start`, {
+        method: 'POST',
+        headers: { cookie: traderA.cookie },
+      });
+      expect(start.status).toBe(200);
+    }
+    await until(() => a.data('bot_status').length === 1, 'the status change arrived');
+    expect(a.data('bot_status')[0]).toMatchObject({
+      botId: traderA.botId,
+      status: previousStatus === 'stopped' ? 'running' : 'stopped',
+      previousStatus: previousStatus === 'stopped' ? 'stopped' : previousStatus,
+    });
+    const sentinel = await trade(traderB);
+    await until(() => amounts(b).includes(sentinel), "B's own event arrived");
+    expect(b.data('bot_status')).toEqual([]);
+    await a.close();
+    await b.close();
+  });
+
+  it('replays exactly the missed events after Last-Event-ID (header or query), and only the reader’s own', async () => {
+    const first = await connect(traderA);
+    const seen = await trade(traderA);
+    await until(() => amounts(first).includes(seen), 'the first event arrived');
+    const lastId = first.lastEventId!;
+    await first.close();
+    await until(() => hub.subscriberCount === 0, 'the closed stream left the hub');
+
+    const before = hub.lastEventId;
+    const missed1 = await trade(traderA);
+    await trade(traderB);
+    const missed2 = await trade(traderA);
+    await until(() => hub.lastEventId >= before + 3, 'the hub read the events queued while A was away');
+
+    const byHeader = await connect(traderA, '', { 'last-event-id': lastId });
+    const byQuery = await connect(traderA, `?lastEventId=${lastId}`);
+    const live = await trade(traderA);
+    await until(() => amounts(byHeader).includes(live) && amounts(byQuery).includes(live), 'the live event after the replay');
+    for (const client of [byHeader, byQuery]) {
+      expect(amounts(client)).toEqual([missed1, missed2, live]);
+      const ids = client.events.map((e) => Number(e.id));
+      expect(ids[0]).toBeGreaterThan(Number(lastId));
+      expect([...ids].sort((x, y) => x - y)).toEqual(ids);
+      expect(client.data('reset')).toEqual([]);
+    }
+    await byHeader.close();
+    await byQuery.close();
+  });
+
+  it('answers a Last-Event-ID older than the 10-minute window, or unknown, with a reset event, then goes on live', async () => {
+    const keepOpen = await connect(traderB); // the hub keeps running: the window, not a restart, forgets the event
+    const first = await connect(traderA);
+    const seen = await trade(traderA);
+    await until(() => amounts(first).includes(seen), 'the first event arrived');
+    const lastId = first.lastEventId!;
+    await first.close();
+    const before = hub.lastEventId;
+    await trade(traderA);
+    await until(() => hub.lastEventId > before, 'the hub read the event A missed');
+    await clock.jump(11 * 60_000);
+
+    const late = await connect(traderA, '', { 'last-event-id': lastId });
+    const live = await trade(traderA);
+    await until(() => amounts(late).includes(live), 'a live event after the reset');
+    expect(late.events[0]!.event).toBe('reset');
+    expect(late.data<{ reason: string; lastEventId: string }>('reset')[0]!.reason).toMatch(/replay window/);
+    expect(amounts(late)).toEqual([live]);
+
+    const future = await connect(traderA, '', { 'last-event-id': String(hub.lastEventId + 1_000) });
+    await until(() => future.events.length === 1, 'the reset for an id this server never sent');
+    expect(future.events[0]).toMatchObject({ event: 'reset', id: String(hub.lastEventId) });
+    await late.close();
+    await future.close();
+    await keepOpen.close();
+  });
+
+  it('sends new candles of the watched pairs only to those who watch them', async () => {
+    const key = { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '5m' };
+    const other = { exchange: 'binance', symbol: 'SOL/USDT', timeframe: '5m' };
+    const watcher = await connect(traderA, '?watch=BTC/USDT:5m,binance:ETH/USDT:1h');
+    const notWatching = await connect(traderB);
+    expect(hub.watchedPairs).toBe(2);
+    const [newest] = await cachedCandlesAfter(db, key, undefined);
+    const openMs = (newest?.openTimeMs ?? Date.UTC(2026, 10, 1)) + 5 * 60_000;
+    await upsertCandles(db, key, [[openMs, 64_000.5, 64_100, 63_900.25, 64_050, 12.5]]);
+    const [newestOther] = await cachedCandlesAfter(db, other, undefined);
+    await upsertCandles(db, other, [[(newestOther?.openTimeMs ?? Date.UTC(2026, 10, 1)) + 5 * 60_000, 150, 151, 149, 150.5, 3]]);
+    await until(() => watcher.data('candle').length === 1, 'the new candle arrived');
+    const sentinel = await trade(traderB);
+    await until(() => amounts(notWatching).includes(sentinel), "B's own event arrived");
+    const [candle] = watcher.data<Record<string, string>>('candle');
+    expect({
+      ...candle,
+      open: Number(candle!.open),
+      high: Number(candle!.high),
+      low: Number(candle!.low),
+      close: Number(candle!.close),
+    }).toEqual({
+      exchange: 'binance',
+      symbol: 'BTC/USDT',
+      timeframe: '5m',
+      openTime: new Date(openMs).toISOString(),
+      open: 64_000.5,
+      high: 64_100,
+      low: 63_900.25,
+      close: 64_050,
+      volumeBase: expect.stringMatching(/^12\.50*$/),
+    });
+    expect(notWatching.data('candle')).toEqual([]);
+    await watcher.close();
+    await notWatching.close();
+  });
+
+  it('sends approvals only to staff, and a department’s notices to its staff', async () => {
+    const boss = await connect(ceo);
+    const a = await connect(traderA);
+    const approvalId = crypto.randomUUID();
+    const approval = { approvalId, tool: 'start_bot', summary: 'Start the live bot "Scalper"', expiresAt: '2026-12-03T00:00:00.000Z' };
+    await enqueueNotification(db, { tenantId: ceo.tenantId, to: { userId: ceo.userId }, type: 'approval_requested', payload: approval });
+    // Addressed to a trader by mistake: a trader never receives an approval.
+    await enqueueNotification(db, {
+      tenantId: traderA.tenantId,
+      to: { userId: traderA.userId },
+      type: 'approval_requested',
+      payload: approval,
+    });
+    await enqueueNotification(db, {
+      tenantId: ceo.tenantId,
+      to: { userId: ceo.userId },
+      type: 'approval_decided',
+      payload: { approvalId, summary: approval.summary, decision: 'approved', decidedBy: 'Security head' },
+    });
+    await enqueueNotification(db, {
+      tenantId: ceo.tenantId,
+      to: { department: ceo.department as never },
+      type: 'message',
+      payload: { text: 'For the department' },
+    });
+    const sentinel = await trade(traderA);
+    await until(() => boss.data('notification').length === 1 && amounts(a).includes(sentinel), 'the staff events and the sentinel');
+    expect(boss.data('approval_requested')).toEqual([approval]);
+    expect(boss.data('approval_decided')).toEqual([expect.objectContaining({ approvalId, decision: 'approved' })]);
+    expect(boss.data('notification')).toEqual([{ type: 'message', payload: { text: 'For the department' } }]);
+    expect(a.events.map((e) => e.event)).toEqual(['trade']);
+    await boss.close();
+    await a.close();
+  });
+
+  it('sends heartbeat comments on the clock, and removes every subscriber and watched pair on disconnect', async () => {
+    for (const client of clients) await client.close();
+    await until(() => hub.subscriberCount === 0, 'earlier streams left');
+    const opened = [
+      await connect(traderA),
+      await connect(traderA, '?watch=ETH/USDT:1h'),
+      await connect(traderB, '?watch=ETH/USDT:1h,BTC/USDT:5m'),
+      await connect(ceo),
+    ];
+    expect(hub.subscriberCount).toBe(4);
+    expect(hub.watchedPairs).toBe(2);
+    await clock.jump(15_000);
+    await until(() => opened.every((client) => client.comments.includes('heartbeat')), 'every client got a heartbeat');
+    for (const client of opened) await client.close();
+    await until(() => hub.subscriberCount === 0 && hub.watchedPairs === 0, 'the hub forgot the closed streams');
+    // With nobody connected the readers linger for the replay window, then stop.
+    expect(hub.running).toBe(true);
+    await clock.jump(10 * 60_000);
+    expect(hub.running).toBe(false);
+    expect(clock.pending).toBe(0);
+  });
+
+  it('is in the OpenAPI document as text/event-stream with the event types described', async () => {
+    const document = (await (await fetch(`${server.url}/api/v1/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, { content: Record<string, unknown> }> }>>;
+      components: { schemas: Record<string, unknown> };
+    };
+    const operation = document.paths['/api/v1/events']?.get;
+    expect(operation?.responses['200']?.content).toHaveProperty('text/event-stream');
+    for (const schema of [
+      'LiveEvent',
+      'LiveTrade',
+      'LiveBotStatus',
+      'LiveBacktestFinished',
+      'LiveApprovalRequested',
+      'LiveCandle',
+      'LiveReset',
+    ])
+      expect(document.components.schemas, schema).toHaveProperty(schema);
+  });
+});
