@@ -26,7 +26,7 @@ describe("each agent's tool set", () => {
     const used = new Set<string>(Object.values(AGENT_TOOLSETS).flat());
     const unused = [...TOOLS.keys()].filter((tool) => !used.has(tool));
     // Traders start bots, run backtests, open tickets, read their wallets and periods, and
-    // force exits themselves (Telegram and the API), and get their own Checkout and portal links (the API). Operators list, inspect and create bots
+    // force exits themselves (Telegram and the API), and get their own Checkout and portal links and backtest their own CSV candles (the API). Operators list, inspect and create bots
     // with `botcriptofy bots` (list_bots, bot_details, create_bot), not through an agent; the API lists a bot's trades and queues and reads backtests, and charts candles; operators read the deployment's status (system_status) through the API's GET /status.
     expect(unused.sort()).toEqual([
       'backtest_result',
@@ -44,6 +44,7 @@ describe("each agent's tool set", () => {
       'run_backtest',
       'start_bot',
       'submit_backtest',
+      'submit_backtest_csv',
       'system_status',
     ]);
   });

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ERROR_CATEGORIES, httpStatusFor, isProductError, ProductError, type ErrorCategory } from '../../errors/index.ts';
 import type { ToolOutcome } from '../../tools/index.ts';
@@ -53,6 +54,15 @@ export function errorResponse(c: Context, error: unknown, log: (error: unknown, 
   if (isProductError(error)) {
     log(error, error.category);
     return apiError(c, error.category, error.message);
+  }
+  // The router's own refusal of a body it cannot read (415: a Content-Type the route does not declare).
+  if (error instanceof HTTPException && error.status === 415) {
+    log(error, 'usage');
+    return apiError(
+      c,
+      'usage',
+      `This route does not take a ${c.req.header('content-type')?.split(';')[0] ?? 'body of that kind'} body; see ${c.req.method} ${c.req.path} in /api/v1/openapi.json.`,
+    );
   }
   log(error, 'internal');
   return apiError(c, 'internal', 'Something went wrong; it has been logged.');

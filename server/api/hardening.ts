@@ -10,7 +10,7 @@ import { apiError } from './errors.ts';
 // The HTTP door's own limits on /api/v1 (issue 16): secure headers on every answer, CORS closed
 // unless origins are configured, request bodies capped, and request rates limited per
 // credential (API key or session) and per client address, in Redis when the deployment has it
-// (every process shares the count) or in this process otherwise. A refusal is the API's error
+// (every process shares the count) or in this process otherwise. A file upload (UPLOAD_ROUTES) has its own cap. A refusal is the API's error
 // shape with the right status (413, 429 with Retry-After).
 
 export interface ApiLimits {
@@ -20,6 +20,8 @@ export interface ApiLimits {
   readonly perAddressPerMinute?: number;
   /** Largest request body in bytes (default 1 MiB). */
   readonly maxBodyBytes?: number;
+  /** Largest CSV upload in bytes, on the routes that take one (UPLOAD_ROUTES; default 50 MiB). */
+  readonly maxUploadBytes?: number;
   /** Origins allowed to call the API from a browser (default none: same origin only). */
   readonly corsOrigins?: readonly string[];
   /**
@@ -33,7 +35,22 @@ export const DEFAULT_API_LIMITS = {
   perCredentialPerMinute: 1_200,
   perAddressPerMinute: 2_400,
   maxBodyBytes: 1024 * 1024,
+  maxUploadBytes: 50 * 1024 * 1024,
 } as const;
+
+/**
+ * The routes that take a file (multipart/form-data): their own body cap (`maxUploadBytes`); the
+ * same route with a JSON body, and every other route, keep `maxBodyBytes`.
+ */
+export const UPLOAD_ROUTES: readonly { readonly method: string; readonly path: string }[] = [{ method: 'POST', path: '/api/v1/backtests' }];
+
+/** Whether this request is a file upload to one of UPLOAD_ROUTES. */
+export function isUploadRequest(c: Context): boolean {
+  return (
+    /^multipart\/form-data/i.test(c.req.header('content-type') ?? '') &&
+    UPLOAD_ROUTES.some((route) => route.method === c.req.method && route.path === c.req.path)
+  );
+}
 
 /** The credential a request carries, hashed (never kept or logged as given): API key first, then the session cookie. */
 export function credentialOf(c: Context): string | undefined {
@@ -93,6 +110,15 @@ export function apiHardening(limits: ApiLimits, clientIp: (c: Context) => string
   };
 
   const maxBytes = limits.maxBodyBytes ?? DEFAULT_API_LIMITS.maxBodyBytes;
+  const maxUploadBytes = limits.maxUploadBytes ?? DEFAULT_API_LIMITS.maxUploadBytes;
+  const bodyCap = bodyLimit({
+    maxSize: maxBytes,
+    onError: (c) => apiError(c, 'payload_too_large', `The request body is larger than ${maxBytes} bytes.`),
+  });
+  const uploadCap = bodyLimit({
+    maxSize: maxUploadBytes,
+    onError: (c) => apiError(c, 'payload_too_large', `The upload is larger than ${maxUploadBytes} bytes.`),
+  });
   const middleware: MiddlewareHandler[] = [
     secureHeaders({ crossOriginResourcePolicy: 'same-origin' }),
     ...(limits.corsOrigins && limits.corsOrigins.length > 0
@@ -107,10 +133,7 @@ export function apiHardening(limits: ApiLimits, clientIp: (c: Context) => string
         ]
       : []),
     rateLimit,
-    bodyLimit({
-      maxSize: maxBytes,
-      onError: (c) => apiError(c, 'payload_too_large', `The request body is larger than ${maxBytes} bytes.`),
-    }),
+    (c, next) => (isUploadRequest(c) ? uploadCap(c, next) : bodyCap(c, next)),
   ];
   return { middleware };
 }

@@ -12,6 +12,16 @@ import { apiError } from './errors.ts';
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
+/**
+ * A multipart body without its boundary: a client retrying an upload encodes the same form with a
+ * new random boundary, and it is still the same request.
+ */
+function withoutBoundary(body: string, contentType: string | undefined): string {
+  const boundary = contentType?.match(/^multipart\/form-data;.*boundary=(?:"([^"]+)"|([^;\s]+))/i);
+  const marker = boundary?.[1] ?? boundary?.[2];
+  return marker ? body.split(marker).join('') : body;
+}
+
 export function idempotency(options: {
   db: Database;
   now: () => Date;
@@ -27,7 +37,7 @@ export function idempotency(options: {
       ]);
     const principal = await options.principalOf(c);
     if (!principal) return next();
-    const body = await c.req.text();
+    const body = withoutBoundary(await c.req.text(), c.req.header('content-type'));
     const requestHash = crypto.createHash('sha256').update(`${c.req.method} ${c.req.path}\n`).update(body).digest('hex');
     const claim = await claimIdempotencyKey(options.db, { principal, key, requestHash, now: options.now() });
     if (claim.kind === 'mismatch')

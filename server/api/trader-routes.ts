@@ -4,8 +4,9 @@ import { InProcessJobs, type Jobs } from '../../jobs/index.ts';
 import type { ToolName } from '../../tools/index.ts';
 import { runQueuedBacktest } from '../../trading/index.ts';
 import { API_BASE_PATH, type ApiDependencies, type ApiEnv } from './app.ts';
-import { registerBillingRoutes } from './billing-routes.ts';
-import { apiErrorSchema, errorResponses, notFoundResponse } from './errors.ts';
+import { idempotencyHeaders, registerBillingRoutes } from './billing-routes.ts';
+import { apiError, apiErrorSchema, errorResponses, notFoundResponse } from './errors.ts';
+import { DEFAULT_API_LIMITS } from './hardening.ts';
 
 // The trader routes added for issue 16's second half: a bot's trades, backtests as jobs,
 // candles with indicators. Each answer is a tool call as the signed-in person, as in app.ts.
@@ -85,6 +86,31 @@ export function registerTraderRoutes(kit: ApiRouteKit, options: { jobs?: Jobs | 
       'Strategy (GET /strategies) and its parameters, a symbol and timeframe in the candle cache, the range (default: the 30 days before `to`, which defaults to now).',
   });
   const queuedBacktest = toolOutput('submit_backtest');
+  // A CSV of the trader's own candles instead of the cache: multipart/form-data with the file.
+  const backtestUpload = z
+    .object({
+      file: z.instanceof(File, { error: 'expected a file: the candles as CSV' }).openapi({
+        type: 'string',
+        format: 'binary',
+        description:
+          'The candles as CSV: `timestamp,open,high,low,close,volume` (timestamp in ms UTC, the bar’s open; the header line optional), times strictly increasing. A bad line is answered 422 naming it.',
+      }),
+      strategy: z.string().openapi({ description: 'a strategy (GET /strategies)', example: 'rsi' }),
+      parameters: z
+        .string()
+        .optional()
+        .openapi({
+          description: "the strategy's parameters as a JSON object of numbers (its defaults for any left out)",
+          example: '{"rsiPeriod":14}',
+        }),
+      symbol: z.string().optional().openapi({ description: 'what the candles are of, a label such as BTC/USDT (default UPLOAD/CSV)' }),
+      timeframe: z.string().optional().openapi({ description: "the bars' length such as 1h (default: read from the timestamps)" }),
+      feeRate: z.coerce.number().optional().openapi({ description: 'fee per side, a fraction (default 0.001)' }),
+      startingCashQuote: z.coerce.number().optional().openapi({ description: 'default 10000' }),
+    })
+    .openapi('NewBacktestUpload', {
+      description: `The same backtest on candles you upload (at most ${DEFAULT_API_LIMITS.maxUploadBytes / 1024 / 1024} MiB unless the server says otherwise); only you (and staff who may) can read it.`,
+    });
   api.use('/backtests', kit.requirePerson);
   api.use('/backtests/*', kit.requirePerson);
   api.openapi(
@@ -92,16 +118,33 @@ export function registerTraderRoutes(kit: ApiRouteKit, options: { jobs?: Jobs | 
       method: 'post',
       path: '/backtests',
       tags: ['trading'],
-      summary: 'Queue a backtest on cached candles (plan quota applies); 202 with its id',
+      summary: 'Queue a backtest on cached candles or on an uploaded CSV (plan quota applies); 202 with its id',
       description:
-        "The submit_backtest tool stores it queued (counted against the plan's backtests a day at once); a job runs it. Poll GET /backtests/{id} until `status` is succeeded or failed.",
+        "JSON: the submit_backtest tool on the candle cache. multipart/form-data with a `file`: the submit_backtest_csv tool on the CSV's candles, read by the engine's own loader and kept beside the backtest in the trader's account (never in the shared cache; nobody else can read them or the backtest). Either is stored queued (counted against the plan's backtests a day at once) and a job runs it. Poll GET /backtests/{id} until `status` is succeeded or failed. A JSON body is capped at the API's body limit; an upload has its own (50 MiB by default), 413 beyond it.",
       security: [{ session: [] }],
-      request: { body: { content: { 'application/json': { schema: newBacktestBody } }, required: true } },
+      request: {
+        headers: idempotencyHeaders,
+        body: {
+          content: {
+            'application/json': { schema: newBacktestBody },
+            'multipart/form-data': { schema: backtestUpload },
+          },
+          // One of the two; each is validated when it is the request's Content-Type.
+          required: false,
+        },
+      },
       responses: {
         202: {
           description: 'Queued; Location names where its result will be.',
           headers: { Location: { schema: { type: 'string' }, description: '/api/v1/backtests/{id}' } },
-          content: { 'application/json': { schema: queuedBacktest.openapi('QueuedBacktest') } },
+          content: {
+            'application/json': {
+              schema: z.union([
+                queuedBacktest.openapi('QueuedBacktest'),
+                toolOutput('submit_backtest_csv').openapi('QueuedUploadBacktest'),
+              ]),
+            },
+          },
         },
         ...errorResponses,
         404: { description: 'Not enough cached candles for the range.', content: { 'application/json': { schema: apiErrorSchema } } },
@@ -109,10 +152,50 @@ export function registerTraderRoutes(kit: ApiRouteKit, options: { jobs?: Jobs | 
           description: "The plan's backtests a day are used up (the message names the plan that allows more).",
           content: { 'application/json': { schema: apiErrorSchema } },
         },
+        413: { description: 'The upload (or the JSON body) is over its cap.', content: { 'application/json': { schema: apiErrorSchema } } },
+        422: {
+          description:
+            "The uploaded CSV is not candles the engine accepts (the message names the file's line), or too few for the strategy.",
+          content: { 'application/json': { schema: apiErrorSchema } },
+        },
       },
     }),
-    (async (c: Context<ApiEnv, string, { out: { json: Record<string, unknown> } }>) => {
-      const queued = await callTool<{ backtestId: string; status: 'queued'; candles: number }>(c, 'submit_backtest', c.req.valid('json'));
+    (async (
+      c: Context<ApiEnv, string, { out: { json: Record<string, unknown>; form: z.infer<typeof backtestUpload> | Record<string, never> } }>,
+    ) => {
+      const contentType = c.req.header('content-type') ?? '';
+      let queued: { backtestId: string };
+      if (/^multipart\/form-data/i.test(contentType)) {
+        const { file, parameters, ...fields } = c.req.valid('form') as z.infer<typeof backtestUpload>;
+        let parsedParameters: unknown;
+        try {
+          parsedParameters = parameters === undefined ? undefined : JSON.parse(parameters);
+        } catch {
+          parsedParameters = parameters;
+        }
+        if (
+          parsedParameters !== undefined &&
+          (typeof parsedParameters !== 'object' || parsedParameters === null || Array.isArray(parsedParameters))
+        )
+          return apiError(c, 'usage', 'Invalid form: parameters: expected a JSON object of numbers, such as {"rsiPeriod":14}', [
+            { field: 'parameters', message: 'expected a JSON object of numbers' },
+          ]);
+        const defined = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined && value !== ''));
+        queued = await callTool(c, 'submit_backtest_csv', {
+          ...defined,
+          ...(parsedParameters === undefined ? {} : { parameters: parsedParameters }),
+          csv: await file.text(),
+          ...(file.name ? { fileName: file.name.slice(0, 200) } : {}),
+        });
+      } else if (/^application\/([a-z-.]+\+)?json/i.test(contentType)) {
+        queued = await callTool(c, 'submit_backtest', c.req.valid('json'));
+      } else {
+        return apiError(
+          c,
+          'usage',
+          'Send the backtest as application/json (cached candles) or as multipart/form-data with a CSV `file` (your own candles).',
+        );
+      }
       await jobs.add('backtests', BACKTEST_JOB, { backtestId: queued.backtestId }, { jobId: `backtest-${queued.backtestId}` });
       c.header('Location', `${API_BASE_PATH}/backtests/${queued.backtestId}`);
       return c.json(queued, 202);

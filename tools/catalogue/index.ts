@@ -1,4 +1,5 @@
 import { auditTools, companyTools } from './audit-company.ts';
+import { backtestUploadTools } from './backtest-uploads.ts';
 import { billingTools } from './billing.ts';
 import { documentTools } from './documents.ts';
 import { marketingTools } from './marketing.ts';
@@ -13,6 +14,7 @@ import { tradingTools } from './trading.ts';
 /** Every tool, each with its policy (`access`) and approval rules beside it. */
 export const CATALOGUE = [
   ...tradingTools,
+  ...backtestUploadTools,
   ...billingTools,
   ...securityTools,
   ...supportTools,

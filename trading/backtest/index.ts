@@ -8,3 +8,4 @@ export {
 } from './engine.ts';
 export { findRecentBacktest, getBacktest, saveBacktest, type BacktestRecordInput } from './store.ts';
 export { queueBacktest, runQueuedBacktest, type QueuedBacktestInput, type QueuedBacktestOutcome } from './queue.ts';
+export { loadBacktestUpload, storeBacktestUpload } from './uploads.ts';

@@ -3,6 +3,7 @@ import { backtestResults, backtests, type Database, type TenantScope } from '../
 import { loadCachedCandles } from '../market-data/store.ts';
 import { getStrategy } from '../strategies/index.ts';
 import { runBacktest, type BacktestResult } from './engine.ts';
+import { loadBacktestUpload } from './uploads.ts';
 import { numberToDecimal } from '../../i18n/index.ts';
 import { enqueueNotification } from '../../notifications/index.ts';
 
@@ -84,11 +85,14 @@ export async function runQueuedBacktest(
     .returning();
   if (!claimed) return 'not_queued';
   try {
-    const series = await loadCachedCandles(
-      db,
-      { exchange: 'binance', symbol: claimed.symbol, timeframe: claimed.timeframe },
-      { fromMs: claimed.rangeStart?.getTime(), toMs: claimed.rangeEnd?.getTime() },
-    );
+    // Candles the trader uploaded for it (POST /backtests with a CSV), or the cached range.
+    const series =
+      (await loadBacktestUpload(db, claimed.id)) ??
+      (await loadCachedCandles(
+        db,
+        { exchange: 'binance', symbol: claimed.symbol, timeframe: claimed.timeframe },
+        { fromMs: claimed.rangeStart?.getTime(), toMs: claimed.rangeEnd?.getTime() },
+      ));
     const strategy = getStrategy(claimed.strategyName);
     const parameters = claimed.parameters as Record<string, number>;
     if (series.length <= strategy.warmupBars(parameters))
