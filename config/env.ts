@@ -224,6 +224,13 @@ export const envSchema = z.object({
     .min(1024, { error: 'expected at least 1024 bytes' })
     .max(100 * 1024 * 1024, { error: 'expected at most 104857600 bytes (100 MiB)' })
     .default(1024 * 1024),
+  /** HTTP API: the largest CSV upload in bytes (POST /api/v1/backtests with a file). */
+  API_MAX_UPLOAD_BYTES: z.coerce
+    .number({ error: 'expected a number of bytes' })
+    .int({ error: 'expected a whole number of bytes' })
+    .min(1024, { error: 'expected at least 1024 bytes' })
+    .max(1024 * 1024 * 1024, { error: 'expected at most 1073741824 bytes (1 GiB)' })
+    .default(50 * 1024 * 1024),
   /** HTTP API: browser origins allowed to call it (comma-separated, e.g. https://app.example.com); unset: same origin only. */
   API_CORS_ORIGINS: z
     .string()

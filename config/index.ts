@@ -72,6 +72,8 @@ export interface Config {
     readonly perCredentialPerMinute: number;
     readonly perAddressPerMinute: number;
     readonly maxBodyBytes: number;
+    /** A CSV upload's own cap (POST /backtests with a file). */
+    readonly maxUploadBytes: number;
     readonly corsOrigins: readonly string[];
   };
   readonly jobs: {
@@ -218,6 +220,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, cwd = p
       perCredentialPerMinute: env.API_RATE_LIMIT_PER_MINUTE,
       perAddressPerMinute: env.API_RATE_LIMIT_PER_ADDRESS_PER_MINUTE,
       maxBodyBytes: env.API_MAX_BODY_BYTES,
+      maxUploadBytes: env.API_MAX_UPLOAD_BYTES,
       corsOrigins: env.API_CORS_ORIGINS,
     },
     retention: {

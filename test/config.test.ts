@@ -58,15 +58,23 @@ describe('configuration from the environment', () => {
   });
 
   it("reads the HTTP API's limits and CORS origins, and names a wrong origin", () => {
-    expect(loadConfig({}).api).toEqual({ perCredentialPerMinute: 1200, perAddressPerMinute: 2400, maxBodyBytes: 1048576, corsOrigins: [] });
+    expect(loadConfig({}).api).toEqual({
+      perCredentialPerMinute: 1200,
+      perAddressPerMinute: 2400,
+      maxBodyBytes: 1048576,
+      maxUploadBytes: 52428800,
+      corsOrigins: [],
+    });
     const config = loadConfig({
       API_RATE_LIMIT_PER_MINUTE: '60',
       API_CORS_ORIGINS: 'https://app.example.com/, http://localhost:5173',
       API_MAX_BODY_BYTES: '2048',
+      API_MAX_UPLOAD_BYTES: '1048576',
     });
     expect(config.api).toMatchObject({
       perCredentialPerMinute: 60,
       maxBodyBytes: 2048,
+      maxUploadBytes: 1048576,
       corsOrigins: ['https://app.example.com', 'http://localhost:5173'],
     });
     expect(() => loadConfig({ API_CORS_ORIGINS: 'app.example.com' })).toThrow(
