@@ -119,9 +119,12 @@ export function drawPriceChart(
   );
 
   const markers: SeriesMarker<Time>[] = [];
+  // A trade outside the drawn bars gets no marker (it would sit on the first or last bar).
+  const step = times.length > 1 ? times[1]! - times[0]! : 0;
+  const lastBar = times[times.length - 1] ?? 0;
   for (const mark of marks) {
     const at = barTimeOf(times, toTime(mark.time));
-    if (at === undefined || toTime(mark.time) > times[times.length - 1]! + 86_400) continue;
+    if (at === undefined || toTime(mark.time) >= lastBar + step) continue;
     markers.push({
       time: at as UTCTimestamp,
       position: mark.side === 'buy' ? 'belowBar' : 'aboveBar',
@@ -132,6 +135,9 @@ export function drawPriceChart(
   }
   markers.sort((a, b) => (a.time as number) - (b.time as number));
   createSeriesMarkers(candles, markers);
+  // What was drawn, for a person's tools and the browser tests: bars and markers on them.
+  container.dataset.candles = String(times.length);
+  container.dataset.markersDrawn = String(markers.length);
   for (const line of lines) {
     candles.createPriceLine({
       price: line.price,

@@ -1,0 +1,270 @@
+// biome-ignore-all lint/performance/useDomNodeTextContent: Playwright's Locator.innerText() (the text as laid out), not the DOM property
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildDashboard, launchBrowser, screenshot, startDemoServer, type DemoServer } from '../support/web.ts';
+
+// The web dashboard in a real browser (issue 17): Debian's chromium through playwright-core
+// against a real `botcriptofy start` on the seeded demo company. The candle cache is filled
+// with the replayed market's bars (the prices the demo's trades were made at) for the first
+// trader's bot and for BTC/USDT 1h over the last 40 days (the backtest's default 30 days).
+// Sign-in is limited to 5 attempts a minute per address: the trader signs in through the page
+// once, and the other tests reuse that session's cookie.
+
+interface ApiBot {
+  id: string;
+  name: string;
+  symbols: string[];
+  timeframe: string;
+  status: string;
+}
+interface ApiTrade {
+  symbol: string;
+  openedAt: string;
+  closedAt: string | null;
+}
+
+describe('web dashboard', () => {
+  let server: DemoServer;
+  let browser: Browser;
+  let trader: { email: string; password: string };
+  let otherTrader: { email: string; password: string };
+  let bot: ApiBot;
+  let tradesInWindow = 0;
+  /** The trader's signed-in browser state (the session cookie), from the first test. */
+  let session: Awaited<ReturnType<BrowserContext['storageState']>> | undefined;
+  let current: Page | undefined;
+
+  /** The API as the trader (to know what the page must show); the browser has its own session. */
+  async function apiAs(who: { email: string; password: string }) {
+    const signIn = await fetch(`${server.url}/api/v1/auth/sign-in/email`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: server.url },
+      body: JSON.stringify(who),
+    });
+    expect(signIn.status).toBe(200);
+    const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
+    return async <T>(path: string): Promise<T> => {
+      const response = await fetch(`${server.url}/api/v1${path}`, { headers: { cookie } });
+      expect(response.status, path).toBe(200);
+      return (await response.json()) as T;
+    };
+  }
+
+  beforeAll(async () => {
+    // First the browser: without a chromium this fails at once, saying how to install one.
+    browser = await launchBrowser();
+    // The dashboard as the sources say now (npm install built it; a source edited since would be stale).
+    buildDashboard();
+    server = await startDemoServer();
+    const traders = server.signIns.filter((s) => s.who === 'trader');
+    expect(traders.length).toBeGreaterThanOrEqual(2);
+    trader = traders[0]!;
+    otherTrader = traders[1]!;
+    const get = await apiAs(trader);
+    bot = (await get<{ bots: ApiBot[] }>('/bots')).bots[0]!;
+    const { trades } = await get<{ trades: ApiTrade[] }>(`/bots/${bot.id}/trades?limit=500`);
+    // The chart of a stopped bot ends 20 bars after its last trade and shows 500 bars (web/src/pages/BotPage.tsx).
+    const barMs = { '1m': 60e3, '5m': 300e3, '15m': 900e3, '1h': 3600e3 }[bot.timeframe]!;
+    const last = Math.max(...trades.map((t) => Date.parse(t.closedAt ?? t.openedAt)));
+    const to = Math.min(Date.now(), last + 20 * barMs);
+    const from = to - 500 * barMs;
+    await server.importReplayedCandles(bot.symbols[0]!, bot.timeframe, from - 200 * barMs, to);
+    tradesInWindow = trades.filter(
+      (t) => t.symbol === bot.symbols[0] && Date.parse(t.openedAt) >= from && Date.parse(t.openedAt) <= to,
+    ).length;
+    expect(tradesInWindow).toBeGreaterThan(0);
+    await server.importReplayedCandles('BTC/USDT', '1h', Date.now() - 40 * 86_400_000, Date.now());
+  }, 240_000);
+
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail' && current && !current.isClosed())
+      await screenshot(current, `failed-${ctx.task.name.replace(/\W+/g, '-')}`);
+    current = undefined;
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  /** A page in a new browser context (its own cookies), in Portuguese unless told, in São Paulo time. */
+  async function newPage(
+    options: { locale?: string; viewport?: { width: number; height: number }; signedIn?: boolean } = {},
+  ): Promise<{ context: BrowserContext; page: Page }> {
+    if (options.signedIn && !session) throw new Error("the trader's session comes from the sign-in test, which did not pass");
+    const context = await browser.newContext({
+      ...(options.signedIn ? { storageState: session } : {}),
+      locale: options.locale ?? 'pt-BR',
+      timezoneId: 'America/Sao_Paulo',
+      viewport: options.viewport ?? { width: 1280, height: 900 },
+    });
+    const page = await context.newPage();
+    current = page;
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    context.on('close', () => expect(errors, 'errors in the page').toEqual([]));
+    return { context, page };
+  }
+
+  async function signIn(
+    page: Page,
+    who: { email: string; password: string },
+    labels = { email: 'E-mail', password: 'Senha', button: 'Entrar' },
+  ) {
+    await page.goto(`${server.url}/`);
+    await page.getByLabel(labels.email).fill(who.email);
+    await page.getByLabel(labels.password).fill(who.password);
+    await page.getByRole('button', { name: labels.button }).click();
+  }
+
+  it('a trader signs in and sees their bots', async () => {
+    const { context, page } = await newPage();
+    await signIn(page, trader);
+    await page.waitForURL(`${server.url}/bots`);
+    const row = page.locator(`tr[data-bot-id="${bot.id}"]`);
+    await expect.poll(() => row.count()).toBe(1);
+    await expect.poll(() => row.locator('td').first().innerText()).toContain(bot.name);
+    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Robôs');
+    // P&L and positions come from the bot's details: a number in USDT, in Brazilian format.
+    await expect.poll(() => row.locator('td.num').innerText()).toMatch(/^[+-]?\d{1,3}(\.\d{3})*,\d{2} USDT$/);
+    await screenshot(page, 'bots');
+    session = await context.storageState();
+    await context.close();
+  });
+
+  it("opens a bot's page: the chart is drawn with its trades as markers, and the trades table", async () => {
+    const { context, page } = await newPage({ signedIn: true });
+    await page.goto(`${server.url}/bots`);
+    await page.getByRole('link', { name: bot.name }).click();
+    await page.waitForURL(`${server.url}/bots/${bot.id}`);
+    const chart = page.locator('.price-chart');
+    await chart.waitFor();
+    await expect.poll(() => chart.getAttribute('data-markers-drawn')).not.toBeNull();
+    expect(Number(await chart.getAttribute('data-candles'))).toBeGreaterThan(400);
+    // Every trade opened in the window has its buy marker (and its sell when it closed there).
+    expect(Number(await chart.getAttribute('data-markers-drawn'))).toBeGreaterThanOrEqual(tradesInWindow);
+    // lightweight-charts draws on canvases: they are there and not blank.
+    expect(await chart.locator('canvas').count()).toBeGreaterThan(2);
+    const painted = await chart.evaluate((box) =>
+      [...box.querySelectorAll('canvas')].some((canvas) => {
+        const ctx = canvas.getContext('2d');
+        if (!ctx || canvas.width === 0) return false;
+        const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+        for (let i = 3; i < data.length; i += 4) if (data[i] !== 0) return true;
+        return false;
+      }),
+    );
+    expect(painted).toBe(true);
+    // The trades table: every trade of the first page, and filtering narrows it.
+    const rows = page.locator('.trades tbody tr');
+    await expect.poll(() => rows.count()).toBeGreaterThan(0);
+    const all = await rows.count();
+    await page.locator('.filters select[name="result"]').selectOption('wins');
+    const wins = await rows.count();
+    expect(wins).toBeLessThan(all);
+    for (const cell of await page.locator('.trades tbody td[data-label="Resultado"]').allInnerTexts()) expect(cell).toMatch(/^\+/);
+    // CSV export of what is filtered.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: /Exportar CSV/ }).click()]);
+    const csv = await (await download.createReadStream()).toArray();
+    const lines = Buffer.concat(csv).toString('utf8').trim().split('\r\n');
+    expect(lines[0]).toBe(
+      'id,symbol,status,opened_at,closed_at,amount_base,open_price_quote,close_price_quote,fee_quote,profit_quote,profit_pct,exit_reason',
+    );
+    expect(lines).toHaveLength(wins + 1);
+    await screenshot(page, 'bot-page');
+    await context.close();
+  });
+
+  it('starts and stops a bot only after confirming', async () => {
+    const { context, page } = await newPage({ signedIn: true });
+    await page.goto(`${server.url}/bots`);
+    const row = page.locator(`tr[data-bot-id="${bot.id}"]`);
+    // Whichever state the demo left it in: the action it offers first, then back.
+    const [first, firstStatus, second, secondStatus] =
+      bot.status === 'running' ? ['Parar', 'parado', 'Iniciar', 'rodando'] : ['Iniciar', 'rodando', 'Parar', 'parado'];
+    const before = await row.locator('.badge').innerText();
+    await row.getByRole('button', { name: `${first} ${bot.name}` }).click();
+    const dialog = page.getByRole('dialog');
+    expect(await dialog.innerText()).toContain(`${first} ${bot.name}?`);
+    await dialog.getByRole('button', { name: 'Cancelar' }).click();
+    await expect.poll(() => dialog.count()).toBe(0);
+    expect(await row.locator('.badge').innerText()).toBe(before);
+    await row.getByRole('button', { name: `${first} ${bot.name}` }).click();
+    await screenshot(page, 'confirm-action');
+    await page.getByRole('dialog').getByRole('button', { name: first, exact: true }).click();
+    await expect.poll(() => row.locator('.badge').innerText()).toBe(firstStatus);
+    expect(await page.locator('p.notice').innerText()).toContain(firstStatus);
+    await row.getByRole('button', { name: `${second} ${bot.name}` }).click();
+    await page.getByRole('dialog').getByRole('button', { name: second, exact: true }).click();
+    await expect.poll(() => row.locator('.badge').innerText()).toBe(secondStatus);
+    await context.close();
+  });
+
+  it('runs a backtest from the form and shows its metrics, equity and trades on the chart', async () => {
+    const { context, page } = await newPage({ signedIn: true });
+    await page.goto(`${server.url}/backtest`);
+    await page.getByLabel('Estratégia').selectOption('rsi');
+    // The strategy's defaults are in its fields, with their ranges beside them.
+    expect(await page.getByLabel('rsiPeriod').inputValue()).toBe('14');
+    expect(await page.locator('fieldset').innerText()).toContain('2 – 500');
+    await page.getByLabel('Tempo gráfico').selectOption('1h');
+    await page.getByRole('button', { name: 'Rodar backtest' }).click();
+    const metrics = page.locator('dl.metrics');
+    await metrics.waitFor({ timeout: 60_000 });
+    const text = await metrics.innerText();
+    expect(text).toContain('Retorno total');
+    expect(text).toMatch(/Operações\s+\d+/);
+    const trades = Number(/Operações\s+(\d+)/.exec(text)![1]);
+    expect(trades).toBeGreaterThan(0);
+    await page.locator('.equity-chart canvas').first().waitFor();
+    const chart = page.locator('.backtest-result .price-chart');
+    await expect.poll(() => chart.getAttribute('data-markers-drawn'), { timeout: 30_000 }).not.toBeNull();
+    expect(Number(await chart.getAttribute('data-markers-drawn'))).toBe(trades * 2);
+    expect(await page.locator('.backtest-result tbody tr').count()).toBe(trades);
+    await screenshot(page, 'backtest');
+    await context.close();
+  });
+
+  it('switches language, and the choice stays after a reload', async () => {
+    const { context, page } = await newPage({ signedIn: true });
+    await page.goto(`${server.url}/bots`);
+    await page.getByRole('heading', { name: 'Robôs' }).waitFor();
+    await page.getByLabel('Idioma').selectOption('en');
+    await page.getByRole('heading', { name: 'Bots' }).waitFor();
+    expect(await page.getByRole('navigation').innerText()).toMatch(/Bots\s+Backtest\s+Profit\s+Plan/);
+    expect(await page.evaluate('document.documentElement.lang')).toBe('en');
+    // Money in English separators now.
+    await expect.poll(() => page.locator(`tr[data-bot-id="${bot.id}"] td.num`).innerText()).toMatch(/^[+-]?\d{1,3}(,\d{3})*\.\d{2} USDT$/);
+    await page.reload();
+    await page.getByRole('heading', { name: 'Bots' }).waitFor();
+    await page.getByLabel('Language').selectOption('pt-BR');
+    await page.getByRole('heading', { name: 'Robôs' }).waitFor();
+    await context.close();
+  });
+
+  it("another trader's bot by its URL is not found, said in words", async () => {
+    const { context, page } = await newPage();
+    await signIn(page, otherTrader);
+    await page.getByRole('heading', { name: 'Robôs' }).waitFor();
+    await page.goto(`${server.url}/bots/${bot.id}`);
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.innerText()).toMatch(/Algo deu errado: .*(not found|No bot|não)/i);
+    expect(await page.locator('.price-chart').count()).toBe(0);
+    await context.close();
+  });
+
+  it('is usable on a phone: the menu folds and the bots are cards', async () => {
+    const { context, page } = await newPage({ viewport: { width: 390, height: 844 }, signedIn: true });
+    await page.goto(`${server.url}/bots`);
+    const row = page.locator(`tr[data-bot-id="${bot.id}"]`);
+    await row.waitFor();
+    expect(await page.getByRole('navigation').isVisible()).toBe(false);
+    await page.getByRole('button', { name: 'Menu' }).click();
+    expect(await page.getByRole('navigation').isVisible()).toBe(true);
+    // No horizontal scrolling: the page is as wide as the phone.
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    await screenshot(page, 'phone-bots');
+    await context.close();
+  });
+});
