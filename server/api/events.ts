@@ -40,6 +40,19 @@ const eventsHeaders = z.object({
     .openapi({ description: "Resume after this event (a browser's EventSource sends it when it reconnects)" }),
 });
 
+/** Each event's bytes on the wire, made once however many clients it goes to. */
+const frames = new WeakMap<LiveEvent, Uint8Array>();
+const encoder = new TextEncoder();
+function frameOf(event: LiveEvent): Uint8Array {
+  let frame = frames.get(event);
+  if (!frame) {
+    // JSON has no raw line breaks, so the data is one `data:` line.
+    frame = encoder.encode(`event: ${event.type}\nid: ${event.id}\ndata: ${JSON.stringify(event.data)}\n\n`);
+    frames.set(event, frame);
+  }
+  return frame;
+}
+
 /** A `[exchange:]BASE/QUOTE:timeframe` list (already checked by the query's pattern) as watches, each once. */
 export function parseWatches(list: string | undefined): Watch[] {
   if (!list) return [];
@@ -180,7 +193,8 @@ export function registerEventRoutes(kit: {
         const write = (event: LiveEvent) => {
           if (event.id <= lastSent) return;
           lastSent = event.id;
-          enqueue(() => stream.writeSSE({ event: event.type, id: String(event.id), data: JSON.stringify(event.data) }));
+          const frame = frameOf(event);
+          enqueue(() => stream.write(frame));
         };
         let live = false;
         const arrived: LiveEvent[] = [];

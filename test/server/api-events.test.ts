@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../clock/index.ts';
@@ -7,6 +9,7 @@ import { startHttpServer, type RunningHttpServer } from '../../server/http.ts';
 import { LiveEvents } from '../../server/api/live-events.ts';
 import { cachedCandlesAfter, notifyBotEvent, upsertCandles } from '../../trading/index.ts';
 import { apiFixture, type ApiFixture } from '../support/api.ts';
+import { testDrivers } from '../support/databases.ts';
 import { SseClient } from '../support/sse.ts';
 
 // GET /api/v1/events (issue 16, "Live events") over a real HTTP server: the events come from
@@ -20,7 +23,7 @@ interface Person {
   readonly tenantId: string;
 }
 
-describe('GET /api/v1/events', () => {
+describe.each(testDrivers)('GET /api/v1/events on %s', (driver) => {
   const clock = new ManualClock();
   let hub: LiveEvents;
   let api: ApiFixture;
@@ -55,7 +58,7 @@ describe('GET /api/v1/events', () => {
   const amounts = (client: SseClient) => client.data<{ amountBase: string }>('trade').map((t) => t.amountBase);
 
   beforeAll(async () => {
-    api = await apiFixture('pglite', {
+    api = await apiFixture(driver, {
       liveEvents: (database) =>
         (hub = new LiveEvents({ db: database, clock, pollIntervalMs: 200, candlePollIntervalMs: 1_000, heartbeatMs: 15_000 })),
     });
@@ -293,6 +296,35 @@ describe('GET /api/v1/events', () => {
     await clock.jump(10 * 60_000);
     expect(hub.running).toBe(false);
     expect(clock.pending).toBe(0);
+    // Started again, the hub publishes only what is queued from then on (the outbox's earlier rows are not news).
+    const again = await connect(traderA);
+    const sentinel = await trade(traderA);
+    await until(() => amounts(again).includes(sentinel), 'a new event after the restart');
+    expect(amounts(again)).toEqual([sentinel]);
+    await again.close();
+  });
+
+  it.skipIf(driver !== 'postgres')('brings a trade queued by another process (a worker ticking the bot) to its owner', async () => {
+    const a = await connect(traderA);
+    const b = await connect(traderB);
+    marker++;
+    const amount = String(marker);
+    const child = spawn(process.execPath, [fileURLToPath(new URL('../support/trade-event-child.ts', import.meta.url))], {
+      env: { PATH: process.env.PATH, DATABASE_URL: api.test.url!, BOT_ID: traderA.botId, TENANT_ID: traderA.tenantId, AMOUNT: amount },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exitCode = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(exitCode, stderr).toBe(0);
+    // Nothing in this process woke the reader: its poll finds the row.
+    await until(() => amounts(a).includes(amount), "the other process's trade arrived");
+    const sentinel = await trade(traderB);
+    await until(() => amounts(b).includes(sentinel), "B's own event arrived");
+    expect(amounts(a)).toEqual([amount]);
+    expect(amounts(b)).toEqual([sentinel]);
+    await a.close();
+    await b.close();
   });
 
   it('is in the OpenAPI document as text/event-stream with the event types described', async () => {
