@@ -71,6 +71,32 @@ describe.each(testDrivers)('privacy tools on %s', (driver) => {
     expect(unknown).toMatchObject({ ok: false, error: 'not_found' });
   });
 
+  it('anyone asks about themselves: a trader gets their own export at once, their own erasure waits for approval, another person is refused', async () => {
+    const trader = (await actorForEmail(db, traders[0]!))!;
+    expect(trader.kind).toBe('trader');
+    const own = await invokeTool(TOOLS, ctxFor(trader), 'privacy_export', { email: traders[0] });
+    expect(own.ok && 'result' in own && (own.result as { email: string }).email).toBe(traders[0]);
+    const other = await invokeTool(TOOLS, ctxFor(trader), 'privacy_export', { email: traders[2] });
+    expect(other).toMatchObject({ ok: false, error: 'forbidden' });
+    expect(await invokeTool(TOOLS, ctxFor(trader), 'privacy_erase', { email: traders[2] })).toMatchObject({
+      ok: false,
+      error: 'forbidden',
+    });
+    // Erasing oneself, even at a door, is an approval for the Security head or the CEO; nothing erased yet.
+    const erase = await invokeTool(TOOLS, ctxFor(trader), 'privacy_erase', { email: traders[0] });
+    expect(erase).toMatchObject({ ok: true, pendingApproval: { approverDepartment: 'security' } });
+    expect(await queryRows(db, sql`select 1 from users where lower(email) = ${traders[0]!}`)).toHaveLength(1);
+    const ceo = await ceoActor(db);
+    const decided = await decideApproval(
+      TOOLS,
+      { db, billing, now: () => NOW },
+      ceo,
+      (erase as { pendingApproval: { id: string } }).pendingApproval.id,
+      'reject',
+    );
+    expect(decided).toMatchObject({ decided: true });
+  });
+
   it('through an agent both wait for the Security head or the CEO; the approved erasure keeps no email anywhere', async () => {
     const ceo = await ceoActor(db);
     const target = traders[1]!;
