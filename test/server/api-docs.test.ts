@@ -51,6 +51,11 @@ describe('the OpenAPI document and /api/docs', () => {
         'get /api/v1/bots',
         'get /api/v1/bots/{id}',
         'get /api/v1/plan',
+        'post /api/v1/backtests',
+        'post /api/v1/billing/checkout',
+        'post /api/v1/billing/portal',
+        'post /api/v1/privacy/export',
+        'post /api/v1/privacy/erase',
         'get /api/v1/approvals',
         'post /api/v1/agents/{agent}/ask',
         'get /api/v1/reports/executive',
@@ -59,6 +64,18 @@ describe('the OpenAPI document and /api/docs', () => {
         'post /api/v1/audit/verify',
         'get /api/v1/status',
       ]),
+    );
+  });
+
+  it('documents POST /backtests as JSON or as a multipart CSV upload, and the Idempotency-Key header on the billing links', () => {
+    const backtests = document.paths['/api/v1/backtests']!['post'] as unknown as {
+      requestBody: { content: Record<string, { schema: unknown }> };
+    };
+    expect(Object.keys(backtests.requestBody.content).sort()).toEqual(['application/json', 'multipart/form-data']);
+    const checkout = document.paths['/api/v1/billing/checkout']!['post'] as unknown as { parameters: { name: string; in: string }[] };
+    expect(checkout.parameters).toContainEqual(expect.objectContaining({ name: 'idempotency-key', in: 'header' }));
+    expect(Object.keys(document.components.schemas)).toEqual(
+      expect.arrayContaining(['NewBacktestUpload', 'CheckoutLink', 'BillingPortalLink', 'PersonDataExport', 'PendingPrivacyRequest']),
     );
   });
 
