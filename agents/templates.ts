@@ -1,5 +1,5 @@
 import { formatBrlCents } from '../billing/index.ts';
-import { intlLocale, type Locale } from '../i18n/index.ts';
+import { intlLocale, statusWord, type Locale } from '../i18n/index.ts';
 
 // Deterministic answers from tool results: what staff get when the model is offline, and
 // the fallback when a model's answer states a number no tool produced.
@@ -468,7 +468,8 @@ const TEMPLATES: Record<string, (r: Result, l: Locale) => string> = {
     return [
       head,
       ...tickets.map(
-        (tk) => `- [${tk['priority']}] ${tk['subject']} (${tk['status']}${tk['overdue'] ? t(l, ', atrasado', ', overdue') : ''})`,
+        (tk) =>
+          `- #${String(tk['id']).slice(0, 8)} [${statusWord(String(tk['priority']), l)}] ${tk['subject']} (${statusWord(String(tk['status']), l)}${tk['overdue'] ? t(l, ', atrasado', ', overdue') : ''})`,
       ),
     ].join('\n');
   },

@@ -105,6 +105,10 @@ const STATUS_WORDS: Record<string, readonly [string, string]> = {
   rejected: ['rejeitada', 'rejected'],
   expired: ['expirada', 'expired'],
   none: ['sem assinatura', 'no subscription'],
+  low: ['baixa', 'low'],
+  normal: ['normal', 'normal'],
+  high: ['alta', 'high'],
+  urgent: ['urgente', 'urgent'],
 };
 
 /** A status as the reader says it; an unknown status is shown as it is, with underscores as spaces. */
@@ -193,6 +197,12 @@ export function readerError(failure: Failure, locale: Locale): string {
       locale,
       'Este robô está congelado pela equipe de Segurança e não pode ser ligado até ser liberado. Fale com o suporte.',
       'This bot is frozen by the Security team and cannot start until it is released. Contact support.',
+    );
+  if (/needs Stripe/.test(message))
+    return pick(
+      locale,
+      'O Stripe não está configurado (cobrança em modo local): nada pode ser cobrado, reembolsado ou mudado de plano até ele ser configurado.',
+      'Stripe is not set up (billing runs in local mode): nothing can be charged, refunded or moved to another plan until it is.',
     );
   if (failure.error === 'pending_approval')
     return pick(

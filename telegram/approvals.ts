@@ -2,10 +2,11 @@ import type { Telegram } from 'telegraf';
 import { z } from 'zod';
 import type { Database } from '../db/index.ts';
 import { linkedDeciders, linkedUsers, userNames, type LinkedPerson } from '../identity/index.ts';
-import { readerError, statusWord, type Locale } from '../i18n/index.ts';
+import { formatMoneyCents, formatQuote, readerError, statusWord, type Locale } from '../i18n/index.ts';
 import type { Logger } from '../observability/index.ts';
 import {
   announcedApprovalKeys,
+  approvalFacts,
   decideApproval,
   deliveredApprovalRequests,
   fourEyesApplies,
@@ -14,6 +15,7 @@ import {
   mayDecide,
   pendingApprovalsFor,
   TOOLS,
+  type ApprovalFacts,
   type ApprovalRow,
   type ToolContext,
 } from '../tools/index.ts';
@@ -71,6 +73,7 @@ export async function announcePendingApprovals(services: ApprovalServices, onlyI
   );
   const decidersByDepartment = new Map<string, LinkedPerson[]>();
   for (const approval of pending) {
+    const facts = await approvalFacts(TOOLS, services.toolContext, approval);
     let deciders = decidersByDepartment.get(approval.approverDepartment);
     if (!deciders) {
       deciders = (await linkedDeciders(db, approval.approverDepartment)).filter((p) => mayDecide(p.actor, approval.approverDepartment));
@@ -93,7 +96,7 @@ export async function announcePendingApprovals(services: ApprovalServices, onlyI
         payload: {
           approvalId: approval.id,
           tool: approval.tool,
-          summary: summaryIn(approval, decider.locale),
+          summary: cardSummary(approval, facts, decider.locale),
           ...(requestedBy ? { requestedBy } : {}),
           expiresAt: approval.expiresAt.toISOString(),
         },
@@ -133,6 +136,23 @@ export async function onApprovalButton(
   if (person?.actor.kind !== 'staff') {
     await press.answer(t(locale, 'Você não pode decidir aprovações.', 'You may not decide approvals.'), true);
     return;
+  }
+  if (choice.decision === 'approve') {
+    // One that cannot run as things stand is not approved into a failure: the decider is told why (they may reject it).
+    const waiting = await getApproval(db, choice.approvalId);
+    const blocked = waiting?.status === 'pending' ? (await approvalFacts(TOOLS, services.toolContext, waiting)).blocked : undefined;
+    if (blocked) {
+      logger.info({ approvalId: choice.approvalId, reason: blocked }, 'an approval that cannot run was not approved');
+      await press.answer(
+        t(
+          locale,
+          `Não pode ser executada agora: ${readerError({ message: blocked }, locale)}`,
+          `It cannot run now: ${readerError({ message: blocked }, locale)}`,
+        ),
+        true,
+      );
+      return;
+    }
   }
   const result = await decideApproval(TOOLS, services.toolContext, person.actor, choice.approvalId, choice.decision);
   const approval = await getApproval(db, choice.approvalId);
@@ -287,14 +307,15 @@ export async function pendingFor(services: ApprovalServices, person: LinkedPerso
 }
 
 /** The approval_requested card (text and buttons) for one approval, in a reader's language. */
-export async function approvalCard(db: Database, approval: ApprovalRow, locale: Locale) {
-  const requestedBy = approval.requestedByUserId ? await nameOf(db, approval.requestedByUserId) : undefined;
+export async function approvalCard(services: ApprovalServices, approval: ApprovalRow, locale: Locale) {
+  const requestedBy = approval.requestedByUserId ? await nameOf(services.db, approval.requestedByUserId) : undefined;
+  const facts = await approvalFacts(TOOLS, services.toolContext, approval);
   return renderNotification(
     'approval_requested',
     {
       approvalId: approval.id,
       tool: approval.tool,
-      summary: summaryIn(approval, locale),
+      summary: cardSummary(approval, facts, locale),
       ...(requestedBy ? { requestedBy } : {}),
       expiresAt: approval.expiresAt.toISOString(),
     },
@@ -311,4 +332,28 @@ export function summaryIn(approval: ApprovalRow, locale: Locale): string {
   const parsed = tool?.input.safeParse(approval.args);
   const summary = tool?.summarize && parsed?.success ? tool.summarize(parsed.data, locale) : approval.summary;
   return summary.slice(0, 1000);
+}
+
+/**
+ * The summary a decider reads on the card: the tool's summary, then what the tool's `explain`
+ * found (amount with currency, customer, invoice, payment, bot, plan) and, when the action
+ * cannot run as things stand, why — as a sentence for the reader.
+ */
+export function cardSummary(approval: ApprovalRow, facts: ApprovalFacts, locale: Locale): string {
+  const lines = [summaryIn(approval, locale)];
+  if (facts.amount) lines.push(`${t(locale, 'Valor', 'Amount')}: ${formatMoneyCents(facts.amount.cents, facts.amount.currency, locale)}`);
+  if (facts.customer)
+    lines.push(
+      `${t(locale, 'Cliente', 'Customer')}: ${facts.customer.name ? `${facts.customer.name} <${facts.customer.email}>` : facts.customer.email}`,
+    );
+  if (facts.invoice) lines.push(`${t(locale, 'Fatura', 'Invoice')}: ${facts.invoice}`);
+  if (facts.payment) lines.push(`${t(locale, 'Pagamento', 'Payment')}: ${facts.payment}`);
+  if (facts.plan) lines.push(`${t(locale, 'Plano', 'Plan')}: ${facts.plan.from} → ${facts.plan.to}`);
+  if (facts.bot)
+    lines.push(
+      `${t(locale, 'Robô', 'Bot')}: ${facts.bot.name} (${facts.bot.mode === 'live' ? t(locale, 'modo real', 'live mode') : t(locale, 'simulado', 'paper')}, ${t(locale, 'capital', 'stake')} ${formatQuote(facts.bot.stakeQuote, 'USDT', locale)})`,
+    );
+  if (facts.blocked)
+    lines.push(`⚠️ ${t(locale, 'Não pode ser executada agora', 'It cannot run now')}: ${readerError({ message: facts.blocked }, locale)}`);
+  return lines.join('\n').slice(0, 1000);
 }

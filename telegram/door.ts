@@ -17,7 +17,7 @@ import {
 } from '../identity/index.ts';
 import { LANGUAGE_NAMES, locales, parseLanguage, type Locale } from '../i18n/index.ts';
 import type { Logger } from '../observability/index.ts';
-import type { ToolContext, TradingAccess } from '../tools/index.ts';
+import { mayCall, type ToolContext, type TradingAccess } from '../tools/index.ts';
 import type { MarketDataSource } from '../trading/index.ts';
 import { askableAgents, homeAgent, mayAsk } from './access.ts';
 import {
@@ -30,6 +30,16 @@ import {
 } from './approvals.ts';
 import { ChatScheduler } from './chat-scheduler.ts';
 import { StartWatch } from './start-watch.ts';
+import {
+  answerPrompt,
+  answerTicket,
+  escalateTicket,
+  findTicket,
+  ticketButton,
+  ticketLineCommand,
+  ticketsCommand,
+  worksTickets,
+} from './tickets.ts';
 import { escapeMarkdown as md, markdownToTelegramHtml } from './markdown.ts';
 import type { TelegramDelivery } from './outbox/index.ts';
 import { describe, Poller, type PollerOptions } from './poller.ts';
@@ -164,7 +174,9 @@ const TRADER_HANDLERS: ReadonlyMap<string, CommandHandler> = new Map<string, Com
   ['chart', (ctx, args) => chartCommand(ctx, args)],
 ]);
 /** Staff commands (their handlers need the door: see `staffHandlers`). */
-const STAFF_COMMANDS = new Set(['ask', 'report', 'approvals']);
+const STAFF_COMMANDS = new Set(['ask', 'report', 'approvals', 'tickets', 'answer', 'escalate', 'cancel']);
+/** How long an Answer press waits for the staff member's reply text. */
+const ANSWER_WAIT_MS = 30 * 60_000;
 const TRADER_COMMANDS = new Set(TRADER_HANDLERS.keys());
 /** Command names kept as metric labels (anything else is counted as /other). */
 const KNOWN_COMMANDS = new Set([...STAFF_COMMANDS, ...TRADER_COMMANDS, 'start', 'help', 'unlink', 'language', 'invalid']);
@@ -203,7 +215,13 @@ export class TelegramDoor {
     ['ask', (ctx, _args, rest) => askCommand(ctx, this.turnDeps, rest, 'telegram')],
     ['report', (ctx) => reportCommand(ctx)],
     ['approvals', (ctx) => this.approvalsCommand(ctx)],
+    ['tickets', (ctx) => ticketsCommand(ctx)],
+    ['answer', (ctx, _args, rest) => ticketLineCommand(ctx, 'answer', rest)],
+    ['escalate', (ctx, _args, rest) => ticketLineCommand(ctx, 'escalate', rest)],
+    ['cancel', (ctx) => this.cancelAnswer(ctx)],
   ]);
+  /** Staff who pressed Answer on a ticket, by chat: their next message is the reply. */
+  private readonly awaitingAnswer = new Map<number, { userId: string; ticket: { id: string; subject: string }; at: number }>();
   private readonly strangers = new Map<number, number>();
   private readonly startsAnswered = new Map<number, number>();
   private readonly linkFailures = new Map<number, { count: number; since: number }>();
@@ -360,7 +378,9 @@ export class TelegramDoor {
   /** A linked person's own "/" menu in their chat, in their language (staff have other commands than traders). */
   private async registerChatCommands(person: LinkedPerson, chatId: number, locale: Locale): Promise<void> {
     await this.bot.telegram
-      .setMyCommands(commandMenu(person.actor.kind, locale), { scope: { type: 'chat', chat_id: chatId } })
+      .setMyCommands(commandMenu(person.actor.kind, locale, mayCall(person.actor, 'open_tickets').allowed), {
+        scope: { type: 'chat', chat_id: chatId },
+      })
       .catch((error: unknown) => this.logger.warn({ reason: describe(error) }, 'setMyCommands for a chat failed'));
   }
 
@@ -499,6 +519,12 @@ export class TelegramDoor {
       return this.onCommand(ctx, command);
     }
     if (person.actor.kind === 'staff') {
+      const waiting = this.awaitingAnswer.get(chatId);
+      if (waiting && waiting.userId === person.userId && this.now().getTime() - waiting.at < ANSWER_WAIT_MS) {
+        this.setKind('ticket-answer');
+        this.awaitingAnswer.delete(chatId);
+        return answerTicket(ctx, waiting.ticket, text);
+      }
       this.setKind('agent');
       return agentTurn(ctx, this.turnDeps, homeAgent(person.actor), text, 'telegram');
     }
@@ -563,6 +589,7 @@ export class TelegramDoor {
         askableAgents(actor),
         decidesApprovals(ctx),
         reports,
+        worksTickets(ctx),
       ),
     );
   }
@@ -594,6 +621,49 @@ export class TelegramDoor {
     );
   }
 
+  /** /cancel: an Answer press given up. */
+  private async cancelAnswer(ctx: UpdateContext): Promise<void> {
+    const had = this.awaitingAnswer.delete(ctx.chatId);
+    await ctx.reply(
+      had
+        ? t(ctx.locale, 'Cancelado: nenhuma resposta foi enviada.', 'Cancelled: no answer was sent.')
+        : t(ctx.locale, 'Nada para cancelar.', 'Nothing to cancel.'),
+    );
+  }
+
+  /** A ticket's Answer or Escalate button. */
+  private async onTicketButton(
+    person: LinkedPerson | undefined,
+    chatId: number | undefined,
+    choice: { action: 'answer' | 'escalate'; ticketId: string },
+    answer: (text: string, alert?: boolean) => Promise<void>,
+    locale: Locale,
+  ): Promise<void> {
+    this.setKind('ticket');
+    if (person?.actor.kind !== 'staff' || chatId === undefined)
+      return answer(t(locale, 'Este botão não é para você.', 'This button is not for you.'), true);
+    const ctx = this.updateContext(person, chatId, person.locale);
+    if (!worksTickets(ctx)) return answer(t(locale, 'Tickets são do Suporte.', 'Tickets are for Support.'), true);
+    await answer(
+      choice.action === 'answer' ? t(locale, 'Escreva a resposta.', 'Write the answer.') : t(locale, 'Escalando…', 'Escalating…'),
+    );
+    const ticket = await findTicket(ctx, choice.ticketId);
+    if (!ticket) return;
+    if (choice.action === 'escalate')
+      return escalateTicket(
+        ctx,
+        ticket,
+        t(person.locale, `Escalado no Telegram por ${person.actor.name}`, `Escalated on Telegram by ${person.actor.name}`),
+      );
+    this.awaitingAnswer.set(chatId, {
+      userId: person.userId,
+      ticket: { id: ticket.id, subject: ticket.subject },
+      at: this.now().getTime(),
+    });
+    if (this.awaitingAnswer.size > MAX_REMEMBERED) this.awaitingAnswer.delete(this.awaitingAnswer.keys().next().value!);
+    await ctx.reply(answerPrompt(person.locale, ticket));
+  }
+
   private async approvalsCommand(ctx: UpdateContext): Promise<void> {
     const pending = await pendingFor(this.approvals, ctx.person);
     if (pending.length === 0)
@@ -602,7 +672,7 @@ export class TelegramDoor {
     if (pending.length > shown.length)
       await ctx.reply(t(ctx.locale, `${pending.length} pendentes; as 10 mais recentes:`, `${pending.length} pending; the 10 most recent:`));
     for (const approval of shown) {
-      const card = await approvalCard(this.options.db, approval, ctx.locale);
+      const card = await approvalCard(this.approvals, approval, ctx.locale);
       await sendHtml(this.out, ctx.chatId, card.text, card.replyMarkup);
     }
   }
@@ -819,6 +889,8 @@ export class TelegramDoor {
       else await sendMarkdown(this.out, chatId, text, undefined, this.logger);
       return;
     }
+    const ticket = ticketButton.safeParse(data);
+    if (ticket.success) return this.onTicketButton(person, chatId, ticket.data, answer, locale);
     const approval = approvalButton.safeParse(data);
     if (approval.success) {
       this.setKind('approval');

@@ -56,7 +56,14 @@ export function linkFailureText(
   }
 }
 
-export function staffHelp(locale: Locale, home: AgentName, askable: readonly AgentName[], decides: boolean, reports: boolean): string {
+export function staffHelp(
+  locale: Locale,
+  home: AgentName,
+  askable: readonly AgentName[],
+  decides: boolean,
+  reports: boolean,
+  tickets = false,
+): string {
   const others = askable
     .filter((a) => a !== home)
     .map((a) => departmentName(a, locale))
@@ -69,6 +76,12 @@ export function staffHelp(locale: Locale, home: AgentName, askable: readonly Age
           others
             ? `/ask DEPARTMENT question — another department's agent (${others})`
             : '/ask DEPARTMENT question — another department (your role allows only your own)',
+          ...(tickets
+            ? [
+                '/tickets — open tickets with their ids, an Answer and an Escalate button each',
+                '/answer ID text · /escalate ID reason — the same in one line',
+              ]
+            : []),
           ...(decides ? ['/approvals — pending approvals you decide, with buttons'] : []),
           ...(reports ? ['/report — company KPIs now, with the revenue and MRR chart'] : []),
           '/language — the language I answer in (Português or English)',
@@ -81,6 +94,12 @@ export function staffHelp(locale: Locale, home: AgentName, askable: readonly Age
           others
             ? `/ask DEPARTAMENTO pergunta — o agente de outro departamento (${others})`
             : '/ask DEPARTAMENTO pergunta — outro departamento (seu cargo só permite o seu)',
+          ...(tickets
+            ? [
+                '/tickets — tickets abertos com o id, um botão Responder e um Escalar em cada',
+                '/answer ID texto · /escalate ID motivo — o mesmo numa linha',
+              ]
+            : []),
           ...(decides ? ['/approvals — aprovações pendentes que você decide, com botões'] : []),
           ...(reports ? ['/report — indicadores da empresa agora, com o gráfico de receita e MRR'] : []),
           '/language — o idioma das respostas (Português ou English)',
@@ -154,7 +173,7 @@ export const failureText = (locale: Locale) =>
   );
 
 /** The "/" menu Telegram shows: traders' commands by default (pt-BR, and English for English apps), staff's in their own chat. */
-export function commandMenu(kind: 'trader' | 'staff', locale: Locale): { command: string; description: string }[] {
+export function commandMenu(kind: 'trader' | 'staff', locale: Locale, tickets = false): { command: string; description: string }[] {
   const entries: [string, string, string][] =
     kind === 'trader'
       ? [
@@ -176,6 +195,7 @@ export function commandMenu(kind: 'trader' | 'staff', locale: Locale): { command
         ]
       : [
           ['ask', 'perguntar a outro departamento', 'ask another department'],
+          ...(tickets ? ([['tickets', 'tickets abertos, para responder', 'open tickets, to answer']] as [string, string, string][]) : []),
           ['approvals', 'aprovações pendentes', 'pending approvals'],
           ['report', 'indicadores da empresa', 'company KPIs'],
           ['language', 'idioma das respostas', 'the language I answer in'],

@@ -5,7 +5,7 @@ import { approvals, notifications, settingValue, tenantScope, insertScoped, type
 import { actorId, invokeTool, type ToolOutcome } from './invoke.ts';
 import { mayDecide } from './policy.ts';
 import { ToolRefusal } from './scope.ts';
-import type { Actor, ToolContext, ToolDefinition } from './types.ts';
+import type { Actor, ApprovalFacts, ToolContext, ToolDefinition } from './types.ts';
 
 export type ApprovalRow = typeof approvals.$inferSelect;
 
@@ -149,6 +149,27 @@ export async function listFailedApprovals(db: Database, now: Date = new Date()):
     .from(approvals)
     .where(and(eq(approvals.status, 'failed'), gt(approvals.expiresAt, now)))
     .orderBy(desc(approvals.executedAt));
+}
+
+/**
+ * What a decider needs beside an approval's summary: its tool's `explain` of the stored
+ * arguments (the amount, the customer, the invoice or bot), read now, so a card also says when
+ * the action cannot run as things stand (`blocked`). {} when the tool explains nothing.
+ */
+export async function approvalFacts(
+  catalogue: ReadonlyMap<string, ToolDefinition>,
+  ctx: Omit<ToolContext, 'actor'>,
+  approval: ApprovalRow,
+): Promise<ApprovalFacts> {
+  const tool = catalogue.get(approval.tool);
+  const parsed = tool?.input.safeParse(approval.args);
+  if (!tool?.explain || !parsed?.success) return {};
+  try {
+    return await tool.explain({ ...ctx, actor: { kind: 'system', name: `approval:${approval.id}` } }, parsed.data);
+  } catch (error) {
+    if (error instanceof ToolRefusal) return { blocked: error.message };
+    throw error;
+  }
 }
 
 /** Why a failed approval failed, as its execution recorded it. */

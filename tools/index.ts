@@ -17,6 +17,7 @@ export function changesSomething(tool: string): boolean {
 
 export {
   announcedApprovalKeys,
+  approvalFacts,
   approvalStatuses,
   decideApproval,
   deliveredApprovalRequests,
@@ -41,6 +42,7 @@ export { ToolRefusal, traderScope } from './scope.ts';
 export {
   defineTool,
   type Actor,
+  type ApprovalFacts,
   type ToolContext,
   type ToolAccess,
   type ToolDefinition,

@@ -114,6 +114,9 @@ export async function invokeTool<N extends string>(
     if (!options.approved && (tool.effect === 'approval' || (await tool.needsApproval?.(ctx, parsed.data)))) {
       const tenantId = tool.tenantOf ? await tool.tenantOf(ctx, parsed.data) : ctx.actor.kind === 'system' ? null : ctx.actor.tenantId;
       if (!tenantId) throw new ToolRefusal('not_found', 'No account to act on.');
+      // An action that cannot run as things stand is refused now, not found out after someone approved it.
+      const blocked = (await tool.explain?.(ctx, parsed.data))?.blocked;
+      if (blocked) throw new ToolRefusal('unavailable', blocked);
       const summary = tool.summarize?.(parsed.data, 'en') ?? name;
       const [row] = await ctx.db
         .insert(approvals)

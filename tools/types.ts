@@ -43,6 +43,21 @@ export interface TradingAccess {
   killSwitch(): Promise<boolean>;
 }
 
+/** What a decider reads on an approval card beside the summary (tools' `explain`). */
+export interface ApprovalFacts {
+  /** Money moved, in integer cents of `currency` (ISO 4217, any case). */
+  readonly amount?: { readonly cents: number; readonly currency: string };
+  readonly customer?: { readonly name: string | null; readonly email: string };
+  /** The invoice's number (or its Stripe id). */
+  readonly invoice?: string;
+  /** The payment's reference at the processor (charge or payment intent), or ours. */
+  readonly payment?: string;
+  readonly bot?: { readonly name: string; readonly mode: string; readonly stakeQuote: string };
+  readonly plan?: { readonly from: string; readonly to: string };
+  /** Why it cannot run as things stand (technical words; doors say it to their reader as a sentence). */
+  readonly blocked?: string;
+}
+
 /**
  * - `read`: no side effect.
  * - `write`: a reversible change inside the company's own data (a ticket answer, a lead's stage).
@@ -88,6 +103,13 @@ export interface ToolDefinition<I = unknown, O = unknown, N extends string = str
   readonly approverDepartment?: Department;
   /** For `approval` tools: the one-line summary shown to the deciders and the requester, in their language. */
   summarize?(input: I, locale: 'pt-BR' | 'en'): string;
+  /**
+   * For `approval` tools (and `needsApproval` ones): what a decider needs beside the summary —
+   * the amount, the customer, the invoice or bot — read from the arguments, and `blocked` when
+   * the action cannot run as things stand (then it is refused when asked, and a card already
+   * out says so instead of offering an approval that could only fail).
+   */
+  explain?(ctx: ToolContext, input: I): Promise<ApprovalFacts>;
   /** For `approval` tools: the tenant whose data the action touches. */
   tenantOf?(ctx: ToolContext, input: I): Promise<string>;
   /**

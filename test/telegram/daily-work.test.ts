@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelGateway, type AgentRuntime } from '../../agents/index.ts';
 import { BillingService } from '../../billing/index.ts';
 import * as db from '../../db/index.ts';
-import { queryRows, type Database } from '../../db/index.ts';
+import { listStaff, queryRows, type Database } from '../../db/index.ts';
 import { seedDemoCompany } from '../../demo/index.ts';
 import { issueLinkCode } from '../../identity/index.ts';
 import { createMastra } from '../../mastra.config.ts';
@@ -13,6 +13,8 @@ import { createLogger } from '../../observability/index.ts';
 import { createSecretBox } from '../../secrets/index.ts';
 import { TelegramDoor } from '../../telegram/index.ts';
 import { createTelegramDelivery, type TelegramDelivery } from '../../telegram/outbox/index.ts';
+import { readerError } from '../../i18n/index.ts';
+import { actorForEmail, invokeTool, staffActor, TOOLS } from '../../tools/index.ts';
 import { BotRunner, DEFAULT_RISK_LIMITS, PaperExchange } from '../../trading/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { freePort } from '../support/ports.ts';
@@ -63,6 +65,14 @@ describe('daily work in the chat', () => {
     if (locale) await database.update(db.users).set({ locale }).where(eq(db.users.id, userId));
     const chat = new TelegramChat(emulator, { userId: nextUserId++ });
     const { code } = await issueLinkCode(database, { email, kind: 'trader' });
+    await chat.send(`/start ${code}`);
+    await chat.replies(2);
+    return chat;
+  }
+
+  async function linkStaff(email: string): Promise<TelegramChat> {
+    const chat = new TelegramChat(emulator, { userId: nextUserId++ });
+    const { code } = await issueLinkCode(database, { email, kind: 'staff' });
     await chat.send(`/start ${code}`);
     await chat.replies(2);
     return chat;
@@ -151,6 +161,11 @@ describe('daily work in the chat', () => {
     return bot!.id;
   }
 
+  async function nameOf(userId: string): Promise<string> {
+    const [user] = await database.select({ name: db.users.name }).from(db.users).where(eq(db.users.id, userId));
+    return user!.name;
+  }
+
   /** The bot's number in /bots. */
   async function numberOf(trader: Trader, botId: string): Promise<number> {
     const rows = await database
@@ -237,6 +252,142 @@ describe('daily work in the chat', () => {
       );
       await database.update(db.bots).set({ status: 'stopped', lastError: null }).where(eq(db.bots.id, bad));
       await database.update(db.bots).set({ status: 'stopped' }).where(eq(db.bots.id, good));
+    });
+  });
+
+  describe('staff finish their work in the chat', () => {
+    it('a support member lists tickets with short ids and buttons, answers one (the customer gets it on Telegram) and escalates another', async () => {
+      const staff = await listStaff(database);
+      const member = staff.find((m) => m.department === 'support' && m.role === 'member') ?? staff.find((m) => m.department === 'support')!;
+      const support = await linkStaff(member.email);
+      // The Portuguese trader (linked) opens a ticket.
+      const trader = traders['pt-BR'];
+      const asTrader = (await actorForEmail(database, trader.email))!;
+      const opened = await invokeTool(
+        TOOLS,
+        { db: database, billing: new BillingService(database, undefined), now: () => new Date(), actor: asTrader },
+        'open_ticket',
+        { subject: 'Robô não liga', message: 'Meu robô não liga desde ontem, o que houve?', priority: 'urgent' },
+      );
+      const ticketId = (opened as { result: { ticketId: string } }).result.ticketId;
+      const short = ticketId.slice(0, 8);
+
+      const [list] = await ask(support, '/tickets');
+      expect(list).toMatch(/^🎫 Tickets abertos \(\d+, \d+ fora do SLA\)/);
+      expect(list).toMatch(/1\. #[0-9a-f]{8} /);
+      expect(list).not.toMatch(TECHNICAL);
+      const card = support.all().at(-1)!;
+      expect(card.buttons[0]!.text).toMatch(/^✍️ Responder #[0-9a-f]{8}$/);
+      expect(card.buttons.every((b) => /^tk:[ae]:[0-9a-f]{32}$/.test(b.callback_data))).toBe(true);
+
+      // Answer: pressed, the prompt, then the text goes to the customer.
+      support.skip();
+      await support.press(`tk:a:${ticketId.replace(/-/g, '')}`, card.messageId);
+      await settle();
+      expect(support.fresh().map((m) => m.plain)).toEqual([
+        `✍️ Escreva a resposta para o ticket #${short} (Robô não liga — ${await nameOf(trader.userId)}). Sua próxima mensagem vai para o cliente; /cancel para desistir.`,
+      ]);
+      trader.chat.skip();
+      const [confirmed] = await ask(support, 'Olá! Religamos o robô; ele volta a operar no próximo candle.');
+      expect(confirmed).toBe(
+        `✅ ${await nameOf(trader.userId)} (${trader.email}) recebeu sua resposta no Telegram; ela também ficou registrada no ticket #${short} (Robô não liga). Status do ticket: pendente (aguardando o cliente).`,
+      );
+      const [received] = await trader.chat.replies(1);
+      expect(received!.plain).toBe(
+        '💬 O suporte respondeu seu chamado "Robô não liga":\n\nOlá! Religamos o robô; ele volta a operar no próximo candle.\n\nSe precisar de mais alguma coisa, responda aqui.',
+      );
+      const [ticket] = await database.select().from(db.supportTickets).where(eq(db.supportTickets.id, ticketId));
+      expect(ticket!.status).toBe('pending');
+      expect(ticket!.firstResponseAt).not.toBeNull();
+
+      // One line: escalate by short id; an unknown id is said so.
+      expect(await ask(support, `/escalate ${short} cliente sem operar há 2 dias`)).toEqual([
+        `⬆️ Ticket #${short} (Robô não liga) escalado para o responsável do Suporte, prioridade urgente.`,
+      ]);
+      expect(await ask(support, '/answer ffffffff oi')).toEqual(['Nenhum ticket aberto com o id #ffffffff. Veja /tickets.']);
+
+      // A customer without Telegram: the answer stays on the ticket, and the staff member is told so.
+      const [unlinked] = await queryRows<{ id: string; subject: string; name: string; email: string }>(
+        database,
+        sql`select t.id, t.subject, u.name, u.email from support_tickets t join users u on u.id = t.requester_user_id
+            where t.status in ('open', 'pending', 'escalated')
+              and not exists (select 1 from telegram_links l where l.user_id = u.id and l.unlinked_at is null)
+            order by t.id limit 1`,
+      );
+      const [recorded] = await ask(support, `/answer ${unlinked!.id.slice(0, 8)} Obrigado pelo contato!`);
+      expect(recorded).toBe(
+        `✅ Resposta registrada no ticket #${unlinked!.id.slice(0, 8)} (${unlinked!.subject}). ${unlinked!.name} (${unlinked!.email}) não conectou o Telegram, então ela fica no histórico do chamado. Status do ticket: pendente (aguardando o cliente).`,
+      );
+      // Traders do not get the staff commands.
+      expect(await ask(trader.chat, '/tickets')).toEqual(['/tickets é para a equipe. Envie /help para ver seus comandos.']);
+    });
+
+    it('approval cards carry the amount, customer, invoice and payment; one that cannot run says why and is not approved into a failure', async () => {
+      const staff = await listStaff(database);
+      const financeHead = staff.find((m) => m.department === 'finance' && m.role === 'head')!;
+      const ceoRow = staff.find((m) => m.role === 'ceo')!;
+      const [payment] = await queryRows<{
+        id: string;
+        tenant_id: string;
+        amount_cents: number;
+        number: string | null;
+        charge: string | null;
+      }>(
+        database,
+        sql`select p.id, p.tenant_id, p.amount_cents, i.number, coalesce(p.stripe_charge_id, p.stripe_payment_intent_id) as charge
+            from payments p join invoices i on i.id = p.invoice_id where p.status = 'succeeded' and i.number is not null
+            order by p.created_at desc limit 1`,
+      );
+      const [holder] = await database.select().from(db.users).where(eq(db.users.tenantId, payment!.tenant_id));
+      // Asked now, without Stripe: refused at once with why, and nothing waits for a decider.
+      const before = await database.select({ id: db.approvals.id }).from(db.approvals);
+      const refused = await invokeTool(
+        TOOLS,
+        { db: database, billing: new BillingService(database, undefined), now: () => new Date(), actor: staffActor(financeHead) },
+        'refund_payment',
+        { paymentId: payment!.id, reason: 'cobrança em duplicidade' },
+      );
+      expect(refused.ok).toBe(false);
+      const failure = refused as { error: string; category?: string; message: string };
+      expect(failure.error).toBe('unavailable');
+      expect(failure.message).toMatch(/needs Stripe/);
+      expect(readerError(failure, 'pt-BR')).toBe(
+        'O Stripe não está configurado (cobrança em modo local): nada pode ser cobrado, reembolsado ou mudado de plano até ele ser configurado.',
+      );
+      expect(await database.select({ id: db.approvals.id }).from(db.approvals)).toHaveLength(before.length);
+
+      // One asked while Stripe was set up (made elsewhere): the CEO's card says what a decider needs.
+      const [row] = await database
+        .insert(db.approvals)
+        .values({
+          tenantId: payment!.tenant_id,
+          requestedByUserId: financeHead.userId,
+          agent: 'finance',
+          tool: 'refund_payment',
+          args: { paymentId: payment!.id, reason: 'cobrança em duplicidade' },
+          summary: `Refund the whole payment of payment ${payment!.id}: cobrança em duplicidade`,
+          approverDepartment: 'finance',
+          expiresAt: new Date(Date.now() + 86_400_000),
+        })
+        .returning({ id: db.approvals.id });
+      const ceo = await linkStaff(ceoRow.email);
+      await database.update(db.users).set({ locale: 'pt-BR' }).where(eq(db.users.id, ceoRow.userId));
+      await ask(ceo, '/approvals');
+      const card = ceo.all().find((m) => m.buttons.some((b) => b.callback_data === `approval:${row!.id}:approve`))!;
+      const amount = new Intl.NumberFormat('pt-BR', { style: 'currency', currency: 'BRL' }).format(payment!.amount_cents / 100);
+      expect(card.plain).toContain(`Valor: ${amount}`);
+      expect(card.plain).toContain(`Cliente: ${holder!.name} <${holder!.email}>`);
+      expect(card.plain).toContain(`Fatura: ${payment!.number}`);
+      expect(card.plain).toContain(`Pagamento: ${payment!.charge ?? payment!.id}`);
+      expect(card.plain).toContain('⚠️ Não pode ser executada agora: O Stripe não está configurado');
+      expect(card.plain).not.toMatch(/STRIPE_SECRET_KEY/);
+      // Approving it is refused with the reason; it stays pending (it can be rejected).
+      await ceo.press(`approval:${row!.id}:approve`, card.messageId);
+      await settle();
+      const answers = emulator.requests.filter((r) => r.method === 'answerCallbackQuery').map((r) => String(r.body?.text ?? ''));
+      expect(answers.at(-1)).toMatch(/^Não pode ser executada agora: O Stripe não está configurado/);
+      const [still] = await database.select().from(db.approvals).where(eq(db.approvals.id, row!.id));
+      expect(still!.status).toBe('pending');
     });
   });
 });

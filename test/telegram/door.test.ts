@@ -654,7 +654,7 @@ describe('the Telegram door', () => {
       await chat.press(confirm.buttons[0]!.callback_data, confirm.messageId);
       await chat.press(confirm.buttons[0]!.callback_data, confirm.messageId);
       await settle();
-      expect(chat.all().find((m) => m.messageId === confirm.messageId)!.plain).toMatch(/ligado em modo real/);
+      expect(chat.all().find((m) => m.messageId === confirm.messageId)!.plain).toMatch(/ligado; aguardando o primeiro ciclo/);
       expect(await status()).toBe('running');
       const [audited] = await database
         .select()

@@ -10,7 +10,7 @@ import {
   lastDays,
   paymentRisk,
 } from '../../billing/index.ts';
-import { payments, selectScoped, subscriptions, tenantScope, users, type TenantScope } from '../../db/index.ts';
+import { invoices, payments, selectScoped, subscriptions, tenantScope, users, type Database, type TenantScope } from '../../db/index.ts';
 import { ToolRefusal, traderScope } from '../scope.ts';
 import { defineTool, type ToolContext } from '../types.ts';
 
@@ -148,6 +148,32 @@ export const billingTools = [
       locale === 'en'
         ? `Refund ${input.amountCents === undefined ? 'the whole payment' : formatBrlCents(input.amountCents, 'en')} of payment ${input.paymentId}: ${input.reason}`
         : `Reembolsar ${input.amountCents === undefined ? 'o pagamento inteiro' : formatBrlCents(input.amountCents, 'pt-BR')} do pagamento ${input.paymentId}: ${input.reason}`,
+    async explain(ctx, input) {
+      const [row] = await ctx.db
+        .select({
+          tenantId: payments.tenantId,
+          amountCents: payments.amountCents,
+          refundedCents: payments.refundedCents,
+          currency: payments.currency,
+          charge: payments.stripeChargeId,
+          intent: payments.stripePaymentIntentId,
+          invoiceNumber: invoices.number,
+          stripeInvoiceId: invoices.stripeInvoiceId,
+        })
+        .from(payments)
+        .leftJoin(invoices, eq(invoices.id, payments.invoiceId))
+        .where(eq(payments.id, input.paymentId));
+      if (!row) return { blocked: `No payment ${input.paymentId}.` };
+      const customer = await accountHolder(ctx.db, row.tenantId);
+      const invoice = row.invoiceNumber ?? row.stripeInvoiceId;
+      return {
+        amount: { cents: input.amountCents ?? row.amountCents - row.refundedCents, currency: row.currency },
+        ...(customer ? { customer } : {}),
+        ...(invoice ? { invoice } : {}),
+        payment: row.charge ?? row.intent ?? input.paymentId,
+        ...(ctx.billing.localMode ? { blocked: stripeMissing('A refund') } : {}),
+      };
+    },
     async tenantOf(ctx, input) {
       requireStripe(ctx, 'A refund');
       const [payment] = await ctx.db.select({ tenantId: payments.tenantId }).from(payments).where(eq(payments.id, input.paymentId));
@@ -239,6 +265,17 @@ export const billingTools = [
       locale === 'en'
         ? `Move ${input.email} to ${PLANS[input.planId].name} (${input.interval === 'year' ? 'yearly' : 'monthly'})`
         : `Passar ${input.email} para o ${PLANS[input.planId].name} (${input.interval === 'year' ? 'anual' : 'mensal'})`,
+    async explain(ctx, input) {
+      const scope = await traderScope(ctx, input.email);
+      const customer = await accountHolder(ctx.db, scope.tenantId);
+      const to = PLANS[input.planId];
+      return {
+        ...(customer ? { customer } : {}),
+        plan: { from: (await currentPlan(ctx.db, scope)).name, to: to.name },
+        amount: { cents: input.interval === 'year' ? to.yearlyPriceCents : to.monthlyPriceCents, currency: 'brl' },
+        ...(ctx.billing.localMode ? { blocked: stripeMissing('Changing plans') } : {}),
+      };
+    },
     async tenantOf(ctx, input) {
       requireStripe(ctx, 'Changing plans');
       return (await traderScope(ctx, input.email)).tenantId;
@@ -320,9 +357,19 @@ async function reachingStripe<T>(work: () => Promise<T>): Promise<T> {
  * charged or refunded, so nobody is asked to approve what could only fail.
  */
 function requireStripe(ctx: ToolContext, operation: string): void {
-  if (ctx.billing.localMode)
-    throw new ToolRefusal(
-      'unavailable',
-      `${operation} needs Stripe: set STRIPE_SECRET_KEY (billing runs in local mode; nothing is charged or refunded).`,
-    );
+  if (ctx.billing.localMode) throw new ToolRefusal('unavailable', stripeMissing(operation));
+}
+
+const stripeMissing = (operation: string) =>
+  `${operation} needs Stripe: set STRIPE_SECRET_KEY (billing runs in local mode; nothing is charged or refunded).`;
+
+/** The person an account belongs to (a trader's account has one user): name and email. */
+async function accountHolder(db: Database, tenantId: string): Promise<{ name: string | null; email: string } | undefined> {
+  const [user] = await db
+    .select({ name: users.name, email: users.email })
+    .from(users)
+    .where(eq(users.tenantId, tenantId))
+    .orderBy(users.createdAt, users.id)
+    .limit(1);
+  return user;
 }

@@ -1,6 +1,8 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { TICKET_SLA_HOURS, queryRows, supportTickets, ticketMessages, type TenantScope } from '../../db/index.ts';
+import { TICKET_SLA_HOURS, queryRows, supportTickets, ticketMessages, users, type TenantScope } from '../../db/index.ts';
+import { linkedChats } from '../../identity/index.ts';
+import { enqueueNotification } from '../../notifications/index.ts';
 import { ToolRefusal, traderScope } from '../scope.ts';
 import { defineTool, type ToolContext } from '../types.ts';
 import { currentDocuments } from './documents.ts';
@@ -45,7 +47,15 @@ export const supportTools = [
     domain: 'support',
     effect: 'read',
     access: { departments: ['support'], traders: true },
-    input: z.strictObject({ email: z.email().optional(), limit: z.number().int().min(1).max(50).default(10) }),
+    input: z.strictObject({
+      email: z.email().optional(),
+      limit: z.number().int().min(1).max(50).default(10),
+      idPrefix: z
+        .string()
+        .regex(/^[0-9a-f]{4,32}$/i)
+        .optional()
+        .describe('only the ticket(s) whose id (without dashes) starts with this, e.g. the 8 characters shown as #1a2b3c4d'),
+    }),
     output: z.object({
       total: z.number(),
       overdue: z.number(),
@@ -57,6 +67,10 @@ export const supportTools = [
           priority: z.string(),
           slaDueAt: z.string(),
           overdue: z.boolean(),
+          /** Who asked (the requester), when known. */
+          customer: z.object({ name: z.string(), email: z.string() }).nullable(),
+          /** The customer's latest message, its first 300 characters. */
+          lastMessage: z.string().nullable(),
         }),
       ),
     }),
@@ -69,19 +83,48 @@ export const supportTools = [
           and(
             inArray(supportTickets.status, ['open', 'pending', 'escalated']),
             scope ? eq(supportTickets.tenantId, scope.tenantId) : undefined,
+            input.idPrefix ? sql`replace(${supportTickets.id}::text, '-', '') like ${`${input.idPrefix.toLowerCase()}%`}` : undefined,
           ),
         )
         .orderBy(asc(supportTickets.slaDueAt));
       const now = ctx.now().getTime();
-      const tickets = rows.map((t) => ({
+      const shown = rows.slice(0, input.limit);
+      const requesterIds = [...new Set(shown.flatMap((t) => (t.requesterUserId ? [t.requesterUserId] : [])))];
+      const people = new Map(
+        requesterIds.length === 0
+          ? []
+          : (
+              await ctx.db.select({ id: users.id, name: users.name, email: users.email }).from(users).where(inArray(users.id, requesterIds))
+            ).map((u) => [u.id, { name: u.name, email: u.email }]),
+      );
+      const latest = new Map<string, string>();
+      if (shown.length > 0)
+        for (const m of await ctx.db
+          .select({ ticketId: ticketMessages.ticketId, body: ticketMessages.body })
+          .from(ticketMessages)
+          .where(
+            and(
+              inArray(
+                ticketMessages.ticketId,
+                shown.map((t) => t.id),
+              ),
+              eq(ticketMessages.authorKind, 'customer'),
+            ),
+          )
+          .orderBy(desc(ticketMessages.createdAt)))
+          if (!latest.has(m.ticketId)) latest.set(m.ticketId, m.body.slice(0, 300));
+      const overdue = rows.filter((t) => t.slaDueAt.getTime() < now).length;
+      const tickets = shown.map((t) => ({
         id: t.id,
         subject: t.subject,
         status: t.status,
         priority: t.priority,
         slaDueAt: t.slaDueAt.toISOString(),
         overdue: t.slaDueAt.getTime() < now,
+        customer: (t.requesterUserId && people.get(t.requesterUserId)) || null,
+        lastMessage: latest.get(t.id) ?? null,
       }));
-      return { total: tickets.length, overdue: tickets.filter((t) => t.overdue).length, tickets: tickets.slice(0, input.limit) };
+      return { total: rows.length, overdue, tickets };
     },
   }),
   defineTool({
@@ -127,15 +170,31 @@ export const supportTools = [
   }),
   defineTool({
     name: 'answer_ticket',
-    description: 'Reply to a ticket; the first reply stops the first-response SLA clock.',
+    description: "Reply to a ticket (sent to the customer's Telegram when linked); the first reply stops the first-response SLA clock.",
     domain: 'support',
     effect: 'write',
     access: { departments: ['support'] },
     input: z.strictObject({ ticketId: z.uuid(), message: z.string().min(1).max(4000) }),
-    output: z.object({ ticketId: z.string(), status: z.string() }),
+    output: z.object({
+      ticketId: z.string(),
+      status: z.string(),
+      /** The customer who asked, when known. */
+      customer: z.object({ name: z.string(), email: z.string() }).nullable(),
+      /** Where the customer reads the answer: their Telegram chat (queued in the outbox), or only the ticket. */
+      deliveredTo: z.enum(['telegram', 'ticket']),
+    }),
     async execute(ctx, input) {
       const ticket = await ticketFor(ctx, input.ticketId);
       const status = ctx.actor.kind === 'trader' ? 'open' : 'pending';
+      const [requester] = ticket.requesterUserId
+        ? await ctx.db
+            .select({ id: users.id, name: users.name, email: users.email, locale: users.locale })
+            .from(users)
+            .where(eq(users.id, ticket.requesterUserId))
+        : [];
+      // Staff answering a customer who reads Telegram: the answer goes to their chat too.
+      const toTelegram =
+        ctx.actor.kind !== 'trader' && requester !== undefined && (await linkedChats(ctx.db, [requester.id])).has(requester.id);
       await ctx.db.transaction(async (tx) => {
         await tx.insert(ticketMessages).values({
           ticketId: ticket.id,
@@ -149,8 +208,26 @@ export const supportTools = [
           .update(supportTickets)
           .set({ status, firstResponseAt: ticket.firstResponseAt ?? (ctx.actor.kind === 'staff' ? ctx.now() : null), updatedAt: ctx.now() })
           .where(eq(supportTickets.id, ticket.id));
+        if (toTelegram && requester) {
+          const en = requester.locale === 'en';
+          await enqueueNotification(tx, {
+            tenantId: ticket.tenantId,
+            to: { userId: requester.id },
+            type: 'message',
+            payload: {
+              text: en
+                ? `💬 Support answered your ticket "${ticket.subject}":\n\n${input.message}\n\nReply here if you need anything else.`
+                : `💬 O suporte respondeu seu chamado "${ticket.subject}":\n\n${input.message}\n\nSe precisar de mais alguma coisa, responda aqui.`,
+            },
+          });
+        }
       });
-      return { ticketId: ticket.id, status };
+      return {
+        ticketId: ticket.id,
+        status,
+        customer: requester ? { name: requester.name, email: requester.email } : null,
+        deliveredTo: toTelegram ? ('telegram' as const) : ('ticket' as const),
+      };
     },
   }),
   defineTool({

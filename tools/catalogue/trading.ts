@@ -156,6 +156,17 @@ function botControlTool<N extends 'start_bot' | 'stop_bot'>(name: N, description
               ? `Start bot ${input.botId} in LIVE mode (real money)`
               : `Iniciar o robô ${input.botId} em modo REAL (dinheiro de verdade)`,
           tenantOf: async (ctx: ToolContext, input: { botId: string; email?: string | undefined }) => (await botScope(ctx, input)).tenantId,
+          explain: async (ctx: ToolContext, input: { botId: string; email?: string | undefined }) => {
+            const scope = await botScope(ctx, input);
+            const bot = await getScoped(ctx.db, scope, bots, input.botId);
+            if (!bot) return { blocked: `No bot ${input.botId} in this account.` };
+            const owner = (await ownerEmails(ctx.db, [scope.tenantId])).get(scope.tenantId);
+            return {
+              bot: { name: bot.name, mode: bot.mode, stakeQuote: bot.stakeQuote },
+              ...(owner ? { customer: { name: null, email: owner } } : {}),
+              ...(bot.status === 'frozen' ? { blocked: 'This bot is frozen by Security; it cannot be started until the freeze is lifted.' } : {}),
+            };
+          },
           needsApproval: async (ctx: ToolContext, input: { botId: string; email?: string | undefined }) => {
             if (ctx.liveTradingConfirmed) return false;
             const [bot] = await ctx.db.select({ mode: bots.mode, status: bots.status }).from(bots).where(eq(bots.id, input.botId));
