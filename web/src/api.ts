@@ -6,12 +6,12 @@
 export const API = '/api/v1';
 
 export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly category: string,
-    message: string,
-  ) {
+  readonly status: number;
+  readonly category: string;
+  constructor(status: number, category: string, message: string) {
     super(message);
+    this.status = status;
+    this.category = category;
   }
 }
 

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { formatBrl, formatDateTime, formatDay, formatPct, formatPrice, formatQuote, translate, type Locale } from '../../web/src/i18n.ts';
+import { MESSAGES } from '../../web/src/messages.ts';
+import { toCsv } from '../../web/src/csv.ts';
+
+// The dashboard's formatting of money, percentages and times in both languages (issue 17), and
+// its texts: the two tables have the same keys and the same placeholders.
+
+const pt: Locale = { language: 'pt-BR', timeZone: 'America/Sao_Paulo' };
+const en: Locale = { language: 'en', timeZone: 'America/Sao_Paulo' };
+// Intl separates a currency symbol or a percent sign with a no-break space in pt-BR.
+const nb = (text: string) => text.replace(/[\u00a0\u202f]/g, ' ');
+
+describe('dashboard formatting', () => {
+  it('writes USDT amounts with each language’s separators, exact decimal strings rounded only for display', () => {
+    expect(formatQuote(pt, 1234.5)).toBe('1.234,50 USDT');
+    expect(formatQuote(en, 1234.5)).toBe('1,234.50 USDT');
+    expect(formatQuote(pt, '-11.43230144', { signed: true })).toBe('-11,43 USDT');
+    expect(formatQuote(en, '32.11074421', { signed: true })).toBe('+32.11 USDT');
+    expect(formatQuote(en, 0, { signed: true })).toBe('0.00 USDT');
+    expect(formatQuote(pt, null)).toBe('—');
+  });
+
+  it('writes prices with the decimals they need', () => {
+    expect(formatPrice(pt, '45185.93')).toBe('45.185,93');
+    expect(formatPrice(en, 0.512345)).toBe('0.512345');
+    expect(formatPrice(en, 3.5)).toBe('3.50');
+  });
+
+  it('writes plan prices in reais', () => {
+    expect(nb(formatBrl(pt, 14_990))).toBe('R$ 149,90');
+    expect(formatBrl(en, 14_990)).toBe('R$149.90');
+  });
+
+  it('writes percentages given in percent', () => {
+    expect(nb(formatPct(pt, '-0.6294', { signed: true }))).toBe('-0,63%');
+    expect(formatPct(en, 1.798, { signed: true })).toBe('+1.80%');
+    expect(nb(formatPct(pt, 72.727))).toBe('72,73%');
+    expect(formatPct(en, null)).toBe('—');
+  });
+
+  it('shows times in the person’s time zone (São Paulo, UTC−3) and the API’s UTC days as those days', () => {
+    expect(nb(formatDateTime(pt, '2026-10-29T18:00:00.000Z'))).toBe('29/10/2026, 15:00');
+    expect(nb(formatDateTime(en, '2026-10-29T18:00:00.000Z'))).toBe('10/29/26, 3:00 PM');
+    expect(nb(formatDateTime({ language: 'en', timeZone: 'UTC' }, '2026-10-29T18:00:00.000Z'))).toBe('10/29/26, 6:00 PM');
+    // 2026-12-01 is that day, not the evening before in São Paulo.
+    expect(formatDay(pt, '2026-12-01')).toBe('1 de dez. de 2026');
+    expect(formatDay(en, '2026-12-01')).toBe('Dec 1, 2026');
+  });
+
+  it('has every text in both languages with the same placeholders', () => {
+    const keys = Object.keys(MESSAGES.en).sort();
+    expect(Object.keys(MESSAGES['pt-BR']).sort()).toEqual(keys);
+    const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+    for (const key of keys as (keyof typeof MESSAGES.en)[]) {
+      expect(placeholders(MESSAGES['pt-BR'][key]), key).toEqual(placeholders(MESSAGES.en[key]));
+      if (key !== 'appName' && key !== 'chartTitle' && key !== 'actionDone') expect(MESSAGES['pt-BR'][key], key).not.toBe('');
+    }
+    expect(translate('pt-BR', 'signedInAs', { name: 'Ana' })).toBe('Conectado como Ana');
+    expect(translate('en', 'signedInAs', { name: 'Ana' })).toBe('Signed in as Ana');
+  });
+
+  it('exports CSV with quoting where a cell needs it', () => {
+    expect(
+      toCsv(
+        ['a', 'b'],
+        [
+          ['1', 'x,y'],
+          ['say "hi"', null],
+        ],
+      ),
+    ).toBe('a,b\r\n1,"x,y"\r\n"say ""hi""",\r\n');
+  });
+});
