@@ -96,17 +96,15 @@ export function registerTraderRoutes(kit: ApiRouteKit, options: { jobs?: Jobs | 
           'The candles as CSV: `timestamp,open,high,low,close,volume` (timestamp in ms UTC, the bar’s open; the header line optional), times strictly increasing. A bad line is answered 422 naming it.',
       }),
       strategy: z.string().openapi({ description: 'a strategy (GET /strategies)', example: 'rsi' }),
-      parameters: z
-        .string()
-        .optional()
-        .openapi({
-          description: "the strategy's parameters as a JSON object of numbers (its defaults for any left out)",
-          example: '{"rsiPeriod":14}',
-        }),
+      parameters: z.string().optional().openapi({
+        description: "the strategy's parameters as a JSON object of numbers (its defaults for any left out)",
+        example: '{"rsiPeriod":14}',
+      }),
       symbol: z.string().optional().openapi({ description: 'what the candles are of, a label such as BTC/USDT (default UPLOAD/CSV)' }),
       timeframe: z.string().optional().openapi({ description: "the bars' length such as 1h (default: read from the timestamps)" }),
       feeRate: z.coerce.number().optional().openapi({ description: 'fee per side, a fraction (default 0.001)' }),
       startingCashQuote: z.coerce.number().optional().openapi({ description: 'default 10000' }),
+      email: z.string().optional().openapi({ description: "staff: the trader whose backtest it is (a trader's is always their own)" }),
     })
     .openapi('NewBacktestUpload', {
       description: `The same backtest on candles you upload (at most ${DEFAULT_API_LIMITS.maxUploadBytes / 1024 / 1024} MiB unless the server says otherwise); only you (and staff who may) can read it.`,

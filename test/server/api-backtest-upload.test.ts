@@ -141,6 +141,14 @@ describe.each(testDrivers)('backtests on uploaded CSV on %s', (driver) => {
     }
     const cached = await queryRows(api.test.handle.db, sql`select 1 from candles where symbol = 'ZZZ/USDT' limit 1`);
     expect(cached).toHaveLength(0);
+    // Staff who may (the CEO) upload for a trader by email: the backtest is the trader's.
+    const forA = await upload(ceo, firstRows(300), { strategy: 'rsi', email: api.signIns[1]!.email });
+    expect(forA.status).toBe(202);
+    expect((await get(`/api/v1/backtests/${forA.body['backtestId'] as string}`, traderA)).status).toBe(200);
+    expect((await get(`/api/v1/backtests/${forA.body['backtestId'] as string}`, traderB)).status).toBe(404);
+    // A trader naming another trader is refused.
+    expect((await upload(traderB, firstRows(300), { strategy: 'rsi', email: api.signIns[1]!.email })).status).toBe(403);
+    await jobFinished(forA.body['backtestId'] as string);
     // The stored upload is in trader A's tenant.
     const [row] = await queryRows<{ same: boolean }>(
       api.test.handle.db,
