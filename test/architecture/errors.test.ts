@@ -24,6 +24,10 @@ const NOT_PRODUCT_ERRORS: Readonly<Record<string, string>> = {
     'control flow inside `bots`: a pending approval is a success (exit 0), caught by the same command',
   'trading/runner/bot-runner.ts:StaleOwnerError':
     'a fencing signal between workers (another worker took the bot over); caught by the runner, never shown to a person',
+  'web/src/api.ts:ApiError':
+    "the browser dashboard's copy of an API answer's error (status, category, message as the server sent them), shown to the person; the browser bundle does not import the server's errors/",
+  'web/src/api.ts:NetworkError':
+    'the browser dashboard could not reach the server at all (no answer to categorise); shown to the person in words',
 };
 
 function productFiles(): string[] {
