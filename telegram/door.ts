@@ -29,6 +29,7 @@ import {
   type ApprovalServices,
 } from './approvals.ts';
 import { ChatScheduler } from './chat-scheduler.ts';
+import { cancelData, cancelDecision, customerReply, customerTurn } from './customer.ts';
 import { StartWatch } from './start-watch.ts';
 import {
   answerPrompt,
@@ -528,9 +529,12 @@ export class TelegramDoor {
       this.setKind('agent');
       return agentTurn(ctx, this.turnDeps, homeAgent(person.actor), text, 'telegram');
     }
-    // A trader's question goes to Support, whose tools see only the trader's own data.
+    // A trader is a customer: their own questions answered through their own tools, the rest by
+    // Support, whose tools see only the trader's own data.
+    this.setKind('customer');
+    if (await customerReply(ctx, text)) return;
     this.setKind('agent');
-    return agentTurn(ctx, this.turnDeps, 'support', text, 'telegram');
+    return customerTurn(ctx, this.turnDeps, text);
   }
 
   private async onCommand(ctx: UpdateContext, command: ParsedCommand): Promise<void> {
@@ -925,6 +929,9 @@ export class TelegramDoor {
     const live = startLiveData.safeParse(data);
     if (live.success)
       return confirmation('startlive', live.data.confirmed, ['Ligando…', 'Starting…'], (ctx) => startLiveDecision(ctx, live.data));
+    const cancel = cancelData.safeParse(data);
+    if (cancel.success)
+      return confirmation('cancel', cancel.data.confirmed, ['Pedindo…', 'Asking…'], (ctx) => cancelDecision(ctx, cancel.data));
     const exit = forceExitData.safeParse(data);
     if (exit.success)
       return confirmation('forceexit', exit.data.confirmed, ['Enviando a saída…', 'Sending the exit…'], (ctx) =>

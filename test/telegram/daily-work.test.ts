@@ -390,4 +390,61 @@ describe('daily work in the chat', () => {
       expect(still!.status).toBe('pending');
     });
   });
+
+  describe('traders answered as customers', () => {
+    it('greetings, thanks, their own questions and anything else get a customer answer in their language', async () => {
+      const pt = traders['pt-BR'].chat;
+      const en = traders.en.chat;
+      const [hello] = await ask(pt, 'oi');
+      expect(hello).toMatch(/^Olá, \S+! 👋 Posso mostrar seus robôs \(\/bots\)/);
+      expect(await ask(pt, 'obrigado!')).toEqual(['Por nada! Se precisar de algo, é só escrever aqui. 🙂']);
+      expect((await ask(en, 'hello')).join('\n')).toMatch(/^Hi \S+! 👋 I can show your bots/);
+      expect(await ask(en, 'thanks!')).toEqual(["You're welcome! If you need anything, just write here. 🙂"]);
+      expect((await ask(en, 'how much did I make this week?')).join('\n')).toMatch(/^💰 Profit — last 7 days/);
+      expect((await ask(en, 'my bots')).join('\n')).toMatch(/^🤖 Your bots/);
+      expect((await ask(pt, 'quanto lucrei este mês?')).join('\n')).toMatch(/^💰 Resultado — últimos 30 dias/);
+      // Not understood with the model offline: a customer's fallback, never the staff examples.
+      for (const [chat, text] of [
+        [pt, 'xyzzy plugh frobnicate'],
+        [en, 'xyzzy plugh frobnicate'],
+      ] as const) {
+        const [reply] = await ask(chat, text);
+        expect(reply).toMatch(chat === pt ? /^Não consegui entender sua mensagem agora/ : /^I could not understand your message just now/);
+        expect(reply).not.toMatch(/MRR|pagamentos com falha|auditoria|modelo offline|model offline|Sem o modelo/);
+      }
+      // "chamado: …" opens a ticket Support answers here.
+      const [opened] = await ask(pt, 'chamado: meu robô não abre operações desde ontem');
+      expect(opened).toMatch(/^📨 Chamado #[0-9a-f]{8} aberto com sua mensagem\. O suporte responde aqui mesmo\.$/);
+    });
+
+    it('"quero cancelar minha assinatura" gets the customer\'s own subscription and how to cancel, and a button that asks for it', async () => {
+      const [paid] = await queryRows<{ user_id: string; email: string; tenant_id: string }>(
+        database,
+        sql`select u.id as user_id, u.email, u.tenant_id from subscriptions s join users u on u.tenant_id = s.tenant_id
+            where s.status = 'active' and not s.cancel_at_period_end and s.plan_id <> 'free'
+              and u.id not in (${traders['pt-BR'].userId}, ${traders.en.userId})
+            order by u.email limit 1`,
+      );
+      const chat = await linkTrader(paid!.email, paid!.user_id, 'pt-BR');
+      const [answer] = await ask(chat, 'quero cancelar minha assinatura');
+      expect(answer).toMatch(
+        /^📦 Sua assinatura: \S+ \(ativa, renova em \d{4}-\d{2}-\d{2}\)\.\nComo cancelar: o cancelamento vale no fim do período já pago/,
+      );
+      expect(answer).not.toMatch(/MRR|Sem o modelo|Tente:/);
+      const question = chat.all().at(-1)!;
+      expect(question.buttons.map((b) => b.callback_data)).toEqual(['cx:y', 'cx:n']);
+      await chat.press('cx:y', question.messageId);
+      await settle();
+      const edited = chat.all().find((m) => m.messageId === question.messageId)!.plain;
+      expect(edited).toMatch(/^✅ Pedido de cancelamento registrado \(chamado #[0-9a-f]{8}\)\. O suporte confirma aqui/);
+      const [ticket] = await database
+        .select()
+        .from(db.supportTickets)
+        .where(eq(db.supportTickets.requesterUserId, paid!.user_id))
+        .orderBy(sql`${db.supportTickets.createdAt} desc`)
+        .limit(1);
+      expect(ticket!.subject).toBe('Cancelar assinatura');
+      expect(ticket!.priority).toBe('high');
+    });
+  });
 });
