@@ -8,8 +8,8 @@ import type { ApiRouteKit } from './trader-routes.ts';
 
 // Data-subject requests over the API (issue 18, LGPD): a copy of a person's data and their
 // erasure, each the privacy_export / privacy_erase tool as the signed-in person, with the tools'
-// own rules: anyone may ask about themselves; about another person (by email) only the Security
-// and Documents departments, the CEO and admins. Erasing oneself is never done at once: it
+// own rules: a trader may ask about themselves; about anyone (by email) the Security and
+// Documents departments, the CEO and admins (other staff: 403, they ask Security). Erasing oneself is never done at once: it
 // becomes an approval for the Security head or the CEO (202 with its id).
 
 /** What a tool call became: its result, or an approval (nothing done yet). */
@@ -75,7 +75,7 @@ export function registerPrivacyRoutes(kit: PrivacyRouteKit): void {
       method: 'post',
       path: '/privacy/export',
       tags: ['privacy'],
-      summary: "A copy of everything held about a person (LGPD): one's own, or staff by email",
+      summary: "A copy of everything held about a person (LGPD): a trader's own, or Security/Documents by email",
       description:
         "The privacy_export tool: account, subscriptions, invoices and payments, bots, orders and trades, tickets, messages with agents, Telegram links, security events, consents, audit rows that name them. Without `email`, the signed-in person's own. Audited.",
       security: [{ session: [] }],

@@ -71,7 +71,7 @@ describe.each(testDrivers)('privacy tools on %s', (driver) => {
     expect(unknown).toMatchObject({ ok: false, error: 'not_found' });
   });
 
-  it('anyone asks about themselves: a trader gets their own export at once, their own erasure waits for approval, another person is refused', async () => {
+  it('a trader asks about themselves: gets their own export at once, their own erasure waits for approval, another person is refused', async () => {
     const trader = (await actorForEmail(db, traders[0]!))!;
     expect(trader.kind).toBe('trader');
     const own = await invokeTool(TOOLS, ctxFor(trader), 'privacy_export', { email: traders[0] });

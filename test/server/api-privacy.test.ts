@@ -9,7 +9,7 @@ import { apiFixture, type ApiFixture } from '../support/api.ts';
 import { testDrivers } from '../support/databases.ts';
 
 // POST /privacy/export and /privacy/erase (issue 18 over the API): the privacy_export and
-// privacy_erase tools as the signed-in person. Anyone gets their own data; another person's only
+// privacy_erase tools as the signed-in person. A trader gets their own data; another person's only
 // Security, Documents and the CEO; erasing oneself waits for the Security head or the CEO (202).
 
 type Answer = { error?: { category: string; message: string } } & Record<string, unknown>;
@@ -90,14 +90,17 @@ describe.each(testDrivers)('privacy routes on %s', (driver) => {
   it("refuses a trader another person's data (403, nothing of theirs), and staff outside Security and Documents", async () => {
     const refused = await post('/api/v1/privacy/export', traderA, { email: emails.b });
     expect(refused.status).toBe(403);
-    expect(refused.body.error).toMatchObject({ category: 'forbidden', message: expect.stringMatching(/anyone may ask for their own/) });
+    expect(refused.body.error).toMatchObject({
+      category: 'forbidden',
+      message: expect.stringMatching(/A trader may ask only for their own data/),
+    });
     expect(refused.body['document']).toBeUndefined();
     const byMarketing = await post('/api/v1/privacy/export', marketing, { email: emails.b });
     expect(byMarketing.status).toBe(403);
-    // A marketing member's own data is theirs to have.
+    // Staff outside Security and Documents ask them, even for their own (the tools stay theirs, and so do their agents).
     const own = await post('/api/v1/privacy/export', marketing);
-    expect(own.status).toBe(200);
-    expect(own.body['email']).toBe(emails.marketing.toLowerCase());
+    expect(own.status).toBe(403);
+    expect(own.body.error?.message).toMatch(/marketing department may not use privacy_export/);
     const audited = await queryRows<{ outcome: string; n: number }>(
       api.test.handle.db,
       sql`select outcome::text, count(*)::int as n from audit_log where tool = 'privacy_export' group by outcome order by outcome`,

@@ -1,15 +1,17 @@
 import { z } from 'zod';
 import { eq } from 'drizzle-orm';
-import { companyTenantId, departments, users } from '../../db/index.ts';
+import { companyTenantId, users } from '../../db/index.ts';
 import { erasePerson, exportPersonData, findDataSubject, type PersonExport } from '../../privacy/index.ts';
 import { ToolRefusal } from '../scope.ts';
 import { defineTool, type ToolContext } from '../types.ts';
 
-// Data-subject requests (LGPD): a copy of everything about a person, and their erasure. Anyone
-// signed in (a trader, any staff member) may ask about themselves; about another person, only the
-// Security and Documents departments (and the CEO and admins). Asked through an agent, both wait
-// for the Security head or the CEO to approve, as any action on a person's data would; so does a
-// person's request to erase themselves (nobody erases the account they are acting with).
+// Data-subject requests (LGPD): a copy of everything about a person, and their erasure. The
+// Security and Documents departments (and the CEO and admins) may ask about anyone; a trader only
+// about themselves. (Staff of other departments ask Security: opening the tools to every
+// department would also open the Security and Documents agents to them, agents/access.ts.)
+// Asked through an agent, both wait for the Security head or the CEO to approve, as any action on
+// a person's data would; so does a person's request to erase themselves (nobody erases the
+// account they are acting with).
 
 const personInput = z.strictObject({ email: z.email() });
 
@@ -23,7 +25,7 @@ async function isOwnEmail(ctx: ToolContext, email: string): Promise<boolean> {
   return own !== undefined && own.email.toLowerCase() === email.toLowerCase();
 }
 
-/** Refuses a request about another person from anyone but Security, Documents, the CEO and admins. */
+/** Refuses a trader's request about another person (staff reach these tools only in Security, Documents, as the CEO or an admin). */
 async function requireMayAsk(ctx: ToolContext, email: string): Promise<void> {
   const actor = ctx.actor;
   if (actor.kind === 'system' || (await isOwnEmail(ctx, email))) return;
@@ -31,7 +33,7 @@ async function requireMayAsk(ctx: ToolContext, email: string): Promise<void> {
   if (actor.kind === 'staff' && (ASKING_ABOUT_OTHERS as readonly string[]).includes(actor.department)) return;
   throw new ToolRefusal(
     'forbidden',
-    "Only the Security or Documents department (or the CEO) may ask for another person's data; anyone may ask for their own.",
+    "A trader may ask only for their own data; another person's is asked of the Security or Documents department.",
   );
 }
 
@@ -50,8 +52,8 @@ async function requestTenant(ctx: ToolContext, input: { email: string }): Promis
   return tenant;
 }
 
-// Every department may call them, for their own data (requireMayAsk); traders too.
-const access = { departments: departments, traders: true } as const;
+// Traders too, for their own data only (requireMayAsk).
+const access = { departments: ['security', 'documents'] as const, traders: true } as const;
 
 export const privacyExportOutputSchema = z.object({
   email: z.string(),
