@@ -1,38 +1,57 @@
 // The clients of bench/api-sse.ts, on their own thread (their own event loop, as browsers would
-// be): `count` SSE connections to GET /api/v1/events, each noting when every trade event
-// arrived (performance.timeOrigin + performance.now(), comparable with the main thread's).
+// be): `count` SSE connections to GET /api/v1/events over node:http (the lightest client, so the
+// figures are the server's, not the measuring side's), each noting when every trade event arrived
+// (performance.timeOrigin + performance.now(), comparable with the main thread's).
+import http from 'node:http';
 import { parentPort, workerData } from 'node:worker_threads';
-import { SseClient } from '../test/support/sse.ts';
 
 const { url, cookie, count } = workerData as { url: string; cookie: string; count: number };
 /** marker (the trade's amountBase) → arrival time at each client. */
 const arrivals = new Map<string, number[]>();
-const clients: SseClient[] = [];
+const requests: http.ClientRequest[] = [];
+let connected = 0;
 
-for (let i = 0; i < count; i += 50) {
-  const batch = await Promise.all(
-    Array.from({ length: Math.min(50, count - i) }, async () => {
-      const client = await SseClient.open(`${url}/api/v1/events`, { cookie });
-      if (client.status !== 200) throw new Error(`GET /api/v1/events answered ${client.status}`);
-      client.onEvent = (event) => {
-        if (event.event !== 'trade') return;
-        const { amountBase } = JSON.parse(event.data) as { amountBase: string };
-        const times = arrivals.get(amountBase) ?? [];
-        times.push(event.receivedAtMs);
-        arrivals.set(amountBase, times);
-      };
-      return client;
-    }),
-  );
-  clients.push(...batch);
+function open(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const request = http.get(`${url}/api/v1/events`, { headers: { cookie, accept: 'text/event-stream' }, agent: false }, (response) => {
+      if (response.statusCode !== 200) return reject(new Error(`GET /api/v1/events answered ${response.statusCode}`));
+      response.setEncoding('utf8');
+      let buffer = '';
+      response.on('data', (chunk: string) => {
+        const at = performance.timeOrigin + performance.now();
+        buffer += chunk;
+        let end = buffer.indexOf('\n\n');
+        while (end !== -1) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          if (block === ': connected') {
+            connected++;
+            resolve();
+          } else if (block.startsWith('event: trade\n')) {
+            const marker = /"amountBase":"([^"]+)"/.exec(block)?.[1];
+            if (marker) {
+              const times = arrivals.get(marker) ?? [];
+              times.push(at);
+              arrivals.set(marker, times);
+            }
+          }
+          end = buffer.indexOf('\n\n');
+        }
+      });
+    });
+    request.on('error', reject);
+    requests.push(request);
+  });
 }
-while (!clients.every((client) => client.comments.includes('connected'))) await new Promise((resolve) => setTimeout(resolve, 10));
+
+for (let i = 0; i < count; i += 50) await Promise.all(Array.from({ length: Math.min(50, count - i) }, open));
+if (connected !== count) throw new Error(`${connected} of ${count} clients connected`);
 parentPort!.postMessage({ kind: 'ready' });
 
-parentPort!.on('message', async (message: { kind: 'report' | 'close' }) => {
+parentPort!.on('message', (message: { kind: 'report' | 'close' }) => {
   if (message.kind === 'report') parentPort!.postMessage({ kind: 'report', arrivals: Object.fromEntries(arrivals) });
   else {
-    await Promise.all(clients.map((client) => client.close()));
+    for (const request of requests) request.destroy();
     parentPort!.postMessage({ kind: 'closed' });
   }
 });

@@ -35,6 +35,8 @@ interface Run {
   readonly perClient: number[];
   readonly allReached: number[];
   readonly missing: number;
+  /** From the producer's call to the hub publishing the event (the database part), one per event. */
+  readonly published: number[];
 }
 
 async function measure(label: string, wakeOnQueue: boolean): Promise<Run> {
@@ -79,6 +81,19 @@ async function measure(label: string, wakeOnQueue: boolean): Promise<Run> {
   const connectMs = nowMs() - connectStarted;
   if (hub.subscriberCount !== CLIENTS) throw new Error(`${hub.subscriberCount} subscribers, expected ${CLIENTS}`);
 
+  // A probe on the hub itself (no HTTP): when each event is published, to split the latency.
+  const publishedAt = new Map<string, number>();
+  const probe = await hub.subscribe({
+    userId: (await db.select({ id: users.id }).from(users).where(sql`lower(${users.email}) = lower(${trader.email})`))[0]!.id,
+    staff: false,
+    department: null,
+    watches: [],
+    send: (event) => {
+      if (event.type === 'trade') publishedAt.set(String(event.data.amountBase), nowMs());
+    },
+    comment: () => {},
+    close: () => {},
+  });
   const sentAt = new Map<string, number>();
   for (let i = 1; i <= EVENTS; i++) {
     const marker = String(i);
@@ -97,6 +112,7 @@ async function measure(label: string, wakeOnQueue: boolean): Promise<Run> {
   await sleep(1_000);
   worker.postMessage({ kind: 'report' });
   const [{ arrivals }] = (await once(worker, 'message')) as [{ arrivals: Record<string, number[]> }];
+  probe.unsubscribe();
   worker.postMessage({ kind: 'close' });
   await once(worker, 'message');
   await worker.terminate();
@@ -107,14 +123,17 @@ async function measure(label: string, wakeOnQueue: boolean): Promise<Run> {
   const perClient: number[] = [];
   const allReached: number[] = [];
   let missing = 0;
+  const published: number[] = [];
   for (const [marker, at] of sentAt) {
+    const publishedMs = publishedAt.get(marker);
+    if (publishedMs !== undefined) published.push(publishedMs - at);
     const times = arrivals[marker] ?? [];
     missing += CLIENTS - times.length;
     for (const t of times) perClient.push(t - at);
     if (times.length === CLIENTS) allReached.push(Math.max(...times) - at);
   }
   process.stderr.write(`${label}: ${CLIENTS} clients connected in ${Math.round(connectMs)} ms\n`);
-  return { label, perClient, allReached, missing };
+  return { label, perClient, allReached, missing, published };
 }
 
 export async function apiSse(out: (line?: string) => void): Promise<void> {
@@ -124,8 +143,10 @@ export async function apiSse(out: (line?: string) => void): Promise<void> {
     `GET /api/v1/events on a loopback server (embedded database, demo company), ${CLIENTS.toLocaleString('en')} connections of one trader held by a worker thread; ${EVENTS} trade events queued ${GAP_MS}–${GAP_MS + 210} ms apart by the runner's producer (notifyBotEvent). Latency from just before the producer queues the event to its arrival at a client; "all reached": until the last of the ${CLIENTS.toLocaleString('en')} has it (one sample per event).`,
   );
   out();
-  out('| producer | samples | p50 ms | p95 ms | max ms | all reached p50 ms | all reached p95 ms | not delivered |');
-  out('|---|---:|---:|---:|---:|---:|---:|---:|');
+  out(
+    '| producer | samples | p50 ms | p95 ms | max ms | all reached p50 ms | all reached p95 ms | not delivered | published p50 / p95 ms |',
+  );
+  out('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const [label, wake] of [
     ['in the API process (wakes the reader)', true],
     ['another process (found by the 500 ms poll)', false],
@@ -133,9 +154,10 @@ export async function apiSse(out: (line?: string) => void): Promise<void> {
     const run = await measure(label, wake);
     const sorted = [...run.perClient].sort((a, b) => a - b);
     const all = [...run.allReached].sort((a, b) => a - b);
+    const published = [...run.published].sort((a, b) => a - b);
     const f = (n: number) => n.toFixed(1);
     out(
-      `| ${label} | ${sorted.length.toLocaleString('en')} | ${f(percentile(sorted, 50))} | ${f(percentile(sorted, 95))} | ${f(sorted.at(-1) ?? 0)} | ${f(percentile(all, 50))} (${all.length}) | ${f(percentile(all, 95))} | ${run.missing} |`,
+      `| ${label} | ${sorted.length.toLocaleString('en')} | ${f(percentile(sorted, 50))} | ${f(percentile(sorted, 95))} | ${f(sorted.at(-1) ?? 0)} | ${f(percentile(all, 50))} (${all.length}) | ${f(percentile(all, 95))} | ${run.missing} | ${f(percentile(published, 50))} / ${f(percentile(published, 95))} |`,
     );
   }
   out();

@@ -184,10 +184,10 @@ export function registerEventRoutes(kit: {
         const closed = new Promise<void>((resolve) => (ended = resolve));
         stream.onAbort(ended);
         c.req.raw.signal.addEventListener('abort', ended, { once: true });
-        // One write at a time, in order: the replay first, then what arrived meanwhile, then live events.
-        let chain: Promise<unknown> = Promise.resolve();
+        // Writes are queued by the stream in the order they are made: the replay first, then what
+        // arrived meanwhile, then live events. (A write to a client that left fails quietly; its abort unsubscribes it.)
         const enqueue = (write: () => Promise<unknown>) => {
-          chain = chain.then(write).catch(() => ended());
+          void write();
         };
         let lastSent = resumeFrom === undefined ? -1 : Number(resumeFrom);
         const write = (event: LiveEvent) => {

@@ -7,7 +7,7 @@ import { bots, staff, users, type Database } from '../../db/index.ts';
 import { enqueueNotification } from '../../notifications/index.ts';
 import { startHttpServer, type RunningHttpServer } from '../../server/http.ts';
 import { LiveEvents } from '../../server/api/live-events.ts';
-import { cachedCandlesAfter, notifyBotEvent, upsertCandles } from '../../trading/index.ts';
+import { cachedCandlesAfter, loadCandleFile, notifyBotEvent, upsertCandles } from '../../trading/index.ts';
 import { apiFixture, type ApiFixture } from '../support/api.ts';
 import { testDrivers } from '../support/databases.ts';
 import { SseClient } from '../support/sse.ts';
@@ -239,6 +239,47 @@ describe.each(testDrivers)('GET /api/v1/events on %s', (driver) => {
     expect(notWatching.data('candle')).toEqual([]);
     await watcher.close();
     await notWatching.close();
+  });
+
+  it('tells the person who queued a backtest (POST /backtests, run as a job) that it finished', async () => {
+    // The cache holds the bundled BTC/USDT 1h bars of the range (as `data import` would put them).
+    const series = loadCandleFile(new URL('../../candles/binance_BTCUSDT_1h.csv', import.meta.url).pathname);
+    const from = Date.parse('2024-06-01T00:00:00Z');
+    const to = Date.parse('2024-08-01T00:00:00Z');
+    const rows: number[][] = [];
+    for (let i = 0; i < series.length; i++)
+      if (series.time[i]! >= from && series.time[i]! <= to)
+        rows.push([series.time[i]!, series.open[i]!, series.high[i]!, series.low[i]!, series.close[i]!, series.volume[i]!]);
+    await upsertCandles(db, { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' }, rows);
+    const a = await connect(traderA);
+    const b = await connect(traderB);
+    const response = await fetch(`${server.url}/api/v1/backtests`, {
+      method: 'POST',
+      headers: { cookie: traderA.cookie, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        strategy: 'rsi',
+        symbol: 'BTC/USDT',
+        timeframe: '1h',
+        from: new Date(from).toISOString(),
+        to: new Date(to).toISOString(),
+      }),
+    });
+    expect(response.status, await response.clone().text()).toBe(202);
+    const { backtestId } = (await response.json()) as { backtestId: string };
+    await until(() => a.data('backtest_finished').length === 1, 'the backtest finished');
+    const result = (await (
+      await fetch(`${server.url}/api/v1/backtests/${backtestId}`, { headers: { cookie: traderA.cookie } })
+    ).json()) as {
+      metrics: { trades: number; totalReturnPct: number };
+    };
+    const [finished] = a.data<{ totalReturnPct: string; trades: number }>('backtest_finished');
+    expect(finished).toMatchObject({ backtestId, strategy: 'rsi', symbol: 'BTC/USDT', timeframe: '1h', status: 'succeeded' });
+    expect(Number(finished!.totalReturnPct)).toBeCloseTo(result.metrics.totalReturnPct, 3);
+    const sentinel = await trade(traderB);
+    await until(() => amounts(b).includes(sentinel), "B's own event arrived");
+    expect(b.data('backtest_finished')).toEqual([]);
+    await a.close();
+    await b.close();
   });
 
   it('sends approvals only to staff, and a department’s notices to its staff', async () => {
