@@ -205,6 +205,119 @@ export interface ForceExitResult {
   }[];
 }
 
+export interface Approval {
+  id: string;
+  status: string;
+  tool: string;
+  summary: string;
+  approverDepartment: string;
+  requestedAt: string;
+  expiresAt: string;
+}
+
+export interface ApprovalDecision {
+  approvalId: string;
+  status: 'executed' | 'failed' | 'rejected';
+  message: string | null;
+}
+
+export interface AgentTurn {
+  agent: string;
+  answer: string;
+  toolCalls: { tool: string; ok: boolean; args?: unknown; by: 'model' | 'router' }[];
+  mode: 'ollama' | 'offline';
+  grounded: boolean;
+  answerFrom: 'model' | 'template';
+  rejectedBecause: string | null;
+  actions: { tool: string | null; status: 'done' | 'awaiting_approval' | 'refused' | 'not_done'; approvalId: string | null }[];
+  elapsedMs: number;
+}
+
+export interface ExecutiveReport {
+  period: 'daily' | 'weekly';
+  asOf: string;
+  runId: string;
+  text: string;
+  figures: Record<string, unknown>;
+  summaryFrom: 'model' | 'template';
+  fallback: string | null;
+  grounded: boolean;
+  unsupported: string[];
+  elapsedMs: number;
+}
+
+export interface Kpis {
+  windowDays: number;
+  securityWindowHours: number;
+  finance: {
+    mrrCents: number;
+    arrCents: number;
+    payingCustomers: number;
+    customerChurn30dPct: number | null;
+    netNewMrr30dCents: number;
+    failedPayments30d: number;
+    atRiskCents: number;
+  };
+  trading: { runningBots: number; closedTrades30d: number; profit30dQuote: number; winRate30dPct: number | null };
+  support: { openTickets: number; overdueTickets: number };
+  sales: { openLeads: number; won30d: number };
+  marketing: { activeCampaigns: number };
+  security: { highSeverityEvents24h: number };
+  approvals: { pending: number };
+}
+
+export interface AuditEntries {
+  hours: number;
+  entries: { id: number; at: string; actor: string | null; agent: string | null; action: string; tool: string | null; outcome: string }[];
+}
+
+export interface AuditVerification {
+  ok: boolean;
+  rowsChecked: number;
+  badRowId: number | null;
+  message: string;
+}
+
+export interface SystemStatus {
+  jobs: 'bullmq' | 'in-process';
+  tickIntervalS: number;
+  workers: { workerId: string; lastSeenMs: number; alive: boolean; bots: number }[];
+  queues: Record<string, { waiting: number; delayed: number; active: number; completed: number; failed: number } | null>;
+  bots: Record<string, number>;
+  runningBotsNotTicked: number;
+  feeds: {
+    exchange: string;
+    symbol: string;
+    timeframe: string;
+    lastBarOpenMs: number | null;
+    lastBarAgeMs: number | null;
+    stale: boolean;
+  }[];
+  staleFeeds: number;
+}
+
+/** One live event of GET /events (Server-Sent Events). */
+export type LiveEvent =
+  | {
+      event: 'trade';
+      data: {
+        kind: 'opened' | 'closed' | 'stop_loss';
+        botId: string;
+        botName?: string;
+        tradeId?: string;
+        symbol: string;
+        amountBase: string;
+        priceQuote?: string;
+        profitQuote?: string;
+      };
+    }
+  | { event: 'bot_status'; data: { botId: string; botName?: string; status: string; previousStatus?: string; reason?: string } }
+  | { event: 'backtest_finished'; data: { backtestId: string; status: 'succeeded' | 'failed' } }
+  | { event: 'approval_requested'; data: { approvalId: string; tool: string; summary: string } }
+  | { event: 'approval_decided'; data: { approvalId: string; summary: string; decision: string } };
+
+export const LIVE_EVENTS = ['trade', 'bot_status', 'backtest_finished', 'approval_requested', 'approval_decided'] as const;
+
 /** Called when an answer says the session is gone (401), so the app shows the sign-in page. */
 let onUnauthorized: () => void = () => {};
 export function whenUnauthorized(handler: () => void): void {
@@ -274,8 +387,22 @@ export const api = {
   backtest: (id: string) => get<Backtest>(`/backtests/${encodeURIComponent(id)}`),
   profit: (period: 'day' | 'week' | 'month', count: number) => get<Profit>(`/profit${query({ period, count })}`),
   plan: () => get<Plan>('/plan'),
-  billingCheckout: () => call<{ url: string }>('POST', '/billing/checkout', {}).then((r) => r.body),
-  billingPortal: () => call<{ url: string }>('POST', '/billing/portal', {}).then((r) => r.body),
+  billingCheckout: (body: { planId: string; interval: 'month' | 'year'; successUrl: string; cancelUrl: string }) =>
+    call<{ url: string }>('POST', '/billing/checkout', body).then((r) => r.body),
+  billingPortal: (returnUrl: string) => call<{ url: string }>('POST', '/billing/portal', { returnUrl }).then((r) => r.body),
+  approvals: () => get<{ approvals: Approval[] }>('/approvals'),
+  decide: (id: string, decision: 'approve' | 'reject', note?: string) =>
+    call<ApprovalDecision>('POST', `/approvals/${encodeURIComponent(id)}/${decision}`, note ? { note } : {}).then((r) => r.body),
+  ask: (agent: string, message: string, offline: boolean) =>
+    call<AgentTurn>('POST', `/agents/${encodeURIComponent(agent)}/ask`, { message, ...(offline ? { offline: true } : {}) }).then(
+      (r) => r.body,
+    ),
+  executiveReport: (period: 'daily' | 'weekly', offline: boolean, lang: string) =>
+    get<ExecutiveReport>(`/reports/executive${query({ period, offline: offline ? 'true' : undefined, lang })}`),
+  kpis: () => get<Kpis>('/kpis'),
+  audit: (params: { tool?: string; outcome?: string; hours?: number; limit?: number }) => get<AuditEntries>(`/audit${query(params)}`),
+  verifyAudit: () => call<AuditVerification>('POST', '/audit/verify').then((r) => r.body),
+  status: () => get<SystemStatus>('/status'),
 };
 
 /** Every (method, path) this client calls, in the OpenAPI document's spelling (checked by test/web). */
@@ -296,4 +423,16 @@ export const CLIENT_ROUTES: readonly (readonly [string, string])[] = [
   ['get', '/api/v1/backtests/{id}'],
   ['get', '/api/v1/profit'],
   ['get', '/api/v1/plan'],
+  ['post', '/api/v1/billing/checkout'],
+  ['post', '/api/v1/billing/portal'],
+  ['get', '/api/v1/approvals'],
+  ['post', '/api/v1/approvals/{id}/approve'],
+  ['post', '/api/v1/approvals/{id}/reject'],
+  ['post', '/api/v1/agents/{agent}/ask'],
+  ['get', '/api/v1/reports/executive'],
+  ['get', '/api/v1/kpis'],
+  ['get', '/api/v1/audit'],
+  ['post', '/api/v1/audit/verify'],
+  ['get', '/api/v1/status'],
+  ['get', '/api/v1/events'],
 ];

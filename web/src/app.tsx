@@ -3,6 +3,7 @@ import { ApiError, api, whenUnauthorized, type Me } from './api.ts';
 import { ErrorBox, Loading } from './components.tsx';
 import { DEFAULT_TIME_ZONE, I18nContext, initialLanguage, isLanguage, rememberLanguage, translate, useI18n, type I18n } from './i18n.ts';
 import { LANGUAGES, type Language } from './messages.ts';
+import { connectLive, disconnectLive, useLiveEvents, useLiveState } from './live.ts';
 import { Link, navigate, usePath } from './router.tsx';
 import { BacktestPage } from './pages/Backtest.tsx';
 import { BotPage } from './pages/BotPage.tsx';
@@ -10,6 +11,7 @@ import { BotsPage } from './pages/Bots.tsx';
 import { PlanPage } from './pages/Plan.tsx';
 import { ProfitPage } from './pages/Profit.tsx';
 import { SignInPage } from './pages/SignIn.tsx';
+import { AgentsPage, ApprovalsPage, AuditPage, ReportPage, StatusPage } from './pages/Staff.tsx';
 
 type Session = { state: 'loading' } | { state: 'signed-out' } | { state: 'error'; error: unknown } | { state: 'signed-in'; me: Me };
 
@@ -28,13 +30,17 @@ export function App() {
         // The person's own setting, when the API has one and this browser has not chosen.
         if (isLanguage(me.language) && !localStorage.getItem('botcriptofy.language')) setLanguageState(me.language);
         setSession({ state: 'signed-in', me });
+        connectLive();
       },
       (error: unknown) =>
         setSession(error instanceof ApiError && error.status === 401 ? { state: 'signed-out' } : { state: 'error', error }),
     );
   };
   useEffect(() => {
-    whenUnauthorized(() => setSession({ state: 'signed-out' }));
+    whenUnauthorized(() => {
+      disconnectLive();
+      setSession({ state: 'signed-out' });
+    });
     loadMe();
   }, []);
   useEffect(() => {
@@ -89,11 +95,20 @@ export function App() {
     );
   else main = <Page path={path} me={session.me} />;
 
+  const staff = session.state === 'signed-in' && session.me.kind === 'staff';
   const nav = [
     { href: '/bots', label: t('navBots') },
     { href: '/backtest', label: t('navBacktest') },
     { href: '/profit', label: t('navProfit') },
-    { href: '/plan', label: t('navPlan') },
+    ...(staff
+      ? [
+          { href: '/report', label: t('navReport') },
+          { href: '/approvals', label: t('navApprovals') },
+          { href: '/agents', label: t('navAgents') },
+          { href: '/status', label: t('navStatus') },
+          { href: '/audit', label: t('navAudit') },
+        ]
+      : [{ href: '/plan', label: t('navPlan') }]),
   ];
   return (
     <I18nContext.Provider value={i18n}>
@@ -125,8 +140,18 @@ export function App() {
           {languageSelect}
           {session.state === 'signed-in' && (
             <>
+              <LiveBadge />
               <span class="small muted">{t('signedInAs', { name: session.me.name })}</span>
-              <button type="button" class="secondary" onClick={() => void api.signOut().finally(() => setSession({ state: 'signed-out' }))}>
+              <button
+                type="button"
+                class="secondary"
+                onClick={() =>
+                  void api.signOut().finally(() => {
+                    disconnectLive();
+                    setSession({ state: 'signed-out' });
+                  })
+                }
+              >
                 {t('signOut')}
               </button>
             </>
@@ -150,5 +175,33 @@ function Page(props: { path: string; me: Me }) {
   if (path === '/backtest') return <BacktestPage me={me} />;
   if (path === '/profit') return <ProfitPage />;
   if (path === '/plan') return <PlanPage me={me} />;
+  if (me.kind === 'staff') {
+    if (path === '/report') return <ReportPage />;
+    if (path === '/approvals') return <ApprovalsPage />;
+    if (path === '/agents') return <AgentsPage department={me.department} />;
+    if (path === '/status') return <StatusPage />;
+    if (path === '/audit') return <AuditPage />;
+  }
   return <p class="empty">{t('notFoundPage', { path })}</p>;
+}
+
+/** Whether the live events are connected, and the last trade one of the person's bots made. */
+function LiveBadge() {
+  const { t } = useI18n();
+  const live = useLiveState();
+  const [last, setLast] = useState<string | null>(null);
+  useLiveEvents(
+    (event) => {
+      if (event.event !== 'trade') return;
+      const kind = event.data.kind === 'opened' ? t('tradeOpened') : event.data.kind === 'closed' ? t('tradeClosed') : t('tradeStopLoss');
+      setLast(t('liveTrade', { bot: event.data.botName ?? event.data.botId, kind, symbol: event.data.symbol }));
+    },
+    [t],
+  );
+  return (
+    <span class={`badge live ${live ? 'on' : 'off'}`} role="status" aria-live="polite" data-live={live}>
+      {live ? t('liveOn') : t('liveOff')}
+      {last ? ` · ${last}` : ''}
+    </span>
+  );
 }

@@ -5,6 +5,7 @@ import { COLORS } from '../chart.ts';
 import { PriceChart } from '../charts.tsx';
 import { AsyncView, ErrorBox, Signed, StatusBadge, useAsync } from '../components.tsx';
 import { formatDateTime, formatPrice, formatQuote, useI18n } from '../i18n.ts';
+import { useLiveEvents } from '../live.ts';
 import { Link } from '../router.tsx';
 import { BotActions } from './BotActions.tsx';
 import { TradesTable } from './TradesTable.tsx';
@@ -35,6 +36,17 @@ export function BotPage(props: { id: string }) {
     return { details, trades };
   }, [props.id]);
   const [symbol, setSymbol] = useState<string | null>(null);
+  /** Bumped by a live event of this bot: its details, trades and chart load again. */
+  const [round, setRound] = useState(0);
+  useLiveEvents(
+    (event) => {
+      if ((event.event === 'trade' || event.event === 'bot_status') && event.data.botId === props.id) {
+        reload();
+        setRound((n) => n + 1);
+      }
+    },
+    [props.id],
+  );
 
   return (
     <section>
@@ -87,7 +99,7 @@ export function BotPage(props: { id: string }) {
                   </select>
                 </label>
               )}
-              <BotChart details={details} trades={allTrades} symbol={shown} />
+              <BotChart details={details} trades={allTrades} symbol={shown} round={round} />
               {details.positions.length > 0 && (
                 <>
                   <h2>{t('positionsTitle')}</h2>
@@ -162,14 +174,14 @@ export function BotPage(props: { id: string }) {
   );
 }
 
-function BotChart(props: { details: BotDetails; trades: readonly Trade[]; symbol: string }) {
+function BotChart(props: { details: BotDetails; trades: readonly Trade[]; symbol: string; round: number }) {
   const i18n = useI18n();
   const { t } = i18n;
   const { bot } = props.details;
   const range = useMemo(() => chartRange(props.details, props.trades), [props.details, props.trades]);
   const [candles, reload] = useAsync(
     () => api.candles({ symbol: props.symbol, timeframe: bot.timeframe, indicators: 'rsi,macd', ...range }),
-    [props.symbol, bot.timeframe, range.from, range.to],
+    [props.symbol, bot.timeframe, range.from, range.to, props.round],
   );
   const marks = useMemo<TradeMark[]>(
     () =>

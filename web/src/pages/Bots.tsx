@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, type BotDetails, type Me } from '../api.ts';
 import { AsyncView, Signed, StatusBadge, useAsync } from '../components.tsx';
 import { formatQuote, useI18n } from '../i18n.ts';
+import { useLiveEvents } from '../live.ts';
 import { Link } from '../router.tsx';
 import { BotActions } from './BotActions.tsx';
 
@@ -27,6 +28,10 @@ export function BotsPage(props: { me: Me }) {
   const [bots, reload] = useAsync(withDetails, []);
   const [notice, setNotice] = useState<{ text: string; error: boolean } | null>(null);
   const staff = props.me.kind === 'staff';
+  // A trade or a status change of one of the person's bots: the list as it is now.
+  useLiveEvents((event) => {
+    if (event.event === 'trade' || event.event === 'bot_status') reload();
+  }, []);
   return (
     <section>
       <h1>{t('botsTitle')}</h1>

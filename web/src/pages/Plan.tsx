@@ -8,6 +8,8 @@ export function PlanPage(props: { me: Me }) {
   const { t } = i18n;
   const [plan, reload] = useAsync(() => api.plan(), []);
   const [billingError, setBillingError] = useState<string | null>(null);
+  const [planId, setPlanId] = useState<'pro' | 'enterprise'>('pro');
+  const [interval, setBillingInterval] = useState<'month' | 'year'>('month');
   if (props.me.kind !== 'trader')
     return (
       <section>
@@ -18,7 +20,11 @@ export function PlanPage(props: { me: Me }) {
   const billing = async (which: 'checkout' | 'portal') => {
     setBillingError(null);
     try {
-      const { url } = which === 'checkout' ? await api.billingCheckout() : await api.billingPortal();
+      const back = `${window.location.origin}/plan`;
+      const { url } =
+        which === 'checkout'
+          ? await api.billingCheckout({ planId, interval, successUrl: `${back}?checkout=done`, cancelUrl: back })
+          : await api.billingPortal(back);
       window.location.assign(url);
     } catch (error) {
       setBillingError(
@@ -80,7 +86,21 @@ export function PlanPage(props: { me: Me }) {
                 <dd>{p.limits.symbolsPerBot}</dd>
               </div>
             </dl>
-            <div class="actions">
+            <div class="filters">
+              <label>
+                {t('choosePlan')}
+                <select name="planId" value={planId} onChange={(e) => setPlanId(e.currentTarget.value as 'pro' | 'enterprise')}>
+                  <option value="pro">Pro</option>
+                  <option value="enterprise">Enterprise</option>
+                </select>
+              </label>
+              <label>
+                {t('interval')}
+                <select name="interval" value={interval} onChange={(e) => setBillingInterval(e.currentTarget.value as 'month' | 'year')}>
+                  <option value="month">{t('monthly')}</option>
+                  <option value="year">{t('yearly')}</option>
+                </select>
+              </label>
               <button type="button" class="primary" onClick={() => void billing('checkout')}>
                 {t('upgrade')}
               </button>
