@@ -181,6 +181,17 @@ export class BillingService {
   ): Promise<{ url: string; sessionId: string }> {
     const stripe = this.requireStripe('A checkout link');
     if (request.planId === 'free') throw new BillingError('The Free plan needs no checkout.');
+    // A second checkout would start a second subscription, billed beside the first.
+    const [current] = await this.db
+      .select({ planId: subscriptions.planId, status: subscriptions.status })
+      .from(subscriptions)
+      .where(and(eq(subscriptions.tenantId, scope.tenantId), inArray(subscriptions.status, ['active', 'trialing', 'past_due'])))
+      .orderBy(desc(subscriptions.startedAt))
+      .limit(1);
+    if (current)
+      throw new BillingError(
+        `This account already has the ${PLANS[current.planId as PlanId]?.name ?? current.planId} plan (${current.status}); change or cancel it in the customer portal, not with a second checkout.`,
+      );
     const customer = await this.ensureCustomer(scope);
     const session = await stripe.checkout.sessions.create({
       mode: 'subscription',

@@ -21,6 +21,7 @@ describe.each(testDrivers)('billing links on %s', (driver) => {
   let ceo: string;
   let traderA: string;
   let traderB: string;
+  let traderC: { email: string; cookie: string };
 
   beforeAll(async () => {
     stripe = await startFakeStripe();
@@ -31,7 +32,13 @@ describe.each(testDrivers)('billing links on %s', (driver) => {
       billing: (db) => (billing = new BillingService(db, client)),
     });
     await billing!.syncCatalog();
-    const [ceoSignIn, a, b] = api.signIns;
+    const [ceoSignIn, a, b, c] = api.signIns;
+    // Traders A and B on the Free plan (their demo subscriptions end), C keeps theirs.
+    for (const email of [a!.email, b!.email])
+      await api.test.handle.db.execute(
+        sql`update subscriptions set status = 'canceled' where tenant_id = (select tenant_id from users where email = ${email})`,
+      );
+    traderC = { email: c!.email, cookie: await api.signIn(c!.email, c!.password) };
     ceo = await api.signIn(ceoSignIn!.email, ceoSignIn!.password);
     traderA = await api.signIn(a!.email, a!.password);
     traderB = await api.signIn(b!.email, b!.password);
@@ -134,6 +141,35 @@ describe.each(testDrivers)('billing links on %s', (driver) => {
     }
     expect((await post(api, '/api/v1/billing/portal', traderA, {})).status).toBe(400);
     expect(stripe.requests.length).toBe(calls);
+  });
+
+  it('refuses a checkout to a trader who already subscribes (409 naming the plan), before any session', async () => {
+    const db = api.test.handle.db;
+    const tenantC = await tenantOf(traderC.email);
+    let [customer] = await queryRows<{ id: string }>(db, sql`select id from customers where tenant_id = ${tenantC}::uuid`);
+    customer ??= (
+      await queryRows<{ id: string }>(
+        db,
+        sql`insert into customers (tenant_id, email, name) values (${tenantC}::uuid, ${traderC.email}, 'C') returning id`,
+      )
+    )[0];
+    const [current] = await queryRows<{ plan_id: string }>(
+      db,
+      sql`insert into subscriptions (tenant_id, customer_id, plan_id, interval, status, amount_cents, current_period_start, current_period_end, started_at)
+          values (${tenantC}::uuid, ${customer!.id}::uuid, 'pro', 'month', 'active', 4990, now(), now() + interval '30 days', now())
+          returning plan_id`,
+    );
+    expect(current!.plan_id).toBe('pro');
+    const sessions = stripe.sessions.size;
+    const answer = await post(api, '/api/v1/billing/checkout', traderC.cookie, { ...CHECKOUT, planId: 'enterprise' });
+    expect(answer.status).toBe(409);
+    expect(answer.body.error).toMatchObject({
+      category: 'conflict',
+      message: expect.stringMatching(/^This account already has the Pro plan \(active\); change or cancel it in the customer portal/),
+    });
+    expect(stripe.sessions.size).toBe(sessions);
+    // The portal is where they go instead.
+    expect((await post(api, '/api/v1/billing/portal', traderC.cookie, { returnUrl: 'https://app.example/' })).status).toBe(200);
   });
 
   it('answers 503 in one line when Stripe is not configured', async () => {
