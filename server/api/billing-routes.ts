@@ -11,7 +11,8 @@ import type { ApiRouteKit } from './trader-routes.ts';
 
 const stripeErrors = {
   409: {
-    description: 'The plan has no Stripe price yet (an operator runs `botcriptofy billing sync`).',
+    description:
+      'The trader already has a current subscription (change or cancel it in the portal), or the plan has no Stripe price yet (an operator runs `botcriptofy billing sync`).',
     content: { 'application/json': { schema: apiErrorSchema } },
   },
   503: {
