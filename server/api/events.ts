@@ -173,12 +173,14 @@ export function registerEventRoutes(kit: {
         ...errorResponses,
       },
     }),
-    ((c: Context<ApiEnv, string, { out: { query: z.infer<typeof eventsQuery>; header: z.infer<typeof eventsHeaders> } }>) => {
+    (async (c: Context<ApiEnv, string, { out: { query: z.infer<typeof eventsQuery>; header: z.infer<typeof eventsHeaders> } }>) => {
       const actor = c.get('actor');
       const person = c.get('person');
       const query = c.req.valid('query');
       const resumeFrom = c.req.valid('header')['last-event-id'] ?? query.lastEventId;
       const watches = parseWatches(query.watch);
+      // The readers start before the stream does, so a database that does not answer is an error status, not an empty stream.
+      await hub.start();
       return streamSSE(c, async (stream) => {
         let ended: () => void = () => {};
         const closed = new Promise<void>((resolve) => (ended = resolve));
