@@ -74,6 +74,8 @@ export const notifications = pgTable(
     uniqueIndex('notifications_channel_dedupe_key_unique').on(t.channel, t.dedupeKey),
     index('notifications_pending_idx').on(t.status, t.channel, t.nextAttemptAt),
     index('notifications_tenant_idx').on(t.tenantId, t.createdAt),
+    // The web events stream reads each channel's rows as they are queued (notifications/web-events.ts).
+    index('notifications_channel_created_idx').on(t.channel, t.createdAt),
   ],
 );
 

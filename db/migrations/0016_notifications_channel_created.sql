@@ -1,0 +1,1 @@
+CREATE INDEX "notifications_channel_created_idx" ON "notifications" USING btree ("channel","created_at");
