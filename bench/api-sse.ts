@@ -4,7 +4,7 @@
 // events queued by the runner's own producer (notifyBotEvent). Latency: from just before the
 // producer queues the event to its arrival at each client. Measured twice: a producer in the
 // API's process (it wakes the reader at once) and one in another process (a worker ticking
-// bots: the reader finds it on its poll, every 500 ms by default). `npm run bench` with
+// bots: the reader finds it on its poll, every 100 ms by default). `npm run bench` with
 // BENCH_ONLY=sse, or `node bench/api-sse.ts`. BENCH_SSE_CLIENTS, BENCH_SSE_EVENTS: sizes.
 import crypto from 'node:crypto';
 import { once } from 'node:events';
@@ -149,7 +149,7 @@ export async function apiSse(out: (line?: string) => void): Promise<void> {
   out('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const [label, wake] of [
     ['in the API process (wakes the reader)', true],
-    ['another process (found by the 500 ms poll)', false],
+    ['another process (found by the 100 ms poll)', false],
   ] as const) {
     const run = await measure(label, wake);
     const sorted = [...run.perClient].sort((a, b) => a - b);
