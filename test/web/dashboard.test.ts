@@ -33,6 +33,8 @@ describe('web dashboard', () => {
   /** The trader's signed-in browser state (the session cookie), from the first test. */
   let session: Awaited<ReturnType<BrowserContext['storageState']>> | undefined;
   let current: Page | undefined;
+  /** The trader's API session (a cookie), for acting beside the browser. */
+  let traderCookie = '';
 
   /** The API as the trader (to know what the page must show); the browser has its own session. */
   async function apiAs(who: { email: string; password: string }) {
@@ -43,6 +45,7 @@ describe('web dashboard', () => {
     });
     expect(signIn.status).toBe(200);
     const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
+    traderCookie = cookie;
     return async <T>(path: string): Promise<T> => {
       const response = await fetch(`${server.url}/api/v1${path}`, { headers: { cookie } });
       expect(response.status, path).toBe(200);
@@ -265,6 +268,66 @@ describe('web dashboard', () => {
     // No horizontal scrolling: the page is as wide as the phone.
     expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
     await screenshot(page, 'phone-bots');
+    await context.close();
+  });
+  it("shows a bot's status change live, without a reload (GET /events)", async () => {
+    const { context, page } = await newPage({ signedIn: true });
+    await page.goto(`${server.url}/bots`);
+    const row = page.locator(`tr[data-bot-id="${bot.id}"]`);
+    await row.waitFor();
+    await expect.poll(() => page.locator('.badge.live').getAttribute('data-live'), { timeout: 15_000 }).toBe('true');
+    const before = await row.locator('.badge').innerText();
+    const action = before === 'rodando' ? 'stop' : 'start';
+    const act = (which: string) =>
+      fetch(`${server.url}/api/v1/bots/${bot.id}/${which}`, {
+        method: 'POST',
+        headers: { cookie: traderCookie, origin: server.url, 'content-type': 'application/json' },
+        body: '{}',
+      });
+    // Another tab (the API) changes the bot; this page hears of it and shows it.
+    expect((await act(action)).status).toBe(200);
+    await expect.poll(() => row.locator('.badge').innerText(), { timeout: 20_000 }).toBe(action === 'start' ? 'rodando' : 'parado');
+    expect((await act(action === 'start' ? 'stop' : 'start')).status).toBe(200);
+    await expect.poll(() => row.locator('.badge').innerText(), { timeout: 20_000 }).toBe(before);
+    await screenshot(page, 'live-status');
+    await context.close();
+  });
+
+  it('staff: the executive report with its figures and its mark, an agent offline with the tool it used, approvals refused in words', async () => {
+    const ceo = server.signIns.find((s) => s.who === 'ceo')!;
+    const { context, page } = await newPage();
+    await signIn(page, ceo);
+    await page.getByRole('link', { name: 'Relatório' }).click();
+    await page.getByLabel('Só o modelo de texto (sem IA)').check();
+    const mark = page.locator('[data-summary-from]');
+    await mark.waitFor({ timeout: 60_000 });
+    expect(await mark.getAttribute('data-summary-from')).toBe('template');
+    expect(await page.locator('.report-text').innerText()).toMatch(/MRR/);
+    expect(await page.locator('dl.kpis').innerText()).toMatch(/MRR\s+R\$\s?[\d.]+,\d{2}/);
+    await screenshot(page, 'staff-report');
+
+    await page.getByRole('link', { name: 'Agentes' }).click();
+    await page.getByLabel('Agente').selectOption('support');
+    await page.getByLabel(/^Offline/).check();
+    await page.getByLabel('Mensagem').fill('quantos chamados abertos temos?');
+    await page.getByRole('button', { name: 'Enviar' }).click();
+    const turn = page.locator('.turn').first();
+    await turn.waitFor({ timeout: 60_000 });
+    expect(await turn.locator('[data-answer-from]').getAttribute('data-answer-from')).toBe('template');
+    expect(await turn.locator('.tools').innerText()).toContain('open_tickets');
+    await screenshot(page, 'staff-agent');
+
+    await page.getByRole('link', { name: 'Aprovações' }).click();
+    const first = page.locator('tr[data-approval-id]').first();
+    await first.waitFor();
+    await first.getByRole('button', { name: 'Rejeitar' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Rejeitar' }).click();
+    // The CEO has no second factor yet: the API's refusal, in its words.
+    await expect.poll(() => page.locator('p.error[role="alert"]').innerText()).toMatch(/second factor|TOTP/);
+
+    await page.getByRole('link', { name: 'Auditoria' }).click();
+    await page.getByRole('button', { name: 'Verificar cadeia' }).click();
+    await expect.poll(() => page.locator('p.notice[role="status"]').innerText(), { timeout: 30_000 }).toMatch(/^Cadeia: /);
     await context.close();
   });
 });
