@@ -30,8 +30,12 @@ export function referenceParseCandleCsv(text: string, source = 'CSV'): CandleSer
       throw new CandleDataError(`${source} line ${i + 1}: expected 6 comma-separated fields, found ${fields.length}: "${line.trim()}"`);
     }
     const values = fields.map(Number);
-    if (values.some((value, k) => !Number.isFinite(value) || fields[k]!.trim() === '')) {
-      throw new CandleDataError(`${source} line ${i + 1}: every field must be a number: "${line.trim()}"`);
+    const bad = values.findIndex((value, k) => !Number.isFinite(value) || fields[k]!.trim() === '');
+    if (bad >= 0) {
+      const column = ['timestamp', 'open', 'high', 'low', 'close', 'volume'][bad];
+      throw new CandleDataError(
+        `${source} line ${i + 1}: every field must be a number; column ${bad + 1} (${column}) is "${fields[bad]!.trim()}": "${line.trim()}"`,
+      );
     }
     storeRow(series, row, values, `${source} line ${i + 1}`);
     row++;

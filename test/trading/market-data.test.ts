@@ -30,7 +30,9 @@ describe('candle files', () => {
     expect(() => parseCandleCsv(`${header}1000,1,2,0.5,1.5,10\n2000,1,2,0.5\n`, 'x.csv')).toThrow(
       'x.csv line 3: expected 6 comma-separated fields, found 4',
     );
-    expect(() => parseCandleCsv(`${header}1000,1,2,0.5,abc,10\n`, 'x.csv')).toThrow('x.csv line 2: every field must be a number');
+    expect(() => parseCandleCsv(`${header}1000,1,2,0.5,abc,10\n`, 'x.csv')).toThrow(
+      'x.csv line 2: every field must be a number; column 5 (close) is "abc"',
+    );
     expect(() => parseCandleCsv(`${header}1000,1,2,0.5,1.5,10\n1000,1,2,0.5,1.5,10\n`, 'x.csv')).toThrow(
       'x.csv line 3: timestamp 1000 is not after',
     );

@@ -13,6 +13,8 @@ export class CandleDataError extends ProductError {
 }
 
 const EXPECTED_HEADER = 'timestamp,open,high,low,close,volume';
+/** The CSV's columns by position, so a bad field is named (column 3, high). */
+const CSV_COLUMNS = EXPECTED_HEADER.split(',');
 
 // Exact powers of ten: every 10^k with k ≤ 22 is a double without rounding.
 const POW10 = [
@@ -246,7 +248,9 @@ function readLine(line: string, values: Float64Array, where: string): void {
   for (let k = 0; k < 6; k++) {
     const value = Number(fields[k]);
     if (!Number.isFinite(value) || fields[k]!.trim() === '') {
-      throw new CandleDataError(`${where}: every field must be a number: "${line.trim()}"`);
+      throw new CandleDataError(
+        `${where}: every field must be a number; column ${k + 1} (${CSV_COLUMNS[k]}) is "${fields[k]!.trim()}": "${line.trim()}"`,
+      );
     }
     values[k] = value;
   }
