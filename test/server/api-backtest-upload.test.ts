@@ -149,6 +149,19 @@ describe.each(testDrivers)('backtests on uploaded CSV on %s', (driver) => {
     // A trader naming another trader is refused.
     expect((await upload(traderB, firstRows(300), { strategy: 'rsi', email: api.signIns[1]!.email })).status).toBe(403);
     await jobFinished(forA.body['backtestId'] as string);
+    // A's copy of their data lists the upload (name, size, digest), never the CSV; B's has none of A's.
+    const exportOf = async (cookie: string) => {
+      const response = await api.request('/api/v1/privacy/export', { method: 'POST', cookie });
+      expect(response.status).toBe(200);
+      return (
+        (await response.json()) as { document: { data: Record<string, Record<string, unknown>[]>; omitted: Record<string, string[]> } }
+      ).document;
+    };
+    const exportA = await exportOf(traderA);
+    expect(exportA.data['backtest_uploads']).toContainEqual(expect.objectContaining({ backtest_id: id, file_name: 'btc-1h.csv' }));
+    expect(exportA.data['backtest_uploads']!.every((row) => !('csv' in row))).toBe(true);
+    expect(exportA.omitted['backtest_uploads']).toEqual(['csv']);
+    expect((await exportOf(traderB)).data['backtest_uploads']!.some((row) => row['backtest_id'] === id)).toBe(false);
     // The stored upload is in trader A's tenant.
     const [row] = await queryRows<{ same: boolean }>(
       api.test.handle.db,
