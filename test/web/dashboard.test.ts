@@ -1,4 +1,5 @@
 // biome-ignore-all lint/performance/useDomNodeTextContent: Playwright's Locator.innerText() (the text as laid out), not the DOM property
+import { URI } from 'otpauth';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildDashboard, launchBrowser, screenshot, startDemoServer, type DemoServer } from '../support/web.ts';
@@ -293,7 +294,7 @@ describe('web dashboard', () => {
     await context.close();
   });
 
-  it('staff: the executive report with its figures and its mark, an agent offline with the tool it used, approvals refused in words', async () => {
+  it('staff: the executive report with its figures and its mark, an agent offline with the tool it used, approvals refused without a second factor, then the CEO turns TOTP on and approves one', async () => {
     const ceo = server.signIns.find((s) => s.who === 'ceo')!;
     const { context, page } = await newPage();
     await signIn(page, ceo);
@@ -324,6 +325,31 @@ describe('web dashboard', () => {
     await page.getByRole('dialog').getByRole('button', { name: 'Rejeitar' }).click();
     // The CEO has no second factor yet: the API's refusal, in its words.
     await expect.poll(() => page.locator('p.error[role="alert"]').innerText()).toMatch(/second factor|TOTP/);
+
+    // So the CEO turns on the second factor (the code from an authenticator: computed here from the key shown)…
+    await page.getByRole('link', { name: 'Segurança' }).click();
+    await page.getByLabel('Senha').fill(ceo.password);
+    await page.getByRole('button', { name: 'Ativar o segundo fator' }).click();
+    const uri = await page.getByRole('link', { name: 'otpauth' }).getAttribute('href');
+    expect(await page.locator('[data-totp-secret]').innerText()).toMatch(/^[A-Z2-7]{16,}$/);
+    await page.getByLabel('Confirme com um código do aplicativo').fill(URI.parse(uri!).generate());
+    await page.getByRole('button', { name: 'Confirmar' }).click();
+    await page.getByText('Segundo fator TOTP ativo').waitFor();
+    // …and decides: the approval is carried out (or fails, said so) and leaves the queue.
+    await page.getByRole('link', { name: 'Aprovações' }).click();
+    const pending = page.locator('tr[data-approval-id]');
+    await pending.first().waitFor();
+    const count = await pending.count();
+    const id = await pending.first().getAttribute('data-approval-id');
+    await pending.first().getByRole('button', { name: 'Aprovar' }).click();
+    await page.getByRole('dialog').getByLabel('Observação (opcional)').fill('checked in the dashboard test');
+    await page.getByRole('dialog').getByRole('button', { name: 'Aprovar' }).click();
+    await expect
+      .poll(() => page.locator('main p[role="status"], main p[role="alert"]').first().innerText(), { timeout: 30_000 })
+      .toMatch(/^Decidido: aprovada(, mas falhou| e executada)/);
+    await expect.poll(() => pending.count()).toBe(count - 1);
+    expect(await page.locator(`tr[data-approval-id="${id}"]`).count()).toBe(0);
+    await screenshot(page, 'staff-approvals');
 
     await page.getByRole('link', { name: 'Auditoria' }).click();
     await page.getByRole('button', { name: 'Verificar cadeia' }).click();

@@ -368,6 +368,8 @@ export const api = {
   signIn: (email: string, password: string) =>
     call<{ twoFactorRedirect?: boolean; user?: { name: string } }>('POST', '/auth/sign-in/email', { email, password }).then((r) => r.body),
   verifyTotp: (code: string) => call<unknown>('POST', '/auth/two-factor/verify-totp', { code }).then((r) => r.body),
+  enableTotp: (password: string) =>
+    call<{ totpURI: string; backupCodes: string[] }>('POST', '/auth/two-factor/enable', { password }).then((r) => r.body),
   signOut: () => call<unknown>('POST', '/auth/sign-out').then((r) => r.body),
   bots: () => get<{ bots: Bot[]; total: number; byStatus: Record<string, number> }>('/bots?limit=1000'),
   bot: (id: string) => get<BotDetails>(`/bots/${encodeURIComponent(id)}`),
@@ -410,6 +412,7 @@ export const CLIENT_ROUTES: readonly (readonly [string, string])[] = [
   ['get', '/api/v1/me'],
   ['post', '/api/v1/auth/sign-in/email'],
   ['post', '/api/v1/auth/two-factor/verify-totp'],
+  ['post', '/api/v1/auth/two-factor/enable'],
   ['post', '/api/v1/auth/sign-out'],
   ['get', '/api/v1/bots'],
   ['get', '/api/v1/bots/{id}'],

@@ -10,6 +10,7 @@ import { BotPage } from './pages/BotPage.tsx';
 import { BotsPage } from './pages/Bots.tsx';
 import { PlanPage } from './pages/Plan.tsx';
 import { ProfitPage } from './pages/Profit.tsx';
+import { SecurityPage } from './pages/Security.tsx';
 import { SignInPage } from './pages/SignIn.tsx';
 import { AgentsPage, ApprovalsPage, AuditPage, ReportPage, StatusPage } from './pages/Staff.tsx';
 
@@ -93,7 +94,7 @@ export function App() {
         }}
       />
     );
-  else main = <Page path={path} me={session.me} />;
+  else main = <Page path={path} me={session.me} reloadMe={loadMe} />;
 
   const staff = session.state === 'signed-in' && session.me.kind === 'staff';
   const nav = [
@@ -109,6 +110,7 @@ export function App() {
           { href: '/audit', label: t('navAudit') },
         ]
       : [{ href: '/plan', label: t('navPlan') }]),
+    { href: '/security', label: t('navSecurity') },
   ];
   return (
     <I18nContext.Provider value={i18n}>
@@ -163,7 +165,7 @@ export function App() {
   );
 }
 
-function Page(props: { path: string; me: Me }) {
+function Page(props: { path: string; me: Me; reloadMe: () => void }) {
   const { t } = useI18n();
   const { path, me } = props;
   useEffect(() => {
@@ -175,6 +177,7 @@ function Page(props: { path: string; me: Me }) {
   if (path === '/backtest') return <BacktestPage me={me} />;
   if (path === '/profit') return <ProfitPage />;
   if (path === '/plan') return <PlanPage me={me} />;
+  if (path === '/security') return <SecurityPage me={me} onChanged={props.reloadMe} />;
   if (me.kind === 'staff') {
     if (path === '/report') return <ReportPage />;
     if (path === '/approvals') return <ApprovalsPage />;

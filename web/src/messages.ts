@@ -238,6 +238,18 @@ const en = {
   interval: 'Billing',
   monthly: 'monthly',
   yearly: 'yearly',
+  navSecurity: 'Security',
+  decision_executed: 'approved and carried out',
+  decision_failed: 'approved, but it failed',
+  decision_rejected: 'rejected',
+  securityTitle: 'Account security',
+  twoFactorOn: 'A TOTP second factor is on: sign-in asks for a code.',
+  twoFactorOff: 'No second factor yet. Staff who approve actions need one.',
+  enableTwoFactor: 'Turn on the second factor',
+  totpSecret: 'Key for your authenticator app (or open the link on the phone that has it)',
+  backupCodes: 'Backup codes (each works once; keep them safe — shown only now)',
+  verifyCode: 'Confirm with a code from the app',
+  twoFactorEnabledNow: 'Second factor on.',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -481,6 +493,18 @@ const ptBR: Messages = {
   interval: 'Cobrança',
   monthly: 'mensal',
   yearly: 'anual',
+  navSecurity: 'Segurança',
+  decision_executed: 'aprovada e executada',
+  decision_failed: 'aprovada, mas falhou',
+  decision_rejected: 'rejeitada',
+  securityTitle: 'Segurança da conta',
+  twoFactorOn: 'Segundo fator TOTP ativo: a entrada pede um código.',
+  twoFactorOff: 'Ainda sem segundo fator. Quem aprova ações da equipe precisa de um.',
+  enableTwoFactor: 'Ativar o segundo fator',
+  totpSecret: 'Chave para o seu aplicativo autenticador (ou abra o link no celular que o tem)',
+  backupCodes: 'Códigos de reserva (cada um vale uma vez; guarde-os — só aparecem agora)',
+  verifyCode: 'Confirme com um código do aplicativo',
+  twoFactorEnabledNow: 'Segundo fator ativo.',
 };
 
 export type Language = 'pt-BR' | 'en';

@@ -80,7 +80,10 @@ export function ApprovalsPage() {
           onConfirm={async () => {
             try {
               const result = await api.decide(deciding.approval.id, deciding.decision, note.trim() || undefined);
-              setNotice({ text: t('decided', { status: result.status, message: result.message ?? '' }), error: false });
+              setNotice({
+                text: t('decided', { status: t(`decision_${result.status}`), message: result.message ?? '' }),
+                error: result.status === 'failed',
+              });
             } catch (error) {
               setNotice({ text: errorText(i18n, error), error: true });
             }
