@@ -13,6 +13,13 @@ import { apiError } from './errors.ts';
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 /**
+ * POST routes whose answers are never kept for replays: a person's data export (kept 24 hours
+ * under the asker's key, a copy of someone's data would sit outside the erasure's reach). It
+ * creates nothing, so a repeat simply exports again.
+ */
+export const NOT_REPLAYED_PATHS: ReadonlySet<string> = new Set(['/api/v1/privacy/export']);
+
+/**
  * A multipart body without its boundary: a client retrying an upload encodes the same form with a
  * new random boundary, and it is still the same request.
  */
@@ -30,7 +37,7 @@ export function idempotency(options: {
 }): MiddlewareHandler {
   return async (c, next) => {
     const key = c.req.header('idempotency-key');
-    if (c.req.method !== 'POST' || key === undefined || c.req.path.includes('/auth/')) return next();
+    if (c.req.method !== 'POST' || key === undefined || c.req.path.includes('/auth/') || NOT_REPLAYED_PATHS.has(c.req.path)) return next();
     if (!KEY_PATTERN.test(key))
       return apiError(c, 'usage', 'Invalid header: Idempotency-Key: 1 to 255 visible ASCII characters (a UUID, say).', [
         { field: 'Idempotency-Key', message: '1 to 255 visible ASCII characters' },

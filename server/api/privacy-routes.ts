@@ -79,10 +79,8 @@ export function registerPrivacyRoutes(kit: PrivacyRouteKit): void {
       description:
         "The privacy_export tool: account, subscriptions, invoices and payments, bots, orders and trades, tickets, messages with agents, Telegram links, security events, consents, audit rows that name them. Without `email`, the signed-in person's own. Audited.",
       security: [{ session: [] }],
-      request: {
-        headers: idempotencyHeaders,
-        body: { content: { 'application/json': { schema: requestBody } }, required: false },
-      },
+      // No Idempotency-Key: an export is never kept for replays (server/api/idempotency.ts NOT_REPLAYED_PATHS).
+      request: { body: { content: { 'application/json': { schema: requestBody } }, required: false } },
       responses: {
         200: { description: 'The export.', content: { 'application/json': { schema: exportSchema } } },
         ...errorResponses,

@@ -85,6 +85,12 @@ describe.each(testDrivers)('privacy routes on %s', (driver) => {
     expect(JSON.stringify(body).toLowerCase()).not.toContain(emails.b.toLowerCase());
     // Naming oneself is the same request.
     expect((await post('/api/v1/privacy/export', traderA, { email: emails.a })).status).toBe(200);
+    // An export is never kept for replays: with an Idempotency-Key it runs again, and no answer is stored.
+    const keyed = await post('/api/v1/privacy/export', traderA, undefined, 'export-1');
+    const again = await post('/api/v1/privacy/export', traderA, undefined, 'export-1');
+    expect([keyed.status, again.status, again.replayed]).toEqual([200, 200, null]);
+    const kept = await queryRows(api.test.handle.db, sql`select 1 from idempotency_keys where key = 'export-1'`);
+    expect(kept).toHaveLength(0);
   });
 
   it("refuses a trader another person's data (403, nothing of theirs), and staff outside Security and Documents", async () => {
