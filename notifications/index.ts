@@ -17,6 +17,7 @@ export {
   approvalCallbackData,
   clipText,
   undigestibleTypes,
+  streamOnlyTypes,
   InvalidNotificationError,
   type NotificationType,
   type NotificationPayload,

@@ -15,7 +15,14 @@ import {
 import type { ClaimedNotification, NotificationChannel, OutgoingNotification } from './channel.ts';
 import type { Delivery, DeliveryJournal } from './delivery-journal.ts';
 import { levelFor } from './preferences.ts';
-import { InvalidNotificationError, renderDigest, renderNotification, undigestibleTypes, type RenderedMessage } from './templates.ts';
+import {
+  InvalidNotificationError,
+  renderDigest,
+  renderNotification,
+  streamOnlyTypes,
+  undigestibleTypes,
+  type RenderedMessage,
+} from './templates.ts';
 import type { Locale } from '../i18n/index.ts';
 
 export type { ClaimedNotification } from './channel.ts';
@@ -570,7 +577,13 @@ export class NotificationOutbox {
   ): Digest[] {
     const byReader = new Map<string, ClaimedNotification[]>();
     for (const row of rows) {
-      if (row.recipientUserId === null || journaled.has(row.id) || (undigestibleTypes as readonly string[]).includes(row.type)) continue;
+      if (
+        row.recipientUserId === null ||
+        journaled.has(row.id) ||
+        (undigestibleTypes as readonly string[]).includes(row.type) ||
+        (streamOnlyTypes as readonly string[]).includes(row.type)
+      )
+        continue;
       byReader.set(row.recipientUserId, [...(byReader.get(row.recipientUserId) ?? []), row]);
     }
     const digests: Digest[] = [];
@@ -663,6 +676,8 @@ export class NotificationOutbox {
     slotDeadline: number,
     report: OutboxReport | undefined,
   ): Promise<Outcome> {
+    if ((streamOnlyTypes as readonly string[]).includes(row.type))
+      return this.finish(row, { status: 'skipped', lastError: `${row.type} is shown on the web events stream only` });
     if (row.recipientUserId === null) return this.fanOut(row);
     if (!recipient) return this.finish(row, { status: 'skipped', lastError: 'recipient no longer exists' });
     if (!recipient.active) return this.finish(row, { status: 'skipped', lastError: 'recipient is disabled' });

@@ -408,6 +408,13 @@ export function renderNotification(type: string, payload: unknown, locale: Local
   return (renderers[type as NotificationType] as Renderer<NotificationType>)(parsed as never, locale);
 }
 
+/**
+ * Types only the web events stream shows (GET /api/v1/events reads every row): the outbox's
+ * channels skip them. A bot started or stopped was answered where it was asked (Telegram's
+ * /startbot, the API); a message about it as well would be noise in the chat.
+ */
+export const streamOnlyTypes: readonly NotificationType[] = ['bot_status'];
+
 /** Types that never go into a digest: they carry buttons, a picture, or fill a message alone. */
 export const undigestibleTypes: readonly NotificationType[] = ['approval_requested', 'chart', 'executive_report'];
 
