@@ -23,6 +23,16 @@ RUN npm ci --omit=dev --no-audit --no-fund \
     && rm -rf node_modules/node node_modules/.bin/node \
     && npm cache clean --force
 
+# ---- the web dashboard (web/README.md): built by Vite, a dev dependency, from the same lock
+# file; only its output (web/dist) goes into the image. No install scripts: nothing here runs
+# the product, and the image's Node (>= 22.18) runs web/build.ts itself.
+FROM ${NODE_IMAGE} AS web
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --ignore-scripts
+COPY web ./web
+RUN node web/build.ts
+
 # ---- runtime
 FROM ${NODE_IMAGE} AS runtime
 # tini: PID 1 that forwards SIGTERM/SIGINT to Node and reaps children (the demo seed child).
@@ -46,6 +56,7 @@ ENV NODE_ENV=production \
 COPY --from=deps --chown=root:root /app/node_modules ./node_modules
 # Sources are read-only for the process (owned by root); only DATA_DIR is writable.
 COPY --chown=root:root . .
+COPY --from=web --chown=root:root /app/web/dist ./web/dist
 COPY --chown=root:root deploy/docker/healthcheck.mjs /usr/local/lib/botcriptofy/healthcheck.mjs
 
 USER node

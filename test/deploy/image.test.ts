@@ -49,16 +49,18 @@ describe('Dockerfile', () => {
     expect(major > 22 || (major === 22 && minor >= 18)).toBe(true);
     const lock = JSON.parse(readText('package-lock.json')) as { packages: Record<string, { version?: string }> };
     expect(`${image![1]}.${image![2]}.${image![3]}`).toBe(lock.packages['node_modules/node']!.version);
-    // Both stages on that image; the fallback Node from npm is removed from the image.
+    // Every stage on that image; the fallback Node from npm is removed from the image.
     // biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfile's own build argument, not a template
-    expect(all('FROM').map((line) => line.split(/\s+/)[1])).toEqual(['${NODE_IMAGE}', '${NODE_IMAGE}']);
+    expect(all('FROM').map((line) => line.split(/\s+/)[1])).toEqual(['${NODE_IMAGE}', '${NODE_IMAGE}', '${NODE_IMAGE}']);
     expect(all('RUN').join('\n')).toContain('rm -rf node_modules/node node_modules/.bin/node');
   });
 
   it('is multi-stage with production dependencies only, a non-root user, tini, a HEALTHCHECK on /health and one image for every command', () => {
-    expect(all('FROM')).toHaveLength(2);
+    // deps (production node_modules), web (the dashboard built with its dev dependencies; only web/dist goes on), runtime.
+    expect(all('FROM')).toHaveLength(3);
     expect(all('RUN').join('\n')).toMatch(/npm ci --omit=dev/);
     expect(all('COPY').some((line) => line.includes('--from=deps') && line.includes('node_modules'))).toBe(true);
+    expect(all('COPY').some((line) => line.includes('--from=web') && line.endsWith('/app/web/dist ./web/dist'))).toBe(true);
     const user = all('USER');
     expect(user).toEqual(['USER node']);
     // USER comes after the last RUN (nothing runs as root afterwards) and before the entrypoint.
