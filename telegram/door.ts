@@ -29,6 +29,19 @@ import {
   type ApprovalServices,
 } from './approvals.ts';
 import { ChatScheduler } from './chat-scheduler.ts';
+import {
+  countCommand,
+  forceExitPicker,
+  healthCommand,
+  notificationButton,
+  notificationDecision,
+  notificationsCommand,
+  performanceCommand,
+  statsCommand,
+  tradesCommand,
+  versionCommand,
+  whitelistCommand,
+} from './trader-reports.ts';
 import { cancelData, cancelDecision, customerReply, customerTurn } from './customer.ts';
 import { StartWatch } from './start-watch.ts';
 import {
@@ -169,7 +182,15 @@ const TRADER_HANDLERS: ReadonlyMap<string, CommandHandler> = new Map<string, Com
   ['bots', (ctx) => botsCommand(ctx)],
   ['startbot', (ctx, args) => botControlCommand(ctx, 'startbot', args)],
   ['stopbot', (ctx, args) => botControlCommand(ctx, 'stopbot', args)],
-  ['forceexit', (ctx, args) => forceExitCommand(ctx, args)],
+  ['forceexit', (ctx, args) => (args.length === 0 ? forceExitPicker(ctx) : forceExitCommand(ctx, args))],
+  ['trades', (ctx, args) => tradesCommand(ctx, args)],
+  ['performance', (ctx, args) => performanceCommand(ctx, args)],
+  ['stats', (ctx, args) => statsCommand(ctx, args)],
+  ['count', (ctx) => countCommand(ctx)],
+  ['whitelist', (ctx) => whitelistCommand(ctx)],
+  ['health', (ctx) => healthCommand(ctx)],
+  ['version', (ctx) => versionCommand(ctx)],
+  ['notifications', (ctx, args) => notificationsCommand(ctx, args)],
   ['backtest', (ctx, args) => backtestCommand(ctx, args)],
   ['plan', (ctx) => planCommand(ctx)],
   ['chart', (ctx, args) => chartCommand(ctx, args)],
@@ -929,6 +950,9 @@ export class TelegramDoor {
     const live = startLiveData.safeParse(data);
     if (live.success)
       return confirmation('startlive', live.data.confirmed, ['Ligando…', 'Starting…'], (ctx) => startLiveDecision(ctx, live.data));
+    const notices = notificationButton.safeParse(data);
+    if (notices.success)
+      return confirmation('notifications', true, ['Salvando…', 'Saving…'], (ctx) => notificationDecision(ctx, notices.data));
     const cancel = cancelData.safeParse(data);
     if (cancel.success)
       return confirmation('cancel', cancel.data.confirmed, ['Pedindo…', 'Asking…'], (ctx) => cancelDecision(ctx, cancel.data));

@@ -28,6 +28,7 @@ describe("each agent's tool set", () => {
     // Traders start bots, run backtests, open tickets, read their wallets and periods, and
     // force exits themselves (Telegram and the API), and get their own Checkout and portal links and backtest their own CSV candles (the API). Operators list, inspect and create bots
     // with `botcriptofy bots` (list_bots, bot_details, create_bot), not through an agent; the API lists a bot's trades and queues and reads backtests, and charts candles; operators read the deployment's status (system_status) through the API's GET /status.
+    // Telegram's freqtrade commands read a trader's own trades, pairs, stats and health (recent_trades, pair_performance, trade_stats, trading_health), and everyone sets their own notifications (notification_settings, set_notification_setting).
     expect(unused.sort()).toEqual([
       'backtest_result',
       'billing_portal_link',
@@ -39,13 +40,19 @@ describe("each agent's tool set", () => {
       'list_bot_trades',
       'list_bots',
       'market_candles',
+      'notification_settings',
       'open_ticket',
+      'pair_performance',
       'pnl_by_period',
+      'recent_trades',
       'run_backtest',
+      'set_notification_setting',
       'start_bot',
       'submit_backtest',
       'submit_backtest_csv',
       'system_status',
+      'trade_stats',
+      'trading_health',
     ]);
   });
 });

@@ -447,4 +447,96 @@ describe('daily work in the chat', () => {
       expect(ticket!.priority).toBe('high');
     });
   });
+
+  describe("freqtrade's trader commands", () => {
+    const PORTUGUESE =
+      /\b(operações|operação|resultado|robôs?|rodando|fechadas|abertas|média|duração|pares|último ciclo|versão|notificações|seus|suas)\b/i;
+    for (const locale of ['pt-BR', 'en'] as const) {
+      it(`/trades, /performance, /stats, /count, /whitelist, /health, /version, /notifications in ${locale}, from the trader's own data`, async () => {
+        const { chat, tenantId } = traders[locale];
+        const replies: Record<string, string> = {};
+        for (const command of ['/trades 3', '/performance', '/stats', '/count', '/whitelist', '/health', '/version', '/notifications']) {
+          const texts = await ask(chat, command);
+          expect(texts, command).toHaveLength(1);
+          replies[command] = texts[0]!;
+          expect(texts[0], command).not.toMatch(TECHNICAL);
+          // Brand and command names aside, the other language's words do not appear.
+          const body = texts[0]!
+            .replace(/\/\w+/g, ' ')
+            .replace(/BotCriptoFy/g, '')
+            .replace(/stop loss|take profit|SLA/gi, '');
+          if (locale === 'en') expect(body, command).not.toMatch(PORTUGUESE);
+          else
+            expect(body.replace(/\b(trades|stops)\b/g, ''), command).not.toMatch(
+              /\b(the|your|profit|running|closed|winners|losers|average|duration|last tick)\b/i,
+            );
+        }
+        expect(replies['/trades 3']).toMatch(
+          locale === 'en' ? /^🧾 Latest trades \(3 of [\d,]+ trades closed\)/ : /^🧾 Últimas operações \(3 de [\d.]+ operações fechadas\)/,
+        );
+        expect(replies['/trades 3']!.split('\n')).toHaveLength(4);
+        // /performance: each pair's total is the exact sum of its trades, rounded once.
+        const pairs = await queryRows<{ symbol: string; profit: string }>(
+          database,
+          sql`select symbol, round(sum(profit_quote), 2)::text as profit from trades where tenant_id = ${tenantId} and status = 'closed'
+              group by symbol order by sum(profit_quote) desc`,
+        );
+        const first = pairs[0]!;
+        const shown = new Intl.NumberFormat(locale === 'en' ? 'en-US' : 'pt-BR', {
+          minimumFractionDigits: 2,
+          maximumFractionDigits: 2,
+        }).format(Math.abs(Number(first.profit)));
+        expect(replies['/performance']).toContain(`1. ${first.symbol}: ${Number(first.profit) > 0 ? '+' : '-'}${shown} USDT`);
+        expect(replies['/stats']).toMatch(
+          locale === 'en' ? /Exits by reason[\s\S]*Profit factor: [\d.,]+/ : /Saídas por motivo[\s\S]*Fator de lucro: [\d.,]+/,
+        );
+        expect(replies['/count']).toMatch(
+          locale === 'en' ? /^🔢 Open trades: \d+ of at most \d+/ : /^🔢 Operações abertas: \d+ de no máximo \d+/,
+        );
+        expect(replies['/whitelist']).toMatch(
+          locale === 'en' ? /^📋 Whitelist \(\d+ pairs?\): [A-Z]+\/USDT/ : /^📋 Pares operados \(\d+ pares?\): [A-Z]+\/USDT/,
+        );
+        expect(replies['/version']).toMatch(/^BotCriptoFy (versão|version) \d+\.\d+\.\d+$/);
+        expect(replies['/notifications']).toMatch(
+          locale === 'en'
+            ? /Your notifications[\s\S]*trades opened and closed \(trades\): on/
+            : /Suas notificações[\s\S]*operações abertas e fechadas \(trades\): ligado/,
+        );
+      });
+    }
+
+    it("/notifications sets a kind by words and everything by button, stored as the person's preferences", async () => {
+      const { chat, userId } = traders['pt-BR'];
+      const [shown] = await ask(chat, '/notifications trades silent');
+      expect(shown).toMatch(/operações abertas e fechadas \(trades\): sem som/);
+      const prefs = await database.select().from(db.notificationPreferences).where(eq(db.notificationPreferences.userId, userId));
+      expect(Object.fromEntries(prefs.map((p) => [p.type, p.level]))).toMatchObject({ trade_opened: 'silent', trade_closed: 'silent' });
+      const card = chat.all().at(-1)!;
+      await chat.press('nt:*:off', card.messageId);
+      await settle();
+      expect(chat.all().find((m) => m.messageId === card.messageId)!.plain).toBe('✅ Todas as suas notificações agora: desligado.');
+      const after = await database.select().from(db.notificationPreferences).where(eq(db.notificationPreferences.userId, userId));
+      expect(new Set(after.map((p) => p.level))).toEqual(new Set(['off']));
+      expect(await ask(chat, '/notifications everything loud')).toEqual([
+        'Uso: /notifications — ou /notifications TIPO on|silent|off (TIPO: trades, stops, pausas, riscos, pagamentos, todos)',
+      ]);
+      await ask(chat, '/notifications todos on');
+    });
+
+    it('/forceexit without arguments offers each open position as a button; pressing one sells it (here the exchange is down, said in a sentence)', async () => {
+      const { chat } = traders.en;
+      const [question] = await ask(chat, '/forceexit');
+      expect(question).toMatch(/^⚠️ Which position to close now, at market\? \(\d+ positions? open\)$/);
+      const card = chat.all().at(-1)!;
+      const picks = card.buttons.filter((b) => b.callback_data.endsWith(':y'));
+      expect(picks.length).toBeGreaterThan(0);
+      expect(picks[0]!.text).toMatch(/^[A-Z0-9]+\/[A-Z0-9]+ · bot \d+ /);
+      expect(card.buttons.at(-1)!.text).toBe('Cancel');
+      await chat.press(picks[0]!.callback_data, card.messageId);
+      await settle();
+      const edited = chat.all().find((m) => m.messageId === card.messageId)!.plain;
+      expect(edited).toContain('The exchange did not answer just now');
+      expect(edited).not.toMatch(TECHNICAL);
+    });
+  });
 });

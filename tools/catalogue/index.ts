@@ -7,13 +7,14 @@ import { operationsTools } from './operations.ts';
 import { privacyTools } from './privacy.ts';
 import { salesTools } from './sales.ts';
 import { securityTools } from './security.ts';
-import { settingsTools } from './settings.ts';
+import { notificationSettingTools, settingsTools } from './settings.ts';
 import { supportTools } from './support.ts';
-import { tradingTools } from './trading.ts';
+import { traderReportTools, tradingTools } from './trading.ts';
 
 /** Every tool, each with its policy (`access`) and approval rules beside it. */
 export const CATALOGUE = [
   ...tradingTools,
+  ...traderReportTools,
   ...backtestUploadTools,
   ...billingTools,
   ...securityTools,
@@ -24,6 +25,7 @@ export const CATALOGUE = [
   ...documentTools,
   ...privacyTools,
   ...settingsTools,
+  ...notificationSettingTools,
   ...companyTools,
   ...operationsTools,
 ];

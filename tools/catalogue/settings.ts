@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { approvals, companyTenantId, configEntries, configEntryVersions, users } from '../../db/index.ts';
+import { approvals, companyTenantId, configEntries, configEntryVersions, departments, notificationLevels, users } from '../../db/index.ts';
+import { getNotificationPreferences, notificationTypes, setNotificationPreference } from '../../notifications/index.ts';
 import { ToolRefusal } from '../scope.ts';
 import { defineTool, type ToolContext } from '../types.ts';
 
@@ -285,3 +286,41 @@ async function rollbackTarget(
   if (!row) throw new ToolRefusal('not_found', `${key} has no version ${version}.`);
   return { version, value: row.value as ConfigValue };
 }
+
+/** Anyone's own notification settings (Telegram's /notifications): everyone may, on their own account only. */
+const everyone = { departments: [...departments], traders: true } as const;
+const ownUser = (ctx: ToolContext) => {
+  if (ctx.actor.kind === 'system') throw new ToolRefusal('forbidden', 'Notification settings belong to a person.');
+  return ctx.actor.userId;
+};
+
+export const notificationSettingTools = [
+  defineTool({
+    name: 'notification_settings',
+    description: 'Your own notification settings: each kind on, silent (no sound) or off.',
+    domain: 'settings',
+    effect: 'read',
+    access: everyone,
+    input: z.strictObject({}),
+    output: z.object({ levels: z.record(z.string(), z.enum(notificationLevels)) }),
+    async execute(ctx) {
+      return { levels: await getNotificationPreferences(ctx.db, ownUser(ctx)) };
+    },
+  }),
+  defineTool({
+    name: 'set_notification_setting',
+    description: 'Set how you receive one kind of notification (or all, kind "*"): on, silent or off.',
+    domain: 'settings',
+    effect: 'write',
+    access: everyone,
+    input: z.strictObject({
+      kind: z.union([z.enum(notificationTypes as [string, ...string[]]), z.literal('*')]),
+      level: z.enum(notificationLevels),
+    }),
+    output: z.object({ kind: z.string(), level: z.string() }),
+    async execute(ctx, input) {
+      await setNotificationPreference(ctx.db, ownUser(ctx), input.kind as Parameters<typeof setNotificationPreference>[2], input.level);
+      return { kind: input.kind, level: input.level };
+    },
+  }),
+];

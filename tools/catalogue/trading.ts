@@ -30,6 +30,7 @@ import {
   countChartCandles,
   MAX_CHART_CANDLES,
   createBot,
+  DEFAULT_RISK_LIMITS,
   getBacktest,
   queueBacktest,
   ensureCandles,
@@ -50,6 +51,7 @@ import {
 } from '../../trading/index.ts';
 import { UsageError } from '../../errors/index.ts';
 import { defineTool, type ToolAccess, type ToolContext } from '../types.ts';
+import pkg from '../../package.json' with { type: 'json' };
 
 /**
  * The most bars one backtest may download and run on: a year of 5-minute bars, the longest range
@@ -164,7 +166,9 @@ function botControlTool<N extends 'start_bot' | 'stop_bot'>(name: N, description
             return {
               bot: { name: bot.name, mode: bot.mode, stakeQuote: bot.stakeQuote },
               ...(owner ? { customer: { name: null, email: owner } } : {}),
-              ...(bot.status === 'frozen' ? { blocked: 'This bot is frozen by Security; it cannot be started until the freeze is lifted.' } : {}),
+              ...(bot.status === 'frozen'
+                ? { blocked: 'This bot is frozen by Security; it cannot be started until the freeze is lifted.' }
+                : {}),
             };
           },
           needsApproval: async (ctx: ToolContext, input: { botId: string; email?: string | undefined }) => {
@@ -1024,6 +1028,199 @@ export const tradingTools = [
       });
       const owners = await ownerEmails(ctx.db, [scope.tenantId]);
       return { bot: detailed(bot, owners.get(scope.tenantId) ?? null) };
+    },
+  }),
+];
+
+/** Closed trades of the scoped account (`days`: closed within the last N days; all time otherwise), as SQL. */
+const closedWithin = (tenantId: string, now: Date, days: number | undefined) =>
+  sql`t.tenant_id = ${tenantId} and t.status = 'closed'${days ? sql` and t.closed_at >= ${new Date(now.getTime() - days * 86_400_000).toISOString()}::timestamptz` : sql``}`;
+const windowDays = z.number().int().min(1).max(3650).optional().describe('only trades closed in the last N days (all time when left out)');
+
+/** freqtrade's /trades, /performance, /stats, /count and /health as a trader's own read tools (Telegram, the API). */
+export const traderReportTools = [
+  defineTool({
+    name: 'recent_trades',
+    description: "A trader's latest closed trades across their bots, newest first: pair, bot, prices, profit and why it closed.",
+    domain: 'trading',
+    effect: 'read',
+    access: { departments: ['finance', 'security', 'support'], traders: true },
+    input: z.strictObject({ limit: z.number().int().min(1).max(50).default(10), email: traderEmail }),
+    output: z.object({
+      trades: z.array(
+        z.object({
+          id: z.string(),
+          botId: z.string(),
+          botName: z.string(),
+          symbol: z.string(),
+          amountBase: z.string(),
+          openPriceQuote: z.string(),
+          closePriceQuote: z.string().nullable(),
+          profitQuote: z.string().nullable(),
+          profitPct: z.string().nullable(),
+          exitReason: z.string().nullable(),
+          openedAt: z.string(),
+          closedAt: z.string().nullable(),
+        }),
+      ),
+      closedTotal: z.number(),
+    }),
+    async execute(ctx, input) {
+      const scope = await traderScope(ctx, input.email);
+      const rows = await queryRows<{
+        id: string;
+        bot_id: string;
+        bot_name: string;
+        symbol: string;
+        amount_base: string;
+        open_price_quote: string;
+        close_price_quote: string | null;
+        profit_quote: string | null;
+        profit_pct: string | null;
+        exit_reason: string | null;
+        opened_at: string;
+        closed_at: string | null;
+        total: number;
+      }>(
+        ctx.db,
+        sql`select t.id, t.bot_id, b.name as bot_name, t.symbol, t.amount_base::text, t.open_price_quote::text, t.close_price_quote::text,
+                   t.profit_quote::text, t.profit_pct::text, t.exit_reason, t.opened_at::text, t.closed_at::text, count(*) over ()::int as total
+            from trades t join bots b on b.id = t.bot_id
+            where ${closedWithin(scope.tenantId, ctx.now(), undefined)}
+            order by t.closed_at desc, t.id desc limit ${input.limit}`,
+      );
+      const at = (value: string | null) => (value ? new Date(value).toISOString() : null);
+      return {
+        trades: rows.map((r) => ({
+          id: r.id,
+          botId: r.bot_id,
+          botName: r.bot_name,
+          symbol: r.symbol,
+          amountBase: r.amount_base,
+          openPriceQuote: r.open_price_quote,
+          closePriceQuote: r.close_price_quote,
+          profitQuote: r.profit_quote,
+          profitPct: r.profit_pct,
+          exitReason: r.exit_reason,
+          openedAt: at(r.opened_at)!,
+          closedAt: at(r.closed_at),
+        })),
+        closedTotal: Number(rows[0]?.total ?? 0),
+      };
+    },
+  }),
+  defineTool({
+    name: 'pair_performance',
+    description: "A trader's closed trades per pair: how many, total profit (exact) and average profit %, best first.",
+    domain: 'trading',
+    effect: 'read',
+    access: { departments: ['finance', 'security', 'support'], traders: true },
+    input: z.strictObject({ days: windowDays, email: traderEmail }),
+    output: z.object({
+      pairs: z.array(z.object({ symbol: z.string(), trades: z.number(), profitQuote: z.string(), avgProfitPct: z.string().nullable() })),
+    }),
+    async execute(ctx, input) {
+      const scope = await traderScope(ctx, input.email);
+      const rows = await queryRows<{ symbol: string; n: number; profit: string; avg_pct: string | null }>(
+        ctx.db,
+        sql`select t.symbol, count(*)::int as n, coalesce(sum(t.profit_quote), 0)::numeric(38, 8)::text as profit,
+                   round(avg(t.profit_pct), 4)::text as avg_pct
+            from trades t where ${closedWithin(scope.tenantId, ctx.now(), input.days)}
+            group by t.symbol order by sum(t.profit_quote) desc nulls last, t.symbol`,
+      );
+      return { pairs: rows.map((r) => ({ symbol: r.symbol, trades: Number(r.n), profitQuote: r.profit, avgProfitPct: r.avg_pct })) };
+    },
+  }),
+  defineTool({
+    name: 'trade_stats',
+    description: "A trader's stats: exits by reason, winners' and losers' durations, profit factor, best pair, open trades.",
+    domain: 'trading',
+    effect: 'read',
+    access: { departments: ['finance', 'security', 'support'], traders: true },
+    input: z.strictObject({ days: windowDays, email: traderEmail }),
+    output: z.object({
+      closedTrades: z.number(),
+      exitReasons: z.array(z.object({ reason: z.string(), wins: z.number(), losses: z.number() })),
+      avgWinSeconds: z.number().nullable(),
+      avgLossSeconds: z.number().nullable(),
+      /** Gross profit of winners over gross loss of losers (null without losers). */
+      profitFactor: z.number().nullable(),
+      bestPair: z.object({ symbol: z.string(), profitQuote: z.string() }).nullable(),
+      worstPair: z.object({ symbol: z.string(), profitQuote: z.string() }).nullable(),
+      openTrades: z.number(),
+      runningBots: z.number(),
+      /** The risk gate's limit of open positions per bot. */
+      maxOpenPerBot: z.number(),
+    }),
+    async execute(ctx, input) {
+      const scope = await traderScope(ctx, input.email);
+      const where = closedWithin(scope.tenantId, ctx.now(), input.days);
+      const reasons = await queryRows<{ reason: string; wins: number; losses: number }>(
+        ctx.db,
+        sql`select coalesce(t.exit_reason, 'other') as reason, count(*) filter (where t.profit_quote > 0)::int as wins,
+                   count(*) filter (where t.profit_quote <= 0 or t.profit_quote is null)::int as losses
+            from trades t where ${where} group by 1 order by count(*) desc, 1`,
+      );
+      const [totals] = await queryRows<{
+        n: number;
+        win_s: string | null;
+        loss_s: string | null;
+        gross_win: string | null;
+        gross_loss: string | null;
+      }>(
+        ctx.db,
+        sql`select count(*)::int as n,
+                   avg(extract(epoch from t.closed_at - t.opened_at)) filter (where t.profit_quote > 0)::text as win_s,
+                   avg(extract(epoch from t.closed_at - t.opened_at)) filter (where t.profit_quote <= 0)::text as loss_s,
+                   sum(t.profit_quote) filter (where t.profit_quote > 0)::text as gross_win,
+                   (-sum(t.profit_quote) filter (where t.profit_quote < 0))::text as gross_loss
+            from trades t where ${where}`,
+      );
+      const pairs = await queryRows<{ symbol: string; profit: string }>(
+        ctx.db,
+        sql`select t.symbol, coalesce(sum(t.profit_quote), 0)::numeric(38, 8)::text as profit from trades t where ${where}
+            group by t.symbol order by sum(t.profit_quote) desc nulls last, t.symbol`,
+      );
+      const [open] = await queryRows<{ open: number; running: number }>(
+        ctx.db,
+        sql`select (select count(*)::int from trades where tenant_id = ${scope.tenantId} and status = 'open') as open,
+                   (select count(*)::int from bots where tenant_id = ${scope.tenantId} and status = 'running') as running`,
+      );
+      const grossWin = Number(totals?.gross_win ?? 0);
+      const grossLoss = Number(totals?.gross_loss ?? 0);
+      const seconds = (value: string | null | undefined) => (value == null ? null : Math.round(Number(value)));
+      return {
+        closedTrades: Number(totals?.n ?? 0),
+        exitReasons: reasons.map((r) => ({ reason: r.reason, wins: Number(r.wins), losses: Number(r.losses) })),
+        avgWinSeconds: seconds(totals?.win_s),
+        avgLossSeconds: seconds(totals?.loss_s),
+        profitFactor: grossLoss > 0 ? Math.round((grossWin / grossLoss) * 100) / 100 : null,
+        bestPair: pairs[0] ? { symbol: pairs[0].symbol, profitQuote: pairs[0].profit } : null,
+        worstPair: pairs.length > 1 ? { symbol: pairs.at(-1)!.symbol, profitQuote: pairs.at(-1)!.profit } : null,
+        openTrades: Number(open?.open ?? 0),
+        runningBots: Number(open?.running ?? 0),
+        maxOpenPerBot: (ctx.trading?.limits ?? DEFAULT_RISK_LIMITS).maxOpenPositions,
+      };
+    },
+  }),
+  defineTool({
+    name: 'trading_health',
+    description: "The product's version and each of a trader's bots' last tick (freqtrade's /health and /version).",
+    domain: 'trading',
+    effect: 'read',
+    access: { departments: ['security', 'support', 'settings'], traders: true },
+    input: z.strictObject({ email: traderEmail }),
+    output: z.object({
+      version: z.string(),
+      bots: z.array(z.object({ id: z.string(), name: z.string(), status: z.string(), lastTickAt: z.string().nullable() })),
+    }),
+    async execute(ctx, input) {
+      const scope = await traderScope(ctx, input.email);
+      const rows = await selectScoped(ctx.db, scope, bots, { orderBy: [bots.createdAt, bots.id] });
+      return {
+        version: pkg.version,
+        bots: rows.map((b) => ({ id: b.id, name: b.name, status: b.status, lastTickAt: iso(b.lastTickAt) })),
+      };
     },
   }),
 ];
