@@ -66,6 +66,8 @@ export const users = pgTable(
     email: text().notNull(),
     name: text().notNull(),
     locale: locale().notNull().default('pt-BR'),
+    /** When the person chose their language themselves (Telegram's /language, later the web); null: never — a message's language is then the first guess. */
+    localeChosenAt: instant(),
     status: userStatus().notNull().default('active'),
     /** Better-Auth's user fields (this table is its `user` model, accounts/auth.ts). */
     emailVerified: boolean().notNull().default(false),
