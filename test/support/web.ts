@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -94,4 +95,15 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 /** Builds web/dist from the sources (about a second), as `npm install` does. */
 export function buildDashboard(): void {
   execFileSync(process.execPath, [path.resolve('web', 'build.ts')], { stdio: 'pipe' });
+}
+
+/** axe-core's serious and critical WCAG 2 A/AA violations on the page as it is now ("rule: what, where"). */
+export async function accessibilityProblems(page: Page): Promise<string[]> {
+  await page.addScriptTag({ path: createRequire(import.meta.url).resolve('axe-core/axe.min.js') });
+  const violations = (await page.evaluate(
+    `axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] } }).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) })))`,
+  )) as { id: string; impact: string | null; help: string; targets: string[] }[];
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.help} (${v.targets.join(', ')})`);
 }

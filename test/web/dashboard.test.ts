@@ -2,7 +2,7 @@
 import { URI } from 'otpauth';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildDashboard, launchBrowser, screenshot, startDemoServer, type DemoServer } from '../support/web.ts';
+import { accessibilityProblems, buildDashboard, launchBrowser, screenshot, startDemoServer, type DemoServer } from '../support/web.ts';
 
 // The web dashboard in a real browser (issue 17): Debian's chromium through playwright-core
 // against a real `botcriptofy start` on the seeded demo company. The candle cache is filled
@@ -132,6 +132,7 @@ describe('web dashboard', () => {
     // P&L and positions come from the bot's details: a number in USDT, in Brazilian format.
     await expect.poll(() => row.locator('td.num').innerText()).toMatch(/^[+-]?\d{1,3}(\.\d{3})*,\d{2} USDT$/);
     await screenshot(page, 'bots');
+    expect(await accessibilityProblems(page)).toEqual([]);
     session = await context.storageState();
     await context.close();
   });
@@ -176,6 +177,7 @@ describe('web dashboard', () => {
     );
     expect(lines).toHaveLength(wins + 1);
     await screenshot(page, 'bot-page');
+    expect(await accessibilityProblems(page)).toEqual([]);
     await context.close();
   });
 
@@ -226,6 +228,7 @@ describe('web dashboard', () => {
     expect(Number(await chart.getAttribute('data-markers-drawn'))).toBe(trades * 2);
     expect(await page.locator('.backtest-result tbody tr').count()).toBe(trades);
     await screenshot(page, 'backtest');
+    expect(await accessibilityProblems(page)).toEqual([]);
     await context.close();
   });
 
@@ -269,6 +272,7 @@ describe('web dashboard', () => {
     // No horizontal scrolling: the page is as wide as the phone.
     expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
     await screenshot(page, 'phone-bots');
+    expect(await accessibilityProblems(page)).toEqual([]);
     await context.close();
   });
   it("shows a bot's status change live, without a reload (GET /events)", async () => {
@@ -306,6 +310,7 @@ describe('web dashboard', () => {
     expect(await page.locator('.report-text').innerText()).toMatch(/MRR/);
     expect(await page.locator('dl.kpis').innerText()).toMatch(/MRR\s+R\$\s?[\d.]+,\d{2}/);
     await screenshot(page, 'staff-report');
+    expect(await accessibilityProblems(page)).toEqual([]);
 
     await page.getByRole('link', { name: 'Agentes' }).click();
     await page.getByLabel('Agente').selectOption('support');
