@@ -64,7 +64,10 @@ export interface AccountsOptions {
   readonly accountLock?: AccountLockPolicy;
   /** What time it is for the account lock, API keys and security events (default: the system clock). */
   readonly clock?: Pick<Clock, 'now'>;
-  /** Extra origins a browser may sign in from (the web app, later). */
+  /**
+   * Origins a browser may sign in from besides the server's own (API_CORS_ORIGINS: a web app
+   * served elsewhere). The server's own origin is the one the request was addressed to.
+   */
   readonly trustedOrigins?: readonly string[];
   /** Where Better-Auth's own log lines go (default: nowhere; our security events record sign-ins). */
   readonly log?: (level: 'debug' | 'info' | 'success' | 'warn' | 'error', message: string) => void;
@@ -82,6 +85,13 @@ function isLoopback(baseURL: string): boolean {
   return host === 'localhost' || host === '[::1]' || host === '::1' || /^127\./.test(host);
 }
 
+/** The origins (http and https) of the host a request was addressed to (its URL is built from its Host). */
+export function sameHostOrigins(request: Request | undefined): string[] {
+  if (!request) return [];
+  const { host } = new URL(request.url);
+  return [`http://${host}`, `https://${host}`];
+}
+
 function buildAuth(options: AccountsOptions) {
   const limit = options.signInLimit ?? DEFAULT_SIGN_IN_LIMIT;
   return betterAuth({
@@ -89,7 +99,11 @@ function buildAuth(options: AccountsOptions) {
     baseURL: options.baseURL,
     basePath: AUTH_BASE_PATH,
     secret: options.secret,
-    trustedOrigins: [...(options.trustedOrigins ?? [])],
+    // The page that posts is trusted when it was served by this server: its Origin names the host
+    // the request was sent to (http://localhost:3000 and http://127.0.0.1:3000 alike, PORT=0, a
+    // proxy's public name). A forged cross-site request carries the other site's Origin; a host
+    // name rebound to us carries its own cookies, never ours.
+    trustedOrigins: async (request) => [...(options.trustedOrigins ?? []), ...sameHostOrigins(request)],
     database: drizzleAdapter(options.db, {
       provider: 'pg',
       schema: { users, authSessions, authAccounts, authVerifications, authRateLimits, authTwoFactors },
@@ -117,6 +131,8 @@ function buildAuth(options: AccountsOptions) {
     advanced: {
       database: { generateId: 'uuid' },
       useSecureCookies: options.secureCookies ?? !isLoopback(options.baseURL),
+      // Better-Auth turns its Origin check off under NODE_ENV=test; tests must run the production path.
+      disableOriginCheck: false,
       cookiePrefix: 'botcriptofy',
       ipAddress: { ipAddressHeaders: [CLIENT_IP_HEADER] },
     },

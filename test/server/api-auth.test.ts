@@ -66,6 +66,28 @@ describe.each(testDrivers)('sign-in on %s', (driver) => {
     expect(event!.user_id).not.toBeNull();
   });
 
+  it("accepts a browser's sign-in from a page of this server under any of its names, and refuses another site's", async () => {
+    const trader = api.signIns[1]!;
+    // Better-Auth checks the Origin when the request carries cookies, as a browser's would.
+    let address = 60;
+    const at = async (url: string, origin: string) => {
+      const response = await api.app.request(url, {
+        method: 'POST',
+        headers: { origin, cookie: 'theme=dark', 'content-type': 'application/json', 'x-forwarded-for': `192.0.2.${address++}` },
+        body: JSON.stringify({ email: trader.email, password: trader.password }),
+      });
+      return response.status === 200
+        ? 200
+        : `${response.status} ${((await response.json()) as { error: { message: string } }).error.message}`;
+    };
+    expect(await at(`http://127.0.0.1:3000${SIGN_IN}`, 'http://127.0.0.1:3000')).toBe(200);
+    // The same server opened as localhost, or behind a proxy under its public name.
+    expect(await at(`http://localhost:3000${SIGN_IN}`, 'http://localhost:3000')).toBe(200);
+    expect(await at(`http://bots.example.com${SIGN_IN}`, 'https://bots.example.com')).toBe(200);
+    expect(await at(`http://127.0.0.1:3000${SIGN_IN}`, 'https://evil.example')).toBe('403 Invalid origin');
+    expect(await at(`http://127.0.0.1:3000${SIGN_IN}`, 'http://localhost:3000')).toBe('403 Invalid origin');
+  });
+
   it('a trader signs in too, and /me names their plan', async () => {
     const trader = api.signIns[1]!;
     const cookie = await api.signIn(trader.email, trader.password, '198.51.100.2');

@@ -113,6 +113,8 @@ export async function apiFixture(
     const headers = new Headers(rest.headers);
     headers.set('x-forwarded-for', ip ?? '192.0.2.1');
     if (cookie) headers.set('cookie', cookie);
+    // As a browser on a page of this server: Better-Auth checks the Origin of a request with cookies.
+    if (!headers.has('origin')) headers.set('origin', API_BASE_URL);
     if (rest.body !== undefined && !headers.has('content-type')) headers.set('content-type', 'application/json');
     return Promise.resolve(app.request(`${API_BASE_URL}${path}`, { ...rest, headers }));
   };

@@ -1,0 +1,243 @@
+// `node bench/http-api.ts [--seconds 10] [--write]`: the HTTP API (issue 16) measured against a
+// real `botcriptofy start` on loopback, the path production takes (rate limits, sessions,
+// tool layer, embedded database): GET /api/v1/bots and GET /api/v1/candles (500 bars with RSI)
+// at a fixed 200 requests/s (target p95 ≤ 15 ms), the most requests/s an authenticated
+// GET /api/v1/me gets from the one Node process (target ≥ 2,000), and POST /api/v1/backtests on
+// BTC 5m until its result is stored (target ≤ 200 ms). --write puts the tables in BENCHMARKS.md's
+// own "HTTP API" section. BENCH_DATA_DIR: a folder with a longer binance_BTCUSDT_5m.csv.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { percentile } from '../eval/stats.ts';
+import { writeOwnSection } from './benchmarks-file.ts';
+
+const BIN = fileURLToPath(new URL('../bin/botcriptofy.js', import.meta.url));
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const args = process.argv.slice(2);
+const seconds = Number(args[args.indexOf('--seconds') + 1] ?? 10) || 10;
+const write = args.includes('--write');
+const candleFile = path.join(process.env.BENCH_DATA_DIR ?? path.join(ROOT, 'candles'), 'binance_BTCUSDT_5m.csv');
+const RATE = 200;
+
+const lines: string[] = [];
+const out = (line = '') => {
+  lines.push(line);
+  console.log(line);
+};
+
+/** CPU seconds (user + system) a process has used, from /proc. */
+function cpuSeconds(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+function cli(dataDir: string, ...command: string[]): string {
+  const run = spawnSync(process.execPath, [BIN, ...command], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, BOTCRIPTOFY_NO_ENV_FILE: '1', LOG_LEVEL: 'warn' },
+    encoding: 'utf8',
+  });
+  if (run.status !== 0) throw new Error(`botcriptofy ${command.join(' ')} failed: ${run.stderr}`);
+  return run.stdout;
+}
+
+/** `botcriptofy start` on the data folder; its base URL once it says it is up. */
+async function startProduct(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [BIN, 'start'], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      DATA_DIR: dataDir,
+      BOTCRIPTOFY_NO_ENV_FILE: '1',
+      PORT: '0',
+      LOG_FORMAT: 'json',
+      LOG_LEVEL: 'info',
+      // The limits stay in the path; only their ceilings are raised so the benchmark measures
+      // the server rather than its refusals.
+      API_RATE_LIMIT_PER_MINUTE: '1000000',
+      API_RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '1000000',
+      OLLAMA_HOST: 'http://127.0.0.1:9',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const reader = readline.createInterface({ input: child.stdout! });
+    child.on('exit', (code) => reject(new Error(`botcriptofy start exited (code ${code}) before it was up`)));
+    reader.on('line', (line) => {
+      try {
+        const entry = JSON.parse(line) as { url?: string; msg?: string };
+        if (entry.url && entry.msg?.startsWith('BotCriptoFy is up')) resolve(entry.url);
+      } catch {
+        // a line that is not JSON (none expected with LOG_FORMAT=json)
+      }
+    });
+  });
+  return { child, url };
+}
+
+async function signIn(url: string, email: string, password: string): Promise<string> {
+  const response = await fetch(`${url}/api/v1/auth/sign-in/email`, {
+    method: 'POST',
+    // Better-Auth refuses a sign-in without an Origin it trusts (cross-site request forgery).
+    headers: { 'content-type': 'application/json', origin: url },
+    body: JSON.stringify({ email, password }),
+  });
+  if (!response.ok) throw new Error(`sign-in of ${email} failed: ${response.status} ${await response.text()}`);
+  return response.headers
+    .getSetCookie()
+    .map((cookie) => cookie.split(';')[0])
+    .join('; ');
+}
+
+interface Measured {
+  readonly requests: number;
+  readonly non2xx: number;
+  readonly errors: number;
+  readonly latenciesMs: number[];
+  readonly requestsPerS: number;
+  readonly serverCpuS: number;
+}
+
+/** autocannon against one route; every response's time is kept (autocannon's own histogram has no p95). */
+async function measure(
+  server: ChildProcess,
+  url: string,
+  cookie: string,
+  options: { overallRate?: number; connections: number },
+): Promise<Measured> {
+  const latenciesMs: number[] = [];
+  const cpuBefore = cpuSeconds(server.pid!);
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url,
+        headers: { cookie },
+        connections: options.connections,
+        duration: seconds,
+        ...(options.overallRate ? { overallRate: options.overallRate } : {}),
+      },
+      (error, finished) => (error ? reject(error) : resolve(finished)),
+    );
+    instance.on('response', (_client, _status, _bytes, responseTimeMs) => latenciesMs.push(responseTimeMs));
+  });
+  return {
+    requests: result.requests.total,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    latenciesMs,
+    requestsPerS: result.requests.total / seconds,
+    serverCpuS: cpuSeconds(server.pid!) - cpuBefore,
+  };
+}
+
+function latencyRow(label: string, m: Measured): string {
+  const sorted = [...m.latenciesMs].sort((a, b) => a - b);
+  const p = (q: number) => percentile(sorted, q).toFixed(1);
+  return `| ${label} | ${m.requests.toLocaleString('en')} | ${m.requestsPerS.toFixed(0)} | ${p(50)} | ${p(95)} | ${p(99)} | ${sorted.at(-1)!.toFixed(1)} | ${m.non2xx + m.errors} | ${((m.serverCpuS / seconds) * 100).toFixed(0)} % |`;
+}
+
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bcf-bench-api-'));
+const loadStart = os.loadavg()[0]!;
+let server: ChildProcess | undefined;
+try {
+  const progress = (step: string) => process.stderr.write(`bench/http-api: ${step}\n`);
+  progress('seeding the demo company');
+  const seeded = cli(dataDir, 'seed', '--demo');
+  const signIns = [...seeded.matchAll(/^\s+trader\s+(\S+)\s+(\S+)$/gm)].map((m) => ({ email: m[1]!, password: m[2]! }));
+  if (signIns.length === 0) throw new Error('seed --demo printed no trader sign-ins');
+  const imported = JSON.parse(cli(dataDir, 'data', 'import', candleFile, '--pair', 'BTC/USDT', '--timeframe', '5m', '--json')) as {
+    imported: number;
+    first: string;
+    last: string;
+  };
+  progress('starting botcriptofy');
+  const started = await startProduct(dataDir);
+  server = started.child;
+  const base = started.url;
+  const cookie = await signIn(base, signIns[0]!.email, signIns[0]!.password);
+
+  // Warm-up: the first requests compile the routes' code paths and fill the session cache.
+  for (const route of ['/api/v1/me', '/api/v1/bots', `/api/v1/candles?symbol=BTC/USDT&timeframe=5m&to=${imported.last}&indicators=rsi`])
+    for (let i = 0; i < 50; i++) await (await fetch(`${base}${route}`, { headers: { cookie } })).arrayBuffer();
+  const candles = (await (
+    await fetch(`${base}/api/v1/candles?symbol=BTC/USDT&timeframe=5m&to=${imported.last}&indicators=rsi`, { headers: { cookie } })
+  ).json()) as { candles: unknown[] };
+
+  progress(`measuring, ${seconds} s a route`);
+  const bots = await measure(server, `${base}/api/v1/bots`, cookie, { overallRate: RATE, connections: 10 });
+  const candleRoute = await measure(
+    server,
+    `${base}/api/v1/candles?symbol=BTC/USDT&timeframe=5m&to=${encodeURIComponent(imported.last)}&indicators=rsi`,
+    cookie,
+    { overallRate: RATE, connections: 10 },
+  );
+  const me = await measure(server, `${base}/api/v1/me`, cookie, { connections: 20 });
+
+  // POST /backtests until GET /backtests/{id} says succeeded, on each signed-in trader's daily quota.
+  progress('backtests');
+  const backtestMs: number[] = [];
+  let refusedByQuota = 0;
+  const BACKTEST_SAMPLES = 41;
+  for (const person of signIns) {
+    const personCookie = await signIn(base, person.email, person.password);
+    while (backtestMs.length < BACKTEST_SAMPLES) {
+      const t0 = performance.now();
+      const queued = await fetch(`${base}/api/v1/backtests`, {
+        method: 'POST',
+        headers: { cookie: personCookie, 'content-type': 'application/json' },
+        body: JSON.stringify({ strategy: 'rsi', symbol: 'BTC/USDT', timeframe: '5m', from: imported.first, to: imported.last }),
+      });
+      if (queued.status === 409) {
+        refusedByQuota++;
+        break;
+      }
+      if (queued.status !== 202) throw new Error(`POST /backtests: ${queued.status} ${await queued.text()}`);
+      const { backtestId } = (await queued.json()) as { backtestId: string };
+      for (;;) {
+        const answer = (await (await fetch(`${base}/api/v1/backtests/${backtestId}`, { headers: { cookie: personCookie } })).json()) as {
+          backtest?: { status: string };
+        };
+        const result = { status: answer.backtest?.status };
+        if (result.status === 'succeeded') break;
+        if (result.status !== 'queued' && result.status !== 'running')
+          throw new Error(`backtest ${backtestId}: ${JSON.stringify(answer).slice(0, 500)}`);
+        if (performance.now() - t0 > 60_000) throw new Error(`backtest ${backtestId} still ${result.status} after 60 s`);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      backtestMs.push(performance.now() - t0);
+    }
+  }
+  // The first is the warm-up (the strategy's code and the candle query compiled).
+  const measuredBacktests = backtestMs.slice(1).sort((a, b) => a - b);
+  const loadEnd = os.loadavg()[0]!;
+
+  const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim();
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  out('## HTTP API');
+  out();
+  out(
+    `\`node_modules/.bin/node bench/http-api.ts --seconds ${seconds}${write ? ' --write' : ''}\` on commit ${commit}, ${os.cpus().length} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}; load average ${loadStart.toFixed(1)} at the start, ${loadEnd.toFixed(1)} at the end. A real \`botcriptofy start\` (one Node process, the embedded database, the demo company from \`seed --demo\`, ${imported.imported.toLocaleString('en')} BTC/USDT 5m candles imported from ${path.relative(ROOT, candleFile) || candleFile}) on loopback; autocannon ${seconds} s per row in this process, with the session cookie of a demo trader; rate limits in the path with their ceilings raised. Percentiles over every response of the row (the requests column). Server CPU = the start process's CPU time over the row's wall time (100 % = one core).`,
+  );
+  out();
+  out('| route | requests | req/s | p50 ms | p95 ms | p99 ms | max ms | non-2xx | server CPU |');
+  out('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  out(latencyRow(`GET /api/v1/bots at ${RATE}/s (target p95 ≤ 15 ms)`, bots));
+  out(latencyRow(`GET /api/v1/candles, ${candles.candles.length} bars + RSI, at ${RATE}/s (target p95 ≤ 15 ms)`, candleRoute));
+  out(latencyRow('GET /api/v1/me, as fast as it answers, 20 connections (target ≥ 2,000 req/s)', me));
+  out();
+  out(
+    `POST /api/v1/backtests (rsi, BTC/USDT 5m, all ${imported.imported.toLocaleString('en')} cached bars) until GET /api/v1/backtests/{id} says succeeded (polled every 2 ms), target ≤ 200 ms: ${measuredBacktests.length} samples after one warm-up (at most ${BACKTEST_SAMPLES - 1}, from the ${signIns.length} demo traders in turn as their daily plan quotas allow; ${refusedByQuota} refused with 409 at a quota) — p50 ${percentile(measuredBacktests, 50).toFixed(0)} ms, p95 ${percentile(measuredBacktests, 95).toFixed(0)} ms${measuredBacktests.length < 20 ? ' (with fewer than 20 samples p95 is the maximum or next to it)' : ''}, max ${measuredBacktests.at(-1)?.toFixed(0)} ms.`,
+  );
+  if (write) writeOwnSection('## HTTP API', lines.join('\n'));
+} finally {
+  if (server && server.exitCode === null) {
+    server.kill('SIGTERM');
+    await new Promise((resolve) => server!.on('exit', resolve));
+  }
+  fs.rmSync(dataDir, { recursive: true, force: true });
+}
