@@ -25,4 +25,4 @@ export {
   type RedeemResult,
 } from './telegram-links.ts';
 export type { Actor } from './actor.ts';
-export { traderUser, userByEmail, setPersonLocale, type PersonOfEmail } from './users.ts';
+export { traderUser, userByEmail, setPersonLocale, guessPersonLocale, type PersonOfEmail } from './users.ts';

@@ -24,6 +24,8 @@ export interface LinkedPerson {
   readonly userId: string;
   readonly email: string;
   readonly locale: Locale;
+  /** Whether the person chose their language themselves; until then a message's language may be the first guess. */
+  readonly localeChosen: boolean;
   readonly chatId: number;
   readonly telegramUserId: number;
 }
@@ -232,6 +234,7 @@ const personColumns = {
   email: users.email,
   name: users.name,
   locale: users.locale,
+  localeChosenAt: users.localeChosenAt,
   status: users.status,
   tenantId: users.tenantId,
   tenantKind: tenants.kind,
@@ -250,6 +253,7 @@ function toPerson(row: PersonRow): LinkedPerson | undefined {
     userId: row.userId,
     email: row.email,
     locale: row.locale,
+    localeChosen: row.localeChosenAt !== null,
     chatId: Number(row.chatId),
     telegramUserId: Number(row.telegramUserId),
   };

@@ -1,4 +1,4 @@
-import { asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, isNull, ne, sql } from 'drizzle-orm';
 import { selectScoped, users, type Database, type TenantScope } from '../db/index.ts';
 import type { Locale } from '../i18n/index.ts';
 
@@ -31,7 +31,20 @@ export async function traderUser(db: Database, scope: TenantScope): Promise<{ us
 export async function setPersonLocale(db: Database, userId: string, locale: Locale, now: Date): Promise<boolean> {
   const [before] = await db.select({ locale: users.locale }).from(users).where(eq(users.id, userId));
   if (!before) return false;
-  if (before.locale === locale) return false;
-  await db.update(users).set({ locale, updatedAt: now }).where(eq(users.id, userId));
-  return true;
+  // Chosen, even when it is the language already in use: no message's words change it from now on.
+  await db.update(users).set({ locale, localeChosenAt: now, updatedAt: now }).where(eq(users.id, userId));
+  return before.locale !== locale;
+}
+
+/**
+ * The language a person's message was written in, taken as their setting while they never chose
+ * one themselves (`locale_chosen_at` null). Whether it changed.
+ */
+export async function guessPersonLocale(db: Database, userId: string, locale: Locale, now: Date): Promise<boolean> {
+  const changed = await db
+    .update(users)
+    .set({ locale, updatedAt: now })
+    .where(and(eq(users.id, userId), isNull(users.localeChosenAt), ne(users.locale, locale)))
+    .returning({ id: users.id });
+  return changed.length > 0;
 }

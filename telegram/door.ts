@@ -7,6 +7,7 @@ import type { BillingService } from '../billing/index.ts';
 import type { Database } from '../db/index.ts';
 import {
   groupDepartment,
+  guessPersonLocale,
   linkCodeOwner,
   linkedPerson,
   normalizeLinkCode,
@@ -15,7 +16,7 @@ import {
   unlinkTelegram,
   type LinkedPerson,
 } from '../identity/index.ts';
-import { LANGUAGE_NAMES, locales, parseLanguage, type Locale } from '../i18n/index.ts';
+import { LANGUAGE_NAMES, localeScores, locales, parseLanguage, type Locale } from '../i18n/index.ts';
 import type { Logger } from '../observability/index.ts';
 import { mayCall, type ToolContext, type TradingAccess } from '../tools/index.ts';
 import type { MarketDataSource } from '../trading/index.ts';
@@ -522,9 +523,10 @@ export class TelegramDoor {
     const person = await linkedPerson(this.options.db, from.id);
     if (command?.name === 'start' && command.valid) return this.onStart(from, chatId, person, command.rest);
     if (!person) return this.onStranger(from, chatId);
-    // The person's own language setting (/language changes it), whatever the message's words.
-    const locale = person.locale;
-    const ctx = this.updateContext(person, chatId, locale);
+    // The person's own language setting (/language changes it), whatever the message's words —
+    // unless they never chose one: then the language of what they write is the first guess.
+    const locale = await this.localeFor(person, chatId, command ? undefined : text);
+    const ctx = this.updateContext(locale === person.locale ? person : { ...person, locale }, chatId, locale);
     if (text === undefined) {
       this.setKind('non-text');
       await ctx.reply(textOnlyText(locale));
@@ -556,6 +558,22 @@ export class TelegramDoor {
     if (await customerReply(ctx, text)) return;
     this.setKind('agent');
     return customerTurn(ctx, this.turnDeps, text);
+  }
+
+  /**
+   * The language to answer in: the person's setting; while they never chose one, a message
+   * clearly written in the other language becomes their setting (and their "/" menu follows).
+   */
+  private async localeFor(person: LinkedPerson, chatId: number, text: string | undefined): Promise<Locale> {
+    if (person.localeChosen || text === undefined) return person.locale;
+    const { pt, en } = localeScores(text);
+    const guessed: Locale | undefined = en > pt ? 'en' : pt > en ? 'pt-BR' : undefined;
+    if (!guessed || guessed === person.locale) return person.locale;
+    if (await guessPersonLocale(this.options.db, person.userId, guessed, this.now())) {
+      this.logger.info({ userId: person.userId, locale: guessed }, 'language guessed from a message (the person never chose one)');
+      await this.registerChatCommands(person, chatId, guessed);
+    }
+    return guessed;
   }
 
   private async onCommand(ctx: UpdateContext, command: ParsedCommand): Promise<void> {

@@ -212,7 +212,9 @@ export async function profitCommand(ctx: UpdateContext, args: readonly string[])
   const r = call.result;
   await ctx.reply(
     [
-      t(locale, `💰 **Resultado — últimos ${r.days} dias**`, `💰 **Profit — last ${r.days} days**`),
+      r.days === 1
+        ? t(locale, '💰 **Resultado — último dia**', '💰 **Profit — last day**')
+        : t(locale, `💰 **Resultado — últimos ${r.days} dias**`, `💰 **Profit — last ${r.days} days**`),
       t(
         locale,
         `Operações fechadas: ${r.closedTrades} (${r.wins} com lucro, ${pct(r.winRatePct, locale)})`,

@@ -539,4 +539,40 @@ describe('daily work in the chat', () => {
       expect(edited).not.toMatch(TECHNICAL);
     });
   });
+
+  describe('the message language as the first guess', () => {
+    it('answers in the language a person writes in until they choose one with /language; then their choice holds', async () => {
+      const [someone] = await queryRows<{ user_id: string; email: string }>(
+        database,
+        sql`select u.id as user_id, u.email from users u join tenants t on t.id = u.tenant_id and t.kind = 'trader'
+            where u.id not in (${traders['pt-BR'].userId}, ${traders.en.userId})
+              and not exists (select 1 from telegram_links l where l.user_id = u.id and l.unlinked_at is null)
+            order by u.email desc limit 1`,
+      );
+      const chat = await linkTrader(someone!.email, someone!.user_id, 'pt-BR');
+      const stored = async () =>
+        (
+          await database
+            .select({ locale: db.users.locale, chosen: db.users.localeChosenAt })
+            .from(db.users)
+            .where(eq(db.users.id, someone!.user_id))
+        )[0]!;
+      expect((await stored()).chosen).toBeNull();
+      // Written in English: answered in English, and that becomes the setting (commands and notices follow).
+      expect((await ask(chat, 'how much did I make this week?')).join('\n')).toMatch(/^💰 Profit — last 7 days/);
+      expect(await stored()).toEqual({ locale: 'en', chosen: null });
+      expect((await ask(chat, '/bots')).join('\n')).toMatch(/^(🤖 Your bots|You have no bots yet\.)/);
+      const menus = emulator.requests.filter((r) => r.method === 'setMyCommands').map((r) => r.body as Record<string, unknown>);
+      const own = menus.filter((m) => JSON.stringify(m.scope).includes(String(chat.chatId))).at(-1)!;
+      expect(JSON.stringify(own.commands)).toContain('open positions');
+      // Back in Portuguese: a guess, not a choice, so it follows.
+      expect((await ask(chat, 'quanto lucrei hoje?')).join('\n')).toMatch(/^💰 Resultado — último dia/);
+      // Chosen: the message's words no longer change it.
+      expect(await ask(chat, '/language en')).toEqual(['✅ Done: I will talk to you in English. Send /help for the commands.']);
+      expect((await stored()).chosen).not.toBeNull();
+      expect((await ask(chat, 'quanto lucrei hoje?')).join('\n')).toMatch(/^💰 Profit — last day/);
+      expect((await ask(chat, 'oi')).join('\n')).toMatch(/^Hi \S+! 👋/);
+      expect((await stored()).locale).toBe('en');
+    });
+  });
 });
