@@ -1,10 +1,12 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import type { ServerResponse } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { payloadSchemas } from '../../notifications/index.ts';
 import type { ApiEnv } from './app.ts';
 import { SESSION_OR_KEY } from './account-security.ts';
 import { errorResponses } from './errors.ts';
+import { markEventStream } from '../http.ts';
 import type { LiveEvent, LiveEvents, Subscriber, Watch } from './live-events.ts';
 
 // GET /api/v1/events: the signed-in person's own live events as Server-Sent Events (issue 16,
@@ -181,6 +183,8 @@ export function registerEventRoutes(kit: {
       const watches = parseWatches(query.watch);
       // The readers start before the stream does, so a database that does not answer is an error status, not an empty stream.
       await hub.start();
+      // Served by @hono/node-server: its response, which a closing server ends at once (server/http.ts).
+      markEventStream((c.env as { outgoing?: ServerResponse } | undefined)?.outgoing);
       return streamSSE(c, async (stream) => {
         let ended: () => void = () => {};
         const closed = new Promise<void>((resolve) => (ended = resolve));

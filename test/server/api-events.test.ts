@@ -368,6 +368,21 @@ describe.each(testDrivers)('GET /api/v1/events on %s', (driver) => {
     await b.close();
   });
 
+  it('ends the event streams at once when the server closes (a shutdown does not wait out its grace period)', async () => {
+    const second = await startHttpServer(api.app, { host: '127.0.0.1', port: 0 });
+    const client = await SseClient.open(`${second.url}/api/v1/events`, { cookie: traderA.cookie });
+    clients.push(client);
+    await until(() => client.comments.includes('connected') && hub.subscriberCount === 1, 'the stream is connected');
+    // A minute of grace: the close resolves long before it (the test's own timeout would fail first).
+    await second.close(60_000);
+    await until(() => client.ended && hub.subscriberCount === 0, 'the stream ended and left the hub');
+    // The hub goes on for the other server's clients.
+    const a = await connect(traderA);
+    const sentinel = await trade(traderA);
+    await until(() => amounts(a).includes(sentinel), 'a live event on the server still open');
+    await a.close();
+  });
+
   it('is in the OpenAPI document as text/event-stream with the event types described', async () => {
     const document = (await (await fetch(`${server.url}/api/v1/openapi.json`)).json()) as {
       paths: Record<string, Record<string, { responses: Record<string, { content: Record<string, unknown> }> }>>;
