@@ -58,6 +58,8 @@ export const EXPORT_SOURCES: readonly ExportSource[] = [
   { table: 'backtest_results', where: byTenant, omit: ['trade_list', 'equity_curve'] },
   // Candles the person uploaded for a backtest: market data, named by file, size and SHA-256 (the CSV itself left out).
   { table: 'backtest_uploads', where: byTenant, omit: ['csv'], order: 'created_at' },
+  // Bots the trader's assistant drafted from the person's own words (the description is theirs).
+  { table: 'bot_drafts', where: either(byTenant, byUser('created_by_user_id')), order: 'created_at' },
   { table: 'support_tickets', where: either(byTenant, byUser('requester_user_id')), order: 'created_at' },
   { table: 'ticket_messages', where: either(byTenant, byUser('author_user_id')), order: 'created_at' },
   {

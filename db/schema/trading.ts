@@ -337,3 +337,42 @@ export const paperBalances = pgTable(
   },
   (t) => [primaryKey({ name: 'paper_balances_pk', columns: [t.botId, t.asset] })],
 );
+
+export const botDraftStatuses = ['draft', 'started', 'discarded'] as const;
+export const botDraftStatus = pgEnum('bot_draft_status', botDraftStatuses);
+
+/**
+ * A bot the trader's assistant drafted from a trader's words (issue 22), before it is a bot: it
+ * may still miss fields (`questions`), it counts against no plan limit and has no wallet. It
+ * becomes a paper bot (`botId`) only when the trader confirms, after its backtest
+ * (`backtestId`, with buy-and-hold beside it in `backtestSummary`). Not a bot status: a draft
+ * is never ticked, listed among bots or started by anything but the assistant's start.
+ */
+export const botDrafts = pgTable(
+  'bot_drafts',
+  {
+    id: id(),
+    tenantId: tenantRef(),
+    createdByUserId: uuid().references(() => users.id, { onDelete: 'set null' }),
+    /** The trader's own words, as sent. */
+    description: text().notNull(),
+    locale: text().notNull(),
+    status: botDraftStatus().notNull().default('draft'),
+    name: text().notNull(),
+    strategyName: text(),
+    parameters: jsonb().$type<Record<string, number>>().notNull().default({}),
+    symbols: text().array().notNull().default(sql`'{}'::text[]`),
+    timeframe: text(),
+    /** Cash the bot may commit, in quote currency. */
+    stakeQuote: decimal(),
+    maxOpenPositions: integer(),
+    /** What the words left open or out of range: asked back, never filled with a default that spends money. */
+    questions: jsonb().$type<{ field: string; question: string }[]>().notNull().default([]),
+    backtestId: uuid().references(() => backtests.id, { onDelete: 'set null' }),
+    backtestSummary: jsonb().$type<Record<string, unknown>>(),
+    botId: uuid().references(() => bots.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('bot_drafts_tenant_idx').on(t.tenantId, t.status)],
+);
