@@ -143,6 +143,8 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
   );
 
   const requirePerson: MiddlewareHandler<ApiEnv> = async (c, next) => {
+    // A route under two guards ('/bots' and '/bots/*', say) authenticates once.
+    if (c.get('person')) return next();
     const authentication = await deps.accounts.authenticate(c.req.raw.headers, clientIp(c));
     if (authentication.kind === 'invalid_key')
       return apiError(c, 'unauthorized', 'This API key is not valid (unknown, revoked or expired).');
