@@ -4,6 +4,10 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { accessibilityProblems, buildDashboard, launchBrowser, screenshot, startDemoServer, type DemoServer } from '../support/web.ts';
 
+/** Waits for what the page shows, as a person would (generous: the machine is shared, the server ticks bots). */
+const poll = <T>(read: () => T | Promise<T>, options: { timeout?: number } = {}) =>
+  expect.poll(read, { timeout: options.timeout ?? 20_000, interval: 100 });
+
 // The web dashboard in a real browser (issue 17): Debian's chromium through playwright-core
 // against a real `botcriptofy start` on the seeded demo company. The candle cache is filled
 // with the replayed market's bars (the prices the demo's trades were made at) for the first
@@ -126,11 +130,11 @@ describe('web dashboard', () => {
     await signIn(page, trader);
     await page.waitForURL(`${server.url}/bots`);
     const row = page.locator(`tr[data-bot-id="${bot.id}"]`);
-    await expect.poll(() => row.count()).toBe(1);
-    await expect.poll(() => row.locator('td').first().innerText()).toContain(bot.name);
+    await poll(() => row.count()).toBe(1);
+    await poll(() => row.locator('td').first().innerText()).toContain(bot.name);
     expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Robôs');
     // P&L and positions come from the bot's details: a number in USDT, in Brazilian format.
-    await expect.poll(() => row.locator('td.num').innerText()).toMatch(/^[+-]?\d{1,3}(\.\d{3})*,\d{2} USDT$/);
+    await poll(() => row.locator('td.num').innerText()).toMatch(/^[+-]?\d{1,3}(\.\d{3})*,\d{2} USDT$/);
     await screenshot(page, 'bots');
     expect(await accessibilityProblems(page)).toEqual([]);
     session = await context.storageState();
@@ -144,7 +148,7 @@ describe('web dashboard', () => {
     await page.waitForURL(`${server.url}/bots/${bot.id}`);
     const chart = page.locator('.price-chart');
     await chart.waitFor();
-    await expect.poll(() => chart.getAttribute('data-markers-drawn')).not.toBeNull();
+    await poll(() => chart.getAttribute('data-markers-drawn')).not.toBeNull();
     expect(Number(await chart.getAttribute('data-candles'))).toBeGreaterThan(400);
     // Every trade opened in the window has its buy marker (and its sell when it closed there).
     expect(Number(await chart.getAttribute('data-markers-drawn'))).toBeGreaterThanOrEqual(tradesInWindow);
@@ -160,9 +164,10 @@ describe('web dashboard', () => {
       }),
     );
     expect(painted).toBe(true);
+    await screenshot(page, 'bot-page-window', { fullPage: false });
     // The trades table: every trade of the first page, and filtering narrows it.
     const rows = page.locator('.trades tbody tr');
-    await expect.poll(() => rows.count()).toBeGreaterThan(0);
+    await poll(() => rows.count()).toBeGreaterThan(0);
     const all = await rows.count();
     await page.locator('.filters select[name="result"]').selectOption('wins');
     const wins = await rows.count();
@@ -193,16 +198,16 @@ describe('web dashboard', () => {
     const dialog = page.getByRole('dialog');
     expect(await dialog.innerText()).toContain(`${first} ${bot.name}?`);
     await dialog.getByRole('button', { name: 'Cancelar' }).click();
-    await expect.poll(() => dialog.count()).toBe(0);
+    await poll(() => dialog.count()).toBe(0);
     expect(await row.locator('.badge').innerText()).toBe(before);
     await row.getByRole('button', { name: `${first} ${bot.name}` }).click();
     await screenshot(page, 'confirm-action');
     await page.getByRole('dialog').getByRole('button', { name: first, exact: true }).click();
-    await expect.poll(() => row.locator('.badge').innerText()).toBe(firstStatus);
+    await poll(() => row.locator('.badge').innerText()).toBe(firstStatus);
     expect(await page.locator('p.notice').innerText()).toContain(firstStatus);
     await row.getByRole('button', { name: `${second} ${bot.name}` }).click();
     await page.getByRole('dialog').getByRole('button', { name: second, exact: true }).click();
-    await expect.poll(() => row.locator('.badge').innerText()).toBe(secondStatus);
+    await poll(() => row.locator('.badge').innerText()).toBe(secondStatus);
     await context.close();
   });
 
@@ -224,7 +229,7 @@ describe('web dashboard', () => {
     expect(trades).toBeGreaterThan(0);
     await page.locator('.equity-chart canvas').first().waitFor();
     const chart = page.locator('.backtest-result .price-chart');
-    await expect.poll(() => chart.getAttribute('data-markers-drawn'), { timeout: 30_000 }).not.toBeNull();
+    await poll(() => chart.getAttribute('data-markers-drawn'), { timeout: 30_000 }).not.toBeNull();
     expect(Number(await chart.getAttribute('data-markers-drawn'))).toBe(trades * 2);
     expect(await page.locator('.backtest-result tbody tr').count()).toBe(trades);
     await screenshot(page, 'backtest');
@@ -241,7 +246,7 @@ describe('web dashboard', () => {
     expect(await page.getByRole('navigation').innerText()).toMatch(/Bots\s+Backtest\s+Profit\s+Plan/);
     expect(await page.evaluate('document.documentElement.lang')).toBe('en');
     // Money in English separators now.
-    await expect.poll(() => page.locator(`tr[data-bot-id="${bot.id}"] td.num`).innerText()).toMatch(/^[+-]?\d{1,3}(,\d{3})*\.\d{2} USDT$/);
+    await poll(() => page.locator(`tr[data-bot-id="${bot.id}"] td.num`).innerText()).toMatch(/^[+-]?\d{1,3}(,\d{3})*\.\d{2} USDT$/);
     await page.reload();
     await page.getByRole('heading', { name: 'Bots' }).waitFor();
     await page.getByLabel('Language').selectOption('pt-BR');
@@ -280,7 +285,7 @@ describe('web dashboard', () => {
     await page.goto(`${server.url}/bots`);
     const row = page.locator(`tr[data-bot-id="${bot.id}"]`);
     await row.waitFor();
-    await expect.poll(() => page.locator('.badge.live').getAttribute('data-live'), { timeout: 15_000 }).toBe('true');
+    await poll(() => page.locator('.badge.live').getAttribute('data-live'), { timeout: 15_000 }).toBe('true');
     const before = await row.locator('.badge').innerText();
     const action = before === 'rodando' ? 'stop' : 'start';
     const act = (which: string) =>
@@ -291,9 +296,9 @@ describe('web dashboard', () => {
       });
     // Another tab (the API) changes the bot; this page hears of it and shows it.
     expect((await act(action)).status).toBe(200);
-    await expect.poll(() => row.locator('.badge').innerText(), { timeout: 20_000 }).toBe(action === 'start' ? 'rodando' : 'parado');
+    await poll(() => row.locator('.badge').innerText(), { timeout: 20_000 }).toBe(action === 'start' ? 'rodando' : 'parado');
     expect((await act(action === 'start' ? 'stop' : 'start')).status).toBe(200);
-    await expect.poll(() => row.locator('.badge').innerText(), { timeout: 20_000 }).toBe(before);
+    await poll(() => row.locator('.badge').innerText(), { timeout: 20_000 }).toBe(before);
     await screenshot(page, 'live-status');
     await context.close();
   });
@@ -310,6 +315,7 @@ describe('web dashboard', () => {
     expect(await page.locator('.report-text').innerText()).toMatch(/MRR/);
     expect(await page.locator('dl.kpis').innerText()).toMatch(/MRR\s+R\$\s?[\d.]+,\d{2}/);
     await screenshot(page, 'staff-report');
+    await screenshot(page, 'staff-report-window', { fullPage: false });
     expect(await accessibilityProblems(page)).toEqual([]);
 
     await page.getByRole('link', { name: 'Agentes' }).click();
@@ -329,7 +335,7 @@ describe('web dashboard', () => {
     await first.getByRole('button', { name: 'Rejeitar' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Rejeitar' }).click();
     // The CEO has no second factor yet: the API's refusal, in its words.
-    await expect.poll(() => page.locator('p.error[role="alert"]').innerText()).toMatch(/second factor|TOTP/);
+    await poll(() => page.locator('p.error[role="alert"]').innerText()).toMatch(/second factor|TOTP/);
 
     // So the CEO turns on the second factor (the code from an authenticator: computed here from the key shown)…
     await page.getByRole('link', { name: 'Segurança' }).click();
@@ -349,16 +355,16 @@ describe('web dashboard', () => {
     await pending.first().getByRole('button', { name: 'Aprovar' }).click();
     await page.getByRole('dialog').getByLabel('Observação (opcional)').fill('checked in the dashboard test');
     await page.getByRole('dialog').getByRole('button', { name: 'Aprovar' }).click();
-    await expect
-      .poll(() => page.locator('main p[role="status"], main p[role="alert"]').first().innerText(), { timeout: 30_000 })
-      .toMatch(/^Decidido: aprovada(, mas falhou| e executada)/);
-    await expect.poll(() => pending.count()).toBe(count - 1);
+    await poll(() => page.locator('main p[role="status"], main p[role="alert"]').first().innerText(), { timeout: 30_000 }).toMatch(
+      /^Decidido: aprovada(, mas falhou| e executada)/,
+    );
+    await poll(() => pending.count()).toBe(count - 1);
     expect(await page.locator(`tr[data-approval-id="${id}"]`).count()).toBe(0);
     await screenshot(page, 'staff-approvals');
 
     await page.getByRole('link', { name: 'Auditoria' }).click();
     await page.getByRole('button', { name: 'Verificar cadeia' }).click();
-    await expect.poll(() => page.locator('p.notice[role="status"]').innerText(), { timeout: 30_000 }).toMatch(/^Cadeia: /);
+    await poll(() => page.locator('p.notice[role="status"]').innerText(), { timeout: 30_000 }).toMatch(/^Cadeia: /);
     await context.close();
   });
 });

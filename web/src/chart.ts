@@ -188,9 +188,10 @@ export function drawPriceChart(
     line.setData(points.map(({ time, v }) => ({ time, value: v.macd })));
     signal.setData(points.map(({ time, v }) => ({ time, value: v.signal })));
   }
+  // Shares of the height (pixel heights set before the first layout do not hold): price 3, each indicator 1.
   const panes = chart.panes();
-  panes[0]?.setHeight(320);
-  for (const pane of panes.slice(1)) pane.setHeight(110);
+  panes[0]?.setStretchFactor(3);
+  for (const pane of panes.slice(1)) pane.setStretchFactor(1);
   chart.timeScale().fitContent();
   return () => chart.remove();
 }
@@ -223,8 +224,8 @@ export function drawEquityChart(
   }
   equity.setData(points);
   drawdown.setData(dd);
-  chart.panes()[0]?.setHeight(200);
-  chart.panes()[1]?.setHeight(90);
+  chart.panes()[0]?.setStretchFactor(2);
+  chart.panes()[1]?.setStretchFactor(1);
   chart.timeScale().fitContent();
   return () => chart.remove();
 }

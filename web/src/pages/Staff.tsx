@@ -160,7 +160,9 @@ export function ReportPage() {
           <article class="report">
             <p class="muted">{t('reportAsOf', { date: formatDateTime(i18n, r.asOf) })}</p>
             <p class={`badge from-${r.summaryFrom}`} data-summary-from={r.summaryFrom}>
-              {r.summaryFrom === 'model' ? t('reportFromModel') : t('reportFromTemplate', { why: r.fallback ?? '—' })}
+              {r.summaryFrom === 'model'
+                ? t('reportFromModel')
+                : t('reportFromTemplate', { why: r.fallback ? t(`fallback_${r.fallback}` as 'fallback_offline') : '—' })}
             </p>
             <pre class="report-text">{r.text}</pre>
           </article>
