@@ -86,10 +86,10 @@ export async function startDemoServer(): Promise<DemoServer> {
   };
 }
 
-/** A screenshot a person can look at afterwards (test-results/web/NAME.png). */
-export async function screenshot(page: Page, name: string): Promise<void> {
+/** A screenshot a person can look at afterwards (test-results/web/NAME.png): the whole page, or only what the window shows. */
+export async function screenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<void> {
   fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: options.fullPage ?? true });
 }
 
 /** Builds web/dist from the sources (about a second), as `npm install` does. */
