@@ -4,7 +4,7 @@ import { maintainEmbeddedDatabase } from '../db/index.ts';
 import { runRetention } from '../privacy/index.ts';
 import type { Metrics } from '../observability/index.ts';
 import type { NotificationOutbox as OutboxSender } from '../notifications/index.ts';
-import { notifyBotEvent } from '../trading/index.ts';
+import { notifyBotEvent, recoverStaleBacktests } from '../trading/index.ts';
 import {
   DUNNING,
   EXECUTIVE_REPORT,
@@ -139,6 +139,17 @@ export function scheduledTasks(runtime: Runtime, agents: AgentRuntime, options: 
       },
     });
   }
+  // Backtests queued over the API whose process stopped before running them (its job lived in
+  // that process's memory) are run here; one left `running` is failed so its trader knows.
+  tasks.push({
+    queue: 'agent-tasks',
+    key: 'backtest-recovery',
+    repeat: { everyMs: 60_000 },
+    handler: async () => {
+      const { rerun, interrupted } = await recoverStaleBacktests(database.db, { now: () => new Date() });
+      if (rerun + interrupted > 0) logger.warn({ rerun, interrupted }, 'backtests left behind by a stopped process recovered');
+    },
+  });
   // Personal data past its retention (RETENTION_*), once a day; money records are never touched.
   tasks.push({
     queue: 'agent-tasks',

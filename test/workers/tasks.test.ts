@@ -58,6 +58,7 @@ it('declares the company schedules and each runs: reports queued once per day, a
     'agent-tasks/workflow-recovery',
     'agent-tasks/embedded-database-maintenance',
     'agent-tasks/daily-backup',
+    'agent-tasks/backtest-recovery',
     'agent-tasks/privacy-retention',
   ]);
   expect(tasks[0]!.repeat).toEqual({ cron: '0 8 * * *', timezone: 'America/Sao_Paulo' });
@@ -72,6 +73,7 @@ it('declares the company schedules and each runs: reports queued once per day, a
   await run('dunning-check');
   await run('workflow-recovery');
   await run('embedded-database-maintenance');
+  await run('backtest-recovery');
   // Retention: the demo's year-old security events go; the counts reach the metrics.
   const oldEvents = await db.queryRows<{ n: number }>(
     test.handle.db,

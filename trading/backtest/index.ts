@@ -7,5 +7,12 @@ export {
   type ExitReason,
 } from './engine.ts';
 export { findRecentBacktest, getBacktest, saveBacktest, type BacktestRecordInput } from './store.ts';
-export { queueBacktest, runQueuedBacktest, type QueuedBacktestInput, type QueuedBacktestOutcome } from './queue.ts';
+export {
+  INTERRUPTED_BACKTEST_ERROR,
+  queueBacktest,
+  recoverStaleBacktests,
+  runQueuedBacktest,
+  type QueuedBacktestInput,
+  type QueuedBacktestOutcome,
+} from './queue.ts';
 export { loadBacktestUpload, storeBacktestUpload } from './uploads.ts';

@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, asc, eq, lt } from 'drizzle-orm';
 import { backtestResults, backtests, type Database, type TenantScope } from '../../db/index.ts';
 import { loadCachedCandles } from '../market-data/store.ts';
 import { getStrategy } from '../strategies/index.ts';
@@ -143,4 +143,35 @@ async function notifyFinished(
     },
     dedupeKey: `backtest_finished:${backtest.id}`,
   });
+}
+
+/** Why a backtest left `running` by a stopped process failed (the trader is told, and may submit it again). */
+export const INTERRUPTED_BACKTEST_ERROR = 'Interrupted: the server running it stopped before it finished; submit it again.';
+
+/**
+ * Backtests a stopped process left behind (its in-memory job gone): one still `queued` after
+ * `queuedForMs` is run here (at most `max` a call, oldest first; the claim in runQueuedBacktest
+ * keeps a live process from running it too), one still `running` after `runningForMs` fails
+ * with INTERRUPTED_BACKTEST_ERROR. Times are from `created_at` (a backtest runs in seconds).
+ */
+export async function recoverStaleBacktests(
+  db: Database,
+  options: { now: () => Date; queuedForMs?: number; runningForMs?: number; max?: number },
+): Promise<{ rerun: number; interrupted: number }> {
+  const at = options.now().getTime();
+  const interrupted = await db
+    .update(backtests)
+    .set({ status: 'failed', error: INTERRUPTED_BACKTEST_ERROR, finishedAt: options.now() })
+    .where(and(eq(backtests.status, 'running'), lt(backtests.createdAt, new Date(at - (options.runningForMs ?? 30 * 60_000)))))
+    .returning();
+  for (const backtest of interrupted) await notifyFinished(db, backtest, { status: 'failed', error: INTERRUPTED_BACKTEST_ERROR });
+  const lost = await db
+    .select({ id: backtests.id })
+    .from(backtests)
+    .where(and(eq(backtests.status, 'queued'), lt(backtests.createdAt, new Date(at - (options.queuedForMs ?? 2 * 60_000)))))
+    .orderBy(asc(backtests.createdAt))
+    .limit(options.max ?? 5);
+  let rerun = 0;
+  for (const { id } of lost) if ((await runQueuedBacktest(db, id, options.now)) !== 'not_queued') rerun++;
+  return { rerun, interrupted: interrupted.length };
 }
