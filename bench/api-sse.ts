@@ -87,6 +87,7 @@ async function measure(label: string, wakeOnQueue: boolean): Promise<Run> {
     userId: (await db.select({ id: users.id }).from(users).where(sql`lower(${users.email}) = lower(${trader.email})`))[0]!.id,
     staff: false,
     department: null,
+    approverOf: [],
     watches: [],
     send: (event) => {
       if (event.type === 'trade') publishedAt.set(String(event.data.amountBase), nowMs());

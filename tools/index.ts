@@ -38,6 +38,7 @@ export {
 } from './approvals.ts';
 export { actorId, auditAgentEvent, invokeTool, toolNameForAudit, type ToolOutcome } from './invoke.ts';
 export { TOOL_POLICY, mayCall, mayDecide } from './policy.ts';
+export { approvalsChangedAfter, type ApprovalChange } from './approval-feed.ts';
 export { ToolRefusal, traderScope } from './scope.ts';
 export {
   defineTool,

@@ -2,7 +2,9 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { ServerResponse } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
 import { streamSSE } from 'hono/streaming';
+import { departments } from '../../db/index.ts';
 import { payloadSchemas } from '../../notifications/index.ts';
+import { mayDecide } from '../../tools/index.ts';
 import type { ApiEnv } from './app.ts';
 import { SESSION_OR_KEY } from './account-security.ts';
 import { errorResponses } from './errors.ts';
@@ -105,11 +107,21 @@ const eventData = {
   backtest_finished: documented(payloadSchemas.backtest_finished).openapi('LiveBacktestFinished', {
     description: 'A backtest you queued (POST /backtests) finished: GET /backtests/{backtestId} has its result.',
   }),
-  approval_requested: documented(payloadSchemas.approval_requested).openapi('LiveApprovalRequested', {
-    description: 'Staff who may decide it: an approval waits for you (POST /approvals/{approvalId}/approve|reject).',
-  }),
+  approval_requested: z
+    .object({
+      approvalId: z.string(),
+      tool: z.string(),
+      summary: z.string(),
+      approverDepartment: z.string(),
+      requestedBy: z.string().optional(),
+      expiresAt: z.string().openapi({ description: 'ISO 8601' }),
+    })
+    .openapi('LiveApprovalRequested', {
+      description:
+        'Staff who may decide it (its department head, the CEO, admins; not who asked): an approval waits (POST /approvals/{approvalId}/approve|reject).',
+    }),
   approval_decided: documented(payloadSchemas.approval_decided).openapi('LiveApprovalDecided', {
-    description: 'Staff: an approval you asked for was decided.',
+    description: 'Staff who may decide it, and who asked for it: an approval was decided, or its action executed or failed.',
   }),
   candle: z
     .object({
@@ -208,6 +220,7 @@ export function registerEventRoutes(kit: {
           userId: person.userId,
           staff: actor.kind === 'staff',
           department: actor.kind === 'staff' ? actor.department : null,
+          approverOf: departments.filter((department) => mayDecide(actor, department)),
           watches,
           send: (event) => (live ? write(event) : arrived.push(event)),
           comment: (text) => enqueue(() => stream.write(`: ${text}\n\n`)),

@@ -1,6 +1,7 @@
 import { systemClock, type Clock, type ClockTimer } from '../../clock/index.ts';
 import type { Database, Department } from '../../db/index.ts';
 import { notificationsQueuedAfter, onNotificationQueued, outboxClock, type QueuedNotification } from '../../notifications/index.ts';
+import { approvalsChangedAfter, type ApprovalChange } from '../../tools/index.ts';
 import { cachedCandlesAfter, type CandleKey } from '../../trading/index.ts';
 
 // The live events behind GET /api/v1/events, one hub per API process.
@@ -12,8 +13,12 @@ import { cachedCandlesAfter, type CandleKey } from '../../trading/index.ts';
 // hub reads the rows as they are queued (notificationsQueuedAfter: the database every process
 // shares is how a worker's event reaches this process; a producer in this process wakes the
 // reader at once) instead of a second bus or a `web` channel with rows of its own, so the web
-// and Telegram can never disagree about what happened. New candles of a watched pair come
-// from the candle cache the market feed writes (one reader per pair, however many watch it).
+// and Telegram can never disagree about what happened. Approvals are read from the approvals
+// themselves, as the Telegram door reads them to announce them (it queues cards only for the
+// deciders it can reach, so the outbox's approval rows are Telegram's copies and skipped here):
+// a request goes to the staff who may decide it, a decision to them and to who asked. New
+// candles of a watched pair come from the candle cache the market feed writes (one reader per
+// pair, however many watch it).
 //
 // Each event gets an id from one increasing counter, starting at this hub's start time × 1000,
 // so ids also increase across restarts. The last `replayWindowMs` (10 minutes) of events are
@@ -32,10 +37,11 @@ export const LIVE_EVENT_TYPES = [
 ] as const;
 export type LiveEventType = (typeof LIVE_EVENT_TYPES)[number];
 
-/** Who an event is for: one person, the staff of a department, or whoever watches a pair. */
+/** Who an event is for: one person, the staff of a department, who may decide its approvals, or whoever watches a pair. */
 export type Audience =
   | { readonly kind: 'user'; readonly userId: string }
   | { readonly kind: 'department'; readonly department: Department }
+  | { readonly kind: 'approvers'; readonly department: Department }
   | { readonly kind: 'candles'; readonly watch: string };
 
 export interface LiveEvent {
@@ -44,9 +50,12 @@ export interface LiveEvent {
   readonly at: number;
   readonly type: LiveEventType;
   readonly data: Record<string, unknown>;
-  readonly audience: Audience;
+  /** Everyone in any of these gets it, once. */
+  readonly audiences: readonly Audience[];
   /** Approvals: only staff receive them, whatever the address. */
   readonly staffOnly: boolean;
+  /** Not this person (who asked for an approval is not asked to decide it). */
+  readonly exceptUserId: string | undefined;
 }
 
 /** A pair to watch: `binance:BTC/USDT:5m` (see watchKey). */
@@ -58,6 +67,8 @@ export interface Subscriber {
   readonly userId: string;
   readonly staff: boolean;
   readonly department: Department | null;
+  /** The departments whose approvals this person may decide (tools' mayDecide): none for a trader. */
+  readonly approverOf: readonly Department[];
   readonly watches: readonly Watch[];
   /** Writes one event to the client (the hub does not wait for it). */
   send(event: LiveEvent): void;
@@ -132,6 +143,8 @@ export class LiveEvents {
   #stopListening: (() => void) | undefined;
   #cursorMs = 0;
   #seen = new Map<string, number>();
+  #approvalCursorMs = 0;
+  #approvalsSeen = new Map<string, number>();
   #polling: Promise<void> | undefined;
   #pollAgain = false;
   #pollTimer: ClockTimer | undefined;
@@ -190,9 +203,12 @@ export class LiveEvents {
         this.#unknownThrough = base;
         this.#ring = [];
         this.#seen.clear();
+        this.#approvalsSeen.clear();
         this.#cursorMs = (await outboxClock(this.#db)).getTime();
+        this.#approvalCursorMs = this.#cursorMs;
         // What was queued before the start is not news: the rows the lookback will read again are marked seen.
         await this.#readOutbox(this.#cursorMs);
+        await this.#readApprovals(this.#approvalCursorMs);
         if (this.#wakeOnQueue) this.#stopListening = onNotificationQueued(() => this.wake());
         this.#schedulePoll(this.#pollIntervalMs);
         this.#scheduleHeartbeat();
@@ -261,16 +277,38 @@ export class LiveEvents {
   }
 
   /** Publishes an event to its audience now (the readers call this; so may tests and benchmarks of the hub itself). */
-  publish(type: LiveEventType, data: Record<string, unknown>, audience: Audience, staffOnly = false): LiveEvent {
-    const event: LiveEvent = { id: this.#nextId++, at: this.#clock.now(), type, data, audience, staffOnly };
+  publish(
+    type: LiveEventType,
+    data: Record<string, unknown>,
+    audience: Audience | readonly Audience[],
+    options: { staffOnly?: boolean; exceptUserId?: string | undefined } = {},
+  ): LiveEvent {
+    const audiences = Array.isArray(audience) ? (audience as readonly Audience[]) : [audience as Audience];
+    const event: LiveEvent = {
+      id: this.#nextId++,
+      at: this.#clock.now(),
+      type,
+      data,
+      audiences,
+      staffOnly: options.staffOnly ?? false,
+      exceptUserId: options.exceptUserId,
+    };
     this.#ring.push(event);
     this.#prune();
-    const targets = this.#byAudience.get(audienceKey(audience));
-    if (targets)
-      for (const subscriber of targets) {
-        if (staffOnly && !subscriber.staff) continue;
+    const sent = audiences.length > 1 ? new Set<Subscriber>() : undefined;
+    for (const target of audiences) {
+      const subscribers = this.#byAudience.get(audienceKey(target));
+      if (!subscribers) continue;
+      for (const subscriber of subscribers) {
+        if (event.staffOnly && !subscriber.staff) continue;
+        if (subscriber.userId === event.exceptUserId) continue;
+        if (sent) {
+          if (sent.has(subscriber)) continue;
+          sent.add(subscriber);
+        }
         subscriber.send(event);
       }
+    }
     return event;
   }
 
@@ -310,6 +348,11 @@ export class LiveEvents {
           await this.#readOutbox();
         } catch (error) {
           this.#onError(error, 'reading the notification outbox');
+        }
+        try {
+          await this.#readApprovals();
+        } catch (error) {
+          this.#onError(error, 'reading the approvals');
         }
       } while (this.#pollAgain && !this.#stopped);
     })();
@@ -373,11 +416,70 @@ export class LiveEvents {
         return;
       case 'approval_requested':
       case 'approval_decided':
-        this.publish(row.type, p, audience, true);
+        // Telegram's copies of what the approvals say (cards for the deciders it reaches): read from the approvals instead.
         return;
       default:
         this.publish('notification', { type: row.type, payload: p }, audience);
     }
+  }
+
+  // --- the approvals -----------------------------------------------------------------------
+
+  /** Publishes the approvals' changes not seen yet; `before`: only marks those up to then as seen (the start). */
+  async #readApprovals(before?: number): Promise<void> {
+    const limit = 500;
+    let after = this.#approvalCursorMs - this.#lookbackMs;
+    for (;;) {
+      const changes = await approvalsChangedAfter(this.#db, new Date(after), limit);
+      for (const change of changes) {
+        const changedMs = change.changedAt.getTime();
+        const key = `${change.id}:${change.status}`;
+        if (before !== undefined) {
+          if (changedMs <= before) this.#approvalsSeen.set(key, changedMs);
+          continue;
+        }
+        if (changedMs > this.#approvalCursorMs) this.#approvalCursorMs = changedMs;
+        if (this.#approvalsSeen.has(key)) continue;
+        this.#approvalsSeen.set(key, changedMs);
+        this.#publishApproval(change);
+      }
+      if (changes.length < limit) break;
+      after = changes[changes.length - 1]!.changedAt.getTime();
+    }
+    const forgetBefore = this.#approvalCursorMs - this.#lookbackMs - 1_000;
+    for (const [key, changedMs] of this.#approvalsSeen) if (changedMs < forgetBefore) this.#approvalsSeen.delete(key);
+  }
+
+  #publishApproval(change: ApprovalChange): void {
+    const approvers: Audience = { kind: 'approvers', department: change.approverDepartment };
+    if (change.status === 'pending') {
+      this.publish(
+        'approval_requested',
+        {
+          approvalId: change.id,
+          tool: change.tool,
+          summary: change.summary,
+          approverDepartment: change.approverDepartment,
+          ...(change.requestedBy ? { requestedBy: change.requestedBy } : {}),
+          expiresAt: change.expiresAt.toISOString(),
+        },
+        approvers,
+        { staffOnly: true, exceptUserId: change.requestedByUserId ?? undefined },
+      );
+      return;
+    }
+    this.publish(
+      'approval_decided',
+      {
+        approvalId: change.id,
+        summary: change.summary,
+        decision: change.status,
+        ...(change.decidedBy ? { decidedBy: change.decidedBy } : {}),
+        ...(change.decisionNote ? { note: change.decisionNote } : {}),
+      },
+      change.requestedByUserId ? [approvers, { kind: 'user', userId: change.requestedByUserId }] : approvers,
+      { staffOnly: true },
+    );
   }
 
   // --- candles of watched pairs ------------------------------------------------------------
@@ -485,13 +587,15 @@ export class LiveEvents {
     return [
       audienceKey({ kind: 'user', userId: subscriber.userId }),
       ...(subscriber.staff && subscriber.department ? [audienceKey({ kind: 'department', department: subscriber.department })] : []),
+      ...subscriber.approverOf.map((department) => audienceKey({ kind: 'approvers', department })),
       ...subscriber.watches.map((watch) => audienceKey({ kind: 'candles', watch: watchKey(watch) })),
     ];
   }
 
   #reaches(event: LiveEvent, subscriber: Subscriber, keys: ReadonlySet<string>): boolean {
     if (event.staffOnly && !subscriber.staff) return false;
-    return keys.has(audienceKey(event.audience));
+    if (subscriber.userId === event.exceptUserId) return false;
+    return event.audiences.some((audience) => keys.has(audienceKey(audience)));
   }
 }
 
@@ -501,6 +605,8 @@ function audienceKey(audience: Audience): string {
       return `user:${audience.userId}`;
     case 'department':
       return `department:${audience.department}`;
+    case 'approvers':
+      return `approvers:${audience.department}`;
     case 'candles':
       return `candles:${audience.watch}`;
   }

@@ -2,11 +2,14 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setPassword } from '../../accounts/index.ts';
+import { BillingService } from '../../billing/index.ts';
 import { ManualClock } from '../../clock/index.ts';
-import { bots, staff, users, type Database } from '../../db/index.ts';
+import { bots, staff, users, type Database, type Department } from '../../db/index.ts';
 import { enqueueNotification } from '../../notifications/index.ts';
 import { startHttpServer, type RunningHttpServer } from '../../server/http.ts';
 import { LiveEvents } from '../../server/api/live-events.ts';
+import { TOOLS, actorForEmail, decideApproval, requestApproval } from '../../tools/index.ts';
 import { cachedCandlesAfter, loadCandleFile, notifyBotEvent, upsertCandles } from '../../trading/index.ts';
 import { apiFixture, type ApiFixture } from '../support/api.ts';
 import { testDrivers } from '../support/databases.ts';
@@ -29,7 +32,8 @@ describe.each(testDrivers)('GET /api/v1/events on %s', (driver) => {
   let api: ApiFixture;
   let server: RunningHttpServer;
   let db: Database;
-  let ceo: Person & { department: string };
+  let ceo: Person & { department: string; email: string };
+  let member: Person & { department: Department };
   let traderA: Person & { botId: string };
   let traderB: Person & { botId: string };
   const clients: SseClient[] = [];
@@ -78,7 +82,16 @@ describe.each(testDrivers)('GET /api/v1/events on %s', (driver) => {
     };
     const ceoPerson = await person(ceoSignIn!.email, ceoSignIn!.password);
     const [ceoStaff] = await db.select({ department: staff.department }).from(staff).where(eq(staff.userId, ceoPerson.userId));
-    ceo = { ...ceoPerson, department: ceoStaff!.department };
+    ceo = { ...ceoPerson, department: ceoStaff!.department, email: ceoSignIn!.email };
+    // A staff member who decides nothing (role member): signs in with a password set here.
+    const [memberRow] = await db
+      .select({ email: users.email, userId: users.id, department: staff.department })
+      .from(staff)
+      .innerJoin(users, eq(users.id, staff.userId))
+      .where(sql`${staff.role} = 'member' and ${staff.department} = 'finance' and ${users.status} = 'active'`)
+      .limit(1);
+    await setPassword(db, memberRow!.userId, 'finance-member-2026');
+    member = { ...(await person(memberRow!.email, 'finance-member-2026')), department: memberRow!.department };
     traderA = await withBot(await person(a!.email, a!.password));
     traderB = await withBot(await person(b!.email, b!.password));
     expect(traderA.tenantId).not.toBe(traderB.tenantId);
@@ -282,25 +295,72 @@ describe.each(testDrivers)('GET /api/v1/events on %s', (driver) => {
     await b.close();
   });
 
-  it('sends approvals only to staff, and a department’s notices to its staff', async () => {
+  it('sends an approval to the staff who may decide it, and its decision to them and to who asked; never to a trader', async () => {
     const boss = await connect(ceo);
+    const asker = await connect(member);
     const a = await connect(traderA);
-    const approvalId = crypto.randomUUID();
-    const approval = { approvalId, tool: 'start_bot', summary: 'Start the live bot "Scalper"', expiresAt: '2026-12-03T00:00:00.000Z' };
-    await enqueueNotification(db, { tenantId: ceo.tenantId, to: { userId: ceo.userId }, type: 'approval_requested', payload: approval });
-    // Addressed to a trader by mistake: a trader never receives an approval.
+    // Telegram's copies in the outbox (a card for a linked decider, even one addressed to a trader by mistake) are not the source: skipped.
+    const card = {
+      approvalId: crypto.randomUUID(),
+      tool: 'refund_payment',
+      summary: 'A Telegram card',
+      expiresAt: '2026-12-03T00:00:00.000Z',
+    };
+    await enqueueNotification(db, { tenantId: ceo.tenantId, to: { userId: ceo.userId }, type: 'approval_requested', payload: card });
     await enqueueNotification(db, {
       tenantId: traderA.tenantId,
       to: { userId: traderA.userId },
       type: 'approval_requested',
-      payload: approval,
+      payload: card,
     });
-    await enqueueNotification(db, {
-      tenantId: ceo.tenantId,
-      to: { userId: ceo.userId },
-      type: 'approval_decided',
-      payload: { approvalId, summary: approval.summary, decision: 'approved', decidedBy: 'Security head' },
+    // What a finance member asks for: the finance head, the CEO or an admin decides it.
+    const expiresAt = new Date(Date.now() + 86_400_000);
+    const approvalId = await requestApproval(db, {
+      tenantId: traderA.tenantId,
+      requestedByUserId: member.userId,
+      agent: 'finance',
+      tool: 'refund_payment',
+      args: { invoiceId: 'in_test' },
+      summary: 'Refund invoice in_test (R$ 49,00)',
+      approverDepartment: 'finance',
+      expiresAt,
     });
+    await until(() => boss.data('approval_requested').length === 1, 'the CEO was asked');
+    expect(boss.data('approval_requested')).toEqual([
+      {
+        approvalId,
+        tool: 'refund_payment',
+        summary: 'Refund invoice in_test (R$ 49,00)',
+        approverDepartment: 'finance',
+        requestedBy: expect.any(String),
+        expiresAt: expiresAt.toISOString(),
+      },
+    ]);
+    const decider = await actorForEmail(db, ceo.email);
+    const decided = await decideApproval(
+      TOOLS,
+      { db, billing: new BillingService(db, undefined), now: () => new Date() },
+      decider!,
+      approvalId,
+      'reject',
+      'not this month',
+    );
+    expect(decided).toMatchObject({ decided: true, status: 'rejected' });
+    await until(
+      () => boss.data('approval_decided').length === 1 && asker.data('approval_decided').length === 1,
+      'both told of the decision',
+    );
+    const decision = {
+      approvalId,
+      summary: 'Refund invoice in_test (R$ 49,00)',
+      decision: 'rejected',
+      decidedBy: expect.any(String),
+      note: 'not this month',
+    };
+    expect(boss.data('approval_decided')).toEqual([decision]);
+    expect(asker.data('approval_decided')).toEqual([decision]);
+    // Who asked is not asked to decide it; a trader hears of no approval at all.
+    expect(asker.data('approval_requested')).toEqual([]);
     await enqueueNotification(db, {
       tenantId: ceo.tenantId,
       to: { department: ceo.department as never },
@@ -308,12 +368,13 @@ describe.each(testDrivers)('GET /api/v1/events on %s', (driver) => {
       payload: { text: 'For the department' },
     });
     const sentinel = await trade(traderA);
-    await until(() => boss.data('notification').length === 1 && amounts(a).includes(sentinel), 'the staff events and the sentinel');
-    expect(boss.data('approval_requested')).toEqual([approval]);
-    expect(boss.data('approval_decided')).toEqual([expect.objectContaining({ approvalId, decision: 'approved' })]);
+    await until(() => boss.data('notification').length === 1 && amounts(a).includes(sentinel), 'the department notice and the sentinel');
     expect(boss.data('notification')).toEqual([{ type: 'message', payload: { text: 'For the department' } }]);
+    expect(boss.data('approval_requested')).toHaveLength(1);
+    expect(asker.data('notification')).toEqual([]);
     expect(a.events.map((e) => e.event)).toEqual(['trade']);
     await boss.close();
+    await asker.close();
     await a.close();
   });
 
