@@ -37,6 +37,9 @@ export function durationText(seconds: number | null, locale: Locale): string {
 export function exitReasonWord(reason: string | null, locale: Locale): string {
   const words: Record<string, [string, string]> = {
     signal: ['sinal da estratégia', 'strategy signal'],
+    exit_signal: ['sinal da estratégia', 'strategy signal'],
+    roi: ['ROI atingido', 'ROI reached'],
+    trailing_stop_loss: ['stop móvel', 'trailing stop'],
     stop_loss: ['stop loss', 'stop loss'],
     take_profit: ['take profit', 'take profit'],
     forced: ['saída forçada', 'forced exit'],

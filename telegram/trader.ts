@@ -7,6 +7,7 @@ import { escapeMarkdown as md } from './markdown.ts';
 import type { InlineKeyboard } from './send.ts';
 import { callTool, failureSentence, type ToolCall, type UpdateContext } from './update-context.ts';
 import { t } from './texts.ts';
+import { durationText } from './trader-reports.ts';
 import { botStateText, countOf, intlLocale, readerError, statusWord, venueOf, venueWord, type Locale } from '../i18n/index.ts';
 
 // A trader's commands (freqtrade's, where they exist). Every figure comes from a tool called
@@ -31,6 +32,8 @@ type Position = {
   entryPriceQuote: string;
   stopLossQuote: string | null;
   takeProfitQuote: string | null;
+  openedAt: string;
+  priceQuote: number | null;
 };
 
 const numberFormat = (locale: Locale, digits: number) =>
@@ -165,7 +168,7 @@ export async function botsCommand(ctx: UpdateContext): Promise<void> {
 
 export async function statusCommand(ctx: UpdateContext): Promise<void> {
   const { locale } = ctx;
-  const call = await callTool<{ positions: Position[] }>(ctx, 'open_positions', {});
+  const call = await ctx.typing(() => callTool<{ positions: Position[] }>(ctx, 'open_positions', { withPrices: true }));
   if (!call.ok) return void (await failed(ctx, call));
   const positions = call.result.positions;
   const list = (await listBots(ctx)) ?? [];
@@ -178,7 +181,16 @@ export async function statusCommand(ctx: UpdateContext): Promise<void> {
     const index = list.findIndex((b) => b.id === p.botId);
     const bot = list[index];
     const label = bot ? `${t(locale, 'robô', 'bot')} ${index + 1} \`${shortId(bot.id)}\` ${md(bot.name)}` : `\`${shortId(p.botId)}\``;
-    return `• **${md(p.symbol)}** — ${label}\n  ${amount(p.amountBase, locale)} @ ${price(p.entryPriceQuote, locale)} · SL ${price(p.stopLossQuote, locale)} · TP ${price(p.takeProfitQuote, locale)}`;
+    const entry = Number(p.entryPriceQuote);
+    const ref = p.priceQuote ?? entry;
+    const from = (level: string | null) =>
+      level === null || !(ref > 0) ? '' : ` (${pct(((Number(level) - ref) / ref) * 100, locale, true)})`;
+    const now =
+      p.priceQuote === null
+        ? t(locale, 'preço atual indisponível', 'current price unavailable')
+        : `${t(locale, 'agora', 'now')} ${price(String(p.priceQuote), locale)} (${pct(entry > 0 ? ((p.priceQuote - entry) / entry) * 100 : null, locale, true)})`;
+    const held = durationText((ctx.tools.now().getTime() - Date.parse(p.openedAt)) / 1000, locale);
+    return `• **${md(p.symbol)}** — ${label}\n  ${amount(p.amountBase, locale)} @ ${price(p.entryPriceQuote, locale)} · ${now} · ${t(locale, 'há', 'for')} ${held}\n  SL ${price(p.stopLossQuote, locale)}${from(p.stopLossQuote)} · TP ${price(p.takeProfitQuote, locale)}${from(p.takeProfitQuote)}`;
   });
   await ctx.reply(
     [
@@ -210,6 +222,7 @@ export async function profitCommand(ctx: UpdateContext, args: readonly string[])
   );
   if (!call.ok) return void (await failed(ctx, call));
   const r = call.result;
+  const extra = await profitDetails(ctx, r.days, r.profitQuote);
   await ctx.reply(
     [
       r.days === 1
@@ -221,8 +234,52 @@ export async function profitCommand(ctx: UpdateContext, args: readonly string[])
         `Closed trades: ${r.closedTrades} (${countOf(r.wins, 'winningTrade', locale)}, ${pct(r.winRatePct, locale)})`,
       ),
       t(locale, `Resultado: ${quote(r.profitQuote, locale, true)} USDT`, `Result: ${quote(r.profitQuote, locale, true)} USDT`),
+      ...extra,
     ].join('\n'),
   );
+}
+
+/** /profit's freqtrade figures: ROI on the bots' stake, profit factor, best pair, drawdown, average duration (trade_stats, bots_overview). */
+async function profitDetails(ctx: UpdateContext, days: number, profitQuote: number): Promise<string[]> {
+  const { locale } = ctx;
+  const stats = await callTool<{
+    closedTrades: number;
+    profitFactor: number | null;
+    bestPair: { symbol: string; profitQuote: string } | null;
+    maxDrawdownQuote: string;
+    avgSeconds: number | null;
+  }>(ctx, 'trade_stats', { days });
+  if (!stats.ok || stats.result.closedTrades === 0) return [];
+  const s = stats.result;
+  const bots = await callTool<{ bots: Bot[] }>(ctx, 'bots_overview', {});
+  const stake = bots.ok ? bots.result.bots.reduce((sum, b) => sum + Number(b.stakeQuote), 0) : 0;
+  const lines: string[] = [];
+  if (stake > 0)
+    lines.push(
+      t(
+        locale,
+        `ROI sobre o capital dos robôs (${quote(stake, locale)} USDT): ${pct((profitQuote / stake) * 100, locale, true)}`,
+        `ROI on the bots' stake (${quote(stake, locale)} USDT): ${pct((profitQuote / stake) * 100, locale, true)}`,
+      ),
+    );
+  if (s.profitFactor !== null)
+    lines.push(t(locale, `Fator de lucro: ${quote(s.profitFactor, locale)}`, `Profit factor: ${quote(s.profitFactor, locale)}`));
+  if (s.bestPair)
+    lines.push(
+      t(
+        locale,
+        `Melhor par: ${md(s.bestPair.symbol)} ${quote(s.bestPair.profitQuote, locale, true)} USDT`,
+        `Best pair: ${md(s.bestPair.symbol)} ${quote(s.bestPair.profitQuote, locale, true)} USDT`,
+      ),
+    );
+  lines.push(
+    t(
+      locale,
+      `Drawdown máximo: ${quote(s.maxDrawdownQuote, locale)} USDT · duração média ${durationText(s.avgSeconds, locale)}`,
+      `Max drawdown: ${quote(s.maxDrawdownQuote, locale)} USDT · average duration ${durationText(s.avgSeconds, locale)}`,
+    ),
+  );
+  return lines;
 }
 
 export async function periodCommand(ctx: UpdateContext, command: 'daily' | 'weekly' | 'monthly', args: readonly string[]): Promise<void> {
@@ -274,7 +331,34 @@ export async function balanceCommand(ctx: UpdateContext): Promise<void> {
       : `${t(locale, 'indisponível', 'unavailable')}: ${md(balanceNote(ctx, b.note))}`;
     return `${i + 1}. \`${shortId(b.botId)}\` ${md(b.name)} (${venueWord(venueOf(b.mode, ctx.tradingMode), locale)}): ${assets}`;
   });
-  await ctx.reply([t(locale, '💼 **Carteira por robô**', '💼 **Wallet per bot**'), ...lines].join('\n'));
+  // Totals per asset over the wallets that could be read (exact: summed as decimals, not floats).
+  const totals = new Map<string, bigint>();
+  const SCALE = 10n ** 8n;
+  for (const b of call.result.bots)
+    for (const [asset, value] of Object.entries(b.assets ?? {}))
+      totals.set(asset, (totals.get(asset) ?? 0n) + BigInt(Math.round(Number(value) * 1e8)));
+  const total = [...totals]
+    .filter(([, units]) => units !== 0n)
+    .map(
+      ([asset, units]) =>
+        `${amount(`${units < 0n ? '-' : ''}${(units < 0n ? -units : units) / SCALE}.${String((units < 0n ? -units : units) % SCALE).padStart(8, '0')}`, locale)} ${md(asset)}`,
+    );
+  const unread = call.result.bots.filter((b) => b.assets === null).length;
+  await ctx.reply(
+    [
+      t(locale, '💼 **Carteira por robô**', '💼 **Wallet per bot**'),
+      ...lines,
+      ...(total.length > 0
+        ? [
+            t(
+              locale,
+              `**Total:** ${total.join(' · ')}${unread > 0 ? ` (sem ${countOf(unread, 'bot', locale)} que não ${unread === 1 ? 'respondeu' : 'responderam'})` : ''}`,
+              `**Total:** ${total.join(' · ')}${unread > 0 ? ` (without ${countOf(unread, 'bot', locale)} that did not answer)` : ''}`,
+            ),
+          ]
+        : []),
+    ].join('\n'),
+  );
 }
 
 /** Why a wallet could not be read, for its owner (the exchange's own words are logged). */

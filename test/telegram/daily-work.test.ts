@@ -505,6 +505,41 @@ describe('daily work in the chat', () => {
       });
     }
 
+    it('/status shows duration and SL/TP distances (the price said unavailable when the exchange is down); /profit ROI, profit factor, best pair, drawdown; /balance a total', async () => {
+      const { chat, tenantId } = traders.en;
+      const status = (await ask(chat, '/status')).join('\n');
+      expect(status).toMatch(/@ [\d,.]+ · current price unavailable · for \d+ (min|h|d)/);
+      expect(status).toMatch(/SL [\d,.]+ \([+-][\d.]+ %\) · TP [\d,.]+ \([+-][\d.]+ %\)/);
+      expect(status).not.toMatch(TECHNICAL);
+      const profit = (await ask(chat, '/profit')).join('\n');
+      expect(profit).toMatch(/ROI on the bots' stake \([\d,.]+ USDT\): [+-]?[\d.]+ %/);
+      expect(profit).toMatch(/Profit factor: [\d.]+/);
+      // The drawdown is the deepest fall of the cumulative closed profit from its peak (from 0), over the same 365 days.
+      const closed = await queryRows<{ p: string }>(
+        database,
+        sql`select profit_quote::text as p from trades where tenant_id = ${tenantId} and status = 'closed'
+              and closed_at >= now() - interval '365 days' order by closed_at, id`,
+      );
+      let cum = 0;
+      let peak = 0;
+      let deepest = 0;
+      for (const row of closed) {
+        cum += Number(row.p);
+        peak = Math.max(peak, cum);
+        deepest = Math.max(deepest, peak - cum);
+      }
+      const shown = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(deepest);
+      expect(profit).toContain(`Max drawdown: ${shown} USDT · average duration `);
+      const [best] = await queryRows<{ symbol: string }>(
+        database,
+        sql`select symbol from trades where tenant_id = ${tenantId} and status = 'closed' and closed_at >= now() - interval '365 days'
+            group by symbol order by sum(profit_quote) desc limit 1`,
+      );
+      expect(profit).toContain(`Best pair: ${best!.symbol} `);
+      const balance = (await ask(chat, '/balance')).join('\n');
+      expect(balance).toMatch(/Total: [\d,.]+ USDT/);
+    });
+
     it("/notifications sets a kind by words and everything by button, stored as the person's preferences", async () => {
       const { chat, userId } = traders['pt-BR'];
       const [shown] = await ask(chat, '/notifications trades silent');

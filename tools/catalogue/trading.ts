@@ -138,6 +138,72 @@ async function findBot(ctx: ToolContext, botId: string, email: string | undefine
   return { bot, scope: tenantScope(bot.tenantId) };
 }
 
+/**
+ * A backtest of `days` of recent candles, stored in the scope's account (run_backtest's and the
+ * trader's assistant's backtest_draft): within the plan's daily quota, what the cache lacks is
+ * downloaded first when the context has an exchange; without one, the newest cached stretch.
+ */
+export async function backtestRecentCandles(
+  ctx: ToolContext,
+  scope: TenantScope,
+  input: {
+    strategy: string;
+    symbol: string;
+    timeframe: '5m' | '15m' | '1h' | '4h' | '1d';
+    days: number;
+    parameters: Record<string, number>;
+  },
+): Promise<{ result: ReturnType<typeof runBacktest>; series: CandleSeries; backtestId: string }> {
+  const quota = await checkBacktestQuota(ctx.db, scope, ctx.now());
+  if (!quota.allowed) throw new ToolRefusal('forbidden', quota.reason);
+  const key = { exchange: 'binance', symbol: input.symbol, timeframe: input.timeframe };
+  const now = ctx.now();
+  // Only a backtest within the plan's daily quota (checked above) downloads: what the cache lacks
+  // of the range, at most MAX_ON_DEMAND_CANDLES bars, is fetched from the exchange first.
+  const request = { ...key, from: new Date(now.getTime() - input.days * 86_400_000), to: now, now, maxCandles: MAX_ON_DEMAND_CANDLES };
+  let series: CandleSeries;
+  let downloaded = ctx.marketData !== undefined;
+  try {
+    // One retry: a person waits for this answer, and the cache answers if the exchange does not.
+    series = (
+      await ensureCandles(ctx.db, { ...request, source: ctx.marketData, download: { retry: { attempts: 2, initialDelayMs: 250 } } })
+    ).series;
+  } catch (error) {
+    if (!(error instanceof MarketDataUnavailableError)) throw error;
+    // The exchange is down or not used: the backtest runs on what is cached (it says how many candles it used).
+    downloaded = false;
+    series = (await ensureCandles(ctx.db, request)).series;
+  }
+  if (series.length === 0 && !downloaded) {
+    // No exchange at hand: use the newest cached stretch of the same length.
+    const all = await loadCachedCandles(ctx.db, key);
+    const bars = Math.ceil((input.days * 86_400_000) / timeframeToMs(input.timeframe));
+    series = sliceCandles(all, all.length - bars);
+  }
+  const strategy = getStrategy(input.strategy);
+  let parameters: Record<string, number>;
+  try {
+    parameters = parseStrategyParameters(strategy, input.parameters);
+  } catch (error) {
+    throw new ToolRefusal('forbidden', (error as Error).message);
+  }
+  if (series.length <= strategy.warmupBars(parameters))
+    throw new ToolRefusal('not_found', `Not enough ${input.timeframe} candles of ${input.symbol} to backtest (have ${series.length}).`);
+  const started = performance.now();
+  const result = runBacktest(series, strategy, parameters);
+  const backtestId = await saveBacktest(ctx.db, scope, {
+    symbol: input.symbol,
+    timeframe: input.timeframe,
+    feeRate: 0.001,
+    result,
+    elapsedMs: performance.now() - started,
+    rangeStart: new Date(series.time[0]!),
+    rangeEnd: new Date(series.time[series.length - 1]!),
+    ...(ctx.actor.kind === 'system' ? {} : { requestedByUserId: ctx.actor.userId }),
+  });
+  return { result, series, backtestId };
+}
+
 /** A write tool that starts or stops one of the scoped trader's bots. */
 function botControlTool<N extends 'start_bot' | 'stop_bot'>(name: N, description: string, access: ToolAccess, action: typeof startBot) {
   return defineTool({
@@ -279,7 +345,10 @@ export const tradingTools = [
     domain: 'trading',
     effect: 'read',
     access: { departments: ['security', 'support'], traders: true },
-    input: z.strictObject({ email: traderEmail }),
+    input: z.strictObject({
+      email: traderEmail,
+      withPrices: z.boolean().default(false).describe("also each position's current price from its bot's exchange (slower)"),
+    }),
     output: z.object({
       positions: z.array(
         z.object({
@@ -289,12 +358,44 @@ export const tradingTools = [
           entryPriceQuote: z.string(),
           stopLossQuote: z.string().nullable(),
           takeProfitQuote: z.string().nullable(),
+          openedAt: z.string(),
+          /** The last price on the bot's exchange (withPrices); null when not asked or the exchange did not answer. */
+          priceQuote: z.number().nullable(),
         }),
       ),
     }),
     async execute(ctx, input) {
       const scope = await traderScope(ctx, input.email);
       const rows = await selectScoped(ctx.db, scope, positions);
+      const prices = new Map<string, number | null>();
+      if (input.withPrices && ctx.trading && rows.length > 0) {
+        const owners = await selectScoped(ctx.db, scope, bots, {
+          where: inArray(
+            bots.id,
+            rows.map((p) => p.botId),
+          ),
+        });
+        const byId = new Map(owners.map((b) => [b.id, b]));
+        // Each bot's exchange asked at once, 3 s at most: a person waits for this answer.
+        await Promise.all(
+          rows.map(async (p) => {
+            const bot = byId.get(p.botId);
+            let price: number | null = null;
+            try {
+              if (bot) {
+                const exchange = await ctx.trading!.exchangeFor(bot);
+                price = await Promise.race([
+                  exchange.lastPrice(p.symbol),
+                  new Promise<never>((_r, reject) => setTimeout(() => reject(new Error('timed out')), 3_000).unref()),
+                ]);
+              }
+            } catch {
+              price = null; // the exchange did not answer: the position is shown without its price
+            }
+            prices.set(p.id, Number.isFinite(price) ? price : null);
+          }),
+        );
+      }
       return {
         positions: rows.map((p) => ({
           botId: p.botId,
@@ -303,6 +404,8 @@ export const tradingTools = [
           entryPriceQuote: p.averageEntryPriceQuote,
           stopLossQuote: p.stopLossPriceQuote,
           takeProfitQuote: p.takeProfitPriceQuote,
+          openedAt: p.openedAt.toISOString(),
+          priceQuote: prices.get(p.id) ?? null,
         })),
       };
     },
@@ -389,53 +492,7 @@ export const tradingTools = [
     }),
     async execute(ctx, input) {
       const scope = await traderScope(ctx, input.email);
-      const quota = await checkBacktestQuota(ctx.db, scope, ctx.now());
-      if (!quota.allowed) throw new ToolRefusal('forbidden', quota.reason);
-      const key = { exchange: 'binance', symbol: input.symbol, timeframe: input.timeframe };
-      const now = ctx.now();
-      // Only a backtest within the plan's daily quota (checked above) downloads: what the cache lacks
-      // of the range, at most MAX_ON_DEMAND_CANDLES bars, is fetched from the exchange first.
-      const request = { ...key, from: new Date(now.getTime() - input.days * 86_400_000), to: now, now, maxCandles: MAX_ON_DEMAND_CANDLES };
-      let series: CandleSeries;
-      let downloaded = ctx.marketData !== undefined;
-      try {
-        // One retry: a person waits for this answer, and the cache answers if the exchange does not.
-        series = (
-          await ensureCandles(ctx.db, { ...request, source: ctx.marketData, download: { retry: { attempts: 2, initialDelayMs: 250 } } })
-        ).series;
-      } catch (error) {
-        if (!(error instanceof MarketDataUnavailableError)) throw error;
-        // The exchange is down or not used: the backtest runs on what is cached (it says how many candles it used).
-        downloaded = false;
-        series = (await ensureCandles(ctx.db, request)).series;
-      }
-      if (series.length === 0 && !downloaded) {
-        // No exchange at hand: use the newest cached stretch of the same length.
-        const all = await loadCachedCandles(ctx.db, key);
-        const bars = Math.ceil((input.days * 86_400_000) / timeframeToMs(input.timeframe));
-        series = sliceCandles(all, all.length - bars);
-      }
-      const strategy = getStrategy(input.strategy);
-      let parameters: Record<string, number>;
-      try {
-        parameters = parseStrategyParameters(strategy, input.parameters ?? {});
-      } catch (error) {
-        throw new ToolRefusal('forbidden', (error as Error).message);
-      }
-      if (series.length <= strategy.warmupBars(parameters))
-        throw new ToolRefusal('not_found', `Not enough ${input.timeframe} candles of ${input.symbol} to backtest (have ${series.length}).`);
-      const started = performance.now();
-      const result = runBacktest(series, strategy, parameters);
-      const backtestId = await saveBacktest(ctx.db, scope, {
-        symbol: input.symbol,
-        timeframe: input.timeframe,
-        feeRate: 0.001,
-        result,
-        elapsedMs: performance.now() - started,
-        rangeStart: new Date(series.time[0]!),
-        rangeEnd: new Date(series.time[series.length - 1]!),
-        ...(ctx.actor.kind === 'system' ? {} : { requestedByUserId: ctx.actor.userId }),
-      });
+      const { result, backtestId } = await backtestRecentCandles(ctx, scope, { ...input, parameters: input.parameters ?? {} });
       const round = (value: number) => Math.round(value * 100) / 100;
       return {
         backtestId,
@@ -1143,6 +1200,9 @@ export const traderReportTools = [
       exitReasons: z.array(z.object({ reason: z.string(), wins: z.number(), losses: z.number() })),
       avgWinSeconds: z.number().nullable(),
       avgLossSeconds: z.number().nullable(),
+      avgSeconds: z.number().nullable(),
+      /** The deepest fall of the cumulative closed profit from its running peak (starting at 0), exact. */
+      maxDrawdownQuote: z.string(),
       /** Gross profit of winners over gross loss of losers (null without losers). */
       profitFactor: z.number().nullable(),
       bestPair: z.object({ symbol: z.string(), profitQuote: z.string() }).nullable(),
@@ -1163,18 +1223,25 @@ export const traderReportTools = [
       );
       const [totals] = await queryRows<{
         n: number;
+        all_s: string | null;
         win_s: string | null;
         loss_s: string | null;
         gross_win: string | null;
         gross_loss: string | null;
       }>(
         ctx.db,
-        sql`select count(*)::int as n,
+        sql`select count(*)::int as n, avg(extract(epoch from t.closed_at - t.opened_at))::text as all_s,
                    avg(extract(epoch from t.closed_at - t.opened_at)) filter (where t.profit_quote > 0)::text as win_s,
                    avg(extract(epoch from t.closed_at - t.opened_at)) filter (where t.profit_quote <= 0)::text as loss_s,
                    sum(t.profit_quote) filter (where t.profit_quote > 0)::text as gross_win,
                    (-sum(t.profit_quote) filter (where t.profit_quote < 0))::text as gross_loss
             from trades t where ${where}`,
+      );
+      const [drawdown] = await queryRows<{ dd: string }>(
+        ctx.db,
+        sql`with c as (select t.closed_at, t.id, sum(t.profit_quote) over (order by t.closed_at, t.id) as cum from trades t where ${where}),
+                 m as (select cum, max(greatest(cum, 0)) over (order by closed_at, id rows unbounded preceding) as peak from c)
+            select coalesce(max(peak - cum), 0)::numeric(38, 8)::text as dd from m`,
       );
       const pairs = await queryRows<{ symbol: string; profit: string }>(
         ctx.db,
@@ -1194,6 +1261,8 @@ export const traderReportTools = [
         exitReasons: reasons.map((r) => ({ reason: r.reason, wins: Number(r.wins), losses: Number(r.losses) })),
         avgWinSeconds: seconds(totals?.win_s),
         avgLossSeconds: seconds(totals?.loss_s),
+        avgSeconds: seconds(totals?.all_s),
+        maxDrawdownQuote: drawdown?.dd ?? '0',
         profitFactor: grossLoss > 0 ? Math.round((grossWin / grossLoss) * 100) / 100 : null,
         bestPair: pairs[0] ? { symbol: pairs[0].symbol, profitQuote: pairs[0].profit } : null,
         worstPair: pairs.length > 1 ? { symbol: pairs.at(-1)!.symbol, profitQuote: pairs.at(-1)!.profit } : null,
