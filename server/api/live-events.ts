@@ -91,6 +91,8 @@ export interface LiveEventsOptions {
    * a worker's event arrives within it; one index range a read, notifications_channel_created_idx).
    */
   readonly pollIntervalMs?: number;
+  /** How often the approvals are read (default 1 s; on the outbox reader's turns). */
+  readonly approvalPollIntervalMs?: number;
   /** How often watched pairs' candle cache is read (default 2 s). */
   readonly candlePollIntervalMs?: number;
   /** A comment line to every client this often, so proxies keep the connection (default 15 s). */
@@ -127,6 +129,8 @@ export class LiveEvents {
   readonly #clock: Clock;
   readonly #pollIntervalMs: number;
   readonly #candlePollIntervalMs: number;
+  readonly #approvalPollIntervalMs: number;
+  #approvalsReadAt = Number.NEGATIVE_INFINITY;
   readonly #heartbeatMs: number;
   readonly #windowMs: number;
   readonly #maxEvents: number;
@@ -162,6 +166,7 @@ export class LiveEvents {
     this.#clock = options.clock ?? systemClock;
     this.#pollIntervalMs = options.pollIntervalMs ?? 100;
     this.#candlePollIntervalMs = options.candlePollIntervalMs ?? 2_000;
+    this.#approvalPollIntervalMs = options.approvalPollIntervalMs ?? 1_000;
     this.#heartbeatMs = options.heartbeatMs ?? 15_000;
     this.#windowMs = options.replayWindowMs ?? 10 * 60_000;
     this.#maxEvents = options.maxEvents ?? 100_000;
@@ -349,11 +354,13 @@ export class LiveEvents {
         } catch (error) {
           this.#onError(error, 'reading the notification outbox');
         }
-        try {
-          await this.#readApprovals();
-        } catch (error) {
-          this.#onError(error, 'reading the approvals');
-        }
+        if (this.#clock.now() - this.#approvalsReadAt >= this.#approvalPollIntervalMs)
+          try {
+            this.#approvalsReadAt = this.#clock.now();
+            await this.#readApprovals();
+          } catch (error) {
+            this.#onError(error, 'reading the approvals');
+          }
       } while (this.#pollAgain && !this.#stopped);
     })();
     await this.#polling;
