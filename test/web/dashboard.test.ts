@@ -1,4 +1,6 @@
 // biome-ignore-all lint/performance/useDomNodeTextContent: Playwright's Locator.innerText() (the text as laid out), not the DOM property
+import fs from 'node:fs';
+import path from 'node:path';
 import { URI } from 'otpauth';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -71,11 +73,11 @@ describe('web dashboard', () => {
     const get = await apiAs(trader);
     bot = (await get<{ bots: ApiBot[] }>('/bots')).bots[0]!;
     const { trades } = await get<{ trades: ApiTrade[] }>(`/bots/${bot.id}/trades?limit=500`);
-    // The chart of a stopped bot ends 20 bars after its last trade and shows 500 bars (web/src/pages/BotPage.tsx).
+    // The chart of a stopped bot ends 20 bars after its last trade and shows 1,000 bars (web/src/pages/BotPage.tsx).
     const barMs = { '1m': 60e3, '5m': 300e3, '15m': 900e3, '1h': 3600e3 }[bot.timeframe]!;
     const last = Math.max(...trades.map((t) => Date.parse(t.closedAt ?? t.openedAt)));
     const to = Math.min(Date.now(), last + 20 * barMs);
-    const from = to - 500 * barMs;
+    const from = to - 1_000 * barMs;
     await server.importReplayedCandles(bot.symbols[0]!, bot.timeframe, from - 200 * barMs, to);
     tradesInWindow = trades.filter(
       (t) => t.symbol === bot.symbols[0] && Date.parse(t.openedAt) >= from && Date.parse(t.openedAt) <= to,
@@ -125,6 +127,19 @@ describe('web dashboard', () => {
     await page.getByRole('button', { name: labels.button }).click();
   }
 
+  it('ships at most 400 KB of gzipped JavaScript, all of it from this server', () => {
+    const assets = path.resolve('web', 'dist', 'assets');
+    const scripts = fs.readdirSync(assets).filter((name) => name.endsWith('.js.gz'));
+    expect(scripts.length).toBeGreaterThan(0);
+    const bytes = scripts.reduce((sum, name) => sum + fs.statSync(path.join(assets, name)).size, 0);
+    expect(bytes).toBeLessThanOrEqual(400 * 1024);
+    // No CDN, no web font: nothing in the page or the bundle names another host.
+    const html = fs.readFileSync(path.resolve('web', 'dist', 'index.html'), 'utf8');
+    expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
+    const css = fs.readdirSync(assets).filter((name) => name.endsWith('.css'));
+    for (const name of css) expect(fs.readFileSync(path.join(assets, name), 'utf8')).not.toMatch(/@import|url\((["']?)https?:/);
+  });
+
   it('a trader signs in and sees their bots', async () => {
     const { context, page } = await newPage();
     await signIn(page, trader);
@@ -149,7 +164,7 @@ describe('web dashboard', () => {
     const chart = page.locator('.price-chart');
     await chart.waitFor();
     await poll(() => chart.getAttribute('data-markers-drawn')).not.toBeNull();
-    expect(Number(await chart.getAttribute('data-candles'))).toBeGreaterThan(400);
+    expect(Number(await chart.getAttribute('data-candles'))).toBeGreaterThan(900);
     // Every trade opened in the window has its buy marker (and its sell when it closed there).
     expect(Number(await chart.getAttribute('data-markers-drawn'))).toBeGreaterThanOrEqual(tradesInWindow);
     // lightweight-charts draws on canvases: they are there and not blank.

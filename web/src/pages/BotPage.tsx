@@ -11,8 +11,8 @@ import { BotActions } from './BotActions.tsx';
 import { TradesTable } from './TradesTable.tsx';
 
 const TIMEFRAME_MS: Record<string, number> = { '1m': 60e3, '5m': 300e3, '15m': 900e3, '1h': 3600e3, '4h': 14400e3, '1d': 86400e3 };
-/** Bars drawn on a bot's chart (the API's default window): about 2 days of 5m, 3 weeks of 1h. */
-const CHART_BARS = 500;
+/** Bars drawn on a bot's chart: about 3.5 days of 5m, 6 weeks of 1h (the API allows 5,000). */
+const CHART_BARS = 1_000;
 
 /**
  * The window of the chart: up to now for a running bot; for a stopped one, ending a few bars
