@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { BundledReplayMarket } from '../../trading/exchange/bundled-replay.ts';
+import { BundledReplayMarket } from '../../trading/index.ts';
 import { runCli, startCli } from './cli.ts';
 import { freePort } from './ports.ts';
 
