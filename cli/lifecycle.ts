@@ -1,3 +1,5 @@
+import { ConfigError } from '../config/index.ts';
+
 /**
  * How a long-running process (`start`, `worker`) is told to stop: SIGINT, SIGTERM, or its
  * launcher going away. A launcher (npm, the Node 22 hand-over in bin/botcriptofy.js, a shell)
@@ -16,4 +18,19 @@ export function stopOnSignals(stop: (reason: string) => void, orphanCheckMs = 1_
     stop('launcher exited');
   }, orphanCheckMs);
   timer.unref();
+}
+
+/**
+ * What listening on a port failed with, for the person running the command: a port already in
+ * use is a setting to change (one line, exit 2, naming the variable), anything else as it came.
+ */
+export function listenFailure(error: NodeJS.ErrnoException, setting: { variable: string; host: string; port: number }): Error {
+  if (error.code !== 'EADDRINUSE') return error;
+  return new ConfigError([
+    {
+      variable: setting.variable,
+      value: String(setting.port),
+      expected: `expected a free port: another program already listens on ${setting.host}:${setting.port}`,
+    },
+  ]);
 }

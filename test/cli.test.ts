@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -51,6 +52,23 @@ describe('botcriptofy CLI: bad input stops with a clear message', () => {
     const onFile = await runCli(['status'], { DATA_DIR: file });
     expect(onFile.code).toBe(2);
     expect(onFile.stderr).toMatch(/DATA_DIR=".*a-file": expected a folder/);
+  });
+
+  it('a port another program listens on is one line naming PORT (exit 2), and the data folder is left unlocked', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as net.AddressInfo).port;
+    try {
+      const dataDir = tempDir();
+      const result = await runCli(['start'], { DATA_DIR: dataDir, PORT: String(port), DEMO_SEED: 'false' });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`PORT="${port}": expected a free port: another program already listens on 127.0.0.1:${port}`);
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+      // Nothing left holding the folder: the next command opens it.
+      expect((await runCli(['status', '--json'], { DATA_DIR: dataDir })).code).toBe(0);
+    } finally {
+      taken.close();
+    }
   });
 
   it("the parser's own errors are usage errors too (exit 2, one line and the help hint); --help and --version exit 0", async () => {

@@ -9,7 +9,7 @@ import { createApp, rateLimitRedis, startHttpServer } from '../../server/index.t
 import { resolveMasterKey } from '../../secrets/index.ts';
 import { createTelegramService } from '../../telegram/index.ts';
 import { openAgents } from '../open-agents.ts';
-import { stopOnSignals } from '../lifecycle.ts';
+import { listenFailure, stopOnSignals } from '../lifecycle.ts';
 import { openRuntime, VERSION } from '../open-runtime.ts';
 import { companyWorker } from '../company-worker.ts';
 import { readDeploymentStatus } from '../../workers/index.ts';
@@ -118,9 +118,7 @@ export async function startCommand(): Promise<void> {
   const server = await startHttpServer(app, config.http).catch(async (error: NodeJS.ErrnoException) => {
     await closeRateRedis();
     await runtime.close();
-    throw error.code === 'EADDRINUSE'
-      ? new Error(`Port ${config.http.port} on ${config.http.host} is already in use; set PORT to a free port.`)
-      : error;
+    throw listenFailure(error, { variable: 'PORT', ...config.http });
   });
   // This process is also a worker: its share of the bot ticks and the schedules (reports,
   // dunning, anomaly scans, workflow recovery). The outbox is delivered by Telegram below.

@@ -2,7 +2,7 @@ import { createMetrics } from '../../observability/index.ts';
 import { createApp, startHttpServer, type RunningHttpServer } from '../../server/index.ts';
 import { createDeliveryJournal, createTelegramDelivery } from '../../telegram/index.ts';
 import { openAgents } from '../open-agents.ts';
-import { stopOnSignals } from '../lifecycle.ts';
+import { listenFailure, stopOnSignals } from '../lifecycle.ts';
 import { openRuntime, VERSION } from '../open-runtime.ts';
 import { companyWorker } from '../company-worker.ts';
 
@@ -40,9 +40,7 @@ export async function workerCommand(): Promise<void> {
       async (error: NodeJS.ErrnoException) => {
         await delivery?.stop({ timeoutMs: 1_000 });
         await runtime.close();
-        throw error.code === 'EADDRINUSE'
-          ? new Error(`Port ${config.metricsPort} on ${config.http.host} is already in use; set METRICS_PORT to a free port.`)
-          : error;
+        throw listenFailure(error, { variable: 'METRICS_PORT', host: config.http.host, port: config.metricsPort! });
       },
     );
     logger.info({ url: `${metricsServer.url}/metrics` }, 'worker metrics served');

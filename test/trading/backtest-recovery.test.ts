@@ -33,7 +33,7 @@ describe.each(testDrivers)('backtests left behind by a stopped process, on %s', 
   const queued = (createdAt: Date) =>
     queueBacktest(
       test.handle.db,
-      { tenantId },
+      db.tenantScope(tenantId),
       {
         strategy: 'rsi',
         parameters: {},
