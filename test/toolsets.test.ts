@@ -29,13 +29,19 @@ describe("each agent's tool set", () => {
     // force exits themselves (Telegram and the API), and get their own Checkout and portal links and backtest their own CSV candles (the API). Operators list, inspect and create bots
     // with `botcriptofy bots` (list_bots, bot_details, create_bot), not through an agent; the API lists a bot's trades and queues and reads backtests, and charts candles; operators read the deployment's status (system_status) through the API's GET /status.
     // Telegram's freqtrade commands read a trader's own trades, pairs, stats and health (recent_trades, pair_performance, trade_stats, trading_health), and everyone sets their own notifications (notification_settings, set_notification_setting).
+    // The trader's assistant's draft tools (issue 22) are traders' only: no staff agent holds them.
     expect(unused.sort()).toEqual([
+      'backtest_draft',
       'backtest_result',
       'billing_portal_link',
       'bot_balances',
       'bot_details',
+      'bot_draft',
+      'change_bot_draft',
       'checkout_link',
       'create_bot',
+      'discard_draft',
+      'draft_bot_from_text',
       'force_exit',
       'list_bot_trades',
       'list_bots',
@@ -48,6 +54,7 @@ describe("each agent's tool set", () => {
       'run_backtest',
       'set_notification_setting',
       'start_bot',
+      'start_draft_on_paper',
       'submit_backtest',
       'submit_backtest_csv',
       'system_status',

@@ -22,6 +22,12 @@ export interface ToolContext {
    * it, so an agent that starts a live bot gets an approval for a person to decide.
    */
   readonly liveTradingConfirmed?: boolean;
+  /**
+   * Set by a door only when the person pressed the button (or passed --confirm) for this very
+   * action: the trader's assistant starts a drafted bot on paper only with it. A model's tool
+   * call never carries it.
+   */
+  readonly personConfirmed?: boolean;
   /** The trading engine, for tools that place orders on a bot's account (force_exit); absent: they say so. */
   readonly trading?: TradingAccess | undefined;
   /** The deployment's own state (workers, queues, feeds), for system_status; absent: it says so. */

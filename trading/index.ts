@@ -32,3 +32,4 @@ export {
   type ChartCandles,
   type ChartIndicator,
 } from './candle-chart.ts';
+export * from './drafts/index.ts';

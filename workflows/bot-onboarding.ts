@@ -13,6 +13,7 @@ import {
   findRecentBacktest,
   getBot,
   getStrategy,
+  MAX_DRAFT_BACKTEST_DRAWDOWN_PCT,
   newestActiveExchangeAccount,
   parseStrategyParameters,
   recordStoppedBotError,
@@ -37,7 +38,7 @@ import { approvalOutcome, resumeDueRuns, runOnce, waitForApprovalSchema, wokenSc
 export const BOT_ONBOARDING = 'bot-onboarding';
 
 /** A backtest losing more than this from a peak fails the review. */
-export const MAX_BACKTEST_DRAWDOWN_PCT = 30;
+export const MAX_BACKTEST_DRAWDOWN_PCT = MAX_DRAFT_BACKTEST_DRAWDOWN_PCT;
 /** A live bot's backtest must not lose more than this over the period. */
 export const MIN_LIVE_BACKTEST_RETURN_PCT = -5;
 

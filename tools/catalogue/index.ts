@@ -1,3 +1,4 @@
+import { assistantTools } from './assistant.ts';
 import { auditTools, companyTools } from './audit-company.ts';
 import { backtestUploadTools } from './backtest-uploads.ts';
 import { billingTools } from './billing.ts';
@@ -15,6 +16,7 @@ import { traderReportTools, tradingTools } from './trading.ts';
 export const CATALOGUE = [
   ...tradingTools,
   ...traderReportTools,
+  ...assistantTools,
   ...backtestUploadTools,
   ...billingTools,
   ...securityTools,

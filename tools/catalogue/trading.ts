@@ -138,6 +138,72 @@ async function findBot(ctx: ToolContext, botId: string, email: string | undefine
   return { bot, scope: tenantScope(bot.tenantId) };
 }
 
+/**
+ * A backtest of `days` of recent candles, stored in the scope's account (run_backtest's and the
+ * trader's assistant's backtest_draft): within the plan's daily quota, what the cache lacks is
+ * downloaded first when the context has an exchange; without one, the newest cached stretch.
+ */
+export async function backtestRecentCandles(
+  ctx: ToolContext,
+  scope: TenantScope,
+  input: {
+    strategy: string;
+    symbol: string;
+    timeframe: '5m' | '15m' | '1h' | '4h' | '1d';
+    days: number;
+    parameters: Record<string, number>;
+  },
+): Promise<{ result: ReturnType<typeof runBacktest>; series: CandleSeries; backtestId: string }> {
+  const quota = await checkBacktestQuota(ctx.db, scope, ctx.now());
+  if (!quota.allowed) throw new ToolRefusal('forbidden', quota.reason);
+  const key = { exchange: 'binance', symbol: input.symbol, timeframe: input.timeframe };
+  const now = ctx.now();
+  // Only a backtest within the plan's daily quota (checked above) downloads: what the cache lacks
+  // of the range, at most MAX_ON_DEMAND_CANDLES bars, is fetched from the exchange first.
+  const request = { ...key, from: new Date(now.getTime() - input.days * 86_400_000), to: now, now, maxCandles: MAX_ON_DEMAND_CANDLES };
+  let series: CandleSeries;
+  let downloaded = ctx.marketData !== undefined;
+  try {
+    // One retry: a person waits for this answer, and the cache answers if the exchange does not.
+    series = (
+      await ensureCandles(ctx.db, { ...request, source: ctx.marketData, download: { retry: { attempts: 2, initialDelayMs: 250 } } })
+    ).series;
+  } catch (error) {
+    if (!(error instanceof MarketDataUnavailableError)) throw error;
+    // The exchange is down or not used: the backtest runs on what is cached (it says how many candles it used).
+    downloaded = false;
+    series = (await ensureCandles(ctx.db, request)).series;
+  }
+  if (series.length === 0 && !downloaded) {
+    // No exchange at hand: use the newest cached stretch of the same length.
+    const all = await loadCachedCandles(ctx.db, key);
+    const bars = Math.ceil((input.days * 86_400_000) / timeframeToMs(input.timeframe));
+    series = sliceCandles(all, all.length - bars);
+  }
+  const strategy = getStrategy(input.strategy);
+  let parameters: Record<string, number>;
+  try {
+    parameters = parseStrategyParameters(strategy, input.parameters);
+  } catch (error) {
+    throw new ToolRefusal('forbidden', (error as Error).message);
+  }
+  if (series.length <= strategy.warmupBars(parameters))
+    throw new ToolRefusal('not_found', `Not enough ${input.timeframe} candles of ${input.symbol} to backtest (have ${series.length}).`);
+  const started = performance.now();
+  const result = runBacktest(series, strategy, parameters);
+  const backtestId = await saveBacktest(ctx.db, scope, {
+    symbol: input.symbol,
+    timeframe: input.timeframe,
+    feeRate: 0.001,
+    result,
+    elapsedMs: performance.now() - started,
+    rangeStart: new Date(series.time[0]!),
+    rangeEnd: new Date(series.time[series.length - 1]!),
+    ...(ctx.actor.kind === 'system' ? {} : { requestedByUserId: ctx.actor.userId }),
+  });
+  return { result, series, backtestId };
+}
+
 /** A write tool that starts or stops one of the scoped trader's bots. */
 function botControlTool<N extends 'start_bot' | 'stop_bot'>(name: N, description: string, access: ToolAccess, action: typeof startBot) {
   return defineTool({
@@ -426,53 +492,7 @@ export const tradingTools = [
     }),
     async execute(ctx, input) {
       const scope = await traderScope(ctx, input.email);
-      const quota = await checkBacktestQuota(ctx.db, scope, ctx.now());
-      if (!quota.allowed) throw new ToolRefusal('forbidden', quota.reason);
-      const key = { exchange: 'binance', symbol: input.symbol, timeframe: input.timeframe };
-      const now = ctx.now();
-      // Only a backtest within the plan's daily quota (checked above) downloads: what the cache lacks
-      // of the range, at most MAX_ON_DEMAND_CANDLES bars, is fetched from the exchange first.
-      const request = { ...key, from: new Date(now.getTime() - input.days * 86_400_000), to: now, now, maxCandles: MAX_ON_DEMAND_CANDLES };
-      let series: CandleSeries;
-      let downloaded = ctx.marketData !== undefined;
-      try {
-        // One retry: a person waits for this answer, and the cache answers if the exchange does not.
-        series = (
-          await ensureCandles(ctx.db, { ...request, source: ctx.marketData, download: { retry: { attempts: 2, initialDelayMs: 250 } } })
-        ).series;
-      } catch (error) {
-        if (!(error instanceof MarketDataUnavailableError)) throw error;
-        // The exchange is down or not used: the backtest runs on what is cached (it says how many candles it used).
-        downloaded = false;
-        series = (await ensureCandles(ctx.db, request)).series;
-      }
-      if (series.length === 0 && !downloaded) {
-        // No exchange at hand: use the newest cached stretch of the same length.
-        const all = await loadCachedCandles(ctx.db, key);
-        const bars = Math.ceil((input.days * 86_400_000) / timeframeToMs(input.timeframe));
-        series = sliceCandles(all, all.length - bars);
-      }
-      const strategy = getStrategy(input.strategy);
-      let parameters: Record<string, number>;
-      try {
-        parameters = parseStrategyParameters(strategy, input.parameters ?? {});
-      } catch (error) {
-        throw new ToolRefusal('forbidden', (error as Error).message);
-      }
-      if (series.length <= strategy.warmupBars(parameters))
-        throw new ToolRefusal('not_found', `Not enough ${input.timeframe} candles of ${input.symbol} to backtest (have ${series.length}).`);
-      const started = performance.now();
-      const result = runBacktest(series, strategy, parameters);
-      const backtestId = await saveBacktest(ctx.db, scope, {
-        symbol: input.symbol,
-        timeframe: input.timeframe,
-        feeRate: 0.001,
-        result,
-        elapsedMs: performance.now() - started,
-        rangeStart: new Date(series.time[0]!),
-        rangeEnd: new Date(series.time[series.length - 1]!),
-        ...(ctx.actor.kind === 'system' ? {} : { requestedByUserId: ctx.actor.userId }),
-      });
+      const { result, backtestId } = await backtestRecentCandles(ctx, scope, { ...input, parameters: input.parameters ?? {} });
       const round = (value: number) => Math.round(value * 100) / 100;
       return {
         backtestId,

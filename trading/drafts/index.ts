@@ -1,0 +1,19 @@
+export {
+  describeBot,
+  DRAFT_STRATEGIES,
+  DRAFT_TIMEFRAMES,
+  draftHintsSchema,
+  MAX_DRAFT_BACKTEST_DRAWDOWN_PCT,
+  readNumber,
+  reviewDescribedBot,
+  type DescribedBot,
+  type DraftField,
+  type DraftHints,
+  type DraftIssue,
+  type DraftLimits,
+  type DraftQuestion,
+  type DraftStrategy,
+  type DraftTimeframe,
+  type ReviewedDraft,
+} from './describe.ts';
+export { getBotDraft, openBotDrafts, saveBotDraft, updateBotDraft, type BotDraft, type NewBotDraft } from './store.ts';
