@@ -196,7 +196,8 @@ export function registerEventRoutes(kit: {
       // The readers start before the stream does, so a database that does not answer is an error status, not an empty stream.
       await hub.start();
       // Served by @hono/node-server: its response, which a closing server ends at once (server/http.ts).
-      markEventStream((c.env as { outgoing?: ServerResponse } | undefined)?.outgoing);
+      const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+      markEventStream(outgoing);
       return streamSSE(c, async (stream) => {
         let ended: () => void = () => {};
         const closed = new Promise<void>((resolve) => (ended = resolve));
@@ -204,8 +205,16 @@ export function registerEventRoutes(kit: {
         c.req.raw.signal.addEventListener('abort', ended, { once: true });
         // Writes are queued by the stream in the order they are made: the replay first, then what
         // arrived meanwhile, then live events. (A write to a client that left fails quietly; its abort unsubscribes it.)
+        // One that stopped reading is cut off once too many wait, and resumes with Last-Event-ID.
+        let pending = 0;
         const enqueue = (write: () => Promise<unknown>) => {
-          void write();
+          if (++pending > hub.maxPendingWrites) {
+            // Its buffers are full: the connection goes (what waits in it with it), not just the subscription.
+            outgoing?.destroy();
+            ended();
+            return;
+          }
+          void write().finally(() => pending--);
         };
         let lastSent = resumeFrom === undefined ? -1 : Number(resumeFrom);
         const write = (event: LiveEvent) => {

@@ -109,6 +109,12 @@ export interface LiveEventsOptions {
   /** With no client left, the readers keep going this long (default: the replay window), so a reconnect finds what it missed. */
   readonly lingerMs?: number;
   /**
+   * A client that has not taken this many events yet (its connection's buffers full: a stalled
+   * or very slow reader) is cut off, so it cannot hold memory without bound; it reconnects with
+   * Last-Event-ID and gets the replay. Default 5,000 (above any one read's burst).
+   */
+  readonly maxPendingWrites?: number;
+  /**
    * A notification queued by this process wakes the reader at once (default true). false: only
    * the poll finds it, as it finds a worker's (what the benchmark measures for other processes).
    */
@@ -137,6 +143,8 @@ export class LiveEvents {
   readonly #lookbackMs: number;
   readonly #lingerMs: number;
   readonly #wakeOnQueue: boolean;
+  /** See LiveEventsOptions.maxPendingWrites (the route applies it to each connection). */
+  readonly maxPendingWrites: number;
   readonly #onError: (error: unknown, where: string) => void;
 
   #ring: LiveEvent[] = [];
@@ -173,6 +181,7 @@ export class LiveEvents {
     this.#lookbackMs = options.lookbackMs ?? 5_000;
     this.#lingerMs = options.lingerMs ?? this.#windowMs;
     this.#wakeOnQueue = options.wakeOnQueue ?? true;
+    this.maxPendingWrites = options.maxPendingWrites ?? 5_000;
     this.#onError = options.onError ?? (() => {});
   }
 

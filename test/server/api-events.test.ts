@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -64,7 +66,14 @@ describe.each(testDrivers)('GET /api/v1/events on %s', (driver) => {
   beforeAll(async () => {
     api = await apiFixture(driver, {
       liveEvents: (database) =>
-        (hub = new LiveEvents({ db: database, clock, pollIntervalMs: 200, candlePollIntervalMs: 1_000, heartbeatMs: 15_000 })),
+        (hub = new LiveEvents({
+          db: database,
+          clock,
+          pollIntervalMs: 200,
+          candlePollIntervalMs: 1_000,
+          heartbeatMs: 15_000,
+          maxPendingWrites: 200,
+        })),
     });
     db = api.test.handle.db;
     server = await startHttpServer(api.app, { host: '127.0.0.1', port: 0 });
@@ -442,6 +451,34 @@ describe.each(testDrivers)('GET /api/v1/events on %s', (driver) => {
     const sentinel = await trade(traderA);
     await until(() => amounts(a).includes(sentinel), 'a live event on the server still open');
     await a.close();
+  });
+
+  it('cuts off a client that stopped reading once too many events wait for it (memory stays bounded)', async () => {
+    // A client that connects and never reads: the kernel's buffers fill, then the events wait in the server.
+    const socket = net.connect(Number(new URL(server.url).port), '127.0.0.1');
+    await once(socket, 'connect');
+    socket.pause();
+    socket.write(`GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: ${traderA.cookie}\r\nAccept: text/event-stream\r\n\r\n`);
+    await until(() => hub.subscriberCount === 1, 'the stalled client subscribed');
+    const reader = await connect(traderA); // one that reads, for comparison
+    const big = 'x'.repeat(16 * 1024);
+    let published = 0;
+    // 16 KiB events until the stalled one is cut off (its limit here: 200 waiting writes); each
+    // turn lets the sockets move, so the reading client keeps up.
+    while (hub.subscriberCount === 2 && published < 5_000) {
+      hub.publish('notification', { type: 'message', payload: { text: big } }, { kind: 'user', userId: traderA.userId });
+      published++;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(hub.subscriberCount).toBe(1);
+    // The server closed the connection: reading again, the client finds its end.
+    socket.on('error', () => {});
+    socket.on('data', () => {});
+    socket.resume();
+    await until(() => socket.closed, 'the stalled connection was closed');
+    await until(() => reader.data('notification').length === published, 'the reading client got every event');
+    socket.destroy();
+    await reader.close();
   });
 
   it('is in the OpenAPI document as text/event-stream with the event types described', async () => {
