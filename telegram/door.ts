@@ -48,6 +48,7 @@ import { StartWatch } from './start-watch.ts';
 import {
   answerPrompt,
   answerTicket,
+  closeTicket,
   escalateTicket,
   findTicket,
   ticketButton,
@@ -197,7 +198,7 @@ const TRADER_HANDLERS: ReadonlyMap<string, CommandHandler> = new Map<string, Com
   ['chart', (ctx, args) => chartCommand(ctx, args)],
 ]);
 /** Staff commands (their handlers need the door: see `staffHandlers`). */
-const STAFF_COMMANDS = new Set(['ask', 'report', 'approvals', 'tickets', 'answer', 'escalate', 'cancel']);
+const STAFF_COMMANDS = new Set(['ask', 'report', 'approvals', 'tickets', 'answer', 'escalate', 'close', 'cancel']);
 /** How long an Answer press waits for the staff member's reply text. */
 const ANSWER_WAIT_MS = 30 * 60_000;
 const TRADER_COMMANDS = new Set(TRADER_HANDLERS.keys());
@@ -241,6 +242,7 @@ export class TelegramDoor {
     ['tickets', (ctx) => ticketsCommand(ctx)],
     ['answer', (ctx, _args, rest) => ticketLineCommand(ctx, 'answer', rest)],
     ['escalate', (ctx, _args, rest) => ticketLineCommand(ctx, 'escalate', rest)],
+    ['close', (ctx, _args, rest) => ticketLineCommand(ctx, 'close', rest)],
     ['cancel', (ctx) => this.cancelAnswer(ctx)],
   ]);
   /** Staff who pressed Answer on a ticket, by chat: their next message is the reply. */
@@ -678,7 +680,7 @@ export class TelegramDoor {
   private async onTicketButton(
     person: LinkedPerson | undefined,
     chatId: number | undefined,
-    choice: { action: 'answer' | 'escalate'; ticketId: string },
+    choice: { action: 'answer' | 'escalate' | 'close'; ticketId: string },
     answer: (text: string, alert?: boolean) => Promise<void>,
     locale: Locale,
   ): Promise<void> {
@@ -688,10 +690,20 @@ export class TelegramDoor {
     const ctx = this.updateContext(person, chatId, person.locale);
     if (!worksTickets(ctx)) return answer(t(locale, 'Tickets são do Suporte.', 'Tickets are for Support.'), true);
     await answer(
-      choice.action === 'answer' ? t(locale, 'Escreva a resposta.', 'Write the answer.') : t(locale, 'Escalando…', 'Escalating…'),
+      choice.action === 'answer'
+        ? t(locale, 'Escreva a resposta.', 'Write the answer.')
+        : choice.action === 'escalate'
+          ? t(locale, 'Escalando…', 'Escalating…')
+          : t(locale, 'Fechando…', 'Closing…'),
     );
     const ticket = await findTicket(ctx, choice.ticketId);
     if (!ticket) return;
+    if (choice.action === 'close')
+      return closeTicket(
+        ctx,
+        ticket,
+        t(person.locale, `Fechado no Telegram por ${person.actor.name}`, `Closed on Telegram by ${person.actor.name}`),
+      );
     if (choice.action === 'escalate')
       return escalateTicket(
         ctx,

@@ -78,8 +78,8 @@ export function staffHelp(
             : '/ask DEPARTMENT question — another department (your role allows only your own)',
           ...(tickets
             ? [
-                '/tickets — open tickets with their ids, an Answer and an Escalate button each',
-                '/answer ID text · /escalate ID reason — the same in one line',
+                '/tickets — open tickets with their ids, and Answer, Escalate and Close buttons each',
+                '/answer ID text · /escalate ID reason · /close ID note — the same in one line',
               ]
             : []),
           ...(decides ? ['/approvals — pending approvals you decide, with buttons'] : []),
@@ -96,8 +96,8 @@ export function staffHelp(
             : '/ask DEPARTAMENTO pergunta — outro departamento (seu cargo só permite o seu)',
           ...(tickets
             ? [
-                '/tickets — tickets abertos com o id, um botão Responder e um Escalar em cada',
-                '/answer ID texto · /escalate ID motivo — o mesmo numa linha',
+                '/tickets — tickets abertos com o id e os botões Responder, Escalar e Fechar em cada',
+                '/answer ID texto · /escalate ID motivo · /close ID nota — o mesmo numa linha',
               ]
             : []),
           ...(decides ? ['/approvals — aprovações pendentes que você decide, com botões'] : []),

@@ -33,14 +33,15 @@ export const shortTicketId = (id: string) => id.slice(0, 8);
 const hex = (id: string) => id.replace(/-/g, '');
 const uuidFromHex = (h: string) => `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 
-/** `tk:a|e:<ticket id without dashes>`: answer or escalate one ticket. */
+/** `tk:a|e|c:<ticket id without dashes>`: answer, escalate or close one ticket. */
 export const ticketButton = z
   .string()
   .max(64)
-  .regex(/^tk:[ae]:[0-9a-f]{32}$/)
+  .regex(/^tk:[aec]:[0-9a-f]{32}$/)
   .transform((data) => {
-    const [, action, id] = data.split(':') as [string, 'a' | 'e', string];
-    return { action: action === 'a' ? ('answer' as const) : ('escalate' as const), ticketId: uuidFromHex(id) };
+    const [, action, id] = data.split(':') as [string, 'a' | 'e' | 'c', string];
+    const actions = { a: 'answer', e: 'escalate', c: 'close' } as const;
+    return { action: actions[action], ticketId: uuidFromHex(id) };
   });
 
 /** `/answer ID text` and `/escalate ID reason`: a short id (or the whole one) and at least a few characters. */
@@ -72,6 +73,7 @@ export async function ticketsCommand(ctx: UpdateContext): Promise<void> {
     inline_keyboard: tickets.map((tk) => [
       { text: t(locale, `✍️ Responder #${shortTicketId(tk.id)}`, `✍️ Answer #${shortTicketId(tk.id)}`), callback_data: `tk:a:${hex(tk.id)}` },
       { text: t(locale, '⬆️ Escalar', '⬆️ Escalate'), callback_data: `tk:e:${hex(tk.id)}` },
+      { text: t(locale, '✔️ Fechar', '✔️ Close'), callback_data: `tk:c:${hex(tk.id)}` },
     ]),
   };
   await ctx.reply(
@@ -157,30 +159,49 @@ export async function escalateTicket(ctx: UpdateContext, ticket: Pick<Ticket, 'i
   );
 }
 
-/** `/answer ID text` or `/escalate ID reason`. */
-export async function ticketLineCommand(ctx: UpdateContext, command: 'answer' | 'escalate', rest: string): Promise<void> {
+/** Closes a ticket as resolved, with a note kept on it. */
+export async function closeTicket(ctx: UpdateContext, ticket: Pick<Ticket, 'id' | 'subject'>, note: string): Promise<void> {
+  const { locale } = ctx;
+  const call = await callTool<{ ticketId: string; status: string }>(ctx, 'close_ticket', { ticketId: ticket.id, note });
+  if (!call.ok) return void (await ctx.reply(`⚠️ ${md(failureSentence(ctx, call))}`));
+  await ctx.reply(
+    t(
+      locale,
+      `✔️ Ticket #${shortTicketId(ticket.id)} (${md(ticket.subject)}) fechado: ${md(statusWord(call.result.status, locale))}.`,
+      `✔️ Ticket #${shortTicketId(ticket.id)} (${md(ticket.subject)}) closed: ${md(statusWord(call.result.status, locale))}.`,
+    ),
+  );
+}
+
+/** `/answer ID text`, `/escalate ID reason` or `/close ID note`. */
+export async function ticketLineCommand(ctx: UpdateContext, command: 'answer' | 'escalate' | 'close', rest: string): Promise<void> {
   const { locale } = ctx;
   if (!worksTickets(ctx)) return void (await ctx.reply(notForYou(locale)));
   const [, ref = '', text = ''] = /^\s*(\S+)\s*([\s\S]*)$/.exec(rest) ?? [];
   const parsed = ticketLine.safeParse({ ref, text });
-  if (!parsed.success || (command === 'escalate' && parsed.data.text.length < 3))
-    return void (await ctx.reply(
-      command === 'answer'
-        ? t(
-            locale,
-            'Uso: /answer ID resposta — o id de /tickets, ex.: /answer 1a2b3c4d Olá! …',
-            'Usage: /answer ID reply — the id from /tickets, e.g. /answer 1a2b3c4d Hi! …',
-          )
-        : t(
-            locale,
-            'Uso: /escalate ID motivo — ex.: /escalate 1a2b3c4d cliente sem acesso há 2 dias',
-            'Usage: /escalate ID reason — e.g. /escalate 1a2b3c4d customer locked out for 2 days',
-          ),
-    ));
+  if (!parsed.success || (command !== 'answer' && parsed.data.text.length < 3)) {
+    const usages = {
+      answer: [
+        'Uso: /answer ID resposta — o id de /tickets, ex.: /answer 1a2b3c4d Olá! …',
+        'Usage: /answer ID reply — the id from /tickets, e.g. /answer 1a2b3c4d Hi! …',
+      ],
+      escalate: [
+        'Uso: /escalate ID motivo — ex.: /escalate 1a2b3c4d cliente sem acesso há 2 dias',
+        'Usage: /escalate ID reason — e.g. /escalate 1a2b3c4d customer locked out for 2 days',
+      ],
+      close: [
+        'Uso: /close ID nota — ex.: /close 1a2b3c4d resolvido por telefone',
+        'Usage: /close ID note — e.g. /close 1a2b3c4d solved by phone',
+      ],
+    } as const;
+    const [pt, en] = usages[command];
+    return void (await ctx.reply(t(locale, pt, en)));
+  }
   const ticket = await findTicket(ctx, parsed.data.ref);
   if (!ticket) return;
   if (command === 'answer') await answerTicket(ctx, ticket, parsed.data.text);
-  else await escalateTicket(ctx, ticket, parsed.data.text);
+  else if (command === 'escalate') await escalateTicket(ctx, ticket, parsed.data.text);
+  else await closeTicket(ctx, ticket, parsed.data.text);
 }
 
 /** The prompt after Answer is pressed: the next message is the reply. */

@@ -28,7 +28,7 @@ describe("each agent's tool set", () => {
     // Traders start bots, run backtests, open tickets, read their wallets and periods, and
     // force exits themselves (Telegram and the API), and get their own Checkout and portal links and backtest their own CSV candles (the API). Operators list, inspect and create bots
     // with `botcriptofy bots` (list_bots, bot_details, create_bot), not through an agent; the API lists a bot's trades and queues and reads backtests, and charts candles; operators read the deployment's status (system_status) through the API's GET /status.
-    // Telegram's freqtrade commands read a trader's own trades, pairs, stats and health (recent_trades, pair_performance, trade_stats, trading_health), and everyone sets their own notifications (notification_settings, set_notification_setting).
+    // Telegram's freqtrade commands read a trader's own trades, pairs, stats and health (recent_trades, pair_performance, trade_stats, trading_health), and everyone sets their own notifications (notification_settings, set_notification_setting); Support closes tickets from Telegram's /tickets (close_ticket).
     // The trader's assistant's draft tools (issue 22) are traders' only: no staff agent holds them.
     expect(unused.sort()).toEqual([
       'backtest_draft',
@@ -39,6 +39,7 @@ describe("each agent's tool set", () => {
       'bot_draft',
       'change_bot_draft',
       'checkout_link',
+      'close_ticket',
       'create_bot',
       'discard_draft',
       'draft_bot_from_text',

@@ -278,7 +278,7 @@ describe('daily work in the chat', () => {
       expect(list).not.toMatch(TECHNICAL);
       const card = support.all().at(-1)!;
       expect(card.buttons[0]!.text).toMatch(/^✍️ Responder #[0-9a-f]{8}$/);
-      expect(card.buttons.every((b) => /^tk:[ae]:[0-9a-f]{32}$/.test(b.callback_data))).toBe(true);
+      expect(card.buttons.every((b) => /^tk:[aec]:[0-9a-f]{32}$/.test(b.callback_data))).toBe(true);
 
       // Answer: pressed, the prompt, then the text goes to the customer.
       support.skip();
@@ -305,6 +305,14 @@ describe('daily work in the chat', () => {
         `⬆️ Ticket #${short} (Robô não liga) escalado para o responsável do Suporte, prioridade urgente.`,
       ]);
       expect(await ask(support, '/answer ffffffff oi')).toEqual(['Nenhum ticket aberto com o id #ffffffff. Veja /tickets.']);
+      // Close by button: resolved, with the note kept on the ticket.
+      support.skip();
+      await support.press(`tk:c:${ticketId.replace(/-/g, '')}`, card.messageId);
+      await settle();
+      expect(support.fresh().map((m) => m.plain)).toEqual([`✔️ Ticket #${short} (Robô não liga) fechado: resolvido.`]);
+      const [closed] = await database.select().from(db.supportTickets).where(eq(db.supportTickets.id, ticketId));
+      expect(closed!.status).toBe('resolved');
+      expect(closed!.resolvedAt).not.toBeNull();
 
       // A customer without Telegram: the answer stays on the ticket, and the staff member is told so.
       const [unlinked] = await queryRows<{ id: string; subject: string; name: string; email: string }>(

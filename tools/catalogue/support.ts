@@ -257,4 +257,32 @@ export const supportTools = [
       return { ticketId: ticket.id, status: 'escalated', priority };
     },
   }),
+  defineTool({
+    name: 'close_ticket',
+    description: 'Close a ticket as resolved, with a short note kept on it.',
+    domain: 'support',
+    effect: 'write',
+    access: { departments: ['support'] },
+    input: z.strictObject({ ticketId: z.uuid(), note: z.string().min(3).max(500) }),
+    output: z.object({ ticketId: z.string(), status: z.string() }),
+    async execute(ctx, input) {
+      const ticket = await ticketFor(ctx, input.ticketId);
+      if (ticket.status === 'resolved' || ticket.status === 'closed') return { ticketId: ticket.id, status: ticket.status };
+      await ctx.db.transaction(async (tx) => {
+        await tx
+          .update(supportTickets)
+          .set({ status: 'resolved', resolvedAt: ctx.now(), updatedAt: ctx.now() })
+          .where(eq(supportTickets.id, ticket.id));
+        await tx.insert(ticketMessages).values({
+          ticketId: ticket.id,
+          tenantId: ticket.tenantId,
+          authorKind: ctx.actor.kind === 'trader' ? 'customer' : 'staff',
+          authorUserId: ctx.actor.kind === 'system' ? null : ctx.actor.userId,
+          body: `Resolved: ${input.note}`,
+          createdAt: ctx.now(),
+        });
+      });
+      return { ticketId: ticket.id, status: 'resolved' };
+    },
+  }),
 ];
