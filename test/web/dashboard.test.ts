@@ -252,6 +252,31 @@ describe('web dashboard', () => {
     await context.close();
   });
 
+  it('runs a backtest on candles uploaded as CSV and draws its trades on them', async () => {
+    const { context, page } = await newPage({ signedIn: true });
+    await page.goto(`${server.url}/backtest`);
+    await page.getByLabel('Estratégia').selectOption('rsi');
+    // 2,000 hours of the bundled BTC/USDT file (with its header line).
+    const lines = fs.readFileSync(path.resolve('candles', 'binance_BTCUSDT_1h.csv'), 'utf8').split('\n').slice(0, 2_001);
+    await page.getByLabel('Tempo gráfico').selectOption('1h');
+    await page
+      .getByLabel(/Ou seus próprios candles/)
+      .setInputFiles({ name: 'btc-1h.csv', mimeType: 'text/csv', buffer: Buffer.from(lines.join('\n')) });
+    await page.getByRole('button', { name: 'Rodar backtest' }).click();
+    const metrics = page.locator('dl.metrics');
+    await metrics.waitFor({ timeout: 60_000 });
+    const text = await metrics.innerText();
+    expect(text).toMatch(/Candles\s+2\.000/);
+    const trades = Number(/Operações\s+(\d+)/.exec(text)![1]);
+    expect(trades).toBeGreaterThan(0);
+    const chart = page.locator('.backtest-result .price-chart');
+    await poll(() => chart.getAttribute('data-markers-drawn'), { timeout: 30_000 }).not.toBeNull();
+    expect(Number(await chart.getAttribute('data-candles'))).toBe(2_000);
+    expect(Number(await chart.getAttribute('data-markers-drawn'))).toBe(trades * 2);
+    await screenshot(page, 'backtest-upload');
+    await context.close();
+  });
+
   it('switches language, and the choice stays after a reload', async () => {
     const { context, page } = await newPage({ signedIn: true });
     await page.goto(`${server.url}/bots`);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatBrl, formatDateTime, formatDay, formatPct, formatPrice, formatQuote, translate, type Locale } from '../../web/src/i18n.ts';
 import { MESSAGES } from '../../web/src/messages.ts';
-import { toCsv } from '../../web/src/csv.ts';
+import { candlesOfCsv, toCsv } from '../../web/src/csv.ts';
 
 // The dashboard's formatting of money, percentages and times in both languages (issue 17), and
 // its texts: the two tables have the same keys and the same placeholders.
@@ -70,5 +70,17 @@ describe('dashboard formatting', () => {
         ],
       ),
     ).toBe('a,b\r\n1,"x,y"\r\n"say ""hi""",\r\n');
+  });
+});
+
+describe('an uploaded candle file, drawn', () => {
+  it('reads timestamp,open,high,low,close,volume lines, skips a header and bad lines, keeps the last bars', () => {
+    const text = 'timestamp,open,high,low,close,volume\r\n1704063600000,1,2,0.5,1.5,10\nbad,line\n1704067200000,1.5,3,1,2,20\n';
+    const drawn = candlesOfCsv(text, 'BTC/USDT', '1h');
+    expect(drawn.candles).toEqual([
+      { time: '2023-12-31T23:00:00.000Z', open: 1, high: 2, low: 0.5, close: 1.5, volume: 10 },
+      { time: '2024-01-01T00:00:00.000Z', open: 1.5, high: 3, low: 1, close: 2, volume: 20 },
+    ]);
+    expect(candlesOfCsv(text, 'BTC/USDT', '1h', 1).candles.map((c) => c.close)).toEqual([2]);
   });
 });

@@ -326,12 +326,15 @@ export function whenUnauthorized(handler: () => void): void {
 
 async function call<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
   let response: Response;
+  const form = body instanceof FormData;
   try {
     response = await fetch(`${API}${path}`, {
       method,
       credentials: 'same-origin',
-      headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      // A form (a file upload) sets its own multipart content type.
+      headers:
+        body === undefined || form ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: form ? body : JSON.stringify(body) }),
     });
   } catch (error) {
     throw new NetworkError(error instanceof Error ? error.message : String(error));
@@ -386,6 +389,9 @@ export const api = {
   strategies: () => get<{ strategies: Strategy[] }>('/strategies'),
   submitBacktest: (body: NewBacktest) =>
     call<{ backtestId: string; status: 'queued'; candles: number }>('POST', '/backtests', body).then((r) => r.body),
+  /** The same backtest on candles uploaded as CSV (multipart: file, strategy, parameters as JSON, …). */
+  submitBacktestUpload: (form: FormData) =>
+    call<{ backtestId: string; status: 'queued'; candles: number }>('POST', '/backtests', form).then((r) => r.body),
   backtest: (id: string) => get<Backtest>(`/backtests/${encodeURIComponent(id)}`),
   profit: (period: 'day' | 'week' | 'month', count: number) => get<Profit>(`/profit${query({ period, count })}`),
   plan: () => get<Plan>('/plan'),

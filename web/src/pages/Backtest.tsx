@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { api, type Backtest, type Me, type ParameterSchema, type Strategy } from '../api.ts';
+import { api, type Backtest, type Candles, type Me, type ParameterSchema, type Strategy } from '../api.ts';
+import { candlesOfCsv } from '../csv.ts';
 import type { TradeMark } from '../chart.ts';
 import { EquityChart, PriceChart } from '../charts.tsx';
 import { AsyncView, ErrorBox, Loading, Signed, useAsync } from '../components.tsx';
@@ -53,7 +54,8 @@ function BacktestForm(props: { strategies: Strategy[] }) {
   const [to, setTo] = useState('');
   const [cash, setCash] = useState('10000');
   const [fee, setFee] = useState('0.001');
-  const [run, setRun] = useState<{ id: string; candles: number } | null>(null);
+  const [file, setFile] = useState<File | null>(null);
+  const [run, setRun] = useState<{ id: string; candles: number; uploaded?: Candles } | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
 
@@ -69,9 +71,24 @@ function BacktestForm(props: { strategies: Strategy[] }) {
     setError(null);
     setRun(null);
     try {
+      const parameters = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, Number(v)]));
+      if (file) {
+        // Candles of one's own: the file goes to the server, and is read here too to draw the trades on.
+        const form = new FormData();
+        form.set('file', file);
+        form.set('strategy', strategy.name);
+        form.set('parameters', JSON.stringify(parameters));
+        form.set('symbol', symbol.trim().toUpperCase());
+        form.set('timeframe', timeframe);
+        form.set('startingCashQuote', cash);
+        form.set('feeRate', fee);
+        const queued = await api.submitBacktestUpload(form);
+        setRun({ id: queued.backtestId, candles: queued.candles, uploaded: candlesOfCsv(await file.text(), symbol, timeframe) });
+        return;
+      }
       const queued = await api.submitBacktest({
         strategy: strategy.name,
-        parameters: Object.fromEntries(Object.entries(params).map(([k, v]) => [k, Number(v)])),
+        parameters,
         symbol: symbol.trim().toUpperCase(),
         timeframe,
         ...(from ? { from: new Date(`${from}T00:00:00Z`).toISOString() } : {}),
@@ -156,6 +173,19 @@ function BacktestForm(props: { strategies: Strategy[] }) {
           </label>
         </div>
         <p class="hint">{t('rangeHint')}</p>
+        <label>
+          {t('uploadCsv')}
+          <input
+            type="file"
+            name="file"
+            accept=".csv,text/csv"
+            aria-describedby="upload-hint"
+            onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)}
+          />
+        </label>
+        <span class="hint" id="upload-hint">
+          {t('uploadHint')}
+        </span>
         <div class="row">
           <label>
             {t('startingCash')}
@@ -180,13 +210,13 @@ function BacktestForm(props: { strategies: Strategy[] }) {
         </button>
       </form>
       {error !== null && <ErrorBox error={error} />}
-      {run && <BacktestResult key={run.id} id={run.id} candles={run.candles} />}
+      {run && <BacktestResult key={run.id} id={run.id} candles={run.candles} uploaded={run.uploaded} />}
       {!run && error === null && busy && <Loading />}
     </>
   );
 }
 
-function BacktestResult(props: { id: string; candles: number }) {
+function BacktestResult(props: { id: string; candles: number; uploaded?: Candles | undefined }) {
   const i18n = useI18n();
   const { t } = i18n;
   const [result, setResult] = useState<Backtest | null>(null);
@@ -258,7 +288,7 @@ function BacktestResult(props: { id: string; candles: number }) {
       </dl>
       <h3>{t('equityTitle')}</h3>
       <EquityChart curve={result.equityCurve} label={t('equityLabel')} />
-      <BacktestChart result={result} />
+      <BacktestChart result={result} uploaded={props.uploaded} />
       <h3>{t('tradesTitle')}</h3>
       <div class="table-wrap">
         <table>
@@ -309,7 +339,7 @@ function BacktestResult(props: { id: string; candles: number }) {
 }
 
 /** The backtest's candles (its last 5,000 bars at most) with its trades on them. */
-function BacktestChart(props: { result: Backtest }) {
+function BacktestChart(props: { result: Backtest; uploaded?: Candles | undefined }) {
   const i18n = useI18n();
   const { t } = i18n;
   const { backtest, trades } = props.result;
@@ -318,7 +348,10 @@ function BacktestChart(props: { result: Backtest }) {
   const start = backtest.rangeStart ?? end;
   const from = new Date(Math.max(Date.parse(start), Date.parse(end) - (MAX_CHART_CANDLES - 1) * barMs)).toISOString();
   const [candles, reload] = useAsync(
-    () => api.candles({ symbol: backtest.symbol, timeframe: backtest.timeframe, from, to: end, indicators: 'rsi,macd' }),
+    () =>
+      props.uploaded
+        ? Promise.resolve(props.uploaded)
+        : api.candles({ symbol: backtest.symbol, timeframe: backtest.timeframe, from, to: end, indicators: 'rsi,macd' }),
     [backtest.id],
   );
   const marks = useMemo<TradeMark[]>(
