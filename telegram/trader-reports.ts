@@ -16,10 +16,32 @@ const pctOf = (decimal: string | null, locale: Locale) =>
   decimal === null ? '–' : `${formatDecimal(decimal, locale, { minDecimals: 2, maxDecimals: 2, signed: true })} %`;
 const shortId = (id: string) => id.slice(0, 8);
 
+/** Levels as people type them, in either language. */
+const LEVEL_ALIASES: Record<string, 'on' | 'silent' | 'off'> = {
+  on: 'on',
+  ligado: 'on',
+  ligar: 'on',
+  silent: 'silent',
+  silencioso: 'silent',
+  mudo: 'silent',
+  off: 'off',
+  desligado: 'off',
+  desligar: 'off',
+};
+
 export const reportArgs = {
   trades: z.tuple([z.coerce.number().int().min(1).max(50).optional()]),
   days: z.tuple([z.coerce.number().int().min(1).max(3650).optional()]),
-  notifications: z.union([z.tuple([]), z.tuple([z.string().max(40), z.enum(['on', 'silent', 'off'])])]),
+  notifications: z.union([
+    z.tuple([]),
+    z.tuple([
+      z.string().max(40),
+      z
+        .string()
+        .transform((level) => LEVEL_ALIASES[level.toLowerCase()])
+        .pipe(z.enum(['on', 'silent', 'off'])),
+    ]),
+  ]),
 };
 
 /** A duration in seconds for people: "45 min", "3 h 20 min", "2 d 5 h". */
@@ -54,7 +76,7 @@ const usageOf: Record<string, [string, string]> = {
   performance: ['Uso: /performance [dias]', 'Usage: /performance [days]'],
   stats: ['Uso: /stats [dias]', 'Usage: /stats [days]'],
   notifications: [
-    'Uso: /notifications — ou /notifications TIPO on|silent|off (TIPO: trades, stops, pausas, riscos, pagamentos, todos)',
+    'Uso: /notifications — ou /notifications TIPO ligado|silencioso|desligado (TIPO: operacoes, stops, pausas, riscos, pagamentos, todos)',
     'Usage: /notifications — or /notifications KIND on|silent|off (KIND: trades, stops, pauses, risk, payments, all)',
   ],
 };
@@ -252,7 +274,7 @@ export async function versionCommand(ctx: UpdateContext): Promise<void> {
 /** The notification kinds a trader sets, by the words they type: [kind(s), pt-BR name, English name]. */
 const TRADER_KINDS: readonly { words: readonly string[]; types: readonly string[]; pt: string; en: string }[] = [
   {
-    words: ['trades', 'operacoes', 'operações'],
+    words: ['operacoes', 'trades', 'operações'],
     types: ['trade_opened', 'trade_closed'],
     pt: 'operações abertas e fechadas',
     en: 'trades opened and closed',
@@ -261,6 +283,14 @@ const TRADER_KINDS: readonly { words: readonly string[]; types: readonly string[
   { words: ['pausas', 'pauses', 'pause'], types: ['bot_paused'], pt: 'robô pausado', en: 'bot paused' },
   { words: ['riscos', 'risk', 'risco'], types: ['risk_refusal'], pt: 'ordem recusada pelo risco', en: 'order refused by risk' },
   { words: ['pagamentos', 'payments', 'pagamento'], types: ['payment_failed'], pt: 'pagamento com falha', en: 'failed payment' },
+];
+/** The word shown for each kind (what to type), per language. */
+const KIND_WORDS: readonly (readonly [string, string])[] = [
+  ['operacoes', 'trades'],
+  ['stops', 'stops'],
+  ['pausas', 'pauses'],
+  ['riscos', 'risk'],
+  ['pagamentos', 'payments'],
 ];
 const LEVEL_WORDS: Record<string, [string, string]> = { on: ['ligado', 'on'], silent: ['sem som', 'silent'], off: ['desligado', 'off'] };
 
@@ -281,9 +311,9 @@ export async function notificationsCommand(ctx: UpdateContext, args: readonly st
   }
   const call = await callTool<{ levels: Record<string, string> }>(ctx, 'notification_settings', {});
   if (!call.ok) return void (await failed(ctx, call));
-  const lines = TRADER_KINDS.map((k) => {
+  const lines = TRADER_KINDS.map((k, i) => {
     const level = call.result.levels[k.types[0]!] ?? 'on';
-    return `• ${t(locale, k.pt, k.en)} (${k.words[0]}): **${t(locale, ...LEVEL_WORDS[level]!)}**`;
+    return `• ${t(locale, k.pt, k.en)} (${t(locale, ...KIND_WORDS[i]!)}): **${t(locale, ...LEVEL_WORDS[level]!)}**`;
   });
   const keyboard: InlineKeyboard = {
     inline_keyboard: [
@@ -300,7 +330,7 @@ export async function notificationsCommand(ctx: UpdateContext, args: readonly st
       ...lines,
       t(
         locale,
-        'Mude um tipo com /notifications TIPO on|silent|off (ex.: /notifications trades silent).',
+        'Mude um tipo com /notifications TIPO ligado|silencioso|desligado (ex.: /notifications operacoes silencioso).',
         'Change one kind with /notifications KIND on|silent|off (e.g. /notifications trades silent).',
       ),
     ].join('\n'),
@@ -355,8 +385,8 @@ export async function forceExitPicker(ctx: UpdateContext): Promise<void> {
   await ctx.reply(
     t(
       locale,
-      `⚠️ Qual posição fechar agora, a mercado? (${countOf(open.length, 'position', locale)} ${open.length === 1 ? 'aberta' : 'abertas'})`,
-      `⚠️ Which position to close now, at market? (${countOf(open.length, 'position', locale)} open)`,
+      `⚠️ Qual posição fechar agora, com ordem a mercado? ${countOf(open.length, 'position', locale)} ${open.length === 1 ? 'aberta' : 'abertas'}.`,
+      `⚠️ Which position to close now, with a market order? ${countOf(open.length, 'position', locale)} open.`,
     ),
     keyboard,
   );

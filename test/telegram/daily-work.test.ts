@@ -508,7 +508,7 @@ describe('daily work in the chat', () => {
         expect(replies['/notifications']).toMatch(
           locale === 'en'
             ? /Your notifications[\s\S]*trades opened and closed \(trades\): on/
-            : /Suas notificações[\s\S]*operações abertas e fechadas \(trades\): ligado/,
+            : /Suas notificações[\s\S]*operações abertas e fechadas \(operacoes\): ligado/,
         );
       });
     }
@@ -550,8 +550,8 @@ describe('daily work in the chat', () => {
 
     it("/notifications sets a kind by words and everything by button, stored as the person's preferences", async () => {
       const { chat, userId } = traders['pt-BR'];
-      const [shown] = await ask(chat, '/notifications trades silent');
-      expect(shown).toMatch(/operações abertas e fechadas \(trades\): sem som/);
+      const [shown] = await ask(chat, '/notifications operacoes silencioso');
+      expect(shown).toMatch(/operações abertas e fechadas \(operacoes\): sem som/);
       const prefs = await database.select().from(db.notificationPreferences).where(eq(db.notificationPreferences.userId, userId));
       expect(Object.fromEntries(prefs.map((p) => [p.type, p.level]))).toMatchObject({ trade_opened: 'silent', trade_closed: 'silent' });
       const card = chat.all().at(-1)!;
@@ -561,7 +561,7 @@ describe('daily work in the chat', () => {
       const after = await database.select().from(db.notificationPreferences).where(eq(db.notificationPreferences.userId, userId));
       expect(new Set(after.map((p) => p.level))).toEqual(new Set(['off']));
       expect(await ask(chat, '/notifications everything loud')).toEqual([
-        'Uso: /notifications — ou /notifications TIPO on|silent|off (TIPO: trades, stops, pausas, riscos, pagamentos, todos)',
+        'Uso: /notifications — ou /notifications TIPO ligado|silencioso|desligado (TIPO: operacoes, stops, pausas, riscos, pagamentos, todos)',
       ]);
       await ask(chat, '/notifications todos on');
     });
@@ -569,7 +569,7 @@ describe('daily work in the chat', () => {
     it('/forceexit without arguments offers each open position as a button; pressing one sells it (here the exchange is down, said in a sentence)', async () => {
       const { chat } = traders.en;
       const [question] = await ask(chat, '/forceexit');
-      expect(question).toMatch(/^⚠️ Which position to close now, at market\? \(\d+ positions? open\)$/);
+      expect(question).toMatch(/^⚠️ Which position to close now, with a market order\? \d+ positions? open\.$/);
       const card = chat.all().at(-1)!;
       const picks = card.buttons.filter((b) => b.callback_data.endsWith(':y'));
       expect(picks.length).toBeGreaterThan(0);

@@ -52,13 +52,17 @@ const TECHNICAL =
   /https?:\/\/|\bat \S+ \(|\b\w+Error\b|\bE(NOTFOUND|CONNREFUSED|CONNRESET|TIMEDOUT|AI_AGAIN)\b|\.ts:\d+|\b[A-Z][A-Z0-9]+_[A-Z0-9_]+\b|\{"/;
 
 function wordsOf(text: string): string[] {
-  return text
-    .replace(/\/[a-z_]+/g, ' ') // commands
-    .replace(/\b[A-Z0-9]{2,12}\/[A-Z0-9]{2,12}\b/g, ' ') // symbols
-    .replace(/Português \(Brasil\)|Português|English/g, ' ')
-    .toLowerCase()
-    .split(/[^\p{L}]+/u)
-    .filter(Boolean);
+  return (
+    text
+      .replace(/\/[a-z_]+/g, ' ') // commands
+      .replace(/\b[A-Z0-9]{2,12}\/[A-Z0-9]{2,12}\b/g, ' ') // symbols
+      .replace(/Português \(Brasil\)|Português|English/g, ' ')
+      // Trading terms both languages use as they are.
+      .replace(/\b(stop loss|take profit|ROI|drawdown|SL|TP|USDT)\b/g, ' ')
+      .toLowerCase()
+      .split(/[^\p{L}]+/u)
+      .filter(Boolean)
+  );
 }
 
 function foreignWords(text: string, locale: 'pt-BR' | 'en'): string[] {
@@ -202,6 +206,15 @@ describe('what traders read, in their language, with the exchange down and the m
         '/backtest rsi BTC/USDT 1h 30',
         '/stopbot 99',
         '/forceexit 99',
+        '/forceexit',
+        '/trades',
+        '/performance',
+        '/stats',
+        '/count',
+        '/whitelist',
+        '/health',
+        '/version',
+        '/notifications',
         '/nonsense',
       ]) {
         checkReadable(await ask(chat, command), locale, command);
