@@ -1,6 +1,18 @@
 export { exportPersonData, EXPORT_EXCLUDED, EXPORT_SOURCES, type PersonExport } from './export.ts';
 export { erasePerson, ERASED_TEXT, type ErasureActor, type ErasureResult } from './erase.ts';
-export { consentInputSchema, consentsOf, recordConsent, type ConsentInput, type ConsentRecord } from './consent.ts';
+export {
+  CONSENT_DOCUMENTS,
+  consentInputSchema,
+  consentStatus,
+  consentsOf,
+  consentTexts,
+  recordConsent,
+  recordOwnConsent,
+  type ConsentInput,
+  type ConsentRecord,
+  type ConsentStatus,
+  type ConsentText,
+} from './consent.ts';
 export {
   applyRetention,
   runRetention,

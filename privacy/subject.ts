@@ -14,8 +14,8 @@ export class PersonNotFoundError extends ProductError {
 
 /** A request about a person the product refuses (erasing oneself, a malformed email). */
 export class PrivacyRequestError extends ProductError {
-  readonly category: 'usage' | 'forbidden';
-  constructor(category: 'usage' | 'forbidden', message: string) {
+  readonly category: 'usage' | 'forbidden' | 'not_found';
+  constructor(category: 'usage' | 'forbidden' | 'not_found', message: string) {
     super(message);
     this.name = 'PrivacyRequestError';
     this.category = category;

@@ -30,6 +30,7 @@ describe("each agent's tool set", () => {
     // with `botcriptofy bots` (list_bots, bot_details, create_bot), not through an agent; the API lists a bot's trades and queues and reads backtests, and charts candles; operators read the deployment's status (system_status) through the API's GET /status.
     // Telegram's freqtrade commands read a trader's own trades, pairs, stats and health (recent_trades, pair_performance, trade_stats, trading_health), and everyone sets their own notifications (notification_settings, set_notification_setting); Support closes tickets from Telegram's /tickets (close_ticket).
     // The trader's assistant's draft tools (issue 22) are traders' only: no staff agent holds them.
+    // Everyone answers the terms and marketing texts for themselves at a door (consent_status, record_consent: GET/POST /api/v1/consents).
     expect(unused.sort()).toEqual([
       'backtest_draft',
       'backtest_result',
@@ -40,6 +41,7 @@ describe("each agent's tool set", () => {
       'change_bot_draft',
       'checkout_link',
       'close_ticket',
+      'consent_status',
       'create_bot',
       'discard_draft',
       'draft_bot_from_text',
@@ -52,6 +54,7 @@ describe("each agent's tool set", () => {
       'pair_performance',
       'pnl_by_period',
       'recent_trades',
+      'record_consent',
       'run_backtest',
       'set_notification_setting',
       'start_bot',

@@ -63,9 +63,65 @@ const notFound = {
   404: { description: 'Nobody with that email.', content: { 'application/json': { schema: apiErrorSchema } } },
 } as const;
 
+const consentBody = z
+  .object({
+    kind: z
+      .enum(['terms', 'marketing'])
+      .openapi({ description: 'terms: the terms of use; marketing: marketing messages (privacy policy)' }),
+    granted: z.boolean().openapi({ description: 'true: agreed; false: refused or withdrawn' }),
+  })
+  .strict()
+  .openapi('ConsentAnswer');
+
 export function registerPrivacyRoutes(kit: PrivacyRouteKit): void {
   const { api } = kit;
   api.use('/privacy/*', kit.requirePerson);
+  api.use('/consents', kit.requirePerson);
+
+  // --- consents: each person's own answers to the texts as published now ---------------------
+
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/consents',
+      tags: ['privacy'],
+      summary: 'Your consents: the texts as published now, your answers, whether the terms still need your agreement',
+      description:
+        'The consent_status tool. `termsRequired` is true until the signed-in person agrees to the terms of use as published now (a new version asks again); a client asks for it after sign-in. `unanswered` lists texts with no answer for their current version (marketing is asked, never required).',
+      security: [{ session: [] }],
+      responses: {
+        200: {
+          description: 'Your consents.',
+          content: { 'application/json': { schema: kit.toolOutput('consent_status').openapi('Consents') } },
+        },
+        ...errorResponses,
+      },
+    }),
+    (async (c: Context<ApiEnv>) => c.json(await kit.callTool(c, 'consent_status', {}))) as never,
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'post',
+      path: '/consents',
+      tags: ['privacy'],
+      summary: 'Record your answer to the terms of use or to marketing messages (the text as published now)',
+      description:
+        "The record_consent tool: a new record with the time and the text's version (`v` and the document's version number), audited as `privacy.consent`. 404 when no such text is published.",
+      security: [{ session: [] }],
+      request: { body: { content: { 'application/json': { schema: consentBody } }, required: true } },
+      responses: {
+        201: {
+          description: 'Recorded.',
+          content: { 'application/json': { schema: kit.toolOutput('record_consent').openapi('ConsentRecord') } },
+        },
+        ...errorResponses,
+        404: { description: 'No such text is published.', content: { 'application/json': { schema: apiErrorSchema } } },
+      },
+    }),
+    (async (c: Context<ApiEnv, string, { out: { json: z.infer<typeof consentBody> } }>) =>
+      c.json(await kit.callTool(c, 'record_consent', { ...c.req.valid('json'), source: 'api' }), 201)) as never,
+  );
 
   /** The body's email, or the signed-in person's own. */
   const subjectOf = (c: Context<ApiEnv>, body: z.infer<typeof requestBody> | undefined) => body?.email ?? c.get('person').email;

@@ -5,7 +5,7 @@ import { billingTools } from './billing.ts';
 import { documentTools } from './documents.ts';
 import { marketingTools } from './marketing.ts';
 import { operationsTools } from './operations.ts';
-import { privacyTools } from './privacy.ts';
+import { consentTools, privacyTools } from './privacy.ts';
 import { salesTools } from './sales.ts';
 import { securityTools } from './security.ts';
 import { notificationSettingTools, settingsTools } from './settings.ts';
@@ -26,6 +26,7 @@ export const CATALOGUE = [
   ...marketingTools,
   ...documentTools,
   ...privacyTools,
+  ...consentTools,
   ...settingsTools,
   ...notificationSettingTools,
   ...companyTools,

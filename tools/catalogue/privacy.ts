@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { eq } from 'drizzle-orm';
-import { companyTenantId, users } from '../../db/index.ts';
-import { erasePerson, exportPersonData, findDataSubject, type PersonExport } from '../../privacy/index.ts';
+import { companyTenantId, consentKinds, departments, users } from '../../db/index.ts';
+import { consentStatus, erasePerson, exportPersonData, findDataSubject, recordOwnConsent, type PersonExport } from '../../privacy/index.ts';
 import { ToolRefusal } from '../scope.ts';
 import { defineTool, type ToolContext } from '../types.ts';
 
@@ -140,6 +140,61 @@ export const privacyTools = [
       );
       const { userId: _userId, ...shown } = result;
       return shown;
+    },
+  }),
+];
+
+/** Consents are each person's own answer (everyone may, on their own account only: no tool records another's). */
+const everyone = { departments: [...departments], traders: true } as const;
+const ownAccount = (ctx: ToolContext) => {
+  if (ctx.actor.kind === 'system') throw new ToolRefusal('forbidden', "A consent is a person's own answer; the system gives none.");
+  return ctx.actor.userId;
+};
+const consentRecordSchema = z.object({
+  kind: z.enum(consentKinds),
+  version: z.string(),
+  granted: z.boolean(),
+  source: z.string(),
+  recordedAt: z.string(),
+});
+
+/** Doors ask a person for their consents (the API, Telegram); no agent carries these tools. */
+export const consentTools = [
+  defineTool({
+    name: 'consent_status',
+    description:
+      'Your own consents: the terms and privacy texts as published now, your answers, and whether the terms still need your agreement.',
+    domain: 'documents',
+    effect: 'read',
+    access: everyone,
+    input: z.strictObject({}),
+    output: z.object({
+      current: z.array(consentRecordSchema),
+      history: z.array(consentRecordSchema),
+      texts: z.array(z.object({ kind: z.enum(consentKinds), slug: z.string(), title: z.string(), version: z.string() })),
+      termsRequired: z.boolean(),
+      unanswered: z.array(z.enum(consentKinds)),
+    }),
+    async execute(ctx) {
+      return consentStatus(ctx.db, ownAccount(ctx));
+    },
+  }),
+  defineTool({
+    name: 'record_consent',
+    description: 'Record your own answer to the terms of use or to marketing messages, for the text as published now.',
+    domain: 'documents',
+    effect: 'write',
+    access: everyone,
+    input: z.strictObject({ kind: z.enum(consentKinds), granted: z.boolean(), source: z.enum(['api', 'telegram']).default('api') }),
+    output: consentRecordSchema,
+    async execute(ctx, input) {
+      return recordOwnConsent(
+        ctx.db,
+        { userId: ownAccount(ctx), kind: input.kind, granted: input.granted, source: input.source },
+        {
+          now: ctx.now,
+        },
+      );
     },
   }),
 ];
