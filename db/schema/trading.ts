@@ -83,6 +83,8 @@ export const bots = pgTable(
     startedAt: instant(),
     stoppedAt: instant(),
     lastTickAt: instant(),
+    /** freqtrade's /stopentry: since when the bot opens no new position (exits still run); null: entries allowed. */
+    entriesStoppedAt: instant(),
     /**
      * Fencing: raised each time a worker takes the bot over. A worker acts (ticks, orders) only
      * while this still equals the epoch it got, so one that lost its lock stops at once.

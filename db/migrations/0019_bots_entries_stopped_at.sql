@@ -1,0 +1,1 @@
+ALTER TABLE "bots" ADD COLUMN "entries_stopped_at" timestamp with time zone;
