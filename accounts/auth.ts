@@ -241,6 +241,12 @@ export function createAccounts(options: AccountsOptions): Accounts {
       const headers = new Headers(request.headers);
       headers.delete(CLIENT_IP_HEADER);
       if (clientIp) headers.set(CLIENT_IP_HEADER, clientIp);
+      // Better-Auth refuses a request with cookies but no Origin (its CSRF check). A browser
+      // always sends Origin on a POST, and Sec-Fetch-Site besides; a request with neither (and
+      // no Referer) is a program — curl, a script — which no other site can make on a person's
+      // behalf, so it is taken as coming from this server's own origin.
+      if (!headers.has('origin') && !headers.has('referer') && !headers.has('sec-fetch-site'))
+        headers.set('origin', sameHostOrigins(request)[0]!);
       const path = new URL(request.url).pathname;
       const watched = request.method === 'POST' && [SIGN_IN_PATH, VERIFY_TOTP_PATH, ENABLE_TOTP_PATH, DISABLE_TOTP_PATH].includes(path);
       const body = watched ? await request.text() : undefined;

@@ -88,6 +88,22 @@ describe.each(testDrivers)('sign-in on %s', (driver) => {
     expect(await at(`http://127.0.0.1:3000${SIGN_IN}`, 'http://localhost:3000')).toBe('403 Invalid origin');
   });
 
+  it('takes a program (curl: no Origin, no Referer, no Sec-Fetch-Site) as this server, but not a browser request without an Origin', async () => {
+    const trader = api.signIns[2]!;
+    const cookie = await api.signIn(trader.email, trader.password, '192.0.2.70');
+    const signOut = (headers: Record<string, string>) =>
+      api.app.request('http://127.0.0.1:3000/api/v1/auth/sign-out', {
+        method: 'POST',
+        headers: { cookie, 'x-forwarded-for': '192.0.2.71', ...headers },
+      });
+    const fromBrowser = await signOut({ 'sec-fetch-site': 'cross-site' });
+    expect(fromBrowser.status).toBe(403);
+    expect(((await fromBrowser.json()) as { error: { message: string } }).error.message).toBe('Missing or null Origin');
+    expect((await api.request('/api/v1/me', { cookie })).status).toBe(200);
+    expect((await signOut({})).status).toBe(200);
+    expect((await api.request('/api/v1/me', { cookie })).status).toBe(401);
+  });
+
   it('a trader signs in too, and /me names their plan', async () => {
     const trader = api.signIns[1]!;
     const cookie = await api.signIn(trader.email, trader.password, '198.51.100.2');
