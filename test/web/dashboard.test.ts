@@ -30,7 +30,7 @@ interface ApiTrade {
   closedAt: string | null;
 }
 
-describe('web dashboard', () => {
+describe('web dashboard', { timeout: 120_000 }, () => {
   let server: DemoServer;
   let browser: Browser;
   let trader: { email: string; password: string };
