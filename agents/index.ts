@@ -25,3 +25,14 @@ export { AGENT_NAMES } from './names.ts';
 export { askableAgents, mayAsk, type AskDecision } from './access.ts';
 export { AGENT_TOOLSETS, agentUsesTool } from './toolsets.ts';
 export { CHARS_PER_TOKEN, promptFootprint, type PromptFootprint } from './footprint.ts';
+export {
+  ASSISTANT_TOOLS,
+  AssistantError,
+  assistantCall,
+  draftFromWords,
+  groundedHints,
+  modelHints,
+  TRADER_ASSISTANT,
+  type AssistantRuntime,
+  type AssistantTool,
+} from './assistant.ts';

@@ -15,6 +15,7 @@ function afterPreflight<T>(load: () => Promise<T>): () => Promise<T> {
 const load = {
   agents: () => import('./commands/agents.ts'),
   approvals: () => import('./commands/approvals.ts'),
+  assistant: () => import('./commands/assistant.ts'),
   ask: () => import('./commands/ask.ts'),
   backtest: () => import('./commands/backtest.ts'),
   backup: () => import('./commands/backup.ts'),
@@ -410,6 +411,58 @@ export function buildProgram(): Command {
         (await load.approvals()).approvalsDecideCommand(decision, id, options),
       );
   }
+
+  // The trader's assistant (issue 22): a bot from a description → draft → backtest → paper, as the trader.
+  const assistant = program
+    .command('assistant')
+    .description("The trader's assistant, as the trader (--email): a bot from words → draft → a year's backtest → start on paper");
+  const traderOption = ['--email <email>', 'the trader (the assistant acts as them, on their own account)'] as const;
+  const draftOption = ['--draft <id>', "the draft (default: the trader's newest open one)"] as const;
+  assistant
+    .command('draft')
+    .description('Draft a bot from a description, e.g. "quero um robô RSI no ETH de 1h, stop de 3 %, sem gastar mais que 500 USDT"')
+    .argument('<words...>', 'the description, in Portuguese or English')
+    .requiredOption(...traderOption)
+    .option('--no-model', 'the rules only, even when a model answers')
+    .option('--json', 'print the draft as JSON')
+    .action(lazy(load.assistant, 'assistantDraftCommand'));
+  assistant
+    .command('answer')
+    .description('Answer the draft\'s questions or change it with more words, e.g. "500 USDT" or "stop de 2 %"')
+    .argument('<words...>', 'the answer')
+    .requiredOption(...traderOption)
+    .option(...draftOption)
+    .option('--json', 'print the draft as JSON')
+    .action(lazy(load.assistant, 'assistantAnswerCommand'));
+  assistant
+    .command('show')
+    .description('Show a draft: its fields, questions, backtest and next steps')
+    .requiredOption(...traderOption)
+    .option(...draftOption)
+    .option('--json', 'print the draft as JSON')
+    .action(lazy(load.assistant, 'assistantShowCommand'));
+  assistant
+    .command('backtest')
+    .description("Backtest the draft on the last year of candles, beside buy-and-hold (the plan's daily backtests apply)")
+    .requiredOption(...traderOption)
+    .option(...draftOption)
+    .option('--json', 'print the draft as JSON')
+    .action(lazy(load.assistant, 'assistantBacktestCommand'));
+  assistant
+    .command('start')
+    .description('Start the backtested draft on PAPER (simulated money); needs --confirm, your own decision')
+    .requiredOption(...traderOption)
+    .option(...draftOption)
+    .option('--confirm', 'I looked at the draft and its backtest and want it started on paper')
+    .option('--json', 'print the draft as JSON')
+    .action(lazy(load.assistant, 'assistantStartCommand'));
+  assistant
+    .command('discard')
+    .description('Discard the draft')
+    .requiredOption(...traderOption)
+    .option(...draftOption)
+    .option('--json', 'print the draft as JSON')
+    .action(lazy(load.assistant, 'assistantDiscardCommand'));
 
   const bots = program
     .command('bots')

@@ -27,6 +27,8 @@ export {
   botStateText,
   parseLanguage,
   LANGUAGE_NAMES,
+  draftCardLines,
+  type DraftCardView,
   type CountedNoun,
   type Failure,
   type Venue,

@@ -1,3 +1,4 @@
+import { formatPct, formatQuote } from './format.ts';
 import { intlLocale, type Locale } from './locale.ts';
 
 // The words people read that more than one surface shares (Telegram, notifications, the API's
@@ -376,4 +377,76 @@ export function parseLanguage(text: string): Locale | undefined {
   if (/^(en|en-us|en-gb|english|ingles)$/.test(folded)) return 'en';
   if (/^(pt|pt-br|br|portugues|portuguese|portugues do brasil)$/.test(folded)) return 'pt-BR';
   return undefined;
+}
+
+/** A bot draft of the trader's assistant (issue 22) as every door shows it: the fields the tools return. */
+export interface DraftCardView {
+  readonly draftId: string;
+  readonly status: string;
+  readonly name: string;
+  readonly strategy: string | null;
+  readonly symbols: readonly string[];
+  readonly timeframe: string | null;
+  readonly stakeQuote: string | null;
+  readonly stopLossPct: number | null;
+  readonly takeProfitPct: number | null;
+  readonly maxOpenPositions: number | null;
+  readonly parameters: Readonly<Record<string, number>>;
+  readonly questions: readonly { readonly question: string }[];
+  readonly blocked: { readonly reason: string } | null;
+  readonly liveNote: string | null;
+  readonly backtests:
+    | readonly {
+        readonly symbol: string;
+        readonly candles: number;
+        readonly trades: number;
+        readonly totalReturnPct: number;
+        readonly maxDrawdownPct: number;
+        readonly winRatePct: number | null;
+        readonly buyAndHoldReturnPct: number;
+        readonly buyAndHoldMaxDrawdownPct: number;
+        readonly missing: string | null;
+      }[]
+    | null;
+  readonly botId: string | null;
+  readonly next: readonly string[];
+}
+
+/** The draft as lines of text in the reader's language (the CLI prints them; Telegram will send them). */
+export function draftCardLines(card: DraftCardView, locale: Locale): string[] {
+  const pct = (value: number | null) => (value === null ? '—' : formatPct(String(value), locale, false));
+  const signed = (value: number) => formatPct(String(value), locale, true);
+  const status = {
+    draft: pick(locale, 'rascunho', 'draft'),
+    started: pick(locale, 'iniciado', 'started'),
+    discarded: pick(locale, 'descartado', 'discarded'),
+  };
+  const lines = [
+    `${pick(locale, 'Rascunho de robô', 'Bot draft')} "${card.name}" (${status[card.status as keyof typeof status] ?? card.status}) — ${card.draftId}`,
+    `${pick(locale, 'Estratégia', 'Strategy')}: ${card.strategy ?? '?'} ${Object.entries(card.parameters)
+      .filter(([name]) => name !== 'stopLossPct' && name !== 'takeProfitPct')
+      .map(([name, value]) => `${name}=${value}`)
+      .join(', ')}`.trimEnd(),
+    `${pick(locale, 'Par', 'Pair')}: ${card.symbols.join(', ') || '?'} · ${pick(locale, 'tempo gráfico', 'timeframe')} ${card.timeframe ?? '?'}`,
+    `${pick(locale, 'Valor máximo', 'Stake')}: ${card.stakeQuote === null ? '?' : formatQuote(card.stakeQuote, 'USDT', locale)} · stop-loss ${pct(card.stopLossPct)} · take-profit ${pct(card.takeProfitPct)} · ${pick(locale, 'posições abertas', 'open positions')} ${card.maxOpenPositions ?? '?'}`,
+    pick(locale, 'Modo: simulado (paper)', 'Mode: paper (simulated money)'),
+  ];
+  for (const q of card.questions) lines.push(`? ${q.question}`);
+  if (card.blocked) lines.push(`${pick(locale, 'Bloqueado pelo plano', 'Blocked by the plan')}: ${card.blocked.reason}`);
+  if (card.liveNote) lines.push(card.liveNote);
+  for (const b of card.backtests ?? []) {
+    lines.push(
+      `Backtest ${b.symbol}: ${signed(b.totalReturnPct)} (${pick(locale, 'queda máx.', 'max drawdown')} ${pct(b.maxDrawdownPct)}, ${b.trades} ${nounFor(b.trades, 'trade', locale)}, ${pick(locale, 'acerto', 'win rate')} ${pct(b.winRatePct)}) · buy-and-hold ${signed(b.buyAndHoldReturnPct)} (${pick(locale, 'queda máx.', 'max drawdown')} ${pct(b.buyAndHoldMaxDrawdownPct)}) · ${b.candles} candles`,
+    );
+    if (b.missing) lines.push(`! ${b.missing}`);
+  }
+  if (card.botId) lines.push(`${pick(locale, 'Robô', 'Bot')}: ${card.botId}`);
+  const actions: Record<string, string> = {
+    answer: pick(locale, 'responder (assistant answer)', 'answer (assistant answer)'),
+    backtest: pick(locale, 'testar (assistant backtest)', 'backtest (assistant backtest)'),
+    start_on_paper: pick(locale, 'iniciar no simulado (assistant start --confirm)', 'start on paper (assistant start --confirm)'),
+    discard: pick(locale, 'descartar (assistant discard)', 'discard (assistant discard)'),
+  };
+  if (card.next.length > 0) lines.push(`${pick(locale, 'Próximo', 'Next')}: ${card.next.map((n) => actions[n] ?? n).join(' · ')}`);
+  return lines;
 }
