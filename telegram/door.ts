@@ -32,6 +32,7 @@ import {
 import { ChatScheduler } from './chat-scheduler.ts';
 import {
   countCommand,
+  entriesCommand,
   forceExitPicker,
   healthCommand,
   notificationButton,
@@ -193,6 +194,8 @@ const TRADER_HANDLERS: ReadonlyMap<string, CommandHandler> = new Map<string, Com
   ['health', (ctx) => healthCommand(ctx)],
   ['version', (ctx) => versionCommand(ctx)],
   ['notifications', (ctx, args) => notificationsCommand(ctx, args)],
+  ['stopentry', (ctx, args) => entriesCommand(ctx, 'stopentry', args)],
+  ['startentry', (ctx, args) => entriesCommand(ctx, 'startentry', args)],
   ['backtest', (ctx, args) => backtestCommand(ctx, args)],
   ['plan', (ctx) => planCommand(ctx)],
   ['chart', (ctx, args) => chartCommand(ctx, args)],

@@ -391,3 +391,46 @@ export async function forceExitPicker(ctx: UpdateContext): Promise<void> {
     keyboard,
   );
 }
+
+type EntryBot = OverviewBot & { entriesStopped: boolean };
+
+/**
+ * /stopentry [N] and /startentry [N] (freqtrade's /stopentry): a bot (or, without N, every bot)
+ * opens no new position while its open ones still exit; /startentry allows entries again.
+ */
+export async function entriesCommand(ctx: UpdateContext, command: 'stopentry' | 'startentry', args: readonly string[]): Promise<void> {
+  const { locale } = ctx;
+  const parsed = z.tuple([z.coerce.number().int().min(1).max(999).optional()]).safeParse(args);
+  if (!parsed.success)
+    return void (await ctx.reply(
+      command === 'stopentry'
+        ? t(locale, 'Uso: /stopentry [N] — sem N, todos os robôs', 'Usage: /stopentry [N] — without N, every bot')
+        : t(locale, 'Uso: /startentry [N] — sem N, todos os robôs', 'Usage: /startentry [N] — without N, every bot'),
+    ));
+  const list = await callTool<{ bots: EntryBot[] }>(ctx, 'bots_overview', {});
+  if (!list.ok) return void (await failed(ctx, list));
+  const n = parsed.data[0];
+  const chosen =
+    n === undefined ? list.result.bots.map((b, i) => ({ b, i })) : list.result.bots.flatMap((b, i) => (i + 1 === n ? [{ b, i }] : []));
+  if (chosen.length === 0)
+    return void (await ctx.reply(
+      n === undefined
+        ? t(locale, 'Você ainda não tem robôs.', 'You have no bots yet.')
+        : t(locale, `Nenhum robô seu com o número ${n}. Veja /bots.`, `None of your bots has the number ${n}. See /bots.`),
+    ));
+  const stop = command === 'stopentry';
+  for (const { b } of chosen) {
+    const call = await callTool(ctx, 'stop_entries', { botId: b.id, stop });
+    if (!call.ok) return void (await failed(ctx, call));
+  }
+  const names = chosen.map(({ b, i }) => `${i + 1} ${md(b.name)}`).join(', ');
+  await ctx.reply(
+    stop
+      ? t(
+          locale,
+          `⏸ Sem novas entradas: ${names}. As posições abertas continuam saindo normalmente. Envie /startentry${n ? ` ${n}` : ''} para voltar a entrar.`,
+          `⏸ No new entries: ${names}. Open positions still exit as usual. Send /startentry${n ? ` ${n}` : ''} to allow entries again.`,
+        )
+      : t(locale, `▶️ Novas entradas liberadas: ${names}.`, `▶️ New entries allowed again: ${names}.`),
+  );
+}

@@ -24,6 +24,7 @@ type Bot = {
   lastError: string | null;
   startedAt: string | null;
   lastTickAt: string | null;
+  entriesStopped: boolean;
 };
 type Position = {
   botId: string;
@@ -150,7 +151,10 @@ export async function botsCommand(ctx: UpdateContext): Promise<void> {
   const lines = list.map((b, i) => {
     const line = `${i + 1}. \`${shortId(b.id)}\` **${md(b.name)}** — ${md(b.strategy)} · ${md(b.symbols.join(', '))} · ${venueWord(venueOf(b.mode, ctx.tradingMode), locale)} · ${statusText(b.status, locale)}`;
     const why = botStateText(b.status, b.lastError, locale, i + 1);
-    return why ? `${line}\n   ↳ ${md(why)}` : line;
+    const held = b.entriesStopped
+      ? `\n   ↳ ${t(locale, `sem novas entradas (/startentry ${i + 1} para voltar)`, `no new entries (/startentry ${i + 1} to allow them)`)}`
+      : '';
+    return `${why ? `${line}\n   ↳ ${md(why)}` : line}${held}`;
   });
   await ctx.reply(
     [

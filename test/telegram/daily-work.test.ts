@@ -548,6 +548,36 @@ describe('daily work in the chat', () => {
       expect(balance).toMatch(/Total: [\d,.]+ USDT/);
     });
 
+    it("/stopentry holds a bot's new entries while its exits run, /startentry allows them again (real paper ticks)", async () => {
+      const trader = traders['pt-BR'];
+      const botId = await newPaperBot(trader, 'entradas');
+      const n = await numberOf(trader, botId);
+      expect(await ask(trader.chat, `/stopentry ${n}`)).toEqual([
+        `⏸ Sem novas entradas: ${n} entradas. As posições abertas continuam saindo normalmente. Envie /startentry ${n} para voltar a entrar.`,
+      ]);
+      expect((await ask(trader.chat, '/bots')).join('\n')).toContain(`↳ sem novas entradas (/startentry ${n} para voltar)`);
+      await database.update(db.bots).set({ status: 'running' }).where(eq(db.bots.id, botId));
+      const market = syntheticMarket(40);
+      const exchange = new PaperExchange(database, { botId, tenantId: trader.tenantId, market, timeframe: '1h' });
+      await exchange.deposit('USDT', 1000);
+      const [row] = await database.select().from(db.bots).where(eq(db.bots.id, botId));
+      const runner = new BotRunner({ db: database, exchange, limits: DEFAULT_RISK_LIMITS, killSwitch: () => false }, row!);
+      const tradesOf = async () => (await database.select().from(db.trades).where(eq(db.trades.botId, botId))).length;
+      // RSI(2) on this market enters within a few bars; held, it does not.
+      for (let i = 0; i < 60; i++) {
+        await runner.tick();
+        market.now += 3_600_000;
+      }
+      expect(await tradesOf()).toBe(0);
+      expect(await ask(trader.chat, `/startentry ${n}`)).toEqual([`▶️ Novas entradas liberadas: ${n} entradas.`]);
+      for (let i = 0; i < 60 && (await tradesOf()) === 0; i++) {
+        await runner.tick();
+        market.now += 3_600_000;
+      }
+      expect(await tradesOf()).toBeGreaterThan(0);
+      await database.update(db.bots).set({ status: 'stopped' }).where(eq(db.bots.id, botId));
+    });
+
     it("/notifications sets a kind by words and everything by button, stored as the person's preferences", async () => {
       const { chat, userId } = traders['pt-BR'];
       const [shown] = await ask(chat, '/notifications operacoes silencioso');

@@ -296,6 +296,8 @@ export const tradingTools = [
           lastError: z.string().nullable(),
           startedAt: z.string().nullable(),
           lastTickAt: z.string().nullable(),
+          /** /stopentry: the bot opens no new position (its exits still run). */
+          entriesStopped: z.boolean(),
         }),
       ),
       running: z.number(),
@@ -315,6 +317,7 @@ export const tradingTools = [
           lastError: b.lastError,
           startedAt: iso(b.startedAt),
           lastTickAt: iso(b.lastTickAt),
+          entriesStopped: b.entriesStoppedAt !== null,
         })),
         running: rows.filter((b) => b.status === 'running').length,
       };
@@ -1094,8 +1097,27 @@ const closedWithin = (tenantId: string, now: Date, days: number | undefined) =>
   sql`t.tenant_id = ${tenantId} and t.status = 'closed'${days ? sql` and t.closed_at >= ${new Date(now.getTime() - days * 86_400_000).toISOString()}::timestamptz` : sql``}`;
 const windowDays = z.number().int().min(1).max(3650).optional().describe('only trades closed in the last N days (all time when left out)');
 
-/** freqtrade's /trades, /performance, /stats, /count and /health as a trader's own read tools (Telegram, the API). */
+/** freqtrade's /trades, /performance, /stats, /count, /health and /stopentry as a trader's own tools (Telegram, the API). */
 export const traderReportTools = [
+  defineTool({
+    name: 'stop_entries',
+    description: "Stop (or allow again) a trader's bot's new entries; its open positions still exit.",
+    domain: 'trading',
+    effect: 'write',
+    access: { departments: ['security', 'support'], traders: true },
+    input: z.strictObject({ botId: z.uuid(), stop: z.boolean().default(true), email: traderEmail }),
+    output: z.object({ botId: z.string(), entriesStopped: z.boolean() }),
+    async execute(ctx, input) {
+      const scope = await traderScope(ctx, input.email);
+      const [updated] = await ctx.db
+        .update(bots)
+        .set({ entriesStoppedAt: input.stop ? ctx.now() : null, updatedAt: ctx.now() })
+        .where(and(eq(bots.id, input.botId), eq(bots.tenantId, scope.tenantId)))
+        .returning({ id: bots.id, entriesStoppedAt: bots.entriesStoppedAt });
+      if (!updated) throw new ToolRefusal('not_found', `No bot ${input.botId} in this account.`);
+      return { botId: updated.id, entriesStopped: updated.entriesStoppedAt !== null };
+    },
+  }),
   defineTool({
     name: 'recent_trades',
     description: "A trader's latest closed trades across their bots, newest first: pair, bot, prices, profit and why it closed.",

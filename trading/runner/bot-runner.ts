@@ -188,6 +188,8 @@ export class BotRunner {
       return 'none';
     }
     if (signal !== ENTER) return 'none';
+    // The trader's /stopentry: no new position; the exits above still run.
+    if (this.bot.entriesStoppedAt) return 'none';
     // A stale feed (no new closed bar within two timeframes) may be showing a price long gone:
     // no new entry on it until bars arrive again. Exits above still run.
     if ((await this.deps.exchange.feedHealth?.(symbol, this.bot.timeframe))?.stale) return 'stale';
