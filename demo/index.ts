@@ -9,6 +9,7 @@ import { generateDemoCompany, type DemoCompany } from './company.ts';
 import { ProductError } from '../errors/index.ts';
 
 export { generateDemoCompany, type DemoCompany, type DemoOptions } from './company.ts';
+export { DEMO_CANDLE_EXCHANGE, DEMO_CANDLE_SYMBOL, DEMO_CANDLE_TIMEFRAMES, importDemoCandles, type DemoCandleImport } from './candles.ts';
 export {
   DEMO_STAFF_PASSWORD,
   DEMO_TRADER_PASSWORD,

@@ -1,6 +1,6 @@
 import { verifyAuditChain } from '../../audit/index.ts';
 import { listStaff } from '../../db/index.ts';
-import { demoSignIns, seedDemoCompany } from '../../demo/index.ts';
+import { demoSignIns, importDemoCandles, seedDemoCompany } from '../../demo/index.ts';
 import { withRuntime } from '../open-runtime.ts';
 import { printTable } from '../table.ts';
 import { UsageError } from '../../errors/index.ts';
@@ -27,6 +27,11 @@ export async function seedCommand(options: { demo?: boolean; seed?: number; asOf
       `Demo company seeded on ${database.location}: ${counts.staff} staff, ${counts.customers} traders, ` +
         `${counts.subscriptions} subscriptions, ${counts.invoices} invoices, ${counts.bots} bots, ${counts.trades} trades, ` +
         `${counts.supportTickets} tickets, ${counts.leads} leads.`,
+    );
+    // The candle cache: the bundled BTC/USDT files on the wall clock, so charts and backtests work offline (demo/candles.ts).
+    const candles = await importDemoCandles(database.db);
+    console.log(
+      `Candle cache: BTC/USDT ${candles.map((c) => `${c.timeframe} ${c.bars.toLocaleString('en')} bars`).join(', ')} (the bundled Binance files, replayed up to now).`,
     );
     // The demo's HTTP API sign-ins (POST /api/v1/auth/sign-in/email): fixed, demo-only passwords.
     const signIns = await demoSignIns(database.db);

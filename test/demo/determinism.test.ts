@@ -6,6 +6,9 @@ import type { SecretBox } from '../../secrets/index.ts';
 // The demo company is a function of its seed, date and size: the same inputs give the same
 // rows, byte for byte. These digests were recorded from the generator before it was split into
 // one function per section (issue 20); a change to any row, its order or a random draw shows.
+// The candle cache `seed --demo` fills (demo/candles.ts) is not in the digest: those bars are the
+// bundled files laid on the wall clock at seeding time, not a function of the seed, and
+// test/demo/candles.test.ts checks them bar for bar against the replayed market.
 const sealing: SecretBox = {
   seal: (plaintext, context) => `sealed:${context}:${plaintext}`,
   open: () => {
