@@ -131,6 +131,27 @@ async function openTicket(ctx: UpdateContext, text: string): Promise<void> {
   );
 }
 
+/** Adds the trader's message to their ticket that waits for them (answered by Support); false when none waits. */
+async function replyToTicket(ctx: UpdateContext, text: string): Promise<boolean> {
+  const { locale } = ctx;
+  const open = await callTool<{ tickets: { id: string; subject: string; status: string }[] }>(ctx, 'open_tickets', { limit: 50 });
+  const waiting = open.ok ? open.result.tickets.find((tk) => tk.status === 'pending') : undefined;
+  if (!waiting) return false;
+  const call = await callTool<{ ticketId: string }>(ctx, 'answer_ticket', { ticketId: waiting.id, message: text.trim().slice(0, 4000) });
+  if (!call.ok) {
+    await ctx.reply(`⚠️ ${md(failureSentence(ctx, call))}`);
+    return true;
+  }
+  await ctx.reply(
+    t(
+      locale,
+      `📨 Adicionei sua mensagem ao chamado #${waiting.id.slice(0, 8)} ("${md(waiting.subject)}"); o suporte responde aqui.`,
+      `📨 I added your message to ticket #${waiting.id.slice(0, 8)} ("${md(waiting.subject)}"); Support answers here.`,
+    ),
+  );
+  return true;
+}
+
 type Subscription = { plan: string; status: string | null; renewsAt: string | null; cancelAtPeriodEnd: boolean };
 
 /** "I want to cancel my subscription": the trader's own plan and how to cancel it, with a button that asks for it. */
@@ -216,6 +237,8 @@ export async function cancelDecision(ctx: UpdateContext, choice: { confirmed: bo
  */
 export async function customerTurn(ctx: UpdateContext, deps: AgentTurnDeps, text: string): Promise<void> {
   const { locale } = ctx;
+  // Support answered a ticket of theirs and waits for them: what they write next is their reply.
+  if (await replyToTicket(ctx, text)) return;
   const turn = await ctx.typing(() =>
     runTurn(deps.agents, { agent: 'support', message: text, ctx: ctx.tools, channel: 'telegram', locale }),
   );

@@ -425,6 +425,25 @@ describe('daily work in the chat', () => {
       expect(opened).toMatch(/^📨 Chamado #[0-9a-f]{8} aberto com sua mensagem\. O suporte responde aqui mesmo\.$/);
     });
 
+    it("a customer's reply after Support answered goes to the same ticket, which reopens", async () => {
+      const trader = traders['en'];
+      const [opened] = await ask(trader.chat, 'ticket: my bot stopped trading yesterday');
+      const short = /#([0-9a-f]{8})/.exec(opened!)![1]!;
+      const staff = await listStaff(database);
+      const support = await linkStaff(staff.find((m) => m.department === 'support')!.email);
+      await ask(support, `/answer ${short} We restarted it; please check now.`);
+      trader.chat.skip();
+      await settle();
+      const [reply] = await ask(trader.chat, 'still not trading, it shows no positions');
+      expect(reply).toBe(`📨 I added your message to ticket #${short} ("my bot stopped trading yesterday"); Support answers here.`);
+      const [ticket] = await queryRows<{ status: string; n: number }>(
+        database,
+        sql`select t.status, (select count(*)::int from ticket_messages m where m.ticket_id = t.id and m.author_kind = 'customer') as n
+            from support_tickets t where replace(t.id::text, '-', '') like ${`${short}%`}`,
+      );
+      expect(ticket).toEqual({ status: 'open', n: 2 });
+    });
+
     it('"quero cancelar minha assinatura" gets the customer\'s own subscription and how to cancel, and a button that asks for it', async () => {
       const [paid] = await queryRows<{ user_id: string; email: string; tenant_id: string }>(
         database,

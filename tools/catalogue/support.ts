@@ -170,10 +170,10 @@ export const supportTools = [
   }),
   defineTool({
     name: 'answer_ticket',
-    description: "Reply to a ticket (sent to the customer's Telegram when linked); the first reply stops the first-response SLA clock.",
+    description: "Reply to a ticket (staff: also to the customer's Telegram; a trader: to their own ticket, reopening it).",
     domain: 'support',
     effect: 'write',
-    access: { departments: ['support'] },
+    access: { departments: ['support'], traders: true },
     input: z.strictObject({ ticketId: z.uuid(), message: z.string().min(1).max(4000) }),
     output: z.object({
       ticketId: z.string(),
