@@ -115,9 +115,21 @@ const auditQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20).openapi({ description: 'at most this many entries, newest first' }),
 });
 
+const securityEventsQuery = z.object({
+  hours: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30)
+    .default(24)
+    .openapi({ description: 'the last this many hours (at most 30 days)' }),
+  severity: z.enum(['info', 'low', 'medium', 'high', 'critical']).optional().openapi({ description: 'only events of this severity' }),
+});
+
 export function registerStaffRoutes(kit: ApiRouteKit): void {
   const { api, deps, now, requirePerson, callTool, toolOutput } = kit;
-  for (const path of ['/approvals', '/agents/*', '/reports/*', '/kpis', '/audit', '/audit/*', '/status']) api.use(path, requirePerson);
+  for (const path of ['/approvals', '/agents/*', '/reports/*', '/kpis', '/audit', '/audit/*', '/status', '/security-events'])
+    api.use(path, requirePerson);
 
   // --- GET /approvals -------------------------------------------------------------------
 
@@ -323,6 +335,32 @@ export function registerStaffRoutes(kit: ApiRouteKit): void {
       },
     }),
     (async (c: Context<ApiEnv>) => c.json(await callTool(c, 'verify_audit_chain', {}))) as never,
+  );
+
+  // --- GET /security-events -------------------------------------------------------------------
+
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/security-events',
+      tags: ['staff'],
+      summary: 'Security events of the last hours: counts by type, the latest ten (the recent_security_events tool: Security, Audit)',
+      description:
+        "Sign-ins failed and succeeded, API key use, withdrawal attempts… as the Security department's agent reads them: `total`, `byType` (every type in the window), `latest` (the ten newest, newest first). Who may read them is the tool's policy (Security, Audit, the CEO and admins), checked by calling it as the signed-in person; audited. Traders: 403.",
+      security: SESSION_OR_KEY,
+      request: { query: securityEventsQuery },
+      responses: {
+        200: {
+          description: 'The events.',
+          content: { 'application/json': { schema: toolOutput('recent_security_events').openapi('SecurityEvents') } },
+        },
+        ...errorResponses,
+      },
+    }),
+    (async (c: Context<ApiEnv, string, { out: { query: z.infer<typeof securityEventsQuery> } }>) => {
+      const { hours, severity } = c.req.valid('query');
+      return c.json(await callTool(c, 'recent_security_events', { hours, ...(severity ? { severity } : {}) }));
+    }) as never,
   );
 
   // --- GET /status ----------------------------------------------------------------------------
