@@ -201,6 +201,15 @@ describe('the bot action routes', () => {
     expect(Number(exit.body.exits[0]!.priceQuote)).toBeGreaterThan(0);
     const after = await call<{ positions: { symbol: string }[] }>('GET', `/api/v1/bots/${held!.bot_id}`, holder);
     expect(after.body.positions.map((p) => p.symbol)).not.toContain(held!.symbol);
+    // The closed trade is told like the runner's own exits (Telegram, the web events stream), once.
+    const told = await queryRows<{ channel: string; reason: string }>(
+      api.test.handle.db,
+      sql`select channel, payload->>'reason' as reason from notifications
+          where type = 'trade_closed' and recipient_user_id = ${held!.user_id}::uuid and payload->>'botId' = ${held!.bot_id}`,
+    );
+    expect(told.length).toBeGreaterThan(0);
+    expect(told.every((row) => row.reason === 'forced')).toBe(true);
+    expect(new Set(told.map((row) => row.channel)).size).toBe(told.length); // one per delivery channel
 
     const twice = await call<{ exits: unknown[] }>('POST', `/api/v1/bots/${held!.bot_id}/forceexit`, holder, { symbol: held!.symbol });
     expect(twice).toEqual({ status: 200, body: { botId: held!.bot_id, exits: [] } });

@@ -37,6 +37,7 @@ import {
   getStrategy,
   loadCachedCandles,
   MarketDataUnavailableError,
+  notifyBotEvent,
   parseStrategyParameters,
   runBacktest,
   saveBacktest,
@@ -47,6 +48,7 @@ import {
   stopBot,
   timeframeToMs,
   type BacktestTrade,
+  type BotEvent,
   type CandleSeries,
 } from '../../trading/index.ts';
 import { UsageError } from '../../errors/index.ts';
@@ -852,16 +854,22 @@ export const tradingTools = [
       if (bot.status === 'frozen')
         throw new ToolRefusal('forbidden', 'This bot is frozen by Security; its positions cannot be traded until the freeze is lifted.');
       if (!ctx.trading) throw new Error('the trading engine is not available here');
+      const events: BotEvent[] = [];
       const runner = new BotRunner(
         {
           db: ctx.db,
           exchange: await ctx.trading.exchangeFor(bot),
           limits: ctx.trading.limits,
           killSwitch: () => ctx.trading!.killSwitch(),
+          onEvent: (event) => events.push(event),
         },
         bot,
       );
-      return { botId: bot.id, exits: await runner.forceExit(input.symbol) };
+      const exits = await runner.forceExit(input.symbol);
+      // A forced exit is a closed trade like any other: the account's people hear of it where
+      // they are (Telegram, the web events stream), as the workers' runner does for its exits.
+      for (const event of events) await notifyBotEvent(ctx.db, event);
+      return { botId: bot.id, exits };
     },
   }),
   // The operators' bot commands (botcriptofy bots …): the platform's bots, one bot, a new bot.
