@@ -25,6 +25,9 @@ export interface Metrics {
   readonly marketFeedLastBarAge: Gauge<'exchange' | 'symbol' | 'timeframe'>;
   readonly backupRuns: Counter<'outcome'>;
   readonly privacyRetentionRemoved: Counter<'kind'>;
+  readonly liveEventClients: Gauge;
+  readonly liveEventsSent: Counter<'type'>;
+  readonly liveEventClientsCutOff: Counter;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -161,6 +164,22 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       name: 'privacy_retention_removed_total',
       help: 'Rows the retention schedule removed, by kind (agent_messages, agent_threads, security_events, unconverted_leads).',
       labelNames: ['kind'],
+      registers: [registry],
+    }),
+    liveEventClients: new Gauge({
+      name: 'live_event_clients',
+      help: 'Clients connected to GET /api/v1/events (Server-Sent Events) in this process.',
+      registers: [registry],
+    }),
+    liveEventsSent: new Counter({
+      name: 'live_events_sent_total',
+      help: 'Events written to live-event clients, one per client an event reaches (replays and resets included), by event type.',
+      labelNames: ['type'],
+      registers: [registry],
+    }),
+    liveEventClientsCutOff: new Counter({
+      name: 'live_event_clients_cut_off_total',
+      help: 'Live-event clients disconnected because too many events waited for them (a stalled reader; it resumes with Last-Event-ID).',
       registers: [registry],
     }),
   };

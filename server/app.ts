@@ -23,7 +23,7 @@ export interface AppDependencies {
   readonly version: string;
   readonly startedAt: Date;
   /** The HTTP API (/api/v1, its OpenAPI document and /api/docs); absent: not mounted. */
-  readonly api?: Omit<ApiDependencies, 'db' | 'logger'> | undefined;
+  readonly api?: Omit<ApiDependencies, 'db' | 'logger' | 'metrics'> | undefined;
 }
 
 export interface HealthReport {
@@ -125,7 +125,7 @@ export function createApp(deps: AppDependencies): Hono {
   });
 
   if (deps.api) {
-    app.route('/', createApi({ ...deps.api, db: deps.database.db, logger: deps.logger }));
+    app.route('/', createApi({ ...deps.api, db: deps.database.db, logger: deps.logger, metrics: deps.metrics }));
     mountDocs(app, OPENAPI_PATH);
     // The web dashboard at / (after every server route, which keeps precedence).
     mountWeb(app);

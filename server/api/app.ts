@@ -18,7 +18,7 @@ import {
 } from '../../tools/index.ts';
 import type { AgentRuntime } from '../../agents/index.ts';
 import { STRATEGIES } from '../../trading/index.ts';
-import type { Logger } from '../../observability/index.ts';
+import type { Logger, Metrics } from '../../observability/index.ts';
 import {
   apiError,
   apiErrorSchema,
@@ -57,6 +57,8 @@ export interface ApiDependencies {
   /** How force_exit and the like reach an exchange (not needed by the read routes). */
   readonly trading?: TradingAccess;
   readonly logger: Logger;
+  /** The process's metrics (GET /events counts its clients and events); absent: not counted. */
+  readonly metrics?: Metrics | undefined;
   readonly now?: () => Date;
   /** Rate limits, body cap, CORS origins (defaults in server/api/hardening.ts). */
   readonly limits?: ApiLimits | undefined;
@@ -783,7 +785,7 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
   const hub =
     deps.liveEvents ??
     new LiveEvents({ db: deps.db, onError: (err, where) => deps.logger.warn({ err }, `live events: failed ${where}`) });
-  registerEventRoutes({ api, requirePerson, hub });
+  registerEventRoutes({ api, requirePerson, hub, metrics: deps.metrics });
 
   // A person's data exported and erased (issue 18; server/api/privacy-routes.ts).
   registerPrivacyRoutes({ api, deps, now, requirePerson, callTool, actTool, toolInput, toolOutput });
