@@ -124,6 +124,11 @@ const securityEventsQuery = z.object({
     .default(24)
     .openapi({ description: 'the last this many hours (at most 30 days)' }),
   severity: z.enum(['info', 'low', 'medium', 'high', 'critical']).optional().openapi({ description: 'only events of this severity' }),
+  type: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,59}$/)
+    .optional()
+    .openapi({ description: 'only events of this type', example: 'login_failed' }),
 });
 
 export function registerStaffRoutes(kit: ApiRouteKit): void {
@@ -344,7 +349,8 @@ export function registerStaffRoutes(kit: ApiRouteKit): void {
       method: 'get',
       path: '/security-events',
       tags: ['staff'],
-      summary: 'Security events of the last hours: counts by type, the latest ten (the recent_security_events tool: Security, Audit)',
+      summary:
+        'Security events of the last hours, by severity and type: counts by type, the latest ten (the recent_security_events tool: Security, Audit)',
       description:
         "Sign-ins failed and succeeded, API key use, withdrawal attempts… as the Security department's agent reads them: `total`, `byType` (every type in the window), `latest` (the ten newest, newest first). Who may read them is the tool's policy (Security, Audit, the CEO and admins), checked by calling it as the signed-in person; audited. Traders: 403.",
       security: SESSION_OR_KEY,
@@ -358,8 +364,8 @@ export function registerStaffRoutes(kit: ApiRouteKit): void {
       },
     }),
     (async (c: Context<ApiEnv, string, { out: { query: z.infer<typeof securityEventsQuery> } }>) => {
-      const { hours, severity } = c.req.valid('query');
-      return c.json(await callTool(c, 'recent_security_events', { hours, ...(severity ? { severity } : {}) }));
+      const { hours, severity, type } = c.req.valid('query');
+      return c.json(await callTool(c, 'recent_security_events', { hours, ...(severity ? { severity } : {}), ...(type ? { type } : {}) }));
     }) as never,
   );
 

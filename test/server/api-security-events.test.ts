@@ -103,7 +103,14 @@ describe.each(testDrivers)('GET /security-events on %s', (driver) => {
     expect(only.body.total).toBe(counted.filter((r) => r.severity === severity).reduce((sum, r) => sum + Number(r.n), 0));
     for (const event of only.body.latest) expect(event.severity).toBe(severity);
 
-    for (const query of ['hours=0', 'hours=721', 'severity=urgent']) {
+    const type = Object.keys(byType).sort()[0]!;
+    const ofType = await get<Events>(`/api/v1/security-events?hours=720&type=${type}`, member.get('ceo'));
+    expect(ofType.status).toBe(200);
+    expect(ofType.body.total).toBe(byType[type]);
+    expect(Object.keys(ofType.body.byType)).toEqual([type]);
+    for (const event of ofType.body.latest) expect(event.type).toBe(type);
+
+    for (const query of ['hours=0', 'hours=721', 'severity=urgent', 'type=DROP%20TABLE']) {
       const refused = await get<ErrorBody>(`/api/v1/security-events?${query}`, member.get('security'));
       expect(refused.status, query).toBe(400);
     }
@@ -113,6 +120,6 @@ describe.each(testDrivers)('GET /security-events on %s', (driver) => {
     const doc = (await get<{ paths: Record<string, { get?: { parameters?: { name: string }[] } }> }>('/api/v1/openapi.json')).body;
     const route = doc.paths['/api/v1/security-events']?.get ?? doc.paths['/security-events']?.get;
     expect(route).toBeDefined();
-    expect(route!.parameters!.map((p) => p.name).sort()).toEqual(['hours', 'severity']);
+    expect(route!.parameters!.map((p) => p.name).sort()).toEqual(['hours', 'severity', 'type']);
   });
 });

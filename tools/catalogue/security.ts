@@ -40,6 +40,11 @@ export const securityTools = [
     input: z.strictObject({
       hours: lookBackHours,
       severity: z.enum(['info', 'low', 'medium', 'high', 'critical']).optional(),
+      /** Only events of this type (login_failed, api_key_used, withdrawal_attempt, …). */
+      type: z
+        .string()
+        .regex(/^[a-z][a-z0-9_]{0,59}$/, { error: 'expected an event type such as login_failed' })
+        .optional(),
     }),
     output: z.object({
       hours: z.number(),
@@ -51,7 +56,11 @@ export const securityTools = [
     }),
     async execute(ctx, input) {
       const since = new Date(ctx.now().getTime() - input.hours * 3_600_000);
-      const where = and(gte(securityEvents.occurredAt, since), input.severity ? eq(securityEvents.severity, input.severity) : undefined);
+      const where = and(
+        gte(securityEvents.occurredAt, since),
+        input.severity ? eq(securityEvents.severity, input.severity) : undefined,
+        input.type ? eq(securityEvents.type, input.type) : undefined,
+      );
       const counts = await ctx.db
         .select({ type: securityEvents.type, n: sql<number>`count(*)::int` })
         .from(securityEvents)
