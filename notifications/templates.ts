@@ -71,6 +71,31 @@ export const payloadSchemas = {
     previousStatus: z.string().max(40),
     status: z.string().max(40),
   }),
+  /** The daily review of a trader's running bots (the bot-review workflow): the flagged ones, the rest counted. */
+  bot_review: z.object({
+    /** The UTC day reviewed (YYYY-MM-DD). */
+    day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+    bots: z
+      .array(
+        z.object({
+          botId: uuidish,
+          botName: z.string().max(200).optional(),
+          flags: z
+            .array(
+              z.discriminatedUnion('kind', [
+                z.object({ kind: z.literal('drawdown'), drawdownPct: decimal, backtestDrawdownPct: decimal }),
+                z.object({ kind: z.literal('losing_streak'), trades: z.number().int().min(1) }),
+                z.object({ kind: z.literal('stale_feed'), symbols: z.array(z.string().max(40)).min(1).max(20) }),
+                z.object({ kind: z.literal('order_failures'), orders: z.number().int().min(1) }),
+              ]),
+            )
+            .min(1),
+        }),
+      )
+      .max(100),
+    /** Running bots with nothing to flag. */
+    fine: z.number().int().min(0),
+  }),
   /** A queued backtest (POST /api/v1/backtests) finished: its headline figures, or why it failed. */
   backtest_finished: z.object({
     backtestId: uuidish,
@@ -356,6 +381,39 @@ export const renderers: { [T in NotificationType]: Renderer<T> } = {
         ? `${icon} Robô ${botLabel(p)} ${running ? '<b>iniciado</b>' : p.status === 'stopped' ? '<b>parado</b>' : `agora <b>${h(p.status)}</b>`}`
         : `${icon} Bot ${botLabel(p)} ${running ? '<b>started</b>' : p.status === 'stopped' ? '<b>stopped</b>' : `now <b>${h(p.status)}</b>`}`,
     );
+  },
+  bot_review: (p, locale) => {
+    const en = !pt(locale);
+    const flagText = (flag: NotificationPayload<'bot_review'>['bots'][number]['flags'][number]): string => {
+      switch (flag.kind) {
+        case 'drawdown':
+          return en
+            ? `fell ${formatPct(flag.drawdownPct, locale, false)} from its peak, more than its backtest's ${formatPct(flag.backtestDrawdownPct, locale, false)} — consider pausing it or tightening its stop`
+            : `caiu ${formatPct(flag.drawdownPct, locale, false)} do pico, mais que os ${formatPct(flag.backtestDrawdownPct, locale, false)} do backtest — considere pausar ou apertar o stop`;
+        case 'losing_streak':
+          return en
+            ? `${flag.trades} losing trades in a row — consider a new backtest`
+            : `${flag.trades} operações com prejuízo seguidas — considere um novo backtest`;
+        case 'stale_feed':
+          return en
+            ? `no fresh candles for ${h(flag.symbols.join(', '))}: it cannot enter while the feed is stale`
+            : `sem candles recentes de ${h(flag.symbols.join(', '))}: não entra enquanto o preço estiver parado`;
+        case 'order_failures':
+          return en ? `${flag.orders} orders failed in the last 24 h` : `${flag.orders} ordens falharam nas últimas 24 h`;
+      }
+    };
+    const lines = [en ? `🩺 <b>Daily review of your bots</b> — ${h(p.day)}` : `🩺 <b>Revisão diária dos seus robôs</b> — ${h(p.day)}`];
+    for (const bot of p.bots) lines.push('', `<b>${botLabel(bot)}</b>`, ...bot.flags.map((flag) => `• ${flagText(flag)}`));
+    if (p.bots.length === 0)
+      lines.push(
+        en
+          ? 'Nothing to flag: every running bot is within its backtest.'
+          : 'Nada a apontar: todos os robôs rodando estão dentro do backtest.',
+      );
+    else if (p.fine > 0)
+      lines.push('', en ? `${p.fine} other bot(s) with nothing to flag.` : `${p.fine} outro(s) robô(s) sem nada a apontar.`);
+    lines.push('', en ? 'Nothing was changed for you; any action is yours.' : 'Nada foi alterado por você; qualquer ação é sua.');
+    return html(clipText(lines.join('\n'), BODY_MAX, locale));
   },
   backtest_finished: (p, locale) => {
     const what = `${h(p.strategy)} — ${h(p.symbol)} ${h(p.timeframe)}`;

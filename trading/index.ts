@@ -33,3 +33,13 @@ export {
   type ChartIndicator,
 } from './candle-chart.ts';
 export * from './drafts/index.ts';
+export {
+  equityFigures,
+  LOSING_STREAK_FLAG,
+  ORDER_FAILURES_FLAG,
+  reviewFlags,
+  runningBotReviewFigures,
+  STALE_FEED_BARS,
+  type BotReviewFigures,
+  type ReviewFlag,
+} from './review.ts';

@@ -1,6 +1,7 @@
 import type { Mastra } from '@mastra/core';
 import type { WorkflowDeps } from './deps.ts';
 import { BOT_ONBOARDING, createBotOnboardingWorkflow } from './bot-onboarding.ts';
+import { BOT_REVIEW, createBotReviewWorkflow } from './bot-review.ts';
 import { createDunningWorkflow, DUNNING } from './dunning.ts';
 import { createExecutiveReportWorkflow, EXECUTIVE_REPORT, type ReportOutput } from './executive-report.ts';
 import { createIncidentResponseWorkflow, INCIDENT_RESPONSE } from './incident-response.ts';
@@ -23,6 +24,7 @@ export {
   resumeDecidedOnboardings,
   type OnboardingRequest,
 } from './bot-onboarding.ts';
+export { BOT_REVIEW, runBotReview, type BotReviewOutput } from './bot-review.ts';
 export { DUNNING, dunningCheck, startDunning } from './dunning.ts';
 export { findingSchema, incidentKey, INCIDENT_RESPONSE, respondToIncident, scanForIncidents, type Finding } from './incident-response.ts';
 export { EXECUTIVE_REPORT, reportInputSchema, reportOutputSchema, type ReportInput, type ReportOutput } from './executive-report.ts';
@@ -36,10 +38,11 @@ export function createWorkflows(deps: WorkflowDeps) {
     [DUNNING]: createDunningWorkflow(deps),
     [INCIDENT_RESPONSE]: createIncidentResponseWorkflow(deps),
     [BOT_ONBOARDING]: createBotOnboardingWorkflow(deps),
+    [BOT_REVIEW]: createBotReviewWorkflow(deps),
   };
 }
 
-export const WORKFLOW_IDS = [EXECUTIVE_REPORT, DUNNING, INCIDENT_RESPONSE, BOT_ONBOARDING] as const;
+export const WORKFLOW_IDS = [EXECUTIVE_REPORT, DUNNING, INCIDENT_RESPONSE, BOT_ONBOARDING, BOT_REVIEW] as const;
 
 /** A workflow run that did not succeed (failed, or suspended where it should not be): nothing to retry at once. */
 export class WorkflowRunError extends ProductError {

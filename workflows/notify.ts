@@ -11,7 +11,7 @@ export interface Notice {
   /** Whose event it is (a trader's tenant, or the company's). */
   readonly tenantId: string;
   readonly to: { readonly userId: string } | { readonly department: Department };
-  readonly type: 'security_alert' | 'executive_report' | 'chart' | 'message';
+  readonly type: 'security_alert' | 'executive_report' | 'chart' | 'message' | 'bot_review';
   readonly payload: Record<string, unknown>;
   readonly dedupeKey: string;
 }

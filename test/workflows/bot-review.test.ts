@@ -1,0 +1,143 @@
+import crypto from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as db from '../../db/index.ts';
+import { renderNotification } from '../../notifications/index.ts';
+import { upsertCandles } from '../../trading/index.ts';
+import { runBotReview } from '../../workflows/index.ts';
+import { createTestDatabase, testDrivers, type TestDatabase } from '../support/databases.ts';
+import { NOW, workflowRuntime } from '../support/workflow-fixture.ts';
+
+// The daily review (issue 22, item 4) on a scripted account: a bot whose realised drawdown
+// passed its backtest's, on a losing streak, with rejected orders, on a feed that stopped; one
+// that is fine; another trader's quiet bot; a stopped bot (not reviewed). One digest per
+// trader, in their language, once per day; nothing changed for them.
+
+const HOUR = 3_600_000;
+
+describe.each(testDrivers)('bot-review workflow (%s)', (driver) => {
+  let test: TestDatabase;
+  const ids = { ana: '', bob: '', anaUser: '', bobUser: '', hot: '', calm: '', quiet: '' };
+
+  beforeAll(async () => {
+    test = await createTestDatabase(driver);
+    const x = test.handle.db;
+    for (const [name, locale] of [
+      ['ana', 'pt-BR'],
+      ['bob', 'en'],
+    ] as const) {
+      const tenantId = crypto.randomUUID();
+      const userId = crypto.randomUUID();
+      await x.insert(db.tenants).values({ id: tenantId, kind: 'trader', name });
+      await x.insert(db.users).values({ id: userId, tenantId, email: `${name}@example.com`, name, locale });
+      ids[name] = tenantId;
+      ids[`${name}User`] = userId;
+    }
+    const bot = async (tenantId: string, name: string, symbol: string, status: 'running' | 'stopped') => {
+      const [row] = await x
+        .insert(db.bots)
+        .values({ tenantId, name, strategyName: 'rsi', symbols: [symbol], timeframe: '1h', stakeQuote: '1000', status })
+        .returning();
+      return row!.id;
+    };
+    ids.hot = await bot(ids.ana, 'RSI ETH 1h', 'ETH/USDT', 'running');
+    ids.calm = await bot(ids.ana, 'RSI BTC 1h', 'BTC/USDT', 'running');
+    ids.quiet = await bot(ids.bob, 'RSI BTC 1h', 'BTC/USDT', 'running');
+    await bot(ids.bob, 'old', 'SOL/USDT', 'stopped');
+    // The hot bot came from a draft whose backtest fell 5 % at most.
+    await x.insert(db.botDrafts).values({
+      tenantId: ids.ana,
+      description: 'rsi eth',
+      locale: 'pt-BR',
+      status: 'started',
+      name: 'RSI ETH 1h',
+      botId: ids.hot,
+      backtestSummary: { backtests: [{ symbol: 'ETH/USDT', maxDrawdownPct: 5 }] },
+    });
+    // +50, then four losses of 100: realised equity 1050 → 650, 38.1 % below its peak.
+    const profits = [50, -100, -100, -100, -100];
+    await x.insert(db.trades).values(
+      profits.map((p, i) => ({
+        tenantId: ids.ana,
+        botId: ids.hot,
+        symbol: 'ETH/USDT',
+        status: 'closed' as const,
+        amountBase: '1',
+        openPriceQuote: '1000',
+        closePriceQuote: String(1000 + p),
+        profitQuote: String(p),
+        openedAt: new Date(NOW.getTime() - (20 - i * 2) * HOUR),
+        closedAt: new Date(NOW.getTime() - (19 - i * 2) * HOUR),
+      })),
+    );
+    // Three rejected orders today, one two days ago (not counted).
+    await x.insert(db.orders).values(
+      [2, 3, 4, 50].map((hoursAgo, i) => ({
+        tenantId: ids.ana,
+        botId: ids.hot,
+        clientOrderId: `c${i}`,
+        symbol: 'ETH/USDT',
+        side: 'buy' as const,
+        type: 'market' as const,
+        status: 'rejected' as const,
+        amountBase: '1',
+        reason: 'signal',
+        createdAt: new Date(NOW.getTime() - hoursAgo * HOUR),
+      })),
+    );
+    // BTC's feed is fresh (its last closed bar); ETH's stopped ten hours ago.
+    const bars = (lastOpenMs: number) => Array.from({ length: 5 }, (_, i) => [lastOpenMs - (4 - i) * HOUR, 100, 101, 99, 100, 1]);
+    const lastClosed = Math.floor(NOW.getTime() / HOUR) * HOUR - HOUR;
+    await upsertCandles(x, { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' }, bars(lastClosed));
+    await upsertCandles(x, { exchange: 'binance', symbol: 'ETH/USDT', timeframe: '1h' }, bars(lastClosed - 10 * HOUR));
+  }, 120_000);
+  afterAll(async () => {
+    await test?.dispose();
+  });
+
+  it('flags what passed its limits and sends one digest per trader, in their language, once a day', async () => {
+    const { mastra } = workflowRuntime(test.handle.db, { now: () => NOW });
+    const outcome = await runBotReview(mastra, NOW);
+    expect(outcome).toMatchObject({
+      status: 'success',
+      result: { day: '2026-11-01', reviewedBots: 3, flaggedBots: 1, digests: 2, unreachable: 0 },
+    });
+    const rows = await test.handle.db.select().from(db.notifications).where(eq(db.notifications.type, 'bot_review'));
+    const keys = [...new Set(rows.map((r) => r.dedupeKey))].sort();
+    expect(keys).toEqual([`bot-review:2026-11-01:${ids.ana}`, `bot-review:2026-11-01:${ids.bob}`].sort());
+
+    const ana = rows.find((r) => r.recipientUserId === ids.anaUser)!;
+    expect(ana.payload).toEqual({
+      day: '2026-11-01',
+      bots: [
+        {
+          botId: ids.hot,
+          botName: 'RSI ETH 1h',
+          flags: [
+            { kind: 'drawdown', drawdownPct: '38.1', backtestDrawdownPct: '5' },
+            { kind: 'losing_streak', trades: 4 },
+            { kind: 'stale_feed', symbols: ['ETH/USDT'] },
+            { kind: 'order_failures', orders: 3 },
+          ],
+        },
+      ],
+      fine: 1,
+    });
+    const text = renderNotification('bot_review', ana.payload, 'pt-BR').text;
+    expect(text).toContain('Revisão diária dos seus robôs');
+    expect(text).toContain('caiu 38,10 % do pico, mais que os 5,00 % do backtest');
+    expect(text).toContain('4 operações com prejuízo seguidas');
+    expect(text).toContain('3 ordens falharam nas últimas 24 h');
+    expect(text).toContain('1 outro(s) robô(s) sem nada a apontar');
+    const bob = rows.find((r) => r.recipientUserId === ids.bobUser)!;
+    expect(renderNotification('bot_review', bob.payload, 'en').text).toContain('Nothing to flag');
+
+    // Nothing changed for them: every bot still runs.
+    const running = await test.handle.db.select().from(db.bots).where(eq(db.bots.status, 'running'));
+    expect(running).toHaveLength(3);
+
+    // The same day again: the same run, nothing queued twice.
+    expect(await runBotReview(mastra, new Date(NOW.getTime() + HOUR))).toMatchObject({ status: 'success' });
+    expect(await test.handle.db.select().from(db.notifications).where(eq(db.notifications.type, 'bot_review'))).toHaveLength(rows.length);
+  });
+});
