@@ -126,6 +126,12 @@ export async function erasePerson(
         'ticket_messages',
         sql`update ticket_messages set body = ${ERASED_TEXT} where author_user_id = ${u}::uuid${t ? sql` or tenant_id = ${t}::uuid` : sql``}`,
       );
+      // A bot the trader's assistant drafted keeps its settings; the person's own words go.
+      await count(
+        pseudonymised,
+        'bot_drafts',
+        sql`update bot_drafts set description = ${ERASED_TEXT} where created_by_user_id = ${u}::uuid${t ? sql` or tenant_id = ${t}::uuid` : sql``}`,
+      );
       await count(
         pseudonymised,
         'support_tickets',
