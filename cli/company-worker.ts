@@ -6,12 +6,14 @@ import type { Metrics } from '../observability/index.ts';
 import type { NotificationOutbox as OutboxSender } from '../notifications/index.ts';
 import { notifyBotEvent, recoverStaleBacktests } from '../trading/index.ts';
 import {
+  BOT_REVIEW,
   DUNNING,
   EXECUTIVE_REPORT,
   INCIDENT_RESPONSE,
   dunningCheck,
   recoverInterruptedRuns,
   resumeDueRuns,
+  runBotReview,
   runExecutiveReport,
   scanForIncidents,
   WORKFLOW_IDS,
@@ -158,6 +160,19 @@ export function scheduledTasks(runtime: Runtime, agents: AgentRuntime, options: 
     handler: async () => {
       const removed = await runRetention(database.db, config.retention, new Date(), agents.metrics);
       logger.info({ removed }, 'retention schedule applied');
+    },
+  });
+  // The daily review of running bots (issue 22): one digest per trader, once per UTC day.
+  tasks.push({
+    queue: 'agent-tasks',
+    key: 'bot-review-daily',
+    repeat: { cron: '0 9 * * *', timezone },
+    handler: async () => {
+      const outcome = await runBotReview(mastra, new Date());
+      counted([outcome], BOT_REVIEW);
+      if (outcome.status !== 'success')
+        throw new Error(`bot review ${outcome.runId} ${outcome.status}${outcome.error ? `: ${outcome.error}` : ''}`);
+      logger.info(outcome.result ?? {}, 'daily bot review queued its digests');
     },
   });
   if (options.outbox) {

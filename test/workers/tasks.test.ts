@@ -60,6 +60,7 @@ it('declares the company schedules and each runs: reports queued once per day, a
     'agent-tasks/daily-backup',
     'agent-tasks/backtest-recovery',
     'agent-tasks/privacy-retention',
+    'agent-tasks/bot-review-daily',
   ]);
   expect(tasks[0]!.repeat).toEqual({ cron: '0 8 * * *', timezone: 'America/Sao_Paulo' });
   expect(tasks[1]!.repeat).toEqual({ cron: '0 8 * * 1', timezone: 'America/Sao_Paulo' });
@@ -83,8 +84,14 @@ it('declares the company schedules and each runs: reports queued once per day, a
   const removed = (await metrics.privacyRetentionRemoved.get()).values;
   expect(removed.find((v) => v.labels.kind === 'security_events')?.value).toBe(oldEvents[0]!.n);
   expect(removed.map((v) => v.labels.kind).sort()).toEqual(['agent_messages', 'agent_threads', 'security_events', 'unconverted_leads']);
+  // The daily bot review: one digest per trader with running bots, however often it fires that day.
+  await run('bot-review-daily');
+  await run('bot-review-daily');
+  const digests = await test.handle.db.select().from(db.notifications).where(eq(db.notifications.type, 'bot_review'));
+  expect(new Set(digests.map((d) => d.dedupeKey)).size).toBe(digests.length / new Set(digests.map((d) => d.channel)).size);
   const runs = (await metrics.workflowRuns.get()).values;
   expect(runs.find((v) => v.labels.workflow === 'executive-report' && v.labels.status === 'success')?.value).toBe(2);
+  expect(runs.find((v) => v.labels.workflow === 'bot-review' && v.labels.status === 'success')?.value).toBe(2);
   const scans = await test.handle.db.select().from(db.auditLog).where(eq(db.auditLog.tool, 'detect_anomalies'));
   expect(scans.at(-1)).toMatchObject({ actorId: 'system:workflow:incident-response', outcome: 'ok' });
 }, 120_000);
