@@ -162,8 +162,7 @@ const consentRecordSchema = z.object({
 export const consentTools = [
   defineTool({
     name: 'consent_status',
-    description:
-      'Your own consents: the terms and privacy texts as published now, your answers, and whether the terms still need your agreement.',
+    description: 'Your own consents: the terms and privacy texts as published now, your answers, whether the terms await you.',
     domain: 'documents',
     effect: 'read',
     access: everyone,
