@@ -62,6 +62,16 @@ describe.each(testDrivers)('GET /api/v1/events on %s', (driver) => {
     return String(marker);
   };
   const amounts = (client: SseClient) => client.data<{ amountBase: string }>('trade').map((t) => t.amountBase);
+  /** A sample of this process's /metrics (0 when the series has none yet). */
+  const metric = async (name: string, labels: Record<string, string> = {}) => {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    for (const line of text.split('\n')) {
+      const match = /^(\w+)(?:\{(.*)\})? (\S+)$/.exec(line);
+      if (match?.[1] === name && Object.entries(labels).every(([key, value]) => match[2]?.includes(`${key}="${value}"`)))
+        return Number(match[3]);
+    }
+    return 0;
+  };
 
   beforeAll(async () => {
     api = await apiFixture(driver, {
@@ -128,6 +138,8 @@ describe.each(testDrivers)('GET /api/v1/events on %s', (driver) => {
     const a = await connect(traderA);
     const b = await connect(traderB);
     expect(a.contentType).toMatch(/^text\/event-stream/);
+    expect(await metric('live_event_clients')).toBe(2);
+    const sentBefore = await metric('live_events_sent_total', { type: 'trade' });
     const mineA = await trade(traderA);
     const mineB = await trade(traderB);
     // A last event for A: everything queued before it has been read and sent by then.
@@ -137,6 +149,8 @@ describe.each(testDrivers)('GET /api/v1/events on %s', (driver) => {
     expect(amounts(b)).toEqual([mineB]);
     expect(a.data('trade')[0]).toMatchObject({ kind: 'opened', botId: traderA.botId, symbol: 'DOGE/USDT', priceQuote: '0.25' });
     expect(b.data('trade')[0]).toMatchObject({ kind: 'opened', botId: traderB.botId });
+    // One per client an event reached: A's two, B's one.
+    expect((await metric('live_events_sent_total', { type: 'trade' })) - sentBefore).toBe(3);
     const ids = a.events.map((e) => Number(e.id));
     expect(ids[1]).toBeGreaterThan(ids[0]!);
     await a.close();
@@ -397,11 +411,13 @@ describe.each(testDrivers)('GET /api/v1/events on %s', (driver) => {
       await connect(ceo),
     ];
     expect(hub.subscriberCount).toBe(4);
+    expect(await metric('live_event_clients')).toBe(4);
     expect(hub.watchedPairs).toBe(2);
     await clock.jump(15_000);
     await until(() => opened.every((client) => client.comments.includes('heartbeat')), 'every client got a heartbeat');
     for (const client of opened) await client.close();
     await until(() => hub.subscriberCount === 0 && hub.watchedPairs === 0, 'the hub forgot the closed streams');
+    expect(await metric('live_event_clients')).toBe(0);
     // With nobody connected the readers linger for the replay window, then stop.
     expect(hub.running).toBe(true);
     await clock.jump(10 * 60_000);
@@ -471,6 +487,8 @@ describe.each(testDrivers)('GET /api/v1/events on %s', (driver) => {
       await new Promise((resolve) => setImmediate(resolve));
     }
     expect(hub.subscriberCount).toBe(1);
+    expect(await metric('live_event_clients_cut_off_total')).toBe(1);
+    expect(await metric('live_event_clients')).toBe(1);
     // The server closed the connection: reading again, the client finds its end.
     socket.on('error', () => {});
     socket.on('data', () => {});
