@@ -169,3 +169,209 @@ describe('a bot from words: the deterministic extraction (pt-BR and English)', (
     );
   });
 });
+
+/** Complete descriptions: every field of the draft, exactly (the strategy's defaults for what the words leave to it). */
+const EXACT: [string, Record<string, unknown>][] = [
+  [
+    'quero um robô RSI no ETH de 1h, stop de 3 %, sem gastar mais que 500 USDT',
+    {
+      strategy: 'rsi',
+      parameters: { rsiPeriod: 14, rsiBuy: 40, rsiSell: 60, stopLossPct: 3, takeProfitPct: 2 },
+      symbols: ['ETH/USDT'],
+      timeframe: '1h',
+      stakeQuote: 500,
+      maxOpenPositions: 1,
+    },
+  ],
+  [
+    'RSI bot on BTC/USDT 4h, 2% stop loss, 5% take profit, 1,000 USDT',
+    {
+      strategy: 'rsi',
+      parameters: { rsiPeriod: 14, rsiBuy: 40, rsiSell: 60, stopLossPct: 2, takeProfitPct: 5 },
+      symbols: ['BTC/USDT'],
+      timeframe: '4h',
+      stakeQuote: 1000,
+      maxOpenPositions: 1,
+    },
+  ],
+  [
+    'robô de médias 9 e 21 no bitcoin 15 minutos com 1.500 USDT e alvo de 4%',
+    {
+      strategy: 'ema-cross',
+      parameters: { fastPeriod: 9, slowPeriod: 21, stopLossPct: 3, takeProfitPct: 4 },
+      symbols: ['BTC/USDT'],
+      timeframe: '15m',
+      stakeQuote: 1500,
+      maxOpenPositions: 1,
+    },
+  ],
+  [
+    'macd 12,26,9 on SOL 1d with $300',
+    {
+      strategy: 'macd-cross',
+      parameters: { fastPeriod: 12, slowPeriod: 26, signalPeriod: 9, stopLossPct: 3, takeProfitPct: 4 },
+      symbols: ['SOL/USDT'],
+      timeframe: '1d',
+      stakeQuote: 300,
+      maxOpenPositions: 1,
+    },
+  ],
+  [
+    'RSI compra abaixo de 30 e vende acima de 70 no BTC, 2 mil usdt',
+    {
+      strategy: 'rsi',
+      parameters: { rsiPeriod: 14, rsiBuy: 30, rsiSell: 70, stopLossPct: 3, takeProfitPct: 2 },
+      symbols: ['BTC/USDT'],
+      timeframe: '1h',
+      stakeQuote: 2000,
+      maxOpenPositions: 1,
+    },
+  ],
+  [
+    'rsi 30/70 eth 1h 2k usdt stop 2,5%',
+    {
+      strategy: 'rsi',
+      parameters: { rsiPeriod: 14, rsiBuy: 30, rsiSell: 70, stopLossPct: 2.5, takeProfitPct: 2 },
+      symbols: ['ETH/USDT'],
+      timeframe: '1h',
+      stakeQuote: 2000,
+      maxOpenPositions: 1,
+    },
+  ],
+  [
+    'Bollinger 20/2 on ETHUSDT, 1 hour, 750 USDT, stop 4%',
+    {
+      strategy: 'bollinger-reversion',
+      parameters: { period: 20, stdDevs: 2, stopLossPct: 4, takeProfitPct: 2 },
+      symbols: ['ETH/USDT'],
+      timeframe: '1h',
+      stakeQuote: 750,
+      maxOpenPositions: 1,
+    },
+  ],
+  [
+    'EMA cross on BTC and ETH, 1h, 800 USDT, 2 positions',
+    {
+      strategy: 'ema-cross',
+      parameters: { fastPeriod: 9, slowPeriod: 21, stopLossPct: 3, takeProfitPct: 4 },
+      symbols: ['BTC/USDT', 'ETH/USDT'],
+      timeframe: '1h',
+      stakeQuote: 800,
+      maxOpenPositions: 2,
+    },
+  ],
+  [
+    'estratégia de cruzamento de médias no ethereum, gráfico de 4 horas, banca de 1200 dólares',
+    {
+      strategy: 'ema-cross',
+      parameters: { fastPeriod: 9, slowPeriod: 21, stopLossPct: 3, takeProfitPct: 4 },
+      symbols: ['ETH/USDT'],
+      timeframe: '4h',
+      stakeQuote: 1200,
+      maxOpenPositions: 1,
+    },
+  ],
+  [
+    'I want an RSI(10) bot for XRP on the 5m chart, spend at most 250 USDT, take profit 1.5%',
+    {
+      strategy: 'rsi',
+      parameters: { rsiPeriod: 10, rsiBuy: 40, rsiSell: 60, stopLossPct: 3, takeProfitPct: 1.5 },
+      symbols: ['XRP/USDT'],
+      timeframe: '5m',
+      stakeQuote: 250,
+      maxOpenPositions: 1,
+    },
+  ],
+  [
+    'robô ifr no BNB diário, 3% de stop e 6% de alvo, investir 400 usdt',
+    {
+      strategy: 'rsi',
+      parameters: { rsiPeriod: 14, rsiBuy: 40, rsiSell: 60, stopLossPct: 3, takeProfitPct: 6 },
+      symbols: ['BNB/USDT'],
+      timeframe: '1d',
+      stakeQuote: 400,
+      maxOpenPositions: 1,
+    },
+  ],
+  [
+    'MACD no DOGE de 15m com stake de 100 USDT',
+    {
+      strategy: 'macd-cross',
+      parameters: { fastPeriod: 12, slowPeriod: 26, signalPeriod: 9, stopLossPct: 3, takeProfitPct: 4 },
+      symbols: ['DOGE/USDT'],
+      timeframe: '15m',
+      stakeQuote: 100,
+      maxOpenPositions: 1,
+    },
+  ],
+  [
+    'bandas de bollinger no solana 1h, 600 usdt, uma posição',
+    {
+      strategy: 'bollinger-reversion',
+      parameters: { period: 20, stdDevs: 2, stopLossPct: 3, takeProfitPct: 2 },
+      symbols: ['SOL/USDT'],
+      timeframe: '1h',
+      stakeQuote: 600,
+      maxOpenPositions: 1,
+    },
+  ],
+  [
+    'RSI on BTC, budget 5k USDT, stop-loss of 1%',
+    {
+      strategy: 'rsi',
+      parameters: { rsiPeriod: 14, rsiBuy: 40, rsiSell: 60, stopLossPct: 1, takeProfitPct: 2 },
+      symbols: ['BTC/USDT'],
+      timeframe: '1h',
+      stakeQuote: 5000,
+      maxOpenPositions: 1,
+    },
+  ],
+  [
+    'rsi no btc-usdt 1h com 1.000,50 USDT',
+    {
+      strategy: 'rsi',
+      parameters: { rsiPeriod: 14, rsiBuy: 40, rsiSell: 60, stopLossPct: 3, takeProfitPct: 2 },
+      symbols: ['BTC/USDT'],
+      timeframe: '1h',
+      stakeQuote: 1000.5,
+      maxOpenPositions: 1,
+    },
+  ],
+  [
+    'EMA 20/50 on ADA/USDT 4h using 900 USDT',
+    {
+      strategy: 'ema-cross',
+      parameters: { fastPeriod: 20, slowPeriod: 50, stopLossPct: 3, takeProfitPct: 4 },
+      symbols: ['ADA/USDT'],
+      timeframe: '4h',
+      stakeQuote: 900,
+      maxOpenPositions: 1,
+    },
+  ],
+  [
+    'quero um robô RSI no ETH de 1h com 500 USDT em dinheiro de verdade',
+    {
+      strategy: 'rsi',
+      parameters: { rsiPeriod: 14, rsiBuy: 40, rsiSell: 60, stopLossPct: 3, takeProfitPct: 2 },
+      symbols: ['ETH/USDT'],
+      timeframe: '1h',
+      stakeQuote: 500,
+      maxOpenPositions: 1,
+    },
+  ],
+];
+
+describe('a bot from words: complete descriptions give exactly these drafts', () => {
+  it.each(EXACT)('%s', (words, expected) => {
+    const draft = reviewDescribedBot(describeBot(words), LIMITS, 'en');
+    expect({
+      strategy: draft.strategy,
+      parameters: draft.parameters,
+      symbols: draft.symbols,
+      timeframe: draft.timeframe,
+      stakeQuote: draft.stakeQuote,
+      maxOpenPositions: draft.maxOpenPositions,
+    }).toEqual(expected);
+    expect(draft.questions).toEqual([]);
+  });
+});
