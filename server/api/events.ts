@@ -262,13 +262,16 @@ function eventStreamBody(options: {
   readonly resumeFrom: number | undefined;
   readonly who: Omit<Subscriber, 'send' | 'comment' | 'close'>;
 }): ReadableStream<Uint8Array> {
-  const { hub, metrics, outgoing, resumeFrom, who } = options;
+  const { hub, metrics, resumeFrom, who } = options;
   let ended: () => void = () => {};
   const closed = new Promise<void>((resolve) => (ended = resolve));
   options.signal.addEventListener('abort', () => ended(), { once: true });
   let started = false;
 
   const run = async (controller: ReadableStreamDefaultController<Uint8Array>) => {
+    // Straight to the response only once its head is written (node-server does it before its first
+    // read of a chunked body); otherwise, everything through this stream, in order all the same.
+    const outgoing = options.outgoing?.headersSent ? options.outgoing : undefined;
     let finished = false;
     // Writes not yet taken by the client: node-server's response calls back when a write has left
     // for the socket; this stream (no high-water mark) counts the chunks it holds.
@@ -350,7 +353,7 @@ function eventStreamBody(options: {
         if (started) return;
         started = true;
         run(controller).catch((error: unknown) => {
-          outgoing?.destroy();
+          options.outgoing?.destroy();
           try {
             controller.error(error);
           } catch {

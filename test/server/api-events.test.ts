@@ -499,6 +499,31 @@ describe.each(testDrivers)('GET /api/v1/events on %s', (driver) => {
     await reader.close();
   });
 
+  it('serves the same stream without a Node response (app.request: the bytes go through the body stream)', async () => {
+    await until(() => hub.subscriberCount === 0, 'earlier streams left');
+    const response = await api.request('/api/v1/events', { cookie: traderA.cookie, headers: { accept: 'text/event-stream' } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    const reading = (async () => {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        text += decoder.decode(value, { stream: true });
+      }
+    })();
+    await until(() => text.includes(': connected\n\n'), 'the stream says it is connected');
+    expect(hub.subscriberCount).toBe(1);
+    const sentinel = await trade(traderA);
+    await until(() => text.includes(`"amountBase":"${sentinel}"`), 'the trade arrived');
+    expect(text).toMatch(/^: connected\n\nevent: trade\nid: \d+\ndata: \{.*\}\n\n$/);
+    await reader.cancel();
+    await reading;
+    await until(() => hub.subscriberCount === 0, 'the cancelled stream left the hub');
+  });
+
   it('is in the OpenAPI document as text/event-stream with the event types described', async () => {
     const document = (await (await fetch(`${server.url}/api/v1/openapi.json`)).json()) as {
       paths: Record<string, Record<string, { responses: Record<string, { content: Record<string, unknown> }> }>>;
