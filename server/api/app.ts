@@ -783,8 +783,7 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
 
   // The person's live events as Server-Sent Events (server/api/events.ts).
   const hub =
-    deps.liveEvents ??
-    new LiveEvents({ db: deps.db, onError: (err, where) => deps.logger.warn({ err }, `live events: failed ${where}`) });
+    deps.liveEvents ?? new LiveEvents({ db: deps.db, onError: (err, where) => deps.logger.warn({ err }, `live events: failed ${where}`) });
   registerEventRoutes({ api, requirePerson, hub, metrics: deps.metrics });
 
   // A person's data exported and erased (issue 18; server/api/privacy-routes.ts).
