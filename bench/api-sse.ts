@@ -4,8 +4,9 @@
 // events queued by the runner's own producer (notifyBotEvent). Latency: from just before the
 // producer queues the event to its arrival at each client. Measured twice: a producer in the
 // API's process (it wakes the reader at once) and one in another process (a worker ticking
-// bots: the reader finds it on its poll, every 100 ms by default). `npm run bench` with
-// BENCH_ONLY=sse, or `node bench/api-sse.ts`. BENCH_SSE_CLIENTS, BENCH_SSE_EVENTS: sizes.
+// bots: the reader finds it on its poll, every 100 ms by default). `node bench/http-api.ts
+// --write` runs it after the API's own rows and writes its section; `node bench/api-sse.ts`
+// alone prints it. BENCH_SSE_CLIENTS, BENCH_SSE_EVENTS: sizes.
 import crypto from 'node:crypto';
 import { once } from 'node:events';
 import { Writable } from 'node:stream';

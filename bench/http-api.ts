@@ -3,8 +3,9 @@
 // tool layer, embedded database): GET /api/v1/bots and GET /api/v1/candles (500 bars with RSI)
 // at a fixed 200 requests/s (target p95 ≤ 15 ms), the most requests/s an authenticated
 // GET /api/v1/me gets from the one Node process (target ≥ 2,000), and POST /api/v1/backtests on
-// BTC 5m until its result is stored (target ≤ 200 ms). --write puts the tables in BENCHMARKS.md's
-// own "HTTP API" section. BENCH_DATA_DIR: a folder with a longer binance_BTCUSDT_5m.csv.
+// BTC 5m until its result is stored (target ≤ 200 ms); then the live events' fan-out to 1,000
+// clients (bench/api-sse.ts). --write puts them in BENCHMARKS.md's own "HTTP API" and "Live
+// events" sections. BENCH_DATA_DIR: a folder with a longer binance_BTCUSDT_5m.csv.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,6 +14,7 @@ import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { percentile } from '../eval/stats.ts';
+import { apiSse } from './api-sse.ts';
 import { writeOwnSection } from './benchmarks-file.ts';
 
 const BIN = fileURLToPath(new URL('../bin/botcriptofy.js', import.meta.url));
@@ -241,3 +243,15 @@ try {
   }
   fs.rmSync(dataDir, { recursive: true, force: true });
 }
+
+// The live events' fan-out, with the start process above stopped (its own server and database).
+const sseLines: string[] = [];
+await apiSse((line = '') => {
+  sseLines.push(line);
+  console.log(line);
+});
+sseLines.push(
+  `Run by \`node_modules/.bin/node bench/http-api.ts${write ? ' --write' : ''}\` on the same commit and machine, after the rows above; load average ${os.loadavg()[0]!.toFixed(1)} at its end.`,
+);
+console.log(sseLines.at(-1));
+if (write) writeOwnSection('## Live events', sseLines.join('\n'));

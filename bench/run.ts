@@ -30,7 +30,6 @@ import { scaleTicks, workerThroughput } from './workers.ts';
 import { telegramLatency } from './telegram.ts';
 import { outboxBurst } from './telegram-outbox.ts';
 import { reportLatency } from './report.ts';
-import { apiSse } from './api-sse.ts';
 import { candleLoading } from './load.ts';
 import { startMemory } from './start-memory.ts';
 import { writeBenchmarks } from './benchmarks-file.ts';
@@ -417,7 +416,6 @@ const sections = {
   telegram: () => telegramLatency(out),
   outbox: () => outboxBurst(out),
   report: () => reportLatency(out),
-  sse: () => apiSse(out),
 };
 const only = process.env.BENCH_ONLY?.split(',');
 for (const [name, run] of Object.entries(sections)) if (!only || only.includes(name)) await run();
