@@ -28,7 +28,7 @@ export interface DemoSignIn {
   readonly password: string;
 }
 
-/** The demo's sign-ins: the CEO and the first traders who own a bot (by email), with their passwords. */
+/** The demo's sign-ins: the CEO, the first traders who own a bot (by email) and one with an open paper position, with their passwords. */
 export async function demoSignIns(db: Database): Promise<DemoSignIn[]> {
   const ceo = await db
     .select({ email: users.email, name: users.name })
@@ -44,9 +44,28 @@ export async function demoSignIns(db: Database): Promise<DemoSignIn[]> {
     .where(and(eq(tenants.kind, 'trader'), sql`exists (select 1 from bots b where b.tenant_id = ${users.tenantId})`))
     .orderBy(asc(users.email))
     .limit(DEMO_TRADERS_WITH_PASSWORD);
+  // And the first trader (by email) with an open position on a paper bot, as seeded, last: so a
+  // newcomer (and the dashboard's browser test) can force-exit one. Already among the first
+  // ones, they move to the end; so the list is three or four traders.
+  const withPosition =
+    traders.length === 0
+      ? []
+      : await db
+          .select({ email: users.email, name: users.name })
+          .from(users)
+          .innerJoin(tenants, eq(tenants.id, users.tenantId))
+          .where(
+            and(
+              eq(tenants.kind, 'trader'),
+              sql`exists (select 1 from positions p join bots b on b.id = p.bot_id where b.tenant_id = ${users.tenantId} and b.mode = 'paper')`,
+            ),
+          )
+          .orderBy(asc(users.email))
+          .limit(1);
+  const all = [...traders.filter((t) => !withPosition.some((p) => p.email === t.email)), ...withPosition];
   return [
     ...ceo.map((p) => ({ ...p, who: 'ceo' as const, password: DEMO_STAFF_PASSWORD })),
-    ...traders.map((p) => ({ ...p, who: 'trader' as const, password: DEMO_TRADER_PASSWORD })),
+    ...all.map((p) => ({ ...p, who: 'trader' as const, password: DEMO_TRADER_PASSWORD })),
   ];
 }
 

@@ -49,19 +49,33 @@ export interface DemoServer {
 
 const TIMEFRAME_MS: Record<string, number> = { '1m': 60e3, '5m': 300e3, '15m': 900e3, '1h': 3600e3 };
 
-/** `botcriptofy start` on a new data folder and a free port, seeded with the demo company. */
-export async function startDemoServer(): Promise<DemoServer> {
+type DemoCli = DemoServer['cli'];
+type DemoSignIns = DemoServer['signIns'];
+
+/**
+ * `botcriptofy start` on a new data folder and a free port, seeded with the demo company.
+ * With `prepare`, `seed --demo` runs first and `prepare` acts on the seeded company through the
+ * CLI before `start` runs its bots (e.g. a bot stopped so its seeded position stays open).
+ */
+export async function startDemoServer(
+  options: { prepare?: (demo: { cli: DemoCli; signIns: DemoSignIns }) => Promise<void> } = {},
+): Promise<DemoServer> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bcf-web-'));
   const dataDir = path.join(tmp, 'data');
   const port = await freePort();
   const env = { DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', PAPER_MARKET: 'replay' };
-  const server = await startCli(['start'], env, (line) => line.includes('BotCriptoFy is up'), 120_000);
-  const signIns = [...server.output().matchAll(/^\s+(ceo|trader)\s+(\S+@\S+)\s+(\S+)\s*$/gm)].map((m) => ({
-    who: m[1]!,
-    email: m[2]!,
-    password: m[3]!,
-  }));
   const cli = (...args: string[]) => runCli(args, env);
+  const signInsOf = (output: string) =>
+    [...output.matchAll(/^\s+(ceo|trader)\s+(\S+@\S+)\s+(\S+)\s*$/gm)].map((m) => ({ who: m[1]!, email: m[2]!, password: m[3]! }));
+  let seeded: DemoSignIns | undefined;
+  if (options.prepare) {
+    const seed = await cli('seed', '--demo');
+    if (seed.code !== 0) throw new Error(`seed --demo failed: ${seed.stderr}${seed.stdout}`);
+    seeded = signInsOf(seed.stdout);
+    await options.prepare({ cli, signIns: seeded });
+  }
+  const server = await startCli(['start'], env, (line) => line.includes('BotCriptoFy is up'), 120_000);
+  const signIns = seeded ?? signInsOf(server.output());
   return {
     url: `http://127.0.0.1:${port}`,
     dataDir,

@@ -42,6 +42,8 @@ describe('web dashboard', { timeout: 120_000 }, () => {
   let current: Page | undefined;
   /** The trader's API session (a cookie), for acting beside the browser. */
   let traderCookie = '';
+  /** The demo's trader with an open position on a paper bot (the last sign-in), its session cookie and that bot. */
+  let holder: { email: string; cookie: string; bot: ApiBot & { positions: { symbol: string }[] } } | undefined;
 
   /** The API as the trader (to know what the page must show); the browser has its own session. */
   async function apiAs(who: { email: string; password: string }) {
@@ -65,7 +67,29 @@ describe('web dashboard', { timeout: 120_000 }, () => {
     browser = await launchBrowser();
     // The dashboard as the sources say now (npm install built it; a source edited since would be stale).
     buildDashboard();
-    server = await startDemoServer();
+    // The demo's last trader sign-in has an open position on a paper bot, as seeded: that bot is
+    // stopped (a stop keeps positions) before `start` runs the bots, so it is still open when the
+    // force-exit test closes it.
+    let held: { email: string; botId: string } | undefined;
+    server = await startDemoServer({
+      async prepare({ cli, signIns }) {
+        const email = signIns.filter((s) => s.who === 'trader').at(-1)!.email;
+        const json = async <T>(...args: string[]): Promise<T> => {
+          const result = await cli(...args, '--as', email, '--json');
+          if (result.code !== 0) throw new Error(`${args.join(' ')} failed: ${result.stderr}${result.stdout}`);
+          return JSON.parse(result.stdout.trim().split('\n').at(-1)!) as T;
+        };
+        for (const candidate of (await json<{ bots: (ApiBot & { mode: string })[] }>('bots', 'list')).bots) {
+          if (candidate.mode !== 'paper') continue;
+          const shown = await json<{ positions: unknown[] }>('bots', 'show', candidate.id);
+          if (shown.positions.length === 0) continue;
+          await json('bots', 'stop', candidate.id);
+          held = { email, botId: candidate.id };
+          break;
+        }
+        if (!held) throw new Error(`${email} has no paper bot with an open position in the seeded demo`);
+      },
+    });
     const traders = server.signIns.filter((s) => s.who === 'trader');
     expect(traders.length).toBeGreaterThanOrEqual(2);
     trader = traders[0]!;
@@ -83,7 +107,39 @@ describe('web dashboard', { timeout: 120_000 }, () => {
       (t) => t.symbol === bot.symbols[0] && Date.parse(t.openedAt) >= from && Date.parse(t.openedAt) <= to,
     ).length;
     expect(tradesInWindow).toBeGreaterThan(0);
+    // The demo's candle cache (seed --demo, demo/candles.ts) already holds BTC/USDT in the bundled timeframes.
     await server.importReplayedCandles('BTC/USDT', '1h', Date.now() - 40 * 86_400_000, Date.now());
+
+    // The trader with the open paper position agrees to the terms through the API (the browser's
+    // consent flow is the first trader's).
+    const holderSignIn = traders.at(-1)!;
+    expect(holderSignIn.email).toBe(held!.email);
+    const signIn = await fetch(`${server.url}/api/v1/auth/sign-in/email`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: server.url },
+      body: JSON.stringify(holderSignIn),
+    });
+    expect(signIn.status).toBe(200);
+    const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
+    const asHolder = (path: string, init: { method?: string; body?: unknown } = {}) =>
+      fetch(`${server.url}/api/v1${path}`, {
+        method: init.method ?? 'GET',
+        headers: { cookie, origin: server.url, 'content-type': 'application/json' },
+        ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+      });
+    for (const candidate of ((await (await asHolder('/bots')).json()) as { bots: ApiBot[] }).bots) {
+      const details = (await (await asHolder(`/bots/${candidate.id}`)).json()) as {
+        bot: { mode: string };
+        positions: { symbol: string }[];
+      };
+      if (candidate.id !== held!.botId) continue;
+      expect(details.bot.mode).toBe('paper');
+      expect(details.positions.length).toBeGreaterThan(0);
+      holder = { email: holderSignIn.email, cookie, bot: { ...candidate, positions: details.positions } };
+      break;
+    }
+    expect(holder, `${holderSignIn.email}'s stopped bot lost its open position`).toBeDefined();
+    expect((await asHolder('/consents', { method: 'POST', body: { kind: 'terms', granted: true } })).status).toBe(201);
   }, 240_000);
 
   afterEach(async (ctx) => {
@@ -127,6 +183,12 @@ describe('web dashboard', { timeout: 120_000 }, () => {
     await page.getByRole('button', { name: labels.button }).click();
   }
 
+  /** After sign-in the terms of use come first (GET /consents: termsRequired): agreeing opens the app. */
+  async function agreeToTerms(page: Page) {
+    await page.getByRole('heading', { name: 'Termos de uso' }).waitFor();
+    await page.getByRole('button', { name: 'Eu aceito os termos de uso' }).click();
+  }
+
   it('ships at most 400 KB of gzipped JavaScript, all of it from this server', () => {
     const assets = path.resolve('web', 'dist', 'assets');
     const scripts = fs.readdirSync(assets).filter((name) => name.endsWith('.js.gz'));
@@ -144,6 +206,44 @@ describe('web dashboard', { timeout: 120_000 }, () => {
     const { context, page } = await newPage();
     await signIn(page, trader);
     await page.waitForURL(`${server.url}/bots`);
+    // First the terms of use as published now: their title and version, and nothing else of the app.
+    await page.getByRole('heading', { name: 'Termos de uso' }).waitFor();
+    const consents = (await (await fetch(`${server.url}/api/v1/consents`, { headers: { cookie: traderCookie } })).json()) as {
+      termsRequired: boolean;
+      texts: { kind: string; title: string; version: string }[];
+    };
+    expect(consents.termsRequired).toBe(true);
+    const terms = consents.texts.find((t) => t.kind === 'terms')!;
+    expect(await page.locator('.consent-document').innerText()).toContain(`${terms.title}, versão ${terms.version}`);
+    expect(await page.getByRole('navigation').count()).toBe(0);
+    await screenshot(page, 'consent');
+    expect(await accessibilityProblems(page)).toEqual([]);
+    // Refusing keeps the person signed in, on this page only (they can sign out).
+    await page.getByRole('button', { name: 'Não aceito' }).click();
+    await poll(() => page.locator('p.notice[role="status"]').count()).toBe(1);
+    expect(await page.locator('p.notice').innerText()).toMatch(/^Você não aceitou os termos de uso/);
+    expect(await page.getByRole('button', { name: 'Sair' }).isVisible()).toBe(true);
+    expect(await page.getByRole('navigation').count()).toBe(0);
+    await page.goto(`${server.url}/backtest`);
+    await page.getByRole('heading', { name: 'Termos de uso' }).waitFor();
+    expect(await page.getByRole('heading', { name: 'Backtest' }).count()).toBe(0);
+    // The same page in English.
+    await page.getByLabel('Idioma').selectOption('en');
+    await page.getByRole('heading', { name: 'Terms of use' }).waitFor();
+    expect(await page.locator('.consent-document').innerText()).toContain(`${terms.title}, version ${terms.version}`);
+    expect(await page.getByRole('button', { name: 'I agree to the terms of use' }).isVisible()).toBe(true);
+    await page.getByLabel('Language').selectOption('pt-BR');
+    // Agreeing, with marketing messages opted in: the app opens.
+    await page.getByLabel(/Também quero receber mensagens de marketing/).check();
+    await page.getByRole('button', { name: 'Eu aceito os termos de uso' }).click();
+    await page.getByRole('navigation').waitFor();
+    const after = (await (await fetch(`${server.url}/api/v1/consents`, { headers: { cookie: traderCookie } })).json()) as {
+      termsRequired: boolean;
+      current: { kind: string; granted: boolean }[];
+    };
+    expect(after.termsRequired).toBe(false);
+    expect(after.current.map((c) => `${c.kind} ${c.granted}`).sort()).toEqual(['marketing true', 'terms true']);
+    await page.goto(`${server.url}/bots`);
     const row = page.locator(`tr[data-bot-id="${bot.id}"]`);
     await poll(() => row.count()).toBe(1);
     await poll(() => row.locator('td').first().innerText()).toContain(bot.name);
@@ -297,6 +397,7 @@ describe('web dashboard', { timeout: 120_000 }, () => {
   it("another trader's bot by its URL is not found, said in words", async () => {
     const { context, page } = await newPage();
     await signIn(page, otherTrader);
+    await agreeToTerms(page);
     await page.getByRole('heading', { name: 'Robôs' }).waitFor();
     await page.goto(`${server.url}/bots/${bot.id}`);
     const alert = page.getByRole('alert');
@@ -347,6 +448,7 @@ describe('web dashboard', { timeout: 120_000 }, () => {
     const ceo = server.signIns.find((s) => s.who === 'ceo')!;
     const { context, page } = await newPage();
     await signIn(page, ceo);
+    await agreeToTerms(page);
     await page.getByRole('link', { name: 'Relatório' }).click();
     await page.getByLabel('Só o modelo de texto (sem IA)').check();
     const mark = page.locator('[data-summary-from]');
@@ -378,7 +480,7 @@ describe('web dashboard', { timeout: 120_000 }, () => {
     await poll(() => page.locator('p.error[role="alert"]').innerText()).toMatch(/second factor|TOTP/);
 
     // So the CEO turns on the second factor (the code from an authenticator: computed here from the key shown)…
-    await page.getByRole('link', { name: 'Segurança' }).click();
+    await page.getByRole('link', { name: 'Segurança', exact: true }).click();
     await page.getByLabel('Senha').fill(ceo.password);
     await page.getByRole('button', { name: 'Ativar o segundo fator' }).click();
     const uri = await page.getByRole('link', { name: 'otpauth' }).getAttribute('href');
@@ -405,6 +507,66 @@ describe('web dashboard', { timeout: 120_000 }, () => {
     await page.getByRole('link', { name: 'Auditoria' }).click();
     await page.getByRole('button', { name: 'Verificar cadeia' }).click();
     await poll(() => page.locator('p.notice[role="status"]').innerText(), { timeout: 30_000 }).toMatch(/^Cadeia: /);
+
+    // Security events (GET /security-events): counts by type and the latest, filtered by type and hours.
+    await page.getByRole('link', { name: 'Eventos de segurança' }).click();
+    await page.getByRole('heading', { name: 'Eventos de segurança' }).waitFor();
+    await page.getByLabel('Últimas horas').fill('720');
+    await page.getByRole('button', { name: 'Aplicar' }).click();
+    const totalOf = async () => Number(await page.locator('[data-events-total]').getAttribute('data-events-total'));
+    await poll(() => page.locator('p[data-events-total]').innerText()).toMatch(/eventos nas últimas 720 horas$/);
+    const all = await totalOf();
+    expect(all).toBeGreaterThan(0);
+    const byType = page.locator('table.security-by-type tbody tr');
+    expect(await byType.count()).toBeGreaterThan(0);
+    const type = (await byType.first().getAttribute('data-type'))!;
+    const ofType = Number((await byType.first().locator('td.num').innerText()).replace(/\D/g, ''));
+    expect(await page.locator('table.security-latest tbody tr').count()).toBe(Math.min(10, all));
+    await page.getByLabel('Tipo').selectOption(type);
+    await page.getByRole('button', { name: 'Aplicar' }).click();
+    await poll(totalOf).toBe(ofType);
+    for (const cell of await page.locator('table.security-latest tbody td[data-label="Tipo"]').allInnerTexts()) expect(cell).toBe(type);
+    await screenshot(page, 'staff-security-events');
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await context.close();
+  });
+
+  it("force-exits a paper bot's open position only after confirming, and shows the P&L", async () => {
+    const { context, page } = await newPage();
+    const [name, value] = holder!.cookie.split('=');
+    await context.addCookies([{ name: name!, value: value!, url: server.url }]);
+    await page.goto(`${server.url}/bots`);
+    const row = page.locator(`tr[data-bot-id="${holder!.bot.id}"]`);
+    await row.waitFor();
+    // The open position is shown, and the button offers to close it.
+    await poll(() => row.locator('td[data-label="Posição aberta"]').innerText()).toContain(holder!.bot.positions[0]!.symbol);
+    const button = row.getByRole('button', { name: `Saída forçada ${holder!.bot.name}` });
+    await poll(() => button.isEnabled()).toBe(true);
+    // Cancelled first: nothing happens.
+    await button.click();
+    const dialog = page.getByRole('dialog');
+    expect(await dialog.innerText()).toContain(holder!.bot.name);
+    await dialog.getByRole('button', { name: 'Cancelar' }).click();
+    await poll(() => dialog.count()).toBe(0);
+    expect(await row.locator('td[data-label="Posição aberta"]').innerText()).toContain(holder!.bot.positions[0]!.symbol);
+    // Confirmed: sold at the replayed market, the result in words with its P&L in USDT.
+    await button.click();
+    await screenshot(page, 'confirm-force-exit');
+    await page.getByRole('dialog').getByRole('button', { name: 'Saída forçada', exact: true }).click();
+    const notice = page.locator('p.notice[role="status"]');
+    await poll(() => notice.count(), { timeout: 30_000 }).toBe(1);
+    expect(await notice.innerText()).toMatch(
+      new RegExp(
+        `^Saída forçada: ${holder!.bot.positions[0]!.symbol.replace('/', '\\/')} \\S+ \\([+−-]?\\d{1,3}(\\.\\d{3})*,\\d{2} USDT\\)`,
+      ),
+    );
+    await poll(() => row.locator('td[data-label="Posição aberta"]').innerText()).toBe('nenhuma');
+    expect(await button.isDisabled()).toBe(true);
+    const details = (await (
+      await fetch(`${server.url}/api/v1/bots/${holder!.bot.id}`, { headers: { cookie: holder!.cookie } })
+    ).json()) as { positions: unknown[] };
+    expect(details.positions).toEqual([]);
+    await screenshot(page, 'force-exit');
     await context.close();
   });
 });

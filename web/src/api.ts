@@ -271,6 +271,23 @@ export interface AuditEntries {
   entries: { id: number; at: string; actor: string | null; agent: string | null; action: string; tool: string | null; outcome: string }[];
 }
 
+export interface SecurityEvents {
+  hours: number;
+  total: number;
+  byType: Record<string, number>;
+  latest: { type: string; severity: string; ip: string | null; country: string | null; at: string }[];
+}
+
+export type ConsentKind = 'terms' | 'marketing';
+
+export interface ConsentStatus {
+  current: { kind: ConsentKind; version: string; granted: boolean; source: string; recordedAt: string }[];
+  texts: { kind: ConsentKind; slug: string; title: string; version: string }[];
+  /** True until the person agrees to the terms of use as published now. */
+  termsRequired: boolean;
+  unanswered: ConsentKind[];
+}
+
 export interface AuditVerification {
   ok: boolean;
   rowsChecked: number;
@@ -411,6 +428,9 @@ export const api = {
   audit: (params: { tool?: string; outcome?: string; hours?: number; limit?: number }) => get<AuditEntries>(`/audit${query(params)}`),
   verifyAudit: () => call<AuditVerification>('POST', '/audit/verify').then((r) => r.body),
   status: () => get<SystemStatus>('/status'),
+  securityEvents: (params: { hours?: number; severity?: string; type?: string }) => get<SecurityEvents>(`/security-events${query(params)}`),
+  consents: () => get<ConsentStatus>('/consents'),
+  answerConsent: (kind: ConsentKind, granted: boolean) => call<unknown>('POST', '/consents', { kind, granted }).then((r) => r.body),
 };
 
 /** Every (method, path) this client calls, in the OpenAPI document's spelling (checked by test/web). */
@@ -443,5 +463,8 @@ export const CLIENT_ROUTES: readonly (readonly [string, string])[] = [
   ['get', '/api/v1/audit'],
   ['post', '/api/v1/audit/verify'],
   ['get', '/api/v1/status'],
+  ['get', '/api/v1/security-events'],
+  ['get', '/api/v1/consents'],
+  ['post', '/api/v1/consents'],
   ['get', '/api/v1/events'],
 ];

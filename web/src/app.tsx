@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { ApiError, api, whenUnauthorized, type Me } from './api.ts';
+import { ApiError, api, whenUnauthorized, type ConsentStatus, type Me } from './api.ts';
 import { ErrorBox, Loading } from './components.tsx';
 import { DEFAULT_TIME_ZONE, I18nContext, initialLanguage, isLanguage, rememberLanguage, translate, useI18n, type I18n } from './i18n.ts';
 import { LANGUAGES, type Language } from './messages.ts';
@@ -8,13 +8,19 @@ import { Link, navigate, usePath } from './router.tsx';
 import { BacktestPage } from './pages/Backtest.tsx';
 import { BotPage } from './pages/BotPage.tsx';
 import { BotsPage } from './pages/Bots.tsx';
+import { ConsentPage } from './pages/Consent.tsx';
 import { PlanPage } from './pages/Plan.tsx';
 import { ProfitPage } from './pages/Profit.tsx';
 import { SecurityPage } from './pages/Security.tsx';
 import { SignInPage } from './pages/SignIn.tsx';
-import { AgentsPage, ApprovalsPage, AuditPage, ReportPage, StatusPage } from './pages/Staff.tsx';
+import { AgentsPage, ApprovalsPage, AuditPage, ReportPage, SecurityEventsPage, StatusPage } from './pages/Staff.tsx';
 
-type Session = { state: 'loading' } | { state: 'signed-out' } | { state: 'error'; error: unknown } | { state: 'signed-in'; me: Me };
+/** Signed in: the person, and where they stand with the terms of use (GET /consents). */
+type Session =
+  | { state: 'loading' }
+  | { state: 'signed-out' }
+  | { state: 'error'; error: unknown }
+  | { state: 'signed-in'; me: Me; consent: ConsentStatus };
 
 const LANGUAGE_NAMES: Record<Language, string> = { 'pt-BR': 'Português (Brasil)', en: 'English' };
 
@@ -26,12 +32,13 @@ export function App() {
 
   const loadMe = () => {
     setSession({ state: 'loading' });
-    api.me().then(
-      (me) => {
+    // After sign-in, the terms of use: while they still need the person's agreement, the consent page is the only page.
+    Promise.all([api.me(), api.consents()]).then(
+      ([me, consent]) => {
         // The person's own setting, when the API has one and this browser has not chosen.
         if (isLanguage(me.language) && !localStorage.getItem('botcriptofy.language')) setLanguageState(me.language);
-        setSession({ state: 'signed-in', me });
-        connectLive();
+        setSession({ state: 'signed-in', me, consent });
+        if (!consent.termsRequired) connectLive();
       },
       (error: unknown) =>
         setSession(error instanceof ApiError && error.status === 401 ? { state: 'signed-out' } : { state: 'error', error }),
@@ -89,14 +96,17 @@ export function App() {
     main = (
       <SignInPage
         onSignedIn={() => {
-          navigate(path === '/signin' ? '/bots' : path, { replace: true });
+          navigate(path === '/signin' || path === '/' ? '/bots' : path, { replace: true });
           loadMe();
         }}
       />
     );
+  else if (session.consent.termsRequired) main = <ConsentPage status={session.consent} onAnswered={loadMe} />;
   else main = <Page path={path} me={session.me} reloadMe={loadMe} />;
 
   const staff = session.state === 'signed-in' && session.me.kind === 'staff';
+  /** Signed in and past the terms: the menu and the live events. */
+  const inApp = session.state === 'signed-in' && !session.consent.termsRequired;
   const nav = [
     { href: '/bots', label: t('navBots') },
     { href: '/backtest', label: t('navBacktest') },
@@ -108,6 +118,7 @@ export function App() {
           { href: '/agents', label: t('navAgents') },
           { href: '/status', label: t('navStatus') },
           { href: '/audit', label: t('navAudit') },
+          { href: '/security-events', label: t('navSecurityEvents') },
         ]
       : [{ href: '/plan', label: t('navPlan') }]),
     { href: '/security', label: t('navSecurity') },
@@ -118,7 +129,7 @@ export function App() {
         <Link href="/bots" class="brand">
           {t('appName')}
         </Link>
-        {session.state === 'signed-in' && (
+        {inApp && (
           <>
             <button
               type="button"
@@ -131,7 +142,11 @@ export function App() {
             </button>
             <nav id="nav" class={menuOpen ? 'open' : undefined} aria-label={t('navMenu')}>
               {nav.map((item) => (
-                <Link key={item.href} href={item.href} aria-current={path.startsWith(item.href) ? 'page' : undefined}>
+                <Link
+                  key={item.href}
+                  href={item.href}
+                  aria-current={path === item.href || path.startsWith(`${item.href}/`) ? 'page' : undefined}
+                >
                   {item.label}
                 </Link>
               ))}
@@ -142,7 +157,7 @@ export function App() {
           {languageSelect}
           {session.state === 'signed-in' && (
             <>
-              <LiveBadge />
+              {inApp && <LiveBadge />}
               <span class="small muted">{t('signedInAs', { name: session.me.name })}</span>
               <button
                 type="button"
@@ -184,6 +199,7 @@ function Page(props: { path: string; me: Me; reloadMe: () => void }) {
     if (path === '/agents') return <AgentsPage department={me.department} />;
     if (path === '/status') return <StatusPage />;
     if (path === '/audit') return <AuditPage />;
+    if (path === '/security-events') return <SecurityEventsPage />;
   }
   return <p class="empty">{t('notFoundPage', { path })}</p>;
 }

@@ -475,3 +475,129 @@ export function AuditPage() {
     </section>
   );
 }
+
+const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
+
+/** Security events (GET /security-events: Security, Audit, the CEO): counts by type and the latest ten, by type, severity and hours. */
+export function SecurityEventsPage() {
+  const i18n = useI18n();
+  const { t } = i18n;
+  const [type, setType] = useState('');
+  const [severity, setSeverity] = useState('');
+  const [hours, setHours] = useState('24');
+  const [applied, setApplied] = useState({ type: '', severity: '', hours: 24 });
+  // The types seen in the window without a type filter, for the type list.
+  const [types, setTypes] = useState<string[]>([]);
+  const [events, reload] = useAsync(async () => {
+    const answer = await api.securityEvents({
+      hours: applied.hours,
+      ...(applied.severity ? { severity: applied.severity } : {}),
+      ...(applied.type ? { type: applied.type } : {}),
+    });
+    if (!applied.type) setTypes(Object.keys(answer.byType).sort());
+    return answer;
+  }, [applied]);
+  return (
+    <section>
+      <h1>{t('securityEventsTitle')}</h1>
+      <form
+        class="filters"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setApplied({ type, severity, hours: Math.min(720, Math.max(1, Number(hours) || 24)) });
+        }}
+      >
+        <label>
+          {t('filterType')}
+          <select name="type" value={type} onChange={(e) => setType(e.currentTarget.value)}>
+            <option value="">{t('filterAll')}</option>
+            {[...new Set([...types, ...(type ? [type] : [])])].map((name) => (
+              <option key={name} value={name}>
+                {name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          {t('filterSeverity')}
+          <select name="severity" value={severity} onChange={(e) => setSeverity(e.currentTarget.value)}>
+            <option value="">{t('filterAll')}</option>
+            {SEVERITIES.map((s) => (
+              <option key={s}>{s}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          {t('filterHours')}
+          <input type="number" name="hours" min="1" max="720" value={hours} onInput={(e) => setHours(e.currentTarget.value)} />
+        </label>
+        <button type="submit" class="secondary">
+          {t('apply')}
+        </button>
+      </form>
+      <AsyncView value={events} retry={reload}>
+        {(answer) =>
+          answer.total === 0 ? (
+            <p class="empty">{t('securityEventsEmpty')}</p>
+          ) : (
+            <>
+              <p role="status" data-events-total={answer.total}>
+                {t('securityEventsTotal', { total: formatNumber(i18n, answer.total, 0), hours: answer.hours })}
+              </p>
+              <h2>{t('securityEventsByType')}</h2>
+              <div class="table-wrap">
+                <table class="security-by-type">
+                  <thead>
+                    <tr>
+                      <th scope="col">{t('colType')}</th>
+                      <th scope="col">{t('colCount')}</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {Object.entries(answer.byType)
+                      .sort(([, a], [, b]) => b - a)
+                      .map(([name, count]) => (
+                        <tr key={name} data-type={name}>
+                          <td data-label={t('colType')}>{name}</td>
+                          <td data-label={t('colCount')} class="num">
+                            {formatNumber(i18n, count, 0)}
+                          </td>
+                        </tr>
+                      ))}
+                  </tbody>
+                </table>
+              </div>
+              <h2>{t('securityEventsLatest')}</h2>
+              <div class="table-wrap">
+                <table class="security-latest">
+                  <thead>
+                    <tr>
+                      <th scope="col">{t('colAt')}</th>
+                      <th scope="col">{t('colType')}</th>
+                      <th scope="col">{t('colSeverity')}</th>
+                      <th scope="col">{t('colIp')}</th>
+                      <th scope="col">{t('colCountry')}</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {answer.latest.map((event, index) => (
+                      <tr key={`${event.at}-${index}`}>
+                        <td data-label={t('colAt')}>{formatDateTime(i18n, event.at)}</td>
+                        <td data-label={t('colType')}>{event.type}</td>
+                        <td data-label={t('colSeverity')}>
+                          <Signed value={event.severity === 'high' || event.severity === 'critical' ? -1 : 0}>{event.severity}</Signed>
+                        </td>
+                        <td data-label={t('colIp')}>{event.ip ?? '—'}</td>
+                        <td data-label={t('colCountry')}>{event.country ?? '—'}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            </>
+          )
+        }
+      </AsyncView>
+    </section>
+  );
+}
