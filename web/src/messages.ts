@@ -281,6 +281,11 @@ const en = {
   colIp: 'IP',
   colCountry: 'Country',
   colCount: 'Events',
+  exit_filled: 'sold',
+  exit_open: 'sell order open',
+  exit_rejected: 'rejected by the exchange',
+  exit_refused: 'refused by the risk gate',
+  exit_already: 'already closed',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -567,6 +572,11 @@ const ptBR: Messages = {
   colIp: 'IP',
   colCountry: 'País',
   colCount: 'Eventos',
+  exit_filled: 'vendida',
+  exit_open: 'ordem de venda aberta',
+  exit_rejected: 'recusada pela corretora',
+  exit_refused: 'recusada pela checagem de risco',
+  exit_already: 'já fechada',
 };
 
 export type Language = 'pt-BR' | 'en';

@@ -30,7 +30,7 @@ export function BotActions(props: { bot: Bot; openPositions: number | undefined;
             : result.exits
                 .map(
                   (e) =>
-                    `${e.symbol} ${e.outcome}${e.profitQuote !== null ? ` (${formatQuote(i18n, e.profitQuote, { signed: true })})` : ''}`,
+                    `${e.symbol} ${t(`exit_${e.outcome}` as 'exit_filled')}${e.profitQuote !== null ? ` (${formatQuote(i18n, e.profitQuote, { signed: true })})` : ''}`,
                 )
                 .join(', ');
         props.onDone(t('forceExitDone', { summary }));
