@@ -843,9 +843,12 @@ describe('the Telegram door', () => {
       expect(lastAnswerText()).toMatch(/só o responsável de Configurações ou o CEO/);
       expect((await database.select().from(db.approvals).where(eq(db.approvals.id, approval!.id)))[0]!.status).toBe('pending');
 
-      // The head presses Approve twice, and the CEO presses Reject: one execution.
+      // The head presses Approve twice, then the CEO presses Reject: one execution. (Presses in
+      // two chats are handled concurrently, so the CEO's comes after the head's have been
+      // handled: which of two simultaneous decisions wins is not what this test is about.)
       await head.press(`approval:${approval!.id}:approve`, card.messageId);
       await head.press(`approval:${approval!.id}:approve`, card.messageId);
+      await settle();
       await ceo.press(`approval:${approval!.id}:reject`, ceoCard.messageId);
       await settle();
       const [decided] = await database.select().from(db.approvals).where(eq(db.approvals.id, approval!.id));
