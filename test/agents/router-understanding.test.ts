@@ -276,6 +276,6 @@ it('every tool an agent may call has an answer template (no raw JSON answers)', 
   // Tools in no agent's set (test/toolsets.test.ts lists them: the doors' own, such as Telegram's
   // freqtrade commands, the API's billing links and consents, the trader's assistant's drafts)
   // are answered by the door that calls them, in its own words.
-  const callable = new Set(Object.values(AGENT_TOOLSETS).flat());
+  const callable = new Set<string>(Object.values(AGENT_TOOLSETS).flat());
   expect([...TOOLS.keys()].filter((tool) => callable.has(tool) && !TEMPLATED_TOOLS.includes(tool))).toEqual([]);
 });
