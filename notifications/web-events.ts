@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, gte, sql } from 'drizzle-orm';
 import { notifications, queryRows, type Database, type Department } from '../db/index.ts';
 import { deliveryChannels } from './channel.ts';
 
@@ -20,13 +20,18 @@ export interface QueuedNotification {
 }
 
 /**
- * Notifications queued after `after` (the database's clock), oldest first, at most `limit`.
- * Each notification once: the first delivery channel's row, without the per-person copies
- * the outbox makes of a department row when it fans it out (dedupe key `…:user:<id>`; the
- * department row itself is returned, for its staff).
+ * Notifications queued after `after` (the database's clock), oldest first, at most `limit`; the
+ * next page starts after the last row's `{ after: createdAt, afterId: id }`. Each notification
+ * once: the first delivery channel's row, without the per-person copies the outbox makes of a
+ * department row when it fans it out (dedupe key `…:user:<id>`; the department row itself is
+ * returned, for its staff). Pages are ordered by the time in milliseconds (what a Date holds),
+ * then the id: rows queued in one transaction share one time to the microsecond, and a page
+ * boundary among them must neither repeat nor skip any (a burst of 1,000 in one transaction made
+ * the reader ask for the same page forever).
  */
-export async function notificationsQueuedAfter(db: Database, after: Date, limit = 1_000): Promise<QueuedNotification[]> {
-  const rows = await db
+export async function notificationsQueuedAfter(db: Database, after: Date, limit = 1_000, afterId?: string): Promise<QueuedNotification[]> {
+  const ms = sql`date_trunc('milliseconds', ${notifications.createdAt})`;
+  return db
     .select({
       id: notifications.id,
       tenantId: notifications.tenantId,
@@ -34,16 +39,23 @@ export async function notificationsQueuedAfter(db: Database, after: Date, limit 
       recipientDepartment: notifications.recipientDepartment,
       type: notifications.type,
       payload: notifications.payload,
-      dedupeKey: notifications.dedupeKey,
       createdAt: notifications.createdAt,
     })
     .from(notifications)
-    .where(and(eq(notifications.channel, deliveryChannels()[0]), gt(notifications.createdAt, after)))
-    .orderBy(asc(notifications.createdAt), asc(notifications.id))
+    .where(
+      and(
+        eq(notifications.channel, deliveryChannels()[0]),
+        afterId === undefined
+          ? gt(notifications.createdAt, after)
+          : and(
+              gte(notifications.createdAt, after),
+              sql`(${ms}, ${notifications.id}) > (${after.toISOString()}::timestamptz, ${afterId}::uuid)`,
+            ),
+        sql`not (${notifications.recipientUserId} is not null and coalesce(${notifications.dedupeKey}, '') like '%:user:' || ${notifications.recipientUserId}::text)`,
+      ),
+    )
+    .orderBy(ms, asc(notifications.id))
     .limit(limit);
-  return rows
-    .filter((row) => !(row.recipientUserId && row.dedupeKey?.endsWith(`:user:${row.recipientUserId}`)))
-    .map(({ dedupeKey: _, ...row }) => row);
 }
 
 /** The database's clock now (where a reader of notificationsQueuedAfter starts). */

@@ -381,8 +381,9 @@ export class LiveEvents {
   async #readOutbox(before?: number): Promise<void> {
     const limit = 1_000;
     let after = this.#cursorMs - this.#lookbackMs;
+    let afterId: string | undefined;
     for (;;) {
-      const rows = await notificationsQueuedAfter(this.#db, new Date(after), limit);
+      const rows = await notificationsQueuedAfter(this.#db, new Date(after), limit, afterId);
       for (const row of rows) {
         const createdMs = row.createdAt.getTime();
         if (before !== undefined) {
@@ -396,6 +397,7 @@ export class LiveEvents {
       }
       if (rows.length < limit) break;
       after = rows[rows.length - 1]!.createdAt.getTime();
+      afterId = rows[rows.length - 1]!.id;
     }
     const forgetBefore = this.#cursorMs - this.#lookbackMs - 1_000;
     for (const [id, createdMs] of this.#seen) if (createdMs < forgetBefore) this.#seen.delete(id);

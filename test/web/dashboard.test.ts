@@ -429,7 +429,26 @@ describe('web dashboard', { timeout: 120_000 }, () => {
     await page.goto(`${server.url}/bots`);
     const row = page.locator(`tr[data-bot-id="${bot.id}"]`);
     await row.waitFor();
-    await poll(() => page.locator('.badge.live').getAttribute('data-live'), { timeout: 15_000 }).toBe('true');
+    // What the page's event stream gets, seen from the browser, for the failure message if it never opens.
+    const eventsRequests: string[] = [];
+    page.on('requestfailed', (request) => {
+      if (request.url().includes('/api/v1/events')) eventsRequests.push(`failed: ${request.failure()?.errorText}`);
+    });
+    page.on('response', (response) => {
+      if (response.url().includes('/api/v1/events')) eventsRequests.push(`${response.status()} ${response.headers()['content-type']}`);
+    });
+    try {
+      await poll(() => page.locator('.badge.live').getAttribute('data-live'), { timeout: 15_000 }).toBe('true');
+    } catch (error) {
+      const probe = new AbortController();
+      setTimeout(() => probe.abort(), 3_000).unref();
+      const direct = await fetch(`${server.url}/api/v1/events`, { headers: { cookie: traderCookie }, signal: probe.signal })
+        .then(async (r) => `${r.status} ${r.headers.get('content-type')} ${await r.text().catch((e: Error) => e.name)}`)
+        .catch((e: Error) => `${e.name}: ${e.message}`);
+      throw new Error(`the page's event stream never opened; the browser saw [${eventsRequests.join('; ')}]; a direct request: ${direct}`, {
+        cause: error,
+      });
+    }
     const before = await row.locator('.badge').innerText();
     const action = before === 'rodando' ? 'stop' : 'start';
     const act = (which: string) =>
