@@ -723,6 +723,9 @@ describe('the Telegram door', () => {
         .from(db.trades)
         .where(and(eq(db.trades.botId, bot!.id), eq(db.trades.exitReason, 'forced')));
       expect(Number(trade!.profitQuote)).toBeGreaterThan(0);
+      // Then the closed trade is told as every closed trade is (the outbox, as freqtrade's exit message), once.
+      const told = await a.reply();
+      expect(told.plain).toMatch(new RegExp(`Operação encerrada — ${position.symbol.replace('/', '\\/')}[\\s\\S]*Motivo: saída forçada`));
     });
   });
 
