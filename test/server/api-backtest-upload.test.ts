@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../db/index.ts';
-import { InProcessJobs } from '../../jobs/index.ts';
 import { getStrategy, parseCandleCsv, runBacktest } from '../../trading/index.ts';
 import { apiFixture, type ApiFixture } from '../support/api.ts';
+import { watchedBacktestJobs } from '../support/backtest-jobs.ts';
 import { testDrivers } from '../support/databases.ts';
 
 // POST /backtests with the trader's own candles as a CSV file (issue 16): multipart/form-data,
@@ -27,17 +27,7 @@ describe.each(testDrivers)('backtests on uploaded CSV on %s', (driver) => {
   let ceo: string;
   let traderA: string;
   let traderB: string;
-  const finished = new Map<string, () => void>();
-  const done = new Set<string>();
-  const jobs = new InProcessJobs({
-    onCompleted: (job) => {
-      const { backtestId } = job.data as { backtestId: string };
-      done.add(backtestId);
-      finished.get(backtestId)?.();
-    },
-  });
-  const jobFinished = (backtestId: string) =>
-    done.has(backtestId) ? Promise.resolve() : new Promise<void>((resolve) => finished.set(backtestId, resolve));
+  const { jobs, jobFinished } = watchedBacktestJobs();
 
   beforeAll(async () => {
     api = await apiFixture(driver, { traders: 6, jobs });

@@ -1,9 +1,9 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../db/index.ts';
-import { InProcessJobs } from '../../jobs/index.ts';
 import { bollinger, getStrategy, loadCachedCandles, loadCandleFile, macd, rsi, runBacktest, upsertCandles } from '../../trading/index.ts';
 import { apiFixture, type ApiFixture } from '../support/api.ts';
+import { watchedBacktestJobs } from '../support/backtest-jobs.ts';
 import { testDrivers } from '../support/databases.ts';
 
 // The trader routes of issue 16's second half: a bot's trades (list_bot_trades) and backtests
@@ -25,18 +25,7 @@ describe.each(testDrivers)('trader routes on %s', (driver) => {
   let ceo: string;
   let traderA: string;
   let traderB: string;
-  /** Each finished backtest job's id → resolves its waiters (the job runner's own event, no polling). */
-  const finished = new Map<string, () => void>();
-  const done = new Set<string>();
-  const jobs = new InProcessJobs({
-    onCompleted: (job) => {
-      const { backtestId } = job.data as { backtestId: string };
-      done.add(backtestId);
-      finished.get(backtestId)?.();
-    },
-  });
-  const jobFinished = (backtestId: string) =>
-    done.has(backtestId) ? Promise.resolve() : new Promise<void>((resolve) => finished.set(backtestId, resolve));
+  const { jobs, jobFinished } = watchedBacktestJobs();
 
   beforeAll(async () => {
     api = await apiFixture(driver, { traders: 30, jobs });
