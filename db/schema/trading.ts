@@ -340,6 +340,30 @@ export const paperBalances = pgTable(
   (t) => [primaryKey({ name: 'paper_balances_pk', columns: [t.botId, t.asset] })],
 );
 
+/**
+ * freqtrade's pair locks: while a lock runs (until `lockedUntil`, unless lifted at `unlockedAt`)
+ * the bot opens no new position in `symbol`; exits still run. `symbol` `*` locks every pair of
+ * the bot. A lock with no bot holds for every bot of the tenant. Set by the trader (/lock,
+ * the API) or by the engine (`createdByUserId` null: the stop-loss cooldown of the risk limits).
+ * Spot is long-only, so a lock has no side: it always holds entries.
+ */
+export const pairLocks = pgTable(
+  'pair_locks',
+  {
+    id: id(),
+    tenantId: tenantRef(),
+    botId: uuid().references(() => bots.id, { onDelete: 'cascade' }),
+    symbol: text().notNull(),
+    reason: text().notNull(),
+    lockedAt: createdAt(),
+    lockedUntil: instant().notNull(),
+    createdByUserId: uuid().references(() => users.id, { onDelete: 'set null' }),
+    unlockedAt: instant(),
+    unlockedByUserId: uuid().references(() => users.id, { onDelete: 'set null' }),
+  },
+  (t) => [index('pair_locks_tenant_until_idx').on(t.tenantId, t.lockedUntil), index('pair_locks_bot_until_idx').on(t.botId, t.lockedUntil)],
+);
+
 export const botDraftStatuses = ['draft', 'started', 'discarded'] as const;
 export const botDraftStatus = pgEnum('bot_draft_status', botDraftStatuses);
 
