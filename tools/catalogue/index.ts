@@ -3,6 +3,7 @@ import { auditTools, companyTools } from './audit-company.ts';
 import { backtestUploadTools } from './backtest-uploads.ts';
 import { billingTools } from './billing.ts';
 import { documentTools } from './documents.ts';
+import { pairLockTools } from './locks.ts';
 import { marketingTools } from './marketing.ts';
 import { operationsTools } from './operations.ts';
 import { consentTools, privacyTools } from './privacy.ts';
@@ -16,6 +17,7 @@ import { traderReportTools, tradingTools } from './trading.ts';
 export const CATALOGUE = [
   ...tradingTools,
   ...traderReportTools,
+  ...pairLockTools,
   ...assistantTools,
   ...backtestUploadTools,
   ...billingTools,

@@ -13,14 +13,21 @@ export const riskLimitsSchema = z.object({
   maxDailyLossPctPerBot: z.number().positive().max(100),
   /** Loss today over all of a tenant's bots after which they all pause, in quote currency. */
   maxDailyLossQuotePerTenant: z.number().positive(),
+  /**
+   * After a stop loss closes a position, the bot opens nothing in that pair for this many
+   * minutes (freqtrade's StoplossGuard/CooldownPeriod per pair, as a pair lock); 0: no cooldown.
+   */
+  stopLossCooldownMinutes: z.number().min(0).max(10_080).default(0),
 });
-export type RiskLimits = z.infer<typeof riskLimitsSchema>;
+export type RiskLimits = z.input<typeof riskLimitsSchema>;
 
 export const DEFAULT_RISK_LIMITS: RiskLimits = {
   maxPositionQuote: 25_000,
   maxOpenPositions: 4,
   maxDailyLossPctPerBot: 5,
   maxDailyLossQuotePerTenant: 2_500,
+  // freqtrade ships its protections off; a deployment turns this one on (TRADING_STOP_LOSS_COOLDOWN_MINUTES).
+  stopLossCooldownMinutes: 0,
 };
 
 /** What the exchange says about a symbol's order sizes. */

@@ -10,3 +10,13 @@ export {
   type RiskRule,
   type RiskState,
 } from './gate.ts';
+export {
+  activePairLocks,
+  ALL_PAIRS,
+  entryLock,
+  lockPair,
+  STOP_LOSS_COOLDOWN_REASON,
+  unlockPairs,
+  type NewPairLock,
+  type PairLockRow,
+} from './locks.ts';

@@ -2,7 +2,7 @@ import { and, eq, gte, inArray, sql } from 'drizzle-orm';
 import { appendAudit } from '../../audit/index.ts';
 import { bots, orders, positions, trades, type Database } from '../../db/index.ts';
 import { ExchangeRejectedError, ExchangeUnavailableError, splitSymbol, type Exchange, type ExchangeOrder } from '../exchange/index.ts';
-import { checkOrder, type RiskLimits } from '../risk/index.ts';
+import { checkOrder, entryLock, lockPair, STOP_LOSS_COOLDOWN_REASON, type RiskLimits } from '../risk/index.ts';
 import { ENTER, EXIT, getStrategy, parseStrategyParameters, type Strategy, type StrategyRunner } from '../strategies/index.ts';
 import { clientOrderIdFor, forceExitOrderIdFor } from './client-order-id.ts';
 import type { BotEvent } from './events.ts';
@@ -30,6 +30,8 @@ export interface BotRunnerDeps {
    * the bot. Ticks and new orders are refused (StaleOwnerError) once the bot's epoch moved on.
    */
   readonly fence?: { readonly epoch: number };
+  /** The clock pair locks are read and written by (tests inject one). Default: the system's. */
+  readonly now?: () => Date;
 }
 
 /** This runner's worker no longer owns the bot: another took it over. */
@@ -63,6 +65,8 @@ export interface TickReport {
   readonly recovered: number;
   /** Entry signals not acted on because the bot's market feed was stale (exits still run). */
   readonly entriesHeldStale: number;
+  /** Entry signals not acted on because the pair was locked (pair_locks: the trader's or a stop-loss cooldown). */
+  readonly entriesHeldLocked: number;
 }
 
 interface SymbolState {
@@ -136,11 +140,13 @@ export class BotRunner {
     // Orders can only be left unfinished by a previous process or a failed send; both set
     // the flag, so healthy ticks skip the query.
     const recovered = this.needsReconcile ? await this.reconcile() : 0;
-    if (this.bot.status !== 'running') return { candles: 0, ordersPlaced: 0, refusals: 0, recovered, entriesHeldStale: 0 };
+    if (this.bot.status !== 'running')
+      return { candles: 0, ordersPlaced: 0, refusals: 0, recovered, entriesHeldStale: 0, entriesHeldLocked: 0 };
     let candles = 0;
     let ordersPlaced = 0;
     let refusals = 0;
     let entriesHeldStale = 0;
+    let entriesHeldLocked = 0;
     try {
       if (!this.warmedUp) await this.warmUp();
       for (const symbol of this.bot.symbols) {
@@ -159,6 +165,7 @@ export class BotRunner {
         if (outcome === 'placed') ordersPlaced++;
         if (outcome === 'refused') refusals++;
         if (outcome === 'stale') entriesHeldStale++;
+        if (outcome === 'locked') entriesHeldLocked++;
         if (this.bot.status !== 'running') break;
       }
       if (options.recordTick !== false) await this.deps.db.update(bots).set({ lastTickAt: new Date() }).where(eq(bots.id, this.bot.id));
@@ -171,10 +178,10 @@ export class BotRunner {
       }
       throw error;
     }
-    return { candles, ordersPlaced, refusals, recovered, entriesHeldStale };
+    return { candles, ordersPlaced, refusals, recovered, entriesHeldStale, entriesHeldLocked };
   }
 
-  private async decide(symbol: string, signal: number, latest: number[]): Promise<'placed' | 'refused' | 'none' | 'stale'> {
+  private async decide(symbol: string, signal: number, latest: number[]): Promise<'placed' | 'refused' | 'none' | 'stale' | 'locked'> {
     const [position] = await this.deps.db
       .select()
       .from(positions)
@@ -190,6 +197,8 @@ export class BotRunner {
     if (signal !== ENTER) return 'none';
     // The trader's /stopentry: no new position; the exits above still run.
     if (this.bot.entriesStoppedAt) return 'none';
+    // A pair lock (freqtrade's /locks) holds new entries in this pair until it ends; exits above still run.
+    if (await entryLock(this.deps.db, this.bot, symbol, this.now())) return 'locked';
     // A stale feed (no new closed bar within two timeframes) may be showing a price long gone:
     // no new entry on it until bars arrive again. Exits above still run.
     if ((await this.deps.exchange.feedHealth?.(symbol, this.bot.timeframe))?.stale) return 'stale';
@@ -428,6 +437,20 @@ export class BotRunner {
               closedAt: now,
             })
             .where(eq(trades.id, open.id));
+          const cooldownMinutes = this.deps.limits.stopLossCooldownMinutes ?? 0;
+          if (row.reason === 'stop_loss' && cooldownMinutes > 0) {
+            // freqtrade's stop-loss protection: no new entry in this pair for a while after a stop.
+            const at = this.now();
+            await lockPair(tx, {
+              tenantId: row.tenantId,
+              botId: row.botId,
+              symbol: row.symbol,
+              until: new Date(at.getTime() + cooldownMinutes * 60_000),
+              reason: STOP_LOSS_COOLDOWN_REASON,
+              createdByUserId: null,
+              now: at,
+            });
+          }
           const reason = row.reason === 'stop_loss' || row.reason === 'take_profit' || row.reason === 'forced' ? row.reason : 'signal';
           events.push({
             type: 'trade_closed',
@@ -489,6 +512,10 @@ export class BotRunner {
       this.assertOwner(current?.epoch);
       return tx.insert(orders).values(values).onConflictDoNothing().returning();
     });
+  }
+
+  private now(): Date {
+    return this.deps.now?.() ?? new Date();
   }
 
   private emit(event: BotEvent): void {
