@@ -71,6 +71,13 @@ export const envSchema = z.object({
   DEMO_SEED: envBoolean.default(true),
   TRADING_MODE: z.enum(['paper', 'live'], { error: 'expected paper or live' }).default('paper'),
   TRADING_KILL_SWITCH: envBoolean.default(false),
+  /** After a stop loss, no new entry in that pair of that bot for this long (a pair lock); 0: none. */
+  TRADING_STOP_LOSS_COOLDOWN_MINUTES: z.coerce
+    .number({ error: 'expected a number of minutes' })
+    .int({ error: 'expected an integer number of minutes' })
+    .min(0, { error: 'expected 0 (no cooldown) or more' })
+    .max(10_080, { error: 'expected at most 10080 (a week)' })
+    .default(0),
   /** Where paper bots get prices (trading/exchange/paper-markets.ts). */
   PAPER_MARKET: z.enum(['auto', 'exchange', 'replay'], { error: 'expected auto, exchange or replay' }).default('auto'),
   STRIPE_SECRET_KEY: z

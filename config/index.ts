@@ -91,6 +91,8 @@ export interface Config {
     readonly mode: 'paper' | 'live';
     /** Halts every new entry at once (exits still allowed). */
     readonly killSwitch: boolean;
+    /** After a stop loss, that pair of that bot opens nothing for this many minutes (a pair lock); 0: no cooldown. */
+    readonly stopLossCooldownMinutes: number;
     /**
      * Paper bots' prices: `exchange`, `replay` (the bundled candles, looped in real time) or
      * `auto` (the replay on the embedded database when Binance cannot be reached at start).
@@ -236,7 +238,12 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, cwd = p
       scheduleCheckS: env.SCHEDULE_CHECK_S,
       concurrency: env.WORKER_CONCURRENCY,
     },
-    trading: { mode: env.TRADING_MODE, killSwitch: env.TRADING_KILL_SWITCH, paperMarket: env.PAPER_MARKET },
+    trading: {
+      mode: env.TRADING_MODE,
+      killSwitch: env.TRADING_KILL_SWITCH,
+      stopLossCooldownMinutes: env.TRADING_STOP_LOSS_COOLDOWN_MINUTES,
+      paperMarket: env.PAPER_MARKET,
+    },
     stripe: { secretKey: env.STRIPE_SECRET_KEY, webhookSecret: env.STRIPE_WEBHOOK_SECRET, apiUrl: env.STRIPE_API_URL },
   };
 }

@@ -130,7 +130,7 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
         {
           db,
           exchange: await exchangeForBot(db, bot, paperExchangeOptions(bot.timeframe)),
-          limits: DEFAULT_RISK_LIMITS,
+          limits: { ...DEFAULT_RISK_LIMITS, stopLossCooldownMinutes: config.trading.stopLossCooldownMinutes },
           killSwitch,
           fence: { epoch },
           retry: { ...DEFAULT_RETRY, signal: stopping.signal },
