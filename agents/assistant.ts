@@ -159,3 +159,81 @@ export function assistantCall(
     args,
   );
 }
+
+/** The trader's newest open draft, as far as routing their next words needs it. */
+export interface OpenDraftRef {
+  readonly draftId: string;
+  readonly questions: readonly { readonly field: string }[];
+  /** ISO time of its last change (or of the trader's "Change" press). */
+  readonly updatedAt: string;
+  /** The trader pressed "Change" on it: their next words are its change. */
+  readonly awaitingChange?: boolean;
+}
+
+/** What a trader's free text is to the assistant: a new bot, more words for the open draft, or neither. */
+export type DraftRoute = { readonly kind: 'new' } | { readonly kind: 'change'; readonly draftId: string; readonly text: string };
+
+/** An open draft counts as the conversation's subject for this long after its last change. */
+export const OPEN_DRAFT_WINDOW_MS = 30 * 60_000;
+
+const BOT_WORD = /\b(robo|robos|robozinho|bot|bots)\b/;
+const CREATE =
+  /\b(quero|queria|gostaria|crie|criar|cria|monte|montar|monta|faca|fazer|faz|configure|configurar|novo|nova|build|create|make|want|new|set up|setup|i'd like|id like)\b/;
+const CHANGE =
+  /\b(muda|mude|mudar|troca|troque|trocar|altera|altere|alterar|ajusta|ajuste|ajustar|coloca|coloque|colocar|poe|usa|use|usar|change|set|switch|instead|em vez|no lugar)\b/;
+const OWN_BOTS = /\b(meu|meus|minha|minhas|my)\s+(robo|robos|bot|bots)\b/;
+const BARE_AMOUNT = /^\s*\d[\d.,]*\s*(k|mil)?\s*$/i;
+const QUESTION = /\?\s*$|^(como|o que|oque|qual|quais|quanto|quantos|por que|porque|what|how|which|why|is|are|does|can)\b/;
+
+/** Whether the words set anything a draft holds (a strategy, pair, amount, stop, take, timeframe, a parameter). */
+export function wordsSetDraftFields(words: string): boolean {
+  const d = describeBot(words);
+  return (
+    d.strategy !== undefined ||
+    d.symbols.length > 0 ||
+    d.stakeQuote !== undefined ||
+    d.stopLossPct !== undefined ||
+    d.takeProfitPct !== undefined ||
+    d.maxOpenPositions !== undefined ||
+    Object.keys(d.parameters).length > 0 ||
+    !d.assumed.includes('timeframe') ||
+    d.issues.some((i) => i.kind !== 'missing')
+  );
+}
+
+/**
+ * Plain rules, no model: is this a bot being described ("quero um robô RSI no BTC 5m com 100
+ * USDT", "RSI no ETH 1h 500 USDT")? A strategy with a pair, an amount or a timeframe, or the
+ * words "bot"/"robô" with a wish to create one and something to build it from. Questions about
+ * the trader's own bots ("como está meu robô RSI?") are not descriptions.
+ */
+export function describesNewBot(words: string): boolean {
+  const folded = foldText(words);
+  const d = describeBot(words);
+  const create = CREATE.test(folded);
+  if (OWN_BOTS.test(folded) && !create) return false;
+  const strategyNamed = d.strategy !== undefined || d.issues.some((i) => i.field === 'strategy' && i.kind === 'ambiguous');
+  const material = d.symbols.length > 0 || d.stakeQuote !== undefined || !d.assumed.includes('timeframe');
+  if (strategyNamed && (material || (create && BOT_WORD.test(folded)))) return true;
+  return BOT_WORD.test(folded) && create && (strategyNamed || (d.symbols.length > 0 && d.stakeQuote !== undefined));
+}
+
+/**
+ * Where a trader's free text goes (the door's first pass, before its customer answers): a new
+ * draft, the open draft's change (an answer to its questions, "muda o stop para 2 %", a bare
+ * amount when the stake is what it asks), or undefined (not the assistant's).
+ */
+export function draftRoute(words: string, open: OpenDraftRef | undefined, now: Date): DraftRoute | undefined {
+  const folded = foldText(words);
+  const recent = open && now.getTime() - Date.parse(open.updatedAt) <= OPEN_DRAFT_WINDOW_MS ? open : undefined;
+  if (recent && BARE_AMOUNT.test(words) && recent.questions.some((q) => q.field === 'stakeQuote'))
+    return { kind: 'change', draftId: recent.draftId, text: `${words.trim()} USDT` };
+  const sets = wordsSetDraftFields(words);
+  if (recent && sets && (recent.awaitingChange || CHANGE.test(folded)) && !CREATE.test(folded))
+    return { kind: 'change', draftId: recent.draftId, text: words };
+  if (describesNewBot(words)) return { kind: 'new' };
+  const aside = QUESTION.test(folded.trim()) || OWN_BOTS.test(folded);
+  if (recent && sets && !aside && (recent.questions.length > 0 || recent.awaitingChange || CHANGE.test(folded)))
+    return { kind: 'change', draftId: recent.draftId, text: words };
+  return undefined;
+}

@@ -45,6 +45,7 @@ import {
   whitelistCommand,
 } from './trader-reports.ts';
 import { cancelData, cancelDecision, customerReply, customerTurn } from './customer.ts';
+import { assistantButton, assistantReply, onAssistantPress } from './assistant.ts';
 import { StartWatch } from './start-watch.ts';
 import {
   answerPrompt,
@@ -557,8 +558,11 @@ export class TelegramDoor {
       this.setKind('agent');
       return agentTurn(ctx, this.turnDeps, homeAgent(person.actor), text, 'telegram');
     }
-    // A trader is a customer: their own questions answered through their own tools, the rest by
+    // A trader describing a bot (or answering its draft's questions) is the assistant's; else a
+    // trader is a customer: their own questions answered through their own tools, the rest by
     // Support, whose tools see only the trader's own data.
+    this.setKind('assistant');
+    if (await assistantReply(ctx, this.options.agents.gateway, text)) return;
     this.setKind('customer');
     if (await customerReply(ctx, text)) return;
     this.setKind('agent');
@@ -953,6 +957,19 @@ export class TelegramDoor {
     if (approval.success) {
       this.setKind('approval');
       return onApprovalButton(this.approvals, { person, locale, chatId, messageId, answer }, approval.data);
+    }
+    // The assistant's buttons (a draft card, a bot review): the trader's own presses.
+    const assistantPress = assistantButton.safeParse(data);
+    if (assistantPress.success) {
+      this.setKind('assistant');
+      if (person?.actor.kind !== 'trader' || chatId === undefined || messageId === undefined)
+        return answer(t(locale, 'Este botão não é para você.', 'This button is not for you.'), true);
+      const clearButtons = () =>
+        this.bot.telegram.editMessageReplyMarkup(chatId, messageId, undefined, { inline_keyboard: [] }).then(
+          () => undefined,
+          () => undefined,
+        );
+      return onAssistantPress({ ctx: this.updateContext(person, chatId, person.locale), answer, clearButtons }, assistantPress.data);
     }
     // A trader's own confirmation (a forced exit, a live bot's start): answered once, then the
     // confirmation message is replaced by what happened.

@@ -86,6 +86,8 @@ const draftCard = z.object({
   liveNote: z.string().nullable(),
   backtests: z.array(backtestFigures).nullable(),
   botId: z.string().nullable(),
+  /** When the draft last changed (ISO): the door treats a recent one as the conversation's subject. */
+  updatedAt: z.string(),
   /** What the trader may do next: answer, backtest, start_on_paper, discard. */
   next: z.array(z.enum(['answer', 'backtest', 'start_on_paper', 'discard'])),
 });
@@ -149,6 +151,7 @@ async function card(ctx: ToolContext, scope: TenantScope, draft: BotDraft, wants
     liveNote: liveNote(wantsLive || draft.backtestSummary?.['wantsLive'] === true, locale),
     backtests,
     botId: draft.botId,
+    updatedAt: draft.updatedAt.toISOString(),
     next,
   };
 }
@@ -262,12 +265,17 @@ export const assistantTools = [
       const scope = await traderScope(ctx, input.email);
       const locale = await localeFor(ctx, scope, input.text);
       const { reviewed, values } = draftFields(input.text, locale, input.hints ?? {});
-      const draft = await saveBotDraft(ctx.db, scope, {
-        ...values,
-        description: input.text,
-        locale,
-        createdByUserId: ctx.actor.kind === 'trader' ? ctx.actor.userId : ((await traderUser(ctx.db, scope))?.userId ?? null),
-      });
+      const draft = await saveBotDraft(
+        ctx.db,
+        scope,
+        {
+          ...values,
+          description: input.text,
+          locale,
+          createdByUserId: ctx.actor.kind === 'trader' ? ctx.actor.userId : ((await traderUser(ctx.db, scope))?.userId ?? null),
+        },
+        ctx.now(),
+      );
       return { draft: await card(ctx, scope, draft, reviewed.wantsLive) };
     },
   }),

@@ -17,3 +17,4 @@ export {
   type ReviewedDraft,
 } from './describe.ts';
 export { getBotDraft, openBotDrafts, saveBotDraft, updateBotDraft, type BotDraft, type NewBotDraft } from './store.ts';
+export { backtestBesideBuyAndHold, type BacktestBesideBuyAndHold } from './curves.ts';

@@ -7,8 +7,9 @@ import { botDrafts, getScoped, insertScoped, selectScoped, type Database, type T
 export type BotDraft = typeof botDrafts.$inferSelect;
 export type NewBotDraft = Omit<typeof botDrafts.$inferInsert, 'tenantId' | 'id' | 'createdAt' | 'updatedAt'>;
 
-export async function saveBotDraft(db: Database, scope: TenantScope, values: NewBotDraft): Promise<BotDraft> {
-  const [row] = await insertScoped(db, scope, botDrafts, values);
+/** A new draft; `now` (the caller's clock) stamps it, so "recent" is measured on one clock. */
+export async function saveBotDraft(db: Database, scope: TenantScope, values: NewBotDraft, now?: Date): Promise<BotDraft> {
+  const [row] = await insertScoped(db, scope, botDrafts, now ? { ...values, createdAt: now, updatedAt: now } : values);
   return row!;
 }
 

@@ -1,0 +1,260 @@
+import crypto from 'node:crypto';
+import { Writable } from 'node:stream';
+import { and, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ModelGateway, type AgentRuntime } from '../../agents/index.ts';
+import { BillingService } from '../../billing/index.ts';
+import * as db from '../../db/index.ts';
+import type { Database } from '../../db/index.ts';
+import { formatPct } from '../../i18n/index.ts';
+import { issueLinkCode } from '../../identity/index.ts';
+import { createMastra } from '../../mastra.config.ts';
+import { createLogger } from '../../observability/index.ts';
+import { pngSize, TelegramDoor } from '../../telegram/index.ts';
+import { createTelegramDelivery, type TelegramDelivery } from '../../telegram/outbox/index.ts';
+import { DEFAULT_RISK_LIMITS, upsertCandles } from '../../trading/index.ts';
+import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
+import { startFakeOllama, type FakeOllama, type OllamaChatRequest } from '../support/fake-ollama.ts';
+import { TelegramChat, type BotMessage } from '../support/telegram-chat.ts';
+import { startTelegramEmulator, type TelegramEmulator } from '../support/telegram-emulator.ts';
+
+// The trader's assistant on Telegram (issue 22): a sentence becomes a draft card with buttons,
+// the backtest answer shows the year's figures beside buy-and-hold and the equity chart, and a
+// bot starts — on paper — only when the trader presses "start on paper". Answers to the card's
+// questions and "change" presses edit the draft; the trader's other words keep the door's
+// customer answers. With the model offline (no "(modelo offline…)" line), with a scripted model
+// filling only what the words left open, and with a bad one that changes nothing.
+
+const silent = createLogger(
+  { log: { level: 'silent', format: 'json' } },
+  { destination: new Writable({ write: (_c, _e, done) => done() }) },
+);
+const HOUR = 3_600_000;
+const NOW = new Date('2026-11-01T12:30:00Z');
+const LAST_BAR = Date.UTC(2026, 10, 1, 11);
+const YEAR_BARS = 400 * 24;
+const bars = (base: number, drift: number) =>
+  Array.from({ length: YEAR_BARS }, (_, i) => {
+    const price = (k: number) => base * Math.exp(drift * k) + base * 0.006 * Math.sin(k / 4);
+    const t = LAST_BAR - (YEAR_BARS - 1 - i) * HOUR;
+    const open = price(Math.max(0, i - 1));
+    const close = price(i);
+    return [t, open, Math.max(open, close) * 1.0005, Math.min(open, close) * 0.9995, close, 10];
+  });
+
+type Trader = { userId: string; tenantId: string; email: string; chat: TelegramChat };
+
+describe("the trader's assistant on Telegram", () => {
+  let test: TestDatabase;
+  let database: Database;
+  let emulator: TelegramEmulator;
+  let delivery: TelegramDelivery;
+  let door: TelegramDoor;
+  let ollama: FakeOllama;
+  let gateway: ModelGateway;
+  let model: (request: OllamaChatRequest) => string = () => '{}';
+  let nextTelegramId = 8100;
+  const traders: Record<'ana' | 'bob' | 'eve' | 'rui', Trader> = {} as never;
+
+  async function modelUp(up: boolean): Promise<void> {
+    ollama.models = up ? ['qwen3:0.6b'] : [];
+    await gateway.status({ fresh: true });
+  }
+
+  beforeAll(async () => {
+    test = await createTestDatabase('pglite');
+    database = test.handle.db;
+    ollama = await startFakeOllama((request) => ({ content: model(request) }), { models: [] });
+    gateway = new ModelGateway({ host: ollama.url, model: 'qwen3:0.6b', agentModels: {}, timeoutMs: 2_000 });
+    const agents: AgentRuntime = { mastra: createMastra({ db: database, gateway, logger: silent }), gateway, logger: silent };
+    emulator = await startTelegramEmulator();
+    delivery = createTelegramDelivery(
+      {
+        botToken: emulator.token,
+        apiRoot: emulator.apiRoot,
+        webhookUrl: undefined,
+        webhookSecret: undefined,
+        ratePerS: 1_000,
+        chatRatePerS: 100,
+      },
+      database,
+      { logger: silent, pollIntervalMs: 20 },
+    )!;
+    delivery.outbox.start();
+    door = new TelegramDoor({
+      botToken: emulator.token,
+      apiRoot: emulator.apiRoot,
+      db: database,
+      billing: new BillingService(database, undefined),
+      agents,
+      logger: silent,
+      delivery,
+      trading: {
+        exchangeFor: async () => {
+          throw new Error('no exchange in this test');
+        },
+        limits: DEFAULT_RISK_LIMITS,
+        killSwitch: async () => false,
+      },
+      now: () => NOW,
+      approvalsEveryMs: 0,
+      startFollowUpEveryMs: 0,
+      poll: { idleMs: 10 },
+    });
+    await door.start();
+    await upsertCandles(database, { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' }, bars(60_000, 0.00006));
+    await upsertCandles(database, { exchange: 'binance', symbol: 'ETH/USDT', timeframe: '1h' }, bars(3_000, -0.00002));
+    for (const [name, locale] of [
+      ['ana', 'pt-BR'],
+      ['bob', 'en'],
+      ['eve', 'pt-BR'],
+      ['rui', 'pt-BR'],
+    ] as const) {
+      const tenantId = crypto.randomUUID();
+      const userId = crypto.randomUUID();
+      const email = `${name}@example.com`;
+      await database.insert(db.tenants).values({ id: tenantId, kind: 'trader', name });
+      await database.insert(db.users).values({ id: userId, tenantId, email, name, locale, localeChosenAt: NOW });
+      const chat = new TelegramChat(emulator, { userId: nextTelegramId++ });
+      const { code } = await issueLinkCode(database, { email, kind: 'trader' });
+      await chat.send(`/start ${code}`);
+      await chat.replies(2);
+      traders[name] = { userId, tenantId, email, chat };
+    }
+  }, 180_000);
+
+  afterAll(async () => {
+    await door?.stop(5_000);
+    await delivery?.outbox.stop({ timeoutMs: 2_000 });
+    await emulator?.close();
+    await ollama?.close();
+    await test?.dispose();
+  });
+
+  async function say(trader: Trader, text: string): Promise<BotMessage> {
+    await trader.chat.send(text);
+    return trader.chat.reply();
+  }
+  async function press(trader: Trader, message: BotMessage, label: RegExp): Promise<void> {
+    const found = message.buttons.find((b) => label.test(b.text));
+    expect(found, `a button ${label} among ${message.buttons.map((b) => b.text).join(', ')}`).toBeDefined();
+    await trader.chat.press(found!.callback_data, message.messageId);
+  }
+  const draftsOf = (trader: Trader) => database.select().from(db.botDrafts).where(eq(db.botDrafts.tenantId, trader.tenantId));
+  const botsOf = (trader: Trader) => database.select().from(db.bots).where(eq(db.bots.tenantId, trader.tenantId));
+  const labels = (message: BotMessage) => message.buttons.map((b) => b.text);
+
+  it('one sentence → a draft card with its fields and buttons, in Portuguese, with the model offline', async () => {
+    await modelUp(false);
+    const card = await say(traders.ana, 'quero um robô RSI no BTC de 1h com 100 USDT, stop de 3 %');
+    expect(card.plain).toContain('Rascunho de robô: RSI BTC 1h');
+    expect(card.plain).toContain('Par: BTC/USDT · tempo gráfico 1h');
+    expect(card.plain).toContain('Valor máximo: 100,00 USDT · stop-loss 3,00 %');
+    expect(card.plain).toContain('modo simulado (paper)');
+    expect(card.plain).not.toMatch(/offline/i);
+    expect(labels(card)).toEqual(['🧪 Backtest', '✏️ Mudar', '🗑 Descartar']);
+    const [draft] = await draftsOf(traders.ana);
+    expect(draft).toMatchObject({ strategyName: 'rsi', symbols: ['BTC/USDT'], timeframe: '1h', stakeQuote: '100', status: 'draft' });
+    expect(card.buttons[0]!.callback_data).toBe(`as:b:${draft!.id}`);
+    expect(await botsOf(traders.ana)).toEqual([]);
+  });
+
+  it('the backtest press: the chart beside buy-and-hold, then the figures with "start on paper"', async () => {
+    const card = traders.ana.chat.all().at(-1)!;
+    const photosBefore = emulator.photos.length;
+    await press(traders.ana, card, /Backtest/);
+    const result = await traders.ana.chat.reply();
+    const [draft] = await draftsOf(traders.ana);
+    const [figures] = (draft!.backtestSummary as { backtests: { totalReturnPct: number; buyAndHoldReturnPct: number; trades: number }[] })
+      .backtests;
+    expect(result.plain).toContain(`Robô: ${formatPct(String(figures!.totalReturnPct), 'pt-BR')}`);
+    expect(result.plain).toContain(`Buy-and-hold: ${formatPct(String(figures!.buyAndHoldReturnPct), 'pt-BR')}`);
+    expect(result.plain).toMatch(/Backtest BTC\/USDT \(8\.7\d\d candles/);
+    expect(labels(result)).toEqual(['🧪 Backtest', '▶️ Iniciar no simulado', '✏️ Mudar', '🗑 Descartar']);
+    const photos = emulator.photos.slice(photosBefore).filter((p) => p.chatId === String(traders.ana.chat.chatId));
+    expect(photos).toHaveLength(1);
+    expect(pngSize(photos[0]!.png)).toEqual({ width: 960, height: 540 });
+    expect(photos[0]!.caption).toContain('Buy-and-hold');
+    // The pressed card's buttons are spent.
+    expect(traders.ana.chat.all().find((m) => m.messageId === card.messageId)!.buttons).toEqual([]);
+    expect(await botsOf(traders.ana)).toEqual([]);
+  });
+
+  it('another trader pressing the same button reaches nothing; typed words never start a bot', async () => {
+    const [draft] = await draftsOf(traders.ana);
+    const eve = traders.eve;
+    const anchor = await say(eve, 'oi');
+    await eve.chat.press(`as:s:${draft!.id}`, anchor.messageId);
+    expect((await eve.chat.reply()).plain).toMatch(/^⚠️/);
+    await eve.chat.press(`as:b:${draft!.id}`, anchor.messageId);
+    expect((await eve.chat.reply()).plain).toMatch(/^⚠️/);
+    expect(await botsOf(eve)).toEqual([]);
+    expect((await draftsOf(traders.ana))[0]!.status).toBe('draft');
+    // "Inicia o robô" in words is not the button: the customer's answers take it, nothing starts.
+    await say(traders.ana, 'pode iniciar o robô');
+    expect(await botsOf(traders.ana)).toEqual([]);
+  });
+
+  it('the "start on paper" press is the confirmation: a paper bot runs, the draft is spent', async () => {
+    const result = traders.ana.chat.all().findLast((m) => m.buttons.some((b) => b.callback_data.startsWith('as:s:')))!;
+    await press(traders.ana, result, /Iniciar no simulado/);
+    const started = await traders.ana.chat.reply();
+    expect(started.plain).toMatch(/Robô \w{8} RSI BTC 1h ligado no simulado/);
+    const [bot] = await botsOf(traders.ana);
+    expect(bot).toMatchObject({ mode: 'paper', status: 'running', strategyName: 'rsi', symbols: ['BTC/USDT'], stakeQuote: '100' });
+    expect((await draftsOf(traders.ana))[0]).toMatchObject({ status: 'started', botId: bot!.id });
+    // Pressed again (a second tap, an old message): refused, still one bot.
+    await traders.ana.chat.press(result.buttons.find((b) => b.callback_data.startsWith('as:s:'))!.callback_data, result.messageId);
+    expect((await traders.ana.chat.reply()).plain).toMatch(/^⚠️/);
+    expect(await botsOf(traders.ana)).toHaveLength(1);
+  });
+
+  it('questions are answered in words (a bare amount for the stake), "change" edits, "discard" ends it — in English', async () => {
+    const bob = traders.bob;
+    const card = await say(bob, 'I want a MACD bot on ETH 1h');
+    expect(card.plain).toContain('Bot draft: MACD ETH 1h');
+    expect(card.plain).toContain('❓ How many USDT may the bot use at most?');
+    expect(labels(card)).toEqual(['✏️ Change', '🗑 Discard']);
+    const answered = await say(bob, '250');
+    expect(answered.plain).toContain('Stake: 250.00 USDT');
+    expect(answered.plain).not.toContain('❓');
+    expect(labels(answered)).toEqual(['🧪 Backtest', '✏️ Change', '🗑 Discard']);
+    await press(bob, answered, /Change/);
+    expect((await bob.chat.reply()).plain).toContain('What should change?');
+    const changed = await say(bob, 'stop 2%');
+    expect(changed.plain).toContain('stop-loss 2.00%');
+    expect(changed.plain).toContain('Stake: 250.00 USDT');
+    await press(bob, changed, /Discard/);
+    expect((await bob.chat.reply()).plain).toBe('🗑 Draft "MACD ETH 1h" discarded.');
+    expect((await draftsOf(bob)).map((d) => d.status)).toEqual(['discarded']);
+  });
+
+  it("the trader's other words keep the customer's answers", async () => {
+    const bob = traders.bob;
+    expect((await say(bob, 'thanks!')).plain).toContain("You're welcome");
+    expect((await say(bob, 'show my bots')).plain).toBe('You have no bots yet.');
+    expect(await draftsOf(bob)).toHaveLength(1);
+  });
+
+  it('a scripted model fills only what the words left open; a bad one changes nothing', async () => {
+    const rui = traders.rui;
+    await modelUp(true);
+    model = () => JSON.stringify({ symbols: ['SOL/USDT'] });
+    const filled = await say(rui, 'quero um robô de bandas de Bollinger na solana com 80 USDT');
+    expect(filled.plain).toContain('Par: SOL/USDT');
+    model = () => JSON.stringify({ stakeQuote: 5000, symbols: ['BTC/USDT'] });
+    const bad = await say(rui, 'quero um robô EMA 9/21 no PEPE');
+    expect(bad.plain).toContain('Par: ?');
+    expect(bad.plain).toContain('Valor máximo: ?');
+    expect(bad.plain).toContain('❓ Quantos USDT o robô pode usar no máximo?');
+    model = () => 'Claro! Vou criar seu robô com 1000 USDT.';
+    const chatty = await say(rui, 'quero um robô EMA 9/21 de 4h no PEPE');
+    expect(chatty.plain).toContain('Valor máximo: ?');
+    await modelUp(false);
+    const rows = await database
+      .select({ stake: db.botDrafts.stakeQuote })
+      .from(db.botDrafts)
+      .where(and(eq(db.botDrafts.tenantId, rui.tenantId), eq(db.botDrafts.strategyName, 'ema-cross')));
+    expect(rows.map((r) => r.stake)).toEqual([null, null]);
+  });
+});
