@@ -34,6 +34,7 @@ import { SESSION_OR_KEY, apiKeySecurityScheme, registerAccountSecurityRoutes } f
 import type { Jobs } from '../../jobs/index.ts';
 import { apiHardening, type ApiLimits } from './hardening.ts';
 import { idempotency } from './idempotency.ts';
+import { registerDocumentRoutes } from './document-routes.ts';
 import { registerPrivacyRoutes } from './privacy-routes.ts';
 import { registerTraderRoutes } from './trader-routes.ts';
 import { registerEventRoutes } from './events.ts';
@@ -788,6 +789,9 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
 
   // A person's data exported and erased (issue 18; server/api/privacy-routes.ts).
   registerPrivacyRoutes({ api, deps, now, requirePerson, callTool, actTool, toolInput, toolOutput });
+
+  // The terms of use and the privacy policy in full, as published now (server/api/document-routes.ts).
+  registerDocumentRoutes({ api, deps, now, requirePerson, callTool, toolInput, toolOutput });
 
   api.doc31('/openapi.json', {
     openapi: '3.1.0',

@@ -1,7 +1,15 @@
 import { z } from 'zod';
-import { eq } from 'drizzle-orm';
-import { companyTenantId, consentKinds, departments, users } from '../../db/index.ts';
-import { consentStatus, erasePerson, exportPersonData, findDataSubject, recordOwnConsent, type PersonExport } from '../../privacy/index.ts';
+import { and, eq } from 'drizzle-orm';
+import { companyTenantId, consentKinds, departments, documents, documentVersions, users } from '../../db/index.ts';
+import {
+  CONSENT_DOCUMENTS,
+  consentStatus,
+  erasePerson,
+  exportPersonData,
+  findDataSubject,
+  recordOwnConsent,
+  type PersonExport,
+} from '../../privacy/index.ts';
 import { ToolRefusal } from '../scope.ts';
 import { defineTool, type ToolContext } from '../types.ts';
 
@@ -158,8 +166,57 @@ const consentRecordSchema = z.object({
   recordedAt: z.string(),
 });
 
+/** The documents a consent is given to, by slug (the terms of use, the privacy policy). */
+const consentDocumentSlugs = Object.values(CONSENT_DOCUMENTS) as [string, ...string[]];
+
 /** Doors ask a person for their consents (the API, Telegram); no agent carries these tools. */
 export const consentTools = [
+  defineTool({
+    name: 'consent_document',
+    description: 'The text a consent is given to — the terms of use or the privacy policy — as published now: title, version, body.',
+    domain: 'documents',
+    effect: 'read',
+    access: everyone,
+    input: z.strictObject({ slug: z.enum(consentDocumentSlugs, { error: `one of ${consentDocumentSlugs.join(', ')}` }) }),
+    output: z.object({
+      slug: z.string(),
+      kind: z.enum(consentKinds),
+      title: z.string(),
+      /** `v` and the version number, as a consent to this text records it. */
+      version: z.string(),
+      body: z.string(),
+      sha256: z.string(),
+      publishedAt: z.string(),
+    }),
+    async execute(ctx, input) {
+      // Only a published document, and only its current version: what a person agrees to now.
+      const [row] = await ctx.db
+        .select({
+          title: documents.title,
+          version: documentVersions.version,
+          body: documentVersions.body,
+          sha256: documentVersions.sha256,
+          createdAt: documentVersions.createdAt,
+        })
+        .from(documents)
+        .innerJoin(
+          documentVersions,
+          and(eq(documentVersions.documentId, documents.id), eq(documentVersions.version, documents.currentVersion)),
+        )
+        .where(and(eq(documents.slug, input.slug), eq(documents.status, 'published')));
+      if (!row) throw new ToolRefusal('not_found', `The document ${input.slug} is not published.`);
+      const kind = consentKinds.find((k) => CONSENT_DOCUMENTS[k] === input.slug)!;
+      return {
+        slug: input.slug,
+        kind,
+        title: row.title,
+        version: `v${row.version}`,
+        body: row.body,
+        sha256: row.sha256,
+        publishedAt: row.createdAt.toISOString(),
+      };
+    },
+  }),
   defineTool({
     name: 'consent_status',
     description: 'Your own consents: the terms and privacy texts as published now, your answers, whether the terms await you.',
