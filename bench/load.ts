@@ -8,12 +8,21 @@ import { lcg } from '../test/support/random.ts';
 
 const CHILD = fileURLToPath(new URL('./load-child.ts', import.meta.url));
 const BIN = fileURLToPath(new URL('../bin/botcriptofy.js', import.meta.url));
+const LINK = fileURLToPath(new URL('../node_modules/.bin/botcriptofy', import.meta.url));
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 /** Fresh processes per measurement (cold JIT, as one CLI call), and in-process repetitions. */
 const PROCESS_RUNS = 5;
 const WARM_RUNS = 5;
 const CLI_RUNS = 11;
 const GENERATED_ROWS = 1_650_000;
+/**
+ * What bin/botcriptofy.js's first line gives a command run as `npx botcriptofy`: glibc's malloc
+ * asking for transparent huge pages for its large blocks (the columns).
+ */
+const HUGE_PAGES = { ...process.env, GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' };
+/** Milliseconds to allocate and first write argv[1] bytes, in a new process. */
+const TOUCH_SCRIPT =
+  'const t = performance.now(); Buffer.allocUnsafeSlow(Number(process.argv[1])).fill(1); process.stdout.write(String(performance.now() - t))';
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const mbps = (bytes: number, ms: number) => (bytes / 1e6 / (ms / 1000)).toFixed(0);
@@ -41,19 +50,22 @@ export async function candleLoading(out: (line?: string) => void, dataDir: strin
     out(
       `Each "new process" figure is the median of ${PROCESS_RUNS} processes that load the file once (a fresh JIT, as one CLI call), wall time with the process's CPU time (user + system) beside it; "warm" is the median of ${WARM_RUNS} loads in this process after one. ` +
         `MB/s are the CSV file's bytes (10^6) per second, from the cache too. "Touch" is the time to allocate and first write memory of the columns' size (rows × 48 bytes) on this machine: every load must do that much, whatever it reads. ` +
+        '"Huge pages" columns: the same new processes with `GLIBC_TUNABLES=glibc.malloc.hugetlb=1`, which bin/botcriptofy.js\'s first line sets for `npx botcriptofy` (glibc then asks for 2 MiB transparent pages for large blocks). ' +
         `The last file is generated for the run (a random walk, ${GENERATED_ROWS.toLocaleString('en-US')} rows, written in ${(generatedMs / 1000).toFixed(1)} s) and deleted after; the others are in ${path.relative(ROOT, dataDir) || dataDir}/. Node ${process.version}, ${os.cpus().length} cores, load average ${os.loadavg()[0]!.toFixed(1)} at the start.`,
     );
     out();
     out(
-      '| file | MB | candles | parse, new process: ms (CPU ms) | MB/s | parse, warm MB/s | cache, new process: ms (CPU ms) | MB/s | cache, warm MB/s | touch ms |',
+      '| file | MB | candles | parse, new process: ms (CPU ms) | MB/s | parse, huge pages: ms (CPU ms) | MB/s | parse, warm MB/s | cache, new process: ms (CPU ms) | MB/s | cache, huge pages: ms (CPU ms) | MB/s | cache, warm MB/s | touch ms | touch, huge pages ms |',
     );
-    out('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    out('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const file of files) {
       const bytes = fs.statSync(file).size;
       const cacheDir = path.join(work, 'cache');
       const parsed = childLoads(file, '-', 'file');
+      const parsedHuge = childLoads(file, '-', 'file', HUGE_PAGES);
       loadCandles(file, { cacheDir }); // writes the cache
       const cached = childLoads(file, cacheDir, 'cache');
+      const cachedHuge = childLoads(file, cacheDir, 'cache', HUGE_PAGES);
       const warmParse = warm(() => loadCandles(file, { cacheDir: null }).series.length);
       const warmCache = warm(() => loadCandles(file, { cacheDir }).series.length);
       const touch = median(
@@ -63,9 +75,16 @@ export async function candleLoading(out: (line?: string) => void, dataDir: strin
           return performance.now() - started;
         }),
       );
+      const touchHuge = median(
+        Array.from({ length: 3 }, () => {
+          const result = spawnSync(process.execPath, ['-e', TOUCH_SCRIPT, String(parsed.rows * 48)], { encoding: 'utf8', env: HUGE_PAGES });
+          return Number(result.stdout);
+        }),
+      );
+      const cell = (load: { ms: number; cpuMs: number }) => `${load.ms.toFixed(1)} (${load.cpuMs.toFixed(0)}) | ${mbps(bytes, load.ms)}`;
       out(
-        `| ${path.basename(file)} | ${(bytes / 1e6).toFixed(1)} | ${parsed.rows} | ${parsed.ms.toFixed(1)} (${parsed.cpuMs.toFixed(0)}) | ${mbps(bytes, parsed.ms)} | ${mbps(bytes, warmParse)} | ` +
-          `${cached.ms.toFixed(1)} (${cached.cpuMs.toFixed(0)}) | ${mbps(bytes, cached.ms)} | ${mbps(bytes, warmCache)} | ${touch.toFixed(1)} |`,
+        `| ${path.basename(file)} | ${(bytes / 1e6).toFixed(1)} | ${parsed.rows} | ${cell(parsed)} | ${cell(parsedHuge)} | ${mbps(bytes, warmParse)} | ` +
+          `${cell(cached)} | ${cell(cachedHuge)} | ${mbps(bytes, warmCache)} | ${touch.toFixed(1)} | ${touchHuge.toFixed(1)} |`,
       );
     }
     out();
@@ -73,38 +92,44 @@ export async function candleLoading(out: (line?: string) => void, dataDir: strin
     out(
       `Whole processes, \`${path.basename(process.execPath)} bin/botcriptofy.js …\` with the Node running the bench (no hand-over to another Node: the image's entry point, and \`npx botcriptofy\` on a system Node ≥ 22.18), ` +
         'each row with a new data folder and a new start-up cache (bin/start-cache.js: stripped sources and V8 code, BOTCRIPTOFY_START_CACHE_DIR), which its first run writes; the runs after it read both, as every later call does. ' +
-        `Wall seconds of the runs after the first; load average ${os.loadavg()[0]!.toFixed(1)} before them:`,
+        `Wall seconds of the runs after the first, and their CPU time (user + system, by /usr/bin/time); load average ${os.loadavg()[0]!.toFixed(1)} before them:`,
     );
     out();
-    out('| command | first run s (writes the caches) | runs | median s | max s | min s |');
-    out('|---|---:|---:|---:|---:|---:|');
+    out('| command | first run s (writes the caches) | runs | median s | max s | min s | CPU s (user + sys) median | CPU min |');
+    out('|---|---:|---:|---:|---:|---:|---:|---:|');
+    // CPU time through /usr/bin/time (Node reports no children's usage): other processes on the
+    // machine stretch the wall time far more than the CPU time.
+    const time = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
     const wall = (command: string, args: string[], env: Record<string, string>) => {
       const started = performance.now();
-      const result = spawnSync(command, args, {
+      const result = spawnSync(time ?? command, time ? ['-f', 'cpu %U %S', command, ...args] : args, {
         cwd: ROOT,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, BOTCRIPTOFY_NO_ENV_FILE: '1', ...env },
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, BOTCRIPTOFY_NO_ENV_FILE: '1', ...env } as NodeJS.ProcessEnv,
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       const seconds = (performance.now() - started) / 1000;
       if (result.status !== 0) throw new Error(`${args.join(' ')} exited with ${result.status}: ${result.stderr}`);
-      return seconds;
+      const usage = /cpu ([\d.]+) ([\d.]+)\s*$/.exec(result.stderr.toString());
+      return { seconds, cpu: usage ? Number(usage[1]) + Number(usage[2]) : Number.NaN };
     };
     const row = (
       label: string,
       args: string[],
       runs: number,
-      options: { cached?: boolean; env?: Record<string, string>; node?: string } = {},
+      options: { cached?: boolean; env?: Record<string, string>; node?: string; command?: string } = {},
     ) => {
       const env = {
         DATA_DIR: fs.mkdtempSync(path.join(work, 'data-')),
         BOTCRIPTOFY_START_CACHE_DIR: fs.mkdtempSync(path.join(work, 'start-cache-')),
         ...options.env,
       };
-      const node = options.node ?? process.execPath;
-      const first = options.cached === false ? undefined : wall(node, args, env);
-      const times = Array.from({ length: runs }, () => wall(node, args, env));
+      const node = options.command ?? options.node ?? process.execPath;
+      const first = options.cached === false ? undefined : wall(node, args, env).seconds;
+      const measured = Array.from({ length: runs }, () => wall(node, args, env));
+      const times = measured.map((run) => run.seconds);
+      const cpu = measured.map((run) => run.cpu);
       out(
-        `| ${label} | ${first === undefined ? '–' : first.toFixed(3)} | ${runs} | ${median(times).toFixed(3)} | ${Math.max(...times).toFixed(3)} | ${Math.min(...times).toFixed(3)} |`,
+        `| ${label} | ${first === undefined ? '–' : first.toFixed(3)} | ${runs} | ${median(times).toFixed(3)} | ${Math.max(...times).toFixed(3)} | ${Math.min(...times).toFixed(3)} | ${median(cpu).toFixed(2)} | ${Math.min(...cpu).toFixed(2)} |`,
       );
     };
     const backtest5m = ['backtest', '--strategy', 'rsi-reference', '--data', path.join(dataDir, 'binance_BTCUSDT_5m.csv'), '--json'];
@@ -131,20 +156,29 @@ export async function candleLoading(out: (line?: string) => void, dataDir: strin
         5,
         { node: olderNode },
       );
-    row(
-      `\`botcriptofy backtest --strategy rsi-reference --data ${path.basename(generated)} --json\` (${(fs.statSync(generated).size / 1e6).toFixed(0)} MB)`,
-      [BIN, 'backtest', '--strategy', 'rsi-reference', '--data', generated, '--json'],
-      5,
-    );
+    const generatedArgs = ['backtest', '--strategy', 'rsi-reference', '--data', generated, '--json'];
+    const generatedLabel = `\`botcriptofy backtest --strategy rsi-reference --data ${path.basename(generated)} --json\` (${(fs.statSync(generated).size / 1e6).toFixed(0)} MB)`;
+    row(generatedLabel, [BIN, ...generatedArgs], 5);
+    // As npx runs it: the link's first line (env -S GLIBC_TUNABLES=… node) with node_modules/.bin, where
+    // the bundled Node is, first on PATH.
+    row(`the same as \`npx botcriptofy\` runs it (node_modules/.bin/botcriptofy: the first line's huge pages)`, generatedArgs, 5, {
+      command: LINK,
+      env: { PATH: `${path.dirname(LINK)}${path.delimiter}${process.env.PATH}` },
+    });
     out();
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
 }
 
-function childLoads(file: string, cacheDir: string, expected: 'file' | 'cache'): { ms: number; cpuMs: number; rows: number } {
+function childLoads(
+  file: string,
+  cacheDir: string,
+  expected: 'file' | 'cache',
+  env: NodeJS.ProcessEnv = process.env,
+): { ms: number; cpuMs: number; rows: number } {
   const runs = Array.from({ length: PROCESS_RUNS }, () => {
-    const result = spawnSync(process.execPath, [CHILD, file, cacheDir], { encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [CHILD, file, cacheDir], { encoding: 'utf8', env });
     if (result.status !== 0) throw new Error(`load-child ${file} failed: ${result.stderr}`);
     const line = JSON.parse(result.stdout) as { ms: number; cpuMs: number; from: string; rows: number };
     if (line.from !== expected) throw new Error(`load-child ${file}: expected a load from the ${expected}, got ${line.from}`);

@@ -31,6 +31,7 @@ import { telegramLatency } from './telegram.ts';
 import { outboxBurst } from './telegram-outbox.ts';
 import { reportLatency } from './report.ts';
 import { candleLoading } from './load.ts';
+import { engineCold } from './engine-cold.ts';
 import { startMemory } from './start-memory.ts';
 import { writeBenchmarks } from './benchmarks-file.ts';
 import { createSecretBox } from '../secrets/index.ts';
@@ -403,6 +404,7 @@ out();
 const sections = {
   load: () => candleLoading(out, DATA),
   backtest: backtestThroughput,
+  engine: () => engineCold(out),
   memory: backtestMemory,
   optimize: optimizeScaling,
   api: apiAndDatabase,
