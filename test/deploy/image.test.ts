@@ -132,6 +132,136 @@ describe('.dockerignore', () => {
   });
 });
 
+describe('what each stage of the image is built from', () => {
+  const patterns = readText('.dockerignore')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'));
+  /** A .dockerignore pattern as a regular expression: ** any depth, * and ? within one path segment. */
+  const glob = (pattern: string) =>
+    new RegExp(
+      `^${pattern
+        .split('**')
+        .map((part) =>
+          part
+            .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+            .replace(/\*/g, '[^/]*')
+            .replace(/\?/g, '[^/]'),
+        )
+        .join('.*')}$`,
+    );
+  /** Whether Docker leaves the file out of the build context (a pattern matches it or a folder above it; the last match wins). */
+  const ignored = (file: string) => {
+    const parts = file.split('/');
+    const prefixes = parts.map((_, index) => parts.slice(0, index + 1).join('/'));
+    let out = false;
+    for (const pattern of patterns) {
+      const negated = pattern.startsWith('!');
+      const regex = glob(negated ? pattern.slice(1) : pattern);
+      if (prefixes.some((prefix) => regex.test(prefix))) out = !negated;
+    }
+    return out;
+  };
+
+  it("sends the data the processes read at run time (the router's labelled messages, the bundled candles), and no local dashboard build", () => {
+    const data = [
+      ...fs
+        .readdirSync(path.join(ROOT, 'eval'))
+        .filter((name) => name.endsWith('.jsonl'))
+        .map((name) => `eval/${name}`),
+      ...fs
+        .readdirSync(path.join(ROOT, 'candles'))
+        .filter((name) => name.endsWith('.csv'))
+        .map((name) => `candles/${name}`),
+    ];
+    // agents/intent-model.ts trains on these (a missing file would silently train on less).
+    for (const file of ['eval/messages.jsonl', 'eval/training.jsonl', 'eval/training2.jsonl', 'eval/heldout.jsonl'])
+      expect(data).toContain(file);
+    expect(data.filter(ignored)).toEqual([]);
+    expect(ignored('web/src/main.tsx')).toBe(false);
+    expect(ignored('deploy/docker/healthcheck.mjs')).toBe(false);
+    for (const file of [
+      'web/dist/index.html',
+      'deploy/compose.yaml',
+      'test/deploy/image.test.ts',
+      '.env',
+      'data/pglite/PG_VERSION',
+      'scratch-x.ts',
+    ])
+      expect(ignored(file), file).toBe(true);
+  });
+
+  it('runs on production dependencies alone: every package a running process imports is in "dependencies"', () => {
+    const packageJson = JSON.parse(readText('package.json')) as { dependencies: object; devDependencies: object };
+    const production = new Set(Object.keys(packageJson.dependencies));
+    const missing: string[] = [];
+    let seen = 0;
+    const walk = (dir: string) => {
+      for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+        const full = path.join(dir, entry.name);
+        const relative = path.relative(ROOT, full);
+        if (ignored(relative) || entry.name === 'node_modules' || relative.startsWith('web')) continue;
+        if (entry.isDirectory()) walk(full);
+        else if (/\.(ts|js|mjs)$/.test(entry.name)) {
+          const text = fs.readFileSync(full, 'utf8');
+          // Static imports and re-exports (type-only ones are erased when Node strips the types), and dynamic imports.
+          const specifiers = [
+            ...[...text.matchAll(/^(?:import|export)\s+(type\s+)?[^;]*?\sfrom\s+['"]([^'"]+)['"]/gm)]
+              .filter((m) => !m[1])
+              .map((m) => m[2]!),
+            ...[...text.matchAll(/^import\s+['"]([^'"]+)['"]/gm)].map((m) => m[1]!),
+            ...[...text.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1]!),
+          ];
+          for (const specifier of specifiers) {
+            if (specifier.startsWith('.') || specifier.startsWith('node:')) continue;
+            seen += 1;
+            const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!;
+            if (!production.has(name)) missing.push(`${relative} → ${specifier}`);
+          }
+        }
+      }
+    };
+    walk(ROOT);
+    expect(seen).toBeGreaterThan(100);
+    // `npm run eval`'s scripted models (a developer's tool) are not run in the image.
+    expect(missing.filter((line) => !line.startsWith('eval/run.ts'))).toEqual([]);
+  });
+
+  it("builds the dashboard from the package files and web/ alone (the web stage's only inputs)", () => {
+    const webStage = dockerfile.slice(dockerfile.indexOf(' AS web'), dockerfile.indexOf(' AS runtime'));
+    expect([...webStage.matchAll(/^COPY (.*)$/gm)].map((m) => m[1])).toEqual(['package.json package-lock.json ./', 'web ./web']);
+    const packageJson = JSON.parse(readText('package.json')) as { dependencies: object; devDependencies: object };
+    const installed = new Set([...Object.keys(packageJson.dependencies), ...Object.keys(packageJson.devDependencies)]);
+    const outside: string[] = [];
+    let seen = 0;
+    const walk = (dir: string) => {
+      for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) {
+          if (entry.name !== 'dist' && entry.name !== 'node_modules') walk(full);
+        } else if (/\.(ts|tsx|js|mjs|css)$/.test(entry.name)) {
+          for (const match of fs.readFileSync(full, 'utf8').matchAll(/(?:from\s+|import\(\s*|^import\s+)['"]([^'"]+)['"]/gm)) {
+            const specifier = match[1]!;
+            seen += 1;
+            if (specifier.startsWith('.')) {
+              const target = path.relative(path.join(ROOT, 'web'), path.resolve(path.dirname(full), specifier));
+              if (target.startsWith('..')) outside.push(`${path.relative(ROOT, full)} → ${specifier}`);
+            } else if (!specifier.startsWith('node:')) {
+              const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!;
+              // Preact's compat layer stands in for react (web/vite.config.ts's alias).
+              if (!installed.has(name) && !['react', 'react-dom'].includes(name))
+                outside.push(`${path.relative(ROOT, full)} → ${specifier} (not in package.json)`);
+            }
+          }
+        }
+      }
+    };
+    walk(path.join(ROOT, 'web'));
+    expect(seen).toBeGreaterThan(50);
+    expect(outside).toEqual([]);
+  });
+});
+
 describe('deploy/docker/healthcheck.mjs', () => {
   const run = (port: number): Promise<number | null> =>
     new Promise((resolve) => {
