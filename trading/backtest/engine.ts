@@ -86,6 +86,29 @@ const BUY = 1;
 const SELL = 2;
 const YEAR_MS = 365 * 86_400_000;
 
+// The slots of a backtest's running state (see `state` in runBacktest).
+const CASH = 0;
+const QUANTITY = 1;
+const ENTRY_PRICE = 2;
+const ENTRY_FEE = 3;
+const STOP_PRICE = 4;
+const TAKE_PRICE = 5;
+const PENDING_QUANTITY = 6;
+const FEES = 7;
+const PEAK = 8;
+const MAX_DRAWDOWN = 9;
+const PREVIOUS_EQUITY = 10;
+const RETURNS_MEAN = 11;
+const RETURNS_M2 = 12;
+const STATE_SLOTS = 13;
+
+// Why a position closed in a bar, as a small integer in the loop.
+const NO_EXIT = 0;
+const EXIT_SIGNAL = 1;
+const EXIT_STOP_LOSS = 2;
+const EXIT_TAKE_PROFIT = 3;
+const EXIT_REASONS: readonly ExitReason[] = ['signal', 'signal', 'stop_loss', 'take_profit'];
+
 export function runBacktest(
   series: CandleSeries,
   strategy: StrategyRules,
@@ -112,90 +135,105 @@ export function runBacktest(
   const equityCurve: { time: number; equity: number }[] = [];
   const tradeList: BacktestTrade[] = [];
 
-  let cash = startingCash;
-  let quantity = 0;
-  let entryPrice = 0;
-  let entryFee = 0;
+  // Every number that changes from bar to bar and is not a whole count lives in `state`, a
+  // Float64Array, rather than in local variables. A single run is mostly spent in the code V8
+  // compiles while the loop is already running (on-stack replacement), and there a local that
+  // holds a fraction was kept as a boxed number: a fresh heap object on every bar for each one
+  // that changed (~80 MB of garbage and a third of the CPU for 1.3 M bars). Typed-array slots
+  // hold plain doubles in every tier. The arithmetic, and its order, is the same as ever.
+  const state = new Float64Array(STATE_SLOTS);
+  state[CASH] = startingCash;
+  state[STOP_PRICE] = -1;
+  state[TAKE_PRICE] = Number.POSITIVE_INFINITY;
+  state[PEAK] = startingCash;
+  state[PREVIOUS_EQUITY] = startingCash;
   let entryIndex = -1;
-  let stopPrice = -1;
-  let takePrice = Number.POSITIVE_INFINITY;
   let pending = NONE;
-  let pendingQuantity = 0;
   let rejected = 0;
-  let fees = 0;
-  let peak = startingCash;
-  let maxDrawdown = 0;
   let barsInMarket = 0;
-  let previousEquity = startingCash;
-  // Welford running mean/variance of per-bar returns: constant memory.
+  // Welford running mean/variance of per-bar returns (RETURNS_MEAN, RETURNS_M2): constant memory.
   let returnsCount = 0;
-  let returnsMean = 0;
-  let returnsM2 = 0;
-
-  const closePosition = (i: number, price: number, reason: ExitReason) => {
-    const notional = quantity * price;
-    const fee = notional * feeRate;
-    cash += notional - fee;
-    fees += fee;
-    const cost = quantity * entryPrice + entryFee;
-    const profit = notional - fee - cost;
-    tradeList.push({
-      entryIndex,
-      exitIndex: i,
-      entryTime: time[entryIndex]!,
-      exitTime: time[i]!,
-      quantity,
-      entryPrice,
-      exitPrice: price,
-      entryFee,
-      exitFee: fee,
-      profit,
-      profitPct: (profit / cost) * 100,
-      exitReason: reason,
-    });
-    quantity = 0;
-  };
+  // The bar of the equity curve's next point (every `stride` bars from the first; and the last bar).
+  let nextPoint = 0;
 
   for (let i = 0; i < n; i++) {
     const o = open[i]!;
+    // The position closed in this bar, if any (at most one a bar): the price and why.
+    let exitPrice = 0;
+    let exitReason = NO_EXIT;
     // 1. The order submitted at the previous close fills at this open.
     if (pending === BUY) {
       const price = o * (1 + slippage);
+      const pendingQuantity = state[PENDING_QUANTITY]!;
       const cost = pendingQuantity * price;
       const fee = cost * feeRate;
-      if (cost + fee <= cash) {
-        cash -= cost + fee;
-        fees += fee;
-        quantity = pendingQuantity;
-        entryPrice = price;
-        entryFee = fee;
+      if (cost + fee <= state[CASH]!) {
+        state[CASH] = state[CASH]! - (cost + fee);
+        state[FEES] = state[FEES]! + fee;
+        state[QUANTITY] = pendingQuantity;
+        state[ENTRY_PRICE] = price;
+        state[ENTRY_FEE] = fee;
         entryIndex = i;
-        stopPrice = stopFactor < 0 ? -1 : price * stopFactor;
-        takePrice = takeFactor < 0 ? Number.POSITIVE_INFINITY : price * takeFactor;
+        state[STOP_PRICE] = stopFactor < 0 ? -1 : price * stopFactor;
+        state[TAKE_PRICE] = takeFactor < 0 ? Number.POSITIVE_INFINITY : price * takeFactor;
       } else {
         rejected++;
       }
-    } else if (pending === SELL && quantity > 0) {
-      closePosition(i, o * (1 - slippage), 'signal');
+    } else if (pending === SELL && state[QUANTITY]! > 0) {
+      exitPrice = o * (1 - slippage);
+      exitReason = EXIT_SIGNAL;
     }
     pending = NONE;
 
-    // 2. Stops inside this bar (stop loss first when both are touched).
-    if (quantity > 0) {
+    // 2. Stops inside this bar (stop loss first when both are touched), unless the position
+    // was just closed at the open.
+    if (exitReason === NO_EXIT && state[QUANTITY]! > 0) {
+      const stopPrice = state[STOP_PRICE]!;
+      const takePrice = state[TAKE_PRICE]!;
       if (low[i]! <= stopPrice) {
-        closePosition(i, Math.min(o, stopPrice) * (1 - slippage), 'stop_loss');
+        exitPrice = Math.min(o, stopPrice) * (1 - slippage);
+        exitReason = EXIT_STOP_LOSS;
       } else if (high[i]! >= takePrice) {
-        closePosition(i, Math.max(o, takePrice) * (1 - slippage), 'take_profit');
+        exitPrice = Math.max(o, takePrice) * (1 - slippage);
+        exitReason = EXIT_TAKE_PROFIT;
       }
+    }
+    if (exitReason !== NO_EXIT) {
+      const quantity = state[QUANTITY]!;
+      const entryPrice = state[ENTRY_PRICE]!;
+      const entryFee = state[ENTRY_FEE]!;
+      const notional = quantity * exitPrice;
+      const fee = notional * feeRate;
+      state[CASH] = state[CASH]! + (notional - fee);
+      state[FEES] = state[FEES]! + fee;
+      const cost = quantity * entryPrice + entryFee;
+      const profit = notional - fee - cost;
+      tradeList.push({
+        entryIndex,
+        exitIndex: i,
+        entryTime: time[entryIndex]!,
+        exitTime: time[i]!,
+        quantity,
+        entryPrice,
+        exitPrice,
+        entryFee,
+        exitFee: fee,
+        profit,
+        profitPct: (profit / cost) * 100,
+        exitReason: EXIT_REASONS[exitReason]!,
+      });
+      state[QUANTITY] = 0;
     }
 
     // 3. The strategy sees the closed bar and may submit an order for the next open.
     const c = close[i]!;
     const signal = runner.next(o, high[i]!, low[i]!, c, volume[i]!);
+    const quantity = state[QUANTITY]!;
+    const cash = state[CASH]!;
     if (i < n - 1) {
       if (signal === ENTER && quantity === 0) {
         pending = BUY;
-        pendingQuantity = (stakeFraction * cash) / c;
+        state[PENDING_QUANTITY] = (stakeFraction * cash) / c;
       } else if (signal === EXIT && quantity > 0) {
         pending = SELL;
       }
@@ -204,22 +242,33 @@ export function runBacktest(
     // 4. Mark to market at the close.
     const equity = cash + quantity * c;
     if (quantity > 0) barsInMarket++;
-    if (equity > peak) peak = equity;
+    const peak = state[PEAK]!;
+    if (equity > peak) state[PEAK] = equity;
     else {
       const drawdown = (peak - equity) / peak;
-      if (drawdown > maxDrawdown) maxDrawdown = drawdown;
+      if (drawdown > state[MAX_DRAWDOWN]!) state[MAX_DRAWDOWN] = drawdown;
     }
     if (i > 0) {
-      const r = equity / previousEquity - 1;
+      const r = equity / state[PREVIOUS_EQUITY]! - 1;
       returnsCount++;
-      const delta = r - returnsMean;
-      returnsMean += delta / returnsCount;
-      returnsM2 += delta * (r - returnsMean);
+      const delta = r - state[RETURNS_MEAN]!;
+      const returnsMean = state[RETURNS_MEAN]! + delta / returnsCount;
+      state[RETURNS_MEAN] = returnsMean;
+      state[RETURNS_M2] = state[RETURNS_M2]! + delta * (r - returnsMean);
     }
-    previousEquity = equity;
-    if (i % stride === 0 || i === n - 1) equityCurve.push({ time: time[i]!, equity });
+    state[PREVIOUS_EQUITY] = equity;
+    if (i === nextPoint || i === n - 1) {
+      equityCurve.push({ time: time[i]!, equity });
+      nextPoint += stride;
+    }
   }
 
+  const cash = state[CASH]!;
+  const quantity = state[QUANTITY]!;
+  const fees = state[FEES]!;
+  const maxDrawdown = state[MAX_DRAWDOWN]!;
+  const returnsMean = state[RETURNS_MEAN]!;
+  const returnsM2 = state[RETURNS_M2]!;
   const finalEquity = cash + quantity * close[n - 1]!;
   let wins = 0;
   let grossProfit = 0;
