@@ -69,6 +69,11 @@ export interface AccountsOptions {
    * served elsewhere). The server's own origin is the one the request was addressed to.
    */
   readonly trustedOrigins?: readonly string[];
+  /**
+   * How long a session cookie this process has checked is taken at its word (default
+   * SESSION_CACHE_MS; 0: checked on every request).
+   */
+  readonly sessionCacheMs?: number;
   /** Where Better-Auth's own log lines go (default: nowhere; our security events record sign-ins). */
   readonly log?: (level: 'debug' | 'info' | 'success' | 'warn' | 'error', message: string) => void;
 }
@@ -79,6 +84,17 @@ export const CLIENT_IP_HEADER = 'x-botcriptofy-client-ip';
 export const DEFAULT_SIGN_IN_LIMIT: SignInLimit = { window: 60, max: 5 };
 export const DEFAULT_ACCOUNT_LOCK: AccountLockPolicy = { window: 15 * 60, maxFailures: 10 };
 export const TOTP_ISSUER = 'BotCriptoFy';
+/**
+ * A session cookie checked by Better-Auth (its signature, then its session and user rows: two
+ * queries and an HMAC, half of what an authenticated GET /me costs) is trusted for this long in
+ * this process. A change this process makes (sign-out, a second factor turned on or off, any
+ * other POST under /auth) forgets the person's checked cookies at once; a session ended by
+ * another process or by an erasure stops working here within this time.
+ */
+export const SESSION_CACHE_MS = 5_000;
+/** Checked cookies kept at most (the oldest is forgotten first). */
+const SESSION_CACHE_MAX = 10_000;
+const SESSION_COOKIE = /(?:^|;\s*)(?:__Secure-)?botcriptofy\.session_token=([^;]+)/;
 
 function isLoopback(baseURL: string): boolean {
   const host = new URL(baseURL).hostname;
@@ -220,7 +236,33 @@ export function createAccounts(options: AccountsOptions): Accounts {
   const lockPolicy = options.accountLock ?? DEFAULT_ACCOUNT_LOCK;
   const keyAddressesSeen = new Set<string>();
 
+  const sessionCacheMs = options.sessionCacheMs ?? SESSION_CACHE_MS;
+  /** Session cookies (as sent, signature included) checked lately, with whom they stand for. */
+  const checkedSessions = new Map<string, { readonly person: SessionPerson; readonly until: number }>();
+  const cookieOf = (headers: Headers) => (sessionCacheMs > 0 ? headers.get('cookie')?.match(SESSION_COOKIE)?.[1] : undefined);
+  const forgetSessionsOf = (userId: string) => {
+    for (const [cookie, checked] of checkedSessions) if (checked.person.userId === userId) checkedSessions.delete(cookie);
+  };
+
   async function sessionOf(headers: Headers): Promise<SessionPerson | undefined> {
+    const cookie = cookieOf(headers);
+    if (!cookie) return checkSession(headers);
+    const at = now().getTime();
+    const checked = checkedSessions.get(cookie);
+    if (checked && checked.until > at) return checked.person;
+    checkedSessions.delete(cookie);
+    const person = await checkSession(headers);
+    if (person) {
+      if (checkedSessions.size >= SESSION_CACHE_MAX) checkedSessions.delete(checkedSessions.keys().next().value!);
+      checkedSessions.set(cookie, {
+        person,
+        until: Math.min(at + sessionCacheMs, person.expiresAt?.getTime() ?? Number.POSITIVE_INFINITY),
+      });
+    }
+    return person;
+  }
+
+  async function checkSession(headers: Headers): Promise<SessionPerson | undefined> {
     const session = await auth.api.getSession({ headers });
     if (!session) return undefined;
     return {
@@ -289,7 +331,14 @@ export function createAccounts(options: AccountsOptions): Accounts {
         headers,
         ...(body === undefined ? (request.body ? { body: request.body, duplex: 'half' } : {}) : { body }),
       } as RequestInit);
+      // Whatever a POST changes (the session ended, a second factor on or off) shows at once.
+      const cookie = request.method === 'POST' ? cookieOf(headers) : undefined;
+      const changedPerson = cookie ? (checkedSessions.get(cookie)?.person ?? (await checkSession(headers)))?.userId : undefined;
       let response = await auth.handler(forwarded);
+      if (cookie) {
+        checkedSessions.delete(cookie);
+        if (changedPerson) forgetSessionsOf(changedPerson);
+      }
       if (response.status === 429) {
         // Better-Auth says when to retry in X-Retry-After; HTTP's header is Retry-After.
         response = new Response(response.body, response);

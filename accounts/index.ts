@@ -3,6 +3,7 @@ export {
   CLIENT_IP_HEADER,
   DEFAULT_ACCOUNT_LOCK,
   DEFAULT_SIGN_IN_LIMIT,
+  SESSION_CACHE_MS,
   TOTP_ISSUER,
   ApiKeyLimitReached,
   createAccounts,

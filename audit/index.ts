@@ -15,4 +15,4 @@ export {
 } from './log.ts';
 export { auditRowsNaming, redactAuditRows, redactionDigest, type RedactedFields, type RedactionResult } from './redaction.ts';
 export type { ChainRow as AuditChainRow, HashedContent as AuditRowContent } from './log.ts';
-export { canonicalJson, normalizeJson, sha256Hex, storableText } from './canonical.ts';
+export { canonicalJson, canonicalNormalizedJson, normalizeJson, sha256Hex, storableText } from './canonical.ts';

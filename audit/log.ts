@@ -1,7 +1,7 @@
 import { gt, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { auditLog, queryRows, runsStatementsOneAtATime, type Database } from '../db/index.ts';
-import { canonicalJson, normalizeJson, sha256Hex, storableText } from './canonical.ts';
+import { canonicalJson, canonicalNormalizedJson, normalizeJson, sha256Hex, storableText } from './canonical.ts';
 import { loadRedactionLedger } from './redaction.ts';
 
 /** prev_hash of the first row. */
@@ -80,10 +80,28 @@ export function boundAuditJson(value: unknown): unknown {
   return { truncated: true, chars: text.length, sha256: sha256Hex(text), head: text.slice(0, MAX_AUDIT_JSON_CHARS) };
 }
 
-/** Appends one entry to the chain. Concurrent callers (any process) are serialised by the database. */
+/**
+ * Appends one entry to the chain; resolves once its row is written. Concurrent callers (any
+ * process) are serialised by the database.
+ *
+ * Entries for the same database handle that arrive while a write is under way are written
+ * together by the next single statement (group commit): under concurrent requests each row
+ * costs a fraction of a statement, and a lone entry is written at once, as before.
+ */
 export async function appendAudit(db: Database, entry: AuditEntry): Promise<AppendedAuditRow> {
+  const content = auditContent(entry);
+  return new Promise((resolve, reject) => {
+    const queue = writeQueues.get(db) ?? { waiting: [], writing: false };
+    writeQueues.set(db, queue);
+    queue.waiting.push({ content, resolve, reject });
+    if (!queue.writing) void writeWaiting(db, queue);
+  });
+}
+
+/** The row an entry becomes, as stored and hashed. */
+function auditContent(entry: AuditEntry): HashedContent {
   const parsed = auditEntrySchema.parse(entry);
-  const content: HashedContent = {
+  return {
     occurredAt: parsed.occurredAt ?? new Date(),
     tenantId: parsed.tenantId ?? null,
     actorKind: parsed.actorKind,
@@ -93,32 +111,101 @@ export async function appendAudit(db: Database, entry: AuditEntry): Promise<Appe
     tool: parsed.tool == null ? null : storableText(parsed.tool),
     args: boundAuditJson(normalizeJson(parsed.args)) ?? null,
     outcome: parsed.outcome,
-    resultDigest: parsed.result === undefined ? null : sha256Hex(canonicalJson(normalizeJson(parsed.result))),
+    resultDigest: parsed.result === undefined ? null : sha256Hex(canonicalNormalizedJson(parsed.result) ?? 'null'),
     durationMs: parsed.durationMs ?? null,
     details: boundAuditJson(normalizeJson(parsed.details)) ?? null,
   };
-  // The row chains onto the newest one inside the insert itself: its prev_hash is read and its
-  // hash computed (SHA-256 of the same text hashAuditRow hashes) by the same statement, which
-  // sees one snapshot. Statements that run one at a time need nothing more; elsewhere two
-  // writers are serialised by an advisory lock taken first, in the same transaction.
-  const newest = sql`coalesce((select ${auditLog.hash} from ${auditLog} order by ${auditLog.id} desc limit 1), ${GENESIS_HASH})`;
-  const insert = (target: Database) =>
-    target
-      .insert(auditLog)
-      .values({
-        ...content,
-        prevHash: newest,
-        hash: sql`encode(sha256(convert_to(${newest} || ${`\n${hashedText(content)}`}, 'UTF8')), 'hex')`,
-      })
-      .returning({ id: auditLog.id, hash: auditLog.hash });
-  const [row] = runsStatementsOneAtATime(db)
+}
+
+interface WaitingEntry {
+  readonly content: HashedContent;
+  resolve(row: AppendedAuditRow): void;
+  reject(error: unknown): void;
+}
+/** Entries waiting for the write under way on a database handle (a transaction is a handle of its own). */
+const writeQueues = new WeakMap<Database, { waiting: WaitingEntry[]; writing: boolean }>();
+/** Most rows one statement writes. */
+const MAX_ROWS_PER_WRITE = 200;
+
+async function writeWaiting(db: Database, queue: { waiting: WaitingEntry[]; writing: boolean }): Promise<void> {
+  queue.writing = true;
+  try {
+    while (queue.waiting.length > 0) {
+      const batch = queue.waiting.splice(0, MAX_ROWS_PER_WRITE);
+      try {
+        const rows = await insertChained(
+          db,
+          batch.map((entry) => entry.content),
+        );
+        for (const [i, entry] of batch.entries()) entry.resolve(rows[i]!);
+      } catch (error) {
+        if (batch.length === 1) batch[0]!.reject(error);
+        // One statement failed for all: each entry again on its own, so a bad one fails only its caller.
+        else for (const entry of batch) await insertChained(db, [entry.content]).then(([row]) => entry.resolve(row!), entry.reject);
+      }
+    }
+  } finally {
+    queue.writing = false;
+  }
+}
+
+/**
+ * Writes rows at the head of the chain, in order, with one statement. Each row's prev_hash and
+ * hash are read and computed (SHA-256 of the same text hashAuditRow hashes) by the statement
+ * itself, which sees one snapshot. Statements that run one at a time need nothing more;
+ * elsewhere writers are serialised by an advisory lock taken first, in the same transaction.
+ */
+async function insertChained(db: Database, contents: readonly HashedContent[]): Promise<AppendedAuditRow[]> {
+  const insert = (target: Database) => (contents.length === 1 ? insertOne(target, contents[0]!) : insertMany(target, contents));
+  const rows = runsStatementsOneAtATime(db)
     ? await insert(db)
     : await db.transaction(async (tx) => {
         await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})`);
         return insert(tx);
       });
-  if (!row) throw new Error('audit append returned no row');
-  return row;
+  if (rows.length !== contents.length) throw new Error(`audit append wrote ${rows.length} of ${contents.length} rows`);
+  return rows;
+}
+
+const newestHash = sql`coalesce((select ${auditLog.hash} from ${auditLog} order by ${auditLog.id} desc limit 1), ${GENESIS_HASH})`;
+
+function insertOne(db: Database, content: HashedContent): Promise<AppendedAuditRow[]> {
+  return db
+    .insert(auditLog)
+    .values({
+      ...content,
+      prevHash: newestHash,
+      hash: sql`encode(sha256(convert_to(${newestHash} || ${`\n${hashedText(content)}`}, 'UTF8')), 'hex')`,
+    })
+    .returning({ id: auditLog.id, hash: auditLog.hash });
+}
+
+/** Several rows: each chains onto the one before it, the first onto the newest row (a recursive query). */
+async function insertMany(db: Database, contents: readonly HashedContent[]): Promise<AppendedAuditRow[]> {
+  const rows = contents.map((content, i) => ({
+    n: i + 1,
+    ...content,
+    occurredAt: content.occurredAt.toISOString(),
+    hashed: `\n${hashedText(content)}`,
+  }));
+  return queryRows<AppendedAuditRow>(
+    db,
+    sql`with recursive given as (
+          select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(
+            n int, "occurredAt" timestamptz, "tenantId" uuid, "actorKind" text, "actorId" text, agent text, action text,
+            tool text, args jsonb, outcome text, "resultDigest" text, "durationMs" int, details jsonb, hashed text)
+        ), chained(n, prev_hash, hash) as (
+          select 1, head.hash, encode(sha256(convert_to(head.hash || given.hashed, 'UTF8')), 'hex')
+            from given, (select ${newestHash} as hash) head where given.n = 1
+          union all
+          select given.n, chained.hash, encode(sha256(convert_to(chained.hash || given.hashed, 'UTF8')), 'hex')
+            from chained join given on given.n = chained.n + 1
+        )
+        insert into audit_log (occurred_at, tenant_id, actor_kind, actor_id, agent, action, tool, args, outcome, result_digest, duration_ms, details, prev_hash, hash)
+        select g."occurredAt", g."tenantId", g."actorKind", g."actorId", g.agent, g.action, g.tool, g.args, g.outcome, g."resultDigest", g."durationMs", g.details, c.prev_hash, c.hash
+          from given g join chained c using (n) order by n
+        returning id::int as id, hash`,
+  );
 }
 
 /**

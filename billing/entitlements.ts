@@ -5,15 +5,23 @@ import { PLANS, type PlanDefinition } from './plans.ts';
 /** Subscriptions that still grant their plan (past_due keeps access while Stripe retries). */
 const GRANTING = ['active', 'trialing', 'past_due'] as const;
 
-/** The plan a tenant holds now; Free when it has no granting subscription. */
-export async function currentPlan(db: Database, scope: TenantScope): Promise<PlanDefinition> {
-  const [row] = await db
-    .select({ planId: subscriptions.planId })
+/** The tenant's newest subscription that still grants its plan, if any, and that plan (Free without one). */
+export async function currentSubscription(
+  db: Database,
+  scope: TenantScope,
+): Promise<{ readonly plan: PlanDefinition; readonly subscription: typeof subscriptions.$inferSelect | undefined }> {
+  const [subscription] = await db
+    .select()
     .from(subscriptions)
     .where(and(eq(subscriptions.tenantId, scope.tenantId), inArray(subscriptions.status, [...GRANTING])))
     .orderBy(desc(subscriptions.startedAt))
     .limit(1);
-  return PLANS[(row?.planId ?? 'free') as PlanId];
+  return { plan: PLANS[(subscription?.planId ?? 'free') as PlanId], subscription };
+}
+
+/** The plan a tenant holds now; Free when it has no granting subscription. */
+export async function currentPlan(db: Database, scope: TenantScope): Promise<PlanDefinition> {
+  return (await currentSubscription(db, scope)).plan;
 }
 
 export type Entitlement = { readonly allowed: true } | { readonly allowed: false; readonly reason: string; readonly upgradeTo?: PlanId };

@@ -1,5 +1,5 @@
 export { PLANS, monthlyRecurringCents, type PlanDefinition } from './plans.ts';
-export { checkBacktestQuota, checkBotStart, currentPlan, type Entitlement } from './entitlements.ts';
+export { checkBacktestQuota, checkBotStart, currentPlan, currentSubscription, type Entitlement } from './entitlements.ts';
 export { customerBilling, type CustomerBilling } from './customer.ts';
 export {
   amountAtRisk,

@@ -145,6 +145,7 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
     }),
   );
 
+  const actorsOfPeople = new WeakMap<SessionPerson, Actor>();
   const requirePerson: MiddlewareHandler<ApiEnv> = async (c, next) => {
     // A route under two guards ('/bots' and '/bots/*', say) authenticates once.
     if (c.get('person')) return next();
@@ -164,7 +165,13 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
         'forbidden',
         `This API key is read-only: it may not ${c.req.method} ${c.req.path}. Use a read_write key or the session.`,
       );
-    const actor = await actorForEmail(deps.db, person.email);
+    // The actor lives as long as the accounts' checked session it was read for (the same
+    // object while Better-Auth's answer is cached; an API key's person is new every request).
+    let actor = actorsOfPeople.get(person);
+    if (!actor) {
+      actor = await actorForEmail(deps.db, person.email);
+      if (actor) actorsOfPeople.set(person, actor);
+    }
     if (!actor || actor.kind === 'system') return apiError(c, 'forbidden', 'This account is neither staff nor a trader.');
     c.set('person', person);
     c.set('actor', actor);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, normalizeJson } from '../../audit/index.ts';
+import { canonicalJson, canonicalNormalizedJson, normalizeJson } from '../../audit/index.ts';
+import { parkMiller } from '../support/random.ts';
 
 // The audit chain's hashes cover this text: it must never change for a given JSON value, or
 // every stored chain stops verifying.
@@ -24,5 +25,51 @@ describe('canonicalJson', () => {
       '{"list": [{"a": 1, "b": 2}], "big": "12345678901234567890", "when": "2026-10-01T00:00:00.000Z"}',
     ) as unknown;
     expect(canonicalJson(written)).toBe(canonicalJson(readBack));
+  });
+
+  it('canonicalNormalizedJson writes in one walk exactly what canonicalJson(normalizeJson(v)) writes', () => {
+    const random = parkMiller(20261202);
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+    const strings = [
+      '',
+      'a',
+      'Z',
+      'é',
+      '10',
+      '9',
+      'a"b\n📈',
+      'nul\u0000here',
+      'lone \ud800 high',
+      'lone \udc00 low',
+      '\\u0000 as text',
+      '\uD83D\uDCC8',
+    ];
+    const scalar = (): unknown =>
+      pick([
+        () => pick(strings),
+        () => Math.round((random() - 0.5) * 1e6) / 100,
+        () => pick([0, -0, 1.5e300, Number.NaN, Number.POSITIVE_INFINITY, -1e-7]),
+        () => random() < 0.5,
+        () => null,
+        () => undefined,
+        () => BigInt(Math.floor(random() * 1e9)) * 12345678901n,
+        () => new Date(Date.UTC(2026, 0, 1) + Math.floor(random() * 1e10)),
+        () => () => 1,
+        () => {
+          const a = pick(strings);
+          return { toJSON: () => ({ z: 1, a }) };
+        },
+      ])();
+    const value = (depth: number): unknown => {
+      if (depth > 3 || random() < 0.3) return scalar();
+      if (random() < 0.4) return Array.from({ length: Math.floor(random() * 5) }, () => value(depth + 1));
+      return Object.fromEntries(Array.from({ length: Math.floor(random() * 6) }, () => [pick(strings), value(depth + 1)]));
+    };
+    for (let i = 0; i < 2_000; i++) {
+      const v = value(0);
+      if (typeof v === 'function') continue; // normalizeJson throws on a bare function (no JSON text)
+      const normalized = normalizeJson(v);
+      expect(canonicalNormalizedJson(v)).toBe(normalized === undefined ? undefined : canonicalJson(normalized));
+    }
   });
 });

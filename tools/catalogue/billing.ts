@@ -1,16 +1,17 @@
-import { desc, eq, inArray } from 'drizzle-orm';
+import { desc, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import {
   FINANCE_WINDOWS,
   PLANS,
   currentPlan,
+  currentSubscription,
   describeStripeFailure,
   financeFigures,
   formatBrlCents,
   lastDays,
   paymentRisk,
 } from '../../billing/index.ts';
-import { invoices, payments, selectScoped, subscriptions, tenantScope, users, type Database, type TenantScope } from '../../db/index.ts';
+import { invoices, payments, tenantScope, users, type Database, type TenantScope } from '../../db/index.ts';
 import { ToolRefusal, traderScope } from '../scope.ts';
 import { defineTool, type ToolContext } from '../types.ts';
 
@@ -236,12 +237,7 @@ export const billingTools = [
     }),
     async execute(ctx, input) {
       const scope = await traderScope(ctx, input.email);
-      const plan = await currentPlan(ctx.db, scope);
-      const [sub] = await selectScoped(ctx.db, scope, subscriptions, {
-        where: inArray(subscriptions.status, ['active', 'trialing', 'past_due']),
-        orderBy: desc(subscriptions.startedAt),
-        limit: 1,
-      });
+      const { plan, subscription: sub } = await currentSubscription(ctx.db, scope);
       return {
         plan: plan.id,
         status: sub?.status ?? null,
