@@ -199,6 +199,8 @@ export function readerError(failure: Failure, locale: Locale): string {
       'Este robô está congelado pela equipe de Segurança e não pode ser ligado até ser liberado. Fale com o suporte.',
       'This bot is frozen by the Security team and cannot start until it is released. Contact support.',
     );
+  const assistant = assistantRefusal(message, locale);
+  if (assistant) return assistant;
   if (/needs Stripe/.test(message))
     return pick(
       locale,
@@ -252,6 +254,52 @@ export function readerError(failure: Failure, locale: Locale): string {
         'Something went wrong with your request; it has been logged. Please try again shortly.',
       );
   }
+}
+
+/** The trader's assistant's refusals (tools/catalogue/assistant.ts) and a live bot without a key, in the reader's words. */
+function assistantRefusal(message: string, locale: Locale): string | undefined {
+  if (/needs an active exchange API key/.test(message))
+    return pick(
+      locale,
+      'Operar com dinheiro real precisa de uma chave de API da corretora ativa na sua conta; conecte uma primeiro. Nada foi criado.',
+      'Trading real money needs an active exchange API key in your account; connect one first. Nothing was created.',
+    );
+  if (/^No bot draft \S+ in this account/.test(message))
+    return pick(locale, 'Esse rascunho não está na sua conta.', 'That draft is not in your account.');
+  if (/This draft already became bot/.test(message))
+    return pick(locale, 'Este rascunho já virou um robô; veja /bots.', 'This draft already became a bot; see /bots.');
+  if (/This draft was discarded|no longer open/.test(message))
+    return pick(
+      locale,
+      'Este rascunho não está mais aberto; descreva o robô de novo.',
+      'This draft is no longer open; describe the bot again.',
+    );
+  if (/Backtest the draft first/.test(message))
+    return pick(
+      locale,
+      'Primeiro o backtest: um robô só começa depois que você viu o resultado dele.',
+      'Backtest first: a bot starts only after you have seen its result.',
+    );
+  if (/The draft has open questions/.test(message))
+    return pick(
+      locale,
+      'O rascunho ainda tem perguntas; responda-as aqui mesmo.',
+      'The draft still has questions; answer them right here.',
+    );
+  const fall = /The backtest of (.+) from a peak \(at most (\S+) %\)/.exec(message);
+  if (fall)
+    return pick(
+      locale,
+      `O backtest caiu mais de ${fall[2]} % de um pico (${fall[1]!.replace(/ fell /g, ': ')} %); mude o rascunho (um stop menor, outro par ou tempo gráfico) antes de iniciar.`,
+      `The backtest fell more than ${fall[2]}% from a peak (${fall[1]!.replace(/ fell /g, ': ')}%); change the draft (a tighter stop, another pair or timeframe) before starting it.`,
+    );
+  if (/Starting a bot needs your own confirmation/.test(message))
+    return pick(
+      locale,
+      'Iniciar um robô precisa do seu toque em "Iniciar no simulado".',
+      'Starting a bot needs your press on "Start on paper".',
+    );
+  return undefined;
 }
 
 /** A plan's limit (billing's entitlement reasons), in the reader's words, pointing at /plan. */

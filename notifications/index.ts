@@ -15,6 +15,7 @@ export {
   notificationTypes,
   isNotificationType,
   approvalCallbackData,
+  botActionCallbackData,
   clipText,
   undigestibleTypes,
   streamOnlyTypes,

@@ -13,7 +13,11 @@ import type { UpdateContext } from './update-context.ts';
 const pctOf = (start: number, end: number) => (start > 0 ? (((end - start) / start) * 100).toFixed(2) : '0');
 
 /** The PNG and its caption; the backtest must be the trader's own (another's reads as not found). */
-export async function assistantChart(ctx: UpdateContext, backtestId: string, title: string): Promise<{ png: Buffer; caption: string }> {
+export async function assistantChart(
+  ctx: UpdateContext,
+  backtestId: string,
+  title: string,
+): Promise<{ png: Buffer; caption: string; botPct: string; buyAndHoldPct: string }> {
   if (ctx.tools.actor.kind !== 'trader') throw new Error("a draft's chart is its trader's");
   const l = ctx.locale;
   const data = await backtestBesideBuyAndHold(ctx.tools.db, tenantScope(ctx.tools.actor.tenantId), backtestId);
@@ -22,8 +26,10 @@ export async function assistantChart(ctx: UpdateContext, backtestId: string, tit
   const holdEnd = data.buyAndHold.at(-1)?.equityQuote ?? start;
   const dates = new Intl.DateTimeFormat(intlLocale(l), { day: '2-digit', month: 'short', year: '2-digit', timeZone: 'UTC' });
   const tick = new Intl.NumberFormat(intlLocale(l), { maximumFractionDigits: 0 });
-  const bot = `${t(l, 'Robô', 'Bot')} ${formatPct(pctOf(start, botEnd), l)}`;
-  const hold = `Buy-and-hold ${formatPct(pctOf(start, holdEnd), l)}`;
+  const botPct = formatPct(pctOf(start, botEnd), l);
+  const buyAndHoldPct = formatPct(pctOf(start, holdEnd), l);
+  const bot = `${t(l, 'Robô', 'Bot')} ${botPct}`;
+  const hold = `Buy-and-hold ${buyAndHoldPct}`;
   const svg = chartSvg({
     title: t(l, `Backtest de 1 ano — ${title}`, `1-year backtest — ${title}`),
     subtitle: `${data.symbol} ${data.timeframe} · ${formatQuote(String(start), data.strategy.quote, l)} → ${formatQuote(botEnd.toFixed(2), data.strategy.quote, l)} · ${data.strategy.closedTrades} ${t(l, 'operações', 'trades')}`,
@@ -51,5 +57,7 @@ export async function assistantChart(ctx: UpdateContext, backtestId: string, tit
   return {
     png: await svgToPngAsync(svg),
     caption: `${t(l, 'Backtest', 'Backtest')} — ${title} (${data.symbol}): ${bot} · ${hold}`,
+    botPct,
+    buyAndHoldPct,
   };
 }

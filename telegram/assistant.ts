@@ -16,7 +16,8 @@ import { escapeMarkdown as md } from './markdown.ts';
 import type { InlineKeyboard } from './send.ts';
 import { updateTiming } from './send.ts';
 import { t } from './texts.ts';
-import { failureSentence, type ToolCall, type UpdateContext } from './update-context.ts';
+import { startLiveData } from './trader.ts';
+import { callTool, failureSentence, type ToolCall, type UpdateContext } from './update-context.ts';
 
 // The trader's assistant on Telegram (issue 22): a trader's words that describe a bot ("quero
 // um robô RSI no BTC 5m com 100 USDT") become a draft card with buttons — backtest, change,
@@ -68,18 +69,39 @@ export interface DraftCard {
 }
 
 type Action = 'backtest' | 'change' | 'start' | 'discard';
+type BotAction = 'stop' | 'rebacktest' | 'live';
 const ACTION_CODES: Record<Action, string> = { backtest: 'b', change: 'c', start: 's', discard: 'd' };
-const CODE_ACTIONS: Record<string, Action> = { b: 'backtest', c: 'change', s: 'start', d: 'discard' };
+const CODE_ACTIONS: Record<string, Action | BotAction> = {
+  b: 'backtest',
+  c: 'change',
+  s: 'start',
+  d: 'discard',
+  p: 'stop',
+  r: 'rebacktest',
+  l: 'live',
+};
 
-/** `as:<b|c|s|d>:<draft id>`: a draft card's buttons (41 bytes; Telegram allows 64). */
+/**
+ * The assistant's buttons: `as:<b|c|s|d>:<draft id>` on a draft card, `as:<p|r|l>:<bot id>` on a
+ * bot (the daily review, a pause notice: notifications' botActionCallbackData). 41 bytes; Telegram allows 64.
+ */
 export const assistantButton = z
   .string()
-  .regex(/^as:[bcsd]:[0-9a-f-]{36}$/)
+  .regex(/^as:[bcsdprl]:[0-9a-f-]{36}$/)
   .transform((data) => {
-    const [, code, draftId] = data.split(':') as [string, string, string];
-    return { action: CODE_ACTIONS[code]!, draftId };
+    const [, code, id] = data.split(':') as [string, string, string];
+    return { action: CODE_ACTIONS[code]!, id };
   })
-  .pipe(z.object({ action: z.enum(['backtest', 'change', 'start', 'discard']), draftId: z.uuid() }));
+  .pipe(
+    z.union([
+      z
+        .object({ action: z.enum(['backtest', 'change', 'start', 'discard']), id: z.uuid() })
+        .transform((p) => ({ on: 'draft' as const, action: p.action, draftId: p.id })),
+      z
+        .object({ action: z.enum(['stop', 'rebacktest', 'live']), id: z.uuid() })
+        .transform((p) => ({ on: 'bot' as const, action: p.action, botId: p.id })),
+    ]),
+  );
 export type AssistantPress = z.infer<typeof assistantButton>;
 
 const button = (action: Action, draftId: string) => `as:${ACTION_CODES[action]}:${draftId}`;
@@ -273,8 +295,9 @@ export interface PressContext {
   clearButtons(): Promise<void>;
 }
 
-/** A press on a draft card's button: the tool as the trader; "start on paper" is their confirmation. */
+/** A press on one of the assistant's buttons: the tool as the trader; "start on paper" is their confirmation. */
 export async function onAssistantPress(press: PressContext, choice: AssistantPress): Promise<void> {
+  if (choice.on === 'bot') return onBotPress(press, choice);
   const { ctx } = press;
   const l = ctx.locale;
   switch (choice.action) {
@@ -341,4 +364,158 @@ export async function onAssistantPress(press: PressContext, choice: AssistantPre
       return;
     }
   }
+}
+
+type BotPress = Extract<AssistantPress, { on: 'bot' }>;
+type BotDetails = {
+  bot: {
+    id: string;
+    name: string;
+    strategy: string;
+    symbols: string[];
+    timeframe: string;
+    mode: string;
+    status: string;
+    stakeQuote: string;
+    startedAt: string | null;
+    parameters: Record<string, unknown>;
+  };
+  trades: { open: number; closed: number; wins: number; profitQuote: number };
+};
+
+const numbersOf = (parameters: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(parameters).filter((entry): entry is [string, number] => typeof entry[1] === 'number'));
+
+/** A press on a bot's button (the daily review, a pause notice): stop it, backtest it again, or go live. */
+async function onBotPress(press: PressContext, choice: BotPress): Promise<void> {
+  const { ctx } = press;
+  const l = ctx.locale;
+  const fail = async (failed: Extract<ToolCall<unknown>, { ok: false }>) => void (await ctx.reply(`⚠️ ${md(failureSentence(ctx, failed))}`));
+  if (choice.action === 'stop') {
+    await press.answer(t(l, 'Parando…', 'Stopping…'));
+    const stopped = await callTool<{ botId: string; status: string }>(ctx, 'stop_bot', { botId: choice.botId });
+    if (!stopped.ok) return fail(stopped);
+    const details = await callTool<BotDetails>(ctx, 'bot_details', { botId: choice.botId });
+    const name = details.ok ? details.result.bot.name : choice.botId.slice(0, 8);
+    await ctx.reply(
+      t(l, `⏹ Robô ${md(name)} parado. Para ligar de novo: /startbot.`, `⏹ Bot ${md(name)} stopped. To start it again: /startbot.`),
+    );
+    return;
+  }
+  const details = await callTool<BotDetails>(ctx, 'bot_details', { botId: choice.botId });
+  if (!details.ok) {
+    await press.answer(t(l, 'Robô não encontrado.', 'Bot not found.'));
+    return fail(details);
+  }
+  const bot = details.result.bot;
+  if (choice.action === 'rebacktest') {
+    await press.answer(t(l, 'Testando o último ano…', 'Testing the last year…'));
+    const run = await ctx.typing(() =>
+      callTool<{
+        backtestId: string;
+        candles: number;
+        trades: number;
+        totalReturnPct: number;
+        maxDrawdownPct: number;
+        winRatePct: number | null;
+      }>(ctx, 'run_backtest', {
+        strategy: bot.strategy,
+        symbol: bot.symbols[0],
+        timeframe: bot.timeframe,
+        days: 365,
+        parameters: numbersOf(bot.parameters),
+      }),
+    );
+    if (!run.ok) return fail(run);
+    const chart = await assistantChart(ctx, run.result.backtestId, bot.name).catch((error: unknown) => {
+      ctx.logger?.warn({ err: error }, "a bot's new backtest chart could not be drawn");
+      return undefined;
+    });
+    if (chart) await ctx.photo(chart.png, chart.caption);
+    const r = run.result;
+    await ctx.reply(
+      [
+        t(
+          l,
+          `🧪 **Novo backtest de ${md(bot.name)}** (${md(bot.symbols[0] ?? '')} ${md(bot.timeframe)}, último ano, ${countOf(r.candles, 'candle', l)})`,
+          `🧪 **New backtest of ${md(bot.name)}** (${md(bot.symbols[0] ?? '')} ${md(bot.timeframe)}, last year, ${countOf(r.candles, 'candle', l)})`,
+        ),
+        `• ${t(l, 'Robô', 'Bot')}: **${pct(r.totalReturnPct, l, true)}** · ${t(l, 'queda máx.', 'max drawdown')} ${pct(r.maxDrawdownPct, l)} · ${countOf(r.trades, 'trade', l)} · ${t(l, 'acerto', 'win rate')} ${pct(r.winRatePct, l)}`,
+        ...(chart ? [`• Buy-and-hold: **${chart.buyAndHoldPct}**`] : []),
+        t(l, 'Nada mudou no robô; qualquer mudança é sua.', 'Nothing changed on the bot; any change is yours.'),
+      ].join('\n'),
+    );
+    return;
+  }
+  // Live: a suggestion taken up. The evidence, the plan and the key are checked; the live copy is
+  // created stopped, and only the live start's own confirmation (/startbot's buttons: start_bot
+  // with the trader's confirmation, four-eyes where configured) can start it.
+  await press.answer(t(l, 'Verificando…', 'Checking…'));
+  if (bot.mode !== 'paper')
+    return void (await ctx.reply(t(l, `O robô ${md(bot.name)} já opera ao vivo.`, `Bot ${md(bot.name)} already trades live.`)));
+  const subscription = await callTool<{ plan: string }>(ctx, 'subscription_status', {});
+  const plans = await callTool<{ plans: { id: string; name: string; liveTradingAllowed: boolean }[] }>(ctx, 'list_plans', {});
+  if (!subscription.ok) return fail(subscription);
+  if (!plans.ok) return fail(plans);
+  const current = plans.result.plans.find((p) => p.id === subscription.result.plan);
+  if (!current?.liveTradingAllowed) {
+    const upgrade = plans.result.plans.find((p) => p.liveTradingAllowed);
+    await ctx.reply(
+      t(
+        l,
+        `Seu plano ${md(current?.name ?? subscription.result.plan)} não inclui operar com dinheiro real${upgrade ? `; o plano ${md(upgrade.name)} inclui` : ''}. Veja /plan. O robô continua no simulado.`,
+        `Your ${md(current?.name ?? subscription.result.plan)} plan does not include live trading${upgrade ? `; the ${md(upgrade.name)} plan does` : ''}. See /plan. The bot stays on paper.`,
+      ),
+    );
+    return;
+  }
+  const liveName = `${bot.name} (live)`.slice(0, 100);
+  const listed = await callTool<{ bots: { id: string; name: string; mode: string; status: string }[] }>(ctx, 'list_bots', {});
+  if (!listed.ok) return fail(listed);
+  let live = listed.result.bots.find((b) => b.name === liveName && b.mode === 'live');
+  if (!live) {
+    const created = await callTool<{ bot: { id: string; name: string; mode: string; status: string } }>(ctx, 'create_bot', {
+      name: liveName,
+      strategy: bot.strategy,
+      symbols: bot.symbols,
+      timeframe: bot.timeframe,
+      stakeQuote: Number(bot.stakeQuote),
+      mode: 'live',
+      parameters: numbersOf(bot.parameters),
+    });
+    if (!created.ok) return fail(created);
+    live = created.result.bot;
+  }
+  if (live.status === 'running')
+    return void (await ctx.reply(t(l, `O robô ${md(live.name)} já está ligado.`, `Bot ${md(live.name)} is already running.`)));
+  const trades = details.result.trades;
+  const stake = Number(bot.stakeQuote);
+  const hex = live.id.replace(/-/g, '');
+  const yes = `sl:${hex}:y`;
+  const no = `sl:${hex}:n`;
+  // The door's own live-start confirmation reads these (trader.ts startLiveData).
+  if (!startLiveData.safeParse(yes).success) throw new Error(`not a live-start button: ${yes}`);
+  await ctx.reply(
+    [
+      t(l, `💰 **Operar ${md(bot.name)} com dinheiro real?**`, `💰 **Trade ${md(bot.name)} with real money?**`),
+      t(
+        l,
+        `No simulado: ${countOf(trades.closed, 'trade', l)} encerradas, ${trades.wins} com lucro, resultado ${formatQuote(trades.profitQuote.toFixed(2), 'USDT', l, true)} (${pct(stake > 0 ? Math.round((trades.profitQuote / stake) * 10_000) / 100 : 0, l, true)} do valor).`,
+        `On paper: ${countOf(trades.closed, 'trade', l)} closed, ${trades.wins} won, result ${formatQuote(trades.profitQuote.toFixed(2), 'USDT', l, true)} (${pct(stake > 0 ? Math.round((trades.profitQuote / stake) * 10_000) / 100 : 0, l, true)} of the stake).`,
+      ),
+      t(
+        l,
+        `Criei ${md(live.name)}, parado, com as mesmas configurações e até ${formatQuote(bot.stakeQuote, 'USDT', l)}, na sua chave da corretora. Resultados passados não garantem os futuros. Ele só liga se você confirmar:`,
+        `I created ${md(live.name)}, stopped, with the same settings and up to ${formatQuote(bot.stakeQuote, 'USDT', l)}, on your exchange key. Past results do not promise future ones. It starts only if you confirm:`,
+      ),
+    ].join('\n'),
+    {
+      inline_keyboard: [
+        [
+          { text: t(l, '✅ Ligar com dinheiro real', '✅ Start with real money'), callback_data: yes },
+          { text: t(l, 'Cancelar', 'Cancel'), callback_data: no },
+        ],
+      ],
+    },
+  );
 }

@@ -7,6 +7,8 @@ import { BillingService } from '../../billing/index.ts';
 import * as db from '../../db/index.ts';
 import type { Database } from '../../db/index.ts';
 import { formatPct } from '../../i18n/index.ts';
+import { botActionCallbackData, enqueueNotification } from '../../notifications/index.ts';
+import { createSecretBox } from '../../secrets/index.ts';
 import { issueLinkCode } from '../../identity/index.ts';
 import { createMastra } from '../../mastra.config.ts';
 import { createLogger } from '../../observability/index.ts';
@@ -185,9 +187,9 @@ describe("the trader's assistant on Telegram", () => {
     const eve = traders.eve;
     const anchor = await say(eve, 'oi');
     await eve.chat.press(`as:s:${draft!.id}`, anchor.messageId);
-    expect((await eve.chat.reply()).plain).toMatch(/^⚠️/);
+    expect((await eve.chat.reply()).plain).toBe('⚠️ Esse rascunho não está na sua conta.');
     await eve.chat.press(`as:b:${draft!.id}`, anchor.messageId);
-    expect((await eve.chat.reply()).plain).toMatch(/^⚠️/);
+    expect((await eve.chat.reply()).plain).toBe('⚠️ Esse rascunho não está na sua conta.');
     expect(await botsOf(eve)).toEqual([]);
     expect((await draftsOf(traders.ana))[0]!.status).toBe('draft');
     // "Inicia o robô" in words is not the button: the customer's answers take it, nothing starts.
@@ -205,7 +207,7 @@ describe("the trader's assistant on Telegram", () => {
     expect((await draftsOf(traders.ana))[0]).toMatchObject({ status: 'started', botId: bot!.id });
     // Pressed again (a second tap, an old message): refused, still one bot.
     await traders.ana.chat.press(result.buttons.find((b) => b.callback_data.startsWith('as:s:'))!.callback_data, result.messageId);
-    expect((await traders.ana.chat.reply()).plain).toMatch(/^⚠️/);
+    expect((await traders.ana.chat.reply()).plain).toBe('⚠️ Este rascunho já virou um robô; veja /bots.');
     expect(await botsOf(traders.ana)).toHaveLength(1);
   });
 
@@ -256,5 +258,132 @@ describe("the trader's assistant on Telegram", () => {
       .from(db.botDrafts)
       .where(and(eq(db.botDrafts.tenantId, rui.tenantId), eq(db.botDrafts.strategyName, 'ema-cross')));
     expect(rows.map((r) => r.stake)).toEqual([null, null]);
+  });
+
+  describe("the review's and the pause notice's buttons", () => {
+    let botId: string;
+    async function notice(type: 'bot_review' | 'bot_paused', payload: Record<string, unknown>): Promise<BotMessage> {
+      await enqueueNotification(database, { tenantId: traders.ana.tenantId, to: { userId: traders.ana.userId }, type, payload });
+      delivery.outbox.wake();
+      return traders.ana.chat.reply();
+    }
+
+    it("a flagged bot's buttons: a new backtest (chart and figures), then stop", async () => {
+      botId = (await botsOf(traders.ana))[0]!.id;
+      const digest = await notice('bot_review', {
+        day: '2026-11-01',
+        bots: [{ botId, botName: 'RSI BTC 1h', flags: [{ kind: 'losing_streak', trades: 5 }] }],
+        fine: 0,
+      });
+      expect(digest.plain).toContain('5 operações com prejuízo seguidas');
+      expect(digest.buttons.map((b) => b.callback_data)).toEqual([
+        botActionCallbackData('stop', botId),
+        botActionCallbackData('rebacktest', botId),
+      ]);
+      const photosBefore = emulator.photos.length;
+      await press(traders.ana, digest, /Novo backtest/);
+      const figures = await traders.ana.chat.reply();
+      expect(figures.plain).toMatch(/^🧪 Novo backtest de RSI BTC 1h \(BTC\/USDT 1h, último ano, 8\.7\d\d candles\)/);
+      expect(figures.plain).toMatch(/Buy-and-hold: [+-]\d/);
+      expect(figures.plain).toContain('Nada mudou no robô');
+      expect(emulator.photos.slice(photosBefore).filter((p) => p.chatId === String(traders.ana.chat.chatId))).toHaveLength(1);
+      expect((await botsOf(traders.ana))[0]!.status).toBe('running');
+      await press(traders.ana, digest, /Parar/);
+      expect((await traders.ana.chat.reply()).plain).toBe('⏹ Robô RSI BTC 1h parado. Para ligar de novo: /startbot.');
+      expect((await botsOf(traders.ana))[0]!.status).toBe('stopped');
+    });
+
+    it('a pause notice carries the same buttons, for that bot only', async () => {
+      const paused = await notice('bot_paused', {
+        botId,
+        botName: 'RSI BTC 1h',
+        reason: 'risk limit: the bot lost 6 % of its stake today',
+      });
+      expect(paused.plain).toMatch(/^⏸️ Robô pausado: RSI BTC 1h/);
+      expect(paused.buttons.map((b) => b.callback_data)).toEqual([
+        botActionCallbackData('stop', botId),
+        botActionCallbackData('rebacktest', botId),
+      ]);
+      // Another trader pressing it reaches nothing.
+      const anchor = await say(traders.eve, 'oi');
+      await traders.eve.chat.press(botActionCallbackData('rebacktest', botId), anchor.messageId);
+      expect((await traders.eve.chat.reply()).plain).toBe('⚠️ Esse robô não está na sua conta. Veja seus robôs com /bots.');
+    });
+
+    it('going live is only suggested: refused without the plan, then without a key; with both, a stopped live copy and the confirmation', async () => {
+      const digest = await notice('bot_review', {
+        day: '2026-11-08',
+        bots: [],
+        fine: 1,
+        paperReady: [{ botId, botName: 'RSI BTC 1h', days: 7, trades: 3, returnPct: '1.5', backtestReturnPct: '12.3' }],
+      });
+      expect(digest.plain).toContain(
+        'RSI BTC 1h rodou 7 dias no simulado: +1,50 % do valor em 3 operação(ões) encerrada(s) (o backtest: +12,30 % em um ano)',
+      );
+      expect(digest.plain).toContain('só com a sua confirmação');
+      const live = () => botsOf(traders.ana).then((list) => list.filter((b) => b.mode === 'live'));
+      await press(traders.ana, digest, /Operar ao vivo/);
+      expect((await traders.ana.chat.reply()).plain).toMatch(/^Seu plano Free não inclui operar com dinheiro real; o plano \w+ inclui/);
+      expect(await live()).toEqual([]);
+
+      // The plans table only names them (the limits are the code's, billing/plans.ts).
+      await database
+        .insert(db.plans)
+        .values(
+          (['free', 'pro', 'enterprise'] as const).map((id) => ({
+            id,
+            name: id,
+            monthlyPriceCents: 0,
+            yearlyPriceCents: 0,
+            limits: { botsAllowed: 1, liveTradingAllowed: false, backtestsPerDay: 1, symbolsPerBot: 1, agentAccess: 'none' as const },
+          })),
+        )
+        .onConflictDoNothing();
+      const customerId = crypto.randomUUID();
+      await database.insert(db.customers).values({ id: customerId, tenantId: traders.ana.tenantId, email: traders.ana.email, name: 'ana' });
+      await database.insert(db.subscriptions).values({
+        tenantId: traders.ana.tenantId,
+        customerId,
+        planId: 'pro',
+        status: 'active',
+        amountCents: 9990,
+        currentPeriodStart: NOW,
+        currentPeriodEnd: new Date(NOW.getTime() + 30 * 86_400_000),
+        startedAt: NOW,
+      });
+      await press(traders.ana, digest, /Operar ao vivo/);
+      expect((await traders.ana.chat.reply()).plain).toMatch(/^⚠️ Operar com dinheiro real precisa de uma chave de API da corretora/);
+      expect(await live()).toEqual([]);
+
+      const box = createSecretBox(crypto.randomBytes(32));
+      const tenantId = traders.ana.tenantId;
+      await database.insert(db.exchangeAccounts).values({
+        tenantId,
+        label: 'main',
+        apiKeyEncrypted: box.seal('KEY1234', `exchange_accounts:${tenantId}:api_key`),
+        apiSecretEncrypted: box.seal('SECRET', `exchange_accounts:${tenantId}:api_secret`),
+        apiKeyLast4: '1234',
+        sandbox: false,
+      });
+      await press(traders.ana, digest, /Operar ao vivo/);
+      const confirm = await traders.ana.chat.reply();
+      expect(confirm.plain).toMatch(/^💰 Operar RSI BTC 1h com dinheiro real\?/);
+      expect(confirm.plain).toContain('Ele só liga se você confirmar');
+      const [copy] = await live();
+      expect(copy).toMatchObject({ name: 'RSI BTC 1h (live)', status: 'stopped', strategyName: 'rsi', stakeQuote: '100' });
+      expect(confirm.buttons.map((b) => b.callback_data)).toEqual([
+        `sl:${copy!.id.replace(/-/g, '')}:y`,
+        `sl:${copy!.id.replace(/-/g, '')}:n`,
+      ]);
+      // Pressed twice: the same copy, not a second one. Cancelled: it stays stopped.
+      await press(traders.ana, digest, /Operar ao vivo/);
+      await traders.ana.chat.reply();
+      expect(await live()).toHaveLength(1);
+      await press(traders.ana, confirm, /Cancelar/);
+      for (let i = 0; i < 200 && !/Cancelado/.test(traders.ana.chat.all().find((m) => m.messageId === confirm.messageId)!.plain); i++)
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(traders.ana.chat.all().find((m) => m.messageId === confirm.messageId)!.plain).toBe('Cancelado. O robô continua parado.');
+      expect((await live())[0]!.status).toBe('stopped');
+    });
   });
 });

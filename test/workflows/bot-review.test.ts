@@ -3,7 +3,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as db from '../../db/index.ts';
 import { renderNotification } from '../../notifications/index.ts';
-import { upsertCandles } from '../../trading/index.ts';
+import { upsertCandles, windowReturnRangePct } from '../../trading/index.ts';
 import { runBotReview } from '../../workflows/index.ts';
 import { createTestDatabase, testDrivers, type TestDatabase } from '../support/databases.ts';
 import { NOW, workflowRuntime } from '../support/workflow-fixture.ts';
@@ -11,13 +11,16 @@ import { NOW, workflowRuntime } from '../support/workflow-fixture.ts';
 // The daily review (issue 22, item 4) on a scripted account: a bot whose realised drawdown
 // passed its backtest's, on a losing streak, with rejected orders, on a feed that stopped; one
 // that is fine; another trader's quiet bot; a stopped bot (not reviewed). One digest per
-// trader, in their language, once per day; nothing changed for them.
+// trader, in their language, once per day; nothing changed for them. A third trader's
+// assistant-made bots: one whose last 30 days fell outside the range its backtest made over any
+// 30 days, one that ran its paper period and is suggested (only suggested) for live.
 
 const HOUR = 3_600_000;
 
 describe.each(testDrivers)('bot-review workflow (%s)', (driver) => {
   let test: TestDatabase;
-  const ids = { ana: '', bob: '', anaUser: '', bobUser: '', hot: '', calm: '', quiet: '' };
+  const ids = { ana: '', bob: '', cid: '', anaUser: '', bobUser: '', cidUser: '', hot: '', calm: '', quiet: '', drifter: '', steady: '' };
+  const DAY = 24 * HOUR;
 
   beforeAll(async () => {
     test = await createTestDatabase(driver);
@@ -25,6 +28,7 @@ describe.each(testDrivers)('bot-review workflow (%s)', (driver) => {
     for (const [name, locale] of [
       ['ana', 'pt-BR'],
       ['bob', 'en'],
+      ['cid', 'pt-BR'],
     ] as const) {
       const tenantId = crypto.randomUUID();
       const userId = crypto.randomUUID();
@@ -85,6 +89,46 @@ describe.each(testDrivers)('bot-review workflow (%s)', (driver) => {
         createdAt: new Date(NOW.getTime() - hoursAgo * HOUR),
       })),
     );
+    // Cid's bots, both started by the assistant from drafts: the drifter 40 days ago, the steady one 10.
+    for (const [key, name, days, profits, summary] of [
+      [
+        'drifter',
+        'EMA BTC 1h',
+        40,
+        [20, -60, 10, -50],
+        { maxDrawdownPct: 50, totalReturnPct: 20, windowReturnRangePct: { lowPct: -3, highPct: 6 } },
+      ],
+      ['steady', 'RSI BTC 1h', 10, [15, 5], { maxDrawdownPct: 50, totalReturnPct: 12.3, windowReturnRangePct: { lowPct: -3, highPct: 6 } }],
+    ] as const) {
+      ids[key] = await bot(ids.cid, name, 'BTC/USDT', 'running');
+      await x
+        .update(db.bots)
+        .set({ startedAt: new Date(NOW.getTime() - days * DAY) })
+        .where(eq(db.bots.id, ids[key]));
+      await x.insert(db.botDrafts).values({
+        tenantId: ids.cid,
+        description: name,
+        locale: 'pt-BR',
+        status: 'started',
+        name,
+        botId: ids[key],
+        backtestSummary: { backtests: [{ symbol: 'BTC/USDT', ...summary }] },
+      });
+      await x.insert(db.trades).values(
+        profits.map((p, i) => ({
+          tenantId: ids.cid,
+          botId: ids[key],
+          symbol: 'BTC/USDT',
+          status: 'closed' as const,
+          amountBase: '1',
+          openPriceQuote: '1000',
+          closePriceQuote: String(1000 + p),
+          profitQuote: String(p),
+          openedAt: new Date(NOW.getTime() - (8 - i) * DAY),
+          closedAt: new Date(NOW.getTime() - (8 - i) * DAY + HOUR),
+        })),
+      );
+    }
     // BTC's feed is fresh (its last closed bar); ETH's stopped ten hours ago.
     const bars = (lastOpenMs: number) => Array.from({ length: 5 }, (_, i) => [lastOpenMs - (4 - i) * HOUR, 100, 101, 99, 100, 1]);
     const lastClosed = Math.floor(NOW.getTime() / HOUR) * HOUR - HOUR;
@@ -100,11 +144,13 @@ describe.each(testDrivers)('bot-review workflow (%s)', (driver) => {
     const outcome = await runBotReview(mastra, NOW);
     expect(outcome).toMatchObject({
       status: 'success',
-      result: { day: '2026-11-01', reviewedBots: 3, flaggedBots: 1, digests: 2, unreachable: 0 },
+      result: { day: '2026-11-01', reviewedBots: 5, flaggedBots: 2, digests: 3, unreachable: 0 },
     });
     const rows = await test.handle.db.select().from(db.notifications).where(eq(db.notifications.type, 'bot_review'));
     const keys = [...new Set(rows.map((r) => r.dedupeKey))].sort();
-    expect(keys).toEqual([`bot-review:2026-11-01:${ids.ana}`, `bot-review:2026-11-01:${ids.bob}`].sort());
+    expect(keys).toEqual(
+      [`bot-review:2026-11-01:${ids.ana}`, `bot-review:2026-11-01:${ids.bob}`, `bot-review:2026-11-01:${ids.cid}`].sort(),
+    );
 
     const ana = rows.find((r) => r.recipientUserId === ids.anaUser)!;
     expect(ana.payload).toEqual({
@@ -132,12 +178,43 @@ describe.each(testDrivers)('bot-review workflow (%s)', (driver) => {
     const bob = rows.find((r) => r.recipientUserId === ids.bobUser)!;
     expect(renderNotification('bot_review', bob.payload, 'en').text).toContain('Nothing to flag');
 
-    // Nothing changed for them: every bot still runs.
+    // Cid: the drifter's last 30 days (-8 %) below anything its backtest made in 30 days (-3 … +6 %);
+    // the steady bot ran its 7 days on paper with nothing flagged: live is suggested, with the evidence.
+    const cid = rows.find((r) => r.recipientUserId === ids.cidUser)!;
+    expect(cid.payload).toEqual({
+      day: '2026-11-01',
+      bots: [
+        { botId: ids.drifter, botName: 'EMA BTC 1h', flags: [{ kind: 'outside_backtest', returnPct: '-8', lowPct: '-3', highPct: '6' }] },
+      ],
+      fine: 1,
+      paperReady: [{ botId: ids.steady, botName: 'RSI BTC 1h', days: 10, trades: 2, returnPct: '2', backtestReturnPct: '12.3' }],
+    });
+    const cidText = renderNotification('bot_review', cid.payload, 'pt-BR');
+    expect(cidText.text).toContain('-8,00 % nos últimos 30 dias, fora do que o backtest fez em quaisquer 30 dias (-3,00 % … +6,00 %)');
+    expect(cidText.text).toContain('RSI BTC 1h</b> rodou 10 dias no simulado: +2,00 % do valor em 2 operação(ões) encerrada(s)');
+    expect(cidText.replyMarkup!.inline_keyboard.flat().map((b) => b.callback_data)).toEqual([
+      `as:p:${ids.drifter}`,
+      `as:r:${ids.drifter}`,
+      `as:l:${ids.steady}`,
+    ]);
+
+    // Nothing changed for them: every bot still runs, every paper bot is still paper.
     const running = await test.handle.db.select().from(db.bots).where(eq(db.bots.status, 'running'));
-    expect(running).toHaveLength(3);
+    expect(running).toHaveLength(5);
+    expect(running.every((b) => b.mode === 'paper')).toBe(true);
 
     // The same day again: the same run, nothing queued twice.
     expect(await runBotReview(mastra, new Date(NOW.getTime() + HOUR))).toMatchObject({ status: 'success' });
     expect(await test.handle.db.select().from(db.notifications).where(eq(db.notifications.type, 'bot_review'))).toHaveLength(rows.length);
+  });
+});
+
+describe('the range a backtest made over any 30 days', () => {
+  const DAY = 86_400_000;
+  it('takes each point against the first one 30 days later, lowest and highest', () => {
+    const curve = [100, 110, 99, 120, 90].map((equity, i) => ({ time: i * 15 * DAY, equity }));
+    // 30 days apart: 100→99, 110→120, 99→90.
+    expect(windowReturnRangePct(curve, 30 * DAY)).toEqual({ lowPct: -9.09, highPct: 9.09 });
+    expect(windowReturnRangePct(curve.slice(0, 2), 30 * DAY)).toBeNull();
   });
 });

@@ -14,11 +14,13 @@ import {
   getBotDraft,
   MAX_DRAFT_BACKTEST_DRAWDOWN_PCT,
   openBotDrafts,
+  REVIEW_WINDOW_DAYS,
   reviewDescribedBot,
   saveBotDraft,
   startBot,
   timeframeToMs,
   updateBotDraft,
+  windowReturnRangePct,
   type BotDraft,
   type DraftHints,
 } from '../../trading/index.ts';
@@ -58,6 +60,8 @@ const backtestFigures = z.object({
   buyAndHoldMaxDrawdownPct: z.number(),
   /** What the cache lacks of the year, with the command that downloads it; null when (nearly) complete. */
   missing: z.string().nullable(),
+  /** The lowest and highest return over any 30 days of the backtest: the daily review's range for the bot's last 30 days. */
+  windowReturnRangePct: z.object({ lowPct: z.number(), highPct: z.number() }).nullable().optional(),
 });
 type BacktestFigures = z.infer<typeof backtestFigures>;
 
@@ -367,6 +371,7 @@ export const assistantTools = [
           buyAndHoldReturnPct: round2(((last - first) / first) * 100),
           buyAndHoldMaxDrawdownPct: round2(closesDrawdownPct(series.close, 0)),
           missing,
+          windowReturnRangePct: windowReturnRangePct(result.equityCurve, REVIEW_WINDOW_DAYS * 86_400_000),
         });
       }
       const updated = await updateBotDraft(
