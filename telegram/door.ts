@@ -45,6 +45,10 @@ import {
   whitelistCommand,
 } from './trader-reports.ts';
 import { cancelData, cancelDecision, customerReply, customerTurn } from './customer.ts';
+import { lockCommand, locksCommand, unlockCommand } from './locks.ts';
+import { agreeToTerms, askTerms, consentData, sendTerms } from './consent.ts';
+import { portalData, portalReply } from './billing-portal.ts';
+import { keyboardCommand, traderKeyboard } from './reply-keyboard.ts';
 import { assistantButton, assistantReply, onAssistantPress } from './assistant.ts';
 import { StartWatch } from './start-watch.ts';
 import {
@@ -197,6 +201,9 @@ const TRADER_HANDLERS: ReadonlyMap<string, CommandHandler> = new Map<string, Com
   ['notifications', (ctx, args) => notificationsCommand(ctx, args)],
   ['stopentry', (ctx, args) => entriesCommand(ctx, 'stopentry', args)],
   ['startentry', (ctx, args) => entriesCommand(ctx, 'startentry', args)],
+  ['locks', (ctx) => locksCommand(ctx)],
+  ['lock', (ctx, args) => lockCommand(ctx, args)],
+  ['unlock', (ctx, args) => unlockCommand(ctx, args)],
   ['backtest', (ctx, args) => backtestCommand(ctx, args)],
   ['plan', (ctx) => planCommand(ctx)],
   ['chart', (ctx, args) => chartCommand(ctx, args)],
@@ -525,7 +532,8 @@ export class TelegramDoor {
     const text = 'text' in message && typeof message.text === 'string' ? message.text : undefined;
     if (message.chat.type !== 'private') return this.onGroupMessage(message, from, text);
     const chatId = message.chat.id;
-    const command = text ? parseCommand(text) : undefined;
+    // A reply-keyboard button (reply-keyboard.ts) sends its label: read as the command it stands for.
+    const command = text ? parseCommand(keyboardCommand(text) ?? text) : undefined;
     const person = await linkedPerson(this.options.db, from.id);
     if (command?.name === 'start' && command.valid) return this.onStart(from, chatId, person, command.rest);
     if (!person) return this.onStranger(from, chatId);
@@ -632,7 +640,9 @@ export class TelegramDoor {
 
   private async help(ctx: UpdateContext): Promise<void> {
     const { actor } = ctx.person;
-    if (actor.kind === 'trader') return void (await ctx.reply(traderHelp(ctx.locale)));
+    // A trader's help brings their reply keyboard (the common commands as buttons), in their language.
+    if (actor.kind === 'trader')
+      return void (await sendMarkdown(this.out, ctx.chatId, traderHelp(ctx.locale), traderKeyboard(ctx.locale), this.logger));
     const reports = actor.role === 'ceo' || actor.role === 'admin' || actor.department === 'ceo';
     await ctx.reply(
       staffHelp(
@@ -671,6 +681,40 @@ export class TelegramDoor {
       `✅ Pronto: falo com você em ${LANGUAGE_NAMES[chosen]}. Envie /help para ver os comandos.`,
       `✅ Done: I will talk to you in ${LANGUAGE_NAMES[chosen]}. Send /help for the commands.`,
     );
+  }
+
+  /** The terms' Agree (recorded once, then the help and keyboard) or Read (the text) button. */
+  private async onConsentButton(
+    person: LinkedPerson | undefined,
+    chatId: number | undefined,
+    messageId: number | undefined,
+    action: 'agree' | 'read',
+    answer: (text: string, alert?: boolean) => Promise<void>,
+    locale: Locale,
+  ): Promise<void> {
+    this.setKind('consent');
+    if (!person || chatId === undefined || messageId === undefined)
+      return answer(t(locale, 'Este botão não é para você.', 'This button is not for you.'), true);
+    const ctx = this.updateContext(person, chatId, person.locale);
+    if (action === 'read') {
+      await answer(t(locale, 'Os termos:', 'The terms:'));
+      return sendTerms(ctx);
+    }
+    const key = `${chatId}:${messageId}`;
+    if (this.answeredConfirmations.has(key)) return answer(t(locale, 'Já respondido.', 'Already answered.'));
+    this.answeredConfirmations.add(key);
+    if (this.answeredConfirmations.size > MAX_REMEMBERED)
+      this.answeredConfirmations.delete(this.answeredConfirmations.values().next().value!);
+    await answer(t(locale, 'Registrando…', 'Recording…'));
+    const outcome = await agreeToTerms(ctx);
+    await this.bot.telegram
+      .editMessageText(chatId, messageId, undefined, markdownToTelegramHtml(outcome.text), {
+        parse_mode: 'HTML',
+        reply_markup: { inline_keyboard: [] },
+      })
+      .catch(async () => void (await ctx.reply(outcome.text)));
+    if (outcome.agreed) await this.help(ctx);
+    else this.answeredConfirmations.delete(key);
   }
 
   /** /cancel: an Answer press given up. */
@@ -756,7 +800,12 @@ export class TelegramDoor {
     this.setKind('/start');
     const code = rest.split(/\s+/)[0] ?? '';
     if (code === '') {
-      if (person) return this.help(this.updateContext(person, chatId, person.locale));
+      if (person) {
+        const ctx = this.updateContext(person, chatId, person.locale);
+        // The terms first, when the person has not agreed to the version published now.
+        if (await askTerms(ctx)) return;
+        return this.help(ctx);
+      }
       // A person pressing Start expects an answer even after the one-a-day message; once a minute at most.
       const at = this.now().getTime();
       const last = this.startsAnswered.get(from.id);
@@ -838,6 +887,8 @@ export class TelegramDoor {
     const ctx = this.updateContext(linked, chatId, l);
     await ctx.reply(t(l, `✅ Conectado como ${who}.`, `✅ Linked as ${who}.`));
     await this.registerChatCommands(linked, chatId, l);
+    // A trader who has not agreed to the terms as published now is asked first; the rest after Agree.
+    if (await askTerms(ctx)) return;
     await this.help(ctx);
   }
 
@@ -953,6 +1004,16 @@ export class TelegramDoor {
     }
     const ticket = ticketButton.safeParse(data);
     if (ticket.success) return this.onTicketButton(person, chatId, ticket.data, answer, locale);
+    const consent = consentData.safeParse(data);
+    if (consent.success) return this.onConsentButton(person, chatId, messageId, consent.data.action, answer, locale);
+    if (portalData.safeParse(data).success) {
+      this.setKind('portal');
+      if (person?.actor.kind !== 'trader' || chatId === undefined)
+        return answer(t(locale, 'Este botão não é para você.', 'This button is not for you.'), true);
+      await answer(t(locale, 'Abrindo…', 'Opening…'));
+      // Stripe's portal sends the trader back to this chat.
+      return portalReply(this.updateContext(person, chatId, person.locale), `https://t.me/${this.bot.botInfo?.username ?? ''}`);
+    }
     const approval = approvalButton.safeParse(data);
     if (approval.success) {
       this.setKind('approval');

@@ -4,18 +4,24 @@ import type { Logger } from '../observability/index.ts';
 import { markdownToPlainText, markdownToTelegramHtml } from './markdown.ts';
 import { splitMessage } from './split.ts';
 
-export interface InlineButton {
-  readonly text: string;
-  readonly callback_data: string;
-}
+/** A button under a message: it sends `callback_data` back to the bot, or opens `url`. */
+export type InlineButton = { readonly text: string; readonly callback_data: string } | { readonly text: string; readonly url: string };
 export type InlineKeyboard = { readonly inline_keyboard: readonly (readonly InlineButton[])[] };
+/** Telegram's reply keyboard: buttons in place of the phone's keyboard, each sending its text as a message. */
+export type ReplyKeyboard = {
+  readonly keyboard: readonly (readonly { readonly text: string }[])[];
+  readonly resize_keyboard?: boolean;
+  readonly is_persistent?: boolean;
+  readonly input_field_placeholder?: string;
+};
+export type ReplyMarkup = InlineKeyboard | ReplyKeyboard;
 
 /**
  * How the door's messages leave: telegraf's client by default (with a wait on 429), or the
  * outbox's shared sender, so replies and notifications share Telegram's rate limits.
  */
 export interface OutgoingMessages {
-  sendMessage(chatId: number, text: string, options: { parseMode?: 'HTML'; replyMarkup?: InlineKeyboard }): Promise<{ message_id: number }>;
+  sendMessage(chatId: number, text: string, options: { parseMode?: 'HTML'; replyMarkup?: ReplyMarkup }): Promise<{ message_id: number }>;
   sendPhoto(chatId: number, png: Buffer, caption: string): Promise<{ message_id: number }>;
 }
 
@@ -76,7 +82,7 @@ export async function sendMarkdown(
   out: OutgoingMessages,
   chatId: number,
   markdown: string,
-  keyboard?: InlineKeyboard,
+  keyboard?: ReplyMarkup,
   logger?: Logger,
 ): Promise<number[]> {
   const parts = splitMessage(markdown);

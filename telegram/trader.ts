@@ -5,6 +5,7 @@ import { STRATEGIES } from '../trading/index.ts';
 import { equityChart } from './charts/index.ts';
 import { escapeMarkdown as md } from './markdown.ts';
 import type { InlineKeyboard } from './send.ts';
+import { portalButton } from './billing-portal.ts';
 import { callTool, failureSentence, type ToolCall, type UpdateContext } from './update-context.ts';
 import { t } from './texts.ts';
 import { durationText } from './trader-reports.ts';
@@ -530,7 +531,8 @@ export async function planCommand(ctx: UpdateContext): Promise<void> {
       ),
     );
   }
-  await ctx.reply(lines.join('\n'));
+  // The portal (card, invoices, plan, cancellation) is made when pressed: billing-portal.ts.
+  await ctx.reply(lines.join('\n'), { inline_keyboard: [[portalButton(locale)]] });
 }
 
 /** /chart N: the bot's equity curve (stake + closed trades' profit) as a photo, from the trader's own data. */

@@ -63,8 +63,7 @@ export const pairLockTools = [
   }),
   defineTool({
     name: 'lock_pair',
-    description:
-      "Lock a pair (or * for all) of a trader's bot, or of all their bots, for some minutes: no new entries there; exits still run.",
+    description: "Lock a pair (or *) for a while, for one of a trader's bots or all: no new entries there; exits still run.",
     domain: 'trading',
     effect: 'write',
     access: { departments: ['security', 'support'], traders: true },
@@ -102,7 +101,7 @@ export const pairLockTools = [
   }),
   defineTool({
     name: 'unlock_pair',
-    description: "Lift a trader's pair lock by its id, or every lock on a pair (* lifts the all-pairs locks): entries resume there.",
+    description: "Lift a trader's pair lock by its id, or every lock on a pair (* for the all-pairs ones): entries resume.",
     domain: 'trading',
     effect: 'write',
     access: { departments: ['security', 'support'], traders: true },

@@ -1,6 +1,16 @@
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { TICKET_SLA_HOURS, queryRows, supportTickets, ticketMessages, users, type TenantScope } from '../../db/index.ts';
+import {
+  companyTenantId,
+  staff,
+  TICKET_SLA_HOURS,
+  queryRows,
+  supportTickets,
+  ticketMessages,
+  users,
+  type Database,
+  type TenantScope,
+} from '../../db/index.ts';
 import { linkedChats } from '../../identity/index.ts';
 import { enqueueNotification } from '../../notifications/index.ts';
 import { ToolRefusal, traderScope } from '../scope.ts';
@@ -14,6 +24,33 @@ async function ticketFor(ctx: ToolContext, ticketId: string) {
   if (!ticket || (ctx.actor.kind === 'trader' && ticket.tenantId !== ctx.actor.tenantId))
     throw new ToolRefusal('not_found', `No ticket ${ticketId}.`);
   return ticket;
+}
+
+/**
+ * Who hears of a customer's reply on a ticket: the staff member it is assigned to, else the one
+ * who answered it last (both while active), else the support department.
+ */
+async function ticketOwner(
+  db: Database,
+  ticket: typeof supportTickets.$inferSelect,
+): Promise<{ userId: string } | { department: 'support' }> {
+  if (ticket.assigneeStaffId) {
+    const [assignee] = await db
+      .select({ userId: staff.userId })
+      .from(staff)
+      .innerJoin(users, eq(users.id, staff.userId))
+      .where(and(eq(staff.id, ticket.assigneeStaffId), eq(users.status, 'active')));
+    if (assignee) return { userId: assignee.userId };
+  }
+  const [answerer] = await db
+    .select({ userId: ticketMessages.authorUserId })
+    .from(ticketMessages)
+    .innerJoin(users, eq(users.id, ticketMessages.authorUserId))
+    .innerJoin(staff, eq(staff.userId, ticketMessages.authorUserId))
+    .where(and(eq(ticketMessages.ticketId, ticket.id), eq(ticketMessages.authorKind, 'staff'), eq(users.status, 'active')))
+    .orderBy(desc(ticketMessages.createdAt))
+    .limit(1);
+  return answerer?.userId ? { userId: answerer.userId } : { department: 'support' };
 }
 
 export const supportTools = [
@@ -192,6 +229,9 @@ export const supportTools = [
             .from(users)
             .where(eq(users.id, ticket.requesterUserId))
         : [];
+      // A customer writing back: Support hears of it (whoever answered them, else the department).
+      const supportRecipient = ctx.actor.kind === 'trader' ? await ticketOwner(ctx.db, ticket) : undefined;
+      const companyId = supportRecipient ? ((await companyTenantId(ctx.db)) ?? ticket.tenantId) : undefined;
       // Staff answering a customer who reads Telegram: the answer goes to their chat too.
       const toTelegram =
         ctx.actor.kind !== 'trader' && requester !== undefined && (await linkedChats(ctx.db, [requester.id])).has(requester.id);
@@ -208,6 +248,19 @@ export const supportTools = [
           .update(supportTickets)
           .set({ status, firstResponseAt: ticket.firstResponseAt ?? (ctx.actor.kind === 'staff' ? ctx.now() : null), updatedAt: ctx.now() })
           .where(eq(supportTickets.id, ticket.id));
+        if (supportRecipient && companyId) {
+          await enqueueNotification(tx, {
+            tenantId: companyId,
+            to: supportRecipient,
+            type: 'ticket_customer_reply',
+            payload: {
+              ticketId: ticket.id,
+              subject: ticket.subject.slice(0, 200),
+              ...(requester ? { customerName: requester.name.slice(0, 200) } : {}),
+              excerpt: input.message.slice(0, 1000),
+            },
+          });
+        }
         if (toTelegram && requester) {
           const en = requester.locale === 'en';
           await enqueueNotification(tx, {
