@@ -87,6 +87,8 @@ export const payloadSchemas = {
                 z.object({ kind: z.literal('losing_streak'), trades: z.number().int().min(1) }),
                 z.object({ kind: z.literal('stale_feed'), symbols: z.array(z.string().max(40)).min(1).max(20) }),
                 z.object({ kind: z.literal('order_failures'), orders: z.number().int().min(1) }),
+                /** Its last 30 days' realised return outside the range its backtest made over any 30 days. */
+                z.object({ kind: z.literal('outside_backtest'), returnPct: decimal, lowPct: decimal, highPct: decimal }),
               ]),
             )
             .min(1),
@@ -95,6 +97,20 @@ export const payloadSchemas = {
       .max(100),
     /** Running bots with nothing to flag. */
     fine: z.number().int().min(0),
+    /** Paper bots of the assistant's that ran their paper period: a suggestion to go live (the trader decides), with the evidence. */
+    paperReady: z
+      .array(
+        z.object({
+          botId: uuidish,
+          botName: z.string().max(200).optional(),
+          days: z.number().int().min(1),
+          trades: z.number().int().min(0),
+          returnPct: decimal,
+          backtestReturnPct: decimal.optional(),
+        }),
+      )
+      .max(20)
+      .optional(),
   }),
   /** A queued backtest (POST /api/v1/backtests) finished: its headline figures, or why it failed. */
   backtest_finished: z.object({
@@ -169,6 +185,18 @@ export interface RenderedMessage {
 export function approvalCallbackData(approvalId: string, decision: 'approve' | 'reject'): string {
   return `approval:${approvalId}:${decision}`;
 }
+
+/**
+ * The trader's assistant's buttons on a bot (telegram/assistant.ts reads `as:<p|r|l>:<bot id>`):
+ * stop it, backtest its settings again, or go live (which only shows the live start's own confirmation).
+ */
+export function botActionCallbackData(action: 'stop' | 'rebacktest' | 'live', botId: string): string {
+  return `as:${action === 'stop' ? 'p' : action === 'rebacktest' ? 'r' : 'l'}:${botId}`;
+}
+const buttonable = (botId: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(botId);
+
+/** Buttons on a review's bots: at most this many bots get a row (Telegram keeps a keyboard small). */
+const MAX_BOT_BUTTON_ROWS = 5;
 
 /** Telegram's limit is 4,096 characters of text; headers take the rest of this margin. */
 const BODY_MAX = 3_800;
@@ -328,6 +356,17 @@ export const renderers: { [T in NotificationType]: Renderer<T> } = {
         ? [`⏸️ <b>Robô pausado</b>: ${botLabel(p)}`, h(pauseReasonText(p.reason, locale))]
         : [`⏸️ <b>Bot paused</b>: ${botLabel(p)}`, h(pauseReasonText(p.reason, locale))]
       ).join('\n'),
+      // The pause is the runner's own; what next is the trader's: stop it for good, or look at its backtest again.
+      buttonable(p.botId)
+        ? {
+            inline_keyboard: [
+              [
+                { text: pt(locale) ? '⏹ Parar' : '⏹ Stop', callback_data: botActionCallbackData('stop', p.botId) },
+                { text: pt(locale) ? '🧪 Novo backtest' : '🧪 New backtest', callback_data: botActionCallbackData('rebacktest', p.botId) },
+              ],
+            ],
+          }
+        : undefined,
     ),
   security_alert: (p, locale) => {
     const [icon, ptLevel, enLevel] = SEVERITY[p.severity]!;
@@ -408,6 +447,13 @@ export const renderers: { [T in NotificationType]: Renderer<T> } = {
             : `sem candles recentes de ${h(flag.symbols.join(', '))}: não entra enquanto o preço estiver parado`;
         case 'order_failures':
           return en ? `${flag.orders} orders failed in the last 24 h` : `${flag.orders} ordens falharam nas últimas 24 h`;
+        case 'outside_backtest': {
+          const range = `${formatPct(flag.lowPct, locale)} … ${formatPct(flag.highPct, locale)}`;
+          const below = Number(flag.returnPct) < Number(flag.lowPct);
+          return en
+            ? `${formatPct(flag.returnPct, locale)} in the last 30 days, outside what its backtest made in any 30 days (${range}) — ${below ? 'the market may have changed: consider a new backtest or stopping it' : 'better than its backtest ever did: luck or a changed market; consider a new backtest'}`
+            : `${formatPct(flag.returnPct, locale)} nos últimos 30 dias, fora do que o backtest fez em quaisquer 30 dias (${range}) — ${below ? 'o mercado pode ter mudado: considere um novo backtest ou parar o robô' : 'melhor do que o backtest jamais fez: sorte ou mercado diferente; considere um novo backtest'}`;
+        }
       }
     };
     const lines = [en ? `🩺 <b>Daily review of your bots</b> — ${h(p.day)}` : `🩺 <b>Revisão diária dos seus robôs</b> — ${h(p.day)}`];
@@ -420,8 +466,43 @@ export const renderers: { [T in NotificationType]: Renderer<T> } = {
       );
     else if (p.fine > 0)
       lines.push('', en ? `${p.fine} other bot(s) with nothing to flag.` : `${p.fine} outro(s) robô(s) sem nada a apontar.`);
+    for (const ready of p.paperReady ?? []) {
+      const versus =
+        ready.backtestReturnPct === undefined
+          ? ''
+          : en
+            ? ` (its backtest: ${formatPct(ready.backtestReturnPct, locale)} in a year)`
+            : ` (o backtest: ${formatPct(ready.backtestReturnPct, locale)} em um ano)`;
+      lines.push(
+        '',
+        en
+          ? `💡 <b>${botLabel(ready)}</b> has run ${ready.days} days on paper: ${formatPct(ready.returnPct, locale)} of its stake in ${ready.trades} closed trade(s)${versus}. If you want, it can trade real money — only when you confirm it yourself, with an exchange key and a plan that includes live.`
+          : `💡 <b>${botLabel(ready)}</b> rodou ${ready.days} dias no simulado: ${formatPct(ready.returnPct, locale)} do valor em ${ready.trades} operação(ões) encerrada(s)${versus}. Se quiser, ele pode operar com dinheiro real — só com a sua confirmação, uma chave de corretora e um plano que inclua operar ao vivo.`,
+      );
+    }
     lines.push('', en ? 'Nothing was changed for you; any action is yours.' : 'Nada foi alterado por você; qualquer ação é sua.');
-    return html(clipText(lines.join('\n'), BODY_MAX, locale));
+    const rows = [
+      ...p.bots
+        .filter((bot) => buttonable(bot.botId))
+        .slice(0, MAX_BOT_BUTTON_ROWS)
+        .map((bot) => [
+          {
+            text: `⏹ ${en ? 'Stop' : 'Parar'} ${bot.botName ?? bot.botId.slice(0, 8)}`.slice(0, 60),
+            callback_data: botActionCallbackData('stop', bot.botId),
+          },
+          { text: `🧪 ${en ? 'New backtest' : 'Novo backtest'}`, callback_data: botActionCallbackData('rebacktest', bot.botId) },
+        ]),
+      ...(p.paperReady ?? [])
+        .filter((ready) => buttonable(ready.botId))
+        .slice(0, MAX_BOT_BUTTON_ROWS)
+        .map((ready) => [
+          {
+            text: `💰 ${en ? 'Go live' : 'Operar ao vivo'}: ${ready.botName ?? ready.botId.slice(0, 8)}`.slice(0, 60),
+            callback_data: botActionCallbackData('live', ready.botId),
+          },
+        ]),
+    ];
+    return html(clipText(lines.join('\n'), BODY_MAX, locale), rows.length > 0 ? { inline_keyboard: rows } : undefined);
   },
   backtest_finished: (p, locale) => {
     const what = `${h(p.strategy)} — ${h(p.symbol)} ${h(p.timeframe)}`;
@@ -506,7 +587,14 @@ export function renderNotification(type: string, payload: unknown, locale: Local
 export const streamOnlyTypes: readonly NotificationType[] = ['bot_status'];
 
 /** Types that never go into a digest: they carry buttons, a picture, or fill a message alone. */
-export const undigestibleTypes: readonly NotificationType[] = ['approval_requested', 'chart', 'executive_report', 'ticket_customer_reply'];
+export const undigestibleTypes: readonly NotificationType[] = [
+  'approval_requested',
+  'chart',
+  'executive_report',
+  'bot_review',
+  'bot_paused',
+  'ticket_customer_reply',
+];
 
 /** Telegram's limit on one message's text (4,096) less a margin; raw HTML is never shorter than what Telegram counts. */
 const DIGEST_MAX = 4_000;
