@@ -266,7 +266,11 @@ describe.skipIf(skip)('Helm chart deploy/helm/botcriptofy', () => {
     expect(external.external.metric.name).toBe(rule.name.as);
     const workerService = find(docs, 'Service', '-worker')!;
     expect(external.external.metric.selector.matchLabels).toEqual({ service: workerService.metadata.name });
-    expect(workerService.metadata.labels).toMatchObject(find(docs, 'ServiceMonitor', '-worker')!.spec.selector.matchLabels);
+    const monitor = find(docs, 'ServiceMonitor', '-worker')!;
+    expect(workerService.metadata.labels).toMatchObject(monitor.spec.selector.matchLabels);
+    // The product exports a default label service="botcriptofy" (observability/metrics.ts); without
+    // honorLabels Prometheus keeps the target's `service` (the Service's name) and renames that one.
+    expect(monitor.spec.endpoints[0].honorLabels).toBeUndefined();
     expect(external.external.target).toEqual({ type: 'AverageValue', averageValue: '10' });
     // The rule reads the product's gauge of waiting jobs.
     expect(new RegExp(rule.name.matches).test('job_queue_depth')).toBe(true);
