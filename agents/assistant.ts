@@ -34,6 +34,7 @@ export const ASSISTANT_TOOLS = [
   'backtest_draft',
   'start_draft_on_paper',
   'discard_draft',
+  'bot_history',
 ] as const satisfies readonly ToolName[];
 export type AssistantTool = (typeof ASSISTANT_TOOLS)[number];
 

@@ -50,6 +50,7 @@ import { agreeToTerms, askTerms, consentData, sendTerms } from './consent.ts';
 import { portalData, portalReply } from './billing-portal.ts';
 import { keyboardCommand, traderKeyboard } from './reply-keyboard.ts';
 import { assistantButton, assistantReply, onAssistantPress } from './assistant.ts';
+import { historyCommand } from './history.ts';
 import { StartWatch } from './start-watch.ts';
 import {
   answerPrompt,
@@ -207,6 +208,7 @@ const TRADER_HANDLERS: ReadonlyMap<string, CommandHandler> = new Map<string, Com
   ['backtest', (ctx, args) => backtestCommand(ctx, args)],
   ['plan', (ctx) => planCommand(ctx)],
   ['chart', (ctx, args) => chartCommand(ctx, args)],
+  ['history', (ctx, args) => historyCommand(ctx, args)],
 ]);
 /** Staff commands (their handlers need the door: see `staffHandlers`). */
 const STAFF_COMMANDS = new Set(['ask', 'report', 'approvals', 'tickets', 'answer', 'escalate', 'close', 'cancel']);

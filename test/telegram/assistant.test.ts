@@ -386,4 +386,21 @@ describe("the trader's assistant on Telegram", () => {
       expect((await live())[0]!.status).toBe('stopped');
     });
   });
+
+  it('/history N: the words it was drafted from and every change, who made it, newest first', async () => {
+    const reply = await say(traders.ana, '/history 1');
+    const lines = reply.plain.split('\n');
+    expect(lines[0]).toBe('📜 Histórico: 1 RSI BTC 1h (simulado, parado)');
+    expect(lines[1]).toMatch(/^Criado pelo assistente a partir de: “quero um robô RSI no BTC de 1h com 100 USDT, stop de 3 %” \(/);
+    expect(lines.slice(2).map((line) => line.replace(/^• .+? — /, ''))).toEqual([
+      'ana: parado ✓',
+      'ana (assistente): iniciado no simulado (confirmado com o botão) recusado',
+      'ana (assistente): iniciado no simulado (confirmado com o botão) ✓',
+      'ana (assistente): backtest do rascunho ✓',
+      'ana (assistente): rascunho criado das palavras ✓',
+    ]);
+    // Another trader's number 1 is not Ana's bot.
+    expect((await say(traders.eve, '/history 1')).plain).toBe('Nenhum robô seu corresponde a "1". Veja /bots.');
+    expect((await say(traders.ana, '/history')).plain).toMatch(/^Uso: \/history N/);
+  });
 });

@@ -6,6 +6,7 @@ import { localeScores, type Locale } from '../../i18n/index.ts';
 import { traderUser } from '../../identity/index.ts';
 import {
   BotControlError,
+  botHistory,
   createBot,
   DEFAULT_RISK_LIMITS,
   describeBot,
@@ -249,6 +250,18 @@ function botIdFor(id: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((Number.parseInt(hex.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${hex.slice(18, 20)}-${hex.slice(20, 32)}`;
 }
 
+/** The calls that make a bot's history: its draft's, its backtests', its controls' (reads are left out). */
+export const BOT_HISTORY_TOOLS = [
+  'draft_bot_from_text',
+  'change_bot_draft',
+  'backtest_draft',
+  'start_draft_on_paper',
+  'start_bot',
+  'stop_bot',
+  'force_exit',
+  'stop_entries',
+] as const;
+
 const email = z.email().optional().describe("the trader's email (traders act on their own account)");
 
 export const assistantTools = [
@@ -453,6 +466,39 @@ export const assistantTools = [
       requireOpen(draft);
       const discarded = await updateBotDraft(ctx.db, scope, draft.id, { status: 'discarded' }, ctx.now());
       return { draft: await card(ctx, scope, discarded ?? draft) };
+    },
+  }),
+  defineTool({
+    name: 'bot_history',
+    description:
+      "One of the trader's bots' history: its draft (the trader's words), backtests, starts, stops, exits and changes, who did each.",
+    domain: 'trading',
+    effect: 'read',
+    access: traderOnly,
+    input: z.strictObject({ botId: z.uuid(), limit: z.number().int().min(1).max(50).default(10), email }),
+    output: z.object({
+      bot: z.object({ id: z.string(), name: z.string(), mode: z.string(), status: z.string() }),
+      draft: z.object({ id: z.string(), description: z.string(), createdAt: z.string() }).nullable(),
+      entries: z.array(
+        z.object({
+          at: z.string(),
+          actorKind: z.string(),
+          actorName: z.string().nullable(),
+          agent: z.string().nullable(),
+          tool: z.string(),
+          outcome: z.string(),
+        }),
+      ),
+    }),
+    async execute(ctx, input) {
+      const scope = await traderScope(ctx, input.email);
+      const history = await botHistory(ctx.db, scope, input.botId, BOT_HISTORY_TOOLS, input.limit);
+      if (!history) throw new ToolRefusal('not_found', `No bot ${input.botId} in this account.`);
+      return {
+        bot: history.bot,
+        draft: history.draft ? { ...history.draft, createdAt: history.draft.createdAt.toISOString() } : null,
+        entries: history.entries.map((e) => ({ ...e, at: e.at.toISOString() })),
+      };
     },
   }),
 ];

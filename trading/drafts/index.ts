@@ -18,3 +18,4 @@ export {
 } from './describe.ts';
 export { getBotDraft, openBotDrafts, saveBotDraft, updateBotDraft, type BotDraft, type NewBotDraft } from './store.ts';
 export { backtestBesideBuyAndHold, type BacktestBesideBuyAndHold } from './curves.ts';
+export { botHistory, type BotHistory, type BotHistoryEntry } from './history.ts';
