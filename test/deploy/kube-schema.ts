@@ -16,7 +16,9 @@ import { ROOT } from './tools.ts';
 //   interface per object type. Each object is written as an object literal typed with its
 //   kind's interface and type-checked with the project's tsc; TypeScript refuses any property
 //   a literal's type does not declare, at every depth (excess property checking), while maps
-//   (labels, annotations, ConfigMap data) are index signatures and take any key.
+//   (labels, annotations, ConfigMap data) are index signatures and take any key. A field the
+//   schema itself leaves free (x-kubernetes-preserve-unknown-fields, e.g. an
+//   AlertmanagerConfig's child routes) is typed as free JSON and stays unchecked, as on a cluster.
 
 export interface KubeObject {
   readonly apiVersion: string;
