@@ -128,10 +128,11 @@ export function traderHelp(locale: Locale): string {
           '/stopentry [N] · /startentry [N] — stop or allow new entries (open positions still exit)',
           '/locks — locked pairs · /lock PAIR DURATION [N] — no entries in a pair for a while · /unlock ID|PAIR',
           '/backtest STRATEGY SYMBOL [TIMEFRAME] [DAYS] — e.g. /backtest rsi BTC/USDT 1h 30',
-          '/chart N — the equity chart of bot N',
+          '/chart N — the equity chart of bot N · /history N — what was done to bot N, and by whom',
           '/plan — your plan and its limits',
           '/language — the language I answer in (Português or English)',
           '/unlink — disconnect this Telegram account',
+          'Describe a bot in words (e.g. "I want an RSI bot on BTC 1h with 100 USDT") and I draft it, backtest it and start it on paper when you press the button.',
           'Anything else you write goes to Support.',
         ]
       : [
@@ -150,10 +151,11 @@ export function traderHelp(locale: Locale): string {
           '/stopentry [N] · /startentry [N] — suspende ou libera novas entradas (as posições abertas continuam saindo)',
           '/locks — pares travados · /lock PAR DURAÇÃO [N] — sem entradas num par por um tempo · /unlock ID|PAR',
           '/backtest ESTRATÉGIA PAR [TIMEFRAME] [DIAS] — ex.: /backtest rsi BTC/USDT 1h 30',
-          '/chart N — o gráfico de patrimônio do robô N',
+          '/chart N — o gráfico de patrimônio do robô N · /history N — o que foi feito no robô N, e por quem',
           '/plan — seu plano e os limites',
           '/language — o idioma das respostas (Português ou English)',
           '/unlink — desconectar esta conta do Telegram',
+          'Descreva um robô em palavras (ex.: "quero um robô RSI no BTC de 1h com 100 USDT") e eu monto o rascunho, faço o backtest e inicio no simulado quando você tocar no botão.',
           'O que mais você escrever vai para o SAC.',
         ]
   ).join('\n');
@@ -214,6 +216,7 @@ export function commandMenu(kind: 'trader' | 'staff', locale: Locale, tickets = 
           ['unlock', 'destravar um par', 'unlock a pair'],
           ['backtest', 'testar uma estratégia no histórico', 'test a strategy on history'],
           ['chart', 'gráfico de patrimônio de um robô', "a bot's equity chart"],
+          ['history', 'o que foi feito num robô, e por quem', 'what was done to a bot, and by whom'],
           ['plan', 'seu plano e os limites', 'your plan and its limits'],
           ['language', 'idioma das respostas', 'the language I answer in'],
           ['help', 'o que posso fazer', 'what I can do'],
