@@ -96,9 +96,16 @@ export async function feedTicks(count: number, options: { pairs?: number; rounds
     now += HOUR;
     const before = binance.requests.length;
     const started = performance.now();
+    const cpu = process.cpuUsage();
     await feeds.step();
     const { ticked } = await worker.round(i * 10_000);
-    rounds.push({ ticks: ticked, ms: performance.now() - started, requests: binance.requests.length - before });
+    const used = process.cpuUsage(cpu);
+    rounds.push({
+      ticks: ticked,
+      ms: performance.now() - started,
+      cpuMs: (used.user + used.system) / 1000,
+      requests: binance.requests.length - before,
+    });
   }
   const orders = (await handle.db.select().from(db.orders)).length;
   await feeds.stop();
@@ -139,6 +146,8 @@ async function replayTicks(count: number): Promise<TickRun> {
 interface Round {
   readonly ticks: number;
   readonly ms: number;
+  /** This process's CPU time over the round (the worker; not the database server's). */
+  readonly cpuMs?: number;
   readonly requests: number;
 }
 interface TickRun {
@@ -257,13 +266,13 @@ export async function scaleTicks(out: (line?: string) => void): Promise<void> {
   );
   out();
   out(
-    `One in-process worker (BotWorker.round, as a worker's timer calls it), ${bots.toLocaleString('en-US')} RSI paper bots on 1h dealt round-robin over ${pairs} pairs (${Math.ceil(bots / pairs)} a pair), each bot's exchange from \`exchangeForBot\` reading its pair's shared market feed (the candle cache; one fetcher per pair, which steps before each round) against a scripted Binance on loopback that counts the requests it gets. A warm-up round gives every bot its runner; then ${rounds} timed rounds, each after a new bar closed on every pair. "Memory per bot" is the heap the worker holds after the warm-up round over what it held before (both after a forced GC), divided by the bots. Load average ${os.loadavg()[0]!.toFixed(1)} on ${os.availableParallelism()} cores at the start.`,
+    `One in-process worker (BotWorker.round, as a worker's timer calls it), ${bots.toLocaleString('en-US')} RSI paper bots on 1h dealt round-robin over ${pairs} pairs (${Math.ceil(bots / pairs)} a pair), each bot's exchange from \`exchangeForBot\` reading its pair's shared market feed (the candle cache; one fetcher per pair, which steps before each round) against a scripted Binance on loopback that counts the requests it gets. A warm-up round gives every bot its runner; then ${rounds} timed rounds, each after a new bar closed on every pair. "Worker CPU s" is this process's CPU time (user + system) over the timed rounds: the worker's own cost, which other processes on the machine stretch far less than the wall time (the database server's CPU is not in it). "Memory per bot" is the heap the worker holds after the warm-up round over what it held before (both after a forced GC), divided by the bots. Load average ${os.loadavg()[0]!.toFixed(1)} on ${os.availableParallelism()} cores at the start.`,
   );
   out();
   out(
-    '| database | bots | pairs | rounds | ticks | orders | ticks/s | slowest round s | exchange requests per tick interval (max) | requests at start | memory per bot KB |',
+    '| database | bots | pairs | rounds | ticks | orders | ticks/s | slowest round s | worker CPU s | ticks per worker CPU s | exchange requests per tick interval (max) | requests at start | memory per bot KB |',
   );
-  out('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  out('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   const url = process.env['BENCH_DATABASE_URL'];
   const embedded = process.env['SCALE_EMBEDDED'] !== '0'; // SCALE_EMBEDDED=0: the PostgreSQL row only
   for (const [name, target] of [
@@ -271,9 +280,13 @@ export async function scaleTicks(out: (line?: string) => void): Promise<void> {
     ...(url ? ([['PostgreSQL', url]] as const) : []),
   ]) {
     const run = await feedTicks(bots, { pairs, rounds, ...(target ? { url: target } : {}) });
-    const total = run.rounds.reduce((a, r) => ({ ticks: a.ticks + r.ticks, ms: a.ms + r.ms }), { ticks: 0, ms: 0 });
+    const total = run.rounds.reduce((a, r) => ({ ticks: a.ticks + r.ticks, ms: a.ms + r.ms, cpuMs: a.cpuMs + (r.cpuMs ?? 0) }), {
+      ticks: 0,
+      ms: 0,
+      cpuMs: 0,
+    });
     out(
-      `| ${name} | ${bots} | ${pairs} | ${run.rounds.length} | ${total.ticks} | ${run.orders} | ${((total.ticks / total.ms) * 1000).toFixed(0)} | ${(Math.max(...run.rounds.map((r) => r.ms)) / 1000).toFixed(1)} | ${Math.max(...run.rounds.map((r) => r.requests))} | ${run.startRequests} | ${run.bytesPerBot === undefined ? '– (no --expose-gc)' : (run.bytesPerBot / 1024).toFixed(1)} |`,
+      `| ${name} | ${bots} | ${pairs} | ${run.rounds.length} | ${total.ticks} | ${run.orders} | ${((total.ticks / total.ms) * 1000).toFixed(0)} | ${(Math.max(...run.rounds.map((r) => r.ms)) / 1000).toFixed(1)} | ${(total.cpuMs / 1000).toFixed(1)} | ${((total.ticks / total.cpuMs) * 1000).toFixed(0)} | ${Math.max(...run.rounds.map((r) => r.requests))} | ${run.startRequests} | ${run.bytesPerBot === undefined ? '– (no --expose-gc)' : (run.bytesPerBot / 1024).toFixed(1)} |`,
     );
   }
   if (!url) out('(PostgreSQL row skipped: set BENCH_DATABASE_URL.)');
