@@ -25,7 +25,8 @@ interface Service {
   restart?: string;
 }
 
-describe.skipIf(skip)('deploy/compose.yaml (docker-compose config)', () => {
+// docker-compose (Python) takes seconds per run, more on a loaded CI machine.
+describe.skipIf(skip)('deploy/compose.yaml (docker-compose config)', { timeout: 240_000 }, () => {
   let cached: { services: Record<string, Service>; volumes: Record<string, unknown> } | undefined;
   const resolved = () => (cached ??= resolve());
   const resolve = () => {
@@ -154,7 +155,7 @@ describe.skipIf(skip)('deploy/compose.yaml (docker-compose config)', () => {
   });
 });
 
-describe('deploy/.env.example', () => {
+describe('deploy/.env.example', { timeout: 240_000 }, () => {
   const lines = readText('deploy/.env.example').split('\n');
   const settings = new Map(
     lines.flatMap((line) => {

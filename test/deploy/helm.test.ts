@@ -41,7 +41,8 @@ interface AdapterRule {
 }
 const find = (docs: K8s[], kind: string, suffix: string) => docs.find((d) => d.kind === kind && d.metadata.name.endsWith(suffix));
 
-describe.skipIf(skip)('Helm chart deploy/helm/botcriptofy', () => {
+// Each helm run and the tsc type check take seconds, more on a loaded CI machine.
+describe.skipIf(skip)('Helm chart deploy/helm/botcriptofy', { timeout: 240_000 }, () => {
   const valueSets: Record<string, string[]> = {
     'bundled services (defaults)': [...required],
     'monitoring on': [
