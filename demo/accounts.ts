@@ -9,6 +9,8 @@ import { authAccounts, staff, tenants, users, type Database } from '../db/index.
 
 export const DEMO_STAFF_PASSWORD = 'demo-ceo-2026';
 export const DEMO_TRADER_PASSWORD = 'demo-trader-2026';
+/** Each department head's: they decide their department's approvals (a refund: the finance head). */
+export const DEMO_HEAD_PASSWORD = 'demo-head-2026';
 // Their Better-Auth scrypt hashes (salt:key), made once with better-auth/crypto's hashPassword:
 // hashing costs about 200 ms of pure JavaScript each, which every seeded test database would pay,
 // and a fixed hash keeps the seed deterministic. test/server/api-auth.test.ts verifies them.
@@ -17,6 +19,8 @@ export const DEMO_PASSWORD_HASHES: Readonly<Record<string, string>> = {
     '164cfeb96a9519e532f3b7ef80ac8800:471dff0fa0e8b31ec61e27e26a0fdfff7d65a95eb305b2d8e3329cb44c8e0d98b80b998d5c3ad82b0a795b3f8bcf9d8b377a7d2fe7e4f48d5d0562623fc40391',
   [DEMO_TRADER_PASSWORD]:
     '010a2494050b47035a3c7dda3d48d8fe:811eb8519583ac23d07474a8e891dbfc05aa7284d62aadcdc513ca112a0a96021a887f0d8445e627765b9698b3fb708aac2d47af59ac95b986e53c5fd3cb9bfc',
+  [DEMO_HEAD_PASSWORD]:
+    '7b12a84f7860cb52d2d6d288c774c742:67067e645b2704a19ae21a3205b4038e9e9d445158d38eac0c6589e74d2beb0602f4cfa8ec9efe7bfe7dc2bd5287b4e432e5203b8ee0397f1d6b2dc1a176b1b5',
 };
 /** How many traders (those owning a bot, by email) get the demo password. */
 export const DEMO_TRADERS_WITH_PASSWORD = 3;
@@ -69,10 +73,34 @@ export async function demoSignIns(db: Database): Promise<DemoSignIn[]> {
   ];
 }
 
+export interface DemoHeadSignIn {
+  readonly email: string;
+  readonly name: string;
+  readonly department: string;
+  readonly password: string;
+}
+
+/**
+ * The department heads' sign-ins (one head a department, by department), apart from
+ * demoSignIns' list so its order (the CEO, then traders) stays what its readers expect: with
+ * them a newcomer decides a department's approvals as its head (a refund as the finance head).
+ */
+export async function demoHeadSignIns(db: Database): Promise<DemoHeadSignIn[]> {
+  const heads = await db
+    .select({ email: users.email, name: users.name, department: staff.department })
+    .from(staff)
+    .innerJoin(users, eq(users.id, staff.userId))
+    .where(eq(staff.role, 'head'))
+    .orderBy(asc(staff.department), asc(users.email));
+  return heads
+    .filter((head, i) => heads.findIndex((h) => h.department === head.department) === i)
+    .map((head) => ({ ...head, password: DEMO_HEAD_PASSWORD }));
+}
+
 /** Gives the demo's sign-ins their passwords (in the seed's transaction). */
 export async function setDemoPasswords(db: Database): Promise<DemoSignIn[]> {
   const people = await demoSignIns(db);
-  for (const person of people) {
+  for (const person of [...people, ...(await demoHeadSignIns(db))]) {
     const [row] = await db.select({ id: users.id }).from(users).where(sql`lower(${users.email}) = lower(${person.email})`);
     const hash = DEMO_PASSWORD_HASHES[person.password];
     if (row && hash) await setPasswordHash(db, row.id, hash);

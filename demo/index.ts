@@ -11,12 +11,15 @@ import { ProductError } from '../errors/index.ts';
 export { generateDemoCompany, type DemoCompany, type DemoOptions } from './company.ts';
 export { DEMO_CANDLE_EXCHANGE, DEMO_CANDLE_SYMBOL, DEMO_CANDLE_TIMEFRAMES, importDemoCandles, type DemoCandleImport } from './candles.ts';
 export {
+  DEMO_HEAD_PASSWORD,
   DEMO_STAFF_PASSWORD,
   DEMO_TRADER_PASSWORD,
   DEMO_TRADERS_WITH_PASSWORD,
   DEMO_PASSWORD_HASHES,
+  demoHeadSignIns,
   demoSignIns,
   setDemoPasswords,
+  type DemoHeadSignIn,
   type DemoSignIn,
 } from './accounts.ts';
 

@@ -1,6 +1,6 @@
 import { verifyAuditChain } from '../../audit/index.ts';
 import { listStaff } from '../../db/index.ts';
-import { demoSignIns, importDemoCandles, seedDemoCompany } from '../../demo/index.ts';
+import { demoHeadSignIns, demoSignIns, importDemoCandles, seedDemoCompany } from '../../demo/index.ts';
 import { withRuntime } from '../open-runtime.ts';
 import { printTable } from '../table.ts';
 import { UsageError } from '../../errors/index.ts';
@@ -38,6 +38,12 @@ export async function seedCommand(options: { demo?: boolean; seed?: number; asOf
     if (signIns.length > 0) {
       console.log('Demo sign-ins for the HTTP API (demo passwords, never for real accounts):');
       for (const person of signIns) console.log(`  ${person.who.padEnd(6)}  ${person.email}  ${person.password}`);
+    }
+    // The department heads, who decide their department's approvals (a refund: the finance head).
+    const heads = await demoHeadSignIns(database.db);
+    if (heads.length > 0) {
+      console.log("Department heads (each decides their department's approvals; a second factor first):");
+      for (const head of heads) console.log(`  ${head.department.padEnd(13)}  ${head.email}  ${head.password}`);
     }
   });
 }

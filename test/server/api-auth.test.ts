@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccounts } from '../../accounts/index.ts';
 import { PLANS } from '../../billing/index.ts';
 import { queryRows } from '../../db/index.ts';
-import { DEMO_PASSWORD_HASHES, DEMO_STAFF_PASSWORD, DEMO_TRADER_PASSWORD } from '../../demo/index.ts';
+import { DEMO_HEAD_PASSWORD, DEMO_PASSWORD_HASHES, DEMO_STAFF_PASSWORD, DEMO_TRADER_PASSWORD } from '../../demo/index.ts';
 import { apiFixture, type ApiFixture } from '../support/api.ts';
 import { testDrivers } from '../support/databases.ts';
 
@@ -15,7 +15,7 @@ const SIGN_IN = '/api/v1/auth/sign-in/email';
 
 describe('the demo passwords', () => {
   it('are the fixed hashes Better-Auth verifies', async () => {
-    for (const password of [DEMO_STAFF_PASSWORD, DEMO_TRADER_PASSWORD]) {
+    for (const password of [DEMO_STAFF_PASSWORD, DEMO_TRADER_PASSWORD, DEMO_HEAD_PASSWORD]) {
       const hash = DEMO_PASSWORD_HASHES[password];
       expect(hash).toBeDefined();
       expect(await verifyPassword({ hash: hash!, password })).toBe(true);

@@ -24,7 +24,7 @@ const toArray = (value: unknown): unknown[] =>
 
 /**
  * A scripted stand-in for the parts of Stripe's API that billing calls (products, prices with
- * lookup keys, customers, checkout and customer portal sessions, subscriptions), on loopback, so the real SDK's
+ * lookup keys, customers, checkout and customer portal sessions, subscriptions, refunds), on loopback, so the real SDK's
  * requests are exercised. `subscribe()` plays the customer finishing a checkout.
  */
 export async function startFakeStripe() {
@@ -36,6 +36,7 @@ export async function startFakeStripe() {
   const sessions = new Map<string, Record<string, unknown>>();
   const subscriptions = new Map<string, Record<string, unknown>>();
   const portalSessions = new Map<string, Record<string, unknown>>();
+  const refunds = new Map<string, Record<string, unknown>>();
   const requests: string[] = [];
   const now = () => Math.floor(Date.now() / 1000);
 
@@ -134,6 +135,13 @@ export async function startFakeStripe() {
         portalSessions.set(session.id, session);
         return send(200, session);
       }
+      if (req.method === 'POST' && resource === 'refunds' && !id) {
+        if (!params['charge'] && !params['payment_intent'])
+          return send(400, { error: { type: 'invalid_request_error', message: 'Must provide charge or payment_intent.' } });
+        const refund = { id: next('re'), object: 'refund', status: 'succeeded', ...params, amount: Number(params['amount']) };
+        refunds.set(refund.id, refund);
+        return send(200, refund);
+      }
       if (resource === 'subscriptions' && id && !extra) {
         const sub = subscriptions.get(id) as Record<string, unknown> & { items: { data: Record<string, unknown>[] } };
         if (!sub) return notFound();
@@ -159,6 +167,7 @@ export async function startFakeStripe() {
     sessions,
     subscriptions,
     portalSessions,
+    refunds,
     requests,
     /** The customer completes checkout session `sessionId`: a subscription starts. */
     completeCheckout(sessionId: string) {
