@@ -10,12 +10,13 @@ import { Writable } from 'node:stream';
 import { sql } from 'drizzle-orm';
 import { ModelGateway } from '../agents/index.ts';
 import { BillingService } from '../billing/index.ts';
-import { customers, openDatabase, queryRows, runMigrations, subscriptions, tenants, users } from '../db/index.ts';
+import { customers, openDatabase, queryRows, runMigrations, subscriptions, tenantScope, tenants, users } from '../db/index.ts';
 import { percentile } from '../eval/stats.ts';
 import { createMastra } from '../mastra.config.ts';
 import { createLogger } from '../observability/index.ts';
 import { invokeTool, TOOLS, type ToolContext } from '../tools/index.ts';
-import { upsertCandles } from '../trading/index.ts';
+import { drawBacktestBesideBuyAndHold } from '../telegram/assistant-chart.ts';
+import { backtestBesideBuyAndHold, upsertCandles } from '../trading/index.ts';
 import { runBotReview } from '../workflows/index.ts';
 import { writeOwnSection } from './benchmarks-file.ts';
 
@@ -67,7 +68,9 @@ const ctx: ToolContext = { db, actor: { kind: 'trader', userId, tenantId, name: 
 
 const draftMs: number[] = [];
 const backtestMs: number[] = [];
+const chartMs: number[] = [];
 const totalMs: number[] = [];
+const telegramMs: number[] = [];
 let candles = 0;
 for (let i = 0; i < runs + 1; i++) {
   const started = performance.now();
@@ -80,12 +83,20 @@ for (let i = 0; i < runs + 1; i++) {
   const tested = await invokeTool(TOOLS, ctx, 'backtest_draft', { draftId });
   const done = performance.now();
   if (!tested.ok) throw new Error(tested.message);
-  candles = (tested as { result: { draft: { backtests: { candles: number }[] } } }).result.draft.backtests[0]!.candles;
+  const figures = (tested as { result: { draft: { backtests: { candles: number; backtestId: string }[] } } }).result.draft.backtests[0]!;
+  candles = figures.candles;
+  // What Telegram adds to the answer: the equity beside buy-and-hold, read and drawn as a PNG.
+  const beside = await backtestBesideBuyAndHold(db, tenantScope(tenantId), figures.backtestId);
+  const chart = await drawBacktestBesideBuyAndHold(beside, 'RSI ETH 1h', 'pt-BR');
+  const charted = performance.now();
+  if (chart.png.length === 0) throw new Error('no chart');
   await invokeTool(TOOLS, ctx, 'discard_draft', { draftId });
   if (i === 0) continue; // the first run warms the statements up
   draftMs.push(drawn - started);
   backtestMs.push(done - drawn);
+  chartMs.push(charted - done);
   totalMs.push(done - started);
+  telegramMs.push(charted - started);
 }
 
 // The daily review: `botCount` running bots, ten per trader, over 20 pairs with fresh candles;
@@ -147,13 +158,15 @@ const row = (name: string, values: number[], target: number | null) =>
 const section = [
   "## Trader's assistant (targets: draft → backtest on a year of cached 1h candles ≤ 3 s excluding model time; daily review of 10,000 bots ≤ 60 s on one worker)",
   '',
-  `\`node_modules/.bin/node bench/assistant.ts --runs ${runs} --bots ${botCount} --write\` on commit ${commit}, ${os.cpus().length} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}; load average ${loadStart.toFixed(1)} at the start, ${loadEnd.toFixed(1)} at the end (the machine is shared). The embedded database in memory. Draft = the tool \`draft_bot_from_text\` on the issue's sentence (the rules, no model); backtest = \`backtest_draft\` on ${candles.toLocaleString('en')} cached 1h candles beside buy-and-hold, after one warm-up run. Review = the \`bot-review\` workflow over ${botCount.toLocaleString('en')} running bots of ${traders.toLocaleString('en')} traders (20 closed trades and 2 rejected orders each, 20 pairs), ${review.result!.flaggedBots.toLocaleString('en')} flagged, ${queued!.n.toLocaleString('en')} digests queued.`,
+  `\`node_modules/.bin/node bench/assistant.ts --runs ${runs} --bots ${botCount} --write\` on commit ${commit}, ${os.cpus().length} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}; load average ${loadStart.toFixed(1)} at the start, ${loadEnd.toFixed(1)} at the end (the machine is shared). The embedded database in memory. Draft = the tool \`draft_bot_from_text\` on the issue's sentence (the rules, no model); backtest = \`backtest_draft\` on ${candles.toLocaleString('en')} cached 1h candles beside buy-and-hold, after one warm-up run; chart = what the Telegram answer adds (\`backtestBesideBuyAndHold\` and the PNG, 960×540). Review = the \`bot-review\` workflow over ${botCount.toLocaleString('en')} running bots of ${traders.toLocaleString('en')} traders (20 closed trades and 2 rejected orders each, 20 pairs), ${review.result!.flaggedBots.toLocaleString('en')} flagged, ${queued!.n.toLocaleString('en')} digests queued.`,
   '',
   '| step | runs | median ms | min ms | max ms | target ms | met |',
   '|---|---:|---:|---:|---:|---:|---|',
   row('draft from words', draftMs, null),
   row('backtest a year (1h)', backtestMs, null),
   row('draft → backtest', totalMs, 3000),
+  row('chart beside buy-and-hold (Telegram)', chartMs, null),
+  row('draft → backtest → chart (Telegram)', telegramMs, 3000),
   row(`daily review (${botCount.toLocaleString('en')} bots)`, [reviewMs], 60_000),
 ].join('\n');
 console.log(section);

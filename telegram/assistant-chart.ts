@@ -1,6 +1,6 @@
 import { tenantScope } from '../db/index.ts';
-import { formatPct, formatQuote, intlLocale } from '../i18n/index.ts';
-import { backtestBesideBuyAndHold } from '../trading/index.ts';
+import { formatPct, formatQuote, intlLocale, type Locale } from '../i18n/index.ts';
+import { backtestBesideBuyAndHold, type BacktestBesideBuyAndHold } from '../trading/index.ts';
 import { svgToPngAsync } from './charts/index.ts';
 import { chartSvg } from './charts/index.ts';
 import { t } from './texts.ts';
@@ -19,8 +19,16 @@ export async function assistantChart(
   title: string,
 ): Promise<{ png: Buffer; caption: string; botPct: string; buyAndHoldPct: string }> {
   if (ctx.tools.actor.kind !== 'trader') throw new Error("a draft's chart is its trader's");
-  const l = ctx.locale;
   const data = await backtestBesideBuyAndHold(ctx.tools.db, tenantScope(ctx.tools.actor.tenantId), backtestId);
+  return drawBacktestBesideBuyAndHold(data, title, ctx.locale);
+}
+
+/** Draws what it is handed: the strategy's equity and the coin held, one chart (rasterised off the event loop). */
+export async function drawBacktestBesideBuyAndHold(
+  data: BacktestBesideBuyAndHold,
+  title: string,
+  l: Locale,
+): Promise<{ png: Buffer; caption: string; botPct: string; buyAndHoldPct: string }> {
   const start = Number(data.strategy.startQuote);
   const botEnd = Number(data.strategy.points.at(-1)?.equityQuote ?? start);
   const holdEnd = data.buyAndHold.at(-1)?.equityQuote ?? start;
