@@ -28,7 +28,6 @@ export interface Me {
   plan: string | null;
   /** Not in the API yet: the person's setting once it has one. */
   language?: string;
-  timeZone?: string;
   twoFactorEnabled: boolean;
 }
 
@@ -288,6 +287,18 @@ export interface ConsentStatus {
   unanswered: ConsentKind[];
 }
 
+/** A text people agree to (GET /documents/{slug}): the terms of use or the privacy policy as published now. */
+export interface ConsentDocument {
+  slug: string;
+  kind: ConsentKind;
+  title: string;
+  /** `v` and the version number, as GET /consents names it. */
+  version: string;
+  body: string;
+  sha256: string;
+  publishedAt: string;
+}
+
 export interface AuditVerification {
   ok: boolean;
   rowsChecked: number;
@@ -431,6 +442,7 @@ export const api = {
   securityEvents: (params: { hours?: number; severity?: string; type?: string }) => get<SecurityEvents>(`/security-events${query(params)}`),
   consents: () => get<ConsentStatus>('/consents'),
   answerConsent: (kind: ConsentKind, granted: boolean) => call<unknown>('POST', '/consents', { kind, granted }).then((r) => r.body),
+  consentDocument: (slug: string) => get<ConsentDocument>(`/documents/${encodeURIComponent(slug)}`),
 };
 
 /** Every (method, path) this client calls, in the OpenAPI document's spelling (checked by test/web). */
@@ -466,5 +478,6 @@ export const CLIENT_ROUTES: readonly (readonly [string, string])[] = [
   ['get', '/api/v1/security-events'],
   ['get', '/api/v1/consents'],
   ['post', '/api/v1/consents'],
+  ['get', '/api/v1/documents/{slug}'],
   ['get', '/api/v1/events'],
 ];

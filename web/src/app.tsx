@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError, api, whenUnauthorized, type ConsentStatus, type Me } from './api.ts';
 import { ErrorBox, Loading } from './components.tsx';
-import { DEFAULT_TIME_ZONE, I18nContext, initialLanguage, isLanguage, rememberLanguage, translate, useI18n, type I18n } from './i18n.ts';
+import { I18nContext, initialLanguage, isLanguage, rememberLanguage, translate, useI18n, viewerTimeZone, type I18n } from './i18n.ts';
 import { LANGUAGES, type Language } from './messages.ts';
 import { connectLive, disconnectLive, useLiveEvents, useLiveState } from './live.ts';
 import { Link, navigate, usePath } from './router.tsx';
@@ -56,7 +56,8 @@ export function App() {
   }, [language]);
   useEffect(() => setMenuOpen(false), [path]);
 
-  const timeZone = session.state === 'signed-in' && session.me.timeZone ? session.me.timeZone : DEFAULT_TIME_ZONE;
+  // Times in the viewer's own time zone (the browser's), named on the pages that show times.
+  const timeZone = useMemo(viewerTimeZone, []);
   const i18n = useMemo<I18n>(
     () => ({
       language,

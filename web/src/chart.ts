@@ -90,14 +90,20 @@ function barTimeOf(times: readonly number[], at: number): number | undefined {
   return times[lo];
 }
 
-/** Candles + volume, then RSI and MACD panes; trade markers and price lines on the candles. Returns a disposer. */
+/** A drawn price chart: its markers can change (a trade arrives) without drawing the candles again. */
+export interface PriceChartHandle {
+  setMarks(marks: readonly TradeMark[]): void;
+  dispose(): void;
+}
+
+/** Candles + volume, then RSI and MACD panes; trade markers and price lines on the candles. */
 export function drawPriceChart(
   container: HTMLElement,
   locale: Locale,
   data: Candles,
   marks: readonly TradeMark[],
   lines: readonly PriceLine[] = [],
-): () => void {
+): PriceChartHandle {
   const chart = baseChart(container, locale, 560);
   const candles = chart.addSeries(CandlestickSeries, {
     upColor: COLORS.up,
@@ -118,26 +124,41 @@ export function drawPriceChart(
     })),
   );
 
-  const markers: SeriesMarker<Time>[] = [];
-  // A trade outside the drawn bars gets no marker (it would sit on the first or last bar).
+  // A trade outside the drawn bars gets no marker (it would sit on the first or last bar), except
+  // one made in the bar after the last drawn one: a running bot trades when a bar has closed, so
+  // its newest trade falls in the bar still forming, which gets an empty slot to carry the marker.
   const step = times.length > 1 ? times[1]! - times[0]! : 0;
   const lastBar = times[times.length - 1] ?? 0;
-  for (const mark of marks) {
-    const at = barTimeOf(times, toTime(mark.time));
-    if (at === undefined || toTime(mark.time) >= lastBar + step) continue;
-    markers.push({
-      time: at as UTCTimestamp,
-      position: mark.side === 'buy' ? 'belowBar' : 'aboveBar',
-      shape: mark.side === 'buy' ? 'arrowUp' : 'arrowDown',
-      color: mark.side === 'buy' ? COLORS.buy : COLORS.sell,
-      text: mark.text,
-    });
-  }
-  markers.sort((a, b) => (a.time as number) - (b.time as number));
-  createSeriesMarkers(candles, markers);
-  // What was drawn, for a person's tools and the browser tests: bars and markers on them.
-  container.dataset.candles = String(times.length);
-  container.dataset.markersDrawn = String(markers.length);
+  const forming = lastBar + step;
+  let formingSlot = false;
+  const markerLayer = createSeriesMarkers(candles, []);
+  const setMarks = (next: readonly TradeMark[]) => {
+    const markers: SeriesMarker<Time>[] = [];
+    for (const mark of next) {
+      const time = toTime(mark.time);
+      let at = barTimeOf(times, time);
+      if (at === undefined) continue;
+      if (time >= forming) {
+        if (step === 0 || time >= forming + step) continue;
+        if (!formingSlot) candles.update({ time: forming as UTCTimestamp });
+        formingSlot = true;
+        at = forming;
+      }
+      markers.push({
+        time: at as UTCTimestamp,
+        position: mark.side === 'buy' ? 'belowBar' : 'aboveBar',
+        shape: mark.side === 'buy' ? 'arrowUp' : 'arrowDown',
+        color: mark.side === 'buy' ? COLORS.buy : COLORS.sell,
+        text: mark.text,
+      });
+    }
+    markers.sort((a, b) => (a.time as number) - (b.time as number));
+    markerLayer.setMarkers(markers);
+    // What was drawn, for a person's tools and the browser tests: bars and markers on them.
+    container.dataset.candles = String(times.length);
+    container.dataset.markersDrawn = String(markers.length);
+  };
+  setMarks(marks);
   for (const line of lines) {
     candles.createPriceLine({
       price: line.price,
@@ -193,7 +214,7 @@ export function drawPriceChart(
   panes[0]?.setStretchFactor(3);
   for (const pane of panes.slice(1)) pane.setStretchFactor(1);
   chart.timeScale().fitContent();
-  return () => chart.remove();
+  return { setMarks, dispose: () => chart.remove() };
 }
 
 /** Equity over time, and in a pane below it the drawdown from the running peak (in percent, ≤ 0). */

@@ -1,18 +1,30 @@
 import { useEffect, useRef } from 'preact/hooks';
 import type { Candles } from './api.ts';
-import { drawEquityChart, drawPriceChart, drawProfitBars, type PriceLine, type TradeMark } from './chart.ts';
+import { drawEquityChart, drawPriceChart, drawProfitBars, type PriceChartHandle, type PriceLine, type TradeMark } from './chart.ts';
+import { AsyncView, ErrorBox, type Async } from './components.tsx';
 import { useI18n } from './i18n.ts';
 
 // The charts as components: drawn into their box after render, drawn again when the data or the
-// language/time zone change, removed with the component.
+// language/time zone change (a price chart's trade markers alone are replaced in place), removed
+// with the component.
 
 export function PriceChart(props: { data: Candles; marks: readonly TradeMark[]; lines?: readonly PriceLine[]; label: string }) {
   const i18n = useI18n();
   const box = useRef<HTMLDivElement>(null);
+  const chart = useRef<PriceChartHandle | null>(null);
+  const marks = useRef(props.marks);
+  marks.current = props.marks;
   useEffect(() => {
     if (!box.current) return;
-    return drawPriceChart(box.current, i18n, props.data, props.marks, props.lines ?? []);
-  }, [props.data, props.marks, props.lines, i18n.language, i18n.timeZone]);
+    const drawn = drawPriceChart(box.current, i18n, props.data, marks.current, props.lines ?? []);
+    chart.current = drawn;
+    return () => {
+      chart.current = null;
+      drawn.dispose();
+    };
+  }, [props.data, props.lines, i18n.language, i18n.timeZone]);
+  // New trades on the same candles (a live trade event): only the markers change, at once.
+  useEffect(() => chart.current?.setMarks(props.marks), [props.marks]);
   return <div class="chart price-chart" ref={box} role="img" aria-label={props.label} data-markers={props.marks.length} />;
 }
 
@@ -34,4 +46,35 @@ export function ProfitBars(props: { rows: readonly { start: string; profitQuote:
     return drawProfitBars(box.current, i18n, props.rows);
   }, [props.rows, i18n.language]);
   return <div class="chart profit-chart" ref={box} role="img" aria-label={props.label} />;
+}
+
+/** A symbol's candle chart under its caption: loading, the API's error (with a retry) or "no candles" in words. */
+export function CandleFigure(props: {
+  candles: Async<Candles>;
+  reload: () => void;
+  symbol: string;
+  timeframe: string;
+  marks: readonly TradeMark[];
+  lines?: readonly PriceLine[];
+}) {
+  const { t } = useI18n();
+  const names = { symbol: props.symbol, timeframe: props.timeframe };
+  return (
+    <figure class="chart-figure">
+      <figcaption>{t('chartTitle', names)}</figcaption>
+      {props.candles.state === 'error' ? (
+        <ErrorBox error={props.candles.error} retry={props.reload} />
+      ) : (
+        <AsyncView value={props.candles}>
+          {(data) =>
+            data.candles.length === 0 ? (
+              <p class="empty">{t('chartEmpty', names)}</p>
+            ) : (
+              <PriceChart data={data} marks={props.marks} {...(props.lines ? { lines: props.lines } : {})} label={t('chartLabel')} />
+            )
+          }
+        </AsyncView>
+      )}
+    </figure>
+  );
 }

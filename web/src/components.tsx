@@ -119,3 +119,13 @@ export function Signed(props: { value: number | string | null | undefined; child
   const n = props.value === null || props.value === undefined ? 0 : Number(props.value);
   return <span class={n > 0 ? 'gain' : n < 0 ? 'loss' : undefined}>{props.children}</span>;
 }
+
+/** Which time zone the page's times are in (the browser's), for pages that show times. */
+export function TimeZoneNote() {
+  const { t, timeZone } = useI18n();
+  return (
+    <p class="muted small time-zone" data-time-zone={timeZone}>
+      {t('timesIn', { zone: timeZone })}
+    </p>
+  );
+}

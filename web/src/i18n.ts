@@ -7,6 +7,21 @@ import { LANGUAGES, MESSAGES, type Language, type MessageKey } from './messages.
 // are USDT (not an ISO currency: the number and the unit), plan prices BRL (R$).
 
 export const DEFAULT_TIME_ZONE = 'America/Sao_Paulo';
+
+/**
+ * The viewer's time zone: the one the browser runs in (Intl's, from the device's setting), so a
+ * trader in Lisbon reads Lisbon times; São Paulo when the browser names none it can format in.
+ */
+export function viewerTimeZone(): string {
+  try {
+    const zone = new Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone) {
+      new Intl.DateTimeFormat('en', { timeZone: zone });
+      return zone;
+    }
+  } catch {}
+  return DEFAULT_TIME_ZONE;
+}
 const STORAGE_KEY = 'botcriptofy.language';
 
 export interface Locale {

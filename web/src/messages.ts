@@ -261,7 +261,8 @@ const en = {
   consentTitle: 'Terms of use',
   consentIntro: 'Before you use BotCriptoFy, please read and agree to the terms of use as published now.',
   consentDocument: '{title}, version {version}',
-  consentNoText: 'The text is kept by the company’s Documents department; ask support for a copy.',
+  consentPublished: '{version}, published on {date}:',
+  consentPrivacyPolicy: 'Read the privacy policy ({title}, version {version})',
   consentAgree: 'I agree to the terms of use',
   consentMarketing: 'I also want marketing messages (news and offers; optional, you can withdraw any time)',
   consentRefuse: 'I do not agree',
@@ -286,6 +287,7 @@ const en = {
   exit_rejected: 'rejected by the exchange',
   exit_refused: 'refused by the risk gate',
   exit_already: 'already closed',
+  timesIn: 'Times in {zone} (this browser’s time zone).',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -552,7 +554,8 @@ const ptBR: Messages = {
   consentTitle: 'Termos de uso',
   consentIntro: 'Antes de usar o BotCriptoFy, leia e aceite os termos de uso como publicados agora.',
   consentDocument: '{title}, versão {version}',
-  consentNoText: 'O texto fica com o departamento de Documentos da empresa; peça uma cópia ao suporte.',
+  consentPublished: '{version}, publicada em {date}:',
+  consentPrivacyPolicy: 'Ler a política de privacidade ({title}, versão {version})',
   consentAgree: 'Eu aceito os termos de uso',
   consentMarketing: 'Também quero receber mensagens de marketing (novidades e ofertas; opcional, pode desistir quando quiser)',
   consentRefuse: 'Não aceito',
@@ -577,6 +580,7 @@ const ptBR: Messages = {
   exit_rejected: 'recusada pela corretora',
   exit_refused: 'recusada pela checagem de risco',
   exit_already: 'já fechada',
+  timesIn: 'Horários no fuso {zone} (o deste navegador).',
 };
 
 export type Language = 'pt-BR' | 'en';

@@ -2,13 +2,15 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, type Backtest, type Candles, type Me, type ParameterSchema, type Strategy } from '../api.ts';
 import { candlesOfCsv } from '../csv.ts';
 import type { TradeMark } from '../chart.ts';
-import { EquityChart, PriceChart } from '../charts.tsx';
-import { AsyncView, ErrorBox, Loading, Signed, useAsync } from '../components.tsx';
+import { CandleFigure, EquityChart } from '../charts.tsx';
+import { AsyncView, ErrorBox, Loading, Signed, TimeZoneNote, useAsync } from '../components.tsx';
 import { formatDateTime, formatNumber, formatPct, formatPrice, formatQuote, useI18n } from '../i18n.ts';
+import { DataTable, SelectField, type Column } from '../table.tsx';
 
 const TIMEFRAMES = ['1m', '5m', '15m', '1h', '4h', '1d'] as const;
 const TIMEFRAME_MS: Record<string, number> = { '1m': 60e3, '5m': 300e3, '15m': 900e3, '1h': 3600e3, '4h': 14400e3, '1d': 86400e3 };
 const POLL_MS = 500;
+type BacktestTrade = Backtest['trades'][number];
 /** The API's most candles per request. */
 const MAX_CHART_CANDLES = 5_000;
 
@@ -108,16 +110,13 @@ function BacktestForm(props: { strategies: Strategy[] }) {
   return (
     <>
       <form class="backtest-form" onSubmit={submit}>
-        <label>
-          {t('strategy')}
-          <select name="strategy" value={strategyName} onChange={(e) => setStrategyName(e.currentTarget.value)}>
-            {props.strategies.map((s) => (
-              <option key={s.name} value={s.name}>
-                {s.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SelectField
+          label={t('strategy')}
+          name="strategy"
+          value={strategyName}
+          onChange={setStrategyName}
+          options={props.strategies.map((s) => ({ value: s.name, label: s.name }))}
+        />
         {strategy && <p class="muted small">{strategy.description}</p>}
         <fieldset>
           <legend>{t('parameters')}</legend>
@@ -155,14 +154,13 @@ function BacktestForm(props: { strategies: Strategy[] }) {
               onInput={(e) => setSymbol(e.currentTarget.value)}
             />
           </label>
-          <label>
-            {t('timeframe')}
-            <select name="timeframe" value={timeframe} onChange={(e) => setTimeframe(e.currentTarget.value)}>
-              {TIMEFRAMES.map((tf) => (
-                <option key={tf}>{tf}</option>
-              ))}
-            </select>
-          </label>
+          <SelectField
+            label={t('timeframe')}
+            name="timeframe"
+            value={timeframe}
+            onChange={setTimeframe}
+            options={TIMEFRAMES.map((tf) => ({ value: tf, label: tf }))}
+          />
           <label>
             {t('rangeFrom')}
             <input type="date" name="from" value={from} onInput={(e) => setFrom(e.currentTarget.value)} />
@@ -261,6 +259,23 @@ function BacktestResult(props: { id: string; candles: number; uploaded?: Candles
       </p>
     );
   const m = result.metrics;
+  const tradeColumns: Column<BacktestTrade>[] = [
+    { label: t('colOpened'), cell: (tr) => formatDateTime(i18n, tr.entryTime) },
+    { label: t('colClosed'), cell: (tr) => formatDateTime(i18n, tr.exitTime) },
+    { label: t('colEntry'), numeric: true, cell: (tr) => formatPrice(i18n, tr.entryPrice) },
+    { label: t('colExit'), numeric: true, cell: (tr) => formatPrice(i18n, tr.exitPrice) },
+    {
+      label: t('colProfit'),
+      numeric: true,
+      cell: (tr) => <Signed value={tr.profit}>{formatQuote(i18n, tr.profit, { signed: true })}</Signed>,
+    },
+    {
+      label: t('colProfitPct'),
+      numeric: true,
+      cell: (tr) => <Signed value={tr.profitPct}>{formatPct(i18n, tr.profitPct, { signed: true })}</Signed>,
+    },
+    { label: t('colReason'), cell: (tr) => tr.exitReason },
+  ];
   const metric = (label: string, value: string, signed?: number) => (
     <div class="metric">
       <dt>{label}</dt>
@@ -270,6 +285,7 @@ function BacktestResult(props: { id: string; candles: number; uploaded?: Candles
   return (
     <section class="backtest-result" aria-labelledby="metrics-title">
       <h2 id="metrics-title">{t('metricsTitle')}</h2>
+      <TimeZoneNote />
       <p class="muted">
         {result.backtest.strategy} · {result.backtest.symbol} · {result.backtest.timeframe} ·{' '}
         {t('between', { min: formatDateTime(i18n, result.backtest.rangeStart), max: formatDateTime(i18n, result.backtest.rangeEnd) })}
@@ -290,50 +306,7 @@ function BacktestResult(props: { id: string; candles: number; uploaded?: Candles
       <EquityChart curve={result.equityCurve} label={t('equityLabel')} />
       <BacktestChart result={result} uploaded={props.uploaded} />
       <h3>{t('tradesTitle')}</h3>
-      <div class="table-wrap">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t('colOpened')}</th>
-              <th scope="col">{t('colClosed')}</th>
-              <th scope="col" class="num">
-                {t('colEntry')}
-              </th>
-              <th scope="col" class="num">
-                {t('colExit')}
-              </th>
-              <th scope="col" class="num">
-                {t('colProfit')}
-              </th>
-              <th scope="col" class="num">
-                {t('colProfitPct')}
-              </th>
-              <th scope="col">{t('colReason')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {result.trades.map((tr) => (
-              <tr key={tr.entryTime} class="trade-row">
-                <td data-label={t('colOpened')}>{formatDateTime(i18n, tr.entryTime)}</td>
-                <td data-label={t('colClosed')}>{formatDateTime(i18n, tr.exitTime)}</td>
-                <td data-label={t('colEntry')} class="num">
-                  {formatPrice(i18n, tr.entryPrice)}
-                </td>
-                <td data-label={t('colExit')} class="num">
-                  {formatPrice(i18n, tr.exitPrice)}
-                </td>
-                <td data-label={t('colProfit')} class="num">
-                  <Signed value={tr.profit}>{formatQuote(i18n, tr.profit, { signed: true })}</Signed>
-                </td>
-                <td data-label={t('colProfitPct')} class="num">
-                  <Signed value={tr.profitPct}>{formatPct(i18n, tr.profitPct, { signed: true })}</Signed>
-                </td>
-                <td data-label={t('colReason')}>{tr.exitReason}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable columns={tradeColumns} rows={result.trades} rowKey={(tr) => tr.entryTime} rowClass="trade-row" />
     </section>
   );
 }
@@ -362,22 +335,5 @@ function BacktestChart(props: { result: Backtest; uploaded?: Candles | undefined
       ]),
     [trades, i18n.language],
   );
-  return (
-    <figure class="chart-figure">
-      <figcaption>{t('chartTitle', { symbol: backtest.symbol, timeframe: backtest.timeframe })}</figcaption>
-      {candles.state === 'error' ? (
-        <ErrorBox error={candles.error} retry={reload} />
-      ) : (
-        <AsyncView value={candles}>
-          {(data) =>
-            data.candles.length === 0 ? (
-              <p class="empty">{t('chartEmpty', { symbol: backtest.symbol, timeframe: backtest.timeframe })}</p>
-            ) : (
-              <PriceChart data={data} marks={marks} label={t('chartLabel')} />
-            )
-          }
-        </AsyncView>
-      )}
-    </figure>
-  );
+  return <CandleFigure candles={candles} reload={reload} symbol={backtest.symbol} timeframe={backtest.timeframe} marks={marks} />;
 }

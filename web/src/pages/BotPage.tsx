@@ -1,12 +1,13 @@
 import { useMemo, useState } from 'preact/hooks';
-import { api, type BotDetails, type Trade } from '../api.ts';
+import { api, type BotDetails, type Position, type Trade } from '../api.ts';
 import type { PriceLine, TradeMark } from '../chart.ts';
 import { COLORS } from '../chart.ts';
-import { PriceChart } from '../charts.tsx';
-import { AsyncView, ErrorBox, Signed, StatusBadge, useAsync } from '../components.tsx';
+import { CandleFigure } from '../charts.tsx';
+import { AsyncView, Signed, StatusBadge, TimeZoneNote, useAsync } from '../components.tsx';
 import { formatDateTime, formatPrice, formatQuote, useI18n } from '../i18n.ts';
 import { useLiveEvents } from '../live.ts';
 import { Link } from '../router.tsx';
+import { DataTable, type Column } from '../table.tsx';
 import { BotActions } from './BotActions.tsx';
 import { TradesTable } from './TradesTable.tsx';
 
@@ -29,6 +30,14 @@ function chartRange(details: BotDetails, trades: readonly Trade[]): { from?: str
 export function BotPage(props: { id: string }) {
   const i18n = useI18n();
   const { t } = i18n;
+  const positionColumns: Column<Position>[] = [
+    { label: t('colPair'), cell: (p) => p.symbol },
+    { label: t('colAmount'), numeric: true, cell: (p) => p.amountBase },
+    { label: t('colEntry'), numeric: true, cell: (p) => formatPrice(i18n, p.entryPriceQuote) },
+    { label: t('colStopLoss'), numeric: true, cell: (p) => formatPrice(i18n, p.stopLossQuote) },
+    { label: t('colTakeProfit'), numeric: true, cell: (p) => formatPrice(i18n, p.takeProfitQuote) },
+    { label: t('colOpened'), cell: (p) => formatDateTime(i18n, p.openedAt) },
+  ];
   const [notice, setNotice] = useState<{ text: string; error: boolean } | null>(null);
   const [older, setOlder] = useState<Trade[]>([]);
   const [page, reload] = useAsync(async () => {
@@ -36,7 +45,10 @@ export function BotPage(props: { id: string }) {
     return { details, trades };
   }, [props.id]);
   const [symbol, setSymbol] = useState<string | null>(null);
-  /** Bumped by a live event of this bot: its details, trades and chart load again. */
+  /**
+   * Bumped by a live event of this bot: its details, trades and candles load again, on screen
+   * meanwhile; the chart's markers change in place when the trades arrive.
+   */
   const [round, setRound] = useState(0);
   useLiveEvents(
     (event) => {
@@ -99,52 +111,17 @@ export function BotPage(props: { id: string }) {
                   </select>
                 </label>
               )}
+              <TimeZoneNote />
               <BotChart details={details} trades={allTrades} symbol={shown} round={round} />
               {details.positions.length > 0 && (
                 <>
                   <h2>{t('positionsTitle')}</h2>
-                  <div class="table-wrap">
-                    <table>
-                      <thead>
-                        <tr>
-                          <th scope="col">{t('colPair')}</th>
-                          <th scope="col" class="num">
-                            {t('colAmount')}
-                          </th>
-                          <th scope="col" class="num">
-                            {t('colEntry')}
-                          </th>
-                          <th scope="col" class="num">
-                            {t('colStopLoss')}
-                          </th>
-                          <th scope="col" class="num">
-                            {t('colTakeProfit')}
-                          </th>
-                          <th scope="col">{t('colOpened')}</th>
-                        </tr>
-                      </thead>
-                      <tbody>
-                        {details.positions.map((p) => (
-                          <tr key={p.symbol}>
-                            <td data-label={t('colPair')}>{p.symbol}</td>
-                            <td data-label={t('colAmount')} class="num">
-                              {p.amountBase}
-                            </td>
-                            <td data-label={t('colEntry')} class="num">
-                              {formatPrice(i18n, p.entryPriceQuote)}
-                            </td>
-                            <td data-label={t('colStopLoss')} class="num">
-                              {formatPrice(i18n, p.stopLossQuote)}
-                            </td>
-                            <td data-label={t('colTakeProfit')} class="num">
-                              {formatPrice(i18n, p.takeProfitQuote)}
-                            </td>
-                            <td data-label={t('colOpened')}>{formatDateTime(i18n, p.openedAt)}</td>
-                          </tr>
-                        ))}
-                      </tbody>
-                    </table>
-                  </div>
+                  <DataTable
+                    columns={positionColumns}
+                    rows={details.positions}
+                    rowKey={(p) => p.symbol}
+                    rowAttributes={(p) => ({ 'data-symbol': p.symbol })}
+                  />
                 </>
               )}
               <h2>
@@ -206,22 +183,5 @@ function BotChart(props: { details: BotDetails; trades: readonly Trade[]; symbol
         ]),
     [props.details, props.symbol, i18n.language],
   );
-  return (
-    <figure class="chart-figure">
-      <figcaption>{t('chartTitle', { symbol: props.symbol, timeframe: bot.timeframe })}</figcaption>
-      {candles.state === 'error' ? (
-        <ErrorBox error={candles.error} retry={reload} />
-      ) : (
-        <AsyncView value={candles}>
-          {(data) =>
-            data.candles.length === 0 ? (
-              <p class="empty">{t('chartEmpty', { symbol: props.symbol, timeframe: bot.timeframe })}</p>
-            ) : (
-              <PriceChart data={data} marks={marks} lines={lines} label={t('chartLabel')} />
-            )
-          }
-        </AsyncView>
-      )}
-    </figure>
-  );
+  return <CandleFigure candles={candles} reload={reload} symbol={props.symbol} timeframe={bot.timeframe} marks={marks} lines={lines} />;
 }

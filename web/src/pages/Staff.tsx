@@ -1,8 +1,9 @@
 import { useState } from 'preact/hooks';
 import { api, type AgentTurn, type Approval, type AuditVerification } from '../api.ts';
-import { AsyncView, ConfirmDialog, ErrorBox, errorText, Signed, useAsync } from '../components.tsx';
+import { AsyncView, ConfirmDialog, ErrorBox, errorText, Signed, TimeZoneNote, useAsync } from '../components.tsx';
 import { formatBrl, formatDateTime, formatNumber, formatPct, formatQuote, useI18n } from '../i18n.ts';
 import { useLiveEvents } from '../live.ts';
+import { DataTable } from '../table.tsx';
 
 // The staff pages (issue 17): exactly what the API lets each person do — a department that may
 // not read something gets the API's refusal in words, not a blank page.
@@ -20,6 +21,7 @@ export function ApprovalsPage() {
   return (
     <section>
       <h1>{t('approvalsTitle')}</h1>
+      <TimeZoneNote />
       {notice && (
         <p class={notice.error ? 'error' : 'notice'} role={notice.error ? 'alert' : 'status'}>
           {notice.text}
@@ -30,41 +32,32 @@ export function ApprovalsPage() {
           approvals.length === 0 ? (
             <p class="empty">{t('approvalsEmpty')}</p>
           ) : (
-            <div class="table-wrap">
-              <table class="approvals">
-                <thead>
-                  <tr>
-                    <th scope="col">{t('colAction')}</th>
-                    <th scope="col">{t('colSummary')}</th>
-                    <th scope="col">{t('colApprover')}</th>
-                    <th scope="col">{t('colRequested')}</th>
-                    <th scope="col">{t('colExpires')}</th>
-                    <th scope="col">{t('colActions')}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {approvals.map((a) => (
-                    <tr key={a.id} data-approval-id={a.id}>
-                      <td data-label={t('colAction')}>{a.tool}</td>
-                      <td data-label={t('colSummary')}>{a.summary}</td>
-                      <td data-label={t('colApprover')}>{a.approverDepartment}</td>
-                      <td data-label={t('colRequested')}>{formatDateTime(i18n, a.requestedAt)}</td>
-                      <td data-label={t('colExpires')}>{formatDateTime(i18n, a.expiresAt)}</td>
-                      <td data-label={t('colActions')}>
-                        <div class="bot-actions">
-                          <button type="button" class="primary" onClick={() => setDeciding({ approval: a, decision: 'approve' })}>
-                            {t('approve')}
-                          </button>
-                          <button type="button" class="danger" onClick={() => setDeciding({ approval: a, decision: 'reject' })}>
-                            {t('reject')}
-                          </button>
-                        </div>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable
+              class="approvals"
+              rows={approvals}
+              rowKey={(a) => a.id}
+              rowAttributes={(a) => ({ 'data-approval-id': a.id })}
+              columns={[
+                { label: t('colAction'), cell: (a) => a.tool },
+                { label: t('colSummary'), cell: (a) => a.summary },
+                { label: t('colApprover'), cell: (a) => a.approverDepartment },
+                { label: t('colRequested'), cell: (a) => formatDateTime(i18n, a.requestedAt) },
+                { label: t('colExpires'), cell: (a) => formatDateTime(i18n, a.expiresAt) },
+                {
+                  label: t('colActions'),
+                  cell: (a) => (
+                    <div class="bot-actions">
+                      <button type="button" class="primary" onClick={() => setDeciding({ approval: a, decision: 'approve' })}>
+                        {t('approve')}
+                      </button>
+                      <button type="button" class="danger" onClick={() => setDeciding({ approval: a, decision: 'reject' })}>
+                        {t('reject')}
+                      </button>
+                    </div>
+                  ),
+                },
+              ]}
+            />
           )
         }
       </AsyncView>
@@ -113,6 +106,7 @@ export function ReportPage() {
   return (
     <section>
       <h1>{t('reportTitle')}</h1>
+      <TimeZoneNote />
       <div class="filters">
         <label>
           {t('reportPeriod')}
@@ -380,6 +374,7 @@ export function AuditPage() {
   return (
     <section>
       <h1>{t('auditTitle')}</h1>
+      <TimeZoneNote />
       <form
         class="filters"
         onSubmit={(e) => {
@@ -441,34 +436,21 @@ export function AuditPage() {
           rows.length === 0 ? (
             <p class="empty">{t('tradesEmpty')}</p>
           ) : (
-            <div class="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">{t('colAt')}</th>
-                    <th scope="col">{t('colActor')}</th>
-                    <th scope="col">{t('colAgent')}</th>
-                    <th scope="col">{t('colAction')}</th>
-                    <th scope="col">{t('filterTool')}</th>
-                    <th scope="col">{t('colOutcome')}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {rows.map((r) => (
-                    <tr key={r.id}>
-                      <td data-label={t('colAt')}>{formatDateTime(i18n, r.at)}</td>
-                      <td data-label={t('colActor')}>{r.actor ?? '—'}</td>
-                      <td data-label={t('colAgent')}>{r.agent ?? '—'}</td>
-                      <td data-label={t('colAction')}>{r.action}</td>
-                      <td data-label={t('filterTool')}>{r.tool ?? '—'}</td>
-                      <td data-label={t('colOutcome')}>
-                        <Signed value={r.outcome === 'ok' ? 1 : r.outcome === 'pending_approval' ? 0 : -1}>{r.outcome}</Signed>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable
+              rows={rows}
+              rowKey={(r) => String(r.id)}
+              columns={[
+                { label: t('colAt'), cell: (r) => formatDateTime(i18n, r.at) },
+                { label: t('colActor'), cell: (r) => r.actor ?? '—' },
+                { label: t('colAgent'), cell: (r) => r.agent ?? '—' },
+                { label: t('colAction'), cell: (r) => r.action },
+                { label: t('filterTool'), cell: (r) => r.tool ?? '—' },
+                {
+                  label: t('colOutcome'),
+                  cell: (r) => <Signed value={r.outcome === 'ok' ? 1 : r.outcome === 'pending_approval' ? 0 : -1}>{r.outcome}</Signed>,
+                },
+              ]}
+            />
           )
         }
       </AsyncView>
@@ -500,6 +482,7 @@ export function SecurityEventsPage() {
   return (
     <section>
       <h1>{t('securityEventsTitle')}</h1>
+      <TimeZoneNote />
       <form
         class="filters"
         onSubmit={(e) => {
@@ -545,55 +528,34 @@ export function SecurityEventsPage() {
                 {t('securityEventsTotal', { total: formatNumber(i18n, answer.total, 0), hours: answer.hours })}
               </p>
               <h2>{t('securityEventsByType')}</h2>
-              <div class="table-wrap">
-                <table class="security-by-type">
-                  <thead>
-                    <tr>
-                      <th scope="col">{t('colType')}</th>
-                      <th scope="col">{t('colCount')}</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {Object.entries(answer.byType)
-                      .sort(([, a], [, b]) => b - a)
-                      .map(([name, count]) => (
-                        <tr key={name} data-type={name}>
-                          <td data-label={t('colType')}>{name}</td>
-                          <td data-label={t('colCount')} class="num">
-                            {formatNumber(i18n, count, 0)}
-                          </td>
-                        </tr>
-                      ))}
-                  </tbody>
-                </table>
-              </div>
+              <DataTable
+                class="security-by-type"
+                rows={Object.entries(answer.byType).sort(([, a], [, b]) => b - a)}
+                rowKey={([name]) => name}
+                rowAttributes={([name]) => ({ 'data-type': name })}
+                columns={[
+                  { label: t('colType'), cell: ([name]) => name },
+                  { label: t('colCount'), numeric: true, cell: ([, count]) => formatNumber(i18n, count, 0) },
+                ]}
+              />
               <h2>{t('securityEventsLatest')}</h2>
-              <div class="table-wrap">
-                <table class="security-latest">
-                  <thead>
-                    <tr>
-                      <th scope="col">{t('colAt')}</th>
-                      <th scope="col">{t('colType')}</th>
-                      <th scope="col">{t('colSeverity')}</th>
-                      <th scope="col">{t('colIp')}</th>
-                      <th scope="col">{t('colCountry')}</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {answer.latest.map((event, index) => (
-                      <tr key={`${event.at}-${index}`}>
-                        <td data-label={t('colAt')}>{formatDateTime(i18n, event.at)}</td>
-                        <td data-label={t('colType')}>{event.type}</td>
-                        <td data-label={t('colSeverity')}>
-                          <Signed value={event.severity === 'high' || event.severity === 'critical' ? -1 : 0}>{event.severity}</Signed>
-                        </td>
-                        <td data-label={t('colIp')}>{event.ip ?? '—'}</td>
-                        <td data-label={t('colCountry')}>{event.country ?? '—'}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <DataTable
+                class="security-latest"
+                rows={answer.latest.map((event, index) => ({ ...event, key: `${event.at}-${index}` }))}
+                rowKey={(event) => event.key}
+                columns={[
+                  { label: t('colAt'), cell: (event) => formatDateTime(i18n, event.at) },
+                  { label: t('colType'), cell: (event) => event.type },
+                  {
+                    label: t('colSeverity'),
+                    cell: (event) => (
+                      <Signed value={event.severity === 'high' || event.severity === 'critical' ? -1 : 0}>{event.severity}</Signed>
+                    ),
+                  },
+                  { label: t('colIp'), cell: (event) => event.ip ?? '—' },
+                  { label: t('colCountry'), cell: (event) => event.country ?? '—' },
+                ]}
+              />
             </>
           )
         }

@@ -3,6 +3,7 @@ import type { Trade } from '../api.ts';
 import { Signed } from '../components.tsx';
 import { download, toCsv } from '../csv.ts';
 import { formatDateTime, formatPct, formatPrice, formatQuote, useI18n } from '../i18n.ts';
+import { DataTable, SelectField, type Column } from '../table.tsx';
 
 /** The calendar day of an instant in a time zone (YYYY-MM-DD), to compare with a date input. */
 function dayIn(timeZone: string, iso: string): string {
@@ -13,7 +14,7 @@ export function TradesTable(props: { trades: readonly Trade[]; filename: string;
   const i18n = useI18n();
   const { t } = i18n;
   const [status, setStatus] = useState<'all' | 'open' | 'closed'>('all');
-  const [symbol, setSymbol] = useState('all');
+  const [symbol, setSymbol] = useState<string>('all');
   const [result, setResult] = useState<'all' | 'wins' | 'losses'>('all');
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
@@ -63,36 +64,51 @@ export function TradesTable(props: { trades: readonly Trade[]; filename: string;
         ]),
       ),
     );
+  const columns: Column<Trade>[] = [
+    { label: t('colOpened'), cell: (tr) => formatDateTime(i18n, tr.openedAt) },
+    { label: t('colPair'), cell: (tr) => tr.symbol },
+    { label: t('colStatus'), cell: (tr) => (tr.status === 'open' ? t('filterOpen') : t('filterClosed')) },
+    { label: t('colAmount'), numeric: true, cell: (tr) => tr.amountBase },
+    { label: t('colEntry'), numeric: true, cell: (tr) => formatPrice(i18n, tr.openPriceQuote) },
+    { label: t('colExit'), numeric: true, cell: (tr) => formatPrice(i18n, tr.closePriceQuote) },
+    {
+      label: t('colProfit'),
+      numeric: true,
+      cell: (tr) => <Signed value={tr.profitQuote}>{formatQuote(i18n, tr.profitQuote, { signed: true })}</Signed>,
+    },
+    {
+      label: t('colProfitPct'),
+      numeric: true,
+      cell: (tr) => <Signed value={tr.profitPct}>{formatPct(i18n, tr.profitPct, { signed: true })}</Signed>,
+    },
+    { label: t('colReason'), cell: (tr) => tr.exitReason ?? '—' },
+    { label: t('colClosed'), cell: (tr) => formatDateTime(i18n, tr.closedAt) },
+  ];
+  const all = { value: 'all' as const, label: t('filterAll') };
   return (
     <div class="trades">
       <form class="filters" onSubmit={(e) => e.preventDefault()} aria-label={t('tradesTitle')}>
-        <label>
-          {t('filterStatus')}
-          <select value={status} onChange={(e) => setStatus(e.currentTarget.value as typeof status)} name="status">
-            <option value="all">{t('filterAll')}</option>
-            <option value="open">{t('filterOpen')}</option>
-            <option value="closed">{t('filterClosed')}</option>
-          </select>
-        </label>
-        <label>
-          {t('filterSymbol')}
-          <select value={symbol} onChange={(e) => setSymbol(e.currentTarget.value)} name="symbol">
-            <option value="all">{t('filterAll')}</option>
-            {symbols.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          {t('filterResult')}
-          <select value={result} onChange={(e) => setResult(e.currentTarget.value as typeof result)} name="result">
-            <option value="all">{t('filterAll')}</option>
-            <option value="wins">{t('filterWins')}</option>
-            <option value="losses">{t('filterLosses')}</option>
-          </select>
-        </label>
+        <SelectField
+          label={t('filterStatus')}
+          name="status"
+          value={status}
+          onChange={setStatus}
+          options={[all, { value: 'open', label: t('filterOpen') }, { value: 'closed', label: t('filterClosed') }]}
+        />
+        <SelectField
+          label={t('filterSymbol')}
+          name="symbol"
+          value={symbol}
+          onChange={setSymbol}
+          options={[all, ...symbols.map((s) => ({ value: s, label: s }))]}
+        />
+        <SelectField
+          label={t('filterResult')}
+          name="result"
+          value={result}
+          onChange={setResult}
+          options={[all, { value: 'wins', label: t('filterWins') }, { value: 'losses', label: t('filterLosses') }]}
+        />
         <label>
           {t('filterFrom')}
           <input type="date" value={from} onInput={(e) => setFrom(e.currentTarget.value)} name="from" />
@@ -108,60 +124,13 @@ export function TradesTable(props: { trades: readonly Trade[]; filename: string;
       {rows.length === 0 ? (
         <p class="empty">{t('tradesEmpty')}</p>
       ) : (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('colOpened')}</th>
-                <th scope="col">{t('colPair')}</th>
-                <th scope="col">{t('colStatus')}</th>
-                <th scope="col" class="num">
-                  {t('colAmount')}
-                </th>
-                <th scope="col" class="num">
-                  {t('colEntry')}
-                </th>
-                <th scope="col" class="num">
-                  {t('colExit')}
-                </th>
-                <th scope="col" class="num">
-                  {t('colProfit')}
-                </th>
-                <th scope="col" class="num">
-                  {t('colProfitPct')}
-                </th>
-                <th scope="col">{t('colReason')}</th>
-                <th scope="col">{t('colClosed')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((tr) => (
-                <tr key={tr.id} class="trade-row">
-                  <td data-label={t('colOpened')}>{formatDateTime(i18n, tr.openedAt)}</td>
-                  <td data-label={t('colPair')}>{tr.symbol}</td>
-                  <td data-label={t('colStatus')}>{tr.status === 'open' ? t('filterOpen') : t('filterClosed')}</td>
-                  <td data-label={t('colAmount')} class="num">
-                    {tr.amountBase}
-                  </td>
-                  <td data-label={t('colEntry')} class="num">
-                    {formatPrice(i18n, tr.openPriceQuote)}
-                  </td>
-                  <td data-label={t('colExit')} class="num">
-                    {formatPrice(i18n, tr.closePriceQuote)}
-                  </td>
-                  <td data-label={t('colProfit')} class="num">
-                    <Signed value={tr.profitQuote}>{formatQuote(i18n, tr.profitQuote, { signed: true })}</Signed>
-                  </td>
-                  <td data-label={t('colProfitPct')} class="num">
-                    <Signed value={tr.profitPct}>{formatPct(i18n, tr.profitPct, { signed: true })}</Signed>
-                  </td>
-                  <td data-label={t('colReason')}>{tr.exitReason ?? '—'}</td>
-                  <td data-label={t('colClosed')}>{formatDateTime(i18n, tr.closedAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          columns={columns}
+          rows={rows}
+          rowKey={(tr) => tr.id}
+          rowClass="trade-row"
+          rowAttributes={(tr) => ({ 'data-trade-id': tr.id })}
+        />
       )}
       {props.more && (
         <button type="button" class="secondary" onClick={props.more}>
