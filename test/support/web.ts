@@ -38,7 +38,10 @@ export async function launchBrowser(): Promise<Browser> {
 export interface DemoServer {
   readonly url: string;
   readonly dataDir: string;
-  /** The demo sign-ins `start` printed: the CEO and a few traders (all of them have bots). */
+  /**
+   * The demo sign-ins `seed --demo` (or `start`) printed: the CEO (`ceo`), a few traders
+   * (`trader`, all of them with bots) and each department's head (`who` is the department).
+   */
   readonly signIns: { who: string; email: string; password: string }[];
   /** `botcriptofy ARGS` against the same data folder (the running server shares its database). */
   cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }>;
@@ -58,15 +61,20 @@ type DemoSignIns = DemoServer['signIns'];
  * CLI before `start` runs its bots (e.g. a bot stopped so its seeded position stays open).
  */
 export async function startDemoServer(
-  options: { prepare?: (demo: { cli: DemoCli; signIns: DemoSignIns }) => Promise<void> } = {},
+  options: {
+    prepare?: (demo: { cli: DemoCli; signIns: DemoSignIns }) => Promise<void>;
+    /** More environment for the seed, the CLI and `start` (e.g. a fake Stripe's STRIPE_API_URL). */
+    env?: Record<string, string>;
+  } = {},
 ): Promise<DemoServer> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bcf-web-'));
   const dataDir = path.join(tmp, 'data');
   const port = await freePort();
-  const env = { DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', PAPER_MARKET: 'replay' };
-  const cli = (...args: string[]) => runCli(args, env);
+  const env = { ...options.env, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', PAPER_MARKET: 'replay' };
+  // Generous: the demo seed takes 30 s on an idle machine and several times that on a busy one.
+  const cli = (...args: string[]) => runCli(args, env, 300_000);
   const signInsOf = (output: string) =>
-    [...output.matchAll(/^\s+(ceo|trader)\s+(\S+@\S+)\s+(\S+)\s*$/gm)].map((m) => ({ who: m[1]!, email: m[2]!, password: m[3]! }));
+    [...output.matchAll(/^\s+([a-z]+)\s+(\S+@\S+)\s+(\S+)\s*$/gm)].map((m) => ({ who: m[1]!, email: m[2]!, password: m[3]! }));
   let seeded: DemoSignIns | undefined;
   if (options.prepare) {
     const seed = await cli('seed', '--demo');

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { URI } from 'otpauth';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import Stripe from 'stripe';
+import { startFakeStripe } from '../support/fake-stripe.ts';
 import { accessibilityProblems, buildDashboard, launchBrowser, screenshot, startDemoServer, type DemoServer } from '../support/web.ts';
 
 /** Waits for what the page shows, as a person would (generous: the machine is shared, the server ticks bots). */
@@ -16,6 +18,8 @@ const poll = <T>(read: () => T | Promise<T>, options: { timeout?: number } = {})
 // trader's bot and for BTC/USDT 1h over the last 40 days (the backtest's default 30 days).
 // Sign-in is limited to 5 attempts a minute per address: the trader signs in through the page
 // once, and the other tests reuse that session's cookie.
+
+const STRIPE_WEBHOOK_SECRET = 'whsec_dashboard_test';
 
 interface ApiBot {
   id: string;
@@ -42,6 +46,10 @@ describe('web dashboard', { timeout: 120_000 }, () => {
   let current: Page | undefined;
   /** The trader's API session (a cookie), for acting beside the browser. */
   let traderCookie = '';
+  /** Stripe's API as billing sees it (refunds land here): the server runs with Stripe keys pointing at it. */
+  let stripe: Awaited<ReturnType<typeof startFakeStripe>>;
+  /** The first trader's payment Stripe reported paid (by webhook), which the finance head refunds. */
+  let refund: { paymentId: string; charge: string; amountCents: number } | undefined;
   /** The demo's trader with an open position on a paper bot (the last sign-in), its session cookie and that bot. */
   let holder: { email: string; cookie: string; bot: ApiBot & { positions: { symbol: string }[] } } | undefined;
 
@@ -71,7 +79,10 @@ describe('web dashboard', { timeout: 120_000 }, () => {
     // stopped (a stop keeps positions) before `start` runs the bots, so it is still open when the
     // force-exit test closes it.
     let held: { email: string; botId: string } | undefined;
+    stripe = await startFakeStripe();
     server = await startDemoServer({
+      // Billing with Stripe (a scripted one on loopback), so refunds can be asked for and made.
+      env: { STRIPE_SECRET_KEY: 'sk_test_dashboard', STRIPE_WEBHOOK_SECRET: STRIPE_WEBHOOK_SECRET, STRIPE_API_URL: stripe.url },
       async prepare({ cli, signIns }) {
         const email = signIns.filter((s) => s.who === 'trader').at(-1)!.email;
         const json = async <T>(...args: string[]): Promise<T> => {
@@ -113,6 +124,52 @@ describe('web dashboard', { timeout: 120_000 }, () => {
     // The backtest's default range ends now, past the seeded cache's last bar: the last 40 days up to now.
     await server.importReplayedCandles('BTC/USDT', '1h', Date.now() - 40 * 86_400_000, Date.now());
 
+    // A payment Stripe reports paid for the first trader, as Stripe's webhooks tell it: their
+    // checkout links the customer, then the invoice is paid with a charge. Its id comes from the
+    // trader's own data export (POST /privacy/export), as a person would find it.
+    const exportOfTrader = async () => {
+      const response = await fetch(`${server.url}/api/v1/privacy/export`, {
+        method: 'POST',
+        headers: { cookie: traderCookie, origin: server.url, 'content-type': 'application/json' },
+        body: '{}',
+      });
+      expect(response.status).toBe(200);
+      return ((await response.json()) as { document: { data: Record<string, Record<string, unknown>[]> } }).document.data;
+    };
+    const tenantId = (await exportOfTrader()).tenants![0]!['id'] as string;
+    const now = Math.floor(Date.now() / 1000);
+    const charge = 'ch_dashboard_1';
+    const paid = { customer: 'cus_dashboard', amountCents: 9_990 };
+    await deliverStripeEvent('checkout.session.completed', {
+      id: 'cs_dashboard',
+      object: 'checkout.session',
+      customer: paid.customer,
+      client_reference_id: tenantId,
+    });
+    await deliverStripeEvent('invoice.paid', {
+      id: 'in_dashboard_1',
+      object: 'invoice',
+      customer: paid.customer,
+      number: 'BCF-DASH-1',
+      status: 'paid',
+      currency: 'brl',
+      amount_due: paid.amountCents,
+      amount_paid: paid.amountCents,
+      attempt_count: 1,
+      next_payment_attempt: null,
+      period_start: now - 86_400,
+      period_end: now + 29 * 86_400,
+      created: now - 60,
+      charge,
+      payment_intent: 'pi_dashboard_1',
+      status_transitions: { paid_at: now - 30 },
+      lines: { data: [] },
+    });
+    const payment = (await exportOfTrader()).payments!.find((p) => p['stripe_charge_id'] === charge);
+    expect(payment, 'the paid invoice mirrored as a payment').toBeDefined();
+    refund = { paymentId: payment!['id'] as string, charge, amountCents: Number(payment!['amount_cents']) };
+    expect(refund.amountCents).toBe(paid.amountCents);
+
     // The trader with the open paper position agrees to the terms through the API (the browser's
     // consent flow is the first trader's).
     const holderSignIn = traders.at(-1)!;
@@ -143,7 +200,7 @@ describe('web dashboard', { timeout: 120_000 }, () => {
     }
     expect(holder, `${holderSignIn.email}'s stopped bot lost its open position`).toBeDefined();
     expect((await asHolder('/consents', { method: 'POST', body: { kind: 'terms', granted: true } })).status).toBe(201);
-  }, 240_000);
+  }, 480_000);
 
   afterEach(async (ctx) => {
     if (ctx.task.result?.state === 'fail' && current && !current.isClosed())
@@ -154,7 +211,27 @@ describe('web dashboard', { timeout: 120_000 }, () => {
   afterAll(async () => {
     await browser?.close();
     await server?.stop();
+    await stripe?.close();
   });
+
+  /** A Stripe event delivered to the server's webhook, signed as Stripe signs it; answered 200. */
+  async function deliverStripeEvent(type: string, object: Record<string, unknown>) {
+    const body = JSON.stringify({
+      id: `evt_${type}_${object['id']}`,
+      object: 'event',
+      type,
+      created: Math.floor(Date.now() / 1000),
+      data: { object },
+      livemode: false,
+    });
+    const signature = new Stripe('sk_test_dashboard').webhooks.generateTestHeaderString({ payload: body, secret: STRIPE_WEBHOOK_SECRET });
+    const response = await fetch(`${server.url}/webhooks/stripe`, {
+      method: 'POST',
+      headers: { 'stripe-signature': signature, 'content-type': 'application/json' },
+      body,
+    });
+    expect(response.status, `${type}: ${await response.clone().text()}`).toBe(200);
+  }
 
   /** A page in a new browser context (its own cookies), in Portuguese unless told, in São Paulo time. */
   async function newPage(
@@ -218,6 +295,18 @@ describe('web dashboard', { timeout: 120_000 }, () => {
     expect(consents.termsRequired).toBe(true);
     const terms = consents.texts.find((t) => t.kind === 'terms')!;
     expect(await page.locator('.consent-document').innerText()).toContain(`${terms.title}, versão ${terms.version}`);
+    // And the text itself, as GET /documents/termos-de-uso answers it now.
+    const document = (await (
+      await fetch(`${server.url}/api/v1/documents/termos-de-uso`, { headers: { cookie: traderCookie } })
+    ).json()) as {
+      version: string;
+      body: string;
+    };
+    expect(document.version).toBe(terms.version);
+    const shown = page.locator('.document-text[data-slug="termos-de-uso"]');
+    await shown.waitFor();
+    expect(await shown.getAttribute('data-version')).toBe(terms.version);
+    expect(await shown.locator('.document-body').innerText()).toBe(document.body.trim());
     expect(await page.getByRole('navigation').count()).toBe(0);
     await screenshot(page, 'consent');
     expect(await accessibilityProblems(page)).toEqual([]);
@@ -466,7 +555,92 @@ describe('web dashboard', { timeout: 120_000 }, () => {
     await context.close();
   });
 
-  it('staff: the executive report with its figures and its mark, an agent offline with the tool it used, approvals refused without a second factor, then the CEO turns TOTP on and approves one', async () => {
+  it("draws a paper bot's trade live, without a reload: the marker on the chart and the row in the table (GET /events), times in the browser's zone", {
+    timeout: 600_000,
+  }, async () => {
+    // A paper bot on the replayed market whose rule buys on the first bar it sees: RSI(14) below
+    // 99 (any bar but the end of an unbroken climb). Its first tick after start acts on the last
+    // closed 5m bar (the warm-up leaves it for the tick), so a trade is recorded within a tick.
+    const asHolder = (path: string, init: { method?: string; body?: unknown } = {}) =>
+      fetch(`${server.url}/api/v1${path}`, {
+        method: init.method ?? 'GET',
+        headers: { cookie: holder!.cookie, origin: server.url, 'content-type': 'application/json' },
+        ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+      });
+    // The holder's plan limits running bots: one of theirs stops if the plan has no room left.
+    const plan = (await (await asHolder('/plan')).json()) as { limits: { botsAllowed: number } };
+    const running = ((await (await asHolder('/bots')).json()) as { bots: ApiBot[] }).bots.filter((b) => b.status === 'running');
+    for (const extra of running.slice(0, Math.max(0, running.length - plan.limits.botsAllowed + 1)))
+      expect((await asHolder(`/bots/${extra.id}/stop`, { method: 'POST', body: {} })).status).toBe(200);
+    const created = await asHolder('/bots', {
+      method: 'POST',
+      body: {
+        name: 'live-rsi',
+        strategy: 'rsi',
+        symbols: ['BTC/USDT'],
+        timeframe: '5m',
+        stakeQuote: 1000,
+        parameters: { rsiBuy: 99, rsiSell: 99.9 },
+      },
+    });
+    expect(created.status).toBe(201);
+    const live = ((await created.json()) as { bot: ApiBot }).bot;
+    // The offline demo's paper bots trade the replayed market directly, not the candle cache its
+    // charts read (filled up to the seed's minute), so the cache gets the replayed bars up to the
+    // last closed one, as a market feed would. The trade then falls in the bar forming after it
+    // (drawn in its own slot), as long as no bar closes before the trade: so this starts early in
+    // a 5m bar, with at least two minutes of it left.
+    const barMs = 300_000;
+    for (let attempt = 0; ; attempt++) {
+      const into = Date.now() % barMs;
+      if (into < 15_000 || into > 120_000) await new Promise((resolve) => setTimeout(resolve, barMs - into + 15_000));
+      const bar = Math.floor(Date.now() / barMs);
+      await server.importReplayedCandles('BTC/USDT', '5m', Date.now() - 1_100 * barMs, Date.now() - barMs);
+      if (Math.floor(Date.now() / barMs) === bar && Date.now() % barMs < 180_000) break;
+      if (attempt === 2) throw new Error('the candle import never finished early enough in a 5m bar (the machine is too busy)');
+    }
+
+    // Tokyo's clock in this browser: the page says so and shows times in it.
+    const context = await browser.newContext({ locale: 'pt-BR', timezoneId: 'Asia/Tokyo', viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    current = page;
+    const [name, value] = holder!.cookie.split('=');
+    await context.addCookies([{ name: name!, value: value!, url: server.url }]);
+    await page.goto(`${server.url}/bots/${live.id}`);
+    const chart = page.locator('.price-chart');
+    await poll(() => chart.getAttribute('data-markers-drawn'), { timeout: 30_000 }).toBe('0');
+    expect(await page.locator('.trades tbody tr').count()).toBe(0);
+    expect(await page.locator('[data-time-zone]').getAttribute('data-time-zone')).toBe('Asia/Tokyo');
+    expect(await page.locator('[data-time-zone]').innerText()).toContain('Asia/Tokyo');
+    await poll(() => page.locator('.badge.live').getAttribute('data-live'), { timeout: 15_000 }).toBe('true');
+    // A mark on this document: a reload would lose it.
+    await page.evaluate('window.stillTheSamePage = true');
+
+    // Started from the page (after confirming); the bot's tick records a trade; the stream brings it.
+    await page.getByRole('button', { name: `Iniciar ${live.name}` }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Iniciar', exact: true }).click();
+    const rows = page.locator('.trades tbody tr.trade-row');
+    await poll(() => rows.count(), { timeout: 60_000 }).toBeGreaterThan(0);
+    await poll(() => chart.getAttribute('data-markers-drawn'), { timeout: 10_000 }).not.toBe('0');
+    expect(await page.evaluate('window.stillTheSamePage')).toBe(true);
+    const { trades } = (await (await asHolder(`/bots/${live.id}/trades`)).json()) as { trades: (ApiTrade & { id: string })[] };
+    expect(trades.length).toBeGreaterThan(0);
+    const first = trades.at(-1)!;
+    expect(first.symbol).toBe('BTC/USDT');
+    const row = page.locator(`tr[data-trade-id="${first.id}"]`);
+    expect(await row.count()).toBe(1);
+    // Its time as Tokyo reads it (pt-BR short date and time).
+    const tokyo = new Intl.DateTimeFormat('pt-BR', { timeZone: 'Asia/Tokyo', dateStyle: 'short', timeStyle: 'short' });
+    expect(await row.locator('td[data-label="Abertura"]').innerText()).toBe(tokyo.format(new Date(first.openedAt)));
+    // A marker for each side of each trade the bot has made so far (its buy, and a sell once closed).
+    const sides = trades.reduce((n, t) => n + (t.closedAt ? 2 : 1), 0);
+    await poll(() => chart.getAttribute('data-markers-drawn')).toBe(String(sides));
+    await screenshot(page, 'live-trade');
+    expect((await asHolder(`/bots/${live.id}/stop`, { method: 'POST', body: {} })).status).toBe(200);
+    await context.close();
+  });
+
+  it('staff: the executive report with its figures and its mark, the support agent offline with the tool it used, the audit chain and security events; a refund asked of the finance agent', async () => {
     const ceo = server.signIns.find((s) => s.who === 'ceo')!;
     const { context, page } = await newPage();
     await signIn(page, ceo);
@@ -493,38 +667,13 @@ describe('web dashboard', { timeout: 120_000 }, () => {
     expect(await turn.locator('.tools').innerText()).toContain('open_tickets');
     await screenshot(page, 'staff-agent');
 
-    await page.getByRole('link', { name: 'Aprovações' }).click();
-    const first = page.locator('tr[data-approval-id]').first();
-    await first.waitFor();
-    await first.getByRole('button', { name: 'Rejeitar' }).click();
-    await page.getByRole('dialog').getByRole('button', { name: 'Rejeitar' }).click();
-    // The CEO has no second factor yet: the API's refusal, in its words.
-    await poll(() => page.locator('p.error[role="alert"]').innerText()).toMatch(/second factor|TOTP/);
-
-    // So the CEO turns on the second factor (the code from an authenticator: computed here from the key shown)…
-    await page.getByRole('link', { name: 'Segurança', exact: true }).click();
-    await page.getByLabel('Senha').fill(ceo.password);
-    await page.getByRole('button', { name: 'Ativar o segundo fator' }).click();
-    const uri = await page.getByRole('link', { name: 'otpauth' }).getAttribute('href');
-    expect(await page.locator('[data-totp-secret]').innerText()).toMatch(/^[A-Z2-7]{16,}$/);
-    await page.getByLabel('Confirme com um código do aplicativo').fill(URI.parse(uri!).generate());
-    await page.getByRole('button', { name: 'Confirmar' }).click();
-    await page.getByText('Segundo fator TOTP ativo').waitFor();
-    // …and decides: the approval is carried out (or fails, said so) and leaves the queue.
-    await page.getByRole('link', { name: 'Aprovações' }).click();
-    const pending = page.locator('tr[data-approval-id]');
-    await pending.first().waitFor();
-    const count = await pending.count();
-    const id = await pending.first().getAttribute('data-approval-id');
-    await pending.first().getByRole('button', { name: 'Aprovar' }).click();
-    await page.getByRole('dialog').getByLabel('Observação (opcional)').fill('checked in the dashboard test');
-    await page.getByRole('dialog').getByRole('button', { name: 'Aprovar' }).click();
-    await poll(() => page.locator('main p[role="status"], main p[role="alert"]').first().innerText(), { timeout: 30_000 }).toMatch(
-      /^Decidido: aprovada(, mas falhou| e executada)/,
-    );
-    await poll(() => pending.count()).toBe(count - 1);
-    expect(await page.locator(`tr[data-approval-id="${id}"]`).count()).toBe(0);
-    await screenshot(page, 'staff-approvals');
+    // The refund the finance head decides in the next test: the CEO asks the finance agent for it
+    // (the payment Stripe reported paid, as set up beside this test), which becomes an approval.
+    await page.getByLabel('Agente').selectOption('finance');
+    await page.getByLabel('Mensagem').fill(`reembolse o pagamento ${refund!.paymentId}, motivo: cobrança em duplicidade`);
+    await page.getByRole('button', { name: 'Enviar' }).click();
+    await poll(() => page.locator('.turn').count(), { timeout: 60_000 }).toBe(2);
+    expect(await page.locator('.turn').first().innerText()).toContain('refund_payment (awaiting_approval)');
 
     await page.getByRole('link', { name: 'Auditoria' }).click();
     await page.getByRole('button', { name: 'Verificar cadeia' }).click();
@@ -550,6 +699,52 @@ describe('web dashboard', { timeout: 120_000 }, () => {
     for (const cell of await page.locator('table.security-latest tbody td[data-label="Tipo"]').allInnerTexts()) expect(cell).toBe(type);
     await screenshot(page, 'staff-security-events');
     expect(await accessibilityProblems(page)).toEqual([]);
+    await context.close();
+  });
+
+  it('the finance head approves the pending refund: refused without a second factor, then TOTP turned on, approved, and the refund made on Stripe', async () => {
+    const head = server.signIns.find((s) => s.who === 'finance')!;
+    const { context, page } = await newPage();
+    await signIn(page, head);
+    await agreeToTerms(page);
+    await page.getByRole('link', { name: 'Aprovações' }).click();
+    // The refund the CEO asked the finance agent for in the test before (its summary names the payment).
+    const row = page.locator('tr[data-approval-id]', { hasText: refund!.paymentId });
+    await row.waitFor();
+    expect(await row.locator('td[data-label="Ação"]').innerText()).toBe('refund_payment');
+    expect(await row.locator('td[data-label="Quem decide"]').innerText()).toBe('finance');
+    const approvalId = (await row.getAttribute('data-approval-id'))!;
+    await row.getByRole('button', { name: 'Aprovar' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Aprovar' }).click();
+    // The finance head has no second factor yet: the API's refusal, in its words; nothing refunded.
+    await poll(() => page.locator('p.error[role="alert"]').innerText()).toMatch(/second factor|TOTP/);
+    expect(stripe.refunds.size).toBe(0);
+
+    // So the head turns on the second factor (the code from an authenticator: computed here from the key shown)…
+    await page.getByRole('link', { name: 'Segurança', exact: true }).click();
+    await page.getByLabel('Senha').fill(head.password);
+    await page.getByRole('button', { name: 'Ativar o segundo fator' }).click();
+    const uri = await page.getByRole('link', { name: 'otpauth' }).getAttribute('href');
+    expect(await page.locator('[data-totp-secret]').innerText()).toMatch(/^[A-Z2-7]{16,}$/);
+    await page.getByLabel('Confirme com um código do aplicativo').fill(URI.parse(uri!).generate());
+    await page.getByRole('button', { name: 'Confirmar' }).click();
+    await page.getByText('Segundo fator TOTP ativo').waitFor();
+    // …and approves: the refund is made once on Stripe and leaves the queue.
+    await page.getByRole('link', { name: 'Aprovações' }).click();
+    await row.waitFor();
+    const count = await page.locator('tr[data-approval-id]').count();
+    await row.getByRole('button', { name: 'Aprovar' }).click();
+    const dialog = page.getByRole('dialog');
+    expect(await dialog.innerText()).toContain(refund!.paymentId);
+    await dialog.getByLabel('Observação (opcional)').fill('cobrança em duplicidade conferida');
+    await dialog.getByRole('button', { name: 'Aprovar' }).click();
+    await poll(() => page.locator('main p[role="status"], main p[role="alert"]').first().innerText(), { timeout: 30_000 }).toMatch(
+      /^Decidido: aprovada e executada/,
+    );
+    await poll(() => page.locator('tr[data-approval-id]').count()).toBe(count - 1);
+    expect(await page.locator(`tr[data-approval-id="${approvalId}"]`).count()).toBe(0);
+    expect([...stripe.refunds.values()].map((r) => [r['charge'], r['amount']])).toEqual([[refund!.charge, refund!.amountCents]]);
+    await screenshot(page, 'staff-approvals');
     await context.close();
   });
 

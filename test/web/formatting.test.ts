@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { formatBrl, formatDateTime, formatDay, formatPct, formatPrice, formatQuote, translate, type Locale } from '../../web/src/i18n.ts';
+import {
+  formatBrl,
+  formatDateTime,
+  formatDay,
+  formatPct,
+  formatPrice,
+  formatQuote,
+  translate,
+  viewerTimeZone,
+  type Locale,
+} from '../../web/src/i18n.ts';
 import { MESSAGES } from '../../web/src/messages.ts';
 import { candlesOfCsv, toCsv } from '../../web/src/csv.ts';
 
@@ -19,6 +29,21 @@ describe('dashboard formatting', () => {
     expect(formatQuote(en, '32.11074421', { signed: true })).toBe('+32.11 USDT');
     expect(formatQuote(en, 0, { signed: true })).toBe('0.00 USDT');
     expect(formatQuote(pt, null)).toBe('—');
+  });
+
+  it("shows times in the viewer's own time zone, the one the runtime's Intl reports", () => {
+    const before = process.env.TZ;
+    try {
+      // Node reads TZ again when it changes, as a browser reports the device's zone.
+      process.env.TZ = 'Asia/Tokyo';
+      expect(viewerTimeZone()).toBe('Asia/Tokyo');
+      process.env.TZ = 'Europe/Lisbon';
+      expect(viewerTimeZone()).toBe('Europe/Lisbon');
+      expect(formatDateTime({ language: 'pt-BR', timeZone: viewerTimeZone() }, '2026-07-01T12:00:00Z')).toBe('01/07/2026, 13:00');
+    } finally {
+      if (before === undefined) delete process.env.TZ;
+      else process.env.TZ = before;
+    }
   });
 
   it('writes prices with the decimals they need', () => {
