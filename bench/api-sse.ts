@@ -1,12 +1,13 @@
 // SSE fan-out (issue 16: "1,000 connected clients, a trade event reaches all of them within
-// 100 ms p95"): the HTTP API on a real loopback server over an embedded database with the demo
-// company, 1,000 clients of one trader on GET /api/v1/events (on a worker thread), and trade
-// events queued by the runner's own producer (notifyBotEvent). Latency: from just before the
-// producer queues the event to its arrival at each client. Measured twice: a producer in the
-// API's process (it wakes the reader at once) and one in another process (a worker ticking
-// bots: the reader finds it on its poll, every 100 ms by default). `node bench/http-api.ts
-// --write` runs it after the API's own rows and writes its section; `node bench/api-sse.ts`
-// alone prints it. BENCH_SSE_CLIENTS, BENCH_SSE_EVENTS: sizes.
+// 100 ms p95"): the HTTP API on a real loopback server with the demo company, 1,000 clients of
+// one trader on GET /api/v1/events (on a worker thread), and trade events queued by the
+// runner's own producer (notifyBotEvent). Latency: from just before the producer queues the
+// event to its arrival at each client. Measured for a producer in the API's process (it wakes
+// the reader at once), one in another process on the embedded database (the reader finds it on
+// its poll, every 100 ms by default) and, with BENCH_DATABASE_URL, one on a PostgreSQL server
+// through its own connection pool, as a worker has (NOTIFY wakes the reader). `node
+// bench/http-api.ts --write` runs it after the API's own rows and writes its section; `node
+// bench/api-sse.ts` alone prints it. BENCH_SSE_CLIENTS, BENCH_SSE_EVENTS: sizes.
 import crypto from 'node:crypto';
 import { once } from 'node:events';
 import { Writable } from 'node:stream';
@@ -14,9 +15,11 @@ import { Worker } from 'node:worker_threads';
 import { eq, sql } from 'drizzle-orm';
 import { createAccounts } from '../accounts/index.ts';
 import { BillingService } from '../billing/index.ts';
+import postgres from 'postgres';
 import { bots, openDatabase, runMigrations, users } from '../db/index.ts';
 import { demoSignIns, seedDemoCompany } from '../demo/index.ts';
 import { percentile } from '../eval/stats.ts';
+import { OUTBOX_QUEUED_CHANNEL } from '../notifications/index.ts';
 import { createLogger, createMetrics } from '../observability/index.ts';
 import { createSecretBox } from '../secrets/index.ts';
 import { createApp } from '../server/index.ts';
@@ -40,17 +43,29 @@ interface Run {
   readonly published: number[];
 }
 
-async function measure(label: string, wakeOnQueue: boolean): Promise<Run> {
-  const handle = await openDatabase({ dataDir: '', inMemory: true });
+/**
+ * `producer: 'here'`: the event is queued by this process, which wakes its reader; `'poll'`:
+ * queued without waking it (another process on the embedded database: the poll finds it);
+ * `'listen'`: on a PostgreSQL server (a fresh database on BENCH_DATABASE_URL's server), queued
+ * through a connection pool of its own, as a worker process does, and announced by NOTIFY.
+ */
+async function measure(label: string, producer: 'here' | 'poll' | 'listen'): Promise<Run> {
+  const server = producer === 'listen' ? await scratchPostgres(process.env.BENCH_DATABASE_URL!) : undefined;
+  const handle = await openDatabase(server ? { url: server.url, dataDir: '' } : { dataDir: '', inMemory: true });
   await runMigrations(handle);
   const db = handle.db;
+  const producerHandle = server ? await openDatabase({ url: server.url, dataDir: '' }) : handle;
   await seedDemoCompany(db, { secretBox: createSecretBox(crypto.randomBytes(32)), asOf: new Date('2026-11-01T00:00:00Z'), traders: 4 });
   const logger = createLogger(
     { log: { level: 'silent', format: 'json' } },
     { destination: new Writable({ write: (_c, _e, done) => done() }) },
   );
   const accounts = createAccounts({ db, secret: crypto.randomBytes(32).toString('hex'), baseURL: 'http://127.0.0.1:3000' });
-  const hub = new LiveEvents({ db, wakeOnQueue });
+  const hub = new LiveEvents({
+    db,
+    wakeOnQueue: producer === 'here',
+    ...(producer === 'listen' ? { listen: (onQueued: () => void) => handle.listen!(OUTBOX_QUEUED_CHANNEL, onQueued) } : {}),
+  });
   const app = createApp({
     database: handle,
     metrics: createMetrics({ defaultMetrics: false }),
@@ -65,7 +80,7 @@ async function measure(label: string, wakeOnQueue: boolean): Promise<Run> {
       limits: { perCredentialPerMinute: 100_000, perAddressPerMinute: 100_000 },
     },
   });
-  const server = await startHttpServer(app, { host: '127.0.0.1', port: 0 });
+  const http = await startHttpServer(app, { host: '127.0.0.1', port: 0 });
   const trader = (await demoSignIns(db)).find((person) => person.who === 'trader')!;
   const signIn = await app.request('http://127.0.0.1:3000/api/v1/auth/sign-in/email', {
     method: 'POST',
@@ -76,7 +91,7 @@ async function measure(label: string, wakeOnQueue: boolean): Promise<Run> {
   const [person] = await db.select({ tenantId: users.tenantId }).from(users).where(sql`lower(${users.email}) = lower(${trader.email})`);
   const [bot] = await db.select({ id: bots.id }).from(bots).where(eq(bots.tenantId, person!.tenantId)).limit(1);
 
-  const worker = new Worker(new URL('./api-sse-clients.ts', import.meta.url), { workerData: { url: server.url, cookie, count: CLIENTS } });
+  const worker = new Worker(new URL('./api-sse-clients.ts', import.meta.url), { workerData: { url: http.url, cookie, count: CLIENTS } });
   const connectStarted = nowMs();
   await once(worker, 'message');
   const connectMs = nowMs() - connectStarted;
@@ -100,7 +115,7 @@ async function measure(label: string, wakeOnQueue: boolean): Promise<Run> {
   for (let i = 1; i <= EVENTS; i++) {
     const marker = String(i);
     sentAt.set(marker, nowMs());
-    await notifyBotEvent(db, {
+    await notifyBotEvent(producerHandle.db, {
       type: 'trade_opened',
       botId: bot!.id,
       tenantId: person!.tenantId,
@@ -119,8 +134,10 @@ async function measure(label: string, wakeOnQueue: boolean): Promise<Run> {
   await once(worker, 'message');
   await worker.terminate();
   hub.stop();
-  await server.close(1_000);
+  await http.close(1_000);
+  if (producerHandle !== handle) await producerHandle.close();
   await handle.close();
+  await server?.drop();
 
   const perClient: number[] = [];
   const allReached: number[] = [];
@@ -138,22 +155,41 @@ async function measure(label: string, wakeOnQueue: boolean): Promise<Run> {
   return { label, perClient, allReached, missing, published };
 }
 
+/** A new empty database on the server of `serverUrl`, dropped by `drop`. */
+async function scratchPostgres(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+  const name = `bcf_bench_sse_${process.pid}`;
+  await admin.unsafe(`drop database if exists "${name}" with (force)`);
+  await admin.unsafe(`create database "${name}"`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      await admin.unsafe(`drop database if exists "${name}" with (force)`);
+      await admin.end({ timeout: 1 });
+    },
+  };
+}
+
 export async function apiSse(out: (line?: string) => void): Promise<void> {
   out(`## Live events: SSE fan-out (target: a trade event reaches ${CLIENTS.toLocaleString('en')} clients within 100 ms p95)`);
   out();
   out(
-    `GET /api/v1/events on a loopback server (embedded database, demo company), ${CLIENTS.toLocaleString('en')} connections of one trader held by a worker thread; ${EVENTS} trade events queued ${GAP_MS}–${GAP_MS + 210} ms apart by the runner's producer (notifyBotEvent). Latency from just before the producer queues the event to its arrival at a client; "all reached": until the last of the ${CLIENTS.toLocaleString('en')} has it (one sample per event).`,
+    `GET /api/v1/events on a loopback server (demo company; the embedded database, or a fresh database on a PostgreSQL server on this machine for the PostgreSQL row), ${CLIENTS.toLocaleString('en')} connections of one trader held by a worker thread; ${EVENTS} trade events queued ${GAP_MS}–${GAP_MS + 210} ms apart by the runner's producer (notifyBotEvent). Latency from just before the producer queues the event to its arrival at a client; "all reached": until the last of the ${CLIENTS.toLocaleString('en')} has it (one sample per event).`,
   );
   out();
   out(
     '| producer | samples | p50 ms | p95 ms | max ms | all reached p50 ms | all reached p95 ms | not delivered | published p50 / p95 ms |',
   );
   out('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
-  for (const [label, wake] of [
-    ['in the API process (wakes the reader)', true],
-    ['another process (found by the 100 ms poll)', false],
-  ] as const) {
-    const run = await measure(label, wake);
+  const producers: [string, 'here' | 'poll' | 'listen'][] = [
+    ['in the API process (wakes the reader)', 'here'],
+    ['another process, embedded database (found by the 100 ms poll)', 'poll'],
+  ];
+  if (process.env.BENCH_DATABASE_URL) producers.push(['another process, PostgreSQL (LISTEN/NOTIFY wakes the reader)', 'listen']);
+  for (const [label, producer] of producers) {
+    const run = await measure(label, producer);
     const sorted = [...run.perClient].sort((a, b) => a - b);
     const all = [...run.allReached].sort((a, b) => a - b);
     const published = [...run.published].sort((a, b) => a - b);

@@ -33,6 +33,12 @@ export interface DatabaseHandle {
    * db/shared-embedded.ts) until close; returns the socket's path.
    */
   share?(): Promise<string>;
+  /**
+   * PostgreSQL server only: calls `onNotify` for every NOTIFY on `channel` from any process, on
+   * a connection of its own (re-listened after a reconnect); returns the undo. Absent for the
+   * embedded engine and its shared socket, where the notice would not cross processes.
+   */
+  listen?(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   /** Embedded only: an image of the whole data folder (a tar), which `fromImage` opens again. */
   image?(): Promise<Blob>;
   close(): Promise<void>;
@@ -138,6 +144,14 @@ async function openPostgres(
         reserved.release();
       }
     },
+    ...(shared
+      ? {}
+      : {
+          async listen(channel: string, onNotify: () => void) {
+            const { unlisten } = await client.listen(channel, () => onNotify());
+            return unlisten;
+          },
+        }),
     async close() {
       await client.end({ timeout: 5 });
     },

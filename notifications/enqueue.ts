@@ -1,8 +1,9 @@
+import { sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { departments, notifications, type Database } from '../db/index.ts';
+import { departments, notifications, runsStatementsOneAtATime, type Database } from '../db/index.ts';
 import { deliveryChannels } from './channel.ts';
 import { parsePayload, type NotificationType } from './templates.ts';
-import { announceQueued } from './web-events.ts';
+import { announceQueued, OUTBOX_QUEUED_CHANNEL } from './web-events.ts';
 
 // The one way into the outbox: every producer (workflows, billing, trading, the doors) queues
 // through enqueueNotification, so every payload is checked against its type's schema here.
@@ -48,7 +49,11 @@ export async function enqueueNotification(db: Database, input: EnqueueNotificati
     )
     .onConflictDoNothing()
     .returning({ id: notifications.id, channel: notifications.channel });
-  if (rows.length > 0) announceQueued();
+  if (rows.length > 0) {
+    announceQueued();
+    // Other processes' readers (a server's LISTEN); the embedded engine runs in one process.
+    if (!runsStatementsOneAtATime(db)) await db.execute(sql`select pg_notify(${OUTBOX_QUEUED_CHANNEL}, '')`);
+  }
   const first = rows.find((row) => row.channel === deliveryChannels()[0]) ?? rows[0];
   return first ? { id: first.id, created: true } : { id: null, created: false };
 }

@@ -25,7 +25,13 @@ export {
   type RenderedMessage,
 } from './templates.ts';
 export { escapeHtml, splitPair } from './format.ts';
-export { notificationsQueuedAfter, outboxClock, onNotificationQueued, type QueuedNotification } from './web-events.ts';
+export {
+  notificationsQueuedAfter,
+  outboxClock,
+  onNotificationQueued,
+  OUTBOX_QUEUED_CHANNEL,
+  type QueuedNotification,
+} from './web-events.ts';
 export { NotificationOutbox, type NotificationOutboxOptions, type OutboxReport, type Outcome } from './outbox.ts';
 export {
   registerChannel,

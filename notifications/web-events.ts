@@ -68,6 +68,13 @@ export async function outboxClock(db: Database): Promise<Date> {
 const queuedListeners = new Set<() => void>();
 
 /**
+ * The PostgreSQL channel enqueueNotification NOTIFYs (at its transaction's commit) when it
+ * queued something: a reader in another process LISTENing on it reads the outbox at once
+ * instead of on its next poll.
+ */
+export const OUTBOX_QUEUED_CHANNEL = 'botcriptofy_outbox_queued';
+
+/**
  * Calls `listener` after every enqueueNotification in this process (it may not be committed
  * yet: a reader looks again on its own schedule). Lets the web stream skip its poll interval
  * for events made here; returns the undo.

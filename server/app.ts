@@ -5,6 +5,7 @@ import { receiveStripeWebhook } from '../billing/index.ts';
 import { migrationStatus, type DatabaseHandle, type MigrationStatus } from '../db/index.ts';
 import { httpStatusFor, isProductError } from '../errors/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
+import { OUTBOX_QUEUED_CHANNEL } from '../notifications/index.ts';
 import { createApi, OPENAPI_PATH, type ApiDependencies } from './api/app.ts';
 import { mountDocs } from './api/docs.ts';
 import { apiError } from './api/errors.ts';
@@ -125,7 +126,17 @@ export function createApp(deps: AppDependencies): Hono {
   });
 
   if (deps.api) {
-    app.route('/', createApi({ ...deps.api, db: deps.database.db, logger: deps.logger, metrics: deps.metrics }));
+    const { listen } = deps.database;
+    app.route(
+      '/',
+      createApi({
+        ...deps.api,
+        db: deps.database.db,
+        logger: deps.logger,
+        metrics: deps.metrics,
+        ...(listen ? { listenForQueuedNotifications: (onQueued) => listen.call(deps.database, OUTBOX_QUEUED_CHANNEL, onQueued) } : {}),
+      }),
+    );
     mountDocs(app, OPENAPI_PATH);
     // The web dashboard at / (after every server route, which keeps precedence).
     mountWeb(app);

@@ -67,6 +67,8 @@ export interface ApiDependencies {
   readonly jobs?: Jobs | undefined;
   /** What GET /events streams (server/api/live-events.ts); absent: a hub on this database and the system clock. */
   readonly liveEvents?: LiveEvents | undefined;
+  /** The database's notice that another process queued a notification (PostgreSQL LISTEN); absent: GET /events polls for them. */
+  readonly listenForQueuedNotifications?: ((onQueued: () => void) => Promise<() => Promise<void>>) | undefined;
   /** The agents (POST /agents/{agent}/ask) and their Mastra (the executive report's workflow); absent: those routes answer 503. */
   readonly agents?: AgentRuntime | undefined;
   /** The deployment's status for the system_status tool (GET /status); absent: 503. */
@@ -791,7 +793,12 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
 
   // The person's live events as Server-Sent Events (server/api/events.ts).
   const hub =
-    deps.liveEvents ?? new LiveEvents({ db: deps.db, onError: (err, where) => deps.logger.warn({ err }, `live events: failed ${where}`) });
+    deps.liveEvents ??
+    new LiveEvents({
+      db: deps.db,
+      listen: deps.listenForQueuedNotifications,
+      onError: (err, where) => deps.logger.warn({ err }, `live events: failed ${where}`),
+    });
   registerEventRoutes({ api, requirePerson, hub, metrics: deps.metrics });
 
   // A person's data exported and erased (issue 18; server/api/privacy-routes.ts).

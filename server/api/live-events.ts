@@ -119,6 +119,12 @@ export interface LiveEventsOptions {
    * the poll finds it, as it finds a worker's (what the benchmark measures for other processes).
    */
   readonly wakeOnQueue?: boolean;
+  /**
+   * Subscribes to the database's notice that another process queued a notification (PostgreSQL
+   * LISTEN on OUTBOX_QUEUED_CHANNEL; DatabaseHandle.listen); each notice reads the outbox at
+   * once. Absent: other processes' events are found by the poll.
+   */
+  readonly listen?: ((onQueued: () => void) => Promise<() => Promise<void>>) | undefined;
   readonly onError?: (error: unknown, where: string) => void;
 }
 
@@ -143,6 +149,8 @@ export class LiveEvents {
   readonly #lookbackMs: number;
   readonly #lingerMs: number;
   readonly #wakeOnQueue: boolean;
+  readonly #listen: LiveEventsOptions['listen'];
+  #stopDatabaseListening: (() => Promise<void>) | undefined;
   /** See LiveEventsOptions.maxPendingWrites (the route applies it to each connection). */
   readonly maxPendingWrites: number;
   readonly #onError: (error: unknown, where: string) => void;
@@ -181,6 +189,7 @@ export class LiveEvents {
     this.#lookbackMs = options.lookbackMs ?? 5_000;
     this.#lingerMs = options.lingerMs ?? this.#windowMs;
     this.#wakeOnQueue = options.wakeOnQueue ?? true;
+    this.#listen = options.listen;
     this.maxPendingWrites = options.maxPendingWrites ?? 5_000;
     this.#onError = options.onError ?? (() => {});
   }
@@ -224,6 +233,11 @@ export class LiveEvents {
         await this.#readOutbox(this.#cursorMs);
         await this.#readApprovals(this.#approvalCursorMs);
         if (this.#wakeOnQueue) this.#stopListening = onNotificationQueued(() => this.wake());
+        if (this.#listen)
+          this.#stopDatabaseListening = await this.#listen(() => this.wake()).catch((error: unknown) => {
+            this.#onError(error, 'to listen for other processes’ notifications (the poll finds them)');
+            return undefined;
+          });
         this.#schedulePoll(this.#pollIntervalMs);
         this.#scheduleHeartbeat();
         this.#scheduleCandles();
@@ -331,6 +345,8 @@ export class LiveEvents {
     this.#stopped = true;
     this.#stopListening?.();
     this.#stopListening = undefined;
+    this.#stopDatabaseListening?.().catch((error: unknown) => this.#onError(error, 'to stop listening'));
+    this.#stopDatabaseListening = undefined;
     for (const timer of [this.#pollTimer, this.#candleTimer, this.#heartbeatTimer, this.#lingerTimer]) this.#clock.clearTimer(timer);
     this.#pollTimer = this.#candleTimer = this.#heartbeatTimer = this.#lingerTimer = undefined;
     this.#running = undefined;

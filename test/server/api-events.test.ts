@@ -3,12 +3,12 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { eq, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { setPassword } from '../../accounts/index.ts';
 import { BillingService } from '../../billing/index.ts';
 import { ManualClock } from '../../clock/index.ts';
 import { bots, staff, users, type Database, type Department } from '../../db/index.ts';
-import { enqueueNotification } from '../../notifications/index.ts';
+import { enqueueNotification, OUTBOX_QUEUED_CHANNEL } from '../../notifications/index.ts';
 import { startHttpServer, type RunningHttpServer } from '../../server/http.ts';
 import { LiveEvents } from '../../server/api/live-events.ts';
 import { TOOLS, actorForEmail, decideApproval, requestApproval } from '../../tools/index.ts';
@@ -453,6 +453,56 @@ describe.each(testDrivers)('GET /api/v1/events on %s', (driver) => {
     await a.close();
     await b.close();
   });
+
+  it.skipIf(driver !== 'postgres')(
+    "wakes on the server's notice (LISTEN) that another process queued an event, without waiting for its poll",
+    async () => {
+      // A hub whose clock does not move on: its poll never comes, so only the NOTIFY can bring the event.
+      const stillClock = new ManualClock();
+      const listening = new LiveEvents({
+        db,
+        clock: stillClock,
+        pollIntervalMs: 3_600_000,
+        wakeOnQueue: false,
+        listen: (onQueued) => api.test.handle.listen!(OUTBOX_QUEUED_CHANNEL, onQueued),
+      });
+      const received: string[] = [];
+      const { unsubscribe } = await listening.subscribe({
+        userId: traderA.userId,
+        staff: false,
+        department: null,
+        approverOf: [],
+        watches: [],
+        send: (event) => {
+          if (event.type === 'trade') received.push(String(event.data['amountBase']));
+        },
+        comment: () => {},
+        close: () => {},
+      });
+      try {
+        marker++;
+        const amount = String(marker);
+        const child = spawn(process.execPath, [fileURLToPath(new URL('../support/trade-event-child.ts', import.meta.url))], {
+          env: { PATH: process.env.PATH, DATABASE_URL: api.test.url!, BOT_ID: traderA.botId, TENANT_ID: traderA.tenantId, AMOUNT: amount },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
+        let stderr = '';
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        expect(await new Promise<number | null>((resolve) => child.on('exit', resolve)), stderr).toBe(0);
+        // A wake reads at once (a timer due now, fired by advance(0)); the hour's poll stays far off.
+        await vi.waitFor(
+          async () => {
+            await stillClock.advance(0);
+            expect(received).toEqual([amount]);
+          },
+          { timeout: 10_000, interval: 20 },
+        );
+      } finally {
+        unsubscribe();
+        listening.stop();
+      }
+    },
+  );
 
   it('ends the event streams at once when the server closes (a shutdown does not wait out its grace period)', async () => {
     const second = await startHttpServer(api.app, { host: '127.0.0.1', port: 0 });
