@@ -45,7 +45,7 @@ import {
   whitelistCommand,
 } from './trader-reports.ts';
 import { cancelData, cancelDecision, customerReply, customerTurn } from './customer.ts';
-import { lockCommand, locksCommand, unlockCommand } from './locks.ts';
+import { lockCommand, locksCommand, unlockButton, unlockCommand, unlockPressed } from './locks.ts';
 import { agreeToTerms, askTerms, consentData, sendTerms } from './consent.ts';
 import { portalData, portalReply } from './billing-portal.ts';
 import { keyboardCommand, traderKeyboard } from './reply-keyboard.ts';
@@ -1008,6 +1008,14 @@ export class TelegramDoor {
     if (ticket.success) return this.onTicketButton(person, chatId, ticket.data, answer, locale);
     const consent = consentData.safeParse(data);
     if (consent.success) return this.onConsentButton(person, chatId, messageId, consent.data.action, answer, locale);
+    const unlockPress = unlockButton.safeParse(data);
+    if (unlockPress.success) {
+      this.setKind('unlock');
+      if (person?.actor.kind !== 'trader' || chatId === undefined)
+        return answer(t(locale, 'Este botão não é para você.', 'This button is not for you.'), true);
+      await answer(t(locale, 'Destravando…', 'Unlocking…'));
+      return unlockPressed(this.updateContext(person, chatId, person.locale), unlockPress.data.lockId);
+    }
     if (portalData.safeParse(data).success) {
       this.setKind('portal');
       if (person?.actor.kind !== 'trader' || chatId === undefined)

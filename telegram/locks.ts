@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { formatDateTime, type Locale } from '../i18n/index.ts';
 import { escapeMarkdown as md } from './markdown.ts';
+import type { InlineKeyboard } from './send.ts';
 import { t } from './texts.ts';
 import { durationText } from './trader-reports.ts';
 import { callTool, failureSentence, type ToolCall, type UpdateContext } from './update-context.ts';
@@ -20,6 +21,15 @@ type Lock = {
   lockedBy: 'person' | 'engine';
 };
 type OverviewBot = { id: string; name: string };
+
+/** `ul:<lock id without dashes>`: a /locks button lifting that lock. */
+export const unlockButton = z
+  .string()
+  .regex(/^ul:[0-9a-f]{32}$/)
+  .transform((data) => {
+    const h = data.slice(3);
+    return { lockId: `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}` };
+  });
 
 const failed = (ctx: UpdateContext, call: Extract<ToolCall<unknown>, { ok: false }>) => ctx.reply(`⚠️ ${md(failureSentence(ctx, call))}`);
 const shortId = (id: string) => id.slice(0, 8);
@@ -74,6 +84,14 @@ export async function locksCommand(ctx: UpdateContext): Promise<void> {
       ),
     ));
   const now = ctx.tools.now();
+  const keyboard: InlineKeyboard = {
+    inline_keyboard: locks.slice(0, 20).map((lock) => [
+      {
+        text: t(locale, `🔓 Destravar #${shortId(lock.id)} ${lock.symbol}`, `🔓 Unlock #${shortId(lock.id)} ${lock.symbol}`),
+        callback_data: `ul:${lock.id.replace(/-/g, '')}`,
+      },
+    ]),
+  };
   await ctx.reply(
     [
       t(
@@ -83,8 +101,9 @@ export async function locksCommand(ctx: UpdateContext): Promise<void> {
       ),
       ...locks.map((lock) => lockLine(lock, locale, now)),
       '',
-      t(locale, 'Para destravar: /unlock ID ou /unlock PAR', 'To unlock: /unlock ID or /unlock PAIR'),
+      t(locale, 'Para destravar: o botão, /unlock ID ou /unlock PAR', 'To unlock: the button, /unlock ID or /unlock PAIR'),
     ].join('\n'),
+    keyboard,
   );
 }
 
@@ -159,11 +178,23 @@ export async function unlockCommand(ctx: UpdateContext, args: readonly string[])
       ));
     which = { lockId: found[0]!.id };
   } else which = { symbol: symbol! };
+  await unlock(ctx, which, symbol);
+}
+
+/** A /locks button: lifts that lock (a second press says it no longer holds). */
+export async function unlockPressed(ctx: UpdateContext, lockId: string): Promise<void> {
+  await unlock(ctx, { lockId });
+}
+
+async function unlock(ctx: UpdateContext, which: { lockId: string } | { symbol: string }, symbol?: string): Promise<void> {
+  const { locale } = ctx;
   const call = await callTool<{ unlocked: Lock[] }>(ctx, 'unlock_pair', which);
   if (!call.ok) {
     if (call.error === 'not_found')
       return void (await ctx.reply(
-        t(locale, `Nenhuma trava ativa em ${md(symbol ?? '')}. Veja /locks.`, `No lock holds on ${md(symbol ?? '')}. See /locks.`),
+        symbol
+          ? t(locale, `Nenhuma trava ativa em ${md(symbol)}. Veja /locks.`, `No lock holds on ${md(symbol)}. See /locks.`)
+          : t(locale, 'Esta trava já não vale mais. Veja /locks.', 'This lock no longer holds. See /locks.'),
       ));
     return void (await failed(ctx, call));
   }

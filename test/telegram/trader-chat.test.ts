@@ -31,9 +31,10 @@ const silent = createLogger(
   { destination: new Writable({ write: (_c, _e, done) => done() }) },
 );
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-/** Words a Portuguese reply has and an English one must not (and the other way round). */
-const PORTUGUESE = /\b(você|seus|robôs?|pares?|travad[oa]s?|destravad[oa]|até|faltam|todos|nenhum|uso|para|pausa|depois)\b/i;
-const ENGLISH = /\b(your|bots?|pairs?|locked|unlocked|until|left|every|none|usage|cooldown|after)\b/i;
+/** Words a Portuguese reply has and an English one must not (and the other way round); whole words ("botão" is not "bot"). */
+const PORTUGUESE =
+  /(?<!\p{L})(você|seus|robôs?|pares?|travad[oa]s?|destravad[oa]|até|faltam|todos|nenhum|uso|para|pausa|depois)(?!\p{L})/iu;
+const ENGLISH = /(?<!\p{L})(your|bots?|pairs?|locked|unlocked|until|left|every|none|usage|cooldown|after)(?!\p{L})/iu;
 const TECHNICAL = /https?:\/\/|\b\w+Error\b|\bE(NOTFOUND|CONNREFUSED)\b|\.ts:\d+|STRIPE_|\{"/;
 
 type Trader = { userId: string; tenantId: string; email: string; chat: TelegramChat };
@@ -341,6 +342,27 @@ describe('the trader in the chat: terms, keyboard, pair locks, billing portal; S
         const left = await rows();
         expect(left.filter((r) => r.unlockedAt === null).map((r) => r.symbol)).toEqual(['SOL/USDT']);
         expect(left.find((r) => r.symbol === 'ETH/USDT')!.unlockedByUserId).toBe(trader.userId);
+        // The engine's lock lifted by its button under /locks; a second press says it no longer holds.
+        const [listed] = await say('/locks');
+        expect(listed).toMatch(en ? /^Locked pairs \(1\)/ : /^Pares travados \(1\)/);
+        const card = trader.chat.all().at(-1)!;
+        const sol = left.find((r) => r.symbol === 'SOL/USDT')!;
+        expect(card.buttons).toEqual([
+          {
+            text: en ? `🔓 Unlock #${sol.id.slice(0, 8)} SOL/USDT` : `🔓 Destravar #${sol.id.slice(0, 8)} SOL/USDT`,
+            callback_data: `ul:${sol.id.replace(/-/g, '')}`,
+          },
+        ]);
+        const pressed = [
+          ...(await press(trader.chat, card.buttons[0]!.callback_data, card.messageId)),
+          ...(await press(trader.chat, card.buttons[0]!.callback_data, card.messageId)),
+        ];
+        replies.push(...pressed);
+        expect(pressed).toEqual(
+          en
+            ? ['🔓 Unlocked: SOL/USDT (1 lock). Your bots may enter again.', 'This lock no longer holds. See /locks.']
+            : ['🔓 Destravado: SOL/USDT (1 trava). Seus robôs podem voltar a entrar.', 'Esta trava já não vale mais. Veja /locks.'],
+        );
         await database.delete(db.pairLocks).where(eq(db.pairLocks.tenantId, trader.tenantId));
         for (const reply of replies) {
           // Command names (/bots, /locks) are the same in both languages.
