@@ -305,6 +305,10 @@ export async function onAssistantPress(press: PressContext, choice: AssistantPre
       await press.answer(t(l, 'Escreva o que mudar.', 'Write what to change.'));
       const current = await call(ctx, 'bot_draft', { draftId: choice.draftId });
       if (!current.ok) return void (await ctx.reply(`⚠️ ${md(failureSentence(ctx, current))}`));
+      if (current.result.draft.status !== 'draft')
+        return void (await ctx.reply(
+          t(l, 'Este rascunho não está mais aberto; descreva o robô de novo.', 'This draft is no longer open; describe the bot again.'),
+        ));
       // "Change" makes this draft the conversation's subject again: the next words apply to it.
       remember(ctx.chatId, { ...current.result.draft, updatedAt: ctx.tools.now().toISOString() });
       await ctx.reply(
