@@ -229,6 +229,9 @@ describe("the trader's assistant on Telegram", () => {
     await press(bob, changed, /Discard/);
     expect((await bob.chat.reply()).plain).toBe('🗑 Draft "MACD ETH 1h" discarded.');
     expect((await draftsOf(bob)).map((d) => d.status)).toEqual(['discarded']);
+    // Its Change button, pressed after the discard, says so; the words after it change nothing.
+    await press(bob, changed, /Change/);
+    expect((await bob.chat.reply()).plain).toBe('This draft is no longer open; describe the bot again.');
   });
 
   it("the trader's other words keep the customer's answers", async () => {

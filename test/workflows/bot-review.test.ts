@@ -192,6 +192,16 @@ describe.each(testDrivers)('bot-review workflow (%s)', (driver) => {
     const cidText = renderNotification('bot_review', cid.payload, 'pt-BR');
     expect(cidText.text).toContain('-8,00 % nos últimos 30 dias, fora do que o backtest fez em quaisquer 30 dias (-3,00 % … +6,00 %)');
     expect(cidText.text).toContain('RSI BTC 1h</b> rodou 10 dias no simulado: +2,00 % do valor em 2 operação(ões) encerrada(s)');
+    const cidEnglish = renderNotification('bot_review', cid.payload, 'en');
+    expect(cidEnglish.text).toContain('-8.00% in the last 30 days, outside what its backtest made in any 30 days (-3.00% … +6.00%)');
+    expect(cidEnglish.text).toContain(
+      'has run 10 days on paper: +2.00% of its stake in 2 closed trade(s) (its backtest: +12.30% in a year)',
+    );
+    expect(cidEnglish.replyMarkup!.inline_keyboard.flat().map((b) => b.text)).toEqual([
+      '⏹ Stop EMA BTC 1h',
+      '🧪 New backtest',
+      '💰 Go live: RSI BTC 1h',
+    ]);
     expect(cidText.replyMarkup!.inline_keyboard.flat().map((b) => b.callback_data)).toEqual([
       `as:p:${ids.drifter}`,
       `as:r:${ids.drifter}`,
