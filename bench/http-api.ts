@@ -137,6 +137,46 @@ async function measure(
   };
 }
 
+/** A trader's event stream, read for backtest_finished: `of(id)` resolves with the backtest's status. */
+async function finishedBacktests(url: string, cookie: string): Promise<{ of(id: string): Promise<string>; close(): void }> {
+  const abort = new AbortController();
+  const response = await fetch(`${url}/api/v1/events`, { headers: { cookie }, signal: abort.signal });
+  if (response.status !== 200 || !response.body) throw new Error(`GET /events: ${response.status}`);
+  const seen = new Map<string, string>();
+  const waiting = new Map<string, (status: string) => void>();
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  void (async () => {
+    let buffered = '';
+    for (;;) {
+      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+      if (done) return;
+      buffered += value;
+      for (let end = buffered.indexOf('\n\n'); end >= 0; end = buffered.indexOf('\n\n')) {
+        const message = buffered.slice(0, end);
+        buffered = buffered.slice(end + 2);
+        if (!/^event: backtest_finished$/m.test(message)) continue;
+        const data = JSON.parse(/^data: (.*)$/m.exec(message)![1]!) as { backtestId: string; status: string };
+        seen.set(data.backtestId, data.status);
+        waiting.get(data.backtestId)?.(data.status);
+      }
+    }
+  })();
+  return {
+    of: (id) => {
+      const status = seen.get(id);
+      if (status) return Promise.resolve(status);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`backtest ${id}: no backtest_finished within 60 s`)), 60_000);
+        waiting.set(id, (s) => {
+          clearTimeout(timer);
+          resolve(s);
+        });
+      });
+    },
+    close: () => abort.abort(),
+  };
+}
+
 function latencyRow(label: string, m: Measured): string {
   const sorted = [...m.latenciesMs].sort((a, b) => a - b);
   const p = (q: number) => percentile(sorted, q).toFixed(1);
@@ -180,38 +220,42 @@ try {
   );
   const me = await measure(server, `${base}/api/v1/me`, cookie, { connections: 20 });
 
-  // POST /backtests until GET /backtests/{id} says succeeded, on each signed-in trader's daily quota.
+  // POST /backtests until the result is there, on each signed-in trader's daily quota: the
+  // trader's event stream says it finished (backtest_finished, as the dashboard learns it), then
+  // one GET /backtests/{id} gives the result. (Polling GET every 2 ms instead puts a request
+  // through the same one process every 2 ms, which slows the very backtest it waits for.)
   progress('backtests');
   const backtestMs: number[] = [];
   let refusedByQuota = 0;
   const BACKTEST_SAMPLES = 41;
   for (const person of signIns) {
     const personCookie = await signIn(base, person.email, person.password);
-    while (backtestMs.length < BACKTEST_SAMPLES) {
-      const t0 = performance.now();
-      const queued = await fetch(`${base}/api/v1/backtests`, {
-        method: 'POST',
-        headers: { cookie: personCookie, 'content-type': 'application/json' },
-        body: JSON.stringify({ strategy: 'rsi', symbol: 'BTC/USDT', timeframe: '5m', from: imported.first, to: imported.last }),
-      });
-      if (queued.status === 409) {
-        refusedByQuota++;
-        break;
-      }
-      if (queued.status !== 202) throw new Error(`POST /backtests: ${queued.status} ${await queued.text()}`);
-      const { backtestId } = (await queued.json()) as { backtestId: string };
-      for (;;) {
+    const finished = await finishedBacktests(base, personCookie);
+    try {
+      while (backtestMs.length < BACKTEST_SAMPLES) {
+        const t0 = performance.now();
+        const queued = await fetch(`${base}/api/v1/backtests`, {
+          method: 'POST',
+          headers: { cookie: personCookie, 'content-type': 'application/json' },
+          body: JSON.stringify({ strategy: 'rsi', symbol: 'BTC/USDT', timeframe: '5m', from: imported.first, to: imported.last }),
+        });
+        if (queued.status === 409) {
+          refusedByQuota++;
+          break;
+        }
+        if (queued.status !== 202) throw new Error(`POST /backtests: ${queued.status} ${await queued.text()}`);
+        const { backtestId } = (await queued.json()) as { backtestId: string };
+        const status = await finished.of(backtestId);
         const answer = (await (await fetch(`${base}/api/v1/backtests/${backtestId}`, { headers: { cookie: personCookie } })).json()) as {
           backtest?: { status: string };
+          metrics?: unknown;
         };
-        const result = { status: answer.backtest?.status };
-        if (result.status === 'succeeded') break;
-        if (result.status !== 'queued' && result.status !== 'running')
-          throw new Error(`backtest ${backtestId}: ${JSON.stringify(answer).slice(0, 500)}`);
-        if (performance.now() - t0 > 60_000) throw new Error(`backtest ${backtestId} still ${result.status} after 60 s`);
-        await new Promise((resolve) => setTimeout(resolve, 2));
+        if (status !== 'succeeded' || answer.backtest?.status !== 'succeeded' || !answer.metrics)
+          throw new Error(`backtest ${backtestId}: ${status}, ${JSON.stringify(answer).slice(0, 500)}`);
+        backtestMs.push(performance.now() - t0);
       }
-      backtestMs.push(performance.now() - t0);
+    } finally {
+      finished.close();
     }
   }
   // The first is the warm-up (the strategy's code and the candle query compiled).
@@ -233,7 +277,7 @@ try {
   out(latencyRow('GET /api/v1/me, as fast as it answers, 20 connections (target ≥ 2,000 req/s)', me));
   out();
   out(
-    `POST /api/v1/backtests (rsi, BTC/USDT 5m, all ${imported.imported.toLocaleString('en')} cached bars) until GET /api/v1/backtests/{id} says succeeded (polled every 2 ms), target ≤ 200 ms: ${measuredBacktests.length} samples after one warm-up (at most ${BACKTEST_SAMPLES - 1}, from the ${signIns.length} demo traders in turn as their daily plan quotas allow; ${refusedByQuota} refused with 409 at a quota) — p50 ${percentile(measuredBacktests, 50).toFixed(0)} ms, p95 ${percentile(measuredBacktests, 95).toFixed(0)} ms${measuredBacktests.length < 20 ? ' (with fewer than 20 samples p95 is the maximum or next to it)' : ''}, max ${measuredBacktests.at(-1)?.toFixed(0)} ms.`,
+    `POST /api/v1/backtests (rsi, BTC/USDT 5m, all ${imported.imported.toLocaleString('en')} cached bars) until the trader's event stream (GET /api/v1/events) says backtest_finished and GET /api/v1/backtests/{id} then returns the result, target ≤ 200 ms: ${measuredBacktests.length} samples after one warm-up (at most ${BACKTEST_SAMPLES - 1}, from the ${signIns.length} demo traders in turn as their daily plan quotas allow; ${refusedByQuota} refused with 409 at a quota) — p50 ${percentile(measuredBacktests, 50).toFixed(0)} ms, p95 ${percentile(measuredBacktests, 95).toFixed(0)} ms${measuredBacktests.length < 20 ? ' (with fewer than 20 samples p95 is the maximum or next to it)' : ''}, max ${measuredBacktests.at(-1)?.toFixed(0)} ms.`,
   );
   if (write) writeOwnSection('## HTTP API', lines.join('\n'));
 } finally {
