@@ -383,7 +383,7 @@ describe("the trader's assistant on Telegram", () => {
       await traders.ana.chat.reply();
       expect(await live()).toHaveLength(1);
       await press(traders.ana, confirm, /Cancelar/);
-      for (let i = 0; i < 200 && !/Cancelado/.test(traders.ana.chat.all().find((m) => m.messageId === confirm.messageId)!.plain); i++)
+      for (let i = 0; i < 1_000 && !/Cancelado/.test(traders.ana.chat.all().find((m) => m.messageId === confirm.messageId)!.plain); i++)
         await new Promise((resolve) => setTimeout(resolve, 10));
       expect(traders.ana.chat.all().find((m) => m.messageId === confirm.messageId)!.plain).toBe('Cancelado. O robô continua parado.');
       expect((await live())[0]!.status).toBe('stopped');
