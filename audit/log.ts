@@ -188,7 +188,7 @@ async function insertMany(db: Database, contents: readonly HashedContent[]): Pro
     occurredAt: content.occurredAt.toISOString(),
     hashed: `\n${hashedText(content)}`,
   }));
-  return queryRows<AppendedAuditRow>(
+  return queryRows<{ id: number; hash: string }>(
     db,
     sql`with recursive given as (
           select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(

@@ -471,7 +471,7 @@ export const assistantTools = [
   defineTool({
     name: 'bot_history',
     description:
-      "One of the trader's bots' history: its draft (the trader's words), backtests, starts, stops, exits and changes, who did each.",
+      "A trader's bot's history: the draft (their words), backtests, starts, stops, exits and changes, and who did each.",
     domain: 'trading',
     effect: 'read',
     access: traderOnly,
