@@ -470,8 +470,7 @@ export const assistantTools = [
   }),
   defineTool({
     name: 'bot_history',
-    description:
-      "A trader's bot's history: the draft (their words), backtests, starts, stops, exits and changes, and who did each.",
+    description: "A trader's bot's history: the draft (their words), backtests, starts, stops, exits and changes, and who did each.",
     domain: 'trading',
     effect: 'read',
     access: traderOnly,
