@@ -13,12 +13,10 @@ import type { ApiRouteKit } from './trader-routes.ts';
 const slugs = Object.values(CONSENT_DOCUMENTS) as [string, ...string[]];
 
 const documentParams = z.object({
-  slug: z
-    .enum(slugs, { error: `expected ${slugs.join(' or ')}` })
-    .openapi({
-      param: { name: 'slug', in: 'path' },
-      description: 'termos-de-uso (terms of use) or politica-de-privacidade (privacy policy)',
-    }),
+  slug: z.enum(slugs, { error: `expected ${slugs.join(' or ')}` }).openapi({
+    param: { name: 'slug', in: 'path' },
+    description: 'termos-de-uso (terms of use) or politica-de-privacidade (privacy policy)',
+  }),
 });
 
 export function registerDocumentRoutes(kit: ApiRouteKit): void {
