@@ -670,7 +670,10 @@ export class TelegramDoor {
     }
     const chosen = parseLanguage(rest);
     if (!chosen) return void (await ctx.reply(t(locale, 'Uso: /language pt ou /language en', 'Usage: /language pt or /language en')));
-    await ctx.reply(await this.setLanguage(person, chosen));
+    const text = await this.setLanguage(person, chosen);
+    // A trader's reply keyboard follows the language (only a sent message can set it).
+    if (person.actor.kind === 'trader') await sendMarkdown(this.out, ctx.chatId, text, traderKeyboard(chosen), this.logger);
+    else await ctx.reply(text);
   }
 
   /** Stores the person's language and says so in it. */
@@ -994,7 +997,12 @@ export class TelegramDoor {
       if (!person || chatId === undefined) return answer(t(locale, 'Este botão não é para você.', 'This button is not for you.'), true);
       const text = await this.setLanguage(person, language.data);
       await answer(LANGUAGE_NAMES[language.data]);
-      if (messageId !== undefined)
+      if (person.actor.kind === 'trader') {
+        // The buttons go; the answer comes as a new message, which can bring the keyboard in the new language.
+        if (messageId !== undefined)
+          await this.bot.telegram.editMessageReplyMarkup(chatId, messageId, undefined, { inline_keyboard: [] }).catch(() => undefined);
+        await sendMarkdown(this.out, chatId, text, traderKeyboard(language.data), this.logger);
+      } else if (messageId !== undefined)
         await this.bot.telegram
           .editMessageText(chatId, messageId, undefined, markdownToTelegramHtml(text), {
             parse_mode: 'HTML',

@@ -289,7 +289,21 @@ describe('what traders read, in their language, with the exchange down and the m
     const card = chat.all().at(-1)!;
     await chat.press('lang:pt-BR', card.messageId);
     await settle();
-    expect(chat.all().find((m) => m.messageId === card.messageId)!.plain).toMatch(/^✅ Pronto: falo com você em Português/);
+    // The card loses its buttons; the answer is a new message that brings the reply keyboard in Portuguese.
+    expect(chat.all().find((m) => m.messageId === card.messageId)!.buttons).toEqual([]);
+    expect(chat.all().at(-1)!.plain).toMatch(/^✅ Pronto: falo com você em Português/);
+    const keyboard = (markup: unknown) =>
+      ((typeof markup === 'string' ? JSON.parse(markup) : markup) as { keyboard?: { text: string }[][] } | undefined)?.keyboard;
+    const lastKeyboard = () =>
+      emulator
+        .delivered()
+        .filter((m) => m.chatId === String(chat.chatId))
+        .map((m) => keyboard(m.replyMarkup))
+        .findLast((k) => k !== undefined);
+    expect(lastKeyboard()?.[0]?.[0]?.text).toBe('📊 Posições');
+    await ask(chat, '/language en');
+    expect(lastKeyboard()?.[0]?.[0]?.text).toBe('📊 Positions');
+    await ask(chat, '/language pt');
     const [user] = await database.select({ locale: db.users.locale }).from(db.users).where(eq(db.users.id, userId));
     expect(user!.locale).toBe('pt-BR');
     expect((await ask(chat, '/language klingon'))[0]).toMatch(/^Uso: \/language pt ou \/language en/);
