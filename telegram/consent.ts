@@ -64,7 +64,9 @@ export async function sendTerms(ctx: UpdateContext): Promise<void> {
   const slug = terms?.slug ?? 'termos-de-uso';
   const call = await callTool<{ title: string; version: string; body: string }>(ctx, 'consent_document', { slug });
   if (!call.ok) return void (await ctx.reply(`⚠️ ${md(failureSentence(ctx, call))}`));
-  await ctx.reply(`**${md(call.result.title)}** (${md(call.result.version)})\n\n${call.result.body}`);
+  // The company publishes its terms in Portuguese only: an English reader is told before the text.
+  const note = locale === 'en' ? '_The terms are published in Portuguese; this is the text you agree to._\n\n' : '';
+  await ctx.reply(`${note}**${md(call.result.title)}** (${md(call.result.version)})\n\n${call.result.body}`);
   if (terms) await ctx.reply(t(locale, 'Você concorda com estes termos?', 'Do you agree to these terms?'), keyboard(locale, false));
 }
 

@@ -178,6 +178,9 @@ describe('the trader in the chat: terms, keyboard, pair locks, billing portal; S
           .from(db.documentVersions)
           .where(and(eq(db.documentVersions.documentId, terms!.id), eq(db.documentVersions.version, terms!.currentVersion)));
         expect(read[0]).toContain(version!.title);
+        // Published in Portuguese only: an English reader is told so first; a Portuguese one is not.
+        if (locale === 'en') expect(read[0]).toMatch(/^The terms are published in Portuguese; this is the text you agree to\./);
+        else expect(read[0]).not.toMatch(/published in Portuguese/);
         expect(read[0]).toContain(
           version!.body
             .split('\n')
