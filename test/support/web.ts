@@ -82,7 +82,7 @@ export async function startDemoServer(
     seeded = signInsOf(seed.stdout);
     await options.prepare({ cli, signIns: seeded });
   }
-  const server = await startCli(['start'], env, (line) => line.includes('BotCriptoFy is up'), 120_000);
+  const server = await startCli(['start'], env, (line) => line.includes('BotCriptoFy is up'), 300_000);
   const signIns = seeded ?? signInsOf(server.output());
   return {
     url: `http://127.0.0.1:${port}`,
