@@ -8,3 +8,12 @@ export {
   type RankedResult,
   type RankingMetric,
 } from './search.ts';
+export {
+  MIN_EFFICIENCY,
+  walkForward,
+  type NoProposalReason,
+  type WalkForwardFold,
+  type WalkForwardOptions,
+  type WalkForwardResult,
+  type WindowFigures,
+} from './walk-forward.ts';
