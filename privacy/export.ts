@@ -60,6 +60,8 @@ export const EXPORT_SOURCES: readonly ExportSource[] = [
   { table: 'backtest_uploads', where: byTenant, omit: ['csv'], order: 'created_at' },
   // Bots the trader's assistant drafted from the person's own words (the description is theirs).
   { table: 'bot_drafts', where: either(byTenant, byUser('created_by_user_id')), order: 'created_at' },
+  // Each set of parameters a bot traded with, and who changed them.
+  { table: 'bot_versions', where: either(byTenant, byUser('created_by_user_id')), order: 'created_at' },
   // Pairs the trader (or the engine's stop-loss cooldown) held from new entries.
   { table: 'pair_locks', where: byTenant, order: 'locked_at' },
   { table: 'support_tickets', where: either(byTenant, byUser('requester_user_id')), order: 'created_at' },

@@ -48,3 +48,11 @@ export {
   type PaperReady,
   type ReviewFlag,
 } from './review.ts';
+export {
+  BotVersionError,
+  changeBotParameters,
+  listBotVersions,
+  rollbackBotVersion,
+  type BotParametersChange,
+  type BotVersion,
+} from './bot-versions.ts';

@@ -402,3 +402,26 @@ export const botDrafts = pgTable(
   },
   (t) => [index('bot_drafts_tenant_idx').on(t.tenantId, t.status)],
 );
+
+/**
+ * Every set of parameters a bot has traded with (issue 22): written when its parameters change
+ * (an accepted walk-forward improvement, a rollback), the first change also keeping the
+ * parameters the bot had before it as version 1, so any earlier version can be restored.
+ */
+export const botVersions = pgTable(
+  'bot_versions',
+  {
+    id: id(),
+    tenantId: tenantRef(),
+    botId: uuid()
+      .notNull()
+      .references(() => bots.id, { onDelete: 'cascade' }),
+    version: integer().notNull(),
+    parameters: jsonb().$type<Record<string, number>>().notNull(),
+    /** Why the parameters changed, in the words of what changed them (e.g. "walk-forward improvement"). */
+    reason: text().notNull(),
+    createdByUserId: uuid().references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+  },
+  (t) => [unique('bot_versions_bot_version_unique').on(t.botId, t.version), index('bot_versions_tenant_idx').on(t.tenantId, t.botId)],
+);
