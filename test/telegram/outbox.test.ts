@@ -370,11 +370,13 @@ describe.each(testDrivers)('telegram outbox on %s', (driver) => {
     await note(p.userId, 'late-0');
     await note(p.userId, 'on-time');
     let late = 0;
-    // Telegram stores the first message, but its answer comes after the request timed out.
+    // Telegram stores the first message, but its answer comes after the request timed out. The
+    // timeout leaves room for an on-time answer on a loaded machine (150 ms did not: the on-time
+    // message timed out too and was sent twice, failing CI); the late one comes well after it.
     emulator.behaviour = ({ method, body }) =>
-      method === 'sendMessage' && body?.text === 'late-0' && late++ === 0 ? { lateMs: 400 } : undefined;
+      method === 'sendMessage' && body?.text === 'late-0' && late++ === 0 ? { lateMs: 3_000 } : undefined;
     const registry = new Registry();
-    const sender = outbox({ requestTimeoutMs: 150, metricsRegistry: registry });
+    const sender = outbox({ requestTimeoutMs: 1_500, metricsRegistry: registry });
     sender.start();
     await waitFor(async () => (await statusCounts(x)).sent === 2, 60_000, 'both sent');
     const texts = emulator
