@@ -35,6 +35,9 @@ export const ASSISTANT_TOOLS = [
   'start_draft_on_paper',
   'discard_draft',
   'bot_history',
+  'propose_bot_improvement',
+  'apply_bot_improvement',
+  'rollback_bot_version',
 ] as const satisfies readonly ToolName[];
 export type AssistantTool = (typeof ASSISTANT_TOOLS)[number];
 

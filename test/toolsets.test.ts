@@ -29,10 +29,11 @@ describe("each agent's tool set", () => {
     // force exits themselves (Telegram and the API), and get their own Checkout and portal links and backtest their own CSV candles (the API). Operators list, inspect and create bots
     // with `botcriptofy bots` (list_bots, bot_details, create_bot), not through an agent; the API lists a bot's trades and queues and reads backtests, and charts candles; operators read the deployment's status (system_status) through the API's GET /status.
     // Telegram's freqtrade commands read a trader's own trades, pairs, stats and health (recent_trades, pair_performance, trade_stats, trading_health), and everyone sets their own notifications (notification_settings, set_notification_setting); Support closes tickets from Telegram's /tickets (close_ticket); traders hold their bots' entries with /stopentry (stop_entries) and lock pairs with /lock, /locks and /unlock (lock_pair, list_pair_locks, unlock_pair).
-    // The trader's assistant's draft tools and a bot's history (issue 22, /history) are traders' only: no staff agent holds them.
+    // The trader's assistant's draft tools, a bot's history (issue 22, /history) and its walk-forward review, apply and rollback are traders' only: no staff agent holds them.
     // Everyone answers the terms and marketing texts for themselves at a door (consent_status, record_consent: GET/POST /api/v1/consents)
     // and reads them in full there (consent_document: GET /api/v1/documents/{slug}).
     expect(unused.sort()).toEqual([
+      'apply_bot_improvement',
       'backtest_draft',
       'backtest_result',
       'billing_portal_link',
@@ -58,8 +59,10 @@ describe("each agent's tool set", () => {
       'open_ticket',
       'pair_performance',
       'pnl_by_period',
+      'propose_bot_improvement',
       'recent_trades',
       'record_consent',
+      'rollback_bot_version',
       'run_backtest',
       'set_notification_setting',
       'start_bot',

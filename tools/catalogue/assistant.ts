@@ -260,6 +260,8 @@ export const BOT_HISTORY_TOOLS = [
   'stop_bot',
   'force_exit',
   'stop_entries',
+  'apply_bot_improvement',
+  'rollback_bot_version',
 ] as const;
 
 const email = z.email().optional().describe("the trader's email (traders act on their own account)");

@@ -1,6 +1,7 @@
 import { assistantTools } from './assistant.ts';
 import { auditTools, companyTools } from './audit-company.ts';
 import { backtestUploadTools } from './backtest-uploads.ts';
+import { botImprovementTools } from './bot-improvement.ts';
 import { billingTools } from './billing.ts';
 import { documentTools } from './documents.ts';
 import { pairLockTools } from './locks.ts';
@@ -19,6 +20,7 @@ export const CATALOGUE = [
   ...traderReportTools,
   ...pairLockTools,
   ...assistantTools,
+  ...botImprovementTools,
   ...backtestUploadTools,
   ...billingTools,
   ...securityTools,

@@ -141,26 +141,17 @@ async function findBot(ctx: ToolContext, botId: string, email: string | undefine
 }
 
 /**
- * A backtest of `days` of recent candles, stored in the scope's account (run_backtest's and the
- * trader's assistant's backtest_draft): within the plan's daily quota, what the cache lacks is
- * downloaded first when the context has an exchange; without one, the newest cached stretch.
+ * The last `days` of a pair's candles: what the cache lacks is downloaded first when an exchange
+ * is at hand; without one (or when it fails) the cache answers, and when it holds nothing in the
+ * range, its newest stretch of the same length.
  */
-export async function backtestRecentCandles(
+export async function recentCandles(
   ctx: ToolContext,
-  scope: TenantScope,
-  input: {
-    strategy: string;
-    symbol: string;
-    timeframe: '5m' | '15m' | '1h' | '4h' | '1d';
-    days: number;
-    parameters: Record<string, number>;
-  },
-): Promise<{ result: ReturnType<typeof runBacktest>; series: CandleSeries; backtestId: string }> {
-  const quota = await checkBacktestQuota(ctx.db, scope, ctx.now());
-  if (!quota.allowed) throw new ToolRefusal('forbidden', quota.reason);
+  input: { symbol: string; timeframe: '5m' | '15m' | '1h' | '4h' | '1d'; days: number },
+): Promise<CandleSeries> {
   const key = { exchange: 'binance', symbol: input.symbol, timeframe: input.timeframe };
   const now = ctx.now();
-  // Only a backtest within the plan's daily quota (checked above) downloads: what the cache lacks
+  // Only a call within the plan's daily backtest quota (checked by the caller) downloads: what the cache lacks
   // of the range, at most MAX_ON_DEMAND_CANDLES bars, is fetched from the exchange first.
   const request = { ...key, from: new Date(now.getTime() - input.days * 86_400_000), to: now, now, maxCandles: MAX_ON_DEMAND_CANDLES };
   let series: CandleSeries;
@@ -182,6 +173,28 @@ export async function backtestRecentCandles(
     const bars = Math.ceil((input.days * 86_400_000) / timeframeToMs(input.timeframe));
     series = sliceCandles(all, all.length - bars);
   }
+  return series;
+}
+
+/**
+ * A backtest of `days` of recent candles, stored in the scope's account (run_backtest's and the
+ * trader's assistant's backtest_draft): within the plan's daily quota, what the cache lacks is
+ * downloaded first when the context has an exchange; without one, the newest cached stretch.
+ */
+export async function backtestRecentCandles(
+  ctx: ToolContext,
+  scope: TenantScope,
+  input: {
+    strategy: string;
+    symbol: string;
+    timeframe: '5m' | '15m' | '1h' | '4h' | '1d';
+    days: number;
+    parameters: Record<string, number>;
+  },
+): Promise<{ result: ReturnType<typeof runBacktest>; series: CandleSeries; backtestId: string }> {
+  const quota = await checkBacktestQuota(ctx.db, scope, ctx.now());
+  if (!quota.allowed) throw new ToolRefusal('forbidden', quota.reason);
+  const series = await recentCandles(ctx, input);
   const strategy = getStrategy(input.strategy);
   let parameters: Record<string, number>;
   try {

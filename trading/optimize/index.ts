@@ -10,6 +10,7 @@ export {
 } from './search.ts';
 export {
   MIN_EFFICIENCY,
+  neighbourhoodGrid,
   walkForward,
   type NoProposalReason,
   type WalkForwardFold,

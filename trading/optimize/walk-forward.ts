@@ -231,3 +231,27 @@ function parameterKey(parameters: Record<string, number>): string {
 function sameParameters(a: Record<string, number>, b: Record<string, number>): boolean {
   return parameterKey(a) === parameterKey(b);
 }
+
+/** The factors a review tries each parameter at, around its current value. */
+const NEIGHBOURHOOD = [0.6, 0.8, 1, 1.25, 1.5] as const;
+
+/**
+ * The grid a bot's review searches: each parameter at NEIGHBOURHOOD × its current value (whole
+ * numbers stay whole, at least 2), except `held` ones (by default the stop loss and take profit:
+ * the trader's own risk choices, not the review's to loosen). Values a strategy refuses (e.g. an
+ * RSI level of 100) are counted as invalid by the search and skipped.
+ */
+export function neighbourhoodGrid(
+  current: Record<string, number>,
+  held: readonly string[] = ['stopLossPct', 'takeProfitPct'],
+): ParameterGrid {
+  const grid: ParameterGrid = {};
+  for (const [name, value] of Object.entries(current)) {
+    if (held.includes(name)) continue;
+    const values = NEIGHBOURHOOD.map((factor) =>
+      Number.isInteger(value) ? Math.max(2, Math.round(value * factor)) : Number((value * factor).toFixed(4)),
+    );
+    grid[name] = [...new Set(values)];
+  }
+  return grid;
+}
