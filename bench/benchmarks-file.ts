@@ -13,7 +13,7 @@ export function soakSection(): string {
 }
 
 /** Sections written by their own scripts (not `npm run bench`), by title prefix: kept when the rest is rewritten. */
-const OWN_SECTIONS = ['## Backups', '## Server backups', '## Privacy', '## HTTP API', "## Trader's assistant"];
+const OWN_SECTIONS = ['## Backups', '## Server backups', '## Privacy', '## HTTP API', "## Trader's assistant", '## Walk-forward review'];
 
 /** The section of BENCHMARKS.md whose title starts with `title`, or ''. */
 export function ownSection(title: string): string {
