@@ -88,9 +88,11 @@ const TEMPLATE_LOCK_KEY = 0x42434654; // "BCFT"
 /**
  * The name of a migrated template database on the real server, made once per migration set:
  * built under the lock under a temporary name, then renamed (nobody may be connected to a
- * template when it is copied), with templates of older migration sets dropped.
+ * template when it is copied), with all but the newest few templates of other migration sets dropped.
  */
 let postgresTemplate: Promise<string> | undefined;
+/** Templates of other migration sets kept on the server (the newest), for other checkouts testing at the same time. */
+const KEPT_OTHER_TEMPLATES = 3;
 function migratedPostgresTemplate(admin: postgres.Sql): Promise<string> {
   postgresTemplate ??= (async () => {
     const name = `bcf_template_${templateKey}`;
@@ -99,7 +101,11 @@ function migratedPostgresTemplate(admin: postgres.Sql): Promise<string> {
       await reserved`select pg_advisory_lock(${TEMPLATE_LOCK_KEY})`;
       const [exists] = await reserved`select 1 from pg_database where datname = ${name}`;
       if (!exists) {
-        for (const old of await reserved<{ datname: string }[]>`select datname from pg_database where datname like 'bcf\_template\_%'`) {
+        // Other checkouts on this server may be testing another migration set right now (a branch,
+        // a fresh clone running CI): their templates stay, only the oldest beyond a few go.
+        const others = await reserved<{ datname: string }[]>`
+          select datname from pg_database where datname like 'bcf\_template\_%' and datname not like '%\_building' order by oid desc`;
+        for (const old of others.slice(KEPT_OTHER_TEMPLATES)) {
           await reserved.unsafe(`drop database if exists "${old.datname}" with (force)`);
         }
         const building = `${name}_building`;
