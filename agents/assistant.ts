@@ -40,6 +40,8 @@ export const ASSISTANT_TOOLS = [
   'rollback_bot_version',
 ] as const satisfies readonly ToolName[];
 export type AssistantTool = (typeof ASSISTANT_TOOLS)[number];
+/** The tools a door's confirmation (a pressed button) is passed to: a start on paper, a change of a bot's parameters. */
+const CONFIRMED_TOOLS: ReadonlySet<AssistantTool> = new Set(['start_draft_on_paper', 'apply_bot_improvement', 'rollback_bot_version']);
 
 export interface AssistantRuntime {
   readonly ctx: Omit<ToolContext, 'actor' | 'agent' | 'personConfirmed' | 'liveTradingConfirmed'>;
@@ -157,7 +159,7 @@ export function assistantCall(
       ...runtime.ctx,
       actor: trader,
       agent: TRADER_ASSISTANT,
-      ...(options.confirmed && tool === 'start_draft_on_paper' ? { personConfirmed: true } : {}),
+      ...(options.confirmed && CONFIRMED_TOOLS.has(tool) ? { personConfirmed: true } : {}),
     },
     tool,
     args,

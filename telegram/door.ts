@@ -51,6 +51,7 @@ import { portalData, portalReply } from './billing-portal.ts';
 import { keyboardCommand, traderKeyboard } from './reply-keyboard.ts';
 import { assistantButton, assistantReply, onAssistantPress } from './assistant.ts';
 import { historyCommand } from './history.ts';
+import { improveButton, improveCommand, improveWords, onImprovePress } from './improve.ts';
 import { StartWatch } from './start-watch.ts';
 import {
   answerPrompt,
@@ -209,6 +210,7 @@ const TRADER_HANDLERS: ReadonlyMap<string, CommandHandler> = new Map<string, Com
   ['plan', (ctx) => planCommand(ctx)],
   ['chart', (ctx, args) => chartCommand(ctx, args)],
   ['history', (ctx, args) => historyCommand(ctx, args)],
+  ['improve', (ctx, args) => improveCommand(ctx, args)],
 ]);
 /** Staff commands (their handlers need the door: see `staffHandlers`). */
 const STAFF_COMMANDS = new Set(['ask', 'report', 'approvals', 'tickets', 'answer', 'escalate', 'close', 'cancel']);
@@ -572,6 +574,9 @@ export class TelegramDoor {
     // trader is a customer: their own questions answered through their own tools, the rest by
     // Support, whose tools see only the trader's own data.
     this.setKind('assistant');
+    // "melhore meu robô N": the walk-forward review of the trader's bot N.
+    const improveRef = improveWords(text);
+    if (improveRef) return improveCommand(ctx, [improveRef]);
     if (await assistantReply(ctx, this.options.agents.gateway, text)) return;
     this.setKind('customer');
     if (await customerReply(ctx, text)) return;
@@ -1036,6 +1041,19 @@ export class TelegramDoor {
     if (approval.success) {
       this.setKind('approval');
       return onApprovalButton(this.approvals, { person, locale, chatId, messageId, answer }, approval.data);
+    }
+    // Apply / Discard on a walk-forward proposal: Apply is the trader's confirmation.
+    const improvePress = improveButton.safeParse(data);
+    if (improvePress.success) {
+      this.setKind('assistant');
+      if (person?.actor.kind !== 'trader' || chatId === undefined || messageId === undefined)
+        return answer(t(locale, 'Este botão não é para você.', 'This button is not for you.'), true);
+      const clearButtons = () =>
+        this.bot.telegram.editMessageReplyMarkup(chatId, messageId, undefined, { inline_keyboard: [] }).then(
+          () => undefined,
+          () => undefined,
+        );
+      return onImprovePress({ ctx: this.updateContext(person, chatId, person.locale), answer, clearButtons }, improvePress.data);
     }
     // The assistant's buttons (a draft card, a bot review): the trader's own presses.
     const assistantPress = assistantButton.safeParse(data);

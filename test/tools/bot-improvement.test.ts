@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BillingService } from '../../billing/index.ts';
 import * as db from '../../db/index.ts';
 import { invokeTool, TOOLS, type Actor, type ToolContext, type ToolOutcome } from '../../tools/index.ts';
 import { upsertCandles } from '../../trading/index.ts';
@@ -70,8 +71,13 @@ describe.each(testDrivers)("a trader's bot review, apply and rollback (%s)", (dr
     await test?.dispose();
   });
 
-  const call = (who: Actor, tool: string, args: Record<string, unknown>, extra: Partial<ToolContext> = {}) =>
-    invokeTool(TOOLS, { db: test.handle.db, actor: who, now: () => NOW, ...extra }, tool, args);
+  const call = (who: Actor, tool: string, args: Record<string, unknown>, extra: Pick<ToolContext, 'personConfirmed'> = {}) =>
+    invokeTool(
+      TOOLS,
+      { db: test.handle.db, actor: who, billing: new BillingService(test.handle.db, undefined), now: () => NOW, ...extra },
+      tool,
+      args,
+    );
   const ok = <T>(outcome: ToolOutcome): T => {
     expect(outcome.ok, JSON.stringify(outcome)).toBe(true);
     return (outcome as { result: T }).result;

@@ -172,7 +172,14 @@ export const botImprovementTools = [
     effect: 'write',
     access: traderOnly,
     input: z.strictObject({ botId: z.uuid(), parameters, email }),
-    output: z.object({ botId: z.string(), version: z.number(), parameters, note: z.string(), versions: z.array(versionCard) }),
+    output: z.object({
+      botId: z.string(),
+      version: z.number(),
+      parameters,
+      botRunning: z.boolean(),
+      note: z.string(),
+      versions: z.array(versionCard),
+    }),
     async execute(ctx, input) {
       // The door sets this after the trader pressed "apply"; a model's tool call never carries it.
       if (!ctx.personConfirmed) throw new ToolRefusal('forbidden', 'Changing a bot needs your own confirmation: press "apply".');
@@ -189,6 +196,7 @@ export const botImprovementTools = [
           botId: bot.id,
           version: written.version,
           parameters: written.parameters,
+          botRunning: bot.status === 'running',
           note: applyNote(bot.status),
           versions: await versionsOf(ctx, scope, bot.id),
         };
@@ -205,7 +213,14 @@ export const botImprovementTools = [
     effect: 'write',
     access: traderOnly,
     input: z.strictObject({ botId: z.uuid(), version: z.number().int().min(1), email }),
-    output: z.object({ botId: z.string(), version: z.number(), parameters, note: z.string(), versions: z.array(versionCard) }),
+    output: z.object({
+      botId: z.string(),
+      version: z.number(),
+      parameters,
+      botRunning: z.boolean(),
+      note: z.string(),
+      versions: z.array(versionCard),
+    }),
     async execute(ctx, input) {
       if (!ctx.personConfirmed) throw new ToolRefusal('forbidden', 'Rolling a bot back needs your own confirmation.');
       const scope = await traderScope(ctx, input.email);
@@ -220,6 +235,7 @@ export const botImprovementTools = [
           botId: bot.id,
           version: written.version,
           parameters: written.parameters,
+          botRunning: bot.status === 'running',
           note: applyNote(bot.status),
           versions: await versionsOf(ctx, scope, bot.id),
         };

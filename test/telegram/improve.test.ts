@@ -1,0 +1,210 @@
+import crypto from 'node:crypto';
+import { Writable } from 'node:stream';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ModelGateway, type AgentRuntime } from '../../agents/index.ts';
+import { BillingService } from '../../billing/index.ts';
+import * as db from '../../db/index.ts';
+import type { Database } from '../../db/index.ts';
+import { issueLinkCode } from '../../identity/index.ts';
+import { createMastra } from '../../mastra.config.ts';
+import { createLogger } from '../../observability/index.ts';
+import { TelegramDoor } from '../../telegram/index.ts';
+import { improveWords } from '../../telegram/improve.ts';
+import { createTelegramDelivery, type TelegramDelivery } from '../../telegram/outbox/index.ts';
+import { DEFAULT_RISK_LIMITS, upsertCandles } from '../../trading/index.ts';
+import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
+import { startFakeOllama, type FakeOllama } from '../support/fake-ollama.ts';
+import { parkMiller } from '../support/random.ts';
+import { TelegramChat, type BotMessage } from '../support/telegram-chat.ts';
+import { startTelegramEmulator, type TelegramEmulator } from '../support/telegram-emulator.ts';
+
+// "Melhore meu robô N" on Telegram (issue 22, item 5): the walk-forward review's card with each
+// window's in- and out-of-sample figures side by side in the reader's language, and Apply /
+// Discard; only Apply changes the bot (a new version). A random-walk market gets no proposal.
+
+const silent = createLogger(
+  { log: { level: 'silent', format: 'json' } },
+  { destination: new Writable({ write: (_c, _e, done) => done() }) },
+);
+const HOUR = 3_600_000;
+const NOW = new Date('2026-11-01T12:30:00Z');
+const LAST_BAR = Date.UTC(2026, 10, 1, 11);
+const BARS = 365 * 24;
+/** A year of hourly bars: a 48-hour sine wave (the review finds better RSI settings) or a random walk (it finds none). */
+function year(kind: 'sine' | 'walk', seed: number): number[][] {
+  const random = parkMiller(seed);
+  let walk = 100;
+  const closes = Array.from({ length: BARS }, (_, i) => {
+    if (kind === 'sine') return 100 * (1 + 0.05 * Math.sin((2 * Math.PI * i) / 48)) * (1 + (random() - 0.5) * 0.004);
+    walk *= 1 + (random() - 0.5) * 0.02;
+    return walk;
+  });
+  return closes.map((close, i) => {
+    const open = closes[Math.max(0, i - 1)]!;
+    return [LAST_BAR - (BARS - 1 - i) * HOUR, open, Math.max(open, close) * 1.001, Math.min(open, close) * 0.999, close, 10];
+  });
+}
+const DEFAULTS = { rsiPeriod: 14, rsiBuy: 40, rsiSell: 60, stopLossPct: 3, takeProfitPct: 2 };
+
+type Trader = { userId: string; tenantId: string; chat: TelegramChat; botId: string };
+
+describe('improve my bot on Telegram', () => {
+  let test: TestDatabase;
+  let database: Database;
+  let emulator: TelegramEmulator;
+  let delivery: TelegramDelivery;
+  let door: TelegramDoor;
+  let ollama: FakeOllama;
+  const traders: Record<'ana' | 'bob', Trader> = {} as never;
+
+  beforeAll(async () => {
+    test = await createTestDatabase('pglite');
+    database = test.handle.db;
+    ollama = await startFakeOllama(() => ({ content: '{}' }), { models: [] });
+    const gateway = new ModelGateway({ host: ollama.url, model: 'qwen3:0.6b', agentModels: {}, timeoutMs: 2_000 });
+    const agents: AgentRuntime = { mastra: createMastra({ db: database, gateway, logger: silent }), gateway, logger: silent };
+    emulator = await startTelegramEmulator();
+    delivery = createTelegramDelivery(
+      {
+        botToken: emulator.token,
+        apiRoot: emulator.apiRoot,
+        webhookUrl: undefined,
+        webhookSecret: undefined,
+        ratePerS: 1_000,
+        chatRatePerS: 100,
+      },
+      database,
+      { logger: silent, pollIntervalMs: 20 },
+    )!;
+    delivery.outbox.start();
+    door = new TelegramDoor({
+      botToken: emulator.token,
+      apiRoot: emulator.apiRoot,
+      db: database,
+      billing: new BillingService(database, undefined),
+      agents,
+      logger: silent,
+      delivery,
+      trading: {
+        exchangeFor: async () => {
+          throw new Error('no exchange in this test');
+        },
+        limits: DEFAULT_RISK_LIMITS,
+        killSwitch: async () => false,
+      },
+      now: () => NOW,
+      approvalsEveryMs: 0,
+      startFollowUpEveryMs: 0,
+      poll: { idleMs: 10 },
+    });
+    await door.start();
+    await upsertCandles(database, { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' }, year('sine', 11));
+    await upsertCandles(database, { exchange: 'binance', symbol: 'ETH/USDT', timeframe: '1h' }, year('walk', 2));
+    let telegramId = 8700;
+    for (const [name, locale, symbol] of [
+      ['ana', 'pt-BR', 'BTC/USDT'],
+      ['bob', 'en', 'ETH/USDT'],
+    ] as const) {
+      const tenantId = crypto.randomUUID();
+      const userId = crypto.randomUUID();
+      const email = `${name}@example.com`;
+      await database.insert(db.tenants).values({ id: tenantId, kind: 'trader', name });
+      await database.insert(db.users).values({ id: userId, tenantId, email, name, locale, localeChosenAt: NOW });
+      const [bot] = await database
+        .insert(db.bots)
+        .values({
+          tenantId,
+          name: `${name}-rsi`,
+          strategyName: 'rsi',
+          parameters: DEFAULTS,
+          symbols: [symbol],
+          timeframe: '1h',
+          stakeQuote: '100',
+        })
+        .returning();
+      const chat = new TelegramChat(emulator, { userId: telegramId++ });
+      const { code } = await issueLinkCode(database, { email, kind: 'trader' });
+      await chat.send(`/start ${code}`);
+      await chat.replies(2);
+      traders[name] = { userId, tenantId, chat, botId: bot!.id };
+    }
+  }, 180_000);
+
+  afterAll(async () => {
+    await door?.stop(5_000);
+    await delivery?.outbox.stop({ timeoutMs: 2_000 });
+    await emulator?.close();
+    await ollama?.close();
+    await test?.dispose();
+  });
+
+  /** The review's answer: "reviewing…", then the card. */
+  async function review(trader: Trader, text: string): Promise<BotMessage> {
+    await trader.chat.send(text);
+    expect((await trader.chat.reply()).plain).toMatch(/^⏳/);
+    return trader.chat.reply();
+  }
+  async function press(trader: Trader, message: BotMessage, label: RegExp): Promise<BotMessage> {
+    const found = message.buttons.find((b) => label.test(b.text));
+    expect(found, `a button ${label} among ${message.buttons.map((b) => b.text).join(', ')}`).toBeDefined();
+    await trader.chat.press(found!.callback_data, message.messageId);
+    return trader.chat.reply();
+  }
+  const parametersOf = async (trader: Trader) => (await database.select().from(db.bots).where(eq(db.bots.id, trader.botId)))[0]!.parameters;
+  const versionsOf = (trader: Trader) => database.select().from(db.botVersions).where(eq(db.botVersions.botId, trader.botId));
+
+  it('reads the phrasings, and only them', () => {
+    expect(
+      ['melhore meu robô 1', 'Melhore o meu robo 12', 'melhora o robô 3', 'improve my bot 2', 'Improve bot 4!'].map(improveWords),
+    ).toEqual(['1', '12', '3', '2', '4']);
+    expect(['melhore meu robô', 'improve my bot please', 'quero um robô RSI no BTC'].map(improveWords)).toEqual([null, null, null]);
+  });
+
+  it('"melhore meu robô 1": the card in Portuguese, in and out of sample side by side; Discard changes nothing, Apply writes version 2', async () => {
+    const card = await review(traders.ana, 'melhore meu robô 1');
+    expect(card.plain).toContain('Revisão walk-forward: 1 ana-rsi');
+    expect(
+      card.plain.match(/proposto [+-][\d,]+ % dentro \/ [+-][\d,]+ % fora · atual [+-][\d,]+ % dentro \/ [+-][\d,]+ % fora/g),
+    ).toHaveLength(5);
+    expect(card.plain).toMatch(/Proposto: rsiPeriod=/);
+    expect(card.buttons.map((b) => b.text)).toEqual(['✅ Aplicar', '✖️ Descartar']);
+
+    expect((await press(traders.ana, card, /Descartar/)).plain).toBe('Proposta descartada; o robô continua como estava.');
+    expect(await parametersOf(traders.ana)).toEqual(DEFAULTS);
+    // Nothing was written.
+    expect(await versionsOf(traders.ana)).toEqual([]);
+
+    const again = await review(traders.ana, '/improve 1');
+    const applied = await press(traders.ana, again, /Aplicar/);
+    expect(applied.plain).toMatch(/^✅ Aplicado: versão 2 \(a anterior fica guardada para voltar atrás\)\. O robô usa os novos parâmetros/);
+    const parameters = await parametersOf(traders.ana);
+    expect(parameters).not.toEqual(DEFAULTS);
+    const shown = /Proposto: (.+)/
+      .exec(again.plain)![1]!
+      .split(', ')
+      .map((pair) => pair.split('='));
+    expect(Object.fromEntries(shown.map(([k, v]) => [k, Number(v)]))).toEqual(parameters);
+    expect((await versionsOf(traders.ana)).map((v) => [v.version, v.parameters]).sort()).toEqual([
+      [1, DEFAULTS],
+      [2, parameters],
+    ]);
+  }, 120_000);
+
+  it('"improve my bot 1" on a random walk: the figures in English and no change proposed, so no buttons', async () => {
+    const card = await review(traders.bob, 'improve my bot 1');
+    expect(card.plain).toContain('Walk-forward review: 1 bob-rsi');
+    expect(card.plain).toMatch(/current [+-][\d.]+% in \/ [+-][\d.]+% out/);
+    expect(card.plain).toMatch(/No change proposed: /);
+    expect(card.buttons).toEqual([]);
+    expect(await parametersOf(traders.bob)).toEqual(DEFAULTS);
+  }, 120_000);
+
+  it('a trader reaches only their own bots by number, and a bad /improve gets its usage', async () => {
+    await database.delete(db.bots).where(eq(db.bots.id, traders.bob.botId));
+    await traders.bob.chat.send('/improve 1');
+    expect((await traders.bob.chat.reply()).plain).toBe('None of your bots is number 1. See /bots.');
+    await traders.bob.chat.send('/improve');
+    expect((await traders.bob.chat.reply()).plain).toMatch(/^Usage: \/improve N/);
+  });
+});
