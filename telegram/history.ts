@@ -20,6 +20,11 @@ const TOOL_WORDS: Record<string, [string, string]> = {
   stop_bot: ['parado', 'stopped'],
   force_exit: ['saída forçada', 'forced exit'],
   stop_entries: ['entradas pausadas ou retomadas', 'entries paused or resumed'],
+  apply_bot_improvement: [
+    'parâmetros trocados pela revisão walk-forward (confirmado com o botão)',
+    'parameters changed by the walk-forward review (confirmed by the button)',
+  ],
+  rollback_bot_version: ['parâmetros voltados a uma versão anterior', 'parameters rolled back to an earlier version'],
 };
 const OUTCOMES: Record<string, [string, string]> = {
   ok: ['✓', '✓'],

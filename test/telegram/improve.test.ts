@@ -189,6 +189,11 @@ describe('improve my bot on Telegram', () => {
       [1, DEFAULTS],
       [2, parameters],
     ]);
+    // The bot's own history names the change and who confirmed it.
+    await traders.ana.chat.send('/history 1');
+    expect((await traders.ana.chat.reply()).plain).toMatch(
+      /ana \(assistente\): parâmetros trocados pela revisão walk-forward \(confirmado com o botão\) ✓/,
+    );
   }, 120_000);
 
   it('"improve my bot 1" on a random walk: the figures in English and no change proposed, so no buttons', async () => {
