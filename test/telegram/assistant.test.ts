@@ -1,24 +1,20 @@
 import crypto from 'node:crypto';
-import { Writable } from 'node:stream';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ModelGateway, type AgentRuntime } from '../../agents/index.ts';
-import { BillingService } from '../../billing/index.ts';
+import type { ModelGateway, AgentRuntime } from '../../agents/index.ts';
 import * as db from '../../db/index.ts';
 import type { Database } from '../../db/index.ts';
 import { formatPct } from '../../i18n/index.ts';
 import { botActionCallbackData, enqueueNotification } from '../../notifications/index.ts';
 import { createSecretBox } from '../../secrets/index.ts';
-import { issueLinkCode } from '../../identity/index.ts';
-import { createMastra } from '../../mastra.config.ts';
-import { createLogger } from '../../observability/index.ts';
-import { pngSize, TelegramDoor } from '../../telegram/index.ts';
-import { createTelegramDelivery, type TelegramDelivery } from '../../telegram/outbox/index.ts';
-import { DEFAULT_RISK_LIMITS, upsertCandles } from '../../trading/index.ts';
+import { pngSize } from '../../telegram/index.ts';
+import type { TelegramDelivery } from '../../telegram/outbox/index.ts';
+import { upsertCandles } from '../../trading/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { startFakeOllama, type FakeOllama, type OllamaChatRequest } from '../support/fake-ollama.ts';
-import { TelegramChat, type BotMessage } from '../support/telegram-chat.ts';
-import { startTelegramEmulator, type TelegramEmulator } from '../support/telegram-emulator.ts';
+import type { TelegramChat, BotMessage } from '../support/telegram-chat.ts';
+import { addTrader, startTelegramDoor, testAgents, type TelegramDoorHarness } from '../support/telegram-door.ts';
+import type { TelegramEmulator } from '../support/telegram-emulator.ts';
 
 // The trader's assistant on Telegram (issue 22): a sentence becomes a draft card with buttons,
 // the backtest answer shows the year's figures beside buy-and-hold and the equity chart, and a
@@ -27,10 +23,6 @@ import { startTelegramEmulator, type TelegramEmulator } from '../support/telegra
 // customer answers. With the model offline (no "(modelo offline…)" line), with a scripted model
 // filling only what the words left open, and with a bad one that changes nothing.
 
-const silent = createLogger(
-  { log: { level: 'silent', format: 'json' } },
-  { destination: new Writable({ write: (_c, _e, done) => done() }) },
-);
 const HOUR = 3_600_000;
 const NOW = new Date('2026-11-01T12:30:00Z');
 const LAST_BAR = Date.UTC(2026, 10, 1, 11);
@@ -49,9 +41,9 @@ type Trader = { userId: string; tenantId: string; email: string; chat: TelegramC
 describe("the trader's assistant on Telegram", () => {
   let test: TestDatabase;
   let database: Database;
+  let harness: TelegramDoorHarness;
   let emulator: TelegramEmulator;
   let delivery: TelegramDelivery;
-  let door: TelegramDoor;
   let ollama: FakeOllama;
   let gateway: ModelGateway;
   let model: (request: OllamaChatRequest) => string = () => '{}';
@@ -67,43 +59,10 @@ describe("the trader's assistant on Telegram", () => {
     test = await createTestDatabase('pglite');
     database = test.handle.db;
     ollama = await startFakeOllama((request) => ({ content: model(request) }), { models: [] });
-    gateway = new ModelGateway({ host: ollama.url, model: 'qwen3:0.6b', agentModels: {}, timeoutMs: 2_000 });
-    const agents: AgentRuntime = { mastra: createMastra({ db: database, gateway, logger: silent }), gateway, logger: silent };
-    emulator = await startTelegramEmulator();
-    delivery = createTelegramDelivery(
-      {
-        botToken: emulator.token,
-        apiRoot: emulator.apiRoot,
-        webhookUrl: undefined,
-        webhookSecret: undefined,
-        ratePerS: 1_000,
-        chatRatePerS: 100,
-      },
-      database,
-      { logger: silent, pollIntervalMs: 20 },
-    )!;
-    delivery.outbox.start();
-    door = new TelegramDoor({
-      botToken: emulator.token,
-      apiRoot: emulator.apiRoot,
-      db: database,
-      billing: new BillingService(database, undefined),
-      agents,
-      logger: silent,
-      delivery,
-      trading: {
-        exchangeFor: async () => {
-          throw new Error('no exchange in this test');
-        },
-        limits: DEFAULT_RISK_LIMITS,
-        killSwitch: async () => false,
-      },
-      now: () => NOW,
-      approvalsEveryMs: 0,
-      startFollowUpEveryMs: 0,
-      poll: { idleMs: 10 },
-    });
-    await door.start();
+    let agents: AgentRuntime;
+    ({ agents, gateway } = await testAgents(database, { host: ollama.url }));
+    harness = await startTelegramDoor({ db: database, agents, door: { now: () => NOW } });
+    ({ emulator, delivery } = harness);
     await upsertCandles(database, { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' }, bars(60_000, 0.00006));
     await upsertCandles(database, { exchange: 'binance', symbol: 'ETH/USDT', timeframe: '1h' }, bars(3_000, -0.00002));
     for (const [name, locale] of [
@@ -112,23 +71,13 @@ describe("the trader's assistant on Telegram", () => {
       ['eve', 'pt-BR'],
       ['rui', 'pt-BR'],
     ] as const) {
-      const tenantId = crypto.randomUUID();
-      const userId = crypto.randomUUID();
-      const email = `${name}@example.com`;
-      await database.insert(db.tenants).values({ id: tenantId, kind: 'trader', name });
-      await database.insert(db.users).values({ id: userId, tenantId, email, name, locale, localeChosenAt: NOW });
-      const chat = new TelegramChat(emulator, { userId: nextTelegramId++ });
-      const { code } = await issueLinkCode(database, { email, kind: 'trader' });
-      await chat.send(`/start ${code}`);
-      await chat.replies(2);
-      traders[name] = { userId, tenantId, email, chat };
+      const { tenantId, userId, email } = await addTrader(database, name, locale, NOW);
+      traders[name] = { userId, tenantId, email, chat: await harness.link(email, 'trader', nextTelegramId++) };
     }
   }, 180_000);
 
   afterAll(async () => {
-    await door?.stop(5_000);
-    await delivery?.outbox.stop({ timeoutMs: 2_000 });
-    await emulator?.close();
+    await harness?.close();
     await ollama?.close();
     await test?.dispose();
   });

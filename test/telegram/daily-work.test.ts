@@ -1,37 +1,26 @@
 import crypto from 'node:crypto';
-import { Writable } from 'node:stream';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ModelGateway, type AgentRuntime } from '../../agents/index.ts';
 import { BillingService } from '../../billing/index.ts';
 import * as db from '../../db/index.ts';
 import { listStaff, queryRows, type Database } from '../../db/index.ts';
 import { seedDemoCompany } from '../../demo/index.ts';
-import { issueLinkCode } from '../../identity/index.ts';
-import { createMastra } from '../../mastra.config.ts';
-import { createLogger } from '../../observability/index.ts';
 import { createSecretBox } from '../../secrets/index.ts';
-import { TelegramDoor } from '../../telegram/index.ts';
-import { createTelegramDelivery, type TelegramDelivery } from '../../telegram/outbox/index.ts';
+import type { TelegramDoor } from '../../telegram/index.ts';
 import { readerError } from '../../i18n/index.ts';
 import { actorForEmail, invokeTool, staffActor, TOOLS } from '../../tools/index.ts';
 import { BotRunner, DEFAULT_RISK_LIMITS, PaperExchange } from '../../trading/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
-import { freePort } from '../support/ports.ts';
 import { syntheticMarket } from '../support/synthetic-market.ts';
-import { TelegramChat } from '../support/telegram-chat.ts';
-import { startTelegramEmulator, type TelegramEmulator } from '../support/telegram-emulator.ts';
+import type { TelegramChat } from '../support/telegram-chat.ts';
+import { failingExchange, startTelegramDoor, testAgents, type TelegramDoorHarness } from '../support/telegram-door.ts';
+import type { TelegramEmulator } from '../support/telegram-emulator.ts';
 
 // A trader's and staff members' daily work in the chat (issue 21): bot state explained, tickets
 // answered from the chat, approval cards a decider can decide on, traders answered as customers,
 // freqtrade's trader commands, and the message's language as a first guess. Over the emulated
 // Bot API, against the demo company, with the exchange down and the model offline.
 
-const silent = createLogger(
-  { log: { level: 'silent', format: 'json' } },
-  { destination: new Writable({ write: (_c, _e, done) => done() }) },
-);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const EXCHANGE_DOWN =
   'binance: NetworkError: binance GET https://testnet.binance.vision/api/v3/account getaddrinfo ENOTFOUND testnet.binance.vision';
 const TECHNICAL =
@@ -42,87 +31,29 @@ type Trader = { userId: string; tenantId: string; email: string; chat: TelegramC
 describe('daily work in the chat', () => {
   let test: TestDatabase;
   let database: Database;
+  let harness: TelegramDoorHarness;
   let emulator: TelegramEmulator;
-  let delivery: TelegramDelivery;
   let door: TelegramDoor;
   let nextUserId = 7000;
   const traders: Record<'pt-BR' | 'en', Trader> = {} as never;
 
-  async function settle(): Promise<void> {
-    const untaken = () => emulator.server.storage.userMessages.filter((u) => u.botToken === emulator.token && !door.hasTaken(u.updateId));
-    for (let i = 0; i < 2_000 && untaken().length > 0; i++) await sleep(5);
-    await door.idle();
-  }
-
-  async function ask(chat: TelegramChat, text: string): Promise<string[]> {
-    chat.skip();
-    await chat.send(text);
-    await settle();
-    return chat.fresh().map((m) => m.plain);
-  }
+  const settle = () => harness.settle();
+  const ask = (chat: TelegramChat, text: string) => harness.ask(chat, text);
 
   async function linkTrader(email: string, userId: string, locale: 'pt-BR' | 'en' | null): Promise<TelegramChat> {
     if (locale) await database.update(db.users).set({ locale }).where(eq(db.users.id, userId));
-    const chat = new TelegramChat(emulator, { userId: nextUserId++ });
-    const { code } = await issueLinkCode(database, { email, kind: 'trader' });
-    await chat.send(`/start ${code}`);
-    await chat.replies(2);
-    return chat;
+    return harness.link(email, 'trader', nextUserId++);
   }
 
-  async function linkStaff(email: string): Promise<TelegramChat> {
-    const chat = new TelegramChat(emulator, { userId: nextUserId++ });
-    const { code } = await issueLinkCode(database, { email, kind: 'staff' });
-    await chat.send(`/start ${code}`);
-    await chat.replies(2);
-    return chat;
-  }
+  const linkStaff = (email: string) => harness.link(email, 'staff', nextUserId++);
 
   beforeAll(async () => {
     test = await createTestDatabase('pglite');
     database = test.handle.db;
     await seedDemoCompany(database, { secretBox: createSecretBox(crypto.randomBytes(32)), traders: 40 });
-    const gateway = new ModelGateway({
-      host: `http://127.0.0.1:${await freePort()}`,
-      model: 'qwen3:0.6b',
-      agentModels: {},
-      timeoutMs: 2_000,
-    });
-    const agents: AgentRuntime = { mastra: createMastra({ db: database, gateway, logger: silent }), gateway, logger: silent };
-    emulator = await startTelegramEmulator();
-    delivery = createTelegramDelivery(
-      {
-        botToken: emulator.token,
-        apiRoot: emulator.apiRoot,
-        webhookUrl: undefined,
-        webhookSecret: undefined,
-        ratePerS: 1_000,
-        chatRatePerS: 100,
-      },
-      database,
-      { logger: silent, pollIntervalMs: 20 },
-    )!;
-    delivery.outbox.start();
-    door = new TelegramDoor({
-      botToken: emulator.token,
-      apiRoot: emulator.apiRoot,
-      db: database,
-      billing: new BillingService(database, undefined),
-      agents,
-      logger: silent,
-      delivery,
-      trading: {
-        exchangeFor: async () => {
-          throw new Error(EXCHANGE_DOWN);
-        },
-        limits: DEFAULT_RISK_LIMITS,
-        killSwitch: async () => false,
-      },
-      approvalsEveryMs: 0,
-      startFollowUpEveryMs: 0,
-      poll: { idleMs: 10 },
-    });
-    await door.start();
+    const { agents } = await testAgents(database);
+    harness = await startTelegramDoor({ db: database, agents, door: { trading: failingExchange(EXCHANGE_DOWN) } });
+    ({ emulator, door } = harness);
     // Two traders with closed trades and open positions: one reads Portuguese, the other English.
     const owners = await queryRows<{ tenant_id: string }>(
       database,
@@ -137,9 +68,7 @@ describe('daily work in the chat', () => {
   }, 180_000);
 
   afterAll(async () => {
-    await door?.stop(5_000);
-    await delivery?.outbox.stop({ timeoutMs: 2_000 });
-    await emulator?.close();
+    await harness?.close();
     await test?.dispose();
   });
 

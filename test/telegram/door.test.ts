@@ -1,20 +1,16 @@
 import crypto from 'node:crypto';
-import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ModelGateway, type AgentRuntime } from '../../agents/index.ts';
+import type { AgentRuntime } from '../../agents/index.ts';
 import { BillingService } from '../../billing/index.ts';
 import * as db from '../../db/index.ts';
 import { listStaff, queryRows, type Database } from '../../db/index.ts';
 import { seedDemoCompany } from '../../demo/index.ts';
-import { createMastra } from '../../mastra.config.ts';
-import { createLogger } from '../../observability/index.ts';
 import { createSecretBox } from '../../secrets/index.ts';
 import { createApp } from '../../server/index.ts';
 import { issueLinkCode, registerGroup, unlinkTelegram, unregisterGroup } from '../../identity/index.ts';
 import { mayAsk, TelegramDoor } from '../../telegram/index.ts';
-import { createTelegramDelivery, type TelegramDelivery } from '../../telegram/outbox/index.ts';
 import {
   BUNDLED_CANDLES_DIR,
   DEFAULT_RISK_LIMITS,
@@ -35,17 +31,12 @@ import {
   type ScriptedReply,
 } from '../support/fake-ollama.ts';
 import { TelegramChat } from '../support/telegram-chat.ts';
-import { startTelegramEmulator, type TelegramEmulator } from '../support/telegram-emulator.ts';
+import { silentLogger as silent, startTelegramDoor, testAgents, type TelegramDoorHarness } from '../support/telegram-door.ts';
+import type { TelegramEmulator } from '../support/telegram-emulator.ts';
 
 // The door end to end: the Bot API emulator (telegram-test-api) on one side, the demo
 // company on PGlite and a scripted Ollama on the other; people are emulator clients sending
 // messages, commands and button presses, and reading what the bot sent them.
-
-const silent = createLogger(
-  { log: { level: 'silent', format: 'json' } },
-  { destination: new Writable({ write: (_c, _e, done) => done() }) },
-);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function figuresOf(value: unknown, key = ''): string[] {
   if (typeof value === 'number' && !/id$/i.test(key))
@@ -103,8 +94,8 @@ describe('the Telegram door', () => {
   let test: TestDatabase;
   let database: Database;
   let fake: FakeOllama;
+  let harness: TelegramDoorHarness;
   let emulator: TelegramEmulator;
-  let delivery: TelegramDelivery;
   let door: TelegramDoor;
   let agents: AgentRuntime;
   const plan = new Map<string, { name: string; arguments: Record<string, unknown> }[]>();
@@ -159,12 +150,7 @@ describe('the Telegram door', () => {
   }
 
   /** Everything sent so far was polled and handled (and the outbox had its turn). */
-  async function settle(): Promise<void> {
-    // Every update sent so far taken by the door (not merely fetched from the emulator), then handled.
-    const sent = () => emulator.server.storage.userMessages.filter((u) => u.botToken === emulator.token && !door.hasTaken(u.updateId));
-    for (let i = 0; i < 2_000 && sent().length > 0; i++) await sleep(5);
-    await door.idle();
-  }
+  const settle = () => harness.settle();
 
   async function link(chat: TelegramChat, email: string, kind: 'staff' | 'trader' = 'staff'): Promise<void> {
     const { code } = await issueLinkCode(database, { email, kind });
@@ -195,47 +181,27 @@ describe('the Telegram door', () => {
     for (const member of await listStaff(database))
       staff[`${member.department}:${member.role}`] ??= { ...staffActor(member), email: member.email };
     fake = await startFakeOllama(script);
-    const gateway = new ModelGateway({ host: fake.url, model: 'qwen3:0.6b', agentModels: {}, timeoutMs: 5_000 });
-    agents = { mastra: createMastra({ db: database, gateway, logger: silent }), gateway, logger: silent };
-    emulator = await startTelegramEmulator();
-    delivery = createTelegramDelivery(
-      {
-        botToken: emulator.token,
-        apiRoot: emulator.apiRoot,
-        webhookUrl: undefined,
-        webhookSecret: undefined,
-        ratePerS: 1_000,
-        chatRatePerS: 100,
-      },
-      database,
-      { logger: silent, pollIntervalMs: 50 },
-    )!;
-    delivery.outbox.start();
-    door = new TelegramDoor({
-      botToken: emulator.token,
-      apiRoot: emulator.apiRoot,
+    ({ agents } = await testAgents(database, { host: fake.url, timeoutMs: 5_000 }));
+    harness = await startTelegramDoor({
       db: database,
-      billing: new BillingService(database, undefined),
       agents,
-      logger: silent,
-      delivery,
-      trading: {
-        exchangeFor: async (bot) =>
-          new PaperExchange(database, { botId: bot.id, tenantId: bot.tenantId, market, timeframe: bot.timeframe }),
-        limits: DEFAULT_RISK_LIMITS,
-        killSwitch: async () => false,
+      outboxPollMs: 50,
+      door: {
+        trading: {
+          exchangeFor: async (bot) =>
+            new PaperExchange(database, { botId: bot.id, tenantId: bot.tenantId, market, timeframe: bot.timeframe }),
+          limits: DEFAULT_RISK_LIMITS,
+          killSwitch: async () => false,
+        },
+        startFollowUpEveryMs: undefined,
+        metricsRegistry: registry,
       },
-      approvalsEveryMs: 0,
-      poll: { idleMs: 10 },
-      metricsRegistry: registry,
     });
-    await door.start();
+    ({ emulator, door } = harness);
   }, 180_000);
 
   afterAll(async () => {
-    await door?.stop(5_000);
-    await delivery?.outbox.stop({ timeoutMs: 2_000 });
-    await emulator?.close();
+    await harness?.close();
     await fake?.close();
     await test?.dispose();
   });

@@ -1,34 +1,23 @@
 import crypto from 'node:crypto';
-import { Writable } from 'node:stream';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ModelGateway, type AgentRuntime } from '../../agents/index.ts';
 import { BillingService } from '../../billing/index.ts';
 import * as db from '../../db/index.ts';
 import { listStaff, queryRows, type Database } from '../../db/index.ts';
 import { seedDemoCompany } from '../../demo/index.ts';
 import { issueLinkCode, linkedPerson } from '../../identity/index.ts';
-import { createMastra } from '../../mastra.config.ts';
-import { createLogger } from '../../observability/index.ts';
 import { createSecretBox } from '../../secrets/index.ts';
-import { TelegramDoor } from '../../telegram/index.ts';
-import { createTelegramDelivery, enqueueNotification, type TelegramDelivery } from '../../telegram/outbox/index.ts';
+import type { TelegramDoor } from '../../telegram/index.ts';
+import { enqueueNotification, type TelegramDelivery } from '../../telegram/outbox/index.ts';
 import { FOUR_EYES_SETTING, invokeTool, staffActor, TOOLS } from '../../tools/index.ts';
-import { DEFAULT_RISK_LIMITS } from '../../trading/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
-import { freePort } from '../support/ports.ts';
 import { TelegramChat } from '../support/telegram-chat.ts';
-import { startTelegramEmulator, type TelegramEmulator } from '../support/telegram-emulator.ts';
+import { failingExchange, startTelegramDoor, testAgents, type TelegramDoorHarness } from '../support/telegram-door.ts';
+import type { TelegramEmulator } from '../support/telegram-emulator.ts';
 
 // What a trader reads, in each language, with the exchange down and the model offline: every
 // reply in the trader's own language (a dictionary check), no technical text (no stack trace,
 // URL, exception class or environment variable), errors as sentences that say what to do.
-
-const silent = createLogger(
-  { log: { level: 'silent', format: 'json' } },
-  { destination: new Writable({ write: (_c, _e, done) => done() }) },
-);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** What an exchange client says when the exchange's host does not resolve (ccxt's words). */
 const EXCHANGE_DOWN =
@@ -74,6 +63,7 @@ function foreignWords(text: string, locale: 'pt-BR' | 'en'): string[] {
 describe('what traders read, in their language, with the exchange down and the model offline', () => {
   let test: TestDatabase;
   let database: Database;
+  let harness: TelegramDoorHarness;
   let emulator: TelegramEmulator;
   let delivery: TelegramDelivery;
   let door: TelegramDoor;
@@ -83,19 +73,8 @@ describe('what traders read, in their language, with the exchange down and the m
   const traders: Record<'pt-BR' | 'en', { userId: string; tenantId: string; email: string; chat: TelegramChat; botId: string }> =
     {} as never;
 
-  async function settle(): Promise<void> {
-    const untaken = () => emulator.server.storage.userMessages.filter((u) => u.botToken === emulator.token && !door.hasTaken(u.updateId));
-    for (let i = 0; i < 2_000 && untaken().length > 0; i++) await sleep(5);
-    await door.idle();
-  }
-
-  /** Sends and returns every reply to it (edits included, as they stand once handled). */
-  async function ask(chat: TelegramChat, text: string): Promise<string[]> {
-    chat.skip();
-    await chat.send(text);
-    await settle();
-    return chat.fresh().map((m) => m.plain);
-  }
+  const settle = () => harness.settle();
+  const ask = (chat: TelegramChat, text: string) => harness.ask(chat, text);
 
   function checkReadable(texts: readonly string[], locale: 'pt-BR' | 'en', what: string): void {
     expect(texts.length, what).toBeGreaterThan(0);
@@ -111,48 +90,14 @@ describe('what traders read, in their language, with the exchange down and the m
     database = test.handle.db;
     await seedDemoCompany(database, { secretBox: createSecretBox(crypto.randomBytes(32)), traders: 40 });
     // The model is offline: nothing listens on its port.
-    const gateway = new ModelGateway({
-      host: `http://127.0.0.1:${await freePort()}`,
-      model: 'qwen3:0.6b',
-      agentModels: {},
-      timeoutMs: 2_000,
-    });
-    const agents: AgentRuntime = { mastra: createMastra({ db: database, gateway, logger: silent }), gateway, logger: silent };
-    emulator = await startTelegramEmulator();
-    delivery = createTelegramDelivery(
-      {
-        botToken: emulator.token,
-        apiRoot: emulator.apiRoot,
-        webhookUrl: undefined,
-        webhookSecret: undefined,
-        ratePerS: 1_000,
-        chatRatePerS: 100,
-      },
-      database,
-      { logger: silent, pollIntervalMs: 20 },
-    )!;
-    delivery.outbox.start();
-    door = new TelegramDoor({
-      botToken: emulator.token,
-      apiRoot: emulator.apiRoot,
+    const { agents } = await testAgents(database);
+    harness = await startTelegramDoor({
       db: database,
-      billing: new BillingService(database, undefined),
       agents,
-      logger: silent,
-      delivery,
       // The exchange is down for every bot: its host does not resolve.
-      trading: {
-        exchangeFor: async () => {
-          throw new Error(EXCHANGE_DOWN);
-        },
-        limits: DEFAULT_RISK_LIMITS,
-        killSwitch: async () => false,
-      },
-      approvalsEveryMs: 0,
-      poll: { idleMs: 10 },
-      now: () => new Date(Date.now() + aheadMs),
+      door: { trading: failingExchange(EXCHANGE_DOWN), now: () => new Date(Date.now() + aheadMs) },
     });
-    await door.start();
+    ({ emulator, delivery, door } = harness);
     // Two traders with open positions on paper bots: one reads Portuguese, the other English.
     const owners = await queryRows<{ tenant_id: string; bot_id: string }>(
       database,
@@ -173,18 +118,13 @@ describe('what traders read, in their language, with the exchange down and the m
         status: 'stopped',
         stakeQuote: '100',
       });
-      const chat = new TelegramChat(emulator, { userId: nextUserId++, firstName: locale });
-      const { code } = await issueLinkCode(database, { email: user!.email, kind: 'trader' });
-      await chat.send(`/start ${code}`);
-      await chat.replies(2);
+      const chat = await harness.link(user!.email, 'trader', nextUserId++, { firstName: locale });
       traders[locale] = { userId: user!.id, tenantId: owner.tenant_id, email: user!.email, chat, botId: owner.bot_id };
     }
   }, 180_000);
 
   afterAll(async () => {
-    await door?.stop(5_000);
-    await delivery?.outbox.stop({ timeoutMs: 2_000 });
-    await emulator?.close();
+    await harness?.close();
     await test?.dispose();
   });
 
@@ -313,13 +253,7 @@ describe('what traders read, in their language, with the exchange down and the m
     const people = await listStaff(database);
     const headRow = people.find((m) => m.department === 'settings' && m.role === 'head')!;
     const ceoRow = people.find((m) => m.role === 'ceo')!;
-    const linkStaff = async (email: string) => {
-      const chat = new TelegramChat(emulator, { userId: nextUserId++ });
-      const { code } = await issueLinkCode(database, { email, kind: 'staff' });
-      await chat.send(`/start ${code}`);
-      await chat.replies(2);
-      return chat;
-    };
+    const linkStaff = (email: string) => harness.link(email, 'staff', nextUserId++);
     const head = await linkStaff(headRow.email);
     const ceo = await linkStaff(ceoRow.email);
     ceo.skip();

@@ -1,36 +1,25 @@
 import crypto from 'node:crypto';
-import { Writable } from 'node:stream';
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ModelGateway, type AgentRuntime } from '../../agents/index.ts';
 import { BillingService, createStripeClient } from '../../billing/index.ts';
 import * as db from '../../db/index.ts';
 import { listStaff, queryRows, type Database } from '../../db/index.ts';
 import { seedDemoCompany } from '../../demo/index.ts';
 import { issueLinkCode, linkedPerson } from '../../identity/index.ts';
-import { createMastra } from '../../mastra.config.ts';
-import { createLogger } from '../../observability/index.ts';
 import { createSecretBox } from '../../secrets/index.ts';
-import { TelegramDoor } from '../../telegram/index.ts';
 import { portalReply } from '../../telegram/billing-portal.ts';
-import { createTelegramDelivery, type TelegramDelivery } from '../../telegram/outbox/index.ts';
 import { actorForEmail, invokeTool, TOOLS, type ToolContext } from '../../tools/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { startFakeStripe } from '../support/fake-stripe.ts';
-import { freePort } from '../support/ports.ts';
 import { TelegramChat } from '../support/telegram-chat.ts';
-import { startTelegramEmulator, type TelegramEmulator } from '../support/telegram-emulator.ts';
+import { startTelegramDoor, testAgents, type TelegramDoorHarness } from '../support/telegram-door.ts';
+import type { TelegramEmulator } from '../support/telegram-emulator.ts';
 
 // Issue 21's last trader pieces over the emulated Bot API, in both languages: the terms asked
 // at linking (Agree / Read) before anything else, the reply keyboard, pair locks (/locks,
 // /lock, /unlock), the billing portal under /plan (Stripe's fake, and local mode's sentence),
 // and Support told when a customer writes back on a ticket (the outbox, with Answer and Close).
 
-const silent = createLogger(
-  { log: { level: 'silent', format: 'json' } },
-  { destination: new Writable({ write: (_c, _e, done) => done() }) },
-);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Words a Portuguese reply has and an English one must not (and the other way round); whole words ("botão" is not "bot"). */
 const PORTUGUESE =
   /(?<!\p{L})(você|seus|robôs?|pares?|travad[oa]s?|destravad[oa]|até|faltam|todos|nenhum|uso|para|pausa|depois)(?!\p{L})/iu;
@@ -42,31 +31,13 @@ type Trader = { userId: string; tenantId: string; email: string; chat: TelegramC
 describe('the trader in the chat: terms, keyboard, pair locks, billing portal; Support told of replies', () => {
   let test: TestDatabase;
   let database: Database;
+  let harness: TelegramDoorHarness;
   let emulator: TelegramEmulator;
-  let delivery: TelegramDelivery;
-  let door: TelegramDoor;
   let nextUserId = 9100;
   const traders: Record<'pt-BR' | 'en', Trader> = {} as never;
 
-  async function settle(): Promise<void> {
-    const untaken = () => emulator.server.storage.userMessages.filter((u) => u.botToken === emulator.token && !door.hasTaken(u.updateId));
-    for (let i = 0; i < 2_000 && untaken().length > 0; i++) await sleep(5);
-    await door.idle();
-  }
-
-  async function ask(chat: TelegramChat, text: string): Promise<string[]> {
-    chat.skip();
-    await chat.send(text);
-    await settle();
-    return chat.fresh().map((m) => m.plain);
-  }
-
-  async function press(chat: TelegramChat, data: string, messageId: number): Promise<string[]> {
-    chat.skip();
-    await chat.press(data, messageId);
-    await settle();
-    return chat.fresh().map((m) => m.plain);
-  }
+  const ask = (chat: TelegramChat, text: string) => harness.ask(chat, text);
+  const press = (chat: TelegramChat, data: string, messageId: number) => harness.press(chat, data, messageId);
 
   /** The reply markup of the chat's latest message that has one of this kind. */
   function lastMarkup(chat: TelegramChat, kind: 'keyboard' | 'inline_keyboard'): Record<string, unknown> | undefined {
@@ -92,41 +63,9 @@ describe('the trader in the chat: terms, keyboard, pair locks, billing portal; S
     test = await createTestDatabase('pglite');
     database = test.handle.db;
     await seedDemoCompany(database, { secretBox: createSecretBox(crypto.randomBytes(32)), traders: 8 });
-    const gateway = new ModelGateway({
-      host: `http://127.0.0.1:${await freePort()}`,
-      model: 'qwen3:0.6b',
-      agentModels: {},
-      timeoutMs: 2_000,
-    });
-    const agents: AgentRuntime = { mastra: createMastra({ db: database, gateway, logger: silent }), gateway, logger: silent };
-    emulator = await startTelegramEmulator();
-    delivery = createTelegramDelivery(
-      {
-        botToken: emulator.token,
-        apiRoot: emulator.apiRoot,
-        webhookUrl: undefined,
-        webhookSecret: undefined,
-        ratePerS: 1_000,
-        chatRatePerS: 100,
-      },
-      database,
-      { logger: silent, pollIntervalMs: 20 },
-    )!;
-    delivery.outbox.start();
-    door = new TelegramDoor({
-      botToken: emulator.token,
-      apiRoot: emulator.apiRoot,
-      db: database,
-      // Local mode: no Stripe key.
-      billing: new BillingService(database, undefined),
-      agents,
-      logger: silent,
-      delivery,
-      approvalsEveryMs: 0,
-      startFollowUpEveryMs: 0,
-      poll: { idleMs: 10 },
-    });
-    await door.start();
+    const { agents } = await testAgents(database);
+    harness = await startTelegramDoor({ db: database, agents, door: { trading: undefined } });
+    ({ emulator } = harness);
     const owners = await queryRows<{ tenant_id: string }>(
       database,
       sql`select b.tenant_id from bots b join tenants t on t.id = b.tenant_id and t.kind = 'trader'
@@ -144,9 +83,7 @@ describe('the trader in the chat: terms, keyboard, pair locks, billing portal; S
   }, 180_000);
 
   afterAll(async () => {
-    await door?.stop(5_000);
-    await delivery?.outbox.stop({ timeoutMs: 2_000 });
-    await emulator?.close();
+    await harness?.close();
     await test?.dispose();
   });
 
@@ -195,7 +132,7 @@ describe('the trader in the chat: terms, keyboard, pair locks, billing portal; S
         chat.skip();
         await chat.press('cs:y', question);
         await chat.press('cs:y', question);
-        await settle();
+        await harness.settle();
         const after = chat.fresh().map((m) => m.plain);
         expect(after).toHaveLength(1);
         expect(after[0]).toMatch(locale === 'en' ? /^BotCriptoFy — your bots/ : /^BotCriptoFy — seus robôs/);
@@ -444,13 +381,7 @@ describe('the trader in the chat: terms, keyboard, pair locks, billing portal; S
       const member = supportTeam.find((m) => m.role === 'member') ?? supportTeam[0]!;
       const other = supportTeam.find((m) => m.userId !== member.userId);
       await database.update(db.users).set({ locale: 'en' }).where(eq(db.users.id, member.userId));
-      const linkStaff = async (email: string) => {
-        const chat = new TelegramChat(emulator, { userId: nextUserId++ });
-        const { code } = await issueLinkCode(database, { email, kind: 'staff' });
-        await chat.send(`/start ${code}`);
-        await chat.replies(2);
-        return chat;
-      };
+      const linkStaff = (email: string) => harness.link(email, 'staff', nextUserId++);
       const support = await linkStaff(member.email);
       const colleague = other ? await linkStaff(other.email) : undefined;
       const trader = traders['pt-BR'];
