@@ -224,6 +224,17 @@ export const envSchema = z.object({
   API_RATE_LIMIT_PER_MINUTE: requestsPerMinute(1_200),
   /** HTTP API: requests a minute from one client address, signed in or not. */
   API_RATE_LIMIT_PER_ADDRESS_PER_MINUTE: requestsPerMinute(2_400),
+  /**
+   * HTTP API: sign-in requests (POST /auth/sign-in/email, successful ones too) one client address
+   * may make in a minute (Better-Auth's limit). Raise it only where many people share an address
+   * and are trusted (the browser tests' server); the account lock still counts failures per account.
+   */
+  AUTH_SIGN_IN_LIMIT_PER_MINUTE: z.coerce
+    .number({ error: 'expected a number of sign-ins a minute' })
+    .int({ error: 'expected a whole number of sign-ins a minute' })
+    .min(1, { error: 'expected at least 1' })
+    .max(1_000, { error: 'expected at most 1000' })
+    .default(5),
   /** HTTP API: the largest request body in bytes (CSV uploads have their own cap). */
   API_MAX_BODY_BYTES: z.coerce
     .number({ error: 'expected a number of bytes' })

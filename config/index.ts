@@ -75,6 +75,8 @@ export interface Config {
     /** A CSV upload's own cap (POST /backtests with a file). */
     readonly maxUploadBytes: number;
     readonly corsOrigins: readonly string[];
+    /** Sign-ins one client address may make in a minute (AUTH_SIGN_IN_LIMIT_PER_MINUTE). */
+    readonly signInsPerAddressPerMinute: number;
   };
   readonly jobs: {
     /** Unset: the in-process job runner (one machine). */
@@ -224,6 +226,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, cwd = p
       maxBodyBytes: env.API_MAX_BODY_BYTES,
       maxUploadBytes: env.API_MAX_UPLOAD_BYTES,
       corsOrigins: env.API_CORS_ORIGINS,
+      signInsPerAddressPerMinute: env.AUTH_SIGN_IN_LIMIT_PER_MINUTE,
     },
     retention: {
       agentConversationsDays: env.RETENTION_AGENT_CONVERSATIONS_DAYS,

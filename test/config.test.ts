@@ -64,15 +64,19 @@ describe('configuration from the environment', () => {
       maxBodyBytes: 1048576,
       maxUploadBytes: 52428800,
       corsOrigins: [],
+      // Better-Auth's sign-ins per address a minute: 5 unless raised (the browser tests' server).
+      signInsPerAddressPerMinute: 5,
     });
     const config = loadConfig({
       API_RATE_LIMIT_PER_MINUTE: '60',
       API_CORS_ORIGINS: 'https://app.example.com/, http://localhost:5173',
       API_MAX_BODY_BYTES: '2048',
       API_MAX_UPLOAD_BYTES: '1048576',
+      AUTH_SIGN_IN_LIMIT_PER_MINUTE: '100',
     });
     expect(config.api).toMatchObject({
       perCredentialPerMinute: 60,
+      signInsPerAddressPerMinute: 100,
       maxBodyBytes: 2048,
       maxUploadBytes: 1048576,
       corsOrigins: ['https://app.example.com', 'http://localhost:5173'],
@@ -81,6 +85,10 @@ describe('configuration from the environment', () => {
       /API_CORS_ORIGINS="app.example.com": expected origins such as/,
     );
     expect(() => loadConfig({ API_RATE_LIMIT_PER_MINUTE: '0' })).toThrow('API_RATE_LIMIT_PER_MINUTE="0": expected at least 1');
+    expect(() => loadConfig({ AUTH_SIGN_IN_LIMIT_PER_MINUTE: '0' })).toThrow('AUTH_SIGN_IN_LIMIT_PER_MINUTE="0": expected at least 1');
+    expect(() => loadConfig({ AUTH_SIGN_IN_LIMIT_PER_MINUTE: 'lots' })).toThrow(
+      'AUTH_SIGN_IN_LIMIT_PER_MINUTE="lots": expected a number of sign-ins a minute',
+    );
   });
 
   it('rejects out-of-range numbers', () => {
