@@ -62,7 +62,8 @@ export async function openRuntime(options: { logStream?: 'stdout' | 'stderr'; sh
       migrations,
       paperMarkets: () =>
         (paperMarkets ??= import('../trading/index.ts').then(({ createPaperMarkets }) =>
-          createPaperMarkets({ setting: config.trading.paperMarket, embedded: config.database.url === undefined }),
+          // The replay (the offline demo) writes the bars it closes into the candle cache the charts read.
+          createPaperMarkets({ setting: config.trading.paperMarket, embedded: config.database.url === undefined, cache: database.db }),
         )),
       billing: new BillingService(
         database.db,

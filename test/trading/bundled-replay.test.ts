@@ -1,13 +1,17 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BUNDLED_SYMBOLS,
   BundledReplayMarket,
   bundledCandles,
   CcxtExchange,
+  chartCandles,
   createPaperMarkets,
   paperMarketOptions,
+  REPLAY_CACHE_BACKFILL_BARS,
+  REPLAY_CACHE_EXCHANGE,
   resampleCandles,
 } from '../../trading/index.ts';
+import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
 
 const HOUR = 3_600_000;
 
@@ -131,5 +135,67 @@ describe('createPaperMarkets: which market paper bots trade', () => {
     const replay = createPaperMarkets({ setting: 'replay', embedded: false });
     expect(await replay.decide()).toEqual({ source: 'replay', reason: 'PAPER_MARKET=replay' });
     expect(replay.marketFor('15m')).toBeInstanceOf(BundledReplayMarket);
+  });
+});
+
+describe('the replayed market writes the bars it closes into the candle cache (the charts read it)', () => {
+  const MIN5 = 300_000;
+  let test: TestDatabase;
+  beforeAll(async () => {
+    test = await createTestDatabase('pglite');
+  });
+  afterAll(async () => {
+    await test?.dispose();
+  });
+
+  it("a bot's read puts the closed bars in the cache first; the chart's last bar moves on as bars close", async () => {
+    const clock = { now: Date.UTC(2026, 11, 2, 15, 7, 30) };
+    const markets = createPaperMarkets({ setting: 'replay', embedded: true, now: () => clock.now, cache: test.handle.db });
+    await markets.decide();
+    const market = markets.marketFor('5m');
+    const key = { exchange: REPLAY_CACHE_EXCHANGE, symbol: 'BTC/USDT', timeframe: '5m' };
+    // The 1,000 bars before the one forming now, as a bot page's chart asks for them.
+    const chart = (nowMs: number) => {
+      const forming = Math.floor(nowMs / MIN5) * MIN5;
+      return chartCandles(test.handle.db, key, { fromMs: forming - 1_000 * MIN5, toMs: forming }, ['rsi', 'macd']);
+    };
+    expect((await chart(clock.now)).candles).toEqual([]); // nothing cached before the market is read
+    // A bot's warm-up read: the cache then holds the bars a 1,000-bar chart and its indicators need, up to the last closed one.
+    const warmUp = await market.fetchCandles('BTC/USDT', '5m', undefined, 52);
+    const lastClosed = Date.UTC(2026, 11, 2, 15, 0);
+    expect(warmUp.at(-1)![0]).toBe(lastClosed);
+    let drawn = await chart(clock.now);
+    expect(drawn.candles).toHaveLength(1_000);
+    expect(Date.parse(drawn.candles.at(-1)!.time)).toBe(lastClosed);
+    // The same bars as the bot read: the cache is the market the bot trades.
+    expect(drawn.candles.slice(-52).map((c) => [Date.parse(c.time), c.open, c.high, c.low, c.close, c.volume])).toEqual(warmUp);
+    expect(drawn.indicators.rsi!.values.at(-1)).not.toBeNull();
+    expect(drawn.indicators.macd!.values.at(-1)).not.toBeNull();
+    const cached = await chartCandles(test.handle.db, key, { fromMs: 0, toMs: clock.now }, []);
+    expect(cached.candles).toHaveLength(REPLAY_CACHE_BACKFILL_BARS);
+
+    // Three bars later a tick reads what closed since: the chart's last bar is the newest closed one, nothing skipped.
+    clock.now += 3 * MIN5;
+    const tick = await market.fetchCandles('BTC/USDT', '5m', lastClosed + 1);
+    expect(tick.map((row) => row[0])).toEqual([1, 2, 3].map((k) => lastClosed + k * MIN5));
+    drawn = await chart(clock.now);
+    expect(drawn.candles.slice(-4).map((c) => Date.parse(c.time))).toEqual([0, 1, 2, 3].map((k) => lastClosed + k * MIN5));
+    expect(drawn.candles.at(-1)!.close).toBe(tick.at(-1)![4]);
+    // A price read (a fill) writes the bars too; a bar still forming is never cached.
+    clock.now += MIN5;
+    const price = await market.lastPrice('BTC/USDT');
+    drawn = await chart(clock.now);
+    expect(Date.parse(drawn.candles.at(-1)!.time)).toBe(lastClosed + 4 * MIN5);
+    expect(drawn.candles.at(-1)!.close).toBe(price);
+    expect((await chartCandles(test.handle.db, key, { fromMs: 0, toMs: clock.now + MIN5 }, [])).candles).toHaveLength(
+      REPLAY_CACHE_BACKFILL_BARS + 4,
+    );
+  });
+
+  it('without a cache, the replay writes nothing', async () => {
+    const market = new BundledReplayMarket({ timeframe: '1h', now: () => Date.UTC(2026, 11, 2, 15) });
+    await market.fetchCandles('BTC/USDT', '1h', undefined, 10);
+    const key = { exchange: REPLAY_CACHE_EXCHANGE, symbol: 'BTC/USDT', timeframe: '1h' };
+    expect((await chartCandles(test.handle.db, key, { fromMs: 0, toMs: Date.UTC(2027, 0, 1) }, [])).candles).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
-import { bundledCandles, timeframeToMs, type CandleSeries } from '../market-data/index.ts';
+import type { Database } from '../../db/index.ts';
+import { bundledCandles, timeframeToMs, upsertCandles, type CandleSeries } from '../market-data/index.ts';
 import type { MarketRules } from '../risk/index.ts';
 import { ExchangeRejectedError, type MarketDataSource } from './types.ts';
 
@@ -40,6 +41,15 @@ function indexAt(series: CandleSeries, openMs: number, barMs: number): number {
   return ((bar % series.length) + series.length) % series.length;
 }
 
+/** The exchange the replay's bars are cached under: they are Binance's (candles/SOURCES.md), as the demo's cache files them. */
+export const REPLAY_CACHE_EXCHANGE = 'binance';
+/**
+ * Bars a replayed market writes into the candle cache the first time it serves a pair: a bot
+ * page's chart (1,000 bars) with its indicators' warm-up (200), so the chart has no hole between
+ * the cache as it was (the demo's seed) and the bars the bots trade now.
+ */
+export const REPLAY_CACHE_BACKFILL_BARS = 1_200;
+
 /**
  * A market replayed in real time from the candles that ship with the repository, for paper
  * bots when no exchange can be reached (the demo on a machine without internet). Recorded
@@ -54,17 +64,33 @@ export class BundledReplayMarket implements MarketDataSource {
   private readonly barMs: number;
   private readonly now: () => number;
   private readonly rules: MarketRules;
+  private readonly cache: Database | undefined;
+  /** Per symbol: the newest bar open time written into the cache, and the write under way. */
+  private readonly cached = new Map<string, { lastOpenMs: number; writing: Promise<void> }>();
 
-  constructor(options: { timeframe: string; now?: () => number; rules?: MarketRules }) {
+  /**
+   * With `cache`, the market writes the bars it has closed into the candle cache (upsertCandles,
+   * under REPLAY_CACHE_EXCHANGE) whenever it is read, before it answers: what a bot trades on is
+   * in the cache the charts read, as a market feed would have put it there (the offline demo has
+   * no feed). The first read of a pair writes its last REPLAY_CACHE_BACKFILL_BARS bars.
+   */
+  constructor(options: { timeframe: string; now?: () => number; rules?: MarketRules; cache?: Database }) {
     this.timeframe = options.timeframe;
     this.barMs = timeframeToMs(options.timeframe);
     this.now = options.now ?? Date.now;
     this.rules = options.rules ?? { minAmountBase: 0.00001, amountStepBase: 0.00001, minNotionalQuote: 5 };
+    this.cache = options.cache;
   }
 
   async fetchCandles(symbol: string, timeframe: string, sinceMs?: number, limit = 1000): Promise<number[][]> {
     if (timeframe !== this.timeframe)
       throw new ExchangeRejectedError(`this replayed market serves ${this.timeframe} candles, not ${timeframe}`);
+    await this.writeClosedBars(symbol);
+    return this.closedBars(symbol, sinceMs, limit);
+  }
+
+  /** The closed bars from `sinceMs` (or the last `limit`), oldest first. */
+  private closedBars(symbol: string, sinceMs: number | undefined, limit: number): number[][] {
     const series = this.series(symbol);
     const lastClosedOpen = Math.floor(this.now() / this.barMs) * this.barMs - this.barMs;
     const first = sinceMs === undefined ? lastClosedOpen - (limit - 1) * this.barMs : Math.ceil(sinceMs / this.barMs) * this.barMs;
@@ -76,8 +102,31 @@ export class BundledReplayMarket implements MarketDataSource {
     return rows;
   }
 
+  /** Writes the bars closed since the last write into the candle cache (with `cache`); one write at a time per symbol. */
+  private async writeClosedBars(symbol: string): Promise<void> {
+    const db = this.cache;
+    if (!db) return;
+    const lastClosedOpen = Math.floor(this.now() / this.barMs) * this.barMs - this.barMs;
+    const state = this.cached.get(symbol) ?? { lastOpenMs: Number.NEGATIVE_INFINITY, writing: Promise.resolve() };
+    this.cached.set(symbol, state);
+    const write = state.writing.then(async () => {
+      if (state.lastOpenMs >= lastClosedOpen) return;
+      const first = Number.isFinite(state.lastOpenMs)
+        ? state.lastOpenMs + this.barMs
+        : lastClosedOpen - (REPLAY_CACHE_BACKFILL_BARS - 1) * this.barMs;
+      const rows = this.closedBars(symbol, first, Math.round((lastClosedOpen - first) / this.barMs) + 1);
+      if (rows.length === 0) return;
+      await upsertCandles(db, { exchange: REPLAY_CACHE_EXCHANGE, symbol, timeframe: this.timeframe }, rows);
+      state.lastOpenMs = rows.at(-1)![0]!;
+    });
+    // A failed write is tried again on the next read (the mark stays where it was).
+    state.writing = write.catch(() => {});
+    await write;
+  }
+
   /** Close of the last closed bar. */
   async lastPrice(symbol: string): Promise<number> {
+    await this.writeClosedBars(symbol);
     const price = replayedPrice(symbol, this.timeframe, this.now());
     if (price === undefined) throw new ExchangeRejectedError(`no replayed market data for ${symbol}`);
     return price;

@@ -12,7 +12,14 @@ export { PaperExchange, type PaperExchangeOptions } from './paper.ts';
 export { ReplayMarketData } from './replay-source.ts';
 export { CcxtExchange, type CcxtExchangeOptions } from './ccxt-exchange.ts';
 export { exchangeForBot, type ExchangeForBotOptions } from './for-bot.ts';
-export { BundledReplayMarket, replayedBar, replayedPrice, type ReplayedBar } from './bundled-replay.ts';
+export {
+  BundledReplayMarket,
+  REPLAY_CACHE_BACKFILL_BARS,
+  REPLAY_CACHE_EXCHANGE,
+  replayedBar,
+  replayedPrice,
+  type ReplayedBar,
+} from './bundled-replay.ts';
 export {
   createPaperMarkets,
   paperMarketOptions,

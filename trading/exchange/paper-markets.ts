@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Database } from '../../db/index.ts';
 import { BundledReplayMarket } from './bundled-replay.ts';
 import { CcxtExchange } from './ccxt-exchange.ts';
 import type { MarketDataSource } from './types.ts';
@@ -31,6 +32,11 @@ export interface PaperMarketsOptions {
   /** Resolves when the exchange answers; by default one candle of BTC/USDT through ccxt. */
   readonly probe?: () => Promise<unknown>;
   readonly now?: () => number;
+  /**
+   * The candle cache the replay writes the bars it closes into (the charts read it; the offline
+   * demo has no market feed to fill it). Unset: the replay writes nothing.
+   */
+  readonly cache?: Database;
   /** Test seam: the shared exchange client paper bots read from. */
   readonly exchange?: () => CcxtExchange;
 }
@@ -70,7 +76,11 @@ export function createPaperMarkets(options: PaperMarketsOptions): PaperMarkets {
       }
       let market = replays.get(timeframe);
       if (!market) {
-        market = new BundledReplayMarket({ timeframe, ...(options.now ? { now: options.now } : {}) });
+        market = new BundledReplayMarket({
+          timeframe,
+          ...(options.now ? { now: options.now } : {}),
+          ...(options.cache ? { cache: options.cache } : {}),
+        });
         replays.set(timeframe, market);
       }
       return market;
