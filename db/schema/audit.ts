@@ -3,7 +3,8 @@ import { instant } from './columns.ts';
 
 /**
  * Append-only, hash-chained log of everything that acts: tool calls, approvals, seeds,
- * configuration changes. `hash` = SHA-256 of `prevHash` and the row's canonical content, so
+ * configuration changes. `hash` = SHA-256 of `prevHash` and the row's canonical content (its
+ * personal fields by their salted digest, `personalDigest`), so
  * altering, removing or reordering a row breaks the chain from that row on. A trigger
  * (custom migration) refuses UPDATE, DELETE and TRUNCATE.
  */
@@ -25,6 +26,18 @@ export const auditLog = pgTable(
     resultDigest: text(),
     durationMs: integer(),
     details: jsonb().$type<unknown>(),
+    /**
+     * A random key of this row alone (hex), stored beside its personal fields (actor id, args,
+     * details) and destroyed with them by an erasure. Null: a row written before salting, or
+     * one an erasure redacted.
+     */
+    personalSalt: text(),
+    /**
+     * HMAC-SHA256 under personalSalt of the personal fields; the row's hash covers this digest
+     * instead of the fields, so once the salt is gone the hash confirms no guessed email or
+     * name. Null: a row written before salting (its hash covers the fields themselves).
+     */
+    personalDigest: text(),
     prevHash: text().notNull(),
     hash: text().notNull().unique(),
   },
