@@ -111,6 +111,10 @@ const eventData = {
       profitQuote: decimal.optional(),
       profitPct: decimal.optional(),
       reason: z.string().optional().openapi({ description: 'closed: signal, take_profit, stop_loss or forced' }),
+      at: z.iso.datetime().openapi({
+        description:
+          'When the runner reported it (the notification queued right after the trade row was written): a chart can place the marker at once, before reading the trade',
+      }),
     })
     .openapi('LiveTrade', { description: 'One of your bots opened or closed a trade.' }),
   bot_status: z

@@ -431,7 +431,11 @@ export class LiveEvents {
       case 'stop_loss_hit':
         this.publish(
           'trade',
-          { kind: row.type === 'trade_opened' ? 'opened' : row.type === 'trade_closed' ? 'closed' : 'stop_loss', ...p },
+          {
+            kind: row.type === 'trade_opened' ? 'opened' : row.type === 'trade_closed' ? 'closed' : 'stop_loss',
+            ...p,
+            at: row.createdAt.toISOString(),
+          },
           audience,
         );
         return;

@@ -147,7 +147,13 @@ describe.each(testDrivers)('GET /api/v1/events on %s', (driver) => {
     await until(() => amounts(a).includes(sentinel) && amounts(b).includes(mineB), 'both traders got their trades');
     expect(amounts(a)).toEqual([mineA, sentinel]);
     expect(amounts(b)).toEqual([mineB]);
-    expect(a.data('trade')[0]).toMatchObject({ kind: 'opened', botId: traderA.botId, symbol: 'DOGE/USDT', priceQuote: '0.25' });
+    expect(a.data('trade')[0]).toMatchObject({
+      kind: 'opened',
+      botId: traderA.botId,
+      symbol: 'DOGE/USDT',
+      priceQuote: '0.25',
+      at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
     expect(b.data('trade')[0]).toMatchObject({ kind: 'opened', botId: traderB.botId });
     // One per client an event reached: A's two, B's one.
     expect((await metric('live_events_sent_total', { type: 'trade' })) - sentBefore).toBe(3);

@@ -336,7 +336,11 @@ export type LiveEvent =
         symbol: string;
         amountBase: string;
         priceQuote?: string;
+        openPriceQuote?: string;
+        closePriceQuote?: string;
         profitQuote?: string;
+        /** When the runner reported it (right after writing the trade). */
+        at?: string;
       };
     }
   | { event: 'bot_status'; data: { botId: string; botName?: string; status: string; previousStatus?: string; reason?: string } }
