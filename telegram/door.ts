@@ -49,7 +49,7 @@ import { lockCommand, locksCommand, unlockButton, unlockCommand, unlockPressed }
 import { agreeToTerms, askTerms, consentData, sendTerms } from './consent.ts';
 import { portalData, portalReply } from './billing-portal.ts';
 import { keyboardCommand, traderKeyboard } from './reply-keyboard.ts';
-import { assistantButton, assistantReply, onAssistantPress } from './assistant.ts';
+import { assistantButton, assistantReply, onAssistantPress, type PressContext } from './assistant.ts';
 import { historyCommand } from './history.ts';
 import { improveButton, improveCommand, improveWords, onImprovePress } from './improve.ts';
 import { StartWatch } from './start-watch.ts';
@@ -1042,32 +1042,24 @@ export class TelegramDoor {
       this.setKind('approval');
       return onApprovalButton(this.approvals, { person, locale, chatId, messageId, answer }, approval.data);
     }
-    // Apply / Discard on a walk-forward proposal: Apply is the trader's confirmation.
+    // The assistant's buttons, the trader's own presses, their buttons cleared once handled: a
+    // draft card, a bot review, and Apply / Discard / Roll back on a walk-forward proposal (the
+    // press is the trader's confirmation).
+    const traderPress = async (handle: (press: PressContext) => Promise<void>) => {
+      this.setKind('assistant');
+      if (person?.actor.kind !== 'trader' || chatId === undefined || messageId === undefined)
+        return answer(t(locale, 'Este botão não é para você.', 'This button is not for you.'), true);
+      const clearButtons = () =>
+        this.bot.telegram.editMessageReplyMarkup(chatId, messageId, undefined, { inline_keyboard: [] }).then(
+          () => undefined,
+          () => undefined,
+        );
+      return handle({ ctx: this.updateContext(person, chatId, person.locale), answer, clearButtons });
+    };
     const improvePress = improveButton.safeParse(data);
-    if (improvePress.success) {
-      this.setKind('assistant');
-      if (person?.actor.kind !== 'trader' || chatId === undefined || messageId === undefined)
-        return answer(t(locale, 'Este botão não é para você.', 'This button is not for you.'), true);
-      const clearButtons = () =>
-        this.bot.telegram.editMessageReplyMarkup(chatId, messageId, undefined, { inline_keyboard: [] }).then(
-          () => undefined,
-          () => undefined,
-        );
-      return onImprovePress({ ctx: this.updateContext(person, chatId, person.locale), answer, clearButtons }, improvePress.data);
-    }
-    // The assistant's buttons (a draft card, a bot review): the trader's own presses.
+    if (improvePress.success) return traderPress((press) => onImprovePress(press, improvePress.data));
     const assistantPress = assistantButton.safeParse(data);
-    if (assistantPress.success) {
-      this.setKind('assistant');
-      if (person?.actor.kind !== 'trader' || chatId === undefined || messageId === undefined)
-        return answer(t(locale, 'Este botão não é para você.', 'This button is not for you.'), true);
-      const clearButtons = () =>
-        this.bot.telegram.editMessageReplyMarkup(chatId, messageId, undefined, { inline_keyboard: [] }).then(
-          () => undefined,
-          () => undefined,
-        );
-      return onAssistantPress({ ctx: this.updateContext(person, chatId, person.locale), answer, clearButtons }, assistantPress.data);
-    }
+    if (assistantPress.success) return traderPress((press) => onAssistantPress(press, assistantPress.data));
     // A trader's own confirmation (a forced exit, a live bot's start): answered once, then the
     // confirmation message is replaced by what happened.
     const confirmation = async (

@@ -21,23 +21,35 @@ export function improveWords(text: string): string | null {
   return IMPROVE_WORDS.exec(text)?.[1] ?? null;
 }
 
-/** Apply / Discard on a proposal card: the proposal is kept here (by a short token) until pressed. */
+const ACTIONS = { a: 'apply', d: 'discard', r: 'rollback' } as const;
+
+/**
+ * Apply / Discard on a proposal card, Roll back under an applied one: what a press would do is
+ * kept here (by a short token) until pressed.
+ */
 export const improveButton = z
   .string()
-  .regex(/^im:[ad]:[0-9a-f]{16}$/)
+  .regex(/^im:[adr]:[0-9a-f]{16}$/)
   .transform((data) => {
-    const [, code, token] = data.split(':') as [string, string, string];
-    return { action: code === 'a' ? ('apply' as const) : ('discard' as const), token };
+    const [, code, token] = data.split(':') as [keyof typeof ACTIONS, keyof typeof ACTIONS, string];
+    return { action: ACTIONS[code], token };
   });
 export type ImprovePress = z.infer<typeof improveButton>;
 
-interface Pending {
-  readonly userId: string;
-  readonly botId: string;
-  readonly parameters: Record<string, number>;
-}
+type Pending = { readonly userId: string; readonly botId: string } & (
+  | { readonly kind: 'proposal'; readonly parameters: Record<string, number> }
+  | { readonly kind: 'rollback'; readonly version: number }
+);
 const pending = new Map<string, Pending>();
 const MAX_PENDING = 10_000;
+
+/** Keeps what a press would do and returns its token. */
+function remember(what: Pending): string {
+  const token = crypto.randomBytes(8).toString('hex');
+  pending.set(token, what);
+  if (pending.size > MAX_PENDING) pending.delete(pending.keys().next().value!);
+  return token;
+}
 
 type Figures = { totalReturnPct: number; trades: number };
 type Review = {
@@ -74,6 +86,9 @@ const REASONS: Record<string, [string, string]> = {
     'out of sample they kept too little of their in-sample result (a sign of overfitting)',
   ],
 };
+
+/** A running bot's note in Portuguese (the tool's own is English). */
+const RUNNING_NOTE = 'O robô segue rodando com os parâmetros anteriores; pare e ligue de novo para usar os novos.';
 
 const pct = (value: number, l: Locale) => formatPct(String(value), l, true);
 const params = (p: Record<string, number>) =>
@@ -135,9 +150,7 @@ export async function improveCommand(ctx: UpdateContext, words: readonly string[
   const review = outcome.result as Review;
   const text = improveCardText(review, ref, l);
   if (!review.proposal) return void (await ctx.reply(text));
-  const token = crypto.randomBytes(8).toString('hex');
-  pending.set(token, { userId: ctx.tools.actor.userId, botId: bot.id, parameters: review.proposal });
-  if (pending.size > MAX_PENDING) pending.delete(pending.keys().next().value!);
+  const token = remember({ kind: 'proposal', userId: ctx.tools.actor.userId, botId: bot.id, parameters: review.proposal });
   await ctx.reply(text, {
     inline_keyboard: [
       [
@@ -148,13 +161,17 @@ export async function improveCommand(ctx: UpdateContext, words: readonly string[
   });
 }
 
-/** Apply (the trader's confirmation: a new bot version) or Discard, pressed on a proposal card. */
+/**
+ * Apply (the trader's confirmation: a new bot version) or Discard, pressed on a proposal card;
+ * Roll back (the trader's confirmation too), pressed under an applied one.
+ */
 export async function onImprovePress(press: PressContext, choice: ImprovePress): Promise<void> {
   const { ctx } = press;
   const l = ctx.locale;
-  const proposal = pending.get(choice.token);
-  if (!proposal || ctx.tools.actor.kind !== 'trader' || proposal.userId !== ctx.tools.actor.userId)
-    return press.answer(t(l, 'Esta proposta expirou; peça /improve N de novo.', 'This proposal has expired; ask /improve N again.'), true);
+  const kept = pending.get(choice.token);
+  const expectedKind = choice.action === 'rollback' ? 'rollback' : 'proposal';
+  if (!kept || kept.kind !== expectedKind || ctx.tools.actor.kind !== 'trader' || kept.userId !== ctx.tools.actor.userId)
+    return press.answer(t(l, 'Este botão expirou; peça /improve N de novo.', 'This button has expired; ask /improve N again.'), true);
   pending.delete(choice.token);
   await press.clearButtons();
   if (choice.action === 'discard') {
@@ -163,25 +180,43 @@ export async function onImprovePress(press: PressContext, choice: ImprovePress):
       t(l, 'Proposta descartada; o robô continua como estava.', 'Proposal discarded; the bot stays as it was.'),
     ));
   }
-  await press.answer(t(l, 'Aplicando…', 'Applying…'));
-  const outcome = await assistantCall(
-    { ctx: ctx.tools },
-    ctx.tools.actor,
-    'apply_bot_improvement',
-    { botId: proposal.botId, parameters: proposal.parameters },
-    { confirmed: true },
-  );
-  if (!outcome.ok || !('result' in outcome)) return void (await ctx.reply(`⚠️ ${md(failure(ctx, outcome, 'apply_bot_improvement'))}`));
-  const applied = outcome.result as { version: number; botRunning: boolean; note: string };
-  const note = applied.botRunning
-    ? t(l, 'O robô segue rodando com os parâmetros anteriores; pare e ligue de novo para usar os novos.', applied.note)
-    : t(l, 'O robô usa os novos parâmetros a partir da próxima vez que for ligado.', applied.note);
+  await press.answer(kept.kind === 'rollback' ? t(l, 'Voltando…', 'Rolling back…') : t(l, 'Aplicando…', 'Applying…'));
+  const [tool, args] =
+    kept.kind === 'rollback'
+      ? (['rollback_bot_version', { botId: kept.botId, version: kept.version }] as const)
+      : (['apply_bot_improvement', { botId: kept.botId, parameters: kept.parameters }] as const);
+  const outcome = await assistantCall({ ctx: ctx.tools }, ctx.tools.actor, tool, args, { confirmed: true });
+  if (!outcome.ok || !('result' in outcome)) return void (await ctx.reply(`⚠️ ${md(failure(ctx, outcome, tool))}`));
+  const written = outcome.result as { version: number; botRunning: boolean; note: string };
+  const note = written.botRunning
+    ? t(l, RUNNING_NOTE, written.note)
+    : t(l, 'O robô usa os novos parâmetros a partir da próxima vez que for ligado.', written.note);
+  if (kept.kind === 'rollback')
+    return void (await ctx.reply(
+      t(
+        l,
+        `↩️ Voltou à versão ${kept.version}: gravada como versão ${written.version}. ${note}`,
+        `↩️ Rolled back to version ${kept.version}: saved as version ${written.version}. ${note}`,
+      ),
+    ));
+  // The version before this one, a press away.
+  const back = remember({ kind: 'rollback', userId: kept.userId, botId: kept.botId, version: written.version - 1 });
   await ctx.reply(
     t(
       l,
-      `✅ Aplicado: versão ${applied.version} (a anterior fica guardada para voltar atrás). ${note}`,
-      `✅ Applied: version ${applied.version} (the previous one is kept for rollback). ${note}`,
+      `✅ Aplicado: versão ${written.version} (a anterior fica guardada para voltar atrás). ${note}`,
+      `✅ Applied: version ${written.version} (the previous one is kept for rollback). ${note}`,
     ),
+    {
+      inline_keyboard: [
+        [
+          {
+            text: t(l, `↩️ Voltar à versão ${written.version - 1}`, `↩️ Roll back to version ${written.version - 1}`),
+            callback_data: `im:r:${back}`,
+          },
+        ],
+      ],
+    },
   );
 }
 

@@ -139,6 +139,47 @@ describe('improve my bot on Telegram', () => {
     );
   }, 300_000);
 
+  it('Roll back under the applied change: the press restores version 1 as version 3, once; the history names it', async () => {
+    const applied = traders.ana.chat.all().find((m) => m.plain.startsWith('✅ Aplicado: versão 2'))!;
+    expect(applied.buttons.map((b) => b.text)).toEqual(['↩️ Voltar à versão 1']);
+    const changed = await parametersOf(traders.ana);
+    const [button] = applied.buttons;
+    const back = await press(traders.ana, applied, /Voltar/);
+    expect(back.plain).toBe(
+      '↩️ Voltou à versão 1: gravada como versão 3. O robô usa os novos parâmetros a partir da próxima vez que for ligado.',
+    );
+    expect(await parametersOf(traders.ana)).toEqual(DEFAULTS);
+    expect((await versionsOf(traders.ana)).map((v) => [v.version, v.parameters]).sort()).toEqual([
+      [1, DEFAULTS],
+      [2, changed],
+      [3, DEFAULTS],
+    ]);
+    // Pressed again (a second tap, an old message): spent, nothing written.
+    traders.ana.chat.skip();
+    await traders.ana.chat.press(button!.callback_data, applied.messageId);
+    await harness.settle();
+    expect(traders.ana.chat.fresh()).toEqual([]);
+    expect(await versionsOf(traders.ana)).toHaveLength(3);
+    await traders.ana.chat.send('/history 1');
+    expect((await traders.ana.chat.reply()).plain).toMatch(/ana \(assistente\): parâmetros voltados a uma versão anterior ✓/);
+  });
+
+  it('/help and the "/" menu name /improve, in each language', async () => {
+    for (const [trader, line, entry] of [
+      [traders.ana, '/improve N — revisão walk-forward do robô N', 'revisar um robô e propor parâmetros melhores'],
+      [traders.bob, '/improve N — a walk-forward review of bot N', 'review a bot and propose better parameters'],
+    ] as const) {
+      await trader.chat.send('/help');
+      expect((await trader.chat.reply()).plain).toContain(line);
+      // The chat's own menu, set when it was linked (the emulator keeps the request's fields as sent: JSON).
+      const parse = (value: unknown): unknown => (typeof value === 'string' ? JSON.parse(value) : value);
+      const own = harness.emulator.requests
+        .filter((r) => r.method === 'setMyCommands' && (parse(r.body?.scope) as { chat_id?: number }).chat_id === trader.chat.chatId)
+        .at(-1)!;
+      expect(parse(own.body!.commands)).toContainEqual({ command: 'improve', description: entry });
+    }
+  });
+
   it('"improve my bot 1" on a random walk: the figures in English and no change proposed, so no buttons', async () => {
     const card = await review(traders.bob, 'improve my bot 1');
     expect(card.plain).toContain('Walk-forward review: 1 bob-rsi');

@@ -78,6 +78,46 @@ const applyNote = (status: string) =>
     ? 'The bot is running with its previous parameters; stop and start it to trade with these.'
     : 'The bot trades with these parameters from its next start.';
 
+const versionWritten = z.object({
+  botId: z.string(),
+  version: z.number(),
+  parameters,
+  botRunning: z.boolean(),
+  note: z.string(),
+  versions: z.array(versionCard),
+});
+
+/**
+ * A new version of the trader's own bot written by `write` — only when the trader confirmed it
+ * (ctx.personConfirmed: the door sets it after a button press; a model's tool call never carries
+ * it) — with the bot's versions after it.
+ */
+async function writeVersion(
+  ctx: ToolContext,
+  input: { botId: string; email?: string | undefined },
+  unconfirmed: string,
+  write: (scope: TenantScope, userId: string | null) => Promise<{ version: number; parameters: Record<string, number> }>,
+): Promise<z.infer<typeof versionWritten>> {
+  if (!ctx.personConfirmed) throw new ToolRefusal('forbidden', unconfirmed);
+  const scope = await traderScope(ctx, input.email);
+  const bot = await ownBot(ctx, scope, input.botId);
+  try {
+    const written = await write(scope, ctx.actor.kind === 'trader' ? ctx.actor.userId : null);
+    return {
+      botId: bot.id,
+      version: written.version,
+      parameters: written.parameters,
+      botRunning: bot.status === 'running',
+      note: applyNote(bot.status),
+      versions: await versionsOf(ctx, scope, bot.id),
+    };
+  } catch (error) {
+    if (error instanceof StrategyError) throw new ToolRefusal('forbidden', error.message);
+    if (error instanceof BotVersionError) throw new ToolRefusal('not_found', error.message);
+    throw error;
+  }
+}
+
 export const botImprovementTools = [
   defineTool({
     name: 'propose_bot_improvement',
@@ -172,39 +212,16 @@ export const botImprovementTools = [
     effect: 'write',
     access: traderOnly,
     input: z.strictObject({ botId: z.uuid(), parameters, email }),
-    output: z.object({
-      botId: z.string(),
-      version: z.number(),
-      parameters,
-      botRunning: z.boolean(),
-      note: z.string(),
-      versions: z.array(versionCard),
-    }),
-    async execute(ctx, input) {
-      // The door sets this after the trader pressed "apply"; a model's tool call never carries it.
-      if (!ctx.personConfirmed) throw new ToolRefusal('forbidden', 'Changing a bot needs your own confirmation: press "apply".');
-      const scope = await traderScope(ctx, input.email);
-      const bot = await ownBot(ctx, scope, input.botId);
-      try {
-        const written = await changeBotParameters(ctx.db, scope, {
-          botId: bot.id,
+    output: versionWritten,
+    execute: (ctx, input) =>
+      writeVersion(ctx, input, 'Changing a bot needs your own confirmation: press "apply".', (scope, userId) =>
+        changeBotParameters(ctx.db, scope, {
+          botId: input.botId,
           parameters: input.parameters,
           reason: 'walk-forward improvement',
-          userId: ctx.actor.kind === 'trader' ? ctx.actor.userId : null,
-        });
-        return {
-          botId: bot.id,
-          version: written.version,
-          parameters: written.parameters,
-          botRunning: bot.status === 'running',
-          note: applyNote(bot.status),
-          versions: await versionsOf(ctx, scope, bot.id),
-        };
-      } catch (error) {
-        if (error instanceof StrategyError) throw new ToolRefusal('forbidden', error.message);
-        throw error;
-      }
-    },
+          userId,
+        }),
+      ),
   }),
   defineTool({
     name: 'rollback_bot_version',
@@ -213,36 +230,10 @@ export const botImprovementTools = [
     effect: 'write',
     access: traderOnly,
     input: z.strictObject({ botId: z.uuid(), version: z.number().int().min(1), email }),
-    output: z.object({
-      botId: z.string(),
-      version: z.number(),
-      parameters,
-      botRunning: z.boolean(),
-      note: z.string(),
-      versions: z.array(versionCard),
-    }),
-    async execute(ctx, input) {
-      if (!ctx.personConfirmed) throw new ToolRefusal('forbidden', 'Rolling a bot back needs your own confirmation.');
-      const scope = await traderScope(ctx, input.email);
-      const bot = await ownBot(ctx, scope, input.botId);
-      try {
-        const written = await rollbackBotVersion(ctx.db, scope, {
-          botId: bot.id,
-          version: input.version,
-          userId: ctx.actor.kind === 'trader' ? ctx.actor.userId : null,
-        });
-        return {
-          botId: bot.id,
-          version: written.version,
-          parameters: written.parameters,
-          botRunning: bot.status === 'running',
-          note: applyNote(bot.status),
-          versions: await versionsOf(ctx, scope, bot.id),
-        };
-      } catch (error) {
-        if (error instanceof BotVersionError) throw new ToolRefusal('not_found', error.message);
-        throw error;
-      }
-    },
+    output: versionWritten,
+    execute: (ctx, input) =>
+      writeVersion(ctx, input, 'Rolling a bot back needs your own confirmation.', (scope, userId) =>
+        rollbackBotVersion(ctx.db, scope, { botId: input.botId, version: input.version, userId }),
+      ),
   }),
 ];
