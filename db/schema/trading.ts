@@ -79,6 +79,8 @@ export const bots = pgTable(
     stakeQuote: decimal().notNull(),
     /** Paper wallet balance, in quote currency (live bots read the exchange). */
     paperBalanceQuote: decimal(),
+    /** The trader's cap on positions held at once (no new entry at it); null: the operator's risk limit alone. */
+    maxOpenPositions: integer(),
     lastError: text(),
     startedAt: instant(),
     stoppedAt: instant(),

@@ -1,0 +1,1 @@
+ALTER TABLE "bots" ADD COLUMN "max_open_positions" integer;
