@@ -1,13 +1,15 @@
 import type { Database } from '../db/index.ts';
 import type { Logger } from '../observability/index.ts';
 import {
-  claimTickSlot,
+  claimTickSlots,
   markBotsTicked,
+  openPositionsOf,
   runningBots,
   StaleOwnerError,
   takeOverBot,
   type BotRunner,
   type RunningBot,
+  type TickOptions,
 } from '../trading/index.ts';
 import type { BotLocks } from './locks.ts';
 import { systemClock, type Clock, type ClockTimer } from '../clock/index.ts';
@@ -17,6 +19,9 @@ const MAX_LAG_SLOTS = 3;
 
 /** At most this many bots are handed back per round when a worker holds more than its share. */
 const REBALANCE_PER_ROUND = 25;
+
+/** Bots whose slots are claimed, and positions read, by one statement each. */
+const TICK_BATCH = 500;
 
 export interface BotWorkerOptions {
   readonly db: Database;
@@ -187,21 +192,10 @@ export class BotWorker {
     let ticked = 0;
     let skipped = 0;
     const done: string[] = [];
-    const tickOne = async (row: RunningBot) => {
-      const owned = this.#owned.get(row.id);
-      if (!owned) return;
-      if (row.ownerEpoch !== owned.epoch) {
-        this.#drop(row.id, 'taken over');
-        return;
-      }
-      // The slot is claimed in the database only while this epoch still owns the bot.
-      const claimed = await claimTickSlot(db, { botId: row.id, slotAt: new Date(slotAt), workerId, epoch: owned.epoch });
-      if (!claimed) {
-        skipped += 1;
-        return;
-      }
+    const slot = { slotAt: new Date(slotAt), workerId };
+    const tickOne = async (row: RunningBot, owned: Owned, positions: NonNullable<TickOptions['positions']>) => {
       try {
-        await owned.runner.tick(row, { recordTick: false });
+        await owned.runner.tick(row, { recordTick: false, positions });
         ticked += 1;
         done.push(row.id);
         this.#options.onTick?.(row.id, true);
@@ -211,12 +205,36 @@ export class BotWorker {
         this.#options.onTick?.(row.id, false);
       }
     };
-    const queue = [...fresh];
-    const lanes = Array.from({ length: Math.min(this.#options.concurrency ?? 8, queue.length) }, async () => {
-      // A stopping worker starts no further tick (the ones under way finish or are cut short).
-      for (let row = queue.shift(); row && !this.#stopping; row = queue.shift()) await tickOne(row);
-    });
-    await Promise.all(lanes);
+    // Bots go in batches: one statement claims the slot of every bot of a batch (only while
+    // each one's epoch still owns it) and one query reads their open positions; then each
+    // claimed bot ticks, most of them without a query of their own.
+    for (let from = 0; from < fresh.length && !this.#stopping; from += TICK_BATCH) {
+      const batch: { row: RunningBot; owned: Owned }[] = [];
+      for (const row of fresh.slice(from, from + TICK_BATCH)) {
+        const owned = this.#owned.get(row.id);
+        if (!owned) continue;
+        if (row.ownerEpoch !== owned.epoch) this.#drop(row.id, 'taken over');
+        else batch.push({ row, owned });
+      }
+      // The slots are claimed in the database only while these epochs still own the bots.
+      const claimed = await claimTickSlots(
+        db,
+        batch.map(({ row, owned }) => ({ botId: row.id, epoch: owned.epoch })),
+        slot,
+      );
+      skipped += batch.length - claimed.size;
+      const queue = batch.filter(({ row }) => claimed.has(row.id));
+      const held = await openPositionsOf(
+        db,
+        queue.map(({ row }) => row.id),
+      );
+      const lanes = Array.from({ length: Math.min(this.#options.concurrency ?? 8, queue.length) }, async () => {
+        // A stopping worker starts no further tick (the ones under way finish or are cut short).
+        for (let next = queue.shift(); next && !this.#stopping; next = queue.shift())
+          await tickOne(next.row, next.owned, held.get(next.row.id) ?? []);
+      });
+      await Promise.all(lanes);
+    }
     await markBotsTicked(db, done, new Date(slotAt));
     return { ticked, skipped };
   }

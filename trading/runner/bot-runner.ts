@@ -6,10 +6,23 @@ import { checkOrder, entryLock, lockPair, STOP_LOSS_COOLDOWN_REASON, type RiskLi
 import { ENTER, EXIT, getStrategy, parseStrategyParameters, type Strategy, type StrategyRunner } from '../strategies/index.ts';
 import { clientOrderIdFor, forceExitOrderIdFor } from './client-order-id.ts';
 import type { BotEvent } from './events.ts';
+import { markBotsTicked, openPositionsOf } from './ownership.ts';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry.ts';
 
 type BotRow = typeof bots.$inferSelect;
 type OrderRow = typeof orders.$inferSelect;
+type PositionRow = typeof positions.$inferSelect;
+
+export interface TickOptions {
+  /** false: the caller writes the lastTickAt stamp (batched for many bots). */
+  readonly recordTick?: boolean;
+  /**
+   * The bot's open positions, when the caller read them for many bots in one query just before
+   * (openPositionsOf): the tick then reads none of its own. Only this bot's own orders change
+   * them, and the tick's orders are for the symbol it is deciding.
+   */
+  readonly positions?: readonly PositionRow[];
+}
 type ExitReason = 'signal' | 'stop_loss' | 'take_profit' | 'forced';
 
 export interface BotRunnerDeps {
@@ -129,7 +142,7 @@ export class BotRunner {
    * ticking many bots reads them in one query); `recordTick: false` leaves the lastTickAt
    * write to that caller, which batches it.
    */
-  async tick(fresh?: BotRow, options: { recordTick?: boolean } = {}): Promise<TickReport> {
+  async tick(fresh?: BotRow, options: TickOptions = {}): Promise<TickReport> {
     if (fresh) this.bot = fresh;
     else {
       const [row] = await this.deps.db.select().from(bots).where(eq(bots.id, this.bot.id));
@@ -147,6 +160,9 @@ export class BotRunner {
     let refusals = 0;
     let entriesHeldStale = 0;
     let entriesHeldLocked = 0;
+    // Positions read by the caller before this tick, unless the reconciliation above just
+    // applied fills (which open and close positions): then each decision reads its own.
+    const held = recovered > 0 ? undefined : options.positions;
     try {
       if (!this.warmedUp) await this.warmUp();
       for (const symbol of this.bot.symbols) {
@@ -161,7 +177,7 @@ export class BotRunner {
         candles += rows.length;
         const latest = rows.at(-1)!;
         state.lastOpenTime = latest[0]!;
-        const outcome = await this.decide(symbol, signal, latest);
+        const outcome = await this.decide(symbol, signal, latest, held);
         if (outcome === 'placed') ordersPlaced++;
         if (outcome === 'refused') refusals++;
         if (outcome === 'stale') entriesHeldStale++;
@@ -181,11 +197,18 @@ export class BotRunner {
     return { candles, ordersPlaced, refusals, recovered, entriesHeldStale, entriesHeldLocked };
   }
 
-  private async decide(symbol: string, signal: number, latest: number[]): Promise<'placed' | 'refused' | 'none' | 'stale' | 'locked'> {
-    const [position] = await this.deps.db
-      .select()
-      .from(positions)
-      .where(and(eq(positions.botId, this.bot.id), eq(positions.symbol, symbol)));
+  private async decide(
+    symbol: string,
+    signal: number,
+    latest: number[],
+    held: readonly PositionRow[] | undefined,
+  ): Promise<'placed' | 'refused' | 'none' | 'stale' | 'locked'> {
+    const [position] = held
+      ? held.filter((row) => row.symbol === symbol)
+      : await this.deps.db
+          .select()
+          .from(positions)
+          .where(and(eq(positions.botId, this.bot.id), eq(positions.symbol, symbol)));
     if (position) {
       const stop = position.stopLossPriceQuote === null ? -1 : Number(position.stopLossPriceQuote);
       const take = position.takeProfitPriceQuote === null ? Number.POSITIVE_INFINITY : Number(position.takeProfitPriceQuote);
@@ -542,18 +565,22 @@ export async function tickBots(
       ),
     );
   const byId = new Map(rows.map((row) => [row.id, row]));
+  const held = await openPositionsOf(
+    db,
+    rows.filter((row) => row.status === 'running').map((row) => row.id),
+  );
   const ticked: string[] = [];
   const failed: { botId: string; error: Error }[] = [];
   for (const runner of runners) {
     const row = byId.get(runner.botId);
     if (row?.status !== 'running') continue;
     try {
-      await runner.tick(row, { recordTick: false });
+      await runner.tick(row, { recordTick: false, positions: held.get(row.id) ?? [] });
       ticked.push(row.id);
     } catch (error) {
       failed.push({ botId: row.id, error: error as Error });
     }
   }
-  if (ticked.length > 0) await db.update(bots).set({ lastTickAt: new Date() }).where(inArray(bots.id, ticked));
+  await markBotsTicked(db, ticked, new Date());
   return { ticked: ticked.length, failed };
 }

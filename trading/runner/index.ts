@@ -1,4 +1,4 @@
-export { BotRunner, StaleOwnerError, tickBots, type BotRunnerDeps, type TickReport } from './bot-runner.ts';
+export { BotRunner, StaleOwnerError, tickBots, type BotRunnerDeps, type TickOptions, type TickReport } from './bot-runner.ts';
 export { clientOrderIdFor, forceExitOrderIdFor } from './client-order-id.ts';
 export type { BotEvent } from './events.ts';
 export { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry.ts';
@@ -7,6 +7,8 @@ export {
   runningBots,
   takeOverBot,
   claimTickSlot,
+  claimTickSlots,
+  openPositionsOf,
   markBotsTicked,
   readTickActivity,
   type RunningBot,

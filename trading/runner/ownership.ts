@@ -1,5 +1,5 @@
-import { eq, inArray, sql } from 'drizzle-orm';
-import { bots, queryRows, type Database } from '../../db/index.ts';
+import { eq, sql } from 'drizzle-orm';
+import { bots, positions, queryRows, type Database } from '../../db/index.ts';
 
 // The rows behind bot ownership across workers (workers/bot-worker.ts holds the locks and the
 // schedule): which bots run, the epoch raised at each takeover, the once-per-slot tick claim.
@@ -41,12 +41,56 @@ export async function claimTickSlot(
   return claimed.length > 0;
 }
 
+/**
+ * claimTickSlot for many bots at once, in one statement: the ids of the bots whose (bot, slot)
+ * this call claimed (the same condition per bot: `epoch` still owns it and it runs). The ids
+ * and epochs travel as two text parameters, so the statement's text is the same for any number
+ * of bots (prepared once per connection) and no query is built per bot.
+ */
+export async function claimTickSlots(
+  db: Database,
+  claims: readonly { readonly botId: string; readonly epoch: number }[],
+  slot: { readonly slotAt: Date; readonly workerId: string },
+): Promise<Set<string>> {
+  if (claims.length === 0) return new Set();
+  const ids = claims.map((claim) => claim.botId).join(',');
+  const epochs = claims.map((claim) => claim.epoch).join(',');
+  const claimed = await queryRows<{ bot_id: string }>(
+    db,
+    sql`
+    insert into bot_ticks (bot_id, slot_at, worker_id, owner_epoch)
+    select b.id, ${slot.slotAt.toISOString()}::timestamptz, ${slot.workerId}, b.owner_epoch
+    from unnest(string_to_array(${ids}, ',')::uuid[], string_to_array(${epochs}, ',')::bigint[]) as c(bot_id, epoch)
+    join bots b on b.id = c.bot_id and b.owner_epoch = c.epoch and b.status = 'running'
+    on conflict do nothing
+    returning bot_id`,
+  );
+  return new Set(claimed.map((row) => row.bot_id));
+}
+
+/** The open positions of many bots in one query, by bot id (a bot without one is absent). */
+export async function openPositionsOf(db: Database, botIds: readonly string[]): Promise<Map<string, (typeof positions.$inferSelect)[]>> {
+  const byBot = new Map<string, (typeof positions.$inferSelect)[]>();
+  if (botIds.length === 0) return byBot;
+  const rows = await db
+    .select()
+    .from(positions)
+    .where(sql`${positions.botId} = any(string_to_array(${botIds.join(',')}, ',')::uuid[])`);
+  for (const row of rows) {
+    const held = byBot.get(row.botId);
+    if (held) held.push(row);
+    else byBot.set(row.botId, [row]);
+  }
+  return byBot;
+}
+
 export async function markBotsTicked(db: Database, botIds: readonly string[], at: Date): Promise<void> {
   if (botIds.length === 0) return;
+  // One text parameter for the ids, not one parameter each (10,000 bots: one short statement).
   await db
     .update(bots)
     .set({ lastTickAt: at })
-    .where(inArray(bots.id, [...botIds]));
+    .where(sql`${bots.id} = any(string_to_array(${botIds.join(',')}, ',')::uuid[])`);
 }
 
 /** What the tick table says about the fleet over the last three intervals. */
