@@ -88,7 +88,8 @@ const REASONS: Record<string, [string, string]> = {
 };
 
 /** A running bot's note in Portuguese (the tool's own is English). */
-const RUNNING_NOTE = 'O robô segue rodando com os parâmetros anteriores; pare e ligue de novo para usar os novos.';
+const RUNNING_NOTE =
+  'O robô está ligado: usa os novos parâmetros a partir do próximo ciclo (indicadores recalculados nos candles recentes); as posições abertas mantêm seus stops.';
 
 const pct = (value: number, l: Locale) => formatPct(String(value), l, true);
 const params = (p: Record<string, number>) =>

@@ -116,12 +116,15 @@ describe.each(testDrivers)("a trader's bot review, apply and rollback (%s)", (dr
     expect(await botParameters()).toEqual(proposal);
   });
 
-  it('rolls back to version 1 with confirmation, as version 3', async () => {
+  it('rolls back to version 1 with confirmation, as version 3; a running bot trades with it from its next tick', async () => {
     expect(await call(traders.ana, 'rollback_bot_version', { botId, version: 1 })).toMatchObject({ ok: false, error: 'forbidden' });
-    const rolled = ok<{ version: number; parameters: Record<string, number> }>(
+    await test.handle.db.update(db.bots).set({ status: 'running' }).where(eq(db.bots.id, botId));
+    const rolled = ok<{ version: number; parameters: Record<string, number>; botRunning: boolean; note: string }>(
       await call(traders.ana, 'rollback_bot_version', { botId, version: 1 }, { personConfirmed: true }),
     );
-    expect(rolled).toMatchObject({ version: 3, parameters: DEFAULTS });
+    expect(rolled).toMatchObject({ version: 3, parameters: DEFAULTS, botRunning: true });
+    // test/trading/runner-settings.test.ts shows the runner doing so.
+    expect(rolled.note).toMatch(/^The bot is running: it trades with these parameters from its next tick/);
     expect(await botParameters()).toEqual(DEFAULTS);
   });
 

@@ -75,7 +75,7 @@ const versionsOf = async (ctx: ToolContext, scope: TenantScope, botId: string) =
 
 const applyNote = (status: string) =>
   status === 'running'
-    ? 'The bot is running with its previous parameters; stop and start it to trade with these.'
+    ? 'The bot is running: it trades with these parameters from its next tick (its indicators recomputed on recent candles); open positions keep their stops.'
     : 'The bot trades with these parameters from its next start.';
 
 const versionWritten = z.object({

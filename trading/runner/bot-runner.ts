@@ -82,6 +82,18 @@ export interface TickReport {
   readonly entriesHeldLocked: number;
 }
 
+/** A bot's strategy built from its stored parameters, and what they were. */
+interface Built {
+  readonly strategy: Strategy;
+  readonly parameters: Record<string, number>;
+  readonly key: string;
+}
+const keyOf = (bot: BotRow) => JSON.stringify([bot.strategyName, bot.parameters]);
+function build(bot: BotRow): Built {
+  const strategy = getStrategy(bot.strategyName);
+  return { strategy, parameters: parseStrategyParameters(strategy, bot.parameters), key: keyOf(bot) };
+}
+
 interface SymbolState {
   readonly runner: StrategyRunner;
   lastOpenTime: number;
@@ -97,8 +109,7 @@ interface SymbolState {
 export class BotRunner {
   private readonly deps: BotRunnerDeps;
   private bot: BotRow;
-  private readonly strategy: Strategy;
-  private readonly parameters: Record<string, number>;
+  private built: Built;
   private readonly symbols = new Map<string, SymbolState>();
   private warmedUp = false;
   private needsReconcile = true;
@@ -106,8 +117,28 @@ export class BotRunner {
   constructor(deps: BotRunnerDeps, bot: BotRow) {
     this.deps = deps;
     this.bot = bot;
-    this.strategy = getStrategy(bot.strategyName);
-    this.parameters = parseStrategyParameters(this.strategy, bot.parameters);
+    this.built = build(bot);
+  }
+
+  private get strategy(): Strategy {
+    return this.built.strategy;
+  }
+
+  private get parameters(): Record<string, number> {
+    return this.built.parameters;
+  }
+
+  /**
+   * The bot's stored strategy and parameters changed since this runner was built (a new bot
+   * version: an applied improvement, a rollback): the strategy is built again from them and
+   * warms up again on recent candles, so a running bot trades with them from this tick on.
+   * Open positions keep the stops they were opened with.
+   */
+  private rebuildIfChanged(): void {
+    if (keyOf(this.bot) === this.built.key) return;
+    this.built = build(this.bot);
+    this.symbols.clear();
+    this.warmedUp = false;
   }
 
   static async load(deps: BotRunnerDeps, botId: string): Promise<BotRunner> {
@@ -150,6 +181,7 @@ export class BotRunner {
       this.bot = row;
     }
     this.assertOwner(this.bot.ownerEpoch);
+    this.rebuildIfChanged();
     // Orders can only be left unfinished by a previous process or a failed send; both set
     // the flag, so healthy ticks skip the query.
     const recovered = this.needsReconcile ? await this.reconcile() : 0;
