@@ -1,5 +1,6 @@
 import type { Database } from '../db/index.ts';
 import { bollinger, macd, rsi } from './indicators/index.ts';
+import { CandleRangeCache, stampCandleRange } from './market-data/range-cache.ts';
 import { countCachedCandles, loadCachedCandles, type CandleKey } from './market-data/store.ts';
 import { timeframeToMs } from './market-data/timeframe.ts';
 
@@ -26,6 +27,38 @@ export interface ChartCandles {
 }
 
 const valueOrNull = (v: number) => (Number.isFinite(v) ? v : null);
+
+/** Charts kept (weight: their bars with warm-up; ~40 answers of 500 bars and every indicator). */
+const CHART_CACHE_BARS = 30_000;
+const chartCache = new CandleRangeCache<ChartCandles>(CHART_CACHE_BARS);
+
+/**
+ * chartCandles, from memory while none of the range's bars (its warm-up included) was written
+ * since (trading/market-data/range-cache.ts); with more than `maxCandles` bars in the range,
+ * only their count. The answer is shared: a caller must not change it.
+ */
+export async function cachedChartCandles(
+  db: Database,
+  key: CandleKey,
+  range: { fromMs: number; toMs: number },
+  indicators: readonly ChartIndicator[],
+  maxCandles: number = MAX_CHART_CANDLES,
+): Promise<{ readonly count: number; readonly chart: ChartCandles | undefined }> {
+  const wanted = CHART_INDICATORS.filter((name) => indicators.includes(name));
+  const warmupMs = wanted.length > 0 ? WARMUP_BARS * timeframeToMs(key.timeframe) : 0;
+  const {
+    countFrom: count,
+    stamp,
+    count: weight,
+  } = await stampCandleRange(db, key, { fromMs: range.fromMs - warmupMs, toMs: range.toMs }, range.fromMs);
+  if (count > maxCandles) return { count, chart: undefined };
+  const cacheKey = `${key.exchange}|${key.symbol}|${key.timeframe}|${range.fromMs}|${range.toMs}|${wanted.join(',')}`;
+  const chart = await chartCache.get(db, cacheKey, stamp, async () => ({
+    value: await chartCandles(db, key, range, wanted),
+    weight: Math.max(1, weight),
+  }));
+  return { count, chart };
+}
 
 /** How many cached candles the range holds (so a caller refuses a too-long range before loading it). */
 export function countChartCandles(db: Database, key: CandleKey, fromMs: number, toMs: number): Promise<number> {

@@ -25,6 +25,7 @@ export {
 export { botEquityCurve, backtestEquityCurve, ChartDataError, type EquityCurve } from './equity-curves.ts';
 export {
   CHART_INDICATORS,
+  cachedChartCandles,
   chartCandles,
   countChartCandles,
   MAX_CHART_CANDLES,

@@ -1,5 +1,6 @@
 import { and, asc, eq, lt } from 'drizzle-orm';
 import { backtestResults, backtests, type Database, type TenantScope } from '../../db/index.ts';
+import { loadCandleRange } from '../market-data/range-cache.ts';
 import { loadCachedCandles } from '../market-data/store.ts';
 import { getStrategy } from '../strategies/index.ts';
 import { runBacktest, type BacktestResult } from './engine.ts';
@@ -88,11 +89,18 @@ export async function runQueuedBacktest(
     // Candles the trader uploaded for it (POST /backtests with a CSV), or the cached range.
     const series =
       (await loadBacktestUpload(db, claimed.id)) ??
-      (await loadCachedCandles(
-        db,
-        { exchange: 'binance', symbol: claimed.symbol, timeframe: claimed.timeframe },
-        { fromMs: claimed.rangeStart?.getTime(), toMs: claimed.rangeEnd?.getTime() },
-      ));
+      (claimed.rangeStart && claimed.rangeEnd
+        ? // A range asked for again (by this trader or another) is read from memory while its bars are unchanged.
+          await loadCandleRange(
+            db,
+            { exchange: 'binance', symbol: claimed.symbol, timeframe: claimed.timeframe },
+            { fromMs: claimed.rangeStart.getTime(), toMs: claimed.rangeEnd.getTime() },
+          )
+        : await loadCachedCandles(
+            db,
+            { exchange: 'binance', symbol: claimed.symbol, timeframe: claimed.timeframe },
+            { fromMs: claimed.rangeStart?.getTime(), toMs: claimed.rangeEnd?.getTime() },
+          ));
     const strategy = getStrategy(claimed.strategyName);
     const parameters = claimed.parameters as Record<string, number>;
     if (series.length <= strategy.warmupBars(parameters))
