@@ -2,12 +2,12 @@ import { useMemo, useState } from 'preact/hooks';
 import type { Trade } from '../api.ts';
 import { Signed } from '../components.tsx';
 import { download, toCsv } from '../csv.ts';
-import { formatDateTime, formatPct, formatPrice, formatQuote, useI18n } from '../i18n.ts';
+import { dateFormat, formatDateTime, formatPct, formatPrice, formatQuote, useI18n } from '../i18n.ts';
 import { DataTable, SelectField, type Column } from '../table.tsx';
 
 /** The calendar day of an instant in a time zone (YYYY-MM-DD), to compare with a date input. */
 function dayIn(timeZone: string, iso: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(iso));
+  return dateFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(iso));
 }
 
 export function TradesTable(props: { trades: readonly Trade[]; filename: string; more?: (() => void) | undefined }) {
