@@ -572,8 +572,9 @@ describe('web dashboard', { timeout: 120_000 }, () => {
 
   it("draws a paper bot's trade live, without a reload: the marker on the chart and the row in the table (GET /events), times in the browser's zone", async () => {
     // A paper bot on the replayed market whose rule buys on the first bar it sees: RSI(14) below
-    // 99 (any bar but the end of an unbroken climb). Its first tick after start acts on the last
-    // closed 5m bar (the warm-up leaves it for the tick), so a trade is recorded within a tick.
+    // 99 (the bundled 5m series, looped by the replay, never goes above 89). Its first tick after
+    // start acts on the last closed 5m bar (the warm-up leaves it for the tick), so a trade is
+    // recorded within a tick, whatever the time.
     const asHolder = (path: string, init: { method?: string; body?: unknown } = {}) =>
       fetch(`${server.url}/api/v1${path}`, {
         method: init.method ?? 'GET',
