@@ -1,21 +1,32 @@
-import { and, desc, eq, gte, inArray, ne } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, ne, sql } from 'drizzle-orm';
 import { backtests, bots, subscriptions, type Database, type PlanId, type TenantScope } from '../db/index.ts';
 import { PLANS, type PlanDefinition } from './plans.ts';
 
 /** Subscriptions that still grant their plan (past_due keeps access while Stripe retries). */
 const GRANTING = ['active', 'trialing', 'past_due'] as const;
 
+/** The query behind currentSubscription, built once per database handle (asked on every GET /me and plan check). */
+const currentSubscriptionQuery = (db: Database) =>
+  db
+    .select()
+    .from(subscriptions)
+    .where(and(eq(subscriptions.tenantId, sql.placeholder('tenantId')), inArray(subscriptions.status, [...GRANTING])))
+    .orderBy(desc(subscriptions.startedAt))
+    .limit(1)
+    .prepare('current_subscription');
+const currentSubscriptionQueries = new WeakMap<Database, ReturnType<typeof currentSubscriptionQuery>>();
+
 /** The tenant's newest subscription that still grants its plan, if any, and that plan (Free without one). */
 export async function currentSubscription(
   db: Database,
   scope: TenantScope,
 ): Promise<{ readonly plan: PlanDefinition; readonly subscription: typeof subscriptions.$inferSelect | undefined }> {
-  const [subscription] = await db
-    .select()
-    .from(subscriptions)
-    .where(and(eq(subscriptions.tenantId, scope.tenantId), inArray(subscriptions.status, [...GRANTING])))
-    .orderBy(desc(subscriptions.startedAt))
-    .limit(1);
+  let query = currentSubscriptionQueries.get(db);
+  if (!query) {
+    query = currentSubscriptionQuery(db);
+    currentSubscriptionQueries.set(db, query);
+  }
+  const [subscription] = await query.execute({ tenantId: scope.tenantId });
   return { plan: PLANS[(subscription?.planId ?? 'free') as PlanId], subscription };
 }
 
