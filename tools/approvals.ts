@@ -172,6 +172,17 @@ export async function approvalFacts(
   }
 }
 
+/**
+ * An approval's summary in a reader's language: its tool's own summary of the stored arguments
+ * (the row keeps the one written when it was asked for, in whatever language its requester
+ * wrote it — the demo's are Portuguese), or the stored one when the tool has none.
+ */
+export function approvalSummary(catalogue: ReadonlyMap<string, ToolDefinition>, approval: ApprovalRow, locale: 'pt-BR' | 'en'): string {
+  const tool = catalogue.get(approval.tool);
+  const parsed = tool?.summarize ? tool.input.safeParse(approval.args) : undefined;
+  return (tool?.summarize && parsed?.success ? tool.summarize(parsed.data, locale) : approval.summary).slice(0, 1000);
+}
+
 /** Why a failed approval failed, as its execution recorded it. */
 export function failureReason(approval: ApprovalRow): string | null {
   const error = (approval.result as { error?: unknown } | null)?.error;

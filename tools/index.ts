@@ -19,6 +19,7 @@ export {
   announcedApprovalKeys,
   approvalFacts,
   approvalStatuses,
+  approvalSummary,
   decideApproval,
   deliveredApprovalRequests,
   failureReason,

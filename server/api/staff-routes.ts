@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { AGENT_NAMES, agentByName, mayAsk, runTurn } from '../../agents/index.ts';
-import { pendingApprovalsFor, TOOLS } from '../../tools/index.ts';
+import { approvalSummary, pendingApprovalsFor, TOOLS } from '../../tools/index.ts';
 import { runExecutiveReport } from '../../workflows/index.ts';
 import type { ApiEnv } from './app.ts';
 import { apiErrorSchema, errorResponses, ToolCallRefused } from './errors.ts';
@@ -23,7 +23,7 @@ const approvalSchema = z
     id: z.uuid(),
     status: z.string(),
     tool: z.string().openapi({ description: 'the action waiting for the decision' }),
-    summary: z.string(),
+    summary: z.string().openapi({ description: "what the action does, in English (the tool's summary of its arguments)" }),
     approverDepartment: z.string().openapi({ description: 'whose head (or the CEO, an admin) decides' }),
     requestedAt: z.string(),
     expiresAt: z.string(),
@@ -162,7 +162,8 @@ export function registerStaffRoutes(kit: ApiRouteKit): void {
           id: a.id,
           status: a.status,
           tool: a.tool,
-          summary: a.summary,
+          // In the API's language (English), whatever language the row's own summary was written in.
+          summary: approvalSummary(TOOLS, a, 'en'),
           approverDepartment: a.approverDepartment,
           requestedAt: a.createdAt.toISOString(),
           expiresAt: a.expiresAt.toISOString(),

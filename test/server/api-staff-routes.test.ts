@@ -214,6 +214,17 @@ describe.each(testDrivers)('staff routes on %s', (driver) => {
       approverDepartment: 'security',
       expiresAt,
     });
+    // …and a settings change whose summary was written in Portuguese (as the demo's are).
+    const setting = await requestApproval(db, {
+      tenantId,
+      requestedByUserId: null,
+      agent: 'settings',
+      tool: 'set_config',
+      args: { key: 'security.brute_force_threshold', value: 3, reason: 'ataque de força bruta' },
+      summary: 'Mudar security.brute_force_threshold para 3: ataque de força bruta',
+      approverDepartment: 'settings',
+      expiresAt,
+    });
     type Listed = { approvals: { id: string; approverDepartment: string; tool: string; summary: string; requestedAt: string }[] };
     const asCeo = await call<Listed>('GET', '/api/v1/approvals', { cookie: ceo });
     expect(asCeo.status).toBe(200);
@@ -229,6 +240,11 @@ describe.each(testDrivers)('staff routes on %s', (driver) => {
       approverDepartment: 'security',
       summary: 'Freeze an exchange key',
     });
+    // The API reads each in English, from its tool's summary of the stored arguments (the
+    // reason stays as its requester wrote it); one the tool cannot read keeps its own.
+    expect(asCeo.body.approvals.find((a) => a.id === setting)?.summary).toBe(
+      'Set security.brute_force_threshold to 3: ataque de força bruta',
+    );
 
     const asHead = await call<Listed>('GET', '/api/v1/approvals', { cookie: financeHead.cookie });
     expect(asHead.body.approvals.map((a) => a.id)).toContain(refund);
