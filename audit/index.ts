@@ -5,6 +5,7 @@ export {
   MAX_AUDIT_JSON_CHARS,
   verifyAuditChain,
   hashAuditRow,
+  personalDigest,
   auditEntrySchema,
   auditActorKinds,
   auditOutcomes,

@@ -1,8 +1,9 @@
+import crypto from 'node:crypto';
 import { gt, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { auditLog, queryRows, runsStatementsOneAtATime, type Database } from '../db/index.ts';
 import { canonicalJson, canonicalNormalizedJson, normalizeJson, sha256Hex, storableText } from './canonical.ts';
-import { loadRedactionLedger } from './redaction.ts';
+import { loadRedactionLedger, type RedactionLedger } from './redaction.ts';
 
 /** prev_hash of the first row. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -61,8 +62,45 @@ export function hashedText(content: HashedContent): string {
   });
 }
 
-export function hashAuditRow(prevHash: string, content: HashedContent): string {
-  return sha256Hex(`${prevHash}\n${hashedText(content)}`);
+/**
+ * A row's personal fields — who acted (actor id), with what (args) and what came of it
+ * (details) — sealed under the row's own random salt: HMAC-SHA256, hex. The chain hashes this
+ * digest instead of the fields; an erasure replaces the fields and destroys the salt, after
+ * which nobody can test a guessed email or name against the hash or the digest.
+ */
+export function personalDigest(salt: string, content: HashedContent): string {
+  return crypto
+    .createHmac('sha256', Buffer.from(salt, 'hex'))
+    .update(canonicalJson({ actorId: content.actorId, args: content.args ?? null, details: content.details ?? null }))
+    .digest('hex');
+}
+
+/**
+ * The text a row's hash covers after its predecessor's hash and a newline: with a personal
+ * digest, the row without its personal fields and with the digest; without one (a row written
+ * before salting), hashedText.
+ */
+export function chainedText(content: HashedContent, digest: string | null): string {
+  if (digest === null) return hashedText(content);
+  const { actorId: _actorId, args: _args, details: _details, ...rest } = content;
+  return canonicalJson({ ...rest, occurredAt: content.occurredAt.toISOString(), personalDigest: digest });
+}
+
+/** A row's hash; `digest` is its personalDigest (null or absent for a row written before salting). */
+export function hashAuditRow(prevHash: string, content: HashedContent, digest: string | null = null): string {
+  return sha256Hex(`${prevHash}\n${chainedText(content, digest)}`);
+}
+
+/** What a new row is written with: its content, a fresh salt and the digest under it. */
+interface SealedContent {
+  readonly content: HashedContent;
+  readonly salt: string;
+  readonly digest: string;
+}
+
+function seal(content: HashedContent): SealedContent {
+  const salt = crypto.randomBytes(32).toString('hex');
+  return { content, salt, digest: personalDigest(salt, content) };
 }
 
 /** Longest arguments or details kept whole in a row, as canonical JSON characters. */
@@ -89,7 +127,7 @@ export function boundAuditJson(value: unknown): unknown {
  * costs a fraction of a statement, and a lone entry is written at once, as before.
  */
 export async function appendAudit(db: Database, entry: AuditEntry): Promise<AppendedAuditRow> {
-  const content = auditContent(entry);
+  const content = seal(auditContent(entry));
   return new Promise((resolve, reject) => {
     const queue = writeQueues.get(db) ?? { waiting: [], writing: false };
     writeQueues.set(db, queue);
@@ -118,7 +156,7 @@ function auditContent(entry: AuditEntry): HashedContent {
 }
 
 interface WaitingEntry {
-  readonly content: HashedContent;
+  readonly content: SealedContent;
   resolve(row: AppendedAuditRow): void;
   reject(error: unknown): void;
 }
@@ -155,7 +193,7 @@ async function writeWaiting(db: Database, queue: { waiting: WaitingEntry[]; writ
  * itself, which sees one snapshot. Statements that run one at a time need nothing more;
  * elsewhere writers are serialised by an advisory lock taken first, in the same transaction.
  */
-async function insertChained(db: Database, contents: readonly HashedContent[]): Promise<AppendedAuditRow[]> {
+async function insertChained(db: Database, contents: readonly SealedContent[]): Promise<AppendedAuditRow[]> {
   const insert = (target: Database) => (contents.length === 1 ? insertOne(target, contents[0]!) : insertMany(target, contents));
   const rows = runsStatementsOneAtATime(db)
     ? await insert(db)
@@ -169,31 +207,36 @@ async function insertChained(db: Database, contents: readonly HashedContent[]): 
 
 const newestHash = sql`coalesce((select ${auditLog.hash} from ${auditLog} order by ${auditLog.id} desc limit 1), ${GENESIS_HASH})`;
 
-function insertOne(db: Database, content: HashedContent): Promise<AppendedAuditRow[]> {
+function insertOne(db: Database, sealed: SealedContent): Promise<AppendedAuditRow[]> {
   return db
     .insert(auditLog)
     .values({
-      ...content,
+      ...sealed.content,
+      personalSalt: sealed.salt,
+      personalDigest: sealed.digest,
       prevHash: newestHash,
-      hash: sql`encode(sha256(convert_to(${newestHash} || ${`\n${hashedText(content)}`}, 'UTF8')), 'hex')`,
+      hash: sql`encode(sha256(convert_to(${newestHash} || ${`\n${chainedText(sealed.content, sealed.digest)}`}, 'UTF8')), 'hex')`,
     })
     .returning({ id: auditLog.id, hash: auditLog.hash });
 }
 
 /** Several rows: each chains onto the one before it, the first onto the newest row (a recursive query). */
-async function insertMany(db: Database, contents: readonly HashedContent[]): Promise<AppendedAuditRow[]> {
-  const rows = contents.map((content, i) => ({
+async function insertMany(db: Database, contents: readonly SealedContent[]): Promise<AppendedAuditRow[]> {
+  const rows = contents.map(({ content, salt, digest }, i) => ({
     n: i + 1,
     ...content,
     occurredAt: content.occurredAt.toISOString(),
-    hashed: `\n${hashedText(content)}`,
+    personalSalt: salt,
+    personalDigest: digest,
+    hashed: `\n${chainedText(content, digest)}`,
   }));
   return queryRows<{ id: number; hash: string }>(
     db,
     sql`with recursive given as (
           select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(
             n int, "occurredAt" timestamptz, "tenantId" uuid, "actorKind" text, "actorId" text, agent text, action text,
-            tool text, args jsonb, outcome text, "resultDigest" text, "durationMs" int, details jsonb, hashed text)
+            tool text, args jsonb, outcome text, "resultDigest" text, "durationMs" int, details jsonb,
+            "personalSalt" text, "personalDigest" text, hashed text)
         ), chained(n, prev_hash, hash) as (
           select 1, head.hash, encode(sha256(convert_to(head.hash || given.hashed, 'UTF8')), 'hex')
             from given, (select ${newestHash} as hash) head where given.n = 1
@@ -201,8 +244,8 @@ async function insertMany(db: Database, contents: readonly HashedContent[]): Pro
           select given.n, chained.hash, encode(sha256(convert_to(chained.hash || given.hashed, 'UTF8')), 'hex')
             from chained join given on given.n = chained.n + 1
         )
-        insert into audit_log (occurred_at, tenant_id, actor_kind, actor_id, agent, action, tool, args, outcome, result_digest, duration_ms, details, prev_hash, hash)
-        select g."occurredAt", g."tenantId", g."actorKind", g."actorId", g.agent, g.action, g.tool, g.args, g.outcome, g."resultDigest", g."durationMs", g.details, c.prev_hash, c.hash
+        insert into audit_log (occurred_at, tenant_id, actor_kind, actor_id, agent, action, tool, args, outcome, result_digest, duration_ms, details, personal_salt, personal_digest, prev_hash, hash)
+        select g."occurredAt", g."tenantId", g."actorKind", g."actorId", g.agent, g.action, g.tool, g.args, g.outcome, g."resultDigest", g."durationMs", g.details, g."personalSalt", g."personalDigest", c.prev_hash, c.hash
           from given g join chained c using (n) order by n
         returning id::int as id, hash`,
   );
@@ -224,6 +267,8 @@ export interface ChainRow {
   readonly prevHash: string;
   readonly hash: string;
   readonly content: HashedContent;
+  /** The row's salt (null once erased, and in rows written before salting) and its personal digest (null before salting). */
+  readonly personal: { readonly salt: string | null; readonly digest: string | null };
 }
 type ChainTuple = [
   number,
@@ -241,6 +286,8 @@ type ChainTuple = [
   string | null,
   number | null,
   unknown,
+  string | null,
+  string | null,
 ];
 
 /**
@@ -257,7 +304,7 @@ async function chainBatch(db: Database, afterId: number | null, batchSize: numbe
 export async function chainRowsWhere(db: Database, where: SQL): Promise<ChainRow[]> {
   const [batch] = await queryRows<{ rows: string }>(
     db,
-    sql`select coalesce(json_agg(json_build_array(id, prev_hash, hash, occurred_at, tenant_id, actor_kind, actor_id, agent, action, tool, args, outcome, result_digest, duration_ms, details) order by id), '[]')::text as rows
+    sql`select coalesce(json_agg(json_build_array(id, prev_hash, hash, occurred_at, tenant_id, actor_kind, actor_id, agent, action, tool, args, outcome, result_digest, duration_ms, details, personal_salt, personal_digest) order by id), '[]')::text as rows
         from (select * from ${auditLog} where ${where}) batch`,
   );
   return (JSON.parse(batch?.rows ?? '[]') as ChainTuple[]).map(
@@ -277,10 +324,13 @@ export async function chainRowsWhere(db: Database, where: SQL): Promise<ChainRow
       resultDigest,
       durationMs,
       details,
+      salt,
+      digest,
     ]) => ({
       id,
       prevHash,
       hash,
+      personal: { salt, digest },
       content: {
         occurredAt: new Date(occurredAt),
         tenantId,
@@ -337,16 +387,8 @@ export async function verifyAuditChain(db: Database, options: { batchSize?: numb
             : `audit row ${row.id} does not follow row ${lastId}: a row between them was removed, or row ${lastId}'s hash was rewritten`,
         };
       }
-      const recomputed = hashAuditRow(row.prevHash, row.content);
-      if (recomputed !== row.hash && !redactions.accepts(row)) {
-        return {
-          ok: false,
-          rowsChecked,
-          badRowId: row.id,
-          problem: 'altered',
-          message: `audit row ${row.id} was altered: its content no longer matches its hash`,
-        };
-      }
+      const problem = rowProblem(row, redactions);
+      if (problem) return { ok: false, rowsChecked, badRowId: row.id, problem: 'altered', message: problem };
       const attestation = redactions.attest(row);
       if (attestation) return { ok: false, rowsChecked, badRowId: row.id, problem: 'altered', message: attestation };
       expectedPrev = row.hash;
@@ -359,4 +401,25 @@ export async function verifyAuditChain(db: Database, options: { batchSize?: numb
       return { ok: true, rowsChecked, lastId, lastHash: expectedPrev };
     }
   }
+}
+
+/**
+ * Why a row fails verification, or null. A salted row: its hash must match (it covers the
+ * personal digest, so an erasure leaves it intact), and its personal fields must match the
+ * digest under its salt — or, once an erasure destroyed the salt, be exactly what that erasure
+ * attested. A row written before salting: its hash covers the fields, so a redacted one is
+ * checked against its erasure's attestation instead.
+ */
+function rowProblem(row: ChainRow, redactions: RedactionLedger): string | null {
+  const { salt, digest } = row.personal;
+  if (digest === null) {
+    if (hashAuditRow(row.prevHash, row.content) === row.hash || redactions.accepts(row)) return null;
+    return `audit row ${row.id} was altered: its content no longer matches its hash`;
+  }
+  if (hashAuditRow(row.prevHash, row.content, digest) !== row.hash)
+    return `audit row ${row.id} was altered: its content no longer matches its hash`;
+  if (salt !== null ? personalDigest(salt, row.content) === digest : redactions.accepts(row)) return null;
+  return salt !== null
+    ? `audit row ${row.id} was altered: its actor, arguments or details no longer match their sealed digest`
+    : `audit row ${row.id} was altered: its personal fields were removed without an erasure that attested them`;
 }

@@ -96,8 +96,9 @@ export async function redactAuditRows(
         );
     for (const entry of entries)
       await tx.execute(
-        sql`update audit_log set actor_id = ${entry.fields.actorId}, args = ${json(entry.fields.args)}, details = ${json(entry.fields.details)}
-            where id = ${entry.auditId}`,
+        // The row's salt goes with the fields it sealed: what is left cannot confirm a guess of them.
+        sql`update audit_log set actor_id = ${entry.fields.actorId}, args = ${json(entry.fields.args)}, details = ${json(entry.fields.details)},
+            personal_salt = null where id = ${entry.auditId}`,
       );
     await tx.execute(sql`select set_config('botcriptofy.audit_redaction', 'off', true)`);
   }
