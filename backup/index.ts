@@ -33,3 +33,11 @@ export { runScheduledBackup, lastBackupAt, type ScheduledBackupResult } from './
 export { takeInventory, type Inventory, type RestoreCheck } from './inventory.ts';
 export { BackupToolFailedError, BackupToolUnavailableError, findPgTool, type PgTool } from './pg-tools.ts';
 export { LOGICAL_FORMAT } from './logical.ts';
+export {
+  RestoreTargetUnsuitableError,
+  timescaleOnTarget,
+  timescaleRestorePlan,
+  withTimescaleRestore,
+  type TimescaleOnTarget,
+  type TimescaleRestorePlan,
+} from './timescale.ts';

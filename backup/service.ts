@@ -19,6 +19,7 @@ import {
 } from './manifest.ts';
 import { restoreLogicalDump, writeLogicalDump } from './logical.ts';
 import { BackupToolUnavailableError, findPgTool, libpqConnection, runPgTool, type PgTool } from './pg-tools.ts';
+import { timescaleOnTarget, timescaleRestorePlan, withTimescaleRestore } from './timescale.ts';
 
 /**
  * How a server is dumped: `pg-dump` (custom format; needs pg_dump at least the server's major
@@ -368,19 +369,20 @@ async function restoreServerDump(target: DatabaseHandle, url: string, dumpPath: 
 /**
  * pg_restore into an empty database, in one transaction (all or nothing), without the source's
  * owners and grants (the target's user owns what it restores). A source with TimescaleDB gets
- * the extension's documented pre- and post-restore steps around it.
+ * the extension's documented steps around it (backup/timescale.ts): the target is checked
+ * first (the same TimescaleDB version created there, or offered by its server; else refused
+ * before anything is written), then timescaledb_pre_restore(), pg_restore and
+ * timescaledb_post_restore() (also after a failure).
  */
 async function pgRestore(target: DatabaseHandle, url: string, dumpPath: string, manifest: BackupManifest): Promise<void> {
+  const plan = timescaleRestorePlan(manifest.source.timescaledb, await timescaleOnTarget(target.db), `backup ${manifest.dump.file}`);
   const pgRestoreTool = await findPgTool('pg_restore', Number(manifest.source.serverVersion.split('.')[0]) || 0);
   const { dbname, env } = libpqConnection(url);
-  if (manifest.source.timescaledb) {
-    await target.db.execute(sql`create extension if not exists timescaledb`);
-    await target.db.execute(sql`select timescaledb_pre_restore()`);
-  }
-  await runPgTool(
-    pgRestoreTool,
-    ['--no-owner', '--no-privileges', '--exit-on-error', '--single-transaction', '--no-password', `--dbname=${dbname}`, dumpPath],
-    env,
+  await withTimescaleRestore(target.db, plan, () =>
+    runPgTool(
+      pgRestoreTool,
+      ['--no-owner', '--no-privileges', '--exit-on-error', '--single-transaction', '--no-password', `--dbname=${dbname}`, dumpPath],
+      env,
+    ),
   );
-  if (manifest.source.timescaledb) await target.db.execute(sql`select timescaledb_post_restore()`);
 }
