@@ -119,56 +119,80 @@ export const EXPORT_EXCLUDED: Readonly<Record<string, string>> = {
   bot_ticks: "which worker ticked a bot when: operational, the bot's own rows are exported",
 };
 
+/** One table of the export: its column names once, then each row as an array of values in that order. */
+export interface ExportTable {
+  readonly columns: readonly string[];
+  readonly rows: readonly (readonly unknown[])[];
+}
+
+export const PERSON_EXPORT_FORMAT = 'botcriptofy.person-export/2';
+
 export interface PersonExport {
-  readonly format: 'botcriptofy.person-export/1';
+  readonly format: typeof PERSON_EXPORT_FORMAT;
   readonly generatedAt: string;
-  readonly subject: {
-    readonly email: string;
-    readonly userId: string | null;
-    readonly name: string | null;
-    readonly kind: 'staff' | 'trader' | 'influencer' | 'lead or customer';
-  };
-  /** A few lines a person can read. */
-  readonly summary: string;
+  readonly subject: PersonExportSubject;
+  /**
+   * The rows themselves, per table (columns as stored, secrets left out as EXPORT_SOURCES says):
+   * column names once, rows as arrays. Numbers with a fraction and 64-bit integers (money,
+   * amounts, prices, Telegram ids) are strings, exactly as stored; timestamps ISO 8601.
+   */
+  readonly data: Readonly<Record<string, ExportTable>>;
   /** Rows per table. */
   readonly counts: Readonly<Record<string, number>>;
-  /** The rows themselves, per table (columns as stored, secrets left out as EXPORT_SOURCES says). */
-  readonly data: Readonly<Record<string, readonly Record<string, unknown>[]>>;
   /** Columns left out, per table, so the reader knows they exist. */
   readonly omitted: Readonly<Record<string, readonly string[]>>;
+  /** A few lines a person can read. */
+  readonly summary: string;
 }
+
+export interface PersonExportSubject {
+  readonly email: string;
+  readonly userId: string | null;
+  readonly name: string | null;
+  readonly kind: 'staff' | 'trader' | 'influencer' | 'lead or customer';
+}
+
+/** Everything of the document but its rows: what writePersonExport returns once it has written them. */
+export type PersonExportHead = Omit<PersonExport, 'data'>;
+
+/** A table of the export as one object per row (column name → value), for a reader that wants them so. */
+export function exportTableObjects(table: ExportTable): Record<string, unknown>[] {
+  return table.rows.map((values) => Object.fromEntries(table.columns.map((name, i) => [name, values[i]])));
+}
+
+/** Where writePersonExport puts the document's text, piece by piece, in order. */
+export type ExportSink = (text: string) => void | Promise<void>;
 
 /** One JSON document of everything about the person with this email (plus a summary). */
 export async function exportPersonData(db: Database, email: string, options: { now?: () => Date } = {}): Promise<PersonExport> {
+  const parts: string[] = [];
+  await writePersonExport(db, email, (text) => void parts.push(text), options);
+  return JSON.parse(parts.join('')) as PersonExport;
+}
+
+/** Types whose JSON form could lose digits in a reader (numeric, 64-bit integers, money): written as strings. */
+const EXACT_AS_TEXT = new Set(['numeric', 'bigint', 'money']);
+/** PostgreSQL takes at most 100 arguments to a function (json_build_array). */
+const MAX_COLUMNS = 100;
+
+/**
+ * The document of exportPersonData written to `sink` as it is read, table by table: each
+ * table's rows come from the database as one JSON text (json_agg of row arrays) and go to the
+ * sink as they are, never parsed or built into objects here, so a person with tens of
+ * thousands of orders costs one aggregate per table. All tables are read in one snapshot
+ * (a repeatable-read, read-only transaction), so counts and rows agree.
+ */
+export async function writePersonExport(
+  db: Database,
+  email: string,
+  sink: ExportSink,
+  options: { now?: () => Date } = {},
+): Promise<PersonExportHead> {
   const subject = await findDataSubject(db, email);
-  const data: Record<string, Record<string, unknown>[]> = {};
-  const omitted: Record<string, readonly string[]> = {};
-  const columns = await tableColumns(db);
-  for (const source of EXPORT_SOURCES) {
-    const where = source.where(subject);
-    // A table another part adds later (or a deployment lacks) is skipped, not an error.
-    const own = columns.get(source.table);
-    if (!own) continue;
-    data[source.table] = where ? await rowsOf(db, source, where, own) : [];
-    if (source.omit) omitted[source.table] = source.omit;
-  }
-  const audit = await auditRowsNaming(db, personTerms(subject));
-  data.audit_log = audit.map((row) => ({
-    id: row.id,
-    occurred_at: row.content.occurredAt.toISOString(),
-    actor_kind: row.content.actorKind,
-    actor_id: row.content.actorId,
-    agent: row.content.agent,
-    action: row.content.action,
-    tool: row.content.tool,
-    args: row.content.args,
-    outcome: row.content.outcome,
-    details: row.content.details,
-  }));
-  const counts = Object.fromEntries(Object.entries(data).map(([table, rows]) => [table, rows.length]));
-  return {
-    format: 'botcriptofy.person-export/1',
-    generatedAt: (options.now?.() ?? new Date()).toISOString(),
+  const generatedAt = (options.now?.() ?? new Date()).toISOString();
+  const head = {
+    format: PERSON_EXPORT_FORMAT as typeof PERSON_EXPORT_FORMAT,
+    generatedAt,
     subject: {
       email: subject.email,
       userId: subject.userId,
@@ -178,12 +202,73 @@ export async function exportPersonData(db: Database, email: string, options: { n
         : subject.tenantKind === 'trader' || subject.tenantKind === 'influencer'
           ? subject.tenantKind
           : 'lead or customer',
-    },
-    summary: summarize(subject, data),
-    counts,
-    data,
-    omitted,
+    } satisfies PersonExportSubject,
   };
+  return db.transaction(
+    async (tx) => {
+      const counts: Record<string, number> = {};
+      const omitted: Record<string, readonly string[]> = {};
+      /** The few small tables the summary reads, parsed. */
+      const forSummary = new Map<string, Record<string, unknown>[]>();
+      const write = async (text: string) => {
+        await sink(text);
+      };
+      await write(
+        `{"format":${JSON.stringify(head.format)},"generatedAt":${JSON.stringify(generatedAt)},"subject":${JSON.stringify(head.subject)},"data":{`,
+      );
+      let first = true;
+      const writeTable = async (table: string, columns: readonly string[], rowsJson: string) => {
+        await write(`${first ? '' : ','}\n${JSON.stringify(table)}:{"columns":${JSON.stringify(columns)},"rows":`);
+        await write(rowsJson);
+        await write('}');
+        first = false;
+      };
+      const columns = await tableColumns(tx);
+      for (const source of EXPORT_SOURCES) {
+        const where = source.where(subject);
+        // A table another part adds later (or a deployment lacks) is skipped, not an error.
+        const own = columns.get(source.table);
+        if (!own) continue;
+        const omit = new Set(source.omit ?? []);
+        const selected = own.filter((c) => !omit.has(c.name));
+        const { rows, count } = where ? await rowsOf(tx, source, where, selected) : { rows: '[]', count: 0 };
+        counts[source.table] = count;
+        if (source.omit) omitted[source.table] = source.omit;
+        if (SUMMARY_TABLES.has(source.table)) {
+          const names = selected.map((c) => c.name);
+          forSummary.set(
+            source.table,
+            (JSON.parse(rows) as unknown[][]).map((values) => Object.fromEntries(names.map((name, i) => [name, values[i]]))),
+          );
+        }
+        await writeTable(
+          source.table,
+          selected.map((c) => c.name),
+          rows,
+        );
+      }
+      const audit = await auditRowsNaming(tx, personTerms(subject));
+      const auditColumns = ['id', 'occurred_at', 'actor_kind', 'actor_id', 'agent', 'action', 'tool', 'args', 'outcome', 'details'];
+      const auditRows = audit.map((row) => [
+        row.id,
+        row.content.occurredAt.toISOString(),
+        row.content.actorKind,
+        row.content.actorId,
+        row.content.agent,
+        row.content.action,
+        row.content.tool,
+        row.content.args,
+        row.content.outcome,
+        row.content.details,
+      ]);
+      counts.audit_log = auditRows.length;
+      await writeTable('audit_log', auditColumns, JSON.stringify(auditRows));
+      const summary = summarize(subject, counts, forSummary);
+      await write(`\n},"counts":${JSON.stringify(counts)},"omitted":${JSON.stringify(omitted)},"summary":${JSON.stringify(summary)}}\n`);
+      return { ...head, counts, omitted, summary };
+    },
+    { isolationLevel: 'repeatable read', accessMode: 'read only' },
+  );
 }
 
 /** What identifies the person in free text and in the audit log (used by export and erasure alike). */
@@ -196,41 +281,55 @@ export function personTerms(subject: DataSubject): { tenantIds: string[]; actorI
   };
 }
 
-async function rowsOf(db: Database, source: ExportSource, where: SQL, columns: readonly string[]): Promise<Record<string, unknown>[]> {
-  // Omitted columns are left out of the select list itself; json_agg over the row type is the
-  // cheapest way to JSON here (to_jsonb minus keys costs twice as much on the embedded driver).
-  const omit = new Set(source.omit ?? []);
-  const selected =
-    omit.size === 0
-      ? sql`t.*`
-      : sql.join(
-          columns.filter((c) => !omit.has(c)).map((c) => sql`t.${sql.identifier(c)}`),
-          sql`, `,
-        );
-  const order = source.order ? sql` order by x.${sql.identifier(source.order)}` : sql``;
-  // One text value per table: the embedded driver parses one field instead of thousands of rows.
-  const [result] = await queryRows<{ rows: string }>(
-    db,
-    sql`select coalesce(json_agg(x${order}), '[]')::text as rows from (select ${selected} from ${sql.identifier(source.table)} t where ${where}) x`,
-  );
-  return JSON.parse(result?.rows ?? '[]') as Record<string, unknown>[];
+interface ColumnInfo {
+  readonly name: string;
+  readonly type: string;
 }
 
-/** The columns of every table in the schema, in their order (one query for the whole export). */
-async function tableColumns(db: Database): Promise<Map<string, string[]>> {
-  const rows = await queryRows<{ table_name: string; columns: string[] | string }>(
-    db,
-    sql`select table_name, array_agg(column_name::text order by ordinal_position) as columns
-        from information_schema.columns where table_schema = current_schema() group by table_name`,
+async function rowsOf(
+  db: Database,
+  source: ExportSource,
+  where: SQL,
+  columns: readonly ColumnInfo[],
+): Promise<{ rows: string; count: number }> {
+  if (columns.length > MAX_COLUMNS)
+    throw new Error(`${source.table} has ${columns.length} exported columns; the export builds rows of at most ${MAX_COLUMNS}`);
+  // Each row as a JSON array (the column names are written once): half the text of row objects,
+  // and the cheapest JSON the database makes. Exact types as text, so no reader rounds money.
+  const values = sql.join(
+    columns.map((c) => (EXACT_AS_TEXT.has(c.type) ? sql`t.${sql.identifier(c.name)}::text` : sql`t.${sql.identifier(c.name)}`)),
+    sql`, `,
   );
-  return new Map(rows.map((r) => [r.table_name, typeof r.columns === 'string' ? r.columns.replace(/^\{|\}$/g, '').split(',') : r.columns]));
+  const order = source.order ? sql` order by t.${sql.identifier(source.order)}` : sql``;
+  const [result] = await queryRows<{ rows: string | null; count: number }>(
+    db,
+    sql`select json_agg(json_build_array(${values})${order})::text as rows, count(*)::int as count
+        from ${sql.identifier(source.table)} t where ${where}`,
+  );
+  return { rows: result?.rows ?? '[]', count: Number(result?.count ?? 0) };
 }
 
-function summarize(subject: DataSubject, data: Record<string, Record<string, unknown>[]>): string {
-  const n = (table: string) => data[table]?.length ?? 0;
-  const centsOf = (table: string, column: string) => (data[table] ?? []).reduce((sum, row) => sum + Number(row[column] ?? 0), 0);
-  const running = (data.bots ?? []).filter((bot) => bot.status === 'running').length;
-  const consents = (data.consents ?? [])
+/** The columns of every table in the schema, in their order, with their types (one query for the whole export). */
+async function tableColumns(db: Database): Promise<Map<string, ColumnInfo[]>> {
+  const rows = await queryRows<{ table_name: string; column_name: string; data_type: string }>(
+    db,
+    sql`select table_name::text, column_name::text, data_type::text from information_schema.columns
+        where table_schema = current_schema() order by table_name, ordinal_position`,
+  );
+  const byTable = new Map<string, ColumnInfo[]>();
+  for (const r of rows) byTable.set(r.table_name, [...(byTable.get(r.table_name) ?? []), { name: r.column_name, type: r.data_type }]);
+  return byTable;
+}
+
+/** Tables the summary reads values from (all small: a person's bots, payments, consents). */
+const SUMMARY_TABLES = new Set(['bots', 'payments', 'consents']);
+
+function summarize(subject: DataSubject, counts: Record<string, number>, data: ReadonlyMap<string, Record<string, unknown>[]>): string {
+  const n = (table: string) => counts[table] ?? 0;
+  const centsOf = (table: string, column: string) =>
+    (data.get(table) ?? []).reduce((sum, row) => sum + BigInt(String(row[column] ?? 0)), 0n);
+  const running = (data.get('bots') ?? []).filter((bot) => bot.status === 'running').length;
+  const consents = (data.get('consents') ?? [])
     .map(
       (c) => `${String(c.kind)} version ${String(c.version)} ${c.granted ? 'given' : 'withdrawn'} on ${String(c.recorded_at).slice(0, 10)}`,
     )

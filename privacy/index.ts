@@ -1,4 +1,15 @@
-export { exportPersonData, EXPORT_EXCLUDED, EXPORT_SOURCES, type PersonExport } from './export.ts';
+export {
+  exportPersonData,
+  exportTableObjects,
+  writePersonExport,
+  EXPORT_EXCLUDED,
+  EXPORT_SOURCES,
+  PERSON_EXPORT_FORMAT,
+  type ExportSink,
+  type ExportTable,
+  type PersonExport,
+  type PersonExportHead,
+} from './export.ts';
 export { erasePerson, ERASED_TEXT, type ErasureActor, type ErasureResult } from './erase.ts';
 export {
   CONSENT_DOCUMENTS,

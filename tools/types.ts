@@ -32,6 +32,12 @@ export interface ToolContext {
   readonly trading?: TradingAccess | undefined;
   /** The deployment's own state (workers, queues, feeds), for system_status; absent: it says so. */
   readonly operations?: OperationsAccess | undefined;
+  /**
+   * Set by a door that saves a tool's document itself (the CLI's `privacy export --out`): the
+   * tool writes the document's text here, piece by piece, instead of returning it (an export of
+   * a person with tens of thousands of orders is never built as one object in memory).
+   */
+  readonly documentSink?: ((text: string) => void | Promise<void>) | undefined;
 }
 
 /**

@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import fs from 'node:fs';
+import { finished } from 'node:stream/promises';
 import path from 'node:path';
 import readline from 'node:readline/promises';
 import { z } from 'zod';
@@ -26,6 +28,7 @@ async function callAs<T>(
   args: Record<string, unknown>,
   as: string | undefined,
   json: boolean | undefined,
+  documentSink?: (text: string) => void | Promise<void>,
 ): Promise<T | undefined> {
   const asEmail = as === undefined ? undefined : emailOption('--as', as);
   return withRuntime(async (runtime) => {
@@ -34,7 +37,7 @@ async function callAs<T>(
     if (!actor) throw new UsageError(`No staff member ${who ?? '(no CEO in the database)'}; pass --as EMAIL.`);
     const outcome = await invokeTool(
       TOOLS,
-      { db: runtime.database.db, actor, billing: runtime.billing, now: () => new Date() },
+      { db: runtime.database.db, actor, billing: runtime.billing, now: () => new Date(), documentSink },
       tool,
       args,
     );
@@ -61,22 +64,27 @@ export async function privacyExportCommand(options: { email?: string; out?: stri
     throw new UsageError(`--out ${options.out} already exists; choose a new file (an export is never written over another).`);
   if (out && !fs.existsSync(path.dirname(out)))
     throw new UsageError(`--out ${options.out}: the folder ${path.dirname(out)} does not exist.`);
-  const result = await callAs<{ summary: string; counts: Record<string, number>; document: unknown }>(
-    'privacy_export',
-    { email },
-    options.as,
-    options.json,
-  );
+  // The document goes to the file (or, with --json alone, to stdout) piece by piece as it is read.
+  const file = out ? fs.createWriteStream(out, { flags: 'wx', mode: 0o600 }) : undefined; // personal data: this user only
+  const target = file ?? (options.json ? process.stdout : undefined);
+  const sink = target
+    ? async (text: string) => {
+        if (!target.write(text)) await once(target, 'drain');
+      }
+    : undefined;
+  let result: { summary: string; counts: Record<string, number> } | undefined;
+  try {
+    result = await callAs<{ summary: string; counts: Record<string, number> }>('privacy_export', { email }, options.as, options.json, sink);
+  } finally {
+    if (file) {
+      file.end();
+      await finished(file);
+      // Refused or waiting for an approval: no document, so no file.
+      if (!result) fs.rmSync(out!, { force: true });
+    }
+  }
   if (!result) return;
-  const text = `${JSON.stringify(result.document, null, 2)}\n`;
-  if (out) {
-    // Personal data: readable by this user only.
-    fs.writeFileSync(out, text, { mode: 0o600, flag: 'wx' });
-  }
-  if (options.json && !out) {
-    process.stdout.write(text);
-    return;
-  }
+  if (options.json && !out) return;
   if (options.json) {
     console.log(JSON.stringify({ ok: true, file: out, counts: result.counts, summary: result.summary }));
     return;

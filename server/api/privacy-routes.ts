@@ -38,10 +38,12 @@ const exportSchema = z
     counts: z.record(z.string(), z.number()).openapi({ description: 'rows per table' }),
     document: z
       .looseObject({
-        format: z.literal('botcriptofy.person-export/1'),
+        format: z.literal('botcriptofy.person-export/2'),
         generatedAt: z.string(),
         subject: z.looseObject({ email: z.string() }),
-        data: z.record(z.string(), z.array(z.record(z.string(), z.unknown()))),
+        data: z
+          .record(z.string(), z.object({ columns: z.array(z.string()), rows: z.array(z.array(z.unknown())) }))
+          .openapi({ description: 'per table: the column names once, then each row as an array of values in that order' }),
         omitted: z.record(z.string(), z.array(z.string())),
       })
       .openapi({ description: 'everything held about the person, table by table (secrets left out, named in `omitted`)' }),

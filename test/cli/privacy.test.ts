@@ -24,7 +24,9 @@ describe.each(testDrivers)('botcriptofy privacy on %s', { timeout: 300_000 }, (d
     expect(result.stdout).toMatch(/Trading: 1 bot\(s\)|Trading: \d+ bot\(s\)/);
     expect(fs.statSync(out).mode & 0o777).toBe(0o600);
     const document = JSON.parse(fs.readFileSync(out, 'utf8')) as { format: string; counts: Record<string, number> };
-    expect(document.format).toBe('botcriptofy.person-export/1');
+    expect(document.format).toBe('botcriptofy.person-export/2');
+    // The file holds the whole document as the summary counted it.
+    expect((document as unknown as { data: Record<string, { rows: unknown[] }> }).data.bots!.rows.length).toBe(document.counts.bots);
     expect(document.counts.bots).toBeGreaterThan(0);
     // Never over an existing file.
     const again = await cli('privacy', 'export', '--email', trader, '--out', out);

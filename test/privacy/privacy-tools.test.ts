@@ -62,7 +62,7 @@ describe.each(testDrivers)('privacy tools on %s', (driver) => {
     expect(outcome.ok && 'result' in outcome).toBe(true);
     const result = (outcome as { result: { email: string; counts: Record<string, number>; document: { format: string } } }).result;
     expect(result.email).toBe(traders[0]);
-    expect(result.document.format).toBe('botcriptofy.person-export/1');
+    expect(result.document.format).toBe('botcriptofy.person-export/2');
     expect(result.counts.invoices).toBeGreaterThan(0);
     const marketing = await staffOf(db, 'marketing', 'member');
     const refused = await invokeTool(TOOLS, ctxFor(marketing), 'privacy_erase', { email: traders[0] });

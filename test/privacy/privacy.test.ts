@@ -8,6 +8,7 @@ import {
   EXPORT_EXCLUDED,
   erasePerson,
   exportPersonData,
+  writePersonExport,
   PersonNotFoundError,
   recordConsent,
   consentsOf,
@@ -169,8 +170,10 @@ describe.each(testDrivers)('privacy requests on %s', (driver) => {
     expect(exported.counts.audit_log).toBeGreaterThanOrEqual(3);
     // Secrets never leave: key ciphertexts, session tokens, password hashes.
     const text = JSON.stringify(exported);
-    expect(exported.data.exchange_accounts![0]).not.toHaveProperty('api_key_encrypted');
-    expect(exported.data.exchange_accounts![0]).not.toHaveProperty('api_secret_encrypted');
+    expect(exported.format).toBe('botcriptofy.person-export/2');
+    expect(exported.data.exchange_accounts!.rows.length).toBeGreaterThan(0);
+    expect(exported.data.exchange_accounts!.columns).not.toContain('api_key_encrypted');
+    expect(exported.data.exchange_accounts!.columns).not.toContain('api_secret_encrypted');
     expect(exported.omitted.exchange_accounts).toContain('api_secret_encrypted');
     const secretColumns = [
       'password',
@@ -182,14 +185,40 @@ describe.each(testDrivers)('privacy requests on %s', (driver) => {
       'backup_codes',
       'code_hash',
     ];
-    for (const [table, rows] of Object.entries(exported.data))
-      for (const row of rows) for (const column of secretColumns) expect(row, `${table}.${column}`).not.toHaveProperty(column);
+    for (const [table, { columns, rows }] of Object.entries(exported.data)) {
+      for (const column of secretColumns) expect(columns, `${table}.${column}`).not.toContain(column);
+      for (const row of rows) expect(row, table).toHaveLength(columns.length);
+      expect(rows.length, table).toBe(exported.counts[table]);
+    }
+    // Money and amounts exactly as stored: strings, never JSON numbers a reader would round.
+    const trades = exported.data.trades!;
+    const column = (name: string) => trades.columns.indexOf(name);
+    for (const row of trades.rows) {
+      expect(typeof row[column('amount_base')]).toBe('string');
+      expect(typeof row[column('open_price_quote')]).toBe('string');
+    }
+    const stored = await queryRows<{ id: string; amount: string; price: string }>(
+      db,
+      sql`select id::text, amount_base::text as amount, open_price_quote::text as price from trades where tenant_id = ${trader.tenantId}::uuid`,
+    );
+    expect(stored.length).toBe(trades.rows.length);
+    expect(new Map(trades.rows.map((row) => [row[column('id')], [row[column('amount_base')], row[column('open_price_quote')]]]))).toEqual(
+      new Map(stored.map((row) => [row.id, [row.amount, row.price]])),
+    );
+    const payments = exported.data.payments!;
+    for (const row of payments.rows) expect(String(row[payments.columns.indexOf('amount_cents')])).toMatch(/^-?\d+$/);
     expect(text).not.toMatch(/"v1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\./); // no sealed secret (secrets/ writes v1.<iv>.<tag>.…) in any value
     expect(exported.summary).toContain(trader.email);
     expect(exported.summary).toMatch(/\d+ trade\(s\)/);
     expect(exported.summary).toContain('terms version v3 given');
     // The whole document is plain JSON.
     expect(JSON.parse(JSON.stringify(exported))).toEqual(exported);
+    // Streamed piece by piece (as the CLI writes a file), it is the same document, and the head returned says what it holds.
+    const pieces: string[] = [];
+    const head = await writePersonExport(db, trader.email, (piece) => void pieces.push(piece), { now: () => NOW });
+    expect(pieces.length).toBeGreaterThan(Object.keys(exported.data).length);
+    expect(JSON.parse(pieces.join(''))).toEqual(exported);
+    expect(head).toEqual({ ...exported, data: undefined });
   });
 
   it('erases a trader: bots stopped first, keys deleted, only pseudonyms left, money kept, the audit chain still verifies', async () => {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../db/index.ts';
+import { exportTableObjects, type ExportTable } from '../../privacy/index.ts';
 import { getStrategy, parseCandleCsv, runBacktest } from '../../trading/index.ts';
 import { apiFixture, type ApiFixture } from '../support/api.ts';
 import { watchedBacktestJobs } from '../support/backtest-jobs.ts';
@@ -143,15 +144,15 @@ describe.each(testDrivers)('backtests on uploaded CSV on %s', (driver) => {
     const exportOf = async (cookie: string) => {
       const response = await api.request('/api/v1/privacy/export', { method: 'POST', cookie });
       expect(response.status).toBe(200);
-      return (
-        (await response.json()) as { document: { data: Record<string, Record<string, unknown>[]>; omitted: Record<string, string[]> } }
-      ).document;
+      return ((await response.json()) as { document: { data: Record<string, ExportTable>; omitted: Record<string, string[]> } }).document;
     };
     const exportA = await exportOf(traderA);
-    expect(exportA.data['backtest_uploads']).toContainEqual(expect.objectContaining({ backtest_id: id, file_name: 'btc-1h.csv' }));
-    expect(exportA.data['backtest_uploads']!.every((row) => !('csv' in row))).toBe(true);
+    expect(exportTableObjects(exportA.data['backtest_uploads']!)).toContainEqual(
+      expect.objectContaining({ backtest_id: id, file_name: 'btc-1h.csv' }),
+    );
+    expect(exportA.data['backtest_uploads']!.columns).not.toContain('csv');
     expect(exportA.omitted['backtest_uploads']).toEqual(['csv']);
-    expect((await exportOf(traderB)).data['backtest_uploads']!.some((row) => row['backtest_id'] === id)).toBe(false);
+    expect(exportTableObjects((await exportOf(traderB)).data['backtest_uploads']!).some((row) => row['backtest_id'] === id)).toBe(false);
     // The stored upload is in trader A's tenant.
     const [row] = await queryRows<{ same: boolean }>(
       api.test.handle.db,

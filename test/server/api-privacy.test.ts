@@ -4,6 +4,7 @@ import { SESSION_CACHE_MS, setPassword } from '../../accounts/index.ts';
 import { verifyAuditChain } from '../../audit/index.ts';
 import { BillingService } from '../../billing/index.ts';
 import { listStaff, queryRows } from '../../db/index.ts';
+import { exportTableObjects, type ExportTable } from '../../privacy/index.ts';
 import { actorForEmail, decideApproval, TOOLS } from '../../tools/index.ts';
 import { apiFixture, type ApiFixture } from '../support/api.ts';
 import { testDrivers } from '../support/databases.ts';
@@ -17,7 +18,7 @@ interface ExportAnswer {
   email: string;
   summary: string;
   counts: Record<string, number>;
-  document: { format: string; data: Record<string, Record<string, unknown>[]> };
+  document: { format: string; data: Record<string, ExportTable> };
 }
 
 describe.each(testDrivers)('privacy routes on %s', (driver) => {
@@ -74,13 +75,13 @@ describe.each(testDrivers)('privacy routes on %s', (driver) => {
     expect(status).toBe(200);
     const exported = body as unknown as ExportAnswer;
     expect(exported.email).toBe(emails.a.toLowerCase());
-    expect(exported.document.format).toBe('botcriptofy.person-export/1');
-    expect(exported.document.data['users']).toEqual([expect.objectContaining({ email: emails.a })]);
+    expect(exported.document.format).toBe('botcriptofy.person-export/2');
+    expect(exportTableObjects(exported.document.data['users']!)).toEqual([expect.objectContaining({ email: emails.a })]);
     expect(exported.counts['bots']).toBeGreaterThan(0);
     // Every row with a tenant is trader A's; trader B appears nowhere.
     const tenantA = await tenantOf(emails.a);
     const tenants = Object.values(exported.document.data)
-      .flat()
+      .flatMap(exportTableObjects)
       .flatMap((row) => (typeof row['tenant_id'] === 'string' ? [row['tenant_id']] : []));
     expect(tenants.length).toBeGreaterThan(10);
     expect(new Set(tenants)).toEqual(new Set([tenantA]));

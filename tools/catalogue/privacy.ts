@@ -9,6 +9,7 @@ import {
   findDataSubject,
   recordOwnConsent,
   type PersonExport,
+  writePersonExport,
 } from '../../privacy/index.ts';
 import { ToolRefusal } from '../scope.ts';
 import { defineTool, type ToolContext } from '../types.ts';
@@ -67,8 +68,8 @@ export const privacyExportOutputSchema = z.object({
   email: z.string(),
   summary: z.string(),
   counts: z.record(z.string(), z.number()),
-  /** The whole document (format botcriptofy.person-export/1). */
-  document: z.custom<PersonExport>((value) => typeof value === 'object' && value !== null),
+  /** The whole document (format botcriptofy.person-export/2); absent when the door took it piece by piece (ctx.documentSink). */
+  document: z.custom<PersonExport>((value) => typeof value === 'object' && value !== null).optional(),
 });
 
 export const privacyEraseOutputSchema = z.object({
@@ -112,6 +113,11 @@ export const privacyTools = [
     recordedResult: (output) => ({ email: output.email, summary: output.summary, counts: output.counts }),
     async execute(ctx, input) {
       await requireMayAsk(ctx, input.email);
+      const sink = ctx.documentSink;
+      if (sink) {
+        const head = await refusingUnknown(() => writePersonExport(ctx.db, input.email, sink, { now: ctx.now }));
+        return { email: head.subject.email, summary: head.summary, counts: head.counts };
+      }
       const document = await refusingUnknown(() => exportPersonData(ctx.db, input.email, { now: ctx.now }));
       return { email: document.subject.email, summary: document.summary, counts: document.counts, document };
     },
