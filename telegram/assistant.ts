@@ -10,7 +10,7 @@ import {
   type OpenDraftRef,
 } from '../agents/index.ts';
 import { countOf, formatPct, formatQuote, type Locale } from '../i18n/index.ts';
-import type { ToolOutcome } from '../tools/index.ts';
+import type { BacktestRun, BotDetails, ToolOutcome } from '../tools/index.ts';
 import { assistantChart } from './assistant-chart.ts';
 import { escapeMarkdown as md } from './markdown.ts';
 import type { InlineKeyboard } from './send.ts';
@@ -355,13 +355,14 @@ export async function onAssistantPress(press: PressContext, choice: AssistantPre
       await press.clearButtons();
       const { draft, botId, status } = result.result;
       const label = `\`${(botId ?? '').slice(0, 8)}\` ${md(draft.name)}`;
+      const cap = draft.maxOpenPositions;
       if (status === 'running' && botId) ctx.watchStart?.(botId, label);
       await ctx.reply(
         status === 'running'
           ? t(
               l,
-              `▶️ Robô ${label} ligado no **simulado** (dinheiro de mentira). Aviso aqui como foi o primeiro ciclo; todo dia mando a revisão dos seus robôs. Para parar: /stopbot.`,
-              `▶️ Bot ${label} switched on in **paper** mode (simulated money). I will tell you here how its first tick went, and send your bots' review every day. To stop it: /stopbot.`,
+              `▶️ Robô ${label} ligado no **simulado** (dinheiro de mentira)${cap ? `, com no máximo ${cap} ${cap === 1 ? 'posição aberta' : 'posições abertas'}` : ''}. Aviso aqui como foi o primeiro ciclo; todo dia mando a revisão dos seus robôs. Para parar: /stopbot.`,
+              `▶️ Bot ${label} switched on in **paper** mode (simulated money)${cap ? `, holding at most ${cap} open ${cap === 1 ? 'position' : 'positions'}` : ''}. I will tell you here how its first tick went, and send your bots' review every day. To stop it: /stopbot.`,
             )
           : t(l, `O robô ${label} foi criado e está ${md(status ?? '?')}.`, `Bot ${label} was created and is ${md(status ?? '?')}.`),
       );
@@ -371,22 +372,6 @@ export async function onAssistantPress(press: PressContext, choice: AssistantPre
 }
 
 type BotPress = Extract<AssistantPress, { on: 'bot' }>;
-type BotDetails = {
-  bot: {
-    id: string;
-    name: string;
-    strategy: string;
-    symbols: string[];
-    timeframe: string;
-    mode: string;
-    status: string;
-    stakeQuote: string;
-    startedAt: string | null;
-    parameters: Record<string, unknown>;
-  };
-  trades: { open: number; closed: number; wins: number; profitQuote: number };
-};
-
 const numbersOf = (parameters: Record<string, unknown>) =>
   Object.fromEntries(Object.entries(parameters).filter((entry): entry is [string, number] => typeof entry[1] === 'number'));
 
@@ -415,14 +400,7 @@ async function onBotPress(press: PressContext, choice: BotPress): Promise<void> 
   if (choice.action === 'rebacktest') {
     await press.answer(t(l, 'Testando o último ano…', 'Testing the last year…'));
     const run = await ctx.typing(() =>
-      callTool<{
-        backtestId: string;
-        candles: number;
-        trades: number;
-        totalReturnPct: number;
-        maxDrawdownPct: number;
-        winRatePct: number | null;
-      }>(ctx, 'run_backtest', {
+      callTool<BacktestRun>(ctx, 'run_backtest', {
         strategy: bot.strategy,
         symbol: bot.symbols[0],
         timeframe: bot.timeframe,
@@ -486,6 +464,7 @@ async function onBotPress(press: PressContext, choice: BotPress): Promise<void> 
       stakeQuote: Number(bot.stakeQuote),
       mode: 'live',
       parameters: numbersOf(bot.parameters),
+      ...(bot.maxOpenPositions === null ? {} : { maxOpenPositions: bot.maxOpenPositions }),
     });
     if (!created.ok) return fail(created);
     live = created.result.bot;

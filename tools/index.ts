@@ -54,4 +54,11 @@ export {
 } from './types.ts';
 export { actorForEmail, ceoEmail, departmentHeads, staffActor } from './actors.ts';
 export { ANOMALY_KINDS, anomalyFindingSchema, type AnomalyFinding, type AnomalyKind } from './catalogue/security.ts';
-export { forceExitResultSchema, type ForceExitResult } from './catalogue/trading.ts';
+export {
+  backtestRunSchema,
+  botDetailsSchema,
+  forceExitResultSchema,
+  type BacktestRun,
+  type BotDetails,
+  type ForceExitResult,
+} from './catalogue/trading.ts';

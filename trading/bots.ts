@@ -52,6 +52,8 @@ export interface NewBot {
   readonly stakeQuote: string;
   /** The exchange account a live bot trades on. */
   readonly exchangeAccountId: string | null;
+  /** The trader's cap on positions held at once (the runner opens none past it); absent or null: the operator's risk limit alone. */
+  readonly maxOpenPositions?: number | null;
 }
 
 /**

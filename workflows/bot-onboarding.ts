@@ -6,7 +6,7 @@ import { checkBotStart, currentPlan } from '../billing/index.ts';
 import { appendAuditOnce } from '../audit/index.ts';
 import { tenantScope } from '../db/index.ts';
 import { userByEmail } from '../identity/index.ts';
-import { findApprovalFor, invokeTool, requestApproval, TOOLS, type ToolName } from '../tools/index.ts';
+import { findApprovalFor, invokeTool, requestApproval, TOOLS, type BacktestRun, type ToolName } from '../tools/index.ts';
 import {
   createBot as createTraderBot,
   DEFAULT_RISK_LIMITS,
@@ -164,14 +164,7 @@ export function createBotOnboardingWorkflow(deps: WorkflowDeps & { riskLimits?: 
           email: newBot.email,
         });
         if (outcome.ok && 'result' in outcome) {
-          const r = outcome.result as {
-            backtestId: string;
-            candles: number;
-            trades: number;
-            totalReturnPct: number;
-            maxDrawdownPct: number;
-            winRatePct: number | null;
-          };
+          const r = outcome.result as BacktestRun;
           results.push({
             symbol,
             backtestId: r.backtestId,

@@ -154,6 +154,10 @@ describe("the trader's assistant on Telegram", () => {
     const [bot] = await botsOf(traders.ana);
     expect(bot).toMatchObject({ mode: 'paper', status: 'running', strategyName: 'rsi', symbols: ['BTC/USDT'], stakeQuote: '100' });
     expect((await draftsOf(traders.ana))[0]).toMatchObject({ status: 'started', botId: bot!.id });
+    // The draft's cap on open positions (one pair: one) is the bot's own setting, which its runner keeps.
+    expect((await draftsOf(traders.ana))[0]!.maxOpenPositions).toBe(1);
+    expect(bot!.maxOpenPositions).toBe(1);
+    expect(started.plain).toContain('ligado no simulado (dinheiro de mentira), com no máximo 1 posição aberta.');
     // Pressed again (a second tap, an old message): refused, still one bot.
     await traders.ana.chat.press(result.buttons.find((b) => b.callback_data.startsWith('as:s:'))!.callback_data, result.messageId);
     expect((await traders.ana.chat.reply()).plain).toBe('⚠️ Este rascunho já virou um robô; veja /bots.');

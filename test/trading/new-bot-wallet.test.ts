@@ -151,4 +151,20 @@ describe('a paper bot created through the product', () => {
     const [row] = await test.handle.db.select().from(db.bots).where(eq(db.bots.id, bot.id));
     expect(row!.paperBalanceQuote).toBeNull();
   });
+
+  it("keeps the trader's cap on open positions as the bot's setting, shown in its details (none given: null, the operator's limit alone)", async () => {
+    const create = (name: string, extra: Record<string, unknown>) =>
+      invokeTool(TOOLS, ctx(), 'create_bot', { name, strategy: 'rsi', symbols: ['BTC/USDT', 'ETH/USDT'], stakeQuote: 100, ...extra });
+    const capped = resultOf<{ bot: { id: string; maxOpenPositions: number | null } }>(
+      await create('Um no máximo', { maxOpenPositions: 1 }),
+    );
+    expect(capped.bot.maxOpenPositions).toBe(1);
+    const details = resultOf<{ bot: { maxOpenPositions: number | null } }>(
+      await invokeTool(TOOLS, ctx(), 'bot_details', { botId: capped.bot.id }),
+    );
+    expect(details.bot.maxOpenPositions).toBe(1);
+    const free = resultOf<{ bot: { maxOpenPositions: number | null } }>(await create('Sem limite próprio', {}));
+    expect(free.bot.maxOpenPositions).toBeNull();
+    expect(await create('Zero', { maxOpenPositions: 0 })).toMatchObject({ ok: false });
+  });
 });

@@ -442,6 +442,7 @@ export const assistantTools = [
         mode: 'paper',
         stakeQuote: draft.stakeQuote!,
         exchangeAccountId: null,
+        maxOpenPositions: draft.maxOpenPositions,
       });
       let status: string;
       try {

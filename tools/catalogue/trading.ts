@@ -84,9 +84,42 @@ const listedBot = botRow.extend({
 });
 const detailedBot = listedBot.extend({
   parameters: z.record(z.string(), z.unknown()),
+  /** The trader's cap on positions held at once; null: the operator's risk limit alone. */
+  maxOpenPositions: z.number().nullable(),
   stoppedAt: z.string().nullable(),
   hasExchangeAccount: z.boolean(),
 });
+/** run_backtest's answer: the stored backtest's id and its figures. */
+export const backtestRunSchema = z.object({
+  backtestId: z.string(),
+  strategy: z.string(),
+  symbol: z.string(),
+  candles: z.number(),
+  trades: z.number(),
+  finalEquity: z.number(),
+  totalReturnPct: z.number(),
+  maxDrawdownPct: z.number(),
+  winRatePct: z.number().nullable(),
+});
+export type BacktestRun = z.infer<typeof backtestRunSchema>;
+
+/** bot_details' answer: the bot, its open positions and its trade counts. */
+export const botDetailsSchema = z.object({
+  bot: detailedBot,
+  positions: z.array(
+    z.object({
+      symbol: z.string(),
+      amountBase: z.string(),
+      entryPriceQuote: z.string(),
+      stopLossQuote: z.string().nullable(),
+      takeProfitQuote: z.string().nullable(),
+      openedAt: z.string(),
+    }),
+  ),
+  trades: z.object({ open: z.number(), closed: z.number(), wins: z.number(), profitQuote: z.number() }),
+});
+export type BotDetails = z.infer<typeof botDetailsSchema>;
+
 type BotSelect = typeof bots.$inferSelect;
 const iso = (value: Date | null) => (value ? value.toISOString() : null);
 const listed = (b: BotSelect, owner: string | null) => ({
@@ -107,6 +140,7 @@ const listed = (b: BotSelect, owner: string | null) => ({
 const detailed = (b: BotSelect, owner: string | null) => ({
   ...listed(b, owner),
   parameters: b.parameters,
+  maxOpenPositions: b.maxOpenPositions,
   stoppedAt: iso(b.stoppedAt),
   hasExchangeAccount: b.exchangeAccountId !== null,
 });
@@ -556,17 +590,7 @@ export const tradingTools = [
       parameters: z.record(z.string(), z.number()).optional(),
       email: traderEmail,
     }),
-    output: z.object({
-      backtestId: z.string(),
-      strategy: z.string(),
-      symbol: z.string(),
-      candles: z.number(),
-      trades: z.number(),
-      finalEquity: z.number(),
-      totalReturnPct: z.number(),
-      maxDrawdownPct: z.number(),
-      winRatePct: z.number().nullable(),
-    }),
+    output: backtestRunSchema,
     async execute(ctx, input) {
       const scope = await traderScope(ctx, input.email);
       const { result, backtestId } = await backtestRecentCandles(ctx, scope, { ...input, parameters: input.parameters ?? {} });
@@ -991,20 +1015,7 @@ export const tradingTools = [
     effect: 'read',
     access: { departments: ['finance', 'security', 'support'], traders: true },
     input: z.strictObject({ botId: z.uuid(), email: traderEmail }),
-    output: z.object({
-      bot: detailedBot,
-      positions: z.array(
-        z.object({
-          symbol: z.string(),
-          amountBase: z.string(),
-          entryPriceQuote: z.string(),
-          stopLossQuote: z.string().nullable(),
-          takeProfitQuote: z.string().nullable(),
-          openedAt: z.string(),
-        }),
-      ),
-      trades: z.object({ open: z.number(), closed: z.number(), wins: z.number(), profitQuote: z.number() }),
-    }),
+    output: botDetailsSchema,
     async execute(ctx, input) {
       const { bot, scope } = await findBot(ctx, input.botId, input.email);
       const owners = await ownerEmails(ctx.db, [bot.tenantId]);
@@ -1121,6 +1132,8 @@ export const tradingTools = [
       mode: z.enum(botModes).default('paper'),
       /** The strategy's parameters (its defaults for any left out). */
       parameters: z.record(z.string(), z.number()).optional(),
+      /** No new entry while the bot holds this many positions (the operator's risk limit applies too). */
+      maxOpenPositions: z.number().int().min(1).max(20).optional(),
       email: traderEmail,
     }),
     output: z.object({ bot: detailedBot }),
@@ -1156,6 +1169,7 @@ export const tradingTools = [
         mode: input.mode,
         stakeQuote: String(input.stakeQuote),
         exchangeAccountId: account?.id ?? null,
+        maxOpenPositions: input.maxOpenPositions ?? null,
       });
       const owners = await ownerEmails(ctx.db, [scope.tenantId]);
       return { bot: detailed(bot, owners.get(scope.tenantId) ?? null) };

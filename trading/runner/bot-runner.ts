@@ -1,4 +1,4 @@
-import { and, eq, gte, inArray, sql } from 'drizzle-orm';
+import { and, count, eq, gte, inArray, sql } from 'drizzle-orm';
 import { appendAudit } from '../../audit/index.ts';
 import { bots, orders, positions, trades, type Database } from '../../db/index.ts';
 import { ExchangeRejectedError, ExchangeUnavailableError, splitSymbol, type Exchange, type ExchangeOrder } from '../exchange/index.ts';
@@ -252,6 +252,9 @@ export class BotRunner {
     if (signal !== ENTER) return 'none';
     // The trader's /stopentry: no new position; the exits above still run.
     if (this.bot.entriesStoppedAt) return 'none';
+    // The trader's own cap on positions held at once: no new entry at it (exits above still run).
+    // Counted afresh: an entry earlier in this tick, in another symbol, counts.
+    if (this.bot.maxOpenPositions !== null && (await this.openPositionCount()) >= this.bot.maxOpenPositions) return 'none';
     // A pair lock (freqtrade's /locks) holds new entries in this pair until it ends; exits above still run.
     if (await entryLock(this.deps.db, this.bot, symbol, this.now())) return 'locked';
     // A stale feed (no new closed bar within two timeframes) may be showing a price long gone:
@@ -521,6 +524,11 @@ export class BotRunner {
       }
     });
     for (const event of events) this.emit(event);
+  }
+
+  private async openPositionCount(): Promise<number> {
+    const [row] = await this.deps.db.select({ n: count() }).from(positions).where(eq(positions.botId, this.bot.id));
+    return row?.n ?? 0;
   }
 
   private async riskState() {
