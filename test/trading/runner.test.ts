@@ -344,5 +344,6 @@ describe.skipIf(!realPostgresAvailable)('paper bot runner killed with SIGKILL mi
     } finally {
       await test.dispose();
     }
-  });
+    // Six child processes each load the runner afresh: 52.7 s at load 13, so the default 60 s leaves too little.
+  }, 180_000);
 });
