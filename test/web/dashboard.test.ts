@@ -5,6 +5,7 @@ import { URI } from 'otpauth';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import Stripe from 'stripe';
+import { type ExportTable, exportTableObjects } from '../../privacy/index.ts';
 import { startFakeStripe } from '../support/fake-stripe.ts';
 import { accessibilityProblems, buildDashboard, launchBrowser, screenshot, startDemoServer, type DemoServer } from '../support/web.ts';
 
@@ -141,15 +142,8 @@ describe('web dashboard', { timeout: 120_000 }, () => {
         body: '{}',
       });
       expect(response.status).toBe(200);
-      // Each table as its column names and rows of values (format person-export/2), or as row objects (/1).
-      type Table = { columns: string[]; rows: unknown[][] } | Record<string, unknown>[];
-      const data = ((await response.json()) as { document: { data: Record<string, Table> } }).document.data;
-      return Object.fromEntries(
-        Object.entries(data).map(([name, table]) => [
-          name,
-          Array.isArray(table) ? table : table.rows.map((row) => Object.fromEntries(table.columns.map((column, i) => [column, row[i]]))),
-        ]),
-      ) as Record<string, Record<string, unknown>[]>;
+      const data = ((await response.json()) as { document: { data: Record<string, ExportTable> } }).document.data;
+      return Object.fromEntries(Object.entries(data).map(([name, table]) => [name, exportTableObjects(table)]));
     };
     const tenantId = (await exportOfTrader()).tenants![0]!['id'] as string;
     const now = Math.floor(Date.now() / 1000);
