@@ -316,8 +316,12 @@ describe('botcriptofy start', () => {
   it('brings up /health on a fresh data folder with the demo company, serves the other commands meanwhile, and stops cleanly on SIGTERM', async () => {
     const dataDir = path.join(tempDir(), 'fresh');
     // The replayed market, as on a machine without a route to Binance (auto chooses it there).
-    const server = await startCli(['start'], { DATA_DIR: dataDir, PORT: '0', BOT_TICK_INTERVAL_S: '2', PAPER_MARKET: 'replay' }, (line) =>
-      line.includes('BotCriptoFy is up'),
+    // Migrating, seeding the demo company and laying its candle cache: ~20 s on a quiet machine, over 60 s in a loaded CI run.
+    const server = await startCli(
+      ['start'],
+      { DATA_DIR: dataDir, PORT: '0', BOT_TICK_INTERVAL_S: '2', PAPER_MARKET: 'replay' },
+      (line) => line.includes('BotCriptoFy is up'),
+      120_000,
     );
     const { url } = JSON.parse(server.line) as { url: string };
     const health = await fetch(`${url}/health`);
@@ -369,7 +373,7 @@ describe('botcriptofy start', () => {
     expect(await server.exited).toBe(0);
     expect(server.output()).toContain('stopped cleanly');
     expect(fs.existsSync(path.join(dataDir, 'pglite.lock'))).toBe(false);
-  }, 180_000); // seeds the whole demo company and runs eight commands: a minute or more on a loaded machine
+  }, 240_000); // seeds the whole demo company and runs eight commands: a minute or more on a loaded machine
 });
 
 describe("the README's `npm start` under a supervisor", () => {
