@@ -47,6 +47,8 @@ export interface DemoServer {
   cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }>;
   /** Puts the replayed market's bars of [fromMs, toMs] in the candle cache, as `data import` of a file would. */
   importReplayedCandles(symbol: string, timeframe: string, fromMs: number, toMs: number): Promise<number>;
+  /** What `start` has printed so far (its log lines), for a failure's message. */
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -100,6 +102,7 @@ export async function startDemoServer(
       if (result.code !== 0) throw new Error(`data import failed: ${result.stderr}${result.stdout}`);
       return rows.length;
     },
+    output: () => server.output(),
     async stop() {
       server.child.kill('SIGTERM');
       await server.exited;

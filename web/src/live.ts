@@ -56,6 +56,8 @@ export function useLiveState(): boolean {
   const [value, setValue] = useState(open);
   useEffect(() => {
     stateListeners.add(setValue);
+    // The stream may have opened (or failed) between the render that read `open` and this effect.
+    setValue(open);
     return () => {
       stateListeners.delete(setValue);
     };
