@@ -1,9 +1,10 @@
 import { Ollama } from 'ollama';
 import { z } from 'zod';
+import { tenantScope } from '../db/index.ts';
 import { ProductError } from '../errors/index.ts';
-import { foldText } from '../i18n/index.ts';
+import { foldText, type Locale } from '../i18n/index.ts';
 import { invokeTool, TOOLS, type Actor, type ToolContext, type ToolName, type ToolOutcome } from '../tools/index.ts';
-import { describeBot, draftHintsSchema, type DraftHints } from '../trading/index.ts';
+import { backtestBesideBuyAndHold, describeBot, draftHintsSchema, type DraftHints } from '../trading/index.ts';
 import type { ModelGateway } from './model.ts';
 
 // The trader's assistant (issue 22): the eleventh agent, the first that serves customers.
@@ -242,4 +243,82 @@ export function draftRoute(words: string, open: OpenDraftRef | undefined, now: D
   if (recent && sets && !aside && (recent.questions.length > 0 || recent.awaitingChange || CHANGE.test(folded)))
     return { kind: 'change', draftId: recent.draftId, text: words };
   return undefined;
+}
+
+/** The model the assistant may use: only one that answers now (ModelGateway caches the check). */
+export async function assistantModel(gateway: ModelGateway | undefined): Promise<ModelGateway | undefined> {
+  if (!gateway) return undefined;
+  try {
+    return (await gateway.status()).state === 'ready' ? gateway : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Where a trader's words go, with the open draft looked up as every door does: the draft the
+ * trader pressed "Change" on (`pending`), else their newest open one — read only when the words
+ * set something a draft holds or start with a number (an answer to "how much?").
+ */
+export async function routeTraderWords(
+  runtime: AssistantRuntime,
+  actor: Actor,
+  words: string,
+  pending?: OpenDraftRef,
+): Promise<DraftRoute | undefined> {
+  const trader = asTrader(actor);
+  let open = pending;
+  if (!open && (wordsSetDraftFields(words) || /^\s*\d/.test(words))) {
+    const current = await assistantCall(runtime, trader, 'bot_draft', {});
+    if (current.ok && 'result' in current) {
+      const draft = (current.result as { draft: OpenDraftRef | null }).draft;
+      if (draft) open = draft;
+    }
+  }
+  return draftRoute(words, open, runtime.ctx.now());
+}
+
+/** What to tell a trader whose words describe no bot (the doors' hint). */
+export function notADescriptionHint(locale: Locale): string {
+  return locale === 'en'
+    ? 'That does not describe a bot. Say the strategy, the pair, the timeframe and how much to use, e.g. "I want an RSI bot on BTC, 1h, with 100 USDT".'
+    : 'Isso não descreve um robô. Diga a estratégia, o par, o tempo gráfico e quanto usar, por exemplo: "quero um robô RSI no BTC de 1h com 100 USDT".';
+}
+
+/** Points of each line a door draws (a chart is at most ~1,000 px wide). */
+const MAX_CURVE_POINTS = 500;
+
+/** A draft backtest's equity beside holding the coin, as data for a door's chart. */
+export interface DraftBacktestCurves {
+  readonly backtestId: string;
+  readonly symbol: string;
+  readonly timeframe: string;
+  readonly quote: string;
+  readonly startQuote: number;
+  readonly strategy: { time: string; equityQuote: number }[];
+  readonly buyAndHold: { time: string; equityQuote: number }[];
+}
+
+/**
+ * One of the trader's own backtests beside buy-and-hold (trading's backtestBesideBuyAndHold,
+ * the data Telegram's chart is drawn from), read in the trader's scope: another trader's
+ * backtest is "not found".
+ */
+export async function draftBacktestCurves(runtime: AssistantRuntime, actor: Actor, backtestId: string): Promise<DraftBacktestCurves> {
+  const trader = asTrader(actor);
+  const data = await backtestBesideBuyAndHold(runtime.ctx.db, tenantScope(trader.tenantId), backtestId);
+  const points = data.strategy.points;
+  const stride = Math.max(1, Math.ceil(points.length / MAX_CURVE_POINTS));
+  const strategy = points
+    .filter((_, i) => i % stride === 0 || i === points.length - 1)
+    .map((p) => ({ time: p.at.toISOString(), equityQuote: Number(p.equityQuote) }));
+  return {
+    backtestId,
+    symbol: data.symbol,
+    timeframe: data.timeframe,
+    quote: data.strategy.quote,
+    startQuote: Number(data.strategy.startQuote),
+    strategy,
+    buyAndHold: data.buyAndHold.map((p) => ({ time: p.at.toISOString(), equityQuote: Math.round(p.equityQuote * 100) / 100 })),
+  };
 }

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import {
   assistantCall,
+  assistantModel,
   draftFromWords,
-  draftRoute,
-  wordsSetDraftFields,
+  routeTraderWords,
   type AssistantRuntime,
   type AssistantTool,
   type ModelGateway,
@@ -116,16 +116,6 @@ function remember(chatId: number, draft: OpenDraftRef): void {
   if (changing.size > MAX_CHANGING) changing.delete(changing.keys().next().value!);
 }
 
-/** The model the assistant may use: only one that answers now (ModelGateway caches the check). */
-async function modelAtHand(gateway: ModelGateway | undefined): Promise<ModelGateway | undefined> {
-  if (!gateway) return undefined;
-  try {
-    return (await gateway.status()).state === 'ready' ? gateway : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 function runtimeOf(ctx: UpdateContext, model?: ModelGateway): AssistantRuntime {
   return { ctx: ctx.tools, model };
 }
@@ -156,19 +146,14 @@ async function call(ctx: UpdateContext, tool: AssistantTool, args: Record<string
  */
 export async function assistantReply(ctx: UpdateContext, gateway: ModelGateway | undefined, text: string): Promise<boolean> {
   if (ctx.tools.actor.kind !== 'trader') return false;
-  // The open draft matters only when the words set something a draft holds.
-  let open: OpenDraftRef | undefined = changing.get(ctx.chatId);
-  if (!open && (wordsSetDraftFields(text) || /^\s*\d/.test(text))) {
-    const current = await call(ctx, 'bot_draft', {});
-    if (current.ok && current.result.draft) open = current.result.draft;
-  }
-  const route = draftRoute(text, open, ctx.tools.now());
+  // The same routing as the web's door (agents/assistant.ts): the draft whose "Change" was pressed, else the newest open one.
+  const route = await routeTraderWords(runtimeOf(ctx), ctx.tools.actor, text, changing.get(ctx.chatId));
   if (!route) return false;
   changing.delete(ctx.chatId);
   const result =
     route.kind === 'new'
       ? await ctx.typing(async () => {
-          const model = await modelAtHand(gateway);
+          const model = await assistantModel(gateway);
           const started = performance.now();
           const outcome = await draftFromWords(runtimeOf(ctx, model), ctx.tools.actor, text);
           // Time the model may have taken is not the door's (telegram_reply_seconds excludes it).

@@ -37,6 +37,7 @@ import { idempotency } from './idempotency.ts';
 import { registerDocumentRoutes } from './document-routes.ts';
 import { registerPrivacyRoutes } from './privacy-routes.ts';
 import { registerTraderRoutes } from './trader-routes.ts';
+import { registerAssistantRoutes } from './assistant-routes.ts';
 import { registerEventRoutes } from './events.ts';
 import { LiveEvents } from './live-events.ts';
 import { registerStaffRoutes } from './staff-routes.ts';
@@ -784,6 +785,9 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
 
   // Route groups declared in their own files (bots' trades, backtests, candles, billing links).
   registerTraderRoutes({ api, deps, now, requirePerson, callTool, toolInput, toolOutput }, { jobs: deps.jobs });
+
+  // The trader's assistant: words to a bot draft, its backtest, a paper start on confirmation (server/api/assistant-routes.ts).
+  registerAssistantRoutes({ api, deps, now, requirePerson, callTool, toolInput, toolOutput });
 
   // The staff routes: approvals, asking an agent, the executive report, KPIs, audit, status (server/api/staff-routes.ts).
   registerStaffRoutes({ api, deps, now, requirePerson, callTool, toolInput, toolOutput });
