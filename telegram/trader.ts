@@ -26,6 +26,7 @@ type Bot = {
   startedAt: string | null;
   lastTickAt: string | null;
   entriesStopped: boolean;
+  maxOpenPositions: number | null;
 };
 type Position = {
   botId: string;
@@ -150,7 +151,11 @@ export async function botsCommand(ctx: UpdateContext): Promise<void> {
   }
   const running = list.filter((b) => b.status === 'running').length;
   const lines = list.map((b, i) => {
-    const line = `${i + 1}. \`${shortId(b.id)}\` **${md(b.name)}** — ${md(b.strategy)} · ${md(b.symbols.join(', '))} · ${venueWord(venueOf(b.mode, ctx.tradingMode), locale)} · ${statusText(b.status, locale)}`;
+    const cap =
+      b.maxOpenPositions === null
+        ? ''
+        : ` · ${t(locale, `no máximo ${b.maxOpenPositions} ${b.maxOpenPositions === 1 ? 'posição aberta' : 'posições abertas'}`, `at most ${b.maxOpenPositions} open ${b.maxOpenPositions === 1 ? 'position' : 'positions'}`)}`;
+    const line = `${i + 1}. \`${shortId(b.id)}\` **${md(b.name)}** — ${md(b.strategy)} · ${md(b.symbols.join(', '))} · ${venueWord(venueOf(b.mode, ctx.tradingMode), locale)} · ${statusText(b.status, locale)}${cap}`;
     const why = botStateText(b.status, b.lastError, locale, i + 1);
     const held = b.entriesStopped
       ? `\n   ↳ ${t(locale, `sem novas entradas (/startentry ${i + 1} para voltar)`, `no new entries (/startentry ${i + 1} to allow them)`)}`

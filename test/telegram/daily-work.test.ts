@@ -112,10 +112,17 @@ describe('daily work in the chat', () => {
         const botId = await newPaperBot(trader, `pausado-${locale}`);
         await database
           .update(db.bots)
-          .set({ status: 'paused', lastError: `exchange failure: ${EXCHANGE_DOWN}` })
+          .set({ status: 'paused', lastError: `exchange failure: ${EXCHANGE_DOWN}`, maxOpenPositions: 3 })
           .where(eq(db.bots.id, botId));
         const n = await numberOf(trader, botId);
         const bots = (await ask(trader.chat, '/bots')).join('\n');
+        // The bot's own cap on open positions (migration 0023) on its line; a bot without one says nothing of it.
+        expect(bots).toMatch(
+          new RegExp(`pausado-${locale}[^\n]*· ${locale === 'en' ? 'at most 3 open positions' : 'no máximo 3 posições abertas'}\n`),
+        );
+        expect(bots.split('\n').filter((line) => /^\d+\. /.test(line) && !line.includes(`pausado-${locale}`))).not.toContainEqual(
+          expect.stringMatching(/at most \d+ open|no máximo \d+ posi/),
+        );
         expect(bots).toContain(
           locale === 'en'
             ? `↳ The exchange did not answer, so the bot was paused rather than trade blind. Start it again with /startbot ${n} once it is back.`

@@ -406,6 +406,8 @@ export const tradingTools = [
           lastTickAt: z.string().nullable(),
           /** /stopentry: the bot opens no new position (its exits still run). */
           entriesStopped: z.boolean(),
+          /** The bot's own cap on open positions (the runner holds entries back at it); null: only the operator's risk limit. */
+          maxOpenPositions: z.number().nullable(),
         }),
       ),
       running: z.number(),
@@ -426,6 +428,7 @@ export const tradingTools = [
           startedAt: iso(b.startedAt),
           lastTickAt: iso(b.lastTickAt),
           entriesStopped: b.entriesStoppedAt !== null,
+          maxOpenPositions: b.maxOpenPositions,
         })),
         running: rows.filter((b) => b.status === 'running').length,
       };
