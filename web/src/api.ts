@@ -350,13 +350,78 @@ export type LiveEvent =
 
 export const LIVE_EVENTS = ['trade', 'bot_status', 'backtest_finished', 'approval_requested', 'approval_decided'] as const;
 
+/** A bot draft as the trader's assistant shows it (the draft tools' card, /assistant/…). */
+export interface DraftCard {
+  draftId: string;
+  status: 'draft' | 'started' | 'discarded';
+  locale: 'pt-BR' | 'en';
+  name: string;
+  description: string;
+  strategy: string | null;
+  parameters: Record<string, number>;
+  symbols: string[];
+  timeframe: string | null;
+  stakeQuote: string | null;
+  stopLossPct: number | null;
+  takeProfitPct: number | null;
+  maxOpenPositions: number | null;
+  mode: 'paper';
+  questions: { field: string; question: string }[];
+  assumed: string[];
+  blocked: { reason: string; upgradeTo: string | null } | null;
+  liveNote: string | null;
+  backtests:
+    | {
+        symbol: string;
+        backtestId: string;
+        candles: number;
+        expectedCandles: number;
+        rangeStart: string;
+        rangeEnd: string;
+        trades: number;
+        totalReturnPct: number;
+        maxDrawdownPct: number;
+        winRatePct: number | null;
+        buyAndHoldReturnPct: number;
+        buyAndHoldMaxDrawdownPct: number;
+        missing: string | null;
+      }[]
+    | null;
+  botId: string | null;
+  updatedAt: string;
+  next: ('answer' | 'backtest' | 'start_on_paper' | 'discard')[];
+}
+
+/** What the assistant made of the trader's words. */
+export interface AssistantReply {
+  kind: 'new' | 'change' | 'none';
+  draft: DraftCard | null;
+  hint: string | null;
+}
+
+/** A draft backtest's equity beside holding the coin, per pair. */
+export interface DraftCurves {
+  backtestId: string;
+  symbol: string;
+  timeframe: string;
+  quote: string;
+  startQuote: number;
+  strategy: { time: string; equityQuote: number }[];
+  buyAndHold: { time: string; equityQuote: number }[];
+}
+
 /** Called when an answer says the session is gone (401), so the app shows the sign-in page. */
 let onUnauthorized: () => void = () => {};
 export function whenUnauthorized(handler: () => void): void {
   onUnauthorized = handler;
 }
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+async function call<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  extraHeaders: Record<string, string> = {},
+): Promise<{ status: number; body: T }> {
   let response: Response;
   const form = body instanceof FormData;
   try {
@@ -364,8 +429,12 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<{ 
       method,
       credentials: 'same-origin',
       // A form (a file upload) sets its own multipart content type.
-      headers:
-        body === undefined || form ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+      headers: {
+        ...extraHeaders,
+        ...(body === undefined || form
+          ? { accept: 'application/json' }
+          : { accept: 'application/json', 'content-type': 'application/json' }),
+      },
       ...(body === undefined ? {} : { body: form ? body : JSON.stringify(body) }),
     });
   } catch (error) {
@@ -447,6 +516,25 @@ export const api = {
   consents: () => get<ConsentStatus>('/consents'),
   answerConsent: (kind: ConsentKind, granted: boolean) => call<unknown>('POST', '/consents', { kind, granted }).then((r) => r.body),
   consentDocument: (slug: string) => get<ConsentDocument>(`/documents/${encodeURIComponent(slug)}`),
+  assistantSay: (text: string) => call<AssistantReply>('POST', '/assistant/messages', { text }).then((r) => r.body),
+  openDraft: () => get<{ draft: DraftCard | null }>('/assistant/draft'),
+  draft: (id: string) => get<{ draft: DraftCard }>(`/assistant/drafts/${encodeURIComponent(id)}`),
+  changeDraft: (id: string, text: string) =>
+    call<{ draft: DraftCard }>('POST', `/assistant/drafts/${encodeURIComponent(id)}/change`, { text }).then((r) => r.body),
+  backtestDraft: (id: string) =>
+    call<{ draft: DraftCard; curves: DraftCurves[] }>('POST', `/assistant/drafts/${encodeURIComponent(id)}/backtest`, {}).then(
+      (r) => r.body,
+    ),
+  /** The trader's press of "Start on paper", confirmed in the dialog; `idempotencyKey` makes a retry of that press start one bot. */
+  startDraft: (id: string, idempotencyKey: string) =>
+    call<{ draft: DraftCard; botId: string; status: string; mode: 'paper' }>(
+      'POST',
+      `/assistant/drafts/${encodeURIComponent(id)}/start`,
+      { confirm: true },
+      { 'idempotency-key': idempotencyKey },
+    ).then((r) => r.body),
+  discardDraft: (id: string) =>
+    call<{ draft: DraftCard }>('POST', `/assistant/drafts/${encodeURIComponent(id)}/discard`, {}).then((r) => r.body),
 };
 
 /** Every (method, path) this client calls, in the OpenAPI document's spelling (checked by test/web). */
@@ -484,4 +572,11 @@ export const CLIENT_ROUTES: readonly (readonly [string, string])[] = [
   ['post', '/api/v1/consents'],
   ['get', '/api/v1/documents/{slug}'],
   ['get', '/api/v1/events'],
+  ['post', '/api/v1/assistant/messages'],
+  ['get', '/api/v1/assistant/draft'],
+  ['get', '/api/v1/assistant/drafts/{id}'],
+  ['post', '/api/v1/assistant/drafts/{id}/change'],
+  ['post', '/api/v1/assistant/drafts/{id}/backtest'],
+  ['post', '/api/v1/assistant/drafts/{id}/start'],
+  ['post', '/api/v1/assistant/drafts/{id}/discard'],
 ];

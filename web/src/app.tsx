@@ -5,6 +5,7 @@ import { I18nContext, initialLanguage, isLanguage, rememberLanguage, translate, 
 import { LANGUAGES, type Language } from './messages.ts';
 import { connectLive, disconnectLive, useLiveEvents, useLiveState } from './live.ts';
 import { Link, navigate, usePath } from './router.tsx';
+import { AssistantPage } from './pages/Assistant.tsx';
 import { BacktestPage } from './pages/Backtest.tsx';
 import { BotPage } from './pages/BotPage.tsx';
 import { BotsPage } from './pages/Bots.tsx';
@@ -121,7 +122,10 @@ export function App() {
           { href: '/audit', label: t('navAudit') },
           { href: '/security-events', label: t('navSecurityEvents') },
         ]
-      : [{ href: '/plan', label: t('navPlan') }]),
+      : [
+          { href: '/assistant', label: t('navAssistant') },
+          { href: '/plan', label: t('navPlan') },
+        ]),
     { href: '/security', label: t('navSecurity') },
   ];
   return (
@@ -193,6 +197,8 @@ function Page(props: { path: string; me: Me; reloadMe: () => void }) {
   if (path === '/backtest') return <BacktestPage me={me} />;
   if (path === '/profit') return <ProfitPage />;
   if (path === '/plan') return <PlanPage me={me} />;
+  // The trader's assistant serves traders only (the API refuses staff too).
+  if (path === '/assistant' && me.kind === 'trader') return <AssistantPage />;
   if (path === '/security') return <SecurityPage me={me} onChanged={props.reloadMe} />;
   if (me.kind === 'staff') {
     if (path === '/report') return <ReportPage />;

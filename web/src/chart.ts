@@ -251,6 +251,30 @@ export function drawEquityChart(
   return () => chart.remove();
 }
 
+/** A backtest's equity beside holding the coin from the same cash (the trader's assistant's draft backtest). */
+export function drawEquityBesideHold(
+  container: HTMLElement,
+  locale: Locale,
+  strategy: readonly { time: string; equityQuote: number }[],
+  hold: readonly { time: string; equityQuote: number }[],
+  labels: { strategy: string; hold: string },
+): () => void {
+  const chart = baseChart(container, locale, 300);
+  const line = (points: readonly { time: string; equityQuote: number }[]) => {
+    const data: { time: UTCTimestamp; value: number }[] = [];
+    for (const p of points) {
+      const time = toTime(p.time);
+      if (data.length > 0 && time <= data[data.length - 1]!.time) continue; // in order, one point per second
+      data.push({ time, value: p.equityQuote });
+    }
+    return data;
+  };
+  chart.addSeries(LineSeries, { color: COLORS.text, lineWidth: 1, lineStyle: LineStyle.Dashed, title: labels.hold }).setData(line(hold));
+  chart.addSeries(LineSeries, { color: COLORS.buy, lineWidth: 2, title: labels.strategy }).setData(line(strategy));
+  chart.timeScale().fitContent();
+  return () => chart.remove();
+}
+
 /** Profit per period as bars (days as calendar days, not shifted by the time zone). */
 export function drawProfitBars(
   container: HTMLElement,

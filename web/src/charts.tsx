@@ -1,6 +1,14 @@
 import { useEffect, useRef } from 'preact/hooks';
 import type { Candles } from './api.ts';
-import { drawEquityChart, drawPriceChart, drawProfitBars, type PriceChartHandle, type PriceLine, type TradeMark } from './chart.ts';
+import {
+  drawEquityBesideHold,
+  drawEquityChart,
+  drawPriceChart,
+  drawProfitBars,
+  type PriceChartHandle,
+  type PriceLine,
+  type TradeMark,
+} from './chart.ts';
 import { AsyncView, ErrorBox, type Async } from './components.tsx';
 import { useI18n } from './i18n.ts';
 
@@ -36,6 +44,32 @@ export function EquityChart(props: { curve: readonly { time: string; equity: num
     return drawEquityChart(box.current, i18n, props.curve, { equity: i18n.t('equity'), drawdown: i18n.t('drawdown') });
   }, [props.curve, i18n.language, i18n.timeZone]);
   return <div class="chart equity-chart" ref={box} role="img" aria-label={props.label} />;
+}
+
+/** A backtest's equity (solid) beside buy-and-hold (dashed) from the same starting cash. */
+export function EquityBesideHoldChart(props: {
+  strategy: readonly { time: string; equityQuote: number }[];
+  hold: readonly { time: string; equityQuote: number }[];
+  label: string;
+}) {
+  const i18n = useI18n();
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!box.current) return;
+    return drawEquityBesideHold(box.current, i18n, props.strategy, props.hold, {
+      strategy: i18n.t('assistantChartBot'),
+      hold: i18n.t('assistantChartHold'),
+    });
+  }, [props.strategy, props.hold, i18n.language, i18n.timeZone]);
+  return (
+    <div
+      class="chart equity-chart beside-hold-chart"
+      ref={box}
+      role="img"
+      aria-label={props.label}
+      data-points={props.strategy.length + props.hold.length}
+    />
+  );
 }
 
 export function ProfitBars(props: { rows: readonly { start: string; profitQuote: number }[]; label: string }) {
