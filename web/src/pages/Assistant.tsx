@@ -210,7 +210,7 @@ function DraftCardView(props: {
   const open = draft.status === 'draft';
   const parameters = Object.entries(draft.parameters)
     .filter(([name]) => name !== 'stopLossPct' && name !== 'takeProfitPct')
-    .map(([name, value]) => `${name} ${formatNumber(i18n, value, 2)}`)
+    .map(([name, value]) => `${name} ${formatNumber(i18n, value, Number.isInteger(value) ? 0 : 2)}`)
     .join(', ');
   const assumed = draft.assumed.filter((field) => field in ASSUMED).map((field) => t(ASSUMED[field]!));
   const field = (label: string, value: string) => (
