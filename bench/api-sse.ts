@@ -185,7 +185,7 @@ export async function apiSse(out: (line?: string) => void): Promise<void> {
   out('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   const producers: [string, 'here' | 'poll' | 'listen'][] = [
     ['in the API process (wakes the reader)', 'here'],
-    ['another process, embedded database (found by the 100 ms poll)', 'poll'],
+    ['another process, embedded database (found by the 50 ms poll)', 'poll'],
   ];
   if (process.env.BENCH_DATABASE_URL) producers.push(['another process, PostgreSQL (LISTEN/NOTIFY wakes the reader)', 'listen']);
   for (const [label, producer] of producers) {

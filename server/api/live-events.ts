@@ -87,8 +87,9 @@ export interface LiveEventsOptions {
   /** Heartbeats, the replay window and the readers' schedules (tests: a ManualClock). */
   readonly clock?: Clock;
   /**
-   * How often the outbox is read when nothing in this process woke the reader (default 100 ms:
-   * a worker's event arrives within it; one index range a read, notifications_channel_created_idx).
+   * How often the outbox is read when nothing in this process woke the reader (default 50 ms:
+   * a worker's event arrives within it, inside the 100 ms the fan-out may take; one index range
+   * a read, notifications_channel_created_idx, 20 a second).
    */
   readonly pollIntervalMs?: number;
   /** How often the approvals are read (default 1 s; on the outbox reader's turns). */
@@ -180,7 +181,7 @@ export class LiveEvents {
   constructor(options: LiveEventsOptions) {
     this.#db = options.db;
     this.#clock = options.clock ?? systemClock;
-    this.#pollIntervalMs = options.pollIntervalMs ?? 100;
+    this.#pollIntervalMs = options.pollIntervalMs ?? 50;
     this.#candlePollIntervalMs = options.candlePollIntervalMs ?? 2_000;
     this.#approvalPollIntervalMs = options.approvalPollIntervalMs ?? 1_000;
     this.#heartbeatMs = options.heartbeatMs ?? 15_000;
