@@ -12,6 +12,7 @@ import {
 } from '../../web/src/i18n.ts';
 import { MESSAGES } from '../../web/src/messages.ts';
 import { candlesOfCsv, toCsv } from '../../web/src/csv.ts';
+import { timeFormatters } from '../../web/src/chart.ts';
 
 // The dashboard's formatting of money, percentages and times in both languages (issue 17), and
 // its texts: the two tables have the same keys and the same placeholders.
@@ -107,5 +108,20 @@ describe('an uploaded candle file, drawn', () => {
       { time: '2024-01-01T00:00:00.000Z', open: 1.5, high: 3, low: 1, close: 2, volume: 20 },
     ]);
     expect(candlesOfCsv(text, 'BTC/USDT', '1h', 1).candles.map((c) => c.close)).toEqual([2]);
+  });
+});
+
+describe("a chart's time axis", () => {
+  it('labels moments in the time zone and calendar days (the profit bars) as the day itself, never an invalid date', () => {
+    const f = timeFormatters(pt);
+    // 2026-12-01T00:00Z is still 30 Nov in São Paulo.
+    expect(f.tick(Date.UTC(2026, 11, 1) / 1000, 2)).toBe('30 de nov.');
+    expect(f.tick(Date.UTC(2026, 11, 1, 15) / 1000, 3)).toBe('12:00');
+    // A day string or a business day is that day, whatever the zone; a month's mark names the month.
+    expect(f.tick('2026-12-01', 2)).toBe('01 de dez.');
+    expect(f.tick({ year: 2026, month: 12, day: 1 }, 2)).toBe('01 de dez.');
+    expect(f.tick('2026-12-01', 1)).toBe('dez. de 2026');
+    expect(f.crosshair('2026-12-01')).toBe('1 de dez. de 2026');
+    expect(timeFormatters(en).crosshair('2026-12-01')).toBe('Dec 1, 2026');
   });
 });

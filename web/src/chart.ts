@@ -31,10 +31,36 @@ export const COLORS = {
 
 export const toTime = (iso: string | number): UTCTimestamp => Math.floor(new Date(iso).getTime() / 1000) as UTCTimestamp;
 
+/**
+ * A chart's time axis speaks one of two kinds of time: moments (Unix seconds, drawn in the
+ * person's time zone) or calendar days ('YYYY-MM-DD' strings or business days, drawn as the
+ * day itself, never shifted by a zone). Each formatter takes either kind, so a chart whose
+ * data are days can never hand a day string to a moments-only formatter (`new Date(NaN)`).
+ */
+export function timeFormatters(locale: Locale): { crosshair: (t: Time) => string; tick: (t: Time, type: number) => string } {
+  const zoned = { timeZone: locale.timeZone };
+  const utc = { timeZone: 'UTC' };
+  const time = new Intl.DateTimeFormat(locale.language, { ...zoned, dateStyle: 'short', timeStyle: 'short' });
+  const day = new Intl.DateTimeFormat(locale.language, { ...zoned, day: '2-digit', month: 'short' });
+  const hour = new Intl.DateTimeFormat(locale.language, { ...zoned, hour: '2-digit', minute: '2-digit' });
+  const calendarDate = new Intl.DateTimeFormat(locale.language, { ...utc, dateStyle: 'medium' });
+  const calendarDay = new Intl.DateTimeFormat(locale.language, { ...utc, day: '2-digit', month: 'short' });
+  const calendarMonth = new Intl.DateTimeFormat(locale.language, { ...utc, month: 'short', year: 'numeric' });
+  const dayOf = (t: Exclude<Time, number>): Date =>
+    typeof t === 'string' ? new Date(`${t.slice(0, 10)}T00:00:00Z`) : new Date(Date.UTC(t.year, t.month - 1, t.day));
+  return {
+    crosshair: (t) => (typeof t === 'number' ? time.format(new Date(t * 1000)) : calendarDate.format(dayOf(t))),
+    // TickMarkType: 0 year, 1 month, 2 day of month, 3 time, 4 time with seconds.
+    tick: (t, type) => {
+      if (typeof t !== 'number') return type <= 1 ? calendarMonth.format(dayOf(t)) : calendarDay.format(dayOf(t));
+      const date = new Date(t * 1000);
+      return type <= 2 ? day.format(date) : hour.format(date);
+    },
+  };
+}
+
 function baseChart(container: HTMLElement, locale: Locale, height: number): IChartApi {
-  const time = new Intl.DateTimeFormat(locale.language, { timeZone: locale.timeZone, dateStyle: 'short', timeStyle: 'short' });
-  const day = new Intl.DateTimeFormat(locale.language, { timeZone: locale.timeZone, day: '2-digit', month: 'short' });
-  const hour = new Intl.DateTimeFormat(locale.language, { timeZone: locale.timeZone, hour: '2-digit', minute: '2-digit' });
+  const formatters = timeFormatters(locale);
   const price = new Intl.NumberFormat(locale.language, { maximumFractionDigits: 4 });
   return createChart(container, {
     height,
@@ -49,17 +75,14 @@ function baseChart(container: HTMLElement, locale: Locale, height: number): ICha
     grid: { vertLines: { color: COLORS.grid }, horzLines: { color: COLORS.grid } },
     localization: {
       locale: locale.language,
-      timeFormatter: (t: Time) => time.format(new Date((t as number) * 1000)),
+      timeFormatter: formatters.crosshair,
       priceFormatter: (p: number) => price.format(p),
     },
     timeScale: {
       timeVisible: true,
       secondsVisible: false,
       // Tick marks in the person's time zone too: a day's mark shows the date, others the hour.
-      tickMarkFormatter: (t: Time, type: number) => {
-        const date = new Date((t as number) * 1000);
-        return type <= 2 ? day.format(date) : hour.format(date);
-      },
+      tickMarkFormatter: formatters.tick,
     },
   });
 }
@@ -282,16 +305,19 @@ export function drawProfitBars(
   rows: readonly { start: string; profitQuote: number }[],
 ): () => void {
   const chart = baseChart(container, locale, 220);
-  chart.applyOptions({
-    localization: { timeFormatter: (t: Time) => (typeof t === 'string' ? t : String(t)) },
-    timeScale: { timeVisible: false, tickMarkFormatter: undefined },
-  });
+  chart.applyOptions({ timeScale: { timeVisible: false } });
   const bars = chart.addSeries(HistogramSeries, { priceLineVisible: false });
   bars.setData(
     [...rows]
       .sort((a, b) => a.start.localeCompare(b.start))
-      .map((r) => ({ time: r.start as Time, value: r.profitQuote, color: r.profitQuote >= 0 ? COLORS.up : COLORS.down })),
+      .map((r) => ({
+        time: r.start.slice(0, 10) as Time,
+        value: r.profitQuote,
+        color: r.profitQuote >= 0 ? COLORS.up : COLORS.down,
+      })),
   );
   chart.timeScale().fitContent();
+  // What was drawn, for a person's tools and the browser tests.
+  container.dataset.bars = String(rows.length);
   return () => chart.remove();
 }
