@@ -129,6 +129,20 @@ const TABLE: [string, Expected][] = [
 ];
 
 describe('a bot from words: the deterministic extraction (pt-BR and English)', () => {
+  it.each([
+    ['muda o stop para 2 %', { stopLossPct: 2 }],
+    ['set the stop-loss to 1.5% and the take profit to 4%', { stopLossPct: 1.5, takeProfitPct: 4 }],
+    ['coloca o alvo pra 6%', { takeProfitPct: 6 }],
+  ])('a change in words, "%s": the stop or the target "para" / "to" a percentage', (words, expected) => {
+    const described = describeBot(words);
+    expect({ stopLossPct: described.stopLossPct, takeProfitPct: described.takeProfitPct }).toEqual({
+      stopLossPct: undefined,
+      takeProfitPct: undefined,
+      ...expected,
+    });
+    expect(described.issues.filter((i) => i.field === 'stopLossPct' || i.field === 'takeProfitPct')).toEqual([]);
+  });
+
   it('has at least 30 phrasings', () => {
     expect(TABLE.length).toBeGreaterThanOrEqual(30);
   });

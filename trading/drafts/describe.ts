@@ -177,7 +177,7 @@ export function describeBot(words: string): DescribedBot {
   const PCT = String.raw`(\d+(?:[.,]\d+)?) ?(?:%|por cento|percent|pct)`;
   const STOP = `(?:stop[ -]?loss|stoploss|stop|sl|perda maxima|max(?:imum)? loss|prejuizo maximo)`;
   const TAKE = `(?:take[ -]?profit|takeprofit|tp|alvo|lucro alvo|realiza(?:r)? (?:o )?lucro|objetivo|target|profit target|ganho|lucro|gain)`;
-  const LINK = ` ?(?:de|em|of|at|a|no|na|=|:|em torno de|around)? ?`;
+  const LINK = ` ?(?:de|em|of|at|a|no|na|para|pra|to|for|=|:|em torno de|around)? ?`;
   const percentsFor = (word: string) => {
     const found: number[] = [];
     for (const m of text.matchAll(new RegExp(String.raw`\b${word}\b${LINK}(\d+(?:[.,]\d+)?)(?! ?(?:usdt|usd|dolares|\$|k\b))`, 'g')))
