@@ -8,10 +8,13 @@ export const API = '/api/v1';
 export class ApiError extends Error {
   readonly status: number;
   readonly category: string;
-  constructor(status: number, category: string, message: string) {
+  /** How long to wait before trying again (a 429's Retry-After), when the server said. */
+  readonly retryAfterS: number | undefined;
+  constructor(status: number, category: string, message: string, retryAfterS?: number) {
     super(message);
     this.status = status;
     this.category = category;
+    this.retryAfterS = retryAfterS;
   }
 }
 
@@ -454,7 +457,8 @@ async function call<T>(
       (typeof error === 'object' ? error.message : (parsed as { message?: string } | undefined)?.message) ??
       `${response.status} ${response.statusText}`;
     if (response.status === 401 && !path.startsWith('/auth/')) onUnauthorized();
-    throw new ApiError(response.status, category, message);
+    const retryAfterS = Number(response.headers.get('retry-after') ?? Number.NaN);
+    throw new ApiError(response.status, category, message, Number.isFinite(retryAfterS) ? retryAfterS : undefined);
   }
   return { status: response.status, body: parsed as T };
 }

@@ -6,8 +6,17 @@ import { useI18n, type I18n } from './i18n.ts';
 /** An error from the API (or no server at all) in words. */
 export function errorText(i18n: I18n, error: unknown): string {
   if (error instanceof NetworkError) return i18n.t('errorNetwork');
+  if (error instanceof ApiError && error.status === 429) return i18n.t('errorTooMany', { wait: waitText(i18n, error.retryAfterS) });
   if (error instanceof ApiError) return error.status === 401 ? i18n.t('errorSession') : error.message;
   return error instanceof Error ? error.message : String(error);
+}
+
+/** "30 s" / "15 min" (a 429's Retry-After), or "a moment" when the server did not say. */
+export function waitText(i18n: I18n, seconds: number | undefined): string {
+  if (seconds === undefined || seconds <= 0) return i18n.t('waitMoment');
+  return seconds < 120
+    ? i18n.t('waitSeconds', { seconds: Math.ceil(seconds) })
+    : i18n.t('waitMinutes', { minutes: Math.ceil(seconds / 60) });
 }
 
 export type Async<T> = { state: 'loading' } | { state: 'error'; error: unknown } | { state: 'ready'; value: T };

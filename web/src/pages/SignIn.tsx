@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
-import { api } from '../api.ts';
-import { errorText } from '../components.tsx';
+import { ApiError, api } from '../api.ts';
+import { errorText, waitText } from '../components.tsx';
 import { useI18n } from '../i18n.ts';
 
 export function SignInPage(props: { onSignedIn: () => void }) {
@@ -26,7 +26,10 @@ export function SignInPage(props: { onSignedIn: () => void }) {
         else props.onSignedIn();
       }
     } catch (e) {
-      setError(errorText(i18n, e));
+      // At sign-in a 401 is the email and password (or the code) being wrong, not a session ending.
+      if (e instanceof ApiError && e.status === 401) setError(t(needsCode ? 'errorWrongCode' : 'errorWrongPassword'));
+      else if (e instanceof ApiError && e.status === 429) setError(t('errorTooManySignIns', { wait: waitText(i18n, e.retryAfterS) }));
+      else setError(errorText(i18n, e));
     } finally {
       setBusy(false);
     }
