@@ -508,6 +508,30 @@ describe('web dashboard', { timeout: 120_000 }, () => {
     await context.close();
   });
 
+  it('says at sign-in what was wrong: the email or password, then too many attempts (wait), never "session ended"', async () => {
+    // A department head no other test signs in as: ten failed attempts lock the account for 15 minutes.
+    const head = server.signIns.find((s) => !['ceo', 'trader', 'finance', 'support'].includes(s.who))!;
+    const { context, page } = await newPage();
+    await signIn(page, { email: head.email, password: `${head.password}-wrong` });
+    const alert = page.locator('form p.error[role="alert"]');
+    await poll(() => alert.innerText()).toBe('E-mail ou senha incorretos.');
+    await screenshot(page, 'signin-wrong-password');
+    // Nine more wrong passwords (the account's limit is ten in 15 minutes), then the page is told to wait.
+    for (let i = 0; i < 9; i++) {
+      const response = await fetch(`${server.url}/api/v1/auth/sign-in/email`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: server.url },
+        body: JSON.stringify({ email: head.email, password: `${head.password}-wrong` }),
+      });
+      expect(response.status).toBe(401);
+    }
+    await page.getByLabel('Senha').fill(head.password);
+    await page.getByRole('button', { name: 'Entrar' }).click();
+    await poll(() => alert.innerText()).toMatch(/^Tentativas de entrada demais: aguarde (\d+ (s|min)|um instante) e tente de novo\.$/);
+    expect(await page.getByRole('heading', { name: 'Entrar no BotCriptoFy' }).isVisible()).toBe(true);
+    await context.close();
+  });
+
   it('is usable on a phone: the menu folds and the bots are cards', async () => {
     const { context, page } = await newPage({ viewport: { width: 390, height: 844 }, signedIn: true });
     await page.goto(`${server.url}/bots`);
@@ -825,6 +849,21 @@ describe('web dashboard', { timeout: 120_000 }, () => {
     expect([...stripe.refunds.values()].map((r) => [r['charge'], r['amount']])).toEqual([[refund!.charge, refund!.amountCents]]);
     await screenshot(page, 'staff-approvals');
     await context.close();
+
+    // Signing in again now asks for the code: a wrong one is said to be wrong (not "session ended"), the right one lets in.
+    const again = await newPage();
+    await signIn(again.page, head);
+    await again.page.getByLabel('Código do autenticador').waitFor();
+    const totp = URI.parse(uri!);
+    const wrong = String((Number(totp.generate()) + 500_000) % 1_000_000).padStart(6, '0');
+    await again.page.getByLabel('Código do autenticador').fill(wrong);
+    await again.page.getByRole('button', { name: 'Entrar' }).click();
+    await poll(() => again.page.locator('form p.error[role="alert"]').innerText()).toMatch(/^Código incorreto ou expirado/);
+    await screenshot(again.page, 'signin-wrong-code');
+    await again.page.getByLabel('Código do autenticador').fill(totp.generate());
+    await again.page.getByRole('button', { name: 'Entrar' }).click();
+    await again.page.getByRole('link', { name: 'Aprovações' }).waitFor();
+    await again.context.close();
   });
 
   it("force-exits a paper bot's open position only after confirming, and shows the P&L", async () => {

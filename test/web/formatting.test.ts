@@ -12,6 +12,7 @@ import {
 } from '../../web/src/i18n.ts';
 import { MESSAGES } from '../../web/src/messages.ts';
 import { candlesOfCsv, toCsv } from '../../web/src/csv.ts';
+import type { UTCTimestamp } from 'lightweight-charts';
 import { timeFormatters } from '../../web/src/chart.ts';
 
 // The dashboard's formatting of money, percentages and times in both languages (issue 17), and
@@ -115,8 +116,8 @@ describe("a chart's time axis", () => {
   it('labels moments in the time zone and calendar days (the profit bars) as the day itself, never an invalid date', () => {
     const f = timeFormatters(pt);
     // 2026-12-01T00:00Z is still 30 Nov in São Paulo.
-    expect(f.tick(Date.UTC(2026, 11, 1) / 1000, 2)).toBe('30 de nov.');
-    expect(f.tick(Date.UTC(2026, 11, 1, 15) / 1000, 3)).toBe('12:00');
+    expect(f.tick((Date.UTC(2026, 11, 1) / 1000) as UTCTimestamp, 2)).toBe('30 de nov.');
+    expect(f.tick((Date.UTC(2026, 11, 1, 15) / 1000) as UTCTimestamp, 3)).toBe('12:00');
     // A day string or a business day is that day, whatever the zone; a month's mark names the month.
     expect(f.tick('2026-12-01', 2)).toBe('01 de dez.');
     expect(f.tick({ year: 2026, month: 12, day: 1 }, 2)).toBe('01 de dez.');
