@@ -36,8 +36,10 @@ if (!supported) {
   // Settings from ./.env (see .env.example); variables already in the environment win.
   if (process.env.BOTCRIPTOFY_NO_ENV_FILE !== '1' && existsSync('.env')) process.loadEnvFile('.env');
   // Stripped sources and V8's code cache kept between runs (bin/start-cache.js): most of a short
-  // command's start-up otherwise.
-  (await import('./start-cache.js')).enableStartCache();
+  // command's start-up otherwise. A long-running command (start, worker) goes without the code
+  // cache: it holds memory for the life of the process and saves it only one start.
+  const { enableStartCache, LONG_RUNNING_COMMANDS } = await import('./start-cache.js');
+  enableStartCache({ compiledCode: !LONG_RUNNING_COMMANDS.has(process.argv[2] ?? '') });
   const { main } = await import('../cli/main.ts');
   await main(process.argv);
 }

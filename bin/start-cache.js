@@ -99,13 +99,23 @@ function stripQuietly(source) {
   }
 }
 
-/** Turns both caches on for this process (and, through NODE_COMPILE_CACHE, not for its children). Returns the folder, if any. */
-export function enableStartCache() {
+/**
+ * The commands that keep running (a server, a worker): they start once, so V8's code cache buys
+ * them little, and it costs them for good — the `start` process's resident memory on the demo
+ * company was 30–40 MB higher with it (BENCHMARKS.md, "The start process's memory").
+ */
+export const LONG_RUNNING_COMMANDS = new Set(['start', 'worker']);
+
+/**
+ * Turns both caches on for this process (and, through NODE_COMPILE_CACHE, not for its children).
+ * With `compiledCode: false` only the stripped sources (V8's code cache stays off). Returns the folder, if any.
+ */
+export function enableStartCache({ compiledCode = true } = {}) {
   if (process.env.BOTCRIPTOFY_NO_START_CACHE === '1') return undefined;
   if (typeof module.registerHooks !== 'function' || typeof module.stripTypeScriptTypes !== 'function') return undefined;
   const dir = startCacheDir();
   if (dir === undefined) return undefined;
-  module.enableCompileCache?.(path.join(dir, 'v8'));
+  if (compiledCode) module.enableCompileCache?.(path.join(dir, 'v8'));
   module.registerHooks({
     load(url, context, nextLoad) {
       const result = nextLoad(url, context);

@@ -26,12 +26,20 @@ const [major, minor] = process.versions.node.split('.').map(Number) as [number, 
 const skip = major < 22 || (major === 22 && minor < 18);
 
 /** Imports `file` in a new Node with the start cache on (in `cacheDir`) and returns what it printed. */
-async function importWithCache(file: string, cacheDir: string, extraEnv: Record<string, string> = {}): Promise<string> {
+async function importWithCache(
+  file: string,
+  cacheDir: string,
+  extraEnv: Record<string, string> = {},
+  options: { compiledCode?: boolean; printCompileCacheDir?: boolean } = {},
+): Promise<string> {
   const script = [
     `const { enableStartCache } = await import(${JSON.stringify(new URL('../../bin/start-cache.js', import.meta.url).href)});`,
-    'enableStartCache();',
+    `enableStartCache(${JSON.stringify(options.compiledCode === undefined ? {} : { compiledCode: options.compiledCode })});`,
     `const loaded = await import(${JSON.stringify(pathToFileURL(file).href)});`,
     'console.log(loaded.describe());',
+    ...(options.printCompileCacheDir
+      ? ["const { getCompileCacheDir } = await import('node:module');", "console.log(getCompileCacheDir() ?? 'no code cache');"]
+      : []),
   ].join('\n');
   const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
     cwd: ROOT,
@@ -74,6 +82,25 @@ describe('the start-up cache (bin/start-cache.js)', () => {
       fs.readFileSync(path.join(cacheDir, 'ts', entry!), 'utf8').replace('answer + 1', 'answer + 5'),
     );
     expect(await importWithCache(file, cacheDir, { BOTCRIPTOFY_NO_START_CACHE: '1' })).toBe('answer 41');
+  });
+
+  it("a long-running command (start, worker) keeps the stripped sources but not V8's code cache", { skip }, async () => {
+    const { LONG_RUNNING_COMMANDS } = (await import(new URL('../../bin/start-cache.js', import.meta.url).href)) as {
+      LONG_RUNNING_COMMANDS: Set<string>;
+    };
+    expect([...LONG_RUNNING_COMMANDS].sort()).toEqual(['start', 'worker']);
+    const cacheDir = path.join(tmp, 'no-code-cache');
+    const file = path.join(moduleDir, 'server-like.ts');
+    fs.writeFileSync(file, answerModule(6));
+    const printed = (compiledCode: boolean) =>
+      importWithCache(file, cacheDir, {}, { compiledCode, printCompileCacheDir: true }).then((out) => out.split('\n'));
+    expect(await printed(false)).toEqual(['answer 7', 'no code cache']);
+    expect(entries(cacheDir)).toHaveLength(1);
+    expect(fs.existsSync(path.join(cacheDir, 'v8'))).toBe(false);
+    // The short commands' default: both.
+    const [answer, codeCacheDir] = await printed(true);
+    expect(answer).toBe('answer 7');
+    expect(codeCacheDir).toContain(path.join(cacheDir, 'v8'));
   });
 
   it('a command run through the launcher fills the cache and gives the same answer from it', { skip }, async () => {
