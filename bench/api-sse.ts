@@ -156,15 +156,23 @@ async function measure(label: string, producer: 'here' | 'poll' | 'listen'): Pro
 }
 
 /** A new empty database on the server of `serverUrl`, dropped by `drop`. */
-async function scratchPostgres(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+export async function scratchPostgres(
+  serverUrl: string,
+  prefix = 'bcf_bench_sse',
+): Promise<{ url: string; serverVersion(): Promise<string | undefined>; drop(): Promise<void> }> {
   const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-  const name = `bcf_bench_sse_${process.pid}`;
+  const name = `${prefix}_${process.pid}`;
   await admin.unsafe(`drop database if exists "${name}" with (force)`);
   await admin.unsafe(`create database "${name}"`);
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
+    /** The server's version line, e.g. "PostgreSQL 15.20". */
+    async serverVersion() {
+      const [row] = await admin.unsafe<{ server_version: string }[]>('show server_version');
+      return row ? `PostgreSQL ${row.server_version.split(' ')[0]}` : undefined;
+    },
     async drop() {
       await admin.unsafe(`drop database if exists "${name}" with (force)`);
       await admin.end({ timeout: 1 });

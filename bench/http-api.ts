@@ -7,6 +7,7 @@
 // clients (bench/api-sse.ts). --write puts them in BENCHMARKS.md's own "HTTP API" and "Live
 // events" sections. BENCH_DATA_DIR: a folder with a longer binance_BTCUSDT_5m.csv.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +15,7 @@ import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { percentile } from '../eval/stats.ts';
-import { apiSse } from './api-sse.ts';
+import { apiSse, scratchPostgres } from './api-sse.ts';
 import { writeOwnSection } from './benchmarks-file.ts';
 
 const BIN = fileURLToPath(new URL('../bin/botcriptofy.js', import.meta.url));
@@ -37,10 +38,20 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-function cli(dataDir: string, ...command: string[]): string {
+/** The database settings of a run: none for the embedded database, DATABASE_URL and MASTER_KEY for a server. */
+type DatabaseEnv = Record<string, string>;
+
+function cli(dataDir: string, database: DatabaseEnv, ...command: string[]): string {
   const run = spawnSync(process.execPath, [BIN, ...command], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, BOTCRIPTOFY_NO_ENV_FILE: '1', LOG_LEVEL: 'warn' },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      DATA_DIR: dataDir,
+      BOTCRIPTOFY_NO_ENV_FILE: '1',
+      LOG_LEVEL: 'warn',
+      ...database,
+    },
     encoding: 'utf8',
   });
   if (run.status !== 0) throw new Error(`botcriptofy ${command.join(' ')} failed: ${run.stderr}`);
@@ -48,7 +59,7 @@ function cli(dataDir: string, ...command: string[]): string {
 }
 
 /** `botcriptofy start` on the data folder; its base URL once it says it is up. */
-async function startProduct(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+async function startProduct(dataDir: string, database: DatabaseEnv = {}): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [BIN, 'start'], {
     cwd: ROOT,
     env: {
@@ -64,6 +75,7 @@ async function startProduct(dataDir: string): Promise<{ child: ChildProcess; url
       API_RATE_LIMIT_PER_MINUTE: '1000000',
       API_RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '1000000',
       OLLAMA_HOST: 'http://127.0.0.1:9',
+      ...database,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -80,6 +92,13 @@ async function startProduct(dataDir: string): Promise<{ child: ChildProcess; url
     });
   });
   return { child, url };
+}
+
+async function stopProduct(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
 }
 
 async function signIn(url: string, email: string, password: string): Promise<string> {
@@ -189,10 +208,10 @@ let server: ChildProcess | undefined;
 try {
   const progress = (step: string) => process.stderr.write(`bench/http-api: ${step}\n`);
   progress('seeding the demo company');
-  const seeded = cli(dataDir, 'seed', '--demo');
+  const seeded = cli(dataDir, {}, 'seed', '--demo');
   const signIns = [...seeded.matchAll(/^\s+trader\s+(\S+)\s+(\S+)$/gm)].map((m) => ({ email: m[1]!, password: m[2]! }));
   if (signIns.length === 0) throw new Error('seed --demo printed no trader sign-ins');
-  const imported = JSON.parse(cli(dataDir, 'data', 'import', candleFile, '--pair', 'BTC/USDT', '--timeframe', '5m', '--json')) as {
+  const imported = JSON.parse(cli(dataDir, {}, 'data', 'import', candleFile, '--pair', 'BTC/USDT', '--timeframe', '5m', '--json')) as {
     imported: number;
     first: string;
     last: string;
@@ -260,6 +279,42 @@ try {
   }
   // The first is the warm-up (the strategy's code and the candle query compiled).
   const measuredBacktests = backtestMs.slice(1).sort((a, b) => a - b);
+  await stopProduct(server);
+  server = undefined;
+
+  // The same three routes with the database on a PostgreSQL server (a deployment's path: the
+  // database's work in its own processes, the start process's CPU left to the API).
+  let onServer: { bots: Measured; candles: Measured; me: Measured; version: string } | undefined;
+  if (process.env.BENCH_DATABASE_URL) {
+    progress('the same routes on PostgreSQL');
+    const scratch = await scratchPostgres(process.env.BENCH_DATABASE_URL, 'bcf_bench_api');
+    const serverDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bcf-bench-api-pg-'));
+    const database = { DATABASE_URL: scratch.url, MASTER_KEY: crypto.randomBytes(32).toString('hex') };
+    try {
+      const seededThere = cli(serverDir, database, 'seed', '--demo');
+      const [, email, password] = /^\s+trader\s+(\S+)\s+(\S+)$/m.exec(seededThere) ?? [];
+      if (!email || !password) throw new Error('seed --demo on PostgreSQL printed no trader sign-in');
+      cli(serverDir, database, 'data', 'import', candleFile, '--pair', 'BTC/USDT', '--timeframe', '5m');
+      const there = await startProduct(serverDir, database);
+      server = there.child;
+      const serverCookie = await signIn(there.url, email, password);
+      const candleUrl = `${there.url}/api/v1/candles?symbol=BTC/USDT&timeframe=5m&to=${encodeURIComponent(imported.last)}&indicators=rsi`;
+      for (const route of [`${there.url}/api/v1/me`, `${there.url}/api/v1/bots`, candleUrl])
+        for (let i = 0; i < 50; i++) await (await fetch(route, { headers: { cookie: serverCookie } })).arrayBuffer();
+      const version = (await scratch.serverVersion()) ?? 'PostgreSQL';
+      onServer = {
+        bots: await measure(server, `${there.url}/api/v1/bots`, serverCookie, { overallRate: RATE, connections: 10 }),
+        candles: await measure(server, candleUrl, serverCookie, { overallRate: RATE, connections: 10 }),
+        me: await measure(server, `${there.url}/api/v1/me`, serverCookie, { connections: 20 }),
+        version,
+      };
+      await stopProduct(server);
+      server = undefined;
+    } finally {
+      fs.rmSync(serverDir, { recursive: true, force: true });
+      await scratch.drop();
+    }
+  }
   const loadEnd = os.loadavg()[0]!;
 
   const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim();
@@ -279,12 +334,21 @@ try {
   out(
     `POST /api/v1/backtests (rsi, BTC/USDT 5m, all ${imported.imported.toLocaleString('en')} cached bars) until the trader's event stream (GET /api/v1/events) says backtest_finished and GET /api/v1/backtests/{id} then returns the result, target ≤ 200 ms: ${measuredBacktests.length} samples after one warm-up (at most ${BACKTEST_SAMPLES - 1}, from the ${signIns.length} demo traders in turn as their daily plan quotas allow; ${refusedByQuota} refused with 409 at a quota) — p50 ${percentile(measuredBacktests, 50).toFixed(0)} ms, p95 ${percentile(measuredBacktests, 95).toFixed(0)} ms${measuredBacktests.length < 20 ? ' (with fewer than 20 samples p95 is the maximum or next to it)' : ''}, max ${measuredBacktests.at(-1)?.toFixed(0)} ms.`,
   );
+  if (onServer) {
+    out();
+    out(
+      `The same routes with the database on ${onServer.version} on this machine (a scratch database, seeded and imported the same way, dropped afterwards; \`BENCH_DATABASE_URL\`), after the embedded server stopped. Server CPU is the start process's alone: the database's own processes run beside it on the other core.`,
+    );
+    out();
+    out('| route (PostgreSQL) | requests | req/s | p50 ms | p95 ms | p99 ms | max ms | non-2xx | server CPU |');
+    out('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+    out(latencyRow(`GET /api/v1/bots at ${RATE}/s`, onServer.bots));
+    out(latencyRow(`GET /api/v1/candles, ${candles.candles.length} bars + RSI, at ${RATE}/s`, onServer.candles));
+    out(latencyRow('GET /api/v1/me, as fast as it answers, 20 connections (target ≥ 2,000 req/s)', onServer.me));
+  }
   if (write) writeOwnSection('## HTTP API', lines.join('\n'));
 } finally {
-  if (server && server.exitCode === null) {
-    server.kill('SIGTERM');
-    await new Promise((resolve) => server!.on('exit', resolve));
-  }
+  if (server) await stopProduct(server);
   fs.rmSync(dataDir, { recursive: true, force: true });
 }
 
