@@ -7,7 +7,7 @@ import { createMetrics } from '../../observability/index.ts';
 import { watchCompany } from '../deployment-metrics.ts';
 import { createApp, rateLimitRedis, startHttpServer } from '../../server/index.ts';
 import { resolveMasterKey } from '../../secrets/index.ts';
-import { createTelegramService } from '../../telegram/index.ts';
+import type { TelegramService } from '../../telegram/index.ts';
 import { openAgents } from '../open-agents.ts';
 import { listenFailure, stopOnSignals } from '../lifecycle.ts';
 import { openRuntime, VERSION } from '../open-runtime.ts';
@@ -53,9 +53,12 @@ export async function startCommand(): Promise<void> {
     modelStatus: () => agents.gateway.status(),
   });
   const paperMarkets = await runtime.paperMarkets();
-  let telegram: ReturnType<typeof createTelegramService>;
+  // Telegram's code (Telegraf, the chart renderer and its native module) is loaded only when
+  // there is a token: a `start` without one never uses it (and keeps ~5 MB less resident).
+  let telegram: TelegramService | undefined;
   try {
-    telegram = createTelegramService({
+    const door = config.telegram.botToken ? await import('../../telegram/index.ts') : undefined;
+    telegram = door?.createTelegramService({
       config,
       db: database.db,
       billing: runtime.billing,

@@ -1,6 +1,5 @@
 import { createMetrics } from '../../observability/index.ts';
 import { createApp, startHttpServer, type RunningHttpServer } from '../../server/index.ts';
-import { createDeliveryJournal, createTelegramDelivery } from '../../telegram/index.ts';
 import { openAgents } from '../open-agents.ts';
 import { listenFailure, stopOnSignals } from '../lifecycle.ts';
 import { openRuntime, VERSION } from '../open-runtime.ts';
@@ -18,13 +17,15 @@ export async function workerCommand(): Promise<void> {
     logger.warn('REDIS_URL is not set: jobs run in this process only; start one worker per database (or set REDIS_URL to run several)');
   const metrics = createMetrics();
   // Outgoing notifications are delivered by workers (a schedule, once across them); the
-  // Telegram door itself (incoming updates) runs only in `start`.
-  const delivery = config.telegram.botToken
-    ? createTelegramDelivery(config.telegram, database.db, {
+  // Telegram door itself (incoming updates) runs only in `start`. Telegram's code (Telegraf, the
+  // chart renderer) is loaded only when there is a token to use it with.
+  const telegramDoor = config.telegram.botToken ? await import('../../telegram/index.ts') : undefined;
+  const delivery = telegramDoor
+    ? telegramDoor.createTelegramDelivery(config.telegram, database.db, {
         logger,
         redisUrl: config.jobs.redisUrl,
         metricsRegistry: metrics.registry,
-        journal: createDeliveryJournal({ redisUrl: config.jobs.redisUrl, dataDir: config.dataDir }),
+        journal: telegramDoor.createDeliveryJournal({ redisUrl: config.jobs.redisUrl, dataDir: config.dataDir }),
       })
     : undefined;
   const service = companyWorker(runtime, openAgents(runtime, metrics), metrics, {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, runCliHere, startCli } from '../support/cli.ts';
 import { TelegramChat } from '../support/telegram-chat.ts';
@@ -9,6 +10,9 @@ import { startTelegramEmulator, type TelegramEmulator } from '../support/telegra
 // `botcriptofy start` as a real process: the door off without a token (one line), on with one
 // (long polling against the emulator, linking through a code from `staff invite`), webhook
 // mode refused without its secret, and a graceful stop.
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const RECORD_MODULES = fileURLToPath(new URL('../support/record-modules.ts', import.meta.url));
 
 describe('botcriptofy start and the Telegram door', () => {
   let dataDir: string;
@@ -26,10 +30,27 @@ describe('botcriptofy start and the Telegram door', () => {
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('says in one line that the door is off without TELEGRAM_BOT_TOKEN', async () => {
-    const server = await startCli(['start'], { DATA_DIR: dataDir, PORT: '0' }, (line) => line.includes('BotCriptoFy is up'));
+  it('says in one line that the door is off without TELEGRAM_BOT_TOKEN, and loads none of its code', async () => {
+    // Every module the process resolves, written when it exits (test/support/record-modules.ts).
+    const record = path.join(dataDir, 'modules.txt');
+    const server = await startCli(
+      ['start'],
+      { DATA_DIR: dataDir, PORT: '0', NODE_OPTIONS: `--import=${RECORD_MODULES}`, RECORD_MODULES_FILE: record },
+      (line) => line.includes('BotCriptoFy is up'),
+    );
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
+    const modules = fs.readFileSync(record, 'utf8').split('\n').filter(Boolean);
+    // The recording saw the server start (an empty list is no pass)...
+    expect(modules.some((url) => url.endsWith('/server/app.ts'))).toBe(true);
+    // ...and not Telegraf, the chart renderer's native module, or the door's own files.
+    const telegramCode = modules.filter((url) => {
+      if (!url.startsWith('file://')) return false;
+      const relative = path.relative(ROOT, fileURLToPath(url)).replace(/\\/g, '/');
+      return /^node_modules\/(telegraf|@resvg)\//.test(relative) || relative.startsWith('telegram/');
+    });
+    expect(telegramCode).toEqual([]);
+    fs.rmSync(record);
     const lines = server
       .output()
       .split('\n')
