@@ -32,6 +32,7 @@ describe("each agent's tool set", () => {
     // The trader's assistant's draft tools, a bot's history (issue 22, /history) and its walk-forward review, apply and rollback are traders' only: no staff agent holds them.
     // Everyone answers the terms and marketing texts for themselves at a door (consent_status, record_consent: GET/POST /api/v1/consents)
     // and reads them in full there (consent_document: GET /api/v1/documents/{slug}).
+    // The revenue/MRR chart's series (revenue_months) is drawn by the dashboard's executive report (GET /api/v1/reports/executive).
     expect(unused.sort()).toEqual([
       'apply_bot_improvement',
       'backtest_draft',
@@ -62,6 +63,7 @@ describe("each agent's tool set", () => {
       'propose_bot_improvement',
       'recent_trades',
       'record_consent',
+      'revenue_months',
       'rollback_bot_version',
       'run_backtest',
       'set_notification_setting',

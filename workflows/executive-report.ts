@@ -26,6 +26,8 @@ import { renderHighlights, renderReport, type Locale, type Period, type ReportFi
 // resumed run never sends twice.
 
 export const EXECUTIVE_REPORT = 'executive-report';
+/** How many calendar months the report's revenue/MRR chart covers (Telegram's photo and the dashboard's chart). */
+export const REPORT_CHART_MONTHS = { daily: 6, weekly: 12 } as const;
 
 export const reportInputSchema = z.object({
   period: z.enum(['daily', 'weekly']),
@@ -232,7 +234,7 @@ export function createExecutiveReportWorkflow(deps: WorkflowDeps) {
           tenantId: companyTenantId,
           to: ceo ? { userId: ceo.userId } : { department: 'ceo' },
           type: 'chart',
-          payload: { kind: 'revenue_mrr', months: input.period === 'daily' ? 6 : 12, asOf: input.asOf },
+          payload: { kind: 'revenue_mrr', months: REPORT_CHART_MONTHS[input.period], asOf: input.asOf },
           dedupeKey: `executive_report:${runId}:chart`,
         });
         delivery = { queued: true, notificationId: queued.id, chartNotificationId: chart.id, duplicate: !queued.created };

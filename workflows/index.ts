@@ -27,7 +27,14 @@ export {
 export { BOT_REVIEW, runBotReview, type BotReviewOutput } from './bot-review.ts';
 export { DUNNING, dunningCheck, startDunning } from './dunning.ts';
 export { findingSchema, incidentKey, INCIDENT_RESPONSE, respondToIncident, scanForIncidents, type Finding } from './incident-response.ts';
-export { EXECUTIVE_REPORT, reportInputSchema, reportOutputSchema, type ReportInput, type ReportOutput } from './executive-report.ts';
+export {
+  EXECUTIVE_REPORT,
+  REPORT_CHART_MONTHS,
+  reportInputSchema,
+  reportOutputSchema,
+  type ReportInput,
+  type ReportOutput,
+} from './executive-report.ts';
 export { renderReport, type ReportFigures } from './report-template.ts';
 export { DEFAULT_STALE_MS, recoverInterruptedRuns, resumeDueRuns, runOnce, type RunOutcome, type Wake } from './runs.ts';
 

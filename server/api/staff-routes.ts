@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { AGENT_NAMES, agentByName, mayAsk, runTurn } from '../../agents/index.ts';
 import { approvalSummary, pendingApprovalsFor, TOOLS } from '../../tools/index.ts';
-import { runExecutiveReport } from '../../workflows/index.ts';
+import { REPORT_CHART_MONTHS, runExecutiveReport } from '../../workflows/index.ts';
 import type { ApiEnv } from './app.ts';
 import { apiErrorSchema, errorResponses, ToolCallRefused } from './errors.ts';
 import { SESSION_OR_KEY } from './account-security.ts';
@@ -99,6 +99,21 @@ const reportSchema = z
     modelCalls: z.number(),
     modelMs: z.number(),
     elapsedMs: z.number(),
+    revenue: z
+      .object({
+        asOf: z.string(),
+        months: z.array(
+          z.object({
+            month: z.string().openapi({ example: '2026-11' }),
+            mrrCents: z.number().openapi({ description: "MRR at the month's end (the current month: now), BRL cents" }),
+            revenueCents: z.number().openapi({ description: 'cash revenue collected in the month, BRL cents' }),
+          }),
+        ),
+      })
+      .openapi({
+        description:
+          "the revenue/MRR chart's series (the revenue_months tool; 6 months daily, 12 weekly — the chart Telegram sends with the report)",
+      }),
   })
   .openapi('ExecutiveReport');
 
@@ -256,13 +271,16 @@ export function registerStaffRoutes(kit: ApiRouteKit): void {
       await callTool(c, 'company_kpis', {});
       if (!deps.agents) throw new ToolCallRefused('unavailable', 'The workflows are not running in this server.');
       const started = performance.now();
-      const report = await runExecutiveReport(deps.agents.mastra, {
-        period,
-        asOf: now(),
-        useModel: offline !== 'true',
-        send: false,
-        ...(lang ? { locale: lang } : {}),
-      });
+      const [report, revenue] = await Promise.all([
+        runExecutiveReport(deps.agents.mastra, {
+          period,
+          asOf: now(),
+          useModel: offline !== 'true',
+          send: false,
+          ...(lang ? { locale: lang } : {}),
+        }),
+        callTool<z.infer<typeof reportSchema>['revenue']>(c, 'revenue_months', { months: REPORT_CHART_MONTHS[period] }),
+      ]);
       const { runId, asOf, text, figures, summaryFrom, fallback, grounded, unsupported, modelCalls, modelMs } = report;
       return c.json({
         period,
@@ -277,6 +295,7 @@ export function registerStaffRoutes(kit: ApiRouteKit): void {
         modelCalls,
         modelMs,
         elapsedMs: Math.round(performance.now() - started),
+        revenue,
       } satisfies z.infer<typeof reportSchema>);
     }) as never,
   );

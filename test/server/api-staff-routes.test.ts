@@ -341,6 +341,7 @@ describe.each(testDrivers)('staff routes on %s', (driver) => {
       fallback: string | null;
       grounded: boolean;
       modelCalls: number;
+      revenue: { asOf: string; months: { month: string; mrrCents: number; revenueCents: number }[] };
     };
     const weekly = await call<Report>('GET', '/api/v1/reports/executive?period=weekly&lang=en', { cookie: ceo });
     expect(weekly.status).toBe(200);
@@ -357,8 +358,17 @@ describe.each(testDrivers)('staff routes on %s', (driver) => {
       'trading',
     ]);
     expect(weekly.body.text.length).toBeGreaterThan(200);
+    // The revenue/MRR chart's series (revenue_months: billing's MRR), 12 months weekly, 6 daily, the
+    // current month last and its MRR the MRR now, as the KPIs say it.
+    const months = weekly.body.revenue.months;
+    expect(months).toHaveLength(12);
+    expect(months.at(-1)!.month).toBe(weekly.body.revenue.asOf.slice(0, 7));
+    const kpis = await call<{ finance: { mrrCents: number } }>('GET', '/api/v1/kpis', { cookie: ceo });
+    expect(months.at(-1)!.mrrCents).toBe(kpis.body.finance.mrrCents);
+    expect(months.some((m) => m.revenueCents > 0)).toBe(true);
     const offline = await call<Report>('GET', '/api/v1/reports/executive?offline=true', { cookie: ceo });
     expect(offline.body).toMatchObject({ period: 'daily', summaryFrom: 'template', fallback: 'not used' });
+    expect(offline.body.revenue.months.map((m) => m.month)).toEqual(months.slice(-6).map((m) => m.month));
     const bad = await call<ErrorBody>('GET', '/api/v1/reports/executive?period=monthly', { cookie: ceo });
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toMatch(/^Invalid query: period/);

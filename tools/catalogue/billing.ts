@@ -7,9 +7,11 @@ import {
   currentSubscription,
   describeStripeFailure,
   financeFigures,
+  financeSummary,
   formatBrlCents,
   lastDays,
   paymentRisk,
+  revenueMonths,
 } from '../../billing/index.ts';
 import { invoices, payments, tenantScope, users, type Database, type TenantScope } from '../../db/index.ts';
 import { ToolRefusal, traderScope } from '../scope.ts';
@@ -103,6 +105,25 @@ export const billingTools = [
           customerChurnPct: m.customerChurnPct,
         })),
       };
+    },
+  }),
+  defineTool({
+    // The series of the revenue/MRR chart (Telegram's executive report draws it; the dashboard too): billing's one definition.
+    name: 'revenue_months',
+    description: "MRR at each calendar month's end and the cash revenue collected in it, over the last N months.",
+    domain: 'billing',
+    effect: 'read',
+    access: { departments: ['finance', 'subscriptions'] },
+    input: z.strictObject({
+      months: z.number().int().min(1).max(36).default(12).describe('calendar months, the current one last'),
+    }),
+    output: z.object({
+      asOf: z.string(),
+      months: z.array(z.object({ month: z.string(), mrrCents: z.number(), revenueCents: z.number() })),
+    }),
+    async execute(ctx, input) {
+      const summary = await financeSummary(ctx.db, { asOf: ctx.now(), months: input.months });
+      return { asOf: summary.asOf, months: revenueMonths(summary) };
     },
   }),
   defineTool({
