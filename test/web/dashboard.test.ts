@@ -755,6 +755,21 @@ describe('web dashboard', { timeout: 120_000 }, () => {
     expect(await mark.getAttribute('data-summary-from')).toBe('template');
     expect(await page.locator('.report-text').innerText()).toMatch(/MRR/);
     expect(await page.locator('dl.kpis').innerText()).toMatch(/MRR\s+R\$\s?[\d.]+,\d{2}/);
+    // The revenue/MRR chart (the API's revenue.months): 6 months for the daily report, its MRR line painted.
+    const revenue = page.locator('.revenue-chart');
+    await poll(() => revenue.getAttribute('data-months')).toBe('6');
+    expect(await page.locator('.chart-figure figcaption', { hasText: 'MRR e receita' }).innerText()).toBe('MRR e receita, últimos 6 meses');
+    await poll(() =>
+      revenue.evaluate((box) => {
+        let line = 0;
+        for (const canvas of box.querySelectorAll('canvas')) {
+          if (canvas.width === 0 || canvas.height === 0) continue;
+          const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+          for (let i = 0; i < pixels.length; i += 4) if (pixels[i] === 124 && pixels[i + 1] === 58 && pixels[i + 2] === 237) line++;
+        }
+        return line;
+      }),
+    ).toBeGreaterThan(0);
     await screenshot(page, 'staff-report');
     await screenshot(page, 'staff-report-window', { fullPage: false });
     expect(await accessibilityProblems(page)).toEqual([]);

@@ -246,6 +246,8 @@ export interface ExecutiveReport {
   grounded: boolean;
   unsupported: string[];
   elapsedMs: number;
+  /** The revenue/MRR chart's series (the revenue_months tool), the current month last. */
+  revenue: { asOf: string; months: { month: string; mrrCents: number; revenueCents: number }[] };
 }
 
 export interface Kpis {

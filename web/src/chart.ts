@@ -59,9 +59,24 @@ export function timeFormatters(locale: Locale): { crosshair: (t: Time) => string
   };
 }
 
-function baseChart(container: HTMLElement, locale: Locale, height: number): IChartApi {
+/** A series' own number format (with the chart-level formatter left out, each series formats its scale). */
+function localFormat(locale: Locale, digits: number, suffix = ''): { type: 'custom'; minMove: number; formatter: (p: number) => string } {
+  const number = new Intl.NumberFormat(locale.language, { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  return { type: 'custom', minMove: 10 ** -digits, formatter: (p: number) => `${number.format(p)}${suffix}` };
+}
+
+/**
+ * A chart in the person's language and time zone. Its prices are formatted by `priceFormatter`
+ * (default: up to 4 decimals in the language's separators) for every series, or, with `null`,
+ * by each series' own `priceFormat` (a chart whose panes have different units).
+ */
+function baseChart(
+  container: HTMLElement,
+  locale: Locale,
+  height: number,
+  priceFormatter: ((p: number) => string) | null = new Intl.NumberFormat(locale.language, { maximumFractionDigits: 4 }).format,
+): IChartApi {
   const formatters = timeFormatters(locale);
-  const price = new Intl.NumberFormat(locale.language, { maximumFractionDigits: 4 });
   return createChart(container, {
     height,
     autoSize: true,
@@ -76,7 +91,7 @@ function baseChart(container: HTMLElement, locale: Locale, height: number): ICha
     localization: {
       locale: locale.language,
       timeFormatter: formatters.crosshair,
-      priceFormatter: (p: number) => price.format(p),
+      ...(priceFormatter ? { priceFormatter } : {}),
     },
     timeScale: {
       timeVisible: true,
@@ -247,11 +262,17 @@ export function drawEquityChart(
   curve: readonly { time: string; equity: number }[],
   labels: { equity: string; drawdown: string },
 ): () => void {
-  const chart = baseChart(container, locale, 300);
-  const equity = chart.addSeries(LineSeries, { color: COLORS.buy, lineWidth: 2, title: labels.equity });
+  // Two units: equity in USDT (2 decimals) and the drawdown in percent, each pane its own format.
+  const chart = baseChart(container, locale, 300, null);
+  const equity = chart.addSeries(LineSeries, {
+    color: COLORS.buy,
+    lineWidth: 2,
+    title: labels.equity,
+    priceFormat: localFormat(locale, 2),
+  });
   const drawdown = chart.addSeries(
     LineSeries,
-    { color: COLORS.down, lineWidth: 1, title: labels.drawdown, priceFormat: { type: 'percent' } },
+    { color: COLORS.down, lineWidth: 1, title: labels.drawdown, priceFormat: localFormat(locale, 2, ' %') },
     1,
   );
   const points: { time: UTCTimestamp; value: number }[] = [];
@@ -304,7 +325,7 @@ export function drawProfitBars(
   locale: Locale,
   rows: readonly { start: string; profitQuote: number }[],
 ): () => void {
-  const chart = baseChart(container, locale, 220);
+  const chart = baseChart(container, locale, 220, new Intl.NumberFormat(locale.language, { maximumFractionDigits: 2 }).format);
   chart.applyOptions({ timeScale: { timeVisible: false } });
   const bars = chart.addSeries(HistogramSeries, { priceLineVisible: false });
   bars.setData(
@@ -319,5 +340,33 @@ export function drawProfitBars(
   chart.timeScale().fitContent();
   // What was drawn, for a person's tools and the browser tests.
   container.dataset.bars = String(rows.length);
+  return () => chart.remove();
+}
+
+/**
+ * The executive report's revenue/MRR chart: MRR at each month's end as a line over the cash
+ * revenue collected in the month as bars, both in reais (the API's revenue_months series).
+ */
+export function drawRevenueChart(
+  container: HTMLElement,
+  locale: Locale,
+  months: readonly { month: string; mrrCents: number; revenueCents: number }[],
+  labels: { mrr: string; revenue: string },
+): () => void {
+  const brl = new Intl.NumberFormat(locale.language, { style: 'currency', currency: 'BRL', maximumFractionDigits: 0 });
+  const chart = baseChart(container, locale, 260, (p) => brl.format(p));
+  chart.applyOptions({ timeScale: { timeVisible: false } });
+  // A month is drawn on its first day (a calendar day: never shifted by the time zone).
+  const time = (month: string) => `${month}-01` as Time;
+  const sorted = [...months].sort((a, b) => a.month.localeCompare(b.month));
+  chart
+    .addSeries(HistogramSeries, { color: 'rgba(37,99,235,0.35)', title: labels.revenue, priceLineVisible: false, lastValueVisible: false })
+    .setData(sorted.map((m) => ({ time: time(m.month), value: m.revenueCents / 100 })));
+  chart
+    .addSeries(LineSeries, { color: COLORS.line, lineWidth: 2, title: labels.mrr, priceLineVisible: false })
+    .setData(sorted.map((m) => ({ time: time(m.month), value: m.mrrCents / 100 })));
+  chart.timeScale().fitContent();
+  // What was drawn, for a person's tools and the browser tests.
+  container.dataset.months = String(sorted.length);
   return () => chart.remove();
 }

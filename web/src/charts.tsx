@@ -5,6 +5,7 @@ import {
   drawEquityChart,
   drawPriceChart,
   drawProfitBars,
+  drawRevenueChart,
   type PriceChartHandle,
   type PriceLine,
   type TradeMark,
@@ -80,6 +81,17 @@ export function ProfitBars(props: { rows: readonly { start: string; profitQuote:
     return drawProfitBars(box.current, i18n, props.rows);
   }, [props.rows, i18n.language]);
   return <div class="chart profit-chart" ref={box} role="img" aria-label={props.label} />;
+}
+
+/** The executive report's revenue/MRR chart (MRR line over monthly revenue bars). */
+export function RevenueChart(props: { months: readonly { month: string; mrrCents: number; revenueCents: number }[]; label: string }) {
+  const i18n = useI18n();
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!box.current) return;
+    return drawRevenueChart(box.current, i18n, props.months, { mrr: i18n.t('kMrr'), revenue: i18n.t('revenueBars') });
+  }, [props.months, i18n.language]);
+  return <div class="chart revenue-chart" ref={box} role="img" aria-label={props.label} />;
 }
 
 /** A symbol's candle chart under its caption: loading, the API's error (with a retry) or "no candles" in words. */

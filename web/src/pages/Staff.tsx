@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, type AgentTurn, type Approval, type AuditVerification } from '../api.ts';
+import { RevenueChart } from '../charts.tsx';
 import { AsyncView, ConfirmDialog, ErrorBox, errorText, Signed, TimeZoneNote, useAsync } from '../components.tsx';
 import { formatBrl, formatDateTime, formatNumber, formatPct, formatQuote, useI18n } from '../i18n.ts';
 import { useLiveEvents } from '../live.ts';
@@ -158,6 +159,10 @@ export function ReportPage() {
                 ? t('reportFromModel')
                 : t('reportFromTemplate', { why: r.fallback ? t(`fallback_${r.fallback}` as 'fallback_offline') : '—' })}
             </p>
+            <figure class="chart-figure">
+              <figcaption>{t('revenueChartTitle', { months: r.revenue.months.length })}</figcaption>
+              <RevenueChart months={r.revenue.months} label={t('revenueChartLabel')} />
+            </figure>
             <pre class="report-text">{r.text}</pre>
           </article>
         )}
