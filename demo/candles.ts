@@ -5,9 +5,10 @@ import { BUNDLED_CANDLES_DIR, BundledReplayMarket, bundledCandles, timeframeToMs
 // backtests without a download. The bars are the bundled Binance files in candles/
 // (candles/SOURCES.md: real BTC/USDT spot klines, MIT, Binance's terms for the data), laid on
 // the wall clock exactly as the replayed market the demo's paper bots trade on lays them
-// (BundledReplayMarket: the bar opening at W is recorded bar (W / barMs) mod n). So a cached
-// candle and the price a demo trade or a paper bot's fill was made at are the same bar. The
-// files' own dates (2024) would leave every chart of the last weeks empty.
+// (BundledReplayMarket: four weeks of December 2024 played forward and backward in turn, every
+// timeframe resampled from the same 1m bars). So a cached candle and the price a demo trade or
+// a paper bot's fill was made at are the same bar, and the timeframes agree. The files' own
+// dates (2024) would leave every chart of the last weeks empty.
 
 /** The pair and timeframes that ship as files (candles/binance_BTCUSDT_<timeframe>.csv). */
 export const DEMO_CANDLE_SYMBOL = 'BTC/USDT';
@@ -23,8 +24,9 @@ export interface DemoCandleImport {
 }
 
 /**
- * Puts each bundled BTC/USDT file into the candle cache (upsertCandles, as `data import` does),
- * one file's length of bars ending with the last bar closed at `now`. Bars already cached at
+ * Puts the replay's BTC/USDT bars into the candle cache (upsertCandles, as `data import` does),
+ * as many of each timeframe as its bundled file holds (a month of 1m and 5m, a year of 15m and
+ * 1h, for backtests), ending with the last bar closed at `now`. Bars already cached at
  * the same times are replaced, so running it again changes nothing.
  */
 export async function importDemoCandles(db: Database, options: { now?: () => number } = {}): Promise<DemoCandleImport[]> {

@@ -5,7 +5,9 @@ import type { SecretBox } from '../../secrets/index.ts';
 
 // The demo company is a function of its seed, date and size: the same inputs give the same
 // rows, byte for byte. These digests were recorded from the generator before it was split into
-// one function per section (issue 20); a change to any row, its order or a random draw shows.
+// one function per section (issue 20), and again when the replayed market its trades are priced
+// on became one four-week window for every timeframe (the rows' counts unchanged, their prices
+// new); a change to any row, its order or a random draw shows.
 // The candle cache `seed --demo` fills (demo/candles.ts) is not in the digest: those bars are the
 // bundled files laid on the wall clock at seeding time, not a function of the seed, and
 // test/demo/candles.test.ts checks them bar for bar against the replayed market.
@@ -76,7 +78,7 @@ const EXPECTED: Record<string, { counts: Record<string, number>; sha256: string 
       trades: 4747,
       users: 369,
     },
-    sha256: 'e1e363e41d04ad81329a9856a1d6b452d42ce18344e03da02ddc0d516abbcc61',
+    sha256: 'bf674320923d0c05ceb67ccdf43ac5d164ae7f9b7be34d77c5e750229e2a8fdf',
   },
   '7/40': {
     counts: {
@@ -109,7 +111,7 @@ const EXPECTED: Record<string, { counts: Record<string, number>; sha256: string 
       trades: 924,
       users: 86,
     },
-    sha256: '680e11d7ffded004e67a1f7ffcebec971d67f08234f059f5128fe876b5761621',
+    sha256: '5dd35e9b7c3319f91b2d5ac94b2529f3777e66ef85069b1e5a765b2c0e490aa0',
   },
   '42/3': {
     counts: {
@@ -142,6 +144,6 @@ const EXPECTED: Record<string, { counts: Record<string, number>; sha256: string 
       trades: 37,
       users: 49,
     },
-    sha256: 'f6ca75347fafad9ed209e301c933c2d245853e65d269e34fc69539aecc477f18',
+    sha256: '0c2e2c12f29ba017735b8c84141481cf5cec9f9cbcf73f21c1d81517c9c1b7bf',
   },
 };

@@ -9,6 +9,8 @@ import {
   paperMarketOptions,
   REPLAY_CACHE_BACKFILL_BARS,
   REPLAY_CACHE_EXCHANGE,
+  REPLAY_WINDOW,
+  replayWindowCandles,
   resampleCandles,
 } from '../../trading/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
@@ -62,8 +64,40 @@ describe('BundledReplayMarket: the bundled candles laid on the wall clock', () =
   const t0 = Date.UTC(2026, 11, 1, 17, 42, 13);
   const clock = { now: t0 };
   const market = new BundledReplayMarket({ timeframe: '1h', now: () => clock.now });
-  const series = bundledCandles('BTC/USDT', '1h')!;
-  const recorded = (openMs: number) => (((openMs / HOUR) % series.length) + series.length) % series.length;
+  const series = replayWindowCandles('BTC/USDT', '1h')!;
+  const WINDOW = REPLAY_WINDOW.lengthMs;
+  /** The recorded bar for a wall-clock slot: forward in even passes of the window, backward (open and close swapped) in odd ones. */
+  const recorded = (openMs: number) => {
+    const pass = Math.floor(openMs / WINDOW);
+    const slot = (openMs - pass * WINDOW) / HOUR;
+    if (pass % 2 === 0) return [series.open[slot], series.high[slot], series.low[slot], series.close[slot], series.volume[slot]];
+    const i = series.length - 1 - slot;
+    return [series.close[i], series.high[i], series.low[i], series.open[i], series.volume[i]];
+  };
+
+  it('plays four weeks of the 1m file, every timeframe resampled from it: 5m, 1h and 1d of the replay are one market', () => {
+    expect(REPLAY_WINDOW.startMs).toBe(Date.UTC(2024, 11, 1));
+    expect(series.length).toBe(28 * 24);
+    const minutes = bundledCandles('BTC/USDT', '1m')!;
+    const first = minutes.time.indexOf(REPLAY_WINDOW.startMs);
+    expect(replayWindowCandles('BTC/USDT', '1m')!.close[0]).toBe(minutes.close[first]);
+    for (const symbol of BUNDLED_SYMBOLS) {
+      const fives = replayWindowCandles(symbol, '5m')!;
+      const hours = replayWindowCandles(symbol, '1h')!;
+      const days = replayWindowCandles(symbol, '1d')!;
+      expect(days.length).toBe(28);
+      for (let h = 0; h < hours.length; h += 37) {
+        const part = (column: Float64Array) => column.subarray(h * 12, h * 12 + 12);
+        expect(hours.open[h]).toBe(fives.open[h * 12]);
+        expect(hours.close[h]).toBe(fives.close[h * 12 + 11]);
+        expect(hours.high[h]).toBe(Math.max(...part(fives.high)));
+        expect(hours.low[h]).toBe(Math.min(...part(fives.low)));
+      }
+      expect(days.close[27]).toBe(hours.close.at(-1));
+    }
+    // A timeframe that does not divide the four weeks is refused, not played misaligned.
+    expect(() => replayWindowCandles('BTC/USDT', '7m')).toThrow(/cannot play 7m bars/);
+  });
 
   it('serves only closed bars, on the wall-clock grid, each the recorded bar for its slot', async () => {
     const rows = await market.fetchCandles('BTC/USDT', '1h', undefined, 50);
@@ -71,10 +105,24 @@ describe('BundledReplayMarket: the bundled candles laid on the wall clock', () =
     expect(rows.at(-1)![0]).toBe(Date.UTC(2026, 11, 1, 16)); // 17:00's bar is still open at 17:42
     rows.forEach((row, k) => {
       if (k > 0) expect(row[0]! - rows[k - 1]![0]!).toBe(HOUR);
-      const i = recorded(row[0]!);
-      expect(row.slice(1)).toEqual([series.open[i], series.high[i], series.low[i], series.close[i], series.volume[i]]);
+      expect(row.slice(1)).toEqual(recorded(row[0]!));
     });
     expect(await market.lastPrice('BTC/USDT')).toBe(rows.at(-1)![4]);
+  });
+
+  it('turns at each end of the window without a jump: the last bar of a pass closes where the next pass opens', async () => {
+    for (const pass of [40, 41]) {
+      const turn = (pass + 1) * WINDOW;
+      clock.now = turn + 3 * HOUR;
+      const rows = await market.fetchCandles('BTC/USDT', '1h', turn - 3 * HOUR, 6);
+      expect(rows.map((row) => row[0])).toEqual([-3, -2, -1, 0, 1, 2].map((h) => turn + h * HOUR));
+      expect(rows[3]![1]).toBe(rows[2]![4]); // the new pass opens at the last close
+      for (const row of rows) {
+        expect(row[2]!).toBeGreaterThanOrEqual(Math.max(row[1]!, row[4]!));
+        expect(row[3]!).toBeLessThanOrEqual(Math.min(row[1]!, row[4]!));
+      }
+    }
+    clock.now = t0;
   });
 
   it('a new bar arrives when its hour is up, and `since` pages forward from there', async () => {
@@ -87,13 +135,13 @@ describe('BundledReplayMarket: the bundled candles laid on the wall clock', () =
     clock.now = t0;
   });
 
-  it('loops: the slot one whole recording later is the same bar', async () => {
+  it('loops: the slot two windows later (forward and back) is the same bar', async () => {
     const [a] = await market.fetchCandles('BTC/USDT', '1h', undefined, 1);
-    clock.now = t0 + series.length * HOUR;
+    clock.now = t0 + 2 * WINDOW;
     const [b] = await market.fetchCandles('BTC/USDT', '1h', undefined, 1);
     clock.now = t0;
     expect(b!.slice(1)).toEqual(a!.slice(1));
-    expect(b![0]! - a![0]!).toBe(series.length * HOUR);
+    expect(b![0]! - a![0]!).toBe(2 * WINDOW);
   });
 
   it('refuses another timeframe and a symbol it has no data for', async () => {

@@ -1,5 +1,5 @@
 import type { Database } from '../../db/index.ts';
-import { bundledCandles, timeframeToMs, upsertCandles, type CandleSeries } from '../market-data/index.ts';
+import { REPLAY_WINDOW, replayWindowCandles, timeframeToMs, upsertCandles, type CandleSeries } from '../market-data/index.ts';
 import type { MarketRules } from '../risk/index.ts';
 import { ExchangeRejectedError, type MarketDataSource } from './types.ts';
 
@@ -22,12 +22,11 @@ export interface ReplayedBar {
  * its seeded trades with them.
  */
 export function replayedBar(symbol: string, timeframe: string, atMs: number): ReplayedBar | undefined {
-  const series = bundledCandles(symbol, timeframe);
+  const series = replayWindowCandles(symbol, timeframe);
   if (!series) return undefined;
   const barMs = timeframeToMs(timeframe);
   const openMs = Math.floor(atMs / barMs) * barMs;
-  const i = indexAt(series, openMs, barMs);
-  return { openMs, open: series.open[i]!, high: series.high[i]!, low: series.low[i]!, close: series.close[i]!, volume: series.volume[i]! };
+  return { openMs, ...recordedBarAt(series, openMs, barMs) };
 }
 
 /** The replay's last price at `atMs`: the close of the last bar closed by then, as `lastPrice` answers. */
@@ -35,10 +34,28 @@ export function replayedPrice(symbol: string, timeframe: string, atMs: number): 
   return replayedBar(symbol, timeframe, atMs - timeframeToMs(timeframe))?.close;
 }
 
-/** Recorded bar `(W / barMs) mod n` lies at wall-clock time W. */
-function indexAt(series: CandleSeries, openMs: number, barMs: number): number {
-  const bar = Math.floor(openMs / barMs);
-  return ((bar % series.length) + series.length) % series.length;
+/**
+ * The recorded bar laid at wall-clock open time `openMs`. The window plays forward, then
+ * backward, then forward again (a period of two windows): wall time W falls in pass
+ * floor(W / window); an even pass plays bar (W mod window) / barMs as recorded, an odd one the
+ * bar that far from the end, reversed (its open and close swapped). So the price runs on
+ * without a jump where one pass turns into the next: the last bar of a pass closes where the
+ * next one opens.
+ */
+function recordedBarAt(series: CandleSeries, openMs: number, barMs: number): Omit<ReplayedBar, 'openMs'> {
+  const window = REPLAY_WINDOW.lengthMs;
+  const pass = Math.floor(openMs / window);
+  const slot = (openMs - pass * window) / barMs;
+  if (pass % 2 === 0)
+    return {
+      open: series.open[slot]!,
+      high: series.high[slot]!,
+      low: series.low[slot]!,
+      close: series.close[slot]!,
+      volume: series.volume[slot]!,
+    };
+  const i = series.length - 1 - slot;
+  return { open: series.close[i]!, high: series.high[i]!, low: series.low[i]!, close: series.open[i]!, volume: series.volume[i]! };
 }
 
 /** The exchange the replay's bars are cached under: they are Binance's (candles/SOURCES.md), as the demo's cache files them. */
@@ -53,11 +70,11 @@ export const REPLAY_CACHE_BACKFILL_BARS = 1_200;
 /**
  * A market replayed in real time from the candles that ship with the repository, for paper
  * bots when no exchange can be reached (the demo on a machine without internet). Recorded
- * bars are laid on the wall clock: the bar that opens at wall-clock time W is recorded bar
- * `(W / barMs) mod n`, so the feed never ends (it loops; at the seam the price jumps once,
- * every n bars — 29 days of 5m, a year of 1h) and a bar closes when its wall-clock time is
- * up, exactly as on an exchange. Prices follow the bot's own timeframe, so its candles and
- * its fills agree.
+ * bars are laid on the wall clock: four weeks of December 2024 (REPLAY_WINDOW), the same for
+ * every timeframe, played forward and backward in turn (recordedBarAt), so the feed never ends
+ * and never jumps, and a 5m and a 1h chart at the same moment show the same market. A bar
+ * closes when its wall-clock time is up, exactly as on an exchange. Prices follow the bot's own
+ * timeframe, so its candles and its fills agree.
  */
 export class BundledReplayMarket implements MarketDataSource {
   private readonly timeframe: string;
@@ -96,8 +113,8 @@ export class BundledReplayMarket implements MarketDataSource {
     const first = sinceMs === undefined ? lastClosedOpen - (limit - 1) * this.barMs : Math.ceil(sinceMs / this.barMs) * this.barMs;
     const rows: number[][] = [];
     for (let open = first; open <= lastClosedOpen && rows.length < limit; open += this.barMs) {
-      const i = indexAt(series, open, this.barMs);
-      rows.push([open, series.open[i]!, series.high[i]!, series.low[i]!, series.close[i]!, series.volume[i]!]);
+      const bar = recordedBarAt(series, open, this.barMs);
+      rows.push([open, bar.open, bar.high, bar.low, bar.close, bar.volume]);
     }
     return rows;
   }
@@ -137,7 +154,7 @@ export class BundledReplayMarket implements MarketDataSource {
   }
 
   private series(symbol: string): CandleSeries {
-    const series = bundledCandles(symbol, this.timeframe);
+    const series = replayWindowCandles(symbol, this.timeframe);
     if (!series) throw new ExchangeRejectedError(`no replayed market data for ${symbol}`);
     return series;
   }

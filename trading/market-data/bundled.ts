@@ -112,6 +112,70 @@ export function resampleCandles(series: CandleSeries, bucketMs: number): CandleS
   };
 }
 
+/**
+ * The stretch of recorded time the demo's replayed market plays, the same for every timeframe:
+ * the four weeks from 2024-12-01 00:00 UTC that the 1m file covers whole. Every timeframe's
+ * replay is resampled from those 1m bars (replayWindowCandles), so a 5m and a 1h chart of the
+ * replay show one market; the files' other months (15m and 1h reach back to January) are for
+ * backtests and tests, not the replay. 28 days is a whole number of every timeframe from 1m to
+ * 1w, so each replayed bar is one whole recorded bar.
+ */
+export const REPLAY_WINDOW = { startMs: Date.UTC(2024, 11, 1), lengthMs: 28 * 86_400_000 } as const;
+
+const replayCache = new Map<string, CandleSeries>();
+
+/**
+ * The replay window's bars of `symbol` at `timeframe` (bar k opens at REPLAY_WINDOW.startMs +
+ * k × timeframe): BTC/USDT's real 1m bars resampled, the other symbols generated from them at
+ * 1m first (one path, so their timeframes agree too) and then resampled. Undefined for a symbol
+ * without bundled data; a timeframe that does not divide the window throws.
+ */
+export function replayWindowCandles(symbol: string, timeframe: string): CandleSeries | undefined {
+  const key = `${symbol}|${timeframe}`;
+  const cached = replayCache.get(key);
+  if (cached) return cached;
+  const barMs = timeframeToMs(timeframe);
+  if (REPLAY_WINDOW.lengthMs % barMs !== 0 || REPLAY_WINDOW.startMs % barMs !== 0 || barMs % 60_000 !== 0)
+    throw new Error(`the replay cannot play ${timeframe} bars: they do not divide its ${REPLAY_WINDOW.lengthMs / 86_400_000} days`);
+  let series: CandleSeries;
+  if (timeframe === '1m') {
+    const spec = symbol === 'BTC/USDT' ? undefined : GENERATED[symbol];
+    if (symbol !== 'BTC/USDT' && !spec) return undefined;
+    const btc = windowOf(btcCandles('1m'));
+    series = spec ? generateFrom(btc, spec) : btc;
+  } else {
+    const minutes = replayWindowCandles(symbol, '1m');
+    if (!minutes) return undefined;
+    series = resampleCandles(minutes, barMs);
+  }
+  if (series.length !== REPLAY_WINDOW.lengthMs / barMs || series.time[0] !== REPLAY_WINDOW.startMs)
+    throw new Error(`the bundled 1m candles do not cover the replay window whole (${timeframe}: ${series.length} bars)`);
+  replayCache.set(key, series);
+  return series;
+}
+
+/** The 1m bars inside the replay window. */
+function windowOf(minutes: CandleSeries): CandleSeries {
+  const first = minutes.time.indexOf(REPLAY_WINDOW.startMs);
+  const count = REPLAY_WINDOW.lengthMs / 60_000;
+  if (
+    first < 0 ||
+    first + count > minutes.length ||
+    minutes.time[first + count - 1] !== REPLAY_WINDOW.startMs + REPLAY_WINDOW.lengthMs - 60_000
+  )
+    throw new Error('the bundled 1m candles do not cover the replay window whole');
+  const slice = (column: Float64Array) => column.subarray(first, first + count);
+  return {
+    length: count,
+    time: slice(minutes.time),
+    open: slice(minutes.open),
+    high: slice(minutes.high),
+    low: slice(minutes.low),
+    close: slice(minutes.close),
+    volume: slice(minutes.volume),
+  };
+}
+
 function generateFrom(btc: CandleSeries, spec: GeneratedSymbol): CandleSeries {
   const n = btc.length;
   const returns = new Float64Array(n);

@@ -13,7 +13,7 @@ export {
 export { candleCacheDir, candleCacheFile, CANDLE_CACHE_VERSION, type CandleCacheOptions } from './cache.ts';
 export { detectGaps, inferTimeframeMs, type CandleGap } from './gaps.ts';
 export { msToTimeframe, timeframeSchema, timeframeToMs } from './timeframe.ts';
-export { BUNDLED_CANDLES_DIR, BUNDLED_SYMBOLS, bundledCandles, resampleCandles } from './bundled.ts';
+export { BUNDLED_CANDLES_DIR, BUNDLED_SYMBOLS, bundledCandles, REPLAY_WINDOW, replayWindowCandles, resampleCandles } from './bundled.ts';
 export {
   cachedCandlesAfter,
   countCachedCandles,
