@@ -38,7 +38,7 @@ export const TRADING_FIGURES: readonly FigureDefinition[] = [
   {
     id: 'today_result',
     label: "Today's result",
-    formula: 'the trading result of the trades closed today',
+    formula: "the trading result of the trades closed today (the company, a trader, or one bot: the dashboard's bots list)",
     window: 'today since 00:00 UTC',
     source: 'tradingPnl(todayUtc)',
   },
@@ -66,13 +66,13 @@ export function winRatePct(wins: number, closedTrades: number): number | null {
   return closedTrades > 0 ? Math.round((wins / closedTrades) * 1000) / 10 : null;
 }
 
-/** Trading result, closed trades and win rate of the trades closed in the window: the platform's, or one tenant's. */
-export async function tradingPnl(db: Database, window: Window, tenantId?: string | null): Promise<TradingPnl> {
+/** Trading result, closed trades and win rate of the trades closed in the window: the platform's, one tenant's, or one bot's. */
+export async function tradingPnl(db: Database, window: Window, tenantId?: string | null, botId?: string): Promise<TradingPnl> {
   const [row] = await queryRows<{ n: string; wins: string; profit: string | null }>(
     db,
     sql`select count(*)::bigint as n, count(*) filter (where profit_quote > 0)::bigint as wins, sum(profit_quote)::text as profit
         from trades where status = 'closed' and closed_at >= ${window.from.toISOString()}::timestamptz and closed_at < ${window.to.toISOString()}::timestamptz
-        ${tenantId ? sql`and tenant_id = ${tenantId}` : sql``}`,
+        ${tenantId ? sql`and tenant_id = ${tenantId}` : sql``} ${botId ? sql`and bot_id = ${botId}` : sql``}`,
   );
   const closedTrades = Number(row?.n ?? 0);
   const wins = Number(row?.wins ?? 0);

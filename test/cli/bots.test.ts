@@ -29,7 +29,13 @@ type Bot = {
 type Details = {
   bot: Bot & { parameters: Record<string, number>; stoppedAt: string | null; hasExchangeAccount: boolean };
   positions: { symbol: string; amountBase: string }[];
-  trades: { open: number; closed: number; wins: number; profitQuote: number };
+  trades: {
+    open: number;
+    closed: number;
+    wins: number;
+    profitQuote: number;
+    today: { since: string; closed: number; profitQuote: number };
+  };
 };
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bcf-cli-bots-'));
@@ -223,7 +229,17 @@ describe('botcriptofy bots', { timeout: 300_000 }, () => {
     expect(bot.parameters).toEqual({ rsiPeriod: 14, rsiBuy: 35, rsiSell: 60, stopLossPct: 3, takeProfitPct: 2 });
 
     const details = json<Details>(await bots('show', bot.id, '--as', freeTrader, '--json'));
-    expect(details).toEqual({ bot, positions: [], trades: { open: 0, closed: 0, wins: 0, profitQuote: 0 } });
+    expect(details).toEqual({
+      bot,
+      positions: [],
+      trades: {
+        open: 0,
+        closed: 0,
+        wins: 0,
+        profitQuote: 0,
+        today: { since: expect.stringMatching(/T00:00:00\.000Z$/), closed: 0, profitQuote: 0 },
+      },
+    });
     const text = await bots('show', bot.id);
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toContain(`owner      ${freeTrader}`);

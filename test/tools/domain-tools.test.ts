@@ -614,6 +614,22 @@ describe('sales, marketing, documents and settings tools on the demo company', (
       expect(details.trades.closed).toBe(
         await test.handle.db.$count(db.trades, sql`${db.trades.botId} = ${held!.bot_id} and ${db.trades.status} = 'closed'`),
       );
+      // Today's result (the dashboard's "P&L today"): the trades closed since 00:00 UTC, as figures' today_result.
+      const [busiest] = await queryRows<{ bot_id: string; n: number; profit: string }>(
+        test.handle.db,
+        sql`select bot_id, count(*)::int as n, sum(profit_quote)::text as profit from trades
+            where status = 'closed' and closed_at >= '2026-11-01T00:00:00Z' and closed_at < ${now.toISOString()}::timestamptz
+            group by bot_id order by count(*) desc limit 1`,
+      );
+      expect(busiest, 'a bot with trades closed today in the seeded company').toBeDefined();
+      const today = resultOf<{ trades: { today: { since: string; closed: number; profitQuote: number } } }>(
+        await call('security:member', 'bot_details', { botId: busiest!.bot_id }),
+      ).trades.today;
+      expect(today).toEqual({
+        since: '2026-11-01T00:00:00.000Z',
+        closed: busiest!.n,
+        profitQuote: Math.round(Number(busiest!.profit) * 100) / 100,
+      });
       const owner = {
         kind: 'trader' as const,
         userId: (await test.handle.db.select().from(db.users).where(eq(db.users.email, details.bot.owner)))[0]!.id,

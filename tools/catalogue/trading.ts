@@ -116,7 +116,14 @@ export const botDetailsSchema = z.object({
       openedAt: z.string(),
     }),
   ),
-  trades: z.object({ open: z.number(), closed: z.number(), wins: z.number(), profitQuote: z.number() }),
+  trades: z.object({
+    open: z.number(),
+    closed: z.number(),
+    wins: z.number(),
+    profitQuote: z.number(),
+    /** Today's result (figures' today_result: trades closed since 00:00 UTC), the window's start with it. */
+    today: z.object({ since: z.string(), closed: z.number(), profitQuote: z.number() }),
+  }),
 });
 export type BotDetails = z.infer<typeof botDetailsSchema>;
 
@@ -1023,12 +1030,16 @@ export const tradingTools = [
       const { bot, scope } = await findBot(ctx, input.botId, input.email);
       const owners = await ownerEmails(ctx.db, [bot.tenantId]);
       const held = await selectScoped(ctx.db, scope, positions, { where: eq(positions.botId, bot.id), orderBy: asc(positions.symbol) });
-      const [row] = await queryRows<{ open: number; closed: number; wins: number; profit: string | null }>(
-        ctx.db,
-        sql`select count(*) filter (where status = 'open')::int as open, count(*) filter (where status = 'closed')::int as closed,
+      const today = todayUtc(ctx.now());
+      const [[row], todays] = await Promise.all([
+        queryRows<{ open: number; closed: number; wins: number; profit: string | null }>(
+          ctx.db,
+          sql`select count(*) filter (where status = 'open')::int as open, count(*) filter (where status = 'closed')::int as closed,
                    count(*) filter (where status = 'closed' and profit_quote > 0)::int as wins, sum(profit_quote) filter (where status = 'closed')::text as profit
             from trades where tenant_id = ${scope.tenantId} and bot_id = ${bot.id}`,
-      );
+        ),
+        tradingPnl(ctx.db, today, scope.tenantId, bot.id),
+      ]);
       return {
         bot: detailed(bot, owners.get(bot.tenantId) ?? null),
         positions: held.map((p) => ({
@@ -1044,6 +1055,7 @@ export const tradingTools = [
           closed: Number(row?.closed ?? 0),
           wins: Number(row?.wins ?? 0),
           profitQuote: Math.round(Number(row?.profit ?? 0) * 100) / 100,
+          today: { since: today.from.toISOString(), closed: todays.closedTrades, profitQuote: todays.profitQuote },
         },
       };
     },
