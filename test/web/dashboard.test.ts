@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import Stripe from 'stripe';
 import { type ExportTable, exportTableObjects } from '../../privacy/index.ts';
 import { startFakeStripe } from '../support/fake-stripe.ts';
+import { formatDateTime, formatQuote } from '../../web/src/i18n.ts';
 import { accessibilityProblems, buildDashboard, launchBrowser, screenshot, startDemoServer, type DemoServer } from '../support/web.ts';
 
 /** Waits for what the page shows, as a person would (generous: the machine is shared, the server ticks bots). */
@@ -350,7 +351,17 @@ describe('web dashboard', { timeout: 120_000 }, () => {
     await poll(() => row.locator('td').first().innerText()).toContain(bot.name);
     expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Robôs');
     // P&L and positions come from the bot's details: a number in USDT, in Brazilian format.
-    await poll(() => row.locator('td.num').innerText()).toMatch(/^[+-]?\d{1,3}(\.\d{3})*,\d{2} USDT$/);
+    await poll(() => row.locator('td.profit-total').innerText()).toMatch(/^[+-]?\d{1,3}(\.\d{3})*,\d{2} USDT$/);
+    // P&L today: the API's (bot_details: the trades closed since 00:00 UTC), with its window said above the table.
+    const details = (await (await fetch(`${server.url}/api/v1/bots/${bot.id}`, { headers: { cookie: traderCookie } })).json()) as {
+      trades: { today: { since: string; profitQuote: number } };
+    };
+    expect(await row.locator('td.profit-today').innerText()).toBe(
+      formatQuote({ language: 'pt-BR', timeZone: 'America/Sao_Paulo' }, details.trades.today.profitQuote, { signed: true }),
+    );
+    expect(await page.locator('.profit-today-note').innerText()).toBe(
+      `Resultado hoje: as operações fechadas desde ${formatDateTime({ language: 'pt-BR', timeZone: 'America/Sao_Paulo' }, details.trades.today.since)} (00:00 UTC).`,
+    );
     await screenshot(page, 'bots');
     expect(await accessibilityProblems(page)).toEqual([]);
     session = await context.storageState();
@@ -487,7 +498,9 @@ describe('web dashboard', { timeout: 120_000 }, () => {
     expect(await page.getByRole('navigation').innerText()).toMatch(/Bots\s+Backtest\s+Profit\s+Plan/);
     expect(await page.evaluate('document.documentElement.lang')).toBe('en');
     // Money in English separators now.
-    await poll(() => page.locator(`tr[data-bot-id="${bot.id}"] td.num`).innerText()).toMatch(/^[+-]?\d{1,3}(,\d{3})*\.\d{2} USDT$/);
+    await poll(() => page.locator(`tr[data-bot-id="${bot.id}"] td.profit-total`).innerText()).toMatch(
+      /^[+-]?\d{1,3}(,\d{3})*\.\d{2} USDT$/,
+    );
     await page.reload();
     await page.getByRole('heading', { name: 'Bots' }).waitFor();
     await page.getByLabel('Language').selectOption('pt-BR');

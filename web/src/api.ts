@@ -62,7 +62,14 @@ export interface Position {
 export interface BotDetails {
   bot: Bot & { parameters: Record<string, unknown>; stoppedAt: string | null; hasExchangeAccount: boolean };
   positions: Position[];
-  trades: { open: number; closed: number; wins: number; profitQuote: number };
+  trades: {
+    open: number;
+    closed: number;
+    wins: number;
+    profitQuote: number;
+    /** The bot's result today: trades closed since `since` (00:00 UTC), the product's today_result. */
+    today: { since: string; closed: number; profitQuote: number };
+  };
 }
 
 export interface Trade {
