@@ -323,7 +323,11 @@ describe('botcriptofy start', () => {
       (line) => line.includes('BotCriptoFy is up'),
       120_000,
     );
-    const { url } = JSON.parse(server.line) as { url: string };
+    const { url, msg } = JSON.parse(server.line) as { url: string; msg: string };
+    // A person opens the dashboard (the URL it prints), not a JSON health report.
+    expect(msg).toBe(`BotCriptoFy is up: open the web dashboard at ${url}/ (health: ${url}/health)`);
+    expect((await fetch(`${url}/`)).headers.get('content-type')).toMatch(/^text\/html/);
+    expect(server.output()).toContain('Demo sign-ins: sign in to the web dashboard');
     const health = await fetch(`${url}/health`);
     expect(health.status).toBe(200);
     const report = (await health.json()) as { status: string; database: { driver: string; ok: boolean }; migrations: { pending: number } };

@@ -33,10 +33,12 @@ export async function seedCommand(options: { demo?: boolean; seed?: number; asOf
     console.log(
       `Candle cache: BTC/USDT ${candles.map((c) => `${c.timeframe} ${c.bars.toLocaleString('en')} bars`).join(', ')} (the bundled Binance files, replayed up to now).`,
     );
-    // The demo's HTTP API sign-ins (POST /api/v1/auth/sign-in/email): fixed, demo-only passwords.
+    // The demo's sign-ins (the web dashboard's form, or POST /api/v1/auth/sign-in/email): fixed, demo-only passwords.
     const signIns = await demoSignIns(database.db);
     if (signIns.length > 0) {
-      console.log('Demo sign-ins for the HTTP API (demo passwords, never for real accounts):');
+      console.log(
+        'Demo sign-ins: sign in to the web dashboard (the URL `start` prints) with one; the HTTP API takes the same (demo passwords, never for real accounts):',
+      );
       for (const person of signIns) console.log(`  ${person.who.padEnd(6)}  ${person.email}  ${person.password}`);
     }
     // The department heads, who decide their department's approvals (a refund: the finance head).

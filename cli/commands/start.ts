@@ -155,7 +155,11 @@ export async function startCommand(): Promise<void> {
   };
   // Stop signals are handled from here on, while Telegram and the worker are still starting.
   stopOnSignals((reason) => void shutdown(reason));
-  logger.info({ url: server.url, version: VERSION }, `BotCriptoFy is up: ${server.url}/health`);
+  // The dashboard is what a person opens; health stays reachable for probes.
+  logger.info(
+    { url: server.url, dashboard: `${server.url}/`, health: `${server.url}/health`, version: VERSION },
+    `BotCriptoFy is up: open the web dashboard at ${server.url}/ (health: ${server.url}/health)`,
+  );
   await telegram?.start();
   if (!stopping) await worker.start();
 }
