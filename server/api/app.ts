@@ -6,7 +6,10 @@ import type { BillingService } from '../../billing/index.ts';
 import type { Database } from '../../db/index.ts';
 import {
   TOOLS,
+  TOOL_NAMES,
   actorForEmail,
+  mayCall,
+  mayDecide,
   forceExitResultSchema,
   invokeTool,
   type Actor,
@@ -16,7 +19,7 @@ import {
   type ToolName,
   type TradingAccess,
 } from '../../tools/index.ts';
-import type { AgentRuntime } from '../../agents/index.ts';
+import { askableAgents, type AgentRuntime } from '../../agents/index.ts';
 import { STRATEGIES } from '../../trading/index.ts';
 import type { Logger, Metrics } from '../../observability/index.ts';
 import {
@@ -337,6 +340,13 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
         scope: z.enum(['read', 'read_write']).openapi({ description: 'read: an API key that may only GET' }),
       }),
       twoFactorEnabled: z.boolean().openapi({ description: 'a TOTP second factor is enrolled' }),
+      access: z
+        .object({
+          tools: z.array(z.string()).openapi({ description: 'the tools the tool policy lets this person call (what the routes call)' }),
+          agents: z.array(z.string()).openapi({ description: 'the agents this person may ask (POST /agents/{name}/ask)' }),
+          decidesApprovals: z.boolean().openapi({ description: "decides approvals: a department's head, the CEO or an admin" }),
+        })
+        .openapi({ description: 'what the permission code allows this person, so a client shows only what it may use' }),
     })
     .openapi('Me');
 
@@ -367,6 +377,11 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
         plan,
         session: { expiresAt: person.expiresAt?.toISOString() ?? null, via: person.via, scope: person.scope },
         twoFactorEnabled: person.twoFactorEnabled,
+        access: {
+          tools: TOOL_NAMES.filter((tool) => mayCall(actor, tool).allowed),
+          agents: askableAgents(actor),
+          decidesApprovals: actor.kind === 'staff' && mayDecide(actor, actor.department),
+        },
       } satisfies z.infer<typeof meSchema>);
     }) as never,
   );

@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccounts } from '../../accounts/index.ts';
 import { PLANS } from '../../billing/index.ts';
 import { queryRows } from '../../db/index.ts';
+import { AGENT_NAMES } from '../../agents/index.ts';
+import { TOOL_NAMES, TOOL_POLICY } from '../../tools/index.ts';
 import { DEMO_HEAD_PASSWORD, DEMO_PASSWORD_HASHES, DEMO_STAFF_PASSWORD, DEMO_TRADER_PASSWORD } from '../../demo/index.ts';
 import { apiFixture, type ApiFixture } from '../support/api.ts';
 import { testDrivers } from '../support/databases.ts';
@@ -60,7 +62,10 @@ describe.each(testDrivers)('sign-in on %s', (driver) => {
     const cookie = setCookie.split(';')[0]!;
     const me = await api.request('/api/v1/me', { cookie });
     expect(me.status).toBe(200);
-    expect(await me.json()).toMatchObject({ kind: 'staff', email: ceo.email, name: ceo.name, department: 'ceo', role: 'ceo', plan: null });
+    const body = (await me.json()) as { access: { tools: string[]; agents: string[]; decidesApprovals: boolean } };
+    expect(body).toMatchObject({ kind: 'staff', email: ceo.email, name: ceo.name, department: 'ceo', role: 'ceo', plan: null });
+    // What the permission code allows the person (the dashboard's menu shows only these): the CEO, everything.
+    expect(body.access).toEqual({ tools: [...TOOL_NAMES], agents: [...AGENT_NAMES], decidesApprovals: true });
     const [event] = await events('login_succeeded', '198.51.100.1');
     expect(event).toMatchObject({ type: 'login_succeeded', details: { channel: 'api', status: 200 } });
     expect(event!.user_id).not.toBeNull();
@@ -108,9 +113,11 @@ describe.each(testDrivers)('sign-in on %s', (driver) => {
     const trader = api.signIns[1]!;
     const cookie = await api.signIn(trader.email, trader.password, '198.51.100.2');
     const me = await api.request('/api/v1/me', { cookie });
-    const body = (await me.json()) as { plan: string };
+    const body = (await me.json()) as { plan: string; access: { tools: string[]; agents: string[]; decidesApprovals: boolean } };
     expect(body).toMatchObject({ kind: 'trader', email: trader.email, department: null, role: null });
     expect(Object.keys(PLANS)).toContain(body.plan);
+    // A trader: the tools open to traders, no agent to ask, no approvals.
+    expect(body.access).toEqual({ tools: TOOL_NAMES.filter((tool) => TOOL_POLICY[tool]!.traders), agents: [], decidesApprovals: false });
   });
 
   it('refuses a wrong password with 401 in the API error shape, and records login_failed', async () => {
