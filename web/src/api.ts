@@ -32,6 +32,8 @@ export interface Me {
   /** Not in the API yet: the person's setting once it has one. */
   language?: string;
   twoFactorEnabled: boolean;
+  /** What the server's permission code allows this person (the menu shows only these pages). */
+  access: { tools: string[]; agents: string[]; decidesApprovals: boolean };
 }
 
 export interface Bot {

@@ -4,6 +4,7 @@ import { ErrorBox, Loading } from './components.tsx';
 import { I18nContext, initialLanguage, isLanguage, rememberLanguage, translate, useI18n, viewerTimeZone, type I18n } from './i18n.ts';
 import { LANGUAGES, type Language } from './messages.ts';
 import { connectLive, disconnectLive, useLiveEvents, useLiveState } from './live.ts';
+import { homeFor, mayOpen } from './access.ts';
 import { Link, navigate, usePath } from './router.tsx';
 import { AssistantPage } from './pages/Assistant.tsx';
 import { BacktestPage } from './pages/Backtest.tsx';
@@ -127,7 +128,7 @@ export function App() {
           { href: '/plan', label: t('navPlan') },
         ]),
     { href: '/security', label: t('navSecurity') },
-  ];
+  ].filter((item) => session.state !== 'signed-in' || mayOpen(session.me, item.href));
   return (
     <I18nContext.Provider value={i18n}>
       <header class="top">
@@ -188,10 +189,15 @@ export function App() {
 function Page(props: { path: string; me: Me; reloadMe: () => void }) {
   const { t } = useI18n();
   const { path, me } = props;
+  // Home (and the bots list, where sign-in lands) is the first page the person may use.
+  const home = homeFor(me);
+  const landing = path === '/' || path === '/signin' || (path === '/bots' && home !== '/bots');
   useEffect(() => {
-    if (path === '/' || path === '/signin') navigate('/bots', { replace: true });
-  }, [path]);
-  if (path === '/' || path === '/signin' || path === '/bots') return <BotsPage me={me} />;
+    if (landing) navigate(home, { replace: true });
+  }, [path, home]);
+  if (landing) return null;
+  if (!mayOpen(me, path)) return <p class="empty">{t('pageNotAllowed', { path })}</p>;
+  if (path === '/bots') return <BotsPage me={me} />;
   const bot = /^\/bots\/([0-9a-f-]{36})$/.exec(path);
   if (bot) return <BotPage id={bot[1]!} />;
   if (path === '/backtest') return <BacktestPage me={me} />;
@@ -203,7 +209,7 @@ function Page(props: { path: string; me: Me; reloadMe: () => void }) {
   if (me.kind === 'staff') {
     if (path === '/report') return <ReportPage />;
     if (path === '/approvals') return <ApprovalsPage />;
-    if (path === '/agents') return <AgentsPage department={me.department} />;
+    if (path === '/agents') return <AgentsPage department={me.department} agents={me.access.agents} />;
     if (path === '/status') return <StatusPage />;
     if (path === '/audit') return <AuditPage />;
     if (path === '/security-events') return <SecurityEventsPage />;

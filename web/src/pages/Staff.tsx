@@ -171,13 +171,12 @@ export function ReportPage() {
   );
 }
 
-const AGENTS = ['ceo', 'finance', 'marketing', 'sales', 'security', 'support', 'audit', 'documents', 'settings', 'subscriptions'] as const;
-
-export function AgentsPage(props: { department: string | null }) {
+/** Chat with an agent: only those the person may ask (GET /me's access.agents), their department's first chosen. */
+export function AgentsPage(props: { department: string | null; agents: readonly string[] }) {
   const i18n = useI18n();
   const { t } = i18n;
   const [agent, setAgent] = useState<string>(
-    props.department && (AGENTS as readonly string[]).includes(props.department) ? props.department : 'support',
+    props.department && props.agents.includes(props.department) ? props.department : (props.agents[0] ?? 'support'),
   );
   const [message, setMessage] = useState('');
   const [offline, setOffline] = useState(false);
@@ -208,7 +207,7 @@ export function AgentsPage(props: { department: string | null }) {
           <label>
             {t('agent')}
             <select name="agent" value={agent} onChange={(e) => setAgent(e.currentTarget.value)}>
-              {AGENTS.map((a) => (
+              {props.agents.map((a) => (
                 <option key={a}>{a}</option>
               ))}
             </select>
