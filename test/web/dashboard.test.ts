@@ -833,6 +833,33 @@ describe('web dashboard', { timeout: 120_000 }, () => {
     await context.close();
   });
 
+  it("staff see only the pages their role may use (GET /me's access): the support head has no report, status, audit or security events", async () => {
+    const head = server.signIns.find((s) => s.who === 'support')!;
+    const { context, page } = await newPage();
+    await signIn(page, head);
+    await agreeToTerms(page);
+    const nav = page.getByRole('navigation');
+    await nav.waitFor();
+    expect((await nav.getByRole('link').allInnerTexts()).map((text) => text.trim())).toEqual([
+      'Robôs',
+      'Backtest',
+      'Lucro',
+      'Aprovações',
+      'Agentes',
+      'Segurança',
+    ]);
+    // Its agents: the ones it may ask (not the CEO's).
+    await nav.getByRole('link', { name: 'Agentes' }).click();
+    const agents = await page.getByLabel('Agente').locator('option').allInnerTexts();
+    expect(agents).toContain('support');
+    expect(agents).not.toContain('ceo');
+    // A page of another role by its URL says so, instead of a refusal from the API.
+    await page.goto(`${server.url}/report`);
+    await poll(() => page.locator('main').innerText()).toBe('A página /report não está entre as que o seu cargo pode usar.');
+    await screenshot(page, 'staff-support-head-menu');
+    await context.close();
+  });
+
   it('the finance head approves the pending refund: refused without a second factor, then TOTP turned on, approved, and the refund made on Stripe', async () => {
     const head = server.signIns.find((s) => s.who === 'finance')!;
     const { context, page } = await newPage();
