@@ -177,9 +177,12 @@ async function openPostgres(
 /**
  * PostgreSQL's 128 MB of shared buffers would live in the engine's WASM heap, which never
  * shrinks; the files sit in the OS page cache anyway, so a small buffer pool costs little
- * and keeps the API process well under its memory target.
+ * and keeps the API process well under its memory target. The pool fills up within minutes
+ * of `start` on the demo: at 32 MB it held ~30 MB more of the process's resident memory than
+ * at 8 MB, and scans of the demo's tables took the same time (BENCHMARKS.md, "The start
+ * process's memory").
  */
-const EMBEDDED_SETTINGS = ['shared_buffers=32MB'];
+const EMBEDDED_SETTINGS = ['shared_buffers=8MB'];
 
 async function openEmbedded(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
   let release = () => {};
