@@ -364,6 +364,14 @@ describe('web dashboard', { timeout: 120_000 }, () => {
     );
     await screenshot(page, 'bots');
     expect(await accessibilityProblems(page)).toEqual([]);
+    // The plan page names the subscription's status in Portuguese (the API's code: active…).
+    const plan = (await (await fetch(`${server.url}/api/v1/plan`, { headers: { cookie: traderCookie } })).json()) as {
+      subscription: { status: string };
+    };
+    const statusWords: Record<string, string> = { active: 'ativa', trialing: 'em teste', past_due: 'em atraso', canceled: 'cancelada' };
+    await page.getByRole('link', { name: 'Plano' }).click();
+    const status = page.locator('.metric', { has: page.locator('dt', { hasText: 'Assinatura' }) }).locator('dd');
+    await poll(() => status.innerText()).toMatch(new RegExp(`^${statusWords[plan.subscription.status] ?? 'none'}\\b`));
     session = await context.storageState();
     await context.close();
   });
@@ -396,6 +404,10 @@ describe('web dashboard', { timeout: 120_000 }, () => {
     const rows = page.locator('.trades tbody tr');
     await poll(() => rows.count()).toBeGreaterThan(0);
     const all = await rows.count();
+    // Exit reasons in Portuguese, not the API's codes (take_profit…).
+    const reasons = new Set(await page.locator('.trades td[data-label="Motivo da saída"]').allInnerTexts());
+    expect(reasons.size).toBeGreaterThan(0);
+    for (const reason of reasons) expect(['take profit', 'stop loss', 'sinal de saída', 'saída forçada', '—']).toContain(reason);
     await page.locator('.filters select[name="result"]').selectOption('wins');
     const wins = await rows.count();
     expect(wins).toBeLessThan(all);
@@ -808,7 +820,17 @@ describe('web dashboard', { timeout: 120_000 }, () => {
 
     await page.getByRole('link', { name: 'Auditoria' }).click();
     await page.getByRole('button', { name: 'Verificar cadeia' }).click();
-    await poll(() => page.locator('p.notice[role="status"]').innerText(), { timeout: 30_000 }).toMatch(/^Cadeia: /);
+    await poll(() => page.locator('p.notice[role="status"]').innerText(), { timeout: 30_000 }).toMatch(
+      /^Cadeia íntegra: [\d.]+ registros verificados\.$/,
+    );
+    // A filter nothing matches: the audit log's own empty state.
+    await page.getByLabel('Ferramenta').fill('no_such_tool');
+    await page.getByRole('button', { name: 'Aplicar' }).click();
+    await poll(() => page.locator('main p.empty').innerText()).toBe('Nenhum registro de auditoria encontrado.');
+
+    // The company's status: the queue table's columns in Portuguese.
+    await page.getByRole('link', { name: 'Situação' }).click();
+    await poll(() => page.locator('main table thead').innerText()).toMatch(/Aguardando\s+Adiados\s+Em execução\s+Com falha/i);
 
     // Security events (GET /security-events): counts by type and the latest, filtered by type and hours.
     await page.getByRole('link', { name: 'Eventos de segurança' }).click();

@@ -116,6 +116,14 @@ export function ConfirmDialog(props: {
   );
 }
 
+/** A code the API gives (an exit reason, a subscription status) in the person's language; the code itself when no text names it. */
+export function codeText(i18n: I18n, prefix: 'reason' | 'sub', code: string | null | undefined): string {
+  if (!code) return '—';
+  const key = `${prefix}_${code}` as Parameters<I18n['t']>[0];
+  const text = i18n.t(key);
+  return text === key ? code : text;
+}
+
 export function StatusBadge(props: { status: string }) {
   const { t } = useI18n();
   const key = `status_${props.status}` as Parameters<I18n['t']>[0];

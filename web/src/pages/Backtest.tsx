@@ -3,7 +3,7 @@ import { api, type Backtest, type Candles, type Me, type ParameterSchema, type S
 import { candlesOfCsv } from '../csv.ts';
 import type { TradeMark } from '../chart.ts';
 import { CandleFigure, EquityChart } from '../charts.tsx';
-import { AsyncView, ErrorBox, Loading, Signed, TimeZoneNote, useAsync } from '../components.tsx';
+import { AsyncView, codeText, ErrorBox, Loading, Signed, TimeZoneNote, useAsync } from '../components.tsx';
 import { formatDateTime, formatNumber, formatPct, formatPrice, formatQuote, useI18n } from '../i18n.ts';
 import { DataTable, SelectField, type Column } from '../table.tsx';
 
@@ -274,7 +274,7 @@ function BacktestResult(props: { id: string; candles: number; uploaded?: Candles
       numeric: true,
       cell: (tr) => <Signed value={tr.profitPct}>{formatPct(i18n, tr.profitPct, { signed: true })}</Signed>,
     },
-    { label: t('colReason'), cell: (tr) => tr.exitReason },
+    { label: t('colReason'), cell: (tr) => codeText(i18n, 'reason', tr.exitReason) },
   ];
   const metric = (label: string, value: string, signed?: number) => (
     <div class="metric">

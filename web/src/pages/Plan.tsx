@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, type Me } from '../api.ts';
-import { AsyncView, errorText, useAsync } from '../components.tsx';
+import { AsyncView, codeText, errorText, useAsync } from '../components.tsx';
 import { formatBrl, formatDate, useI18n } from '../i18n.ts';
 
 export function PlanPage(props: { me: Me }) {
@@ -56,7 +56,7 @@ export function PlanPage(props: { me: Me }) {
               <div class="metric">
                 <dt>{t('planStatus')}</dt>
                 <dd>
-                  {p.subscription.status}
+                  {codeText(i18n, 'sub', p.subscription.status)}
                   {p.subscription.renewsAt && (
                     <>
                       <br />

@@ -305,16 +305,16 @@ export function StatusPage() {
                   <tr>
                     <th scope="col">{t('queues')}</th>
                     <th scope="col" class="num">
-                      waiting
+                      {t('colWaiting')}
                     </th>
                     <th scope="col" class="num">
-                      delayed
+                      {t('colDelayed')}
                     </th>
                     <th scope="col" class="num">
-                      active
+                      {t('colActive')}
                     </th>
                     <th scope="col" class="num">
-                      failed
+                      {t('colFailed')}
                     </th>
                   </tr>
                 </thead>
@@ -322,16 +322,16 @@ export function StatusPage() {
                   {Object.entries(s.queues).map(([name, q]) => (
                     <tr key={name}>
                       <td data-label={t('queues')}>{name}</td>
-                      <td data-label="waiting" class="num">
+                      <td data-label={t('colWaiting')} class="num">
                         {q?.waiting ?? '—'}
                       </td>
-                      <td data-label="delayed" class="num">
+                      <td data-label={t('colDelayed')} class="num">
                         {q?.delayed ?? '—'}
                       </td>
-                      <td data-label="active" class="num">
+                      <td data-label={t('colActive')} class="num">
                         {q?.active ?? '—'}
                       </td>
-                      <td data-label="failed" class="num">
+                      <td data-label={t('colFailed')} class="num">
                         {q?.failed ?? '—'}
                       </td>
                     </tr>
@@ -431,14 +431,20 @@ export function AuditPage() {
       </form>
       {verification && (
         <p class={verification.ok ? 'notice' : 'error'} role="status">
-          {t('chainResult', { result: verification.message })}
+          {verification.ok
+            ? t('chainIntact', { rows: formatNumber(i18n, verification.rowsChecked, 0) })
+            : t('chainBroken', {
+                id: verification.badRowId ?? '—',
+                rows: formatNumber(i18n, verification.rowsChecked, 0),
+                message: verification.message,
+              })}
         </p>
       )}
       {verifyError !== null && <ErrorBox error={verifyError} />}
       <AsyncView value={entries} retry={reload}>
         {({ entries: rows }) =>
           rows.length === 0 ? (
-            <p class="empty">{t('tradesEmpty')}</p>
+            <p class="empty">{t('auditEmpty')}</p>
           ) : (
             <DataTable
               rows={rows}

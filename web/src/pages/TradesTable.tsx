@@ -1,6 +1,6 @@
 import { useMemo, useState } from 'preact/hooks';
 import type { Trade } from '../api.ts';
-import { Signed } from '../components.tsx';
+import { codeText, Signed } from '../components.tsx';
 import { download, toCsv } from '../csv.ts';
 import { dateFormat, formatDateTime, formatPct, formatPrice, formatQuote, useI18n } from '../i18n.ts';
 import { DataTable, SelectField, type Column } from '../table.tsx';
@@ -81,7 +81,7 @@ export function TradesTable(props: { trades: readonly Trade[]; filename: string;
       numeric: true,
       cell: (tr) => <Signed value={tr.profitPct}>{formatPct(i18n, tr.profitPct, { signed: true })}</Signed>,
     },
-    { label: t('colReason'), cell: (tr) => tr.exitReason ?? '—' },
+    { label: t('colReason'), cell: (tr) => codeText(i18n, 'reason', tr.exitReason) },
     { label: t('colClosed'), cell: (tr) => formatDateTime(i18n, tr.closedAt) },
   ];
   const all = { value: 'all' as const, label: t('filterAll') };
