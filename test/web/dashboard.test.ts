@@ -780,6 +780,11 @@ describe('web dashboard', { timeout: 120_000 }, () => {
     expect(await mark.getAttribute('data-summary-from')).toBe('template');
     expect(await page.locator('.report-text').innerText()).toMatch(/MRR/);
     expect(await page.locator('dl.kpis').innerText()).toMatch(/MRR\s+R\$\s?[\d.]+,\d{2}/);
+    // Every figure fits its card at 1280 px (ARR ran over its border).
+    const overflowing = await page
+      .locator('dl.kpis dd')
+      .evaluateAll((cells) => cells.filter((dd) => dd.scrollWidth > dd.clientWidth + 1).map((dd) => dd.textContent));
+    expect(overflowing).toEqual([]);
     // The revenue/MRR chart (the API's revenue.months): 6 months for the daily report, its MRR line painted.
     const revenue = page.locator('.revenue-chart');
     await poll(() => revenue.getAttribute('data-months')).toBe('6');

@@ -13,7 +13,7 @@ import {
 import { MESSAGES } from '../../web/src/messages.ts';
 import { candlesOfCsv, toCsv } from '../../web/src/csv.ts';
 import type { UTCTimestamp } from 'lightweight-charts';
-import { timeFormatters } from '../../web/src/chart.ts';
+import { localFormat, timeFormatters } from '../../web/src/chart.ts';
 
 // The dashboard's formatting of money, percentages and times in both languages (issue 17), and
 // its texts: the two tables have the same keys and the same placeholders.
@@ -124,5 +124,14 @@ describe("a chart's time axis", () => {
     expect(f.tick('2026-12-01', 1)).toBe('dez. de 2026');
     expect(f.crosshair('2026-12-01')).toBe('1 de dez. de 2026');
     expect(timeFormatters(en).crosshair('2026-12-01')).toBe('Dec 1, 2026');
+  });
+});
+
+describe("a chart pane's own number format", () => {
+  it('writes equity with 2 decimals and the drawdown with its percent sign, in each language', () => {
+    expect(localFormat(pt, 2).formatter(10218.8123)).toBe('10.218,81');
+    expect(localFormat(en, 2).formatter(10218.8123)).toBe('10,218.81');
+    expect(localFormat(pt, 2, ' %').formatter(-8.6)).toBe('-8,60 %');
+    expect(localFormat(en, 2, ' %').formatter(-8.6)).toBe('-8.60 %');
   });
 });

@@ -60,7 +60,11 @@ export function timeFormatters(locale: Locale): { crosshair: (t: Time) => string
 }
 
 /** A series' own number format (with the chart-level formatter left out, each series formats its scale). */
-function localFormat(locale: Locale, digits: number, suffix = ''): { type: 'custom'; minMove: number; formatter: (p: number) => string } {
+export function localFormat(
+  locale: Locale,
+  digits: number,
+  suffix = '',
+): { type: 'custom'; minMove: number; formatter: (p: number) => string } {
   const number = new Intl.NumberFormat(locale.language, { minimumFractionDigits: digits, maximumFractionDigits: digits });
   return { type: 'custom', minMove: 10 ** -digits, formatter: (p: number) => `${number.format(p)}${suffix}` };
 }
