@@ -26,11 +26,11 @@ function requestsPerMinute(fallback: number) {
     .default(fallback);
 }
 
-function retentionDays(fallback: number) {
+function retentionDays(fallback: number, floor: { days: number; why: string } = { days: 1, why: '' }) {
   return z.coerce
     .number({ error: 'expected a number of days' })
     .int({ error: 'expected whole days' })
-    .min(1, { error: 'expected at least 1 day' })
+    .min(floor.days, { error: `expected at least ${floor.days} day${floor.days === 1 ? '' : 's'}${floor.why}` })
     .max(36_500, { error: 'expected at most 36500 days' })
     .default(fallback);
 }
@@ -216,8 +216,14 @@ export const envSchema = z.object({
     .default(7),
   /** Retention (LGPD): days messages with agents are kept. */
   RETENTION_AGENT_CONVERSATIONS_DAYS: retentionDays(180),
-  /** Retention: days security events are kept. */
-  RETENTION_SECURITY_EVENTS_DAYS: retentionDays(365),
+  /**
+   * Retention: days security events are kept. Sign-ins with their IP and time are access logs,
+   * which Brazil's Marco Civil da Internet (Lei 12.965/2014, art. 15) requires keeping 6 months.
+   */
+  RETENTION_SECURITY_EVENTS_DAYS: retentionDays(365, {
+    days: 180,
+    why: ": sign-in events with IP and time are access logs, which Brazil's Marco Civil da Internet (art. 15) requires keeping for 6 months",
+  }),
   /** Retention: days a lead that never became a customer is kept after its last change. */
   RETENTION_UNCONVERTED_LEADS_DAYS: retentionDays(730),
   /** HTTP API: requests a minute for one API key or session (counted in Redis when REDIS_URL is set). */

@@ -95,6 +95,18 @@ describe('configuration from the environment', () => {
     expect(() => loadConfig({ PORT: '70000' })).toThrow('PORT="70000": expected a port between 0 and 65535');
   });
 
+  it('keeps security events at least the 6 months Marco Civil (art. 15) requires of access logs', () => {
+    expect(() => loadConfig({ RETENTION_SECURITY_EVENTS_DAYS: '1' })).toThrow(
+      /^Invalid configuration:\n {2}RETENTION_SECURITY_EVENTS_DAYS="1": expected at least 180 days: sign-in events with IP and time are access logs, which Brazil's Marco Civil da Internet \(art\. 15\) requires keeping for 6 months$/,
+    );
+    expect(() => loadConfig({ RETENTION_SECURITY_EVENTS_DAYS: '179' })).toThrow(
+      /RETENTION_SECURITY_EVENTS_DAYS="179": expected at least 180 days/,
+    );
+    expect(loadConfig({ RETENTION_SECURITY_EVENTS_DAYS: '180' }).retention.securityEventsDays).toBe(180);
+    // The other schedules keep their floor of a day.
+    expect(loadConfig({ RETENTION_AGENT_CONVERSATIONS_DAYS: '1' }).retention.agentConversationsDays).toBe(1);
+  });
+
   it('never echoes secrets in its errors', () => {
     const message = (() => {
       try {
