@@ -507,7 +507,7 @@ describe('web dashboard', { timeout: 120_000 }, () => {
     await page.getByRole('heading', { name: 'Robôs' }).waitFor();
     await page.getByLabel('Idioma').selectOption('en');
     await page.getByRole('heading', { name: 'Bots' }).waitFor();
-    expect(await page.getByRole('navigation').innerText()).toMatch(/Bots\s+Backtest\s+Profit\s+Plan/);
+    expect(await page.getByRole('navigation').innerText()).toMatch(/Bots\s+Backtest\s+Profit\s+Assistant\s+Plan/);
     expect(await page.evaluate('document.documentElement.lang')).toBe('en');
     // Money in English separators now.
     await poll(() => page.locator(`tr[data-bot-id="${bot.id}"] td.profit-total`).innerText()).toMatch(
