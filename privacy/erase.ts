@@ -3,8 +3,9 @@ import { sql } from 'drizzle-orm';
 import { auditRowsNaming, redactAuditRows, type AuditRowContent } from '../audit/index.ts';
 import { queryRows, tableExists, tenantScope, type Database } from '../db/index.ts';
 import { stopBot } from '../trading/index.ts';
-import { personTerms } from './export.ts';
-import { findDataSubject, PrivacyRequestError, type DataSubject } from './subject.ts';
+import { personTerms, stripeEventsOf } from './export.ts';
+import { MENTION_TABLES, mentionCondition, usableTerms, type MentionTable } from './mentions.ts';
+import { findDataSubject, PersonNotFoundError, PrivacyRequestError, type DataSubject } from './subject.ts';
 
 // Erasure on request (LGPD art. 18): the person's data is replaced by a pseudonym wherever the
 // product may not keep it, and kept — linked to the pseudonym — where tax and financial law
@@ -12,6 +13,11 @@ import { findDataSubject, PrivacyRequestError, type DataSubject } from './subjec
 // Their bots are stopped first and their exchange keys deleted; credentials, sessions,
 // conversations with agents and pending notifications are deleted; audit rows that name them
 // are redacted the way audit/redaction.ts describes, so `audit verify` still passes.
+// Other people's rows that name them (privacy/mentions.ts) keep their text with the person's
+// email, names and identifiers replaced by the pseudonym. An email that names no account,
+// customer or lead can be erased too: what is left of it (audit rows of a lookup, a failed
+// sign-in typed with it, messages about it) is redacted the same way, so a lookup of an
+// unknown or already erased person never keeps their email in the log for good.
 
 /** Who asked for the erasure, as the audit log records them. */
 export interface ErasureActor {
@@ -48,7 +54,12 @@ export async function erasePerson(
 ): Promise<ErasureResult> {
   const now = options.now?.() ?? new Date();
   const at = now.toISOString();
-  const subject = await findDataSubject(db, email);
+  const subject = await findDataSubject(db, email).catch((error: unknown) => {
+    if (!(error instanceof PersonNotFoundError)) throw error;
+    // Nobody holds it: only traces are left to erase (see above).
+    const address = email.trim().toLowerCase();
+    return { email: address, userId: null, name: null, ownTenantId: null, tenantKind: null, staffId: null } satisfies DataSubject;
+  });
   if (subject.userId && actor.id === subject.userId)
     throw new PrivacyRequestError(
       'forbidden',
@@ -72,6 +83,12 @@ export async function erasePerson(
 
     // What else identifies them in text: Telegram ids and names, addresses they used.
     const identifiers = await identifiersOf(tx, subject);
+
+    // Their Stripe events, found before their customer record takes the pseudonym (redacted in step 3).
+    const events = await queryRows<{ id: string; payload: string }>(
+      tx,
+      sql`select id, payload::text as payload from webhook_events where ${stripeEventsOf(subject, 'payload')}`,
+    );
 
     // 1. Bots stop before anything else changes, then their exchange keys go.
     let stoppedBots = 0;
@@ -139,6 +156,12 @@ export async function erasePerson(
       );
     }
     await count(deleted, 'auth_verifications', sql`delete from auth_verifications where lower(identifier) = ${subject.email}`);
+    // A failed sign-in with their address that matched no account keeps it only in details (accounts/auth.ts).
+    await count(
+      pseudonymised,
+      'security_events',
+      sql`update security_events set ip = null, country = null, details = '{}'::jsonb where lower(details ->> 'email') = ${subject.email}`,
+    );
     if (t) {
       await count(
         pseudonymised,
@@ -161,29 +184,25 @@ export async function erasePerson(
           where lower(email) = ${subject.email}${t ? sql` or converted_tenant_id = ${t}::uuid` : sql``}`,
     );
 
-    // 3. Text elsewhere that names them: approvals (arguments and summaries) and Stripe's event payloads.
+    // 3. Text elsewhere that names them: approvals (theirs, and any that name them), other people's
+    //    conversations, tickets and notifications (privacy/mentions.ts), and Stripe's event payloads.
     const replace = replacer(identifiers, pseudonymEmail, pseudonymName);
-    const approvalRows = await queryRows<{ id: string; args: unknown; summary: string; decision_note: string | null }>(
-      tx,
-      sql`select id, args, summary, decision_note from approvals
-          where ${u ? sql`requested_by_user_id = ${u}::uuid or decided_by_user_id = ${u}::uuid or ` : sql``}${t ? sql`tenant_id = ${t}::uuid or ` : sql``}
-                strpos(lower(args::text || ' ' || summary), ${subject.email}) > 0`,
-    );
-    for (const row of approvalRows) {
-      const args = typeof row.args === 'string' ? (JSON.parse(row.args) as unknown) : row.args;
-      await tx.execute(
-        sql`update approvals set args = ${JSON.stringify(replace(args))}::jsonb, summary = ${replace(row.summary) as string},
-            decision_note = ${row.decision_note === null ? null : (replace(row.decision_note) as string)} where id = ${row.id}::uuid`,
-      );
+    const terms = usableTerms([identifiers.email, ...identifiers.names, ...identifiers.tokens]);
+    for (const spec of MENTION_TABLES) {
+      const own =
+        spec.table === 'approvals'
+          ? [
+              ...(u ? [sql`t.requested_by_user_id = ${u}::uuid`, sql`t.decided_by_user_id = ${u}::uuid`] : []),
+              ...(t ? [sql`t.tenant_id = ${t}::uuid`] : []),
+            ]
+          : [];
+      const changed = await rewriteMentions(tx, spec, terms, own, replace);
+      if (changed > 0) pseudonymised[spec.table] = (pseudonymised[spec.table] ?? 0) + changed;
     }
-    if (approvalRows.length > 0) pseudonymised.approvals = approvalRows.length;
-    const events = await queryRows<{ id: string; payload: unknown }>(
-      tx,
-      sql`select id, payload from webhook_events where strpos(lower(payload::text), ${subject.email}) > 0`,
-    );
+    const redactStripe = stripeRedactor(replace, pseudonymEmail, pseudonymName);
     for (const row of events) {
-      const payload = typeof row.payload === 'string' ? (JSON.parse(row.payload) as unknown) : row.payload;
-      await tx.execute(sql`update webhook_events set payload = ${JSON.stringify(replace(payload))}::jsonb where id = ${row.id}`);
+      const payload = redactStripe(JSON.parse(row.payload) as unknown);
+      await tx.execute(sql`update webhook_events set payload = ${JSON.stringify(payload)}::jsonb where id = ${row.id}`);
     }
     if (events.length > 0) pseudonymised.webhook_events = events.length;
 
@@ -247,6 +266,98 @@ async function identifiersOf(db: Database, subject: DataSubject): Promise<Identi
   );
   for (const row of others) names.add(row.name);
   return { email: subject.email, names: [...names].filter((n) => n.trim().length >= 3), tokens: [...tokens] };
+}
+
+/**
+ * Rewrites, in the rows of `spec` whose free text holds one of `terms` (or that `own` selects),
+ * each text column with `replace`; returns how many rows changed.
+ */
+async function rewriteMentions(
+  tx: Database,
+  spec: MentionTable,
+  terms: readonly string[],
+  own: readonly ReturnType<typeof sql>[],
+  replace: (value: unknown) => unknown,
+): Promise<number> {
+  if (!(await tableExists(tx, spec.table))) return 0;
+  const mentions = mentionCondition(spec, terms);
+  const conditions = [...own, ...(mentions ? [mentions] : [])];
+  if (conditions.length === 0) return 0;
+  const keys = sql.join(
+    spec.key.map((k) => sql`t.${sql.identifier(k)}::text as ${sql.identifier(k)}`),
+    sql`, `,
+  );
+  // JSON read as text and parsed here, so both drivers give the same values.
+  const texts = sql.join(
+    spec.columns.map((c) => sql`t.${sql.identifier(c.name)}::text as ${sql.identifier(c.name)}`),
+    sql`, `,
+  );
+  const rows = await queryRows<Record<string, string | null>>(
+    tx,
+    sql`select ${keys}, ${texts} from ${sql.identifier(spec.table)} t where ${sql.join(conditions, sql` or `)}`,
+  );
+  let changed = 0;
+  for (const row of rows) {
+    const sets = spec.columns.flatMap((column) => {
+      const stored = row[column.name];
+      if (stored === null || stored === undefined) return [];
+      const value = column.json ? (JSON.parse(stored) as unknown) : stored;
+      const next = replace(value);
+      if (JSON.stringify(next) === JSON.stringify(value)) return [];
+      return [
+        column.json
+          ? sql`${sql.identifier(column.name)} = ${JSON.stringify(next)}::jsonb`
+          : sql`${sql.identifier(column.name)} = ${next as string}`,
+      ];
+    });
+    if (sets.length === 0) continue;
+    const where = sql.join(
+      spec.key.map((k) => sql`${sql.identifier(k)}::text = ${row[k]!}`),
+      sql` and `,
+    );
+    await tx.execute(sql`update ${sql.identifier(spec.table)} set ${sql.join(sets, sql`, `)} where ${where}`);
+    changed++;
+  }
+  return changed;
+}
+
+/** Keys of Stripe objects that hold a person's details (customers, charges, payment methods, invoices, sessions). */
+const STRIPE_EMAIL_KEYS = new Set(['email', 'customer_email', 'receipt_email']);
+const STRIPE_NAME_KEYS = new Set(['name', 'customer_name']);
+/** Removed whole (Stripe writes null where there is none): phones, postal addresses, shipping details. */
+const STRIPE_CLEARED_KEYS = new Set(['phone', 'address', 'shipping', 'customer_phone', 'customer_address', 'customer_shipping']);
+/** Objects of the product's catalogue, whose `name` and `description` are a product's, not a person's. */
+const STRIPE_CATALOGUE_OBJECTS = new Set(['product', 'price', 'plan', 'coupon', 'promotion_code', 'tax_rate', 'shipping_rate']);
+
+/**
+ * The person's Stripe event with every personal field of its objects redacted, wherever those
+ * keys occur (billing_details, shipping, customer_* of an invoice, nested objects and lists):
+ * emails and names become the pseudonym's, phones and addresses null, a description that
+ * names them "[erased]"; then their identifiers anywhere else are replaced. Amounts, ids and
+ * statuses stay.
+ */
+function stripeRedactor(
+  replace: (value: unknown) => unknown,
+  pseudonymEmail: string,
+  pseudonymName: string,
+): (payload: unknown) => unknown {
+  const walk = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(walk);
+    if (!value || typeof value !== 'object') return value;
+    const object = value as Record<string, unknown>;
+    const ofCatalogue = typeof object.object === 'string' && STRIPE_CATALOGUE_OBJECTS.has(object.object);
+    return Object.fromEntries(
+      Object.entries(object).map(([key, item]) => {
+        if (item === null || item === undefined || ofCatalogue) return [key, walk(item)];
+        if (STRIPE_EMAIL_KEYS.has(key) && typeof item === 'string') return [key, pseudonymEmail];
+        if (STRIPE_NAME_KEYS.has(key) && typeof item === 'string') return [key, pseudonymName];
+        if (STRIPE_CLEARED_KEYS.has(key)) return [key, null];
+        if (key === 'description' && typeof item === 'string') return [key, replace(item) === item ? item : ERASED_TEXT];
+        return [key, walk(item)];
+      }),
+    );
+  };
+  return (payload) => replace(walk(payload));
 }
 
 function escapeRegExp(text: string): string {

@@ -2,6 +2,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import { auditRowsNaming } from '../audit/index.ts';
 import { queryRows, type Database } from '../db/index.ts';
 import { formatMoneyCents } from '../i18n/index.ts';
+import { mentionCondition, mentionTable, usableTerms } from './mentions.ts';
 import { findDataSubject, type DataSubject } from './subject.ts';
 
 // Everything the product holds about one person, table by table. Each source says which of
@@ -27,6 +28,22 @@ const either =
     return conditions.length === 0 ? null : sql`(${sql.join(conditions, sql` or `)})`;
   };
 const byEmail = (column: string) => (s: DataSubject) => sql`lower(t.${sql.identifier(column)}) = ${s.email}`;
+/** Someone else's rows whose free text names the person by email or full name (privacy/mentions.ts says which tables). */
+const mentioning = (table: string) => (s: DataSubject) => mentionCondition(mentionTable(table), mentionTerms(s));
+/** What makes another row a mention of the person: their email and full name. */
+export function mentionTerms(subject: DataSubject): string[] {
+  return usableTerms([subject.email, subject.name]);
+}
+
+/** Stripe events (their payload as `payload`) that are the person's: by their email, or by a Stripe customer id of theirs. */
+export function stripeEventsOf(s: DataSubject, payload: string): SQL {
+  const text = sql.raw(`${payload}::text`);
+  const customers = s.ownTenantId
+    ? sql`(lower(c.email) = ${s.email} or c.tenant_id = ${s.ownTenantId}::uuid)`
+    : sql`lower(c.email) = ${s.email}`;
+  return sql`(strpos(lower(${text}), ${s.email}) > 0 or exists (select 1 from customers c where ${customers}
+    and c.stripe_customer_id is not null and strpos(${text}, c.stripe_customer_id) > 0))`;
+}
 
 /** Every table holding the person's rows, in the order the document lists them. */
 export const EXPORT_SOURCES: readonly ExportSource[] = [
@@ -64,8 +81,8 @@ export const EXPORT_SOURCES: readonly ExportSource[] = [
   { table: 'bot_versions', where: either(byTenant, byUser('created_by_user_id')), order: 'created_at' },
   // Pairs the trader (or the engine's stop-loss cooldown) held from new entries.
   { table: 'pair_locks', where: byTenant, order: 'locked_at' },
-  { table: 'support_tickets', where: either(byTenant, byUser('requester_user_id')), order: 'created_at' },
-  { table: 'ticket_messages', where: either(byTenant, byUser('author_user_id')), order: 'created_at' },
+  { table: 'support_tickets', where: either(byTenant, byUser('requester_user_id'), mentioning('support_tickets')), order: 'created_at' },
+  { table: 'ticket_messages', where: either(byTenant, byUser('author_user_id'), mentioning('ticket_messages')), order: 'created_at' },
   {
     table: 'leads',
     where: (s) => either(byEmail('email'), (x) => (x.ownTenantId ? sql`t.converted_tenant_id = ${x.ownTenantId}::uuid` : null))(s),
@@ -74,21 +91,42 @@ export const EXPORT_SOURCES: readonly ExportSource[] = [
   { table: 'telegram_links', where: byUser('user_id'), order: 'linked_at' },
   // Only the SHA-256 of a link code is stored; it is a credential for a few minutes, not data about the person.
   { table: 'telegram_link_codes', where: byUser('user_id'), omit: ['code_hash'] },
-  { table: 'security_events', where: either(byUser('user_id'), byTenant), order: 'occurred_at' },
-  { table: 'approvals', where: either(byTenant, byUser('requested_by_user_id'), byUser('decided_by_user_id')), order: 'created_at' },
-  { table: 'notifications', where: either(byUser('recipient_user_id'), byTenant), order: 'created_at' },
+  // With the failed sign-ins where someone typed the person's email (no account of theirs is named: accounts/auth.ts).
+  {
+    table: 'security_events',
+    where: either(byUser('user_id'), byTenant, (s) => sql`lower(t.details ->> 'email') = ${s.email}`),
+    order: 'occurred_at',
+  },
+  {
+    table: 'approvals',
+    where: either(byTenant, byUser('requested_by_user_id'), byUser('decided_by_user_id'), mentioning('approvals')),
+    order: 'created_at',
+  },
+  { table: 'notifications', where: either(byUser('recipient_user_id'), byTenant, mentioning('notifications')), order: 'created_at' },
   { table: 'notification_preferences', where: byUser('user_id') },
-  { table: 'mastra_threads', where: (s) => (s.userId ? sql`t.resource_id = ${s.userId}` : null), order: 'created_at' },
+  // Their own conversations with the agents, and other people's messages that name them.
+  {
+    table: 'mastra_threads',
+    where: either((s) => (s.userId ? sql`t.resource_id = ${s.userId}` : null), mentioning('mastra_threads')),
+    order: 'created_at',
+  },
   {
     table: 'mastra_messages',
-    where: (s) =>
-      s.userId
-        ? sql`(t.resource_id = ${s.userId} or t.thread_id in (select id from mastra_threads where resource_id = ${s.userId}))`
-        : null,
+    where: either(
+      (s) =>
+        s.userId
+          ? sql`(t.resource_id = ${s.userId} or t.thread_id in (select id from mastra_threads where resource_id = ${s.userId}))`
+          : null,
+      mentioning('mastra_messages'),
+    ),
     order: 'created_at',
   },
   { table: 'mastra_resources', where: (s) => (s.userId ? sql`t.id = ${s.userId}` : null) },
-  { table: 'mastra_workflow_snapshots', where: (s) => (s.userId ? sql`t.resource_id = ${s.userId}` : null), order: 'created_at' },
+  {
+    table: 'mastra_workflow_snapshots',
+    where: either((s) => (s.userId ? sql`t.resource_id = ${s.userId}` : null), mentioning('mastra_workflow_snapshots')),
+    order: 'created_at',
+  },
   { table: 'config_entries', where: byUser('updated_by_user_id'), omit: ['value'] },
   { table: 'config_entry_versions', where: byUser('changed_by_user_id'), omit: ['value'] },
   { table: 'document_versions', where: (s) => (s.staffId ? sql`t.author_staff_id = ${s.staffId}::uuid` : null), omit: ['body'] },
@@ -101,8 +139,8 @@ export const EXPORT_SOURCES: readonly ExportSource[] = [
   { table: 'api_keys', where: byUser('user_id'), omit: ['key_hash'] },
   // The API's answers kept 24 hours for retried requests: which keys the person sent, not the answers again.
   { table: 'idempotency_keys', where: (s) => (s.userId ? sql`t.principal = ${s.userId}` : null), omit: ['response_body'] },
-  // Stripe's events about the person's customer (they carry the email Stripe was given).
-  { table: 'webhook_events', where: (s) => sql`strpos(lower(t.payload::text), ${s.email}) > 0`, order: 'received_at' },
+  // Stripe's events about the person's customer: those that carry the email Stripe was given, or their Stripe customer id.
+  { table: 'webhook_events', where: (s) => stripeEventsOf(s, 't.payload'), order: 'received_at' },
 ];
 
 /**

@@ -7,6 +7,7 @@ import {
   DEFAULT_RETENTION,
   EXPORT_EXCLUDED,
   erasePerson,
+  exportTableObjects,
   exportPersonData,
   writePersonExport,
   PersonNotFoundError,
@@ -70,6 +71,8 @@ describe.each(testDrivers)('privacy requests on %s', (driver) => {
   let trader: Person;
   const telegramUserId = 987_654_321_012n;
   const ip = '203.0.113.77';
+  const typedIp = '198.51.100.23';
+  let staffId: string;
 
   beforeAll(async () => {
     test = await createTestDatabase(driver);
@@ -104,6 +107,72 @@ describe.each(testDrivers)('privacy requests on %s', (driver) => {
       sql`insert into support_tickets (tenant_id, requester_user_id, subject, sla_due_at) values (${trader.tenantId}::uuid, ${trader.userId}::uuid, ${`Ajuda, ${trader.name}`}, ${NOW.toISOString()}::timestamptz)`,
     );
     await recordConsent(db, { email: trader.email, kind: 'terms', version: 'v3', granted: true, source: 'api' }, { now: () => DEMO_AS_OF });
+    // Other people's rows that name them: a staff member's conversation with the Security agent
+    // and its reply, another customer's ticket, a notification to the Security department.
+    const [staffUser] = await queryRows<{ id: string }>(db, sql`select user_id as id from staff order by user_id limit 1`);
+    staffId = staffUser!.id;
+    await db.execute(
+      sql`insert into mastra_threads (id, resource_id, title, created_at, updated_at) values ('thread-staff', ${staffId}, ${`Pedido sobre ${trader.email}`}, ${NOW.toISOString()}::timestamptz, ${NOW.toISOString()}::timestamptz)`,
+    );
+    await db.execute(
+      sql`insert into mastra_messages (id, thread_id, resource_id, role, content, created_at) values
+          ('msg-staff-ask', 'thread-staff', ${staffId}, 'user', ${JSON.stringify({ format: 2, parts: [{ type: 'text', text: `exporte os dados de ${trader.email.toUpperCase()}` }] })}::jsonb, ${NOW.toISOString()}::timestamptz),
+          ('msg-staff-reply', 'thread-staff', ${staffId}, 'assistant', ${JSON.stringify({ format: 2, parts: [{ type: 'text', text: `Os dados de ${trader.name} foram exportados (Telegram ${telegramUserId}, @trader_on_tg).` }] })}::jsonb, ${NOW.toISOString()}::timestamptz)`,
+    );
+    const [otherTenant] = await queryRows<{ id: string }>(
+      db,
+      sql`select id from tenants where kind = 'trader' and id <> ${trader.tenantId}::uuid order by id limit 1`,
+    );
+    const [otherTicket] = await queryRows<{ id: string }>(
+      db,
+      sql`insert into support_tickets (tenant_id, subject, sla_due_at) values (${otherTenant!.id}::uuid, 'Indicação', ${NOW.toISOString()}::timestamptz) returning id`,
+    );
+    await db.execute(
+      sql`insert into ticket_messages (ticket_id, tenant_id, author_kind, body) values (${otherTicket!.id}::uuid, ${otherTenant!.id}::uuid, 'customer', ${`Quem me indicou foi ${trader.name}.`})`,
+    );
+    await db.execute(
+      sql`insert into notifications (tenant_id, recipient_department, type, payload) values
+          (${otherTenant!.id}::uuid, 'security', 'security_alert', ${JSON.stringify({ text: `Tentativas de acesso à conta de ${trader.email}` })}::jsonb)`,
+    );
+    // A failed sign-in typed with their address that matched no account (accounts/auth.ts keeps it only in details).
+    await db.execute(
+      sql`insert into security_events (type, severity, ip, details, occurred_at)
+          values ('login_failed', 'low', ${typedIp}, ${JSON.stringify({ email: trader.email.toUpperCase() })}::jsonb, ${NOW.toISOString()}::timestamptz)`,
+    );
+    // Stripe's events about their customer: one with their email, one that names only the customer id.
+    await db.execute(sql`update customers set stripe_customer_id = 'cus_privacytest' where tenant_id = ${trader.tenantId}::uuid`);
+    const address = { line1: 'Rua Augusta 1500', city: 'São Paulo', postal_code: '01304-001', country: 'BR' };
+    await db.execute(
+      sql`insert into webhook_events (id, type, provider_created_at, payload, status) values
+          ('evt_privacy_charge', 'charge.succeeded', ${NOW.toISOString()}::timestamptz, ${JSON.stringify({
+            id: 'evt_privacy_charge',
+            data: {
+              object: {
+                object: 'charge',
+                customer: 'cus_privacytest',
+                amount: 9900,
+                receipt_email: trader.email,
+                description: `Assinatura de ${trader.name}`,
+                billing_details: { name: trader.name, email: trader.email, phone: '+55 11 98888-7777', address },
+                shipping: { name: trader.name, phone: '+55 11 98888-7777', address },
+              },
+            },
+          })}::jsonb, 'processed'),
+          ('evt_privacy_customer', 'customer.updated', ${NOW.toISOString()}::timestamptz, ${JSON.stringify({
+            id: 'evt_privacy_customer',
+            data: {
+              object: {
+                object: 'customer',
+                id: 'cus_privacytest',
+                name: 'Nome Noutro Cartão',
+                phone: '+55 11 98888-7777',
+                address,
+                description: 'cliente desde 2024',
+                items: [{ object: 'product', name: 'Plano Pro', description: 'Robôs ilimitados' }],
+              },
+            },
+          })}::jsonb, 'processed')`,
+    );
     // Audit rows naming them: their own tool call (what they said), staff acting on them, their Telegram link.
     await appendAudit(db, {
       tenantId: trader.tenantId,
@@ -167,6 +236,17 @@ describe.each(testDrivers)('privacy requests on %s', (driver) => {
     ])
       expect(exported.counts[table], table).toBeGreaterThan(0);
     expect(exported.subject).toMatchObject({ email: trader.email, userId: trader.userId, kind: 'trader' });
+    // Other people's rows that name them are listed too, and so are the failed sign-ins typed with their email.
+    const ids = (table: string, column = 'id') => {
+      const data = exported.data[table]!;
+      return data.rows.map((row) => row[data.columns.indexOf(column)]);
+    };
+    expect(ids('mastra_messages')).toEqual(expect.arrayContaining(['msg-privacy', 'msg-staff-ask', 'msg-staff-reply']));
+    expect(ids('mastra_threads')).toEqual(expect.arrayContaining(['thread-privacy', 'thread-staff']));
+    expect(exportTableObjects(exported.data.ticket_messages!).map((m) => m.body)).toContain(`Quem me indicou foi ${trader.name}.`);
+    expect(exportTableObjects(exported.data.notifications!).some((n) => JSON.stringify(n.payload).includes(trader.email))).toBe(true);
+    expect(ids('security_events', 'ip')).toEqual(expect.arrayContaining([ip, typedIp]));
+    expect(ids('webhook_events')).toEqual(expect.arrayContaining(['evt_privacy_charge', 'evt_privacy_customer']));
     expect(exported.counts.audit_log).toBeGreaterThanOrEqual(3);
     // Secrets never leave: key ciphertexts, session tokens, password hashes.
     const text = JSON.stringify(exported);
@@ -261,7 +341,63 @@ describe.each(testDrivers)('privacy requests on %s', (driver) => {
     expect(text).not.toContain(ip);
     expect(text).not.toContain('trader_on_tg');
     expect(after.subject.name).toMatch(/^Erased person [0-9a-f]{12}$/);
-    expect(after.counts.mastra_messages).toBe(0);
+    // Their own conversation is gone; the staff member's stays, naming only the pseudonym.
+    const messages = await queryRows<{ id: string; content: unknown }>(
+      db,
+      sql`select id, content::text as content from mastra_messages where id in ('msg-privacy', 'msg-staff-ask', 'msg-staff-reply') order by id`,
+    );
+    expect(messages.map((m) => m.id)).toEqual(['msg-staff-ask', 'msg-staff-reply']);
+    const staffText =
+      JSON.stringify(messages) + JSON.stringify(await queryRows(db, sql`select title from mastra_threads where id = 'thread-staff'`));
+    expect(staffText).toContain(result.pseudonymEmail);
+    expect(staffText).toContain(after.subject.name!);
+    expect(staffText.toLowerCase()).not.toContain(trader.email.toLowerCase());
+    expect(staffText).not.toContain(trader.name);
+    expect(staffText).not.toContain(telegramUserId.toString());
+    expect(staffText).not.toContain('trader_on_tg');
+    expect(
+      exportTableObjects(after.data.mastra_messages!)
+        .map((m) => m.id)
+        .sort(),
+    ).toEqual(['msg-staff-ask', 'msg-staff-reply']);
+    const elsewhere = await queryRows<{ text: string }>(
+      db,
+      sql`select (select string_agg(body, ' ') from ticket_messages) || (select string_agg(payload::text, ' ') from notifications) as text`,
+    );
+    expect(elsewhere[0]!.text).toContain(`Quem me indicou foi ${after.subject.name}.`);
+    expect(elsewhere[0]!.text.toLowerCase()).not.toContain(trader.email.toLowerCase());
+    expect(elsewhere[0]!.text).not.toContain(trader.name);
+    // The typed-email sign-in keeps neither the email nor the address.
+    const typed = await queryRows(
+      db,
+      sql`select ip, details from security_events where ip = ${typedIp} or details::text ilike ${`%${trader.email}%`}`,
+    );
+    expect(typed).toEqual([]);
+    // Stripe's events: every personal field gone (even a name Stripe was given that is not theirs), amounts and the catalogue kept.
+    const events = await queryRows<{ id: string; payload: string }>(
+      db,
+      sql`select id, payload::text as payload from webhook_events where id like 'evt_privacy_%' order by id`,
+    );
+    const stripeText = events.map((e) => e.payload).join('\n');
+    for (const gone of [trader.email, trader.name, 'Nome Noutro Cartão', '98888-7777', 'Rua Augusta', '01304-001', 'Assinatura de'])
+      expect(stripeText, gone).not.toContain(gone);
+    const charge = JSON.parse(events[0]!.payload) as { data: { object: Record<string, unknown> } };
+    expect(charge.data.object).toMatchObject({
+      amount: 9900,
+      customer: 'cus_privacytest',
+      receipt_email: result.pseudonymEmail,
+      description: '[erased]',
+      shipping: null,
+      billing_details: { name: after.subject.name, email: result.pseudonymEmail, phone: null, address: null },
+    });
+    const customer = JSON.parse(events[1]!.payload) as { data: { object: Record<string, unknown> } };
+    expect(customer.data.object).toMatchObject({
+      name: after.subject.name,
+      phone: null,
+      address: null,
+      description: 'cliente desde 2024',
+      items: [{ object: 'product', name: 'Plano Pro', description: 'Robôs ilimitados' }],
+    });
     expect(after.counts.auth_accounts ?? 0).toBe(0);
 
     // Nothing anywhere in the audit log still names them, and the chain verifies.
