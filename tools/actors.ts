@@ -1,5 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import { listStaff, staff, tenants, users, type Database, type Department, type StaffMember } from '../db/index.ts';
+import { UsageError } from '../errors/index.ts';
 import { actorOfPerson } from '../identity/index.ts';
 import type { Actor } from './types.ts';
 
@@ -43,13 +44,22 @@ export async function departmentHeads(db: Database): Promise<Map<Department, Act
   return heads;
 }
 
-/** The CEO (the default person for CLI commands that act as someone). */
+/**
+ * The CEO (the default person for CLI commands that act as someone). An erased (or disabled)
+ * CEO is nobody's default: commands acting as them would act silently as an erased person, so
+ * this refuses with what to do instead.
+ */
 export async function ceoEmail(db: Database): Promise<string | undefined> {
   const [row] = await db
-    .select({ email: users.email })
+    .select({ email: users.email, status: users.status })
     .from(staff)
     .innerJoin(users, eq(users.id, staff.userId))
     .where(eq(staff.role, 'ceo'))
+    .orderBy(sql`${users.status} = 'active' desc`)
     .limit(1);
+  if (row && row.status !== 'active')
+    throw new UsageError(
+      `The CEO's account (${row.email}) is disabled or erased, so it cannot be the default person: pass --as EMAIL of an active staff member.`,
+    );
   return row?.email;
 }

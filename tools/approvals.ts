@@ -227,6 +227,7 @@ export async function pendingApprovalsFor(
   for (const approval of await listPendingApprovals(db, now)) {
     if (!mayDecide(actor, approval.approverDepartment)) continue;
     if (approval.requestedByUserId === actor.userId && (await fourEyesApplies(db, catalogue, approval.tool))) continue;
+    if (await conflictOfInterest(catalogue, { db }, actor, approval)) continue;
     mine.push(approval);
   }
   return mine;
@@ -239,6 +240,49 @@ export async function fourEyesApplies(db: Database, catalogue: ReadonlyMap<strin
   if (override !== undefined) return override;
   const domain = catalogue.get(tool)?.domain;
   return domain === 'billing' || domain === 'subscriptions' || domain === 'trading';
+}
+
+/** Why `decider` may never decide this approval (its tool's conflictOfInterest), or null. */
+async function conflictOfInterest(
+  catalogue: ReadonlyMap<string, ToolDefinition>,
+  ctx: Pick<ToolContext, 'db'>,
+  decider: Actor,
+  approval: ApprovalRow,
+): Promise<string | null> {
+  const tool = catalogue.get(approval.tool);
+  if (!tool?.conflictOfInterest || decider.kind === 'system') return null;
+  const parsed = tool.input.safeParse(approval.args);
+  // Arguments the tool cannot read cannot run either; the execution will say so.
+  if (!parsed.success) return null;
+  return tool.conflictOfInterest(
+    ctx as Omit<ToolContext, 'actor'>,
+    { requestedByUserId: approval.requestedByUserId, input: parsed.data },
+    decider,
+  );
+}
+
+/** A decider with a conflict of interest (the tool's rule, whatever the four-eyes setting): refused and audited as denied. */
+async function conflicted(
+  ctx: Omit<ToolContext, 'actor'>,
+  catalogue: ReadonlyMap<string, ToolDefinition>,
+  decider: Actor,
+  approval: ApprovalRow,
+  action: 'approval.decide' | 'approval.retry',
+  auditArgs: Record<string, unknown>,
+): Promise<DecisionResult | undefined> {
+  const reason = await conflictOfInterest(catalogue, ctx, decider, approval);
+  if (!reason) return undefined;
+  await appendAudit(ctx.db, {
+    tenantId: approval.tenantId,
+    actorKind: decider.kind,
+    actorId: actorId(decider),
+    action,
+    tool: approval.tool,
+    args: auditArgs,
+    outcome: 'denied',
+    details: { reason: 'conflict_of_interest' },
+  });
+  return { decided: false, fourEyes: true, reason, status: approval.status };
 }
 
 /** The requester deciding their own request where four-eyes applies: refused and audited as denied. */
@@ -284,6 +328,8 @@ export async function decideApproval(
 ): Promise<DecisionResult> {
   const found = await approvalFor(ctx, decider, approvalId, 'approval.decide', { approvalId, decision }, '`approvals list`');
   if ('refused' in found) return found.refused;
+  const conflict = await conflicted(ctx, catalogue, decider, found.approval, 'approval.decide', { approvalId, decision });
+  if (conflict) return conflict;
   // Four-eyes: a rejection of one's own request is withdrawing it, which anyone may do.
   const own =
     decision === 'approve'
@@ -333,6 +379,8 @@ export async function retryApproval(
   const found = await approvalFor(ctx, decider, approvalId, 'approval.retry', { approvalId }, '`approvals list --failed`');
   if ('refused' in found) return found.refused;
   const { approval } = found;
+  const conflict = await conflicted(ctx, catalogue, decider, approval, 'approval.retry', { approvalId });
+  if (conflict) return conflict;
   const own = await ownRequest(ctx, catalogue, decider, approval, 'approval.retry', { approvalId });
   if (own) return own;
   const [claimed] = await ctx.db

@@ -134,6 +134,16 @@ export interface ToolDefinition<I = unknown, O = unknown, N extends string = str
    * email, once the person is erased). Default: as given.
    */
   auditedArgs?(args: unknown, outcome: 'ok' | 'denied' | 'error' | 'pending_approval'): unknown;
+  /**
+   * Who may never decide (approve, reject or retry) an approval of this tool, whatever the
+   * four-eyes setting says: the reason, shown to `decider`, when they are one of them; else null.
+   * (An erasure: neither the person who asked for it nor the person to be erased.)
+   */
+  conflictOfInterest?(
+    ctx: Omit<ToolContext, 'actor'>,
+    approval: { readonly requestedByUserId: string | null; readonly input: I },
+    decider: Actor,
+  ): Promise<string | null>;
   /** The result as an approval row keeps it, when the whole result must not be copied there (an export's document). */
   recordedResult?(output: O): unknown;
   execute(ctx: ToolContext, input: I): Promise<O>;

@@ -4,7 +4,17 @@ import { answerOffline, routeMessage } from '../../agents/index.ts';
 import { verifyAuditChain } from '../../audit/index.ts';
 import { BillingService } from '../../billing/index.ts';
 import { queryRows, type Database } from '../../db/index.ts';
-import { actorForEmail, decideApproval, invokeTool, TOOLS, type Actor, type ToolContext } from '../../tools/index.ts';
+import {
+  actorForEmail,
+  ceoEmail,
+  decideApproval,
+  FOUR_EYES_SETTING,
+  invokeTool,
+  pendingApprovalsFor,
+  TOOLS,
+  type Actor,
+  type ToolContext,
+} from '../../tools/index.ts';
 import { createTestDatabase, testDrivers, type TestDatabase } from '../support/databases.ts';
 import { ceoActor, NOW, seedDemo } from '../support/workflow-fixture.ts';
 
@@ -138,5 +148,85 @@ describe.each(testDrivers)('privacy tools on %s', (driver) => {
     const result = (typeof kept!.result === 'string' ? JSON.parse(kept!.result) : kept!.result) as Record<string, unknown>;
     expect(result).toHaveProperty('summary');
     expect(result).not.toHaveProperty('document');
+
+    // Once that person is erased, the export's approval keeps neither their email nor their name — its result included.
+    const [person] = await queryRows<{ name: string }>(db, sql`select name from users where lower(email) = ${traders[2]!}`);
+    expect(JSON.stringify(result)).toContain(person!.name);
+    expect(await invokeTool(TOOLS, ctxFor(head), 'privacy_erase', { email: traders[2] })).toMatchObject({ ok: true });
+    const [after] = await queryRows<{ row: string }>(
+      db,
+      sql`select (args::text || summary || coalesce(decision_note, '') || coalesce(result::text, '')) as row from approvals
+          where id = ${exportTurn.actions[0]!.approvalId!}::uuid`,
+    );
+    expect(after!.row.toLowerCase()).not.toContain(traders[2]!);
+    expect(after!.row).not.toContain(person!.name);
+    expect(after!.row).toMatch(/erased-[0-9a-f]{12}@erased\.invalid/);
+  });
+
+  it('an email that names no one, looked up, leaves no lasting trace: erasing it redacts the lookup', async () => {
+    const member = await staffOf(db, 'documents', 'member');
+    const ghost = 'ghost.person@example.com';
+    expect(await invokeTool(TOOLS, ctxFor(member), 'privacy_export', { email: ghost })).toMatchObject({ ok: false, error: 'not_found' });
+    await db.execute(
+      sql`insert into security_events (type, severity, ip, details, occurred_at)
+          values ('login_failed', 'low', '198.51.100.99', ${JSON.stringify({ email: ghost })}::jsonb, ${NOW.toISOString()}::timestamptz)`,
+    );
+    const naming = async () =>
+      (
+        await queryRows<{ n: number }>(
+          db,
+          sql`select (select count(*)::int from audit_log where strpos(lower(coalesce(args::text, '') || coalesce(details::text, '')), ${ghost}) > 0)
+                + (select count(*)::int from security_events where strpos(lower(details::text), ${ghost}) > 0 or ip = '198.51.100.99') as n`,
+        )
+      )[0]!.n;
+    expect(await naming()).toBeGreaterThanOrEqual(2);
+    const head = await staffOf(db, 'security', 'head');
+    const erased = await invokeTool(TOOLS, ctxFor(head), 'privacy_erase', { email: ghost });
+    expect(erased).toMatchObject({ ok: true });
+    expect((erased as { result: { redactedAuditRows: number } }).result.redactedAuditRows).toBeGreaterThanOrEqual(1);
+    expect(await naming()).toBe(0);
+    expect((await verifyAuditChain(db)).ok).toBe(true);
+  });
+
+  it('nobody decides an erasure they asked for, or of themselves, whatever four-eyes says; an erased CEO is no default actor', async () => {
+    // Four-eyes switched off for erasures changes nothing.
+    await db.execute(sql`delete from config_entries where key = ${FOUR_EYES_SETTING}`);
+    await db.execute(
+      sql`insert into config_entries (key, value, description) values (${FOUR_EYES_SETTING}, ${JSON.stringify({ privacy_erase: false })}::jsonb, 'four-eyes per action')`,
+    );
+    const ctx = { db, billing, now: () => NOW };
+    const ceo = await ceoActor(db);
+    const head = await staffOf(db, 'security', 'head');
+    // The Security head asks (through the agent) to erase a trader: the head may not decide it, the CEO may.
+    const turn = await answerOffline(ctxFor(head), 'security', `apague os dados de ${traders[0]}`);
+    const asked = turn.actions[0]!.approvalId!;
+    for (const decision of ['approve', 'reject'] as const)
+      expect(await decideApproval(TOOLS, ctx, head, asked, decision)).toMatchObject({
+        decided: false,
+        reason: /asked for this erasure yourself/,
+      });
+    expect((await pendingApprovalsFor(db, TOOLS, head, NOW)).map((a) => a.id)).not.toContain(asked);
+    expect(await decideApproval(TOOLS, ctx, ceo, asked, 'reject')).toMatchObject({ decided: true, status: 'rejected' });
+
+    // The CEO asks to erase themselves: an approval they may not decide; the Security head decides it.
+    const ceoEmailBefore = (await ceoEmail(db))!;
+    const own = await invokeTool(TOOLS, ctxFor(ceo), 'privacy_erase', { email: ceoEmailBefore });
+    expect(own).toMatchObject({ ok: true, pendingApproval: { approverDepartment: 'security' } });
+    const ownId = (own as { pendingApproval: { id: string } }).pendingApproval.id;
+    expect(await decideApproval(TOOLS, ctx, ceo, ownId, 'approve')).toMatchObject({ decided: false, reason: /yourself/ });
+    // Asked by someone else, the person to be erased still may not decide it.
+    const other = await answerOffline(ctxFor(head), 'security', `apague os dados de ${ceoEmailBefore}`);
+    const otherId = other.actions[0]!.approvalId!;
+    expect(await decideApproval(TOOLS, ctx, ceo, otherId, 'approve')).toMatchObject({ decided: false, reason: /your own data/ });
+    expect((await pendingApprovalsFor(db, TOOLS, ceo, NOW)).map((a) => a.id)).not.toEqual(expect.arrayContaining([ownId]));
+    const denied = await queryRows<{ n: number }>(
+      db,
+      sql`select count(*)::int as n from audit_log where action = 'approval.decide' and outcome = 'denied' and details->>'reason' = 'conflict_of_interest'`,
+    );
+    expect(denied[0]!.n).toBe(4);
+    expect(await decideApproval(TOOLS, ctx, head, ownId, 'approve')).toMatchObject({ decided: true, status: 'executed' });
+    // The CLI's default person was the CEO: now erased, it is nobody's default, said plainly.
+    await expect(ceoEmail(db)).rejects.toThrow(/CEO's account .* is disabled or erased.*pass --as EMAIL/);
+    await db.execute(sql`delete from config_entries where key = ${FOUR_EYES_SETTING}`);
   });
 });

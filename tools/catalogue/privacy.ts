@@ -12,7 +12,7 @@ import {
   writePersonExport,
 } from '../../privacy/index.ts';
 import { ToolRefusal } from '../scope.ts';
-import { defineTool, type ToolContext } from '../types.ts';
+import { defineTool, type Actor, type ToolContext } from '../types.ts';
 
 // Data-subject requests (LGPD): a copy of everything about a person, and their erasure. The
 // Security and Documents departments (and the CEO and admins) may ask about anyone; a trader only
@@ -59,6 +59,25 @@ async function requestTenant(ctx: ToolContext, input: { email: string }): Promis
   const tenant = subject.ownTenantId ?? (await companyTenantId(ctx.db));
   if (!tenant) throw new ToolRefusal('not_found', 'No company in the database.');
   return tenant;
+}
+
+/**
+ * An erasure's approval is never decided by the person who asked for it, nor by the person to be
+ * erased (who could otherwise approve their own erasure, or block it), whatever the four-eyes
+ * setting says.
+ */
+async function erasureConflict(
+  ctx: Omit<ToolContext, 'actor'>,
+  approval: { readonly requestedByUserId: string | null; readonly input: { email: string } },
+  decider: Actor,
+): Promise<string | null> {
+  if (decider.kind === 'system') return null;
+  if (approval.requestedByUserId === decider.userId)
+    return 'You asked for this erasure yourself: another person who may decide it (the Security head or the CEO) must.';
+  const [own] = await ctx.db.select({ email: users.email }).from(users).where(eq(users.id, decider.userId));
+  if (own && own.email.toLowerCase() === approval.input.email.toLowerCase())
+    return 'This erasure is of your own data: another person who may decide it (the Security head or the CEO) must.';
+  return null;
 }
 
 // Traders too, for their own data only (requireMayAsk).
@@ -135,7 +154,14 @@ export const privacyTools = [
       locale === 'en'
         ? `Erase the personal data of ${input.email} (LGPD): stop their bots, delete their exchange keys, pseudonymise them`
         : `Apagar os dados pessoais de ${input.email} (LGPD): parar os robôs, apagar as chaves de corretora, pseudonimizar`,
-    tenantOf: requestTenant,
+    // An email that names no one may still be erased (what is left of it: erase.ts): the company's approval then.
+    tenantOf: async (ctx, input) =>
+      requestTenant(ctx, input).catch(async (error: unknown) => {
+        const company = error instanceof ToolRefusal && error.code === 'not_found' ? await companyTenantId(ctx.db) : null;
+        if (!company) throw error;
+        return company;
+      }),
+    conflictOfInterest: erasureConflict,
     // Asking to erase oneself waits for the Security head or the CEO too.
     needsApproval: async (ctx, input) => (await throughAnAgent(ctx, input)) || (await isOwnEmail(ctx, input.email)),
     // Once the person is erased, the log does not keep the email that named them.
