@@ -520,6 +520,29 @@ describe('web dashboard', { timeout: 120_000 }, () => {
     await context.close();
   });
 
+  it("chooses a time zone: the page's times follow it, the choice stays after a reload, and the browser's comes back", async () => {
+    const { context, page } = await newPage({ signedIn: true });
+    await page.goto(`${server.url}/bots/${bot.id}`);
+    const note = page.locator('[data-time-zone]').first();
+    await poll(() => note.getAttribute('data-time-zone')).toBe('America/Sao_Paulo');
+    const firstRow = page.locator('.trades tbody tr.trade-row').first();
+    await firstRow.waitFor();
+    const inSaoPaulo = await firstRow.innerText();
+    await note.getByRole('button', { name: 'Mudar' }).click();
+    await note.getByLabel('Fuso horário').selectOption('Asia/Tokyo');
+    await poll(() => note.getAttribute('data-time-zone')).toBe('Asia/Tokyo');
+    expect(await note.innerText()).toContain('sua escolha');
+    // Twelve hours apart: the same trade's time reads differently.
+    await poll(() => firstRow.innerText()).not.toBe(inSaoPaulo);
+    await page.reload();
+    await poll(() => page.locator('[data-time-zone]').first().getAttribute('data-time-zone')).toBe('Asia/Tokyo');
+    await page.locator('[data-time-zone]').first().getByRole('button', { name: 'Mudar' }).click();
+    await page.locator('[data-time-zone]').first().getByLabel('Fuso horário').selectOption('');
+    await poll(() => page.locator('[data-time-zone]').first().getAttribute('data-time-zone')).toBe('America/Sao_Paulo');
+    await poll(() => page.locator('.trades tbody tr.trade-row').first().innerText()).toBe(inSaoPaulo);
+    await context.close();
+  });
+
   it("another trader's bot by its URL is not found, said in words", async () => {
     const { context, page } = await newPage();
     await signIn(page, otherTrader);

@@ -1,7 +1,18 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError, api, whenUnauthorized, type ConsentStatus, type Me } from './api.ts';
 import { ErrorBox, Loading } from './components.tsx';
-import { I18nContext, initialLanguage, isLanguage, rememberLanguage, translate, useI18n, viewerTimeZone, type I18n } from './i18n.ts';
+import {
+  chosenTimeZone,
+  I18nContext,
+  initialLanguage,
+  isLanguage,
+  rememberLanguage,
+  rememberTimeZone,
+  translate,
+  useI18n,
+  viewerTimeZone,
+  type I18n,
+} from './i18n.ts';
 import { LANGUAGES, type Language } from './messages.ts';
 import { connectLive, disconnectLive, useLiveEvents, useLiveState } from './live.ts';
 import { homeFor, mayOpen } from './access.ts';
@@ -58,19 +69,27 @@ export function App() {
   }, [language]);
   useEffect(() => setMenuOpen(false), [path]);
 
-  // Times in the viewer's own time zone (the browser's), named on the pages that show times.
-  const timeZone = useMemo(viewerTimeZone, []);
+  // Times in the person's time zone: the one they chose in this browser, else the browser's own
+  // (São Paulo when it names none); named, and changeable, on the pages that show times.
+  const [chosenZone, setChosenZone] = useState(chosenTimeZone);
+  const browserZone = useMemo(viewerTimeZone, []);
+  const timeZone = chosenZone ?? browserZone;
   const i18n = useMemo<I18n>(
     () => ({
       language,
       timeZone,
+      timeZoneChosen: chosenZone !== undefined,
       t: (key, values) => translate(language, key, values),
       setLanguage: (next) => {
         rememberLanguage(next);
         setLanguageState(next);
       },
+      setTimeZone: (zone) => {
+        rememberTimeZone(zone);
+        setChosenZone(zone);
+      },
     }),
-    [language, timeZone],
+    [language, timeZone, chosenZone],
   );
   const { t } = i18n;
 

@@ -1,7 +1,7 @@
 import type { ComponentChildren } from 'preact';
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, NetworkError } from './api.ts';
-import { useI18n, type I18n } from './i18n.ts';
+import { timeZoneChoices, useI18n, viewerTimeZone, type I18n } from './i18n.ts';
 
 /** An error from the API (or no server at all) in words. */
 export function errorText(i18n: I18n, error: unknown): string {
@@ -137,12 +137,44 @@ export function Signed(props: { value: number | string | null | undefined; child
   return <span class={n > 0 ? 'gain' : n < 0 ? 'loss' : undefined}>{props.children}</span>;
 }
 
-/** Which time zone the page's times are in (the browser's), for pages that show times. */
+/**
+ * Which time zone the page's times are in, for pages that show times, and the person's choice of
+ * another (kept in this browser, like the language; "the browser's" goes back to the device's).
+ */
 export function TimeZoneNote() {
-  const { t, timeZone } = useI18n();
+  const i18n = useI18n();
+  const { t, timeZone } = i18n;
+  const [open, setOpen] = useState(false);
+  const choices = useMemo(() => (open ? timeZoneChoices() : []), [open]);
   return (
     <p class="muted small time-zone" data-time-zone={timeZone}>
-      {t('timesIn', { zone: timeZone })}
+      {t(i18n.timeZoneChosen ? 'timesInChosen' : 'timesIn', { zone: timeZone })}{' '}
+      {open ? (
+        <label>
+          <span class="visually-hidden">{t('timeZone')}</span>
+          <select
+            name="timeZone"
+            aria-label={t('timeZone')}
+            value={i18n.timeZoneChosen ? timeZone : ''}
+            onChange={(e) => {
+              const zone = e.currentTarget.value;
+              i18n.setTimeZone(zone === '' ? undefined : zone);
+              setOpen(false);
+            }}
+          >
+            <option value="">{t('timeZoneBrowser', { zone: viewerTimeZone() })}</option>
+            {choices.map((zone) => (
+              <option key={zone} value={zone}>
+                {zone}
+              </option>
+            ))}
+          </select>
+        </label>
+      ) : (
+        <button type="button" class="link" onClick={() => setOpen(true)}>
+          {t('timeZoneChange')}
+        </button>
+      )}
     </p>
   );
 }

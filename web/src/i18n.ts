@@ -23,6 +23,39 @@ export function viewerTimeZone(): string {
   return DEFAULT_TIME_ZONE;
 }
 const STORAGE_KEY = 'botcriptofy.language';
+const ZONE_KEY = 'botcriptofy.timeZone';
+
+/** Whether Intl can format times in `zone` (an IANA name such as America/Sao_Paulo). */
+export function isTimeZone(zone: unknown): zone is string {
+  if (typeof zone !== 'string' || zone === '') return false;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The time zone the person chose in this browser, if any (otherwise times follow the browser's own). */
+export function chosenTimeZone(): string | undefined {
+  const stored = globalThis.localStorage?.getItem(ZONE_KEY);
+  return isTimeZone(stored) ? stored : undefined;
+}
+
+/** Keeps the person's choice of time zone in this browser; undefined goes back to the browser's own. */
+export function rememberTimeZone(zone: string | undefined): void {
+  if (zone === undefined) globalThis.localStorage?.removeItem(ZONE_KEY);
+  else globalThis.localStorage?.setItem(ZONE_KEY, zone);
+}
+
+/**
+ * The zones offered in the choice: the browser's, São Paulo and UTC first, then every zone Intl
+ * knows (Intl.supportedValuesOf where the runtime has it).
+ */
+export function timeZoneChoices(): string[] {
+  const all = (Intl as { supportedValuesOf?: (key: string) => string[] }).supportedValuesOf?.('timeZone') ?? [];
+  return [...new Set([viewerTimeZone(), DEFAULT_TIME_ZONE, 'UTC', ...all])];
+}
 
 export interface Locale {
   readonly language: Language;
@@ -135,6 +168,10 @@ export function formatDay(locale: Locale, day: string): string {
 export interface I18n extends Locale {
   t(key: MessageKey, values?: Record<string, string | number>): string;
   setLanguage(language: Language): void;
+  /** Whether the zone is the person's choice (false: the browser's own). */
+  readonly timeZoneChosen: boolean;
+  /** Times in this zone from now on (kept in the browser); undefined: the browser's own again. */
+  setTimeZone(zone: string | undefined): void;
 }
 
 export const I18nContext = createContext<I18n>({
@@ -142,6 +179,8 @@ export const I18nContext = createContext<I18n>({
   timeZone: DEFAULT_TIME_ZONE,
   t: (key, values) => translate('pt-BR', key, values),
   setLanguage: () => {},
+  timeZoneChosen: false,
+  setTimeZone: () => {},
 });
 
 export const useI18n = (): I18n => useContext(I18nContext);

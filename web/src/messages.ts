@@ -321,6 +321,10 @@ const en = {
   exit_refused: 'refused by the risk gate',
   exit_already: 'already closed',
   timesIn: 'Times in {zone} (this browser’s time zone).',
+  timesInChosen: 'Times in {zone} (your choice in this browser).',
+  timeZone: 'Time zone',
+  timeZoneChange: 'Change',
+  timeZoneBrowser: 'This browser’s ({zone})',
   navAssistant: 'Assistant',
   assistantTitle: 'Your bot assistant',
   assistantIntro:
@@ -699,6 +703,10 @@ const ptBR: Messages = {
   exit_refused: 'recusada pela checagem de risco',
   exit_already: 'já fechada',
   timesIn: 'Horários no fuso {zone} (o deste navegador).',
+  timesInChosen: 'Horários no fuso {zone} (sua escolha neste navegador).',
+  timeZone: 'Fuso horário',
+  timeZoneChange: 'Mudar',
+  timeZoneBrowser: 'O deste navegador ({zone})',
   navAssistant: 'Assistente',
   assistantTitle: 'Seu assistente de robôs',
   assistantIntro:
