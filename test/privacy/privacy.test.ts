@@ -23,10 +23,11 @@ import { DEMO_AS_OF, NOW, seedDemo } from '../support/workflow-fixture.ts';
 
 /**
  * A column that names or points at a person: emails, names, user and staff ids, tenants (a
- * trader's tenant is the trader), Telegram ids, addresses, conversation owners.
+ * trader's tenant is the trader), Telegram ids, addresses, conversation owners; and, so a table
+ * added later is caught too, any *_email, phone, postal address, CPF or birth date column.
  */
 const PERSON_COLUMN =
-  /^(email|name|handle|username|identifier|ip|ip_address|user_agent|resource_id|principal|tenant_id|telegram_user_id|chat_id)$|(^|_)user_id$|_staff_id$|^converted_tenant_id$/;
+  /^(email|name|handle|username|identifier|ip|ip_address|user_agent|resource_id|principal|tenant_id|telegram_user_id|chat_id|country|stripe_customer_id)$|(^|_)user_id$|_staff_id$|^converted_tenant_id$|(^|_)(email|phone|mobile|address|cpf|tax_id|birth_date|full_name|first_name|last_name)$/;
 
 /** The columns of every table of the migrated schema. */
 async function schemaColumns(db: Database): Promise<Map<string, string[]>> {
