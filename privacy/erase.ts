@@ -31,6 +31,8 @@ export interface ErasureResult {
   readonly pseudonym: string;
   readonly pseudonymEmail: string;
   readonly userId: string | null;
+  /** False when no account, customer or lead held the email: only what was left of it (traces) was erased. */
+  readonly personFound: boolean;
   readonly stoppedBots: number;
   readonly deletedExchangeKeys: number;
   /** Rows changed (pseudonymised) or deleted, per table. */
@@ -54,8 +56,10 @@ export async function erasePerson(
 ): Promise<ErasureResult> {
   const now = options.now?.() ?? new Date();
   const at = now.toISOString();
+  let personFound = true;
   const subject = await findDataSubject(db, email).catch((error: unknown) => {
     if (!(error instanceof PersonNotFoundError)) throw error;
+    personFound = false;
     // Nobody holds it: only traces are left to erase (see above).
     const address = email.trim().toLowerCase();
     return { email: address, userId: null, name: null, ownTenantId: null, tenantKind: null, staffId: null } satisfies DataSubject;
@@ -227,6 +231,7 @@ export async function erasePerson(
       pseudonym,
       pseudonymEmail,
       userId: u,
+      personFound,
       stoppedBots,
       deletedExchangeKeys,
       pseudonymised,

@@ -113,6 +113,7 @@ export async function privacyEraseCommand(options: { email?: string; yes?: boole
   const result = await callAs<{
     pseudonym: string;
     pseudonymEmail: string;
+    personFound: boolean;
     stoppedBots: number;
     deletedExchangeKeys: number;
     pseudonymised: Record<string, number>;
@@ -130,7 +131,11 @@ export async function privacyEraseCommand(options: { email?: string; yes?: boole
       .filter(([, n]) => n > 0)
       .map(([table, n]) => `${table} ${n}`)
       .join(', ') || 'none';
-  console.log(`Erased ${email}: now ${result.pseudonym} (${result.pseudonymEmail}).`);
+  console.log(
+    result.personFound
+      ? `Erased ${email}: now ${result.pseudonym} (${result.pseudonymEmail}).`
+      : `No account, customer or lead holds ${email}: only what was left of it (audit rows, sign-in attempts, mentions) was erased, as ${result.pseudonym}.`,
+  );
   console.log(`Bots stopped first: ${result.stoppedBots}; exchange keys deleted: ${result.deletedExchangeKeys}.`);
   console.log(`Pseudonymised: ${list(result.pseudonymised)}.`);
   console.log(`Deleted: ${list(result.deleted)}.`);

@@ -158,7 +158,7 @@ export function registerPrivacyRoutes(kit: PrivacyRouteKit): void {
       tags: ['privacy'],
       summary: "Erase a person's data (LGPD): one's own after approval, or Security/Documents by email",
       description:
-        "The privacy_erase tool: their bots stopped and exchange keys deleted, personal data pseudonymised everywhere the law does not require keeping it (invoices, payments and trades are kept under the pseudonym), the audit chain still verifiable. Asking to erase oneself (no `email`, or one's own) is never done at once: the answer is 202 with the approval the Security head or the CEO decides; once executed, the person's sessions and keys end.",
+        "The privacy_erase tool: their bots stopped and exchange keys deleted, personal data pseudonymised everywhere the law does not require keeping it (invoices, payments and trades are kept under the pseudonym), the audit chain still verifiable. Asking to erase oneself (no `email`, or one's own) is never done at once: the answer is 202 with the approval the Security head or the CEO decides; once executed, the person's sessions and keys end. An email that names no account, customer or lead is erased too (`personFound` false): what is left of it — audit rows of a lookup, sign-in attempts, mentions — is redacted.",
       security: [{ session: [] }],
       request: {
         headers: idempotencyHeaders,

@@ -183,6 +183,7 @@ describe.each(testDrivers)('privacy tools on %s', (driver) => {
     const head = await staffOf(db, 'security', 'head');
     const erased = await invokeTool(TOOLS, ctxFor(head), 'privacy_erase', { email: ghost });
     expect(erased).toMatchObject({ ok: true });
+    expect((erased as { result: { redactedAuditRows: number; personFound: boolean } }).result).toMatchObject({ personFound: false });
     expect((erased as { result: { redactedAuditRows: number } }).result.redactedAuditRows).toBeGreaterThanOrEqual(1);
     expect(await naming()).toBe(0);
     expect((await verifyAuditChain(db)).ok).toBe(true);

@@ -312,6 +312,7 @@ describe.each(testDrivers)('privacy requests on %s', (driver) => {
     expect(auditBefore.ok).toBe(true);
 
     const result = await erasePerson(db, trader.email, { kind: 'staff', id: 'security-head' }, { now: () => NOW });
+    expect(result.personFound).toBe(true);
     expect(result.stoppedBots).toBe(bots[0]!.n);
     expect(result.deletedExchangeKeys).toBeGreaterThan(0);
     expect(result.redactedAuditRows).toBeGreaterThanOrEqual(3);

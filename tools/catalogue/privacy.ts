@@ -94,6 +94,8 @@ export const privacyExportOutputSchema = z.object({
 export const privacyEraseOutputSchema = z.object({
   pseudonym: z.string(),
   pseudonymEmail: z.string(),
+  /** False when the email named no account, customer or lead: only its traces were erased. */
+  personFound: z.boolean(),
   stoppedBots: z.number(),
   deletedExchangeKeys: z.number(),
   pseudonymised: z.record(z.string(), z.number()),
