@@ -1,9 +1,10 @@
-import { BullMqJobs } from './bullmq.ts';
+import { DeferredJobs } from './deferred.ts';
 import { InProcessJobs } from './in-process.ts';
 import type { JobsLogger } from './redis-outage.ts';
 import type { JobEvents, Jobs } from './types.ts';
 
-export { BullMqJobs, DEFAULT_SCHEDULE_CHECK_MS, type BullMqJobsOptions } from './bullmq.ts';
+// Types only: BullMQ's code is imported by createJobs, when Redis is configured (./deferred.ts).
+export type { BullMqJobs, BullMqJobsOptions } from './bullmq.ts';
 export type { JobsLogger } from './redis-outage.ts';
 export { InProcessJobs } from './in-process.ts';
 export { nextCronTime } from './cron.ts';
@@ -20,7 +21,7 @@ export {
   type Repeat,
 } from './types.ts';
 
-/** BullMQ when Redis is configured (many workers), the in-process runner otherwise. */
+/** BullMQ when Redis is configured (many workers; its code loaded only then), the in-process runner otherwise. */
 export function createJobs(options: {
   redisUrl: string | undefined;
   prefix?: string;
@@ -29,6 +30,7 @@ export function createJobs(options: {
   scheduleCheckMs?: number;
 }): Jobs {
   const { redisUrl, ...rest } = options;
-  return redisUrl ? new BullMqJobs({ url: redisUrl, ...rest }) : new InProcessJobs(options.events);
+  if (!redisUrl) return new InProcessJobs(options.events);
+  return new DeferredJobs('bullmq', async () => new (await import('./bullmq.ts')).BullMqJobs({ url: redisUrl, ...rest }));
 }
 export { assertRedisReachable, RedisUnavailableError } from './reachable.ts';

@@ -1,5 +1,5 @@
 import type { Database } from '../db/index.ts';
-import { assertRedisReachable, BullMqJobs, QUEUES, type QueueCounts, type QueueName } from '../jobs/index.ts';
+import { assertRedisReachable, createJobs, QUEUES, type QueueCounts, type QueueName } from '../jobs/index.ts';
 import { readMarketFeedHealth, type FeedHealth } from '../trading/index.ts';
 import { readBotFleetHealth, type WorkerSeen } from './health.ts';
 
@@ -31,7 +31,7 @@ export async function readDeploymentStatus(db: Database, options: DeploymentStat
   const health = await readBotFleetHealth(db, { tickIntervalS, botLockTtlMs, redisUrl });
   const queues = {} as Record<QueueName, QueueCounts | null>;
   if (redisUrl) {
-    const jobs = new BullMqJobs({ url: redisUrl });
+    const jobs = createJobs({ redisUrl });
     try {
       for (const queue of QUEUES) queues[queue] = await jobs.counts(queue);
     } finally {

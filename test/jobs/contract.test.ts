@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../clock/index.ts';
-import { BullMqJobs, InProcessJobs, type Job, type Jobs } from '../../jobs/index.ts';
+import { BullMqJobs } from '../../jobs/bullmq.ts';
+import { InProcessJobs, type Job, type Jobs } from '../../jobs/index.ts';
 import { REDIS_URL, redisAvailable } from '../support/redis.ts';
 
 // One contract, two runners: the in-process one always, BullMQ on the real Redis when it answers.

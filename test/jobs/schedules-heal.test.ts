@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../clock/index.ts';
-import { BullMqJobs } from '../../jobs/index.ts';
+import { BullMqJobs } from '../../jobs/bullmq.ts';
 import { startPrivateRedis, type PrivateRedis } from '../support/redis.ts';
 
 const redisInstalled = await import('node:child_process').then(({ spawnSync }) => spawnSync('redis-server', ['--version']).status === 0);

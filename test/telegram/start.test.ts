@@ -30,7 +30,7 @@ describe('botcriptofy start and the Telegram door', () => {
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('says in one line that the door is off without TELEGRAM_BOT_TOKEN, and loads none of its code', async () => {
+  it('says in one line that the door is off without TELEGRAM_BOT_TOKEN, and loads none of its code (nor BullMQ without Redis)', async () => {
     // Every module the process resolves, written when it exits (test/support/record-modules.ts).
     const record = path.join(dataDir, 'modules.txt');
     const server = await startCli(
@@ -43,13 +43,14 @@ describe('botcriptofy start and the Telegram door', () => {
     const modules = fs.readFileSync(record, 'utf8').split('\n').filter(Boolean);
     // The recording saw the server start (an empty list is no pass)...
     expect(modules.some((url) => url.endsWith('/server/app.ts'))).toBe(true);
-    // ...and not Telegraf, the chart renderer's native module, or the door's own files.
-    const telegramCode = modules.filter((url) => {
+    // ...and not Telegraf, the chart renderer's native module or the door's own files, nor BullMQ
+    // (no REDIS_URL: the in-process job runner).
+    const unused = modules.filter((url) => {
       if (!url.startsWith('file://')) return false;
       const relative = path.relative(ROOT, fileURLToPath(url)).replace(/\\/g, '/');
-      return /^node_modules\/(telegraf|@resvg)\//.test(relative) || relative.startsWith('telegram/');
+      return /^node_modules\/(telegraf|@resvg|bullmq)\//.test(relative) || relative.startsWith('telegram/');
     });
-    expect(telegramCode).toEqual([]);
+    expect(unused).toEqual([]);
     fs.rmSync(record);
     const lines = server
       .output()
