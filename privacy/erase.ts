@@ -4,7 +4,7 @@ import { auditRowsNaming, redactAuditRows, type AuditRowContent } from '../audit
 import { queryRows, tableExists, tenantScope, type Database } from '../db/index.ts';
 import { stopBot } from '../trading/index.ts';
 import { personTerms, stripeEventsOf } from './export.ts';
-import { MENTION_TABLES, mentionCondition, usableTerms, type MentionTable } from './mentions.ts';
+import { fullName, MENTION_TABLES, mentionCondition, usableTerms, type MentionTable } from './mentions.ts';
 import { findDataSubject, PersonNotFoundError, PrivacyRequestError, type DataSubject } from './subject.ts';
 
 // Erasure on request (LGPD art. 18): the person's data is replaced by a pseudonym wherever the
@@ -191,7 +191,7 @@ export async function erasePerson(
     // 3. Text elsewhere that names them: approvals (theirs, and any that name them), other people's
     //    conversations, tickets and notifications (privacy/mentions.ts), and Stripe's event payloads.
     const replace = replacer(identifiers, pseudonymEmail, pseudonymName);
-    const terms = usableTerms([identifiers.email, ...identifiers.names, ...identifiers.tokens]);
+    const terms = usableTerms([identifiers.email, ...identifiers.names.map(fullName), ...identifiers.tokens]);
     for (const spec of MENTION_TABLES) {
       const own =
         spec.table === 'approvals'
@@ -317,7 +317,8 @@ async function rewriteMentions(
     });
     if (sets.length === 0) continue;
     const where = sql.join(
-      spec.key.map((k) => sql`${sql.identifier(k)}::text = ${row[k]!}`),
+      // The value as text, typed by the column, so the key's index finds the row.
+      spec.key.map((k) => sql`${sql.identifier(k)} = ${row[k]!}`),
       sql` and `,
     );
     await tx.execute(sql`update ${sql.identifier(spec.table)} set ${sql.join(sets, sql`, `)} where ${where}`);

@@ -2,7 +2,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import { auditRowsNaming } from '../audit/index.ts';
 import { queryRows, type Database } from '../db/index.ts';
 import { formatMoneyCents } from '../i18n/index.ts';
-import { mentionCondition, mentionTable, usableTerms } from './mentions.ts';
+import { fullName, mentionCondition, mentionTable, usableTerms } from './mentions.ts';
 import { findDataSubject, type DataSubject } from './subject.ts';
 
 // Everything the product holds about one person, table by table. Each source says which of
@@ -32,7 +32,7 @@ const byEmail = (column: string) => (s: DataSubject) => sql`lower(t.${sql.identi
 const mentioning = (table: string) => (s: DataSubject) => mentionCondition(mentionTable(table), mentionTerms(s));
 /** What makes another row a mention of the person: their email and full name. */
 export function mentionTerms(subject: DataSubject): string[] {
-  return usableTerms([subject.email, subject.name]);
+  return usableTerms([subject.email, fullName(subject.name)]);
 }
 
 /** Stripe events (their payload as `payload`) that are the person's: by their email, or by a Stripe customer id of theirs. */
@@ -377,7 +377,7 @@ function summarize(subject: DataSubject, counts: Record<string, number>, data: R
     `Account: ${subject.userId ? (subject.staffId ? 'staff member' : `${subject.tenantKind} account`) : 'no account (lead or customer record only)'}.`,
     `Billing: ${n('subscriptions')} subscription(s), ${n('invoices')} invoice(s), ${n('payments')} payment(s) totalling ${formatMoneyCents(centsOf('payments', 'amount_cents'), 'brl', 'en')}.`,
     `Trading: ${n('bots')} bot(s) (${running} running), ${n('orders')} order(s), ${n('trades')} trade(s), ${n('exchange_accounts')} exchange key(s) (never included).`,
-    `Support and agents: ${n('support_tickets')} ticket(s), ${n('ticket_messages')} ticket message(s), ${n('mastra_messages')} message(s) with agents.`,
+    `Support and agents: ${n('support_tickets')} ticket(s), ${n('ticket_messages')} ticket message(s), ${n('mastra_messages')} message(s) with agents (theirs, and others' that name them).`,
     `Telegram links: ${n('telegram_links')}; security events: ${n('security_events')}; audit rows naming the person: ${n('audit_log')}.`,
     `Consents: ${consents || 'none recorded'}.`,
   ].join('\n');

@@ -48,6 +48,15 @@ export function usableTerms(terms: readonly (string | null | undefined)[]): stri
   return [...new Set(terms.filter((t): t is string => typeof t === 'string' && t.trim().length >= 3).map((t) => t.toLowerCase()))];
 }
 
+/**
+ * A name as a term that makes another row a mention: a full name only (two words or more). A
+ * single word ("Ana") names many people; rows found by the email or a full name still get every
+ * one of the person's names replaced (erase.ts).
+ */
+export function fullName(name: string | null | undefined): string | null {
+  return name && name.trim().split(/\s+/).length >= 2 ? name.trim() : null;
+}
+
 /** The rows of `spec` (aliased `t`) whose free text holds one of `terms` (lowercase); null with no terms. */
 export function mentionCondition(spec: MentionTable, terms: readonly string[]): SQL | null {
   if (terms.length === 0) return null;
