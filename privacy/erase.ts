@@ -330,8 +330,22 @@ async function rewriteMentions(
 /** Keys of Stripe objects that hold a person's details (customers, charges, payment methods, invoices, sessions). */
 const STRIPE_EMAIL_KEYS = new Set(['email', 'customer_email', 'receipt_email']);
 const STRIPE_NAME_KEYS = new Set(['name', 'customer_name']);
-/** Removed whole (Stripe writes null where there is none): phones, postal addresses, shipping details. */
-const STRIPE_CLEARED_KEYS = new Set(['phone', 'address', 'shipping', 'customer_phone', 'customer_address', 'customer_shipping']);
+/**
+ * Removed whole (Stripe writes null where there is none): phones, postal addresses, shipping
+ * details, tax ids (a CPF), and the address and browser a mandate was accepted from.
+ */
+const STRIPE_CLEARED_KEYS = new Set([
+  'phone',
+  'address',
+  'shipping',
+  'customer_phone',
+  'customer_address',
+  'customer_shipping',
+  'customer_tax_ids',
+  'tax_ids',
+  'ip_address',
+  'user_agent',
+]);
 /** Objects of the product's catalogue, whose `name` and `description` are a product's, not a person's. */
 const STRIPE_CATALOGUE_OBJECTS = new Set(['product', 'price', 'plan', 'coupon', 'promotion_code', 'tax_rate', 'shipping_rate']);
 

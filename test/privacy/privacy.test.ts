@@ -156,6 +156,8 @@ describe.each(testDrivers)('privacy requests on %s', (driver) => {
                 description: `Assinatura de ${trader.name}`,
                 billing_details: { name: trader.name, email: trader.email, phone: '+55 11 98888-7777', address },
                 shipping: { name: trader.name, phone: '+55 11 98888-7777', address },
+                customer_tax_ids: [{ type: 'br_cpf', value: '123.456.789-09' }],
+                mandate: { customer_acceptance: { online: { ip_address: '192.0.2.44', user_agent: 'Mozilla/5.0 (X11)' } } },
               },
             },
           })}::jsonb, 'processed'),
@@ -381,7 +383,18 @@ describe.each(testDrivers)('privacy requests on %s', (driver) => {
       sql`select id, payload::text as payload from webhook_events where id like 'evt_privacy_%' order by id`,
     );
     const stripeText = events.map((e) => e.payload).join('\n');
-    for (const gone of [trader.email, trader.name, 'Nome Noutro Cartão', '98888-7777', 'Rua Augusta', '01304-001', 'Assinatura de'])
+    for (const gone of [
+      trader.email,
+      trader.name,
+      'Nome Noutro Cartão',
+      '98888-7777',
+      'Rua Augusta',
+      '01304-001',
+      'Assinatura de',
+      '123.456.789-09',
+      '192.0.2.44',
+      'Mozilla/5.0',
+    ])
       expect(stripeText, gone).not.toContain(gone);
     const charge = JSON.parse(events[0]!.payload) as { data: { object: Record<string, unknown> } };
     expect(charge.data.object).toMatchObject({
