@@ -33,6 +33,7 @@ export { runScheduledBackup, lastBackupAt, type ScheduledBackupResult } from './
 export { takeInventory, type Inventory, type RestoreCheck } from './inventory.ts';
 export { BackupToolFailedError, BackupToolUnavailableError, findPgTool, type PgTool } from './pg-tools.ts';
 export { LOGICAL_FORMAT } from './logical.ts';
+export { RestoreUndoneError } from './undo.ts';
 export {
   RestoreTargetUnsuitableError,
   timescaleOnTarget,

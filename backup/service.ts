@@ -6,6 +6,7 @@ import postgres from 'postgres';
 import { appendAudit } from '../audit/index.ts';
 import { EmbeddedFolderNotEmptyError, openDatabase, queryRows, type DatabaseHandle } from '../db/index.ts';
 import { ProductError, UsageError } from '../errors/index.ts';
+import { erasuresUndone, readErasureLedger, reapplyErasures } from '../privacy/index.ts';
 import { checkAgainstManifest, listTables, takeInventory, type Inventory, type RestoreCheck } from './inventory.ts';
 import {
   BackupCorruptError,
@@ -19,6 +20,7 @@ import {
 } from './manifest.ts';
 import { restoreLogicalDump, writeLogicalDump } from './logical.ts';
 import { BackupToolUnavailableError, findPgTool, libpqConnection, runPgTool, type PgTool } from './pg-tools.ts';
+import { dropCreatedSince, objectsBeforeRestore, RestoreUndoneError } from './undo.ts';
 import { timescaleOnTarget, timescaleRestorePlan, withTimescaleRestore } from './timescale.ts';
 
 /**
@@ -123,6 +125,9 @@ export async function createBackup(options: CreateBackupOptions): Promise<Create
     dumpPartial = partial;
     tool = pgDump ? pgDump.version : 'botcriptofy logical dump (COPY through SQL, no pg_dump)';
     const { dbname, env } = libpqConnection(url);
+    // pg_dump creates its file with the umask's mode (0644 as a rule): it writes into one made
+    // 0600 first (it truncates, keeping the mode), like the manifest and the other formats.
+    if (pgDump) fs.writeFileSync(partial, '', { mode: 0o600 });
     inventory = await handle.db
       .transaction(
         async (tx) => {
@@ -152,6 +157,7 @@ export async function createBackup(options: CreateBackupOptions): Promise<Create
   }
   try {
     const dumpPath = path.join(outDir, names.dump);
+    fs.chmodSync(dumpPartial, 0o600);
     fs.renameSync(dumpPartial, dumpPath);
     const manifest = backupManifestSchema.parse({
       format: 'botcriptofy-backup',
@@ -200,6 +206,8 @@ export interface VerifiedBackup extends RestoreCheck {
   readonly dumpPath: string;
   /** Where it was restored to be checked. */
   readonly scratch: string;
+  /** Ledgered erasures whose person this backup still holds: a restore of it erases them again. */
+  readonly erasuresToReapply: number;
 }
 
 /**
@@ -208,13 +216,20 @@ export interface VerifiedBackup extends RestoreCheck {
  * of `url`, dropped afterwards, for a pg_dump), whose row counts and audit chain must be the
  * manifest's. Throws BackupCorruptError naming the first thing that differs.
  */
-export async function verifyBackup(file: string, options: { url?: string | undefined } = {}): Promise<VerifiedBackup> {
+export async function verifyBackup(
+  file: string,
+  options: { url?: string | undefined; erasureLedgers?: readonly string[] | undefined } = {},
+): Promise<VerifiedBackup> {
   const { manifest, dumpPath } = await openBackup(file);
+  const ledger = readErasureLedger(options.erasureLedgers ?? []);
   if (manifest.kind === 'pglite-data-dir') {
     const image = new Blob([fs.readFileSync(dumpPath)]);
     const check = await withScratchEmbedded(
       image,
-      (db) => checkAgainstManifest(db, manifest, `backup ${manifest.dump.file} restored`),
+      async (db) => ({
+        ...(await checkAgainstManifest(db, manifest, `backup ${manifest.dump.file} restored`)),
+        erasuresToReapply: (await erasuresUndone(db, ledger)).length,
+      }),
       dumpPath,
     );
     return { ...check, manifest, dumpPath, scratch: 'an in-memory embedded database' };
@@ -241,7 +256,8 @@ export async function verifyBackup(file: string, options: { url?: string | undef
       try {
         await restoreServerDump(scratch, scratchUrl.toString(), dumpPath, manifest);
         const check = await checkAgainstManifest(scratch.db, manifest, `backup ${manifest.dump.file} restored`);
-        return { ...check, manifest, dumpPath, scratch: `scratch database ${name} (dropped)` };
+        const erasuresToReapply = (await erasuresUndone(scratch.db, ledger)).length;
+        return { ...check, manifest, dumpPath, scratch: `scratch database ${name} (dropped)`, erasuresToReapply };
       } finally {
         await scratch.close();
       }
@@ -259,35 +275,52 @@ export interface RestoreOptions {
   readonly url?: string | undefined;
   readonly dataDir: string;
   readonly actorId: string;
+  /** Erasure ledger files (privacy/ledger.ts): every erasure they hold whose person the backup brings back is done again. */
+  readonly erasureLedgers?: readonly string[] | undefined;
 }
 
 export interface RestoredBackup extends RestoreCheck {
   readonly manifest: BackupManifest;
   readonly location: string;
+  /** People erased after the backup was made (per the ledger), erased again once restored. */
+  readonly erasuresReapplied: number;
 }
 
 /**
  * Restores a backup into an empty database only — the embedded data folder must be missing or
  * empty, the server's database must hold no table — then checks the result against the
- * manifest (row counts, the audit chain and its recorded head) and records the restore in the
- * audit log. The dump's SHA-256 is checked before anything is written.
+ * manifest (row counts, the audit chain and its recorded head), records the restore in the
+ * audit log and erases again everyone the erasure ledger says was erased but the backup
+ * holds. The dump's SHA-256 is checked before anything is written; when any later step
+ * fails, the target is put back as it was (empty) and the error says so.
  */
 export async function restoreBackup(options: RestoreOptions): Promise<RestoredBackup> {
   const { manifest, dumpPath } = await openBackup(options.file);
+  // Read before anything is written: a ledger that cannot be read refuses the restore.
+  const ledger = readErasureLedger(options.erasureLedgers ?? []);
   const what = `backup ${manifest.dump.file} restored`;
   let handle: DatabaseHandle;
+  /** Puts the target back as it was before the restore; says what it did. */
+  let undo: () => Promise<string>;
   if (!options.url) {
     if (manifest.kind !== 'pglite-data-dir')
       throw new UsageError(
         `backup ${manifest.dump.file} is a PostgreSQL server dump (${manifest.kind}): set DATABASE_URL to an empty database to restore it there`,
       );
     const folder = path.join(options.dataDir, 'pglite');
-    if (fs.existsSync(folder) && fs.readdirSync(folder).length > 0) throw embeddedNotEmpty(folder);
+    const existed = fs.existsSync(folder);
+    if (existed && fs.readdirSync(folder).length > 0) throw embeddedNotEmpty(folder);
+    // The folder goes back to what it was (missing, or empty) when the restore fails.
+    undo = async () => {
+      fs.rmSync(folder, { recursive: true, force: true });
+      if (existed) fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
+      return `The restore was undone: ${folder} ${existed ? 'is empty again' : 'was removed'}.`;
+    };
     try {
       handle = await openDatabase({ dataDir: options.dataDir, fromImage: new Blob([fs.readFileSync(dumpPath)]) });
     } catch (error) {
       if (error instanceof EmbeddedFolderNotEmptyError) throw embeddedNotEmpty(folder);
-      throw error;
+      throw new RestoreUndoneError(error, await undo());
     }
   } else {
     if (manifest.kind === 'pglite-data-dir')
@@ -302,7 +335,20 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoredBa
           `Refusing to restore over live data: ${handle.location} already holds ${tables.length} tables (${tables.slice(0, 3).join(', ')}…). ` +
             'Restore only into an empty database: create a new one (createdb) and point DATABASE_URL at it.',
         );
-      await restoreServerDump(handle, options.url, dumpPath, manifest);
+      const before = await objectsBeforeRestore(handle.db);
+      const server = handle;
+      undo = async () => {
+        const dropped = await dropCreatedSince(server.db, before);
+        const left = await listTables(server.db);
+        return left.length === 0
+          ? `The restore was undone: ${dropped} objects it created were dropped, ${server.location} is empty again.`
+          : `Undoing the restore left ${left.length} tables in ${server.location} (${left.slice(0, 3).join(', ')}…): drop that database and create it again before retrying.`;
+      };
+      try {
+        await restoreServerDump(handle, options.url, dumpPath, manifest);
+      } catch (error) {
+        throw new RestoreUndoneError(error, await undo());
+      }
     } catch (error) {
       await handle.close();
       throw error;
@@ -323,9 +369,23 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoredBa
         auditHeadId: manifest.auditHead.lastId,
       },
     });
-    return { ...check, manifest, location: handle.location };
-  } finally {
+    // The backup may predate erasures: a person erased since is not brought back (LGPD art. 18).
+    const erasuresReapplied = await reapplyErasures(handle.db, ledger, { actor: 'backup-restore' });
+    const location = handle.location;
     await handle.close();
+    return { ...check, manifest, location, erasuresReapplied };
+  } catch (error) {
+    // Unchecked data (or data holding people erased since) never stays: a retry would be
+    // refused as live data, and `start` would run on it. The embedded folder is removed once
+    // closed; the server's objects are dropped while connected.
+    if (handle.driver === 'pglite') await handle.close().catch(() => {});
+    const undone = await undo().catch((failure: unknown) => {
+      // A failed query's own reason is its cause (drizzle's message is the statement).
+      const reason = failure instanceof Error && failure.cause instanceof Error ? failure.cause.message : String(failure);
+      return `Undoing the restore failed too (${reason}): drop that database and create it again before retrying.`;
+    });
+    if (handle.driver !== 'pglite') await handle.close().catch(() => {});
+    throw new RestoreUndoneError(error, undone);
   }
 }
 

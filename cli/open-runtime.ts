@@ -2,6 +2,7 @@ import { BillingService, createStripeClient } from '../billing/index.ts';
 import { configuredSecrets, loadConfig, type Config } from '../config/index.ts';
 import { openDatabase, runMigrations, type DatabaseHandle, type MigrationStatus } from '../db/index.ts';
 import { createLogger, type Logger } from '../observability/index.ts';
+import { useErasureLedger } from '../privacy/index.ts';
 import type { PaperMarkets } from '../trading/index.ts';
 import { createSecretBox, hasStoredSecrets, resolveMasterKey, type MasterKeyResolution, type SecretBox } from '../secrets/index.ts';
 export { VERSION } from './version.ts';
@@ -28,6 +29,8 @@ export interface Runtime {
  */
 export async function openRuntime(options: { logStream?: 'stdout' | 'stderr'; shareEmbedded?: boolean } = {}): Promise<Runtime> {
   const config = loadConfig();
+  // Erasures done by this process are recorded outside the database too, for a restore to re-apply.
+  useErasureLedger(config.backup.erasureLedgerFile);
   const logger = createLogger(config, { stream: options.logStream ?? 'stderr' });
   const database = await openDatabase({
     url: config.database.url,

@@ -207,6 +207,11 @@ export const envSchema = z.object({
     .default('30 3 * * *'),
   /** A server's dump: auto (pg_dump when one as new as the server is installed, else the logical dump), pg-dump, logical. */
   BACKUP_FORMAT: z.enum(['auto', 'pg-dump', 'logical'], { error: 'expected auto, pg-dump or logical' }).default('auto'),
+  /**
+   * The erasure ledger: a file outside the database, one line per erasure (time, account id,
+   * pseudonym), which a restore re-applies; unset: BACKUP_DIR/erasure-ledger.jsonl.
+   */
+  ERASURE_LEDGER_FILE: z.string().min(1).optional(),
   /** Backups kept in BACKUP_DIR after a scheduled one: the oldest beyond this many are deleted. */
   BACKUP_RETENTION_COUNT: z.coerce
     .number({ error: 'expected a number of backups' })

@@ -60,6 +60,8 @@ export interface Config {
     readonly retentionCount: number;
     /** A server's dump format (`auto`: pg_dump when recent enough, else the logical dump). */
     readonly format: 'auto' | 'pg-dump' | 'logical';
+    /** The erasure ledger (absolute): erasures recorded outside the database, re-applied by a restore. */
+    readonly erasureLedgerFile: string;
   };
   /** How long personal data is kept (privacy/ applies it daily; it never touches money records). */
   readonly retention: {
@@ -219,6 +221,13 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, cwd = p
       cron: env.BACKUP_CRON === 'off' ? undefined : env.BACKUP_CRON,
       retentionCount: env.BACKUP_RETENTION_COUNT,
       format: env.BACKUP_FORMAT,
+      erasureLedgerFile:
+        env.ERASURE_LEDGER_FILE === undefined
+          ? path.join(
+              env.BACKUP_DIR === undefined ? path.join(dataDir, 'backups') : path.resolve(cwd, env.BACKUP_DIR),
+              'erasure-ledger.jsonl',
+            )
+          : path.resolve(cwd, env.ERASURE_LEDGER_FILE),
     },
     api: {
       perCredentialPerMinute: env.API_RATE_LIMIT_PER_MINUTE,

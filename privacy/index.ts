@@ -12,6 +12,17 @@ export {
 } from './export.ts';
 export { erasePerson, ERASED_TEXT, type ErasureActor, type ErasureResult } from './erase.ts';
 export {
+  erasureLedgerEntrySchema,
+  erasureLedgerFile,
+  erasuresUndone,
+  ErasureLedgerUnreadableError,
+  readErasureLedger,
+  reapplyErasures,
+  recordErasure,
+  useErasureLedger,
+  type ErasureLedgerEntry,
+} from './ledger.ts';
+export {
   CONSENT_DOCUMENTS,
   consentInputSchema,
   consentStatus,

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { createBackup, restoreBackup, serverBackupFormats, verifyBackup } from '../../backup/index.ts';
 import { UsageError } from '../../errors/index.ts';
-import { loadConfig } from '../../config/index.ts';
+import { loadConfig, type Config } from '../../config/index.ts';
 import { withRuntime } from '../open-runtime.ts';
 import { VERSION } from '../version.ts';
 
@@ -44,9 +44,14 @@ export async function backupCreateCommand(options: { out?: string; format?: stri
   });
 }
 
+/** The erasure ledger this deployment keeps, and the one next to the backup (its BACKUP_DIR's, when the backup was copied with it). */
+function erasureLedgers(config: Config, file: string): string[] {
+  return [config.backup.erasureLedgerFile, path.join(path.dirname(path.resolve(file)), 'erasure-ledger.jsonl')];
+}
+
 export async function backupVerifyCommand(file: string, options: { json?: boolean }): Promise<void> {
   const config = loadConfig();
-  const verified = await verifyBackup(file, { url: config.database.url });
+  const verified = await verifyBackup(file, { url: config.database.url, erasureLedgers: erasureLedgers(config, file) });
   if (options.json) {
     const { manifest, ...check } = verified;
     console.log(JSON.stringify({ ok: true, ...check, createdAt: manifest.createdAt, kind: manifest.kind }));
@@ -57,11 +62,19 @@ export async function backupVerifyCommand(file: string, options: { json?: boolea
       `${verified.tables} tables hold the manifest's ${verified.totalRows} rows; audit chain intact over ${verified.auditRowsVerified} rows ` +
       `up to the recorded head (row ${verified.auditHead.lastId ?? 'none'}, ${shortHash(verified.auditHead.lastHash)}).`,
   );
+  if (verified.erasuresToReapply > 0)
+    console.log(`It holds ${verified.erasuresToReapply} person(s) erased since (the erasure ledger): a restore of it erases them again.`);
 }
 
 export async function backupRestoreCommand(file: string, options: { json?: boolean }): Promise<void> {
   const config = loadConfig();
-  const restored = await restoreBackup({ file, url: config.database.url, dataDir: config.dataDir, actorId: 'cli' });
+  const restored = await restoreBackup({
+    file,
+    url: config.database.url,
+    dataDir: config.dataDir,
+    actorId: 'cli',
+    erasureLedgers: erasureLedgers(config, file),
+  });
   if (options.json) {
     const { manifest, ...check } = restored;
     console.log(JSON.stringify({ ok: true, ...check, createdAt: manifest.createdAt, kind: manifest.kind }));
@@ -71,6 +84,11 @@ export async function backupRestoreCommand(file: string, options: { json?: boole
     `Restored ${path.basename(file)} (made ${restored.manifest.createdAt}) into ${restored.location}: ` +
       `${restored.tables} tables hold the manifest's ${restored.totalRows} rows; audit chain intact over ${restored.auditRowsVerified} rows ` +
       `up to the recorded head (row ${restored.auditHead.lastId ?? 'none'}, ${shortHash(restored.auditHead.lastHash)}); the restore is in the audit log.`,
+  );
+  console.log(
+    restored.erasuresReapplied > 0
+      ? `Erasure ledger: ${restored.erasuresReapplied} person(s) erased after this backup was made were in it, and were erased again.`
+      : 'Erasure ledger: nobody erased after this backup was made was in it.',
   );
   // Exchange keys in the data are sealed under the source's key, which is never in a backup.
   if (!config.masterKey && !fs.existsSync(path.join(config.dataDir, 'master.key')))

@@ -73,6 +73,50 @@ async function serverTarget(name: string): Promise<Target> {
   };
 }
 
+/** An empty place to restore into (a data folder, or a new database), and what it holds. */
+async function emptyPlace(driver: string, name: string) {
+  const dataDir = path.join(tmp, name);
+  if (driver === 'pglite')
+    return {
+      env: { DATA_DIR: dataDir, DATABASE_URL: '' },
+      // Files in the embedded folder (it is removed when the restore is undone).
+      objects: async () => (fs.existsSync(path.join(dataDir, 'pglite')) ? fs.readdirSync(path.join(dataDir, 'pglite')).length : 0),
+      open: () => openDatabase({ dataDir }),
+      dispose: async () => fs.rmSync(dataDir, { recursive: true, force: true }),
+    };
+  const dbName = `bcf_undo_${crypto.randomBytes(4).toString('hex')}`;
+  const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database "${dbName}"`);
+  const url = new URL(TEST_DATABASE_URL);
+  url.pathname = `/${dbName}`;
+  return {
+    env: { DATA_DIR: dataDir, DATABASE_URL: url.toString() },
+    open: () => openDatabase({ url: url.toString(), dataDir: '' }),
+    // Tables, views, sequences, types, routines and schemas beyond a new database's own.
+    objects: async () => {
+      const sqlc = postgres(url.toString(), { max: 1, onnotice: () => {} });
+      try {
+        const [row] = await sqlc<{ n: number }[]>`
+          select (select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                   where n.nspname not like 'pg\_%' and n.nspname <> 'information_schema')
+               + (select count(*) from pg_type t join pg_namespace n on n.oid = t.typnamespace
+                   where n.nspname not like 'pg\_%' and n.nspname <> 'information_schema')
+               + (select count(*) from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+                   where n.nspname not like 'pg\_%' and n.nspname <> 'information_schema')
+               + (select count(*) from pg_namespace n where n.nspname not like 'pg\_%' and n.nspname not in ('information_schema', 'public'))
+               + (select count(*) from pg_extension where extname <> 'plpgsql') as n`;
+        return Number(row!.n);
+      } finally {
+        await sqlc.end({ timeout: 1 });
+      }
+    },
+    dispose: async () => {
+      await admin.unsafe(`drop database if exists "${dbName}" with (force)`);
+      await admin.end({ timeout: 1 });
+    },
+  };
+}
+
 async function tableCounts(target: Target): Promise<Record<string, number>> {
   const handle = await target.open();
   try {
@@ -105,6 +149,9 @@ describe.each(testDrivers)('backups on %s', { timeout: 900_000 }, (driver) => {
     expect(path.dirname(created.dump)).toBe(out);
     expect(manifest.dump.sha256).toBe(crypto.createHash('sha256').update(fs.readFileSync(created.dump)).digest('hex'));
     expect(manifest.dump.bytes).toBe(fs.statSync(created.dump).size);
+    // The dump holds everyone's personal data: this user's only, whatever wrote it (pg_dump too).
+    expect((fs.statSync(created.dump).mode & 0o777).toString(8)).toBe('600');
+    expect((fs.statSync(created.manifestPath).mode & 0o777).toString(8)).toBe('600');
     expect(manifest.migrations.applied).toBeGreaterThan(0);
     // The demo company's rows are all there, as the live database held them when it was copied.
     expect(manifest.tables['public.tenants']).toBeGreaterThan(12);
@@ -192,6 +239,25 @@ describe.each(testDrivers)('backups on %s', { timeout: 900_000 }, (driver) => {
     const rows = await runCliHere(['backup', 'verify', manifestPath], target.env);
     expect(rows.code).toBe(1);
     expect(rows.stderr.trim()).toMatch(/does not match its manifest: public\.trades: \d+ rows, manifest \d+ rows$/);
+    // Restored into an empty place, the check fails: the place is put back empty, and says so;
+    // a retry with the right manifest is then not refused as live data.
+    const empty = await emptyPlace(driver, `${driver}-undone`);
+    try {
+      const restore = await runCliHere(['backup', 'restore', manifestPath], { ...target.env, ...empty.env });
+      expect(restore.code).toBe(1);
+      expect(restore.stderr.trim().split('\n'), restore.stderr).toHaveLength(1);
+      expect(restore.stderr.trim()).toMatch(
+        driver === 'pglite'
+          ? /^Error: backup .* does not match its manifest: public\.trades: \d+ rows, manifest \d+ rows\. The restore was undone: .*pglite was removed\.$/
+          : /^Error: backup .* does not match its manifest: public\.trades: \d+ rows, manifest \d+ rows\. The restore was undone: \d+ objects it created were dropped, .* is empty again\.$/,
+      );
+      expect(await empty.objects()).toBe(0);
+      const retry = await runCliHere(['backup', 'restore', created.dump, '--json'], { ...target.env, ...empty.env });
+      expect(retry.code, retry.stderr).toBe(0);
+      expect(await empty.objects()).toBeGreaterThan(0);
+    } finally {
+      await empty.dispose();
+    }
     const head = { ...created.manifest, auditHead: { ...created.manifest.auditHead, lastHash: 'f'.repeat(64) } };
     fs.writeFileSync(manifestPath, JSON.stringify(head));
     const chain = await runCliHere(['backup', 'verify', manifestPath], target.env);
@@ -232,6 +298,73 @@ describe.each(testDrivers)('backups on %s', { timeout: 900_000 }, (driver) => {
       expect((await verifyAuditChain(handle.db)).ok).toBe(true);
     } finally {
       await handle.close();
+    }
+  });
+  it('a person erased after the backup stays erased when it is restored: the erasure ledger is re-applied', async () => {
+    // The backup holds a trader; they are erased afterwards (the ledger, next to the backups, records it).
+    const handle = await target.open();
+    let person: { id: string; email: string };
+    try {
+      [person] = (await queryRows<{ id: string; email: string }>(
+        handle.db,
+        sql`select u.id::text as id, u.email from users u join tenants t on t.id = u.tenant_id
+            where t.kind = 'trader' and u.email not like '%@erased.invalid' order by u.email limit 1`,
+      )) as [{ id: string; email: string }];
+    } finally {
+      await handle.close();
+    }
+    const erased = await runCliHere(['privacy', 'erase', '--email', person.email, '--yes', '--json'], target.env);
+    expect(erased.code, erased.stderr).toBe(0);
+    const ledgerFile = path.join(target.env.DATA_DIR!, 'backups', 'erasure-ledger.jsonl');
+    const ledger = fs.readFileSync(ledgerFile, 'utf8');
+    expect(
+      ledger
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line)),
+    ).toEqual([{ at: expect.any(String), userId: person.id, pseudonym: JSON.parse(erased.stdout).pseudonym, auditId: expect.any(Number) }]);
+    // Never the email or the name: the ledger is outside the database, and outlives the erasure.
+    expect(ledger).not.toContain(person.email);
+    expect((fs.statSync(ledgerFile).mode & 0o777).toString(8)).toBe('600');
+
+    const empty = await emptyPlace(driver, `${driver}-after-erasure`);
+    try {
+      const env = { ...target.env, ...empty.env, ERASURE_LEDGER_FILE: ledgerFile };
+      const verified = await runCliHere(['backup', 'verify', created.dump], env);
+      expect(verified.code, verified.stderr).toBe(0);
+      expect(verified.stdout).toContain('It holds 1 person(s) erased since (the erasure ledger): a restore of it erases them again.');
+      const restored = await runCliHere(['backup', 'restore', created.dump], env);
+      expect(restored.code, restored.stderr).toBe(0);
+      expect(restored.stdout).toContain('Erasure ledger: 1 person(s) erased after this backup was made were in it, and were erased again.');
+      const audit = await runCliHere(['audit', 'verify', '--json'], env);
+      expect(audit.code, audit.stderr).toBe(0);
+      expect(JSON.parse(audit.stdout)).toMatchObject({ ok: true });
+      const again = await empty.open();
+      try {
+        const [user] = await queryRows<{ email: string; status: string }>(
+          again.db,
+          sql`select email, status from users where id = ${person.id}::uuid`,
+        );
+        expect(user?.email).toMatch(/^erased-[0-9a-f]+@erased\.invalid$/);
+        expect(user?.status).toBe('disabled');
+        const [{ n } = { n: -1 }] = await queryRows<{ n: number }>(
+          again.db,
+          sql`select count(*)::int as n from users where lower(email) = ${person.email.toLowerCase()}`,
+        );
+        expect(n).toBe(0);
+        const [last] = await queryRows<{ action: string; actor_id: string }>(
+          again.db,
+          sql`select action, actor_id from audit_log order by id desc limit 1`,
+        );
+        expect(last).toEqual({ action: 'privacy.erasure', actor_id: 'system:backup-restore' });
+      } finally {
+        await again.close();
+      }
+      // The backup itself still holds them until retention drops it: verify keeps saying so.
+      const json = await runCliHere(['backup', 'verify', created.dump, '--json'], env);
+      expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, erasuresToReapply: 1 });
+    } finally {
+      await empty.dispose();
     }
   });
 });

@@ -7,6 +7,7 @@ import {
   erasePerson,
   exportPersonData,
   findDataSubject,
+  recordErasure,
   recordOwnConsent,
   type PersonExport,
   writePersonExport,
@@ -180,6 +181,9 @@ export const privacyTools = [
           { now: ctx.now },
         ),
       );
+      // Outside the database too: a backup made before now still holds the person, and a restore
+      // of it re-applies this erasure from the ledger.
+      recordErasure({ at: ctx.now().toISOString(), userId: result.userId, pseudonym: result.pseudonym, auditId: result.auditId });
       const { userId: _userId, ...shown } = result;
       return shown;
     },
