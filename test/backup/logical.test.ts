@@ -204,6 +204,42 @@ describe.runIf(realPostgresAvailable)('the logical backup (COPY through SQL) on 
     expect(verify.stderr.trim()).toMatch(/^Error: backup .*: public\.trades holds \d+ rows, its section says \d+$/);
   });
 
+  it('a restore whose result fails its check is undone: the database is empty again and a retry is not refused', async () => {
+    const copy = path.join(tmp, 'edited-count');
+    fs.cpSync(path.dirname(created.dumpPath), copy, { recursive: true });
+    const manifestPath = path.join(copy, path.basename(created.manifestPath));
+    const edited = {
+      ...created.manifest,
+      tables: { ...created.manifest.tables, 'public.trades': created.manifest.tables['public.trades']! + 1 },
+    };
+    fs.writeFileSync(manifestPath, JSON.stringify(edited));
+    const name = `bcf_logical_undone_${crypto.randomBytes(4).toString('hex')}`;
+    await admin.unsafe(`create database "${name}"`);
+    try {
+      const url = new URL(TEST_DATABASE_URL);
+      url.pathname = `/${name}`;
+      const restore = await runCliHere(['backup', 'restore', manifestPath], env(url.toString()));
+      expect(restore.code).toBe(1);
+      expect(restore.stderr.trim().split('\n'), restore.stderr).toHaveLength(1);
+      expect(restore.stderr.trim()).toMatch(/^Error: backup .*public\.trades.* The restore was undone: .* is empty again\.$/);
+      const client = postgres(url.toString(), { max: 1, onnotice: () => {} });
+      try {
+        const [row] = await client<{ n: number }[]>`
+          select (select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                   where n.nspname not like 'pg\_%' and n.nspname <> 'information_schema')
+               + (select count(*) from pg_namespace n where n.nspname not like 'pg\_%' and n.nspname not in ('information_schema', 'public'))
+               as n`;
+        expect(Number(row!.n)).toBe(0);
+      } finally {
+        await client.end({ timeout: 1 });
+      }
+      const retry = await runCliHere(['backup', 'restore', created.dumpPath, '--json'], env(url.toString()));
+      expect(retry.code, retry.stderr).toBe(0);
+    } finally {
+      await admin.unsafe(`drop database if exists "${name}" with (force)`);
+    }
+  });
+
   it('a second logical backup in the same process completes, and holds the first one’s audit row', async () => {
     // postgres.js once left its socket paused after a COPY stream and the next dump hung here.
     const second = await createBackup({
