@@ -300,8 +300,8 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoredBa
   const ledger = readErasureLedger(options.erasureLedgers ?? []);
   const what = `backup ${manifest.dump.file} restored`;
   let handle: DatabaseHandle;
-  /** Puts the target back as it was before the restore; says what it did. */
-  let undo: () => Promise<string>;
+  /** Puts the target back as it was before the restore; says what it did (null: nothing had been written). */
+  let undo: () => Promise<string | null>;
   if (!options.url) {
     if (manifest.kind !== 'pglite-data-dir')
       throw new UsageError(
@@ -320,7 +320,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoredBa
       handle = await openDatabase({ dataDir: options.dataDir, fromImage: new Blob([fs.readFileSync(dumpPath)]) });
     } catch (error) {
       if (error instanceof EmbeddedFolderNotEmptyError) throw embeddedNotEmpty(folder);
-      throw new RestoreUndoneError(error, await undo());
+      throw new RestoreUndoneError(error, (await undo()) ?? '');
     }
   } else {
     if (manifest.kind === 'pglite-data-dir')
@@ -340,6 +340,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoredBa
       undo = async () => {
         const dropped = await dropCreatedSince(server.db, before);
         const left = await listTables(server.db);
+        if (dropped === 0 && left.length === 0) return null;
         return left.length === 0
           ? `The restore was undone: ${dropped} objects it created were dropped, ${server.location} is empty again.`
           : `Undoing the restore left ${left.length} tables in ${server.location} (${left.slice(0, 3).join(', ')}…): drop that database and create it again before retrying.`;
@@ -347,7 +348,10 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoredBa
       try {
         await restoreServerDump(handle, options.url, dumpPath, manifest);
       } catch (error) {
-        throw new RestoreUndoneError(error, await undo());
+        // pg_restore and the logical restore run in one transaction: usually nothing is left,
+        // and a refusal before writing (TimescaleDB, the migration level) stays as it was.
+        const undone = await undo();
+        throw undone === null ? error : new RestoreUndoneError(error, undone);
       }
     } catch (error) {
       await handle.close();
@@ -385,7 +389,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoredBa
       return `Undoing the restore failed too (${reason}): drop that database and create it again before retrying.`;
     });
     if (handle.driver !== 'pglite') await handle.close().catch(() => {});
-    throw new RestoreUndoneError(error, undone);
+    throw new RestoreUndoneError(error, undone ?? 'The restore was undone.');
   }
 }
 

@@ -204,7 +204,7 @@ describe.runIf(realPostgresAvailable)('the logical backup (COPY through SQL) on 
     expect(verify.stderr.trim()).toMatch(/^Error: backup .*: public\.trades holds \d+ rows, its section says \d+$/);
   });
 
-  it('a restore whose result fails its check is undone: the database is empty again and a retry is not refused', async () => {
+  it('a restore whose result fails its check leaves the database empty, and a retry is not refused', async () => {
     const copy = path.join(tmp, 'edited-count');
     fs.cpSync(path.dirname(created.dumpPath), copy, { recursive: true });
     const manifestPath = path.join(copy, path.basename(created.manifestPath));
@@ -221,7 +221,9 @@ describe.runIf(realPostgresAvailable)('the logical backup (COPY through SQL) on 
       const restore = await runCliHere(['backup', 'restore', manifestPath], env(url.toString()));
       expect(restore.code).toBe(1);
       expect(restore.stderr.trim().split('\n'), restore.stderr).toHaveLength(1);
-      expect(restore.stderr.trim()).toMatch(/^Error: backup .*public\.trades.* The restore was undone: .* is empty again\.$/);
+      // The logical restore counts each table in its own transaction, so nothing outlives the
+      // refusal (no undo to report); either way the database is left empty.
+      expect(restore.stderr.trim()).toMatch(/^Error: backup .* does not match its manifest: public\.trades: \d+ rows, manifest \d+ rows$/);
       const client = postgres(url.toString(), { max: 1, onnotice: () => {} });
       try {
         const [row] = await client<{ n: number }[]>`
