@@ -117,8 +117,9 @@ export function resampleCandles(series: CandleSeries, bucketMs: number): CandleS
  * the four weeks from 2024-12-01 00:00 UTC that the 1m file covers whole. Every timeframe's
  * replay is resampled from those 1m bars (replayWindowCandles), so a 5m and a 1h chart of the
  * replay show one market; the files' other months (15m and 1h reach back to January) are for
- * backtests and tests, not the replay. 28 days is a whole number of every timeframe from 1m to
- * 1w, so each replayed bar is one whole recorded bar.
+ * backtests and tests, not the replay. 28 days from a midnight is a whole number of every
+ * timeframe from 1m to 1d, so each replayed bar is one whole recorded bar (1w bars, which start
+ * on the epoch's Thursdays, do not line up with it and are refused).
  */
 export const REPLAY_WINDOW = { startMs: Date.UTC(2024, 11, 1), lengthMs: 28 * 86_400_000 } as const;
 
@@ -136,7 +137,9 @@ export function replayWindowCandles(symbol: string, timeframe: string): CandleSe
   if (cached) return cached;
   const barMs = timeframeToMs(timeframe);
   if (REPLAY_WINDOW.lengthMs % barMs !== 0 || REPLAY_WINDOW.startMs % barMs !== 0 || barMs % 60_000 !== 0)
-    throw new Error(`the replay cannot play ${timeframe} bars: they do not divide its ${REPLAY_WINDOW.lengthMs / 86_400_000} days`);
+    throw new Error(
+      `the replay cannot play ${timeframe} bars: they do not fit its ${REPLAY_WINDOW.lengthMs / 86_400_000} days from a midnight evenly`,
+    );
   let series: CandleSeries;
   if (timeframe === '1m') {
     const spec = symbol === 'BTC/USDT' ? undefined : GENERATED[symbol];
