@@ -261,6 +261,27 @@ async function conflictOfInterest(
   );
 }
 
+/** A decision or retry refused before anything was done: audited as denied, with why. */
+function auditRefusedDecision(
+  ctx: Omit<ToolContext, 'actor'>,
+  decider: Actor,
+  approval: ApprovalRow,
+  action: 'approval.decide' | 'approval.retry',
+  auditArgs: Record<string, unknown>,
+  details: Record<string, unknown>,
+): Promise<unknown> {
+  return appendAudit(ctx.db, {
+    tenantId: approval.tenantId,
+    actorKind: decider.kind,
+    actorId: actorId(decider),
+    action,
+    tool: approval.tool,
+    args: auditArgs,
+    outcome: 'denied',
+    details,
+  });
+}
+
 /** A decider with a conflict of interest (the tool's rule, whatever the four-eyes setting): refused and audited as denied. */
 async function conflicted(
   ctx: Omit<ToolContext, 'actor'>,
@@ -272,16 +293,7 @@ async function conflicted(
 ): Promise<DecisionResult | undefined> {
   const reason = await conflictOfInterest(catalogue, ctx, decider, approval);
   if (!reason) return undefined;
-  await appendAudit(ctx.db, {
-    tenantId: approval.tenantId,
-    actorKind: decider.kind,
-    actorId: actorId(decider),
-    action,
-    tool: approval.tool,
-    args: auditArgs,
-    outcome: 'denied',
-    details: { reason: 'conflict_of_interest' },
-  });
+  await auditRefusedDecision(ctx, decider, approval, action, auditArgs, { reason: 'conflict_of_interest' });
   return { decided: false, fourEyes: true, reason, status: approval.status };
 }
 
@@ -296,15 +308,9 @@ async function ownRequest(
 ): Promise<DecisionResult | undefined> {
   if (decider.kind === 'system' || approval.requestedByUserId !== decider.userId) return undefined;
   if (!(await fourEyesApplies(ctx.db, catalogue, approval.tool))) return undefined;
-  await appendAudit(ctx.db, {
-    tenantId: approval.tenantId,
-    actorKind: decider.kind,
-    actorId: actorId(decider),
-    action,
-    tool: approval.tool,
-    args: auditArgs,
-    outcome: 'denied',
-    details: { reason: 'four_eyes', requestedByUserId: approval.requestedByUserId },
+  await auditRefusedDecision(ctx, decider, approval, action, auditArgs, {
+    reason: 'four_eyes',
+    requestedByUserId: approval.requestedByUserId,
   });
   return {
     decided: false,
