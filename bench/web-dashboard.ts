@@ -176,6 +176,10 @@ try {
     );
     console.log(`in order: ${latencies.map((l) => Math.round(l)).join(', ')} ms`);
   }
+} catch (error) {
+  // What the server said before the failure (a timeout alone does not say why).
+  console.error(`botcriptofy start's last output:\n${server.output().slice(-4_000)}`);
+  throw error;
 } finally {
   await browser.close();
   await server.stop();
