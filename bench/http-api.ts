@@ -156,6 +156,29 @@ async function measure(
   };
 }
 
+/** GET /candles of the imported BTC/USDT 5m bars up to `last`, with RSI (500 bars: the route's default). */
+const candlesUrl = (base: string, last: string) =>
+  `${base}/api/v1/candles?symbol=BTC/USDT&timeframe=5m&to=${encodeURIComponent(last)}&indicators=rsi`;
+
+/**
+ * The three GET rows on one running product: a warm-up first (the routes' code paths compiled,
+ * the session cache filled), then /bots and /candles at RATE and /me as fast as it answers.
+ */
+async function measureRoutes(
+  server: ChildProcess,
+  base: string,
+  cookie: string,
+  lastBar: string,
+): Promise<{ bots: Measured; candles: Measured; me: Measured }> {
+  const routes = { bots: `${base}/api/v1/bots`, candles: candlesUrl(base, lastBar), me: `${base}/api/v1/me` };
+  for (const url of Object.values(routes)) for (let i = 0; i < 50; i++) await (await fetch(url, { headers: { cookie } })).arrayBuffer();
+  return {
+    bots: await measure(server, routes.bots, cookie, { overallRate: RATE, connections: 10 }),
+    candles: await measure(server, routes.candles, cookie, { overallRate: RATE, connections: 10 }),
+    me: await measure(server, routes.me, cookie, { connections: 20 }),
+  };
+}
+
 /** A trader's event stream, read for backtest_finished: `of(id)` resolves with the backtest's status. */
 async function finishedBacktests(url: string, cookie: string): Promise<{ of(id: string): Promise<string>; close(): void }> {
   const abort = new AbortController();
@@ -222,22 +245,9 @@ try {
   const base = started.url;
   const cookie = await signIn(base, signIns[0]!.email, signIns[0]!.password);
 
-  // Warm-up: the first requests compile the routes' code paths and fill the session cache.
-  for (const route of ['/api/v1/me', '/api/v1/bots', `/api/v1/candles?symbol=BTC/USDT&timeframe=5m&to=${imported.last}&indicators=rsi`])
-    for (let i = 0; i < 50; i++) await (await fetch(`${base}${route}`, { headers: { cookie } })).arrayBuffer();
-  const candles = (await (
-    await fetch(`${base}/api/v1/candles?symbol=BTC/USDT&timeframe=5m&to=${imported.last}&indicators=rsi`, { headers: { cookie } })
-  ).json()) as { candles: unknown[] };
-
+  const candles = (await (await fetch(candlesUrl(base, imported.last), { headers: { cookie } })).json()) as { candles: unknown[] };
   progress(`measuring, ${seconds} s a route`);
-  const bots = await measure(server, `${base}/api/v1/bots`, cookie, { overallRate: RATE, connections: 10 });
-  const candleRoute = await measure(
-    server,
-    `${base}/api/v1/candles?symbol=BTC/USDT&timeframe=5m&to=${encodeURIComponent(imported.last)}&indicators=rsi`,
-    cookie,
-    { overallRate: RATE, connections: 10 },
-  );
-  const me = await measure(server, `${base}/api/v1/me`, cookie, { connections: 20 });
+  const { bots, candles: candleRoute, me } = await measureRoutes(server, base, cookie, imported.last);
 
   // POST /backtests until the result is there, on each signed-in trader's daily quota: the
   // trader's event stream says it finished (backtest_finished, as the dashboard learns it), then
@@ -298,16 +308,8 @@ try {
       const there = await startProduct(serverDir, database);
       server = there.child;
       const serverCookie = await signIn(there.url, email, password);
-      const candleUrl = `${there.url}/api/v1/candles?symbol=BTC/USDT&timeframe=5m&to=${encodeURIComponent(imported.last)}&indicators=rsi`;
-      for (const route of [`${there.url}/api/v1/me`, `${there.url}/api/v1/bots`, candleUrl])
-        for (let i = 0; i < 50; i++) await (await fetch(route, { headers: { cookie: serverCookie } })).arrayBuffer();
       const version = (await scratch.serverVersion()) ?? 'PostgreSQL';
-      onServer = {
-        bots: await measure(server, `${there.url}/api/v1/bots`, serverCookie, { overallRate: RATE, connections: 10 }),
-        candles: await measure(server, candleUrl, serverCookie, { overallRate: RATE, connections: 10 }),
-        me: await measure(server, `${there.url}/api/v1/me`, serverCookie, { connections: 20 }),
-        version,
-      };
+      onServer = { ...(await measureRoutes(server, there.url, serverCookie, imported.last)), version };
       await stopProduct(server);
       server = undefined;
     } finally {
