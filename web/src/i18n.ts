@@ -13,14 +13,11 @@ export const DEFAULT_TIME_ZONE = 'America/Sao_Paulo';
  * trader in Lisbon reads Lisbon times; São Paulo when the browser names none it can format in.
  */
 export function viewerTimeZone(): string {
+  let zone: string | undefined;
   try {
-    const zone = new Intl.DateTimeFormat().resolvedOptions().timeZone;
-    if (zone) {
-      new Intl.DateTimeFormat('en', { timeZone: zone });
-      return zone;
-    }
+    zone = new Intl.DateTimeFormat().resolvedOptions().timeZone;
   } catch {}
-  return DEFAULT_TIME_ZONE;
+  return isTimeZone(zone) ? zone : DEFAULT_TIME_ZONE;
 }
 const STORAGE_KEY = 'botcriptofy.language';
 const ZONE_KEY = 'botcriptofy.timeZone';
