@@ -423,14 +423,19 @@ export class NotificationOutbox {
   }
 
   private async claimAndDispatch(limit: number, report?: OutboxReport): Promise<Promise<void>[]> {
-    const leaseStart = this.channel.now();
+    // Counted as working until every claimed row is tracked in flight: reading the journal
+    // and the recipients is work too (a test's clock must not move meanwhile).
     this.claiming++;
-    let rows: ClaimedNotification[];
     try {
-      rows = await this.claim(limit);
+      return await this.dispatchClaimed(limit, report);
     } finally {
       this.claiming--;
     }
+  }
+
+  private async dispatchClaimed(limit: number, report?: OutboxReport): Promise<Promise<void>[]> {
+    const leaseStart = this.channel.now();
+    const rows = await this.claim(limit);
     if (rows.length === 0) return [];
     this.count(report, 'claimed', rows.length);
     const journaled = await this.journaledAmong(rows);
