@@ -443,6 +443,7 @@ export interface DraftCardView {
   readonly questions: readonly { readonly question: string }[];
   readonly blocked: { readonly reason: string } | null;
   readonly liveNote: string | null;
+  readonly riskNote?: string | null;
   readonly backtests:
     | readonly {
         readonly symbol: string;
@@ -488,6 +489,7 @@ export function draftCardLines(card: DraftCardView, locale: Locale): string[] {
     );
     if (b.missing) lines.push(`! ${b.missing}`);
   }
+  if (card.riskNote) lines.push(`! ${card.riskNote}`);
   if (card.botId) lines.push(`${pick(locale, 'Robô', 'Bot')}: ${card.botId}`);
   const actions: Record<string, string> = {
     answer: pick(locale, 'responder (assistant answer)', 'answer (assistant answer)'),

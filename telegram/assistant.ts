@@ -47,6 +47,7 @@ export interface DraftCard {
   readonly assumed: string[];
   readonly blocked: { reason: string; upgradeTo: string | null } | null;
   readonly liveNote: string | null;
+  readonly riskNote?: string | null;
   readonly backtests:
     | {
         symbol: string;
@@ -227,6 +228,7 @@ export function draftCardMessage(card: DraftCard, locale: Locale): { text: strin
     );
   if (card.liveNote) lines.push(`ℹ️ ${md(card.liveNote)}`);
   for (const b of card.backtests ?? []) lines.push(...backtestLines(b, l));
+  if (card.riskNote) lines.push(`⚠️ ${md(card.riskNote)}`);
   if (card.status === 'draft') {
     if (card.questions.length > 0) lines.push(t(l, 'Responda aqui mesmo, em palavras.', 'Answer right here, in words.'));
     else if (!card.backtests && !card.blocked)

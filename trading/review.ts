@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { queryRows, type Database } from '../db/index.ts';
 import { timeframeToMs } from './market-data/index.ts';
+import { MAX_DRAFT_BACKTEST_DRAWDOWN_PCT } from './drafts/index.ts';
 
 // The daily review of running bots (issue 22, item 4): plain figures per bot, no model — how
 // far its realised equity fell from its peak against how far its backtest fell, its losing
@@ -82,9 +83,14 @@ export interface PaperReady {
   readonly backtestReturnPct: number | null;
 }
 
-/** Whether the review suggests going live: a paper bot from a draft, running at least `paperDays`, nothing flagged. */
+/**
+ * Whether the review suggests going live: a paper bot from a draft, running at least `paperDays`,
+ * nothing flagged, and a backtest that fell no more than MAX_DRAFT_BACKTEST_DRAWDOWN_PCT (a draft
+ * beyond it may run on paper, never be suggested for real money).
+ */
 export function paperReady(f: BotReviewFigures, flags: readonly ReviewFlag[], paperDays = PAPER_PERIOD_DAYS): PaperReady | null {
   if (f.mode !== 'paper' || !f.fromDraft || f.daysRunning === null || f.daysRunning < paperDays || flags.length > 0) return null;
+  if (f.backtestDrawdownPct !== null && f.backtestDrawdownPct > MAX_DRAFT_BACKTEST_DRAWDOWN_PCT) return null;
   return { days: f.daysRunning, trades: f.closedTrades, returnPct: f.returnPct, backtestReturnPct: f.backtestReturnPct };
 }
 

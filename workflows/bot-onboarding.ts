@@ -37,7 +37,7 @@ import { approvalOutcome, resumeDueRuns, runOnce, waitForApprovalSchema, wokenSc
 
 export const BOT_ONBOARDING = 'bot-onboarding';
 
-/** A backtest losing more than this from a peak fails the review. */
+/** A live bot's backtest losing more than this from a peak fails the review (paper runs it: simulated money is how it is learnt). */
 export const MAX_BACKTEST_DRAWDOWN_PCT = MAX_DRAFT_BACKTEST_DRAWDOWN_PCT;
 /** A live bot's backtest must not lose more than this over the period. */
 export const MIN_LIVE_BACKTEST_RETURN_PCT = -5;
@@ -209,7 +209,7 @@ export function createBotOnboardingWorkflow(deps: WorkflowDeps & { riskLimits?: 
         reasons.push(`${testedBot.symbols.length} symbols: a bot may hold at most ${limits.maxOpenPositions} positions at once.`);
       for (const t of testedBot.backtests) {
         if (t.error) reasons.push(`No backtest of ${t.symbol}: ${t.error}`);
-        else if (t.maxDrawdownPct !== null && t.maxDrawdownPct > MAX_BACKTEST_DRAWDOWN_PCT)
+        else if (testedBot.mode === 'live' && t.maxDrawdownPct !== null && t.maxDrawdownPct > MAX_BACKTEST_DRAWDOWN_PCT)
           reasons.push(`The backtest of ${t.symbol} fell ${t.maxDrawdownPct} % from a peak (at most ${MAX_BACKTEST_DRAWDOWN_PCT} %).`);
         else if (testedBot.mode === 'live' && t.totalReturnPct !== null && t.totalReturnPct < MIN_LIVE_BACKTEST_RETURN_PCT)
           reasons.push(

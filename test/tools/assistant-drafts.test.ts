@@ -5,7 +5,7 @@ import { BillingService } from '../../billing/index.ts';
 import * as db from '../../db/index.ts';
 import { invokeTool, TOOLS, type Actor, type ToolContext, type ToolOutcome } from '../../tools/index.ts';
 import type { MarketDataSource } from '../../trading/exchange/types.ts';
-import { upsertCandles } from '../../trading/index.ts';
+import { MAX_DRAFT_BACKTEST_DRAWDOWN_PCT, upsertCandles } from '../../trading/index.ts';
 import { createTestDatabase, testDrivers, type TestDatabase } from '../support/databases.ts';
 
 // The trader's assistant's door (issue 22), end to end through the tools, on the embedded
@@ -41,6 +41,7 @@ type Card = {
   questions: { field: string; question: string }[];
   blocked: { reason: string; upgradeTo: string | null } | null;
   liveNote: string | null;
+  riskNote: string | null;
   backtests:
     | {
         symbol: string;
@@ -262,6 +263,27 @@ describe.each(testDrivers)("the trader's assistant: a bot from words to paper (%
     expect(await call(traders.bob, 'start_draft_on_paper', { draftId: hinted.draftId }, { personConfirmed: true })).toMatchObject({
       ok: false,
     });
+  });
+
+  it('runs a draft whose backtest fell beyond the limit on paper, saying so, and only on paper', async () => {
+    // A year of hourly SOL bars falling in waves: RSI buys the dips and its stops keep firing.
+    const falling = (i: number) => 100 * Math.exp(-0.00012 * i) * (1 + 0.03 * Math.sin(i / 5));
+    const bars = Array.from({ length: YEAR_BARS }, (_, i) => {
+      const open = falling(Math.max(0, i - 1));
+      const close = falling(i);
+      return [LAST_BAR - (YEAR_BARS - 1 - i) * HOUR, open, Math.max(open, close) * 1.0005, Math.min(open, close) * 0.9995, close, 10];
+    });
+    await upsertCandles(test.handle.db, { exchange: 'binance', symbol: 'SOL/USDT', timeframe: '1h' }, bars);
+    const draft = draftOf(await call(traders.bob, 'draft_bot_from_text', { text: 'RSI bot on SOL 1h with 200 USDT' }));
+    expect(draft.riskNote).toBeNull();
+    const tested = draftOf(await call(traders.bob, 'backtest_draft', { draftId: draft.draftId }));
+    const drawdown = (tested.backtests![0] as unknown as { maxDrawdownPct: number }).maxDrawdownPct;
+    expect(drawdown).toBeGreaterThan(MAX_DRAFT_BACKTEST_DRAWDOWN_PCT);
+    expect(tested.riskNote).toContain(`fell SOL/USDT ${drawdown.toFixed(2)}% from a peak, more than the 30%`);
+    expect(tested.riskNote).toContain('On paper it costs nothing');
+    expect(tested.next).toEqual(['backtest', 'start_on_paper', 'discard']);
+    const started = await call(traders.bob, 'start_draft_on_paper', { draftId: tested.draftId }, { personConfirmed: true });
+    expect(started).toMatchObject({ ok: true, result: { mode: 'paper', status: 'running', draft: { status: 'started', riskNote: null } } });
   });
 
   it('is closed to staff agents: no department may call the draft tools', async () => {

@@ -3,7 +3,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as db from '../../db/index.ts';
 import { renderNotification } from '../../notifications/index.ts';
-import { upsertCandles, windowReturnRangePct } from '../../trading/index.ts';
+import { paperReady, upsertCandles, windowReturnRangePct, type BotReviewFigures } from '../../trading/index.ts';
 import { runBotReview } from '../../workflows/index.ts';
 import { createTestDatabase, testDrivers, type TestDatabase } from '../support/databases.ts';
 import { NOW, workflowRuntime } from '../support/workflow-fixture.ts';
@@ -98,7 +98,7 @@ describe.each(testDrivers)('bot-review workflow (%s)', (driver) => {
         [20, -60, 10, -50],
         { maxDrawdownPct: 50, totalReturnPct: 20, windowReturnRangePct: { lowPct: -3, highPct: 6 } },
       ],
-      ['steady', 'RSI BTC 1h', 10, [15, 5], { maxDrawdownPct: 50, totalReturnPct: 12.3, windowReturnRangePct: { lowPct: -3, highPct: 6 } }],
+      ['steady', 'RSI BTC 1h', 10, [15, 5], { maxDrawdownPct: 25, totalReturnPct: 12.3, windowReturnRangePct: { lowPct: -3, highPct: 6 } }],
     ] as const) {
       ids[key] = await bot(ids.cid, name, 'BTC/USDT', 'running');
       await x
@@ -226,5 +226,36 @@ describe('the range a backtest made over any 30 days', () => {
     // 30 days apart: 100→99, 110→120, 99→90.
     expect(windowReturnRangePct(curve, 30 * DAY)).toEqual({ lowPct: -9.09, highPct: 9.09 });
     expect(windowReturnRangePct(curve.slice(0, 2), 30 * DAY)).toBeNull();
+  });
+});
+
+describe('paperReady', () => {
+  const figures: BotReviewFigures = {
+    botId: 'b',
+    tenantId: 't',
+    name: 'RSI BTC 1h',
+    symbols: ['BTC/USDT'],
+    timeframe: '1h',
+    drawdownPct: 0,
+    backtestDrawdownPct: 30,
+    losingStreak: 0,
+    staleSymbols: [],
+    orderFailures24h: 0,
+    mode: 'paper',
+    daysRunning: 8,
+    closedTrades: 3,
+    returnPct: 1.5,
+    windowReturnPct: null,
+    backtestWindowRangePct: null,
+    backtestReturnPct: 4,
+    fromDraft: true,
+  };
+
+  it('suggests live only for a draft whose backtest fell no more than the limit', () => {
+    expect(paperReady(figures, [])).toEqual({ days: 8, trades: 3, returnPct: 1.5, backtestReturnPct: 4 });
+    // Started on paper despite a deep backtest: never suggested for real money.
+    expect(paperReady({ ...figures, backtestDrawdownPct: 30.01 }, [])).toBeNull();
+    expect(paperReady({ ...figures, daysRunning: 6 }, [])).toBeNull();
+    expect(paperReady({ ...figures, mode: 'live' }, [])).toBeNull();
   });
 });

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { z } from 'zod';
 import { checkBotStart } from '../../billing/index.ts';
 import type { TenantScope } from '../../db/index.ts';
-import { localeScores, type Locale } from '../../i18n/index.ts';
+import { formatPct, localeScores, type Locale } from '../../i18n/index.ts';
 import { traderUser } from '../../identity/index.ts';
 import {
   BotControlError,
@@ -89,6 +89,11 @@ const draftCard = z.object({
   blocked: z.object({ reason: z.string(), upgradeTo: z.string().nullable() }).nullable(),
   /** The words asked for real money: the assistant starts on paper only; live is the trader's own act later. */
   liveNote: z.string().nullable(),
+  /**
+   * The backtest fell more than MAX_DRAFT_BACKTEST_DRAWDOWN_PCT from a peak: it may still run on
+   * paper (simulated money, the way to learn what it does), but will never be suggested for live.
+   */
+  riskNote: z.string().nullable(),
   backtests: z.array(backtestFigures).nullable(),
   botId: z.string().nullable(),
   /** When the draft last changed (ISO): the door treats a recent one as the conversation's subject. */
@@ -114,6 +119,16 @@ async function blockedByPlan(ctx: ToolContext, scope: TenantScope, id: string, s
   if (symbols.length === 0) return null;
   const entitlement = await checkBotStart(ctx.db, scope, { id, mode: 'paper', symbols });
   return entitlement.allowed ? null : { reason: entitlement.reason, upgradeTo: entitlement.upgradeTo ?? null };
+}
+
+function riskNote(backtests: readonly BacktestFigures[] | null, locale: Locale): string | null {
+  const falls = (backtests ?? []).filter((b) => b.maxDrawdownPct > MAX_DRAFT_BACKTEST_DRAWDOWN_PCT);
+  if (falls.length === 0) return null;
+  const list = falls.map((b) => `${b.symbol} ${formatPct(String(b.maxDrawdownPct), locale, false)}`).join(', ');
+  const limit = locale === 'en' ? `${MAX_DRAFT_BACKTEST_DRAWDOWN_PCT}%` : `${MAX_DRAFT_BACKTEST_DRAWDOWN_PCT} %`;
+  return locale === 'en'
+    ? `The backtest fell ${list} from a peak, more than the ${limit} a bot may have before live trading is suggested. On paper it costs nothing and shows how it behaves; to make it safer, change the stop-loss, the take-profit or the thresholds and backtest again.`
+    : `O backtest caiu ${list} a partir de um pico, mais que os ${limit} que um robô pode ter para que se sugira operar ao vivo. No simulado não custa nada e mostra como ele se comporta; para deixá-lo mais seguro, mude o stop-loss, o take-profit ou os limiares e teste de novo.`;
 }
 
 function liveNote(wantsLive: boolean, locale: Locale): string | null {
@@ -154,6 +169,7 @@ async function card(ctx: ToolContext, scope: TenantScope, draft: BotDraft, wants
     assumed: (draft.backtestSummary?.['assumed'] as string[] | undefined) ?? [],
     blocked,
     liveNote: liveNote(wantsLive || draft.backtestSummary?.['wantsLive'] === true, locale),
+    riskNote: draft.status === 'draft' ? riskNote(backtests, locale) : null,
     backtests,
     botId: draft.botId,
     updatedAt: draft.updatedAt.toISOString(),
@@ -424,12 +440,8 @@ export const assistantTools = [
         throw new ToolRefusal('forbidden', 'Backtest the draft first: a bot starts only after you have seen its backtest.');
       const blocked = await blockedByPlan(ctx, scope, draft.id, draft.symbols);
       if (blocked) throw new ToolRefusal('forbidden', blocked.reason);
-      const falls = backtests.filter((b) => b.maxDrawdownPct > MAX_DRAFT_BACKTEST_DRAWDOWN_PCT);
-      if (falls.length > 0)
-        throw new ToolRefusal(
-          'forbidden',
-          `The backtest of ${falls.map((b) => `${b.symbol} fell ${b.maxDrawdownPct} %`).join(', ')} from a peak (at most ${MAX_DRAFT_BACKTEST_DRAWDOWN_PCT} %); change the draft first.`,
-        );
+      // A backtest deeper than the drawdown limit does not keep it off paper (simulated money is
+      // how a trader learns what it does); the card said so, and the review never suggests it for live.
       const id = botIdFor(draft.id);
       // Paper, always: the assistant cannot start a live bot.
       await createBot(ctx.db, scope, {

@@ -255,6 +255,11 @@ function DraftCardView(props: {
         </p>
       )}
       {draft.liveNote && <p class="muted">{draft.liveNote}</p>}
+      {draft.riskNote && (
+        <p class="warning" role="note">
+          {draft.riskNote}
+        </p>
+      )}
       {draft.backtests && draft.backtests.length > 0 && (
         <section class="draft-backtest" aria-labelledby="draft-backtest-title">
           <h3 id="draft-backtest-title">{t('draftBacktestTitle')}</h3>
