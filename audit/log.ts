@@ -98,8 +98,22 @@ interface SealedContent {
   readonly digest: string;
 }
 
+/** Salts drawn from the system's CSPRNG 128 at a time: one call each cost ~2 % of a read request. */
+const SALT_BYTES = 32;
+let saltPool = Buffer.alloc(0);
+let saltOffset = 0;
+function freshSalt(): string {
+  if (saltOffset + SALT_BYTES > saltPool.length) {
+    saltPool = crypto.randomBytes(SALT_BYTES * 128);
+    saltOffset = 0;
+  }
+  const salt = saltPool.toString('hex', saltOffset, saltOffset + SALT_BYTES);
+  saltOffset += SALT_BYTES;
+  return salt;
+}
+
 function seal(content: HashedContent): SealedContent {
-  const salt = crypto.randomBytes(32).toString('hex');
+  const salt = freshSalt();
   return { content, salt, digest: personalDigest(salt, content) };
 }
 
@@ -207,17 +221,54 @@ async function insertChained(db: Database, contents: readonly SealedContent[]): 
 
 const newestHash = sql`coalesce((select ${auditLog.hash} from ${auditLog} order by ${auditLog.id} desc limit 1), ${GENESIS_HASH})`;
 
-function insertOne(db: Database, sealed: SealedContent): Promise<AppendedAuditRow[]> {
+/**
+ * The one-row insert, built once per database handle: drizzle's query builder costs more than
+ * the insert itself on the embedded engine (an append measured ~500 µs before, ~310 µs after), and a row of
+ * the audit log is written with every tool call, reads included.
+ */
+function preparedInsertOne(db: Database) {
+  const value = (name: string) => sql.placeholder(name);
   return db
     .insert(auditLog)
     .values({
-      ...sealed.content,
-      personalSalt: sealed.salt,
-      personalDigest: sealed.digest,
+      occurredAt: value('occurredAt'),
+      tenantId: value('tenantId'),
+      actorKind: value('actorKind'),
+      actorId: value('actorId'),
+      agent: value('agent'),
+      action: value('action'),
+      tool: value('tool'),
+      // jsonb as text made here: a column's own encoder would store a null as JSON null, not NULL.
+      args: sql`${value('args')}`,
+      outcome: value('outcome'),
+      resultDigest: value('resultDigest'),
+      durationMs: value('durationMs'),
+      details: sql`${value('details')}`,
+      personalSalt: value('personalSalt'),
+      personalDigest: value('personalDigest'),
       prevHash: newestHash,
-      hash: sql`encode(sha256(convert_to(${newestHash} || ${`\n${chainedText(sealed.content, sealed.digest)}`}, 'UTF8')), 'hex')`,
+      hash: sql`encode(sha256(convert_to(${newestHash} || ${value('chained')}::text, 'UTF8')), 'hex')`,
     })
-    .returning({ id: auditLog.id, hash: auditLog.hash });
+    .returning({ id: auditLog.id, hash: auditLog.hash })
+    .prepare('audit_append_one');
+}
+const insertOneStatements = new WeakMap<Database, ReturnType<typeof preparedInsertOne>>();
+
+function insertOne(db: Database, sealed: SealedContent): Promise<AppendedAuditRow[]> {
+  let statement = insertOneStatements.get(db);
+  if (!statement) {
+    statement = preparedInsertOne(db);
+    insertOneStatements.set(db, statement);
+  }
+  const json = (field: unknown) => (field === null || field === undefined ? null : JSON.stringify(field));
+  return statement.execute({
+    ...sealed.content,
+    args: json(sealed.content.args),
+    details: json(sealed.content.details),
+    personalSalt: sealed.salt,
+    personalDigest: sealed.digest,
+    chained: `\n${chainedText(sealed.content, sealed.digest)}`,
+  });
 }
 
 /** Several rows: each chains onto the one before it, the first onto the newest row (a recursive query). */

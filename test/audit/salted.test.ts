@@ -244,4 +244,29 @@ describe.each(testDrivers)('salted audit rows (%s)', (driver) => {
     await tamper(sql`update audit_log set personal_salt = ${before.personal_salt} where id = ${fresh.id}`);
     expect(await verifyAuditChain(db)).toMatchObject({ ok: true });
   });
+  it('stores what a row lacks as NULL and its JSON as given, and the chain verifies over both kinds of row', async () => {
+    const bare = await appendAudit(db, { actorKind: 'system', action: 'test.bare', outcome: 'ok', occurredAt: AT });
+    const full = await appendAudit(db, {
+      actorKind: 'trader',
+      actorId: 'u-1',
+      action: 'test.full',
+      outcome: 'ok',
+      args: { email: EMAIL, nested: { list: [1, 'two', null] } },
+      details: null,
+      result: { plan: 'free' },
+      durationMs: 3,
+      occurredAt: AT,
+    });
+    const [row] = await queryRows<{ nulls: boolean; args: unknown; details_null: boolean; tenant_null: boolean }>(
+      db,
+      sql`select (args is null and details is null and actor_id is null and tool is null and result_digest is null) as nulls,
+            (select args from audit_log where id = ${full.id}) as args,
+            (select details is null from audit_log where id = ${full.id}) as details_null,
+            tenant_id is null as tenant_null
+          from audit_log where id = ${bare.id}`,
+    );
+    expect(row).toMatchObject({ nulls: true, details_null: true, tenant_null: true });
+    expect(typeof row!.args === 'string' ? JSON.parse(row!.args) : row!.args).toEqual({ email: EMAIL, nested: { list: [1, 'two', null] } });
+    expect((await verifyAuditChain(db)).ok).toBe(true);
+  });
 });
