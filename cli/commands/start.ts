@@ -14,6 +14,7 @@ import { openRuntime, VERSION } from '../open-runtime.ts';
 import { companyWorker } from '../company-worker.ts';
 import { readDeploymentStatus } from '../../workers/index.ts';
 import { tradingAccess } from './bots.ts';
+import { exchangeWhenReachable } from '../../trading/index.ts';
 
 /** The main job: database, migrations, demo data on a new embedded database, HTTP server. */
 export async function startCommand(): Promise<void> {
@@ -106,6 +107,9 @@ export async function startCommand(): Promise<void> {
       accounts,
       billing: runtime.billing,
       trading: tradingAccess(runtime),
+      // Backtests from the dashboard download the candles the cache lacks as Telegram's /backtest does
+      // (only when the paper markets read the exchange; the replayed market's bars never enter the cache).
+      marketData: exchangeWhenReachable(async () => paperMarkets),
       limits: { ...config.api, redis: rateRedis },
       // The staff routes: a turn with an agent, the executive report's workflow, the deployment's status.
       agents,

@@ -20,7 +20,7 @@ import {
   type TradingAccess,
 } from '../../tools/index.ts';
 import { askableAgents, type AgentRuntime } from '../../agents/index.ts';
-import { STRATEGIES } from '../../trading/index.ts';
+import { STRATEGIES, type MarketDataSource } from '../../trading/index.ts';
 import type { Logger, Metrics } from '../../observability/index.ts';
 import {
   apiError,
@@ -77,6 +77,11 @@ export interface ApiDependencies {
   readonly agents?: AgentRuntime | undefined;
   /** The deployment's status for the system_status tool (GET /status); absent: 503. */
   readonly operations?: OperationsAccess | undefined;
+  /**
+   * Where backtests (POST /backtests, a draft's backtest, an agent's run_backtest) download the
+   * candles the cache lacks, within the plan's limits as the tools apply them; absent: the cache alone.
+   */
+  readonly marketData?: MarketDataSource | undefined;
 }
 
 interface PendingApproval {
@@ -202,6 +207,7 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
       now,
       trading: deps.trading,
       operations: deps.operations,
+      marketData: deps.marketData,
       ...(extra.liveTradingConfirmed ? { liveTradingConfirmed: true } : {}),
     };
     const outcome = await invokeTool(TOOLS, ctx, tool, args);

@@ -52,7 +52,14 @@ export function registerAssistantRoutes(kit: ApiRouteKit): void {
 
   /** The assistant as the signed-in person, with the model when one answers now (it only fills what the words left open). */
   async function runtime(withModel = false): Promise<AssistantRuntime> {
-    const ctx = { db: deps.db, billing: deps.billing, now, trading: deps.trading, operations: deps.operations };
+    const ctx = {
+      db: deps.db,
+      billing: deps.billing,
+      now,
+      trading: deps.trading,
+      operations: deps.operations,
+      marketData: deps.marketData,
+    };
     return { ctx, model: withModel ? await assistantModel(deps.agents?.gateway) : undefined };
   }
 
@@ -200,7 +207,7 @@ export function registerAssistantRoutes(kit: ApiRouteKit): void {
       tags: ['assistant'],
       summary: 'Backtest a complete draft on the last year of cached candles, beside buy-and-hold',
       description:
-        "The backtest_draft tool (counted against the plan's daily backtests): the figures in the card's `backtests`, and each pair's equity curve beside holding the coin. A cache short of the year runs what it holds and names what is missing.",
+        "The backtest_draft tool (counted against the plan's daily backtests): the figures in the card's `backtests`, and each pair's equity curve beside holding the coin. What the cache lacks of the year is downloaded first when the server reads the exchange; a cache still short of it runs what it holds and names what is missing.",
       security: [{ session: [] }],
       request: { params: draftParams, headers: idempotencyHeaders },
       responses: {

@@ -226,7 +226,15 @@ export function registerStaffRoutes(kit: ApiRouteKit): void {
       const turn = await runTurn(deps.agents, {
         agent,
         message,
-        ctx: { db: deps.db, actor, billing: deps.billing, now, trading: deps.trading, operations: deps.operations },
+        ctx: {
+          db: deps.db,
+          actor,
+          billing: deps.billing,
+          now,
+          trading: deps.trading,
+          operations: deps.operations,
+          marketData: deps.marketData,
+        },
         channel: 'api',
         offline: offline ?? false,
       });

@@ -118,7 +118,7 @@ export function registerTraderRoutes(kit: ApiRouteKit, options: { jobs?: Jobs | 
       tags: ['trading'],
       summary: 'Queue a backtest on cached candles or on an uploaded CSV (plan quota applies); 202 with its id',
       description:
-        "JSON: the submit_backtest tool on the candle cache. multipart/form-data with a `file`: the submit_backtest_csv tool on the CSV's candles, read by the engine's own loader and kept beside the backtest in the trader's account (never in the shared cache; nobody else can read them or the backtest). Either is stored queued (counted against the plan's backtests a day at once) and a job runs it. Poll GET /backtests/{id} until `status` is succeeded or failed. A JSON body is capped at the API's body limit; an upload has its own (50 MiB by default), 413 beyond it.",
+        "JSON: the submit_backtest tool on the candle cache (within the plan's quota, what it lacks of the range is downloaded first when the server reads the exchange, as for Telegram's /backtest). multipart/form-data with a `file`: the submit_backtest_csv tool on the CSV's candles, read by the engine's own loader and kept beside the backtest in the trader's account (never in the shared cache; nobody else can read them or the backtest). Either is stored queued (counted against the plan's backtests a day at once) and a job runs it. Poll GET /backtests/{id} until `status` is succeeded or failed. A JSON body is capped at the API's body limit; an upload has its own (50 MiB by default), 413 beyond it.",
       security: [{ session: [] }],
       request: {
         headers: idempotencyHeaders,

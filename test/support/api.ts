@@ -14,7 +14,7 @@ import type { LiveEvents } from '../../server/api/live-events.ts';
 import type { OperationsAccess, TradingAccess } from '../../tools/index.ts';
 import type { AgentRuntime } from '../../agents/index.ts';
 import type { Database } from '../../db/index.ts';
-import { createPaperMarkets, DEFAULT_RISK_LIMITS, exchangeForBot, paperMarketOptions } from '../../trading/index.ts';
+import { createPaperMarkets, DEFAULT_RISK_LIMITS, exchangeForBot, paperMarketOptions, type MarketDataSource } from '../../trading/index.ts';
 import { createTestDatabase, type TestDatabase } from './databases.ts';
 
 /** The HTTP API on a seeded test database, as `start` mounts it (in-process requests, no socket). */
@@ -73,6 +73,8 @@ export async function apiFixture(
     billing?: (db: TestDatabase['handle']['db']) => BillingService;
     /** What GET /events streams (a hub on a test's clock); default: one on the system clock. */
     liveEvents?: (db: TestDatabase['handle']['db']) => LiveEvents;
+    /** Where backtests download the candles the cache lacks (a test's scripted exchange); default: the cache alone. */
+    marketData?: MarketDataSource;
   } = {},
 ): Promise<ApiFixture> {
   const test = await createTestDatabase(driver);
@@ -106,6 +108,7 @@ export async function apiFixture(
       ...(options.operations ? { operations: options.operations(test.handle.db) } : {}),
       ...(options.trading === 'replay' ? { trading: await replayTrading(test, secretBox) } : {}),
       ...(options.liveEvents ? { liveEvents: options.liveEvents(test.handle.db) } : {}),
+      ...(options.marketData ? { marketData: options.marketData } : {}),
     },
   });
   const request: ApiFixture['request'] = (path, init = {}) => {

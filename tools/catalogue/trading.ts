@@ -56,8 +56,9 @@ import { defineTool, type ToolAccess, type ToolContext } from '../types.ts';
 import pkg from '../../package.json' with { type: 'json' };
 
 /**
- * The most bars one backtest may download and run on: a year of 5-minute bars, the longest range
- * (365 days) at the finest timeframe the tool accepts, so it binds only if those widen.
+ * The most bars one backtest may download (and a backtest of recent candles run on): a year of
+ * 5-minute bars, the longest range run_backtest accepts (365 days) at its finest timeframe.
+ * submit_backtest's ranges are free, so there it binds: only the newest this many are downloaded.
  */
 const MAX_ON_DEMAND_CANDLES = 105_120;
 
@@ -241,6 +242,35 @@ async function findBot(ctx: ToolContext, botId: string, email: string | undefine
 }
 
 /**
+ * A range's cached candles, after downloading what the cache lacks of it when the context has an
+ * exchange (only within the plan's daily backtest quota, which the caller checks first). The
+ * range is clipped to the bars that have closed and to the newest MAX_ON_DEMAND_CANDLES.
+ * `downloaded` is false when there is no exchange or it did not answer: the cache answers alone.
+ */
+async function onDemandCandles(
+  ctx: ToolContext,
+  key: { exchange: string; symbol: string; timeframe: string },
+  from: Date,
+  to: Date,
+): Promise<{ series: CandleSeries; downloaded: boolean }> {
+  const request = { ...key, from, to, now: ctx.now(), maxCandles: MAX_ON_DEMAND_CANDLES };
+  if (ctx.marketData) {
+    try {
+      // One retry: a person waits for this answer, and the cache answers if the exchange does not.
+      const source = ctx.marketData;
+      return {
+        series: (await ensureCandles(ctx.db, { ...request, source, download: { retry: { attempts: 2, initialDelayMs: 250 } } })).series,
+        downloaded: true,
+      };
+    } catch (error) {
+      // The exchange is down or not used: the backtest runs on what is cached (it says how many candles it used).
+      if (!(error instanceof MarketDataUnavailableError)) throw error;
+    }
+  }
+  return { series: (await ensureCandles(ctx.db, request)).series, downloaded: false };
+}
+
+/**
  * The last `days` of a pair's candles: what the cache lacks is downloaded first when an exchange
  * is at hand; without one (or when it fails) the cache answers, and when it holds nothing in the
  * range, its newest stretch of the same length.
@@ -251,22 +281,7 @@ export async function recentCandles(
 ): Promise<CandleSeries> {
   const key = { exchange: 'binance', symbol: input.symbol, timeframe: input.timeframe };
   const now = ctx.now();
-  // Only a call within the plan's daily backtest quota (checked by the caller) downloads: what the cache lacks
-  // of the range, at most MAX_ON_DEMAND_CANDLES bars, is fetched from the exchange first.
-  const request = { ...key, from: new Date(now.getTime() - input.days * 86_400_000), to: now, now, maxCandles: MAX_ON_DEMAND_CANDLES };
-  let series: CandleSeries;
-  let downloaded = ctx.marketData !== undefined;
-  try {
-    // One retry: a person waits for this answer, and the cache answers if the exchange does not.
-    series = (
-      await ensureCandles(ctx.db, { ...request, source: ctx.marketData, download: { retry: { attempts: 2, initialDelayMs: 250 } } })
-    ).series;
-  } catch (error) {
-    if (!(error instanceof MarketDataUnavailableError)) throw error;
-    // The exchange is down or not used: the backtest runs on what is cached (it says how many candles it used).
-    downloaded = false;
-    series = (await ensureCandles(ctx.db, request)).series;
-  }
+  let { series, downloaded } = await onDemandCandles(ctx, key, new Date(now.getTime() - input.days * 86_400_000), now);
   if (series.length === 0 && !downloaded) {
     // No exchange at hand: use the newest cached stretch of the same length.
     const all = await loadCachedCandles(ctx.db, key);
@@ -621,7 +636,7 @@ export const tradingTools = [
   defineTool({
     // The API's POST /backtests: stored queued here (the quota counts it at once), run by a job.
     name: 'submit_backtest',
-    description: 'Queue a backtest of a strategy on cached candles of a symbol over a range (plan limits apply).',
+    description: 'Queue a backtest of a strategy on a symbol over a range, downloading missing candles (plan limits apply).',
     domain: 'trading',
     effect: 'write',
     access: { departments: ['support'], traders: true },
@@ -648,16 +663,18 @@ export const tradingTools = [
       const strategy = getStrategy(input.strategy);
       // A wrong parameter is the caller's usage error (StrategyError: usage, 400 at the API).
       const parameters = parseStrategyParameters(strategy, input.parameters ?? {});
+      const quota = await checkBacktestQuota(ctx.db, scope, now);
+      // Over the plan's daily quota: a conflict with the plan (409 at the API, as start_bot's bot limit).
+      if (!quota.allowed) throw new BillingError(quota.reason);
       const key = { exchange: 'binance', symbol: input.symbol, timeframe: input.timeframe };
+      // Within the quota, what the cache lacks of the range is downloaded first when an exchange is at hand.
+      if (ctx.marketData) await onDemandCandles(ctx, key, from, to);
       const candles = await countCachedCandles(ctx.db, key, { fromMs: from.getTime(), toMs: to.getTime() });
       if (candles <= strategy.warmupBars(parameters))
         throw new ToolRefusal(
           'not_found',
           `Not enough cached ${input.timeframe} candles of ${input.symbol} from ${from.toISOString()} to ${to.toISOString()} (have ${candles}); download them first (botcriptofy data download).`,
         );
-      const quota = await checkBacktestQuota(ctx.db, scope, now);
-      // Over the plan's daily quota: a conflict with the plan (409 at the API, as start_bot's bot limit).
-      if (!quota.allowed) throw new BillingError(quota.reason);
       const backtestId = await queueBacktest(
         ctx.db,
         scope,
