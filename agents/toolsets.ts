@@ -29,14 +29,18 @@ export const AGENT_TOOLSETS: Readonly<Record<AgentName, readonly ToolName[]>> = 
     'search_knowledge_base',
     'search_documents',
   ],
+  // Data-subject requests (issue 18) are the Security department's: privacy_export took the place
+  // of bots_overview, the set's least needed tool here — risk_status still lists the bots that
+  // need attention with their ids (what stop_bot takes), and the Support agent carries
+  // bots_overview, which Security staff may ask it for (agents/access.ts).
   security: [
     'recent_security_events',
     'detect_anomalies',
     'freeze_api_key',
     'risk_status',
-    'bots_overview',
     'stop_bot',
     'query_audit_log',
+    'privacy_export',
     'privacy_erase',
   ],
   support: [

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { answerOffline, routeMessage } from '../../agents/index.ts';
+import { AGENT_TOOLSETS, answerOffline, routeMessage } from '../../agents/index.ts';
 import { verifyAuditChain } from '../../audit/index.ts';
 import { BillingService } from '../../billing/index.ts';
 import { queryRows, type Database } from '../../db/index.ts';
@@ -62,6 +62,13 @@ describe.each(testDrivers)('privacy tools on %s', (driver) => {
       args: { email: 'ana@example.com' },
     });
     expect(routeMessage('documents', 'erase the data of ana@example.com')).toMatchObject({ tool: 'privacy_erase' });
+    // The Security agent carries both (agents/toolsets.ts), within its 8 tools.
+    expect(routeMessage('security', 'export the data of ana@example.com')).toMatchObject({
+      tool: 'privacy_export',
+      args: { email: 'ana@example.com' },
+    });
+    expect(AGENT_TOOLSETS.security).toEqual(expect.arrayContaining(['privacy_export', 'privacy_erase']));
+    expect(AGENT_TOOLSETS.security.length).toBeLessThanOrEqual(8);
     // A question is not an erasure.
     expect(routeMessage('security', 'quais dados temos de ana@example.com?')?.tool).not.toBe('privacy_erase');
   });

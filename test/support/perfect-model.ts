@@ -54,7 +54,7 @@ const TOOL_DEPARTMENTS: Readonly<Record<string, string>> = {
   detect_anomalies: 'security',
   freeze_api_key: 'security',
   risk_status: 'security',
-  bots_overview: 'security',
+  bots_overview: 'support',
   stop_bot: 'security',
   open_tickets: 'support',
   search_knowledge_base: 'support',
