@@ -9,6 +9,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -124,13 +125,63 @@ interface Measured {
   readonly serverCpuS: number;
 }
 
+/**
+ * One route at a steady `ratePerS`: request i is due at start + i / ratePerS and sent then,
+ * whether or not the earlier ones were answered (an open loop, as requests from many people
+ * arrive), and its latency counts from that due time to the end of its response (so a server
+ * that stalls is charged for the requests that waited, as wrk2 does). autocannon's own rate
+ * mode is not this: each connection sends its whole quota for the second back to back and then
+ * pauses (lib/httpClient.js, reqsMadeThisSecond), so "200/s over 10 connections" arrives as
+ * bursts of 10 requests queued at once, and measures the burst's queue more than the route.
+ */
+async function measureSteady(server: ChildProcess, url: string, cookie: string, ratePerS: number): Promise<Measured> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  const latenciesMs: number[] = [];
+  let non2xx = 0;
+  let errors = 0;
+  const total = Math.round(ratePerS * seconds);
+  const intervalMs = 1000 / ratePerS;
+  const cpuBefore = cpuSeconds(server.pid!);
+  const start = performance.now();
+  const sends: Promise<void>[] = [];
+  const send = (dueMs: number) =>
+    new Promise<void>((resolve) => {
+      const request = http.get(url, { agent, headers: { cookie } }, (response) => {
+        if ((response.statusCode ?? 0) < 200 || (response.statusCode ?? 0) >= 300) non2xx++;
+        response.resume();
+        response.on('end', () => {
+          latenciesMs.push(performance.now() - dueMs);
+          resolve();
+        });
+      });
+      request.on('error', () => {
+        errors++;
+        resolve();
+      });
+    });
+  for (let i = 0; i < total; ) {
+    const now = performance.now();
+    while (i < total && start + i * intervalMs <= now) {
+      sends.push(send(start + i * intervalMs));
+      i++;
+    }
+    if (i < total) await new Promise((resolve) => setTimeout(resolve, Math.max(0, start + i * intervalMs - performance.now())));
+  }
+  await Promise.all(sends);
+  const elapsedS = (performance.now() - start) / 1000;
+  agent.destroy();
+  return {
+    requests: latenciesMs.length,
+    non2xx,
+    errors,
+    latenciesMs,
+    requestsPerS: latenciesMs.length / elapsedS,
+    serverCpuS: cpuSeconds(server.pid!) - cpuBefore,
+  };
+}
+
 /** autocannon against one route; every response's time is kept (autocannon's own histogram has no p95). */
-async function measure(
-  server: ChildProcess,
-  url: string,
-  cookie: string,
-  options: { overallRate?: number; connections: number },
-): Promise<Measured> {
+async function measure(server: ChildProcess, url: string, cookie: string, options: { connections: number }): Promise<Measured> {
   const latenciesMs: number[] = [];
   const cpuBefore = cpuSeconds(server.pid!);
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
@@ -140,7 +191,6 @@ async function measure(
         headers: { cookie },
         connections: options.connections,
         duration: seconds,
-        ...(options.overallRate ? { overallRate: options.overallRate } : {}),
       },
       (error, finished) => (error ? reject(error) : resolve(finished)),
     );
@@ -173,8 +223,8 @@ async function measureRoutes(
   const routes = { bots: `${base}/api/v1/bots`, candles: candlesUrl(base, lastBar), me: `${base}/api/v1/me` };
   for (const url of Object.values(routes)) for (let i = 0; i < 50; i++) await (await fetch(url, { headers: { cookie } })).arrayBuffer();
   return {
-    bots: await measure(server, routes.bots, cookie, { overallRate: RATE, connections: 10 }),
-    candles: await measure(server, routes.candles, cookie, { overallRate: RATE, connections: 10 }),
+    bots: await measureSteady(server, routes.bots, cookie, RATE),
+    candles: await measureSteady(server, routes.candles, cookie, RATE),
     me: await measure(server, routes.me, cookie, { connections: 20 }),
   };
 }
@@ -324,7 +374,7 @@ try {
   out('## HTTP API');
   out();
   out(
-    `\`node_modules/.bin/node bench/http-api.ts --seconds ${seconds}${write ? ' --write' : ''}\` on commit ${commit}, ${os.cpus().length} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}; load average ${loadStart.toFixed(1)} at the start, ${loadEnd.toFixed(1)} at the end. A real \`botcriptofy start\` (one Node process, the embedded database, the demo company from \`seed --demo\`, ${imported.imported.toLocaleString('en')} BTC/USDT 5m candles imported from ${path.relative(ROOT, candleFile) || candleFile}) on loopback; autocannon ${seconds} s per row in this process, with the session cookie of a demo trader; rate limits in the path with their ceilings raised. Percentiles over every response of the row (the requests column). Server CPU = the start process's CPU time over the row's wall time (100 % = one core).`,
+    `\`node_modules/.bin/node bench/http-api.ts --seconds ${seconds}${write ? ' --write' : ''}\` on commit ${commit}, ${os.cpus().length} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}; load average ${loadStart.toFixed(1)} at the start, ${loadEnd.toFixed(1)} at the end. A real \`botcriptofy start\` (one Node process, the embedded database, the demo company from \`seed --demo\`, ${imported.imported.toLocaleString('en')} BTC/USDT 5m candles imported from ${path.relative(ROOT, candleFile) || candleFile}) on loopback, ${seconds} s per row from this process with the session cookie of a demo trader: /bots and /candles as an open loop at a steady ${RATE} requests/s (each request sent at its due time, its latency counted from then: measureSteady), /me with autocannon's 20 connections as fast as it answers; rate limits in the path with their ceilings raised. Percentiles over every response of the row (the requests column). Server CPU = the start process's CPU time over the row's wall time (100 % = one core).`,
   );
   out();
   out('| route | requests | req/s | p50 ms | p95 ms | p99 ms | max ms | non-2xx | server CPU |');
