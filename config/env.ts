@@ -26,6 +26,16 @@ function requestsPerMinute(fallback: number) {
     .default(fallback);
 }
 
+/**
+ * The shortest retention of security events: sign-ins with their IP and time are access logs,
+ * which Brazil's Marco Civil da Internet (Lei 12.965/2014, art. 15) requires keeping 6 months.
+ * privacy/retention.ts applies the same floor to a schedule given to it directly.
+ */
+export const SECURITY_EVENTS_RETENTION_FLOOR = {
+  days: 180,
+  why: ": sign-in events with IP and time are access logs, which Brazil's Marco Civil da Internet (art. 15) requires keeping for 6 months",
+} as const;
+
 function retentionDays(fallback: number, floor: { days: number; why: string } = { days: 1, why: '' }) {
   return z.coerce
     .number({ error: 'expected a number of days' })
@@ -221,14 +231,8 @@ export const envSchema = z.object({
     .default(7),
   /** Retention (LGPD): days messages with agents are kept. */
   RETENTION_AGENT_CONVERSATIONS_DAYS: retentionDays(180),
-  /**
-   * Retention: days security events are kept. Sign-ins with their IP and time are access logs,
-   * which Brazil's Marco Civil da Internet (Lei 12.965/2014, art. 15) requires keeping 6 months.
-   */
-  RETENTION_SECURITY_EVENTS_DAYS: retentionDays(365, {
-    days: 180,
-    why: ": sign-in events with IP and time are access logs, which Brazil's Marco Civil da Internet (art. 15) requires keeping for 6 months",
-  }),
+  /** Retention: days security events are kept (at least SECURITY_EVENTS_RETENTION_FLOOR). */
+  RETENTION_SECURITY_EVENTS_DAYS: retentionDays(365, SECURITY_EVENTS_RETENTION_FLOOR),
   /** Retention: days a lead that never became a customer is kept after its last change. */
   RETENTION_UNCONVERTED_LEADS_DAYS: retentionDays(730),
   /** HTTP API: requests a minute for one API key or session (counted in Redis when REDIS_URL is set). */

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { envSchema, secretVariables, type Env } from './env.ts';
 import { ProductError } from '../errors/index.ts';
 
-export { envSchema, type Env } from './env.ts';
+export { envSchema, SECURITY_EVENTS_RETENTION_FLOOR, type Env } from './env.ts';
 
 export interface Config {
   readonly nodeEnv: Env['NODE_ENV'];

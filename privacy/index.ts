@@ -39,7 +39,9 @@ export {
   applyRetention,
   runRetention,
   DEFAULT_RETENTION,
+  parseRetentionSchedule,
   retentionScheduleSchema,
+  RetentionScheduleError,
   type RetentionCounts,
   type RetentionSchedule,
 } from './retention.ts';

@@ -1,30 +1,65 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { appendAudit } from '../audit/index.ts';
+import { SECURITY_EVENTS_RETENTION_FLOOR } from '../config/index.ts';
 import { queryRows, type Database } from '../db/index.ts';
+import { ProductError } from '../errors/index.ts';
 import type { Metrics } from '../observability/index.ts';
 
 // How long personal data is kept when nothing else requires it. Invoices, payments, refunds,
 // subscriptions, orders and trades are never touched here: tax and financial law keep them.
 
-const days = (what: string, fallback: number) =>
+/** Each field of the schedule and the setting it comes from (config/env.ts), for errors that name it. */
+const SETTINGS = {
+  agentConversationsDays: 'RETENTION_AGENT_CONVERSATIONS_DAYS',
+  securityEventsDays: 'RETENTION_SECURITY_EVENTS_DAYS',
+  unconvertedLeadsDays: 'RETENTION_UNCONVERTED_LEADS_DAYS',
+} as const;
+
+const days = (what: string, fallback: number, floor: { readonly days: number; readonly why: string } = { days: 1, why: '' }) =>
   z.coerce
     .number({ error: `expected a number of days for ${what}` })
     .int({ error: 'expected whole days' })
-    .min(1, { error: 'expected at least 1 day' })
+    .min(floor.days, { error: `expected at least ${floor.days} day${floor.days === 1 ? '' : 's'}${floor.why}` })
     .max(36_500, { error: 'expected at most 36500 days' })
     .default(fallback);
 
-/** The retention schedule: days each kind of personal data is kept. */
+/**
+ * The retention schedule: days each kind of personal data is kept. The floors are the
+ * configuration's (config/env.ts), so a schedule handed here directly — not read from the
+ * environment — cannot go below what the law requires either.
+ */
 export const retentionScheduleSchema = z.strictObject({
   /** Messages with agents (Mastra memory) and conversations left with none. */
   agentConversationsDays: days('agent conversations', 180),
-  securityEventsDays: days('security events', 365),
+  securityEventsDays: days('security events', 365, SECURITY_EVENTS_RETENTION_FLOOR),
   /** Leads that never became a customer, counted from their last change. */
   unconvertedLeadsDays: days('leads not converted', 730),
 });
 export type RetentionSchedule = z.output<typeof retentionScheduleSchema>;
 export const DEFAULT_RETENTION: RetentionSchedule = retentionScheduleSchema.parse({});
+
+/** A retention schedule the product refuses (one line naming the setting, the value and what it must be). */
+export class RetentionScheduleError extends ProductError {
+  readonly category = 'config' as const;
+  constructor(message: string) {
+    super(message);
+    this.name = 'RetentionScheduleError';
+  }
+}
+
+/** The schedule, validated: a value out of range is a RetentionScheduleError naming its setting. */
+export function parseRetentionSchedule(value: unknown): RetentionSchedule {
+  const parsed = retentionScheduleSchema.safeParse(value ?? {});
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const field = String(issue.path[0] ?? '');
+  const setting = field in SETTINGS ? `${SETTINGS[field as keyof typeof SETTINGS]} (${field})` : field || 'the retention schedule';
+  const given = field && value && typeof value === 'object' ? (value as Record<string, unknown>)[field] : undefined;
+  throw new RetentionScheduleError(
+    `Invalid retention schedule: ${setting}${given === undefined ? '' : `=${JSON.stringify(given)}`}: ${issue.message}`,
+  );
+}
 
 /** What one retention run removed, per kind. */
 export interface RetentionCounts {
@@ -37,7 +72,9 @@ export interface RetentionCounts {
 const DAY_MS = 86_400_000;
 
 /** Removes what is older than the schedule allows, as of `now`, and audits the counts. */
-export async function applyRetention(db: Database, schedule: RetentionSchedule, now: Date): Promise<RetentionCounts> {
+export async function applyRetention(db: Database, given: RetentionSchedule, now: Date): Promise<RetentionCounts> {
+  // Checked here too: a schedule built in code never goes below the floors.
+  const schedule = parseRetentionSchedule(given);
   const before = (d: number) => new Date(now.getTime() - d * DAY_MS).toISOString();
   const conversations = before(schedule.agentConversationsDays);
   const counts = await db.transaction(async (tx) => {
@@ -76,7 +113,7 @@ export async function runRetention(
   now: Date,
   metrics?: Pick<Metrics, 'privacyRetentionRemoved'>,
 ): Promise<RetentionCounts> {
-  const removed = await applyRetention(db, retentionScheduleSchema.parse(configured), now);
+  const removed = await applyRetention(db, parseRetentionSchedule(configured), now);
   metrics?.privacyRetentionRemoved.inc({ kind: 'agent_messages' }, removed.agentMessages);
   metrics?.privacyRetentionRemoved.inc({ kind: 'agent_threads' }, removed.agentThreads);
   metrics?.privacyRetentionRemoved.inc({ kind: 'security_events' }, removed.securityEvents);

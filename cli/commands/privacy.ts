@@ -5,7 +5,7 @@ import path from 'node:path';
 import readline from 'node:readline/promises';
 import { z } from 'zod';
 import { UsageError } from '../../errors/index.ts';
-import { applyRetention, consentsOf, recordConsent, retentionScheduleSchema } from '../../privacy/index.ts';
+import { applyRetention, consentsOf, parseRetentionSchedule, recordConsent } from '../../privacy/index.ts';
 import { TOOLS, actorForEmail, ceoEmail, invokeTool, type ToolName } from '../../tools/index.ts';
 import { withRuntime } from '../open-runtime.ts';
 
@@ -180,7 +180,7 @@ export async function privacyConsentCommand(options: {
 
 export async function privacyRetentionCommand(options: { json?: boolean }): Promise<void> {
   await withRuntime(async ({ config, database }) => {
-    const schedule = retentionScheduleSchema.parse(config.retention);
+    const schedule = parseRetentionSchedule(config.retention);
     const removed = await applyRetention(database.db, schedule, new Date());
     if (options.json) return void console.log(JSON.stringify({ schedule, removed }));
     console.log(

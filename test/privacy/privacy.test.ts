@@ -13,7 +13,10 @@ import {
   PersonNotFoundError,
   recordConsent,
   consentsOf,
+  parseRetentionSchedule,
   retentionScheduleSchema,
+  RetentionScheduleError,
+  runRetention,
 } from '../../privacy/index.ts';
 import { ManualClock } from '../../clock/index.ts';
 import { createTestDatabase, testDrivers, type TestDatabase } from '../support/databases.ts';
@@ -495,7 +498,22 @@ describe.each(testDrivers)('consent and retention on %s', (driver) => {
 
   it('the schedule is validated, and a run removes only what is past it, never money', async () => {
     expect(DEFAULT_RETENTION).toEqual({ agentConversationsDays: 180, securityEventsDays: 365, unconvertedLeadsDays: 730 });
-    expect(() => retentionScheduleSchema.parse({ securityEventsDays: 0 })).toThrow(/at least 1 day/);
+    expect(() => retentionScheduleSchema.parse({ agentConversationsDays: 0 })).toThrow(/at least 1 day/);
+    // Security events never below the configuration's floor (Marco Civil, art. 15), however the schedule arrives.
+    const floor =
+      /^Invalid retention schedule: RETENTION_SECURITY_EVENTS_DAYS \(securityEventsDays\)=1: expected at least 180 days: sign-in events .*Marco Civil da Internet \(art\. 15\).*$/;
+    expect(() => parseRetentionSchedule({ securityEventsDays: 1 })).toThrow(RetentionScheduleError);
+    expect(() => parseRetentionSchedule({ securityEventsDays: 1 })).toThrow(floor);
+    expect(() => parseRetentionSchedule({ securityEventsDays: 179 })).toThrow(/RETENTION_SECURITY_EVENTS_DAYS \(securityEventsDays\)=179/);
+    expect(parseRetentionSchedule({ securityEventsDays: 180 }).securityEventsDays).toBe(180);
+    expect(() => parseRetentionSchedule({ agentConversationsDays: 0 })).toThrow(
+      /^Invalid retention schedule: RETENTION_AGENT_CONVERSATIONS_DAYS \(agentConversationsDays\)=0: expected at least 1 day$/,
+    );
+    const eventsNow = async () => (await queryRows<{ n: number }>(db, sql`select count(*)::int as n from security_events`))[0]!.n;
+    const eventsBefore = await eventsNow();
+    await expect(applyRetention(db, { ...DEFAULT_RETENTION, securityEventsDays: 1 }, NOW)).rejects.toThrow(floor);
+    await expect(runRetention(db, { securityEventsDays: 1 }, NOW)).rejects.toThrow(RetentionScheduleError);
+    expect(await eventsNow()).toBe(eventsBefore);
     const clock = new ManualClock(NOW.getTime());
     const at = (daysAgo: number) => new Date(clock.now() - daysAgo * 86_400_000).toISOString();
     await db.execute(
