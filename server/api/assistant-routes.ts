@@ -182,24 +182,31 @@ export function registerAssistantRoutes(kit: ApiRouteKit): void {
       c.json(await call(c, 'change_bot_draft', { draftId: c.req.valid('param').id, text: c.req.valid('json').text }))) as never,
   );
 
-  // --- POST /assistant/drafts/{id}/backtest ----------------------------------------------
+  // --- POST /assistant/drafts/{id}/backtest, GET /assistant/drafts/{id}/curves -----------
 
   const point = z.object({ time: z.string(), equityQuote: z.number() });
-  const curvesSchema = z.object({
-    backtestId: z.string(),
-    symbol: z.string(),
-    timeframe: z.string(),
-    quote: z.string(),
-    startQuote: z.number().openapi({ description: 'the starting cash both lines start from' }),
-    strategy: z.array(point).openapi({ description: "the backtest's equity (at most 500 points)" }),
-    buyAndHold: z.array(point).openapi({ description: 'the same cash holding the coin from the first candle (no fees)' }),
-  });
-  const backtestAnswer = z
+  const curvesSchema = z
     .object({
-      draft: card,
-      curves: z.array(curvesSchema).openapi({ description: 'per pair: equity beside buy-and-hold, as data for a chart' }),
+      backtestId: z.string(),
+      symbol: z.string(),
+      timeframe: z.string(),
+      quote: z.string(),
+      startQuote: z.number().openapi({ description: 'the starting cash both lines start from' }),
+      strategy: z.array(point).openapi({ description: "the backtest's equity (at most 500 points)" }),
+      buyAndHold: z.array(point).openapi({ description: 'the same cash holding the coin from the first candle (no fees)' }),
     })
-    .openapi('DraftBacktest');
+    .openapi('DraftBacktestCurves');
+  const curvesList = z.array(curvesSchema).openapi({ description: 'per pair: equity beside buy-and-hold, as data for a chart' });
+  const backtestAnswer = z.object({ draft: card, curves: curvesList }).openapi('DraftBacktest');
+
+  /** The curves of the backtests a draft's card shows, read in the signed-in trader's scope. */
+  async function curvesOf(c: Context<ApiEnv>, draft: { backtests: { backtestId: string }[] | null }) {
+    const assistant = await runtime();
+    const curves = [];
+    for (const b of draft.backtests ?? []) curves.push(await draftBacktestCurves(assistant, c.get('actor'), b.backtestId));
+    return curves;
+  }
+
   api.openapi(
     createRoute({
       method: 'post',
@@ -220,10 +227,32 @@ export function registerAssistantRoutes(kit: ApiRouteKit): void {
       const result = await call<{ draft: { backtests: { backtestId: string }[] | null } }>(c, 'backtest_draft', {
         draftId: c.req.valid('param').id,
       });
-      const assistant = await runtime();
-      const curves = [];
-      for (const b of result.draft.backtests ?? []) curves.push(await draftBacktestCurves(assistant, c.get('actor'), b.backtestId));
-      return c.json({ draft: result.draft, curves });
+      return c.json({ draft: result.draft, curves: await curvesOf(c, result.draft) });
+    }) as never,
+  );
+
+  const curvesAnswer = z.object({ curves: curvesList }).openapi('BotDraftCurves');
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/assistant/drafts/{id}/curves',
+      tags: ['assistant'],
+      summary: 'The equity beside buy-and-hold of the backtests a draft’s card shows (nothing is run again)',
+      description:
+        "The curves POST /assistant/drafts/{id}/backtest answered, read again from the stored backtests (a page opened later draws the chart without spending a backtest); empty when the draft has none. Another trader's draft is not found.",
+      security: [{ session: [] }],
+      request: { params: draftParams },
+      responses: {
+        200: { description: "The draft's curves.", content: { 'application/json': { schema: curvesAnswer } } },
+        ...errorResponses,
+        ...notFoundResponse,
+      },
+    }),
+    (async (c: Context<ApiEnv, string, { out: { param: z.infer<typeof draftParams> } }>) => {
+      const { draft } = await call<{ draft: { backtests: { backtestId: string }[] | null } }>(c, 'bot_draft', {
+        draftId: c.req.valid('param').id,
+      });
+      return c.json({ curves: await curvesOf(c, draft) });
     }) as never,
   );
 

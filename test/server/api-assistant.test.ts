@@ -1,4 +1,6 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryRows } from '../../db/index.ts';
 import { upsertCandles } from '../../trading/index.ts';
 import { apiFixture, type ApiFixture } from '../support/api.ts';
 
@@ -83,6 +85,7 @@ describe("the trader's assistant routes", () => {
       '/assistant/drafts/{id}',
       '/assistant/drafts/{id}/change',
       '/assistant/drafts/{id}/backtest',
+      '/assistant/drafts/{id}/curves',
       '/assistant/drafts/{id}/start',
       '/assistant/drafts/{id}/discard',
     ])
@@ -149,6 +152,7 @@ describe("the trader's assistant routes", () => {
     const id = draft.draftId;
     for (const [method, path, body] of [
       ['GET', `/assistant/drafts/${id}`, undefined],
+      ['GET', `/assistant/drafts/${id}/curves`, undefined],
       ['POST', `/assistant/drafts/${id}/change`, { text: 'stop de 5 %' }],
       ['POST', `/assistant/drafts/${id}/backtest`, {}],
       ['POST', `/assistant/drafts/${id}/start`, { confirm: true }],
@@ -188,6 +192,21 @@ describe("the trader's assistant routes", () => {
     // The last point of holding the coin is the figure's return.
     expect((curves!.buyAndHold.at(-1)!.equityQuote / curves!.startQuote - 1) * 100).toBeCloseTo(figures!.buyAndHoldReturnPct, 0);
     draft = answer.body.draft;
+
+    // A page opened later reads the same curves again, and no backtest is run (none is counted).
+    const backtestsOfA = async () =>
+      (
+        await queryRows<{ n: number }>(
+          api.test.handle.db,
+          sql`select count(*)::int as n from backtests where tenant_id = (select tenant_id from users where email = ${api.signIns[1]!.email})`,
+        )
+      )[0]!.n;
+    const before = await backtestsOfA();
+    expect(before).toBeGreaterThan(0);
+    const again = await call<{ curves: unknown[] }>('GET', `/assistant/drafts/${draft.draftId}/curves`, traderA);
+    expect(again.status).toBe(200);
+    expect(again.body.curves).toEqual(answer.body.curves);
+    expect(await backtestsOfA()).toBe(before);
   });
 
   it('starts on paper only with the trader’s confirm, within the plan, once per Idempotency-Key', async () => {

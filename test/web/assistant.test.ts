@@ -2,15 +2,16 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page, Request as BrowserRequest } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { accessibilityProblems, buildDashboard, launchBrowser, screenshot, startDemoServer, type DemoServer } from '../support/web.ts';
 
 // The trader's assistant in the dashboard (issue 22), in a real browser against a real
 // `botcriptofy start` on the seeded demo company: a trader writes one sentence, sees the draft
-// card, runs the year's backtest (figures and the equity beside buy-and-hold), confirms "Start
-// on paper" in the dialog, and has a paper bot. The trader's seeded bots are stopped first (the
-// plan's running-bot limit), and the candle cache holds a laid-out year of BTC/USDT 1h bars.
+// card, runs the year's backtest (figures and the equity beside buy-and-hold), sees that chart
+// again after reloading the page, confirms "Start on paper" in the dialog, and has a paper bot.
+// The trader's seeded bots are stopped first (the plan's running-bot limit), and the candle
+// cache holds a laid-out year of BTC/USDT 1h bars.
 
 const HOUR = 3_600_000;
 /** A year of BTC/USDT 1h bars up to the last closed one: a steady rise with small waves (an RSI bot passes the 30 % drawdown review on it). */
@@ -141,8 +142,23 @@ describe("the trader's assistant page", { timeout: 180_000 }, () => {
     expect(figures).toMatch(/BTC\/USDT: [\d.]+ candles/);
     const chart = backtest.locator('.beside-hold-chart');
     await chart.waitFor();
-    expect(Number(await chart.getAttribute('data-points'))).toBeGreaterThan(20);
+    const points = Number(await chart.getAttribute('data-points'));
+    expect(points).toBeGreaterThan(20);
     await poll(() => chart.locator('canvas').count()).toBeGreaterThan(0);
+
+    // A reload brings the open draft back with its chart: the curves are read again, no backtest is run again.
+    const posted: string[] = [];
+    const onRequest = (request: BrowserRequest) => {
+      if (request.method() !== 'GET') posted.push(`${request.method()} ${new URL(request.url()).pathname}`);
+    };
+    page.on('request', onRequest);
+    await page.reload();
+    await card.getByRole('heading', { name: /Rascunho de robô: RSI BTC 1h/ }).waitFor();
+    await chart.waitFor({ timeout: 30_000 });
+    expect(Number(await chart.getAttribute('data-points'))).toBe(points);
+    await poll(() => chart.locator('canvas').count()).toBeGreaterThan(0);
+    page.off('request', onRequest);
+    expect(posted.filter((r) => r.includes('/assistant/'))).toEqual([]);
 
     // Start on paper asks first; only the dialog's confirmation starts it.
     await card.getByRole('button', { name: 'Iniciar no simulado' }).click();

@@ -541,6 +541,8 @@ export const api = {
     call<{ draft: DraftCard; curves: DraftCurves[] }>('POST', `/assistant/drafts/${encodeURIComponent(id)}/backtest`, {}).then(
       (r) => r.body,
     ),
+  /** The curves of the backtests a draft's card shows, read again (a reloaded page's chart; nothing is run). */
+  draftCurves: (id: string) => get<{ curves: DraftCurves[] }>(`/assistant/drafts/${encodeURIComponent(id)}/curves`),
   /** The trader's press of "Start on paper", confirmed in the dialog; `idempotencyKey` makes a retry of that press start one bot. */
   startDraft: (id: string, idempotencyKey: string) =>
     call<{ draft: DraftCard; botId: string; status: string; mode: 'paper' }>(
@@ -593,6 +595,7 @@ export const CLIENT_ROUTES: readonly (readonly [string, string])[] = [
   ['get', '/api/v1/assistant/drafts/{id}'],
   ['post', '/api/v1/assistant/drafts/{id}/change'],
   ['post', '/api/v1/assistant/drafts/{id}/backtest'],
+  ['get', '/api/v1/assistant/drafts/{id}/curves'],
   ['post', '/api/v1/assistant/drafts/{id}/start'],
   ['post', '/api/v1/assistant/drafts/{id}/discard'],
 ];

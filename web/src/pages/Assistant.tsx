@@ -33,9 +33,18 @@ export function AssistantPage() {
   const box = useRef<HTMLTextAreaElement>(null);
   const next = useRef(0);
 
-  // The open draft, once loaded, is the card until the conversation gives another.
+  // The open draft, once loaded, is the card until the conversation gives another; a backtest it
+  // already has gets its chart back (the curves are the server's, read again: nothing is run).
   useEffect(() => {
-    if (open.state === 'ready' && open.value.draft && !draft) setDraft(open.value.draft);
+    if (open.state !== 'ready' || !open.value.draft || draft) return;
+    const loaded = open.value.draft;
+    setDraft(loaded);
+    if (loaded.backtests && loaded.backtests.length > 0)
+      api.draftCurves(loaded.draftId).then(
+        // Curves a newer backtest gave meanwhile win (the card matches curves to its backtests by id).
+        ({ curves: stored }) => setCurves((current) => (current.length > 0 ? current : stored)),
+        setError,
+      );
   }, [open]);
 
   const say = (from: Entry['from'], words: string) => {
