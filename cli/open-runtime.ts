@@ -2,7 +2,7 @@ import { BillingService, createStripeClient } from '../billing/index.ts';
 import { configuredSecrets, loadConfig, type Config } from '../config/index.ts';
 import { openDatabase, runMigrations, type DatabaseHandle, type MigrationStatus } from '../db/index.ts';
 import { createLogger, type Logger } from '../observability/index.ts';
-import { useErasureLedger } from '../privacy/index.ts';
+import { useErasureLedger, usePrivacyLookupKey } from '../privacy/index.ts';
 import type { PaperMarkets } from '../trading/index.ts';
 import { createSecretBox, hasStoredSecrets, resolveMasterKey, type MasterKeyResolution, type SecretBox } from '../secrets/index.ts';
 export { VERSION } from './version.ts';
@@ -53,6 +53,8 @@ export async function openRuntime(options: { logStream?: 'stdout' | 'stderr'; sh
       mayGenerate: !(await hasStoredSecrets(database.db)),
     });
     warnAboutMasterKey(logger, master);
+    // Emails of refused privacy requests are audited as a digest keyed by the master key.
+    usePrivacyLookupKey(master.key);
     let paperMarkets: Promise<PaperMarkets> | undefined;
     return {
       config,

@@ -4,6 +4,7 @@ import { auditRowsNaming, redactAuditRows, type AuditRowContent } from '../audit
 import { queryRows, tableExists, tenantScope, type Database } from '../db/index.ts';
 import { stopBot } from '../trading/index.ts';
 import { personTerms, stripeEventsOf } from './export.ts';
+import { emailLookupDigest } from './lookup.ts';
 import { fullName, MENTION_TABLES, mentionCondition, usableTerms, type MentionTable } from './mentions.ts';
 import { findDataSubject, PersonNotFoundError, PrivacyRequestError, type DataSubject } from './subject.ts';
 
@@ -252,7 +253,8 @@ interface Identifiers {
 async function identifiersOf(db: Database, subject: DataSubject): Promise<Identifiers> {
   const names = new Set<string>();
   if (subject.name) names.add(subject.name);
-  const tokens = new Set<string>();
+  // The digest a refused request about the email left in the audit log (privacy/lookup.ts).
+  const tokens = new Set<string>([emailLookupDigest(subject.email)]);
   const u = subject.userId;
   if (u) {
     const rows = await queryRows<{ value: string | null }>(

@@ -2,6 +2,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import { auditRowsNaming } from '../audit/index.ts';
 import { queryRows, type Database } from '../db/index.ts';
 import { formatMoneyCents } from '../i18n/index.ts';
+import { emailLookupDigest } from './lookup.ts';
 import { fullName, mentionCondition, mentionTable, usableTerms } from './mentions.ts';
 import { findDataSubject, type DataSubject } from './subject.ts';
 
@@ -314,8 +315,9 @@ export function personTerms(subject: DataSubject): { tenantIds: string[]; actorI
   return {
     tenantIds: subject.ownTenantId ? [subject.ownTenantId] : [],
     actorIds: subject.userId ? [subject.userId] : [],
-    // The user id too: rows written by someone else about the person (a link code issued for them) carry it.
-    texts: subject.userId ? [subject.email, subject.userId] : [subject.email],
+    // The user id too: rows written by someone else about the person (a link code issued for them) carry it;
+    // and the digest a refused request about their email left (privacy/lookup.ts).
+    texts: [subject.email, ...(subject.userId ? [subject.userId] : []), emailLookupDigest(subject.email)],
   };
 }
 

@@ -10,6 +10,7 @@ export {
   type PersonExport,
   type PersonExportHead,
 } from './export.ts';
+export { emailLookupDigest, usePrivacyLookupKey } from './lookup.ts';
 export { erasePerson, ERASED_TEXT, type ErasureActor, type ErasureResult } from './erase.ts';
 export {
   erasureLedgerEntrySchema,

@@ -149,7 +149,7 @@ export async function invokeTool<N extends string>(
     return { ok: true, tool: name, result, durationMs: elapsed() };
   } catch (error) {
     if (error instanceof ToolRefusal) {
-      await audit('denied', { details: { reason: error.message } });
+      await audit('denied', { details: { reason: error.auditReason ?? error.message } });
       return { ok: false, tool: name, error: error.code, message: error.message, durationMs: elapsed() };
     }
     const message = (error as Error).message;

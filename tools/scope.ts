@@ -9,11 +9,14 @@ export class ToolRefusal extends ProductError {
   readonly code: 'forbidden' | 'not_found' | 'unavailable';
   /** The code is the category: a door answers a refusal as it answers any error of that kind. */
   readonly category: 'forbidden' | 'not_found' | 'unavailable';
-  constructor(code: 'forbidden' | 'not_found' | 'unavailable', message: string) {
+  /** The reason as the audit log keeps it, when the message names what the log must not keep (an email that names no one). */
+  readonly auditReason: string | undefined;
+  constructor(code: 'forbidden' | 'not_found' | 'unavailable', message: string, options: { auditReason?: string } = {}) {
     super(message);
     this.name = 'ToolRefusal';
     this.code = code;
     this.category = code;
+    this.auditReason = options.auditReason;
   }
 }
 

@@ -1,6 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { queryRows } from '../../db/index.ts';
+import { emailLookupDigest, usePrivacyLookupKey } from '../../privacy/index.ts';
 import { testDrivers } from '../support/databases.ts';
 import { seededCliCompany } from '../support/seeded-cli.ts';
 
@@ -37,6 +40,30 @@ describe.each(testDrivers)('botcriptofy privacy on %s', { timeout: 300_000 }, (d
     const unknown = await cli('privacy', 'export', '--email', 'nobody@example.com');
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('No person with the email nobody@example.com');
+    // The operator is told the address; the audit log keeps only its keyed digest (privacy/lookup.ts).
+    const database = await company.open();
+    try {
+      const rows = await queryRows<{ args: string | null; details: string | null }>(
+        database.db,
+        sql`select args::text as args, details::text as details from audit_log where tool = 'privacy_export' and outcome = 'denied'`,
+      );
+      expect(rows).toHaveLength(1);
+      expect(rows[0]!.args).toMatch(/^\{"email": ?"email-hmac:[0-9a-f]{32}"\}$/);
+      // Keyed by the deployment's master key (MASTER_KEY, or the embedded demo's data/master.key): not computable from the log alone.
+      const keyFile = path.join(tmp, 'data', 'master.key');
+      const master = driver === 'postgres' ? MASTER_KEY : fs.readFileSync(keyFile, 'utf8').trim();
+      usePrivacyLookupKey(Buffer.from(master, 'hex'));
+      expect(JSON.parse(rows[0]!.args!)).toEqual({ email: emailLookupDigest('nobody@example.com') });
+      usePrivacyLookupKey(undefined);
+      expect(rows[0]!.details).toContain('no account, customer or lead holds the email');
+      const naming = await queryRows<{ n: number }>(
+        database.db,
+        sql`select count(*)::int as n from audit_log where strpos(lower(coalesce(args::text, '') || coalesce(details::text, '')), 'nobody@example.com') > 0`,
+      );
+      expect(naming[0]!.n).toBe(0);
+    } finally {
+      await database.close();
+    }
     const malformed = await cli('privacy', 'export', '--email', 'nobody');
     expect(malformed.code).toBe(2);
     expect(malformed.stderr).toContain('--email expects an email address, got "nobody"');

@@ -4,6 +4,7 @@ import { AGENT_TOOLSETS, answerOffline, routeMessage } from '../../agents/index.
 import { verifyAuditChain } from '../../audit/index.ts';
 import { BillingService } from '../../billing/index.ts';
 import { queryRows, type Database } from '../../db/index.ts';
+import { emailLookupDigest } from '../../privacy/index.ts';
 import {
   actorForEmail,
   ceoEmail,
@@ -186,13 +187,27 @@ describe.each(testDrivers)('privacy tools on %s', (driver) => {
                 + (select count(*)::int from security_events where strpos(lower(details::text), ${ghost}) > 0 or ip = '198.51.100.99') as n`,
         )
       )[0]!.n;
-    expect(await naming()).toBeGreaterThanOrEqual(2);
+    expect(await naming()).toBe(1);
+    // The refused lookup is audited with the address's keyed digest, never the address (privacy/lookup.ts).
+    const [lookup] = await queryRows<{ row: string }>(
+      db,
+      sql`select (coalesce(args::text, '') || coalesce(details::text, '')) as row from audit_log
+          where tool = 'privacy_export' and outcome = 'denied' order by id desc limit 1`,
+    );
+    expect(lookup!.row).toContain(emailLookupDigest(ghost));
+    expect(lookup!.row.toLowerCase()).not.toContain(ghost);
     const head = await staffOf(db, 'security', 'head');
     const erased = await invokeTool(TOOLS, ctxFor(head), 'privacy_erase', { email: ghost });
     expect(erased).toMatchObject({ ok: true });
     expect((erased as { result: { redactedAuditRows: number; personFound: boolean } }).result).toMatchObject({ personFound: false });
     expect((erased as { result: { redactedAuditRows: number } }).result.redactedAuditRows).toBeGreaterThanOrEqual(1);
     expect(await naming()).toBe(0);
+    // The erasure redacted the digest too: nothing left confirms the address was asked about.
+    const digests = await queryRows<{ n: number }>(
+      db,
+      sql`select count(*)::int as n from audit_log where strpos(coalesce(args::text, '') || coalesce(details::text, ''), ${emailLookupDigest(ghost)}) > 0`,
+    );
+    expect(digests[0]!.n).toBe(0);
     expect((await verifyAuditChain(db)).ok).toBe(true);
   });
 

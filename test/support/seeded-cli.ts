@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
+import { openDatabase, type DatabaseHandle } from '../../db/index.ts';
 import { runCliHere, type CliResult } from './cli.ts';
 import { createTestDatabase, type TestDatabase } from './databases.ts';
 
@@ -14,6 +15,8 @@ export interface SeededCliCompany {
   cli(...args: string[]): Promise<CliResult>;
   /** The result, once the test has checked it exited 0 (stderr shown otherwise). */
   ok(result: CliResult): CliResult;
+  /** The company's database, opened for reading what a command left (close it before the next command on the embedded one). */
+  open(): Promise<DatabaseHandle>;
 }
 
 /**
@@ -39,6 +42,7 @@ export function seededCliCompany(
       expect(result.code, result.stderr).toBe(0);
       return result;
     },
+    open: () => (env.DATABASE_URL ? openDatabase({ url: env.DATABASE_URL, dataDir: '' }) : openDatabase({ dataDir: env.DATA_DIR! })),
   };
   beforeAll(async () => {
     if (driver === 'postgres') {

@@ -4,6 +4,7 @@ import { companyTenantId, consentKinds, departments, documents, documentVersions
 import {
   CONSENT_DOCUMENTS,
   consentStatus,
+  emailLookupDigest,
   erasePerson,
   exportPersonData,
   findDataSubject,
@@ -53,10 +54,13 @@ const throughAnAgent = async (ctx: ToolContext, input: { email: string }) => {
   return ctx.agent !== undefined;
 };
 
+/** What the audit log keeps of a refusal because no one holds the email (the address itself is in no row: emailLookupDigest). */
+const NOBODY_HOLDS_IT = 'no account, customer or lead holds the email asked about';
+
 /** The tenant an approval of a request about `email` belongs to: the person's own, or the company's. */
 async function requestTenant(ctx: ToolContext, input: { email: string }): Promise<string> {
   const subject = await findDataSubject(ctx.db, input.email).catch(() => undefined);
-  if (!subject) throw new ToolRefusal('not_found', `No person with the email ${input.email}.`);
+  if (!subject) throw new ToolRefusal('not_found', `No person with the email ${input.email}.`, { auditReason: NOBODY_HOLDS_IT });
   const tenant = subject.ownTenantId ?? (await companyTenantId(ctx.db));
   if (!tenant) throw new ToolRefusal('not_found', 'No company in the database.');
   return tenant;
@@ -105,12 +109,19 @@ export const privacyEraseOutputSchema = z.object({
   auditId: z.number(),
 });
 
+/** The arguments with their email replaced by its keyed digest (privacy/lookup.ts). */
+function withEmailDigest(args: unknown): unknown {
+  if (!args || typeof args !== 'object' || Array.isArray(args)) return args;
+  const email = (args as { email?: unknown }).email;
+  return typeof email === 'string' ? { ...args, email: emailLookupDigest(email) } : args;
+}
+
 async function refusingUnknown<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
     const category = (error as { category?: string }).category;
-    if (category === 'not_found') throw new ToolRefusal('not_found', (error as Error).message);
+    if (category === 'not_found') throw new ToolRefusal('not_found', (error as Error).message, { auditReason: NOBODY_HOLDS_IT });
     if (category === 'forbidden') throw new ToolRefusal('forbidden', (error as Error).message);
     throw error;
   }
@@ -131,6 +142,10 @@ export const privacyTools = [
       locale === 'en' ? `Export the personal data of ${input.email} (LGPD)` : `Exportar os dados pessoais de ${input.email} (LGPD)`,
     tenantOf: requestTenant,
     needsApproval: throughAnAgent,
+    // A request that did not go through (an email no one holds, a trader asking about someone
+    // else) keeps the address only as its keyed digest: the log must not become a list of
+    // emails people typed. Done or awaiting approval, it names a person the product holds.
+    auditedArgs: (args, outcome) => (outcome === 'denied' || outcome === 'error' ? withEmailDigest(args) : args),
     // The approval row keeps what was handed over, not a second copy of the person's data.
     recordedResult: (output) => ({ email: output.email, summary: output.summary, counts: output.counts }),
     async execute(ctx, input) {
