@@ -68,7 +68,8 @@ export function canonicalNormalizedJson(value: unknown): string | undefined {
     case 'string':
       return JSON.stringify(NEEDS_STORABLE.test(item) ? storableText(item) : item);
     case 'number':
-      return Number.isFinite(item) ? JSON.stringify(item) : 'null';
+      // String(n) is JSON's own text for every finite number (-0 included: "0").
+      return Number.isFinite(item) ? String(item) : 'null';
     case 'boolean':
       return item ? 'true' : 'false';
     case 'bigint':
@@ -81,20 +82,54 @@ export function canonicalNormalizedJson(value: unknown): string | undefined {
         return `${out}]`;
       }
       const record = item as Record<string, unknown>;
-      const members: [string, string][] = [];
-      for (const key of Object.keys(record)) {
-        const text = canonicalNormalizedJson(record[key]);
-        if (text !== undefined) members.push([NEEDS_STORABLE.test(key) ? storableText(key) : key, text]);
-      }
-      members.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      const keys = Object.keys(record);
+      const layout = layoutOf(keys);
       let out = '{';
-      for (let i = 0; i < members.length; i++) out += `${i === 0 ? '' : ','}${JSON.stringify(members[i]![0])}:${members[i]![1]}`;
+      for (let i = 0; i < layout.order.length; i++) {
+        const at = layout.order[i]!;
+        let text: string | undefined;
+        // Keys alike once made storable are one member in JSON: the last one with a value.
+        for (let j = at.length - 1; j >= 0 && text === undefined; j--) text = canonicalNormalizedJson(record[keys[at[j]!]!]);
+        if (text !== undefined) out += `${out.length === 1 ? '' : ','}${layout.quoted[i]}:${text}`;
+      }
       return `${out}}`;
     }
     default:
       return undefined; // undefined, a function, a symbol
   }
 }
+/**
+ * An object's members in canonical order: `order[i]` holds the Object.keys indexes of the i-th
+ * member (more than one only for keys alike once made storable), `quoted[i]` its key's JSON text.
+ */
+interface KeyLayout {
+  readonly keys: readonly string[];
+  readonly order: readonly (readonly number[])[];
+  readonly quoted: readonly string[];
+}
+// The last layout computed: a result is mostly arrays of objects of one shape (candles, trades,
+// rows), whose keys are then sorted and quoted once instead of once per object.
+let lastLayout: KeyLayout = { keys: [], order: [], quoted: [] };
+
+function layoutOf(keys: readonly string[]): KeyLayout {
+  const last = lastLayout;
+  if (last.keys.length === keys.length) {
+    let same = true;
+    for (let i = 0; i < keys.length && same; i++) same = keys[i] === last.keys[i];
+    if (same) return last;
+  }
+  const members = new Map<string, number[]>();
+  keys.forEach((key, i) => {
+    const storable = NEEDS_STORABLE.test(key) ? storableText(key) : key;
+    const at = members.get(storable);
+    if (at) at.push(i);
+    else members.set(storable, [i]);
+  });
+  const sorted = [...members.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  lastLayout = { keys: [...keys], order: sorted.map((key) => members.get(key)!), quoted: sorted.map((key) => JSON.stringify(key)) };
+  return lastLayout;
+}
+
 // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what PostgreSQL cannot store
 const NEEDS_STORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 

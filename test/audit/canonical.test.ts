@@ -72,4 +72,18 @@ describe('canonicalJson', () => {
       expect(canonicalNormalizedJson(v)).toBe(normalized === undefined ? undefined : canonicalJson(normalized));
     }
   });
+  it('canonicalNormalizedJson: objects of one shape in a row, nested ones of another, and keys alike once made storable', () => {
+    const row = (i: number) => ({
+      time: new Date(Date.UTC(2026, 0, 1, 0, i)),
+      open: i + 0.5,
+      nested: { z: i, a: [i, -0] },
+      close: -i / 3,
+      volume: i ? 1e21 : 1e-7,
+    });
+    const rows = Array.from({ length: 50 }, (_, i) => (i % 7 === 3 ? { ...row(i), extra: 'x' } : row(i)));
+    const collide = { 'a\ud800': 1, 'a\\ud800': 2, b: { 'a\ud800': 3 } };
+    for (const v of [rows, { rows, same: rows.slice(0, 3) }, [collide, collide, { ...collide, c: undefined }]]) {
+      expect(canonicalNormalizedJson(v)).toBe(canonicalJson(normalizeJson(v)));
+    }
+  });
 });
