@@ -648,7 +648,7 @@ export const tradingTools = [
         symbol,
         timeframe: z.enum(['1m', '5m', '15m', '1h', '4h', '1d']),
         from: z.iso.datetime({ offset: true }).optional().describe('first bar (default: 30 days before `to`)'),
-        to: z.iso.datetime({ offset: true }).optional().describe('last bar (default: now)'),
+        to: z.iso.datetime({ offset: true }).optional().describe('last bar (default: the bar open now)'),
         feeRate: z.number().min(0).max(0.01).default(0.001).describe('fee per side, a fraction (0.001 = 0.1 %)'),
         startingCashQuote: z.number().positive().max(1_000_000_000).default(10_000),
         email: traderEmail,
@@ -821,7 +821,7 @@ export const tradingTools = [
         symbol,
         timeframe: z.enum(['1m', '5m', '15m', '1h', '4h', '1d']),
         from: z.iso.datetime({ offset: true }).optional().describe('first bar (default: 500 bars before `to`)'),
-        to: z.iso.datetime({ offset: true }).optional().describe('last bar (default: now)'),
+        to: z.iso.datetime({ offset: true }).optional().describe('last bar (default: the bar open now)'),
         indicators: z.array(z.enum(CHART_INDICATORS)).max(3).default([]),
         exchange: z.enum(['binance']).default('binance'),
       })
@@ -852,8 +852,11 @@ export const tradingTools = [
       }),
     }),
     async execute(ctx, input) {
-      const toMs = input.to ? Date.parse(input.to) : ctx.now().getTime();
-      const fromMs = input.from ? Date.parse(input.from) : toMs - 500 * timeframeToMs(input.timeframe);
+      const barMs = timeframeToMs(input.timeframe);
+      // By default up to the bar open now (its open time): the same bars as "now", and one range
+      // (so one entry of the chart cache) for every request during that bar, not one per millisecond.
+      const toMs = input.to ? Date.parse(input.to) : Math.floor(ctx.now().getTime() / barMs) * barMs;
+      const fromMs = input.from ? Date.parse(input.from) : toMs - 500 * barMs;
       const key = { exchange: input.exchange, symbol: input.symbol, timeframe: input.timeframe };
       // From memory while the range's cached bars are unchanged (trading/candle-chart.ts).
       const { count, chart } = await cachedChartCandles(ctx.db, key, { fromMs, toMs }, input.indicators, MAX_CHART_CANDLES);
