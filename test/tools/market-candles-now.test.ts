@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BillingService } from '../../billing/index.ts';
 import * as db from '../../db/index.ts';
 import { invokeTool, TOOLS, type Actor, type ToolOutcome } from '../../tools/index.ts';
 import { upsertCandles } from '../../trading/index.ts';
@@ -37,7 +38,7 @@ describe.each(testDrivers)('market_candles up to now (%s)', (driver) => {
   const candles = async (nowMs: number, args: Record<string, unknown>) => {
     const outcome: ToolOutcome = await invokeTool(
       TOOLS,
-      { db: test.handle.db, actor: trader, now: () => new Date(nowMs) },
+      { db: test.handle.db, actor: trader, billing: new BillingService(test.handle.db, undefined), now: () => new Date(nowMs) },
       'market_candles',
       { symbol: 'BTC/USDT', timeframe: '5m', indicators: ['rsi'], ...args },
     );
