@@ -133,7 +133,9 @@ export function apiHardening(limits: ApiLimits, clientIp: (c: Context) => string
         ]
       : []),
     rateLimit,
-    (c, next) => (isUploadRequest(c) ? uploadCap(c, next) : bodyCap(c, next)),
+    // A GET or HEAD has no body any route reads; asking the request for one makes the Node
+    // adapter build a whole fetch Request, ~5 % of a GET's CPU (measured on GET /me).
+    (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : isUploadRequest(c) ? uploadCap(c, next) : bodyCap(c, next)),
   ];
   return { middleware };
 }
