@@ -32,6 +32,9 @@ export interface ErasureResult {
   readonly pseudonym: string;
   readonly pseudonymEmail: string;
   readonly userId: string | null;
+  /** The lead and customer rows pseudonymised (a person known only as a lead is found again by these after a restore). */
+  readonly leadIds: readonly string[];
+  readonly customerIds: readonly string[];
   /** False when no account, customer or lead held the email: only what was left of it (traces) was erased. */
   readonly personFound: boolean;
   readonly stoppedBots: number;
@@ -176,18 +179,18 @@ export async function erasePerson(
       await count(deleted, 'notifications', sql`delete from notifications where tenant_id = ${t}::uuid`);
       await count(pseudonymised, 'influencers', sql`update influencers set handle = ${pseudonym} where tenant_id = ${t}::uuid`);
     }
-    await count(
-      pseudonymised,
-      'customers',
+    const customerIds = await changedIds(
+      tx,
       sql`update customers set email = ${pseudonymEmail}, name = ${pseudonymName}, updated_at = ${at}::timestamptz
           where lower(email) = ${subject.email}${t ? sql` or tenant_id = ${t}::uuid` : sql``}`,
     );
-    await count(
-      pseudonymised,
-      'leads',
+    pseudonymised.customers = customerIds.length;
+    const leadIds = await changedIds(
+      tx,
       sql`update leads set email = ${pseudonymEmail}, name = ${pseudonymName}, company = null, notes = null, updated_at = ${at}::timestamptz
           where lower(email) = ${subject.email}${t ? sql` or converted_tenant_id = ${t}::uuid` : sql``}`,
     );
+    pseudonymised.leads = leadIds.length;
 
     // 3. Text elsewhere that names them: approvals (theirs, and any that name them), other people's
     //    conversations, tickets and notifications (privacy/mentions.ts), and Stripe's event payloads.
@@ -232,6 +235,8 @@ export async function erasePerson(
       pseudonym,
       pseudonymEmail,
       userId: u,
+      leadIds,
+      customerIds,
       personFound,
       stoppedBots,
       deletedExchangeKeys,
@@ -241,6 +246,12 @@ export async function erasePerson(
       auditId: redaction.attestation.id,
     };
   });
+}
+
+/** The ids of the rows an update changed (`statement` without its returning clause). */
+async function changedIds(tx: Database, statement: ReturnType<typeof sql>): Promise<string[]> {
+  const rows = await queryRows<{ id: string }>(tx, sql`${statement} returning id::text as id`);
+  return rows.map((row) => row.id);
 }
 
 interface Identifiers {

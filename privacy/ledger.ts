@@ -7,16 +7,23 @@ import { ProductError } from '../errors/index.ts';
 import { erasePerson } from './erase.ts';
 
 // The erasure ledger: a file outside the database (next to the backups by default) with one
-// line per erasure — when, the erased account's id, its pseudonym and the audit row; never an
-// email or a name. A backup made before an erasure still holds the person; restoring it would
-// bring them back silently. The ledger survives the restore (it is not in the database), so a
-// restore re-applies every ledgered erasure whose account holds personal data again.
+// line per erasure — when, the erased account's id (or, for a person without an account, the
+// ids of their lead and customer rows), its pseudonym and the audit row; never an email or a
+// name. A backup made before an erasure still holds the person; restoring it would bring them
+// back silently. The ledger survives the restore (it is not in the database), so a restore
+// re-applies every ledgered erasure whose account, lead or customer holds personal data again.
 
 export const erasureLedgerEntrySchema = z.strictObject({
   /** When the erasure was done. */
   at: z.iso.datetime({ offset: true }),
   /** The erased account; null when the email named no account (a lead, a customer, traces). */
   userId: z.uuid().nullable(),
+  /**
+   * Without an account: the lead and customer rows the erasure pseudonymised, by which a restore
+   * finds the person again (an account's erasure finds them through the account's email).
+   */
+  leadIds: z.array(z.uuid()).optional(),
+  customerIds: z.array(z.uuid()).optional(),
   pseudonym: z.string().min(1),
   /** The audit row that records the erasure, in the database it was done in. */
   auditId: z.number().int(),
@@ -84,24 +91,53 @@ export function readErasureLedger(files: readonly string[]): ErasureLedgerEntry[
   return [...seen.values()].sort((a, b) => a.at.localeCompare(b.at));
 }
 
-/** Ledgered accounts that hold personal data again (not pseudonymised): their erasure was undone, by a restore. */
-export async function erasuresUndone(db: Database, entries: readonly ErasureLedgerEntry[]): Promise<{ userId: string; email: string }[]> {
-  const ids = [...new Set(entries.flatMap((entry) => (entry.userId ? [entry.userId] : [])))];
-  if (ids.length === 0) return [];
-  // An erased account's email is its pseudonym's, `erased-…@erased.invalid` (privacy/erase.ts).
-  return queryRows<{ userId: string; email: string }>(
-    db,
-    sql`select id::text as "userId", email from users
-        where id::text in (${sql.join(
-          ids.map((id) => sql`${id}`),
-          sql`, `,
-        )}) and email not like '%@erased.invalid'`,
-  );
+/**
+ * Ledgered people who hold personal data again (not pseudonymised), by their account, or by
+ * their lead or customer rows when they had none: their erasure was undone, by a restore. One
+ * per email (the erasure by email covers every row holding it).
+ */
+export async function erasuresUndone(
+  db: Database,
+  entries: readonly ErasureLedgerEntry[],
+): Promise<{ userId: string | null; email: string }[]> {
+  const ids = (pick: (entry: ErasureLedgerEntry) => readonly (string | null | undefined)[]) => [
+    ...new Set(entries.flatMap((entry) => pick(entry).filter((id): id is string => typeof id === 'string'))),
+  ];
+  const users = ids((entry) => [entry.userId]);
+  const leads = ids((entry) => entry.leadIds ?? []);
+  const customers = ids((entry) => entry.customerIds ?? []);
+  const among = (list: readonly string[]) =>
+    sql.join(
+      list.map((id) => sql`${id}`),
+      sql`, `,
+    );
+  // An erased row's email is its pseudonym's, `erased-…@erased.invalid` (privacy/erase.ts).
+  const parts = [
+    ...(users.length > 0
+      ? [sql`select id::text as "userId", email from users where id::text in (${among(users)}) and email not like '%@erased.invalid'`]
+      : []),
+    ...(leads.length > 0
+      ? [sql`select null as "userId", email from leads where id::text in (${among(leads)}) and email not like '%@erased.invalid'`]
+      : []),
+    ...(customers.length > 0
+      ? [sql`select null as "userId", email from customers where id::text in (${among(customers)}) and email not like '%@erased.invalid'`]
+      : []),
+  ];
+  if (parts.length === 0) return [];
+  const rows = await queryRows<{ userId: string | null; email: string }>(db, sql.join(parts, sql` union all `));
+  const byEmail = new Map<string, { userId: string | null; email: string }>();
+  for (const row of rows) {
+    const key = row.email.toLowerCase();
+    const known = byEmail.get(key);
+    if (!known || (known.userId === null && row.userId !== null)) byEmail.set(key, row);
+  }
+  return [...byEmail.values()];
 }
 
 /**
- * Erases again every ledgered account that holds personal data again, as the system (the
- * erasure's audit row says who: `system:<actor>`). Returns how many were erased.
+ * Erases again every ledgered person (account, or lead and customer rows) that holds personal
+ * data again, as the system (the erasure's audit row says who: `system:<actor>`). Returns how
+ * many were erased.
  */
 export async function reapplyErasures(
   db: Database,

@@ -198,8 +198,16 @@ export const privacyTools = [
       );
       // Outside the database too: a backup made before now still holds the person, and a restore
       // of it re-applies this erasure from the ledger.
-      recordErasure({ at: ctx.now().toISOString(), userId: result.userId, pseudonym: result.pseudonym, auditId: result.auditId });
-      const { userId: _userId, ...shown } = result;
+      // A person without an account is found again by their lead and customer rows (an account, by its email).
+      recordErasure({
+        at: ctx.now().toISOString(),
+        userId: result.userId,
+        ...(result.userId === null && result.leadIds.length > 0 ? { leadIds: [...result.leadIds] } : {}),
+        ...(result.userId === null && result.customerIds.length > 0 ? { customerIds: [...result.customerIds] } : {}),
+        pseudonym: result.pseudonym,
+        auditId: result.auditId,
+      });
+      const { userId: _userId, leadIds: _leadIds, customerIds: _customerIds, ...shown } = result;
       return shown;
     },
   }),
