@@ -191,8 +191,11 @@ export function buildProgram(): Command {
     .description("A person's data (LGPD): export a copy, erase on request, consents, the retention schedule");
   privacy
     .command('export')
-    .description('Everything held about one person as one JSON document, with a summary (the privacy_export tool)')
+    .description(
+      'Everything held about one person as one JSON document, with a summary (the privacy_export tool); --approval fetches one an approval made for you',
+    )
     .option('--email <email>', "the person's email")
+    .option('--approval <id>', 'instead of --email: the export an approved agent request stored for you (privacy_export_document)')
     .option('--out <file>', 'write the document to this new file (mode 600)')
     .option('--as <email>', 'who asks: a Security or Documents staff member, the CEO or an admin (default: the CEO)')
     .option('--json', 'print the document (or, with --out, one JSON object: file, counts, summary)')

@@ -163,6 +163,16 @@ export const payloadSchemas = {
     /** The customer's words, their first 1,000 characters. */
     excerpt: z.string().min(1).max(1000),
   }),
+  /**
+   * An export of a person's data (LGPD) asked through an agent and approved: stored for its
+   * requester alone, who fetches it by the approval's id. Never names the person (it is no copy of their data).
+   */
+  privacy_export_ready: z.object({
+    approvalId: z.uuid(),
+    /** The stored document's slug. */
+    document: z.string().min(1).max(200),
+    rows: z.number().int().nonnegative(),
+  }),
   /** Free text for anything else (already written for its reader). */
   message: z.object({ text: z.string().min(1).max(100_000) }),
 } as const;
@@ -550,6 +560,21 @@ export const renderers: { [T in NotificationType]: Renderer<T> } = {
       },
     );
   },
+  privacy_export_ready: (p, locale) =>
+    html(
+      (pt(locale)
+        ? [
+            '📄 <b>Exportação de dados pessoais pronta</b> (LGPD)',
+            `O pedido aprovado (aprovação <code>${h(p.approvalId)}</code>) gerou o documento <code>${h(p.document)}</code>, ${p.rows} linha(s), guardado só para você.`,
+            `Baixe com <code>botcriptofy privacy export --approval ${h(p.approvalId)} --out dados.json --as SEU_EMAIL</code> ou <code>GET /api/v1/privacy/exports/${h(p.approvalId)}</code>.`,
+          ]
+        : [
+            '📄 <b>Personal data export ready</b> (LGPD)',
+            `The approved request (approval <code>${h(p.approvalId)}</code>) made the document <code>${h(p.document)}</code>, ${p.rows} row(s), kept for you alone.`,
+            `Fetch it with <code>botcriptofy privacy export --approval ${h(p.approvalId)} --out data.json --as YOUR_EMAIL</code> or <code>GET /api/v1/privacy/exports/${h(p.approvalId)}</code>.`,
+          ]
+      ).join('\n'),
+    ),
   message: (p, locale) => html(h(clipText(p.text, BODY_MAX + 200, locale))),
 };
 

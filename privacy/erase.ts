@@ -4,6 +4,7 @@ import { auditRowsNaming, redactAuditRows, type AuditRowContent } from '../audit
 import { queryRows, tableExists, tenantScope, type Database } from '../db/index.ts';
 import { stopBot } from '../trading/index.ts';
 import { personTerms, stripeEventsOf } from './export.ts';
+import { PRIVACY_EXPORT_CATEGORY } from './delivery.ts';
 import { emailLookupDigest } from './lookup.ts';
 import { fullName, MENTION_TABLES, mentionCondition, usableTerms, type MentionTable } from './mentions.ts';
 import { findDataSubject, PersonNotFoundError, PrivacyRequestError, type DataSubject } from './subject.ts';
@@ -191,6 +192,15 @@ export async function erasePerson(
           where lower(email) = ${subject.email}${t ? sql` or converted_tenant_id = ${t}::uuid` : sql``}`,
     );
     pseudonymised.leads = leadIds.length;
+    // Their exports stored for a requester (privacy/delivery.ts) are whole copies of their data:
+    // deleted (the document's subject is the person: its text starts with their email).
+    const exportSubject = `"subject":${JSON.stringify({ email: subject.email }).slice(0, -1)},`;
+    await count(
+      deleted,
+      'documents',
+      sql`delete from documents d where d.category = ${PRIVACY_EXPORT_CATEGORY}
+          and exists (select 1 from document_versions v where v.document_id = d.id and strpos(v.body, ${exportSubject}) > 0)`,
+    );
 
     // 3. Text elsewhere that names them: approvals (theirs, and any that name them), other people's
     //    conversations, tickets and notifications (privacy/mentions.ts), and Stripe's event payloads.

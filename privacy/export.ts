@@ -150,7 +150,8 @@ export const EXPORT_SOURCES: readonly ExportSource[] = [
  */
 export const EXPORT_EXCLUDED: Readonly<Record<string, string>> = {
   plans: "the product's plan catalogue: `name` is a plan's name",
-  documents: "the company's documents: `name`-like columns are titles; a staff author's versions are exported from document_versions",
+  documents:
+    "the company's documents: `name`-like columns are titles; a staff author's versions are exported from document_versions (an export stored for its requester, privacy/delivery.ts, is one of theirs; the erasure of its subject deletes it)",
   telegram_groups: "company group chats registered for a department, not a person's",
   auth_rate_limits: 'sign-in throttle counters keyed by client address for a few minutes; not linkable to one person',
   audit_redactions: 'which audit rows an erasure changed: ids and digests only',

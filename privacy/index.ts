@@ -11,6 +11,15 @@ export {
   type PersonExportHead,
 } from './export.ts';
 export { emailLookupDigest, usePrivacyLookupKey } from './lookup.ts';
+export {
+  notStoredExport,
+  PRIVACY_EXPORT_CATEGORY,
+  privacyExportSlug,
+  storedPersonExport,
+  storePersonExport,
+  type StoredExportDocument,
+  type StoredPersonExport,
+} from './delivery.ts';
 export { erasePerson, ERASED_TEXT, type ErasureActor, type ErasureResult } from './erase.ts';
 export {
   erasureLedgerEntrySchema,

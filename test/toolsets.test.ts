@@ -33,6 +33,7 @@ describe("each agent's tool set", () => {
     // Everyone answers the terms and marketing texts for themselves at a door (consent_status, record_consent: GET/POST /api/v1/consents)
     // and reads them in full there (consent_document: GET /api/v1/documents/{slug}).
     // The revenue/MRR chart's series (revenue_months) is drawn by the dashboard's executive report (GET /api/v1/reports/executive).
+    // An export an approval stored for its requester is fetched at a door (privacy_export_document: `privacy export --approval`, GET /api/v1/privacy/exports/{id}).
     expect(unused.sort()).toEqual([
       'apply_bot_improvement',
       'backtest_draft',
@@ -60,6 +61,7 @@ describe("each agent's tool set", () => {
       'open_ticket',
       'pair_performance',
       'pnl_by_period',
+      'privacy_export_document',
       'propose_bot_improvement',
       'recent_trades',
       'record_consent',

@@ -460,7 +460,11 @@ async function execute(
 ): Promise<{ status: 'executed' | 'failed'; outcome: ToolOutcome }> {
   const outcome = await invokeTool(
     catalogue,
-    { ...ctx, actor: { kind: 'system', name: `approval:${claimed.id}` } },
+    {
+      ...ctx,
+      actor: { kind: 'system', name: `approval:${claimed.id}` },
+      approval: { id: claimed.id, requestedByUserId: claimed.requestedByUserId },
+    },
     claimed.tool,
     claimed.args,
     { approved: true },

@@ -38,6 +38,11 @@ export interface ToolContext {
    * a person with tens of thousands of orders is never built as one object in memory).
    */
   readonly documentSink?: ((text: string) => void | Promise<void>) | undefined;
+  /**
+   * Set when the call runs an approved request (tools/approvals.ts): which approval, and who
+   * asked for it — the person an approved export is delivered to.
+   */
+  readonly approval?: { readonly id: string; readonly requestedByUserId: string | null } | undefined;
 }
 
 /**

@@ -57,8 +57,23 @@ async function callAs<T>(
   });
 }
 
-export async function privacyExportCommand(options: { email?: string; out?: string; json?: boolean; as?: string }): Promise<void> {
-  const email = emailOption('--email', options.email);
+const approvalIdSchema = z.uuid();
+
+export async function privacyExportCommand(options: {
+  email?: string;
+  approval?: string;
+  out?: string;
+  json?: boolean;
+  as?: string;
+}): Promise<void> {
+  if (options.approval !== undefined && options.email !== undefined)
+    throw new UsageError(
+      '--email and --approval go apart: --email exports a person now, --approval fetches an export an approval made for you.',
+    );
+  const approvalId = options.approval?.trim();
+  if (approvalId !== undefined && !approvalIdSchema.safeParse(approvalId).success)
+    throw new UsageError(`--approval expects the approval id (a UUID, as the notification gave it), got "${options.approval}".`);
+  const email = approvalId === undefined ? emailOption('--email', options.email) : undefined;
   const out = options.out === undefined ? undefined : path.resolve(options.out);
   if (out && fs.existsSync(out))
     throw new UsageError(`--out ${options.out} already exists; choose a new file (an export is never written over another).`);
@@ -73,15 +88,41 @@ export async function privacyExportCommand(options: { email?: string; out?: stri
       }
     : undefined;
   let result: { summary: string; counts: Record<string, number> } | undefined;
+  let fetched: { document: string; sha256: string; bytes: number; createdAt: string } | undefined;
   try {
-    result = await callAs<{ summary: string; counts: Record<string, number> }>('privacy_export', { email }, options.as, options.json, sink);
+    if (approvalId !== undefined)
+      fetched = await callAs<{ document: string; sha256: string; bytes: number; createdAt: string }>(
+        'privacy_export_document',
+        { approvalId },
+        options.as,
+        options.json,
+        sink,
+      );
+    else
+      result = await callAs<{ summary: string; counts: Record<string, number> }>(
+        'privacy_export',
+        { email },
+        options.as,
+        options.json,
+        sink,
+      );
   } finally {
     if (file) {
       file.end();
       await finished(file);
       // Refused or waiting for an approval: no document, so no file.
-      if (!result) fs.rmSync(out!, { force: true });
+      if (!result && !fetched) fs.rmSync(out!, { force: true });
     }
+  }
+  if (fetched) {
+    if (options.json && !out) return;
+    if (options.json) return void console.log(JSON.stringify({ ok: true, file: out, ...fetched }));
+    console.log(
+      out
+        ? `The export ${fetched.document} (made ${fetched.createdAt}, ${fetched.bytes} bytes, SHA-256 ${fetched.sha256}) is in ${out} (mode 600).`
+        : `The export ${fetched.document} (made ${fetched.createdAt}, ${fetched.bytes} bytes) is kept for you; --out FILE writes it, --json prints it.`,
+    );
+    return;
   }
   if (!result) return;
   if (options.json && !out) return;

@@ -61,6 +61,10 @@ const pendingSchema = z
   })
   .openapi('PendingPrivacyRequest');
 
+const storedExportParams = z.object({
+  approvalId: z.uuid().openapi({ param: { name: 'approvalId', in: 'path' }, description: 'the approval that made the export' }),
+});
+
 const notFound = {
   404: { description: 'Nobody with that email.', content: { 'application/json': { schema: apiErrorSchema } } },
 } as const;
@@ -148,6 +152,34 @@ export function registerPrivacyRoutes(kit: PrivacyRouteKit): void {
     (async (c: Context<ApiEnv, string, { out: { json: z.infer<typeof requestBody> | undefined } }>) => {
       const email = subjectOf(c, c.req.valid('json'));
       return c.json(await kit.callTool(c, 'privacy_export', { email }));
+    }) as never,
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/privacy/exports/{approvalId}',
+      tags: ['privacy'],
+      summary: 'The export an approved request stored for you (you asked for it through an agent)',
+      description:
+        'The privacy_export_document tool: the document an approved `privacy_export` (asked through an agent, approved by the Security head or the CEO) stored for the person who asked, and only for them (403 for anyone else). The body is the export itself (format botcriptofy.person-export/2), its SHA-256 in `X-Content-SHA256`. 404 when the approval made none, or the person was erased since. Audited.',
+      security: [{ session: [] }],
+      request: { params: storedExportParams },
+      responses: {
+        200: {
+          description: 'The export.',
+          content: { 'application/json': { schema: exportSchema.shape.document.openapi('StoredPersonDataExport') } },
+        },
+        ...errorResponses,
+        404: { description: 'No export kept for that approval.', content: { 'application/json': { schema: apiErrorSchema } } },
+      },
+    }),
+    (async (c: Context<ApiEnv, string, { out: { param: z.infer<typeof storedExportParams> } }>) => {
+      const stored = await kit.callTool<{ text: string; sha256: string }>(c, 'privacy_export_document', {
+        approvalId: c.req.valid('param').approvalId,
+      });
+      // The document as stored: no parse and re-serialisation of a large export.
+      return c.newResponse(stored.text, 200, { 'content-type': 'application/json; charset=UTF-8', 'x-content-sha256': stored.sha256 });
     }) as never,
   );
 

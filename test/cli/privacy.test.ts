@@ -69,6 +69,47 @@ describe.each(testDrivers)('botcriptofy privacy on %s', { timeout: 300_000 }, (d
     expect(malformed.stderr).toContain('--email expects an email address, got "nobody"');
   });
 
+  it('fetches the export an approved agent request stored for the person who asked (--approval), for them alone', async () => {
+    const database = await company.open();
+    let member: string;
+    let head: string;
+    try {
+      const staffEmail = async (role: string) =>
+        (
+          await queryRows<{ email: string }>(
+            database.db,
+            sql`select u.email from staff s join users u on u.id = s.user_id where s.department = 'security' and s.role = ${role} order by u.email limit 1`,
+          )
+        )[0]!.email;
+      member = await staffEmail('member');
+      head = await staffEmail('head');
+    } finally {
+      await database.close();
+    }
+    const turn = JSON.parse(
+      ok(await cli('ask', 'security', `exporte os dados de ${trader}`, '--as', member, '--offline', '--json')).stdout,
+    ) as { actions: { tool: string; status: string; approvalId: string }[] };
+    expect(turn.actions).toMatchObject([{ tool: 'privacy_export', status: 'awaiting_approval' }]);
+    const approvalId = turn.actions[0]!.approvalId;
+    ok(await cli('approvals', 'approve', approvalId, '--as', head));
+    const out = path.join(tmp, 'delivered.json');
+    const fetched = ok(await cli('privacy', 'export', '--approval', approvalId, '--out', out, '--as', member));
+    expect(fetched.stdout).toContain(`The export privacy-export-${approvalId}`);
+    expect(fs.statSync(out).mode & 0o777).toBe(0o600);
+    const document = JSON.parse(fs.readFileSync(out, 'utf8')) as { format: string; subject: { email: string } };
+    expect(document).toMatchObject({ format: 'botcriptofy.person-export/2', subject: { email: trader } });
+    // Anyone else — the head who approved it, the CLI's default (the CEO) — is refused (exit 1), and no file is left.
+    const other = path.join(tmp, 'not-theirs.json');
+    const refused = await cli('privacy', 'export', '--approval', approvalId, '--out', other, '--as', head);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('Only the person who asked for this export may fetch it.');
+    expect(fs.existsSync(other)).toBe(false);
+    expect((await cli('privacy', 'export', '--approval', approvalId)).code).toBe(1);
+    const both = await cli('privacy', 'export', '--approval', approvalId, '--email', trader);
+    expect(both.code).toBe(2);
+    expect((await cli('privacy', 'export', '--approval', 'nope')).code).toBe(2);
+  });
+
   it('records consents with their version; applies the retention schedule', async () => {
     ok(await cli('privacy', 'consent', '--email', trader, '--kind', 'terms', '--text-version', 'v3'));
     ok(await cli('privacy', 'consent', '--email', trader, '--kind', 'marketing', '--text-version', '2026-11', '--withdraw'));

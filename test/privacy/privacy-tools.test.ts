@@ -4,6 +4,7 @@ import { AGENT_TOOLSETS, answerOffline, routeMessage } from '../../agents/index.
 import { verifyAuditChain } from '../../audit/index.ts';
 import { BillingService } from '../../billing/index.ts';
 import { queryRows, type Database } from '../../db/index.ts';
+import { renderNotification } from '../../notifications/index.ts';
 import { emailLookupDigest } from '../../privacy/index.ts';
 import {
   actorForEmail,
@@ -169,6 +170,106 @@ describe.each(testDrivers)('privacy tools on %s', (driver) => {
     expect(after!.row.toLowerCase()).not.toContain(traders[2]!);
     expect(after!.row).not.toContain(person!.name);
     expect(after!.row).toMatch(/erased-[0-9a-f]{12}@erased\.invalid/);
+    // The export stored for the CEO was a copy of that person's data: the erasure deleted it.
+    expect(result).toMatchObject({ delivered: { approvalId: exportTurn.actions[0]!.approvalId! } });
+    expect(
+      await invokeTool(TOOLS, ctxFor(ceo), 'privacy_export_document', { approvalId: exportTurn.actions[0]!.approvalId! }),
+    ).toMatchObject({ ok: false, error: 'not_found', message: /no longer kept/ });
+    expect(
+      await queryRows(db, sql`select 1 from documents where slug = ${`privacy-export-${exportTurn.actions[0]!.approvalId!}`}`),
+    ).toEqual([]);
+  });
+
+  it('an export asked of the Security agent and approved is stored for the person who asked, told to them, and fetched by them alone', async () => {
+    const member = await staffOf(db, 'security', 'member');
+    const head = await staffOf(db, 'security', 'head');
+    const ceo = await ceoActor(db);
+    const target = traders[0]!;
+    const [person] = await queryRows<{ name: string }>(db, sql`select name from users where lower(email) = ${target}`);
+    const turn = await answerOffline(ctxFor(member), 'security', `exporte os dados de ${target}`);
+    expect(turn.actions).toMatchObject([{ tool: 'privacy_export', status: 'awaiting_approval' }]);
+    const approvalId = turn.actions[0]!.approvalId!;
+    const fetch = (actor: Actor, id = approvalId) => invokeTool(TOOLS, ctxFor(actor), 'privacy_export_document', { approvalId: id });
+    // Nothing to fetch before the decision.
+    expect(await fetch(member)).toMatchObject({ ok: false, error: 'not_found', message: /not made: the approval is pending/ });
+
+    const decided = await decideApproval(TOOLS, { db, billing, now: () => NOW }, head, approvalId, 'approve');
+    expect(decided).toMatchObject({ decided: true, status: 'executed' });
+    const delivered = (decided as { outcome: { result: { delivered: Record<string, unknown>; document?: unknown } } }).outcome.result;
+    expect(delivered.document).toBeUndefined();
+    expect(delivered.delivered).toMatchObject({
+      approvalId,
+      document: `privacy-export-${approvalId}`,
+      to: (member as { userId: string }).userId,
+    });
+
+    // Kept where the company keeps documents, authored by the requester, titled without the person.
+    const [stored] = await queryRows<{ category: string; status: string; title: string; author: string; sha256: string; body: string }>(
+      db,
+      sql`select d.category, d.status::text as status, v.title, v.author_staff_id::text as author, v.sha256, v.body
+          from documents d join document_versions v on v.document_id = d.id where d.slug = ${`privacy-export-${approvalId}`}`,
+    );
+    expect(stored).toMatchObject({ category: 'privacy-export', status: 'draft', author: (member as { staffId: string }).staffId });
+    expect(stored!.title.toLowerCase()).not.toContain(target);
+    expect(stored!.title).not.toContain(person!.name);
+
+    // The requester is told, without the person's data, how to fetch it.
+    const notices = await queryRows<{ recipient: string; payload: unknown }>(
+      db,
+      sql`select recipient_user_id::text as recipient, payload from notifications where type = 'privacy_export_ready' and dedupe_key = ${`privacy-export:${approvalId}`}`,
+    );
+    expect(notices.length).toBeGreaterThan(0);
+    for (const notice of notices) {
+      expect(notice.recipient).toBe((member as { userId: string }).userId);
+      expect(JSON.stringify(notice.payload).toLowerCase()).not.toContain(target);
+      const text = renderNotification('privacy_export_ready', notice.payload, 'en').text;
+      expect(text).toContain(`privacy export --approval ${approvalId}`);
+      expect(text).toContain(`/api/v1/privacy/exports/${approvalId}`);
+    }
+
+    // The requester fetches the whole document; it holds no secret.
+    const fetched = await fetch(member);
+    expect(fetched).toMatchObject({ ok: true, result: { approvalId, document: `privacy-export-${approvalId}`, sha256: stored!.sha256 } });
+    const text = (fetched as { result: { text: string } }).result.text;
+    expect(text).toBe(stored!.body);
+    const document = JSON.parse(text) as { format: string; subject: { email: string }; data: Record<string, { columns: string[] }> };
+    expect(document.format).toBe('botcriptofy.person-export/2');
+    expect(document.subject.email).toBe(target);
+    expect(document.data.invoices!.columns.length).toBeGreaterThan(0);
+    for (const [table, { columns }] of Object.entries(document.data))
+      for (const secret of [
+        'password',
+        'token',
+        'api_key_encrypted',
+        'api_secret_encrypted',
+        'key_hash',
+        'secret',
+        'backup_codes',
+        'code_hash',
+      ])
+        expect(columns, `${table}.${secret}`).not.toContain(secret);
+    expect(text).not.toMatch(/"v1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\./);
+
+    // Nobody else: not the head who approved it, not the CEO; and no company-document tool reaches it.
+    expect(await fetch(head)).toMatchObject({ ok: false, error: 'forbidden' });
+    expect(await fetch(ceo)).toMatchObject({ ok: false, error: 'forbidden' });
+    expect(await fetch(member, '00000000-0000-4000-8000-000000000000')).toMatchObject({ ok: false, error: 'not_found' });
+    const documentsMember = await staffOf(db, 'documents', 'member');
+    const slug = `privacy-export-${approvalId}`;
+    expect(await invokeTool(TOOLS, ctxFor(documentsMember), 'get_document', { slug })).toMatchObject({ ok: false, error: 'not_found' });
+    expect(await invokeTool(TOOLS, ctxFor(documentsMember), 'document_history', { slug })).toMatchObject({ ok: false, error: 'not_found' });
+    const search = await invokeTool(TOOLS, ctxFor(documentsMember), 'search_documents', { query: 'Exportação de dados pessoais' });
+    expect(JSON.stringify(search)).not.toContain('privacy-export-');
+    const published = await invokeTool(TOOLS, ctxFor(documentsMember), 'publish_document', { slug, body: 'replaced text of the export' });
+    expect(published).toMatchObject({ ok: false, error: 'forbidden' });
+
+    // Audited: the fetch and the refusals, by approval id only.
+    const audited = await queryRows<{ outcome: string; args: string }>(
+      db,
+      sql`select outcome, args::text as args from audit_log where tool = 'privacy_export_document' and args ->> 'approvalId' = ${approvalId} order by id`,
+    );
+    expect(audited.map((row) => row.outcome)).toEqual(['denied', 'ok', 'denied', 'denied']);
+    for (const row of audited) expect(row.args.toLowerCase()).not.toContain(target);
   });
 
   it('an email that names no one, looked up, leaves no lasting trace: erasing it redacts the lookup', async () => {

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SESSION_CACHE_MS, setPassword } from '../../accounts/index.ts';
@@ -5,7 +6,7 @@ import { verifyAuditChain } from '../../audit/index.ts';
 import { BillingService } from '../../billing/index.ts';
 import { listStaff, queryRows } from '../../db/index.ts';
 import { exportTableObjects, type ExportTable } from '../../privacy/index.ts';
-import { actorForEmail, decideApproval, TOOLS } from '../../tools/index.ts';
+import { actorForEmail, decideApproval, invokeTool, TOOLS } from '../../tools/index.ts';
 import { apiFixture, type ApiFixture } from '../support/api.ts';
 import { testDrivers } from '../support/databases.ts';
 
@@ -131,6 +132,38 @@ describe.each(testDrivers)('privacy routes on %s', (driver) => {
     expect((await post('/api/v1/privacy/export', security, { email: emails.b, extra: 1 })).status).toBe(400);
     expect((await post('/api/v1/privacy/export', undefined)).status).toBe(401);
     expect((await post('/api/v1/privacy/erase', undefined)).status).toBe(401);
+  });
+
+  it('hands an export asked through an agent and approved to the person who asked, and only to them (GET /privacy/exports/{id})', async () => {
+    const db = api.test.handle.db;
+    const billing = new BillingService(db, undefined);
+    const asker = (await actorForEmail(db, emails.security))!;
+    const asked = await invokeTool(TOOLS, { db, actor: asker, agent: 'security', billing, now: () => new Date() }, 'privacy_export', {
+      email: emails.b,
+    });
+    const approvalId = (asked as { pendingApproval: { id: string } }).pendingApproval.id;
+    const get = (cookie: string | undefined, id = approvalId) => api.request(`/api/v1/privacy/exports/${id}`, cookie ? { cookie } : {});
+    expect((await get(security)).status).toBe(404); // not made yet: pending
+    const decider = (await actorForEmail(db, emails.ceo))!;
+    expect(await decideApproval(TOOLS, { db, billing, now: () => new Date() }, decider, approvalId, 'approve')).toMatchObject({
+      decided: true,
+      status: 'executed',
+    });
+    const response = await get(security);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    const text = await response.text();
+    expect(response.headers.get('x-content-sha256')).toBe(crypto.createHash('sha256').update(text).digest('hex'));
+    const document = JSON.parse(text) as { format: string; subject: { email: string }; data: Record<string, ExportTable> };
+    expect(document.format).toBe('botcriptofy.person-export/2');
+    expect(document.subject.email).toBe(emails.b.toLowerCase());
+    expect(exportTableObjects(document.data['users']!)).toEqual([expect.objectContaining({ email: emails.b })]);
+    // The CEO approved it, but did not ask for it: 403; no such export 404; no session 401; a bad id 400.
+    expect((await get(ceo)).status).toBe(403);
+    expect((await get(traderB)).status).toBe(403);
+    expect((await get(security, '00000000-0000-4000-8000-000000000000')).status).toBe(404);
+    expect((await get(undefined)).status).toBe(401);
+    expect((await get(security, 'not-an-id')).status).toBe(400);
   });
 
   it("refuses erasing another person's data to a trader and to marketing (403), erasing nothing", async () => {

@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, ne, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { documentStatuses, documentVersions, documents, queryRows, staff, users } from '../../db/index.ts';
+import { notStoredExport, PRIVACY_EXPORT_CATEGORY } from '../../privacy/index.ts';
 import { ToolRefusal } from '../scope.ts';
 import { foldText } from '../../i18n/index.ts';
 import { containing, foldSql } from './fold.ts';
@@ -10,8 +11,14 @@ import { defineTool, type ToolContext } from '../types.ts';
 
 const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{1,80}$/, 'a document slug such as politica-de-reembolso');
 
+// Stored LGPD exports (privacy/delivery.ts) are documents too, but their requester's alone: no
+// tool here lists, searches, reads or publishes over them (privacy_export_document fetches them).
+
 async function documentBySlug(ctx: ToolContext, documentSlug: string) {
-  const [document] = await ctx.db.select().from(documents).where(eq(documents.slug, documentSlug));
+  const [document] = await ctx.db
+    .select()
+    .from(documents)
+    .where(and(eq(documents.slug, documentSlug), ne(documents.category, PRIVACY_EXPORT_CATEGORY)));
   if (!document) throw new ToolRefusal('not_found', `No document ${documentSlug}; search_documents finds the slug.`);
   return document;
 }
@@ -38,7 +45,7 @@ export async function currentDocuments(
     ctx.db,
     sql`select d.slug, v.title, d.category, d.department::text, d.status::text, v.version, v.body, d.updated_at::text
         from documents d join document_versions v on v.document_id = d.id and v.version = d.current_version
-        where ${status} ${category}`,
+        where ${status} and ${notStoredExport('d')} ${category}`,
   );
 }
 
@@ -94,7 +101,7 @@ export const documentTools = [
         ctx.db,
         sql`select d.slug, v.title, d.category, d.department::text, d.status::text, v.version, v.body, d.updated_at::text
             from documents d join document_versions v on v.document_id = d.id and v.version = d.current_version
-            where d.status <> 'archived' ${category}
+            where d.status <> 'archived' and ${notStoredExport('d')} ${category}
               and to_tsvector('simple', v.title || ' ' || v.body) @@ websearch_to_tsquery('simple', ${input.query})
             order by ts_rank(to_tsvector('simple', v.title || ' ' || v.body), websearch_to_tsquery('simple', ${input.query})) desc, d.slug
             limit ${input.limit}`,
@@ -111,7 +118,7 @@ export const documentTools = [
             ctx.db,
             sql`select d.slug, v.title, d.category, d.department::text, d.status::text, v.version, v.body, d.updated_at::text
                 from documents d join document_versions v on v.document_id = d.id and v.version = d.current_version
-                where d.status <> 'archived' ${category}
+                where d.status <> 'archived' and ${notStoredExport('d')} ${category}
                   and ${sql.join(
                     words.map((w) => sql`${text} like ${containing(w)}`),
                     sql` and `,
@@ -244,6 +251,8 @@ export const documentTools = [
       return ctx.db.transaction(async (tx) => {
         // Locks the document, so two publishers get consecutive versions instead of a clash.
         const [existing] = await tx.select().from(documents).where(eq(documents.slug, input.slug)).for('update');
+        if (existing?.category === PRIVACY_EXPORT_CATEGORY)
+          throw new ToolRefusal('forbidden', `${input.slug} is a stored LGPD export, not a company document; choose another slug.`);
         if (!existing) {
           if (!input.category || !input.title)
             throw new ToolRefusal('not_found', `No document ${input.slug}; to create it give its title and category.`);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { and, eq } from 'drizzle-orm';
-import { companyTenantId, consentKinds, departments, documents, documentVersions, users } from '../../db/index.ts';
+import { approvals, companyTenantId, consentKinds, departments, documents, documentVersions, staff, users } from '../../db/index.ts';
+import { enqueueNotification } from '../../notifications/index.ts';
 import {
   CONSENT_DOCUMENTS,
   consentStatus,
@@ -10,6 +11,8 @@ import {
   findDataSubject,
   recordErasure,
   recordOwnConsent,
+  storedPersonExport,
+  storePersonExport,
   type PersonExport,
   writePersonExport,
 } from '../../privacy/index.ts';
@@ -92,9 +95,68 @@ export const privacyExportOutputSchema = z.object({
   email: z.string(),
   summary: z.string(),
   counts: z.record(z.string(), z.number()),
-  /** The whole document (format botcriptofy.person-export/2); absent when the door took it piece by piece (ctx.documentSink). */
+  /** The whole document (format botcriptofy.person-export/2); absent when the door took it piece by piece (ctx.documentSink), or when it was delivered. */
   document: z.custom<PersonExport>((value) => typeof value === 'object' && value !== null).optional(),
+  /** Run on approval: the document was stored for the person who asked, and they were told how to fetch it. */
+  delivered: z
+    .object({
+      approvalId: z.uuid(),
+      /** The stored document's slug (privacy/delivery.ts). */
+      document: z.string(),
+      sha256: z.string(),
+      bytes: z.number(),
+      /** The requester's user id. */
+      to: z.string(),
+    })
+    .optional(),
 });
+
+/**
+ * An export approved after the conversation that asked for it: stored for the requester (their
+ * document, privacy/delivery.ts) and announced to them with how to fetch it, in one transaction.
+ */
+async function deliverExport(
+  ctx: ToolContext,
+  email: string,
+  approval: { readonly id: string; readonly requestedByUserId: string },
+): Promise<z.output<typeof privacyExportOutputSchema>> {
+  const [requester] = await ctx.db
+    .select({ tenantId: users.tenantId, staffId: staff.id, department: staff.department })
+    .from(users)
+    .leftJoin(staff, eq(staff.userId, users.id))
+    .where(eq(users.id, approval.requestedByUserId));
+  if (!requester) throw new ToolRefusal('not_found', 'The person who asked for this export has no account any more; nothing was made.');
+  const stored = await refusingUnknown(() =>
+    storePersonExport(ctx.db, {
+      approvalId: approval.id,
+      email,
+      authorStaffId: requester.staffId,
+      department: requester.department,
+      now: ctx.now,
+      alongside: async (tx, made) => {
+        await enqueueNotification(tx, {
+          tenantId: requester.tenantId,
+          to: { userId: approval.requestedByUserId },
+          type: 'privacy_export_ready',
+          payload: { approvalId: approval.id, document: made.slug, rows: Object.values(made.head.counts).reduce((sum, n) => sum + n, 0) },
+          dedupeKey: `privacy-export:${approval.id}`,
+        });
+      },
+    }),
+  );
+  return {
+    email: stored.head.subject.email,
+    summary: stored.head.summary,
+    counts: stored.head.counts,
+    delivered: {
+      approvalId: approval.id,
+      document: stored.slug,
+      sha256: stored.sha256,
+      bytes: stored.bytes,
+      to: approval.requestedByUserId,
+    },
+  };
+}
 
 export const privacyEraseOutputSchema = z.object({
   pseudonym: z.string(),
@@ -147,9 +209,17 @@ export const privacyTools = [
     // emails people typed. Done or awaiting approval, it names a person the product holds.
     auditedArgs: (args, outcome) => (outcome === 'denied' || outcome === 'error' ? withEmailDigest(args) : args),
     // The approval row keeps what was handed over, not a second copy of the person's data.
-    recordedResult: (output) => ({ email: output.email, summary: output.summary, counts: output.counts }),
+    recordedResult: (output) => ({
+      email: output.email,
+      summary: output.summary,
+      counts: output.counts,
+      ...(output.delivered ? { delivered: output.delivered } : {}),
+    }),
     async execute(ctx, input) {
       await requireMayAsk(ctx, input.email);
+      // Approved: nobody waits at a door for the document; it goes to the person who asked.
+      const requestedBy = ctx.approval?.requestedByUserId;
+      if (ctx.approval && requestedBy) return deliverExport(ctx, input.email, { id: ctx.approval.id, requestedByUserId: requestedBy });
       const sink = ctx.documentSink;
       if (sink) {
         const head = await refusingUnknown(() => writePersonExport(ctx.db, input.email, sink, { now: ctx.now }));
@@ -157,6 +227,55 @@ export const privacyTools = [
       }
       const document = await refusingUnknown(() => exportPersonData(ctx.db, input.email, { now: ctx.now }));
       return { email: document.subject.email, summary: document.summary, counts: document.counts, document };
+    },
+  }),
+  defineTool({
+    name: 'privacy_export_document',
+    description: 'Fetch the personal data export an approval stored for you (you asked for it through an agent), by approval id.',
+    domain: 'security',
+    effect: 'read',
+    // Whoever may ask for another person's export through an agent (the CEO and admins too); the requester alone gets it.
+    access: { departments: [...access.departments] },
+    input: z.strictObject({ approvalId: z.uuid({ error: 'expected the approval id (a UUID) the notification gave' }) }),
+    output: z.object({
+      approvalId: z.string(),
+      document: z.string(),
+      title: z.string(),
+      sha256: z.string(),
+      createdAt: z.string(),
+      bytes: z.number(),
+      /** The export (JSON text, format botcriptofy.person-export/2); absent when the door took it piece by piece (ctx.documentSink). */
+      text: z.string().optional(),
+    }),
+    async execute(ctx, input) {
+      // The approval row itself (tools/approvals.ts is above the catalogue): who asked, and what became of it.
+      const [approval] = await ctx.db
+        .select({ id: approvals.id, tool: approvals.tool, status: approvals.status, requestedByUserId: approvals.requestedByUserId })
+        .from(approvals)
+        .where(eq(approvals.id, input.approvalId));
+      if (approval?.tool !== 'privacy_export')
+        throw new ToolRefusal('not_found', `No export was asked for in approval ${input.approvalId}.`);
+      if (ctx.actor.kind === 'system' || approval.requestedByUserId !== ctx.actor.userId)
+        throw new ToolRefusal('forbidden', 'Only the person who asked for this export may fetch it.');
+      const stored = await storedPersonExport(ctx.db, approval.id);
+      if (!stored)
+        throw new ToolRefusal(
+          'not_found',
+          approval.status === 'executed'
+            ? `The export of approval ${approval.id} is no longer kept (its person was erased since).`
+            : `The export of approval ${approval.id} was not made: the approval is ${approval.status}.`,
+        );
+      const head = {
+        approvalId: approval.id,
+        document: stored.slug,
+        title: stored.title,
+        sha256: stored.sha256,
+        createdAt: stored.createdAt.toISOString(),
+        bytes: Buffer.byteLength(stored.body),
+      };
+      if (!ctx.documentSink) return { ...head, text: stored.body };
+      await ctx.documentSink(stored.body);
+      return head;
     },
   }),
   defineTool({

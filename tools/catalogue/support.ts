@@ -13,6 +13,7 @@ import {
 } from '../../db/index.ts';
 import { linkedChats } from '../../identity/index.ts';
 import { enqueueNotification } from '../../notifications/index.ts';
+import { notStoredExport } from '../../privacy/index.ts';
 import { ToolRefusal, traderScope } from '../scope.ts';
 import { defineTool, type ToolContext } from '../types.ts';
 import { currentDocuments } from './documents.ts';
@@ -68,7 +69,7 @@ export const supportTools = [
         ctx.db,
         sql`select d.slug, v.title, v.body from documents d
             join document_versions v on v.document_id = d.id and v.version = d.current_version
-            where d.status = 'published'
+            where d.status = 'published' and ${notStoredExport('d')}
               and to_tsvector('simple', v.title || ' ' || v.body) @@ websearch_to_tsquery('simple', ${input.query})
             order by ts_rank(to_tsvector('simple', v.title || ' ' || v.body), websearch_to_tsquery('simple', ${input.query})) desc
             limit 5`,
