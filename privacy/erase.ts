@@ -215,7 +215,16 @@ export async function erasePerson(
             ]
           : [];
       const changed = await rewriteMentions(tx, spec, terms, own, replace);
-      if (changed > 0) pseudonymised[spec.table] = (pseudonymised[spec.table] ?? 0) + changed;
+      if (changed.length > 0) pseudonymised[spec.table] = (pseudonymised[spec.table] ?? 0) + changed.length;
+      // A document version's SHA-256 is over its text (spotting identical versions and tampering): kept true to the new text.
+      if (spec.table === 'document_versions' && changed.length > 0)
+        await tx.execute(
+          sql`update document_versions set sha256 = encode(sha256(convert_to(body, 'UTF8')), 'hex')
+              where id::text in (${sql.join(
+                changed.map((key) => sql`${key.id!}`),
+                sql`, `,
+              )})`,
+        );
     }
     const redactStripe = stripeRedactor(replace, pseudonymEmail, pseudonymName);
     for (const row of events) {
@@ -298,7 +307,7 @@ async function identifiersOf(db: Database, subject: DataSubject): Promise<Identi
 
 /**
  * Rewrites, in the rows of `spec` whose free text holds one of `terms` (or that `own` selects),
- * each text column with `replace`; returns how many rows changed.
+ * each text column with `replace`; returns the keys of the rows that changed.
  */
 async function rewriteMentions(
   tx: Database,
@@ -306,11 +315,11 @@ async function rewriteMentions(
   terms: readonly string[],
   own: readonly ReturnType<typeof sql>[],
   replace: (value: unknown) => unknown,
-): Promise<number> {
-  if (!(await tableExists(tx, spec.table))) return 0;
+): Promise<Record<string, string>[]> {
+  if (!(await tableExists(tx, spec.table))) return [];
   const mentions = mentionCondition(spec, terms);
   const conditions = [...own, ...(mentions ? [mentions] : [])];
-  if (conditions.length === 0) return 0;
+  if (conditions.length === 0) return [];
   const keys = sql.join(
     spec.key.map((k) => sql`t.${sql.identifier(k)}::text as ${sql.identifier(k)}`),
     sql`, `,
@@ -324,7 +333,7 @@ async function rewriteMentions(
     tx,
     sql`select ${keys}, ${texts} from ${sql.identifier(spec.table)} t where ${sql.join(conditions, sql` or `)}`,
   );
-  let changed = 0;
+  const changed: Record<string, string>[] = [];
   for (const row of rows) {
     const sets = spec.columns.flatMap((column) => {
       const stored = row[column.name];
@@ -345,7 +354,7 @@ async function rewriteMentions(
       sql` and `,
     );
     await tx.execute(sql`update ${sql.identifier(spec.table)} set ${sql.join(sets, sql`, `)} where ${where}`);
-    changed++;
+    changed.push(Object.fromEntries(spec.key.map((k) => [k, row[k]!])));
   }
   return changed;
 }

@@ -77,7 +77,7 @@ export const EXPORT_SOURCES: readonly ExportSource[] = [
   // Candles the person uploaded for a backtest: market data, named by file, size and SHA-256 (the CSV itself left out).
   { table: 'backtest_uploads', where: byTenant, omit: ['csv'], order: 'created_at' },
   // Bots the trader's assistant drafted from the person's own words (the description is theirs).
-  { table: 'bot_drafts', where: either(byTenant, byUser('created_by_user_id')), order: 'created_at' },
+  { table: 'bot_drafts', where: either(byTenant, byUser('created_by_user_id'), mentioning('bot_drafts')), order: 'created_at' },
   // Each set of parameters a bot traded with, and who changed them.
   { table: 'bot_versions', where: either(byTenant, byUser('created_by_user_id')), order: 'created_at' },
   // Pairs the trader (or the engine's stop-loss cooldown) held from new entries.
@@ -86,7 +86,11 @@ export const EXPORT_SOURCES: readonly ExportSource[] = [
   { table: 'ticket_messages', where: either(byTenant, byUser('author_user_id'), mentioning('ticket_messages')), order: 'created_at' },
   {
     table: 'leads',
-    where: (s) => either(byEmail('email'), (x) => (x.ownTenantId ? sql`t.converted_tenant_id = ${x.ownTenantId}::uuid` : null))(s),
+    where: either(
+      byEmail('email'),
+      (s) => (s.ownTenantId ? sql`t.converted_tenant_id = ${s.ownTenantId}::uuid` : null),
+      mentioning('leads'),
+    ),
   },
   { table: 'influencers', where: byTenant },
   { table: 'telegram_links', where: byUser('user_id'), order: 'linked_at' },
@@ -130,7 +134,12 @@ export const EXPORT_SOURCES: readonly ExportSource[] = [
   },
   { table: 'config_entries', where: byUser('updated_by_user_id'), omit: ['value'] },
   { table: 'config_entry_versions', where: byUser('changed_by_user_id'), omit: ['value'] },
-  { table: 'document_versions', where: (s) => (s.staffId ? sql`t.author_staff_id = ${s.staffId}::uuid` : null), omit: ['body'] },
+  // The versions a staff member wrote, and any whose title or text names the person; the text itself is the company's.
+  {
+    table: 'document_versions',
+    where: either((s) => (s.staffId ? sql`t.author_staff_id = ${s.staffId}::uuid` : null), mentioning('document_versions')),
+    omit: ['body'],
+  },
   { table: 'campaigns', where: (s) => (s.staffId ? sql`t.created_by_staff_id = ${s.staffId}::uuid` : null) },
   // Sessions and sign-in methods without their tokens and password hash.
   { table: 'auth_sessions', where: byUser('user_id'), omit: ['token'], order: 'created_at' },

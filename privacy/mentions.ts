@@ -8,10 +8,15 @@ import { sql, type SQL } from 'drizzle-orm';
 // replaces, inside them, the person's email, names and identifiers (Telegram ids and username,
 // addresses) with the pseudonym — the row itself stays, it is the other person's.
 //
-// Decided on purpose: only tables holding conversation-like free text are listed here. Financial
-// rows (invoices, payments, refunds, subscriptions, orders, trades) are never rewritten; leads'
-// notes, bot drafts and documents of other people are the company's working records about their
-// own subjects and are not searched; Stripe's payloads are handled apart (erase.ts redacts every
+// Also the company's working records whose free text may name someone else: another lead's
+// notes ("indicada por …"), another trader's bot drafts (their own words), and documents —
+// every version's title and text, and the document's title (a document version's SHA-256 is
+// computed again over its new text: erase.ts). An export stored for its requester is a
+// document too: another person's export that names them is rewritten like any text (their own
+// exports are deleted whole, erase.ts).
+//
+// Decided on purpose: financial rows (invoices, payments, refunds, subscriptions, orders,
+// trades) are never rewritten; Stripe's payloads are handled apart (erase.ts redacts every
 // personal field of the person's events); the audit log is redacted through audit/redaction.ts.
 
 export interface MentionTable {
@@ -35,6 +40,10 @@ export const MENTION_TABLES: readonly MentionTable[] = [
     key: ['id'],
     columns: [{ name: 'args', json: true }, { name: 'summary' }, { name: 'decision_note' }, { name: 'result', json: true }],
   },
+  { table: 'leads', key: ['id'], columns: [{ name: 'notes' }, { name: 'lost_reason' }] },
+  { table: 'bot_drafts', key: ['id'], columns: [{ name: 'description' }, { name: 'name' }] },
+  { table: 'documents', key: ['id'], columns: [{ name: 'title' }] },
+  { table: 'document_versions', key: ['id'], columns: [{ name: 'title' }, { name: 'body' }, { name: 'change_note' }] },
 ];
 
 export function mentionTable(table: string): MentionTable {

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendAudit, verifyAuditChain } from '../../audit/index.ts';
@@ -77,6 +78,10 @@ describe.each(testDrivers)('privacy requests on %s', (driver) => {
   const ip = '203.0.113.77';
   const typedIp = '198.51.100.23';
   let staffId: string;
+  let otherLeadId: string;
+  let draftId: string;
+  let documentId: string;
+  let versionId: string;
 
   beforeAll(async () => {
     test = await createTestDatabase(driver);
@@ -138,6 +143,29 @@ describe.each(testDrivers)('privacy requests on %s', (driver) => {
       sql`insert into notifications (tenant_id, recipient_department, type, payload) values
           (${otherTenant!.id}::uuid, 'security', 'security_alert', ${JSON.stringify({ text: `Tentativas de acesso à conta de ${trader.email}` })}::jsonb)`,
     );
+    // The company's working records that name them: another lead's notes, another trader's bot draft, a document.
+    [{ id: otherLeadId }] = (await queryRows<{ id: string }>(
+      db,
+      sql`insert into leads (name, email, source, notes, lost_reason) values ('Outra Pessoa', 'outra.pessoa@example.com', 'indicação',
+          ${`Indicada por ${trader.name} (${trader.email}), que usa o plano Pro.`}, ${`Preferiu o plano de ${trader.name}`}) returning id::text as id`,
+    )) as [{ id: string }];
+    [{ id: draftId }] = (await queryRows<{ id: string }>(
+      db,
+      sql`insert into bot_drafts (tenant_id, description, locale, name) values (${otherTenant!.id}::uuid,
+          ${`quero um robô igual ao de ${trader.email}, RSI em BTC/USDT`}, 'pt-BR', ${`Robô como o de ${trader.name}`}) returning id::text as id`,
+    )) as [{ id: string }];
+    const documentBody = `Relato do incidente: ${trader.name} (${trader.email}) teve a conta acessada do IP ${ip}. Chaves congeladas.`;
+    const [document] = await queryRows<{ id: string }>(
+      db,
+      sql`insert into documents (slug, title, category, status) values ('incidente-conta-trader', ${`Incidente — ${trader.name}`}, 'report', 'draft') returning id::text as id`,
+    );
+    documentId = document!.id;
+    [{ id: versionId }] = (await queryRows<{ id: string }>(
+      db,
+      sql`insert into document_versions (document_id, version, title, body, sha256, change_note) values (${documentId}::uuid, 1,
+          ${`Incidente — ${trader.name}`}, ${documentBody}, ${crypto.createHash('sha256').update(documentBody).digest('hex')}, ${`pedido de ${trader.email}`})
+          returning id::text as id`,
+    )) as [{ id: string }];
     // A failed sign-in typed with their address that matched no account (accounts/auth.ts keeps it only in details).
     await db.execute(
       sql`insert into security_events (type, severity, ip, details, occurred_at)
@@ -253,6 +281,11 @@ describe.each(testDrivers)('privacy requests on %s', (driver) => {
     expect(exportTableObjects(exported.data.notifications!).some((n) => JSON.stringify(n.payload).includes(trader.email))).toBe(true);
     expect(ids('security_events', 'ip')).toEqual(expect.arrayContaining([ip, typedIp]));
     expect(ids('webhook_events')).toEqual(expect.arrayContaining(['evt_privacy_charge', 'evt_privacy_customer']));
+    // The company's records that name them: another lead's notes, another trader's draft, a document version (its text is the company's).
+    expect(ids('leads')).toContain(otherLeadId);
+    expect(ids('bot_drafts')).toContain(draftId);
+    expect(ids('document_versions')).toContain(versionId);
+    expect(exported.data.document_versions!.columns).not.toContain('body');
     expect(exported.counts.audit_log).toBeGreaterThanOrEqual(3);
     // Secrets never leave: key ciphertexts, session tokens, password hashes.
     const text = JSON.stringify(exported);
@@ -374,6 +407,28 @@ describe.each(testDrivers)('privacy requests on %s', (driver) => {
     expect(elsewhere[0]!.text).toContain(`Quem me indicou foi ${after.subject.name}.`);
     expect(elsewhere[0]!.text.toLowerCase()).not.toContain(trader.email.toLowerCase());
     expect(elsewhere[0]!.text).not.toContain(trader.name);
+    // The company's working records keep their rows and say only the pseudonym: a lead's notes, a draft, a document.
+    const records = await queryRows<{ text: string }>(
+      db,
+      sql`select (select notes || ' ' || lost_reason from leads where id = ${otherLeadId}::uuid)
+            || ' ' || (select description || ' ' || name from bot_drafts where id = ${draftId}::uuid)
+            || ' ' || (select title from documents where id = ${documentId}::uuid) as text`,
+    );
+    expect(records[0]!.text).toContain(`Indicada por ${after.subject.name} (${result.pseudonymEmail})`);
+    expect(records[0]!.text).toContain(`igual ao de ${result.pseudonymEmail}`);
+    expect(records[0]!.text).toContain(`Incidente — ${after.subject.name}`);
+    const [version] = await queryRows<{ title: string; body: string; sha256: string; change_note: string }>(
+      db,
+      sql`select title, body, sha256, change_note from document_versions where id = ${versionId}::uuid`,
+    );
+    for (const text of [records[0]!.text, version!.title, version!.body, version!.change_note]) {
+      expect(text.toLowerCase()).not.toContain(trader.email.toLowerCase());
+      expect(text).not.toContain(trader.name);
+      expect(text).not.toContain(ip);
+    }
+    expect(version!.body).toContain('Chaves congeladas.');
+    // The version's SHA-256 is over its new text.
+    expect(version!.sha256).toBe(crypto.createHash('sha256').update(version!.body).digest('hex'));
     // The typed-email sign-in keeps neither the email nor the address.
     const typed = await queryRows(
       db,
