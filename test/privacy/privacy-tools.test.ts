@@ -101,6 +101,13 @@ describe.each(testDrivers)('privacy tools on %s', (driver) => {
       ok: false,
       error: 'forbidden',
     });
+    // Refused, the request about another person is audited with the address's keyed digest only.
+    const [refusedErase] = await queryRows<{ args: string }>(
+      db,
+      sql`select args::text as args from audit_log where tool = 'privacy_erase' and outcome = 'denied' order by id desc limit 1`,
+    );
+    expect(refusedErase!.args).toContain(emailLookupDigest(traders[2]!));
+    expect(refusedErase!.args.toLowerCase()).not.toContain(traders[2]!.toLowerCase());
     // Erasing oneself, even at a door, is an approval for the Security head or the CEO; nothing erased yet.
     const erase = await invokeTool(TOOLS, ctxFor(trader), 'privacy_erase', { email: traders[0] });
     expect(erase).toMatchObject({ ok: true, pendingApproval: { approverDepartment: 'security' } });

@@ -301,8 +301,10 @@ export const privacyTools = [
     conflictOfInterest: erasureConflict,
     // Asking to erase oneself waits for the Security head or the CEO too.
     needsApproval: async (ctx, input) => (await throughAnAgent(ctx, input)) || (await isOwnEmail(ctx, input.email)),
-    // Once the person is erased, the log does not keep the email that named them.
-    auditedArgs: (args, outcome) => (outcome === 'ok' ? { email: '[erased]' } : args),
+    // Once the person is erased, the log does not keep the email that named them; refused (an
+    // asker who may not ask), the request keeps it only as its keyed digest, as privacy_export does.
+    auditedArgs: (args, outcome) =>
+      outcome === 'ok' ? { email: '[erased]' } : outcome === 'denied' || outcome === 'error' ? withEmailDigest(args) : args,
     async execute(ctx, input) {
       await requireMayAsk(ctx, input.email);
       const actor = ctx.actor;
