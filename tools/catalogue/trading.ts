@@ -33,6 +33,7 @@ import {
   DEFAULT_RISK_LIMITS,
   getBacktest,
   queueBacktest,
+  downloadMissingCandles,
   ensureCandles,
   getStrategy,
   loadCachedCandles,
@@ -268,6 +269,19 @@ async function onDemandCandles(
     }
   }
   return { series: (await ensureCandles(ctx.db, request)).series, downloaded: false };
+}
+
+/** onDemandCandles without reading the bars back: what the cache lacks of the range downloaded when an exchange answers. */
+async function downloadMissing(ctx: ToolContext, key: { exchange: string; symbol: string; timeframe: string }, from: Date, to: Date) {
+  const source = ctx.marketData;
+  if (!source) return;
+  const request = { ...key, from, to, now: ctx.now(), maxCandles: MAX_ON_DEMAND_CANDLES, source };
+  try {
+    await downloadMissingCandles(ctx.db, { ...request, download: { retry: { attempts: 2, initialDelayMs: 250 } } });
+  } catch (error) {
+    // The exchange is down or not used: the backtest runs on what is cached (counted next).
+    if (!(error instanceof MarketDataUnavailableError)) throw error;
+  }
 }
 
 /**
@@ -667,8 +681,9 @@ export const tradingTools = [
       // Over the plan's daily quota: a conflict with the plan (409 at the API, as start_bot's bot limit).
       if (!quota.allowed) throw new BillingError(quota.reason);
       const key = { exchange: 'binance', symbol: input.symbol, timeframe: input.timeframe };
-      // Within the quota, what the cache lacks of the range is downloaded first when an exchange is at hand.
-      if (ctx.marketData) await onDemandCandles(ctx, key, from, to);
+      // Within the quota, what the cache lacks of the range is downloaded first when an exchange is
+      // at hand (not read back: the job reads the candles when it runs).
+      if (ctx.marketData) await downloadMissing(ctx, key, from, to);
       const candles = await countCachedCandles(ctx.db, key, { fromMs: from.getTime(), toMs: to.getTime() });
       if (candles <= strategy.warmupBars(parameters))
         throw new ToolRefusal(

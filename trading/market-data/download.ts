@@ -296,6 +296,18 @@ export interface EnsuredCandles {
  * it is downloaded when a source is given, and the cached bars of the range are returned.
  */
 export async function ensureCandles(db: Database, request: EnsureCandlesRequest): Promise<EnsuredCandles> {
+  const ensured = await downloadMissingCandles(db, request);
+  const key: CandleKey = { exchange: request.exchange, symbol: request.symbol, timeframe: request.timeframe };
+  const series = await loadCachedCandles(db, key, ensured.range);
+  return { series, ...ensured };
+}
+
+/**
+ * ensureCandles without reading the bars back: the range clipped the same way and what the cache
+ * lacks of it downloaded when a source is given (a backtest queued to run later needs its
+ * candles cached, not loaded now).
+ */
+export async function downloadMissingCandles(db: Database, request: EnsureCandlesRequest): Promise<Omit<EnsuredCandles, 'series'>> {
   const key: CandleKey = { exchange: request.exchange, symbol: request.symbol, timeframe: request.timeframe };
   const barMs = timeframeToMs(key.timeframe);
   if (!Number.isSafeInteger(request.maxCandles) || request.maxCandles < 1)
@@ -305,8 +317,7 @@ export async function ensureCandles(db: Database, request: EnsureCandlesRequest)
   const clipped = request.from.getTime() < earliestMs;
   const range = { fromMs: Math.max(request.from.getTime(), earliestMs), toMs };
   const download = request.source ? await downloadCandles(db, request.source, key, range, request.download) : null;
-  const series = await loadCachedCandles(db, key, range);
-  return { series, range, clipped, download: download && download.missingRanges.length > 0 ? download : null };
+  return { range, clipped, download: download && download.missingRanges.length > 0 ? download : null };
 }
 
 /**

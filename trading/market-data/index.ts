@@ -27,6 +27,7 @@ export {
 export {
   barsIn,
   downloadCandles,
+  downloadMissingCandles,
   ensureCandles,
   exchangeWhenReachable,
   lastClosedBarMs,
