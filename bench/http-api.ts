@@ -61,7 +61,9 @@ function cli(dataDir: string, database: DatabaseEnv, ...command: string[]): stri
 
 /** `botcriptofy start` on the data folder; its base URL once it says it is up. */
 async function startProduct(dataDir: string, database: DatabaseEnv = {}): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [BIN, 'start'], {
+  // BENCH_SERVER_NODE_ARGS: Node options for the server (e.g. --trace-gc, which NODE_OPTIONS refuses).
+  const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, BIN, 'start'], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,
@@ -83,7 +85,10 @@ async function startProduct(dataDir: string, database: DatabaseEnv = {}): Promis
   const url = await new Promise<string>((resolve, reject) => {
     const reader = readline.createInterface({ input: child.stdout! });
     child.on('exit', (code) => reject(new Error(`botcriptofy start exited (code ${code}) before it was up`)));
+    // BENCH_SERVER_LOG=FILE keeps what the server logged (to find what a latency spike was).
+    const keep = process.env.BENCH_SERVER_LOG;
     reader.on('line', (line) => {
+      if (keep) fs.appendFileSync(keep, `${line}\n`);
       try {
         const entry = JSON.parse(line) as { url?: string; msg?: string };
         if (entry.url && entry.msg?.startsWith('BotCriptoFy is up')) resolve(entry.url);
@@ -211,6 +216,29 @@ const candlesUrl = (base: string, last: string) =>
   `${base}/api/v1/candles?symbol=BTC/USDT&timeframe=5m&to=${encodeURIComponent(last)}&indicators=rsi`;
 
 /**
+ * Waits for the bots' first round of ticks after start to be over (bot_ticks_total in /metrics
+ * up from zero, then still for 2 s): that round also catches the replayed market's cache up
+ * with the time since seeding (~0.5–1 s of database work at once), a start-up cost the routes'
+ * steady-state rows must not take for theirs. At most 60 s.
+ */
+async function firstTickRound(base: string): Promise<void> {
+  const ticks = async () => {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    return [...text.matchAll(/^bot_ticks_total\{[^}]*\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+  };
+  const deadline = Date.now() + 60_000;
+  let last = await ticks();
+  let stillSince = Date.now();
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const now = await ticks();
+    if (now !== last) [last, stillSince] = [now, Date.now()];
+    else if (last > 0 && Date.now() - stillSince >= 2_000) return;
+  }
+  console.error('bench/http-api: no completed round of bot ticks within 60 s; measuring anyway');
+}
+
+/**
  * The three GET rows on one running product: a warm-up first (the routes' code paths compiled,
  * the session cache filled), then /bots and /candles at RATE and /me as fast as it answers.
  */
@@ -221,6 +249,7 @@ async function measureRoutes(
   lastBar: string,
 ): Promise<{ bots: Measured; candles: Measured; me: Measured }> {
   const routes = { bots: `${base}/api/v1/bots`, candles: candlesUrl(base, lastBar), me: `${base}/api/v1/me` };
+  await firstTickRound(base);
   for (const url of Object.values(routes)) for (let i = 0; i < 50; i++) await (await fetch(url, { headers: { cookie } })).arrayBuffer();
   return {
     bots: await measureSteady(server, routes.bots, cookie, RATE),
@@ -374,7 +403,7 @@ try {
   out('## HTTP API');
   out();
   out(
-    `\`node_modules/.bin/node bench/http-api.ts --seconds ${seconds}${write ? ' --write' : ''}\` on commit ${commit}, ${os.cpus().length} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}; load average ${loadStart.toFixed(1)} at the start, ${loadEnd.toFixed(1)} at the end. A real \`botcriptofy start\` (one Node process, the embedded database, the demo company from \`seed --demo\`, ${imported.imported.toLocaleString('en')} BTC/USDT 5m candles imported from ${path.relative(ROOT, candleFile) || candleFile}) on loopback, ${seconds} s per row from this process with the session cookie of a demo trader: /bots and /candles as an open loop at a steady ${RATE} requests/s (each request sent at its due time, its latency counted from then: measureSteady), /me with autocannon's 20 connections as fast as it answers; rate limits in the path with their ceilings raised. Percentiles over every response of the row (the requests column). Server CPU = the start process's CPU time over the row's wall time (100 % = one core).`,
+    `\`node_modules/.bin/node bench/http-api.ts --seconds ${seconds}${write ? ' --write' : ''}\` on commit ${commit}, ${os.cpus().length} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}; load average ${loadStart.toFixed(1)} at the start, ${loadEnd.toFixed(1)} at the end. A real \`botcriptofy start\` (one Node process, the embedded database, the demo company from \`seed --demo\`, ${imported.imported.toLocaleString('en')} BTC/USDT 5m candles imported from ${path.relative(ROOT, candleFile) || candleFile}) on loopback, ${seconds} s per row from this process with the session cookie of a demo trader: /bots and /candles as an open loop at a steady ${RATE} requests/s (each request sent at its due time, its latency counted from then: measureSteady), /me with autocannon's 20 connections as fast as it answers; rate limits in the path with their ceilings raised; the rows start once the bots' first round of ticks since start is over (it also catches the replayed market's cache up, a one-off), after 50 warm-up requests a route. Percentiles over every response of the row (the requests column). Server CPU = the start process's CPU time over the row's wall time (100 % = one core).`,
   );
   out();
   out('| route | requests | req/s | p50 ms | p95 ms | p99 ms | max ms | non-2xx | server CPU |');
