@@ -19,6 +19,7 @@ import {
 } from '../../tools/index.ts';
 import { createTestDatabase, testDrivers, type TestDatabase } from '../support/databases.ts';
 import { ceoActor, NOW, seedDemo } from '../support/workflow-fixture.ts';
+import { SECRET_COLUMNS } from '../support/secret-columns.ts';
 
 // Issue 18: privacy_export and privacy_erase as tools — who may ask, the Security head's (or the
 // CEO's) approval when an agent asks, and the agents' routes to them.
@@ -244,17 +245,7 @@ describe.each(testDrivers)('privacy tools on %s', (driver) => {
     expect(document.subject.email).toBe(target);
     expect(document.data.invoices!.columns.length).toBeGreaterThan(0);
     for (const [table, { columns }] of Object.entries(document.data))
-      for (const secret of [
-        'password',
-        'token',
-        'api_key_encrypted',
-        'api_secret_encrypted',
-        'key_hash',
-        'secret',
-        'backup_codes',
-        'code_hash',
-      ])
-        expect(columns, `${table}.${secret}`).not.toContain(secret);
+      for (const secret of SECRET_COLUMNS) expect(columns, `${table}.${secret}`).not.toContain(secret);
     expect(text).not.toMatch(/"v1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\./);
 
     // Nobody else: not the head who approved it, not the CEO; and no company-document tool reaches it.

@@ -22,6 +22,7 @@ import {
 import { ManualClock } from '../../clock/index.ts';
 import { createTestDatabase, testDrivers, type TestDatabase } from '../support/databases.ts';
 import { DEMO_AS_OF, NOW, seedDemo } from '../support/workflow-fixture.ts';
+import { SECRET_COLUMNS } from '../support/secret-columns.ts';
 
 // Issue 18: a person's data exported whole and erased on request, on both drivers.
 
@@ -294,18 +295,8 @@ describe.each(testDrivers)('privacy requests on %s', (driver) => {
     expect(exported.data.exchange_accounts!.columns).not.toContain('api_key_encrypted');
     expect(exported.data.exchange_accounts!.columns).not.toContain('api_secret_encrypted');
     expect(exported.omitted.exchange_accounts).toContain('api_secret_encrypted');
-    const secretColumns = [
-      'password',
-      'token',
-      'api_key_encrypted',
-      'api_secret_encrypted',
-      'key_hash',
-      'secret',
-      'backup_codes',
-      'code_hash',
-    ];
     for (const [table, { columns, rows }] of Object.entries(exported.data)) {
-      for (const column of secretColumns) expect(columns, `${table}.${column}`).not.toContain(column);
+      for (const column of SECRET_COLUMNS) expect(columns, `${table}.${column}`).not.toContain(column);
       for (const row of rows) expect(row, table).toHaveLength(columns.length);
       expect(rows.length, table).toBe(exported.counts[table]);
     }
