@@ -81,6 +81,8 @@ describe('run_backtest downloads missing candles on demand', () => {
         throw new Error('the replay is never a download source');
       },
     }));
+    // It says so before being asked: a download skips scanning the cache for gaps.
+    expect(await replay.unavailableReason!()).toBe('candles are not downloaded: no route to Binance (test)');
     const before = requests.length;
     const onReplay = await invokeTool(TOOLS, ctx(replay), 'run_backtest', { days: 45, timeframe: '1h' });
     expect(onReplay.ok, JSON.stringify(onReplay)).toBe(true);
@@ -91,6 +93,7 @@ describe('run_backtest downloads missing candles on demand', () => {
       decide: async () => ({ source: 'exchange' as const, reason: 'the exchange answered' }),
       marketFor: () => exchange,
     }));
+    expect(await reachable.unavailableReason!()).toBeNull();
     const onExchange = await invokeTool(TOOLS, ctx(reachable), 'run_backtest', { days: 45, timeframe: '1h' });
     expect((onExchange as { result: { candles: number } }).result.candles).toBe(1_079);
     expect(requests.slice(before)).toEqual([now.getTime() - 45 * 24 * HOUR]);

@@ -43,6 +43,11 @@ export interface MarketDataSource {
    * bar within two timeframes. Bots then take no new entries; exits still run.
    */
   feedHealth?(symbol: string, timeframe: string): Promise<{ readonly stale: boolean; readonly lastBarAgeMs: number | null }>;
+  /**
+   * Why this source will download nothing now (null: it may), for a source that knows before
+   * being asked (exchangeWhenReachable): a download then skips looking for the cache's gaps.
+   */
+  unavailableReason?(): Promise<string | null>;
 }
 
 /** One trading account (a bot's), on paper or on a real exchange. */

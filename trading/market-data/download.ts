@@ -316,6 +316,9 @@ export async function downloadMissingCandles(db: Database, request: EnsureCandle
   const earliestMs = toMs - (request.maxCandles - 1) * barMs;
   const clipped = request.from.getTime() < earliestMs;
   const range = { fromMs: Math.max(request.from.getTime(), earliestMs), toMs };
+  // A source that already knows it will answer nothing: no gaps looked for (a scan of the range).
+  const unavailable = request.source ? await request.source.unavailableReason?.() : null;
+  if (unavailable) throw new MarketDataUnavailableError(unavailable);
   const download = request.source ? await downloadCandles(db, request.source, key, range, request.download) : null;
   return { range, clipped, download: download && download.missingRanges.length > 0 ? download : null };
 }
@@ -339,5 +342,9 @@ export function exchangeWhenReachable(markets: () => Promise<Pick<PaperMarkets, 
     fetchCandles: async (symbol, timeframe, sinceMs, limit) => (await exchange(timeframe)).fetchCandles(symbol, timeframe, sinceMs, limit),
     lastPrice: async (symbol) => (await exchange('1h')).lastPrice(symbol),
     marketRules: async (symbol) => (await exchange('1h')).marketRules(symbol),
+    unavailableReason: async () => {
+      const decided = await (await markets()).decide();
+      return decided.source === 'exchange' ? null : `candles are not downloaded: ${decided.reason}`;
+    },
   };
 }
