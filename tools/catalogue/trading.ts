@@ -243,45 +243,41 @@ async function findBot(ctx: ToolContext, botId: string, email: string | undefine
 }
 
 /**
- * A range's cached candles, after downloading what the cache lacks of it when the context has an
- * exchange (only within the plan's daily backtest quota, which the caller checks first). The
- * range is clipped to the bars that have closed and to the newest MAX_ON_DEMAND_CANDLES.
- * `downloaded` is false when there is no exchange or it did not answer: the cache answers alone.
+ * What the cache lacks of a range, downloaded when the context has an exchange (only within the
+ * plan's daily backtest quota, which the caller checks first), the range clipped to the bars that
+ * have closed and to the newest MAX_ON_DEMAND_CANDLES. False when there is no exchange or it did
+ * not answer: the cache answers alone.
  */
+async function downloadMissing(
+  ctx: ToolContext,
+  key: { exchange: string; symbol: string; timeframe: string },
+  from: Date,
+  to: Date,
+): Promise<boolean> {
+  const source = ctx.marketData;
+  if (!source) return false;
+  try {
+    // One retry: a person waits for this answer, and the cache answers if the exchange does not.
+    const download = { retry: { attempts: 2, initialDelayMs: 250 } };
+    await downloadMissingCandles(ctx.db, { ...key, from, to, now: ctx.now(), maxCandles: MAX_ON_DEMAND_CANDLES, source, download });
+    return true;
+  } catch (error) {
+    // The exchange is down or not used: the backtest runs on what is cached (it says how many candles it used).
+    if (!(error instanceof MarketDataUnavailableError)) throw error;
+    return false;
+  }
+}
+
+/** A range's cached candles (clipped as downloadMissing clips it), after downloadMissing. */
 async function onDemandCandles(
   ctx: ToolContext,
   key: { exchange: string; symbol: string; timeframe: string },
   from: Date,
   to: Date,
 ): Promise<{ series: CandleSeries; downloaded: boolean }> {
-  const request = { ...key, from, to, now: ctx.now(), maxCandles: MAX_ON_DEMAND_CANDLES };
-  if (ctx.marketData) {
-    try {
-      // One retry: a person waits for this answer, and the cache answers if the exchange does not.
-      const source = ctx.marketData;
-      return {
-        series: (await ensureCandles(ctx.db, { ...request, source, download: { retry: { attempts: 2, initialDelayMs: 250 } } })).series,
-        downloaded: true,
-      };
-    } catch (error) {
-      // The exchange is down or not used: the backtest runs on what is cached (it says how many candles it used).
-      if (!(error instanceof MarketDataUnavailableError)) throw error;
-    }
-  }
-  return { series: (await ensureCandles(ctx.db, request)).series, downloaded: false };
-}
-
-/** onDemandCandles without reading the bars back: what the cache lacks of the range downloaded when an exchange answers. */
-async function downloadMissing(ctx: ToolContext, key: { exchange: string; symbol: string; timeframe: string }, from: Date, to: Date) {
-  const source = ctx.marketData;
-  if (!source) return;
-  const request = { ...key, from, to, now: ctx.now(), maxCandles: MAX_ON_DEMAND_CANDLES, source };
-  try {
-    await downloadMissingCandles(ctx.db, { ...request, download: { retry: { attempts: 2, initialDelayMs: 250 } } });
-  } catch (error) {
-    // The exchange is down or not used: the backtest runs on what is cached (counted next).
-    if (!(error instanceof MarketDataUnavailableError)) throw error;
-  }
+  const downloaded = await downloadMissing(ctx, key, from, to);
+  const { series } = await ensureCandles(ctx.db, { ...key, from, to, now: ctx.now(), maxCandles: MAX_ON_DEMAND_CANDLES });
+  return { series, downloaded };
 }
 
 /**
@@ -662,7 +658,7 @@ export const tradingTools = [
         symbol,
         timeframe: z.enum(['1m', '5m', '15m', '1h', '4h', '1d']),
         from: z.iso.datetime({ offset: true }).optional().describe('first bar (default: 30 days before `to`)'),
-        to: z.iso.datetime({ offset: true }).optional().describe('last bar (default: the bar open now)'),
+        to: z.iso.datetime({ offset: true }).optional().describe('last bar (default: now)'),
         feeRate: z.number().min(0).max(0.01).default(0.001).describe('fee per side, a fraction (0.001 = 0.1 %)'),
         startingCashQuote: z.number().positive().max(1_000_000_000).default(10_000),
         email: traderEmail,
@@ -683,7 +679,7 @@ export const tradingTools = [
       const key = { exchange: 'binance', symbol: input.symbol, timeframe: input.timeframe };
       // Within the quota, what the cache lacks of the range is downloaded first when an exchange is
       // at hand (not read back: the job reads the candles when it runs).
-      if (ctx.marketData) await downloadMissing(ctx, key, from, to);
+      await downloadMissing(ctx, key, from, to);
       const candles = await countCachedCandles(ctx.db, key, { fromMs: from.getTime(), toMs: to.getTime() });
       if (candles <= strategy.warmupBars(parameters))
         throw new ToolRefusal(
