@@ -443,7 +443,7 @@ export interface DraftCardView {
   readonly questions: readonly { readonly question: string }[];
   readonly blocked: { readonly reason: string } | null;
   readonly liveNote: string | null;
-  readonly riskNote?: string | null;
+  readonly riskNote: string | null;
   readonly backtests:
     | readonly {
         readonly symbol: string;

@@ -47,7 +47,7 @@ export interface DraftCard {
   readonly assumed: string[];
   readonly blocked: { reason: string; upgradeTo: string | null } | null;
   readonly liveNote: string | null;
-  readonly riskNote?: string | null;
+  readonly riskNote: string | null;
   readonly backtests:
     | {
         symbol: string;

@@ -384,7 +384,7 @@ export interface DraftCard {
   assumed: string[];
   blocked: { reason: string; upgradeTo: string | null } | null;
   liveNote: string | null;
-  riskNote?: string | null;
+  riskNote: string | null;
   backtests:
     | {
         symbol: string;
