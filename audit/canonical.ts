@@ -52,6 +52,13 @@ export function canonicalJson(value: unknown): string {
   return `${out}}`;
 }
 
+// The canonical text of an object every object in which is frozen (a chart answered from memory,
+// the same answer to every request) is kept: frozen stays frozen, so the text cannot go stale.
+const frozenTexts = new WeakMap<object, string>();
+const frozenDigests = new WeakMap<object, string>();
+/** Set by the walk when it meets an object that is not frozen (whose text must not be kept). */
+let sawUnfrozen = false;
+
 /**
  * `canonicalJson(normalizeJson(value))` in one walk, without the JSON text and parsed copy
  * normalizeJson makes (a 60 KB tool result costs a third as much): what JSON.stringify would
@@ -61,9 +68,37 @@ export function canonicalJson(value: unknown): string {
  * text for (undefined, a function).
  */
 export function canonicalNormalizedJson(value: unknown): string | undefined {
+  if (value === null || typeof value !== 'object') return canonicalWalk(value);
+  if (!Object.isFrozen(value)) {
+    sawUnfrozen = true;
+    return canonicalWalk(value);
+  }
+  const kept = frozenTexts.get(value);
+  if (kept !== undefined) return kept;
+  const outer = sawUnfrozen;
+  sawUnfrozen = false;
+  const text = canonicalWalk(value);
+  if (!sawUnfrozen && text !== undefined) frozenTexts.set(value, text);
+  sawUnfrozen ||= outer;
+  return text;
+}
+
+/** SHA-256 of a value's canonical text ('null' for a value JSON has none for); kept like the text. */
+export function canonicalDigest(value: unknown): string {
+  const frozen = value !== null && typeof value === 'object' && Object.isFrozen(value);
+  const kept = frozen ? frozenDigests.get(value) : undefined;
+  if (kept !== undefined) return kept;
+  const digest = sha256Hex(canonicalNormalizedJson(value) ?? 'null');
+  if (frozen && frozenTexts.has(value)) frozenDigests.set(value, digest);
+  return digest;
+}
+
+function canonicalWalk(value: unknown): string | undefined {
   let item = value;
-  if (item !== null && typeof item === 'object' && typeof (item as { toJSON?: unknown }).toJSON === 'function')
+  if (item !== null && typeof item === 'object' && typeof (item as { toJSON?: unknown }).toJSON === 'function') {
     item = (item as { toJSON: () => unknown }).toJSON();
+    sawUnfrozen = true; // toJSON may answer differently another time
+  }
   switch (typeof item) {
     case 'string':
       return JSON.stringify(NEEDS_STORABLE.test(item) ? storableText(item) : item);

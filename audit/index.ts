@@ -16,4 +16,4 @@ export {
 } from './log.ts';
 export { auditRowsNaming, redactAuditRows, redactionDigest, type RedactedFields, type RedactionResult } from './redaction.ts';
 export type { ChainRow as AuditChainRow, HashedContent as AuditRowContent } from './log.ts';
-export { canonicalJson, canonicalNormalizedJson, normalizeJson, sha256Hex, storableText } from './canonical.ts';
+export { canonicalDigest, canonicalJson, canonicalNormalizedJson, normalizeJson, sha256Hex, storableText } from './canonical.ts';

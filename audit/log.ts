@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { gt, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { auditLog, queryRows, runsStatementsOneAtATime, type Database } from '../db/index.ts';
-import { canonicalJson, canonicalNormalizedJson, normalizeJson, sha256Hex, storableText } from './canonical.ts';
+import { canonicalDigest, canonicalJson, normalizeJson, sha256Hex, storableText } from './canonical.ts';
 import { loadRedactionLedger, type RedactionLedger } from './redaction.ts';
 
 /** prev_hash of the first row. */
@@ -138,7 +138,8 @@ export function boundAuditJson(value: unknown): unknown {
  *
  * Entries for the same database handle that arrive while a write is under way are written
  * together by the next single statement (group commit): under concurrent requests each row
- * costs a fraction of a statement, and a lone entry is written at once, as before.
+ * costs a fraction of a statement. A lone entry is written at once on a database server, and
+ * after the event loop's turn on the embedded engine (see below).
  */
 export async function appendAudit(db: Database, entry: AuditEntry): Promise<AppendedAuditRow> {
   const content = seal(auditContent(entry));
@@ -146,7 +147,13 @@ export async function appendAudit(db: Database, entry: AuditEntry): Promise<Appe
     const queue = writeQueues.get(db) ?? { waiting: [], writing: false };
     writeQueues.set(db, queue);
     queue.waiting.push({ content, resolve, reject });
-    if (!queue.writing) void writeWaiting(db, queue);
+    if (queue.writing) return;
+    queue.writing = true;
+    // The embedded engine runs a statement on this thread, so no other entry can arrive while
+    // it writes: the first entry waits for the event loop's turn instead, and the requests read
+    // in the same turn (GET /me under load: several) go in with it.
+    if (runsStatementsOneAtATime(db)) setImmediate(() => void writeWaiting(db, queue));
+    else void writeWaiting(db, queue);
   });
 }
 
@@ -163,7 +170,7 @@ function auditContent(entry: AuditEntry): HashedContent {
     tool: parsed.tool == null ? null : storableText(parsed.tool),
     args: boundAuditJson(normalizeJson(parsed.args)) ?? null,
     outcome: parsed.outcome,
-    resultDigest: parsed.result === undefined ? null : sha256Hex(canonicalNormalizedJson(parsed.result) ?? 'null'),
+    resultDigest: parsed.result === undefined ? null : canonicalDigest(parsed.result),
     durationMs: parsed.durationMs ?? null,
     details: boundAuditJson(normalizeJson(parsed.details)) ?? null,
   };

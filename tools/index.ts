@@ -38,6 +38,7 @@ export {
   type DecisionResult,
 } from './approvals.ts';
 export { actorId, auditAgentEvent, invokeTool, toolNameForAudit, type ToolOutcome } from './invoke.ts';
+export { resultJson } from './immutable-results.ts';
 export { TOOL_POLICY, mayCall, mayDecide } from './policy.ts';
 export { approvalsChangedAfter, type ApprovalChange } from './approval-feed.ts';
 export { ToolRefusal, traderScope } from './scope.ts';

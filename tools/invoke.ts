@@ -1,6 +1,7 @@
 import { appendAudit } from '../audit/index.ts';
 import { isProductError, type ErrorCategory } from '../errors/index.ts';
 import { approvals } from '../db/index.ts';
+import { validatedResult } from './immutable-results.ts';
 import { mayCall } from './policy.ts';
 import { ToolRefusal } from './scope.ts';
 import type { ToolName } from './catalogue/index.ts';
@@ -141,7 +142,7 @@ export async function invokeTool<N extends string>(
         durationMs: elapsed(),
       };
     }
-    const result = tool.output.parse(await tool.execute(ctx, parsed.data));
+    const result = validatedResult(tool.output, await tool.execute(ctx, parsed.data));
     await audit('ok', {
       result,
       ...(ctx.liveTradingConfirmed && tool.needsApproval ? { details: { liveTradingConfirmedBy: 'the person themselves' } } : {}),

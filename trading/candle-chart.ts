@@ -1,6 +1,6 @@
 import type { Database } from '../db/index.ts';
 import { bollinger, macd, rsi } from './indicators/index.ts';
-import { CandleRangeCache, stampCandleRange } from './market-data/range-cache.ts';
+import { CandleRangeCache, candleSeriesVersion, stampCandleRange } from './market-data/range-cache.ts';
 import { countCachedCandles, loadCachedCandles, type CandleKey } from './market-data/store.ts';
 import { timeframeToMs } from './market-data/timeframe.ts';
 
@@ -30,12 +30,13 @@ const valueOrNull = (v: number) => (Number.isFinite(v) ? v : null);
 
 /** Charts kept (weight: their bars with warm-up; ~40 answers of 500 bars and every indicator). */
 const CHART_CACHE_BARS = 30_000;
-const chartCache = new CandleRangeCache<ChartCandles>(CHART_CACHE_BARS);
+const chartCache = new CandleRangeCache<{ readonly count: number; readonly chart: ChartCandles | undefined }>(CHART_CACHE_BARS);
 
 /**
  * chartCandles, from memory while none of the range's bars (its warm-up included) was written
- * since (trading/market-data/range-cache.ts); with more than `maxCandles` bars in the range,
- * only their count. The answer is shared: a caller must not change it.
+ * since (trading/market-data/range-cache.ts); with more than `maxCandles` bars in the range
+ * (at most MAX_CHART_CANDLES), only their count. The answer is shared, so it is frozen, every
+ * object in it: a caller cannot change it, and the tool layer can tell it never changes.
  */
 export async function cachedChartCandles(
   db: Database,
@@ -46,18 +47,29 @@ export async function cachedChartCandles(
 ): Promise<{ readonly count: number; readonly chart: ChartCandles | undefined }> {
   const wanted = CHART_INDICATORS.filter((name) => indicators.includes(name));
   const warmupMs = wanted.length > 0 ? WARMUP_BARS * timeframeToMs(key.timeframe) : 0;
-  const {
-    countFrom: count,
-    stamp,
-    count: weight,
-  } = await stampCandleRange(db, key, { fromMs: range.fromMs - warmupMs, toMs: range.toMs }, range.fromMs);
-  if (count > maxCandles) return { count, chart: undefined };
+  const check = {
+    version: await candleSeriesVersion(db, key),
+    stamp: () => stampCandleRange(db, key, { fromMs: range.fromMs - warmupMs, toMs: range.toMs }, range.fromMs),
+  };
   const cacheKey = `${key.exchange}|${key.symbol}|${key.timeframe}|${range.fromMs}|${range.toMs}|${wanted.join(',')}`;
-  const chart = await chartCache.get(db, cacheKey, stamp, async () => ({
-    value: await chartCandles(db, key, range, wanted),
-    weight: Math.max(1, weight),
-  }));
-  return { count, chart };
+  const kept = await chartCache.get(db, cacheKey, check, async ({ countFrom, count }) =>
+    countFrom > MAX_CHART_CANDLES
+      ? { value: { count: countFrom, chart: undefined }, weight: 1 }
+      : { value: { count: countFrom, chart: freezeChart(await chartCandles(db, key, range, wanted)) }, weight: Math.max(1, count) },
+  );
+  return kept.count > Math.min(maxCandles, MAX_CHART_CANDLES) ? { count: kept.count, chart: undefined } : kept;
+}
+
+function freezeChart(chart: ChartCandles): ChartCandles {
+  for (const candle of chart.candles) Object.freeze(candle);
+  Object.freeze(chart.candles);
+  for (const indicator of Object.values(chart.indicators)) {
+    for (const value of indicator.values) if (value !== null && typeof value === 'object') Object.freeze(value);
+    Object.freeze(indicator.values);
+    Object.freeze(indicator);
+  }
+  Object.freeze(chart.indicators);
+  return Object.freeze(chart);
 }
 
 /** How many cached candles the range holds (so a caller refuses a too-long range before loading it). */

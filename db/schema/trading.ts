@@ -230,6 +230,23 @@ export const candles = pgTable(
   (t) => [primaryKey({ name: 'candles_pk', columns: [t.exchange, t.symbol, t.timeframe, t.openTime] })],
 );
 
+/**
+ * One row per candle series (exchange, symbol, timeframe) that has been written: `version`
+ * is a new random value at every write to that series' candles (trading/market-data/store.ts
+ * writes both in one statement). A reader that kept bars in memory checks this one row instead
+ * of scanning its range again (trading/market-data/range-cache.ts).
+ */
+export const candleSeriesVersions = pgTable(
+  'candle_series_versions',
+  {
+    exchange: text().notNull(),
+    symbol: text().notNull(),
+    timeframe: text().notNull(),
+    version: uuid().notNull(),
+  },
+  (t) => [primaryKey({ name: 'candle_series_versions_pk', columns: [t.exchange, t.symbol, t.timeframe] })],
+);
+
 export const backtestStatuses = ['queued', 'running', 'succeeded', 'failed'] as const;
 export const backtestStatus = pgEnum('backtest_status', backtestStatuses);
 

@@ -1,7 +1,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { InProcessJobs, type Jobs } from '../../jobs/index.ts';
-import type { ToolName } from '../../tools/index.ts';
+import { resultJson, type ToolName } from '../../tools/index.ts';
 import { runQueuedBacktest } from '../../trading/index.ts';
 import { API_BASE_PATH, type ApiDependencies, type ApiEnv } from './app.ts';
 import { idempotencyHeaders, registerBillingRoutes } from './billing-routes.ts';
@@ -265,7 +265,9 @@ export function registerTraderRoutes(kit: ApiRouteKit, options: { jobs?: Jobs | 
     }),
     (async (c: Context<ApiEnv, string, { out: { query: z.infer<typeof candlesQuery> } }>) => {
       const { indicators, ...query } = c.req.valid('query');
-      return c.json(await callTool(c, 'market_candles', { ...query, indicators: indicators ? indicators.split(',') : [] }));
+      const answer = await callTool(c, 'market_candles', { ...query, indicators: indicators ? indicators.split(',') : [] });
+      // A chart kept in memory is the same answer each time: its JSON is written once.
+      return c.body(resultJson(answer), 200, { 'content-type': 'application/json' });
     }) as never,
   );
   // POST /billing/checkout and /billing/portal (server/api/billing-routes.ts).

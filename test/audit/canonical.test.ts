@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, canonicalNormalizedJson, normalizeJson } from '../../audit/index.ts';
+import { canonicalDigest, canonicalJson, canonicalNormalizedJson, normalizeJson, sha256Hex } from '../../audit/index.ts';
 import { parkMiller } from '../support/random.ts';
 
 // The audit chain's hashes cover this text: it must never change for a given JSON value, or
@@ -85,5 +85,28 @@ describe('canonicalJson', () => {
     for (const v of [rows, { rows, same: rows.slice(0, 3) }, [collide, collide, { ...collide, c: undefined }]]) {
       expect(canonicalNormalizedJson(v)).toBe(canonicalJson(normalizeJson(v)));
     }
+  });
+
+  it('keeps the text and digest of a value every object in which is frozen, and of nothing else', () => {
+    const candle = (i: number) => Object.freeze({ time: `2026-01-01T00:0${i}:00.000Z`, close: i + 0.5 });
+    const frozen = Object.freeze({ symbol: 'BTC/USDT', candles: Object.freeze([candle(1), candle(2)]) });
+    const text = canonicalNormalizedJson(frozen);
+    expect(text).toBe(canonicalJson(normalizeJson(frozen)));
+    expect(canonicalNormalizedJson(frozen)).toBe(text);
+    expect(canonicalDigest(frozen)).toBe(sha256Hex(text!));
+    expect(canonicalDigest(frozen)).toBe(sha256Hex(text!));
+
+    // Frozen on the outside, a plain object inside: a change inside shows in the next text.
+    const inner = { close: 1 };
+    const shell = Object.freeze({ candles: Object.freeze([inner]) });
+    const before = canonicalDigest(shell);
+    inner.close = 2;
+    expect(canonicalNormalizedJson(shell)).toBe('{"candles":[{"close":2}]}');
+    expect(canonicalDigest(shell)).not.toBe(before);
+    // The same for a frozen value holding a Date (toJSON may answer differently next time).
+    const dated = Object.freeze({ at: new Date(0) });
+    canonicalNormalizedJson(dated);
+    (dated.at as Date).setTime(1000);
+    expect(canonicalNormalizedJson(dated)).toBe('{"at":"1970-01-01T00:00:01.000Z"}');
   });
 });

@@ -1,12 +1,15 @@
-import { sql } from 'drizzle-orm';
+import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cachedChartCandles, chartCandles, loadCachedCandles, upsertCandles } from '../../trading/index.ts';
-import { loadCandleRange, stampCandleRange } from '../../trading/market-data/range-cache.ts';
+import { candleSeriesVersion, loadCandleRange, stampCandleRange } from '../../trading/market-data/range-cache.ts';
+import { rel, sourceFiles } from '../support/source-files.ts';
 import { createTestDatabase, testDrivers, type TestDatabase } from '../support/databases.ts';
 
 // Chart answers and backtest ranges kept in memory (trading/market-data/range-cache.ts) are used
-// only while no bar of their range was written since: an added, replaced or deleted bar — by
-// any writer of the database — is read afresh; a bar outside the range keeps the kept answer.
+// only while no bar of their range was written since: an added or replaced bar — by any process
+// sharing the database — is read afresh; a bar outside the range, or of another series, keeps
+// the kept answer. upsertCandles is the candle cache's only writer (checked below): each write
+// gives the series a new version, which is what a kept answer is checked against first.
 
 const HOUR = 3_600_000;
 const START = Date.UTC(2025, 0, 1);
@@ -48,15 +51,28 @@ describe.each(testDrivers)('candle range cache on %s', (driver) => {
     expect(replaced.chart!.candles[150]!.close).toBe(250);
     expect(replaced.chart).toEqual(await chartCandles(db, key, range, ['rsi', 'macd']));
 
-    // A warm-up bar (before the range) deleted: the indicators change, so the answer is read afresh.
-    await db.execute(
-      sql`delete from candles where symbol = 'BTC/USDT' and timeframe = '1h' and open_time = ${new Date(START + 250 * HOUR).toISOString()}::timestamptz`,
-    );
+    // A warm-up bar (before the range) replaced: the indicators change, so the answer is read afresh.
+    await upsertCandles(db, key, [bar(250, 40)]);
     const deleted = await cachedChartCandles(db, key, range, ['rsi', 'macd']);
     expect(deleted.chart).not.toBe(replaced.chart);
+    expect(deleted.chart!.indicators.rsi!.values).not.toEqual(replaced.chart!.indicators.rsi!.values);
     expect(deleted.chart).toEqual(await chartCandles(db, key, range, ['rsi', 'macd']));
     // Without indicators no warm-up is read: a separate answer, of the same bars.
     expect((await cachedChartCandles(db, key, range, [])).chart!.candles).toEqual(deleted.chart!.candles);
+  });
+
+  it('keeps the answer while another series is written, and freezes it (shared by every caller)', async () => {
+    const db = test.handle.db;
+    const first = await cachedChartCandles(db, key, range, ['rsi']);
+    const version = await candleSeriesVersion(db, key);
+    await upsertCandles(db, { ...key, timeframe: '4h' }, [bar(1)]);
+    expect(await candleSeriesVersion(db, key)).toBe(version);
+    expect((await cachedChartCandles(db, key, range, ['rsi'])).chart).toBe(first.chart);
+    expect(Object.isFrozen(first.chart)).toBe(true);
+    expect(Object.isFrozen(first.chart!.candles[0])).toBe(true);
+    expect(Object.isFrozen(first.chart!.indicators.rsi!.values)).toBe(true);
+    await upsertCandles(db, key, [bar(1)]);
+    expect(await candleSeriesVersion(db, key)).not.toBe(version);
   });
 
   it('refuses nothing itself: over the most bars asked for, it gives only the count', async () => {
@@ -78,5 +94,15 @@ describe.each(testDrivers)('candle range cache on %s', (driver) => {
     const reread = await loadCandleRange(db, key, wide);
     expect(reread).not.toBe(first);
     expect(reread.close[10]).toBe(77);
+  });
+});
+
+describe('the candle cache has one writer', () => {
+  it('no product code but trading/market-data/store.ts writes the candles table (so every write changes its series version)', () => {
+    const writes = /\b(insert\s+into|update|delete\s+from|truncate(\s+table)?)\s+"?candles"?\b|\.(insert|update|delete)\(\s*candles\s*\)/i;
+    const writers = sourceFiles()
+      .filter((file) => !rel(file).startsWith('test/') && writes.test(fs.readFileSync(file, 'utf8')))
+      .map(rel);
+    expect(writers).toEqual(['trading/market-data/store.ts']);
   });
 });

@@ -51,6 +51,7 @@ import {
   type BacktestTrade,
   type BotEvent,
   type CandleSeries,
+  type ChartCandles,
 } from '../../trading/index.ts';
 import { UsageError } from '../../errors/index.ts';
 import { defineTool, type ToolAccess, type ToolContext } from '../types.ts';
@@ -91,6 +92,10 @@ const detailedBot = listedBot.extend({
   stoppedAt: z.string().nullable(),
   hasExchangeAccount: z.boolean(),
 });
+
+/** market_candles' answer per chart kept in memory (trading/candle-chart.ts). */
+const candleAnswers = new WeakMap<ChartCandles, { symbol: string; timeframe: string } & ChartCandles>();
+
 /** run_backtest's answer: the stored backtest's id and its figures. */
 export const backtestRunSchema = z.object({
   backtestId: z.string(),
@@ -872,7 +877,14 @@ export const tradingTools = [
       // From memory while the range's cached bars are unchanged (trading/candle-chart.ts).
       const { count, chart } = await cachedChartCandles(ctx.db, key, { fromMs, toMs }, input.indicators, MAX_CHART_CANDLES);
       if (!chart) throw new UsageError(`The range holds ${count} candles; at most ${MAX_CHART_CANDLES} per request: narrow from/to.`);
-      return { symbol: input.symbol, timeframe: input.timeframe, ...chart };
+      // The chart is kept (its key holds the symbol and timeframe), so is its answer: the same
+      // frozen object each time, validated and written as JSON once (tools/immutable-results.ts).
+      let answer = candleAnswers.get(chart);
+      if (!answer) {
+        answer = Object.freeze({ symbol: input.symbol, timeframe: input.timeframe, ...chart });
+        candleAnswers.set(chart, answer);
+      }
+      return answer;
     },
   }),
   defineTool({

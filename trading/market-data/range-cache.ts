@@ -7,15 +7,18 @@ import { loadCachedCandles, type CandleKey } from './store.ts';
 // indicators (GET /api/v1/candles), a backtest's months of bars (POST /api/v1/backtests) — kept
 // in memory, per database handle, and used only while the database says the range is unchanged.
 //
-// The check is one aggregate over the range: its bar count, and the largest and the sum of its
-// rows' xmin (the transaction that wrote each row's current version). Any write to the range —
-// a bar added, deleted or replaced by an upsert, in this process or in any other sharing the
-// database — changes the count or gives a row a new xmin, the newest transaction id so far, so
-// the stamp changes and the range is read again. The stamp is read before the rows: a write
-// between the two leaves an older stamp beside newer rows, so the next read misses (never the
-// reverse). Reading the stamp costs about a tenth of reading the bars (65,741 5m bars on the
-// embedded database: ~30 ms against ~280 ms of CPU), and for a chart's range about what the
-// count it replaces did.
+// Two checks, the cheap one first. The series' version (candle_series_versions: one row, a new
+// random value at every write to the series, written by upsertCandles in the same statement as
+// the bars): unchanged means no bar of the series was written since, in this process or any
+// other sharing the database. When it changed (a new bar at the end, another range of the same
+// series), the range's own stamp decides: one aggregate over the range — its bar count, and the
+// largest and the sum of its rows' xmin (the transaction that wrote each row's current version).
+// A write to the range changes the count or gives a row a new xmin, the newest transaction id
+// so far, so the stamp changes and the range is read again; a write elsewhere in the series
+// keeps the range. Both are read before the rows: a write between leaves an older check beside
+// newer rows, so the next read misses (never the reverse). The version is one primary-key read;
+// the stamp costs about a tenth of reading the bars (65,741 5m bars on the embedded database:
+// ~30 ms against ~280 ms of CPU).
 
 /** What a range of the cache holds now: its bars, and a stamp that changes with any write to it. */
 export interface CandleRangeStamp {
@@ -46,16 +49,33 @@ export async function stampCandleRange(
   return { count, countFrom: row?.k ?? 0, stamp: `${count}:${row?.top ?? ''}:${row?.total ?? ''}` };
 }
 
+/** The series' version (see the file's comment); '' for a series never written. */
+export async function candleSeriesVersion(db: Database, key: CandleKey): Promise<string> {
+  const [row] = await queryRows<{ version: string }>(
+    db,
+    sql`select version::text as version from candle_series_versions
+        where exchange = ${key.exchange} and symbol = ${key.symbol} and timeframe = ${key.timeframe}`,
+  );
+  return row?.version ?? '';
+}
+
+/** How a kept value is checked: the series' version read now, and the range's stamp if that changed. */
+export interface RangeCheck {
+  readonly version: string;
+  stamp(): Promise<CandleRangeStamp>;
+}
+
 interface Entry<T> {
+  version: string;
   readonly stamp: string;
   readonly value: T;
   readonly weight: number;
 }
 
 /**
- * A least-recently-used map of values read from the candle cache, each kept with the stamp of
- * the range it came from, bounded by a total weight (bars). One per kind of value; entries are
- * per database handle.
+ * A least-recently-used map of values read from the candle cache, each kept with the series'
+ * version and the range's stamp it was read at, bounded by a total weight (bars). One per kind
+ * of value; entries are per database handle.
  */
 export class CandleRangeCache<T> {
   readonly #maxWeight: number;
@@ -65,32 +85,49 @@ export class CandleRangeCache<T> {
     this.#maxWeight = maxWeight;
   }
 
-  /** The value kept for `key` if it was read at `stamp`, else `read()`'s (kept when it is not heavier than the whole cache). */
-  async get(db: Database, key: string, stamp: string, read: () => Promise<{ value: T; weight: number }>): Promise<T> {
+  /**
+   * The value kept for `key` if its series is at the same version, or its range at the same
+   * stamp; else `read(stamp)`'s (kept when it is not heavier than the whole cache).
+   */
+  async get(
+    db: Database,
+    key: string,
+    check: RangeCheck,
+    read: (stamped: CandleRangeStamp) => Promise<{ value: T; weight: number }>,
+  ): Promise<T> {
     let cache = this.#byDatabase.get(db);
     if (!cache) {
       cache = { entries: new Map(), weight: 0 };
       this.#byDatabase.set(db, cache);
     }
-    const kept = cache.entries.get(key);
-    if (kept) {
-      cache.entries.delete(key);
-      if (kept.stamp === stamp) {
-        cache.entries.set(key, kept); // most recently used last
-        return kept.value;
-      }
-      cache.weight -= kept.weight;
+    const entries = cache.entries;
+    const touch = (entry: Entry<T>) => {
+      entries.delete(key);
+      entries.set(key, entry); // most recently used last
+      return entry.value;
+    };
+    const kept = entries.get(key);
+    if (kept && kept.version === check.version) return touch(kept);
+    const stamped = await check.stamp();
+    const keptNow = entries.get(key); // the same, or another reader's meanwhile
+    if (keptNow && keptNow.stamp === stamped.stamp) {
+      keptNow.version = check.version;
+      return touch(keptNow);
     }
-    const { value, weight } = await read();
+    if (keptNow) {
+      entries.delete(key);
+      cache.weight -= keptNow.weight;
+    }
+    const { value, weight } = await read(stamped);
     if (weight <= this.#maxWeight) {
-      const previous = cache.entries.get(key); // another reader's, meanwhile
+      const previous = entries.get(key);
       if (previous) cache.weight -= previous.weight;
-      cache.entries.delete(key);
-      cache.entries.set(key, { stamp, value, weight });
+      entries.delete(key);
+      entries.set(key, { version: check.version, stamp: stamped.stamp, value, weight });
       cache.weight += weight;
-      for (const [oldest, entry] of cache.entries) {
+      for (const [oldest, entry] of entries) {
         if (cache.weight <= this.#maxWeight) break;
-        cache.entries.delete(oldest);
+        entries.delete(oldest);
         cache.weight -= entry.weight;
       }
     }
@@ -111,8 +148,8 @@ export async function loadCandleRange(
   key: CandleKey,
   range: { readonly fromMs: number; readonly toMs: number },
 ): Promise<CandleSeries> {
-  const { stamp } = await stampCandleRange(db, key, range);
-  return seriesCache.get(db, `${key.exchange}|${key.symbol}|${key.timeframe}|${range.fromMs}|${range.toMs}`, stamp, async () => {
+  const check = { version: await candleSeriesVersion(db, key), stamp: () => stampCandleRange(db, key, range) };
+  return seriesCache.get(db, `${key.exchange}|${key.symbol}|${key.timeframe}|${range.fromMs}|${range.toMs}`, check, async () => {
     const series = await loadCachedCandles(db, key, range);
     return { value: series, weight: series.length };
   });
