@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Database } from '../db/index.ts';
 import type { Logger } from '../observability/index.ts';
 import {
@@ -230,8 +231,13 @@ export class BotWorker {
       );
       const lanes = Array.from({ length: Math.min(this.#options.concurrency ?? 8, queue.length) }, async () => {
         // A stopping worker starts no further tick (the ones under way finish or are cut short).
-        for (let next = queue.shift(); next && !this.#stopping; next = queue.shift())
+        for (let next = queue.shift(); next && !this.#stopping; next = queue.shift()) {
           await tickOne(next.row, next.owned, held.get(next.row.id) ?? []);
+          // `start` answers the API on this thread, and on the embedded database a tick's
+          // statements never wait for I/O: without a turn of the event loop between bots, a
+          // round at a bar's close held every request that arrived meanwhile until its end.
+          await nextTurn();
+        }
       });
       await Promise.all(lanes);
     }
