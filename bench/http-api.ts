@@ -9,13 +9,14 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import autocannon from 'autocannon';
 import { percentile } from '../eval/stats.ts';
+import type { OpenLoopResult } from './open-loop-client.ts';
 import { apiSse, scratchPostgres } from './api-sse.ts';
 import { writeOwnSection } from './benchmarks-file.ts';
 
@@ -131,56 +132,26 @@ interface Measured {
 }
 
 /**
- * One route at a steady `ratePerS`: request i is due at start + i / ratePerS and sent then,
- * whether or not the earlier ones were answered (an open loop, as requests from many people
- * arrive), and its latency counts from that due time to the end of its response (so a server
- * that stalls is charged for the requests that waited, as wrk2 does). autocannon's own rate
- * mode is not this: each connection sends its whole quota for the second back to back and then
- * pauses (lib/httpClient.js, reqsMadeThisSecond), so "200/s over 10 connections" arrives as
- * bursts of 10 requests queued at once, and measures the burst's queue more than the route.
+ * One route at a steady `ratePerS` as an open loop (bench/open-loop-client.ts, on a thread of
+ * its own). autocannon's own rate mode is not this: each connection sends its whole quota for
+ * the second back to back and then pauses (lib/httpClient.js, reqsMadeThisSecond), so "200/s
+ * over 10 connections" arrives as bursts of 10 requests queued at once, and measures the
+ * burst's queue more than the route.
  */
 async function measureSteady(server: ChildProcess, url: string, cookie: string, ratePerS: number): Promise<Measured> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  const latenciesMs: number[] = [];
-  let non2xx = 0;
-  let errors = 0;
-  const total = Math.round(ratePerS * seconds);
-  const intervalMs = 1000 / ratePerS;
   const cpuBefore = cpuSeconds(server.pid!);
-  const start = performance.now();
-  const sends: Promise<void>[] = [];
-  const send = (dueMs: number) =>
-    new Promise<void>((resolve) => {
-      const request = http.get(url, { agent, headers: { cookie } }, (response) => {
-        if ((response.statusCode ?? 0) < 200 || (response.statusCode ?? 0) >= 300) non2xx++;
-        response.resume();
-        response.on('end', () => {
-          latenciesMs.push(performance.now() - dueMs);
-          resolve();
-        });
-      });
-      request.on('error', () => {
-        errors++;
-        resolve();
-      });
-    });
-  for (let i = 0; i < total; ) {
-    const now = performance.now();
-    while (i < total && start + i * intervalMs <= now) {
-      sends.push(send(start + i * intervalMs));
-      i++;
-    }
-    if (i < total) await new Promise((resolve) => setTimeout(resolve, Math.max(0, start + i * intervalMs - performance.now())));
-  }
-  await Promise.all(sends);
-  const elapsedS = (performance.now() - start) / 1000;
-  agent.destroy();
+  const worker = new Worker(new URL('./open-loop-client.ts', import.meta.url), { workerData: { url, cookie, ratePerS, seconds } });
+  const result = await new Promise<OpenLoopResult>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  await worker.terminate();
   return {
-    requests: latenciesMs.length,
-    non2xx,
-    errors,
-    latenciesMs,
-    requestsPerS: latenciesMs.length / elapsedS,
+    requests: result.latenciesMs.length,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    latenciesMs: result.latenciesMs,
+    requestsPerS: result.latenciesMs.length / result.elapsedS,
     serverCpuS: cpuSeconds(server.pid!) - cpuBefore,
   };
 }
@@ -403,7 +374,7 @@ try {
   out('## HTTP API');
   out();
   out(
-    `\`node_modules/.bin/node bench/http-api.ts --seconds ${seconds}${write ? ' --write' : ''}\` on commit ${commit}, ${os.cpus().length} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}; load average ${loadStart.toFixed(1)} at the start, ${loadEnd.toFixed(1)} at the end. A real \`botcriptofy start\` (one Node process, the embedded database, the demo company from \`seed --demo\`, ${imported.imported.toLocaleString('en')} BTC/USDT 5m candles imported from ${path.relative(ROOT, candleFile) || candleFile}) on loopback, ${seconds} s per row from this process with the session cookie of a demo trader: /bots and /candles as an open loop at a steady ${RATE} requests/s (each request sent at its due time, its latency counted from then: measureSteady), /me with autocannon's 20 connections as fast as it answers; rate limits in the path with their ceilings raised; the rows start once the bots' first round of ticks since start is over (it also catches the replayed market's cache up, a one-off), after 50 warm-up requests a route. Percentiles over every response of the row (the requests column). Server CPU = the start process's CPU time over the row's wall time (100 % = one core).`,
+    `\`node_modules/.bin/node bench/http-api.ts --seconds ${seconds}${write ? ' --write' : ''}\` on commit ${commit}, ${os.cpus().length} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}; load average ${loadStart.toFixed(1)} at the start, ${loadEnd.toFixed(1)} at the end. A real \`botcriptofy start\` (one Node process, the embedded database, the demo company from \`seed --demo\`, ${imported.imported.toLocaleString('en')} BTC/USDT 5m candles imported from ${path.relative(ROOT, candleFile) || candleFile}) on loopback, ${seconds} s per row with the session cookie of a demo trader: /bots and /candles as an open loop at a steady ${RATE} requests/s from a thread of its own (each request sent at its due time, its latency counted from then: bench/open-loop-client.ts), /me with autocannon's 20 connections as fast as it answers; rate limits in the path with their ceilings raised; the rows start once the bots' first round of ticks since start is over (it also catches the replayed market's cache up, a one-off), after 50 warm-up requests a route. Percentiles over every response of the row (the requests column). Server CPU = the start process's CPU time over the row's wall time (100 % = one core).`,
   );
   out();
   out('| route | requests | req/s | p50 ms | p95 ms | p99 ms | max ms | non-2xx | server CPU |');
