@@ -5,10 +5,20 @@ import { PLANS, type PlanDefinition } from './plans.ts';
 /** Subscriptions that still grant their plan (past_due keeps access while Stripe retries). */
 const GRANTING = ['active', 'trialing', 'past_due'] as const;
 
-/** The query behind currentSubscription, built once per database handle (asked on every GET /me and plan check). */
+/**
+ * The query behind currentSubscription, built once per database handle (asked on every GET /me
+ * and plan check), for the columns its callers read: each column more is decoded on every call.
+ */
 const currentSubscriptionQuery = (db: Database) =>
   db
-    .select()
+    .select({
+      planId: subscriptions.planId,
+      status: subscriptions.status,
+      amountCents: subscriptions.amountCents,
+      interval: subscriptions.interval,
+      currentPeriodEnd: subscriptions.currentPeriodEnd,
+      cancelAtPeriodEnd: subscriptions.cancelAtPeriodEnd,
+    })
     .from(subscriptions)
     .where(and(eq(subscriptions.tenantId, sql.placeholder('tenantId')), inArray(subscriptions.status, [...GRANTING])))
     .orderBy(desc(subscriptions.startedAt))
@@ -16,11 +26,17 @@ const currentSubscriptionQuery = (db: Database) =>
     .prepare('current_subscription');
 const currentSubscriptionQueries = new WeakMap<Database, ReturnType<typeof currentSubscriptionQuery>>();
 
+/** What currentSubscription reads of the subscription. */
+export type CurrentSubscription = Pick<
+  typeof subscriptions.$inferSelect,
+  'planId' | 'status' | 'amountCents' | 'interval' | 'currentPeriodEnd' | 'cancelAtPeriodEnd'
+>;
+
 /** The tenant's newest subscription that still grants its plan, if any, and that plan (Free without one). */
 export async function currentSubscription(
   db: Database,
   scope: TenantScope,
-): Promise<{ readonly plan: PlanDefinition; readonly subscription: typeof subscriptions.$inferSelect | undefined }> {
+): Promise<{ readonly plan: PlanDefinition; readonly subscription: CurrentSubscription | undefined }> {
   let query = currentSubscriptionQueries.get(db);
   if (!query) {
     query = currentSubscriptionQuery(db);
