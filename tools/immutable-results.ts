@@ -8,10 +8,15 @@ import type { z } from 'zod';
 const validated = new WeakMap<object, unknown>();
 const jsonTexts = new WeakMap<object, string>();
 
-/** Whether every object in `value` is frozen (a tree: tool results hold no cycles). */
+/**
+ * Whether every object in `value` is a frozen plain object or array (a tree: tool results hold
+ * no cycles). A frozen Date, Map or Set still changes through its methods, so it does not count.
+ */
 function isDeepFrozen(value: unknown): boolean {
   if (value === null || typeof value !== 'object') return true;
   if (!Object.isFrozen(value)) return false;
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  if (!Array.isArray(value) && prototype !== Object.prototype && prototype !== null) return false;
   for (const item of Object.values(value)) if (!isDeepFrozen(item)) return false;
   return true;
 }

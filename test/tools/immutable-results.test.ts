@@ -28,5 +28,9 @@ describe('immutable tool results', () => {
     expect(resultJson(raw)).toBe('{"symbol":"ETH/USDT","candles":[{"close":2}]}');
     expect(() => validatedResult(schema, Object.freeze({ symbol: 1, candles: Object.freeze([]) }))).toThrow();
     expect(validatedResult(z.number(), 3)).toBe(3);
+    // A frozen Date still changes (setTime): a result holding one is validated every time.
+    const dated = Object.freeze({ at: Object.freeze(new Date(0)) });
+    const atSchema = z.object({ at: z.date() });
+    expect(validatedResult(atSchema, dated)).not.toBe(validatedResult(atSchema, dated));
   });
 });
