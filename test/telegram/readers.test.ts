@@ -49,8 +49,10 @@ function wordsOf(text: string): string[] {
       // Trading terms both languages use as they are.
       .replace(/\b(stop loss|take profit|ROI|drawdown|SL|TP|USDT)\b/g, ' ')
       .toLowerCase()
-      .split(/[^\p{L}]+/u)
-      .filter(Boolean)
+      // Words are runs of letters and digits, and a run with a digit is no word: a bot's id
+      // (`4021de04`) once gave the Portuguese "de" to an English text, one run in a few dozen.
+      .split(/[^\p{L}\p{N}]+/u)
+      .filter((word) => word !== '' && !/\p{N}/u.test(word))
   );
 }
 
