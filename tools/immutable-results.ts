@@ -6,6 +6,8 @@ import type { z } from 'zod';
 // ~5 ms a request). Frozen stays frozen, so a result found frozen once is safe to keep.
 
 const validated = new WeakMap<object, unknown>();
+/** The frozen parses validatedResult keeps: the results resultJson may write once. */
+const immutableResults = new WeakSet<object>();
 const jsonTexts = new WeakMap<object, string>();
 
 /**
@@ -36,17 +38,20 @@ export function validatedResult(schema: z.ZodType, raw: unknown): unknown {
   const kept = validated.get(raw);
   if (kept !== undefined) return kept;
   const result = schema.parse(raw);
-  if (isDeepFrozen(raw)) validated.set(raw, deepFreeze(result));
+  if (isDeepFrozen(raw)) {
+    validated.set(raw, deepFreeze(result));
+    if (result !== null && typeof result === 'object') immutableResults.add(result);
+  }
   return result;
 }
 
-/** `JSON.stringify(result)`, written once for a result that cannot change. */
+/** `JSON.stringify(result)`, written once for a result validatedResult kept (one that cannot change). */
 export function resultJson(result: unknown): string {
-  if (result === null || typeof result !== 'object' || !Object.isFrozen(result)) return JSON.stringify(result);
+  if (result === null || typeof result !== 'object' || !immutableResults.has(result)) return JSON.stringify(result);
   let text = jsonTexts.get(result);
   if (text === undefined) {
     text = JSON.stringify(result);
-    if (isDeepFrozen(result)) jsonTexts.set(result, text);
+    jsonTexts.set(result, text);
   }
   return text;
 }

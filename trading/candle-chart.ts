@@ -1,6 +1,6 @@
 import type { Database } from '../db/index.ts';
 import { bollinger, macd, rsi } from './indicators/index.ts';
-import { CandleRangeCache, candleSeriesVersion, stampCandleRange } from './market-data/range-cache.ts';
+import { CandleRangeCache } from './market-data/range-cache.ts';
 import { countCachedCandles, loadCachedCandles, type CandleKey } from './market-data/store.ts';
 import { timeframeToMs } from './market-data/timeframe.ts';
 
@@ -47,15 +47,15 @@ export async function cachedChartCandles(
 ): Promise<{ readonly count: number; readonly chart: ChartCandles | undefined }> {
   const wanted = CHART_INDICATORS.filter((name) => indicators.includes(name));
   const warmupMs = wanted.length > 0 ? WARMUP_BARS * timeframeToMs(key.timeframe) : 0;
-  const check = {
-    version: await candleSeriesVersion(db, key),
-    stamp: () => stampCandleRange(db, key, { fromMs: range.fromMs - warmupMs, toMs: range.toMs }, range.fromMs),
-  };
-  const cacheKey = `${key.exchange}|${key.symbol}|${key.timeframe}|${range.fromMs}|${range.toMs}|${wanted.join(',')}`;
-  const kept = await chartCache.get(db, cacheKey, check, async ({ countFrom, count }) =>
-    countFrom > MAX_CHART_CANDLES
-      ? { value: { count: countFrom, chart: undefined }, weight: 1 }
-      : { value: { count: countFrom, chart: freezeChart(await chartCandles(db, key, range, wanted)) }, weight: Math.max(1, count) },
+  const kept = await chartCache.get(
+    db,
+    key,
+    { fromMs: range.fromMs - warmupMs, toMs: range.toMs },
+    async ({ countFrom, count }) =>
+      countFrom > MAX_CHART_CANDLES
+        ? { value: { count: countFrom, chart: undefined }, weight: 1 }
+        : { value: { count: countFrom, chart: freezeChart(await chartCandles(db, key, range, wanted)) }, weight: Math.max(1, count) },
+    { variant: wanted.join(','), countFromMs: range.fromMs },
   );
   return kept.count > Math.min(maxCandles, MAX_CHART_CANDLES) ? { count: kept.count, chart: undefined } : kept;
 }

@@ -59,12 +59,6 @@ export async function candleSeriesVersion(db: Database, key: CandleKey): Promise
   return row?.version ?? '';
 }
 
-/** How a kept value is checked: the series' version read now, and the range's stamp if that changed. */
-export interface RangeCheck {
-  readonly version: string;
-  stamp(): Promise<CandleRangeStamp>;
-}
-
 interface Entry<T> {
   version: string;
   readonly stamp: string;
@@ -86,15 +80,20 @@ export class CandleRangeCache<T> {
   }
 
   /**
-   * The value kept for `key` if its series is at the same version, or its range at the same
-   * stamp; else `read(stamp)`'s (kept when it is not heavier than the whole cache).
+   * The value kept for the range (and `variant`: what else the value depends on) if its series
+   * is at the same version, or the range at the same stamp; else `read(stamp)`'s (kept when it is
+   * not heavier than the whole cache). `countFromMs`: the stamp also counts the bars from there.
    */
   async get(
     db: Database,
-    key: string,
-    check: RangeCheck,
+    series: CandleKey,
+    range: { readonly fromMs: number; readonly toMs: number },
     read: (stamped: CandleRangeStamp) => Promise<{ value: T; weight: number }>,
+    options: { readonly variant?: string; readonly countFromMs?: number } = {},
   ): Promise<T> {
+    // Read before the stamp and both before the rows (see the file's comment).
+    const version = await candleSeriesVersion(db, series);
+    const key = `${series.exchange}|${series.symbol}|${series.timeframe}|${range.fromMs}|${range.toMs}|${options.variant ?? ''}`;
     let cache = this.#byDatabase.get(db);
     if (!cache) {
       cache = { entries: new Map(), weight: 0 };
@@ -107,11 +106,11 @@ export class CandleRangeCache<T> {
       return entry.value;
     };
     const kept = entries.get(key);
-    if (kept && kept.version === check.version) return touch(kept);
-    const stamped = await check.stamp();
+    if (kept && kept.version === version) return touch(kept);
+    const stamped = await stampCandleRange(db, series, range, options.countFromMs);
     const keptNow = entries.get(key); // the same, or another reader's meanwhile
     if (keptNow && keptNow.stamp === stamped.stamp) {
-      keptNow.version = check.version;
+      keptNow.version = version;
       return touch(keptNow);
     }
     if (keptNow) {
@@ -123,7 +122,7 @@ export class CandleRangeCache<T> {
       const previous = entries.get(key);
       if (previous) cache.weight -= previous.weight;
       entries.delete(key);
-      entries.set(key, { version: check.version, stamp: stamped.stamp, value, weight });
+      entries.set(key, { version, stamp: stamped.stamp, value, weight });
       cache.weight += weight;
       for (const [oldest, entry] of entries) {
         if (cache.weight <= this.#maxWeight) break;
@@ -148,8 +147,7 @@ export async function loadCandleRange(
   key: CandleKey,
   range: { readonly fromMs: number; readonly toMs: number },
 ): Promise<CandleSeries> {
-  const check = { version: await candleSeriesVersion(db, key), stamp: () => stampCandleRange(db, key, range) };
-  return seriesCache.get(db, `${key.exchange}|${key.symbol}|${key.timeframe}|${range.fromMs}|${range.toMs}`, check, async () => {
+  return seriesCache.get(db, key, range, async () => {
     const series = await loadCachedCandles(db, key, range);
     return { value: series, weight: series.length };
   });
