@@ -157,6 +157,14 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
   );
 
   const actorsOfPeople = new WeakMap<SessionPerson, Actor>();
+  /**
+   * A trader's plan as GET /me last read it (an audited subscription_status call), kept as long
+   * as the actor: for the accounts' checked session (SESSION_CACHE_MS), once per request for an
+   * API key. Who-am-I is asked on every page of a client; reading and auditing the plan each
+   * time was two thirds of its cost. Plan checks (bot starts, backtest quotas) and GET /plan
+   * read the subscription at the time.
+   */
+  const plansOfPeople = new WeakMap<SessionPerson, string>();
   const requirePerson: MiddlewareHandler<ApiEnv> = async (c, next) => {
     // A route under two guards ('/bots' and '/bots/*', say) authenticates once.
     if (c.get('person')) return next();
@@ -339,7 +347,10 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
       email: z.string(),
       department: z.string().nullable().openapi({ description: 'staff only' }),
       role: z.string().nullable().openapi({ description: 'staff only: member, head, ceo or admin' }),
-      plan: z.string().nullable().openapi({ description: "traders only: the plan's id (free, pro, …)" }),
+      plan: z.string().nullable().openapi({
+        description:
+          "traders only: the plan's id (free, pro, …), read once per checked session (so up to 5 s old, like the session itself); GET /plan reads it now",
+      }),
       session: z.object({
         expiresAt: z.string().nullable().openapi({ description: 'when the session (or the API key) ends; null: a key without an expiry' }),
         via: z.enum(['session', 'api_key']),
@@ -372,7 +383,11 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
     (async (c: Context<ApiEnv>) => {
       const actor = c.get('actor');
       const person = c.get('person');
-      const plan = actor.kind === 'trader' ? (await callTool<{ plan: string }>(c, 'subscription_status', {})).plan : null;
+      let plan: string | null = null;
+      if (actor.kind === 'trader') {
+        plan = plansOfPeople.get(person) ?? (await callTool<{ plan: string }>(c, 'subscription_status', {})).plan;
+        plansOfPeople.set(person, plan);
+      }
       return c.json({
         kind: actor.kind,
         userId: person.userId,

@@ -1,8 +1,9 @@
 import { sql } from 'drizzle-orm';
 import { verifyPassword } from 'better-auth/crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccounts } from '../../accounts/index.ts';
+import { createAccounts, SESSION_CACHE_MS } from '../../accounts/index.ts';
 import { PLANS } from '../../billing/index.ts';
+import { ManualClock } from '../../clock/index.ts';
 import { queryRows } from '../../db/index.ts';
 import { AGENT_NAMES } from '../../agents/index.ts';
 import { TOOL_NAMES, TOOL_POLICY } from '../../tools/index.ts';
@@ -214,6 +215,50 @@ describe.each(testDrivers)('sign-in on %s', (driver) => {
     expect(response.status).toBe(403);
     expect(response.headers.get('set-cookie') ?? '').not.toMatch(/session_token=[^;]+/);
     await api.test.handle.db.execute(sql`update users set status = 'active' where lower(email) = lower(${trader.email})`);
+  });
+});
+
+describe("GET /me's plan", () => {
+  it('is read (and audited) once per checked session, and anew once the session is checked again', async () => {
+    const clock = new ManualClock(Date.now());
+    const api = await apiFixture('pglite', { traders: 3, clock });
+    try {
+      // A trader with a subscription, whose plan the test then changes.
+      const subscribed = await queryRows<{ email: string; tenant_id: string }>(
+        api.test.handle.db,
+        sql`select u.email, u.tenant_id from users u join subscriptions s on s.tenant_id = u.tenant_id`,
+      );
+      const trader = api.signIns.find((person) => subscribed.some((row) => row.email.toLowerCase() === person.email.toLowerCase()))!;
+      const tenantId = subscribed.find((row) => row.email.toLowerCase() === trader.email.toLowerCase())!.tenant_id;
+      const cookie = await api.signIn(trader.email, trader.password, '198.51.100.9');
+      const reads = async () =>
+        (
+          await queryRows<{ n: number }>(
+            api.test.handle.db,
+            sql`select count(*)::int as n from audit_log where tool = 'subscription_status' and tenant_id = ${tenantId}`,
+          )
+        )[0]!.n;
+      const plan = async () => ((await (await api.request('/api/v1/me', { cookie })).json()) as { plan: string }).plan;
+
+      const before = await reads();
+      const first = await plan();
+      expect(await plan()).toBe(first);
+      expect(await reads()).toBe(before + 1);
+
+      // The plan changes: /me says so once the session is checked again (at most SESSION_CACHE_MS later).
+      const other = first === 'pro' ? 'enterprise' : 'pro';
+      const changed = await queryRows<{ id: string }>(
+        api.test.handle.db,
+        sql`update subscriptions set plan_id = ${other} where tenant_id = ${tenantId} returning id`,
+      );
+      expect(changed.length).toBeGreaterThan(0);
+      expect(await plan()).toBe(first);
+      await clock.advance(SESSION_CACHE_MS + 1);
+      expect(await plan()).toBe(other);
+      expect(await reads()).toBe(before + 2);
+    } finally {
+      await api.dispose();
+    }
   });
 });
 
