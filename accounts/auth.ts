@@ -5,6 +5,7 @@ import { drizzleAdapter } from 'better-auth/adapters/drizzle';
 import { hashPassword } from 'better-auth/crypto';
 import { twoFactor } from 'better-auth/plugins/two-factor';
 import { and, desc, eq, gt, sql } from 'drizzle-orm';
+import { appendAudit } from '../audit/index.ts';
 import type { Clock } from '../clock/index.ts';
 import {
   authAccounts,
@@ -13,6 +14,7 @@ import {
   authTwoFactors,
   authVerifications,
   securityEvents,
+  tenants,
   users,
   type ApiKeyScope,
   type Database,
@@ -31,8 +33,10 @@ import {
 //
 // Better-Auth's `user` model is our `users` table (modelName below): one person, one id, the
 // same row the tool layer, Telegram links and the audit log already point at. Staff and traders
-// are people the company creates (the seed, staff tools), never the public, so sign-up is off:
-// `users.tenant_id` is required and only our code knows which tenant a person belongs to. The
+// are people the company creates (the seed, staff tools); a trader may also create their own
+// account when the operator leaves sign-up open (`signUp`): Better-Auth's sign-up then makes the
+// person the one user of a new trader tenant (the user-create hook below), so `users.tenant_id`
+// is still decided by our code, never by a client. The
 // password hash lives in Better-Auth's own `auth_accounts` (provider `credential`), not in
 // `users`, so the demo company's generated rows are unchanged by passwords.
 
@@ -74,11 +78,19 @@ export interface AccountsOptions {
    * SESSION_CACHE_MS; 0: checked on every request).
    */
   readonly sessionCacheMs?: number;
+  /**
+   * Whether a trader may create their own account (POST /auth/sign-up/email): a new trader
+   * tenant with them as its one person, signed in at once. Default false (accounts come from the
+   * company only); the server takes AUTH_SIGN_UP.
+   */
+  readonly signUp?: boolean;
   /** Where Better-Auth's own log lines go (default: nowhere; our security events record sign-ins). */
   readonly log?: (level: 'debug' | 'info' | 'success' | 'warn' | 'error', message: string) => void;
 }
 
 export const AUTH_BASE_PATH = '/api/v1/auth';
+/** The shortest password sign-up (and Better-Auth) accepts. */
+export const MIN_PASSWORD_LENGTH = 10;
 /** The header the HTTP door sets to the connection's address (any client value is replaced). */
 export const CLIENT_IP_HEADER = 'x-botcriptofy-client-ip';
 export const DEFAULT_SIGN_IN_LIMIT: SignInLimit = { window: 60, max: 5 };
@@ -129,20 +141,26 @@ function buildAuth(options: AccountsOptions) {
     plugins: [twoFactor({ issuer: TOTP_ISSUER, twoFactorTable: 'authTwoFactors' })],
     user: {
       modelName: 'users',
-      // Our column, set by whoever creates the person (the seed, staff tools), never by a client.
-      additionalFields: { tenantId: { type: 'string', required: true, input: false } },
+      // Our column, set by whoever creates the person (the seed, staff tools, the sign-up hook
+      // below), never by a client. Not `required` here: Better-Auth checks that before its hooks
+      // run, and the hook is what sets it; the column's NOT NULL still refuses a person without.
+      additionalFields: { tenantId: { type: 'string', required: false, input: false } },
     },
     session: { modelName: 'authSessions' },
     account: { modelName: 'authAccounts' },
     verification: { modelName: 'authVerifications' },
-    emailAndPassword: { enabled: true, disableSignUp: true, minPasswordLength: 10 },
+    emailAndPassword: { enabled: true, disableSignUp: !options.signUp, minPasswordLength: MIN_PASSWORD_LENGTH, autoSignIn: true },
     rateLimit: {
       enabled: true,
       storage: 'database',
       modelName: 'authRateLimits',
       window: 60,
       max: 100,
-      customRules: { '/sign-in/email': { window: limit.window, max: limit.max } },
+      // A sign-up is throttled per address like a sign-in (each makes a tenant and a session).
+      customRules: {
+        '/sign-in/email': { window: limit.window, max: limit.max },
+        '/sign-up/email': { window: limit.window, max: limit.max },
+      },
     },
     advanced: {
       database: { generateId: 'uuid' },
@@ -153,6 +171,18 @@ function buildAuth(options: AccountsOptions) {
       ipAddress: { ipAddressHeaders: [CLIENT_IP_HEADER] },
     },
     databaseHooks: {
+      user: {
+        create: {
+          // Only a sign-up creates a person through Better-Auth (the seed and staff tools write
+          // users themselves): they become the one person of a new trader tenant. Should the
+          // user's insert then fail (another sign-up with the same email a moment earlier), the
+          // tenant stays behind with nobody in it and nothing of theirs.
+          async before(user) {
+            const [tenant] = await options.db.insert(tenants).values({ kind: 'trader', name: user.name }).returning({ id: tenants.id });
+            return { data: { ...user, tenantId: tenant!.id } };
+          },
+        },
+      },
       session: {
         create: {
           // A disabled person (users.status) gets no new session, whatever their password.
@@ -195,6 +225,8 @@ export type Authentication =
 
 export interface Accounts {
   readonly auth: Auth;
+  /** Whether traders may create their own account (POST /auth/sign-up/email; `signUp`). */
+  readonly signUpOpen: boolean;
   /**
    * Passes a request to Better-Auth (the sign-in, sign-out and session routes) and records every
    * sign-in attempt as a security event: `login_succeeded`, `login_failed` (a wrong password or
@@ -226,6 +258,7 @@ export interface Accounts {
 export { ApiKeyLimitReached, type ApiKeyHolder, type ApiKeySummary };
 
 const SIGN_IN_PATH = `${AUTH_BASE_PATH}/sign-in/email`;
+const SIGN_UP_PATH = `${AUTH_BASE_PATH}/sign-up/email`;
 const VERIFY_TOTP_PATH = `${AUTH_BASE_PATH}/two-factor/verify-totp`;
 const ENABLE_TOTP_PATH = `${AUTH_BASE_PATH}/two-factor/enable`;
 const DISABLE_TOTP_PATH = `${AUTH_BASE_PATH}/two-factor/disable`;
@@ -279,6 +312,7 @@ export function createAccounts(options: AccountsOptions): Accounts {
 
   return {
     auth,
+    signUpOpen: options.signUp === true,
     async handle(request, clientIp) {
       const headers = new Headers(request.headers);
       headers.delete(CLIENT_IP_HEADER);
@@ -290,7 +324,8 @@ export function createAccounts(options: AccountsOptions): Accounts {
       if (!headers.has('origin') && !headers.has('referer') && !headers.has('sec-fetch-site'))
         headers.set('origin', sameHostOrigins(request)[0]!);
       const path = new URL(request.url).pathname;
-      const watched = request.method === 'POST' && [SIGN_IN_PATH, VERIFY_TOTP_PATH, ENABLE_TOTP_PATH, DISABLE_TOTP_PATH].includes(path);
+      const watched =
+        request.method === 'POST' && [SIGN_IN_PATH, SIGN_UP_PATH, VERIFY_TOTP_PATH, ENABLE_TOTP_PATH, DISABLE_TOTP_PATH].includes(path);
       const body = watched ? await request.text() : undefined;
       const ip = clientIp ?? null;
       const userAgent = headers.get('user-agent');
@@ -300,7 +335,8 @@ export function createAccounts(options: AccountsOptions): Accounts {
       // Who this attempt is about, before Better-Auth answers: the account a sign-in names, the
       // person finishing a sign-in with their TOTP code, or the signed-in person enrolling.
       const signIn = path === SIGN_IN_PATH && watched;
-      const signedIn = watched && !signIn ? await sessionOf(headers) : undefined;
+      const signUp = path === SIGN_UP_PATH && watched;
+      const signedIn = watched && !signIn && !signUp ? await sessionOf(headers) : undefined;
       const secondFactor = path === VERIFY_TOTP_PATH && watched && !signedIn;
       const typedEmail = signIn ? emailOf(body) : null;
       const person = signIn
@@ -358,6 +394,21 @@ export function createAccounts(options: AccountsOptions): Accounts {
               : 'login_failed';
         // The email as typed only when it matches nobody (a person's row already names them).
         await event(person, type, status, person ? {} : { email: typedEmail });
+      } else if (signUp) {
+        const created = response.ok ? ((await response.clone().json()) as { user?: { id?: string } }).user?.id : undefined;
+        const person = created ? await personById(options.db, created) : undefined;
+        if (person) {
+          await event(person, 'account_created', status);
+          await appendAudit(options.db, {
+            tenantId: person.tenantId,
+            actorKind: 'trader',
+            actorId: person.id,
+            agent: null,
+            action: 'account.sign_up',
+            outcome: 'ok',
+            details: { tenantKind: 'trader' },
+          });
+        } else await event(undefined, throttled ? 'sign_up_throttled' : 'sign_up_refused', status, { email: emailOf(body) });
       } else if (secondFactor) {
         const type = response.ok ? 'login_succeeded' : throttled ? 'login_throttled' : 'login_failed';
         await event(person, type, status, { factor: 'totp' });
@@ -493,6 +544,9 @@ const SEVERITY: Record<string, 'info' | 'low' | 'medium'> = {
   totp_enrolled: 'low',
   totp_enrolment_failed: 'low',
   totp_disabled: 'medium',
+  account_created: 'info',
+  sign_up_refused: 'low',
+  sign_up_throttled: 'medium',
 };
 
 /** One sign-in attempt or second-factor change in `security_events`, where recent_security_events and detect_anomalies (brute force) read them. */

@@ -250,6 +250,12 @@ export const envSchema = z.object({
     .min(1, { error: 'expected at least 1' })
     .max(1_000, { error: 'expected at most 1000' })
     .default(5),
+  /**
+   * HTTP API: whether a trader may create their own account (POST /auth/sign-up/email: a new
+   * trader tenant, the free plan, signed in at once). `closed`: accounts come from the company
+   * only (the seed, staff tools). Throttled per address like sign-in.
+   */
+  AUTH_SIGN_UP: z.enum(['open', 'closed'], { error: 'expected open or closed' }).default('open'),
   /** HTTP API: the largest request body in bytes (CSV uploads have their own cap). */
   API_MAX_BODY_BYTES: z.coerce
     .number({ error: 'expected a number of bytes' })

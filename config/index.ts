@@ -77,8 +77,10 @@ export interface Config {
     /** A CSV upload's own cap (POST /backtests with a file). */
     readonly maxUploadBytes: number;
     readonly corsOrigins: readonly string[];
-    /** Sign-ins one client address may make in a minute (AUTH_SIGN_IN_LIMIT_PER_MINUTE). */
+    /** Sign-ins one client address may make in a minute (AUTH_SIGN_IN_LIMIT_PER_MINUTE); sign-ups the same. */
     readonly signInsPerAddressPerMinute: number;
+    /** Traders may create their own account (AUTH_SIGN_UP=open). */
+    readonly signUp: boolean;
   };
   readonly jobs: {
     /** Unset: the in-process job runner (one machine). */
@@ -236,6 +238,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, cwd = p
       maxUploadBytes: env.API_MAX_UPLOAD_BYTES,
       corsOrigins: env.API_CORS_ORIGINS,
       signInsPerAddressPerMinute: env.AUTH_SIGN_IN_LIMIT_PER_MINUTE,
+      signUp: env.AUTH_SIGN_UP === 'open',
     },
     retention: {
       agentConversationsDays: env.RETENTION_AGENT_CONVERSATIONS_DAYS,

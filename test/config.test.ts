@@ -66,6 +66,7 @@ describe('configuration from the environment', () => {
       corsOrigins: [],
       // Better-Auth's sign-ins per address a minute: 5 unless raised (the browser tests' server).
       signInsPerAddressPerMinute: 5,
+      signUp: true,
     });
     const config = loadConfig({
       API_RATE_LIMIT_PER_MINUTE: '60',
@@ -73,10 +74,12 @@ describe('configuration from the environment', () => {
       API_MAX_BODY_BYTES: '2048',
       API_MAX_UPLOAD_BYTES: '1048576',
       AUTH_SIGN_IN_LIMIT_PER_MINUTE: '100',
+      AUTH_SIGN_UP: 'closed',
     });
     expect(config.api).toMatchObject({
       perCredentialPerMinute: 60,
       signInsPerAddressPerMinute: 100,
+      signUp: false,
       maxBodyBytes: 2048,
       maxUploadBytes: 1048576,
       corsOrigins: ['https://app.example.com', 'http://localhost:5173'],

@@ -89,6 +89,7 @@ export async function startCommand(): Promise<void> {
     baseURL: `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${config.http.port}`,
     trustedOrigins: config.api.corsOrigins,
     signInLimit: { window: 60, max: config.api.signInsPerAddressPerMinute },
+    signUp: config.api.signUp,
     log: (level, message) => logger[level === 'success' ? 'info' : level]({ component: 'better-auth' }, message),
   });
   // The API's rate counts, shared by every process through Redis when the deployment has it.

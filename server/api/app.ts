@@ -1,7 +1,7 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
-import type { Accounts, SessionPerson } from '../../accounts/index.ts';
+import { MIN_PASSWORD_LENGTH, type Accounts, type SessionPerson } from '../../accounts/index.ts';
 import type { BillingService } from '../../billing/index.ts';
 import type { Database } from '../../db/index.ts';
 import {
@@ -267,8 +267,11 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
     ])
     .openapi('SignedIn');
 
-  /** Passes the request to Better-Auth; its own error bodies become the API's error shape. */
-  async function toAccounts(c: Context<ApiEnv>, request: Request): Promise<Response> {
+  /**
+   * Passes the request to Better-Auth; its own error bodies become the API's error shape. A 422
+   * from it is `unprocessable` unless the route says what it is (sign-up: the email is taken).
+   */
+  async function toAccounts(c: Context<ApiEnv>, request: Request, on422: ApiErrorCategory = 'usage'): Promise<Response> {
     const response = await deps.accounts.handle(request, clientIp(c));
     if (response.ok) return response;
     const body = (await response
@@ -276,7 +279,15 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
       .json()
       .catch(() => ({}))) as { message?: string };
     const category: ApiErrorCategory =
-      response.status === 429 ? 'rate_limited' : response.status === 401 ? 'unauthorized' : response.status === 403 ? 'forbidden' : 'usage';
+      response.status === 429
+        ? 'rate_limited'
+        : response.status === 401
+          ? 'unauthorized'
+          : response.status === 403
+            ? 'forbidden'
+            : response.status === 422
+              ? on422
+              : 'usage';
     const answer = apiError(c, category, body.message ?? response.statusText);
     for (const name of ['retry-after', 'set-cookie']) {
       const value = response.headers.get(name);
@@ -292,7 +303,7 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
       tags: ['accounts'],
       summary: 'Sign in with email and password',
       description:
-        'Sets the HTTP-only session cookie; for a person with a TOTP second factor it answers `twoFactorRedirect: true` and a short-lived `botcriptofy.two_factor` cookie instead, and POST /auth/two-factor/verify-totp with a code finishes the sign-in. Throttled per client IP, and per account: 10 failed attempts (password or code) in 15 minutes lock the account until the oldest leaves the window (429 with Retry-After). Every attempt, successful or not, is recorded as a security event. There is no public sign-up: staff and traders get their accounts from the company.',
+        'Sets the HTTP-only session cookie; for a person with a TOTP second factor it answers `twoFactorRedirect: true` and a short-lived `botcriptofy.two_factor` cookie instead, and POST /auth/two-factor/verify-totp with a code finishes the sign-in. Throttled per client IP, and per account: 10 failed attempts (password or code) in 15 minutes lock the account until the oldest leaves the window (429 with Retry-After). Every attempt, successful or not, is recorded as a security event. Staff get their accounts from the company; a trader may also create one (POST /auth/sign-up/email) where the server allows it.',
       request: { body: { content: { 'application/json': { schema: signInBody } }, required: true } },
       responses: {
         200: {
@@ -315,6 +326,54 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
         body: JSON.stringify(c.req.valid('json')),
       });
       return toAccounts(c, forwarded);
+    }) as never,
+  );
+
+  const signUpBody = z
+    .object({
+      name: z.string().trim().min(1).max(100).openapi({ example: 'Maria Souza' }),
+      email: z.email().max(320).openapi({ example: 'maria.souza@example.com' }),
+      password: z.string().min(MIN_PASSWORD_LENGTH).max(128).openapi({ example: 'a long passphrase' }),
+    })
+    .openapi('SignUp');
+  const signedUpPerson = z
+    .object({
+      token: z.string().nullable(),
+      user: z.object({ id: z.string(), email: z.string(), name: z.string() }).loose(),
+    })
+    .loose()
+    .openapi('SignedUp');
+
+  api.openapi(
+    createRoute({
+      method: 'post',
+      path: '/auth/sign-up/email',
+      tags: ['accounts'],
+      summary: 'Create a trader account (when the server allows sign-up)',
+      description:
+        'A new trader account: its own tenant, the Free plan, signed in at once (the session cookie is in Set-Cookie). Then accept the terms of use (GET/POST /consents) before trading. Refused with 403 when the server keeps sign-up closed (AUTH_SIGN_UP=closed: accounts come from the company). Throttled per client IP like sign-in. Every attempt is recorded as a security event (account_created, sign_up_refused, sign_up_throttled).',
+      request: { body: { content: { 'application/json': { schema: signUpBody } }, required: true } },
+      responses: {
+        200: { description: 'Created and signed in.', content: { 'application/json': { schema: signedUpPerson } } },
+        400: errorResponses[400],
+        403: { description: 'Sign-up is closed on this server.', content: { 'application/json': { schema: apiErrorSchema } } },
+        409: { description: 'An account with this email already exists.', content: { 'application/json': { schema: apiErrorSchema } } },
+        429: {
+          description: 'Too many sign-ups or sign-ins from this address; try again after Retry-After seconds.',
+          headers: { 'Retry-After': { schema: { type: 'integer' }, description: 'seconds' } },
+          content: { 'application/json': { schema: apiErrorSchema } },
+        },
+      },
+    }),
+    (async (c: Context<ApiEnv, string, { out: { json: z.infer<typeof signUpBody> } }>) => {
+      if (!deps.accounts.signUpOpen)
+        return apiError(c, 'forbidden', 'Sign-up is closed on this server (AUTH_SIGN_UP=closed): accounts come from the company.');
+      const forwarded = new Request(c.req.url, {
+        method: 'POST',
+        headers: c.req.raw.headers,
+        body: JSON.stringify(c.req.valid('json')),
+      });
+      return toAccounts(c, forwarded, 'conflict');
     }) as never,
   );
 

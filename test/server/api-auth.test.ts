@@ -187,23 +187,6 @@ describe.each(testDrivers)('sign-in on %s', (driver) => {
     expect(await after.json()).toMatchObject({ error: { category: 'unauthorized' } });
   });
 
-  it('has no public sign-up: the route is not mounted, and Better-Auth itself refuses', async () => {
-    const response = await api.request('/api/v1/auth/sign-up/email', {
-      method: 'POST',
-      body: JSON.stringify({ email: 'new@example.com', password: 'a-long-password', name: 'New' }),
-    });
-    expect(response.status).toBe(404);
-    expect(await response.json()).toMatchObject({ error: { category: 'not_found' } });
-    await expect(
-      api.accounts.auth.api.signUpEmail({ body: { email: 'new@example.com', password: 'a-long-password', name: 'New' } as never }),
-    ).rejects.toThrow();
-    const rows = await queryRows<{ n: number }>(
-      api.test.handle.db,
-      sql`select count(*)::int as n from users where email = 'new@example.com'`,
-    );
-    expect(rows[0]!.n).toBe(0);
-  });
-
   it('gives a disabled person no session', async () => {
     const trader = api.signIns[2]!;
     await api.test.handle.db.execute(sql`update users set status = 'disabled' where lower(email) = lower(${trader.email})`);

@@ -79,14 +79,14 @@ describe('the OpenAPI document and /api/docs', () => {
     );
   });
 
-  it('names its schemas, the session cookie and the API key, and every route but sign-in and its TOTP step requires one', () => {
+  it('names its schemas, the session cookie and the API key, and every route but sign-in, its TOTP step and sign-up requires one', () => {
     expect(Object.keys(document.components.schemas)).toEqual(
       expect.arrayContaining(['Error', 'Me', 'Strategy', 'BotList', 'BotDetails', 'Plan', 'SignIn', 'ApiKey', 'ApiKeyCreated']),
     );
     expect(document.components.securitySchemes['session']).toMatchObject({ type: 'apiKey', in: 'cookie' });
     expect(document.components.securitySchemes['apiKey']).toMatchObject({ type: 'http', scheme: 'bearer' });
-    // The TOTP step of a sign-in carries the sign-in's two-factor cookie, not a session yet.
-    const open = ['/api/v1/auth/sign-in/email', '/api/v1/auth/two-factor/verify-totp'];
+    // The TOTP step of a sign-in carries the sign-in's two-factor cookie, not a session yet; a sign-up has nothing yet.
+    const open = ['/api/v1/auth/sign-in/email', '/api/v1/auth/sign-up/email', '/api/v1/auth/two-factor/verify-totp'];
     for (const [path, ops] of Object.entries(document.paths))
       for (const [method, op] of Object.entries(ops)) {
         if (open.includes(path)) continue;

@@ -55,6 +55,8 @@ export async function apiFixture(
   /** `clock`: the accounts' time (the account lock, API keys' expiry, security events). */
   options: {
     signInLimit?: SignInLimit;
+    /** Traders may create their own account (POST /auth/sign-up/email); default closed. */
+    signUp?: boolean;
     accountLock?: AccountLockPolicy;
     clock?: Pick<Clock, 'now'>;
     traders?: number;
@@ -89,6 +91,7 @@ export async function apiFixture(
     secret: crypto.randomBytes(32).toString('hex'),
     baseURL: API_BASE_URL,
     ...(options.signInLimit ? { signInLimit: options.signInLimit } : {}),
+    ...(options.signUp ? { signUp: true } : {}),
     ...(options.accountLock ? { accountLock: options.accountLock } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
   });
