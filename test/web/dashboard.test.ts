@@ -556,6 +556,30 @@ describe('web dashboard', { timeout: 120_000 }, () => {
     await context.close();
   });
 
+  it('a newcomer creates an account from the sign-in page: a taken email said as such, then the terms, then an empty account', async () => {
+    const { context, page } = await newPage();
+    await page.goto(`${server.url}/`);
+    await page.getByRole('button', { name: 'Primeira vez? Crie uma conta' }).click();
+    await page.getByRole('heading', { name: 'Crie sua conta no BotCriptoFy' }).waitFor();
+    await page.getByLabel('Seu nome').fill('Maria Souza');
+    await page.getByLabel('E-mail').fill(trader.email.toUpperCase());
+    await page.getByLabel('Senha').fill('uma senha bem longa');
+    await page.getByRole('button', { name: 'Criar conta' }).click();
+    const alert = page.locator('form p.error[role="alert"]');
+    await poll(() => alert.innerText()).toBe('Já existe uma conta com este e-mail: entre com ela.');
+    await screenshot(page, 'sign-up');
+    expect(await accessibilityProblems(page)).toEqual([]);
+
+    await page.getByLabel('E-mail').fill('maria.souza.browser@example.com');
+    await page.getByRole('button', { name: 'Criar conta' }).click();
+    await agreeToTerms(page);
+    await page.locator('p.empty').waitFor();
+    expect(await page.locator('p.empty').innerText()).toMatch(/^Nenhum robô ainda/);
+    const me = await page.evaluate(async () => (await fetch('/api/v1/me')).json());
+    expect(me).toMatchObject({ kind: 'trader', name: 'Maria Souza', email: 'maria.souza.browser@example.com', plan: 'free' });
+    await context.close();
+  });
+
   it('says at sign-in what was wrong: the email or password, then too many attempts (wait), never "session ended"', async () => {
     // A department head no other test signs in as: ten failed attempts lock the account for 15 minutes.
     const head = server.signIns.find((s) => !['ceo', 'trader', 'finance', 'support'].includes(s.who))!;

@@ -487,6 +487,8 @@ export const api = {
   me: () => get<Me>('/me'),
   signIn: (email: string, password: string) =>
     call<{ twoFactorRedirect?: boolean; user?: { name: string } }>('POST', '/auth/sign-in/email', { email, password }).then((r) => r.body),
+  signUp: (name: string, email: string, password: string) =>
+    call<{ user: { name: string } }>('POST', '/auth/sign-up/email', { name, email, password }).then((r) => r.body),
   verifyTotp: (code: string) => call<unknown>('POST', '/auth/two-factor/verify-totp', { code }).then((r) => r.body),
   enableTotp: (password: string) =>
     call<{ totpURI: string; backupCodes: string[] }>('POST', '/auth/two-factor/enable', { password }).then((r) => r.body),
@@ -559,6 +561,7 @@ export const api = {
 export const CLIENT_ROUTES: readonly (readonly [string, string])[] = [
   ['get', '/api/v1/me'],
   ['post', '/api/v1/auth/sign-in/email'],
+  ['post', '/api/v1/auth/sign-up/email'],
   ['post', '/api/v1/auth/two-factor/verify-totp'],
   ['post', '/api/v1/auth/two-factor/enable'],
   ['post', '/api/v1/auth/sign-out'],

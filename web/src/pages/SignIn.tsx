@@ -3,21 +3,28 @@ import { ApiError, api } from '../api.ts';
 import { errorText, waitText } from '../components.tsx';
 import { useI18n } from '../i18n.ts';
 
+/** Sign-in (with the TOTP step), or a trader's sign-up when they have no account yet. */
 export function SignInPage(props: { onSignedIn: () => void }) {
   const i18n = useI18n();
   const { t } = i18n;
+  const [mode, setMode] = useState<'signIn' | 'signUp'>('signIn');
+  const [name, setName] = useState('');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [code, setCode] = useState('');
   const [needsCode, setNeedsCode] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const signingUp = mode === 'signUp';
   const submit = async (event: Event) => {
     event.preventDefault();
     setBusy(true);
     setError(null);
     try {
-      if (needsCode) {
+      if (signingUp) {
+        await api.signUp(name.trim(), email.trim(), password);
+        props.onSignedIn();
+      } else if (needsCode) {
         await api.verifyTotp(code.trim());
         props.onSignedIn();
       } else {
@@ -27,18 +34,24 @@ export function SignInPage(props: { onSignedIn: () => void }) {
       }
     } catch (e) {
       // At sign-in a 401 is the email and password (or the code) being wrong, not a session ending.
-      if (e instanceof ApiError && e.status === 401) setError(t(needsCode ? 'errorWrongCode' : 'errorWrongPassword'));
+      if (!signingUp && e instanceof ApiError && e.status === 401) setError(t(needsCode ? 'errorWrongCode' : 'errorWrongPassword'));
+      else if (signingUp && e instanceof ApiError && e.status === 409) setError(t('errorEmailTaken'));
+      else if (signingUp && e instanceof ApiError && e.status === 403) setError(t('errorSignUpClosed'));
       else if (e instanceof ApiError && e.status === 429) setError(t('errorTooManySignIns', { wait: waitText(i18n, e.retryAfterS) }));
       else setError(errorText(i18n, e));
     } finally {
       setBusy(false);
     }
   };
+  const switchMode = () => {
+    setMode(signingUp ? 'signIn' : 'signUp');
+    setError(null);
+  };
   return (
     <section class="signin">
-      <h1>{t('signInTitle')}</h1>
+      <h1>{t(signingUp ? 'signUpTitle' : 'signInTitle')}</h1>
       <form onSubmit={submit}>
-        {needsCode ? (
+        {needsCode && !signingUp ? (
           <>
             <p>{t('twoFactorNeeded')}</p>
             <label>
@@ -55,12 +68,25 @@ export function SignInPage(props: { onSignedIn: () => void }) {
           </>
         ) : (
           <>
+            {signingUp && (
+              <label>
+                {t('yourName')}
+                <input
+                  name="name"
+                  autoComplete="name"
+                  required
+                  maxLength={100}
+                  value={name}
+                  onInput={(e) => setName(e.currentTarget.value)}
+                />
+              </label>
+            )}
             <label>
               {t('email')}
               <input
                 type="email"
                 name="email"
-                autoComplete="username"
+                autoComplete={signingUp ? 'email' : 'username'}
                 required
                 value={email}
                 onInput={(e) => setEmail(e.currentTarget.value)}
@@ -71,12 +97,20 @@ export function SignInPage(props: { onSignedIn: () => void }) {
               <input
                 type="password"
                 name="password"
-                autoComplete="current-password"
+                autoComplete={signingUp ? 'new-password' : 'current-password'}
                 required
+                minLength={signingUp ? 10 : undefined}
+                maxLength={signingUp ? 128 : undefined}
+                aria-describedby={signingUp ? 'password-hint' : undefined}
                 value={password}
                 onInput={(e) => setPassword(e.currentTarget.value)}
               />
             </label>
+            {signingUp && (
+              <p id="password-hint" class="muted hint">
+                {t('newPasswordHint')}
+              </p>
+            )}
           </>
         )}
         {error && (
@@ -85,9 +119,16 @@ export function SignInPage(props: { onSignedIn: () => void }) {
           </p>
         )}
         <button type="submit" class="primary" disabled={busy}>
-          {busy ? t('signingIn') : t('signIn')}
+          {busy ? t(signingUp ? 'signingUp' : 'signingIn') : t(signingUp ? 'signUp' : 'signIn')}
         </button>
       </form>
+      {!needsCode && (
+        <p>
+          <button type="button" class="link" onClick={switchMode}>
+            {t(signingUp ? 'signInOffer' : 'signUpOffer')}
+          </button>
+        </p>
+      )}
     </section>
   );
 }
