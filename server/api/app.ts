@@ -36,7 +36,7 @@ import {
 import { SESSION_OR_KEY, apiKeySecurityScheme, registerAccountSecurityRoutes } from './account-security.ts';
 import type { Jobs } from '../../jobs/index.ts';
 import { apiHardening, type ApiLimits } from './hardening.ts';
-import { idempotency } from './idempotency.ts';
+import { idempotency, idempotencyHeaders } from './idempotency.ts';
 import { registerDocumentRoutes } from './document-routes.ts';
 import { registerPrivacyRoutes } from './privacy-routes.ts';
 import { registerTraderRoutes } from './trader-routes.ts';
@@ -622,7 +622,7 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
       description:
         "The create_bot tool: a paper bot gets its paper wallet (its stake) at once; a live bot needs the trader's active exchange API key and the plan's live trading.",
       security: [{ session: [] }],
-      request: { body: { content: { 'application/json': { schema: newBotBody } }, required: true } },
+      request: { headers: idempotencyHeaders, body: { content: { 'application/json': { schema: newBotBody } }, required: true } },
       responses: {
         201: {
           description: 'The new bot.',
@@ -654,7 +654,11 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
       description:
         'The start_bot tool. A paper bot starts at once. A live bot never starts without a person\'s explicit confirmation: without `{"confirmLive": true}` the answer is 409 and nothing starts; with it, the trader\'s own bot starts, and staff get a pending approval for the Security head or the CEO (202).',
       security: [{ session: [] }],
-      request: { params: botParams, body: { content: { 'application/json': { schema: startBody } }, required: false } },
+      request: {
+        params: botParams,
+        headers: idempotencyHeaders,
+        body: { content: { 'application/json': { schema: startBody } }, required: false },
+      },
       responses: {
         200: { description: 'Started (or already running).', content: { 'application/json': { schema: botStatusChange } } },
         202: {
@@ -701,7 +705,7 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
       tags: ['trading'],
       summary: 'Stop a bot (its open positions are kept; forceexit sells them)',
       security: [{ session: [] }],
-      request: { params: botParams },
+      request: { params: botParams, headers: idempotencyHeaders },
       responses: {
         200: { description: 'Stopped.', content: { 'application/json': { schema: botStatusChange } } },
         ...errorResponses,
@@ -740,7 +744,11 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
       description:
         "The force_exit tool: market sells through the risk gate, recorded like any order, placed once however often it is asked for. Each position's outcome is in `exits` (filled, already, open, refused, rejected).",
       security: [{ session: [] }],
-      request: { params: botParams, body: { content: { 'application/json': { schema: forceExitBody } }, required: false } },
+      request: {
+        params: botParams,
+        headers: idempotencyHeaders,
+        body: { content: { 'application/json': { schema: forceExitBody } }, required: false },
+      },
       responses: {
         200: {
           description: 'What was sold.',
@@ -912,7 +920,7 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
       title: 'BotCriptoFy API',
       version: '1',
       description:
-        'Sign in with POST /api/v1/auth/sign-in/email; the session cookie authenticates the rest, or a personal API key (POST /api/v1/keys) as `Authorization: Bearer bcf_…` (a `read` key: GET only). Errors: `{ "error": { "category", "message", "details"? } }`.',
+        'Sign in with POST /api/v1/auth/sign-in/email; the session cookie authenticates the rest, or a personal API key (POST /api/v1/keys) as `Authorization: Bearer bcf_…` (a `read` key: GET only). Errors: `{ "error": { "code", "message", "details"? } }`.',
     },
   });
   return api;

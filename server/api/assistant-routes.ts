@@ -13,7 +13,7 @@ import {
 } from '../../agents/index.ts';
 import type { ToolOutcome } from '../../tools/index.ts';
 import type { ApiEnv } from './app.ts';
-import { idempotencyHeaders } from './billing-routes.ts';
+import { idempotencyHeaders } from './idempotency.ts';
 import { apiErrorSchema, errorResponses, notFoundResponse, ToolCallRefused, toolRefusalCategory } from './errors.ts';
 import type { ApiRouteKit } from './trader-routes.ts';
 

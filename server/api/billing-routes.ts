@@ -1,6 +1,7 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute, type z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { apiErrorSchema, errorResponses } from './errors.ts';
+import { idempotencyHeaders } from './idempotency.ts';
 import type { ApiEnv } from './app.ts';
 import type { ApiRouteKit } from './trader-routes.ts';
 
@@ -20,13 +21,6 @@ const stripeErrors = {
     content: { 'application/json': { schema: apiErrorSchema } },
   },
 } as const;
-
-/** `Idempotency-Key` (headers are case-insensitive), documented here; the idempotency middleware (server/api/idempotency.ts) does the work. */
-export const idempotencyHeaders = z.object({
-  'idempotency-key': z.string().min(1).max(255).optional().openapi({
-    description: 'A repeat with the same key within 24 hours gets the first answer (Idempotent-Replayed: true) and acts once.',
-  }),
-});
 
 export function registerBillingRoutes(kit: ApiRouteKit): void {
   const { api, callTool, toolInput, toolOutput } = kit;

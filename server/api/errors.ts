@@ -6,8 +6,8 @@ import { ERROR_CATEGORIES, httpStatusFor, isProductError, ProductError, type Err
 import type { ToolOutcome } from '../../tools/index.ts';
 
 // One error shape for every /api/v1 answer that is not a success:
-//   { "error": { "category": "...", "message": "...", "details"?: [...] } }
-// `category` is the product's (errors/: usage 400, forbidden 403, not_found 404, conflict 409,
+//   { "error": { "code": "...", "message": "...", "details"?: [...] } }
+// `code` is the error's category: the product's (errors/: usage 400, forbidden 403, not_found 404, conflict 409,
 // bad_data 422, config 500, unavailable 503) or one of the HTTP door's own: `unauthorized`
 // (401, no or an expired session), `payload_too_large` (413, a body over the cap), `rate_limited`
 // (429, with Retry-After) and `internal` (500,
@@ -18,7 +18,9 @@ export type ApiErrorCategory = ErrorCategory | 'unauthorized' | 'payload_too_lar
 export const apiErrorSchema = z
   .object({
     error: z.object({
-      category: z.enum([...ERROR_CATEGORIES, 'unauthorized', 'payload_too_large', 'rate_limited', 'internal']),
+      code: z
+        .enum([...ERROR_CATEGORIES, 'unauthorized', 'payload_too_large', 'rate_limited', 'internal'])
+        .openapi({ description: 'What kind of failure, i.e. what the caller should do about it; each has its HTTP status.' }),
       message: z.string(),
       details: z
         .array(z.object({ field: z.string(), message: z.string() }))
@@ -39,7 +41,7 @@ export function statusForApi(category: ApiErrorCategory): ContentfulStatusCode {
 }
 
 export function apiError(c: Context, category: ApiErrorCategory, message: string, details?: ApiErrorBody['error']['details']): Response {
-  return c.json({ error: { category, message, ...(details ? { details } : {}) } } satisfies ApiErrorBody, statusForApi(category));
+  return c.json({ error: { code: category, message, ...(details ? { details } : {}) } } satisfies ApiErrorBody, statusForApi(category));
 }
 
 /** A zod failure on a request's body, query or path: 400 naming each field. */
@@ -100,7 +102,7 @@ export function toolRefusalCategory(outcome: Extract<ToolOutcome, { ok: false }>
 /** The error responses every authenticated route can give, for its OpenAPI entry. */
 export const errorResponses = {
   400: {
-    description: 'Invalid input (`category: usage`; `details` names each field).',
+    description: 'Invalid input (`code: usage`; `details` names each field).',
     content: { 'application/json': { schema: apiErrorSchema } },
   },
   401: { description: 'Not signed in, or the session has expired.', content: { 'application/json': { schema: apiErrorSchema } } },

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { claimIdempotencyKey, recordIdempotentResponse, releaseIdempotencyKey, type Database } from '../../db/index.ts';
 import { apiError } from './errors.ts';
@@ -11,6 +12,13 @@ import { apiError } from './errors.ts';
 // Sign-in and sign-out (Better-Auth's) are not covered.
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+/** The `Idempotency-Key` header in a route's OpenAPI entry (headers are case-insensitive); the middleware below does the work. */
+export const idempotencyHeaders = z.object({
+  'idempotency-key': z.string().min(1).max(255).optional().openapi({
+    description: 'A repeat with the same key within 24 hours gets the first answer (Idempotent-Replayed: true) and acts once.',
+  }),
+});
 
 /**
  * POST routes whose answers are never kept for replays: a person's data export (kept 24 hours

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { ToolName } from '../../tools/index.ts';
 import type { ApiEnv } from './app.ts';
-import { idempotencyHeaders } from './billing-routes.ts';
+import { idempotencyHeaders } from './idempotency.ts';
 import { apiErrorSchema, errorResponses } from './errors.ts';
 import type { ApiRouteKit } from './trader-routes.ts';
 

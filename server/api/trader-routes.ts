@@ -4,9 +4,10 @@ import { InProcessJobs, type Jobs } from '../../jobs/index.ts';
 import { resultJson, type ToolName } from '../../tools/index.ts';
 import { runQueuedBacktest } from '../../trading/index.ts';
 import { API_BASE_PATH, type ApiDependencies, type ApiEnv } from './app.ts';
-import { idempotencyHeaders, registerBillingRoutes } from './billing-routes.ts';
+import { registerBillingRoutes } from './billing-routes.ts';
 import { apiError, apiErrorSchema, errorResponses, notFoundResponse } from './errors.ts';
 import { DEFAULT_API_LIMITS } from './hardening.ts';
+import { idempotencyHeaders } from './idempotency.ts';
 
 // The trader routes added for issue 16's second half: a bot's trades, backtests as jobs,
 // candles with indicators. Each answer is a tool call as the signed-in person, as in app.ts.

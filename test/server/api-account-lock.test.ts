@@ -52,7 +52,7 @@ describe.each(testDrivers)('the account lock on %s', (driver) => {
     expect(locked.headers.get('retry-after')).toBe('600');
     expect(await locked.json()).toEqual({
       error: {
-        category: 'rate_limited',
+        code: 'rate_limited',
         message: 'This account is locked after 10 failed sign-ins in 15 minutes; try again in 10 minutes (Retry-After).',
       },
     });

@@ -38,7 +38,7 @@ interface Card {
   botId: string | null;
   next: string[];
 }
-type Failure = { error: { category: string; message: string } };
+type Failure = { error: { code: string; message: string } };
 
 describe("the trader's assistant routes", () => {
   let api: ApiFixture;
@@ -97,7 +97,7 @@ describe("the trader's assistant routes", () => {
     const refused = await say('quero um robô RSI no BTC de 1h com 100 USDT', ceo);
     expect(refused.status).toBe(403);
     expect((refused.body as unknown as Failure).error).toEqual({
-      category: 'forbidden',
+      code: 'forbidden',
       message: "The trader's assistant serves traders only.",
     });
     expect((await call<Failure>('GET', '/assistant/draft', ceo)).status).toBe(403);

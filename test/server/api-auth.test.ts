@@ -130,7 +130,7 @@ describe.each(testDrivers)('sign-in on %s', (driver) => {
     });
     expect(response.status).toBe(401);
     expect(response.headers.get('set-cookie')).toBeNull();
-    expect(await response.json()).toEqual({ error: { category: 'unauthorized', message: 'Invalid email or password' } });
+    expect(await response.json()).toEqual({ error: { code: 'unauthorized', message: 'Invalid email or password' } });
     const failed = await events('login_failed', '198.51.100.3');
     expect(failed).toHaveLength(1);
     expect(failed[0]!.user_id).not.toBeNull();
@@ -152,8 +152,8 @@ describe.each(testDrivers)('sign-in on %s', (driver) => {
       ip: '198.51.100.4',
     });
     expect(response.status).toBe(400);
-    const body = (await response.json()) as { error: { category: string; details: { field: string }[] } };
-    expect(body.error.category).toBe('usage');
+    const body = (await response.json()) as { error: { code: string; details: { field: string }[] } };
+    expect(body.error.code).toBe('usage');
     expect(body.error.details.map((d) => d.field)).toEqual(['email']);
   });
 
@@ -167,7 +167,7 @@ describe.each(testDrivers)('sign-in on %s', (driver) => {
     const refused = await attempt('203.0.113.9', trader.password); // even the right password
     expect(refused.status).toBe(429);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect(await refused.json()).toMatchObject({ error: { category: 'rate_limited' } });
+    expect(await refused.json()).toMatchObject({ error: { code: 'rate_limited' } });
     expect(await events('login_throttled', '203.0.113.9')).toHaveLength(1);
     expect(await events('login_failed', '203.0.113.9')).toHaveLength(4);
     // Another address is not held back by this one's failures.
@@ -184,7 +184,7 @@ describe.each(testDrivers)('sign-in on %s', (driver) => {
     expect(out.status).toBe(200);
     const after = await api.request('/api/v1/me', { cookie });
     expect(after.status).toBe(401);
-    expect(await after.json()).toMatchObject({ error: { category: 'unauthorized' } });
+    expect(await after.json()).toMatchObject({ error: { code: 'unauthorized' } });
   });
 
   it('gives a disabled person no session', async () => {

@@ -20,7 +20,7 @@ const firstRows = (rows: number) =>
     .slice(0, rows + 1)
     .join('\n');
 
-type Answer = { error?: { category: string; message: string } } & Record<string, unknown>;
+type Answer = { error?: { code: string; message: string } } & Record<string, unknown>;
 
 describe.each(testDrivers)('backtests on uploaded CSV on %s', (driver) => {
   let api: ApiFixture;
@@ -168,7 +168,7 @@ describe.each(testDrivers)('backtests on uploaded CSV on %s', (driver) => {
     lines[3] = '1704070800000,42475.23,abc,42400.1,42500.0,900.5';
     const bad = await upload(traderA, lines.join('\n'), { strategy: 'rsi' }, { fileName: 'mine.csv' });
     expect(bad.status).toBe(422);
-    expect(bad.body.error).toMatchObject({ category: 'bad_data', message: expect.stringMatching(/^mine\.csv line 4: /) });
+    expect(bad.body.error).toMatchObject({ code: 'bad_data', message: expect.stringMatching(/^mine\.csv line 4: /) });
     expect(bad.body.error!.message).toMatch(/^mine\.csv line 4: every field must be a number; column 3 \(high\) is "abc"/);
     const unordered = firstRows(300).split('\n');
     [unordered[10], unordered[11]] = [unordered[11]!, unordered[10]!];
@@ -274,7 +274,7 @@ describe.each(testDrivers)('backtests on uploaded CSV on %s', (driver) => {
     expect(fits.status).toBe(202);
     const tooBig = await upload(cookie, firstRows(1_500), { strategy: 'rsi' }, { fixture: capped });
     expect(tooBig.status).toBe(413);
-    expect(tooBig.body.error).toMatchObject({ category: 'payload_too_large', message: 'The upload is larger than 65536 bytes.' });
+    expect(tooBig.body.error).toMatchObject({ code: 'payload_too_large', message: 'The upload is larger than 65536 bytes.' });
     // A JSON body to the same route, and to another, keep the 2 KB cap.
     const json = await capped.request('/api/v1/backtests', {
       method: 'POST',

@@ -12,7 +12,7 @@ import { startFakeStripe } from '../support/fake-stripe.ts';
 
 const CHECKOUT = { planId: 'pro', interval: 'year', successUrl: 'https://app.example/ok', cancelUrl: 'https://app.example/back' };
 
-type Answer = { error?: { category: string; message: string } } & Record<string, unknown>;
+type Answer = { error?: { code: string; message: string } } & Record<string, unknown>;
 
 describe.each(testDrivers)('billing links on %s', (driver) => {
   let stripe: Awaited<ReturnType<typeof startFakeStripe>>;
@@ -125,7 +125,7 @@ describe.each(testDrivers)('billing links on %s', (driver) => {
     const calls = stripe.requests.length;
     const staff = await post(api, '/api/v1/billing/checkout', ceo, CHECKOUT);
     expect(staff.status).toBe(403);
-    expect(staff.body.error).toMatchObject({ category: 'forbidden', message: expect.stringMatching(/^Only a trader can buy a plan/) });
+    expect(staff.body.error).toMatchObject({ code: 'forbidden', message: expect.stringMatching(/^Only a trader can buy a plan/) });
     expect((await post(api, '/api/v1/billing/portal', ceo, { returnUrl: 'https://app.example/' })).status).toBe(403);
     expect((await post(api, '/api/v1/billing/checkout', undefined, CHECKOUT)).status).toBe(401);
     const cases: [Record<string, unknown>, RegExp][] = [
@@ -164,7 +164,7 @@ describe.each(testDrivers)('billing links on %s', (driver) => {
     const answer = await post(api, '/api/v1/billing/checkout', traderC.cookie, { ...CHECKOUT, planId: 'enterprise' });
     expect(answer.status).toBe(409);
     expect(answer.body.error).toMatchObject({
-      category: 'conflict',
+      code: 'conflict',
       message: expect.stringMatching(/^This account already has the Pro plan \(active\); change or cancel it in the customer portal/),
     });
     expect(stripe.sessions.size).toBe(sessions);
@@ -182,7 +182,7 @@ describe.each(testDrivers)('billing links on %s', (driver) => {
       const answer = await post(local, path, cookie, body);
       expect(answer.status, path).toBe(503);
       expect(answer.body.error).toMatchObject({
-        category: 'unavailable',
+        code: 'unavailable',
         message: expect.stringMatching(/needs Stripe: set STRIPE_SECRET_KEY/),
       });
       expect(answer.body.error!.message).not.toContain('\n');

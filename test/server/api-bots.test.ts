@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setPassword } from '../../accounts/index.ts';
 import { queryRows } from '../../db/index.ts';
 import { apiFixture, type ApiFixture } from '../support/api.ts';
+import { testDrivers } from '../support/databases.ts';
 
 // The trader's bot actions of /api/v1 (issue 16): create, start, stop, force exit, profit and
 // balance, each a tool call as the signed-in person. A live bot never starts without the
@@ -20,9 +21,11 @@ interface Bot {
 interface Answer<T> {
   status: number;
   body: T;
+  /** Idempotent-Replayed: the first answer to the same Idempotency-Key. */
+  replayed?: true;
 }
 
-describe('the bot action routes', () => {
+describe.each(testDrivers)('the bot action routes on %s', (driver) => {
   let api: ApiFixture;
   let ceo: string;
   let traderA: string;
@@ -30,7 +33,7 @@ describe('the bot action routes', () => {
 
   beforeAll(async () => {
     // 30 traders, as the CLI's test: the demo then holds open positions in paper bots.
-    api = await apiFixture('pglite', { trading: 'replay', traders: 30 });
+    api = await apiFixture(driver, { trading: 'replay', traders: 30 });
     const [ceoSignIn, a, b] = api.signIns;
     ceo = await api.signIn(ceoSignIn!.email, ceoSignIn!.password);
     traderA = await api.signIn(a!.email, a!.password);
@@ -40,13 +43,18 @@ describe('the bot action routes', () => {
     await api?.dispose();
   });
 
-  const call = async <T>(method: string, path: string, cookie?: string, body?: unknown): Promise<Answer<T>> => {
+  const call = async <T>(method: string, path: string, cookie?: string, body?: unknown, idempotencyKey?: string): Promise<Answer<T>> => {
     const response = await api.request(path, {
       method,
       ...(cookie ? { cookie } : {}),
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      ...(idempotencyKey ? { headers: { 'idempotency-key': idempotencyKey } } : {}),
     });
-    return { status: response.status, body: (await response.json()) as T };
+    return {
+      status: response.status,
+      body: (await response.json()) as T,
+      ...(response.headers.get('idempotent-replayed') ? { replayed: true } : {}),
+    };
   };
   const details = async (id: string, cookie: string) => (await call<{ bot: Bot }>('GET', `/api/v1/bots/${id}`, cookie)).body.bot;
   const newBot = (name: string) => ({ name, strategy: 'rsi', symbols: ['BTC/USDT'], timeframe: '1h', stakeQuote: 250 });
@@ -63,7 +71,7 @@ describe('the bot action routes', () => {
     ] as const) {
       const { status, body } = await call(method, path, undefined, method === 'POST' ? {} : undefined);
       expect(status, `${method} ${path}`).toBe(401);
-      expect(body).toMatchObject({ error: { category: 'unauthorized' } });
+      expect(body).toMatchObject({ error: { code: 'unauthorized' } });
     }
   });
 
@@ -98,6 +106,27 @@ describe('the bot action routes', () => {
     expect(audited!.n).toBeGreaterThanOrEqual(3);
   });
 
+  it('a start repeated with its Idempotency-Key answers the first result and starts once', async () => {
+    const { body: list } = await call<{ bots: Bot[] }>('GET', '/api/v1/bots?status=running', traderA);
+    for (const bot of list.bots) expect((await call('POST', `/api/v1/bots/${bot.id}/stop`, traderA)).status).toBe(200);
+    const created = await call<{ bot: Bot }>('POST', '/api/v1/bots', traderA, newBot('retried start'));
+    const id = created.body.bot.id;
+    const key = `start-${id}`;
+    const first = await call('POST', `/api/v1/bots/${id}/start`, traderA, undefined, key);
+    const again = await call('POST', `/api/v1/bots/${id}/start`, traderA, undefined, key);
+    expect(first).toEqual({
+      status: 200,
+      body: { botId: id, name: 'retried start', mode: 'paper', previousStatus: 'stopped', status: 'running' },
+    });
+    expect(again).toEqual({ ...first, replayed: true });
+    const [starts] = await queryRows<{ n: number }>(
+      api.test.handle.db,
+      sql`select count(*)::int as n from audit_log where tool = 'start_bot' and outcome = 'ok' and args->>'botId' = ${id}`,
+    );
+    expect(starts!.n).toBe(1);
+    expect((await call('POST', `/api/v1/bots/${id}/stop`, traderA)).status).toBe(200);
+  });
+
   it("a start over the plan's bot limit is 409 with the plan's reason, and nothing starts", async () => {
     const { body: plan } = await call<{ name: string; limits: { botsAllowed: number } }>('GET', '/api/v1/plan', traderA);
     expect(plan.limits.botsAllowed).toBeLessThanOrEqual(50);
@@ -107,24 +136,24 @@ describe('the bot action routes', () => {
       expect((await call('POST', `/api/v1/bots/${body.bot.id}/start`, traderA)).status).toBe(200);
     }
     const { body: extra } = await call<{ bot: Bot }>('POST', '/api/v1/bots', traderA, newBot('one too many'));
-    const refused = await call<{ error: { category: string; message: string } }>('POST', `/api/v1/bots/${extra.bot.id}/start`, traderA);
+    const refused = await call<{ error: { code: string; message: string } }>('POST', `/api/v1/bots/${extra.bot.id}/start`, traderA);
     expect(refused.status).toBe(409);
     expect(refused.body.error).toEqual({
-      category: 'conflict',
+      code: 'conflict',
       message: expect.stringMatching(new RegExp(`^The ${plan.name} plan allows ${plan.limits.botsAllowed} running bot\\(s\\)`)),
     });
     expect((await details(extra.bot.id, traderA)).status).toBe('stopped');
   });
 
   it('refuses a malformed new bot with 400 naming the fields', async () => {
-    const { status, body } = await call<{ error: { category: string; details: { field: string }[] } }>('POST', '/api/v1/bots', traderA, {
+    const { status, body } = await call<{ error: { code: string; details: { field: string }[] } }>('POST', '/api/v1/bots', traderA, {
       name: 'x',
       strategy: 'astrology',
       symbols: ['bitcoin'],
       stakeQuote: -1,
     });
     expect(status).toBe(400);
-    expect(body.error.category).toBe('usage');
+    expect(body.error.code).toBe('usage');
     expect(body.error.details.map((d) => d.field).sort()).toEqual(['stakeQuote', 'strategy', 'symbols.0']);
   });
 
@@ -135,9 +164,9 @@ describe('the bot action routes', () => {
     await api.test.handle.db.execute(sql`update bots set mode = 'live' where id = ${id}`);
 
     for (const body of [undefined, {}, { confirmLive: false }]) {
-      const refused = await call<{ error: { category: string; message: string } }>('POST', `/api/v1/bots/${id}/start`, traderA, body);
+      const refused = await call<{ error: { code: string; message: string } }>('POST', `/api/v1/bots/${id}/start`, traderA, body);
       expect(refused.status).toBe(409);
-      expect(refused.body.error.category).toBe('conflict');
+      expect(refused.body.error.code).toBe('conflict');
       expect(refused.body.error.message).toContain('is in live mode');
       expect(refused.body.error.message).toContain('Nothing was started; send {"confirmLive": true}');
     }
@@ -166,7 +195,7 @@ describe('the bot action routes', () => {
       for (const body of [undefined, { confirmLive: true }].slice(0, action === 'start' ? 2 : 1)) {
         const { status, body: answer } = await call(`POST`, `/api/v1/bots/${theirs.id}/${action}`, traderA, body);
         expect(status, action).toBe(404);
-        expect(answer).toMatchObject({ error: { category: 'not_found' } });
+        expect(answer).toMatchObject({ error: { code: 'not_found' } });
         expect(JSON.stringify(answer)).not.toContain(api.signIns[2]!.email);
       }
     expect((await details(theirs.id, traderB)).status).toBe(theirs.status);
@@ -187,11 +216,13 @@ describe('the bot action routes', () => {
     await setPassword(api.test.handle.db, held!.user_id, 'holding-trader-1');
     const holder = await api.signIn(held!.email, 'holding-trader-1');
 
+    const exitKey = `exit-${held!.bot_id}`;
     const exit = await call<{ botId: string; exits: { symbol: string; outcome: string; amountBase: string; priceQuote: string }[] }>(
       'POST',
       `/api/v1/bots/${held!.bot_id}/forceexit`,
       holder,
       { symbol: held!.symbol },
+      exitKey,
     );
     expect(exit.status).toBe(200);
     expect(exit.body).toMatchObject({
@@ -211,6 +242,9 @@ describe('the bot action routes', () => {
     expect(told.every((row) => row.reason === 'forced')).toBe(true);
     expect(new Set(told.map((row) => row.channel)).size).toBe(told.length); // one per delivery channel
 
+    // A retry with the same Idempotency-Key gets the first answer (the exit it made), and sells nothing.
+    const retried = await call('POST', `/api/v1/bots/${held!.bot_id}/forceexit`, holder, { symbol: held!.symbol }, exitKey);
+    expect(retried).toEqual({ ...exit, replayed: true });
     const twice = await call<{ exits: unknown[] }>('POST', `/api/v1/bots/${held!.bot_id}/forceexit`, holder, { symbol: held!.symbol });
     expect(twice).toEqual({ status: 200, body: { botId: held!.bot_id, exits: [] } });
     const badSymbol = await call<{ error: { details: { field: string }[] } }>('POST', `/api/v1/bots/${held!.bot_id}/forceexit`, holder, {
@@ -229,6 +263,23 @@ describe('the bot action routes', () => {
     expect(week.status).toBe(200);
     expect(week.body.period).toBe('week');
     expect(week.body.rows).toHaveLength(4);
+    for (const [period, count] of [
+      ['day', 7],
+      ['month', 3],
+    ] as const) {
+      const rows = await call<{ period: string; rows: { start: string }[] }>(
+        'GET',
+        `/api/v1/profit?period=${period}&count=${count}`,
+        traderA,
+      );
+      expect(rows.status).toBe(200);
+      expect(rows.body.period).toBe(period);
+      expect(rows.body.rows).toHaveLength(count);
+      // One row a period, newest first.
+      const starts = rows.body.rows.map((row) => Date.parse(row.start));
+      expect([...starts].sort((x, y) => y - x)).toEqual(starts);
+      expect(new Set(starts).size).toBe(count);
+    }
     const bad = await call('GET', '/api/v1/profit?period=year', traderA);
     expect(bad.status).toBe(400);
 
@@ -269,5 +320,36 @@ describe('the bot action routes', () => {
         'Balance',
       ]),
     );
+  });
+});
+
+describe('force exit without a way to the exchange', () => {
+  it('answers 503 (unavailable) and changes nothing', async () => {
+    // No `trading`: the server was started without the exchanges' access (as a test's app without it).
+    const api = await apiFixture('pglite', { traders: 30 });
+    try {
+      const [held] = await queryRows<{ bot_id: string; symbol: string; email: string; user_id: string }>(
+        api.test.handle.db,
+        sql`select b.id as bot_id, p.symbol, u.email, u.id as user_id
+            from positions p join bots b on b.id = p.bot_id join users u on u.tenant_id = b.tenant_id
+            where b.mode = 'paper' and b.status <> 'frozen' order by b.id limit 1`,
+      );
+      await setPassword(api.test.handle.db, held!.user_id, 'holding-trader-1');
+      const holder = await api.signIn(held!.email, 'holding-trader-1');
+      const response = await api.request(`/api/v1/bots/${held!.bot_id}/forceexit`, {
+        method: 'POST',
+        cookie: holder,
+        body: JSON.stringify({ symbol: held!.symbol }),
+      });
+      expect(response.status).toBe(503);
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe('unavailable');
+      const [still] = await queryRows<{ n: number }>(
+        api.test.handle.db,
+        sql`select count(*)::int as n from positions where bot_id = ${held!.bot_id} and symbol = ${held!.symbol}`,
+      );
+      expect(still!.n).toBe(1);
+    } finally {
+      await api.dispose();
+    }
   });
 });

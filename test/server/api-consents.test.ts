@@ -95,7 +95,7 @@ describe.each(testDrivers)('consents over the API on %s', (driver) => {
     const otherTrader = await call<Consents>('GET', other);
     expect(otherTrader.body.current.every((c) => c.source !== 'api')).toBe(true);
     // No field names another person.
-    const withEmail = await call<{ error: { category: string; message: string } }>('POST', trader, {
+    const withEmail = await call<{ error: { code: string; message: string } }>('POST', trader, {
       kind: 'terms',
       granted: true,
       email: 'someone@example.com',
@@ -109,7 +109,7 @@ describe.each(testDrivers)('consents over the API on %s', (driver) => {
     expect((await call('POST', trader, { kind: 'terms' })).status).toBe(400);
     expect((await call('GET', undefined)).status).toBe(401);
     await api.test.handle.db.update(db.documents).set({ status: 'archived' }).where(eq(db.documents.slug, 'politica-de-privacidade'));
-    const missing = await call<{ error: { category: string; message: string } }>('POST', trader, { kind: 'marketing', granted: true });
+    const missing = await call<{ error: { code: string; message: string } }>('POST', trader, { kind: 'marketing', granted: true });
     expect(missing.status).toBe(404);
     expect(missing.body.error.message).toBe(
       'No marketing text is published (document politica-de-privacidade); there is nothing to agree to yet.',

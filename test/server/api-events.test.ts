@@ -125,13 +125,13 @@ describe.each(testDrivers)('GET /api/v1/events on %s', (driver) => {
   it('refuses without a session, and a malformed Last-Event-ID or watch', async () => {
     const anonymous = await SseClient.open(`${server.url}/api/v1/events`);
     expect(anonymous.status).toBe(401);
-    expect(JSON.parse(anonymous.errorBody!)).toMatchObject({ error: { category: 'unauthorized' } });
+    expect(JSON.parse(anonymous.errorBody!)).toMatchObject({ error: { code: 'unauthorized' } });
     const badId = await connect(traderA, '', { 'last-event-id': 'abc' });
     expect(badId.status).toBe(400);
     expect(badId.errorBody).toContain('last-event-id');
     const badWatch = await connect(traderA, '?watch=BTCUSDT');
     expect(badWatch.status).toBe(400);
-    expect(JSON.parse(badWatch.errorBody!)).toMatchObject({ error: { category: 'usage', details: [{ field: 'watch' }] } });
+    expect(JSON.parse(badWatch.errorBody!)).toMatchObject({ error: { code: 'usage', details: [{ field: 'watch' }] } });
   });
 
   it("sends a trader their own bot's trades and never another trader's", async () => {

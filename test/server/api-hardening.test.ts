@@ -1,20 +1,23 @@
+import { sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryRows } from '../../db/index.ts';
 import { apiHardening, rateLimitRedis } from '../../server/api/hardening.ts';
 import { apiFixture, type ApiFixture } from '../support/api.ts';
+import { testDrivers } from '../support/databases.ts';
 import { redisAvailable, startPrivateRedis } from '../support/redis.ts';
 
 // The HTTP door's own limits on /api/v1 (issue 16): secure headers, CORS closed unless
 // configured, the body cap (413) and rate limits per credential and per address (429 with
 // Retry-After), in the API's error shape.
 
-describe('API hardening', () => {
+describe.each(testDrivers)('API hardening on %s', (driver) => {
   let api: ApiFixture;
   let traderA: string;
   let traderB: string;
 
   beforeAll(async () => {
-    api = await apiFixture('pglite', {
+    api = await apiFixture(driver, {
       limits: { perCredentialPerMinute: 4, perAddressPerMinute: 12, maxBodyBytes: 2048, corsOrigins: ['https://app.example'] },
     });
     const [, a, b] = api.signIns;
@@ -62,7 +65,7 @@ describe('API hardening', () => {
     });
     expect(response.status).toBe(413);
     expect(await response.json()).toMatchObject({
-      error: { category: 'payload_too_large', message: 'The request body is larger than 2048 bytes.' },
+      error: { code: 'payload_too_large', message: 'The request body is larger than 2048 bytes.' },
     });
   });
 
@@ -78,9 +81,28 @@ describe('API hardening', () => {
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(60);
     expect(await refused.json()).toMatchObject({
-      error: { category: 'rate_limited', message: expect.stringMatching(/^Too many requests from this API key or session/) },
+      error: { code: 'rate_limited', message: expect.stringMatching(/^Too many requests from this API key or session/) },
     });
     expect((await api.request('/api/v1/strategies', { cookie: traderA, ip: '203.0.113.71' })).status).toBe(200);
+  });
+
+  it("limits requests per API key, apart from its owner's session and other keys", async () => {
+    const [, , , c] = api.signIns;
+    const [owner] = await queryRows<{ id: string }>(api.test.handle.db, sql`select id from users where lower(email) = lower(${c!.email})`);
+    const first = await api.accounts.createKey(owner!.id, { name: 'script one', scope: 'read' }, '203.0.113.90');
+    const second = await api.accounts.createKey(owner!.id, { name: 'script two', scope: 'read' }, '203.0.113.90');
+    const withKey = (key: string, i: number) =>
+      api.request('/api/v1/strategies', { headers: { authorization: `Bearer ${key}` }, ip: `203.0.113.${91 + i}` });
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await withKey(first.key, i)).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 429]);
+    const refused = await withKey(first.key, 5);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    // The other key and the owner's session have counts of their own.
+    expect((await withKey(second.key, 6)).status).toBe(200);
+    const session = await api.signIn(c!.email, c!.password, '198.51.100.3');
+    expect((await api.request('/api/v1/strategies', { cookie: session, ip: '203.0.113.98' })).status).toBe(200);
   });
 
   it('limits requests per address, signed in or not', async () => {
@@ -112,5 +134,43 @@ describe('API hardening', () => {
       for (const { client } of apps) await client.quit();
       await redis.stop();
     }
+  });
+});
+
+describe('API hardening with the defaults', () => {
+  let api: ApiFixture;
+  let ceo: string;
+  beforeAll(async () => {
+    // A deployment status that fails the way a bug would: with a message naming the server's insides.
+    api = await apiFixture('pglite', {
+      traders: 3,
+      operations: () => ({
+        deploymentStatus: () => Promise.reject(new Error('boom in /srv/botcriptofy/secret.ts: password=hunter2')),
+      }),
+    });
+    const [ceoSignIn] = api.signIns;
+    ceo = await api.signIn(ceoSignIn!.email, ceoSignIn!.password, '198.51.100.40');
+  });
+  afterAll(async () => {
+    await api?.dispose();
+  });
+
+  it('answers no other origin (CORS closed unless API_CORS_ORIGINS names it)', async () => {
+    const preflight = await api.request('/api/v1/bots', {
+      method: 'OPTIONS',
+      ip: '203.0.113.120',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' },
+    });
+    expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+    const read = await api.request('/api/v1/strategies', { cookie: ceo, ip: '203.0.113.121', headers: { origin: 'https://app.example' } });
+    expect(read.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('answers a fault with 500 in the error shape: no message of the fault, no stack trace', async () => {
+    const response = await api.request('/api/v1/status', { cookie: ceo, ip: '203.0.113.122' });
+    expect(response.status).toBe(500);
+    const text = await response.text();
+    expect(JSON.parse(text)).toEqual({ error: { code: 'internal', message: 'Something went wrong; it has been logged.' } });
+    expect(text).not.toMatch(/boom|secret|hunter2|\bat \S+ \(|\.ts:\d+/);
   });
 });

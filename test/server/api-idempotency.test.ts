@@ -1,6 +1,8 @@
 import { sql } from 'drizzle-orm';
+import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../db/index.ts';
+import { idempotency } from '../../server/api/idempotency.ts';
 import { apiFixture, type ApiFixture } from '../support/api.ts';
 import { testDrivers } from '../support/databases.ts';
 
@@ -34,7 +36,7 @@ describe.each(testDrivers)('Idempotency-Key on %s', (driver) => {
     return {
       status: response.status,
       replayed: response.headers.get('idempotent-replayed'),
-      body: (await response.json()) as { error?: { category: string; message: string } } & Record<string, unknown>,
+      body: (await response.json()) as { error?: { code: string; message: string } } & Record<string, unknown>,
     };
   };
   const botsNamed = async (name: string) =>
@@ -59,7 +61,7 @@ describe.each(testDrivers)('Idempotency-Key on %s', (driver) => {
   it('refuses the same key with another request (422), keeps keys per person, and checks the header', async () => {
     const other = await post('/api/v1/bots', traderA, newBot('another name'), 'key-1');
     expect(other.status).toBe(422);
-    expect(other.body.error).toMatchObject({ category: 'bad_data', message: expect.stringMatching(/different request/) });
+    expect(other.body.error).toMatchObject({ code: 'bad_data', message: expect.stringMatching(/different request/) });
     expect(await botsNamed('another name')).toBe(0);
     // Trader B's key-1 is theirs: it acts.
     const theirs = await post('/api/v1/bots', traderB, newBot('idempotent bot'), 'key-1');
@@ -82,5 +84,45 @@ describe.each(testDrivers)('Idempotency-Key on %s', (driver) => {
     const later = await post('/api/v1/bots', traderA, newBot('a day later'), 'key-1');
     expect(later.status).toBe(201);
     expect(later.replayed).toBeNull();
+  });
+  it('answers a repeat that arrives while the first still runs with 409, then replays the first answer', async () => {
+    // The middleware in front of a route held open by the test: the first request is inside
+    // the route when its repeat arrives.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let entered!: () => void;
+    const inside = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    let runs = 0;
+    const [user] = await queryRows<{ id: string }>(api.test.handle.db, sql`select id from users limit 1`);
+    const app = new Hono();
+    app.use('*', idempotency({ db: api.test.handle.db, now: () => new Date(nowMs), principalOf: async () => user!.id }));
+    app.post('/api/v1/slow', async (c) => {
+      runs += 1;
+      entered();
+      await held;
+      return c.json({ run: runs }, 201);
+    });
+    const send = () =>
+      app.request('http://127.0.0.1/api/v1/slow', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': 'slow-one' },
+        body: '{}',
+      });
+    const first = send();
+    await inside;
+    const meanwhile = await send();
+    expect(meanwhile.status).toBe(409);
+    expect(((await meanwhile.json()) as { error: { code: string } }).error.code).toBe('conflict');
+    release();
+    expect((await first).status).toBe(201);
+    const after = await send();
+    expect(after.status).toBe(201);
+    expect(after.headers.get('idempotent-replayed')).toBe('true');
+    expect(await after.json()).toEqual({ run: 1 });
+    expect(runs).toBe(1);
   });
 });

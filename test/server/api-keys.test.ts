@@ -23,7 +23,7 @@ interface Key {
   key?: string;
 }
 interface ErrorBody {
-  error: { category: string; message: string; details?: { field: string }[] };
+  error: { code: string; message: string; details?: { field: string }[] };
 }
 
 describe.each(testDrivers)('personal API keys on %s', (driver) => {
@@ -128,7 +128,7 @@ describe.each(testDrivers)('personal API keys on %s', (driver) => {
       const refused = await call<ErrorBody>(method, path, { key: readKey.key }, body);
       expect(refused.status, `${method} ${path}`).toBe(403);
       expect(refused.body.error).toEqual({
-        category: 'forbidden',
+        code: 'forbidden',
         message: `This API key is read-only: it may not ${method} ${path}. Use a read_write key or the session.`,
       });
     }
@@ -156,7 +156,7 @@ describe.each(testDrivers)('personal API keys on %s', (driver) => {
     expect(theirs.body.keys).toEqual([]);
     const revoke = await call<ErrorBody>('DELETE', `/api/v1/keys/${readKey.id}`, { cookie: traderB });
     expect(revoke.status).toBe(404);
-    expect(revoke.body.error).toEqual({ category: 'not_found', message: `You have no API key ${readKey.id}.` });
+    expect(revoke.body.error).toEqual({ code: 'not_found', message: `You have no API key ${readKey.id}.` });
     expect((await call('GET', '/api/v1/me', { key: readKey.key })).status).toBe(200);
   });
 
@@ -166,7 +166,7 @@ describe.each(testDrivers)('personal API keys on %s', (driver) => {
     expect(revoked.body).toMatchObject({ id: readKey.id, revokedAt: new Date(clock.now()).toISOString() });
     const refused = await call<ErrorBody>('GET', '/api/v1/me', { key: readKey.key });
     expect(refused.status).toBe(401);
-    expect(refused.body.error).toEqual({ category: 'unauthorized', message: 'This API key is not valid (unknown, revoked or expired).' });
+    expect(refused.body.error).toEqual({ code: 'unauthorized', message: 'This API key is not valid (unknown, revoked or expired).' });
     // A revoked key with a valid session cookie beside it is still refused: a key is never ignored.
     expect((await call('GET', '/api/v1/me', { key: readKey.key, cookie: traderA })).status).toBe(401);
     const again = await call<Key>('DELETE', `/api/v1/keys/${readKey.id}`, { cookie: traderA });
@@ -201,7 +201,7 @@ describe.each(testDrivers)('personal API keys on %s', (driver) => {
     const refused = await call<ErrorBody>('POST', '/api/v1/keys', { cookie: traderB }, { name: 'one too many', scope: 'read' });
     expect(refused.status).toBe(409);
     expect(refused.body.error).toEqual({
-      category: 'conflict',
+      code: 'conflict',
       message: 'You have 20 API keys already; revoke one first (DELETE /api/v1/keys/{id}).',
     });
     expect((await call('DELETE', `/api/v1/keys/${ids[0]}`, { cookie: traderB })).status).toBe(200);

@@ -30,7 +30,7 @@ const RANGE = { from: new Date(LAST_BAR - 200 * 24 * HOUR).toISOString(), to: ne
 
 type Backtests = { candles: number; expectedCandles: number; missing: string | null }[];
 type DraftBacktest = { draft: { draftId: string; backtests: Backtests }; curves: { buyAndHold: unknown[] }[] };
-type Failure = { error: { category: string; message: string } };
+type Failure = { error: { code: string; message: string } };
 
 async function fixture(marketData?: MarketDataSource) {
   const jobs = watchedBacktestJobs();

@@ -14,7 +14,7 @@ import { testDrivers } from '../support/databases.ts';
 // privacy_erase tools as the signed-in person. A trader gets their own data; another person's only
 // Security, Documents and the CEO; erasing oneself waits for the Security head or the CEO (202).
 
-type Answer = { error?: { category: string; message: string } } & Record<string, unknown>;
+type Answer = { error?: { code: string; message: string } } & Record<string, unknown>;
 interface ExportAnswer {
   email: string;
   summary: string;
@@ -101,7 +101,7 @@ describe.each(testDrivers)('privacy routes on %s', (driver) => {
     const refused = await post('/api/v1/privacy/export', traderA, { email: emails.b });
     expect(refused.status).toBe(403);
     expect(refused.body.error).toMatchObject({
-      category: 'forbidden',
+      code: 'forbidden',
       message: expect.stringMatching(/A trader may ask only for their own data/),
     });
     expect(refused.body['document']).toBeUndefined();

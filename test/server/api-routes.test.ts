@@ -4,6 +4,7 @@ import { setPassword } from '../../accounts/index.ts';
 import { listStaff, queryRows } from '../../db/index.ts';
 import { STRATEGIES } from '../../trading/index.ts';
 import { apiFixture, type ApiFixture } from '../support/api.ts';
+import { testDrivers } from '../support/databases.ts';
 
 // The first /api/v1 routes (issue 16): each a tool call as the signed-in person, so a trader
 // sees their own account only and staff see what their department may.
@@ -14,14 +15,14 @@ interface BotList {
   byStatus: Record<string, number>;
 }
 
-describe('the first API routes', () => {
+describe.each(testDrivers)('the first API routes on %s', (driver) => {
   let api: ApiFixture;
   let ceo: string;
   let traderA: string;
   let traderB: string;
 
   beforeAll(async () => {
-    api = await apiFixture('pglite');
+    api = await apiFixture(driver);
     const [ceoSignIn, a, b] = api.signIns;
     ceo = await api.signIn(ceoSignIn!.email, ceoSignIn!.password);
     traderA = await api.signIn(a!.email, a!.password);
@@ -40,7 +41,7 @@ describe('the first API routes', () => {
     for (const path of ['/api/v1/me', '/api/v1/strategies', '/api/v1/bots', `/api/v1/bots/${crypto.randomUUID()}`, '/api/v1/plan']) {
       const { status, body } = await get(path);
       expect(status, path).toBe(401);
-      expect(body, path).toMatchObject({ error: { category: 'unauthorized' } });
+      expect(body, path).toMatchObject({ error: { code: 'unauthorized' } });
     }
   });
 
@@ -76,11 +77,11 @@ describe('the first API routes', () => {
     const someoneElses = bList.bots[0]!.id;
     const { status, body } = await get(`/api/v1/bots/${someoneElses}`, traderA);
     expect(status).toBe(404);
-    expect(body).toMatchObject({ error: { category: 'not_found' } });
+    expect(body).toMatchObject({ error: { code: 'not_found' } });
     expect(JSON.stringify(body)).not.toContain(api.signIns[2]!.email);
     const byEmail = await get(`/api/v1/bots?email=${encodeURIComponent(api.signIns[2]!.email)}`, traderA);
     expect(byEmail.status).toBe(403);
-    expect(byEmail.body).toMatchObject({ error: { category: 'forbidden' } });
+    expect(byEmail.body).toMatchObject({ error: { code: 'forbidden' } });
   });
 
   it("the CEO sees every trader's bots, and one trader's by email", async () => {
@@ -94,15 +95,12 @@ describe('the first API routes', () => {
   });
 
   it('refuses malformed input with 400 naming the field', async () => {
-    const badId = await get<{ error: { category: string; details: { field: string }[] } }>('/api/v1/bots/not-a-uuid', traderA);
+    const badId = await get<{ error: { code: string; details: { field: string }[] } }>('/api/v1/bots/not-a-uuid', traderA);
     expect(badId.status).toBe(400);
     expect(badId.body.error.details.map((d) => d.field)).toEqual(['id']);
-    const badQuery = await get<{ error: { category: string; details: { field: string }[] } }>(
-      '/api/v1/bots?limit=0&status=flying',
-      traderA,
-    );
+    const badQuery = await get<{ error: { code: string; details: { field: string }[] } }>('/api/v1/bots?limit=0&status=flying', traderA);
     expect(badQuery.status).toBe(400);
-    expect(badQuery.body.error.category).toBe('usage');
+    expect(badQuery.body.error.code).toBe('usage');
     expect(badQuery.body.error.details.map((d) => d.field).sort()).toEqual(['limit', 'status']);
   });
 
@@ -142,12 +140,12 @@ describe('the first API routes', () => {
     expect(me.body).toMatchObject({ kind: 'staff', department: 'marketing', role: 'member' });
     const bots = await get('/api/v1/bots', cookie);
     expect(bots.status).toBe(403);
-    expect(bots.body).toMatchObject({ error: { category: 'forbidden' } });
+    expect(bots.body).toMatchObject({ error: { code: 'forbidden' } });
   });
 
   it('unknown /api paths answer 404 in the API error shape', async () => {
     const { status, body } = await get('/api/v1/nothing-here', traderA);
     expect(status).toBe(404);
-    expect(body).toMatchObject({ error: { category: 'not_found' } });
+    expect(body).toMatchObject({ error: { code: 'not_found' } });
   });
 });

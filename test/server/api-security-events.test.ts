@@ -11,7 +11,7 @@ import { testDrivers } from '../support/databases.ts';
 // a trader 403, nobody signed in 401 — in the one error shape, as test/server/api-staff-routes.test.ts.
 
 interface ErrorBody {
-  error: { category: string; message: string };
+  error: { code: string; message: string };
 }
 interface Events {
   hours: number;
@@ -66,15 +66,15 @@ describe.each(testDrivers)('GET /security-events on %s', (driver) => {
     for (const department of DEPARTMENTS) {
       const answer = await get<ErrorBody>('/api/v1/security-events?hours=1', member.get(department));
       seen.push(`${department} ${answer.status}`);
-      if (answer.status === 403) expect(answer.body.error.category).toBe('forbidden');
+      if (answer.status === 403) expect(answer.body.error.code).toBe('forbidden');
     }
     expect(seen).toEqual(DEPARTMENTS.map((d) => `${d} ${ALLOWED.includes(d) ? 200 : 403}`));
     const asTrader = await get<ErrorBody>('/api/v1/security-events', trader);
     expect(asTrader.status).toBe(403);
-    expect(asTrader.body.error.category).toBe('forbidden');
+    expect(asTrader.body.error.code).toBe('forbidden');
     const anonymous = await get<ErrorBody>('/api/v1/security-events');
     expect(anonymous.status).toBe(401);
-    expect(anonymous.body.error.category).toBe('unauthorized');
+    expect(anonymous.body.error.code).toBe('unauthorized');
   });
 
   it('counts by type and the latest ten of the window, filtered by severity; bad filters are 400', async () => {

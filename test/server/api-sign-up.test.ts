@@ -86,7 +86,7 @@ describe.each(testDrivers)('sign-up on %s', (driver) => {
     const before = await tenants();
     const response = await signUp({ name: 'Someone', email: existing.email.toUpperCase(), password: PASSWORD }, '198.51.100.22');
     expect(response.status).toBe(409);
-    expect(((await response.json()) as { error: { category: string } }).error.category).toBe('conflict');
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('conflict');
     expect(await tenants()).toBe(before);
     expect(await events('sign_up_refused', '198.51.100.22')).toHaveLength(1);
   });

@@ -21,7 +21,7 @@ import { freePort } from '../support/ports.ts';
 // down (Ollama on a closed port): the turn's offline router and the report's template answer.
 
 interface ErrorBody {
-  error: { category: string; message: string };
+  error: { code: string; message: string };
 }
 
 const silent = createLogger(
@@ -143,7 +143,7 @@ describe.each(testDrivers)('staff routes on %s', (driver) => {
         expected.push(`${department} ${name} ${ALLOWED[name].includes(department) ? 200 : 403}`);
         if (answer.status === 403) {
           expect(Object.keys(answer.body)).toEqual(['error']);
-          expect(answer.body.error.category).toBe('forbidden');
+          expect(answer.body.error.code).toBe('forbidden');
           expect(answer.body.error.message.length).toBeGreaterThan(10);
         }
       }
@@ -162,10 +162,10 @@ describe.each(testDrivers)('staff routes on %s', (driver) => {
       const { method, path, body } = route('support');
       const asTrader = await call<ErrorBody>(method, path, { cookie: trader }, body);
       expect(asTrader.status, name).toBe(403);
-      expect(asTrader.body.error.category, name).toBe('forbidden');
+      expect(asTrader.body.error.code, name).toBe('forbidden');
       const anonymous = await call<ErrorBody>(method, path, {}, body);
       expect(anonymous.status, name).toBe(401);
-      expect(anonymous.body.error.category, name).toBe('unauthorized');
+      expect(anonymous.body.error.code, name).toBe('unauthorized');
     }
   });
 
@@ -253,6 +253,40 @@ describe.each(testDrivers)('staff routes on %s', (driver) => {
     expect(asMember).toEqual({ status: 200, body: { approvals: [] } });
   });
 
+  it('POST /approvals/{id}/approve|reject: 403 for whoever may not decide it (a member, another department, a trader), and it stays pending', async () => {
+    const db = api.test.handle.db;
+    const tenantId = (await companyTenantId(db))!;
+    const refund = await requestApproval(db, {
+      tenantId,
+      requestedByUserId: null,
+      agent: 'finance',
+      tool: 'refund_payment',
+      args: { paymentId: crypto.randomUUID() },
+      summary: 'Refund a payment',
+      approverDepartment: 'finance',
+      expiresAt: new Date(Date.now() + 3_600_000),
+    });
+    const refusedBy = [
+      ['the finance member', member.get('finance')!.cookie],
+      ['the security member', member.get('security')!.cookie],
+      ['the support member', member.get('support')!.cookie],
+      ['a trader', trader],
+    ] as const;
+    for (const [who, cookie] of refusedBy)
+      for (const decision of ['approve', 'reject']) {
+        const answer = await call<ErrorBody>('POST', `/api/v1/approvals/${refund}/${decision}`, { cookie }, {});
+        expect(answer.status, `${who} ${decision}`).toBe(403);
+        expect(answer.body.error.code, `${who} ${decision}`).toBe('forbidden');
+      }
+    expect((await listPendingApprovals(db)).map((a) => a.id)).toContain(refund);
+    // Each refusal is audited as denied (decideApproval's own record), none decided it.
+    const [denied] = await queryRows<{ n: number }>(
+      db,
+      sql`select count(*)::int as n from audit_log where outcome = 'denied' and (details::text like ${`%${refund}%`} or args::text like ${`%${refund}%`})`,
+    );
+    expect(denied!.n).toBeGreaterThanOrEqual(refusedBy.length);
+  });
+
   interface Turn {
     agent: string;
     answer: string;
@@ -321,7 +355,7 @@ describe.each(testDrivers)('staff routes on %s', (driver) => {
       (await call('POST', '/api/v1/agents/documents/ask', { cookie: marketing }, { message: 'política de reembolso', offline: true }))
         .status,
     ).toBe(200);
-    const empty = await call<{ error: { category: string; details: { field: string }[] } }>(
+    const empty = await call<{ error: { code: string; details: { field: string }[] } }>(
       'POST',
       '/api/v1/agents/marketing/ask',
       { cookie: marketing },
@@ -487,7 +521,7 @@ describe('staff routes on a server without the agents or the deployment status',
     ] as const) {
       const response = await api.request(path, { method, cookie: ceo, ...(body ? { body: JSON.stringify(body) } : {}) });
       expect(response.status, path).toBe(503);
-      expect(((await response.json()) as ErrorBody).error.category, path).toBe('unavailable');
+      expect(((await response.json()) as ErrorBody).error.code, path).toBe('unavailable');
     }
     const trader = await api.signIn(api.signIns[1]!.email, api.signIns[1]!.password, '198.51.100.99');
     expect((await api.request('/api/v1/status', { cookie: trader })).status).toBe(403);

@@ -12,7 +12,7 @@ import { testDrivers } from '../support/databases.ts';
 // from the enrolment's secret with otpauth at a chosen instant (a stale one is refused).
 
 interface ErrorBody {
-  error: { category: string; message: string };
+  error: { code: string; message: string };
 }
 
 describe.each(testDrivers)('TOTP on %s', (driver) => {
@@ -109,7 +109,7 @@ describe.each(testDrivers)('TOTP on %s', (driver) => {
     for (const decision of ['approve', 'reject']) {
       const refused = await call<ErrorBody>('POST', `/api/v1/approvals/${id}/${decision}`, ceo, {});
       expect(refused.status).toBe(403);
-      expect(refused.body.error.category).toBe('forbidden');
+      expect(refused.body.error.code).toBe('forbidden');
       expect(refused.body.error.message).toContain('Deciding approvals needs a TOTP second factor: enrol one first');
     }
     expect(await approvalStatus(id)).toBe('pending');

@@ -100,7 +100,7 @@ describe.each(testDrivers)('trader routes on %s', (driver) => {
 
   it("refuses another trader's bot as not found (no rows), lets staff read it, and audits the call", async () => {
     const bot = await busiestBotOfA();
-    const stranger = await call<{ error: { category: string }; trades?: unknown }>('GET', `/api/v1/bots/${bot.bot_id}/trades`, traderB);
+    const stranger = await call<{ error: { code: string }; trades?: unknown }>('GET', `/api/v1/bots/${bot.bot_id}/trades`, traderB);
     expect(stranger.status).toBe(404);
     expect(stranger.body.trades).toBeUndefined();
     const staff = await call<{ trades: Trade[] }>('GET', `/api/v1/bots/${bot.bot_id}/trades?limit=1`, ceo);
@@ -176,6 +176,29 @@ describe.each(testDrivers)('trader routes on %s', (driver) => {
     expect((await call('GET', `/api/v1/backtests/${queued.backtestId}`, ceo)).status).toBe(200);
   });
 
+  it('a backtest repeated with its Idempotency-Key answers the first one (the same id) and queues one', async () => {
+    const send = () =>
+      api.request('/api/v1/backtests', {
+        method: 'POST',
+        cookie: traderA,
+        headers: { 'idempotency-key': 'backtest-retried-once' },
+        body: JSON.stringify({ ...backtestRequest, parameters: { rsiPeriod: 21 } }),
+      });
+    const first = await send();
+    expect(first.status).toBe(202);
+    const queued = (await first.json()) as { backtestId: string };
+    const again = await send();
+    expect(again.status).toBe(202);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(((await again.json()) as { backtestId: string }).backtestId).toBe(queued.backtestId);
+    await jobFinished(queued.backtestId);
+    const [rows] = await queryRows<{ n: number }>(
+      api.test.handle.db,
+      sql`select count(*)::int as n from backtests where parameters->>'rsiPeriod' = '21'`,
+    );
+    expect(rows!.n).toBe(1);
+  });
+
   it('refuses bad backtest input with 400 naming the field, a range without candles with 404, and no session with 401', async () => {
     const cases: [Record<string, unknown>, RegExp][] = [
       [{ ...backtestRequest, strategy: 'nope' }, /^Invalid body: strategy: /],
@@ -185,7 +208,7 @@ describe.each(testDrivers)('trader routes on %s', (driver) => {
       [{ ...backtestRequest, parameters: { rsiPeriod: -3 } }, /rsiPeriod/],
     ];
     for (const [body, message] of cases) {
-      const answer = await call<{ error: { category: string; message: string } }>('POST', '/api/v1/backtests', traderA, body);
+      const answer = await call<{ error: { code: string; message: string } }>('POST', '/api/v1/backtests', traderA, body);
       expect(answer.status, JSON.stringify(body)).toBe(400);
       expect(answer.body.error.message).toMatch(message);
       expect(answer.body.error.message).not.toContain('\n');
@@ -223,7 +246,7 @@ describe.each(testDrivers)('trader routes on %s', (driver) => {
     const limit = plan.body.limits.backtestsPerDay;
     const statuses: number[] = [];
     for (let i = 0; i <= limit; i++) statuses.push((await call('POST', '/api/v1/backtests', freeCookie, backtestRequest)).status);
-    const refused = await call<{ error: { category: string; message: string } }>('POST', '/api/v1/backtests', freeCookie, backtestRequest);
+    const refused = await call<{ error: { code: string; message: string } }>('POST', '/api/v1/backtests', freeCookie, backtestRequest);
     expect(statuses.slice(0, limit).every((s) => s === 202)).toBe(true);
     expect(statuses[limit]).toBe(409);
     expect(refused.status).toBe(409);

@@ -463,8 +463,8 @@ async function call<T>(
     parsed = undefined;
   }
   if (!response.ok) {
-    const error = (parsed as { error?: { category?: string; message?: string } | string; message?: string } | undefined)?.error;
-    const category = typeof error === 'object' ? (error.category ?? 'error') : (error ?? 'error');
+    const error = (parsed as { error?: { code?: string; message?: string } | string; message?: string } | undefined)?.error;
+    const category = typeof error === 'object' ? (error.code ?? 'error') : (error ?? 'error');
     const message =
       (typeof error === 'object' ? error.message : (parsed as { message?: string } | undefined)?.message) ??
       `${response.status} ${response.statusText}`;
