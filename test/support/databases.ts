@@ -27,6 +27,9 @@ export function realPostgresReachable(): Promise<boolean> {
 
 export const realPostgresAvailable = await realPostgresReachable();
 if (!realPostgresAvailable) {
+  // CI sets TEST_REQUIRE_POSTGRES once it has the server up: losing it then is a failure, not a skip.
+  if (process.env.TEST_REQUIRE_POSTGRES === '1')
+    throw new Error(`[tests] PostgreSQL at ${TEST_DATABASE_URL} does not answer, and TEST_REQUIRE_POSTGRES=1 says it must.`);
   console.warn(`[tests] PostgreSQL at ${TEST_DATABASE_URL} does not answer: real-server tests are skipped.`);
 }
 
