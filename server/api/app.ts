@@ -267,6 +267,12 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
     ])
     .openapi('SignedIn');
 
+  const throttledResponse = (description: string) => ({
+    description,
+    headers: { 'Retry-After': { schema: { type: 'integer' as const }, description: 'seconds' } },
+    content: { 'application/json': { schema: apiErrorSchema } },
+  });
+
   /**
    * Passes the request to Better-Auth; its own error bodies become the API's error shape. A 422
    * from it is `unprocessable` unless the route says what it is (sign-up: the email is taken).
@@ -312,11 +318,7 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
         },
         400: errorResponses[400],
         401: { description: 'Wrong email or password.', content: { 'application/json': { schema: apiErrorSchema } } },
-        429: {
-          description: 'Too many sign-in attempts from this address; try again after Retry-After seconds.',
-          headers: { 'Retry-After': { schema: { type: 'integer' }, description: 'seconds' } },
-          content: { 'application/json': { schema: apiErrorSchema } },
-        },
+        429: throttledResponse('Too many sign-in attempts from this address; try again after Retry-After seconds.'),
       },
     }),
     (async (c: Context<ApiEnv, string, { out: { json: z.infer<typeof signInBody> } }>) => {
@@ -358,11 +360,7 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
         400: errorResponses[400],
         403: { description: 'Sign-up is closed on this server.', content: { 'application/json': { schema: apiErrorSchema } } },
         409: { description: 'An account with this email already exists.', content: { 'application/json': { schema: apiErrorSchema } } },
-        429: {
-          description: 'Too many sign-ups or sign-ins from this address; try again after Retry-After seconds.',
-          headers: { 'Retry-After': { schema: { type: 'integer' }, description: 'seconds' } },
-          content: { 'application/json': { schema: apiErrorSchema } },
-        },
+        429: throttledResponse('Too many sign-ups from this address; try again after Retry-After seconds.'),
       },
     }),
     (async (c: Context<ApiEnv, string, { out: { json: z.infer<typeof signUpBody> } }>) => {
