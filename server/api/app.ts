@@ -275,7 +275,7 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
 
   /**
    * Passes the request to Better-Auth; its own error bodies become the API's error shape. A 422
-   * from it is `unprocessable` unless the route says what it is (sign-up: the email is taken).
+   * from it is a usage error (400) unless the route says what it is (sign-up: the email is taken, 409).
    */
   async function toAccounts(c: Context<ApiEnv>, request: Request, on422: ApiErrorCategory = 'usage'): Promise<Response> {
     const response = await deps.accounts.handle(request, clientIp(c));
@@ -918,7 +918,7 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
       title: 'BotCriptoFy API',
       version: '1',
       description:
-        'Sign in with POST /api/v1/auth/sign-in/email; the session cookie authenticates the rest, or a personal API key (POST /api/v1/keys) as `Authorization: Bearer bcf_…` (a `read` key: GET only). Errors: `{ "error": { "code", "message", "details"? } }`.',
+        'Sign in with POST /api/v1/auth/sign-in/email (a trader new here: POST /api/v1/auth/sign-up/email, where the server allows it); the session cookie authenticates the rest, or a personal API key (POST /api/v1/keys) as `Authorization: Bearer bcf_…` (a `read` key: GET only). Errors: `{ "error": { "code", "message", "details"? } }`.',
     },
   });
   return api;
