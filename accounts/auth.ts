@@ -267,6 +267,7 @@ export function createAccounts(options: AccountsOptions): Accounts {
   const auth = buildAuth(options);
   const now = () => new Date((options.clock ?? { now: () => Date.now() }).now());
   const lockPolicy = options.accountLock ?? DEFAULT_ACCOUNT_LOCK;
+  const signInLimit = options.signInLimit ?? DEFAULT_SIGN_IN_LIMIT;
   const keyAddressesSeen = new Set<string>();
 
   const sessionCacheMs = options.sessionCacheMs ?? SESSION_CACHE_MS;
@@ -376,9 +377,23 @@ export function createAccounts(options: AccountsOptions): Accounts {
         if (changedPerson) forgetSessionsOf(changedPerson);
       }
       if (response.status === 429) {
-        // Better-Auth says when to retry in X-Retry-After; HTTP's header is Retry-After.
-        response = new Response(response.body, response);
-        response.headers.set('retry-after', response.headers.get('x-retry-after') ?? '60');
+        // Better-Auth says when to retry in X-Retry-After; HTTP's header is Retry-After. Its own
+        // message ("Too many requests") does not say which limit; a sign-in's or sign-up's does.
+        const retryAfter = response.headers.get('x-retry-after') ?? '60';
+        const limited = signIn || signUp;
+        const headers = new Headers(response.headers);
+        headers.delete('content-length');
+        headers.delete('content-type');
+        response = limited
+          ? Response.json(
+              {
+                code: 'RATE_LIMITED',
+                message: `Too many ${signUp ? 'sign-ups' : 'sign-in attempts'} from this address (at most ${signInLimit.max} in ${signInLimit.window} s); try again in ${retryAfter} s.`,
+              },
+              { status: 429, headers },
+            )
+          : new Response(response.body, response);
+        response.headers.set('retry-after', retryAfter);
       }
       if (!watched) return response;
       const status = response.status;

@@ -373,9 +373,29 @@ describe('botcriptofy start', () => {
     expect(JSON.parse(audit.stdout)).toMatchObject({ ok: true });
     expect((await fetch(`${url}/health`)).status).toBe(200);
 
+    // A trader's live events open while it stops: the readers behind them stop before the
+    // database closes (none of their reads fails on a closed database after "stopped cleanly").
+    const trader = /trader\s+(\S+@\S+)\s+demo-trader-2026/.exec(server.output())![1]!;
+    const signIn = await fetch(`${url}/api/v1/auth/sign-in/email`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: trader, password: 'demo-trader-2026' }),
+    });
+    expect(signIn.status).toBe(200);
+    const cookie = signIn.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
+    const events = await fetch(`${url}/api/v1/events`, { headers: { cookie } });
+    expect(events.status).toBe(200);
+    const stream = events.body!.getReader();
+    expect(new TextDecoder().decode((await stream.read()).value)).toMatch(/^: connected/);
+
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
     expect(server.output()).toContain('stopped cleanly');
+    expect(server.output()).not.toMatch(/live events: failed/);
+    await stream.cancel().catch(() => {});
     expect(fs.existsSync(path.join(dataDir, 'pglite.lock'))).toBe(false);
   }, 240_000); // seeds the whole demo company and runs eight commands: a minute or more on a loaded machine
 });

@@ -95,6 +95,8 @@ export async function startCommand(): Promise<void> {
   // The API's rate counts, shared by every process through Redis when the deployment has it.
   const rateRedis = config.jobs.redisUrl ? rateLimitRedis(config.jobs.redisUrl) : undefined;
   const closeRateRedis = async () => void (await rateRedis?.quit().catch(() => rateRedis.disconnect()));
+  /** The API's own shutdown steps (its live events' readers), handed over by createApp. */
+  const apiStoppers: (() => Promise<void>)[] = [];
   const app = createApp({
     database,
     metrics,
@@ -106,6 +108,8 @@ export async function startCommand(): Promise<void> {
     // force_exit (and a live bot's balance) reach the exchange as the CLI's and Telegram's do.
     api: {
       accounts,
+      // Run after the HTTP server closed and before the database does (shutdown below).
+      onShutdown: (stop) => void apiStoppers.push(stop),
       billing: runtime.billing,
       trading: tradingAccess(runtime),
       // Backtests from the dashboard download the candles the cache lacks as Telegram's /backtest does
@@ -148,6 +152,7 @@ export async function startCommand(): Promise<void> {
       await worker.stop(Math.max(200, config.shutdownTimeoutMs / 3));
       await telegram?.stop(Math.max(200, config.shutdownTimeoutMs / 3));
       await server.close(Math.max(100, config.shutdownTimeoutMs / 2 - 1000));
+      await Promise.allSettled(apiStoppers.map((stop) => stop()));
       await closeRateRedis();
       await runtime.close();
       logger.info('stopped cleanly');

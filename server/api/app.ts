@@ -71,6 +71,11 @@ export interface ApiDependencies {
   readonly jobs?: Jobs | undefined;
   /** What GET /events streams (server/api/live-events.ts); absent: a hub on this database and the system clock. */
   readonly liveEvents?: LiveEvents | undefined;
+  /**
+   * Takes what must run when the process stops, before its database closes (the live events'
+   * readers); `start` calls them after the HTTP server closed. Absent: nothing is handed over.
+   */
+  readonly onShutdown?: ((stop: () => Promise<void>) => void) | undefined;
   /** The database's notice that another process queued a notification (PostgreSQL LISTEN); absent: GET /events polls for them. */
   readonly listenForQueuedNotifications?: ((onQueued: () => void) => Promise<() => Promise<void>>) | undefined;
   /** The agents (POST /agents/{agent}/ask) and their Mastra (the executive report's workflow); absent: those routes answer 503. */
@@ -136,7 +141,13 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
   api.onError((error, c) => {
     return errorResponse(c, error, (err, category) => {
       if (category === 'internal') deps.logger.error({ err, path: c.req.path }, 'unhandled error in an API handler');
-      else deps.logger.warn({ err, path: c.req.path, category }, 'API request refused');
+      // A refusal is the product working (a 403, a plan's 409): its reason, no stack. What the
+      // operator must fix (configuration, a service down) is a warning.
+      else
+        deps.logger[category === 'config' || category === 'unavailable' ? 'warn' : 'info'](
+          { path: c.req.path, method: c.req.method, code: category, reason: (err as Error).message },
+          'API request refused',
+        );
     });
   });
 
@@ -353,7 +364,7 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
       tags: ['accounts'],
       summary: 'Create a trader account (when the server allows sign-up)',
       description:
-        'A new trader account: its own tenant, the Free plan, signed in at once (the session cookie is in Set-Cookie). Then accept the terms of use (GET/POST /consents) before trading. Refused with 403 when the server keeps sign-up closed (AUTH_SIGN_UP=closed: accounts come from the company). Throttled per client IP like sign-in. Every attempt is recorded as a security event (account_created, sign_up_refused, sign_up_throttled).',
+        'A new trader account: its own tenant, the Free plan, signed in at once (the session cookie is in Set-Cookie). Then accept the terms of use (GET/POST /consents) before trading. Refused with 403 when the server keeps sign-up closed (AUTH_SIGN_UP=closed: accounts come from the company). Throttled per client IP like sign-in. Every attempt with a well-formed body is recorded as a security event (account_created, sign_up_refused, sign_up_throttled).',
       request: { body: { content: { 'application/json': { schema: signUpBody } }, required: true } },
       responses: {
         200: { description: 'Created and signed in.', content: { 'application/json': { schema: signedUpPerson } } },
@@ -905,6 +916,7 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
       onError: (err, where) => deps.logger.warn({ err }, `live events: failed ${where}`),
     });
   registerEventRoutes({ api, requirePerson, hub, metrics: deps.metrics });
+  deps.onShutdown?.(() => hub.stop());
 
   // A person's data exported and erased (issue 18; server/api/privacy-routes.ts).
   registerPrivacyRoutes({ api, deps, now, requirePerson, callTool, actTool, toolInput, toolOutput });

@@ -170,6 +170,8 @@ export class LiveEvents {
   #pollAgain = false;
   #pollTimer: ClockTimer | undefined;
   #candleTimer: ClockTimer | undefined;
+  /** The candle reader's pass in flight, awaited by stop() as the outbox's `#polling` is. */
+  #readingCandles: Promise<void> | undefined;
   #heartbeatTimer: ClockTimer | undefined;
   #lingerTimer: ClockTimer | undefined;
   #stopped = false;
@@ -341,8 +343,12 @@ export class LiveEvents {
     return event;
   }
 
-  /** Stops the readers and ends every client's connection (a server shutting down). */
-  stop(): void {
+  /**
+   * Stops the readers and ends every client's connection (a server shutting down); resolves once
+   * no read of the database is in flight any more, so the database may close after it.
+   */
+  stop(): Promise<void> {
+    const inFlight = [this.#running, this.#polling, this.#readingCandles];
     this.#stopped = true;
     this.#stopListening?.();
     this.#stopListening = undefined;
@@ -356,6 +362,7 @@ export class LiveEvents {
     for (const subscriber of connected) subscriber.close();
     this.#byAudience.clear();
     this.#watchers.clear();
+    return Promise.allSettled(inFlight).then(() => undefined);
   }
 
   // --- the outbox reader -------------------------------------------------------------------
@@ -549,7 +556,8 @@ export class LiveEvents {
     this.#candleTimer = this.#clock.setTimer(
       () => {
         this.#candleTimer = undefined;
-        void this.#readCandles().finally(() => {
+        this.#readingCandles = this.#readCandles().finally(() => {
+          this.#readingCandles = undefined;
           if (!this.#stopped && this.#running) this.#scheduleCandles();
         });
       },
@@ -615,7 +623,7 @@ export class LiveEvents {
     this.#lingerTimer = this.#clock.setTimer(
       () => {
         this.#lingerTimer = undefined;
-        if (this.#subscribers.size === 0) this.stop();
+        if (this.#subscribers.size === 0) void this.stop();
       },
       this.#lingerMs,
       { unref: true },

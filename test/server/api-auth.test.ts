@@ -167,7 +167,12 @@ describe.each(testDrivers)('sign-in on %s', (driver) => {
     const refused = await attempt('203.0.113.9', trader.password); // even the right password
     expect(refused.status).toBe(429);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect(await refused.json()).toMatchObject({ error: { code: 'rate_limited' } });
+    expect(await refused.json()).toMatchObject({
+      error: {
+        code: 'rate_limited',
+        message: expect.stringMatching(/^Too many sign-in attempts from this address \(at most 4 in 60 s\); try again in \d+ s\.$/),
+      },
+    });
     expect(await events('login_throttled', '203.0.113.9')).toHaveLength(1);
     expect(await events('login_failed', '203.0.113.9')).toHaveLength(4);
     // Another address is not held back by this one's failures.

@@ -108,7 +108,12 @@ describe.each(testDrivers)('sign-up on %s', (driver) => {
     for (let i = 0; i < 4; i++) {
       const response = await signUp({ name: `Burst ${i}`, email: `burst.${i}@example.com`, password: PASSWORD }, '198.51.100.24');
       statuses.push(response.status);
-      if (response.status === 429) retryAfter = response.headers.get('retry-after');
+      if (response.status === 429) {
+        retryAfter = response.headers.get('retry-after');
+        expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(
+          /^Too many sign-ups from this address \(at most 3 in 60 s\); try again in \d+ s\.$/,
+        );
+      }
     }
     expect(statuses).toEqual([200, 200, 200, 429]);
     expect(Number(retryAfter)).toBeGreaterThan(0);
