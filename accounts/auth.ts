@@ -7,6 +7,7 @@ import { twoFactor } from 'better-auth/plugins/two-factor';
 import { and, desc, eq, gt, sql } from 'drizzle-orm';
 import { appendAudit } from '../audit/index.ts';
 import type { Clock } from '../clock/index.ts';
+import { locales } from '../i18n/index.ts';
 import {
   authAccounts,
   authRateLimits,
@@ -144,7 +145,13 @@ function buildAuth(options: AccountsOptions) {
       // Our column, set by whoever creates the person (the seed, staff tools, the sign-up hook
       // below), never by a client. Not `required` here: Better-Auth checks that before its hooks
       // run, and the hook is what sets it; the column's NOT NULL still refuses a person without.
-      additionalFields: { tenantId: { type: 'string', required: false, input: false } },
+      // `locale`: the language a sign-up names (the route checks it is one of ours), with
+      // `localeChosenAt` set by the hook — the person chose it, so messages need not guess.
+      additionalFields: {
+        tenantId: { type: 'string', required: false, input: false },
+        locale: { type: 'string', required: false, input: true },
+        localeChosenAt: { type: 'date', required: false, input: false },
+      },
     },
     session: { modelName: 'authSessions' },
     account: { modelName: 'authAccounts' },
@@ -178,8 +185,13 @@ function buildAuth(options: AccountsOptions) {
           // user's insert then fail (another sign-up with the same email a moment earlier), the
           // tenant stays behind with nobody in it and nothing of theirs.
           async before(user) {
-            const [tenant] = await options.db.insert(tenants).values({ kind: 'trader', name: user.name }).returning({ id: tenants.id });
-            return { data: { ...user, tenantId: tenant!.id } };
+            const { locale: chosen, ...person } = user as typeof user & { locale?: unknown };
+            const language = locales.find((known) => known === chosen);
+            const [tenant] = await options.db
+              .insert(tenants)
+              .values({ kind: 'trader', name: user.name, ...(language ? { locale: language } : {}) })
+              .returning({ id: tenants.id });
+            return { data: { ...person, tenantId: tenant!.id, ...(language ? { locale: language, localeChosenAt: new Date() } : {}) } };
           },
         },
       },

@@ -4,6 +4,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { MIN_PASSWORD_LENGTH, type Accounts, type SessionPerson } from '../../accounts/index.ts';
 import type { BillingService } from '../../billing/index.ts';
 import type { Database } from '../../db/index.ts';
+import { locales } from '../../i18n/index.ts';
 import {
   TOOLS,
   TOOL_NAMES,
@@ -347,6 +348,10 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
       name: z.string().trim().min(1).max(100).openapi({ example: 'Maria Souza' }),
       email: z.email().max(320).openapi({ example: 'maria.souza@example.com' }),
       password: z.string().min(MIN_PASSWORD_LENGTH).max(128).openapi({ example: 'a long passphrase' }),
+      locale: z
+        .enum(locales)
+        .optional()
+        .openapi({ description: "the person's language for messages and reports (default pt-BR, changeable later)" }),
     })
     .openapi('SignUp');
   const signedUpPerson = z

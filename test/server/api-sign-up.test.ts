@@ -81,6 +81,30 @@ describe.each(testDrivers)('sign-up on %s', (driver) => {
     expect(await api.signIn('maria.souza@example.com', PASSWORD, '198.51.100.21')).toMatch(/^botcriptofy\.session_token=/);
   });
 
+  it('keeps the language a sign-up names as chosen (the person and their tenant), and refuses one that is not ours', async () => {
+    const response = await signUp(
+      { name: 'John Smith', email: 'john.smith@example.com', password: PASSWORD, locale: 'en' },
+      '198.51.100.25',
+    );
+    expect(response.status).toBe(200);
+    const { user } = (await response.json()) as { user: { id: string } };
+    const [row] = await queryRows<{ locale: string; chosen: boolean; tenant_locale: string }>(
+      api.test.handle.db,
+      sql`select u.locale::text as locale, u.locale_chosen_at is not null as chosen, t.locale::text as tenant_locale
+            from users u join tenants t on t.id = u.tenant_id where u.id = ${user.id}`,
+    );
+    expect(row).toEqual({ locale: 'en', chosen: true, tenant_locale: 'en' });
+    // Without one: Portuguese, as a guess (not chosen), like the demo's people.
+    const [first] = await queryRows<{ locale: string; chosen: boolean }>(
+      api.test.handle.db,
+      sql`select locale::text as locale, locale_chosen_at is not null as chosen from users where email = 'maria.souza@example.com'`,
+    );
+    expect(first).toEqual({ locale: 'pt-BR', chosen: false });
+    const foreign = await signUp({ name: 'Hans', email: 'hans@example.com', password: PASSWORD, locale: 'de' }, '198.51.100.25');
+    expect(foreign.status).toBe(400);
+    expect(JSON.stringify(await foreign.json())).toMatch(/locale/);
+  });
+
   it('refuses an email already taken (whatever its case) with 409, and makes no tenant', async () => {
     const existing = api.signIns[1]!;
     const before = await tenants();

@@ -3,6 +3,8 @@
 // ApiError with its words. The types mirror the OpenAPI document's schemas
 // (/api/v1/openapi.json); test/web/api-client.test.ts checks every path used here is in it.
 
+import type { Language } from './messages.ts';
+
 export const API = '/api/v1';
 
 export class ApiError extends Error {
@@ -487,8 +489,8 @@ export const api = {
   me: () => get<Me>('/me'),
   signIn: (email: string, password: string) =>
     call<{ twoFactorRedirect?: boolean; user?: { name: string } }>('POST', '/auth/sign-in/email', { email, password }).then((r) => r.body),
-  signUp: (name: string, email: string, password: string) =>
-    call<{ user: { name: string } }>('POST', '/auth/sign-up/email', { name, email, password }).then((r) => r.body),
+  signUp: (name: string, email: string, password: string, locale: Language) =>
+    call<{ user: { name: string } }>('POST', '/auth/sign-up/email', { name, email, password, locale }).then((r) => r.body),
   verifyTotp: (code: string) => call<unknown>('POST', '/auth/two-factor/verify-totp', { code }).then((r) => r.body),
   enableTotp: (password: string) =>
     call<{ totpURI: string; backupCodes: string[] }>('POST', '/auth/two-factor/enable', { password }).then((r) => r.body),

@@ -22,7 +22,8 @@ export function SignInPage(props: { onSignedIn: () => void }) {
     setError(null);
     try {
       if (signingUp) {
-        await api.signUp(name.trim(), email.trim(), password);
+        // The language this page is in becomes the account's (messages, reports), as chosen.
+        await api.signUp(name.trim(), email.trim(), password, i18n.language);
         props.onSignedIn();
       } else if (needsCode) {
         await api.verifyTotp(code.trim());
