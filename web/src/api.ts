@@ -1,7 +1,7 @@
 // The dashboard's client of the HTTP API (/api/v1, issue 16): the session cookie goes with
 // every request (same origin), errors come back in the API's one shape and are thrown as
 // ApiError with its words. The types mirror the OpenAPI document's schemas
-// (/api/v1/openapi.json); test/web/api-client.test.ts checks every path used here is in it.
+// (/api/v1/openapi.json); test/web/serving.test.ts checks every path used here is in it.
 
 import type { Language } from './messages.ts';
 
