@@ -458,8 +458,11 @@ export function createApi(deps: ApiDependencies): OpenAPIHono<ApiEnv> {
       const person = c.get('person');
       let plan: string | null = null;
       if (actor.kind === 'trader') {
-        plan = plansOfPeople.get(person) ?? (await callTool<{ plan: string }>(c, 'subscription_status', {})).plan;
-        plansOfPeople.set(person, plan);
+        plan = plansOfPeople.get(person) ?? null;
+        if (plan === null) {
+          plan = (await callTool<{ plan: string }>(c, 'subscription_status', {})).plan;
+          plansOfPeople.set(person, plan);
+        }
       }
       return c.json({
         kind: actor.kind,
