@@ -7,4 +7,4 @@ export { CandleDataError, loadCandles, type LoadedCandles } from './market-data/
 export { detectGaps, inferTimeframeMs } from './market-data/gaps.ts';
 export { STRATEGY_RULES, StrategyError, strategyRules } from './strategies/rules.ts';
 export type { StrategyRules } from './strategies/types.ts';
-export { runBacktest, type BacktestResult } from './backtest/engine.ts';
+export { backtestMetrics, runBacktest, type BacktestResult } from './backtest/engine.ts';

@@ -1,4 +1,12 @@
-import { detectGaps, inferTimeframeMs, loadCandles, runBacktest, strategyRules, type CandleSeries } from '../../trading/backtest-core.ts';
+import {
+  backtestMetrics,
+  detectGaps,
+  inferTimeframeMs,
+  loadCandles,
+  runBacktest,
+  strategyRules,
+  type CandleSeries,
+} from '../../trading/backtest-core.ts';
 import { UsageError } from '../../errors/index.ts';
 
 // `botcriptofy backtest`. A file backtest loads the engine's core only (trading/backtest-core.ts:
@@ -58,9 +66,10 @@ export async function backtestCommand(options: BacktestCommandOptions): Promise<
   const elapsedMs = performance.now() - started;
   const timeframeMs = inferTimeframeMs(series);
   const gaps = timeframeMs ? detectGaps(series, timeframeMs) : [];
-  const { tradeList, equityCurve, ...metrics } = result;
   const summary = {
-    ...metrics,
+    strategy: result.strategy,
+    parameters: result.parameters,
+    ...backtestMetrics(result),
     elapsedMs: round(elapsedMs, 3),
     loadMs: round(loadMs, 3),
     candlesPerSecond: Math.round(series.length / (elapsedMs / 1000)),
@@ -68,7 +77,7 @@ export async function backtestCommand(options: BacktestCommandOptions): Promise<
     to: new Date(series.time[series.length - 1]!).toISOString(),
     gaps: gaps.length,
     missingBars: gaps.reduce((sum, gap) => sum + gap.missingBars, 0),
-    ...(options.tradeList ? { tradeList, equityCurve } : {}),
+    ...(options.tradeList ? { tradeList: result.tradeList, equityCurve: result.equityCurve } : {}),
   };
   if (options.json) {
     console.log(JSON.stringify(summary));

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   STRATEGIES,
   STRATEGY_RULES,
+  backtestMetrics,
   candlesFromRows,
   getStrategy,
   loadCandleFile,
@@ -281,6 +282,43 @@ describe('rsi-reference on the first 200 hours of candles/binance_BTCUSDT_1h.csv
     expect(result.tradeList[0]!.profit).toBeCloseTo(56.617140449323415, 8);
     expect(result.tradeList[1]!.profit).toBeCloseTo(200.51127202271527, 8);
     expect(result.finalEquity).toBeCloseTo(10257.128412472039, 8);
+  });
+});
+
+describe("a result's figures and its trade list (the list is made from the loop's numbers on first read)", () => {
+  const series = loadCandleFile(`${DATA}binance_BTCUSDT_1h.csv`);
+
+  it.each([...STRATEGY_RULES.keys()])('%s: the count, win rate, profit factor and each profit agree with the trades', (name) => {
+    const strategy = getStrategy(name);
+    const result = runBacktest(series, strategy, parseStrategyParameters(strategy, {}), { feeRate: 0.002, slippage: 0.0005 });
+    const trades = result.tradeList;
+    expect(trades.length).toBe(result.trades);
+    expect(trades.length).toBeGreaterThan(10);
+    let wins = 0;
+    let grossProfit = 0;
+    let grossLoss = 0;
+    for (const trade of trades) {
+      const cost = trade.quantity * trade.entryPrice + trade.entryFee;
+      expect(trade.profit).toBe(trade.quantity * trade.exitPrice - trade.exitFee - cost);
+      expect(trade.profitPct).toBe((trade.profit / cost) * 100);
+      expect([trade.entryTime, trade.exitTime]).toEqual([series.time[trade.entryIndex], series.time[trade.exitIndex]]);
+      if (trade.profit > 0) {
+        wins++;
+        grossProfit += trade.profit;
+      } else grossLoss -= trade.profit;
+    }
+    expect(result.winRatePct).toBe((wins / trades.length) * 100);
+    expect(result.profitFactor).toBe(grossLoss > 0 ? grossProfit / grossLoss : null);
+    expect(result.tradeList).toBe(trades);
+    const { tradeList: _t, equityCurve: _e, strategy: _s, parameters: _p, ...figures } = result;
+    expect(backtestMetrics(result)).toEqual(figures);
+    expect(Object.keys(JSON.parse(JSON.stringify(result)))).toEqual([
+      'strategy',
+      'parameters',
+      ...Object.keys(figures),
+      'tradeList',
+      'equityCurve',
+    ]);
   });
 });
 

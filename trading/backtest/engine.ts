@@ -100,14 +100,162 @@ const MAX_DRAWDOWN = 9;
 const PREVIOUS_EQUITY = 10;
 const RETURNS_MEAN = 11;
 const RETURNS_M2 = 12;
-const STATE_SLOTS = 13;
+const GROSS_PROFIT = 13;
+const GROSS_LOSS = 14;
+const STATE_SLOTS = 15;
 
-// Why a position closed in a bar, as a small integer in the loop.
-const NO_EXIT = 0;
+// Why a position closed in a bar, as a small integer in the loop (0: it did not).
 const EXIT_SIGNAL = 1;
 const EXIT_STOP_LOSS = 2;
 const EXIT_TAKE_PROFIT = 3;
 const EXIT_REASONS: readonly ExitReason[] = ['signal', 'signal', 'stop_loss', 'take_profit'];
+
+// The slots of one closed trade in Account's trade buffer.
+const TRADE_ENTRY_INDEX = 0;
+const TRADE_EXIT_INDEX = 1;
+const TRADE_QUANTITY = 2;
+const TRADE_ENTRY_PRICE = 3;
+const TRADE_EXIT_PRICE = 4;
+const TRADE_ENTRY_FEE = 5;
+const TRADE_EXIT_FEE = 6;
+const TRADE_EXIT_REASON = 7;
+const TRADE_FIELDS = 8;
+
+function doubled(buffer: Float64Array): Float64Array {
+  const larger = new Float64Array(buffer.length * 2);
+  larger.set(buffer);
+  return larger;
+}
+
+/**
+ * The simulated account: a buy filled or rejected, a position closed, a point of the equity
+ * curve, with the arithmetic, and its order, that the loop always had. A closed trade is kept
+ * as numbers in a Float64Array rather than as an object: a single run is mostly spent in code
+ * V8 compiles while the loop is already running, and the young objects of 15,000 trades cost
+ * such a run ~12 % of its time in garbage collection (a cold 1.3 M-bar run, BENCHMARKS.md).
+ * The objects are made when the result's trade list is first read, which a caller that wants
+ * only the figures (`backtestMetrics`: the CLI without --trade-list, the optimizer) never does.
+ */
+class Account {
+  readonly equityCurve: { time: number; equity: number }[] = [];
+  /** The bar whose open filled the position held, or -1. */
+  entryIndex = -1;
+  rejected = 0;
+  tradeCount = 0;
+  /** Closed trades with a profit above zero. */
+  wins = 0;
+  /** TRADE_FIELDS numbers a closed trade; doubled when full. */
+  private closed: Float64Array = new Float64Array(64 * TRADE_FIELDS);
+
+  private readonly state: Float64Array;
+  private readonly time: ArrayLike<number>;
+  private readonly feeRate: number;
+  private readonly slippage: number;
+  private readonly stopFactor: number;
+  private readonly takeFactor: number;
+
+  constructor(state: Float64Array, time: ArrayLike<number>, feeRate: number, slippage: number, stopFactor: number, takeFactor: number) {
+    this.state = state;
+    this.time = time;
+    this.feeRate = feeRate;
+    this.slippage = slippage;
+    this.stopFactor = stopFactor;
+    this.takeFactor = takeFactor;
+  }
+
+  /** The buy submitted at the previous close fills at bar i's open, or is rejected for want of cash. */
+  fillBuy(i: number, open: number): void {
+    const state = this.state;
+    const price = open * (1 + this.slippage);
+    const pendingQuantity = state[PENDING_QUANTITY]!;
+    const cost = pendingQuantity * price;
+    const fee = cost * this.feeRate;
+    if (cost + fee <= state[CASH]!) {
+      state[CASH] = state[CASH]! - (cost + fee);
+      state[FEES] = state[FEES]! + fee;
+      state[QUANTITY] = pendingQuantity;
+      state[ENTRY_PRICE] = price;
+      state[ENTRY_FEE] = fee;
+      this.entryIndex = i;
+      state[STOP_PRICE] = this.stopFactor < 0 ? -1 : price * this.stopFactor;
+      state[TAKE_PRICE] = this.takeFactor < 0 ? Number.POSITIVE_INFINITY : price * this.takeFactor;
+    } else {
+      this.rejected++;
+    }
+  }
+
+  /** The position held closes in bar i at `exitPrice` (slippage applied), for `reason`. */
+  close(i: number, exitPrice: number, reason: number): void {
+    const state = this.state;
+    const quantity = state[QUANTITY]!;
+    const entryPrice = state[ENTRY_PRICE]!;
+    const entryFee = state[ENTRY_FEE]!;
+    const notional = quantity * exitPrice;
+    const fee = notional * this.feeRate;
+    state[CASH] = state[CASH]! + (notional - fee);
+    state[FEES] = state[FEES]! + fee;
+    const cost = quantity * entryPrice + entryFee;
+    const profit = notional - fee - cost;
+    // The sums over trades in the order they close, as the figures were always summed.
+    if (profit > 0) {
+      this.wins++;
+      state[GROSS_PROFIT] = state[GROSS_PROFIT]! + profit;
+    } else state[GROSS_LOSS] = state[GROSS_LOSS]! - profit;
+    let at = this.tradeCount * TRADE_FIELDS;
+    if (at === this.closed.length) this.closed = doubled(this.closed);
+    const closed = this.closed;
+    closed[at++] = this.entryIndex;
+    closed[at++] = i;
+    closed[at++] = quantity;
+    closed[at++] = entryPrice;
+    closed[at++] = exitPrice;
+    closed[at++] = entryFee;
+    closed[at++] = fee;
+    closed[at] = reason;
+    this.tradeCount++;
+    state[QUANTITY] = 0;
+  }
+
+  /** The closed trades as objects, in the order they closed. */
+  trades(): BacktestTrade[] {
+    const closed = this.closed;
+    const time = this.time;
+    const list: BacktestTrade[] = [];
+    for (let t = 0; t < this.tradeCount; t++) {
+      const at = t * TRADE_FIELDS;
+      const entryIndex = closed[at + TRADE_ENTRY_INDEX]!;
+      const exitIndex = closed[at + TRADE_EXIT_INDEX]!;
+      const quantity = closed[at + TRADE_QUANTITY]!;
+      const entryPrice = closed[at + TRADE_ENTRY_PRICE]!;
+      const exitPrice = closed[at + TRADE_EXIT_PRICE]!;
+      const entryFee = closed[at + TRADE_ENTRY_FEE]!;
+      const exitFee = closed[at + TRADE_EXIT_FEE]!;
+      // As `close` computed them: the same operations in the same order give the same numbers.
+      const cost = quantity * entryPrice + entryFee;
+      const profit = quantity * exitPrice - exitFee - cost;
+      list.push({
+        entryIndex,
+        exitIndex,
+        entryTime: time[entryIndex]!,
+        exitTime: time[exitIndex]!,
+        quantity,
+        entryPrice,
+        exitPrice,
+        entryFee,
+        exitFee,
+        profit,
+        profitPct: (profit / cost) * 100,
+        exitReason: EXIT_REASONS[closed[at + TRADE_EXIT_REASON]!]!,
+      });
+    }
+    return list;
+  }
+
+  /** A point of the equity curve at bar i's close. */
+  mark(i: number, equity: number): void {
+    this.equityCurve.push({ time: this.time[i]!, equity });
+  }
+}
 
 export function runBacktest(
   series: CandleSeries,
@@ -132,24 +280,23 @@ export function runBacktest(
 
   const points = Math.max(2, options.equityCurvePoints ?? 500);
   const stride = Math.max(1, Math.ceil(n / points));
-  const equityCurve: { time: number; equity: number }[] = [];
-  const tradeList: BacktestTrade[] = [];
+  // Without a stop loss or take profit the levels are never touched: skip their test.
+  const hasExits = stopFactor >= 0 || takeFactor >= 0;
+  const last = n - 1;
 
   // Every number that changes from bar to bar and is not a whole count lives in `state`, a
-  // Float64Array, rather than in local variables. A single run is mostly spent in the code V8
-  // compiles while the loop is already running (on-stack replacement), and there a local that
-  // holds a fraction was kept as a boxed number: a fresh heap object on every bar for each one
-  // that changed (~80 MB of garbage and a third of the CPU for 1.3 M bars). Typed-array slots
-  // hold plain doubles in every tier. The arithmetic, and its order, is the same as ever.
+  // Float64Array, rather than in local variables: in the code V8 compiles while the loop runs
+  // (on-stack replacement) a local that holds a fraction was kept as a boxed number, a fresh
+  // heap object on every bar for each one that changed (~80 MB of garbage for 1.3 M bars).
+  // Typed-array slots hold plain doubles in every tier.
   const state = new Float64Array(STATE_SLOTS);
   state[CASH] = startingCash;
   state[STOP_PRICE] = -1;
   state[TAKE_PRICE] = Number.POSITIVE_INFINITY;
   state[PEAK] = startingCash;
   state[PREVIOUS_EQUITY] = startingCash;
-  let entryIndex = -1;
+  const account = new Account(state, time, feeRate, slippage, stopFactor, takeFactor);
   let pending = NONE;
-  let rejected = 0;
   let barsInMarket = 0;
   // Welford running mean/variance of per-bar returns (RETURNS_MEAN, RETURNS_M2): constant memory.
   let returnsCount = 0;
@@ -158,71 +305,20 @@ export function runBacktest(
 
   for (let i = 0; i < n; i++) {
     const o = open[i]!;
-    // The position closed in this bar, if any (at most one a bar): the price and why.
-    let exitPrice = 0;
-    let exitReason = NO_EXIT;
     // 1. The order submitted at the previous close fills at this open.
-    if (pending === BUY) {
-      const price = o * (1 + slippage);
-      const pendingQuantity = state[PENDING_QUANTITY]!;
-      const cost = pendingQuantity * price;
-      const fee = cost * feeRate;
-      if (cost + fee <= state[CASH]!) {
-        state[CASH] = state[CASH]! - (cost + fee);
-        state[FEES] = state[FEES]! + fee;
-        state[QUANTITY] = pendingQuantity;
-        state[ENTRY_PRICE] = price;
-        state[ENTRY_FEE] = fee;
-        entryIndex = i;
-        state[STOP_PRICE] = stopFactor < 0 ? -1 : price * stopFactor;
-        state[TAKE_PRICE] = takeFactor < 0 ? Number.POSITIVE_INFINITY : price * takeFactor;
-      } else {
-        rejected++;
-      }
-    } else if (pending === SELL && state[QUANTITY]! > 0) {
-      exitPrice = o * (1 - slippage);
-      exitReason = EXIT_SIGNAL;
+    if (pending !== NONE) {
+      if (pending === BUY) account.fillBuy(i, o);
+      else if (state[QUANTITY]! > 0) account.close(i, o * (1 - slippage), EXIT_SIGNAL);
+      pending = NONE;
     }
-    pending = NONE;
 
     // 2. Stops inside this bar (stop loss first when both are touched), unless the position
     // was just closed at the open.
-    if (exitReason === NO_EXIT && state[QUANTITY]! > 0) {
+    if (hasExits && state[QUANTITY]! > 0) {
       const stopPrice = state[STOP_PRICE]!;
       const takePrice = state[TAKE_PRICE]!;
-      if (low[i]! <= stopPrice) {
-        exitPrice = Math.min(o, stopPrice) * (1 - slippage);
-        exitReason = EXIT_STOP_LOSS;
-      } else if (high[i]! >= takePrice) {
-        exitPrice = Math.max(o, takePrice) * (1 - slippage);
-        exitReason = EXIT_TAKE_PROFIT;
-      }
-    }
-    if (exitReason !== NO_EXIT) {
-      const quantity = state[QUANTITY]!;
-      const entryPrice = state[ENTRY_PRICE]!;
-      const entryFee = state[ENTRY_FEE]!;
-      const notional = quantity * exitPrice;
-      const fee = notional * feeRate;
-      state[CASH] = state[CASH]! + (notional - fee);
-      state[FEES] = state[FEES]! + fee;
-      const cost = quantity * entryPrice + entryFee;
-      const profit = notional - fee - cost;
-      tradeList.push({
-        entryIndex,
-        exitIndex: i,
-        entryTime: time[entryIndex]!,
-        exitTime: time[i]!,
-        quantity,
-        entryPrice,
-        exitPrice,
-        entryFee,
-        exitFee: fee,
-        profit,
-        profitPct: (profit / cost) * 100,
-        exitReason: EXIT_REASONS[exitReason]!,
-      });
-      state[QUANTITY] = 0;
+      if (low[i]! <= stopPrice) account.close(i, Math.min(o, stopPrice) * (1 - slippage), EXIT_STOP_LOSS);
+      else if (high[i]! >= takePrice) account.close(i, Math.max(o, takePrice) * (1 - slippage), EXIT_TAKE_PROFIT);
     }
 
     // 3. The strategy sees the closed bar and may submit an order for the next open.
@@ -230,7 +326,7 @@ export function runBacktest(
     const signal = runner.next(o, high[i]!, low[i]!, c, volume[i]!);
     const quantity = state[QUANTITY]!;
     const cash = state[CASH]!;
-    if (i < n - 1) {
+    if (i < last) {
       if (signal === ENTER && quantity === 0) {
         pending = BUY;
         state[PENDING_QUANTITY] = (stakeFraction * cash) / c;
@@ -257,12 +353,13 @@ export function runBacktest(
       state[RETURNS_M2] = state[RETURNS_M2]! + delta * (r - returnsMean);
     }
     state[PREVIOUS_EQUITY] = equity;
-    if (i === nextPoint || i === n - 1) {
-      equityCurve.push({ time: time[i]!, equity });
+    if (i === nextPoint || i === last) {
+      account.mark(i, equity);
       nextPoint += stride;
     }
   }
 
+  const { equityCurve, rejected, tradeCount, wins } = account;
   const cash = state[CASH]!;
   const quantity = state[QUANTITY]!;
   const fees = state[FEES]!;
@@ -270,36 +367,56 @@ export function runBacktest(
   const returnsMean = state[RETURNS_MEAN]!;
   const returnsM2 = state[RETURNS_M2]!;
   const finalEquity = cash + quantity * close[n - 1]!;
-  let wins = 0;
-  let grossProfit = 0;
-  let grossLoss = 0;
-  for (const trade of tradeList) {
-    if (trade.profit > 0) {
-      wins++;
-      grossProfit += trade.profit;
-    } else grossLoss -= trade.profit;
-  }
+  const grossProfit = state[GROSS_PROFIT]!;
+  const grossLoss = state[GROSS_LOSS]!;
   const timeframeMs = options.timeframeMs ?? inferTimeframeMs(series) ?? 0;
   const std = returnsCount > 1 ? Math.sqrt(returnsM2 / (returnsCount - 1)) : 0;
   const sharpe = std > 0 && timeframeMs > 0 ? (returnsMean / std) * Math.sqrt(YEAR_MS / timeframeMs) : null;
 
-  return {
+  const figures: Omit<BacktestResult, 'tradeList' | 'equityCurve'> = {
     strategy: strategy.name,
     parameters,
     candles: n,
-    trades: tradeList.length,
+    trades: tradeCount,
     startingCash,
     finalEquity,
     totalReturnPct: ((finalEquity - startingCash) / startingCash) * 100,
     maxDrawdownPct: maxDrawdown * 100,
-    winRatePct: tradeList.length > 0 ? (wins / tradeList.length) * 100 : null,
+    winRatePct: tradeCount > 0 ? (wins / tradeCount) * 100 : null,
     profitFactor: grossLoss > 0 ? grossProfit / grossLoss : null,
     sharpe,
     exposurePct: (barsInMarket / n) * 100,
     feesPaid: fees,
     rejectedOrders: rejected,
     openQuantity: quantity,
-    tradeList,
-    equityCurve,
+  };
+  // The trade list is made on first read, then kept (see Account).
+  let tradeList: BacktestTrade[] | undefined;
+  const readTradeList = () => {
+    if (tradeList === undefined) tradeList = account.trades();
+    return tradeList;
+  };
+  return Object.defineProperties(figures, {
+    tradeList: { enumerable: true, configurable: true, get: readTradeList },
+    equityCurve: { enumerable: true, configurable: true, writable: true, value: equityCurve },
+  }) as BacktestResult;
+}
+
+/** A result's figures alone, without its lists (reading none of them, so no trade list is made). */
+export function backtestMetrics(result: BacktestResult): BacktestMetrics {
+  return {
+    candles: result.candles,
+    trades: result.trades,
+    startingCash: result.startingCash,
+    finalEquity: result.finalEquity,
+    totalReturnPct: result.totalReturnPct,
+    maxDrawdownPct: result.maxDrawdownPct,
+    winRatePct: result.winRatePct,
+    profitFactor: result.profitFactor,
+    sharpe: result.sharpe,
+    exposurePct: result.exposurePct,
+    feesPaid: result.feesPaid,
+    rejectedOrders: result.rejectedOrders,
+    openQuantity: result.openQuantity,
   };
 }

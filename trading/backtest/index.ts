@@ -1,4 +1,5 @@
 export {
+  backtestMetrics,
   runBacktest,
   type BacktestMetrics,
   type BacktestOptions,

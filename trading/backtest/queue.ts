@@ -3,7 +3,7 @@ import { backtestResults, backtests, type Database, type TenantScope } from '../
 import { loadCandleRange } from '../market-data/range-cache.ts';
 import { loadCachedCandles } from '../market-data/store.ts';
 import { getStrategy } from '../strategies/index.ts';
-import { runBacktest, type BacktestResult } from './engine.ts';
+import { backtestMetrics, runBacktest, type BacktestResult } from './engine.ts';
 import { loadBacktestUpload } from './uploads.ts';
 import { numberToDecimal } from '../../i18n/index.ts';
 import { enqueueNotification } from '../../notifications/index.ts';
@@ -48,7 +48,6 @@ export async function queueBacktest(db: Database, scope: TenantScope, input: Que
 
 /** The result's figures and lists as stored beside a finished backtest. */
 export function backtestResultRow(backtestId: string, tenantId: string, result: BacktestResult, elapsedMs: number) {
-  const { tradeList, equityCurve, strategy: _s, parameters: _p, ...metrics } = result;
   return {
     backtestId,
     tenantId,
@@ -61,9 +60,9 @@ export function backtestResultRow(backtestId: string, tenantId: string, result: 
     profitFactor: result.profitFactor === null ? null : String(result.profitFactor),
     sharpe: result.sharpe === null ? null : String(result.sharpe),
     exposurePct: String(result.exposurePct),
-    metrics,
-    tradeList,
-    equityCurve,
+    metrics: { ...backtestMetrics(result) },
+    tradeList: result.tradeList,
+    equityCurve: result.equityCurve,
     elapsedMs: Math.round(elapsedMs),
   };
 }

@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 // The engine alone, not backtest/index.ts: its store would load the database drivers into every worker thread.
-import { runBacktest, type BacktestOptions } from '../backtest/engine.ts';
+import { backtestMetrics, runBacktest, type BacktestOptions } from '../backtest/engine.ts';
 import type { CandleSeries } from '../market-data/index.ts';
 import { getStrategy, parseStrategyParameters } from '../strategies/index.ts';
 import { combinationAt, type ParameterGrid } from './grid.ts';
@@ -49,16 +49,7 @@ parentPort!.on('message', (batch: { from: number; to: number }) => {
       parentPort!.postMessage({ kind: 'invalid', index, reason: (error as Error).message } satisfies WorkerMessage);
       continue;
     }
-    const {
-      tradeList: _t,
-      equityCurve: _e,
-      strategy: _s,
-      parameters: _p,
-      ...metrics
-    } = runBacktest(series, strategy, parameters, {
-      ...input.options,
-      equityCurvePoints: 2,
-    });
+    const metrics = { ...backtestMetrics(runBacktest(series, strategy, parameters, { ...input.options, equityCurvePoints: 2 })) };
     parentPort!.postMessage({ kind: 'result', index, parameters, metrics } satisfies WorkerMessage);
   }
   parentPort!.postMessage({ kind: 'idle' } satisfies WorkerMessage);
