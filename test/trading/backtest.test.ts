@@ -322,6 +322,26 @@ describe("a result's figures and its trade list (the list is made from the loop'
   });
 });
 
+describe('a strategy that reads only closes (StrategyRunner.nextClose)', () => {
+  const series = loadCandleFile(`${DATA}binance_BTCUSDT_1h.csv`);
+
+  it.each([...STRATEGY_RULES.keys()])('%s: nextClose signals as next does, and a backtest without it gives the same result', (name) => {
+    const strategy = getStrategy(name);
+    const parameters = parseStrategyParameters(strategy, {});
+    const viaNext = strategy.create(parameters);
+    const viaClose = strategy.create(parameters);
+    expect(viaClose.nextClose).toBeTypeOf('function');
+    for (let i = 0; i < series.length; i++) {
+      const signal = viaNext.next(series.open[i]!, series.high[i]!, series.low[i]!, series.close[i]!, series.volume[i]!);
+      expect(viaClose.nextClose!(series.close[i]!)).toBe(signal);
+    }
+    // The same rules with a runner that offers only `next`: the engine hands it every column.
+    const nextOnly = { ...strategy, create: (p: Record<string, number>) => ({ next: strategy.create(p).next }) };
+    const options = { feeRate: 0.0015, slippage: 0.0002 };
+    expect(runBacktest(series, nextOnly, parameters, options)).toEqual(runBacktest(series, strategy, parameters, options));
+  });
+});
+
 describe('no strategy can look ahead', () => {
   // Same past, different futures: everything up to the cut must be identical.
   const n = 3000;

@@ -270,6 +270,8 @@ export function runBacktest(
   // Without a stop loss or take profit the levels are never touched: skip their test.
   const hasExits = stopFactor >= 0 || takeFactor >= 0;
   const last = n - 1;
+  // A strategy that reads only closes is not handed the other columns (see StrategyRunner.nextClose).
+  const closeOnly = runner.nextClose !== undefined;
 
   // Every number that changes from bar to bar and is not a whole count lives in `state`, a
   // Float64Array, rather than in local variables: in the code V8 compiles while the loop runs
@@ -310,7 +312,7 @@ export function runBacktest(
 
     // 3. The strategy sees the closed bar and may submit an order for the next open.
     const c = close[i]!;
-    const signal = runner.next(o, high[i]!, low[i]!, c, volume[i]!);
+    const signal = closeOnly ? runner.nextClose!(c) : runner.next(o, high[i]!, low[i]!, c, volume[i]!);
     const quantity = state[1 /* QUANTITY */]!;
     const cash = state[0 /* CASH */]!;
     if (i < last) {

@@ -35,17 +35,20 @@ export interface BollingerParameters extends Record<string, number> {
   takeProfitPct: number;
 }
 
+/** A runner for a strategy that reads only each bar's close (every strategy here). */
+function closeOnly(nextClose: (close: number) => Signal): StrategyRunner {
+  return { next: (_open, _high, _low, close) => nextClose(close), nextClose };
+}
+
 /** Enter when RSI closes below `rsiBuy`, exit when it closes above `rsiSell`. */
 function rsiRunner(params: RsiParameters): StrategyRunner {
   const indicator = new Rsi(params.rsiPeriod);
   const { rsiBuy, rsiSell } = params;
-  return {
-    next(_open, _high, _low, close): Signal {
-      const value = indicator.update(close);
-      // NaN during warm-up fails both comparisons: no signal.
-      return value < rsiBuy ? ENTER : value > rsiSell ? EXIT : HOLD;
-    },
-  };
+  return closeOnly((close) => {
+    const value = indicator.update(close);
+    // NaN during warm-up fails both comparisons: no signal.
+    return value < rsiBuy ? ENTER : value > rsiSell ? EXIT : HOLD;
+  });
 }
 
 /**
@@ -74,18 +77,16 @@ export const rsiRules: StrategyRules<RsiStopParameters> = {
 /** Turns "a is above b" into signals on the bar where it changes. */
 function crossRunner(update: (close: number) => number, reference: () => number): StrategyRunner {
   let wasAbove: boolean | undefined;
-  return {
-    next(_open, _high, _low, close): Signal {
-      const value = update(close);
-      const ref = reference();
-      if (Number.isNaN(value) || Number.isNaN(ref)) return HOLD;
-      const above = value > ref;
-      const previous = wasAbove;
-      wasAbove = above;
-      if (previous === undefined || previous === above) return HOLD;
-      return above ? ENTER : EXIT;
-    },
-  };
+  return closeOnly((close) => {
+    const value = update(close);
+    const ref = reference();
+    if (Number.isNaN(value) || Number.isNaN(ref)) return HOLD;
+    const above = value > ref;
+    const previous = wasAbove;
+    wasAbove = above;
+    if (previous === undefined || previous === above) return HOLD;
+    return above ? ENTER : EXIT;
+  });
 }
 
 export const macdCrossRules: StrategyRules<MacdParameters> = {
@@ -135,12 +136,10 @@ export const bollingerReversionRules: StrategyRules<BollingerParameters> = {
   exits: (p) => ({ stopLossPct: p.stopLossPct, takeProfitPct: p.takeProfitPct }),
   create(p) {
     const bands = new Bollinger(p.period, p.stdDevs);
-    return {
-      next(_open, _high, _low, close): Signal {
-        if (Number.isNaN(bands.update(close))) return HOLD;
-        return close < bands.value.lower ? ENTER : close > bands.value.middle ? EXIT : HOLD;
-      },
-    };
+    return closeOnly((close) => {
+      if (Number.isNaN(bands.update(close))) return HOLD;
+      return close < bands.value.lower ? ENTER : close > bands.value.middle ? EXIT : HOLD;
+    });
   },
 };
 

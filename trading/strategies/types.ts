@@ -13,6 +13,11 @@ export type Signal = typeof ENTER | typeof EXIT | typeof HOLD;
  */
 export interface StrategyRunner {
   next(open: number, high: number, low: number, close: number, volume: number): Signal;
+  /**
+   * `next` for a strategy that reads only the close, when it says so: a backtest then reads no
+   * other column in its loop (until V8 has compiled the loop, each value read costs a boxed number).
+   */
+  nextClose?(close: number): Signal;
 }
 
 export interface StrategyExits {
