@@ -322,6 +322,38 @@ describe("a result's figures and its trade list (the list is made from the loop'
   });
 });
 
+describe('drawdown and Sharpe from the equity at every close (the loop runs the bars in slices and carries its figures across)', () => {
+  it.each(['binance_BTCUSDT_1h.csv', 'binance_BTCUSDT_1m.csv'])(
+    '%s: the same numbers from a plain pass over the per-bar equity',
+    (file) => {
+      const series = loadCandleFile(DATA + file);
+      const strategy = getStrategy('rsi');
+      const result = runBacktest(series, strategy, parseStrategyParameters(strategy, {}), { equityCurvePoints: series.length });
+      const equities = result.equityCurve.map((point) => point.equity);
+      expect(equities).toHaveLength(series.length);
+      let peak = 10_000;
+      let maxDrawdown = 0;
+      let mean = 0;
+      let m2 = 0;
+      for (let i = 0; i < equities.length; i++) {
+        const equity = equities[i]!;
+        if (equity > peak) peak = equity;
+        else maxDrawdown = Math.max(maxDrawdown, (peak - equity) / peak);
+        if (i === 0) continue;
+        const r = equity / equities[i - 1]! - 1;
+        const delta = r - mean;
+        mean += delta / i;
+        m2 += delta * (r - mean);
+      }
+      expect(result.maxDrawdownPct).toBe(maxDrawdown * 100);
+      const timeframeMs = series.time[1]! - series.time[0]!;
+      const sharpe = (mean / Math.sqrt(m2 / (equities.length - 2))) * Math.sqrt((365 * 86_400_000) / timeframeMs);
+      expect(result.sharpe).toBe(sharpe);
+      expect(result.finalEquity).toBe(equities.at(-1));
+    },
+  );
+});
+
 describe('a strategy that reads only closes (StrategyRunner.nextClose)', () => {
   const series = loadCandleFile(`${DATA}binance_BTCUSDT_1h.csv`);
 

@@ -2,7 +2,7 @@ import type { CandleSeries } from '../market-data/index.ts';
 // gaps.ts, not the folder's index: the index's candle store would load the database drivers with the engine.
 import { inferTimeframeMs } from '../market-data/gaps.ts';
 // types.ts, not the folder's index: the index's parameter schemas would load zod with the engine.
-import type { StrategyRules } from '../strategies/types.ts';
+import { ENTER, EXIT, type StrategyRules, type StrategyRunner } from '../strategies/types.ts';
 
 // Execution model (long-only spot), chosen so results can be reproduced by hand:
 // - The strategy sees bar i only when it has closed. A signal at bar i's close becomes an
@@ -83,18 +83,42 @@ export interface BacktestResult extends BacktestMetrics {
 
 const YEAR_MS = 365 * 86_400_000;
 
-// The slots of a backtest's running state (see `state` in runBacktest), written as numbers
-// where they are used: until V8's optimized code for the bar loop arrives, a module-level
-// constant costs a read with a hole check at every use, and in the code compiled while the
-// loop runs (on-stack replacement) it is not folded either, so every slot access kept its
-// bounds check (a cold 1.3 M-bar run: 58.6 -> 51.9 ms, median of 15 new processes each).
-//   0 CASH, 1 QUANTITY, 2 ENTRY_PRICE, 3 ENTRY_FEE, 4 STOP_PRICE, 5 TAKE_PRICE,
-//   6 PENDING_QUANTITY, 7 FEES, 8 PEAK, 9 MAX_DRAWDOWN, 10 PREVIOUS_EQUITY, 11 RETURNS_MEAN,
-//   12 RETURNS_M2, 13 GROSS_PROFIT, 14 GROSS_LOSS
+// The slots of a backtest's `state`: the account's numbers, which Account changes, and the
+// bar loop's running figures, carried from one slice of bars to the next (see simulateBars).
+const CASH = 0;
+const QUANTITY = 1;
+const ENTRY_PRICE = 2;
+const ENTRY_FEE = 3;
+const STOP_PRICE = 4;
+const TAKE_PRICE = 5;
+const PENDING_QUANTITY = 6;
+const FEES = 7;
+const PEAK = 8;
+const MAX_DRAWDOWN = 9;
+const PREVIOUS_EQUITY = 10;
+const RETURNS_MEAN = 11;
+const RETURNS_M2 = 12;
+const GROSS_PROFIT = 13;
+const GROSS_LOSS = 14;
 const STATE_SLOTS = 15;
 
-// The order waiting for the next open, as a number in the loop: 0 none, 1 a buy, 2 a sell.
-// Why a position closed, as a number in the loop: 1 a signal, 2 the stop loss, 3 the take profit.
+// The slots of the bar loop's whole counts (`counts`), carried from slice to slice like `state`'s.
+const PENDING = 0;
+const BARS_IN_MARKET = 1;
+const RETURNS_COUNT = 2;
+const NEXT_POINT = 3;
+const COUNT_SLOTS = 4;
+
+// The order waiting for the next open.
+const NONE = 0;
+const BUY = 1;
+const SELL = 2;
+
+// Why a position closed (EXIT_REASONS' indexes).
+const EXIT_SIGNAL = 1;
+const EXIT_STOP_LOSS = 2;
+const EXIT_TAKE_PROFIT = 3;
+
 const EXIT_REASONS: readonly ExitReason[] = ['signal', 'signal', 'stop_loss', 'take_profit'];
 
 // The slots of one closed trade in Account's trade buffer.
@@ -117,9 +141,9 @@ function doubled(buffer: Float64Array): Float64Array {
 /**
  * The simulated account: a buy filled or rejected, a position closed, a point of the equity
  * curve, with the arithmetic, and its order, that the loop always had. A closed trade is kept
- * as numbers in a Float64Array rather than as an object: a single run is mostly spent in code
- * V8 compiles while the loop is already running, and the young objects of 15,000 trades cost
- * such a run ~12 % of its time in garbage collection (a cold 1.3 M-bar run, BENCHMARKS.md).
+ * as numbers in a Float64Array rather than as an object: made in the loop, the objects of
+ * 15,000 trades cost a single cold run of 1.3 M bars a fifth of its time (+10 ms on ~50, 31
+ * interleaved new processes), mostly in collecting and moving young objects.
  * The objects are made when the result's trade list is first read, which a caller that wants
  * only the figures (`backtestMetrics`: the CLI without --trade-list, the optimizer) never does.
  */
@@ -154,18 +178,18 @@ class Account {
   fillBuy(i: number, open: number): void {
     const state = this.state;
     const price = open * (1 + this.slippage);
-    const pendingQuantity = state[6 /* PENDING_QUANTITY */]!;
+    const pendingQuantity = state[PENDING_QUANTITY]!;
     const cost = pendingQuantity * price;
     const fee = cost * this.feeRate;
-    if (cost + fee <= state[0 /* CASH */]!) {
-      state[0 /* CASH */] = state[0 /* CASH */]! - (cost + fee);
-      state[7 /* FEES */] = state[7 /* FEES */]! + fee;
-      state[1 /* QUANTITY */] = pendingQuantity;
-      state[2 /* ENTRY_PRICE */] = price;
-      state[3 /* ENTRY_FEE */] = fee;
+    if (cost + fee <= state[CASH]!) {
+      state[CASH] = state[CASH]! - (cost + fee);
+      state[FEES] = state[FEES]! + fee;
+      state[QUANTITY] = pendingQuantity;
+      state[ENTRY_PRICE] = price;
+      state[ENTRY_FEE] = fee;
       this.entryIndex = i;
-      state[4 /* STOP_PRICE */] = this.stopFactor < 0 ? -1 : price * this.stopFactor;
-      state[5 /* TAKE_PRICE */] = this.takeFactor < 0 ? Number.POSITIVE_INFINITY : price * this.takeFactor;
+      state[STOP_PRICE] = this.stopFactor < 0 ? -1 : price * this.stopFactor;
+      state[TAKE_PRICE] = this.takeFactor < 0 ? Number.POSITIVE_INFINITY : price * this.takeFactor;
     } else {
       this.rejected++;
     }
@@ -174,20 +198,20 @@ class Account {
   /** The position held closes in bar i at `exitPrice` (slippage applied), for `reason`. */
   close(i: number, exitPrice: number, reason: number): void {
     const state = this.state;
-    const quantity = state[1 /* QUANTITY */]!;
-    const entryPrice = state[2 /* ENTRY_PRICE */]!;
-    const entryFee = state[3 /* ENTRY_FEE */]!;
+    const quantity = state[QUANTITY]!;
+    const entryPrice = state[ENTRY_PRICE]!;
+    const entryFee = state[ENTRY_FEE]!;
     const notional = quantity * exitPrice;
     const fee = notional * this.feeRate;
-    state[0 /* CASH */] = state[0 /* CASH */]! + (notional - fee);
-    state[7 /* FEES */] = state[7 /* FEES */]! + fee;
+    state[CASH] = state[CASH]! + (notional - fee);
+    state[FEES] = state[FEES]! + fee;
     const cost = quantity * entryPrice + entryFee;
     const profit = notional - fee - cost;
     // The sums over trades in the order they close, as the figures were always summed.
     if (profit > 0) {
       this.wins++;
-      state[13 /* GROSS_PROFIT */] = state[13 /* GROSS_PROFIT */]! + profit;
-    } else state[14 /* GROSS_LOSS */] = state[14 /* GROSS_LOSS */]! - profit;
+      state[GROSS_PROFIT] = state[GROSS_PROFIT]! + profit;
+    } else state[GROSS_LOSS] = state[GROSS_LOSS]! - profit;
     let at = this.tradeCount * TRADE_FIELDS;
     if (at === this.closed.length) this.closed = doubled(this.closed);
     const closed = this.closed;
@@ -200,7 +224,7 @@ class Account {
     closed[at++] = fee;
     closed[at] = reason;
     this.tradeCount++;
-    state[1 /* QUANTITY */] = 0;
+    state[QUANTITY] = 0;
   }
 
   /** The closed trades as objects, in the order they closed. */
@@ -244,6 +268,114 @@ class Account {
   }
 }
 
+/**
+ * What the bar loop reads, and where one slice of bars leaves the running figures for the next
+ * (`state` and `counts`). NEXT_POINT is the bar of the equity curve's next point: every
+ * `stride` bars from the first, and the last bar.
+ */
+interface BarLoop {
+  readonly series: CandleSeries;
+  readonly runner: StrategyRunner;
+  /** The strategy reads only closes and is not handed the other columns (StrategyRunner.nextClose). */
+  readonly closeOnly: boolean;
+  readonly account: Account;
+  readonly state: Float64Array;
+  readonly counts: Int32Array;
+  readonly slippage: number;
+  readonly stakeFraction: number;
+  readonly hasExits: boolean;
+  readonly stride: number;
+}
+
+// The bars run in slices, each a call of simulateBars. V8 compiles a function that is called
+// again and again as a whole and uses that code from its next call on; a loop that runs once
+// over every bar can only be compiled while it runs (on-stack replacement), and in that code
+// the running figures kept in locals were boxed: a heap object for each, on every bar. In a
+// slice they are locals in registers, carried from slice to slice through `state` and `counts`.
+// A single cold run of 1.3 M bars: 55.2 -> 46.6 ms (medians of 31 interleaved new processes).
+const SLICE_BARS = 1024;
+
+/** Bars [from, to) of a backtest: fills, stops, the strategy's signal, the mark to market. */
+function simulateBars(loop: BarLoop, from: number, to: number): void {
+  const { series, runner, closeOnly, account, state, counts, slippage, stakeFraction, hasExits, stride } = loop;
+  const { open, high, low, close, volume } = series;
+  const last = series.length - 1;
+  let pending = counts[PENDING]!;
+  let barsInMarket = counts[BARS_IN_MARKET]!;
+  let returnsCount = counts[RETURNS_COUNT]!;
+  let nextPoint = counts[NEXT_POINT]!;
+  let peak = state[PEAK]!;
+  let maxDrawdown = state[MAX_DRAWDOWN]!;
+  let previousEquity = state[PREVIOUS_EQUITY]!;
+  // Welford's running mean and sum of squared deviations of the per-bar returns: constant memory.
+  let returnsMean = state[RETURNS_MEAN]!;
+  let returnsM2 = state[RETURNS_M2]!;
+
+  for (let i = from; i < to; i++) {
+    const o = open[i]!;
+    // 1. The order submitted at the previous close fills at this open.
+    if (pending !== NONE) {
+      if (pending === BUY) account.fillBuy(i, o);
+      else if (state[QUANTITY]! > 0) account.close(i, o * (1 - slippage), EXIT_SIGNAL);
+      pending = NONE;
+    }
+
+    // 2. Stops inside this bar (stop loss first when both are touched), unless the position
+    // was just closed at the open.
+    if (hasExits && state[QUANTITY]! > 0) {
+      const stopPrice = state[STOP_PRICE]!;
+      const takePrice = state[TAKE_PRICE]!;
+      if (low[i]! <= stopPrice) account.close(i, Math.min(o, stopPrice) * (1 - slippage), EXIT_STOP_LOSS);
+      else if (high[i]! >= takePrice) account.close(i, Math.max(o, takePrice) * (1 - slippage), EXIT_TAKE_PROFIT);
+    }
+
+    // 3. The strategy sees the closed bar and may submit an order for the next open.
+    const c = close[i]!;
+    const signal = closeOnly ? runner.nextClose!(c) : runner.next(o, high[i]!, low[i]!, c, volume[i]!);
+    const quantity = state[QUANTITY]!;
+    const cash = state[CASH]!;
+    if (i < last) {
+      if (signal === ENTER && quantity === 0) {
+        pending = BUY;
+        state[PENDING_QUANTITY] = (stakeFraction * cash) / c;
+      } else if (signal === EXIT && quantity > 0) {
+        pending = SELL;
+      }
+    }
+
+    // 4. Mark to market at the close.
+    const equity = cash + quantity * c;
+    if (quantity > 0) barsInMarket++;
+    if (equity > peak) peak = equity;
+    else {
+      const drawdown = (peak - equity) / peak;
+      if (drawdown > maxDrawdown) maxDrawdown = drawdown;
+    }
+    if (i > 0) {
+      const r = equity / previousEquity - 1;
+      returnsCount++;
+      const delta = r - returnsMean;
+      returnsMean = returnsMean + delta / returnsCount;
+      returnsM2 = returnsM2 + delta * (r - returnsMean);
+    }
+    previousEquity = equity;
+    if (i === nextPoint || i === last) {
+      account.mark(i, equity);
+      nextPoint += stride;
+    }
+  }
+
+  counts[PENDING] = pending;
+  counts[BARS_IN_MARKET] = barsInMarket;
+  counts[RETURNS_COUNT] = returnsCount;
+  counts[NEXT_POINT] = nextPoint;
+  state[PEAK] = peak;
+  state[MAX_DRAWDOWN] = maxDrawdown;
+  state[PREVIOUS_EQUITY] = previousEquity;
+  state[RETURNS_MEAN] = returnsMean;
+  state[RETURNS_M2] = returnsM2;
+}
+
 export function runBacktest(
   series: CandleSeries,
   strategy: StrategyRules,
@@ -263,101 +395,41 @@ export function runBacktest(
   const exits = strategy.exits(parameters);
   const stopFactor = exits.stopLossPct === null ? -1 : 1 - exits.stopLossPct / 100;
   const takeFactor = exits.takeProfitPct === null ? -1 : 1 + exits.takeProfitPct / 100;
-  const { time, open, high, low, close, volume } = series;
-
   const points = Math.max(2, options.equityCurvePoints ?? 500);
-  const stride = Math.max(1, Math.ceil(n / points));
-  // Without a stop loss or take profit the levels are never touched: skip their test.
-  const hasExits = stopFactor >= 0 || takeFactor >= 0;
-  const last = n - 1;
-  // A strategy that reads only closes is not handed the other columns (see StrategyRunner.nextClose).
-  const closeOnly = runner.nextClose !== undefined;
-
-  // Every number that changes from bar to bar and is not a whole count lives in `state`, a
-  // Float64Array, rather than in local variables: in the code V8 compiles while the loop runs
-  // (on-stack replacement) a local that holds a fraction was kept as a boxed number, a fresh
-  // heap object on every bar for each one that changed (~80 MB of garbage for 1.3 M bars).
-  // Typed-array slots hold plain doubles in every tier.
   const state = new Float64Array(STATE_SLOTS);
-  state[0 /* CASH */] = startingCash;
-  state[4 /* STOP_PRICE */] = -1;
-  state[5 /* TAKE_PRICE */] = Number.POSITIVE_INFINITY;
-  state[8 /* PEAK */] = startingCash;
-  state[10 /* PREVIOUS_EQUITY */] = startingCash;
-  const account = new Account(state, time, feeRate, slippage, stopFactor, takeFactor);
-  let pending = 0 /* none */;
-  let barsInMarket = 0;
-  // Welford running mean/variance of per-bar returns (RETURNS_MEAN, RETURNS_M2): constant memory.
-  let returnsCount = 0;
-  // The bar of the equity curve's next point (every `stride` bars from the first; and the last bar).
-  let nextPoint = 0;
-
-  for (let i = 0; i < n; i++) {
-    const o = open[i]!;
-    // 1. The order submitted at the previous close fills at this open.
-    if (pending !== 0 /* none */) {
-      if (pending === 1 /* buy */) account.fillBuy(i, o);
-      else if (state[1 /* QUANTITY */]! > 0) account.close(i, o * (1 - slippage), 1 /* signal */);
-      pending = 0;
-    }
-
-    // 2. Stops inside this bar (stop loss first when both are touched), unless the position
-    // was just closed at the open.
-    if (hasExits && state[1 /* QUANTITY */]! > 0) {
-      const stopPrice = state[4 /* STOP_PRICE */]!;
-      const takePrice = state[5 /* TAKE_PRICE */]!;
-      if (low[i]! <= stopPrice) account.close(i, Math.min(o, stopPrice) * (1 - slippage), 2 /* stop loss */);
-      else if (high[i]! >= takePrice) account.close(i, Math.max(o, takePrice) * (1 - slippage), 3 /* take profit */);
-    }
-
-    // 3. The strategy sees the closed bar and may submit an order for the next open.
-    const c = close[i]!;
-    const signal = closeOnly ? runner.nextClose!(c) : runner.next(o, high[i]!, low[i]!, c, volume[i]!);
-    const quantity = state[1 /* QUANTITY */]!;
-    const cash = state[0 /* CASH */]!;
-    if (i < last) {
-      if (signal === 1 /* ENTER */ && quantity === 0) {
-        pending = 1 /* buy */;
-        state[6 /* PENDING_QUANTITY */] = (stakeFraction * cash) / c;
-      } else if (signal === -1 /* EXIT */ && quantity > 0) {
-        pending = 2 /* sell */;
-      }
-    }
-
-    // 4. Mark to market at the close.
-    const equity = cash + quantity * c;
-    if (quantity > 0) barsInMarket++;
-    const peak = state[8 /* PEAK */]!;
-    if (equity > peak) state[8 /* PEAK */] = equity;
-    else {
-      const drawdown = (peak - equity) / peak;
-      if (drawdown > state[9 /* MAX_DRAWDOWN */]!) state[9 /* MAX_DRAWDOWN */] = drawdown;
-    }
-    if (i > 0) {
-      const r = equity / state[10 /* PREVIOUS_EQUITY */]! - 1;
-      returnsCount++;
-      const delta = r - state[11 /* RETURNS_MEAN */]!;
-      const returnsMean = state[11 /* RETURNS_MEAN */]! + delta / returnsCount;
-      state[11 /* RETURNS_MEAN */] = returnsMean;
-      state[12 /* RETURNS_M2 */] = state[12 /* RETURNS_M2 */]! + delta * (r - returnsMean);
-    }
-    state[10 /* PREVIOUS_EQUITY */] = equity;
-    if (i === nextPoint || i === last) {
-      account.mark(i, equity);
-      nextPoint += stride;
-    }
-  }
+  state[CASH] = startingCash;
+  state[STOP_PRICE] = -1;
+  state[TAKE_PRICE] = Number.POSITIVE_INFINITY;
+  state[PEAK] = startingCash;
+  state[PREVIOUS_EQUITY] = startingCash;
+  const account = new Account(state, series.time, feeRate, slippage, stopFactor, takeFactor);
+  const loop: BarLoop = {
+    series,
+    runner,
+    closeOnly: runner.nextClose !== undefined,
+    account,
+    state,
+    counts: new Int32Array(COUNT_SLOTS),
+    slippage,
+    stakeFraction,
+    // Without a stop loss or take profit the levels are never touched: their test is skipped.
+    hasExits: stopFactor >= 0 || takeFactor >= 0,
+    stride: Math.max(1, Math.ceil(n / points)),
+  };
+  for (let from = 0; from < n; from += SLICE_BARS) simulateBars(loop, from, Math.min(n, from + SLICE_BARS));
+  const barsInMarket = loop.counts[BARS_IN_MARKET]!;
+  const returnsCount = loop.counts[RETURNS_COUNT]!;
 
   const { equityCurve, rejected, tradeCount, wins } = account;
-  const cash = state[0 /* CASH */]!;
-  const quantity = state[1 /* QUANTITY */]!;
-  const fees = state[7 /* FEES */]!;
-  const maxDrawdown = state[9 /* MAX_DRAWDOWN */]!;
-  const returnsMean = state[11 /* RETURNS_MEAN */]!;
-  const returnsM2 = state[12 /* RETURNS_M2 */]!;
-  const finalEquity = cash + quantity * close[n - 1]!;
-  const grossProfit = state[13 /* GROSS_PROFIT */]!;
-  const grossLoss = state[14 /* GROSS_LOSS */]!;
+  const cash = state[CASH]!;
+  const quantity = state[QUANTITY]!;
+  const fees = state[FEES]!;
+  const maxDrawdown = state[MAX_DRAWDOWN]!;
+  const returnsMean = state[RETURNS_MEAN]!;
+  const returnsM2 = state[RETURNS_M2]!;
+  const finalEquity = cash + quantity * series.close[n - 1]!;
+  const grossProfit = state[GROSS_PROFIT]!;
+  const grossLoss = state[GROSS_LOSS]!;
   const timeframeMs = options.timeframeMs ?? inferTimeframeMs(series) ?? 0;
   const std = returnsCount > 1 ? Math.sqrt(returnsM2 / (returnsCount - 1)) : 0;
   const sharpe = std > 0 && timeframeMs > 0 ? (returnsMean / std) * Math.sqrt(YEAR_MS / timeframeMs) : null;
