@@ -8,7 +8,7 @@ import { generateCandleFile } from './load.ts';
 
 const CHILD = fileURLToPath(new URL('./engine-cold-child.ts', import.meta.url));
 const ROWS = 1_300_000;
-const RUNS = 9;
+const RUNS = 15;
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
