@@ -195,9 +195,10 @@ class Account {
     }
   }
 
-  /** The position held closes in bar i at `exitPrice` (slippage applied), for `reason`. */
-  close(i: number, exitPrice: number, reason: number): void {
+  /** The position held closes in bar i at `price` less slippage, for `reason`. */
+  close(i: number, price: number, reason: number): void {
     const state = this.state;
+    const exitPrice = price * (1 - this.slippage);
     const quantity = state[QUANTITY]!;
     const entryPrice = state[ENTRY_PRICE]!;
     const entryFee = state[ENTRY_FEE]!;
@@ -281,7 +282,6 @@ interface BarLoop {
   readonly account: Account;
   readonly state: Float64Array;
   readonly counts: Int32Array;
-  readonly slippage: number;
   readonly stakeFraction: number;
   readonly hasExits: boolean;
   readonly stride: number;
@@ -297,7 +297,7 @@ const SLICE_BARS = 1024;
 
 /** Bars [from, to) of a backtest: fills, stops, the strategy's signal, the mark to market. */
 function simulateBars(loop: BarLoop, from: number, to: number): void {
-  const { series, runner, closeOnly, account, state, counts, slippage, stakeFraction, hasExits, stride } = loop;
+  const { series, runner, closeOnly, account, state, counts, stakeFraction, hasExits, stride } = loop;
   const { open, high, low, close, volume } = series;
   const last = series.length - 1;
   let pending = counts[PENDING]!;
@@ -316,7 +316,7 @@ function simulateBars(loop: BarLoop, from: number, to: number): void {
     // 1. The order submitted at the previous close fills at this open.
     if (pending !== NONE) {
       if (pending === BUY) account.fillBuy(i, o);
-      else if (state[QUANTITY]! > 0) account.close(i, o * (1 - slippage), EXIT_SIGNAL);
+      else if (state[QUANTITY]! > 0) account.close(i, o, EXIT_SIGNAL);
       pending = NONE;
     }
 
@@ -325,8 +325,8 @@ function simulateBars(loop: BarLoop, from: number, to: number): void {
     if (hasExits && state[QUANTITY]! > 0) {
       const stopPrice = state[STOP_PRICE]!;
       const takePrice = state[TAKE_PRICE]!;
-      if (low[i]! <= stopPrice) account.close(i, Math.min(o, stopPrice) * (1 - slippage), EXIT_STOP_LOSS);
-      else if (high[i]! >= takePrice) account.close(i, Math.max(o, takePrice) * (1 - slippage), EXIT_TAKE_PROFIT);
+      if (low[i]! <= stopPrice) account.close(i, Math.min(o, stopPrice), EXIT_STOP_LOSS);
+      else if (high[i]! >= takePrice) account.close(i, Math.max(o, takePrice), EXIT_TAKE_PROFIT);
     }
 
     // 3. The strategy sees the closed bar and may submit an order for the next open.
@@ -410,7 +410,6 @@ export function runBacktest(
     account,
     state,
     counts: new Int32Array(COUNT_SLOTS),
-    slippage,
     stakeFraction,
     // Without a stop loss or take profit the levels are never touched: their test is skipped.
     hasExits: stopFactor >= 0 || takeFactor >= 0,
