@@ -46,20 +46,19 @@ RUN apt-get update \
     && chown node:node /var/lib/botcriptofy
 
 WORKDIR /app
-# GLIBC_TUNABLES: glibc's malloc asks for transparent huge pages (2 MiB) for its large blocks,
-# as bin/botcriptofy.js's first line does for `npx botcriptofy` (the entry point below runs
-# `node bin/botcriptofy.js`, which reads no first line). A candle file's columns and its binary
-# cache are such blocks: on the benchmark machine one cold backtest of 1.3 M candles took 88 ms
-# of CPU instead of 210 ms (BENCHMARKS.md, engine cold). `start` on the demo company: 363 MB
-# resident after 10 minutes with it, 356 MB without (side by side, 2026-12-02). glibc reads it
-# at process start only; the kernel's THP setting `never` turns it into nothing.
+# GLIBC_TUNABLES: glibc's malloc settings (huge pages for large blocks, one arena), the string
+# bin/botcriptofy.js's first line sets for `npx botcriptofy` (the entry point below runs
+# `node bin/botcriptofy.js`, which reads no first line); bin/malloc-tunables.js says why and
+# test/cli/launcher.test.ts checks the two agree. `start` on the demo company with huge pages
+# alone: 363 MB resident after 10 minutes, 356 MB without (side by side, 2026-12-02). glibc reads
+# it at process start only; the kernel's THP setting `never` turns hugetlb into nothing.
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=3000 \
     LOG_FORMAT=json \
     DATA_DIR=/var/lib/botcriptofy \
     BOTCRIPTOFY_NO_ENV_FILE=1 \
-    GLIBC_TUNABLES=glibc.malloc.hugetlb=1
+    GLIBC_TUNABLES=glibc.malloc.hugetlb=1:glibc.malloc.arena_max=1
 
 COPY --from=deps --chown=root:root /app/node_modules ./node_modules
 # Sources are read-only for the process (owned by root); only DATA_DIR is writable.

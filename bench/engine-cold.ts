@@ -10,6 +10,9 @@ const CHILD = fileURLToPath(new URL('./engine-cold-child.ts', import.meta.url));
 const ROWS = 1_300_000;
 const RUNS = 15;
 
+/** glibc's malloc settings that bin/botcriptofy.js's first line gives `npx botcriptofy`. */
+const { MALLOC_TUNABLES } = (await import(new URL('../bin/malloc-tunables.js', import.meta.url).href)) as { MALLOC_TUNABLES: string };
+
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 /**
@@ -28,16 +31,21 @@ export function engineCold(out: (line?: string) => void): void {
     loadCandles(file, { cacheDir });
     out(
       `A generated random walk of ${ROWS.toLocaleString('en-US')} 1-minute bars (bench/load.ts's generator), loaded from its binary cache before the clock starts. ` +
-        `Each row: ${RUNS} new processes (\`node bench/engine-cold-child.ts\`), interleaved with the other row's; wall time of the backtest, and the main thread's CPU time (the JIT's compiler threads run beside it). ` +
-        `"Huge pages": \`GLIBC_TUNABLES=glibc.malloc.hugetlb=1\`, as bin/botcriptofy.js's first line sets for \`npx botcriptofy\`. Node ${process.version}, ${os.cpus().length} cores, load average ${os.loadavg()[0]!.toFixed(1)} at the start.`,
+        `Each row: ${RUNS} new processes (\`node bench/engine-cold-child.ts\`), interleaved with the other rows'; wall time of the backtest, and the main thread's CPU time (the JIT's compiler threads run beside it). ` +
+        `"As npx": \`GLIBC_TUNABLES=${MALLOC_TUNABLES}\`, the glibc malloc settings bin/botcriptofy.js's first line sets for \`npx botcriptofy\` (bin/malloc-tunables.js); "none" is \`node bin/botcriptofy.js\` and \`npm start\`, which read no first line. Node ${process.version}, ${os.cpus().length} cores, load average ${os.loadavg()[0]!.toFixed(1)} at the start.`,
     );
     out();
-    out('| strategy | processes | trades | wall ms median | M candles/s | main-thread CPU ms median | min | M candles/s (CPU median) |');
+    out(
+      '| strategy, malloc settings | processes | trades | wall ms median | M candles/s | main-thread CPU ms median | min | M candles/s (CPU median) |',
+    );
     out('|---|---:|---:|---:|---:|---:|---:|---:|');
+    const { GLIBC_TUNABLES: _inherited, ...plain } = process.env;
+    const tunables = (value: string) => ({ ...plain, GLIBC_TUNABLES: value });
     const variants = [
-      { label: 'rsi-reference', strategy: 'rsi-reference', env: process.env },
-      { label: 'rsi-reference, huge pages', strategy: 'rsi-reference', env: { ...process.env, GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' } },
-      { label: 'rsi, huge pages', strategy: 'rsi', env: { ...process.env, GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' } },
+      { label: 'rsi-reference, none', strategy: 'rsi-reference', env: plain },
+      { label: 'rsi-reference, huge pages only (hugetlb=1)', strategy: 'rsi-reference', env: tunables('glibc.malloc.hugetlb=1') },
+      { label: 'rsi-reference, as npx', strategy: 'rsi-reference', env: tunables(MALLOC_TUNABLES) },
+      { label: 'rsi, as npx', strategy: 'rsi', env: tunables(MALLOC_TUNABLES) },
     ];
     const runs = variants.map(() => [] as { ms: number; cpuMs: number; trades: number; finalEquity: number }[]);
     for (let k = 0; k < RUNS; k++) {

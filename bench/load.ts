@@ -17,9 +17,10 @@ const CLI_RUNS = 11;
 const GENERATED_ROWS = 1_650_000;
 /**
  * What bin/botcriptofy.js's first line gives a command run as `npx botcriptofy`: glibc's malloc
- * asking for transparent huge pages for its large blocks (the columns).
+ * settings (bin/malloc-tunables.js), transparent huge pages for its large blocks (the columns).
  */
-const HUGE_PAGES = { ...process.env, GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' };
+const { MALLOC_TUNABLES } = (await import(new URL('../bin/malloc-tunables.js', import.meta.url).href)) as { MALLOC_TUNABLES: string };
+const AS_NPX = { ...process.env, GLIBC_TUNABLES: MALLOC_TUNABLES };
 /** Milliseconds to allocate and first write argv[1] bytes, in a new process. */
 const TOUCH_SCRIPT =
   'const t = performance.now(); Buffer.allocUnsafeSlow(Number(process.argv[1])).fill(1); process.stdout.write(String(performance.now() - t))';
@@ -50,22 +51,22 @@ export async function candleLoading(out: (line?: string) => void, dataDir: strin
     out(
       `Each "new process" figure is the median of ${PROCESS_RUNS} processes that load the file once (a fresh JIT, as one CLI call), wall time with the process's CPU time (user + system) beside it; "warm" is the median of ${WARM_RUNS} loads in this process after one. ` +
         `MB/s are the CSV file's bytes (10^6) per second, from the cache too. "Touch" is the time to allocate and first write memory of the columns' size (rows × 48 bytes) on this machine: every load must do that much, whatever it reads. ` +
-        '"Huge pages" columns: the same new processes with `GLIBC_TUNABLES=glibc.malloc.hugetlb=1`, which bin/botcriptofy.js\'s first line sets for `npx botcriptofy` (glibc then asks for 2 MiB transparent pages for large blocks). ' +
+        `"As npx" columns: the same new processes with \`GLIBC_TUNABLES=${MALLOC_TUNABLES}\`, which bin/botcriptofy.js's first line sets for \`npx botcriptofy\` (glibc then asks for 2 MiB transparent pages for large blocks). ` +
         `The last file is generated for the run (a random walk, ${GENERATED_ROWS.toLocaleString('en-US')} rows, written in ${(generatedMs / 1000).toFixed(1)} s) and deleted after; the others are in ${path.relative(ROOT, dataDir) || dataDir}/. Node ${process.version}, ${os.cpus().length} cores, load average ${os.loadavg()[0]!.toFixed(1)} at the start.`,
     );
     out();
     out(
-      '| file | MB | candles | parse, new process: ms (CPU ms) | MB/s | parse, huge pages: ms (CPU ms) | MB/s | parse, warm MB/s | cache, new process: ms (CPU ms) | MB/s | cache, huge pages: ms (CPU ms) | MB/s | cache, warm MB/s | touch ms | touch, huge pages ms |',
+      '| file | MB | candles | parse, new process: ms (CPU ms) | MB/s | parse, as npx: ms (CPU ms) | MB/s | parse, warm MB/s | cache, new process: ms (CPU ms) | MB/s | cache, as npx: ms (CPU ms) | MB/s | cache, warm MB/s | touch ms | touch, as npx ms |',
     );
     out('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const file of files) {
       const bytes = fs.statSync(file).size;
       const cacheDir = path.join(work, 'cache');
       const parsed = childLoads(file, '-', 'file');
-      const parsedHuge = childLoads(file, '-', 'file', HUGE_PAGES);
+      const parsedAsNpx = childLoads(file, '-', 'file', AS_NPX);
       loadCandles(file, { cacheDir }); // writes the cache
       const cached = childLoads(file, cacheDir, 'cache');
-      const cachedHuge = childLoads(file, cacheDir, 'cache', HUGE_PAGES);
+      const cachedAsNpx = childLoads(file, cacheDir, 'cache', AS_NPX);
       const warmParse = warm(() => loadCandles(file, { cacheDir: null }).series.length);
       const warmCache = warm(() => loadCandles(file, { cacheDir }).series.length);
       const touch = median(
@@ -75,16 +76,16 @@ export async function candleLoading(out: (line?: string) => void, dataDir: strin
           return performance.now() - started;
         }),
       );
-      const touchHuge = median(
+      const touchAsNpx = median(
         Array.from({ length: 3 }, () => {
-          const result = spawnSync(process.execPath, ['-e', TOUCH_SCRIPT, String(parsed.rows * 48)], { encoding: 'utf8', env: HUGE_PAGES });
+          const result = spawnSync(process.execPath, ['-e', TOUCH_SCRIPT, String(parsed.rows * 48)], { encoding: 'utf8', env: AS_NPX });
           return Number(result.stdout);
         }),
       );
       const cell = (load: { ms: number; cpuMs: number }) => `${load.ms.toFixed(1)} (${load.cpuMs.toFixed(0)}) | ${mbps(bytes, load.ms)}`;
       out(
-        `| ${path.basename(file)} | ${(bytes / 1e6).toFixed(1)} | ${parsed.rows} | ${cell(parsed)} | ${cell(parsedHuge)} | ${mbps(bytes, warmParse)} | ` +
-          `${cell(cached)} | ${cell(cachedHuge)} | ${mbps(bytes, warmCache)} | ${touch.toFixed(1)} | ${touchHuge.toFixed(1)} |`,
+        `| ${path.basename(file)} | ${(bytes / 1e6).toFixed(1)} | ${parsed.rows} | ${cell(parsed)} | ${cell(parsedAsNpx)} | ${mbps(bytes, warmParse)} | ` +
+          `${cell(cached)} | ${cell(cachedAsNpx)} | ${mbps(bytes, warmCache)} | ${touch.toFixed(1)} | ${touchAsNpx.toFixed(1)} |`,
       );
     }
     out();
@@ -161,7 +162,7 @@ export async function candleLoading(out: (line?: string) => void, dataDir: strin
     row(generatedLabel, [BIN, ...generatedArgs], 5);
     // As npx runs it: the link's first line (env -S GLIBC_TUNABLES=… node) with node_modules/.bin, where
     // the bundled Node is, first on PATH.
-    row(`the same as \`npx botcriptofy\` runs it (node_modules/.bin/botcriptofy: the first line's huge pages)`, generatedArgs, 5, {
+    row(`the same as \`npx botcriptofy\` runs it (node_modules/.bin/botcriptofy: the first line's malloc settings)`, generatedArgs, 5, {
       command: LINK,
       env: { PATH: `${path.dirname(LINK)}${path.delimiter}${process.env.PATH}` },
     });

@@ -1,18 +1,14 @@
-#!/usr/bin/env -S GLIBC_TUNABLES=glibc.malloc.hugetlb=1 node
+#!/usr/bin/env -S GLIBC_TUNABLES=glibc.malloc.hugetlb=1:glibc.malloc.arena_max=1 node
 // Entry point. Runs the TypeScript sources directly with Node's type stripping (Node >= 22.18).
 // When started by an older system Node, it hands over to the Node 22 that `npm install`
 // placed in node_modules (the `node` package), so the command works on a Node 20 machine.
 //
-// GLIBC_TUNABLES (set by the first line when the command runs as `npx botcriptofy` or
-// `./bin/botcriptofy.js`, and for the handed-over Node): glibc's malloc asks the kernel for
-// transparent huge pages for its large blocks, which are where Node keeps big buffers such as
-// a candle file's columns. On virtual machines that fault memory in 4 KiB at a time slowly
-// (3 µs a page measured on the benchmark machine) the first write to 79 MB of fresh columns
-// took ~250 ms in 4 KiB pages and ~25 ms in 2 MiB ones. glibc reads it only when a process
-// starts (hence the first line); glibc older than 2.35 and other C libraries ignore it.
+// The first line sets glibc's malloc settings (huge pages, one arena) for `npx botcriptofy` and
+// `./bin/botcriptofy.js`, and the hand-over passes them on: bin/malloc-tunables.js says why.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { MALLOC_TUNABLES } from './malloc-tunables.js';
 
 const [major, minor] = process.versions.node.split('.').map(Number);
 const supported = major > 22 || (major === 22 && minor >= 18);
@@ -21,7 +17,7 @@ if (!supported) {
   if (process.env.BOTCRIPTOFY_REEXEC !== '1' && existsSync(localNode)) {
     const child = spawn(localNode, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
       stdio: 'inherit',
-      env: { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1', ...process.env, BOTCRIPTOFY_REEXEC: '1' },
+      env: { GLIBC_TUNABLES: MALLOC_TUNABLES, ...process.env, BOTCRIPTOFY_REEXEC: '1' },
     });
     // Pass stop signals on, so a supervisor's SIGTERM still shuts the real process down gracefully.
     for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));

@@ -103,3 +103,33 @@ describe('npx botcriptofy', () => {
     expect(stderr).toBe('');
   });
 });
+
+describe("glibc's malloc settings (bin/malloc-tunables.js)", async () => {
+  const { MALLOC_TUNABLES } = (await import(new URL('../../bin/malloc-tunables.js', import.meta.url).href)) as { MALLOC_TUNABLES: string };
+  // Written by every Node the command runs in, before the command: the GLIBC_TUNABLES it started with.
+  const report = `--import=data:text/javascript,process.stdout.write('tunables='+process.env.GLIBC_TUNABLES+'\\n')`;
+
+  it("are the same string in the launcher's first line and the image", () => {
+    const firstLine = fs.readFileSync(BIN, 'utf8').split('\n')[0];
+    expect(firstLine).toBe(`#!/usr/bin/env -S GLIBC_TUNABLES=${MALLOC_TUNABLES} node`);
+    const dockerfile = fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+    expect(dockerfile).toMatch(new RegExp(`^\\s+GLIBC_TUNABLES=${MALLOC_TUNABLES.replaceAll('.', '\\.')}$`, 'm'));
+  });
+
+  it('reach the Node that runs the linked command (the first line)', {
+    skip: !fs.existsSync(path.join(ROOT, 'node_modules', '.bin', 'botcriptofy')),
+  }, async () => {
+    const link = path.join(ROOT, 'node_modules', '.bin', 'botcriptofy');
+    const { stdout } = await run(link, ['--version'], {
+      cwd: ROOT,
+      env: cliEnv({ NODE_OPTIONS: report, PATH: `${path.dirname(link)}${path.delimiter}${process.env.PATH}` }),
+    });
+    expect(stdout.split('\n')).toEqual([`tunables=${MALLOC_TUNABLES}`, VERSION, '']);
+  });
+
+  it('reach the bundled Node an older system Node hands over to', { skip: olderNode === undefined }, async () => {
+    const { stdout } = await run(olderNode!, [BIN, '--version'], { cwd: ROOT, env: cliEnv({ NODE_OPTIONS: report }) });
+    // The older Node started without them; the Node it handed over to has them.
+    expect(stdout.split('\n')).toEqual(['tunables=undefined', `tunables=${MALLOC_TUNABLES}`, VERSION, '']);
+  });
+});

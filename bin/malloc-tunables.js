@@ -1,0 +1,19 @@
+// glibc's malloc settings for botcriptofy processes (GLIBC_TUNABLES). glibc reads them only when
+// a process starts, so bin/botcriptofy.js's first line sets this same string for `npx botcriptofy`
+// and `./bin/botcriptofy.js` (a first line cannot import it), the launcher hands it to the Node it
+// hands over to, and the Dockerfile sets it for the image; test/cli/launcher.test.ts checks that
+// the three agree. glibc older than 2.35 ignores hugetlb, other C libraries ignore both.
+//
+// hugetlb=1: malloc asks the kernel for transparent huge pages (2 MiB) for its large blocks, where
+// Node keeps big buffers such as a candle file's columns. On virtual machines that fault memory
+// 4 KiB at a time slowly (3–5 µs a page on the benchmark machine, and a page the kernel filled
+// faulted again at the program's first read of it), the first write to 79 MB of fresh columns
+// took ~250 ms in 4 KiB pages and ~25 ms in 2 MiB ones.
+//
+// arena_max=1: every thread allocates from the main arena. Without it V8's optimizing compiler
+// thread gets an arena of its own, fresh, whose 2 MiB pages it faults while it compiles: the
+// backtest's bar loop took 13–25 ms to compile instead of 5–7 ms, all of it spent in slower code.
+// One cold backtest of 1.3 M candles (bench/engine-cold.ts, 21 interleaved processes each):
+// 47.9 ms median with hugetlb alone, 34.8 ms with both (BENCHMARKS.md, 2026-12-03). One arena
+// also bounds the memory that per-thread arenas would hold.
+export const MALLOC_TUNABLES = 'glibc.malloc.hugetlb=1:glibc.malloc.arena_max=1';
