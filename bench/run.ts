@@ -16,6 +16,7 @@ import {
   parseGrid,
   parseStrategyParameters,
   runBacktest,
+  type BacktestResult,
 } from '../trading/index.ts';
 import { eq, sql } from 'drizzle-orm';
 import { Writable } from 'node:stream';
@@ -84,11 +85,47 @@ async function backtestThroughput() {
   out();
 }
 
+/** Results held at once by the memory table: one result's few KiB are within the heap's noise. */
+const HELD_RESULTS = 20;
+
+/** Collects, lets a few turns pass (V8 frees array buffers' memory on another thread after a collection), collects again. */
+async function settleHeap(collect: () => void): Promise<void> {
+  for (let turn = 0; turn < 3; turn++) {
+    collect();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** V8's heap and the array buffers' memory. */
+function usedBytes(): number {
+  const usage = process.memoryUsage();
+  return usage.heapUsed + usage.arrayBuffers;
+}
+
+/**
+ * Bytes one result retains, before and after its trade list is read: the mean over HELD_RESULTS
+ * results held at once. A function of its own, so the results die when it returns: an async
+ * function's locals stay alive across its awaits, and the next measure would subtract them.
+ */
+async function retainedByOneResult(
+  collect: () => void,
+  backtest: () => BacktestResult,
+): Promise<{ trades: number; retained: number; withList: number }> {
+  await settleHeap(collect);
+  const before = usedBytes();
+  const results = Array.from({ length: HELD_RESULTS }, backtest);
+  await settleHeap(collect);
+  const retained = (usedBytes() - before) / HELD_RESULTS;
+  for (const held of results) if (held.tradeList.length !== held.trades) throw new Error('the trade list and the trade count differ');
+  await settleHeap(collect);
+  return { trades: results[0]!.trades, retained, withList: (usedBytes() - before) / HELD_RESULTS };
+}
+
 async function backtestMemory() {
   out('## Backtest memory');
   out();
   out(
-    "Memory retained by one result (after a forced GC; V8's heap and array buffers, where typed arrays keep their numbers), against its number of trades: if the engine kept anything per candle the figure per trade would grow with the file; it stays near the size of a trade record (the small file shows the fixed part: the 500-point equity curve). A result keeps its trades as numbers (8 a trade, in a buffer that doubles) until its trade list is first read; the last columns are the same result once it has been.",
+    `Memory retained by one result (the mean of ${HELD_RESULTS} results held at once, measured after forced collections; V8's heap and array buffers, where typed arrays keep their numbers), against its number of trades: if the engine kept anything per candle the figure per trade would grow with the file; it stays near the size of a trade record (the small file shows the fixed part: the 500-point equity curve). A result keeps its trades as numbers (8 a trade, in a buffer that doubles) until its trade list is first read; the last columns are the same results once it has been. The files are loaded and each case run once before the first measure: the engine's code and type feedback are not a result's.`,
   );
   out();
   out('| file | candles | trades | retained | bytes per trade | with the trade list read | bytes per trade |');
@@ -97,29 +134,25 @@ async function backtestMemory() {
     out('(skipped: run with node --expose-gc, as `npm run bench` does)');
     return;
   }
-  const usedBytes = () => {
-    const usage = process.memoryUsage();
-    return usage.heapUsed + usage.arrayBuffers;
-  };
-  for (const [file, strategy, params] of [
-    ['binance_BTCUSDT_1h.csv', 'rsi-reference', {}],
-    ['binance_BTCUSDT_5m.csv', 'rsi-reference', {}],
-    ['binance_BTCUSDT_5m.csv', 'rsi', { rsiBuy: 48, rsiSell: 52 }],
-  ] as const) {
+  const collect = gc;
+  const cases = (
+    [
+      ['binance_BTCUSDT_1h.csv', 'rsi-reference', {}],
+      ['binance_BTCUSDT_5m.csv', 'rsi-reference', {}],
+      ['binance_BTCUSDT_5m.csv', 'rsi', { rsiBuy: 48, rsiSell: 52 }],
+    ] as const
+  ).map(([file, strategy, params]) => {
     const series = loadCandleFile(DATA + file);
-    const s = getStrategy(strategy);
-    const p = parseStrategyParameters(s, params);
-    gc();
-    const before = usedBytes();
-    const result = runBacktest(series, s, p);
-    gc();
-    const retained = usedBytes() - before;
-    if (result.tradeList.length !== result.trades) throw new Error('the trade list and the trade count differ');
-    gc();
-    const withList = usedBytes() - before;
-    const perTrade = (bytes: number) => (bytes / Math.max(1, result.trades)).toFixed(0);
+    const rules = getStrategy(strategy);
+    const parameters = parseStrategyParameters(rules, params);
+    runBacktest(series, rules, parameters);
+    return { label: `${file} (${strategy} ${JSON.stringify(params)})`, series, rules, parameters };
+  });
+  for (const { label, series, rules, parameters } of cases) {
+    const { trades, retained, withList } = await retainedByOneResult(collect, () => runBacktest(series, rules, parameters));
+    const perTrade = (bytes: number) => (bytes / Math.max(1, trades)).toFixed(0);
     out(
-      `| ${file} (${strategy} ${JSON.stringify(params)}) | ${series.length} | ${result.trades} | ${(retained / 1024).toFixed(0)} KiB | ${perTrade(retained)} | ${(withList / 1024).toFixed(0)} KiB | ${perTrade(withList)} |`,
+      `| ${label} | ${series.length} | ${trades} | ${(retained / 1024).toFixed(0)} KiB | ${perTrade(retained)} | ${(withList / 1024).toFixed(0)} KiB | ${perTrade(withList)} |`,
     );
   }
   out();
