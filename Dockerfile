@@ -49,9 +49,10 @@ WORKDIR /app
 # GLIBC_TUNABLES: glibc's malloc settings (huge pages for large blocks, one arena), the string
 # bin/botcriptofy.js's first line sets for `npx botcriptofy` (the entry point below runs
 # `node bin/botcriptofy.js`, which reads no first line); bin/malloc-tunables.js says why and
-# test/cli/launcher.test.ts checks the two agree. `start` on the demo company with huge pages
-# alone: 363 MB resident after 10 minutes, 356 MB without (side by side, 2026-12-02). glibc reads
-# it at process start only; the kernel's THP setting `never` turns hugetlb into nothing.
+# test/cli/launcher.test.ts checks they agree. `start` on the demo company, resident after 10
+# minutes side by side (2026-12-03): 314 MB with them, 295 MB with huge pages alone, 326 MB with
+# neither (identical processes differ by up to 30 MB). glibc reads it at process start only; the
+# kernel's THP setting `never` turns hugetlb into nothing.
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=3000 \

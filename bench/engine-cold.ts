@@ -5,13 +5,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCandles } from '../trading/engine.ts';
 import { generateCandleFile } from './load.ts';
+import { MALLOC_TUNABLES } from './malloc-tunables.ts';
 
 const CHILD = fileURLToPath(new URL('./engine-cold-child.ts', import.meta.url));
 const ROWS = 1_300_000;
 const RUNS = 15;
-
-/** glibc's malloc settings that bin/botcriptofy.js's first line gives `npx botcriptofy`. */
-const { MALLOC_TUNABLES } = (await import(new URL('../bin/malloc-tunables.js', import.meta.url).href)) as { MALLOC_TUNABLES: string };
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
@@ -32,7 +30,7 @@ export function engineCold(out: (line?: string) => void): void {
     out(
       `A generated random walk of ${ROWS.toLocaleString('en-US')} 1-minute bars (bench/load.ts's generator), loaded from its binary cache before the clock starts. ` +
         `Each row: ${RUNS} new processes (\`node bench/engine-cold-child.ts\`), interleaved with the other rows'; wall time of the backtest, and the main thread's CPU time (the JIT's compiler threads run beside it). ` +
-        `"As npx": \`GLIBC_TUNABLES=${MALLOC_TUNABLES}\`, the glibc malloc settings bin/botcriptofy.js's first line sets for \`npx botcriptofy\` (bin/malloc-tunables.js); "none" is \`node bin/botcriptofy.js\` and \`npm start\`, which read no first line. Node ${process.version}, ${os.cpus().length} cores, load average ${os.loadavg()[0]!.toFixed(1)} at the start.`,
+        `"As npx": \`GLIBC_TUNABLES=${MALLOC_TUNABLES}\`, the glibc malloc settings bin/botcriptofy.js's first line sets for \`npx botcriptofy\` (and \`npm start\`, the image: bin/malloc-tunables.js); "none" is \`node bin/botcriptofy.js\` alone, which reads no first line. Node ${process.version}, ${os.cpus().length} cores, load average ${os.loadavg()[0]!.toFixed(1)} at the start.`,
     );
     out();
     out(

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCandles } from '../trading/engine.ts';
 import { lcg } from '../test/support/random.ts';
+import { MALLOC_TUNABLES } from './malloc-tunables.ts';
 
 const CHILD = fileURLToPath(new URL('./load-child.ts', import.meta.url));
 const BIN = fileURLToPath(new URL('../bin/botcriptofy.js', import.meta.url));
@@ -19,7 +20,6 @@ const GENERATED_ROWS = 1_650_000;
  * What bin/botcriptofy.js's first line gives a command run as `npx botcriptofy`: glibc's malloc
  * settings (bin/malloc-tunables.js), transparent huge pages for its large blocks (the columns).
  */
-const { MALLOC_TUNABLES } = (await import(new URL('../bin/malloc-tunables.js', import.meta.url).href)) as { MALLOC_TUNABLES: string };
 const AS_NPX = { ...process.env, GLIBC_TUNABLES: MALLOC_TUNABLES };
 /** Milliseconds to allocate and first write argv[1] bytes, in a new process. */
 const TOUCH_SCRIPT =

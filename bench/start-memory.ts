@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MALLOC_TUNABLES } from './malloc-tunables.ts';
 
 const BIN = fileURLToPath(new URL('../bin/botcriptofy.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -36,7 +37,7 @@ export async function startMemory(out: (line?: string) => void): Promise<void> {
     if (seeded.status !== 0) throw new Error(`seed --demo failed: ${seeded.stderr}`);
     const child = spawn(process.execPath, [BIN, 'start'], {
       cwd: ROOT,
-      env: { ...env, PORT: '0', LOG_FORMAT: 'json' },
+      env: { ...env, PORT: '0', LOG_FORMAT: 'json', GLIBC_TUNABLES: MALLOC_TUNABLES },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     const samples: { atS: number; rss: number; peak: number }[] = [];
@@ -50,7 +51,7 @@ export async function startMemory(out: (line?: string) => void): Promise<void> {
     child.kill('SIGTERM');
     await new Promise((resolve) => child.on('close', resolve));
     out(
-      `\`botcriptofy start\` (${path.basename(process.execPath)} bin/botcriptofy.js start, embedded PGlite, the demo company seeded by \`seed --demo\` first, PORT=0, no Telegram token, no network: the paper bots trade the replayed market), RSS read from /proc every ${SAMPLE_MS / 1000} s for ${minutes} minutes (${samples.length} samples); load average ${os.loadavg()[0]!.toFixed(1)} at the end on ${os.availableParallelism()} cores.`,
+      `\`botcriptofy start\` (GLIBC_TUNABLES=${MALLOC_TUNABLES} ${path.basename(process.execPath)} bin/botcriptofy.js start, as \`npm start\` runs it; embedded PGlite, the demo company seeded by \`seed --demo\` first, PORT=0, no Telegram token, no network: the paper bots trade the replayed market), RSS read from /proc every ${SAMPLE_MS / 1000} s for ${minutes} minutes (${samples.length} samples); load average ${os.loadavg()[0]!.toFixed(1)} at the end on ${os.availableParallelism()} cores.`,
     );
     out();
     out('| after | RSS MB | peak RSS so far MB |');

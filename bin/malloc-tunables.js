@@ -1,8 +1,10 @@
 // glibc's malloc settings for botcriptofy processes (GLIBC_TUNABLES). glibc reads them only when
-// a process starts, so bin/botcriptofy.js's first line sets this same string for `npx botcriptofy`
-// and `./bin/botcriptofy.js` (a first line cannot import it), the launcher hands it to the Node it
-// hands over to, and the Dockerfile sets it for the image; test/cli/launcher.test.ts checks that
-// the three agree. glibc older than 2.35 ignores hugetlb, other C libraries ignore both.
+// a process starts, so the same string is written where processes start: bin/botcriptofy.js's
+// first line for `npx botcriptofy` and `./bin/botcriptofy.js` (a first line cannot import it),
+// package.json's `npm start`, the Dockerfile for the image; the launcher hands this constant to
+// the Node it hands over to. test/cli/launcher.test.ts checks that they agree. `node
+// bin/botcriptofy.js` alone runs without them. glibc older than 2.35 ignores hugetlb, other C
+// libraries ignore both.
 //
 // hugetlb=1: malloc asks the kernel for transparent huge pages (2 MiB) for its large blocks, where
 // Node keeps big buffers such as a candle file's columns. On virtual machines that fault memory

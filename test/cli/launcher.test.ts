@@ -109,9 +109,11 @@ describe("glibc's malloc settings (bin/malloc-tunables.js)", async () => {
   // Written by every Node the command runs in, before the command: the GLIBC_TUNABLES it started with.
   const report = `--import=data:text/javascript,process.stdout.write('tunables='+process.env.GLIBC_TUNABLES+'\\n')`;
 
-  it("are the same string in the launcher's first line and the image", () => {
+  it("are the same string in the launcher's first line, `npm start` and the image", () => {
     const firstLine = fs.readFileSync(BIN, 'utf8').split('\n')[0];
     expect(firstLine).toBe(`#!/usr/bin/env -S GLIBC_TUNABLES=${MALLOC_TUNABLES} node`);
+    const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(manifest.scripts['start']).toBe(`exec env GLIBC_TUNABLES=${MALLOC_TUNABLES} node bin/botcriptofy.js start`);
     const dockerfile = fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
     expect(dockerfile).toMatch(new RegExp(`^\\s+GLIBC_TUNABLES=${MALLOC_TUNABLES.replaceAll('.', '\\.')}$`, 'm'));
   });
