@@ -14,8 +14,9 @@
 //
 // arena_max=1: every thread allocates from the main arena. Without it V8's optimizing compiler
 // thread gets an arena of its own, fresh, whose 2 MiB pages it faults while it compiles: the
-// backtest's bar loop took 13–25 ms to compile instead of 5–7 ms, all of it spent in slower code.
-// One cold backtest of 1.3 M candles (bench/engine-cold.ts, 21 interleaved processes each):
-// 47.9 ms median with hugetlb alone, 34.8 ms with both (BENCHMARKS.md, 2026-12-03). One arena
-// also bounds the memory that per-thread arenas would hold.
+// backtest's bar loop took 13–25 ms to compile instead of 5–7 ms, while the bars ran in V8's
+// slower tiers. One cold backtest of 1.3 M candles (bench/engine-cold.ts, 21 interleaved
+// processes each): 47.9 ms median with hugetlb alone, 34.8 ms with both (BENCHMARKS.md,
+// 2026-12-03). `start` on the demo company after 10 minutes, side by side: 314 MB resident with
+// both, 295 MB with hugetlb alone (identical processes differ by up to 30 MB).
 export const MALLOC_TUNABLES = 'glibc.malloc.hugetlb=1:glibc.malloc.arena_max=1';
